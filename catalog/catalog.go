@@ -1,0 +1,57 @@
+// Package catalog holds the message catalog: the vendor's explanation and
+// recommended action for each log message the plugin recognises.
+//
+// The built-in catalog is generated from the vendor documents under
+// sources/ (see gen.go) and embedded in the binary; users may add or
+// override entries with their own JSON or CSV files.
+package catalog
+
+// Product names the device family an entry belongs to. The values are the
+// strings written into records and into the JSON catalog.
+type Product string
+
+// The products the catalog knows.
+const (
+	ProductFTD  Product = "cisco_ftd_asa"          // Secure Firewall Threat Defense, ASA, PIX, FWSM
+	ProductIOS  Product = "cisco_ios"              // IOS, IOS-XE, IOS-XR, NX-OS (%FACILITY-SEV-MNEMONIC)
+	ProductCUCM Product = "cisco_cucm"             // Unified Communications Manager alarms
+	ProductIBM  Product = "ibm_storage_virtualize" // IBM Storage Virtualize event and error codes
+)
+
+// Products lists every product in a stable order.
+var Products = []Product{ProductFTD, ProductIOS, ProductCUCM, ProductIBM}
+
+// Param describes one variable of a message format, as the document lists it.
+type Param struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// Source says where an entry's text comes from.
+type Source struct {
+	Document string `json:"document"`          // file name under catalog/sources, or the user file
+	Section  string `json:"section,omitempty"` // heading or section title within the document
+}
+
+// Entry is one catalog message.
+type Entry struct {
+	Product Product `json:"product"`
+	// ID is the message's name as the document gives it: "722051",
+	// "SMART_LIC-3-COMM_FAILED", "086008", "ILSPwdAuthenticationFailed".
+	ID string `json:"id"`
+	// ErrorCode is the IBM error code shared by several event IDs ("1785").
+	ErrorCode string `json:"error_code,omitempty"`
+	// Facility and Mnemonic are set for IOS-style entries.
+	Facility string `json:"facility,omitempty"`
+	Mnemonic string `json:"mnemonic,omitempty"`
+	// Severity is the documented severity 0-7, nil when the document gives none.
+	Severity    *int    `json:"severity"`
+	Format      string  `json:"format"`
+	Explanation string  `json:"explanation"`
+	Action      string  `json:"action"`
+	Params      []Param `json:"params"`
+	// Signatures are further strings that identify the message in a log
+	// line (Unified CM trace texts such as "self signed certificate").
+	Signatures []string `json:"signatures,omitempty"`
+	Source     Source   `json:"source"`
+}

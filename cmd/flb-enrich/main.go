@@ -1,0 +1,43 @@
+// Command flb-enrich runs the enrich engine outside Fluent Bit: it enriches
+// log lines from files or standard input, lists the message catalog, and
+// explains a single message.
+//
+//	flb-enrich [options] [FILE...]         enrich lines (JSON objects or raw log lines)
+//	flb-enrich catalog [--format json|csv] list the catalog
+//	flb-enrich explain ID_OR_LOG_LINE      explain one message
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches to a subcommand and returns the process exit code: 0 on
+// success, 1 on a runtime failure, 2 on a usage error.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "catalog":
+			return runCatalog(args[1:], stdout, stderr)
+		case "explain":
+			return runExplain(args[1:], stdout, stderr)
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+	}
+	return runEnrich(args, stdin, stdout, stderr)
+}
+
+const usage = `usage:
+  flb-enrich [options] [FILE...]           enrich log lines from FILEs or standard input
+  flb-enrich catalog [--format json|csv]   write the message catalog
+  flb-enrich explain ID_OR_LOG_LINE        explain one message for a person to read
+
+Run 'flb-enrich -h', 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options.
+`
