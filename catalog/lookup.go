@@ -14,6 +14,12 @@ type Catalog struct {
 	// index maps, per product, a key (see Entry.Key) to the position of
 	// its entry. One map per product keeps lookups free of allocation.
 	index map[Product]map[string]int
+	// errorCodes holds the summary entries of shared error codes (IBM
+	// 1785), which are not part of entries.
+	errorCodes map[string]*Entry
+	codes      []ErrorCode
+	// signatures are the Unified CM signature strings, longest first.
+	signatures []Signature
 }
 
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.
@@ -76,6 +82,7 @@ func New(version string, entries []Entry) (*Catalog, error) {
 		m[k] = len(c.entries)
 		c.entries = append(c.entries, e)
 	}
+	c.buildSignatures()
 	return c, nil
 }
 

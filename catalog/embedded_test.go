@@ -1,0 +1,331 @@
+package catalog
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func mustEmbedded(t *testing.T) *Catalog {
+	t.Helper()
+	c, err := Embedded()
+	if err != nil {
+		t.Fatalf("Embedded() error: %v", err)
+	}
+	return c
+}
+
+func sev(n int) *int { return &n }
+
+func TestEmbeddedCounts(t *testing.T) {
+	c := mustEmbedded(t)
+	got := map[Product]int{}
+	for _, e := range c.Entries() {
+		got[e.Product]++
+	}
+	want := map[Product]int{ProductFTD: 337, ProductIOS: 12, ProductIBM: 4, ProductCUCM: 4}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("entries per product = %v, want %v", got, want)
+	}
+	if c.Len() != 357 {
+		t.Errorf("Len() = %d, want 357", c.Len())
+	}
+	if c.Version() != Version {
+		t.Errorf("Version() = %q, want the generated %q", c.Version(), Version)
+	}
+}
+
+// TestEmbeddedEntries compares whole entries with the text of the
+// documents, including every known defect of the documents.
+func TestEmbeddedEntries(t *testing.T) {
+	c := mustEmbedded(t)
+	const ftdDoc = "cisco-ftd-syslog-722001-776254.ja.txt"
+	const iosDoc = "cisco-iosxe-smart-licensing-troubleshooting.ja.txt"
+	tests := []struct {
+		name    string
+		product Product
+		key     string
+		want    Entry
+	}{
+		{
+			name: "722001 action printed under a second 説明", product: ProductFTD, key: "722001",
+			want: Entry{Product: ProductFTD, ID: "722001", Severity: sev(4),
+				Format:      "IP IP_address Error parsing SVC connect request.",
+				Explanation: "SVC からの要求が無効でした。",
+				Action:      "必要に応じて調査を実施し、このエラーの原因が SVC の障害であるか、互換性のない SVC バージョンであるか、デバイスに対する攻撃であるかを確認します。",
+				Params:      []Param{}, Source: Source{Document: ftdDoc, Section: "722001"}},
+		},
+		{
+			name: "737036 keyed by heading although the message line reads 737035", product: ProductFTD, key: "737036",
+			want: Entry{Product: ProductFTD, ID: "737036", Severity: sev(6),
+				Format:      "IPAA: Session= session, Client assigned <address> from DHCP",
+				Explanation: "IP アドレス割り当てプロセスで、VPN クライアントに DHCP プロビジョニングされたアドレスが返されました。このメッセージはレート制限されていません。",
+				Action:      "処置は必要ありません。",
+				Params:      []Param{{Name: "session", Description: "16 進数の VPN セッション ID"}},
+				Source:      Source{Document: ftdDoc, Section: "737036"}},
+		},
+		{
+			name: "737038 %FTD7- prefix still gives severity 7", product: ProductFTD, key: "737038",
+			want: Entry{Product: ProductFTD, ID: "737038", Severity: sev(7),
+				Format:      "IPAA: Session=session, specified address ip-address was in-use, trying to get another.",
+				Explanation: "このログは、ユーザーに割り当てするアドレスが AAA サーバー（内部または外部）によって指定されている場合に生成されます。ただし、このアドレスはすでに使用されています。要求は再キューイングされており、指定されたアドレスが DHCP またはローカルプールにフォーバックされることはありません。",
+				Action:      "必要なし",
+				Params: []Param{
+					{Name: "session", Description: "要求しているセッションの VPN セッション ID"},
+					{Name: "ip-address", Description: "AAA によって指定されている IPv4 または IPv6 アドレス"},
+				},
+				Source: Source{Document: ftdDoc, Section: "737038"}},
+		},
+		{
+			name: "722007 bullet list of parameter values", product: ProductFTD, key: "722007",
+			want: Entry{Product: ProductFTD, ID: "722007", Severity: sev(3),
+				Format:      "Group group User user-name IP IP_address SVC Message: type-num /ERROR: message",
+				Explanation: "SVC がメッセージを発行しました。",
+				Action:      "不要。",
+				Params: []Param{
+					{Name: "type-num", Description: "メッセージタイプを示す 0 ~ 31 の番号。メッセージタイプは次のとおりです。\n0 : 正常\n16 : ログアウト\n17 : エラーによるクローズ\n18 : キー再生成によるクローズ\n1 ~ 15、19 ~ 31 : 予約済みで未使用"},
+					{Name: "message", Description: "SVC からのテキスト メッセージ"},
+				},
+				Source: Source{Document: ftdDoc, Section: "722007"}},
+		},
+		{
+			name: "776254 last entry ends before the footer", product: ProductFTD, key: "776254",
+			want: Entry{Product: ProductFTD, ID: "776254", Severity: sev(3),
+				Format:      "CTS SGT-MAP: Binding manager unable to action binding binding IP - SGname (SGT) from source name .",
+				Explanation: "バインディング マネージャがバインディングを挿入、削除、または更新できません。",
+				Action:      "Cisco TAC に連絡して、サポートを受けてください。",
+				Params: []Param{
+					{Name: "action", Description: "バインディング マネージャの動作 insert、delete、または update です。"},
+					{Name: "binding IP", Description: "IPv4 または IPv6 のバインディングアドレス。"},
+					{Name: "SGname (SGT)", Description: "バインディング SGT の情報 SGname が使用可能な場合は SGname (SGT) の形式になり、SGname が使用できない場合は SGT という形式になります。"},
+					{Name: "source name", Description: "関係する送信元の名前。"},
+				},
+				Source: Source{Document: ftdDoc, Section: "776254"}},
+		},
+		{
+			name: "POLICY_REMOVED empty action, fenced message line", product: ProductIOS, key: IOSKey("SMART_LIC", "POLICY_REMOVED"),
+			want: Entry{Product: ProductIOS, ID: "SMART_LIC-3-POLICY_REMOVED", Facility: "SMART_LIC", Mnemonic: "POLICY_REMOVED", Severity: sev(3),
+				Format:      "The licensing policy has been removed.",
+				Explanation: "以前にインストールされたライセンスポリシーが削除されました。デフォルトのポリシーが有効になりました。これにより、スマートライセンスの動作が変更される可能性があります。\nポリシーを製品インスタンスから削除するには、特権 EXEC モードで license smart factory reset コマンドを使用する必要があります。",
+				Action:      "",
+				Params:      []Param{}, Source: Source{Document: iosDoc, Section: "%SMART_LIC-3-POLICY_REMOVED"}},
+		},
+		{
+			name: "AUTHORIZATION_REMOVED message wrapped over two lines", product: ProductIOS, key: IOSKey("smart_lic", "AUTHORIZATION_REMOVED"),
+			want: Entry{Product: ProductIOS, ID: "SMART_LIC-6-AUTHORIZATION_REMOVED", Facility: "SMART_LIC", Mnemonic: "AUTHORIZATION_REMOVED", Severity: sev(6),
+				Format:      "A licensing authorization code has been removed from [chars]",
+				Explanation: "[chars] は、承認コードがインストールされた UDI です。承認コードが削除されました。これにより、製品インスタンスからライセンスが削除され、スマートライセンスとライセンスを使用する機能の動作が変更される可能性があります。",
+				Action:      "アクションは必要ありません。ライセンスの現在の状態を確認するには、特権 EXEC モードで show license all コマンドを入力します。",
+				Params:      []Param{}, Source: Source{Document: iosDoc, Section: "%SMART_LIC-6-AUTHORIZATION_REMOVED"}},
+		},
+		{
+			name: "COMM_RESTORED variables inside the fence, English summary left out", product: ProductIOS, key: "SMART_LIC-COMM_RESTORED",
+			want: Entry{Product: ProductIOS, ID: "SMART_LIC-3-COMM_RESTORED", Facility: "SMART_LIC", Mnemonic: "COMM_RESTORED", Severity: sev(3),
+				Format:      "Communications with the [chars] restored.",
+				Explanation: "CSSM または CSLU との製品インスタンス通信が復元されます。",
+				Action:      "アクションは必要ありません。",
+				Params:      []Param{{Name: "[chars]", Description: "depends on the transport type\nCisco Smart Software Manager (CSSM)\nCisco Smart License utility (CSLU)"}},
+				Source:      Source{Document: iosDoc, Section: "%SMART_LIC-3-COMM_RESTORED"}},
+		},
+		{
+			name: "IBM 086008 its own explanation and numbered actions", product: ProductIBM, key: "086008",
+			want: Entry{Product: ProductIBM, ID: "086008", ErrorCode: "1785",
+				Format:      "鍵サーバーへの接続に失敗しました",
+				Explanation: "鍵サーバーの検証を実行中、ノードが鍵サーバーに接続できませんでした。",
+				Action: "1. クラスター内のすべてのノードに対してサービス IP アドレスが構成されていることを確認します (IPv4 鍵サーバーを使用する場合は IPv4、IPv6 鍵サーバーを使用する場合は IPv6)。そうでない場合は、これらの IP アドレスを構成し、testkeyserver コマンドを実行します。testkeyserver コマンドが正常に実行されると、イベントは自動的に修正されます。\n" +
+					"2. クラスター内のすべてのノードにイーサネット・ケーブルが正しく接続されていることを確認します。そうでない場合は、そのケーブルを接続し、testkeyserver コマンドを実行します。testkeyserver コマンドが正常に実行されると、イベントは自動的に修正されます。\n" +
+					"3. 鍵サーバー・オブジェクトの IP アドレスと IP ポートが正しいことを確認します。そうでない場合は、chkeyserver コマンドを使用して鍵サーバーの詳細を変更します。chkeyserver コマンドは、検証プロセスを自動的に開始してエラーが修正済みであることを確認し、このイベントを自動修正するか、再び生成します。\n" +
+					"4. 鍵サーバーのすべての SSL 証明書が有効であることを確認します。証明書には正しい開始日と終了日が必要であり、PEM 形式でなければなりません。",
+				Params: []Param{}, Source: Source{Document: "ibm-storage-virtualize-error-1785.ja.txt", Section: "086008 鍵サーバーへの接続に失敗しました"}},
+		},
+		{
+			name: "ILS TLS authentication alarm", product: ProductCUCM, key: "ILSTLSAuthenticationFailed",
+			want: Entry{Product: ProductCUCM, ID: "ILSTLSAuthenticationFailed",
+				Explanation: "ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する\nスポークからのログは、ハブの証明書検証が失敗したことを示します。",
+				Action:      "この方法を使用するには、ILSネットワークの一部となるすべてのクラスタが、そのtomcat-trustにリモートクラスタTomcat証明書をインポートしていることを確認します。",
+				Params:      []Param{}, Signatures: []string{"ILSTLSAuthenticationFailed"},
+				Source: Source{Document: "cisco-cucm-ils-cluster-join-troubleshooting.ja.txt", Section: "ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := c.Lookup(tt.product, tt.key)
+			if !ok {
+				t.Fatalf("Lookup(%s, %q) found nothing", tt.product, tt.key)
+			}
+			if !reflect.DeepEqual(*got, tt.want) {
+				g, _ := json.MarshalIndent(got, "", " ")
+				w, _ := json.MarshalIndent(tt.want, "", " ")
+				t.Errorf("entry differs\ngot:  %s\nwant: %s", g, w)
+			}
+		})
+	}
+}
+
+// TestEmbeddedTextClean checks properties every entry must have.
+func TestEmbeddedTextClean(t *testing.T) {
+	c := mustEmbedded(t)
+	// Only POLICY_REMOVED lacks a recommended action in the documents.
+	noAction := map[string]bool{"SMART_LIC-3-POLICY_REMOVED": true}
+	for _, e := range c.Entries() {
+		for field, s := range map[string]string{"format": e.Format, "explanation": e.Explanation, "action": e.Action} {
+			for _, leak := range []string{"翻訳について", "この項では、", "```", "**"} {
+				if strings.Contains(s, leak) {
+					t.Errorf("%s %s: %s contains %q", e.Product, e.ID, field, leak)
+				}
+			}
+		}
+		if e.Explanation == "" {
+			t.Errorf("%s %s: empty explanation", e.Product, e.ID)
+		}
+		if e.Action == "" && !noAction[e.ID] {
+			t.Errorf("%s %s: empty action", e.Product, e.ID)
+		}
+		if e.Product == ProductFTD || e.Product == ProductIOS {
+			if e.Format == "" || e.Severity == nil {
+				t.Errorf("%s %s: format %q, severity %v: both documented for every message", e.Product, e.ID, e.Format, e.Severity)
+			}
+		}
+	}
+}
+
+func TestEmbeddedKoreanKeptAsPrinted(t *testing.T) {
+	c := mustEmbedded(t)
+	e, ok := c.Lookup(ProductFTD, "723003")
+	if !ok {
+		t.Fatal("723003 missing")
+	}
+	if !strings.Contains(e.Explanation+e.Action, "デバイ스에") {
+		t.Errorf("723003 lost the printed text デバイ스에: %q / %q", e.Explanation, e.Action)
+	}
+}
+
+func TestLookupID(t *testing.T) {
+	c := mustEmbedded(t)
+	tests := []struct {
+		name, query string
+		wantProduct Product
+		wantID      string
+	}{
+		{"bare FTD id", "722051", ProductFTD, "722051"},
+		{"FTD prefix", "%FTD-6-722051", ProductFTD, "722051"},
+		{"ASA prefix with colon", "%ASA-6-722051:", ProductFTD, "722051"},
+		{"Threat Defense prefix", "%Threat Defense-6-722051", ProductFTD, "722051"},
+		{"IOS name", "SMART_LIC-3-COMM_FAILED", ProductIOS, "SMART_LIC-3-COMM_FAILED"},
+		{"IOS name other severity digit", "%SMART_LIC-5-COMM_FAILED", ProductIOS, "SMART_LIC-3-COMM_FAILED"},
+		{"IBM event", "086008", ProductIBM, "086008"},
+		{"IBM error code", "1785", ProductIBM, "1785"},
+		{"CUCM alarm", "ILSPwdAuthenticationFailed", ProductCUCM, "ILSPwdAuthenticationFailed"},
+		{"CUCM signature", "self signed certificate", ProductCUCM, "ILSSelfSignedCertificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, ok := c.LookupID(tt.query)
+			if !ok {
+				t.Fatalf("LookupID(%q) found nothing", tt.query)
+			}
+			if e.Product != tt.wantProduct || e.ID != tt.wantID {
+				t.Errorf("LookupID(%q) = %s %s, want %s %s", tt.query, e.Product, e.ID, tt.wantProduct, tt.wantID)
+			}
+		})
+	}
+	for _, q := range []string{"", "999999", "SMART_LIC-3-NOPE", "1786", "nothing"} {
+		if e, ok := c.LookupID(q); ok {
+			t.Errorf("LookupID(%q) = %s %s, want nothing", q, e.Product, e.ID)
+		}
+	}
+}
+
+func TestLookupErrorCode(t *testing.T) {
+	c := mustEmbedded(t)
+	e, ok := c.LookupErrorCode("1785")
+	if !ok {
+		t.Fatal("LookupErrorCode(1785) found nothing")
+	}
+	if e.ID != "1785" || e.ErrorCode != "1785" || e.Action != "" || !strings.HasPrefix(e.Explanation, "鍵サーバーに関して問題が発生しました\nエラー・コードの意味は") {
+		t.Errorf("LookupErrorCode(1785) = %+v", e)
+	}
+	if _, ok := c.Lookup(ProductIBM, "1785"); ok {
+		t.Error("the error code summary must not be one of the entries")
+	}
+	if _, ok := c.LookupErrorCode("086008"); ok {
+		t.Error("LookupErrorCode(086008) found an event ID")
+	}
+}
+
+func TestSignatures(t *testing.T) {
+	c := mustEmbedded(t)
+	sigs := c.Signatures()
+	want := map[string]string{
+		"ILSPwdAuthenticationFailed":   "ILSPwdAuthenticationFailed",
+		"ILSTLSAuthenticationFailed":   "ILSTLSAuthenticationFailed",
+		"self signed certificate":      "ILSSelfSignedCertificate",
+		"EncrUtil::decryptData failed": "ILSPwdAuthenticationFailed",
+	}
+	got := map[string]string{}
+	for i, s := range sigs {
+		got[s.Text] = s.Entry.ID
+		if i > 0 && len(sigs[i-1].Text) < len(s.Text) {
+			t.Errorf("signature %q before longer %q: want longest first", sigs[i-1].Text, s.Text)
+		}
+		if s.Entry.Product != ProductCUCM {
+			t.Errorf("signature %q identifies %s entry", s.Text, s.Entry.Product)
+		}
+	}
+	for text, id := range want {
+		if got[text] != id {
+			t.Errorf("signature %q identifies %q, want %q", text, got[text], id)
+		}
+	}
+}
+
+func TestSeverityName(t *testing.T) {
+	tests := []struct {
+		level int
+		want  string
+	}{{-1, ""}, {0, "emergency"}, {3, "error"}, {4, "warning"}, {6, "informational"}, {7, "debug"}, {8, ""}}
+	for _, tt := range tests {
+		if got := SeverityName(tt.level); got != tt.want {
+			t.Errorf("SeverityName(%d) = %q, want %q", tt.level, got, tt.want)
+		}
+	}
+	sev := Severities()
+	wantJA := []string{"緊急", "アラート", "クリティカル", "エラー", "警告", "通知", "情報", "デバッグ"}
+	if len(sev) != 8 {
+		t.Fatalf("Severities() has %d levels, want 8", len(sev))
+	}
+	for i, s := range sev {
+		if s.Level != i || s.Name != SeverityName(i) || s.NameJA != wantJA[i] {
+			t.Errorf("Severities()[%d] = %+v, want level %d %s %s", i, s, i, SeverityName(i), wantJA[i])
+		}
+	}
+}
+
+// TestParseEmbeddedBroken checks that broken data is an error, not a panic.
+func TestParseEmbeddedBroken(t *testing.T) {
+	good := string(embeddedJSON)
+	tests := []struct {
+		name string
+		data string
+	}{
+		{"empty", ""},
+		{"not json", "{"},
+		{"unknown field", strings.Replace(good, `"generator":`, `"colour": 1, "generator":`, 1)},
+		{"other version", strings.Replace(good, Version, "gen-0+0", 1)},
+		{"bad entry", strings.Replace(good, `"id": "722001"`, `"id": "72200"`, 1)},
+		{"trailing data", good + "{}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, c, err := parseEmbedded([]byte(tt.data))
+			if !errors.Is(err, ErrEmbedded) {
+				t.Errorf("parseEmbedded error = %v, want ErrEmbedded", err)
+			}
+			if c != nil {
+				t.Error("parseEmbedded returned a catalog with an error")
+			}
+		})
+	}
+}

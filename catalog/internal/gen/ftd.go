@@ -1,0 +1,343 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The Threat Defense syslog document lists each message under a heading
+// line holding only its 6-digit ID, followed by the message line
+// ("エラーメッセージ %Threat Defense-4-722001: …"), 説明 (explanation),
+// parameter lists and 推奨アクション (recommended action). Section headers
+// ("メッセージ 723001 ~ 736001" and an introductory sentence) and the
+// translation footer (翻訳について) separate groups of headings.
+
+var (
+	ftdHeadingRe = regexp.MustCompile(`^(\d{6})\s*$`)
+	ftdSectionRe = regexp.MustCompile(`^メッセージ \d{6} ~ \d{6}\s*$`)
+	// ftdMessageRe matches the message line. The dash after the product
+	// prefix is optional because 737038 is printed as "%FTD7-737038", and
+	// the separator after the ID is a colon except for 750013 (" - ").
+	ftdMessageRe = regexp.MustCompile("^(?:エラーメッセージ\\s*)?`?%(Threat Defense|FTD|ASA)(-?)([0-7])-(\\d{6})(:|\\s+-|\\s)\\s*(.*?)`?$")
+	// ftdParamRe matches "- *name* : description" and its variants with
+	// bold or code-quoted names or "•" bullets.
+	ftdParamRe = regexp.MustCompile("^[-•]\\s*(?:\\*{1,2}|`)(.+?)(?:\\*{1,2}|`)\\s*[:：]\\s*(.*)$")
+	// ftdPlainParamRe matches a parameter whose name is not marked up
+	// ("- type-num : …"); it is a parameter only when the name occurs in
+	// the format, otherwise it is a value of the previous parameter.
+	ftdPlainParamRe = regexp.MustCompile(`^[-•]\s+([^:：]*[A-Za-z][^:：]*?)\s+[:：]\s*(.*)$`)
+	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
+	ftdExplainRe    = regexp.MustCompile(`^説明[\s：:]*`)
+	ftdActionRe     = regexp.MustCompile(`^(?:[-•]\s*)?推奨アクション[\s：:]*`)
+)
+
+const ftdFooter = "翻訳について"
+
+type ftdBlock struct {
+	id    string
+	line  int // 1-based line of the heading
+	lines []string
+}
+
+// splitFTD cuts the document into heading blocks, leaving out section
+// headers, their introductions and the footer.
+func splitFTD(text string, rep *reporter) []ftdBlock {
+	lines := strings.Split(text, "\n")
+	var blocks []ftdBlock
+	var cur *ftdBlock
+	flush := func() {
+		if cur != nil {
+			blocks = append(blocks, *cur)
+			cur = nil
+		}
+	}
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		switch {
+		case ftdHeadingRe.MatchString(l):
+			flush()
+			cur = &ftdBlock{id: t, line: i + 1}
+		case ftdSectionRe.MatchString(t):
+			if cur != nil {
+				rep.add(docFTD, cur.id, fmt.Sprintf("section header %q (line %d) follows the entry", t, i+1),
+					"the entry ends at the section header; the header and its introduction belong to no entry")
+			}
+			flush()
+		case t == ftdFooter:
+			if cur != nil {
+				rep.add(docFTD, cur.id, fmt.Sprintf("translation footer %q (line %d) follows the last entry", t, i+1),
+					"the entry ends at the footer; the footer text belongs to no entry")
+			}
+			flush()
+			return blocks
+		default:
+			if cur != nil {
+				cur.lines = append(cur.lines, l)
+			}
+		}
+	}
+	flush()
+	return blocks
+}
+
+// parseFTD extracts one entry per heading.
+func parseFTD(text string, rep *reporter) []Entry {
+	blocks := splitFTD(text, rep)
+	entries := make([]Entry, 0, len(blocks))
+	for _, b := range blocks {
+		entries = append(entries, parseFTDBlock(b, rep))
+	}
+	return entries
+}
+
+const (
+	tgtNone = iota
+	tgtExpl
+	tgtAction
+)
+
+func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
+	e := Entry{Product: productFTD, ID: b.id, Params: []Param{},
+		Source: Source{Document: docFTD, Section: b.id}}
+	note := func(problem, resolution string) { rep.add(docFTD, b.id, problem, resolution) }
+
+	var expl, action, pre textBuilder
+	target := tgtNone
+	seenMsg, seenExpl, seenAction := false, false, false
+	inMsg := false      // collecting wrapped format lines
+	msgFence := false   // the message line sits inside a fenced block
+	contFence := false  // a fenced block continues the format
+	afterMsg := false   // only blank lines since the end of the message
+	inFence := false    // inside a fenced block belonging to the text
+	param := -1         // index of the parameter that may be continued
+	paramBlank := false // a blank line followed that parameter
+	lastWasParam := false
+
+	textTarget := func() *textBuilder {
+		switch target {
+		case tgtExpl:
+			return &expl
+		case tgtAction:
+			return &action
+		}
+		return &pre
+	}
+
+	for i := 0; i < len(b.lines); i++ {
+		raw := b.lines[i]
+		t := strings.TrimSpace(raw)
+
+		if isFence(t) {
+			switch {
+			case !seenMsg && !inFence && nextIsMessage(b.lines[i+1:]):
+				msgFence = true
+				note("message line inside a fenced code block", "the fence is ignored and the message line parsed as usual")
+				continue
+			case inMsg && msgFence:
+				inMsg, msgFence = false, false
+				continue
+			case afterMsg && !inFence && !contFence && fenceContinuesFormat(b.lines[i+1:]):
+				contFence, inMsg = true, true
+				note("message format continues inside a fenced code block after a blank line",
+					"the fenced lines are joined to the format")
+				continue
+			case contFence:
+				contFence, inMsg, afterMsg = false, false, false
+				continue
+			}
+			inFence = !inFence
+			textTarget().add(raw)
+			param, lastWasParam = -1, false
+			continue
+		}
+		if inFence {
+			textTarget().add(raw)
+			continue
+		}
+
+		if t == "" {
+			if inMsg && !msgFence && !contFence {
+				inMsg, afterMsg = false, true
+			}
+			if lastWasParam {
+				paramBlank = true
+			}
+			textTarget().add(raw)
+			continue
+		}
+
+		if m := ftdMessageRe.FindStringSubmatch(t); m != nil && !seenMsg {
+			seenMsg, inMsg = true, true
+			if !strings.HasPrefix(t, "エラーメッセージ") {
+				note("message line without the エラーメッセージ label", "recognised by its %Threat Defense- prefix")
+			}
+			if m[2] == "" {
+				note(fmt.Sprintf("message line prefix %q lacks the dash before the severity", "%"+m[1]+m[3]+"-"),
+					fmt.Sprintf("severity %s taken from the digit after the prefix", m[3]))
+			}
+			switch sep := strings.TrimSpace(m[5]); {
+			case sep == "":
+				note("message ID followed by a space instead of a colon", "the text after the space is the format")
+			case sep != ":":
+				note(fmt.Sprintf("message ID followed by %q instead of a colon", sep), "the text after the separator is the format")
+			}
+			if strings.Contains(t, "`") {
+				note("message line marked up as inline code", "the backticks are dropped")
+			}
+			if m[4] != b.id {
+				note(fmt.Sprintf("heading %s but the message line under it reads %s", b.id, m[4]),
+					fmt.Sprintf("entry keyed by the heading %s; the message line is kept as printed (format and severity)", b.id))
+			}
+			sev, _ := strconv.Atoi(m[3])
+			e.Severity = intp(sev)
+			e.Format = stripMarkup(m[6])
+			continue
+		}
+		if inMsg {
+			if !ftdExplainRe.MatchString(t) && !ftdActionRe.MatchString(t) && !ftdValueRe.MatchString(t) {
+				e.Format = joinWrapped(e.Format, stripMarkup(t))
+				continue
+			}
+			inMsg = false
+		}
+		afterMsg = false
+
+		if loc := ftdExplainRe.FindStringIndex(t); loc != nil {
+			rest := t[loc[1]:]
+			switch {
+			case seenExpl && !seenAction:
+				target, seenAction = tgtAction, true
+				note("second 説明 label where the recommended action belongs",
+					"the text under the second 説明 is the recommended action")
+			case seenExpl:
+				note("説明 label after the recommended action", "its text is appended to the explanation")
+				target = tgtExpl
+			default:
+				target, seenExpl = tgtExpl, true
+			}
+			param, lastWasParam, paramBlank = -1, false, false
+			if rest != "" {
+				textTarget().add(rest)
+			}
+			continue
+		}
+		if loc := ftdActionRe.FindStringIndex(t); loc != nil {
+			if !strings.HasPrefix(t, "推奨アクション") {
+				note("推奨アクション label printed as a list item", "recognised as the label")
+			}
+			if seenAction {
+				note("second 推奨アクション label", "its text is appended to the recommended action")
+			}
+			target, seenAction = tgtAction, true
+			param, lastWasParam, paramBlank = -1, false, false
+			if rest := t[loc[1]:]; rest != "" {
+				action.add(rest)
+			}
+			continue
+		}
+
+		if m := ftdParamRe.FindStringSubmatch(t); m != nil {
+			e.Params = append(e.Params, Param{Name: strings.TrimSpace(m[1]), Description: stripMarkup(strings.TrimSpace(m[2]))})
+			param, lastWasParam, paramBlank = len(e.Params)-1, true, false
+			if target == tgtNone {
+				note("parameter list before the 説明 label", "the parameters are kept; the explanation starts at 説明")
+			}
+			continue
+		}
+		if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil && inFormat(e.Format, m[1]) {
+			e.Params = append(e.Params, Param{Name: strings.TrimSpace(m[1]), Description: stripMarkup(strings.TrimSpace(m[2]))})
+			param, lastWasParam, paramBlank = len(e.Params)-1, true, false
+			continue
+		}
+		if param >= 0 && ftdValueRe.MatchString(t) {
+			// A bullet after a parameter lists one of its values.
+			p := &e.Params[param]
+			p.Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
+			lastWasParam, paramBlank = true, false
+			continue
+		}
+		if param >= 0 && lastWasParam && !paramBlank && !isList(t) {
+			// A wrapped parameter description.
+			p := &e.Params[param]
+			p.Description = joinWrapped(p.Description, stripMarkup(t))
+			continue
+		}
+		param, lastWasParam, paramBlank = -1, false, false
+		textTarget().add(raw)
+	}
+
+	e.Format = spacesRe.ReplaceAllString(strings.TrimSpace(e.Format), " ")
+	e.Explanation = expl.String()
+	e.Action = action.String()
+	for _, j := range append(expl.joins, action.joins...) {
+		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
+	}
+	if p := pre.String(); p != "" {
+		note(fmt.Sprintf("text before the 説明 label: %q", firstRunes(p, 40)), "kept at the start of the explanation")
+		e.Explanation = strings.TrimSpace(p + "\n" + e.Explanation)
+	}
+	if !seenMsg {
+		note("no message line", "severity null and format empty")
+	}
+	if !seenExpl {
+		note("no 説明 label", "explanation empty")
+	}
+	if !seenAction {
+		note("no 推奨アクション label", "recommended action empty")
+	}
+	return e
+}
+
+// nextIsMessage reports whether the first non-blank line is a message line.
+func nextIsMessage(lines []string) bool {
+	for _, l := range lines {
+		if t := strings.TrimSpace(l); t != "" {
+			return ftdMessageRe.MatchString(t)
+		}
+	}
+	return false
+}
+
+// fenceContinuesFormat reports whether a fenced block right after the
+// message line holds the rest of the format rather than an example: its
+// first line is neither a message line nor a label.
+func fenceContinuesFormat(lines []string) bool {
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			continue
+		}
+		return !strings.HasPrefix(t, "%") && !ftdMessageRe.MatchString(t) &&
+			!ftdExplainRe.MatchString(t) && !ftdActionRe.MatchString(t) && !isFence(t)
+	}
+	return false
+}
+
+// inFormat reports whether name is a word of the format.
+func inFormat(format, name string) bool {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return false
+	}
+	i := strings.Index(format, name)
+	for i >= 0 {
+		before := i == 0 || !isWordByte(format[i-1])
+		end := i + len(name)
+		after := end == len(format) || !isWordByte(format[end])
+		if before && after {
+			return true
+		}
+		j := strings.Index(format[i+1:], name)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}

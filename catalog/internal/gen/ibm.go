@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// The IBM document describes one error code ("1785   鍵サーバーに関して…"),
+// a general 説明, one paragraph per event code ("086006 鍵サーバーが…"),
+// and under ユーザーの処置 one numbered block per event code
+// ("イベント・コード 086006 の場合:").
+
+var (
+	ibmErrorRe  = regexp.MustCompile(`^(\d{4})[\s\x{00A0}]+(.+)$`)
+	ibmEventRe  = regexp.MustCompile(`^(\d{6})[\s\x{00A0}]+(.+)$`)
+	ibmActionRe = regexp.MustCompile(`^イベント・コード\s*(\d{6})\s*の場合[:：]\s*$`)
+)
+
+const (
+	ibmExplainLabel = "説明"
+	ibmActionLabel  = "ユーザーの処置"
+)
+
+// parseIBM returns the error code summary and one entry per event code.
+func parseIBM(text string, rep *reporter) (ErrorCode, []Entry, error) {
+	lines := strings.Split(text, "\n")
+	var code ErrorCode
+	var entries []Entry
+	byID := map[string]int{}
+	var general textBuilder
+	var cur *textBuilder
+	var actions map[string]*textBuilder = map[string]*textBuilder{}
+	var expls []*textBuilder
+	state := 0 // 0 header, 1 general 説明, 2 event explanations, 3 actions
+	for i, raw := range lines {
+		t := strings.TrimSpace(raw)
+		switch {
+		case state == 0 && ibmErrorRe.MatchString(t):
+			m := ibmErrorRe.FindStringSubmatch(t)
+			code = ErrorCode{Product: productIBM, Code: m[1], Title: strings.TrimSpace(m[2]),
+				Source: Source{Document: docIBM, Section: m[1]}}
+			continue
+		case state == 0 && t == ibmExplainLabel:
+			state, cur = 1, &general
+			continue
+		case (state == 1 || state == 2) && ibmEventRe.MatchString(t):
+			m := ibmEventRe.FindStringSubmatch(t)
+			state = 2
+			byID[m[1]] = len(entries)
+			entries = append(entries, Entry{Product: productIBM, ID: m[1], ErrorCode: code.Code,
+				Format: m[2], Params: []Param{}, Source: Source{Document: docIBM, Section: m[1] + " " + m[2]}})
+			cur = &textBuilder{}
+			expls = append(expls, cur)
+			continue
+		case state == 2 && t == ibmActionLabel:
+			state, cur = 3, nil
+			continue
+		case state == 3 && ibmActionRe.MatchString(t):
+			id := ibmActionRe.FindStringSubmatch(t)[1]
+			if _, ok := byID[id]; !ok {
+				return code, nil, fmt.Errorf("line %d: user action for event code %s, which the document does not describe", i+1, id)
+			}
+			if _, dup := actions[id]; dup {
+				return code, nil, fmt.Errorf("line %d: second user action block for event code %s", i+1, id)
+			}
+			cur = &textBuilder{}
+			actions[id] = cur
+			continue
+		}
+		if cur != nil {
+			cur.add(raw)
+		} else if t != "" {
+			rep.add(docIBM, "", fmt.Sprintf("line %d outside any section: %q", i+1, firstRunes(t, 40)), "left out")
+		}
+	}
+	if code.Code == "" {
+		return code, nil, fmt.Errorf("no error code heading")
+	}
+	code.Explanation = general.String()
+	if strings.Contains(code.Explanation, "mkkeyserverchkeyserver") {
+		rep.add(docIBM, code.Code, "command names mkkeyserver and chkeyserver run together without a separator (mkkeyserverchkeyserver)",
+			"kept as printed")
+	}
+	for k := range entries {
+		entries[k].Explanation = expls[k].String()
+		a, ok := actions[entries[k].ID]
+		if !ok {
+			rep.add(docIBM, entries[k].ID, "no ユーザーの処置 block for the event code", "recommended action empty")
+			continue
+		}
+		entries[k].Action = a.String()
+	}
+	rep.add(docIBM, code.Code, "the general explanation and title belong to the error code, not to one event",
+		"kept as the error code summary (lookup by error code); each event entry carries its own title as format, its own paragraph as explanation and its own numbered user actions")
+	return code, entries, nil
+}

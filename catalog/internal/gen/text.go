@@ -1,0 +1,165 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The documents are text extracted from PDF and HTML manuals: paragraphs are
+// hard-wrapped, page breaks split sentences over a blank line, and some
+// markdown-like markup (bold, italics, links) survives. The functions here
+// turn a run of document lines into the plain text stored in the catalog.
+
+var (
+	boldRe    = regexp.MustCompile(`\*\*([^*]+?)\*\*`)
+	italicRe  = regexp.MustCompile(`\*([^*\s][^*]*?)\*`)
+	linkRe    = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
+	listRe    = regexp.MustCompile(`^(?:[-•]\s|\d+\.\s)`)
+	escapeRe  = regexp.MustCompile(`\\([()\[\]])`)
+	codeRe    = regexp.MustCompile("`([^`]+)`")
+	spacesRe  = regexp.MustCompile(`[ \t\x{00A0}\x{3000}]+`)
+	fenceLine = "```"
+)
+
+// stripMarkup removes the emphasis and link markup of the extracted text,
+// keeping the words: "**show license all**" becomes "show license all",
+// "[license smart](#)" becomes "license smart" and "`ping`" becomes "ping".
+func stripMarkup(s string) string {
+	s = linkRe.ReplaceAllString(s, "$1")
+	s = boldRe.ReplaceAllString(s, "$1")
+	s = italicRe.ReplaceAllString(s, "$1")
+	s = escapeRe.ReplaceAllString(s, "$1")
+	s = codeRe.ReplaceAllString(s, "$1")
+	return s
+}
+
+// isFence reports whether a line opens or closes a fenced code block.
+func isFence(line string) bool { return strings.TrimSpace(line) == fenceLine }
+
+// isList reports whether a trimmed line starts a list item.
+func isList(line string) bool { return listRe.MatchString(line) }
+
+// isCJK reports whether r is a Japanese (or Korean) letter, as opposed to
+// ASCII text or punctuation.
+func isCJK(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
+}
+
+// endsSentence reports whether a line ends where a paragraph may end: on
+// terminal punctuation or a colon introducing a list.
+func endsSentence(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return strings.ContainsRune("。．.：:！？!?）)」", r)
+}
+
+// joinWrapped joins two parts of one wrapped line: ASCII words get a space
+// between them, Japanese text none.
+func joinWrapped(a, b string) string {
+	if a == "" {
+		return b
+	}
+	ra, _ := utf8.DecodeLastRuneInString(a)
+	rb, _ := utf8.DecodeRuneInString(b)
+	if ra < utf8.RuneSelf && rb < utf8.RuneSelf && !unicode.IsSpace(ra) {
+		return a + " " + b
+	}
+	return a + b
+}
+
+// pageBreak reports whether a paragraph that ends with prev and a line
+// starting with next, separated by a blank line, are one sentence split by
+// a page break ("…信頼性の問" / "題を示している…").
+func pageBreak(prev, next string) bool {
+	if prev == "" || next == "" || isList(next) || isFence(next) {
+		return false
+	}
+	rp, _ := utf8.DecodeLastRuneInString(prev)
+	rn, _ := utf8.DecodeRuneInString(next)
+	return isCJK(rp) && isCJK(rn)
+}
+
+// textBuilder renders document lines into catalog text: one output line per
+// paragraph, list item or code line; wrapped lines joined.
+type textBuilder struct {
+	out     []string
+	open    bool // the last output line may still be continued
+	blank   bool // a blank line was seen since the last text line
+	inFence bool
+	lastLen int // length in runes of the last text line read
+	// joins records the page-break joins made, for the report.
+	joins []string
+}
+
+func (b *textBuilder) add(raw string) {
+	line := strings.TrimSpace(raw)
+	if isFence(line) {
+		b.inFence = !b.inFence
+		b.open = false
+		return
+	}
+	if b.inFence {
+		if line != "" {
+			b.out = append(b.out, spacesRe.ReplaceAllString(line, " "))
+		}
+		return
+	}
+	if line == "" {
+		b.blank = true
+		return
+	}
+	line = stripMarkup(line)
+	line = spacesRe.ReplaceAllString(line, " ")
+	n := len(b.out)
+	switch {
+	case n > 0 && b.blank && b.open && b.lastLen >= minWrapRunes && pageBreak(b.out[n-1], line):
+		b.joins = append(b.joins, lastRunes(b.out[n-1], 8)+"|"+firstRunes(line, 8))
+		b.out[n-1] = joinWrapped(b.out[n-1], line)
+	case n > 0 && !b.blank && b.open && !isList(line) && !endsSentence(b.out[n-1]):
+		b.out[n-1] = joinWrapped(b.out[n-1], line)
+	default:
+		b.out = append(b.out, line)
+	}
+	b.open = true
+	b.blank = false
+	b.lastLen = utf8.RuneCountInString(line)
+}
+
+// minWrapRunes is the shortest line taken to be cut by a page break: a
+// page break happens at the end of a full line, and short lines that end
+// without punctuation are list values or titles.
+const minWrapRunes = 30
+
+func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
+
+// render turns lines into catalog text.
+func render(lines []string) (string, []string) {
+	var b textBuilder
+	for _, l := range lines {
+		b.add(l)
+	}
+	return b.String(), b.joins
+}
+
+func lastRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		r = r[len(r)-n:]
+	}
+	return string(r)
+}
+
+func firstRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		r = r[:n]
+	}
+	return string(r)
+}
+
+// normalizeSpace collapses every run of white space to one space, so that
+// curated text can be compared with the document regardless of wrapping.
+func normalizeSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,255 @@
+package catalog
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadFileValid(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		want []Entry
+	}{
+		{
+			name: "json", file: "good.json",
+			want: []Entry{
+				{Product: ProductFTD, ID: "722051", Severity: sev(6),
+					Format:      "Group group-policy User username IP public-ip Address assigned-ip assigned to session",
+					Explanation: "社内手順: VPN アドレス割り当て。", Action: "対応不要。", Params: []Param{},
+					Source: Source{Document: "ops-runbook", Section: "VPN"}},
+				{Product: ProductIOS, ID: "LINK-3-UPDOWN", Facility: "LINK", Mnemonic: "UPDOWN", Severity: sev(3),
+					Format:      "Interface [chars], changed state to [chars]",
+					Explanation: "Interface state changed.", Action: "Check the cable.",
+					Params: []Param{{Name: "[chars]", Description: "interface name"}},
+					Source: Source{Document: "good.json"}},
+			},
+		},
+		{
+			name: "csv with inferred products", file: "good.csv",
+			want: []Entry{
+				{Product: ProductFTD, ID: "106023", Severity: sev(4), Explanation: "Denied by access group.", Action: "Check the ACL.",
+					Params: []Param{}, Source: Source{Document: "good.csv"}},
+				{Product: ProductIOS, ID: "LINK-3-UPDOWN", Facility: "LINK", Mnemonic: "UPDOWN", Severity: sev(3),
+					Explanation: "Interface state changed (CSV).", Action: "Check the cable (CSV).",
+					Params: []Param{}, Source: Source{Document: "good.csv"}},
+				{Product: ProductIBM, ID: "086008", Explanation: "Custom IBM explanation.", Action: "Custom IBM action.",
+					Params: []Param{}, Source: Source{Document: "good.csv"}},
+				{Product: ProductCUCM, ID: "ILSCustomAlarm", Severity: sev(4), Explanation: "A site-specific alarm.", Action: "Call the voice team.",
+					Params: []Param{}, Source: Source{Document: "good.csv"}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatalf("LoadFile error: %v", err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("LoadFile returned %d entries, want %d: %+v", len(got), len(tt.want), got)
+			}
+			for i := range got {
+				if !equalEntry(got[i], tt.want[i]) {
+					t.Errorf("entry %d = %+v\nwant %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func equalEntry(a, b Entry) bool {
+	if (a.Severity == nil) != (b.Severity == nil) || a.Severity != nil && *a.Severity != *b.Severity {
+		return false
+	}
+	a.Severity, b.Severity = nil, nil
+	return a.Format == b.Format &&
+		a.Product == b.Product && a.ID == b.ID && a.ErrorCode == b.ErrorCode &&
+		a.Facility == b.Facility && a.Mnemonic == b.Mnemonic &&
+		a.Explanation == b.Explanation && a.Action == b.Action &&
+		len(a.Params) == len(b.Params) && a.Source == b.Source &&
+		strings.Join(a.Signatures, "|") == strings.Join(b.Signatures, "|") &&
+		paramsEqual(a.Params, b.Params)
+}
+
+func paramsEqual(a, b []Param) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string
+		is     []error
+		wants  []string // every one must appear in the message
+		absent []string // none may appear
+	}{
+		{name: "missing file", file: "no-such-file.json", is: []error{ErrUserCatalog, fs.ErrNotExist}, wants: []string{"no-such-file.json"}},
+		{name: "unsupported extension", file: "catalog.txt", is: []error{ErrUserCatalog, ErrUnsupportedFormat}, wants: []string{"catalog.txt"}},
+		{name: "malformed json", file: "bad_syntax.json", is: []error{ErrUserCatalog}, wants: []string{"bad_syntax.json", "line 4", "malformed JSON"}},
+		{name: "unknown json field", file: "unknown_field.json", is: []error{ErrUserCatalog}, wants: []string{"entry 1", `unknown field "colour"`}},
+		{
+			name: "every bad json entry listed", file: "bad_entries.json", is: []error{ErrUserCatalog, ErrInvalidEntry},
+			wants:  []string{`entry 1 (id "72205")`, "not a 6-digit message ID", `entry 2 (id "722052")`, "severity 9 is outside 0-7", `entry 3 (id "X")`, `unknown product "juniper"`},
+			absent: []string{"entry 4"},
+		},
+		{name: "csv missing column", file: "missing_column.csv", is: []error{ErrUserCatalog}, wants: []string{"missing_column.csv", "line 1", `missing column "action"`}},
+		{name: "csv unknown column", file: "unknown_column.csv", is: []error{ErrUserCatalog}, wants: []string{`unknown column "colour"`}},
+		{
+			name: "csv bad rows with line numbers", file: "bad_rows.csv", is: []error{ErrUserCatalog, ErrInvalidEntry},
+			wants: []string{
+				`line 3 (id "722052")`, `severity "high" is neither 0-7`,
+				`line 4 (id "hello")`, "cannot tell the product",
+				`line 5 (id "722054")`, "severity 8 is outside 0-7",
+				"line 6", "5 fields, want 4",
+			},
+			absent: []string{"line 2"},
+		},
+		{name: "csv duplicate id", file: "duplicate.csv", is: []error{ErrUserCatalog, ErrDuplicateEntry}, wants: []string{"line 3", "already defined at line 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			entries, err := LoadFile(filepath.Join("testdata", tt.file))
+			if err == nil {
+				t.Fatalf("LoadFile succeeded with %d entries, want an error", len(entries))
+			}
+			if entries != nil {
+				t.Errorf("LoadFile returned %d entries with an error: a bad file is rejected whole", len(entries))
+			}
+			for _, target := range tt.is {
+				if !errors.Is(err, target) {
+					t.Errorf("error %q is not %v", err, target)
+				}
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(err.Error(), a) {
+					t.Errorf("error %q mentions %q, which is valid", err, a)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadOverrides(t *testing.T) {
+	base := mustEmbedded(t)
+	c, err := Load(filepath.Join("testdata", "good.json"), filepath.Join("testdata", "good.csv"))
+	if err != nil {
+		t.Fatalf("Load error: %v", err)
+	}
+	tests := []struct {
+		name            string
+		product         Product
+		key             string
+		wantExplanation string
+	}{
+		{"json overrides embedded", ProductFTD, "722051", "社内手順: VPN アドレス割り当て。"},
+		{"later csv overrides earlier json", ProductIOS, "LINK-UPDOWN", "Interface state changed (CSV)."},
+		{"csv overrides embedded IBM event", ProductIBM, "086008", "Custom IBM explanation."},
+		{"new FTD entry", ProductFTD, "106023", "Denied by access group."},
+		{"embedded entry untouched", ProductFTD, "722001", "SVC からの要求が無効でした。"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, ok := c.Lookup(tt.product, tt.key)
+			if !ok {
+				t.Fatalf("Lookup(%s, %q) found nothing", tt.product, tt.key)
+			}
+			if e.Explanation != tt.wantExplanation {
+				t.Errorf("explanation = %q, want %q", e.Explanation, tt.wantExplanation)
+			}
+		})
+	}
+	// 106023, LINK-UPDOWN and ILSCustomAlarm are new; the rest replace.
+	if got, want := c.Len(), base.Len()+3; got != want {
+		t.Errorf("Len() = %d, want %d", got, want)
+	}
+	if c.Version() == base.Version() || !strings.HasPrefix(c.Version(), base.Version()+"+user.") {
+		t.Errorf("Version() = %q, want the embedded version with a user suffix", c.Version())
+	}
+	if _, ok := c.LookupErrorCode("1785"); !ok {
+		t.Error("error codes lost when loading user files")
+	}
+	if e, ok := c.LookupID("ILSCustomAlarm"); !ok || e.Product != ProductCUCM {
+		t.Error("user Unified CM entry not found by its alarm name")
+	}
+	if _, err := Load(filepath.Join("testdata", "good.json"), filepath.Join("testdata", "bad_rows.csv")); !errors.Is(err, ErrUserCatalog) {
+		t.Errorf("Load with a bad file: error %v, want ErrUserCatalog", err)
+	}
+}
+
+// TestCatalogJSONRoundTrip checks that the embedded entries, written as
+// JSON, load back as a user catalog unchanged.
+func TestCatalogJSONRoundTrip(t *testing.T) {
+	c := mustEmbedded(t)
+	d, err := EmbeddedData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "all.json")
+	b, err := json.Marshal(d.Entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadFile(path)
+	if err != nil {
+		t.Fatalf("LoadFile of the catalog's own JSON: %v", err)
+	}
+	if len(got) != c.Len() {
+		t.Fatalf("loaded %d entries, want %d", len(got), c.Len())
+	}
+	for i := range got {
+		if !equalEntry(got[i], c.Entries()[i]) {
+			t.Errorf("entry %d changed: %+v", i, got[i])
+		}
+	}
+}
+
+// TestGeneratedUpToDate regenerates the catalog into a temporary directory
+// and compares it with the committed files.
+func TestGeneratedUpToDate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the generator")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go command not found")
+	}
+	out := t.TempDir()
+	cmd := exec.Command(goBin, "run", "./internal/gen", "-q", "-out", out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("generator failed: %v\n%s", err, msg)
+	}
+	for _, f := range []string{"zz_generated.go", "data/catalog.json", "data/REPORT.md"} {
+		want, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from a fresh generation: run `make catalog`", f)
+		}
+	}
+}
