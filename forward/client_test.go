@@ -1,0 +1,557 @@
+package forward
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/enrich-plugin/enrich/forward/forwardtest"
+)
+
+func TestSendDelivers(t *testing.T) {
+	tests := []struct {
+		name string
+		opts forwardtest.Options
+		cfg  func(cfg *Config, srv *forwardtest.Server)
+	}{
+		{name: "tcp", opts: forwardtest.Options{}},
+		{name: "tcp6", opts: forwardtest.Options{Network: "tcp6"}},
+		{name: "unix", opts: forwardtest.Options{Network: "unix"}},
+		{
+			name: "shared key",
+			opts: forwardtest.Options{SharedKey: "s3cret"},
+			cfg:  func(cfg *Config, _ *forwardtest.Server) { cfg.SharedKey = "s3cret"; cfg.SelfHostname = "node-a" },
+		},
+		{
+			name: "tls with CA and verify",
+			opts: forwardtest.Options{TLS: true},
+			cfg: func(cfg *Config, srv *forwardtest.Server) {
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSVerify = true, srv.CAFile(), true
+			},
+		},
+		{
+			name: "tls over unix with server name",
+			opts: forwardtest.Options{TLS: true, Network: "unix"},
+			cfg: func(cfg *Config, srv *forwardtest.Server) {
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile(), forwardtest.ServerName
+			},
+		},
+		{
+			name: "tls and shared key",
+			opts: forwardtest.Options{TLS: true, SharedKey: "k"},
+			cfg: func(cfg *Config, srv *forwardtest.Server) {
+				cfg.TLS, cfg.TLSCAFile, cfg.SharedKey = true, srv.CAFile(), "k"
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := forwardtest.NewServer(t, tt.opts)
+			cfg := testConfig(srv.Addr())
+			if tt.cfg != nil {
+				tt.cfg(&cfg, srv)
+			}
+			c := newClient(t, cfg)
+			var sent [][]byte
+			for i := 0; i < 3; i++ {
+				p := entries(i*10, 10)
+				if err := c.Send(context.Background(), "enriched.syslog", p, 10); err != nil {
+					t.Fatalf("Send %d: %v", i, err)
+				}
+				sent = append(sent, p)
+			}
+			msgs := srv.Messages()
+			if len(msgs) != 3 {
+				t.Fatalf("server got %d messages, want 3", len(msgs))
+			}
+			ids := map[string]bool{}
+			for i, m := range msgs {
+				if m.Tag != "enriched.syslog" || m.Mode != forwardtest.ModePackedForward || m.Size != 10 || m.Records != 10 || !m.Acked {
+					t.Errorf("message %d = tag %q mode %v size %d records %d acked %v, want enriched.syslog PackedForward 10 10 true",
+						i, m.Tag, m.Mode, m.Size, m.Records, m.Acked)
+				}
+				if len(m.Chunk) != chunkIDLen || ids[m.Chunk] {
+					t.Errorf("message %d chunk id %q is not a fresh 24-character id", i, m.Chunk)
+				}
+				ids[m.Chunk] = true
+				if !bytes.Equal(m.Entries, sent[i]) {
+					t.Errorf("message %d entries differ from the bytes sent", i)
+				}
+			}
+			recs := srv.Records()
+			if len(recs) != 30 {
+				t.Fatalf("got %d records, want 30", len(recs))
+			}
+			if got, want := recs[29].Time, time.Unix(1700000029, 5).UTC(); !got.Equal(want) {
+				t.Errorf("record 29 time = %v, want %v", got, want)
+			}
+			if st := c.Stats(); st.Dials != 1 || st.Acked != 3 || st.OpenConns != 1 {
+				t.Errorf("stats = %+v, want one dial reused for 3 acked sends", st)
+			}
+		})
+	}
+}
+
+func TestSendHandshakeAndTLSFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    forwardtest.Options
+		cfg     func(cfg *Config, srv *forwardtest.Server)
+		wantErr error
+	}{
+		{
+			name:    "wrong shared key",
+			opts:    forwardtest.Options{SharedKey: "right"},
+			cfg:     func(cfg *Config, _ *forwardtest.Server) { cfg.SharedKey = "wrong" },
+			wantErr: ErrAuthRefused,
+		},
+		{
+			name:    "receiver wants a key the client lacks",
+			opts:    forwardtest.Options{SharedKey: "right"},
+			wantErr: ErrHandshakeRequired,
+		},
+		{
+			name: "tls certificate not trusted",
+			opts: forwardtest.Options{TLS: true},
+			cfg:  func(cfg *Config, _ *forwardtest.Server) { cfg.TLS = true },
+		},
+		{
+			name: "tls name mismatch",
+			opts: forwardtest.Options{TLS: true},
+			cfg: func(cfg *Config, srv *forwardtest.Server) {
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile(), "other.example"
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := forwardtest.NewServer(t, tt.opts)
+			cfg := testConfig(srv.Addr())
+			if tt.cfg != nil {
+				tt.cfg(&cfg, srv)
+			}
+			c := newClient(t, cfg)
+			err := c.Send(context.Background(), "t", entries(0, 1), 1)
+			requireRetryable(t, err, tt.wantErr)
+			if n := len(srv.Records()); n != 0 {
+				t.Errorf("server stored %d records from a refused client", n)
+			}
+			if st := c.Stats(); st.OpenConns != 0 || st.Failed != 1 {
+				t.Errorf("stats = %+v, want the failed connection discarded", st)
+			}
+		})
+	}
+}
+
+func TestSendTLSWithoutVerify(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{TLS: true})
+	cfg := testConfig(srv.Addr())
+	cfg.TLS, cfg.TLSVerify = true, false
+	c := newClient(t, cfg)
+	if err := c.Send(context.Background(), "t", entries(0, 2), 2); err != nil {
+		t.Fatalf("Send with verification off: %v", err)
+	}
+}
+
+func TestSendReceiverDownAtStart(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Stopped: true})
+	c := newClient(t, testConfig(srv.Addr()))
+	err := c.Send(context.Background(), "t", entries(0, 3), 3)
+	requireRetryable(t, err, nil)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sendRetry(c, "t", entries(0, 3), 3, 100); err != nil {
+		t.Fatalf("Send after the receiver started: %v", err)
+	}
+	if _, err := srv.WaitRecords(3, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSendFaults drives each receiver fault: the Send fails with a retryable error, the
+// broken connection is discarded, and once the fault clears the retry is delivered.
+func TestSendFaults(t *testing.T) {
+	tests := []struct {
+		name    string
+		set     func(srv *forwardtest.Server, on bool)
+		wantErr error
+	}{
+		{name: "never acks", set: (*forwardtest.Server).SetNoAck, wantErr: ErrAckTimeout},
+		{name: "acks another chunk", set: (*forwardtest.Server).SetWrongAck, wantErr: ErrAckMismatch},
+		{name: "closes after reading the message", set: (*forwardtest.Server).SetCloseAfterRead},
+		{
+			name: "closes after 100 bytes",
+			set: func(srv *forwardtest.Server, on bool) {
+				srv.SetCloseAfterBytes(map[bool]int{true: 100}[on])
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := forwardtest.NewServer(t, forwardtest.Options{})
+			cfg := testConfig(srv.Addr())
+			cfg.AckTimeout = 300 * time.Millisecond
+			c := newClient(t, cfg)
+			tt.set(srv, true)
+			payload := entries(0, 20)
+			start := time.Now()
+			err := c.Send(context.Background(), "t", payload, 20)
+			elapsed := time.Since(start)
+			requireRetryable(t, err, tt.wantErr)
+			// A generous margin: this checks the bound, not the speed.
+			if elapsed > cfg.AckTimeout+2*time.Second {
+				t.Errorf("Send took %s, want at most the ack timeout %s plus a margin", elapsed, cfg.AckTimeout)
+			}
+			if st := c.Stats(); st.OpenConns != 0 {
+				t.Errorf("after the fault %d connections are open, want the broken one discarded", st.OpenConns)
+			}
+			tt.set(srv, false)
+			if _, err := sendRetry(c, "t", payload, 20, 50); err != nil {
+				t.Fatalf("Send after the fault cleared: %v", err)
+			}
+			_, acked := seqs(srv.Records())
+			for i := int64(0); i < 20; i++ {
+				if !acked[i] {
+					t.Fatalf("record seq %d was never acked", i)
+				}
+			}
+		})
+	}
+}
+
+func TestSendSlowReceiverWithinTimeout(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{AckDelay: 150 * time.Millisecond})
+	c := newClient(t, testConfig(srv.Addr()))
+	for i := 0; i < 3; i++ {
+		if err := c.Send(context.Background(), "t", entries(i, 1), 1); err != nil {
+			t.Fatalf("Send %d to a slow receiver: %v", i, err)
+		}
+	}
+}
+
+func TestSendContextCancelled(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{NoAck: true})
+	c := newClient(t, testConfig(srv.Addr()))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancel once the message is at the receiver, so the Send is waiting for the ack.
+		if _, err := srv.WaitRecords(1, 5*time.Second); err == nil {
+			cancel()
+		}
+	}()
+	defer cancel()
+	err := c.Send(ctx, "t", entries(0, 1), 1)
+	requireRetryable(t, err, context.Canceled)
+}
+
+// TestSendReceiverRestartedMidStream kills the receiver while chunks are being sent and
+// restarts it: no Send may return nil without its ack, and every record arrives.
+func TestSendReceiverRestartedMidStream(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{})
+	cfg := testConfig(srv.Addr())
+	cfg.MaxConns = 2
+	c := newClient(t, cfg)
+	const chunks, per = 60, 5
+	var okSeqs sync.Map
+	var wg sync.WaitGroup
+	errs := make(chan error, chunks)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < chunks; i += 2 {
+				if _, err := sendRetry(c, "t", entries(i*per, per), per, 400); err != nil {
+					errs <- err
+					continue
+				}
+				okSeqs.Store(i, true)
+			}
+		}()
+	}
+	for restart := 0; restart < 3; restart++ {
+		if _, err := srv.WaitRecords((restart+1)*10, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		srv.Stop()
+		time.Sleep(20 * time.Millisecond) // let some Sends hit the dead receiver
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("chunk never delivered: %v", err)
+	}
+	seen, acked := seqs(srv.Records())
+	for i := 0; i < chunks; i++ {
+		if _, ok := okSeqs.Load(i); !ok {
+			continue
+		}
+		for s := i * per; s < (i+1)*per; s++ {
+			if seen[int64(s)] == 0 || !acked[int64(s)] {
+				t.Fatalf("Send of chunk %d returned nil but record %d was seen %d times, acked %v",
+					i, s, seen[int64(s)], acked[int64(s)])
+			}
+		}
+	}
+	if st := c.Stats(); st.OpenConns > cfg.MaxConns {
+		t.Errorf("%d connections open, want at most %d", st.OpenConns, cfg.MaxConns)
+	}
+}
+
+// TestIdleConnectionClosedByReceiver checks that a connection the receiver closed while idle
+// (in_forward does so when paused) is noticed before use, so the Send does not fail.
+func TestIdleConnectionClosedByReceiver(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{})
+	c := newClient(t, testConfig(srv.Addr()))
+	if err := c.Send(context.Background(), "t", entries(0, 1), 1); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(context.Background(), "t", entries(1, 1), 1); err != nil {
+		t.Fatalf("Send after the idle connection was closed: %v", err)
+	}
+	if st := c.Stats(); st.StaleIdle != 1 || st.Dials != 2 {
+		t.Errorf("stats = %+v, want one stale idle connection dropped and one redial", st)
+	}
+}
+
+func TestSendConcurrent(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{})
+	cfg := testConfig(srv.Addr())
+	cfg.MaxConns = 4
+	c := newClient(t, cfg)
+	const workers, each = 16, 15
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				if err := c.Send(context.Background(), "t", entries((w*each+i)*2, 2), 2); err != nil {
+					failures.Add(1)
+					t.Errorf("worker %d send %d: %v", w, i, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failures.Load() > 0 {
+		return
+	}
+	seen, _ := seqs(srv.Records())
+	if len(seen) != workers*each*2 {
+		t.Errorf("got %d distinct records, want %d", len(seen), workers*each*2)
+	}
+	if got := srv.MaxOpenConns(); got > cfg.MaxConns {
+		t.Errorf("receiver saw %d connections at once, want at most MaxConns %d", got, cfg.MaxConns)
+	}
+	if st := c.Stats(); st.Dials > uint64(cfg.MaxConns) {
+		t.Errorf("client dialled %d times, want at most %d for a healthy receiver", st.Dials, cfg.MaxConns)
+	}
+}
+
+// TestPoolBoundedUnderFaults sends many chunks from several goroutines while the receiver
+// misbehaves; connections are discarded and redialled but never exceed MaxConns.
+func TestPoolBoundedUnderFaults(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{})
+	cfg := testConfig(srv.Addr())
+	cfg.MaxConns = 2
+	cfg.AckTimeout = 200 * time.Millisecond
+	c := newClient(t, cfg)
+	var maxOpen atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				c.Send(context.Background(), "t", entries(i, 1), 1) // failures are expected here
+				if n := int64(c.Stats().OpenConns); n > maxOpen.Load() {
+					maxOpen.Store(n)
+				}
+			}
+		}()
+	}
+	faults := []func(bool){srv.SetWrongAck, srv.SetCloseAfterRead, srv.SetNoAck}
+	for round := 0; round < 6; round++ {
+		f := faults[round%len(faults)]
+		f(true)
+		time.Sleep(30 * time.Millisecond)
+		f(false)
+	}
+	wg.Wait()
+	if got := maxOpen.Load(); got > int64(cfg.MaxConns) {
+		t.Errorf("client held %d connections, want at most %d", got, cfg.MaxConns)
+	}
+	st := c.Stats()
+	if st.OpenConns > cfg.MaxConns || st.Acked+st.Failed != st.Sends {
+		t.Errorf("stats = %+v, want at most %d open and every send accounted for", st, cfg.MaxConns)
+	}
+}
+
+func TestCloseWhileSendsPending(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{NoAck: true})
+	cfg := testConfig(srv.Addr())
+	cfg.AckTimeout = 30 * time.Second // Close, not the timeout, must end the sends
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3
+	results := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() { results <- c.Send(context.Background(), "t", entries(i, 1), 1) }()
+	}
+	if _, err := srv.WaitRecords(n, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = c.Close(ctx)
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("Close took %s with a 200ms deadline", elapsed)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close = %v, want it to report the deadline with sends in flight", err)
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case err := <-results:
+			requireRetryable(t, err, ErrClosed)
+		case <-time.After(5 * time.Second):
+			t.Fatal("a pending Send did not return after Close")
+		}
+	}
+	requireRetryable(t, c.Send(context.Background(), "t", entries(0, 1), 1), ErrClosed)
+	if err := c.Close(context.Background()); err != nil {
+		t.Errorf("second Close = %v, want nil", err)
+	}
+}
+
+func TestCloseIdleReturnsNil(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{})
+	c, err := NewClient(testConfig(srv.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(context.Background(), "t", entries(0, 1), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatalf("Close with nothing in flight = %v", err)
+	}
+	if st := c.Stats(); st.OpenConns != 0 {
+		t.Errorf("%d connections left open after Close", st.OpenConns)
+	}
+}
+
+func TestSendInvalidArguments(t *testing.T) {
+	c, err := NewClient(testConfig("tcp://127.0.0.1:9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		tag     string
+		count   int
+		payload []byte
+		wantErr error
+	}{
+		{name: "empty tag", tag: "", count: 1, payload: entries(0, 1), wantErr: ErrInvalidArgument},
+		{name: "negative count", tag: "t", count: -1, payload: entries(0, 1), wantErr: ErrInvalidArgument},
+		{name: "nothing to send", tag: "t", count: 0, payload: nil, wantErr: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := c.Send(context.Background(), tt.tag, tt.payload, tt.count)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Send = %v, want %v", err, tt.wantErr)
+			}
+			var re *RetryableError
+			if errors.As(err, &re) {
+				t.Errorf("Send = %v, want an error that is not retryable", err)
+			}
+		})
+	}
+	if st := c.Stats(); st.Dials != 0 {
+		t.Errorf("invalid sends dialled %d times", st.Dials)
+	}
+}
+
+// TestBackoffSchedule drives the reconnect schedule with a fake clock and a dialer that
+// counts attempts, so the test checks the schedule without depending on timing.
+func TestBackoffSchedule(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{})
+	cfg := testConfig(srv.Addr())
+	cfg.MinBackoff, cfg.MaxBackoff = 100*time.Millisecond, 800*time.Millisecond
+	c := newClient(t, cfg)
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	var dials atomic.Int64
+	var down atomic.Bool
+	down.Store(true)
+	c.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		if down.Load() {
+			return nil, errors.New("connection refused")
+		}
+		return netDial(ctx, network, addr)
+	}
+	send := func() error { return c.Send(context.Background(), "t", entries(0, 1), 1) }
+
+	steps := []struct {
+		name      string
+		advance   time.Duration
+		wantDials int64
+		wantErr   error
+		wantDelay time.Duration
+	}{
+		{name: "first attempt dials", advance: 0, wantDials: 1, wantDelay: 100 * time.Millisecond},
+		{name: "within 100ms fails fast", advance: 50 * time.Millisecond, wantDials: 1, wantErr: ErrBackoff, wantDelay: 100 * time.Millisecond},
+		{name: "after 100ms dials again", advance: 50 * time.Millisecond, wantDials: 2, wantDelay: 200 * time.Millisecond},
+		{name: "within 200ms fails fast", advance: 150 * time.Millisecond, wantDials: 2, wantErr: ErrBackoff, wantDelay: 200 * time.Millisecond},
+		{name: "after 200ms dials", advance: 50 * time.Millisecond, wantDials: 3, wantDelay: 400 * time.Millisecond},
+		{name: "after 400ms dials", advance: 400 * time.Millisecond, wantDials: 4, wantDelay: 800 * time.Millisecond},
+		{name: "capped at 800ms", advance: 800 * time.Millisecond, wantDials: 5, wantDelay: 800 * time.Millisecond},
+		{name: "still capped", advance: 800 * time.Millisecond, wantDials: 6, wantDelay: 800 * time.Millisecond},
+	}
+	for _, s := range steps {
+		now = now.Add(s.advance)
+		err := send()
+		requireRetryable(t, err, s.wantErr)
+		if got := dials.Load(); got != s.wantDials {
+			t.Fatalf("%s: %d dials, want %d", s.name, got, s.wantDials)
+		}
+		if got := c.Stats().Backoff; got != s.wantDelay {
+			t.Fatalf("%s: backoff %s, want %s", s.name, got, s.wantDelay)
+		}
+	}
+	down.Store(false)
+	now = now.Add(800 * time.Millisecond)
+	if err := send(); err != nil {
+		t.Fatalf("Send once the receiver is back: %v", err)
+	}
+	if got := c.Stats().Backoff; got != 0 {
+		t.Errorf("backoff after an ack = %s, want it reset to 0", got)
+	}
+}
+
+func TestRetryableErrorMessage(t *testing.T) {
+	err := &RetryableError{Op: "read ack", Addr: "tcp://127.0.0.1:24224", Err: ErrAckTimeout}
+	if got, want := err.Error(), "forward: read ack tcp://127.0.0.1:24224: no ack before the ack timeout"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,104 @@
+package forward
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/enrich-plugin/enrich/forward/forwardtest"
+	"github.com/enrich-plugin/enrich/forward/internal/wire"
+)
+
+// entries builds count Fluent Bit style entries [[EventTime, {}], {"seq": n, "log": ...}]
+// with seq numbers from first.
+func entries(first, count int) []byte {
+	var b []byte
+	for i := 0; i < count; i++ {
+		b = wire.AppendArrayHeader(b, 2)
+		b = wire.AppendArrayHeader(b, 2)
+		b = append(b, 0xd7, 0x00)
+		b = binary.BigEndian.AppendUint32(b, 1700000000+uint32(first+i))
+		b = binary.BigEndian.AppendUint32(b, 5)
+		b = wire.AppendMapHeader(b, 0)
+		b = wire.AppendMapHeader(b, 2)
+		b = wire.AppendStr(b, "seq")
+		b = wire.AppendUint(b, uint64(first+i))
+		b = wire.AppendStr(b, "log")
+		b = wire.AppendStr(b, fmt.Sprintf("%%ASA-6-302013: Built outbound TCP connection %d", first+i))
+	}
+	return b
+}
+
+// testConfig is a configuration with short timeouts and backoff for loopback tests.
+func testConfig(addr string) Config {
+	cfg := DefaultConfig(addr)
+	cfg.AckTimeout = 3 * time.Second
+	cfg.DialTimeout = time.Second
+	cfg.MinBackoff = time.Millisecond
+	cfg.MaxBackoff = 10 * time.Millisecond
+	return cfg
+}
+
+func newClient(t *testing.T, cfg Config) *Client {
+	t.Helper()
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatalf("NewClient(%+v): %v", cfg, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		c.Close(ctx)
+	})
+	return c
+}
+
+// sendRetry sends one chunk, retrying retryable failures up to attempts times with a short
+// pause, the way Fluent Bit retries a flush.
+func sendRetry(c *Client, tag string, payload []byte, count, attempts int) (int, error) {
+	var err error
+	for i := 1; i <= attempts; i++ {
+		err = c.Send(context.Background(), tag, payload, count)
+		if err == nil {
+			return i, nil
+		}
+		var re *RetryableError
+		if !errors.As(err, &re) {
+			return i, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return attempts, err
+}
+
+// requireRetryable fails unless err is a *RetryableError that matches want (when non-nil).
+func requireRetryable(t *testing.T, err error, want error) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got nil error, want a retryable error")
+	}
+	var re *RetryableError
+	if !errors.As(err, &re) || !re.Retryable() {
+		t.Fatalf("got %v (%T), want a *RetryableError", err, err)
+	}
+	if want != nil && !errors.Is(err, want) {
+		t.Fatalf("got %v, want it to wrap %v", err, want)
+	}
+}
+
+// seqs returns how often each seq value arrived, and which were acked.
+func seqs(recs []forwardtest.Record) (seen map[int64]int, acked map[int64]bool) {
+	seen = map[int64]int{}
+	acked = map[int64]bool{}
+	for _, r := range recs {
+		n, _ := r.Body["seq"].(int64)
+		seen[n]++
+		if r.Acked {
+			acked[n] = true
+		}
+	}
+	return seen, acked
+}
