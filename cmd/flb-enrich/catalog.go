@@ -143,6 +143,9 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	if !ok && recogniseLine != nil {
 		if p, key, found := recogniseLine(cat, query); found {
 			e, ok = cat.Lookup(p, key)
+			if !ok && p == catalog.ProductIBM {
+				e, ok = cat.LookupErrorCode(key)
+			}
 		}
 	}
 	if !ok {

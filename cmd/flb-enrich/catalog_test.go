@@ -131,11 +131,12 @@ func TestExplain(t *testing.T) {
 
 func TestExplainLogLine(t *testing.T) {
 	line := "Oct 1 10:00:00 fw %ASA-6-722051: Group g User u IP 1.2.3.4 ..."
+	saved := recogniseLine
+	defer func() { recogniseLine = saved }()
+	recogniseLine = nil
 	if code, _, _ := runCatalogCLI("explain", line); code != 1 {
 		t.Errorf("without a recogniser a log line gives exit %d, want 1", code)
 	}
-	saved := recogniseLine
-	defer func() { recogniseLine = saved }()
 	recogniseLine = func(cat *catalog.Catalog, l string) (catalog.Product, string, bool) {
 		if l != line {
 			return "", "", false

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runEnrichCLI runs the default command through run with buffers and
+// decodes each output line, dropping the timestamp.
+func runEnrichCLI(t *testing.T, stdin string, args ...string) (int, []map[string]any, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errOut)
+	var recs []map[string]any
+	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("output line %q is not JSON: %v", l, err)
+		}
+		if _, ok := m["date"]; !ok {
+			t.Errorf("output line %q has no date", l)
+		}
+		delete(m, "date")
+		recs = append(recs, m)
+	}
+	return code, recs, errOut.String()
+}
+
+func TestRunEnrichFamilies(t *testing.T) {
+	tests := []struct {
+		name, line, id, product string
+		explained               bool
+	}{
+		{"threat defense", "<166>%FTD-6-722051: Group <g> User <u> IP <1.2.3.4> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session", "722051", "cisco_ftd_asa", true},
+		{"ios", ".Mar 24 20:17:03.508: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : down", "SMART_LIC-3-COMM_FAILED", "cisco_ios", true},
+		{"unified cm trace", " 00155891.006 |17:25:26.197 |AppInfo  |IlsD wait_SdlDataInd sending ILSPwdAuthenticationFailed alarm", "ILSPwdAuthenticationFailed", "cisco_cucm", true},
+		{"ibm", "# Error ID = 086008 : Key server connection failed", "086008", "ibm_storage_virtualize", true},
+		{"unknown id", "%ASA-6-302013: Built inbound TCP connection", "302013", "cisco_ftd_asa", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, recs, errOut := runEnrichCLI(t, tt.line+"\n")
+			if code != 0 || len(recs) != 1 {
+				t.Fatalf("exit %d, %d records, stderr %q", code, len(recs), errOut)
+			}
+			r := recs[0]
+			if r["log"] != tt.line || r["message_id"] != tt.id || r["product"] != tt.product {
+				t.Errorf("record = %v, want log %q message_id %q product %q", r, tt.line, tt.id, tt.product)
+			}
+			if _, ok := r["explanation"]; ok != tt.explained {
+				t.Errorf("explanation present = %v, want %v", ok, tt.explained)
+			}
+		})
+	}
+}
+
+func TestRunEnrichOptions(t *testing.T) {
+	const line = "%FTD-6-722051: Group <g> User <u> IP <1.2.3.4> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session"
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		check func(t *testing.T, r map[string]any)
+	}{
+		{"json record keeps its keys", nil, `{"message":"` + line + `","host":"fw1","n":3}` + "\n", func(t *testing.T, r map[string]any) {
+			if r["host"] != "fw1" || r["n"] != 3.0 || r["message_id"] != "722051" {
+				t.Errorf("record = %v", r)
+			}
+		}},
+		{"message key", []string{"--message-key", "text"}, line + "\n", func(t *testing.T, r map[string]any) {
+			if r["text"] != line || r["message_id"] != "722051" {
+				t.Errorf("record = %v, want the raw line under text, enriched", r)
+			}
+		}},
+		{"nest under", []string{"--nest-under", "catalog"}, line + "\n", func(t *testing.T, r map[string]any) {
+			c, ok := r["catalog"].(map[string]any)
+			if !ok || c["message_id"] != "722051" || r["message_id"] != nil {
+				t.Errorf("record = %v, want the fields under catalog", r)
+			}
+		}},
+		{"field name", []string{"--field-message-id", "msgid"}, line + "\n", func(t *testing.T, r map[string]any) {
+			if r["msgid"] != "722051" || r["message_id"] != nil {
+				t.Errorf("record = %v, want msgid", r)
+			}
+		}},
+		{"params", []string{"--params"}, line + "\n", func(t *testing.T, r map[string]any) {
+			p, ok := r["params"].(map[string]any)
+			if !ok || p["username"] != "u" {
+				t.Errorf("params = %v, want username u", r["params"])
+			}
+		}},
+		{"existing key kept", nil, `{"log":"` + line + `","severity":"high"}` + "\n", func(t *testing.T, r map[string]any) {
+			if r["severity"] != "high" {
+				t.Errorf("severity = %v, want the record's own value", r["severity"])
+			}
+		}},
+		{"overwrite", []string{"--overwrite"}, `{"log":"` + line + `","severity":"high"}` + "\n", func(t *testing.T, r map[string]any) {
+			if r["severity"] != 6.0 {
+				t.Errorf("severity = %v, want 6", r["severity"])
+			}
+		}},
+		{"no id passes through", nil, "last message repeated 3 times\n", func(t *testing.T, r map[string]any) {
+			if len(r) != 1 || r["log"] != "last message repeated 3 times" {
+				t.Errorf("record = %v, want only log", r)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, recs, errOut := runEnrichCLI(t, tt.stdin, tt.args...)
+			if code != 0 || len(recs) != 1 {
+				t.Fatalf("exit %d, %d records, stderr %q", code, len(recs), errOut)
+			}
+			tt.check(t, recs[0])
+		})
+	}
+}
+
+func TestRunEnrichFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.log")
+	if err := os.WriteFile(a, []byte("%FTD-6-722051: x\n\n%SYS-5-CONFIG_I: y\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, recs, errOut := runEnrichCLI(t, "%ASA-4-722051: z\n", a, "-")
+	if code != 0 || len(recs) != 3 {
+		t.Fatalf("exit %d, %d records (want 3), stderr %q", code, len(recs), errOut)
+	}
+	if recs[1]["log"] != "%SYS-5-CONFIG_I: y" || recs[2]["severity"] != 4.0 {
+		t.Errorf("records = %v", recs)
+	}
+}
+
+func TestRunEnrichErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown flag", []string{"--nope"}, 2, "nope"},
+		{"empty field name", []string{"--field-severity="}, 2, "field_severity"},
+		{"empty message keys", []string{"--message-key", " , "}, 2, "message_key"},
+		{"clashing names", []string{"--field-action", "explanation"}, 2, "field_action"},
+		{"missing input", []string{filepath.Join(t.TempDir(), "missing.log")}, 1, "missing.log"},
+		{"missing catalog", []string{"--catalog", filepath.Join(t.TempDir(), "missing.json")}, 1, "missing.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runEnrichCLI(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d stderr %q, want exit %d mentioning %q", code, errOut, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestRecogniseLineSet(t *testing.T) {
+	if recogniseLine == nil {
+		t.Fatal("recogniseLine is not set: explain cannot take log lines")
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"explain", "<166>Jun 22 2025 13:29:11 fw : %ASA-4-722051: Group <g>"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("explain exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "722051") {
+		t.Errorf("explain output %q does not name 722051", out.String())
+	}
+}

@@ -1,0 +1,543 @@
+// Package enrich recognises message identifiers in log records and adds
+// the catalog's explanation to them, working directly on the msgpack bytes
+// of Fluent Bit chunks: no reflection, no decoding into maps, and no
+// allocation per record once the output buffer has grown.
+//
+// The package is pure: bytes in, bytes and counters out, no I/O.
+package enrich
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/enrich-plugin/enrich/catalog"
+)
+
+// ErrMalformed reports a chunk that stops being valid msgpack at some
+// record. Rewrite still returns every byte of the chunk.
+var ErrMalformed = errors.New("malformed chunk")
+
+// severityNames are the syslog severity names, indexed by level.
+var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
+
+// Counters say what Rewrite did with the records of a chunk. Records is
+// the sum of the other four.
+type Counters struct {
+	Records   int // records seen, including skipped ones
+	Enriched  int // records whose identifier the catalog knows
+	UnknownID int // records with a well-formed identifier the catalog does not know
+	NoID      int // map records with no identifier, copied byte for byte
+	Skipped   int // group markers, non-map bodies, and an unparseable rest of a chunk
+}
+
+// Add adds o to c, for totals over several chunks.
+func (c *Counters) Add(o Counters) {
+	c.Records += o.Records
+	c.Enriched += o.Enriched
+	c.UnknownID += o.UnknownID
+	c.NoID += o.NoID
+	c.Skipped += o.Skipped
+}
+
+// Engine enriches records. It is immutable after New and safe for
+// concurrent use.
+type Engine struct {
+	opts Options
+	// index maps, per product, a catalog key to the entry's encodings.
+	index [numProducts]map[string]*entryEnc
+	// ibmCodes maps an IBM error code to the first entry that shares it.
+	ibmCodes map[string]*entryEnc
+	// sigs are the Unified CM alarm names and failure texts, longest first.
+	sigs []signature
+
+	// Encodings of the added keys and of the values that do not depend on
+	// the record, computed once.
+	msgIDKey      []byte
+	sevPair       [8][]byte
+	sevNamePair   [8][]byte
+	docSevPair    [8][]byte
+	productPair   [numProducts][]byte
+	paramsKey     []byte
+	nestKey       []byte
+	namesByLength [maxNameLen + 1][]nameRef
+}
+
+// entryEnc is a catalog entry with its added pairs already encoded.
+type entryEnc struct {
+	entry       *catalog.Entry
+	severity    int    // documented severity, -1 when none
+	explanation []byte // key + value, nil when the entry has no text
+	action      []byte
+	matcher     *matcher // nil when the format has no variables
+}
+
+type signature struct {
+	text []byte
+	id   []byte
+	ent  *entryEnc
+}
+
+// nameRef says what a record key means to the engine.
+type nameRef struct {
+	name  string
+	msg   int // index in MessageKeys, or -1
+	field int // added field index, fieldNest for NestUnder, or -1
+}
+
+const fieldNest = numFields
+
+// New builds an engine for cat with opts, which must be valid. Every
+// entry's added fields and parameter matcher are prepared here, once.
+func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
+	if cat == nil {
+		return nil, errors.New("enrich: nil catalog")
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts.MessageKeys = slices.Clone(opts.MessageKeys)
+	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc)}
+	f := opts.Fields
+	e.msgIDKey = appendStr(nil, f.MessageID)
+	e.paramsKey = appendStr(nil, f.Params)
+	for l := 0; l < 8; l++ {
+		e.sevPair[l] = appendSmallInt(appendStr(nil, f.Severity), l)
+		e.sevNamePair[l] = appendStr(appendStr(nil, f.SeverityName), severityNames[l])
+		e.docSevPair[l] = appendSmallInt(appendStr(nil, f.DocumentedSeverity), l)
+	}
+	for p, name := range products {
+		e.productPair[p] = appendStr(appendStr(nil, f.Product), string(name))
+	}
+	if opts.NestUnder != "" {
+		e.nestKey = appendStr(nil, opts.NestUnder)
+	}
+	e.indexNames()
+
+	for p := range e.index {
+		e.index[p] = make(map[string]*entryEnc)
+	}
+	entries := cat.Entries()
+	encs := make(map[*catalog.Entry]*entryEnc, len(entries))
+	for i := range entries {
+		ent := &entries[i]
+		p := slices.Index(products[:], ent.Product)
+		if p < 0 {
+			continue
+		}
+		enc, err := e.encodeEntry(ent)
+		if err != nil {
+			return nil, err
+		}
+		encs[ent] = enc
+		e.index[p][ent.Key()] = enc
+	}
+	// An IBM error code alone gets the catalog's summary of the code, or,
+	// for catalogs without summaries, the first entry that shares it.
+	for _, ec := range cat.ErrorCodes() {
+		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
+			enc, err := e.encodeEntry(ent)
+			if err != nil {
+				return nil, err
+			}
+			e.ibmCodes[ec.Code] = enc
+		}
+	}
+	for i := range entries {
+		ent := &entries[i]
+		if ent.Product != catalog.ProductIBM || ent.ErrorCode == "" {
+			continue
+		}
+		if _, ok := e.ibmCodes[ent.ErrorCode]; !ok {
+			e.ibmCodes[ent.ErrorCode] = encs[ent]
+		}
+	}
+	// Unified CM trace lines are recognised by the catalog's signatures and
+	// by the alarm names themselves.
+	seen := make(map[string]bool)
+	addSig := func(text string, ent *catalog.Entry) {
+		enc := encs[ent]
+		if len(text) < 4 || seen[text] || enc == nil {
+			return
+		}
+		seen[text] = true
+		e.sigs = append(e.sigs, signature{text: []byte(text), id: []byte(ent.ID), ent: enc})
+	}
+	for _, s := range cat.Signatures() {
+		addSig(s.Text, s.Entry)
+	}
+	for i := range entries {
+		if entries[i].Product == catalog.ProductCUCM {
+			addSig(entries[i].ID, &entries[i])
+		}
+	}
+	// Longest first, so that a specific text wins over a shorter one found
+	// at the same place.
+	slices.SortStableFunc(e.sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
+	return e, nil
+}
+
+func (e *Engine) encodeEntry(ent *catalog.Entry) (*entryEnc, error) {
+	enc := &entryEnc{entry: ent, severity: -1}
+	if ent.Severity != nil {
+		enc.severity = *ent.Severity
+	}
+	if ent.Explanation != "" {
+		enc.explanation = appendStr(appendStr(nil, e.opts.Fields.Explanation), ent.Explanation)
+	}
+	if ent.Action != "" {
+		enc.action = appendStr(appendStr(nil, e.opts.Fields.Action), ent.Action)
+	}
+	if e.opts.Params {
+		m, err := compileMatcher(ent)
+		if err != nil {
+			return nil, fmt.Errorf("enrich: params matcher for %s %q: %w", ent.Product, ent.ID, err)
+		}
+		enc.matcher = m
+	}
+	return enc, nil
+}
+
+// indexNames prepares the comparison of record keys by length.
+func (e *Engine) indexNames() {
+	add := func(r nameRef) {
+		l := len(r.name)
+		for i, old := range e.namesByLength[l] {
+			if old.name == r.name {
+				if r.msg >= 0 {
+					e.namesByLength[l][i].msg = r.msg
+				}
+				if r.field >= 0 {
+					e.namesByLength[l][i].field = r.field
+				}
+				return
+			}
+		}
+		e.namesByLength[l] = append(e.namesByLength[l], r)
+	}
+	for i, k := range e.opts.MessageKeys {
+		add(nameRef{name: k, msg: i, field: -1})
+	}
+	if e.opts.NestUnder != "" {
+		add(nameRef{name: e.opts.NestUnder, msg: -1, field: fieldNest})
+		return
+	}
+	for i, f := range e.opts.Fields.list() {
+		add(nameRef{name: f.name, msg: -1, field: i})
+	}
+}
+
+// span is a half-open byte range. int32 halves the per-record stack
+// arrays the engine zeroes; chunks are far below 2 GiB.
+type span struct{ start, end int32 }
+
+// maxDrops bounds the existing pairs Overwrite removes from one record.
+const maxDrops = 16
+
+// Rewrite appends the enriched form of chunk to dst and returns it with
+// counters. Records without an identifier, group markers and non-map
+// bodies are copied byte for byte; enriched records keep every original
+// byte and get their new pairs appended to the body map. When the chunk
+// stops being valid msgpack, the records before that point are rewritten,
+// the rest is appended unchanged, and the error wraps ErrMalformed.
+func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
+	var c Counters
+	if len(chunk) > math.MaxInt32 {
+		c.Records, c.Skipped = 1, 1
+		return append(dst, chunk...), c, fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
+	}
+	for off := 0; off < len(chunk); {
+		var end int
+		var err error
+		dst, end, err = e.rewriteRecord(dst, chunk, off, &c)
+		if err != nil {
+			dst = append(dst, chunk[off:]...)
+			c.Records++
+			c.Skipped++
+			return dst, c, fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
+		}
+		off = end
+	}
+	return dst, c, nil
+}
+
+// rewriteRecord handles the record at chunk[off:] and returns its end. It
+// appends nothing to dst when it returns an error.
+func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte, int, error) {
+	h, err := readHeader(chunk, off)
+	if err != nil {
+		return dst, 0, err
+	}
+	if h.kind != kindArray || h.n != 2 {
+		return e.passThrough(dst, chunk, off, c)
+	}
+	p := off + h.hdrLen
+	var marker, isRecord bool
+	var bodyOff int
+	// Fast path for the usual [[EventTime d7 00, {}], body] header.
+	if p+12 < len(chunk) && chunk[p] == 0x92 && chunk[p+1] == 0xd7 && chunk[p+2] == 0x00 && chunk[p+11] == 0x80 {
+		sec := binary.BigEndian.Uint32(chunk[p+3:])
+		marker, isRecord, bodyOff = sec == 0xFFFFFFFF || sec == 0xFFFFFFFE, true, p+12
+	} else {
+		if marker, isRecord, err = recordTime(chunk, p); err != nil {
+			return dst, 0, err
+		}
+		if bodyOff, err = skipValue(chunk, p); err != nil {
+			return dst, 0, err
+		}
+	}
+	hb, err := readHeader(chunk, bodyOff)
+	if err != nil {
+		return dst, 0, err
+	}
+	if marker || !isRecord || hb.kind != kindMap {
+		return e.passThrough(dst, chunk, off, c)
+	}
+
+	// Walk the body once: find the message values and any key that has
+	// the name of an added field.
+	var vals [MaxMessageKeys]span
+	var haveVal uint32
+	var exists uint16
+	var drops [maxDrops]span
+	var dropField [maxDrops]int8
+	nd := 0
+	q := bodyOff + hb.hdrLen
+	for i := 0; i < hb.n; i++ {
+		keyStart := q
+		// Keys are almost always fixstr: read those without the general
+		// header decoder.
+		var name []byte
+		var kEnd int
+		if q < len(chunk) && chunk[q]&0xe0 == 0xa0 {
+			kEnd = q + 1 + int(chunk[q]&0x1f)
+			if kEnd > len(chunk) {
+				return dst, 0, errTruncated
+			}
+			name = chunk[q+1 : kEnd]
+		} else {
+			hk, err := readHeader(chunk, q)
+			if err != nil {
+				return dst, 0, err
+			}
+			if kEnd, err = skipValue(chunk, q); err != nil {
+				return dst, 0, err
+			}
+			if hk.kind == kindStr && hk.n <= maxNameLen {
+				name = chunk[q+hk.hdrLen : kEnd]
+			}
+		}
+		vEnd, err := valueEnd(chunk, kEnd)
+		if err != nil {
+			return dst, 0, err
+		}
+		if name != nil {
+			for _, r := range e.namesByLength[len(name)] {
+				if r.name != string(name) {
+					continue
+				}
+				if r.msg >= 0 && haveVal&(1<<r.msg) == 0 {
+					if hv, err := readHeader(chunk, kEnd); err == nil && (hv.kind == kindStr || hv.kind == kindBin) {
+						vals[r.msg] = span{int32(kEnd + hv.hdrLen), int32(vEnd)}
+						haveVal |= 1 << r.msg
+					}
+				}
+				if r.field >= 0 {
+					exists |= 1 << r.field
+					if e.opts.Overwrite && nd < maxDrops {
+						drops[nd], dropField[nd] = span{int32(keyStart), int32(vEnd)}, int8(r.field)
+						nd++
+					}
+				}
+				break
+			}
+		}
+		q = vEnd
+	}
+	end := q
+	c.Records++
+
+	var m match
+	var val []byte
+	found := false
+	for i := range e.opts.MessageKeys {
+		if haveVal&(1<<i) == 0 {
+			continue
+		}
+		v := chunk[vals[i].start:vals[i].end]
+		mi, ok := e.find(v)
+		if !ok {
+			continue
+		}
+		if !found || (m.ent == nil && mi.ent != nil) {
+			m, val, found = mi, v, true
+		}
+		if mi.ent != nil {
+			break
+		}
+	}
+	if !found {
+		c.NoID++
+		return append(dst, chunk[off:end]...), end, nil
+	}
+	if m.ent != nil {
+		c.Enriched++
+	} else {
+		c.UnknownID++
+	}
+
+	sev := m.sev
+	if sev < 0 && m.ent != nil {
+		sev = m.ent.severity
+	}
+	mask := uint16(1<<fMessageID | 1<<fProduct)
+	if sev >= 0 {
+		mask |= 1<<fSeverity | 1<<fSeverityName
+	}
+	var caps [maxParams]span
+	ncaps := 0
+	if m.ent != nil {
+		if m.sev >= 0 && m.ent.severity >= 0 && m.sev != m.ent.severity {
+			mask |= 1 << fDocumentedSeverity
+		}
+		if m.ent.explanation != nil {
+			mask |= 1 << fExplanation
+		}
+		if m.ent.action != nil {
+			mask |= 1 << fAction
+		}
+		if m.ent.matcher != nil && m.text <= len(val) {
+			ncaps = m.ent.matcher.match(val[m.text:], &caps)
+			if ncaps > 0 {
+				mask |= 1 << fParams
+			}
+		}
+	}
+
+	added := bits.OnesCount16(mask)
+	if e.nestKey != nil {
+		if exists != 0 && !e.opts.Overwrite {
+			return append(dst, chunk[off:end]...), end, nil
+		}
+		added = 1
+	} else if !e.opts.Overwrite {
+		mask &^= exists
+		added = bits.OnesCount16(mask)
+		if added == 0 {
+			return append(dst, chunk[off:end]...), end, nil
+		}
+	}
+
+	// Overwrite removes only the existing pairs that an added field
+	// replaces.
+	removed := 0
+	for i := 0; i < nd; i++ {
+		if dropField[i] == fieldNest || mask&(1<<dropField[i]) != 0 {
+			drops[removed] = drops[i]
+			removed++
+		}
+	}
+	dst = append(dst, chunk[off:bodyOff]...)
+	dst = appendMapHeader(dst, hb.n-removed+added, hb.width)
+	from := bodyOff + hb.hdrLen
+	for i := 0; i < removed; i++ {
+		dst = append(dst, chunk[from:drops[i].start]...)
+		from = int(drops[i].end)
+	}
+	dst = append(dst, chunk[from:end]...)
+	if e.nestKey != nil {
+		dst = append(dst, e.nestKey...)
+		dst = appendMapHeader(dst, bits.OnesCount16(mask), 0)
+	}
+	dst = e.appendFields(dst, mask, &m, sev, val, &caps, ncaps)
+	return dst, end, nil
+}
+
+// appendFields appends the pairs selected by mask, in field order.
+func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []byte, caps *[maxParams]span, ncaps int) []byte {
+	if mask&(1<<fMessageID) != 0 {
+		dst = append(dst, e.msgIDKey...)
+		dst = appendStr(dst, m.id)
+	}
+	if mask&(1<<fSeverity) != 0 {
+		dst = append(dst, e.sevPair[sev]...)
+	}
+	if mask&(1<<fSeverityName) != 0 {
+		dst = append(dst, e.sevNamePair[sev]...)
+	}
+	if mask&(1<<fDocumentedSeverity) != 0 {
+		dst = append(dst, e.docSevPair[m.ent.severity]...)
+	}
+	if mask&(1<<fExplanation) != 0 {
+		dst = append(dst, m.ent.explanation...)
+	}
+	if mask&(1<<fAction) != 0 {
+		dst = append(dst, m.ent.action...)
+	}
+	if mask&(1<<fProduct) != 0 {
+		dst = append(dst, e.productPair[m.product]...)
+	}
+	if mask&(1<<fParams) != 0 {
+		mt := m.ent.matcher
+		dst = append(dst, e.paramsKey...)
+		dst = appendMapHeader(dst, ncaps, 0)
+		text := val[m.text:]
+		for i := 0; i < ncaps; i++ {
+			dst = append(dst, mt.keys[i]...)
+			dst = appendStr(dst, text[caps[i].start:caps[i].end])
+		}
+	}
+	return dst
+}
+
+// passThrough copies a record the engine does not enrich.
+func (e *Engine) passThrough(dst, chunk []byte, off int, c *Counters) ([]byte, int, error) {
+	end, err := skipValue(chunk, off)
+	if err != nil {
+		return dst, 0, err
+	}
+	c.Records++
+	c.Skipped++
+	return append(dst, chunk[off:end]...), end, nil
+}
+
+// recordTime inspects the first element of a record at b[p]: a
+// [timestamp, metadata] array or a bare (legacy) timestamp. It reports
+// whether the record is a group marker (seconds 0xFFFFFFFF or
+// 0xFFFFFFFE) and whether the element is a timestamp at all.
+func recordTime(b []byte, p int) (marker, ok bool, err error) {
+	h, err := readHeader(b, p)
+	if err != nil {
+		return false, false, err
+	}
+	if h.kind == kindArray {
+		if h.n == 0 {
+			return false, false, nil
+		}
+		p += h.hdrLen
+		if h, err = readHeader(b, p); err != nil {
+			return false, false, err
+		}
+	}
+	switch h.kind {
+	case kindExt:
+		if h.extType != 0 || h.n != 8 || p+h.hdrLen+8 > len(b) {
+			return false, h.extType == 0, nil
+		}
+		sec := binary.BigEndian.Uint32(b[p+h.hdrLen:])
+		return sec == 0xFFFFFFFF || sec == 0xFFFFFFFE, true, nil
+	case kindInt, kindUint:
+		if p+h.hdrLen+h.n > len(b) {
+			return false, false, errTruncated
+		}
+		v, _ := readInt(b, p, h)
+		return v == -1 || v == -2 || v == 0xFFFFFFFF || v == 0xFFFFFFFE, true, nil
+	case kindFloat:
+		return false, true, nil
+	}
+	return false, false, nil
+}

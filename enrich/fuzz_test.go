@@ -1,0 +1,156 @@
+package enrich
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// seedLines adds every fixture line to f's corpus.
+func seedLines(f *testing.F) []string {
+	var lines []string
+	files, _ := filepath.Glob(filepath.Join(fixtures, "lines", "*.log"))
+	real, _ := filepath.Glob(filepath.Join(fixtures, "real", "*.log"))
+	for _, p := range append(files, real...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatalf("read %s: %v", p, err)
+		}
+		for _, l := range bytes.Split(b, []byte("\n")) {
+			lines = append(lines, string(l))
+		}
+	}
+	return lines
+}
+
+// FuzzRecognise checks that the recogniser never fails on any input and
+// that what it reports lies inside the value.
+func FuzzRecognise(f *testing.F) {
+	for _, l := range seedLines(f) {
+		f.Add([]byte(l))
+	}
+	e, err := New(testCatalog(f), DefaultOptions())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		m, ok := e.Recognise(v)
+		if !ok {
+			return
+		}
+		if m.ID == "" {
+			t.Fatalf("empty ID recognised in %q", v)
+		}
+		if m.Severity < -1 || m.Severity > 7 {
+			t.Fatalf("severity %d out of range in %q", m.Severity, v)
+		}
+		if m.Start < 0 || m.End > len(v) || m.Start > m.End {
+			t.Fatalf("span %d-%d outside a value of %d bytes", m.Start, m.End, len(v))
+		}
+	})
+}
+
+// FuzzRewrite checks, for any chunk bytes: the output is valid msgpack
+// with the same number of records when the input is valid; every original
+// record's bytes before its body and its original body pairs are kept; an
+// input that fails to parse comes back byte for byte from that point on.
+func FuzzRewrite(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(fixtures, "chunks", "*.msgpack"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatalf("read %s: %v", p, err)
+		}
+		// Whole fixtures are large; seed with their first records.
+		if len(b) > 512 {
+			n := 0
+			for n < 256 {
+				end, err := RecordEnd(b[n:])
+				if err != nil {
+					break
+				}
+				n += end
+			}
+			b = b[:n]
+		}
+		f.Add(b)
+	}
+	for _, l := range seedLines(f)[:12] {
+		f.Add(logRecord(l))
+	}
+	cat := testCatalog(f)
+	engines := []*Engine{}
+	for _, mod := range []func(*Options){nil, func(o *Options) { o.Params = true }, func(o *Options) { o.NestUnder = "catalog" }} {
+		o := DefaultOptions()
+		if mod != nil {
+			mod(&o)
+		}
+		e, err := New(cat, o)
+		if err != nil {
+			f.Fatal(err)
+		}
+		engines = append(engines, e)
+	}
+	f.Fuzz(func(t *testing.T, chunk []byte) {
+		for _, e := range engines {
+			out, c, err := e.Rewrite(nil, chunk)
+			// Split the input into the records that parse and the rest.
+			var in [][]byte
+			off := 0
+			for off < len(chunk) {
+				n, rerr := RecordEnd(chunk[off:])
+				if rerr != nil {
+					break
+				}
+				in = append(in, chunk[off:off+n])
+				off += n
+			}
+			if (err != nil) != (off < len(chunk)) {
+				t.Fatalf("err = %v, but %d of %d bytes parse as records", err, off, len(chunk))
+			}
+			if !bytes.HasSuffix(out, chunk[off:]) {
+				t.Fatalf("unparseable rest not kept verbatim")
+			}
+			rest := out[:len(out)-(len(chunk)-off)]
+			var got [][]byte
+			for o := 0; o < len(rest); {
+				n, rerr := RecordEnd(rest[o:])
+				if rerr != nil {
+					t.Fatalf("output is not valid msgpack at %d: %v", o, rerr)
+				}
+				got = append(got, rest[o:o+n])
+				o += n
+			}
+			if len(got) != len(in) {
+				t.Fatalf("%d records in, %d out", len(in), len(got))
+			}
+			want := len(in)
+			if off < len(chunk) {
+				want++
+			}
+			if c.Records != want || c.Enriched+c.UnknownID+c.NoID+c.Skipped != c.Records {
+				t.Fatalf("counters %+v for %d records", c, want)
+			}
+			for i := range in {
+				if bytes.Equal(in[i], got[i]) {
+					continue
+				}
+				// An enriched record: same bytes up to the body, the
+				// original pairs kept, one body map, more bytes.
+				h, _ := readHeader(in[i], 0)
+				bodyOff, err := skipValue(in[i], h.hdrLen)
+				if err != nil {
+					t.Fatalf("record %d: %v", i, err)
+				}
+				if !bytes.HasPrefix(got[i], in[i][:bodyOff]) {
+					t.Fatalf("record %d: header bytes changed", i)
+				}
+				hb, _ := readHeader(in[i], bodyOff)
+				if !bytes.Contains(got[i][bodyOff:], in[i][bodyOff+hb.hdrLen:]) {
+					t.Fatalf("record %d: original body pairs not kept", i)
+				}
+			}
+		}
+	})
+}

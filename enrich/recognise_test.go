@@ -1,0 +1,110 @@
+package enrich
+
+import (
+	"testing"
+
+	"github.com/enrich-plugin/enrich/catalog"
+)
+
+func TestRecognise(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	const (
+		ftd  = catalog.ProductFTD
+		ios  = catalog.ProductIOS
+		cucm = catalog.ProductCUCM
+		ibm  = catalog.ProductIBM
+	)
+	tests := []struct {
+		name    string
+		line    string
+		product catalog.Product
+		id      string
+		sev     int
+		known   bool
+	}{
+		{"ftd plain", "%FTD-6-722051: Group <g> User <u> IP <1.2.3.4> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session", ftd, "722051", 6, true},
+		{"asa remapped severity", "Apr 27 02:03:03 dev01: %ASA-4-722051: Group <g> User <u>", ftd, "722051", 4, true},
+		{"pri only", "<166>%FTD-6-113039: Group <g> User <u> IP <1.2.3.4> AnyConnect parent session started.", ftd, "113039", 6, true},
+		{"lower-case class", "Jan 22 14:05:11 PST: %ASA-svc-4-722051: Group <g>", ftd, "722051", 4, true},
+		{"session class unknown id", "%FTD-session-6-302013: Built inbound TCP connection", ftd, "302013", 6, false},
+		{"no colon", "%ASA-6-302016 Teardown UDP connection 40", ftd, "302016", 6, false},
+		{"double dash", "<166>:Feb 26 11:26:52 UTC: %FTD--6-852002: Received", ftd, "852002", 6, false},
+		{"angle garbage", "dev01: %FTD<Up>-4-313005: No matching connection", ftd, "313005", 4, false},
+		{"missing dash", "%FTD7-737038: text", ftd, "737038", 7, false},
+		{"threat defense prefix", "%Threat Defense-4-722051: Group g", ftd, "722051", 4, true},
+		{"pix", "%PIX-7-710001: TCP access requested", ftd, "710001", 7, false},
+		{"fwsm", "%FWSM-6-113039: Group g", ftd, "113039", 6, true},
+		{"ngips", "%NGIPS-1-430002: EventPriority: Low", ftd, "430002", 1, false},
+		{"misspelt prefix", "sac-firewall : %FDT-6-716039: Group <x>", ftd, "716039", 6, false},
+		{"ios known", ".Mar 24 20:17:03.508: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"ios no space after colon", "[confirm]%SMART_LIC-3-COMM_FAILED:Communications failure", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"ios-xr sub-facility", "%LICENSE-SMART_LIC-3-COMM_FAILED : Communications failure", ios, "LICENSE-SMART_LIC-3-COMM_FAILED", 3, true},
+		{"stack member sub-facility", "%SMART_LIC-SW1-3-COMM_FAILED: x", ios, "SMART_LIC-SW1-3-COMM_FAILED", 3, true},
+		{"ios header severity differs", "%SMART_LIC-5-COMM_FAILED: x", ios, "SMART_LIC-5-COMM_FAILED", 5, true},
+		{"ios unknown", "%SYS-5-CONFIG_I: Configured from console", ios, "SYS-5-CONFIG_I", 5, false},
+		{"ios letter severity", "<188>%SNMP-W-SNMPAUTHFAIL: Access attempted", ios, "SNMP-W-SNMPAUTHFAIL", 4, false},
+		{"ios leading digit", "<188>%2SWPORT-W-LOCKPORTACTIVE: A packet", ios, "2SWPORT-W-LOCKPORTACTIVE", 4, false},
+		{"ios lower-case facility", "<185>%HAL_config_poe-A-POEFailDetected: POE ERROR", ios, "HAL_config_poe-A-POEFailDetected", 1, false},
+		{"two ids first known wins", "%IOSXE-6-PLATFORM: R0/0: %SMART_LIC-3-COMM_FAILED: x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"two unknown ids first wins", "%LLDP-3-DETECT_MULTIPLE_PEERS: %EARL-SW2_DFC1-1-EXCESSIVE_PARITY_ERROR: x", ios, "LLDP-3-DETECT_MULTIPLE_PEERS", 3, false},
+		{"cucm ciscolog", "UTC :  %UC_CALLMANAGER-3-EndPointUnregistered: %[DeviceName=SEP1]: An endpoint", cucm, "EndPointUnregistered", 3, false},
+		{"cucm ciscolog known", "%UC_ILS-3-ILSPwdAuthenticationFailed: x", cucm, "ILSPwdAuthenticationFailed", 3, true},
+		{"cucm legacy", "%CCM_CALLMANAGER-CALLMANAGER-3-CodeYellowEntry: CodeYellowEntry", cucm, "CodeYellowEntry", 3, false},
+		{"rtmt alert known", " %UC_RTMT-2-RTMT_ALERT: % AlertName=ILSPwdAuthenticationFailed AlertDetail= x", cucm, "ILSPwdAuthenticationFailed", 2, true},
+		{"rtmt alert unknown", " %UC_RTMT-2-RTMT_ALERT: % AlertName=CoreDumpFileFound AlertDetail= x", cucm, "CoreDumpFileFound", 2, false},
+		{"alert name alone", "AlertName=ILSPwdAuthenticationFailed on node x", cucm, "ILSPwdAuthenticationFailed", -1, true},
+		{"sdl alarm name", " 00155891.006 |17:25:26.197 |AppInfo  |IlsD wait_SdlDataInd sending ILSPwdAuthenticationFailed alarm", cucm, "ILSPwdAuthenticationFailed", -1, true},
+		{"sdl failure text", "HandleSSLError - Certificate verification failed:(Verification error:18)- self signed certificate for 10.1.1.1", cucm, "ILSSelfSignedCertificate", -1, true},
+		{"ibm error id", "# Error ID = 086008 : Key server connection failed", ibm, "086008", -1, true},
+		{"ibm hash label", "#ErrorID=086008", ibm, "086008", -1, true},
+		{"ibm event id", "Event ID 086008 logged", ibm, "086008", -1, true},
+		{"ibm expanded", "event_id 086008", ibm, "086008", -1, true},
+		{"ibm unknown event", "# Error ID = 981004 : FC discovery occurred", ibm, "981004", -1, false},
+		{"ibm error code alone", "error code 1785", ibm, "1785", -1, true},
+		{"ibm error code label", "Error Code = 1785", ibm, "1785", -1, true},
+		{"ibm error_code", "error_code=1785 x", ibm, "1785", -1, true},
+		{"known beats earlier unknown", "%SYS-5-CONFIG_I: then %FTD-6-722051: x", ftd, "722051", 6, true},
+		{"header beats later label", "%SYS-5-CONFIG_I: error code 1785", ios, "SYS-5-CONFIG_I", 5, false},
+		{"header beats later trace text", "%ASA-3-717009: Certificate validation failed: self signed certificate", ftd, "717009", 3, false},
+		{"percent before id", "95% of %FTD-6-722051: x", ftd, "722051", 6, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := e.Recognise([]byte(tt.line))
+			if !ok {
+				t.Fatalf("Recognise(%q) found nothing", tt.line)
+			}
+			if m.Product != tt.product || m.ID != tt.id || m.Severity != tt.sev || (m.Entry != nil) != tt.known {
+				t.Errorf("Recognise(%q) = %s %q sev %d known %v, want %s %q sev %d known %v",
+					tt.line, m.Product, m.ID, m.Severity, m.Entry != nil, tt.product, tt.id, tt.sev, tt.known)
+			}
+		})
+	}
+}
+
+func TestRecogniseNothing(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	tests := []struct{ name, line string }{
+		{"percent of", "System Memory usage reached 93% of 95% limit"},
+		{"cucm tag", "%[DeviceName=SEP1][IPAddress=10.1.1.1]: An endpoint"},
+		{"rtmt space", "% AlertName"},
+		{"url escape", "%61pguser and %59 application"},
+		{"bare percent", "%"},
+		{"percent at end", "rate 5%"},
+		{"relay stripped", "Group <X> User <Y> IP <Z> AnyConnect parent session started."},
+		{"repeated", "last message repeated 66 times"},
+		{"empty error code", "# Error Code = "},
+		{"three digit code", "error code 404"},
+		{"lower-case severity letter", "%FOO-w-BAR: x"},
+		{"digits facility", "%20-5-X"},
+		{"word ending in error", "terrorID 086008"},
+		{"empty", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if m, ok := e.Recognise([]byte(tt.line)); ok {
+				t.Errorf("Recognise(%q) = %s %q, want nothing", tt.line, m.Product, m.ID)
+			}
+		})
+	}
+}

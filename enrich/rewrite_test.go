@@ -1,0 +1,244 @@
+package enrich
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestRewrite(t *testing.T) {
+	cat := testCatalog(t)
+	const known = "%FTD-6-722051: Group <g> User <u> IP <1.2.3.4> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session"
+	full := map[string]any{
+		"message_id": "722051", "severity": 6.0, "severity_name": "informational",
+		"explanation": "An address was assigned.", "action": "None required.", "product": "cisco_ftd_asa",
+	}
+	with := func(base map[string]any, extra map[string]any) map[string]any {
+		out := map[string]any{}
+		for k, v := range base {
+			out[k] = v
+		}
+		for k, v := range extra {
+			if v == nil {
+				delete(out, k)
+				continue
+			}
+			out[k] = v
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		mod      func(*Options)
+		in       []byte
+		want     map[string]any // body after rewrite; nil = copied byte for byte
+		counters Counters
+	}{
+		{"event time fixmap", nil, logRecord(known), with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
+		{"event time long ext", nil, record(eventTime(1, 2, true), emptyMeta, mpMap(0, kv{"log", mpStr(known)})),
+			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
+		{"tail style map32", nil, record(eventTime(1, 2, false), mpMap(4), mpMap(4, kv{"log", mpStr(known)})),
+			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
+		{"legacy int", nil, legacy([]byte{0xce, 0x65, 0x53, 0xf1, 0x00}, mpMap(0, kv{"message", mpStr(known)})),
+			with(full, map[string]any{"message": known}), Counters{Records: 1, Enriched: 1}},
+		{"legacy float", nil, legacy([]byte{0xcb, 0x41, 0xd9, 0x54, 0xfc, 0x40, 0, 0, 0}, mpMap(0, kv{"msg", mpStr(known)})),
+			with(full, map[string]any{"msg": known}), Counters{Records: 1, Enriched: 1}},
+		{"bin value", nil, logRecordKV(kv{"raw", mpBin(known)}), with(full, map[string]any{"raw": known}), Counters{Records: 1, Enriched: 1}},
+		{"header severity differs", nil, logRecord("%ASA-4-722051: x"),
+			with(full, map[string]any{"log": "%ASA-4-722051: x", "severity": 4.0, "severity_name": "warning", "documented_severity": 6.0}),
+			Counters{Records: 1, Enriched: 1}},
+		{"unknown id", nil, logRecord("%FTD-6-302013: Built"),
+			map[string]any{"log": "%FTD-6-302013: Built", "message_id": "302013", "severity": 6.0, "severity_name": "informational", "product": "cisco_ftd_asa"},
+			Counters{Records: 1, UnknownID: 1}},
+		{"no id", nil, logRecord("last message repeated 66 times"), nil, Counters{Records: 1, NoID: 1}},
+		{"no message key", nil, logRecordKV(kv{"other", mpStr(known)}), nil, Counters{Records: 1, NoID: 1}},
+		{"non-string message", nil, logRecordKV(kv{"log", []byte{0x2a}}), nil, Counters{Records: 1, NoID: 1}},
+		{"group start", nil, record(eventTime(0xFFFFFFFF, 0, false), emptyMeta, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
+		{"group end", nil, record(eventTime(0xFFFFFFFE, 0, false), emptyMeta, mpMap(0)), nil, Counters{Records: 1, Skipped: 1}},
+		{"array body", nil, record(eventTime(1, 0, false), emptyMeta, []byte{0x91, 0x01}), nil, Counters{Records: 1, Skipped: 1}},
+		{"existing key kept", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"severity", mpStr("high")}),
+			with(full, map[string]any{"log": known, "severity": "high"}), Counters{Records: 1, Enriched: 1}},
+		{"overwrite replaces", func(o *Options) { o.Overwrite = true }, logRecordKV(kv{"severity", mpStr("high")}, kv{"log", mpStr(known)}),
+			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
+		{"nest under", func(o *Options) { o.NestUnder = "catalog" }, logRecord(known),
+			map[string]any{"log": known, "catalog": full}, Counters{Records: 1, Enriched: 1}},
+		{"nest key exists", func(o *Options) { o.NestUnder = "catalog" }, logRecordKV(kv{"log", mpStr(known)}, kv{"catalog", mpStr("x")}),
+			nil, Counters{Records: 1, Enriched: 1}},
+		{"custom names", func(o *Options) { o.Fields.MessageID = "msgid"; o.MessageKeys = []string{"line"} },
+			logRecordKV(kv{"line", mpStr("%FTD-6-302013: x")}),
+			map[string]any{"line": "%FTD-6-302013: x", "msgid": "302013", "severity": 6.0, "severity_name": "informational", "product": "cisco_ftd_asa"},
+			Counters{Records: 1, UnknownID: 1}},
+		{"params", func(o *Options) { o.Params = true }, logRecord(known),
+			with(full, map[string]any{"log": known, "params": map[string]any{
+				"group-policy": "g", "username": "u", "public-ip": "1.2.3.4", "assigned-ip": "10.0.0.1", "assigned-ipv6": "::"}}),
+			Counters{Records: 1, Enriched: 1}},
+		{"params ios repeated placeholder", func(o *Options) { o.Params = true }, logRecord("%SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : no route"),
+			map[string]any{"log": "%SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : no route", "message_id": "SMART_LIC-3-COMM_FAILED",
+				"severity": 3.0, "severity_name": "error", "explanation": "Smart licensing communication failed.", "action": "Check reachability.",
+				"product": "cisco_ios", "params": map[string]any{"chars": "CSLU", "chars_2": "no route"}},
+			Counters{Records: 1, Enriched: 1}},
+		{"second message key known", nil, logRecordKV(kv{"log", mpStr("%SYS-5-CONFIG_I: x")}, kv{"msg", mpStr(known)}),
+			with(full, map[string]any{"log": "%SYS-5-CONFIG_I: x", "msg": known}), Counters{Records: 1, Enriched: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t, cat, tt.mod)
+			out, c, err := e.Rewrite(nil, tt.in)
+			if err != nil {
+				t.Fatalf("Rewrite: %v", err)
+			}
+			if c != tt.counters {
+				t.Errorf("counters = %+v, want %+v", c, tt.counters)
+			}
+			if tt.want == nil {
+				if !bytes.Equal(out, tt.in) {
+					t.Errorf("record changed:\n got %x\nwant %x", out, tt.in)
+				}
+				return
+			}
+			recs := records(t, out)
+			if len(recs) != 1 {
+				t.Fatalf("got %d records, want 1", len(recs))
+			}
+			if got := bodyOf(t, recs[0]); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("body =\n %v\nwant\n %v", got, tt.want)
+			}
+			// Everything before the body map is kept byte for byte.
+			if tt.name != "overwrite replaces" {
+				assertOriginalBytes(t, tt.in, out)
+			}
+		})
+	}
+}
+
+// logRecordKV builds an EventTime record whose fixmap body has pairs.
+func logRecordKV(pairs ...kv) []byte {
+	return record(eventTime(1700000000, 5, false), emptyMeta, mpMap(0, pairs...))
+}
+
+// assertOriginalBytes checks that out starts with in's bytes up to the
+// body map header and contains every original body pair unchanged.
+func assertOriginalBytes(t *testing.T, in, out []byte) {
+	t.Helper()
+	h, _ := readHeader(in, 0)
+	bodyOff, err := skipValue(in, h.hdrLen)
+	if err != nil {
+		t.Fatalf("input: %v", err)
+	}
+	if !bytes.HasPrefix(out, in[:bodyOff]) {
+		t.Errorf("record header or timestamp changed")
+	}
+	hb, _ := readHeader(in, bodyOff)
+	if hb.kind != kindMap {
+		return
+	}
+	pairs := in[bodyOff+hb.hdrLen:]
+	if !bytes.Contains(out, pairs) {
+		t.Errorf("original body pairs are not kept contiguous in the output")
+	}
+}
+
+func TestRewriteMapHeaderGrows(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	pairs := []kv{{"log", mpStr("%FTD-6-302013: x")}}
+	for i := 0; len(pairs) < 15; i++ {
+		pairs = append(pairs, kv{string(rune('a' + i)), []byte{0xc0}})
+	}
+	in := record(eventTime(1, 0, false), emptyMeta, mpMap(0, pairs...))
+	out, _, err := e.Rewrite(nil, in)
+	if err != nil {
+		t.Fatalf("Rewrite: %v", err)
+	}
+	h, _ := readHeader(out, 0)
+	bodyOff, _ := skipValue(out, h.hdrLen)
+	hb, err := readHeader(out, bodyOff)
+	if err != nil || hb.kind != kindMap || hb.width != 2 || hb.n != 15+4 {
+		t.Fatalf("body header = %+v (%v), want a map16 of 19 pairs", hb, err)
+	}
+	if got := len(bodyOf(t, out)); got != 19 {
+		t.Errorf("decoded %d keys, want 19", got)
+	}
+}
+
+func TestRewriteMalformed(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	good := logRecord("%FTD-6-722051: Group g")
+	tests := []struct {
+		name      string
+		tail      []byte
+		wantWhole bool
+	}{
+		{"truncated record", logRecord("%FTD-6-722051: x")[:10], false},
+		{"invalid byte", []byte{0xc1, 0x00}, false},
+		{"huge map count", []byte{0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0xdf, 0xff, 0xff, 0xff, 0xff}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := append(append([]byte{}, good...), tt.tail...)
+			out, c, err := e.Rewrite(nil, in)
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
+			}
+			if !bytes.HasSuffix(out, tt.tail) {
+				t.Errorf("unparseable rest not appended verbatim")
+			}
+			if c.Enriched != 1 || c.Skipped != 1 || c.Records != 2 {
+				t.Errorf("counters = %+v, want 1 enriched and 1 skipped of 2", c)
+			}
+			// Not parseable at all: passed on unchanged.
+			out, _, err = e.Rewrite(out[:0:0], tt.tail)
+			if !errors.Is(err, ErrMalformed) || !bytes.Equal(out, tt.tail) {
+				t.Errorf("unparseable chunk: out %x err %v, want it unchanged with ErrMalformed", out, err)
+			}
+		})
+	}
+}
+
+func TestRewriteAllocs(t *testing.T) {
+	for _, params := range []bool{false, true} {
+		e := newEngine(t, embeddedCatalog(t), func(o *Options) { o.Params = params })
+		chunk := benchChunk(t, 200)
+		dst, _, err := e.Rewrite(nil, chunk)
+		if err != nil {
+			t.Fatalf("Rewrite: %v", err)
+		}
+		allocs := testing.AllocsPerRun(20, func() {
+			dst, _, _ = e.Rewrite(dst[:0], chunk)
+		})
+		if allocs != 0 {
+			t.Errorf("params=%v: %v allocations per Rewrite of a warm buffer, want 0", params, allocs)
+		}
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Options)
+		want string // substring of the error, "" for valid
+	}{
+		{"defaults", func(o *Options) {}, ""},
+		{"no message keys", func(o *Options) { o.MessageKeys = nil }, "message_key"},
+		{"duplicate message key", func(o *Options) { o.MessageKeys = []string{"log", "log"} }, "message_key"},
+		{"empty field name", func(o *Options) { o.Fields.Severity = "" }, "field_severity"},
+		{"field names clash", func(o *Options) { o.Fields.Action = "explanation" }, "field_action"},
+		{"field shadows message key", func(o *Options) { o.Fields.Product = "log" }, "field_product"},
+		{"nest under message key", func(o *Options) { o.NestUnder = "log" }, "nest_under"},
+		{"field may equal message key when nested", func(o *Options) { o.NestUnder = "catalog"; o.Fields.Product = "log" }, ""},
+		{"too many keys", func(o *Options) { o.MessageKeys = make([]string, MaxMessageKeys+1) }, "message_key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			tt.mod(&o)
+			err := o.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !errors.Is(err, ErrInvalidOptions) || !bytes.Contains([]byte(err.Error()), []byte(tt.want))):
+				t.Errorf("Validate() = %v, want an ErrInvalidOptions naming %s", err, tt.want)
+			}
+		})
+	}
+}
