@@ -1,0 +1,440 @@
+// Package output is the plugin's logic without the cgo boundary: it parses
+// and validates the configuration Fluent Bit passes to an instance, builds
+// the engine and the sink, and turns each flushed chunk into enriched
+// records delivered to the sink. The plugin package only translates between
+// Fluent Bit's C calls and this package.
+package output
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/enrich-plugin/enrich/enrich"
+)
+
+// Getter reads one configuration property of an instance. It returns ""
+// for a property that is not set, as Fluent Bit's output_get_property does,
+// so an unset key and an empty value cannot be told apart.
+type Getter interface {
+	Get(key string) string
+}
+
+// Sink says where the enriched records go.
+type Sink string
+
+// The sinks. SinkForward hands the records back to Fluent Bit's in_forward;
+// SinkStdout writes them as JSON lines for trying a configuration out.
+const (
+	SinkForward Sink = "forward"
+	SinkStdout  Sink = "stdout"
+)
+
+// The configuration keys, spelled as the documentation spells them. Fluent
+// Bit matches keys case-insensitively, so users may write them in any case.
+const (
+	KeyMessageKey       = "Message_Key"
+	KeyCatalogFile      = "Catalog_File"
+	KeyParams           = "Params"
+	KeyNestUnder        = "Nest_Under"
+	KeyOverwrite        = "Overwrite"
+	KeySink             = "Sink"
+	KeyForwardAddress   = "Forward_Address"
+	KeyForwardTagPrefix = "Forward_Tag_Prefix"
+	KeyForwardSharedKey = "Forward_Shared_Key"
+	KeyForwardTLS       = "Forward_TLS"
+	KeyForwardTLSCAFile = "Forward_TLS_CA_File"
+	KeyForwardTLSVerify = "Forward_TLS_Verify"
+	KeyAckTimeout       = "Ack_Timeout"
+	KeyMaxPayloadSize   = "Max_Payload_Size"
+
+	KeyFieldMessageID          = "Field_Message_ID"
+	KeyFieldSeverity           = "Field_Severity"
+	KeyFieldSeverityName       = "Field_Severity_Name"
+	KeyFieldDocumentedSeverity = "Field_Documented_Severity"
+	KeyFieldExplanation        = "Field_Explanation"
+	KeyFieldAction             = "Field_Action"
+	KeyFieldProduct            = "Field_Product"
+	KeyFieldParams             = "Field_Params"
+)
+
+// Defaults and bounds of the numeric options.
+const (
+	DefaultTagPrefix      = "enriched."
+	DefaultAckTimeout     = 10 * time.Second
+	DefaultMaxPayloadSize = 256 << 10
+
+	// MinMaxPayloadSize and MaxMaxPayloadSize bound Max_Payload_Size: below
+	// 1 KiB nearly every record would travel alone, and in_forward drops
+	// payloads larger than its buffer_max_size (6 MB unless raised).
+	MinMaxPayloadSize = 1 << 10
+	MaxMaxPayloadSize = 64 << 20
+
+	// MaxAckTimeout bounds Ack_Timeout so that a flush, and the exit that
+	// waits for it, cannot hang a pipeline for longer than an hour.
+	MaxAckTimeout = time.Hour
+)
+
+// ErrInvalidConfig is wrapped by every configuration error.
+var ErrInvalidConfig = errors.New("invalid configuration")
+
+// KeyError reports a configuration value that cannot be used, naming the key,
+// the value and what is accepted.
+type KeyError struct {
+	Key    string
+	Value  string
+	Reason string
+}
+
+func (e *KeyError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("configuration key %s: %s", e.Key, e.Reason)
+	}
+	return fmt.Sprintf("configuration key %s: invalid value %q: %s", e.Key, e.Value, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidConfig) true for every KeyError.
+func (e *KeyError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// Config is the validated configuration of one plugin instance.
+type Config struct {
+	// Engine holds the recogniser and record-field options: Message_Key,
+	// Params, Nest_Under, Overwrite and the Field_* names.
+	Engine enrich.Options
+	// CatalogFiles are user catalogs loaded after the embedded one; their
+	// entries override built-in entries with the same ID.
+	CatalogFiles []string
+
+	Sink Sink
+	// ForwardAddress is "unix:///absolute/path" or "tcp://host:port".
+	ForwardAddress string
+	// TagPrefix is put in front of the chunk's tag when the records are
+	// handed back; a chunk whose tag already starts with it is a loop.
+	TagPrefix      string
+	SharedKey      string
+	TLS            bool
+	TLSCAFile      string
+	TLSVerify      bool
+	AckTimeout     time.Duration
+	MaxPayloadSize int
+}
+
+// DefaultConfig returns the configuration used for every key that is not set.
+// ForwardAddress has no default: a guessed socket path that does not match
+// the in_forward listener would retry forever instead of failing at start.
+func DefaultConfig() Config {
+	return Config{
+		Engine:         enrich.DefaultOptions(),
+		Sink:           SinkForward,
+		TagPrefix:      DefaultTagPrefix,
+		TLSVerify:      true,
+		AckTimeout:     DefaultAckTimeout,
+		MaxPayloadSize: DefaultMaxPayloadSize,
+	}
+}
+
+// ParseConfig reads every key through g, applies the defaults for the keys
+// that are not set and validates the result. The error names the first key
+// whose value cannot be used and what it accepts. Keys the plugin does not
+// know cannot be detected, because Fluent Bit offers no way to list an
+// instance's properties.
+func ParseConfig(g Getter) (Config, error) {
+	c := DefaultConfig()
+	p := parser{g: g}
+
+	if v, ok := p.str(KeyMessageKey); ok {
+		keys := splitList(v)
+		if len(keys) == 0 {
+			return c, &KeyError{Key: KeyMessageKey, Value: v, Reason: "want a comma-separated list of record keys, such as log,message"}
+		}
+		c.Engine.MessageKeys = keys
+	}
+	if v, ok := p.str(KeyCatalogFile); ok {
+		c.CatalogFiles = splitList(v)
+	}
+	p.boolean(KeyParams, &c.Engine.Params)
+	if v, ok := p.str(KeyNestUnder); ok {
+		c.Engine.NestUnder = v
+	}
+	p.boolean(KeyOverwrite, &c.Engine.Overwrite)
+	for _, f := range fieldKeys(&c.Engine.Fields) {
+		if v, ok := p.str(f.key); ok {
+			*f.field = v
+		}
+	}
+	if v, ok := p.str(KeySink); ok {
+		switch Sink(strings.ToLower(v)) {
+		case SinkForward:
+			c.Sink = SinkForward
+		case SinkStdout:
+			c.Sink = SinkStdout
+		default:
+			p.fail(&KeyError{Key: KeySink, Value: v, Reason: "want forward or stdout"})
+		}
+	}
+	if v, ok := p.str(KeyForwardAddress); ok {
+		c.ForwardAddress = v
+	}
+	if v, ok := p.str(KeyForwardTagPrefix); ok {
+		c.TagPrefix = v
+	}
+	if v, ok := p.str(KeyForwardSharedKey); ok {
+		c.SharedKey = v
+	}
+	p.boolean(KeyForwardTLS, &c.TLS)
+	if v, ok := p.str(KeyForwardTLSCAFile); ok {
+		c.TLSCAFile = v
+	}
+	p.boolean(KeyForwardTLSVerify, &c.TLSVerify)
+	if v, ok := p.str(KeyAckTimeout); ok {
+		d, err := parseDuration(v)
+		if err != nil {
+			p.fail(&KeyError{Key: KeyAckTimeout, Value: v, Reason: err.Error()})
+		}
+		c.AckTimeout = d
+	}
+	if v, ok := p.str(KeyMaxPayloadSize); ok {
+		n, err := parseSize(v)
+		if err != nil {
+			p.fail(&KeyError{Key: KeyMaxPayloadSize, Value: v, Reason: err.Error()})
+		}
+		c.MaxPayloadSize = n
+	}
+	if p.err != nil {
+		return c, p.err
+	}
+	return c, c.Validate()
+}
+
+// Validate reports the first option whose value cannot be used, naming its
+// key. ParseConfig calls it; callers that build a Config in code should too.
+func (c *Config) Validate() error {
+	if len(c.Engine.MessageKeys) == 0 {
+		return &KeyError{Key: KeyMessageKey, Reason: "at least one record key is required"}
+	}
+	seen := make(map[string]string)
+	for _, f := range fieldKeys(&c.Engine.Fields) {
+		name := *f.field
+		if name == "" {
+			return &KeyError{Key: f.key, Reason: "a field name is required"}
+		}
+		if other, dup := seen[name]; dup {
+			return &KeyError{Key: f.key, Value: name, Reason: "the same field name is already used by " + other}
+		}
+		seen[name] = f.key
+	}
+	if err := c.Engine.Validate(); err != nil {
+		// The engine names the option (message_key, nest_under, field_*).
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	switch c.Sink {
+	case SinkForward, SinkStdout:
+	default:
+		return &KeyError{Key: KeySink, Value: string(c.Sink), Reason: "want forward or stdout"}
+	}
+	if c.TagPrefix == "" || strings.ContainsAny(c.TagPrefix, " \t\r\n") {
+		return &KeyError{Key: KeyForwardTagPrefix, Value: c.TagPrefix, Reason: "want a non-empty tag prefix without spaces, such as enriched."}
+	}
+	if c.Sink == SinkForward && c.ForwardAddress == "" {
+		return &KeyError{Key: KeyForwardAddress, Reason: "required with Sink forward: the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"}
+	}
+	scheme := ""
+	if c.ForwardAddress != "" {
+		var err error
+		if scheme, err = checkAddress(c.ForwardAddress); err != nil {
+			return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
+		}
+	}
+	if c.TLS && scheme == "unix" {
+		return &KeyError{Key: KeyForwardTLS, Value: "on", Reason: "TLS needs a tcp:// " + KeyForwardAddress}
+	}
+	if c.TLSCAFile != "" && !c.TLS {
+		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
+	}
+	if c.AckTimeout <= 0 || c.AckTimeout > MaxAckTimeout {
+		return &KeyError{Key: KeyAckTimeout, Value: c.AckTimeout.String(), Reason: "want a duration above 0 and at most 1h"}
+	}
+	if c.MaxPayloadSize < MinMaxPayloadSize || c.MaxPayloadSize > MaxMaxPayloadSize {
+		return &KeyError{Key: KeyMaxPayloadSize, Value: strconv.Itoa(c.MaxPayloadSize), Reason: "want a size from 1k to 64M"}
+	}
+	return nil
+}
+
+// String gives the effective configuration as one log line. The shared key
+// is never printed, only whether one is set.
+func (c *Config) String() string {
+	var b strings.Builder
+	kv := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strings.ToLower(k))
+		b.WriteByte('=')
+		if v == "" || strings.ContainsAny(v, " \t\"") {
+			v = strconv.Quote(v)
+		}
+		b.WriteString(v)
+	}
+	kv(KeySink, string(c.Sink))
+	kv(KeyForwardAddress, c.ForwardAddress)
+	kv(KeyForwardTagPrefix, c.TagPrefix)
+	if c.SharedKey != "" {
+		kv(KeyForwardSharedKey, "(redacted)")
+	} else {
+		kv(KeyForwardSharedKey, "(none)")
+	}
+	kv(KeyForwardTLS, onOff(c.TLS))
+	kv(KeyForwardTLSCAFile, c.TLSCAFile)
+	kv(KeyForwardTLSVerify, onOff(c.TLSVerify))
+	kv(KeyAckTimeout, c.AckTimeout.String())
+	kv(KeyMaxPayloadSize, strconv.Itoa(c.MaxPayloadSize))
+	kv(KeyMessageKey, strings.Join(c.Engine.MessageKeys, ","))
+	kv(KeyCatalogFile, strings.Join(c.CatalogFiles, ","))
+	kv(KeyParams, onOff(c.Engine.Params))
+	kv(KeyNestUnder, c.Engine.NestUnder)
+	kv(KeyOverwrite, onOff(c.Engine.Overwrite))
+	for _, f := range fieldKeys(&c.Engine.Fields) {
+		kv(f.key, *f.field)
+	}
+	return b.String()
+}
+
+type fieldKey struct {
+	key   string
+	field *string
+}
+
+// fieldKeys pairs each Field_* key with the field name it sets, in the
+// order the documentation lists them.
+func fieldKeys(f *enrich.FieldNames) []fieldKey {
+	return []fieldKey{
+		{KeyFieldMessageID, &f.MessageID},
+		{KeyFieldSeverity, &f.Severity},
+		{KeyFieldSeverityName, &f.SeverityName},
+		{KeyFieldDocumentedSeverity, &f.DocumentedSeverity},
+		{KeyFieldExplanation, &f.Explanation},
+		{KeyFieldAction, &f.Action},
+		{KeyFieldProduct, &f.Product},
+		{KeyFieldParams, &f.Params},
+	}
+}
+
+// parser keeps the first error so that ParseConfig reads as a list of keys.
+type parser struct {
+	g   Getter
+	err error
+}
+
+func (p *parser) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// str returns the trimmed value of key and whether it is set.
+func (p *parser) str(key string) (string, bool) {
+	v := strings.TrimSpace(p.g.Get(key))
+	return v, v != ""
+}
+
+func (p *parser) boolean(key string, dst *bool) {
+	v, ok := p.str(key)
+	if !ok {
+		return
+	}
+	switch strings.ToLower(v) {
+	case "on", "true", "yes":
+		*dst = true
+	case "off", "false", "no":
+		*dst = false
+	default:
+		p.fail(&KeyError{Key: key, Value: v, Reason: "want on, off, true, false, yes or no"})
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// parseDuration accepts a Go duration ("10s", "1m30s", "500ms") or a whole
+// number of seconds, as Fluent Bit's own time options do.
+func parseDuration(v string) (time.Duration, error) {
+	const want = "want a duration such as 10s, 500ms or a whole number of seconds, above 0 and at most 1h"
+	var d time.Duration
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		d = time.Duration(n) * time.Second
+	} else if d, err = time.ParseDuration(v); err != nil {
+		return 0, errors.New(want)
+	}
+	if d <= 0 || d > MaxAckTimeout {
+		return 0, errors.New(want)
+	}
+	return d, nil
+}
+
+// parseSize accepts a number of bytes with an optional k, kb, m, mb, g or gb
+// suffix in any case, in units of 1024 as Fluent Bit's size options do.
+func parseSize(v string) (int, error) {
+	const want = "want a size such as 256k, 1M or a number of bytes, from 1k to 64M"
+	num, unit := v, int64(1)
+	lower := strings.ToLower(v)
+	for _, s := range []struct {
+		suffix string
+		unit   int64
+	}{{"kb", 1 << 10}, {"k", 1 << 10}, {"mb", 1 << 20}, {"m", 1 << 20}, {"gb", 1 << 30}, {"g", 1 << 30}} {
+		if strings.HasSuffix(lower, s.suffix) {
+			num, unit = strings.TrimSpace(v[:len(v)-len(s.suffix)]), s.unit
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > MaxMaxPayloadSize/unit {
+		return 0, errors.New(want)
+	}
+	size := n * unit
+	if size < MinMaxPayloadSize {
+		return 0, errors.New(want)
+	}
+	return int(size), nil
+}
+
+// checkAddress validates a Forward_Address and returns its scheme.
+func checkAddress(addr string) (string, error) {
+	const want = "want unix:///absolute/path or tcp://host:port"
+	switch {
+	case strings.HasPrefix(addr, "unix://"):
+		path := strings.TrimPrefix(addr, "unix://")
+		if !filepath.IsAbs(path) {
+			return "", errors.New(want + " (the unix socket path must be absolute)")
+		}
+		return "unix", nil
+	case strings.HasPrefix(addr, "tcp://"):
+		host, port, err := net.SplitHostPort(strings.TrimPrefix(addr, "tcp://"))
+		if err != nil || host == "" {
+			return "", errors.New(want)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", errors.New(want + " (port 1-65535)")
+		}
+		return "tcp", nil
+	default:
+		return "", errors.New(want)
+	}
+}

@@ -1,0 +1,60 @@
+package output
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/enrich-plugin/enrich/enrich"
+)
+
+// stdoutSink writes each record as one JSON line
+// {"tag":"enriched.app","record":...}, for trying a configuration out
+// without an in_forward listener. Each payload is written with a single
+// Write under a lock, so lines of concurrent flushes never interleave.
+type stdoutSink struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *stdoutSink) Send(_ context.Context, tag string, entries []byte, _ int) error {
+	quoted, err := json.Marshal(tag)
+	if err != nil {
+		return fmt.Errorf("encode tag %q: %w", tag, err)
+	}
+	b := make([]byte, 0, len(entries)*2)
+	for off := 0; off < len(entries); {
+		n, err := enrich.RecordEnd(entries[off:])
+		if err == nil {
+			line := len(b)
+			b = append(b, `{"tag":`...)
+			b = append(b, quoted...)
+			b = append(b, `,"record":`...)
+			if b, err = enrich.AppendRecordJSON(b, entries[off:off+n]); err == nil {
+				b = append(b, "}\n"...)
+				off += n
+				continue
+			}
+			b = b[:line]
+		}
+		// What cannot be shown as JSON is reported by size rather than
+		// dropped without a trace.
+		b = append(b, `{"tag":`...)
+		b = append(b, quoted...)
+		b = append(b, `,"unparsed_bytes":`...)
+		b = strconv.AppendInt(b, int64(len(entries)-off), 10)
+		b = append(b, "}\n"...)
+		break
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.w.Write(b); err != nil {
+		return fmt.Errorf("write %d bytes of records to stdout: %w", len(b), err)
+	}
+	return nil
+}
+
+func (s *stdoutSink) Close(context.Context) error { return nil }

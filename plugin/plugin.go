@@ -1,0 +1,257 @@
+// Command plugin is the enrich Fluent Bit output plugin, built with
+// -buildmode=c-shared into out_enrich.so. It is the only package that talks
+// to C: each export checks what Fluent Bit passes, calls the output package
+// and turns the result into a Fluent Bit return code. A panic never leaves
+// an export, because it would take Fluent Bit down with it.
+package main
+
+/*
+#include <stdlib.h>
+#include "flb.h"
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/enrich-plugin/enrich/output"
+)
+
+// The return codes Fluent Bit understands; they appear nowhere else.
+const (
+	flbError = C.int(C.ENRICH_FLB_ERROR)
+	flbOK    = C.int(C.ENRICH_FLB_OK)
+	flbRetry = C.int(C.ENRICH_FLB_RETRY)
+)
+
+// instances maps the context key handed to Fluent Bit in Init to its
+// instance. It is the package's only mutable state and cannot be avoided:
+// cgo forbids keeping Go pointers in C memory, so Fluent Bit holds a key
+// (a byte of C memory, unique per instance) and FlushCtx and ExitCtx look
+// the instance up by it. Entries are added by Init and removed by ExitCtx;
+// an unknown key is refused rather than trusted.
+var instances sync.Map // uintptr -> *instance
+
+// initCount numbers instances in Init order, as Fluent Bit names them
+// (enrich.0, enrich.1, ...), for the prefix of their log lines.
+var initCount atomic.Int64
+
+type instance struct {
+	out *output.Instance
+	log *flbLogger
+	key unsafe.Pointer
+}
+
+//export FLBPluginRegister
+func FLBPluginRegister(def unsafe.Pointer) (ret C.int) {
+	defer func() {
+		if r := recover(); r != nil {
+			ret = -1
+		}
+	}()
+	return C.enrich_register((*C.struct_flb_plugin_proxy_def)(def))
+}
+
+//export FLBPluginInit
+func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
+	p := (*C.struct_flbgo_output_plugin)(plugin)
+	if p == nil {
+		return flbError
+	}
+	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: fmt.Sprintf("[output:enrich:enrich.%d] ", initCount.Add(1)-1)}
+	defer recoverExport(&ret, log, "init")
+
+	cfg, err := output.ParseConfig(properties{p})
+	if err != nil {
+		log.Errorf("cannot start: %v", err)
+		return flbError
+	}
+	out, err := output.New(cfg, log, os.Stdout)
+	if err != nil {
+		log.Errorf("cannot start: %v", err)
+		return flbError
+	}
+	key := C.malloc(1)
+	if key == nil || C.enrich_set_context(p, key) != 0 {
+		C.free(key)
+		closeQuietly(out, cfg)
+		log.Errorf("cannot start: Fluent Bit passed no instance context")
+		return flbError
+	}
+	instances.Store(uintptr(key), &instance{out: out, log: log, key: key})
+	return flbOK
+}
+
+//export FLBPluginFlushCtx
+func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) (ret C.int) {
+	in := lookup(ctx)
+	if in == nil {
+		return flbError
+	}
+	defer recoverExport(&ret, in.log, "flush")
+	return flush(in, data, length, tag)
+}
+
+// FLBPluginFlush serves hosts that do not call FLBPluginFlushCtx. Without
+// a context it can only work when there is exactly one instance.
+//
+//export FLBPluginFlush
+func FLBPluginFlush(data unsafe.Pointer, length C.size_t, tag *C.char) (ret C.int) {
+	var only *instance
+	n := 0
+	instances.Range(func(_, v any) bool {
+		only, _ = v.(*instance)
+		n++
+		return n < 2
+	})
+	if n != 1 || only == nil {
+		return flbError
+	}
+	defer recoverExport(&ret, only.log, "flush")
+	return flush(only, data, length, tag)
+}
+
+//export FLBPluginExitCtx
+func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
+	in := lookup(ctx)
+	if in == nil {
+		return flbError
+	}
+	defer recoverExport(&ret, in.log, "exit")
+	return exit(in)
+}
+
+// FLBPluginExit closes every instance ExitCtx has not closed: hosts call
+// one or the other.
+//
+//export FLBPluginExit
+func FLBPluginExit() (ret C.int) {
+	ret = flbOK
+	instances.Range(func(_, v any) bool {
+		if in, ok := v.(*instance); ok && exitRecovered(in) != flbOK {
+			ret = flbError
+		}
+		return true
+	})
+	return ret
+}
+
+func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.int {
+	if tag == nil || (data == nil && length > 0) {
+		in.log.Errorf("flush called without a tag or data")
+		return flbError
+	}
+	var chunk []byte
+	if length > 0 {
+		// No copy: the chunk is only read during this call.
+		chunk = unsafe.Slice((*byte)(data), int(length))
+	}
+	err := in.out.Flush(context.Background(), C.GoString(tag), chunk)
+	switch {
+	case err == nil:
+		return flbOK
+	case output.IsRetryable(err):
+		return flbRetry
+	default:
+		in.log.Errorf("dropping chunk: %v", err)
+		return flbError
+	}
+}
+
+func exitRecovered(in *instance) (ret C.int) {
+	defer recoverExport(&ret, in.log, "exit")
+	return exit(in)
+}
+
+// exit closes an instance, giving pending sends up to Ack_Timeout.
+func exit(in *instance) C.int {
+	if _, loaded := instances.LoadAndDelete(uintptr(in.key)); !loaded {
+		return flbOK // closed already by the other exit callback
+	}
+	cfg := in.out.Config()
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.AckTimeout)
+	defer cancel()
+	err := in.out.Close(ctx)
+	// The key stays allocated: Fluent Bit may still hold it, and a freed key
+	// could be reused by a later malloc and look valid.
+	if err != nil {
+		in.log.Warnf("exit: %v", err)
+		return flbError
+	}
+	return flbOK
+}
+
+func lookup(ctx unsafe.Pointer) *instance {
+	if ctx == nil {
+		return nil
+	}
+	v, ok := instances.Load(uintptr(ctx))
+	if !ok {
+		return nil
+	}
+	in, _ := v.(*instance)
+	return in
+}
+
+func closeQuietly(out *output.Instance, cfg output.Config) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.AckTimeout)
+	defer cancel()
+	_ = out.Close(ctx) // nothing was sent yet: there is nothing to lose
+}
+
+// recoverExport turns a panic into FLB_ERROR and one log line.
+func recoverExport(ret *C.int, log *flbLogger, op string) {
+	if r := recover(); r != nil {
+		*ret = flbError
+		log.Errorf("%s: internal error, chunk not processed: %v", op, r)
+	}
+}
+
+// properties reads an instance's configuration during Init.
+type properties struct {
+	p *C.struct_flbgo_output_plugin
+}
+
+func (g properties) Get(key string) string {
+	ck := C.CString(key)
+	defer C.free(unsafe.Pointer(ck))
+	v := C.enrich_get_property(g.p, ck)
+	if v == nil {
+		return ""
+	}
+	return C.GoString(v)
+}
+
+// flbLogger writes through Fluent Bit's log_print, at the instance's log
+// level: a line is formatted only when output_log_check lets it through.
+type flbLogger struct {
+	api    *C.struct_flb_api
+	ins    unsafe.Pointer
+	prefix string
+}
+
+func (l *flbLogger) logf(level C.int, format string, args ...any) {
+	if l == nil || C.enrich_log_enabled(l.api, l.ins, level) == 0 {
+		return
+	}
+	msg := C.CString(l.prefix + fmt.Sprintf(format, args...))
+	defer C.free(unsafe.Pointer(msg))
+	C.enrich_log(l.api, l.ins, level, msg)
+}
+
+func (l *flbLogger) Errorf(format string, args ...any) {
+	l.logf(C.ENRICH_FLB_LOG_ERROR, format, args...)
+}
+func (l *flbLogger) Warnf(format string, args ...any) { l.logf(C.ENRICH_FLB_LOG_WARN, format, args...) }
+func (l *flbLogger) Infof(format string, args ...any) { l.logf(C.ENRICH_FLB_LOG_INFO, format, args...) }
+func (l *flbLogger) Debugf(format string, args ...any) {
+	l.logf(C.ENRICH_FLB_LOG_DEBUG, format, args...)
+}
+
+// main is never run: the package is built as a shared object.
+func main() {}

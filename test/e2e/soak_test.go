@@ -1,0 +1,679 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/enrich-plugin/enrich/forward/forwardtest"
+)
+
+// The soak stream: soakThreads threads each flush a chunk of
+// soakRecordsPerChunk records soakFlushRate times a second, 100,000
+// records/s in all, as a busy Fluent Bit with two workers would.
+const (
+	soakThreads         = 2
+	soakRecordsPerChunk = 1000
+	soakFlushRate       = 50
+	soakRecordRate      = soakThreads * soakRecordsPerChunk * soakFlushRate
+
+	// The leak the bounds must catch: 100 bytes kept per record.
+	soakLeakPerRecord = 100
+	// Allowed growth of the host's RSS, and of the Go heap live after a
+	// collection, from the first third of the stream to the last. A leak
+	// of soakLeakPerRecord over the middle third of a 10 s run at full
+	// rate adds about 33 MB, twice the RSS bound; TestSoak checks that
+	// the run it measured was long and fast enough for that to hold.
+	soakRSSBound  = 16 << 20
+	soakHeapBound = 8 << 20
+
+	// soakDefaultDuration keeps make test short; ENRICH_SOAK_DURATION
+	// (a Go duration such as 60s) sets a longer one for a measurement.
+	soakDefaultDuration = 10 * time.Second
+	soakMaxDuration     = 30 * time.Minute
+)
+
+func soakDuration(t *testing.T) time.Duration {
+	t.Helper()
+	v := os.Getenv("ENRICH_SOAK_DURATION")
+	if v == "" {
+		return soakDefaultDuration
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 3*time.Second || d > soakMaxDuration {
+		t.Fatalf("ENRICH_SOAK_DURATION=%q: want a duration between 3s and %s", v, soakMaxDuration)
+	}
+	return d
+}
+
+// realisticChunk builds n records from the real sample logs, striding
+// through them so that every chunk mixes products, in two shapes Fluent
+// Bit inputs produce: {"log": line} and a tail record with a file name.
+func realisticChunk(t *testing.T, n int) []byte {
+	t.Helper()
+	root, err := moduleRoot()
+	require.NoError(t, err)
+	files, err := filepath.Glob(filepath.Join(root, "test", "fixtures", "real", "*.log"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no real sample logs")
+	var lines []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	var out []byte
+	for i := 0; i < n; i++ {
+		line := lines[(i*37)%len(lines)]
+		if i%2 == 0 {
+			out = entry(out, logBody(line))
+			continue
+		}
+		out = entry(out, mustPack(t, map[string]any{"log": line, "file": "/var/log/network/device.log"}))
+	}
+	return out
+}
+
+// liveHost is a host process whose script is written while it runs (the
+// host reads /dev/stdin), so that a test can decide its next commands from
+// the results, and whose pid is known, so that its memory can be sampled.
+type liveHost struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string
+	run   *hostRun
+	// finished is set by finish, which reaps the process.
+	finished bool
+}
+
+// startHost starts the host with env added to the environment; the
+// plugin's stdout goes to /dev/null. The process is killed when the test
+// ends if it is still running.
+func startHost(t *testing.T, env ...string) *liveHost {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), soakMaxDuration+2*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, hostPath, soPath, "/dev/stdin")
+	cmd.Env = append(os.Environ(), env...)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	h := &liveHost{
+		cmd:   cmd,
+		stdin: stdin,
+		lines: make(chan string, 1024),
+		run:   &hostRun{inits: map[string]int{}, single: map[string]int{}, exitctx: map[string]exitResult{}},
+	}
+	go func() {
+		defer close(h.lines)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			h.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		if h.finished {
+			return
+		}
+		// The test stopped early: end the host and reap it.
+		_ = cmd.Process.Kill() // it may have exited already
+		for range h.lines {
+		}
+		_ = cmd.Wait() // the test has failed already; the status adds nothing
+	})
+	return h
+}
+
+func (h *liveHost) pid() int { return h.cmd.Process.Pid }
+
+// send writes script lines to the host.
+func (h *liveHost) send(t *testing.T, lines ...string) {
+	t.Helper()
+	_, err := io.WriteString(h.stdin, strings.Join(lines, "\n")+"\n")
+	require.NoError(t, err, "write to the host")
+}
+
+// next returns the next result line, parsed into h.run as well, or fails
+// the test after timeout.
+func (h *liveHost) next(t *testing.T, timeout time.Duration) string {
+	t.Helper()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case l, ok := <-h.lines:
+		if !ok {
+			t.Fatalf("host ended early:\n%s", strings.Join(h.run.other, "\n"))
+		}
+		h.run.parse(l)
+		return l
+	case <-timer.C:
+		t.Fatalf("no line from the host within %s", timeout)
+		return ""
+	}
+}
+
+// finish ends the script, reads every remaining line and waits for the
+// host to exit.
+func (h *liveHost) finish(t *testing.T) *hostRun {
+	t.Helper()
+	require.NoError(t, h.stdin.Close())
+	for l := range h.lines {
+		h.run.parse(l)
+	}
+	h.run.status = h.cmd.Wait()
+	h.finished = true
+	if testing.Verbose() || t.Failed() {
+		for _, l := range h.run.other {
+			t.Logf("host: %s", l)
+		}
+	}
+	return h.run
+}
+
+// sample is one reading of a memory figure at a time since the stream began.
+type sample struct {
+	at    time.Duration
+	bytes int64
+}
+
+// readRSS returns VmRSS of pid in bytes.
+func readRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read status of process %d: %w", pid, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "VmRSS:" && f[2] == "kB" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("parse %q of process %d: %w", l, pid, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in the status of process %d", pid)
+}
+
+// reGCTrace matches a GODEBUG=gctrace=1 line: the time since the runtime
+// started and the heap live after the collection, in MB.
+var reGCTrace = regexp.MustCompile(`^gc \d+ @([0-9.]+)s .* \d+->\d+->(\d+) MB`)
+
+// readGCTrace returns the live heap after each collection in path.
+func readGCTrace(path string) ([]sample, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the runtime trace: %w", err)
+	}
+	var out []sample
+	for _, l := range strings.Split(string(b), "\n") {
+		m := reGCTrace.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		sec, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			return nil, fmt.Errorf("parse gc trace line %q: %w", l, err)
+		}
+		mb, err := strconv.ParseInt(m[2], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("parse gc trace line %q: %w", l, err)
+		}
+		out = append(out, sample{time.Duration(sec * float64(time.Second)), mb << 20})
+	}
+	return out, nil
+}
+
+// thirds returns the largest value in the first and in the last third of
+// [from, to), and how many samples each third had.
+func thirds(samples []sample, from, to time.Duration) (first, last int64, nFirst, nLast int) {
+	third := (to - from) / 3
+	for _, s := range samples {
+		switch {
+		case s.at >= from && s.at < from+third:
+			first = max(first, s.bytes)
+			nFirst++
+		case s.at >= to-third && s.at < to:
+			last = max(last, s.bytes)
+			nLast++
+		}
+	}
+	return first, last, nFirst, nLast
+}
+
+// at returns the first sample at or after d.
+func at(samples []sample, d time.Duration) int64 {
+	for _, s := range samples {
+		if s.at >= d {
+			return s.bytes
+		}
+	}
+	if len(samples) == 0 {
+		return 0
+	}
+	return samples[len(samples)-1].bytes
+}
+
+const mib = 1 << 20
+
+// TestSoak streams about 100,000 realistic records a second through the
+// .so for a bounded time, once to each sink, and checks that the host's
+// memory stays flat once warmed up: a leak of even 100 bytes a record
+// would break the bounds. The rate achieved and the memory figures are
+// logged; the rate itself is not asserted.
+func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the soak streams for a fixed time")
+	}
+	d := soakDuration(t)
+	data := writeChunk(t, realisticChunk(t, soakRecordsPerChunk))
+	tests := []struct {
+		name string
+		// instance returns the instance line and, for the forward sink,
+		// the receiver's record count.
+		instance func(t *testing.T) (string, func() int64)
+	}{
+		{"stdout to dev null", func(t *testing.T) (string, func() int64) {
+			return "instance A sink=stdout\n", nil
+		}},
+		{"forward over unix socket", func(t *testing.T) (string, func() int64) {
+			rcv := newCountingReceiver(t)
+			return fmt.Sprintf("instance A forward_address=%s\n", rcv.addr()), rcv.records.Load
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inst, received := tt.instance(t)
+			trace := filepath.Join(t.TempDir(), "gctrace")
+			h := startHost(t, "GODEBUG=gctrace=1", "HOST_RUNTIME_STDERR="+trace)
+			began := time.Now()
+
+			var rss []sample
+			stopSampling := make(chan struct{})
+			sampled := make(chan error, 1)
+			go func() {
+				tick := time.NewTicker(100 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stopSampling:
+						sampled <- nil
+						return
+					case <-tick.C:
+						v, err := readRSS(h.pid())
+						if err != nil {
+							sampled <- err
+							return
+						}
+						rss = append(rss, sample{time.Since(began), v})
+					}
+				}
+			}()
+
+			repeat := int(d.Seconds()*soakFlushRate) + 1
+			h.send(t, inst+fmt.Sprintf("flush A app %s threads=%d repeat=%d rate=%d duration=%d",
+				data, soakThreads, repeat, soakFlushRate, d.Milliseconds()))
+			var from, to time.Duration
+			for to == 0 {
+				l := h.next(t, d+time.Minute)
+				switch {
+				case strings.HasPrefix(l, "init A "):
+					from = time.Since(began)
+				case strings.HasPrefix(l, "flush A app "):
+					to = time.Since(began)
+				}
+			}
+			close(stopSampling)
+			require.NoError(t, <-sampled, "sample the host's memory")
+			h.send(t, "exitctx A")
+			r := h.finish(t)
+			r.ok(t)
+			require.Equal(t, flbOK, r.inits["A"])
+			require.Equal(t, flbOK, r.exitctx["A"].rc)
+			f := r.flushOf("A", "app")
+			require.Positive(t, f.calls)
+			assert.Equal(t, f.calls, f.ok, "every flush delivered: %+v", f)
+			records := int64(f.calls) * soakRecordsPerChunk
+			if received != nil {
+				assert.Equal(t, records, received(), "the receiver acknowledged every record")
+			}
+			rate := float64(records) / (time.Duration(f.msec) * time.Millisecond).Seconds()
+
+			heap, err := readGCTrace(trace)
+			require.NoError(t, err)
+			// The runtime's clock starts with the process, a few
+			// milliseconds after began: close enough for thirds of seconds.
+			rssFirst, rssLast, n1, n3 := thirds(rss, from, to)
+			heapFirst, heapLast, h1, h3 := thirds(heap, from, to)
+			t.Logf("%d records in %d ms: %.0f records/s (target %d) from %d threads",
+				records, f.msec, rate, soakRecordRate, soakThreads)
+			t.Logf("RSS MiB: start %.1f, middle %.1f, end %.1f; max first third %.1f, last third %.1f (%d/%d samples)",
+				float64(at(rss, from))/mib, float64(at(rss, (from+to)/2))/mib, float64(at(rss, to))/mib,
+				float64(rssFirst)/mib, float64(rssLast)/mib, n1, n3)
+			t.Logf("Go heap live after GC MiB: max first third %d, last third %d; %d collections",
+				heapFirst/mib, heapLast/mib, len(heap))
+
+			require.GreaterOrEqual(t, n1, 5, "RSS samples in the first third")
+			require.GreaterOrEqual(t, n3, 5, "RSS samples in the last third")
+			assert.LessOrEqual(t, rssLast-rssFirst, int64(soakRSSBound),
+				"RSS grew by %.1f MiB from the first third to the last", float64(rssLast-rssFirst)/mib)
+			if h1 > 0 && h3 > 0 {
+				assert.LessOrEqual(t, heapLast-heapFirst, int64(soakHeapBound),
+					"Go heap grew by %d MiB from the first third to the last", (heapLast-heapFirst)/mib)
+			} else {
+				t.Logf("too few collections to compare the Go heap (%d/%d)", h1, h3)
+			}
+			// The bound means something only if the leak it must catch
+			// would have exceeded it: a leak shows in full between the
+			// end of the first third and the start of the last.
+			leak := float64(records) / 3 * soakLeakPerRecord
+			assert.Greater(t, leak, float64(soakRSSBound),
+				"a leak of %d bytes a record over this run (%.0f records/s) adds only %.1f MiB: run longer",
+				soakLeakPerRecord, rate, leak/mib)
+		})
+	}
+}
+
+// countingReceiver is a Forward receiver that acknowledges every
+// PackedForward message and keeps only counts, so that a long soak does
+// not grow the test process. It checks only what the ack needs: the
+// message shape, the chunk option and the size option.
+type countingReceiver struct {
+	ln               net.Listener
+	path             string
+	payloads         atomic.Int64
+	records          atomic.Int64
+	mu               sync.Mutex
+	conns            map[net.Conn]struct{}
+	err              error
+	wg               sync.WaitGroup
+	closing          atomic.Bool
+	maxMessageFields int
+}
+
+func newCountingReceiver(t *testing.T) *countingReceiver {
+	t.Helper()
+	// A short directory keeps the socket path below the sun_path limit.
+	dir, err := os.MkdirTemp("", "soak")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	r := &countingReceiver{path: filepath.Join(dir, "forward.sock"), conns: map[net.Conn]struct{}{}, maxMessageFields: 8}
+	r.ln, err = net.Listen("unix", r.path)
+	require.NoError(t, err)
+	r.wg.Add(1)
+	go r.accept()
+	t.Cleanup(func() {
+		r.close()
+		assert.NoError(t, r.firstErr(), "the receiver read only valid Forward messages")
+	})
+	return r
+}
+
+func (r *countingReceiver) addr() string { return "unix://" + r.path }
+
+func (r *countingReceiver) accept() {
+	defer r.wg.Done()
+	for {
+		c, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		r.mu.Lock()
+		r.conns[c] = struct{}{}
+		r.mu.Unlock()
+		r.wg.Add(1)
+		go r.serve(c)
+	}
+}
+
+func (r *countingReceiver) serve(c net.Conn) {
+	defer r.wg.Done()
+	defer func() {
+		r.mu.Lock()
+		delete(r.conns, c)
+		r.mu.Unlock()
+		c.Close()
+	}()
+	dec := msgpack.NewDecoder(bufio.NewReaderSize(c, 1<<20))
+	for {
+		id, size, err := readPackedForward(dec, r.maxMessageFields)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !r.closing.Load() {
+				r.fail(err)
+			}
+			return
+		}
+		ack, err := msgpack.Marshal(map[string]string{"ack": id})
+		if err != nil {
+			r.fail(fmt.Errorf("encode ack: %w", err))
+			return
+		}
+		r.payloads.Add(1)
+		r.records.Add(size)
+		if _, err := c.Write(ack); err != nil {
+			return // the client went away; it will not count the payload delivered
+		}
+	}
+}
+
+// readPackedForward reads [tag, entries, {"chunk": id, "size": n}] and
+// returns id and n.
+func readPackedForward(dec *msgpack.Decoder, maxOptions int) (string, int64, error) {
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return "", 0, err
+	}
+	if n != 3 {
+		return "", 0, fmt.Errorf("message is an array of %d, want 3", n)
+	}
+	if _, err := dec.DecodeString(); err != nil {
+		return "", 0, fmt.Errorf("read tag: %w", err)
+	}
+	if err := dec.Skip(); err != nil {
+		return "", 0, fmt.Errorf("read entries: %w", err)
+	}
+	m, err := dec.DecodeMapLen()
+	if err != nil || m > maxOptions {
+		return "", 0, fmt.Errorf("read options (%d keys): %w", m, err)
+	}
+	var id string
+	var size int64
+	for i := 0; i < m; i++ {
+		k, err := dec.DecodeString()
+		if err != nil {
+			return "", 0, fmt.Errorf("read option key: %w", err)
+		}
+		switch k {
+		case "chunk":
+			id, err = dec.DecodeString()
+		case "size":
+			size, err = dec.DecodeInt64()
+		default:
+			err = dec.Skip()
+		}
+		if err != nil {
+			return "", 0, fmt.Errorf("read option %s: %w", k, err)
+		}
+	}
+	if id == "" || size <= 0 {
+		return "", 0, fmt.Errorf("options chunk=%q size=%d: want both", id, size)
+	}
+	return id, size, nil
+}
+
+func (r *countingReceiver) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *countingReceiver) firstErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+func (r *countingReceiver) close() {
+	r.closing.Store(true)
+	r.ln.Close()
+	r.mu.Lock()
+	for c := range r.conns {
+		c.Close()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+// seqChunk builds n records whose log values are unique: knownLine (so
+// that they are enriched) with name and the record number appended.
+func seqChunk(name string, n int) ([]byte, []string) {
+	msgs := make([]string, n)
+	for i := range msgs {
+		msgs[i] = fmt.Sprintf("%s seq=%s-%04d", knownLine, name, i)
+	}
+	return chunk(msgs...), msgs
+}
+
+// ackedLogs counts, by log value, the records srv received under tag in
+// payloads it acknowledged.
+func ackedLogs(srv *forwardtest.Server, tag string) map[string]int {
+	out := map[string]int{}
+	for _, rec := range srv.Records() {
+		if rec.Acked && rec.Tag == tag {
+			out[fmt.Sprint(rec.Body["log"])]++
+		}
+	}
+	return out
+}
+
+// TestSoakReceiverRestart kills the receiver while several threads flush
+// and starts it again, re-flushing every chunk that got FLB_RETRY as
+// Fluent Bit would. No flush may return FLB_OK unless the receiver
+// acknowledged all its records by then, and in the end every record is
+// delivered at least once.
+func TestSoakReceiverRestart(t *testing.T) {
+	const (
+		chunks     = 24
+		perChunk   = 100
+		parallel   = 4
+		maxRounds  = 300
+		deadline   = 90 * time.Second
+		downtime   = 800 * time.Millisecond
+		retryPause = 100 * time.Millisecond
+	)
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+	files := make([]string, chunks)
+	msgs := make([][]string, chunks)
+	for i := range files {
+		var data []byte
+		data, msgs[i] = seqChunk(fmt.Sprintf("c%02d", i), perChunk)
+		files[i] = writeChunk(t, data)
+	}
+
+	// Kill the receiver once about two and a half chunks have arrived, so
+	// that flushes are in flight, then bring it back.
+	killed := make(chan struct{})
+	restarted := make(chan error, 1)
+	go func() {
+		_, err := srv.WaitRecords(perChunk*5/2, deadline)
+		srv.Stop()
+		close(killed)
+		if err != nil {
+			restarted <- fmt.Errorf("the stream never reached the kill point: %w", err)
+			return
+		}
+		time.Sleep(downtime)
+		restarted <- srv.Start()
+	}()
+
+	// Small payloads, so that a chunk is cut off between two of them.
+	h := startHost(t)
+	h.send(t, forwardInstance("A", srv, "ack_timeout=1s max_payload_size=8k"))
+	pending := make([]int, chunks)
+	for i := range pending {
+		pending[i] = i
+	}
+	flushes, retries := 0, 0
+	start := time.Now()
+	for round := 0; len(pending) > 0; round++ {
+		require.Less(t, round, maxRounds, "chunks still not delivered: %v", pending)
+		require.Less(t, time.Since(start), deadline, "chunks still not delivered: %v", pending)
+		batch := pending[:min(parallel, len(pending))]
+		pending = append([]int(nil), pending[len(batch):]...)
+		var script []string
+		for _, c := range batch {
+			script = append(script, fmt.Sprintf("flush A c%02d %s async", c, files[c]))
+		}
+		h.send(t, append(script, "wait")...)
+		retried := false
+		for range batch {
+			var l string
+			for !strings.HasPrefix(l, "flush A ") {
+				l = h.next(t, 30*time.Second)
+			}
+			m := reFlush.FindStringSubmatch(l)
+			require.NotNil(t, m, "flush result %q", l)
+			c := atoi(strings.TrimPrefix(m[2], "c"))
+			flushes++
+			switch {
+			case m[4] == "1":
+				// FLB_OK: every record must already be acknowledged.
+				acked := ackedLogs(srv, "enriched."+m[2])
+				for _, msg := range msgs[c] {
+					require.Positive(t, acked[msg], "chunk %s returned FLB_OK without record %q acknowledged", m[2], msg)
+				}
+			case m[5] == "1":
+				retries++
+				retried = true
+				pending = append(pending, c)
+			default:
+				t.Fatalf("chunk %s: %s: want FLB_OK or FLB_RETRY", m[2], l)
+			}
+		}
+		if retried {
+			time.Sleep(retryPause)
+		}
+	}
+	<-killed
+	require.NoError(t, <-restarted)
+	h.send(t, "exitctx A")
+	r := h.finish(t)
+	r.ok(t)
+	assert.Equal(t, flbOK, r.exitctx["A"].rc)
+	assert.Positive(t, retries, "the kill made some flushes fail")
+	dups := 0
+	for c := range msgs {
+		acked := ackedLogs(srv, fmt.Sprintf("enriched.c%02d", c))
+		for _, msg := range msgs[c] {
+			require.Positive(t, acked[msg], "record %q delivered at least once", msg)
+			dups += acked[msg] - 1
+		}
+	}
+	t.Logf("%d chunks of %d records in %d flushes (%d retried) within %s; %d records delivered more than once",
+		chunks, perChunk, flushes, retries, time.Since(start).Round(time.Millisecond), dups)
+}

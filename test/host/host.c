@@ -1,0 +1,756 @@
+/*
+ * host: loads out_enrich.so and drives it the way Fluent Bit 5.x's Go proxy
+ * does (src/flb_plugin_proxy.c, src/proxy/go/go.c), so that the tests prove
+ * the shared object works without a Fluent Bit binary.
+ *
+ *   host PLUGIN.so SCRIPT
+ *
+ * What it reproduces:
+ *   - dlopen, then FLBPluginRegister once with a zeroed definition struct
+ *     that has the two fields Fluent Bit 4.2.3/5.1.1 appended;
+ *   - one flbgo_output_plugin struct for the .so, whose api, o_ins and
+ *     context are overwritten before each instance's FLBPluginInit; Init
+ *     must return > 0;
+ *   - an api struct with all nine function pointers in ABI order, a
+ *     property table per instance with case-insensitive lookup (keys
+ *     Fluent Bit keeps for itself are not passed on), a log_print that
+ *     records each line and an output_log_check honouring the instance's
+ *     log_level;
+ *   - FLBPluginFlushCtx with the context Init stored, from several threads
+ *     at once, each call on a coroutine with a small stack (as Fluent Bit
+ *     runs flushes), with data and tag copies that are poisoned and freed
+ *     right after the call;
+ *   - FLBPluginExitCtx per instance and FLBPluginExit.
+ *
+ * Script commands, one per line (a line starting with '#' is a comment):
+ *   instance NAME [key=value ...]   create an instance and call Init;
+ *                                   log_level=error|warn|info|debug|trace
+ *                                   sets its level (default info)
+ *   flush NAME TAG FILE [threads=N] [repeat=M] [stack=KB] [rate=R]
+ *         [duration=MS] [async]     N threads each flush FILE M times;
+ *                                   rate paces each thread to R flushes a
+ *                                   second, duration stops each thread
+ *                                   after MS milliseconds
+ *   wait                            join the async flushes
+ *   flushnoctx TAG FILE             call FLBPluginFlush
+ *   flushbadctx TAG FILE            call FLBPluginFlushCtx with a context
+ *                                   Init never returned
+ *   exitctx NAME                    call FLBPluginExitCtx
+ *   exit                            call FLBPluginExit
+ *   sleep MS
+ *
+ * Results go to stderr, one line each; the plugin's own stdout is left
+ * alone (the stdout sink writes there):
+ *   register rc=R type=T proxy=P flags=F name=N event_type=E config_map=nil
+ *   init NAME rc=R
+ *   flush NAME TAG calls=C ok=A retry=B error=D other=O ms=T
+ *   log LEVEL MESSAGE
+ *   exitctx NAME rc=R ms=T
+ *   exit rc=R ms=T
+ *   fail MESSAGE                    a script or host error (exit status 2)
+ *
+ * SCRIPT may be /dev/stdin, so that a test can send commands as it reads
+ * the results. With HOST_RUNTIME_STDERR=PATH in the environment, whatever
+ * else writes to stderr (the Go runtime's GODEBUG=gctrace=1 lines) goes to
+ * PATH instead, so that it cannot interleave with the result lines.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define FLB_OK    1
+#define FLB_RETRY 2
+#define FLB_ERROR 0
+
+#define MAX_INSTANCES 32
+#define MAX_PROPS     64
+#define MAX_ASYNC     64
+#define MAX_THREADS   64
+
+/* include/fluent-bit/flb_plugin_proxy.h */
+struct flb_plugin_proxy_def {
+    int type;
+    int proxy;
+    int flags;
+    char *name;
+    char *description;
+    int event_type;
+    void *config_map;
+};
+
+struct flb_plugin_proxy_context {
+    void *remote_context;
+    void *proxy;
+};
+
+/* include/fluent-bit/flb_api.h */
+struct flb_api {
+    const char *(*output_get_property)(const char *, void *);
+    const char *(*input_get_property)(const char *, void *);
+    void *(*output_get_cmt_instance)(void *);
+    void *(*input_get_cmt_instance)(void *);
+    void (*log_print)(int, const char *, int, const char *, ...);
+    int (*input_log_check)(void *, int);
+    int (*output_log_check)(void *, int);
+    const char *(*custom_get_property)(const char *, void *);
+    int (*custom_log_check)(void *, int);
+};
+
+/* src/proxy/go/go.h */
+struct flbgo_output_plugin {
+    char *name;
+    void *api;
+    void *o_ins;
+    struct flb_plugin_proxy_context *context;
+
+    int (*cb_init)(struct flbgo_output_plugin *);
+    int (*cb_flush)(const void *, size_t, const char *);
+    int (*cb_flush_ctx)(void *, const void *, size_t, char *);
+    int (*cb_exit)(void);
+    int (*cb_exit_ctx)(void *);
+};
+
+/* The host's stand-in for struct flb_output_instance. */
+struct instance {
+    char name[64];
+    int log_level;
+    int nprops;
+    char *keys[MAX_PROPS];
+    char *values[MAX_PROPS];
+    struct flb_plugin_proxy_context context;
+};
+
+struct flush_job {
+    struct instance *ins;
+    char tag[256];
+    char *data;
+    size_t size;
+    int threads;
+    int repeat;
+    size_t stack;
+    int rate;        /* flushes a second per thread, 0 for no pacing */
+    int duration_ms; /* stop each thread after this long, 0 for no limit */
+    pthread_t tids[MAX_THREADS];
+    /* results, updated under results_lock */
+    int calls, ok, retry, error, other;
+    double started;
+};
+
+struct flush_thread {
+    struct flush_job *job;
+    /* the coroutine the flush runs on */
+    ucontext_t caller, coro;
+    void *data;
+    char *tag;
+    int ret;
+};
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t results_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct flbgo_output_plugin *plugin;
+static struct flb_api api;
+static struct instance *instances[MAX_INSTANCES];
+static int ninstances;
+static struct flush_job *async_jobs[MAX_ASYNC];
+static int nasync;
+static int failed;
+/* Where result lines go: stderr, or the original stderr when
+ * HOST_RUNTIME_STDERR moved fd 2 elsewhere. */
+static FILE *results;
+
+static void emit(const char *fmt, ...)
+{
+    va_list ap;
+
+    pthread_mutex_lock(&out_lock);
+    va_start(ap, fmt);
+    vfprintf(results, fmt, ap);
+    va_end(ap);
+    fputc('\n', results);
+    fflush(results);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static void fail(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    emit("fail %s", buf);
+    failed = 1;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* --- the api Fluent Bit lends to the plugin --- */
+
+static const char *output_get_property(const char *key, void *o_ins)
+{
+    struct instance *ins = o_ins;
+    int i;
+
+    if (ins == NULL || key == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < ins->nprops; i++) {
+        if (strcasecmp(ins->keys[i], key) == 0) {
+            return ins->values[i];
+        }
+    }
+    return NULL;
+}
+
+static const char *input_get_property(const char *key, void *i_ins)
+{
+    (void) key;
+    (void) i_ins;
+    return NULL;
+}
+
+static void *get_cmt_instance(void *ins)
+{
+    (void) ins;
+    return NULL;
+}
+
+static const char *level_name(int level)
+{
+    switch (level) {
+    case 1: return "error";
+    case 2: return "warn";
+    case 3: return "info";
+    case 4: return "debug";
+    case 5: return "trace";
+    default: return "unknown";
+    }
+}
+
+static void log_print(int level, const char *file, int line, const char *fmt, ...)
+{
+    char buf[4096];
+    char *p;
+    va_list ap;
+
+    (void) file;
+    (void) line;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    /* One record per line: the tests parse them. */
+    for (p = buf; *p; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+    emit("log %s %s", level_name(level), buf);
+}
+
+static int input_log_check(void *i_ins, int level)
+{
+    (void) i_ins;
+    return level <= 3;
+}
+
+static int output_log_check(void *o_ins, int level)
+{
+    struct instance *ins = o_ins;
+
+    if (ins == NULL) {
+        return 0;
+    }
+    return level <= ins->log_level;
+}
+
+static const char *custom_get_property(const char *key, void *c_ins)
+{
+    (void) key;
+    (void) c_ins;
+    return NULL;
+}
+
+static int custom_log_check(void *c_ins, int level)
+{
+    (void) c_ins;
+    (void) level;
+    return 0;
+}
+
+/* --- script commands --- */
+
+static struct instance *find_instance(const char *name)
+{
+    int i;
+
+    for (i = 0; i < ninstances; i++) {
+        if (strcmp(instances[i]->name, name) == 0) {
+            return instances[i];
+        }
+    }
+    fail("no instance %s", name);
+    return NULL;
+}
+
+static int parse_level(const char *v)
+{
+    if (strcasecmp(v, "off") == 0) return 0;
+    if (strcasecmp(v, "error") == 0) return 1;
+    if (strcasecmp(v, "warn") == 0 || strcasecmp(v, "warning") == 0) return 2;
+    if (strcasecmp(v, "info") == 0) return 3;
+    if (strcasecmp(v, "debug") == 0) return 4;
+    if (strcasecmp(v, "trace") == 0) return 5;
+    return -1;
+}
+
+/* Keys Fluent Bit keeps for the instance and never passes to the plugin. */
+static int reserved_key(const char *k)
+{
+    static const char *reserved[] = {
+        "match", "match_regex", "alias", "host", "port", "ipv6",
+        "retry_limit", "log_level", "workers", NULL,
+    };
+    int i;
+
+    for (i = 0; reserved[i]; i++) {
+        if (strcasecmp(k, reserved[i]) == 0) {
+            return 1;
+        }
+    }
+    return strncasecmp(k, "tls", 3) == 0 || strncasecmp(k, "net.", 4) == 0 ||
+           strncasecmp(k, "storage.", 8) == 0;
+}
+
+static void cmd_instance(char **argv, int argc)
+{
+    struct instance *ins;
+    int i;
+    int ret;
+
+    if (argc < 2) {
+        fail("instance needs a name");
+        return;
+    }
+    if (ninstances == MAX_INSTANCES) {
+        fail("too many instances");
+        return;
+    }
+    ins = calloc(1, sizeof(*ins));
+    snprintf(ins->name, sizeof(ins->name), "%s", argv[1]);
+    ins->log_level = 3;
+    for (i = 2; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (eq == NULL) {
+            fail("property %s is not key=value", argv[i]);
+            free(ins);
+            return;
+        }
+        *eq = '\0';
+        if (strcasecmp(argv[i], "log_level") == 0) {
+            ins->log_level = parse_level(eq + 1);
+            if (ins->log_level < 0) {
+                fail("unknown log_level %s", eq + 1);
+                free(ins);
+                return;
+            }
+        }
+        if (reserved_key(argv[i]) || ins->nprops == MAX_PROPS) {
+            continue;
+        }
+        ins->keys[ins->nprops] = strdup(argv[i]);
+        ins->values[ins->nprops] = strdup(eq + 1);
+        ins->nprops++;
+    }
+    instances[ninstances++] = ins;
+
+    /* proxy_go_output_init: the shared struct now describes this instance. */
+    plugin->api = &api;
+    plugin->o_ins = ins;
+    plugin->context = &ins->context;
+    ret = plugin->cb_init(plugin);
+    emit("init %s rc=%d", ins->name, ret);
+}
+
+static char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (f == NULL) {
+        fail("open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc(n > 0 ? n : 1);
+    if (n > 0 && fread(buf, 1, n, f) != (size_t) n) {
+        fail("read %s", path);
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    fclose(f);
+    *size = n;
+    return buf;
+}
+
+static void coro_entry(unsigned int hi, unsigned int lo)
+{
+    struct flush_thread *t = (struct flush_thread *) (((uintptr_t) hi << 32) | lo);
+
+    t->ret = plugin->cb_flush_ctx(t->job->ins->context.remote_context,
+                                  t->data, t->job->size, t->tag);
+    swapcontext(&t->coro, &t->caller);
+}
+
+/* Runs one flush on a coroutine with its own small stack, as Fluent Bit
+ * runs output flushes. */
+static int run_on_coroutine(struct flush_thread *t, void *stack, size_t size)
+{
+    uintptr_t self = (uintptr_t) t;
+
+    getcontext(&t->coro);
+    t->coro.uc_stack.ss_sp = stack;
+    t->coro.uc_stack.ss_size = size;
+    t->coro.uc_link = NULL;
+    makecontext(&t->coro, (void (*)(void)) coro_entry, 2,
+                (unsigned int) (self >> 32), (unsigned int) (self & 0xffffffffu));
+    swapcontext(&t->caller, &t->coro);
+    return t->ret;
+}
+
+static void *flush_thread_main(void *arg)
+{
+    struct flush_thread *t = arg;
+    struct flush_job *job = t->job;
+    void *stack;
+    double t0 = now_ms();
+    int i;
+    int ret;
+
+    stack = malloc(job->stack);
+    for (i = 0; i < job->repeat; i++) {
+        if (job->rate > 0) {
+            /* A fixed schedule: a thread that falls behind catches up
+             * without sleeping, so the rate achieved is what the plugin
+             * sustains. */
+            double wait = t0 + i * 1000.0 / job->rate - now_ms();
+            if (wait > 0) {
+                usleep((useconds_t) (wait * 1000));
+            }
+        }
+        if (job->duration_ms > 0 && now_ms() - t0 >= job->duration_ms) {
+            break;
+        }
+        /* Fresh copies, poisoned after the call, as Fluent Bit frees its
+         * tag buffer and reuses chunk memory once the flush returns. */
+        t->data = malloc(job->size > 0 ? job->size : 1);
+        memcpy(t->data, job->data, job->size);
+        t->tag = strdup(job->tag);
+
+        ret = run_on_coroutine(t, stack, job->stack);
+
+        memset(t->data, 0xA5, job->size);
+        memset(t->tag, 'X', strlen(t->tag));
+        free(t->data);
+        free(t->tag);
+
+        pthread_mutex_lock(&results_lock);
+        job->calls++;
+        if (ret == FLB_OK) job->ok++;
+        else if (ret == FLB_RETRY) job->retry++;
+        else if (ret == FLB_ERROR) job->error++;
+        else job->other++;
+        pthread_mutex_unlock(&results_lock);
+    }
+    free(stack);
+    free(t);
+    return NULL;
+}
+
+static void report_job(struct flush_job *job)
+{
+    int i;
+
+    for (i = 0; i < job->threads; i++) {
+        pthread_join(job->tids[i], NULL);
+    }
+    emit("flush %s %s calls=%d ok=%d retry=%d error=%d other=%d ms=%.0f",
+         job->ins->name, job->tag, job->calls, job->ok, job->retry, job->error,
+         job->other, now_ms() - job->started);
+    free(job->data);
+    free(job);
+}
+
+static void cmd_flush(char **argv, int argc)
+{
+    struct flush_job *job;
+    struct instance *ins;
+    int async = 0;
+    int i;
+
+    if (argc < 4) {
+        fail("flush needs NAME TAG FILE");
+        return;
+    }
+    ins = find_instance(argv[1]);
+    if (ins == NULL) {
+        return;
+    }
+    job = calloc(1, sizeof(*job));
+    job->ins = ins;
+    snprintf(job->tag, sizeof(job->tag), "%s", argv[2]);
+    job->threads = 1;
+    job->repeat = 1;
+    job->stack = 64 * 1024;
+    for (i = 4; i < argc; i++) {
+        if (strncmp(argv[i], "threads=", 8) == 0) job->threads = atoi(argv[i] + 8);
+        else if (strncmp(argv[i], "repeat=", 7) == 0) job->repeat = atoi(argv[i] + 7);
+        else if (strncmp(argv[i], "stack=", 6) == 0) job->stack = (size_t) atoi(argv[i] + 6) * 1024;
+        else if (strncmp(argv[i], "rate=", 5) == 0) job->rate = atoi(argv[i] + 5);
+        else if (strncmp(argv[i], "duration=", 9) == 0) job->duration_ms = atoi(argv[i] + 9);
+        else if (strcmp(argv[i], "async") == 0) async = 1;
+        else {
+            fail("unknown flush option %s", argv[i]);
+            free(job);
+            return;
+        }
+    }
+    if (job->threads < 1 || job->threads > MAX_THREADS || job->repeat < 1 || job->stack < 16 * 1024 ||
+        job->rate < 0 || job->duration_ms < 0) {
+        fail("flush options out of range");
+        free(job);
+        return;
+    }
+    job->data = read_file(argv[3], &job->size);
+    if (job->data == NULL) {
+        free(job);
+        return;
+    }
+    job->started = now_ms();
+    for (i = 0; i < job->threads; i++) {
+        struct flush_thread *t = calloc(1, sizeof(*t));
+        t->job = job;
+        pthread_create(&job->tids[i], NULL, flush_thread_main, t);
+    }
+    if (!async) {
+        report_job(job);
+        return;
+    }
+    if (nasync == MAX_ASYNC) {
+        report_job(job);
+        fail("too many async flushes");
+        return;
+    }
+    async_jobs[nasync++] = job;
+}
+
+static void cmd_wait(void)
+{
+    int i;
+
+    for (i = 0; i < nasync; i++) {
+        report_job(async_jobs[i]);
+    }
+    nasync = 0;
+}
+
+static void cmd_flushnoctx(char **argv, int argc, int badctx)
+{
+    char *data;
+    char *tag;
+    size_t size;
+    int ret;
+    int bogus = 0;
+
+    if (argc < 3) {
+        fail("%s needs TAG FILE", argv[0]);
+        return;
+    }
+    data = read_file(argv[2], &size);
+    if (data == NULL) {
+        return;
+    }
+    tag = strdup(argv[1]);
+    if (badctx) {
+        ret = plugin->cb_flush_ctx(&bogus, data, size, tag);
+    }
+    else {
+        ret = plugin->cb_flush(data, size, tag);
+    }
+    emit("%s %s rc=%d", argv[0], argv[1], ret);
+    free(tag);
+    free(data);
+}
+
+static void cmd_exitctx(char **argv, int argc)
+{
+    struct instance *ins;
+    double t0;
+    int ret;
+
+    if (argc < 2 || (ins = find_instance(argv[1])) == NULL) {
+        fail("exitctx needs an instance");
+        return;
+    }
+    t0 = now_ms();
+    ret = plugin->cb_exit_ctx(ins->context.remote_context);
+    emit("exitctx %s rc=%d ms=%.0f", ins->name, ret, now_ms() - t0);
+}
+
+static void cmd_exit(void)
+{
+    double t0 = now_ms();
+    int ret = plugin->cb_exit();
+
+    emit("exit rc=%d ms=%.0f", ret, now_ms() - t0);
+}
+
+static int split(char *line, char **argv, int max)
+{
+    int argc = 0;
+    char *tok = strtok(line, " \t\r\n");
+
+    while (tok != NULL && argc < max) {
+        argv[argc++] = tok;
+        tok = strtok(NULL, " \t\r\n");
+    }
+    return argc;
+}
+
+static int load(const char *path)
+{
+    struct flb_plugin_proxy_def *def;
+    int (*cb_register)(struct flb_plugin_proxy_def *);
+    void *dso;
+    int ret;
+
+    dso = dlopen(path, RTLD_LAZY);
+    if (dso == NULL) {
+        fail("dlopen %s: %s", path, dlerror());
+        return -1;
+    }
+    cb_register = (int (*)(struct flb_plugin_proxy_def *)) dlsym(dso, "FLBPluginRegister");
+    if (cb_register == NULL) {
+        fail("FLBPluginRegister not exported");
+        return -1;
+    }
+    def = calloc(1, sizeof(*def));
+    ret = cb_register(def);
+    emit("register rc=%d type=%d proxy=%d flags=%d name=%s event_type=%d config_map=%s",
+         ret, def->type, def->proxy, def->flags, def->name ? def->name : "(null)",
+         def->event_type, def->config_map ? "set" : "nil");
+    if (ret == -1 || def->name == NULL) {
+        fail("registration failed");
+        return -1;
+    }
+
+    /* proxy_go_output_register */
+    plugin = malloc(sizeof(*plugin));
+    plugin->cb_init = (int (*)(struct flbgo_output_plugin *)) dlsym(dso, "FLBPluginInit");
+    plugin->cb_flush = (int (*)(const void *, size_t, const char *)) dlsym(dso, "FLBPluginFlush");
+    plugin->cb_flush_ctx = (int (*)(void *, const void *, size_t, char *)) dlsym(dso, "FLBPluginFlushCtx");
+    plugin->cb_exit = (int (*)(void)) dlsym(dso, "FLBPluginExit");
+    plugin->cb_exit_ctx = (int (*)(void *)) dlsym(dso, "FLBPluginExitCtx");
+    plugin->name = strdup(def->name);
+    if (!plugin->cb_init || !plugin->cb_flush || !plugin->cb_flush_ctx ||
+        !plugin->cb_exit || !plugin->cb_exit_ctx) {
+        fail("a Go proxy entry point is not exported");
+        return -1;
+    }
+
+    /* flb_api_create */
+    api.output_get_property = output_get_property;
+    api.input_get_property = input_get_property;
+    api.output_get_cmt_instance = get_cmt_instance;
+    api.input_get_cmt_instance = get_cmt_instance;
+    api.log_print = log_print;
+    api.input_log_check = input_log_check;
+    api.output_log_check = output_log_check;
+    api.custom_get_property = custom_get_property;
+    api.custom_log_check = custom_log_check;
+    return 0;
+}
+
+/* Moves fd 2 to path and keeps the result lines on the original stderr. */
+static int redirect_runtime_stderr(const char *path)
+{
+    int keep;
+    int fd;
+
+    if (path == NULL || *path == '\0') {
+        return 0;
+    }
+    keep = dup(2);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (keep < 0 || fd < 0 || (results = fdopen(keep, "w")) == NULL || dup2(fd, 2) < 0) {
+        results = stderr;
+        fail("redirect stderr to %s: %s", path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char line[8192];
+    char *args[128];
+    FILE *script;
+    int n;
+
+    results = stderr;
+    if (argc != 3) {
+        fprintf(stderr, "usage: host PLUGIN.so SCRIPT\n");
+        return 2;
+    }
+    if (redirect_runtime_stderr(getenv("HOST_RUNTIME_STDERR")) != 0) {
+        return 2;
+    }
+    if (load(argv[1]) != 0) {
+        return 2;
+    }
+    script = fopen(argv[2], "r");
+    if (script == NULL) {
+        fail("open script %s: %s", argv[2], strerror(errno));
+        return 2;
+    }
+    while (fgets(line, sizeof(line), script) != NULL) {
+        n = split(line, args, 128);
+        if (n == 0 || args[0][0] == '#') {
+            continue;
+        }
+        if (strcmp(args[0], "instance") == 0) cmd_instance(args, n);
+        else if (strcmp(args[0], "flush") == 0) cmd_flush(args, n);
+        else if (strcmp(args[0], "wait") == 0) cmd_wait();
+        else if (strcmp(args[0], "flushnoctx") == 0) cmd_flushnoctx(args, n, 0);
+        else if (strcmp(args[0], "flushbadctx") == 0) cmd_flushnoctx(args, n, 1);
+        else if (strcmp(args[0], "exitctx") == 0) cmd_exitctx(args, n);
+        else if (strcmp(args[0], "exit") == 0) cmd_exit();
+        else if (strcmp(args[0], "sleep") == 0) usleep(atoi(args[1 < n ? 1 : 0]) * 1000);
+        else fail("unknown command %s", args[0]);
+    }
+    fclose(script);
+    cmd_wait();
+    return failed ? 2 : 0;
+}
