@@ -1,0 +1,96 @@
+package fluentbit
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// dummyRecord is a record the dummy input emits: a Threat Defense line whose
+// ID the catalog knows.
+const dummyRecord = `{"message":"%FTD-4-722051: Group <G> User <u> IP <198.51.100.7> IPv4 Address <10.0.0.2> IPv6 address <::> assigned to session"}`
+
+// TestBadPluginConfigurationStopsFluentBit checks that a bad value for a
+// plugin key makes Fluent Bit refuse to start, with a message that names the
+// key (or the file, for a catalog that cannot be read).
+func TestBadPluginConfigurationStopsFluentBit(t *testing.T) {
+	bin := fluentBitBinary(t)
+	so := pluginSO(t)
+
+	tests := []struct {
+		name  string
+		key   string
+		value string
+		want  []string // the output must contain one of these, case-insensitively
+	}{
+		{name: "unknown sink", key: "Sink", value: "pigeon", want: []string{"sink"}},
+		{name: "forward address scheme", key: "Forward_Address", value: "http://127.0.0.1:24224", want: []string{"forward_address"}},
+		{name: "ack timeout not a duration", key: "Ack_Timeout", value: "soon", want: []string{"ack_timeout"}},
+		{name: "payload size not a size", key: "Max_Payload_Size", value: "huge", want: []string{"max_payload_size"}},
+		{name: "tls not a boolean", key: "Forward_TLS", value: "maybe", want: []string{"forward_tls"}},
+		{name: "params not a boolean", key: "Params", value: "sometimes", want: []string{"params"}},
+		{name: "missing catalog file", key: "Catalog_File", value: "/nonexistent/enrich-catalog.json", want: []string{"catalog_file", "/nonexistent/enrich-catalog.json"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Every other key is valid, so the failure can only come from
+			// the key under test; it replaces the valid value of the same key.
+			props := map[string]string{"Forward_Address": "unix:///nonexistent/enrich.sock"}
+			props[tc.key] = tc.value
+			args := []string{
+				"-e", so,
+				"-i", "dummy", "-p", "dummy=" + dummyRecord, "-t", "net.test",
+				"-o", "enrich", "-m", "net.*",
+			}
+			for k, v := range props {
+				args = append(args, "-p", k+"="+v)
+			}
+			p := startFluentBit(t, bin, nil, append(args, "-f", "1")...)
+			code, err := p.wait(30 * time.Second)
+			if err != nil {
+				t.Fatalf("%s=%s: %v; want fluent-bit to refuse to start", tc.key, tc.value, err)
+			}
+			if code == 0 {
+				t.Errorf("%s=%s: fluent-bit exited with 0, want a failure", tc.key, tc.value)
+			}
+			if !errorLineNames(p.out.String(), tc.want) {
+				t.Errorf("%s=%s: no [error] line names any of %q:\n%s", tc.key, tc.value, tc.want, p.out.String())
+			}
+		})
+	}
+}
+
+// TestStdoutSink checks the control case of the test above: the same command
+// line with a good value starts, and the stdout sink prints the record with
+// the catalog fields added.
+func TestStdoutSink(t *testing.T) {
+	bin := fluentBitBinary(t)
+	so := pluginSO(t)
+
+	p := startFluentBit(t, bin, nil,
+		"-e", so,
+		"-i", "dummy", "-p", "dummy="+dummyRecord, "-t", "net.test",
+		"-o", "enrich", "-m", "net.*", "-p", "Sink=stdout",
+		"-f", "1")
+	waitFor(t, p, 30*time.Second, "an enriched record on stdout", func() bool {
+		out := p.out.String()
+		return strings.Contains(out, "message_id") && strings.Contains(out, "722051")
+	})
+}
+
+// errorLineNames reports whether one of Fluent Bit's [error] lines contains
+// one of want, case-insensitively.
+func errorLineNames(out string, want []string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.Contains(line, "[error]") {
+			continue
+		}
+		line = strings.ToLower(line)
+		for _, w := range want {
+			if strings.Contains(line, strings.ToLower(w)) {
+				return true
+			}
+		}
+	}
+	return false
+}
