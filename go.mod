@@ -3,10 +3,13 @@ module github.com/enrich-plugin/enrich
 go 1.26.8
 
 require (
-	github.com/fluent/fluent-bit-go v0.0.0-20230731091245-a7a013e2473c // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/fluent/fluent-bit-go v0.0.0-20230731091245-a7a013e2473c
+	github.com/stretchr/testify v1.12.1
+	github.com/vmihailenco/msgpack/v5 v5.4.1
+)
+
+require (
 	github.com/ugorji/go/codec v1.1.7 // indirect
-	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
