@@ -1,6 +1,6 @@
 module github.com/enrich-plugin/enrich
 
-go 1.26.8
+go 1.24.0
 
 require (
 	github.com/fluent/fluent-bit-go v0.0.0-20230731091245-a7a013e2473c
