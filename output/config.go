@@ -77,6 +77,10 @@ const (
 	// MaxAckTimeout bounds Ack_Timeout so that a flush, and the exit that
 	// waits for it, cannot hang a pipeline for longer than an hour.
 	MaxAckTimeout = time.Hour
+	// MinAckTimeout keeps Ack_Timeout above what a loaded receiver needs
+	// to answer at all: a smaller value would turn every flush into a
+	// retry without any error at start.
+	MinAckTimeout = 100 * time.Millisecond
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
@@ -255,8 +259,8 @@ func (c *Config) Validate() error {
 	if c.TLSCAFile != "" && !c.TLS {
 		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
-	if c.AckTimeout <= 0 || c.AckTimeout > MaxAckTimeout {
-		return &KeyError{Key: KeyAckTimeout, Value: c.AckTimeout.String(), Reason: "want a duration above 0 and at most 1h"}
+	if c.AckTimeout < MinAckTimeout || c.AckTimeout > MaxAckTimeout {
+		return &KeyError{Key: KeyAckTimeout, Value: c.AckTimeout.String(), Reason: "want a duration from 100ms to 1h"}
 	}
 	if c.MaxPayloadSize < MinMaxPayloadSize || c.MaxPayloadSize > MaxMaxPayloadSize {
 		return &KeyError{Key: KeyMaxPayloadSize, Value: strconv.Itoa(c.MaxPayloadSize), Reason: "want a size from 1k to 64M"}
@@ -376,14 +380,14 @@ func onOff(b bool) string {
 // parseDuration accepts a Go duration ("10s", "1m30s", "500ms") or a whole
 // number of seconds, as Fluent Bit's own time options do.
 func parseDuration(v string) (time.Duration, error) {
-	const want = "want a duration such as 10s, 500ms or a whole number of seconds, above 0 and at most 1h"
+	const want = "want a duration such as 10s, 500ms or a whole number of seconds, from 100ms to 1h"
 	var d time.Duration
 	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
 		d = time.Duration(n) * time.Second
 	} else if d, err = time.ParseDuration(v); err != nil {
 		return 0, errors.New(want)
 	}
-	if d <= 0 || d > MaxAckTimeout {
+	if d < MinAckTimeout || d > MaxAckTimeout {
 		return 0, errors.New(want)
 	}
 	return d, nil
