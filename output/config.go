@@ -159,6 +159,9 @@ func ParseConfig(g Getter) (Config, error) {
 	}
 	if v, ok := p.str(KeyCatalogFile); ok {
 		c.CatalogFiles = splitList(v)
+		if len(c.CatalogFiles) == 0 {
+			p.fail(&KeyError{Key: KeyCatalogFile, Value: v, Reason: "want a comma-separated list of catalog files (.json or .csv)"})
+		}
 	}
 	p.boolean(KeyParams, &c.Engine.Params)
 	if v, ok := p.str(KeyNestUnder); ok {
@@ -227,7 +230,9 @@ func (c *Config) Validate() error {
 			return &KeyError{Key: f.key, Reason: "a field name is required"}
 		}
 		if other, dup := seen[name]; dup {
-			return &KeyError{Key: f.key, Value: name, Reason: "the same field name is already used by " + other}
+			// Either key may be the one the user set (the other keeping its
+			// default), so name both.
+			return &KeyError{Key: other + " and " + f.key, Value: name, Reason: "two added fields cannot have the same name"}
 		}
 		seen[name] = f.key
 	}
@@ -430,7 +435,11 @@ func checkAddress(addr string) (string, error) {
 		}
 		return "unix", nil
 	case strings.HasPrefix(addr, "tcp://"):
-		host, port, err := net.SplitHostPort(strings.TrimPrefix(addr, "tcp://"))
+		hostPort := strings.TrimPrefix(addr, "tcp://")
+		if strings.ContainsAny(hostPort, "/?#") {
+			return "", errors.New(want + " (nothing may follow host:port)")
+		}
+		host, port, err := net.SplitHostPort(hostPort)
 		if err != nil || host == "" {
 			return "", errors.New(want)
 		}

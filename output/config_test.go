@@ -147,7 +147,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"payload negative", props{"max_payload_size": "-1k"}, KeyMaxPayloadSize, "from 1k to 64M"},
 		{"payload fraction", props{"max_payload_size": "0.5M"}, KeyMaxPayloadSize, "such as 256k"},
 		{"payload overflow", props{"max_payload_size": "99999999999999999999k"}, KeyMaxPayloadSize, "from 1k to 64M"},
-		{"duplicate field names", props{"field_severity": "level", "field_severity_name": "level"}, KeyFieldSeverityName, "already used by Field_Severity"},
+		{"duplicate field names", props{"field_severity": "level", "field_severity_name": "level"}, KeyFieldSeverity + " and " + KeyFieldSeverityName, "same name"},
+		{"field name taken from a default", props{"field_severity": "severity_name"}, KeyFieldSeverity + " and " + KeyFieldSeverityName, "same name"},
+		{"catalog file list empty", props{"catalog_file": " , "}, KeyCatalogFile, "comma-separated list"},
+		{"forward address with a path", props{"forward_address": "tcp://127.0.0.1:24224/x"}, KeyForwardAddress, "nothing may follow host:port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
