@@ -39,17 +39,24 @@ type Entry struct {
 	// ID is the message's name as the document gives it: "722051",
 	// "SMART_LIC-3-COMM_FAILED", "086008", "ILSPwdAuthenticationFailed".
 	ID string `json:"id"`
+	// PrintedID is the message ID printed in the document's message line
+	// when it differs from the heading the entry is keyed by (the heading
+	// 722056 prints %FTD-…-722055); empty when they agree.
+	PrintedID string `json:"printed_id,omitempty"`
 	// ErrorCode is the IBM error code shared by several event IDs ("1785").
 	ErrorCode string `json:"error_code,omitempty"`
 	// Facility and Mnemonic are set for IOS-style entries.
 	Facility string `json:"facility,omitempty"`
 	Mnemonic string `json:"mnemonic,omitempty"`
 	// Severity is the documented severity 0-7, nil when the document gives none.
-	Severity    *int    `json:"severity"`
-	Format      string  `json:"format"`
-	Explanation string  `json:"explanation"`
-	Action      string  `json:"action"`
-	Params      []Param `json:"params"`
+	Severity    *int   `json:"severity"`
+	Format      string `json:"format"`
+	Explanation string `json:"explanation"`
+	Action      string `json:"action"`
+	// Params are the variables of the format in format order, each with
+	// its own name: a placeholder used more than once is named chars,
+	// chars_2, … (see catalog/data/REPORT.md).
+	Params []Param `json:"params"`
 	// Signatures are further strings that identify the message in a log
 	// line (Unified CM trace texts such as "self signed certificate").
 	Signatures []string `json:"signatures,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -164,6 +165,19 @@ func (c *Catalog) ErrorCodes() []ErrorCode { return c.codes }
 // first so that a recogniser trying them in order finds the most specific
 // one. An entry without signatures is identified by its ID.
 func (c *Catalog) Signatures() []Signature { return c.signatures }
+
+// MatchSignature returns the Unified CM entry whose signature occurs in a
+// log or trace line, trying the longest signature first. It is the plain
+// catalog side of recognition: the engine additionally leaves lines with a
+// %FACILITY header to that header.
+func (c *Catalog) MatchSignature(line string) (*Entry, bool) {
+	for _, s := range c.signatures {
+		if strings.Contains(line, s.Text) {
+			return s.Entry, true
+		}
+	}
+	return nil, false
+}
 
 // buildSignatures collects the signatures; when two entries claim the
 // same text, the later one (a user override) wins.

@@ -59,7 +59,7 @@ func TestEmbeddedEntries(t *testing.T) {
 		},
 		{
 			name: "737036 keyed by heading although the message line reads 737035", product: ProductFTD, key: "737036",
-			want: Entry{Product: ProductFTD, ID: "737036", Severity: sev(6),
+			want: Entry{Product: ProductFTD, ID: "737036", PrintedID: "737035", Severity: sev(6),
 				Format:      "IPAA: Session= session, Client assigned <address> from DHCP",
 				Explanation: "IP アドレス割り当てプロセスで、VPN クライアントに DHCP プロビジョニングされたアドレスが返されました。このメッセージはレート制限されていません。",
 				Action:      "処置は必要ありません。",
@@ -126,7 +126,7 @@ func TestEmbeddedEntries(t *testing.T) {
 				Format:      "Communications with the [chars] restored.",
 				Explanation: "CSSM または CSLU との製品インスタンス通信が復元されます。",
 				Action:      "アクションは必要ありません。",
-				Params:      []Param{{Name: "[chars]", Description: "depends on the transport type\nCisco Smart Software Manager (CSSM)\nCisco Smart License utility (CSLU)"}},
+				Params:      []Param{{Name: "chars", Description: "depends on the transport type\nCisco Smart Software Manager (CSSM)\nCisco Smart License utility (CSLU)"}},
 				Source:      Source{Document: iosDoc, Section: "%SMART_LIC-3-COMM_RESTORED"}},
 		},
 		{
@@ -141,12 +141,46 @@ func TestEmbeddedEntries(t *testing.T) {
 				Params: []Param{}, Source: Source{Document: "ibm-storage-virtualize-error-1785.ja.txt", Section: "086008 鍵サーバーへの接続に失敗しました"}},
 		},
 		{
-			name: "ILS TLS authentication alarm", product: ProductCUCM, key: "ILSTLSAuthenticationFailed",
+			name: "COMM_FAILED repeated [chars] named chars, chars_2", product: ProductIOS, key: "SMART_LIC-COMM_FAILED",
+			want: func() Entry {
+				e, _ := c.Lookup(ProductIOS, "SMART_LIC-COMM_FAILED")
+				w := *e // explanation and action are long; the params are what this case checks
+				w.Params = []Param{
+					{Name: "chars", Description: "depends on the transport type\nCisco Smart Software Manager (CSSM)\nCisco Smart License utility (CSLU)"},
+					{Name: "chars_2", Description: "An error string with details of the failure"},
+				}
+				return w
+			}(),
+		},
+		{
+			name: "ILS TLS authentication alarm covers both not-imported directions", product: ProductCUCM, key: "ILSTLSAuthenticationFailed",
 			want: Entry{Product: ProductCUCM, ID: "ILSTLSAuthenticationFailed",
-				Explanation: "ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する\nスポークからのログは、ハブの証明書検証が失敗したことを示します。",
-				Action:      "この方法を使用するには、ILSネットワークの一部となるすべてのクラスタが、そのtomcat-trustにリモートクラスタTomcat証明書をインポートしていることを確認します。",
-				Params:      []Param{}, Signatures: []string{"ILSTLSAuthenticationFailed"},
-				Source: Source{Document: "cisco-cucm-ils-cluster-join-troubleshooting.ja.txt", Section: "ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する"}},
+				Explanation: "ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する\nスポークからのログは、ハブの証明書検証が失敗したことを示します。\n" +
+					"スポークのTomcat証明書がハブにインポートされないため、接続が失敗する\nハブからのログは、ローカルストアのスポークの証明書でも、ピア情報ベクターのFQDNでもない接続が閉じられていることを示します。",
+				Action: ilsImportFix,
+				Params: []Param{}, Signatures: []string{"ILSTLSAuthenticationFailed"},
+				Source: Source{Document: cucmDoc, Section: ilsHubNotImported + " / " + ilsSpokeNotImported}},
+		},
+		{
+			name: "ILS certificate verification failure: not imported or self-signed", product: ProductCUCM, key: "ILSCertificateVerificationFailed",
+			want: Entry{Product: ProductCUCM, ID: "ILSCertificateVerificationFailed",
+				Explanation: "ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する\nスポークからのログは、ハブの証明書検証が失敗したことを示します。\n" +
+					"スポークのTomcat証明書が自己署名であるため、接続が失敗する\nハブからのログは、スポークの自己署名証明書の証明書検証の失敗を示します。\n" +
+					"ハブのTomcat証明書が自己署名であるため、接続が失敗する\nスポークからのログは、ハブの自己署名証明書の証明書検証障害を示します。\n" +
+					"注：この場合に表示されるエラーは、ハブとスポークの両方が自己署名している場合も同じです。\n" +
+					"パスワード認証を使用して確立された接続からTLS認証に切り替えると、ハブに自己署名証明書があるため、接続が失敗します。\n" +
+					"パスワード認証を使用して確立された接続からTLS認証に切り替えると、スポークに自己署名証明書があるため、接続が失敗します。",
+				Action: ilsImportFix + "\n" + ilsCAFix,
+				Params: []Param{}, Signatures: []string{"Certificate verification failed", "Verification error:18", "self signed certificate"},
+				Source: Source{Document: cucmDoc, Section: strings.Join([]string{ilsHubNotImported, ilsSpokeSelfSigned, ilsHubSelfSigned, ilsHubSelfSignedSwitch, ilsSpokeSelfSignedSwitch}, " / ")}},
+		},
+		{
+			name: "ILS spoke certificate not in the hub's local store", product: ProductCUCM, key: "ILSCertificateNotInLocalStore",
+			want: Entry{Product: ProductCUCM, ID: "ILSCertificateNotInLocalStore",
+				Explanation: "スポークのTomcat証明書がハブにインポートされないため、接続が失敗する\nハブからのログは、ローカルストアのスポークの証明書でも、ピア情報ベクターのFQDNでもない接続が閉じられていることを示します。",
+				Action:      ilsImportFix,
+				Params:      []Param{}, Signatures: []string{"certificate is not in the local store and the FQDN", "is not in the peer info vector, closing the connection"},
+				Source: Source{Document: cucmDoc, Section: ilsSpokeNotImported}},
 		},
 	}
 	for _, tt := range tests {
@@ -218,7 +252,9 @@ func TestLookupID(t *testing.T) {
 		{"IBM event", "086008", ProductIBM, "086008"},
 		{"IBM error code", "1785", ProductIBM, "1785"},
 		{"CUCM alarm", "ILSPwdAuthenticationFailed", ProductCUCM, "ILSPwdAuthenticationFailed"},
-		{"CUCM signature", "self signed certificate", ProductCUCM, "ILSSelfSignedCertificate"},
+		{"CUCM signature", "self signed certificate", ProductCUCM, "ILSCertificateVerificationFailed"},
+		{"CUCM verification error signature", "Verification error:18", ProductCUCM, "ILSCertificateVerificationFailed"},
+		{"CUCM derived id", "ILSCertificateNotInLocalStore", ProductCUCM, "ILSCertificateNotInLocalStore"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,7 +297,8 @@ func TestSignatures(t *testing.T) {
 	want := map[string]string{
 		"ILSPwdAuthenticationFailed":   "ILSPwdAuthenticationFailed",
 		"ILSTLSAuthenticationFailed":   "ILSTLSAuthenticationFailed",
-		"self signed certificate":      "ILSSelfSignedCertificate",
+		"self signed certificate":      "ILSCertificateVerificationFailed",
+		"Verification error:18":        "ILSCertificateVerificationFailed",
 		"EncrUtil::decryptData failed": "ILSPwdAuthenticationFailed",
 	}
 	got := map[string]string{}

@@ -118,6 +118,17 @@ func (e *Entry) Validate() error {
 	if e.Severity != nil && (*e.Severity < 0 || *e.Severity > 7) {
 		return fmt.Errorf("%w: severity %d is outside 0-7", ErrInvalidEntry, *e.Severity)
 	}
+	if e.PrintedID != "" && e.Product == ProductFTD && (len(e.PrintedID) != 6 || !allDigits(e.PrintedID)) {
+		return fmt.Errorf("%w: printed_id %q is not a 6-digit message ID", ErrInvalidEntry, e.PrintedID)
+	}
+	// Params become keys of one map in a record, so each needs its own name.
+	for i, p := range e.Params {
+		for _, q := range e.Params[:i] {
+			if p.Name == q.Name {
+				return fmt.Errorf("%w: param name %q is used twice (a repeated placeholder is named name, name_2, …)", ErrInvalidEntry, p.Name)
+			}
+		}
+	}
 	return nil
 }
 

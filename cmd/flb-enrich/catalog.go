@@ -134,6 +134,13 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	query := strings.TrimSpace(strings.Join(fs.Args(), " "))
+	if query == "" {
+		// A blank argument names nothing; it is a mistake in the command,
+		// not a message missing from the catalog.
+		fmt.Fprintln(stderr, "flb-enrich explain: empty ID or log line")
+		fs.Usage()
+		return 2
+	}
 	cat, err := catalog.Load(files...)
 	if err != nil {
 		fmt.Fprintf(stderr, "flb-enrich explain: %v\n", err)
@@ -171,6 +178,9 @@ func printEntry(w io.Writer, e *catalog.Entry) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "product:     %s (%s)\n", e.Product, productNames[e.Product])
 	fmt.Fprintf(&b, "id:          %s\n", e.ID)
+	if e.PrintedID != "" {
+		fmt.Fprintf(&b, "printed id:  %s (the ID the document prints in the message line under heading %s)\n", e.PrintedID, e.ID)
+	}
 	if e.ErrorCode != "" {
 		fmt.Fprintf(&b, "error code:  %s\n", e.ErrorCode)
 	}

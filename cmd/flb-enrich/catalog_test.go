@@ -39,6 +39,15 @@ func TestCatalogJSON(t *testing.T) {
 			t.Errorf("IBM entry %v: error_code %v, want 1785", e["id"], e["error_code"])
 		}
 	}
+	printed := map[string]any{}
+	for _, e := range entries {
+		if p, ok := e["printed_id"]; ok {
+			printed[e["id"].(string)] = p
+		}
+	}
+	if len(printed) != 2 || printed["722056"] != "722055" || printed["737036"] != "737035" {
+		t.Errorf("printed_id = %v, want 722056→722055 and 737036→737035 only", printed)
+	}
 	want := map[string]int{"cisco_ftd_asa": 337, "cisco_ios": 12, "ibm_storage_virtualize": 4, "cisco_cucm": 4}
 	for p, n := range want {
 		if counts[p] != n {
@@ -84,6 +93,9 @@ func TestCatalogUsageAndErrors(t *testing.T) {
 		{"bad user file", []string{"catalog", "--catalog", "../../catalog/testdata/bad_rows.csv"}, 1, "line 3"},
 		{"missing user file", []string{"catalog", "--catalog", "nope.json"}, 1, "nope.json"},
 		{"explain without id", []string{"explain"}, 2, "missing ID"},
+		{"explain empty id", []string{"explain", ""}, 2, "empty ID or log line"},
+		{"explain blank id", []string{"explain", " \t"}, 2, "empty ID or log line"},
+		{"explain blank ids", []string{"explain", "", " "}, 2, "empty ID or log line"},
 		{"explain unknown id", []string{"explain", "999999"}, 1, `no catalog entry for "999999"`},
 		{"explain bad user file", []string{"explain", "--catalog", "../../catalog/testdata/bad_syntax.json", "722051"}, 1, "malformed JSON"},
 	}
@@ -108,7 +120,10 @@ func TestExplain(t *testing.T) {
 	}{
 		{"bare FTD id", []string{"722051"}, []string{"product:     cisco_ftd_asa", "id:          722051", "severity:    6 informational (情報)", "group-policy: ユーザーに対してアクセスを許可したグループ ポリシー"}},
 		{"FTD prefix", []string{"%FTD-6-722051"}, []string{"id:          722051"}},
-		{"IOS name", []string{"SMART_LIC-3-COMM_FAILED"}, []string{"id:          SMART_LIC-3-COMM_FAILED", "severity:    3 error (エラー)", "format:      Communications failure with the [chars] : [chars]"}},
+		{"IOS name", []string{"SMART_LIC-3-COMM_FAILED"}, []string{"id:          SMART_LIC-3-COMM_FAILED", "severity:    3 error (エラー)", "format:      Communications failure with the [chars] : [chars]",
+			"  chars: depends on the transport type", "  chars_2: An error string with details of the failure"}},
+		{"heading differs from message line", []string{"722056"}, []string{"id:          722056", "printed id:  722055"}},
+		{"CUCM derived id by signature", []string{"self signed certificate"}, []string{"id:          ILSCertificateVerificationFailed", "ハブのTomcat証明書がスポークにインポートされないため", "外部CAによって署名されたtomcat証明書"}},
 		{"IBM event", []string{"086008"}, []string{"error code:  1785", "鍵サーバーの検証を実行中、ノードが鍵サーバーに接続できませんでした。", "severity:    (not documented)"}},
 		{"IBM error code", []string{"1785"}, []string{"id:          1785", "鍵サーバーに関して問題が発生しました", "action: (none in the document)"}},
 		{"CUCM alarm", []string{"ILSPwdAuthenticationFailed"}, []string{"cisco_cucm", "パスワードは、ILS ネットワーク内のすべてのクラスタで同じである必要があります。", "signatures:  ILSPwdAuthenticationFailed"}},

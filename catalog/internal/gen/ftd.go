@@ -188,7 +188,8 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 			}
 			if m[4] != b.id {
 				note(fmt.Sprintf("heading %s but the message line under it reads %s", b.id, m[4]),
-					fmt.Sprintf("entry keyed by the heading %s; the message line is kept as printed (format and severity)", b.id))
+					fmt.Sprintf("entry keyed by the heading %s; the message line is kept as printed (format and severity) and its ID as printed_id %s", b.id, m[4]))
+				e.PrintedID = m[4]
 			}
 			sev, _ := strconv.Atoi(m[3])
 			e.Severity = intp(sev)

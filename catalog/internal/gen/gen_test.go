@@ -60,29 +60,101 @@ func TestParseFTDBlockDefects(t *testing.T) {
 }
 
 func TestParseCUCMVerifies(t *testing.T) {
-	doc := []byte("見出し\n\nこれは本文です。次の文です。\nError: self signed certificate for x\n")
+	doc := []byte("見出し\n\n別の見出し\n\nこれは本文です。次の文です。\nError: self signed certificate for x\nsending ILSFooFailed alarm\n")
+	entry := func(id, extra string) string {
+		return `[{"id":"` + id + `",` + extra + `"sections":["見出し"],"explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["self signed certificate"]}]`
+	}
 	tests := []struct {
-		name    string
-		curated string
-		wantErr string
+		name        string
+		curated     string
+		wantErr     string
+		wantSection string
 	}{
-		{"valid", `[{"id":"A","section":"見出し","explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["self signed certificate"]}]`, ""},
-		{"sentence not in document", `[{"id":"A","section":"見出し","explanation":["作り話です。"],"action":["次の文です。"],"signatures":["self signed"]}]`, "does not occur in the document"},
-		{"signature not in document", `[{"id":"A","section":"見出し","explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["nope"]}]`, `signature "nope"`},
-		{"unknown section", `[{"id":"A","section":"別","explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["self"]}]`, "not a line of the document"},
-		{"unknown field", `[{"id":"A","colour":1}]`, "unknown field"},
+		{"alarm name", entry("ILSFooFailed", ""), "", "見出し"},
+		{"derived id", entry("ILSSelfSignedCertificate", `"derived_from":"self signed certificate",`), "", "見出し"},
+		{"two sections joined", `[{"id":"ILSFooFailed","sections":["見出し","別の見出し"],"explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["x"]}]`, "", "見出し / 別の見出し"},
+		{"derived id without derived_from", entry("ILSMadeUp", ""), "needs derived_from", ""},
+		{"derived id word not in the text", entry("ILSSelfSignedCert", `"derived_from":"self signed certificate",`), `word "Cert"`, ""},
+		{"derived id without ILS", entry("SelfSignedCertificate", `"derived_from":"self signed certificate",`), `followed by words`, ""},
+		{"alarm name marked derived", entry("ILSFooFailed", `"derived_from":"self signed certificate",`), "alarm name printed in the document", ""},
+		{"derived_from not in document", entry("ILSBadThing", `"derived_from":"bad thing",`), `derived_from "bad thing" does not occur`, ""},
+		{"sentence not in document", `[{"id":"ILSFooFailed","sections":["見出し"],"explanation":["作り話です。"],"action":["次の文です。"],"signatures":["self signed"]}]`, "does not occur in the document", ""},
+		{"signature not in document", `[{"id":"ILSFooFailed","sections":["見出し"],"explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["nope"]}]`, `signature "nope"`, ""},
+		{"unknown section", `[{"id":"ILSFooFailed","sections":["別"],"explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["self"]}]`, "not a line of the document", ""},
+		{"no sections", `[{"id":"ILSFooFailed","explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["self"]}]`, "sections must not be empty", ""},
+		{"unknown field", `[{"id":"A","colour":1}]`, "unknown field", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseCUCM([]byte(tt.curated), doc)
+			entries, origins, err := parseCUCM([]byte(tt.curated), doc)
 			if tt.wantErr == "" {
 				if err != nil {
-					t.Errorf("unexpected error: %v", err)
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if got := entries[0].Source.Section; got != tt.wantSection {
+					t.Errorf("section = %q, want %q", got, tt.wantSection)
+				}
+				if derived := strings.Contains(tt.curated, "derived_from"); origins[0].Derived != derived {
+					t.Errorf("origin derived = %v, want %v", origins[0].Derived, derived)
 				}
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("error %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestNameRepeatedParams(t *testing.T) {
+	tests := []struct {
+		name    string
+		params  []string
+		want    []string
+		reports int
+	}{
+		{"two chars", []string{"chars", "chars"}, []string{"chars", "chars_2"}, 1},
+		{"three with another between", []string{"chars", "dec", "chars", "chars"}, []string{"chars", "dec", "chars_2", "chars_3"}, 2},
+		{"distinct names untouched", []string{"ip", "user"}, []string{"ip", "user"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Entry{ID: "X"}
+			for _, n := range tt.params {
+				e.Params = append(e.Params, Param{Name: n})
+			}
+			rep := &reporter{}
+			entries := []Entry{e}
+			nameRepeatedParams(entries, rep)
+			var got []string
+			for _, p := range entries[0].Params {
+				got = append(got, p.Name)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("names = %v, want %v", got, tt.want)
+			}
+			if len(rep.list) != tt.reports {
+				t.Errorf("%d anomalies reported, want %d", len(rep.list), tt.reports)
+			}
+		})
+	}
+}
+
+func TestParseFTDPrintedID(t *testing.T) {
+	tests := []struct {
+		name    string
+		heading string
+		want    string
+	}{
+		{"message line names another id", "722056", "722055"},
+		{"message line matches the heading", "722055", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			block := "エラーメッセージ %Threat Defense-4-722055: x\n\n説明 e。\n\n推奨アクション a。"
+			e := parseFTDBlock(ftdBlock{id: tt.heading, lines: strings.Split(block, "\n")}, &reporter{})
+			if e.ID != tt.heading || e.PrintedID != tt.want {
+				t.Errorf("id %q printed_id %q, want %q and %q", e.ID, e.PrintedID, tt.heading, tt.want)
 			}
 		})
 	}

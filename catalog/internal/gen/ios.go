@@ -121,7 +121,9 @@ func parseIOSBlock(lines []string, rep *reporter) (Entry, error) {
 		switch vm := iosVarRe.FindStringSubmatch(t); {
 		case vm != nil:
 			inVars = true
-			e.Params = append(e.Params, Param{Name: vm[1], Description: vm[2]})
+			// The name is the placeholder without its brackets, as
+			// the engine names the value it extracts.
+			e.Params = append(e.Params, Param{Name: strings.Trim(vm[1], "[]"), Description: vm[2]})
 		case inVars && strings.HasPrefix(t, "- "):
 			p := &e.Params[len(e.Params)-1]
 			p.Description += "\n" + strings.TrimPrefix(t, "- ")

@@ -32,7 +32,7 @@ import (
 
 // generatorVersion changes whenever the extraction rules change, so that
 // the catalog version changes with them even when the documents do not.
-const generatorVersion = "gen-1"
+const generatorVersion = "gen-2"
 
 // Expected entry counts: a parser change that loses or invents entries
 // fails the generation instead of silently changing the catalog.
@@ -104,10 +104,11 @@ func generate(src string) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", docIBM, err)
 	}
-	cucm, err := parseCUCM(files[docCUCMEntries], files[docCUCM])
+	cucm, origins, err := parseCUCM(files[docCUCMEntries], files[docCUCM])
 	if err != nil {
 		return nil, err
 	}
+	rep.ids = origins
 
 	counts := map[string]int{docFTD: len(ftd), docIOS: len(ios), docIBM: len(ibm), docCUCM: len(cucm)}
 	for doc, want := range wantCounts {
@@ -121,6 +122,7 @@ func generate(src string) (*result, error) {
 	entries = append(entries, ios...)
 	entries = append(entries, cucm...)
 	entries = append(entries, ibm...)
+	nameRepeatedParams(entries, rep)
 	if err := checkEntries(entries); err != nil {
 		return nil, err
 	}
@@ -182,6 +184,35 @@ func checkEntries(entries []Entry) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// nameRepeatedParams gives every parameter of an entry its own name: a
+// name the format uses more than once ("[chars] : [chars]") becomes name,
+// name_2, name_3 … in the order the document lists them, which is the
+// order of the format. The engine names the values it extracts the same
+// way, so a record's params and the catalog's agree.
+func nameRepeatedParams(entries []Entry, rep *reporter) {
+	for i := range entries {
+		e := &entries[i]
+		count := map[string]int{}
+		for _, p := range e.Params {
+			count[p.Name]++
+		}
+		seen := map[string]int{}
+		for j := range e.Params {
+			p := &e.Params[j]
+			if count[p.Name] < 2 {
+				continue
+			}
+			seen[p.Name]++
+			if n := seen[p.Name]; n > 1 {
+				orig := p.Name
+				p.Name = fmt.Sprintf("%s_%d", orig, n)
+				rep.add(e.Source.Document, e.ID, fmt.Sprintf("parameter name %q used %d times in the format", orig, count[orig]),
+					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order", n, p.Name, orig))
+			}
+		}
+	}
 }
 
 // scanScripts reports text in scripts foreign to the Japanese documents

@@ -22,6 +22,7 @@ type Source struct {
 type Entry struct {
 	Product     string   `json:"product"`
 	ID          string   `json:"id"`
+	PrintedID   string   `json:"printed_id,omitempty"`
 	ErrorCode   string   `json:"error_code,omitempty"`
 	Facility    string   `json:"facility,omitempty"`
 	Mnemonic    string   `json:"mnemonic,omitempty"`

@@ -10,6 +10,7 @@ import (
 // is document order, so the report is deterministic.
 type reporter struct {
 	list []Anomaly
+	ids  []idOrigin // where each Unified CM entry's ID comes from
 }
 
 func (r *reporter) add(doc, id, problem, resolution string) {
@@ -43,6 +44,17 @@ func renderReport(d Data, rep *reporter) []byte {
 	fmt.Fprintf(&b, "\n## Error codes\n\n")
 	for _, c := range d.ErrorCodes {
 		fmt.Fprintf(&b, "- %s %s: %s\n", c.Product, c.Code, c.Title)
+	}
+
+	fmt.Fprintf(&b, "\n## Unified CM entry IDs\n\n")
+	fmt.Fprintf(&b, "An ID printed in the document is the alarm's own name. A failure signature the document explains without naming an alarm gets a derived ID, not a vendor name: \"ILS\" followed by words of the trace text it is derived from, in CamelCase (the generator checks every word).\n\n")
+	fmt.Fprintf(&b, "| id | name | sections |\n|---|---|---|\n")
+	for _, o := range rep.ids {
+		name := "alarm name printed in the document"
+		if o.Derived {
+			name = fmt.Sprintf("derived from the trace text %q", o.From)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.ID, mdCell(name), mdCell(strings.Join(o.Sections, sectionSep)))
 	}
 
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\n")
