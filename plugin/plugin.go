@@ -33,8 +33,10 @@ const (
 // instance. It is the package's only mutable state and cannot be avoided:
 // cgo forbids keeping Go pointers in C memory, so Fluent Bit holds a key
 // (a byte of C memory, unique per instance) and FlushCtx and ExitCtx look
-// the instance up by it. Entries are added by Init and removed by ExitCtx;
-// an unknown key is refused rather than trusted.
+// the instance up by it. Entries are added by Init and stay after exit, so
+// that a flush arriving late gets a retry from the closed instance rather
+// than an error that would drop its chunk; an unknown key is refused
+// rather than trusted.
 var instances sync.Map // uintptr -> *instance
 
 // initCount numbers instances in Init order, as Fluent Bit names them
@@ -42,9 +44,10 @@ var instances sync.Map // uintptr -> *instance
 var initCount atomic.Int64
 
 type instance struct {
-	out *output.Instance
-	log *flbLogger
-	key unsafe.Pointer
+	out    *output.Instance
+	log    *flbLogger
+	key    unsafe.Pointer
+	closed atomic.Bool // set by the first of ExitCtx and Exit
 }
 
 //export FLBPluginRegister
@@ -105,8 +108,10 @@ func FLBPluginFlush(data unsafe.Pointer, length C.size_t, tag *C.char) (ret C.in
 	var only *instance
 	n := 0
 	instances.Range(func(_, v any) bool {
-		only, _ = v.(*instance)
-		n++
+		if in, ok := v.(*instance); ok && !in.closed.Load() {
+			only = in
+			n++
+		}
 		return n < 2
 	})
 	if n != 1 || only == nil {
@@ -170,7 +175,7 @@ func exitRecovered(in *instance) (ret C.int) {
 
 // exit closes an instance, giving pending sends up to Ack_Timeout.
 func exit(in *instance) C.int {
-	if _, loaded := instances.LoadAndDelete(uintptr(in.key)); !loaded {
+	if !in.closed.CompareAndSwap(false, true) {
 		return flbOK // closed already by the other exit callback
 	}
 	cfg := in.out.Config()

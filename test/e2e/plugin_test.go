@@ -281,6 +281,16 @@ flushnoctx app %[1]s
 	assert.Len(t, parseJSONLines(t, r.stdout), 1, "only the context-less flush with one instance is delivered")
 }
 
+func TestFlushAfterExitIsRetried(t *testing.T) {
+	data := writeChunk(t, chunk(knownLine))
+	r := runHost(t, fmt.Sprintf("instance A sink=stdout\nflush A before %[1]s\nexitctx A\nflush A after %[1]s\nexit\n", data), nil)
+	r.ok(t)
+	assert.Equal(t, 1, r.flushOf("A", "before").ok)
+	after := r.flushOf("A", "after")
+	assert.Equal(t, 1, after.retry, "a flush that reaches a closed instance is retried, not dropped: %+v", after)
+	assert.Len(t, parseJSONLines(t, r.stdout), 1, "nothing is written after exit")
+}
+
 func TestLoopIsReportedOnce(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
 	data := writeChunk(t, chunk(knownLine))

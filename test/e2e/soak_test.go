@@ -108,11 +108,11 @@ type liveHost struct {
 }
 
 // startHost starts the host with env added to the environment; the
-// plugin's stdout goes to /dev/null. The process is killed when the test
-// ends if it is still running.
-func startHost(t *testing.T, env ...string) *liveHost {
+// plugin's stdout goes to /dev/null. The process is killed after limit, or
+// when the test ends if it is still running.
+func startHost(t *testing.T, limit time.Duration, env ...string) *liveHost {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), soakMaxDuration+2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, hostPath, soPath, "/dev/stdin")
 	cmd.Env = append(os.Environ(), env...)
@@ -194,10 +194,11 @@ func (h *liveHost) finish(t *testing.T) *hostRun {
 	return h.run
 }
 
-// sample is one reading of a memory figure at a time since the stream began.
+// sample is one reading at a time since the stream began: bytes of
+// memory, or nanoseconds of CPU time.
 type sample struct {
 	at    time.Duration
-	bytes int64
+	value int64
 }
 
 // readRSS returns VmRSS of pid in bytes.
@@ -216,6 +217,30 @@ func readRSS(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS in the status of process %d", pid)
+}
+
+// readCPU returns the user and system CPU time pid has used.
+func readCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read stat of process %d: %w", pid, err)
+	}
+	// The command name may hold spaces: the fields that matter follow its
+	// closing parenthesis, utime and stime being the 12th and 13th there.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("stat of process %d has %d fields", pid, len(f))
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse stat of process %d: %w", pid, err)
+		}
+		ticks += n
+	}
+	// USER_HZ is 100 on every Linux architecture Go supports.
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 // reGCTrace matches a GODEBUG=gctrace=1 line: the time since the runtime
@@ -254,10 +279,10 @@ func thirds(samples []sample, from, to time.Duration) (first, last int64, nFirst
 	for _, s := range samples {
 		switch {
 		case s.at >= from && s.at < from+third:
-			first = max(first, s.bytes)
+			first = max(first, s.value)
 			nFirst++
 		case s.at >= to-third && s.at < to:
-			last = max(last, s.bytes)
+			last = max(last, s.value)
 			nLast++
 		}
 	}
@@ -268,13 +293,13 @@ func thirds(samples []sample, from, to time.Duration) (first, last int64, nFirst
 func at(samples []sample, d time.Duration) int64 {
 	for _, s := range samples {
 		if s.at >= d {
-			return s.bytes
+			return s.value
 		}
 	}
 	if len(samples) == 0 {
 		return 0
 	}
-	return samples[len(samples)-1].bytes
+	return samples[len(samples)-1].value
 }
 
 const mib = 1 << 20
@@ -308,10 +333,10 @@ func TestSoak(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			inst, received := tt.instance(t)
 			trace := filepath.Join(t.TempDir(), "gctrace")
-			h := startHost(t, "GODEBUG=gctrace=1", "HOST_RUNTIME_STDERR="+trace)
+			h := startHost(t, d+2*time.Minute, "GODEBUG=gctrace=1", "HOST_RUNTIME_STDERR="+trace)
 			began := time.Now()
 
-			var rss []sample
+			var rss, cpu []sample
 			stopSampling := make(chan struct{})
 			sampled := make(chan error, 1)
 			go func() {
@@ -328,7 +353,14 @@ func TestSoak(t *testing.T) {
 							sampled <- err
 							return
 						}
-						rss = append(rss, sample{time.Since(began), v})
+						c, err := readCPU(h.pid())
+						if err != nil {
+							sampled <- err
+							return
+						}
+						now := time.Since(began)
+						rss = append(rss, sample{now, v})
+						cpu = append(cpu, sample{now, int64(c)})
 					}
 				}
 			}()
@@ -373,6 +405,9 @@ func TestSoak(t *testing.T) {
 			t.Logf("RSS MiB: start %.1f, middle %.1f, end %.1f; max first third %.1f, last third %.1f (%d/%d samples)",
 				float64(at(rss, from))/mib, float64(at(rss, (from+to)/2))/mib, float64(at(rss, to))/mib,
 				float64(rssFirst)/mib, float64(rssLast)/mib, n1, n3)
+			used := time.Duration(at(cpu, to) - at(cpu, from))
+			t.Logf("host CPU time while streaming: %s, %.2f us a record (plugin and sink)",
+				used.Round(10*time.Millisecond), float64(used.Microseconds())/float64(records))
 			t.Logf("Go heap live after GC MiB: max first third %d, last third %d; %d collections",
 				heapFirst/mib, heapLast/mib, len(heap))
 
@@ -612,7 +647,7 @@ func TestSoakReceiverRestart(t *testing.T) {
 	}()
 
 	// Small payloads, so that a chunk is cut off between two of them.
-	h := startHost(t)
+	h := startHost(t, deadline+time.Minute)
 	h.send(t, forwardInstance("A", srv, "ack_timeout=1s max_payload_size=8k"))
 	pending := make([]int, chunks)
 	for i := range pending {
