@@ -50,6 +50,9 @@ type Engine struct {
 	opts Options
 	// index maps, per product, a catalog key to the entry's encodings.
 	index [numProducts]map[string]*entryEnc
+	// ftdIDs and ibmIDs are the 6-digit keys of index[pFTD] and index[pIBM]
+	// in tables of integers.
+	ftdIDs, ibmIDs numTable
 	// ibmCodes maps an IBM error code to the first entry that shares it.
 	ibmCodes map[string]*entryEnc
 	// sigs are the Unified CM alarm names and failure texts, longest first.
@@ -136,6 +139,8 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		encs[ent] = enc
 		e.index[p][ent.Key()] = enc
 	}
+	e.ftdIDs = newNumTable(e.index[pFTD])
+	e.ibmIDs = newNumTable(e.index[pIBM])
 	// An IBM error code alone gets the catalog's summary of the code, or,
 	// for catalogs without summaries, the first entry that shares it.
 	for _, ec := range cat.ErrorCodes() {
@@ -245,10 +250,28 @@ const maxDrops = 16
 // stops being valid msgpack, the records before that point are rewritten,
 // the rest is appended unchanged, and the error wraps ErrMalformed.
 func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
+	dst, _, c, err := e.rewrite(dst, chunk, nil, false)
+	return dst, c, err
+}
+
+// RewriteSplit is Rewrite that also appends to ends, for every record it
+// appends to dst and for the unchanged rest of a malformed chunk, the
+// offset in the returned buffer where that item ends. A caller that cuts
+// the output into messages at record boundaries then needs no second
+// parse of it.
+func (e *Engine) RewriteSplit(dst, chunk []byte, ends []int) ([]byte, []int, Counters, error) {
+	return e.rewrite(dst, chunk, ends, true)
+}
+
+func (e *Engine) rewrite(dst, chunk []byte, ends []int, split bool) ([]byte, []int, Counters, error) {
 	var c Counters
 	if len(chunk) > math.MaxInt32 {
 		c.Records, c.Skipped = 1, 1
-		return append(dst, chunk...), c, fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
+		dst = append(dst, chunk...)
+		if split {
+			ends = append(ends, len(dst))
+		}
+		return dst, ends, c, fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
 	}
 	for off := 0; off < len(chunk); {
 		var end int
@@ -256,32 +279,45 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 		dst, end, err = e.rewriteRecord(dst, chunk, off, &c)
 		if err != nil {
 			dst = append(dst, chunk[off:]...)
+			if split {
+				ends = append(ends, len(dst))
+			}
 			c.Records++
 			c.Skipped++
-			return dst, c, fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
+			return dst, ends, c, fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
+		}
+		if split {
+			ends = append(ends, len(dst))
 		}
 		off = end
 	}
-	return dst, c, nil
+	return dst, ends, c, nil
 }
 
 // rewriteRecord handles the record at chunk[off:] and returns its end. It
 // appends nothing to dst when it returns an error.
 func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte, int, error) {
-	h, err := readHeader(chunk, off)
-	if err != nil {
-		return dst, 0, err
+	// Records almost always start with a fixarray of two.
+	p := off + 1
+	if chunk[off] != 0x92 {
+		h, err := readHeader(chunk, off)
+		if err != nil {
+			return dst, 0, err
+		}
+		if h.kind != kindArray || h.n != 2 {
+			return e.passThrough(dst, chunk, off, c)
+		}
+		p = off + h.hdrLen
 	}
-	if h.kind != kindArray || h.n != 2 {
-		return e.passThrough(dst, chunk, off, c)
-	}
-	p := off + h.hdrLen
+	var err error
 	var marker, isRecord bool
 	var bodyOff int
-	// Fast path for the usual [[EventTime d7 00, {}], body] header.
-	if p+12 < len(chunk) && chunk[p] == 0x92 && chunk[p+1] == 0xd7 && chunk[p+2] == 0x00 && chunk[p+11] == 0x80 {
+	// Fast path for the usual [[EventTime d7 00, {}], body] header, with the
+	// empty metadata map as a fixmap or, as in_tail writes it, with a 32-bit
+	// count.
+	if metaLen := emptyMapLen(chunk, p+11); p+11 < len(chunk) && metaLen > 0 && chunk[p] == 0x92 && chunk[p+1] == 0xd7 && chunk[p+2] == 0x00 {
 		sec := binary.BigEndian.Uint32(chunk[p+3:])
-		marker, isRecord, bodyOff = sec == 0xFFFFFFFF || sec == 0xFFFFFFFE, true, p+12
+		marker, isRecord, bodyOff = sec == 0xFFFFFFFF || sec == 0xFFFFFFFE, true, p+11+metaLen
 	} else {
 		if marker, isRecord, err = recordTime(chunk, p); err != nil {
 			return dst, 0, err
@@ -290,7 +326,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 			return dst, 0, err
 		}
 	}
-	hb, err := readHeader(chunk, bodyOff)
+	hb, err := mapHeader(chunk, bodyOff)
 	if err != nil {
 		return dst, 0, err
 	}
@@ -341,8 +377,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 					continue
 				}
 				if r.msg >= 0 && haveVal&(1<<r.msg) == 0 {
-					if hv, err := readHeader(chunk, kEnd); err == nil && (hv.kind == kindStr || hv.kind == kindBin) {
-						vals[r.msg] = span{int32(kEnd + hv.hdrLen), int32(vEnd)}
+					if n := strHeaderLen(chunk[kEnd]); n > 0 {
+						vals[r.msg] = span{int32(kEnd + n), int32(vEnd)}
 						haveVal |= 1 << r.msg
 					}
 				}
@@ -492,6 +528,58 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 		}
 	}
 	return dst
+}
+
+// mapHeader is readHeader with the map headers of record bodies decoded
+// inline.
+func mapHeader(b []byte, p int) (header, error) {
+	if p < len(b) {
+		switch c := b[p]; {
+		case c&0xf0 == 0x80:
+			return header{kind: kindMap, n: int(c & 0x0f), hdrLen: 1}, nil
+		case c == 0xdf && p+5 <= len(b):
+			return header{kind: kindMap, n: int(binary.BigEndian.Uint32(b[p+1:])), hdrLen: 5, width: 4}, nil
+		}
+	}
+	return readHeader(b, p)
+}
+
+// strHeaderLen returns the header length of the str or bin value whose
+// first byte is c, or 0 when c starts another type.
+func strHeaderLen(c byte) int {
+	switch {
+	case c&0xe0 == 0xa0:
+		return 1
+	case c == 0xd9 || c == 0xc4:
+		return 2
+	case c == 0xda || c == 0xc5:
+		return 3
+	case c == 0xdb || c == 0xc6:
+		return 5
+	}
+	return 0
+}
+
+// emptyMapLen returns the length of the empty map header at b[p]: 1 for a
+// fixmap, 3 or 5 for map16 and map32 headers with a zero count; 0 for
+// anything else.
+func emptyMapLen(b []byte, p int) int {
+	if p >= len(b) {
+		return 0
+	}
+	switch b[p] {
+	case 0x80:
+		return 1
+	case 0xde:
+		if p+3 <= len(b) && b[p+1]|b[p+2] == 0 {
+			return 3
+		}
+	case 0xdf:
+		if p+5 <= len(b) && b[p+1]|b[p+2]|b[p+3]|b[p+4] == 0 {
+			return 5
+		}
+	}
+	return 0
 }
 
 // passThrough copies a record the engine does not enrich.

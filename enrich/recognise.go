@@ -215,7 +215,7 @@ func (e *Engine) ftdID(v []byte, p, sev, k int) (match, bool) {
 		return match{}, false
 	}
 	id := v[k : k+6]
-	return match{product: pFTD, id: id, sev: sev, ent: e.index[pFTD][string(id)], pos: k, text: textStart(v, k+6)}, true
+	return match{product: pFTD, id: id, sev: sev, ent: e.ftdIDs.lookup(id), pos: k, text: textStart(v, k+6)}, true
 }
 
 // maxTokens bounds the dash-separated parts of an IOS-style header.
@@ -266,7 +266,7 @@ func (e *Engine) parseTokens(v []byte, p int) (match, bool) {
 		m.ent = e.index[pCUCM][string(m.id)]
 		return m, true
 	case len(mn) == 6 && allDigits(mn):
-		return match{product: pFTD, id: mn, sev: sev, ent: e.index[pFTD][string(mn)], pos: starts[n-1], text: textStart(v, k)}, true
+		return match{product: pFTD, id: mn, sev: sev, ent: e.ftdIDs.lookup(mn), pos: starts[n-1], text: textStart(v, k)}, true
 	}
 	m := match{product: pIOS, id: v[p+1 : k], sev: sev, pos: p + 1, text: textStart(v, k)}
 	m.ent = e.lookupIOS(v, starts[:n-2], ends[:n-2], mn)
@@ -410,7 +410,7 @@ func (e *Engine) parseIBM(v []byte, p int) (match, bool) {
 	m := match{product: pIBM, id: id, sev: -1, pos: s, text: textStart(v, k)}
 	switch len(id) {
 	case 6:
-		m.ent = e.index[pIBM][string(id)]
+		m.ent = e.ibmIDs.lookup(id)
 	case 4:
 		m.ent = e.ibmCodes[string(id)]
 	default:

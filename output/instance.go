@@ -208,10 +208,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		return nil
 	}
 
-	bp := in.buffer()
-	defer in.release(bp)
-	out, c, err := in.engine.Rewrite((*bp)[:0], data)
-	*bp = out
+	fb := in.buffer()
+	defer in.release(fb)
+	out, ends, c, err := in.engine.RewriteSplit(fb.out[:0], data, fb.ends[:0])
+	fb.out, fb.ends = out, ends
 	in.totals.records.Add(int64(c.Records))
 	in.totals.enriched.Add(int64(c.Enriched))
 	in.totals.unknownID.Add(int64(c.UnknownID))
@@ -220,6 +220,9 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	// One warning per flush at most: what could not be parsed, or that the
 	// chunk was not delivered.
 	var note string
+	// The item after the last record boundary is the unparsed rest of a
+	// malformed chunk: it must not travel as a record.
+	restIsRaw := false
 	switch {
 	case err == nil:
 	case errors.Is(err, enrich.ErrMalformed):
@@ -227,14 +230,15 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		// passed on rather than dropped.
 		in.totals.malformed.Add(1)
 		note = fmt.Sprintf("chunk with tag %q is partly malformed (%v); ", tag, err)
+		restIsRaw = true
 	default:
 		in.totals.malformed.Add(1)
 		note = fmt.Sprintf("chunk with tag %q could not be rewritten and is passed on unchanged (%v); ", tag, err)
-		out = data
+		out, ends = data, nil
 	}
 
 	outTag := in.cfg.TagPrefix + tag
-	payloads, wrapped, err := in.deliver(ctx, outTag, out)
+	payloads, wrapped, err := in.deliver(ctx, outTag, out, ends, restIsRaw)
 	in.totals.payloads.Add(int64(payloads))
 	in.totals.wrapped.Add(int64(wrapped))
 	if wrapped > 0 {
@@ -279,14 +283,17 @@ func (in *Instance) loop(tag string, data []byte) {
 }
 
 // deliver sends out in payloads of about MaxPayloadSize bytes, cut at record
-// boundaries; a record larger than that travels alone. Items that are not
-// Forward entries (values that are not [time, map] records, or the
-// unparsable rest of a malformed chunk) would make the receiver refuse the
-// whole payload, and so the chunk would be retried forever: each run of
-// them travels instead, byte for byte, inside one record of its own (see
-// unparsedRecord), in a last payload after the records. deliver stops at
-// the first payload that fails and reports how many runs it wrapped.
-func (in *Instance) deliver(ctx context.Context, tag string, out []byte) (payloads, wrapped int, err error) {
+// boundaries; a record larger than that travels alone. ends are the offsets
+// where the items of out end, as RewriteSplit reports them, so that out is
+// not parsed a second time; when ends is nil the boundaries are found by
+// parsing, and restIsRaw says that the last item is the unparsed rest of a
+// malformed chunk. Items that are not Forward entries (values that are not
+// [time, map] records, or that unparsable rest) would make the receiver
+// refuse the whole payload, and so the chunk would be retried forever: each
+// run of them travels instead, byte for byte, inside one record of its own
+// (see unparsedRecord), in a last payload after the records. deliver stops
+// at the first payload that fails and reports how many runs it wrapped.
+func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []int, restIsRaw bool) (payloads, wrapped int, err error) {
 	limit := in.cfg.MaxPayloadSize
 	send := func(p []byte, count int) error {
 		payloads++
@@ -298,17 +305,34 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte) (payloa
 		return nil
 	}
 	var extra []byte
-	now := time.Now()
+	var now time.Time
 	start, off, count, run := 0, 0, 0, -1
 	endRun := func(end int) {
 		if run >= 0 {
+			if now.IsZero() {
+				now = time.Now()
+			}
 			extra = unparsedRecord(extra, out[run:end], now)
 			wrapped++
 			run = -1
 		}
 	}
-	for off < len(out) {
-		n, err := enrich.RecordEnd(out[off:])
+	for i := 0; off < len(out); i++ {
+		var n int
+		var err error
+		switch {
+		case ends == nil:
+			n, err = enrich.RecordEnd(out[off:])
+		case i >= len(ends) || ends[i] <= off || ends[i] > len(out):
+			// Not what RewriteSplit reports; the rest cannot be trusted
+			// to be records.
+			err = errBadBoundary
+		default:
+			n = ends[i] - off
+			if restIsRaw && i == len(ends)-1 {
+				err = errBadBoundary
+			}
+		}
 		if err != nil {
 			n = len(out) - off
 		}
@@ -352,10 +376,23 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte) (payloa
 	return payloads, wrapped, nil
 }
 
+// errBadBoundary marks an item deliver does not treat as a record.
+var errBadBoundary = errors.New("not a complete record")
+
 // isEntry reports whether b, one complete msgpack value, is a Forward
 // entry a receiver accepts: [time, map] or [[time, map], map], where time
 // is an EventTime, an integer or a float.
 func isEntry(b []byte) bool {
+	// Fluent Bit's own records: [[EventTime, {} (fixmap or 32-bit header)],
+	// map], checked without walking them.
+	if len(b) > 12 && b[0] == 0x92 && b[1] == 0x92 && b[2] == 0xd7 && b[3] == 0x00 {
+		switch {
+		case b[12] == 0x80:
+			return isMap(b, 13)
+		case b[12] == 0xdf && len(b) > 17 && b[13]|b[14]|b[15]|b[16] == 0:
+			return isMap(b, 17)
+		}
+	}
 	n, p, ok := arrayHeader(b, 0)
 	if !ok || n != 2 {
 		return false
@@ -458,20 +495,27 @@ func appendStr(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-func (in *Instance) buffer() *[]byte {
-	if bp, ok := in.bufs.Get().(*[]byte); ok {
-		return bp
-	}
-	b := make([]byte, 0, 64<<10)
-	return &b
+// flushBuffer holds what one flush rewrites: the records and where each
+// ends. Flushes reuse them, so that a steady stream of chunks does not
+// allocate a chunk-sized buffer each time.
+type flushBuffer struct {
+	out  []byte
+	ends []int
 }
 
-func (in *Instance) release(bp *[]byte) {
-	if cap(*bp) > maxPooledBuffer {
+func (in *Instance) buffer() *flushBuffer {
+	if fb, ok := in.bufs.Get().(*flushBuffer); ok {
+		return fb
+	}
+	return &flushBuffer{out: make([]byte, 0, 64<<10)}
+}
+
+func (in *Instance) release(fb *flushBuffer) {
+	if cap(fb.out) > maxPooledBuffer {
 		return
 	}
-	*bp = (*bp)[:0]
-	in.bufs.Put(bp)
+	fb.out, fb.ends = fb.out[:0], fb.ends[:0]
+	in.bufs.Put(fb)
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in
