@@ -189,21 +189,26 @@ func (in *Instance) Config() Config { return in.cfg }
 // acknowledged), and otherwise an error for which IsRetryable is true. data
 // is read only during the call.
 //
-// A chunk whose tag already carries the prefix is the plugin's own output
-// coming back: it is neither enriched nor sent again, and the loop is
-// logged once per instance.
+// The whole flush, every payload's connection, send and acknowledgement
+// included, is bounded by Ack_Timeout, so that a flush never holds a
+// Fluent Bit worker longer than that.
+//
+// With the forward sink, a chunk whose tag already carries the prefix is
+// the plugin's own output coming back: it is neither enriched nor sent
+// again, and the loop is logged once per instance. The stdout sink hands
+// nothing back, so it has no loop to break.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	if !in.enter() {
 		return ErrClosed
 	}
 	defer in.inflight.Done()
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
 	defer cancel()
 	stop := context.AfterFunc(in.abort, cancel)
 	defer stop()
 
 	in.totals.chunks.Add(1)
-	if strings.HasPrefix(tag, in.cfg.TagPrefix) {
+	if in.cfg.Sink == SinkForward && strings.HasPrefix(tag, in.cfg.TagPrefix) {
 		in.loop(tag, data)
 		return nil
 	}
@@ -297,9 +302,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 	limit := in.cfg.MaxPayloadSize
 	send := func(p []byte, count int) error {
 		payloads++
-		sctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
-		defer cancel()
-		if err := in.sink.Send(sctx, tag, p, count); err != nil {
+		if err := in.sink.Send(ctx, tag, p, count); err != nil {
 			return &DeliveryError{Tag: tag, Payload: payloads, Bytes: len(p), Err: err}
 		}
 		return nil

@@ -278,6 +278,41 @@ func TestFlushLoopIsNotSentAgain(t *testing.T) {
 	assert.Equal(t, int64(0), in.Totals().Records)
 }
 
+func TestFlushStdoutHasNoLoop(t *testing.T) {
+	var out bytes.Buffer
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	log := &logRecorder{}
+	in, err := New(cfg, log, &out)
+	require.NoError(t, err)
+	require.NoError(t, in.Flush(context.Background(), "enriched.app", chunk(knownLine)))
+	assert.Contains(t, out.String(), `"message_id":"722051"`, "the stdout sink hands nothing back, so a prefixed tag is enriched as any other")
+	assert.Zero(t, log.count("error", "already carry the prefix"))
+	assert.Equal(t, int64(0), in.Totals().LoopChunks)
+}
+
+func TestFlushIsBoundedByAckTimeoutAsAWhole(t *testing.T) {
+	// Every payload is acknowledged within Ack_Timeout, but the chunk's
+	// payloads together take longer: the flush still ends at Ack_Timeout.
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", AckDelay: 150 * time.Millisecond})
+	in, _ := newForward(t, srv, func(c *Config) {
+		c.AckTimeout = 400 * time.Millisecond
+		c.MaxPayloadSize = MinMaxPayloadSize
+	})
+	lines := make([]string, 0, 64)
+	for i := 0; i < 64; i++ {
+		lines = append(lines, knownLine)
+	}
+	data := chunk(lines...)
+	require.Greater(t, len(data), 4*MinMaxPayloadSize, "the chunk must need several payloads")
+	start := time.Now()
+	err := in.Flush(context.Background(), "app", data)
+	elapsed := time.Since(start)
+	require.Error(t, err)
+	assert.True(t, IsRetryable(err), "a flush cut short by its deadline is retried: %v", err)
+	assert.Less(t, elapsed, 2*time.Second, "the flush must end near Ack_Timeout, not after every payload's own timeout")
+}
+
 func TestFlushMalformedChunk(t *testing.T) {
 	garbage := []byte{0xc1, 0xff, 0x00, 0x42}
 	two := chunk(knownLine, noIDLine)
