@@ -14,6 +14,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
 )
@@ -57,6 +58,10 @@ type Engine struct {
 	ibmCodes map[string]*entryEnc
 	// sigs are the Unified CM alarm names and failure texts, longest first.
 	sigs []signature
+	// text finds alert names, IBM labels and signatures in one pass.
+	text *textScanner
+	// iosMnemonics are the mnemonics of index[pIOS]'s keys.
+	iosMnemonics hashSet
 
 	// Encodings of the added keys and of the values that do not depend on
 	// the record, computed once.
@@ -68,6 +73,9 @@ type Engine struct {
 	paramsKey     []byte
 	nestKey       []byte
 	namesByLength [maxNameLen + 1][]nameRef
+	// nameFilter has, for each first byte of a name in namesByLength, the
+	// bit of its length modulo 64.
+	nameFilter [256]uint64
 }
 
 // entryEnc is a catalog entry with its added pairs already encoded.
@@ -183,6 +191,13 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	// Longest first, so that a specific text wins over a shorter one found
 	// at the same place.
 	slices.SortStableFunc(e.sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
+	e.text = newTextScanner(e.sigs)
+	mns := make([]string, 0, len(e.index[pIOS]))
+	for k := range e.index[pIOS] {
+		// Keys are FACILITY-MNEMONIC; a mnemonic is one dash-free token.
+		mns = append(mns, k[strings.LastIndexByte(k, '-')+1:])
+	}
+	e.iosMnemonics = newHashSet(mns)
 	return e, nil
 }
 
@@ -223,6 +238,8 @@ func (e *Engine) indexNames() {
 			}
 		}
 		e.namesByLength[l] = append(e.namesByLength[l], r)
+		// Validate has ruled out empty names.
+		e.nameFilter[r.name[0]] |= 1 << (l & 63)
 	}
 	for i, k := range e.opts.MessageKeys {
 		add(nameRef{name: k, msg: i, field: -1})
@@ -326,11 +343,11 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 			return dst, 0, err
 		}
 	}
-	hb, err := mapHeader(chunk, bodyOff)
+	nPairs, hdrLen, width, isMap, err := mapHeader(chunk, bodyOff)
 	if err != nil {
 		return dst, 0, err
 	}
-	if marker || !isRecord || hb.kind != kindMap {
+	if marker || !isRecord || !isMap {
 		return e.passThrough(dst, chunk, off, c)
 	}
 
@@ -342,8 +359,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 	var drops [maxDrops]span
 	var dropField [maxDrops]int8
 	nd := 0
-	q := bodyOff + hb.hdrLen
-	for i := 0; i < hb.n; i++ {
+	q := bodyOff + hdrLen
+	for i := 0; i < nPairs; i++ {
 		keyStart := q
 		// Keys are almost always fixstr: read those without the general
 		// header decoder.
@@ -371,7 +388,9 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 		if err != nil {
 			return dst, 0, err
 		}
-		if name != nil {
+		// Most keys are none of the engine's names: one bit, by first byte
+		// and length, rules them out.
+		if len(name) > 0 && e.nameFilter[name[0]]&(1<<(len(name)&63)) != 0 {
 			for _, r := range e.namesByLength[len(name)] {
 				if r.name != string(name) {
 					continue
@@ -397,29 +416,33 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 	end := q
 	c.Records++
 
-	var m match
+	// ms[best] is what the record gets; the next value is searched into
+	// the other slot, so that no match is copied.
+	var ms [2]match
 	var val []byte
-	found := false
-	for i := range e.opts.MessageKeys {
-		if haveVal&(1<<i) == 0 {
-			continue
-		}
+	best := -1
+	for hv := haveVal; hv != 0; hv &= hv - 1 {
+		i := bits.TrailingZeros32(hv)
 		v := chunk[vals[i].start:vals[i].end]
-		mi, ok := e.find(v)
-		if !ok {
+		cur := 0
+		if best == 0 {
+			cur = 1
+		}
+		if !e.find(v, &ms[cur]) {
 			continue
 		}
-		if !found || (m.ent == nil && mi.ent != nil) {
-			m, val, found = mi, v, true
+		if best < 0 || (ms[best].ent == nil && ms[cur].ent != nil) {
+			best, val = cur, v
 		}
-		if mi.ent != nil {
+		if ms[cur].ent != nil {
 			break
 		}
 	}
-	if !found {
+	if best < 0 {
 		c.NoID++
 		return append(dst, chunk[off:end]...), end, nil
 	}
+	m := &ms[best]
 	if m.ent != nil {
 		c.Enriched++
 	} else {
@@ -478,8 +501,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 		}
 	}
 	dst = append(dst, chunk[off:bodyOff]...)
-	dst = appendMapHeader(dst, hb.n-removed+added, hb.width)
-	from := bodyOff + hb.hdrLen
+	dst = appendMapHeader(dst, nPairs-removed+added, width)
+	from := bodyOff + hdrLen
 	for i := 0; i < removed; i++ {
 		dst = append(dst, chunk[from:drops[i].start]...)
 		from = int(drops[i].end)
@@ -489,7 +512,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 		dst = append(dst, e.nestKey...)
 		dst = appendMapHeader(dst, bits.OnesCount16(mask), 0)
 	}
-	dst = e.appendFields(dst, mask, &m, sev, val, &caps, ncaps)
+	dst = e.appendFields(dst, mask, m, sev, val, &caps, ncaps)
 	return dst, end, nil
 }
 
@@ -530,18 +553,25 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 	return dst
 }
 
-// mapHeader is readHeader with the map headers of record bodies decoded
-// inline.
-func mapHeader(b []byte, p int) (header, error) {
+// mapHeader decodes the map header of a record body at b[p]: its count,
+// the header's length and its width (0, 2 or 4), and whether it is a map
+// at all. The usual headers are decoded inline, and the results come back
+// in registers rather than as a header struct, whose copy through memory
+// stalled every record.
+func mapHeader(b []byte, p int) (n, hdrLen, width int, isMap bool, err error) {
 	if p < len(b) {
 		switch c := b[p]; {
 		case c&0xf0 == 0x80:
-			return header{kind: kindMap, n: int(c & 0x0f), hdrLen: 1}, nil
+			return int(c & 0x0f), 1, 0, true, nil
 		case c == 0xdf && p+5 <= len(b):
-			return header{kind: kindMap, n: int(binary.BigEndian.Uint32(b[p+1:])), hdrLen: 5, width: 4}, nil
+			return int(binary.BigEndian.Uint32(b[p+1:])), 5, 4, true, nil
 		}
 	}
-	return readHeader(b, p)
+	h, err := readHeader(b, p)
+	if err != nil || h.kind != kindMap {
+		return 0, 0, 0, false, err
+	}
+	return h.n, h.hdrLen, h.width, true, nil
 }
 
 // strHeaderLen returns the header length of the str or bin value whose
@@ -594,19 +624,31 @@ func (e *Engine) passThrough(dst, chunk []byte, off int, c *Counters) ([]byte, i
 }
 
 // recordTime inspects the first element of a record at b[p]: a
-// [timestamp, metadata] array or a bare (legacy) timestamp. It reports
+// [timestamp, metadata map] array or a bare (legacy) timestamp. It reports
 // whether the record is a group marker (seconds 0xFFFFFFFF or
-// 0xFFFFFFFE) and whether the element is a timestamp at all.
+// 0xFFFFFFFE) and whether the element is a record header at all: anything
+// else is not a record Fluent Bit would write, and passes through as it is.
 func recordTime(b []byte, p int) (marker, ok bool, err error) {
 	h, err := readHeader(b, p)
 	if err != nil {
 		return false, false, err
 	}
 	if h.kind == kindArray {
-		if h.n == 0 {
+		if h.n != 2 {
 			return false, false, nil
 		}
 		p += h.hdrLen
+		metaOff, err := skipValue(b, p)
+		if err != nil {
+			return false, false, err
+		}
+		meta, err := readHeader(b, metaOff)
+		if err != nil {
+			return false, false, err
+		}
+		if meta.kind != kindMap {
+			return false, false, nil
+		}
 		if h, err = readHeader(b, p); err != nil {
 			return false, false, err
 		}

@@ -25,8 +25,8 @@ type Match struct {
 // Recognise finds the message identifier in value. It allocates only the
 // returned ID string; Rewrite uses the same search without allocating.
 func (e *Engine) Recognise(value []byte) (Match, bool) {
-	m, ok := e.find(value)
-	if !ok {
+	var m match
+	if !e.find(value, &m) {
 		return Match{Severity: -1}, false
 	}
 	out := Match{Product: products[m.product], ID: string(m.id), Severity: m.sev, Start: m.pos, End: m.pos + len(m.id)}
@@ -62,126 +62,129 @@ type match struct {
 	text    int // where the message text starts, for parameter matching
 }
 
-// candidates collects what the scanners find: the earliest identifier the
-// catalog knows, and the earliest well-formed one.
-type candidates struct {
-	known, first         match
-	haveKnown, haveFirst bool
+// set stores an identifier found in the value. Fields are assigned one
+// by one: a struct literal is built on the stack and copied with 16-byte
+// moves, whose loads of values just stored in 8-byte halves stall.
+func (m *match) set(product int, id []byte, sev int, ent *entryEnc, pos, text int) {
+	m.product = product
+	m.id = id
+	m.idOwned = false
+	m.sev = sev
+	m.ent = ent
+	m.pos = pos
+	m.text = text
 }
 
-func (c *candidates) add(m match) {
-	if m.ent != nil {
-		if !c.haveKnown || m.pos < c.known.pos {
-			c.known, c.haveKnown = m, true
-		}
-		return
-	}
-	if !c.haveFirst || m.pos < c.first.pos {
-		c.first, c.haveFirst = m, true
-	}
+// copy sets m to o, field by field for the same reason as set.
+func (m *match) copy(o *match) {
+	m.set(o.product, o.id, o.sev, o.ent, o.pos, o.text)
+	m.idOwned = o.idOwned
 }
 
-// limit is the end of the region still worth searching: past the
-// earliest known identifier nothing can win any more.
-func (c *candidates) limit(n int) int {
-	if c.haveKnown {
-		return c.known.pos
-	}
-	return n
-}
-
-// find searches v for message identifiers. '%' headers are found with
-// bytes.IndexByte; labels, alert names and trace signatures with
-// bytes.Index, each only in the part of v before the earliest known ID.
-// The first identifier the catalog knows wins, else the first well-formed
-// one.
-func (e *Engine) find(v []byte) (match, bool) {
-	var c candidates
+// find searches v for message identifiers and stores the one that names
+// the message in m: the first the catalog knows, else the first
+// well-formed one. '%' headers are found with bytes.IndexByte, which
+// stops at the first known header; IBM labels, alert names and trace
+// signatures are then searched in one pass (scanText), and only in values
+// with no '%' header: such sources never write one, and free text inside
+// a Cisco message ("error code 1234", "self signed certificate") must not
+// override the message's own header.
+func (e *Engine) find(v []byte, m *match) bool {
+	var first match
+	haveFirst := false
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
 		if j < 0 {
 			break
 		}
 		p := i + j
-		m, ok := e.parsePercent(v, p)
-		if !ok {
+		if !e.parsePercent(v, p, m) {
 			i = p + 1
 			continue
 		}
-		c.add(m)
 		if m.ent != nil {
-			break
+			return true
 		}
-		i = m.text
-		if i <= p {
-			i = p + 1
+		if !haveFirst {
+			first.copy(m)
+			haveFirst = true
 		}
+		i = max(m.text, p+1)
 	}
-	// IBM labels, RTMT alert names and Unified CM trace texts are searched
-	// only in values with no '%' header: such sources never write one, and
-	// free text inside a Cisco message ("error code 1234", "self signed
-	// certificate") must not override the message's own header.
-	if !c.haveKnown && !c.haveFirst {
-		e.scanAlertNames(v, &c)
-		e.scanIBM(v, &c)
-		e.scanSignatures(v, &c)
+	if haveFirst {
+		m.copy(&first)
+		return true
 	}
-	switch {
-	case c.haveKnown:
-		return c.known, true
-	case c.haveFirst:
-		return c.first, true
-	}
-	return match{}, false
+	return e.scanText(v, m)
 }
 
-// searchRegion returns the part of v in which a needle of length n may
-// start before limit.
-func searchRegion(v []byte, limit, n int) []byte {
-	end := limit + n - 1
-	if end > len(v) {
-		end = len(v)
+// parsePercent parses an identifier whose '%' is at v[p] into m.
+func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
+	if p+1 >= len(v) {
+		return false
 	}
-	return v[:end]
+	if n := ftdPrefixLen(v[p+1:]); n > 0 {
+		// A firewall prefix makes this a Threat Defense header: one whose
+		// ID is not six digits names nothing, rather than an IOS-style
+		// message "ASA-6-72205".
+		return e.parseFTD(v, p+1+n, m)
+	}
+	return e.parseTokens(v, p, m)
 }
 
-// ftdPrefixes are the facility names of Threat Defense / ASA messages.
-var ftdPrefixes = [...]string{"ASA", "FTD", "PIX", "FWSM", "NGIPS", "Threat Defense"}
-
-// parsePercent parses an identifier whose '%' is at v[p].
-func (e *Engine) parsePercent(v []byte, p int) (match, bool) {
-	rest := v[p+1:]
-	if len(rest) == 0 {
-		return match{}, false
-	}
-	switch rest[0] {
-	case 'A', 'F', 'P', 'N', 'T':
-		for _, pre := range ftdPrefixes {
-			if len(rest) > len(pre) && string(rest[:len(pre)]) == pre {
-				if m, ok := e.parseFTD(v, p, p+1+len(pre)); ok {
-					return m, true
-				}
-				break
-			}
+// ftdPrefixLen returns the length of the Threat Defense facility name
+// (ASA, FTD, PIX, FWSM, NGIPS, "Threat Defense") that b starts with, or 0.
+// The name must end there: %ASAP-3-X is an IOS-style facility.
+func ftdPrefixLen(b []byte) int {
+	n := 0
+	switch b[0] {
+	case 'A':
+		if hasPrefix(b, "ASA") {
+			n = 3
+		}
+	case 'F':
+		if hasPrefix(b, "FTD") {
+			n = 3
+		} else if hasPrefix(b, "FWSM") {
+			n = 4
+		}
+	case 'P':
+		if hasPrefix(b, "PIX") {
+			n = 3
+		}
+	case 'N':
+		if hasPrefix(b, "NGIPS") {
+			n = 5
+		}
+	case 'T':
+		if hasPrefix(b, "Threat Defense") {
+			n = len("Threat Defense")
 		}
 	}
-	return e.parseTokens(v, p)
+	if n == 0 || n >= len(b) || isLetter(b[n]) || b[n] == '_' {
+		return 0
+	}
+	return n
+}
+
+func hasPrefix(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && string(b[:len(prefix)]) == prefix
 }
 
 // parseFTD parses what follows a Threat Defense prefix at v[k]:
 // [<...>][-[-]][class-]SEV-NNNNNN, and the malformed-but-real "FTD7-737038"
 // (severity with no dash before it).
-func (e *Engine) parseFTD(v []byte, p, k int) (match, bool) {
+func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 	if k < len(v) && v[k] == '<' {
 		end := bytes.IndexByte(v[k:min(len(v), k+24)], '>')
 		if end < 0 {
-			return match{}, false
+			return false
 		}
 		k += end + 1
 	}
 	if k+1 < len(v) && isDigitSev(v[k]) && v[k+1] == '-' {
-		if m, ok := e.ftdID(v, p, int(v[k]-'0'), k+2); ok {
-			return m, true
+		if e.ftdID(v, int(v[k]-'0'), k+2, m) {
+			return true
 		}
 	}
 	dashes := 0
@@ -190,7 +193,7 @@ func (e *Engine) parseFTD(v []byte, p, k int) (match, bool) {
 		dashes++
 	}
 	if dashes == 0 {
-		return match{}, false
+		return false
 	}
 	// Optional lower-case class: %ASA-session-5-..., %FTD-vpn-6-...
 	if k < len(v) && v[k] >= 'a' && v[k] <= 'z' {
@@ -199,63 +202,76 @@ func (e *Engine) parseFTD(v []byte, p, k int) (match, bool) {
 			k++
 		}
 		if k >= len(v) || v[k] != '-' {
-			return match{}, false
+			return false
 		}
 		k++
 	}
 	if k+1 >= len(v) || !isDigitSev(v[k]) || v[k+1] != '-' {
-		return match{}, false
+		return false
 	}
-	return e.ftdID(v, p, int(v[k]-'0'), k+2)
+	return e.ftdID(v, int(v[k]-'0'), k+2, m)
 }
 
-// ftdID reads the 6-digit ID at v[k] and looks it up.
-func (e *Engine) ftdID(v []byte, p, sev, k int) (match, bool) {
-	if k+6 > len(v) || !allDigits(v[k:k+6]) || (k+6 < len(v) && isDigit(v[k+6])) {
-		return match{}, false
+// ftdID reads the 6-digit ID at v[k] and looks it up. The ID ends at a
+// byte that is neither a letter nor a digit: 7220511 and 722051abc are
+// not 722051.
+func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
+	if k+6 > len(v) || (k+6 < len(v) && isAlnum(v[k+6])) {
+		return false
 	}
 	id := v[k : k+6]
-	return match{product: pFTD, id: id, sev: sev, ent: e.ftdIDs.lookup(id), pos: k, text: textStart(v, k+6)}, true
+	ent, ok := e.ftdIDs.find(id)
+	if !ok {
+		return false
+	}
+	m.set(pFTD, id, sev, ent, k, textStart(v, k+6))
+	return true
 }
 
 // maxTokens bounds the dash-separated parts of an IOS-style header.
 const maxTokens = 8
 
-// parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p]: the IOS
-// family, Unified CM CiscoLog headers (%UC_..., %CCM_...) and Threat
-// Defense IDs under an unknown prefix (%FDT-6-716039).
-func (e *Engine) parseTokens(v []byte, p int) (match, bool) {
-	var starts, ends [maxTokens]int
-	n := 0
+// parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p] into m: the
+// IOS family, Unified CM CiscoLog headers (%UC_..., %CCM_...) and Threat
+// Defense IDs under an unknown prefix (%FDT-6-716039). Only the first and
+// the last two parts are kept; the facility's parts are split again in
+// the rare case that its mnemonic is in the catalog.
+func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	k := p + 1
-	for {
-		s := k
+	for k < len(v) && isWord(v[k]) {
+		k++
+	}
+	if k == p+1 || !hasLetter(v[p+1:k]) {
+		return false
+	}
+	// Parts are separated by single dashes: a part ends one byte before
+	// the next one starts.
+	prevStart, mnStart := -1, p+1
+	n := 1
+	for k+1 < len(v) && v[k] == '-' && isWord(v[k+1]) {
+		if n == maxTokens {
+			return false
+		}
+		k++
+		prevStart, mnStart = mnStart, k
 		for k < len(v) && isWord(v[k]) {
 			k++
 		}
-		if k == s || n == maxTokens {
-			return match{}, false
-		}
-		starts[n], ends[n] = s, k
 		n++
-		if k+1 < len(v) && v[k] == '-' && isWord(v[k+1]) {
-			k++
-			continue
-		}
-		break
 	}
-	if n < 3 || ends[n-2]-starts[n-2] != 1 || !hasLetter(v[starts[0]:ends[0]]) {
-		return match{}, false
+	sevStart := prevStart
+	if n < 3 || mnStart-1-sevStart != 1 {
+		return false
 	}
-	sev, ok := severityOf(v[starts[n-2]])
+	sev, ok := severityOf(v[sevStart])
 	if !ok {
-		return match{}, false
+		return false
 	}
-	mn := v[starts[n-1]:ends[n-1]]
-	fac0 := v[starts[0]:ends[0]]
+	mn := v[mnStart:k]
+	fac := v[p+1 : sevStart-1]
 	switch {
-	case hasPrefixFold(fac0, "UC_") || hasPrefixFold(fac0, "CCM_"):
-		m := match{product: pCUCM, id: mn, sev: sev, pos: starts[n-1], text: textStart(v, k)}
+	case hasPrefixFold(fac, "UC_") || hasPrefixFold(fac, "CCM_"):
+		m.set(pCUCM, mn, sev, nil, mnStart, textStart(v, k))
 		if string(mn) == "RTMT_ALERT" {
 			// An RTMT alert names the real alarm after the header:
 			// %UC_RTMT-2-RTMT_ALERT: % AlertName=ILSPwdAuthenticationFailed
@@ -264,30 +280,34 @@ func (e *Engine) parseTokens(v []byte, p int) (match, bool) {
 			}
 		}
 		m.ent = e.index[pCUCM][string(m.id)]
-		return m, true
+		return true
 	case len(mn) == 6 && allDigits(mn):
-		return match{product: pFTD, id: mn, sev: sev, ent: e.ftdIDs.lookup(mn), pos: starts[n-1], text: textStart(v, k)}, true
+		m.set(pFTD, mn, sev, e.ftdIDs.lookup(mn), mnStart, textStart(v, k))
+		return true
 	}
-	m := match{product: pIOS, id: v[p+1 : k], sev: sev, pos: p + 1, text: textStart(v, k)}
-	m.ent = e.lookupIOS(v, starts[:n-2], ends[:n-2], mn)
-	return m, true
+	m.set(pIOS, v[p+1:k], sev, nil, p+1, textStart(v, k))
+	// Most IOS-style lines name a message the catalog does not have: the
+	// set of catalog mnemonics rules those out before any key is built.
+	if e.iosMnemonics.has(mn) {
+		m.ent = e.lookupIOS(fac, mn)
+	}
+	return true
 }
 
-// lookupIOS tries the facility as written, then without leading parts
-// (LICENSE-SMART_LIC -> SMART_LIC), then without trailing parts
+// lookupIOS tries the facility fac as written, then without leading
+// parts (LICENSE-SMART_LIC -> SMART_LIC), then without trailing parts
 // (PIM-SW1 -> PIM), upper-cased, with the mnemonic.
-func (e *Engine) lookupIOS(v []byte, starts, ends []int, mn []byte) *entryEnc {
+func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 	idx := e.index[pIOS]
 	if len(idx) == 0 {
 		return nil
 	}
 	var buf [256]byte
-	try := func(a, b int) *entryEnc {
-		fac := v[starts[a]:ends[b]]
-		if len(fac)+1+len(mn) > len(buf) {
+	try := func(f []byte) *entryEnc {
+		if len(f)+1+len(mn) > len(buf) {
 			return nil
 		}
-		n := copy(buf[:], fac)
+		n := copy(buf[:], f)
 		for i := 0; i < n; i++ {
 			if c := buf[i]; c >= 'a' && c <= 'z' {
 				buf[i] = c - 'a' + 'A'
@@ -298,141 +318,25 @@ func (e *Engine) lookupIOS(v []byte, starts, ends []int, mn []byte) *entryEnc {
 		n += copy(buf[n:], mn)
 		return idx[string(buf[:n])]
 	}
-	last := len(starts) - 1
-	for a := 0; a <= last; a++ {
-		if ent := try(a, last); ent != nil {
+	for f := fac; ; {
+		if ent := try(f); ent != nil {
 			return ent
 		}
+		j := bytes.IndexByte(f, '-')
+		if j < 0 {
+			break
+		}
+		f = f[j+1:]
 	}
-	for b := last - 1; b >= 0; b-- {
-		if ent := try(0, b); ent != nil {
+	for f := fac; ; {
+		j := bytes.LastIndexByte(f, '-')
+		if j < 0 {
+			return nil
+		}
+		f = f[:j]
+		if ent := try(f); ent != nil {
 			return ent
 		}
-	}
-	return nil
-}
-
-// scanAlertNames finds RTMT's AlertName=NAME anywhere in v.
-func (e *Engine) scanAlertNames(v []byte, c *candidates) {
-	const needle = "AlertName="
-	region := searchRegion(v, c.limit(len(v)), len(needle))
-	for i := 0; i < len(region); {
-		j := bytes.Index(region[i:], []byte(needle))
-		if j < 0 {
-			return
-		}
-		p := i + j
-		if s, t, ok := alertName(v, p, p+len(needle)); ok {
-			c.add(match{product: pCUCM, id: v[s:t], sev: -1, ent: e.index[pCUCM][string(v[s:t])], pos: s, text: textStart(v, t)})
-			return
-		}
-		i = p + 1
-	}
-}
-
-// alertName finds "AlertName=" in v[from:to] and returns the span of the
-// name after it.
-func alertName(v []byte, from, to int) (int, int, bool) {
-	if to > len(v) {
-		to = len(v)
-	}
-	j := bytes.Index(v[from:to], []byte("AlertName="))
-	if j < 0 {
-		return 0, 0, false
-	}
-	s := from + j + len("AlertName=")
-	t := s
-	for t < len(v) && isWord(v[t]) {
-		t++
-	}
-	return s, t, t > s
-}
-
-// ibmNeedles find the labels "Error ID", "ErrorID", "error_code",
-// "Event ID", "event_id", "ERROR CODE"... by their tails, which are rarer
-// than their first letters.
-var ibmNeedles = [...]string{"rror", "vent", "RROR", "VENT"}
-
-// scanIBM finds IBM Storage Virtualize event IDs (6 digits) and error
-// codes (4 digits) after an error/event id/code label.
-func (e *Engine) scanIBM(v []byte, c *candidates) {
-	for _, needle := range ibmNeedles {
-		region := searchRegion(v, c.limit(len(v)), len(needle))
-		for i := 0; i < len(region); {
-			j := bytes.Index(region[i:], []byte(needle))
-			if j < 0 {
-				break
-			}
-			p := i + j
-			if m, ok := e.parseIBM(v, p); ok {
-				c.add(m)
-				if m.ent != nil {
-					break
-				}
-			}
-			i = p + len(needle)
-		}
-	}
-}
-
-// parseIBM parses the label whose "rror"/"vent" is at v[p].
-func (e *Engine) parseIBM(v []byte, p int) (match, bool) {
-	if p == 0 || (v[p-1] != 'e' && v[p-1] != 'E') || (p >= 2 && isLetter(v[p-2])) {
-		return match{}, false
-	}
-	k := p + 4
-	if k < len(v) && (v[k] == ' ' || v[k] == '_') {
-		k++
-	}
-	switch {
-	case hasPrefixFold(v[k:], "id"):
-		k += 2
-	case hasPrefixFold(v[k:], "code"):
-		k += 4
-	default:
-		return match{}, false
-	}
-	if k < len(v) && isLetter(v[k]) {
-		return match{}, false
-	}
-	k = skipBlanks(v, k)
-	if k < len(v) && (v[k] == '=' || v[k] == ':') {
-		k = skipBlanks(v, k+1)
-	}
-	s := k
-	for k < len(v) && isDigit(v[k]) {
-		k++
-	}
-	if k < len(v) && isLetter(v[k]) {
-		return match{}, false
-	}
-	id := v[s:k]
-	m := match{product: pIBM, id: id, sev: -1, pos: s, text: textStart(v, k)}
-	switch len(id) {
-	case 6:
-		m.ent = e.ibmIDs.lookup(id)
-	case 4:
-		m.ent = e.ibmCodes[string(id)]
-	default:
-		return match{}, false
-	}
-	return m, true
-}
-
-// scanSignatures finds the Unified CM alarm names and failure texts the
-// catalog lists, in the part of v before any known identifier.
-func (e *Engine) scanSignatures(v []byte, c *candidates) {
-	for i := range e.sigs {
-		s := &e.sigs[i]
-		limit := c.limit(len(v))
-		if limit == 0 {
-			return
-		}
-		j := bytes.Index(searchRegion(v, limit, len(s.text)), s.text)
-		if j < 0 {
-			continue
-		}
-		c.add(match{product: pCUCM, id: s.id, idOwned: true, sev: -1, ent: s.ent, pos: j, text: j + len(s.text)})
 	}
 }
 
@@ -482,7 +386,27 @@ func severityOf(c byte) (int, bool) {
 func isDigitSev(c byte) bool { return c >= '0' && c <= '7' }
 func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool   { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
-func isWord(c byte) bool     { return isDigit(c) || isLetter(c) || c == '_' }
+func isAlnum(c byte) bool    { return byteClass[c]&classAlnum != 0 }
+func isWord(c byte) bool     { return byteClass[c]&classWord != 0 }
+
+// Classes of bytes in byteClass.
+const (
+	classAlnum = 1 << iota // ASCII letter or digit
+	classWord              // letter, digit or '_': the bytes of a header token
+)
+
+// byteClass classifies bytes with one load where the header scanners test
+// every byte of a token; it is never modified.
+var byteClass = func() (t [256]uint8) {
+	for c := range t {
+		b := byte(c)
+		if isDigit(b) || isLetter(b) {
+			t[c] = classAlnum | classWord
+		}
+	}
+	t['_'] = classWord
+	return t
+}()
 
 func allDigits(b []byte) bool {
 	for _, c := range b {

@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -67,6 +69,19 @@ func TestRecognise(t *testing.T) {
 		{"header beats later label", "%SYS-5-CONFIG_I: error code 1785", ios, "SYS-5-CONFIG_I", 5, false},
 		{"header beats later trace text", "%ASA-3-717009: Certificate validation failed: self signed certificate", ftd, "717009", 3, false},
 		{"percent before id", "95% of %FTD-6-722051: x", ftd, "722051", 6, true},
+		{"short firewall id then good one", "%ASA-6-72205: then %FTD-6-722051: x", ftd, "722051", 6, true},
+		{"long firewall id then ios", "%ASA-6-7220511 x %SYS-5-CONFIG_I: y", ios, "SYS-5-CONFIG_I", 5, false},
+		{"firewall id then punctuation", "%ASA-4-722051, Group g", ftd, "722051", 4, true},
+		{"firewall id underscore is not alphanumeric", "%ASA-4-722051_x", ftd, "722051", 4, true},
+		{"firewall-like facility is ios", "%ASAP-3-LINK_DOWN: x", ios, "ASAP-3-LINK_DOWN", 3, false},
+		{"ftd-like facility with underscore is ios", "%FTD_HA-3-SYNC: x", ios, "FTD_HA-3-SYNC", 3, false},
+		{"percent alert name known", "% AlertName=ILSPwdAuthenticationFailed on node x", cucm, "ILSPwdAuthenticationFailed", -1, true},
+		{"unknown alert name then known", "AlertName=CoreDumpFileFound AlertName=ILSPwdAuthenticationFailed", cucm, "ILSPwdAuthenticationFailed", -1, true},
+		{"rtmt alert without name", "%UC_RTMT-2-RTMT_ALERT: no name here", cucm, "RTMT_ALERT", 2, false},
+		{"signature before ibm label", "self signed certificate; error code 1785", cucm, "ILSSelfSignedCertificate", -1, true},
+		{"ibm label before signature", "error code 1785 self signed certificate", ibm, "1785", -1, true},
+		{"unknown ibm id then known signature", "Event ID 999999 then self signed certificate", cucm, "ILSSelfSignedCertificate", -1, true},
+		{"ibm upper-case label", "ERROR CODE: 1785", ibm, "1785", -1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +103,15 @@ func TestRecogniseNothing(t *testing.T) {
 		{"percent of", "System Memory usage reached 93% of 95% limit"},
 		{"cucm tag", "%[DeviceName=SEP1][IPAddress=10.1.1.1]: An endpoint"},
 		{"rtmt space", "% AlertName"},
+		{"unknown alert name after percent", "% AlertName=Something"},
+		{"unknown alert name alone", "AlertName=CoreDumpFileFound on node x"},
+		{"empty alert name", "% AlertName= AlertDetail=x"},
+		{"firewall five digits", "%ASA-6-72205: Group g"},
+		{"firewall seven digits", "%ASA-6-7220511 Group g"},
+		{"firewall digits then letters", "%ASA-4-722051abc: Group g"},
+		{"firewall mnemonic", "%FTD-6-CONFIG: x"},
+		{"threat defense short id", "%Threat Defense-4-72205: x"},
+		{"firewall class short id", "%FTD-session-6-30201 x"},
 		{"url escape", "%61pguser and %59 application"},
 		{"bare percent", "%"},
 		{"percent at end", "rate 5%"},
@@ -106,5 +130,37 @@ func TestRecogniseNothing(t *testing.T) {
 				t.Errorf("Recognise(%q) = %s %q, want nothing", tt.line, m.Product, m.ID)
 			}
 		})
+	}
+}
+
+// TestRecogniseTextAtEveryOffset places each kind of header-less anchor at
+// every offset of a value: the text scan tests byte pairs at every other
+// position only, so an anchor must be found whether it starts at an even
+// or an odd offset, at the very start and at the very end.
+func TestRecogniseTextAtEveryOffset(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	tests := []struct{ name, text, id string }{
+		{"alert name", "AlertName=ILSPwdAuthenticationFailed", "ILSPwdAuthenticationFailed"},
+		{"alarm name", "ILSPwdAuthenticationFailed", "ILSPwdAuthenticationFailed"},
+		{"failure text", "self signed certificate", "ILSSelfSignedCertificate"},
+		{"ibm lower", "error code 1785", "1785"},
+		{"ibm capitalised", "Error ID = 086008", "086008"},
+		{"ibm upper", "ERROR CODE 1785", "1785"},
+		{"ibm mixed", "eRROR_code=1785", "1785"},
+		{"ibm event", "Event ID 086008", "086008"},
+		{"ibm event upper", "EVENT_ID: 086008", "086008"},
+	}
+	for _, tt := range tests {
+		for pad := 0; pad < 6; pad++ {
+			for _, tail := range []string{"", " x", "."} {
+				line := strings.Repeat(".", pad) + tt.text + tail
+				t.Run(fmt.Sprintf("%s at %d%q", tt.name, pad, tail), func(t *testing.T) {
+					m, ok := e.Recognise([]byte(line))
+					if !ok || m.ID != tt.id || m.Entry == nil {
+						t.Errorf("Recognise(%q) = %q known %v found %v, want %q known", line, m.ID, m.Entry != nil, ok, tt.id)
+					}
+				})
+			}
+		}
 	}
 }

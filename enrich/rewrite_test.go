@@ -57,6 +57,8 @@ func TestRewrite(t *testing.T) {
 		{"group start", nil, record(eventTime(0xFFFFFFFF, 0, false), emptyMeta, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		{"group end", nil, record(eventTime(0xFFFFFFFE, 0, false), emptyMeta, mpMap(0)), nil, Counters{Records: 1, Skipped: 1}},
 		{"array body", nil, record(eventTime(1, 0, false), emptyMeta, []byte{0x91, 0x01}), nil, Counters{Records: 1, Skipped: 1}},
+		{"metadata not a map", nil, record(eventTime(1, 0, false), []byte{0x92, 0x01, 0x02}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
+		{"header of three", nil, append([]byte{0x92, 0x93, 0x01, 0x80, 0x80}, mpMap(0, kv{"log", mpStr(known)})...), nil, Counters{Records: 1, Skipped: 1}},
 		{"existing key kept", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"severity", mpStr("high")}),
 			with(full, map[string]any{"log": known, "severity": "high"}), Counters{Records: 1, Enriched: 1}},
 		{"overwrite replaces", func(o *Options) { o.Overwrite = true }, logRecordKV(kv{"severity", mpStr("high")}, kv{"log", mpStr(known)}),

@@ -1,0 +1,206 @@
+package enrich
+
+import "bytes"
+
+// sigBucketBits sizes the table that finds the signatures starting with a
+// given pair of bytes.
+const sigBucketBits = 6
+
+// textScanner finds, in one pass over a value, what sources that write no
+// '%' header carry instead: RTMT alert names, IBM Storage Virtualize
+// event IDs and error codes, and Unified CM trace signatures. Every anchor
+// is at least four bytes long, so it covers the byte pair at an even
+// offset with either its first two bytes or its second and third: a
+// bitmap of those pairs, tested at every other position, rejects almost
+// all of the value with one load and one test per two bytes, whatever the
+// number of signatures.
+type textScanner struct {
+	pairs   [1 << 16 / 64]uint64
+	buckets [1 << sigBucketBits][]signature
+}
+
+func pairAt(v []byte, i int) uint16 { return uint16(v[i]) | uint16(v[i+1])<<8 }
+
+func sigBucket(x uint16) uint32 { return (uint32(x) * 0x9E3779B1) >> (32 - sigBucketBits) }
+
+// addAnchor records the pairs of an anchor that starts with a, b, c.
+func (t *textScanner) addAnchor(a, b, c byte) {
+	for _, x := range [2]uint16{uint16(a) | uint16(b)<<8, uint16(b) | uint16(c)<<8} {
+		t.pairs[x>>6] |= 1 << (x & 63)
+	}
+}
+
+// minAnchor is the shortest anchor the pair test can find.
+const minAnchor = 4
+
+// newTextScanner indexes sigs, which are longest first, so that a
+// specific text wins over a shorter one found at the same place.
+func newTextScanner(sigs []signature) *textScanner {
+	t := new(textScanner)
+	t.addAnchor(alertLabel[0], alertLabel[1], alertLabel[2])
+	// IBM labels: error, Error, eRROR, ERROR, event, Event, eVENT, EVENT.
+	for _, e := range []byte("eE") {
+		for _, rest := range []string{"rr", "RR", "ve", "VE"} {
+			t.addAnchor(e, rest[0], rest[1])
+		}
+	}
+	for _, s := range sigs {
+		if len(s.text) < minAnchor {
+			continue
+		}
+		t.addAnchor(s.text[0], s.text[1], s.text[2])
+		b := sigBucket(pairAt(s.text, 0))
+		t.buckets[b] = append(t.buckets[b], s)
+	}
+	return t
+}
+
+// alertLabel introduces an RTMT alert name.
+const alertLabel = "AlertName="
+
+// scanText finds the alert names, IBM labels and trace signatures in v
+// and stores in m the first the catalog knows, else the first IBM
+// identifier the catalog does not know. An alert name outside an RTMT
+// header names the message only when the catalog knows it: "AlertName="
+// is also free text in other alerts and notes.
+func (e *Engine) scanText(v []byte, m *match) bool {
+	t := e.text
+	var first, cand match
+	haveKnown, haveFirst := false, false
+	for j := 0; j+1 < len(v); j += 2 {
+		x := pairAt(v, j)
+		if t.pairs[x>>6]&(1<<(x&63)) == 0 {
+			continue
+		}
+		for i := max(j-1, 0); i <= j; i++ {
+			// Past the earliest known identifier nothing can win any more.
+			if haveKnown && i >= m.pos {
+				return true
+			}
+			if !e.anchorAt(v, i, &cand) {
+				continue
+			}
+			switch {
+			case cand.ent != nil:
+				if !haveKnown || cand.pos < m.pos {
+					m.copy(&cand)
+					haveKnown = true
+				}
+			case !haveFirst || cand.pos < first.pos:
+				first.copy(&cand)
+				haveFirst = true
+			}
+		}
+	}
+	if haveKnown {
+		return true
+	}
+	if haveFirst {
+		m.copy(&first)
+	}
+	return haveFirst
+}
+
+// anchorAt parses an alert name, IBM label or signature at v[i], where
+// i+1 < len(v), into m.
+func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
+	switch v[i] {
+	case 'A':
+		if ns, ne, ok := alertNameAt(v, i); ok {
+			if ent := e.index[pCUCM][string(v[ns:ne])]; ent != nil {
+				m.set(pCUCM, v[ns:ne], -1, ent, ns, textStart(v, ne))
+				return true
+			}
+		}
+	case 'e', 'E':
+		if e.parseIBM(v, i+1, m) {
+			return true
+		}
+	}
+	for _, s := range e.text.buckets[sigBucket(pairAt(v, i))] {
+		if bytes.HasPrefix(v[i:], s.text) {
+			m.set(pCUCM, s.id, -1, s.ent, i, i+len(s.text))
+			m.idOwned = true
+			return true
+		}
+	}
+	return false
+}
+
+// alertNameAt returns the span of the name after the "AlertName=" at v[p].
+func alertNameAt(v []byte, p int) (int, int, bool) {
+	if !hasPrefix(v[p:], alertLabel) {
+		return 0, 0, false
+	}
+	s := p + len(alertLabel)
+	t := s
+	for t < len(v) && isWord(v[t]) {
+		t++
+	}
+	return s, t, t > s
+}
+
+// alertName finds "AlertName=" in v[from:to] and returns the span of the
+// name after it.
+func alertName(v []byte, from, to int) (int, int, bool) {
+	if to > len(v) {
+		to = len(v)
+	}
+	j := bytes.Index(v[from:to], []byte(alertLabel))
+	if j < 0 {
+		return 0, 0, false
+	}
+	return alertNameAt(v, from+j)
+}
+
+// parseIBM parses an IBM label whose "rror"/"vent" is at v[p] ("Error
+// ID", "ErrorID", "error_code", "Event ID", "event_id", "ERROR CODE"...)
+// and the event ID (6 digits) or error code (4 digits) after it, into m.
+func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
+	if p == 0 || p+4 > len(v) || (v[p-1] != 'e' && v[p-1] != 'E') || (p >= 2 && isLetter(v[p-2])) {
+		return false
+	}
+	switch string(v[p : p+4]) {
+	case "rror", "vent", "RROR", "VENT":
+	default:
+		return false
+	}
+	k := p + 4
+	if k < len(v) && (v[k] == ' ' || v[k] == '_') {
+		k++
+	}
+	switch {
+	case hasPrefixFold(v[k:], "id"):
+		k += 2
+	case hasPrefixFold(v[k:], "code"):
+		k += 4
+	default:
+		return false
+	}
+	if k < len(v) && isLetter(v[k]) {
+		return false
+	}
+	k = skipBlanks(v, k)
+	if k < len(v) && (v[k] == '=' || v[k] == ':') {
+		k = skipBlanks(v, k+1)
+	}
+	s := k
+	for k < len(v) && isDigit(v[k]) {
+		k++
+	}
+	if k < len(v) && isLetter(v[k]) {
+		return false
+	}
+	id := v[s:k]
+	var ent *entryEnc
+	switch len(id) {
+	case 6:
+		ent = e.ibmIDs.lookup(id)
+	case 4:
+		ent = e.ibmCodes[string(id)]
+	default:
+		return false
+	}
+	m.set(pIBM, id, -1, ent, s, textStart(v, k))
+	return true
+}
