@@ -216,8 +216,9 @@ func parseUserCSV(b []byte) ([]located, []error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// The reader has no field positions for a record it could not
+			// read, so the line comes from the error.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				problems = append(problems, fmt.Errorf("line %d: %w", pe.Line, pe.Err))
@@ -226,9 +227,10 @@ func parseUserCSV(b []byte) ([]located, []error) {
 				}
 				continue
 			}
-			problems = append(problems, fmt.Errorf("line %d: %w", line, err))
+			problems = append(problems, fmt.Errorf("read: %w", err))
 			break
 		}
+		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
 			problems = append(problems, fmt.Errorf("line %d: %d fields, want %d as in the header", line, len(rec), len(header)))
 			continue

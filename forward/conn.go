@@ -94,9 +94,12 @@ func (c *Client) handshake(cn *conn) error {
 	if err != nil {
 		return fmt.Errorf("read HELO: %w", err)
 	}
-	nonce, keepalive, err := parseHelo(msg)
+	nonce, userAuth, keepalive, err := parseHelo(msg)
 	if err != nil {
 		return err
+	}
+	if userAuth {
+		return ErrUserAuth
 	}
 	cn.reusable = keepalive
 	var saltRaw [16]byte
@@ -133,29 +136,34 @@ func sharedKeyDigest(salt, hostname string, nonce []byte, key string) string {
 }
 
 // parseHelo reads ["HELO", {"nonce": str|bin, "auth": str|bin, "keepalive": bool}].
-func parseHelo(b []byte) (nonce []byte, keepalive bool, err error) {
+// A non-empty auth salt means the receiver wants a user name and password.
+func parseHelo(b []byte) (nonce []byte, userAuth, keepalive bool, err error) {
 	n, b, err := wire.ReadArrayHeader(b)
 	if err != nil || n != 2 {
-		return nil, false, fmt.Errorf("%w: HELO is not a 2-element array", ErrHandshake)
+		return nil, false, false, fmt.Errorf("%w: HELO is not a 2-element array", ErrHandshake)
 	}
 	typ, b, err := wire.ReadStr(b)
 	if err != nil || string(typ) != "HELO" {
-		return nil, false, fmt.Errorf("%w: want HELO, got %q", ErrHandshake, typ)
+		return nil, false, false, fmt.Errorf("%w: want HELO, got %q", ErrHandshake, typ)
 	}
 	pairs, b, err := wire.ReadMapHeader(b)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: HELO options are not a map", ErrHandshake)
+		return nil, false, false, fmt.Errorf("%w: HELO options are not a map", ErrHandshake)
 	}
 	keepalive = true
 	for i := 0; i < pairs; i++ {
 		var k []byte
 		k, b, err = wire.ReadStr(b)
 		if err != nil {
-			return nil, false, fmt.Errorf("%w: HELO option key: %w", ErrHandshake, err)
+			return nil, false, false, fmt.Errorf("%w: HELO option key: %w", ErrHandshake, err)
 		}
 		switch string(k) {
 		case "nonce":
 			nonce, b, err = wire.ReadStrOrBin(b)
+		case "auth":
+			var salt []byte
+			salt, b, err = wire.ReadStrOrBin(b)
+			userAuth = len(salt) > 0
 		case "keepalive":
 			keepalive, b, err = wire.ReadBool(b)
 		default:
@@ -166,13 +174,13 @@ func parseHelo(b []byte) (nonce []byte, keepalive bool, err error) {
 			}
 		}
 		if err != nil {
-			return nil, false, fmt.Errorf("%w: HELO option %q: %w", ErrHandshake, k, err)
+			return nil, false, false, fmt.Errorf("%w: HELO option %q: %w", ErrHandshake, k, err)
 		}
 	}
 	if len(nonce) == 0 {
-		return nil, false, fmt.Errorf("%w: HELO has no nonce", ErrHandshake)
+		return nil, false, false, fmt.Errorf("%w: HELO has no nonce", ErrHandshake)
 	}
-	return bytes.Clone(nonce), keepalive, nil
+	return bytes.Clone(nonce), userAuth, keepalive, nil
 }
 
 // checkPong reads ["PONG", auth_result, reason, server_hostname, shared_key_hexdigest] and

@@ -15,6 +15,10 @@ var (
 	ErrBackoff = errors.New("reconnect delayed after recent failures")
 	// ErrAuthRefused means the receiver refused the shared-key handshake.
 	ErrAuthRefused = errors.New("receiver refused the shared key")
+	// ErrUserAuth means the receiver asks for user name and password
+	// authentication (in_forward's security.users), which the client does
+	// not offer: only the shared key is supported.
+	ErrUserAuth = errors.New("receiver requires user authentication, which is not supported (use the shared key alone)")
 	// ErrHandshake means the handshake messages were malformed, or the receiver's digest did
 	// not prove that it holds the shared key.
 	ErrHandshake = errors.New("shared key handshake failed")

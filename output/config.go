@@ -8,13 +8,12 @@ package output
 import (
 	"errors"
 	"fmt"
-	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/forward"
 )
 
 // Getter reads one configuration property of an instance. It returns ""
@@ -94,6 +93,7 @@ type KeyError struct {
 	Reason string
 }
 
+// Error names the key, the value given and what is accepted, on one line.
 func (e *KeyError) Error() string {
 	if e.Value == "" {
 		return fmt.Sprintf("configuration key %s: %s", e.Key, e.Reason)
@@ -424,30 +424,13 @@ func parseSize(v string) (int, error) {
 	return int(size), nil
 }
 
-// checkAddress validates a Forward_Address and returns its scheme.
+// checkAddress validates a Forward_Address with the forward client's own
+// parser, so that what Init accepts is what the client can dial, and
+// returns its network.
 func checkAddress(addr string) (string, error) {
-	const want = "want unix:///absolute/path or tcp://host:port"
-	switch {
-	case strings.HasPrefix(addr, "unix://"):
-		path := strings.TrimPrefix(addr, "unix://")
-		if !filepath.IsAbs(path) {
-			return "", errors.New(want + " (the unix socket path must be absolute)")
-		}
-		return "unix", nil
-	case strings.HasPrefix(addr, "tcp://"):
-		hostPort := strings.TrimPrefix(addr, "tcp://")
-		if strings.ContainsAny(hostPort, "/?#") {
-			return "", errors.New(want + " (nothing may follow host:port)")
-		}
-		host, port, err := net.SplitHostPort(hostPort)
-		if err != nil || host == "" {
-			return "", errors.New(want)
-		}
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return "", errors.New(want + " (port 1-65535)")
-		}
-		return "tcp", nil
-	default:
-		return "", errors.New(want)
+	a, err := forward.ParseAddress(addr)
+	if err != nil {
+		return "", err
 	}
+	return a.Network, nil
 }

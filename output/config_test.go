@@ -125,10 +125,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"sink unknown", props{"sink": "es"}, KeySink, "want forward or stdout"},
 		{"message key only commas", props{"message_key": " , ,"}, KeyMessageKey, "comma-separated list"},
 		{"forward address missing", props{"forward_address": ""}, KeyForwardAddress, "required with Sink forward"},
-		{"forward address no scheme", props{"forward_address": "/run/fb.sock"}, KeyForwardAddress, "unix:///absolute/path or tcp://host:port"},
+		{"forward address no scheme", props{"forward_address": "/run/fb.sock"}, KeyForwardAddress, `want "unix:///path" or "tcp://host:port"`},
 		{"forward address relative unix", props{"forward_address": "unix://run/fb.sock"}, KeyForwardAddress, "must be absolute"},
 		{"forward address no port", props{"forward_address": "tcp://127.0.0.1"}, KeyForwardAddress, "tcp://host:port"},
-		{"forward address bad port", props{"forward_address": "tcp://127.0.0.1:70000"}, KeyForwardAddress, "port 1-65535"},
+		{"forward address bad port", props{"forward_address": "tcp://127.0.0.1:70000"}, KeyForwardAddress, "from 1 to 65535"},
 		{"forward address no host", props{"forward_address": "tcp://:24224"}, KeyForwardAddress, "tcp://host:port"},
 		{"forward address http", props{"forward_address": "http://127.0.0.1:24224"}, KeyForwardAddress, "tcp://host:port"},
 		{"bad address with stdout sink", props{"sink": "stdout", "forward_address": "localhost:24224"}, KeyForwardAddress, "tcp://host:port"},
@@ -150,7 +150,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"duplicate field names", props{"field_severity": "level", "field_severity_name": "level"}, KeyFieldSeverity + " and " + KeyFieldSeverityName, "same name"},
 		{"field name taken from a default", props{"field_severity": "severity_name"}, KeyFieldSeverity + " and " + KeyFieldSeverityName, "same name"},
 		{"catalog file list empty", props{"catalog_file": " , "}, KeyCatalogFile, "comma-separated list"},
-		{"forward address with a path", props{"forward_address": "tcp://127.0.0.1:24224/x"}, KeyForwardAddress, "nothing may follow host:port"},
+		{"forward address with a path", props{"forward_address": "tcp://127.0.0.1:24224/x"}, KeyForwardAddress, `port "24224/x" must be a number`},
+		{"forward address with a user", props{"forward_address": "tcp://user@host:24224"}, KeyForwardAddress, "not a host name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

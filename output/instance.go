@@ -44,10 +44,12 @@ type DeliveryError struct {
 	Err     error
 }
 
+// Error says which payload of which chunk failed and why.
 func (e *DeliveryError) Error() string {
 	return fmt.Sprintf("deliver payload %d (%d bytes) of chunk with tag %q: %v", e.Payload, e.Bytes, e.Tag, e.Err)
 }
 
+// Unwrap returns the sink's error, so that errors.Is and errors.As see it.
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
@@ -554,8 +556,9 @@ func (in *Instance) Close(ctx context.Context) error {
 	}
 	in.abortSend()
 	if ctx.Err() != nil {
-		// Every send has returned by now; give the sink a moment of its own
-		// to close its connections rather than fail on the spent deadline.
+		// The deadline is spent: sends still running were cancelled above.
+		// Give the sink a moment of its own to close its connections,
+		// which also ends any send that ignored the cancellation.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

@@ -33,10 +33,10 @@ const (
 // instance. It is the package's only mutable state and cannot be avoided:
 // cgo forbids keeping Go pointers in C memory, so Fluent Bit holds a key
 // (a byte of C memory, unique per instance) and FlushCtx and ExitCtx look
-// the instance up by it. Entries are added by Init and stay after exit, so
-// that a flush arriving late gets a retry from the closed instance rather
-// than an error that would drop its chunk; an unknown key is refused
-// rather than trusted.
+// the instance up by it. Entries are added by Init; exit replaces an
+// entry with a small closed stub that releases the engine and connections
+// but still answers a late flush with a retry rather than an error that
+// would drop its chunk. An unknown key is refused rather than trusted.
 var instances sync.Map // uintptr -> *instance
 
 // initCount numbers instances in Init order, as Fluent Bit names them
@@ -147,6 +147,9 @@ func FLBPluginExit() (ret C.int) {
 }
 
 func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.int {
+	if in.out == nil {
+		return flbRetry // closed: Fluent Bit keeps the chunk
+	}
 	if tag == nil || (data == nil && length > 0) {
 		in.log.Errorf("flush called without a tag or data")
 		return flbError
@@ -183,7 +186,11 @@ func exit(in *instance) C.int {
 	defer cancel()
 	err := in.out.Close(ctx)
 	// The key stays allocated: Fluent Bit may still hold it, and a freed key
-	// could be reused by a later malloc and look valid.
+	// could be reused by a later malloc and look valid. What it maps to
+	// shrinks to what a late flush needs.
+	stub := &instance{log: in.log, key: in.key}
+	stub.closed.Store(true)
+	instances.Store(uintptr(in.key), stub)
 	if err != nil {
 		in.log.Warnf("exit: %v", err)
 		return flbError

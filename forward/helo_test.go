@@ -1,0 +1,51 @@
+package forward
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/enrich-plugin/enrich/forward/internal/wire"
+)
+
+func helo(opts ...string) []byte {
+	b := wire.AppendArrayHeader(nil, 2)
+	b = wire.AppendStr(b, "HELO")
+	b = wire.AppendMapHeader(b, len(opts)/2)
+	for i := 0; i+1 < len(opts); i += 2 {
+		b = wire.AppendStr(b, opts[i])
+		b = wire.AppendStr(b, opts[i+1])
+	}
+	return b
+}
+
+func TestParseHelo(t *testing.T) {
+	tests := []struct {
+		name     string
+		msg      []byte
+		userAuth bool
+		wantErr  error
+	}{
+		{"shared key only", helo("nonce", "n0nce", "auth", ""), false, nil},
+		{"no auth option", helo("nonce", "n0nce"), false, nil},
+		{"user authentication asked", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
+		{"no nonce", helo("auth", ""), false, ErrHandshake},
+		{"not a HELO", append(wire.AppendArrayHeader(nil, 2), append(wire.AppendStr(nil, "PING"), 0x80)...), false, ErrHandshake},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nonce, userAuth, keepalive, err := parseHelo(tt.msg)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("parseHelo error %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if string(nonce) != "n0nce" || !keepalive {
+				t.Errorf("nonce %q keepalive %v, want n0nce and true (the default)", nonce, keepalive)
+			}
+			if userAuth != tt.userAuth {
+				t.Errorf("userAuth %v, want %v", userAuth, tt.userAuth)
+			}
+		})
+	}
+}
