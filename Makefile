@@ -38,7 +38,8 @@ cli:
 FORCE:
 
 test: lint check-generated build
-	$(GO) test -count=1 -timeout 12m ./...
+	BUILD_SO=$(abspath $(SO)) $(GO) test -count=1 -timeout 12m ./...
+	$(GO) test -count=1 -tags enrichwork -run TestRecogniseLinear ./enrich/
 	$(GO) test -count=1 -race -timeout 12m $(PURE_PKGS)
 
 bench:

@@ -257,7 +257,9 @@ func (e *Engine) indexNames() {
 // arrays the engine zeroes; chunks are far below 2 GiB.
 type span struct{ start, end int32 }
 
-// maxDrops bounds the existing pairs Overwrite removes from one record.
+// maxDrops is how many existing pairs Overwrite can remove from one record
+// without allocating: a record with more keys that collide with added
+// fields takes a slower path that moves the list to the heap.
 const maxDrops = 16
 
 // Rewrite appends the enriched form of chunk to dst and returns it with
@@ -356,9 +358,9 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 	var vals [MaxMessageKeys]span
 	var haveVal uint32
 	var exists uint16
-	var drops [maxDrops]span
-	var dropField [maxDrops]int8
-	nd := 0
+	var dropBuf [maxDrops]span
+	var dropFieldBuf [maxDrops]int8
+	drops, dropField := dropBuf[:0], dropFieldBuf[:0]
 	q := bodyOff + hdrLen
 	for i := 0; i < nPairs; i++ {
 		keyStart := q
@@ -403,9 +405,9 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 				}
 				if r.field >= 0 {
 					exists |= 1 << r.field
-					if e.opts.Overwrite && nd < maxDrops {
-						drops[nd], dropField[nd] = span{int32(keyStart), int32(vEnd)}, int8(r.field)
-						nd++
+					if e.opts.Overwrite {
+						drops = append(drops, span{int32(keyStart), int32(vEnd)})
+						dropField = append(dropField, int8(r.field))
 					}
 				}
 				break
@@ -494,7 +496,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 	// Overwrite removes only the existing pairs that an added field
 	// replaces.
 	removed := 0
-	for i := 0; i < nd; i++ {
+	for i := range drops {
 		if dropField[i] == fieldNest || mask&(1<<dropField[i]) != 0 {
 			drops[removed] = drops[i]
 			removed++
@@ -555,9 +557,9 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 
 // mapHeader decodes the map header of a record body at b[p]: its count,
 // the header's length and its width (0, 2 or 4), and whether it is a map
-// at all. The usual headers are decoded inline, and the results come back
-// in registers rather than as a header struct, whose copy through memory
-// stalled every record.
+// at all. It decodes the usual headers inline and returns its results in
+// registers rather than as a header struct, to avoid copying a struct per
+// record.
 func mapHeader(b []byte, p int) (n, hdrLen, width int, isMap bool, err error) {
 	if p < len(b) {
 		switch c := b[p]; {

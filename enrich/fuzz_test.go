@@ -79,9 +79,22 @@ func FuzzRewrite(f *testing.F) {
 	for _, l := range seedLines(f)[:12] {
 		f.Add(logRecord(l))
 	}
+	// More existing pairs of added fields than Overwrite's list on the
+	// stack holds.
+	var many []kv
+	for i := 0; i < 2*maxDrops; i++ {
+		many = append(many, kv{"severity", mpStr("old")}, kv{"catalog", mpStr("old")})
+	}
+	f.Add(logRecordKV(append(many, kv{"log", mpStr("%FTD-6-722051: Group <g> User <u> IP <1.2.3.4>")})...))
 	cat := testCatalog(f)
 	engines := []*Engine{}
-	for _, mod := range []func(*Options){nil, func(o *Options) { o.Params = true }, func(o *Options) { o.NestUnder = "catalog" }} {
+	for _, mod := range []func(*Options){
+		nil,
+		func(o *Options) { o.Params = true },
+		func(o *Options) { o.NestUnder = "catalog" },
+		func(o *Options) { o.Overwrite = true; o.Params = true },
+		func(o *Options) { o.Overwrite = true; o.NestUnder = "catalog" },
+	} {
 		o := DefaultOptions()
 		if mod != nil {
 			mod(&o)
@@ -146,6 +159,10 @@ func FuzzRewrite(f *testing.F) {
 				if !bytes.HasPrefix(got[i], in[i][:bodyOff]) {
 					t.Fatalf("record %d: header bytes changed", i)
 				}
+				if e.opts.Overwrite {
+					checkOverwrite(t, e, in[i][bodyOff:], got[i][bodyOff:])
+					continue
+				}
 				hb, _ := readHeader(in[i], bodyOff)
 				if !bytes.Contains(got[i][bodyOff:], in[i][bodyOff+hb.hdrLen:]) {
 					t.Fatalf("record %d: original body pairs not kept", i)
@@ -153,4 +170,67 @@ func FuzzRewrite(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkOverwrite checks an enriched record of an Overwrite engine, given
+// the body maps before and after: a name the engine adds appears at the
+// top level either once (it was added, replacing every old pair) or as
+// often as before (it was not added this time), and inside the nest map
+// no name appears twice.
+func checkOverwrite(t *testing.T, e *Engine, in, out []byte) {
+	t.Helper()
+	names := []string{e.opts.NestUnder}
+	if e.opts.NestUnder == "" {
+		names = names[:0]
+		for _, f := range e.opts.Fields.list() {
+			names = append(names, f.name)
+		}
+	}
+	before, _ := bodyKeys(t, in)
+	after, last := bodyKeys(t, out)
+	for _, n := range names {
+		if a, b := after[n], before[n]; a != 1 && a != b {
+			t.Fatalf("%q appears %d times after Overwrite, %d before", n, a, b)
+		}
+	}
+	if e.opts.NestUnder != "" {
+		if after[e.opts.NestUnder] != 1 {
+			t.Fatalf("nest key %q appears %d times", e.opts.NestUnder, after[e.opts.NestUnder])
+		}
+		nested, _ := bodyKeys(t, out[last:])
+		for n, c := range nested {
+			if c != 1 {
+				t.Fatalf("%q appears %d times inside the nest map", n, c)
+			}
+		}
+	}
+}
+
+// bodyKeys counts the string keys of the map at the start of b, and
+// returns where the last pair's value starts.
+func bodyKeys(t *testing.T, b []byte) (map[string]int, int) {
+	t.Helper()
+	h, err := readHeader(b, 0)
+	if err != nil || h.kind != kindMap {
+		t.Fatalf("body is not a map: %v", err)
+	}
+	keys := make(map[string]int)
+	q, last := h.hdrLen, 0
+	for i := 0; i < h.n; i++ {
+		hk, err := readHeader(b, q)
+		if err != nil {
+			t.Fatalf("key %d: %v", i, err)
+		}
+		if hk.kind == kindStr && q+hk.hdrLen+hk.n <= len(b) {
+			keys[string(b[q+hk.hdrLen:q+hk.hdrLen+hk.n])]++
+		}
+		if q, err = skipValue(b, q); err != nil {
+			t.Fatalf("key %d: %v", i, err)
+		}
+		last = q
+		if q, err = skipValue(b, q); err != nil {
+			t.Fatalf("value %d: %v", i, err)
+		}
+	}
+	return keys, last
 }

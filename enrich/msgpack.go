@@ -222,6 +222,73 @@ func RecordEnd(b []byte) (int, error) {
 	return skipValue(b, 0)
 }
 
+// IsForwardEntry reports whether b, one complete msgpack value, is an
+// entry a Forward receiver accepts: [time, map] or [[time, map], map],
+// where time is an EventTime, an integer or a float. A caller that cuts
+// records out of a chunk uses it to keep anything else out of a message.
+func IsForwardEntry(b []byte) bool {
+	// Fluent Bit's own records, [[EventTime, {} (fixmap or 32-bit
+	// header)], map], are checked without walking them.
+	if len(b) > 12 && b[0] == 0x92 && b[1] == 0x92 && b[2] == 0xd7 && b[3] == 0x00 {
+		switch {
+		case b[12] == 0x80:
+			return isMapAt(b, 13)
+		case b[12] == 0xdf && len(b) > 17 && b[13]|b[14]|b[15]|b[16] == 0:
+			return isMapAt(b, 17)
+		}
+	}
+	h, err := readHeader(b, 0)
+	if err != nil || h.kind != kindArray || h.n != 2 {
+		return false
+	}
+	p := h.hdrLen
+	if h, err = readHeader(b, p); err == nil && h.kind == kindArray {
+		q := p + h.hdrLen
+		if h.n != 2 || !isEntryTime(b, q) {
+			return false
+		}
+		if q, err = skipValue(b, q); err != nil || !isMapAt(b, q) {
+			return false
+		}
+		if p, err = skipValue(b, q); err != nil {
+			return false
+		}
+	} else {
+		if !isEntryTime(b, p) {
+			return false
+		}
+		if p, err = skipValue(b, p); err != nil {
+			return false
+		}
+	}
+	return isMapAt(b, p)
+}
+
+// isEntryTime reports whether the value at b[p] is an entry's time: an
+// integer, a float, or an EventTime (ext type 0 of 8 bytes, as fixext8 or
+// ext8).
+func isEntryTime(b []byte, p int) bool {
+	if p >= len(b) {
+		return false
+	}
+	switch c := b[p]; {
+	case c < 0x80 || c >= 0xe0: // fixints
+		return true
+	case c >= 0xca && c <= 0xd3: // floats and sized ints
+		return true
+	case c == 0xd7:
+		return p+1 < len(b) && b[p+1] == 0
+	case c == 0xc7:
+		return p+2 < len(b) && b[p+1] == 8 && b[p+2] == 0
+	}
+	return false
+}
+
+// isMapAt reports whether a map header starts at b[p].
+func isMapAt(b []byte, p int) bool {
+	return p < len(b) && (b[p]&0xf0 == 0x80 || b[p] == 0xde || b[p] == 0xdf)
+}
+
 // readUint reads an integer value (positive or negative) of header h at
 // b[off]; ok is false for values that are not integers.
 func readInt(b []byte, off int, h header) (v int64, ok bool) {
@@ -280,6 +347,10 @@ func appendStr[T string | []byte](dst []byte, s T) []byte {
 	}
 	return append(dst, s...)
 }
+
+// AppendStr appends s to dst as a msgpack str with the smallest header,
+// for callers that build records of their own next to Rewrite's.
+func AppendStr(dst []byte, s string) []byte { return appendStr(dst, s) }
 
 // appendSmallInt appends a non-negative integer below 128 as a fixint.
 func appendSmallInt(dst []byte, v int) []byte {

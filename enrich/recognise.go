@@ -62,9 +62,8 @@ type match struct {
 	text    int // where the message text starts, for parameter matching
 }
 
-// set stores an identifier found in the value. Fields are assigned one
-// by one: a struct literal is built on the stack and copied with 16-byte
-// moves, whose loads of values just stored in 8-byte halves stall.
+// set stores an identifier found in the value, assigning the fields one
+// by one so that no temporary struct is built and copied for every match.
 func (m *match) set(product int, id []byte, sev int, ent *entryEnc, pos, text int) {
 	m.product = product
 	m.id = id
@@ -95,8 +94,10 @@ func (e *Engine) find(v []byte, m *match) bool {
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
 		if j < 0 {
+			addWork(len(v) - i)
 			break
 		}
+		addWork(j + 1)
 		p := i + j
 		if !e.parsePercent(v, p, m) {
 			i = p + 1
@@ -175,6 +176,8 @@ func hasPrefix(b []byte, prefix string) bool {
 // [<...>][-[-]][class-]SEV-NNNNNN, and the malformed-but-real "FTD7-737038"
 // (severity with no dash before it).
 func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
+	// Every part after the prefix has a bounded length.
+	addWork(1)
 	if k < len(v) && v[k] == '<' {
 		end := bytes.IndexByte(v[k:min(len(v), k+24)], '>')
 		if end < 0 {
@@ -241,15 +244,18 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	for k < len(v) && isWord(v[k]) {
 		k++
 	}
+	addWork(k - p)
 	if k == p+1 || !hasLetter(v[p+1:k]) {
 		return false
 	}
+	tokens := k
 	// Parts are separated by single dashes: a part ends one byte before
 	// the next one starts.
 	prevStart, mnStart := -1, p+1
 	n := 1
 	for k+1 < len(v) && v[k] == '-' && isWord(v[k+1]) {
 		if n == maxTokens {
+			addWork(k - tokens)
 			return false
 		}
 		k++
@@ -259,6 +265,7 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 		}
 		n++
 	}
+	addWork(k - tokens)
 	sevStart := prevStart
 	if n < 3 || mnStart-1-sevStart != 1 {
 		return false
@@ -308,6 +315,7 @@ func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 			return nil
 		}
 		n := copy(buf[:], f)
+		addWork(len(f) + 1 + len(mn))
 		for i := 0; i < n; i++ {
 			if c := buf[i]; c >= 'a' && c <= 'z' {
 				buf[i] = c - 'a' + 'A'
@@ -350,9 +358,11 @@ func textStart(v []byte, k int) int {
 }
 
 func skipBlanks(v []byte, k int) int {
+	start := k
 	for k < len(v) && (v[k] == ' ' || v[k] == '\t') {
 		k++
 	}
+	addWork(k - start)
 	return k
 }
 

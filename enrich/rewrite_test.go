@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -212,6 +213,24 @@ func TestRewriteAllocs(t *testing.T) {
 			t.Errorf("params=%v: %v allocations per Rewrite of a warm buffer, want 0", params, allocs)
 		}
 	}
+	// Overwrite removes up to maxDrops existing pairs without allocating.
+	var pairs []kv
+	for i := 0; i < maxDrops/2; i++ {
+		pairs = append(pairs, kv{"severity", mpStr("old")}, kv{"product", mpStr("old")})
+	}
+	pairs = append(pairs, kv{"log", mpStr("%FTD-6-722051: Group <g> User <u> IP <1.2.3.4>")})
+	chunk := bytes.Repeat(logRecordKV(pairs...), 50)
+	e := newEngine(t, testCatalog(t), func(o *Options) { o.Overwrite = true })
+	dst, c, err := e.Rewrite(nil, chunk)
+	if err != nil || c.Enriched != 50 {
+		t.Fatalf("Rewrite: %+v, %v", c, err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		dst, _, _ = e.Rewrite(dst[:0], chunk)
+	})
+	if allocs != 0 {
+		t.Errorf("overwrite: %v allocations per Rewrite of a warm buffer, want 0", allocs)
+	}
 }
 
 func TestOptionsValidate(t *testing.T) {
@@ -240,6 +259,112 @@ func TestOptionsValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want nil", err)
 			case tt.want != "" && (err == nil || !errors.Is(err, ErrInvalidOptions) || !bytes.Contains([]byte(err.Error()), []byte(tt.want))):
 				t.Errorf("Validate() = %v, want an ErrInvalidOptions naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// topKeys returns the keys of a record's body map at the top level, in
+// order, and fails when the header's count does not match the pairs.
+func topKeys(t testing.TB, rec []byte) []string {
+	t.Helper()
+	h, err := readHeader(rec, 0)
+	if err != nil {
+		t.Fatalf("record header: %v", err)
+	}
+	bodyOff, err := skipValue(rec, h.hdrLen)
+	if err != nil {
+		t.Fatalf("record time: %v", err)
+	}
+	return mapKeys(t, rec, bodyOff)
+}
+
+// mapKeys returns the string keys of the map at b[off], which must end b.
+func mapKeys(t testing.TB, b []byte, off int) []string {
+	t.Helper()
+	hb, err := readHeader(b, off)
+	if err != nil || hb.kind != kindMap {
+		t.Fatalf("map at %d: kind %v, %v", off, hb.kind, err)
+	}
+	var keys []string
+	q := off + hb.hdrLen
+	for i := 0; i < hb.n; i++ {
+		hk, err := readHeader(b, q)
+		if err != nil || hk.kind != kindStr {
+			t.Fatalf("key %d: kind %v, %v", i, hk.kind, err)
+		}
+		keys = append(keys, string(b[q+hk.hdrLen:q+hk.hdrLen+hk.n]))
+		if q, err = skipValue(b, q); err != nil {
+			t.Fatalf("key %d: %v", i, err)
+		}
+		if q, err = skipValue(b, q); err != nil {
+			t.Fatalf("value %d: %v", i, err)
+		}
+	}
+	if q != len(b) {
+		t.Fatalf("map of %d pairs ends at %d of %d bytes", hb.n, q, len(b))
+	}
+	return keys
+}
+
+// TestRewriteOverwriteManyCollisions checks that Overwrite replaces every
+// existing pair of an added field, however many the record has.
+func TestRewriteOverwriteManyCollisions(t *testing.T) {
+	const known = "%FTD-6-722051: Group <g> User <u> IP <1.2.3.4> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session"
+	added := []string{"message_id", "severity", "severity_name", "explanation", "action", "product"}
+	// pairs returns n pairs that cycle through the names, plus the message
+	// and a key that is not an added field.
+	pairs := func(n int, names ...string) []kv {
+		out := []kv{{"host", mpStr("fw1")}}
+		for i := 0; i < n; i++ {
+			out = append(out, kv{names[i%len(names)], mpStr("old")})
+		}
+		return append(out, kv{"log", mpStr(known)})
+	}
+	tests := []struct {
+		name  string
+		nest  string
+		pairs []kv
+		want  []string // sorted top-level keys
+	}{
+		{"one field at the limit", "", pairs(maxDrops, "severity"),
+			[]string{"action", "explanation", "host", "log", "message_id", "product", "severity", "severity_name"}},
+		{"one field past the limit", "", pairs(maxDrops+1, "severity"),
+			[]string{"action", "explanation", "host", "log", "message_id", "product", "severity", "severity_name"}},
+		{"every field many times", "", pairs(200, added...),
+			[]string{"action", "explanation", "host", "log", "message_id", "product", "severity", "severity_name"}},
+		{"unadded field name kept", "", pairs(40, "documented_severity", "severity"),
+			append(slices.Repeat([]string{"documented_severity"}, 20), "action", "explanation", "host", "log", "message_id", "product", "severity", "severity_name")},
+		{"nest key many times", "catalog", pairs(maxDrops*3, "catalog"), []string{"catalog", "host", "log"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t, testCatalog(t), func(o *Options) { o.Overwrite = true; o.NestUnder = tt.nest })
+			in := record(eventTime(1700000000, 5, false), emptyMeta, mpMap(2, tt.pairs...))
+			out, c, err := e.Rewrite(nil, in)
+			if err != nil {
+				t.Fatalf("Rewrite: %v", err)
+			}
+			if c.Enriched != 1 {
+				t.Fatalf("counters = %+v, want one enriched record", c)
+			}
+			recs := records(t, out)
+			if len(recs) != 1 {
+				t.Fatalf("got %d records, want 1", len(recs))
+			}
+			got := topKeys(t, recs[0])
+			slices.Sort(got)
+			want := slices.Clone(tt.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("keys = %q, want %q", got, want)
+			}
+			body := bodyOf(t, recs[0])
+			if tt.nest != "" {
+				body, _ = body[tt.nest].(map[string]any)
+			}
+			if body["severity"] != 6.0 || body["message_id"] != "722051" {
+				t.Errorf("added fields = %v, want the catalog's", body)
 			}
 		})
 	}

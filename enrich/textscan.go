@@ -68,6 +68,7 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 	var first, cand match
 	haveKnown, haveFirst := false, false
 	for j := 0; j+1 < len(v); j += 2 {
+		addWork(2)
 		x := pairAt(v, j)
 		if t.pairs[x>>6]&(1<<(x&63)) == 0 {
 			continue
@@ -118,6 +119,7 @@ func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 		}
 	}
 	for _, s := range e.text.buckets[sigBucket(pairAt(v, i))] {
+		addWork(len(s.text))
 		if bytes.HasPrefix(v[i:], s.text) {
 			m.set(pCUCM, s.id, -1, s.ent, i, i+len(s.text))
 			m.idOwned = true
@@ -137,6 +139,7 @@ func alertNameAt(v []byte, p int) (int, int, bool) {
 	for t < len(v) && isWord(v[t]) {
 		t++
 	}
+	addWork(t - p)
 	return s, t, t > s
 }
 
@@ -147,6 +150,7 @@ func alertName(v []byte, from, to int) (int, int, bool) {
 		to = len(v)
 	}
 	j := bytes.Index(v[from:to], []byte(alertLabel))
+	addWork(to - from)
 	if j < 0 {
 		return 0, 0, false
 	}
@@ -188,6 +192,7 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	for k < len(v) && isDigit(v[k]) {
 		k++
 	}
+	addWork(k - p)
 	if k < len(v) && isLetter(v[k]) {
 		return false
 	}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/enrich-plugin/enrich/enrich"
 )
 
 // fixtureLines returns the non-blank lines of the fixture logs that make
@@ -64,8 +66,8 @@ func tailChunk(tb testing.TB, size int) ([]byte, int) {
 		b = binary.BigEndian.AppendUint32(b, 1718000000+uint32(n))
 		b = binary.BigEndian.AppendUint32(b, uint32(n))
 		b = append(b, 0xdf, 0, 0, 0, 0, 0xdf, 0, 0, 0, 1)
-		b = appendStr(b, "log")
-		b = appendStr(b, lines[n%len(lines)])
+		b = enrich.AppendStr(b, "log")
+		b = enrich.AppendStr(b, lines[n%len(lines)])
 		n++
 	}
 	return b, n
@@ -112,8 +114,8 @@ func serveAcks(c net.Conn) {
 			return
 		}
 		ack = append(ack[:0], 0x81)
-		ack = appendStr(ack, "ack")
-		ack = appendStr(ack, id)
+		ack = enrich.AppendStr(ack, "ack")
+		ack = enrich.AppendStr(ack, id)
 		if _, err := c.Write(ack); err != nil {
 			return
 		}

@@ -341,7 +341,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		if err != nil {
 			n = len(out) - off
 		}
-		if err != nil || !isEntry(out[off:off+n]) {
+		if err != nil || !enrich.IsForwardEntry(out[off:off+n]) {
 			if count > 0 {
 				if err := send(out[start:off], count); err != nil {
 					return payloads, wrapped, err
@@ -384,85 +384,6 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 // errBadBoundary marks an item deliver does not treat as a record.
 var errBadBoundary = errors.New("not a complete record")
 
-// isEntry reports whether b, one complete msgpack value, is a Forward
-// entry a receiver accepts: [time, map] or [[time, map], map], where time
-// is an EventTime, an integer or a float.
-func isEntry(b []byte) bool {
-	// Fluent Bit's own records: [[EventTime, {} (fixmap or 32-bit header)],
-	// map], checked without walking them.
-	if len(b) > 12 && b[0] == 0x92 && b[1] == 0x92 && b[2] == 0xd7 && b[3] == 0x00 {
-		switch {
-		case b[12] == 0x80:
-			return isMap(b, 13)
-		case b[12] == 0xdf && len(b) > 17 && b[13]|b[14]|b[15]|b[16] == 0:
-			return isMap(b, 17)
-		}
-	}
-	n, p, ok := arrayHeader(b, 0)
-	if !ok || n != 2 {
-		return false
-	}
-	if m, q, ok := arrayHeader(b, p); ok {
-		if m != 2 || !isTime(b, q) {
-			return false
-		}
-		if q, ok = skip(b, q); !ok || !isMap(b, q) {
-			return false
-		}
-		if p, ok = skip(b, q); !ok {
-			return false
-		}
-	} else {
-		if !isTime(b, p) {
-			return false
-		}
-		if p, ok = skip(b, p); !ok {
-			return false
-		}
-	}
-	return isMap(b, p)
-}
-
-func skip(b []byte, p int) (int, bool) {
-	n, err := enrich.RecordEnd(b[p:])
-	return p + n, err == nil
-}
-
-func arrayHeader(b []byte, p int) (n, next int, ok bool) {
-	switch {
-	case p >= len(b):
-		return 0, 0, false
-	case b[p]&0xf0 == 0x90:
-		return int(b[p] & 0x0f), p + 1, true
-	case b[p] == 0xdc && p+3 <= len(b):
-		return int(binary.BigEndian.Uint16(b[p+1:])), p + 3, true
-	case b[p] == 0xdd && p+5 <= len(b):
-		return int(binary.BigEndian.Uint32(b[p+1:])), p + 5, true
-	}
-	return 0, 0, false
-}
-
-func isTime(b []byte, p int) bool {
-	if p >= len(b) {
-		return false
-	}
-	switch c := b[p]; {
-	case c < 0x80 || c >= 0xe0: // fixints
-		return true
-	case c >= 0xca && c <= 0xd3: // floats and sized ints
-		return true
-	case c == 0xd7: // fixext8: EventTime is ext type 0
-		return p+1 < len(b) && b[p+1] == 0
-	case c == 0xc7:
-		return p+2 < len(b) && b[p+1] == 8 && b[p+2] == 0
-	}
-	return false
-}
-
-func isMap(b []byte, p int) bool {
-	return p < len(b) && (b[p]&0xf0 == 0x80 || b[p] == 0xde || b[p] == 0xdf)
-}
-
 // The keys of the record that carries bytes of a chunk that are not
 // msgpack records.
 const (
@@ -479,25 +400,10 @@ func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(now.Unix()))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(now.Nanosecond()))
 	dst = append(dst, 0x80, 0x82)
-	dst = appendStr(dst, UnparsedKey)
-	dst = appendStr(dst, base64.StdEncoding.EncodeToString(rest))
-	dst = appendStr(dst, UnparsedErrorKey)
-	return appendStr(dst, unparsedReason)
-}
-
-// appendStr appends s as a msgpack str.
-func appendStr(dst []byte, s string) []byte {
-	switch n := len(s); {
-	case n < 32:
-		dst = append(dst, 0xa0|byte(n))
-	case n < 1<<8:
-		dst = append(dst, 0xd9, byte(n))
-	case n < 1<<16:
-		dst = binary.BigEndian.AppendUint16(append(dst, 0xda), uint16(n))
-	default:
-		dst = binary.BigEndian.AppendUint32(append(dst, 0xdb), uint32(n))
-	}
-	return append(dst, s...)
+	dst = enrich.AppendStr(dst, UnparsedKey)
+	dst = enrich.AppendStr(dst, base64.StdEncoding.EncodeToString(rest))
+	dst = enrich.AppendStr(dst, UnparsedErrorKey)
+	return enrich.AppendStr(dst, unparsedReason)
 }
 
 // flushBuffer holds what one flush rewrites: the records and where each

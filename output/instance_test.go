@@ -33,8 +33,8 @@ func record(msg string) []byte {
 	b = binary.BigEndian.AppendUint32(b, 1718000000)
 	b = binary.BigEndian.AppendUint32(b, 123)
 	b = append(b, 0x80, 0x81)
-	b = appendStr(b, "log")
-	return appendStr(b, msg)
+	b = enrich.AppendStr(b, "log")
+	return enrich.AppendStr(b, msg)
 }
 
 func chunk(msgs ...string) []byte {
@@ -430,39 +430,4 @@ func TestUnparsedRecordIsARecord(t *testing.T) {
 	js, err := enrich.AppendRecordJSON(nil, rec)
 	require.NoError(t, err)
 	assert.Contains(t, string(js), `"`+UnparsedKey+`":"AQID"`)
-}
-
-func TestIsEntry(t *testing.T) {
-	et := []byte{0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0}
-	tests := []struct {
-		name string
-		b    []byte
-		want bool
-	}{
-		{"fluent bit 2.1 record", record("x"), true},
-		{"legacy int time", []byte{0x92, 0x01, 0x80}, true},
-		{"legacy float time", []byte{0x92, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0, 0x80}, true},
-		{"legacy event time", append(append([]byte{0x92}, et...), 0x80), true},
-		{"ext8 event time", []byte{0x92, 0xc7, 0x08, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80}, true},
-		{"32-bit headers", append(append([]byte{0xdd, 0, 0, 0, 2, 0xdc, 0, 2}, et...), 0xdf, 0, 0, 0, 0, 0xdf, 0, 0, 0, 0), true},
-		{"tail record with 32-bit maps", append(append([]byte{0x92, 0x92}, et...), 0xdf, 0, 0, 0, 0, 0xdf, 0, 0, 0, 0), true},
-		{"tail record with metadata", append(append([]byte{0x92, 0x92}, et...), 0xdf, 0, 0, 0, 1, 0xa1, 'k', 0x01, 0x80), true},
-		{"tail record, body not a map", append(append([]byte{0x92, 0x92}, et...), 0xdf, 0, 0, 0, 0, 0x01), false},
-		{"fixmap metadata, body not a map", append(append([]byte{0x92, 0x92}, et...), 0x80, 0xa1, 'x'), false},
-		{"not an array", []byte{0x01}, false},
-		{"array of three", []byte{0x93, 0x01, 0x80, 0x80}, false},
-		{"body not a map", []byte{0x92, 0x01, 0xa1, 'x'}, false},
-		{"time is a string", []byte{0x92, 0xa1, 'x', 0x80}, false},
-		{"ext of another type", []byte{0x92, 0xd7, 0x05, 0, 0, 0, 1, 0, 0, 0, 0, 0x80}, false},
-		{"metadata not a map", append(append([]byte{0x92, 0x92}, et...), 0x01, 0x80), false},
-		{"header array of one", append(append([]byte{0x92, 0x91}, et...), 0x80), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			n, err := enrich.RecordEnd(tt.b)
-			require.NoError(t, err)
-			require.Equal(t, len(tt.b), n, "test value must be one complete msgpack object")
-			assert.Equal(t, tt.want, isEntry(tt.b))
-		})
-	}
 }
