@@ -211,6 +211,13 @@ func TestEmbeddedTextClean(t *testing.T) {
 				}
 			}
 		}
+		for _, p := range e.Params {
+			// Names are identifiers of the format: no markup, no list
+			// of several names.
+			if p.Name == "" || strings.ContainsAny(p.Name, "*`、") {
+				t.Errorf("%s %s: parameter name %q is not one clean name", e.Product, e.ID, p.Name)
+			}
+		}
 		if e.Explanation == "" {
 			t.Errorf("%s %s: empty explanation", e.Product, e.ID)
 		}

@@ -7,7 +7,7 @@ import _ "embed"
 
 // Version identifies the embedded catalog: the generator version and a hash
 // of the source documents it was generated from.
-const Version = "gen-2+911b00d819094044"
+const Version = "gen-3+c047ad1532019e4b"
 
 // embeddedJSON is the generated catalog data.
 //

@@ -174,3 +174,20 @@ func TestRecogniseLineSet(t *testing.T) {
 		t.Errorf("explain output %q does not name 722051", out.String())
 	}
 }
+
+func TestHelpShowsEveryCommandAndTheEnrichOptions(t *testing.T) {
+	for _, arg := range []string{"-h", "--help", "help"} {
+		t.Run(arg, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run([]string{arg}, strings.NewReader(""), &out, &errOut)
+			if code != 0 {
+				t.Fatalf("exit %d, want 0; stderr %q", code, errOut.String())
+			}
+			for _, want := range []string{"flb-enrich catalog", "flb-enrich explain", "-message-key", "-params", "-catalog FILE", "-field-message-id"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("help output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}

@@ -27,8 +27,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "explain":
 			return runExplain(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage)
-			return 0
+			// The default command's options follow the overview.
+			fmt.Fprint(stdout, usage+"\n")
+			return runEnrich([]string{"-h"}, stdin, stdout, stdout)
 		}
 	}
 	return runEnrich(args, stdin, stdout, stderr)
@@ -39,5 +40,5 @@ const usage = `usage:
   flb-enrich catalog [--format json|csv]   write the message catalog
   flb-enrich explain ID_OR_LOG_LINE        explain one message for a person to read
 
-Run 'flb-enrich -h', 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options.
+Run 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options of those commands.
 `

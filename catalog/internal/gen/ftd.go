@@ -24,6 +24,9 @@ var (
 	// ftdParamRe matches "- *name* : description" and its variants with
 	// bold or code-quoted names or "•" bullets.
 	ftdParamRe = regexp.MustCompile("^[-•]\\s*(?:\\*{1,2}|`)(.+?)(?:\\*{1,2}|`)\\s*[:：]\\s*(.*)$")
+	// ftdParamNamesSep splits "*a*、*b*", several parameters named in one
+	// list item that share its description.
+	ftdParamNamesSep = regexp.MustCompile(`\*\s*[、,]\s*\*`)
 	// ftdPlainParamRe matches a parameter whose name is not marked up
 	// ("- type-num : …"); it is a parameter only when the name occurs in
 	// the format, otherwise it is a value of the previous parameter.
@@ -240,7 +243,14 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 		}
 
 		if m := ftdParamRe.FindStringSubmatch(t); m != nil {
-			e.Params = append(e.Params, Param{Name: strings.TrimSpace(m[1]), Description: stripMarkup(strings.TrimSpace(m[2]))})
+			desc := stripMarkup(strings.TrimSpace(m[2]))
+			names := ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1)
+			if len(names) > 1 {
+				note("one description for several parameters ("+strings.Join(names, ", ")+")", "each parameter gets the description")
+			}
+			for _, name := range names {
+				e.Params = append(e.Params, Param{Name: name, Description: desc})
+			}
 			param, lastWasParam, paramBlank = len(e.Params)-1, true, false
 			if target == tgtNone {
 				note("parameter list before the 説明 label", "the parameters are kept; the explanation starts at 説明")
