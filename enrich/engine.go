@@ -73,6 +73,13 @@ type Engine struct {
 	paramsKey     []byte
 	nestKey       []byte
 	namesByLength [maxNameLen + 1][]nameRef
+	// sevPairs is sevPair and sevNamePair together, for one append.
+	sevPairs [8][]byte
+	// unknownPairs[p][sev+1] is what follows the message ID in a record
+	// of product p whose identifier the catalog does not know: the
+	// severity pairs (none for sev -1) and the product, most records'
+	// added pairs in one append.
+	unknownPairs [numProducts][9][]byte
 	// nameFilter has, for each first byte of a name in namesByLength, the
 	// bit of its length modulo 64.
 	nameFilter [256]uint64
@@ -82,9 +89,22 @@ type Engine struct {
 type entryEnc struct {
 	entry       *catalog.Entry
 	severity    int    // documented severity, -1 when none
+	product     int    // index in products
 	explanation []byte // key + value, nil when the entry has no text
 	action      []byte
 	matcher     *matcher // nil when the format has no variables
+	// pairs is every pair after the message ID that a record naming this
+	// entry gets when its header's severity is the documented one (or it
+	// has none) and it has none of the added keys already: severity and
+	// severity name (when documented), explanation, action and product,
+	// in field order, so that the usual record gets them in one append.
+	// explanation and action are slices of it.
+	pairs []byte
+	// restOff is where the explanation starts in pairs, for records whose
+	// severity differs from the documented one.
+	restOff int
+	// restMask has the fields in pairs[restOff:].
+	restMask uint16
 }
 
 type signature struct {
@@ -124,6 +144,15 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	for p, name := range products {
 		e.productPair[p] = appendStr(appendStr(nil, f.Product), string(name))
 	}
+	for l := range e.sevPairs {
+		e.sevPairs[l] = append(slices.Clip(e.sevPair[l]), e.sevNamePair[l]...)
+	}
+	for p := range e.unknownPairs {
+		e.unknownPairs[p][0] = e.productPair[p]
+		for l := range e.sevPairs {
+			e.unknownPairs[p][l+1] = append(slices.Clip(e.sevPairs[l]), e.productPair[p]...)
+		}
+	}
 	if opts.NestUnder != "" {
 		e.nestKey = appendStr(nil, opts.NestUnder)
 	}
@@ -140,7 +169,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		if p < 0 {
 			continue
 		}
-		enc, err := e.encodeEntry(ent)
+		enc, err := e.encodeEntry(ent, p)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +182,9 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	// for catalogs without summaries, the first entry that shares it.
 	for _, ec := range cat.ErrorCodes() {
 		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
-			enc, err := e.encodeEntry(ent)
+			// The summary is matched by an IBM label, whatever product
+			// the catalog files it under.
+			enc, err := e.encodeEntry(ent, pIBM)
 			if err != nil {
 				return nil, err
 			}
@@ -201,16 +232,30 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-func (e *Engine) encodeEntry(ent *catalog.Entry) (*entryEnc, error) {
-	enc := &entryEnc{entry: ent, severity: -1}
+func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error) {
+	enc := &entryEnc{entry: ent, severity: -1, product: product, restMask: 1 << fProduct}
+	var pairs []byte
 	if ent.Severity != nil {
 		enc.severity = *ent.Severity
+		pairs = append(pairs, e.sevPairs[enc.severity]...)
 	}
+	enc.restOff = len(pairs)
 	if ent.Explanation != "" {
-		enc.explanation = appendStr(appendStr(nil, e.opts.Fields.Explanation), ent.Explanation)
+		pairs = appendStr(appendStr(pairs, e.opts.Fields.Explanation), ent.Explanation)
+		enc.restMask |= 1 << fExplanation
 	}
+	explEnd := len(pairs)
 	if ent.Action != "" {
-		enc.action = appendStr(appendStr(nil, e.opts.Fields.Action), ent.Action)
+		pairs = appendStr(appendStr(pairs, e.opts.Fields.Action), ent.Action)
+		enc.restMask |= 1 << fAction
+	}
+	actionEnd := len(pairs)
+	enc.pairs = append(pairs, e.productPair[product]...)
+	if explEnd > enc.restOff {
+		enc.explanation = enc.pairs[enc.restOff:explEnd:explEnd]
+	}
+	if actionEnd > explEnd {
+		enc.action = enc.pairs[explEnd:actionEnd:actionEnd]
 	}
 	if e.opts.Params {
 		m, err := compileMatcher(ent)
@@ -386,9 +431,25 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 				name = chunk[q+hk.hdrLen : kEnd]
 			}
 		}
-		vEnd, err := valueEnd(chunk, kEnd)
-		if err != nil {
-			return dst, 0, err
+		// Values are mostly short strings and bins of mixed kinds: read
+		// their length here, with a table and a conditional move rather
+		// than a call and branches that the mix of kinds mispredicts.
+		vEnd := -1
+		if kEnd+1 < len(chunk) {
+			c := chunk[kEnd]
+			h := int(shortStrHdr[c])
+			n := int(c & 0x1f)
+			if h == 2 {
+				n = int(chunk[kEnd+1])
+			}
+			if h != 0 {
+				vEnd = kEnd + h + n
+			}
+		}
+		if vEnd < 0 || vEnd > len(chunk) {
+			if vEnd, err = valueEnd(chunk, kEnd); err != nil {
+				return dst, 0, err
+			}
 		}
 		// Most keys are none of the engine's names: one bit, by first byte
 		// and length, rules them out.
@@ -459,7 +520,9 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 	if sev >= 0 {
 		mask |= 1<<fSeverity | 1<<fSeverityName
 	}
-	var caps [maxParams]span
+	// The captures are zeroed only for entries with a matcher, not for
+	// every recognised record.
+	var caps *[maxParams]span
 	ncaps := 0
 	if m.ent != nil {
 		if m.sev >= 0 && m.ent.severity >= 0 && m.sev != m.ent.severity {
@@ -472,7 +535,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 			mask |= 1 << fAction
 		}
 		if m.ent.matcher != nil && m.text <= len(val) {
-			ncaps = m.ent.matcher.match(val[m.text:], &caps)
+			caps = new([maxParams]span)
+			ncaps = m.ent.matcher.match(val[m.text:], caps)
 			if ncaps > 0 {
 				mask |= 1 << fParams
 			}
@@ -502,24 +566,67 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 			removed++
 		}
 	}
-	dst = append(dst, chunk[off:bodyOff]...)
-	dst = appendMapHeader(dst, nPairs-removed+added, width)
-	from := bodyOff + hdrLen
-	for i := 0; i < removed; i++ {
-		dst = append(dst, chunk[from:drops[i].start]...)
-		from = int(drops[i].end)
+	if n := nPairs - removed + added; removed == 0 && (hdrLen == 1 && n < 16 || hdrLen == 3 && n < 1<<16 || hdrLen == 5) {
+		// The usual record keeps every pair and its header's width: copy
+		// it whole in one append and patch the pair count in place.
+		base := len(dst)
+		dst = append(dst, chunk[off:end]...)
+		putMapHeader(dst[base+bodyOff-off:], n, hdrLen)
+	} else {
+		dst = append(dst, chunk[off:bodyOff]...)
+		dst = appendMapHeader(dst, n, width)
+		from := bodyOff + hdrLen
+		for i := 0; i < removed; i++ {
+			dst = append(dst, chunk[from:drops[i].start]...)
+			from = int(drops[i].end)
+		}
+		dst = append(dst, chunk[from:end]...)
 	}
-	dst = append(dst, chunk[from:end]...)
 	if e.nestKey != nil {
 		dst = append(dst, e.nestKey...)
 		dst = appendMapHeader(dst, bits.OnesCount16(mask), 0)
 	}
-	dst = e.appendFields(dst, mask, m, sev, val, &caps, ncaps)
+	dst = e.appendFields(dst, mask, m, sev, val, caps, ncaps)
 	return dst, end, nil
 }
 
 // appendFields appends the pairs selected by mask, in field order.
 func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []byte, caps *[maxParams]span, ncaps int) []byte {
+	// Most enriched records get every pair their entry has: those come
+	// from the entry's precomputed block in one or a few appends.
+	const sevBits = 1<<fSeverity | 1<<fSeverityName
+	const docBit = 1 << fDocumentedSeverity
+	if ent := m.ent; ent != nil && ent.product == m.product {
+		full := ent.restMask | 1<<fMessageID | mask&docBit
+		if sev >= 0 {
+			full |= sevBits
+		}
+		if mask&^(1<<fParams) == full {
+			dst = append(dst, e.msgIDKey...)
+			dst = appendStr(dst, m.id)
+			if sev == ent.severity {
+				dst = append(dst, ent.pairs...)
+			} else {
+				// sev >= 0 here: it differs from the documented one.
+				dst = append(dst, e.sevPairs[sev]...)
+				if mask&docBit != 0 {
+					dst = append(dst, e.docSevPair[ent.severity]...)
+				}
+				dst = append(dst, ent.pairs[ent.restOff:]...)
+			}
+			return e.appendParams(dst, mask, m, val, caps, ncaps)
+		}
+	} else if ent == nil {
+		want := uint16(1<<fMessageID | 1<<fProduct)
+		if sev >= 0 {
+			want |= sevBits
+		}
+		if mask == want {
+			dst = append(dst, e.msgIDKey...)
+			dst = appendStr(dst, m.id)
+			return append(dst, e.unknownPairs[m.product][sev+1]...)
+		}
+	}
 	if mask&(1<<fMessageID) != 0 {
 		dst = append(dst, e.msgIDKey...)
 		dst = appendStr(dst, m.id)
@@ -542,6 +649,11 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 	if mask&(1<<fProduct) != 0 {
 		dst = append(dst, e.productPair[m.product]...)
 	}
+	return e.appendParams(dst, mask, m, val, caps, ncaps)
+}
+
+// appendParams appends the params pair when mask selects it.
+func (e *Engine) appendParams(dst []byte, mask uint16, m *match, val []byte, caps *[maxParams]span, ncaps int) []byte {
 	if mask&(1<<fParams) != 0 {
 		mt := m.ent.matcher
 		dst = append(dst, e.paramsKey...)
@@ -553,6 +665,22 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 		}
 	}
 	return dst
+}
+
+// putMapHeader overwrites the map header of hdrLen bytes (1, 3 or 5) at
+// b[0] with one for n pairs, which must fit it.
+func putMapHeader(b []byte, n, hdrLen int) {
+	switch hdrLen {
+	case 1:
+		b[0] = 0x80 | byte(n)
+	case 3:
+		_ = b[2]
+		b[0], b[1], b[2] = 0xde, byte(n>>8), byte(n)
+	default:
+		_ = b[4]
+		b[0] = 0xdf
+		binary.BigEndian.PutUint32(b[1:], uint32(n))
+	}
 }
 
 // mapHeader decodes the map header of a record body at b[p]: its count,
@@ -575,6 +703,16 @@ func mapHeader(b []byte, p int) (n, hdrLen, width int, isMap bool, err error) {
 	}
 	return h.n, h.hdrLen, h.width, true, nil
 }
+
+// shortStrHdr is the header length of fixstr (1), str8 and bin8 (2)
+// values by first byte, 0 for every other type; it is never modified.
+var shortStrHdr = func() (t [256]uint8) {
+	for c := 0xa0; c <= 0xbf; c++ {
+		t[c] = 1
+	}
+	t[0xd9], t[0xc4] = 2, 2
+	return t
+}()
 
 // strHeaderLen returns the header length of the str or bin value whose
 // first byte is c, or 0 when c starts another type.
