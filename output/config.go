@@ -50,6 +50,7 @@ const (
 	KeyForwardTLSVerify = "Forward_TLS_Verify"
 	KeyAckTimeout       = "Ack_Timeout"
 	KeyMaxPayloadSize   = "Max_Payload_Size"
+	KeyForwardConns     = "Forward_Connections"
 
 	KeyFieldMessageID          = "Field_Message_ID"
 	KeyFieldSeverity           = "Field_Severity"
@@ -66,6 +67,12 @@ const (
 	DefaultTagPrefix      = "enriched."
 	DefaultAckTimeout     = 10 * time.Second
 	DefaultMaxPayloadSize = 256 << 10
+	// DefaultForwardConns matches up to 4 Workers: each flush in progress
+	// holds one connection while it waits for its acknowledgements.
+	DefaultForwardConns = 4
+	// MaxForwardConns bounds Forward_Connections to what a receiver can be
+	// expected to accept from one output.
+	MaxForwardConns = 64
 
 	// MinMaxPayloadSize and MaxMaxPayloadSize bound Max_Payload_Size: below
 	// 1 KiB nearly every record would travel alone, and in_forward drops
@@ -125,6 +132,9 @@ type Config struct {
 	TLSVerify      bool
 	AckTimeout     time.Duration
 	MaxPayloadSize int
+	// ForwardConns is the most connections the forward sink opens: one per
+	// flush in progress, so it should be at least the output's Workers.
+	ForwardConns int
 }
 
 // DefaultConfig returns the configuration used for every key that is not set.
@@ -138,6 +148,7 @@ func DefaultConfig() Config {
 		TLSVerify:      true,
 		AckTimeout:     DefaultAckTimeout,
 		MaxPayloadSize: DefaultMaxPayloadSize,
+		ForwardConns:   DefaultForwardConns,
 	}
 }
 
@@ -211,6 +222,13 @@ func ParseConfig(g Getter) (Config, error) {
 		}
 		c.MaxPayloadSize = n
 	}
+	if v, ok := p.str(KeyForwardConns); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			p.fail(&KeyError{Key: KeyForwardConns, Value: v, Reason: "want a whole number from 1 to 64"})
+		}
+		c.ForwardConns = n
+	}
 	if p.err != nil {
 		return c, p.err
 	}
@@ -267,6 +285,9 @@ func (c *Config) Validate() error {
 	if c.AckTimeout < MinAckTimeout || c.AckTimeout > MaxAckTimeout {
 		return &KeyError{Key: KeyAckTimeout, Value: c.AckTimeout.String(), Reason: "want a duration from 100ms to 1h"}
 	}
+	if c.ForwardConns < 1 || c.ForwardConns > MaxForwardConns {
+		return &KeyError{Key: KeyForwardConns, Value: strconv.Itoa(c.ForwardConns), Reason: "want a whole number from 1 to 64"}
+	}
 	if c.MaxPayloadSize < MinMaxPayloadSize || c.MaxPayloadSize > MaxMaxPayloadSize {
 		return &KeyError{Key: KeyMaxPayloadSize, Value: strconv.Itoa(c.MaxPayloadSize), Reason: "want a size from 1k to 64M"}
 	}
@@ -301,6 +322,7 @@ func (c *Config) String() string {
 	kv(KeyForwardTLSVerify, onOff(c.TLSVerify))
 	kv(KeyAckTimeout, c.AckTimeout.String())
 	kv(KeyMaxPayloadSize, strconv.Itoa(c.MaxPayloadSize))
+	kv(KeyForwardConns, strconv.Itoa(c.ForwardConns))
 	kv(KeyMessageKey, strings.Join(c.Engine.MessageKeys, ","))
 	kv(KeyCatalogFile, strings.Join(c.CatalogFiles, ","))
 	kv(KeyParams, onOff(c.Engine.Params))

@@ -87,6 +87,8 @@ func TestParseConfigValues(t *testing.T) {
 			assert.Equal(t, 1500*time.Millisecond, c.AckTimeout)
 		}},
 		{"ack timeout seconds", props{"ack_timeout": "30"}, func(t *testing.T, c Config) { assert.Equal(t, 30*time.Second, c.AckTimeout) }},
+		{"forward connections", props{"forward_connections": "8"}, func(t *testing.T, c Config) { assert.Equal(t, 8, c.ForwardConns) }},
+		{"forward connections default", props{}, func(t *testing.T, c Config) { assert.Equal(t, DefaultForwardConns, c.ForwardConns) }},
 		{"ack timeout minimum", props{"ack_timeout": "100ms"}, func(t *testing.T, c Config) { assert.Equal(t, 100*time.Millisecond, c.AckTimeout) }},
 		{"ack timeout maximum", props{"ack_timeout": "1h"}, func(t *testing.T, c Config) { assert.Equal(t, time.Hour, c.AckTimeout) }},
 		{"payload 256k", props{"max_payload_size": "256k"}, func(t *testing.T, c Config) { assert.Equal(t, 256<<10, c.MaxPayloadSize) }},
@@ -139,6 +141,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ack timeout zero", props{"ack_timeout": "0"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout negative", props{"ack_timeout": "-5s"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout too short", props{"ack_timeout": "1ns"}, KeyAckTimeout, "from 100ms"},
+		{"forward connections zero", props{"forward_connections": "0"}, KeyForwardConns, "from 1 to 64"},
+		{"forward connections too many", props{"forward_connections": "65"}, KeyForwardConns, "from 1 to 64"},
+		{"forward connections word", props{"forward_connections": "many"}, KeyForwardConns, "whole number"},
 		{"ack timeout just too short", props{"ack_timeout": "99ms"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout too long", props{"ack_timeout": "2h"}, KeyAckTimeout, "to 1h"},
 		{"payload unit unknown", props{"max_payload_size": "256x"}, KeyMaxPayloadSize, "such as 256k, 1M"},

@@ -163,6 +163,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 			TLSCAFile:  cfg.TLSCAFile,
 			TLSVerify:  cfg.TLSVerify,
 			AckTimeout: cfg.AckTimeout,
+			MaxConns:   cfg.ForwardConns,
 		}
 		client, err := forward.NewClient(fc)
 		if err != nil {

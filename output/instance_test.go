@@ -373,6 +373,29 @@ func TestFlushConcurrent(t *testing.T) {
 	assert.Equal(t, int64(workers*flushes*25), in.Totals().Enriched)
 }
 
+func TestForwardConnectionsBoundTheSockets(t *testing.T) {
+	for _, conns := range []int{1, 3} {
+		t.Run(fmt.Sprint(conns), func(t *testing.T) {
+			srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", AckDelay: 5 * time.Millisecond})
+			in, _ := newForward(t, srv, func(c *Config) { c.ForwardConns = conns })
+			data := chunk(knownLine)
+			var wg sync.WaitGroup
+			for w := 0; w < 6; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 5; i++ {
+						assert.NoError(t, in.Flush(context.Background(), "app", data))
+					}
+				}()
+			}
+			wg.Wait()
+			assert.LessOrEqual(t, srv.MaxOpenConns(), conns, "Forward_Connections bounds the open connections")
+			assert.Len(t, srv.Records(), 30)
+		})
+	}
+}
+
 func TestCloseBoundsPendingFlushes(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", NoAck: true})
 	cfg := DefaultConfig()
