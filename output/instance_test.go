@@ -94,13 +94,20 @@ func newForward(t *testing.T, srv *forwardtest.Server, mod func(*Config)) (*Inst
 	return in, log
 }
 
-func TestFlushStdout(t *testing.T) {
-	var out bytes.Buffer
+// newStdout returns an instance with the stdout sink writing to a buffer.
+func newStdout(t *testing.T) (*Instance, *logRecorder, *bytes.Buffer) {
+	t.Helper()
+	out := &bytes.Buffer{}
 	cfg := DefaultConfig()
 	cfg.Sink = SinkStdout
 	log := &logRecorder{}
-	in, err := New(cfg, log, &out)
+	in, err := New(cfg, log, out)
 	require.NoError(t, err)
+	return in, log, out
+}
+
+func TestFlushStdout(t *testing.T) {
+	in, log, out := newStdout(t)
 	assert.Equal(t, 1, log.count("info", "effective configuration: sink=stdout"))
 
 	require.NoError(t, in.Flush(context.Background(), "syslog.fw", chunk(knownLine, unknownLine, noIDLine)))
@@ -279,12 +286,7 @@ func TestFlushLoopIsNotSentAgain(t *testing.T) {
 }
 
 func TestFlushStdoutHasNoLoop(t *testing.T) {
-	var out bytes.Buffer
-	cfg := DefaultConfig()
-	cfg.Sink = SinkStdout
-	log := &logRecorder{}
-	in, err := New(cfg, log, &out)
-	require.NoError(t, err)
+	in, log, out := newStdout(t)
 	require.NoError(t, in.Flush(context.Background(), "enriched.app", chunk(knownLine)))
 	assert.Contains(t, out.String(), `"message_id":"722051"`, "the stdout sink hands nothing back, so a prefixed tag is enriched as any other")
 	assert.Zero(t, log.count("error", "already carry the prefix"))

@@ -175,8 +175,8 @@ func (l *lineEnricher) add(line []byte) error {
 		l.chunk = body
 	} else {
 		l.chunk = append(l.chunk, 0x81)
-		l.chunk = appendMsgpackStr(l.chunk, l.rawKey)
-		l.chunk = appendMsgpackStr(l.chunk, string(line))
+		l.chunk = enrich.AppendStr(l.chunk, l.rawKey)
+		l.chunk = enrich.AppendStr(l.chunk, string(line))
 	}
 	l.n++
 	if l.n >= batchRecords {
@@ -248,7 +248,7 @@ func appendJSONValue(dst []byte, dec *json.Decoder) ([]byte, error) {
 					return dst, err
 				}
 				ks, _ := k.(string)
-				item = appendMsgpackStr(item, ks)
+				item = enrich.AppendStr(item, ks)
 			}
 			if item, err = appendJSONValue(item, dec); err != nil {
 				return dst, err
@@ -264,7 +264,7 @@ func appendJSONValue(dst []byte, dec *json.Decoder) ([]byte, error) {
 		}
 		return dst, nil
 	case string:
-		return appendMsgpackStr(dst, v), nil
+		return enrich.AppendStr(dst, v), nil
 	case json.Number:
 		if i, err := v.Int64(); err == nil {
 			return appendMsgpackInt(dst, i), nil
@@ -297,21 +297,6 @@ func appendContainerHeader(dst []byte, n int, isMap bool) []byte {
 	default:
 		return binary.BigEndian.AppendUint32(append(dst, h32), uint32(n))
 	}
-}
-
-func appendMsgpackStr(dst []byte, s string) []byte {
-	n := len(s)
-	switch {
-	case n < 32:
-		dst = append(dst, 0xa0|byte(n))
-	case n < 1<<8:
-		dst = append(dst, 0xd9, byte(n))
-	case n < 1<<16:
-		dst = append(dst, 0xda, byte(n>>8), byte(n))
-	default:
-		dst = binary.BigEndian.AppendUint32(append(dst, 0xdb), uint32(n))
-	}
-	return append(dst, s...)
 }
 
 func appendMsgpackInt(dst []byte, i int64) []byte {
