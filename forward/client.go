@@ -243,7 +243,9 @@ func (c *Client) getConn(ctx context.Context) (*conn, error) {
 func (c *Client) release(cn *conn, keep bool) {
 	c.mu.Lock()
 	delete(c.active, cn)
-	if keep && !c.closed {
+	// A pooled connection must not carry the last send's deadline: it would
+	// make the liveness check fail once the connection idles past it.
+	if keep && !c.closed && cn.nc.SetDeadline(time.Time{}) == nil {
 		c.idle = append(c.idle, cn)
 		c.mu.Unlock()
 		return

@@ -555,3 +555,24 @@ func TestRetryableErrorMessage(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// TestIdleLongerThanAckTimeout checks that a connection left idle for longer
+// than AckTimeout is reused: the last send's deadline must not stay on it.
+func TestIdleLongerThanAckTimeout(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{})
+	cfg := testConfig(srv.Addr())
+	cfg.AckTimeout = 200 * time.Millisecond
+	c := newClient(t, cfg)
+	for i := 0; i < 2; i++ {
+		if err := c.Send(context.Background(), "t", entries(i, 1), 1); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if i == 0 {
+			// Idle past the first send's socket deadline (AckTimeout plus slack).
+			time.Sleep(cfg.AckTimeout + deadlineSlack + 250*time.Millisecond)
+		}
+	}
+	if st := c.Stats(); st.Dials != 1 || st.StaleIdle != 0 {
+		t.Errorf("stats = %+v, want 1 dial and 0 stale idle connections", st)
+	}
+}

@@ -53,9 +53,13 @@ func (e *DeliveryError) Error() string {
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
-// returned err. Delivery failures are always retryable: dropping a chunk
-// loses its records for good, while a retry at worst delivers them twice.
+// returned err. Delivery failures are retryable: dropping a chunk loses its
+// records for good, while a retry at worst delivers them twice. A send the
+// sink refused as invalid would fail the same way at every retry.
 func IsRetryable(err error) bool {
+	if errors.Is(err, forward.ErrInvalidArgument) {
+		return false
+	}
 	var de *DeliveryError
 	var fe *forward.RetryableError
 	return errors.As(err, &de) || errors.As(err, &fe) || errors.Is(err, ErrClosed)

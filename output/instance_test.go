@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/forward"
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
 )
 
@@ -455,4 +457,25 @@ func TestUnparsedRecordIsARecord(t *testing.T) {
 	js, err := enrich.AppendRecordJSON(nil, rec)
 	require.NoError(t, err)
 	assert.Contains(t, string(js), `"`+UnparsedKey+`":"AQID"`)
+}
+
+func TestIsRetryable(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"delivery failure", &DeliveryError{Tag: "t", Payload: 1, Err: &forward.RetryableError{Op: "write", Err: io.EOF}}, true},
+		{"forward failure", &forward.RetryableError{Op: "dial", Err: io.EOF}, true},
+		{"closed instance", ErrClosed, true},
+		{"invalid send", &DeliveryError{Tag: "t", Payload: 1, Err: fmt.Errorf("tag is empty: %w", forward.ErrInvalidArgument)}, false},
+		{"other error", errors.New("boom"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsRetryable(tt.err); got != tt.want {
+				t.Errorf("IsRetryable(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
 }
