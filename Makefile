@@ -4,16 +4,23 @@
 GO        ?= go
 BUILD_DIR ?= build
 SO        := $(BUILD_DIR)/out_enrich.so
+SO_ARM64  := $(BUILD_DIR)/arm64/out_enrich.so
 CLI       := $(BUILD_DIR)/flb-enrich
+DIST_DIR  ?= dist
+# The release: the nearest tag, or the commit, from git.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/enrich-plugin/enrich/version.Version=$(VERSION)
+HOSTARCH  := $(shell $(GO) env GOHOSTARCH)
 FUZZTIME  ?= 30s
 PURE_PKGS := ./catalog/... ./enrich/... ./forward/... ./output/... ./cmd/...
 
-.PHONY: help all build cli test test-race bench bench-e2e fuzz catalog check-generated lint run clean
+.PHONY: help all build cli dist test test-race bench bench-e2e fuzz catalog check-generated lint run clean
 
 help:
 	@echo "make run              build everything and enrich the bundled fixtures (through Fluent Bit when installed)"
 	@echo "make test             vet, generated-data check, unit + .so tests, race tests"
 	@echo "make build            build $(SO) and $(CLI)"
+	@echo "make dist             release files for linux/amd64 and linux/arm64 in $(DIST_DIR)/, with SHA256SUMS"
 	@echo "make bench            engine and flush benchmarks (BenchmarkChunk vs BenchmarkBaseline, BenchmarkFlush)"
 	@echo "make bench-e2e        end-to-end CPU benchmark with a real fluent-bit (FLUENT_BIT_BIN)"
 	@echo "make fuzz             run every fuzz target for FUZZTIME ($(FUZZTIME)) each"
@@ -27,18 +34,33 @@ all: build
 build: $(SO) cli
 
 $(SO): FORCE
-	@mkdir -p $(BUILD_DIR)
-	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -trimpath -o $(SO) ./plugin
+	./scripts/build-so.sh $(HOSTARCH) $(SO) $(VERSION)
 	@./scripts/check-exports.sh $(SO)
+
+$(SO_ARM64): FORCE
+	./scripts/build-so.sh arm64 $(SO_ARM64) $(VERSION)
+	@./scripts/check-exports.sh $(SO_ARM64)
 
 cli:
 	@mkdir -p $(BUILD_DIR)
-	$(GO) build -trimpath -o $(CLI) ./cmd/flb-enrich
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(CLI) ./cmd/flb-enrich
+
+# One .so and one static flb-enrich per architecture, named with the version.
+dist:
+	rm -rf $(DIST_DIR) && mkdir -p $(DIST_DIR)
+	for arch in amd64 arm64; do \
+	  ./scripts/build-so.sh $$arch $(DIST_DIR)/out_enrich-$(VERSION)-linux-$$arch.so $(VERSION) && \
+	  ./scripts/check-exports.sh $(DIST_DIR)/out_enrich-$(VERSION)-linux-$$arch.so && \
+	  rm -f $(DIST_DIR)/out_enrich-$(VERSION)-linux-$$arch.h && \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+	    -o $(DIST_DIR)/flb-enrich-$(VERSION)-linux-$$arch ./cmd/flb-enrich || exit 1; \
+	done
+	cd $(DIST_DIR) && sha256sum out_enrich-* flb-enrich-* > SHA256SUMS && cat SHA256SUMS
 
 FORCE:
 
-test: lint check-generated build
-	BUILD_SO=$(abspath $(SO)) $(GO) test -count=1 -timeout 12m ./...
+test: lint check-generated build $(SO_ARM64)
+	BUILD_SO=$(abspath $(SO)) BUILD_SO_ARM64=$(abspath $(SO_ARM64)) $(GO) test -count=1 -timeout 12m ./...
 	$(GO) test -count=1 -tags enrichwork -run TestRecogniseLinear ./enrich/
 	$(GO) test -count=1 -race -timeout 12m $(PURE_PKGS)
 
@@ -66,4 +88,4 @@ run: build
 	./scripts/run.sh
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(DIST_DIR)

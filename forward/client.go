@@ -162,6 +162,11 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 			return c.retryable("write", err)
 		}
 	}
+	ctx, stall := context.WithCancelCause(ctx)
+	defer stall(nil)
+	if c.cfg.StallTimeout > 0 {
+		defer watchStall(ctx, cn.raw, c.cfg.StallTimeout, stall)()
+	}
 	// Cancellation interrupts blocked reads and writes by moving the deadline to the past.
 	stop := context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
 	op, err := cn.roundTrip(tag, entries, count)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -575,4 +576,54 @@ func TestIdleLongerThanAckTimeout(t *testing.T) {
 	if st := c.Stats(); st.Dials != 1 || st.StaleIdle != 0 {
 		t.Errorf("stats = %+v, want 1 dial and 0 stale idle connections", st)
 	}
+}
+
+// TestSendStalledReceiver checks that a receiver that reads nothing (a paused
+// in_forward: connections wait in its backlog, or are accepted and never
+// read) ends the Send with ErrStalled instead of holding it until AckTimeout,
+// while one that reads and acknowledges slowly is waited for.
+func TestSendStalledReceiver(t *testing.T) {
+	tests := []struct {
+		name   string
+		accept bool
+	}{
+		{"never accepted", false},
+		{"accepted, never read", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "in.sock")
+			ln, err := net.Listen("unix", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			if tt.accept {
+				go func() {
+					for {
+						c, err := ln.Accept()
+						if err != nil {
+							return
+						}
+						t.Cleanup(func() { c.Close() })
+					}
+				}()
+			}
+			cfg := testConfig("unix://" + path)
+			cfg.AckTimeout = 20 * time.Second
+			cfg.StallTimeout = 200 * time.Millisecond
+			c := newClient(t, cfg)
+			err = c.Send(context.Background(), "t", entries(0, 10), 10)
+			requireRetryable(t, err, ErrStalled)
+		})
+	}
+	t.Run("slow but reading", func(t *testing.T) {
+		srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", AckDelay: 600 * time.Millisecond})
+		cfg := testConfig(srv.Addr())
+		cfg.StallTimeout = 200 * time.Millisecond
+		c := newClient(t, cfg)
+		if err := c.Send(context.Background(), "t", entries(0, 10), 10); err != nil {
+			t.Fatalf("Send to a receiver that reads and acknowledges late: %v", err)
+		}
+	})
 }

@@ -16,6 +16,10 @@ const (
 	DefaultMaxConns    = 4
 	DefaultMinBackoff  = 100 * time.Millisecond
 	DefaultMaxBackoff  = 5 * time.Second
+	// DefaultStallTimeout is short because a running in_forward reads a payload in
+	// milliseconds: a receiver that reads nothing for a second is paused (Fluent Bit
+	// stopping or reloading), and waiting for it only holds the flush.
+	DefaultStallTimeout = time.Second
 
 	// maxMaxConns keeps a typo in the pool size from opening thousands of sockets.
 	maxMaxConns = 1024
@@ -52,18 +56,25 @@ type Config struct {
 	// it starts at MinBackoff, doubles per failure up to MaxBackoff and resets on an ack.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
+	// StallTimeout ends a Send early, as a retryable ErrStalled, when the receiver has
+	// read none of the bytes waiting for it on the socket for this long (a paused
+	// in_forward accepts connections but reads nothing). Negative turns the check off.
+	// It sees the receiver's reads on unix sockets; over TCP it sees only the peer's
+	// kernel, so there it ends a Send only once the peer's receive buffer is full.
+	StallTimeout time.Duration
 }
 
 // DefaultConfig returns a Config for address with every default filled in and TLSVerify on.
 func DefaultConfig(address string) Config {
 	return Config{
-		Address:     address,
-		TLSVerify:   true,
-		AckTimeout:  DefaultAckTimeout,
-		DialTimeout: DefaultDialTimeout,
-		MaxConns:    DefaultMaxConns,
-		MinBackoff:  DefaultMinBackoff,
-		MaxBackoff:  DefaultMaxBackoff,
+		Address:      address,
+		TLSVerify:    true,
+		AckTimeout:   DefaultAckTimeout,
+		DialTimeout:  DefaultDialTimeout,
+		MaxConns:     DefaultMaxConns,
+		MinBackoff:   DefaultMinBackoff,
+		MaxBackoff:   DefaultMaxBackoff,
+		StallTimeout: DefaultStallTimeout,
 	}
 }
 
@@ -86,6 +97,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = DefaultStallTimeout
 	}
 	if c.MaxBackoff < c.MinBackoff {
 		c.MaxBackoff = c.MinBackoff

@@ -27,6 +27,9 @@ var (
 	ErrHandshakeRequired = errors.New("receiver requires a shared key handshake but no shared key is configured")
 	// ErrProtocol means the receiver answered with something other than an ack.
 	ErrProtocol = errors.New("unexpected response from receiver")
+	// ErrStalled means the receiver read nothing of what was written to it for
+	// StallTimeout: it is paused or hung, and the chunk is better retried later.
+	ErrStalled = errors.New("receiver stopped reading")
 	// ErrClosed means the client was closed before the chunk was acknowledged.
 	ErrClosed = errors.New("client closed")
 )

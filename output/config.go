@@ -51,6 +51,7 @@ const (
 	KeyAckTimeout       = "Ack_Timeout"
 	KeyMaxPayloadSize   = "Max_Payload_Size"
 	KeyForwardConns     = "Forward_Connections"
+	KeyStallTimeout     = "Stall_Timeout"
 
 	KeyFieldMessageID          = "Field_Message_ID"
 	KeyFieldSeverity           = "Field_Severity"
@@ -64,8 +65,12 @@ const (
 
 // Defaults and bounds of the numeric options.
 const (
-	DefaultTagPrefix      = "enriched."
-	DefaultAckTimeout     = 10 * time.Second
+	DefaultTagPrefix  = "enriched."
+	DefaultAckTimeout = 10 * time.Second
+	// DefaultStallTimeout: a running in_forward reads a payload within
+	// milliseconds, so one that reads nothing for a second is paused
+	// (Fluent Bit stopping or reloading) and the chunk is better retried.
+	DefaultStallTimeout   = time.Second
 	DefaultMaxPayloadSize = 256 << 10
 	// DefaultForwardConns matches up to 4 Workers: each flush in progress
 	// holds one connection while it waits for its acknowledgements.
@@ -135,6 +140,9 @@ type Config struct {
 	// ForwardConns is the most connections the forward sink opens: one per
 	// flush in progress, so it should be at least the output's Workers.
 	ForwardConns int
+	// StallTimeout ends a delivery early, to be retried, when the receiver
+	// reads none of what waits for it for this long; 0 is off.
+	StallTimeout time.Duration
 }
 
 // DefaultConfig returns the configuration used for every key that is not set.
@@ -149,6 +157,7 @@ func DefaultConfig() Config {
 		AckTimeout:     DefaultAckTimeout,
 		MaxPayloadSize: DefaultMaxPayloadSize,
 		ForwardConns:   DefaultForwardConns,
+		StallTimeout:   DefaultStallTimeout,
 	}
 }
 
@@ -214,6 +223,15 @@ func ParseConfig(g Getter) (Config, error) {
 			p.fail(&KeyError{Key: KeyAckTimeout, Value: v, Reason: err.Error()})
 		}
 		c.AckTimeout = d
+	}
+	if v, ok := p.str(KeyStallTimeout); ok {
+		if strings.EqualFold(v, "off") {
+			c.StallTimeout = 0
+		} else if d, err := parseDuration(v); err != nil {
+			p.fail(&KeyError{Key: KeyStallTimeout, Value: v, Reason: err.Error() + ", or off"})
+		} else {
+			c.StallTimeout = d
+		}
 	}
 	if v, ok := p.str(KeyMaxPayloadSize); ok {
 		n, err := parseSize(v)
@@ -285,6 +303,9 @@ func (c *Config) Validate() error {
 	if c.AckTimeout < MinAckTimeout || c.AckTimeout > MaxAckTimeout {
 		return &KeyError{Key: KeyAckTimeout, Value: c.AckTimeout.String(), Reason: "want a duration from 100ms to 1h"}
 	}
+	if c.StallTimeout != 0 && (c.StallTimeout < MinAckTimeout || c.StallTimeout > MaxAckTimeout) {
+		return &KeyError{Key: KeyStallTimeout, Value: c.StallTimeout.String(), Reason: "want off or a duration from 100ms to 1h"}
+	}
 	if c.ForwardConns < 1 || c.ForwardConns > MaxForwardConns {
 		return &KeyError{Key: KeyForwardConns, Value: strconv.Itoa(c.ForwardConns), Reason: "want a whole number from 1 to 64"}
 	}
@@ -321,6 +342,11 @@ func (c *Config) String() string {
 	kv(KeyForwardTLSCAFile, c.TLSCAFile)
 	kv(KeyForwardTLSVerify, onOff(c.TLSVerify))
 	kv(KeyAckTimeout, c.AckTimeout.String())
+	if c.StallTimeout == 0 {
+		kv(KeyStallTimeout, "off")
+	} else {
+		kv(KeyStallTimeout, c.StallTimeout.String())
+	}
 	kv(KeyMaxPayloadSize, strconv.Itoa(c.MaxPayloadSize))
 	kv(KeyForwardConns, strconv.Itoa(c.ForwardConns))
 	kv(KeyMessageKey, strings.Join(c.Engine.MessageKeys, ","))

@@ -86,6 +86,9 @@ func TestParseConfigValues(t *testing.T) {
 		{"ack timeout duration", props{"ack_timeout": "1500ms"}, func(t *testing.T, c Config) {
 			assert.Equal(t, 1500*time.Millisecond, c.AckTimeout)
 		}},
+		{"stall timeout default", props{}, func(t *testing.T, c Config) { assert.Equal(t, time.Second, c.StallTimeout) }},
+		{"stall timeout duration", props{"stall_timeout": "250ms"}, func(t *testing.T, c Config) { assert.Equal(t, 250*time.Millisecond, c.StallTimeout) }},
+		{"stall timeout off", props{"stall_timeout": "Off"}, func(t *testing.T, c Config) { assert.Equal(t, time.Duration(0), c.StallTimeout) }},
 		{"ack timeout seconds", props{"ack_timeout": "30"}, func(t *testing.T, c Config) { assert.Equal(t, 30*time.Second, c.AckTimeout) }},
 		{"forward connections", props{"forward_connections": "8"}, func(t *testing.T, c Config) { assert.Equal(t, 8, c.ForwardConns) }},
 		{"forward connections default", props{}, func(t *testing.T, c Config) { assert.Equal(t, DefaultForwardConns, c.ForwardConns) }},
@@ -138,6 +141,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ca file without tls", props{"forward_tls_ca_file": "/etc/ca.pem"}, KeyForwardTLSCAFile, "Forward_TLS is off"},
 		{"tag prefix with space", props{"forward_tag_prefix": "en riched."}, KeyForwardTagPrefix, "without spaces"},
 		{"ack timeout word", props{"ack_timeout": "soon"}, KeyAckTimeout, "such as 10s"},
+		{"stall timeout word", props{"stall_timeout": "never"}, KeyStallTimeout, "or off"},
+		{"stall timeout too short", props{"stall_timeout": "10ms"}, KeyStallTimeout, "from 100ms"},
 		{"ack timeout zero", props{"ack_timeout": "0"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout negative", props{"ack_timeout": "-5s"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout too short", props{"ack_timeout": "1ns"}, KeyAckTimeout, "from 100ms"},

@@ -161,13 +161,14 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		s = &stdoutSink{w: stdout}
 	default:
 		fc := forward.Config{
-			Address:    cfg.ForwardAddress,
-			SharedKey:  cfg.SharedKey,
-			TLS:        cfg.TLS,
-			TLSCAFile:  cfg.TLSCAFile,
-			TLSVerify:  cfg.TLSVerify,
-			AckTimeout: cfg.AckTimeout,
-			MaxConns:   cfg.ForwardConns,
+			Address:      cfg.ForwardAddress,
+			SharedKey:    cfg.SharedKey,
+			TLS:          cfg.TLS,
+			TLSCAFile:    cfg.TLSCAFile,
+			TLSVerify:    cfg.TLSVerify,
+			AckTimeout:   cfg.AckTimeout,
+			MaxConns:     cfg.ForwardConns,
+			StallTimeout: stallTimeout(cfg.StallTimeout),
 		}
 		client, err := forward.NewClient(fc)
 		if err != nil {
@@ -480,6 +481,15 @@ func (in *Instance) Close(ctx context.Context) error {
 		return fmt.Errorf("close %s sink: %w", in.cfg.Sink, err)
 	}
 	return nil
+}
+
+// stallTimeout maps Stall_Timeout to the forward client's setting, where
+// a negative value, not 0, turns the check off.
+func stallTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // discard is the Logger used when New is given none.

@@ -4,6 +4,10 @@
  * function tolerates NULL pointers so that a host that passes less than
  * Fluent Bit does cannot crash the plugin.
  */
+#define _GNU_SOURCE
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "flb.h"
 
 #define ENRICH_PROXY_OUTPUT_PLUGIN 2
@@ -63,4 +67,9 @@ void enrich_log(struct flb_api *api, void *o_ins, int level, const char *msg)
     }
     /* "%s": the message may contain percent signs from log records. */
     api->log_print(level, __FILE__, __LINE__, "%s", msg);
+}
+
+long enrich_thread_id(void)
+{
+    return (long) syscall(SYS_gettid);
 }

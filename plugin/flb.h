@@ -64,5 +64,6 @@ const char *enrich_get_property(struct flbgo_output_plugin *p, const char *key);
 int enrich_set_context(struct flbgo_output_plugin *p, void *ctx);
 void enrich_log(struct flb_api *api, void *o_ins, int level, const char *msg);
 int enrich_log_enabled(struct flb_api *api, void *o_ins, int level);
+long enrich_thread_id(void);
 
 #endif

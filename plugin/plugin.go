@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/enrich-plugin/enrich/output"
+	"github.com/enrich-plugin/enrich/version"
 )
 
 // The return codes Fluent Bit understands; they appear nowhere else.
@@ -48,6 +49,10 @@ type instance struct {
 	log    *flbLogger
 	key    unsafe.Pointer
 	closed atomic.Bool // set by the first of ExitCtx and Exit
+	// initThread is the thread Init ran on: Fluent Bit's engine thread,
+	// where flushes also run unless the output has Workers.
+	initThread  C.long
+	workersSeen atomic.Bool
 }
 
 //export FLBPluginRegister
@@ -68,6 +73,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	}
 	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: fmt.Sprintf("[output:enrich:enrich.%d] ", initCount.Add(1)-1)}
 	defer recoverExport(&ret, log, "init")
+	log.Infof("enrich %s", version.String())
 
 	cfg, err := output.ParseConfig(properties{p})
 	if err != nil {
@@ -86,7 +92,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
 	}
-	instances.Store(uintptr(key), &instance{out: out, log: log, key: key})
+	instances.Store(uintptr(key), &instance{out: out, log: log, key: key, initThread: C.enrich_thread_id()})
 	return flbOK
 }
 
@@ -154,6 +160,9 @@ func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.in
 		in.log.Errorf("flush called without a tag or data")
 		return flbError
 	}
+	if in.initThread != 0 && !in.workersSeen.Load() && C.enrich_thread_id() != in.initThread && in.workersSeen.CompareAndSwap(false, true) {
+		in.log.Warnf("%s", workersWarning)
+	}
 	var chunk []byte
 	if length > 0 {
 		// No copy: the chunk is only read during this call.
@@ -170,6 +179,12 @@ func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.in
 		return flbError
 	}
 }
+
+// workersWarning is logged once per instance when its flushes run on a
+// thread other than the engine thread, that is when the output has Workers.
+const workersWarning = "this output runs with Workers: Fluent Bit (3.x to 5.1) starts a Go output's worker pool twice and stops only one " +
+	"at hot reload; the other outlives the reload and crashes Fluent Bit at a later one. Safe without Hot_Reload; " +
+	"with hot reload, remove Workers from this output and set Threaded On on the in_forward input (see the README, Hot reload)"
 
 func exitRecovered(in *instance) (ret C.int) {
 	defer recoverExport(&ret, in.log, "exit")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
 )
 
@@ -317,4 +319,27 @@ exit
 	assert.Less(t, r.exitctx["A"].msec, 4000, "exit returns within the ack timeout")
 	require.NotNil(t, r.exit)
 	assert.Equal(t, flbOK, r.exit.rc)
+}
+
+// TestWorkersWarning checks that an instance whose flushes run on a thread
+// other than the one Init ran on (Fluent Bit's Workers) says once what that
+// means for hot reload, and that one flushed on the Init thread says nothing.
+func TestWorkersWarning(t *testing.T) {
+	data := writeChunk(t, chunk(knownLine))
+	r := runHost(t, fmt.Sprintf(`
+instance A sink=stdout match=*
+instance B sink=stdout match=*
+flush A t %[1]s
+flush A t %[1]s
+flush B t %[1]s threads=2 repeat=3
+exitctx A
+exitctx B
+`, data), nil)
+	r.ok(t)
+	first := regexp.MustCompile(`^\[output:enrich:enrich\.[01]\] enrich \S+ \(catalog ` + regexp.QuoteMeta(catalog.Version) + `\)$`)
+	require.NotEmpty(t, r.logs)
+	assert.Regexp(t, first, r.logs[0].msg, "an instance's first line names the plugin and catalog versions")
+	assert.Len(t, r.logsWith("info", "(catalog "+catalog.Version+")"), 2)
+	assert.Len(t, r.logsWith("warn", "[output:enrich:enrich.0] this output runs with Workers"), 0)
+	assert.Len(t, r.logsWith("warn", "[output:enrich:enrich.1] this output runs with Workers"), 1)
 }

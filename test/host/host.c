@@ -30,7 +30,11 @@
  *         [duration=MS] [async]     N threads each flush FILE M times;
  *                                   rate paces each thread to R flushes a
  *                                   second, duration stops each thread
- *                                   after MS milliseconds
+ *                                   after MS milliseconds; a
+ *                                   single-thread flush that is not async
+ *                                   runs on the main thread, where Init
+ *                                   ran, as Fluent Bit runs flushes on its
+ *                                   engine thread without Workers
  *   wait                            join the async flushes
  *   flushnoctx TAG FILE             call FLBPluginFlush
  *   flushbadctx TAG FILE            call FLBPluginFlushCtx with a context
@@ -142,6 +146,7 @@ struct flush_job {
     int rate;        /* flushes a second per thread, 0 for no pacing */
     int duration_ms; /* stop each thread after this long, 0 for no limit */
     pthread_t tids[MAX_THREADS];
+    int inline_run; /* ran on the calling thread: nothing to join */
     /* results, updated under results_lock */
     int calls, ok, retry, error, other;
     double started;
@@ -492,7 +497,7 @@ static void report_job(struct flush_job *job)
 {
     int i;
 
-    for (i = 0; i < job->threads; i++) {
+    for (i = 0; i < job->threads && !job->inline_run; i++) {
         pthread_join(job->tids[i], NULL);
     }
     emit("flush %s %s calls=%d ok=%d retry=%d error=%d other=%d ms=%.0f",
@@ -548,6 +553,16 @@ static void cmd_flush(char **argv, int argc)
         return;
     }
     job->started = now_ms();
+    if (job->threads == 1 && !async) {
+        /* Like Fluent Bit without Workers: the flush runs on the thread
+         * that ran Init (the engine thread). */
+        struct flush_thread *t = calloc(1, sizeof(*t));
+        t->job = job;
+        job->inline_run = 1;
+        flush_thread_main(t);
+        report_job(job);
+        return;
+    }
     for (i = 0; i < job->threads; i++) {
         struct flush_thread *t = calloc(1, sizeof(*t));
         t->job = job;

@@ -1,0 +1,50 @@
+#!/bin/sh
+# build-so.sh GOARCH OUT [VERSION]: build out_enrich.so for linux/GOARCH so that
+# it loads on glibc 2.17 and newer (RHEL 7/8, Amazon Linux 2, Ubuntu 20.04 ...).
+#
+#   - the pure-Go resolver and user lookups (netgo, osusergo): no res_search or
+#     getpwnam_r, which newer glibc versions;
+#   - Go's runtime/cgo calls pthread_* functions that glibc 2.32/2.34 moved from
+#     libpthread into libc under new symbol versions. Their versions are cleared,
+#     so that each binds to the implementation the running glibc has (libpthread
+#     on older ones, libc on newer), and libpthread.so.0 is made a dependency so
+#     that it is loaded where it holds them. Only pthread_* are cleared: any other
+#     symbol newer than 2.17 is left for the symbol test to refuse.
+#
+# Cross builds use Debian's cross compilers (gcc-aarch64-linux-gnu,
+# gcc-x86-64-linux-gnu); CC overrides the compiler for the host's own arch.
+set -eu
+
+arch=${1:?usage: build-so.sh GOARCH OUT [VERSION]}
+out=${2:?usage: build-so.sh GOARCH OUT [VERSION]}
+version=${3:-}
+
+if [ "$arch" = "$(go env GOHOSTARCH)" ]; then
+    cc=${CC:-cc}
+else
+    case $arch in
+    amd64) cc=x86_64-linux-gnu-gcc ;;
+    arm64) cc=aarch64-linux-gnu-gcc ;;
+    *) echo "build-so: unsupported GOARCH $arch (amd64, arm64)" >&2; exit 1 ;;
+    esac
+fi
+command -v "$cc" >/dev/null 2>&1 || { echo "build-so: C compiler $cc not found (see CONTRIBUTING.md: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)" >&2; exit 1; }
+command -v patchelf >/dev/null 2>&1 || { echo "build-so: patchelf not found (apt-get install patchelf)" >&2; exit 1; }
+command -v readelf >/dev/null 2>&1 || { echo "build-so: readelf not found (apt-get install binutils)" >&2; exit 1; }
+
+ldflags=""
+[ -n "$version" ] && ldflags="-X github.com/enrich-plugin/enrich/version.Version=$version"
+
+mkdir -p "$(dirname "$out")"
+CGO_ENABLED=1 GOOS=linux GOARCH="$arch" CC="$cc" \
+    go build -buildmode=c-shared -trimpath -tags netgo,osusergo -ldflags "$ldflags" -o "$out" ./plugin
+
+# Undefined pthread_* symbols with a GLIBC_2.N version above 2.17.
+syms=$(readelf --dyn-syms -W "$out" | awk '$7 == "UND" && $8 ~ /^pthread_[a-z_]+@GLIBC_2\.[0-9]+/ {
+    split($8, p, "@GLIBC_2."); split(p[2], v, /[^0-9]/)
+    if (v[1] + 0 > 17) print p[1]
+}')
+args=""
+for s in $syms; do args="$args --clear-symbol-version $s"; done
+# shellcheck disable=SC2086 # word splitting of the flag list is intended
+patchelf $args --add-needed libpthread.so.0 "$out"

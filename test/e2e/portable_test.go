@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// maxGlibcMinor is the newest glibc (2.N) a plugin symbol may require: 2.17 is
+// the oldest glibc of the distributions the plugin supports (RHEL 7 and
+// Amazon Linux 2 ship 2.17 and 2.26) and the first with arm64.
+const maxGlibcMinor = 17
+
+// arm64SO returns the arm64 build of the plugin that BUILD_SO_ARM64 names
+// (make test sets it), or skips.
+func arm64SO(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("BUILD_SO_ARM64")
+	if p == "" {
+		t.Skip("BUILD_SO_ARM64 is not set: `make test` builds the arm64 plugin and sets it")
+	}
+	return p
+}
+
+// TestGlibcSymbolVersions fails when a build of the plugin needs a glibc
+// symbol version newer than 2.17, which older distributions refuse to load.
+func TestGlibcSymbolVersions(t *testing.T) {
+	sos := map[string]string{"host": soPath}
+	if p := os.Getenv("BUILD_SO_ARM64"); p != "" {
+		sos["arm64"] = p
+	}
+	for name, path := range sos {
+		t.Run(name, func(t *testing.T) {
+			f, err := elf.Open(path)
+			require.NoError(t, err)
+			defer f.Close()
+			syms, err := f.ImportedSymbols()
+			require.NoError(t, err)
+			require.NotEmpty(t, syms)
+			for _, s := range syms {
+				minor, ok := glibcMinor(s.Version)
+				if ok && minor > maxGlibcMinor {
+					t.Errorf("%s needs %s@%s: newer than GLIBC_2.%d", filepath.Base(path), s.Name, s.Version, maxGlibcMinor)
+				}
+			}
+		})
+	}
+}
+
+// glibcMinor returns N of a "GLIBC_2.N" or "GLIBC_2.N.M" version.
+func glibcMinor(v string) (int, bool) {
+	rest, ok := strings.CutPrefix(v, "GLIBC_2.")
+	if !ok {
+		return 0, false
+	}
+	rest, _, _ = strings.Cut(rest, ".")
+	n, err := strconv.Atoi(rest)
+	return n, err == nil
+}
+
+// TestArm64UnderQemu runs the arm64 plugin in the C host built for arm64,
+// under qemu-user, and checks that it writes exactly what the host build
+// writes for the same chunk.
+func TestArm64UnderQemu(t *testing.T) {
+	so := arm64SO(t)
+	for _, tool := range []string{"aarch64-linux-gnu-gcc", "qemu-aarch64"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: install gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user (.ci/run does)", tool)
+		}
+	}
+	root, err := moduleRoot()
+	require.NoError(t, err)
+	host := filepath.Join(t.TempDir(), "host-arm64")
+	out, err := exec.Command("aarch64-linux-gnu-gcc", "-O1", "-Wall", "-Wextra", "-Werror", "-o", host,
+		filepath.Join(root, "test", "host", "host.c"), "-ldl", "-lpthread").CombinedOutput()
+	require.NoError(t, err, "build the arm64 host: %s", out)
+
+	data := writeChunk(t, chunk(knownLine, unknownLine, noIDLine))
+	script := filepath.Join(t.TempDir(), "script")
+	require.NoError(t, os.WriteFile(script, []byte(fmt.Sprintf(
+		"instance A sink=stdout match=* params=on\nflush A syslog.fw %s threads=2 repeat=5\nexitctx A\nexit\n", data)), 0o600))
+
+	run := func(argv ...string) (stdout, stderr []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		require.NoError(t, cmd.Run(), "%v: %s", argv, e.Bytes())
+		return o.Bytes(), e.Bytes()
+	}
+	want, _ := run(hostPath, soPath, script)
+	got, log := run("qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", host, so, script)
+	assert.Contains(t, string(log), "flush A syslog.fw calls=10 ok=10 ")
+	assert.Contains(t, string(log), "exit rc=1 ")
+	require.Len(t, bytes.Split(bytes.TrimSpace(want), []byte("\n")), 30)
+	assert.Equal(t, string(want), string(got), "arm64 output differs from the host build's")
+}
