@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -73,7 +74,9 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	}
 	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: fmt.Sprintf("[output:enrich:enrich.%d] ", initCount.Add(1)-1)}
 	defer recoverExport(&ret, log, "init")
-	log.Infof("enrich %s", version.String())
+	// The goroutine count shows whether closed instances (hot reload)
+	// left anything running.
+	log.Infof("enrich %s; %d goroutines running", version.String(), runtime.NumGoroutine())
 
 	cfg, err := output.ParseConfig(properties{p})
 	if err != nil {

@@ -336,7 +336,7 @@ exitctx A
 exitctx B
 `, data), nil)
 	r.ok(t)
-	first := regexp.MustCompile(`^\[output:enrich:enrich\.[01]\] enrich \S+ \(catalog ` + regexp.QuoteMeta(catalog.Version) + `\)$`)
+	first := regexp.MustCompile(`^\[output:enrich:enrich\.[01]\] enrich \S+ \(catalog ` + regexp.QuoteMeta(catalog.Version) + `\); \d+ goroutines running$`)
 	require.NotEmpty(t, r.logs)
 	assert.Regexp(t, first, r.logs[0].msg, "an instance's first line names the plugin and catalog versions")
 	assert.Len(t, r.logsWith("info", "(catalog "+catalog.Version+")"), 2)

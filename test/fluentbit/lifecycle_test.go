@@ -1,0 +1,512 @@
+package fluentbit
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// grace is the Grace of the shipped configurations. While chunks are
+// buffered, Fluent Bit waits the whole Grace before it stops or reloads, and
+// checks every second: a stop or a reload must be done within Grace and one
+// more second.
+const (
+	grace      = 5 * time.Second
+	graceBound = grace + time.Second
+)
+
+// shipped is the shipped configuration set up in a temporary directory with
+// its inputs on free loopback ports, a tailed file and an Elasticsearch
+// stand-in. Its state directory (tail offsets, filesystem buffers) survives
+// restarts of Fluent Bit within one test.
+type shipped struct {
+	bin, config string
+	env         []string
+	tailFile    string
+	httpPort    int
+	es          *fakeES
+}
+
+func newShipped(t *testing.T, bin, so, config string) *shipped {
+	t.Helper()
+	dir := tempDir(t)
+	s := &shipped{bin: bin, config: config, es: newFakeES(t), httpPort: freePort(t, "tcp")}
+	tailDir := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(tailDir, 0o755); err != nil {
+		t.Fatalf("create tail directory: %v", err)
+	}
+	s.tailFile = filepath.Join(tailDir, "devices.log")
+	if err := os.WriteFile(s.tailFile, nil, 0o644); err != nil {
+		t.Fatalf("create tail file: %v", err)
+	}
+	esHost, esPort := s.es.hostPort(t)
+	s.env = []string{
+		"ENRICH_PLUGINS_FILE=" + writePluginsFile(t, dir, so),
+		// Fluent Bit resolves a relative Parsers_File against the
+		// configuration's directory at start only: a reload needs it absolute.
+		"ENRICH_PARSERS_FILE=" + filepath.Join(repoRoot(t), "parsers.conf"),
+		"ENRICH_STATE_DIR=" + filepath.Join(dir, "state"),
+		"ENRICH_FORWARD_SOCKET=" + filepath.Join(dir, "fwd.sock"),
+		"ENRICH_TAIL_PATH=" + filepath.Join(tailDir, "*.log"),
+		"ENRICH_TAIL_FROM_HEAD=true",
+		"ENRICH_HTTP_PORT=" + strconv.Itoa(s.httpPort),
+		"ENRICH_LOG_LEVEL=info",
+		"SYSLOG_LISTEN=127.0.0.1",
+		"SYSLOG_TCP_PORT=" + strconv.Itoa(freePort(t, "tcp")),
+		"SYSLOG_UDP_PORT=" + strconv.Itoa(freePort(t, "udp")),
+		"ES_HOST=" + esHost,
+		"ES_PORT=" + esPort,
+		"ES_INDEX=enriched-test",
+	}
+	return s
+}
+
+func (s *shipped) start(t *testing.T) *process {
+	t.Helper()
+	return startFluentBit(t, s.bin, s.env, "-c", s.config)
+}
+
+// fleetLine is line i of the traffic the lifecycle tests send: a catalogued
+// message whose user name makes it unique.
+func fleetLine(i int) string {
+	return fmt.Sprintf("Nov 22 06:01:00 fleet-host : %%ASA-6-722051: Group <G> User <u%d> IP <198.51.100.7> IPv4 Address <10.10.1.20> IPv6 address <::> assigned to session", i)
+}
+
+var reFleetUser = regexp.MustCompile(`User <u(\d+)>`)
+
+// writer appends fleetLines to a file in small batches until stopped or
+// until it has written max lines.
+type writer struct {
+	stopc chan struct{}
+	done  chan struct{}
+	mu    sync.Mutex
+	n     int
+	err   error
+}
+
+func startWriter(t *testing.T, path string, batch int, every time.Duration, max int) *writer {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("open tail file: %v", err)
+	}
+	w := &writer{stopc: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		defer f.Close()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-w.stopc:
+				return
+			case <-tick.C:
+			}
+			w.mu.Lock()
+			var b strings.Builder
+			for i := 0; i < batch && w.n < max; i++ {
+				b.WriteString(fleetLine(w.n) + "\n")
+				w.n++
+			}
+			full := w.n >= max
+			w.mu.Unlock()
+			if _, err := f.WriteString(b.String()); err != nil {
+				w.mu.Lock()
+				w.err = err
+				w.mu.Unlock()
+				return
+			}
+			if full {
+				return
+			}
+		}
+	}()
+	t.Cleanup(w.stop)
+	return w
+}
+
+// stop ends the writer and returns how many lines it wrote.
+func (w *writer) stop() {
+	select {
+	case <-w.stopc:
+	default:
+		close(w.stopc)
+	}
+	<-w.done
+}
+
+func (w *writer) written() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n
+}
+
+// checkDelivered waits until each of the n lines reached Elasticsearch at
+// least once, enriched, and returns how many arrived more than once.
+func checkDelivered(t *testing.T, es *fakeES, p *process, n int) (duplicates int) {
+	t.Helper()
+	seen := make([]int, n)
+	missing := func() int {
+		clear(seen)
+		docs, _ := es.snapshot()
+		for _, d := range docs {
+			m := reFleetUser.FindStringSubmatch(recordLine(d))
+			if m == nil {
+				continue
+			}
+			i, _ := strconv.Atoi(m[1])
+			if i < n {
+				seen[i]++
+			}
+		}
+		k := 0
+		for _, c := range seen {
+			if c == 0 {
+				k++
+			}
+		}
+		return k
+	}
+	deadline := time.Now().Add(deliveryTimeout)
+	for missing() > 0 {
+		if p.exited() || time.Now().After(deadline) {
+			var gaps []string
+			for i := 0; i < n; i++ {
+				if seen[i] == 0 {
+					j := i
+					for j+1 < n && seen[j+1] == 0 {
+						j++
+					}
+					gaps = append(gaps, fmt.Sprintf("%d-%d", i, j))
+					i = j
+				}
+			}
+			t.Fatalf("after %s, %d of %d lines never reached elasticsearch: lines %s", deliveryTimeout, missing(), n, strings.Join(gaps, ", "))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	docs, problems := es.snapshot()
+	for _, pr := range problems {
+		t.Errorf("elasticsearch stand-in: %s", pr)
+	}
+	for _, d := range docs {
+		line := recordLine(d)
+		if !reFleetUser.MatchString(line) {
+			t.Errorf("unexpected document %v", d)
+			continue
+		}
+		if d["message_id"] != "722051" || d["explanation"] == nil || d["explanation"] == "" {
+			t.Errorf("document not enriched: %v", d)
+			break
+		}
+	}
+	for _, c := range seen {
+		if c > 1 {
+			duplicates += c - 1
+		}
+	}
+	return duplicates
+}
+
+// reloadCount reads Fluent Bit's count of completed hot reloads.
+func reloadCount(port int) (int, error) {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v2/reload", port))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Count *int `json:"hot_reload_count"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Count == nil {
+		return 0, fmt.Errorf("reload status: %v", err)
+	}
+	return *v.Count, nil
+}
+
+// rssKiB returns the resident set size of pid.
+func rssKiB(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatalf("read process status: %v", err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return n
+		}
+	}
+	t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
+}
+
+var reGoroutines = regexp.MustCompile(`\] enrich \S+ \(catalog [^)]*\); (\d+) goroutines running`)
+
+// inits returns, for each time the plugin started an instance, the
+// goroutines it found running.
+func inits(p *process) []int {
+	var out []int
+	for _, m := range reGoroutines.FindAllStringSubmatch(p.out.String(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		out = append(out, n)
+	}
+	return out
+}
+
+// TestHotReload reloads the shipped configurations 20 times, alternating
+// SIGHUP and POST /api/v2/reload, while lines keep arriving through tail:
+// Fluent Bit must survive every reload, finish each within Grace, deliver
+// every line enriched at least once, and neither its RSS nor the plugin's
+// goroutines may grow with the reloads.
+func TestHotReload(t *testing.T) {
+	bin := fluentBitBinary(t)
+	so := pluginSO(t)
+	root := repoRoot(t)
+	for _, file := range []string{"fluent-bit.conf", "fluent-bit.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			const reloads = 20
+			s := newShipped(t, bin, so, filepath.Join(root, file))
+			p := s.start(t)
+			w := startWriter(t, s.tailFile, 20, 20*time.Millisecond, 200000)
+			waitFor(t, p, 30*time.Second, "the first records in elasticsearch", func() bool { return s.es.count() > 0 })
+			var rss []int
+			var durations []time.Duration
+			for i := 1; i <= reloads; i++ {
+				before := len(inits(p))
+				start := time.Now()
+				if i%2 == 1 {
+					if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+						t.Fatalf("reload %d: SIGHUP: %v", i, err)
+					}
+				} else {
+					resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/api/v2/reload", s.httpPort), "application/json", strings.NewReader("{}"))
+					if err != nil {
+						t.Fatalf("reload %d: POST /api/v2/reload: %v", i, err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						t.Fatalf("reload %d: POST /api/v2/reload: %s", i, resp.Status)
+					}
+				}
+				waitFor(t, p, 30*time.Second, fmt.Sprintf("reload %d", i), func() bool {
+					n, err := reloadCount(s.httpPort)
+					return err == nil && n >= i && len(inits(p)) > before
+				})
+				took := time.Since(start)
+				if took > graceBound {
+					t.Errorf("reload %d took %s, more than Grace %s and a second", i, took.Round(time.Millisecond), grace)
+				}
+				durations = append(durations, took.Round(10*time.Millisecond))
+				rss = append(rss, rssKiB(t, p.cmd.Process.Pid))
+				// Let records flow through the new pipeline before the next reload.
+				n := s.es.count()
+				waitFor(t, p, 30*time.Second, fmt.Sprintf("records after reload %d", i), func() bool { return s.es.count() > n })
+			}
+			w.stop()
+			dups := checkDelivered(t, s.es, p, w.written())
+			g := inits(p)
+			t.Logf("%d reloads taking %v; %d lines, %d delivered twice; RSS KiB after each reload %v; goroutines at each start %v",
+				reloads, durations, w.written(), dups, rss, g)
+			if len(g) != reloads+1 {
+				t.Errorf("plugin started %d times, want %d", len(g), reloads+1)
+			}
+			if g[len(g)-1] > g[1]+2 {
+				t.Errorf("goroutines at start grew from %d (first reload) to %d (last): closed instances leave goroutines behind", g[1], g[len(g)-1])
+			}
+			// Fluent Bit's own allocator settles over the first reloads; after that, growth
+			// of more than 16 MiB over 15 reloads is a leak.
+			if grow := rss[len(rss)-1] - rss[4]; grow > 16<<10 {
+				t.Errorf("RSS grew by %d KiB from reload 5 to reload %d", grow, reloads)
+			}
+		})
+	}
+}
+
+// newTwoTier sets up examples/two-tier: an agent (the shipped inputs and
+// enrich) forwarding over loopback TCP to an aggregator (in_forward and es).
+func newTwoTier(t *testing.T, bin, so string) (agent, aggregator *shipped) {
+	t.Helper()
+	dir := filepath.Join(repoRoot(t), "examples", "two-tier")
+	agent = newShipped(t, bin, so, filepath.Join(dir, "agent.conf"))
+	port := freePort(t, "tcp")
+	esHost, esPort := agent.es.hostPort(t)
+	aggregator = &shipped{bin: bin, config: filepath.Join(dir, "aggregator.conf"), es: agent.es, httpPort: freePort(t, "tcp")}
+	aggregator.env = []string{
+		"ENRICH_LOG_LEVEL=info",
+		"FORWARD_LISTEN=127.0.0.1",
+		"FORWARD_PORT=" + strconv.Itoa(port),
+		"AGGREGATOR_STATE_DIR=" + filepath.Join(tempDir(t), "state"),
+		"AGGREGATOR_HTTP_PORT=" + strconv.Itoa(aggregator.httpPort),
+		"ES_HOST=" + esHost,
+		"ES_PORT=" + esPort,
+		"ES_INDEX=enriched-test",
+	}
+	agent.env = append(agent.env, "AGGREGATOR_ADDRESS=tcp://127.0.0.1:"+strconv.Itoa(port))
+	return agent, aggregator
+}
+
+// settled waits until no document has reached es for quiet, bounded by
+// deliveryTimeout, and returns how many of the n lines never arrived and how
+// many arrived more than once.
+func settled(t *testing.T, es *fakeES, p *process, n int, quiet time.Duration) (missing, duplicates int) {
+	t.Helper()
+	last, since := -1, time.Now()
+	waitFor(t, p, deliveryTimeout, "elasticsearch to settle", func() bool {
+		if c := es.count(); c != last {
+			last, since = c, time.Now()
+		}
+		return time.Since(since) >= quiet
+	})
+	seen := make([]int, n)
+	docs, _ := es.snapshot()
+	for _, d := range docs {
+		if m := reFleetUser.FindStringSubmatch(recordLine(d)); m != nil {
+			if i, _ := strconv.Atoi(m[1]); i < n {
+				seen[i]++
+			}
+		}
+	}
+	for _, c := range seen {
+		switch {
+		case c == 0:
+			missing++
+		case c > 1:
+			duplicates += c - 1
+		}
+	}
+	return missing, duplicates
+}
+
+// stopWith sends sig to p, waits for it to exit and returns how long that took.
+func stopWith(t *testing.T, p *process, sig syscall.Signal) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal: %v", err)
+	}
+	if _, err := p.wait(stopTimeout); err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+// TestRestartMidStream stops Fluent Bit while records are in flight and
+// starts it again on the same state, then checks that every line reached
+// Elasticsearch enriched at least once (duplicates, which the hand-back and
+// tail allow, are reported):
+//   - the shipped configuration, SIGTERM: stopped within Grace, nothing lost;
+//   - the shipped configuration, SIGKILL: Fluent Bit resumes and delivers the
+//     backlog. Records in_forward acknowledged in the last moments before
+//     the kill may be lost: with Threaded On, in_forward acknowledges records
+//     once they are queued for the engine thread, before they are written
+//     to the filesystem buffer. The loss is reported, not asserted;
+//   - two tiers, SIGKILL of the agent and of the aggregator: nothing lost.
+func TestRestartMidStream(t *testing.T) {
+	bin := fluentBitBinary(t)
+	so := pluginSO(t)
+	config := filepath.Join(repoRoot(t), "fluent-bit.conf")
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run("shipped "+sig.String(), func(t *testing.T) {
+			s := newShipped(t, bin, so, config)
+			p := s.start(t)
+			w := startWriter(t, s.tailFile, 200, 10*time.Millisecond, 60000)
+			waitFor(t, p, 30*time.Second, "records flowing", func() bool { return s.es.count() >= 2000 })
+			took := stopWith(t, p, sig)
+			if sig == syscall.SIGTERM && took > graceBound {
+				t.Errorf("stopped %s after SIGTERM, want within Grace %s and a second", took.Round(time.Millisecond), grace)
+			}
+			atStop := s.es.count()
+			p2 := s.start(t)
+			w.stop()
+			if sig == syscall.SIGTERM {
+				dups := checkDelivered(t, s.es, p2, w.written())
+				t.Logf("stopped in %s with %d of %d lines delivered; after the restart all arrived, %d twice",
+					took.Round(time.Millisecond), atStop, w.written(), dups)
+				return
+			}
+			// Every line written after the kill, which the restarted Fluent Bit
+			// reads from the tail offset it kept, must arrive.
+			waitFor(t, p2, deliveryTimeout, "the last line written", func() bool {
+				docs, _ := s.es.snapshot()
+				last := fleetLine(w.written() - 1)
+				for _, d := range docs {
+					if recordLine(d) == last {
+						return true
+					}
+				}
+				return false
+			})
+			missing, dups := settled(t, s.es, p2, w.written(), 3*time.Second)
+			t.Logf("killed with %d of %d lines delivered; after the restart %d never arrived (acknowledged by the threaded in_forward, not yet buffered), %d twice",
+				atStop, w.written(), missing, dups)
+		})
+	}
+	for _, victim := range []string{"agent", "aggregator"} {
+		t.Run("two tiers SIGKILL "+victim, func(t *testing.T) {
+			agent, aggregator := newTwoTier(t, bin, so)
+			pg := aggregator.start(t)
+			pa := agent.start(t)
+			w := startWriter(t, agent.tailFile, 200, 10*time.Millisecond, 60000)
+			waitFor(t, pa, 30*time.Second, "records flowing", func() bool { return agent.es.count() >= 2000 })
+			target, s := pa, agent
+			if victim == "aggregator" {
+				target, s = pg, aggregator
+			}
+			stopWith(t, target, syscall.SIGKILL)
+			atStop := agent.es.count()
+			restarted := s.start(t)
+			w.stop()
+			check := pa
+			if victim == "agent" {
+				check = restarted
+			}
+			dups := checkDelivered(t, agent.es, check, w.written())
+			t.Logf("%s killed with %d of %d lines delivered; after the restart all arrived, %d twice",
+				victim, atStop, w.written(), dups)
+		})
+	}
+}
+
+// TestTwoTiersReload reloads the agent of the two-tier layout while lines
+// keep arriving: enrich delivers to the aggregator, which no reload of the
+// agent pauses, so the buffered chunks drain and each reload ends well
+// before Grace.
+func TestTwoTiersReload(t *testing.T) {
+	bin := fluentBitBinary(t)
+	so := pluginSO(t)
+	agent, aggregator := newTwoTier(t, bin, so)
+	aggregator.start(t)
+	p := agent.start(t)
+	w := startWriter(t, agent.tailFile, 20, 20*time.Millisecond, 200000)
+	waitFor(t, p, 30*time.Second, "the first records in elasticsearch", func() bool { return agent.es.count() > 0 })
+	var durations []time.Duration
+	for i := 1; i <= 5; i++ {
+		before := len(inits(p))
+		start := time.Now()
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatalf("reload %d: %v", i, err)
+		}
+		waitFor(t, p, 30*time.Second, fmt.Sprintf("reload %d", i), func() bool {
+			n, err := reloadCount(agent.httpPort)
+			return err == nil && n >= i && len(inits(p)) > before
+		})
+		took := time.Since(start)
+		durations = append(durations, took.Round(10*time.Millisecond))
+		if took >= grace {
+			t.Errorf("reload %d took %s: the agent waited for Grace %s", i, took.Round(time.Millisecond), grace)
+		}
+	}
+	w.stop()
+	dups := checkDelivered(t, agent.es, p, w.written())
+	t.Logf("agent reloads took %v; %d lines, %d delivered twice", durations, w.written(), dups)
+}
