@@ -6,7 +6,10 @@
 # pipelines, each in a fresh Fluent Bit:
 #   base    tail -> null
 #   lua     tail -> lua filter (bench/enrich.lua, table built from the catalog) -> null
-#   enrich  tail -> enrich -> in_forward (unix socket) -> null
+#   enrich  tail -> enrich -> in_forward (unix socket) -> null, the shipped layout: no
+#           Workers on enrich, Threaded On on in_forward (it survives hot reload)
+#   workers the same with Workers 2 on enrich and in_forward on the engine thread (the layout
+#           for Fluent Bit without hot reload)
 # Fluent Bit starts with an empty watched directory; once its HTTP server answers, the line
 # file is hard-linked in and the process's CPU time (utime+stime from /proc/<pid>/stat) is
 # read. When the null output's proc_records (from /api/v1/metrics on 127.0.0.1) reaches
@@ -107,13 +110,15 @@ EOF
     Match net.*
 EOF
         ;;
-    enrich)
+    enrich|workers)
+        local workers="" threaded="    Threaded   On"
+        [ "$1" = workers ] && workers="    Workers            2" threaded=""
         cat <<EOF
 
 [OUTPUT]
     Name               enrich
     Match              net.*
-    Workers            2
+$workers
     Retry_Limit        no_limits
     Forward_Address    unix://$dir/fwd.sock
 
@@ -121,6 +126,7 @@ EOF
     Name       forward
     Unix_Path  $dir/fwd.sock
     Unix_Perm  0600
+$threaded
 
 [OUTPUT]
     Name  null
@@ -145,7 +151,7 @@ run_once() {
     mkdir -p "$dir/in"
     config "$name" > "$dir/fluent-bit.conf"
     local extra=()
-    [ "$name" = enrich ] && extra=(-e "$so")
+    [ "$name" = enrich ] || [ "$name" = workers ] && extra=(-e "$so")
     "$fluent_bit" "${extra[@]}" -c "$dir/fluent-bit.conf" > "$dir/fluent-bit.log" 2>&1 &
     fb_pid=$!
 
@@ -188,7 +194,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A cpu
 echo "== $("$fluent_bit" --version | head -1), $lines lines from ${#fixtures[@]} fixture files, median of $runs runs"
-for name in base lua enrich; do
+for name in base lua enrich workers; do
     samples=()
     for r in $(seq 1 "$runs"); do
         read -r c w < <(run_once "$name")
@@ -201,10 +207,11 @@ done
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo
 echo "machine: ${model:-unknown CPU}, $(nproc) cores, Linux $(uname -r), $(go version | awk '{ print $3 }')"
-awk -v n="$lines" -v b="${cpu[base]}" -v l="${cpu[lua]}" -v e="${cpu[enrich]}" 'BEGIN {
+awk -v n="$lines" -v b="${cpu[base]}" -v l="${cpu[lua]}" -v e="${cpu[enrich]}" -v w="${cpu[workers]}" 'BEGIN {
     printf "%-34s %10s %12s %16s\n", "pipeline", "CPU s", "us/record", "added us/record"
     printf "%-34s %10.2f %12.2f %16s\n", "tail -> null", b, b * 1e6 / n, "-"
     printf "%-34s %10.2f %12.2f %16.2f\n", "tail -> lua -> null", l, l * 1e6 / n, (l - b) * 1e6 / n
     printf "%-34s %10.2f %12.2f %16.2f\n", "tail -> enrich -> forward -> null", e, e * 1e6 / n, (e - b) * 1e6 / n
-    if (l > b) printf "enrich adds %.2fx the CPU per record that the Lua filter adds\n", (e - b) / (l - b)
+    printf "%-34s %10.2f %12.2f %16.2f\n", "  the same with Workers 2", w, w * 1e6 / n, (w - b) * 1e6 / n
+    if (l > b) printf "enrich adds %.2fx the CPU per record that the Lua filter adds (%.2fx with Workers 2)\n", (e - b) / (l - b), (w - b) / (l - b)
 }'

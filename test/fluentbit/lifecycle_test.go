@@ -16,12 +16,12 @@ import (
 )
 
 // grace is the Grace of the shipped configurations. While chunks are
-// buffered, Fluent Bit waits the whole Grace before it stops or reloads, and
-// checks every second: a stop or a reload must be done within Grace and one
-// more second.
+// buffered, Fluent Bit waits the whole Grace before it stops or reloads,
+// checking once a second; on a loaded machine its own steps add up to a
+// second more. A stop or a reload must be done within Grace and 2 seconds.
 const (
 	grace      = 5 * time.Second
-	graceBound = grace + time.Second
+	graceBound = grace + 2*time.Second
 )
 
 // shipped is the shipped configuration set up in a temporary directory with
@@ -304,7 +304,7 @@ func TestHotReload(t *testing.T) {
 				})
 				took := time.Since(start)
 				if took > graceBound {
-					t.Errorf("reload %d took %s, more than Grace %s and a second", i, took.Round(time.Millisecond), grace)
+					t.Errorf("reload %d took %s, more than Grace %s and 2 s", i, took.Round(time.Millisecond), grace)
 				}
 				durations = append(durations, took.Round(10*time.Millisecond))
 				rss = append(rss, rssKiB(t, p.cmd.Process.Pid))
@@ -423,7 +423,7 @@ func TestRestartMidStream(t *testing.T) {
 			waitFor(t, p, 30*time.Second, "records flowing", func() bool { return s.es.count() >= 2000 })
 			took := stopWith(t, p, sig)
 			if sig == syscall.SIGTERM && took > graceBound {
-				t.Errorf("stopped %s after SIGTERM, want within Grace %s and a second", took.Round(time.Millisecond), grace)
+				t.Errorf("stopped %s after SIGTERM, want within Grace %s and 2 s", took.Round(time.Millisecond), grace)
 			}
 			atStop := s.es.count()
 			p2 := s.start(t)
