@@ -1,13 +1,11 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -60,7 +58,7 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *format == "csv" {
-		err = writeCSV(stdout, cat.Entries())
+		err = catalog.WriteCSV(stdout, cat.Entries())
 	} else {
 		err = writeJSON(stdout, cat.Entries())
 	}
@@ -77,32 +75,6 @@ func writeJSON(w io.Writer, entries []catalog.Entry) error {
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(entries); err != nil {
 		return fmt.Errorf("write json: %w", err)
-	}
-	return nil
-}
-
-// csvHeader is the CSV layout; it is also a valid user catalog header, so
-// a spreadsheet edited from this output loads back. Params are left out.
-var csvHeader = []string{"product", "id", "error_code", "severity", "format", "explanation", "action", "source_document", "source_section"}
-
-func writeCSV(w io.Writer, entries []catalog.Entry) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	for _, e := range entries {
-		sev := ""
-		if e.Severity != nil {
-			sev = strconv.Itoa(*e.Severity)
-		}
-		rec := []string{string(e.Product), e.ID, e.ErrorCode, sev, e.Format, e.Explanation, e.Action, e.Source.Document, e.Source.Section}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("write csv: %w", err)
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
 }
