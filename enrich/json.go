@@ -53,13 +53,17 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 		return dst, fmt.Errorf("record json: record is not a [time, body] array")
 	}
 	p := h.hdrLen
-	ts := p
-	if th, err := readHeader(record, p); err == nil && th.kind == kindArray && th.n > 0 {
-		ts = p + th.hdrLen
-	}
-	bodyOff, err := skipValue(record, p)
-	if err != nil {
-		return dst, fmt.Errorf("record json: timestamp: %w", err)
+	ts, bodyOff := p, 0
+	if p+12 < len(record) && record[p] == 0x92 && record[p+1] == 0xd7 && record[p+2] == 0x00 && record[p+11] == 0x80 {
+		// The usual [EventTime, {}] header.
+		ts, bodyOff = p+1, p+12
+	} else {
+		if th, err := readHeader(record, p); err == nil && th.kind == kindArray && th.n > 0 {
+			ts = p + th.hdrLen
+		}
+		if bodyOff, err = skipValue(record, p); err != nil {
+			return dst, fmt.Errorf("record json: timestamp: %w", err)
+		}
 	}
 	start := len(dst)
 	dst = append(dst, '{')
@@ -94,6 +98,18 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 		return dst[:start], fmt.Errorf("record json: %w", err)
 	}
 	return append(dst, '}'), nil
+}
+
+// AppendPairsJSON appends the n msgpack key/value pairs at the start of b
+// as JSON object members, separated by commas, without braces: the way
+// AppendRecordJSON writes a body's pairs.
+func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
+	start := len(dst)
+	dst, _, err := (&jsonWriter{}).pairs(dst, b, 0, n, 0)
+	if err != nil {
+		return dst[:start], fmt.Errorf("pairs json: %w", err)
+	}
+	return dst, nil
 }
 
 // jsonWriter writes msgpack values as JSON.

@@ -89,7 +89,7 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
-	l := newLineEnricher(eng, opts.MessageKeys, stdout)
+	l := newLineEnricher(eng, opts, stdout)
 	failed := false
 	for _, name := range inputs {
 		err := l.file(name, stdin)
@@ -132,6 +132,10 @@ type lineEnricher struct {
 	rec     []byte
 	dst     []byte
 	js      []byte
+	// added caches the JSON of the pairs the engine appends, by their
+	// msgpack bytes; nil when the appended pairs are not the whole change
+	// (Overwrite removes pairs) or vary with every line (Params).
+	added map[string][]byte
 }
 
 // outputError is a failure to write the output, which ends the run.
@@ -140,7 +144,8 @@ type outputError struct{ err error }
 func (e *outputError) Error() string { return "write output: " + e.err.Error() }
 func (e *outputError) Unwrap() error { return e.err }
 
-func newLineEnricher(eng *enrich.Engine, msgKeys []string, w io.Writer) *lineEnricher {
+func newLineEnricher(eng *enrich.Engine, opts enrich.Options, w io.Writer) *lineEnricher {
+	msgKeys := opts.MessageKeys
 	l := &lineEnricher{
 		eng:     eng,
 		rawKey:  msgKeys[0],
@@ -150,7 +155,23 @@ func newLineEnricher(eng *enrich.Engine, msgKeys []string, w io.Writer) *lineEnr
 		maxLine: maxLineBytes,
 	}
 	l.scan.isMsg = l.isMessageKey
+	// An added field named like the time would change where the time goes.
+	if !opts.Overwrite && !opts.Params && !namesDate(opts) {
+		l.added = make(map[string][]byte)
+	}
 	return l
+}
+
+// namesDate reports whether an added field or the nest key is the key of
+// the read time.
+func namesDate(opts enrich.Options) bool {
+	f := opts.Fields
+	for _, name := range []string{opts.NestUnder, f.MessageID, f.Severity, f.SeverityName, f.DocumentedSeverity, f.Explanation, f.Action, f.Product, f.Params} {
+		if name == enrich.JSONDateKey {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *lineEnricher) isMessageKey(k []byte) bool {
@@ -280,6 +301,9 @@ func (l *lineEnricher) line(line []byte) error {
 	return l.write(rec, line)
 }
 
+// recordHeadLen is the length of what recordHead writes.
+const recordHeadLen = 13
+
 // recordHead starts a record [[EventTime(now), {}], ...] in l.rec.
 func (l *lineEnricher) recordHead() []byte {
 	rec := append(l.rec[:0], 0x92, 0x92, 0xd7, 0x00)
@@ -293,13 +317,60 @@ func (l *lineEnricher) recordHead() []byte {
 func (l *lineEnricher) write(rec, line []byte) error {
 	l.rec = rec
 	var err error
-	l.dst, _, err = l.eng.Rewrite(l.dst[:0], rec)
-	if err == nil {
-		if l.js, err = enrich.AppendRecordJSONText(l.js[:0], l.dst); err == nil {
+	if l.dst, _, err = l.eng.Rewrite(l.dst[:0], rec); err == nil {
+		if l.js, err = l.appendJSON(l.js[:0], rec, l.dst); err == nil {
 			return l.writeLine()
 		}
 	}
 	return l.writeError(line, err.Error())
+}
+
+// appendJSON appends the enriched record out as JSON. The pairs the engine
+// appended to rec (the catalog text, the same for every line of a message)
+// are written from a cache of their JSON when there is one.
+func (l *lineEnricher) appendJSON(js, rec, out []byte) ([]byte, error) {
+	n, k := pairCount(rec), pairCount(out)-pairCount(rec)
+	if l.added == nil || n < 0 || k <= 0 || len(out) <= len(rec) {
+		return enrich.AppendRecordJSONText(js, out)
+	}
+	added := out[len(rec):]
+	cached, ok := l.added[string(added)]
+	if !ok {
+		var err error
+		if cached, err = enrich.AppendPairsJSON(nil, added, k); err != nil {
+			return js, err
+		}
+		if len(l.added) < maxCachedAdditions {
+			l.added[string(added)] = cached
+		}
+	}
+	js, err := enrich.AppendRecordJSONText(js, rec)
+	if err != nil {
+		return js, err
+	}
+	// rec's JSON has at least one member: its own pairs or the time.
+	js = append(js[:len(js)-1], ',')
+	js = append(js, cached...)
+	return append(js, '}'), nil
+}
+
+// maxCachedAdditions bounds the cache of added pairs: the catalog's
+// entries times the severities a header may give them.
+const maxCachedAdditions = 8192
+
+// pairCount is the pair count of the body of a record that recordHead
+// started (its body at offset recordHeadLen), -1 for another header.
+func pairCount(rec []byte) int {
+	if len(rec) <= recordHeadLen {
+		return -1
+	}
+	switch c := rec[recordHeadLen]; {
+	case c&0xf0 == 0x80:
+		return int(c & 0x0f)
+	case c == 0xdf && len(rec) >= recordHeadLen+5:
+		return int(binary.BigEndian.Uint32(rec[recordHeadLen+1:]))
+	}
+	return -1
 }
 
 // writeError writes {rawKey: line, errorKey: problem}, or only the error

@@ -108,7 +108,7 @@ func TestRunEnrichLongLine(t *testing.T) {
 
 func TestLineOverLimitIsReplacedByAnErrorRecord(t *testing.T) {
 	var out bytes.Buffer
-	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions().MessageKeys, &out)
+	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), &out)
 	l.in = bufio.NewReaderSize(nil, 16) // lines longer than the buffer
 	l.maxLine = 100
 	in := strings.Repeat("a", 100) + "\n" + strings.Repeat("b", 101) + "\r\n" + "last"
@@ -263,5 +263,55 @@ func TestRunEnrichStopsWhenOutputFails(t *testing.T) {
 	code := run(nil, strings.NewReader("x\ny\n"), failWriter{}, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "write output: broken pipe") {
 		t.Errorf("exit %d, stderr %q; want 1 and the write error", code, errOut.String())
+	}
+}
+
+// TestCachedAdditionsChangeNothing enriches the realistic mix with and
+// without the cache of added pairs and compares the output.
+func TestCachedAdditionsChangeNothing(t *testing.T) {
+	lines := append(mixLines(t, 3000),
+		`{"date":"x","log":"`+ftdLine+`"}`, `{}`, `{"log":"%FTD-4-722051: a"}`, `{"log":"%FTD-4-722051: a"}`)
+	input := strings.Join(lines, "\n") + "\n"
+	for _, opt := range []struct {
+		name string
+		set  func(*enrich.Options)
+	}{
+		{"defaults", func(*enrich.Options) {}},
+		{"nest under", func(o *enrich.Options) { o.NestUnder = "catalog" }},
+		{"renamed fields", func(o *enrich.Options) { o.Fields.Explanation = "setsumei" }},
+	} {
+		t.Run(opt.name, func(t *testing.T) {
+			opts := enrich.DefaultOptions()
+			opt.set(&opts)
+			cat, err := catalog.Embedded()
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := enrich.New(cat, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var outs [2]string
+			for i, cached := range []bool{true, false} {
+				var out bytes.Buffer
+				l := newLineEnricher(eng, opts, &out)
+				if l.added == nil {
+					t.Fatal("the cache is off for these options")
+				}
+				if !cached {
+					l.added = nil
+				}
+				if err := l.file("-", strings.NewReader(input)); err != nil {
+					t.Fatal(err)
+				}
+				if err := l.flush(); err != nil {
+					t.Fatal(err)
+				}
+				outs[i] = regexp.MustCompile(`(?m)^\{"date":[0-9.]+`).ReplaceAllString(out.String(), "{")
+			}
+			if outs[0] != outs[1] {
+				t.Errorf("output with the cache differs from the output without")
+			}
+		})
 	}
 }
