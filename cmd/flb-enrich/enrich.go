@@ -99,8 +99,9 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		if err != nil {
-			// One bad input does not stop the others.
-			fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
+			// One bad input does not stop the others. Each of its
+			// problems gets a line.
+			fmt.Fprintf(stderr, "flb-enrich: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nflb-enrich: "))
 			failed = true
 		}
 	}
@@ -250,8 +251,9 @@ func (l *lineEnricher) mayWait() bool {
 
 // readLine returns the next line without its line ending, and its length
 // in bytes. A line longer than maxLine is read to its end but not kept
-// whole (its length is then only known to be over maxLine). err is io.EOF after the last line, which may lack a newline; n
-// is 0 and err non-nil when there is no line.
+// whole (its length is then only known to be over maxLine). err is io.EOF
+// after the last line, which may lack a newline; n is 0 and err non-nil
+// when there is no line.
 func (l *lineEnricher) readLine() (line []byte, n int, err error) {
 	line, err = l.in.ReadSlice('\n')
 	n = len(line)
