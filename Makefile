@@ -21,7 +21,7 @@ help:
 	@echo "make test             vet, generated-data check, unit + .so tests, race tests"
 	@echo "make build            build $(SO) and $(CLI)"
 	@echo "make dist             release files for linux/amd64 and linux/arm64 in $(DIST_DIR)/, with SHA256SUMS"
-	@echo "make bench            engine and flush benchmarks (BenchmarkChunk vs BenchmarkBaseline, BenchmarkFlush)"
+	@echo "make bench            engine, flush and flb-enrich benchmarks (BenchmarkChunk vs BenchmarkBaseline, BenchmarkFlush, BenchmarkEnrichLines)"
 	@echo "make bench-e2e        end-to-end CPU benchmark with a real fluent-bit (FLUENT_BIT_BIN)"
 	@echo "make fuzz             run every fuzz target for FUZZTIME ($(FUZZTIME)) each"
 	@echo "make catalog          regenerate the embedded catalog from catalog/sources"
@@ -65,7 +65,7 @@ test: lint check-generated build $(SO_ARM64)
 	$(GO) test -count=1 -race -timeout 12m $(PURE_PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s -cpu 1 ./enrich/ ./output/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s -cpu 1 ./enrich/ ./output/ ./cmd/flb-enrich/
 
 bench-e2e: build
 	./scripts/bench-e2e.sh

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,11 +32,23 @@ var (
 )
 
 // csvColumns are the columns a CSV user catalog may have; the first four
-// are required. The last three make the CSV that `flb-enrich catalog
-// --format csv` writes loadable as it is.
-var csvColumns = []string{"id", "severity", "explanation", "action", "product", "format", "error_code", "source_document", "source_section"}
+// are required. Together they hold every field of an entry, so the CSV
+// that WriteCSV writes loads back identical; params and signatures are
+// JSON lists, as in the JSON catalog.
+var csvColumns = []string{"id", "severity", "explanation", "action", "product", "format", "error_code",
+	"printed_id", "facility", "mnemonic", "params", "signatures", "source_document", "source_section"}
 
 const csvRequired = 4
+
+// csvOrder is the column order WriteCSV writes.
+var csvOrder = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
+	"explanation", "action", "params", "signatures", "source_document", "source_section"}
+
+// jsonFields are the fields of a JSON user catalog entry.
+const jsonFields = "product, id, printed_id, error_code, facility, mnemonic, severity, format, explanation, action, params, signatures, source"
+
+// utf8BOM starts files that spreadsheets and some editors write.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // iosUserIDRe matches FACILITY-SEVERITY-MNEMONIC, with an optional "%".
 var iosUserIDRe = regexp.MustCompile(`^%?[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$`)
@@ -126,13 +139,25 @@ type located struct {
 	entry Entry
 }
 
+// userEntry is an entry as a JSON user catalog writes it: the severity
+// may also be a string, as in CSV ("4", "warning").
+type userEntry struct {
+	Entry
+	Severity json.RawMessage `json:"severity"`
+}
+
 func parseUserJSON(b []byte) ([]located, []error) {
+	b = bytes.TrimPrefix(b, utf8BOM)
 	var raws []json.RawMessage
 	if err := json.Unmarshal(b, &raws); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
 			line, col := position(b, syn.Offset)
-			return nil, []error{fmt.Errorf("line %d column %d: malformed JSON: %w", line, col, err)}
+			return nil, []error{fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: "))}
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, []error{fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value))}
 		}
 		return nil, []error{fmt.Errorf("want a JSON array of entries: %w", err)}
 	}
@@ -141,18 +166,94 @@ func parseUserJSON(b []byte) ([]located, []error) {
 	for i, raw := range raws {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
-		var e Entry
-		if err := dec.Decode(&e); err != nil {
-			problems = append(problems, fmt.Errorf("entry %d: %w", i+1, err))
+		var u userEntry
+		if err := dec.Decode(&u); err != nil {
+			problems = append(problems, fmt.Errorf("entry %d: %w", i+1, describeJSONError(err)))
 			continue
 		}
-		if err := checkUserEntry(&e); err != nil {
+		e := u.Entry
+		sev, err := jsonSeverity(u.Severity)
+		if e.Severity = sev; err == nil {
+			err = checkUserEntry(&e)
+		}
+		if err != nil {
 			problems = append(problems, fmt.Errorf("entry %d (id %q): %w", i+1, e.ID, err))
 			continue
 		}
 		entries = append(entries, located{where: fmt.Sprintf("entry %d", i+1), entry: e})
 	}
 	return entries, problems
+}
+
+// jsonSeverity reads a severity written as a number, a string as in CSV
+// (a level or an English keyword), or null.
+func jsonSeverity(raw json.RawMessage) (*int, error) {
+	s := string(bytes.TrimSpace(raw))
+	if s == "" || s == "null" {
+		return nil, nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("%w: severity %s: %w", ErrInvalidEntry, raw, err)
+		}
+		if s = strings.TrimSpace(s); s == "" {
+			return nil, nil
+		}
+	}
+	lvl, err := parseSeverity(s)
+	if err != nil {
+		return nil, err
+	}
+	return &lvl, nil
+}
+
+// describeJSONError words a decoding error in terms of the file's fields
+// and JSON's kinds of values, not Go's types.
+func describeJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Errorf("%w: an entry must be an object, got %s", ErrInvalidEntry, jsonKind(te.Value))
+		}
+		// Fields of the embedded Entry are named through it.
+		field := strings.TrimPrefix(te.Field, "Entry.")
+		return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, field, goTypeAsJSON(te.Type), jsonKind(te.Value))
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Errorf("%w: unknown field %s (want %s)", ErrInvalidEntry, f, jsonFields)
+	}
+	return err
+}
+
+// jsonKind turns the Value of a json.UnmarshalTypeError ("number",
+// "number 1.5", "string", "array", ...) into words.
+func jsonKind(v string) string {
+	switch kind, _, _ := strings.Cut(v, " "); kind {
+	case "array", "object":
+		return "an " + kind
+	case "bool":
+		return "true or false"
+	case "number", "string":
+		return "a " + v
+	}
+	return v
+}
+
+// goTypeAsJSON names the kind of JSON value a field of type t takes.
+func goTypeAsJSON(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64:
+		return "a whole number"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return goTypeAsJSON(t.Elem())
+	}
+	return "another kind of value"
 }
 
 // position converts a byte offset into a 1-based line and column.
@@ -167,7 +268,7 @@ func position(b []byte, off int64) (line, col int) {
 }
 
 func parseUserCSV(b []byte) ([]located, []error) {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // spreadsheets write a BOM
+	b = bytes.TrimPrefix(b, utf8BOM)
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
@@ -237,12 +338,22 @@ func parseUserCSV(b []byte) ([]located, []error) {
 		}
 		e, err := csvEntry(field(rec, "product"), field(rec, "id"), field(rec, "severity"))
 		if err == nil {
+			e.PrintedID = field(rec, "printed_id")
 			e.Format = field(rec, "format")
 			e.Explanation = field(rec, "explanation")
 			e.Action = field(rec, "action")
 			e.ErrorCode = field(rec, "error_code")
+			if f, m := field(rec, "facility"), field(rec, "mnemonic"); f != "" || m != "" {
+				e.Facility, e.Mnemonic = f, m
+			}
 			e.Source = Source{Document: field(rec, "source_document"), Section: field(rec, "source_section")}
-			err = checkUserEntry(&e)
+			err = csvList(field(rec, "params"), "params", `[{"name": "...", "description": "..."}]`, &e.Params)
+			if err == nil {
+				err = csvList(field(rec, "signatures"), "signatures", `["...", "..."]`, &e.Signatures)
+			}
+			if err == nil {
+				err = checkUserEntry(&e)
+			}
 		}
 		if err != nil {
 			problems = append(problems, fmt.Errorf("line %d (id %q): %w", line, field(rec, "id"), err))
@@ -251,6 +362,102 @@ func parseUserCSV(b []byte) ([]located, []error) {
 		entries = append(entries, located{where: fmt.Sprintf("line %d", line), entry: e})
 	}
 	return entries, problems
+}
+
+// csvList reads a cell holding a JSON list (params, signatures); an empty
+// cell is no list.
+func csvList(cell, column, example string, dst any) error {
+	if cell == "" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(cell))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return fmt.Errorf("%w: column %s: want a JSON list such as %s, got %s", ErrInvalidEntry, column, example, jsonKind(te.Value))
+		}
+		return fmt.Errorf("%w: column %s: want a JSON list such as %s: %w", ErrInvalidEntry, column, example, describeJSONError(err))
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: column %s: text after the JSON list", ErrInvalidEntry, column)
+	}
+	return nil
+}
+
+// WriteCSV writes entries as a CSV user catalog with every column, which
+// loads back as the same entries.
+func WriteCSV(w io.Writer, entries []Entry) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvOrder); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	rec := make([]string, len(csvOrder))
+	for _, e := range entries {
+		for i, c := range csvOrder {
+			v, err := csvCell(&e, c)
+			if err != nil {
+				return fmt.Errorf("write csv: %s %q: %w", e.Product, e.ID, err)
+			}
+			rec[i] = v
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// csvCell is the text of one column of e.
+func csvCell(e *Entry, column string) (string, error) {
+	list := func(v any, n int) (string, error) {
+		if n == 0 {
+			return "", nil
+		}
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		err := enc.Encode(v)
+		return strings.TrimSuffix(b.String(), "\n"), err
+	}
+	switch column {
+	case "product":
+		return string(e.Product), nil
+	case "id":
+		return e.ID, nil
+	case "printed_id":
+		return e.PrintedID, nil
+	case "error_code":
+		return e.ErrorCode, nil
+	case "facility":
+		return e.Facility, nil
+	case "mnemonic":
+		return e.Mnemonic, nil
+	case "severity":
+		if e.Severity == nil {
+			return "", nil
+		}
+		return strconv.Itoa(*e.Severity), nil
+	case "format":
+		return e.Format, nil
+	case "explanation":
+		return e.Explanation, nil
+	case "action":
+		return e.Action, nil
+	case "params":
+		return list(e.Params, len(e.Params))
+	case "signatures":
+		return list(e.Signatures, len(e.Signatures))
+	case "source_document":
+		return e.Source.Document, nil
+	case "source_section":
+		return e.Source.Section, nil
+	}
+	return "", fmt.Errorf("unknown column %q", column)
 }
 
 // csvEntry builds the identity of a CSV row, inferring the product from

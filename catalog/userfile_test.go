@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -252,5 +253,127 @@ func TestGeneratedUpToDate(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s differs from a fresh generation: run `make catalog`", f)
 		}
+	}
+}
+
+// writeTemp writes a user catalog file named name with text.
+func writeTemp(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestJSONAndCSVAcceptTheSameValues loads the same entry written both ways.
+func TestJSONAndCSVAcceptTheSameValues(t *testing.T) {
+	tests := []struct {
+		name         string
+		jsonSeverity string // as written in JSON
+		csvSeverity  string // as written in CSV
+		bom          bool
+		want         *int
+	}{
+		{"number", `4`, `4`, false, sev(4)},
+		{"keyword", `"warning"`, `warning`, false, sev(4)},
+		{"keyword in capitals", `"Critical"`, `Critical`, false, sev(2)},
+		{"level as text", `"5"`, `5`, false, sev(5)},
+		{"none", `null`, ``, false, nil},
+		{"empty text", `""`, ``, false, nil},
+		{"byte order mark", `3`, `3`, true, sev(3)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bom := ""
+			if tt.bom {
+				bom = "\xef\xbb\xbf"
+			}
+			files := map[string]string{
+				"user.json": bom + `[{"product":"cisco_ftd_asa","id":"106023","severity":` + tt.jsonSeverity + `,"explanation":"x","action":"y"}]`,
+				"user.csv":  bom + "id,severity,explanation,action\n106023," + tt.csvSeverity + ",x,y\n",
+			}
+			for name, text := range files {
+				got, err := LoadFile(writeTemp(t, name, text))
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if g := got[0].Severity; (g == nil) != (tt.want == nil) || g != nil && *g != *tt.want {
+					t.Errorf("%s: severity %v, want %v", name, g, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestJSONErrorsNameFields checks that decoding errors speak of the
+// file's fields and JSON values, never of Go types.
+func TestJSONErrorsNameFields(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       string
+	}{
+		{"id as a number", `[{"product":"cisco_ftd_asa","id":106023,"explanation":"x","action":"y"}]`, `entry 1: invalid catalog entry: field "id" must be a string, got a number`},
+		{"params as text", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","params":"acl"}]`, `field "params" must be a list, got a string`},
+		{"param name as a number", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","params":[{"name":1}]}]`, `field "params.name" must be a string, got a number`},
+		{"source document as a number", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","source":{"document":2}}]`, `field "source.document" must be a string, got a number`},
+		{"entry not an object", `["106023"]`, `entry 1: invalid catalog entry: an entry must be an object, got a string`},
+		{"not a list", `{"id":"106023"}`, `want a JSON array of entries, got an object`},
+		{"unknown field", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","colour":"red"}]`, `unknown field "colour" (want product, id,`},
+		{"severity keyword unknown", `[{"product":"cisco_ftd_asa","id":"106023","severity":"high","explanation":"x","action":"y"}]`, `entry 1 (id "106023"): invalid catalog entry: severity "high" is neither 0-7`},
+		{"severity not whole", `[{"product":"cisco_ftd_asa","id":"106023","severity":4.5,"explanation":"x","action":"y"}]`, `severity "4.5" is neither 0-7`},
+		{"severity out of range", `[{"product":"cisco_ftd_asa","id":"106023","severity":9,"explanation":"x","action":"y"}]`, `severity 9 is outside 0-7`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadFile(writeTemp(t, "user.json", tt.text))
+			if err == nil {
+				t.Fatal("LoadFile succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+			_, msg, _ := strings.Cut(err.Error(), "user.json: ")
+			for _, goWord := range []string{"Go ", "catalog.", "json: ", "of type", "Entry", "[]"} {
+				if strings.Contains(msg, goWord) {
+					t.Errorf("error %q mentions %q", msg, goWord)
+				}
+			}
+		})
+	}
+}
+
+func TestCSVListColumns(t *testing.T) {
+	const header = "product,id,severity,explanation,action,printed_id,params,signatures\n"
+	tests := []struct {
+		name, row string
+		want      Entry
+		wantErr   string
+	}{
+		{"lists", `cisco_cucm,ILSX,,x,y,,"[{""name"":""ip"",""description"":""peer""}]","[""a | b"",""c""]"`,
+			Entry{Product: ProductCUCM, ID: "ILSX", Explanation: "x", Action: "y", Params: []Param{{Name: "ip", Description: "peer"}}, Signatures: []string{"a | b", "c"}}, ""},
+		{"printed id", `cisco_ftd_asa,722056,,x,y,722055,,`,
+			Entry{Product: ProductFTD, ID: "722056", PrintedID: "722055", Explanation: "x", Action: "y", Params: []Param{}}, ""},
+		{"params not JSON", `cisco_cucm,ILSX,,x,y,,ip: peer,`, Entry{}, `column params: want a JSON list`},
+		{"signatures not a list", `cisco_cucm,ILSX,,x,y,,,"""a"""`, Entry{}, `column signatures: want a JSON list such as ["...", "..."], got a string`},
+		{"unknown param field", `cisco_cucm,ILSX,,x,y,,"[{""nom"":""ip""}]",`, Entry{}, `unknown field "nom"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadFile(writeTemp(t, "user.csv", header+tt.row+"\n"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.want.Source.Document = "user.csv"
+			if !reflect.DeepEqual(got[0], tt.want) {
+				t.Errorf("entry\n got  %+v\n want %+v", got[0], tt.want)
+			}
+		})
 	}
 }

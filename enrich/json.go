@@ -21,12 +21,30 @@ const maxJSONDepth = 64
 
 var errTooDeep = errors.New("msgpack value nested too deeply for json")
 
+// JSONTextExt is the msgpack extension type of a value that holds JSON
+// text. flb-enrich keeps the values of the JSON records it reads so, to
+// write them back exactly as they were written (numbers included);
+// AppendRecordJSONText writes them as they are.
+const JSONTextExt int8 = 'J'
+
 // AppendRecordJSON appends one chunk record as a single-line JSON object:
 // the timestamp under JSONDateKey, then the body's keys in their original
 // order. str and bin values become JSON strings (invalid UTF-8 replaced by
 // U+FFFD), ext values other than EventTime become null. A body that is not
 // a map is written under "body".
 func AppendRecordJSON(dst, record []byte) ([]byte, error) {
+	return appendRecordJSON(dst, record, false)
+}
+
+// AppendRecordJSONText is AppendRecordJSON for records whose JSONTextExt
+// values the caller built from valid JSON text: it writes that text as it
+// is. A chunk from Fluent Bit may carry any extension type, so its records
+// go through AppendRecordJSON.
+func AppendRecordJSONText(dst, record []byte) ([]byte, error) {
+	return appendRecordJSON(dst, record, true)
+}
+
+func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 	h, err := readHeader(record, 0)
 	if err != nil {
 		return dst, fmt.Errorf("record json: %w", err)
@@ -35,35 +53,46 @@ func AppendRecordJSON(dst, record []byte) ([]byte, error) {
 		return dst, fmt.Errorf("record json: record is not a [time, body] array")
 	}
 	p := h.hdrLen
-	ts := p
-	if th, err := readHeader(record, p); err == nil && th.kind == kindArray && th.n > 0 {
-		ts = p + th.hdrLen
-	}
-	bodyOff, err := skipValue(record, p)
-	if err != nil {
-		return dst, fmt.Errorf("record json: timestamp: %w", err)
-	}
-	if _, err := skipValue(record, bodyOff); err != nil {
-		return dst, fmt.Errorf("record json: body: %w", err)
+	ts, bodyOff := p, 0
+	if p+12 < len(record) && record[p] == 0x92 && record[p+1] == 0xd7 && record[p+2] == 0x00 && record[p+11] == 0x80 {
+		// The usual [EventTime, {}] header.
+		ts, bodyOff = p+1, p+12
+	} else {
+		if th, err := readHeader(record, p); err == nil && th.kind == kindArray && th.n > 0 {
+			ts = p + th.hdrLen
+		}
+		if bodyOff, err = skipValue(record, p); err != nil {
+			return dst, fmt.Errorf("record json: timestamp: %w", err)
+		}
 	}
 	start := len(dst)
 	dst = append(dst, '{')
-	hb, _ := readHeader(record, bodyOff)
-	sep := false
-	if hb.kind != kindMap || !mapHasKey(record, bodyOff, JSONDateKey) {
+	w := jsonWriter{text: text}
+	hb, err := readHeader(record, bodyOff)
+	if err == nil && hb.kind == kindMap {
+		// The pairs are written first, so that they say whether the body
+		// has a key JSONDateKey; if not, the time goes in front of them.
+		dst, _, err = w.pairs(dst, record, bodyOff+hb.hdrLen, hb.n, 0)
+		if err == nil && !w.hasDate {
+			// Write the time after the pairs, then move it in front.
+			mark := len(dst)
+			dst = appendJSONString(dst, []byte(JSONDateKey))
+			dst = append(dst, ':')
+			dst = appendJSONTime(dst, record, ts)
+			if hb.n > 0 {
+				dst = append(dst, ',')
+			}
+			var t [64]byte
+			k := copy(t[:], dst[mark:])
+			copy(dst[start+1+k:], dst[start+1:mark])
+			copy(dst[start+1:], t[:k])
+		}
+	} else {
 		dst = appendJSONString(dst, []byte(JSONDateKey))
 		dst = append(dst, ':')
 		dst = appendJSONTime(dst, record, ts)
-		sep = true
-	}
-	if hb.kind != kindMap {
 		dst = append(dst, `,"body":`...)
-		dst, _, err = appendJSONValue(dst, record, bodyOff, 0)
-	} else {
-		if sep && hb.n > 0 {
-			dst = append(dst, ',')
-		}
-		dst, _, err = appendJSONPairs(dst, record, bodyOff+hb.hdrLen, hb.n, 0)
+		dst, _, err = w.value(dst, record, bodyOff, 0)
 	}
 	if err != nil {
 		return dst[:start], fmt.Errorf("record json: %w", err)
@@ -71,30 +100,22 @@ func AppendRecordJSON(dst, record []byte) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-// mapHasKey reports whether the map at b[off] has a str key equal to key.
-func mapHasKey(b []byte, off int, key string) bool {
-	h, err := readHeader(b, off)
-	if err != nil || h.kind != kindMap {
-		return false
+// AppendPairsJSON appends the n msgpack key/value pairs at the start of b
+// as JSON object members, separated by commas, without braces: the way
+// AppendRecordJSON writes a body's pairs.
+func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
+	start := len(dst)
+	dst, _, err := (&jsonWriter{}).pairs(dst, b, 0, n, 0)
+	if err != nil {
+		return dst[:start], fmt.Errorf("pairs json: %w", err)
 	}
-	q := off + h.hdrLen
-	for i := 0; i < h.n; i++ {
-		hk, err := readHeader(b, q)
-		if err != nil {
-			return false
-		}
-		kEnd, err := skipValue(b, q)
-		if err != nil {
-			return false
-		}
-		if hk.kind == kindStr && string(b[q+hk.hdrLen:kEnd]) == key {
-			return true
-		}
-		if q, err = skipValue(b, kEnd); err != nil {
-			return false
-		}
-	}
-	return false
+	return dst, nil
+}
+
+// jsonWriter writes msgpack values as JSON.
+type jsonWriter struct {
+	text    bool // write JSONTextExt values as they are
+	hasDate bool // a key of the outermost map is JSONDateKey
 }
 
 // appendJSONTime writes an EventTime, integer or float timestamp exactly.
@@ -111,11 +132,12 @@ func appendJSONTime(dst, b []byte, off int) []byte {
 			nsec := binary.BigEndian.Uint32(b[p+4:])
 			dst = strconv.AppendUint(dst, uint64(sec), 10)
 			dst = append(dst, '.')
-			frac := strconv.AppendUint(nil, uint64(nsec)+1e9, 10)
+			var buf [10]byte
+			frac := strconv.AppendUint(buf[:0], uint64(nsec)+1e9, 10)
 			return append(dst, frac[1:]...)
 		}
 	case kindInt, kindUint, kindFloat:
-		d, _, err := appendJSONValue(dst, b, off, 0)
+		d, _, err := (&jsonWriter{}).value(dst, b, off, 0)
 		if err == nil {
 			return d
 		}
@@ -123,21 +145,35 @@ func appendJSONTime(dst, b []byte, off int) []byte {
 	return append(dst, "null"...)
 }
 
-// appendJSONValue writes the msgpack value at b[off] as JSON and returns
-// the offset after it.
-func appendJSONValue(dst, b []byte, off, depth int) ([]byte, int, error) {
+// value writes the msgpack value at b[off] as JSON and returns the offset
+// after it.
+func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 	if depth > maxJSONDepth {
 		return dst, 0, errTooDeep
+	}
+	// Most values are strings with a one- or two-byte header.
+	if off+1 < len(b) {
+		p, n := off+1, int(b[off]&0x1f)
+		switch c := b[off]; {
+		case c&0xe0 == 0xa0:
+		case c == 0xd9:
+			p, n = off+2, int(b[off+1])
+		default:
+			p = -1
+		}
+		if p > 0 && p+n <= len(b) {
+			return appendJSONString(dst, b[p:p+n]), p + n, nil
+		}
 	}
 	h, err := readHeader(b, off)
 	if err != nil {
 		return dst, 0, err
 	}
-	end, err := skipValue(b, off)
-	if err != nil {
-		return dst, 0, err
-	}
 	p := off + h.hdrLen
+	end := p + h.payloadLen()
+	if end > len(b) {
+		return dst, 0, errTruncated
+	}
 	switch h.kind {
 	case kindNil:
 		dst = append(dst, "null"...)
@@ -164,62 +200,75 @@ func appendJSONValue(dst, b []byte, off, depth int) ([]byte, int, error) {
 	case kindStr, kindBin:
 		dst = appendJSONString(dst, b[p:end])
 	case kindExt:
-		if h.extType == 0 && h.n == 8 {
+		switch {
+		case w.text && h.extType == JSONTextExt:
+			dst = append(dst, b[p:end]...)
+		case h.extType == 0 && h.n == 8:
 			dst = appendJSONTime(dst, b, off)
-		} else {
+		default:
 			dst = append(dst, "null"...)
 		}
 	case kindArray:
 		dst = append(dst, '[')
-		q := p
 		for i := 0; i < h.n; i++ {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if dst, q, err = appendJSONValue(dst, b, q, depth+1); err != nil {
+			if dst, end, err = w.value(dst, b, end, depth+1); err != nil {
 				return dst, 0, err
 			}
 		}
 		dst = append(dst, ']')
 	case kindMap:
 		dst = append(dst, '{')
-		if dst, _, err = appendJSONPairs(dst, b, p, h.n, depth); err != nil {
+		if dst, end, err = w.pairs(dst, b, end, h.n, depth); err != nil {
 			return dst, 0, err
 		}
 		dst = append(dst, '}')
+	default:
+		return dst, 0, errInvalid
 	}
 	return dst, end, nil
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONPairs writes the n key/value pairs at b[q] as JSON object
-// members, without braces.
-func appendJSONPairs(dst, b []byte, q, n, depth int) ([]byte, int, error) {
+// pairs writes the n key/value pairs at b[q] as JSON object members,
+// without braces, and returns the offset after them.
+func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) {
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		hk, err := readHeader(b, q)
-		if err != nil {
-			return dst, 0, err
-		}
-		kEnd, err := skipValue(b, q)
-		if err != nil {
+		var hk header
+		var err error
+		if q < len(b) && b[q]&0xe0 == 0xa0 {
+			// Keys are almost always fixstr.
+			hk = header{kind: kindStr, n: int(b[q] & 0x1f), hdrLen: 1}
+		} else if hk, err = readHeader(b, q); err != nil {
 			return dst, 0, err
 		}
 		if hk.kind == kindStr || hk.kind == kindBin {
-			dst = appendJSONString(dst, b[q+hk.hdrLen:kEnd])
+			kEnd := q + hk.hdrLen + hk.n
+			if kEnd > len(b) {
+				return dst, 0, errTruncated
+			}
+			key := b[q+hk.hdrLen : kEnd]
+			if depth == 0 && hk.kind == kindStr && string(key) == JSONDateKey {
+				w.hasDate = true
+			}
+			dst = appendJSONString(dst, key)
+			q = kEnd
 		} else {
 			// JSON keys are strings: quote the key's JSON form.
-			k, _, err := appendJSONValue(nil, b, q, depth+1)
-			if err != nil {
+			var k []byte
+			if k, q, err = (&jsonWriter{text: w.text}).value(nil, b, q, depth+1); err != nil {
 				return dst, 0, err
 			}
 			dst = appendJSONString(dst, k)
 		}
 		dst = append(dst, ':')
-		if dst, q, err = appendJSONValue(dst, b, kEnd, depth+1); err != nil {
+		if dst, q, err = w.value(dst, b, q, depth+1); err != nil {
 			return dst, 0, err
 		}
 	}
@@ -227,35 +276,66 @@ func appendJSONPairs(dst, b []byte, q, n, depth int) ([]byte, int, error) {
 }
 
 // appendJSONString writes s as a JSON string, replacing invalid UTF-8.
+// Runs of bytes that need no escaping are copied in one append.
 func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
+	from := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				// Log text is mostly plain ASCII: skip it eight bytes at a time.
+				for i+8 <= len(s) && plainASCII8(binary.LittleEndian.Uint64(s[i:])) {
+					i += 8
+				}
+				continue
+			}
+			dst = append(dst, s[from:i]...)
+			switch c {
+			case '"', '\\':
 				dst = append(dst, '\\', c)
-			case c == '\n':
+			case '\n':
 				dst = append(dst, '\\', 'n')
-			case c == '\r':
+			case '\r':
 				dst = append(dst, '\\', 'r')
-			case c == '\t':
+			case '\t':
 				dst = append(dst, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			default:
-				dst = append(dst, c)
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
+			from = i
+			continue
+		}
+		// Three-byte sequences (the catalog's Japanese) are checked
+		// inline, the rest by the decoder.
+		for i+2 < len(s) && s[i] >= 0xe1 && s[i] < 0xf0 && s[i] != 0xed && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
+			i += 3
+		}
+		if i >= len(s) || s[i] < utf8.RuneSelf {
 			continue
 		}
 		r, size := utf8.DecodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[from:i]...)
 			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
+			from = i + 1
 		}
 		i += size
 	}
+	dst = append(dst, s[from:]...)
 	return append(dst, '"')
+}
+
+// plainASCII8 reports whether the eight bytes of v are all ASCII that a
+// JSON string holds as it is: none below 0x20, none 0x7f or above, no '"'
+// and no '\\'.
+func plainASCII8(v uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	return (v|(v+ones*1))&highs == 0 && // no byte >= 0x7f
+		(v-ones*0x20)&^v&highs == 0 && // no byte < 0x20
+		hasZero(v^(ones*'"')) == 0 &&
+		hasZero(v^(ones*'\\')) == 0
 }

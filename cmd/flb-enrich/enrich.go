@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 	"time"
@@ -18,28 +16,14 @@ import (
 	"github.com/enrich-plugin/enrich/enrich"
 )
 
-func init() {
-	// explain accepts whole log lines through the same recogniser as the
-	// plugin. Building an engine per call is fine for a one-shot command.
-	recogniseLine = func(cat *catalog.Catalog, line string) (catalog.Product, string, bool) {
-		e, err := enrich.New(cat, enrich.DefaultOptions())
-		if err != nil {
-			return "", "", false
-		}
-		m, ok := e.Recognise([]byte(line))
-		if !ok || m.Entry == nil {
-			return "", "", false
-		}
-		return m.Product, m.Entry.Key(), true
-	}
-}
+// maxLineBytes bounds one input line: a longer line is reported and
+// replaced by an error record, as it would take several times its size in
+// memory.
+const maxLineBytes = 256 << 20
 
-// batchRecords is how many lines are enriched per chunk: enough to
-// amortise the chunk handling, small enough to stream.
-const batchRecords = 256
-
-// maxLineBytes bounds one input line.
-const maxLineBytes = 16 << 20
+// errorKey is the key of the error flb-enrich adds to a line it could not
+// read as what it looks like (the plugin uses the same name).
+const errorKey = "enrich_error"
 
 // runEnrich enriches log lines from files (or standard input) with the
 // same engine and options as the plugin, writing one JSON object per line.
@@ -75,7 +59,8 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "any other line becomes {\"log\": LINE}. Writes one enriched JSON record per line.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	inputs, err := parseArgs(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -101,211 +86,342 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
 		return 2
 	}
-	w := bufio.NewWriter(stdout)
-	l := &lineEnricher{eng: eng, rawKey: opts.MessageKeys[0], out: w}
-	inputs := fs.Args()
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
+	l := newLineEnricher(eng, opts, stdout)
+	failed := false
 	for _, name := range inputs {
-		if err := l.file(name, stdin); err != nil {
+		err := l.file(name, stdin)
+		var out *outputError
+		if errors.As(err, &out) {
 			fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
 			return 1
+		}
+		if err != nil {
+			// One bad input does not stop the others. Each of its
+			// problems gets a line.
+			fmt.Fprintf(stderr, "flb-enrich: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nflb-enrich: "))
+			failed = true
 		}
 	}
 	if err := l.flush(); err != nil {
 		fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
 		return 1
 	}
-	if err := w.Flush(); err != nil {
-		fmt.Fprintf(stderr, "flb-enrich: write output: %v\n", err)
+	if failed {
 		return 1
 	}
 	return 0
 }
 
-// lineEnricher turns lines into chunk records, enriches them in batches
-// with Rewrite, and writes each record with AppendRecordJSON.
+// lineEnricher turns each input line into a record, enriches it with
+// Rewrite and writes it as one JSON line. Every line read gives exactly
+// one output line, written before the next line is read; the output is
+// flushed whenever the input has nothing more buffered, so that a
+// following reader sees each line as soon as it is complete.
 type lineEnricher struct {
-	eng    *enrich.Engine
-	rawKey string
-	out    io.Writer
-	chunk  []byte
-	n      int
-	dst    []byte
-	js     []byte
+	eng     *enrich.Engine
+	rawKey  string
+	msgKeys []string
+	in      *bufio.Reader
+	out     *bufio.Writer
+	maxLine int
+	now     time.Time // when the buffered input was read
+	scan    jsonScanner
+	long    []byte // a line longer than the read buffer
+	rec     []byte
+	dst     []byte
+	js      []byte
+	// added caches the JSON of the pairs the engine appends, by their
+	// msgpack bytes; nil when the appended pairs are not the whole change
+	// (Overwrite removes pairs) or vary with every line (Params).
+	added map[string][]byte
 }
 
+// outputError is a failure to write the output, which ends the run.
+type outputError struct{ err error }
+
+func (e *outputError) Error() string { return "write output: " + e.err.Error() }
+func (e *outputError) Unwrap() error { return e.err }
+
+func newLineEnricher(eng *enrich.Engine, opts enrich.Options, w io.Writer) *lineEnricher {
+	msgKeys := opts.MessageKeys
+	l := &lineEnricher{
+		eng:     eng,
+		rawKey:  msgKeys[0],
+		msgKeys: msgKeys,
+		in:      bufio.NewReaderSize(nil, 64<<10),
+		out:     bufio.NewWriterSize(w, 64<<10),
+		maxLine: maxLineBytes,
+	}
+	l.scan.isMsg = l.isMessageKey
+	// An added field named like the time would change where the time goes.
+	if !opts.Overwrite && !opts.Params && !namesDate(opts) {
+		l.added = make(map[string][]byte)
+	}
+	return l
+}
+
+// namesDate reports whether an added field or the nest key is the key of
+// the read time.
+func namesDate(opts enrich.Options) bool {
+	f := opts.Fields
+	for _, name := range []string{opts.NestUnder, f.MessageID, f.Severity, f.SeverityName, f.DocumentedSeverity, f.Explanation, f.Action, f.Product, f.Params} {
+		if name == enrich.JSONDateKey {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *lineEnricher) isMessageKey(k []byte) bool {
+	for _, m := range l.msgKeys {
+		if m == string(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *lineEnricher) flush() error {
+	if err := l.out.Flush(); err != nil {
+		return &outputError{err}
+	}
+	return nil
+}
+
+// file enriches every line of the named input ("-" is stdin). An input
+// that cannot be opened or read is an error; every line read before a
+// read error is written.
 func (l *lineEnricher) file(name string, stdin io.Reader) error {
-	r := stdin
-	if name != "-" {
+	r, label := stdin, name
+	if name == "-" {
+		label = "standard input"
+	} else {
 		f, err := os.Open(name)
 		if err != nil {
-			return fmt.Errorf("open input: %w", err)
+			return err
 		}
 		defer f.Close()
 		r = f
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLineBytes)
-	for lineNo := 1; sc.Scan(); lineNo++ {
-		line := bytes.TrimRight(sc.Bytes(), "\r")
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+	l.in.Reset(r)
+	defer l.in.Reset(nil)
+	var problems []error
+	for lineNo := 1; ; lineNo++ {
+		wait := l.mayWait()
+		if wait {
+			// Show what is done before waiting for more input.
+			if err := l.flush(); err != nil {
+				return err
+			}
 		}
-		if err := l.add(line); err != nil {
-			return fmt.Errorf("%s:%d: %w", name, lineNo, err)
+		line, n, err := l.readLine()
+		if wait {
+			l.now = time.Now()
+		}
+		switch {
+		case n > l.maxLine:
+			p := fmt.Errorf("%s:%d: line longer than %d bytes: replaced by an error record", label, lineNo, l.maxLine)
+			problems = append(problems, p)
+			if werr := l.writeError(nil, p.Error()); werr != nil {
+				return werr
+			}
+		case n > 0 || err == nil:
+			if werr := l.line(line); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return errors.Join(problems...)
+		}
+		if err != nil {
+			return errors.Join(append(problems, fmt.Errorf("read %s: %w", label, err))...)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	return nil
 }
 
-// add appends one line as a record [[EventTime(now), {}], body].
-func (l *lineEnricher) add(line []byte) error {
-	now := time.Now()
-	l.chunk = append(l.chunk, 0x92, 0x92, 0xd7, 0x00)
-	l.chunk = binary.BigEndian.AppendUint32(l.chunk, uint32(now.Unix()))
-	l.chunk = binary.BigEndian.AppendUint32(l.chunk, uint32(now.Nanosecond()))
-	l.chunk = append(l.chunk, 0x80)
-	body, ok := jsonObjectToMsgpack(l.chunk, line)
-	if ok {
-		l.chunk = body
+// mayWait reports whether reading the next line may wait for input: the
+// buffered input holds no complete line.
+func (l *lineEnricher) mayWait() bool {
+	b, _ := l.in.Peek(l.in.Buffered())
+	return bytes.IndexByte(b, '\n') < 0
+}
+
+// readLine returns the next line without its line ending, and its length
+// in bytes. A line longer than maxLine is read to its end but not kept
+// whole (its length is then only known to be over maxLine). err is io.EOF
+// after the last line, which may lack a newline; n is 0 and err non-nil
+// when there is no line.
+func (l *lineEnricher) readLine() (line []byte, n int, err error) {
+	line, err = l.in.ReadSlice('\n')
+	n = len(line)
+	if err == bufio.ErrBufferFull {
+		l.long = append(l.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = l.in.ReadSlice('\n')
+			if n += len(line); n <= l.maxLine+2 {
+				l.long = append(l.long, line...)
+			}
+		}
+		line = l.long
+	}
+	if err == nil {
+		line, n = line[:len(line)-1], n-1
+	}
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line, n = line[:len(line)-1], n-1
+	}
+	return line, n, err
+}
+
+// line writes the enriched record of one line. A line that is a JSON
+// object is that record; any other line is {rawKey: line}, with an error
+// when it looks like a JSON object but is not one.
+func (l *lineEnricher) line(line []byte) error {
+	rec := l.recordHead()
+	var problem string
+	if t := bytes.TrimSpace(line); len(t) > 0 && t[0] == '{' {
+		var err error
+		if rec, err = l.scan.appendObject(rec, t); err == nil {
+			return l.write(rec, line)
+		}
+		problem = "not a valid JSON object: " + err.Error()
+	}
+	if problem == "" {
+		rec = append(rec, 0x81)
 	} else {
-		l.chunk = append(l.chunk, 0x81)
-		l.chunk = enrich.AppendStr(l.chunk, l.rawKey)
-		l.chunk = enrich.AppendStr(l.chunk, string(line))
+		rec = append(rec, 0x82)
 	}
-	l.n++
-	if l.n >= batchRecords {
-		return l.flush()
+	rec = enrich.AppendStr(rec, l.rawKey)
+	rec = appendMsgpackStr(rec, line)
+	if problem != "" {
+		rec = enrich.AppendStr(rec, errorKey)
+		rec = enrich.AppendStr(rec, problem)
 	}
-	return nil
+	return l.write(rec, line)
 }
 
-// flush enriches and writes the pending records.
-func (l *lineEnricher) flush() error {
-	if l.n == 0 {
-		return nil
-	}
+// recordHeadLen is the length of what recordHead writes.
+const recordHeadLen = 13
+
+// recordHead starts a record [[EventTime(now), {}], ...] in l.rec.
+func (l *lineEnricher) recordHead() []byte {
+	rec := append(l.rec[:0], 0x92, 0x92, 0xd7, 0x00)
+	rec = binary.BigEndian.AppendUint32(rec, uint32(l.now.Unix()))
+	rec = binary.BigEndian.AppendUint32(rec, uint32(l.now.Nanosecond()))
+	return append(rec, 0x80)
+}
+
+// write enriches rec and writes it as one JSON line. If that fails, the
+// original line is written with the error instead.
+func (l *lineEnricher) write(rec, line []byte) error {
+	l.rec = rec
 	var err error
-	l.dst, _, err = l.eng.Rewrite(l.dst[:0], l.chunk)
-	if err != nil {
-		return fmt.Errorf("enrich: %w", err)
+	if l.dst, _, err = l.eng.Rewrite(l.dst[:0], rec); err == nil {
+		if l.js, err = l.appendJSON(l.js[:0], rec, l.dst); err == nil {
+			return l.writeLine()
+		}
 	}
-	l.chunk, l.n = l.chunk[:0], 0
-	for rest := l.dst; len(rest) > 0; {
-		n, err := enrich.RecordEnd(rest)
-		if err != nil {
-			return fmt.Errorf("enriched chunk: %w", err)
+	return l.writeError(line, err.Error())
+}
+
+// appendJSON appends the enriched record out as JSON. The pairs the engine
+// appended to rec (the catalog text, the same for every line of a message)
+// are written from a cache of their JSON when there is one.
+func (l *lineEnricher) appendJSON(js, rec, out []byte) ([]byte, error) {
+	n, k := pairCount(rec), pairCount(out)-pairCount(rec)
+	if l.added == nil || n < 0 || k <= 0 || len(out) <= len(rec) {
+		return enrich.AppendRecordJSONText(js, out)
+	}
+	added := out[len(rec):]
+	cached, ok := l.added[string(added)]
+	if !ok {
+		var err error
+		if cached, err = enrich.AppendPairsJSON(nil, added, k); err != nil {
+			return js, err
 		}
-		l.js, err = enrich.AppendRecordJSON(l.js[:0], rest[:n])
-		if err != nil {
-			return err
+		if len(l.added) < maxCachedAdditions {
+			l.added[string(added)] = cached
 		}
-		l.js = append(l.js, '\n')
-		if _, err := l.out.Write(l.js); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-		rest = rest[n:]
+	}
+	js, err := enrich.AppendRecordJSONText(js, rec)
+	if err != nil {
+		return js, err
+	}
+	// rec's JSON has at least one member: its own pairs or the time.
+	js = append(js[:len(js)-1], ',')
+	js = append(js, cached...)
+	return append(js, '}'), nil
+}
+
+// maxCachedAdditions bounds the cache of added pairs: the catalog's
+// entries times the severities a header may give them.
+const maxCachedAdditions = 8192
+
+// pairCount is the pair count of the body of a record that recordHead
+// started (its body at offset recordHeadLen), -1 for another header.
+func pairCount(rec []byte) int {
+	if len(rec) <= recordHeadLen {
+		return -1
+	}
+	switch c := rec[recordHeadLen]; {
+	case c&0xf0 == 0x80:
+		return int(c & 0x0f)
+	case c == 0xdf && len(rec) >= recordHeadLen+5:
+		return int(binary.BigEndian.Uint32(rec[recordHeadLen+1:]))
+	}
+	return -1
+}
+
+// writeError writes {rawKey: line, errorKey: problem}, or only the error
+// when line is nil.
+func (l *lineEnricher) writeError(line []byte, problem string) error {
+	rec := l.recordHead()
+	if line != nil {
+		rec = append(rec, 0x82)
+		rec = enrich.AppendStr(rec, l.rawKey)
+		rec = appendMsgpackStr(rec, line)
+	} else {
+		rec = append(rec, 0x81)
+	}
+	rec = enrich.AppendStr(rec, errorKey)
+	rec = enrich.AppendStr(rec, problem)
+	l.rec = rec
+	var err error
+	if l.js, err = enrich.AppendRecordJSON(l.js[:0], rec); err != nil {
+		return &outputError{fmt.Errorf("error record: %w", err)}
+	}
+	return l.writeLine()
+}
+
+// writeLine writes l.js as one output line.
+func (l *lineEnricher) writeLine() error {
+	l.js = append(l.js, '\n')
+	if _, err := l.out.Write(l.js); err != nil {
+		return &outputError{err}
 	}
 	return nil
 }
 
-// jsonObjectToMsgpack appends line as a msgpack map when it is a JSON
-// object, keeping the key order; ok is false for anything else.
-func jsonObjectToMsgpack(dst, line []byte) ([]byte, bool) {
-	trimmed := bytes.TrimSpace(line)
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
-		return dst, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.UseNumber()
-	out, err := appendJSONValue(dst, dec)
-	if err != nil {
-		return dst, false
-	}
-	return out, true
-}
-
-// appendJSONValue converts the next JSON value of dec to msgpack.
-func appendJSONValue(dst []byte, dec *json.Decoder) ([]byte, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return dst, err
-	}
-	switch v := tok.(type) {
-	case json.Delim:
-		var items [][]byte
-		isMap := v == '{'
-		for dec.More() {
-			var item []byte
-			if isMap {
-				k, err := dec.Token()
-				if err != nil {
-					return dst, err
-				}
-				ks, _ := k.(string)
-				item = enrich.AppendStr(item, ks)
-			}
-			if item, err = appendJSONValue(item, dec); err != nil {
-				return dst, err
-			}
-			items = append(items, item)
+// parseArgs parses flags anywhere among the arguments, as people type
+// them ("flb-enrich app.log --params"), and returns the other arguments
+// in order. Everything after "--" is an argument.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
 		}
-		if _, err := dec.Token(); err != nil {
-			return dst, err
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
 		}
-		dst = appendContainerHeader(dst, len(items), isMap)
-		for _, it := range items {
-			dst = append(dst, it...)
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), nil
 		}
-		return dst, nil
-	case string:
-		return enrich.AppendStr(dst, v), nil
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return appendMsgpackInt(dst, i), nil
-		}
-		f, err := v.Float64()
-		if err != nil {
-			return dst, err
-		}
-		return binary.BigEndian.AppendUint64(append(dst, 0xcb), math.Float64bits(f)), nil
-	case bool:
-		if v {
-			return append(dst, 0xc3), nil
-		}
-		return append(dst, 0xc2), nil
-	default: // nil
-		return append(dst, 0xc0), nil
-	}
-}
-
-func appendContainerHeader(dst []byte, n int, isMap bool) []byte {
-	fix, h16, h32 := byte(0x90), byte(0xdc), byte(0xdd)
-	if isMap {
-		fix, h16, h32 = 0x80, 0xde, 0xdf
-	}
-	switch {
-	case n < 16:
-		return append(dst, fix|byte(n))
-	case n < 1<<16:
-		return append(dst, h16, byte(n>>8), byte(n))
-	default:
-		return binary.BigEndian.AppendUint32(append(dst, h32), uint32(n))
-	}
-}
-
-func appendMsgpackInt(dst []byte, i int64) []byte {
-	switch {
-	case i >= 0 && i < 128:
-		return append(dst, byte(i))
-	case i < 0 && i >= -32:
-		return append(dst, byte(int8(i)))
-	default:
-		return binary.BigEndian.AppendUint64(append(dst, 0xd3), uint64(i))
+		rest = append(rest, left[0])
+		args = left[1:]
 	}
 }

@@ -4,7 +4,7 @@
 //
 //	flb-enrich [options] [FILE...]         enrich lines (JSON objects or raw log lines)
 //	flb-enrich catalog [--format json|csv] list the catalog
-//	flb-enrich explain ID_OR_LOG_LINE      explain one message
+//	flb-enrich explain ID_OR_LOG_LINE|-    explain a message, or each line of stdin
 package main
 
 import (
@@ -25,7 +25,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "catalog":
 			return runCatalog(args[1:], stdout, stderr)
 		case "explain":
-			return runExplain(args[1:], stdout, stderr)
+			return runExplain(args[1:], stdin, stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			// The default command's options follow the overview.
 			fmt.Fprint(stdout, usage+"\n")
@@ -38,7 +38,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 const usage = `usage:
   flb-enrich [options] [FILE...]           enrich log lines from FILEs or standard input
   flb-enrich catalog [--format json|csv]   write the message catalog
-  flb-enrich explain ID_OR_LOG_LINE        explain one message for a person to read
+  flb-enrich explain ID_OR_LOG_LINE|-      explain a message (or each line of standard input) for a person to read
 
 Run 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options of those commands.
 `

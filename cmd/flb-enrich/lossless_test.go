@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/enrich"
+)
+
+// dateRe matches the read time flb-enrich puts first in each line.
+var dateRe = regexp.MustCompile(`^\{"date":[0-9]+\.[0-9]{9},?`)
+
+// runLines runs the command and returns its output lines with the read
+// time removed, exactly as written otherwise.
+func runLines(t *testing.T, stdin string, args ...string) (code int, lines []string, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errOut)
+	if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
+		t.Errorf("output does not end with a newline: %q", tail(out.String()))
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if l != "" || out.Len() > 0 {
+			lines = append(lines, dateRe.ReplaceAllString(l, "{"))
+		}
+	}
+	return code, lines, errOut.String()
+}
+
+func tail(s string) string {
+	if len(s) > 80 {
+		return "…" + s[len(s)-80:]
+	}
+	return s
+}
+
+const ftdLine = "%ASA-6-722051: Group <g> User <u> IP <1.2.3.4> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session"
+
+// ftdAdded is what the default options add to ftdLine.
+const ftdAdded = `"message_id":"722051","severity":6,"severity_name":"informational","explanation":"指摘されたアドレスが、指摘されたユーザーに割り当てられました。","action":"不要。","product":"cisco_ftd_asa"`
+
+func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, 65) + "1" + strings.Repeat("}", 65)
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"big integer", `{"n":18446744073709551615,"log":"` + ftdLine + `"}`, `{"n":18446744073709551615,"log":"` + ftdLine + `",` + ftdAdded + `}`},
+		{"number literals", `{"a":1.0,"b":-0,"c":1E5,"d":0.1e-3}`, `{"a":1.0,"b":-0,"c":1E5,"d":0.1e-3}`},
+		{"number out of float range", `{"big":1e400,"log":"x"}`, `{"big":1e400,"log":"x"}`},
+		{"duplicate keys in order", `{"z":1,"a":2,"z":3}`, `{"z":1,"a":2,"z":3}`},
+		{"nested values compacted, not rewritten", `{ "o" : { "b" : [ 1 , 2.50 , "\u00e9" ] , "b" : null } }`, `{"o":{"b":[1,2.50,"\u00e9"],"b":null}}`},
+		{"65 levels deep", `{"d":` + deep + `}`, `{"d":` + deep + `}`},
+		{"escaped message value", `{"log":"a\u0041\"b"}`, `{"log":"aA\"b"}`},
+		{"escaped key", `{"l\u006fg":"` + ftdLine + `"}`, `{"log":"` + ftdLine + `",` + ftdAdded + `}`},
+		{"message key with a number", `{"log":7}`, `{"log":7}`},
+		{"empty object", `{}`, `{}`},
+		{"blank line", ``, `{"log":""}`},
+		{"raw line", ftdLine, `{"log":"` + ftdLine + `",` + ftdAdded + `}`},
+		{"crlf", "x\r", `{"log":"x"}`},
+		{"not valid JSON", `{"log":"` + ftdLine + `"`, `{"log":"{\"log\":\"` + ftdLine + `\"","enrich_error":"not a valid JSON object: column 118: unexpected end of line, want , or }",` + ftdAdded + `}`},
+		{"text after the object", `{"a":1} x`, `{"log":"{\"a\":1} x","enrich_error":"not a valid JSON object: column 9: 'x': text after the object"}`},
+		{"invalid UTF-8 in a string", "{\"a\":\"\xff\"}", `{"log":"{\"a\":\"\ufffd\"}","enrich_error":"not a valid JSON object: column 7: byte 0xff: invalid UTF-8 in a string"}`},
+		{"bad number", `{"a":01}`, `{"log":"{\"a\":01}","enrich_error":"not a valid JSON object: column 7: '1': want , or }"}`},
+		{"the record's date is kept, the read time left out", `{"date":"2024-01-02","log":"x"}`, `{"date":"2024-01-02","log":"x"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The next line must come out too, after the one tested.
+			code, lines, errOut := runLines(t, tt.in+"\nnext\n")
+			if code != 0 {
+				t.Errorf("exit %d, stderr %q", code, errOut)
+			}
+			if len(lines) != 2 {
+				t.Fatalf("%d output lines, want 2: %q", len(lines), lines)
+			}
+			if got := lines[0]; got != tt.want {
+				t.Errorf("output\n got  %s\n want %s", got, tt.want)
+			}
+			if got, want := lines[1], `{"log":"next"}`; got != want {
+				t.Errorf("next line = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestRunEnrichLongLine(t *testing.T) {
+	long := `{"log":"` + ftdLine + " " + strings.Repeat("x", 17<<20) + `","n":1.50}`
+	code, lines, errOut := runLines(t, long+"\nnext\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("exit %d, %d lines, stderr %q", code, len(lines), errOut)
+	}
+	if want := long[:len(long)-1] + "," + ftdAdded + "}"; lines[0] != want {
+		t.Errorf("the 17 MiB line is not written whole and enriched (%d bytes, want %d)", len(lines[0]), len(want))
+	}
+}
+
+func TestLineOverLimitIsReplacedByAnErrorRecord(t *testing.T) {
+	var out bytes.Buffer
+	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), &out)
+	l.in = bufio.NewReaderSize(nil, 16) // lines longer than the buffer
+	l.maxLine = 100
+	in := strings.Repeat("a", 100) + "\n" + strings.Repeat("b", 101) + "\r\n" + "last"
+	err := l.file("-", strings.NewReader(in))
+	if err == nil || !strings.Contains(err.Error(), "standard input:2: line longer than 100 bytes") {
+		t.Errorf("error = %v, want one naming standard input:2", err)
+	}
+	if err := l.flush(); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	for i := range got {
+		got[i] = dateRe.ReplaceAllString(got[i], "{")
+	}
+	want := []string{
+		`{"log":"` + strings.Repeat("a", 100) + `"}`,
+		`{"enrich_error":"standard input:2: line longer than 100 bytes: replaced by an error record"}`,
+		`{"log":"last"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("output\n got  %q\n want %q", got, want)
+	}
+}
+
+func newTestEngine(t testing.TB) *enrich.Engine {
+	t.Helper()
+	cat, err := catalog.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := enrich.New(cat, enrich.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+func TestRunEnrichGoesOnAfterABadInput(t *testing.T) {
+	dir := t.TempDir()
+	var good strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&good, "%s %d\n", ftdLine, i)
+	}
+	goodLog := filepath.Join(dir, "good.log")
+	other := filepath.Join(dir, "other.log")
+	for path, text := range map[string]string{goodLog: good.String(), other: "other\n"} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	missing := filepath.Join(dir, "nonexistent")
+	code, lines, errOut := runLines(t, "", goodLog, missing, dir, other)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"nonexistent", "read " + dir} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr %q does not mention %q", errOut, want)
+		}
+	}
+	if len(lines) != 1001 {
+		t.Fatalf("%d lines, want 1001", len(lines))
+	}
+	for i, l := range lines[:1000] {
+		if want := fmt.Sprintf(`{"log":"%s %d",%s}`, ftdLine, i, ftdAdded); l != want {
+			t.Fatalf("line %d = %s, want %s", i+1, l, want)
+		}
+	}
+	if got, want := lines[1000], `{"log":"other"}`; got != want {
+		t.Errorf("last line = %s, want %s", got, want)
+	}
+}
+
+func TestRunEnrichFlagsAnywhere(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.log")
+	if err := os.WriteFile(a, []byte(ftdLine+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dashed := filepath.Join(dir, "--params")
+	if err := os.WriteFile(dashed, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"option after the file", []string{a, "--field-product", "vendor"}, []string{`{"log":"` + ftdLine + `",` + strings.Replace(ftdAdded, `"product"`, `"vendor"`, 1) + `}`}},
+		{"options around files", []string{"--nest-under", "c", a, "-", "--field-action", "todo"}, []string{
+			`{"log":"` + ftdLine + `","c":{` + strings.Replace(ftdAdded, `"action"`, `"todo"`, 1) + `}}`,
+			`{"log":"stdin"}`,
+		}},
+		{"after -- a name is a file", []string{"--", dashed}, []string{`{"log":"x"}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, lines, errOut := runLines(t, "stdin\n", tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			if strings.Join(lines, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("output\n got  %q\n want %q", lines, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunEnrichStreams feeds lines through a pipe that stays open and
+// waits for each output line before writing the next input line.
+func TestRunEnrichStreams(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan int)
+	go func() {
+		code := run(nil, inR, outW, io.Discard)
+		outW.Close()
+		done <- code
+	}()
+	out := bufio.NewReader(outR)
+	for i := range 3 {
+		if _, err := fmt.Fprintf(inW, "%s %d\n", ftdLine, i); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan string, 1)
+		go func() {
+			l, _ := out.ReadString('\n')
+			got <- l
+		}()
+		select {
+		case l := <-got:
+			if want := fmt.Sprintf(`{"log":"%s %d",%s}`, ftdLine, i, ftdAdded); dateRe.ReplaceAllString(strings.TrimSuffix(l, "\n"), "{") != want {
+				t.Fatalf("line %d = %q, want %s", i, l, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("line %d: no output while the input stays open", i)
+		}
+	}
+	inW.Close()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// failWriter fails every write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+func TestRunEnrichStopsWhenOutputFails(t *testing.T) {
+	var errOut bytes.Buffer
+	code := run(nil, strings.NewReader("x\ny\n"), failWriter{}, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "write output: broken pipe") {
+		t.Errorf("exit %d, stderr %q; want 1 and the write error", code, errOut.String())
+	}
+}
+
+// TestCachedAdditionsChangeNothing enriches the realistic mix with and
+// without the cache of added pairs and compares the output.
+func TestCachedAdditionsChangeNothing(t *testing.T) {
+	lines := append(mixLines(t, 3000),
+		`{"date":"x","log":"`+ftdLine+`"}`, `{}`, `{"log":"%FTD-4-722051: a"}`, `{"log":"%FTD-4-722051: a"}`)
+	input := strings.Join(lines, "\n") + "\n"
+	for _, opt := range []struct {
+		name string
+		set  func(*enrich.Options)
+	}{
+		{"defaults", func(*enrich.Options) {}},
+		{"nest under", func(o *enrich.Options) { o.NestUnder = "catalog" }},
+		{"renamed fields", func(o *enrich.Options) { o.Fields.Explanation = "setsumei" }},
+	} {
+		t.Run(opt.name, func(t *testing.T) {
+			opts := enrich.DefaultOptions()
+			opt.set(&opts)
+			cat, err := catalog.Embedded()
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := enrich.New(cat, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var outs [2]string
+			for i, cached := range []bool{true, false} {
+				var out bytes.Buffer
+				l := newLineEnricher(eng, opts, &out)
+				if l.added == nil {
+					t.Fatal("the cache is off for these options")
+				}
+				if !cached {
+					l.added = nil
+				}
+				if err := l.file("-", strings.NewReader(input)); err != nil {
+					t.Fatal(err)
+				}
+				if err := l.flush(); err != nil {
+					t.Fatal(err)
+				}
+				outs[i] = regexp.MustCompile(`(?m)^\{"date":[0-9.]+`).ReplaceAllString(out.String(), "{")
+			}
+			if outs[0] != outs[1] {
+				t.Errorf("output with the cache differs from the output without")
+			}
+		})
+	}
+}
