@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/version"
 )
 
 func runCatalogCLI(args ...string) (code int, stdout, stderr string) {
@@ -226,5 +227,21 @@ func TestExplainCases(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"version"}, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("version: exit %d, stderr %q", code, errOut.String())
+	}
+	if got, want := out.String(), "flb-enrich "+version.String()+"\n"; got != want {
+		t.Errorf("version printed %q, want %q", got, want)
+	}
+	if !strings.Contains(out.String(), "(catalog "+catalog.Version+")") {
+		t.Errorf("version %q does not name the catalog version %s", out.String(), catalog.Version)
+	}
+	if code := run([]string{"version", "x"}, strings.NewReader(""), &out, &errOut); code != 2 {
+		t.Errorf("version with an argument: exit %d, want 2", code)
 	}
 }

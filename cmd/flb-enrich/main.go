@@ -5,12 +5,15 @@
 //	flb-enrich [options] [FILE...]         enrich lines (JSON objects or raw log lines)
 //	flb-enrich catalog [--format json|csv] list the catalog
 //	flb-enrich explain ID_OR_LOG_LINE|-    explain a message, or each line of stdin
+//	flb-enrich version                     print the plugin and catalog versions
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/enrich-plugin/enrich/version"
 )
 
 func main() {
@@ -26,6 +29,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runCatalog(args[1:], stdout, stderr)
 		case "explain":
 			return runExplain(args[1:], stdin, stdout, stderr)
+		case "version", "--version":
+			if len(args) > 1 {
+				fmt.Fprintln(stderr, "flb-enrich version takes no arguments")
+				return 2
+			}
+			fmt.Fprintln(stdout, "flb-enrich "+version.String())
+			return 0
 		case "help", "-h", "-help", "--help":
 			// The default command's options follow the overview.
 			fmt.Fprint(stdout, usage+"\n")
@@ -39,6 +49,7 @@ const usage = `usage:
   flb-enrich [options] [FILE...]           enrich log lines from FILEs or standard input
   flb-enrich catalog [--format json|csv]   write the message catalog
   flb-enrich explain ID_OR_LOG_LINE|-      explain a message (or each line of standard input) for a person to read
+  flb-enrich version                       print the plugin and catalog versions
 
 Run 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options of those commands.
 `
