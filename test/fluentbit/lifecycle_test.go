@@ -217,9 +217,13 @@ func checkDelivered(t *testing.T, es *fakeES, p *process, n int) (duplicates int
 	return duplicates
 }
 
+// api talks to Fluent Bit's HTTP server, which may accept a connection and
+// answer late while it reloads: every request is bounded.
+var api = &http.Client{Timeout: 20 * time.Second}
+
 // reloadCount reads Fluent Bit's count of completed hot reloads.
 func reloadCount(port int) (int, error) {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v2/reload", port))
+	resp, err := api.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v2/reload", port))
 	if err != nil {
 		return 0, err
 	}
@@ -289,7 +293,7 @@ func TestHotReload(t *testing.T) {
 						t.Fatalf("reload %d: SIGHUP: %v", i, err)
 					}
 				} else {
-					resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/api/v2/reload", s.httpPort), "application/json", strings.NewReader("{}"))
+					resp, err := api.Post(fmt.Sprintf("http://127.0.0.1:%d/api/v2/reload", s.httpPort), "application/json", strings.NewReader("{}"))
 					if err != nil {
 						t.Fatalf("reload %d: POST /api/v2/reload: %v", i, err)
 					}
