@@ -37,7 +37,7 @@ if [ -z "$fluent_bit" ]; then
     "$cli" "${fixtures[@]}" || status=$?
     cat <<EOF
 
-== To run the real pipeline (tail/syslog -> enrich -> in_forward -> es), install Fluent Bit 5.x
+== To run the real pipeline (tail/syslog -> enrich -> in_forward -> es), install Fluent Bit (3.2 to 5.1)
    and run again with it on PATH or named by FLUENT_BIT_BIN:
        FLUENT_BIT_BIN=/path/to/fluent-bit make run
    For your own set-up see fluent-bit.conf and the README's "The Fluent Bit plugin" section.
