@@ -86,7 +86,7 @@ func (m *match) copy(o *match) {
 // stops at the first known header. A relay header (NX-OS SYSTEM_MSG,
 // IOS-XE PLATFORM) carries another process's message: a header inside it
 // names the message, known to the catalog or not, and the relay header
-// counts only when nothing follows it. A value with no '%' header may
+// counts only when no other header follows it. A value with no '%' header may
 // still start its message with a bare IOS-style header (IOS-XR writes
 // "smartlicserver[186]: SMART_LIC-6-AGENT_READY:"); failing that, IBM
 // labels, alert names and trace signatures are searched in one pass
@@ -94,8 +94,10 @@ func (m *match) copy(o *match) {
 // one, and free text inside a Cisco message ("error code 1234", "self
 // signed certificate") must not override the message's own header.
 func (e *Engine) find(v []byte, m *match) bool {
-	var first, relay match
-	haveFirst, haveRelay := false, false
+	var first match
+	// firstRelay: first holds a relay header, which any other header
+	// found later replaces.
+	haveFirst, firstRelay := false, false
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
 		if j < 0 {
@@ -111,24 +113,17 @@ func (e *Engine) find(v []byte, m *match) bool {
 		if m.ent != nil {
 			return true
 		}
-		switch {
-		case m.product == pIOS && isRelay(m.id):
-			if !haveRelay {
-				relay.copy(m)
-				haveRelay = true
+		if !haveFirst || firstRelay {
+			relay := m.product == pIOS && isRelay(m.id)
+			if !haveFirst || !relay {
+				first.copy(m)
+				haveFirst, firstRelay = true, relay
 			}
-		case !haveFirst:
-			first.copy(m)
-			haveFirst = true
 		}
 		i = max(m.text, p+1)
 	}
-	switch {
-	case haveFirst:
+	if haveFirst {
 		m.copy(&first)
-		return true
-	case haveRelay:
-		m.copy(&relay)
 		return true
 	}
 	if e.bareHeader(v, m) {
@@ -142,8 +137,16 @@ func (e *Engine) find(v []byte, m *match) bool {
 // Linux processes as FACILITY-SEV-SYSTEM_MSG, IOS-XE the messages of its
 // platform processes as IOSXE-SEV-PLATFORM.
 func isRelay(id []byte) bool {
-	return bytes.HasSuffix(id, []byte("-SYSTEM_MSG")) ||
-		bytes.HasPrefix(id, []byte("IOSXE-")) && bytes.HasSuffix(id, []byte("-PLATFORM"))
+	// Most headers end in another letter: one comparison rules them out.
+	switch n := len(id); {
+	case n == 0:
+		return false
+	case id[n-1] == 'G':
+		return n > len("-SYSTEM_MSG") && string(id[n-len("-SYSTEM_MSG"):]) == "-SYSTEM_MSG"
+	case id[n-1] == 'M':
+		return n > len("IOSXE--PLATFORM") && string(id[:len("IOSXE-")]) == "IOSXE-" && string(id[n-len("-PLATFORM"):]) == "-PLATFORM"
+	}
+	return false
 }
 
 // bareHeader finds an IOS-style header written without its '%' where a
@@ -155,10 +158,13 @@ func (e *Engine) bareHeader(v []byte, m *match) bool {
 	if e.bareAt(v, skipBlanks(v, 0), m) {
 		return true
 	}
-	for i := 0; i < len(v); {
-		j := bytes.Index(v[i:], []byte("]:"))
+	// The tag is part of the line's header, which is short: the search
+	// stays within maxTagEnd bytes.
+	h := v[:min(len(v), maxTagEnd)]
+	for i := 0; i < len(h); {
+		j := bytes.Index(h[i:], []byte("]:"))
 		if j < 0 {
-			addWork(len(v) - i)
+			addWork(len(h) - i)
 			return false
 		}
 		addWork(j + 2)
@@ -175,6 +181,10 @@ func (e *Engine) bareHeader(v []byte, m *match) bool {
 	}
 	return false
 }
+
+// maxTagEnd bounds where a "process[pid]:" tag can end in a value: after
+// a syslog priority, sequence number, node, timestamp and host name.
+const maxTagEnd = 192
 
 // bareAt parses a bare header that starts at v[s].
 func (e *Engine) bareAt(v []byte, s int, m *match) bool {

@@ -79,7 +79,10 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 			// specific than the error code it belongs to ("Error Code
 			// 1785, Event ID 086009").
 			if haveKnown && i >= m.pos && (haveEvent || !isErrorCode(m)) {
-				break
+				if haveEvent && isErrorCode(m) {
+					m.copy(&event)
+				}
+				return true
 			}
 			if !e.anchorAt(v, i, &cand) {
 				continue
@@ -98,9 +101,6 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 				first.copy(&cand)
 				haveFirst = true
 			}
-		}
-		if haveKnown && j >= m.pos && (haveEvent || !isErrorCode(m)) {
-			break
 		}
 	}
 	if haveKnown {
