@@ -202,15 +202,17 @@ func wordAt(format string, i int) string {
 
 // placeholderWord reports whether the word w at format[i] is a placeholder
 // that the parameter list does not name. Threat Defense formats write
-// placeholders as bare words in a shape plain text does not have: with an
+// placeholders as bare words in shapes plain text does not have: with an
 // underscore and a lower-case letter (IP_address, reason_text), lower-case
-// words joined by hyphens (user-name, ptr-in-hex), or the word of the
-// label before it again ("Group group", "trust-point trustpoint").
+// words joined by hyphens that end in a kind of value (user-name,
+// ptr-in-hex, src-ip; not jumbo-frame, re-join or throttle-request), or a
+// lower-case word repeating the label before it ("Group group",
+// "trust-point trustpoint").
 func placeholderWord(format string, i int, w string) bool {
 	if w == "" {
 		return false
 	}
-	lower, upper, underscore, hyphen := false, false, false, false
+	lower, upper, underscore := false, false, false
 	for k := 0; k < len(w); k++ {
 		switch c := w[k]; {
 		case c >= 'a' && c <= 'z':
@@ -219,18 +221,31 @@ func placeholderWord(format string, i int, w string) bool {
 			upper = true
 		case c == '_':
 			underscore = true
-		case c == '-':
-			hyphen = true
 		}
 	}
-	switch {
-	case underscore && lower:
+	if underscore && lower {
 		return true
-	case hyphen && lower && !upper && w[0] >= 'a' && w[0] <= 'z':
+	}
+	if upper || w[0] < 'a' || w[0] > 'z' {
+		return false
+	}
+	if j := strings.LastIndexByte(w, '-'); j > 0 && isValueKind(w[j+1:]) {
 		return true
 	}
 	p := prevWord(format, i)
 	return p != "" && sameWord(p, w)
+}
+
+// isValueKind reports whether s, the last part of a hyphenated word, is
+// a kind of value that ends placeholder names in the Threat Defense
+// document.
+func isValueKind(s string) bool {
+	switch s {
+	case "name", "id", "ip", "port", "type", "num", "number", "length", "version", "value", "mask",
+		"hex", "address", "addr", "string", "count", "size", "code", "level", "index", "reason":
+		return true
+	}
+	return false
 }
 
 // prevWord returns the word that ends one blank before format[i], or "".
