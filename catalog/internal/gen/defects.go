@@ -66,7 +66,7 @@ var ftdContentDefects = []contentDefect{
 	{
 		id: "752009", field: "action", evidence: "预期",
 		problem:    "a Chinese word (预期, expected) in the Japanese action, left by the translation",
-		resolution: "kept as printed: the sentence reads as intended (期待) and the text stays verbatim",
+		resolution: "kept as printed, so that the text stays verbatim; 预期 reads as the Japanese 予期 (expected)",
 	},
 }
 
