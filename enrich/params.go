@@ -393,20 +393,76 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 }
 
 // litIndex finds the first match of the normalised literal lit in text at
-// or after from, and returns where it starts and ends.
+// or after from, and returns where it starts and ends. Candidates are
+// found with vectorised searches for the literal's first byte that is not
+// a blank, in either letter case; the match then starts at the blanks
+// before it, which the literal requires (" User ") or, before
+// punctuation, allows.
 func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
-	c0 := foldByte(lit[0])
-	punct := isPunct(c0)
-	for i := from; i < len(text); i++ {
-		// A literal that starts with punctuation may have blanks before it.
-		if c := foldByte(text[i]); c != c0 && !(punct && isBlank(c)) {
-			continue
+	k := 0
+	if lit[0] == ' ' {
+		if len(lit) == 1 {
+			return blankIndex(text, from)
 		}
-		if end, ok := litMatch(text, i, lit); ok {
-			return i, end, true
+		k = 1
+	}
+	c := lit[k]
+	a, b := c, c
+	switch {
+	case c >= 'a' && c <= 'z':
+		b = c - 'a' + 'A'
+	case c >= 'A' && c <= 'Z':
+		a = c - 'A' + 'a'
+	}
+	back := k == 1 || isPunct(c)
+	// na and nb are the next positions of a and b at or after i, or
+	// len(text); each is searched again only once i has passed it.
+	na, nb := -1, -1
+	for i := from + k; i < len(text); {
+		if na < i {
+			na = indexFrom(text, i, a)
+		}
+		if nb < i {
+			nb = indexFrom(text, i, b)
+		}
+		q := min(na, nb)
+		if q >= len(text) {
+			return 0, 0, false
+		}
+		s := q
+		if back {
+			for s > i-k && isBlank(text[s-1]) {
+				s--
+			}
+		}
+		if end, ok := litMatch(text, s, lit); ok && s >= from {
+			return s, end, true
+		}
+		i = q + 1
+	}
+	return 0, 0, false
+}
+
+// blankIndex finds the first run of blanks at or after from.
+func blankIndex(text []byte, from int) (int, int, bool) {
+	for i := from; i < len(text); i++ {
+		if isBlank(text[i]) {
+			j := i
+			for j < len(text) && isBlank(text[j]) {
+				j++
+			}
+			return i, j, true
 		}
 	}
 	return 0, 0, false
+}
+
+// indexFrom returns the position of c in text at or after i, or len(text).
+func indexFrom(text []byte, i int, c byte) int {
+	if j := bytes.IndexByte(text[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(text)
 }
 
 // match extracts the variables of text into caps and returns how many it

@@ -193,3 +193,44 @@ func TestMatcherTolerance(t *testing.T) {
 		})
 	}
 }
+
+// TestLitIndexAgreesWithScan checks the vectorised literal search against
+// a byte-by-byte scan over many texts and literals.
+func TestLitIndexAgreesWithScan(t *testing.T) {
+	scan := func(text []byte, from int, lit []byte) (int, int, bool) {
+		for i := from; i < len(text); i++ {
+			if end, ok := litMatch(text, i, lit); ok {
+				return i, end, true
+			}
+		}
+		return 0, 0, false
+	}
+	texts := []string{
+		"Group <g> User <u> IP <10.0.0.1> SVC closing connection: DPD failure.",
+		"a\tUser  b user c USER:d , e ;f",
+		"x :y: z\t: w",
+		"Session=0x11, Client assigned 1.2.3.4 from local pool P",
+		"",
+		"   ",
+		" User",
+		"UUser  User \tuser",
+		"a :b ::c",
+		"Local:1.2.3.4:500 Remote:5.6.7.8:500 Username:u IKEv2 Group:g",
+	}
+	lits := []string{" User ", "user", ":", ",Client assigned ", " ", "SVC closing connection:", ";f", "P", "zz", " User", ":c", "::", " Remote:", " Group:", "Username:", " IKEv2"}
+	for _, tx := range texts {
+		for _, l := range lits {
+			lit := normaliseLiteral(l)
+			if len(lit) == 0 {
+				continue
+			}
+			for from := 0; from <= len(tx); from++ {
+				gs, ge, gok := litIndex([]byte(tx), from, lit)
+				ws, we, wok := scan([]byte(tx), from, lit)
+				if gs != ws || ge != we || gok != wok {
+					t.Errorf("litIndex(%q, %d, %q) = %d, %d, %v, want %d, %d, %v", tx, from, lit, gs, ge, gok, ws, we, wok)
+				}
+			}
+		}
+	}
+}
