@@ -110,7 +110,7 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
-	if len(verbs) > 0 && len(verbs) == len(params) {
+	if len(verbs) > 0 && len(verbs) == len(ent.Params) {
 		// The list names the printf verbs in format order.
 		for k, vi := range verbs {
 			names[vi] = ent.Params[k].Name
