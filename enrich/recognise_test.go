@@ -89,6 +89,8 @@ func TestRecognise(t *testing.T) {
 		{"bare header with sub-facility", "<187>1234: LC/0/0/CPU0:Jan  1 00:00:00.000 UTC: smartlicserver[65]: LICENSE-SMART_LIC-3-COMM_FAILED:x", ios, "LICENSE-SMART_LIC-3-COMM_FAILED", 3, true},
 		{"bare header at value start", "SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
 		{"bare header beats later label", "proc[7]: SYS-5-RESTART: error code 1785", ios, "SYS-5-RESTART", 5, false},
+		{"bare header beats earlier label", "Event ID 086008 host proc[7]: SYS-5-RESTART: x", ios, "SYS-5-RESTART", 5, false},
+		{"bare header beats earlier signature", "self signed certificate proc[7]: SYS-5-RESTART: x", ios, "SYS-5-RESTART", 5, false},
 
 		// Relays: the message is the one the relay header carries.
 		{"nxos relay known", "2025 Sep 25 08:49:23 UTC: %USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : x - smartlic", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
@@ -190,6 +192,8 @@ func TestRecogniseTextAtEveryOffset(t *testing.T) {
 		{"ibm mixed", "eRROR_code=1785", "1785"},
 		{"ibm event", "Event ID 086008", "086008"},
 		{"ibm event upper", "EVENT_ID: 086008", "086008"},
+		{"process tag", "p[1]: SMART_LIC-3-COMM_FAILED: x", "SMART_LIC-3-COMM_FAILED"},
+		{"process tag long pid", "smartlicserver[18604]: SMART_LIC-3-COMM_FAILED:x", "SMART_LIC-3-COMM_FAILED"},
 	}
 	for _, tt := range tests {
 		for pad := 0; pad < 6; pad++ {
