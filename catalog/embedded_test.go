@@ -155,31 +155,55 @@ func TestEmbeddedEntries(t *testing.T) {
 		{
 			name: "ILS TLS authentication alarm covers both not-imported directions", product: ProductCUCM, key: "ILSTLSAuthenticationFailed",
 			want: Entry{Product: ProductCUCM, ID: "ILSTLSAuthenticationFailed",
-				Explanation: "ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する\nスポークからのログは、ハブの証明書検証が失敗したことを示します。\n" +
-					"スポークのTomcat証明書がハブにインポートされないため、接続が失敗する\nハブからのログは、ローカルストアのスポークの証明書でも、ピア情報ベクターのFQDNでもない接続が閉じられていることを示します。",
-				Action: ilsImportFix,
+				Explanation: lines(
+					caseLine(ilsHubNotImported, "スポークからのログは、ハブの証明書検証が失敗したことを示します。"),
+					caseLine(ilsHubNotImported, "スポークからのログスニペット： "+ilsTraceVerification18),
+					caseLine(ilsHubNotImported, "スポークからのログスニペット： "+ilsTraceSpokeAlarm),
+					caseLine(ilsSpokeNotImported, ilsSpokeNotImportedSentence),
+					caseLine(ilsSpokeNotImported, "ハブからのログスニペット： "+ilsTraceNotInStore),
+					caseLine(ilsSpokeNotImported, "ハブからのログスニペット： "+ilsTraceHubAlarm)),
+				Action: lines(
+					caseLine(ilsHubNotImported, ilsMethod2+ilsImportFix),
+					caseLine(ilsSpokeNotImported, ilsMethod2+ilsImportFix)),
 				Params: []Param{}, Signatures: []string{"ILSTLSAuthenticationFailed"},
 				Source: Source{Document: cucmDoc, Section: ilsHubNotImported + " / " + ilsSpokeNotImported}},
 		},
 		{
 			name: "ILS certificate verification failure: not imported or self-signed", product: ProductCUCM, key: "ILSCertificateVerificationFailed",
 			want: Entry{Product: ProductCUCM, ID: "ILSCertificateVerificationFailed",
-				Explanation: "ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する\nスポークからのログは、ハブの証明書検証が失敗したことを示します。\n" +
-					"スポークのTomcat証明書が自己署名であるため、接続が失敗する\nハブからのログは、スポークの自己署名証明書の証明書検証の失敗を示します。\n" +
-					"ハブのTomcat証明書が自己署名であるため、接続が失敗する\nスポークからのログは、ハブの自己署名証明書の証明書検証障害を示します。\n" +
-					"注：この場合に表示されるエラーは、ハブとスポークの両方が自己署名している場合も同じです。\n" +
-					"パスワード認証を使用して確立された接続からTLS認証に切り替えると、ハブに自己署名証明書があるため、接続が失敗します。\n" +
-					"パスワード認証を使用して確立された接続からTLS認証に切り替えると、スポークに自己署名証明書があるため、接続が失敗します。",
-				Action: ilsImportFix + "\n" + ilsCAFix,
+				Explanation: lines(
+					caseLine(ilsHubNotImported, "スポークからのログは、ハブの証明書検証が失敗したことを示します。"),
+					caseLine(ilsHubNotImported, "スポークからのログスニペット： "+ilsTraceVerification18),
+					caseLine(ilsHubNotImported, "スポークからのログスニペット： "+ilsTraceSpokeAlarm),
+					caseLine(ilsSpokeSelfSigned, "ハブからのログは、スポークの自己署名証明書の証明書検証の失敗を示します。"),
+					caseLine(ilsSpokeSelfSigned, "ハブからのログスニペット : HandleSSL error - Certificate verification failed:(Verification error:18)- self signed certificate for 10.106.104.201:52124"),
+					caseLine(ilsHubSelfSigned, "スポークからのログは、ハブの自己署名証明書の証明書検証障害を示します。"),
+					caseLine(ilsHubSelfSigned, "注：この場合に表示されるエラーは、ハブとスポークの両方が自己署名している場合も同じです。"),
+					caseLine(ilsHubSelfSigned, "スポークからのログスニペット : HandleSSL error - Certificate verification failed:(Verification error:18)- self signed certificate for 10.106.104.220:7501"),
+					caseLine(ilsHubSelfSignedSwitchTitle, "スポークからのログは、ハブの自己署名証明書の証明書検証の失敗を示します。"),
+					caseLine(ilsHubSelfSignedSwitchTitle, "スポークからのログスニペット : HandleSSLSError - Certificate verification failed:(Verification error:18)- self signed certificate for 10.106.104.220:7501"),
+					caseLine(ilsSpokeSelfSignedSwitchTitle, "ハブからのログは、スポークの自己署名証明書の証明書検証の失敗を示します"),
+					caseLine(ilsSpokeSelfSignedSwitchTitle, "ハブからのログスニペット : HandleSSLSError - Certificate verification failed:(Verification error:18)- self signed certificate for 10.106.104.201:41295")),
+				Action: lines(
+					caseLine(ilsHubNotImported, ilsMethod2+ilsImportFix),
+					caseLine(ilsSpokeSelfSigned, ilsMethod3+ilsCAFix),
+					caseLine(ilsSpokeSelfSigned, ilsMethod3+ilsSamePassword),
+					caseLine(ilsHubSelfSigned, ilsMethod3+ilsCAFix),
+					caseLine(ilsHubSelfSigned, ilsMethod3+ilsSamePassword),
+					caseLine(ilsHubSelfSignedSwitchTitle, ilsMethod4+ilsCAFix),
+					caseLine(ilsSpokeSelfSignedSwitchTitle, ilsMethod4+ilsCAFix)),
 				Params: []Param{}, Signatures: []string{"Certificate verification failed", "Verification error:18", "self signed certificate"},
 				Source: Source{Document: cucmDoc, Section: strings.Join([]string{ilsHubNotImported, ilsSpokeSelfSigned, ilsHubSelfSigned, ilsHubSelfSignedSwitch, ilsSpokeSelfSignedSwitch}, " / ")}},
 		},
 		{
 			name: "ILS spoke certificate not in the hub's local store", product: ProductCUCM, key: "ILSCertificateNotInLocalStore",
 			want: Entry{Product: ProductCUCM, ID: "ILSCertificateNotInLocalStore",
-				Explanation: "スポークのTomcat証明書がハブにインポートされないため、接続が失敗する\nハブからのログは、ローカルストアのスポークの証明書でも、ピア情報ベクターのFQDNでもない接続が閉じられていることを示します。",
-				Action:      ilsImportFix,
-				Params:      []Param{}, Signatures: []string{"certificate is not in the local store and the FQDN", "is not in the peer info vector, closing the connection"},
+				Explanation: lines(
+					caseLine(ilsSpokeNotImported, ilsSpokeNotImportedSentence),
+					caseLine(ilsSpokeNotImported, "ハブからのログスニペット： "+ilsTraceNotInStore),
+					caseLine(ilsSpokeNotImported, "ハブからのログスニペット： "+ilsTraceHubAlarm)),
+				Action: caseLine(ilsSpokeNotImported, ilsMethod2+ilsImportFix),
+				Params: []Param{}, Signatures: []string{"certificate is not in the local store and the FQDN", "is not in the peer info vector, closing the connection"},
 				Source: Source{Document: cucmDoc, Section: ilsSpokeNotImported}},
 		},
 	}
@@ -201,8 +225,9 @@ func TestEmbeddedEntries(t *testing.T) {
 // TestEmbeddedTextClean checks properties every entry must have.
 func TestEmbeddedTextClean(t *testing.T) {
 	c := mustEmbedded(t)
-	// Only POLICY_REMOVED lacks a recommended action in the documents.
-	noAction := map[string]bool{"SMART_LIC-3-POLICY_REMOVED": true}
+	// Only POLICY_REMOVED lacks a recommended action in the documents;
+	// 753001 prints 752017's, which the generator leaves out (REPORT.md).
+	noAction := map[string]bool{"SMART_LIC-3-POLICY_REMOVED": true, "753001": true}
 	for _, e := range c.Entries() {
 		for field, s := range map[string]string{"format": e.Format, "explanation": e.Explanation, "action": e.Action} {
 			for _, leak := range []string{"翻訳について", "この項では、", "```", "**"} {
@@ -373,3 +398,23 @@ func TestParseEmbeddedBroken(t *testing.T) {
 		})
 	}
 }
+
+// Text of the composed Unified CM entries: every line names its case
+// (【title】), and a fix names its method, which "この方法" refers to.
+const (
+	ilsHubSelfSignedSwitchTitle   = "パスワード認証を使用して確立された接続からTLS認証に切り替えると、ハブに自己署名証明書があるため、接続が失敗します。"
+	ilsSpokeSelfSignedSwitchTitle = "パスワード認証を使用して確立された接続からTLS認証に切り替えると、スポークに自己署名証明書があるため、接続が失敗します。"
+	ilsSpokeNotImportedSentence   = "ハブからのログは、ローカルストアのスポークの証明書でも、ピア情報ベクターのFQDNでもない接続が閉じられていることを示します。"
+	ilsTraceVerification18        = "HandleSSLError - Certificate verification failed:(Verification error:18)- self signed certificate for 10.106.104.220:7501"
+	ilsTraceSpokeAlarm            = "IlsD Ils::wait_SdlConnectErrRsp sending ILSTLSAuthenticationFailed alarm with Cluster1 = 10.106.104.220"
+	ilsTraceNotInStore            = "IlsD Ils::VerifyCertificateInfo(): certificate is not in the local store and the FQDN (cucm11.adfs.ucce.com) is not in the peer info vector, closing the connection"
+	ilsTraceHubAlarm              = "IlsD Ils::VerifyCertificateInfo(): sending ILSTLSAuthenticationFailed alarm for Cluster1= cucm11.adfs.ucce.com"
+	ilsMethod2                    = "（方法2. クラスタ間でのTLS認証の使用）"
+	ilsMethod3                    = "（方法3. クラスタ間でパスワード認証を使用するTLS。）"
+	ilsMethod4                    = "（方法4. クラスタがパスワード認証に参加した後にTLS認証に切り替える。）"
+	ilsSamePassword               = "また、パスワードはILSネットワーク内のすべてのクラスタで同じである必要があります。"
+)
+
+func caseLine(title, text string) string { return "【" + title + "】" + text }
+
+func lines(l ...string) string { return strings.Join(l, "\n") }

@@ -25,11 +25,14 @@ func TestRecogniseLinear(t *testing.T) {
 		"%A-B-C-D-E-F-G-H-I-", "%A-1-B ", "%A-1-BB:  ", "%A-1-RTMT_ALERT:", "%UC_X-2-RTMT_ALERT ",
 		"%LICENSE-SMART_LIC-A-B-C-3-COMM_FAILED", "1", "-", " ", "e", "Ev", "eRROR", "error id ", "error id=",
 		"AlertName=", "AlertName=A", "CallManager", "%A-1-AlertName=",
+		"]:", "a[1]:", "a[1]: A-1-B", "a[1]: A-1-B:", "%A-1-SYSTEM_MSG: ", "%IOSXE-1-PLATFORM: ",
+		"%CCM_A-B-2-RTMT-ERROR-ALERT: ", "Alert Name:", "Alert ", "<<%A-1-B>>",
 	}
 	prefixed := []struct{ prefix, fill string }{
 		{"%", "A"}, {"%", "1"}, {"%", "_"}, {"%A-1-", "A"}, {"%A-1-", "1"}, {"%A-1-", " "},
 		{"%A-B-C-D-E-F-G-", "H"}, {"%A-1-", "-A"}, {"error id ", "1"}, {"error id", " "}, {"AlertName=", "A"},
 		{"%ASA-6-", "1"}, {"%UC_A-2-RTMT_ALERT", " "},
+		{"a[", "1"}, {"a[1]: ", "A"}, {"%USER-2-SYSTEM_MSG: ", "%"}, {"%CCM_A-RTMT-2-RTMT-ERROR-ALERT: Alert Name:", "A"},
 	}
 	type input struct{ name, unit, prefix string }
 	var inputs []input

@@ -14,15 +14,30 @@ const maxParams = 32
 
 // matcher extracts a message's variables by the literal text between them
 // in the entry's documented format: lits[0] var0 lits[1] var1 ... lits[n].
+// Literals are matched tolerantly, because devices print the documented
+// text with other white space and letter case: ASCII letters match either
+// case, a blank matches a run of blanks, and blanks next to punctuation
+// are optional (the document's "reason ." is "reason." on the wire).
 type matcher struct {
-	lits [][]byte
+	lits [][]byte // normalised: see normaliseLiteral
 	keys [][]byte // encoded parameter names
+	// names are the placeholders as the format writes them: a value that
+	// reads the same is the format's literal word, not a variable.
+	names [][]byte
+	// tail is the punctuation that ends the format after the last
+	// variable; real lines often leave it out.
+	tail []byte
 }
 
 // compileMatcher builds the matcher of an entry's format, or returns nil
 // when the format has no variables. Variables are written *name*
-// (Threat Defense documents), [chars]/[dec] (IOS documents), or as a bare
-// word equal to one of the entry's parameter names.
+// (Threat Defense documents), [chars]/[dec] (IOS documents), <name>,
+// printf verbs (%s, %d, named by the parameter list when it has one name
+// for each), or as a bare word: one of the entry's parameter names, or in
+// a Threat Defense format a word shaped like a placeholder (see
+// placeholderWord). A word that the format repeats as "label value"
+// ("tunnel-group tunnel-group", "Group group") is the label the first
+// time, and a name after an article ("for this connection") is English.
 func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	format := stripHeader(strings.TrimSpace(ent.Format))
 	if format == "" {
@@ -32,13 +47,18 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	// port"); try the longest first so that one name never cuts another.
 	var params []string
 	for _, p := range ent.Params {
-		if n := strings.Trim(p.Name, "* []"); n != "" && !slices.Contains(params, n) {
+		n := strings.Trim(p.Name, "* []<>")
+		// A name the format marks up (<status>) is a placeholder only
+		// there: its bare occurrences are words ("application status").
+		if n != "" && !slices.Contains(params, n) && !strings.Contains(format, "<"+n+">") && !strings.Contains(format, "*"+n+"*") {
 			params = append(params, n)
 		}
 	}
 	slices.SortStableFunc(params, func(a, b string) int { return len(b) - len(a) })
+	bareWords := ent.Product == catalog.ProductFTD
 	var lits []string
 	var names []string
+	var verbs []int // indexes in names of printf verbs
 	var lit strings.Builder
 	addVar := func(name string) {
 		lits = append(lits, lit.String())
@@ -47,22 +67,39 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	}
 	for i := 0; i < len(format); {
 		c := format[i]
-		if c == '*' || c == '[' {
+		if c == '*' || c == '[' || c == '<' {
 			closer := byte('*')
-			if c == '[' {
+			switch c {
+			case '[':
 				closer = ']'
+			case '<':
+				closer = '>'
 			}
-			if j := strings.IndexByte(format[i+1:], closer); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]") &&
-				(c == '[' || !strings.Contains(format[i+1:i+1+j], " ")) {
+			if j := strings.IndexByte(format[i+1:], closer); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
+				(c != '*' || !strings.Contains(format[i+1:i+1+j], " ")) {
 				addVar(format[i+1 : i+1+j])
 				i += j + 2
 				continue
 			}
 		}
-		if i == 0 || !isParamWordByte(format[i-1]) {
-			if n := paramAt(format, i, params); n != "" {
+		atWord := i == 0 || !isParamWordByte(format[i-1])
+		if c == '%' && i+1 < len(format) && strings.IndexByte("sdiuxXBp", format[i+1]) >= 0 &&
+			(i+2 == len(format) || !isParamWordByte(format[i+2])) {
+			verbs = append(verbs, len(names))
+			addVar(format[i+1 : i+2])
+			i += 2
+			continue
+		}
+		if atWord && !afterArticle(format, i) {
+			n, end := paramAt(format, i, params)
+			if n == "" && bareWords {
+				if w := wordAt(format, i); placeholderWord(format, i, w) && !isTag(format, i, i+len(w)) {
+					n, end = w, i+len(w)
+				}
+			}
+			if n != "" && !isLabel(format, i, end) {
 				addVar(n)
-				i += len(n)
+				i = end
 				continue
 			}
 		}
@@ -73,12 +110,19 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
+	if len(verbs) > 0 && len(verbs) == len(ent.Params) {
+		// The list names the printf verbs in format order.
+		for k, vi := range verbs {
+			names[vi] = ent.Params[k].Name
+		}
+	}
 	if len(names) > maxParams {
 		names, lits = names[:maxParams], lits[:maxParams+1]
 	}
 	m := &matcher{}
 	used := make(map[string]int, len(names))
 	for _, n := range names {
+		m.names = append(m.names, []byte(n))
 		used[n]++
 		if used[n] > 1 {
 			n = fmt.Sprintf("%s_%d", n, used[n])
@@ -86,24 +130,179 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 		m.keys = append(m.keys, appendStr(nil, n))
 	}
 	for _, l := range lits {
-		m.lits = append(m.lits, []byte(l))
+		m.lits = append(m.lits, normaliseLiteral(l))
 	}
+	last := m.lits[len(m.lits)-1]
+	t := len(last)
+	for t > 0 && (isPunct(last[t-1]) || last[t-1] == ' ') {
+		t--
+	}
+	m.tail = bytes.TrimSpace(last[t:])
+	m.lits[len(m.lits)-1] = last[:t]
 	return m, nil
 }
 
 // paramAt returns the parameter name that starts at format[i] and ends at
-// a word boundary, or "".
-func paramAt(format string, i int, params []string) string {
+// a word boundary, and where it ends in format, or "". Blanks next to
+// punctuation do not count: the list's "local IP:local port" is the
+// format's "local IP :local port".
+func paramAt(format string, i int, params []string) (string, int) {
 	for _, n := range params {
-		end := i + len(n)
-		if strings.HasPrefix(format[i:], n) && (end == len(format) || !isParamWordByte(format[end])) {
-			return n
+		end, ok := prefixLoose(format, i, n)
+		if ok && (end == len(format) || !isParamWordByte(format[end])) {
+			return n, end
 		}
 	}
-	return ""
+	return "", 0
+}
+
+// prefixLoose reports whether format[i:] starts with name, blanks next to
+// punctuation aside, and where the match ends.
+func prefixLoose(format string, i int, name string) (int, bool) {
+	j := i
+	for k := 0; k < len(name); k++ {
+		c := name[k]
+		if c == ' ' && (k+1 < len(name) && isPunct(name[k+1]) || k > 0 && isPunct(name[k-1])) {
+			continue
+		}
+		if isPunct(c) {
+			for j < len(format) && format[j] == ' ' {
+				j++
+			}
+		}
+		if j >= len(format) || format[j] != c {
+			return 0, false
+		}
+		j++
+		if isPunct(c) && k+1 < len(name) && name[k+1] != ' ' {
+			for j < len(format) && format[j] == ' ' {
+				j++
+			}
+		}
+	}
+	return j, true
 }
 
 func isParamWordByte(c byte) bool { return isWord(c) || c == '-' }
+
+// isPunct reports whether c is ASCII punctuation, around which white space
+// differs between the document and real lines.
+func isPunct(c byte) bool {
+	return c > ' ' && c < 0x7f && !isAlnum(c) && c != '_'
+}
+
+// wordAt returns the word (letters, digits, '_' and '-') at format[i].
+func wordAt(format string, i int) string {
+	j := i
+	for j < len(format) && isParamWordByte(format[j]) {
+		j++
+	}
+	return strings.TrimRight(format[i:j], "-")
+}
+
+// placeholderWord reports whether the word w at format[i] is a placeholder
+// that the parameter list does not name. Threat Defense formats write
+// placeholders as bare words in shapes plain text does not have: with an
+// underscore and a lower-case letter (IP_address, reason_text), lower-case
+// words joined by hyphens that end in a kind of value (user-name,
+// ptr-in-hex, src-ip; not jumbo-frame, re-join or throttle-request), or a
+// lower-case word repeating the label before it ("Group group",
+// "trust-point trustpoint").
+func placeholderWord(format string, i int, w string) bool {
+	if w == "" {
+		return false
+	}
+	lower, upper, underscore := false, false, false
+	for k := 0; k < len(w); k++ {
+		switch c := w[k]; {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c == '_':
+			underscore = true
+		}
+	}
+	if underscore && lower {
+		return true
+	}
+	if upper || w[0] < 'a' || w[0] > 'z' {
+		return false
+	}
+	if j := strings.LastIndexByte(w, '-'); j > 0 && isValueKind(w[j+1:]) {
+		return true
+	}
+	p := prevWord(format, i)
+	return p != "" && sameWord(p, w)
+}
+
+// isValueKind reports whether s, the last part of a hyphenated word, is
+// a kind of value that ends placeholder names in the Threat Defense
+// document.
+func isValueKind(s string) bool {
+	switch s {
+	case "name", "id", "ip", "port", "type", "num", "number", "length", "version", "value", "mask",
+		"hex", "address", "addr", "string", "count", "size", "code", "level", "index", "reason":
+		return true
+	}
+	return false
+}
+
+// prevWord returns the word that ends one blank before format[i], or "".
+func prevWord(format string, i int) string {
+	if i < 2 || format[i-1] != ' ' {
+		return ""
+	}
+	s := i - 1
+	for s > 0 && isParamWordByte(format[s-1]) {
+		s--
+	}
+	return format[s : i-1]
+}
+
+// isLabel reports whether the name at format[i:end] is the label of the
+// same word following it after one blank (and an opening quote or
+// bracket, or after a colon): in "tunnel-group 'tunnel-group'" and
+// "reason: reason" the first is literal text.
+func isLabel(format string, i, end int) bool {
+	j := end
+	if j < len(format) && (format[j] == ':' || format[j] == '=') {
+		j++
+	}
+	if j >= len(format) || format[j] != ' ' {
+		return false
+	}
+	j++
+	if j < len(format) && strings.IndexByte("'\"<([", format[j]) >= 0 {
+		j++
+	}
+	next := wordAt(format, j)
+	return next != "" && sameWord(next, wordAt(format, i))
+}
+
+// sameWord compares two words ignoring case, '-' and '_': the label
+// "trust-point" names the placeholder "trustpoint".
+func sameWord(a, b string) bool {
+	strip := func(s string) string { return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s)) }
+	return strip(a) == strip(b)
+}
+
+// isTag reports whether the unnamed word at format[i:end] is the
+// message's tag at the start of the format ("user-identity:").
+func isTag(format string, i, end int) bool {
+	return i == 0 && end < len(format) && format[end] == ':'
+}
+
+// afterArticle reports whether the word at format[i] follows an English
+// article or demonstrative: "for this connection", "for the user" name
+// no variable.
+func afterArticle(format string, i int) bool {
+	switch strings.ToLower(prevWord(format, i)) {
+	case "a", "an", "the", "this", "that", "these", "those":
+		return true
+	}
+	return false
+}
 
 // stripHeader removes a leading "%FAC-SEV-ID:" (possibly after a label
 // such as "Error Message") from a documented format.
@@ -119,35 +318,204 @@ func stripHeader(format string) string {
 	return strings.TrimLeft(format[p+end+1:], " \t")
 }
 
+// normaliseLiteral prepares literal text for litMatch: runs of blanks
+// become one blank, and blanks next to punctuation are dropped, since
+// litMatch makes them optional.
+func normaliseLiteral(l string) []byte {
+	var out []byte
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if c == '\t' || c == '\n' || c == '\r' {
+			c = ' '
+		}
+		if c == ' ' {
+			if len(out) > 0 && (out[len(out)-1] == ' ' || isPunct(out[len(out)-1])) {
+				continue
+			}
+			out = append(out, ' ')
+			continue
+		}
+		if isPunct(c) && len(out) > 0 && out[len(out)-1] == ' ' {
+			out = out[:len(out)-1]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// isBlank reports whether c separates words on a line.
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// foldByte lower-cases an ASCII letter.
+func foldByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// litMatch matches the normalised literal lit at text[i] and returns
+// where the match ends: letters in either case, a blank in lit against
+// one or more blanks, and any blanks before and after punctuation.
+func litMatch(text []byte, i int, lit []byte) (int, bool) {
+	j := i
+	for k := 0; k < len(lit); k++ {
+		c := lit[k]
+		switch {
+		case c == ' ':
+			if j >= len(text) || !isBlank(text[j]) {
+				return 0, false
+			}
+			for j < len(text) && isBlank(text[j]) {
+				j++
+			}
+		case isPunct(c):
+			for j < len(text) && isBlank(text[j]) {
+				j++
+			}
+			if j >= len(text) || text[j] != c {
+				return 0, false
+			}
+			j++
+			if k+1 < len(lit) {
+				for j < len(text) && isBlank(text[j]) {
+					j++
+				}
+			}
+		default:
+			if j >= len(text) || foldByte(text[j]) != foldByte(c) {
+				return 0, false
+			}
+			j++
+		}
+	}
+	return j, true
+}
+
+// litIndex finds the first match of the normalised literal lit in text at
+// or after from, and returns where it starts and ends. Candidates are
+// found with vectorised searches for the literal's first byte that is not
+// a blank, in either letter case; the match then starts at the blanks
+// before it, which the literal requires (" User ") or, before
+// punctuation, allows.
+func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
+	k := 0
+	if lit[0] == ' ' {
+		if len(lit) == 1 {
+			return blankIndex(text, from)
+		}
+		k = 1
+	}
+	c := lit[k]
+	a, b := c, c
+	switch {
+	case c >= 'a' && c <= 'z':
+		b = c - 'a' + 'A'
+	case c >= 'A' && c <= 'Z':
+		a = c - 'A' + 'a'
+	}
+	back := k == 1 || isPunct(c)
+	// na and nb are the next positions of a and b at or after i, or
+	// len(text); each is searched again only once i has passed it.
+	na, nb := -1, -1
+	for i := from + k; i < len(text); {
+		if na < i {
+			na = indexFrom(text, i, a)
+		}
+		if nb < i {
+			nb = indexFrom(text, i, b)
+		}
+		q := min(na, nb)
+		if q >= len(text) {
+			return 0, 0, false
+		}
+		s := q
+		if back {
+			for s > i-k && isBlank(text[s-1]) {
+				s--
+			}
+		}
+		if end, ok := litMatch(text, s, lit); ok && s >= from {
+			return s, end, true
+		}
+		i = q + 1
+	}
+	return 0, 0, false
+}
+
+// blankIndex finds the first run of blanks at or after from.
+func blankIndex(text []byte, from int) (int, int, bool) {
+	for i := from; i < len(text); i++ {
+		if isBlank(text[i]) {
+			j := i
+			for j < len(text) && isBlank(text[j]) {
+				j++
+			}
+			return i, j, true
+		}
+	}
+	return 0, 0, false
+}
+
+// indexFrom returns the position of c in text at or after i, or len(text).
+func indexFrom(text []byte, i int, c byte) int {
+	if j := bytes.IndexByte(text[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(text)
+}
+
 // match extracts the variables of text into caps and returns how many it
-// found; it stops at the first literal the text does not contain.
+// found; it stops at the first literal the text does not contain, and
+// before a value that is the placeholder's own word (the line prints the
+// document's literal text there).
 func (m *matcher) match(text []byte, caps *[maxParams]span) int {
-	if !bytes.HasPrefix(text, m.lits[0]) {
+	pos, ok := litMatch(text, 0, m.lits[0])
+	if !ok {
 		return 0
 	}
-	pos := len(m.lits[0])
 	n := 0
 	last := len(m.keys) - 1
 	for i := range m.keys {
 		lit := m.lits[i+1]
 		var end, next int
 		switch {
-		case i == last && len(bytes.TrimSpace(lit)) == 0:
+		case i == last && len(lit) == 0:
 			end, next = len(text), len(text)
+			for end > pos && (isBlank(text[end-1]) || text[end-1] == '\r' || text[end-1] == '\n') {
+				end--
+			}
+			if t := len(m.tail); t > 0 && end-t >= pos && string(text[end-t:end]) == string(m.tail) {
+				end -= t
+			}
 		case len(lit) == 0:
 			j := bytes.IndexByte(text[pos:], ' ')
 			if j < 0 {
 				j = len(text) - pos
 			}
 			end, next = pos+j, pos+j
-		default:
-			j := bytes.Index(text[pos:], lit)
+		case len(lit) == 1 && lit[0] == ' ':
+			// Two variables separated by blanks: the first is one word.
+			j := bytes.IndexAny(text[pos:], " \t")
 			if j < 0 {
 				return n
 			}
-			end, next = pos+j, pos+j+len(lit)
+			end = pos + j
+			next = end
+			for next < len(text) && isBlank(text[next]) {
+				next++
+			}
+		default:
+			s, e, ok := litIndex(text, pos, lit)
+			if !ok {
+				return n
+			}
+			end, next = s, e
 		}
 		caps[n] = trimValue(text, pos, end)
+		if bytes.Equal(text[caps[n].start:caps[n].end], m.names[i]) {
+			return n
+		}
 		n++
 		pos = next
 	}

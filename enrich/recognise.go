@@ -83,14 +83,21 @@ func (m *match) copy(o *match) {
 // find searches v for message identifiers and stores the one that names
 // the message in m: the first the catalog knows, else the first
 // well-formed one. '%' headers are found with bytes.IndexByte, which
-// stops at the first known header; IBM labels, alert names and trace
-// signatures are then searched in one pass (scanText), and only in values
-// with no '%' header: such sources never write one, and free text inside
-// a Cisco message ("error code 1234", "self signed certificate") must not
-// override the message's own header.
+// stops at the first known header. A relay header (NX-OS SYSTEM_MSG,
+// IOS-XE PLATFORM) carries another process's message: a header inside it
+// names the message, known to the catalog or not, and the relay header
+// counts only when no other header follows it. A value with no '%' header may
+// still start its message with a bare IOS-style header (IOS-XR writes
+// "smartlicserver[186]: SMART_LIC-6-AGENT_READY:"); failing that, IBM
+// labels, alert names and trace signatures are searched in one pass
+// (scanText), only in values with no header: such sources never write
+// one, and free text inside a Cisco message ("error code 1234", "self
+// signed certificate") must not override the message's own header.
 func (e *Engine) find(v []byte, m *match) bool {
 	var first match
-	haveFirst := false
+	// firstRelay: first holds a relay header, which any other header
+	// found later replaces.
+	haveFirst, firstRelay := false, false
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
 		if j < 0 {
@@ -106,9 +113,12 @@ func (e *Engine) find(v []byte, m *match) bool {
 		if m.ent != nil {
 			return true
 		}
-		if !haveFirst {
-			first.copy(m)
-			haveFirst = true
+		if !haveFirst || firstRelay {
+			relay := m.product == pIOS && isRelay(m.id)
+			if !haveFirst || !relay {
+				first.copy(m)
+				haveFirst, firstRelay = true, relay
+			}
 		}
 		i = max(m.text, p+1)
 	}
@@ -116,7 +126,81 @@ func (e *Engine) find(v []byte, m *match) bool {
 		m.copy(&first)
 		return true
 	}
+	if e.bareHeader(v, m) {
+		return true
+	}
 	return e.scanText(v, m)
+}
+
+// isRelay reports whether the IOS-style header id (without '%') relays
+// another process's message: NX-OS writes every syslog(3) message of its
+// Linux processes as FACILITY-SEV-SYSTEM_MSG, IOS-XE the messages of its
+// platform processes as IOSXE-SEV-PLATFORM.
+func isRelay(id []byte) bool {
+	// Most headers end in another letter: one comparison rules them out.
+	switch n := len(id); {
+	case n == 0:
+		return false
+	case id[n-1] == 'G':
+		return n > len("-SYSTEM_MSG") && string(id[n-len("-SYSTEM_MSG"):]) == "-SYSTEM_MSG"
+	case id[n-1] == 'M':
+		return n > len("IOSXE--PLATFORM") && string(id[:len("IOSXE-")]) == "IOSXE-" && string(id[n-len("-PLATFORM"):]) == "-PLATFORM"
+	}
+	return false
+}
+
+// bareHeader finds an IOS-style header written without its '%' where a
+// message starts: at the start of v, or after a "process[pid]:" tag as
+// IOS-XR writes it. Only there, and only FAC-SEV-MNEMONIC with an
+// upper-case facility, a digit severity and a colon after it, so that no
+// word of free text is taken for a header.
+func (e *Engine) bareHeader(v []byte, m *match) bool {
+	if e.bareAt(v, skipBlanks(v, 0), m) {
+		return true
+	}
+	// The tag is part of the line's header, which is short: the search
+	// stays within maxTagEnd bytes.
+	h := v[:min(len(v), maxTagEnd)]
+	for i := 0; i < len(h); {
+		j := bytes.Index(h[i:], []byte("]:"))
+		if j < 0 {
+			addWork(len(h) - i)
+			return false
+		}
+		addWork(j + 2)
+		p := i + j
+		// The tag is name[digits]: a bracket closing a pid.
+		d := p
+		for d > 0 && isDigit(v[d-1]) {
+			d--
+		}
+		if d < p && d > 1 && v[d-1] == '[' && isWord(v[d-2]) && e.bareAt(v, skipBlanks(v, p+2), m) {
+			return true
+		}
+		i = p + 2
+	}
+	return false
+}
+
+// maxTagEnd bounds where a "process[pid]:" tag can end in a value: after
+// a syslog priority, sequence number, node, timestamp and host name.
+const maxTagEnd = 192
+
+// bareAt parses a bare header that starts at v[s].
+func (e *Engine) bareAt(v []byte, s int, m *match) bool {
+	if s >= len(v) || v[s] < 'A' || v[s] > 'Z' {
+		return false
+	}
+	if !e.parseTokens(v, s-1, m) || m.product != pIOS {
+		return false
+	}
+	id := m.id
+	d := bytes.LastIndexByte(id, '-')
+	if d < 3 || id[d-2] != '-' || !isDigitSev(id[d-1]) {
+		return false
+	}
+	end := skipBlanks(v, s+len(id))
+	return end < len(v) && v[end] == ':'
 }
 
 // parsePercent parses an identifier whose '%' is at v[p] into m.
@@ -237,8 +321,9 @@ const maxTokens = 8
 // parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p] into m: the
 // IOS family, Unified CM CiscoLog headers (%UC_..., %CCM_...) and Threat
 // Defense IDs under an unknown prefix (%FDT-6-716039). Only the first and
-// the last two parts are kept; the facility's parts are split again in
-// the rare case that its mnemonic is in the catalog.
+// the last two parts are kept, and the first part that can be a
+// severity; the facility's parts are split again in the rare case that
+// its mnemonic is in the catalog.
 func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	k := p + 1
 	for k < len(v) && isWord(v[k]) {
@@ -251,7 +336,7 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	tokens := k
 	// Parts are separated by single dashes: a part ends one byte before
 	// the next one starts.
-	prevStart, mnStart := -1, p+1
+	prevStart, mnStart, firstSev := -1, p+1, -1
 	n := 1
 	for k+1 < len(v) && v[k] == '-' && isWord(v[k+1]) {
 		if n == maxTokens {
@@ -263,11 +348,20 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 		for k < len(v) && isWord(v[k]) {
 			k++
 		}
+		if firstSev < 0 && k-mnStart == 1 && isDigitSev(v[mnStart]) {
+			firstSev = mnStart
+		}
 		n++
 	}
 	addWork(k - tokens)
+	if n < 3 {
+		return false
+	}
+	if fac := v[p+1 : tokens]; hasPrefixFold(fac, "UC_") || hasPrefixFold(fac, "CCM_") {
+		return e.parseCUCM(v, firstSev, k, m)
+	}
 	sevStart := prevStart
-	if n < 3 || mnStart-1-sevStart != 1 {
+	if mnStart-1-sevStart != 1 {
 		return false
 	}
 	sev, ok := severityOf(v[sevStart])
@@ -276,19 +370,7 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	}
 	mn := v[mnStart:k]
 	fac := v[p+1 : sevStart-1]
-	switch {
-	case hasPrefixFold(fac, "UC_") || hasPrefixFold(fac, "CCM_"):
-		m.set(pCUCM, mn, sev, nil, mnStart, textStart(v, k))
-		if string(mn) == "RTMT_ALERT" {
-			// An RTMT alert names the real alarm after the header:
-			// %UC_RTMT-2-RTMT_ALERT: % AlertName=ILSPwdAuthenticationFailed
-			if s, t, ok := alertName(v, k, min(len(v), k+48)); ok {
-				m.id, m.pos, m.text = v[s:t], s, textStart(v, t)
-			}
-		}
-		m.ent = e.index[pCUCM][string(m.id)]
-		return true
-	case len(mn) == 6 && allDigits(mn):
+	if len(mn) == 6 && allDigits(mn) {
 		m.set(pFTD, mn, sev, e.ftdIDs.lookup(mn), mnStart, textStart(v, k))
 		return true
 	}
@@ -299,6 +381,36 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 		m.ent = e.lookupIOS(fac, mn)
 	}
 	return true
+}
+
+// parseCUCM reads a Unified CM CiscoLog header that ends at v[k] and has
+// its severity digit at v[sev]: everything after the severity is the
+// alarm name, which legacy RTMT headers write with dashes
+// (%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT).
+func (e *Engine) parseCUCM(v []byte, sev, k int, m *match) bool {
+	if sev < 0 || sev+2 >= k {
+		return false
+	}
+	mn := v[sev+2 : k]
+	m.set(pCUCM, mn, int(v[sev]-'0'), nil, sev+2, textStart(v, k))
+	if isRTMTAlert(mn) {
+		// An RTMT alert names the real alarm after the header:
+		// %UC_RTMT-2-RTMT_ALERT: % AlertName=ILSPwdAuthenticationFailed
+		// %CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:DBChangeNotifyFailure
+		if s, t, ok := rtmtAlertName(v, k, min(len(v), k+48)); ok {
+			m.id, m.pos, m.text = v[s:t], s, textStart(v, t)
+		}
+	}
+	m.ent = e.index[pCUCM][string(m.id)]
+	return true
+}
+
+// isRTMTAlert reports whether a Unified CM alarm name is the RTMT alert
+// that relays another alert: RTMT_ALERT, or RTMT-ERROR-ALERT and its
+// siblings in legacy headers.
+func isRTMTAlert(mn []byte) bool {
+	return string(mn) == "RTMT_ALERT" ||
+		len(mn) > len("RTMT--ALERT") && hasPrefix(mn, "RTMT-") && bytes.HasSuffix(mn, []byte("-ALERT"))
 }
 
 // lookupIOS tries the facility fac as written, then without leading
@@ -348,8 +460,12 @@ func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 	}
 }
 
-// textStart skips the ": " that ends a header at v[k].
+// textStart skips the ": " that ends a header at v[k], and the ">>"
+// NX-OS closes a relayed "<<%FAC-SEV-MNEMONIC>>" with.
 func textStart(v []byte, k int) int {
+	for n := 0; n < 2 && k < len(v) && v[k] == '>'; n++ {
+		k++
+	}
 	k = skipBlanks(v, k)
 	if k < len(v) && v[k] == ':' {
 		k = skipBlanks(v, k+1)

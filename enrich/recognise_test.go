@@ -82,6 +82,41 @@ func TestRecognise(t *testing.T) {
 		{"ibm label before signature", "error code 1785 self signed certificate", ibm, "1785", -1, true},
 		{"unknown ibm id then known signature", "Event ID 999999 then self signed certificate", cucm, "ILSSelfSignedCertificate", -1, true},
 		{"ibm upper-case label", "ERROR CODE: 1785", ibm, "1785", -1, true},
+
+		// IOS-XR writes some messages without the '%', after the process tag.
+		{"bare header after process tag", "RP/0/RP0/CPU0:Sep 25 23:25:34.886 UTC: smartlicserver[186]: SMART_LIC-6-AGENT_READY:Smart Agent for Licensing is initialized", ios, "SMART_LIC-6-AGENT_READY", 6, false},
+		{"bare header known", "RP/0/RSP0/CPU0:Mar  2 12:35:01.123 : smartlicserver[391]: SMART_LIC-3-COMM_FAILED : Communications failure with the CSLU : x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"bare header with sub-facility", "<187>1234: LC/0/0/CPU0:Jan  1 00:00:00.000 UTC: smartlicserver[65]: LICENSE-SMART_LIC-3-COMM_FAILED:x", ios, "LICENSE-SMART_LIC-3-COMM_FAILED", 3, true},
+		{"bare header at value start", "SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"bare header beats later label", "proc[7]: SYS-5-RESTART: error code 1785", ios, "SYS-5-RESTART", 5, false},
+		{"bare header beats earlier label", "Event ID 086008 host proc[7]: SYS-5-RESTART: x", ios, "SYS-5-RESTART", 5, false},
+		{"bare header beats earlier signature", "self signed certificate proc[7]: SYS-5-RESTART: x", ios, "SYS-5-RESTART", 5, false},
+
+		// Relays: the message is the one the relay header carries.
+		{"nxos relay known", "2025 Sep 25 08:49:23 UTC: %USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : x - smartlic", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"nxos relay unknown", "%USER-2-SYSTEM_MSG: %SMART_LIC-2-PLATFORM_ERROR: Smart Licensing has encountered an internal software error - smartlic", ios, "SMART_LIC-2-PLATFORM_ERROR", 2, false},
+		{"nxos relay in angle brackets", "2025 Jan  7 10:01:02 sw1 %USER-2-SYSTEM_MSG: <<%USBHSD-2-MOUNT>> logflash: online  - usbhsd-log[2799]", ios, "USBHSD-2-MOUNT", 2, false},
+		{"nxos relay other facility", "%DAEMON-3-SYSTEM_MSG: %AUTHPRIV-3-LOGIN_FAIL: failed - sshd", ios, "AUTHPRIV-3-LOGIN_FAIL", 3, false},
+		{"iosxe relay", "%IOSXE-6-PLATFORM: F0: cpp_cp: QFP:0.0 Thread:000 TS:00000001234567890123 %NAT-6-LOG_TRANSLATION: Created Translation UDP 10.1.1.1:53", ios, "NAT-6-LOG_TRANSLATION", 6, false},
+		{"iosxe relay known", "%IOSXE-3-PLATFORM: R0/0: cpp_cp: %SMART_LIC-3-COMM_FAILED: x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"relay with nothing inside", "%IOSXE-3-PLATFORM: R0/0: kernel: disk 95% full", ios, "IOSXE-3-PLATFORM", 3, false},
+		{"nxos relay free text", "%DAEMON-3-SYSTEM_MSG: error: PAM: Authentication failure - dcos_sshd[6526]", ios, "DAEMON-3-SYSTEM_MSG", 3, false},
+		{"relay ignores labels", "%USER-3-SYSTEM_MSG: error code 1785 - proc", ios, "USER-3-SYSTEM_MSG", 3, false},
+		{"non-relay keeps its header", "%LLDP-3-DETECT_MULTIPLE_PEERS: %EARL-1-PARITY: x", ios, "LLDP-3-DETECT_MULTIPLE_PEERS", 3, false},
+
+		// Unified CM RTMT through CiscoLog, dashes in the alarm name.
+		{"legacy rtmt alert", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:DBChangeNotifyFailure Detail: DBChangeNotify queue delay over 2 minutes.", cucm, "DBChangeNotifyFailure", 2, false},
+		{"legacy rtmt alert known", "Jun 17 2025 14:14:19 UTC : %CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:ILSPwdAuthenticationFailed Detail: x", cucm, "ILSPwdAuthenticationFailed", 2, true},
+		{"legacy rtmt warning", "%CCM_RTMT-RTMT-4-RTMT-WARNING-ALERT: RTMT Alert Name: LowActivePartitionAvailableDiskSpace Detail: x", cucm, "LowActivePartitionAvailableDiskSpace", 4, false},
+		{"legacy rtmt without name", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: no name here", cucm, "RTMT-ERROR-ALERT", 2, false},
+		{"rtmt alert tag", "%UC_RTMT-2-RTMT_ALERT: %[AlertName=CoreDumpFileFound][AlertDetail=x]", cucm, "CoreDumpFileFound", 2, false},
+		{"cucm dashed alarm", "%CCM_SERVICEMANAGER-GENERIC-3-Service-Failed: x", cucm, "Service-Failed", 3, false},
+
+		// An IBM event ID is more specific than its error code.
+		{"ibm error code then event", "Error Code 1785, Event ID 086008: Key server connection failed", ibm, "086008", -1, true},
+		{"ibm error code then event expanded", "error_code=1785 event_id=086008", ibm, "086008", -1, true},
+		{"ibm hash error code then error id", "# Error Code = 1785 # Error ID = 086008", ibm, "086008", -1, true},
+		{"ibm error code then unknown event", "Error Code 1785, Event ID 999999: x", ibm, "1785", -1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +158,14 @@ func TestRecogniseNothing(t *testing.T) {
 		{"digits facility", "%20-5-X"},
 		{"word ending in error", "terrorID 086008"},
 		{"empty", ""},
+		{"bare header in free text", "note: SMART_LIC-3-COMM_FAILED: x"},
+		{"bare header without colon", "proc[12]: SMART_LIC-3-COMM_FAILED x"},
+		{"bare header lower case", "proc[12]: smart_lic-3-comm_failed: x"},
+		{"bare header letter severity", "proc[12]: SNMP-W-AUTHFAIL: x"},
+		{"bare header after non-pid tag", "proc[abc]: SMART_LIC-3-COMM_FAILED: x"},
+		{"process tag alone", "sshd[123]: Accepted password for user"},
+		{"process tag past the header", strings.Repeat("x", 200) + " proc[12]: SMART_LIC-3-COMM_FAILED: x"},
+		{"alert name outside rtmt header", "RTMT Alert Name:DBChangeNotifyFailure Detail: x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +192,8 @@ func TestRecogniseTextAtEveryOffset(t *testing.T) {
 		{"ibm mixed", "eRROR_code=1785", "1785"},
 		{"ibm event", "Event ID 086008", "086008"},
 		{"ibm event upper", "EVENT_ID: 086008", "086008"},
+		{"process tag", "p[1]: SMART_LIC-3-COMM_FAILED: x", "SMART_LIC-3-COMM_FAILED"},
+		{"process tag long pid", "smartlicserver[18604]: SMART_LIC-3-COMM_FAILED:x", "SMART_LIC-3-COMM_FAILED"},
 	}
 	for _, tt := range tests {
 		for pad := 0; pad < 6; pad++ {

@@ -65,8 +65,8 @@ const alertLabel = "AlertName="
 // is also free text in other alerts and notes.
 func (e *Engine) scanText(v []byte, m *match) bool {
 	t := e.text
-	var first, cand match
-	haveKnown, haveFirst := false, false
+	var first, cand, event match
+	haveKnown, haveFirst, haveEvent := false, false, false
 	for j := 0; j+1 < len(v); j += 2 {
 		addWork(2)
 		x := pairAt(v, j)
@@ -74,8 +74,14 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 			continue
 		}
 		for i := max(j-1, 0); i <= j; i++ {
-			// Past the earliest known identifier nothing can win any more.
-			if haveKnown && i >= m.pos {
+			// Past the earliest known identifier nothing can win any
+			// more, unless it is an IBM error code: an event ID is more
+			// specific than the error code it belongs to ("Error Code
+			// 1785, Event ID 086009").
+			if haveKnown && i >= m.pos && (haveEvent || !isErrorCode(m)) {
+				if haveEvent && isErrorCode(m) {
+					m.copy(&event)
+				}
 				return true
 			}
 			if !e.anchorAt(v, i, &cand) {
@@ -87,6 +93,10 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 					m.copy(&cand)
 					haveKnown = true
 				}
+				if !haveEvent && cand.product == pIBM && !isErrorCode(&cand) {
+					event.copy(&cand)
+					haveEvent = true
+				}
 			case !haveFirst || cand.pos < first.pos:
 				first.copy(&cand)
 				haveFirst = true
@@ -94,6 +104,9 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 		}
 	}
 	if haveKnown {
+		if haveEvent && isErrorCode(m) {
+			m.copy(&event)
+		}
 		return true
 	}
 	if haveFirst {
@@ -101,6 +114,10 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 	}
 	return haveFirst
 }
+
+// isErrorCode reports whether m is an IBM error code (four digits) rather
+// than an event ID.
+func isErrorCode(m *match) bool { return m.product == pIBM && len(m.id) == 4 }
 
 // anchorAt parses an alert name, IBM label or signature at v[i], where
 // i+1 < len(v), into m.
@@ -143,18 +160,39 @@ func alertNameAt(v []byte, p int) (int, int, bool) {
 	return s, t, t > s
 }
 
-// alertName finds "AlertName=" in v[from:to] and returns the span of the
-// name after it.
-func alertName(v []byte, from, to int) (int, int, bool) {
+// rtmtAlertName finds the alert name label of an RTMT alert in
+// v[from:to], "AlertName=" or "Alert Name:" with blanks around the
+// separator, and returns the span of the name after it.
+func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 	if to > len(v) {
 		to = len(v)
 	}
-	j := bytes.Index(v[from:to], []byte(alertLabel))
 	addWork(to - from)
-	if j < 0 {
-		return 0, 0, false
+	for from < to {
+		j := bytes.Index(v[from:to], []byte("Alert"))
+		if j < 0 {
+			return 0, 0, false
+		}
+		k := from + j + len("Alert")
+		if k < len(v) && v[k] == ' ' {
+			k++
+		}
+		if hasPrefix(v[k:], "Name") {
+			k = skipBlanks(v, k+len("Name"))
+			if k < len(v) && (v[k] == '=' || v[k] == ':') {
+				s := skipBlanks(v, k+1)
+				t := s
+				for t < len(v) && isWord(v[t]) {
+					t++
+				}
+				if t > s {
+					return s, t, true
+				}
+			}
+		}
+		from += j + 1
 	}
-	return alertNameAt(v, from+j)
+	return 0, 0, false
 }
 
 // parseIBM parses an IBM label whose "rror"/"vent" is at v[p] ("Error

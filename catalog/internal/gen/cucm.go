@@ -5,15 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 )
 
 // The Unified CM document is a how-to with trace excerpts, not a message
 // list, so its entries are curated by hand in cisco-cucm-ils-entries.json.
-// Every sentence of a curated entry must occur in the document (white space
-// normalised), every signature verbatim in a trace line, and every section
-// title as a line of the document; the generator refuses anything else.
+// The file lists the failure cases, each with its section's heading, its
+// own explanation sentences, the trace text they refer to and the fix of
+// the configuration method the section analyses, and the entries that
+// explain them. Every sentence must occur in its own section of the
+// document (white space normalised), every fix in its method's section,
+// every signature verbatim in a trace line; the generator refuses
+// anything else. An entry's flat explanation and action are composed
+// from its cases, each line naming its case.
 //
 // An entry is named by the alarm the document prints (ILSPwdAuthenticationFailed)
 // when there is one. A failure signature the document explains without an
@@ -23,18 +29,54 @@ import (
 // in derived_from, and the generation report lists every derived ID, so
 // that nobody mistakes it for a vendor name.
 
+// curatedFile is cisco-cucm-ils-entries.json: the failure cases the
+// document explains, and the entries that explain them.
+type curatedFile struct {
+	Cases   []curatedCase  `json:"cases"`
+	Entries []curatedEntry `json:"entries"`
+}
+
+// curatedCase is one failure the document explains in a section of its
+// own: what the logs show, the log lines that show it, and the fix the
+// document gives in the method the section analyses.
+type curatedCase struct {
+	ID string `json:"id"`
+	// Section is the section's heading as printed, a line of the document.
+	Section string `json:"section"`
+	// Title names the case where the heading is garbled: the same case as
+	// the table of contents words it (empty: the heading).
+	Title string `json:"title"`
+	// Explanation holds the sentences of the section that explain it.
+	Explanation []string `json:"explanation"`
+	// Log is the section's label of the log excerpt ("ハブからのログスニペット :")
+	// and Trace the trace text its sentences refer to.
+	Log   string   `json:"log"`
+	Trace []string `json:"trace"`
+	// Method is the heading of the configuration method whose failure the
+	// section analyses; its sentences ("この方法を使用するには、…") are the
+	// fix, and they refer to it.
+	Method string   `json:"method"`
+	Action []string `json:"action"`
+}
+
+// title is how the entries name the case.
+func (c curatedCase) title() string {
+	if c.Title != "" {
+		return c.Title
+	}
+	return c.Section
+}
+
 // curatedEntry is one entry of cisco-cucm-ils-entries.json.
 type curatedEntry struct {
 	ID string `json:"id"`
 	// DerivedFrom is the trace text a derived ID is made from; empty when
 	// the ID is an alarm name printed in the document.
 	DerivedFrom string `json:"derived_from"`
-	// Sections are the titles of every section of the document whose case
-	// the entry explains.
-	Sections    []string `json:"sections"`
-	Explanation []string `json:"explanation"`
-	Action      []string `json:"action"`
-	Signatures  []string `json:"signatures"`
+	// Cases are the failures whose logs show the entry's alarm or
+	// signatures.
+	Cases      []string `json:"cases"`
+	Signatures []string `json:"signatures"`
 }
 
 // idOrigin says where the ID of a curated entry comes from, for the report.
@@ -43,31 +85,95 @@ type idOrigin struct {
 	Derived  bool
 	From     string // the trace text a derived ID is made from
 	Sections []string
+	Cases    []curatedCase
 }
 
 // sectionSep joins the titles of an entry's sections in Source.Section.
 const sectionSep = " / "
 
+// casePrefix marks each line of a composed explanation or action with the
+// case it belongs to: 【case title】text.
+func casePrefix(c curatedCase) string { return "【" + c.title() + "】" }
+
+// composeCUCM writes an entry's flat explanation and action from its
+// cases, one line per sentence or log line, each naming its case. A fix
+// is preceded by its method's heading, which "この方法" refers to.
+func composeCUCM(cases []curatedCase) (explanation, action string) {
+	var expl, act []string
+	for _, c := range cases {
+		p := casePrefix(c)
+		for _, s := range c.Explanation {
+			expl = append(expl, p+s)
+		}
+		for _, t := range c.Trace {
+			expl = append(expl, p+c.Log+" "+t)
+		}
+		for _, s := range c.Action {
+			act = append(act, p+"（"+c.Method+"）"+s)
+		}
+	}
+	return strings.Join(expl, "\n"), strings.Join(act, "\n")
+}
+
+// docSpans finds where each heading's text runs in the document: from
+// the heading line to the next line that is a case heading or a method
+// heading ("方法…").
+type docSpans struct {
+	lines    []string
+	headings map[string]bool
+}
+
+func (d docSpans) span(heading string) (string, bool) {
+	for i, l := range d.lines {
+		if strings.TrimSpace(l) != heading {
+			continue
+		}
+		j := i + 1
+		for j < len(d.lines) {
+			t := strings.TrimSpace(d.lines[j])
+			if d.headings[t] || strings.HasPrefix(t, "方法") {
+				break
+			}
+			j++
+		}
+		return strings.Join(d.lines[i+1:j], "\n"), true
+	}
+	return "", false
+}
+
 // parseCUCM reads and verifies the curated entries against the document.
-func parseCUCM(curated, doc []byte) ([]Entry, []idOrigin, error) {
+func parseCUCM(curated, doc []byte, rep *reporter) ([]Entry, []idOrigin, error) {
 	dec := json.NewDecoder(bytes.NewReader(curated))
 	dec.DisallowUnknownFields()
-	var list []curatedEntry
-	if err := dec.Decode(&list); err != nil {
+	var file curatedFile
+	if err := dec.Decode(&file); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", docCUCMEntries, err)
 	}
 	text := string(doc)
 	norm := normalizeSpace(text)
-	lines := map[string]bool{}
-	for _, l := range strings.Split(text, "\n") {
-		lines[strings.TrimSpace(l)] = true
+	spans := docSpans{lines: strings.Split(text, "\n"), headings: map[string]bool{}}
+	for _, c := range file.Cases {
+		spans.headings[c.Section] = true
 	}
 	var errs []error
+	cases := map[string]curatedCase{}
+	for i, c := range file.Cases {
+		where := fmt.Sprintf("%s: case %d (%q)", docCUCMEntries, i+1, c.ID)
+		if c.ID == "" || cases[c.ID].ID != "" {
+			errs = append(errs, fmt.Errorf("%s: case id must be set and unique", where))
+		}
+		cases[c.ID] = c
+		errs = append(errs, checkCase(c, text, norm, spans, where)...)
+		if c.Title != "" {
+			rep.add(docCUCM, c.ID, fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
+				fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title))
+		}
+	}
 	seen := map[string]bool{}
 	sigs := map[string]string{}
 	var entries []Entry
 	var origins []idOrigin
-	for i, c := range list {
+	for i, c := range file.Entries {
 		where := fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
 		if c.ID == "" || strings.ContainsAny(c.ID, " \t\n") {
 			errs = append(errs, fmt.Errorf("%s: id must be a non-empty name without spaces", where))
@@ -79,24 +185,19 @@ func parseCUCM(curated, doc []byte) ([]Entry, []idOrigin, error) {
 		if err := checkDerivedID(c, text); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
-		if len(c.Sections) == 0 {
-			errs = append(errs, fmt.Errorf("%s: sections must not be empty", where))
+		if len(c.Cases) == 0 || len(c.Signatures) == 0 {
+			errs = append(errs, fmt.Errorf("%s: cases and signatures must not be empty", where))
 		}
-		for _, s := range c.Sections {
-			if !lines[s] {
-				errs = append(errs, fmt.Errorf("%s: section %q is not a line of the document", where, s))
+		var own []curatedCase
+		var sections []string
+		for _, id := range c.Cases {
+			cs, ok := cases[id]
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: no case %q", where, id))
+				continue
 			}
-			if strings.Contains(s, sectionSep) {
-				errs = append(errs, fmt.Errorf("%s: section %q contains the separator %q", where, s, sectionSep))
-			}
-		}
-		if len(c.Explanation) == 0 || len(c.Action) == 0 || len(c.Signatures) == 0 {
-			errs = append(errs, fmt.Errorf("%s: explanation, action and signatures must not be empty", where))
-		}
-		for _, s := range append(append([]string{}, c.Explanation...), c.Action...) {
-			if !strings.Contains(norm, normalizeSpace(s)) {
-				errs = append(errs, fmt.Errorf("%s: sentence %q does not occur in the document", where, s))
-			}
+			own = append(own, cs)
+			sections = append(sections, cs.Section)
 		}
 		for _, s := range c.Signatures {
 			if !strings.Contains(text, s) {
@@ -107,21 +208,71 @@ func parseCUCM(curated, doc []byte) ([]Entry, []idOrigin, error) {
 			}
 			sigs[s] = c.ID
 		}
-		origins = append(origins, idOrigin{ID: c.ID, Derived: c.DerivedFrom != "", From: c.DerivedFrom, Sections: c.Sections})
+		origins = append(origins, idOrigin{ID: c.ID, Derived: c.DerivedFrom != "", From: c.DerivedFrom, Sections: sections, Cases: own})
+		expl, action := composeCUCM(own)
 		entries = append(entries, Entry{
 			Product:     productCUCM,
 			ID:          c.ID,
-			Explanation: strings.Join(c.Explanation, "\n"),
-			Action:      strings.Join(c.Action, "\n"),
+			Explanation: expl,
+			Action:      action,
 			Params:      []Param{},
 			Signatures:  c.Signatures,
-			Source:      Source{Document: docCUCM, Section: strings.Join(c.Sections, sectionSep)},
+			Source:      Source{Document: docCUCM, Section: strings.Join(sections, sectionSep)},
 		})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
+	rep.add(docCUCM, "(all entries)", "the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
+		"each fix is given with the heading of its method in parentheses, which \"この方法\" refers to")
+	rep.add(docCUCM, "(all entries)", "the failure sections explain log excerpts (\"スポークからのログは、…を示します\") printed as trace lines",
+		"each case carries the trace text its sentences refer to, after the section's own log label")
 	return entries, origins, nil
+}
+
+// checkCase verifies that everything a case says is the document's, in
+// the case's own section: heading, sentences, log label and trace text;
+// and that its fix is a sentence of its method's section.
+func checkCase(c curatedCase, text, norm string, spans docSpans, where string) []error {
+	var errs []error
+	if c.Section == "" || len(c.Explanation) == 0 || len(c.Action) == 0 || c.Method == "" || c.Log == "" || len(c.Trace) == 0 {
+		return []error{fmt.Errorf("%s: section, explanation, log, trace, method and action must not be empty", where)}
+	}
+	if strings.Contains(c.Section, sectionSep) {
+		errs = append(errs, fmt.Errorf("%s: section %q contains the separator %q", where, c.Section, sectionSep))
+	}
+	if c.Title != "" && !strings.Contains(norm, normalizeSpace(c.Title)) {
+		errs = append(errs, fmt.Errorf("%s: title %q does not occur in the document", where, c.Title))
+	}
+	body, ok := spans.span(c.Section)
+	if !ok {
+		return append(errs, fmt.Errorf("%s: section %q is not a line of the document", where, c.Section))
+	}
+	bodyNorm := normalizeSpace(body)
+	for _, s := range c.Explanation {
+		if !strings.Contains(bodyNorm, normalizeSpace(s)) {
+			errs = append(errs, fmt.Errorf("%s: sentence %q does not occur in its section", where, s))
+		}
+	}
+	if !slices.Contains(strings.Split(body, "\n"), c.Log) {
+		errs = append(errs, fmt.Errorf("%s: log label %q is not a line of its section", where, c.Log))
+	}
+	for _, t := range c.Trace {
+		if !strings.Contains(body, t) {
+			errs = append(errs, fmt.Errorf("%s: trace text %q does not occur in its section", where, t))
+		}
+	}
+	method, ok := spans.span(c.Method)
+	if !ok {
+		return append(errs, fmt.Errorf("%s: method %q is not a line of the document", where, c.Method))
+	}
+	methodNorm := normalizeSpace(method)
+	for _, s := range c.Action {
+		if !strings.Contains(methodNorm, normalizeSpace(s)) {
+			errs = append(errs, fmt.Errorf("%s: fix %q does not occur in the section of %q", where, s, c.Method))
+		}
+	}
+	return errs
 }
 
 // checkDerivedID enforces the naming rule: an ID printed in the document

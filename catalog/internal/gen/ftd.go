@@ -257,10 +257,18 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 			}
 			continue
 		}
-		if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil && inFormat(e.Format, m[1]) {
-			e.Params = append(e.Params, Param{Name: strings.TrimSpace(m[1]), Description: stripMarkup(strings.TrimSpace(m[2]))})
-			param, lastWasParam, paramBlank = len(e.Params)-1, true, false
-			continue
+		if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil {
+			name := strings.TrimSpace(m[1])
+			spelt, how := formatPlaceholder(e.Format, name, e.Params)
+			if spelt != "" {
+				if how != "" {
+					note(fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
+						fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt))
+				}
+				e.Params = append(e.Params, Param{Name: spelt, Description: stripMarkup(strings.TrimSpace(m[2]))})
+				param, lastWasParam, paramBlank = len(e.Params)-1, true, false
+				continue
+			}
 		}
 		if param >= 0 && ftdValueRe.MatchString(t) {
 			// A bullet after a parameter lists one of its values.
@@ -280,6 +288,11 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 	}
 
 	e.Format = spacesRe.ReplaceAllString(strings.TrimSpace(e.Format), " ")
+	if strings.Contains(e.Format, `\n`) {
+		note(`literal "\n" (an escaped line break) printed in the message format`,
+			"removed: a device writes no such characters, the text around it is kept")
+		e.Format = strings.ReplaceAll(e.Format, `\n`, "")
+	}
 	e.Explanation = expl.String()
 	e.Action = action.String()
 	for _, j := range append(expl.joins, action.joins...) {
@@ -324,6 +337,72 @@ func fenceContinuesFormat(lines []string) bool {
 			!ftdExplainRe.MatchString(t) && !ftdActionRe.MatchString(t) && !isFence(t)
 	}
 	return false
+}
+
+// formatPlaceholder finds the placeholder of format that the parameter
+// list item name stands for, and says how the spellings differ ("" when
+// name is a word of the format as it is). The list sometimes spells a
+// placeholder otherwise: "unit id" for <unit_id> (spaces, underscores and
+// case aside they are equal), or with an evident typo, "ar1" for var1
+// (one letter apart, and no other item names that placeholder).
+func formatPlaceholder(format, name string, params []Param) (string, string) {
+	if inFormat(format, name) {
+		return name, ""
+	}
+	if name == "" {
+		return "", ""
+	}
+	norm := func(s string) string {
+		return strings.ToLower(strings.NewReplacer(" ", "", "_", "").Replace(s))
+	}
+	words := placeholderCandidates(format)
+	for _, w := range words {
+		if norm(w) == norm(name) {
+			return w, "with other spaces, underscores or letter case"
+		}
+	}
+	named := map[string]bool{}
+	for _, p := range params {
+		named[p.Name] = true
+	}
+	for _, w := range words {
+		if len(name) >= 3 && len(w) >= 3 && !named[w] && oneEditApart(name, w) && strings.ContainsAny(w, "0123456789_") {
+			return w, "with a typo (one letter apart)"
+		}
+	}
+	return "", ""
+}
+
+// placeholderCandidates returns the <...> placeholders and the words of a
+// format, in order.
+func placeholderCandidates(format string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`<([^<>]{1,40})>`).FindAllStringSubmatch(format, -1) {
+		out = append(out, m[1])
+	}
+	for _, w := range strings.FieldsFunc(format, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }) {
+		out = append(out, w)
+	}
+	return out
+}
+
+// oneEditApart reports whether a and b differ by one inserted, deleted or
+// replaced byte.
+func oneEditApart(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(b)-len(a) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if len(a) == len(b) {
+		return i < len(a) && a[i+1:] == b[i+1:]
+	}
+	return a[i:] == b[i+1:]
 }
 
 // inFormat reports whether name is a word of the format.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,9 +62,14 @@ func TestParseFTDBlockDefects(t *testing.T) {
 }
 
 func TestParseCUCMVerifies(t *testing.T) {
-	doc := []byte("見出し\n\n別の見出し\n\nこれは本文です。次の文です。\nError: self signed certificate for x\nsending ILSFooFailed alarm\n")
+	doc := []byte("方法1. 一つ目の方法\n\nこの方法を使用するには、設定します。\n\n方法1のログ分析\n\n見出し\n\nこれは本文です。\n\nログ :\n\nError: self signed certificate for x\nsending ILSFooFailed alarm\n\n別の見出し\n\n別の本文です。\n\nログ :\n\nother trace\n")
+	kase := func(extra string) string {
+		return `{"id":"c1","section":"見出し",` + extra + `"explanation":["これは本文です。"],"log":"ログ :","trace":["self signed certificate for x"],"method":"方法1. 一つ目の方法","action":["この方法を使用するには、設定します。"]}`
+	}
+	const other = `{"id":"c2","section":"別の見出し","explanation":["別の本文です。"],"log":"ログ :","trace":["other trace"],"method":"方法1. 一つ目の方法","action":["この方法を使用するには、設定します。"]}`
+	file := func(c, entry string) string { return `{"cases":[` + c + `,` + other + `],"entries":[` + entry + `]}` }
 	entry := func(id, extra string) string {
-		return `[{"id":"` + id + `",` + extra + `"sections":["見出し"],"explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["self signed certificate"]}]`
+		return `{"id":"` + id + `",` + extra + `"cases":["c1"],"signatures":["self signed certificate"]}`
 	}
 	tests := []struct {
 		name        string
@@ -70,23 +77,29 @@ func TestParseCUCMVerifies(t *testing.T) {
 		wantErr     string
 		wantSection string
 	}{
-		{"alarm name", entry("ILSFooFailed", ""), "", "見出し"},
-		{"derived id", entry("ILSSelfSignedCertificate", `"derived_from":"self signed certificate",`), "", "見出し"},
-		{"two sections joined", `[{"id":"ILSFooFailed","sections":["見出し","別の見出し"],"explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["x"]}]`, "", "見出し / 別の見出し"},
-		{"derived id without derived_from", entry("ILSMadeUp", ""), "needs derived_from", ""},
-		{"derived id word not in the text", entry("ILSSelfSignedCert", `"derived_from":"self signed certificate",`), `word "Cert"`, ""},
-		{"derived id without ILS", entry("SelfSignedCertificate", `"derived_from":"self signed certificate",`), `followed by words`, ""},
-		{"alarm name marked derived", entry("ILSFooFailed", `"derived_from":"self signed certificate",`), "alarm name printed in the document", ""},
-		{"derived_from not in document", entry("ILSBadThing", `"derived_from":"bad thing",`), `derived_from "bad thing" does not occur`, ""},
-		{"sentence not in document", `[{"id":"ILSFooFailed","sections":["見出し"],"explanation":["作り話です。"],"action":["次の文です。"],"signatures":["self signed"]}]`, "does not occur in the document", ""},
-		{"signature not in document", `[{"id":"ILSFooFailed","sections":["見出し"],"explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["nope"]}]`, `signature "nope"`, ""},
-		{"unknown section", `[{"id":"ILSFooFailed","sections":["別"],"explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["self"]}]`, "not a line of the document", ""},
-		{"no sections", `[{"id":"ILSFooFailed","explanation":["これは本文です。"],"action":["次の文です。"],"signatures":["self"]}]`, "sections must not be empty", ""},
-		{"unknown field", `[{"id":"A","colour":1}]`, "unknown field", ""},
+		{"alarm name", file(kase(""), entry("ILSFooFailed", "")), "", "見出し"},
+		{"derived id", file(kase(""), entry("ILSSelfSignedCertificate", `"derived_from":"self signed certificate",`)), "", "見出し"},
+		{"two cases joined", file(kase(""), `{"id":"ILSFooFailed","cases":["c1","c2"],"signatures":["other trace"]}`), "", "見出し / 別の見出し"},
+		{"derived id without derived_from", file(kase(""), entry("ILSMadeUp", "")), "needs derived_from", ""},
+		{"derived id word not in the text", file(kase(""), entry("ILSSelfSignedCert", `"derived_from":"self signed certificate",`)), `word "Cert"`, ""},
+		{"derived id without ILS", file(kase(""), entry("SelfSignedCertificate", `"derived_from":"self signed certificate",`)), `followed by words`, ""},
+		{"alarm name marked derived", file(kase(""), entry("ILSFooFailed", `"derived_from":"self signed certificate",`)), "alarm name printed in the document", ""},
+		{"derived_from not in document", file(kase(""), entry("ILSBadThing", `"derived_from":"bad thing",`)), `derived_from "bad thing" does not occur`, ""},
+		{"sentence not in document", file(strings.Replace(kase(""), "これは本文です。", "作り話です。", 1), entry("ILSFooFailed", "")), "does not occur in its section", ""},
+		{"sentence of another section", file(strings.Replace(kase(""), "これは本文です。", "別の本文です。", 1), entry("ILSFooFailed", "")), "does not occur in its section", ""},
+		{"fix outside its method", file(strings.Replace(kase(""), `"action":["この方法を使用するには、設定します。"]`, `"action":["これは本文です。"]`, 1), entry("ILSFooFailed", "")), "does not occur in the section of", ""},
+		{"trace not in its section", file(strings.Replace(kase(""), "self signed certificate for x", "nope", 1), entry("ILSFooFailed", "")), `trace text "nope"`, ""},
+		{"signature not in document", file(kase(""), `{"id":"ILSFooFailed","cases":["c1"],"signatures":["nope"]}`), `signature "nope"`, ""},
+		{"unknown section", file(strings.Replace(kase(""), `"section":"見出し"`, `"section":"別"`, 1), entry("ILSFooFailed", "")), "not a line of the document", ""},
+		{"unknown case", file(kase(""), `{"id":"ILSFooFailed","cases":["c9"],"signatures":["x"]}`), `no case "c9"`, ""},
+		{"no cases", file(kase(""), `{"id":"ILSFooFailed","signatures":["x"]}`), "cases and signatures must not be empty", ""},
+		{"title not in document", file(kase(`"title":"作り話",`), entry("ILSFooFailed", "")), `title "作り話"`, ""},
+		{"log label of another section", file(strings.Replace(kase(""), `"log":"ログ :"`, `"log":"ログ"`, 1), entry("ILSFooFailed", "")), `log label "ログ" is not a line of its section`, ""},
+		{"unknown field", `{"cases":[{"id":"A","colour":1}]}`, "unknown field", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			entries, origins, err := parseCUCM([]byte(tt.curated), doc)
+			entries, origins, err := parseCUCM([]byte(tt.curated), doc, &reporter{})
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -101,6 +114,203 @@ func TestParseCUCMVerifies(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("error %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// generated runs the generator over the real sources once per test.
+func generated(t *testing.T) *result {
+	t.Helper()
+	res, err := generate(filepath.Join("..", "..", "sources"))
+	if err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	return res
+}
+
+func entryOf(t *testing.T, res *result, product, id string) Entry {
+	t.Helper()
+	for _, e := range res.data.Entries {
+		if e.Product == product && e.ID == id {
+			return e
+		}
+	}
+	t.Fatalf("no entry %s %s", product, id)
+	return Entry{}
+}
+
+// TestCUCMEntriesReadable checks the composed Unified CM entries: one case
+// per failure section, every line naming its case, every fix naming the
+// method "この方法" refers to, no section title passed off as a sentence.
+func TestCUCMEntriesReadable(t *testing.T) {
+	res := generated(t)
+	tests := []struct {
+		id    string
+		cases []string
+	}{
+		{"ILSPwdAuthenticationFailed", []string{"スポークからハブへの登録が試行されるが、パスワードの不一致により失敗する"}},
+		{"ILSTLSAuthenticationFailed", []string{"ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する", "スポークのTomcat証明書がハブにインポートされないため、接続が失敗する"}},
+		{"ILSCertificateVerificationFailed", []string{
+			"ハブのTomcat証明書がスポークにインポートされないため、接続が失敗する",
+			"スポークのTomcat証明書が自己署名であるため、接続が失敗する",
+			"ハブのTomcat証明書が自己署名であるため、接続が失敗する",
+			"パスワード認証を使用して確立された接続からTLS認証に切り替えると、ハブに自己署名証明書があるため、接続が失敗します。",
+			"パスワード認証を使用して確立された接続からTLS認証に切り替えると、スポークに自己署名証明書があるため、接続が失敗します。"}},
+		{"ILSCertificateNotInLocalStore", []string{"スポークのTomcat証明書がハブにインポートされないため、接続が失敗する"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			e := entryOf(t, res, productCUCM, tt.id)
+			sentences, fixes := map[string]int{}, map[string]int{}
+			for _, l := range strings.Split(e.Explanation, "\n") {
+				c, body, ok := splitCaseLine(l)
+				if !ok || !slices.Contains(tt.cases, c) {
+					t.Errorf("explanation line names no case of the entry: %q", l)
+					continue
+				}
+				if slices.Contains(tt.cases, body) || strings.HasPrefix(body, "方法") {
+					t.Errorf("explanation line is a title, not a sentence: %q", l)
+				}
+				if !strings.Contains(body, "ログスニペット") {
+					sentences[c]++
+				}
+			}
+			for _, l := range strings.Split(e.Action, "\n") {
+				c, body, ok := splitCaseLine(l)
+				if !ok || !slices.Contains(tt.cases, c) {
+					t.Errorf("action line names no case of the entry: %q", l)
+					continue
+				}
+				if !strings.HasPrefix(body, "（方法") {
+					t.Errorf("fix does not name its method: %q", l)
+				}
+				fixes[c]++
+			}
+			for _, c := range tt.cases {
+				if sentences[c] == 0 || fixes[c] == 0 {
+					t.Errorf("case %q has %d explanation sentences and %d fixes, want at least one of each", c, sentences[c], fixes[c])
+				}
+			}
+			if len(sentences) != len(tt.cases) {
+				t.Errorf("%d cases explained, want %d", len(sentences), len(tt.cases))
+			}
+		})
+	}
+}
+
+// splitCaseLine splits "【case】text".
+func splitCaseLine(l string) (string, string, bool) {
+	rest, ok := strings.CutPrefix(l, "【")
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "】")
+}
+
+// TestFTDDocumentDefects checks the resolution of every defect of the
+// Threat Defense document that the catalog would otherwise copy.
+func TestFTDDocumentDefects(t *testing.T) {
+	res := generated(t)
+	tests := []struct {
+		name  string
+		id    string
+		check func(e Entry) bool
+	}{
+		{"unit id is a parameter", "748101", func(e Entry) bool {
+			return hasParams(e, "unit_id", "application_name", "status") && !strings.Contains(e.Explanation, "unit id")
+		}},
+		{"application name is a parameter", "748100", func(e Entry) bool {
+			return hasParams(e, "application_name", "status") && !strings.Contains(e.Explanation, "application name")
+		}},
+		{"748102 parameters", "748102", func(e Entry) bool {
+			return hasParams(e, "unit_id", "application_name", "status") && !strings.Contains(e.Explanation, "- ")
+		}},
+		{"748103 parameters", "748103", func(e Entry) bool {
+			return hasParams(e, "unit_id", "application_name", "status") && !strings.Contains(e.Explanation, "- ")
+		}},
+		{"typo ar1 is var1", "735024", func(e Entry) bool {
+			return hasParams(e, "var1", "var2", "var3") && !strings.Contains(e.Explanation, "ar1")
+		}},
+		{"procedure moved to the action", "733100", func(e Entry) bool {
+			return !strings.Contains(e.Explanation, "次の手順を実行します") && strings.HasPrefix(e.Action, "メッセージに示されている指定オブジェクト タイプに応じて、次の手順を実行します。\n1. メッセージ内のオブジェクトが次のいずれかの場合")
+		}},
+		{"contradicting sentence left out", "776252", func(e Entry) bool {
+			return strings.Contains(e.Explanation, "削除") && !strings.Contains(e.Explanation, "追加")
+		}},
+		{"copied action left out", "753001", func(e Entry) bool { return e.Action == "" }},
+		{"escaped line break removed", "748202", func(e Entry) bool {
+			return !strings.Contains(e.Format, `\n`) && strings.HasSuffix(e.Format, "application failure.")
+		}},
+		{"escaped line break removed 748203", "748203", func(e Entry) bool { return !strings.Contains(e.Format, `\n`) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if e := entryOf(t, res, productFTD, tt.id); !tt.check(e) {
+				t.Errorf("%s: format %q explanation %q action %q params %v", tt.id, e.Format, e.Explanation, e.Action, e.Params)
+			}
+		})
+	}
+}
+
+func hasParams(e Entry, names ...string) bool {
+	var got []string
+	for _, p := range e.Params {
+		got = append(got, p.Name)
+	}
+	return slices.Equal(got, names)
+}
+
+// TestReportListsDefects checks REPORT.md: every known defect has a row,
+// no row is repeated, and the empty-field table includes every entry with
+// an empty field.
+func TestReportListsDefects(t *testing.T) {
+	res := generated(t)
+	report := string(res.report)
+	for _, id := range []string{"733100", "776252", "753001", "752009", "748202", "748203", "748100", "748101", "748102", "748103", "735024", "750010"} {
+		if !strings.Contains(report, "| "+docFTD+" | "+id+" |") {
+			t.Errorf("no anomaly row for %s", id)
+		}
+	}
+	seen := map[string]bool{}
+	for _, l := range strings.Split(report, "\n") {
+		if strings.HasPrefix(l, "| ") && seen[l] {
+			t.Errorf("row repeated: %s", l)
+		}
+		seen[l] = true
+	}
+	for _, id := range []string{"ILSPwdAuthenticationFailed", "ILSTLSAuthenticationFailed", "ILSCertificateVerificationFailed", "ILSCertificateNotInLocalStore"} {
+		if !strings.Contains(report, "| cisco_cucm | "+id+" | format |") {
+			t.Errorf("empty-field table lacks the empty format of %s", id)
+		}
+	}
+	if !strings.Contains(report, "| cisco_ftd_asa | 753001 | action |") {
+		t.Error("empty-field table lacks 753001's action")
+	}
+}
+
+func TestFormatPlaceholder(t *testing.T) {
+	tests := []struct {
+		name, format, item string
+		params             []string
+		want               string
+	}{
+		{"as written", "IO Hub var1 : Temp", "var1", nil, "var1"},
+		{"spaces for underscores", "Peer unit <unit_id> reported", "unit id", nil, "unit_id"},
+		{"letter case", "<Application name> application", "application name", nil, "Application name"},
+		{"typo of a placeholder", "IO Hub var1 : Temp: var2", "ar1", nil, "var1"},
+		{"typo of a named placeholder", "IO Hub var1 : Temp: var2", "ar1", []string{"var1"}, ""},
+		{"plain word is no typo", "Group group User user", "grup", nil, ""},
+		{"value bullet", "Object drop rate rate_ID exceeded", "Firewall", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ps []Param
+			for _, p := range tt.params {
+				ps = append(ps, Param{Name: p})
+			}
+			if got, _ := formatPlaceholder(tt.format, tt.item, ps); got != tt.want {
+				t.Errorf("formatPlaceholder(%q, %q) = %q, want %q", tt.format, tt.item, got, tt.want)
 			}
 		})
 	}

@@ -32,7 +32,7 @@ import (
 
 // generatorVersion changes whenever the extraction rules change, so that
 // the catalog version changes with them even when the documents do not.
-const generatorVersion = "gen-3"
+const generatorVersion = "gen-4"
 
 // Expected entry counts: a parser change that loses or invents entries
 // fails the generation instead of silently changing the catalog.
@@ -100,11 +100,14 @@ func generate(src string) (*result, error) {
 		return nil, fmt.Errorf("%s: %w", docIOS, err)
 	}
 	ftd := parseFTD(string(files[docFTD]), rep)
+	if err := applyContentDefects(ftd, rep); err != nil {
+		return nil, err
+	}
 	code, ibm, err := parseIBM(string(files[docIBM]), rep)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", docIBM, err)
 	}
-	cucm, origins, err := parseCUCM(files[docCUCMEntries], files[docCUCM])
+	cucm, origins, err := parseCUCM(files[docCUCMEntries], files[docCUCM], rep)
 	if err != nil {
 		return nil, err
 	}

@@ -76,6 +76,7 @@ type Anomaly struct {
 	ID         string
 	Problem    string
 	Resolution string
+	Count      int // how many times the same anomaly was found in the entry
 }
 
 // Product identifiers, as in package catalog.

@@ -13,8 +13,17 @@ type reporter struct {
 	ids  []idOrigin // where each Unified CM entry's ID comes from
 }
 
+// add records an anomaly once: the same anomaly found again in the same
+// entry (five parameter lists before one 説明 label) is counted in its row.
 func (r *reporter) add(doc, id, problem, resolution string) {
-	r.list = append(r.list, Anomaly{Document: doc, ID: id, Problem: problem, Resolution: resolution})
+	a := Anomaly{Document: doc, ID: id, Problem: problem, Resolution: resolution, Count: 1}
+	for i := range r.list {
+		if o := &r.list[i]; o.Document == doc && o.ID == id && o.Problem == problem && o.Resolution == resolution {
+			o.Count++
+			return
+		}
+	}
+	r.list = append(r.list, a)
 }
 
 // mdCell escapes text for a markdown table cell.
@@ -57,13 +66,33 @@ func renderReport(d Data, rep *reporter) []byte {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.ID, mdCell(name), mdCell(strings.Join(o.Sections, sectionSep)))
 	}
 
+	fmt.Fprintf(&b, "\n## Unified CM failure cases\n\n")
+	fmt.Fprintf(&b, "Each entry explains the cases its alarm or signatures appear in. A case is one failure section of the document: its own sentences, the trace text they refer to, and the fix of the configuration method the section analyses. In an entry's explanation and action every line starts with 【case】; a fix names its method in parentheses.\n\n")
+	fmt.Fprintf(&b, "| case | section as printed | sentences | trace lines | fix from | entries |\n|---|---|---|---|---|---|\n")
+	var order []string
+	cases := map[string]curatedCase{}
+	users := map[string][]string{}
+	for _, o := range rep.ids {
+		for _, c := range o.Cases {
+			if _, ok := cases[c.ID]; !ok {
+				order = append(order, c.ID)
+				cases[c.ID] = c
+			}
+			users[c.ID] = append(users[c.ID], o.ID)
+		}
+	}
+	for _, id := range order {
+		c := cases[id]
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s |\n", mdCell(c.title()), mdCell(c.Section), len(c.Explanation), len(c.Trace), mdCell(c.Method), strings.Join(users[id], ", "))
+	}
+
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\n")
-	fmt.Fprintf(&b, "Severity is null for every Unified CM and IBM entry: those documents give none.\n\n")
+	fmt.Fprintf(&b, "Severity is null for every Unified CM and IBM entry: those documents give none. Unified CM entries have no format either: the document explains trace excerpts, not message formats.\n\n")
 	fmt.Fprintf(&b, "| product | id | empty fields |\n|---|---|---|\n")
 	n := 0
 	for _, e := range d.Entries {
 		var empty []string
-		if e.Format == "" && e.Product != productCUCM {
+		if e.Format == "" {
 			empty = append(empty, "format")
 		}
 		if e.Severity == nil && (e.Product == productFTD || e.Product == productIOS) {
@@ -87,7 +116,11 @@ func renderReport(d Data, rep *reporter) []byte {
 	fmt.Fprintf(&b, "\n## Document anomalies and their resolution (%d)\n\n", len(rep.list))
 	fmt.Fprintf(&b, "| document | id | anomaly | resolution |\n|---|---|---|---|\n")
 	for _, a := range rep.list {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", a.Document, a.ID, mdCell(a.Problem), mdCell(a.Resolution))
+		problem := a.Problem
+		if a.Count > 1 {
+			problem += fmt.Sprintf(" (%d times)", a.Count)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", a.Document, a.ID, mdCell(problem), mdCell(a.Resolution))
 	}
 	return b.Bytes()
 }
