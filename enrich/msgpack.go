@@ -350,7 +350,7 @@ func appendStr[T string | []byte](dst []byte, s T) []byte {
 
 // AppendStr appends s to dst as a msgpack str with the smallest header,
 // for callers that build records of their own next to Rewrite's.
-func AppendStr(dst []byte, s string) []byte { return appendStr(dst, s) }
+func AppendStr[T string | []byte](dst []byte, s T) []byte { return appendStr(dst, s) }
 
 // appendSmallInt appends a non-negative integer below 128 as a fixint.
 func appendSmallInt(dst []byte, v int) []byte {

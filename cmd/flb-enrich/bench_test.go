@@ -24,14 +24,7 @@ func mixLines(t testing.TB, n int) []string {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no real sample logs (%v)", err)
 	}
-	cat, err := catalog.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := enrich.New(cat, enrich.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := newTestEngine(t)
 	var known, unknown, ios, none []string
 	for _, f := range files {
 		fh, err := os.Open(f)

@@ -295,7 +295,7 @@ func (l *lineEnricher) line(line []byte) error {
 		rec = append(rec, 0x82)
 	}
 	rec = enrich.AppendStr(rec, l.rawKey)
-	rec = appendMsgpackStr(rec, line)
+	rec = enrich.AppendStr(rec, line)
 	if problem != "" {
 		rec = enrich.AppendStr(rec, errorKey)
 		rec = enrich.AppendStr(rec, problem)
@@ -382,7 +382,7 @@ func (l *lineEnricher) writeError(line []byte, problem string) error {
 	if line != nil {
 		rec = append(rec, 0x82)
 		rec = enrich.AppendStr(rec, l.rawKey)
-		rec = appendMsgpackStr(rec, line)
+		rec = enrich.AppendStr(rec, line)
 	} else {
 		rec = append(rec, 0x81)
 	}

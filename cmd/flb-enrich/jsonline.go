@@ -78,7 +78,7 @@ func (s *jsonScanner) object(dst []byte) ([]byte, error) {
 			if err != nil {
 				return dst, err
 			}
-			dst = appendMsgpackStr(dst, k)
+			dst = enrich.AppendStr(dst, k)
 			s.ws()
 			if !s.eat(':') {
 				return dst, s.fail("want :")
@@ -92,7 +92,7 @@ func (s *jsonScanner) object(dst []byte) ([]byte, error) {
 				if v, err = unquote(v); err != nil {
 					return dst, err
 				}
-				dst = appendMsgpackStr(dst, v)
+				dst = enrich.AppendStr(dst, v)
 			} else if dst, err = s.textValue(dst); err != nil {
 				return dst, err
 			}
@@ -343,20 +343,4 @@ func unquote(q []byte) ([]byte, error) {
 		return nil, fmt.Errorf("string %s: %w", q, err)
 	}
 	return []byte(s), nil
-}
-
-// appendMsgpackStr appends s as a msgpack str with the smallest header.
-func appendMsgpackStr(dst, s []byte) []byte {
-	n := len(s)
-	switch {
-	case n < 32:
-		dst = append(dst, 0xa0|byte(n))
-	case n < 1<<8:
-		dst = append(dst, 0xd9, byte(n))
-	case n < 1<<16:
-		dst = append(dst, 0xda, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(dst, s...)
 }
