@@ -217,13 +217,17 @@ func checkDelivered(t *testing.T, es *fakeES, p *process, n int) (duplicates int
 	return duplicates
 }
 
-// api talks to Fluent Bit's HTTP server, which may accept a connection and
-// answer late while it reloads: every request is bounded.
-var api = &http.Client{Timeout: 20 * time.Second}
+// Fluent Bit's HTTP server may accept a connection and answer late, or never,
+// while it reloads: every request is bounded, polls tightly so that a lost
+// one does not delay the next.
+var (
+	api     = &http.Client{Timeout: 20 * time.Second}
+	apiPoll = &http.Client{Timeout: time.Second}
+)
 
 // reloadCount reads Fluent Bit's count of completed hot reloads.
 func reloadCount(port int) (int, error) {
-	resp, err := api.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v2/reload", port))
+	resp, err := apiPoll.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v2/reload", port))
 	if err != nil {
 		return 0, err
 	}
