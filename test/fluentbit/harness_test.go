@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -127,6 +129,64 @@ func tempDir(t *testing.T) string {
 		os.RemoveAll(dir)
 	})
 	return dir
+}
+
+var (
+	reVersion = regexp.MustCompile(`Fluent Bit v(\d+)\.(\d+)`)
+	reEnvRef  = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
+)
+
+// configFor returns the configuration file to run with bin. Fluent Bit
+// before 4.2 does not know the ${NAME:-default} form the shipped files use;
+// for those versions the references are expanded here, from env or their
+// defaults, into a copy of the file in a temporary directory (the tests set
+// every path through env, so no relative path is left to resolve).
+func configFor(t *testing.T, bin, config string, env []string) string {
+	t.Helper()
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s --version: %v\n%s", bin, err, out)
+	}
+	m := reVersion.FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("%s --version printed no version: %s", bin, out)
+	}
+	major, _ := strconv.Atoi(string(m[1]))
+	minor, _ := strconv.Atoi(string(m[2]))
+	if major > 4 || major == 4 && minor >= 2 {
+		return config
+	}
+	vars := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	body, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatalf("read %s: %v", config, err)
+	}
+	expanded := reEnvRef.ReplaceAllFunc(body, func(ref []byte) []byte {
+		sm := reEnvRef.FindSubmatch(ref)
+		if v, ok := vars[string(sm[1])]; ok {
+			return []byte(v)
+		}
+		if v, ok := os.LookupEnv(string(sm[1])); ok {
+			return []byte(v)
+		}
+		return sm[2]
+	})
+	f, err := os.Create(filepath.Join(tempDir(t), filepath.Base(config)))
+	if err != nil {
+		t.Fatalf("write the expanded configuration: %v", err)
+	}
+	if _, err := f.Write(expanded); err != nil {
+		t.Fatalf("write %s: %v", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("write %s: %v", f.Name(), err)
+	}
+	return f.Name()
 }
 
 // writePluginsFile writes a plugins file that loads so and returns its path.

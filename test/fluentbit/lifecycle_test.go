@@ -72,7 +72,7 @@ func newShipped(t *testing.T, bin, so, config string) *shipped {
 
 func (s *shipped) start(t *testing.T) *process {
 	t.Helper()
-	return startFluentBit(t, s.bin, s.env, "-c", s.config)
+	return startFluentBit(t, s.bin, s.env, "-c", configFor(t, s.bin, s.config, s.env))
 }
 
 // fleetLine is line i of the traffic the lifecycle tests send: a catalogued

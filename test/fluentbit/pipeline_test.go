@@ -119,6 +119,7 @@ func runShippedConfiguration(t *testing.T, bin, so, config string) {
 
 	env := []string{
 		"ENRICH_PLUGINS_FILE=" + writePluginsFile(t, dir, so),
+		"ENRICH_PARSERS_FILE=" + filepath.Join(filepath.Dir(config), "parsers.conf"),
 		"ENRICH_STATE_DIR=" + filepath.Join(dir, "state"),
 		"ENRICH_FORWARD_SOCKET=" + filepath.Join(dir, "fwd.sock"),
 		"ENRICH_TAIL_PATH=" + filepath.Join(tailDir, "*.log"),
@@ -132,7 +133,7 @@ func runShippedConfiguration(t *testing.T, bin, so, config string) {
 		"ES_PORT=" + esPort,
 		"ES_INDEX=enriched-test",
 	}
-	p := startFluentBit(t, bin, env, "-c", config)
+	p := startFluentBit(t, bin, env, "-c", configFor(t, bin, config, env))
 
 	tcpAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tcpPort))
 	var conn net.Conn
