@@ -40,7 +40,7 @@ if [ -z "$fluent_bit" ]; then
 == To run the real pipeline (tail/syslog -> enrich -> in_forward -> es), install Fluent Bit (3.2 to 5.1)
    and run again with it on PATH or named by FLUENT_BIT_BIN:
        FLUENT_BIT_BIN=/path/to/fluent-bit make run
-   For your own set-up see fluent-bit.conf and the README's "The Fluent Bit plugin" section.
+   For your own set-up see fluent-bit.conf and the README's "Load and run" section.
 EOF
     exit "$status"
 fi
