@@ -12,9 +12,10 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/enrich-plugin/enrich/version.Version=$(VERSION)
 HOSTARCH  := $(shell $(GO) env GOHOSTARCH)
 FUZZTIME  ?= 30s
+SOAK_DURATION ?= 5m
 PURE_PKGS := ./catalog/... ./enrich/... ./forward/... ./output/... ./cmd/...
 
-.PHONY: help all build cli dist test test-race bench bench-e2e fuzz catalog check-generated lint run clean
+.PHONY: help all build cli dist test test-race soak bench bench-e2e fuzz catalog check-generated lint run clean
 
 help:
 	@echo "make run              build everything and enrich the bundled fixtures (through Fluent Bit when installed)"
@@ -23,6 +24,7 @@ help:
 	@echo "make dist             release files for linux/amd64 and linux/arm64 in $(DIST_DIR)/, with SHA256SUMS"
 	@echo "make bench            engine, flush and flb-enrich benchmarks (BenchmarkChunk vs BenchmarkBaseline, BenchmarkFlush, BenchmarkEnrichLines)"
 	@echo "make bench-e2e        end-to-end CPU benchmark with a real fluent-bit (FLUENT_BIT_BIN)"
+	@echo "make soak             the soak test for SOAK_DURATION ($(SOAK_DURATION)); make test runs it for 10s"
 	@echo "make fuzz             run every fuzz target for FUZZTIME ($(FUZZTIME)) each"
 	@echo "make catalog          regenerate the embedded catalog from catalog/sources"
 	@echo "make check-generated  fail if regenerating the catalog changes the committed data"
@@ -63,6 +65,9 @@ test: lint check-generated build $(SO_ARM64)
 	BUILD_SO=$(abspath $(SO)) BUILD_SO_ARM64=$(abspath $(SO_ARM64)) $(GO) test -count=1 -timeout 12m ./...
 	$(GO) test -count=1 -tags enrichwork -run TestRecogniseLinear ./enrich/
 	$(GO) test -count=1 -race -timeout 12m $(PURE_PKGS)
+
+soak: build
+	BUILD_SO=$(abspath $(SO)) ENRICH_SOAK_DURATION=$(SOAK_DURATION) $(GO) test -count=1 -timeout 40m -run TestSoak -v ./test/e2e/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s -cpu 1 ./enrich/ ./output/ ./cmd/flb-enrich/
