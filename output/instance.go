@@ -233,21 +233,13 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	// One warning per flush at most: what could not be parsed, or that the
 	// chunk was not delivered.
 	var note string
-	// The item after the last record boundary is the unparsed rest of a
-	// malformed chunk: it must not travel as a record.
-	restIsRaw := false
-	switch {
-	case err == nil:
-	case errors.Is(err, enrich.ErrMalformed):
-		// Rewrite appended the part it could not parse verbatim: it is
-		// passed on rather than dropped.
+	// Rewrite's only error is enrich.ErrMalformed: it appended the part it
+	// could not parse verbatim as the last item, which is passed on rather
+	// than dropped, and must not travel as a record.
+	restIsRaw := err != nil
+	if restIsRaw {
 		in.totals.malformed.Add(1)
 		note = fmt.Sprintf("chunk with tag %q is partly malformed (%v); ", tag, err)
-		restIsRaw = true
-	default:
-		in.totals.malformed.Add(1)
-		note = fmt.Sprintf("chunk with tag %q could not be rewritten and is passed on unchanged (%v); ", tag, err)
-		out, ends = data, nil
 	}
 
 	outTag := in.cfg.TagPrefix + tag
@@ -298,9 +290,8 @@ func (in *Instance) loop(tag string, data []byte) {
 // deliver sends out in payloads of about MaxPayloadSize bytes, cut at record
 // boundaries; a record larger than that travels alone. ends are the offsets
 // where the items of out end, as RewriteSplit reports them, so that out is
-// not parsed a second time; when ends is nil the boundaries are found by
-// parsing, and restIsRaw says that the last item is the unparsed rest of a
-// malformed chunk. Items that are not Forward entries (values that are not
+// not parsed a second time; restIsRaw says that the last item is the
+// unparsed rest of a malformed chunk. Items that are not Forward entries (values that are not
 // [time, map] records, or that unparsable rest) would make the receiver
 // refuse the whole payload, and so the chunk would be retried forever: each
 // run of them travels instead, byte for byte, inside one record of its own
@@ -332,8 +323,6 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		var n int
 		var err error
 		switch {
-		case ends == nil:
-			n, err = enrich.RecordEnd(out[off:])
 		case i >= len(ends) || ends[i] <= off || ends[i] > len(out):
 			// Not what RewriteSplit reports; the rest cannot be trusted
 			// to be records.

@@ -46,10 +46,9 @@ var instances sync.Map // uintptr -> *instance
 var initCount atomic.Int64
 
 type instance struct {
-	out    *output.Instance
-	log    *flbLogger
-	key    unsafe.Pointer
-	closed atomic.Bool // set by the first of ExitCtx and Exit
+	out *output.Instance
+	log *flbLogger
+	key unsafe.Pointer
 	// initThread is the thread Init ran on: Fluent Bit's engine thread,
 	// where flushes also run unless the output has Workers.
 	initThread  C.long
@@ -109,27 +108,6 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) (
 	return flush(in, data, length, tag)
 }
 
-// FLBPluginFlush serves hosts that do not call FLBPluginFlushCtx. Without
-// a context it can only work when there is exactly one instance.
-//
-//export FLBPluginFlush
-func FLBPluginFlush(data unsafe.Pointer, length C.size_t, tag *C.char) (ret C.int) {
-	var only *instance
-	n := 0
-	instances.Range(func(_, v any) bool {
-		if in, ok := v.(*instance); ok && !in.closed.Load() {
-			only = in
-			n++
-		}
-		return n < 2
-	})
-	if n != 1 || only == nil {
-		return flbError
-	}
-	defer recoverExport(&ret, only.log, "flush")
-	return flush(only, data, length, tag)
-}
-
 //export FLBPluginExitCtx
 func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
 	in := lookup(ctx)
@@ -138,21 +116,6 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
 	}
 	defer recoverExport(&ret, in.log, "exit")
 	return exit(in)
-}
-
-// FLBPluginExit closes every instance ExitCtx has not closed: hosts call
-// one or the other.
-//
-//export FLBPluginExit
-func FLBPluginExit() (ret C.int) {
-	ret = flbOK
-	instances.Range(func(_, v any) bool {
-		if in, ok := v.(*instance); ok && exitRecovered(in) != flbOK {
-			ret = flbError
-		}
-		return true
-	})
-	return ret
 }
 
 func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.int {
@@ -189,15 +152,10 @@ const workersWarning = "this output runs with Workers: Fluent Bit (3.x to 5.1) s
 	"at hot reload; the other outlives the reload and crashes Fluent Bit at a later one. Safe without Hot_Reload; " +
 	"with hot reload, remove Workers from this output and set Threaded On on the in_forward input (see the README, Hot reload)"
 
-func exitRecovered(in *instance) (ret C.int) {
-	defer recoverExport(&ret, in.log, "exit")
-	return exit(in)
-}
-
 // exit closes an instance, giving pending sends up to Ack_Timeout.
 func exit(in *instance) C.int {
-	if !in.closed.CompareAndSwap(false, true) {
-		return flbOK // closed already by the other exit callback
+	if in.out == nil {
+		return flbOK // a stub: the instance was closed already
 	}
 	cfg := in.out.Config()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.AckTimeout)
@@ -207,7 +165,6 @@ func exit(in *instance) C.int {
 	// could be reused by a later malloc and look valid. What it maps to
 	// shrinks to what a late flush needs.
 	stub := &instance{log: in.log, key: in.key}
-	stub.closed.Store(true)
 	instances.Store(uintptr(in.key), stub)
 	if err != nil {
 		in.log.Warnf("exit: %v", err)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # check-exports.sh SO: fail unless the shared object exports every symbol
-# Fluent Bit's Go proxy looks up (dlsym) and the C header cgo generated for it
-# declares them with the argument types the proxy passes.
+# Fluent Bit's Go proxy calls (dlsym; FLBPluginFlush and FLBPluginExit are
+# only its fallbacks when the *Ctx variants are missing) and the C header cgo
+# generated for it declares them with the argument types the proxy passes.
 set -eu
 
 so=${1:?usage: check-exports.sh path/to/out_enrich.so}
@@ -10,7 +11,7 @@ command -v nm >/dev/null 2>&1 || { echo "check-exports: nm not found (install bi
 
 exports=$(nm -D --defined-only "$so" | awk '$2 == "T" { print $3 }')
 missing=""
-for sym in FLBPluginRegister FLBPluginInit FLBPluginFlushCtx FLBPluginFlush FLBPluginExitCtx FLBPluginExit; do
+for sym in FLBPluginRegister FLBPluginInit FLBPluginFlushCtx FLBPluginExitCtx; do
     printf '%s\n' "$exports" | grep -qx "$sym" || missing="$missing $sym"
 done
 if [ -n "$missing" ]; then
@@ -25,9 +26,7 @@ if [ -f "$header" ]; then
         'int FLBPluginRegister(void\* def);' \
         'int FLBPluginInit(void\* plugin);' \
         'int FLBPluginFlushCtx(void\* ctx, void\* data, size_t length, char\* tag);' \
-        'int FLBPluginFlush(void\* data, size_t length, char\* tag);' \
-        'int FLBPluginExitCtx(void\* ctx);' \
-        'int FLBPluginExit(void);'; do
+        'int FLBPluginExitCtx(void\* ctx);'; do
         grep -q "^extern $proto" "$header" || {
             echo "check-exports: $header lacks the prototype: $proto" >&2
             exit 1

@@ -81,9 +81,8 @@ type hostRun struct {
 	register string
 	inits    map[string]int
 	flushes  []flushResult
-	single   map[string]int // flushnoctx / flushbadctx return codes by command
+	single   map[string]int // flushbadctx return codes
 	exitctx  map[string]exitResult
-	exit     *exitResult
 	logs     []logLine
 	fails    []string
 	other    []string // lines the host did not write, such as a Go crash
@@ -103,9 +102,8 @@ type logLine struct{ level, msg string }
 var (
 	reInit    = regexp.MustCompile(`^init (\S+) rc=(-?\d+)$`)
 	reFlush   = regexp.MustCompile(`^flush (\S+) (\S+) calls=(\d+) ok=(\d+) retry=(\d+) error=(\d+) other=(\d+) ms=(\d+)$`)
-	reSingle  = regexp.MustCompile(`^(flushnoctx|flushbadctx) \S+ rc=(-?\d+)$`)
+	reSingle  = regexp.MustCompile(`^(flushbadctx) \S+ rc=(-?\d+)$`)
 	reExitCtx = regexp.MustCompile(`^exitctx (\S+) rc=(-?\d+) ms=(\d+)$`)
-	reExit    = regexp.MustCompile(`^exit rc=(-?\d+) ms=(\d+)$`)
 	reLog     = regexp.MustCompile(`^log (\S+) (.*)$`)
 )
 
@@ -170,8 +168,6 @@ func (r *hostRun) parse(line string) {
 			r.single[m[1]] = atoi(m[2])
 		} else if m := reExitCtx.FindStringSubmatch(line); m != nil {
 			r.exitctx[m[1]] = exitResult{atoi(m[2]), atoi(m[3])}
-		} else if m := reExit.FindStringSubmatch(line); m != nil {
-			r.exit = &exitResult{atoi(m[1]), atoi(m[2])}
 		} else if m := reLog.FindStringSubmatch(line); m != nil {
 			r.logs = append(r.logs, logLine{m[1], m[2]})
 		} else {

@@ -55,15 +55,12 @@ func TestStdoutSink(t *testing.T) {
 instance A sink=stdout match=*
 flush A syslog.fw %s
 exitctx A
-exit
 `, data), nil)
 	r.ok(t)
 	assert.Equal(t, flbOK, r.inits["A"])
 	assert.Equal(t, flushResult{"A", "syslog.fw", 1, 1, 0, 0, 0, r.flushOf("A", "syslog.fw").msec}, r.flushOf("A", "syslog.fw"))
 	assert.Len(t, r.logsWith("info", "effective configuration: sink=stdout"), 1)
 	assert.Equal(t, exitResult{flbOK, r.exitctx["A"].msec}, r.exitctx["A"])
-	require.NotNil(t, r.exit)
-	assert.Equal(t, flbOK, r.exit.rc)
 
 	lines := parseJSONLines(t, r.stdout)
 	require.Len(t, lines, 3)
@@ -191,7 +188,6 @@ wait
 exitctx A
 exitctx B
 exitctx C
-exit
 `, data, threads, repeats), nil)
 	r.ok(t)
 	for _, name := range []string{"A", "B", "C"} {
@@ -274,18 +270,17 @@ func TestContexts(t *testing.T) {
 	r := runHost(t, fmt.Sprintf(`
 instance A sink=stdout
 flushbadctx app %[1]s
-flushnoctx app %[1]s
+flush A app %[1]s
 exitctx A
-flushnoctx app %[1]s
 `, data), nil)
 	r.ok(t)
 	assert.Equal(t, flbError, r.single["flushbadctx"], "an unknown context is refused")
-	assert.Len(t, parseJSONLines(t, r.stdout), 1, "only the context-less flush with one instance is delivered")
+	assert.Len(t, parseJSONLines(t, r.stdout), 1, "only the flush with the context Init returned is delivered")
 }
 
 func TestFlushAfterExitIsRetried(t *testing.T) {
 	data := writeChunk(t, chunk(knownLine))
-	r := runHost(t, fmt.Sprintf("instance A sink=stdout\nflush A before %[1]s\nexitctx A\nflush A after %[1]s\nexit\n", data), nil)
+	r := runHost(t, fmt.Sprintf("instance A sink=stdout\nflush A before %[1]s\nexitctx A\nflush A after %[1]s\n", data), nil)
 	r.ok(t)
 	assert.Equal(t, 1, r.flushOf("A", "before").ok)
 	after := r.flushOf("A", "after")
@@ -311,14 +306,11 @@ flush A app %s async
 sleep 300
 exitctx A
 wait
-exit
 `, data), nil)
 	r.ok(t)
 	assert.Equal(t, 1, r.flushOf("A", "app").retry, "a flush without its ack is never reported FLB_OK")
 	assert.Equal(t, flbOK, r.exitctx["A"].rc)
 	assert.Less(t, r.exitctx["A"].msec, 4000, "exit returns within the ack timeout")
-	require.NotNil(t, r.exit)
-	assert.Equal(t, flbOK, r.exit.rc)
 }
 
 // TestWorkersWarning checks that an instance whose flushes run on a thread

@@ -89,7 +89,7 @@ func TestArm64UnderQemu(t *testing.T) {
 	data := writeChunk(t, chunk(knownLine, unknownLine, noIDLine))
 	script := filepath.Join(t.TempDir(), "script")
 	require.NoError(t, os.WriteFile(script, []byte(fmt.Sprintf(
-		"instance A sink=stdout match=* params=on\nflush A syslog.fw %s threads=2 repeat=5\nexitctx A\nexit\n", data)), 0o600))
+		"instance A sink=stdout match=* params=on\nflush A syslog.fw %s threads=2 repeat=5\nexitctx A\n", data)), 0o600))
 
 	run := func(argv ...string) (stdout, stderr []byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -103,7 +103,7 @@ func TestArm64UnderQemu(t *testing.T) {
 	want, _ := run(hostPath, soPath, script)
 	got, log := run("qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", host, so, script)
 	assert.Contains(t, string(log), "flush A syslog.fw calls=10 ok=10 ")
-	assert.Contains(t, string(log), "exit rc=1 ")
+	assert.Contains(t, string(log), "exitctx A rc=1 ")
 	require.Len(t, bytes.Split(bytes.TrimSpace(want), []byte("\n")), 30)
 	assert.Equal(t, string(want), string(got), "arm64 output differs from the host build's")
 }

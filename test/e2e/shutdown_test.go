@@ -28,8 +28,7 @@ func TestShutdownWithPendingFlushes(t *testing.T) {
 		flushes    = 6 // the pool holds 4 connections: 2 flushes wait for one
 		perChunk   = 50
 		exitAfter  = 300 * time.Millisecond
-		exitctxCmd = "exitctx A\nwait\nexit"
-		exitCmd    = "exit\nwait"
+		exitctxCmd = "exitctx A\nwait"
 	)
 	tests := []struct {
 		name       string
@@ -45,10 +44,6 @@ func TestShutdownWithPendingFlushes(t *testing.T) {
 		{
 			name: "never acks, ExitCtx", opts: forwardtest.Options{NoAck: true},
 			ackTimeout: 2 * time.Second, exit: exitctxCmd,
-		},
-		{
-			name: "never acks, Exit", opts: forwardtest.Options{NoAck: true},
-			ackTimeout: 2 * time.Second, exit: exitCmd,
 		},
 		{
 			// The acks arrive before the exit deadline: the pending
@@ -81,14 +76,8 @@ func TestShutdownWithPendingFlushes(t *testing.T) {
 			r.ok(t)
 			require.Equal(t, flbOK, r.inits["A"])
 			bound := tt.ackTimeout + exitSlack
-			require.NotNil(t, r.exit)
-			assert.Equal(t, flbOK, r.exit.rc)
-			if strings.HasPrefix(tt.exit, "exitctx") {
-				assert.Equal(t, flbOK, r.exitctx["A"].rc)
-				assert.Less(t, r.exitctx["A"].msec, int(bound.Milliseconds()), "ExitCtx returns within Ack_Timeout")
-			} else {
-				assert.Less(t, r.exit.msec, int(bound.Milliseconds()), "Exit returns within Ack_Timeout")
-			}
+			assert.Equal(t, flbOK, r.exitctx["A"].rc)
+			assert.Less(t, r.exitctx["A"].msec, int(bound.Milliseconds()), "ExitCtx returns within Ack_Timeout")
 
 			ok, acked := 0, 0
 			for i := range msgs {
@@ -110,7 +99,7 @@ func TestShutdownWithPendingFlushes(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("exitctx %+v, exit %+v; flushes %+v; %d of %d records acknowledged", r.exitctx["A"], *r.exit, r.flushes, acked, flushes*perChunk)
+			t.Logf("exitctx %+v; flushes %+v; %d of %d records acknowledged", r.exitctx["A"], r.flushes, acked, flushes*perChunk)
 			assert.Equal(t, tt.wantOK, ok, "flushes that returned FLB_OK")
 			assert.Len(t, r.logsWith("warn", "Fluent Bit will retry it"), flushes-ok, "one warning per flush not delivered")
 			if tt.opts.NoAck {

@@ -20,7 +20,9 @@
  *     at once, each call on a coroutine with a small stack (as Fluent Bit
  *     runs flushes), with data and tag copies that are poisoned and freed
  *     right after the call;
- *   - FLBPluginExitCtx per instance and FLBPluginExit.
+ *   - FLBPluginExitCtx per instance (Fluent Bit calls FLBPluginFlush and
+ *     FLBPluginExit only when the *Ctx variants are missing, which they
+ *     are not).
  *
  * Script commands, one per line (a line starting with '#' is a comment):
  *   instance NAME [key=value ...]   create an instance and call Init;
@@ -36,11 +38,9 @@
  *                                   ran, as Fluent Bit runs flushes on its
  *                                   engine thread without Workers
  *   wait                            join the async flushes
- *   flushnoctx TAG FILE             call FLBPluginFlush
  *   flushbadctx TAG FILE            call FLBPluginFlushCtx with a context
  *                                   Init never returned
  *   exitctx NAME                    call FLBPluginExitCtx
- *   exit                            call FLBPluginExit
  *   sleep MS
  *
  * Results go to stderr, one line each; the plugin's own stdout is left
@@ -50,7 +50,6 @@
  *   flush NAME TAG calls=C ok=A retry=B error=D other=O ms=T
  *   log LEVEL MESSAGE
  *   exitctx NAME rc=R ms=T
- *   exit rc=R ms=T
  *   fail MESSAGE                    a script or host error (exit status 2)
  *
  * SCRIPT may be /dev/stdin, so that a test can send commands as it reads
@@ -119,9 +118,7 @@ struct flbgo_output_plugin {
     struct flb_plugin_proxy_context *context;
 
     int (*cb_init)(struct flbgo_output_plugin *);
-    int (*cb_flush)(const void *, size_t, const char *);
     int (*cb_flush_ctx)(void *, const void *, size_t, char *);
-    int (*cb_exit)(void);
     int (*cb_exit_ctx)(void *);
 };
 
@@ -590,7 +587,7 @@ static void cmd_wait(void)
     nasync = 0;
 }
 
-static void cmd_flushnoctx(char **argv, int argc, int badctx)
+static void cmd_flushbadctx(char **argv, int argc)
 {
     char *data;
     char *tag;
@@ -607,12 +604,7 @@ static void cmd_flushnoctx(char **argv, int argc, int badctx)
         return;
     }
     tag = strdup(argv[1]);
-    if (badctx) {
-        ret = plugin->cb_flush_ctx(&bogus, data, size, tag);
-    }
-    else {
-        ret = plugin->cb_flush(data, size, tag);
-    }
+    ret = plugin->cb_flush_ctx(&bogus, data, size, tag);
     emit("%s %s rc=%d", argv[0], argv[1], ret);
     free(tag);
     free(data);
@@ -631,14 +623,6 @@ static void cmd_exitctx(char **argv, int argc)
     t0 = now_ms();
     ret = plugin->cb_exit_ctx(ins->context.remote_context);
     emit("exitctx %s rc=%d ms=%.0f", ins->name, ret, now_ms() - t0);
-}
-
-static void cmd_exit(void)
-{
-    double t0 = now_ms();
-    int ret = plugin->cb_exit();
-
-    emit("exit rc=%d ms=%.0f", ret, now_ms() - t0);
 }
 
 static int split(char *line, char **argv, int max)
@@ -683,13 +667,13 @@ static int load(const char *path)
     /* proxy_go_output_register */
     plugin = malloc(sizeof(*plugin));
     plugin->cb_init = (int (*)(struct flbgo_output_plugin *)) dlsym(dso, "FLBPluginInit");
-    plugin->cb_flush = (int (*)(const void *, size_t, const char *)) dlsym(dso, "FLBPluginFlush");
     plugin->cb_flush_ctx = (int (*)(void *, const void *, size_t, char *)) dlsym(dso, "FLBPluginFlushCtx");
-    plugin->cb_exit = (int (*)(void)) dlsym(dso, "FLBPluginExit");
     plugin->cb_exit_ctx = (int (*)(void *)) dlsym(dso, "FLBPluginExitCtx");
     plugin->name = strdup(def->name);
-    if (!plugin->cb_init || !plugin->cb_flush || !plugin->cb_flush_ctx ||
-        !plugin->cb_exit || !plugin->cb_exit_ctx) {
+    /* Fluent Bit requires FLBPluginInit only and falls back to
+     * FLBPluginFlush/FLBPluginExit when the *Ctx variants are missing; the
+     * plugin exports the *Ctx variants, so the host calls nothing else. */
+    if (!plugin->cb_init || !plugin->cb_flush_ctx || !plugin->cb_exit_ctx) {
         fail("a Go proxy entry point is not exported");
         return -1;
     }
@@ -758,10 +742,8 @@ int main(int argc, char **argv)
         if (strcmp(args[0], "instance") == 0) cmd_instance(args, n);
         else if (strcmp(args[0], "flush") == 0) cmd_flush(args, n);
         else if (strcmp(args[0], "wait") == 0) cmd_wait();
-        else if (strcmp(args[0], "flushnoctx") == 0) cmd_flushnoctx(args, n, 0);
-        else if (strcmp(args[0], "flushbadctx") == 0) cmd_flushnoctx(args, n, 1);
+        else if (strcmp(args[0], "flushbadctx") == 0) cmd_flushbadctx(args, n);
         else if (strcmp(args[0], "exitctx") == 0) cmd_exitctx(args, n);
-        else if (strcmp(args[0], "exit") == 0) cmd_exit();
         else if (strcmp(args[0], "sleep") == 0) usleep(atoi(args[1 < n ? 1 : 0]) * 1000);
         else fail("unknown command %s", args[0]);
     }
