@@ -190,7 +190,15 @@ func checkDelivered(t *testing.T, es *fakeES, p *process, n int) (duplicates int
 					i = j
 				}
 			}
-			t.Fatalf("after %s, %d of %d lines never reached elasticsearch: lines %s", deliveryTimeout, missing(), n, strings.Join(gaps, ", "))
+			var others []string
+			docs, _ := es.snapshot()
+			for _, d := range docs {
+				if l := recordLine(d); !reFleetUser.MatchString(l) || !strings.HasPrefix(l, "Nov 22") || !strings.HasSuffix(l, "session") {
+					others = append(others, fmt.Sprintf("%q", l))
+				}
+			}
+			t.Fatalf("after %s, %d of %d lines never reached elasticsearch: lines %s; documents that are not whole lines: %v",
+				deliveryTimeout, missing(), n, strings.Join(gaps, ", "), others)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
