@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,25 +139,34 @@ func TestForwardFailuresRetry(t *testing.T) {
 			srv := forwardtest.NewServer(t, tt.opts)
 			msgs := []string{knownLine, unknownLine, noIDLine}
 			data := writeChunk(t, chunk(msgs...))
-			var once sync.Once
-			// The receiver recovers as soon as the first flush has failed; the
-			// script then retries, as Fluent Bit would.
-			r := runHost(t, forwardInstance("A", srv, "ack_timeout=500ms")+fmt.Sprintf(`
-flush A first %s
-sleep 1500
-flush A second %s
-exitctx A
-`, data, data), func(line string) {
-				if strings.HasPrefix(line, "flush A first") {
-					once.Do(func() { tt.recover(srv) })
+			// The first flush fails; the receiver then recovers, and the
+			// chunk is flushed again, as Fluent Bit retries it, until it is
+			// delivered (bounded: the client's reconnect backoff may refuse
+			// the first retries).
+			h := startHost(t, time.Minute)
+			h.send(t, forwardInstance("A", srv, "ack_timeout=500ms")+"flush A first "+data)
+			for l := h.next(t, 30*time.Second); !strings.HasPrefix(l, "flush A first"); l = h.next(t, 30*time.Second) {
+			}
+			tt.recover(srv)
+			retries := 0
+			for ; retries < 50 && h.run.flushOf("A", "second").ok == 0; retries++ {
+				h.send(t, "flush A second "+data)
+				for l := h.next(t, 30*time.Second); !strings.HasPrefix(l, "flush A second"); l = h.next(t, 30*time.Second) {
 				}
-			})
+				if h.run.flushOf("A", "second").ok == 0 {
+					h.send(t, "sleep 50")
+				}
+			}
+			h.send(t, "exitctx A")
+			r := h.finish(t)
 			r.ok(t)
 			first := r.flushOf("A", "first")
 			assert.Equal(t, 1, first.retry, "FLB_RETRY while the receiver fails: %+v", first)
 			assert.Less(t, first.msec, 3000, "a failing flush returns within about the ack timeout")
-			assert.Equal(t, 1, r.flushOf("A", "second").ok, "FLB_OK after recovery")
-			assert.Len(t, r.logsWith("warn", "Fluent Bit will retry it"), 1)
+			second := r.flushOf("A", "second")
+			assert.Equal(t, 1, second.ok, "FLB_OK after recovery: %+v", second)
+			assert.Equal(t, second.calls-1, second.retry, "retries only until delivered: %+v", second)
+			assert.Len(t, r.logsWith("warn", "Fluent Bit will retry it"), 1+second.retry)
 			acked := map[string]int{}
 			for _, rec := range srv.Records() {
 				if rec.Acked && rec.Tag == "enriched.second" {
