@@ -150,34 +150,40 @@ func (w *writer) written() int {
 	return w.n
 }
 
+// tally counts how often each of the n fleet lines reached es, and how many
+// never did and how many arrived more than once.
+func tally(es *fakeES, n int) (seen []int, missing, duplicates int) {
+	seen = make([]int, n)
+	docs, _ := es.snapshot()
+	for _, d := range docs {
+		if m := reFleetUser.FindStringSubmatch(recordLine(d)); m != nil {
+			if i, _ := strconv.Atoi(m[1]); i < n {
+				seen[i]++
+			}
+		}
+	}
+	for _, c := range seen {
+		switch {
+		case c == 0:
+			missing++
+		case c > 1:
+			duplicates += c - 1
+		}
+	}
+	return seen, missing, duplicates
+}
+
 // checkDelivered waits until each of the n lines reached Elasticsearch at
 // least once, enriched, and returns how many arrived more than once.
 func checkDelivered(t *testing.T, es *fakeES, p *process, n int) (duplicates int) {
 	t.Helper()
-	seen := make([]int, n)
-	missing := func() int {
-		clear(seen)
-		docs, _ := es.snapshot()
-		for _, d := range docs {
-			m := reFleetUser.FindStringSubmatch(recordLine(d))
-			if m == nil {
-				continue
-			}
-			i, _ := strconv.Atoi(m[1])
-			if i < n {
-				seen[i]++
-			}
-		}
-		k := 0
-		for _, c := range seen {
-			if c == 0 {
-				k++
-			}
-		}
-		return k
-	}
 	deadline := time.Now().Add(deliveryTimeout)
-	for missing() > 0 {
+	for {
+		seen, missing, dups := tally(es, n)
+		if missing == 0 {
+			duplicates = dups
+			break
+		}
 		if p.exited() || time.Now().After(deadline) {
 			var gaps []string
 			for i := 0; i < n; i++ {
@@ -198,7 +204,7 @@ func checkDelivered(t *testing.T, es *fakeES, p *process, n int) (duplicates int
 				}
 			}
 			t.Fatalf("after %s, %d of %d lines never reached elasticsearch: lines %s; documents that are not whole lines: %v",
-				deliveryTimeout, missing(), n, strings.Join(gaps, ", "), others)
+				deliveryTimeout, missing, n, strings.Join(gaps, ", "), others)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -215,11 +221,6 @@ func checkDelivered(t *testing.T, es *fakeES, p *process, n int) (duplicates int
 		if d["message_id"] != "722051" || d["explanation"] == nil || d["explanation"] == "" {
 			t.Errorf("document not enriched: %v", d)
 			break
-		}
-	}
-	for _, c := range seen {
-		if c > 1 {
-			duplicates += c - 1
 		}
 	}
 	return duplicates
@@ -386,23 +387,7 @@ func settled(t *testing.T, es *fakeES, p *process, n int, quiet time.Duration) (
 		}
 		return time.Since(since) >= quiet
 	})
-	seen := make([]int, n)
-	docs, _ := es.snapshot()
-	for _, d := range docs {
-		if m := reFleetUser.FindStringSubmatch(recordLine(d)); m != nil {
-			if i, _ := strconv.Atoi(m[1]); i < n {
-				seen[i]++
-			}
-		}
-	}
-	for _, c := range seen {
-		switch {
-		case c == 0:
-			missing++
-		case c > 1:
-			duplicates += c - 1
-		}
-	}
+	_, missing, duplicates = tally(es, n)
 	return missing, duplicates
 }
 
