@@ -19,7 +19,10 @@ const (
 )
 
 // Products lists every product in a stable order.
-var Products = []Product{ProductFTD, ProductIOS, ProductCUCM, ProductIBM}
+var Products = ProductList[:]
+
+// ProductList is Products as an array, for tables indexed by product.
+var ProductList = [...]Product{ProductFTD, ProductIOS, ProductCUCM, ProductIBM}
 
 // Param describes one variable of a message format, as the document lists it.
 type Param struct {

@@ -96,6 +96,8 @@ type Instance struct {
 
 	loopLogged atomic.Bool
 	totals     totals
+	onStats    atomic.Pointer[func()]
+	catalog    *catalog.Catalog
 }
 
 // totals are the instance's counters since Init, logged at debug level once
@@ -103,6 +105,8 @@ type Instance struct {
 type totals struct {
 	chunks, records, enriched, unknownID, noID, skipped atomic.Int64
 	malformed, loops, payloads, failed, wrapped         atomic.Int64
+	retries                                             atomic.Int64
+	byProduct                                           [len(catalog.ProductList)]atomic.Int64
 }
 
 // Totals are an instance's counters since New.
@@ -113,16 +117,46 @@ type Totals struct {
 	MalformedChunks, LoopChunks, Payloads, FailedFlushes int64
 	// Unparsed counts the runs of bytes passed on under UnparsedKey.
 	Unparsed int64
+	// Retries counts the flushes answered with a retryable error.
+	Retries int64
+	// EnrichedByProduct counts enriched records by the product of their
+	// entry, in the order of catalog.ProductList.
+	EnrichedByProduct [len(catalog.ProductList)]int64
+	// CatalogEntries is the size of the catalog in use, CatalogVersion its
+	// embedded part's version; CatalogReloads and CatalogReloadFailures
+	// count the Catalog_File reloads that took effect and that were refused.
+	CatalogEntries                        int64
+	CatalogVersion                        string
+	CatalogReloads, CatalogReloadFailures int64
 }
 
 // Totals returns the instance's counters.
 func (in *Instance) Totals() Totals {
 	t := &in.totals
-	return Totals{
+	tt := Totals{
 		Chunks: t.chunks.Load(), Records: t.records.Load(), Enriched: t.enriched.Load(),
 		UnknownID: t.unknownID.Load(), NoID: t.noID.Load(), Skipped: t.skipped.Load(),
 		MalformedChunks: t.malformed.Load(), LoopChunks: t.loops.Load(),
 		Payloads: t.payloads.Load(), FailedFlushes: t.failed.Load(), Unparsed: t.wrapped.Load(),
+		Retries: t.retries.Load(),
+	}
+	if in.catalog != nil {
+		tt.CatalogEntries, tt.CatalogVersion = int64(in.catalog.Len()), in.catalog.Version()
+	}
+	for i := range t.byProduct {
+		tt.EnrichedByProduct[i] = t.byProduct[i].Load()
+	}
+	return tt
+}
+
+// OnStats registers fn, called after each flush and each catalog reload
+// attempt, when the counters may have moved: the plugin publishes them to
+// Fluent Bit's metrics from there.
+func (in *Instance) OnStats(fn func()) { in.onStats.Store(&fn) }
+
+func (in *Instance) notify() {
+	if fn := in.onStats.Load(); fn != nil {
+		(*fn)()
 	}
 }
 
@@ -177,6 +211,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		s = client
 	}
 	in := newInstance(cfg, log, eng, s)
+	in.catalog = cat
 	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cat.Version(), cat.Len())
 	return in, nil
 }
@@ -210,6 +245,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		return ErrClosed
 	}
 	defer in.inflight.Done()
+	defer in.notify()
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
 	defer cancel()
 	stop := context.AfterFunc(in.abort, cancel)
@@ -251,6 +287,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	}
 	if err != nil {
 		in.totals.failed.Add(1)
+		in.totals.retries.Add(1)
 		in.log.Warnf("%schunk with tag %q not delivered, Fluent Bit will retry it: %v", note, tag, err)
 		return err
 	}

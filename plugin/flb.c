@@ -5,7 +5,10 @@
  * Fluent Bit does cannot crash the plugin.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdint.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flb.h"
@@ -72,4 +75,91 @@ void enrich_log(struct flb_api *api, void *o_ins, int level, const char *msg)
 long enrich_thread_id(void)
 {
     return (long) syscall(SYS_gettid);
+}
+
+/*
+ * Fluent Bit's cmetrics functions and flb_output_name, looked up in the
+ * process at run time: the fluent-bit binary exports them, and a .so that
+ * linked them would not load in a host that lacks them. Resolved once, by
+ * the first Init, and read-only after.
+ */
+typedef void *(*cmt_new_fn)(void *, char *, char *, char *, char *, int, char **);
+typedef int (*cmt_set_fn)(void *, uint64_t, double, int, char **);
+
+static struct {
+    int done;
+    const char *missing;
+    cmt_new_fn new[2];
+    cmt_set_fn set[2];
+    const char *(*output_name)(void *);
+} cmt;
+
+const char *enrich_cmt_resolve(void)
+{
+    static const char *names[] = {
+        "cmt_counter_create", "cmt_gauge_create", "cmt_counter_set", "cmt_gauge_set",
+    };
+    void *f[4];
+    int i;
+
+    if (cmt.done) {
+        return cmt.missing;
+    }
+    cmt.output_name = (const char *(*)(void *)) dlsym(RTLD_DEFAULT, "flb_output_name");
+    for (i = 0; i < 4; i++) {
+        f[i] = dlsym(RTLD_DEFAULT, names[i]);
+        if (f[i] == NULL && cmt.missing == NULL) {
+            cmt.missing = names[i];
+        }
+    }
+    if (cmt.missing == NULL) {
+        cmt.new[0] = (cmt_new_fn) f[0];
+        cmt.new[1] = (cmt_new_fn) f[1];
+        cmt.set[0] = (cmt_set_fn) f[2];
+        cmt.set[1] = (cmt_set_fn) f[3];
+    }
+    cmt.done = 1;
+    return cmt.missing;
+}
+
+void *enrich_cmt_context(struct flb_api *api, void *o_ins)
+{
+    if (api == NULL || api->output_get_cmt_instance == NULL || o_ins == NULL) {
+        return NULL;
+    }
+    return api->output_get_cmt_instance(o_ins);
+}
+
+const char *enrich_output_name(void *o_ins)
+{
+    if (cmt.output_name == NULL || o_ins == NULL) {
+        return NULL;
+    }
+    return cmt.output_name(o_ins);
+}
+
+void *enrich_cmt_new(void *ctx, int gauge, char *name, char *help, int nkeys, char **keys)
+{
+    if (ctx == NULL || cmt.new[gauge != 0] == NULL) {
+        return NULL;
+    }
+    return cmt.new[gauge != 0](ctx, "fluentbit", "enrich", name, help, nkeys, keys);
+}
+
+int enrich_cmt_update(struct enrich_series *s, int n)
+{
+    struct timespec ts;
+    uint64_t now;
+    int failed = 0;
+    int i;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+    for (i = 0; i < n; i++) {
+        if (s[i].metric == NULL || cmt.set[s[i].gauge != 0] == NULL ||
+            cmt.set[s[i].gauge != 0](s[i].metric, now, s[i].value, s[i].nlabels, s[i].labels) != 0) {
+            failed++;
+        }
+    }
+    return failed;
 }

@@ -66,4 +66,20 @@ void enrich_log(struct flb_api *api, void *o_ins, int level, const char *msg);
 int enrich_log_enabled(struct flb_api *api, void *o_ins, int level);
 long enrich_thread_id(void);
 
+/* One series of a cmetrics counter or gauge: Go writes value, then
+ * enrich_cmt_update sets every series of an instance in one call. */
+struct enrich_series {
+    void *metric;
+    int gauge;
+    int nlabels;
+    char **labels;
+    double value;
+};
+
+const char *enrich_cmt_resolve(void);
+void *enrich_cmt_context(struct flb_api *api, void *o_ins);
+const char *enrich_output_name(void *o_ins);
+void *enrich_cmt_new(void *cmt, int gauge, char *name, char *help, int nkeys, char **keys);
+int enrich_cmt_update(struct enrich_series *s, int n);
+
 #endif

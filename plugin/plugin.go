@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/output"
 	"github.com/enrich-plugin/enrich/version"
 )
@@ -46,9 +47,10 @@ var instances sync.Map // uintptr -> *instance
 var initCount atomic.Int64
 
 type instance struct {
-	out *output.Instance
-	log *flbLogger
-	key unsafe.Pointer
+	out     *output.Instance
+	log     *flbLogger
+	key     unsafe.Pointer
+	metrics *metrics
 	// initThread is the thread Init ran on: Fluent Bit's engine thread,
 	// where flushes also run unless the output has Workers.
 	initThread  C.long
@@ -71,7 +73,12 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	if p == nil {
 		return flbError
 	}
-	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: fmt.Sprintf("[output:enrich:enrich.%d] ", initCount.Add(1)-1)}
+	missing := C.enrich_cmt_resolve()
+	name := fmt.Sprintf("enrich.%d", initCount.Add(1)-1)
+	if n := C.enrich_output_name(p.o_ins); n != nil {
+		name = C.GoString(n) // the instance's name or Alias, as Fluent Bit reports it
+	}
+	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + name + "] "}
 	defer recoverExport(&ret, log, "init")
 	// The goroutine count shows whether closed instances (hot reload)
 	// left anything running.
@@ -94,7 +101,14 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
 	}
-	instances.Store(uintptr(key), &instance{out: out, log: log, key: key, initThread: C.enrich_thread_id()})
+	in := &instance{out: out, log: log, key: key, initThread: C.enrich_thread_id()}
+	if missing != nil {
+		log.Infof("no metrics: this Fluent Bit does not export %s", C.GoString(missing))
+	} else if in.metrics = newMetrics(C.enrich_cmt_context(p.api, p.o_ins), name, out); in.metrics == nil {
+		log.Infof("no metrics: Fluent Bit gave this instance no metrics context")
+	}
+	out.OnStats(in.metrics.publish)
+	instances.Store(uintptr(key), in)
 	return flbOK
 }
 
@@ -161,6 +175,7 @@ func exit(in *instance) C.int {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.AckTimeout)
 	defer cancel()
 	err := in.out.Close(ctx)
+	in.metrics.close()
 	// The key stays allocated: Fluent Bit may still hold it, and a freed key
 	// could be reused by a later malloc and look valid. What it maps to
 	// shrinks to what a late flush needs.
@@ -197,6 +212,159 @@ func recoverExport(ret *C.int, log *flbLogger, op string) {
 		*ret = flbError
 		log.Errorf("%s: internal error, chunk not processed: %v", op, r)
 	}
+}
+
+// metrics publishes an instance's statistics in the cmetrics context
+// Fluent Bit keeps for it, which its HTTP server serves at
+// /api/v2/metrics/prometheus. The series and their label values live in C
+// memory, created at Init; each publish sets them all in one C call.
+type metrics struct {
+	mu     sync.Mutex
+	out    *output.Instance
+	series []C.struct_enrich_series
+	cstrs  []*C.char
+	closed bool
+}
+
+// metricDef describes one metric; its series are the label value lists.
+type metricDef struct {
+	name, help string
+	gauge      bool
+	keys       []string
+	series     [][]string
+	values     func(output.Totals) []float64
+}
+
+func metricDefs(name string, st output.Totals) []metricDef {
+	var products [][]string
+	for _, p := range catalog.ProductList {
+		products = append(products, []string{name, string(p)})
+	}
+	one := [][]string{{name}}
+	return []metricDef{
+		{name: "records_total", help: "Records processed, by result.", keys: []string{"name", "result"},
+			series: [][]string{{name, "enriched"}, {name, "unknown_id"}, {name, "no_id"}, {name, "skipped"}},
+			values: func(s output.Totals) []float64 {
+				return floats(s.Enriched, s.UnknownID, s.NoID, s.Skipped)
+			}},
+		{name: "enriched_records_total", help: "Records enriched, by the product of their catalog entry.", keys: []string{"name", "product"},
+			series: products,
+			values: func(s output.Totals) []float64 { return floats(s.EnrichedByProduct[:]...) }},
+		{name: "chunks_total", help: "Chunks flushed to the instance.", keys: []string{"name"}, series: one,
+			values: func(s output.Totals) []float64 { return floats(s.Chunks) }},
+		{name: "payloads_total", help: "Payloads delivered to the sink.", keys: []string{"name"}, series: one,
+			values: func(s output.Totals) []float64 { return floats(s.Payloads) }},
+		{name: "delivery_failures_total", help: "Payloads the sink did not accept.", keys: []string{"name"}, series: one,
+			values: func(s output.Totals) []float64 { return floats(s.FailedFlushes) }},
+		{name: "retries_total", help: "Chunks handed back to Fluent Bit to retry.", keys: []string{"name"}, series: one,
+			values: func(s output.Totals) []float64 { return floats(s.Retries) }},
+		{name: "catalog_entries", help: "Catalog entries loaded, user catalogs included.", gauge: true, keys: []string{"name"}, series: one,
+			values: func(s output.Totals) []float64 { return floats(s.CatalogEntries) }},
+		{name: "catalog_reloads_total", help: "Catalog_File reloads, by result.", keys: []string{"name", "result"},
+			series: [][]string{{name, "ok"}, {name, "failed"}},
+			values: func(s output.Totals) []float64 { return floats(s.CatalogReloads, s.CatalogReloadFailures) }},
+		{name: "info", help: "The plugin and catalog versions.", gauge: true, keys: []string{"name", "version", "catalog"},
+			series: [][]string{{name, version.Plugin(), st.CatalogVersion}},
+			values: func(output.Totals) []float64 { return []float64{1} }},
+	}
+}
+
+func floats(v ...int64) []float64 {
+	f := make([]float64, len(v))
+	for i, x := range v {
+		f[i] = float64(x)
+	}
+	return f
+}
+
+// newMetrics creates the instance's metrics in ctx and sets them to their
+// current values; it returns nil when ctx is nil or creation fails.
+func newMetrics(ctx unsafe.Pointer, name string, out *output.Instance) *metrics {
+	if ctx == nil {
+		return nil
+	}
+	m := &metrics{out: out}
+	for _, d := range metricDefs(name, out.Totals()) {
+		keys := m.cstrings(d.keys)
+		cname, chelp := m.cstring(d.name), m.cstring(d.help)
+		metric := C.enrich_cmt_new(ctx, cbool(d.gauge), cname, chelp, C.int(len(d.keys)), keys)
+		if metric == nil {
+			m.free()
+			return nil
+		}
+		for _, labels := range d.series {
+			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: cbool(d.gauge),
+				nlabels: C.int(len(labels)), labels: m.cstrings(labels)})
+		}
+	}
+	m.publish()
+	return m
+}
+
+// publish sets every series to the instance's current statistics. Counters
+// only grow, and the lock makes each publish read them after the previous
+// one, so a counter is never set below a value it had.
+func (m *metrics) publish() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	st := m.out.Totals()
+	i := 0
+	for _, d := range metricDefs("", st) {
+		for _, v := range d.values(st) {
+			m.series[i].value = C.double(v)
+			i++
+		}
+	}
+	C.enrich_cmt_update(&m.series[0], C.int(len(m.series)))
+}
+
+// close publishes the last values; Fluent Bit frees the context after exit.
+func (m *metrics) close() {
+	if m == nil {
+		return
+	}
+	m.publish()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	m.free()
+}
+
+func (m *metrics) cstring(s string) *C.char {
+	c := C.CString(s)
+	m.cstrs = append(m.cstrs, c)
+	return c
+}
+
+// cstrings returns a C array of C strings, freed with the metrics.
+func (m *metrics) cstrings(ss []string) **C.char {
+	arr := (**C.char)(C.malloc(C.size_t(len(ss)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
+	m.cstrs = append(m.cstrs, (*C.char)(unsafe.Pointer(arr)))
+	a := unsafe.Slice(arr, len(ss))
+	for i, s := range ss {
+		a[i] = m.cstring(s)
+	}
+	return arr
+}
+
+func (m *metrics) free() {
+	for _, c := range m.cstrs {
+		C.free(unsafe.Pointer(c))
+	}
+	m.cstrs, m.series = nil, nil
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // properties reads an instance's configuration during Init.

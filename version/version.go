@@ -16,10 +16,11 @@ var Version = ""
 
 // String returns "VERSION (catalog CATALOG_VERSION)".
 func String() string {
-	return plugin() + " (catalog " + catalog.Version + ")"
+	return Plugin() + " (catalog " + catalog.Version + ")"
 }
 
-func plugin() string {
+// Plugin returns the release alone.
+func Plugin() string {
 	if Version != "" {
 		return Version
 	}

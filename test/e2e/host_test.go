@@ -25,7 +25,9 @@ import (
 )
 
 // Built by TestMain, read-only afterwards.
-var soPath, hostPath string
+// hostNoCmtPath is the host built without the cmetrics functions, like a
+// Fluent Bit that does not export them.
+var soPath, hostPath, hostNoCmtPath string
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -59,11 +61,14 @@ func runTests(m *testing.M) int {
 	if cc == "" {
 		cc = "cc"
 	}
-	cmd := exec.Command(cc, "-O1", "-Wall", "-Wextra", "-Werror", "-o", hostPath,
-		filepath.Join(root, "test", "host", "host.c"), "-ldl", "-lpthread")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: build the C host with %s: %v\n%s", cc, err, out)
-		return 1
+	hostNoCmtPath = filepath.Join(dir, "host-nocmt")
+	for bin, flags := range map[string][]string{hostPath: {"-rdynamic"}, hostNoCmtPath: {"-DHOST_NO_CMT"}} {
+		args := append([]string{"-O1", "-Wall", "-Wextra", "-Werror", "-o", bin}, flags...)
+		cmd := exec.Command(cc, append(args, filepath.Join(root, "test", "host", "host.c"), "-ldl", "-lpthread")...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: build the C host with %s: %v\n%s", cc, err, out)
+			return 1
+		}
 	}
 	return m.Run()
 }
@@ -84,6 +89,7 @@ type hostRun struct {
 	single   map[string]int // flushbadctx return codes
 	exitctx  map[string]exitResult
 	logs     []logLine
+	metrics  map[string]float64 // "INSTANCE FQNAME{LABELS}" -> value, the last metrics command's
 	fails    []string
 	other    []string // lines the host did not write, such as a Go crash
 	stdout   []byte   // what the plugin wrote to stdout (the stdout sink)
@@ -105,6 +111,7 @@ var (
 	reSingle  = regexp.MustCompile(`^(flushbadctx) \S+ rc=(-?\d+)$`)
 	reExitCtx = regexp.MustCompile(`^exitctx (\S+) rc=(-?\d+) ms=(\d+)$`)
 	reLog     = regexp.MustCompile(`^log (\S+) (.*)$`)
+	reMetric  = regexp.MustCompile(`^metric (\S+) (?:counter|gauge) (\S+}) (\S+)$`)
 )
 
 func atoi(s string) int {
@@ -117,13 +124,19 @@ func atoi(s string) int {
 // receiver between two commands.
 func runHost(t *testing.T, script string, onLine func(string)) *hostRun {
 	t.Helper()
+	return runHostBin(t, hostPath, script, onLine)
+}
+
+// runHostBin is runHost with another build of the host.
+func runHostBin(t *testing.T, bin, script string, onLine func(string)) *hostRun {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "script")
 	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
 		t.Fatalf("write script: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, hostPath, soPath, path)
+	cmd := exec.CommandContext(ctx, bin, soPath, path)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	stderr, err := cmd.StderrPipe()
@@ -133,7 +146,7 @@ func runHost(t *testing.T, script string, onLine func(string)) *hostRun {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start host: %v", err)
 	}
-	r := &hostRun{inits: map[string]int{}, single: map[string]int{}, exitctx: map[string]exitResult{}}
+	r := &hostRun{inits: map[string]int{}, single: map[string]int{}, exitctx: map[string]exitResult{}, metrics: map[string]float64{}}
 	sc := bufio.NewScanner(stderr)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -170,6 +183,9 @@ func (r *hostRun) parse(line string) {
 			r.exitctx[m[1]] = exitResult{atoi(m[2]), atoi(m[3])}
 		} else if m := reLog.FindStringSubmatch(line); m != nil {
 			r.logs = append(r.logs, logLine{m[1], m[2]})
+		} else if m := reMetric.FindStringSubmatch(line); m != nil {
+			v, _ := strconv.ParseFloat(m[3], 64)
+			r.metrics[m[1]+" "+m[2]] = v
 		} else {
 			r.other = append(r.other, line)
 		}

@@ -41,6 +41,8 @@
  *   flushbadctx TAG FILE            call FLBPluginFlushCtx with a context
  *                                   Init never returned
  *   exitctx NAME                    call FLBPluginExitCtx
+ *   metrics NAME                    print the series the plugin set in
+ *                                   the instance's metrics context
  *   sleep MS
  *
  * Results go to stderr, one line each; the plugin's own stdout is left
@@ -50,6 +52,7 @@
  *   flush NAME TAG calls=C ok=A retry=B error=D other=O ms=T
  *   log LEVEL MESSAGE
  *   exitctx NAME rc=R ms=T
+ *   metric NAME KIND FQNAME{LABELS} VALUE, then metrics NAME end
  *   fail MESSAGE                    a script or host error (exit status 2)
  *
  * SCRIPT may be /dev/stdin, so that a test can send commands as it reads
@@ -122,9 +125,33 @@ struct flbgo_output_plugin {
     int (*cb_exit_ctx)(void *);
 };
 
+#define MAX_METRICS 32
+#define MAX_SERIES  16
+#define MAX_LABELS  4
+
+/* A recording stand-in for a cmetrics counter or gauge. */
+struct metric {
+    char fqname[160];
+    int gauge;
+    int nkeys;
+    char *keys[MAX_LABELS];
+    int nseries;
+    char *labels[MAX_SERIES][MAX_LABELS];
+    double values[MAX_SERIES];
+};
+
+/* A recording stand-in for struct cmt, one per instance. */
+struct fake_cmt {
+    int destroyed; /* Fluent Bit frees the context after exit */
+    int nmetrics;
+    struct metric metrics[MAX_METRICS];
+};
+
 /* The host's stand-in for struct flb_output_instance. */
 struct instance {
     char name[64];
+    char alias[64];
+    struct fake_cmt cmt;
     int log_level;
     int nprops;
     char *keys[MAX_PROPS];
@@ -231,9 +258,168 @@ static const char *input_get_property(const char *key, void *i_ins)
 
 static void *get_cmt_instance(void *ins)
 {
+#ifdef HOST_NO_CMT
     (void) ins;
     return NULL;
+#else
+    const char *v = getenv("HOST_CMT_CONTEXT");
+
+    if (ins == NULL || (v != NULL && strcmp(v, "0") == 0)) {
+        return NULL;
+    }
+    return &((struct instance *) ins)->cmt;
+#endif
 }
+
+#ifndef HOST_NO_CMT
+/*
+ * The functions the plugin resolves in the fluent-bit binary at run time,
+ * with cmetrics' signatures, exported by this executable (-rdynamic). They
+ * record what is created and set, and fail the run on what cmetrics would
+ * refuse or on a use of a context after its instance's exit. Built with
+ * -DHOST_NO_CMT, the host exports none of them, like a Fluent Bit without.
+ */
+static pthread_mutex_t cmt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct instance *find_instance(const char *name);
+
+const char *flb_output_name(void *o_ins)
+{
+    struct instance *ins = o_ins;
+
+    return ins->alias[0] ? ins->alias : ins->name;
+}
+
+static void *metric_create(int gauge, void *ctx, char *ns, char *sub, char *name, char *help,
+                           int nkeys, char **keys)
+{
+    struct fake_cmt *c = ctx;
+    struct metric *m;
+    int i;
+
+    pthread_mutex_lock(&cmt_lock);
+    if (c == NULL || c->destroyed || c->nmetrics == MAX_METRICS || nkeys > MAX_LABELS ||
+        help == NULL || *help == '\0') {
+        pthread_mutex_unlock(&cmt_lock);
+        fail("cmt create %s_%s_%s refused", ns, sub, name);
+        return NULL;
+    }
+    m = &c->metrics[c->nmetrics++];
+    snprintf(m->fqname, sizeof(m->fqname), "%s_%s_%s", ns, sub, name);
+    m->gauge = gauge;
+    m->nkeys = nkeys;
+    for (i = 0; i < nkeys; i++) {
+        m->keys[i] = strdup(keys[i]);
+    }
+    pthread_mutex_unlock(&cmt_lock);
+    return m;
+}
+
+void *cmt_counter_create(void *ctx, char *ns, char *sub, char *name, char *help, int nkeys, char **keys)
+{
+    return metric_create(0, ctx, ns, sub, name, help, nkeys, keys);
+}
+
+void *cmt_gauge_create(void *ctx, char *ns, char *sub, char *name, char *help, int nkeys, char **keys)
+{
+    return metric_create(1, ctx, ns, sub, name, help, nkeys, keys);
+}
+
+static struct fake_cmt *owner(struct metric *m)
+{
+    int i, j;
+
+    for (i = 0; i < ninstances; i++) {
+        for (j = 0; j < instances[i]->cmt.nmetrics; j++) {
+            if (&instances[i]->cmt.metrics[j] == m) {
+                return &instances[i]->cmt;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int metric_set(int gauge, void *metric, uint64_t ts, double val, int n, char **vals)
+{
+    struct metric *m = metric;
+    struct fake_cmt *c;
+    int s, i;
+
+    pthread_mutex_lock(&cmt_lock);
+    c = owner(m);
+    if (c == NULL || c->destroyed || m->gauge != gauge || n != m->nkeys || ts == 0) {
+        pthread_mutex_unlock(&cmt_lock);
+        fail("cmt set %s refused: %s", c ? m->fqname : "(unknown metric)",
+             c == NULL ? "unknown metric" : c->destroyed ? "context used after exit" :
+             m->gauge != gauge ? "wrong kind" : n != m->nkeys ? "wrong label count" : "no timestamp");
+        return -1;
+    }
+    for (s = 0; s < m->nseries; s++) {
+        for (i = 0; i < n && strcmp(m->labels[s][i], vals[i]) == 0; i++) {
+        }
+        if (i == n) {
+            break;
+        }
+    }
+    if (s == m->nseries) {
+        if (s == MAX_SERIES) {
+            pthread_mutex_unlock(&cmt_lock);
+            fail("cmt set %s: too many series", m->fqname);
+            return -1;
+        }
+        for (i = 0; i < n; i++) {
+            m->labels[s][i] = strdup(vals[i]);
+        }
+        m->values[s] = 0;
+        m->nseries++;
+    }
+    if (!gauge && val < m->values[s]) {
+        pthread_mutex_unlock(&cmt_lock);
+        fail("cmt set %s: counter went down from %.0f to %.0f", m->fqname, m->values[s], val);
+        return -1; /* cmetrics refuses a counter going down */
+    }
+    m->values[s] = val;
+    pthread_mutex_unlock(&cmt_lock);
+    return 0;
+}
+
+int cmt_counter_set(void *metric, uint64_t ts, double val, int n, char **vals)
+{
+    return metric_set(0, metric, ts, val, n, vals);
+}
+
+int cmt_gauge_set(void *metric, uint64_t ts, double val, int n, char **vals)
+{
+    return metric_set(1, metric, ts, val, n, vals);
+}
+
+/* metrics NAME: one line per series of the instance's context. */
+static void cmd_metrics(char **argv, int argc)
+{
+    struct instance *ins;
+    char line[1024];
+    int i, s, k, len;
+
+    if (argc < 2 || (ins = find_instance(argv[1])) == NULL) {
+        fail("metrics needs an instance");
+        return;
+    }
+    pthread_mutex_lock(&cmt_lock);
+    for (i = 0; i < ins->cmt.nmetrics; i++) {
+        struct metric *m = &ins->cmt.metrics[i];
+
+        for (s = 0; s < m->nseries; s++) {
+            len = snprintf(line, sizeof(line), "%s{", m->fqname);
+            for (k = 0; k < m->nkeys; k++) {
+                len += snprintf(line + len, sizeof(line) - len, "%s%s=\"%s\"", k ? "," : "",
+                                m->keys[k], m->labels[s][k]);
+            }
+            emit("metric %s %s %s} %.0f", ins->name, m->gauge ? "gauge" : "counter", line, m->values[s]);
+        }
+    }
+    pthread_mutex_unlock(&cmt_lock);
+    emit("metrics %s end", ins->name);
+}
+#endif
 
 static const char *level_name(int level)
 {
@@ -366,6 +552,9 @@ static void cmd_instance(char **argv, int argc)
             return;
         }
         *eq = '\0';
+        if (strcasecmp(argv[i], "alias") == 0) {
+            snprintf(ins->alias, sizeof(ins->alias), "%s", eq + 1);
+        }
         if (strcasecmp(argv[i], "log_level") == 0) {
             ins->log_level = parse_level(eq + 1);
             if (ins->log_level < 0) {
@@ -622,6 +811,7 @@ static void cmd_exitctx(char **argv, int argc)
     }
     t0 = now_ms();
     ret = plugin->cb_exit_ctx(ins->context.remote_context);
+    ins->cmt.destroyed = 1;
     emit("exitctx %s rc=%d ms=%.0f", ins->name, ret, now_ms() - t0);
 }
 
@@ -744,6 +934,9 @@ int main(int argc, char **argv)
         else if (strcmp(args[0], "wait") == 0) cmd_wait();
         else if (strcmp(args[0], "flushbadctx") == 0) cmd_flushbadctx(args, n);
         else if (strcmp(args[0], "exitctx") == 0) cmd_exitctx(args, n);
+#ifndef HOST_NO_CMT
+        else if (strcmp(args[0], "metrics") == 0) cmd_metrics(args, n);
+#endif
         else if (strcmp(args[0], "sleep") == 0) usleep(atoi(args[1 < n ? 1 : 0]) * 1000);
         else fail("unknown command %s", args[0]);
     }
