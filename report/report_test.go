@@ -1,0 +1,122 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestExactBelowK(t *testing.T) {
+	s := New(4)
+	for i, id := range []string{"a", "b", "a", "c", "a", "b"} {
+		s.Add([]byte(id), "p", i, []byte("line "+id))
+	}
+	got := fmt.Sprint(s.Top())
+	want := fmt.Sprint([]Item{
+		{ID: "a", Product: "p", Severity: 0, Count: 3, Example: "line a"},
+		{ID: "b", Product: "p", Severity: 1, Count: 2, Example: "line b"},
+		{ID: "c", Product: "p", Severity: 3, Count: 1, Example: "line c"},
+	})
+	if got != want {
+		t.Errorf("Top:\n got %s\nwant %s", got, want)
+	}
+	if s.Total() != 6 {
+		t.Errorf("Total = %d, want 6", s.Total())
+	}
+}
+
+// TestHeavyHittersKept feeds a skewed stream with many one-off IDs: the
+// memory stays at K items, every ID seen more than N/K times is reported,
+// and each count brackets the true one.
+func TestHeavyHittersKept(t *testing.T) {
+	const k, n = 20, 200000
+	rng := rand.New(rand.NewPCG(1, 2))
+	truth := map[string]int64{}
+	s := New(k)
+	for i := 0; i < n; i++ {
+		var id string
+		switch r := rng.IntN(100); {
+		case r < 30:
+			id = "HOT-1"
+		case r < 45:
+			id = "HOT-2"
+		case r < 52:
+			id = fmt.Sprintf("WARM-%d", rng.IntN(3))
+		default:
+			id = fmt.Sprintf("ONCE-%d", i)
+		}
+		truth[id]++
+		s.Add([]byte(id), "p", -1, []byte(id))
+	}
+	if len(s.byID) > k || len(s.heap.items) > k || len(s.heap.pos) > k {
+		t.Fatalf("tracking %d/%d/%d items, want at most %d", len(s.byID), len(s.heap.items), len(s.heap.pos), k)
+	}
+	top := s.Top()
+	found := map[string]Item{}
+	for _, it := range top {
+		found[it.ID] = it
+		if tc := truth[it.ID]; it.Count-it.Over > tc || it.Count < tc {
+			t.Errorf("%s: count %d over %d does not bracket the true %d", it.ID, it.Count, it.Over, tc)
+		}
+	}
+	for id, c := range truth {
+		if c > n/k {
+			if _, ok := found[id]; !ok {
+				t.Errorf("%s seen %d times (> N/K = %d) is not reported", id, c, n/k)
+			}
+		}
+	}
+	if top[0].ID != "HOT-1" || top[1].ID != "HOT-2" {
+		t.Errorf("top two: %s, %s; want HOT-1, HOT-2", top[0].ID, top[1].ID)
+	}
+}
+
+func TestAddTrackedDoesNotAllocate(t *testing.T) {
+	s := New(8)
+	id, line := []byte("722999"), []byte("%ASA-6-722999: x")
+	s.Add(id, "cisco_ftd_asa", 6, line)
+	if n := testing.AllocsPerRun(1000, func() { s.Add(id, "cisco_ftd_asa", 6, line) }); n != 0 {
+		t.Errorf("Add of a tracked ID allocates %.1f times", n)
+	}
+}
+
+func TestExampleCutAtRune(t *testing.T) {
+	line := strings.Repeat("a", MaxExample-1) + "説明"
+	got := example([]byte(line))
+	if len(got) != MaxExample-1 || !utf8.ValidString(got) {
+		t.Errorf("example of %d bytes: got %d bytes, valid %v", len(line), len(got), utf8.ValidString(got))
+	}
+}
+
+func TestWriteCSV(t *testing.T) {
+	var b bytes.Buffer
+	items := []Item{
+		{ID: "999999", Product: "cisco_ftd_asa", Severity: 6, Count: 12, Example: `%ASA-6-999999: "quoted", text`},
+		{ID: "X-1-Y", Product: "cisco_ios", Severity: -1, Count: 3, Example: "x"},
+	}
+	if err := WriteCSV(&b, items); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	want := [][]string{Columns,
+		{"cisco_ftd_asa", "999999", "6", "", "", "12", `%ASA-6-999999: "quoted", text`},
+		{"cisco_ios", "X-1-Y", "", "", "", "3", "x"}}
+	if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", want) {
+		t.Errorf("rows:\n got %q\nwant %q", rows, want)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	got := Summary([]Item{{ID: "1", Product: "p", Count: 5, Over: 2, Example: "l"}}, 9)
+	want := `9 records with an ID the catalog lacks, 1 IDs tracked; #1 1 (p) 5 (at most 2 over) e.g. "l"`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
