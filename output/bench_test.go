@@ -272,7 +272,7 @@ func BenchmarkRewrite(b *testing.B) {
 		b.Fatalf("new instance: %v", err)
 	}
 	data, records := tailChunk(b, 2<<20)
-	dst, _, err := in.engine.Rewrite(nil, data)
+	dst, _, err := in.current.Load().eng.Rewrite(nil, data)
 	if err != nil {
 		b.Fatalf("rewrite: %v", err)
 	}
@@ -280,7 +280,7 @@ func BenchmarkRewrite(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		dst, _, _ = in.engine.Rewrite(dst[:0], data)
+		dst, _, _ = in.current.Load().eng.Rewrite(dst[:0], data)
 	}
 	b.ReportMetric(float64(records*b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(records*b.N), "ns/record")

@@ -143,6 +143,9 @@ type Config struct {
 	// StallTimeout ends a delivery early, to be retried, when the receiver
 	// reads none of what waits for it for this long; 0 is off.
 	StallTimeout time.Duration
+	// CatalogRefresh is how often the CatalogFiles are checked for changes;
+	// 0 is never.
+	CatalogRefresh time.Duration
 }
 
 // DefaultConfig returns the configuration used for every key that is not set.
@@ -158,6 +161,7 @@ func DefaultConfig() Config {
 		MaxPayloadSize: DefaultMaxPayloadSize,
 		ForwardConns:   DefaultForwardConns,
 		StallTimeout:   DefaultStallTimeout,
+		CatalogRefresh: time.Minute,
 	}
 }
 

@@ -50,7 +50,7 @@ func TestDeliverBoundaries(t *testing.T) {
 	src.Sink = SinkStdout
 	rewriter, err := New(src, nil, io.Discard)
 	require.NoError(t, err)
-	engine := rewriter.engine
+	engine := rewriter.current.Load().eng
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()

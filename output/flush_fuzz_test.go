@@ -40,7 +40,7 @@ func FuzzFlush(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	engine := rewriter.engine
+	engine := rewriter.current.Load().eng
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {

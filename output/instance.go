@@ -79,11 +79,15 @@ const maxPooledBuffer = 8 << 20
 // Instance is one configured enrich output. Flush is safe for concurrent
 // use, as Fluent Bit's Workers option requires.
 type Instance struct {
-	cfg    Config
-	log    Logger
-	engine *enrich.Engine
-	sink   sink
-	bufs   sync.Pool
+	cfg     Config
+	log     Logger
+	current atomic.Pointer[loaded]
+	sink    sink
+	bufs    sync.Pool
+	// refused is the state of the Catalog_File files last refused;
+	// watchDone is closed when the goroutine checking them ends.
+	refused   string
+	watchDone chan struct{}
 
 	// mu guards closed against a Flush that starts while Close runs; inflight
 	// counts the flushes Close waits for.
@@ -97,7 +101,6 @@ type Instance struct {
 	loopLogged atomic.Bool
 	totals     totals
 	onStats    atomic.Pointer[func()]
-	catalog    *catalog.Catalog
 }
 
 // totals are the instance's counters since Init, logged at debug level once
@@ -105,7 +108,7 @@ type Instance struct {
 type totals struct {
 	chunks, records, enriched, unknownID, noID, skipped atomic.Int64
 	malformed, loops, payloads, failed, wrapped         atomic.Int64
-	retries                                             atomic.Int64
+	retries, reloads, reloadFailures                    atomic.Int64
 	byProduct                                           [len(catalog.ProductList)]atomic.Int64
 }
 
@@ -122,11 +125,10 @@ type Totals struct {
 	// EnrichedByProduct counts enriched records by the product of their
 	// entry, in the order of catalog.ProductList.
 	EnrichedByProduct [len(catalog.ProductList)]int64
-	// CatalogEntries is the size of the catalog in use, CatalogVersion its
-	// embedded part's version; CatalogReloads and CatalogReloadFailures
-	// count the Catalog_File reloads that took effect and that were refused.
+	// CatalogEntries is the size of the catalog in use; CatalogReloads and
+	// CatalogReloadFailures count the Catalog_File reloads that took effect
+	// and that were refused.
 	CatalogEntries                        int64
-	CatalogVersion                        string
 	CatalogReloads, CatalogReloadFailures int64
 }
 
@@ -138,10 +140,10 @@ func (in *Instance) Totals() Totals {
 		UnknownID: t.unknownID.Load(), NoID: t.noID.Load(), Skipped: t.skipped.Load(),
 		MalformedChunks: t.malformed.Load(), LoopChunks: t.loops.Load(),
 		Payloads: t.payloads.Load(), FailedFlushes: t.failed.Load(), Unparsed: t.wrapped.Load(),
-		Retries: t.retries.Load(),
+		Retries: t.retries.Load(), CatalogReloads: t.reloads.Load(), CatalogReloadFailures: t.reloadFailures.Load(),
 	}
-	if in.catalog != nil {
-		tt.CatalogEntries, tt.CatalogVersion = int64(in.catalog.Len()), in.catalog.Version()
+	if cat := in.current.Load().cat; cat != nil {
+		tt.CatalogEntries = int64(cat.Len())
 	}
 	for i := range t.byProduct {
 		tt.EnrichedByProduct[i] = t.byProduct[i].Load()
@@ -178,13 +180,9 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	if log == nil {
 		log = discard{}
 	}
-	cat, err := catalog.Load(cfg.CatalogFiles...)
+	cur, err := load(cfg.CatalogFiles, cfg.Engine)
 	if err != nil {
-		return nil, fmt.Errorf("load catalog (%s %s): %w", KeyCatalogFile, strings.Join(cfg.CatalogFiles, ","), err)
-	}
-	eng, err := enrich.New(cat, cfg.Engine)
-	if err != nil {
-		return nil, fmt.Errorf("%w: build the engine: %w", ErrInvalidConfig, err)
+		return nil, err
 	}
 	var s sink
 	switch cfg.Sink {
@@ -210,14 +208,19 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		}
 		s = client
 	}
-	in := newInstance(cfg, log, eng, s)
-	in.catalog = cat
-	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cat.Version(), cat.Len())
+	in := newInstance(cfg, log, cur.eng, s)
+	in.current.Store(cur)
+	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
+	if len(cfg.CatalogFiles) > 0 && cfg.CatalogRefresh > 0 {
+		in.watchDone = make(chan struct{})
+		go in.watch(cfg.CatalogRefresh)
+	}
 	return in, nil
 }
 
 func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
-	in := &Instance{cfg: cfg, log: log, engine: eng, sink: s}
+	in := &Instance{cfg: cfg, log: log, sink: s}
+	in.current.Store(&loaded{eng: eng})
 	in.abort, in.abortSend = context.WithCancel(context.Background())
 	return in
 }
@@ -259,7 +262,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 
 	fb := in.buffer()
 	defer in.release(fb)
-	out, ends, c, err := in.engine.RewriteSplit(fb.out[:0], data, fb.ends[:0])
+	out, ends, c, err := in.current.Load().eng.RewriteSplit(fb.out[:0], data, fb.ends[:0])
 	fb.out, fb.ends = out, ends
 	in.totals.records.Add(int64(c.Records))
 	in.totals.enriched.Add(int64(c.Enriched))
@@ -493,6 +496,9 @@ func (in *Instance) Close(ctx context.Context) error {
 		timer.Stop()
 	}
 	in.abortSend()
+	if in.watchDone != nil {
+		<-in.watchDone
+	}
 	if ctx.Err() != nil {
 		// The deadline is spent: sends still running were cancelled above.
 		// Give the sink a moment of its own to close its connections,

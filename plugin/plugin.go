@@ -235,7 +235,7 @@ type metricDef struct {
 	values     func(output.Totals) []float64
 }
 
-func metricDefs(name string, st output.Totals) []metricDef {
+func metricDefs(name string) []metricDef {
 	var products [][]string
 	for _, p := range catalog.ProductList {
 		products = append(products, []string{name, string(p)})
@@ -264,7 +264,7 @@ func metricDefs(name string, st output.Totals) []metricDef {
 			series: [][]string{{name, "ok"}, {name, "failed"}},
 			values: func(s output.Totals) []float64 { return floats(s.CatalogReloads, s.CatalogReloadFailures) }},
 		{name: "info", help: "The plugin and catalog versions.", gauge: true, keys: []string{"name", "version", "catalog"},
-			series: [][]string{{name, version.Plugin(), st.CatalogVersion}},
+			series: [][]string{{name, version.Plugin(), catalog.Version}},
 			values: func(output.Totals) []float64 { return []float64{1} }},
 	}
 }
@@ -284,7 +284,7 @@ func newMetrics(ctx unsafe.Pointer, name string, out *output.Instance) *metrics 
 		return nil
 	}
 	m := &metrics{out: out}
-	for _, d := range metricDefs(name, out.Totals()) {
+	for _, d := range metricDefs(name) {
 		keys := m.cstrings(d.keys)
 		cname, chelp := m.cstring(d.name), m.cstring(d.help)
 		metric := C.enrich_cmt_new(ctx, cbool(d.gauge), cname, chelp, C.int(len(d.keys)), keys)
@@ -315,7 +315,7 @@ func (m *metrics) publish() {
 	}
 	st := m.out.Totals()
 	i := 0
-	for _, d := range metricDefs("", st) {
+	for _, d := range metricDefs("") {
 		for _, v := range d.values(st) {
 			m.series[i].value = C.double(v)
 			i++

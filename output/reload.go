@@ -1,0 +1,100 @@
+package output
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/enrich"
+)
+
+// loaded is a catalog and the engine built from it. A flush takes the one
+// in use when it starts and keeps it to its end; a reload swaps in a new
+// one between chunks.
+type loaded struct {
+	cat *catalog.Catalog
+	eng *enrich.Engine
+	sum [sha256.Size]byte // of the Catalog_File contents it was built from
+}
+
+// fileSum hashes the contents of files, in order.
+func fileSum(files []string) ([sha256.Size]byte, error) {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return [sha256.Size]byte{}, err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	return [sha256.Size]byte(h.Sum(nil)), nil
+}
+
+// load builds the catalog and engine of files. The sum is taken first, so
+// that a file changing during the load is loaded again at the next check.
+func load(files []string, opts enrich.Options) (*loaded, error) {
+	sum, err := fileSum(files)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", KeyCatalogFile, err)
+	}
+	cat, err := catalog.Load(files...)
+	if err != nil {
+		return nil, fmt.Errorf("load catalog (%s %s): %w", KeyCatalogFile, strings.Join(files, ","), err)
+	}
+	eng, err := enrich.New(cat, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: build the engine: %w", ErrInvalidConfig, err)
+	}
+	return &loaded{cat: cat, eng: eng, sum: sum}, nil
+}
+
+// refresh loads the Catalog_File files again when their contents changed
+// and swaps the result in. A set with any error is refused whole: the
+// catalog in use stays, and the problem is logged and counted once, not
+// at every check, until the files change again. Only watch calls it.
+func (in *Instance) refresh() {
+	sum, err := fileSum(in.cfg.CatalogFiles)
+	if err == nil && sum == in.current.Load().sum {
+		in.refused = ""
+		return
+	}
+	state := fmt.Sprintf("%x", sum)
+	if err != nil {
+		state = err.Error()
+	}
+	if state == in.refused {
+		return
+	}
+	next, err := load(in.cfg.CatalogFiles, in.cfg.Engine)
+	if err != nil {
+		in.refused = state
+		in.totals.reloadFailures.Add(1)
+		in.log.Errorf("catalog not reloaded, the catalog in use stays: %v", err)
+		in.notify()
+		return
+	}
+	in.refused = ""
+	in.current.Store(next)
+	in.totals.reloads.Add(1)
+	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
+	in.notify()
+}
+
+// watch checks the Catalog_File files every interval until Close.
+func (in *Instance) watch(interval time.Duration) {
+	defer close(in.watchDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-in.abort.Done():
+			return
+		case <-t.C:
+			in.refresh()
+		}
+	}
+}

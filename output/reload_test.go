@@ -1,0 +1,211 @@
+package output
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// userCatalog writes a CSV user catalog with one entry for 999001.
+func userCatalog(t *testing.T, path, explanation string) {
+	t.Helper()
+	csv := "id,severity,explanation,action,product\n999001,4," + explanation + ",対処,cisco_ftd_asa\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const userLine = "%ASA-4-999001: a message only the user catalog knows"
+
+// newReloading returns a stdout instance with a user catalog that is
+// checked every refresh (0: only when the test calls refresh).
+func newReloading(t *testing.T, refresh time.Duration) (in *Instance, log *logRecorder, out *syncBuffer, path string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "user.csv")
+	userCatalog(t, path, "第一版")
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	cfg.CatalogFiles = []string{path}
+	cfg.CatalogRefresh = refresh
+	log, out = &logRecorder{}, &syncBuffer{}
+	in, err := New(cfg, log, out)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := in.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return in, log, out, path
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// take returns and clears what was written.
+func (s *syncBuffer) take() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.b.Reset()
+	return s.b.String()
+}
+
+// explanations flushes n user lines and returns the explanations written.
+func explanations(t *testing.T, in *Instance, out *syncBuffer, n int) []string {
+	t.Helper()
+	msgs := make([]string, n)
+	for i := range msgs {
+		msgs[i] = userLine
+	}
+	if err := in.Flush(context.Background(), "t", chunk(msgs...)); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	return explanationsIn(t, out.take())
+}
+
+func explanationsIn(t *testing.T, jsonLines string) []string {
+	t.Helper()
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(jsonLines), "\n") {
+		var v struct {
+			Record map[string]any `json:"record"`
+		}
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("output line %q: %v", l, err)
+		}
+		got = append(got, fmt.Sprint(v.Record["explanation"]))
+	}
+	return got
+}
+
+func TestCatalogReload(t *testing.T) {
+	in, log, out, path := newReloading(t, 0)
+	check := func(step, want string, reloads, failures int64) {
+		t.Helper()
+		if got := explanations(t, in, out, 1); got[0] != want {
+			t.Errorf("%s: explanation %q, want %q", step, got[0], want)
+		}
+		tt := in.Totals()
+		if tt.CatalogReloads != reloads || tt.CatalogReloadFailures != failures {
+			t.Errorf("%s: reloads ok/failed %d/%d, want %d/%d", step, tt.CatalogReloads, tt.CatalogReloadFailures, reloads, failures)
+		}
+	}
+	check("start", "第一版", 0, 0)
+	in.refresh()
+	check("unchanged", "第一版", 0, 0)
+
+	userCatalog(t, path, "第二版")
+	in.refresh()
+	check("edited", "第二版", 1, 0)
+	if n := log.count("info", "catalog reloaded"); n != 1 {
+		t.Errorf("reload log lines: %d, want 1", n)
+	}
+
+	// A broken file is refused whole, and reported once however often it is checked.
+	if err := os.WriteFile(path, []byte("id,severity,explanation,action,product\n999001,9,x,y,cisco_ftd_asa\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.refresh()
+	in.refresh()
+	check("broken", "第二版", 1, 1)
+	if n := log.count("error", "catalog not reloaded, the catalog in use stays"); n != 1 {
+		t.Errorf("refusal log lines: %d, want 1: %q", n, log.lines)
+	}
+	if n := log.count("error", path+": line 2"); n != 1 {
+		t.Errorf("the refusal names the file and line: %q", log.lines)
+	}
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	in.refresh()
+	in.refresh()
+	check("removed", "第二版", 1, 2)
+
+	userCatalog(t, path, "第三版")
+	in.refresh()
+	check("fixed", "第三版", 2, 2)
+}
+
+// TestCatalogWatch lets the instance find the change by itself.
+func TestCatalogWatch(t *testing.T) {
+	in, _, out, path := newReloading(t, 10*time.Millisecond)
+	userCatalog(t, path, "第二版")
+	deadline := time.Now().Add(10 * time.Second)
+	for in.Totals().CatalogReloads == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the edited catalog was not reloaded within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := explanations(t, in, out, 1); got[0] != "第二版" {
+		t.Errorf("explanation %q after the reload, want 第二版", got[0])
+	}
+}
+
+// TestReloadDuringFlushes swaps catalogs while flushes run: every chunk is
+// enriched whole from one catalog or the other, never a mix.
+func TestReloadDuringFlushes(t *testing.T) {
+	in, _, out, path := newReloading(t, 0)
+	const workers, flushes, per = 4, 30, 20
+	msgs := make([]string, per)
+	for i := range msgs {
+		msgs[i] = userLine
+	}
+	data := chunk(msgs...)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed []error
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < flushes; i++ {
+				if err := in.Flush(context.Background(), "t", data); err != nil {
+					mu.Lock()
+					failed = append(failed, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		userCatalog(t, path, fmt.Sprintf("版%d", i))
+		in.refresh()
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		t.Fatalf("flushes failed: %v", failed)
+	}
+	// The stdout sink writes each chunk in one Write.
+	got := explanationsIn(t, out.take())
+	if len(got) != workers*flushes*per {
+		t.Fatalf("%d records written, want %d", len(got), workers*flushes*per)
+	}
+	for i := 0; i < len(got); i += per {
+		for _, e := range got[i : i+per] {
+			if e != got[i] {
+				t.Fatalf("chunk at record %d mixes catalogs: %q and %q", i, got[i], e)
+			}
+		}
+	}
+	if r := in.Totals().CatalogReloads; r != 20 {
+		t.Errorf("reloads %d, want 20", r)
+	}
+}
