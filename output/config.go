@@ -52,6 +52,11 @@ const (
 	KeyMaxPayloadSize   = "Max_Payload_Size"
 	KeyForwardConns     = "Forward_Connections"
 	KeyStallTimeout     = "Stall_Timeout"
+	KeyCatalogRefresh   = "Catalog_Refresh_Interval"
+	KeyReportInterval   = "Report_Interval"
+	KeyReportTop        = "Report_Top"
+	KeyReportFile       = "Report_File"
+	KeyFieldPreset      = "Field_Preset"
 
 	KeyFieldMessageID          = "Field_Message_ID"
 	KeyFieldSeverity           = "Field_Severity"
@@ -146,6 +151,12 @@ type Config struct {
 	// CatalogRefresh is how often the CatalogFiles are checked for changes;
 	// 0 is never.
 	CatalogRefresh time.Duration
+	// ReportInterval is how often the unknown message IDs are reported (0:
+	// only at Close), ReportTop how many are tracked, ReportFile where they
+	// are also written as a user-catalog CSV ("": nowhere).
+	ReportInterval time.Duration
+	ReportTop      int
+	ReportFile     string
 }
 
 // DefaultConfig returns the configuration used for every key that is not set.
@@ -162,6 +173,8 @@ func DefaultConfig() Config {
 		ForwardConns:   DefaultForwardConns,
 		StallTimeout:   DefaultStallTimeout,
 		CatalogRefresh: time.Minute,
+		ReportInterval: 10 * time.Minute,
+		ReportTop:      20,
 	}
 }
 

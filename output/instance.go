@@ -16,6 +16,7 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/forward"
+	"github.com/enrich-plugin/enrich/report"
 )
 
 // Logger receives an instance's log lines. The plugin's implementation
@@ -84,10 +85,11 @@ type Instance struct {
 	current atomic.Pointer[loaded]
 	sink    sink
 	bufs    sync.Pool
-	// refused is the state of the Catalog_File files last refused;
-	// watchDone is closed when the goroutine checking them ends.
-	refused   string
-	watchDone chan struct{}
+	// refused is the state of the Catalog_File files last refused; bgDone
+	// is closed when the goroutine checking them and reporting ends.
+	refused string
+	bgDone  chan struct{}
+	unknown unknownReport
 
 	// mu guards closed against a Flush that starts while Close runs; inflight
 	// counts the flushes Close waits for.
@@ -211,15 +213,15 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	in := newInstance(cfg, log, cur.eng, s)
 	in.current.Store(cur)
 	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
-	if len(cfg.CatalogFiles) > 0 && cfg.CatalogRefresh > 0 {
-		in.watchDone = make(chan struct{})
-		go in.watch(cfg.CatalogRefresh)
+	if in.refreshEvery() > 0 || cfg.ReportInterval > 0 {
+		in.bgDone = make(chan struct{})
+		go in.background()
 	}
 	return in, nil
 }
 
 func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
-	in := &Instance{cfg: cfg, log: log, sink: s}
+	in := &Instance{cfg: cfg, log: log, sink: s, unknown: unknownReport{top: report.New(cfg.ReportTop)}}
 	in.current.Store(&loaded{eng: eng})
 	in.abort, in.abortSend = context.WithCancel(context.Background())
 	return in
@@ -496,8 +498,8 @@ func (in *Instance) Close(ctx context.Context) error {
 		timer.Stop()
 	}
 	in.abortSend()
-	if in.watchDone != nil {
-		<-in.watchDone
+	if in.bgDone != nil {
+		<-in.bgDone
 	}
 	if ctx.Err() != nil {
 		// The deadline is spent: sends still running were cancelled above.
@@ -508,6 +510,7 @@ func (in *Instance) Close(ctx context.Context) error {
 		defer cancel()
 	}
 	err := in.sink.Close(ctx)
+	in.report(true)
 	in.log.Infof("closed; totals %s", &in.totals)
 	if err != nil {
 		return fmt.Errorf("close %s sink: %w", in.cfg.Sink, err)

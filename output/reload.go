@@ -84,17 +84,41 @@ func (in *Instance) refresh() {
 	in.notify()
 }
 
-// watch checks the Catalog_File files every interval until Close.
-func (in *Instance) watch(interval time.Duration) {
-	defer close(in.watchDone)
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// background checks the Catalog_File files every CatalogRefresh and
+// reports the unknown message IDs every ReportInterval, until Close.
+func (in *Instance) background() {
+	defer close(in.bgDone)
+	var tickers []*time.Ticker
+	tick := func(d time.Duration) <-chan time.Time {
+		if d <= 0 {
+			return nil // a nil channel never fires
+		}
+		t := time.NewTicker(d)
+		tickers = append(tickers, t)
+		return t.C
+	}
+	refresh, report := tick(in.refreshEvery()), tick(in.cfg.ReportInterval)
+	defer func() {
+		for _, t := range tickers {
+			t.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-in.abort.Done():
 			return
-		case <-t.C:
+		case <-refresh:
 			in.refresh()
+		case <-report:
+			in.report(false)
 		}
 	}
+}
+
+// refreshEvery is CatalogRefresh when there are files to check.
+func (in *Instance) refreshEvery() time.Duration {
+	if len(in.cfg.CatalogFiles) == 0 {
+		return 0
+	}
+	return in.cfg.CatalogRefresh
 }
