@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // The Unified CM document is a how-to with trace excerpts, not a message
@@ -142,7 +144,7 @@ func (d docSpans) span(heading string) (string, bool) {
 }
 
 // parseCUCM reads and verifies the curated entries against the document.
-func parseCUCM(curated, doc []byte, rep *reporter) ([]Entry, []idOrigin, error) {
+func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin, error) {
 	dec := json.NewDecoder(bytes.NewReader(curated))
 	dec.DisallowUnknownFields()
 	var file curatedFile
@@ -171,7 +173,7 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]Entry, []idOrigin, error) 
 	}
 	seen := map[string]bool{}
 	sigs := map[string]string{}
-	var entries []Entry
+	var entries []catalog.Entry
 	var origins []idOrigin
 	for i, c := range file.Entries {
 		where := fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
@@ -210,14 +212,14 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]Entry, []idOrigin, error) 
 		}
 		origins = append(origins, idOrigin{ID: c.ID, Derived: c.DerivedFrom != "", From: c.DerivedFrom, Sections: sections, Cases: own})
 		expl, action := composeCUCM(own)
-		entries = append(entries, Entry{
-			Product:     productCUCM,
+		entries = append(entries, catalog.Entry{
+			Product:     catalog.ProductCUCM,
 			ID:          c.ID,
 			Explanation: expl,
 			Action:      action,
-			Params:      []Param{},
+			Params:      []catalog.Param{},
 			Signatures:  c.Signatures,
-			Source:      Source{Document: docCUCM, Section: strings.Join(sections, sectionSep)},
+			Source:      catalog.Source{Document: docCUCM, Section: strings.Join(sections, sectionSep)},
 		})
 	}
 	if err := errors.Join(errs...); err != nil {

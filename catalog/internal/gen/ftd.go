@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // The Threat Defense syslog document lists each message under a heading
@@ -86,9 +88,9 @@ func splitFTD(text string, rep *reporter) []ftdBlock {
 }
 
 // parseFTD extracts one entry per heading.
-func parseFTD(text string, rep *reporter) []Entry {
+func parseFTD(text string, rep *reporter) []catalog.Entry {
 	blocks := splitFTD(text, rep)
-	entries := make([]Entry, 0, len(blocks))
+	entries := make([]catalog.Entry, 0, len(blocks))
 	for _, b := range blocks {
 		entries = append(entries, parseFTDBlock(b, rep))
 	}
@@ -101,9 +103,9 @@ const (
 	tgtAction
 )
 
-func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
-	e := Entry{Product: productFTD, ID: b.id, Params: []Param{},
-		Source: Source{Document: docFTD, Section: b.id}}
+func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
+	e := catalog.Entry{Product: catalog.ProductFTD, ID: b.id, Params: []catalog.Param{},
+		Source: catalog.Source{Document: docFTD, Section: b.id}}
 	note := func(problem, resolution string) { rep.add(docFTD, b.id, problem, resolution) }
 
 	var expl, action, pre textBuilder
@@ -249,7 +251,7 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 				note("one description for several parameters ("+strings.Join(names, ", ")+")", "each parameter gets the description")
 			}
 			for _, name := range names {
-				e.Params = append(e.Params, Param{Name: name, Description: desc})
+				e.Params = append(e.Params, catalog.Param{Name: name, Description: desc})
 			}
 			param, lastWasParam, paramBlank = len(e.Params)-1, true, false
 			if target == tgtNone {
@@ -265,7 +267,7 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 					note(fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
 						fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt))
 				}
-				e.Params = append(e.Params, Param{Name: spelt, Description: stripMarkup(strings.TrimSpace(m[2]))})
+				e.Params = append(e.Params, catalog.Param{Name: spelt, Description: stripMarkup(strings.TrimSpace(m[2]))})
 				param, lastWasParam, paramBlank = len(e.Params)-1, true, false
 				continue
 			}
@@ -345,7 +347,7 @@ func fenceContinuesFormat(lines []string) bool {
 // placeholder otherwise: "unit id" for <unit_id> (spaces, underscores and
 // case aside they are equal), or with an evident typo, "ar1" for var1
 // (one letter apart, and no other item names that placeholder).
-func formatPlaceholder(format, name string, params []Param) (string, string) {
+func formatPlaceholder(format, name string, params []catalog.Param) (string, string) {
 	if inFormat(format, name) {
 		return name, ""
 	}

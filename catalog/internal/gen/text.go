@@ -133,15 +133,6 @@ const minWrapRunes = 30
 
 func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
 
-// render turns lines into catalog text.
-func render(lines []string) (string, []string) {
-	var b textBuilder
-	for _, l := range lines {
-		b.add(l)
-	}
-	return b.String(), b.joins
-}
-
 func lastRunes(s string, n int) string {
 	r := []rune(s)
 	if len(r) > n {
