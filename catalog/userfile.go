@@ -45,34 +45,19 @@ var requiredColumns = []string{"id", "severity", "explanation", "action"}
 // one object.
 var jsonFields = strings.Join(columns[:len(columns)-2], ", ") + ", source"
 
-// textField returns the field of e that a text column holds, nil for the
-// severity, params and signatures columns.
-func textField(e *Entry, column string) *string {
-	switch column {
-	case "product":
-		return (*string)(&e.Product)
-	case "id":
-		return &e.ID
-	case "printed_id":
-		return &e.PrintedID
-	case "error_code":
-		return &e.ErrorCode
-	case "facility":
-		return &e.Facility
-	case "mnemonic":
-		return &e.Mnemonic
-	case "format":
-		return &e.Format
-	case "explanation":
-		return &e.Explanation
-	case "action":
-		return &e.Action
-	case "source_document":
-		return &e.Source.Document
-	case "source_section":
-		return &e.Source.Section
-	}
-	return nil
+// textFields give the field of an entry that each text column holds.
+var textFields = map[string]func(*Entry) *string{
+	"product":         func(e *Entry) *string { return (*string)(&e.Product) },
+	"id":              func(e *Entry) *string { return &e.ID },
+	"printed_id":      func(e *Entry) *string { return &e.PrintedID },
+	"error_code":      func(e *Entry) *string { return &e.ErrorCode },
+	"facility":        func(e *Entry) *string { return &e.Facility },
+	"mnemonic":        func(e *Entry) *string { return &e.Mnemonic },
+	"format":          func(e *Entry) *string { return &e.Format },
+	"explanation":     func(e *Entry) *string { return &e.Explanation },
+	"action":          func(e *Entry) *string { return &e.Action },
+	"source_document": func(e *Entry) *string { return &e.Source.Document },
+	"source_section":  func(e *Entry) *string { return &e.Source.Section },
 }
 
 // iosUserIDRe matches FACILITY-SEVERITY-MNEMONIC, with an optional "%".
@@ -126,50 +111,57 @@ func LoadFile(path string) ([]Entry, error) {
 	}
 	// Spreadsheets and some editors start files with a byte order mark.
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	var found []located
-	var problems []error
+	f := userFile{name: filepath.Base(path), defined: map[string]string{}}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		found, problems = parseUserJSON(b)
+		f.readJSON(b)
 	case ".csv":
-		found, problems = parseUserCSV(b)
+		f.readCSV(b)
 	default:
 		return nil, fmt.Errorf("%w: %s: %w", ErrUserCatalog, path, ErrUnsupportedFormat)
 	}
-	// Within one file a second entry with the same key is a mistake, not
-	// an override.
-	seen := map[string]string{}
-	for _, l := range found {
-		k := string(l.entry.Product) + " " + l.entry.Key()
-		if first, dup := seen[k]; dup {
-			problems = append(problems, fmt.Errorf("%s (id %q): %w: %s %q is already defined at %s", l.where, l.entry.ID, ErrDuplicateEntry, l.entry.Product, l.entry.ID, first))
-		} else {
-			seen[k] = l.where
+	if len(f.problems) > 0 {
+		for i, p := range f.problems {
+			f.problems[i] = fmt.Errorf("%w: %s: %w", ErrUserCatalog, path, p)
 		}
+		return nil, errors.Join(f.problems...)
 	}
-	if len(problems) > 0 {
-		for i, p := range problems {
-			problems[i] = fmt.Errorf("%w: %s: %w", ErrUserCatalog, path, p)
-		}
-		return nil, errors.Join(problems...)
-	}
-	entries := make([]Entry, len(found))
-	for i, l := range found {
-		entries[i] = l.entry
-		if entries[i].Source.Document == "" {
-			entries[i].Source.Document = filepath.Base(path)
-		}
-		if entries[i].Params == nil {
-			entries[i].Params = []Param{}
-		}
-	}
-	return entries, nil
+	return f.entries, nil
 }
 
-// located ties an entry to where the file defines it, for messages.
-type located struct {
-	where string
-	entry Entry
+// userFile collects the entries of a user catalog file and its problems.
+type userFile struct {
+	name     string
+	entries  []Entry
+	defined  map[string]string // where each product and key is defined
+	problems []error
+}
+
+func (f *userFile) fail(err error) { f.problems = append(f.problems, err) }
+
+// add completes and checks the entry e defined at where, unless err
+// already says what is wrong with it.
+func (f *userFile) add(where string, e Entry, severity string, err error) {
+	if err == nil {
+		err = checkUserEntry(&e, severity)
+	}
+	k := string(e.Product) + " " + e.Key()
+	if first, dup := f.defined[k]; dup && err == nil {
+		// Within one file that is a mistake, not an override.
+		err = fmt.Errorf("%w: %s %q is already defined at %s", ErrDuplicateEntry, e.Product, e.ID, first)
+	}
+	if err != nil {
+		f.fail(fmt.Errorf("%s (id %q): %w", where, e.ID, err))
+		return
+	}
+	f.defined[k] = where
+	if e.Source.Document == "" {
+		e.Source.Document = f.name
+	}
+	if e.Params == nil {
+		e.Params = []Param{}
+	}
+	f.entries = append(f.entries, e)
 }
 
 // checkUserEntry completes an entry of a user file and validates it: it
@@ -199,7 +191,7 @@ func checkUserEntry(e *Entry, severity string) error {
 	return nil
 }
 
-func parseUserJSON(b []byte) ([]located, []error) {
+func (f *userFile) readJSON(b []byte) {
 	var raws []json.RawMessage
 	if err := json.Unmarshal(b, &raws); err != nil {
 		var syn *json.SyntaxError
@@ -208,14 +200,14 @@ func parseUserJSON(b []byte) ([]located, []error) {
 		case errors.As(err, &syn):
 			before := b[:min(int(syn.Offset), len(b))]
 			line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
-			return nil, []error{fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: "))}
+			f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
 		case errors.As(err, &te):
-			return nil, []error{fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value))}
+			f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
+		default:
+			f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
 		}
-		return nil, []error{fmt.Errorf("want a JSON array of entries: %w", err)}
+		return
 	}
-	var entries []located
-	var problems []error
 	for i, raw := range raws {
 		// The severity may also be written as in CSV: "4", "warning".
 		var u struct {
@@ -223,7 +215,7 @@ func parseUserJSON(b []byte) ([]located, []error) {
 			Severity json.RawMessage `json:"severity"`
 		}
 		if err := decodeStrict(raw, &u); err != nil {
-			problems = append(problems, fmt.Errorf("entry %d: %w", i+1, describeJSONError(err)))
+			f.fail(fmt.Errorf("entry %d: %w", i+1, describeJSONError(err)))
 			continue
 		}
 		sev := string(bytes.TrimSpace(u.Severity))
@@ -233,13 +225,8 @@ func parseUserJSON(b []byte) ([]located, []error) {
 		case strings.HasPrefix(sev, `"`) && json.Unmarshal(u.Severity, &sev) == nil:
 			sev = strings.TrimSpace(sev)
 		}
-		if err := checkUserEntry(&u.Entry, sev); err != nil {
-			problems = append(problems, fmt.Errorf("entry %d (id %q): %w", i+1, u.ID, err))
-			continue
-		}
-		entries = append(entries, located{fmt.Sprintf("entry %d", i+1), u.Entry})
+		f.add(fmt.Sprintf("entry %d", i+1), u.Entry, sev, nil)
 	}
-	return entries, problems
 }
 
 // decodeStrict decodes one JSON value into v, rejecting unknown fields
@@ -290,84 +277,73 @@ func jsonKind(v string) string {
 	return "a " + v
 }
 
-func parseUserCSV(b []byte) ([]located, []error) {
+func (f *userFile) readCSV(b []byte) {
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err == io.EOF {
-		return nil, []error{errors.New("line 1: empty file, want a header row")}
+		err = errors.New("empty file, want a header row")
 	}
 	if err != nil {
-		return nil, []error{fmt.Errorf("line 1: %w", err)}
+		f.fail(fmt.Errorf("line 1: %w", err))
+		return
 	}
 	col := map[string]int{}
-	var problems []error
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		switch _, dup := col[name]; {
 		case !slices.Contains(columns, name):
-			problems = append(problems, fmt.Errorf("line 1: unknown column %q (want %s)", h, strings.Join(columns, ", ")))
+			f.fail(fmt.Errorf("line 1: unknown column %q (want %s)", h, strings.Join(columns, ", ")))
 		case dup:
-			problems = append(problems, fmt.Errorf("line 1: column %q appears twice", name))
+			f.fail(fmt.Errorf("line 1: column %q appears twice", name))
 		default:
 			col[name] = i
 		}
 	}
 	for _, c := range requiredColumns {
 		if _, ok := col[c]; !ok {
-			problems = append(problems, fmt.Errorf("line 1: missing column %q", c))
+			f.fail(fmt.Errorf("line 1: missing column %q", c))
 		}
 	}
-	if len(problems) > 0 {
-		return nil, problems
+	if len(f.problems) > 0 {
+		return
 	}
-	var entries []located
 	// The reader stops at the end of the data, so the loop is bounded by
-	// the file size; after a wrong field count reading goes on.
+	// the file size.
 	for {
 		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			problems = append(problems, fmt.Errorf("line %d: %w", pe.Line, pe.Err))
-			if pe.Err == csv.ErrFieldCount {
-				continue
-			}
-			break // the rest of the file cannot be split reliably
-		} else if err != nil {
-			problems = append(problems, fmt.Errorf("read: %w", err))
-			break
+		if err == io.EOF {
+			return
+		} else if errors.As(err, &pe) {
+			err = fmt.Errorf("line %d: %w", pe.Line, pe.Err)
+		}
+		if err != nil {
+			f.fail(err) // the rest of the file cannot be split reliably
+			return
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
-			problems = append(problems, fmt.Errorf("line %d: %d fields, want %d as in the header", line, len(rec), len(header)))
+			f.fail(fmt.Errorf("line %d: %d fields, want %d as in the header", line, len(rec), len(header)))
 			continue
 		}
 		cell := map[string]string{}
 		for name, i := range col {
 			cell[name] = strings.TrimSpace(rec[i])
 		}
-		e, err := csvEntry(cell)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("line %d (id %q): %w", line, cell["id"], err))
-			continue
-		}
-		entries = append(entries, located{fmt.Sprintf("line %d", line), e})
+		e, severity, err := csvEntry(cell)
+		f.add(fmt.Sprintf("line %d", line), e, severity, err)
 	}
-	return entries, problems
 }
 
-// csvEntry builds the entry of a CSV row. Without a product, a 6-digit ID
-// is Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC is IOS, whose
-// severity digit is the severity when the severity column is empty.
-func csvEntry(cell map[string]string) (Entry, error) {
+// csvEntry builds the entry of a CSV row, and its severity. Without a
+// product, a 6-digit ID is Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC
+// is IOS, whose severity digit is the severity when the severity column is
+// empty.
+func csvEntry(cell map[string]string) (Entry, string, error) {
 	var e Entry
-	for _, c := range columns {
-		if f := textField(&e, c); f != nil {
-			*f = cell[c]
-		}
+	for c, field := range textFields {
+		*field(&e) = cell[c]
 	}
 	e.ID = strings.TrimPrefix(e.ID, "%")
 	switch {
@@ -377,7 +353,7 @@ func csvEntry(cell map[string]string) (Entry, error) {
 	case iosUserIDRe.MatchString(cell["id"]):
 		e.Product = ProductIOS
 	default:
-		return e, fmt.Errorf("%w: cannot tell the product of id %q (a 6-digit ID is %s, FACILITY-SEVERITY-MNEMONIC is %s; otherwise add a product column)",
+		return e, "", fmt.Errorf("%w: cannot tell the product of id %q (a 6-digit ID is %s, FACILITY-SEVERITY-MNEMONIC is %s; otherwise add a product column)",
 			ErrInvalidEntry, cell["id"], ProductFTD, ProductIOS)
 	}
 	severity := cell["severity"]
@@ -395,12 +371,12 @@ func csvEntry(cell map[string]string) (Entry, error) {
 		if err := decodeStrict([]byte(cell[l.column]), l.dst); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && te.Field == "" {
-				return e, fmt.Errorf("%w: column %s: want a JSON list such as %s, got %s", ErrInvalidEntry, l.column, l.example, jsonKind(te.Value))
+				return e, "", fmt.Errorf("%w: column %s: want a JSON list such as %s, got %s", ErrInvalidEntry, l.column, l.example, jsonKind(te.Value))
 			}
-			return e, fmt.Errorf("%w: column %s: want a JSON list such as %s: %w", ErrInvalidEntry, l.column, l.example, describeJSONError(err))
+			return e, "", fmt.Errorf("%w: column %s: want a JSON list such as %s: %w", ErrInvalidEntry, l.column, l.example, describeJSONError(err))
 		}
 	}
-	return e, checkUserEntry(&e, severity)
+	return e, severity, nil
 }
 
 // Write writes entries as a user catalog in format "json" (the schema of
@@ -430,7 +406,7 @@ func Write(w io.Writer, format string, entries []Entry) error {
 			case "signatures":
 				rec[j], err = jsonCell(e.Signatures, len(e.Signatures))
 			default:
-				rec[j] = *textField(e, c)
+				rec[j] = *textFields[c](e)
 			}
 			if err != nil {
 				return fmt.Errorf("write csv: %s %q: %w", e.Product, e.ID, err)

@@ -17,11 +17,10 @@ import (
 type command struct {
 	*flag.FlagSet
 	catalogs []string
-	stderr   io.Writer
 }
 
 func newCommand(name, usage string, stderr io.Writer) *command {
-	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stderr: stderr}
+	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
 	c.SetOutput(stderr)
 	c.Func("catalog", "user catalog `FILE` (.json or .csv) adding or overriding entries; repeatable", func(v string) error {
 		if v == "" {
@@ -62,7 +61,7 @@ func (c *command) parse(args []string) (rest []string, code int, ok bool) {
 
 // fail reports a problem on standard error and returns code.
 func (c *command) fail(code int, err error) int {
-	fmt.Fprintf(c.stderr, "%s: %v\n", c.Name(), err)
+	fmt.Fprintf(c.Output(), "%s: %v\n", c.Name(), err)
 	return code
 }
 

@@ -81,21 +81,14 @@ type curatedEntry struct {
 	Signatures []string `json:"signatures"`
 }
 
-// idOrigin says where the ID of a curated entry comes from, for the report.
+// idOrigin is a curated entry with its cases, for the report.
 type idOrigin struct {
-	ID       string
-	Derived  bool
-	From     string // the trace text a derived ID is made from
-	Sections []string
-	Cases    []curatedCase
+	curatedEntry
+	Cases []curatedCase
 }
 
 // sectionSep joins the titles of an entry's sections in Source.Section.
 const sectionSep = " / "
-
-// casePrefix marks each line of a composed explanation or action with the
-// case it belongs to: 【case title】text.
-func casePrefix(c curatedCase) string { return "【" + c.title() + "】" }
 
 // composeCUCM writes an entry's flat explanation and action from its
 // cases, one line per sentence or log line, each naming its case. A fix
@@ -103,7 +96,7 @@ func casePrefix(c curatedCase) string { return "【" + c.title() + "】" }
 func composeCUCM(cases []curatedCase) (explanation, action string) {
 	var expl, act []string
 	for _, c := range cases {
-		p := casePrefix(c)
+		p := "【" + c.title() + "】"
 		for _, s := range c.Explanation {
 			expl = append(expl, p+s)
 		}
@@ -210,7 +203,7 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 			}
 			sigs[s] = c.ID
 		}
-		origins = append(origins, idOrigin{ID: c.ID, Derived: c.DerivedFrom != "", From: c.DerivedFrom, Sections: sections, Cases: own})
+		origins = append(origins, idOrigin{c, own})
 		expl, action := composeCUCM(own)
 		entries = append(entries, catalog.Entry{
 			Product:     catalog.ProductCUCM,

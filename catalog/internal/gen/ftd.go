@@ -382,10 +382,7 @@ func placeholderCandidates(format string) []string {
 	for _, m := range regexp.MustCompile(`<([^<>]{1,40})>`).FindAllStringSubmatch(format, -1) {
 		out = append(out, m[1])
 	}
-	for _, w := range strings.FieldsFunc(format, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }) {
-		out = append(out, w)
-	}
-	return out
+	return append(out, regexp.MustCompile(`[A-Za-z0-9_-]+`).FindAllString(format, -1)...)
 }
 
 // oneEditApart reports whether a and b differ by one inserted, deleted or
@@ -407,29 +404,9 @@ func oneEditApart(a, b string) bool {
 	return a[i:] == b[i+1:]
 }
 
-// inFormat reports whether name is a word of the format.
+// inFormat reports whether name is a word of the format: not part of a
+// longer name.
 func inFormat(format, name string) bool {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return false
-	}
-	i := strings.Index(format, name)
-	for i >= 0 {
-		before := i == 0 || !isWordByte(format[i-1])
-		end := i + len(name)
-		after := end == len(format) || !isWordByte(format[end])
-		if before && after {
-			return true
-		}
-		j := strings.Index(format[i+1:], name)
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return false
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	return name != "" && regexp.MustCompile(`(^|[^A-Za-z0-9_-])`+regexp.QuoteMeta(name)+`($|[^A-Za-z0-9_-])`).MatchString(format)
 }

@@ -113,8 +113,8 @@ func TestParseCUCMVerifies(t *testing.T) {
 				if got := entries[0].Source.Section; got != tt.wantSection {
 					t.Errorf("section = %q, want %q", got, tt.wantSection)
 				}
-				if derived := strings.Contains(tt.curated, "derived_from"); origins[0].Derived != derived {
-					t.Errorf("origin derived = %v, want %v", origins[0].Derived, derived)
+				if derived := strings.Contains(tt.curated, "derived_from"); (origins[0].DerivedFrom != "") != derived {
+					t.Errorf("origin derived from %q, want derived %v", origins[0].DerivedFrom, derived)
 				}
 				return
 			}

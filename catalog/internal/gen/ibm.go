@@ -32,7 +32,7 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 	byID := map[string]int{}
 	var general textBuilder
 	var cur *textBuilder
-	var actions map[string]*textBuilder = map[string]*textBuilder{}
+	actions := map[string]*textBuilder{}
 	var expls []*textBuilder
 	state := 0 // 0 header, 1 general 説明, 2 event explanations, 3 actions
 	for i, raw := range lines {

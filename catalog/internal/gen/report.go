@@ -62,10 +62,14 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 	fmt.Fprintf(&b, "| id | name | sections |\n|---|---|---|\n")
 	for _, o := range rep.ids {
 		name := "alarm name printed in the document"
-		if o.Derived {
-			name = fmt.Sprintf("derived from the trace text %q", o.From)
+		if o.DerivedFrom != "" {
+			name = fmt.Sprintf("derived from the trace text %q", o.DerivedFrom)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.ID, mdCell(name), mdCell(strings.Join(o.Sections, sectionSep)))
+		var sections []string
+		for _, c := range o.Cases {
+			sections = append(sections, c.Section)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.ID, mdCell(name), mdCell(strings.Join(sections, sectionSep)))
 	}
 
 	fmt.Fprintf(&b, "\n## Unified CM failure cases\n\n")
