@@ -32,7 +32,7 @@ func (c *Catalog) LookupID(id string) (*Entry, bool) {
 		return c.LookupErrorCode(id)
 	}
 	if m := iosIDRe.FindStringSubmatch(id); m != nil {
-		if e, ok := c.Lookup(ProductIOS, IOSKey(m[1], m[3])); ok {
+		if e, ok := c.Lookup(ProductIOS, iosKey(m[1], m[3])); ok {
 			return e, true
 		}
 	}

@@ -40,7 +40,7 @@ var ErrInvalidEntry = errors.New("invalid catalog entry")
 // for Unified CM.
 func (e *Entry) Key() string {
 	if e.Product == ProductIOS {
-		return IOSKey(e.iosName())
+		return iosKey(e.iosName())
 	}
 	return e.ID
 }
@@ -51,19 +51,19 @@ func (e *Entry) iosName() (facility, mnemonic string) {
 	if e.Facility != "" && e.Mnemonic != "" {
 		return e.Facility, e.Mnemonic
 	}
-	return SplitIOSID(e.ID)
+	return splitIOSID(e.ID)
 }
 
-// IOSKey is the lookup key of an IOS-style message: the facility in upper
+// iosKey is the lookup key of an IOS-style message: the facility in upper
 // case, a dash, and the mnemonic as written.
-func IOSKey(facility, mnemonic string) string {
+func iosKey(facility, mnemonic string) string {
 	return strings.ToUpper(facility) + "-" + mnemonic
 }
 
-// SplitIOSID splits "SMART_LIC-3-COMM_FAILED" into its facility and
+// splitIOSID splits "SMART_LIC-3-COMM_FAILED" into its facility and
 // mnemonic, dropping the severity; it returns empty strings when id is not
 // of that shape.
-func SplitIOSID(id string) (facility, mnemonic string) {
+func splitIOSID(id string) (facility, mnemonic string) {
 	first := strings.IndexByte(id, '-')
 	last := strings.LastIndexByte(id, '-')
 	if first <= 0 || last <= first+1 || last == len(id)-1 {

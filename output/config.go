@@ -318,23 +318,22 @@ func (c *Config) String() string {
 		}
 		b.WriteString(v)
 	}
+	sharedKey, stall := "(none)", "off"
+	if c.SharedKey != "" {
+		sharedKey = "(redacted)"
+	}
+	if c.StallTimeout != 0 {
+		stall = c.StallTimeout.String()
+	}
 	kv(KeySink, string(c.Sink))
 	kv(KeyForwardAddress, c.ForwardAddress)
 	kv(KeyForwardTagPrefix, c.TagPrefix)
-	if c.SharedKey != "" {
-		kv(KeyForwardSharedKey, "(redacted)")
-	} else {
-		kv(KeyForwardSharedKey, "(none)")
-	}
+	kv(KeyForwardSharedKey, sharedKey)
 	kv(KeyForwardTLS, onOff(c.TLS))
 	kv(KeyForwardTLSCAFile, c.TLSCAFile)
 	kv(KeyForwardTLSVerify, onOff(c.TLSVerify))
 	kv(KeyAckTimeout, c.AckTimeout.String())
-	if c.StallTimeout == 0 {
-		kv(KeyStallTimeout, "off")
-	} else {
-		kv(KeyStallTimeout, c.StallTimeout.String())
-	}
+	kv(KeyStallTimeout, stall)
 	kv(KeyMaxPayloadSize, strconv.Itoa(c.MaxPayloadSize))
 	kv(KeyForwardConns, strconv.Itoa(c.ForwardConns))
 	kv(KeyMessageKey, strings.Join(c.Engine.MessageKeys, ","))

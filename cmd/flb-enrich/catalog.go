@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,59 +10,6 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
 )
-
-// command is the flag set of a command, with the --catalog flag every
-// command has.
-type command struct {
-	*flag.FlagSet
-	catalogs []string
-}
-
-func newCommand(name, usage string, stderr io.Writer) *command {
-	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
-	c.SetOutput(stderr)
-	c.Func("catalog", "user catalog `FILE` (.json or .csv) adding or overriding entries; repeatable", func(v string) error {
-		if v == "" {
-			return errors.New("empty file name")
-		}
-		c.catalogs = append(c.catalogs, v)
-		return nil
-	})
-	c.Usage = func() {
-		io.WriteString(stderr, usage)
-		c.PrintDefaults()
-	}
-	return c
-}
-
-// parse parses flags anywhere among the arguments, as people type them
-// ("flb-enrich app.log --params"), and returns the other arguments in
-// order; everything after "--" is an argument. When it returns false the
-// command ends with the exit code: 0 after -h, 2 after a bad flag.
-func (c *command) parse(args []string) (rest []string, code int, ok bool) {
-	for {
-		if err := c.Parse(args); errors.Is(err, flag.ErrHelp) {
-			return nil, 0, false
-		} else if err != nil {
-			return nil, 2, false
-		}
-		left := c.Args()
-		if len(left) == 0 {
-			return rest, 0, true
-		}
-		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
-			return append(rest, left...), 0, true
-		}
-		rest = append(rest, left[0])
-		args = left[1:]
-	}
-}
-
-// fail reports a problem on standard error and returns code.
-func (c *command) fail(code int, err error) int {
-	fmt.Fprintf(c.Output(), "%s: %v\n", c.Name(), err)
-	return code
-}
 
 // runCatalog writes the whole catalog as JSON or CSV.
 func runCatalog(args []string, stdout, stderr io.Writer) int {

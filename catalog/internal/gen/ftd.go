@@ -42,7 +42,6 @@ const ftdFooter = "翻訳について"
 
 type ftdBlock struct {
 	id    string
-	line  int // 1-based line of the heading
 	lines []string
 }
 
@@ -63,7 +62,7 @@ func splitFTD(text string, rep *reporter) []ftdBlock {
 		switch {
 		case ftdHeadingRe.MatchString(l):
 			flush()
-			cur = &ftdBlock{id: t, line: i + 1}
+			cur = &ftdBlock{id: t}
 		case ftdSectionRe.MatchString(t):
 			if cur != nil {
 				rep.add(docFTD, cur.id, fmt.Sprintf("section header %q (line %d) follows the entry", t, i+1),
@@ -97,18 +96,12 @@ func parseFTD(text string, rep *reporter) []catalog.Entry {
 	return entries
 }
 
-const (
-	tgtNone = iota
-	tgtExpl
-	tgtAction
-)
-
 func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 	e := catalog.Entry{Product: catalog.ProductFTD, ID: b.id, Params: []catalog.Param{},
 		Source: catalog.Source{Document: docFTD, Section: b.id}}
 	note := func(problem, resolution string) { rep.add(docFTD, b.id, problem, resolution) }
 
-	var expl, action, pre textBuilder
+	var texts [3]textBuilder
 	target := tgtNone
 	seenMsg, seenExpl, seenAction := false, false, false
 	inMsg := false      // collecting wrapped format lines
@@ -118,17 +111,6 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 	inFence := false    // inside a fenced block belonging to the text
 	param := -1         // index of the parameter that may be continued
 	paramBlank := false // a blank line followed that parameter
-	lastWasParam := false
-
-	textTarget := func() *textBuilder {
-		switch target {
-		case tgtExpl:
-			return &expl
-		case tgtAction:
-			return &action
-		}
-		return &pre
-	}
 
 	for i := 0; i < len(b.lines); i++ {
 		raw := b.lines[i]
@@ -153,12 +135,12 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 				continue
 			}
 			inFence = !inFence
-			textTarget().add(raw)
-			param, lastWasParam = -1, false
+			texts[target].add(raw)
+			param = -1
 			continue
 		}
 		if inFence {
-			textTarget().add(raw)
+			texts[target].add(raw)
 			continue
 		}
 
@@ -166,10 +148,8 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 			if inMsg && !msgFence && !contFence {
 				inMsg, afterMsg = false, true
 			}
-			if lastWasParam {
-				paramBlank = true
-			}
-			textTarget().add(raw)
+			paramBlank = param >= 0
+			texts[target].add(raw)
 			continue
 		}
 
@@ -223,9 +203,9 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 			default:
 				target, seenExpl = tgtExpl, true
 			}
-			param, lastWasParam, paramBlank = -1, false, false
+			param, paramBlank = -1, false
 			if rest != "" {
-				textTarget().add(rest)
+				texts[target].add(rest)
 			}
 			continue
 		}
@@ -237,9 +217,9 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 				note("second 推奨アクション label", "its text is appended to the recommended action")
 			}
 			target, seenAction = tgtAction, true
-			param, lastWasParam, paramBlank = -1, false, false
+			param, paramBlank = -1, false
 			if rest := t[loc[1]:]; rest != "" {
-				action.add(rest)
+				texts[tgtAction].add(rest)
 			}
 			continue
 		}
@@ -253,7 +233,7 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 			for _, name := range names {
 				e.Params = append(e.Params, catalog.Param{Name: name, Description: desc})
 			}
-			param, lastWasParam, paramBlank = len(e.Params)-1, true, false
+			param, paramBlank = len(e.Params)-1, false
 			if target == tgtNone {
 				note("parameter list before the 説明 label", "the parameters are kept; the explanation starts at 説明")
 			}
@@ -268,7 +248,7 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 						fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt))
 				}
 				e.Params = append(e.Params, catalog.Param{Name: spelt, Description: stripMarkup(strings.TrimSpace(m[2]))})
-				param, lastWasParam, paramBlank = len(e.Params)-1, true, false
+				param, paramBlank = len(e.Params)-1, false
 				continue
 			}
 		}
@@ -276,17 +256,17 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 			// A bullet after a parameter lists one of its values.
 			p := &e.Params[param]
 			p.Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
-			lastWasParam, paramBlank = true, false
+			paramBlank = false
 			continue
 		}
-		if param >= 0 && lastWasParam && !paramBlank && !isList(t) {
+		if param >= 0 && !paramBlank && !isList(t) {
 			// A wrapped parameter description.
 			p := &e.Params[param]
 			p.Description = joinWrapped(p.Description, stripMarkup(t))
 			continue
 		}
-		param, lastWasParam, paramBlank = -1, false, false
-		textTarget().add(raw)
+		param, paramBlank = -1, false
+		texts[target].add(raw)
 	}
 
 	e.Format = spacesRe.ReplaceAllString(strings.TrimSpace(e.Format), " ")
@@ -295,12 +275,12 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 			"removed: a device writes no such characters, the text around it is kept")
 		e.Format = strings.ReplaceAll(e.Format, `\n`, "")
 	}
-	e.Explanation = expl.String()
-	e.Action = action.String()
-	for _, j := range append(expl.joins, action.joins...) {
+	e.Explanation = texts[tgtExpl].String()
+	e.Action = texts[tgtAction].String()
+	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
 		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
 	}
-	if p := pre.String(); p != "" {
+	if p := texts[tgtNone].String(); p != "" {
 		note(fmt.Sprintf("text before the 説明 label: %q", firstRunes(p, 40)), "kept at the start of the explanation")
 		e.Explanation = strings.TrimSpace(p + "\n" + e.Explanation)
 	}

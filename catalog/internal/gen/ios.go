@@ -145,38 +145,32 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 			"left out: the Japanese 説明 is the explanation")
 	}
 
-	var expl, action textBuilder
-	target := 0
+	var texts [3]textBuilder
+	target := tgtNone
 	for ; i < len(lines); i++ {
 		raw := lines[i]
 		t := strings.TrimSpace(raw)
-		if loc := iosExplainRe.FindStringIndex(t); loc != nil && target == 0 {
-			target = 1
-			expl.add(t[loc[1]:])
+		if loc := iosExplainRe.FindStringIndex(t); loc != nil && target == tgtNone {
+			target = tgtExpl
+			texts[target].add(t[loc[1]:])
 			continue
 		}
-		if loc := iosActionRe.FindStringIndex(t); loc != nil && target == 1 && !expl.inFence {
-			target = 2
-			action.add(t[loc[1]:])
+		if loc := iosActionRe.FindStringIndex(t); loc != nil && target == tgtExpl && !texts[tgtExpl].inFence {
+			target = tgtAction
+			texts[target].add(t[loc[1]:])
 			continue
 		}
-		switch target {
-		case 1:
-			expl.add(raw)
-		case 2:
-			action.add(raw)
-		default:
-			if t != "" {
-				note(fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out")
-			}
+		if target == tgtNone && t != "" {
+			note(fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out")
 		}
+		texts[target].add(raw)
 	}
-	e.Explanation = expl.String()
-	e.Action = action.String()
-	for _, j := range append(expl.joins, action.joins...) {
+	e.Explanation = texts[tgtExpl].String()
+	e.Action = texts[tgtAction].String()
+	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
 		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
 	}
-	if target < 2 {
+	if target != tgtAction {
 		note("no 推奨するアクション label", "recommended action empty")
 	} else if e.Action == "" {
 		note("推奨するアクション label with no text before the next message",

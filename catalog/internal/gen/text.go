@@ -154,3 +154,10 @@ func firstRunes(s string, n int) string {
 func normalizeSpace(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// The texts of an entry, in document order.
+const (
+	tgtNone   = iota // before the 説明 label
+	tgtExpl          // the explanation
+	tgtAction        // the recommended action
+)
