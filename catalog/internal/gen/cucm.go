@@ -164,19 +164,12 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 				fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title))
 		}
 	}
-	seen := map[string]bool{}
+	// The entries' IDs are checked with every other entry's (checkEntries).
 	sigs := map[string]string{}
 	var entries []catalog.Entry
 	var origins []idOrigin
 	for i, c := range file.Entries {
 		where := fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
-		if c.ID == "" || strings.ContainsAny(c.ID, " \t\n") {
-			errs = append(errs, fmt.Errorf("%s: id must be a non-empty name without spaces", where))
-		}
-		if seen[c.ID] {
-			errs = append(errs, fmt.Errorf("%s: duplicate id", where))
-		}
-		seen[c.ID] = true
 		if err := checkDerivedID(c, text); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}

@@ -159,14 +159,18 @@ func generate(src string) (*result, error) {
 	return res, nil
 }
 
-// checkEntries rejects output that would be wrong for every record: a
-// duplicate key, a footer or section header inside an entry's text.
+// checkEntries rejects output that would be wrong for every record: an
+// entry the catalog refuses, a duplicate key, a footer or section header
+// inside an entry's text.
 func checkEntries(entries []catalog.Entry) error {
 	var errs []error
 	seen := map[string]bool{}
 	leak := regexp.MustCompile(`翻訳について|この項では、|メッセージ \d{6} ~ \d{6}`)
 	for _, e := range entries {
-		k := string(e.Product) + " " + e.ID
+		k := string(e.Product) + " " + e.Key()
+		if err := e.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("entry %s: %w", k, err))
+		}
 		if seen[k] {
 			errs = append(errs, fmt.Errorf("duplicate entry %s", k))
 		}
