@@ -13,23 +13,11 @@ import (
 )
 
 // The Unified CM document is a how-to with trace excerpts, not a message
-// list, so its entries are curated by hand in cisco-cucm-ils-entries.json.
-// The file lists the failure cases, each with its section's heading, its
-// own explanation sentences, the trace text they refer to and the fix of
-// the configuration method the section analyses, and the entries that
-// explain them. Every sentence must occur in its own section of the
-// document (white space normalised), every fix in its method's section,
-// every signature verbatim in a trace line; the generator refuses
-// anything else. An entry's flat explanation and action are composed
-// from its cases, each line naming its case.
-//
-// An entry is named by the alarm the document prints (ILSPwdAuthenticationFailed)
-// when there is one. A failure signature the document explains without an
-// alarm gets a derived ID: "ILS" followed by words of the trace text it is
-// derived from, in CamelCase ("Certificate verification failed" gives
-// ILSCertificateVerificationFailed). The curated file names that trace text
-// in derived_from, and the generation report lists every derived ID, so
-// that nobody mistakes it for a vendor name.
+// list, so its entries are curated by hand in cisco-cucm-ils-entries.json
+// (see docs/catalog.md). The generator refuses any sentence, fix, heading
+// or signature that is not the document's, in its own section, and any
+// derived ID ("ILS" and words of a trace text) whose words are not the
+// text's.
 
 // curatedFile is cisco-cucm-ils-entries.json: the failure cases the
 // document explains, and the entries that explain them.
