@@ -18,11 +18,55 @@ const (
 	ProductIBM  Product = "ibm_storage_virtualize" // IBM Storage Virtualize event and error codes
 )
 
-// Products lists every product in a stable order.
-var Products = ProductList[:]
+// products are the known products in a stable order, with their names.
+var products = [...]struct {
+	Product
+	name string
+}{
+	{ProductFTD, "Cisco Secure Firewall Threat Defense / ASA"},
+	{ProductIOS, "Cisco IOS / IOS-XE"},
+	{ProductCUCM, "Cisco Unified Communications Manager"},
+	{ProductIBM, "IBM Storage Virtualize"},
+}
 
-// ProductList is Products as an array, for tables indexed by product.
-var ProductList = [...]Product{ProductFTD, ProductIOS, ProductCUCM, ProductIBM}
+// NumProducts is the number of known products, for tables indexed by
+// Product.Index.
+const NumProducts = len(products)
+
+// ProductAt returns the product at index i of the stable order, 0 <= i < NumProducts.
+func ProductAt(i int) Product { return products[i].Product }
+
+// Index returns p's place in the stable order, -1 for an unknown product.
+func (p Product) Index() int {
+	for i, q := range products {
+		if q.Product == p {
+			return i
+		}
+	}
+	return -1
+}
+
+// Name is the product as a person calls it, "" for an unknown product.
+func (p Product) Name() string {
+	for _, q := range products {
+		if q.Product == p {
+			return q.name
+		}
+	}
+	return ""
+}
+
+// severityNames are the English keywords of syslog severities 0-7.
+var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
+
+// SeverityName returns the English keyword of a syslog severity level
+// ("error" for 3), or "" when level is outside 0-7.
+func SeverityName(level int) string {
+	if level < 0 || level >= len(severityNames) {
+		return ""
+	}
+	return severityNames[level]
+}
 
 // Param describes one variable of a message format, as the document lists it.
 type Param struct {
@@ -64,4 +108,41 @@ type Entry struct {
 	// line (Unified CM trace texts such as "self signed certificate").
 	Signatures []string `json:"signatures,omitempty"`
 	Source     Source   `json:"source"`
+}
+
+// Severity is one level of the syslog severity table.
+type Severity struct {
+	Level  int    `json:"level"`
+	Name   string `json:"name"`    // English keyword: "error", "warning", …
+	NameJA string `json:"name_ja"` // the Japanese name the documents use: "エラー", "警告", …
+	// DescriptionJA is the document's description of the level.
+	DescriptionJA string `json:"description_ja"`
+}
+
+// ErrorCode is a code shared by several entries (IBM error 1785 covers
+// event codes 086006-086009), with the document's title and explanation.
+type ErrorCode struct {
+	Product     Product `json:"product"`
+	Code        string  `json:"code"`
+	Title       string  `json:"title"`
+	Explanation string  `json:"explanation"`
+	Source      Source  `json:"source"`
+}
+
+// SourceInfo describes one source document of the generated catalog.
+type SourceInfo struct {
+	Document string  `json:"document"`
+	SHA256   string  `json:"sha256"`
+	Product  Product `json:"product,omitempty"`
+	Entries  int     `json:"entries"`
+}
+
+// Data is the layout of the generated data/catalog.json.
+type Data struct {
+	Version    string       `json:"version"`
+	Generator  string       `json:"generator"`
+	Sources    []SourceInfo `json:"sources"`
+	Severities []Severity   `json:"severities"`
+	ErrorCodes []ErrorCode  `json:"error_codes"`
+	Entries    []Entry      `json:"entries"`
 }

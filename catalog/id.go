@@ -15,34 +15,30 @@ var (
 
 // LookupID finds the entry a person names: a bare ID ("722051", "086008",
 // "ILSPwdAuthenticationFailed"), a message name with its prefix
-// ("%FTD-6-722051", "SMART_LIC-3-COMM_FAILED") or an IBM error code
-// ("1785", answered with the error code summary).
+// ("%FTD-6-722051", "SMART_LIC-3-COMM_FAILED"), a Unified CM signature or
+// an IBM error code ("1785", answered with the error code summary).
 func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	id = strings.TrimSpace(id)
-	if id == "" {
-		return nil, false
-	}
 	if m := ftdIDRe.FindStringSubmatch(id); m != nil {
 		return c.Lookup(ProductFTD, m[1])
 	}
-	if len(id) == 6 && allDigits(id) {
+	if digits(id, 6) {
 		if e, ok := c.Lookup(ProductFTD, id); ok {
 			return e, true
 		}
 		return c.Lookup(ProductIBM, id)
 	}
-	if allDigits(id) {
+	if digits(id, 0) {
 		return c.LookupErrorCode(id)
 	}
 	if m := iosIDRe.FindStringSubmatch(id); m != nil {
-		if e, ok := c.Lookup(ProductIOS, IOSKey(m[1], m[3])); ok {
+		if e, ok := c.Lookup(ProductIOS, iosKey(m[1], m[3])); ok {
 			return e, true
 		}
 	}
 	if e, ok := c.Lookup(ProductCUCM, id); ok {
 		return e, true
 	}
-	// A Unified CM entry may also be named by one of its signatures.
 	for _, s := range c.signatures {
 		if s.Text == id {
 			return s.Entry, true

@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -20,6 +21,14 @@ type Catalog struct {
 	codes      []ErrorCode
 	// signatures are the Unified CM signature strings, longest first.
 	signatures []Signature
+	severities []Severity
+}
+
+// Signature is a string that identifies a message in a log or trace line
+// (a Unified CM alarm name or failure text) and the entry it identifies.
+type Signature struct {
+	Text  string
+	Entry *Entry
 }
 
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.
@@ -31,25 +40,30 @@ var ErrInvalidEntry = errors.New("invalid catalog entry")
 // for Unified CM.
 func (e *Entry) Key() string {
 	if e.Product == ProductIOS {
-		fac, mn := e.Facility, e.Mnemonic
-		if fac == "" || mn == "" {
-			fac, mn = SplitIOSID(e.ID)
-		}
-		return IOSKey(fac, mn)
+		return iosKey(e.iosName())
 	}
 	return e.ID
 }
 
-// IOSKey is the lookup key of an IOS-style message: the facility in upper
+// iosName is the facility and mnemonic of an IOS entry: its fields, or
+// else the parts of its ID.
+func (e *Entry) iosName() (facility, mnemonic string) {
+	if e.Facility != "" && e.Mnemonic != "" {
+		return e.Facility, e.Mnemonic
+	}
+	return splitIOSID(e.ID)
+}
+
+// iosKey is the lookup key of an IOS-style message: the facility in upper
 // case, a dash, and the mnemonic as written.
-func IOSKey(facility, mnemonic string) string {
+func iosKey(facility, mnemonic string) string {
 	return strings.ToUpper(facility) + "-" + mnemonic
 }
 
-// SplitIOSID splits "SMART_LIC-3-COMM_FAILED" into its facility and
+// splitIOSID splits "SMART_LIC-3-COMM_FAILED" into its facility and
 // mnemonic, dropping the severity; it returns empty strings when id is not
 // of that shape.
-func SplitIOSID(id string) (facility, mnemonic string) {
+func splitIOSID(id string) (facility, mnemonic string) {
 	first := strings.IndexByte(id, '-')
 	last := strings.LastIndexByte(id, '-')
 	if first <= 0 || last <= first+1 || last == len(id)-1 {
@@ -62,24 +76,21 @@ func SplitIOSID(id string) (facility, mnemonic string) {
 // and key replace earlier ones, which is how user catalogs override the
 // built-in one. version identifies the data (see Version).
 func New(version string, entries []Entry) (*Catalog, error) {
-	c := &Catalog{
-		version: version,
-		index:   make(map[Product]map[string]int, len(Products)),
-	}
-	for _, p := range Products {
-		c.index[p] = make(map[string]int)
-	}
-	for i := range entries {
-		e := entries[i]
+	c := &Catalog{version: version, index: map[Product]map[string]int{}}
+	for i, e := range entries {
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("entry %d (%s %q): %w", i+1, e.Product, e.ID, err)
 		}
-		m, k := c.index[e.Product], e.Key()
-		if at, ok := m[k]; ok {
+		m := c.index[e.Product]
+		if m == nil {
+			m = map[string]int{}
+			c.index[e.Product] = m
+		}
+		if at, ok := m[e.Key()]; ok {
 			c.entries[at] = e
 			continue
 		}
-		m[k] = len(c.entries)
+		m[e.Key()] = len(c.entries)
 		c.entries = append(c.entries, e)
 	}
 	c.buildSignatures()
@@ -88,60 +99,48 @@ func New(version string, entries []Entry) (*Catalog, error) {
 
 // Validate reports what makes an entry unusable.
 func (e *Entry) Validate() error {
-	switch e.Product {
-	case ProductFTD:
-		if len(e.ID) != 6 || !allDigits(e.ID) {
-			return fmt.Errorf("%w: id %q is not a 6-digit message ID", ErrInvalidEntry, e.ID)
+	fac, mn := e.iosName()
+	var problem string
+	switch p := e.Product; {
+	case p.Name() == "":
+		names := make([]string, len(products))
+		for i, q := range products {
+			names[i] = string(q.Product)
 		}
-	case ProductIOS:
-		fac, mn := e.Facility, e.Mnemonic
-		if fac == "" || mn == "" {
-			fac, mn = SplitIOSID(e.ID)
-		}
-		if fac == "" || mn == "" {
-			return fmt.Errorf("%w: id %q is not FACILITY-SEVERITY-MNEMONIC", ErrInvalidEntry, e.ID)
-		}
-	case ProductIBM:
-		if len(e.ID) != 6 || !allDigits(e.ID) {
-			return fmt.Errorf("%w: id %q is not a 6-digit event ID", ErrInvalidEntry, e.ID)
-		}
-		if e.ErrorCode != "" && !allDigits(e.ErrorCode) {
-			return fmt.Errorf("%w: error_code %q is not numeric", ErrInvalidEntry, e.ErrorCode)
-		}
-	case ProductCUCM:
-		if e.ID == "" || strings.ContainsAny(e.ID, " \t\r\n") {
-			return fmt.Errorf("%w: id %q is not an alarm name", ErrInvalidEntry, e.ID)
-		}
-	default:
-		return fmt.Errorf("%w: unknown product %q (want one of %s)", ErrInvalidEntry, e.Product, productList())
-	}
-	if e.Severity != nil && (*e.Severity < 0 || *e.Severity > 7) {
-		return fmt.Errorf("%w: severity %d is outside 0-7", ErrInvalidEntry, *e.Severity)
-	}
-	if e.PrintedID != "" && e.Product == ProductFTD && (len(e.PrintedID) != 6 || !allDigits(e.PrintedID)) {
-		return fmt.Errorf("%w: printed_id %q is not a 6-digit message ID", ErrInvalidEntry, e.PrintedID)
+		problem = fmt.Sprintf("unknown product %q (want one of %s)", p, strings.Join(names, ", "))
+	case p == ProductFTD && !digits(e.ID, 6):
+		problem = fmt.Sprintf("id %q is not a 6-digit message ID", e.ID)
+	case p == ProductIOS && (fac == "" || mn == ""):
+		problem = fmt.Sprintf("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
+	case p == ProductIBM && !digits(e.ID, 6):
+		problem = fmt.Sprintf("id %q is not a 6-digit event ID", e.ID)
+	case p == ProductIBM && e.ErrorCode != "" && !digits(e.ErrorCode, 0):
+		problem = fmt.Sprintf("error_code %q is not numeric", e.ErrorCode)
+	case p == ProductCUCM && (e.ID == "" || strings.ContainsAny(e.ID, " \t\r\n")):
+		problem = fmt.Sprintf("id %q is not an alarm name", e.ID)
+	case e.Severity != nil && (*e.Severity < 0 || *e.Severity > 7):
+		problem = fmt.Sprintf("severity %d is outside 0-7", *e.Severity)
+	case p == ProductFTD && e.PrintedID != "" && !digits(e.PrintedID, 6):
+		problem = fmt.Sprintf("printed_id %q is not a 6-digit message ID", e.PrintedID)
 	}
 	// Params become keys of one map in a record, so each needs its own name.
 	for i, p := range e.Params {
 		for _, q := range e.Params[:i] {
-			if p.Name == q.Name {
-				return fmt.Errorf("%w: param name %q is used twice (a repeated placeholder is named name, name_2, …)", ErrInvalidEntry, p.Name)
+			if problem == "" && p.Name == q.Name {
+				problem = fmt.Sprintf("param name %q is used twice (a repeated placeholder is named name, name_2, …)", p.Name)
 			}
 		}
+	}
+	if problem != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidEntry, problem)
 	}
 	return nil
 }
 
-func productList() string {
-	s := make([]string, len(Products))
-	for i, p := range Products {
-		s[i] = string(p)
-	}
-	return strings.Join(s, ", ")
-}
-
-func allDigits(s string) bool {
-	if s == "" {
+// digits reports whether s is a non-empty string of decimal digits, n of
+// them unless n is 0.
+func digits(s string, n int) bool {
+	if s == "" || n > 0 && len(s) != n {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -172,4 +171,67 @@ func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 		return nil, false
 	}
 	return &c.entries[i], true
+}
+
+// setErrorCodes indexes the error-code summaries.
+func (c *Catalog) setErrorCodes(codes []ErrorCode) error {
+	c.errorCodes = make(map[string]*Entry, len(codes))
+	for _, ec := range codes {
+		if !digits(ec.Code, 0) {
+			return fmt.Errorf("%w: error code %q is not numeric", ErrInvalidEntry, ec.Code)
+		}
+		expl := ec.Title
+		if ec.Explanation != "" {
+			expl += "\n" + ec.Explanation
+		}
+		c.errorCodes[ec.Code] = &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
+			Explanation: expl, Params: []Param{}, Source: ec.Source}
+	}
+	c.codes = codes
+	return nil
+}
+
+// LookupErrorCode returns a summary entry for an IBM error code ("1785")
+// for lines that carry only the error code and no event ID: its
+// explanation is the code's title and general explanation, its action
+// empty. The summary is not one of Entries.
+func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
+	e, ok := c.errorCodes[code]
+	return e, ok
+}
+
+// ErrorCodes returns the error codes the catalog knows.
+func (c *Catalog) ErrorCodes() []ErrorCode { return c.codes }
+
+// Signatures returns every signature of the Unified CM entries, longest
+// first so that a recogniser trying them in order finds the most specific
+// one. An entry without signatures is identified by its ID.
+func (c *Catalog) Signatures() []Signature { return c.signatures }
+
+// buildSignatures collects the signatures; when two entries claim the
+// same text, the later one (a user override) wins.
+func (c *Catalog) buildSignatures() {
+	at := map[string]int{}
+	for i := range c.entries {
+		e := &c.entries[i]
+		if e.Product != ProductCUCM {
+			continue
+		}
+		texts := e.Signatures
+		if len(texts) == 0 {
+			texts = []string{e.ID}
+		}
+		for _, t := range texts {
+			if j, ok := at[t]; ok {
+				c.signatures[j].Entry = e
+			} else if t != "" {
+				at[t] = len(c.signatures)
+				c.signatures = append(c.signatures, Signature{Text: t, Entry: e})
+			}
+		}
+	}
+	sort.SliceStable(c.signatures, func(i, j int) bool {
+		a, b := c.signatures[i].Text, c.signatures[j].Text
+		return len(a) > len(b) || len(a) == len(b) && a < b
+	})
 }

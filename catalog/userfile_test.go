@@ -1,12 +1,9 @@
 package catalog
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -193,66 +190,6 @@ func TestLoadOverrides(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join("testdata", "good.json"), filepath.Join("testdata", "bad_rows.csv")); !errors.Is(err, ErrUserCatalog) {
 		t.Errorf("Load with a bad file: error %v, want ErrUserCatalog", err)
-	}
-}
-
-// TestCatalogJSONRoundTrip checks that the embedded entries, written as
-// JSON, load back as a user catalog unchanged.
-func TestCatalogJSONRoundTrip(t *testing.T) {
-	c := mustEmbedded(t)
-	d, err := EmbeddedData()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "all.json")
-	b, err := json.Marshal(d.Entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := LoadFile(path)
-	if err != nil {
-		t.Fatalf("LoadFile of the catalog's own JSON: %v", err)
-	}
-	if len(got) != c.Len() {
-		t.Fatalf("loaded %d entries, want %d", len(got), c.Len())
-	}
-	for i := range got {
-		if !equalEntry(got[i], c.Entries()[i]) {
-			t.Errorf("entry %d changed: %+v", i, got[i])
-		}
-	}
-}
-
-// TestGeneratedUpToDate regenerates the catalog into a temporary directory
-// and compares it with the committed files.
-func TestGeneratedUpToDate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the generator")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go command not found")
-	}
-	out := t.TempDir()
-	cmd := exec.Command(goBin, "run", "./internal/gen", "-q", "-out", out)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("generator failed: %v\n%s", err, msg)
-	}
-	for _, f := range []string{"zz_generated.go", "data/catalog.json", "data/REPORT.md"} {
-		want, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(filepath.Join(out, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from a fresh generation: run `make catalog`", f)
-		}
 	}
 }
 

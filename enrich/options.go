@@ -32,19 +32,34 @@ func DefaultFieldNames() FieldNames {
 	}
 }
 
-// list returns the field names with the option name that sets each, in
-// the order the fields are added to a record.
-func (f FieldNames) list() [numFields]namedField {
-	return [numFields]namedField{
-		{"field_message_id", f.MessageID},
-		{"field_severity", f.Severity},
-		{"field_severity_name", f.SeverityName},
-		{"field_documented_severity", f.DocumentedSeverity},
-		{"field_explanation", f.Explanation},
-		{"field_action", f.Action},
-		{"field_product", f.Product},
-		{"field_params", f.Params},
+// FieldOption is an added field's option and the name it sets.
+type FieldOption struct {
+	Option string // field_message_id, field_severity, …
+	Name   *string
+}
+
+// ByOption returns each field name with the option that sets it, in the
+// order the fields are added to a record.
+func (f *FieldNames) ByOption() [numFields]FieldOption {
+	return [numFields]FieldOption{
+		{"field_message_id", &f.MessageID},
+		{"field_severity", &f.Severity},
+		{"field_severity_name", &f.SeverityName},
+		{"field_documented_severity", &f.DocumentedSeverity},
+		{"field_explanation", &f.Explanation},
+		{"field_action", &f.Action},
+		{"field_product", &f.Product},
+		{"field_params", &f.Params},
 	}
+}
+
+// list returns the field names with their options, in the order the
+// fields are added to a record.
+func (f FieldNames) list() (l [numFields]namedField) {
+	for i, o := range f.ByOption() {
+		l[i] = namedField{o.Option, *o.Name}
+	}
+	return l
 }
 
 type namedField struct{ option, name string }
@@ -97,62 +112,70 @@ func DefaultOptions() Options {
 	}
 }
 
-// ErrInvalidOptions is wrapped by every error Validate returns.
+// ErrInvalidOptions matches, with errors.Is, every error Validate returns.
 var ErrInvalidOptions = errors.New("invalid enrich options")
 
-// Validate reports the first unusable option, naming it.
-func (o Options) Validate() error {
-	if len(o.MessageKeys) == 0 {
-		return fmt.Errorf("%w: message_key: at least one key is required", ErrInvalidOptions)
-	}
-	if len(o.MessageKeys) > MaxMessageKeys {
-		return fmt.Errorf("%w: message_key: %d keys given, at most %d are supported", ErrInvalidOptions, len(o.MessageKeys), MaxMessageKeys)
-	}
-	seen := make(map[string]string, len(o.MessageKeys)+numFields+1)
-	for _, k := range o.MessageKeys {
-		if err := checkName("message_key", k); err != nil {
-			return err
-		}
-		if _, dup := seen[k]; dup {
-			return fmt.Errorf("%w: message_key: %q is listed twice", ErrInvalidOptions, k)
-		}
-		seen[k] = "message_key"
-	}
-	if o.NestUnder != "" {
-		if err := checkName("nest_under", o.NestUnder); err != nil {
-			return err
-		}
-		if prev, dup := seen[o.NestUnder]; dup {
-			return fmt.Errorf("%w: nest_under: %q is also used by %s", ErrInvalidOptions, o.NestUnder, prev)
-		}
-	}
-	// Field names share one namespace with each other; at the top level
-	// they must also differ from the message keys, which they would
-	// otherwise replace or shadow.
-	fields := make(map[string]string, numFields)
-	for _, f := range o.Fields.list() {
-		if err := checkName(f.option, f.name); err != nil {
-			return err
-		}
-		if prev, dup := fields[f.name]; dup {
-			return fmt.Errorf("%w: %s: %q is also used by %s", ErrInvalidOptions, f.option, f.name, prev)
-		}
-		fields[f.name] = f.option
-		if prev, dup := seen[f.name]; dup && o.NestUnder == "" {
-			return fmt.Errorf("%w: %s: %q is also used by %s", ErrInvalidOptions, f.option, f.name, prev)
-		}
-	}
-	return nil
+// OptionError is an option Validate refuses, naming it and the option its
+// value clashes with, if any.
+type OptionError struct {
+	Options []string // message_key, nest_under, field_*: one, or the two that clash
+	Value   string
+	Reason  string
 }
 
-func checkName(option, name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: %s: empty name", ErrInvalidOptions, option)
-	case len(name) > maxNameLen:
-		return fmt.Errorf("%w: %s: name is %d bytes long, at most %d are supported", ErrInvalidOptions, option, len(name), maxNameLen)
-	case strings.ContainsAny(name, "\x00\r\n"):
-		return fmt.Errorf("%w: %s: %q contains a control character", ErrInvalidOptions, option, name)
+func (e *OptionError) Error() string {
+	s := fmt.Sprintf("%v: %s: ", ErrInvalidOptions, strings.Join(e.Options, " and "))
+	if e.Value != "" {
+		s += fmt.Sprintf("%q ", e.Value)
+	}
+	return s + e.Reason
+}
+
+// Is makes errors.Is(err, ErrInvalidOptions) true for every OptionError.
+func (e *OptionError) Is(target error) bool { return target == ErrInvalidOptions }
+
+// Validate reports the first unusable option as an *OptionError.
+func (o Options) Validate() error {
+	if len(o.MessageKeys) == 0 || len(o.MessageKeys) > MaxMessageKeys {
+		return &OptionError{Options: []string{"message_key"}, Reason: fmt.Sprintf("%d keys given, want 1 to %d", len(o.MessageKeys), MaxMessageKeys)}
+	}
+	// Message keys and the nest key share the top level of a record with
+	// the fields, unless those are nested.
+	used := map[string]string{}
+	claim := func(option, name string) error {
+		reason := ""
+		switch prev, dup := used[name]; {
+		case name == "":
+			reason = "empty name"
+		case len(name) > maxNameLen:
+			reason = fmt.Sprintf("longer than %d bytes", maxNameLen)
+		case strings.ContainsAny(name, "\x00\r\n"):
+			reason = "contains a control character"
+		case dup && prev == option:
+			reason = "listed twice"
+		case dup:
+			return &OptionError{Options: []string{prev, option}, Value: name, Reason: "cannot have the same name"}
+		default:
+			used[name] = option
+			return nil
+		}
+		return &OptionError{Options: []string{option}, Value: name, Reason: reason}
+	}
+	for _, k := range o.MessageKeys {
+		if err := claim("message_key", k); err != nil {
+			return err
+		}
+	}
+	if o.NestUnder != "" {
+		if err := claim("nest_under", o.NestUnder); err != nil {
+			return err
+		}
+		used = map[string]string{}
+	}
+	for _, f := range o.Fields.list() {
+		if err := claim(f.option, f.name); err != nil {
+			return err
+		}
 	}
 	return nil
 }

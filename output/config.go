@@ -99,6 +99,13 @@ const (
 	MinAckTimeout = 100 * time.Millisecond
 )
 
+// The ranges of the numeric options, as errors state them.
+var (
+	durationRange = "from " + MinAckTimeout.String() + " to " + strings.TrimSuffix(MaxAckTimeout.String(), "0m0s")
+	sizeRange     = fmt.Sprintf("from %dk to %dM", MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
+	connsRange    = fmt.Sprintf("from 1 to %d", MaxForwardConns)
+)
+
 // ErrInvalidConfig is wrapped by every configuration error.
 var ErrInvalidConfig = errors.New("invalid configuration")
 
@@ -201,38 +208,27 @@ func ParseConfig(g Getter) (Config, error) {
 		}
 	}
 	p.boolean(KeyParams, &c.Engine.Params)
-	if v, ok := p.str(KeyNestUnder); ok {
-		c.Engine.NestUnder = v
-	}
 	p.boolean(KeyOverwrite, &c.Engine.Overwrite)
-	for _, f := range fieldKeys(&c.Engine.Fields) {
-		if v, ok := p.str(f.key); ok {
-			*f.field = v
+	// Any text is a valid value of these keys; Validate checks them.
+	text := map[string]*string{KeyNestUnder: &c.Engine.NestUnder, KeyForwardAddress: &c.ForwardAddress,
+		KeyForwardTagPrefix: &c.TagPrefix, KeyForwardSharedKey: &c.SharedKey, KeyForwardTLSCAFile: &c.TLSCAFile}
+	for _, f := range c.Engine.Fields.ByOption() {
+		text[configKey(f.Option)] = f.Name
+	}
+	for key, dst := range text {
+		if v, ok := p.str(key); ok {
+			*dst = v
 		}
 	}
 	if v, ok := p.str(KeySink); ok {
-		switch Sink(strings.ToLower(v)) {
-		case SinkForward:
-			c.Sink = SinkForward
-		case SinkStdout:
-			c.Sink = SinkStdout
+		switch s := Sink(strings.ToLower(v)); s {
+		case SinkForward, SinkStdout:
+			c.Sink = s
 		default:
 			p.fail(&KeyError{Key: KeySink, Value: v, Reason: "want forward or stdout"})
 		}
 	}
-	if v, ok := p.str(KeyForwardAddress); ok {
-		c.ForwardAddress = v
-	}
-	if v, ok := p.str(KeyForwardTagPrefix); ok {
-		c.TagPrefix = v
-	}
-	if v, ok := p.str(KeyForwardSharedKey); ok {
-		c.SharedKey = v
-	}
 	p.boolean(KeyForwardTLS, &c.TLS)
-	if v, ok := p.str(KeyForwardTLSCAFile); ok {
-		c.TLSCAFile = v
-	}
 	p.boolean(KeyForwardTLSVerify, &c.TLSVerify)
 	if v, ok := p.str(KeyAckTimeout); ok {
 		d, err := parseDuration(v)
@@ -260,7 +256,7 @@ func ParseConfig(g Getter) (Config, error) {
 	if v, ok := p.str(KeyForwardConns); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			p.fail(&KeyError{Key: KeyForwardConns, Value: v, Reason: "want a whole number from 1 to 64"})
+			p.fail(&KeyError{Key: KeyForwardConns, Value: v, Reason: "want a whole number " + connsRange})
 		}
 		c.ForwardConns = n
 	}
@@ -273,25 +269,15 @@ func ParseConfig(g Getter) (Config, error) {
 // Validate reports the first option whose value cannot be used, naming its
 // key. ParseConfig calls it; callers that build a Config in code should too.
 func (c *Config) Validate() error {
-	if len(c.Engine.MessageKeys) == 0 {
-		return &KeyError{Key: KeyMessageKey, Reason: "at least one record key is required"}
-	}
-	seen := make(map[string]string)
-	for _, f := range fieldKeys(&c.Engine.Fields) {
-		name := *f.field
-		if name == "" {
-			return &KeyError{Key: f.key, Reason: "a field name is required"}
+	var oe *enrich.OptionError
+	if errors.As(c.Engine.Validate(), &oe) {
+		// Of two clashing names either may be the one the user set (the
+		// other keeping its default), so both keys are named.
+		keys := make([]string, len(oe.Options))
+		for i, o := range oe.Options {
+			keys[i] = configKey(o)
 		}
-		if other, dup := seen[name]; dup {
-			// Either key may be the one the user set (the other keeping its
-			// default), so name both.
-			return &KeyError{Key: other + " and " + f.key, Value: name, Reason: "two added fields cannot have the same name"}
-		}
-		seen[name] = f.key
-	}
-	if err := c.Engine.Validate(); err != nil {
-		// The engine names the option (message_key, nest_under, field_*).
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return &KeyError{Key: strings.Join(keys, " and "), Value: oe.Value, Reason: oe.Reason}
 	}
 	switch c.Sink {
 	case SinkForward, SinkStdout:
@@ -304,30 +290,32 @@ func (c *Config) Validate() error {
 	if c.Sink == SinkForward && c.ForwardAddress == "" {
 		return &KeyError{Key: KeyForwardAddress, Reason: "required with Sink forward: the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"}
 	}
-	scheme := ""
+	var addr forward.Address
 	if c.ForwardAddress != "" {
+		// The forward client's own parser: what Init accepts is what the
+		// client can dial.
 		var err error
-		if scheme, err = checkAddress(c.ForwardAddress); err != nil {
+		if addr, err = forward.ParseAddress(c.ForwardAddress); err != nil {
 			return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
 		}
 	}
-	if c.TLS && scheme == "unix" {
+	if c.TLS && addr.Network == "unix" {
 		return &KeyError{Key: KeyForwardTLS, Value: "on", Reason: "TLS needs a tcp:// " + KeyForwardAddress}
 	}
 	if c.TLSCAFile != "" && !c.TLS {
 		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
 	if c.AckTimeout < MinAckTimeout || c.AckTimeout > MaxAckTimeout {
-		return &KeyError{Key: KeyAckTimeout, Value: c.AckTimeout.String(), Reason: "want a duration from 100ms to 1h"}
+		return &KeyError{Key: KeyAckTimeout, Value: c.AckTimeout.String(), Reason: "want a duration " + durationRange}
 	}
 	if c.StallTimeout != 0 && (c.StallTimeout < MinAckTimeout || c.StallTimeout > MaxAckTimeout) {
-		return &KeyError{Key: KeyStallTimeout, Value: c.StallTimeout.String(), Reason: "want off or a duration from 100ms to 1h"}
+		return &KeyError{Key: KeyStallTimeout, Value: c.StallTimeout.String(), Reason: "want off or a duration " + durationRange}
 	}
 	if c.ForwardConns < 1 || c.ForwardConns > MaxForwardConns {
-		return &KeyError{Key: KeyForwardConns, Value: strconv.Itoa(c.ForwardConns), Reason: "want a whole number from 1 to 64"}
+		return &KeyError{Key: KeyForwardConns, Value: strconv.Itoa(c.ForwardConns), Reason: "want a whole number " + connsRange}
 	}
 	if c.MaxPayloadSize < MinMaxPayloadSize || c.MaxPayloadSize > MaxMaxPayloadSize {
-		return &KeyError{Key: KeyMaxPayloadSize, Value: strconv.Itoa(c.MaxPayloadSize), Reason: "want a size from 1k to 64M"}
+		return &KeyError{Key: KeyMaxPayloadSize, Value: strconv.Itoa(c.MaxPayloadSize), Reason: "want a size " + sizeRange}
 	}
 	return nil
 }
@@ -347,23 +335,22 @@ func (c *Config) String() string {
 		}
 		b.WriteString(v)
 	}
+	sharedKey, stall := "(none)", "off"
+	if c.SharedKey != "" {
+		sharedKey = "(redacted)"
+	}
+	if c.StallTimeout != 0 {
+		stall = c.StallTimeout.String()
+	}
 	kv(KeySink, string(c.Sink))
 	kv(KeyForwardAddress, c.ForwardAddress)
 	kv(KeyForwardTagPrefix, c.TagPrefix)
-	if c.SharedKey != "" {
-		kv(KeyForwardSharedKey, "(redacted)")
-	} else {
-		kv(KeyForwardSharedKey, "(none)")
-	}
+	kv(KeyForwardSharedKey, sharedKey)
 	kv(KeyForwardTLS, onOff(c.TLS))
 	kv(KeyForwardTLSCAFile, c.TLSCAFile)
 	kv(KeyForwardTLSVerify, onOff(c.TLSVerify))
 	kv(KeyAckTimeout, c.AckTimeout.String())
-	if c.StallTimeout == 0 {
-		kv(KeyStallTimeout, "off")
-	} else {
-		kv(KeyStallTimeout, c.StallTimeout.String())
-	}
+	kv(KeyStallTimeout, stall)
 	kv(KeyMaxPayloadSize, strconv.Itoa(c.MaxPayloadSize))
 	kv(KeyForwardConns, strconv.Itoa(c.ForwardConns))
 	kv(KeyMessageKey, strings.Join(c.Engine.MessageKeys, ","))
@@ -371,30 +358,22 @@ func (c *Config) String() string {
 	kv(KeyParams, onOff(c.Engine.Params))
 	kv(KeyNestUnder, c.Engine.NestUnder)
 	kv(KeyOverwrite, onOff(c.Engine.Overwrite))
-	for _, f := range fieldKeys(&c.Engine.Fields) {
-		kv(f.key, *f.field)
+	for _, f := range c.Engine.Fields.ByOption() {
+		kv(f.Option, *f.Name)
 	}
 	return b.String()
 }
 
-type fieldKey struct {
-	key   string
-	field *string
-}
-
-// fieldKeys pairs each Field_* key with the field name it sets, in the
-// order the documentation lists them.
-func fieldKeys(f *enrich.FieldNames) []fieldKey {
-	return []fieldKey{
-		{KeyFieldMessageID, &f.MessageID},
-		{KeyFieldSeverity, &f.Severity},
-		{KeyFieldSeverityName, &f.SeverityName},
-		{KeyFieldDocumentedSeverity, &f.DocumentedSeverity},
-		{KeyFieldExplanation, &f.Explanation},
-		{KeyFieldAction, &f.Action},
-		{KeyFieldProduct, &f.Product},
-		{KeyFieldParams, &f.Params},
+// configKey is the key, as documented, of an engine option named in lower
+// case (field_message_id is Field_Message_ID).
+func configKey(option string) string {
+	for _, k := range []string{KeyMessageKey, KeyNestUnder, KeyFieldMessageID, KeyFieldSeverity, KeyFieldSeverityName,
+		KeyFieldDocumentedSeverity, KeyFieldExplanation, KeyFieldAction, KeyFieldProduct, KeyFieldParams} {
+		if strings.EqualFold(k, option) {
+			return k
+		}
 	}
+	return option
 }
 
 // parser keeps the first error so that ParseConfig reads as a list of keys.
@@ -450,15 +429,12 @@ func onOff(b bool) string {
 // parseDuration accepts a Go duration ("10s", "1m30s", "500ms") or a whole
 // number of seconds, as Fluent Bit's own time options do.
 func parseDuration(v string) (time.Duration, error) {
-	const want = "want a duration such as 10s, 500ms or a whole number of seconds, from 100ms to 1h"
-	var d time.Duration
 	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
-		d = time.Duration(n) * time.Second
-	} else if d, err = time.ParseDuration(v); err != nil {
-		return 0, errors.New(want)
+		return time.Duration(n) * time.Second, nil
 	}
-	if d < MinAckTimeout || d > MaxAckTimeout {
-		return 0, errors.New(want)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New("want a duration such as 10s, 500ms or a whole number of seconds, " + durationRange)
 	}
 	return d, nil
 }
@@ -466,7 +442,7 @@ func parseDuration(v string) (time.Duration, error) {
 // parseSize accepts a number of bytes with an optional k, kb, m, mb, g or gb
 // suffix in any case, in units of 1024 as Fluent Bit's size options do.
 func parseSize(v string) (int, error) {
-	const want = "want a size such as 256k, 1M or a number of bytes, from 1k to 64M"
+	want := "want a size such as 256k, 1M or a number of bytes, " + sizeRange
 	num, unit := v, int64(1)
 	lower := strings.ToLower(v)
 	for _, s := range []struct {
@@ -482,20 +458,5 @@ func parseSize(v string) (int, error) {
 	if err != nil || n <= 0 || n > MaxMaxPayloadSize/unit {
 		return 0, errors.New(want)
 	}
-	size := n * unit
-	if size < MinMaxPayloadSize {
-		return 0, errors.New(want)
-	}
-	return int(size), nil
-}
-
-// checkAddress validates a Forward_Address with the forward client's own
-// parser, so that what Init accepts is what the client can dial, and
-// returns its network.
-func checkAddress(addr string) (string, error) {
-	a, err := forward.ParseAddress(addr)
-	if err != nil {
-		return "", err
-	}
-	return a.Network, nil
+	return int(n * unit), nil
 }

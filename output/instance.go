@@ -111,7 +111,7 @@ type totals struct {
 	chunks, records, enriched, unknownID, noID, skipped atomic.Int64
 	malformed, loops, payloads, failed, wrapped         atomic.Int64
 	retries, reloads, reloadFailures                    atomic.Int64
-	byProduct                                           [len(catalog.ProductList)]atomic.Int64
+	byProduct                                           [catalog.NumProducts]atomic.Int64
 }
 
 // Totals are an instance's counters since New.
@@ -125,8 +125,8 @@ type Totals struct {
 	// Retries counts the flushes answered with a retryable error.
 	Retries int64
 	// EnrichedByProduct counts enriched records by the product of their
-	// entry, in the order of catalog.ProductList.
-	EnrichedByProduct [len(catalog.ProductList)]int64
+	// entry, by catalog.Product.Index.
+	EnrichedByProduct [catalog.NumProducts]int64
 	// CatalogEntries is the size of the catalog in use; CatalogReloads and
 	// CatalogReloadFailures count the Catalog_File reloads that took effect
 	// and that were refused.

@@ -237,8 +237,8 @@ type metricDef struct {
 
 func metricDefs(name string) []metricDef {
 	var products [][]string
-	for _, p := range catalog.ProductList {
-		products = append(products, []string{name, string(p)})
+	for i := range catalog.NumProducts {
+		products = append(products, []string{name, string(catalog.ProductAt(i))})
 	}
 	one := [][]string{{name}}
 	return []metricDef{

@@ -4,10 +4,14 @@
 # With Fluent Bit installed (on PATH, or FLUENT_BIT_BIN=/path/to/fluent-bit), this runs the
 # shipped fluent-bit.conf on the fixtures: they are tailed, enriched by build/out_enrich.so,
 # handed back through in_forward, and the es output is replaced by a file output whose records
-# are printed. Everything else in the configuration is as shipped; only its environment
+# are summarised. Everything else in the configuration is as shipped; only its environment
 # variables change. Fluent Bit is stopped once every record is out (or output has stalled).
 #
 # Without Fluent Bit, the same engine runs through build/flb-enrich on the same lines.
+#
+# The summary counts the records per product and result and pretty-prints the shortest explained
+# record of each product, multi-line texts cut to their first line; ENRICH_RUN_ALL=1 prints every
+# record instead.
 #
 # Expects `make build` to have run (make run does that first).
 set -euo pipefail
@@ -29,12 +33,68 @@ if [ ${#fixtures[@]} -eq 0 ]; then
     exit 1
 fi
 
+# summarize FILE prints the records of FILE (JSON lines) in short.
+summarize() {
+    if [ -n "${ENRICH_RUN_ALL:-}" ]; then cat "$1"; return; fi
+    awk '
+        function str(key,   s) {
+            if (!match($0, "\"" key "\":\"[^\"]*\"")) return ""
+            s = substr($0, RSTART, RLENGTH); sub(/^"[^"]*":"/, "", s); return substr(s, 1, length(s) - 1)
+        }
+        # pretty prints a one-line JSON object with one top-level member per line, and only the
+        # first line of a multi-line string.
+        function pretty(line,   i, c, out, depth, instr) {
+            out = ""; depth = 0; instr = 0
+            for (i = 1; i <= length(line); i++) {
+                c = substr(line, i, 1)
+                if (instr && c == "\\" && substr(line, i + 1, 1) == "n") {
+                    for (i += 2; i <= length(line) && (c = substr(line, i, 1)) != "\""; i++) if (c == "\\") i++
+                    out = out " …\""; instr = 0; continue
+                }
+                if (instr && c == "\\") { out = out c substr(line, ++i, 1); continue }
+                if (instr) { instr = c != "\""; out = out c; continue }
+                if (c == "\"") instr = 1
+                if (c == "{" || c == "[") depth++
+                if (c == "}" || c == "]") depth--
+                if (depth == 1 && c == "{") { out = out "{\n  "; continue }
+                if (depth == 0 && c == "}") { out = out "\n}"; continue }
+                if (depth == 1 && c == ",") { out = out ",\n  "; continue }
+                if (depth == 1 && c == ":") { out = out ": "; continue }
+                out = out c
+            }
+            return out
+        }
+        {
+            total++
+            p = str("product")
+            if (p == "") { none++; next }
+            if (!(p in seen)) { seen[p] = 1; order[++np] = p }
+            if (!index($0, "\"explanation\":")) { unknown[p]++; next }
+            explained[p]++; all_explained++
+            if (!(p in example) || length($0) < length(example[p])) example[p] = $0
+        }
+        END {
+            printf "== %d records: %d explained by the catalog, %d with an ID the catalog lacks, %d without an ID\n",
+                total, all_explained, total - all_explained - none, none
+            for (i = 1; i <= np; i++) {
+                p = order[i]
+                printf "   %-24s %4d explained, %4d ID not in the catalog\n", p, explained[p], unknown[p]
+            }
+            for (i = 1; i <= np; i++) if (order[i] in example) {
+                printf "\n== An explained %s record:\n%s\n", order[i], pretty(example[order[i]])
+            }
+        }' "$1"
+}
+
 fluent_bit=${FLUENT_BIT_BIN:-$(command -v fluent-bit || true)}
 
 if [ -z "$fluent_bit" ]; then
     echo "== Fluent Bit is not installed: enriching ${#fixtures[@]} fixture files with build/flb-enrich"
+    out=$(mktemp /tmp/enrich-run.XXXXXX)
+    trap 'rm -f "$out"' EXIT
     status=0
-    "$cli" "${fixtures[@]}" || status=$?
+    "$cli" "${fixtures[@]}" > "$out" || status=$?
+    summarize "$out"
     cat <<EOF
 
 == To run the real pipeline (tail/syslog -> enrich -> in_forward -> es), install Fluent Bit (3.2 to 5.1)
@@ -129,14 +189,13 @@ wait "$fb_pid" 2>/dev/null || true
 fb_pid=""
 
 if [ -f "$out" ]; then
-    # The file output escapes non-ASCII text (\uXXXX); jq prints the Japanese catalog text
-    # readably when it is installed.
-    if command -v jq > /dev/null; then jq -c . "$out"; else cat "$out"; fi
+    # The file output escapes non-ASCII text (\uXXXX); jq turns the Japanese catalog text back
+    # into readable text when it is installed.
+    if command -v jq > /dev/null; then jq -c . "$out" > "$work/records.json"; else cp "$out" "$work/records.json"; fi
+    summarize "$work/records.json"
 fi
-enriched=0
-[ -f "$out" ] && enriched=$(grep -c '"message_id"' "$out" || true)
 echo
-echo "== $got of $want records came back through in_forward; $enriched carry a message_id"
+echo "== $got of $want records came back through in_forward"
 if grep -q '\[error\]' "$work/fluent-bit.log"; then
     echo "== fluent-bit reported errors:"
     grep '\[error\]' "$work/fluent-bit.log"

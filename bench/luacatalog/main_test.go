@@ -37,20 +37,19 @@ func TestRun(t *testing.T) {
 		wantErr bool
 	}{
 		{
-			name: "catalog file layout",
-			in: `{"version":"v1","entries":[
-				{"product":"cisco_ftd_asa","id":"722051","severity":6,"explanation":"x","action":"y"},
-				{"product":"cisco_ios","id":"SMART_LIC-3-COMM_FAILED","facility":"SMART_LIC","mnemonic":"COMM_FAILED","severity":3,"explanation":"e","action":""}]}`,
+			name: "keys as the plugin looks them up",
+			in: `[{"product":"cisco_ftd_asa","id":"722051","severity":6,"explanation":"x","action":"y"},
+				{"product":"cisco_ios","id":"SMART_LIC-3-COMM_FAILED","facility":"SMART_LIC","mnemonic":"COMM_FAILED","severity":3,"explanation":"e","action":""}]`,
 			want: []string{
-				`from catalog "v1"`,
-				`["722051"] = {s = 6, e = "x", a = "y"},`,
-				`["SMART_LIC-COMM_FAILED"] = {s = 3, e = "e", a = ""},`,
+				`add("cisco_ftd_asa", "722051", {s = 6, e = "x", a = "y"})`,
+				`add("cisco_ios", "SMART_LIC-COMM_FAILED", {s = 3, e = "e", a = ""})`,
+				"return c\n",
 			},
 		},
 		{
 			name: "bare array, no severity",
 			in:   `[{"product":"cisco_cucm","id":"ILSSelfSignedCertificate","severity":null,"explanation":"e","action":"a"}]`,
-			want: []string{`["cisco_cucm"] = {`, `["ILSSelfSignedCertificate"] = {e = "e", a = "a"},`},
+			want: []string{`add("cisco_cucm", "ILSSelfSignedCertificate", {e = "e", a = "a"})`},
 		},
 		{name: "not json", in: `nope`, wantErr: true},
 	}

@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
-	"github.com/enrich-plugin/enrich/version"
 )
 
 func runCatalogCLI(args ...string) (code int, stdout, stderr string) {
@@ -235,11 +235,11 @@ func TestVersion(t *testing.T) {
 	if code := run([]string{"version"}, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("version: exit %d, stderr %q", code, errOut.String())
 	}
-	if got, want := out.String(), "flb-enrich "+version.String()+"\n"; got != want {
-		t.Errorf("version printed %q, want %q", got, want)
-	}
-	if !strings.Contains(out.String(), "(catalog "+catalog.Version+")") {
-		t.Errorf("version %q does not name the catalog version %s", out.String(), catalog.Version)
+	// A test binary has no release version: dev, perhaps with the VCS
+	// revision, and the catalog's generator version with its 16-digit hash
+	// of the sources.
+	if want := regexp.MustCompile(`^flb-enrich dev(-[0-9a-f]{12}(-dirty)?)? \(catalog gen-[0-9]+\+[0-9a-f]{16}\)\n$`); !want.MatchString(out.String()) {
+		t.Errorf("version printed %q, want %s", out.String(), want)
 	}
 	if code := run([]string{"version", "x"}, strings.NewReader(""), &out, &errOut); code != 2 {
 		t.Errorf("version with an argument: exit %d, want 2", code)

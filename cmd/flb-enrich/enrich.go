@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,43 +27,20 @@ const errorKey = "enrich_error"
 // runEnrich enriches log lines from files (or standard input) with the
 // same engine and options as the plugin, writing one JSON object per line.
 func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("flb-enrich", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	def := enrich.DefaultOptions()
-	opts := def
-	messageKeys := fs.String("message-key", strings.Join(def.MessageKeys, ","), "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first")
-	fs.BoolVar(&opts.Params, "params", false, "add a map of the message's variables")
-	fs.StringVar(&opts.NestUnder, "nest-under", "", "put the added fields in a map under `KEY`")
-	fs.BoolVar(&opts.Overwrite, "overwrite", false, "replace existing keys that have an added field's name")
-	var files fileList
-	fs.Var(&files, "catalog", "user catalog `FILE` (.json or .csv) adding or overriding entries; repeatable")
-	for _, f := range []struct {
-		flag string
-		dst  *string
-	}{
-		{"field-message-id", &opts.Fields.MessageID},
-		{"field-severity", &opts.Fields.Severity},
-		{"field-severity-name", &opts.Fields.SeverityName},
-		{"field-documented-severity", &opts.Fields.DocumentedSeverity},
-		{"field-explanation", &opts.Fields.Explanation},
-		{"field-action", &opts.Fields.Action},
-		{"field-product", &opts.Fields.Product},
-		{"field-params", &opts.Fields.Params},
-	} {
-		fs.StringVar(f.dst, f.flag, *f.dst, "name of the added `FIELD`")
+	c := newCommand("flb-enrich", "usage: flb-enrich [options] [FILE...]\n"+
+		"Reads log lines from FILEs (or standard input, also as -): a line that is a JSON object is a record,\n"+
+		"any other line becomes {\"log\": LINE}. Writes one enriched JSON record per line.\n", stderr)
+	opts := enrich.DefaultOptions()
+	messageKeys := c.String("message-key", strings.Join(opts.MessageKeys, ","), "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first")
+	c.BoolVar(&opts.Params, "params", false, "add a map of the message's variables")
+	c.StringVar(&opts.NestUnder, "nest-under", "", "put the added fields in a map under `KEY`")
+	c.BoolVar(&opts.Overwrite, "overwrite", false, "replace existing keys that have an added field's name")
+	for _, f := range opts.Fields.ByOption() {
+		c.StringVar(f.Name, strings.ReplaceAll(f.Option, "_", "-"), *f.Name, "name of the added `FIELD`")
 	}
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: flb-enrich [options] [FILE...]")
-		fmt.Fprintln(stderr, "Reads log lines from FILEs (or standard input, also as -): a line that is a JSON object is a record,")
-		fmt.Fprintln(stderr, "any other line becomes {\"log\": LINE}. Writes one enriched JSON record per line.")
-		fs.PrintDefaults()
-	}
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	inputs, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
 	opts.MessageKeys = nil
 	for _, k := range strings.Split(*messageKeys, ",") {
@@ -73,18 +49,15 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if err := opts.Validate(); err != nil {
-		fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
-		return 2
+		return c.fail(2, err)
 	}
-	cat, err := catalog.Load(files...)
+	cat, err := catalog.Load(c.catalogs...)
 	if err != nil {
-		fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
-		return 1
+		return c.fail(1, err)
 	}
 	eng, err := enrich.New(cat, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
-		return 2
+		return c.fail(2, err)
 	}
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
@@ -95,8 +68,7 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err := l.file(name, stdin)
 		var out *outputError
 		if errors.As(err, &out) {
-			fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
-			return 1
+			return c.fail(1, err)
 		}
 		if err != nil {
 			// One bad input does not stop the others. Each of its
@@ -106,8 +78,7 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if err := l.flush(); err != nil {
-		fmt.Fprintf(stderr, "flb-enrich: %v\n", err)
-		return 1
+		return c.fail(1, err)
 	}
 	if failed {
 		return 1
@@ -166,13 +137,12 @@ func newLineEnricher(eng *enrich.Engine, opts enrich.Options, w io.Writer) *line
 // namesDate reports whether an added field or the nest key is the key of
 // the read time.
 func namesDate(opts enrich.Options) bool {
-	f := opts.Fields
-	for _, name := range []string{opts.NestUnder, f.MessageID, f.Severity, f.SeverityName, f.DocumentedSeverity, f.Explanation, f.Action, f.Product, f.Params} {
-		if name == enrich.JSONDateKey {
+	for _, f := range opts.Fields.ByOption() {
+		if *f.Name == enrich.JSONDateKey {
 			return true
 		}
 	}
-	return false
+	return opts.NestUnder == enrich.JSONDateKey
 }
 
 func (l *lineEnricher) isMessageKey(k []byte) bool {
@@ -403,25 +373,4 @@ func (l *lineEnricher) writeLine() error {
 		return &outputError{err}
 	}
 	return nil
-}
-
-// parseArgs parses flags anywhere among the arguments, as people type
-// them ("flb-enrich app.log --params"), and returns the other arguments
-// in order. Everything after "--" is an argument.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		left := fs.Args()
-		if len(left) == 0 {
-			return rest, nil
-		}
-		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
-			return append(rest, left...), nil
-		}
-		rest = append(rest, left[0])
-		args = left[1:]
-	}
 }

@@ -9,6 +9,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -53,3 +55,56 @@ const usage = `usage:
 
 Run 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options of those commands.
 `
+
+// command is the flag set of a command, with the --catalog flag every
+// command has.
+type command struct {
+	*flag.FlagSet
+	catalogs []string
+}
+
+func newCommand(name, usage string, stderr io.Writer) *command {
+	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	c.SetOutput(stderr)
+	c.Func("catalog", "user catalog `FILE` (.json or .csv) adding or overriding entries; repeatable", func(v string) error {
+		if v == "" {
+			return errors.New("empty file name")
+		}
+		c.catalogs = append(c.catalogs, v)
+		return nil
+	})
+	c.Usage = func() {
+		io.WriteString(stderr, usage)
+		c.PrintDefaults()
+	}
+	return c
+}
+
+// parse parses flags anywhere among the arguments, as people type them
+// ("flb-enrich app.log --params"), and returns the other arguments in
+// order; everything after "--" is an argument. When it returns false the
+// command ends with the exit code: 0 after -h, 2 after a bad flag.
+func (c *command) parse(args []string) (rest []string, code int, ok bool) {
+	for {
+		if err := c.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, 0, false
+		} else if err != nil {
+			return nil, 2, false
+		}
+		left := c.Args()
+		if len(left) == 0 {
+			return rest, 0, true
+		}
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), 0, true
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
+}
+
+// fail reports a problem on standard error and returns code.
+func (c *command) fail(code int, err error) int {
+	fmt.Fprintf(c.Output(), "%s: %v\n", c.Name(), err)
+	return code
+}

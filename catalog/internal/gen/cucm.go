@@ -8,26 +8,16 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // The Unified CM document is a how-to with trace excerpts, not a message
-// list, so its entries are curated by hand in cisco-cucm-ils-entries.json.
-// The file lists the failure cases, each with its section's heading, its
-// own explanation sentences, the trace text they refer to and the fix of
-// the configuration method the section analyses, and the entries that
-// explain them. Every sentence must occur in its own section of the
-// document (white space normalised), every fix in its method's section,
-// every signature verbatim in a trace line; the generator refuses
-// anything else. An entry's flat explanation and action are composed
-// from its cases, each line naming its case.
-//
-// An entry is named by the alarm the document prints (ILSPwdAuthenticationFailed)
-// when there is one. A failure signature the document explains without an
-// alarm gets a derived ID: "ILS" followed by words of the trace text it is
-// derived from, in CamelCase ("Certificate verification failed" gives
-// ILSCertificateVerificationFailed). The curated file names that trace text
-// in derived_from, and the generation report lists every derived ID, so
-// that nobody mistakes it for a vendor name.
+// list, so its entries are curated by hand in cisco-cucm-ils-entries.json
+// (see docs/catalog.md). The generator refuses any sentence, fix, heading
+// or signature that is not the document's, in its own section, and any
+// derived ID ("ILS" and words of a trace text) whose words are not the
+// text's.
 
 // curatedFile is cisco-cucm-ils-entries.json: the failure cases the
 // document explains, and the entries that explain them.
@@ -79,21 +69,14 @@ type curatedEntry struct {
 	Signatures []string `json:"signatures"`
 }
 
-// idOrigin says where the ID of a curated entry comes from, for the report.
+// idOrigin is a curated entry with its cases, for the report.
 type idOrigin struct {
-	ID       string
-	Derived  bool
-	From     string // the trace text a derived ID is made from
-	Sections []string
-	Cases    []curatedCase
+	curatedEntry
+	Cases []curatedCase
 }
 
 // sectionSep joins the titles of an entry's sections in Source.Section.
 const sectionSep = " / "
-
-// casePrefix marks each line of a composed explanation or action with the
-// case it belongs to: 【case title】text.
-func casePrefix(c curatedCase) string { return "【" + c.title() + "】" }
 
 // composeCUCM writes an entry's flat explanation and action from its
 // cases, one line per sentence or log line, each naming its case. A fix
@@ -101,7 +84,7 @@ func casePrefix(c curatedCase) string { return "【" + c.title() + "】" }
 func composeCUCM(cases []curatedCase) (explanation, action string) {
 	var expl, act []string
 	for _, c := range cases {
-		p := casePrefix(c)
+		p := "【" + c.title() + "】"
 		for _, s := range c.Explanation {
 			expl = append(expl, p+s)
 		}
@@ -142,7 +125,7 @@ func (d docSpans) span(heading string) (string, bool) {
 }
 
 // parseCUCM reads and verifies the curated entries against the document.
-func parseCUCM(curated, doc []byte, rep *reporter) ([]Entry, []idOrigin, error) {
+func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin, error) {
 	dec := json.NewDecoder(bytes.NewReader(curated))
 	dec.DisallowUnknownFields()
 	var file curatedFile
@@ -169,19 +152,12 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]Entry, []idOrigin, error) 
 				fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title))
 		}
 	}
-	seen := map[string]bool{}
+	// The entries' IDs are checked with every other entry's (checkEntries).
 	sigs := map[string]string{}
-	var entries []Entry
+	var entries []catalog.Entry
 	var origins []idOrigin
 	for i, c := range file.Entries {
 		where := fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
-		if c.ID == "" || strings.ContainsAny(c.ID, " \t\n") {
-			errs = append(errs, fmt.Errorf("%s: id must be a non-empty name without spaces", where))
-		}
-		if seen[c.ID] {
-			errs = append(errs, fmt.Errorf("%s: duplicate id", where))
-		}
-		seen[c.ID] = true
 		if err := checkDerivedID(c, text); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
@@ -208,16 +184,16 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]Entry, []idOrigin, error) 
 			}
 			sigs[s] = c.ID
 		}
-		origins = append(origins, idOrigin{ID: c.ID, Derived: c.DerivedFrom != "", From: c.DerivedFrom, Sections: sections, Cases: own})
+		origins = append(origins, idOrigin{c, own})
 		expl, action := composeCUCM(own)
-		entries = append(entries, Entry{
-			Product:     productCUCM,
+		entries = append(entries, catalog.Entry{
+			Product:     catalog.ProductCUCM,
 			ID:          c.ID,
 			Explanation: expl,
 			Action:      action,
-			Params:      []Param{},
+			Params:      []catalog.Param{},
 			Signatures:  c.Signatures,
-			Source:      Source{Document: docCUCM, Section: strings.Join(sections, sectionSep)},
+			Source:      catalog.Source{Document: docCUCM, Section: strings.Join(sections, sectionSep)},
 		})
 	}
 	if err := errors.Join(errs...); err != nil {

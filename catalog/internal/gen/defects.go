@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // Some defects of the Threat Defense document are errors of content that
@@ -24,7 +26,7 @@ type contentDefect struct {
 	problem    string
 	resolution string
 	// fix changes the entry; nil keeps the text as printed.
-	fix func(e *Entry, byID map[string]*Entry) error
+	fix func(e *catalog.Entry, byID map[string]*catalog.Entry) error
 }
 
 var ftdContentDefects = []contentDefect{
@@ -32,7 +34,7 @@ var ftdContentDefects = []contentDefect{
 		id: "733100", field: "explanation", evidence: "メッセージに示されている指定オブジェクト タイプに応じて、次の手順を実行します。",
 		problem:    "the 推奨アクション label sits in the middle of the procedure: the explanation ends with its introduction and the condition of step 1, the action starts with step 1's body",
 		resolution: "the procedure, from its introduction on, is moved from the explanation to the start of the action, so that the action keeps its conditions",
-		fix: func(e *Entry, _ map[string]*Entry) error {
+		fix: func(e *catalog.Entry, _ map[string]*catalog.Entry) error {
 			const intro = "メッセージに示されている指定オブジェクト タイプに応じて、次の手順を実行します。"
 			i := strings.Index(e.Explanation, intro)
 			if i <= 0 || e.Explanation[i-1] != '\n' {
@@ -47,7 +49,7 @@ var ftdContentDefects = []contentDefect{
 		id: "776252", field: "explanation", evidence: "指定した送信元からのバインドが、バインディング マネージャに追加されました。",
 		problem:    "two sentences contradict each other: the binding was deleted (as the message says) and added (as 776251 says)",
 		resolution: "the sentence saying added, which contradicts the message, is left out",
-		fix: func(e *Entry, _ map[string]*Entry) error {
+		fix: func(e *catalog.Entry, _ map[string]*catalog.Entry) error {
 			return removeLine(&e.Explanation, "指定した送信元からのバインドが、バインディング マネージャに追加されました。")
 		},
 	},
@@ -55,7 +57,7 @@ var ftdContentDefects = []contentDefect{
 		id: "753001", field: "action", evidence: "バックアップ L2L 機能を使用するには、IKEv1 をイネーブルにする必要があります。",
 		problem:    "the recommended action is 752017's word for word (backup L2L tunnels), unrelated to an unexpected IKEv2 packet in a distributed VPN cluster",
 		resolution: "the action is left empty rather than give advice for another message",
-		fix: func(e *Entry, byID map[string]*Entry) error {
+		fix: func(e *catalog.Entry, byID map[string]*catalog.Entry) error {
 			if o := byID["752017"]; o == nil || o.Action != e.Action {
 				return errors.New("the action is no longer 752017's")
 			}
@@ -83,10 +85,10 @@ func removeLine(s *string, line string) error {
 }
 
 // applyContentDefects checks and resolves ftdContentDefects.
-func applyContentDefects(entries []Entry, rep *reporter) error {
-	byID := map[string]*Entry{}
+func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
+	byID := map[string]*catalog.Entry{}
 	for i := range entries {
-		if entries[i].Product == productFTD {
+		if entries[i].Product == catalog.ProductFTD {
 			byID[entries[i].ID] = &entries[i]
 		}
 	}

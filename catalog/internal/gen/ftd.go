@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // The Threat Defense syslog document lists each message under a heading
@@ -40,7 +42,6 @@ const ftdFooter = "翻訳について"
 
 type ftdBlock struct {
 	id    string
-	line  int // 1-based line of the heading
 	lines []string
 }
 
@@ -61,7 +62,7 @@ func splitFTD(text string, rep *reporter) []ftdBlock {
 		switch {
 		case ftdHeadingRe.MatchString(l):
 			flush()
-			cur = &ftdBlock{id: t, line: i + 1}
+			cur = &ftdBlock{id: t}
 		case ftdSectionRe.MatchString(t):
 			if cur != nil {
 				rep.add(docFTD, cur.id, fmt.Sprintf("section header %q (line %d) follows the entry", t, i+1),
@@ -86,27 +87,21 @@ func splitFTD(text string, rep *reporter) []ftdBlock {
 }
 
 // parseFTD extracts one entry per heading.
-func parseFTD(text string, rep *reporter) []Entry {
+func parseFTD(text string, rep *reporter) []catalog.Entry {
 	blocks := splitFTD(text, rep)
-	entries := make([]Entry, 0, len(blocks))
+	entries := make([]catalog.Entry, 0, len(blocks))
 	for _, b := range blocks {
 		entries = append(entries, parseFTDBlock(b, rep))
 	}
 	return entries
 }
 
-const (
-	tgtNone = iota
-	tgtExpl
-	tgtAction
-)
-
-func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
-	e := Entry{Product: productFTD, ID: b.id, Params: []Param{},
-		Source: Source{Document: docFTD, Section: b.id}}
+func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
+	e := catalog.Entry{Product: catalog.ProductFTD, ID: b.id, Params: []catalog.Param{},
+		Source: catalog.Source{Document: docFTD, Section: b.id}}
 	note := func(problem, resolution string) { rep.add(docFTD, b.id, problem, resolution) }
 
-	var expl, action, pre textBuilder
+	var texts [3]textBuilder
 	target := tgtNone
 	seenMsg, seenExpl, seenAction := false, false, false
 	inMsg := false      // collecting wrapped format lines
@@ -116,17 +111,6 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 	inFence := false    // inside a fenced block belonging to the text
 	param := -1         // index of the parameter that may be continued
 	paramBlank := false // a blank line followed that parameter
-	lastWasParam := false
-
-	textTarget := func() *textBuilder {
-		switch target {
-		case tgtExpl:
-			return &expl
-		case tgtAction:
-			return &action
-		}
-		return &pre
-	}
 
 	for i := 0; i < len(b.lines); i++ {
 		raw := b.lines[i]
@@ -151,12 +135,12 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 				continue
 			}
 			inFence = !inFence
-			textTarget().add(raw)
-			param, lastWasParam = -1, false
+			texts[target].add(raw)
+			param = -1
 			continue
 		}
 		if inFence {
-			textTarget().add(raw)
+			texts[target].add(raw)
 			continue
 		}
 
@@ -164,10 +148,8 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 			if inMsg && !msgFence && !contFence {
 				inMsg, afterMsg = false, true
 			}
-			if lastWasParam {
-				paramBlank = true
-			}
-			textTarget().add(raw)
+			paramBlank = param >= 0
+			texts[target].add(raw)
 			continue
 		}
 
@@ -221,9 +203,9 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 			default:
 				target, seenExpl = tgtExpl, true
 			}
-			param, lastWasParam, paramBlank = -1, false, false
+			param, paramBlank = -1, false
 			if rest != "" {
-				textTarget().add(rest)
+				texts[target].add(rest)
 			}
 			continue
 		}
@@ -235,9 +217,9 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 				note("second 推奨アクション label", "its text is appended to the recommended action")
 			}
 			target, seenAction = tgtAction, true
-			param, lastWasParam, paramBlank = -1, false, false
+			param, paramBlank = -1, false
 			if rest := t[loc[1]:]; rest != "" {
-				action.add(rest)
+				texts[tgtAction].add(rest)
 			}
 			continue
 		}
@@ -249,9 +231,9 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 				note("one description for several parameters ("+strings.Join(names, ", ")+")", "each parameter gets the description")
 			}
 			for _, name := range names {
-				e.Params = append(e.Params, Param{Name: name, Description: desc})
+				e.Params = append(e.Params, catalog.Param{Name: name, Description: desc})
 			}
-			param, lastWasParam, paramBlank = len(e.Params)-1, true, false
+			param, paramBlank = len(e.Params)-1, false
 			if target == tgtNone {
 				note("parameter list before the 説明 label", "the parameters are kept; the explanation starts at 説明")
 			}
@@ -265,8 +247,8 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 					note(fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
 						fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt))
 				}
-				e.Params = append(e.Params, Param{Name: spelt, Description: stripMarkup(strings.TrimSpace(m[2]))})
-				param, lastWasParam, paramBlank = len(e.Params)-1, true, false
+				e.Params = append(e.Params, catalog.Param{Name: spelt, Description: stripMarkup(strings.TrimSpace(m[2]))})
+				param, paramBlank = len(e.Params)-1, false
 				continue
 			}
 		}
@@ -274,17 +256,17 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 			// A bullet after a parameter lists one of its values.
 			p := &e.Params[param]
 			p.Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
-			lastWasParam, paramBlank = true, false
+			paramBlank = false
 			continue
 		}
-		if param >= 0 && lastWasParam && !paramBlank && !isList(t) {
+		if param >= 0 && !paramBlank && !isList(t) {
 			// A wrapped parameter description.
 			p := &e.Params[param]
 			p.Description = joinWrapped(p.Description, stripMarkup(t))
 			continue
 		}
-		param, lastWasParam, paramBlank = -1, false, false
-		textTarget().add(raw)
+		param, paramBlank = -1, false
+		texts[target].add(raw)
 	}
 
 	e.Format = spacesRe.ReplaceAllString(strings.TrimSpace(e.Format), " ")
@@ -293,12 +275,12 @@ func parseFTDBlock(b ftdBlock, rep *reporter) Entry {
 			"removed: a device writes no such characters, the text around it is kept")
 		e.Format = strings.ReplaceAll(e.Format, `\n`, "")
 	}
-	e.Explanation = expl.String()
-	e.Action = action.String()
-	for _, j := range append(expl.joins, action.joins...) {
+	e.Explanation = texts[tgtExpl].String()
+	e.Action = texts[tgtAction].String()
+	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
 		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
 	}
-	if p := pre.String(); p != "" {
+	if p := texts[tgtNone].String(); p != "" {
 		note(fmt.Sprintf("text before the 説明 label: %q", firstRunes(p, 40)), "kept at the start of the explanation")
 		e.Explanation = strings.TrimSpace(p + "\n" + e.Explanation)
 	}
@@ -345,7 +327,7 @@ func fenceContinuesFormat(lines []string) bool {
 // placeholder otherwise: "unit id" for <unit_id> (spaces, underscores and
 // case aside they are equal), or with an evident typo, "ar1" for var1
 // (one letter apart, and no other item names that placeholder).
-func formatPlaceholder(format, name string, params []Param) (string, string) {
+func formatPlaceholder(format, name string, params []catalog.Param) (string, string) {
 	if inFormat(format, name) {
 		return name, ""
 	}
@@ -380,10 +362,7 @@ func placeholderCandidates(format string) []string {
 	for _, m := range regexp.MustCompile(`<([^<>]{1,40})>`).FindAllStringSubmatch(format, -1) {
 		out = append(out, m[1])
 	}
-	for _, w := range strings.FieldsFunc(format, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }) {
-		out = append(out, w)
-	}
-	return out
+	return append(out, regexp.MustCompile(`[A-Za-z0-9_-]+`).FindAllString(format, -1)...)
 }
 
 // oneEditApart reports whether a and b differ by one inserted, deleted or
@@ -405,29 +384,9 @@ func oneEditApart(a, b string) bool {
 	return a[i:] == b[i+1:]
 }
 
-// inFormat reports whether name is a word of the format.
+// inFormat reports whether name is a word of the format: not part of a
+// longer name.
 func inFormat(format, name string) bool {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return false
-	}
-	i := strings.Index(format, name)
-	for i >= 0 {
-		before := i == 0 || !isWordByte(format[i-1])
-		end := i + len(name)
-		after := end == len(format) || !isWordByte(format[end])
-		if before && after {
-			return true
-		}
-		j := strings.Index(format[i+1:], name)
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return false
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	return name != "" && regexp.MustCompile(`(^|[^A-Za-z0-9_-])`+regexp.QuoteMeta(name)+`($|[^A-Za-z0-9_-])`).MatchString(format)
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 func TestRender(t *testing.T) {
@@ -24,7 +26,11 @@ func TestRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _ := render(tt.lines)
+			var b textBuilder
+			for _, l := range tt.lines {
+				b.add(l)
+			}
+			got := b.String()
 			if got != tt.want {
 				t.Errorf("render = %q, want %q", got, tt.want)
 			}
@@ -107,8 +113,8 @@ func TestParseCUCMVerifies(t *testing.T) {
 				if got := entries[0].Source.Section; got != tt.wantSection {
 					t.Errorf("section = %q, want %q", got, tt.wantSection)
 				}
-				if derived := strings.Contains(tt.curated, "derived_from"); origins[0].Derived != derived {
-					t.Errorf("origin derived = %v, want %v", origins[0].Derived, derived)
+				if derived := strings.Contains(tt.curated, "derived_from"); (origins[0].DerivedFrom != "") != derived {
+					t.Errorf("origin derived from %q, want derived %v", origins[0].DerivedFrom, derived)
 				}
 				return
 			}
@@ -129,7 +135,7 @@ func generated(t *testing.T) *result {
 	return res
 }
 
-func entryOf(t *testing.T, res *result, product, id string) Entry {
+func entryOf(t *testing.T, res *result, product catalog.Product, id string) catalog.Entry {
 	t.Helper()
 	for _, e := range res.data.Entries {
 		if e.Product == product && e.ID == id {
@@ -137,7 +143,7 @@ func entryOf(t *testing.T, res *result, product, id string) Entry {
 		}
 	}
 	t.Fatalf("no entry %s %s", product, id)
-	return Entry{}
+	return catalog.Entry{}
 }
 
 // TestCUCMEntriesReadable checks the composed Unified CM entries: one case
@@ -161,7 +167,7 @@ func TestCUCMEntriesReadable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
-			e := entryOf(t, res, productCUCM, tt.id)
+			e := entryOf(t, res, catalog.ProductCUCM, tt.id)
 			sentences, fixes := map[string]int{}, map[string]int{}
 			for _, l := range strings.Split(e.Explanation, "\n") {
 				c, body, ok := splitCaseLine(l)
@@ -215,45 +221,45 @@ func TestFTDDocumentDefects(t *testing.T) {
 	tests := []struct {
 		name  string
 		id    string
-		check func(e Entry) bool
+		check func(e catalog.Entry) bool
 	}{
-		{"unit id is a parameter", "748101", func(e Entry) bool {
+		{"unit id is a parameter", "748101", func(e catalog.Entry) bool {
 			return hasParams(e, "unit_id", "application_name", "status") && !strings.Contains(e.Explanation, "unit id")
 		}},
-		{"application name is a parameter", "748100", func(e Entry) bool {
+		{"application name is a parameter", "748100", func(e catalog.Entry) bool {
 			return hasParams(e, "application_name", "status") && !strings.Contains(e.Explanation, "application name")
 		}},
-		{"748102 parameters", "748102", func(e Entry) bool {
+		{"748102 parameters", "748102", func(e catalog.Entry) bool {
 			return hasParams(e, "unit_id", "application_name", "status") && !strings.Contains(e.Explanation, "- ")
 		}},
-		{"748103 parameters", "748103", func(e Entry) bool {
+		{"748103 parameters", "748103", func(e catalog.Entry) bool {
 			return hasParams(e, "unit_id", "application_name", "status") && !strings.Contains(e.Explanation, "- ")
 		}},
-		{"typo ar1 is var1", "735024", func(e Entry) bool {
+		{"typo ar1 is var1", "735024", func(e catalog.Entry) bool {
 			return hasParams(e, "var1", "var2", "var3") && !strings.Contains(e.Explanation, "ar1")
 		}},
-		{"procedure moved to the action", "733100", func(e Entry) bool {
+		{"procedure moved to the action", "733100", func(e catalog.Entry) bool {
 			return !strings.Contains(e.Explanation, "次の手順を実行します") && strings.HasPrefix(e.Action, "メッセージに示されている指定オブジェクト タイプに応じて、次の手順を実行します。\n1. メッセージ内のオブジェクトが次のいずれかの場合")
 		}},
-		{"contradicting sentence left out", "776252", func(e Entry) bool {
+		{"contradicting sentence left out", "776252", func(e catalog.Entry) bool {
 			return strings.Contains(e.Explanation, "削除") && !strings.Contains(e.Explanation, "追加")
 		}},
-		{"copied action left out", "753001", func(e Entry) bool { return e.Action == "" }},
-		{"escaped line break removed", "748202", func(e Entry) bool {
+		{"copied action left out", "753001", func(e catalog.Entry) bool { return e.Action == "" }},
+		{"escaped line break removed", "748202", func(e catalog.Entry) bool {
 			return !strings.Contains(e.Format, `\n`) && strings.HasSuffix(e.Format, "application failure.")
 		}},
-		{"escaped line break removed 748203", "748203", func(e Entry) bool { return !strings.Contains(e.Format, `\n`) }},
+		{"escaped line break removed 748203", "748203", func(e catalog.Entry) bool { return !strings.Contains(e.Format, `\n`) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if e := entryOf(t, res, productFTD, tt.id); !tt.check(e) {
+			if e := entryOf(t, res, catalog.ProductFTD, tt.id); !tt.check(e) {
 				t.Errorf("%s: format %q explanation %q action %q params %v", tt.id, e.Format, e.Explanation, e.Action, e.Params)
 			}
 		})
 	}
 }
 
-func hasParams(e Entry, names ...string) bool {
+func hasParams(e catalog.Entry, names ...string) bool {
 	var got []string
 	for _, p := range e.Params {
 		got = append(got, p.Name)
@@ -266,7 +272,7 @@ func hasParams(e Entry, names ...string) bool {
 // an empty field.
 func TestReportListsDefects(t *testing.T) {
 	res := generated(t)
-	report := string(res.report)
+	report := string(res.files["data/REPORT.md"])
 	for _, id := range []string{"733100", "776252", "753001", "752009", "748202", "748203", "748100", "748101", "748102", "748103", "735024", "750010"} {
 		if !strings.Contains(report, "| "+docFTD+" | "+id+" |") {
 			t.Errorf("no anomaly row for %s", id)
@@ -305,9 +311,9 @@ func TestFormatPlaceholder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var ps []Param
+			var ps []catalog.Param
 			for _, p := range tt.params {
-				ps = append(ps, Param{Name: p})
+				ps = append(ps, catalog.Param{Name: p})
 			}
 			if got, _ := formatPlaceholder(tt.format, tt.item, ps); got != tt.want {
 				t.Errorf("formatPlaceholder(%q, %q) = %q, want %q", tt.format, tt.item, got, tt.want)
@@ -329,12 +335,12 @@ func TestNameRepeatedParams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := Entry{ID: "X"}
+			e := catalog.Entry{ID: "X"}
 			for _, n := range tt.params {
-				e.Params = append(e.Params, Param{Name: n})
+				e.Params = append(e.Params, catalog.Param{Name: n})
 			}
 			rep := &reporter{}
-			entries := []Entry{e}
+			entries := []catalog.Entry{e}
 			nameRepeatedParams(entries, rep)
 			var got []string
 			for _, p := range entries[0].Params {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // The IBM document describes one error code ("1785   鍵サーバーに関して…"),
@@ -23,14 +25,14 @@ const (
 )
 
 // parseIBM returns the error code summary and one entry per event code.
-func parseIBM(text string, rep *reporter) (ErrorCode, []Entry, error) {
+func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, error) {
 	lines := strings.Split(text, "\n")
-	var code ErrorCode
-	var entries []Entry
+	var code catalog.ErrorCode
+	var entries []catalog.Entry
 	byID := map[string]int{}
 	var general textBuilder
 	var cur *textBuilder
-	var actions map[string]*textBuilder = map[string]*textBuilder{}
+	actions := map[string]*textBuilder{}
 	var expls []*textBuilder
 	state := 0 // 0 header, 1 general 説明, 2 event explanations, 3 actions
 	for i, raw := range lines {
@@ -38,8 +40,8 @@ func parseIBM(text string, rep *reporter) (ErrorCode, []Entry, error) {
 		switch {
 		case state == 0 && ibmErrorRe.MatchString(t):
 			m := ibmErrorRe.FindStringSubmatch(t)
-			code = ErrorCode{Product: productIBM, Code: m[1], Title: strings.TrimSpace(m[2]),
-				Source: Source{Document: docIBM, Section: m[1]}}
+			code = catalog.ErrorCode{Product: catalog.ProductIBM, Code: m[1], Title: strings.TrimSpace(m[2]),
+				Source: catalog.Source{Document: docIBM, Section: m[1]}}
 			continue
 		case state == 0 && t == ibmExplainLabel:
 			state, cur = 1, &general
@@ -48,8 +50,8 @@ func parseIBM(text string, rep *reporter) (ErrorCode, []Entry, error) {
 			m := ibmEventRe.FindStringSubmatch(t)
 			state = 2
 			byID[m[1]] = len(entries)
-			entries = append(entries, Entry{Product: productIBM, ID: m[1], ErrorCode: code.Code,
-				Format: m[2], Params: []Param{}, Source: Source{Document: docIBM, Section: m[1] + " " + m[2]}})
+			entries = append(entries, catalog.Entry{Product: catalog.ProductIBM, ID: m[1], ErrorCode: code.Code,
+				Format: m[2], Params: []catalog.Param{}, Source: catalog.Source{Document: docIBM, Section: m[1] + " " + m[2]}})
 			cur = &textBuilder{}
 			expls = append(expls, cur)
 			continue

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // The Smart Licensing document explains the %FACILITY-SEVERITY-MNEMONIC
@@ -22,12 +24,9 @@ var (
 	iosSeverityRe = regexp.MustCompile(`^([0-7]):\s*(\S+)\t(.+)$`)
 )
 
-// severityNames are the English keywords of syslog severities 0-7 (RFC 5424).
-var severityNames = []string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
-
 // parseSeverities reads table 1 (メッセージの重大度) of the document.
-func parseSeverities(text string) ([]Severity, error) {
-	var out []Severity
+func parseSeverities(text string) ([]catalog.Severity, error) {
+	var out []catalog.Severity
 	for _, l := range strings.Split(text, "\n") {
 		m := iosSeverityRe.FindStringSubmatch(strings.TrimSpace(l))
 		if m == nil {
@@ -37,7 +36,7 @@ func parseSeverities(text string) ([]Severity, error) {
 		if level != len(out) {
 			return nil, fmt.Errorf("severity table: level %d out of order (want %d)", level, len(out))
 		}
-		out = append(out, Severity{Level: level, Name: severityNames[level], NameJA: m[2], DescriptionJA: strings.TrimSpace(m[3])})
+		out = append(out, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2], DescriptionJA: strings.TrimSpace(m[3])})
 	}
 	if len(out) != 8 {
 		return nil, fmt.Errorf("severity table: found %d levels, want 8", len(out))
@@ -46,7 +45,7 @@ func parseSeverities(text string) ([]Severity, error) {
 }
 
 // parseIOS extracts the %SMART_LIC-* entries.
-func parseIOS(text string, rep *reporter) ([]Entry, error) {
+func parseIOS(text string, rep *reporter) ([]catalog.Entry, error) {
 	lines := strings.Split(text, "\n")
 	// Each message starts at its "Error Message" line, or at the fence
 	// opening the block that holds it.
@@ -67,7 +66,7 @@ func parseIOS(text string, rep *reporter) ([]Entry, error) {
 			break
 		}
 	}
-	var entries []Entry
+	var entries []catalog.Entry
 	for k, s := range starts {
 		e := end
 		if k+1 < len(starts) {
@@ -82,7 +81,7 @@ func parseIOS(text string, rep *reporter) ([]Entry, error) {
 	return entries, nil
 }
 
-func parseIOSBlock(lines []string, rep *reporter) (Entry, error) {
+func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 	i := 0
 	fenced := false
 	if isFence(lines[0]) {
@@ -91,13 +90,13 @@ func parseIOSBlock(lines []string, rep *reporter) (Entry, error) {
 	}
 	m := iosMessageRe.FindStringSubmatch(strings.TrimSpace(lines[i]))
 	if m == nil {
-		return Entry{}, fmt.Errorf("malformed message line %q", lines[i])
+		return catalog.Entry{}, fmt.Errorf("malformed message line %q", lines[i])
 	}
 	id := m[1] + "-" + m[2] + "-" + m[3]
 	sev, _ := strconv.Atoi(m[2])
-	e := Entry{Product: productIOS, ID: id, Facility: m[1], Mnemonic: m[3], Severity: intp(sev),
-		Format: stripMarkup(strings.TrimSpace(m[4])), Params: []Param{},
-		Source: Source{Document: docIOS, Section: "%" + id}}
+	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: m[1], Mnemonic: m[3], Severity: intp(sev),
+		Format: stripMarkup(strings.TrimSpace(m[4])), Params: []catalog.Param{},
+		Source: catalog.Source{Document: docIOS, Section: "%" + id}}
 	note := func(problem, resolution string) { rep.add(docIOS, id, problem, resolution) }
 	if fenced {
 		note("message line inside a fenced code block with the English \"Error Message\" prefix",
@@ -123,7 +122,7 @@ func parseIOSBlock(lines []string, rep *reporter) (Entry, error) {
 			inVars = true
 			// The name is the placeholder without its brackets, as
 			// the engine names the value it extracts.
-			e.Params = append(e.Params, Param{Name: strings.Trim(vm[1], "[]"), Description: vm[2]})
+			e.Params = append(e.Params, catalog.Param{Name: strings.Trim(vm[1], "[]"), Description: vm[2]})
 		case inVars && strings.HasPrefix(t, "- "):
 			p := &e.Params[len(e.Params)-1]
 			p.Description += "\n" + strings.TrimPrefix(t, "- ")
@@ -146,38 +145,32 @@ func parseIOSBlock(lines []string, rep *reporter) (Entry, error) {
 			"left out: the Japanese 説明 is the explanation")
 	}
 
-	var expl, action textBuilder
-	target := 0
+	var texts [3]textBuilder
+	target := tgtNone
 	for ; i < len(lines); i++ {
 		raw := lines[i]
 		t := strings.TrimSpace(raw)
-		if loc := iosExplainRe.FindStringIndex(t); loc != nil && target == 0 {
-			target = 1
-			expl.add(t[loc[1]:])
+		if loc := iosExplainRe.FindStringIndex(t); loc != nil && target == tgtNone {
+			target = tgtExpl
+			texts[target].add(t[loc[1]:])
 			continue
 		}
-		if loc := iosActionRe.FindStringIndex(t); loc != nil && target == 1 && !expl.inFence {
-			target = 2
-			action.add(t[loc[1]:])
+		if loc := iosActionRe.FindStringIndex(t); loc != nil && target == tgtExpl && !texts[tgtExpl].inFence {
+			target = tgtAction
+			texts[target].add(t[loc[1]:])
 			continue
 		}
-		switch target {
-		case 1:
-			expl.add(raw)
-		case 2:
-			action.add(raw)
-		default:
-			if t != "" {
-				note(fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out")
-			}
+		if target == tgtNone && t != "" {
+			note(fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out")
 		}
+		texts[target].add(raw)
 	}
-	e.Explanation = expl.String()
-	e.Action = action.String()
-	for _, j := range append(expl.joins, action.joins...) {
+	e.Explanation = texts[tgtExpl].String()
+	e.Action = texts[tgtAction].String()
+	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
 		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
 	}
-	if target < 2 {
+	if target != tgtAction {
 		note("no 推奨するアクション label", "recommended action empty")
 	} else if e.Action == "" {
 		note("推奨するアクション label with no text before the next message",

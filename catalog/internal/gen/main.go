@@ -7,7 +7,7 @@
 //
 // It runs from the catalog directory through go generate:
 //
-//	go run ./internal/gen [-src sources] [-out .]
+//	go run ./internal/gen [-q] [-out .]
 //
 // Output is deterministic: the same sources always give the same bytes.
 package main
@@ -20,14 +20,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"go/format"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // generatorVersion changes whenever the extraction rules change, so that
@@ -42,52 +41,48 @@ var wantCounts = map[string]int{
 	docIBM: 4,
 }
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+// sources are the documents in byte order, which the version hash
+// follows, with the product of their entries.
+var sources = []struct {
+	doc     string
+	product catalog.Product
+}{
+	{docASA, ""}, {docCUCM, catalog.ProductCUCM}, {docCUCMEntries, catalog.ProductCUCM},
+	{docFTD, catalog.ProductFTD}, {docIOS, catalog.ProductIOS}, {docIBM, catalog.ProductIBM},
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	src := fs.String("src", "sources", "directory holding the source documents")
-	out := fs.String("out", ".", "directory to write data/catalog.json, data/REPORT.md and zz_generated.go into")
-	quiet := fs.Bool("q", false, "do not print the report summary")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func main() {
+	out := flag.String("out", ".", "directory to write data/catalog.json, data/REPORT.md and zz_generated.go into")
+	quiet := flag.Bool("q", false, "do not print the report summary")
+	flag.Parse()
+	res, err := generate("sources")
+	if err == nil {
+		err = res.write(*out)
 	}
-	res, err := generate(*src)
 	if err != nil {
-		fmt.Fprintf(stderr, "gen: %v\n", err)
-		return 1
-	}
-	if err := res.write(*out); err != nil {
-		fmt.Fprintf(stderr, "gen: %v\n", err)
-		return 1
+		fmt.Fprintf(os.Stderr, "gen: %v\n", err)
+		os.Exit(1)
 	}
 	if !*quiet {
-		fmt.Fprint(stdout, res.summary())
+		fmt.Printf("catalog %s: %d entries; %d anomalies handled (see data/REPORT.md)\n", res.data.Version, len(res.data.Entries), len(res.rep.list))
 	}
-	return 0
 }
 
 // result is everything one generation produces.
 type result struct {
-	data   Data
-	json   []byte
-	goSrc  []byte
-	report []byte
-	rep    *reporter
+	data  catalog.Data
+	rep   *reporter
+	files map[string][]byte // by path under the catalog directory
 }
 
 func generate(src string) (*result, error) {
-	names := []string{docIOS, docCUCM, docFTD, docASA, docIBM, docCUCMEntries}
 	files := map[string][]byte{}
-	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(src, n))
+	for _, s := range sources {
+		b, err := os.ReadFile(filepath.Join(src, s.doc))
 		if err != nil {
 			return nil, fmt.Errorf("read source: %w", err)
 		}
-		files[n] = b
+		files[s.doc] = b
 	}
 	rep := &reporter{}
 
@@ -120,7 +115,7 @@ func generate(src string) (*result, error) {
 		}
 	}
 
-	var entries []Entry
+	var entries []catalog.Entry
 	entries = append(entries, ftd...)
 	entries = append(entries, ios...)
 	entries = append(entries, cucm...)
@@ -132,24 +127,21 @@ func generate(src string) (*result, error) {
 	scanScripts(entries, rep)
 
 	sum := sha256.New()
-	io.WriteString(sum, generatorVersion+"\n")
-	var infos []SourceInfo
-	products := map[string]string{docFTD: productFTD, docIOS: productIOS, docCUCM: productCUCM, docIBM: productIBM, docCUCMEntries: productCUCM}
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
-	for _, n := range sorted {
-		h := sha256.Sum256(files[n])
-		fmt.Fprintf(sum, "%s %x\n", n, h)
-		infos = append(infos, SourceInfo{Document: n, SHA256: hex.EncodeToString(h[:]), Product: products[n], Entries: counts[n]})
+	fmt.Fprintf(sum, "%s\n", generatorVersion)
+	var infos []catalog.SourceInfo
+	for _, s := range sources {
+		h := sha256.Sum256(files[s.doc])
+		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
+		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]), Product: s.product, Entries: counts[s.doc]})
 	}
 	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
 
-	res := &result{rep: rep, data: Data{
+	res := &result{rep: rep, data: catalog.Data{
 		Version:    version,
 		Generator:  generatorVersion,
 		Sources:    infos,
 		Severities: severities,
-		ErrorCodes: []ErrorCode{code},
+		ErrorCodes: []catalog.ErrorCode{code},
 		Entries:    entries,
 	}}
 	var buf bytes.Buffer
@@ -159,23 +151,26 @@ func generate(src string) (*result, error) {
 	if err := enc.Encode(res.data); err != nil {
 		return nil, fmt.Errorf("encode catalog: %w", err)
 	}
-	res.json = buf.Bytes()
-	res.goSrc, err = goSource(version)
-	if err != nil {
-		return nil, err
+	res.files = map[string][]byte{
+		"data/catalog.json": buf.Bytes(),
+		"data/REPORT.md":    renderReport(res.data, rep),
+		"zz_generated.go":   fmt.Appendf(nil, goTemplate, version),
 	}
-	res.report = renderReport(res.data, rep)
 	return res, nil
 }
 
-// checkEntries rejects output that would be wrong for every record: a
-// duplicate key, a footer or section header inside an entry's text.
-func checkEntries(entries []Entry) error {
+// checkEntries rejects output that would be wrong for every record: an
+// entry the catalog refuses, a duplicate key, a footer or section header
+// inside an entry's text.
+func checkEntries(entries []catalog.Entry) error {
 	var errs []error
 	seen := map[string]bool{}
 	leak := regexp.MustCompile(`翻訳について|この項では、|メッセージ \d{6} ~ \d{6}`)
 	for _, e := range entries {
-		k := e.Product + " " + e.ID
+		k := string(e.Product) + " " + e.Key()
+		if err := e.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("entry %s: %w", k, err))
+		}
 		if seen[k] {
 			errs = append(errs, fmt.Errorf("duplicate entry %s", k))
 		}
@@ -194,7 +189,7 @@ func checkEntries(entries []Entry) error {
 // name_2, name_3 … in the order the document lists them, which is the
 // order of the format. The engine names the values it extracts the same
 // way, so a record's params and the catalog's agree.
-func nameRepeatedParams(entries []Entry, rep *reporter) {
+func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 	for i := range entries {
 		e := &entries[i]
 		count := map[string]int{}
@@ -221,7 +216,7 @@ func nameRepeatedParams(entries []Entry, rep *reporter) {
 // scanScripts reports text in scripts foreign to the Japanese documents
 // (Korean syllables, Devanagari) left by the vendor's translation tool;
 // the text is kept as printed.
-func scanScripts(entries []Entry, rep *reporter) {
+func scanScripts(entries []catalog.Entry, rep *reporter) {
 	for _, e := range entries {
 		for _, s := range []string{e.Format, e.Explanation, e.Action} {
 			for _, r := range s {
@@ -253,38 +248,15 @@ const Version = %q
 var embeddedJSON []byte
 `
 
-func goSource(version string) ([]byte, error) {
-	src, err := format.Source([]byte(fmt.Sprintf(goTemplate, version)))
-	if err != nil {
-		return nil, fmt.Errorf("format generated go source: %w", err)
-	}
-	return src, nil
-}
-
 func (r *result) write(out string) error {
-	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
-	}
-	for name, b := range map[string][]byte{
-		filepath.Join(out, "data", "catalog.json"): r.json,
-		filepath.Join(out, "data", "REPORT.md"):    r.report,
-		filepath.Join(out, "zz_generated.go"):      r.goSrc,
-	} {
-		if err := os.WriteFile(name, b, 0o644); err != nil {
+	for name, b := range r.files {
+		path := filepath.Join(out, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("create output directory: %w", err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
 	}
 	return nil
-}
-
-func (r *result) summary() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "catalog %s: %d entries", r.data.Version, len(r.data.Entries))
-	for _, s := range r.data.Sources {
-		if s.Entries > 0 {
-			fmt.Fprintf(&b, ", %s %d", s.Product, s.Entries)
-		}
-	}
-	fmt.Fprintf(&b, "; %d anomalies handled (see data/REPORT.md)\n", len(r.rep.list))
-	return b.String()
 }

@@ -133,15 +133,6 @@ const minWrapRunes = 30
 
 func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
 
-// render turns lines into catalog text.
-func render(lines []string) (string, []string) {
-	var b textBuilder
-	for _, l := range lines {
-		b.add(l)
-	}
-	return b.String(), b.joins
-}
-
 func lastRunes(s string, n int) string {
 	r := []rune(s)
 	if len(r) > n {
@@ -163,3 +154,10 @@ func firstRunes(s string, n int) string {
 func normalizeSpace(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// The texts of an entry, in document order.
+const (
+	tgtNone   = iota // before the 説明 label
+	tgtExpl          // the explanation
+	tgtAction        // the recommended action
+)
