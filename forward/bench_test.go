@@ -2,82 +2,16 @@ package forward
 
 import (
 	"context"
-	"errors"
-	"net"
 	"testing"
 
-	"github.com/enrich-plugin/enrich/forward/internal/wire"
+	"github.com/enrich-plugin/enrich/forward/forwardtest"
 )
-
-// ackServer is a minimal allocation-free receiver so that the benchmark measures the client.
-func ackServer(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveAcks(c)
-		}
-	}()
-	return "tcp://" + ln.Addr().String()
-}
-
-func serveAcks(c net.Conn) {
-	defer c.Close()
-	buf := make([]byte, 0, 1<<20)
-	ack := make([]byte, 0, 64)
-	for {
-		n, err := wire.Skip(buf)
-		if errors.Is(err, wire.ErrShort) {
-			if len(buf) == cap(buf) {
-				buf = append(buf, 0)[:len(buf)]
-			}
-			m, err := c.Read(buf[len(buf):cap(buf)])
-			if err != nil {
-				return
-			}
-			buf = buf[:len(buf)+m]
-			continue
-		}
-		if err != nil {
-			return
-		}
-		_, p, _ := wire.ReadArrayHeader(buf)
-		for i := 0; i < 2; i++ { // tag, entries
-			k, _ := wire.Skip(p)
-			p = p[k:]
-		}
-		pairs, p, _ := wire.ReadMapHeader(p)
-		var chunk []byte
-		for i := 0; i < pairs; i++ {
-			var key []byte
-			key, p, _ = wire.ReadStr(p)
-			if string(key) == "chunk" {
-				chunk, p, _ = wire.ReadStr(p)
-				continue
-			}
-			k, _ := wire.Skip(p)
-			p = p[k:]
-		}
-		ack = wire.AppendStrBytes(wire.AppendStr(wire.AppendMapHeader(ack[:0], 1), "ack"), chunk)
-		if _, err := c.Write(ack); err != nil {
-			return
-		}
-		buf = buf[:copy(buf, buf[n:])]
-	}
-}
 
 // BenchmarkSend measures one acknowledged PackedForward round trip of a 256 KB payload
 // (the default Max_Payload_Size) over loopback TCP.
 func BenchmarkSend(b *testing.B) {
-	addr := ackServer(b)
-	c, err := NewClient(testConfig(addr))
+	srv := forwardtest.NewServer(b, forwardtest.Options{DiscardEntries: true})
+	c, err := NewClient(testConfig(srv.Addr()))
 	if err != nil {
 		b.Fatal(err)
 	}

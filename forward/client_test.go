@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"sync"
@@ -72,9 +74,9 @@ func TestSendDelivers(t *testing.T) {
 			}
 			ids := map[string]bool{}
 			for i, m := range msgs {
-				if m.Tag != "enriched.syslog" || m.Mode != forwardtest.ModePackedForward || m.Size != 10 || m.Records != 10 || !m.Acked {
-					t.Errorf("message %d = tag %q mode %v size %d records %d acked %v, want enriched.syslog PackedForward 10 10 true",
-						i, m.Tag, m.Mode, m.Size, m.Records, m.Acked)
+				if m.Tag != "enriched.syslog" || m.Size != 10 || len(m.Records) != 10 || !m.Acked {
+					t.Errorf("message %d = tag %q size %d records %d acked %v, want enriched.syslog 10 10 true",
+						i, m.Tag, m.Size, len(m.Records), m.Acked)
 				}
 				if len(m.Chunk) != chunkIDLen || ids[m.Chunk] {
 					t.Errorf("message %d chunk id %q is not a fresh 24-character id", i, m.Chunk)
@@ -170,7 +172,7 @@ func TestSendReceiverDownAtStart(t *testing.T) {
 	if _, err := sendRetry(c, "t", entries(0, 3), 3, 100); err != nil {
 		t.Fatalf("Send after the receiver started: %v", err)
 	}
-	if _, err := srv.WaitRecords(3, 5*time.Second); err != nil {
+	if err := srv.WaitRecords(3, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -180,18 +182,13 @@ func TestSendReceiverDownAtStart(t *testing.T) {
 func TestSendFaults(t *testing.T) {
 	tests := []struct {
 		name    string
-		set     func(srv *forwardtest.Server, on bool)
+		fault   forwardtest.Fault
 		wantErr error
 	}{
-		{name: "never acks", set: (*forwardtest.Server).SetNoAck, wantErr: ErrAckTimeout},
-		{name: "acks another chunk", set: (*forwardtest.Server).SetWrongAck, wantErr: ErrAckMismatch},
-		{name: "closes after reading the message", set: (*forwardtest.Server).SetCloseAfterRead},
-		{
-			name: "closes after 100 bytes",
-			set: func(srv *forwardtest.Server, on bool) {
-				srv.SetCloseAfterBytes(map[bool]int{true: 100}[on])
-			},
-		},
+		{name: "never acks", fault: forwardtest.NoAck, wantErr: ErrAckTimeout},
+		{name: "acks another chunk", fault: forwardtest.WrongAck, wantErr: ErrAckMismatch},
+		{name: "closes after reading the message", fault: forwardtest.Drop},
+		{name: "closes as the message arrives", fault: forwardtest.DropMidMessage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +196,7 @@ func TestSendFaults(t *testing.T) {
 			cfg := testConfig(srv.Addr())
 			cfg.AckTimeout = 300 * time.Millisecond
 			c := newClient(t, cfg)
-			tt.set(srv, true)
+			srv.SetFault(tt.fault)
 			payload := entries(0, 20)
 			start := time.Now()
 			err := c.Send(context.Background(), "t", payload, 20)
@@ -212,7 +209,7 @@ func TestSendFaults(t *testing.T) {
 			if st := c.Stats(); st.OpenConns != 0 {
 				t.Errorf("after the fault %d connections are open, want the broken one discarded", st.OpenConns)
 			}
-			tt.set(srv, false)
+			srv.SetFault(forwardtest.NoFault)
 			if _, err := sendRetry(c, "t", payload, 20, 50); err != nil {
 				t.Fatalf("Send after the fault cleared: %v", err)
 			}
@@ -237,12 +234,12 @@ func TestSendSlowReceiverWithinTimeout(t *testing.T) {
 }
 
 func TestSendContextCancelled(t *testing.T) {
-	srv := forwardtest.NewServer(t, forwardtest.Options{NoAck: true})
+	srv := forwardtest.NewServer(t, forwardtest.Options{Fault: forwardtest.NoAck})
 	c := newClient(t, testConfig(srv.Addr()))
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		// Cancel once the message is at the receiver, so the Send is waiting for the ack.
-		if _, err := srv.WaitRecords(1, 5*time.Second); err == nil {
+		if err := srv.WaitRecords(1, 5*time.Second); err == nil {
 			cancel()
 		}
 	}()
@@ -276,11 +273,12 @@ func TestSendReceiverRestartedMidStream(t *testing.T) {
 		}()
 	}
 	for restart := 0; restart < 3; restart++ {
-		if _, err := srv.WaitRecords((restart+1)*10, 10*time.Second); err != nil {
+		if err := srv.WaitRecords((restart+1)*10, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
+		dialFailures := c.Stats().DialFailures
 		srv.Stop()
-		time.Sleep(20 * time.Millisecond) // let some Sends hit the dead receiver
+		waitFor(t, "a Send to find the receiver down", func() bool { return c.Stats().DialFailures > dialFailures })
 		if err := srv.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -371,27 +369,44 @@ func TestPoolBoundedUnderFaults(t *testing.T) {
 	cfg.MaxConns = 2
 	cfg.AckTimeout = 200 * time.Millisecond
 	c := newClient(t, cfg)
+	faults := []struct {
+		fault forwardtest.Fault
+		err   error // what a Send that meets the fault returns
+		met   atomic.Int64
+	}{
+		{fault: forwardtest.WrongAck, err: ErrAckMismatch},
+		{fault: forwardtest.Drop, err: io.EOF},
+		{fault: forwardtest.NoAck, err: ErrAckTimeout},
+	}
 	var maxOpen atomic.Int64
+	var stop atomic.Bool
+	defer stop.Store(true)
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 50; i++ {
-				c.Send(context.Background(), "t", entries(i, 1), 1) // failures are expected here
+			for i := 0; !stop.Load(); i++ {
+				err := c.Send(context.Background(), "t", entries(i, 1), 1) // failures are expected here
+				for f := range faults {
+					if errors.Is(err, faults[f].err) {
+						faults[f].met.Add(1)
+					}
+				}
 				if n := int64(c.Stats().OpenConns); n > maxOpen.Load() {
 					maxOpen.Store(n)
 				}
 			}
 		}()
 	}
-	faults := []func(bool){srv.SetWrongAck, srv.SetCloseAfterRead, srv.SetNoAck}
 	for round := 0; round < 6; round++ {
-		f := faults[round%len(faults)]
-		f(true)
-		time.Sleep(30 * time.Millisecond)
-		f(false)
+		f := &faults[round%len(faults)]
+		met := f.met.Load()
+		srv.SetFault(f.fault)
+		waitFor(t, fmt.Sprintf("a Send to meet fault %d", f.fault), func() bool { return f.met.Load() > met })
+		srv.SetFault(forwardtest.NoFault)
 	}
+	stop.Store(true)
 	wg.Wait()
 	if got := maxOpen.Load(); got > int64(cfg.MaxConns) {
 		t.Errorf("client held %d connections, want at most %d", got, cfg.MaxConns)
@@ -403,7 +418,7 @@ func TestPoolBoundedUnderFaults(t *testing.T) {
 }
 
 func TestCloseWhileSendsPending(t *testing.T) {
-	srv := forwardtest.NewServer(t, forwardtest.Options{NoAck: true})
+	srv := forwardtest.NewServer(t, forwardtest.Options{Fault: forwardtest.NoAck})
 	cfg := testConfig(srv.Addr())
 	cfg.AckTimeout = 30 * time.Second // Close, not the timeout, must end the sends
 	c, err := NewClient(cfg)
@@ -415,7 +430,7 @@ func TestCloseWhileSendsPending(t *testing.T) {
 	for i := 0; i < n; i++ {
 		go func() { results <- c.Send(context.Background(), "t", entries(i, 1), 1) }()
 	}
-	if _, err := srv.WaitRecords(n, 5*time.Second); err != nil {
+	if err := srv.WaitRecords(n, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

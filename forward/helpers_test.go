@@ -94,11 +94,27 @@ func seqs(recs []forwardtest.Record) (seen map[int64]int, acked map[int64]bool) 
 	seen = map[int64]int{}
 	acked = map[int64]bool{}
 	for _, r := range recs {
-		n, _ := r.Body["seq"].(int64)
+		var n int64
+		switch v := r.Body["seq"].(type) {
+		case int64:
+			n = v
+		case uint64:
+			n = int64(v)
+		}
 		seen[n]++
 		if r.Acked {
 			acked[n] = true
 		}
 	}
 	return seen, acked
+}
+
+// waitFor polls cond until it holds, and fails the test if it does not within 10 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }

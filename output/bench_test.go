@@ -4,16 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/forward/forwardtest"
 )
 
 // fixtureLines returns the non-blank lines of the fixture logs that make
@@ -73,163 +71,12 @@ func tailChunk(tb testing.TB, size int) ([]byte, int) {
 	return b, n
 }
 
-// ackReceiver is a Forward receiver over a unix socket that acks every
-// message after checking only its framing, so that the benchmark measures
-// the sending side. forwardtest.Server decodes and keeps every record,
-// which would grow without bound over a benchmark's iterations.
-func ackReceiver(tb testing.TB) string {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "fwd.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		tb.Fatalf("listen on %s: %v", path, err)
-	}
-	done := make(chan struct{})
-	tb.Cleanup(func() {
-		ln.Close()
-		<-done
-	})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveAcks(c)
-		}
-	}()
-	return "unix://" + path
-}
-
-// serveAcks reads [tag, bin entries, {"chunk": id, ...}] messages and
-// answers {"ack": id} until the client closes the connection.
-func serveAcks(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReaderSize(c, 1<<20)
-	var ack []byte
-	for {
-		id, err := readPacked(r)
-		if err != nil {
-			return
-		}
-		ack = append(ack[:0], 0x81)
-		ack = enrich.AppendStr(ack, "ack")
-		ack = enrich.AppendStr(ack, id)
-		if _, err := c.Write(ack); err != nil {
-			return
-		}
-	}
-}
-
-var errFrame = errors.New("not a PackedForward message with a chunk id")
-
-// readPacked reads one PackedForward message and returns its chunk id.
-func readPacked(r *bufio.Reader) (string, error) {
-	hdr, err := r.ReadByte()
-	if err != nil {
-		return "", err
-	}
-	if hdr != 0x93 {
-		return "", fmt.Errorf("%w: header 0x%02x", errFrame, hdr)
-	}
-	if _, err := readStrOrBin(r); err != nil { // tag
-		return "", err
-	}
-	if _, err := readStrOrBin(r); err != nil { // entries
-		return "", err
-	}
-	m, err := r.ReadByte()
-	if err != nil || m&0xf0 != 0x80 {
-		return "", fmt.Errorf("%w: options 0x%02x: %v", errFrame, m, err)
-	}
-	id := ""
-	for i := 0; i < int(m&0x0f); i++ {
-		k, err := readStrOrBin(r)
-		if err != nil {
-			return "", err
-		}
-		if string(k) == "chunk" {
-			v, err := readStrOrBin(r)
-			if err != nil {
-				return "", err
-			}
-			id = string(v)
-			continue
-		}
-		// The other option is size, a positive integer.
-		c, err := r.ReadByte()
-		if err != nil {
-			return "", err
-		}
-		n := 0
-		switch c {
-		case 0xcc:
-			n = 1
-		case 0xcd:
-			n = 2
-		case 0xce:
-			n = 4
-		case 0xcf:
-			n = 8
-		}
-		if _, err := r.Discard(n); err != nil {
-			return "", err
-		}
-	}
-	if id == "" {
-		return "", errFrame
-	}
-	return id, nil
-}
-
-// readStrOrBin reads a str or bin value; long ones are skipped and
-// returned empty, since only short option keys and values are used.
-func readStrOrBin(r *bufio.Reader) ([]byte, error) {
-	c, err := r.ReadByte()
-	if err != nil {
-		return nil, err
-	}
-	var n int
-	switch {
-	case c&0xe0 == 0xa0:
-		n = int(c & 0x1f)
-	case c == 0xd9 || c == 0xc4:
-		b, err := r.ReadByte()
-		if err != nil {
-			return nil, err
-		}
-		n = int(b)
-	case c == 0xda || c == 0xc5:
-		var b [2]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, err
-		}
-		n = int(binary.BigEndian.Uint16(b[:]))
-	case c == 0xdb || c == 0xc6:
-		var b [4]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, err
-		}
-		n = int(binary.BigEndian.Uint32(b[:]))
-	default:
-		return nil, fmt.Errorf("%w: want str or bin, got 0x%02x", errFrame, c)
-	}
-	if n > 256 {
-		_, err := r.Discard(n)
-		return nil, err
-	}
-	b := make([]byte, n)
-	_, err = io.ReadFull(r, b)
-	return b, err
-}
-
 // BenchmarkFlush measures Flush end to end on a realistic 2 MB chunk:
 // rewrite, split into payloads and acknowledged delivery over a unix
 // socket, as Fluent Bit's flush of a full tail chunk does.
 func BenchmarkFlush(b *testing.B) {
 	cfg := DefaultConfig()
-	cfg.ForwardAddress = ackReceiver(b)
+	cfg.ForwardAddress = forwardtest.NewServer(b, forwardtest.Options{Network: "unix", DiscardEntries: true}).Addr()
 	cfg.AckTimeout = 10 * time.Second
 	in, err := New(cfg, nil, nil)
 	if err != nil {

@@ -2,12 +2,10 @@ package output
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // props is a Getter over a property table; like Fluent Bit it matches keys
@@ -27,80 +25,81 @@ const testAddr = "unix:///run/fluent-bit/enrich.sock"
 
 func TestParseConfigDefaults(t *testing.T) {
 	c, err := ParseConfig(props{"forward_address": testAddr})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParseConfig: %v", err)
+	}
 	want := DefaultConfig()
 	want.ForwardAddress = testAddr
-	assert.Equal(t, want, c)
-	assert.Equal(t, SinkForward, c.Sink)
-	assert.Equal(t, "enriched.", c.TagPrefix)
-	assert.Equal(t, 10*time.Second, c.AckTimeout)
-	assert.Equal(t, 256*1024, c.MaxPayloadSize)
-	assert.True(t, c.TLSVerify)
-	assert.Equal(t, []string{"log", "message", "msg", "raw"}, c.Engine.MessageKeys)
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("ParseConfig = %+v, want the defaults %+v", c, want)
+	}
+	got := []any{c.Sink, c.TagPrefix, c.AckTimeout, c.MaxPayloadSize, c.TLSVerify, c.Engine.MessageKeys}
+	documented := []any{SinkForward, "enriched.", 10 * time.Second, 256 * 1024, true, []string{"log", "message", "msg", "raw"}}
+	if !reflect.DeepEqual(got, documented) {
+		t.Errorf("sink, tag prefix, ack timeout, payload size, TLS verify, message keys = %v, want the documented defaults %v", got, documented)
+	}
 }
 
 func TestParseConfigValues(t *testing.T) {
 	tests := []struct {
 		name  string
 		props props
-		check func(t *testing.T, c Config)
+		check func(c Config) (got, want any)
 	}{
-		{"message keys trimmed", props{"Message_Key": " log , ,msg "}, func(t *testing.T, c Config) {
-			assert.Equal(t, []string{"log", "msg"}, c.Engine.MessageKeys)
+		{"message keys trimmed", props{"Message_Key": " log , ,msg "}, func(c Config) (any, any) {
+			return c.Engine.MessageKeys, []string{"log", "msg"}
 		}},
-		{"catalog files", props{"catalog_file": "/etc/a.json, /etc/b.csv"}, func(t *testing.T, c Config) {
-			assert.Equal(t, []string{"/etc/a.json", "/etc/b.csv"}, c.CatalogFiles)
+		{"catalog files", props{"catalog_file": "/etc/a.json, /etc/b.csv"}, func(c Config) (any, any) {
+			return c.CatalogFiles, []string{"/etc/a.json", "/etc/b.csv"}
 		}},
-		{"params on", props{"PARAMS": "On"}, func(t *testing.T, c Config) { assert.True(t, c.Engine.Params) }},
-		{"params yes", props{"params": "yes"}, func(t *testing.T, c Config) { assert.True(t, c.Engine.Params) }},
-		{"params true", props{"params": "TRUE"}, func(t *testing.T, c Config) { assert.True(t, c.Engine.Params) }},
-		{"overwrite off", props{"overwrite": "no"}, func(t *testing.T, c Config) { assert.False(t, c.Engine.Overwrite) }},
-		{"overwrite on", props{"overwrite": "true"}, func(t *testing.T, c Config) { assert.True(t, c.Engine.Overwrite) }},
-		{"nest under", props{"nest_under": "cisco"}, func(t *testing.T, c Config) { assert.Equal(t, "cisco", c.Engine.NestUnder) }},
+		{"params on", props{"PARAMS": "On"}, func(c Config) (any, any) { return c.Engine.Params, true }},
+		{"params yes", props{"params": "yes"}, func(c Config) (any, any) { return c.Engine.Params, true }},
+		{"params true", props{"params": "TRUE"}, func(c Config) (any, any) { return c.Engine.Params, true }},
+		{"overwrite off", props{"overwrite": "no"}, func(c Config) (any, any) { return c.Engine.Overwrite, false }},
+		{"overwrite on", props{"overwrite": "true"}, func(c Config) (any, any) { return c.Engine.Overwrite, true }},
+		{"nest under", props{"nest_under": "cisco"}, func(c Config) (any, any) { return c.Engine.NestUnder, "cisco" }},
 		{"field names", props{
 			"field_message_id": "mid", "field_severity": "sev", "field_severity_name": "sevname",
 			"field_documented_severity": "docsev", "field_explanation": "why", "field_action": "todo",
 			"field_product": "prod", "field_params": "vars",
-		}, func(t *testing.T, c Config) {
+		}, func(c Config) (any, any) {
 			f := c.Engine.Fields
-			assert.Equal(t, []string{"mid", "sev", "sevname", "docsev", "why", "todo", "prod", "vars"},
-				[]string{f.MessageID, f.Severity, f.SeverityName, f.DocumentedSeverity, f.Explanation, f.Action, f.Product, f.Params})
+			return []string{f.MessageID, f.Severity, f.SeverityName, f.DocumentedSeverity, f.Explanation, f.Action, f.Product, f.Params},
+				[]string{"mid", "sev", "sevname", "docsev", "why", "todo", "prod", "vars"}
 		}},
-		{"sink stdout without address", props{"sink": "STDOUT", "forward_address": ""}, func(t *testing.T, c Config) {
-			assert.Equal(t, SinkStdout, c.Sink)
+		{"sink stdout without address", props{"sink": "STDOUT", "forward_address": ""}, func(c Config) (any, any) {
+			return c.Sink, SinkStdout
 		}},
-		{"tcp address", props{"forward_address": "tcp://127.0.0.1:24224"}, func(t *testing.T, c Config) {
-			assert.Equal(t, "tcp://127.0.0.1:24224", c.ForwardAddress)
+		{"tcp address", props{"forward_address": "tcp://127.0.0.1:24224"}, func(c Config) (any, any) {
+			return c.ForwardAddress, "tcp://127.0.0.1:24224"
 		}},
-		{"ipv6 address", props{"forward_address": "tcp://[::1]:24224"}, func(t *testing.T, c Config) {
-			assert.Equal(t, "tcp://[::1]:24224", c.ForwardAddress)
+		{"ipv6 address", props{"forward_address": "tcp://[::1]:24224"}, func(c Config) (any, any) {
+			return c.ForwardAddress, "tcp://[::1]:24224"
 		}},
-		{"tag prefix", props{"forward_tag_prefix": "explained."}, func(t *testing.T, c Config) { assert.Equal(t, "explained.", c.TagPrefix) }},
-		{"shared key", props{"forward_shared_key": "s3cret"}, func(t *testing.T, c Config) { assert.Equal(t, "s3cret", c.SharedKey) }},
+		{"tag prefix", props{"forward_tag_prefix": "explained."}, func(c Config) (any, any) { return c.TagPrefix, "explained." }},
+		{"shared key", props{"forward_shared_key": "s3cret"}, func(c Config) (any, any) { return c.SharedKey, "s3cret" }},
 		{"tls with ca and no verify", props{"forward_address": "tcp://logs.example:24224", "forward_tls": "on",
-			"forward_tls_ca_file": "/etc/ca.pem", "forward_tls_verify": "off"}, func(t *testing.T, c Config) {
-			assert.True(t, c.TLS)
-			assert.Equal(t, "/etc/ca.pem", c.TLSCAFile)
-			assert.False(t, c.TLSVerify)
+			"forward_tls_ca_file": "/etc/ca.pem", "forward_tls_verify": "off"}, func(c Config) (any, any) {
+			return []any{c.TLS, c.TLSCAFile, c.TLSVerify}, []any{true, "/etc/ca.pem", false}
 		}},
-		{"ack timeout duration", props{"ack_timeout": "1500ms"}, func(t *testing.T, c Config) {
-			assert.Equal(t, 1500*time.Millisecond, c.AckTimeout)
+		{"ack timeout duration", props{"ack_timeout": "1500ms"}, func(c Config) (any, any) {
+			return c.AckTimeout, 1500 * time.Millisecond
 		}},
-		{"stall timeout default", props{}, func(t *testing.T, c Config) { assert.Equal(t, time.Second, c.StallTimeout) }},
-		{"stall timeout duration", props{"stall_timeout": "250ms"}, func(t *testing.T, c Config) { assert.Equal(t, 250*time.Millisecond, c.StallTimeout) }},
-		{"stall timeout off", props{"stall_timeout": "Off"}, func(t *testing.T, c Config) { assert.Equal(t, time.Duration(0), c.StallTimeout) }},
-		{"ack timeout seconds", props{"ack_timeout": "30"}, func(t *testing.T, c Config) { assert.Equal(t, 30*time.Second, c.AckTimeout) }},
-		{"forward connections", props{"forward_connections": "8"}, func(t *testing.T, c Config) { assert.Equal(t, 8, c.ForwardConns) }},
-		{"forward connections default", props{}, func(t *testing.T, c Config) { assert.Equal(t, DefaultForwardConns, c.ForwardConns) }},
-		{"ack timeout minimum", props{"ack_timeout": "100ms"}, func(t *testing.T, c Config) { assert.Equal(t, 100*time.Millisecond, c.AckTimeout) }},
-		{"ack timeout maximum", props{"ack_timeout": "1h"}, func(t *testing.T, c Config) { assert.Equal(t, time.Hour, c.AckTimeout) }},
-		{"payload 256k", props{"max_payload_size": "256k"}, func(t *testing.T, c Config) { assert.Equal(t, 256<<10, c.MaxPayloadSize) }},
-		{"payload 1M", props{"max_payload_size": "1M"}, func(t *testing.T, c Config) { assert.Equal(t, 1<<20, c.MaxPayloadSize) }},
-		{"payload 2MB", props{"max_payload_size": "2MB"}, func(t *testing.T, c Config) { assert.Equal(t, 2<<20, c.MaxPayloadSize) }},
-		{"payload 64kb", props{"max_payload_size": "64Kb"}, func(t *testing.T, c Config) { assert.Equal(t, 64<<10, c.MaxPayloadSize) }},
-		{"payload bytes", props{"max_payload_size": "100000"}, func(t *testing.T, c Config) { assert.Equal(t, 100000, c.MaxPayloadSize) }},
-		{"payload minimum", props{"max_payload_size": "1k"}, func(t *testing.T, c Config) { assert.Equal(t, 1024, c.MaxPayloadSize) }},
-		{"payload maximum", props{"max_payload_size": "64M"}, func(t *testing.T, c Config) { assert.Equal(t, 64<<20, c.MaxPayloadSize) }},
+		{"stall timeout default", props{}, func(c Config) (any, any) { return c.StallTimeout, time.Second }},
+		{"stall timeout duration", props{"stall_timeout": "250ms"}, func(c Config) (any, any) { return c.StallTimeout, 250 * time.Millisecond }},
+		{"stall timeout off", props{"stall_timeout": "Off"}, func(c Config) (any, any) { return c.StallTimeout, time.Duration(0) }},
+		{"ack timeout seconds", props{"ack_timeout": "30"}, func(c Config) (any, any) { return c.AckTimeout, 30 * time.Second }},
+		{"forward connections", props{"forward_connections": "8"}, func(c Config) (any, any) { return c.ForwardConns, 8 }},
+		{"forward connections default", props{}, func(c Config) (any, any) { return c.ForwardConns, DefaultForwardConns }},
+		{"ack timeout minimum", props{"ack_timeout": "100ms"}, func(c Config) (any, any) { return c.AckTimeout, 100 * time.Millisecond }},
+		{"ack timeout maximum", props{"ack_timeout": "1h"}, func(c Config) (any, any) { return c.AckTimeout, time.Hour }},
+		{"payload 256k", props{"max_payload_size": "256k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 256 << 10 }},
+		{"payload 1M", props{"max_payload_size": "1M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1 << 20 }},
+		{"payload 2MB", props{"max_payload_size": "2MB"}, func(c Config) (any, any) { return c.MaxPayloadSize, 2 << 20 }},
+		{"payload 64kb", props{"max_payload_size": "64Kb"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64 << 10 }},
+		{"payload bytes", props{"max_payload_size": "100000"}, func(c Config) (any, any) { return c.MaxPayloadSize, 100000 }},
+		{"payload minimum", props{"max_payload_size": "1k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1024 }},
+		{"payload maximum", props{"max_payload_size": "64M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64 << 20 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,8 +109,12 @@ func TestParseConfigValues(t *testing.T) {
 				p[k] = v
 			}
 			c, err := ParseConfig(p)
-			require.NoError(t, err)
-			tt.check(t, c)
+			if err != nil {
+				t.Fatalf("ParseConfig(%v): %v", p, err)
+			}
+			if got, want := tt.check(c); !reflect.DeepEqual(got, want) {
+				t.Errorf("got %#v, want %#v", got, want)
+			}
 		})
 	}
 }
@@ -170,14 +173,23 @@ func TestParseConfigErrors(t *testing.T) {
 				p[k] = v
 			}
 			_, err := ParseConfig(p)
-			require.Error(t, err)
-			assert.True(t, errors.Is(err, ErrInvalidConfig), "errors.Is(%v, ErrInvalidConfig)", err)
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("ParseConfig = %v, want an error that is ErrInvalidConfig", err)
+			}
 			var ke *KeyError
-			require.True(t, errors.As(err, &ke), "want a *KeyError, got %T: %v", err, err)
-			assert.Equal(t, tt.key, ke.Key)
-			assert.Contains(t, err.Error(), tt.key)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.NotContains(t, err.Error(), "\n", "the error must fit one log line")
+			if !errors.As(err, &ke) {
+				t.Fatalf("ParseConfig = %v (%T), want a *KeyError", err, err)
+			}
+			if ke.Key != tt.key {
+				t.Errorf("error key = %q, want %q", ke.Key, tt.key)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.key) || !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q, want it to name %s and say %q", msg, tt.key, tt.want)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error %q does not fit one log line", msg)
+			}
 		})
 	}
 }
@@ -185,31 +197,37 @@ func TestParseConfigErrors(t *testing.T) {
 func TestParseConfigFirstErrorWins(t *testing.T) {
 	_, err := ParseConfig(props{"params": "bad", "sink": "bad"})
 	var ke *KeyError
-	require.True(t, errors.As(err, &ke))
-	assert.Equal(t, KeyParams, ke.Key)
+	if !errors.As(err, &ke) || ke.Key != KeyParams {
+		t.Errorf("ParseConfig = %v, want a *KeyError for %s, the first key checked", err, KeyParams)
+	}
 }
 
 func TestParseConfigEngineOptionsChecked(t *testing.T) {
 	// A field name equal to a message key is refused by the engine's own
 	// validation; the error must still be a configuration error.
 	_, err := ParseConfig(props{"forward_address": testAddr, "message_key": "log,severity"})
-	require.Error(t, err)
-	assert.True(t, errors.Is(err, ErrInvalidConfig))
-	assert.Contains(t, err.Error(), "severity")
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "severity") {
+		t.Errorf("ParseConfig = %v, want an ErrInvalidConfig naming severity", err)
+	}
 }
 
 func TestConfigStringRedactsSharedKey(t *testing.T) {
 	c, err := ParseConfig(props{"forward_address": testAddr, "forward_shared_key": "hunter2-secret", "nest_under": "cisco info"})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParseConfig: %v", err)
+	}
 	s := c.String()
-	assert.NotContains(t, s, "hunter2")
-	assert.Contains(t, s, "forward_shared_key=(redacted)")
-	assert.Contains(t, s, "forward_address="+testAddr)
-	assert.Contains(t, s, `nest_under="cisco info"`)
-	assert.Contains(t, s, "max_payload_size=262144")
-	assert.Contains(t, s, "ack_timeout=10s")
-	assert.NotContains(t, s, "\n")
+	if strings.Contains(s, "hunter2") || strings.Contains(s, "\n") {
+		t.Errorf("String() = %q shows the shared key or spans lines", s)
+	}
+	for _, want := range []string{"forward_shared_key=(redacted)", "forward_address=" + testAddr, `nest_under="cisco info"`, "max_payload_size=262144", "ack_timeout=10s"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("String() = %q, want it to contain %s", s, want)
+		}
+	}
 
 	c.SharedKey = ""
-	assert.Contains(t, c.String(), "forward_shared_key=(none)")
+	if s := c.String(); !strings.Contains(s, "forward_shared_key=(none)") {
+		t.Errorf("String() without a key = %q, want forward_shared_key=(none)", s)
+	}
 }

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"reflect"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/enrich-plugin/enrich/enrich"
 )
@@ -49,7 +47,9 @@ func TestDeliverBoundaries(t *testing.T) {
 	src := DefaultConfig()
 	src.Sink = SinkStdout
 	rewriter, err := New(src, nil, io.Discard)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	engine := rewriter.current.Load().eng
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,9 +59,15 @@ func TestDeliverBoundaries(t *testing.T) {
 			in := newInstance(cfg, nil, nil, &got)
 			out, ends, _, rerr := engine.RewriteSplit(nil, tt.chunk, nil)
 			payloads, wrapped, err := in.deliver(context.Background(), "t", out, ends, rerr != nil)
-			require.NoError(t, err)
-			assert.Equal(t, tt.wantWrapped, wrapped, "wrapped runs")
-			assert.Equal(t, len(got.payloads), payloads)
+			if err != nil {
+				t.Fatalf("deliver: %v", err)
+			}
+			if wrapped != tt.wantWrapped {
+				t.Errorf("%d wrapped runs, want %d", wrapped, tt.wantWrapped)
+			}
+			if payloads != len(got.payloads) {
+				t.Errorf("deliver reports %d payloads, the sink got %d", payloads, len(got.payloads))
+			}
 
 			// The records of out, found by parsing it from the start.
 			var want [][]byte
@@ -78,23 +84,31 @@ func TestDeliverBoundaries(t *testing.T) {
 			records := got.payloads
 			if wrapped > 0 {
 				records = records[:len(records)-1]
-				assert.Equal(t, wrapped, got.counts[len(got.counts)-1])
+				if n := got.counts[len(got.counts)-1]; n != wrapped {
+					t.Errorf("the last payload counts %d records, want the %d wrapped runs", n, wrapped)
+				}
 			}
 			var sent [][]byte
 			for i, p := range records {
-				if got.counts[i] > 1 {
-					assert.LessOrEqual(t, len(p), tt.limit, "payload %d of %d records", i+1, got.counts[i])
+				if got.counts[i] > 1 && len(p) > tt.limit {
+					t.Errorf("payload %d of %d records is %d bytes, more than the limit %d", i+1, got.counts[i], len(p), tt.limit)
 				}
 				n := 0
 				for off := 0; off < len(p); n++ {
 					end, err := enrich.RecordEnd(p[off:])
-					require.NoError(t, err, "payload %d", i+1)
+					if err != nil {
+						t.Fatalf("payload %d: %v", i+1, err)
+					}
 					sent = append(sent, p[off:off+end])
 					off += end
 				}
-				assert.Equal(t, got.counts[i], n, "records in payload %d", i+1)
+				if n != got.counts[i] {
+					t.Errorf("payload %d holds %d records, its count says %d", i+1, n, got.counts[i])
+				}
 			}
-			assert.Equal(t, want, sent, "records sent, in order")
+			if !reflect.DeepEqual(sent, want) {
+				t.Errorf("records sent, in order:\n%x\nwant\n%x", sent, want)
+			}
 		})
 	}
 }

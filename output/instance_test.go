@@ -14,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/forward"
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
@@ -87,11 +84,15 @@ func newForward(t *testing.T, srv *forwardtest.Server, mod func(*Config)) (*Inst
 	}
 	log := &logRecorder{}
 	in, err := New(cfg, log, nil)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		assert.NoError(t, in.Close(ctx))
+		if err := in.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
 	})
 	return in, log
 }
@@ -104,18 +105,25 @@ func newStdout(t *testing.T) (*Instance, *logRecorder, *bytes.Buffer) {
 	cfg.Sink = SinkStdout
 	log := &logRecorder{}
 	in, err := New(cfg, log, out)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	return in, log, out
 }
 
 func TestFlushStdout(t *testing.T) {
 	in, log, out := newStdout(t)
-	assert.Equal(t, 1, log.count("info", "effective configuration: sink=stdout"))
-
-	require.NoError(t, in.Flush(context.Background(), "syslog.fw", chunk(knownLine, unknownLine, noIDLine)))
+	if got := log.count("info", "effective configuration: sink=stdout"); got != 1 {
+		t.Errorf("%d lines log the effective configuration, want 1", got)
+	}
+	if err := in.Flush(context.Background(), "syslog.fw", chunk(knownLine, unknownLine, noIDLine)); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
 
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	require.Len(t, lines, 3)
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 3:\n%s", len(lines), out)
+	}
 	var got []struct {
 		Tag    string         `json:"tag"`
 		Record map[string]any `json:"record"`
@@ -125,24 +133,39 @@ func TestFlushStdout(t *testing.T) {
 			Tag    string         `json:"tag"`
 			Record map[string]any `json:"record"`
 		}
-		require.NoError(t, json.Unmarshal([]byte(l), &v), l)
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("line %s: %v", l, err)
+		}
 		got = append(got, v)
 	}
-	for _, g := range got {
-		assert.Equal(t, "enriched.syslog.fw", g.Tag)
+	for i, g := range got {
+		if g.Tag != "enriched.syslog.fw" {
+			t.Errorf("line %d tag = %q, want enriched.syslog.fw", i, g.Tag)
+		}
 	}
-	assert.Equal(t, knownLine, got[0].Record["log"])
-	assert.Equal(t, "722051", got[0].Record["message_id"])
-	assert.NotEmpty(t, got[0].Record["explanation"])
-	assert.Equal(t, noIDLine, got[2].Record["log"])
-	assert.NotContains(t, got[2].Record, "message_id")
+	if got, want := got[0].Record["log"], knownLine; got != want {
+		t.Errorf("record 0 log = %v, want %v", got, want)
+	}
+	if got, want := got[0].Record["message_id"], "722051"; got != want {
+		t.Errorf("record 0 message_id = %v, want %v", got, want)
+	}
+	if got[0].Record["explanation"] == nil || got[0].Record["explanation"] == "" {
+		t.Errorf("record 0 has no explanation: %v", got[0].Record)
+	}
+	if got, want := got[2].Record["log"], noIDLine; got != want {
+		t.Errorf("record 2 log = %v, want %v", got, want)
+	}
+	if v, ok := got[2].Record["message_id"]; ok {
+		t.Errorf("record 2 without an ID has message_id %v", v)
+	}
 
 	tot := in.Totals()
-	assert.Equal(t, int64(3), tot.Records)
-	assert.Equal(t, int64(1), tot.Enriched)
-	assert.Equal(t, int64(1), tot.NoID)
-	assert.Equal(t, int64(1), tot.Payloads)
-	require.NoError(t, in.Close(context.Background()))
+	if tot.Records != 3 || tot.Enriched != 1 || tot.NoID != 1 || tot.Payloads != 1 {
+		t.Errorf("totals = %+v, want 3 records, 1 enriched, 1 without ID, 1 payload", tot)
+	}
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
 }
 
 func TestFlushForward(t *testing.T) {
@@ -150,21 +173,30 @@ func TestFlushForward(t *testing.T) {
 		t.Run(network, func(t *testing.T) {
 			srv := forwardtest.NewServer(t, forwardtest.Options{Network: network})
 			in, _ := newForward(t, srv, nil)
-			require.NoError(t, in.Flush(context.Background(), "app", chunk(knownLine, noIDLine)))
+			if err := in.Flush(context.Background(), "app", chunk(knownLine, noIDLine)); err != nil {
+				t.Fatalf("Flush: %v", err)
+			}
 
 			msgs := srv.Messages()
-			require.Len(t, msgs, 1)
-			assert.Equal(t, "enriched.app", msgs[0].Tag)
-			assert.Equal(t, forwardtest.ModePackedForward, msgs[0].Mode)
-			assert.NotEmpty(t, msgs[0].Chunk)
-			assert.Equal(t, 2, msgs[0].Size)
-			assert.True(t, msgs[0].Acked)
+			if len(msgs) != 1 {
+				t.Fatalf("got %d messages, want 1", len(msgs))
+			}
+			if m := msgs[0]; m.Tag != "enriched.app" || m.Chunk == "" || m.Size != 2 || !m.Acked {
+				t.Errorf("message tag %q chunk %q size %d acked %v, want enriched.app, a chunk id, 2, acked", m.Tag, m.Chunk, m.Size, m.Acked)
+			}
 			recs := srv.Records()
-			require.Len(t, recs, 2)
-			assert.Equal(t, "722051", recs[0].Body["message_id"])
-			assert.Equal(t, knownLine, recs[0].Body["log"])
-			assert.Equal(t, noIDLine, recs[1].Body["log"])
-			assert.Empty(t, srv.Violations())
+			if len(recs) != 2 {
+				t.Fatalf("got %d records, want 2", len(recs))
+			}
+			if got, want := recs[0].Body["message_id"], "722051"; got != want {
+				t.Errorf("record 0 message_id = %v, want %v", got, want)
+			}
+			if got, want := recs[0].Body["log"], knownLine; got != want {
+				t.Errorf("record 0 log = %v, want %v", got, want)
+			}
+			if got, want := recs[1].Body["log"], noIDLine; got != want {
+				t.Errorf("record 1 log = %v, want %v", got, want)
+			}
 		})
 	}
 }
@@ -186,29 +218,44 @@ func TestFlushSplitsPayloads(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
 			in, _ := newForward(t, srv, func(c *Config) { c.MaxPayloadSize = tt.limit })
-			require.NoError(t, in.Flush(context.Background(), "app", chunk(tt.msgs...)))
+			if err := in.Flush(context.Background(), "app", chunk(tt.msgs...)); err != nil {
+				t.Fatalf("Flush: %v", err)
+			}
 			msgs := srv.Messages()
-			require.Len(t, msgs, tt.payloads)
+			if len(msgs) != tt.payloads {
+				t.Fatalf("got %d payloads, want %d", len(msgs), tt.payloads)
+			}
 			ids := map[string]bool{}
 			for i, m := range msgs {
-				assert.False(t, ids[m.Chunk], "chunk id %q reused", m.Chunk)
+				if ids[m.Chunk] {
+					t.Errorf("chunk id %q reused", m.Chunk)
+				}
 				ids[m.Chunk] = true
-				assert.Equal(t, m.Records, m.Size, "option size is the record count")
-				if m.Records > 1 {
-					assert.LessOrEqual(t, len(m.Entries), tt.limit, "payload %d holds several records and exceeds the limit", i)
+				if len(m.Records) > 1 && len(m.Entries) > tt.limit {
+					t.Errorf("payload %d holds %d records in %d bytes, more than the limit %d", i, len(m.Records), len(m.Entries), tt.limit)
 				}
 				if i+1 < len(msgs) {
 					next, err := enrich.RecordEnd(msgs[i+1].Entries)
-					require.NoError(t, err)
-					assert.Greater(t, len(m.Entries)+next, tt.limit, "payload %d was cut before it was full", i)
+					if err != nil {
+						t.Fatalf("payload %d: %v", i+1, err)
+					}
+					if len(m.Entries)+next <= tt.limit {
+						t.Errorf("payload %d was cut at %d bytes before it was full: the next record (%d bytes) fits the limit %d", i, len(m.Entries), next, tt.limit)
+					}
 				}
 			}
 			recs := srv.Records()
-			require.Len(t, recs, len(tt.msgs))
-			for i, r := range recs {
-				assert.Equal(t, tt.msgs[i], r.Body["log"], "record %d out of order", i)
+			if len(recs) != len(tt.msgs) {
+				t.Fatalf("got %d records, want %d", len(recs), len(tt.msgs))
 			}
-			assert.Equal(t, int64(tt.payloads), in.Totals().Payloads)
+			for i, r := range recs {
+				if r.Body["log"] != tt.msgs[i] {
+					t.Errorf("record %d log = %.40q, want %.40q: out of order", i, r.Body["log"], tt.msgs[i])
+				}
+			}
+			if got := in.Totals().Payloads; got != int64(tt.payloads) {
+				t.Errorf("totals count %d payloads, want %d", got, tt.payloads)
+			}
 		})
 	}
 }
@@ -223,15 +270,14 @@ func repeat(s string, n int) []string {
 
 func TestFlushDeliveryFailures(t *testing.T) {
 	tests := []struct {
-		name  string
-		opts  forwardtest.Options
-		cause error
+		name string
+		opts forwardtest.Options
 	}{
-		{"receiver down", forwardtest.Options{Network: "unix", Stopped: true}, nil},
-		{"no ack", forwardtest.Options{Network: "unix", NoAck: true}, nil},
-		{"wrong ack", forwardtest.Options{Network: "unix", WrongAck: true}, nil},
-		{"closed after a few bytes", forwardtest.Options{Network: "unix", CloseAfterBytes: 10}, nil},
-		{"closed after the request", forwardtest.Options{Network: "unix", CloseAfterRead: true}, nil},
+		{"receiver down", forwardtest.Options{Network: "unix", Stopped: true}},
+		{"no ack", forwardtest.Options{Network: "unix", Fault: forwardtest.NoAck}},
+		{"wrong ack", forwardtest.Options{Network: "unix", Fault: forwardtest.WrongAck}},
+		{"closed as the request arrives", forwardtest.Options{Network: "unix", Fault: forwardtest.DropMidMessage}},
+		{"closed after the request", forwardtest.Options{Network: "unix", Fault: forwardtest.Drop}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,24 +286,34 @@ func TestFlushDeliveryFailures(t *testing.T) {
 			start := time.Now()
 			err := in.Flush(context.Background(), "app", chunk(knownLine, noIDLine))
 			elapsed := time.Since(start)
-			require.Error(t, err)
-			assert.True(t, IsRetryable(err), "%v must be retryable", err)
+			if !IsRetryable(err) {
+				t.Fatalf("Flush = %v, want a retryable error", err)
+			}
 			var de *DeliveryError
-			require.True(t, errors.As(err, &de))
-			assert.Equal(t, "enriched.app", de.Tag)
-			assert.Less(t, elapsed, 3*time.Second, "a flush must not outlive its ack timeout by far")
-			assert.Equal(t, 1, log.count("warn", "Fluent Bit will retry it"))
-			assert.Equal(t, int64(1), in.Totals().FailedFlushes)
+			if !errors.As(err, &de) || de.Tag != "enriched.app" {
+				t.Errorf("Flush = %v, want a *DeliveryError for tag enriched.app", err)
+			}
+			if elapsed >= 3*time.Second {
+				t.Errorf("Flush took %s: a flush must not outlive its ack timeout by far", elapsed)
+			}
+			if got := log.count("warn", "Fluent Bit will retry it"); got != 1 {
+				t.Errorf("%d retry warnings, want 1", got)
+			}
+			if got := in.Totals().FailedFlushes; got != 1 {
+				t.Errorf("totals count %d failed flushes, want 1", got)
+			}
 		})
 	}
 }
 
 func TestFlushRecoversAfterReceiverReturns(t *testing.T) {
-	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", NoAck: true})
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", Fault: forwardtest.NoAck})
 	in, _ := newForward(t, srv, func(c *Config) { c.AckTimeout = 300 * time.Millisecond })
 	data := chunk(knownLine, unknownLine, noIDLine)
-	require.Error(t, in.Flush(context.Background(), "app", data))
-	srv.SetNoAck(false)
+	if err := in.Flush(context.Background(), "app", data); err == nil {
+		t.Fatal("Flush to a receiver that never acks = nil, want an error")
+	}
+	srv.SetFault(forwardtest.NoFault)
 	var err error
 	for i := 0; i < 50; i++ { // the client backs off after failures: retry like Fluent Bit
 		if err = in.Flush(context.Background(), "app", data); err == nil {
@@ -265,34 +321,53 @@ func TestFlushRecoversAfterReceiverReturns(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Flush after the receiver recovered: %v", err)
+	}
 	acked := 0
 	for _, r := range srv.Records() {
 		if r.Acked {
 			acked++
 		}
 	}
-	assert.Equal(t, 3, acked, "every record delivered and acknowledged once recovered")
+	if acked != 3 {
+		t.Errorf("%d records acknowledged, want every one of the 3 once recovered", acked)
+	}
 }
 
 func TestFlushLoopIsNotSentAgain(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
 	in, log := newForward(t, srv, nil)
 	for i := 0; i < 3; i++ {
-		require.NoError(t, in.Flush(context.Background(), "enriched.app", chunk(knownLine)))
+		if err := in.Flush(context.Background(), "enriched.app", chunk(knownLine)); err != nil {
+			t.Fatalf("Flush %d: %v", i, err)
+		}
 	}
-	assert.Empty(t, srv.Messages())
-	assert.Equal(t, 1, log.count("error", `already carry the prefix "enriched."`), "the loop is logged once per instance")
-	assert.Equal(t, int64(3), in.Totals().LoopChunks)
-	assert.Equal(t, int64(0), in.Totals().Records)
+	if n := len(srv.Messages()); n != 0 {
+		t.Errorf("the receiver got %d messages, want none", n)
+	}
+	if got := log.count("error", `already carry the prefix "enriched."`); got != 1 {
+		t.Errorf("the loop is logged %d times, want once per instance", got)
+	}
+	if tot := in.Totals(); tot.LoopChunks != 3 || tot.Records != 0 {
+		t.Errorf("totals = %+v, want 3 loop chunks and 0 records", tot)
+	}
 }
 
 func TestFlushStdoutHasNoLoop(t *testing.T) {
 	in, log, out := newStdout(t)
-	require.NoError(t, in.Flush(context.Background(), "enriched.app", chunk(knownLine)))
-	assert.Contains(t, out.String(), `"message_id":"722051"`, "the stdout sink hands nothing back, so a prefixed tag is enriched as any other")
-	assert.Zero(t, log.count("error", "already carry the prefix"))
-	assert.Equal(t, int64(0), in.Totals().LoopChunks)
+	if err := in.Flush(context.Background(), "enriched.app", chunk(knownLine)); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if !strings.Contains(out.String(), `"message_id":"722051"`) {
+		t.Errorf("output %s is not enriched: the stdout sink hands nothing back, so a prefixed tag is enriched as any other", out)
+	}
+	if got := log.count("error", "already carry the prefix"); got != 0 {
+		t.Errorf("%d loop errors logged, want none", got)
+	}
+	if got := in.Totals().LoopChunks; got != 0 {
+		t.Errorf("totals count %d loop chunks, want 0", got)
+	}
 }
 
 func TestFlushIsBoundedByAckTimeoutAsAWhole(t *testing.T) {
@@ -303,18 +378,19 @@ func TestFlushIsBoundedByAckTimeoutAsAWhole(t *testing.T) {
 		c.AckTimeout = 400 * time.Millisecond
 		c.MaxPayloadSize = MinMaxPayloadSize
 	})
-	lines := make([]string, 0, 64)
-	for i := 0; i < 64; i++ {
-		lines = append(lines, knownLine)
+	data := chunk(repeat(knownLine, 64)...)
+	if len(data) <= 4*MinMaxPayloadSize {
+		t.Fatalf("the chunk is %d bytes: it must need several payloads", len(data))
 	}
-	data := chunk(lines...)
-	require.Greater(t, len(data), 4*MinMaxPayloadSize, "the chunk must need several payloads")
 	start := time.Now()
 	err := in.Flush(context.Background(), "app", data)
 	elapsed := time.Since(start)
-	require.Error(t, err)
-	assert.True(t, IsRetryable(err), "a flush cut short by its deadline is retried: %v", err)
-	assert.Less(t, elapsed, 2*time.Second, "the flush must end near Ack_Timeout, not after every payload's own timeout")
+	if !IsRetryable(err) {
+		t.Errorf("Flush = %v, want a retryable error: a flush cut short by its deadline is retried", err)
+	}
+	if elapsed >= 2*time.Second {
+		t.Errorf("Flush took %s: it must end near Ack_Timeout, not after every payload's own timeout", elapsed)
+	}
 }
 
 func TestFlushMalformedChunk(t *testing.T) {
@@ -335,19 +411,32 @@ func TestFlushMalformedChunk(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
 			in, log := newForward(t, srv, nil)
-			require.NoError(t, in.Flush(context.Background(), "app", tt.data))
+			if err := in.Flush(context.Background(), "app", tt.data); err != nil {
+				t.Fatalf("Flush: %v", err)
+			}
 			recs := srv.Records()
-			require.Len(t, recs, len(tt.records)+1)
+			if len(recs) != len(tt.records)+1 {
+				t.Fatalf("got %d records, want %d and one with the rest", len(recs), len(tt.records))
+			}
 			for i, want := range tt.records {
-				assert.Equal(t, want, recs[i].Body["log"])
+				if got := recs[i].Body["log"]; got != want {
+					t.Errorf("record %d log = %v, want %v", i, got, want)
+				}
 			}
 			last := recs[len(recs)-1].Body
 			raw, err := base64.StdEncoding.DecodeString(fmt.Sprint(last[UnparsedKey]))
-			require.NoError(t, err)
-			assert.Equal(t, tt.rest, raw, "the unparsed rest is passed on byte for byte")
-			assert.Equal(t, 1, log.count("warn", UnparsedKey), "one warning for the flush names where the bytes went")
-			assert.Equal(t, int64(1), in.Totals().Unparsed)
-			assert.Empty(t, srv.Violations())
+			if err != nil {
+				t.Fatalf("%s of the last record: %v", UnparsedKey, err)
+			}
+			if !bytes.Equal(raw, tt.rest) {
+				t.Errorf("unparsed rest = %x, want %x byte for byte", raw, tt.rest)
+			}
+			if got := log.count("warn", UnparsedKey); got != 1 {
+				t.Errorf("%d warnings name where the bytes went, want one for the flush", got)
+			}
+			if got := in.Totals().Unparsed; got != 1 {
+				t.Errorf("totals count %d unparsed, want 1", got)
+			}
 		})
 	}
 }
@@ -371,10 +460,16 @@ func TestFlushConcurrent(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("Flush: %v", err)
+		}
 	}
-	assert.Len(t, srv.Records(), workers*flushes*25)
-	assert.Equal(t, int64(workers*flushes*25), in.Totals().Enriched)
+	if got, want := len(srv.Records()), workers*flushes*25; got != want {
+		t.Errorf("the receiver got %d records, want %d", got, want)
+	}
+	if got, want := in.Totals().Enriched, int64(workers*flushes*25); got != want {
+		t.Errorf("totals count %d enriched, want %d", got, want)
+	}
 }
 
 func TestForwardConnectionsBoundTheSockets(t *testing.T) {
@@ -389,43 +484,60 @@ func TestForwardConnectionsBoundTheSockets(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for i := 0; i < 5; i++ {
-						assert.NoError(t, in.Flush(context.Background(), "app", data))
+						if err := in.Flush(context.Background(), "app", data); err != nil {
+							t.Errorf("Flush: %v", err)
+						}
 					}
 				}()
 			}
 			wg.Wait()
-			assert.LessOrEqual(t, srv.MaxOpenConns(), conns, "Forward_Connections bounds the open connections")
-			assert.Len(t, srv.Records(), 30)
+			if got := srv.MaxOpenConns(); got > conns {
+				t.Errorf("the receiver saw %d connections at once: Forward_Connections %d must bound them", got, conns)
+			}
+			if got := len(srv.Records()); got != 30 {
+				t.Errorf("the receiver got %d records, want 30", got)
+			}
 		})
 	}
 }
 
 func TestCloseBoundsPendingFlushes(t *testing.T) {
-	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", NoAck: true})
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", Fault: forwardtest.NoAck})
 	cfg := DefaultConfig()
 	cfg.ForwardAddress = srv.Addr()
 	cfg.AckTimeout = time.Minute
 	in, err := New(cfg, &logRecorder{}, nil)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 
 	done := make(chan error, 1)
 	go func() { done <- in.Flush(context.Background(), "app", chunk(knownLine)) }()
-	require.Eventually(t, func() bool { return len(srv.Messages()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	if err := srv.WaitRecords(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	require.NoError(t, in.Close(ctx))
-	assert.Less(t, time.Since(start), 3*time.Second)
+	if err := in.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if elapsed := time.Since(start); elapsed >= 3*time.Second {
+		t.Errorf("Close took %s with a 300ms deadline", elapsed)
+	}
 	select {
 	case err := <-done:
-		assert.True(t, IsRetryable(err), "an unacknowledged flush must not report success: %v", err)
+		if !IsRetryable(err) {
+			t.Errorf("pending Flush = %v, want a retryable error: an unacknowledged flush must not report success", err)
+		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("pending flush did not return after Close")
 	}
 	err = in.Flush(context.Background(), "app", chunk(knownLine))
-	assert.ErrorIs(t, err, ErrClosed)
-	assert.True(t, IsRetryable(err))
+	if !errors.Is(err, ErrClosed) || !IsRetryable(err) {
+		t.Errorf("Flush after Close = %v, want a retryable ErrClosed", err)
+	}
 }
 
 func TestNewErrors(t *testing.T) {
@@ -443,8 +555,9 @@ func TestNewErrors(t *testing.T) {
 			cfg.Sink = SinkStdout
 			tt.mod(&cfg)
 			_, err := New(cfg, nil, &bytes.Buffer{})
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tt.want)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v, want an error naming %s", err, tt.want)
+			}
 		})
 	}
 }
@@ -452,11 +565,16 @@ func TestNewErrors(t *testing.T) {
 func TestUnparsedRecordIsARecord(t *testing.T) {
 	rec := unparsedRecord(nil, []byte{1, 2, 3}, time.Unix(1700000000, 5))
 	n, err := enrich.RecordEnd(rec)
-	require.NoError(t, err)
-	assert.Equal(t, len(rec), n)
+	if err != nil || n != len(rec) {
+		t.Fatalf("RecordEnd = %d, %v; want %d, nil: the record must be one whole record", n, err, len(rec))
+	}
 	js, err := enrich.AppendRecordJSON(nil, rec)
-	require.NoError(t, err)
-	assert.Contains(t, string(js), `"`+UnparsedKey+`":"AQID"`)
+	if err != nil {
+		t.Fatalf("AppendRecordJSON: %v", err)
+	}
+	if want := `"` + UnparsedKey + `":"AQID"`; !strings.Contains(string(js), want) {
+		t.Errorf("record %s does not hold %s", js, want)
+	}
 }
 
 func TestIsRetryable(t *testing.T) {

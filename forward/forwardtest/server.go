@@ -1,637 +1,457 @@
-// Package forwardtest provides a Forward protocol receiver for tests: it listens on loopback
-// TCP or a unix socket, decodes Message, Forward, PackedForward and CompressedPackedForward
-// messages, checks their framing, records what it received and answers with acks. It can be
-// told to misbehave in the ways a real in_forward does (stop listening, close connections,
-// delay or withhold acks) so that delivery code can be tested against each fault.
-//
-//	srv := forwardtest.NewServer(t, forwardtest.Options{})
-//	client := newClient(srv.Addr()) // "tcp://127.0.0.1:port"
-//	...
-//	recs, err := srv.WaitRecords(10, 5*time.Second)
+// Package forwardtest is a Forward protocol receiver for tests. It accepts what the forward
+// client sends and nothing more: TLS and the shared-key handshake when asked for, then
+// PackedForward messages [tag, bin entries, {"chunk": id, "size": n}], which it decodes with
+// github.com/vmihailenco/msgpack/v5, independently of the project's MessagePack code. It
+// acknowledges them and keeps what arrived; any other message fails the test. Faults make it
+// misbehave as a broken or overloaded in_forward does.
 package forwardtest
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/rand"
 	"crypto/sha512"
-	"crypto/subtle"
 	"crypto/tls"
+	"encoding/binary"
 	"encoding/hex"
-	"errors"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/enrich-plugin/enrich/forward/internal/wire"
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
-// Options configures a Server. The zero value is a plain TCP receiver on 127.0.0.1 that acks
-// every message at once.
+// Fault is a way the receiver misbehaves.
+type Fault int32
+
+// The faults, each as a real in_forward can show it.
+const (
+	NoFault        Fault = iota
+	NoAck                // keep each message but never acknowledge it
+	WrongAck             // acknowledge each message with another chunk id
+	Drop                 // close the connection after reading a message, unanswered
+	DropMidMessage       // close the connection as soon as a message starts to arrive
+)
+
+// ServerName is a DNS name the TLS certificate is valid for, besides 127.0.0.1 and ::1.
+const ServerName = "example.com"
+
+// Options configures a Server; the zero value acknowledges every message at once on
+// 127.0.0.1.
 type Options struct {
-	// Network is "tcp" (127.0.0.1, the default), "tcp6" ([::1]) or "unix" (a socket in a
-	// fresh temporary directory).
-	Network string
-	// SharedKey makes the server require the Forward v1 handshake with this key.
-	SharedKey string
-	// Hostname is the server name sent in PONG; default "forwardtest".
-	Hostname string
-	// TLS serves TLS with a self-signed certificate generated at start; see CAFile.
-	TLS bool
-	// Stopped reserves the address but does not listen until Start is called, for testing
-	// a receiver that is down when the client starts.
-	Stopped bool
-	// AckDelay, NoAck, WrongAck, CloseAfterBytes and CloseAfterRead set the initial fault
-	// behaviour; see the setters of the same names.
-	AckDelay        time.Duration
-	NoAck           bool
-	WrongAck        bool
-	CloseAfterBytes int
-	CloseAfterRead  bool
-	// MaxConns bounds open connections; further ones are closed at once. Default 64.
-	MaxConns int
-	// MaxFrameSize bounds one message; a larger one closes the connection, as in_forward's
-	// buffer_max_size does. Default 64 MiB.
-	MaxFrameSize int
-	// AllowViolations stops the server from failing the test at cleanup when it received
-	// messages that break the framing rules; Violations lists them either way.
-	AllowViolations bool
+	Network        string        // "tcp" (127.0.0.1, the default), "tcp6" ([::1]) or "unix"
+	SharedKey      string        // require the shared-key handshake with this key
+	TLS            bool          // serve TLS; the client trusts CAFile
+	Stopped        bool          // reserve the address, but listen only once Start is called
+	Fault          Fault         // the fault at start; see SetFault
+	AckDelay       time.Duration // wait this long before each ack
+	DiscardEntries bool          // keep messages without their entries: for long runs
 }
 
-// Server is a Forward receiver for tests. Its methods are safe for concurrent use.
-type Server struct {
-	t        testing.TB
-	opts     Options
-	network  string // "tcp" or "unix" for net.Listen
-	listenAt string // host:port or socket path
-	tlsCfg   *tls.Config
-	certPEM  []byte
-	caFile   string
+// Message is one PackedForward message received.
+type Message struct {
+	Tag, Chunk string
+	Size       int      // option size
+	Entries    []byte   // the entries as sent
+	Records    []Record // the entries, decoded
+	Acked      bool     // the matching ack was written
+}
 
-	ackDelay        atomic.Int64
-	noAck           atomic.Bool
-	wrongAck        atomic.Bool
-	closeAfterBytes atomic.Int64
-	closeAfterRead  atomic.Bool
+// Record is one entry received. In Body, str and bin values are strings, integers int64 or
+// uint64, and maps map[any]any.
+type Record struct {
+	Tag   string
+	Time  time.Time
+	Body  map[any]any
+	Acked bool
+}
+
+// Server is a Forward receiver. Its methods are safe for concurrent use.
+type Server struct {
+	t                     testing.TB
+	opts                  Options
+	network, addr, caFile string
+	tlsConfig             *tls.Config
+	fault                 atomic.Int32
 
 	mu         sync.Mutex
 	ln         net.Listener
-	stopCh     chan struct{} // closed by Stop for the current listening generation
-	conns      map[net.Conn]struct{}
+	conns      map[net.Conn]bool
 	wg         sync.WaitGroup
-	closed     bool
-	messages   []Message
-	records    []Record
-	acked      map[string]bool
-	violations []error
-	authFails  int
-	accepted   int
+	msgs       []Message
 	maxOpen    int
-	changed    chan struct{} // closed and replaced whenever something is recorded
+	violations []error
 }
 
-// NewServer starts a receiver (unless opts.Stopped) and stops it when the test ends.
+// NewServer starts a receiver, unless opts.Stopped, and stops it when the test ends; the
+// test fails then if the receiver got a message the client must not send.
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
-	if opts.Hostname == "" {
-		opts.Hostname = "forwardtest"
-	}
-	if opts.MaxConns <= 0 {
-		opts.MaxConns = 64
-	}
-	if opts.MaxFrameSize <= 0 {
-		opts.MaxFrameSize = 64 << 20
-	}
-	s := &Server{
-		t:       t,
-		opts:    opts,
-		conns:   make(map[net.Conn]struct{}),
-		acked:   make(map[string]bool),
-		changed: make(chan struct{}),
-	}
-	s.SetAckDelay(opts.AckDelay)
-	s.SetNoAck(opts.NoAck)
-	s.SetWrongAck(opts.WrongAck)
-	s.SetCloseAfterBytes(opts.CloseAfterBytes)
-	s.SetCloseAfterRead(opts.CloseAfterRead)
-	if opts.TLS {
-		cfg, pemBytes, err := selfSignedTLS()
-		if err != nil {
-			t.Fatalf("forwardtest: generate TLS certificate: %v", err)
-		}
-		s.tlsCfg, s.certPEM = cfg, pemBytes
-		s.caFile = filepath.Join(t.TempDir(), "forwardtest-ca.pem")
-		if err := os.WriteFile(s.caFile, pemBytes, 0o600); err != nil {
-			t.Fatalf("forwardtest: write CA file: %v", err)
-		}
-	}
+	s := &Server{t: t, opts: opts, network: "tcp", addr: "127.0.0.1:0", conns: map[net.Conn]bool{}}
+	s.fault.Store(int32(opts.Fault))
 	switch opts.Network {
-	case "", "tcp", "tcp6":
-		s.network = "tcp"
-		host := "127.0.0.1:0"
-		if opts.Network == "tcp6" {
-			host = "[::1]:0"
-		}
-		ln, err := net.Listen("tcp", host)
-		if err != nil {
-			t.Fatalf("forwardtest: listen on %s: %v", host, err)
-		}
-		s.listenAt = ln.Addr().String()
-		if opts.Stopped {
-			ln.Close()
-		} else {
-			s.serveListener(ln)
-		}
+	case "", "tcp":
+	case "tcp6":
+		s.addr = "[::1]:0"
 	case "unix":
-		s.network = "unix"
-		// A short directory under the system temp dir keeps the path below the 108-byte
-		// sun_path limit that long test names would break.
+		// A short directory keeps the path below the 108-byte limit of a socket address.
 		dir, err := os.MkdirTemp("", "fwt")
 		if err != nil {
-			t.Fatalf("forwardtest: create socket directory: %v", err)
+			t.Fatalf("forwardtest: %v", err)
 		}
 		t.Cleanup(func() { os.RemoveAll(dir) })
-		s.listenAt = filepath.Join(dir, "forward.sock")
-		if !opts.Stopped {
-			if err := s.Start(); err != nil {
-				t.Fatalf("forwardtest: %v", err)
-			}
-		}
+		s.network, s.addr = "unix", filepath.Join(dir, "forward.sock")
 	default:
 		t.Fatalf("forwardtest: network %q: want tcp, tcp6 or unix", opts.Network)
 	}
-	t.Cleanup(s.Close)
+	if opts.TLS {
+		// httptest's certificate, valid for 127.0.0.1, ::1 and ServerName, and its own CA.
+		hs := httptest.NewTLSServer(nil)
+		s.tlsConfig = hs.TLS.Clone()
+		s.caFile = filepath.Join(t.TempDir(), "ca.pem")
+		err := os.WriteFile(s.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}), 0o600)
+		hs.Close()
+		if err != nil {
+			t.Fatalf("forwardtest: %v", err)
+		}
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.addr = s.ln.Addr().String() // the port chosen
+	if opts.Stopped {
+		s.Stop()
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		for _, err := range s.violations {
+			t.Errorf("forwardtest: received a message the client must not send: %v", err)
+		}
+	})
 	return s
 }
 
-// Addr returns the address in the client's form: "tcp://127.0.0.1:port", "tcp://[::1]:port"
-// or "unix:///path".
-func (s *Server) Addr() string { return s.network + "://" + s.listenAt }
+// Addr returns the address as the client takes it: "tcp://host:port" or "unix:///path".
+func (s *Server) Addr() string { return s.network + "://" + s.addr }
 
-// CAFile returns the path of a PEM file holding the server's self-signed certificate, to use
-// as the client's CA file; "" without TLS.
+// CAFile returns a PEM file that makes the client trust the server; "" without TLS.
 func (s *Server) CAFile() string { return s.caFile }
 
-// CertPEM returns the server's self-signed certificate in PEM; nil without TLS.
-func (s *Server) CertPEM() []byte { return s.certPEM }
+// SetFault makes the receiver misbehave from the next message on; NoFault ends it.
+func (s *Server) SetFault(f Fault) { s.fault.Store(int32(f)) }
 
-// ServerName is the DNS name in the TLS certificate (it also covers 127.0.0.1 and ::1).
-const ServerName = "localhost"
-
-// Start listens again on the same address after Stop, or for the first time with
-// Options.Stopped. Starting a running server is an error.
+// Start listens again on the same address after Stop or Options.Stopped.
 func (s *Server) Start() error {
-	s.mu.Lock()
-	running := s.ln != nil
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return errors.New("forwardtest: start: server is closed")
-	}
-	if running {
-		return errors.New("forwardtest: start: server is already listening")
-	}
-	if s.network == "unix" {
-		os.Remove(s.listenAt) // a socket file left by a crashed listener blocks Listen
-	}
-	var ln net.Listener
-	var err error
-	// The port was just released; on a busy machine it can take a moment to be free again.
-	for attempt := 0; attempt < 50; attempt++ {
-		ln, err = net.Listen(s.network, s.listenAt)
-		if err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ln, err := net.Listen(s.network, s.addr)
 	if err != nil {
-		return fmt.Errorf("forwardtest: listen on %s: %w", s.Addr(), err)
+		return fmt.Errorf("forwardtest: %w", err)
 	}
-	s.serveListener(ln)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ln = ln
+	s.wg.Add(1)
+	go s.accept(ln)
 	return nil
 }
 
-func (s *Server) serveListener(ln net.Listener) {
-	s.mu.Lock()
-	s.ln = ln
-	stop := make(chan struct{})
-	s.stopCh = stop
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go s.acceptLoop(ln, stop)
-}
-
-// Stop closes the listener and every open connection, so that clients see a receiver that
-// died; Start brings it back on the same address. Records received so far are kept.
+// Stop closes the listener and every connection, as a receiver that died; what was received
+// is kept.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	ln := s.ln
-	s.ln = nil
-	if s.stopCh != nil {
-		close(s.stopCh)
-		s.stopCh = nil
+	if s.ln != nil {
+		s.ln.Close()
+		s.ln = nil
 	}
 	for c := range s.conns {
 		c.Close()
 	}
 	s.mu.Unlock()
-	if ln != nil {
-		ln.Close()
-	}
 	s.wg.Wait()
 }
 
-// Close stops the server for good. It is registered with t.Cleanup by NewServer and fails
-// the test if framing violations were received, unless Options.AllowViolations is set.
-func (s *Server) Close() {
-	s.mu.Lock()
-	already := s.closed
-	s.closed = true
-	s.mu.Unlock()
-	if already {
-		return
-	}
-	s.Stop()
-	if v := s.Violations(); len(v) > 0 && !s.opts.AllowViolations {
-		s.t.Errorf("forwardtest: %d messages broke the Forward framing rules; first: %v", len(v), v[0])
-	}
-}
-
-// SetAckDelay delays every ack by d (a slow receiver).
-func (s *Server) SetAckDelay(d time.Duration) { s.ackDelay.Store(int64(d)) }
-
-// SetNoAck makes the server record messages but never ack them, keeping the connection open.
-func (s *Server) SetNoAck(v bool) { s.noAck.Store(v) }
-
-// SetWrongAck makes the server ack every message with a chunk id other than the one sent.
-func (s *Server) SetWrongAck(v bool) { s.wrongAck.Store(v) }
-
-// SetCloseAfterBytes makes the server close each connection once it has read n bytes from
-// it (handshake included), before it finishes a message that goes past them; 0 turns it off.
-func (s *Server) SetCloseAfterBytes(n int) { s.closeAfterBytes.Store(int64(n)) }
-
-// SetCloseAfterRead makes the server close the connection right after reading a complete
-// message, without recording or acking it (a receiver that died mid-request).
-func (s *Server) SetCloseAfterRead(v bool) { s.closeAfterRead.Store(v) }
-
-// Messages returns a copy of the messages received, in arrival order.
+// Messages returns the messages received, in arrival order.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Message, len(s.messages))
-	copy(out, s.messages)
-	for i := range out {
-		out[i].Acked = s.acked[out[i].Chunk]
-	}
-	return out
+	return slices.Clone(s.msgs)
 }
 
-// Records returns a copy of the records received, in arrival order; a record sent twice
-// (a retry after a lost ack) appears twice.
+// Records returns the records received, in arrival order: a record sent twice appears twice.
 func (s *Server) Records() []Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.recordsLocked()
-}
-
-func (s *Server) recordsLocked() []Record {
-	out := make([]Record, len(s.records))
-	copy(out, s.records)
-	for i := range out {
-		out[i].Acked = s.acked[out[i].Chunk]
+	var out []Record
+	for _, m := range s.Messages() {
+		for _, r := range m.Records {
+			r.Tag, r.Acked = m.Tag, m.Acked
+			out = append(out, r)
+		}
 	}
 	return out
 }
 
-// WaitRecords waits until at least n records have arrived or timeout passes, and returns the
-// records received so far; the error says how many were missing.
-func (s *Server) WaitRecords(n int, timeout time.Duration) ([]Record, error) {
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		if len(s.records) >= n {
-			out := s.recordsLocked()
-			s.mu.Unlock()
-			return out, nil
+// WaitRecords waits until messages holding at least n records have arrived, acknowledged or
+// not, or returns an error after timeout.
+func (s *Server) WaitRecords(n int, timeout time.Duration) error {
+	for deadline := time.Now().Add(timeout); ; time.Sleep(time.Millisecond) {
+		got := 0
+		for _, m := range s.Messages() {
+			got += m.Size
 		}
-		changed := s.changed
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timer.C:
-			recs := s.Records()
-			return recs, fmt.Errorf("forwardtest: got %d records within %s, want %d", len(recs), timeout, n)
+		if got >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("forwardtest: %d records arrived within %s, want %d", got, timeout, n)
 		}
 	}
 }
 
-// Violations returns the framing errors seen: messages that were not valid Forward messages,
-// had no chunk id, or whose option.size did not match their entries. Such messages are not
-// acked and their connection is closed.
-func (s *Server) Violations() []error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]error(nil), s.violations...)
-}
-
-// AuthFailures returns the number of handshakes that failed (wrong key or malformed PING).
-func (s *Server) AuthFailures() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.authFails
-}
-
-// Accepted returns the number of connections accepted so far.
-func (s *Server) Accepted() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.accepted
-}
-
-// OpenConns returns the number of connections open now.
-func (s *Server) OpenConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
-
-// MaxOpenConns returns the largest number of connections that were open at the same time.
+// MaxOpenConns returns the largest number of connections open at the same time.
 func (s *Server) MaxOpenConns() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.maxOpen
 }
 
-// notifyLocked wakes WaitRecords callers; s.mu must be held.
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
-
-func (s *Server) acceptLoop(ln net.Listener, stop chan struct{}) {
+func (s *Server) accept(ln net.Listener) {
 	defer s.wg.Done()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			return // closed by Stop; any other accept error also ends this generation
+			return
 		}
 		s.mu.Lock()
-		select {
-		case <-stop:
+		if s.ln != ln {
 			s.mu.Unlock()
 			c.Close()
 			return
-		default:
 		}
-		if len(s.conns) >= s.opts.MaxConns {
-			s.mu.Unlock()
-			c.Close()
-			continue
-		}
-		s.conns[c] = struct{}{}
-		s.accepted++
+		s.conns[c] = true
 		s.maxOpen = max(s.maxOpen, len(s.conns))
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.serveConn(c, stop)
+		go s.serve(c)
 	}
 }
 
-// serveConn runs one connection: optional TLS and handshake, then messages until the peer
-// closes, a fault setting closes it, or the server stops.
-func (s *Server) serveConn(raw net.Conn, stop chan struct{}) {
+// errReader keeps the last read error, which tells a failed read from a malformed message.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *errReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+func (s *Server) serve(c net.Conn) {
 	defer s.wg.Done()
 	defer func() {
 		s.mu.Lock()
-		delete(s.conns, raw)
+		delete(s.conns, c)
 		s.mu.Unlock()
-		raw.Close()
+		c.Close()
 	}()
-	var c net.Conn = raw
-	if s.tlsCfg != nil {
-		c = tls.Server(raw, s.tlsCfg)
+	rw := c
+	if s.tlsConfig != nil {
+		rw = tls.Server(c, s.tlsConfig)
 	}
-	r := &frameReader{c: c, s: s}
-	if s.opts.SharedKey != "" {
-		if refused, err := s.handshake(c, r); err != nil {
-			if refused {
+	in := &errReader{r: rw}
+	br := bufio.NewReaderSize(in, 64<<10)
+	d := msgpack.NewDecoder(br)
+	d.DisallowUnknownFields(true)
+	if s.opts.SharedKey != "" && s.handshake(rw, d) != nil {
+		return
+	}
+	for {
+		if _, err := br.Peek(1); err != nil || Fault(s.fault.Load()) == DropMidMessage {
+			return
+		}
+		m, err := s.read(d)
+		if err != nil {
+			if in.err == nil {
 				s.mu.Lock()
-				s.authFails++
+				s.violations = append(s.violations, err)
 				s.mu.Unlock()
 			}
 			return
 		}
-	}
-	for {
-		frame, err := r.next(s.opts.MaxFrameSize)
-		if err != nil {
-			if errors.Is(err, errFrame) {
-				s.violation(err)
-			}
-			return
-		}
-		if s.closeAfterRead.Load() {
-			return
-		}
-		msg, recs, err := decodeFrame(frame)
-		if err == nil && msg.Chunk == "" {
-			err = fmt.Errorf("%w: message has no chunk id, so it cannot be acked", errFrame)
-		}
-		if err != nil {
-			s.violation(err)
+		fault := Fault(s.fault.Load())
+		if fault == Drop {
 			return
 		}
 		s.mu.Lock()
-		s.messages = append(s.messages, msg)
-		s.records = append(s.records, recs...)
-		s.notifyLocked()
+		i := len(s.msgs)
+		s.msgs = append(s.msgs, m)
 		s.mu.Unlock()
-		if s.noAck.Load() {
+		if fault == NoAck {
 			continue
 		}
-		if d := time.Duration(s.ackDelay.Load()); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-stop:
-				t.Stop()
-				return
-			}
+		time.Sleep(s.opts.AckDelay)
+		id := m.Chunk
+		if fault == WrongAck {
+			id = "d3JvbmcgY2h1bmsgaWQgIQ=="
 		}
-		id := msg.Chunk
-		if s.wrongAck.Load() {
-			id = "d3JvbmctY2h1bmstaWQ=" + id[:min(len(id), 4)]
-		}
-		ack := wire.AppendMapHeader(nil, 1)
-		ack = wire.AppendStr(ack, "ack")
-		ack = wire.AppendStr(ack, id)
-		// Mark before writing: once the client has the ack, the record must read as acked.
-		s.setAcked(msg.Chunk, id == msg.Chunk)
-		if _, err := c.Write(ack); err != nil {
-			s.setAcked(msg.Chunk, false)
+		s.setAcked(i, id == m.Chunk) // before the client can see the ack
+		// {"ack": id}, the id as str 8 as in_forward writes it.
+		if _, err := rw.Write(append([]byte{0x81, 0xa3, 'a', 'c', 'k', 0xd9, byte(len(id))}, id...)); err != nil {
+			s.setAcked(i, false)
 			return
 		}
 	}
 }
 
-func (s *Server) setAcked(chunk string, v bool) {
+func (s *Server) setAcked(i int, v bool) {
 	s.mu.Lock()
-	if v {
-		s.acked[chunk] = true
-	} else {
-		delete(s.acked, chunk)
-	}
-	s.notifyLocked()
+	s.msgs[i].Acked = v
 	s.mu.Unlock()
 }
 
-func (s *Server) violation(err error) {
-	s.mu.Lock()
-	s.violations = append(s.violations, err)
-	s.notifyLocked()
-	s.mu.Unlock()
+// handshake runs the receiver's side of the shared-key handshake: HELO, PING, PONG.
+func (s *Server) handshake(c net.Conn, d *msgpack.Decoder) error {
+	nonce := make([]byte, 16)
+	rand.Read(nonce)
+	if err := send(c, []any{"HELO", map[string]any{"nonce": nonce, "auth": []byte{}, "keepalive": true}}); err != nil {
+		return err
+	}
+	var ping []string // ["PING", hostname, salt, digest, username, password]
+	err := d.Decode(&ping)
+	if err != nil || len(ping) != 6 || ping[0] != "PING" || ping[3] != digest(ping[2], ping[1], nonce, s.opts.SharedKey) {
+		send(c, []any{"PONG", false, "shared key mismatch", "", ""})
+		return fmt.Errorf("handshake refused: PING %q: %v", ping, err)
+	}
+	return send(c, []any{"PONG", true, "", "forwardtest", digest(ping[2], "forwardtest", nonce, s.opts.SharedKey)})
 }
 
-// handshake runs the server side of the Forward v1 handshake. refused reports that the
-// client's PING was wrong (as opposed to an I/O failure).
-func (s *Server) handshake(c net.Conn, r *frameReader) (refused bool, err error) {
-	var nonce [16]byte
-	if _, err := rand.Read(nonce[:]); err != nil {
-		return false, err
-	}
-	helo := wire.AppendArrayHeader(nil, 2)
-	helo = wire.AppendStr(helo, "HELO")
-	helo = wire.AppendMapHeader(helo, 3)
-	helo = wire.AppendStr(helo, "nonce")
-	helo = wire.AppendBin(helo, nonce[:])
-	helo = wire.AppendStr(helo, "auth")
-	helo = wire.AppendBin(helo, nil)
-	helo = wire.AppendStr(helo, "keepalive")
-	helo = wire.AppendBool(helo, true)
-	if _, err := c.Write(helo); err != nil {
-		return false, err
-	}
-	ping, err := r.next(64 << 10)
-	if err != nil {
-		return false, err
-	}
-	salt, hostname, digest, err := parsePing(ping)
-	pong := wire.AppendArrayHeader(nil, 5)
-	pong = wire.AppendStr(pong, "PONG")
+// digest is sha512_hex(salt + hostname + nonce + shared_key) from the Forward v1 spec.
+func digest(salt, hostname string, nonce []byte, key string) string {
+	sum := sha512.Sum512([]byte(salt + hostname + string(nonce) + key))
+	return hex.EncodeToString(sum[:])
+}
+
+func send(c net.Conn, v any) error {
+	b, err := msgpack.Marshal(v)
 	if err == nil {
-		want := digestHex(salt, hostname, nonce[:], s.opts.SharedKey)
-		if subtle.ConstantTimeCompare([]byte(want), digest) != 1 {
-			err = errors.New("shared key mismatch")
-		}
+		_, err = c.Write(b)
 	}
-	if err != nil {
-		pong = wire.AppendBool(pong, false)
-		pong = wire.AppendStr(pong, err.Error())
-		pong = wire.AppendStr(pong, "")
-		pong = wire.AppendStr(pong, "")
-		c.Write(pong) // best effort: the connection is closed right after
-		return true, err
-	}
-	pong = wire.AppendBool(pong, true)
-	pong = wire.AppendStr(pong, "")
-	pong = wire.AppendStr(pong, s.opts.Hostname)
-	pong = wire.AppendStr(pong, digestHex(salt, []byte(s.opts.Hostname), nonce[:], s.opts.SharedKey))
-	_, err = c.Write(pong)
-	return false, err
+	return err
 }
 
-func digestHex(salt, hostname, nonce []byte, key string) string {
-	h := sha512.New()
-	h.Write(salt)
-	h.Write(hostname)
-	h.Write(nonce)
-	io.WriteString(h, key)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// parsePing reads ["PING", client_hostname, shared_key_salt, shared_key_hexdigest, username,
-// password].
-func parsePing(b []byte) (salt, hostname, digest []byte, err error) {
-	n, b, err := wire.ReadArrayHeader(b)
-	if err != nil || n != 6 {
-		return nil, nil, nil, errors.New("PING is not a 6-element array")
+// read reads [str tag, bin entries, {"chunk": str, "size": int}], the only message the client
+// sends, and decodes its entries unless Options.DiscardEntries.
+func (s *Server) read(d *msgpack.Decoder) (Message, error) {
+	var m Message
+	n, err := d.DecodeArrayLen()
+	if err != nil || n != 3 {
+		return m, fmt.Errorf("message is not an array of tag, entries and option (%d elements): %v", n, err)
 	}
-	typ, b, err := wire.ReadStr(b)
-	if err != nil || string(typ) != "PING" {
-		return nil, nil, nil, errors.New("want PING")
+	if c, err := d.PeekCode(); err != nil || !msgpcode.IsString(c) {
+		return m, fmt.Errorf("tag is not a str (code 0x%02x): %v", c, err)
 	}
-	if hostname, b, err = wire.ReadStrOrBin(b); err != nil {
-		return nil, nil, nil, errors.New("PING hostname is not a string")
+	if m.Tag, err = d.DecodeString(); err != nil {
+		return m, err
 	}
-	if salt, b, err = wire.ReadStrOrBin(b); err != nil {
-		return nil, nil, nil, errors.New("PING salt is not a string")
+	if c, err := d.PeekCode(); err != nil || !msgpcode.IsBin(c) {
+		return m, fmt.Errorf("entries are not a bin, so not PackedForward (code 0x%02x): %v", c, err)
 	}
-	if digest, _, err = wire.ReadStrOrBin(b); err != nil {
-		return nil, nil, nil, errors.New("PING digest is not a string")
+	if s.opts.DiscardEntries {
+		err = d.Skip()
+	} else {
+		m.Entries, err = d.DecodeBytes()
 	}
-	return salt, hostname, digest, nil
-}
-
-// frameReader cuts a byte stream into complete MessagePack objects.
-type frameReader struct {
-	c    net.Conn
-	s    *Server
-	buf  []byte
-	read int64 // bytes read from the connection, for SetCloseAfterBytes
-	// pending is a read error that came with data; it is returned once the data is used.
-	pending error
-}
-
-var errCloseAfterBytes = errors.New("closed after the configured number of bytes")
-
-// next returns the next complete object; its bytes stay valid until the following call.
-func (r *frameReader) next(limit int) ([]byte, error) {
-	for {
-		if len(r.buf) > 0 {
-			n, err := wire.Skip(r.buf)
-			if err == nil {
-				frame := r.buf[:n:n]
-				r.buf = append([]byte(nil), r.buf[n:]...)
-				return frame, nil
-			}
-			if !errors.Is(err, wire.ErrShort) {
-				return nil, fmt.Errorf("%w: %w", errFrame, err)
-			}
-		}
-		if r.pending != nil {
-			return nil, r.pending
-		}
-		if len(r.buf) > limit {
-			return nil, fmt.Errorf("%w: message larger than %d bytes", errFrame, limit)
-		}
-		want := 64 << 10
-		if lim := r.s.closeAfterBytes.Load(); lim > 0 {
-			left := lim - r.read
-			if left <= 0 {
-				return nil, errCloseAfterBytes
-			}
-			want = int(min(int64(want), left))
-		}
-		if cap(r.buf)-len(r.buf) < want {
-			grown := make([]byte, len(r.buf), len(r.buf)+max(want, cap(r.buf)))
-			copy(grown, r.buf)
-			r.buf = grown
-		}
-		n, err := r.c.Read(r.buf[len(r.buf) : len(r.buf)+want])
-		r.buf = r.buf[:len(r.buf)+n]
-		r.read += int64(n)
+	var opt struct {
+		Chunk string `msgpack:"chunk"`
+		Size  int    `msgpack:"size"`
+	}
+	if err == nil {
+		err = d.Decode(&opt)
+	}
+	m.Chunk, m.Size = opt.Chunk, opt.Size
+	if err != nil || m.Tag == "" || m.Chunk == "" || m.Size <= 0 {
+		return m, fmt.Errorf("tag %q, option chunk %q and size %d: want all three: %v", m.Tag, m.Chunk, m.Size, err)
+	}
+	if s.opts.DiscardEntries {
+		return m, nil
+	}
+	rd := bytes.NewReader(m.Entries)
+	ed := msgpack.NewDecoder(rd)
+	ed.UseLooseInterfaceDecoding(true)
+	// Records may have keys of any type.
+	ed.SetMapDecoder(func(d *msgpack.Decoder) (any, error) { return d.DecodeUntypedMap() })
+	for rd.Len() > 0 {
+		r, err := decodeEntry(ed)
 		if err != nil {
-			if n > 0 {
-				// Parse what arrived first; the error is returned on the next read.
-				r.pending = err
-				continue
-			}
-			return nil, err
+			return m, fmt.Errorf("entry %d: %v", len(m.Records), err)
 		}
+		m.Records = append(m.Records, r)
+	}
+	if len(m.Records) != m.Size {
+		return m, fmt.Errorf("option size is %d, the entries hold %d records", m.Size, len(m.Records))
+	}
+	return m, nil
+}
+
+// decodeEntry decodes [[time, metadata], record], as Fluent Bit 2.1 and later write it, or
+// [time, record].
+func decodeEntry(d *msgpack.Decoder) (r Record, err error) {
+	if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
+		return r, fmt.Errorf("not a [time, record] array (%d elements): %v", n, err)
+	}
+	c, err := d.PeekCode()
+	hdr := err == nil && (msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32)
+	if hdr {
+		if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
+			return r, fmt.Errorf("header is not [time, metadata] (%d elements): %v", n, err)
+		}
+	}
+	if r.Time, err = decodeTime(d); err != nil {
+		return r, err
+	}
+	if hdr {
+		meta, err := d.DecodeInterfaceLoose()
+		if _, ok := meta.(map[any]any); err != nil || !ok {
+			return r, fmt.Errorf("metadata %v is not a map: %v", meta, err)
+		}
+	}
+	body, err := d.DecodeInterfaceLoose()
+	r.Body, _ = body.(map[any]any)
+	if err != nil || r.Body == nil {
+		return r, fmt.Errorf("record %v is not a map: %v", body, err)
+	}
+	return r, nil
+}
+
+// decodeTime reads an EventTime (ext 0: seconds and nanoseconds), an integer or a float.
+func decodeTime(d *msgpack.Decoder) (time.Time, error) {
+	if c, err := d.PeekCode(); err == nil && msgpcode.IsExt(c) {
+		var b [8]byte
+		if id, n, err := d.DecodeExtHeader(); err != nil || id != 0 || n != 8 {
+			return time.Time{}, fmt.Errorf("time is ext %d of %d bytes, want EventTime: %v", id, n, err)
+		}
+		err := d.ReadFull(b[:])
+		return time.Unix(int64(binary.BigEndian.Uint32(b[:4])), int64(binary.BigEndian.Uint32(b[4:]))).UTC(), err
+	}
+	switch v, err := d.DecodeInterfaceLoose(); v := v.(type) {
+	case int64:
+		return time.Unix(v, 0).UTC(), nil
+	case uint64:
+		return time.Unix(int64(v), 0).UTC(), nil
+	case float64:
+		return time.Unix(0, int64(v*1e9)).UTC(), nil
+	default:
+		return time.Time{}, fmt.Errorf("time is %T, want EventTime, integer or float: %v", v, err)
 	}
 }

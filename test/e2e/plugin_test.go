@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
@@ -27,7 +25,9 @@ const (
 func TestRegister(t *testing.T) {
 	r := runHost(t, "", nil)
 	r.ok(t)
-	assert.Equal(t, "register rc=0 type=2 proxy=11 flags=0 name=enrich event_type=0 config_map=nil", r.register)
+	if want := "register rc=0 type=2 proxy=11 flags=0 name=enrich event_type=0 config_map=nil"; r.register != want {
+		t.Errorf("register = %q, want %q", r.register, want)
+	}
 }
 
 type jsonLine struct {
@@ -43,7 +43,9 @@ func parseJSONLines(t *testing.T, b []byte) []jsonLine {
 			continue
 		}
 		var v jsonLine
-		require.NoError(t, json.Unmarshal([]byte(l), &v), "stdout line %q", l)
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("stdout line %q: %v", l, err)
+		}
 		out = append(out, v)
 	}
 	return out
@@ -57,26 +59,46 @@ flush A syslog.fw %s
 exitctx A
 `, data), nil)
 	r.ok(t)
-	assert.Equal(t, flbOK, r.inits["A"])
-	assert.Equal(t, flushResult{"A", "syslog.fw", 1, 1, 0, 0, 0, r.flushOf("A", "syslog.fw").msec}, r.flushOf("A", "syslog.fw"))
-	assert.Len(t, r.logsWith("info", "effective configuration: sink=stdout"), 1)
-	assert.Equal(t, exitResult{flbOK, r.exitctx["A"].msec}, r.exitctx["A"])
+	if got := r.inits["A"]; got != flbOK {
+		t.Errorf("init = %d, want FLB_OK", got)
+	}
+	f := r.flushOf("A", "syslog.fw")
+	if want := (flushResult{"A", "syslog.fw", 1, 1, 0, 0, 0, f.msec}); f != want {
+		t.Errorf("flush = %+v, want %+v", f, want)
+	}
+	if got := len(r.logsWith("info", "effective configuration: sink=stdout")); got != 1 {
+		t.Errorf("%d lines log the effective configuration, want 1", got)
+	}
+	if got := r.exitctx["A"]; got.rc != flbOK {
+		t.Errorf("exitctx = %+v, want FLB_OK", got)
+	}
 
 	lines := parseJSONLines(t, r.stdout)
-	require.Len(t, lines, 3)
-	for _, l := range lines {
-		assert.Equal(t, "enriched.syslog.fw", l.Tag)
+	if len(lines) != 3 {
+		t.Fatalf("got %d stdout lines, want 3", len(lines))
+	}
+	for i, l := range lines {
+		if l.Tag != "enriched.syslog.fw" {
+			t.Errorf("line %d tag = %q, want enriched.syslog.fw", i, l.Tag)
+		}
 	}
 	known := lines[0].Record
-	assert.Equal(t, knownLine, known["log"])
-	assert.Equal(t, "722051", known["message_id"])
-	assert.Equal(t, "cisco_ftd_asa", known["product"])
-	assert.EqualValues(t, 6, known["severity"])
-	assert.Equal(t, "informational", known["severity_name"])
-	assert.NotEmpty(t, known["explanation"])
-	assert.NotEmpty(t, known["action"])
-	assert.Equal(t, noIDLine, lines[2].Record["log"])
-	assert.NotContains(t, lines[2].Record, "message_id")
+	for k, want := range map[string]any{"log": knownLine, "message_id": "722051", "product": "cisco_ftd_asa", "severity": float64(6), "severity_name": "informational"} {
+		if got := known[k]; got != want {
+			t.Errorf("known record %s = %v, want %v", k, got, want)
+		}
+	}
+	for _, k := range []string{"explanation", "action"} {
+		if known[k] == nil || known[k] == "" {
+			t.Errorf("known record has no %s: %v", k, known)
+		}
+	}
+	if got := lines[2].Record["log"]; got != noIDLine {
+		t.Errorf("record 2 log = %v, want %v", got, noIDLine)
+	}
+	if v, ok := lines[2].Record["message_id"]; ok {
+		t.Errorf("record 2 without an ID has message_id %v", v)
+	}
 }
 
 func forwardInstance(name string, srv *forwardtest.Server, extra string) string {
@@ -92,50 +114,58 @@ flush A app.log %s
 exitctx A
 `, data), nil)
 	r.ok(t)
-	require.Equal(t, flbOK, r.inits["A"])
-	assert.Equal(t, 1, r.flushOf("A", "app.log").ok, "FLB_OK once the payloads are acknowledged")
+	if got := r.inits["A"]; got != flbOK {
+		t.Fatalf("init = %d, want FLB_OK", got)
+	}
+	if f := r.flushOf("A", "app.log"); f.ok != 1 {
+		t.Errorf("flush = %+v, want FLB_OK once the payloads are acknowledged", f)
+	}
 
 	got := srv.Messages()
-	require.Greater(t, len(got), 1, "a chunk larger than Max_Payload_Size is split")
+	if len(got) <= 1 {
+		t.Fatalf("got %d messages: a chunk larger than Max_Payload_Size is split", len(got))
+	}
 	ids := map[string]bool{}
-	for _, m := range got {
-		assert.Equal(t, "enriched.app.log", m.Tag)
-		assert.Equal(t, forwardtest.ModePackedForward, m.Mode)
-		assert.NotEmpty(t, m.Chunk)
-		assert.False(t, ids[m.Chunk], "chunk id reused")
+	for i, m := range got {
+		if m.Tag != "enriched.app.log" || m.Chunk == "" || ids[m.Chunk] || !m.Acked {
+			t.Errorf("message %d: tag %q, chunk %q (reused %v), acked %v; want enriched.app.log with a fresh chunk id, acked", i, m.Tag, m.Chunk, ids[m.Chunk], m.Acked)
+		}
 		ids[m.Chunk] = true
-		assert.True(t, m.Acked)
-		assert.Equal(t, m.Records, m.Size)
-		if m.Records > 1 {
-			assert.LessOrEqual(t, len(m.Entries), 4096)
+		if len(m.Records) > 1 && len(m.Entries) > 4096 {
+			t.Errorf("message %d holds %d records in %d bytes, more than Max_Payload_Size 4k", i, len(m.Records), len(m.Entries))
 		}
 	}
 	recs := srv.Records()
-	require.Len(t, recs, len(msgs))
+	if len(recs) != len(msgs) {
+		t.Fatalf("got %d records, want %d", len(recs), len(msgs))
+	}
 	for i, rec := range recs {
-		assert.Equal(t, msgs[i], rec.Body["log"], "record %d", i)
-		if msgs[i] == knownLine {
-			assert.Equal(t, "722051", rec.Body["message_id"], "record %d enriched", i)
+		if got := rec.Body["log"]; got != msgs[i] {
+			t.Errorf("record %d log = %.40q, want %.40q", i, got, msgs[i])
+		}
+		if got := rec.Body["message_id"]; msgs[i] == knownLine && got != "722051" {
+			t.Errorf("record %d message_id = %v, want 722051", i, got)
 		}
 	}
-	assert.NotEmpty(t, r.logsWith("debug", "records=32 enriched=30"), "the debug line carries the counters")
-	assert.Empty(t, srv.Violations())
+	if len(r.logsWith("debug", "records=32 enriched=30")) == 0 {
+		t.Error("no debug line carries the counters records=32 enriched=30")
+	}
 }
 
 func TestForwardFailuresRetry(t *testing.T) {
 	tests := []struct {
-		name    string
-		opts    forwardtest.Options
-		recover func(*forwardtest.Server)
+		name string
+		opts forwardtest.Options
 	}{
-		{"receiver down", forwardtest.Options{Network: "unix", Stopped: true}, func(s *forwardtest.Server) { require.NoError(t, s.Start()) }},
-		{"receiver never acks", forwardtest.Options{Network: "unix", NoAck: true}, func(s *forwardtest.Server) { s.SetNoAck(false) }},
-		{"ack for another chunk", forwardtest.Options{Network: "unix", WrongAck: true}, func(s *forwardtest.Server) { s.SetWrongAck(false) }},
-		{"connection dropped", forwardtest.Options{Network: "unix", CloseAfterRead: true}, func(s *forwardtest.Server) { s.SetCloseAfterRead(false) }},
-		{"connection closed mid-request", forwardtest.Options{Network: "unix", CloseAfterBytes: 100}, func(s *forwardtest.Server) { s.SetCloseAfterBytes(0) }},
+		{"receiver down", forwardtest.Options{Stopped: true}},
+		{"receiver never acks", forwardtest.Options{Fault: forwardtest.NoAck}},
+		{"ack for another chunk", forwardtest.Options{Fault: forwardtest.WrongAck}},
+		{"connection dropped", forwardtest.Options{Fault: forwardtest.Drop}},
+		{"connection closed mid-request", forwardtest.Options{Fault: forwardtest.DropMidMessage}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Network = "unix"
 			srv := forwardtest.NewServer(t, tt.opts)
 			msgs := []string{knownLine, unknownLine, noIDLine}
 			data := writeChunk(t, chunk(msgs...))
@@ -147,7 +177,12 @@ func TestForwardFailuresRetry(t *testing.T) {
 			h.send(t, forwardInstance("A", srv, "ack_timeout=500ms")+"flush A first "+data)
 			for l := h.next(t, 30*time.Second); !strings.HasPrefix(l, "flush A first"); l = h.next(t, 30*time.Second) {
 			}
-			tt.recover(srv)
+			if tt.opts.Stopped {
+				if err := srv.Start(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv.SetFault(forwardtest.NoFault)
 			retries := 0
 			for ; retries < 50 && h.run.flushOf("A", "second").ok == 0; retries++ {
 				h.send(t, "flush A second "+data)
@@ -161,20 +196,24 @@ func TestForwardFailuresRetry(t *testing.T) {
 			r := h.finish(t)
 			r.ok(t)
 			first := r.flushOf("A", "first")
-			assert.Equal(t, 1, first.retry, "FLB_RETRY while the receiver fails: %+v", first)
-			assert.Less(t, first.msec, 3000, "a failing flush returns within about the ack timeout")
-			second := r.flushOf("A", "second")
-			assert.Equal(t, 1, second.ok, "FLB_OK after recovery: %+v", second)
-			assert.Equal(t, second.calls-1, second.retry, "retries only until delivered: %+v", second)
-			assert.Len(t, r.logsWith("warn", "Fluent Bit will retry it"), 1+second.retry)
-			acked := map[string]int{}
-			for _, rec := range srv.Records() {
-				if rec.Acked && rec.Tag == "enriched.second" {
-					acked[fmt.Sprint(rec.Body["log"])]++
-				}
+			if first.retry != 1 {
+				t.Errorf("first flush = %+v, want FLB_RETRY while the receiver fails", first)
 			}
+			if first.msec >= 3000 {
+				t.Errorf("first flush took %d ms, want about the ack timeout", first.msec)
+			}
+			second := r.flushOf("A", "second")
+			if second.ok != 1 || second.retry != second.calls-1 {
+				t.Errorf("second flush = %+v, want FLB_RETRY until delivered, then FLB_OK", second)
+			}
+			if got, want := len(r.logsWith("warn", "Fluent Bit will retry it")), 1+second.retry; got != want {
+				t.Errorf("%d retry warnings, want %d", got, want)
+			}
+			acked := ackedLogs(srv, "enriched.second")
 			for _, m := range msgs {
-				assert.Equal(t, 1, acked[m], "record %q delivered and acknowledged", m)
+				if acked[m] != 1 {
+					t.Errorf("record %q delivered and acknowledged %d times, want 1", m, acked[m])
+				}
 			}
 		})
 	}
@@ -200,32 +239,40 @@ exitctx C
 `, data, threads, repeats), nil)
 	r.ok(t)
 	for _, name := range []string{"A", "B", "C"} {
-		assert.Equal(t, flbOK, r.inits[name], "init %s", name)
-		assert.Equal(t, flbOK, r.exitctx[name].rc, "exitctx %s", name)
+		if r.inits[name] != flbOK || r.exitctx[name].rc != flbOK {
+			t.Errorf("instance %s: init %d, exitctx %+v; want FLB_OK", name, r.inits[name], r.exitctx[name])
+		}
 	}
-	assert.Equal(t, threads*repeats, r.flushOf("A", "app").ok)
-	assert.Equal(t, threads*repeats, r.flushOf("B", "app").ok)
-	assert.Equal(t, 4, r.flushOf("C", "app").ok)
-
-	recsA := srvA.Records()
-	recsB := srvB.Records()
-	require.Len(t, recsA, threads*repeats*records)
-	require.Len(t, recsB, threads*repeats*records)
-	for _, rec := range recsA {
-		require.Equal(t, "a.app", rec.Tag)
-		require.Equal(t, "722051", rec.Body["message_id"])
+	for name, want := range map[string]int{"A": threads * repeats, "B": threads * repeats, "C": 4} {
+		if f := r.flushOf(name, "app"); f.ok != want {
+			t.Errorf("instance %s flushes = %+v, want %d FLB_OK", name, f, want)
+		}
 	}
-	for _, rec := range recsB {
-		require.Equal(t, "b.app", rec.Tag)
-		require.Equal(t, "722051", rec.Body["msgid"], "instance B keeps its own field names")
+	for _, c := range []struct {
+		srv        *forwardtest.Server
+		tag, field string
+	}{{srvA, "a.app", "message_id"}, {srvB, "b.app", "msgid"}} {
+		recs := c.srv.Records()
+		if len(recs) != threads*repeats*records {
+			t.Fatalf("%s: got %d records, want %d", c.tag, len(recs), threads*repeats*records)
+		}
+		for i, rec := range recs {
+			if rec.Tag != c.tag || rec.Body[c.field] != "722051" {
+				t.Fatalf("record %d: tag %q, %s %v; want %s and 722051: each instance keeps its own tag prefix and field names", i, rec.Tag, c.field, rec.Body[c.field], c.tag)
+			}
+		}
 	}
-	assert.Len(t, parseJSONLines(t, r.stdout), 4*records)
+	if got := len(parseJSONLines(t, r.stdout)); got != 4*records {
+		t.Errorf("got %d stdout lines, want %d", got, 4*records)
+	}
 }
 
 func TestInitFailsOnBadConfiguration(t *testing.T) {
 	dir := t.TempDir()
 	badJSON := filepath.Join(dir, "bad.json")
-	require.NoError(t, os.WriteFile(badJSON, []byte(`[{"product": "cisco_ftd_asa", "id": "12"`), 0o600))
+	if err := os.WriteFile(badJSON, []byte(`[{"product": "cisco_ftd_asa", "id": "12"`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		props string
@@ -244,12 +291,19 @@ func TestInitFailsOnBadConfiguration(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runHost(t, "instance A "+tt.props+"\n", nil)
 			r.ok(t)
-			assert.Equal(t, flbError, r.inits["A"])
+			if got := r.inits["A"]; got != flbError {
+				t.Errorf("init = %d, want FLB_ERROR", got)
+			}
 			errs := r.logsWith("error", "")
-			require.Len(t, errs, 1, "exactly one error line: %v", errs)
-			assert.Contains(t, errs[0], tt.want)
-			assert.Contains(t, errs[0], "cannot start")
-			assert.Empty(t, r.logsWith("info", "effective configuration"))
+			if len(errs) != 1 {
+				t.Fatalf("error lines %q, want exactly one", errs)
+			}
+			if !strings.Contains(errs[0], tt.want) || !strings.Contains(errs[0], "cannot start") {
+				t.Errorf("error line %q, want it to name %s and say cannot start", errs[0], tt.want)
+			}
+			if got := r.logsWith("info", "effective configuration"); len(got) != 0 {
+				t.Errorf("a failed init logged its configuration: %q", got)
+			}
 		})
 	}
 }
@@ -268,8 +322,12 @@ func TestLogLevel(t *testing.T) {
 		t.Run(tt.level, func(t *testing.T) {
 			r := runHost(t, fmt.Sprintf("instance A sink=stdout log_level=%s\nflush A app %s\nexitctx A\n", tt.level, data), nil)
 			r.ok(t)
-			assert.Equal(t, tt.info, len(r.logsWith("info", "effective configuration")) == 1)
-			assert.Equal(t, tt.dbug, len(r.logsWith("debug", "flushed tag")) == 1)
+			if got := len(r.logsWith("info", "effective configuration")) == 1; got != tt.info {
+				t.Errorf("info line logged: %v, want %v", got, tt.info)
+			}
+			if got := len(r.logsWith("debug", "flushed tag")) == 1; got != tt.dbug {
+				t.Errorf("debug line logged: %v, want %v", got, tt.dbug)
+			}
 		})
 	}
 }
@@ -283,18 +341,27 @@ flush A app %[1]s
 exitctx A
 `, data), nil)
 	r.ok(t)
-	assert.Equal(t, flbError, r.single["flushbadctx"], "an unknown context is refused")
-	assert.Len(t, parseJSONLines(t, r.stdout), 1, "only the flush with the context Init returned is delivered")
+	if got := r.single["flushbadctx"]; got != flbError {
+		t.Errorf("flush with an unknown context = %d, want FLB_ERROR", got)
+	}
+	if got := len(parseJSONLines(t, r.stdout)); got != 1 {
+		t.Errorf("got %d stdout lines, want 1: only the flush with the context Init returned is delivered", got)
+	}
 }
 
 func TestFlushAfterExitIsRetried(t *testing.T) {
 	data := writeChunk(t, chunk(knownLine))
 	r := runHost(t, fmt.Sprintf("instance A sink=stdout\nflush A before %[1]s\nexitctx A\nflush A after %[1]s\n", data), nil)
 	r.ok(t)
-	assert.Equal(t, 1, r.flushOf("A", "before").ok)
-	after := r.flushOf("A", "after")
-	assert.Equal(t, 1, after.retry, "a flush that reaches a closed instance is retried, not dropped: %+v", after)
-	assert.Len(t, parseJSONLines(t, r.stdout), 1, "nothing is written after exit")
+	if before := r.flushOf("A", "before"); before.ok != 1 {
+		t.Errorf("flush before exit = %+v, want FLB_OK", before)
+	}
+	if after := r.flushOf("A", "after"); after.retry != 1 {
+		t.Errorf("flush after exit = %+v, want FLB_RETRY: a flush that reaches a closed instance is retried, not dropped", after)
+	}
+	if got := len(parseJSONLines(t, r.stdout)); got != 1 {
+		t.Errorf("got %d stdout lines, want 1: nothing is written after exit", got)
+	}
 }
 
 func TestLoopIsReportedOnce(t *testing.T) {
@@ -302,24 +369,37 @@ func TestLoopIsReportedOnce(t *testing.T) {
 	data := writeChunk(t, chunk(knownLine))
 	r := runHost(t, forwardInstance("A", srv, "")+fmt.Sprintf("flush A enriched.app %s threads=2 repeat=3\nexitctx A\n", data), nil)
 	r.ok(t)
-	assert.Equal(t, 6, r.flushOf("A", "enriched.app").ok)
-	assert.Len(t, r.logsWith("error", `already carry the prefix "enriched."`), 1)
-	assert.Empty(t, srv.Messages(), "the plugin's own output is not sent round again")
+	if f := r.flushOf("A", "enriched.app"); f.ok != 6 {
+		t.Errorf("flushes = %+v, want 6 FLB_OK", f)
+	}
+	if got := len(r.logsWith("error", `already carry the prefix "enriched."`)); got != 1 {
+		t.Errorf("the loop is logged %d times, want once", got)
+	}
+	if got := len(srv.Messages()); got != 0 {
+		t.Errorf("the receiver got %d messages: the plugin's own output must not be sent round again", got)
+	}
 }
 
 func TestExitWithPendingSend(t *testing.T) {
-	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", NoAck: true})
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", Fault: forwardtest.NoAck})
 	data := writeChunk(t, chunk(knownLine))
-	r := runHost(t, forwardInstance("A", srv, "ack_timeout=2s")+fmt.Sprintf(`
-flush A app %s async
-sleep 300
-exitctx A
-wait
-`, data), nil)
+	h := startHost(t, time.Minute)
+	h.send(t, forwardInstance("A", srv, "ack_timeout=2s")+"flush A app "+data+" async")
+	// Exit once the payload is at the receiver and has waited 300ms for
+	// its ack, so that the flush's own Ack_Timeout ends before the exit's.
+	if err := srv.WaitRecords(1, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	h.send(t, "exitctx A", "wait")
+	r := h.finish(t)
 	r.ok(t)
-	assert.Equal(t, 1, r.flushOf("A", "app").retry, "a flush without its ack is never reported FLB_OK")
-	assert.Equal(t, flbOK, r.exitctx["A"].rc)
-	assert.Less(t, r.exitctx["A"].msec, 4000, "exit returns within the ack timeout")
+	if f := r.flushOf("A", "app"); f.retry != 1 {
+		t.Errorf("flush = %+v, want FLB_RETRY: a flush without its ack is never reported FLB_OK", f)
+	}
+	if got := r.exitctx["A"]; got.rc != flbOK || got.msec >= 4000 {
+		t.Errorf("exitctx = %+v, want FLB_OK within the ack timeout", got)
+	}
 }
 
 // TestWorkersWarning checks that an instance whose flushes run on a thread
@@ -338,9 +418,18 @@ exitctx B
 `, data), nil)
 	r.ok(t)
 	first := regexp.MustCompile(`^\[output:enrich:enrich\.[01]\] enrich \S+ \(catalog ` + regexp.QuoteMeta(catalog.Version) + `\); \d+ goroutines running$`)
-	require.NotEmpty(t, r.logs)
-	assert.Regexp(t, first, r.logs[0].msg, "an instance's first line names the plugin and catalog versions")
-	assert.Len(t, r.logsWith("info", "(catalog "+catalog.Version+")"), 2)
-	assert.Len(t, r.logsWith("warn", "[output:enrich:enrich.0] this output runs with Workers"), 0)
-	assert.Len(t, r.logsWith("warn", "[output:enrich:enrich.1] this output runs with Workers"), 1)
+	if len(r.logs) == 0 {
+		t.Fatal("no log lines")
+	}
+	if !first.MatchString(r.logs[0].msg) {
+		t.Errorf("first line %q, want it to name the plugin and catalog versions (%s)", r.logs[0].msg, first)
+	}
+	got := []int{
+		len(r.logsWith("info", "(catalog "+catalog.Version+")")),
+		len(r.logsWith("warn", "[output:enrich:enrich.0] this output runs with Workers")),
+		len(r.logsWith("warn", "[output:enrich:enrich.1] this output runs with Workers")),
+	}
+	if want := []int{2, 0, 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("version lines, Workers warnings for instance 0 and 1 = %v, want %v", got, want)
+	}
 }

@@ -12,9 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // maxGlibcMinor is the newest glibc (2.N) a plugin symbol may require: 2.17 is
@@ -43,11 +40,14 @@ func TestGlibcSymbolVersions(t *testing.T) {
 	for name, path := range sos {
 		t.Run(name, func(t *testing.T) {
 			f, err := elf.Open(path)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer f.Close()
 			syms, err := f.ImportedSymbols()
-			require.NoError(t, err)
-			require.NotEmpty(t, syms)
+			if err != nil || len(syms) == 0 {
+				t.Fatalf("imported symbols of %s: %d, %v; want some", path, len(syms), err)
+			}
 			for _, s := range syms {
 				minor, ok := glibcMinor(s.Version)
 				if ok && minor > maxGlibcMinor {
@@ -80,16 +80,22 @@ func TestArm64UnderQemu(t *testing.T) {
 		}
 	}
 	root, err := moduleRoot()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	host := filepath.Join(t.TempDir(), "host-arm64")
 	out, err := exec.Command("aarch64-linux-gnu-gcc", "-O1", "-Wall", "-Wextra", "-Werror", "-o", host,
 		filepath.Join(root, "test", "host", "host.c"), "-ldl", "-lpthread").CombinedOutput()
-	require.NoError(t, err, "build the arm64 host: %s", out)
+	if err != nil {
+		t.Fatalf("build the arm64 host: %v\n%s", err, out)
+	}
 
 	data := writeChunk(t, chunk(knownLine, unknownLine, noIDLine))
 	script := filepath.Join(t.TempDir(), "script")
-	require.NoError(t, os.WriteFile(script, []byte(fmt.Sprintf(
-		"instance A sink=stdout match=* params=on\nflush A syslog.fw %s threads=2 repeat=5\nexitctx A\n", data)), 0o600))
+	if err := os.WriteFile(script, []byte(fmt.Sprintf(
+		"instance A sink=stdout match=* params=on\nflush A syslog.fw %s threads=2 repeat=5\nexitctx A\n", data)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	run := func(argv ...string) (stdout, stderr []byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -97,13 +103,22 @@ func TestArm64UnderQemu(t *testing.T) {
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		var o, e bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &o, &e
-		require.NoError(t, cmd.Run(), "%v: %s", argv, e.Bytes())
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, e.Bytes())
+		}
 		return o.Bytes(), e.Bytes()
 	}
 	want, _ := run(hostPath, soPath, script)
 	got, log := run("qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", host, so, script)
-	assert.Contains(t, string(log), "flush A syslog.fw calls=10 ok=10 ")
-	assert.Contains(t, string(log), "exitctx A rc=1 ")
-	require.Len(t, bytes.Split(bytes.TrimSpace(want), []byte("\n")), 30)
-	assert.Equal(t, string(want), string(got), "arm64 output differs from the host build's")
+	for _, line := range []string{"flush A syslog.fw calls=10 ok=10 ", "exitctx A rc=1 "} {
+		if !strings.Contains(string(log), line) {
+			t.Errorf("arm64 host output has no %q:\n%s", line, log)
+		}
+	}
+	if n := len(bytes.Split(bytes.TrimSpace(want), []byte("\n"))); n != 30 {
+		t.Fatalf("the host build wrote %d lines, want 30", n)
+	}
+	if string(got) != string(want) {
+		t.Errorf("arm64 output differs from the host build's:\n%s\nwant\n%s", got, want)
+	}
 }

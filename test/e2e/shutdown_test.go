@@ -2,14 +2,12 @@ package e2e
 
 import (
 	"fmt"
-	"strings"
+	"regexp"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
+	"github.com/enrich-plugin/enrich/output"
 )
 
 // exitSlack is how long ExitCtx may take beyond Ack_Timeout: output.Close
@@ -23,39 +21,45 @@ const exitSlack = 2500 * time.Millisecond
 // FLB_OK unless the receiver acknowledged all its records, and the flushes
 // that were not finished return FLB_RETRY so that Fluent Bit keeps their
 // chunks.
+//
+// The exit comes once every connection of the pool carries a payload, and
+// those sends have waited for their acks for a while (pending): the
+// flushes' own Ack_Timeout then ends before the exit's. The flushes beyond
+// the pool wait for a connection, unless their thread had not reached the
+// plugin yet, which nothing outside it can see: such a flush meets a closed
+// instance and is retried at once. The closing totals say how many flushes
+// the instance took in, and the checks count those.
 func TestShutdownWithPendingFlushes(t *testing.T) {
 	const (
-		flushes    = 6 // the pool holds 4 connections: 2 flushes wait for one
-		perChunk   = 50
-		exitAfter  = 300 * time.Millisecond
-		exitctxCmd = "exitctx A\nwait"
+		flushes  = 6 // more than the pool's output.DefaultForwardConns connections
+		perChunk = 50
+		pending  = 300 * time.Millisecond
 	)
 	tests := []struct {
 		name       string
 		opts       forwardtest.Options
 		ackTimeout time.Duration
 		props      string
-		exit       string // the exit commands, and when the flushes are reported
-		wantOK     int    // flushes that must return FLB_OK
+		allOK      bool // every flush taken in must return FLB_OK
 		// partial: every flush returns FLB_RETRY although the receiver
 		// acknowledged some of its payloads.
 		partial bool
 	}{
 		{
-			name: "never acks, ExitCtx", opts: forwardtest.Options{NoAck: true},
-			ackTimeout: 2 * time.Second, exit: exitctxCmd,
+			name: "never acks, ExitCtx", opts: forwardtest.Options{Fault: forwardtest.NoAck},
+			ackTimeout: 2 * time.Second,
 		},
 		{
 			// The acks arrive before the exit deadline: the pending
 			// flushes complete and nothing is retried.
 			name: "slow acks within the deadline", opts: forwardtest.Options{AckDelay: 500 * time.Millisecond},
-			ackTimeout: 3 * time.Second, exit: exitctxCmd, wantOK: flushes,
+			ackTimeout: 3 * time.Second, allOK: true,
 		},
 		{
 			// Each chunk travels in several payloads, each acked after
 			// 400ms: the exit deadline falls between two of them.
 			name: "deadline between payloads of a chunk", opts: forwardtest.Options{AckDelay: 400 * time.Millisecond},
-			ackTimeout: time.Second, props: "max_payload_size=2k", exit: exitctxCmd, partial: true,
+			ackTimeout: time.Second, props: "max_payload_size=2k", partial: true,
 		},
 	}
 	for _, tt := range tests {
@@ -63,29 +67,65 @@ func TestShutdownWithPendingFlushes(t *testing.T) {
 			tt.opts.Network = "unix"
 			srv := forwardtest.NewServer(t, tt.opts)
 			msgs := make([][]string, flushes)
-			var script strings.Builder
-			script.WriteString(forwardInstance("A", srv, fmt.Sprintf("ack_timeout=%s %s", tt.ackTimeout, tt.props)))
+			script := []string{forwardInstance("A", srv, fmt.Sprintf("ack_timeout=%s %s", tt.ackTimeout, tt.props))}
 			for i := range msgs {
 				var data []byte
 				data, msgs[i] = seqChunk(fmt.Sprintf("t%d", i), perChunk)
-				fmt.Fprintf(&script, "flush A t%d %s async\n", i, writeChunk(t, data))
+				script = append(script, fmt.Sprintf("flush A t%d %s async", i, writeChunk(t, data)))
 			}
-			fmt.Fprintf(&script, "sleep %d\n%s\n", exitAfter.Milliseconds(), tt.exit)
-
-			r := runHost(t, script.String(), nil)
+			h := startHost(t, time.Minute)
+			h.send(t, script...)
+			sent := time.Now()
+			for deadline := sent.Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+				tags := map[string]bool{}
+				for _, m := range srv.Messages() {
+					tags[m.Tag] = true
+				}
+				if len(tags) >= output.DefaultForwardConns {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("payloads of %d flushes reached the receiver within 30s, want %d", len(tags), output.DefaultForwardConns)
+				}
+			}
+			time.Sleep(pending)
+			exitAfter := time.Since(sent)
+			h.send(t, "exitctx A", "wait")
+			r := h.finish(t)
 			r.ok(t)
-			require.Equal(t, flbOK, r.inits["A"])
+			if got := r.inits["A"]; got != flbOK {
+				t.Fatalf("init = %d, want FLB_OK", got)
+			}
+			totals := r.logsWith("info", "closed; totals")
+			if len(totals) != 1 {
+				t.Fatalf("closing totals %q, want them logged once on exit", totals)
+			}
+			m := regexp.MustCompile(` chunks=(\d+) `).FindStringSubmatch(totals[0])
+			if m == nil {
+				t.Fatalf("closing totals %q carry no chunk count", totals[0])
+			}
+			takenIn := atoi(m[1])
+			if takenIn < output.DefaultForwardConns || takenIn > flushes {
+				t.Fatalf("the instance took in %d flushes, want %d to %d", takenIn, output.DefaultForwardConns, flushes)
+			}
 			bound := tt.ackTimeout + exitSlack
-			assert.Equal(t, flbOK, r.exitctx["A"].rc)
-			assert.Less(t, r.exitctx["A"].msec, int(bound.Milliseconds()), "ExitCtx returns within Ack_Timeout")
+			if got := r.exitctx["A"]; got.rc != flbOK || got.msec >= int(bound.Milliseconds()) {
+				t.Errorf("exitctx = %+v, want FLB_OK within Ack_Timeout plus %s", got, exitSlack)
+			}
 
 			ok, acked := 0, 0
 			for i := range msgs {
 				tag := fmt.Sprintf("t%d", i)
 				f := r.flushOf("A", tag)
-				require.Equal(t, 1, f.calls, "flush %s reported", tag)
-				assert.Less(t, f.msec, int((exitAfter + bound).Milliseconds()), "flush %s returns by the exit deadline", tag)
-				assert.Equal(t, 1, f.ok+f.retry, "flush %s returns FLB_OK or FLB_RETRY: %+v", tag, f)
+				if f.calls != 1 {
+					t.Fatalf("flush %s reported %d times, want once", tag, f.calls)
+				}
+				if f.msec >= int((exitAfter + bound).Milliseconds()) {
+					t.Errorf("flush %s took %d ms, want it to return by the exit deadline %s", tag, f.msec, exitAfter+bound)
+				}
+				if f.ok+f.retry != 1 {
+					t.Errorf("flush %s = %+v, want FLB_OK or FLB_RETRY", tag, f)
+				}
 				got := ackedLogs(srv, "enriched."+tag)
 				for _, msg := range msgs[i] {
 					if got[msg] > 0 {
@@ -95,21 +135,30 @@ func TestShutdownWithPendingFlushes(t *testing.T) {
 				if f.ok == 1 {
 					ok++
 					for _, msg := range msgs[i] {
-						assert.Positive(t, got[msg], "flush %s returned FLB_OK without record %q acknowledged", tag, msg)
+						if got[msg] == 0 {
+							t.Errorf("flush %s returned FLB_OK without record %q acknowledged", tag, msg)
+						}
 					}
 				}
 			}
-			t.Logf("exitctx %+v; flushes %+v; %d of %d records acknowledged", r.exitctx["A"], r.flushes, acked, flushes*perChunk)
-			assert.Equal(t, tt.wantOK, ok, "flushes that returned FLB_OK")
-			assert.Len(t, r.logsWith("warn", "Fluent Bit will retry it"), flushes-ok, "one warning per flush not delivered")
-			if tt.opts.NoAck {
-				assert.Zero(t, acked, "the receiver acknowledged nothing")
+			t.Logf("exit after %s; %d flushes taken in; exitctx %+v; flushes %+v; %d of %d records acknowledged",
+				exitAfter, takenIn, r.exitctx["A"], r.flushes, acked, flushes*perChunk)
+			wantOK := 0
+			if tt.allOK {
+				wantOK = takenIn
 			}
-			if tt.partial {
-				assert.Positive(t, acked, "some payloads were acknowledged before the deadline")
-				assert.Less(t, acked, flushes*perChunk, "the deadline cut the chunks short")
+			if ok != wantOK {
+				t.Errorf("%d flushes returned FLB_OK, want %d", ok, wantOK)
 			}
-			assert.Len(t, r.logsWith("info", "closed; totals"), 1, "the totals are logged once on exit")
+			if got := len(r.logsWith("warn", "Fluent Bit will retry it")); got != takenIn-ok {
+				t.Errorf("%d retry warnings, want one per flush taken in and not delivered (%d)", got, takenIn-ok)
+			}
+			if tt.opts.Fault == forwardtest.NoAck && acked != 0 {
+				t.Errorf("%d records acknowledged by a receiver that acknowledges nothing", acked)
+			}
+			if tt.partial && (acked == 0 || acked >= flushes*perChunk) {
+				t.Errorf("%d of %d records acknowledged: want some payloads acknowledged before the deadline cut the chunks short", acked, flushes*perChunk)
+			}
 		})
 	}
 }

@@ -3,24 +3,16 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
 )
@@ -69,14 +61,19 @@ func soakDuration(t *testing.T) time.Duration {
 func realisticChunk(t *testing.T, n int) []byte {
 	t.Helper()
 	root, err := moduleRoot()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	files, err := filepath.Glob(filepath.Join(root, "test", "fixtures", "real", "*.log"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files, "no real sample logs")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no real sample logs: %v", err)
+	}
 	var lines []string
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, l := range strings.Split(string(b), "\n") {
 			if l = strings.TrimSpace(l); l != "" {
 				lines = append(lines, l)
@@ -117,10 +114,16 @@ func startHost(t *testing.T, limit time.Duration, env ...string) *liveHost {
 	cmd := exec.CommandContext(ctx, hostPath, soPath, "/dev/stdin")
 	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the host: %v", err)
+	}
 	h := &liveHost{
 		cmd:   cmd,
 		stdin: stdin,
@@ -153,8 +156,9 @@ func (h *liveHost) pid() int { return h.cmd.Process.Pid }
 // send writes script lines to the host.
 func (h *liveHost) send(t *testing.T, lines ...string) {
 	t.Helper()
-	_, err := io.WriteString(h.stdin, strings.Join(lines, "\n")+"\n")
-	require.NoError(t, err, "write to the host")
+	if _, err := io.WriteString(h.stdin, strings.Join(lines, "\n")+"\n"); err != nil {
+		t.Fatalf("write to the host: %v", err)
+	}
 }
 
 // next returns the next result line, parsed into h.run as well, or fails
@@ -180,7 +184,9 @@ func (h *liveHost) next(t *testing.T, timeout time.Duration) string {
 // host to exit.
 func (h *liveHost) finish(t *testing.T) *hostRun {
 	t.Helper()
-	require.NoError(t, h.stdin.Close())
+	if err := h.stdin.Close(); err != nil {
+		t.Fatalf("close the host's input: %v", err)
+	}
 	for l := range h.lines {
 		h.run.parse(l)
 	}
@@ -325,8 +331,16 @@ func TestSoak(t *testing.T) {
 			return "instance A sink=stdout\n", nil
 		}},
 		{"forward over unix socket", func(t *testing.T) (string, func() int64) {
-			rcv := newCountingReceiver(t)
-			return fmt.Sprintf("instance A forward_address=%s\n", rcv.addr()), rcv.records.Load
+			srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", DiscardEntries: true})
+			return forwardInstance("A", srv, ""), func() int64 {
+				var n int64
+				for _, m := range srv.Messages() {
+					if m.Acked {
+						n += int64(m.Size)
+					}
+				}
+				return n
+			}
 		}},
 	}
 	for _, tt := range tests {
@@ -379,23 +393,34 @@ func TestSoak(t *testing.T) {
 				}
 			}
 			close(stopSampling)
-			require.NoError(t, <-sampled, "sample the host's memory")
+			if err := <-sampled; err != nil {
+				t.Fatalf("sample the host's memory: %v", err)
+			}
 			h.send(t, "exitctx A")
 			r := h.finish(t)
 			r.ok(t)
-			require.Equal(t, flbOK, r.inits["A"])
-			require.Equal(t, flbOK, r.exitctx["A"].rc)
+			if r.inits["A"] != flbOK || r.exitctx["A"].rc != flbOK {
+				t.Fatalf("init %d, exitctx %+v; want FLB_OK", r.inits["A"], r.exitctx["A"])
+			}
 			f := r.flushOf("A", "app")
-			require.Positive(t, f.calls)
-			assert.Equal(t, f.calls, f.ok, "every flush delivered: %+v", f)
+			if f.calls == 0 {
+				t.Fatal("no flush reported")
+			}
+			if f.ok != f.calls {
+				t.Errorf("flushes = %+v, want every flush delivered", f)
+			}
 			records := int64(f.calls) * soakRecordsPerChunk
 			if received != nil {
-				assert.Equal(t, records, received(), "the receiver acknowledged every record")
+				if got := received(); got != records {
+					t.Errorf("the receiver acknowledged %d records, want every one of %d", got, records)
+				}
 			}
 			rate := float64(records) / (time.Duration(f.msec) * time.Millisecond).Seconds()
 
 			heap, err := readGCTrace(trace)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatal(err)
+			}
 			// The runtime's clock starts with the process, a few
 			// milliseconds after began: close enough for thirds of seconds.
 			rssFirst, rssLast, n1, n3 := thirds(rss, from, to)
@@ -411,13 +436,18 @@ func TestSoak(t *testing.T) {
 			t.Logf("Go heap live after GC MiB: max first third %d, last third %d; %d collections",
 				heapFirst/mib, heapLast/mib, len(heap))
 
-			require.GreaterOrEqual(t, n1, 5, "RSS samples in the first third")
-			require.GreaterOrEqual(t, n3, 5, "RSS samples in the last third")
-			assert.LessOrEqual(t, rssLast-rssFirst, int64(soakRSSBound),
-				"RSS grew by %.1f MiB from the first third to the last", float64(rssLast-rssFirst)/mib)
+			if n1 < 5 || n3 < 5 {
+				t.Fatalf("%d and %d RSS samples in the first and last thirds, want at least 5 each", n1, n3)
+			}
+			if rssLast-rssFirst > soakRSSBound {
+				t.Errorf("RSS grew by %.1f MiB from the first third to the last, more than %d MiB",
+					float64(rssLast-rssFirst)/mib, soakRSSBound/mib)
+			}
 			if h1 > 0 && h3 > 0 {
-				assert.LessOrEqual(t, heapLast-heapFirst, int64(soakHeapBound),
-					"Go heap grew by %d MiB from the first third to the last", (heapLast-heapFirst)/mib)
+				if heapLast-heapFirst > soakHeapBound {
+					t.Errorf("Go heap grew by %d MiB from the first third to the last, more than %d MiB",
+						(heapLast-heapFirst)/mib, soakHeapBound/mib)
+				}
 			} else {
 				t.Logf("too few collections to compare the Go heap (%d/%d)", h1, h3)
 			}
@@ -433,158 +463,6 @@ func TestSoak(t *testing.T) {
 			}
 		})
 	}
-}
-
-// countingReceiver is a Forward receiver that acknowledges every
-// PackedForward message and keeps only counts, so that a long soak does
-// not grow the test process. It checks only what the ack needs: the
-// message shape, the chunk option and the size option.
-type countingReceiver struct {
-	ln               net.Listener
-	path             string
-	payloads         atomic.Int64
-	records          atomic.Int64
-	mu               sync.Mutex
-	conns            map[net.Conn]struct{}
-	err              error
-	wg               sync.WaitGroup
-	closing          atomic.Bool
-	maxMessageFields int
-}
-
-func newCountingReceiver(t *testing.T) *countingReceiver {
-	t.Helper()
-	// A short directory keeps the socket path below the sun_path limit.
-	dir, err := os.MkdirTemp("", "soak")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	r := &countingReceiver{path: filepath.Join(dir, "forward.sock"), conns: map[net.Conn]struct{}{}, maxMessageFields: 8}
-	r.ln, err = net.Listen("unix", r.path)
-	require.NoError(t, err)
-	r.wg.Add(1)
-	go r.accept()
-	t.Cleanup(func() {
-		r.close()
-		assert.NoError(t, r.firstErr(), "the receiver read only valid Forward messages")
-	})
-	return r
-}
-
-func (r *countingReceiver) addr() string { return "unix://" + r.path }
-
-func (r *countingReceiver) accept() {
-	defer r.wg.Done()
-	for {
-		c, err := r.ln.Accept()
-		if err != nil {
-			return
-		}
-		r.mu.Lock()
-		r.conns[c] = struct{}{}
-		r.mu.Unlock()
-		r.wg.Add(1)
-		go r.serve(c)
-	}
-}
-
-func (r *countingReceiver) serve(c net.Conn) {
-	defer r.wg.Done()
-	defer func() {
-		r.mu.Lock()
-		delete(r.conns, c)
-		r.mu.Unlock()
-		c.Close()
-	}()
-	dec := msgpack.NewDecoder(bufio.NewReaderSize(c, 1<<20))
-	for {
-		id, size, err := readPackedForward(dec, r.maxMessageFields)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !r.closing.Load() {
-				r.fail(err)
-			}
-			return
-		}
-		ack, err := msgpack.Marshal(map[string]string{"ack": id})
-		if err != nil {
-			r.fail(fmt.Errorf("encode ack: %w", err))
-			return
-		}
-		r.payloads.Add(1)
-		r.records.Add(size)
-		if _, err := c.Write(ack); err != nil {
-			return // the client went away; it will not count the payload delivered
-		}
-	}
-}
-
-// readPackedForward reads [tag, entries, {"chunk": id, "size": n}] and
-// returns id and n.
-func readPackedForward(dec *msgpack.Decoder, maxOptions int) (string, int64, error) {
-	n, err := dec.DecodeArrayLen()
-	if err != nil {
-		return "", 0, err
-	}
-	if n != 3 {
-		return "", 0, fmt.Errorf("message is an array of %d, want 3", n)
-	}
-	if _, err := dec.DecodeString(); err != nil {
-		return "", 0, fmt.Errorf("read tag: %w", err)
-	}
-	if err := dec.Skip(); err != nil {
-		return "", 0, fmt.Errorf("read entries: %w", err)
-	}
-	m, err := dec.DecodeMapLen()
-	if err != nil || m > maxOptions {
-		return "", 0, fmt.Errorf("read options (%d keys): %w", m, err)
-	}
-	var id string
-	var size int64
-	for i := 0; i < m; i++ {
-		k, err := dec.DecodeString()
-		if err != nil {
-			return "", 0, fmt.Errorf("read option key: %w", err)
-		}
-		switch k {
-		case "chunk":
-			id, err = dec.DecodeString()
-		case "size":
-			size, err = dec.DecodeInt64()
-		default:
-			err = dec.Skip()
-		}
-		if err != nil {
-			return "", 0, fmt.Errorf("read option %s: %w", k, err)
-		}
-	}
-	if id == "" || size <= 0 {
-		return "", 0, fmt.Errorf("options chunk=%q size=%d: want both", id, size)
-	}
-	return id, size, nil
-}
-
-func (r *countingReceiver) fail(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-func (r *countingReceiver) firstErr() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.err
-}
-
-func (r *countingReceiver) close() {
-	r.closing.Store(true)
-	r.ln.Close()
-	r.mu.Lock()
-	for c := range r.conns {
-		c.Close()
-	}
-	r.mu.Unlock()
-	r.wg.Wait()
 }
 
 // seqChunk builds n records whose log values are unique: knownLine (so
@@ -638,7 +516,7 @@ func TestSoakReceiverRestart(t *testing.T) {
 	killed := make(chan struct{})
 	restarted := make(chan error, 1)
 	go func() {
-		_, err := srv.WaitRecords(perChunk*5/2, deadline)
+		err := srv.WaitRecords(perChunk*5/2, deadline)
 		srv.Stop()
 		close(killed)
 		if err != nil {
@@ -659,8 +537,9 @@ func TestSoakReceiverRestart(t *testing.T) {
 	flushes, retries := 0, 0
 	start := time.Now()
 	for round := 0; len(pending) > 0; round++ {
-		require.Less(t, round, maxRounds, "chunks still not delivered: %v", pending)
-		require.Less(t, time.Since(start), deadline, "chunks still not delivered: %v", pending)
+		if round >= maxRounds || time.Since(start) >= deadline {
+			t.Fatalf("chunks still not delivered after %d rounds, %s: %v", round, time.Since(start), pending)
+		}
 		batch := pending[:min(parallel, len(pending))]
 		pending = append([]int(nil), pending[len(batch):]...)
 		var script []string
@@ -675,7 +554,9 @@ func TestSoakReceiverRestart(t *testing.T) {
 				l = h.next(t, 30*time.Second)
 			}
 			m := reFlush.FindStringSubmatch(l)
-			require.NotNil(t, m, "flush result %q", l)
+			if m == nil {
+				t.Fatalf("flush result %q", l)
+			}
 			c := atoi(strings.TrimPrefix(m[2], "c"))
 			flushes++
 			switch {
@@ -683,7 +564,9 @@ func TestSoakReceiverRestart(t *testing.T) {
 				// FLB_OK: every record must already be acknowledged.
 				acked := ackedLogs(srv, "enriched."+m[2])
 				for _, msg := range msgs[c] {
-					require.Positive(t, acked[msg], "chunk %s returned FLB_OK without record %q acknowledged", m[2], msg)
+					if acked[msg] == 0 {
+						t.Fatalf("chunk %s returned FLB_OK without record %q acknowledged", m[2], msg)
+					}
 				}
 			case m[5] == "1":
 				retries++
@@ -698,17 +581,25 @@ func TestSoakReceiverRestart(t *testing.T) {
 		}
 	}
 	<-killed
-	require.NoError(t, <-restarted)
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
 	h.send(t, "exitctx A")
 	r := h.finish(t)
 	r.ok(t)
-	assert.Equal(t, flbOK, r.exitctx["A"].rc)
-	assert.Positive(t, retries, "the kill made some flushes fail")
+	if got := r.exitctx["A"]; got.rc != flbOK {
+		t.Errorf("exitctx = %+v, want FLB_OK", got)
+	}
+	if retries == 0 {
+		t.Error("no flush was retried: the kill must make some flushes fail")
+	}
 	dups := 0
 	for c := range msgs {
 		acked := ackedLogs(srv, fmt.Sprintf("enriched.c%02d", c))
 		for _, msg := range msgs[c] {
-			require.Positive(t, acked[msg], "record %q delivered at least once", msg)
+			if acked[msg] == 0 {
+				t.Fatalf("record %q was never delivered", msg)
+			}
 			dups += acked[msg] - 1
 		}
 	}
