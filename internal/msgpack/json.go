@@ -1,0 +1,308 @@
+package msgpack
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// JSONDateKey is the key under which AppendRecordJSON writes the record's
+// timestamp (seconds since the epoch, with the nanoseconds as decimals), the
+// key Fluent Bit's json outputs use by default. A body key of the same name
+// takes precedence.
+const JSONDateKey = "date"
+
+// JSONTextExt is the extension type of a value that holds JSON text:
+// flb-enrich keeps the values of the JSON records it reads so, to write them
+// back exactly as they were written, numbers included.
+const JSONTextExt int8 = 'J'
+
+// maxJSONDepth bounds the nesting the JSON writer follows, so that hostile
+// input cannot exhaust the stack.
+const maxJSONDepth = 64
+
+var errTooDeep = errors.New("msgpack value nested too deeply for json")
+
+// AppendRecordJSON appends one record as a single-line JSON object: the
+// timestamp under JSONDateKey, then the body's keys in their original order.
+// str and bin values become JSON strings (invalid UTF-8 replaced by U+FFFD),
+// ext values other than EventTime become null. A body that is not a map is
+// written under "body".
+func AppendRecordJSON(dst, record []byte) ([]byte, error) {
+	return appendRecordJSON(dst, record, false)
+}
+
+// AppendRecordJSONText is AppendRecordJSON for records whose JSONTextExt
+// values the caller built from valid JSON text: it writes that text as it is.
+// A chunk from Fluent Bit may carry any extension type, so its records go
+// through AppendRecordJSON.
+func AppendRecordJSONText(dst, record []byte) ([]byte, error) {
+	return appendRecordJSON(dst, record, true)
+}
+
+func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
+	n, rest, err := ReadArrayHeader(record)
+	if err != nil || n != 2 {
+		return dst, fmt.Errorf("record json: record is not a [time, body] array")
+	}
+	p := len(record) - len(rest)
+	ts, bodyOff := p, 0
+	if p+12 < len(record) && record[p] == 0x92 && record[p+1] == 0xd7 && record[p+2] == 0x00 && record[p+11] == 0x80 {
+		// The usual [EventTime, {}] header.
+		ts, bodyOff = p+1, p+12
+	} else {
+		if th, err := ReadHeader(rest); err == nil && th.Kind == Array && th.N > 0 {
+			ts = p + th.Size
+		}
+		k, err := Skip(rest)
+		if err != nil {
+			return dst, fmt.Errorf("record json: timestamp: %w", err)
+		}
+		bodyOff = p + k
+	}
+	start := len(dst)
+	dst = append(dst, '{')
+	w := jsonWriter{text: text}
+	if hb, err := ReadHeader(record[bodyOff:]); err == nil && hb.Kind == Map {
+		// The pairs are written first, so that they say whether the body
+		// has a key JSONDateKey; if not, the time goes in front of them.
+		if dst, _, err = w.pairs(dst, record, bodyOff+hb.Size, hb.N, 0); err != nil {
+			return dst[:start], fmt.Errorf("record json: %w", err)
+		}
+		if !w.hasDate {
+			mark := len(dst)
+			dst = append(dst, `"`+JSONDateKey+`":`...)
+			dst = appendJSONTime(dst, record, ts)
+			if hb.N > 0 {
+				dst = append(dst, ',')
+			}
+			var t [64]byte
+			k := copy(t[:], dst[mark:])
+			copy(dst[start+1+k:], dst[start+1:mark])
+			copy(dst[start+1:], t[:k])
+		}
+	} else {
+		dst = append(dst, `"`+JSONDateKey+`":`...)
+		dst = appendJSONTime(dst, record, ts)
+		dst = append(dst, `,"body":`...)
+		if dst, _, err = w.value(dst, record, bodyOff, 0); err != nil {
+			return dst[:start], fmt.Errorf("record json: %w", err)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// AppendPairsJSON appends the n key/value pairs at the start of b as JSON
+// object members, separated by commas, without braces: the way
+// AppendRecordJSON writes a body's pairs.
+func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
+	start := len(dst)
+	dst, _, err := (&jsonWriter{}).pairs(dst, b, 0, n, 0)
+	if err != nil {
+		return dst[:start], fmt.Errorf("pairs json: %w", err)
+	}
+	return dst, nil
+}
+
+// jsonWriter writes values as JSON.
+type jsonWriter struct {
+	text    bool // write JSONTextExt values as they are
+	hasDate bool // a key of the outermost map is JSONDateKey
+}
+
+// appendJSONTime writes an EventTime, integer or float timestamp exactly.
+func appendJSONTime(dst, b []byte, off int) []byte {
+	h, err := ReadHeader(b[off:])
+	switch {
+	case err != nil:
+	case h.Kind == Ext && h.Ext == 0 && h.N == 8 && off+h.Size+8 <= len(b):
+		p := b[off+h.Size:]
+		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p)), 10)
+		var frac [10]byte
+		return append(append(dst, '.'), strconv.AppendUint(frac[:0], uint64(binary.BigEndian.Uint32(p[4:]))+1e9, 10)[1:]...)
+	case h.Kind == Int || h.Kind == Uint || h.Kind == Float:
+		if d, _, err := (&jsonWriter{}).value(dst, b, off, 0); err == nil {
+			return d
+		}
+	}
+	return append(dst, "null"...)
+}
+
+// value writes the value at b[off] as JSON and returns the offset after it.
+func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
+	if depth > maxJSONDepth {
+		return dst, 0, errTooDeep
+	}
+	h, err := ReadHeader(b[off:])
+	if err != nil {
+		return dst, 0, err
+	}
+	p := off + h.Size
+	end := p
+	if h.Kind != Array && h.Kind != Map {
+		if end += h.N; end > len(b) {
+			return dst, 0, ErrShort
+		}
+	}
+	switch h.Kind {
+	case Str, Bin:
+		dst = appendJSONString(dst, b[p:end])
+	case Nil:
+		dst = append(dst, "null"...)
+	case Bool:
+		dst = strconv.AppendBool(dst, b[off] == 0xc3)
+	case Int, Uint:
+		if v, _, err := ReadInt(b[off:]); err == nil {
+			dst = strconv.AppendInt(dst, v, 10)
+		} else {
+			dst = strconv.AppendUint(dst, binary.BigEndian.Uint64(b[p:]), 10)
+		}
+	case Float:
+		var f float64
+		if h.N == 4 {
+			f = float64(math.Float32frombits(binary.BigEndian.Uint32(b[p:])))
+		} else {
+			f = math.Float64frombits(binary.BigEndian.Uint64(b[p:]))
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			dst = append(dst, "null"...)
+		} else {
+			dst = strconv.AppendFloat(dst, f, 'g', -1, 64)
+		}
+	case Ext:
+		switch {
+		case w.text && h.Ext == JSONTextExt:
+			dst = append(dst, b[p:end]...)
+		case h.Ext == 0 && h.N == 8:
+			dst = appendJSONTime(dst, b, off)
+		default:
+			dst = append(dst, "null"...)
+		}
+	case Array:
+		dst = append(dst, '[')
+		for i := 0; i < h.N; i++ {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if dst, end, err = w.value(dst, b, end, depth+1); err != nil {
+				return dst, 0, err
+			}
+		}
+		dst = append(dst, ']')
+	case Map:
+		dst = append(dst, '{')
+		if dst, end, err = w.pairs(dst, b, end, h.N, depth); err != nil {
+			return dst, 0, err
+		}
+		dst = append(dst, '}')
+	}
+	return dst, end, nil
+}
+
+// pairs writes the n key/value pairs at b[q] as JSON object members, without
+// braces, and returns the offset after them.
+func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) {
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		hk, err := ReadHeader(b[q:])
+		if err != nil {
+			return dst, 0, err
+		}
+		if hk.Kind == Str || hk.Kind == Bin {
+			kEnd := q + hk.Size + hk.N
+			if kEnd > len(b) {
+				return dst, 0, ErrShort
+			}
+			key := b[q+hk.Size : kEnd]
+			if depth == 0 && hk.Kind == Str && string(key) == JSONDateKey {
+				w.hasDate = true
+			}
+			dst = appendJSONString(dst, key)
+			q = kEnd
+		} else {
+			// JSON keys are strings: quote the key's JSON form.
+			var k []byte
+			if k, q, err = (&jsonWriter{text: w.text}).value(nil, b, q, depth+1); err != nil {
+				return dst, 0, err
+			}
+			dst = appendJSONString(dst, k)
+		}
+		dst = append(dst, ':')
+		if dst, q, err = w.value(dst, b, q, depth+1); err != nil {
+			return dst, 0, err
+		}
+	}
+	return dst, q, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string, replacing invalid UTF-8. Runs
+// of bytes that need no escaping are copied in one append.
+func appendJSONString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	from := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				// Log text is mostly plain ASCII: skip it eight bytes at a time.
+				for i+8 <= len(s) && plainASCII8(binary.LittleEndian.Uint64(s[i:])) {
+					i += 8
+				}
+				continue
+			}
+			dst = append(dst, s[from:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			from = i
+			continue
+		}
+		// Three-byte sequences (the catalog's Japanese) are checked inline,
+		// the rest by the decoder.
+		for i+2 < len(s) && s[i] >= 0xe1 && s[i] < 0xf0 && s[i] != 0xed && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
+			i += 3
+		}
+		if i >= len(s) || s[i] < utf8.RuneSelf {
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[from:i]...)
+			dst = append(dst, `\ufffd`...)
+			from = i + 1
+		}
+		i += size
+	}
+	dst = append(dst, s[from:]...)
+	return append(dst, '"')
+}
+
+// plainASCII8 reports whether the eight bytes of v are all ASCII that a JSON
+// string holds as it is: none below 0x20, none 0x7f or above, no '"' and no
+// '\\'.
+func plainASCII8(v uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	return (v|(v+ones))&highs == 0 && // no byte >= 0x7f
+		(v-ones*0x20)&^v&highs == 0 && // no byte < 0x20
+		hasZero(v^(ones*'"')) == 0 &&
+		hasZero(v^(ones*'\\')) == 0
+}

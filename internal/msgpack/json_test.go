@@ -1,0 +1,89 @@
+package msgpack
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// mpText encodes s as a JSONTextExt value.
+func mpText(s string) []byte {
+	out := []byte{0xc9, byte(len(s) >> 24), byte(len(s) >> 16), byte(len(s) >> 8), byte(len(s)), byte(JSONTextExt)}
+	return append(out, s...)
+}
+
+func TestAppendRecordJSON(t *testing.T) {
+	ts := eventTime(1700000000, 5, false)
+	str := func(s string) []byte { return AppendStr(nil, s) }
+	tests := []struct {
+		name      string
+		record    []byte
+		want      string
+		wantPlain string // AppendRecordJSON's output, when it differs
+	}{
+		{"time first", record(ts, emptyMeta, mpMap(0, kv{"log", str("x")})),
+			`{"date":1700000000.000000005,"log":"x"}`, ""},
+		{"empty body", record(ts, emptyMeta, mpMap(0)), `{"date":1700000000.000000005}`, ""},
+		{"a date key of the record wins", record(ts, emptyMeta, mpMap(0, kv{"log", str("x")}, kv{"date", str("today")})),
+			`{"log":"x","date":"today"}`, ""},
+		{"nested date key does not count", record(ts, emptyMeta, mpMap(0, kv{"a", mpMap(0, kv{"date", []byte{0x01}})})),
+			`{"date":1700000000.000000005,"a":{"date":1}}`, ""},
+		{"json text kept as written", record(ts, emptyMeta, mpMap(5, kv{"n", mpText("18446744073709551615")}, kv{"f", mpText("1.0")}, kv{"big", mpText("1e400")}, kv{"o", mpText(`{"a":[1,2.50]}`)})),
+			`{"date":1700000000.000000005,"n":18446744073709551615,"f":1.0,"big":1e400,"o":{"a":[1,2.50]}}`,
+			`{"date":1700000000.000000005,"n":null,"f":null,"big":null,"o":null}`},
+		{"body not a map", record(ts, emptyMeta, str("x")), `{"date":1700000000.000000005,"body":"x"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := AppendRecordJSONText([]byte("prefix"), tt.record)
+			if err != nil {
+				t.Fatalf("AppendRecordJSONText: %v", err)
+			}
+			if got, want := string(got), "prefix"+tt.want; got != want {
+				t.Errorf("AppendRecordJSONText = %s, want %s", got, want)
+			}
+			wantPlain := tt.wantPlain
+			if wantPlain == "" {
+				wantPlain = tt.want
+			}
+			plain, err := AppendRecordJSON(nil, tt.record)
+			if err != nil {
+				t.Fatalf("AppendRecordJSON: %v", err)
+			}
+			if got := string(plain); got != wantPlain {
+				t.Errorf("AppendRecordJSON = %s, want %s", got, wantPlain)
+			}
+		})
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	tests := []struct {
+		name, in string
+	}{
+		{"empty", ""},
+		{"ascii", "%ASA-6-722051: Group <g> User <u> IP <1.2.3.4>"},
+		{"japanese", "指摘されたアドレスが、指摘されたユーザーに割り当てられました。"},
+		{"mixed", "IP アドレス 192.0.2.1 の ASA が、ユーザー <u> に"},
+		{"two-byte and four-byte", "café ü 😀 ok"},
+		{"escapes in a long run", strings.Repeat("abcdefg", 5) + "\"\\\n\r\t\x00\x1f\x7f" + strings.Repeat("xyz", 9)},
+		{"special at every offset", "0123456789\"0123456789\\0123456789\x010123456789"},
+		{"surrogate encoded", "a\xed\xa0\x80b"},
+		{"invalid utf-8", "ab\xffcd\xe3\x81"},
+		{"truncated three-byte at end", "日本\xe6\x97"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := appendJSONString(nil, []byte(tt.in))
+			var back string
+			if err := json.Unmarshal(got, &back); err != nil {
+				t.Fatalf("%s is not a JSON string: %v", got, err)
+			}
+			// Each byte that is not part of valid UTF-8 becomes U+FFFD.
+			want := string([]rune(tt.in))
+			if back != want {
+				t.Errorf("appendJSONString(%q) = %s, decodes to %q, want %q", tt.in, got, back, want)
+			}
+		})
+	}
+}
