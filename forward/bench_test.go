@@ -6,7 +6,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/enrich-plugin/enrich/forward/internal/wire"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // ackServer is a minimal allocation-free receiver so that the benchmark measures the client.
@@ -33,8 +33,8 @@ func serveAcks(c net.Conn) {
 	buf := make([]byte, 0, 1<<20)
 	ack := make([]byte, 0, 64)
 	for {
-		n, err := wire.Skip(buf)
-		if errors.Is(err, wire.ErrShort) {
+		n, err := msgpack.Skip(buf)
+		if errors.Is(err, msgpack.ErrShort) {
 			if len(buf) == cap(buf) {
 				buf = append(buf, 0)[:len(buf)]
 			}
@@ -48,24 +48,24 @@ func serveAcks(c net.Conn) {
 		if err != nil {
 			return
 		}
-		_, p, _ := wire.ReadArrayHeader(buf)
+		_, p, _ := msgpack.ReadArrayHeader(buf)
 		for i := 0; i < 2; i++ { // tag, entries
-			k, _ := wire.Skip(p)
+			k, _ := msgpack.Skip(p)
 			p = p[k:]
 		}
-		pairs, p, _ := wire.ReadMapHeader(p)
+		pairs, p, _ := msgpack.ReadMapHeader(p)
 		var chunk []byte
 		for i := 0; i < pairs; i++ {
 			var key []byte
-			key, p, _ = wire.ReadStr(p)
+			key, p, _ = msgpack.ReadStr(p)
 			if string(key) == "chunk" {
-				chunk, p, _ = wire.ReadStr(p)
+				chunk, p, _ = msgpack.ReadStr(p)
 				continue
 			}
-			k, _ := wire.Skip(p)
+			k, _ := msgpack.Skip(p)
 			p = p[k:]
 		}
-		ack = wire.AppendStrBytes(wire.AppendStr(wire.AppendMapHeader(ack[:0], 1), "ack"), chunk)
+		ack = msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(ack[:0], 1), "ack"), chunk)
 		if _, err := c.Write(ack); err != nil {
 			return
 		}

@@ -1,3 +1,7 @@
+// Package wire is what is left of the Forward protocol's MessagePack codec
+// while forward/forwardtest still decodes with it: a generic Decode, and
+// the readers and writers of internal/msgpack under their old names. It
+// goes when forwardtest decodes with vmihailenco/msgpack/v5.
 package wire
 
 import (
@@ -5,7 +9,30 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
+
+// maxDepth bounds the nesting Decode follows, so hostile input cannot exhaust the stack.
+const maxDepth = 128
+
+// The errors of internal/msgpack.
+var (
+	ErrShort   = msgpack.ErrShort
+	ErrInvalid = msgpack.ErrInvalid
+)
+
+func Skip(b []byte) (int, error)                    { return msgpack.Skip(b) }
+func ReadArrayHeader(b []byte) (int, []byte, error) { return msgpack.ReadArrayHeader(b) }
+func ReadStr(b []byte) ([]byte, []byte, error)      { return msgpack.ReadStr(b) }
+func ReadStrOrBin(b []byte) ([]byte, []byte, error) { return msgpack.ReadStrOrBin(b) }
+func AppendArrayHeader(b []byte, n int) []byte      { return msgpack.AppendArrayHeader(b, n) }
+func AppendMapHeader(b []byte, n int) []byte        { return msgpack.AppendMapHeader(b, n) }
+func AppendStr(b []byte, s string) []byte           { return msgpack.AppendStr(b, s) }
+func AppendStrBytes(b []byte, s []byte) []byte      { return msgpack.AppendStr(b, s) }
+func AppendBin(b []byte, p []byte) []byte           { return msgpack.AppendBin(b, p) }
+func AppendBool(b []byte, v bool) []byte            { return msgpack.AppendBool(b, v) }
+func AppendUint(b []byte, v uint64) []byte          { return msgpack.AppendUint(b, v) }
 
 // EventTime is the Forward protocol's ext type 0 timestamp: seconds and nanoseconds.
 type EventTime struct {
@@ -34,106 +61,73 @@ func decode(b []byte, depth int) (any, []byte, error) {
 	if depth > maxDepth {
 		return nil, b, fmt.Errorf("%w: nesting deeper than %d", ErrInvalid, maxDepth)
 	}
-	if len(b) == 0 {
-		return nil, b, ErrShort
+	h, err := msgpack.ReadHeader(b)
+	if err != nil {
+		return nil, b, err
 	}
-	c := b[0]
-	switch {
-	case c <= 0x7f || c >= 0xe0 || (c >= 0xcc && c <= 0xd3 && c != 0xcf):
-		return ReadInt(b)
-	case c == 0xcf:
-		if len(b) < 9 {
+	p := b[h.Size:]
+	if h.Kind != msgpack.Array && h.Kind != msgpack.Map {
+		if len(p) < h.N {
 			return nil, b, ErrShort
 		}
-		u := binary.BigEndian.Uint64(b[1:])
-		if u <= math.MaxInt64 {
-			return int64(u), b[9:], nil
+		p = p[:h.N]
+	}
+	rest := b[h.Size+len(p):]
+	switch h.Kind {
+	case msgpack.Nil:
+		return nil, rest, nil
+	case msgpack.Bool:
+		return b[0] == 0xc3, rest, nil
+	case msgpack.Int, msgpack.Uint:
+		if v, _, err := msgpack.ReadInt(b); err == nil {
+			return v, rest, nil
 		}
-		return u, b[9:], nil
-	case c == 0xc0:
-		return nil, b[1:], nil
-	case c == 0xc2 || c == 0xc3:
-		return ReadBool(b)
-	case c == 0xca:
-		if len(b) < 5 {
-			return nil, b, ErrShort
+		return binary.BigEndian.Uint64(p), rest, nil
+	case msgpack.Float:
+		if h.N == 4 {
+			return float64(math.Float32frombits(binary.BigEndian.Uint32(p))), rest, nil
 		}
-		return float64(math.Float32frombits(binary.BigEndian.Uint32(b[1:]))), b[5:], nil
-	case c == 0xcb:
-		if len(b) < 9 {
-			return nil, b, ErrShort
-		}
-		return math.Float64frombits(binary.BigEndian.Uint64(b[1:])), b[9:], nil
-	case c&0xe0 == 0xa0 || c == 0xd9 || c == 0xda || c == 0xdb:
-		s, rest, err := ReadStr(b)
-		if err != nil {
-			return nil, b, err
-		}
-		return string(s), rest, nil
-	case c == 0xc4 || c == 0xc5 || c == 0xc6:
-		p, rest, err := ReadStrOrBin(b)
-		if err != nil {
-			return nil, b, err
-		}
+		return math.Float64frombits(binary.BigEndian.Uint64(p)), rest, nil
+	case msgpack.Str:
+		return string(p), rest, nil
+	case msgpack.Bin:
 		return append([]byte(nil), p...), rest, nil
-	case c&0xf0 == 0x90 || c == 0xdc || c == 0xdd:
-		n, rest, err := ReadArrayHeader(b)
-		if err != nil {
-			return nil, b, err
+	case msgpack.Ext:
+		if h.Ext == 0 && h.N == 8 {
+			return EventTime{Sec: binary.BigEndian.Uint32(p), Nsec: binary.BigEndian.Uint32(p[4:])}, rest, nil
 		}
-		if n > len(rest) {
+		return Ext{Type: h.Ext, Data: append([]byte(nil), p...)}, rest, nil
+	case msgpack.Array:
+		if h.N > len(p) {
 			return nil, b, ErrShort // each element needs at least one byte
 		}
-		out := make([]any, 0, n)
-		for i := 0; i < n; i++ {
+		out := make([]any, 0, h.N)
+		for range h.N {
 			var v any
-			v, rest, err = decode(rest, depth+1)
-			if err != nil {
+			if v, p, err = decode(p, depth+1); err != nil {
 				return nil, b, err
 			}
 			out = append(out, v)
 		}
-		return out, rest, nil
-	case c&0xf0 == 0x80 || c == 0xde || c == 0xdf:
-		n, rest, err := ReadMapHeader(b)
-		if err != nil {
-			return nil, b, err
-		}
-		if n > len(rest)/2 {
-			return nil, b, ErrShort
-		}
-		out := make(map[string]any, n)
-		for i := 0; i < n; i++ {
-			var k, v any
-			k, rest, err = decode(rest, depth+1)
-			if err != nil {
-				return nil, b, err
-			}
-			v, rest, err = decode(rest, depth+1)
-			if err != nil {
-				return nil, b, err
-			}
-			ks, ok := k.(string)
-			if !ok {
-				ks = fmt.Sprintf("%v", k)
-			}
-			out[ks] = v
-		}
-		return out, rest, nil
+		return out, p, nil
 	}
-	// What remains are the ext families.
-	hdr, body, _, err := sizes(b, c)
-	if err != nil {
-		return nil, b, err
-	}
-	if len(b) < hdr || uint64(len(b)-hdr) < body {
+	if h.N > len(p)/2 {
 		return nil, b, ErrShort
 	}
-	typ := int8(b[hdr-1])
-	data := b[hdr : hdr+int(body)]
-	rest := b[hdr+int(body):]
-	if typ == 0 && len(data) == 8 {
-		return EventTime{Sec: binary.BigEndian.Uint32(data), Nsec: binary.BigEndian.Uint32(data[4:])}, rest, nil
+	out := make(map[string]any, h.N)
+	for range h.N {
+		var k, v any
+		if k, p, err = decode(p, depth+1); err != nil {
+			return nil, b, err
+		}
+		if v, p, err = decode(p, depth+1); err != nil {
+			return nil, b, err
+		}
+		ks, ok := k.(string)
+		if !ok {
+			ks = fmt.Sprintf("%v", k)
+		}
+		out[ks] = v
 	}
-	return Ext{Type: typ, Data: append([]byte(nil), data...)}, rest, nil
+	return out, p, nil
 }
