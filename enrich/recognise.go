@@ -377,7 +377,7 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	m.set(pIOS, v[p+1:k], sev, nil, p+1, textStart(v, k))
 	// Most IOS-style lines name a message the catalog does not have: the
 	// set of catalog mnemonics rules those out before any key is built.
-	if e.iosMnemonics.has(mn) {
+	if e.iosMnemonics[string(mn)] {
 		m.ent = e.lookupIOS(fac, mn)
 	}
 	return true

@@ -17,9 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/forward"
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // Messages with a catalogued ID, an ID the catalog does not know, and none.
@@ -35,8 +35,8 @@ func record(msg string) []byte {
 	b = binary.BigEndian.AppendUint32(b, 1718000000)
 	b = binary.BigEndian.AppendUint32(b, 123)
 	b = append(b, 0x80, 0x81)
-	b = enrich.AppendStr(b, "log")
-	return enrich.AppendStr(b, msg)
+	b = msgpack.AppendStr(b, "log")
+	return msgpack.AppendStr(b, msg)
 }
 
 func chunk(msgs ...string) []byte {
@@ -198,7 +198,7 @@ func TestFlushSplitsPayloads(t *testing.T) {
 					assert.LessOrEqual(t, len(m.Entries), tt.limit, "payload %d holds several records and exceeds the limit", i)
 				}
 				if i+1 < len(msgs) {
-					next, err := enrich.RecordEnd(msgs[i+1].Entries)
+					next, err := msgpack.Skip(msgs[i+1].Entries)
 					require.NoError(t, err)
 					assert.Greater(t, len(m.Entries)+next, tt.limit, "payload %d was cut before it was full", i)
 				}
@@ -451,10 +451,10 @@ func TestNewErrors(t *testing.T) {
 
 func TestUnparsedRecordIsARecord(t *testing.T) {
 	rec := unparsedRecord(nil, []byte{1, 2, 3}, time.Unix(1700000000, 5))
-	n, err := enrich.RecordEnd(rec)
+	n, err := msgpack.Skip(rec)
 	require.NoError(t, err)
 	assert.Equal(t, len(rec), n)
-	js, err := enrich.AppendRecordJSON(nil, rec)
+	js, err := msgpack.AppendRecordJSON(nil, rec)
 	require.NoError(t, err)
 	assert.Contains(t, string(js), `"`+UnparsedKey+`":"AQID"`)
 }
