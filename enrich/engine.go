@@ -37,32 +37,17 @@ type Counters struct {
 	Skipped   int // group markers, non-map bodies, and an unparseable rest of a chunk
 }
 
-// Add adds o to c, for totals over several chunks.
-func (c *Counters) Add(o Counters) {
-	c.Records += o.Records
-	c.Enriched += o.Enriched
-	c.UnknownID += o.UnknownID
-	c.NoID += o.NoID
-	c.Skipped += o.Skipped
-}
-
 // Engine enriches records. It is immutable after New and safe for
 // concurrent use.
 type Engine struct {
 	opts Options
 	// index maps, per product, a catalog key to the entry's encodings.
-	index [numProducts]map[string]*entryEnc
-	// ftdIDs and ibmIDs are the 6-digit keys of index[pFTD] and index[pIBM]
-	// read as numbers.
-	ftdIDs, ibmIDs numTable
-	// ibmCodes maps an IBM error code to the first entry that shares it.
-	ibmCodes map[string]*entryEnc
-	// iosMnemonics are the mnemonics of index[pIOS]'s keys.
-	iosMnemonics map[string]bool
-	// sigs are the Unified CM alarm names and failure texts, longest first.
-	sigs []signature
-	// text finds alert names, IBM labels and signatures in one pass.
-	text *textScanner
+	index          [numProducts]map[string]*entryEnc
+	ftdIDs, ibmIDs numTable             // the 6-digit keys of index[pFTD] and index[pIBM]
+	ibmCodes       map[string]*entryEnc // an IBM error code's summary, or first entry
+	iosMnemonics   map[string]bool      // the mnemonics of index[pIOS]'s keys
+	sigs           []signature          // Unified CM alarm names and failure texts, longest first
+	text           *textScanner         // finds alert names, IBM labels and signatures in one pass
 	// namesByLen lists, by length, the record keys the engine looks for.
 	namesByLen [maxNameLen + 1][]nameRef
 	// nameFilter has, for each first byte of a name in namesByLen, the bit
@@ -79,12 +64,10 @@ type Engine struct {
 	productPair [numProducts][]byte
 	paramsKey   []byte
 	nestKey     []byte
-	// sevPairs is sevPair and sevNamePair together, for one append.
-	sevPairs [8][]byte
-	// unknownPairs[p][sev+1] is what follows the message ID in a record
-	// of product p whose identifier the catalog does not know: the
-	// severity pairs (none for sev -1) and the product, most records'
-	// added pairs in one append.
+	sevPairs    [8][]byte // sevPair and sevNamePair together, for one append
+	// unknownPairs[p][sev+1] follows the message ID of a record of product
+	// p whose identifier the catalog does not know: the severity pairs
+	// (none for sev -1) and the product, in one append.
 	unknownPairs [numProducts][9][]byte
 }
 
@@ -96,18 +79,13 @@ type entryEnc struct {
 	explanation []byte // key + value, nil when the entry has no text
 	action      []byte
 	matcher     *matcher // nil when the format has no variables
-	// pairs is every pair after the message ID that a record naming this
-	// entry gets when its header's severity is the documented one (or it
-	// has none) and it has none of the added keys already: severity and
-	// severity name (when documented), explanation, action and product,
-	// in field order, so that the usual record gets them in one append.
+	// pairs is every pair after the message ID, in field order, of the
+	// usual record naming this entry (its severity, if any, is the
+	// documented one, and it has none of the added keys), for one append;
 	// explanation and action are slices of it.
-	pairs []byte
-	// restOff is where the explanation starts in pairs, for records whose
-	// severity differs from the documented one.
-	restOff int
-	// restMask has the fields in pairs[restOff:].
-	restMask uint16
+	pairs    []byte
+	restOff  int    // where the explanation starts in pairs
+	restMask uint16 // the fields in pairs[restOff:]
 }
 
 type signature struct {
@@ -403,8 +381,16 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 		caps = new([maxParams]span)
 		ncaps = m.ent.matcher.match(val[m.text:], caps)
 	}
-	mask, sev, added := e.fieldsToAdd(m, ncaps, s.exists)
-	if added == 0 {
+	mask, sev := addedFields(m, ncaps)
+	added := 1 // the nest map
+	if e.nestKey == nil {
+		if !e.opts.Overwrite {
+			mask &^= s.exists
+		}
+		added = bits.OnesCount16(mask)
+	}
+	if added == 0 || e.nestKey != nil && s.exists != 0 && !e.opts.Overwrite {
+		// The record keeps its own keys of the added fields' names.
 		return append(dst, chunk[off:end]...), end, nil
 	}
 	if n += added; len(drops) == 0 && (size == 1 && n < 16 || size == 3 && n < 1<<16 || size == 5) {
@@ -648,10 +634,9 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 	return &ms[best], val
 }
 
-// fieldsToAdd returns the fields a record with match m gets, the severity
-// it gets (-1 for none) and how many pairs its body gains: none when keys
-// of the record have the names of the fields and Overwrite is off.
-func (e *Engine) fieldsToAdd(m *match, ncaps int, exists uint16) (mask uint16, sev, added int) {
+// addedFields returns the fields a record with match m gets before its
+// own keys are considered, and the severity it gets (-1 for none).
+func addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	sev = m.sev
 	if sev < 0 && m.ent != nil {
 		sev = m.ent.severity
@@ -669,15 +654,7 @@ func (e *Engine) fieldsToAdd(m *match, ncaps int, exists uint16) (mask uint16, s
 	if ncaps > 0 {
 		mask |= 1 << fParams
 	}
-	switch {
-	case e.nestKey != nil && exists != 0 && !e.opts.Overwrite:
-		return 0, sev, 0
-	case e.nestKey != nil:
-		return mask, sev, 1
-	case !e.opts.Overwrite:
-		mask &^= exists
-	}
-	return mask, sev, bits.OnesCount16(mask)
+	return mask, sev
 }
 
 // appendBody appends the record chunk[off:end], whose body map has a

@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
 )
@@ -486,27 +487,11 @@ func skipBlanks(v []byte, k int) int {
 // Small Business switches write (F fatal/emergency, A alert, C critical,
 // E error, W warning, N notice, I informational, D debug).
 func severityOf(c byte) (int, bool) {
-	switch c {
-	case '0', '1', '2', '3', '4', '5', '6', '7':
+	if isDigitSev(c) {
 		return int(c - '0'), true
-	case 'F':
-		return 0, true
-	case 'A':
-		return 1, true
-	case 'C':
-		return 2, true
-	case 'E':
-		return 3, true
-	case 'W':
-		return 4, true
-	case 'N':
-		return 5, true
-	case 'I':
-		return 6, true
-	case 'D':
-		return 7, true
 	}
-	return 0, false
+	sev := strings.IndexByte("FACEWNID", c)
+	return sev, sev >= 0
 }
 
 func isDigitSev(c byte) bool { return c >= '0' && c <= '7' }

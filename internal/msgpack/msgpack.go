@@ -49,41 +49,44 @@ type Header struct {
 
 // typeInfo describes a type byte: its kind, its header's size, the width
 // of the length field after the type byte, and N when there is none.
-type typeInfo struct{ kind, size, lenW, n uint8 }
+type typeInfo struct {
+	kind          Kind
+	size, lenW, n uint8
+}
 
 // types is indexed by type byte; it is never modified.
 var types = func() (t [256]typeInfo) {
-	for c := 0; c < 0x80; c++ {
-		t[c] = typeInfo{uint8(Uint), 1, 0, 0}
+	for c := range 0x80 {
+		t[c] = typeInfo{Uint, 1, 0, 0}
 	}
-	for i := uint8(0); i < 32; i++ {
+	for i := range uint8(32) {
 		if i < 16 {
-			t[0x80+i] = typeInfo{uint8(Map), 1, 0, i}
-			t[0x90+i] = typeInfo{uint8(Array), 1, 0, i}
+			t[0x80+i] = typeInfo{Map, 1, 0, i}
+			t[0x90+i] = typeInfo{Array, 1, 0, i}
 		}
-		t[0xa0+i] = typeInfo{uint8(Str), 1, 0, i}
-		t[0xe0+i] = typeInfo{uint8(Int), 1, 0, 0}
+		t[0xa0+i] = typeInfo{Str, 1, 0, i}
+		t[0xe0+i] = typeInfo{Int, 1, 0, 0}
 	}
-	t[0xc0] = typeInfo{uint8(Nil), 1, 0, 0}
-	t[0xc2] = typeInfo{uint8(Bool), 1, 0, 0}
+	t[0xc0] = typeInfo{Nil, 1, 0, 0}
+	t[0xc2] = typeInfo{Bool, 1, 0, 0}
 	t[0xc3] = t[0xc2]
 	for i, w := range []uint8{1, 2, 4} {
-		t[0xc4+i] = typeInfo{uint8(Bin), 1 + w, w, 0}
-		t[0xc7+i] = typeInfo{uint8(Ext), 2 + w, w, 0}
-		t[0xd9+i] = typeInfo{uint8(Str), 1 + w, w, 0}
+		t[0xc4+i] = typeInfo{Bin, 1 + w, w, 0}
+		t[0xc7+i] = typeInfo{Ext, 2 + w, w, 0}
+		t[0xd9+i] = typeInfo{Str, 1 + w, w, 0}
 	}
-	t[0xca] = typeInfo{uint8(Float), 1, 0, 4}
-	t[0xcb] = typeInfo{uint8(Float), 1, 0, 8}
+	t[0xca] = typeInfo{Float, 1, 0, 4}
+	t[0xcb] = typeInfo{Float, 1, 0, 8}
 	for i, n := range []uint8{1, 2, 4, 8} {
-		t[0xcc+i] = typeInfo{uint8(Uint), 1, 0, n}
-		t[0xd0+i] = typeInfo{uint8(Int), 1, 0, n}
+		t[0xcc+i] = typeInfo{Uint, 1, 0, n}
+		t[0xd0+i] = typeInfo{Int, 1, 0, n}
 	}
 	for i, n := range []uint8{1, 2, 4, 8, 16} {
-		t[0xd4+i] = typeInfo{uint8(Ext), 2, 0, n}
+		t[0xd4+i] = typeInfo{Ext, 2, 0, n}
 	}
 	for i, w := range []uint8{2, 4} {
-		t[0xdc+i] = typeInfo{uint8(Array), 1 + w, w, 0}
-		t[0xde+i] = typeInfo{uint8(Map), 1 + w, w, 0}
+		t[0xdc+i] = typeInfo{Array, 1 + w, w, 0}
+		t[0xde+i] = typeInfo{Map, 1 + w, w, 0}
 	}
 	return t
 }()
@@ -94,13 +97,13 @@ func ReadHeader(b []byte) (Header, error) {
 		return Header{}, ErrShort
 	}
 	t := types[b[0]]
-	if t.kind == uint8(Invalid) {
-		return Header{}, fmt.Errorf("%w: reserved type byte 0xc1", ErrInvalid)
+	if t.kind == Invalid {
+		return Header{}, ErrInvalid
 	}
 	if len(b) < int(t.size) {
 		return Header{}, ErrShort
 	}
-	h := Header{Kind: Kind(t.kind), N: int(t.n), Size: int(t.size)}
+	h := Header{Kind: t.kind, N: int(t.n), Size: int(t.size)}
 	switch t.lenW {
 	case 1:
 		h.N = int(b[1])
@@ -203,19 +206,12 @@ func ReadInt(b []byte) (int64, []byte, error) {
 	if err != nil {
 		return 0, b, err
 	}
-	p := rest[:h.N]
 	var u uint64
-	switch h.N {
-	case 0:
-		u = uint64(b[0])
-	case 1:
-		u = uint64(p[0])
-	case 2:
-		u = uint64(binary.BigEndian.Uint16(p))
-	case 4:
-		u = uint64(binary.BigEndian.Uint32(p))
-	default:
-		u = binary.BigEndian.Uint64(p)
+	if h.N == 0 {
+		u = uint64(b[0]) // a fixint
+	}
+	for _, c := range rest[:h.N] {
+		u = u<<8 | uint64(c)
 	}
 	rest = rest[h.N:]
 	if h.Kind == Uint {
@@ -253,18 +249,7 @@ func appendHeader(b []byte, fix, c16 byte, n, size int) []byte {
 
 // PutMapHeader overwrites the map header of size bytes (1, 3 or 5) at b[0]
 // with one for n pairs, which must fit it.
-func PutMapHeader(b []byte, n, size int) {
-	switch size {
-	case 1:
-		b[0] = 0x80 | byte(n)
-	case 3:
-		b[0] = 0xde
-		binary.BigEndian.PutUint16(b[1:], uint16(n))
-	default:
-		b[0] = 0xdf
-		binary.BigEndian.PutUint32(b[1:], uint32(n))
-	}
-}
+func PutMapHeader(b []byte, n, size int) { appendHeader(b[:0], 0x80, 0xde, n, size) }
 
 // appendLen appends the 8-, 16- or 32-bit form (c8, c8+1, c8+2) of a
 // header with the length n.
@@ -294,14 +279,6 @@ func AppendBinHeader(b []byte, n int) []byte { return appendLen(b, 0xc4, n) }
 
 // AppendBin appends p as a bin.
 func AppendBin(b, p []byte) []byte { return append(AppendBinHeader(b, len(p)), p...) }
-
-// AppendBool appends a bool.
-func AppendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, 0xc3)
-	}
-	return append(b, 0xc2)
-}
 
 // AppendUint appends v in its shortest encoding.
 func AppendUint(b []byte, v uint64) []byte {
@@ -370,12 +347,12 @@ func isEntryTime(b []byte) bool {
 	case err != nil:
 		return false
 	case h.Kind == Ext:
-		return h.Ext == 0 && h.N == 8 && b[0] != 0xc8 && b[0] != 0xc9
+		return h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7)
 	}
 	return h.Kind == Int || h.Kind == Uint || h.Kind == Float
 }
 
 // isMap reports whether a map header starts b.
 func isMap(b []byte) bool {
-	return len(b) > 0 && types[b[0]].kind == uint8(Map)
+	return len(b) > 0 && types[b[0]].kind == Map
 }

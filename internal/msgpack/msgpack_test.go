@@ -69,8 +69,6 @@ func TestAppend(t *testing.T) {
 		{"bin8", AppendBin(nil, []byte{1, 2}), []byte{0xc4, 2, 1, 2}},
 		{"bin16", AppendBin(nil, make([]byte, 300)), cat([]byte{0xc5, 1, 44}, make([]byte, 300))},
 		{"bin32", AppendBin(nil, make([]byte, 70000)), cat([]byte{0xc6, 0, 1, 0x11, 0x70}, make([]byte, 70000))},
-		{"bool", AppendBool(nil, true), []byte{0xc3}},
-		{"false", AppendBool([]byte{1}, false), []byte{1, 0xc2}},
 		{"fixarray", AppendArrayHeader(nil, 15), []byte{0x9f}},
 		{"array16", AppendArrayHeader(nil, 0x10), []byte{0xdc, 0, 0x10}},
 		{"array32", AppendArrayHeader(nil, 1<<16), []byte{0xdd, 0, 1, 0, 0}},

@@ -22,6 +22,7 @@ var (
 	ErrInvalid = msgpack.ErrInvalid
 )
 
+// The readers and writers forwardtest calls.
 func Skip(b []byte) (int, error)                    { return msgpack.Skip(b) }
 func ReadArrayHeader(b []byte) (int, []byte, error) { return msgpack.ReadArrayHeader(b) }
 func ReadStr(b []byte) ([]byte, []byte, error)      { return msgpack.ReadStr(b) }
@@ -31,8 +32,15 @@ func AppendMapHeader(b []byte, n int) []byte        { return msgpack.AppendMapHe
 func AppendStr(b []byte, s string) []byte           { return msgpack.AppendStr(b, s) }
 func AppendStrBytes(b []byte, s []byte) []byte      { return msgpack.AppendStr(b, s) }
 func AppendBin(b []byte, p []byte) []byte           { return msgpack.AppendBin(b, p) }
-func AppendBool(b []byte, v bool) []byte            { return msgpack.AppendBool(b, v) }
 func AppendUint(b []byte, v uint64) []byte          { return msgpack.AppendUint(b, v) }
+
+// AppendBool appends a bool.
+func AppendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 0xc3)
+	}
+	return append(b, 0xc2)
+}
 
 // EventTime is the Forward protocol's ext type 0 timestamp: seconds and nanoseconds.
 type EventTime struct {
