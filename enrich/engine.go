@@ -238,8 +238,7 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error)
 	return enc, nil
 }
 
-// indexNames records what the message keys and the added fields' names
-// (or the nest key) mean.
+// indexNames indexes the message keys and the added fields' names.
 func (e *Engine) indexNames() {
 	set := func(name string, msg, field int) {
 		refs := e.namesByLen[len(name)]
@@ -296,11 +295,9 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 	return dst, c, err
 }
 
-// RewriteSplit is Rewrite that also appends to ends, for every record it
-// appends to dst and for the unchanged rest of a malformed chunk, the
-// offset in the returned buffer where that item ends. A caller that cuts
-// the output into messages at record boundaries then needs no second
-// parse of it.
+// RewriteSplit is Rewrite that also appends to ends where each record
+// (and the unchanged rest of a malformed chunk) ends in dst, so that a
+// caller that cuts the output at record boundaries need not parse it.
 func (e *Engine) RewriteSplit(dst, chunk []byte, ends []int) ([]byte, []int, Counters, error) {
 	return e.rewrite(dst, chunk, ends, true)
 }
@@ -409,10 +406,9 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 }
 
 // recordBody finds the body map of the record at b[off:]: where it starts,
-// the size of its header and its pair count. size is 0 for a record not to
-// enrich: one that is not [[time, map], map] or [time, map] with a time
-// that is not a group marker, which is not a record Fluent Bit would
-// write, or a group marker; such records pass through as they are.
+// the size of its header and its pair count. size is 0 for group markers
+// and for anything but [[time, map], map] or [time, map], which Fluent Bit
+// does not write: those pass through as they are.
 func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	// Records almost always start with a fixarray of two.
 	p := off + 1
@@ -456,10 +452,9 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	return bodyOff, size, n, nil
 }
 
-// recordTime reads the first element of a record at b[p], a [time, map]
-// header or a bare time, and returns where it ends and whether its time is
-// one of a record to enrich: an EventTime or integer that is not a group
-// marker, or a float.
+// recordTime reads the [time, map] or bare time at b[p] and returns where
+// it ends and whether it is an EventTime, integer or float that is not a
+// group marker.
 func recordTime(b []byte, p int) (int, bool, error) {
 	k, err := msgpack.Skip(b[p:])
 	if err != nil {
@@ -492,9 +487,8 @@ func isMarker(sec int64) bool {
 	return sec == 0xFFFFFFFF || sec == 0xFFFFFFFE || sec == -1 || sec == -2
 }
 
-// emptyMapLen returns the length of the empty map header at b[p]: 1 for a
-// fixmap, 3 or 5 for map16 and map32 headers with a zero count; 0 for
-// anything else.
+// emptyMapLen returns the length of the empty map header at b[p] (1, 3 or
+// 5), or 0.
 func emptyMapLen(b []byte, p int) int {
 	switch {
 	case p >= len(b):
@@ -515,14 +509,13 @@ type pairScan struct {
 	exists  uint16               // the added fields whose name is a key already
 }
 
-// scanPairs walks the n pairs at chunk[q:] once: it finds the message
-// values and, for Overwrite, the pairs whose key has the name of an added
-// field, which it appends to drops. It returns where the pairs end.
+// scanPairs walks the n pairs at chunk[q:] once, finding the message values
+// and, for Overwrite, appending to drops the pairs whose key names an added
+// field. It returns where the pairs end.
 func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([]drop, int, error) {
 	for range n {
 		keyStart := q
-		// Keys are almost always fixstr: read those without the general
-		// header decoder.
+		// Keys are almost always fixstr.
 		var name []byte
 		kEnd := q + 1
 		if q < len(chunk) && chunk[q]&0xe0 == 0xa0 {
@@ -594,8 +587,8 @@ func (e *Engine) lookupName(name []byte) *nameRef {
 	return nil
 }
 
-// shortStrHdr is the header length of fixstr (1), str8 and bin8 (2)
-// values by first byte, 0 for every other type; it is never modified.
+// shortStrHdr is the header length of fixstr (1), str8 and bin8 (2) by
+// type byte, 0 for others; it is never modified.
 var shortStrHdr = func() (t [256]uint8) {
 	for c := 0xa0; c <= 0xbf; c++ {
 		t[c] = 1
@@ -604,10 +597,10 @@ var shortStrHdr = func() (t [256]uint8) {
 	return t
 }()
 
-// bestMatch searches the message values in key order and returns the
-// match the record gets, and the value it is in: the first that the
-// catalog knows, else the first well-formed identifier. The next value is
-// searched into the other slot of ms, so that no match is copied.
+// bestMatch searches the message values in key order and returns the match
+// the record gets (the first the catalog knows, else the first found) and
+// its value. Each search goes into the other slot of ms, so that no match
+// is copied.
 func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []byte) {
 	var val []byte
 	best := -1
@@ -657,10 +650,9 @@ func addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	return mask, sev
 }
 
-// appendBody appends the record chunk[off:end], whose body map has a
-// header of size bytes at bodyOff, with a header for n pairs less those
-// removed, keeping its width where it can. Overwrite removes the existing
-// pairs that an added field of mask (or the nest map) replaces.
+// appendBody appends the record chunk[off:end] with its body's header (of
+// size bytes at bodyOff) for n pairs, less the drops that an added field
+// of mask or the nest map replaces, keeping the header's width if it can.
 func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, drops []drop) []byte {
 	removed := 0
 	for _, d := range drops {
