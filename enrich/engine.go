@@ -46,6 +46,7 @@ type Engine struct {
 	ftdIDs, ibmIDs numTable             // the 6-digit keys of index[pFTD] and index[pIBM]
 	ibmCodes       map[string]*entryEnc // an IBM error code's summary, or first entry
 	iosMnemonics   map[string]bool      // the mnemonics of index[pIOS]'s keys
+	iosLengths     uint64               // a bit per mnemonic length modulo 64
 	sigs           []signature          // Unified CM alarm names and failure texts, longest first
 	text           *textScanner         // finds alert names, IBM labels and signatures in one pass
 	// namesByLen lists, by length, the record keys the engine looks for.
@@ -154,7 +155,9 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		e.index[p][ent.Key()] = enc
 		if p == pIOS {
 			// Keys are FACILITY-MNEMONIC; a mnemonic is one dash-free token.
-			e.iosMnemonics[ent.Key()[strings.LastIndexByte(ent.Key(), '-')+1:]] = true
+			mn := ent.Key()[strings.LastIndexByte(ent.Key(), '-')+1:]
+			e.iosMnemonics[mn] = true
+			e.iosLengths |= 1 << (len(mn) & 63)
 		}
 	}
 	e.ftdIDs, e.ibmIDs = newNumTable(e.index[pFTD]), newNumTable(e.index[pIBM])

@@ -377,8 +377,9 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	}
 	m.set(pIOS, v[p+1:k], sev, nil, p+1, textStart(v, k))
 	// Most IOS-style lines name a message the catalog does not have: the
-	// set of catalog mnemonics rules those out before any key is built.
-	if e.iosMnemonics[string(mn)] {
+	// mnemonic's length, then the set of mnemonics, rule those out before
+	// any key is built.
+	if e.iosLengths&(1<<(len(mn)&63)) != 0 && e.iosMnemonics[string(mn)] {
 		m.ent = e.lookupIOS(fac, mn)
 	}
 	return true
