@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // ErrMalformed reports a chunk that stops being valid msgpack at some
@@ -36,53 +37,39 @@ type Counters struct {
 	Skipped   int // group markers, non-map bodies, and an unparseable rest of a chunk
 }
 
-// Add adds o to c, for totals over several chunks.
-func (c *Counters) Add(o Counters) {
-	c.Records += o.Records
-	c.Enriched += o.Enriched
-	c.UnknownID += o.UnknownID
-	c.NoID += o.NoID
-	c.Skipped += o.Skipped
-}
-
 // Engine enriches records. It is immutable after New and safe for
 // concurrent use.
 type Engine struct {
 	opts Options
 	// index maps, per product, a catalog key to the entry's encodings.
-	index [numProducts]map[string]*entryEnc
-	// ftdIDs and ibmIDs are the 6-digit keys of index[pFTD] and index[pIBM]
-	// in tables of integers.
-	ftdIDs, ibmIDs numTable
-	// ibmCodes maps an IBM error code to the first entry that shares it.
-	ibmCodes map[string]*entryEnc
-	// sigs are the Unified CM alarm names and failure texts, longest first.
-	sigs []signature
-	// text finds alert names, IBM labels and signatures in one pass.
-	text *textScanner
-	// iosMnemonics are the mnemonics of index[pIOS]'s keys.
-	iosMnemonics hashSet
+	index          [numProducts]map[string]*entryEnc
+	ftdIDs, ibmIDs numTable             // the 6-digit keys of index[pFTD] and index[pIBM]
+	ibmCodes       map[string]*entryEnc // an IBM error code's summary, or first entry
+	iosMnemonics   map[string]bool      // the mnemonics of index[pIOS]'s keys
+	iosLengths     uint64               // a bit per mnemonic length modulo 64
+	sigs           []signature          // Unified CM alarm names and failure texts, longest first
+	text           *textScanner         // finds alert names, IBM labels and signatures in one pass
+	// namesByLen lists, by length, the record keys the engine looks for.
+	namesByLen [maxNameLen + 1][]nameRef
+	// nameFilter has, for each first byte of a name in namesByLen, the bit
+	// of its length modulo 64: one test rules out most keys of a record,
+	// which a map lookup would not do at the same cost.
+	nameFilter [256]uint64
 
 	// Encodings of the added keys and of the values that do not depend on
 	// the record, computed once.
-	msgIDKey      []byte
-	sevPair       [8][]byte
-	sevNamePair   [8][]byte
-	docSevPair    [8][]byte
-	productPair   [numProducts][]byte
-	paramsKey     []byte
-	nestKey       []byte
-	namesByLength [maxNameLen + 1][]nameRef
-	// sevPairs is sevPair and sevNamePair together, for one append.
-	sevPairs [8][]byte
-	// unknownPairs[p][sev+1] is what follows the message ID in a record
-	// of product p whose identifier the catalog does not know: the
-	// severity pairs (none for sev -1) and the product, most records'
-	// added pairs in one append.
+	msgIDKey    []byte
+	sevPair     [8][]byte
+	sevNamePair [8][]byte
+	docSevPair  [8][]byte
+	productPair [numProducts][]byte
+	paramsKey   []byte
+	nestKey     []byte
+	sevPairs    [8][]byte // sevPair and sevNamePair together, for one append
+	// unknownPairs[p][sev+1] follows the message ID of a record of product
+	// p whose identifier the catalog does not know: the severity pairs
+	// (none for sev -1) and the product, in one append.
 	unknownPairs [numProducts][9][]byte
-	// nameFilter has, for each first byte of a name in namesByLength, the
-	// bit of its length modulo 64.
-	nameFilter [256]uint64
 }
 
 // entryEnc is a catalog entry with its added pairs already encoded.
@@ -93,18 +80,13 @@ type entryEnc struct {
 	explanation []byte // key + value, nil when the entry has no text
 	action      []byte
 	matcher     *matcher // nil when the format has no variables
-	// pairs is every pair after the message ID that a record naming this
-	// entry gets when its header's severity is the documented one (or it
-	// has none) and it has none of the added keys already: severity and
-	// severity name (when documented), explanation, action and product,
-	// in field order, so that the usual record gets them in one append.
+	// pairs is every pair after the message ID, in field order, of the
+	// usual record naming this entry (its severity, if any, is the
+	// documented one, and it has none of the added keys), for one append;
 	// explanation and action are slices of it.
-	pairs []byte
-	// restOff is where the explanation starts in pairs, for records whose
-	// severity differs from the documented one.
-	restOff int
-	// restMask has the fields in pairs[restOff:].
-	restMask uint16
+	pairs    []byte
+	restOff  int    // where the explanation starts in pairs
+	restMask uint16 // the fields in pairs[restOff:]
 }
 
 type signature struct {
@@ -113,11 +95,11 @@ type signature struct {
 	ent  *entryEnc
 }
 
-// nameRef says what a record key means to the engine.
+// nameRef says what a record key means to the engine: msg is its index in
+// MessageKeys, field the added field (or fieldNest) it names; -1 for none.
 type nameRef struct {
-	name  string
-	msg   int // index in MessageKeys, or -1
-	field int // added field index, fieldNest for NestUnder, or -1
+	name       string
+	msg, field int8
 }
 
 const fieldNest = numFields
@@ -132,29 +114,25 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	opts.MessageKeys = slices.Clone(opts.MessageKeys)
-	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc)}
+	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
-	e.msgIDKey = appendStr(nil, f.MessageID)
-	e.paramsKey = appendStr(nil, f.Params)
-	for l := 0; l < 8; l++ {
-		e.sevPair[l] = appendSmallInt(appendStr(nil, f.Severity), l)
-		e.sevNamePair[l] = appendStr(appendStr(nil, f.SeverityName), severityNames[l])
-		e.docSevPair[l] = appendSmallInt(appendStr(nil, f.DocumentedSeverity), l)
-	}
-	for p, name := range products {
-		e.productPair[p] = appendStr(appendStr(nil, f.Product), string(name))
-	}
-	for l := range e.sevPairs {
+	e.msgIDKey = msgpack.AppendStr(nil, f.MessageID)
+	e.paramsKey = msgpack.AppendStr(nil, f.Params)
+	for l := range 8 {
+		e.sevPair[l] = msgpack.AppendUint(msgpack.AppendStr(nil, f.Severity), uint64(l))
+		e.sevNamePair[l] = msgpack.AppendStr(msgpack.AppendStr(nil, f.SeverityName), severityNames[l])
+		e.docSevPair[l] = msgpack.AppendUint(msgpack.AppendStr(nil, f.DocumentedSeverity), uint64(l))
 		e.sevPairs[l] = append(slices.Clip(e.sevPair[l]), e.sevNamePair[l]...)
 	}
-	for p := range e.unknownPairs {
+	for p, name := range products {
+		e.productPair[p] = msgpack.AppendStr(msgpack.AppendStr(nil, f.Product), string(name))
 		e.unknownPairs[p][0] = e.productPair[p]
 		for l := range e.sevPairs {
 			e.unknownPairs[p][l+1] = append(slices.Clip(e.sevPairs[l]), e.productPair[p]...)
 		}
 	}
 	if opts.NestUnder != "" {
-		e.nestKey = appendStr(nil, opts.NestUnder)
+		e.nestKey = msgpack.AppendStr(nil, opts.NestUnder)
 	}
 	e.indexNames()
 
@@ -175,9 +153,14 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		}
 		encs[ent] = enc
 		e.index[p][ent.Key()] = enc
+		if p == pIOS {
+			// Keys are FACILITY-MNEMONIC; a mnemonic is one dash-free token.
+			mn := ent.Key()[strings.LastIndexByte(ent.Key(), '-')+1:]
+			e.iosMnemonics[mn] = true
+			e.iosLengths |= 1 << (len(mn) & 63)
+		}
 	}
-	e.ftdIDs = newNumTable(e.index[pFTD])
-	e.ibmIDs = newNumTable(e.index[pIBM])
+	e.ftdIDs, e.ibmIDs = newNumTable(e.index[pFTD]), newNumTable(e.index[pIBM])
 	// An IBM error code alone gets the catalog's summary of the code, or,
 	// for catalogs without summaries, the first entry that shares it.
 	for _, ec := range cat.ErrorCodes() {
@@ -193,10 +176,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	}
 	for i := range entries {
 		ent := &entries[i]
-		if ent.Product != catalog.ProductIBM || ent.ErrorCode == "" {
-			continue
-		}
-		if _, ok := e.ibmCodes[ent.ErrorCode]; !ok {
+		if ent.Product == catalog.ProductIBM && ent.ErrorCode != "" && e.ibmCodes[ent.ErrorCode] == nil {
 			e.ibmCodes[ent.ErrorCode] = encs[ent]
 		}
 	}
@@ -205,7 +185,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	seen := make(map[string]bool)
 	addSig := func(text string, ent *catalog.Entry) {
 		enc := encs[ent]
-		if len(text) < 4 || seen[text] || enc == nil {
+		if len(text) < minAnchor || seen[text] || enc == nil {
 			return
 		}
 		seen[text] = true
@@ -223,12 +203,6 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	// at the same place.
 	slices.SortStableFunc(e.sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
 	e.text = newTextScanner(e.sigs)
-	mns := make([]string, 0, len(e.index[pIOS]))
-	for k := range e.index[pIOS] {
-		// Keys are FACILITY-MNEMONIC; a mnemonic is one dash-free token.
-		mns = append(mns, k[strings.LastIndexByte(k, '-')+1:])
-	}
-	e.iosMnemonics = newHashSet(mns)
 	return e, nil
 }
 
@@ -241,12 +215,12 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error)
 	}
 	enc.restOff = len(pairs)
 	if ent.Explanation != "" {
-		pairs = appendStr(appendStr(pairs, e.opts.Fields.Explanation), ent.Explanation)
+		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, e.opts.Fields.Explanation), ent.Explanation)
 		enc.restMask |= 1 << fExplanation
 	}
 	explEnd := len(pairs)
 	if ent.Action != "" {
-		pairs = appendStr(appendStr(pairs, e.opts.Fields.Action), ent.Action)
+		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, e.opts.Fields.Action), ent.Action)
 		enc.restMask |= 1 << fAction
 	}
 	actionEnd := len(pairs)
@@ -267,40 +241,46 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error)
 	return enc, nil
 }
 
-// indexNames prepares the comparison of record keys by length.
+// indexNames indexes the message keys and the added fields' names.
 func (e *Engine) indexNames() {
-	add := func(r nameRef) {
-		l := len(r.name)
-		for i, old := range e.namesByLength[l] {
-			if old.name == r.name {
-				if r.msg >= 0 {
-					e.namesByLength[l][i].msg = r.msg
-				}
-				if r.field >= 0 {
-					e.namesByLength[l][i].field = r.field
-				}
-				return
-			}
+	set := func(name string, msg, field int) {
+		refs := e.namesByLen[len(name)]
+		i := slices.IndexFunc(refs, func(r nameRef) bool { return r.name == name })
+		if i < 0 {
+			i = len(refs)
+			e.namesByLen[len(name)] = append(refs, nameRef{name, -1, -1})
+			e.nameFilter[name[0]] |= 1 << (len(name) & 63)
 		}
-		e.namesByLength[l] = append(e.namesByLength[l], r)
-		// Validate has ruled out empty names.
-		e.nameFilter[r.name[0]] |= 1 << (l & 63)
+		r := &e.namesByLen[len(name)][i]
+		if msg >= 0 {
+			r.msg = int8(msg)
+		}
+		if field >= 0 {
+			r.field = int8(field)
+		}
 	}
 	for i, k := range e.opts.MessageKeys {
-		add(nameRef{name: k, msg: i, field: -1})
+		set(k, i, -1)
 	}
 	if e.opts.NestUnder != "" {
-		add(nameRef{name: e.opts.NestUnder, msg: -1, field: fieldNest})
+		set(e.opts.NestUnder, -1, fieldNest)
 		return
 	}
 	for i, f := range e.opts.Fields.list() {
-		add(nameRef{name: f.name, msg: -1, field: i})
+		set(f.name, -1, i)
 	}
 }
 
 // span is a half-open byte range. int32 halves the per-record stack
 // arrays the engine zeroes; chunks are far below 2 GiB.
 type span struct{ start, end int32 }
+
+// drop is an existing pair that Overwrite may remove: its span, and the
+// added field (or fieldNest) its key names.
+type drop struct {
+	span
+	field int8
+}
 
 // maxDrops is how many existing pairs Overwrite can remove from one record
 // without allocating: a record with more keys that collide with added
@@ -318,175 +298,318 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 	return dst, c, err
 }
 
-// RewriteSplit is Rewrite that also appends to ends, for every record it
-// appends to dst and for the unchanged rest of a malformed chunk, the
-// offset in the returned buffer where that item ends. A caller that cuts
-// the output into messages at record boundaries then needs no second
-// parse of it.
+// RewriteSplit is Rewrite that also appends to ends where each record
+// (and the unchanged rest of a malformed chunk) ends in dst, so that a
+// caller that cuts the output at record boundaries need not parse it.
 func (e *Engine) RewriteSplit(dst, chunk []byte, ends []int) ([]byte, []int, Counters, error) {
 	return e.rewrite(dst, chunk, ends, true)
 }
 
 func (e *Engine) rewrite(dst, chunk []byte, ends []int, split bool) ([]byte, []int, Counters, error) {
 	var c Counters
+	var err error
+	off := 0
 	if len(chunk) > math.MaxInt32 {
-		c.Records, c.Skipped = 1, 1
-		dst = append(dst, chunk...)
-		if split {
-			ends = append(ends, len(dst))
-		}
-		return dst, ends, c, fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
+		// Spans are int32.
+		err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
 	}
-	for off := 0; off < len(chunk); {
+	for err == nil && off < len(chunk) {
 		var end int
-		var err error
-		dst, end, err = e.rewriteRecord(dst, chunk, off, &c)
-		if err != nil {
-			dst = append(dst, chunk[off:]...)
-			if split {
-				ends = append(ends, len(dst))
-			}
-			c.Records++
-			c.Skipped++
-			return dst, ends, c, fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
+		if dst, end, err = e.rewriteRecord(dst, chunk, off, &c); err != nil {
+			err = fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
+			break
 		}
 		if split {
 			ends = append(ends, len(dst))
 		}
 		off = end
 	}
-	return dst, ends, c, nil
+	if err != nil {
+		dst = append(dst, chunk[off:]...)
+		if split {
+			ends = append(ends, len(dst))
+		}
+		c.Records++
+		c.Skipped++
+	}
+	return dst, ends, c, err
 }
 
 // rewriteRecord handles the record at chunk[off:] and returns its end. It
 // appends nothing to dst when it returns an error.
 func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte, int, error) {
-	// Records almost always start with a fixarray of two.
-	p := off + 1
-	if chunk[off] != 0x92 {
-		h, err := readHeader(chunk, off)
-		if err != nil {
-			return dst, 0, err
-		}
-		if h.kind != kindArray || h.n != 2 {
-			return e.passThrough(dst, chunk, off, c)
-		}
-		p = off + h.hdrLen
-	}
-	var err error
-	var marker, isRecord bool
-	var bodyOff int
-	// Fast path for the usual [[EventTime d7 00, {}], body] header, with the
-	// empty metadata map as a fixmap or, as in_tail writes it, with a 32-bit
-	// count.
-	if metaLen := emptyMapLen(chunk, p+11); p+11 < len(chunk) && metaLen > 0 && chunk[p] == 0x92 && chunk[p+1] == 0xd7 && chunk[p+2] == 0x00 {
-		sec := binary.BigEndian.Uint32(chunk[p+3:])
-		marker, isRecord, bodyOff = sec == 0xFFFFFFFF || sec == 0xFFFFFFFE, true, p+11+metaLen
-	} else {
-		if marker, isRecord, err = recordTime(chunk, p); err != nil {
-			return dst, 0, err
-		}
-		if bodyOff, err = skipValue(chunk, p); err != nil {
-			return dst, 0, err
-		}
-	}
-	nPairs, hdrLen, width, isMap, err := mapHeader(chunk, bodyOff)
+	bodyOff, size, n, err := recordBody(chunk, off)
 	if err != nil {
 		return dst, 0, err
 	}
-	if marker || !isRecord || !isMap {
-		return e.passThrough(dst, chunk, off, c)
+	if size == 0 {
+		k, err := msgpack.Skip(chunk[off:])
+		if err != nil {
+			return dst, 0, err
+		}
+		c.Records++
+		c.Skipped++
+		return append(dst, chunk[off:off+k]...), off + k, nil
 	}
+	var s pairScan
+	var drops []drop
+	if e.opts.Overwrite {
+		// A list on the stack, zeroed only when it is used.
+		drops = new([maxDrops]drop)[:0]
+	}
+	drops, end, err := e.scanPairs(chunk, bodyOff+size, n, &s, drops)
+	if err != nil {
+		return dst, 0, err
+	}
+	c.Records++
+	var ms [2]match
+	m, val := e.bestMatch(chunk, &s, &ms)
+	switch {
+	case m == nil:
+		c.NoID++
+		return append(dst, chunk[off:end]...), end, nil
+	case m.ent != nil:
+		c.Enriched++
+	default:
+		c.UnknownID++
+	}
+	// The captures are zeroed only for entries with a matcher, not for
+	// every recognised record.
+	var caps *[maxParams]span
+	ncaps := 0
+	if m.ent != nil && m.ent.matcher != nil && m.text <= len(val) {
+		caps = new([maxParams]span)
+		ncaps = m.ent.matcher.match(val[m.text:], caps)
+	}
+	mask, sev := addedFields(m, ncaps)
+	added := 1 // the nest map
+	if e.nestKey == nil {
+		if !e.opts.Overwrite {
+			mask &^= s.exists
+		}
+		added = bits.OnesCount16(mask)
+	}
+	if added == 0 || e.nestKey != nil && s.exists != 0 && !e.opts.Overwrite {
+		// The record keeps its own keys of the added fields' names.
+		return append(dst, chunk[off:end]...), end, nil
+	}
+	if n += added; len(drops) == 0 && (size == 1 && n < 16 || size == 3 && n < 1<<16 || size == 5) {
+		// The usual record keeps every pair and its header's width: copy
+		// it whole in one append and patch the pair count in place.
+		dst = append(dst, chunk[off:end]...)
+		msgpack.PutMapHeader(dst[len(dst)-(end-bodyOff):], n, size)
+	} else {
+		dst = appendBody(dst, chunk, off, bodyOff, size, n, end, mask, drops)
+	}
+	if e.nestKey != nil {
+		dst = append(dst, e.nestKey...)
+		dst = msgpack.AppendMapHeader(dst, bits.OnesCount16(mask))
+	}
+	return e.appendFields(dst, mask, m, sev, val, caps, ncaps), end, nil
+}
 
-	// Walk the body once: find the message values and any key that has
-	// the name of an added field.
-	var vals [MaxMessageKeys]span
-	var haveVal uint32
-	var exists uint16
-	var dropBuf [maxDrops]span
-	var dropFieldBuf [maxDrops]int8
-	drops, dropField := dropBuf[:0], dropFieldBuf[:0]
-	q := bodyOff + hdrLen
-	for i := 0; i < nPairs; i++ {
+// recordBody finds the body map of the record at b[off:]: where it starts,
+// the size of its header and its pair count. size is 0 for group markers
+// and for anything but [[time, map], map] or [time, map], which Fluent Bit
+// does not write: those pass through as they are.
+func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
+	// Records almost always start with a fixarray of two.
+	p := off + 1
+	if b[off] != 0x92 {
+		h, err := msgpack.ReadHeader(b[off:])
+		if err != nil || h.Kind != msgpack.Array || h.N != 2 {
+			return 0, 0, 0, err
+		}
+		p = off + h.Size
+	}
+	var enrich bool
+	// The usual [[EventTime d7 00, {}], body] header, with the empty
+	// metadata map as a fixmap or, as in_tail writes it, with a 32-bit
+	// count.
+	if metaLen := emptyMapLen(b, p+11); metaLen > 0 && b[p] == 0x92 && b[p+1] == 0xd7 && b[p+2] == 0x00 {
+		bodyOff, enrich = p+11+metaLen, !isMarker(int64(binary.BigEndian.Uint32(b[p+3:])))
+	} else if bodyOff, enrich, err = recordTime(b, p); err != nil {
+		return 0, 0, 0, err
+	}
+	// Bodies are almost always a fixmap or, from in_tail, a map32.
+	if bodyOff < len(b) {
+		switch c := b[bodyOff]; {
+		case c&0xf0 == 0x80:
+			n, size = int(c&0x0f), 1
+		case c == 0xdf && bodyOff+5 <= len(b):
+			n, size = int(binary.BigEndian.Uint32(b[bodyOff+1:])), 5
+		}
+	}
+	if size == 0 {
+		h, err := msgpack.ReadHeader(b[bodyOff:])
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if h.Kind == msgpack.Map {
+			n, size = h.N, h.Size
+		}
+	}
+	if !enrich {
+		return bodyOff, 0, 0, nil
+	}
+	return bodyOff, size, n, nil
+}
+
+// recordTime reads the [time, map] or bare time at b[p] and returns where
+// it ends and whether it is an EventTime, integer or float that is not a
+// group marker.
+func recordTime(b []byte, p int) (int, bool, error) {
+	k, err := msgpack.Skip(b[p:])
+	if err != nil {
+		return 0, false, err
+	}
+	t := p
+	if h, _ := msgpack.ReadHeader(b[p:]); h.Kind == msgpack.Array {
+		if h.N != 2 {
+			return p + k, false, nil
+		}
+		t += h.Size
+		tk, _ := msgpack.Skip(b[t:])
+		if meta, _ := msgpack.ReadHeader(b[t+tk:]); meta.Kind != msgpack.Map {
+			return p + k, false, nil
+		}
+	}
+	h, _ := msgpack.ReadHeader(b[t:])
+	switch h.Kind {
+	case msgpack.Ext:
+		return p + k, h.Ext == 0 && (h.N != 8 || !isMarker(int64(binary.BigEndian.Uint32(b[t+h.Size:])))), nil
+	case msgpack.Int, msgpack.Uint:
+		v, _, _ := msgpack.ReadInt(b[t:])
+		return p + k, !isMarker(v), nil
+	}
+	return p + k, h.Kind == msgpack.Float, nil
+}
+
+// isMarker reports whether seconds mark the start or end of a group.
+func isMarker(sec int64) bool {
+	return sec == 0xFFFFFFFF || sec == 0xFFFFFFFE || sec == -1 || sec == -2
+}
+
+// emptyMapLen returns the length of the empty map header at b[p] (1, 3 or
+// 5), or 0.
+func emptyMapLen(b []byte, p int) int {
+	switch {
+	case p >= len(b):
+	case b[p] == 0x80:
+		return 1
+	case b[p] == 0xdf && p+5 <= len(b) && binary.BigEndian.Uint32(b[p+1:]) == 0:
+		return 5
+	case b[p] == 0xde && p+3 <= len(b) && b[p+1]|b[p+2] == 0:
+		return 3
+	}
+	return 0
+}
+
+// pairScan is what a walk over a record's body finds.
+type pairScan struct {
+	vals    [MaxMessageKeys]span // the str or bin value of each message key
+	haveVal uint32               // the vals that are set
+	exists  uint16               // the added fields whose name is a key already
+}
+
+// scanPairs walks the n pairs at chunk[q:] once, finding the message values
+// and, for Overwrite, appending to drops the pairs whose key names an added
+// field. It returns where the pairs end.
+func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([]drop, int, error) {
+	for range n {
 		keyStart := q
-		// Keys are almost always fixstr: read those without the general
-		// header decoder.
+		// Keys are almost always fixstr.
 		var name []byte
-		var kEnd int
+		kEnd := q + 1
 		if q < len(chunk) && chunk[q]&0xe0 == 0xa0 {
-			kEnd = q + 1 + int(chunk[q]&0x1f)
-			if kEnd > len(chunk) {
-				return dst, 0, errTruncated
+			if kEnd += int(chunk[q] & 0x1f); kEnd > len(chunk) {
+				return drops, 0, msgpack.ErrShort
 			}
 			name = chunk[q+1 : kEnd]
 		} else {
-			hk, err := readHeader(chunk, q)
+			k, err := msgpack.Skip(chunk[q:])
 			if err != nil {
-				return dst, 0, err
+				return drops, 0, err
 			}
-			if kEnd, err = skipValue(chunk, q); err != nil {
-				return dst, 0, err
-			}
-			if hk.kind == kindStr && hk.n <= maxNameLen {
-				name = chunk[q+hk.hdrLen : kEnd]
+			kEnd = q + k
+			if h, _ := msgpack.ReadHeader(chunk[q:]); h.Kind == msgpack.Str {
+				name = chunk[q+h.Size : kEnd]
 			}
 		}
 		// Values are mostly short strings and bins of mixed kinds: read
-		// their length here, with a table and a conditional move rather
-		// than a call and branches that the mix of kinds mispredicts.
-		vEnd := -1
+		// their length with a table and a conditional move rather than a
+		// call and branches that the mix of kinds mispredicts.
+		vEnd, hdr := -1, 0
 		if kEnd+1 < len(chunk) {
 			c := chunk[kEnd]
-			h := int(shortStrHdr[c])
+			hdr = int(shortStrHdr[c])
 			n := int(c & 0x1f)
-			if h == 2 {
+			if hdr == 2 {
 				n = int(chunk[kEnd+1])
 			}
-			if h != 0 {
-				vEnd = kEnd + h + n
+			if hdr != 0 {
+				vEnd = kEnd + hdr + n
 			}
 		}
 		if vEnd < 0 || vEnd > len(chunk) {
-			if vEnd, err = valueEnd(chunk, kEnd); err != nil {
-				return dst, 0, err
+			k, err := msgpack.Skip(chunk[kEnd:])
+			if err != nil {
+				return drops, 0, err
+			}
+			vEnd = kEnd + k
+			if h, _ := msgpack.ReadHeader(chunk[kEnd:]); h.Kind == msgpack.Str || h.Kind == msgpack.Bin {
+				hdr = h.Size
 			}
 		}
-		// Most keys are none of the engine's names: one bit, by first byte
-		// and length, rules them out.
-		if len(name) > 0 && e.nameFilter[name[0]]&(1<<(len(name)&63)) != 0 {
-			for _, r := range e.namesByLength[len(name)] {
-				if r.name != string(name) {
-					continue
+		if r := e.lookupName(name); r != nil {
+			if r.msg >= 0 && s.haveVal&(1<<r.msg) == 0 && hdr > 0 {
+				s.vals[r.msg] = span{int32(kEnd + hdr), int32(vEnd)}
+				s.haveVal |= 1 << r.msg
+			}
+			if r.field >= 0 {
+				s.exists |= 1 << r.field
+				if e.opts.Overwrite {
+					drops = append(drops, drop{span{int32(keyStart), int32(vEnd)}, r.field})
 				}
-				if r.msg >= 0 && haveVal&(1<<r.msg) == 0 {
-					if n := strHeaderLen(chunk[kEnd]); n > 0 {
-						vals[r.msg] = span{int32(kEnd + n), int32(vEnd)}
-						haveVal |= 1 << r.msg
-					}
-				}
-				if r.field >= 0 {
-					exists |= 1 << r.field
-					if e.opts.Overwrite {
-						drops = append(drops, span{int32(keyStart), int32(vEnd)})
-						dropField = append(dropField, int8(r.field))
-					}
-				}
-				break
 			}
 		}
 		q = vEnd
 	}
-	end := q
-	c.Records++
+	return drops, q, nil
+}
 
-	// ms[best] is what the record gets; the next value is searched into
-	// the other slot, so that no match is copied.
-	var ms [2]match
+// lookupName returns what the record key name means to the engine, or nil.
+func (e *Engine) lookupName(name []byte) *nameRef {
+	if len(name) > 0 && len(name) <= maxNameLen && e.nameFilter[name[0]]&(1<<(len(name)&63)) != 0 {
+		for i, r := range e.namesByLen[len(name)] {
+			if r.name == string(name) {
+				return &e.namesByLen[len(name)][i]
+			}
+		}
+	}
+	return nil
+}
+
+// shortStrHdr is the header length of fixstr (1), str8 and bin8 (2) by
+// type byte, 0 for others; it is never modified.
+var shortStrHdr = func() (t [256]uint8) {
+	for c := 0xa0; c <= 0xbf; c++ {
+		t[c] = 1
+	}
+	t[0xd9], t[0xc4] = 2, 2
+	return t
+}()
+
+// bestMatch searches the message values in key order and returns the match
+// the record gets (the first the catalog knows, else the first found) and
+// its value. Each search goes into the other slot of ms, so that no match
+// is copied.
+func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []byte) {
 	var val []byte
 	best := -1
-	for hv := haveVal; hv != 0; hv &= hv - 1 {
+	for hv := s.haveVal; hv != 0; hv &= hv - 1 {
 		i := bits.TrailingZeros32(hv)
-		v := chunk[vals[i].start:vals[i].end]
+		v := chunk[s.vals[i].start:s.vals[i].end]
 		cur := 0
 		if best == 0 {
 			cur = 1
@@ -502,92 +625,53 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 		}
 	}
 	if best < 0 {
-		c.NoID++
-		return append(dst, chunk[off:end]...), end, nil
+		return nil, nil
 	}
-	m := &ms[best]
-	if m.ent != nil {
-		c.Enriched++
-	} else {
-		c.UnknownID++
-	}
+	return &ms[best], val
+}
 
-	sev := m.sev
+// addedFields returns the fields a record with match m gets before its
+// own keys are considered, and the severity it gets (-1 for none).
+func addedFields(m *match, ncaps int) (mask uint16, sev int) {
+	sev = m.sev
 	if sev < 0 && m.ent != nil {
 		sev = m.ent.severity
 	}
-	mask := uint16(1<<fMessageID | 1<<fProduct)
+	mask = 1<<fMessageID | 1<<fProduct
 	if sev >= 0 {
 		mask |= 1<<fSeverity | 1<<fSeverityName
 	}
-	// The captures are zeroed only for entries with a matcher, not for
-	// every recognised record.
-	var caps *[maxParams]span
-	ncaps := 0
-	if m.ent != nil {
-		if m.sev >= 0 && m.ent.severity >= 0 && m.sev != m.ent.severity {
+	if ent := m.ent; ent != nil {
+		mask |= ent.restMask // explanation and action, when the entry has them
+		if m.sev >= 0 && ent.severity >= 0 && m.sev != ent.severity {
 			mask |= 1 << fDocumentedSeverity
 		}
-		if m.ent.explanation != nil {
-			mask |= 1 << fExplanation
-		}
-		if m.ent.action != nil {
-			mask |= 1 << fAction
-		}
-		if m.ent.matcher != nil && m.text <= len(val) {
-			caps = new([maxParams]span)
-			ncaps = m.ent.matcher.match(val[m.text:], caps)
-			if ncaps > 0 {
-				mask |= 1 << fParams
-			}
-		}
 	}
-
-	added := bits.OnesCount16(mask)
-	if e.nestKey != nil {
-		if exists != 0 && !e.opts.Overwrite {
-			return append(dst, chunk[off:end]...), end, nil
-		}
-		added = 1
-	} else if !e.opts.Overwrite {
-		mask &^= exists
-		added = bits.OnesCount16(mask)
-		if added == 0 {
-			return append(dst, chunk[off:end]...), end, nil
-		}
+	if ncaps > 0 {
+		mask |= 1 << fParams
 	}
+	return mask, sev
+}
 
-	// Overwrite removes only the existing pairs that an added field
-	// replaces.
+// appendBody appends the record chunk[off:end] with its body's header (of
+// size bytes at bodyOff) for n pairs, less the drops that an added field
+// of mask or the nest map replaces, keeping the header's width if it can.
+func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, drops []drop) []byte {
 	removed := 0
-	for i := range drops {
-		if dropField[i] == fieldNest || mask&(1<<dropField[i]) != 0 {
-			drops[removed] = drops[i]
+	for _, d := range drops {
+		if d.field == fieldNest || mask&(1<<d.field) != 0 {
+			drops[removed] = d
 			removed++
 		}
 	}
-	if n := nPairs - removed + added; removed == 0 && (hdrLen == 1 && n < 16 || hdrLen == 3 && n < 1<<16 || hdrLen == 5) {
-		// The usual record keeps every pair and its header's width: copy
-		// it whole in one append and patch the pair count in place.
-		base := len(dst)
-		dst = append(dst, chunk[off:end]...)
-		putMapHeader(dst[base+bodyOff-off:], n, hdrLen)
-	} else {
-		dst = append(dst, chunk[off:bodyOff]...)
-		dst = appendMapHeader(dst, n, width)
-		from := bodyOff + hdrLen
-		for i := 0; i < removed; i++ {
-			dst = append(dst, chunk[from:drops[i].start]...)
-			from = int(drops[i].end)
-		}
-		dst = append(dst, chunk[from:end]...)
+	dst = append(dst, chunk[off:bodyOff]...)
+	dst = msgpack.AppendMapHeaderSize(dst, n-removed, size)
+	from := bodyOff + size
+	for _, d := range drops[:removed] {
+		dst = append(dst, chunk[from:d.start]...)
+		from = int(d.end)
 	}
-	if e.nestKey != nil {
-		dst = append(dst, e.nestKey...)
-		dst = appendMapHeader(dst, bits.OnesCount16(mask), 0)
-	}
-	dst = e.appendFields(dst, mask, m, sev, val, caps, ncaps)
-	return dst, end, nil
+	return append(dst, chunk[from:end]...)
 }
 
 // appendFields appends the pairs selected by mask, in field order.
@@ -603,7 +687,7 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 		}
 		if mask&^(1<<fParams) == full {
 			dst = append(dst, e.msgIDKey...)
-			dst = appendStr(dst, m.id)
+			dst = msgpack.AppendStr(dst, m.id)
 			if sev == ent.severity {
 				dst = append(dst, ent.pairs...)
 			} else {
@@ -623,13 +707,13 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 		}
 		if mask == want {
 			dst = append(dst, e.msgIDKey...)
-			dst = appendStr(dst, m.id)
+			dst = msgpack.AppendStr(dst, m.id)
 			return append(dst, e.unknownPairs[m.product][sev+1]...)
 		}
 	}
 	if mask&(1<<fMessageID) != 0 {
 		dst = append(dst, e.msgIDKey...)
-		dst = appendStr(dst, m.id)
+		dst = msgpack.AppendStr(dst, m.id)
 	}
 	if mask&(1<<fSeverity) != 0 {
 		dst = append(dst, e.sevPair[sev]...)
@@ -657,157 +741,12 @@ func (e *Engine) appendParams(dst []byte, mask uint16, m *match, val []byte, cap
 	if mask&(1<<fParams) != 0 {
 		mt := m.ent.matcher
 		dst = append(dst, e.paramsKey...)
-		dst = appendMapHeader(dst, ncaps, 0)
+		dst = msgpack.AppendMapHeader(dst, ncaps)
 		text := val[m.text:]
-		for i := 0; i < ncaps; i++ {
+		for i := range ncaps {
 			dst = append(dst, mt.keys[i]...)
-			dst = appendStr(dst, text[caps[i].start:caps[i].end])
+			dst = msgpack.AppendStr(dst, text[caps[i].start:caps[i].end])
 		}
 	}
 	return dst
-}
-
-// putMapHeader overwrites the map header of hdrLen bytes (1, 3 or 5) at
-// b[0] with one for n pairs, which must fit it.
-func putMapHeader(b []byte, n, hdrLen int) {
-	switch hdrLen {
-	case 1:
-		b[0] = 0x80 | byte(n)
-	case 3:
-		_ = b[2]
-		b[0], b[1], b[2] = 0xde, byte(n>>8), byte(n)
-	default:
-		_ = b[4]
-		b[0] = 0xdf
-		binary.BigEndian.PutUint32(b[1:], uint32(n))
-	}
-}
-
-// mapHeader decodes the map header of a record body at b[p]: its count,
-// the header's length and its width (0, 2 or 4), and whether it is a map
-// at all. It decodes the usual headers inline and returns its results in
-// registers rather than as a header struct, to avoid copying a struct per
-// record.
-func mapHeader(b []byte, p int) (n, hdrLen, width int, isMap bool, err error) {
-	if p < len(b) {
-		switch c := b[p]; {
-		case c&0xf0 == 0x80:
-			return int(c & 0x0f), 1, 0, true, nil
-		case c == 0xdf && p+5 <= len(b):
-			return int(binary.BigEndian.Uint32(b[p+1:])), 5, 4, true, nil
-		}
-	}
-	h, err := readHeader(b, p)
-	if err != nil || h.kind != kindMap {
-		return 0, 0, 0, false, err
-	}
-	return h.n, h.hdrLen, h.width, true, nil
-}
-
-// shortStrHdr is the header length of fixstr (1), str8 and bin8 (2)
-// values by first byte, 0 for every other type; it is never modified.
-var shortStrHdr = func() (t [256]uint8) {
-	for c := 0xa0; c <= 0xbf; c++ {
-		t[c] = 1
-	}
-	t[0xd9], t[0xc4] = 2, 2
-	return t
-}()
-
-// strHeaderLen returns the header length of the str or bin value whose
-// first byte is c, or 0 when c starts another type.
-func strHeaderLen(c byte) int {
-	switch {
-	case c&0xe0 == 0xa0:
-		return 1
-	case c == 0xd9 || c == 0xc4:
-		return 2
-	case c == 0xda || c == 0xc5:
-		return 3
-	case c == 0xdb || c == 0xc6:
-		return 5
-	}
-	return 0
-}
-
-// emptyMapLen returns the length of the empty map header at b[p]: 1 for a
-// fixmap, 3 or 5 for map16 and map32 headers with a zero count; 0 for
-// anything else.
-func emptyMapLen(b []byte, p int) int {
-	if p >= len(b) {
-		return 0
-	}
-	switch b[p] {
-	case 0x80:
-		return 1
-	case 0xde:
-		if p+3 <= len(b) && b[p+1]|b[p+2] == 0 {
-			return 3
-		}
-	case 0xdf:
-		if p+5 <= len(b) && b[p+1]|b[p+2]|b[p+3]|b[p+4] == 0 {
-			return 5
-		}
-	}
-	return 0
-}
-
-// passThrough copies a record the engine does not enrich.
-func (e *Engine) passThrough(dst, chunk []byte, off int, c *Counters) ([]byte, int, error) {
-	end, err := skipValue(chunk, off)
-	if err != nil {
-		return dst, 0, err
-	}
-	c.Records++
-	c.Skipped++
-	return append(dst, chunk[off:end]...), end, nil
-}
-
-// recordTime inspects the first element of a record at b[p]: a
-// [timestamp, metadata map] array or a bare (legacy) timestamp. It reports
-// whether the record is a group marker (seconds 0xFFFFFFFF or
-// 0xFFFFFFFE) and whether the element is a record header at all: anything
-// else is not a record Fluent Bit would write, and passes through as it is.
-func recordTime(b []byte, p int) (marker, ok bool, err error) {
-	h, err := readHeader(b, p)
-	if err != nil {
-		return false, false, err
-	}
-	if h.kind == kindArray {
-		if h.n != 2 {
-			return false, false, nil
-		}
-		p += h.hdrLen
-		metaOff, err := skipValue(b, p)
-		if err != nil {
-			return false, false, err
-		}
-		meta, err := readHeader(b, metaOff)
-		if err != nil {
-			return false, false, err
-		}
-		if meta.kind != kindMap {
-			return false, false, nil
-		}
-		if h, err = readHeader(b, p); err != nil {
-			return false, false, err
-		}
-	}
-	switch h.kind {
-	case kindExt:
-		if h.extType != 0 || h.n != 8 || p+h.hdrLen+8 > len(b) {
-			return false, h.extType == 0, nil
-		}
-		sec := binary.BigEndian.Uint32(b[p+h.hdrLen:])
-		return sec == 0xFFFFFFFF || sec == 0xFFFFFFFE, true, nil
-	case kindInt, kindUint:
-		if p+h.hdrLen+h.n > len(b) {
-			return false, false, errTruncated
-		}
-		v, _ := readInt(b, p, h)
-		return v == -1 || v == -2 || v == 0xFFFFFFFF || v == 0xFFFFFFFE, true, nil
-	case kindFloat:
-		return false, true, nil
-	}
-	return false, false, nil
 }

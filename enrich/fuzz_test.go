@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // seedLines adds every fixture line to f's corpus.
@@ -66,7 +68,7 @@ func FuzzRewrite(f *testing.F) {
 		if len(b) > 512 {
 			n := 0
 			for n < 256 {
-				end, err := RecordEnd(b[n:])
+				end, err := msgpack.Skip(b[n:])
 				if err != nil {
 					break
 				}
@@ -112,7 +114,7 @@ func FuzzRewrite(f *testing.F) {
 			var in [][]byte
 			off := 0
 			for off < len(chunk) {
-				n, rerr := RecordEnd(chunk[off:])
+				n, rerr := msgpack.Skip(chunk[off:])
 				if rerr != nil {
 					break
 				}
@@ -128,7 +130,7 @@ func FuzzRewrite(f *testing.F) {
 			rest := out[:len(out)-(len(chunk)-off)]
 			var got [][]byte
 			for o := 0; o < len(rest); {
-				n, rerr := RecordEnd(rest[o:])
+				n, rerr := msgpack.Skip(rest[o:])
 				if rerr != nil {
 					t.Fatalf("output is not valid msgpack at %d: %v", o, rerr)
 				}
@@ -151,11 +153,7 @@ func FuzzRewrite(f *testing.F) {
 				}
 				// An enriched record: same bytes up to the body, the
 				// original pairs kept, one body map, more bytes.
-				h, _ := readHeader(in[i], 0)
-				bodyOff, err := skipValue(in[i], h.hdrLen)
-				if err != nil {
-					t.Fatalf("record %d: %v", i, err)
-				}
+				bodyOff := bodyOffset(t, in[i])
 				if !bytes.HasPrefix(got[i], in[i][:bodyOff]) {
 					t.Fatalf("record %d: header bytes changed", i)
 				}
@@ -163,8 +161,8 @@ func FuzzRewrite(f *testing.F) {
 					checkOverwrite(t, e, in[i][bodyOff:], got[i][bodyOff:])
 					continue
 				}
-				hb, _ := readHeader(in[i], bodyOff)
-				if !bytes.Contains(got[i][bodyOff:], in[i][bodyOff+hb.hdrLen:]) {
+				hb, _ := msgpack.ReadHeader(in[i][bodyOff:])
+				if !bytes.Contains(got[i][bodyOff:], in[i][bodyOff+hb.Size:]) {
 					t.Fatalf("record %d: original body pairs not kept", i)
 				}
 			}
@@ -210,27 +208,30 @@ func checkOverwrite(t *testing.T, e *Engine, in, out []byte) {
 // returns where the last pair's value starts.
 func bodyKeys(t *testing.T, b []byte) (map[string]int, int) {
 	t.Helper()
-	h, err := readHeader(b, 0)
-	if err != nil || h.kind != kindMap {
+	h, err := msgpack.ReadHeader(b)
+	if err != nil || h.Kind != msgpack.Map {
 		t.Fatalf("body is not a map: %v", err)
 	}
 	keys := make(map[string]int)
-	q, last := h.hdrLen, 0
-	for i := 0; i < h.n; i++ {
-		hk, err := readHeader(b, q)
+	q, last := h.Size, 0
+	for i := 0; i < h.N; i++ {
+		hk, err := msgpack.ReadHeader(b[q:])
 		if err != nil {
 			t.Fatalf("key %d: %v", i, err)
 		}
-		if hk.kind == kindStr && q+hk.hdrLen+hk.n <= len(b) {
-			keys[string(b[q+hk.hdrLen:q+hk.hdrLen+hk.n])]++
+		if hk.Kind == msgpack.Str && q+hk.Size+hk.N <= len(b) {
+			keys[string(b[q+hk.Size:q+hk.Size+hk.N])]++
 		}
-		if q, err = skipValue(b, q); err != nil {
+		k, err := msgpack.Skip(b[q:])
+		if err != nil {
 			t.Fatalf("key %d: %v", i, err)
 		}
+		q += k
 		last = q
-		if q, err = skipValue(b, q); err != nil {
+		if k, err = msgpack.Skip(b[q:]); err != nil {
 			t.Fatalf("value %d: %v", i, err)
 		}
+		q += k
 	}
 	return keys, last
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and chunk fixtures under test/fixtures")
@@ -89,7 +91,7 @@ func TestGoldenLines(t *testing.T) {
 			}
 			var js []byte
 			for _, rec := range records(t, out) {
-				if js, err = AppendRecordJSON(js, rec); err != nil {
+				if js, err = msgpack.AppendRecordJSON(js, rec); err != nil {
 					t.Fatalf("AppendRecordJSON: %v", err)
 				}
 				js = append(js, '\n')

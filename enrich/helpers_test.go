@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // The builders below write msgpack by hand so that tests control every
 // header width and timestamp form, as Fluent Bit's inputs do.
 
-func mpStr(s string) []byte { return appendStr(nil, s) }
+func mpStr(s string) []byte { return msgpack.AppendStr(nil, s) }
 
 func mpBin(s string) []byte {
 	out := []byte{0xc4, byte(len(s))}
@@ -29,7 +30,7 @@ type kv struct {
 
 // mpMap encodes pairs under a header of the given width (0, 2 or 4).
 func mpMap(width int, pairs ...kv) []byte {
-	out := appendMapHeader(nil, len(pairs), width)
+	out := msgpack.AppendMapHeaderSize(nil, len(pairs), 1+width)
 	for _, p := range pairs {
 		out = append(out, mpStr(p.k)...)
 		out = append(out, p.v...)
@@ -126,7 +127,7 @@ func records(t testing.TB, chunk []byte) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for off := 0; off < len(chunk); {
-		n, err := RecordEnd(chunk[off:])
+		n, err := msgpack.Skip(chunk[off:])
 		if err != nil {
 			t.Fatalf("record at offset %d: %v", off, err)
 		}
@@ -139,7 +140,7 @@ func records(t testing.TB, chunk []byte) [][]byte {
 // bodyOf decodes one record's body through AppendRecordJSON.
 func bodyOf(t testing.TB, rec []byte) map[string]any {
 	t.Helper()
-	js, err := AppendRecordJSON(nil, rec)
+	js, err := msgpack.AppendRecordJSON(nil, rec)
 	if err != nil {
 		t.Fatalf("AppendRecordJSON: %v", err)
 	}
@@ -147,6 +148,20 @@ func bodyOf(t testing.TB, rec []byte) map[string]any {
 	if err := json.Unmarshal(js, &m); err != nil {
 		t.Fatalf("json %s: %v", js, err)
 	}
-	delete(m, JSONDateKey)
+	delete(m, msgpack.JSONDateKey)
 	return m
+}
+
+// bodyOffset returns where the body of the complete record rec starts.
+func bodyOffset(t testing.TB, rec []byte) int {
+	t.Helper()
+	h, err := msgpack.ReadHeader(rec)
+	if err != nil {
+		t.Fatalf("record header: %v", err)
+	}
+	k, err := msgpack.Skip(rec[h.Size:])
+	if err != nil {
+		t.Fatalf("record time: %v", err)
+	}
+	return h.Size + k
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // maxParams bounds the variables extracted from one message.
@@ -127,7 +128,7 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 		if used[n] > 1 {
 			n = fmt.Sprintf("%s_%d", n, used[n])
 		}
-		m.keys = append(m.keys, appendStr(nil, n))
+		m.keys = append(m.keys, msgpack.AppendStr(nil, n))
 	}
 	for _, l := range lits {
 		m.lits = append(m.lits, normaliseLiteral(l))

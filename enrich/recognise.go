@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
 )
@@ -376,8 +377,9 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	}
 	m.set(pIOS, v[p+1:k], sev, nil, p+1, textStart(v, k))
 	// Most IOS-style lines name a message the catalog does not have: the
-	// set of catalog mnemonics rules those out before any key is built.
-	if e.iosMnemonics.has(mn) {
+	// mnemonic's length, then the set of mnemonics, rule those out before
+	// any key is built.
+	if e.iosLengths&(1<<(len(mn)&63)) != 0 && e.iosMnemonics[string(mn)] {
 		m.ent = e.lookupIOS(fac, mn)
 	}
 	return true
@@ -486,27 +488,11 @@ func skipBlanks(v []byte, k int) int {
 // Small Business switches write (F fatal/emergency, A alert, C critical,
 // E error, W warning, N notice, I informational, D debug).
 func severityOf(c byte) (int, bool) {
-	switch c {
-	case '0', '1', '2', '3', '4', '5', '6', '7':
+	if isDigitSev(c) {
 		return int(c - '0'), true
-	case 'F':
-		return 0, true
-	case 'A':
-		return 1, true
-	case 'C':
-		return 2, true
-	case 'E':
-		return 3, true
-	case 'W':
-		return 4, true
-	case 'N':
-		return 5, true
-	case 'I':
-		return 6, true
-	case 'D':
-		return 7, true
 	}
-	return 0, false
+	sev := strings.IndexByte("FACEWNID", c)
+	return sev, sev >= 0
 }
 
 func isDigitSev(c byte) bool { return c >= '0' && c <= '7' }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 func TestRewrite(t *testing.T) {
@@ -124,19 +126,15 @@ func logRecordKV(pairs ...kv) []byte {
 // body map header and contains every original body pair unchanged.
 func assertOriginalBytes(t *testing.T, in, out []byte) {
 	t.Helper()
-	h, _ := readHeader(in, 0)
-	bodyOff, err := skipValue(in, h.hdrLen)
-	if err != nil {
-		t.Fatalf("input: %v", err)
-	}
+	bodyOff := bodyOffset(t, in)
 	if !bytes.HasPrefix(out, in[:bodyOff]) {
 		t.Errorf("record header or timestamp changed")
 	}
-	hb, _ := readHeader(in, bodyOff)
-	if hb.kind != kindMap {
+	hb, _ := msgpack.ReadHeader(in[bodyOff:])
+	if hb.Kind != msgpack.Map {
 		return
 	}
-	pairs := in[bodyOff+hb.hdrLen:]
+	pairs := in[bodyOff+hb.Size:]
 	if !bytes.Contains(out, pairs) {
 		t.Errorf("original body pairs are not kept contiguous in the output")
 	}
@@ -153,10 +151,8 @@ func TestRewriteMapHeaderGrows(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Rewrite: %v", err)
 	}
-	h, _ := readHeader(out, 0)
-	bodyOff, _ := skipValue(out, h.hdrLen)
-	hb, err := readHeader(out, bodyOff)
-	if err != nil || hb.kind != kindMap || hb.width != 2 || hb.n != 15+4 {
+	hb, err := msgpack.ReadHeader(out[bodyOffset(t, out):])
+	if err != nil || hb.Kind != msgpack.Map || hb.Size != 3 || hb.N != 15+4 {
 		t.Fatalf("body header = %+v (%v), want a map16 of 19 pairs", hb, err)
 	}
 	if got := len(bodyOf(t, out)); got != 19 {
@@ -268,41 +264,34 @@ func TestOptionsValidate(t *testing.T) {
 // order, and fails when the header's count does not match the pairs.
 func topKeys(t testing.TB, rec []byte) []string {
 	t.Helper()
-	h, err := readHeader(rec, 0)
-	if err != nil {
-		t.Fatalf("record header: %v", err)
-	}
-	bodyOff, err := skipValue(rec, h.hdrLen)
-	if err != nil {
-		t.Fatalf("record time: %v", err)
-	}
-	return mapKeys(t, rec, bodyOff)
+	return mapKeys(t, rec, bodyOffset(t, rec))
 }
 
 // mapKeys returns the string keys of the map at b[off], which must end b.
 func mapKeys(t testing.TB, b []byte, off int) []string {
 	t.Helper()
-	hb, err := readHeader(b, off)
-	if err != nil || hb.kind != kindMap {
-		t.Fatalf("map at %d: kind %v, %v", off, hb.kind, err)
+	hb, err := msgpack.ReadHeader(b[off:])
+	if err != nil || hb.Kind != msgpack.Map {
+		t.Fatalf("map at %d: kind %v, %v", off, hb.Kind, err)
 	}
 	var keys []string
-	q := off + hb.hdrLen
-	for i := 0; i < hb.n; i++ {
-		hk, err := readHeader(b, q)
-		if err != nil || hk.kind != kindStr {
-			t.Fatalf("key %d: kind %v, %v", i, hk.kind, err)
+	q := off + hb.Size
+	for i := 0; i < hb.N; i++ {
+		hk, err := msgpack.ReadHeader(b[q:])
+		if err != nil || hk.Kind != msgpack.Str {
+			t.Fatalf("key %d: kind %v, %v", i, hk.Kind, err)
 		}
-		keys = append(keys, string(b[q+hk.hdrLen:q+hk.hdrLen+hk.n]))
-		if q, err = skipValue(b, q); err != nil {
-			t.Fatalf("key %d: %v", i, err)
-		}
-		if q, err = skipValue(b, q); err != nil {
-			t.Fatalf("value %d: %v", i, err)
+		keys = append(keys, string(b[q+hk.Size:q+hk.Size+hk.N]))
+		for _, what := range []string{"key", "value"} {
+			k, err := msgpack.Skip(b[q:])
+			if err != nil {
+				t.Fatalf("%s %d: %v", what, i, err)
+			}
+			q += k
 		}
 	}
 	if q != len(b) {
-		t.Fatalf("map of %d pairs ends at %d of %d bytes", hb.n, q, len(b))
+		t.Fatalf("map of %d pairs ends at %d of %d bytes", hb.N, q, len(b))
 	}
 	return keys
 }

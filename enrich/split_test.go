@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 func TestRewriteSplit(t *testing.T) {
@@ -50,9 +52,9 @@ func TestRewriteSplit(t *testing.T) {
 				if tt.malformed && i == len(ends)-1 {
 					break
 				}
-				n, err := RecordEnd(out[start:])
+				n, err := msgpack.Skip(out[start:])
 				if err != nil || start+n != end {
-					t.Fatalf("item %d: ends at %d, RecordEnd says %d (%v)", i, end, start+n, err)
+					t.Fatalf("item %d: ends at %d, Skip says %d (%v)", i, end, start+n, err)
 				}
 				start = end
 			}

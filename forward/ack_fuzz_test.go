@@ -4,26 +4,26 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/enrich-plugin/enrich/forward/internal/wire"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 func TestCheckAck(t *testing.T) {
 	id := []byte("p8n9gmxTQVC8/nh2wlKKeQ==")
 	ack := func(v string) []byte {
-		return wire.AppendStr(wire.AppendStr(wire.AppendMapHeader(nil, 1), "ack"), v)
+		return msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 1), "ack"), v)
 	}
-	helo := wire.AppendMapHeader(wire.AppendStr(wire.AppendArrayHeader(nil, 2), "HELO"), 0)
+	helo := msgpack.AppendMapHeader(msgpack.AppendStr(msgpack.AppendArrayHeader(nil, 2), "HELO"), 0)
 	tests := []struct {
 		name    string
 		in      []byte
 		wantErr error
 	}{
 		{name: "matching", in: ack(string(id))},
-		{name: "matching as bin", in: wire.AppendBin(wire.AppendStr(wire.AppendMapHeader(nil, 1), "ack"), id)},
-		{name: "extra keys ignored", in: wire.AppendStr(wire.AppendStr(wire.AppendStr(wire.AppendStr(wire.AppendMapHeader(nil, 2), "x"), "y"), "ack"), string(id))},
+		{name: "matching as bin", in: msgpack.AppendBin(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 1), "ack"), id)},
+		{name: "extra keys ignored", in: msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 2), "x"), "y"), "ack"), string(id))},
 		{name: "other chunk", in: ack("AAAAAAAAAAAAAAAAAAAAAA=="), wantErr: ErrAckMismatch},
-		{name: "no ack key", in: wire.AppendStr(wire.AppendStr(wire.AppendMapHeader(nil, 1), "x"), "y"), wantErr: ErrProtocol},
-		{name: "not a map", in: wire.AppendStr(nil, "ack"), wantErr: ErrProtocol},
+		{name: "no ack key", in: msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 1), "x"), "y"), wantErr: ErrProtocol},
+		{name: "not a map", in: msgpack.AppendStr(nil, "ack"), wantErr: ErrProtocol},
 		{name: "HELO instead of ack", in: helo, wantErr: ErrHandshakeRequired},
 	}
 	for _, tt := range tests {
@@ -40,7 +40,7 @@ func TestCheckAck(t *testing.T) {
 // accept only a response that carries the exact chunk id.
 func FuzzCheckAck(f *testing.F) {
 	id := []byte("p8n9gmxTQVC8/nh2wlKKeQ==")
-	f.Add(wire.AppendStr(wire.AppendStr(wire.AppendMapHeader(nil, 1), "ack"), string(id)))
+	f.Add(msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 1), "ack"), string(id)))
 	f.Add([]byte{0x81, 0xa3, 'a', 'c', 'k', 0xc0})
 	f.Add([]byte{0x92, 0xa4, 'H', 'E', 'L', 'O', 0x80})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -15,7 +15,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/enrich-plugin/enrich/forward/internal/wire"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // maxResponse bounds what the client buffers while waiting for an ack or handshake message;
@@ -108,13 +108,13 @@ func (c *Client) handshake(cn *conn) error {
 	}
 	salt := hex.EncodeToString(saltRaw[:])
 	digest := sharedKeyDigest(salt, c.hostname, nonce, c.cfg.SharedKey)
-	ping := wire.AppendArrayHeader(nil, 6)
-	ping = wire.AppendStr(ping, "PING")
-	ping = wire.AppendStr(ping, c.hostname)
-	ping = wire.AppendStr(ping, salt)
-	ping = wire.AppendStr(ping, digest)
-	ping = wire.AppendStr(ping, "")
-	ping = wire.AppendStr(ping, "")
+	ping := msgpack.AppendArrayHeader(nil, 6)
+	ping = msgpack.AppendStr(ping, "PING")
+	ping = msgpack.AppendStr(ping, c.hostname)
+	ping = msgpack.AppendStr(ping, salt)
+	ping = msgpack.AppendStr(ping, digest)
+	ping = msgpack.AppendStr(ping, "")
+	ping = msgpack.AppendStr(ping, "")
 	if _, err := cn.nc.Write(ping); err != nil {
 		return fmt.Errorf("write PING: %w", err)
 	}
@@ -138,37 +138,37 @@ func sharedKeyDigest(salt, hostname string, nonce []byte, key string) string {
 // parseHelo reads ["HELO", {"nonce": str|bin, "auth": str|bin, "keepalive": bool}].
 // A non-empty auth salt means the receiver wants a user name and password.
 func parseHelo(b []byte) (nonce []byte, userAuth, keepalive bool, err error) {
-	n, b, err := wire.ReadArrayHeader(b)
+	n, b, err := msgpack.ReadArrayHeader(b)
 	if err != nil || n != 2 {
 		return nil, false, false, fmt.Errorf("%w: HELO is not a 2-element array", ErrHandshake)
 	}
-	typ, b, err := wire.ReadStr(b)
+	typ, b, err := msgpack.ReadStr(b)
 	if err != nil || string(typ) != "HELO" {
 		return nil, false, false, fmt.Errorf("%w: want HELO, got %q", ErrHandshake, typ)
 	}
-	pairs, b, err := wire.ReadMapHeader(b)
+	pairs, b, err := msgpack.ReadMapHeader(b)
 	if err != nil {
 		return nil, false, false, fmt.Errorf("%w: HELO options are not a map", ErrHandshake)
 	}
 	keepalive = true
 	for i := 0; i < pairs; i++ {
 		var k []byte
-		k, b, err = wire.ReadStr(b)
+		k, b, err = msgpack.ReadStr(b)
 		if err != nil {
 			return nil, false, false, fmt.Errorf("%w: HELO option key: %w", ErrHandshake, err)
 		}
 		switch string(k) {
 		case "nonce":
-			nonce, b, err = wire.ReadStrOrBin(b)
+			nonce, b, err = msgpack.ReadStrOrBin(b)
 		case "auth":
 			var salt []byte
-			salt, b, err = wire.ReadStrOrBin(b)
+			salt, b, err = msgpack.ReadStrOrBin(b)
 			userAuth = len(salt) > 0
 		case "keepalive":
-			keepalive, b, err = wire.ReadBool(b)
+			keepalive, b, err = msgpack.ReadBool(b)
 		default:
 			var skip int
-			skip, err = wire.Skip(b)
+			skip, err = msgpack.Skip(b)
 			if err == nil {
 				b = b[skip:]
 			}
@@ -186,30 +186,30 @@ func parseHelo(b []byte) (nonce []byte, userAuth, keepalive bool, err error) {
 // checkPong reads ["PONG", auth_result, reason, server_hostname, shared_key_hexdigest] and
 // verifies the digest, so a receiver without the key cannot pose as the real one.
 func checkPong(b []byte, salt string, nonce []byte, key string) error {
-	n, b, err := wire.ReadArrayHeader(b)
+	n, b, err := msgpack.ReadArrayHeader(b)
 	if err != nil || n != 5 {
 		return fmt.Errorf("%w: PONG is not a 5-element array", ErrHandshake)
 	}
-	typ, b, err := wire.ReadStr(b)
+	typ, b, err := msgpack.ReadStr(b)
 	if err != nil || string(typ) != "PONG" {
 		return fmt.Errorf("%w: want PONG, got %q", ErrHandshake, typ)
 	}
-	ok, b, err := wire.ReadBool(b)
+	ok, b, err := msgpack.ReadBool(b)
 	if err != nil {
 		return fmt.Errorf("%w: PONG auth result: %w", ErrHandshake, err)
 	}
-	reason, b, err := wire.ReadStrOrBin(b)
+	reason, b, err := msgpack.ReadStrOrBin(b)
 	if err != nil {
 		return fmt.Errorf("%w: PONG reason: %w", ErrHandshake, err)
 	}
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrAuthRefused, reason)
 	}
-	host, b, err := wire.ReadStrOrBin(b)
+	host, b, err := msgpack.ReadStrOrBin(b)
 	if err != nil {
 		return fmt.Errorf("%w: PONG server hostname: %w", ErrHandshake, err)
 	}
-	digest, _, err := wire.ReadStrOrBin(b)
+	digest, _, err := msgpack.ReadStrOrBin(b)
 	if err != nil {
 		return fmt.Errorf("%w: PONG digest: %w", ErrHandshake, err)
 	}
@@ -225,7 +225,7 @@ func checkPong(b []byte, salt string, nonce []byte, key string) error {
 func (cn *conn) readObject() ([]byte, error) {
 	for empty := 0; empty < 100; {
 		if len(cn.rbuf) > 0 {
-			n, err := wire.Skip(cn.rbuf)
+			n, err := msgpack.Skip(cn.rbuf)
 			if err == nil {
 				obj := cn.rbuf[:n:n]
 				rest := len(cn.rbuf) - n
@@ -240,7 +240,7 @@ func (cn *conn) readObject() ([]byte, error) {
 				}
 				return obj, nil
 			}
-			if !errors.Is(err, wire.ErrShort) {
+			if !errors.Is(err, msgpack.ErrShort) {
 				return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
 			}
 		}
@@ -285,16 +285,16 @@ func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err
 	if err := cn.newChunkID(); err != nil {
 		return "write", err
 	}
-	h := wire.AppendArrayHeader(cn.hdr[:0], 3)
-	h = wire.AppendStr(h, tag)
-	cn.hdr = wire.AppendBinHeader(h, len(entries))
+	h := msgpack.AppendArrayHeader(cn.hdr[:0], 3)
+	h = msgpack.AppendStr(h, tag)
+	cn.hdr = msgpack.AppendBinHeader(h, len(entries))
 	// The options map follows the entries, so the payload goes to the socket between two
 	// small reused buffers instead of being copied.
-	t := wire.AppendMapHeader(cn.tail[:0], 2)
-	t = wire.AppendStr(t, "chunk")
-	t = wire.AppendStrBytes(t, cn.id[:])
-	t = wire.AppendStr(t, "size")
-	cn.tail = wire.AppendUint(t, uint64(count))
+	t := msgpack.AppendMapHeader(cn.tail[:0], 2)
+	t = msgpack.AppendStr(t, "chunk")
+	t = msgpack.AppendStr(t, cn.id[:])
+	t = msgpack.AppendStr(t, "size")
+	cn.tail = msgpack.AppendUint(t, uint64(count))
 	cn.vec = [3][]byte{cn.hdr, entries, cn.tail}
 	cn.bufs = cn.vec[:]
 	_, err = cn.bufs.WriteTo(cn.nc)
@@ -318,32 +318,32 @@ func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err
 // checkAck accepts only {"ack": <id>} (other keys are ignored) with exactly our chunk id.
 func checkAck(b []byte, id []byte) error {
 	if len(b) > 0 && (b[0]&0xf0 == 0x90 || b[0] == 0xdc || b[0] == 0xdd) {
-		if _, rest, err := wire.ReadArrayHeader(b); err == nil {
-			if typ, _, err := wire.ReadStr(rest); err == nil && string(typ) == "HELO" {
+		if _, rest, err := msgpack.ReadArrayHeader(b); err == nil {
+			if typ, _, err := msgpack.ReadStr(rest); err == nil && string(typ) == "HELO" {
 				return ErrHandshakeRequired
 			}
 		}
 	}
-	n, b, err := wire.ReadMapHeader(b)
+	n, b, err := msgpack.ReadMapHeader(b)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	found := false
 	for i := 0; i < n; i++ {
 		var k, v []byte
-		k, b, err = wire.ReadStr(b)
+		k, b, err = msgpack.ReadStr(b)
 		if err != nil {
 			return fmt.Errorf("%w: ack key: %w", ErrProtocol, err)
 		}
 		if string(k) != "ack" {
-			skip, err := wire.Skip(b)
+			skip, err := msgpack.Skip(b)
 			if err != nil {
 				return fmt.Errorf("%w: ack value: %w", ErrProtocol, err)
 			}
 			b = b[skip:]
 			continue
 		}
-		v, b, err = wire.ReadStrOrBin(b)
+		v, b, err = msgpack.ReadStrOrBin(b)
 		if err != nil {
 			return fmt.Errorf("%w: ack value: %w", ErrProtocol, err)
 		}

@@ -4,16 +4,16 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/enrich-plugin/enrich/forward/internal/wire"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 func helo(opts ...string) []byte {
-	b := wire.AppendArrayHeader(nil, 2)
-	b = wire.AppendStr(b, "HELO")
-	b = wire.AppendMapHeader(b, len(opts)/2)
+	b := msgpack.AppendArrayHeader(nil, 2)
+	b = msgpack.AppendStr(b, "HELO")
+	b = msgpack.AppendMapHeader(b, len(opts)/2)
 	for i := 0; i+1 < len(opts); i += 2 {
-		b = wire.AppendStr(b, opts[i])
-		b = wire.AppendStr(b, opts[i+1])
+		b = msgpack.AppendStr(b, opts[i])
+		b = msgpack.AppendStr(b, opts[i+1])
 	}
 	return b
 }
@@ -29,7 +29,7 @@ func TestParseHelo(t *testing.T) {
 		{"no auth option", helo("nonce", "n0nce"), false, nil},
 		{"user authentication asked", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
 		{"no nonce", helo("auth", ""), false, ErrHandshake},
-		{"not a HELO", append(wire.AppendArrayHeader(nil, 2), append(wire.AppendStr(nil, "PING"), 0x80)...), false, ErrHandshake},
+		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), 0x80)...), false, ErrHandshake},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

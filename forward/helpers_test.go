@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
-	"github.com/enrich-plugin/enrich/forward/internal/wire"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // entries builds count Fluent Bit style entries [[EventTime, {}], {"seq": n, "log": ...}]
@@ -17,17 +17,17 @@ import (
 func entries(first, count int) []byte {
 	var b []byte
 	for i := 0; i < count; i++ {
-		b = wire.AppendArrayHeader(b, 2)
-		b = wire.AppendArrayHeader(b, 2)
+		b = msgpack.AppendArrayHeader(b, 2)
+		b = msgpack.AppendArrayHeader(b, 2)
 		b = append(b, 0xd7, 0x00)
 		b = binary.BigEndian.AppendUint32(b, 1700000000+uint32(first+i))
 		b = binary.BigEndian.AppendUint32(b, 5)
-		b = wire.AppendMapHeader(b, 0)
-		b = wire.AppendMapHeader(b, 2)
-		b = wire.AppendStr(b, "seq")
-		b = wire.AppendUint(b, uint64(first+i))
-		b = wire.AppendStr(b, "log")
-		b = wire.AppendStr(b, fmt.Sprintf("%%ASA-6-302013: Built outbound TCP connection %d", first+i))
+		b = msgpack.AppendMapHeader(b, 0)
+		b = msgpack.AppendMapHeader(b, 2)
+		b = msgpack.AppendStr(b, "seq")
+		b = msgpack.AppendUint(b, uint64(first+i))
+		b = msgpack.AppendStr(b, "log")
+		b = msgpack.AppendStr(b, fmt.Sprintf("%%ASA-6-302013: Built outbound TCP connection %d", first+i))
 	}
 	return b
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // fixtureLines returns the non-blank lines of the fixture logs that make
@@ -64,8 +64,8 @@ func tailChunk(tb testing.TB, size int) ([]byte, int) {
 		b = binary.BigEndian.AppendUint32(b, 1718000000+uint32(n))
 		b = binary.BigEndian.AppendUint32(b, uint32(n))
 		b = append(b, 0xdf, 0, 0, 0, 0, 0xdf, 0, 0, 0, 1)
-		b = enrich.AppendStr(b, "log")
-		b = enrich.AppendStr(b, lines[n%len(lines)])
+		b = msgpack.AppendStr(b, "log")
+		b = msgpack.AppendStr(b, lines[n%len(lines)])
 		n++
 	}
 	return b, n

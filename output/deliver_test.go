@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // sendRecorder is a sink that keeps what it is sent.
@@ -72,11 +72,11 @@ func TestDeliverBoundaries(t *testing.T) {
 			// The records of out, found by parsing it from the start.
 			var want [][]byte
 			for off := 0; off < len(out); {
-				n, err := enrich.RecordEnd(out[off:])
+				n, err := msgpack.Skip(out[off:])
 				if err != nil {
 					break
 				}
-				if enrich.IsForwardEntry(out[off : off+n]) {
+				if msgpack.IsForwardEntry(out[off : off+n]) {
 					want = append(want, out[off:off+n])
 				}
 				off += n
@@ -95,7 +95,7 @@ func TestDeliverBoundaries(t *testing.T) {
 				}
 				n := 0
 				for off := 0; off < len(p); n++ {
-					end, err := enrich.RecordEnd(p[off:])
+					end, err := msgpack.Skip(p[off:])
 					if err != nil {
 						t.Fatalf("payload %d: %v", i+1, err)
 					}

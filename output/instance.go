@@ -3,7 +3,6 @@ package output
 import (
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/forward"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 	"github.com/enrich-plugin/enrich/report"
 )
 
@@ -378,7 +378,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		if err != nil {
 			n = len(out) - off
 		}
-		if err != nil || !enrich.IsForwardEntry(out[off:off+n]) {
+		if err != nil || !msgpack.IsForwardEntry(out[off:off+n]) {
 			if count > 0 {
 				if err := send(out[start:off], count); err != nil {
 					return payloads, wrapped, err
@@ -433,14 +433,11 @@ const (
 // UnparsedErrorKey: reason}]: a record any receiver accepts, so that the
 // bytes reach the destination instead of being dropped or retried forever.
 func unparsedRecord(dst, rest []byte, now time.Time) []byte {
-	dst = append(dst, 0x92, 0x92, 0xd7, 0x00)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(now.Unix()))
-	dst = binary.BigEndian.AppendUint32(dst, uint32(now.Nanosecond()))
-	dst = append(dst, 0x80, 0x82)
-	dst = enrich.AppendStr(dst, UnparsedKey)
-	dst = enrich.AppendStr(dst, base64.StdEncoding.EncodeToString(rest))
-	dst = enrich.AppendStr(dst, UnparsedErrorKey)
-	return enrich.AppendStr(dst, unparsedReason)
+	dst = msgpack.AppendMapHeader(msgpack.AppendEntryHead(dst, now), 2)
+	dst = msgpack.AppendStr(dst, UnparsedKey)
+	dst = msgpack.AppendStr(dst, base64.StdEncoding.EncodeToString(rest))
+	dst = msgpack.AppendStr(dst, UnparsedErrorKey)
+	return msgpack.AppendStr(dst, unparsedReason)
 }
 
 // flushBuffer holds what one flush rewrites: the records and where each

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/forward"
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // Messages with a catalogued ID, an ID the catalog does not know, and none.
@@ -32,8 +32,8 @@ func record(msg string) []byte {
 	b = binary.BigEndian.AppendUint32(b, 1718000000)
 	b = binary.BigEndian.AppendUint32(b, 123)
 	b = append(b, 0x80, 0x81)
-	b = enrich.AppendStr(b, "log")
-	return enrich.AppendStr(b, msg)
+	b = msgpack.AppendStr(b, "log")
+	return msgpack.AppendStr(b, msg)
 }
 
 func chunk(msgs ...string) []byte {
@@ -235,7 +235,7 @@ func TestFlushSplitsPayloads(t *testing.T) {
 					t.Errorf("payload %d holds %d records in %d bytes, more than the limit %d", i, len(m.Records), len(m.Entries), tt.limit)
 				}
 				if i+1 < len(msgs) {
-					next, err := enrich.RecordEnd(msgs[i+1].Entries)
+					next, err := msgpack.Skip(msgs[i+1].Entries)
 					if err != nil {
 						t.Fatalf("payload %d: %v", i+1, err)
 					}
@@ -564,11 +564,11 @@ func TestNewErrors(t *testing.T) {
 
 func TestUnparsedRecordIsARecord(t *testing.T) {
 	rec := unparsedRecord(nil, []byte{1, 2, 3}, time.Unix(1700000000, 5))
-	n, err := enrich.RecordEnd(rec)
+	n, err := msgpack.Skip(rec)
 	if err != nil || n != len(rec) {
 		t.Fatalf("RecordEnd = %d, %v; want %d, nil: the record must be one whole record", n, err, len(rec))
 	}
-	js, err := enrich.AppendRecordJSON(nil, rec)
+	js, err := msgpack.AppendRecordJSON(nil, rec)
 	if err != nil {
 		t.Fatalf("AppendRecordJSON: %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // stdoutSink writes each record as one JSON line
@@ -27,13 +27,13 @@ func (s *stdoutSink) Send(_ context.Context, tag string, entries []byte, _ int) 
 	}
 	b := make([]byte, 0, len(entries)*2)
 	for off := 0; off < len(entries); {
-		n, err := enrich.RecordEnd(entries[off:])
+		n, err := msgpack.Skip(entries[off:])
 		if err == nil {
 			line := len(b)
 			b = append(b, `{"tag":`...)
 			b = append(b, quoted...)
 			b = append(b, `,"record":`...)
-			if b, err = enrich.AppendRecordJSON(b, entries[off:off+n]); err == nil {
+			if b, err = msgpack.AppendRecordJSON(b, entries[off:off+n]); err == nil {
 				b = append(b, "}\n"...)
 				off += n
 				continue

@@ -13,6 +13,7 @@ import (
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // maxLineBytes bounds one input line: a longer line is reported and
@@ -138,11 +139,11 @@ func newLineEnricher(eng *enrich.Engine, opts enrich.Options, w io.Writer) *line
 // the read time.
 func namesDate(opts enrich.Options) bool {
 	for _, f := range opts.Fields.ByOption() {
-		if *f.Name == enrich.JSONDateKey {
+		if *f.Name == msgpack.JSONDateKey {
 			return true
 		}
 	}
-	return opts.NestUnder == enrich.JSONDateKey
+	return opts.NestUnder == msgpack.JSONDateKey
 }
 
 func (l *lineEnricher) isMessageKey(k []byte) bool {
@@ -260,15 +261,15 @@ func (l *lineEnricher) line(line []byte) error {
 		problem = "not a valid JSON object: " + err.Error()
 	}
 	if problem == "" {
-		rec = append(rec, 0x81)
+		rec = msgpack.AppendMapHeader(rec, 1)
 	} else {
-		rec = append(rec, 0x82)
+		rec = msgpack.AppendMapHeader(rec, 2)
 	}
-	rec = enrich.AppendStr(rec, l.rawKey)
-	rec = enrich.AppendStr(rec, line)
+	rec = msgpack.AppendStr(rec, l.rawKey)
+	rec = msgpack.AppendStr(rec, line)
 	if problem != "" {
-		rec = enrich.AppendStr(rec, errorKey)
-		rec = enrich.AppendStr(rec, problem)
+		rec = msgpack.AppendStr(rec, errorKey)
+		rec = msgpack.AppendStr(rec, problem)
 	}
 	return l.write(rec, line)
 }
@@ -278,10 +279,7 @@ const recordHeadLen = 13
 
 // recordHead starts a record [[EventTime(now), {}], ...] in l.rec.
 func (l *lineEnricher) recordHead() []byte {
-	rec := append(l.rec[:0], 0x92, 0x92, 0xd7, 0x00)
-	rec = binary.BigEndian.AppendUint32(rec, uint32(l.now.Unix()))
-	rec = binary.BigEndian.AppendUint32(rec, uint32(l.now.Nanosecond()))
-	return append(rec, 0x80)
+	return msgpack.AppendEntryHead(l.rec[:0], l.now)
 }
 
 // write enriches rec and writes it as one JSON line. If that fails, the
@@ -303,20 +301,20 @@ func (l *lineEnricher) write(rec, line []byte) error {
 func (l *lineEnricher) appendJSON(js, rec, out []byte) ([]byte, error) {
 	n, k := pairCount(rec), pairCount(out)-pairCount(rec)
 	if l.added == nil || n < 0 || k <= 0 || len(out) <= len(rec) {
-		return enrich.AppendRecordJSONText(js, out)
+		return msgpack.AppendRecordJSONText(js, out)
 	}
 	added := out[len(rec):]
 	cached, ok := l.added[string(added)]
 	if !ok {
 		var err error
-		if cached, err = enrich.AppendPairsJSON(nil, added, k); err != nil {
+		if cached, err = msgpack.AppendPairsJSON(nil, added, k); err != nil {
 			return js, err
 		}
 		if len(l.added) < maxCachedAdditions {
 			l.added[string(added)] = cached
 		}
 	}
-	js, err := enrich.AppendRecordJSONText(js, rec)
+	js, err := msgpack.AppendRecordJSONText(js, rec)
 	if err != nil {
 		return js, err
 	}
@@ -350,17 +348,17 @@ func pairCount(rec []byte) int {
 func (l *lineEnricher) writeError(line []byte, problem string) error {
 	rec := l.recordHead()
 	if line != nil {
-		rec = append(rec, 0x82)
-		rec = enrich.AppendStr(rec, l.rawKey)
-		rec = enrich.AppendStr(rec, line)
+		rec = msgpack.AppendMapHeader(rec, 2)
+		rec = msgpack.AppendStr(rec, l.rawKey)
+		rec = msgpack.AppendStr(rec, line)
 	} else {
-		rec = append(rec, 0x81)
+		rec = msgpack.AppendMapHeader(rec, 1)
 	}
-	rec = enrich.AppendStr(rec, errorKey)
-	rec = enrich.AppendStr(rec, problem)
+	rec = msgpack.AppendStr(rec, errorKey)
+	rec = msgpack.AppendStr(rec, problem)
 	l.rec = rec
 	var err error
-	if l.js, err = enrich.AppendRecordJSON(l.js[:0], rec); err != nil {
+	if l.js, err = msgpack.AppendRecordJSON(l.js[:0], rec); err != nil {
 		return &outputError{fmt.Errorf("error record: %w", err)}
 	}
 	return l.writeLine()

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // jsonScanner reads one JSON object and converts it to a msgpack map for
@@ -61,7 +61,7 @@ func (s *jsonScanner) object(dst []byte) ([]byte, error) {
 		return dst, s.fail("want {")
 	}
 	hdr := len(dst)
-	dst = append(dst, 0xdf, 0, 0, 0, 0) // map32, count patched below
+	dst = msgpack.AppendMapHeaderSize(dst, 0, 5) // count patched below
 	n := 0
 	s.ws()
 	if !s.eat('}') {
@@ -78,7 +78,7 @@ func (s *jsonScanner) object(dst []byte) ([]byte, error) {
 			if err != nil {
 				return dst, err
 			}
-			dst = enrich.AppendStr(dst, k)
+			dst = msgpack.AppendStr(dst, k)
 			s.ws()
 			if !s.eat(':') {
 				return dst, s.fail("want :")
@@ -92,7 +92,7 @@ func (s *jsonScanner) object(dst []byte) ([]byte, error) {
 				if v, err = unquote(v); err != nil {
 					return dst, err
 				}
-				dst = enrich.AppendStr(dst, v)
+				dst = msgpack.AppendStr(dst, v)
 			} else if dst, err = s.textValue(dst); err != nil {
 				return dst, err
 			}
@@ -110,14 +110,14 @@ func (s *jsonScanner) object(dst []byte) ([]byte, error) {
 	if s.i < len(s.b) {
 		return dst, s.fail("text after the object")
 	}
-	dst[hdr+1], dst[hdr+2], dst[hdr+3], dst[hdr+4] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	msgpack.PutMapHeader(dst[hdr:], n, 5)
 	return dst, nil
 }
 
 // textValue appends the value at s.i as a JSONTextExt holding its text.
 func (s *jsonScanner) textValue(dst []byte) ([]byte, error) {
 	hdr := len(dst)
-	dst = append(dst, 0xc9, 0, 0, 0, 0, byte(enrich.JSONTextExt))
+	dst = append(dst, 0xc9, 0, 0, 0, 0, byte(msgpack.JSONTextExt))
 	dst, err := s.value(dst)
 	if err != nil {
 		return dst, err

@@ -1,4 +1,4 @@
-package enrich
+package msgpack
 
 import (
 	"encoding/binary"
@@ -10,76 +10,73 @@ import (
 )
 
 // JSONDateKey is the key under which AppendRecordJSON writes the record's
-// timestamp (seconds since the epoch, with the nanoseconds as decimals),
-// the same key Fluent Bit's json outputs use by default. A body key of the
-// same name takes precedence.
+// timestamp (seconds since the epoch, with the nanoseconds as decimals), the
+// key Fluent Bit's json outputs use by default. A body key of the same name
+// takes precedence.
 const JSONDateKey = "date"
 
-// maxJSONDepth bounds the nesting AppendRecordJSON follows, so that
-// hostile input cannot exhaust the stack.
+// JSONTextExt is the extension type of a value that holds JSON text:
+// flb-enrich keeps the values of the JSON records it reads so, to write them
+// back exactly as they were written, numbers included.
+const JSONTextExt int8 = 'J'
+
+// maxJSONDepth bounds the nesting the JSON writer follows, so that hostile
+// input cannot exhaust the stack.
 const maxJSONDepth = 64
 
 var errTooDeep = errors.New("msgpack value nested too deeply for json")
 
-// JSONTextExt is the msgpack extension type of a value that holds JSON
-// text. flb-enrich keeps the values of the JSON records it reads so, to
-// write them back exactly as they were written (numbers included);
-// AppendRecordJSONText writes them as they are.
-const JSONTextExt int8 = 'J'
-
-// AppendRecordJSON appends one chunk record as a single-line JSON object:
-// the timestamp under JSONDateKey, then the body's keys in their original
-// order. str and bin values become JSON strings (invalid UTF-8 replaced by
-// U+FFFD), ext values other than EventTime become null. A body that is not
-// a map is written under "body".
+// AppendRecordJSON appends one record as a single-line JSON object: the
+// timestamp under JSONDateKey, then the body's keys in their original order.
+// str and bin values become JSON strings (invalid UTF-8 replaced by U+FFFD),
+// ext values other than EventTime become null. A body that is not a map is
+// written under "body".
 func AppendRecordJSON(dst, record []byte) ([]byte, error) {
 	return appendRecordJSON(dst, record, false)
 }
 
 // AppendRecordJSONText is AppendRecordJSON for records whose JSONTextExt
-// values the caller built from valid JSON text: it writes that text as it
-// is. A chunk from Fluent Bit may carry any extension type, so its records
-// go through AppendRecordJSON.
+// values the caller built from valid JSON text: it writes that text as it is.
+// A chunk from Fluent Bit may carry any extension type, so its records go
+// through AppendRecordJSON.
 func AppendRecordJSONText(dst, record []byte) ([]byte, error) {
 	return appendRecordJSON(dst, record, true)
 }
 
 func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
-	h, err := readHeader(record, 0)
-	if err != nil {
-		return dst, fmt.Errorf("record json: %w", err)
-	}
-	if h.kind != kindArray || h.n != 2 {
+	n, rest, err := ReadArrayHeader(record)
+	if err != nil || n != 2 {
 		return dst, fmt.Errorf("record json: record is not a [time, body] array")
 	}
-	p := h.hdrLen
+	p := len(record) - len(rest)
 	ts, bodyOff := p, 0
 	if p+12 < len(record) && record[p] == 0x92 && record[p+1] == 0xd7 && record[p+2] == 0x00 && record[p+11] == 0x80 {
 		// The usual [EventTime, {}] header.
 		ts, bodyOff = p+1, p+12
 	} else {
-		if th, err := readHeader(record, p); err == nil && th.kind == kindArray && th.n > 0 {
-			ts = p + th.hdrLen
+		if th, err := ReadHeader(rest); err == nil && th.Kind == Array && th.N > 0 {
+			ts = p + th.Size
 		}
-		if bodyOff, err = skipValue(record, p); err != nil {
+		k, err := Skip(rest)
+		if err != nil {
 			return dst, fmt.Errorf("record json: timestamp: %w", err)
 		}
+		bodyOff = p + k
 	}
 	start := len(dst)
 	dst = append(dst, '{')
 	w := jsonWriter{text: text}
-	hb, err := readHeader(record, bodyOff)
-	if err == nil && hb.kind == kindMap {
+	if hb, err := ReadHeader(record[bodyOff:]); err == nil && hb.Kind == Map {
 		// The pairs are written first, so that they say whether the body
 		// has a key JSONDateKey; if not, the time goes in front of them.
-		dst, _, err = w.pairs(dst, record, bodyOff+hb.hdrLen, hb.n, 0)
-		if err == nil && !w.hasDate {
-			// Write the time after the pairs, then move it in front.
+		if dst, _, err = w.pairs(dst, record, bodyOff+hb.Size, hb.N, 0); err != nil {
+			return dst[:start], fmt.Errorf("record json: %w", err)
+		}
+		if !w.hasDate {
 			mark := len(dst)
-			dst = appendJSONString(dst, []byte(JSONDateKey))
-			dst = append(dst, ':')
+			dst = append(dst, `"`+JSONDateKey+`":`...)
 			dst = appendJSONTime(dst, record, ts)
-			if hb.n > 0 {
+			if hb.N > 0 {
 				dst = append(dst, ',')
 			}
 			var t [64]byte
@@ -88,20 +85,18 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 			copy(dst[start+1:], t[:k])
 		}
 	} else {
-		dst = appendJSONString(dst, []byte(JSONDateKey))
-		dst = append(dst, ':')
+		dst = append(dst, `"`+JSONDateKey+`":`...)
 		dst = appendJSONTime(dst, record, ts)
 		dst = append(dst, `,"body":`...)
-		dst, _, err = w.value(dst, record, bodyOff, 0)
-	}
-	if err != nil {
-		return dst[:start], fmt.Errorf("record json: %w", err)
+		if dst, _, err = w.value(dst, record, bodyOff, 0); err != nil {
+			return dst[:start], fmt.Errorf("record json: %w", err)
+		}
 	}
 	return append(dst, '}'), nil
 }
 
-// AppendPairsJSON appends the n msgpack key/value pairs at the start of b
-// as JSON object members, separated by commas, without braces: the way
+// AppendPairsJSON appends the n key/value pairs at the start of b as JSON
+// object members, separated by commas, without braces: the way
 // AppendRecordJSON writes a body's pairs.
 func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
 	start := len(dst)
@@ -112,7 +107,7 @@ func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
 	return dst, nil
 }
 
-// jsonWriter writes msgpack values as JSON.
+// jsonWriter writes values as JSON.
 type jsonWriter struct {
 	text    bool // write JSONTextExt values as they are
 	hasDate bool // a key of the outermost map is JSONDateKey
@@ -120,74 +115,54 @@ type jsonWriter struct {
 
 // appendJSONTime writes an EventTime, integer or float timestamp exactly.
 func appendJSONTime(dst, b []byte, off int) []byte {
-	h, err := readHeader(b, off)
-	if err != nil {
-		return append(dst, "null"...)
-	}
-	switch h.kind {
-	case kindExt:
-		p := off + h.hdrLen
-		if h.extType == 0 && h.n == 8 && p+8 <= len(b) {
-			sec := binary.BigEndian.Uint32(b[p:])
-			nsec := binary.BigEndian.Uint32(b[p+4:])
-			dst = strconv.AppendUint(dst, uint64(sec), 10)
-			dst = append(dst, '.')
-			var buf [10]byte
-			frac := strconv.AppendUint(buf[:0], uint64(nsec)+1e9, 10)
-			return append(dst, frac[1:]...)
-		}
-	case kindInt, kindUint, kindFloat:
-		d, _, err := (&jsonWriter{}).value(dst, b, off, 0)
-		if err == nil {
+	h, err := ReadHeader(b[off:])
+	switch {
+	case err != nil:
+	case h.Kind == Ext && h.Ext == 0 && h.N == 8 && off+h.Size+8 <= len(b):
+		p := b[off+h.Size:]
+		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p)), 10)
+		var frac [10]byte
+		return append(append(dst, '.'), strconv.AppendUint(frac[:0], uint64(binary.BigEndian.Uint32(p[4:]))+1e9, 10)[1:]...)
+	case h.Kind == Int || h.Kind == Uint || h.Kind == Float:
+		if d, _, err := (&jsonWriter{}).value(dst, b, off, 0); err == nil {
 			return d
 		}
 	}
 	return append(dst, "null"...)
 }
 
-// value writes the msgpack value at b[off] as JSON and returns the offset
-// after it.
+// value writes the value at b[off] as JSON and returns the offset after it.
 func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 	if depth > maxJSONDepth {
 		return dst, 0, errTooDeep
 	}
-	// Most values are strings with a one- or two-byte header.
-	if off+1 < len(b) {
-		p, n := off+1, int(b[off]&0x1f)
-		switch c := b[off]; {
-		case c&0xe0 == 0xa0:
-		case c == 0xd9:
-			p, n = off+2, int(b[off+1])
-		default:
-			p = -1
-		}
-		if p > 0 && p+n <= len(b) {
-			return appendJSONString(dst, b[p:p+n]), p + n, nil
-		}
-	}
-	h, err := readHeader(b, off)
+	h, err := ReadHeader(b[off:])
 	if err != nil {
 		return dst, 0, err
 	}
-	p := off + h.hdrLen
-	end := p + h.payloadLen()
-	if end > len(b) {
-		return dst, 0, errTruncated
+	p := off + h.Size
+	end := p
+	if h.Kind != Array && h.Kind != Map {
+		if end += h.N; end > len(b) {
+			return dst, 0, ErrShort
+		}
 	}
-	switch h.kind {
-	case kindNil:
+	switch h.Kind {
+	case Str, Bin:
+		dst = appendJSONString(dst, b[p:end])
+	case Nil:
 		dst = append(dst, "null"...)
-	case kindBool:
+	case Bool:
 		dst = strconv.AppendBool(dst, b[off] == 0xc3)
-	case kindInt, kindUint:
-		if v, ok := readInt(b, off, h); ok {
+	case Int, Uint:
+		if v, _, err := ReadInt(b[off:]); err == nil {
 			dst = strconv.AppendInt(dst, v, 10)
 		} else {
 			dst = strconv.AppendUint(dst, binary.BigEndian.Uint64(b[p:]), 10)
 		}
-	case kindFloat:
+	case Float:
 		var f float64
-		if h.n == 4 {
+		if h.N == 4 {
 			f = float64(math.Float32frombits(binary.BigEndian.Uint32(b[p:])))
 		} else {
 			f = math.Float64frombits(binary.BigEndian.Uint64(b[p:]))
@@ -197,20 +172,18 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 		} else {
 			dst = strconv.AppendFloat(dst, f, 'g', -1, 64)
 		}
-	case kindStr, kindBin:
-		dst = appendJSONString(dst, b[p:end])
-	case kindExt:
+	case Ext:
 		switch {
-		case w.text && h.extType == JSONTextExt:
+		case w.text && h.Ext == JSONTextExt:
 			dst = append(dst, b[p:end]...)
-		case h.extType == 0 && h.n == 8:
+		case h.Ext == 0 && h.N == 8:
 			dst = appendJSONTime(dst, b, off)
 		default:
 			dst = append(dst, "null"...)
 		}
-	case kindArray:
+	case Array:
 		dst = append(dst, '[')
-		for i := 0; i < h.n; i++ {
+		for i := 0; i < h.N; i++ {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -219,42 +192,34 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 			}
 		}
 		dst = append(dst, ']')
-	case kindMap:
+	case Map:
 		dst = append(dst, '{')
-		if dst, end, err = w.pairs(dst, b, end, h.n, depth); err != nil {
+		if dst, end, err = w.pairs(dst, b, end, h.N, depth); err != nil {
 			return dst, 0, err
 		}
 		dst = append(dst, '}')
-	default:
-		return dst, 0, errInvalid
 	}
 	return dst, end, nil
 }
 
-const hexDigits = "0123456789abcdef"
-
-// pairs writes the n key/value pairs at b[q] as JSON object members,
-// without braces, and returns the offset after them.
+// pairs writes the n key/value pairs at b[q] as JSON object members, without
+// braces, and returns the offset after them.
 func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) {
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		var hk header
-		var err error
-		if q < len(b) && b[q]&0xe0 == 0xa0 {
-			// Keys are almost always fixstr.
-			hk = header{kind: kindStr, n: int(b[q] & 0x1f), hdrLen: 1}
-		} else if hk, err = readHeader(b, q); err != nil {
+		hk, err := ReadHeader(b[q:])
+		if err != nil {
 			return dst, 0, err
 		}
-		if hk.kind == kindStr || hk.kind == kindBin {
-			kEnd := q + hk.hdrLen + hk.n
+		if hk.Kind == Str || hk.Kind == Bin {
+			kEnd := q + hk.Size + hk.N
 			if kEnd > len(b) {
-				return dst, 0, errTruncated
+				return dst, 0, ErrShort
 			}
-			key := b[q+hk.hdrLen : kEnd]
-			if depth == 0 && hk.kind == kindStr && string(key) == JSONDateKey {
+			key := b[q+hk.Size : kEnd]
+			if depth == 0 && hk.Kind == Str && string(key) == JSONDateKey {
 				w.hasDate = true
 			}
 			dst = appendJSONString(dst, key)
@@ -275,8 +240,10 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 	return dst, q, nil
 }
 
-// appendJSONString writes s as a JSON string, replacing invalid UTF-8.
-// Runs of bytes that need no escaping are copied in one append.
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string, replacing invalid UTF-8. Runs
+// of bytes that need no escaping are copied in one append.
 func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	from := 0
@@ -308,8 +275,8 @@ func appendJSONString(dst, s []byte) []byte {
 			from = i
 			continue
 		}
-		// Three-byte sequences (the catalog's Japanese) are checked
-		// inline, the rest by the decoder.
+		// Three-byte sequences (the catalog's Japanese) are checked inline,
+		// the rest by the decoder.
 		for i+2 < len(s) && s[i] >= 0xe1 && s[i] < 0xf0 && s[i] != 0xed && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
 			i += 3
 		}
@@ -328,13 +295,13 @@ func appendJSONString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-// plainASCII8 reports whether the eight bytes of v are all ASCII that a
-// JSON string holds as it is: none below 0x20, none 0x7f or above, no '"'
-// and no '\\'.
+// plainASCII8 reports whether the eight bytes of v are all ASCII that a JSON
+// string holds as it is: none below 0x20, none 0x7f or above, no '"' and no
+// '\\'.
 func plainASCII8(v uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
-	return (v|(v+ones*1))&highs == 0 && // no byte >= 0x7f
+	return (v|(v+ones))&highs == 0 && // no byte >= 0x7f
 		(v-ones*0x20)&^v&highs == 0 && // no byte < 0x20
 		hasZero(v^(ones*'"')) == 0 &&
 		hasZero(v^(ones*'\\')) == 0

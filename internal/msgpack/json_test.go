@@ -1,4 +1,4 @@
-package enrich
+package msgpack
 
 import (
 	"encoding/json"
@@ -14,24 +14,24 @@ func mpText(s string) []byte {
 
 func TestAppendRecordJSON(t *testing.T) {
 	ts := eventTime(1700000000, 5, false)
+	str := func(s string) []byte { return AppendStr(nil, s) }
 	tests := []struct {
 		name      string
 		record    []byte
-		text      bool
 		want      string
 		wantPlain string // AppendRecordJSON's output, when it differs
 	}{
-		{"time first", record(ts, emptyMeta, mpMap(0, kv{"log", mpStr("x")})), true,
+		{"time first", record(ts, emptyMeta, mpMap(0, kv{"log", str("x")})),
 			`{"date":1700000000.000000005,"log":"x"}`, ""},
-		{"empty body", record(ts, emptyMeta, mpMap(0)), true, `{"date":1700000000.000000005}`, ""},
-		{"a date key of the record wins", record(ts, emptyMeta, mpMap(0, kv{"log", mpStr("x")}, kv{"date", mpStr("today")})), true,
+		{"empty body", record(ts, emptyMeta, mpMap(0)), `{"date":1700000000.000000005}`, ""},
+		{"a date key of the record wins", record(ts, emptyMeta, mpMap(0, kv{"log", str("x")}, kv{"date", str("today")})),
 			`{"log":"x","date":"today"}`, ""},
-		{"nested date key does not count", record(ts, emptyMeta, mpMap(0, kv{"a", mpMap(0, kv{"date", []byte{0x01}})})), true,
+		{"nested date key does not count", record(ts, emptyMeta, mpMap(0, kv{"a", mpMap(0, kv{"date", []byte{0x01}})})),
 			`{"date":1700000000.000000005,"a":{"date":1}}`, ""},
-		{"json text kept as written", record(ts, emptyMeta, mpMap(4, kv{"n", mpText("18446744073709551615")}, kv{"f", mpText("1.0")}, kv{"big", mpText("1e400")}, kv{"o", mpText(`{"a":[1,2.50]}`)})), true,
+		{"json text kept as written", record(ts, emptyMeta, mpMap(5, kv{"n", mpText("18446744073709551615")}, kv{"f", mpText("1.0")}, kv{"big", mpText("1e400")}, kv{"o", mpText(`{"a":[1,2.50]}`)})),
 			`{"date":1700000000.000000005,"n":18446744073709551615,"f":1.0,"big":1e400,"o":{"a":[1,2.50]}}`,
 			`{"date":1700000000.000000005,"n":null,"f":null,"big":null,"o":null}`},
-		{"body not a map", record(ts, emptyMeta, mpStr("x")), false, `{"date":1700000000.000000005,"body":"x"}`, ""},
+		{"body not a map", record(ts, emptyMeta, str("x")), `{"date":1700000000.000000005,"body":"x"}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,358 @@
+// Package msgpack reads and writes the part of MessagePack the plugin uses:
+// value headers, the scalars of Forward messages, Fluent Bit's record
+// entries and their JSON form. It works on byte slices without reflection,
+// so that the hot paths do not allocate.
+package msgpack
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+var (
+	// ErrShort reports input that ends inside a value: more bytes may complete it.
+	ErrShort = errors.New("msgpack: input ends inside a value")
+	// ErrInvalid reports bytes that are not MessagePack, or not of the expected type.
+	ErrInvalid = errors.New("msgpack: invalid or unexpected data")
+)
+
+// Kind is the family of a value.
+type Kind uint8
+
+// The kinds; Invalid is the type byte 0xc1, which MessagePack never uses.
+const (
+	Invalid Kind = iota
+	Nil
+	Bool
+	Int // negative fixint and the signed encodings
+	Uint
+	Float
+	Str
+	Bin
+	Array
+	Map
+	Ext
+)
+
+// Header is a decoded value header.
+type Header struct {
+	Kind Kind
+	// N is the element count of an array, the pair count of a map, and the
+	// payload length of every other kind (0 for fixints, nil and bools).
+	N    int
+	Size int  // bytes taken by the header itself
+	Ext  int8 // the type of an Ext
+}
+
+// typeInfo describes a type byte: its kind, its header's size, the width
+// of the length field after the type byte, and N when there is none.
+type typeInfo struct {
+	kind          Kind
+	size, lenW, n uint8
+}
+
+// types is indexed by type byte; it is never modified.
+var types = func() (t [256]typeInfo) {
+	for c := range 0x80 {
+		t[c] = typeInfo{Uint, 1, 0, 0}
+	}
+	for i := range uint8(32) {
+		if i < 16 {
+			t[0x80+i] = typeInfo{Map, 1, 0, i}
+			t[0x90+i] = typeInfo{Array, 1, 0, i}
+		}
+		t[0xa0+i] = typeInfo{Str, 1, 0, i}
+		t[0xe0+i] = typeInfo{Int, 1, 0, 0}
+	}
+	t[0xc0] = typeInfo{Nil, 1, 0, 0}
+	t[0xc2] = typeInfo{Bool, 1, 0, 0}
+	t[0xc3] = t[0xc2]
+	for i, w := range []uint8{1, 2, 4} {
+		t[0xc4+i] = typeInfo{Bin, 1 + w, w, 0}
+		t[0xc7+i] = typeInfo{Ext, 2 + w, w, 0}
+		t[0xd9+i] = typeInfo{Str, 1 + w, w, 0}
+	}
+	t[0xca] = typeInfo{Float, 1, 0, 4}
+	t[0xcb] = typeInfo{Float, 1, 0, 8}
+	for i, n := range []uint8{1, 2, 4, 8} {
+		t[0xcc+i] = typeInfo{Uint, 1, 0, n}
+		t[0xd0+i] = typeInfo{Int, 1, 0, n}
+	}
+	for i, n := range []uint8{1, 2, 4, 8, 16} {
+		t[0xd4+i] = typeInfo{Ext, 2, 0, n}
+	}
+	for i, w := range []uint8{2, 4} {
+		t[0xdc+i] = typeInfo{Array, 1 + w, w, 0}
+		t[0xde+i] = typeInfo{Map, 1 + w, w, 0}
+	}
+	return t
+}()
+
+// ReadHeader decodes the header of the value that starts b.
+func ReadHeader(b []byte) (Header, error) {
+	if len(b) == 0 {
+		return Header{}, ErrShort
+	}
+	t := types[b[0]]
+	if t.kind == Invalid {
+		return Header{}, ErrInvalid
+	}
+	if len(b) < int(t.size) {
+		return Header{}, ErrShort
+	}
+	h := Header{Kind: t.kind, N: int(t.n), Size: int(t.size)}
+	switch t.lenW {
+	case 1:
+		h.N = int(b[1])
+	case 2:
+		h.N = int(binary.BigEndian.Uint16(b[1:]))
+	case 4:
+		h.N = int(binary.BigEndian.Uint32(b[1:]))
+	}
+	if h.Kind == Ext {
+		h.Ext = int8(b[h.Size-1])
+	}
+	return h, nil
+}
+
+// Skip returns the length of the first complete value in b. It walks nested
+// containers with a counter rather than recursion, so that hostile nesting
+// costs no stack, and as every element takes at least one byte, its work is
+// bounded by len(b) whatever the headers claim.
+func Skip(b []byte) (int, error) {
+	off := 0
+	for pending := 1; pending > 0; pending-- {
+		h, err := ReadHeader(b[off:])
+		if err != nil {
+			return 0, err
+		}
+		off += h.Size
+		switch h.Kind {
+		case Array:
+			pending += h.N
+		case Map:
+			pending += 2 * h.N
+		default:
+			off += h.N
+		}
+		if off > len(b) || pending-1 > len(b)-off {
+			return 0, ErrShort
+		}
+	}
+	return off, nil
+}
+
+// readKind reads the header at b[0], which must be of one of the kinds, and
+// returns it with the rest of b after the header and, for scalars, the payload.
+func readKind(b []byte, kinds ...Kind) (Header, []byte, error) {
+	h, err := ReadHeader(b)
+	if err != nil {
+		return h, b, err
+	}
+	for _, k := range kinds {
+		if h.Kind == k {
+			if k != Array && k != Map && len(b)-h.Size < h.N {
+				return h, b, ErrShort
+			}
+			return h, b[h.Size:], nil
+		}
+	}
+	return h, b, fmt.Errorf("%w: unexpected type byte 0x%02x", ErrInvalid, b[0])
+}
+
+// ReadArrayHeader reads an array header and returns its element count and the rest of b.
+func ReadArrayHeader(b []byte) (int, []byte, error) {
+	h, rest, err := readKind(b, Array)
+	return h.N, rest, err
+}
+
+// ReadMapHeader reads a map header and returns its pair count and the rest of b.
+func ReadMapHeader(b []byte) (int, []byte, error) {
+	h, rest, err := readKind(b, Map)
+	return h.N, rest, err
+}
+
+// ReadStr reads a str and returns its bytes (aliasing b) and the rest of b.
+func ReadStr(b []byte) ([]byte, []byte, error) {
+	h, rest, err := readKind(b, Str)
+	if err != nil {
+		return nil, b, err
+	}
+	return rest[:h.N:h.N], rest[h.N:], nil
+}
+
+// ReadStrOrBin is ReadStr that also accepts a bin, as the Forward protocol
+// does for nonces, salts and acks.
+func ReadStrOrBin(b []byte) ([]byte, []byte, error) {
+	h, rest, err := readKind(b, Str, Bin)
+	if err != nil {
+		return nil, b, err
+	}
+	return rest[:h.N:h.N], rest[h.N:], nil
+}
+
+// ReadBool reads a bool.
+func ReadBool(b []byte) (bool, []byte, error) {
+	_, rest, err := readKind(b, Bool)
+	return err == nil && b[0] == 0xc3, rest, err
+}
+
+// ReadInt reads an integer that fits an int64.
+func ReadInt(b []byte) (int64, []byte, error) {
+	h, rest, err := readKind(b, Int, Uint)
+	if err != nil {
+		return 0, b, err
+	}
+	var u uint64
+	if h.N == 0 {
+		u = uint64(b[0]) // a fixint
+	}
+	for _, c := range rest[:h.N] {
+		u = u<<8 | uint64(c)
+	}
+	rest = rest[h.N:]
+	if h.Kind == Uint {
+		if u > math.MaxInt64 {
+			return 0, b, fmt.Errorf("%w: integer %d overflows int64", ErrInvalid, u)
+		}
+		return int64(u), rest, nil
+	}
+	// Sign-extend from the encoded width.
+	bits := 64 - 8*max(h.N, 1)
+	return int64(u<<bits) >> bits, rest, nil
+}
+
+// AppendArrayHeader appends an array header for n elements.
+func AppendArrayHeader(b []byte, n int) []byte { return appendHeader(b, 0x90, 0xdc, n, 1) }
+
+// AppendMapHeader appends a map header for n pairs.
+func AppendMapHeader(b []byte, n int) []byte { return appendHeader(b, 0x80, 0xde, n, 1) }
+
+// AppendMapHeaderSize appends a map header for n pairs that takes at least
+// size bytes (1, 3 or 5), so that a rewritten map can keep its header's width.
+func AppendMapHeaderSize(b []byte, n, size int) []byte { return appendHeader(b, 0x80, 0xde, n, size) }
+
+// appendHeader appends the fix form fix|n, or the 16-bit form c16 or the
+// 32-bit form c16+1 of a container header.
+func appendHeader(b []byte, fix, c16 byte, n, size int) []byte {
+	switch {
+	case size <= 1 && n < 16:
+		return append(b, fix|byte(n))
+	case size <= 3 && n <= math.MaxUint16:
+		return append(b, c16, byte(n>>8), byte(n))
+	}
+	return append(b, c16+1, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// PutMapHeader overwrites the map header of size bytes (1, 3 or 5) at b[0]
+// with one for n pairs, which must fit it.
+func PutMapHeader(b []byte, n, size int) { appendHeader(b[:0], 0x80, 0xde, n, size) }
+
+// appendLen appends the 8-, 16- or 32-bit form (c8, c8+1, c8+2) of a
+// header with the length n.
+func appendLen(b []byte, c8 byte, n int) []byte {
+	switch {
+	case n <= math.MaxUint8:
+		return append(b, c8, byte(n))
+	case n <= math.MaxUint16:
+		return append(b, c8+1, byte(n>>8), byte(n))
+	}
+	return append(b, c8+2, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// AppendStr appends s as a str with the smallest header.
+func AppendStr[T string | []byte](b []byte, s T) []byte {
+	if len(s) < 32 {
+		b = append(b, 0xa0|byte(len(s)))
+	} else {
+		b = appendLen(b, 0xd9, len(s))
+	}
+	return append(b, s...)
+}
+
+// AppendBinHeader appends the header of a bin of n bytes; the caller writes
+// the payload, which lets a large one go to a socket without being copied.
+func AppendBinHeader(b []byte, n int) []byte { return appendLen(b, 0xc4, n) }
+
+// AppendBin appends p as a bin.
+func AppendBin(b, p []byte) []byte { return append(AppendBinHeader(b, len(p)), p...) }
+
+// AppendUint appends v in its shortest encoding.
+func AppendUint(b []byte, v uint64) []byte {
+	switch {
+	case v <= 0x7f:
+		return append(b, byte(v))
+	case v <= math.MaxUint8:
+		return append(b, 0xcc, byte(v))
+	case v <= math.MaxUint16:
+		return append(b, 0xcd, byte(v>>8), byte(v))
+	case v <= math.MaxUint32:
+		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
+}
+
+// AppendEntryHead appends the start of a Fluent Bit record,
+// [[EventTime(t), {}], followed by the body the caller appends.
+func AppendEntryHead(b []byte, t time.Time) []byte {
+	b = append(b, 0x92, 0x92, 0xd7, 0x00)
+	b = binary.BigEndian.AppendUint32(b, uint32(t.Unix()))
+	b = binary.BigEndian.AppendUint32(b, uint32(t.Nanosecond()))
+	return append(b, 0x80)
+}
+
+// IsForwardEntry reports whether b, one complete value, is an entry a
+// Forward receiver accepts: [time, map] or [[time, map], map], where time
+// is an EventTime, an integer or a float.
+func IsForwardEntry(b []byte) bool {
+	// Fluent Bit's own records, [[EventTime, {} (fixmap or 32-bit
+	// header)], map], are checked without walking them.
+	if len(b) > 12 && b[0] == 0x92 && b[1] == 0x92 && b[2] == 0xd7 && b[3] == 0x00 {
+		switch {
+		case b[12] == 0x80:
+			return isMap(b[13:])
+		case b[12] == 0xdf && len(b) > 17 && b[13]|b[14]|b[15]|b[16] == 0:
+			return isMap(b[17:])
+		}
+	}
+	n, p, err := ReadArrayHeader(b)
+	if err != nil || n != 2 {
+		return false
+	}
+	if n, head, err := ReadArrayHeader(p); err == nil {
+		if n != 2 || !isEntryTime(head) {
+			return false
+		}
+		k, err := Skip(head)
+		if err != nil || !isMap(head[k:]) {
+			return false
+		}
+		p = head[k:]
+	} else if !isEntryTime(p) {
+		return false
+	}
+	k, err := Skip(p)
+	return err == nil && isMap(p[k:])
+}
+
+// isEntryTime reports whether the value that starts b is an entry's time:
+// an integer, a float, or an EventTime (ext type 0 of 8 bytes, as fixext8
+// or ext8).
+func isEntryTime(b []byte) bool {
+	h, err := ReadHeader(b)
+	switch {
+	case err != nil:
+		return false
+	case h.Kind == Ext:
+		return h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7)
+	}
+	return h.Kind == Int || h.Kind == Uint || h.Kind == Float
+}
+
+// isMap reports whether a map header starts b.
+func isMap(b []byte) bool {
+	return len(b) > 0 && types[b[0]].kind == Map
+}
