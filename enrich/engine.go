@@ -28,13 +28,32 @@ var ErrMalformed = errors.New("malformed chunk")
 var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
 
 // Counters say what Rewrite did with the records of a chunk. Records is
-// the sum of the other four.
+// the sum of the four after it.
 type Counters struct {
 	Records   int // records seen, including skipped ones
 	Enriched  int // records whose identifier the catalog knows
 	UnknownID int // records with a well-formed identifier the catalog does not know
 	NoID      int // map records with no identifier, copied byte for byte
 	Skipped   int // group markers, non-map bodies, and an unparseable rest of a chunk
+	// EnrichedBy counts Enriched by the product of the entry, indexed by
+	// catalog.Product.Index.
+	EnrichedBy [catalog.NumProducts]int
+}
+
+// Split is what RewriteSplit reports besides the records.
+type Split struct {
+	// Ends are the offsets where each record, and the unchanged rest of a
+	// malformed chunk, end in the output.
+	Ends []int
+	// Unknown are the records whose identifier the catalog does not know.
+	Unknown []Unknown
+}
+
+// Unknown is a record whose identifier the catalog does not know.
+type Unknown struct {
+	ID, Line []byte // valid as long as the chunk is
+	Product  catalog.Product
+	Severity int // from the line, -1 when it has none
 }
 
 // Engine enriches records. It is immutable after New and safe for
@@ -61,11 +80,13 @@ type Engine struct {
 	msgIDKey    []byte
 	sevPair     [8][]byte
 	sevNamePair [8][]byte
+	levelPair   [8][]byte
 	docSevPair  [8][]byte
 	productPair [numProducts][]byte
 	paramsKey   []byte
 	nestKey     []byte
-	sevPairs    [8][]byte // sevPair and sevNamePair together, for one append
+	sevPairs    [8][]byte // sevPair, sevNamePair and levelPair together, for one append
+	sevBits     uint16    // the fields of sevPairs
 	// unknownPairs[p][sev+1] follows the message ID of a record of product
 	// p whose identifier the catalog does not know: the severity pairs
 	// (none for sev -1) and the product, in one append.
@@ -79,6 +100,8 @@ type entryEnc struct {
 	product     int    // index in products
 	explanation []byte // key + value, nil when the entry has no text
 	action      []byte
+	catalogID   []byte
+	catIndex    int      // catalog.Product.Index of its product
 	matcher     *matcher // nil when the format has no variables
 	// pairs is every pair after the message ID, in field order, of the
 	// usual record naming this entry (its severity, if any, is the
@@ -97,9 +120,11 @@ type signature struct {
 
 // nameRef says what a record key means to the engine: msg is its index in
 // MessageKeys, field the added field (or fieldNest) it names; -1 for none.
+// block are the fields with a dotted name that the key is a leading part of.
 type nameRef struct {
 	name       string
 	msg, field int8
+	block      uint16
 }
 
 const fieldNest = numFields
@@ -118,11 +143,18 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	f := opts.Fields
 	e.msgIDKey = msgpack.AppendStr(nil, f.MessageID)
 	e.paramsKey = msgpack.AppendStr(nil, f.Params)
+	e.sevBits = 1<<fSeverity | 1<<fSeverityName
+	if f.Level != "" {
+		e.sevBits |= 1 << fLevel
+	}
 	for l := range 8 {
 		e.sevPair[l] = msgpack.AppendUint(msgpack.AppendStr(nil, f.Severity), uint64(l))
 		e.sevNamePair[l] = msgpack.AppendStr(msgpack.AppendStr(nil, f.SeverityName), severityNames[l])
+		if f.Level != "" {
+			e.levelPair[l] = msgpack.AppendStr(msgpack.AppendStr(nil, f.Level), severityNames[l])
+		}
 		e.docSevPair[l] = msgpack.AppendUint(msgpack.AppendStr(nil, f.DocumentedSeverity), uint64(l))
-		e.sevPairs[l] = append(slices.Clip(e.sevPair[l]), e.sevNamePair[l]...)
+		e.sevPairs[l] = slices.Concat(e.sevPair[l], e.sevNamePair[l], e.levelPair[l])
 	}
 	for p, name := range products {
 		e.productPair[p] = msgpack.AppendStr(msgpack.AppendStr(nil, f.Product), string(name))
@@ -207,7 +239,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 }
 
 func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error) {
-	enc := &entryEnc{entry: ent, severity: -1, product: product, restMask: 1 << fProduct}
+	enc := &entryEnc{entry: ent, severity: -1, product: product, restMask: 1 << fProduct, catIndex: products[product].Index()}
 	var pairs []byte
 	if ent.Severity != nil {
 		enc.severity = *ent.Severity
@@ -224,7 +256,14 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error)
 		enc.restMask |= 1 << fAction
 	}
 	actionEnd := len(pairs)
-	enc.pairs = append(pairs, e.productPair[product]...)
+	pairs = append(pairs, e.productPair[product]...)
+	if f := e.opts.Fields.CatalogID; f != "" {
+		idStart := len(pairs)
+		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, f), ent.ID)
+		enc.catalogID = pairs[idStart:len(pairs):len(pairs)]
+		enc.restMask |= 1 << fCatalogID
+	}
+	enc.pairs = pairs
 	if explEnd > enc.restOff {
 		enc.explanation = enc.pairs[enc.restOff:explEnd:explEnd]
 	}
@@ -243,12 +282,12 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error)
 
 // indexNames indexes the message keys and the added fields' names.
 func (e *Engine) indexNames() {
-	set := func(name string, msg, field int) {
+	set := func(name string, msg, field, block int) {
 		refs := e.namesByLen[len(name)]
 		i := slices.IndexFunc(refs, func(r nameRef) bool { return r.name == name })
 		if i < 0 {
 			i = len(refs)
-			e.namesByLen[len(name)] = append(refs, nameRef{name, -1, -1})
+			e.namesByLen[len(name)] = append(refs, nameRef{name, -1, -1, 0})
 			e.nameFilter[name[0]] |= 1 << (len(name) & 63)
 		}
 		r := &e.namesByLen[len(name)][i]
@@ -258,16 +297,25 @@ func (e *Engine) indexNames() {
 		if field >= 0 {
 			r.field = int8(field)
 		}
+		if block >= 0 {
+			r.block |= 1 << block
+		}
 	}
 	for i, k := range e.opts.MessageKeys {
-		set(k, i, -1)
+		set(k, i, -1, -1)
 	}
 	if e.opts.NestUnder != "" {
-		set(e.opts.NestUnder, -1, fieldNest)
+		set(e.opts.NestUnder, -1, fieldNest, -1)
 		return
 	}
 	for i, f := range e.opts.Fields.list() {
-		set(f.name, -1, i)
+		if f.name == "" {
+			continue
+		}
+		set(f.name, -1, i, -1)
+		for j := strings.IndexByte(f.name, '.'); j > 0; j = next(f.name, j) {
+			set(f.name[:j], -1, -1, i)
+		}
 	}
 }
 
@@ -298,14 +346,19 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 	return dst, c, err
 }
 
-// RewriteSplit is Rewrite that also appends to ends where each record
+// RewriteSplit is Rewrite that also appends to sp.Ends where each record
 // (and the unchanged rest of a malformed chunk) ends in dst, so that a
-// caller that cuts the output at record boundaries need not parse it.
-func (e *Engine) RewriteSplit(dst, chunk []byte, ends []int) ([]byte, []int, Counters, error) {
-	return e.rewrite(dst, chunk, ends, true)
+// caller that cuts the output at record boundaries need not parse it, and
+// to sp.Unknown the records whose identifier the catalog does not know.
+func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
+	if sp == nil {
+		sp = &Split{}
+	}
+	dst, _, c, err := e.rewrite(dst, chunk, sp, true)
+	return dst, c, err
 }
 
-func (e *Engine) rewrite(dst, chunk []byte, ends []int, split bool) ([]byte, []int, Counters, error) {
+func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, *Split, Counters, error) {
 	var c Counters
 	var err error
 	off := 0
@@ -315,29 +368,29 @@ func (e *Engine) rewrite(dst, chunk []byte, ends []int, split bool) ([]byte, []i
 	}
 	for err == nil && off < len(chunk) {
 		var end int
-		if dst, end, err = e.rewriteRecord(dst, chunk, off, &c); err != nil {
+		if dst, end, err = e.rewriteRecord(dst, chunk, off, &c, sp); err != nil {
 			err = fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
 			break
 		}
 		if split {
-			ends = append(ends, len(dst))
+			sp.Ends = append(sp.Ends, len(dst))
 		}
 		off = end
 	}
 	if err != nil {
 		dst = append(dst, chunk[off:]...)
 		if split {
-			ends = append(ends, len(dst))
+			sp.Ends = append(sp.Ends, len(dst))
 		}
 		c.Records++
 		c.Skipped++
 	}
-	return dst, ends, c, err
+	return dst, sp, c, err
 }
 
 // rewriteRecord handles the record at chunk[off:] and returns its end. It
 // appends nothing to dst when it returns an error.
-func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte, int, error) {
+func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Split) ([]byte, int, error) {
 	bodyOff, size, n, err := recordBody(chunk, off)
 	if err != nil {
 		return dst, 0, err
@@ -370,8 +423,12 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 		return append(dst, chunk[off:end]...), end, nil
 	case m.ent != nil:
 		c.Enriched++
+		c.EnrichedBy[m.ent.catIndex]++
 	default:
 		c.UnknownID++
+		if sp != nil {
+			sp.Unknown = append(sp.Unknown, Unknown{ID: m.id, Line: val, Product: products[m.product], Severity: m.sev})
+		}
 	}
 	// The captures are zeroed only for entries with a matcher, not for
 	// every recognised record.
@@ -381,12 +438,13 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters) ([]byte,
 		caps = new([maxParams]span)
 		ncaps = m.ent.matcher.match(val[m.text:], caps)
 	}
-	mask, sev := addedFields(m, ncaps)
+	mask, sev := e.addedFields(m, ncaps)
 	added := 1 // the nest map
 	if e.nestKey == nil {
 		if !e.opts.Overwrite {
 			mask &^= s.exists
 		}
+		mask &^= s.blocked // never replaced: it may hold the message itself
 		added = bits.OnesCount16(mask)
 	}
 	if added == 0 || e.nestKey != nil && s.exists != 0 && !e.opts.Overwrite {
@@ -510,6 +568,7 @@ type pairScan struct {
 	vals    [MaxMessageKeys]span // the str or bin value of each message key
 	haveVal uint32               // the vals that are set
 	exists  uint16               // the added fields whose name is a key already
+	blocked uint16               // the added fields whose name's leading part is a key
 }
 
 // scanPairs walks the n pairs at chunk[q:] once, finding the message values
@@ -566,6 +625,7 @@ func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([
 				s.vals[r.msg] = span{int32(kEnd + hdr), int32(vEnd)}
 				s.haveVal |= 1 << r.msg
 			}
+			s.blocked |= r.block
 			if r.field >= 0 {
 				s.exists |= 1 << r.field
 				if e.opts.Overwrite {
@@ -632,14 +692,14 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 
 // addedFields returns the fields a record with match m gets before its
 // own keys are considered, and the severity it gets (-1 for none).
-func addedFields(m *match, ncaps int) (mask uint16, sev int) {
+func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	sev = m.sev
 	if sev < 0 && m.ent != nil {
 		sev = m.ent.severity
 	}
 	mask = 1<<fMessageID | 1<<fProduct
 	if sev >= 0 {
-		mask |= 1<<fSeverity | 1<<fSeverityName
+		mask |= e.sevBits
 	}
 	if ent := m.ent; ent != nil {
 		mask |= ent.restMask // explanation and action, when the entry has them
@@ -678,7 +738,7 @@ func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, 
 func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []byte, caps *[maxParams]span, ncaps int) []byte {
 	// Most enriched records get every pair their entry has: those come
 	// from the entry's precomputed block in one or a few appends.
-	const sevBits = 1<<fSeverity | 1<<fSeverityName
+	sevBits := e.sevBits
 	const docBit = 1 << fDocumentedSeverity
 	if ent := m.ent; ent != nil && ent.product == m.product {
 		full := ent.restMask | 1<<fMessageID | mask&docBit
@@ -721,6 +781,9 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 	if mask&(1<<fSeverityName) != 0 {
 		dst = append(dst, e.sevNamePair[sev]...)
 	}
+	if mask&(1<<fLevel) != 0 {
+		dst = append(dst, e.levelPair[sev]...)
+	}
 	if mask&(1<<fDocumentedSeverity) != 0 {
 		dst = append(dst, e.docSevPair[m.ent.severity]...)
 	}
@@ -732,6 +795,9 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 	}
 	if mask&(1<<fProduct) != 0 {
 		dst = append(dst, e.productPair[m.product]...)
+	}
+	if mask&(1<<fCatalogID) != 0 {
+		dst = append(dst, m.ent.catalogID...)
 	}
 	return e.appendParams(dst, mask, m, val, caps, ncaps)
 }

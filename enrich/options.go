@@ -11,10 +11,12 @@ type FieldNames struct {
 	MessageID          string
 	Severity           string
 	SeverityName       string
+	Level              string // the severity name again, "" for none (log.level in ECS)
 	DocumentedSeverity string
 	Explanation        string
 	Action             string
 	Product            string
+	CatalogID          string // the catalog entry's own ID, "" for none
 	Params             string
 }
 
@@ -32,6 +34,24 @@ func DefaultFieldNames() FieldNames {
 	}
 }
 
+// ECSFieldNames returns the field names of the Elastic Common Schema
+// preset: the ID and the line's severity in ECS fields, the rest under
+// the custom namespace "enrich". Elasticsearch reads the dots as objects.
+func ECSFieldNames() FieldNames {
+	return FieldNames{
+		MessageID:          "event.code",
+		Severity:           "log.syslog.severity.code",
+		SeverityName:       "log.syslog.severity.name",
+		Level:              "log.level",
+		DocumentedSeverity: "enrich.documented_severity",
+		Explanation:        "enrich.explanation",
+		Action:             "enrich.action",
+		Product:            "enrich.product",
+		CatalogID:          "enrich.catalog_id",
+		Params:             "enrich.params",
+	}
+}
+
 // FieldOption is an added field's option and the name it sets.
 type FieldOption struct {
 	Option string // field_message_id, field_severity, …
@@ -45,10 +65,12 @@ func (f *FieldNames) ByOption() [numFields]FieldOption {
 		{"field_message_id", &f.MessageID},
 		{"field_severity", &f.Severity},
 		{"field_severity_name", &f.SeverityName},
+		{"field_level", &f.Level},
 		{"field_documented_severity", &f.DocumentedSeverity},
 		{"field_explanation", &f.Explanation},
 		{"field_action", &f.Action},
 		{"field_product", &f.Product},
+		{"field_catalog_id", &f.CatalogID},
 		{"field_params", &f.Params},
 	}
 }
@@ -69,10 +91,12 @@ const (
 	fMessageID = iota
 	fSeverity
 	fSeverityName
+	fLevel
 	fDocumentedSeverity
 	fExplanation
 	fAction
 	fProduct
+	fCatalogID
 	fParams
 	numFields
 )
@@ -173,9 +197,33 @@ func (o Options) Validate() error {
 		used = map[string]string{}
 	}
 	for _, f := range o.Fields.list() {
+		if f.name == "" && (f.option == "field_level" || f.option == "field_catalog_id") {
+			continue // not added
+		}
 		if err := claim(f.option, f.name); err != nil {
 			return err
 		}
 	}
+	if o.NestUnder != "" {
+		return nil
+	}
+	// Elasticsearch reads a dotted name as a path: a key of the record that
+	// is one of its leading parts holds a value where the path needs an
+	// object, so the field could never be added.
+	for _, f := range o.Fields.list() {
+		for i := strings.IndexByte(f.name, '.'); i > 0; i = next(f.name, i) {
+			if prev, ok := used[f.name[:i]]; ok {
+				return &OptionError{Options: []string{prev, f.option}, Value: f.name[:i], Reason: "is a value in the record, so " + f.name + " cannot go inside it"}
+			}
+		}
+	}
 	return nil
+}
+
+// next returns the index of the dot after the one at i, or -1.
+func next(s string, i int) int {
+	if j := strings.IndexByte(s[i+1:], '.'); j >= 0 {
+		return i + 1 + j
+	}
+	return -1
 }

@@ -3,10 +3,12 @@ package enrich
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
 
+	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
@@ -93,6 +95,14 @@ func TestRewrite(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Rewrite: %v", err)
 			}
+			by := 0
+			for _, n := range c.EnrichedBy {
+				by += n
+			}
+			if by != c.Enriched {
+				t.Errorf("EnrichedBy %v does not add up to Enriched %d", c.EnrichedBy, c.Enriched)
+			}
+			c.EnrichedBy = [catalog.NumProducts]int{}
 			if c != tt.counters {
 				t.Errorf("counters = %+v, want %+v", c, tt.counters)
 			}
@@ -356,5 +366,99 @@ func TestRewriteOverwriteManyCollisions(t *testing.T) {
 				t.Errorf("added fields = %v, want the catalog's", body)
 			}
 		})
+	}
+}
+
+func TestRewriteSplitReportsProductsAndUnknowns(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	var chunk []byte
+	for _, l := range []string{
+		"%FTD-6-722051: Group g User u IP 1.2.3.4 IPv4 Address 5.6.7.8 IPv6 address :: assigned to session",
+		"%ASA-4-999001: not in the catalog",
+		"%SMART_LIC-3-COMM_FAILED: Communications failure with the a : b",
+		"%LINK-3-UPDOWN: Interface Gi0/1, changed state to down",
+		"last message repeated 2 times",
+	} {
+		chunk = append(chunk, logRecord(l)...)
+	}
+	sp := Split{Unknown: make([]Unknown, 0, 1)}
+	_, c, err := e.RewriteSplit(nil, chunk, &sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [catalog.NumProducts]int{}
+	want[catalog.ProductFTD.Index()], want[catalog.ProductIOS.Index()] = 1, 1
+	if c.EnrichedBy != want {
+		t.Errorf("EnrichedBy = %v, want %v", c.EnrichedBy, want)
+	}
+	var got []string
+	for _, u := range sp.Unknown {
+		got = append(got, fmt.Sprintf("%s %s %d %q", u.ID, u.Product, u.Severity, u.Line))
+	}
+	wantU := []string{
+		`999001 cisco_ftd_asa 4 "%ASA-4-999001: not in the catalog"`,
+		`LINK-3-UPDOWN cisco_ios 3 "%LINK-3-UPDOWN: Interface Gi0/1, changed state to down"`,
+	}
+	if !slices.Equal(got, wantU) {
+		t.Errorf("Unknown =\n %q\nwant\n %q", got, wantU)
+	}
+}
+
+func TestRewriteECSFields(t *testing.T) {
+	ecs := func(o *Options) {
+		o.Fields = ECSFieldNames()
+		o.MessageKeys = []string{"message"}
+	}
+	known := "<187>%SMART_LIC-3-COMM_FAILED: Communications failure with the a : b"
+	tests := []struct {
+		name string
+		in   []byte
+		want map[string]any
+	}{
+		{"known", logRecordKV(kv{"message", mpStr(known)}), map[string]any{
+			"message": known, "event.code": "SMART_LIC-3-COMM_FAILED", "log.syslog.severity.code": 3.0,
+			"log.syslog.severity.name": "error", "log.level": "error", "enrich.explanation": "Smart licensing communication failed.",
+			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}},
+		// A key that is a leading part of a field holds a value where
+		// Elasticsearch needs an object: those fields are left out, and
+		// the key is kept even with Overwrite.
+		{"log is a value", logRecordKV(kv{"message", mpStr(known)}, kv{"log", mpStr("line")}), map[string]any{
+			"message": known, "log": "line", "event.code": "SMART_LIC-3-COMM_FAILED", "enrich.explanation": "Smart licensing communication failed.",
+			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}},
+		{"unknown", logRecordKV(kv{"message", mpStr("%LINK-3-UPDOWN: x")}), map[string]any{
+			"message": "%LINK-3-UPDOWN: x", "event.code": "LINK-3-UPDOWN", "log.syslog.severity.code": 3.0,
+			"log.syslog.severity.name": "error", "log.level": "error", "enrich.product": "cisco_ios"}},
+	}
+	for _, overwrite := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s overwrite %v", tt.name, overwrite), func(t *testing.T) {
+				e := newEngine(t, testCatalog(t), func(o *Options) { ecs(o); o.Overwrite = overwrite })
+				out, _, err := e.Rewrite(nil, tt.in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := bodyOf(t, records(t, out)[0]); !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("body =\n %v\nwant\n %v", got, tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestDottedNamesValidated(t *testing.T) {
+	o := DefaultOptions()
+	o.Fields = ECSFieldNames() // log is also a message key
+	err := o.Validate()
+	var oe *OptionError
+	if !errors.As(err, &oe) || !slices.Equal(oe.Options, []string{"message_key", "field_severity"}) || oe.Value != "log" {
+		t.Errorf("Validate = %v, want message_key and field_severity refused for log", err)
+	}
+	o.MessageKeys = []string{"message"}
+	if err := o.Validate(); err != nil {
+		t.Errorf("ECS fields with message: %v", err)
+	}
+	o.Fields.Product = "enrich" // a leading part of the other enrich.* fields
+	if err := o.Validate(); !errors.As(err, &oe) || oe.Value != "enrich" {
+		t.Errorf("Validate = %v, want enrich refused", err)
 	}
 }

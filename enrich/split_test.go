@@ -35,7 +35,9 @@ func TestRewriteSplit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want, wantC, wantErr := e.Rewrite(nil, tt.chunk)
-			out, ends, c, err := e.RewriteSplit(nil, tt.chunk, nil)
+			var sp Split
+			out, c, err := e.RewriteSplit(nil, tt.chunk, &sp)
+			ends := sp.Ends
 			if !bytes.Equal(out, want) || c != wantC || (err == nil) != (wantErr == nil) {
 				t.Fatalf("RewriteSplit = %x, %+v, %v; Rewrite = %x, %+v, %v", out, c, err, want, wantC, wantErr)
 			}
@@ -68,7 +70,9 @@ func TestRewriteSplit(t *testing.T) {
 func TestRewriteSplitAppends(t *testing.T) {
 	e := newEngine(t, testCatalog(t), nil)
 	prefix := []byte("prefix")
-	out, ends, _, err := e.RewriteSplit(prefix, logRecord("%FTD-6-722051: Group g"), []int{7})
+	sp := Split{Ends: []int{7}}
+	out, _, err := e.RewriteSplit(prefix, logRecord("%FTD-6-722051: Group g"), &sp)
+	ends := sp.Ends
 	if err != nil {
 		t.Fatalf("RewriteSplit: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
@@ -57,8 +58,9 @@ func TestDeliverBoundaries(t *testing.T) {
 			cfg.MaxPayloadSize = tt.limit
 			var got sendRecorder
 			in := newInstance(cfg, nil, nil, &got)
-			out, ends, _, rerr := engine.RewriteSplit(nil, tt.chunk, nil)
-			payloads, wrapped, err := in.deliver(context.Background(), "t", out, ends, rerr != nil)
+			var sp enrich.Split
+			out, _, rerr := engine.RewriteSplit(nil, tt.chunk, &sp)
+			payloads, wrapped, err := in.deliver(context.Background(), "t", out, sp.Ends, rerr != nil)
 			if err != nil {
 				t.Fatalf("deliver: %v", err)
 			}

@@ -264,8 +264,14 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 
 	fb := in.buffer()
 	defer in.release(fb)
-	out, ends, c, err := in.current.Load().eng.RewriteSplit(fb.out[:0], data, fb.ends[:0])
-	fb.out, fb.ends = out, ends
+	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
+	out, c, err := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
+	fb.out = out
+	ends := fb.split.Ends
+	in.noteUnknown(fb.split.Unknown)
+	for i, n := range c.EnrichedBy {
+		in.totals.byProduct[i].Add(int64(n))
+	}
 	in.totals.records.Add(int64(c.Records))
 	in.totals.enriched.Add(int64(c.Enriched))
 	in.totals.unknownID.Add(int64(c.UnknownID))
@@ -444,8 +450,8 @@ func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 // ends. Flushes reuse them, so that a steady stream of chunks does not
 // allocate a chunk-sized buffer each time.
 type flushBuffer struct {
-	out  []byte
-	ends []int
+	out   []byte
+	split enrich.Split
 }
 
 func (in *Instance) buffer() *flushBuffer {
@@ -459,7 +465,7 @@ func (in *Instance) release(fb *flushBuffer) {
 	if cap(fb.out) > maxPooledBuffer {
 		return
 	}
-	fb.out, fb.ends = fb.out[:0], fb.ends[:0]
+	clear(fb.split.Unknown) // they point into the chunk
 	in.bufs.Put(fb)
 }
 

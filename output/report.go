@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/report"
 )
 
@@ -16,6 +17,19 @@ type unknownReport struct {
 	mu       sync.Mutex
 	top      *report.TopK
 	reported int64 // Total at the last report
+}
+
+// noteUnknown adds a flush's unknown identifiers to the report.
+func (in *Instance) noteUnknown(unk []enrich.Unknown) {
+	if len(unk) == 0 {
+		return
+	}
+	u := &in.unknown
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, x := range unk {
+		u.top.Add(x.ID, string(x.Product), x.Severity, x.Line)
+	}
 }
 
 // report logs the unknown message IDs at info level and writes Report_File,
