@@ -8,6 +8,8 @@ package output
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +68,8 @@ const (
 	KeyFieldAction             = "Field_Action"
 	KeyFieldProduct            = "Field_Product"
 	KeyFieldParams             = "Field_Params"
+	KeyFieldLevel              = "Field_Level"
+	KeyFieldCatalogID          = "Field_Catalog_ID"
 )
 
 // Defaults and bounds of the numeric options.
@@ -83,6 +87,8 @@ const (
 	// MaxForwardConns bounds Forward_Connections to what a receiver can be
 	// expected to accept from one output.
 	MaxForwardConns = 64
+	// MaxReportTop bounds Report_Top, the message IDs a report tracks.
+	MaxReportTop = 10000
 
 	// MinMaxPayloadSize and MaxMaxPayloadSize bound Max_Payload_Size: below
 	// 1 KiB nearly every record would travel alone, and in_forward drops
@@ -104,6 +110,7 @@ var (
 	durationRange = "from " + MinAckTimeout.String() + " to " + strings.TrimSuffix(MaxAckTimeout.String(), "0m0s")
 	sizeRange     = fmt.Sprintf("from %dk to %dM", MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
 	connsRange    = fmt.Sprintf("from 1 to %d", MaxForwardConns)
+	topRange      = fmt.Sprintf("from 1 to %d", MaxReportTop)
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
@@ -155,6 +162,8 @@ type Config struct {
 	// StallTimeout ends a delivery early, to be retried, when the receiver
 	// reads none of what waits for it for this long; 0 is off.
 	StallTimeout time.Duration
+	// FieldPreset is "default" or "ecs", the field names Engine starts from.
+	FieldPreset string
 	// CatalogRefresh is how often the CatalogFiles are checked for changes;
 	// 0 is never.
 	CatalogRefresh time.Duration
@@ -179,6 +188,7 @@ func DefaultConfig() Config {
 		MaxPayloadSize: DefaultMaxPayloadSize,
 		ForwardConns:   DefaultForwardConns,
 		StallTimeout:   DefaultStallTimeout,
+		FieldPreset:    "default",
 		CatalogRefresh: time.Minute,
 		ReportInterval: 10 * time.Minute,
 		ReportTop:      20,
@@ -193,6 +203,19 @@ func DefaultConfig() Config {
 func ParseConfig(g Getter) (Config, error) {
 	c := DefaultConfig()
 	p := parser{g: g}
+
+	// The preset goes first: Message_Key and the Field_* keys change it.
+	if v, ok := p.str(KeyFieldPreset); ok {
+		switch c.FieldPreset = strings.ToLower(v); c.FieldPreset {
+		case "default":
+		case "ecs":
+			c.Engine.Fields = enrich.ECSFieldNames()
+			// ECS keeps the line in message; log is an object there.
+			c.Engine.MessageKeys = []string{"message", "msg", "raw"}
+		default:
+			p.fail(&KeyError{Key: KeyFieldPreset, Value: v, Reason: "want default or ecs"})
+		}
+	}
 
 	if v, ok := p.str(KeyMessageKey); ok {
 		keys := splitList(v)
@@ -211,7 +234,8 @@ func ParseConfig(g Getter) (Config, error) {
 	p.boolean(KeyOverwrite, &c.Engine.Overwrite)
 	// Any text is a valid value of these keys; Validate checks them.
 	text := map[string]*string{KeyNestUnder: &c.Engine.NestUnder, KeyForwardAddress: &c.ForwardAddress,
-		KeyForwardTagPrefix: &c.TagPrefix, KeyForwardSharedKey: &c.SharedKey, KeyForwardTLSCAFile: &c.TLSCAFile}
+		KeyForwardTagPrefix: &c.TagPrefix, KeyForwardSharedKey: &c.SharedKey, KeyForwardTLSCAFile: &c.TLSCAFile,
+		KeyReportFile: &c.ReportFile}
 	for _, f := range c.Engine.Fields.ByOption() {
 		text[configKey(f.Option)] = f.Name
 	}
@@ -237,14 +261,24 @@ func ParseConfig(g Getter) (Config, error) {
 		}
 		c.AckTimeout = d
 	}
-	if v, ok := p.str(KeyStallTimeout); ok {
-		if strings.EqualFold(v, "off") {
-			c.StallTimeout = 0
-		} else if d, err := parseDuration(v); err != nil {
-			p.fail(&KeyError{Key: KeyStallTimeout, Value: v, Reason: err.Error() + ", or off"})
-		} else {
-			c.StallTimeout = d
+	for key, dst := range map[string]*time.Duration{KeyStallTimeout: &c.StallTimeout,
+		KeyCatalogRefresh: &c.CatalogRefresh, KeyReportInterval: &c.ReportInterval} {
+		if v, ok := p.str(key); ok {
+			if strings.EqualFold(v, "off") {
+				*dst = 0
+			} else if d, err := parseDuration(v); err != nil {
+				p.fail(&KeyError{Key: key, Value: v, Reason: err.Error() + ", or off"})
+			} else {
+				*dst = d
+			}
 		}
+	}
+	if v, ok := p.str(KeyReportTop); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			p.fail(&KeyError{Key: KeyReportTop, Value: v, Reason: "want a whole number " + topRange})
+		}
+		c.ReportTop = n
 	}
 	if v, ok := p.str(KeyMaxPayloadSize); ok {
 		n, err := parseSize(v)
@@ -278,6 +312,22 @@ func (c *Config) Validate() error {
 			keys[i] = configKey(o)
 		}
 		return &KeyError{Key: strings.Join(keys, " and "), Value: oe.Value, Reason: oe.Reason}
+	}
+	if c.FieldPreset == "ecs" && c.Engine.NestUnder != "" {
+		return &KeyError{Key: KeyNestUnder, Value: c.Engine.NestUnder, Reason: "set with Field_Preset ecs, whose fields have their own places"}
+	}
+	for key, d := range map[string]time.Duration{KeyCatalogRefresh: c.CatalogRefresh, KeyReportInterval: c.ReportInterval} {
+		if d != 0 && (d < MinAckTimeout || d > 24*time.Hour) {
+			return &KeyError{Key: key, Value: d.String(), Reason: "want 0 (off) or a duration from 100ms to 24h"}
+		}
+	}
+	if c.ReportTop < 1 || c.ReportTop > MaxReportTop {
+		return &KeyError{Key: KeyReportTop, Value: strconv.Itoa(c.ReportTop), Reason: "want a whole number " + topRange}
+	}
+	if c.ReportFile != "" {
+		if st, err := os.Stat(filepath.Dir(c.ReportFile)); err != nil || !st.IsDir() {
+			return &KeyError{Key: KeyReportFile, Value: c.ReportFile, Reason: "its directory does not exist"}
+		}
 	}
 	switch c.Sink {
 	case SinkForward, SinkStdout:
@@ -358,9 +408,14 @@ func (c *Config) String() string {
 	kv(KeyParams, onOff(c.Engine.Params))
 	kv(KeyNestUnder, c.Engine.NestUnder)
 	kv(KeyOverwrite, onOff(c.Engine.Overwrite))
+	kv(KeyFieldPreset, c.FieldPreset)
 	for _, f := range c.Engine.Fields.ByOption() {
 		kv(f.Option, *f.Name)
 	}
+	kv(KeyCatalogRefresh, c.CatalogRefresh.String())
+	kv(KeyReportInterval, c.ReportInterval.String())
+	kv(KeyReportTop, strconv.Itoa(c.ReportTop))
+	kv(KeyReportFile, c.ReportFile)
 	return b.String()
 }
 
@@ -368,7 +423,8 @@ func (c *Config) String() string {
 // case (field_message_id is Field_Message_ID).
 func configKey(option string) string {
 	for _, k := range []string{KeyMessageKey, KeyNestUnder, KeyFieldMessageID, KeyFieldSeverity, KeyFieldSeverityName,
-		KeyFieldDocumentedSeverity, KeyFieldExplanation, KeyFieldAction, KeyFieldProduct, KeyFieldParams} {
+		KeyFieldDocumentedSeverity, KeyFieldExplanation, KeyFieldAction, KeyFieldProduct, KeyFieldParams,
+		KeyFieldLevel, KeyFieldCatalogID} {
 		if strings.EqualFold(k, option) {
 			return k
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/enrich-plugin/enrich/enrich"
 )
 
 // props is a Getter over a property table; like Fluent Bit it matches keys
@@ -58,6 +60,18 @@ func TestParseConfigValues(t *testing.T) {
 		{"overwrite off", props{"overwrite": "no"}, func(c Config) (any, any) { return c.Engine.Overwrite, false }},
 		{"overwrite on", props{"overwrite": "true"}, func(c Config) (any, any) { return c.Engine.Overwrite, true }},
 		{"nest under", props{"nest_under": "cisco"}, func(c Config) (any, any) { return c.Engine.NestUnder, "cisco" }},
+		{"ecs preset", props{"field_preset": "ECS"}, func(c Config) (any, any) {
+			return []any{c.Engine.Fields, c.Engine.MessageKeys}, []any{enrich.ECSFieldNames(), []string{"message", "msg", "raw"}}
+		}},
+		{"ecs preset with a field renamed", props{"field_preset": "ecs", "field_product": "observer.product"}, func(c Config) (any, any) {
+			return []string{c.Engine.Fields.Product, c.Engine.Fields.MessageID}, []string{"observer.product", "event.code"}
+		}},
+		{"catalog id on", props{"field_catalog_id": "catalog_id"}, func(c Config) (any, any) { return c.Engine.Fields.CatalogID, "catalog_id" }},
+		{"refresh off", props{"catalog_refresh_interval": "0"}, func(c Config) (any, any) { return c.CatalogRefresh, time.Duration(0) }},
+		{"report interval", props{"report_interval": "1h"}, func(c Config) (any, any) { return c.ReportInterval, time.Hour }},
+		{"report off", props{"report_interval": "off"}, func(c Config) (any, any) { return c.ReportInterval, time.Duration(0) }},
+		{"report top", props{"report_top": "100"}, func(c Config) (any, any) { return c.ReportTop, 100 }},
+		{"report file", props{"report_file": "/tmp/unknown.csv"}, func(c Config) (any, any) { return c.ReportFile, "/tmp/unknown.csv" }},
 		{"field names", props{
 			"field_message_id": "mid", "field_severity": "sev", "field_severity_name": "sevname",
 			"field_documented_severity": "docsev", "field_explanation": "why", "field_action": "todo",
@@ -145,6 +159,15 @@ func TestParseConfigErrors(t *testing.T) {
 		{"tag prefix with space", props{"forward_tag_prefix": "en riched."}, KeyForwardTagPrefix, "without spaces"},
 		{"ack timeout word", props{"ack_timeout": "soon"}, KeyAckTimeout, "such as 10s"},
 		{"stall timeout word", props{"stall_timeout": "never"}, KeyStallTimeout, "or off"},
+		{"preset unknown", props{"field_preset": "elastic"}, KeyFieldPreset, "want default or ecs"},
+		{"ecs with nest under", props{"field_preset": "ecs", "nest_under": "x"}, KeyNestUnder, "Field_Preset ecs"},
+		{"ecs with log as message key", props{"field_preset": "ecs", "message_key": "log,message"}, KeyMessageKey + " and " + KeyFieldSeverity, "cannot go inside it"},
+		{"refresh too short", props{"catalog_refresh_interval": "1ms"}, KeyCatalogRefresh, "from 100ms to 24h"},
+		{"refresh word", props{"catalog_refresh_interval": "hourly"}, KeyCatalogRefresh, "or off"},
+		{"report interval too long", props{"report_interval": "48h"}, KeyReportInterval, "to 24h"},
+		{"report top zero", props{"report_top": "0"}, KeyReportTop, "from 1 to 10000"},
+		{"report top word", props{"report_top": "many"}, KeyReportTop, "from 1 to 10000"},
+		{"report file directory missing", props{"report_file": "/nonexistent/dir/unknown.csv"}, KeyReportFile, "directory does not exist"},
 		{"stall timeout too short", props{"stall_timeout": "10ms"}, KeyStallTimeout, "from 100ms"},
 		{"ack timeout zero", props{"ack_timeout": "0"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout negative", props{"ack_timeout": "-5s"}, KeyAckTimeout, "from 100ms"},

@@ -145,7 +145,7 @@ func TestCatalogReload(t *testing.T) {
 
 // TestCatalogWatch lets the instance find the change by itself.
 func TestCatalogWatch(t *testing.T) {
-	in, _, out, path := newReloading(t, 10*time.Millisecond)
+	in, _, out, path := newReloading(t, 100*time.Millisecond)
 	userCatalog(t, path, "第二版")
 	deadline := time.Now().Add(10 * time.Second)
 	for in.Totals().CatalogReloads == 0 {
