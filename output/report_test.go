@@ -1,0 +1,91 @@
+package output
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enrich-plugin/enrich/catalog"
+)
+
+func TestUnknownReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unknown.csv")
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	cfg.ReportFile, cfg.ReportTop, cfg.ReportInterval = path, 2, 0
+	log := &logRecorder{}
+	in, err := New(cfg, log, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := "%FTD-6-722051: Group <g> User <u> IP <192.0.2.1> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session"
+	data := chunk(known, "%ASA-4-999001: first", "%ASA-4-999001: second", "%LINK-3-UPDOWN: Interface Gi0/1, changed state to down",
+		"%ASA-4-999001: third", "%OSPF-5-ADJCHG: x", "no id here")
+	for range 2 {
+		if err := in.Flush(context.Background(), "t", data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tt := in.Totals()
+	if tt.EnrichedByProduct[catalog.ProductFTD.Index()] != 2 || tt.UnknownID != 10 {
+		t.Errorf("enriched by product %v, unknown %d; want 2 FTD, 10 unknown", tt.EnrichedByProduct, tt.UnknownID)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("report file written before any report: %v", err)
+	}
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := log.count("info", `unknown message IDs: 10 records with an ID the catalog lacks, 2 IDs tracked; #1 999001 (cisco_ftd_asa) 6 e.g. "%ASA-4-999001: first"`); n != 1 {
+		t.Errorf("report lines at close: %d, want 1:\n%s", n, strings.Join(log.lines, "\n"))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// K=2: the second slot went to the last new ID, which inherits the count it replaced.
+	want := "product,id,severity,explanation,action,count,example\n" +
+		"cisco_ftd_asa,999001,4,,,6,%ASA-4-999001: first\n" +
+		"cisco_ios,OSPF-5-ADJCHG,5,,,4,%OSPF-5-ADJCHG: x\n"
+	if string(b) != want {
+		t.Errorf("report file:\n%s\nwant\n%s", b, want)
+	}
+}
+
+// TestReportInterval waits for the periodic report, which comes only when
+// unknown records arrived since the last one.
+func TestReportInterval(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	cfg.ReportInterval = 100 * time.Millisecond
+	log := &logRecorder{}
+	in, err := New(cfg, log, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(context.Background())
+	waitLog := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for log.count("info", "unknown message IDs") < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no report %d within 10s", n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999001: x")); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(1)
+	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999002: y")); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(2)
+	if n := log.count("info", "2 records with an ID the catalog lacks, 2 IDs tracked"); n != 1 {
+		t.Errorf("second report: %q", log.lines)
+	}
+}
