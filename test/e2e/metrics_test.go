@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMetrics checks the series the plugin keeps in the metrics context
@@ -112,5 +115,83 @@ func TestMetricsUnavailable(t *testing.T) {
 				t.Errorf("records written: got %d, want 1", got)
 			}
 		})
+	}
+}
+
+// metricsOf asks the live host for instance's metrics and returns them
+// once the listing has ended.
+func metricsOf(t *testing.T, h *liveHost, instance string) map[string]float64 {
+	t.Helper()
+	h.send(t, "metrics "+instance)
+	for h.next(t, 30*time.Second) != "metrics "+instance+" end" {
+	}
+	return h.run.metrics
+}
+
+// TestCatalogReloadUnderFlushes edits the user catalog while four threads
+// flush: every chunk is enriched from one catalog, the edit takes effect
+// without a restart, a broken file is refused once with the old catalog
+// kept, and the report lists the unknown ID at exit.
+func TestCatalogReloadUnderFlushes(t *testing.T) {
+	dir := t.TempDir()
+	cat, rep := filepath.Join(dir, "user.csv"), filepath.Join(dir, "unknown.csv")
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(cat, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	header := "id,severity,explanation,action,product\n"
+	write(header + "999001,4,first,act,cisco_ftd_asa\n")
+	const per = 5
+	data := writeChunk(t, chunk(append(repeat("%ASA-4-999001: user message", per-1), "%ASA-4-999999: nobody knows")...))
+	h := startHost(t, 2*time.Minute)
+	h.send(t, fmt.Sprintf("instance A sink=stdout match=* catalog_file=%s catalog_refresh_interval=100ms report_file=%s", cat, rep),
+		fmt.Sprintf("flush A t %s threads=4 repeat=1000 rate=50 duration=4000 async", data))
+	reloads := func(result string) float64 {
+		return metricsOf(t, h, "A")[`A fluentbit_enrich_catalog_reloads_total{name="A",result="`+result+`"}`]
+	}
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; inits %v, logs %v", what, h.run.inits, h.run.logs)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for !strings.HasPrefix(h.next(t, 30*time.Second), "init A ") {
+	}
+	write(header + "999001,4,second,act,cisco_ftd_asa\n")
+	wait("the edited catalog", func() bool { return reloads("ok") == 1 })
+	write(header + "999001,4,third,act,no_such_product\n")
+	wait("the broken catalog refused", func() bool { return reloads("failed") == 1 })
+	h.send(t, "wait", "exitctx A")
+	r := h.finish(t)
+	r.ok(t)
+	if got := r.logsWith("error", "catalog not reloaded, the catalog in use stays"); len(got) != 1 || !strings.Contains(got[0], "line 2") {
+		t.Errorf("refusal logged %q, want once with the line", got)
+	}
+	lines := parseJSONLines(t, r.stdout)
+	if len(lines) == 0 || len(lines)%per != 0 {
+		t.Fatalf("%d records written, want whole chunks of %d", len(lines), per)
+	}
+	seen := map[string]int{}
+	for i := 0; i < len(lines); i += per {
+		first := fmt.Sprint(lines[i].Record["explanation"])
+		seen[first]++
+		for _, l := range lines[i : i+per-1] {
+			if e := fmt.Sprint(l.Record["explanation"]); e != first {
+				t.Fatalf("chunk at record %d mixes catalogs: %q and %q", i, first, e)
+			}
+		}
+	}
+	if seen["first"] == 0 || seen["second"] == 0 || len(seen) != 2 {
+		t.Errorf("chunks by explanation %v, want first and second only", seen)
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil || !strings.Contains(string(b), "\ncisco_ftd_asa,999999,4,,,") {
+		t.Errorf("report file: %q, %v", b, err)
 	}
 }

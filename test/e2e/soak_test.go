@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -102,6 +103,7 @@ type liveHost struct {
 	run   *hostRun
 	// finished is set by finish, which reaps the process.
 	finished bool
+	out      *bytes.Buffer // the plugin's stdout, read once the host has exited
 }
 
 // startHost starts the host with env added to the environment; the
@@ -113,6 +115,8 @@ func startHost(t *testing.T, limit time.Duration, env ...string) *liveHost {
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, hostPath, soPath, "/dev/stdin")
 	cmd.Env = append(os.Environ(), env...)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +132,8 @@ func startHost(t *testing.T, limit time.Duration, env ...string) *liveHost {
 		cmd:   cmd,
 		stdin: stdin,
 		lines: make(chan string, 1024),
-		run:   &hostRun{inits: map[string]int{}, single: map[string]int{}, exitctx: map[string]exitResult{}},
+		run:   &hostRun{inits: map[string]int{}, single: map[string]int{}, exitctx: map[string]exitResult{}, metrics: map[string]float64{}},
+		out:   &stdout,
 	}
 	go func() {
 		defer close(h.lines)
@@ -191,6 +196,7 @@ func (h *liveHost) finish(t *testing.T) *hostRun {
 		h.run.parse(l)
 	}
 	h.run.status = h.cmd.Wait()
+	h.run.stdout = h.out.Bytes()
 	h.finished = true
 	if testing.Verbose() || t.Failed() {
 		for _, l := range h.run.other {
