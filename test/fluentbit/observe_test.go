@@ -106,3 +106,60 @@ func TestMetricsEndpoint(t *testing.T) {
 		return err == nil && m[enriched] == 1
 	})
 }
+
+// TestLiveCatalogAndReport edits a user catalog under a running Fluent Bit:
+// the edit takes effect without a restart, a broken file is refused with
+// the catalog in use kept, and the report names the unknown ID of the
+// traffic, in the log and in Report_File.
+func TestLiveCatalogAndReport(t *testing.T) {
+	bin := fluentBitBinary(t)
+	dir := tempDir(t)
+	cat, rep := filepath.Join(dir, "user.csv"), filepath.Join(dir, "unknown.csv")
+	write := func(explanation, product string) {
+		t.Helper()
+		csv := "id,severity,explanation,action,product\n999001,4," + explanation + ",act," + product + "\n"
+		if err := os.WriteFile(cat, []byte(csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("first", "cisco_ftd_asa")
+	p := startFluentBit(t, bin, nil,
+		"-e", pluginSO(t),
+		"-i", "dummy", "-p", `dummy={"log":"%ASA-4-999001: user message"}`, "-p", "rate=20", "-t", "net.user",
+		"-i", "dummy", "-p", `dummy={"log":"%ASA-6-999999: nobody knows"}`, "-p", "rate=5", "-t", "net.unknown",
+		"-o", "enrich", "-m", "net.*", "-p", "Sink=stdout", "-p", "Catalog_File="+cat,
+		"-p", "Catalog_Refresh_Interval=200ms", "-p", "Report_Interval=1s", "-p", "Report_File="+rep,
+		"-f", "1")
+	count := func(s string) int { return strings.Count(p.out.String(), s) }
+	waitFor(t, p, 30*time.Second, "records explained from the first catalog", func() bool { return count(`"explanation":"first"`) > 0 })
+	write("second", "cisco_ftd_asa")
+	waitFor(t, p, 30*time.Second, "the edited catalog in use", func() bool { return count(`"explanation":"second"`) > 0 })
+	write("third", "no_such_product")
+	waitFor(t, p, 30*time.Second, "the broken catalog refused", func() bool { return count("catalog not reloaded, the catalog in use stays") > 0 })
+	n := count(`"explanation":"second"`)
+	waitFor(t, p, 30*time.Second, "records still explained from the kept catalog", func() bool { return count(`"explanation":"second"`) > n+5 })
+	if c := count("catalog not reloaded"); c != 1 || count(`"explanation":"third"`) > 0 {
+		t.Errorf("refusal logged %d times (want 1); third used %d times (want 0)", c, count(`"explanation":"third"`))
+	}
+	waitFor(t, p, 30*time.Second, "the report in the log", func() bool {
+		return count("unknown message IDs:") > 0 && strings.Contains(p.out.String(), `#1 999999 (cisco_ftd_asa)`)
+	})
+	waitFor(t, p, 30*time.Second, "the report file", func() bool {
+		b, err := os.ReadFile(rep)
+		return err == nil && strings.Contains(string(b), "cisco_ftd_asa,999999,6,,,")
+	})
+}
+
+// TestECSPreset reads the fields of Field_Preset ecs as Fluent Bit passes
+// them on.
+func TestECSPreset(t *testing.T) {
+	bin := fluentBitBinary(t)
+	p := startFluentBit(t, bin, nil,
+		"-e", pluginSO(t),
+		"-i", "dummy", "-p", `dummy={"message":"%ASA-6-722051: Group <g> User <u> IP <192.0.2.1> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session"}`,
+		"-t", "net.ecs", "-o", "enrich", "-m", "net.*", "-p", "Sink=stdout", "-p", "Field_Preset=ecs", "-f", "1")
+	for _, want := range []string{`"event.code":"722051"`, `"log.syslog.severity.code":6`, `"log.level":"informational"`,
+		`"enrich.product":"cisco_ftd_asa"`, `"enrich.catalog_id":"722051"`, `"enrich.explanation":"`} {
+		waitFor(t, p, 30*time.Second, want, func() bool { return strings.Contains(p.out.String(), want) })
+	}
+}
