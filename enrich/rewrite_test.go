@@ -462,3 +462,24 @@ func TestDottedNamesValidated(t *testing.T) {
 		t.Errorf("Validate = %v, want enrich refused", err)
 	}
 }
+
+// TestCatalogIDAggregatesSpellings checks that every spelling of a message
+// gets the entry's own ID, whatever the line prints.
+func TestCatalogIDAggregatesSpellings(t *testing.T) {
+	e := newEngine(t, testCatalog(t), func(o *Options) { o.Fields.CatalogID = "catalog_id" })
+	for _, line := range []string{
+		"%SMART_LIC-3-COMM_FAILED: Communications failure with the a : b",
+		"%LICENSE-SMART_LIC-3-COMM_FAILED: Communications failure with the a : b",
+		"%SMART_LIC-SW1-6-COMM_FAILED: Communications failure with the a : b",
+		"smartagent[123]: SMART_LIC-3-COMM_FAILED: Communications failure with the a : b",
+	} {
+		out, _, err := e.Rewrite(nil, logRecord(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := bodyOf(t, records(t, out)[0])
+		if body["catalog_id"] != "SMART_LIC-3-COMM_FAILED" {
+			t.Errorf("%s: message_id %v, catalog_id %v; want catalog_id SMART_LIC-3-COMM_FAILED", line, body["message_id"], body["catalog_id"])
+		}
+	}
+}
