@@ -85,11 +85,12 @@ type Instance struct {
 	current atomic.Pointer[loaded]
 	sink    sink
 	bufs    sync.Pool
-	// refused is the state of the Catalog_File files last refused; bgDone
-	// is closed when the goroutine checking them and reporting ends.
-	refused string
-	bgDone  chan struct{}
-	unknown unknownReport
+	// failing and refused are states of the Catalog_File files that did
+	// not load once and twice in a row; bgDone is closed when the goroutine
+	// checking them and reporting ends.
+	failing, refused string
+	bgDone           chan struct{}
+	unknown          unknownReport
 
 	// mu guards closed against a Flush that starts while Close runs; inflight
 	// counts the flushes Close waits for.

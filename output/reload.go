@@ -54,12 +54,13 @@ func load(files []string, opts enrich.Options) (*loaded, error) {
 
 // refresh loads the Catalog_File files again when their contents changed
 // and swaps the result in. A set with any error is refused whole: the
-// catalog in use stays, and the problem is logged and counted once, not
-// at every check, until the files change again. Only watch calls it.
+// catalog in use stays. The refusal is logged and counted once, when the
+// same contents fail at two checks in a row: a file caught half written
+// loads at the next check instead. Only background calls it.
 func (in *Instance) refresh() {
 	sum, err := fileSum(in.cfg.CatalogFiles)
 	if err == nil && sum == in.current.Load().sum {
-		in.refused = ""
+		in.failing, in.refused = "", ""
 		return
 	}
 	state := fmt.Sprintf("%x", sum)
@@ -71,13 +72,17 @@ func (in *Instance) refresh() {
 	}
 	next, err := load(in.cfg.CatalogFiles, in.cfg.Engine)
 	if err != nil {
+		if state != in.failing {
+			in.failing = state
+			return
+		}
 		in.refused = state
 		in.totals.reloadFailures.Add(1)
 		in.log.Errorf("catalog not reloaded, the catalog in use stays: %v", err)
 		in.notify()
 		return
 	}
-	in.refused = ""
+	in.failing, in.refused = "", ""
 	in.current.Store(next)
 	in.totals.reloads.Add(1)
 	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())

@@ -110,9 +110,18 @@ func TestCatalogReload(t *testing.T) {
 	in.refresh()
 	check("unchanged", "第一版", 0, 0)
 
+	// A file caught half written is not reported: it loads at the next check.
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.refresh()
+	check("half written", "第一版", 0, 0)
 	userCatalog(t, path, "第二版")
 	in.refresh()
 	check("edited", "第二版", 1, 0)
+	if n := log.count("error", ""); n != 0 {
+		t.Errorf("error lines after a half-written file: %q", log.lines)
+	}
 	if n := log.count("info", "catalog reloaded"); n != 1 {
 		t.Errorf("reload log lines: %d, want 1", n)
 	}
