@@ -20,8 +20,7 @@ func runCatalog(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case !ok:
 		return code
 	case len(rest) > 0:
-		defer c.Usage()
-		return c.fail(2, fmt.Errorf("unexpected argument %q", rest[0]))
+		return c.failUsage(fmt.Errorf("unexpected argument %q", rest[0]))
 	case *format != "json" && *format != "csv":
 		return c.fail(2, fmt.Errorf("--format %q: want json or csv", *format))
 	}
@@ -58,13 +57,11 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if len(rest) == 0 || len(queries) == 0 || queries[0] == "" {
-		// A blank query is a mistake in the command, not a missing message.
-		defer c.Usage()
-		if len(rest) == 0 {
-			return c.fail(2, errors.New("missing ID or log line"))
-		}
-		return c.fail(2, errors.New("empty ID or log line"))
+	// A blank query is a mistake in the command, not a missing message.
+	if len(rest) == 0 {
+		return c.failUsage(errors.New("missing ID or log line"))
+	} else if len(queries) == 0 || queries[0] == "" {
+		return c.failUsage(errors.New("empty ID or log line"))
 	}
 	cat, err := catalog.Load(c.catalogs...)
 	if err != nil {

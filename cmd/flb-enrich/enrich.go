@@ -158,7 +158,7 @@ func (l *lineEnricher) file(name string, stdin io.Reader) error {
 		case n > l.maxLine:
 			p := fmt.Errorf("%s:%d: line longer than %d bytes: replaced by an error record", label, lineNo, l.maxLine)
 			problems = append(problems, p)
-			werr = l.writeError(nil, p.Error())
+			werr = l.write(l.rawRecord(nil, p.Error()), nil)
 		case n > 0 || err == nil:
 			werr = l.line(line)
 		}
@@ -203,7 +203,7 @@ func (l *lineEnricher) readLine() (line []byte, n int, err error) {
 func (l *lineEnricher) line(line []byte) error {
 	var problem string
 	if t := bytes.TrimSpace(line); len(t) > 0 && t[0] == '{' {
-		rec, err := l.scan.object(l.recordHead(), t)
+		rec, err := l.scan.object(msgpack.AppendEntryHead(l.rec[:0], l.now), t)
 		if err == nil {
 			return l.write(rec, line)
 		}
@@ -212,13 +212,8 @@ func (l *lineEnricher) line(line []byte) error {
 	return l.write(l.rawRecord(line, problem), line)
 }
 
-// recordHeadLen is the length of what recordHead writes.
+// recordHeadLen is the length of the head msgpack.AppendEntryHead writes.
 const recordHeadLen = 13
-
-// recordHead starts a record [[EventTime(now), {}], ...] in l.rec.
-func (l *lineEnricher) recordHead() []byte {
-	return msgpack.AppendEntryHead(l.rec[:0], l.now)
-}
 
 // rawRecord is the record {rawKey: line, errorKey: problem}, without the
 // line when it is nil and without the problem when it is empty.
@@ -227,7 +222,7 @@ func (l *lineEnricher) rawRecord(line []byte, problem string) []byte {
 	if line == nil || problem == "" {
 		n = 1
 	}
-	rec := msgpack.AppendMapHeader(l.recordHead(), n)
+	rec := msgpack.AppendMapHeader(msgpack.AppendEntryHead(l.rec[:0], l.now), n)
 	if line != nil {
 		rec = msgpack.AppendStr(msgpack.AppendStr(rec, l.rawKey), line)
 	}
@@ -243,24 +238,14 @@ func (l *lineEnricher) write(rec, line []byte) error {
 	l.rec = rec
 	var err error
 	if l.dst, _, err = l.eng.Rewrite(l.dst[:0], rec); err == nil {
-		if l.js, err = l.appendJSON(l.js[:0], rec, l.dst); err == nil {
-			return l.writeLine()
+		l.js, err = l.appendJSON(l.js[:0], rec, l.dst)
+	}
+	if err != nil {
+		l.rec = l.rawRecord(line, err.Error())
+		if l.js, err = msgpack.AppendRecordJSON(l.js[:0], l.rec); err != nil {
+			return fmt.Errorf("%w: error record: %w", errOutput, err)
 		}
 	}
-	return l.writeError(line, err.Error())
-}
-
-// writeError writes rawRecord(line, problem) as it is.
-func (l *lineEnricher) writeError(line []byte, problem string) error {
-	l.rec = l.rawRecord(line, problem)
-	var err error
-	if l.js, err = msgpack.AppendRecordJSON(l.js[:0], l.rec); err != nil {
-		return fmt.Errorf("%w: error record: %w", errOutput, err)
-	}
-	return l.writeLine()
-}
-
-func (l *lineEnricher) writeLine() error {
 	l.js = append(l.js, '\n')
 	if _, err := l.out.Write(l.js); err != nil {
 		return fmt.Errorf("%w: %w", errOutput, err)

@@ -26,10 +26,8 @@ const usage = `usage:
 Run 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options of those commands.
 `
 
-type commandFunc func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
-
 // subcommands are chosen by the first argument; any other runs runEnrich.
-var subcommands = map[string]commandFunc{
+var subcommands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
 	"catalog": runCatalog,
 	"explain": runExplain,
 	"version": runVersion, "--version": runVersion,
@@ -108,4 +106,10 @@ func (c *command) parse(args []string) (rest []string, code int, ok bool) {
 func (c *command) fail(code int, err error) int {
 	fmt.Fprintf(c.Output(), "%s: %v\n", c.Name(), err)
 	return code
+}
+
+// failUsage reports a mistake in the arguments, and the usage.
+func (c *command) failUsage(err error) int {
+	defer c.Usage()
+	return c.fail(2, err)
 }
