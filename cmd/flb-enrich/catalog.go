@@ -12,7 +12,7 @@ import (
 )
 
 // runCatalog writes the whole catalog as JSON or CSV.
-func runCatalog(args []string, stdout, stderr io.Writer) int {
+func runCatalog(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich catalog", "usage: flb-enrich catalog [--format json|csv] [--catalog FILE]...\n", stderr)
 	format := c.String("format", "json", "output format: json or csv")
 	rest, code, ok := c.parse(args)
@@ -20,8 +20,7 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 	case !ok:
 		return code
 	case len(rest) > 0:
-		defer c.Usage()
-		return c.fail(2, fmt.Errorf("unexpected argument %q", rest[0]))
+		return c.failUsage(fmt.Errorf("unexpected argument %q", rest[0]))
 	case *format != "json" && *format != "csv":
 		return c.fail(2, fmt.Errorf("--format %q: want json or csv", *format))
 	}
@@ -35,10 +34,8 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runExplain prints, for a person to read, the catalog entry of an ID or
-// of the message in a log line, or which of the other cases it is: no
-// message ID, or an ID the catalog does not know. The exit code is 0 only
-// when every query has an entry.
+// runExplain explains an ID or log line (each line of stdin for "-") for
+// a person; the exit code is 0 only when every query has an entry.
 func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich explain", "usage: flb-enrich explain [--catalog FILE]... ID_OR_LOG_LINE|-\n"+
 		"  ID: 722051, %FTD-6-722051, SMART_LIC-3-COMM_FAILED, 086008, 1785, ILSPwdAuthenticationFailed\n"+
@@ -60,14 +57,11 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if len(rest) == 0 || len(queries) == 0 || queries[0] == "" {
-		// A blank argument names nothing; it is a mistake in the command,
-		// not a message missing from the catalog.
-		defer c.Usage()
-		if len(rest) == 0 {
-			return c.fail(2, errors.New("missing ID or log line"))
-		}
-		return c.fail(2, errors.New("empty ID or log line"))
+	// A blank query is a mistake in the command, not a missing message.
+	if len(rest) == 0 {
+		return c.failUsage(errors.New("missing ID or log line"))
+	} else if len(queries) == 0 || queries[0] == "" {
+		return c.failUsage(errors.New("empty ID or log line"))
 	}
 	cat, err := catalog.Load(c.catalogs...)
 	if err != nil {
@@ -78,13 +72,12 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return c.fail(1, err)
 	}
 	var b strings.Builder
-	code = 0
 	for i, q := range queries {
 		if i > 0 {
 			b.WriteString("\n")
 		}
 		if len(queries) > 1 {
-			fmt.Fprintf(&b, "line:        %s\n", q)
+			field(&b, "line:", q)
 		}
 		if !explain(&b, cat, eng, q) {
 			code = 1
@@ -105,28 +98,35 @@ func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query
 		e, ok = m.Entry, true
 	}
 	if ok {
-		b.WriteString("result:      catalog entry\n")
+		field(b, "result:", "catalog entry")
 		printEntry(b, e, m.Severity)
 		return true
 	}
 	if !found && !strings.ContainsAny(query, " \t") {
 		// A bare name: "999999", "SMART_LIC-3-NO_SUCH".
 		if _, err := strconv.ParseUint(query, 10, 32); err == nil && (len(query) == 4 || len(query) == 6) {
-			fmt.Fprintf(b, "result:      message ID %s, not in the catalog\n", query)
+			field(b, "result:", "message ID "+query+", not in the catalog")
 			return false
 		}
 		m, found = eng.Recognise([]byte("%" + query))
 	}
 	if !found {
-		b.WriteString("result:      no message ID in this line\n")
+		field(b, "result:", "no message ID in this line")
 		return false
 	}
-	fmt.Fprintf(b, "result:      message ID %s, not in the catalog\n", m.ID)
-	fmt.Fprintf(b, "product:     %s (%s)\n", m.Product, m.Product.Name())
+	field(b, "result:", "message ID "+m.ID+", not in the catalog")
+	field(b, "product:", fmt.Sprintf("%s (%s)", m.Product, m.Product.Name()))
 	if m.Severity >= 0 {
-		fmt.Fprintf(b, "severity:    %s in this line\n", severityText(m.Severity))
+		field(b, "severity:", severityText(m.Severity)+" in this line")
 	}
 	return false
+}
+
+// field writes "title text" with the texts aligned, when there is a text.
+func field(b *strings.Builder, title, text string) {
+	if text != "" {
+		fmt.Fprintf(b, "%-13s%s\n", title, text)
+	}
 }
 
 // severityText is "6 informational (情報)".
@@ -141,45 +141,38 @@ func severityText(level int) string {
 // printEntry writes an entry; lineSeverity is the severity the log line's
 // header gives, -1 when it gives none.
 func printEntry(b *strings.Builder, e *catalog.Entry, lineSeverity int) {
-	fmt.Fprintf(b, "product:     %s (%s)\n", e.Product, e.Product.Name())
-	fmt.Fprintf(b, "id:          %s\n", e.ID)
+	field(b, "product:", fmt.Sprintf("%s (%s)", e.Product, e.Product.Name()))
+	field(b, "id:", e.ID)
 	if e.PrintedID != "" {
-		fmt.Fprintf(b, "printed id:  %s (the ID the document prints in the message line under heading %s)\n", e.PrintedID, e.ID)
+		field(b, "printed id:", e.PrintedID+" (the ID the document prints in the message line under heading "+e.ID+")")
 	}
-	if e.ErrorCode != "" {
-		fmt.Fprintf(b, "error code:  %s\n", e.ErrorCode)
-	}
-	documented := "(not documented)"
+	field(b, "error code:", e.ErrorCode)
+	severity := "(not documented)"
 	if e.Severity != nil {
-		documented = severityText(*e.Severity)
+		severity = severityText(*e.Severity)
 	}
 	if lineSeverity >= 0 {
-		fmt.Fprintf(b, "severity:    %s in the document, %s in this line\n", documented, severityText(lineSeverity))
-	} else {
-		fmt.Fprintf(b, "severity:    %s\n", documented)
+		severity += " in the document, " + severityText(lineSeverity) + " in this line"
 	}
-	if e.Format != "" {
-		fmt.Fprintf(b, "format:      %s\n", e.Format)
-	}
-	for _, f := range []struct{ title, text string }{{"explanation:", e.Explanation}, {"action:", e.Action}} {
-		if f.text == "" {
-			fmt.Fprintf(b, "%s (none in the document)\n", f.title)
-			continue
+	field(b, "severity:", severity)
+	field(b, "format:", e.Format)
+	for _, f := range [][2]string{{"explanation:", e.Explanation}, {"action:", e.Action}} {
+		if f[1] == "" {
+			fmt.Fprintf(b, "%s (none in the document)\n", f[0])
+		} else {
+			fmt.Fprintf(b, "%s\n  %s\n", f[0], strings.ReplaceAll(f[1], "\n", "\n  "))
 		}
-		fmt.Fprintf(b, "%s\n  %s\n", f.title, strings.ReplaceAll(f.text, "\n", "\n  "))
 	}
 	if len(e.Params) > 0 {
 		b.WriteString("params:\n")
-		for _, p := range e.Params {
-			fmt.Fprintf(b, "  %s: %s\n", p.Name, strings.ReplaceAll(p.Description, "\n", "\n      "))
-		}
 	}
-	if len(e.Signatures) > 0 {
-		fmt.Fprintf(b, "signatures:  %s\n", strings.Join(e.Signatures, " | "))
+	for _, p := range e.Params {
+		fmt.Fprintf(b, "  %s: %s\n", p.Name, strings.ReplaceAll(p.Description, "\n", "\n      "))
 	}
+	field(b, "signatures:", strings.Join(e.Signatures, " | "))
 	src := e.Source.Document
 	if e.Source.Section != "" {
 		src += ", " + e.Source.Section
 	}
-	fmt.Fprintf(b, "source:      %s\n", src)
+	field(b, "source:", src)
 }

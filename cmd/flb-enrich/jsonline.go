@@ -4,127 +4,81 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
-// jsonScanner reads one JSON object and converts it to a msgpack map for
-// the engine: keys become str, the string values of message keys become
-// str (unescaped), and every other value is kept as its JSON text in a
-// JSONTextExt value, with the whitespace between tokens removed but
-// numbers, strings, key order and duplicate keys as written. It walks
-// nested values with a stack of its own, so any depth is fine.
+// jsonScanner converts one JSON object to a msgpack map for the engine:
+// keys and the string values of message keys become str, every other value
+// a JSONTextExt holding its text without the whitespace between tokens, so
+// that numbers, escapes, key order and duplicate keys stay as written. It
+// walks nested values with its own stack, so any depth is fine.
 type jsonScanner struct {
-	b     []byte
-	i     int
-	stack []byte // closing brackets of the open containers
-	isMsg func(key []byte) bool
+	b       []byte
+	i       int
+	stack   []byte // closing brackets of the open containers
+	text    []byte // the value being compacted
+	msgKeys []string
 }
 
-// syntaxError says what is wrong with the line and where (1-based byte
-// column).
-type syntaxError struct {
-	col  int
-	what string
-}
-
-func (e *syntaxError) Error() string { return fmt.Sprintf("column %d: %s", e.col, e.what) }
-
+// fail says what is wrong at s.i, with its 1-based byte column.
 func (s *jsonScanner) fail(what string) error {
-	if s.i >= len(s.b) {
-		return &syntaxError{len(s.b) + 1, "unexpected end of line, " + what}
+	switch {
+	case s.i >= len(s.b):
+		return fmt.Errorf("column %d: unexpected end of line, %s", len(s.b)+1, what)
+	case s.b[s.i] < 0x20 || s.b[s.i] >= 0x7f:
+		return fmt.Errorf("column %d: byte 0x%02x: %s", s.i+1, s.b[s.i], what)
 	}
-	c := s.b[s.i]
-	if c < 0x20 || c >= 0x7f {
-		return &syntaxError{s.i + 1, fmt.Sprintf("byte 0x%02x: %s", c, what)}
-	}
-	return &syntaxError{s.i + 1, fmt.Sprintf("%q: %s", c, what)}
+	return fmt.Errorf("column %d: %q: %s", s.i+1, s.b[s.i], what)
 }
 
-// appendObject appends line, a JSON object, as a msgpack map to dst. On
-// an error dst is returned unchanged.
-func (s *jsonScanner) appendObject(dst, line []byte) ([]byte, error) {
+// object appends line, a JSON object, as a msgpack map to dst.
+func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 	s.b, s.i = line, 0
-	start := len(dst)
-	out, err := s.object(dst)
-	s.b = nil
-	if err != nil {
-		return dst[:start], err
-	}
-	return out, nil
-}
-
-func (s *jsonScanner) object(dst []byte) ([]byte, error) {
-	s.ws()
-	if !s.eat('{') {
+	if !s.tok('{') {
 		return dst, s.fail("want {")
 	}
 	hdr := len(dst)
-	dst = msgpack.AppendMapHeaderSize(dst, 0, 5) // count patched below
+	dst = msgpack.AppendMapHeaderSize(dst, 0, 5)
 	n := 0
-	s.ws()
-	if !s.eat('}') {
-		for {
-			s.ws()
-			if s.i >= len(s.b) || s.b[s.i] != '"' {
-				return dst, s.fail("want a key")
-			}
-			key, err := s.str()
+	for more := !s.tok('}'); more; n++ {
+		key, err := s.key()
+		if err != nil {
+			return dst, err
+		}
+		k := unquote(key)
+		dst = msgpack.AppendStr(dst, k)
+		if s.ws(); s.i < len(s.b) && s.b[s.i] == '"' && s.isMsg(k) {
+			v, err := s.str()
 			if err != nil {
 				return dst, err
 			}
-			k, err := unquote(key)
-			if err != nil {
-				return dst, err
-			}
-			dst = msgpack.AppendStr(dst, k)
-			s.ws()
-			if !s.eat(':') {
-				return dst, s.fail("want :")
-			}
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == '"' && s.isMsg(k) {
-				v, err := s.str()
-				if err != nil {
-					return dst, err
-				}
-				if v, err = unquote(v); err != nil {
-					return dst, err
-				}
-				dst = msgpack.AppendStr(dst, v)
-			} else if dst, err = s.textValue(dst); err != nil {
-				return dst, err
-			}
-			n++
-			s.ws()
-			if s.eat('}') {
-				break
-			}
-			if !s.eat(',') {
-				return dst, s.fail("want , or }")
-			}
+			dst = msgpack.AppendStr(dst, unquote(v))
+		} else if s.text, err = s.value(s.text[:0]); err != nil {
+			return dst, err
+		} else {
+			dst = msgpack.AppendExt(dst, msgpack.JSONTextExt, s.text)
+		}
+		if more = !s.tok('}'); more && !s.eat(',') {
+			return dst, s.fail("want , or }")
 		}
 	}
-	s.ws()
-	if s.i < len(s.b) {
+	if s.ws(); s.i < len(s.b) {
 		return dst, s.fail("text after the object")
 	}
 	msgpack.PutMapHeader(dst[hdr:], n, 5)
 	return dst, nil
 }
 
-// textValue appends the value at s.i as a JSONTextExt holding its text.
-func (s *jsonScanner) textValue(dst []byte) ([]byte, error) {
-	hdr := len(dst)
-	dst = append(dst, 0xc9, 0, 0, 0, 0, byte(msgpack.JSONTextExt))
-	dst, err := s.value(dst)
-	if err != nil {
-		return dst, err
+func (s *jsonScanner) isMsg(k []byte) bool {
+	for _, m := range s.msgKeys {
+		if m == string(k) {
+			return true
+		}
 	}
-	n := len(dst) - hdr - 6
-	dst[hdr+1], dst[hdr+2], dst[hdr+3], dst[hdr+4] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
-	return dst, nil
+	return false
 }
 
 // value appends the JSON value at s.i to dst without the whitespace
@@ -133,26 +87,24 @@ func (s *jsonScanner) value(dst []byte) ([]byte, error) {
 	stack := s.stack[:0]
 	defer func() { s.stack = stack[:0] }()
 	for {
-		s.ws()
-		if s.i >= len(s.b) {
+		if len(stack) > 0 && stack[len(stack)-1] == '}' {
+			k, err := s.key()
+			if err != nil {
+				return dst, err
+			}
+			dst = append(append(dst, k...), ':')
+		}
+		if s.ws(); s.i >= len(s.b) {
 			return dst, s.fail("want a value")
 		}
 		switch c := s.b[s.i]; c {
 		case '{', '[':
 			s.i++
-			dst = append(dst, c)
-			s.ws()
-			if s.eat(c + 2) { // '{'+2 is '}', '['+2 is ']'
+			if dst = append(dst, c); s.tok(c + 2) { // '{'+2 is '}', '['+2 is ']'
 				dst = append(dst, c+2)
 				break
 			}
 			stack = append(stack, c+2)
-			if c == '{' {
-				var err error
-				if dst, err = s.member(dst); err != nil {
-					return dst, err
-				}
-			}
 			continue
 		case '"':
 			v, err := s.str()
@@ -160,100 +112,61 @@ func (s *jsonScanner) value(dst []byte) ([]byte, error) {
 				return dst, err
 			}
 			dst = append(dst, v...)
-		case 't':
-			if !s.literal("true") {
-				return dst, s.fail("want a value")
-			}
-			dst = append(dst, "true"...)
-		case 'f':
-			if !s.literal("false") {
-				return dst, s.fail("want a value")
-			}
-			dst = append(dst, "false"...)
-		case 'n':
-			if !s.literal("null") {
-				return dst, s.fail("want a value")
-			}
-			dst = append(dst, "null"...)
 		default:
 			from := s.i
-			if !s.number() {
+			if !s.literal("true") && !s.literal("false") && !s.literal("null") && !s.number() {
 				return dst, s.fail("want a value")
 			}
 			dst = append(dst, s.b[from:s.i]...)
 		}
 		// After a value: close containers until one goes on.
-		for {
-			if len(stack) == 0 {
-				return dst, nil
-			}
-			s.ws()
-			closer := stack[len(stack)-1]
-			if s.eat(closer) {
-				dst = append(dst, closer)
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			if !s.eat(',') {
-				return dst, s.fail(fmt.Sprintf("want , or %c", closer))
-			}
-			dst = append(dst, ',')
-			if closer == '}' {
-				var err error
-				if dst, err = s.member(dst); err != nil {
-					return dst, err
-				}
-			}
-			break
+		for len(stack) > 0 && s.tok(stack[len(stack)-1]) {
+			dst, stack = append(dst, stack[len(stack)-1]), stack[:len(stack)-1]
 		}
+		if len(stack) == 0 {
+			return dst, nil
+		}
+		if !s.eat(',') {
+			return dst, s.fail(fmt.Sprintf("want , or %c", stack[len(stack)-1]))
+		}
+		dst = append(dst, ',')
 	}
 }
 
-// member appends the key and colon of an object member inside a value.
-func (s *jsonScanner) member(dst []byte) ([]byte, error) {
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return dst, s.fail("want a key")
+// key checks a key and the colon after it and returns the key with its
+// quotes.
+func (s *jsonScanner) key() ([]byte, error) {
+	if s.ws(); s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, s.fail("want a key")
 	}
 	k, err := s.str()
-	if err != nil {
-		return dst, err
+	if err == nil && !s.tok(':') {
+		err = s.fail("want :")
 	}
-	dst = append(dst, k...)
-	s.ws()
-	if !s.eat(':') {
-		return dst, s.fail("want :")
-	}
-	return append(dst, ':'), nil
+	return k, err
 }
 
 // str checks the string at s.i and returns it with its quotes.
 func (s *jsonScanner) str() ([]byte, error) {
 	from := s.i
-	s.i++
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
+	for s.i++; s.i < len(s.b); {
+		switch c := s.b[s.i]; {
 		case c == '"':
 			s.i++
 			return s.b[from:s.i], nil
 		case c == '\\':
 			s.i++
-			if s.i >= len(s.b) {
+			switch {
+			case s.i >= len(s.b):
 				return nil, s.fail("unterminated string")
-			}
-			switch s.b[s.i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case strings.IndexByte(`"\/bfnrt`, s.b[s.i]) >= 0:
 				s.i++
-			case 'u':
-				for k := 1; k <= 4; k++ {
-					if s.i+k >= len(s.b) || !isHex(s.b[s.i+k]) {
-						return nil, s.fail("bad \\u escape")
-					}
-				}
-				s.i += 5
-			default:
+			case s.b[s.i] != 'u':
 				return nil, s.fail("bad escape")
+			case len(s.b)-s.i < 5 || !isHex(s.b[s.i+1]) || !isHex(s.b[s.i+2]) || !isHex(s.b[s.i+3]) || !isHex(s.b[s.i+4]):
+				return nil, s.fail("bad \\u escape")
+			default:
+				s.i += 5
 			}
 		case c < 0x20:
 			return nil, s.fail("control character in a string")
@@ -273,9 +186,7 @@ func (s *jsonScanner) str() ([]byte, error) {
 // number checks the number at s.i: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 func (s *jsonScanner) number() bool {
 	s.eat('-')
-	switch {
-	case s.eat('0'):
-	case s.digits() == 0:
+	if !s.eat('0') && s.digits() == 0 {
 		return false
 	}
 	if s.eat('.') && s.digits() == 0 {
@@ -285,9 +196,7 @@ func (s *jsonScanner) number() bool {
 		if !s.eat('+') {
 			s.eat('-')
 		}
-		if s.digits() == 0 {
-			return false
-		}
+		return s.digits() > 0
 	}
 	return true
 }
@@ -316,14 +225,15 @@ func (s *jsonScanner) eat(c byte) bool {
 	return false
 }
 
+// tok eats c after whitespace.
+func (s *jsonScanner) tok(c byte) bool {
+	s.ws()
+	return s.eat(c)
+}
+
 func (s *jsonScanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
 	}
 }
 
@@ -331,16 +241,13 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// unquote returns the content of a checked JSON string: a slice of it when
-// it has no escapes, else the decoded text.
-func unquote(q []byte) ([]byte, error) {
-	inner := q[1 : len(q)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return inner, nil
+// unquote returns the content of a string that str has checked, which
+// json.Unmarshal therefore takes: a slice of it when it has no escapes.
+func unquote(q []byte) []byte {
+	if bytes.IndexByte(q, '\\') < 0 {
+		return q[1 : len(q)-1]
 	}
 	var s string
-	if err := json.Unmarshal(q, &s); err != nil {
-		return nil, fmt.Errorf("string %s: %w", q, err)
-	}
-	return []byte(s), nil
+	json.Unmarshal(q, &s)
+	return []byte(s)
 }

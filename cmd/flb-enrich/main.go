@@ -1,11 +1,6 @@
 // Command flb-enrich runs the enrich engine outside Fluent Bit: it enriches
 // log lines from files or standard input, lists the message catalog, and
 // explains a single message.
-//
-//	flb-enrich [options] [FILE...]         enrich lines (JSON objects or raw log lines)
-//	flb-enrich catalog [--format json|csv] list the catalog
-//	flb-enrich explain ID_OR_LOG_LINE|-    explain a message, or each line of stdin
-//	flb-enrich version                     print the plugin and catalog versions
 package main
 
 import (
@@ -22,31 +17,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run dispatches to a subcommand and returns the process exit code: 0 on
-// success, 1 on a runtime failure, 2 on a usage error.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "catalog":
-			return runCatalog(args[1:], stdout, stderr)
-		case "explain":
-			return runExplain(args[1:], stdin, stdout, stderr)
-		case "version", "--version":
-			if len(args) > 1 {
-				fmt.Fprintln(stderr, "flb-enrich version takes no arguments")
-				return 2
-			}
-			fmt.Fprintln(stdout, "flb-enrich "+version.String())
-			return 0
-		case "help", "-h", "-help", "--help":
-			// The default command's options follow the overview.
-			fmt.Fprint(stdout, usage+"\n")
-			return runEnrich([]string{"-h"}, stdin, stdout, stdout)
-		}
-	}
-	return runEnrich(args, stdin, stdout, stderr)
-}
-
 const usage = `usage:
   flb-enrich [options] [FILE...]           enrich log lines from FILEs or standard input
   flb-enrich catalog [--format json|csv]   write the message catalog
@@ -56,14 +26,45 @@ const usage = `usage:
 Run 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options of those commands.
 `
 
-// command is the flag set of a command, with the --catalog flag every
-// command has.
+// subcommands are chosen by the first argument; any other runs runEnrich.
+var subcommands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
+	"catalog": runCatalog,
+	"explain": runExplain,
+	"version": runVersion, "--version": runVersion,
+	"help": runHelp, "-h": runHelp, "-help": runHelp, "--help": runHelp,
+}
+
+// run returns the exit code: 0 on success, 1 on a runtime failure, 2 on a
+// usage error.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && subcommands[args[0]] != nil {
+		return subcommands[args[0]](args[1:], stdin, stdout, stderr)
+	}
+	return runEnrich(args, stdin, stdout, stderr)
+}
+
+func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "flb-enrich version takes no arguments")
+		return 2
+	}
+	fmt.Fprintln(stdout, "flb-enrich "+version.String())
+	return 0
+}
+
+// runHelp follows the overview with the default command's options.
+func runHelp(_ []string, stdin io.Reader, stdout, _ io.Writer) int {
+	io.WriteString(stdout, usage+"\n")
+	return runEnrich([]string{"-h"}, stdin, stdout, stdout)
+}
+
+// command is a flag set with the --catalog flag every command has.
 type command struct {
 	*flag.FlagSet
 	catalogs []string
 }
 
-func newCommand(name, usage string, stderr io.Writer) *command {
+func newCommand(name, synopsis string, stderr io.Writer) *command {
 	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
 	c.SetOutput(stderr)
 	c.Func("catalog", "user catalog `FILE` (.json or .csv) adding or overriding entries; repeatable", func(v string) error {
@@ -74,16 +75,15 @@ func newCommand(name, usage string, stderr io.Writer) *command {
 		return nil
 	})
 	c.Usage = func() {
-		io.WriteString(stderr, usage)
+		io.WriteString(stderr, synopsis)
 		c.PrintDefaults()
 	}
 	return c
 }
 
-// parse parses flags anywhere among the arguments, as people type them
-// ("flb-enrich app.log --params"), and returns the other arguments in
-// order; everything after "--" is an argument. When it returns false the
-// command ends with the exit code: 0 after -h, 2 after a bad flag.
+// parse takes flags anywhere among args, as people type them, and returns
+// the other arguments in order (all of them after "--"). When ok is false
+// the command ends with code: 0 after -h, 2 after a bad flag.
 func (c *command) parse(args []string) (rest []string, code int, ok bool) {
 	for {
 		if err := c.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -98,13 +98,18 @@ func (c *command) parse(args []string) (rest []string, code int, ok bool) {
 		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
 			return append(rest, left...), 0, true
 		}
-		rest = append(rest, left[0])
-		args = left[1:]
+		rest, args = append(rest, left[0]), left[1:]
 	}
 }
 
-// fail reports a problem on standard error and returns code.
+// fail reports err on standard error and returns code.
 func (c *command) fail(code int, err error) int {
 	fmt.Fprintf(c.Output(), "%s: %v\n", c.Name(), err)
 	return code
+}
+
+// failUsage reports a mistake in the arguments, and the usage.
+func (c *command) failUsage(err error) int {
+	defer c.Usage()
+	return c.fail(2, err)
 }

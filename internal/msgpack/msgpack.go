@@ -280,6 +280,11 @@ func AppendBinHeader(b []byte, n int) []byte { return appendLen(b, 0xc4, n) }
 // AppendBin appends p as a bin.
 func AppendBin(b, p []byte) []byte { return append(AppendBinHeader(b, len(p)), p...) }
 
+// AppendExt appends p as an ext of type typ (ext 8, 16 or 32).
+func AppendExt(b []byte, typ int8, p []byte) []byte {
+	return append(append(appendLen(b, 0xc7, len(p)), byte(typ)), p...)
+}
+
 // AppendUint appends v in its shortest encoding.
 func AppendUint(b []byte, v uint64) []byte {
 	switch {
