@@ -38,6 +38,10 @@ var (
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
 
+// reportColumns are the columns the unknown-message report adds for the
+// operator to read; loading ignores them.
+var reportColumns = []string{"count", "example"}
+
 // requiredColumns are the columns every CSV user catalog has.
 var requiredColumns = []string{"id", "severity", "explanation", "action"}
 
@@ -292,6 +296,7 @@ func (f *userFile) readCSV(b []byte) {
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		switch _, dup := col[name]; {
+		case slices.Contains(reportColumns, name):
 		case !slices.Contains(columns, name):
 			f.fail(fmt.Errorf("line 1: unknown column %q (want %s)", h, strings.Join(columns, ", ")))
 		case dup:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,8 +32,15 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich", "usage: flb-enrich [options] [FILE...]\n"+
 		"Reads log lines from FILEs (or standard input, also as -): a line that is a JSON object is a record,\n"+
 		"any other line becomes {\"log\": LINE}. Writes one enriched JSON record per line.\n", stderr)
+	return enrichLines(c, args, stdin, stdout, nil)
+}
+
+// enrichLines runs the engine over the lines of the inputs named in args,
+// writing the enriched records, or with rep tallying them instead.
+func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, rep *tally) int {
 	opts := enrich.DefaultOptions()
-	messageKeys := c.String("message-key", strings.Join(opts.MessageKeys, ","), "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first")
+	messageKeys := c.String("message-key", strings.Join(opts.MessageKeys, ","), "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first (default with ecs: message,msg,raw)")
+	preset := c.String("field-preset", "default", "field names to start from: default or ecs (Elastic Common Schema)")
 	c.BoolVar(&opts.Params, "params", false, "add a map of the message's variables")
 	c.StringVar(&opts.NestUnder, "nest-under", "", "put the added fields in a map under `KEY`")
 	c.BoolVar(&opts.Overwrite, "overwrite", false, "replace existing keys that have an added field's name")
@@ -42,6 +50,30 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	inputs, code, ok := c.parse(args)
 	if !ok {
 		return code
+	}
+	if c.check != nil {
+		if err := c.check(); err != nil {
+			return c.failUsage(err)
+		}
+	}
+	set := map[string]bool{}
+	c.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch *preset {
+	case "default":
+	case "ecs":
+		// The preset's names, less those given on the command line.
+		ecs := enrich.ECSFieldNames()
+		given := opts.Fields.ByOption()
+		for i, f := range ecs.ByOption() {
+			if !set[strings.ReplaceAll(f.Option, "_", "-")] {
+				*given[i].Name = *f.Name
+			}
+		}
+		if !set["message-key"] {
+			*messageKeys = "message,msg,raw"
+		}
+	default:
+		return c.failUsage(fmt.Errorf("--field-preset: %q: want default or ecs", *preset))
 	}
 	opts.MessageKeys = nil
 	for _, k := range strings.Split(*messageKeys, ",") {
@@ -64,6 +96,7 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		inputs = []string{"-"}
 	}
 	l := newLineEnricher(eng, opts, stdout)
+	l.tally = rep
 	code = 0
 	for _, name := range inputs {
 		err := l.file(name, stdin)
@@ -72,7 +105,7 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if err != nil {
 			// One bad input does not stop the others; each problem gets a line.
-			fmt.Fprintf(stderr, "flb-enrich: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nflb-enrich: "))
+			fmt.Fprintf(c.Output(), "flb-enrich: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nflb-enrich: "))
 			code = 1
 		}
 	}
@@ -94,6 +127,7 @@ type lineEnricher struct {
 	scan         jsonScanner
 	long         []byte // a line longer than the read buffer
 	rec, dst, js []byte
+	tally        *tally // when set, records are tallied rather than written
 	// added caches the JSON of the pairs the engine appends, by their
 	// msgpack bytes; nil when they are not the whole change (Overwrite),
 	// vary with every line (Params) or may be named like the read time.
@@ -236,6 +270,9 @@ func (l *lineEnricher) rawRecord(line []byte, problem string) []byte {
 // line with the error instead.
 func (l *lineEnricher) write(rec, line []byte) error {
 	l.rec = rec
+	if l.tally != nil {
+		return l.tally.add(l.eng, rec)
+	}
 	var err error
 	if l.dst, _, err = l.eng.Rewrite(l.dst[:0], rec); err == nil {
 		l.js, err = l.appendJSON(l.js[:0], rec, l.dst)

@@ -21,15 +21,17 @@ const usage = `usage:
   flb-enrich [options] [FILE...]           enrich log lines from FILEs or standard input
   flb-enrich catalog [--format json|csv]   write the message catalog
   flb-enrich explain ID_OR_LOG_LINE|-      explain a message (or each line of standard input) for a person to read
+  flb-enrich report [options] [FILE...]    count records per product and result; list the IDs the catalog lacks
   flb-enrich version                       print the plugin and catalog versions
 
-Run 'flb-enrich catalog -h' or 'flb-enrich explain -h' for the options of those commands.
+Run 'flb-enrich catalog -h', 'flb-enrich explain -h' or 'flb-enrich report -h' for the options of those commands.
 `
 
 // subcommands are chosen by the first argument; any other runs runEnrich.
 var subcommands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
 	"catalog": runCatalog,
 	"explain": runExplain,
+	"report":  runReport,
 	"version": runVersion, "--version": runVersion,
 	"help": runHelp, "-h": runHelp, "-help": runHelp, "--help": runHelp,
 }
@@ -62,6 +64,7 @@ func runHelp(_ []string, stdin io.Reader, stdout, _ io.Writer) int {
 type command struct {
 	*flag.FlagSet
 	catalogs []string
+	check    func() error // run after parsing, when set: an error is a usage error
 }
 
 func newCommand(name, synopsis string, stderr io.Writer) *command {

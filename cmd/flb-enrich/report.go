@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/report"
+)
+
+// tally counts what the engine does with each record, by product and
+// result, and keeps the most frequent unknown IDs as the plugin does.
+type tally struct {
+	c         enrich.Counters
+	unknownBy [catalog.NumProducts]int
+	top       *report.TopK
+	split     enrich.Split
+	dst       []byte
+}
+
+func (t *tally) add(eng *enrich.Engine, rec []byte) error {
+	t.split.Ends, t.split.Unknown = t.split.Ends[:0], t.split.Unknown[:0]
+	var c enrich.Counters
+	t.dst, c, _ = eng.RewriteSplit(t.dst[:0], rec, &t.split) // a malformed record counts as skipped
+	t.c.Records += c.Records
+	t.c.Enriched += c.Enriched
+	t.c.UnknownID += c.UnknownID
+	t.c.NoID += c.NoID
+	t.c.Skipped += c.Skipped
+	for i, n := range c.EnrichedBy {
+		t.c.EnrichedBy[i] += n
+	}
+	for _, u := range t.split.Unknown {
+		t.unknownBy[u.Product.Index()]++
+		t.top.Add(u.ID, string(u.Product), u.Severity, u.Line)
+	}
+	return nil
+}
+
+// runReport reads lines as the default command does and prints, instead
+// of the records, how many got each result per product and the most
+// frequent message IDs the catalog lacks.
+func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := newCommand("flb-enrich report", "usage: flb-enrich report [options] [FILE...]\n"+
+		"Reads log lines as flb-enrich does and prints records per product and result, and the most frequent\n"+
+		"message IDs the catalog lacks; --csv writes those as a user catalog to complete and load with --catalog.\n", stderr)
+	top := c.Int("top", 20, "how many unknown message `IDS` to track and print, 1 to 10000")
+	csvPath := c.String("csv", "", "also write the unknown IDs to `FILE` as a user-catalog CSV")
+	t := &tally{}
+	c.check = func() error {
+		if *top < 1 || *top > 10000 {
+			return fmt.Errorf("--top %d: want 1 to 10000", *top)
+		}
+		t.top = report.New(*top)
+		return nil
+	}
+	code := enrichLines(c, args, stdin, io.Discard, t)
+	if t.top == nil || code == 2 {
+		return code
+	}
+	if *csvPath != "" {
+		if err := writeReportCSV(*csvPath, t.top.Top()); err != nil {
+			code = c.fail(1, err)
+		}
+	}
+	t.print(stdout)
+	return code
+}
+
+func (t *tally) print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "PRODUCT\tENRICHED\tUNKNOWN_ID\n")
+	for i := range catalog.NumProducts {
+		fmt.Fprintf(tw, "%s\t%d\t%d\n", catalog.ProductAt(i), t.c.EnrichedBy[i], t.unknownBy[i])
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "records %d: enriched %d, unknown_id %d, no_id %d, skipped %d\n\n",
+		t.c.Records, t.c.Enriched, t.c.UnknownID, t.c.NoID, t.c.Skipped)
+	items := t.top.Top()
+	fmt.Fprintf(w, "message IDs the catalog lacks, most frequent first:\n")
+	fmt.Fprintf(tw, "COUNT\tPRODUCT\tID\tEXAMPLE\n")
+	for _, it := range items {
+		count := fmt.Sprint(it.Count)
+		if it.Over > 0 {
+			count += fmt.Sprintf(" (<=%d over)", it.Over)
+		}
+		ex := []rune(it.Example)
+		if len(ex) > 100 {
+			ex = append(ex[:99], '…')
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", count, it.Product, it.ID, string(ex))
+	}
+	tw.Flush()
+}
+
+// writeReportCSV writes items to path in the user-catalog CSV format.
+func writeReportCSV(path string, items []report.Item) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	err = report.WriteCSV(f, items)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}

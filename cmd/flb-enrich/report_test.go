@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const reportInput = `%ASA-6-722051: Group <g> User <u> IP <192.0.2.1> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session
+%ASA-4-999001: first
+{"message": "%ASA-4-999001: second"}
+%LINK-3-UPDOWN: Interface Gi0/1, changed state to down
+no ID at all
+`
+
+func TestReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unknown.csv")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"report", "--csv", path}, strings.NewReader(reportInput), &out, &errOut); code != 0 {
+		t.Fatalf("code %d: %s", code, errOut.String())
+	}
+	got := strings.Fields(out.String())
+	for _, want := range []string{
+		"cisco_ftd_asa 1 2", "cisco_ios 0 1", "cisco_cucm 0 0",
+		"records 5: enriched 1, unknown_id 3, no_id 1, skipped 0",
+		"2 cisco_ftd_asa 999001 %ASA-4-999001: first", "1 cisco_ios LINK-3-UPDOWN %LINK-3-UPDOWN:",
+	} {
+		if !strings.Contains(strings.Join(got, " "), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "product,id,severity,explanation,action,count,example\n" +
+		"cisco_ftd_asa,999001,4,,,2,%ASA-4-999001: first\n" +
+		"cisco_ios,LINK-3-UPDOWN,3,,,1,\"%LINK-3-UPDOWN: Interface Gi0/1, changed state to down\"\n"
+	if string(b) != want {
+		t.Fatalf("CSV:\n%s\nwant\n%s", b, want)
+	}
+
+	// Unfilled, the file is refused; completed, it loads and explains.
+	if code, _, errText := runEnrichCLI(t, "%ASA-4-999001: x\n", "--catalog", path); code != 1 || !strings.Contains(errText, "explanation and action are both empty") {
+		t.Errorf("unfilled report loaded: code %d, %q", code, errText)
+	}
+	filled := strings.Replace(string(b), "999001,4,,,", "999001,4,説明,対処,", 1)
+	filled = filled[:strings.Index(filled, "cisco_ios")]
+	if err := os.WriteFile(path, []byte(filled), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, recs, errText := runEnrichCLI(t, "%ASA-4-999001: x\n", "--catalog", path)
+	if code != 0 || len(recs) != 1 || recs[0]["explanation"] != "説明" {
+		t.Errorf("completed report: code %d, records %v, %s", code, recs, errText)
+	}
+}
+
+func TestReportUsage(t *testing.T) {
+	for _, args := range [][]string{{"report", "--top", "0"}, {"report", "--top", "10001"}, {"report", "--field-preset", "x"}} {
+		var out, errOut bytes.Buffer
+		if code := run(args, strings.NewReader(""), &out, &errOut); code != 2 || out.Len() != 0 {
+			t.Errorf("%v: code %d, output %q; want 2 and nothing", args, code, out.String())
+		}
+	}
+}
+
+func TestFieldPresetECS(t *testing.T) {
+	line := "%ASA-6-722051: Group <g> User <u> IP <192.0.2.1> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session\n"
+	code, recs, errText := runEnrichCLI(t, line, "--field-preset", "ecs", "--field-product", "observer.product")
+	if code != 0 || len(recs) != 1 {
+		t.Fatalf("code %d, %d records: %s", code, len(recs), errText)
+	}
+	got := recs[0]
+	delete(got, "enrich.explanation")
+	delete(got, "enrich.action")
+	want := map[string]any{"message": strings.TrimSuffix(line, "\n"), "event.code": "722051", "log.syslog.severity.code": 6.0,
+		"log.syslog.severity.name": "informational", "log.level": "informational", "observer.product": "cisco_ftd_asa",
+		"enrich.catalog_id": "722051"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("record %v\nwant %v", got, want)
+	}
+	if code, _, errText := runEnrichCLI(t, line, "--field-preset", "ecs", "--message-key", "log"); code != 2 || !strings.Contains(errText, "cannot go inside it") {
+		t.Errorf("ecs with log as message key: code %d, %q", code, errText)
+	}
+}
