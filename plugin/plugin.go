@@ -222,59 +222,56 @@ type metrics struct {
 	mu     sync.Mutex
 	out    *output.Instance
 	series []C.struct_enrich_series
+	values []func(*output.Totals) int64 // of each series
 	cstrs  []*C.char
 	closed bool
 }
 
-// metricDef describes one metric; its series are the label value lists.
+// metricDef describes one metric: its series' label values, and for each
+// the statistic it shows.
 type metricDef struct {
 	name, help string
 	gauge      bool
 	keys       []string
 	series     [][]string
-	values     func(output.Totals) []float64
+	values     []func(*output.Totals) int64
 }
 
 func metricDefs(name string) []metricDef {
+	one := func(f func(*output.Totals) int64) []func(*output.Totals) int64 {
+		return []func(*output.Totals) int64{f}
+	}
 	var products [][]string
+	var byProduct []func(*output.Totals) int64
 	for i := range catalog.NumProducts {
 		products = append(products, []string{name, string(catalog.ProductAt(i))})
+		byProduct = append(byProduct, func(t *output.Totals) int64 { return t.EnrichedByProduct[i] })
 	}
-	one := [][]string{{name}}
 	return []metricDef{
 		{name: "records_total", help: "Records processed, by result.", keys: []string{"name", "result"},
 			series: [][]string{{name, "enriched"}, {name, "unknown_id"}, {name, "no_id"}, {name, "skipped"}},
-			values: func(s output.Totals) []float64 {
-				return floats(s.Enriched, s.UnknownID, s.NoID, s.Skipped)
-			}},
+			values: []func(*output.Totals) int64{
+				func(t *output.Totals) int64 { return t.Enriched }, func(t *output.Totals) int64 { return t.UnknownID },
+				func(t *output.Totals) int64 { return t.NoID }, func(t *output.Totals) int64 { return t.Skipped }}},
 		{name: "enriched_records_total", help: "Records enriched, by the product of their catalog entry.", keys: []string{"name", "product"},
-			series: products,
-			values: func(s output.Totals) []float64 { return floats(s.EnrichedByProduct[:]...) }},
-		{name: "chunks_total", help: "Chunks flushed to the instance.", keys: []string{"name"}, series: one,
-			values: func(s output.Totals) []float64 { return floats(s.Chunks) }},
-		{name: "payloads_total", help: "Payloads delivered to the sink.", keys: []string{"name"}, series: one,
-			values: func(s output.Totals) []float64 { return floats(s.Payloads) }},
-		{name: "delivery_failures_total", help: "Payloads the sink did not accept.", keys: []string{"name"}, series: one,
-			values: func(s output.Totals) []float64 { return floats(s.FailedFlushes) }},
-		{name: "retries_total", help: "Chunks handed back to Fluent Bit to retry.", keys: []string{"name"}, series: one,
-			values: func(s output.Totals) []float64 { return floats(s.Retries) }},
-		{name: "catalog_entries", help: "Catalog entries loaded, user catalogs included.", gauge: true, keys: []string{"name"}, series: one,
-			values: func(s output.Totals) []float64 { return floats(s.CatalogEntries) }},
+			series: products, values: byProduct},
+		{name: "chunks_total", help: "Chunks flushed to the instance.", keys: []string{"name"}, series: [][]string{{name}},
+			values: one(func(t *output.Totals) int64 { return t.Chunks })},
+		{name: "payloads_total", help: "Payloads delivered to the sink.", keys: []string{"name"}, series: [][]string{{name}},
+			values: one(func(t *output.Totals) int64 { return t.Payloads })},
+		{name: "delivery_failures_total", help: "Payloads the sink did not accept.", keys: []string{"name"}, series: [][]string{{name}},
+			values: one(func(t *output.Totals) int64 { return t.FailedFlushes })},
+		{name: "retries_total", help: "Chunks handed back to Fluent Bit to retry.", keys: []string{"name"}, series: [][]string{{name}},
+			values: one(func(t *output.Totals) int64 { return t.Retries })},
+		{name: "catalog_entries", help: "Catalog entries loaded, user catalogs included.", gauge: true, keys: []string{"name"},
+			series: [][]string{{name}}, values: one(func(t *output.Totals) int64 { return t.CatalogEntries })},
 		{name: "catalog_reloads_total", help: "Catalog_File reloads, by result.", keys: []string{"name", "result"},
 			series: [][]string{{name, "ok"}, {name, "failed"}},
-			values: func(s output.Totals) []float64 { return floats(s.CatalogReloads, s.CatalogReloadFailures) }},
+			values: []func(*output.Totals) int64{
+				func(t *output.Totals) int64 { return t.CatalogReloads }, func(t *output.Totals) int64 { return t.CatalogReloadFailures }}},
 		{name: "info", help: "The plugin and catalog versions.", gauge: true, keys: []string{"name", "version", "catalog"},
-			series: [][]string{{name, version.Plugin(), catalog.Version}},
-			values: func(output.Totals) []float64 { return []float64{1} }},
+			series: [][]string{{name, version.Plugin(), catalog.Version}}, values: one(func(*output.Totals) int64 { return 1 })},
 	}
-}
-
-func floats(v ...int64) []float64 {
-	f := make([]float64, len(v))
-	for i, x := range v {
-		f[i] = float64(x)
-	}
-	return f
 }
 
 // newMetrics creates the instance's metrics in ctx and sets them to their
@@ -292,9 +289,10 @@ func newMetrics(ctx unsafe.Pointer, name string, out *output.Instance) *metrics 
 			m.free()
 			return nil
 		}
-		for _, labels := range d.series {
+		for i, labels := range d.series {
 			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: cbool(d.gauge),
 				nlabels: C.int(len(labels)), labels: m.cstrings(labels)})
+			m.values = append(m.values, d.values[i])
 		}
 	}
 	m.publish()
@@ -314,12 +312,8 @@ func (m *metrics) publish() {
 		return
 	}
 	st := m.out.Totals()
-	i := 0
-	for _, d := range metricDefs("") {
-		for _, v := range d.values(st) {
-			m.series[i].value = C.double(v)
-			i++
-		}
+	for i, value := range m.values {
+		m.series[i].value = C.double(value(&st))
 	}
 	C.enrich_cmt_update(&m.series[0], C.int(len(m.series)))
 }

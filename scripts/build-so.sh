@@ -8,8 +8,10 @@
 #     libpthread into libc under new symbol versions. Their versions are cleared,
 #     so that each binds to the implementation the running glibc has (libpthread
 #     on older ones, libc on newer), and libpthread.so.0 is made a dependency so
-#     that it is loaded where it holds them. Only pthread_* are cleared: any other
-#     symbol newer than 2.17 is left for the symbol test to refuse.
+#     that it is loaded where it holds them. The same goes for dlsym, which the
+#     plugin uses to find Fluent Bit's metrics functions and which 2.34 moved
+#     from libdl into libc. Only pthread_* and dl* are cleared: any other symbol
+#     newer than 2.17 is left for the symbol test to refuse.
 #
 # Cross builds use Debian's cross compilers (gcc-aarch64-linux-gnu,
 # gcc-x86-64-linux-gnu); CC overrides the compiler for the host's own arch.
@@ -39,12 +41,12 @@ mkdir -p "$(dirname "$out")"
 CGO_ENABLED=1 GOOS=linux GOARCH="$arch" CC="$cc" \
     go build -buildmode=c-shared -trimpath -tags netgo,osusergo -ldflags "$ldflags" -o "$out" ./plugin
 
-# Undefined pthread_* symbols with a GLIBC_2.N version above 2.17.
-syms=$(readelf --dyn-syms -W "$out" | awk '$7 == "UND" && $8 ~ /^pthread_[a-z_]+@GLIBC_2\.[0-9]+/ {
+# Undefined pthread_* and dl* symbols with a GLIBC_2.N version above 2.17.
+syms=$(readelf --dyn-syms -W "$out" | awk '$7 == "UND" && $8 ~ /^(pthread_[a-z_]+|dl[a-z]+)@GLIBC_2\.[0-9]+/ {
     split($8, p, "@GLIBC_2."); split(p[2], v, /[^0-9]/)
     if (v[1] + 0 > 17) print p[1]
 }')
 args=""
 for s in $syms; do args="$args --clear-symbol-version $s"; done
 # shellcheck disable=SC2086 # word splitting of the flag list is intended
-patchelf $args --add-needed libpthread.so.0 "$out"
+patchelf $args --add-needed libpthread.so.0 --add-needed libdl.so.2 "$out"

@@ -417,7 +417,8 @@ exitctx A
 exitctx B
 `, data), nil)
 	r.ok(t)
-	first := regexp.MustCompile(`^\[output:enrich:enrich\.[01]\] enrich \S+ \(catalog ` + regexp.QuoteMeta(catalog.Version) + `\); \d+ goroutines running$`)
+	// The prefix is the instance's name as Fluent Bit's flb_output_name gives it.
+	first := regexp.MustCompile(`^\[output:enrich:A\] enrich \S+ \(catalog ` + regexp.QuoteMeta(catalog.Version) + `\); \d+ goroutines running$`)
 	if len(r.logs) == 0 {
 		t.Fatal("no log lines")
 	}
@@ -426,8 +427,8 @@ exitctx B
 	}
 	got := []int{
 		len(r.logsWith("info", "(catalog "+catalog.Version+")")),
-		len(r.logsWith("warn", "[output:enrich:enrich.0] this output runs with Workers")),
-		len(r.logsWith("warn", "[output:enrich:enrich.1] this output runs with Workers")),
+		len(r.logsWith("warn", "[output:enrich:A] this output runs with Workers")),
+		len(r.logsWith("warn", "[output:enrich:B] this output runs with Workers")),
 	}
 	if want := []int{2, 0, 1}; !reflect.DeepEqual(got, want) {
 		t.Errorf("version lines, Workers warnings for instance 0 and 1 = %v, want %v", got, want)
