@@ -519,12 +519,13 @@ func TestBackoffSchedule(t *testing.T) {
 	var dials atomic.Int64
 	var down atomic.Bool
 	down.Store(true)
+	dial := c.dial
 	c.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		dials.Add(1)
 		if down.Load() {
 			return nil, errors.New("connection refused")
 		}
-		return netDial(ctx, network, addr)
+		return dial(ctx, network, addr)
 	}
 	send := func() error { return c.Send(context.Background(), "t", entries(0, 1), 1) }
 
