@@ -332,22 +332,17 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	if err != nil {
 		return err
 	}
-	// The context ends the wait (through AfterFunc below) so that the error carries its
-	// cause; the socket deadline, a little later, is only a backstop.
-	dl, _ := ctx.Deadline()
-	if err := cn.nc.SetDeadline(dl.Add(deadlineSlack)); err != nil {
-		c.release(cn, false)
-		return c.retryable("write", err)
-	}
 	ctx, stall := context.WithCancelCause(ctx)
 	defer stall(nil)
 	if c.cfg.StallTimeout > 0 {
 		defer watchStall(ctx, cn.raw, c.cfg.StallTimeout, stall)()
 	}
-	// Cancellation interrupts blocked reads and writes by moving the deadline to the past.
-	stop := context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
+	stop, err := cn.bound(ctx)
+	if err != nil {
+		c.release(cn, false)
+		return c.retryable("write", err)
+	}
 	op, err := cn.roundTrip(tag, entries, count)
-	// If the callback already ran, the connection carries a poisoned deadline: drop it.
 	stopped := stop()
 	if err != nil {
 		c.release(cn, false)

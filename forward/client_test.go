@@ -34,21 +34,21 @@ func TestSendDelivers(t *testing.T) {
 			name: "tls with CA and verify",
 			opts: forwardtest.Options{TLS: true},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
-				cfg.TLS, cfg.TLSCAFile, cfg.TLSVerify = true, srv.CAFile(), true
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSVerify = true, srv.CAFile, true
 			},
 		},
 		{
 			name: "tls over unix with server name",
 			opts: forwardtest.Options{TLS: true, Network: "unix"},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
-				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile(), forwardtest.ServerName
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile, forwardtest.ServerName
 			},
 		},
 		{
 			name: "tls and shared key",
 			opts: forwardtest.Options{TLS: true, SharedKey: "k"},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
-				cfg.TLS, cfg.TLSCAFile, cfg.SharedKey = true, srv.CAFile(), "k"
+				cfg.TLS, cfg.TLSCAFile, cfg.SharedKey = true, srv.CAFile, "k"
 			},
 		},
 	}
@@ -127,7 +127,7 @@ func TestSendHandshakeAndTLSFailures(t *testing.T) {
 			name: "tls name mismatch",
 			opts: forwardtest.Options{TLS: true},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
-				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile(), "other.example"
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile, "other.example"
 			},
 		},
 	}
