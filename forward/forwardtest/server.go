@@ -8,8 +8,8 @@ package forwardtest
 
 import (
 	"bufio"
-	"cmp"
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"crypto/sha512"
 	"crypto/tls"
