@@ -10,16 +10,210 @@
 package forward
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// Causes a RetryableError can carry; match them with errors.Is.
+var (
+	ErrAckTimeout  = errors.New("no ack before the ack timeout")
+	ErrAckMismatch = errors.New("ack for another chunk")
+	ErrBackoff     = errors.New("reconnect delayed after recent failures")
+	ErrAuthRefused = errors.New("receiver refused the shared key")
+	// ErrUserAuth means the receiver asks for in_forward's security.users, which the client
+	// does not offer.
+	ErrUserAuth = errors.New("receiver requires user authentication, which is not supported (use the shared key alone)")
+	// ErrHandshake means the handshake messages were malformed, or the receiver's digest did
+	// not prove that it holds the shared key.
+	ErrHandshake         = errors.New("shared key handshake failed")
+	ErrHandshakeRequired = errors.New("receiver requires a shared key handshake but no shared key is configured")
+	ErrProtocol          = errors.New("unexpected response from receiver")
+	// ErrStalled means the receiver read nothing of what was written to it for StallTimeout:
+	// it is paused or hung, and the chunk is better retried later.
+	ErrStalled = errors.New("receiver stopped reading")
+	ErrClosed  = errors.New("client closed")
+
+	// ErrInvalidArgument is returned, never inside a RetryableError, when Send is called with
+	// arguments that can never succeed; retrying them would loop forever.
+	ErrInvalidArgument = errors.New("invalid argument")
+)
+
+// RetryableError is a delivery failure: the chunk was not acknowledged and sending it again
+// later may succeed. Every Send failure except invalid arguments is a *RetryableError.
+type RetryableError struct {
+	Op   string // the step that failed: "dial", "handshake", "write", "read ack", ...
+	Addr string // the receiver's address
+	Err  error
+}
+
+func (e *RetryableError) Error() string {
+	return fmt.Sprintf("forward: %s %s: %v", e.Op, e.Addr, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RetryableError) Unwrap() error { return e.Err }
+
+// ConfigError names a Config field whose value cannot work. It is never retryable.
+type ConfigError struct {
+	Field string // the Config field name, for example "Address" or "TLSCAFile"
+	Value string // the offending value, or "" when there is none to show
+	Err   error
+}
+
+func (e *ConfigError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("forward: config %s: %v", e.Field, e.Err)
+	}
+	return fmt.Sprintf("forward: config %s %q: %v", e.Field, e.Value, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Config describes the receiver and how to talk to it. Zero durations and counts take the
+// defaults of DefaultConfig, which also turns TLSVerify on.
+type Config struct {
+	Address      string // "unix:///absolute/path" or "tcp://host:port" ("tcp://[::1]:24224")
+	SharedKey    string // when set, run the Forward v1 handshake (HELO, PING, PONG)
+	SelfHostname string // sent in PING; empty means os.Hostname()
+
+	TLS           bool
+	TLSCAFile     string // PEM CA certificates to verify the receiver with; empty: system pool
+	TLSVerify     bool   // check the receiver's certificate and name
+	TLSServerName string // the name expected in the certificate; empty: the host of Address
+
+	// AckTimeout bounds a whole Send: waiting for a free connection, connecting, the
+	// handshakes, writing and waiting for the ack. DialTimeout bounds connecting and the
+	// handshakes.
+	AckTimeout, DialTimeout time.Duration
+	// MaxConns is the number of connections, and so of Sends in flight at once.
+	MaxConns int
+	// The delay between connection attempts after failures starts at MinBackoff, doubles
+	// per failure up to MaxBackoff and resets on an ack.
+	MinBackoff, MaxBackoff time.Duration
+	// StallTimeout ends a Send early with ErrStalled when the receiver has read none of the
+	// bytes waiting for it on the socket for this long (a paused in_forward accepts
+	// connections but reads nothing); negative turns the check off. Over TCP it sees only the
+	// peer's kernel, so it fires only once the peer's receive buffer is full.
+	StallTimeout time.Duration
+}
+
+// maxMaxConns keeps a typo in the pool size from opening thousands of sockets.
+const maxMaxConns = 1024
+
+// DefaultConfig returns a Config for address with every default filled in and TLSVerify on.
+func DefaultConfig(address string) Config {
+	return Config{
+		Address: address, TLSVerify: true, MaxConns: 4,
+		AckTimeout: 10 * time.Second, DialTimeout: 5 * time.Second,
+		MinBackoff: 100 * time.Millisecond, MaxBackoff: 5 * time.Second,
+		// A running in_forward reads a payload in milliseconds: one that reads nothing for a
+		// second is paused (Fluent Bit stopping or reloading), and waiting only holds the flush.
+		StallTimeout: time.Second,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig(c.Address)
+	c.AckTimeout = cmp.Or(c.AckTimeout, d.AckTimeout)
+	c.DialTimeout = min(cmp.Or(c.DialTimeout, d.DialTimeout), c.AckTimeout)
+	c.MaxConns = cmp.Or(c.MaxConns, d.MaxConns)
+	c.MinBackoff = cmp.Or(c.MinBackoff, d.MinBackoff)
+	c.MaxBackoff = max(cmp.Or(c.MaxBackoff, d.MaxBackoff), c.MinBackoff)
+	c.StallTimeout = cmp.Or(c.StallTimeout, d.StallTimeout)
+	if c.SelfHostname == "" {
+		c.SelfHostname, _ = os.Hostname()
+		c.SelfHostname = cmp.Or(c.SelfHostname, "localhost")
+	}
+	return c
+}
+
+// Validate reports every field that cannot work, each as a *ConfigError naming the field.
+// Zero values are valid: they select the defaults.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, value string, err error) {
+		errs = append(errs, &ConfigError{Field: field, Value: value, Err: err})
+	}
+	addr, err := ParseAddress(c.Address)
+	if err != nil {
+		bad("Address", c.Address, err)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"AckTimeout", c.AckTimeout}, {"DialTimeout", c.DialTimeout}, {"MinBackoff", c.MinBackoff}, {"MaxBackoff", c.MaxBackoff}} {
+		if d.v < 0 {
+			bad(d.name, d.v.String(), errors.New("must not be negative"))
+		}
+	}
+	if c.MaxConns < 0 || c.MaxConns > maxMaxConns {
+		bad("MaxConns", strconv.Itoa(c.MaxConns), fmt.Errorf("must be between 1 and %d (0 selects the default)", maxMaxConns))
+	}
+	if c.MinBackoff > 0 && c.MaxBackoff > 0 && c.MaxBackoff < c.MinBackoff {
+		bad("MaxBackoff", c.MaxBackoff.String(), fmt.Errorf("must not be below MinBackoff %s", c.MinBackoff))
+	}
+	if strings.ContainsAny(c.SelfHostname, "\x00\r\n") {
+		bad("SelfHostname", c.SelfHostname, errors.New("must not contain NUL or line breaks"))
+	}
+	if !c.TLS && c.TLSCAFile != "" {
+		bad("TLSCAFile", c.TLSCAFile, errors.New("is set but TLS is off"))
+	}
+	if !c.TLS && c.TLSServerName != "" {
+		bad("TLSServerName", c.TLSServerName, errors.New("is set but TLS is off"))
+	}
+	if c.TLS && err == nil && addr.Network == "unix" && c.TLSVerify && c.TLSServerName == "" {
+		bad("TLSServerName", "", errors.New("is required to verify TLS over a unix socket (the address has no host name)"))
+	}
+	return errors.Join(errs...)
+}
+
+// Address is a parsed receiver address.
+type Address struct {
+	Network string // "tcp" or "unix"
+	Addr    string // "host:port" for tcp, the socket path for unix
+}
+
+// String returns the address in the form ParseAddress accepts.
+func (a Address) String() string { return a.Network + "://" + a.Addr }
+
+// ParseAddress parses "unix:///absolute/path" or "tcp://host:port" (IPv6 hosts in brackets).
+func ParseAddress(s string) (Address, error) {
+	network, rest, _ := strings.Cut(s, "://")
+	switch {
+	case s == "":
+		return Address{}, errors.New(`is empty: want "unix:///path" or "tcp://host:port"`)
+	case network == "unix":
+		if len(rest) < 2 || rest[0] != '/' || strings.ContainsRune(rest, 0) {
+			return Address{}, errors.New(`unix socket path must be absolute, without NUL, as in "unix:///run/fluent-bit/forward.sock"`)
+		}
+		return Address{network, rest}, nil
+	case network == "tcp":
+		host, port, err := net.SplitHostPort(rest)
+		if err != nil {
+			return Address{}, fmt.Errorf(`want "tcp://host:port" (IPv6 as "tcp://[::1]:24224"): %w`, err)
+		}
+		if host == "" || strings.ContainsAny(host, "/?#@ ") {
+			return Address{}, fmt.Errorf(`host is empty or not a host name or IP address (%q): want "tcp://host:port", for example "tcp://127.0.0.1:24224"`, host)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return Address{}, fmt.Errorf("port %q must be a number from 1 to 65535", port)
+		}
+		return Address{network, net.JoinHostPort(host, port)}, nil
+	}
+	return Address{}, errors.New(`want "unix:///path" or "tcp://host:port"`)
+}
 
 // deadlineSlack puts socket deadlines just after the context deadline that normally ends
 // a wait first.
@@ -29,11 +223,10 @@ const deadlineSlack = 250 * time.Millisecond
 type Client struct {
 	cfg       Config
 	addr      Address
-	hostname  string
 	tlsConfig *tls.Config
 
-	dial dialer           // replaced in tests to count or fail dials
-	now  func() time.Time // replaced in tests to drive the backoff schedule
+	dial func(ctx context.Context, network, addr string) (net.Conn, error) // replaced in tests
+	now  func() time.Time                                                  // replaced in tests
 
 	slots   chan struct{} // one token per connection that may exist
 	closing chan struct{} // closed by Close
@@ -43,7 +236,8 @@ type Client struct {
 	idle     []*conn
 	active   map[*conn]struct{}
 	inflight sync.WaitGroup
-	backoff  backoff
+	delay    time.Duration // before the next connection attempt after failures; 0 when healthy
+	lastTry  time.Time     // start of the last attempt or failure
 
 	sends, acked, failed, dials, dialFailures, staleIdle atomic.Uint64
 }
@@ -55,55 +249,39 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	addr, err := ParseAddress(cfg.Address)
-	if err != nil {
-		return nil, &ConfigError{Field: "Address", Value: cfg.Address, Err: err}
-	}
+	addr, _ := ParseAddress(cfg.Address)
 	c := &Client{
 		cfg:     cfg,
 		addr:    addr,
-		dial:    netDial,
+		dial:    new(net.Dialer).DialContext,
 		now:     time.Now,
 		slots:   make(chan struct{}, cfg.MaxConns),
 		closing: make(chan struct{}),
 		active:  make(map[*conn]struct{}),
-		backoff: backoff{min: cfg.MinBackoff, max: cfg.MaxBackoff},
-	}
-	c.hostname = cfg.SelfHostname
-	if c.hostname == "" {
-		if h, err := os.Hostname(); err == nil && h != "" {
-			c.hostname = h
-		} else {
-			c.hostname = "localhost"
-		}
 	}
 	if cfg.TLS {
-		tc := &tls.Config{
+		var host string
+		if addr.Network == "tcp" {
+			host, _, _ = net.SplitHostPort(addr.Addr)
+		}
+		c.tlsConfig = &tls.Config{
 			MinVersion:         tls.VersionTLS12,
 			InsecureSkipVerify: !cfg.TLSVerify, // the operator asked for it explicitly
-			ServerName:         cfg.TLSServerName,
-		}
-		if tc.ServerName == "" {
-			tc.ServerName = addr.Host()
+			ServerName:         cmp.Or(cfg.TLSServerName, host),
 		}
 		if cfg.TLSCAFile != "" {
 			pem, err := os.ReadFile(cfg.TLSCAFile)
 			if err != nil {
 				return nil, &ConfigError{Field: "TLSCAFile", Value: cfg.TLSCAFile, Err: fmt.Errorf("read CA file: %w", err)}
 			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
+			c.tlsConfig.RootCAs = x509.NewCertPool()
+			if !c.tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
 				return nil, &ConfigError{Field: "TLSCAFile", Value: cfg.TLSCAFile, Err: errors.New("no PEM certificate found")}
 			}
-			tc.RootCAs = pool
 		}
-		c.tlsConfig = tc
 	}
 	return c, nil
 }
-
-// Address returns the receiver address the client sends to.
-func (c *Client) Address() Address { return c.addr }
 
 // Send delivers entries, the concatenated [time, record] MessagePack objects of count
 // records exactly as a Fluent Bit chunk holds them, under tag as one PackedForward message,
@@ -111,17 +289,15 @@ func (c *Client) Address() Address { return c.addr }
 // Every delivery failure is a *RetryableError; the whole call is bounded by AckTimeout and
 // by ctx. Entries are written to the socket without being copied and are not retained.
 // An empty entries slice has nothing to deliver and returns nil without sending.
-func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int) error {
-	if tag == "" {
+func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int) (err error) {
+	switch {
+	case tag == "":
 		return fmt.Errorf("forward: send: tag is empty: %w", ErrInvalidArgument)
-	}
-	if count < 0 {
+	case count < 0:
 		return fmt.Errorf("forward: send: record count %d is negative: %w", count, ErrInvalidArgument)
-	}
-	if len(entries) == 0 {
+	case len(entries) == 0:
 		return nil
-	}
-	if uint64(len(entries)) > 1<<32-1 {
+	case uint64(len(entries)) > 1<<32-1:
 		return fmt.Errorf("forward: send: %d bytes exceed the 4 GiB MessagePack bin limit: %w", len(entries), ErrInvalidArgument)
 	}
 	c.mu.Lock()
@@ -133,58 +309,54 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	c.mu.Unlock()
 	defer c.inflight.Done()
 	c.sends.Add(1)
+	defer func() {
+		if err != nil {
+			c.failed.Add(1)
+		} else {
+			c.acked.Add(1)
+		}
+	}()
 
 	ctx, cancel := context.WithTimeoutCause(ctx, c.cfg.AckTimeout, ErrAckTimeout)
 	defer cancel()
-
 	select {
 	case c.slots <- struct{}{}:
 	case <-ctx.Done():
-		c.failed.Add(1)
 		return c.retryable("wait for a free connection", context.Cause(ctx))
 	case <-c.closing:
-		c.failed.Add(1)
 		return c.retryable("wait for a free connection", ErrClosed)
 	}
 	defer func() { <-c.slots }()
 
 	cn, err := c.getConn(ctx)
 	if err != nil {
-		c.failed.Add(1)
 		return err
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		// The context ends the wait (through AfterFunc below) so that the error carries its
-		// cause; the socket deadline, a little later, is only a backstop.
-		if err := cn.nc.SetDeadline(dl.Add(deadlineSlack)); err != nil {
-			c.release(cn, false)
-			c.failed.Add(1)
-			return c.retryable("write", err)
-		}
 	}
 	ctx, stall := context.WithCancelCause(ctx)
 	defer stall(nil)
 	if c.cfg.StallTimeout > 0 {
 		defer watchStall(ctx, cn.raw, c.cfg.StallTimeout, stall)()
 	}
-	// Cancellation interrupts blocked reads and writes by moving the deadline to the past.
-	stop := context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
+	stop, err := cn.bound(ctx)
+	if err != nil {
+		c.release(cn, false)
+		return c.retryable("write", err)
+	}
 	op, err := cn.roundTrip(tag, entries, count)
-	// If the callback already ran, the connection carries a poisoned deadline: drop it.
 	stopped := stop()
 	if err != nil {
 		c.release(cn, false)
-		c.failed.Add(1)
-		c.noteFailure()
-		if c.isClosed() && ctx.Err() == nil {
+		c.fail()
+		c.mu.Lock()
+		if c.closed && ctx.Err() == nil {
 			err = fmt.Errorf("%w: %w", ErrClosed, err)
 		}
+		c.mu.Unlock()
 		return c.retryable(op, withCause(ctx, err))
 	}
 	c.release(cn, stopped && cn.reusable)
-	c.acked.Add(1)
 	c.mu.Lock()
-	c.backoff.success()
+	c.delay = 0
 	c.mu.Unlock()
 	return nil
 }
@@ -215,12 +387,12 @@ func (c *Client) getConn(ctx context.Context) (*conn, error) {
 		c.release(cn, false)
 	}
 	now := c.now()
-	if wait := c.backoff.wait(now); wait > 0 {
+	if wait := c.lastTry.Add(c.delay).Sub(now); c.delay > 0 && wait > 0 {
 		c.mu.Unlock()
 		return nil, c.retryable("dial", fmt.Errorf("%w: next attempt in %s", ErrBackoff, wait))
 	}
 	// Reserve the attempt so that concurrent Sends do not all dial a receiver that is down.
-	c.backoff.attempt(now)
+	c.lastTry = now
 	c.mu.Unlock()
 
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
@@ -229,17 +401,16 @@ func (c *Client) getConn(ctx context.Context) (*conn, error) {
 	cn, op, err := c.connect(dctx)
 	if err != nil {
 		c.dialFailures.Add(1)
-		c.noteFailure()
+		c.fail()
 		return nil, c.retryable(op, withCause(ctx, err))
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closed {
-		c.mu.Unlock()
 		cn.nc.Close()
 		return nil, c.retryable("send", ErrClosed)
 	}
 	c.active[cn] = struct{}{}
-	c.mu.Unlock()
 	return cn, nil
 }
 
@@ -248,8 +419,8 @@ func (c *Client) getConn(ctx context.Context) (*conn, error) {
 func (c *Client) release(cn *conn, keep bool) {
 	c.mu.Lock()
 	delete(c.active, cn)
-	// A pooled connection must not carry the last send's deadline: it would
-	// make the liveness check fail once the connection idles past it.
+	// A pooled connection must not carry the last send's deadline: it would make the
+	// liveness check fail once the connection idles past it.
 	if keep && !c.closed && cn.nc.SetDeadline(time.Time{}) == nil {
 		c.idle = append(c.idle, cn)
 		c.mu.Unlock()
@@ -259,16 +430,13 @@ func (c *Client) release(cn *conn, keep bool) {
 	cn.nc.Close()
 }
 
-func (c *Client) noteFailure() {
+// fail lengthens the delay before the next connection attempt: MinBackoff after the first
+// failure, then doubled up to MaxBackoff. No jitter: there is no herd of clients to spread.
+func (c *Client) fail() {
 	c.mu.Lock()
-	c.backoff.failure(c.now())
+	c.delay = min(max(2*c.delay, c.cfg.MinBackoff), c.cfg.MaxBackoff)
+	c.lastTry = c.now()
 	c.mu.Unlock()
-}
-
-func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
 }
 
 // withCause puts the reason ctx ended (ErrAckTimeout, or the caller's cancellation) in
@@ -282,10 +450,6 @@ func withCause(ctx context.Context, err error) error {
 }
 
 func (c *Client) retryable(op string, err error) error {
-	var re *RetryableError
-	if errors.As(err, &re) {
-		return err
-	}
 	return &RetryableError{Op: op, Addr: c.addr.String(), Err: err}
 }
 
@@ -338,15 +502,11 @@ func (c *Client) Close(ctx context.Context) error {
 
 // Stats are counters for logging and tests.
 type Stats struct {
-	Sends        uint64        // Send calls with something to deliver
-	Acked        uint64        // Sends that ended with the matching ack
-	Failed       uint64        // Sends that returned an error
-	Dials        uint64        // connection attempts
-	DialFailures uint64        // connection attempts that failed (dial, TLS or handshake)
-	StaleIdle    uint64        // idle connections found closed by the receiver and dropped
-	OpenConns    int           // connections open now (idle and in use)
-	IdleConns    int           // connections open and idle now
-	Backoff      time.Duration // delay imposed after the last failure; 0 when healthy
+	Sends, Acked, Failed uint64        // Send calls with something to deliver, and how they ended
+	Dials, DialFailures  uint64        // connection attempts (dial, TLS and handshake), failed ones
+	StaleIdle            uint64        // idle connections found closed by the receiver
+	OpenConns            int           // connections open now, idle or in use
+	Backoff              time.Duration // delay imposed after the last failure; 0 when healthy
 }
 
 // Stats returns a snapshot of the counters.
@@ -354,51 +514,8 @@ func (c *Client) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return Stats{
-		Sends:        c.sends.Load(),
-		Acked:        c.acked.Load(),
-		Failed:       c.failed.Load(),
-		Dials:        c.dials.Load(),
-		DialFailures: c.dialFailures.Load(),
-		StaleIdle:    c.staleIdle.Load(),
-		OpenConns:    len(c.idle) + len(c.active),
-		IdleConns:    len(c.idle),
-		Backoff:      c.backoff.cur,
+		Sends: c.sends.Load(), Acked: c.acked.Load(), Failed: c.failed.Load(),
+		Dials: c.dials.Load(), DialFailures: c.dialFailures.Load(), StaleIdle: c.staleIdle.Load(),
+		OpenConns: len(c.idle) + len(c.active), Backoff: c.delay,
 	}
 }
-
-// backoff spaces connection attempts after failures: the delay starts at min, doubles per
-// failure up to max and resets when a chunk is acknowledged. It has no jitter because one
-// client talks to one local receiver; there is no herd to spread.
-type backoff struct {
-	min, max time.Duration
-	cur      time.Duration // delay after the last failure; 0 when healthy
-	last     time.Time     // start of the last attempt or failure
-}
-
-// wait returns how long a new connection attempt must still wait at now.
-func (b *backoff) wait(now time.Time) time.Duration {
-	if b.cur == 0 {
-		return 0
-	}
-	if d := b.last.Add(b.cur).Sub(now); d > 0 {
-		return d
-	}
-	return 0
-}
-
-// attempt records that a connection attempt starts at now.
-func (b *backoff) attempt(now time.Time) { b.last = now }
-
-// failure records a failed attempt or send at now and lengthens the delay.
-func (b *backoff) failure(now time.Time) {
-	switch {
-	case b.cur == 0:
-		b.cur = b.min
-	case b.cur < b.max:
-		b.cur = min(2*b.cur, b.max)
-	}
-	b.last = now
-}
-
-// success clears the delay.
-func (b *backoff) success() { b.cur = 0 }

@@ -34,21 +34,21 @@ func TestSendDelivers(t *testing.T) {
 			name: "tls with CA and verify",
 			opts: forwardtest.Options{TLS: true},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
-				cfg.TLS, cfg.TLSCAFile, cfg.TLSVerify = true, srv.CAFile(), true
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSVerify = true, srv.CAFile, true
 			},
 		},
 		{
 			name: "tls over unix with server name",
 			opts: forwardtest.Options{TLS: true, Network: "unix"},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
-				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile(), forwardtest.ServerName
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile, forwardtest.ServerName
 			},
 		},
 		{
 			name: "tls and shared key",
 			opts: forwardtest.Options{TLS: true, SharedKey: "k"},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
-				cfg.TLS, cfg.TLSCAFile, cfg.SharedKey = true, srv.CAFile(), "k"
+				cfg.TLS, cfg.TLSCAFile, cfg.SharedKey = true, srv.CAFile, "k"
 			},
 		},
 	}
@@ -127,7 +127,7 @@ func TestSendHandshakeAndTLSFailures(t *testing.T) {
 			name: "tls name mismatch",
 			opts: forwardtest.Options{TLS: true},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
-				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile(), "other.example"
+				cfg.TLS, cfg.TLSCAFile, cfg.TLSServerName = true, srv.CAFile, "other.example"
 			},
 		},
 	}
@@ -519,12 +519,13 @@ func TestBackoffSchedule(t *testing.T) {
 	var dials atomic.Int64
 	var down atomic.Bool
 	down.Store(true)
+	dial := c.dial
 	c.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		dials.Add(1)
 		if down.Load() {
 			return nil, errors.New("connection refused")
 		}
-		return netDial(ctx, network, addr)
+		return dial(ctx, network, addr)
 	}
 	send := func() error { return c.Send(context.Background(), "t", entries(0, 1), 1) }
 

@@ -155,7 +155,7 @@ func TestWithDefaults(t *testing.T) {
 	if got.DialTimeout != time.Second {
 		t.Errorf("DialTimeout = %s, want it capped at AckTimeout 1s", got.DialTimeout)
 	}
-	if got.MaxConns != DefaultMaxConns || got.MinBackoff != DefaultMinBackoff || got.MaxBackoff != DefaultMaxBackoff {
+	if d := DefaultConfig(""); got.MaxConns != d.MaxConns || got.MinBackoff != d.MinBackoff || got.MaxBackoff != d.MaxBackoff {
 		t.Errorf("defaults not applied: %+v", got)
 	}
 }

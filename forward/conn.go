@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -29,9 +30,8 @@ const chunkIDLen = 24
 // one Send at a time.
 type conn struct {
 	nc   net.Conn // what is read and written: the TLS connection or raw
-	raw  net.Conn // the socket under TLS, for the liveness probe
-	hdr  []byte   // message header up to the entries, rebuilt per send
-	tail []byte   // options map after the entries, rebuilt per send
+	raw  net.Conn // the socket under TLS, for the liveness and stall probes
+	head []byte   // message header up to the entries, then the options after them
 	rbuf []byte   // response buffer
 	id   [chunkIDLen]byte
 	vec  [3][]byte   // header, entries, options: one writev per send
@@ -41,14 +41,6 @@ type conn struct {
 	reusable bool
 }
 
-// dialer opens connections; it is a field of Client so tests can count and fail dials.
-type dialer func(ctx context.Context, network, addr string) (net.Conn, error)
-
-func netDial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
-
 // connect dials, wraps TLS and runs the shared-key handshake, all bounded by ctx. It
 // returns the step that failed with the error.
 func (c *Client) connect(ctx context.Context) (*conn, string, error) {
@@ -56,35 +48,43 @@ func (c *Client) connect(ctx context.Context) (*conn, string, error) {
 	if err != nil {
 		return nil, "dial", err
 	}
-	cn := &conn{nc: raw, raw: raw, reusable: true, rbuf: make([]byte, 0, 512), hdr: make([]byte, 0, 128), tail: make([]byte, 0, 64)}
-	if dl, ok := ctx.Deadline(); ok {
-		if err := raw.SetDeadline(dl.Add(deadlineSlack)); err != nil {
-			raw.Close()
-			return nil, "dial", err
-		}
+	cn := &conn{nc: raw, raw: raw, reusable: true, rbuf: make([]byte, 0, 512), head: make([]byte, 0, 192)}
+	stop, err := cn.bound(ctx)
+	if err != nil {
+		raw.Close()
+		return nil, "dial", err
 	}
-	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	op := "tls handshake"
 	if c.tlsConfig != nil {
 		tc := tls.Client(raw, c.tlsConfig)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			raw.Close()
-			return nil, "tls handshake", err
-		}
+		err = tc.HandshakeContext(ctx)
 		cn.nc = tc
 	}
-	if c.cfg.SharedKey != "" {
-		if err := c.handshake(cn); err != nil {
-			cn.nc.Close()
-			return nil, "handshake", err
-		}
+	if err == nil && c.cfg.SharedKey != "" {
+		op, err = "handshake", c.handshake(cn)
 	}
-	if !stop() {
+	if err == nil && !stop() {
 		// The context ended while connecting: the deadline is poisoned.
+		op, err = "dial", context.Cause(ctx)
+	}
+	if err != nil {
 		cn.nc.Close()
-		return nil, "dial", context.Cause(ctx)
+		return nil, op, err
 	}
 	return cn, "", nil
+}
+
+// bound makes the end of ctx interrupt blocked reads and writes on cn, by moving the socket
+// deadline to the past, so that the error carries the cause of ctx. The socket deadline it
+// sets first, a little after that of ctx, is only a backstop. stop reports false when ctx
+// has ended, leaving the deadline poisoned.
+func (cn *conn) bound(ctx context.Context) (stop func() bool, err error) {
+	dl, _ := ctx.Deadline()
+	if err := cn.raw.SetDeadline(dl.Add(deadlineSlack)); err != nil {
+		return nil, err
+	}
+	return context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) }), nil
 }
 
 // handshake runs the client side of the Forward v1 handshake: read HELO, send PING, read
@@ -94,35 +94,26 @@ func (c *Client) handshake(cn *conn) error {
 	if err != nil {
 		return fmt.Errorf("read HELO: %w", err)
 	}
-	nonce, userAuth, keepalive, err := parseHelo(msg)
+	nonce, keepalive, err := parseHelo(msg)
 	if err != nil {
 		return err
 	}
-	if userAuth {
-		return ErrUserAuth
-	}
 	cn.reusable = keepalive
+	host, key := c.cfg.SelfHostname, c.cfg.SharedKey
 	var saltRaw [16]byte
-	if _, err := rand.Read(saltRaw[:]); err != nil {
-		return fmt.Errorf("generate salt: %w", err)
-	}
+	rand.Read(saltRaw[:]) // never fails
 	salt := hex.EncodeToString(saltRaw[:])
-	digest := sharedKeyDigest(salt, c.hostname, nonce, c.cfg.SharedKey)
 	ping := msgpack.AppendArrayHeader(nil, 6)
-	ping = msgpack.AppendStr(ping, "PING")
-	ping = msgpack.AppendStr(ping, c.hostname)
-	ping = msgpack.AppendStr(ping, salt)
-	ping = msgpack.AppendStr(ping, digest)
-	ping = msgpack.AppendStr(ping, "")
-	ping = msgpack.AppendStr(ping, "")
+	for _, s := range []string{"PING", host, salt, sharedKeyDigest(salt, host, nonce, key), "", ""} {
+		ping = msgpack.AppendStr(ping, s)
+	}
 	if _, err := cn.nc.Write(ping); err != nil {
 		return fmt.Errorf("write PING: %w", err)
 	}
-	msg, err = cn.readObject()
-	if err != nil {
+	if msg, err = cn.readObject(); err != nil {
 		return fmt.Errorf("read PONG: %w", err)
 	}
-	return checkPong(msg, salt, nonce, c.cfg.SharedKey)
+	return checkPong(msg, salt, nonce, key)
 }
 
 // sharedKeyDigest is sha512_hex(salt + hostname + nonce + shared_key) from the Forward v1 spec.
@@ -135,167 +126,138 @@ func sharedKeyDigest(salt, hostname string, nonce []byte, key string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// decoder reads MessagePack values one after the other and keeps the first error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func next[T any](d *decoder, read func([]byte) (T, []byte, error)) (v T) {
+	if d.err == nil {
+		v, d.b, d.err = read(d.b)
+	}
+	return v
+}
+
+func skip(b []byte) (struct{}, []byte, error) {
+	n, err := msgpack.Skip(b)
+	return struct{}{}, b[n:], err
+}
+
+// fail returns kind with what went wrong and the decoding error, if any.
+func (d *decoder) fail(kind error, what string) error {
+	if d.err != nil {
+		return fmt.Errorf("%w: %s: %w", kind, what, d.err)
+	}
+	return fmt.Errorf("%w: %s", kind, what)
+}
+
 // parseHelo reads ["HELO", {"nonce": str|bin, "auth": str|bin, "keepalive": bool}].
 // A non-empty auth salt means the receiver wants a user name and password.
-func parseHelo(b []byte) (nonce []byte, userAuth, keepalive bool, err error) {
-	n, b, err := msgpack.ReadArrayHeader(b)
-	if err != nil || n != 2 {
-		return nil, false, false, fmt.Errorf("%w: HELO is not a 2-element array", ErrHandshake)
+func parseHelo(b []byte) (nonce []byte, keepalive bool, err error) {
+	d := &decoder{b: b}
+	n := next(d, msgpack.ReadArrayHeader)
+	typ := next(d, msgpack.ReadStr)
+	pairs := next(d, msgpack.ReadMapHeader)
+	if d.err != nil || n != 2 || string(typ) != "HELO" {
+		return nil, false, d.fail(ErrHandshake, fmt.Sprintf(`want ["HELO", {options}], got %q`, typ))
 	}
-	typ, b, err := msgpack.ReadStr(b)
-	if err != nil || string(typ) != "HELO" {
-		return nil, false, false, fmt.Errorf("%w: want HELO, got %q", ErrHandshake, typ)
-	}
-	pairs, b, err := msgpack.ReadMapHeader(b)
-	if err != nil {
-		return nil, false, false, fmt.Errorf("%w: HELO options are not a map", ErrHandshake)
-	}
-	keepalive = true
-	for i := 0; i < pairs; i++ {
-		var k []byte
-		k, b, err = msgpack.ReadStr(b)
-		if err != nil {
-			return nil, false, false, fmt.Errorf("%w: HELO option key: %w", ErrHandshake, err)
-		}
-		switch string(k) {
+	keepalive, userAuth := true, false
+	for ; pairs > 0 && d.err == nil; pairs-- {
+		switch string(next(d, msgpack.ReadStr)) {
 		case "nonce":
-			nonce, b, err = msgpack.ReadStrOrBin(b)
+			nonce = next(d, msgpack.ReadStrOrBin)
 		case "auth":
-			var salt []byte
-			salt, b, err = msgpack.ReadStrOrBin(b)
-			userAuth = len(salt) > 0
+			userAuth = len(next(d, msgpack.ReadStrOrBin)) > 0
 		case "keepalive":
-			keepalive, b, err = msgpack.ReadBool(b)
+			keepalive = next(d, msgpack.ReadBool)
 		default:
-			var skip int
-			skip, err = msgpack.Skip(b)
-			if err == nil {
-				b = b[skip:]
-			}
-		}
-		if err != nil {
-			return nil, false, false, fmt.Errorf("%w: HELO option %q: %w", ErrHandshake, k, err)
+			next(d, skip)
 		}
 	}
-	if len(nonce) == 0 {
-		return nil, false, false, fmt.Errorf("%w: HELO has no nonce", ErrHandshake)
+	switch {
+	case d.err != nil:
+		return nil, false, d.fail(ErrHandshake, "HELO options")
+	case userAuth:
+		return nil, false, ErrUserAuth
+	case len(nonce) == 0:
+		return nil, false, fmt.Errorf("%w: HELO has no nonce", ErrHandshake)
 	}
-	return bytes.Clone(nonce), userAuth, keepalive, nil
+	return bytes.Clone(nonce), keepalive, nil
 }
 
 // checkPong reads ["PONG", auth_result, reason, server_hostname, shared_key_hexdigest] and
 // verifies the digest, so a receiver without the key cannot pose as the real one.
 func checkPong(b []byte, salt string, nonce []byte, key string) error {
-	n, b, err := msgpack.ReadArrayHeader(b)
-	if err != nil || n != 5 {
-		return fmt.Errorf("%w: PONG is not a 5-element array", ErrHandshake)
-	}
-	typ, b, err := msgpack.ReadStr(b)
-	if err != nil || string(typ) != "PONG" {
-		return fmt.Errorf("%w: want PONG, got %q", ErrHandshake, typ)
-	}
-	ok, b, err := msgpack.ReadBool(b)
-	if err != nil {
-		return fmt.Errorf("%w: PONG auth result: %w", ErrHandshake, err)
-	}
-	reason, b, err := msgpack.ReadStrOrBin(b)
-	if err != nil {
-		return fmt.Errorf("%w: PONG reason: %w", ErrHandshake, err)
-	}
-	if !ok {
+	d := &decoder{b: b}
+	n := next(d, msgpack.ReadArrayHeader)
+	typ := next(d, msgpack.ReadStr)
+	ok := next(d, msgpack.ReadBool)
+	reason := next(d, msgpack.ReadStrOrBin)
+	host := next(d, msgpack.ReadStrOrBin)
+	digest := next(d, msgpack.ReadStrOrBin)
+	switch {
+	case d.err != nil || n != 5 || string(typ) != "PONG":
+		return d.fail(ErrHandshake, fmt.Sprintf("want a 5-element PONG, got %q", typ))
+	case !ok:
 		return fmt.Errorf("%w: %q", ErrAuthRefused, reason)
-	}
-	host, b, err := msgpack.ReadStrOrBin(b)
-	if err != nil {
-		return fmt.Errorf("%w: PONG server hostname: %w", ErrHandshake, err)
-	}
-	digest, _, err := msgpack.ReadStrOrBin(b)
-	if err != nil {
-		return fmt.Errorf("%w: PONG digest: %w", ErrHandshake, err)
-	}
-	want := sharedKeyDigest(salt, string(host), nonce, key)
-	if subtle.ConstantTimeCompare(digest, []byte(want)) != 1 {
+	case subtle.ConstantTimeCompare(digest, []byte(sharedKeyDigest(salt, string(host), nonce, key))) != 1:
 		return fmt.Errorf("%w: the receiver's digest does not match the shared key", ErrHandshake)
 	}
 	return nil
 }
 
 // readObject reads from the connection until rbuf holds one complete MessagePack object and
-// returns it; bytes after it are kept for the next call.
+// returns it; bytes after it are kept for the next call. The object is valid until then.
 func (cn *conn) readObject() ([]byte, error) {
-	for empty := 0; empty < 100; {
-		if len(cn.rbuf) > 0 {
-			n, err := msgpack.Skip(cn.rbuf)
-			if err == nil {
-				obj := cn.rbuf[:n:n]
-				rest := len(cn.rbuf) - n
-				// Compact lazily: callers use obj before the next read, so move the rest to
-				// a fresh region only if there is any.
-				if rest > 0 {
-					next := make([]byte, rest, max(rest, 512))
-					copy(next, cn.rbuf[n:])
-					cn.rbuf = next
-				} else {
-					cn.rbuf = cn.rbuf[:0]
-				}
-				return obj, nil
+	for {
+		n, err := msgpack.Skip(cn.rbuf)
+		if err == nil {
+			buf := cn.rbuf
+			if cn.rbuf = buf[n:]; len(cn.rbuf) == 0 {
+				cn.rbuf = buf[:0]
 			}
-			if !errors.Is(err, msgpack.ErrShort) {
-				return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
-			}
+			return buf[:n:n], nil
+		}
+		if !errors.Is(err, msgpack.ErrShort) {
+			return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
 		}
 		if len(cn.rbuf) >= maxResponse {
 			return nil, fmt.Errorf("%w: response larger than %d bytes", ErrProtocol, maxResponse)
 		}
-		if cap(cn.rbuf)-len(cn.rbuf) < 256 {
-			grown := make([]byte, len(cn.rbuf), 2*cap(cn.rbuf)+256)
-			copy(grown, cn.rbuf)
-			cn.rbuf = grown
-		}
-		n, err := cn.nc.Read(cn.rbuf[len(cn.rbuf):cap(cn.rbuf)])
+		cn.rbuf = slices.Grow(cn.rbuf, 256)
+		n, err = cn.nc.Read(cn.rbuf[len(cn.rbuf):cap(cn.rbuf)])
 		cn.rbuf = cn.rbuf[:len(cn.rbuf)+n]
-		if n > 0 {
-			continue
-		}
-		if err == nil {
-			empty++
-			continue
-		}
-		if errors.Is(err, io.EOF) {
+		switch {
+		case n > 0:
+		case errors.Is(err, io.EOF):
 			return nil, fmt.Errorf("receiver closed the connection: %w", err)
+		case err != nil:
+			return nil, err
+		default:
+			return nil, io.ErrNoProgress
 		}
-		return nil, err
 	}
-	return nil, io.ErrNoProgress
-}
-
-// newChunkID fills cn.id with a fresh base64 128-bit id, as the spec asks for `chunk`.
-func (cn *conn) newChunkID() error {
-	var raw [16]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return fmt.Errorf("generate chunk id: %w", err)
-	}
-	base64.StdEncoding.Encode(cn.id[:], raw[:])
-	return nil
 }
 
 // roundTrip sends one PackedForward message and waits for its ack. The caller has set the
 // connection deadline.
 func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err error) {
-	if err := cn.newChunkID(); err != nil {
-		return "write", err
-	}
-	h := msgpack.AppendArrayHeader(cn.hdr[:0], 3)
+	var raw [16]byte
+	rand.Read(raw[:]) // never fails
+	base64.StdEncoding.Encode(cn.id[:], raw[:])
+	h := msgpack.AppendArrayHeader(cn.head[:0], 3)
 	h = msgpack.AppendStr(h, tag)
-	cn.hdr = msgpack.AppendBinHeader(h, len(entries))
+	h = msgpack.AppendBinHeader(h, len(entries))
+	split := len(h)
 	// The options map follows the entries, so the payload goes to the socket between two
 	// small reused buffers instead of being copied.
-	t := msgpack.AppendMapHeader(cn.tail[:0], 2)
-	t = msgpack.AppendStr(t, "chunk")
-	t = msgpack.AppendStr(t, cn.id[:])
-	t = msgpack.AppendStr(t, "size")
-	cn.tail = msgpack.AppendUint(t, uint64(count))
-	cn.vec = [3][]byte{cn.hdr, entries, cn.tail}
+	h = msgpack.AppendMapHeader(h, 2)
+	h = msgpack.AppendStr(h, "chunk")
+	h = msgpack.AppendStr(h, cn.id[:])
+	h = msgpack.AppendStr(h, "size")
+	cn.head = msgpack.AppendUint(h, uint64(count))
+	cn.vec = [3][]byte{cn.head[:split], entries, cn.head[split:]}
 	cn.bufs = cn.vec[:]
 	_, err = cn.bufs.WriteTo(cn.nc)
 	cn.vec[1] = nil // do not keep the caller's entries alive
@@ -303,57 +265,34 @@ func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err
 		return "write", err
 	}
 	resp, err := cn.readObject()
-	if err != nil {
-		return "read ack", err
+	if err == nil {
+		err = checkAck(resp, cn.id[:])
 	}
-	if err := checkAck(resp, cn.id[:]); err != nil {
-		return "read ack", err
-	}
-	if len(cn.rbuf) > 0 {
-		cn.reusable = false
-	}
-	return "", nil
+	cn.reusable = cn.reusable && len(cn.rbuf) == 0
+	return "read ack", err
 }
 
 // checkAck accepts only {"ack": <id>} (other keys are ignored) with exactly our chunk id.
 func checkAck(b []byte, id []byte) error {
-	if len(b) > 0 && (b[0]&0xf0 == 0x90 || b[0] == 0xdc || b[0] == 0xdd) {
-		if _, rest, err := msgpack.ReadArrayHeader(b); err == nil {
-			if typ, _, err := msgpack.ReadStr(rest); err == nil && string(typ) == "HELO" {
-				return ErrHandshakeRequired
-			}
+	if _, rest, err := msgpack.ReadArrayHeader(b); err == nil {
+		if typ, _, _ := msgpack.ReadStr(rest); string(typ) == "HELO" {
+			return ErrHandshakeRequired
 		}
 	}
-	n, b, err := msgpack.ReadMapHeader(b)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrProtocol, err)
-	}
+	d := &decoder{b: b}
 	found := false
-	for i := 0; i < n; i++ {
-		var k, v []byte
-		k, b, err = msgpack.ReadStr(b)
-		if err != nil {
-			return fmt.Errorf("%w: ack key: %w", ErrProtocol, err)
-		}
-		if string(k) != "ack" {
-			skip, err := msgpack.Skip(b)
-			if err != nil {
-				return fmt.Errorf("%w: ack value: %w", ErrProtocol, err)
-			}
-			b = b[skip:]
+	for n := next(d, msgpack.ReadMapHeader); n > 0 && d.err == nil; n-- {
+		if string(next(d, msgpack.ReadStr)) != "ack" {
+			next(d, skip)
 			continue
 		}
-		v, b, err = msgpack.ReadStrOrBin(b)
-		if err != nil {
-			return fmt.Errorf("%w: ack value: %w", ErrProtocol, err)
-		}
-		if !bytes.Equal(v, id) {
+		if v := next(d, msgpack.ReadStrOrBin); d.err == nil && !bytes.Equal(v, id) {
 			return fmt.Errorf("%w: sent %q, acked %q", ErrAckMismatch, id, v)
 		}
 		found = true
 	}
-	if !found {
-		return fmt.Errorf("%w: response has no ack", ErrProtocol)
+	if d.err != nil || !found {
+		return d.fail(ErrProtocol, "want {\"ack\": chunk id}")
 	}
 	return nil
 }

@@ -20,20 +20,19 @@ func helo(opts ...string) []byte {
 
 func TestParseHelo(t *testing.T) {
 	tests := []struct {
-		name     string
-		msg      []byte
-		userAuth bool
-		wantErr  error
+		name    string
+		msg     []byte
+		wantErr error
 	}{
-		{"shared key only", helo("nonce", "n0nce", "auth", ""), false, nil},
-		{"no auth option", helo("nonce", "n0nce"), false, nil},
-		{"user authentication asked", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
-		{"no nonce", helo("auth", ""), false, ErrHandshake},
-		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), 0x80)...), false, ErrHandshake},
+		{"shared key only", helo("nonce", "n0nce", "auth", ""), nil},
+		{"no auth option", helo("nonce", "n0nce"), nil},
+		{"user authentication asked", helo("nonce", "n0nce", "auth", "s4lt"), ErrUserAuth},
+		{"no nonce", helo("auth", ""), ErrHandshake},
+		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), 0x80)...), ErrHandshake},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			nonce, userAuth, keepalive, err := parseHelo(tt.msg)
+			nonce, keepalive, err := parseHelo(tt.msg)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("parseHelo error %v, want %v", err, tt.wantErr)
 			}
@@ -42,9 +41,6 @@ func TestParseHelo(t *testing.T) {
 			}
 			if string(nonce) != "n0nce" || !keepalive {
 				t.Errorf("nonce %q keepalive %v, want n0nce and true (the default)", nonce, keepalive)
-			}
-			if userAuth != tt.userAuth {
-				t.Errorf("userAuth %v, want %v", userAuth, tt.userAuth)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ package forwardtest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"crypto/sha512"
 	"crypto/tls"
@@ -78,11 +79,11 @@ type Record struct {
 
 // Server is a Forward receiver. Its methods are safe for concurrent use.
 type Server struct {
-	t                     testing.TB
-	opts                  Options
-	network, addr, caFile string
-	tlsConfig             *tls.Config
-	fault                 atomic.Int32
+	opts          Options
+	network, addr string
+	CAFile        string // a PEM file that makes the client trust the server; "" without TLS
+	tlsConfig     *tls.Config
+	fault         atomic.Int32
 
 	mu         sync.Mutex
 	ln         net.Listener
@@ -97,7 +98,7 @@ type Server struct {
 // test fails then if the receiver got a message the client must not send.
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
-	s := &Server{t: t, opts: opts, network: "tcp", addr: "127.0.0.1:0", conns: map[net.Conn]bool{}}
+	s := &Server{opts: opts, network: "tcp", addr: "127.0.0.1:0", conns: map[net.Conn]bool{}}
 	s.fault.Store(int32(opts.Fault))
 	switch opts.Network {
 	case "", "tcp":
@@ -118,8 +119,8 @@ func NewServer(t testing.TB, opts Options) *Server {
 		// httptest's certificate, valid for 127.0.0.1, ::1 and ServerName, and its own CA.
 		hs := httptest.NewTLSServer(nil)
 		s.tlsConfig = hs.TLS.Clone()
-		s.caFile = filepath.Join(t.TempDir(), "ca.pem")
-		err := os.WriteFile(s.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}), 0o600)
+		s.CAFile = filepath.Join(t.TempDir(), "ca.pem")
+		err := os.WriteFile(s.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}), 0o600)
 		hs.Close()
 		if err != nil {
 			t.Fatalf("forwardtest: %v", err)
@@ -143,9 +144,6 @@ func NewServer(t testing.TB, opts Options) *Server {
 
 // Addr returns the address as the client takes it: "tcp://host:port" or "unix:///path".
 func (s *Server) Addr() string { return s.network + "://" + s.addr }
-
-// CAFile returns a PEM file that makes the client trust the server; "" without TLS.
-func (s *Server) CAFile() string { return s.caFile }
 
 // SetFault makes the receiver misbehave from the next message on; NoFault ends it.
 func (s *Server) SetFault(f Fault) { s.fault.Store(int32(f)) }
@@ -245,15 +243,13 @@ func (s *Server) accept(ln net.Listener) {
 
 // errReader keeps the last read error, which tells a failed read from a malformed message.
 type errReader struct {
-	r   io.Reader
+	io.Reader
 	err error
 }
 
-func (r *errReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil {
-		r.err = err
-	}
+func (r *errReader) Read(p []byte) (n int, err error) {
+	n, err = r.Reader.Read(p)
+	r.err = cmp.Or(err, r.err)
 	return n, err
 }
 
@@ -269,7 +265,7 @@ func (s *Server) serve(c net.Conn) {
 	if s.tlsConfig != nil {
 		rw = tls.Server(c, s.tlsConfig)
 	}
-	in := &errReader{r: rw}
+	in := &errReader{Reader: rw}
 	br := bufio.NewReaderSize(in, 64<<10)
 	d := msgpack.NewDecoder(br)
 	d.DisallowUnknownFields(true)
@@ -427,8 +423,7 @@ func decodeEntry(d *msgpack.Decoder) (r Record, err error) {
 		}
 	}
 	body, err := d.DecodeInterfaceLoose()
-	r.Body, _ = body.(map[any]any)
-	if err != nil || r.Body == nil {
+	if r.Body, _ = body.(map[any]any); err != nil || r.Body == nil {
 		return r, fmt.Errorf("record %v is not a map: %v", body, err)
 	}
 	return r, nil

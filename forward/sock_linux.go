@@ -1,0 +1,78 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"net"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// alive reports whether an idle connection is still usable: a non-blocking peek that finds
+// nothing to read means open; end of stream, an error or unexpected bytes mean the receiver
+// closed it or broke the protocol. It saves a failed Send (and a retry) every time in_forward
+// closes idle connections, which it does whenever it is paused.
+func alive(c net.Conn) bool {
+	rc, err := rawConn(c)
+	if rc == nil {
+		return err == nil
+	}
+	var buf [1]byte
+	open := false
+	err = rc.Read(func(fd uintptr) bool {
+		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = errors.Is(rerr, syscall.EAGAIN)
+		return true // never wait for readiness
+	})
+	return err == nil && open
+}
+
+// watchStall cancels ctx with ErrStalled when the bytes written to c and not yet taken by
+// the receiver (SIOCOUTQ: for a unix socket, what the receiving process has not read; for
+// TCP, what the peer's kernel has not acknowledged) stay the same, and more than zero, for
+// timeout. It returns a function that stops the watch.
+func watchStall(ctx context.Context, c net.Conn, timeout time.Duration, cancel context.CancelCauseFunc) (stop func()) {
+	rc, _ := rawConn(c)
+	if rc == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(max(timeout/10, 10*time.Millisecond))
+		defer tick.Stop()
+		last, since := -1, time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				var n int32
+				var errno syscall.Errno
+				err := rc.Control(func(fd uintptr) {
+					_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
+				})
+				switch {
+				case err != nil || errno != 0:
+					return
+				case n == 0 || int(n) != last:
+					last, since = int(n), now
+				case now.Sub(since) >= timeout:
+					cancel(ErrStalled)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// rawConn returns the socket under c, or nil with no error when c is not a socket.
+func rawConn(c net.Conn) (syscall.RawConn, error) {
+	if sc, ok := c.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, nil
+}
