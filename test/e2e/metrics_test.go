@@ -195,3 +195,30 @@ func TestCatalogReloadUnderFlushes(t *testing.T) {
 		t.Errorf("report file: %q, %v", b, err)
 	}
 }
+
+// TestECSPresetThroughHost checks Field_Preset ecs as Fluent Bit passes
+// it: the ECS fields on the record, and a configuration that cannot work
+// refused at Init.
+func TestECSPresetThroughHost(t *testing.T) {
+	line := strings.Replace(knownLine, "%FTD-6-722051", "%FTD-4-722051", 1)
+	body := appendStr(append([]byte{0x81}, appendStr(nil, "message")...), line)
+	data := writeChunk(t, entry(nil, body))
+	r := runHost(t, fmt.Sprintf("instance A sink=stdout match=* field_preset=ecs\nflush A t %s\ninstance B sink=stdout match=* field_preset=ecs message_key=log\nexitctx A\n", data), nil)
+	if r.inits["A"] != flbOK || r.inits["B"] == flbOK {
+		t.Fatalf("inits %v: want A to start and B (log as message key) to be refused", r.inits)
+	}
+	lines := parseJSONLines(t, r.stdout)
+	if len(lines) != 1 {
+		t.Fatalf("%d records", len(lines))
+	}
+	rec := lines[0].Record
+	for k, want := range map[string]any{"event.code": "722051", "log.syslog.severity.code": 4.0, "log.syslog.severity.name": "warning",
+		"log.level": "warning", "enrich.documented_severity": 6.0, "enrich.product": "cisco_ftd_asa", "enrich.catalog_id": "722051"} {
+		if rec[k] != want {
+			t.Errorf("%s = %v, want %v", k, rec[k], want)
+		}
+	}
+	if s, _ := rec["enrich.explanation"].(string); s == "" {
+		t.Errorf("no enrich.explanation in %v", rec)
+	}
+}
