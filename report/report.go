@@ -9,6 +9,8 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -165,4 +167,28 @@ func Summary(items []Item, total int64) string {
 		fmt.Fprintf(&b, " e.g. %q", it.Example)
 	}
 	return b.String()
+}
+
+// WriteFile replaces path with the items as WriteCSV writes them, in one
+// rename, so that a reader never sees half a file.
+func WriteFile(path string, items []Item) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	err = WriteCSV(f, items)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write the report: %w", err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -118,5 +119,26 @@ func TestSummary(t *testing.T) {
 	want := `9 records with an ID the catalog lacks, 1 IDs tracked; #1 1 (p) 5 (at most 2 over) e.g. "l"`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/unknown.csv"
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, []Item{{ID: "1", Product: "p", Severity: -1, Count: 2, Example: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if want := strings.Join(Columns, ",") + "\np,1,,,,2,x\n"; string(b) != want {
+		t.Errorf("file %q, want %q", b, want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files left in the directory, want 1", len(entries))
+	}
+	if err := WriteFile(dir+"/missing/unknown.csv", nil); err == nil {
+		t.Error("writing into a missing directory succeeded")
 	}
 }

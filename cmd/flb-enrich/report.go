@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -63,7 +61,7 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	if *csvPath != "" {
-		if err := writeReportCSV(*csvPath, t.top.Top()); err != nil {
+		if err := report.WriteFile(*csvPath, t.top.Top()); err != nil {
 			code = c.fail(1, err)
 		}
 	}
@@ -95,26 +93,4 @@ func (t *tally) print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", count, it.Product, it.ID, string(ex))
 	}
 	tw.Flush()
-}
-
-// writeReportCSV writes items to path in the user-catalog CSV format.
-func writeReportCSV(path string, items []report.Item) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	err = report.WriteCSV(f, items)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }
