@@ -94,7 +94,7 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 	}
 	id := m[1] + "-" + m[2] + "-" + m[3]
 	sev, _ := strconv.Atoi(m[2])
-	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: m[1], Mnemonic: m[3], Severity: intp(sev),
+	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: m[1], Mnemonic: m[3], Severity: &sev,
 		Format: stripMarkup(strings.TrimSpace(m[4])), Params: []catalog.Param{},
 		Source: catalog.Source{Document: docIOS, Section: "%" + id}}
 	note := func(problem, resolution string) { rep.add(docIOS, id, problem, resolution) }
@@ -165,11 +165,7 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 		}
 		texts[target].add(raw)
 	}
-	e.Explanation = texts[tgtExpl].String()
-	e.Action = texts[tgtAction].String()
-	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
-		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
-	}
+	e.Explanation, e.Action = entryTexts(&texts, note)
 	if target != tgtAction {
 		note("no 推奨するアクション label", "recommended action empty")
 	} else if e.Action == "" {

@@ -10,6 +10,9 @@
 //	go run ./internal/gen [-q] [-out .]
 //
 // Output is deterministic: the same sources always give the same bytes.
+// The generator writes package catalog's own types, so that the data and
+// the code reading it cannot drift apart; catalog embeds the committed
+// output, so regenerating needs it present, though not valid.
 package main
 
 import (
@@ -40,6 +43,17 @@ var wantCounts = map[string]int{
 	docIOS: 12,
 	docIBM: 4,
 }
+
+// Source document names under catalog/sources.
+const (
+	docIOS  = "cisco-iosxe-smart-licensing-troubleshooting.ja.txt"
+	docCUCM = "cisco-cucm-ils-cluster-join-troubleshooting.ja.txt"
+	docFTD  = "cisco-ftd-syslog-722001-776254.ja.txt"
+	docASA  = "cisco-asa-anonymous-reporting-smart-call-home.ja.txt"
+	docIBM  = "ibm-storage-virtualize-error-1785.ja.txt"
+	// docCUCMEntries holds the hand-curated Unified CM entries.
+	docCUCMEntries = "cisco-cucm-ils-entries.json"
+)
 
 // sources are the documents in byte order, which the version hash
 // follows, with the product of their entries.

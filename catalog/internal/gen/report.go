@@ -8,6 +8,12 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
+// Anomaly is an irregularity of a document and what the generator did.
+type Anomaly struct {
+	Document, ID, Problem, Resolution string
+	Count                             int // how many times the same anomaly was found in the entry
+}
+
 // reporter collects document anomalies in the order they are found, which
 // is document order, so the report is deterministic.
 type reporter struct {
