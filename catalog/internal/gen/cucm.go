@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -274,26 +275,10 @@ func checkDerivedID(c curatedEntry, doc string) error {
 	for _, w := range strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
 		words[w] = true
 	}
-	for _, w := range camelWords(rest) {
+	for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
 		if !words[strings.ToLower(w)] {
 			return fmt.Errorf("derived id word %q is not a word of derived_from %q", w, c.DerivedFrom)
 		}
 	}
 	return nil
-}
-
-// camelWords splits "CertificateNotInLocalStore" into its words.
-func camelWords(s string) []string {
-	var out []string
-	start := 0
-	for i, r := range s {
-		if i > start && unicode.IsUpper(r) {
-			out = append(out, s[start:i])
-			start = i
-		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
-	}
-	return out
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,20 +60,14 @@ func parseIOS(text string, rep *reporter) ([]catalog.Entry, error) {
 			starts = append(starts, s)
 		}
 	}
-	end := len(lines)
-	for i, l := range lines {
-		if strings.TrimSpace(l) == ftdFooter {
-			end = i
-			break
-		}
+	end := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == ftdFooter })
+	if end < 0 {
+		end = len(lines)
 	}
+	bounds := append(starts, end)
 	var entries []catalog.Entry
 	for k, s := range starts {
-		e := end
-		if k+1 < len(starts) {
-			e = starts[k+1]
-		}
-		entry, err := parseIOSBlock(lines[s:e], rep)
+		entry, err := parseIOSBlock(lines[s:bounds[k+1]], rep)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", s+1, err)
 		}

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -129,11 +130,7 @@ func generate(src string) (*result, error) {
 		}
 	}
 
-	var entries []catalog.Entry
-	entries = append(entries, ftd...)
-	entries = append(entries, ios...)
-	entries = append(entries, cucm...)
-	entries = append(entries, ibm...)
+	entries := slices.Concat(ftd, ios, cucm, ibm)
 	nameRepeatedParams(entries, rep)
 	if err := checkEntries(entries); err != nil {
 		return nil, err
