@@ -1,9 +1,10 @@
 package catalog
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -54,8 +55,6 @@ func (e *Entry) iosName() (facility, mnemonic string) {
 	return splitIOSID(e.ID)
 }
 
-// iosKey is the lookup key of an IOS-style message: the facility in upper
-// case, a dash, and the mnemonic as written.
 func iosKey(facility, mnemonic string) string {
 	return strings.ToUpper(facility) + "-" + mnemonic
 }
@@ -140,15 +139,7 @@ func (e *Entry) Validate() error {
 // digits reports whether s is a non-empty string of decimal digits, n of
 // them unless n is 0.
 func digits(s string, n int) bool {
-	if s == "" || n > 0 && len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return s != "" && (n == 0 || len(s) == n) && strings.Trim(s, "0123456789") == ""
 }
 
 // Version identifies the catalog data: for the embedded catalog, a hash of
@@ -230,8 +221,7 @@ func (c *Catalog) buildSignatures() {
 			}
 		}
 	}
-	sort.SliceStable(c.signatures, func(i, j int) bool {
-		a, b := c.signatures[i].Text, c.signatures[j].Text
-		return len(a) > len(b) || len(a) == len(b) && a < b
+	slices.SortStableFunc(c.signatures, func(a, b Signature) int {
+		return cmp.Or(len(b.Text)-len(a.Text), strings.Compare(a.Text, b.Text))
 	})
 }
