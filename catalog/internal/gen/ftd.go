@@ -108,34 +108,30 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 		raw := b.lines[i]
 		t := strings.TrimSpace(raw)
 
-		if isFence(t) {
-			switch {
-			case !seenMsg && !inFence && ftdMessageRe.MatchString(firstText(b.lines[i+1:])):
-				msgFence = true
-				note("message line inside a fenced code block", "the fence is ignored and the message line parsed as usual")
-				continue
-			case inMsg && msgFence:
-				inMsg, msgFence = false, false
-				continue
-			case afterMsg && !inFence && !contFence && continuesFormat(firstText(b.lines[i+1:])):
-				contFence, inMsg = true, true
-				note("message format continues inside a fenced code block after a blank line",
-					"the fenced lines are joined to the format")
-				continue
-			case contFence:
-				contFence, inMsg, afterMsg = false, false, false
-				continue
-			}
-			inFence = !inFence
-			texts[target].add(raw)
-			param = -1
+		switch next := firstText(b.lines[i+1:]); {
+		case !isFence(t):
+		case !seenMsg && !inFence && ftdMessageRe.MatchString(next):
+			msgFence = true
+			note("message line inside a fenced code block", "the fence is ignored and the message line parsed as usual")
 			continue
+		case inMsg && msgFence:
+			inMsg, msgFence = false, false
+			continue
+		case afterMsg && !inFence && !contFence && continuesFormat(next):
+			contFence, inMsg = true, true
+			note("message format continues inside a fenced code block after a blank line",
+				"the fenced lines are joined to the format")
+			continue
+		case contFence:
+			contFence, inMsg, afterMsg = false, false, false
+			continue
+		default:
+			inFence, param = !inFence, -1
 		}
-		if inFence {
+		if inFence || isFence(t) {
 			texts[target].add(raw)
 			continue
 		}
-
 		if t == "" {
 			if inMsg && !msgFence && !contFence {
 				inMsg, afterMsg = false, true
@@ -182,9 +178,20 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 		}
 		afterMsg = false
 
-		if loc := ftdExplainRe.FindStringIndex(t); loc != nil {
-			rest := t[loc[1]:]
+		loc, action := ftdExplainRe.FindStringIndex(t), ftdActionRe.FindStringIndex(t)
+		if loc == nil {
+			loc = action
+		}
+		if loc != nil {
 			switch {
+			case action != nil:
+				if !strings.HasPrefix(t, "推奨アクション") {
+					note("推奨アクション label printed as a list item", "recognised as the label")
+				}
+				if seenAction {
+					note("second 推奨アクション label", "its text is appended to the recommended action")
+				}
+				target, seenAction = tgtAction, true
 			case seenExpl && !seenAction:
 				target, seenAction = tgtAction, true
 				note("second 説明 label where the recommended action belongs",
@@ -196,22 +203,8 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 				target, seenExpl = tgtExpl, true
 			}
 			param, paramBlank = -1, false
-			if rest != "" {
-				texts[target].add(rest)
-			}
-			continue
-		}
-		if loc := ftdActionRe.FindStringIndex(t); loc != nil {
-			if !strings.HasPrefix(t, "推奨アクション") {
-				note("推奨アクション label printed as a list item", "recognised as the label")
-			}
-			if seenAction {
-				note("second 推奨アクション label", "its text is appended to the recommended action")
-			}
-			target, seenAction = tgtAction, true
-			param, paramBlank = -1, false
 			if rest := t[loc[1]:]; rest != "" {
-				texts[tgtAction].add(rest)
+				texts[target].add(rest)
 			}
 			continue
 		}
