@@ -203,16 +203,12 @@ func checkEntries(entries []catalog.Entry) error {
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 	for i := range entries {
 		e := &entries[i]
-		count := map[string]int{}
+		count, seen := map[string]int{}, map[string]int{}
 		for _, p := range e.Params {
 			count[p.Name]++
 		}
-		seen := map[string]int{}
 		for j := range e.Params {
 			p := &e.Params[j]
-			if count[p.Name] < 2 {
-				continue
-			}
 			seen[p.Name]++
 			if n := seen[p.Name]; n > 1 {
 				orig := p.Name
