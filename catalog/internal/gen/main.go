@@ -132,10 +132,9 @@ func generate(src string) (*result, error) {
 
 	entries := slices.Concat(ftd, ios, cucm, ibm)
 	nameRepeatedParams(entries, rep)
-	if err := checkEntries(entries); err != nil {
+	if err := checkEntries(entries, rep); err != nil {
 		return nil, err
 	}
-	scanScripts(entries, rep)
 
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s\n", generatorVersion)
@@ -172,8 +171,10 @@ func generate(src string) (*result, error) {
 
 // checkEntries rejects output that would be wrong for every record: an
 // entry the catalog refuses, a duplicate key, a footer or section header
-// inside an entry's text.
-func checkEntries(entries []catalog.Entry) error {
+// inside an entry's text. It reports text in scripts foreign to the
+// Japanese documents (Korean, Devanagari) left by the vendor's translation
+// tool, which is kept as printed.
+func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	var errs []error
 	seen := map[string]bool{}
 	leak := regexp.MustCompile(`翻訳について|この項では、|メッセージ \d{6} ~ \d{6}`)
@@ -189,6 +190,10 @@ func checkEntries(entries []catalog.Entry) error {
 		for _, s := range []string{e.Format, e.Explanation, e.Action} {
 			if leak.MatchString(s) {
 				errs = append(errs, fmt.Errorf("entry %s: document footer or section header inside the text: %q", k, leak.FindString(s)))
+			}
+			if i := strings.IndexFunc(s, func(r rune) bool { return unicode.In(r, unicode.Hangul, unicode.Devanagari) }); i >= 0 {
+				rep.add(e.Source.Document, e.ID, fmt.Sprintf("foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
+					"kept as printed")
 			}
 		}
 	}
@@ -215,24 +220,6 @@ func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 				p.Name = fmt.Sprintf("%s_%d", orig, n)
 				rep.add(e.Source.Document, e.ID, fmt.Sprintf("parameter name %q used %d times in the format", orig, count[orig]),
 					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order", n, p.Name, orig))
-			}
-		}
-	}
-}
-
-// scanScripts reports text in scripts foreign to the Japanese documents
-// (Korean syllables, Devanagari) left by the vendor's translation tool;
-// the text is kept as printed.
-func scanScripts(entries []catalog.Entry, rep *reporter) {
-	for _, e := range entries {
-		for _, s := range []string{e.Format, e.Explanation, e.Action} {
-			for _, r := range s {
-				if unicode.In(r, unicode.Hangul, unicode.Devanagari) {
-					i := strings.IndexRune(s, r)
-					rep.add(e.Source.Document, e.ID, fmt.Sprintf("foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
-						"kept as printed")
-					break
-				}
 			}
 		}
 	}
