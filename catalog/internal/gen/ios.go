@@ -77,11 +77,10 @@ func parseIOS(text string, rep *reporter) ([]catalog.Entry, error) {
 }
 
 func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
+	fenced := isFence(lines[0])
 	i := 0
-	fenced := false
-	if isFence(lines[0]) {
-		fenced = true
-		i++
+	if fenced {
+		i = 1
 	}
 	m := iosMessageRe.FindStringSubmatch(strings.TrimSpace(lines[i]))
 	if m == nil {

@@ -103,8 +103,7 @@ func (b *textBuilder) add(raw string) {
 		b.blank = true
 		return
 	}
-	line = stripMarkup(line)
-	line = spacesRe.ReplaceAllString(line, " ")
+	line = spacesRe.ReplaceAllString(stripMarkup(line), " ")
 	n := len(b.out)
 	switch {
 	case n > 0 && b.blank && b.open && b.lastLen >= minWrapRunes && pageBreak(b.out[n-1], line):
@@ -115,9 +114,7 @@ func (b *textBuilder) add(raw string) {
 	default:
 		b.out = append(b.out, line)
 	}
-	b.open = true
-	b.blank = false
-	b.lastLen = utf8.RuneCountInString(line)
+	b.open, b.blank, b.lastLen = true, false, utf8.RuneCountInString(line)
 }
 
 // minWrapRunes is the shortest line taken to be cut by a page break: a
@@ -148,9 +145,7 @@ func firstRunes(s string, n int) string {
 
 // normalizeSpace collapses every run of white space to one space, so that
 // curated text can be compared with the document regardless of wrapping.
-func normalizeSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
+func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // The texts of an entry, in document order.
 const (
