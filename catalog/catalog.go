@@ -48,10 +48,8 @@ func (p Product) Index() int {
 
 // Name is the product as a person calls it, "" for an unknown product.
 func (p Product) Name() string {
-	for _, q := range products {
-		if q.Product == p {
-			return q.name
-		}
+	if i := p.Index(); i >= 0 {
+		return products[i].name
 	}
 	return ""
 }

@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -34,14 +32,8 @@ func Severities() []Severity {
 // parseEmbedded decodes generated data strictly: unknown fields are an
 // error, so that hand edits cannot go unseen.
 func parseEmbedded(b []byte) (*Catalog, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var d Data
-	err := dec.Decode(&d)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the catalog object")
-	}
-	if err != nil {
+	if err := decodeStrict(b, &d); err != nil {
 		return nil, fmt.Errorf("%w: decode catalog data: %w", ErrEmbedded, err)
 	}
 	if d.Version != Version {

@@ -1,9 +1,11 @@
 package catalog
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -54,8 +56,6 @@ func (e *Entry) iosName() (facility, mnemonic string) {
 	return splitIOSID(e.ID)
 }
 
-// iosKey is the lookup key of an IOS-style message: the facility in upper
-// case, a dash, and the mnemonic as written.
 func iosKey(facility, mnemonic string) string {
 	return strings.ToUpper(facility) + "-" + mnemonic
 }
@@ -140,15 +140,7 @@ func (e *Entry) Validate() error {
 // digits reports whether s is a non-empty string of decimal digits, n of
 // them unless n is 0.
 func digits(s string, n int) bool {
-	if s == "" || n > 0 && len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return s != "" && (n == 0 || len(s) == n) && strings.Trim(s, "0123456789") == ""
 }
 
 // Version identifies the catalog data: for the embedded catalog, a hash of
@@ -173,7 +165,48 @@ func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 	return &c.entries[i], true
 }
 
-// setErrorCodes indexes the error-code summaries.
+var (
+	// ftdIDRe matches a Threat Defense/ASA message name as it appears in a
+	// log line: "%FTD-6-722051", "%ASA-6-722051:", "%Threat Defense-6-722051".
+	ftdIDRe = regexp.MustCompile(`^%?(?:ASA|FTD|PIX|FWSM|Threat Defense)-?[0-7]-(\d{6}):?$`)
+	// iosIDRe matches "%SMART_LIC-3-COMM_FAILED" with or without "%" and ":".
+	iosIDRe = regexp.MustCompile(`^%?([A-Za-z][A-Za-z0-9_]*)-([0-7])-([A-Za-z0-9_]+):?$`)
+)
+
+// LookupID finds the entry a person names: a bare ID ("722051", "086008",
+// "ILSPwdAuthenticationFailed"), a message name with its prefix
+// ("%FTD-6-722051", "SMART_LIC-3-COMM_FAILED"), a Unified CM signature or
+// an IBM error code ("1785", answered with the error code summary).
+func (c *Catalog) LookupID(id string) (*Entry, bool) {
+	id = strings.TrimSpace(id)
+	if m := ftdIDRe.FindStringSubmatch(id); m != nil {
+		return c.Lookup(ProductFTD, m[1])
+	}
+	if digits(id, 6) {
+		if e, ok := c.Lookup(ProductFTD, id); ok {
+			return e, true
+		}
+		return c.Lookup(ProductIBM, id)
+	}
+	if digits(id, 0) {
+		return c.LookupErrorCode(id)
+	}
+	if m := iosIDRe.FindStringSubmatch(id); m != nil {
+		if e, ok := c.Lookup(ProductIOS, iosKey(m[1], m[3])); ok {
+			return e, true
+		}
+	}
+	if e, ok := c.Lookup(ProductCUCM, id); ok {
+		return e, true
+	}
+	for _, s := range c.signatures {
+		if s.Text == id {
+			return s.Entry, true
+		}
+	}
+	return nil, false
+}
+
 func (c *Catalog) setErrorCodes(codes []ErrorCode) error {
 	c.errorCodes = make(map[string]*Entry, len(codes))
 	for _, ec := range codes {
@@ -230,8 +263,7 @@ func (c *Catalog) buildSignatures() {
 			}
 		}
 	}
-	sort.SliceStable(c.signatures, func(i, j int) bool {
-		a, b := c.signatures[i].Text, c.signatures[j].Text
-		return len(a) > len(b) || len(a) == len(b) && a < b
+	slices.SortStableFunc(c.signatures, func(a, b Signature) int {
+		return cmp.Or(len(b.Text)-len(a.Text), strings.Compare(a.Text, b.Text))
 	})
 }

@@ -38,13 +38,6 @@ var (
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
 
-// reportColumns are the columns the unknown-message report adds for the
-// operator to read; loading ignores them.
-var reportColumns = []string{"count", "example"}
-
-// requiredColumns are the columns every CSV user catalog has.
-var requiredColumns = []string{"id", "severity", "explanation", "action"}
-
 // jsonFields are the fields of a JSON entry: the columns, with the source
 // one object.
 var jsonFields = strings.Join(columns[:len(columns)-2], ", ") + ", source"
@@ -64,7 +57,6 @@ var textFields = map[string]func(*Entry) *string{
 	"source_section":  func(e *Entry) *string { return &e.Source.Section },
 }
 
-// iosUserIDRe matches FACILITY-SEVERITY-MNEMONIC, with an optional "%".
 var iosUserIDRe = regexp.MustCompile(`^%?[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$`)
 
 // Load returns the embedded catalog extended by user catalog files. Later
@@ -115,33 +107,31 @@ func LoadFile(path string) ([]Entry, error) {
 	}
 	// Spreadsheets and some editors start files with a byte order mark.
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	f := userFile{name: filepath.Base(path), defined: map[string]string{}}
+	f := userFile{path: path, defined: map[string]string{}}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
 		f.readJSON(b)
 	case ".csv":
 		f.readCSV(b)
 	default:
-		return nil, fmt.Errorf("%w: %s: %w", ErrUserCatalog, path, ErrUnsupportedFormat)
+		f.fail(ErrUnsupportedFormat)
 	}
-	if len(f.problems) > 0 {
-		for i, p := range f.problems {
-			f.problems[i] = fmt.Errorf("%w: %s: %w", ErrUserCatalog, path, p)
-		}
-		return nil, errors.Join(f.problems...)
+	if err := errors.Join(f.problems...); err != nil {
+		return nil, err
 	}
 	return f.entries, nil
 }
 
-// userFile collects the entries of a user catalog file and its problems.
 type userFile struct {
-	name     string
+	path     string
 	entries  []Entry
 	defined  map[string]string // where each product and key is defined
 	problems []error
 }
 
-func (f *userFile) fail(err error) { f.problems = append(f.problems, err) }
+func (f *userFile) fail(err error) {
+	f.problems = append(f.problems, fmt.Errorf("%w: %s: %w", ErrUserCatalog, f.path, err))
+}
 
 // add completes and checks the entry e defined at where, unless err
 // already says what is wrong with it.
@@ -160,7 +150,7 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 	}
 	f.defined[k] = where
 	if e.Source.Document == "" {
-		e.Source.Document = f.name
+		e.Source.Document = filepath.Base(f.path)
 	}
 	if e.Params == nil {
 		e.Params = []Param{}
@@ -296,7 +286,7 @@ func (f *userFile) readCSV(b []byte) {
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		switch _, dup := col[name]; {
-		case slices.Contains(reportColumns, name):
+		case name == "count" || name == "example": // the unknown-message report's, for the operator to read
 		case !slices.Contains(columns, name):
 			f.fail(fmt.Errorf("line 1: unknown column %q (want %s)", h, strings.Join(columns, ", ")))
 		case dup:
@@ -305,7 +295,7 @@ func (f *userFile) readCSV(b []byte) {
 			col[name] = i
 		}
 	}
-	for _, c := range requiredColumns {
+	for _, c := range []string{"id", "severity", "explanation", "action"} {
 		if _, ok := col[c]; !ok {
 			f.fail(fmt.Errorf("line 1: missing column %q", c))
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -98,32 +99,6 @@ func composeCUCM(cases []curatedCase) (explanation, action string) {
 	return strings.Join(expl, "\n"), strings.Join(act, "\n")
 }
 
-// docSpans finds where each heading's text runs in the document: from
-// the heading line to the next line that is a case heading or a method
-// heading ("方法…").
-type docSpans struct {
-	lines    []string
-	headings map[string]bool
-}
-
-func (d docSpans) span(heading string) (string, bool) {
-	for i, l := range d.lines {
-		if strings.TrimSpace(l) != heading {
-			continue
-		}
-		j := i + 1
-		for j < len(d.lines) {
-			t := strings.TrimSpace(d.lines[j])
-			if d.headings[t] || strings.HasPrefix(t, "方法") {
-				break
-			}
-			j++
-		}
-		return strings.Join(d.lines[i+1:j], "\n"), true
-	}
-	return "", false
-}
-
 // parseCUCM reads and verifies the curated entries against the document.
 func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin, error) {
 	dec := json.NewDecoder(bytes.NewReader(curated))
@@ -134,9 +109,23 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 	}
 	text := string(doc)
 	norm := normalizeSpace(text)
-	spans := docSpans{lines: strings.Split(text, "\n"), headings: map[string]bool{}}
-	for _, c := range file.Cases {
-		spans.headings[c.Section] = true
+	lines := strings.Split(text, "\n")
+	isHeading := func(l string) bool {
+		t := strings.TrimSpace(l)
+		return strings.HasPrefix(t, "方法") || slices.ContainsFunc(file.Cases, func(c curatedCase) bool { return c.Section == t })
+	}
+	// span is the text under a heading: up to the next case heading or
+	// method heading ("方法…").
+	span := func(heading string) (string, bool) {
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == heading })
+		if i < 0 {
+			return "", false
+		}
+		n := slices.IndexFunc(lines[i+1:], isHeading)
+		if n < 0 {
+			n = len(lines) - i - 1
+		}
+		return strings.Join(lines[i+1:i+1+n], "\n"), true
 	}
 	var errs []error
 	cases := map[string]curatedCase{}
@@ -146,7 +135,7 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 			errs = append(errs, fmt.Errorf("%s: case id must be set and unique", where))
 		}
 		cases[c.ID] = c
-		errs = append(errs, checkCase(c, text, norm, spans, where)...)
+		errs = append(errs, checkCase(c, norm, span, where)...)
 		if c.Title != "" {
 			rep.add(docCUCM, c.ID, fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
 				fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title))
@@ -209,7 +198,7 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 // checkCase verifies that everything a case says is the document's, in
 // the case's own section: heading, sentences, log label and trace text;
 // and that its fix is a sentence of its method's section.
-func checkCase(c curatedCase, text, norm string, spans docSpans, where string) []error {
+func checkCase(c curatedCase, norm string, span func(string) (string, bool), where string) []error {
 	var errs []error
 	if c.Section == "" || len(c.Explanation) == 0 || len(c.Action) == 0 || c.Method == "" || c.Log == "" || len(c.Trace) == 0 {
 		return []error{fmt.Errorf("%s: section, explanation, log, trace, method and action must not be empty", where)}
@@ -220,16 +209,19 @@ func checkCase(c curatedCase, text, norm string, spans docSpans, where string) [
 	if c.Title != "" && !strings.Contains(norm, normalizeSpace(c.Title)) {
 		errs = append(errs, fmt.Errorf("%s: title %q does not occur in the document", where, c.Title))
 	}
-	body, ok := spans.span(c.Section)
+	// missing reports each text of list that hay lacks, white space aside.
+	missing := func(hay string, list []string, what, problem string) {
+		for _, s := range list {
+			if !strings.Contains(normalizeSpace(hay), normalizeSpace(s)) {
+				errs = append(errs, fmt.Errorf("%s: %s %q %s", where, what, s, problem))
+			}
+		}
+	}
+	body, ok := span(c.Section)
 	if !ok {
 		return append(errs, fmt.Errorf("%s: section %q is not a line of the document", where, c.Section))
 	}
-	bodyNorm := normalizeSpace(body)
-	for _, s := range c.Explanation {
-		if !strings.Contains(bodyNorm, normalizeSpace(s)) {
-			errs = append(errs, fmt.Errorf("%s: sentence %q does not occur in its section", where, s))
-		}
-	}
+	missing(body, c.Explanation, "sentence", "does not occur in its section")
 	if !slices.Contains(strings.Split(body, "\n"), c.Log) {
 		errs = append(errs, fmt.Errorf("%s: log label %q is not a line of its section", where, c.Log))
 	}
@@ -238,16 +230,11 @@ func checkCase(c curatedCase, text, norm string, spans docSpans, where string) [
 			errs = append(errs, fmt.Errorf("%s: trace text %q does not occur in its section", where, t))
 		}
 	}
-	method, ok := spans.span(c.Method)
+	method, ok := span(c.Method)
 	if !ok {
 		return append(errs, fmt.Errorf("%s: method %q is not a line of the document", where, c.Method))
 	}
-	methodNorm := normalizeSpace(method)
-	for _, s := range c.Action {
-		if !strings.Contains(methodNorm, normalizeSpace(s)) {
-			errs = append(errs, fmt.Errorf("%s: fix %q does not occur in the section of %q", where, s, c.Method))
-		}
-	}
+	missing(method, c.Action, "fix", fmt.Sprintf("does not occur in the section of %q", c.Method))
 	return errs
 }
 
@@ -274,26 +261,10 @@ func checkDerivedID(c curatedEntry, doc string) error {
 	for _, w := range strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
 		words[w] = true
 	}
-	for _, w := range camelWords(rest) {
+	for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
 		if !words[strings.ToLower(w)] {
 			return fmt.Errorf("derived id word %q is not a word of derived_from %q", w, c.DerivedFrom)
 		}
 	}
 	return nil
-}
-
-// camelWords splits "CertificateNotInLocalStore" into its words.
-func camelWords(s string) []string {
-	var out []string
-	start := 0
-	for i, r := range s {
-		if i > start && unicode.IsUpper(r) {
-			out = append(out, s[start:i])
-			start = i
-		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
-	}
-	return out
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,49 +49,40 @@ type ftdBlock struct {
 // splitFTD cuts the document into heading blocks, leaving out section
 // headers, their introductions and the footer.
 func splitFTD(text string, rep *reporter) []ftdBlock {
-	lines := strings.Split(text, "\n")
 	var blocks []ftdBlock
-	var cur *ftdBlock
-	flush := func() {
-		if cur != nil {
-			blocks = append(blocks, *cur)
-			cur = nil
-		}
-	}
-	for i, l := range lines {
+	cur := -1 // the block collecting lines, -1 outside any
+	for i, l := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(l)
+		var problem, resolution string
 		switch {
 		case ftdHeadingRe.MatchString(l):
-			flush()
-			cur = &ftdBlock{id: t}
+			blocks, cur = append(blocks, ftdBlock{id: t}), len(blocks)
+			continue
 		case ftdSectionRe.MatchString(t):
-			if cur != nil {
-				rep.add(docFTD, cur.id, fmt.Sprintf("section header %q (line %d) follows the entry", t, i+1),
-					"the entry ends at the section header; the header and its introduction belong to no entry")
-			}
-			flush()
+			problem, resolution = "section header %q (line %d) follows the entry", "the entry ends at the section header; the header and its introduction belong to no entry"
 		case t == ftdFooter:
-			if cur != nil {
-				rep.add(docFTD, cur.id, fmt.Sprintf("translation footer %q (line %d) follows the last entry", t, i+1),
-					"the entry ends at the footer; the footer text belongs to no entry")
-			}
-			flush()
-			return blocks
+			problem, resolution = "translation footer %q (line %d) follows the last entry", "the entry ends at the footer; the footer text belongs to no entry"
 		default:
-			if cur != nil {
-				cur.lines = append(cur.lines, l)
+			if cur >= 0 {
+				blocks[cur].lines = append(blocks[cur].lines, l)
 			}
+			continue
 		}
+		if cur >= 0 {
+			rep.add(docFTD, blocks[cur].id, fmt.Sprintf(problem, t, i+1), resolution)
+		}
+		if t == ftdFooter {
+			break
+		}
+		cur = -1
 	}
-	flush()
 	return blocks
 }
 
 // parseFTD extracts one entry per heading.
 func parseFTD(text string, rep *reporter) []catalog.Entry {
-	blocks := splitFTD(text, rep)
-	entries := make([]catalog.Entry, 0, len(blocks))
-	for _, b := range blocks {
+	var entries []catalog.Entry
+	for _, b := range splitFTD(text, rep) {
 		entries = append(entries, parseFTDBlock(b, rep))
 	}
 	return entries
@@ -116,34 +108,30 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 		raw := b.lines[i]
 		t := strings.TrimSpace(raw)
 
-		if isFence(t) {
-			switch {
-			case !seenMsg && !inFence && nextIsMessage(b.lines[i+1:]):
-				msgFence = true
-				note("message line inside a fenced code block", "the fence is ignored and the message line parsed as usual")
-				continue
-			case inMsg && msgFence:
-				inMsg, msgFence = false, false
-				continue
-			case afterMsg && !inFence && !contFence && fenceContinuesFormat(b.lines[i+1:]):
-				contFence, inMsg = true, true
-				note("message format continues inside a fenced code block after a blank line",
-					"the fenced lines are joined to the format")
-				continue
-			case contFence:
-				contFence, inMsg, afterMsg = false, false, false
-				continue
-			}
-			inFence = !inFence
-			texts[target].add(raw)
-			param = -1
+		switch next := firstText(b.lines[i+1:]); {
+		case !isFence(t):
+		case !seenMsg && !inFence && ftdMessageRe.MatchString(next):
+			msgFence = true
+			note("message line inside a fenced code block", "the fence is ignored and the message line parsed as usual")
 			continue
+		case inMsg && msgFence:
+			inMsg, msgFence = false, false
+			continue
+		case afterMsg && !inFence && !contFence && continuesFormat(next):
+			contFence, inMsg = true, true
+			note("message format continues inside a fenced code block after a blank line",
+				"the fenced lines are joined to the format")
+			continue
+		case contFence:
+			contFence, inMsg, afterMsg = false, false, false
+			continue
+		default:
+			inFence, param = !inFence, -1
 		}
-		if inFence {
+		if inFence || isFence(t) {
 			texts[target].add(raw)
 			continue
 		}
-
 		if t == "" {
 			if inMsg && !msgFence && !contFence {
 				inMsg, afterMsg = false, true
@@ -177,12 +165,12 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 				e.PrintedID = m[4]
 			}
 			sev, _ := strconv.Atoi(m[3])
-			e.Severity = intp(sev)
+			e.Severity = &sev
 			e.Format = stripMarkup(m[6])
 			continue
 		}
 		if inMsg {
-			if !ftdExplainRe.MatchString(t) && !ftdActionRe.MatchString(t) && !ftdValueRe.MatchString(t) {
+			if !isFTDLabel(t) && !ftdValueRe.MatchString(t) {
 				e.Format = joinWrapped(e.Format, stripMarkup(t))
 				continue
 			}
@@ -190,9 +178,20 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 		}
 		afterMsg = false
 
-		if loc := ftdExplainRe.FindStringIndex(t); loc != nil {
-			rest := t[loc[1]:]
+		loc, action := ftdExplainRe.FindStringIndex(t), ftdActionRe.FindStringIndex(t)
+		if loc == nil {
+			loc = action
+		}
+		if loc != nil {
 			switch {
+			case action != nil:
+				if !strings.HasPrefix(t, "推奨アクション") {
+					note("推奨アクション label printed as a list item", "recognised as the label")
+				}
+				if seenAction {
+					note("second 推奨アクション label", "its text is appended to the recommended action")
+				}
+				target, seenAction = tgtAction, true
 			case seenExpl && !seenAction:
 				target, seenAction = tgtAction, true
 				note("second 説明 label where the recommended action belongs",
@@ -204,22 +203,8 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 				target, seenExpl = tgtExpl, true
 			}
 			param, paramBlank = -1, false
-			if rest != "" {
-				texts[target].add(rest)
-			}
-			continue
-		}
-		if loc := ftdActionRe.FindStringIndex(t); loc != nil {
-			if !strings.HasPrefix(t, "推奨アクション") {
-				note("推奨アクション label printed as a list item", "recognised as the label")
-			}
-			if seenAction {
-				note("second 推奨アクション label", "its text is appended to the recommended action")
-			}
-			target, seenAction = tgtAction, true
-			param, paramBlank = -1, false
 			if rest := t[loc[1]:]; rest != "" {
-				texts[tgtAction].add(rest)
+				texts[target].add(rest)
 			}
 			continue
 		}
@@ -275,11 +260,7 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 			"removed: a device writes no such characters, the text around it is kept")
 		e.Format = strings.ReplaceAll(e.Format, `\n`, "")
 	}
-	e.Explanation = texts[tgtExpl].String()
-	e.Action = texts[tgtAction].String()
-	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
-		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
-	}
+	e.Explanation, e.Action = entryTexts(&texts, note)
 	if p := texts[tgtNone].String(); p != "" {
 		note(fmt.Sprintf("text before the 説明 label: %q", firstRunes(p, 40)), "kept at the start of the explanation")
 		e.Explanation = strings.TrimSpace(p + "\n" + e.Explanation)
@@ -296,30 +277,23 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 	return e
 }
 
-// nextIsMessage reports whether the first non-blank line is a message line.
-func nextIsMessage(lines []string) bool {
+// firstText is the first non-blank line of lines, trimmed.
+func firstText(lines []string) string {
 	for _, l := range lines {
 		if t := strings.TrimSpace(l); t != "" {
-			return ftdMessageRe.MatchString(t)
+			return t
 		}
 	}
-	return false
+	return ""
 }
 
-// fenceContinuesFormat reports whether a fenced block right after the
-// message line holds the rest of the format rather than an example: its
-// first line is neither a message line nor a label.
-func fenceContinuesFormat(lines []string) bool {
-	for _, l := range lines {
-		t := strings.TrimSpace(l)
-		if t == "" {
-			continue
-		}
-		return !strings.HasPrefix(t, "%") && !ftdMessageRe.MatchString(t) &&
-			!ftdExplainRe.MatchString(t) && !ftdActionRe.MatchString(t) && !isFence(t)
-	}
-	return false
+// continuesFormat reports whether t, the first line of a fenced block
+// after the message line, holds the rest of the format, not an example.
+func continuesFormat(t string) bool {
+	return t != "" && !strings.HasPrefix(t, "%") && !ftdMessageRe.MatchString(t) && !isFTDLabel(t) && !isFence(t)
 }
+
+func isFTDLabel(t string) bool { return ftdExplainRe.MatchString(t) || ftdActionRe.MatchString(t) }
 
 // formatPlaceholder finds the placeholder of format that the parameter
 // list item name stands for, and says how the spellings differ ("" when
@@ -328,41 +302,28 @@ func fenceContinuesFormat(lines []string) bool {
 // case aside they are equal), or with an evident typo, "ar1" for var1
 // (one letter apart, and no other item names that placeholder).
 func formatPlaceholder(format, name string, params []catalog.Param) (string, string) {
-	if inFormat(format, name) {
+	// A word of the format is not part of a longer name.
+	if regexp.MustCompile(`(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(name) + `($|[^A-Za-z0-9_-])`).MatchString(format) {
 		return name, ""
 	}
-	if name == "" {
-		return "", ""
+	norm := strings.NewReplacer(" ", "", "_", "")
+	var words []string // the <...> placeholders, then the words
+	for _, m := range regexp.MustCompile(`<([^<>]{1,40})>`).FindAllStringSubmatch(format, -1) {
+		words = append(words, m[1])
 	}
-	norm := func(s string) string {
-		return strings.ToLower(strings.NewReplacer(" ", "", "_", "").Replace(s))
-	}
-	words := placeholderCandidates(format)
+	words = append(words, regexp.MustCompile(`[A-Za-z0-9_-]+`).FindAllString(format, -1)...)
 	for _, w := range words {
-		if norm(w) == norm(name) {
+		if strings.EqualFold(norm.Replace(w), norm.Replace(name)) {
 			return w, "with other spaces, underscores or letter case"
 		}
 	}
-	named := map[string]bool{}
-	for _, p := range params {
-		named[p.Name] = true
-	}
 	for _, w := range words {
-		if len(name) >= 3 && len(w) >= 3 && !named[w] && oneEditApart(name, w) && strings.ContainsAny(w, "0123456789_") {
+		named := slices.ContainsFunc(params, func(p catalog.Param) bool { return p.Name == w })
+		if len(name) >= 3 && len(w) >= 3 && !named && oneEditApart(name, w) && strings.ContainsAny(w, "0123456789_") {
 			return w, "with a typo (one letter apart)"
 		}
 	}
 	return "", ""
-}
-
-// placeholderCandidates returns the <...> placeholders and the words of a
-// format, in order.
-func placeholderCandidates(format string) []string {
-	var out []string
-	for _, m := range regexp.MustCompile(`<([^<>]{1,40})>`).FindAllStringSubmatch(format, -1) {
-		out = append(out, m[1])
-	}
-	return append(out, regexp.MustCompile(`[A-Za-z0-9_-]+`).FindAllString(format, -1)...)
 }
 
 // oneEditApart reports whether a and b differ by one inserted, deleted or
@@ -382,11 +343,4 @@ func oneEditApart(a, b string) bool {
 		return i < len(a) && a[i+1:] == b[i+1:]
 	}
 	return a[i:] == b[i+1:]
-}
-
-// inFormat reports whether name is a word of the format: not part of a
-// longer name.
-func inFormat(format, name string) bool {
-	name = strings.TrimSpace(name)
-	return name != "" && regexp.MustCompile(`(^|[^A-Za-z0-9_-])`+regexp.QuoteMeta(name)+`($|[^A-Za-z0-9_-])`).MatchString(format)
 }

@@ -19,11 +19,6 @@ var (
 	ibmActionRe = regexp.MustCompile(`^イベント・コード\s*(\d{6})\s*の場合[:：]\s*$`)
 )
 
-const (
-	ibmExplainLabel = "説明"
-	ibmActionLabel  = "ユーザーの処置"
-)
-
 // parseIBM returns the error code summary and one entry per event code.
 func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, error) {
 	lines := strings.Split(text, "\n")
@@ -42,10 +37,8 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 			m := ibmErrorRe.FindStringSubmatch(t)
 			code = catalog.ErrorCode{Product: catalog.ProductIBM, Code: m[1], Title: strings.TrimSpace(m[2]),
 				Source: catalog.Source{Document: docIBM, Section: m[1]}}
-			continue
-		case state == 0 && t == ibmExplainLabel:
+		case state == 0 && t == "説明":
 			state, cur = 1, &general
-			continue
 		case (state == 1 || state == 2) && ibmEventRe.MatchString(t):
 			m := ibmEventRe.FindStringSubmatch(t)
 			state = 2
@@ -54,10 +47,8 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 				Format: m[2], Params: []catalog.Param{}, Source: catalog.Source{Document: docIBM, Section: m[1] + " " + m[2]}})
 			cur = &textBuilder{}
 			expls = append(expls, cur)
-			continue
-		case state == 2 && t == ibmActionLabel:
+		case state == 2 && t == "ユーザーの処置":
 			state, cur = 3, nil
-			continue
 		case state == 3 && ibmActionRe.MatchString(t):
 			id := ibmActionRe.FindStringSubmatch(t)[1]
 			if _, ok := byID[id]; !ok {
@@ -68,11 +59,9 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 			}
 			cur = &textBuilder{}
 			actions[id] = cur
-			continue
-		}
-		if cur != nil {
+		case cur != nil:
 			cur.add(raw)
-		} else if t != "" {
+		case t != "":
 			rep.add(docIBM, "", fmt.Sprintf("line %d outside any section: %q", i+1, firstRunes(t, 40)), "left out")
 		}
 	}

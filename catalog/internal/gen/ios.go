@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,20 +60,14 @@ func parseIOS(text string, rep *reporter) ([]catalog.Entry, error) {
 			starts = append(starts, s)
 		}
 	}
-	end := len(lines)
-	for i, l := range lines {
-		if strings.TrimSpace(l) == ftdFooter {
-			end = i
-			break
-		}
+	end := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == ftdFooter })
+	if end < 0 {
+		end = len(lines)
 	}
+	bounds := append(starts, end)
 	var entries []catalog.Entry
 	for k, s := range starts {
-		e := end
-		if k+1 < len(starts) {
-			e = starts[k+1]
-		}
-		entry, err := parseIOSBlock(lines[s:e], rep)
+		entry, err := parseIOSBlock(lines[s:bounds[k+1]], rep)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", s+1, err)
 		}
@@ -82,11 +77,10 @@ func parseIOS(text string, rep *reporter) ([]catalog.Entry, error) {
 }
 
 func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
+	fenced := isFence(lines[0])
 	i := 0
-	fenced := false
-	if isFence(lines[0]) {
-		fenced = true
-		i++
+	if fenced {
+		i = 1
 	}
 	m := iosMessageRe.FindStringSubmatch(strings.TrimSpace(lines[i]))
 	if m == nil {
@@ -94,7 +88,7 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 	}
 	id := m[1] + "-" + m[2] + "-" + m[3]
 	sev, _ := strconv.Atoi(m[2])
-	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: m[1], Mnemonic: m[3], Severity: intp(sev),
+	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: m[1], Mnemonic: m[3], Severity: &sev,
 		Format: stripMarkup(strings.TrimSpace(m[4])), Params: []catalog.Param{},
 		Source: catalog.Source{Document: docIOS, Section: "%" + id}}
 	note := func(problem, resolution string) { rep.add(docIOS, id, problem, resolution) }
@@ -165,11 +159,7 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 		}
 		texts[target].add(raw)
 	}
-	e.Explanation = texts[tgtExpl].String()
-	e.Action = texts[tgtAction].String()
-	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
-		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
-	}
+	e.Explanation, e.Action = entryTexts(&texts, note)
 	if target != tgtAction {
 		note("no 推奨するアクション label", "recommended action empty")
 	} else if e.Action == "" {

@@ -10,6 +10,9 @@
 //	go run ./internal/gen [-q] [-out .]
 //
 // Output is deterministic: the same sources always give the same bytes.
+// The generator writes package catalog's own types, so that the data and
+// the code reading it cannot drift apart; catalog embeds the committed
+// output, so regenerating needs it present, though not valid.
 package main
 
 import (
@@ -23,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -40,6 +44,17 @@ var wantCounts = map[string]int{
 	docIOS: 12,
 	docIBM: 4,
 }
+
+// Source document names under catalog/sources.
+const (
+	docIOS  = "cisco-iosxe-smart-licensing-troubleshooting.ja.txt"
+	docCUCM = "cisco-cucm-ils-cluster-join-troubleshooting.ja.txt"
+	docFTD  = "cisco-ftd-syslog-722001-776254.ja.txt"
+	docASA  = "cisco-asa-anonymous-reporting-smart-call-home.ja.txt"
+	docIBM  = "ibm-storage-virtualize-error-1785.ja.txt"
+	// docCUCMEntries holds the hand-curated Unified CM entries.
+	docCUCMEntries = "cisco-cucm-ils-entries.json"
+)
 
 // sources are the documents in byte order, which the version hash
 // follows, with the product of their entries.
@@ -115,16 +130,11 @@ func generate(src string) (*result, error) {
 		}
 	}
 
-	var entries []catalog.Entry
-	entries = append(entries, ftd...)
-	entries = append(entries, ios...)
-	entries = append(entries, cucm...)
-	entries = append(entries, ibm...)
+	entries := slices.Concat(ftd, ios, cucm, ibm)
 	nameRepeatedParams(entries, rep)
-	if err := checkEntries(entries); err != nil {
+	if err := checkEntries(entries, rep); err != nil {
 		return nil, err
 	}
-	scanScripts(entries, rep)
 
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s\n", generatorVersion)
@@ -161,8 +171,10 @@ func generate(src string) (*result, error) {
 
 // checkEntries rejects output that would be wrong for every record: an
 // entry the catalog refuses, a duplicate key, a footer or section header
-// inside an entry's text.
-func checkEntries(entries []catalog.Entry) error {
+// inside an entry's text. It reports text in scripts foreign to the
+// Japanese documents (Korean, Devanagari) left by the vendor's translation
+// tool, which is kept as printed.
+func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	var errs []error
 	seen := map[string]bool{}
 	leak := regexp.MustCompile(`翻訳について|この項では、|メッセージ \d{6} ~ \d{6}`)
@@ -179,6 +191,10 @@ func checkEntries(entries []catalog.Entry) error {
 			if leak.MatchString(s) {
 				errs = append(errs, fmt.Errorf("entry %s: document footer or section header inside the text: %q", k, leak.FindString(s)))
 			}
+			if i := strings.IndexFunc(s, func(r rune) bool { return unicode.In(r, unicode.Hangul, unicode.Devanagari) }); i >= 0 {
+				rep.add(e.Source.Document, e.ID, fmt.Sprintf("foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
+					"kept as printed")
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -192,40 +208,18 @@ func checkEntries(entries []catalog.Entry) error {
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 	for i := range entries {
 		e := &entries[i]
-		count := map[string]int{}
+		count, seen := map[string]int{}, map[string]int{}
 		for _, p := range e.Params {
 			count[p.Name]++
 		}
-		seen := map[string]int{}
 		for j := range e.Params {
 			p := &e.Params[j]
-			if count[p.Name] < 2 {
-				continue
-			}
 			seen[p.Name]++
 			if n := seen[p.Name]; n > 1 {
 				orig := p.Name
 				p.Name = fmt.Sprintf("%s_%d", orig, n)
 				rep.add(e.Source.Document, e.ID, fmt.Sprintf("parameter name %q used %d times in the format", orig, count[orig]),
 					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order", n, p.Name, orig))
-			}
-		}
-	}
-}
-
-// scanScripts reports text in scripts foreign to the Japanese documents
-// (Korean syllables, Devanagari) left by the vendor's translation tool;
-// the text is kept as printed.
-func scanScripts(entries []catalog.Entry, rep *reporter) {
-	for _, e := range entries {
-		for _, s := range []string{e.Format, e.Explanation, e.Action} {
-			for _, r := range s {
-				if unicode.In(r, unicode.Hangul, unicode.Devanagari) {
-					i := strings.IndexRune(s, r)
-					rep.add(e.Source.Document, e.ID, fmt.Sprintf("foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
-						"kept as printed")
-					break
-				}
 			}
 		}
 	}

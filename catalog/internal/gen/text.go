@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
@@ -13,36 +14,29 @@ import (
 // turn a run of document lines into the plain text stored in the catalog.
 
 var (
-	boldRe    = regexp.MustCompile(`\*\*([^*]+?)\*\*`)
-	italicRe  = regexp.MustCompile(`\*([^*\s][^*]*?)\*`)
-	linkRe    = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
-	listRe    = regexp.MustCompile(`^(?:[-•]\s|\d+\.\s)`)
-	escapeRe  = regexp.MustCompile(`\\([()\[\]])`)
-	codeRe    = regexp.MustCompile("`([^`]+)`")
-	spacesRe  = regexp.MustCompile(`[ \t\x{00A0}\x{3000}]+`)
-	fenceLine = "```"
+	boldRe   = regexp.MustCompile(`\*\*([^*]+?)\*\*`)
+	italicRe = regexp.MustCompile(`\*([^*\s][^*]*?)\*`)
+	linkRe   = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
+	listRe   = regexp.MustCompile(`^(?:[-•]\s|\d+\.\s)`)
+	escapeRe = regexp.MustCompile(`\\([()\[\]])`)
+	codeRe   = regexp.MustCompile("`([^`]+)`")
+	spacesRe = regexp.MustCompile(`[ \t\x{00A0}\x{3000}]+`)
 )
 
-// stripMarkup removes the emphasis and link markup of the extracted text,
-// keeping the words: "**show license all**" becomes "show license all",
-// "[license smart](#)" becomes "license smart" and "`ping`" becomes "ping".
+// stripMarkup removes emphasis, link and code markup, keeping the words:
+// "**show license all**", "[license smart](#)", "`ping`".
 func stripMarkup(s string) string {
-	s = linkRe.ReplaceAllString(s, "$1")
-	s = boldRe.ReplaceAllString(s, "$1")
-	s = italicRe.ReplaceAllString(s, "$1")
-	s = escapeRe.ReplaceAllString(s, "$1")
-	s = codeRe.ReplaceAllString(s, "$1")
+	for _, re := range []*regexp.Regexp{linkRe, boldRe, italicRe, escapeRe, codeRe} {
+		s = re.ReplaceAllString(s, "$1")
+	}
 	return s
 }
 
-// isFence reports whether a line opens or closes a fenced code block.
-func isFence(line string) bool { return strings.TrimSpace(line) == fenceLine }
+func isFence(line string) bool { return strings.TrimSpace(line) == "```" }
 
-// isList reports whether a trimmed line starts a list item.
 func isList(line string) bool { return listRe.MatchString(line) }
 
-// isCJK reports whether r is a Japanese (or Korean) letter, as opposed to
-// ASCII text or punctuation.
+// isCJK reports whether r is a Japanese (or Korean) letter.
 func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
 }
@@ -109,8 +103,7 @@ func (b *textBuilder) add(raw string) {
 		b.blank = true
 		return
 	}
-	line = stripMarkup(line)
-	line = spacesRe.ReplaceAllString(line, " ")
+	line = spacesRe.ReplaceAllString(stripMarkup(line), " ")
 	n := len(b.out)
 	switch {
 	case n > 0 && b.blank && b.open && b.lastLen >= minWrapRunes && pageBreak(b.out[n-1], line):
@@ -121,9 +114,7 @@ func (b *textBuilder) add(raw string) {
 	default:
 		b.out = append(b.out, line)
 	}
-	b.open = true
-	b.blank = false
-	b.lastLen = utf8.RuneCountInString(line)
+	b.open, b.blank, b.lastLen = true, false, utf8.RuneCountInString(line)
 }
 
 // minWrapRunes is the shortest line taken to be cut by a page break: a
@@ -133,27 +124,28 @@ const minWrapRunes = 30
 
 func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
 
+// entryTexts returns the explanation and action of texts, noting the
+// page-break joins made in them.
+func entryTexts(texts *[3]textBuilder, note func(problem, resolution string)) (string, string) {
+	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
+		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
+	}
+	return texts[tgtExpl].String(), texts[tgtAction].String()
+}
+
 func lastRunes(s string, n int) string {
 	r := []rune(s)
-	if len(r) > n {
-		r = r[len(r)-n:]
-	}
-	return string(r)
+	return string(r[max(0, len(r)-n):])
 }
 
 func firstRunes(s string, n int) string {
 	r := []rune(s)
-	if len(r) > n {
-		r = r[:n]
-	}
-	return string(r)
+	return string(r[:min(n, len(r))])
 }
 
 // normalizeSpace collapses every run of white space to one space, so that
 // curated text can be compared with the document regardless of wrapping.
-func normalizeSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
+func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // The texts of an entry, in document order.
 const (
