@@ -38,38 +38,43 @@ type Item struct {
 type TopK struct {
 	k     int
 	total int64
-	byID  map[string]*Item
+	byID  map[string]*entry
 	heap  minHeap
+}
+
+// entry is a tracked item and its place in the heap.
+type entry struct {
+	Item
+	index int
 }
 
 // New returns a sketch tracking at most k IDs (at least 1).
 func New(k int) *TopK {
 	k = max(k, 1)
-	return &TopK{k: k, byID: make(map[string]*Item, k)}
+	return &TopK{k: k, byID: make(map[string]*entry, k)}
 }
 
 // Add counts one occurrence of id; product, severity and the example line
-// are kept from the occurrence that put id in the sketch. Looking up an ID
+// are kept from the occurrence that put id in the sketch. Counting an ID
 // already tracked does not allocate.
 func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	t.total++
-	if it, ok := t.byID[string(id)]; ok {
-		it.Count++
-		heap.Fix(&t.heap, t.heap.index(it))
+	if e, ok := t.byID[string(id)]; ok {
+		e.Count++
+		heap.Fix(&t.heap, e.index)
 		return
 	}
-	it := &Item{ID: string(id), Product: product, Severity: severity, Count: 1, Example: example(line)}
-	if len(t.heap.items) == t.k {
-		min := t.heap.items[0]
-		delete(t.byID, min.ID)
-		it.Count, it.Over = min.Count+1, min.Count
-		t.heap.items[0], t.heap.pos[it] = it, 0
-		delete(t.heap.pos, min)
+	e := &entry{Item: Item{ID: string(id), Product: product, Severity: severity, Count: 1, Example: example(line)}}
+	if len(t.heap) == t.k {
+		least := t.heap[0]
+		delete(t.byID, least.ID)
+		e.Count, e.Over, e.index = least.Count+1, least.Count, 0
+		t.heap[0] = e
 		heap.Fix(&t.heap, 0)
 	} else {
-		heap.Push(&t.heap, it)
+		heap.Push(&t.heap, e)
 	}
-	t.byID[it.ID] = it
+	t.byID[e.ID] = e
 }
 
 // Total returns the number of additions.
@@ -77,9 +82,9 @@ func (t *TopK) Total() int64 { return t.total }
 
 // Top returns copies of the tracked IDs, most counted first (then by ID).
 func (t *TopK) Top() []Item {
-	out := make([]Item, 0, len(t.heap.items))
-	for _, it := range t.heap.items {
-		out = append(out, *it)
+	out := make([]Item, 0, len(t.heap))
+	for _, e := range t.heap {
+		out = append(out, e.Item)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -102,33 +107,24 @@ func example(line []byte) string {
 	return string(line[:n])
 }
 
-// minHeap orders the tracked items by count, least first; pos finds an
-// item's place for heap.Fix.
-type minHeap struct {
-	items []*Item
-	pos   map[*Item]int
-}
+// minHeap orders the tracked entries by count, least first.
+type minHeap []*entry
 
-func (h *minHeap) index(it *Item) int { return h.pos[it] }
-func (h minHeap) Len() int            { return len(h.items) }
-func (h minHeap) Less(i, j int) bool  { return h.items[i].Count < h.items[j].Count }
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return h[i].Count < h[j].Count }
 func (h minHeap) Swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.pos[h.items[i]], h.pos[h.items[j]] = i, j
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
 }
 func (h *minHeap) Push(x any) {
-	if h.pos == nil {
-		h.pos = map[*Item]int{}
-	}
-	it := x.(*Item)
-	h.pos[it] = len(h.items)
-	h.items = append(h.items, it)
+	e := x.(*entry)
+	e.index = len(*h)
+	*h = append(*h, e)
 }
 func (h *minHeap) Pop() any {
-	it := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	delete(h.pos, it)
-	return it
+	e := (*h)[len(*h)-1]
+	*h = (*h)[:len(*h)-1]
+	return e
 }
 
 // Columns are the columns WriteCSV writes: the user catalog's (explanation

@@ -53,8 +53,8 @@ func TestHeavyHittersKept(t *testing.T) {
 		truth[id]++
 		s.Add([]byte(id), "p", -1, []byte(id))
 	}
-	if len(s.byID) > k || len(s.heap.items) > k || len(s.heap.pos) > k {
-		t.Fatalf("tracking %d/%d/%d items, want at most %d", len(s.byID), len(s.heap.items), len(s.heap.pos), k)
+	if len(s.byID) > k || len(s.heap) > k {
+		t.Fatalf("tracking %d/%d items, want at most %d", len(s.byID), len(s.heap), k)
 	}
 	top := s.Top()
 	found := map[string]Item{}
@@ -140,5 +140,20 @@ func TestWriteFile(t *testing.T) {
 	}
 	if err := WriteFile(dir+"/missing/unknown.csv", nil); err == nil {
 		t.Error("writing into a missing directory succeeded")
+	}
+}
+
+func BenchmarkAddTracked(b *testing.B) {
+	s := New(20)
+	ids := make([][]byte, 20)
+	for i := range ids {
+		ids[i] = []byte(fmt.Sprintf("SEC-6-IPACCESSLOG%02d", i))
+		s.Add(ids[i], "cisco_ios", 6, ids[i])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.Add(ids[i%20], "cisco_ios", 6, ids[i%20])
+		i++
 	}
 }
