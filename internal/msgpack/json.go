@@ -9,19 +9,16 @@ import (
 	"unicode/utf8"
 )
 
-// JSONDateKey is the key under which AppendRecordJSON writes the record's
-// timestamp (seconds since the epoch, with the nanoseconds as decimals), the
-// key Fluent Bit's json outputs use by default. A body key of the same name
-// takes precedence.
+// JSONDateKey is the key of the record's timestamp (seconds since the epoch,
+// nanoseconds as decimals) in AppendRecordJSON's output, as in Fluent Bit's
+// json outputs; a body key of the same name takes precedence.
 const JSONDateKey = "date"
 
-// JSONTextExt is the extension type of a value that holds JSON text:
-// flb-enrich keeps the values of the JSON records it reads so, to write them
-// back exactly as they were written, numbers included.
+// JSONTextExt is the extension type of a value that holds JSON text, which
+// flb-enrich uses to write the values it read back exactly as they were.
 const JSONTextExt int8 = 'J'
 
-// maxJSONDepth bounds the nesting the JSON writer follows, so that hostile
-// input cannot exhaust the stack.
+// maxJSONDepth bounds the nesting the JSON writer follows, to protect the stack.
 const maxJSONDepth = 64
 
 var errTooDeep = errors.New("msgpack value nested too deeply for json")
@@ -35,10 +32,8 @@ func AppendRecordJSON(dst, record []byte) ([]byte, error) {
 	return appendRecordJSON(dst, record, false)
 }
 
-// AppendRecordJSONText is AppendRecordJSON for records whose JSONTextExt
-// values the caller built from valid JSON text: it writes that text as it is.
-// A chunk from Fluent Bit may carry any extension type, so its records go
-// through AppendRecordJSON.
+// AppendRecordJSONText is AppendRecordJSON that writes JSONTextExt values,
+// which the caller built from valid JSON text, as they are.
 func AppendRecordJSONText(dst, record []byte) ([]byte, error) {
 	return appendRecordJSON(dst, record, true)
 }
@@ -51,7 +46,6 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 	p := len(record) - len(rest)
 	ts, bodyOff := p, 0
 	if p+12 < len(record) && record[p] == 0x92 && record[p+1] == 0xd7 && record[p+2] == 0x00 && record[p+11] == 0x80 {
-		// The usual [EventTime, {}] header.
 		ts, bodyOff = p+1, p+12
 	} else {
 		if th, err := ReadHeader(rest); err == nil && th.Kind == Array && th.N > 0 {
@@ -67,8 +61,7 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 	dst = append(dst, '{')
 	w := jsonWriter{text: text}
 	if hb, err := ReadHeader(record[bodyOff:]); err == nil && hb.Kind == Map {
-		// The pairs are written first, so that they say whether the body
-		// has a key JSONDateKey; if not, the time goes in front of them.
+		// Written first, the pairs say whether the time must go in front of them.
 		if dst, _, err = w.pairs(dst, record, bodyOff+hb.Size, hb.N, 0); err != nil {
 			return dst[:start], fmt.Errorf("record json: %w", err)
 		}
@@ -96,8 +89,7 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 }
 
 // AppendPairsJSON appends the n key/value pairs at the start of b as JSON
-// object members, separated by commas, without braces: the way
-// AppendRecordJSON writes a body's pairs.
+// object members without braces, as AppendRecordJSON writes a body's pairs.
 func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
 	start := len(dst)
 	dst, _, err := (&jsonWriter{}).pairs(dst, b, 0, n, 0)
@@ -202,8 +194,8 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 	return dst, end, nil
 }
 
-// pairs writes the n key/value pairs at b[q] as JSON object members, without
-// braces, and returns the offset after them.
+// pairs writes the n key/value pairs at b[q] as JSON object members and
+// returns the offset after them.
 func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) {
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -225,8 +217,7 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 			dst = appendJSONString(dst, key)
 			q = kEnd
 		} else {
-			// JSON keys are strings: quote the key's JSON form.
-			var k []byte
+			var k []byte // JSON keys are strings: quote the key's JSON form
 			if k, q, err = (&jsonWriter{text: w.text}).value(nil, b, q, depth+1); err != nil {
 				return dst, 0, err
 			}
@@ -242,8 +233,7 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString writes s as a JSON string, replacing invalid UTF-8. Runs
-// of bytes that need no escaping are copied in one append.
+// appendJSONString writes s as a JSON string, replacing invalid UTF-8.
 func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	from := 0
@@ -252,7 +242,6 @@ func appendJSONString(dst, s []byte) []byte {
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
 				i++
-				// Log text is mostly plain ASCII: skip it eight bytes at a time.
 				for i+8 <= len(s) && plainASCII8(binary.LittleEndian.Uint64(s[i:])) {
 					i += 8
 				}
@@ -275,8 +264,7 @@ func appendJSONString(dst, s []byte) []byte {
 			from = i
 			continue
 		}
-		// Three-byte sequences (the catalog's Japanese) are checked inline,
-		// the rest by the decoder.
+		// Three-byte sequences (the catalog's Japanese) are checked inline.
 		for i+2 < len(s) && s[i] >= 0xe1 && s[i] < 0xf0 && s[i] != 0xed && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
 			i += 3
 		}
@@ -295,9 +283,7 @@ func appendJSONString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-// plainASCII8 reports whether the eight bytes of v are all ASCII that a JSON
-// string holds as it is: none below 0x20, none 0x7f or above, no '"' and no
-// '\\'.
+// plainASCII8 reports whether the eight bytes of v need no escaping in JSON.
 func plainASCII8(v uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
