@@ -41,11 +41,12 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	}
 	slices.SortStableFunc(params, func(a, b string) int { return len(b) - len(a) })
 	bareWords := ent.Product == catalog.ProductFTD
-	var lits, names []string
+	var lits [][]byte
+	var names []string
 	var verbs []int // indexes in names of printf verbs
 	var lit strings.Builder
 	addVar := func(name string) {
-		lits = append(lits, lit.String())
+		lits = append(lits, normaliseLiteral(lit.String()))
 		lit.Reset()
 		names = append(names, name)
 	}
@@ -60,7 +61,6 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 				continue
 			}
 		}
-		atWord := i == 0 || !isParamWordByte(format[i-1])
 		if c == '%' && i+1 < len(format) && strings.IndexByte("sdiuxXBp", format[i+1]) >= 0 &&
 			(i+2 == len(format) || !isParamWordByte(format[i+2])) {
 			verbs = append(verbs, len(names))
@@ -68,7 +68,7 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 			i += 2
 			continue
 		}
-		if atWord && !afterArticle(format, i) {
+		if (i == 0 || !isParamWordByte(format[i-1])) && !afterArticle(format, i) {
 			n, end := paramAt(format, i, params)
 			if n == "" && bareWords {
 				// A word at the start followed by ':' is the message's tag.
@@ -85,7 +85,8 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 		lit.WriteByte(c)
 		i++
 	}
-	lits = append(lits, lit.String())
+	addVar("")
+	names = names[:len(names)-1]
 	if len(names) == 0 {
 		return nil, nil
 	}
@@ -97,7 +98,7 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	if len(names) > maxParams {
 		names, lits = names[:maxParams], lits[:maxParams+1]
 	}
-	m := &matcher{}
+	m := &matcher{lits: lits}
 	used := make(map[string]int, len(names))
 	for _, n := range names {
 		m.names = append(m.names, []byte(n))
@@ -107,57 +108,46 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 		}
 		m.keys = append(m.keys, msgpack.AppendStr(nil, n))
 	}
-	for _, l := range lits {
-		m.lits = append(m.lits, normaliseLiteral(l))
-	}
-	last := m.lits[len(m.lits)-1]
-	t := len(last)
-	for t > 0 && (isPunct(last[t-1]) || last[t-1] == ' ') {
-		t--
-	}
+	last := lits[len(lits)-1]
+	t := len(bytes.TrimRightFunc(last, func(r rune) bool { return r < 0x80 && (isPunct(byte(r)) || r == ' ') }))
 	m.tail = bytes.TrimSpace(last[t:])
 	m.lits[len(m.lits)-1] = last[:t]
 	return m, nil
 }
 
 // paramAt returns the parameter name that starts at format[i] and ends at
-// a word boundary, and where it ends in format, or "".
+// a word boundary, blanks next to punctuation aside ("local IP:local port"
+// is "local IP :local port"), and where it ends in format, or "".
 func paramAt(format string, i int, params []string) (string, int) {
-	for _, n := range params {
-		end, ok := prefixLoose(format, i, n)
-		if ok && (end == len(format) || !isParamWordByte(format[end])) {
-			return n, end
+	skip := func(j int) int {
+		for j < len(format) && format[j] == ' ' {
+			j++
+		}
+		return j
+	}
+next:
+	for _, name := range params {
+		j := i
+		for k := 0; k < len(name); k++ {
+			c := name[k]
+			if c == ' ' && (k+1 < len(name) && isPunct(name[k+1]) || k > 0 && isPunct(name[k-1])) {
+				continue
+			}
+			if isPunct(c) {
+				j = skip(j)
+			}
+			if j >= len(format) || format[j] != c {
+				continue next
+			}
+			if j++; isPunct(c) && k+1 < len(name) && name[k+1] != ' ' {
+				j = skip(j)
+			}
+		}
+		if j == len(format) || !isParamWordByte(format[j]) {
+			return name, j
 		}
 	}
 	return "", 0
-}
-
-// prefixLoose reports whether format[i:] starts with name, blanks next to
-// punctuation aside ("local IP:local port" is "local IP :local port"), and
-// where the match ends.
-func prefixLoose(format string, i int, name string) (int, bool) {
-	j := i
-	for k := 0; k < len(name); k++ {
-		c := name[k]
-		if c == ' ' && (k+1 < len(name) && isPunct(name[k+1]) || k > 0 && isPunct(name[k-1])) {
-			continue
-		}
-		if isPunct(c) {
-			for j < len(format) && format[j] == ' ' {
-				j++
-			}
-		}
-		if j >= len(format) || format[j] != c {
-			return 0, false
-		}
-		j++
-		if isPunct(c) && k+1 < len(name) && name[k+1] != ' ' {
-			for j < len(format) && format[j] == ' ' {
-				j++
-			}
-		}
-	}
-	return j, true
 }
 
 func isParamWordByte(c byte) bool { return isWord(c) || c == '-' }
@@ -181,24 +171,11 @@ func wordAt(format string, i int) string {
 // and hyphenated ending in a kind of value (user-name, src-ip; not
 // jumbo-frame), or lower-case repeating the label before it ("Group group").
 func placeholderWord(format string, i int, w string) bool {
-	if w == "" {
-		return false
-	}
-	lower, upper, underscore := false, false, false
-	for k := 0; k < len(w); k++ {
-		switch c := w[k]; {
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c == '_':
-			underscore = true
-		}
-	}
-	if underscore && lower {
+	lower := strings.ContainsFunc(w, func(r rune) bool { return r >= 'a' && r <= 'z' })
+	switch {
+	case lower && strings.Contains(w, "_"):
 		return true
-	}
-	if upper || w[0] < 'a' || w[0] > 'z' {
+	case w == "" || w[0] < 'a' || w[0] > 'z' || strings.ContainsFunc(w, func(r rune) bool { return r >= 'A' && r <= 'Z' }):
 		return false
 	}
 	if j := strings.LastIndexByte(w, '-'); j > 0 && slices.Contains(valueKinds, w[j+1:]) {
@@ -277,15 +254,11 @@ func normaliseLiteral(l string) []byte {
 		if c == '\t' || c == '\n' || c == '\r' {
 			c = ' '
 		}
-		if c == ' ' {
-			if len(out) > 0 && (out[len(out)-1] == ' ' || isPunct(out[len(out)-1])) {
-				continue
-			}
-			out = append(out, ' ')
+		switch n := len(out); {
+		case c == ' ' && n > 0 && (out[n-1] == ' ' || isPunct(out[n-1])):
 			continue
-		}
-		if isPunct(c) && len(out) > 0 && out[len(out)-1] == ' ' {
-			out = out[:len(out)-1]
+		case isPunct(c) && n > 0 && out[n-1] == ' ':
+			out = out[:n-1]
 		}
 		out = append(out, c)
 	}
