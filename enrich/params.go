@@ -391,13 +391,7 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 				j = len(text) - pos
 			}
 			end, next = pos+j, pos+j
-		case len(lit) == 1 && lit[0] == ' ': // two variables: the first is one word
-			s, e, ok := blankIndex(text, pos)
-			if !ok {
-				return n
-			}
-			end, next = s, e
-		default:
+		default: // a blank alone between two variables makes the first one word
 			s, e, ok := litIndex(text, pos, lit)
 			if !ok {
 				return n
