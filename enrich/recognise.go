@@ -331,45 +331,30 @@ func (e *Engine) parseCUCM(v []byte, sev, k int, m *match) bool {
 // (PIM-SW1 -> PIM), upper-cased, with the mnemonic.
 func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 	idx := e.index[pIOS]
-	if len(idx) == 0 {
-		return nil
-	}
 	var buf [256]byte
-	try := func(f []byte) *entryEnc {
-		if len(f)+1+len(mn) > len(buf) {
-			return nil
-		}
-		n := copy(buf[:], f)
-		addWork(len(f) + 1 + len(mn))
-		for i, c := range buf[:n] {
-			if c >= 'a' && c <= 'z' {
-				buf[i] = c - 'a' + 'A'
+	for f, leading := fac, true; len(idx) > 0; {
+		if n := len(f); n+1+len(mn) <= len(buf) {
+			addWork(n + 1 + len(mn))
+			for i, c := range f {
+				if c >= 'a' && c <= 'z' {
+					c -= 'a' - 'A'
+				}
+				buf[i] = c
+			}
+			buf[n] = '-'
+			if ent := idx[string(buf[:n+1+copy(buf[n+1:], mn)])]; ent != nil {
+				return ent
 			}
 		}
-		buf[n] = '-'
-		n += 1 + copy(buf[n+1:], mn)
-		return idx[string(buf[:n])]
-	}
-	for f := fac; ; {
-		if ent := try(f); ent != nil {
-			return ent
-		}
-		j := bytes.IndexByte(f, '-')
-		if j < 0 {
-			break
-		}
-		f = f[j+1:]
-	}
-	for f := fac; ; {
-		j := bytes.LastIndexByte(f, '-')
-		if j < 0 {
+		if j := bytes.IndexByte(f, '-'); leading && j >= 0 {
+			f = f[j+1:]
+		} else if j = bytes.LastIndexByte(fac, '-'); j >= 0 {
+			f, fac, leading = fac[:j], fac[:j], false
+		} else {
 			return nil
 		}
-		f = f[:j]
-		if ent := try(f); ent != nil {
-			return ent
-		}
 	}
+	return nil
 }
 
 // textStart skips the ": " that ends a header at v[k], and the ">>" that

@@ -59,32 +59,24 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 		bodyOff = p + k
 	}
 	start := len(dst)
-	dst = append(dst, '{')
+	dst = append(dst, `{"`+JSONDateKey+`":`...)
+	dst = appendJSONTime(dst, record, ts)
 	w := jsonWriter{text: text}
-	if hb, err := ReadHeader(record[bodyOff:]); err == nil && hb.Kind == Map {
-		// Written first, the pairs say whether the time must go in front of them.
-		if dst, _, err = w.pairs(dst, record, bodyOff+hb.Size, hb.N, 0); err != nil {
-			return dst[:start], fmt.Errorf("record json: %w", err)
-		}
-		if !w.hasDate {
-			mark := len(dst)
-			dst = append(dst, `"`+JSONDateKey+`":`...)
-			dst = appendJSONTime(dst, record, ts)
-			if hb.N > 0 {
-				dst = append(dst, ',')
-			}
-			var t [64]byte
-			k := copy(t[:], dst[mark:])
-			copy(dst[start+1+k:], dst[start+1:mark])
-			copy(dst[start+1:], t[:k])
-		}
-	} else {
-		dst = append(dst, `"`+JSONDateKey+`":`...)
-		dst = appendJSONTime(dst, record, ts)
+	if hb, herr := ReadHeader(record[bodyOff:]); herr != nil || hb.Kind != Map {
 		dst = append(dst, `,"body":`...)
-		if dst, _, err = w.value(dst, record, bodyOff, 0); err != nil {
-			return dst[:start], fmt.Errorf("record json: %w", err)
+		dst, _, err = w.value(dst, record, bodyOff, 0)
+	} else {
+		if hb.N > 0 {
+			dst = append(dst, ',')
 		}
+		// A body key JSONDateKey replaces the time written in front of it.
+		mark := len(dst)
+		if dst, _, err = w.pairs(dst, record, bodyOff+hb.Size, hb.N, 0); err == nil && w.hasDate {
+			dst = append(dst[:start+1], dst[mark:]...)
+		}
+	}
+	if err != nil {
+		return dst[:start], fmt.Errorf("record json: %w", err)
 	}
 	return append(dst, '}'), nil
 }
