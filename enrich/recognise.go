@@ -249,10 +249,7 @@ const maxTokens = 8
 // IOS family, Unified CM CiscoLog headers and Threat Defense IDs under an
 // unknown prefix (%FDT-6-716039).
 func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
-	k := p + 1
-	for k < len(v) && isWord(v[k]) {
-		k++
-	}
+	k := wordEnd(v, p+1)
 	addWork(k - p)
 	if k == p+1 || !hasLetter(v[p+1:k]) {
 		return false
@@ -266,11 +263,8 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 			addWork(k - tokens)
 			return false
 		}
-		k++
-		prevStart, mnStart = mnStart, k
-		for k < len(v) && isWord(v[k]) {
-			k++
-		}
+		prevStart, mnStart = mnStart, k+1
+		k = wordEnd(v, k+1)
 		if firstSev < 0 && k-mnStart == 1 && isDigitSev(v[mnStart]) {
 			firstSev = mnStart
 		}

@@ -199,22 +199,18 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 			return dst, 0, err
 		}
 		if hk.Kind == Str || hk.Kind == Bin {
-			kEnd := q + hk.Size + hk.N
-			if kEnd > len(b) {
-				return dst, 0, ErrShort
-			}
-			key := b[q+hk.Size : kEnd]
-			if depth == 0 && hk.Kind == Str && string(key) == JSONDateKey {
+			if depth == 0 && hk.Kind == Str && string(b[q+hk.Size:min(len(b), q+hk.Size+hk.N)]) == JSONDateKey {
 				w.hasDate = true
 			}
-			dst = appendJSONString(dst, key)
-			q = kEnd
+			dst, q, err = w.value(dst, b, q, depth+1)
 		} else {
 			var k []byte // JSON keys are strings: quote the key's JSON form
-			if k, q, err = (&jsonWriter{text: w.text}).value(nil, b, q, depth+1); err != nil {
-				return dst, 0, err
+			if k, q, err = (&jsonWriter{text: w.text}).value(nil, b, q, depth+1); err == nil {
+				dst = appendJSONString(dst, k)
 			}
-			dst = appendJSONString(dst, k)
+		}
+		if err != nil {
+			return dst, 0, err
 		}
 		dst = append(dst, ':')
 		if dst, q, err = w.value(dst, b, q, depth+1); err != nil {
