@@ -176,7 +176,7 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 // ID", "ErrorID", "error_code", "Event ID", "ERROR CODE"...) and the event
 // ID (6 digits) or error code (4 digits) after it, into m.
 func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
-	if p == 0 || p+4 > len(v) || (v[p-1] != 'e' && v[p-1] != 'E') || (p >= 2 && isLetter(v[p-2])) {
+	if p == 0 || p+4 > len(v) || v[p-1]|0x20 != 'e' || (p >= 2 && isLetter(v[p-2])) {
 		return false
 	}
 	switch string(v[p : p+4]) {
