@@ -62,9 +62,14 @@ type match struct {
 	text    int // where the message text starts, for parameter matching
 }
 
-// set assigns field by field so that no temporary struct is built per match.
+// set and copy assign field by field: a struct assignment is slower here.
 func (m *match) set(product int, id []byte, sev int, ent *entryEnc, pos, text int) {
 	m.product, m.id, m.idOwned, m.sev, m.ent, m.pos, m.text = product, id, false, sev, ent, pos, text
+}
+
+func (m *match) copy(o *match) {
+	m.set(o.product, o.id, o.sev, o.ent, o.pos, o.text)
+	m.idOwned = o.idOwned
 }
 
 // find stores in m the identifier that names the message in v, by the
@@ -92,14 +97,14 @@ func (e *Engine) find(v []byte, m *match) bool {
 		if !haveFirst || firstRelay {
 			relay := m.product == pIOS && isRelay(m.id)
 			if !haveFirst || !relay {
-				first = *m
+				first.copy(m)
 				haveFirst, firstRelay = true, relay
 			}
 		}
 		i = max(m.text, p+1)
 	}
 	if haveFirst {
-		*m = first
+		m.copy(&first)
 		return true
 	}
 	return e.bareHeader(v, m) || e.scanText(v, m)
@@ -108,8 +113,16 @@ func (e *Engine) find(v []byte, m *match) bool {
 // isRelay reports whether the IOS-style header id relays another process's
 // message: NX-OS FAC-SEV-SYSTEM_MSG, IOS-XE IOSXE-SEV-PLATFORM.
 func isRelay(id []byte) bool {
-	return len(id) > len("-SYSTEM_MSG") && bytes.HasSuffix(id, []byte("-SYSTEM_MSG")) ||
-		len(id) > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && bytes.HasSuffix(id, []byte("-PLATFORM"))
+	// Most headers end in another letter: one comparison rules them out.
+	switch n := len(id); {
+	case n == 0:
+		return false
+	case id[n-1] == 'G':
+		return n > len("-SYSTEM_MSG") && string(id[n-len("-SYSTEM_MSG"):]) == "-SYSTEM_MSG"
+	case id[n-1] == 'M':
+		return n > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && string(id[n-len("-PLATFORM"):]) == "-PLATFORM"
+	}
+	return false
 }
 
 // maxTagEnd bounds where a "process[pid]:" tag can end in a value: after
@@ -171,18 +184,27 @@ func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 	return e.parseTokens(v, p, m)
 }
 
-var ftdPrefixes = [...]string{"ASA", "FTD", "FWSM", "PIX", "NGIPS", "Threat Defense"}
-
 // ftdPrefixLen returns the length of the Threat Defense facility name that
 // b starts with and that ends there (%ASAP-3-X is IOS-style), or 0.
 func ftdPrefixLen(b []byte) int {
-	for _, f := range ftdPrefixes {
-		if n := len(f); f[0] == b[0] && hasPrefix(b, f) {
-			if n >= len(b) || isLetter(b[n]) || b[n] == '_' {
-				return 0
-			}
-			return n
+	var f string
+	switch b[0] {
+	case 'A':
+		f = "ASA"
+	case 'F':
+		f = "FTD"
+		if len(b) > 1 && b[1] == 'W' {
+			f = "FWSM"
 		}
+	case 'P':
+		f = "PIX"
+	case 'N':
+		f = "NGIPS"
+	case 'T':
+		f = "Threat Defense"
+	}
+	if n := len(f); n > 0 && n < len(b) && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
+		return n
 	}
 	return 0
 }

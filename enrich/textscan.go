@@ -78,11 +78,11 @@ scan:
 			switch {
 			case cand.ent != nil:
 				if !haveKnown || cand.pos < m.pos {
-					*m = cand
+					m.copy(&cand)
 					haveKnown = true
 				}
 				if !haveEvent && cand.product == pIBM && !isErrorCode(&cand) {
-					event = cand
+					event.copy(&cand)
 					haveEvent = true
 				}
 			case !haveFirst || cand.pos < first.pos:
@@ -93,12 +93,12 @@ scan:
 	}
 	if haveKnown {
 		if haveEvent && isErrorCode(m) {
-			*m = event
+			m.copy(&event)
 		}
 		return true
 	}
 	if haveFirst {
-		*m = first
+		m.copy(&first)
 	}
 	return haveFirst
 }
