@@ -50,11 +50,14 @@ func (t *numTable) find(b []byte) (*entryEnc, bool) {
 }
 
 func sixDigits(b []byte) (id uint32, ok bool) {
+	if len(b) != 6 {
+		return 0, false
+	}
 	for _, c := range b {
-		if !isDigit(c) || len(b) != 6 {
+		if !isDigit(c) {
 			return 0, false
 		}
 		id = id*10 + uint32(c-'0')
 	}
-	return id, len(b) == 6
+	return id, true
 }
