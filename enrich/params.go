@@ -14,68 +14,46 @@ import (
 const maxParams = 32
 
 // matcher extracts a message's variables by the literal text between them
-// in the entry's documented format: lits[0] var0 lits[1] var1 ... lits[n].
-// Literals are matched tolerantly, because devices print the documented
-// text with other white space and letter case: ASCII letters match either
-// case, a blank matches a run of blanks, and blanks next to punctuation
-// are optional (the document's "reason ." is "reason." on the wire).
+// in the entry's documented format, lits[0] var0 lits[1] ... lits[n],
+// matched tolerantly as docs/recognition.md describes.
 type matcher struct {
-	lits [][]byte // normalised: see normaliseLiteral
-	keys [][]byte // encoded parameter names
-	// names are the placeholders as the format writes them: a value that
-	// reads the same is the format's literal word, not a variable.
-	names [][]byte
-	// tail is the punctuation that ends the format after the last
-	// variable; real lines often leave it out.
-	tail []byte
+	lits  [][]byte // normalised: see normaliseLiteral
+	keys  [][]byte // encoded parameter names
+	names [][]byte // the placeholders as written: a value that reads the same is literal text
+	tail  []byte   // the punctuation that ends the format, which real lines often leave out
 }
 
 // compileMatcher builds the matcher of an entry's format, or returns nil
-// when the format has no variables. Variables are written *name*
-// (Threat Defense documents), [chars]/[dec] (IOS documents), <name>,
-// printf verbs (%s, %d, named by the parameter list when it has one name
-// for each), or as a bare word: one of the entry's parameter names, or in
-// a Threat Defense format a word shaped like a placeholder (see
-// placeholderWord). A word that the format repeats as "label value"
-// ("tunnel-group tunnel-group", "Group group") is the label the first
-// time, and a name after an article ("for this connection") is English.
+// when the format has no variables (placeholder forms: docs/recognition.md).
 func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	format := stripHeader(strings.TrimSpace(ent.Format))
 	if format == "" {
 		return nil, nil
 	}
-	// Parameter names may contain spaces and punctuation ("local IP:local
-	// port"); try the longest first so that one name never cuts another.
+	// Longest first, so that one name never cuts another; a name the
+	// format marks up (<status>) is a placeholder only there.
 	var params []string
 	for _, p := range ent.Params {
 		n := strings.Trim(p.Name, "* []<>")
-		// A name the format marks up (<status>) is a placeholder only
-		// there: its bare occurrences are words ("application status").
 		if n != "" && !slices.Contains(params, n) && !strings.Contains(format, "<"+n+">") && !strings.Contains(format, "*"+n+"*") {
 			params = append(params, n)
 		}
 	}
 	slices.SortStableFunc(params, func(a, b string) int { return len(b) - len(a) })
 	bareWords := ent.Product == catalog.ProductFTD
-	var lits []string
+	var lits [][]byte
 	var names []string
 	var verbs []int // indexes in names of printf verbs
 	var lit strings.Builder
 	addVar := func(name string) {
-		lits = append(lits, lit.String())
+		lits = append(lits, normaliseLiteral(lit.String()))
 		lit.Reset()
 		names = append(names, name)
 	}
 	for i := 0; i < len(format); {
 		c := format[i]
-		if c == '*' || c == '[' || c == '<' {
-			closer := byte('*')
-			switch c {
-			case '[':
-				closer = ']'
-			case '<':
-				closer = '>'
-			}
+		if o := strings.IndexByte("*[<", c); o >= 0 {
+			closer := "*]>"[o]
 			if j := strings.IndexByte(format[i+1:], closer); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
 				(c != '*' || !strings.Contains(format[i+1:i+1+j], " ")) {
 				addVar(format[i+1 : i+1+j])
@@ -83,7 +61,6 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 				continue
 			}
 		}
-		atWord := i == 0 || !isParamWordByte(format[i-1])
 		if c == '%' && i+1 < len(format) && strings.IndexByte("sdiuxXBp", format[i+1]) >= 0 &&
 			(i+2 == len(format) || !isParamWordByte(format[i+2])) {
 			verbs = append(verbs, len(names))
@@ -91,10 +68,11 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 			i += 2
 			continue
 		}
-		if atWord && !afterArticle(format, i) {
+		if (i == 0 || !isParamWordByte(format[i-1])) && !afterArticle(format, i) {
 			n, end := paramAt(format, i, params)
 			if n == "" && bareWords {
-				if w := wordAt(format, i); placeholderWord(format, i, w) && !isTag(format, i, i+len(w)) {
+				// A word at the start followed by ':' is the message's tag.
+				if w := wordAt(format, i); placeholderWord(format, i, w) && !(i == 0 && i+len(w) < len(format) && format[i+len(w)] == ':') {
 					n, end = w, i+len(w)
 				}
 			}
@@ -107,12 +85,12 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 		lit.WriteByte(c)
 		i++
 	}
-	lits = append(lits, lit.String())
+	addVar("")
+	names = names[:len(names)-1]
 	if len(names) == 0 {
 		return nil, nil
 	}
-	if len(verbs) > 0 && len(verbs) == len(ent.Params) {
-		// The list names the printf verbs in format order.
+	if len(verbs) > 0 && len(verbs) == len(ent.Params) { // the list names the verbs in order
 		for k, vi := range verbs {
 			names[vi] = ent.Params[k].Name
 		}
@@ -120,7 +98,7 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	if len(names) > maxParams {
 		names, lits = names[:maxParams], lits[:maxParams+1]
 	}
-	m := &matcher{}
+	m := &matcher{lits: lits}
 	used := make(map[string]int, len(names))
 	for _, n := range names {
 		m.names = append(m.names, []byte(n))
@@ -130,64 +108,51 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 		}
 		m.keys = append(m.keys, msgpack.AppendStr(nil, n))
 	}
-	for _, l := range lits {
-		m.lits = append(m.lits, normaliseLiteral(l))
-	}
-	last := m.lits[len(m.lits)-1]
-	t := len(last)
-	for t > 0 && (isPunct(last[t-1]) || last[t-1] == ' ') {
-		t--
-	}
+	last := lits[len(lits)-1]
+	t := len(bytes.TrimRightFunc(last, func(r rune) bool { return r < 0x80 && (isPunct(byte(r)) || r == ' ') }))
 	m.tail = bytes.TrimSpace(last[t:])
 	m.lits[len(m.lits)-1] = last[:t]
 	return m, nil
 }
 
 // paramAt returns the parameter name that starts at format[i] and ends at
-// a word boundary, and where it ends in format, or "". Blanks next to
-// punctuation do not count: the list's "local IP:local port" is the
-// format's "local IP :local port".
+// a word boundary, blanks next to punctuation aside ("local IP:local port"
+// is "local IP :local port"), and where it ends in format, or "".
 func paramAt(format string, i int, params []string) (string, int) {
-	for _, n := range params {
-		end, ok := prefixLoose(format, i, n)
-		if ok && (end == len(format) || !isParamWordByte(format[end])) {
-			return n, end
+	skip := func(j int) int {
+		for j < len(format) && format[j] == ' ' {
+			j++
+		}
+		return j
+	}
+next:
+	for _, name := range params {
+		j := i
+		for k := 0; k < len(name); k++ {
+			c := name[k]
+			if c == ' ' && (k+1 < len(name) && isPunct(name[k+1]) || k > 0 && isPunct(name[k-1])) {
+				continue
+			}
+			if isPunct(c) {
+				j = skip(j)
+			}
+			if j >= len(format) || format[j] != c {
+				continue next
+			}
+			if j++; isPunct(c) && k+1 < len(name) && name[k+1] != ' ' {
+				j = skip(j)
+			}
+		}
+		if j == len(format) || !isParamWordByte(format[j]) {
+			return name, j
 		}
 	}
 	return "", 0
 }
 
-// prefixLoose reports whether format[i:] starts with name, blanks next to
-// punctuation aside, and where the match ends.
-func prefixLoose(format string, i int, name string) (int, bool) {
-	j := i
-	for k := 0; k < len(name); k++ {
-		c := name[k]
-		if c == ' ' && (k+1 < len(name) && isPunct(name[k+1]) || k > 0 && isPunct(name[k-1])) {
-			continue
-		}
-		if isPunct(c) {
-			for j < len(format) && format[j] == ' ' {
-				j++
-			}
-		}
-		if j >= len(format) || format[j] != c {
-			return 0, false
-		}
-		j++
-		if isPunct(c) && k+1 < len(name) && name[k+1] != ' ' {
-			for j < len(format) && format[j] == ' ' {
-				j++
-			}
-		}
-	}
-	return j, true
-}
-
 func isParamWordByte(c byte) bool { return isWord(c) || c == '-' }
 
-// isPunct reports whether c is ASCII punctuation, around which white space
-// differs between the document and real lines.
+// isPunct reports whether c is ASCII punctuation, around which blanks are optional.
 func isPunct(c byte) bool {
 	return c > ' ' && c < 0x7f && !isAlnum(c) && c != '_'
 }
@@ -201,53 +166,28 @@ func wordAt(format string, i int) string {
 	return strings.TrimRight(format[i:j], "-")
 }
 
-// placeholderWord reports whether the word w at format[i] is a placeholder
-// that the parameter list does not name. Threat Defense formats write
-// placeholders as bare words in shapes plain text does not have: with an
-// underscore and a lower-case letter (IP_address, reason_text), lower-case
-// words joined by hyphens that end in a kind of value (user-name,
-// ptr-in-hex, src-ip; not jumbo-frame, re-join or throttle-request), or a
-// lower-case word repeating the label before it ("Group group",
-// "trust-point trustpoint").
+// placeholderWord reports whether the word w at format[i] has a shape plain
+// text does not: with '_' and a lower-case letter (IP_address), lower-case
+// and hyphenated ending in a kind of value (user-name, src-ip; not
+// jumbo-frame), or lower-case repeating the label before it ("Group group").
 func placeholderWord(format string, i int, w string) bool {
-	if w == "" {
-		return false
-	}
-	lower, upper, underscore := false, false, false
-	for k := 0; k < len(w); k++ {
-		switch c := w[k]; {
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c == '_':
-			underscore = true
-		}
-	}
-	if underscore && lower {
+	lower := strings.ContainsFunc(w, func(r rune) bool { return r >= 'a' && r <= 'z' })
+	switch {
+	case lower && strings.Contains(w, "_"):
 		return true
-	}
-	if upper || w[0] < 'a' || w[0] > 'z' {
+	case w == "" || w[0] < 'a' || w[0] > 'z' || strings.ContainsFunc(w, func(r rune) bool { return r >= 'A' && r <= 'Z' }):
 		return false
 	}
-	if j := strings.LastIndexByte(w, '-'); j > 0 && isValueKind(w[j+1:]) {
+	if j := strings.LastIndexByte(w, '-'); j > 0 && slices.Contains(valueKinds, w[j+1:]) {
 		return true
 	}
 	p := prevWord(format, i)
 	return p != "" && sameWord(p, w)
 }
 
-// isValueKind reports whether s, the last part of a hyphenated word, is
-// a kind of value that ends placeholder names in the Threat Defense
-// document.
-func isValueKind(s string) bool {
-	switch s {
-	case "name", "id", "ip", "port", "type", "num", "number", "length", "version", "value", "mask",
-		"hex", "address", "addr", "string", "count", "size", "code", "level", "index", "reason":
-		return true
-	}
-	return false
-}
+// valueKinds end the hyphenated placeholder names of the Threat Defense document.
+var valueKinds = []string{"name", "id", "ip", "port", "type", "num", "number", "length", "version", "value", "mask",
+	"hex", "address", "addr", "string", "count", "size", "code", "level", "index", "reason"}
 
 // prevWord returns the word that ends one blank before format[i], or "".
 func prevWord(format string, i int) string {
@@ -261,10 +201,8 @@ func prevWord(format string, i int) string {
 	return format[s : i-1]
 }
 
-// isLabel reports whether the name at format[i:end] is the label of the
-// same word following it after one blank (and an opening quote or
-// bracket, or after a colon): in "tunnel-group 'tunnel-group'" and
-// "reason: reason" the first is literal text.
+// isLabel reports whether the name at format[i:end] labels the same word
+// after it ("tunnel-group 'tunnel-group'", "reason: reason").
 func isLabel(format string, i, end int) bool {
 	j := end
 	if j < len(format) && (format[j] == ':' || format[j] == '=') {
@@ -281,28 +219,16 @@ func isLabel(format string, i, end int) bool {
 	return next != "" && sameWord(next, wordAt(format, i))
 }
 
-// sameWord compares two words ignoring case, '-' and '_': the label
-// "trust-point" names the placeholder "trustpoint".
+// sameWord compares two words ignoring case, '-' and '_' (trust-point, trustpoint).
 func sameWord(a, b string) bool {
 	strip := func(s string) string { return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s)) }
 	return strip(a) == strip(b)
 }
 
-// isTag reports whether the unnamed word at format[i:end] is the
-// message's tag at the start of the format ("user-identity:").
-func isTag(format string, i, end int) bool {
-	return i == 0 && end < len(format) && format[end] == ':'
-}
-
-// afterArticle reports whether the word at format[i] follows an English
-// article or demonstrative: "for this connection", "for the user" name
-// no variable.
+// afterArticle reports whether the word at format[i] follows an article
+// or demonstrative: "for this connection" names no variable.
 func afterArticle(format string, i int) bool {
-	switch strings.ToLower(prevWord(format, i)) {
-	case "a", "an", "the", "this", "that", "these", "those":
-		return true
-	}
-	return false
+	return slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))
 }
 
 // stripHeader removes a leading "%FAC-SEV-ID:" (possibly after a label
@@ -319,9 +245,8 @@ func stripHeader(format string) string {
 	return strings.TrimLeft(format[p+end+1:], " \t")
 }
 
-// normaliseLiteral prepares literal text for litMatch: runs of blanks
-// become one blank, and blanks next to punctuation are dropped, since
-// litMatch makes them optional.
+// normaliseLiteral turns runs of blanks into one and drops blanks next to
+// punctuation, which litMatch makes optional.
 func normaliseLiteral(l string) []byte {
 	var out []byte
 	for i := 0; i < len(l); i++ {
@@ -329,31 +254,21 @@ func normaliseLiteral(l string) []byte {
 		if c == '\t' || c == '\n' || c == '\r' {
 			c = ' '
 		}
-		if c == ' ' {
-			if len(out) > 0 && (out[len(out)-1] == ' ' || isPunct(out[len(out)-1])) {
-				continue
-			}
-			out = append(out, ' ')
+		switch n := len(out); {
+		case c == ' ' && n > 0 && (out[n-1] == ' ' || isPunct(out[n-1])):
 			continue
-		}
-		if isPunct(c) && len(out) > 0 && out[len(out)-1] == ' ' {
-			out = out[:len(out)-1]
+		case isPunct(c) && n > 0 && out[n-1] == ' ':
+			out = out[:n-1]
 		}
 		out = append(out, c)
 	}
 	return out
 }
 
-// isBlank reports whether c separates words on a line.
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
-// foldByte lower-cases an ASCII letter.
-func foldByte(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
+// isEOLSpace reports whether c is trimmed from the ends of values.
+func isEOLSpace(c byte) bool { return isBlank(c) || c == '\r' || c == '\n' }
 
 // litMatch matches the normalised literal lit at text[i] and returns
 // where the match ends: letters in either case, a blank in lit against
@@ -367,24 +282,17 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 			if j >= len(text) || !isBlank(text[j]) {
 				return 0, false
 			}
-			for j < len(text) && isBlank(text[j]) {
-				j++
-			}
+			j = skipBlanks(text, j)
 		case isPunct(c):
-			for j < len(text) && isBlank(text[j]) {
-				j++
-			}
+			j = skipBlanks(text, j)
 			if j >= len(text) || text[j] != c {
 				return 0, false
 			}
-			j++
-			if k+1 < len(lit) {
-				for j < len(text) && isBlank(text[j]) {
-					j++
-				}
+			if j++; k+1 < len(lit) {
+				j = skipBlanks(text, j)
 			}
 		default:
-			if j >= len(text) || foldByte(text[j]) != foldByte(c) {
+			if j >= len(text) || text[j] != c && (!isLetter(c) || text[j]|0x20 != c|0x20) {
 				return 0, false
 			}
 			j++
@@ -394,11 +302,10 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 }
 
 // litIndex finds the first match of the normalised literal lit in text at
-// or after from, and returns where it starts and ends. Candidates are
-// found with vectorised searches for the literal's first byte that is not
-// a blank, in either letter case; the match then starts at the blanks
-// before it, which the literal requires (" User ") or, before
-// punctuation, allows.
+// or after from, and returns where it starts and ends. Candidates are the
+// literal's first non-blank byte in either case, found with vectorised
+// searches; the match starts at the blanks before it, which the literal
+// requires (" User ") or, before punctuation, allows.
 func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 	k := 0
 	if lit[0] == ' ' {
@@ -409,15 +316,11 @@ func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 	}
 	c := lit[k]
 	a, b := c, c
-	switch {
-	case c >= 'a' && c <= 'z':
-		b = c - 'a' + 'A'
-	case c >= 'A' && c <= 'Z':
-		a = c - 'A' + 'a'
+	if isLetter(c) {
+		a, b = c|0x20, c&^0x20
 	}
 	back := k == 1 || isPunct(c)
-	// na and nb are the next positions of a and b at or after i, or
-	// len(text); each is searched again only once i has passed it.
+	// The next positions of a and b at or after i, each searched again only once i passes it.
 	na, nb := -1, -1
 	for i := from + k; i < len(text); {
 		if na < i {
@@ -446,14 +349,8 @@ func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 
 // blankIndex finds the first run of blanks at or after from.
 func blankIndex(text []byte, from int) (int, int, bool) {
-	for i := from; i < len(text); i++ {
-		if isBlank(text[i]) {
-			j := i
-			for j < len(text) && isBlank(text[j]) {
-				j++
-			}
-			return i, j, true
-		}
+	if i := bytes.IndexAny(text[from:], " \t"); i >= 0 {
+		return from + i, skipBlanks(text, from+i), true
 	}
 	return 0, 0, false
 }
@@ -468,8 +365,7 @@ func indexFrom(text []byte, i int, c byte) int {
 
 // match extracts the variables of text into caps and returns how many it
 // found; it stops at the first literal the text does not contain, and
-// before a value that is the placeholder's own word (the line prints the
-// document's literal text there).
+// before a value that is the placeholder's own word.
 func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 	pos, ok := litMatch(text, 0, m.lits[0])
 	if !ok {
@@ -483,7 +379,7 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 		switch {
 		case i == last && len(lit) == 0:
 			end, next = len(text), len(text)
-			for end > pos && (isBlank(text[end-1]) || text[end-1] == '\r' || text[end-1] == '\n') {
+			for end > pos && isEOLSpace(text[end-1]) {
 				end--
 			}
 			if t := len(m.tail); t > 0 && end-t >= pos && string(text[end-t:end]) == string(m.tail) {
@@ -495,18 +391,7 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 				j = len(text) - pos
 			}
 			end, next = pos+j, pos+j
-		case len(lit) == 1 && lit[0] == ' ':
-			// Two variables separated by blanks: the first is one word.
-			j := bytes.IndexAny(text[pos:], " \t")
-			if j < 0 {
-				return n
-			}
-			end = pos + j
-			next = end
-			for next < len(text) && isBlank(text[next]) {
-				next++
-			}
-		default:
+		default: // a blank alone between two variables makes the first one word
 			s, e, ok := litIndex(text, pos, lit)
 			if !ok {
 				return n
@@ -526,10 +411,10 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 // trimValue trims blanks and one pair of enclosing angle brackets, which
 // real Threat Defense lines put around values the document writes bare.
 func trimValue(text []byte, s, e int) span {
-	for s < e && (text[s] == ' ' || text[s] == '\t') {
+	for s < e && isBlank(text[s]) {
 		s++
 	}
-	for e > s && (text[e-1] == ' ' || text[e-1] == '\t' || text[e-1] == '\r' || text[e-1] == '\n') {
+	for e > s && isEOLSpace(text[e-1]) {
 		e--
 	}
 	if e-s >= 2 && text[s] == '<' && text[e-1] == '>' {

@@ -14,8 +14,7 @@ type Match struct {
 	// "SMART_LIC-3-COMM_FAILED" (the header without %), "086008",
 	// "ILSPwdAuthenticationFailed".
 	ID string
-	// Severity is the header's severity 0-7, or -1 when the header has none
-	// (IBM labels, Unified CM trace signatures and alert names).
+	// Severity is the header's severity 0-7, or -1 when the header has none.
 	Severity int
 	// Entry is the catalog entry, nil when the catalog does not know the ID.
 	Entry *catalog.Entry
@@ -35,12 +34,12 @@ func (e *Engine) Recognise(value []byte) (Match, bool) {
 		out.Entry = m.ent.entry
 	}
 	if m.idOwned {
-		out.Start, out.End = m.pos, m.pos
+		out.End = m.pos
 	}
 	return out, true
 }
 
-// Product indexes, in the order of catalog.Products' values used here.
+// Product indexes into products.
 const (
 	pFTD = iota
 	pIOS
@@ -63,41 +62,22 @@ type match struct {
 	text    int // where the message text starts, for parameter matching
 }
 
-// set stores an identifier found in the value, assigning the fields one
-// by one so that no temporary struct is built and copied for every match.
+// set and copy assign field by field: a struct assignment is slower here.
 func (m *match) set(product int, id []byte, sev int, ent *entryEnc, pos, text int) {
-	m.product = product
-	m.id = id
-	m.idOwned = false
-	m.sev = sev
-	m.ent = ent
-	m.pos = pos
-	m.text = text
+	m.product, m.id, m.idOwned, m.sev, m.ent, m.pos, m.text = product, id, false, sev, ent, pos, text
 }
 
-// copy sets m to o, field by field for the same reason as set.
 func (m *match) copy(o *match) {
 	m.set(o.product, o.id, o.sev, o.ent, o.pos, o.text)
 	m.idOwned = o.idOwned
 }
 
-// find searches v for message identifiers and stores the one that names
-// the message in m: the first the catalog knows, else the first
-// well-formed one. '%' headers are found with bytes.IndexByte, which
-// stops at the first known header. A relay header (NX-OS SYSTEM_MSG,
-// IOS-XE PLATFORM) carries another process's message: a header inside it
-// names the message, known to the catalog or not, and the relay header
-// counts only when no other header follows it. A value with no '%' header may
-// still start its message with a bare IOS-style header (IOS-XR writes
-// "smartlicserver[186]: SMART_LIC-6-AGENT_READY:"); failing that, IBM
-// labels, alert names and trace signatures are searched in one pass
-// (scanText), only in values with no header: such sources never write
-// one, and free text inside a Cisco message ("error code 1234", "self
-// signed certificate") must not override the message's own header.
+// find stores in m the identifier that names the message in v, by the
+// rules of docs/recognition.md: the first '%' header the catalog knows,
+// else the first one, a relay header (isRelay) only when no other follows;
+// then a bare header; then, in values with no header, scanText.
 func (e *Engine) find(v []byte, m *match) bool {
 	var first match
-	// firstRelay: first holds a relay header, which any other header
-	// found later replaces.
 	haveFirst, firstRelay := false, false
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
@@ -127,16 +107,11 @@ func (e *Engine) find(v []byte, m *match) bool {
 		m.copy(&first)
 		return true
 	}
-	if e.bareHeader(v, m) {
-		return true
-	}
-	return e.scanText(v, m)
+	return e.bareHeader(v, m) || e.scanText(v, m)
 }
 
-// isRelay reports whether the IOS-style header id (without '%') relays
-// another process's message: NX-OS writes every syslog(3) message of its
-// Linux processes as FACILITY-SEV-SYSTEM_MSG, IOS-XE the messages of its
-// platform processes as IOSXE-SEV-PLATFORM.
+// isRelay reports whether the IOS-style header id relays another process's
+// message: NX-OS FAC-SEV-SYSTEM_MSG, IOS-XE IOSXE-SEV-PLATFORM.
 func isRelay(id []byte) bool {
 	// Most headers end in another letter: one comparison rules them out.
 	switch n := len(id); {
@@ -145,22 +120,21 @@ func isRelay(id []byte) bool {
 	case id[n-1] == 'G':
 		return n > len("-SYSTEM_MSG") && string(id[n-len("-SYSTEM_MSG"):]) == "-SYSTEM_MSG"
 	case id[n-1] == 'M':
-		return n > len("IOSXE--PLATFORM") && string(id[:len("IOSXE-")]) == "IOSXE-" && string(id[n-len("-PLATFORM"):]) == "-PLATFORM"
+		return n > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && string(id[n-len("-PLATFORM"):]) == "-PLATFORM"
 	}
 	return false
 }
 
-// bareHeader finds an IOS-style header written without its '%' where a
-// message starts: at the start of v, or after a "process[pid]:" tag as
-// IOS-XR writes it. Only there, and only FAC-SEV-MNEMONIC with an
-// upper-case facility, a digit severity and a colon after it, so that no
-// word of free text is taken for a header.
+// maxTagEnd bounds where a "process[pid]:" tag can end in a value: after
+// a syslog priority, sequence number, node, timestamp and host name.
+const maxTagEnd = 192
+
+// bareHeader finds an IOS-style header without '%' at the start of v or
+// after a "name[pid]:" tag in its first maxTagEnd bytes (IOS-XR).
 func (e *Engine) bareHeader(v []byte, m *match) bool {
 	if e.bareAt(v, skipBlanks(v, 0), m) {
 		return true
 	}
-	// The tag is part of the line's header, which is short: the search
-	// stays within maxTagEnd bytes.
 	h := v[:min(len(v), maxTagEnd)]
 	for i := 0; i < len(h); {
 		j := bytes.Index(h[i:], []byte("]:"))
@@ -170,7 +144,6 @@ func (e *Engine) bareHeader(v []byte, m *match) bool {
 		}
 		addWork(j + 2)
 		p := i + j
-		// The tag is name[digits]: a bracket closing a pid.
 		d := p
 		for d > 0 && isDigit(v[d-1]) {
 			d--
@@ -183,16 +156,11 @@ func (e *Engine) bareHeader(v []byte, m *match) bool {
 	return false
 }
 
-// maxTagEnd bounds where a "process[pid]:" tag can end in a value: after
-// a syslog priority, sequence number, node, timestamp and host name.
-const maxTagEnd = 192
-
-// bareAt parses a bare header that starts at v[s].
+// bareAt parses a bare header at v[s]: only FAC-SEV-MNEMONIC with an
+// upper-case facility, a digit severity and a colon, so that no word of
+// free text is taken for a header.
 func (e *Engine) bareAt(v []byte, s int, m *match) bool {
-	if s >= len(v) || v[s] < 'A' || v[s] > 'Z' {
-		return false
-	}
-	if !e.parseTokens(v, s-1, m) || m.product != pIOS {
+	if s >= len(v) || v[s] < 'A' || v[s] > 'Z' || !e.parseTokens(v, s-1, m) || m.product != pIOS {
 		return false
 	}
 	id := m.id
@@ -204,53 +172,41 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 	return end < len(v) && v[end] == ':'
 }
 
-// parsePercent parses an identifier whose '%' is at v[p] into m.
+// parsePercent parses an identifier whose '%' is at v[p] into m. Behind a
+// Threat Defense prefix only a Threat Defense ID counts, not an IOS-style one.
 func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 	if p+1 >= len(v) {
 		return false
 	}
 	if n := ftdPrefixLen(v[p+1:]); n > 0 {
-		// A firewall prefix makes this a Threat Defense header: one whose
-		// ID is not six digits names nothing, rather than an IOS-style
-		// message "ASA-6-72205".
 		return e.parseFTD(v, p+1+n, m)
 	}
 	return e.parseTokens(v, p, m)
 }
 
-// ftdPrefixLen returns the length of the Threat Defense facility name
-// (ASA, FTD, PIX, FWSM, NGIPS, "Threat Defense") that b starts with, or 0.
-// The name must end there: %ASAP-3-X is an IOS-style facility.
+// ftdPrefixLen returns the length of the Threat Defense facility name that
+// b starts with and that ends there (%ASAP-3-X is IOS-style), or 0.
 func ftdPrefixLen(b []byte) int {
-	n := 0
+	var f string
 	switch b[0] {
 	case 'A':
-		if hasPrefix(b, "ASA") {
-			n = 3
-		}
+		f = "ASA"
 	case 'F':
-		if hasPrefix(b, "FTD") {
-			n = 3
-		} else if hasPrefix(b, "FWSM") {
-			n = 4
+		f = "FTD"
+		if len(b) > 1 && b[1] == 'W' {
+			f = "FWSM"
 		}
 	case 'P':
-		if hasPrefix(b, "PIX") {
-			n = 3
-		}
+		f = "PIX"
 	case 'N':
-		if hasPrefix(b, "NGIPS") {
-			n = 5
-		}
+		f = "NGIPS"
 	case 'T':
-		if hasPrefix(b, "Threat Defense") {
-			n = len("Threat Defense")
-		}
+		f = "Threat Defense"
 	}
-	if n == 0 || n >= len(b) || isLetter(b[n]) || b[n] == '_' {
-		return 0
+	if n := len(f); n > 0 && n < len(b) && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
+		return n
 	}
-	return n
+	return 0
 }
 
 func hasPrefix(b []byte, prefix string) bool {
@@ -258,11 +214,9 @@ func hasPrefix(b []byte, prefix string) bool {
 }
 
 // parseFTD parses what follows a Threat Defense prefix at v[k]:
-// [<...>][-[-]][class-]SEV-NNNNNN, and the malformed-but-real "FTD7-737038"
-// (severity with no dash before it).
+// [<...>][-[-]][class-]SEV-NNNNNN, or SEV-NNNNNN with no dash (FTD7-737038).
 func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
-	// Every part after the prefix has a bounded length.
-	addWork(1)
+	addWork(1) // every part after the prefix has a bounded length
 	if k < len(v) && v[k] == '<' {
 		end := bytes.IndexByte(v[k:min(len(v), k+24)], '>')
 		if end < 0 {
@@ -270,21 +224,17 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 		}
 		k += end + 1
 	}
-	if k+1 < len(v) && isDigitSev(v[k]) && v[k+1] == '-' {
-		if e.ftdID(v, int(v[k]-'0'), k+2, m) {
-			return true
-		}
+	if k+1 < len(v) && isDigitSev(v[k]) && v[k+1] == '-' && e.ftdID(v, int(v[k]-'0'), k+2, m) {
+		return true
 	}
 	dashes := 0
-	for k < len(v) && v[k] == '-' && dashes < 2 {
-		k++
+	for ; k < len(v) && v[k] == '-' && dashes < 2; k++ {
 		dashes++
 	}
 	if dashes == 0 {
 		return false
 	}
-	// Optional lower-case class: %ASA-session-5-..., %FTD-vpn-6-...
-	if k < len(v) && v[k] >= 'a' && v[k] <= 'z' {
+	if k < len(v) && v[k] >= 'a' && v[k] <= 'z' { // class: %ASA-session-5-...
 		s := k
 		for k < len(v) && k-s < 16 && v[k] >= 'a' && v[k] <= 'z' {
 			k++
@@ -300,43 +250,34 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 	return e.ftdID(v, int(v[k]-'0'), k+2, m)
 }
 
-// ftdID reads the 6-digit ID at v[k] and looks it up. The ID ends at a
-// byte that is neither a letter nor a digit: 7220511 and 722051abc are
-// not 722051.
+// ftdID reads the 6-digit ID at v[k], which must not run on into a letter
+// or digit, and looks it up.
 func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
 	if k+6 > len(v) || (k+6 < len(v) && isAlnum(v[k+6])) {
 		return false
 	}
 	id := v[k : k+6]
 	ent, ok := e.ftdIDs.find(id)
-	if !ok {
-		return false
+	if ok {
+		m.set(pFTD, id, sev, ent, k, textStart(v, k+6))
 	}
-	m.set(pFTD, id, sev, ent, k, textStart(v, k+6))
-	return true
+	return ok
 }
 
 // maxTokens bounds the dash-separated parts of an IOS-style header.
 const maxTokens = 8
 
 // parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p] into m: the
-// IOS family, Unified CM CiscoLog headers (%UC_..., %CCM_...) and Threat
-// Defense IDs under an unknown prefix (%FDT-6-716039). Only the first and
-// the last two parts are kept, and the first part that can be a
-// severity; the facility's parts are split again in the rare case that
-// its mnemonic is in the catalog.
+// IOS family, Unified CM CiscoLog headers and Threat Defense IDs under an
+// unknown prefix (%FDT-6-716039).
 func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
-	k := p + 1
-	for k < len(v) && isWord(v[k]) {
-		k++
-	}
+	k := wordEnd(v, p+1)
 	addWork(k - p)
 	if k == p+1 || !hasLetter(v[p+1:k]) {
 		return false
 	}
 	tokens := k
-	// Parts are separated by single dashes: a part ends one byte before
-	// the next one starts.
+	// Only the first part, the last two and the first possible severity are kept.
 	prevStart, mnStart, firstSev := -1, p+1, -1
 	n := 1
 	for k+1 < len(v) && v[k] == '-' && isWord(v[k+1]) {
@@ -344,11 +285,8 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 			addWork(k - tokens)
 			return false
 		}
-		k++
-		prevStart, mnStart = mnStart, k
-		for k < len(v) && isWord(v[k]) {
-			k++
-		}
+		prevStart, mnStart = mnStart, k+1
+		k = wordEnd(v, k+1)
 		if firstSev < 0 && k-mnStart == 1 && isDigitSev(v[mnStart]) {
 			firstSev = mnStart
 		}
@@ -365,40 +303,37 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	if mnStart-1-sevStart != 1 {
 		return false
 	}
-	sev, ok := severityOf(v[sevStart])
-	if !ok {
-		return false
+	sev := int(v[sevStart] - '0')
+	if !isDigitSev(v[sevStart]) {
+		// Cisco Small Business switches write letters.
+		if sev = strings.IndexByte("FACEWNID", v[sevStart]); sev < 0 {
+			return false
+		}
 	}
 	mn := v[mnStart:k]
-	fac := v[p+1 : sevStart-1]
 	if len(mn) == 6 && allDigits(mn) {
 		m.set(pFTD, mn, sev, e.ftdIDs.lookup(mn), mnStart, textStart(v, k))
 		return true
 	}
 	m.set(pIOS, v[p+1:k], sev, nil, p+1, textStart(v, k))
-	// Most IOS-style lines name a message the catalog does not have: the
-	// mnemonic's length, then the set of mnemonics, rule those out before
-	// any key is built.
+	// Most IOS-style lines name a message the catalog does not have: rule
+	// those out before any key is built.
 	if e.iosLengths&(1<<(len(mn)&63)) != 0 && e.iosMnemonics[string(mn)] {
-		m.ent = e.lookupIOS(fac, mn)
+		m.ent = e.lookupIOS(v[p+1:sevStart-1], mn)
 	}
 	return true
 }
 
-// parseCUCM reads a Unified CM CiscoLog header that ends at v[k] and has
-// its severity digit at v[sev]: everything after the severity is the
-// alarm name, which legacy RTMT headers write with dashes
-// (%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT).
+// parseCUCM reads a Unified CM CiscoLog header that ends at v[k] with its
+// severity digit at v[sev]; the alarm name after it may contain dashes.
 func (e *Engine) parseCUCM(v []byte, sev, k int, m *match) bool {
 	if sev < 0 || sev+2 >= k {
 		return false
 	}
 	mn := v[sev+2 : k]
 	m.set(pCUCM, mn, int(v[sev]-'0'), nil, sev+2, textStart(v, k))
-	if isRTMTAlert(mn) {
-		// An RTMT alert names the real alarm after the header:
-		// %UC_RTMT-2-RTMT_ALERT: % AlertName=ILSPwdAuthenticationFailed
-		// %CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:DBChangeNotifyFailure
+	// An RTMT alert names the real alarm after the header.
+	if string(mn) == "RTMT_ALERT" || len(mn) > len("RTMT--ALERT") && hasPrefix(mn, "RTMT-") && bytes.HasSuffix(mn, []byte("-ALERT")) {
 		if s, t, ok := rtmtAlertName(v, k, min(len(v), k+48)); ok {
 			m.id, m.pos, m.text = v[s:t], s, textStart(v, t)
 		}
@@ -407,63 +342,39 @@ func (e *Engine) parseCUCM(v []byte, sev, k int, m *match) bool {
 	return true
 }
 
-// isRTMTAlert reports whether a Unified CM alarm name is the RTMT alert
-// that relays another alert: RTMT_ALERT, or RTMT-ERROR-ALERT and its
-// siblings in legacy headers.
-func isRTMTAlert(mn []byte) bool {
-	return string(mn) == "RTMT_ALERT" ||
-		len(mn) > len("RTMT--ALERT") && hasPrefix(mn, "RTMT-") && bytes.HasSuffix(mn, []byte("-ALERT"))
-}
-
-// lookupIOS tries the facility fac as written, then without leading
-// parts (LICENSE-SMART_LIC -> SMART_LIC), then without trailing parts
+// lookupIOS tries the facility fac as written, then without leading parts
+// (LICENSE-SMART_LIC -> SMART_LIC), then without trailing parts
 // (PIM-SW1 -> PIM), upper-cased, with the mnemonic.
 func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 	idx := e.index[pIOS]
-	if len(idx) == 0 {
-		return nil
-	}
 	var buf [256]byte
-	try := func(f []byte) *entryEnc {
-		if len(f)+1+len(mn) > len(buf) {
-			return nil
-		}
-		n := copy(buf[:], f)
-		addWork(len(f) + 1 + len(mn))
-		for i := 0; i < n; i++ {
-			if c := buf[i]; c >= 'a' && c <= 'z' {
-				buf[i] = c - 'a' + 'A'
+	for f, leading := fac, true; len(idx) > 0; {
+		if n := len(f); n+1+len(mn) <= len(buf) {
+			addWork(n + 1 + len(mn))
+			for i, c := range f {
+				if c >= 'a' && c <= 'z' {
+					c -= 'a' - 'A'
+				}
+				buf[i] = c
+			}
+			buf[n] = '-'
+			if ent := idx[string(buf[:n+1+copy(buf[n+1:], mn)])]; ent != nil {
+				return ent
 			}
 		}
-		buf[n] = '-'
-		n++
-		n += copy(buf[n:], mn)
-		return idx[string(buf[:n])]
-	}
-	for f := fac; ; {
-		if ent := try(f); ent != nil {
-			return ent
-		}
-		j := bytes.IndexByte(f, '-')
-		if j < 0 {
-			break
-		}
-		f = f[j+1:]
-	}
-	for f := fac; ; {
-		j := bytes.LastIndexByte(f, '-')
-		if j < 0 {
+		if j := bytes.IndexByte(f, '-'); leading && j >= 0 {
+			f = f[j+1:]
+		} else if j = bytes.LastIndexByte(fac, '-'); j >= 0 {
+			f, fac, leading = fac[:j], fac[:j], false
+		} else {
 			return nil
 		}
-		f = f[:j]
-		if ent := try(f); ent != nil {
-			return ent
-		}
 	}
+	return nil
 }
 
-// textStart skips the ": " that ends a header at v[k], and the ">>"
-// NX-OS closes a relayed "<<%FAC-SEV-MNEMONIC>>" with.
+// textStart skips the ": " that ends a header at v[k], and the ">>" that
+// closes an NX-OS relayed "<<%FAC-SEV-MNEMONIC>>".
 func textStart(v []byte, k int) int {
 	for n := 0; n < 2 && k < len(v) && v[k] == '>'; n++ {
 		k++
@@ -484,35 +395,22 @@ func skipBlanks(v []byte, k int) int {
 	return k
 }
 
-// severityOf maps a header's severity: a digit 0-7, or the letter Cisco
-// Small Business switches write (F fatal/emergency, A alert, C critical,
-// E error, W warning, N notice, I informational, D debug).
-func severityOf(c byte) (int, bool) {
-	if isDigitSev(c) {
-		return int(c - '0'), true
-	}
-	sev := strings.IndexByte("FACEWNID", c)
-	return sev, sev >= 0
-}
-
 func isDigitSev(c byte) bool { return c >= '0' && c <= '7' }
 func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool   { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
 func isAlnum(c byte) bool    { return byteClass[c]&classAlnum != 0 }
 func isWord(c byte) bool     { return byteClass[c]&classWord != 0 }
 
-// Classes of bytes in byteClass.
 const (
 	classAlnum = 1 << iota // ASCII letter or digit
 	classWord              // letter, digit or '_': the bytes of a header token
 )
 
-// byteClass classifies bytes with one load where the header scanners test
-// every byte of a token; it is never modified.
+// byteClass classifies a byte with one load in the token scanners; it is
+// never modified.
 var byteClass = func() (t [256]uint8) {
 	for c := range t {
-		b := byte(c)
-		if isDigit(b) || isLetter(b) {
+		if isDigit(byte(c)) || isLetter(byte(c)) {
 			t[c] = classAlnum | classWord
 		}
 	}
@@ -538,8 +436,7 @@ func hasLetter(b []byte) bool {
 	return false
 }
 
-// hasPrefixFold reports whether b starts with the lower- or upper-case
-// ASCII prefix, ignoring case.
+// hasPrefixFold reports whether b starts with prefix, ignoring ASCII case.
 func hasPrefixFold(b []byte, prefix string) bool {
 	if len(b) < len(prefix) {
 		return false

@@ -2,18 +2,14 @@ package enrich
 
 import "bytes"
 
-// sigBucketBits sizes the table that finds the signatures starting with a
-// given pair of bytes.
+// sigBucketBits sizes the table of signatures by their first byte pair.
 const sigBucketBits = 6
 
-// textScanner finds, in one pass over a value, what sources that write no
-// '%' header carry instead: RTMT alert names, IBM Storage Virtualize
-// event IDs and error codes, and Unified CM trace signatures. Every anchor
-// is at least four bytes long, so it covers the byte pair at an even
-// offset with either its first two bytes or its second and third: a
-// bitmap of those pairs, tested at every other position, rejects almost
-// all of the value with one load and one test per two bytes, whatever the
-// number of signatures.
+// textScanner finds, in one pass over a value, the RTMT alert names, IBM
+// labels and Unified CM trace signatures of sources that write no '%'
+// header. Every anchor is at least minAnchor bytes long, so it covers the
+// byte pair at an even offset with its first or second pair: a bitmap of
+// those pairs, tested at every other byte, rejects almost all of a value.
 type textScanner struct {
 	pairs   [1 << 16 / 64]uint64
 	buckets [1 << sigBucketBits][]signature
@@ -33,40 +29,37 @@ func (t *textScanner) addAnchor(a, b, c byte) {
 // minAnchor is the shortest anchor the pair test can find.
 const minAnchor = 4
 
-// newTextScanner indexes sigs, which are longest first, so that a
-// specific text wins over a shorter one found at the same place.
+// alertLabel introduces an RTMT alert name.
+const alertLabel = "AlertName="
+
+// newTextScanner indexes sigs, which are longest first, so that a specific
+// text wins over a shorter one found at the same place.
 func newTextScanner(sigs []signature) *textScanner {
 	t := new(textScanner)
 	t.addAnchor(alertLabel[0], alertLabel[1], alertLabel[2])
-	// IBM labels: error, Error, eRROR, ERROR, event, Event, eVENT, EVENT.
-	for _, e := range []byte("eE") {
+	for _, e := range []byte("eE") { // IBM labels: error, ERROR, eVENT, ...
 		for _, rest := range []string{"rr", "RR", "ve", "VE"} {
 			t.addAnchor(e, rest[0], rest[1])
 		}
 	}
 	for _, s := range sigs {
-		if len(s.text) < minAnchor {
-			continue
+		if len(s.text) >= minAnchor {
+			t.addAnchor(s.text[0], s.text[1], s.text[2])
+			b := sigBucket(pairAt(s.text, 0))
+			t.buckets[b] = append(t.buckets[b], s)
 		}
-		t.addAnchor(s.text[0], s.text[1], s.text[2])
-		b := sigBucket(pairAt(s.text, 0))
-		t.buckets[b] = append(t.buckets[b], s)
 	}
 	return t
 }
 
-// alertLabel introduces an RTMT alert name.
-const alertLabel = "AlertName="
-
-// scanText finds the alert names, IBM labels and trace signatures in v
-// and stores in m the first the catalog knows, else the first IBM
-// identifier the catalog does not know. An alert name outside an RTMT
-// header names the message only when the catalog knows it: "AlertName="
-// is also free text in other alerts and notes.
+// scanText stores in m the first alert name, IBM label or trace signature
+// of v that the catalog knows, else the first IBM identifier; a known IBM
+// event ID wins over an error code (docs/recognition.md).
 func (e *Engine) scanText(v []byte, m *match) bool {
 	t := e.text
 	var first, cand, event match
 	haveKnown, haveFirst, haveEvent := false, false, false
+scan:
 	for j := 0; j+1 < len(v); j += 2 {
 		addWork(2)
 		x := pairAt(v, j)
@@ -74,15 +67,10 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 			continue
 		}
 		for i := max(j-1, 0); i <= j; i++ {
-			// Past the earliest known identifier nothing can win any
-			// more, unless it is an IBM error code: an event ID is more
-			// specific than the error code it belongs to ("Error Code
-			// 1785, Event ID 086009").
+			// Past the earliest known identifier nothing can win, except
+			// an event ID over an error code.
 			if haveKnown && i >= m.pos && (haveEvent || !isErrorCode(m)) {
-				if haveEvent && isErrorCode(m) {
-					m.copy(&event)
-				}
-				return true
+				break scan
 			}
 			if !e.anchorAt(v, i, &cand) {
 				continue
@@ -98,7 +86,7 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 					haveEvent = true
 				}
 			case !haveFirst || cand.pos < first.pos:
-				first.copy(&cand)
+				first = cand
 				haveFirst = true
 			}
 		}
@@ -115,18 +103,21 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 	return haveFirst
 }
 
-// isErrorCode reports whether m is an IBM error code (four digits) rather
-// than an event ID.
+// isErrorCode reports whether m is an IBM error code rather than an event ID.
 func isErrorCode(m *match) bool { return m.product == pIBM && len(m.id) == 4 }
 
 // anchorAt parses an alert name, IBM label or signature at v[i], where
-// i+1 < len(v), into m.
+// i+1 < len(v), into m. An alert name outside an RTMT header counts only
+// when the catalog knows it.
 func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 	switch v[i] {
 	case 'A':
-		if ns, ne, ok := alertNameAt(v, i); ok {
-			if ent := e.index[pCUCM][string(v[ns:ne])]; ent != nil {
-				m.set(pCUCM, v[ns:ne], -1, ent, ns, textStart(v, ne))
+		if hasPrefix(v[i:], alertLabel) {
+			s := i + len(alertLabel)
+			t := wordEnd(v, s)
+			addWork(t - i)
+			if ent := e.index[pCUCM][string(v[s:t])]; t > s && ent != nil {
+				m.set(pCUCM, v[s:t], -1, ent, s, textStart(v, t))
 				return true
 			}
 		}
@@ -146,27 +137,17 @@ func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 	return false
 }
 
-// alertNameAt returns the span of the name after the "AlertName=" at v[p].
-func alertNameAt(v []byte, p int) (int, int, bool) {
-	if !hasPrefix(v[p:], alertLabel) {
-		return 0, 0, false
+// wordEnd returns where the header token that starts at v[s] ends.
+func wordEnd(v []byte, s int) int {
+	for s < len(v) && isWord(v[s]) {
+		s++
 	}
-	s := p + len(alertLabel)
-	t := s
-	for t < len(v) && isWord(v[t]) {
-		t++
-	}
-	addWork(t - p)
-	return s, t, t > s
+	return s
 }
 
-// rtmtAlertName finds the alert name label of an RTMT alert in
-// v[from:to], "AlertName=" or "Alert Name:" with blanks around the
-// separator, and returns the span of the name after it.
+// rtmtAlertName finds "AlertName=" or "Alert Name:", blanks allowed around
+// the separator, in v[from:to] and returns the span of the name after it.
 func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
-	if to > len(v) {
-		to = len(v)
-	}
 	addWork(to - from)
 	for from < to {
 		j := bytes.Index(v[from:to], []byte("Alert"))
@@ -181,11 +162,7 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 			k = skipBlanks(v, k+len("Name"))
 			if k < len(v) && (v[k] == '=' || v[k] == ':') {
 				s := skipBlanks(v, k+1)
-				t := s
-				for t < len(v) && isWord(v[t]) {
-					t++
-				}
-				if t > s {
+				if t := wordEnd(v, s); t > s {
 					return s, t, true
 				}
 			}
@@ -196,10 +173,10 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 }
 
 // parseIBM parses an IBM label whose "rror"/"vent" is at v[p] ("Error
-// ID", "ErrorID", "error_code", "Event ID", "event_id", "ERROR CODE"...)
-// and the event ID (6 digits) or error code (4 digits) after it, into m.
+// ID", "ErrorID", "error_code", "Event ID", "ERROR CODE"...) and the event
+// ID (6 digits) or error code (4 digits) after it, into m.
 func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
-	if p == 0 || p+4 > len(v) || (v[p-1] != 'e' && v[p-1] != 'E') || (p >= 2 && isLetter(v[p-2])) {
+	if p == 0 || p+4 > len(v) || v[p-1]|0x20 != 'e' || (p >= 2 && isLetter(v[p-2])) {
 		return false
 	}
 	switch string(v[p : p+4]) {

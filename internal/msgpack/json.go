@@ -6,22 +6,20 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
-// JSONDateKey is the key under which AppendRecordJSON writes the record's
-// timestamp (seconds since the epoch, with the nanoseconds as decimals), the
-// key Fluent Bit's json outputs use by default. A body key of the same name
-// takes precedence.
+// JSONDateKey is the key of the record's timestamp (seconds since the epoch,
+// nanoseconds as decimals) in AppendRecordJSON's output, as in Fluent Bit's
+// json outputs; a body key of the same name takes precedence.
 const JSONDateKey = "date"
 
-// JSONTextExt is the extension type of a value that holds JSON text:
-// flb-enrich keeps the values of the JSON records it reads so, to write them
-// back exactly as they were written, numbers included.
+// JSONTextExt is the extension type of a value that holds JSON text, which
+// flb-enrich uses to write the values it read back exactly as they were.
 const JSONTextExt int8 = 'J'
 
-// maxJSONDepth bounds the nesting the JSON writer follows, so that hostile
-// input cannot exhaust the stack.
+// maxJSONDepth bounds the nesting the JSON writer follows, to protect the stack.
 const maxJSONDepth = 64
 
 var errTooDeep = errors.New("msgpack value nested too deeply for json")
@@ -35,10 +33,8 @@ func AppendRecordJSON(dst, record []byte) ([]byte, error) {
 	return appendRecordJSON(dst, record, false)
 }
 
-// AppendRecordJSONText is AppendRecordJSON for records whose JSONTextExt
-// values the caller built from valid JSON text: it writes that text as it is.
-// A chunk from Fluent Bit may carry any extension type, so its records go
-// through AppendRecordJSON.
+// AppendRecordJSONText is AppendRecordJSON that writes JSONTextExt values,
+// which the caller built from valid JSON text, as they are.
 func AppendRecordJSONText(dst, record []byte) ([]byte, error) {
 	return appendRecordJSON(dst, record, true)
 }
@@ -51,7 +47,6 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 	p := len(record) - len(rest)
 	ts, bodyOff := p, 0
 	if p+12 < len(record) && record[p] == 0x92 && record[p+1] == 0xd7 && record[p+2] == 0x00 && record[p+11] == 0x80 {
-		// The usual [EventTime, {}] header.
 		ts, bodyOff = p+1, p+12
 	} else {
 		if th, err := ReadHeader(rest); err == nil && th.Kind == Array && th.N > 0 {
@@ -64,40 +59,30 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 		bodyOff = p + k
 	}
 	start := len(dst)
-	dst = append(dst, '{')
+	dst = append(dst, `{"`+JSONDateKey+`":`...)
+	dst = appendJSONTime(dst, record, ts)
 	w := jsonWriter{text: text}
-	if hb, err := ReadHeader(record[bodyOff:]); err == nil && hb.Kind == Map {
-		// The pairs are written first, so that they say whether the body
-		// has a key JSONDateKey; if not, the time goes in front of them.
-		if dst, _, err = w.pairs(dst, record, bodyOff+hb.Size, hb.N, 0); err != nil {
-			return dst[:start], fmt.Errorf("record json: %w", err)
-		}
-		if !w.hasDate {
-			mark := len(dst)
-			dst = append(dst, `"`+JSONDateKey+`":`...)
-			dst = appendJSONTime(dst, record, ts)
-			if hb.N > 0 {
-				dst = append(dst, ',')
-			}
-			var t [64]byte
-			k := copy(t[:], dst[mark:])
-			copy(dst[start+1+k:], dst[start+1:mark])
-			copy(dst[start+1:], t[:k])
-		}
-	} else {
-		dst = append(dst, `"`+JSONDateKey+`":`...)
-		dst = appendJSONTime(dst, record, ts)
+	if hb, herr := ReadHeader(record[bodyOff:]); herr != nil || hb.Kind != Map {
 		dst = append(dst, `,"body":`...)
-		if dst, _, err = w.value(dst, record, bodyOff, 0); err != nil {
-			return dst[:start], fmt.Errorf("record json: %w", err)
+		dst, _, err = w.value(dst, record, bodyOff, 0)
+	} else {
+		if hb.N > 0 {
+			dst = append(dst, ',')
 		}
+		// A body key JSONDateKey replaces the time written in front of it.
+		mark := len(dst)
+		if dst, _, err = w.pairs(dst, record, bodyOff+hb.Size, hb.N, 0); err == nil && w.hasDate {
+			dst = append(dst[:start+1], dst[mark:]...)
+		}
+	}
+	if err != nil {
+		return dst[:start], fmt.Errorf("record json: %w", err)
 	}
 	return append(dst, '}'), nil
 }
 
 // AppendPairsJSON appends the n key/value pairs at the start of b as JSON
-// object members, separated by commas, without braces: the way
-// AppendRecordJSON writes a body's pairs.
+// object members without braces, as AppendRecordJSON writes a body's pairs.
 func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
 	start := len(dst)
 	dst, _, err := (&jsonWriter{}).pairs(dst, b, 0, n, 0)
@@ -202,8 +187,8 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 	return dst, end, nil
 }
 
-// pairs writes the n key/value pairs at b[q] as JSON object members, without
-// braces, and returns the offset after them.
+// pairs writes the n key/value pairs at b[q] as JSON object members and
+// returns the offset after them.
 func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) {
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -214,23 +199,18 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 			return dst, 0, err
 		}
 		if hk.Kind == Str || hk.Kind == Bin {
-			kEnd := q + hk.Size + hk.N
-			if kEnd > len(b) {
-				return dst, 0, ErrShort
-			}
-			key := b[q+hk.Size : kEnd]
-			if depth == 0 && hk.Kind == Str && string(key) == JSONDateKey {
+			if depth == 0 && hk.Kind == Str && string(b[q+hk.Size:min(len(b), q+hk.Size+hk.N)]) == JSONDateKey {
 				w.hasDate = true
 			}
-			dst = appendJSONString(dst, key)
-			q = kEnd
+			dst, q, err = w.value(dst, b, q, depth+1)
 		} else {
-			// JSON keys are strings: quote the key's JSON form.
-			var k []byte
-			if k, q, err = (&jsonWriter{text: w.text}).value(nil, b, q, depth+1); err != nil {
-				return dst, 0, err
+			var k []byte // JSON keys are strings: quote the key's JSON form
+			if k, q, err = (&jsonWriter{text: w.text}).value(nil, b, q, depth+1); err == nil {
+				dst = appendJSONString(dst, k)
 			}
-			dst = appendJSONString(dst, k)
+		}
+		if err != nil {
+			return dst, 0, err
 		}
 		dst = append(dst, ':')
 		if dst, q, err = w.value(dst, b, q, depth+1); err != nil {
@@ -242,8 +222,7 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString writes s as a JSON string, replacing invalid UTF-8. Runs
-// of bytes that need no escaping are copied in one append.
+// appendJSONString writes s as a JSON string, replacing invalid UTF-8.
 func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	from := 0
@@ -252,31 +231,22 @@ func appendJSONString(dst, s []byte) []byte {
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
 				i++
-				// Log text is mostly plain ASCII: skip it eight bytes at a time.
 				for i+8 <= len(s) && plainASCII8(binary.LittleEndian.Uint64(s[i:])) {
 					i += 8
 				}
 				continue
 			}
 			dst = append(dst, s[from:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
+			if e := strings.IndexByte("\"\\\n\r\t", c); e >= 0 {
+				dst = append(dst, '\\', "\"\\nrt"[e])
+			} else {
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
 			from = i
 			continue
 		}
-		// Three-byte sequences (the catalog's Japanese) are checked inline,
-		// the rest by the decoder.
+		// Three-byte sequences (the catalog's Japanese) are checked inline.
 		for i+2 < len(s) && s[i] >= 0xe1 && s[i] < 0xf0 && s[i] != 0xed && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
 			i += 3
 		}
@@ -295,9 +265,7 @@ func appendJSONString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-// plainASCII8 reports whether the eight bytes of v are all ASCII that a JSON
-// string holds as it is: none below 0x20, none 0x7f or above, no '"' and no
-// '\\'.
+// plainASCII8 reports whether the eight bytes of v need no escaping in JSON.
 func plainASCII8(v uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }

@@ -1,7 +1,5 @@
-// Package msgpack reads and writes the part of MessagePack the plugin uses:
-// value headers, the scalars of Forward messages, Fluent Bit's record
-// entries and their JSON form. It works on byte slices without reflection,
-// so that the hot paths do not allocate.
+// Package msgpack reads and writes the part of MessagePack the plugin uses,
+// on byte slices without reflection, so that the hot paths do not allocate.
 package msgpack
 
 import (
@@ -40,15 +38,12 @@ const (
 // Header is a decoded value header.
 type Header struct {
 	Kind Kind
-	// N is the element count of an array, the pair count of a map, and the
-	// payload length of every other kind (0 for fixints, nil and bools).
-	N    int
+	N    int  // array elements, map pairs, else payload bytes (0 for fixints, nil, bools)
 	Size int  // bytes taken by the header itself
 	Ext  int8 // the type of an Ext
 }
 
-// typeInfo describes a type byte: its kind, its header's size, the width
-// of the length field after the type byte, and N when there is none.
+// typeInfo is a type byte's kind, header size, length field width and N when it has none.
 type typeInfo struct {
 	kind          Kind
 	size, lenW, n uint8
@@ -118,10 +113,9 @@ func ReadHeader(b []byte) (Header, error) {
 	return h, nil
 }
 
-// Skip returns the length of the first complete value in b. It walks nested
-// containers with a counter rather than recursion, so that hostile nesting
-// costs no stack, and as every element takes at least one byte, its work is
-// bounded by len(b) whatever the headers claim.
+// Skip returns the length of the first complete value in b. A counter
+// rather than recursion walks nested containers, so that hostile nesting
+// costs no stack; the work is bounded by len(b) whatever the headers claim.
 func Skip(b []byte) (int, error) {
 	off := 0
 	for pending := 1; pending > 0; pending-- {
@@ -176,18 +170,14 @@ func ReadMapHeader(b []byte) (int, []byte, error) {
 }
 
 // ReadStr reads a str and returns its bytes (aliasing b) and the rest of b.
-func ReadStr(b []byte) ([]byte, []byte, error) {
-	h, rest, err := readKind(b, Str)
-	if err != nil {
-		return nil, b, err
-	}
-	return rest[:h.N:h.N], rest[h.N:], nil
-}
+func ReadStr(b []byte) ([]byte, []byte, error) { return readBytes(b, Str) }
 
 // ReadStrOrBin is ReadStr that also accepts a bin, as the Forward protocol
 // does for nonces, salts and acks.
-func ReadStrOrBin(b []byte) ([]byte, []byte, error) {
-	h, rest, err := readKind(b, Str, Bin)
+func ReadStrOrBin(b []byte) ([]byte, []byte, error) { return readBytes(b, Str, Bin) }
+
+func readBytes(b []byte, kinds ...Kind) ([]byte, []byte, error) {
+	h, rest, err := readKind(b, kinds...)
 	if err != nil {
 		return nil, b, err
 	}
@@ -220,7 +210,6 @@ func ReadInt(b []byte) (int64, []byte, error) {
 		}
 		return int64(u), rest, nil
 	}
-	// Sign-extend from the encoded width.
 	bits := 64 - 8*max(h.N, 1)
 	return int64(u<<bits) >> bits, rest, nil
 }
@@ -235,8 +224,7 @@ func AppendMapHeader(b []byte, n int) []byte { return appendHeader(b, 0x80, 0xde
 // size bytes (1, 3 or 5), so that a rewritten map can keep its header's width.
 func AppendMapHeaderSize(b []byte, n, size int) []byte { return appendHeader(b, 0x80, 0xde, n, size) }
 
-// appendHeader appends the fix form fix|n, or the 16-bit form c16 or the
-// 32-bit form c16+1 of a container header.
+// appendHeader appends the container header fix|n, c16 or c16+1 (32-bit).
 func appendHeader(b []byte, fix, c16 byte, n, size int) []byte {
 	switch {
 	case size <= 1 && n < 16:
@@ -251,8 +239,7 @@ func appendHeader(b []byte, fix, c16 byte, n, size int) []byte {
 // with one for n pairs, which must fit it.
 func PutMapHeader(b []byte, n, size int) { appendHeader(b[:0], 0x80, 0xde, n, size) }
 
-// appendLen appends the 8-, 16- or 32-bit form (c8, c8+1, c8+2) of a
-// header with the length n.
+// appendLen appends the header c8, c8+1 or c8+2 with the 8-, 16- or 32-bit length n.
 func appendLen(b []byte, c8 byte, n int) []byte {
 	switch {
 	case n <= math.MaxUint8:
@@ -273,8 +260,7 @@ func AppendStr[T string | []byte](b []byte, s T) []byte {
 	return append(b, s...)
 }
 
-// AppendBinHeader appends the header of a bin of n bytes; the caller writes
-// the payload, which lets a large one go to a socket without being copied.
+// AppendBinHeader appends the header of a bin of n bytes, whose payload the caller writes.
 func AppendBinHeader(b []byte, n int) []byte { return appendLen(b, 0xc4, n) }
 
 // AppendBin appends p as a bin.
@@ -311,10 +297,9 @@ func AppendEntryHead(b []byte, t time.Time) []byte {
 
 // IsForwardEntry reports whether b, one complete value, is an entry a
 // Forward receiver accepts: [time, map] or [[time, map], map], where time
-// is an EventTime, an integer or a float.
+// is an EventTime, an integer or a float. Fluent Bit's own records are
+// checked without walking them.
 func IsForwardEntry(b []byte) bool {
-	// Fluent Bit's own records, [[EventTime, {} (fixmap or 32-bit
-	// header)], map], are checked without walking them.
 	if len(b) > 12 && b[0] == 0x92 && b[1] == 0x92 && b[2] == 0xd7 && b[3] == 0x00 {
 		switch {
 		case b[12] == 0x80:
@@ -343,21 +328,14 @@ func IsForwardEntry(b []byte) bool {
 	return err == nil && isMap(p[k:])
 }
 
-// isEntryTime reports whether the value that starts b is an entry's time:
-// an integer, a float, or an EventTime (ext type 0 of 8 bytes, as fixext8
-// or ext8).
+// isEntryTime reports whether b starts with an integer, a float or an
+// EventTime (ext type 0 of 8 bytes, as fixext8 or ext8).
 func isEntryTime(b []byte) bool {
 	h, err := ReadHeader(b)
-	switch {
-	case err != nil:
-		return false
-	case h.Kind == Ext:
-		return h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7)
+	if err != nil || h.Kind == Ext {
+		return err == nil && h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7)
 	}
 	return h.Kind == Int || h.Kind == Uint || h.Kind == Float
 }
 
-// isMap reports whether a map header starts b.
-func isMap(b []byte) bool {
-	return len(b) > 0 && types[b[0]].kind == Map
-}
+func isMap(b []byte) bool { return len(b) > 0 && types[b[0]].kind == Map }
