@@ -77,14 +77,14 @@ func (in *Instance) refresh() {
 			return
 		}
 		in.refused = state
-		in.totals.reloadFailures.Add(1)
+		in.count(func(t *Totals) { t.CatalogReloadFailures++ })
 		in.log.Errorf("catalog not reloaded, the catalog in use stays: %v", err)
 		in.notify()
 		return
 	}
 	in.failing, in.refused = "", ""
 	in.current.Store(next)
-	in.totals.reloads.Add(1)
+	in.count(func(t *Totals) { t.CatalogReloads++ })
 	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 	in.notify()
 }
@@ -93,21 +93,13 @@ func (in *Instance) refresh() {
 // reports the unknown message IDs every ReportInterval, until Close.
 func (in *Instance) background() {
 	defer close(in.bgDone)
-	var tickers []*time.Ticker
 	tick := func(d time.Duration) <-chan time.Time {
 		if d <= 0 {
 			return nil // a nil channel never fires
 		}
-		t := time.NewTicker(d)
-		tickers = append(tickers, t)
-		return t.C
+		return time.Tick(d) // collected once background returns
 	}
 	refresh, report := tick(in.refreshEvery()), tick(in.cfg.ReportInterval)
-	defer func() {
-		for _, t := range tickers {
-			t.Stop()
-		}
-	}()
 	for {
 		select {
 		case <-in.abort.Done():

@@ -1,7 +1,7 @@
 package output
 
 import (
-	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,22 +59,11 @@ func (in *Instance) report(closing bool) {
 // writeReport replaces path with the report in one rename, so that a
 // reader never sees half a file.
 func writeReport(path string, items []report.Item) error {
-	var b bytes.Buffer
-	if err := report.WriteCSV(&b, items); err != nil {
-		return err
-	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write the report: %w", err)
 	}
-	_, err = tmp.Write(b.Bytes())
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
+	if err = cmp.Or(report.WriteCSV(tmp, items), tmp.Close(), os.Chmod(tmp.Name(), 0o644)); err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
