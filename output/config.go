@@ -1,11 +1,10 @@
-// Package output is the plugin's logic without the cgo boundary: it parses
-// and validates the configuration Fluent Bit passes to an instance, builds
-// the engine and the sink, and turns each flushed chunk into enriched
-// records delivered to the sink. The plugin package only translates between
-// Fluent Bit's C calls and this package.
+// Package output is the plugin without its cgo boundary: it parses an
+// instance's configuration, builds the engine and the sink, and delivers each
+// flushed chunk's records enriched to the sink.
 package output
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -18,9 +17,8 @@ import (
 	"github.com/enrich-plugin/enrich/forward"
 )
 
-// Getter reads one configuration property of an instance. It returns ""
-// for a property that is not set, as Fluent Bit's output_get_property does,
-// so an unset key and an empty value cannot be told apart.
+// Getter reads one configuration property of an instance; "" is unset, as
+// with Fluent Bit's output_get_property.
 type Getter interface {
 	Get(key string) string
 }
@@ -35,8 +33,7 @@ const (
 	SinkStdout  Sink = "stdout"
 )
 
-// The configuration keys, spelled as the documentation spells them. Fluent
-// Bit matches keys case-insensitively, so users may write them in any case.
+// The configuration keys as documented; Fluent Bit ignores their case.
 const (
 	KeyMessageKey       = "Message_Key"
 	KeyCatalogFile      = "Catalog_File"
@@ -95,25 +92,24 @@ const (
 )
 
 // The ranges of the numeric options, as errors state them.
-var (
-	durationRange = "from " + MinAckTimeout.String() + " to " + strings.TrimSuffix(MaxAckTimeout.String(), "0m0s")
-	sizeRange     = fmt.Sprintf("from %dk to %dM", MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
-	connsRange    = fmt.Sprintf("from 1 to %d", MaxForwardConns)
-	topRange      = fmt.Sprintf("from 1 to %d", MaxReportTop)
+const (
+	durationRange = "from 100ms to 1h"
+	sizeRange     = "from 1k to 64M"
+	connsRange    = "from 1 to 64"
+	topRange      = "from 1 to 10000"
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
 var ErrInvalidConfig = errors.New("invalid configuration")
 
-// KeyError reports a configuration value that cannot be used, naming the key,
-// the value and what is accepted.
+// KeyError reports a configuration value that cannot be used.
 type KeyError struct {
 	Key    string
 	Value  string
 	Reason string
 }
 
-// Error names the key, the value given and what is accepted, on one line.
+// Error names the key, the value and what is accepted, on one line.
 func (e *KeyError) Error() string {
 	if e.Value == "" {
 		return fmt.Sprintf("configuration key %s: %s", e.Key, e.Reason)
@@ -124,49 +120,31 @@ func (e *KeyError) Error() string {
 // Is makes errors.Is(err, ErrInvalidConfig) true for every KeyError.
 func (e *KeyError) Is(target error) bool { return target == ErrInvalidConfig }
 
-// Config is the validated configuration of one plugin instance.
+// Config is the validated configuration of one plugin instance: the keys of
+// the same names, documented in the README. A zero duration is off.
 type Config struct {
-	// Engine holds the recogniser and record-field options: Message_Key,
-	// Params, Nest_Under, Overwrite and the Field_* names.
-	Engine enrich.Options
-	// CatalogFiles are user catalogs loaded after the embedded one; their
-	// entries override built-in entries with the same ID.
-	CatalogFiles []string
-
-	Sink Sink
-	// ForwardAddress is "unix:///absolute/path" or "tcp://host:port".
-	ForwardAddress string
-	// TagPrefix is put in front of the chunk's tag when the records are
-	// handed back; a chunk whose tag already starts with it is a loop.
-	TagPrefix      string
+	Engine         enrich.Options // Message_Key, Params, Nest_Under, Overwrite, Field_*
+	CatalogFiles   []string       // loaded after the embedded catalog, overriding its IDs
+	Sink           Sink
+	ForwardAddress string // "unix:///absolute/path" or "tcp://host:port"
+	TagPrefix      string // a chunk whose tag already starts with it is a loop
 	SharedKey      string
 	TLS            bool
 	TLSCAFile      string
 	TLSVerify      bool
 	AckTimeout     time.Duration
 	MaxPayloadSize int
-	// ForwardConns is the most connections the forward sink opens: one per
-	// flush in progress, so it should be at least the output's Workers.
-	ForwardConns int
-	// StallTimeout ends a delivery early, to be retried, when the receiver
-	// reads none of what waits for it for this long; 0 is off.
-	StallTimeout time.Duration
-	// FieldPreset is "default" or "ecs", the field names Engine starts from.
-	FieldPreset string
-	// CatalogRefresh is how often the CatalogFiles are checked for changes;
-	// 0 is never.
+	ForwardConns   int           // one per flush in progress: at least the Workers
+	StallTimeout   time.Duration // a receiver reading nothing this long ends the delivery
+	FieldPreset    string        // "default" or "ecs", the names Engine starts from
 	CatalogRefresh time.Duration
-	// ReportInterval is how often the unknown message IDs are reported (0:
-	// only at Close), ReportTop how many are tracked, ReportFile where they
-	// are also written as a user-catalog CSV ("": nowhere).
-	ReportInterval time.Duration
+	ReportInterval time.Duration // 0: the unknown IDs are reported only at Close
 	ReportTop      int
-	ReportFile     string
+	ReportFile     string // the unknown IDs as a user-catalog CSV
 }
 
-// DefaultConfig returns the configuration used for every key that is not set.
-// ForwardAddress has no default: a guessed socket path that does not match
-// the in_forward listener would retry forever instead of failing at start.
+// DefaultConfig returns the configuration of the keys not set. ForwardAddress
+// has none: a wrong guess would retry forever instead of failing at start.
 func DefaultConfig() Config {
 	return Config{
 		Engine:         enrich.DefaultOptions(),
@@ -184,9 +162,8 @@ func DefaultConfig() Config {
 	}
 }
 
-// ParseConfig reads every key through g, applies the defaults for the keys
-// that are not set and validates the result. The error names the first key
-// whose value cannot be used and what it accepts. Unknown keys go unnoticed:
+// ParseConfig reads every key through g over the defaults and validates the
+// result; the error names the first bad key. Unknown keys go unnoticed:
 // Fluent Bit cannot list an instance's properties.
 func ParseConfig(g Getter) (Config, error) {
 	c := DefaultConfig()
@@ -258,29 +235,24 @@ func ParseConfig(g Getter) (Config, error) {
 				fail(k.key, v, k.want)
 			}
 		case *Sink:
-			if s := Sink(strings.ToLower(v)); s == SinkForward || s == SinkStdout {
-				*dst = s
-			} else {
+			if *dst = Sink(strings.ToLower(v)); *dst != SinkForward && *dst != SinkStdout {
 				fail(k.key, v, k.want)
 			}
 		case *bool:
 			if *dst, ok = parseBool(v); !ok {
 				fail(k.key, v, "want on, off, true, false, yes or no")
 			}
-		case *time.Duration:
-			if k.want != "" && strings.EqualFold(v, "off") {
-				*dst = 0
-			} else if *dst, err = parseDuration(v); err != nil {
+		case *time.Duration: // a bad value is 0, which is what off means
+			if *dst, err = parseDuration(v); err != nil && (k.want == "" || !strings.EqualFold(v, "off")) {
 				fail(k.key, v, err.Error()+k.want)
 			}
 		case *int:
+			parse := strconv.Atoi
 			if k.key == KeyMaxPayloadSize {
-				*dst, err = parseSize(v)
-			} else if *dst, err = strconv.Atoi(v); err != nil {
-				err = errors.New(k.want)
+				parse = parseSize
 			}
-			if err != nil {
-				fail(k.key, v, err.Error())
+			if *dst, err = parse(v); err != nil {
+				fail(k.key, v, cmp.Or(k.want, err.Error()))
 			}
 		}
 	}
@@ -290,8 +262,7 @@ func ParseConfig(g Getter) (Config, error) {
 	return c, c.Validate()
 }
 
-// Validate reports the first option whose value cannot be used, naming its
-// key. ParseConfig calls it; callers that build a Config in code should too.
+// Validate reports the first option whose value cannot be used, naming its key.
 func (c *Config) Validate() error {
 	var oe *enrich.OptionError
 	if errors.As(c.Engine.Validate(), &oe) {
@@ -322,9 +293,7 @@ func (c *Config) Validate() error {
 	}
 	var addr forward.Address
 	if c.ForwardAddress != "" {
-		// The forward client's own parser: what Init accepts is what the
-		// client can dial.
-		var err error
+		var err error // the client's own parser: Init accepts what it can dial
 		if addr, err = forward.ParseAddress(c.ForwardAddress); err != nil {
 			return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
 		}
@@ -359,8 +328,8 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// String gives the effective configuration as one log line. The shared key
-// is never printed, only whether one is set.
+// String gives the effective configuration as one log line, the shared key
+// redacted.
 func (c *Config) String() string {
 	sharedKey, stall := "(none)", "off"
 	if c.SharedKey != "" {
@@ -395,8 +364,7 @@ func (c *Config) String() string {
 	return b.String()
 }
 
-// configKey is the key, as documented, of an engine option named in lower
-// case (field_message_id is Field_Message_ID).
+// configKey is the documented key of an engine option (field_message_id).
 func configKey(option string) string {
 	for _, k := range []string{KeyMessageKey, KeyNestUnder, KeyFieldMessageID, KeyFieldSeverity, KeyFieldSeverityName,
 		KeyFieldDocumentedSeverity, KeyFieldExplanation, KeyFieldAction, KeyFieldProduct, KeyFieldParams,
@@ -435,8 +403,7 @@ func onOff(b bool) string {
 	return "off"
 }
 
-// parseDuration accepts a Go duration ("10s", "1m30s", "500ms") or a whole
-// number of seconds, as Fluent Bit's own time options do.
+// parseDuration accepts a Go duration or whole seconds, as Fluent Bit does.
 func parseDuration(v string) (time.Duration, error) {
 	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
 		return time.Duration(n) * time.Second, nil
@@ -448,8 +415,8 @@ func parseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseSize accepts a number of bytes with an optional k, kb, m, mb, g or gb
-// suffix in any case, in units of 1024 as Fluent Bit's size options do.
+// parseSize accepts bytes with an optional k, kb, m, mb, g or gb suffix in
+// units of 1024, as Fluent Bit does.
 func parseSize(v string) (int, error) {
 	num, unit := strings.ToLower(v), int64(1)
 	for i, s := range []string{"k", "m", "g"} {

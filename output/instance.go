@@ -29,13 +29,11 @@ type Logger interface {
 	Debugf(format string, args ...any)
 }
 
-// ErrClosed is returned by Flush after Close: Fluent Bit should keep the
-// chunk and retry it, which it does only until it stops.
+// ErrClosed is returned by Flush after Close; the chunk is to be retried.
 var ErrClosed = errors.New("enrich output instance is closed")
 
-// DeliveryError reports a chunk that was not completely delivered to the
-// sink. Fluent Bit should retry the whole chunk; payloads of it that were
-// delivered before the failure are then delivered again (at-least-once).
+// DeliveryError reports a chunk not completely delivered to the sink. The
+// whole chunk is retried, its delivered payloads too (at-least-once).
 type DeliveryError struct {
 	Tag     string // the tag the records were sent under
 	Payload int    // 1-based number of the payload that failed
@@ -48,13 +46,12 @@ func (e *DeliveryError) Error() string {
 	return fmt.Sprintf("deliver payload %d (%d bytes) of chunk with tag %q: %v", e.Payload, e.Bytes, e.Tag, e.Err)
 }
 
-// Unwrap returns the sink's error, so that errors.Is and errors.As see it.
+// Unwrap returns the sink's error.
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
-// returned err. Delivery failures are retryable: dropping a chunk loses its
-// records for good, while a retry at worst delivers them twice. A send the
-// sink refused as invalid would fail the same way at every retry.
+// returned err: a retry at worst delivers records twice, a drop loses them.
+// A send refused as invalid would fail the same way at every retry.
 func IsRetryable(err error) bool {
 	if errors.Is(err, forward.ErrInvalidArgument) {
 		return false
@@ -64,33 +61,29 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &de) || errors.As(err, &fe) || errors.Is(err, ErrClosed)
 }
 
-// sink delivers payloads of records: concatenated [[time, metadata], body]
-// entries, the body of a Forward PackedForward message.
+// sink delivers payloads of concatenated [[time, metadata], body] entries.
 type sink interface {
 	Send(ctx context.Context, tag string, entries []byte, count int) error
 	Close(ctx context.Context) error
 }
 
 // Instance is one configured enrich output. Flush is safe for concurrent
-// use, as Fluent Bit's Workers option requires.
+// use, as Workers requires.
 type Instance struct {
-	cfg     Config
-	log     Logger
-	current atomic.Pointer[loaded]
-	sink    sink
-	bufs    sync.Pool
-	// failing and refused are the Catalog_File states that did not load
-	// once and twice in a row (see refresh); bgDone closes when background ends.
-	failing, refused string
+	cfg              Config
+	log              Logger
+	current          atomic.Pointer[loaded]
+	sink             sink
+	bufs             sync.Pool
+	failing, refused string // see refresh
 	bgDone           chan struct{}
 	unknown          unknownReport
 
 	// mu guards closed against a Flush starting while Close runs.
-	mu       sync.RWMutex
-	closed   bool
-	inflight sync.WaitGroup
-	// abort cancels the sends still pending when Close gives up waiting.
-	abort     context.Context
+	mu        sync.RWMutex
+	closed    bool
+	inflight  sync.WaitGroup
+	abort     context.Context // cancels the sends still pending when Close gives up
 	abortSend context.CancelFunc
 
 	loopLogged atomic.Bool
@@ -99,24 +92,15 @@ type Instance struct {
 	stats      Totals // CatalogEntries is left 0: Totals fills it in
 }
 
-// Totals are an instance's counters since New.
+// Totals are an instance's counters since New. Unparsed counts the runs of
+// bytes passed on under UnparsedKey, Retries the flushes answered with a
+// retryable error; EnrichedByProduct is by catalog.Product.Index and
+// CatalogEntries is the size of the catalog in use.
 type Totals struct {
-	Chunks, Records, Enriched, UnknownID, NoID, Skipped int64
-	// MalformedChunks had bytes that were not msgpack records; LoopChunks
-	// carried the tag prefix already; FailedFlushes returned an error.
-	MalformedChunks, LoopChunks, Payloads, FailedFlushes int64
-	// Unparsed counts the runs of bytes passed on under UnparsedKey.
-	Unparsed int64
-	// Retries counts the flushes answered with a retryable error.
-	Retries int64
-	// EnrichedByProduct counts enriched records by the product of their
-	// entry, by catalog.Product.Index.
-	EnrichedByProduct [catalog.NumProducts]int64
-	// CatalogEntries is the size of the catalog in use; CatalogReloads and
-	// CatalogReloadFailures count the Catalog_File reloads that took effect
-	// and that were refused.
-	CatalogEntries                        int64
-	CatalogReloads, CatalogReloadFailures int64
+	Chunks, Records, Enriched, UnknownID, NoID, Skipped            int64
+	MalformedChunks, LoopChunks, Payloads, FailedFlushes, Unparsed int64
+	Retries, CatalogEntries, CatalogReloads, CatalogReloadFailures int64
+	EnrichedByProduct                                              [catalog.NumProducts]int64
 }
 
 // Totals returns the instance's counters.
@@ -137,9 +121,7 @@ func (in *Instance) count(update func(*Totals)) {
 	update(&in.stats)
 }
 
-// OnStats registers fn, called after each flush and each catalog reload
-// attempt, when the counters may have moved: the plugin publishes them to
-// Fluent Bit's metrics from there.
+// OnStats registers fn, called whenever the counters may have moved.
 func (in *Instance) OnStats(fn func()) { in.onStats.Store(&fn) }
 
 func (in *Instance) notify() {
@@ -157,11 +139,9 @@ func (l totalsLine) String() string {
 		t.Chunks, t.Records, t.Enriched, t.UnknownID, t.NoID, t.Skipped, t.MalformedChunks, t.Unparsed, t.LoopChunks, t.Payloads, t.FailedFlushes)
 }
 
-// New loads the catalogs, builds the engine and the sink of an instance and
-// logs its effective configuration once. The stdout sink writes to stdout
-// (os.Stdout when nil); log may be nil to discard the log lines. The
-// forward sink connects on the first flush, so New succeeds while the
-// in_forward listener is not up yet.
+// New loads the catalogs, builds the engine and the sink and logs the
+// effective configuration. stdout and log may be nil (os.Stdout, no logs).
+// The forward sink connects at the first flush, so in_forward may be down.
 func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -209,17 +189,11 @@ func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
 // Config returns the instance's configuration.
 func (in *Instance) Config() Config { return in.cfg }
 
-// Flush enriches one chunk (concatenated msgpack records, as Fluent Bit
-// flushes them) and delivers it to the sink under the tag prefix + tag, in
-// payloads of about Max_Payload_Size cut at record boundaries. It returns nil
-// only when every payload was delivered (forward: acknowledged), otherwise an
-// error for which IsRetryable is true. data is read only during the call.
-// The whole flush is bounded by Ack_Timeout, so that it never holds a Fluent
-// Bit worker longer than that.
-//
-// With the forward sink, a chunk whose tag already carries the prefix is
-// the plugin's own output coming back: it is neither enriched nor sent
-// again. The stdout sink hands nothing back, so it has no loop to break.
+// Flush enriches one chunk of msgpack records and delivers it under the tag
+// prefix + tag. It returns nil only when every payload was delivered
+// (forward: acknowledged), otherwise a retryable error, within Ack_Timeout.
+// data is read only during the call. With the forward sink, a chunk whose
+// tag already carries the prefix is the plugin's own output: a loop.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.mu.RLock()
 	closed := in.closed
@@ -236,6 +210,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	defer cancel()
 	defer context.AfterFunc(in.abort, cancel)()
 
+	in.count(func(t *Totals) { t.Chunks++ })
 	if in.cfg.Sink == SinkForward && strings.HasPrefix(tag, in.cfg.TagPrefix) {
 		in.loop(tag, data)
 		return nil
@@ -246,11 +221,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
 	fb.out = out
 	in.noteUnknown(fb.split.Unknown)
-	// Rewrite's only error is enrich.ErrMalformed: it appended the part it
-	// could not parse verbatim as the last item, to be passed on, not dropped.
-	payloads, wrapped, err := in.deliver(ctx, in.cfg.TagPrefix+tag, out, fb.split.Ends, rerr != nil)
 	in.count(func(t *Totals) {
-		t.Chunks++
 		t.Records += int64(c.Records)
 		t.Enriched += int64(c.Enriched)
 		t.UnknownID += int64(c.UnknownID)
@@ -259,11 +230,16 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		for i, n := range c.EnrichedBy {
 			t.EnrichedByProduct[i] += int64(n)
 		}
-		t.Payloads += int64(payloads)
-		t.Unparsed += int64(wrapped)
 		if rerr != nil {
 			t.MalformedChunks++
 		}
+	})
+	// Rewrite's only error is enrich.ErrMalformed: it appended the part it
+	// could not parse verbatim as the last item, to be passed on, not dropped.
+	payloads, wrapped, err := in.deliver(ctx, in.cfg.TagPrefix+tag, out, fb.split.Ends, rerr != nil)
+	in.count(func(t *Totals) {
+		t.Payloads += int64(payloads)
+		t.Unparsed += int64(wrapped)
 		if err != nil {
 			t.FailedFlushes++
 			t.Retries++
@@ -293,7 +269,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 // loop it forever, and in_forward has already routed it to every output
 // that matches its tag.
 func (in *Instance) loop(tag string, data []byte) {
-	in.count(func(t *Totals) { t.Chunks++; t.LoopChunks++ })
+	in.count(func(t *Totals) { t.LoopChunks++ })
 	if in.loopLogged.CompareAndSwap(false, true) {
 		in.log.Errorf("records with tag %q already carry the prefix %q: this output's Match also matches the records it hands back. "+
 			"They are not enriched or sent again (logged once). Fix: give the enrich output a Match that excludes %s*, such as Match_Regex ^(?!%s).*",
@@ -370,8 +346,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 	return payloads, wrapped, err
 }
 
-// The keys of the record that carries bytes of a chunk that are not
-// msgpack records.
+// The keys of the record that carries bytes that are not msgpack records.
 const (
 	UnparsedKey      = "enrich_unparsed_base64"
 	UnparsedErrorKey = "enrich_error"
@@ -410,9 +385,8 @@ func (in *Instance) release(fb *flushBuffer) {
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in
-// progress get until ctx is done to finish, then their sends are cancelled
-// (they return retryable errors, so nothing they had not delivered is
-// reported delivered). It then closes the sink and logs the totals.
+// progress get until ctx is done, then their sends are cancelled (they
+// return retryable errors). It then closes the sink and logs the totals.
 func (in *Instance) Close(ctx context.Context) error {
 	in.mu.Lock()
 	already := in.closed
