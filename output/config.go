@@ -172,6 +172,7 @@ func ParseConfig(g Getter) (Config, error) {
 		return v, v != ""
 	}
 	var first error
+	bools := map[string]bool{"on": true, "true": true, "yes": true, "off": false, "false": false, "no": false}
 	fail := func(key, v, reason string) {
 		if first == nil {
 			first = &KeyError{Key: key, Value: v, Reason: reason}
@@ -239,7 +240,7 @@ func ParseConfig(g Getter) (Config, error) {
 				fail(k.key, v, k.want)
 			}
 		case *bool:
-			if *dst, ok = parseBool(v); !ok {
+			if *dst, ok = bools[strings.ToLower(v)]; !ok {
 				fail(k.key, v, "want on, off, true, false, yes or no")
 			}
 		case *time.Duration: // a bad value is 0, which is what off means
@@ -304,25 +305,28 @@ func (c *Config) Validate() error {
 	if c.TLSCAFile != "" && !c.TLS {
 		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
-	// The numeric ranges; off is 0, where a range accepts it.
-	day, dur := int64(24*time.Hour), func(d time.Duration) string { return d.String() }
-	num := func(n int) string { return strconv.Itoa(n) }
-	for _, r := range []struct {
-		key        string
-		n, lo, hi  int64
-		off        bool
-		show, want string
+	// The numeric ranges, durations in the first four rows; off is 0.
+	day, ms100, hour := int64(24*time.Hour), int64(MinAckTimeout), int64(MaxAckTimeout)
+	for i, r := range []struct {
+		key       string
+		n, lo, hi int64
+		off       bool
+		want      string
 	}{
-		{KeyCatalogRefresh, int64(c.CatalogRefresh), int64(MinAckTimeout), day, true, dur(c.CatalogRefresh), "want 0 (off) or a duration from 100ms to 24h"},
-		{KeyReportInterval, int64(c.ReportInterval), int64(MinAckTimeout), day, true, dur(c.ReportInterval), "want 0 (off) or a duration from 100ms to 24h"},
-		{KeyReportTop, int64(c.ReportTop), 1, MaxReportTop, false, num(c.ReportTop), "want a whole number " + topRange},
-		{KeyAckTimeout, int64(c.AckTimeout), int64(MinAckTimeout), int64(MaxAckTimeout), false, dur(c.AckTimeout), "want a duration " + durationRange},
-		{KeyStallTimeout, int64(c.StallTimeout), int64(MinAckTimeout), int64(MaxAckTimeout), true, dur(c.StallTimeout), "want off or a duration " + durationRange},
-		{KeyForwardConns, int64(c.ForwardConns), 1, MaxForwardConns, false, num(c.ForwardConns), "want a whole number " + connsRange},
-		{KeyMaxPayloadSize, int64(c.MaxPayloadSize), MinMaxPayloadSize, MaxMaxPayloadSize, false, num(c.MaxPayloadSize), "want a size " + sizeRange},
+		{KeyCatalogRefresh, int64(c.CatalogRefresh), ms100, day, true, "want 0 (off) or a duration from 100ms to 24h"},
+		{KeyReportInterval, int64(c.ReportInterval), ms100, day, true, "want 0 (off) or a duration from 100ms to 24h"},
+		{KeyAckTimeout, int64(c.AckTimeout), ms100, hour, false, "want a duration " + durationRange},
+		{KeyStallTimeout, int64(c.StallTimeout), ms100, hour, true, "want off or a duration " + durationRange},
+		{KeyReportTop, int64(c.ReportTop), 1, MaxReportTop, false, "want a whole number " + topRange},
+		{KeyForwardConns, int64(c.ForwardConns), 1, MaxForwardConns, false, "want a whole number " + connsRange},
+		{KeyMaxPayloadSize, int64(c.MaxPayloadSize), MinMaxPayloadSize, MaxMaxPayloadSize, false, "want a size " + sizeRange},
 	} {
 		if (r.n < r.lo || r.n > r.hi) && !(r.off && r.n == 0) {
-			return &KeyError{Key: r.key, Value: r.show, Reason: r.want}
+			v := strconv.FormatInt(r.n, 10)
+			if i < 4 {
+				v = time.Duration(r.n).String()
+			}
+			return &KeyError{Key: r.key, Value: v, Reason: r.want}
 		}
 	}
 	return nil
@@ -374,16 +378,6 @@ func configKey(option string) string {
 		}
 	}
 	return option
-}
-
-func parseBool(v string) (b, ok bool) {
-	switch strings.ToLower(v) {
-	case "on", "true", "yes":
-		return true, true
-	case "off", "false", "no":
-		return false, true
-	}
-	return false, false
 }
 
 func splitList(v string) []string {

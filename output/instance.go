@@ -77,7 +77,6 @@ type Instance struct {
 	bufs             sync.Pool
 	failing, refused string // see refresh
 	bgDone           chan struct{}
-	unknown          unknownReport
 
 	// mu guards closed against a Flush starting while Close runs.
 	mu        sync.RWMutex
@@ -88,8 +87,10 @@ type Instance struct {
 
 	loopLogged atomic.Bool
 	onStats    atomic.Pointer[func()]
-	statsMu    sync.Mutex
-	stats      Totals // CatalogEntries is left 0: Totals fills it in
+	countMu    sync.Mutex   // guards stats, unknown and reported
+	stats      Totals       // CatalogEntries is left 0: Totals fills it in
+	unknown    *report.TopK // the message IDs the catalog lacks
+	reported   int64        // unknown.Total() at the last report
 }
 
 // Totals are an instance's counters since New. Unparsed counts the runs of
@@ -105,19 +106,19 @@ type Totals struct {
 
 // Totals returns the instance's counters.
 func (in *Instance) Totals() Totals {
-	in.statsMu.Lock()
+	in.countMu.Lock()
 	t := in.stats
-	in.statsMu.Unlock()
+	in.countMu.Unlock()
 	if cat := in.current.Load().cat; cat != nil {
 		t.CatalogEntries = int64(cat.Len())
 	}
 	return t
 }
 
-// count updates the counters, once per flush or reload.
+// count updates the counters and the unknown IDs, once per flush or reload.
 func (in *Instance) count(update func(*Totals)) {
-	in.statsMu.Lock()
-	defer in.statsMu.Unlock()
+	in.countMu.Lock()
+	defer in.countMu.Unlock()
 	update(&in.stats)
 }
 
@@ -172,7 +173,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	in := newInstance(cfg, log, cur.eng, s)
 	in.current.Store(cur)
 	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
-	if in.refreshEvery() > 0 || cfg.ReportInterval > 0 {
+	if (len(cfg.CatalogFiles) > 0 && cfg.CatalogRefresh > 0) || cfg.ReportInterval > 0 {
 		in.bgDone = make(chan struct{})
 		go in.background()
 	}
@@ -180,7 +181,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 }
 
 func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
-	in := &Instance{cfg: cfg, log: log, sink: s, unknown: unknownReport{top: report.New(cfg.ReportTop)}}
+	in := &Instance{cfg: cfg, log: log, sink: s, unknown: report.New(cfg.ReportTop)}
 	in.current.Store(&loaded{eng: eng})
 	in.abort, in.abortSend = context.WithCancel(context.Background())
 	return in
@@ -220,8 +221,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
 	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
 	fb.out = out
-	in.noteUnknown(fb.split.Unknown)
 	in.count(func(t *Totals) {
+		for _, u := range fb.split.Unknown {
+			in.unknown.Add(u.ID, string(u.Product), u.Severity, u.Line)
+		}
 		t.Records += int64(c.Records)
 		t.Enriched += int64(c.Enriched)
 		t.UnknownID += int64(c.UnknownID)
@@ -279,12 +282,10 @@ func (in *Instance) loop(tag string, data []byte) {
 }
 
 // deliver sends out in payloads of about MaxPayloadSize bytes, cut at the
-// item ends RewriteSplit reported; a record larger than that travels alone.
-// restIsRaw says the last item is the unparsed rest of a malformed chunk.
-// Items that are not Forward entries would make the receiver refuse the
-// whole payload, and the chunk be retried forever: each run of them travels
-// instead, byte for byte, in a record of its own (see unparsedRecord), in a
-// last payload. deliver stops at the first payload that fails.
+// item ends RewriteSplit reported; restIsRaw says the last item is the rest
+// of a malformed chunk. Items that are not Forward entries would make the
+// receiver refuse the payload: each run of them travels in a record of its
+// own (see unparsedRecord), in a last payload.
 func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []int, restIsRaw bool) (payloads, wrapped int, err error) {
 	send := func(p []byte, count int) error {
 		payloads++

@@ -1,19 +1,21 @@
 package output
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/report"
 )
 
-// loaded is a catalog and the engine built from it. A flush takes the one
-// in use when it starts and keeps it to its end; a reload swaps in a new
-// one between chunks.
+// loaded is a catalog and its engine. A flush keeps the one in use when it
+// starts; a reload swaps in a new one between chunks.
 type loaded struct {
 	cat *catalog.Catalog
 	eng *enrich.Engine
@@ -52,11 +54,9 @@ func load(files []string, opts enrich.Options) (*loaded, error) {
 	return &loaded{cat: cat, eng: eng, sum: sum}, nil
 }
 
-// refresh loads the Catalog_File files again when their contents changed
-// and swaps the result in. A set with any error is refused whole: the
-// catalog in use stays. The refusal is logged and counted once, when the
-// same contents fail at two checks in a row: a file caught half written
-// loads at the next check instead. Only background calls it.
+// refresh swaps in the Catalog_File files again when their contents changed.
+// A set with any error is refused whole, logged and counted once, when the
+// same contents fail twice in a row: a file caught half written loads next time.
 func (in *Instance) refresh() {
 	sum, err := fileSum(in.cfg.CatalogFiles)
 	if err == nil && sum == in.current.Load().sum {
@@ -99,7 +99,10 @@ func (in *Instance) background() {
 		}
 		return time.Tick(d) // collected once background returns
 	}
-	refresh, report := tick(in.refreshEvery()), tick(in.cfg.ReportInterval)
+	refresh, report := tick(in.cfg.CatalogRefresh), tick(in.cfg.ReportInterval)
+	if len(in.cfg.CatalogFiles) == 0 {
+		refresh = nil
+	}
 	for {
 		select {
 		case <-in.abort.Done():
@@ -112,10 +115,38 @@ func (in *Instance) background() {
 	}
 }
 
-// refreshEvery is CatalogRefresh when there are files to check.
-func (in *Instance) refreshEvery() time.Duration {
-	if len(in.cfg.CatalogFiles) == 0 {
-		return 0
+// report logs the unknown message IDs and writes Report_File when any
+// arrived since the last report, or at close when any arrived at all.
+func (in *Instance) report(closing bool) {
+	in.countMu.Lock()
+	total := in.unknown.Total()
+	if total == 0 || (total == in.reported && !closing) {
+		in.countMu.Unlock()
+		return
 	}
-	return in.cfg.CatalogRefresh
+	in.reported = total
+	items := in.unknown.Top()
+	in.countMu.Unlock()
+
+	in.log.Infof("unknown message IDs: %s", report.Summary(items, total))
+	if in.cfg.ReportFile != "" {
+		if err := writeReport(in.cfg.ReportFile, items); err != nil {
+			in.log.Warnf("%s: write the report: %v", KeyReportFile, err)
+		}
+	}
+}
+
+// writeReport replaces path in one rename: no reader sees half a file.
+func writeReport(path string, items []report.Item) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if err = cmp.Or(report.WriteCSV(tmp, items), tmp.Close(), os.Chmod(tmp.Name(), 0o644)); err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
