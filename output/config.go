@@ -26,8 +26,7 @@ type Getter interface {
 // Sink says where the enriched records go.
 type Sink string
 
-// The sinks. SinkForward hands the records back to Fluent Bit's in_forward;
-// SinkStdout writes them as JSON lines for trying a configuration out.
+// The sinks: back to Fluent Bit's in_forward, or JSON lines for a trial run.
 const (
 	SinkForward Sink = "forward"
 	SinkStdout  Sink = "stdout"

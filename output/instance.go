@@ -299,9 +299,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 	start, count, run := 0, 0, -1 // the batch of records, and the run of other items
 	batch := func(end int) error {
 		n := count
-		if count = 0; n == 0 {
-			return nil
-		}
+		count = 0
 		return send(out[start:end], n)
 	}
 	wrap := func(end int) {
@@ -318,28 +316,26 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		if ok {
 			end = ends[i]
 		}
-		if !ok || !msgpack.IsForwardEntry(out[off:end]) {
+		record := ok && msgpack.IsForwardEntry(out[off:end])
+		if count > 0 && (!record || end-start > in.cfg.MaxPayloadSize) {
 			if err := batch(off); err != nil {
 				return payloads, wrapped, err
 			}
-			if run < 0 {
-				run = off
-			}
-		} else {
-			wrap(off)
-			if count > 0 && end-start > in.cfg.MaxPayloadSize {
-				if err := batch(off); err != nil {
-					return payloads, wrapped, err
-				}
-			}
-			if count++; count == 1 {
+		}
+		if !record && run < 0 {
+			run = off
+		} else if record {
+			if wrap(off); count == 0 {
 				start = off
 			}
+			count++
 		}
 		off = end
 	}
-	if err := batch(len(out)); err != nil {
-		return payloads, wrapped, err
+	if count > 0 {
+		if err := batch(len(out)); err != nil {
+			return payloads, wrapped, err
+		}
 	}
 	if wrap(len(out)); wrapped > 0 {
 		err = send(extra, wrapped)
@@ -364,8 +360,7 @@ func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 	return msgpack.AppendStr(dst, unparsedReason)
 }
 
-// flushBuffer holds what one flush rewrites, reused so that a steady stream
-// of chunks does not allocate a chunk-sized buffer each time.
+// flushBuffer is what one flush rewrites, pooled: no allocation per chunk.
 type flushBuffer struct {
 	out   []byte
 	split enrich.Split
@@ -405,8 +400,7 @@ func (in *Instance) Close(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		in.abortSend()
-		// A cancelled send returns at once; the bound is for a sink that
-		// ignores cancellation.
+		// A cancelled send returns at once, unless the sink ignores it.
 		select {
 		case <-done:
 		case <-time.After(time.Second):
