@@ -99,10 +99,11 @@ func (in *Instance) background() {
 		}
 		return time.Tick(d) // collected once background returns
 	}
-	refresh, report := tick(in.cfg.CatalogRefresh), tick(in.cfg.ReportInterval)
+	every := in.cfg.CatalogRefresh
 	if len(in.cfg.CatalogFiles) == 0 {
-		refresh = nil
+		every = 0
 	}
+	refresh, report := tick(every), tick(in.cfg.ReportInterval)
 	for {
 		select {
 		case <-in.abort.Done():

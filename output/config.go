@@ -120,7 +120,8 @@ func (e *KeyError) Error() string {
 func (e *KeyError) Is(target error) bool { return target == ErrInvalidConfig }
 
 // Config is the validated configuration of one plugin instance: the keys of
-// the same names, documented in the README. A zero duration is off.
+// the same names, documented in the README. A zero StallTimeout,
+// CatalogRefresh or ReportInterval is off.
 type Config struct {
 	Engine         enrich.Options // Message_Key, Params, Nest_Under, Overwrite, Field_*
 	CatalogFiles   []string       // loaded after the embedded catalog, overriding its IDs
