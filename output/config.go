@@ -72,8 +72,7 @@ const (
 const (
 	DefaultTagPrefix  = "enriched."
 	DefaultAckTimeout = 10 * time.Second
-	// A running in_forward reads within milliseconds; one silent for a
-	// second is paused (stopping or reloading), so the chunk is retried.
+	// An in_forward silent for a second is paused (stopping, reloading): retry.
 	DefaultStallTimeout   = time.Second
 	DefaultMaxPayloadSize = 256 << 10
 	// One connection per flush in progress: enough for up to 4 Workers.

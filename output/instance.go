@@ -190,11 +190,10 @@ func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
 // Config returns the instance's configuration.
 func (in *Instance) Config() Config { return in.cfg }
 
-// Flush enriches one chunk of msgpack records and delivers it under the tag
-// prefix + tag. It returns nil only when every payload was delivered
-// (forward: acknowledged), otherwise a retryable error, within Ack_Timeout.
-// data is read only during the call. With the forward sink, a chunk whose
-// tag already carries the prefix is the plugin's own output: a loop.
+// Flush enriches a chunk of msgpack records and delivers it under the prefix
+// + tag within Ack_Timeout: nil only when every payload was delivered
+// (acknowledged), otherwise a retryable error. data is read only during the
+// call. With the forward sink, a tag that carries the prefix is a loop.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.mu.RLock()
 	closed := in.closed
