@@ -1,6 +1,7 @@
 package output
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -19,11 +20,8 @@ import (
 	"github.com/enrich-plugin/enrich/report"
 )
 
-// Logger receives an instance's log lines. The plugin's implementation
-// writes them through Fluent Bit's logger and formats a line only when the
-// instance's log level lets it through, so debug lines cost nothing when
-// they are off. An instance logs at most a few lines per flush, never one per
-// record.
+// Logger receives an instance's log lines, at most a few per flush and never
+// one per record. The plugin formats a line only when its level is enabled.
 type Logger interface {
 	Errorf(format string, args ...any)
 	Warnf(format string, args ...any)
@@ -31,13 +29,11 @@ type Logger interface {
 	Debugf(format string, args ...any)
 }
 
-// ErrClosed is returned by Flush after Close: Fluent Bit should keep the
-// chunk and retry it, which it does only until it stops.
+// ErrClosed is returned by Flush after Close; the chunk is to be retried.
 var ErrClosed = errors.New("enrich output instance is closed")
 
-// DeliveryError reports a chunk that was not completely delivered to the
-// sink. Fluent Bit should retry the whole chunk; payloads of it that were
-// delivered before the failure are then delivered again (at-least-once).
+// DeliveryError reports a chunk not completely delivered to the sink. The
+// whole chunk is retried, its delivered payloads too (at-least-once).
 type DeliveryError struct {
 	Tag     string // the tag the records were sent under
 	Payload int    // 1-based number of the payload that failed
@@ -50,13 +46,12 @@ func (e *DeliveryError) Error() string {
 	return fmt.Sprintf("deliver payload %d (%d bytes) of chunk with tag %q: %v", e.Payload, e.Bytes, e.Tag, e.Err)
 }
 
-// Unwrap returns the sink's error, so that errors.Is and errors.As see it.
+// Unwrap returns the sink's error.
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
-// returned err. Delivery failures are retryable: dropping a chunk loses its
-// records for good, while a retry at worst delivers them twice. A send the
-// sink refused as invalid would fail the same way at every retry.
+// returned err: a retry at worst delivers records twice, a drop loses them.
+// A send refused as invalid would fail the same way at every retry.
 func IsRetryable(err error) bool {
 	if errors.Is(err, forward.ErrInvalidArgument) {
 		return false
@@ -66,97 +61,68 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &de) || errors.As(err, &fe) || errors.Is(err, ErrClosed)
 }
 
-// sink delivers payloads of records: concatenated [[time, metadata], body]
-// entries, the body of a Forward PackedForward message.
+// sink delivers payloads of concatenated [[time, metadata], body] entries.
 type sink interface {
 	Send(ctx context.Context, tag string, entries []byte, count int) error
 	Close(ctx context.Context) error
 }
 
-// maxPooledBuffer bounds the rewrite buffers kept for reuse, so that one
-// huge chunk does not pin its memory for the life of the process.
-const maxPooledBuffer = 8 << 20
-
 // Instance is one configured enrich output. Flush is safe for concurrent
-// use, as Fluent Bit's Workers option requires.
+// use, as Workers requires.
 type Instance struct {
-	cfg     Config
-	log     Logger
-	current atomic.Pointer[loaded]
-	sink    sink
-	bufs    sync.Pool
-	// failing and refused are states of the Catalog_File files that did
-	// not load once and twice in a row; bgDone is closed when the goroutine
-	// checking them and reporting ends.
-	failing, refused string
+	cfg              Config
+	log              Logger
+	current          atomic.Pointer[loaded]
+	sink             sink
+	bufs             sync.Pool
+	failing, refused string // see refresh
 	bgDone           chan struct{}
-	unknown          unknownReport
 
-	// mu guards closed against a Flush that starts while Close runs; inflight
-	// counts the flushes Close waits for.
-	mu       sync.RWMutex
-	closed   bool
-	inflight sync.WaitGroup
-	// abort cancels the sends still pending when Close gives up waiting.
-	abort     context.Context
+	// mu guards closed against a Flush starting while Close runs.
+	mu        sync.RWMutex
+	closed    bool
+	inflight  sync.WaitGroup
+	abort     context.Context // cancels the sends still pending when Close gives up
 	abortSend context.CancelFunc
 
 	loopLogged atomic.Bool
-	totals     totals
 	onStats    atomic.Pointer[func()]
+	countMu    sync.Mutex   // guards stats, unknown and reported
+	stats      Totals       // CatalogEntries is left 0: Totals fills it in
+	unknown    *report.TopK // the message IDs the catalog lacks
+	reported   int64        // unknown.Total() at the last report
 }
 
-// totals are the instance's counters since Init, logged at debug level once
-// per flush and at info level on Close.
-type totals struct {
-	chunks, records, enriched, unknownID, noID, skipped atomic.Int64
-	malformed, loops, payloads, failed, wrapped         atomic.Int64
-	retries, reloads, reloadFailures                    atomic.Int64
-	byProduct                                           [catalog.NumProducts]atomic.Int64
-}
-
-// Totals are an instance's counters since New.
+// Totals are an instance's counters since New. Unparsed counts the runs of
+// bytes passed on under UnparsedKey, Retries the flushes answered with a
+// retryable error; EnrichedByProduct is by catalog.Product.Index and
+// CatalogEntries is the size of the catalog in use.
 type Totals struct {
-	Chunks, Records, Enriched, UnknownID, NoID, Skipped int64
-	// MalformedChunks had bytes that were not msgpack records; LoopChunks
-	// carried the tag prefix already; FailedFlushes returned an error.
-	MalformedChunks, LoopChunks, Payloads, FailedFlushes int64
-	// Unparsed counts the runs of bytes passed on under UnparsedKey.
-	Unparsed int64
-	// Retries counts the flushes answered with a retryable error.
-	Retries int64
-	// EnrichedByProduct counts enriched records by the product of their
-	// entry, by catalog.Product.Index.
-	EnrichedByProduct [catalog.NumProducts]int64
-	// CatalogEntries is the size of the catalog in use; CatalogReloads and
-	// CatalogReloadFailures count the Catalog_File reloads that took effect
-	// and that were refused.
-	CatalogEntries                        int64
-	CatalogReloads, CatalogReloadFailures int64
+	Chunks, Records, Enriched, UnknownID, NoID, Skipped            int64
+	MalformedChunks, LoopChunks, Payloads, FailedFlushes, Unparsed int64
+	Retries, CatalogEntries, CatalogReloads, CatalogReloadFailures int64
+	EnrichedByProduct                                              [catalog.NumProducts]int64
 }
 
 // Totals returns the instance's counters.
 func (in *Instance) Totals() Totals {
-	t := &in.totals
-	tt := Totals{
-		Chunks: t.chunks.Load(), Records: t.records.Load(), Enriched: t.enriched.Load(),
-		UnknownID: t.unknownID.Load(), NoID: t.noID.Load(), Skipped: t.skipped.Load(),
-		MalformedChunks: t.malformed.Load(), LoopChunks: t.loops.Load(),
-		Payloads: t.payloads.Load(), FailedFlushes: t.failed.Load(), Unparsed: t.wrapped.Load(),
-		Retries: t.retries.Load(), CatalogReloads: t.reloads.Load(), CatalogReloadFailures: t.reloadFailures.Load(),
-	}
+	in.countMu.Lock()
+	t := in.stats
+	in.countMu.Unlock()
 	if cat := in.current.Load().cat; cat != nil {
-		tt.CatalogEntries = int64(cat.Len())
+		t.CatalogEntries = int64(cat.Len())
 	}
-	for i := range t.byProduct {
-		tt.EnrichedByProduct[i] = t.byProduct[i].Load()
-	}
-	return tt
+	return t
 }
 
-// OnStats registers fn, called after each flush and each catalog reload
-// attempt, when the counters may have moved: the plugin publishes them to
-// Fluent Bit's metrics from there.
+// count updates the counters and the unknown IDs, once per flush or reload.
+func (in *Instance) count(update func(*Totals)) {
+	in.countMu.Lock()
+	defer in.countMu.Unlock()
+	update(&in.stats)
+}
+
+// OnStats registers fn, called whenever the counters may have moved.
 func (in *Instance) OnStats(fn func()) { in.onStats.Store(&fn) }
 
 func (in *Instance) notify() {
@@ -165,17 +131,18 @@ func (in *Instance) notify() {
 	}
 }
 
-func (t *totals) String() string {
+// totalsLine formats the counters only when the log line is written.
+type totalsLine struct{ in *Instance }
+
+func (l totalsLine) String() string {
+	t := l.in.Totals()
 	return fmt.Sprintf("chunks=%d records=%d enriched=%d unknown_id=%d no_id=%d skipped=%d malformed_chunks=%d unparsed=%d loop_chunks=%d payloads=%d failed_flushes=%d",
-		t.chunks.Load(), t.records.Load(), t.enriched.Load(), t.unknownID.Load(), t.noID.Load(), t.skipped.Load(),
-		t.malformed.Load(), t.wrapped.Load(), t.loops.Load(), t.payloads.Load(), t.failed.Load())
+		t.Chunks, t.Records, t.Enriched, t.UnknownID, t.NoID, t.Skipped, t.MalformedChunks, t.Unparsed, t.LoopChunks, t.Payloads, t.FailedFlushes)
 }
 
-// New loads the catalogs, builds the engine and the sink of an instance and
-// logs its effective configuration once. The stdout sink writes to stdout
-// (os.Stdout when nil); log may be nil to discard the log lines. The
-// forward sink connects on the first flush, so New succeeds while the
-// in_forward listener is not up yet.
+// New loads the catalogs, builds the engine and the sink and logs the
+// effective configuration. stdout and log may be nil (os.Stdout, no logs).
+// The forward sink connects at the first flush, so in_forward may be down.
 func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -195,17 +162,9 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		}
 		s = &stdoutSink{w: stdout}
 	default:
-		fc := forward.Config{
-			Address:      cfg.ForwardAddress,
-			SharedKey:    cfg.SharedKey,
-			TLS:          cfg.TLS,
-			TLSCAFile:    cfg.TLSCAFile,
-			TLSVerify:    cfg.TLSVerify,
-			AckTimeout:   cfg.AckTimeout,
-			MaxConns:     cfg.ForwardConns,
-			StallTimeout: stallTimeout(cfg.StallTimeout),
-		}
-		client, err := forward.NewClient(fc)
+		client, err := forward.NewClient(forward.Config{Address: cfg.ForwardAddress, SharedKey: cfg.SharedKey,
+			TLS: cfg.TLS, TLSCAFile: cfg.TLSCAFile, TLSVerify: cfg.TLSVerify, AckTimeout: cfg.AckTimeout,
+			MaxConns: cfg.ForwardConns, StallTimeout: cmp.Or(cfg.StallTimeout, -1)}) // the client's off is -1, not 0
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s %q: %w", ErrInvalidConfig, KeyForwardAddress, cfg.ForwardAddress, err)
 		}
@@ -214,7 +173,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	in := newInstance(cfg, log, cur.eng, s)
 	in.current.Store(cur)
 	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
-	if in.refreshEvery() > 0 || cfg.ReportInterval > 0 {
+	if (len(cfg.CatalogFiles) > 0 && cfg.CatalogRefresh > 0) || cfg.ReportInterval > 0 {
 		in.bgDone = make(chan struct{})
 		go in.background()
 	}
@@ -222,7 +181,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 }
 
 func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
-	in := &Instance{cfg: cfg, log: log, sink: s, unknown: unknownReport{top: report.New(cfg.ReportTop)}}
+	in := &Instance{cfg: cfg, log: log, sink: s, unknown: report.New(cfg.ReportTop)}
 	in.current.Store(&loaded{eng: eng})
 	in.abort, in.abortSend = context.WithCancel(context.Background())
 	return in
@@ -231,75 +190,72 @@ func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
 // Config returns the instance's configuration.
 func (in *Instance) Config() Config { return in.cfg }
 
-// Flush enriches one chunk (concatenated msgpack records, as Fluent Bit
-// flushes them) and delivers it to the sink under the tag prefix + tag,
-// split at record boundaries into payloads of about Max_Payload_Size. It
-// returns nil only when every payload was delivered (for the forward sink:
-// acknowledged), and otherwise an error for which IsRetryable is true. data
-// is read only during the call.
-//
-// The whole flush, every payload's connection, send and acknowledgement
-// included, is bounded by Ack_Timeout, so that a flush never holds a
-// Fluent Bit worker longer than that.
-//
-// With the forward sink, a chunk whose tag already carries the prefix is
-// the plugin's own output coming back: it is neither enriched nor sent
-// again, and the loop is logged once per instance. The stdout sink hands
-// nothing back, so it has no loop to break.
+// Flush enriches a chunk of msgpack records and delivers it under the prefix
+// + tag within Ack_Timeout: nil only when every payload was delivered
+// (acknowledged), otherwise a retryable error. data is read only during the
+// call. With the forward sink, a tag that carries the prefix is a loop.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
-	if !in.enter() {
+	in.mu.RLock()
+	closed := in.closed
+	if !closed {
+		in.inflight.Add(1)
+	}
+	in.mu.RUnlock()
+	if closed {
 		return ErrClosed
 	}
 	defer in.inflight.Done()
 	defer in.notify()
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
 	defer cancel()
-	stop := context.AfterFunc(in.abort, cancel)
-	defer stop()
+	defer context.AfterFunc(in.abort, cancel)()
 
-	in.totals.chunks.Add(1)
+	in.count(func(t *Totals) { t.Chunks++ })
 	if in.cfg.Sink == SinkForward && strings.HasPrefix(tag, in.cfg.TagPrefix) {
 		in.loop(tag, data)
 		return nil
 	}
-
 	fb := in.buffer()
 	defer in.release(fb)
 	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
-	out, c, err := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
+	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
 	fb.out = out
-	ends := fb.split.Ends
-	in.noteUnknown(fb.split.Unknown)
-	for i, n := range c.EnrichedBy {
-		in.totals.byProduct[i].Add(int64(n))
-	}
-	in.totals.records.Add(int64(c.Records))
-	in.totals.enriched.Add(int64(c.Enriched))
-	in.totals.unknownID.Add(int64(c.UnknownID))
-	in.totals.noID.Add(int64(c.NoID))
-	in.totals.skipped.Add(int64(c.Skipped))
-	// One warning per flush at most: what could not be parsed, or that the
-	// chunk was not delivered.
-	var note string
+	in.count(func(t *Totals) {
+		for _, u := range fb.split.Unknown {
+			in.unknown.Add(u.ID, string(u.Product), u.Severity, u.Line)
+		}
+		t.Records += int64(c.Records)
+		t.Enriched += int64(c.Enriched)
+		t.UnknownID += int64(c.UnknownID)
+		t.NoID += int64(c.NoID)
+		t.Skipped += int64(c.Skipped)
+		for i, n := range c.EnrichedBy {
+			t.EnrichedByProduct[i] += int64(n)
+		}
+		if rerr != nil {
+			t.MalformedChunks++
+		}
+	})
 	// Rewrite's only error is enrich.ErrMalformed: it appended the part it
-	// could not parse verbatim as the last item, which is passed on rather
-	// than dropped, and must not travel as a record.
-	restIsRaw := err != nil
-	if restIsRaw {
-		in.totals.malformed.Add(1)
-		note = fmt.Sprintf("chunk with tag %q is partly malformed (%v); ", tag, err)
+	// could not parse verbatim as the last item, to be passed on, not dropped.
+	payloads, wrapped, err := in.deliver(ctx, in.cfg.TagPrefix+tag, out, fb.split.Ends, rerr != nil)
+	in.count(func(t *Totals) {
+		t.Payloads += int64(payloads)
+		t.Unparsed += int64(wrapped)
+		if err != nil {
+			t.FailedFlushes++
+			t.Retries++
+		}
+	})
+	// One warning per flush at most.
+	var note string
+	if rerr != nil {
+		note = fmt.Sprintf("chunk with tag %q is partly malformed (%v); ", tag, rerr)
 	}
-
-	outTag := in.cfg.TagPrefix + tag
-	payloads, wrapped, err := in.deliver(ctx, outTag, out, ends, restIsRaw)
-	in.totals.payloads.Add(int64(payloads))
-	in.totals.wrapped.Add(int64(wrapped))
 	if wrapped > 0 {
 		note += fmt.Sprintf("%d runs of bytes that are not records are passed on under %s; ", wrapped, UnparsedKey)
 	}
 	if err != nil {
-		in.totals.failed.Add(1)
-		in.totals.retries.Add(1)
 		in.log.Warnf("%schunk with tag %q not delivered, Fluent Bit will retry it: %v", note, tag, err)
 		return err
 	}
@@ -307,47 +263,29 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		in.log.Warnf("%srecords=%d enriched=%d skipped=%d", note, c.Records, c.Enriched, c.Skipped)
 	}
 	in.log.Debugf("flushed tag %q: records=%d enriched=%d unknown_id=%d no_id=%d skipped=%d payloads=%d; totals %s",
-		tag, c.Records, c.Enriched, c.UnknownID, c.NoID, c.Skipped, payloads, &in.totals)
+		tag, c.Records, c.Enriched, c.UnknownID, c.NoID, c.Skipped, payloads, totalsLine{in})
 	return nil
 }
 
-// enter registers a flush unless the instance is closed.
-func (in *Instance) enter() bool {
-	in.mu.RLock()
-	defer in.mu.RUnlock()
-	if in.closed {
-		return false
-	}
-	in.inflight.Add(1)
-	return true
-}
-
-// loop handles a chunk of records this plugin already enriched. Sending
-// them again would put them back into the same routes forever, and
-// in_forward has already routed them to every output that matches their
-// tag, so dropping them here loses nothing the pipeline would deliver.
+// loop drops a chunk this plugin already enriched: sending it again would
+// loop it forever, and in_forward has already routed it to every output
+// that matches its tag.
 func (in *Instance) loop(tag string, data []byte) {
-	in.totals.loops.Add(1)
+	in.count(func(t *Totals) { t.LoopChunks++ })
 	if in.loopLogged.CompareAndSwap(false, true) {
 		in.log.Errorf("records with tag %q already carry the prefix %q: this output's Match also matches the records it hands back. "+
 			"They are not enriched or sent again (logged once). Fix: give the enrich output a Match that excludes %s*, such as Match_Regex ^(?!%s).*",
 			tag, in.cfg.TagPrefix, in.cfg.TagPrefix, strings.ReplaceAll(in.cfg.TagPrefix, ".", `\.`))
 	}
-	in.log.Debugf("chunk with tag %q (%d bytes) not handed back: loop; totals %s", tag, len(data), &in.totals)
+	in.log.Debugf("chunk with tag %q (%d bytes) not handed back: loop; totals %s", tag, len(data), totalsLine{in})
 }
 
-// deliver sends out in payloads of about MaxPayloadSize bytes, cut at record
-// boundaries; a record larger than that travels alone. ends are the offsets
-// where the items of out end, as RewriteSplit reports them, so that out is
-// not parsed a second time; restIsRaw says that the last item is the
-// unparsed rest of a malformed chunk. Items that are not Forward entries (values that are not
-// [time, map] records, or that unparsable rest) would make the receiver
-// refuse the whole payload, and so the chunk would be retried forever: each
-// run of them travels instead, byte for byte, inside one record of its own
-// (see unparsedRecord), in a last payload after the records. deliver stops
-// at the first payload that fails and reports how many runs it wrapped.
+// deliver sends out in payloads of about MaxPayloadSize bytes, cut at the
+// item ends RewriteSplit reported; restIsRaw says the last item is the rest
+// of a malformed chunk. Items that are not Forward entries would make the
+// receiver refuse the payload: each run of them travels in a record of its
+// own (see unparsedRecord), in a last payload.
 func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []int, restIsRaw bool) (payloads, wrapped int, err error) {
-	limit := in.cfg.MaxPayloadSize
 	send := func(p []byte, count int) error {
 		payloads++
 		if err := in.sink.Send(ctx, tag, p, count); err != nil {
@@ -357,79 +295,54 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 	}
 	var extra []byte
 	var now time.Time
-	start, off, count, run := 0, 0, 0, -1
-	endRun := func(end int) {
+	start, count, run := 0, 0, -1 // the batch of records, and the run of other items
+	batch := func(end int) error {
+		n := count
+		count = 0
+		return send(out[start:end], n)
+	}
+	wrap := func(end int) {
 		if run >= 0 {
-			if now.IsZero() {
+			if wrapped++; wrapped == 1 {
 				now = time.Now()
 			}
-			extra = unparsedRecord(extra, out[run:end], now)
-			wrapped++
-			run = -1
+			extra, run = unparsedRecord(extra, out[run:end], now), -1
 		}
 	}
-	for i := 0; off < len(out); i++ {
-		var n int
-		var err error
-		switch {
-		case i >= len(ends) || ends[i] <= off || ends[i] > len(out):
-			// Not what RewriteSplit reports; the rest cannot be trusted
-			// to be records.
-			err = errBadBoundary
-		default:
-			n = ends[i] - off
-			if restIsRaw && i == len(ends)-1 {
-				err = errBadBoundary
-			}
+	for i, off := 0, 0; off < len(out); i++ {
+		// An end RewriteSplit would not report leaves the rest untrusted.
+		end, ok := len(out), i < len(ends) && ends[i] > off && ends[i] <= len(out) && !(restIsRaw && i == len(ends)-1)
+		if ok {
+			end = ends[i]
 		}
-		if err != nil {
-			n = len(out) - off
-		}
-		if err != nil || !msgpack.IsForwardEntry(out[off:off+n]) {
-			if count > 0 {
-				if err := send(out[start:off], count); err != nil {
-					return payloads, wrapped, err
-				}
-				count = 0
-			}
-			if run < 0 {
-				run = off
-			}
-			off += n
-			continue
-		}
-		endRun(off)
-		if count > 0 && off+n-start > limit {
-			if err := send(out[start:off], count); err != nil {
+		record := ok && msgpack.IsForwardEntry(out[off:end])
+		if count > 0 && (!record || end-start > in.cfg.MaxPayloadSize) {
+			if err := batch(off); err != nil {
 				return payloads, wrapped, err
 			}
-			count = 0
 		}
-		if count == 0 {
-			start = off
+		if !record && run < 0 {
+			run = off
+		} else if record {
+			if wrap(off); count == 0 {
+				start = off
+			}
+			count++
 		}
-		off += n
-		count++
+		off = end
 	}
 	if count > 0 {
-		if err := send(out[start:off], count); err != nil {
+		if err := batch(len(out)); err != nil {
 			return payloads, wrapped, err
 		}
 	}
-	endRun(len(out))
-	if wrapped > 0 {
-		if err := send(extra, wrapped); err != nil {
-			return payloads, wrapped, err
-		}
+	if wrap(len(out)); wrapped > 0 {
+		err = send(extra, wrapped)
 	}
-	return payloads, wrapped, nil
+	return payloads, wrapped, err
 }
 
-// errBadBoundary marks an item deliver does not treat as a record.
-var errBadBoundary = errors.New("not a complete record")
-
-// The keys of the record that carries bytes of a chunk that are not
-// msgpack records.
+// The keys of the record that carries bytes that are not msgpack records.
 const (
 	UnparsedKey      = "enrich_unparsed_base64"
 	UnparsedErrorKey = "enrich_error"
@@ -437,8 +350,7 @@ const (
 )
 
 // unparsedRecord appends [[now, {}], {UnparsedKey: base64(rest),
-// UnparsedErrorKey: reason}]: a record any receiver accepts, so that the
-// bytes reach the destination instead of being dropped or retried forever.
+// UnparsedErrorKey: reason}]: a record any receiver accepts.
 func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 	dst = msgpack.AppendMapHeader(msgpack.AppendEntryHead(dst, now), 2)
 	dst = msgpack.AppendStr(dst, UnparsedKey)
@@ -447,9 +359,7 @@ func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 	return msgpack.AppendStr(dst, unparsedReason)
 }
 
-// flushBuffer holds what one flush rewrites: the records and where each
-// ends. Flushes reuse them, so that a steady stream of chunks does not
-// allocate a chunk-sized buffer each time.
+// flushBuffer is what one flush rewrites, pooled: no allocation per chunk.
 type flushBuffer struct {
 	out   []byte
 	split enrich.Split
@@ -463,17 +373,15 @@ func (in *Instance) buffer() *flushBuffer {
 }
 
 func (in *Instance) release(fb *flushBuffer) {
-	if cap(fb.out) > maxPooledBuffer {
-		return
+	if cap(fb.out) <= 8<<20 { // one huge chunk must not pin its memory for good
+		clear(fb.split.Unknown) // they point into the chunk
+		in.bufs.Put(fb)
 	}
-	clear(fb.split.Unknown) // they point into the chunk
-	in.bufs.Put(fb)
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in
-// progress get until ctx is done to finish, then their sends are cancelled
-// (they return retryable errors, so nothing they had not delivered is
-// reported delivered). It then closes the sink and logs the totals.
+// progress get until ctx is done, then their sends are cancelled (they
+// return retryable errors). It then closes the sink and logs the totals.
 func (in *Instance) Close(ctx context.Context) error {
 	in.mu.Lock()
 	already := in.closed
@@ -491,44 +399,31 @@ func (in *Instance) Close(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		in.abortSend()
-		// A cancelled send returns at once; the bound only keeps Close from
-		// hanging on a sink that ignores cancellation.
-		timer := time.NewTimer(time.Second)
+		// A cancelled send returns at once, unless the sink ignores it.
 		select {
 		case <-done:
-		case <-timer.C:
+		case <-time.After(time.Second):
 			in.log.Warnf("closing with flushes still in progress")
 		}
-		timer.Stop()
 	}
 	in.abortSend()
 	if in.bgDone != nil {
 		<-in.bgDone
 	}
 	if ctx.Err() != nil {
-		// The deadline is spent: sends still running were cancelled above.
-		// Give the sink a moment of its own to close its connections,
-		// which also ends any send that ignored the cancellation.
+		// The deadline is spent: give the sink a second of its own to close
+		// its connections, which also ends a send that ignored cancellation.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 	}
 	err := in.sink.Close(ctx)
 	in.report(true)
-	in.log.Infof("closed; totals %s", &in.totals)
+	in.log.Infof("closed; totals %s", totalsLine{in})
 	if err != nil {
 		return fmt.Errorf("close %s sink: %w", in.cfg.Sink, err)
 	}
 	return nil
-}
-
-// stallTimeout maps Stall_Timeout to the forward client's setting, where
-// a negative value, not 0, turns the check off.
-func stallTimeout(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
 }
 
 // discard is the Logger used when New is given none.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -13,8 +12,8 @@ import (
 
 // stdoutSink writes each record as one JSON line
 // {"tag":"enriched.app","record":...}, for trying a configuration out
-// without an in_forward listener. Each payload is written with a single
-// Write under a lock, so lines of concurrent flushes never interleave.
+// without an in_forward listener. Each payload is one Write under a lock, so
+// lines of concurrent flushes never interleave.
 type stdoutSink struct {
 	mu sync.Mutex
 	w  io.Writer
@@ -27,27 +26,19 @@ func (s *stdoutSink) Send(_ context.Context, tag string, entries []byte, _ int) 
 	}
 	b := make([]byte, 0, len(entries)*2)
 	for off := 0; off < len(entries); {
+		line := len(b)
+		b = append(append(append(b, `{"tag":`...), quoted...), `,"record":`...)
 		n, err := msgpack.Skip(entries[off:])
 		if err == nil {
-			line := len(b)
-			b = append(b, `{"tag":`...)
-			b = append(b, quoted...)
-			b = append(b, `,"record":`...)
-			if b, err = msgpack.AppendRecordJSON(b, entries[off:off+n]); err == nil {
-				b = append(b, "}\n"...)
-				off += n
-				continue
-			}
-			b = b[:line]
+			b, err = msgpack.AppendRecordJSON(b, entries[off:off+n])
 		}
-		// What cannot be shown as JSON is reported by size rather than
-		// dropped without a trace.
-		b = append(b, `{"tag":`...)
-		b = append(b, quoted...)
-		b = append(b, `,"unparsed_bytes":`...)
-		b = strconv.AppendInt(b, int64(len(entries)-off), 10)
+		if err != nil {
+			// What cannot be shown as JSON is reported by size, not dropped.
+			b = fmt.Appendf(b[:line], "{\"tag\":%s,\"unparsed_bytes\":%d}\n", quoted, len(entries)-off)
+			break
+		}
 		b = append(b, "}\n"...)
-		break
+		off += n
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

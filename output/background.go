@@ -1,19 +1,21 @@
 package output
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/report"
 )
 
-// loaded is a catalog and the engine built from it. A flush takes the one
-// in use when it starts and keeps it to its end; a reload swaps in a new
-// one between chunks.
+// loaded is a catalog and its engine. A flush keeps the one in use when it
+// starts; a reload swaps in a new one between chunks.
 type loaded struct {
 	cat *catalog.Catalog
 	eng *enrich.Engine
@@ -52,11 +54,9 @@ func load(files []string, opts enrich.Options) (*loaded, error) {
 	return &loaded{cat: cat, eng: eng, sum: sum}, nil
 }
 
-// refresh loads the Catalog_File files again when their contents changed
-// and swaps the result in. A set with any error is refused whole: the
-// catalog in use stays. The refusal is logged and counted once, when the
-// same contents fail at two checks in a row: a file caught half written
-// loads at the next check instead. Only background calls it.
+// refresh swaps in the Catalog_File files again when their contents changed.
+// A set with any error is refused whole, logged and counted once, when the
+// same contents fail twice in a row: a file caught half written loads next time.
 func (in *Instance) refresh() {
 	sum, err := fileSum(in.cfg.CatalogFiles)
 	if err == nil && sum == in.current.Load().sum {
@@ -77,14 +77,14 @@ func (in *Instance) refresh() {
 			return
 		}
 		in.refused = state
-		in.totals.reloadFailures.Add(1)
+		in.count(func(t *Totals) { t.CatalogReloadFailures++ })
 		in.log.Errorf("catalog not reloaded, the catalog in use stays: %v", err)
 		in.notify()
 		return
 	}
 	in.failing, in.refused = "", ""
 	in.current.Store(next)
-	in.totals.reloads.Add(1)
+	in.count(func(t *Totals) { t.CatalogReloads++ })
 	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 	in.notify()
 }
@@ -93,21 +93,17 @@ func (in *Instance) refresh() {
 // reports the unknown message IDs every ReportInterval, until Close.
 func (in *Instance) background() {
 	defer close(in.bgDone)
-	var tickers []*time.Ticker
 	tick := func(d time.Duration) <-chan time.Time {
 		if d <= 0 {
 			return nil // a nil channel never fires
 		}
-		t := time.NewTicker(d)
-		tickers = append(tickers, t)
-		return t.C
+		return time.Tick(d) // collected once background returns
 	}
-	refresh, report := tick(in.refreshEvery()), tick(in.cfg.ReportInterval)
-	defer func() {
-		for _, t := range tickers {
-			t.Stop()
-		}
-	}()
+	every := in.cfg.CatalogRefresh
+	if len(in.cfg.CatalogFiles) == 0 {
+		every = 0
+	}
+	refresh, report := tick(every), tick(in.cfg.ReportInterval)
 	for {
 		select {
 		case <-in.abort.Done():
@@ -120,10 +116,38 @@ func (in *Instance) background() {
 	}
 }
 
-// refreshEvery is CatalogRefresh when there are files to check.
-func (in *Instance) refreshEvery() time.Duration {
-	if len(in.cfg.CatalogFiles) == 0 {
-		return 0
+// report logs the unknown message IDs and writes Report_File when any
+// arrived since the last report, or at close when any arrived at all.
+func (in *Instance) report(closing bool) {
+	in.countMu.Lock()
+	total := in.unknown.Total()
+	if total == 0 || (total == in.reported && !closing) {
+		in.countMu.Unlock()
+		return
 	}
-	return in.cfg.CatalogRefresh
+	in.reported = total
+	items := in.unknown.Top()
+	in.countMu.Unlock()
+
+	in.log.Infof("unknown message IDs: %s", report.Summary(items, total))
+	if in.cfg.ReportFile != "" {
+		if err := writeReport(in.cfg.ReportFile, items); err != nil {
+			in.log.Warnf("%s: write the report: %v", KeyReportFile, err)
+		}
+	}
+}
+
+// writeReport replaces path in one rename: no reader sees half a file.
+func writeReport(path string, items []report.Item) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if err = cmp.Or(report.WriteCSV(tmp, items), tmp.Close(), os.Chmod(tmp.Name(), 0o644)); err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
