@@ -1,11 +1,9 @@
 package output
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -131,23 +129,8 @@ func (in *Instance) report(closing bool) {
 
 	in.log.Infof("unknown message IDs: %s", report.Summary(items, total))
 	if in.cfg.ReportFile != "" {
-		if err := writeReport(in.cfg.ReportFile, items); err != nil {
-			in.log.Warnf("%s: write the report: %v", KeyReportFile, err)
+		if err := report.WriteFile(in.cfg.ReportFile, items); err != nil {
+			in.log.Warnf("%s: %v", KeyReportFile, err)
 		}
 	}
-}
-
-// writeReport replaces path in one rename: no reader sees half a file.
-func writeReport(path string, items []report.Item) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if err = cmp.Or(report.WriteCSV(tmp, items), tmp.Close(), os.Chmod(tmp.Name(), 0o644)); err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
