@@ -13,7 +13,7 @@ LDFLAGS   := -X github.com/enrich-plugin/enrich/version.Version=$(VERSION)
 HOSTARCH  := $(shell $(GO) env GOHOSTARCH)
 FUZZTIME  ?= 30s
 SOAK_DURATION ?= 5m
-PURE_PKGS := ./catalog/... ./enrich/... ./forward/... ./output/... ./cmd/...
+PURE_PKGS := ./catalog/... ./enrich/... ./forward/... ./output/... ./cmd/... ./internal/... ./report/...
 
 .PHONY: help all build cli dist test test-race soak bench bench-e2e fuzz catalog check-generated lint run clean
 
