@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MaxExample bounds the example line kept for each ID.
@@ -30,28 +31,45 @@ type Item struct {
 	Example     string
 }
 
+// Spare is how many IDs a TopK tracks for each one it reports: counts stay
+// exact up to Spare*K distinct IDs, and churn among rare IDs costs little.
+const Spare = 16
+
 // TopK is a Space-Saving sketch (Metwally et al., 2005): it tracks at most
-// K IDs; a new ID, when all K slots are taken, replaces the least counted
-// one and inherits its count as an overestimate. Every ID seen more than
-// N/K times in N additions is among those tracked. It is not safe for
-// concurrent use.
+// C = Spare*K IDs; a new ID, when all C slots are taken, replaces the
+// least counted one and inherits its count as an overestimate. Every ID
+// seen more than N/C times in N additions is among those tracked. It is
+// not safe for concurrent use.
 type TopK struct {
-	k     int
+	k, c  int
 	total int64
 	byID  map[string]*entry
 	heap  minHeap
 }
 
-// entry is a tracked item and its place in the heap.
+// entry is a tracked item and its place in the heap. Its ID and Example
+// are views of buf, which an evicted entry reuses for the ID that takes
+// its place, so that a stream of new IDs does not allocate; Top copies
+// them out.
 type entry struct {
 	Item
+	buf   []byte
 	index int
 }
 
-// New returns a sketch tracking at most k IDs (at least 1).
+// set makes e the entry of id, first seen in line.
+func (e *entry) set(id []byte, product string, severity int, line []byte) {
+	line = line[:exampleLen(line)]
+	e.buf = append(append(e.buf[:0], id...), line...)
+	e.ID = unsafe.String(unsafe.SliceData(e.buf), len(id))
+	e.Example = unsafe.String(unsafe.SliceData(e.buf[len(id):]), len(line))
+	e.Product, e.Severity = product, severity
+}
+
+// New returns a sketch reporting the top k IDs (at least 1).
 func New(k int) *TopK {
 	k = max(k, 1)
-	return &TopK{k: k, byID: make(map[string]*entry, k)}
+	return &TopK{k: k, c: Spare * k, byID: make(map[string]*entry)}
 }
 
 // Add counts one occurrence of id; product, severity and the example line
@@ -64,27 +82,35 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 		heap.Fix(&t.heap, e.index)
 		return
 	}
-	e := &entry{Item: Item{ID: string(id), Product: product, Severity: severity, Count: 1, Example: example(line)}}
-	if len(t.heap) == t.k {
-		least := t.heap[0]
-		delete(t.byID, least.ID)
-		e.Count, e.Over, e.index = least.Count+1, least.Count, 0
-		t.heap[0] = e
+	if len(t.heap) == t.c {
+		// The least counted entry is taken over: its count becomes the
+		// new ID's overestimate.
+		e := t.heap[0]
+		delete(t.byID, e.ID)
+		e.set(id, product, severity, line)
+		e.Over = e.Count
+		e.Count++
 		heap.Fix(&t.heap, 0)
-	} else {
-		heap.Push(&t.heap, e)
+		t.byID[e.ID] = e
+		return
 	}
+	e := &entry{Item: Item{Count: 1}}
+	e.set(id, product, severity, line)
+	heap.Push(&t.heap, e)
 	t.byID[e.ID] = e
 }
 
 // Total returns the number of additions.
 func (t *TopK) Total() int64 { return t.total }
 
-// Top returns copies of the tracked IDs, most counted first (then by ID).
+// Top returns copies of the K most counted IDs, most counted first (then
+// by ID).
 func (t *TopK) Top() []Item {
 	out := make([]Item, 0, len(t.heap))
 	for _, e := range t.heap {
-		out = append(out, e.Item)
+		it := e.Item
+		it.ID, it.Example = strings.Clone(it.ID), strings.Clone(it.Example)
+		out = append(out, it)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -92,19 +118,20 @@ func (t *TopK) Top() []Item {
 		}
 		return out[i].ID < out[j].ID
 	})
-	return out
+	return out[:min(len(out), t.k)]
 }
 
-// example keeps at most MaxExample bytes of line, cut at a rune boundary.
-func example(line []byte) string {
+// exampleLen is how much of line an example keeps: at most MaxExample
+// bytes, cut at a rune boundary.
+func exampleLen(line []byte) int {
 	if len(line) <= MaxExample {
-		return string(line)
+		return len(line)
 	}
 	n := MaxExample
 	for n > 0 && !utf8.RuneStart(line[n]) {
 		n--
 	}
-	return string(line[:n])
+	return n
 }
 
 // minHeap orders the tracked entries by count, least first.
@@ -154,7 +181,7 @@ func WriteCSV(w io.Writer, items []Item) error {
 // Summary is one line describing items out of total unknown records.
 func Summary(items []Item, total int64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d records with an ID the catalog lacks, %d IDs tracked", total, len(items))
+	fmt.Fprintf(&b, "%d records with an ID the catalog lacks, top %d", total, len(items))
 	for i, it := range items {
 		fmt.Fprintf(&b, "; #%d %s (%s) %d", i+1, it.ID, it.Product, it.Count)
 		if it.Over > 0 {

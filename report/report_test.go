@@ -34,7 +34,7 @@ func TestExactBelowK(t *testing.T) {
 // memory stays at K items, every ID seen more than N/K times is reported,
 // and each count brackets the true one.
 func TestHeavyHittersKept(t *testing.T) {
-	const k, n = 20, 200000
+	const k, n = 2, 200000
 	rng := rand.New(rand.NewPCG(1, 2))
 	truth := map[string]int64{}
 	s := New(k)
@@ -53,10 +53,13 @@ func TestHeavyHittersKept(t *testing.T) {
 		truth[id]++
 		s.Add([]byte(id), "p", -1, []byte(id))
 	}
-	if len(s.byID) > k || len(s.heap) > k {
-		t.Fatalf("tracking %d/%d items, want at most %d", len(s.byID), len(s.heap), k)
+	if len(s.byID) > Spare*k || len(s.heap) > Spare*k {
+		t.Fatalf("tracking %d/%d items, want at most %d", len(s.byID), len(s.heap), Spare*k)
 	}
 	top := s.Top()
+	if len(top) != k {
+		t.Fatalf("Top returned %d items, want %d", len(top), k)
+	}
 	found := map[string]Item{}
 	for _, it := range top {
 		found[it.ID] = it
@@ -76,18 +79,46 @@ func TestHeavyHittersKept(t *testing.T) {
 	}
 }
 
-func TestAddTrackedDoesNotAllocate(t *testing.T) {
+func TestAddDoesNotAllocate(t *testing.T) {
 	s := New(8)
 	id, line := []byte("722999"), []byte("%ASA-6-722999: x")
 	s.Add(id, "cisco_ftd_asa", 6, line)
 	if n := testing.AllocsPerRun(1000, func() { s.Add(id, "cisco_ftd_asa", 6, line) }); n != 0 {
 		t.Errorf("Add of a tracked ID allocates %.1f times", n)
 	}
+	// Once full, a new ID takes over an entry's memory.
+	ids := make([][]byte, 3*Spare*8)
+	for i := range ids {
+		ids[i] = []byte(fmt.Sprintf("ONCE-%03d", i))
+		s.Add(ids[i], "p", 1, line)
+	}
+	i := 0
+	if n := testing.AllocsPerRun(1000, func() { s.Add(ids[i%len(ids)], "p", 1, line); i++ }); n != 0 {
+		t.Errorf("Add of new IDs to a full sketch allocates %.1f times", n)
+	}
+}
+
+// TestTopIsACopy checks that what Top returned stays as it was while the
+// sketch goes on reusing its memory.
+func TestTopIsACopy(t *testing.T) {
+	s := New(1)
+	for i := range Spare {
+		s.Add([]byte(fmt.Sprint("FIRST", i)), "p", 1, []byte(fmt.Sprint("first line ", i)))
+	}
+	top := s.Top()
+	s.Add([]byte("OTHER"), "p", 1, []byte("other line"))
+	if top[0].ID != "FIRST0" || top[0].Example != "first line 0" {
+		t.Errorf("Top's copy changed to %+v", top[0])
+	}
+	// OTHER took over FIRST0's entry, the least counted and first in the heap.
+	if got := s.Top()[0]; got.ID != "OTHER" || got.Count != 2 || got.Over != 1 || got.Example != "other line" {
+		t.Errorf("after the takeover: %+v", got)
+	}
 }
 
 func TestExampleCutAtRune(t *testing.T) {
 	line := strings.Repeat("a", MaxExample-1) + "説明"
-	got := example([]byte(line))
+	got := line[:exampleLen([]byte(line))]
 	if len(got) != MaxExample-1 || !utf8.ValidString(got) {
 		t.Errorf("example of %d bytes: got %d bytes, valid %v", len(line), len(got), utf8.ValidString(got))
 	}
@@ -116,7 +147,7 @@ func TestWriteCSV(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	got := Summary([]Item{{ID: "1", Product: "p", Count: 5, Over: 2, Example: "l"}}, 9)
-	want := `9 records with an ID the catalog lacks, 1 IDs tracked; #1 1 (p) 5 (at most 2 over) e.g. "l"`
+	want := `9 records with an ID the catalog lacks, top 1; #1 1 (p) 5 (at most 2 over) e.g. "l"`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
