@@ -105,7 +105,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	if missing != nil {
 		log.Infof("no metrics: this Fluent Bit does not export %s", C.GoString(missing))
 	} else if in.metrics = newMetrics(C.enrich_cmt_context(p.api, p.o_ins), name, out); in.metrics == nil {
-		log.Infof("no metrics: Fluent Bit gave this instance no metrics context")
+		log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
 	}
 	out.OnStats(in.metrics.publish)
 	instances.Store(uintptr(key), in)
