@@ -272,18 +272,28 @@ func TestSendReceiverRestartedMidStream(t *testing.T) {
 			}
 		}()
 	}
+	sent := make(chan struct{})
+	go func() { wg.Wait(); close(sent) }()
 	for restart := 0; restart < 3; restart++ {
 		if err := srv.WaitRecords((restart+1)*10, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		dialFailures := c.Stats().DialFailures
 		srv.Stop()
-		waitFor(t, "a Send to find the receiver down", func() bool { return c.Stats().DialFailures > dialFailures })
+		// The senders may have finished before the stop: then none can find it.
+		waitFor(t, "a Send to find the receiver down", func() bool {
+			select {
+			case <-sent:
+				return true
+			default:
+				return c.Stats().DialFailures > dialFailures
+			}
+		})
 		if err := srv.Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wg.Wait()
+	<-sent
 	close(errs)
 	for err := range errs {
 		t.Errorf("chunk never delivered: %v", err)
