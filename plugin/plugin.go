@@ -102,12 +102,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		return flbError
 	}
 	in := &instance{out: out, log: log, key: key, initThread: C.enrich_thread_id()}
-	if missing != nil {
-		log.Infof("no metrics: this Fluent Bit does not export %s", C.GoString(missing))
-	} else if in.metrics = newMetrics(C.enrich_cmt_context(p.api, p.o_ins), name, out); in.metrics == nil {
-		log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
-	}
-	out.OnStats(in.metrics.publish)
+	in.metrics = startMetrics(p, missing, name, out, log)
 	instances.Store(uintptr(key), in)
 	return flbOK
 }
@@ -272,6 +267,22 @@ func metricDefs(name string) []metricDef {
 		{name: "info", help: "The plugin and catalog versions.", gauge: true, keys: []string{"name", "version", "catalog"},
 			series: [][]string{{name, version.Plugin(), catalog.Version}}, values: one(func(*output.Totals) int64 { return 1 })},
 	}
+}
+
+// startMetrics creates the instance's metrics in the context Fluent Bit
+// lends it and has out publish them, or logs why there are none.
+func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string, out *output.Instance, log *flbLogger) *metrics {
+	if missing != nil {
+		log.Infof("no metrics: this Fluent Bit does not export %s", C.GoString(missing))
+		return nil
+	}
+	m := newMetrics(C.enrich_cmt_context(p.api, p.o_ins), name, out)
+	if m == nil {
+		log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
+		return nil
+	}
+	out.OnStats(m.publish)
+	return m
 }
 
 // newMetrics creates the instance's metrics in ctx and sets them to their
