@@ -93,10 +93,10 @@ type Instance struct {
 	reported   int64        // unknown.Total() at the last report
 }
 
-// Totals are an instance's counters since New. Unparsed counts the runs of
-// bytes passed on under UnparsedKey, Retries the flushes answered with a
-// retryable error; EnrichedByProduct is by catalog.Product.Index and
-// CatalogEntries is the size of the catalog in use.
+// Totals are an instance's counters since New. Payloads counts the payloads
+// delivered, Unparsed the runs of bytes passed on under UnparsedKey, Retries
+// the flushes answered with a retryable error; EnrichedByProduct is by
+// catalog.Product.Index and CatalogEntries is the size of the catalog in use.
 type Totals struct {
 	Chunks, Records, Enriched, UnknownID, NoID, Skipped            int64
 	MalformedChunks, LoopChunks, Payloads, FailedFlushes, Unparsed int64
@@ -243,6 +243,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		t.Payloads += int64(payloads)
 		t.Unparsed += int64(wrapped)
 		if err != nil {
+			t.Payloads-- // the one that failed
 			t.FailedFlushes++
 			t.Retries++
 		}

@@ -299,8 +299,8 @@ func TestFlushDeliveryFailures(t *testing.T) {
 			if got := log.count("warn", "Fluent Bit will retry it"); got != 1 {
 				t.Errorf("%d retry warnings, want 1", got)
 			}
-			if got := in.Totals().FailedFlushes; got != 1 {
-				t.Errorf("totals count %d failed flushes, want 1", got)
+			if got := in.Totals(); got.FailedFlushes != 1 || got.Retries != 1 || got.Payloads != 0 {
+				t.Errorf("totals: %d failed flushes, %d retries, %d payloads delivered; want 1, 1, 0", got.FailedFlushes, got.Retries, got.Payloads)
 			}
 		})
 	}
