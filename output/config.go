@@ -87,14 +87,17 @@ const (
 	// than an hour; below 100ms a loaded receiver could never answer.
 	MaxAckTimeout = time.Hour
 	MinAckTimeout = 100 * time.Millisecond
+	// Catalog_Refresh_Interval and Report_Interval, when not off.
+	MaxInterval = 24 * time.Hour
 )
 
-// The ranges of the numeric options, as errors state them.
-const (
-	durationRange = "from 100ms to 1h"
-	sizeRange     = "from 1k to 64M"
-	connsRange    = "from 1 to 64"
-	topRange      = "from 1 to 10000"
+// The ranges of the numeric options, as errors state them, from the bounds.
+var (
+	durationRange = "from " + MinAckTimeout.String() + " to " + strings.TrimSuffix(MaxAckTimeout.String(), "0m0s")
+	intervalRange = "from " + MinAckTimeout.String() + " to " + strings.TrimSuffix(MaxInterval.String(), "0m0s")
+	sizeRange     = fmt.Sprintf("from %dk to %dM", MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
+	connsRange    = fmt.Sprintf("from 1 to %d", MaxForwardConns)
+	topRange      = fmt.Sprintf("from 1 to %d", MaxReportTop)
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
@@ -305,15 +308,15 @@ func (c *Config) Validate() error {
 		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
 	// The numeric ranges, durations in the first four rows; off is 0.
-	day, ms100, hour := int64(24*time.Hour), int64(MinAckTimeout), int64(MaxAckTimeout)
+	day, ms100, hour := int64(MaxInterval), int64(MinAckTimeout), int64(MaxAckTimeout)
 	for i, r := range []struct {
 		key       string
 		n, lo, hi int64
 		off       bool
 		want      string
 	}{
-		{KeyCatalogRefresh, int64(c.CatalogRefresh), ms100, day, true, "want 0 (off) or a duration from 100ms to 24h"},
-		{KeyReportInterval, int64(c.ReportInterval), ms100, day, true, "want 0 (off) or a duration from 100ms to 24h"},
+		{KeyCatalogRefresh, int64(c.CatalogRefresh), ms100, day, true, "want 0 (off) or a duration " + intervalRange},
+		{KeyReportInterval, int64(c.ReportInterval), ms100, day, true, "want 0 (off) or a duration " + intervalRange},
 		{KeyAckTimeout, int64(c.AckTimeout), ms100, hour, false, "want a duration " + durationRange},
 		{KeyStallTimeout, int64(c.StallTimeout), ms100, hour, true, "want off or a duration " + durationRange},
 		{KeyReportTop, int64(c.ReportTop), 1, MaxReportTop, false, "want a whole number " + topRange},
