@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,59 +15,46 @@ import (
 
 // The Unified CM document is a how-to with trace excerpts, not a message
 // list, so its entries are curated by hand in cisco-cucm-ils-entries.json
-// (see docs/catalog.md). The generator refuses any sentence, fix, heading
-// or signature that is not the document's, in its own section, and any
-// derived ID ("ILS" and words of a trace text) whose words are not the
-// text's.
+// (see docs/catalog.md); the generator refuses any text of them that is not
+// the document's, in its own section.
 
-// curatedFile is cisco-cucm-ils-entries.json: the failure cases the
-// document explains, and the entries that explain them.
+// curatedFile is cisco-cucm-ils-entries.json.
 type curatedFile struct {
 	Cases   []curatedCase  `json:"cases"`
 	Entries []curatedEntry `json:"entries"`
 }
 
-// curatedCase is one failure the document explains in a section of its
-// own: what the logs show, the log lines that show it, and the fix the
-// document gives in the method the section analyses.
+// curatedCase is one failure the document explains in a section of its own.
 type curatedCase struct {
-	ID string `json:"id"`
-	// Section is the section's heading as printed, a line of the document.
-	Section string `json:"section"`
-	// Title names the case where the heading is garbled: the same case as
-	// the table of contents words it (empty: the heading).
-	Title string `json:"title"`
-	// Explanation holds the sentences of the section that explain it.
-	Explanation []string `json:"explanation"`
+	ID      string `json:"id"`
+	Section string `json:"section"` // the section's heading as printed
+	// Title names the case where the heading is garbled, as the table of
+	// contents words it (empty: the heading).
+	Title       string   `json:"title"`
+	Explanation []string `json:"explanation"` // the section's sentences explaining it
 	// Log is the section's label of the log excerpt ("ハブからのログスニペット :")
 	// and Trace the trace text its sentences refer to.
 	Log   string   `json:"log"`
 	Trace []string `json:"trace"`
-	// Method is the heading of the configuration method whose failure the
-	// section analyses; its sentences ("この方法を使用するには、…") are the
-	// fix, and they refer to it.
+	// Method is the heading of the configuration method the section
+	// analyses; Action its sentences that fix the failure ("この方法を使用するには、…").
 	Method string   `json:"method"`
 	Action []string `json:"action"`
 }
 
 // title is how the entries name the case.
 func (c curatedCase) title() string {
-	if c.Title != "" {
-		return c.Title
-	}
-	return c.Section
+	return cmp.Or(c.Title, c.Section)
 }
 
 // curatedEntry is one entry of cisco-cucm-ils-entries.json.
 type curatedEntry struct {
 	ID string `json:"id"`
-	// DerivedFrom is the trace text a derived ID is made from; empty when
-	// the ID is an alarm name printed in the document.
-	DerivedFrom string `json:"derived_from"`
-	// Cases are the failures whose logs show the entry's alarm or
-	// signatures.
-	Cases      []string `json:"cases"`
-	Signatures []string `json:"signatures"`
+	// DerivedFrom is the trace text a derived ID is made from, empty for an
+	// alarm name printed in the document.
+	DerivedFrom string   `json:"derived_from"`
+	Cases       []string `json:"cases"` // the failures whose logs show the entry
+	Signatures  []string `json:"signatures"`
 }
 
 // idOrigin is a curated entry with its cases, for the report.
@@ -79,11 +66,12 @@ type idOrigin struct {
 // sectionSep joins the titles of an entry's sections in Source.Section.
 const sectionSep = " / "
 
-// composeCUCM writes an entry's flat explanation and action from its
-// cases, one line per sentence or log line, each naming its case. A fix
-// is preceded by its method's heading, which "この方法" refers to.
-func composeCUCM(cases []curatedCase) (explanation, action string) {
-	var expl, act []string
+// composeCUCM writes an entry's explanation and action from its cases, one
+// line per sentence or log line, each naming its case; a fix is preceded by
+// its method's heading, which "この方法" refers to. section joins the cases'
+// headings.
+func composeCUCM(cases []curatedCase) (explanation, action, section string) {
+	var expl, act, sections []string
 	for _, c := range cases {
 		p := "【" + c.title() + "】"
 		for _, s := range c.Explanation {
@@ -95,37 +83,35 @@ func composeCUCM(cases []curatedCase) (explanation, action string) {
 		for _, s := range c.Action {
 			act = append(act, p+"（"+c.Method+"）"+s)
 		}
+		sections = append(sections, c.Section)
 	}
-	return strings.Join(expl, "\n"), strings.Join(act, "\n")
+	return strings.Join(expl, "\n"), strings.Join(act, "\n"), strings.Join(sections, sectionSep)
 }
 
-// parseCUCM reads and verifies the curated entries against the document.
-func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin, error) {
-	dec := json.NewDecoder(bytes.NewReader(curated))
+// parseCUCM reads the curated entries, verifies them against the document
+// text and records their origins in rep.ids.
+func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
+	dec := json.NewDecoder(strings.NewReader(curated))
 	dec.DisallowUnknownFields()
 	var file curatedFile
 	if err := dec.Decode(&file); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", docCUCMEntries, err)
+		return nil, fmt.Errorf("%s: %w", docCUCMEntries, err)
 	}
-	text := string(doc)
-	norm := normalizeSpace(text)
 	lines := strings.Split(text, "\n")
-	isHeading := func(l string) bool {
-		t := strings.TrimSpace(l)
-		return strings.HasPrefix(t, "方法") || slices.ContainsFunc(file.Cases, func(c curatedCase) bool { return c.Section == t })
-	}
-	// span is the text under a heading: up to the next case heading or
-	// method heading ("方法…").
+	// span is the text under a heading, up to the next case or method ("方法…") heading.
 	span := func(heading string) (string, bool) {
 		i := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == heading })
 		if i < 0 {
 			return "", false
 		}
-		n := slices.IndexFunc(lines[i+1:], isHeading)
-		if n < 0 {
-			n = len(lines) - i - 1
+		rest := lines[i+1:]
+		if n := slices.IndexFunc(rest, func(l string) bool {
+			t := strings.TrimSpace(l)
+			return strings.HasPrefix(t, "方法") || slices.ContainsFunc(file.Cases, func(c curatedCase) bool { return c.Section == t })
+		}); n >= 0 {
+			rest = rest[:n]
 		}
-		return strings.Join(lines[i+1:i+1+n], "\n"), true
+		return strings.Join(rest, "\n"), true
 	}
 	var errs []error
 	cases := map[string]curatedCase{}
@@ -135,7 +121,7 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 			errs = append(errs, fmt.Errorf("%s: case id must be set and unique", where))
 		}
 		cases[c.ID] = c
-		errs = append(errs, checkCase(c, norm, span, where)...)
+		errs = append(errs, checkCase(c, text, span, where)...)
 		if c.Title != "" {
 			rep.add(docCUCM, c.ID, fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
 				fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title))
@@ -144,7 +130,6 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 	// The entries' IDs are checked with every other entry's (checkEntries).
 	sigs := map[string]string{}
 	var entries []catalog.Entry
-	var origins []idOrigin
 	for i, c := range file.Entries {
 		where := fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
 		if err := checkDerivedID(c, text); err != nil {
@@ -153,16 +138,13 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 		if len(c.Cases) == 0 || len(c.Signatures) == 0 {
 			errs = append(errs, fmt.Errorf("%s: cases and signatures must not be empty", where))
 		}
-		var own []curatedCase
-		var sections []string
+		o := idOrigin{curatedEntry: c}
 		for _, id := range c.Cases {
-			cs, ok := cases[id]
-			if !ok {
+			if cs, ok := cases[id]; ok {
+				o.Cases = append(o.Cases, cs)
+			} else {
 				errs = append(errs, fmt.Errorf("%s: no case %q", where, id))
-				continue
 			}
-			own = append(own, cs)
-			sections = append(sections, cs.Section)
 		}
 		for _, s := range c.Signatures {
 			if !strings.Contains(text, s) {
@@ -173,32 +155,24 @@ func parseCUCM(curated, doc []byte, rep *reporter) ([]catalog.Entry, []idOrigin,
 			}
 			sigs[s] = c.ID
 		}
-		origins = append(origins, idOrigin{c, own})
-		expl, action := composeCUCM(own)
-		entries = append(entries, catalog.Entry{
-			Product:     catalog.ProductCUCM,
-			ID:          c.ID,
-			Explanation: expl,
-			Action:      action,
-			Params:      []catalog.Param{},
-			Signatures:  c.Signatures,
-			Source:      catalog.Source{Document: docCUCM, Section: strings.Join(sections, sectionSep)},
-		})
+		rep.ids = append(rep.ids, o)
+		expl, action, section := composeCUCM(o.Cases)
+		entries = append(entries, catalog.Entry{Product: catalog.ProductCUCM, ID: c.ID, Explanation: expl, Action: action,
+			Params: []catalog.Param{}, Signatures: c.Signatures, Source: catalog.Source{Document: docCUCM, Section: section}})
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	rep.add(docCUCM, "(all entries)", "the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
 		"each fix is given with the heading of its method in parentheses, which \"この方法\" refers to")
 	rep.add(docCUCM, "(all entries)", "the failure sections explain log excerpts (\"スポークからのログは、…を示します\") printed as trace lines",
 		"each case carries the trace text its sentences refer to, after the section's own log label")
-	return entries, origins, nil
+	return entries, nil
 }
 
-// checkCase verifies that everything a case says is the document's, in
-// the case's own section: heading, sentences, log label and trace text;
-// and that its fix is a sentence of its method's section.
-func checkCase(c curatedCase, norm string, span func(string) (string, bool), where string) []error {
+// checkCase verifies that a case's heading, sentences, log label and trace
+// text are the document's, in its own section, and its fix its method's.
+func checkCase(c curatedCase, text string, span func(string) (string, bool), where string) []error {
 	var errs []error
 	if c.Section == "" || len(c.Explanation) == 0 || len(c.Action) == 0 || c.Method == "" || c.Log == "" || len(c.Trace) == 0 {
 		return []error{fmt.Errorf("%s: section, explanation, log, trace, method and action must not be empty", where)}
@@ -206,7 +180,7 @@ func checkCase(c curatedCase, norm string, span func(string) (string, bool), whe
 	if strings.Contains(c.Section, sectionSep) {
 		errs = append(errs, fmt.Errorf("%s: section %q contains the separator %q", where, c.Section, sectionSep))
 	}
-	if c.Title != "" && !strings.Contains(norm, normalizeSpace(c.Title)) {
+	if c.Title != "" && !strings.Contains(normalizeSpace(text), normalizeSpace(c.Title)) {
 		errs = append(errs, fmt.Errorf("%s: title %q does not occur in the document", where, c.Title))
 	}
 	// missing reports each text of list that hay lacks, white space aside.
@@ -257,12 +231,9 @@ func checkDerivedID(c curatedEntry, doc string) error {
 	if !ok || rest == "" {
 		return fmt.Errorf("derived id must be \"ILS\" followed by words of %q", c.DerivedFrom)
 	}
-	words := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		words[w] = true
-	}
+	words := strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
-		if !words[strings.ToLower(w)] {
+		if !slices.Contains(words, strings.ToLower(w)) {
 			return fmt.Errorf("derived id word %q is not a word of derived_from %q", w, c.DerivedFrom)
 		}
 	}

@@ -68,7 +68,7 @@ func TestParseFTDBlockDefects(t *testing.T) {
 }
 
 func TestParseCUCMVerifies(t *testing.T) {
-	doc := []byte("方法1. 一つ目の方法\n\nこの方法を使用するには、設定します。\n\n方法1のログ分析\n\n見出し\n\nこれは本文です。\n\nログ :\n\nError: self signed certificate for x\nsending ILSFooFailed alarm\n\n別の見出し\n\n別の本文です。\n\nログ :\n\nother trace\n")
+	const doc = "方法1. 一つ目の方法\n\nこの方法を使用するには、設定します。\n\n方法1のログ分析\n\n見出し\n\nこれは本文です。\n\nログ :\n\nError: self signed certificate for x\nsending ILSFooFailed alarm\n\n別の見出し\n\n別の本文です。\n\nログ :\n\nother trace\n"
 	kase := func(extra string) string {
 		return `{"id":"c1","section":"見出し",` + extra + `"explanation":["これは本文です。"],"log":"ログ :","trace":["self signed certificate for x"],"method":"方法1. 一つ目の方法","action":["この方法を使用するには、設定します。"]}`
 	}
@@ -105,7 +105,8 @@ func TestParseCUCMVerifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			entries, origins, err := parseCUCM([]byte(tt.curated), doc, &reporter{})
+			rep := &reporter{}
+			entries, err := parseCUCM(tt.curated, doc, rep)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -113,8 +114,8 @@ func TestParseCUCMVerifies(t *testing.T) {
 				if got := entries[0].Source.Section; got != tt.wantSection {
 					t.Errorf("section = %q, want %q", got, tt.wantSection)
 				}
-				if derived := strings.Contains(tt.curated, "derived_from"); (origins[0].DerivedFrom != "") != derived {
-					t.Errorf("origin derived from %q, want derived %v", origins[0].DerivedFrom, derived)
+				if derived := strings.Contains(tt.curated, "derived_from"); (rep.ids[0].DerivedFrom != "") != derived {
+					t.Errorf("origin derived from %q, want derived %v", rep.ids[0].DerivedFrom, derived)
 				}
 				return
 			}

@@ -10,12 +10,10 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// The Smart Licensing document explains the %FACILITY-SEVERITY-MNEMONIC
-// layout, gives the severity table 0-7, and describes 12 %SMART_LIC-*
-// messages. Each message line starts with the English "Error Message"
-// prefix, often inside a fenced code block, sometimes wrapped, sometimes
-// followed by variable descriptions ("[chars] - …") and an English summary
-// inside the same fence.
+// The Smart Licensing document gives the severity table 0-7 and 12
+// %SMART_LIC-* messages, each on an "Error Message" line, often in a fenced
+// block, sometimes wrapped or followed by variable descriptions ("[chars] -
+// …") and an English summary in the same fence.
 
 var (
 	iosMessageRe  = regexp.MustCompile(`^Error Message %([A-Z][A-Z0-9_]*)-([0-7])-([A-Z0-9_]+):\s*(.*)$`)
@@ -25,40 +23,30 @@ var (
 	iosSeverityRe = regexp.MustCompile(`^([0-7]):\s*(\S+)\t(.+)$`)
 )
 
-// parseSeverities reads table 1 (メッセージの重大度) of the document.
-func parseSeverities(text string) ([]catalog.Severity, error) {
-	var out []catalog.Severity
-	for _, l := range strings.Split(text, "\n") {
-		m := iosSeverityRe.FindStringSubmatch(strings.TrimSpace(l))
-		if m == nil {
-			continue
-		}
-		level, _ := strconv.Atoi(m[1])
-		if level != len(out) {
-			return nil, fmt.Errorf("severity table: level %d out of order (want %d)", level, len(out))
-		}
-		out = append(out, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2], DescriptionJA: strings.TrimSpace(m[3])})
-	}
-	if len(out) != 8 {
-		return nil, fmt.Errorf("severity table: found %d levels, want 8", len(out))
-	}
-	return out, nil
-}
-
-// parseIOS extracts the %SMART_LIC-* entries.
-func parseIOS(text string, rep *reporter) ([]catalog.Entry, error) {
+// parseIOS reads the severity table (table 1, メッセージの重大度) and the
+// %SMART_LIC-* entries.
+func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, error) {
 	lines := strings.Split(text, "\n")
-	// Each message starts at its "Error Message" line, or at the fence
-	// opening the block that holds it.
-	var starts []int
+	var sevs []catalog.Severity
+	var starts []int // each message's "Error Message" line, or the fence opening its block
 	for i, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l), "Error Message %") {
-			s := i
-			if i > 0 && isFence(lines[i-1]) {
-				s = i - 1
+		t := strings.TrimSpace(l)
+		if m := iosSeverityRe.FindStringSubmatch(t); m != nil {
+			level, _ := strconv.Atoi(m[1])
+			if level != len(sevs) {
+				return nil, nil, fmt.Errorf("severity table: level %d out of order (want %d)", level, len(sevs))
 			}
-			starts = append(starts, s)
+			sevs = append(sevs, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2], DescriptionJA: strings.TrimSpace(m[3])})
 		}
+		if strings.HasPrefix(t, "Error Message %") {
+			if i > 0 && isFence(lines[i-1]) {
+				i--
+			}
+			starts = append(starts, i)
+		}
+	}
+	if len(sevs) != 8 {
+		return nil, nil, fmt.Errorf("severity table: found %d levels, want 8", len(sevs))
 	}
 	end := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == ftdFooter })
 	if end < 0 {
@@ -69,22 +57,21 @@ func parseIOS(text string, rep *reporter) ([]catalog.Entry, error) {
 	for k, s := range starts {
 		entry, err := parseIOSBlock(lines[s:bounds[k+1]], rep)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", s+1, err)
+			return nil, nil, fmt.Errorf("line %d: %w", s+1, err)
 		}
 		entries = append(entries, entry)
 	}
-	return entries, nil
+	return sevs, entries, nil
 }
 
 func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 	fenced := isFence(lines[0])
-	i := 0
 	if fenced {
-		i = 1
+		lines = lines[1:]
 	}
-	m := iosMessageRe.FindStringSubmatch(strings.TrimSpace(lines[i]))
+	m := iosMessageRe.FindStringSubmatch(strings.TrimSpace(lines[0]))
 	if m == nil {
-		return catalog.Entry{}, fmt.Errorf("malformed message line %q", lines[i])
+		return catalog.Entry{}, fmt.Errorf("malformed message line %q", lines[0])
 	}
 	id := m[1] + "-" + m[2] + "-" + m[3]
 	sev, _ := strconv.Atoi(m[2])
@@ -96,12 +83,11 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 		note("message line inside a fenced code block with the English \"Error Message\" prefix",
 			"the fence and the prefix are dropped")
 	}
-	i++
-
 	// The rest of the message: wrapped format lines, then variable
 	// descriptions and their values, then (inside a fence) an English summary.
 	inVars, wrapped := false, false
 	var english []string
+	i := 1
 	for ; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
 		if fenced && isFence(t) {
@@ -113,9 +99,7 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 		}
 		switch vm := iosVarRe.FindStringSubmatch(t); {
 		case vm != nil:
-			inVars = true
-			// The name is the placeholder without its brackets, as
-			// the engine names the value it extracts.
+			inVars = true // the name is the placeholder without brackets, as the engine names it
 			e.Params = append(e.Params, catalog.Param{Name: strings.Trim(vm[1], "[]"), Description: vm[2]})
 		case inVars && strings.HasPrefix(t, "- "):
 			p := &e.Params[len(e.Params)-1]
@@ -141,18 +125,16 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 
 	var texts [3]textBuilder
 	target := tgtNone
+	label := [...]*regexp.Regexp{tgtNone: iosExplainRe, tgtExpl: iosActionRe} // the label ending each text
 	for ; i < len(lines); i++ {
 		raw := lines[i]
 		t := strings.TrimSpace(raw)
-		if loc := iosExplainRe.FindStringIndex(t); loc != nil && target == tgtNone {
-			target = tgtExpl
-			texts[target].add(t[loc[1]:])
-			continue
-		}
-		if loc := iosActionRe.FindStringIndex(t); loc != nil && target == tgtExpl && !texts[tgtExpl].inFence {
-			target = tgtAction
-			texts[target].add(t[loc[1]:])
-			continue
+		if target < tgtAction && !texts[target].inFence {
+			if loc := label[target].FindStringIndex(t); loc != nil {
+				target++
+				texts[target].add(t[loc[1]:])
+				continue
+			}
 		}
 		if target == tgtNone && t != "" {
 			note(fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out")

@@ -1,18 +1,9 @@
 // Command gen generates the embedded message catalog from the vendor
-// documents under catalog/sources: catalog/data/catalog.json (entries,
-// severity table, error codes, version, per-source information),
-// catalog/zz_generated.go (version constant and embed directive) and
-// catalog/data/REPORT.md (counts, empty fields, document anomalies and
-// how each was resolved).
-//
-// It runs from the catalog directory through go generate:
-//
-//	go run ./internal/gen [-q] [-out .]
-//
-// Output is deterministic: the same sources always give the same bytes.
-// The generator writes package catalog's own types, so that the data and
-// the code reading it cannot drift apart; catalog embeds the committed
-// output, so regenerating needs it present, though not valid.
+// documents under catalog/sources: data/catalog.json, zz_generated.go and
+// data/REPORT.md (counts, empty fields, document anomalies and how each
+// was resolved). It runs from the catalog directory (`go run ./internal/gen
+// [-q] [-out .]`) and gives the same bytes for the same sources. It writes
+// package catalog's own types, so that data and code cannot drift apart.
 package main
 
 import (
@@ -37,27 +28,17 @@ import (
 // the catalog version changes with them even when the documents do not.
 const generatorVersion = "gen-4"
 
-// Expected entry counts: a parser change that loses or invents entries
-// fails the generation instead of silently changing the catalog.
-var wantCounts = map[string]int{
-	docFTD: 337,
-	docIOS: 12,
-	docIBM: 4,
-}
-
 // Source document names under catalog/sources.
 const (
-	docIOS  = "cisco-iosxe-smart-licensing-troubleshooting.ja.txt"
-	docCUCM = "cisco-cucm-ils-cluster-join-troubleshooting.ja.txt"
-	docFTD  = "cisco-ftd-syslog-722001-776254.ja.txt"
-	docASA  = "cisco-asa-anonymous-reporting-smart-call-home.ja.txt"
-	docIBM  = "ibm-storage-virtualize-error-1785.ja.txt"
-	// docCUCMEntries holds the hand-curated Unified CM entries.
-	docCUCMEntries = "cisco-cucm-ils-entries.json"
+	docIOS         = "cisco-iosxe-smart-licensing-troubleshooting.ja.txt"
+	docCUCM        = "cisco-cucm-ils-cluster-join-troubleshooting.ja.txt"
+	docFTD         = "cisco-ftd-syslog-722001-776254.ja.txt"
+	docASA         = "cisco-asa-anonymous-reporting-smart-call-home.ja.txt"
+	docIBM         = "ibm-storage-virtualize-error-1785.ja.txt"
+	docCUCMEntries = "cisco-cucm-ils-entries.json" // hand-curated Unified CM entries
 )
 
-// sources are the documents in byte order, which the version hash
-// follows, with the product of their entries.
+// sources are the documents in the order the version hash follows, with their product.
 var sources = []struct {
 	doc     string
 	product catalog.Product
@@ -91,45 +72,38 @@ type result struct {
 }
 
 func generate(src string) (*result, error) {
-	files := map[string][]byte{}
+	files := map[string]string{}
 	for _, s := range sources {
 		b, err := os.ReadFile(filepath.Join(src, s.doc))
 		if err != nil {
 			return nil, fmt.Errorf("read source: %w", err)
 		}
-		files[s.doc] = b
+		files[s.doc] = string(b)
 	}
 	rep := &reporter{}
-
-	severities, err := parseSeverities(string(files[docIOS]))
+	severities, ios, err := parseIOS(files[docIOS], rep)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", docIOS, err)
 	}
-	ios, err := parseIOS(string(files[docIOS]), rep)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", docIOS, err)
-	}
-	ftd := parseFTD(string(files[docFTD]), rep)
+	ftd := parseFTD(files[docFTD], rep)
 	if err := applyContentDefects(ftd, rep); err != nil {
 		return nil, err
 	}
-	code, ibm, err := parseIBM(string(files[docIBM]), rep)
+	code, ibm, err := parseIBM(files[docIBM], rep)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", docIBM, err)
 	}
-	cucm, origins, err := parseCUCM(files[docCUCMEntries], files[docCUCM], rep)
+	cucm, err := parseCUCM(files[docCUCMEntries], files[docCUCM], rep)
 	if err != nil {
 		return nil, err
 	}
-	rep.ids = origins
-
 	counts := map[string]int{docFTD: len(ftd), docIOS: len(ios), docIBM: len(ibm), docCUCM: len(cucm)}
-	for doc, want := range wantCounts {
+	// A parser change that loses or invents entries fails the generation.
+	for doc, want := range map[string]int{docFTD: 337, docIOS: 12, docIBM: 4} {
 		if counts[doc] != want {
 			return nil, fmt.Errorf("%s: extracted %d entries, want %d", doc, counts[doc], want)
 		}
 	}
-
 	entries := slices.Concat(ftd, ios, cucm, ibm)
 	nameRepeatedParams(entries, rep)
 	if err := checkEntries(entries, rep); err != nil {
@@ -140,20 +114,14 @@ func generate(src string) (*result, error) {
 	fmt.Fprintf(sum, "%s\n", generatorVersion)
 	var infos []catalog.SourceInfo
 	for _, s := range sources {
-		h := sha256.Sum256(files[s.doc])
+		h := sha256.Sum256([]byte(files[s.doc]))
 		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
 		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]), Product: s.product, Entries: counts[s.doc]})
 	}
 	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
 
-	res := &result{rep: rep, data: catalog.Data{
-		Version:    version,
-		Generator:  generatorVersion,
-		Sources:    infos,
-		Severities: severities,
-		ErrorCodes: []catalog.ErrorCode{code},
-		Entries:    entries,
-	}}
+	res := &result{rep: rep, data: catalog.Data{Version: version, Generator: generatorVersion, Sources: infos,
+		Severities: severities, ErrorCodes: []catalog.ErrorCode{code}, Entries: entries}}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -169,11 +137,9 @@ func generate(src string) (*result, error) {
 	return res, nil
 }
 
-// checkEntries rejects output that would be wrong for every record: an
-// entry the catalog refuses, a duplicate key, a footer or section header
-// inside an entry's text. It reports text in scripts foreign to the
-// Japanese documents (Korean, Devanagari) left by the vendor's translation
-// tool, which is kept as printed.
+// checkEntries rejects an invalid or duplicate entry and a footer or section
+// header inside an entry's text; it reports Korean or Devanagari text left by
+// the vendor's translation tool, which is kept as printed.
 func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	var errs []error
 	seen := map[string]bool{}
@@ -200,11 +166,9 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	return errors.Join(errs...)
 }
 
-// nameRepeatedParams gives every parameter of an entry its own name: a
-// name the format uses more than once ("[chars] : [chars]") becomes name,
-// name_2, name_3 … in the order the document lists them, which is the
-// order of the format. The engine names the values it extracts the same
-// way, so a record's params and the catalog's agree.
+// nameRepeatedParams names the repeats of a parameter name ("[chars] :
+// [chars]") name_2, name_3 … in format order, as the engine names the values
+// it extracts.
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 	for i := range entries {
 		e := &entries[i]
@@ -243,12 +207,11 @@ var embeddedJSON []byte
 `
 
 func (r *result) write(out string) error {
+	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
 	for name, b := range r.files {
-		path := filepath.Join(out, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("create output directory: %w", err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
 	}
