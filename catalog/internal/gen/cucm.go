@@ -57,12 +57,6 @@ type curatedEntry struct {
 	Signatures  []string `json:"signatures"`
 }
 
-// idOrigin is a curated entry with its cases, for the report.
-type idOrigin struct {
-	curatedEntry
-	Cases []curatedCase
-}
-
 // sectionSep joins the titles of an entry's sections in Source.Section.
 const sectionSep = " / "
 
@@ -89,7 +83,7 @@ func composeCUCM(cases []curatedCase) (explanation, action, section string) {
 }
 
 // parseCUCM reads the curated entries, verifies them against the document
-// text and records their origins in rep.ids.
+// text and keeps them in rep for the report.
 func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	dec := json.NewDecoder(strings.NewReader(curated))
 	dec.DisallowUnknownFields()
@@ -138,10 +132,10 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		if len(c.Cases) == 0 || len(c.Signatures) == 0 {
 			errs = append(errs, fmt.Errorf("%s: cases and signatures must not be empty", where))
 		}
-		o := idOrigin{curatedEntry: c}
+		var own []curatedCase
 		for _, id := range c.Cases {
 			if cs, ok := cases[id]; ok {
-				o.Cases = append(o.Cases, cs)
+				own = append(own, cs)
 			} else {
 				errs = append(errs, fmt.Errorf("%s: no case %q", where, id))
 			}
@@ -155,14 +149,14 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 			}
 			sigs[s] = c.ID
 		}
-		rep.ids = append(rep.ids, o)
-		expl, action, section := composeCUCM(o.Cases)
+		expl, action, section := composeCUCM(own)
 		entries = append(entries, catalog.Entry{Product: catalog.ProductCUCM, ID: c.ID, Explanation: expl, Action: action,
 			Params: []catalog.Param{}, Signatures: c.Signatures, Source: catalog.Source{Document: docCUCM, Section: section}})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	rep.cases, rep.ids = file.Cases, file.Entries
 	rep.add(docCUCM, "(all entries)", "the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
 		"each fix is given with the heading of its method in parentheses, which \"この方法\" refers to")
 	rep.add(docCUCM, "(all entries)", "the failure sections explain log excerpts (\"スポークからのログは、…を示します\") printed as trace lines",

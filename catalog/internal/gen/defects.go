@@ -9,27 +9,21 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// Some defects of the Threat Defense document are errors of content that
-// no parsing rule can see: a sentence contradicting the message, an
-// action copied from another message, a word in another language. They
-// are listed here, each with the printed text that shows it, and the
-// generator fails when that text is no longer in the entry, so that a new
-// edition of the document is looked at again rather than patched blindly.
-// Every defect, fixed or kept, is listed in REPORT.md.
-
-// contentDefect is one known defect of an entry's text: evidence is text
-// printed in its explanation (its action when inAction), fix changes the
-// entry, nil keeping the text as printed.
+// contentDefect is an error of content in the Threat Defense document that
+// no parsing rule can see (a contradicting sentence, an action copied from
+// another message, a word in another language). evidence is the printed text
+// of the field (explanation or action) that shows it: the generation fails
+// when it is gone, so that a new edition is reviewed rather than patched
+// blindly. fix changes the entry, nil keeping it as printed.
 type contentDefect struct {
-	id                            string
-	inAction                      bool
+	id, field                     string
 	evidence, problem, resolution string
 	fix                           func(e *catalog.Entry, evidence string, byID map[string]*catalog.Entry) error
 }
 
 var ftdContentDefects = []contentDefect{
 	{
-		id: "733100", evidence: "メッセージに示されている指定オブジェクト タイプに応じて、次の手順を実行します。",
+		id: "733100", field: "explanation", evidence: "メッセージに示されている指定オブジェクト タイプに応じて、次の手順を実行します。",
 		problem:    "the 推奨アクション label sits in the middle of the procedure: the explanation ends with its introduction and the condition of step 1, the action starts with step 1's body",
 		resolution: "the procedure, from its introduction on, is moved from the explanation to the start of the action, so that the action keeps its conditions",
 		fix: func(e *catalog.Entry, intro string, _ map[string]*catalog.Entry) error {
@@ -43,7 +37,7 @@ var ftdContentDefects = []contentDefect{
 		},
 	},
 	{
-		id: "776252", evidence: "指定した送信元からのバインドが、バインディング マネージャに追加されました。",
+		id: "776252", field: "explanation", evidence: "指定した送信元からのバインドが、バインディング マネージャに追加されました。",
 		problem:    "two sentences contradict each other: the binding was deleted (as the message says) and added (as 776251 says)",
 		resolution: "the sentence saying added, which contradicts the message, is left out",
 		fix: func(e *catalog.Entry, line string, _ map[string]*catalog.Entry) error {
@@ -57,7 +51,7 @@ var ftdContentDefects = []contentDefect{
 		},
 	},
 	{
-		id: "753001", inAction: true, evidence: "バックアップ L2L 機能を使用するには、IKEv1 をイネーブルにする必要があります。",
+		id: "753001", field: "action", evidence: "バックアップ L2L 機能を使用するには、IKEv1 をイネーブルにする必要があります。",
 		problem:    "the recommended action is 752017's word for word (backup L2L tunnels), unrelated to an unexpected IKEv2 packet in a distributed VPN cluster",
 		resolution: "the action is left empty rather than give advice for another message",
 		fix: func(e *catalog.Entry, _ string, byID map[string]*catalog.Entry) error {
@@ -69,7 +63,7 @@ var ftdContentDefects = []contentDefect{
 		},
 	},
 	{
-		id: "752009", inAction: true, evidence: "预期",
+		id: "752009", field: "action", evidence: "预期",
 		problem:    "a Chinese word (预期, expected) in the Japanese action, left by the translation",
 		resolution: "kept as printed, so that the text stays verbatim; 预期 reads as the Japanese 予期 (expected)",
 	},
@@ -84,25 +78,20 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 	var errs []error
 	for _, d := range ftdContentDefects {
 		e := byID[d.id]
-		if e == nil {
-			errs = append(errs, fmt.Errorf("%s: known defect of %s: no such entry", docFTD, d.id))
-			continue
-		}
-		text, field := e.Explanation, "explanation"
-		if d.inAction {
-			text, field = e.Action, "action"
-		}
 		var err error
-		if !strings.Contains(text, d.evidence) {
-			err = fmt.Errorf("%q is no longer in its %s; review the entry", d.evidence, field)
-		} else if d.fix != nil {
+		switch {
+		case e == nil:
+			err = errors.New("no such entry")
+		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field], d.evidence):
+			err = fmt.Errorf("%q is no longer in its %s; review the entry", d.evidence, d.field)
+		case d.fix != nil:
 			err = d.fix(e, d.evidence, byID)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: known defect of %s: %w", docFTD, d.id, err))
-			continue
+		} else {
+			rep.add(docFTD, d.id, d.problem, d.resolution)
 		}
-		rep.add(docFTD, d.id, d.problem, d.resolution)
 	}
 	return errors.Join(errs...)
 }

@@ -3,31 +3,34 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// Anomaly is an irregularity of a document and what the generator did.
-type Anomaly struct {
-	Document, ID, Problem, Resolution string
-	Count                             int // how many times the same anomaly was found in the entry
+// anomaly is an irregularity of a document and what the generator did,
+// found count times in the entry.
+type anomaly struct {
+	doc, id, problem, resolution string
+	count                        int
 }
 
 // reporter collects document anomalies in the order they are found, which
 // is document order, so the report is deterministic.
 type reporter struct {
-	list []Anomaly
-	ids  []idOrigin // where each Unified CM entry's ID comes from
+	list  []anomaly
+	cases []curatedCase  // the Unified CM failure cases
+	ids   []curatedEntry // the Unified CM entries, with where their IDs come from
 }
 
 // add records an anomaly once: the same anomaly found again in the same
 // entry (five parameter lists before one 説明 label) is counted in its row.
 func (r *reporter) add(doc, id, problem, resolution string) {
-	a := Anomaly{Document: doc, ID: id, Problem: problem, Resolution: resolution, Count: 1}
+	a := anomaly{doc, id, problem, resolution, 1}
 	for i := range r.list {
-		if o := &r.list[i]; o.Document == doc && o.ID == id && o.Problem == problem && o.Resolution == resolution {
-			o.Count++
+		if o := &r.list[i]; *o == (anomaly{doc, id, problem, resolution, o.count}) {
+			o.count++
 			return
 		}
 	}
@@ -63,29 +66,19 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 		if o.DerivedFrom != "" {
 			name = fmt.Sprintf("derived from the trace text %q", o.DerivedFrom)
 		}
-		var sections []string
-		for _, c := range o.Cases {
-			sections = append(sections, c.Section)
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.ID, mdCell(name), mdCell(strings.Join(sections, sectionSep)))
+		e := d.Entries[slices.IndexFunc(d.Entries, func(e catalog.Entry) bool { return e.Product == catalog.ProductCUCM && e.ID == o.ID })]
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.ID, mdCell(name), mdCell(e.Source.Section))
 	}
 
 	fmt.Fprintf(&b, "\n## Unified CM failure cases\n\nEach entry explains the cases its alarm or signatures appear in. A case is one failure section of the document: its own sentences, the trace text they refer to, and the fix of the configuration method the section analyses. In an entry's explanation and action every line starts with 【case】; a fix names its method in parentheses.\n\n| case | section as printed | sentences | trace lines | fix from | entries |\n|---|---|---|---|---|---|\n")
-	var order []string
-	cases := map[string]curatedCase{}
-	users := map[string][]string{}
-	for _, o := range rep.ids {
-		for _, c := range o.Cases {
-			if _, ok := cases[c.ID]; !ok {
-				order = append(order, c.ID)
-				cases[c.ID] = c
+	for _, c := range rep.cases {
+		var users []string
+		for _, o := range rep.ids {
+			if slices.Contains(o.Cases, c.ID) {
+				users = append(users, o.ID)
 			}
-			users[c.ID] = append(users[c.ID], o.ID)
 		}
-	}
-	for _, id := range order {
-		c := cases[id]
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s |\n", mdCell(c.title()), mdCell(c.Section), len(c.Explanation), len(c.Trace), mdCell(c.Method), strings.Join(users[id], ", "))
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s |\n", mdCell(c.title()), mdCell(c.Section), len(c.Explanation), len(c.Trace), mdCell(c.Method), strings.Join(users, ", "))
 	}
 
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\nSeverity is null for every Unified CM and IBM entry: those documents give none. Unified CM entries have no format either: the document explains trace excerpts, not message formats.\n\n| product | id | empty fields |\n|---|---|---|\n")
@@ -110,11 +103,11 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 
 	fmt.Fprintf(&b, "\n## Document anomalies and their resolution (%d)\n\n| document | id | anomaly | resolution |\n|---|---|---|---|\n", len(rep.list))
 	for _, a := range rep.list {
-		problem := a.Problem
-		if a.Count > 1 {
-			problem += fmt.Sprintf(" (%d times)", a.Count)
+		problem := a.problem
+		if a.count > 1 {
+			problem += fmt.Sprintf(" (%d times)", a.count)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", a.Document, a.ID, mdCell(problem), mdCell(a.Resolution))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", a.doc, a.id, mdCell(problem), mdCell(a.resolution))
 	}
 	return b.Bytes()
 }
