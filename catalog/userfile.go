@@ -19,28 +19,22 @@ import (
 )
 
 // Errors of user catalog files. Every problem of a file is reported, each
-// naming the file and the line (CSV) or entry (JSON); errors.Is tells the
-// kinds apart.
+// naming the file and the line (CSV) or entry (JSON).
 var (
 	// ErrUserCatalog wraps every problem found in a user catalog file; a
 	// file with any problem is rejected whole.
 	ErrUserCatalog = errors.New("invalid user catalog")
 	// ErrUnsupportedFormat reports a file that is neither .json nor .csv.
 	ErrUnsupportedFormat = errors.New("unsupported catalog file format (want .json or .csv)")
-	// ErrDuplicateEntry reports two entries with the same product and key
-	// in one file.
+	// ErrDuplicateEntry reports two entries with the same product and key in one file.
 	ErrDuplicateEntry = errors.New("duplicate entry")
 )
 
-// columns are the CSV columns in the order Write writes them. Together
-// they hold every field of an entry, so that a written catalog loads back
-// identical; params and signatures are JSON lists, as in the JSON catalog.
+// columns are the CSV columns in the order Write writes them: every field of
+// an entry, so that a written catalog loads back identical; params and
+// signatures are JSON lists, as in the JSON catalog.
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
-
-// jsonFields are the fields of a JSON entry: the columns, with the source
-// one object.
-var jsonFields = strings.Join(columns[:len(columns)-2], ", ") + ", source"
 
 // textFields give the field of an entry that each text column holds.
 var textFields = map[string]func(*Entry) *string{
@@ -73,16 +67,9 @@ func Load(userFiles ...string) (*Catalog, error) {
 	var errs []error
 	for _, path := range userFiles {
 		user, err := LoadFile(path)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+		errs = append(errs, err)
 		entries = append(entries, user...)
-		b, err := json.Marshal(user)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrUserCatalog, path, err)
-		}
-		fmt.Fprintf(sum, "%s\n%s", path, b)
+		fmt.Fprintf(sum, "%s\n%s", path, jsonText(user, ""))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -187,19 +174,19 @@ func checkUserEntry(e *Entry, severity string) error {
 
 func (f *userFile) readJSON(b []byte) {
 	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		var syn *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			before := b[:min(int(syn.Offset), len(b))]
-			line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
-			f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
-		case errors.As(err, &te):
-			f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
-		default:
-			f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
-		}
+	var syn *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch err := json.Unmarshal(b, &raws); {
+	case errors.As(err, &syn):
+		before := b[:min(int(syn.Offset), len(b))]
+		line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
+		f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
+		return
+	case errors.As(err, &te):
+		f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
+		return
+	case err != nil:
+		f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
 		return
 	}
 	for i, raw := range raws {
@@ -209,7 +196,7 @@ func (f *userFile) readJSON(b []byte) {
 			Severity json.RawMessage `json:"severity"`
 		}
 		if err := decodeStrict(raw, &u); err != nil {
-			f.fail(fmt.Errorf("entry %d: %w", i+1, describeJSONError(err)))
+			f.fail(fmt.Errorf("entry %d: %w", i+1, describeJSONError(err, "an entry must be an object")))
 			continue
 		}
 		sev := string(bytes.TrimSpace(u.Severity))
@@ -238,25 +225,27 @@ func decodeStrict(b []byte, v any) error {
 }
 
 // describeJSONError words a decoding error in terms of the file's fields
-// and JSON's kinds of values, not Go's types.
-func describeJSONError(err error) error {
+// and JSON's kinds of values, not Go's types; whole says what the whole
+// value must be.
+func describeJSONError(err error, whole string) error {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field == "" {
-			return fmt.Errorf("%w: an entry must be an object, got %s", ErrInvalidEntry, jsonKind(te.Value))
+	if !errors.As(err, &te) {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			fields := strings.Join(columns[:len(columns)-2], ", ") + ", source"
+			return fmt.Errorf("%w: unknown field %s (want %s)", ErrInvalidEntry, f, fields)
 		}
-		want := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}
-		t := te.Type
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		// Fields of the embedded Entry are named through it.
-		return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."), want[t.Kind()], jsonKind(te.Value))
+		return err
 	}
-	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Errorf("%w: unknown field %s (want %s)", ErrInvalidEntry, f, jsonFields)
+	if te.Field == "" {
+		return fmt.Errorf("%w: %s, got %s", ErrInvalidEntry, whole, jsonKind(te.Value))
 	}
-	return err
+	want := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}
+	t := te.Type
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	// Fields of the embedded Entry are named through it.
+	return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."), want[t.Kind()], jsonKind(te.Value))
 }
 
 // jsonKind turns the Value of a json.UnmarshalTypeError ("number",
@@ -303,9 +292,7 @@ func (f *userFile) readCSV(b []byte) {
 	if len(f.problems) > 0 {
 		return
 	}
-	// The reader stops at the end of the data, so the loop is bounded by
-	// the file size.
-	for {
+	for { // bounded by the file size: the reader stops at the end of the data
 		rec, err := r.Read()
 		var pe *csv.ParseError
 		if err == io.EOF {
@@ -364,11 +351,11 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 			continue
 		}
 		if err := decodeStrict([]byte(cell[l.column]), l.dst); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) && te.Field == "" {
-				return e, "", fmt.Errorf("%w: column %s: want a JSON list such as %s, got %s", ErrInvalidEntry, l.column, l.example, jsonKind(te.Value))
+			want := fmt.Sprintf("column %s: want a JSON list such as %s", l.column, l.example)
+			if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field == "" {
+				return e, "", describeJSONError(err, want)
 			}
-			return e, "", fmt.Errorf("%w: column %s: want a JSON list such as %s: %w", ErrInvalidEntry, l.column, l.example, describeJSONError(err))
+			return e, "", fmt.Errorf("%w: %s: %w", ErrInvalidEntry, want, describeJSONError(err, want))
 		}
 	}
 	return e, severity, nil
@@ -378,60 +365,47 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 // the generated catalog's entries) or "csv" (with every column); either
 // loads back as the same entries.
 func Write(w io.Writer, format string, entries []Entry) error {
+	var err error
 	switch format {
 	case "json":
-		return writeJSON(w, entries, "  ")
+		_, err = io.WriteString(w, jsonText(entries, "  ")+"\n")
 	case "csv":
+		records := [][]string{columns}
+		for i := range entries {
+			e := &entries[i]
+			rec := make([]string, len(columns))
+			for j, c := range columns {
+				switch {
+				case textFields[c] != nil:
+					rec[j] = *textFields[c](e)
+				case c == "severity" && e.Severity != nil:
+					rec[j] = strconv.Itoa(*e.Severity)
+				case c == "params" && len(e.Params) > 0:
+					rec[j] = jsonText(e.Params, "")
+				case c == "signatures" && len(e.Signatures) > 0:
+					rec[j] = jsonText(e.Signatures, "")
+				}
+			}
+			records = append(records, rec)
+		}
+		err = csv.NewWriter(w).WriteAll(records)
 	default:
 		return fmt.Errorf("%w: %q", ErrUnsupportedFormat, format)
 	}
-	records := [][]string{columns}
-	for i := range entries {
-		e := &entries[i]
-		rec := make([]string, len(columns))
-		for j, c := range columns {
-			var err error
-			switch c {
-			case "severity":
-				if e.Severity != nil {
-					rec[j] = strconv.Itoa(*e.Severity)
-				}
-			case "params":
-				rec[j], err = jsonCell(e.Params, len(e.Params))
-			case "signatures":
-				rec[j], err = jsonCell(e.Signatures, len(e.Signatures))
-			default:
-				rec[j] = *textFields[c](e)
-			}
-			if err != nil {
-				return fmt.Errorf("write csv: %s %q: %w", e.Product, e.ID, err)
-			}
-		}
-		records = append(records, rec)
-	}
-	if err := csv.NewWriter(w).WriteAll(records); err != nil {
-		return fmt.Errorf("write csv: %w", err)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", format, err)
 	}
 	return nil
 }
 
-// jsonCell is the text of a list column: the list as JSON, "" when empty.
-func jsonCell(list any, n int) (string, error) {
-	if n == 0 {
-		return "", nil
-	}
+// jsonText is v as JSON, with text such as "<" kept readable. Encoding
+// cannot fail: v holds only strings, numbers, lists and structs of them,
+// and a strings.Builder takes every write.
+func jsonText(v any, indent string) string {
 	var b strings.Builder
-	err := writeJSON(&b, list, "")
-	return strings.TrimSuffix(b.String(), "\n"), err
-}
-
-// writeJSON writes v as JSON with text such as "<" kept readable.
-func writeJSON(w io.Writer, v any, indent string) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", indent)
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("write json: %w", err)
-	}
-	return nil
+	enc.Encode(v)
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -8,10 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// The documents are text extracted from PDF and HTML manuals: paragraphs are
-// hard-wrapped, page breaks split sentences over a blank line, and some
-// markdown-like markup (bold, italics, links) survives. The functions here
-// turn a run of document lines into the plain text stored in the catalog.
+// The documents are text extracted from manuals: paragraphs are hard-wrapped,
+// page breaks split sentences over a blank line and some markdown survives.
 
 var (
 	boldRe   = regexp.MustCompile(`\*\*([^*]+?)\*\*`)
@@ -41,8 +39,7 @@ func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
 }
 
-// endsSentence reports whether a line ends where a paragraph may end: on
-// terminal punctuation or a colon introducing a list.
+// endsSentence reports whether a line ends where a paragraph may end.
 func endsSentence(s string) bool {
 	r, _ := utf8.DecodeLastRuneInString(s)
 	return strings.ContainsRune("。．.：:！？!?）)」", r)
@@ -62,9 +59,8 @@ func joinWrapped(a, b string) string {
 	return a + b
 }
 
-// pageBreak reports whether a paragraph that ends with prev and a line
-// starting with next, separated by a blank line, are one sentence split by
-// a page break ("…信頼性の問" / "題を示している…").
+// pageBreak reports whether prev and next, separated by a blank line, are one
+// sentence split by a page break ("…信頼性の問" / "題を示している…").
 func pageBreak(prev, next string) bool {
 	if prev == "" || next == "" || isList(next) || isFence(next) {
 		return false
@@ -81,9 +77,8 @@ type textBuilder struct {
 	open    bool // the last output line may still be continued
 	blank   bool // a blank line was seen since the last text line
 	inFence bool
-	lastLen int // length in runes of the last text line read
-	// joins records the page-break joins made, for the report.
-	joins []string
+	lastLen int      // length in runes of the last text line read
+	joins   []string // the page-break joins made, for the report
 }
 
 func (b *textBuilder) add(raw string) {
@@ -117,9 +112,8 @@ func (b *textBuilder) add(raw string) {
 	b.open, b.blank, b.lastLen = true, false, utf8.RuneCountInString(line)
 }
 
-// minWrapRunes is the shortest line taken to be cut by a page break: a
-// page break happens at the end of a full line, and short lines that end
-// without punctuation are list values or titles.
+// minWrapRunes is the shortest line taken to be cut by a page break: shorter
+// lines without punctuation are list values or titles.
 const minWrapRunes = 30
 
 func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
@@ -143,8 +137,7 @@ func firstRunes(s string, n int) string {
 	return string(r[:min(n, len(r))])
 }
 
-// normalizeSpace collapses every run of white space to one space, so that
-// curated text can be compared with the document regardless of wrapping.
+// normalizeSpace collapses every run of white space to one space.
 func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // The texts of an entry, in document order.
