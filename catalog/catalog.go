@@ -1,9 +1,7 @@
 // Package catalog holds the message catalog: the vendor's explanation and
-// recommended action for each log message the plugin recognises.
-//
-// The built-in catalog is generated from the vendor documents under
-// sources/ (see gen.go) and embedded in the binary; users may add or
-// override entries with their own JSON or CSV files.
+// recommended action for each log message the plugin recognises. The
+// built-in catalog is generated from the documents under sources/ (see
+// gen.go); users may add or override entries with JSON or CSV files.
 package catalog
 
 // Product names the device family an entry belongs to. The values are the
@@ -29,8 +27,7 @@ var products = [...]struct {
 	{ProductIBM, "IBM Storage Virtualize"},
 }
 
-// NumProducts is the number of known products, for tables indexed by
-// Product.Index.
+// NumProducts is the number of known products, for tables indexed by Product.Index.
 const NumProducts = len(products)
 
 // ProductAt returns the product at index i of the stable order, 0 <= i < NumProducts.
@@ -91,30 +88,27 @@ type Entry struct {
 	// ErrorCode is the IBM error code shared by several event IDs ("1785").
 	ErrorCode string `json:"error_code,omitempty"`
 	// Facility and Mnemonic are set for IOS-style entries.
-	Facility string `json:"facility,omitempty"`
-	Mnemonic string `json:"mnemonic,omitempty"`
-	// Severity is the documented severity 0-7, nil when the document gives none.
-	Severity    *int   `json:"severity"`
+	Facility    string `json:"facility,omitempty"`
+	Mnemonic    string `json:"mnemonic,omitempty"`
+	Severity    *int   `json:"severity"` // the documented severity 0-7, nil for none
 	Format      string `json:"format"`
 	Explanation string `json:"explanation"`
 	Action      string `json:"action"`
-	// Params are the variables of the format in format order, each with
-	// its own name: a placeholder used more than once is named chars,
-	// chars_2, … (see catalog/data/REPORT.md).
+	// Params are the variables of the format in format order, a repeated
+	// placeholder named chars, chars_2, … (see catalog/data/REPORT.md).
 	Params []Param `json:"params"`
 	// Signatures are further strings that identify the message in a log
-	// line (Unified CM trace texts such as "self signed certificate").
+	// line ("self signed certificate").
 	Signatures []string `json:"signatures,omitempty"`
 	Source     Source   `json:"source"`
 }
 
 // Severity is one level of the syslog severity table.
 type Severity struct {
-	Level  int    `json:"level"`
-	Name   string `json:"name"`    // English keyword: "error", "warning", …
-	NameJA string `json:"name_ja"` // the Japanese name the documents use: "エラー", "警告", …
-	// DescriptionJA is the document's description of the level.
-	DescriptionJA string `json:"description_ja"`
+	Level         int    `json:"level"`
+	Name          string `json:"name"`           // English keyword: "error", "warning", …
+	NameJA        string `json:"name_ja"`        // the Japanese name the documents use: "エラー", "警告", …
+	DescriptionJA string `json:"description_ja"` // the document's description of the level
 }
 
 // ErrorCode is a code shared by several entries (IBM error 1785 covers

@@ -7,16 +7,15 @@ import (
 	"sync"
 )
 
-// ErrEmbedded reports that the catalog built into the binary cannot be
-// used. It never happens with generated data; a test guards it.
+// ErrEmbedded reports that the built-in catalog cannot be used, which a
+// test guards against for generated data.
 var ErrEmbedded = errors.New("embedded catalog is broken")
 
 // embedded parses the built-in catalog on first use.
 var embedded = sync.OnceValues(func() (*Catalog, error) { return parseEmbedded(embeddedJSON) })
 
-// Embedded returns the catalog generated from the vendor documents. It is
-// parsed on first use; a broken embedded catalog is reported as an error
-// wrapping ErrEmbedded, never a panic.
+// Embedded returns the catalog generated from the vendor documents, parsed
+// on first use; a broken one is an error wrapping ErrEmbedded, never a panic.
 func Embedded() (*Catalog, error) { return embedded() }
 
 // Severities returns the severity table 0-7 with the Japanese names of the
@@ -29,8 +28,7 @@ func Severities() []Severity {
 	return slices.Clone(c.severities)
 }
 
-// parseEmbedded decodes generated data strictly: unknown fields are an
-// error, so that hand edits cannot go unseen.
+// parseEmbedded decodes generated data strictly, so that hand edits cannot go unseen.
 func parseEmbedded(b []byte) (*Catalog, error) {
 	var d Data
 	if err := decodeStrict(b, &d); err != nil {

@@ -15,14 +15,11 @@ type Catalog struct {
 	version string
 	entries []Entry
 	// index maps, per product, a key (see Entry.Key) to the position of
-	// its entry. One map per product keeps lookups free of allocation.
-	index map[Product]map[string]int
-	// errorCodes holds the summary entries of shared error codes (IBM
-	// 1785), which are not part of entries.
-	errorCodes map[string]*Entry
+	// its entry; one map per product keeps lookups free of allocation.
+	index      map[Product]map[string]int
+	errorCodes map[string]*Entry // summary entries of shared error codes (IBM 1785), not in entries
 	codes      []ErrorCode
-	// signatures are the Unified CM signature strings, longest first.
-	signatures []Signature
+	signatures []Signature // the Unified CM signature strings, longest first
 	severities []Severity
 }
 
@@ -47,8 +44,7 @@ func (e *Entry) Key() string {
 	return e.ID
 }
 
-// iosName is the facility and mnemonic of an IOS entry: its fields, or
-// else the parts of its ID.
+// iosName is the facility and mnemonic of an IOS entry: its fields, or its ID's parts.
 func (e *Entry) iosName() (facility, mnemonic string) {
 	if e.Facility != "" && e.Mnemonic != "" {
 		return e.Facility, e.Mnemonic
@@ -61,8 +57,7 @@ func iosKey(facility, mnemonic string) string {
 }
 
 // splitIOSID splits "SMART_LIC-3-COMM_FAILED" into its facility and
-// mnemonic, dropping the severity; it returns empty strings when id is not
-// of that shape.
+// mnemonic, empty when id is not of that shape.
 func splitIOSID(id string) (facility, mnemonic string) {
 	first := strings.IndexByte(id, '-')
 	last := strings.LastIndexByte(id, '-')
@@ -125,10 +120,8 @@ func (e *Entry) Validate() error {
 	}
 	// Params become keys of one map in a record, so each needs its own name.
 	for i, p := range e.Params {
-		for _, q := range e.Params[:i] {
-			if problem == "" && p.Name == q.Name {
-				problem = fmt.Sprintf("param name %q is used twice (a repeated placeholder is named name, name_2, …)", p.Name)
-			}
+		if problem == "" && slices.ContainsFunc(e.Params[:i], func(q Param) bool { return q.Name == p.Name }) {
+			problem = fmt.Sprintf("param name %q is used twice (a repeated placeholder is named name, name_2, …)", p.Name)
 		}
 	}
 	if problem != "" {
@@ -143,8 +136,7 @@ func digits(s string, n int) bool {
 	return s != "" && (n == 0 || len(s) == n) && strings.Trim(s, "0123456789") == ""
 }
 
-// Version identifies the catalog data: for the embedded catalog, a hash of
-// the source documents and the generator version.
+// Version identifies the catalog data (see the package's Version).
 func (c *Catalog) Version() string { return c.version }
 
 // Entries returns the entries in catalog order. The slice must not be
@@ -154,9 +146,8 @@ func (c *Catalog) Entries() []Entry { return c.entries }
 // Len returns the number of entries.
 func (c *Catalog) Len() int { return len(c.entries) }
 
-// Lookup finds the entry of product p with the given key (see Entry.Key).
-// The conversion of a []byte key with string(b) in the call does not
-// allocate.
+// Lookup finds the entry of product p with the given key (see Entry.Key);
+// string(b) of a []byte key in the call does not allocate.
 func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 	i, ok := c.index[p][key]
 	if !ok {
@@ -224,10 +215,9 @@ func (c *Catalog) setErrorCodes(codes []ErrorCode) error {
 	return nil
 }
 
-// LookupErrorCode returns a summary entry for an IBM error code ("1785")
-// for lines that carry only the error code and no event ID: its
-// explanation is the code's title and general explanation, its action
-// empty. The summary is not one of Entries.
+// LookupErrorCode returns the summary entry of an IBM error code ("1785"),
+// for lines without an event ID: the code's title and general explanation,
+// no action. The summary is not one of Entries.
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 	e, ok := c.errorCodes[code]
 	return e, ok
@@ -236,9 +226,8 @@ func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 // ErrorCodes returns the error codes the catalog knows.
 func (c *Catalog) ErrorCodes() []ErrorCode { return c.codes }
 
-// Signatures returns every signature of the Unified CM entries, longest
-// first so that a recogniser trying them in order finds the most specific
-// one. An entry without signatures is identified by its ID.
+// Signatures returns the signatures of the Unified CM entries (an entry
+// without any is identified by its ID), longest, most specific, first.
 func (c *Catalog) Signatures() []Signature { return c.signatures }
 
 // buildSignatures collects the signatures; when two entries claim the

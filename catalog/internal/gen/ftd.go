@@ -10,29 +10,23 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// The Threat Defense syslog document lists each message under a heading
-// line holding only its 6-digit ID, followed by the message line
-// ("エラーメッセージ %Threat Defense-4-722001: …"), 説明 (explanation),
-// parameter lists and 推奨アクション (recommended action). Section headers
-// ("メッセージ 723001 ~ 736001" and an introductory sentence) and the
-// translation footer (翻訳について) separate groups of headings.
+// The Threat Defense document lists each message under a heading holding its
+// 6-digit ID: the message line ("エラーメッセージ %Threat Defense-4-722001: …"),
+// 説明, parameter lists and 推奨アクション. Section headers ("メッセージ 723001 ~
+// 736001" and an introduction) and the footer (翻訳について) come between.
 
 var (
 	ftdHeadingRe = regexp.MustCompile(`^(\d{6})\s*$`)
 	ftdSectionRe = regexp.MustCompile(`^メッセージ \d{6} ~ \d{6}\s*$`)
-	// ftdMessageRe matches the message line. The dash after the product
-	// prefix is optional because 737038 is printed as "%FTD7-737038", and
-	// the separator after the ID is a colon except for 750013 (" - ").
+	// ftdMessageRe matches the message line; 737038 lacks the dash after the
+	// prefix ("%FTD7-737038") and 750013 has " - " after the ID.
 	ftdMessageRe = regexp.MustCompile("^(?:エラーメッセージ\\s*)?`?%(Threat Defense|FTD|ASA)(-?)([0-7])-(\\d{6})(:|\\s+-|\\s)\\s*(.*?)`?$")
-	// ftdParamRe matches "- *name* : description" and its variants with
-	// bold or code-quoted names or "•" bullets.
+	// ftdParamRe matches "- *name* : description", also bold, code-quoted or "•".
 	ftdParamRe = regexp.MustCompile("^[-•]\\s*(?:\\*{1,2}|`)(.+?)(?:\\*{1,2}|`)\\s*[:：]\\s*(.*)$")
-	// ftdParamNamesSep splits "*a*、*b*", several parameters named in one
-	// list item that share its description.
+	// ftdParamNamesSep splits "*a*、*b*", parameters sharing one description.
 	ftdParamNamesSep = regexp.MustCompile(`\*\s*[、,]\s*\*`)
-	// ftdPlainParamRe matches a parameter whose name is not marked up
-	// ("- type-num : …"); it is a parameter only when the name occurs in
-	// the format, otherwise it is a value of the previous parameter.
+	// ftdPlainParamRe matches a name not marked up ("- type-num : …"), a
+	// parameter only when the format has it, else the previous one's value.
 	ftdPlainParamRe = regexp.MustCompile(`^[-•]\s+([^:：]*[A-Za-z][^:：]*?)\s+[:：]\s*(.*)$`)
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
 	ftdExplainRe    = regexp.MustCompile(`^説明[\s：:]*`)
@@ -46,8 +40,8 @@ type ftdBlock struct {
 	lines []string
 }
 
-// splitFTD cuts the document into heading blocks, leaving out section
-// headers, their introductions and the footer.
+// splitFTD cuts the document into heading blocks without the section headers,
+// their introductions and the footer.
 func splitFTD(text string, rep *reporter) []ftdBlock {
 	var blocks []ftdBlock
 	cur := -1 // the block collecting lines, -1 outside any
@@ -94,7 +88,7 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 	note := func(problem, resolution string) { rep.add(docFTD, b.id, problem, resolution) }
 
 	var texts [3]textBuilder
-	target := tgtNone
+	target := tgtExpl // text before the 説明 label, of which there is none, would be explanation
 	seenMsg, seenExpl, seenAction := false, false, false
 	inMsg := false      // collecting wrapped format lines
 	msgFence := false   // the message line sits inside a fenced block
@@ -104,10 +98,8 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 	param := -1         // index of the parameter that may be continued
 	paramBlank := false // a blank line followed that parameter
 
-	for i := 0; i < len(b.lines); i++ {
-		raw := b.lines[i]
+	for i, raw := range b.lines {
 		t := strings.TrimSpace(raw)
-
 		switch next := firstText(b.lines[i+1:]); {
 		case !isFence(t):
 		case !seenMsg && !inFence && ftdMessageRe.MatchString(next):
@@ -188,18 +180,12 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 				if !strings.HasPrefix(t, "推奨アクション") {
 					note("推奨アクション label printed as a list item", "recognised as the label")
 				}
-				if seenAction {
-					note("second 推奨アクション label", "its text is appended to the recommended action")
-				}
 				target, seenAction = tgtAction, true
 			case seenExpl && !seenAction:
 				target, seenAction = tgtAction, true
 				note("second 説明 label where the recommended action belongs",
 					"the text under the second 説明 is the recommended action")
-			case seenExpl:
-				note("説明 label after the recommended action", "its text is appended to the explanation")
-				target = tgtExpl
-			default:
+			default: // a 説明 label after the action, of which there is none, adds to the explanation
 				target, seenExpl = tgtExpl, true
 			}
 			param, paramBlank = -1, false
@@ -219,7 +205,7 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 				e.Params = append(e.Params, catalog.Param{Name: name, Description: desc})
 			}
 			param, paramBlank = len(e.Params)-1, false
-			if target == tgtNone {
+			if !seenExpl {
 				note("parameter list before the 説明 label", "the parameters are kept; the explanation starts at 説明")
 			}
 			continue
@@ -260,20 +246,9 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 			"removed: a device writes no such characters, the text around it is kept")
 		e.Format = strings.ReplaceAll(e.Format, `\n`, "")
 	}
+	// A missing message line or label leaves its fields empty, which the
+	// report's table of empty fields lists.
 	e.Explanation, e.Action = entryTexts(&texts, note)
-	if p := texts[tgtNone].String(); p != "" {
-		note(fmt.Sprintf("text before the 説明 label: %q", firstRunes(p, 40)), "kept at the start of the explanation")
-		e.Explanation = strings.TrimSpace(p + "\n" + e.Explanation)
-	}
-	if !seenMsg {
-		note("no message line", "severity null and format empty")
-	}
-	if !seenExpl {
-		note("no 説明 label", "explanation empty")
-	}
-	if !seenAction {
-		note("no 推奨アクション label", "recommended action empty")
-	}
 	return e
 }
 

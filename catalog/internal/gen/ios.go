@@ -142,9 +142,7 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 		texts[target].add(raw)
 	}
 	e.Explanation, e.Action = entryTexts(&texts, note)
-	if target != tgtAction {
-		note("no 推奨するアクション label", "recommended action empty")
-	} else if e.Action == "" {
+	if target == tgtAction && e.Action == "" { // a missing label shows in the empty-field table
 		note("推奨するアクション label with no text before the next message",
 			"recommended action empty (the next message's text is not taken)")
 	}
