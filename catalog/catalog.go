@@ -4,6 +4,8 @@
 // gen.go); users may add or override entries with JSON or CSV files.
 package catalog
 
+import "slices"
+
 // Product names the device family an entry belongs to. The values are the
 // strings written into records and into the JSON catalog.
 type Product string
@@ -16,40 +18,28 @@ const (
 	ProductIBM  Product = "ibm_storage_virtualize" // IBM Storage Virtualize event and error codes
 )
 
-// products are the known products in a stable order, with their names.
-var products = [...]struct {
-	Product
-	name string
-}{
-	{ProductFTD, "Cisco Secure Firewall Threat Defense / ASA"},
-	{ProductIOS, "Cisco IOS / IOS-XE"},
-	{ProductCUCM, "Cisco Unified Communications Manager"},
-	{ProductIBM, "IBM Storage Virtualize"},
+// products are the known products in a stable order.
+var products = [...]Product{ProductFTD, ProductIOS, ProductCUCM, ProductIBM}
+
+// productNames are the products as a person calls them.
+var productNames = map[Product]string{
+	ProductFTD:  "Cisco Secure Firewall Threat Defense / ASA",
+	ProductIOS:  "Cisco IOS / IOS-XE",
+	ProductCUCM: "Cisco Unified Communications Manager",
+	ProductIBM:  "IBM Storage Virtualize",
 }
 
 // NumProducts is the number of known products, for tables indexed by Product.Index.
 const NumProducts = len(products)
 
 // ProductAt returns the product at index i of the stable order, 0 <= i < NumProducts.
-func ProductAt(i int) Product { return products[i].Product }
+func ProductAt(i int) Product { return products[i] }
 
 // Index returns p's place in the stable order, -1 for an unknown product.
-func (p Product) Index() int {
-	for i, q := range products {
-		if q.Product == p {
-			return i
-		}
-	}
-	return -1
-}
+func (p Product) Index() int { return slices.Index(products[:], p) }
 
 // Name is the product as a person calls it, "" for an unknown product.
-func (p Product) Name() string {
-	if i := p.Index(); i >= 0 {
-		return products[i].name
-	}
-	return ""
-}
+func (p Product) Name() string { return productNames[p] }
 
 // severityNames are the English keywords of syslog severities 0-7.
 var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}

@@ -33,10 +33,8 @@ type Signature struct {
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.
 var ErrInvalidEntry = errors.New("invalid catalog entry")
 
-// Key returns the lookup key of an entry within its product: the 6-digit
-// ID for Threat Defense/ASA, FACILITY-MNEMONIC (severity digit dropped,
-// facility upper-cased) for IOS, the event ID for IBM, and the alarm name
-// for Unified CM.
+// Key returns the lookup key of an entry within its product: its ID, but for
+// IOS FACILITY-MNEMONIC (severity dropped, facility upper-cased).
 func (e *Entry) Key() string {
 	if e.Product == ProductIOS {
 		return iosKey(e.iosName())
@@ -72,20 +70,18 @@ func splitIOSID(id string) (facility, mnemonic string) {
 // built-in one. version identifies the data (see Version).
 func New(version string, entries []Entry) (*Catalog, error) {
 	c := &Catalog{version: version, index: map[Product]map[string]int{}}
+	for _, p := range products {
+		c.index[p] = map[string]int{}
+	}
 	for i, e := range entries {
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("entry %d (%s %q): %w", i+1, e.Product, e.ID, err)
 		}
-		m := c.index[e.Product]
-		if m == nil {
-			m = map[string]int{}
-			c.index[e.Product] = m
-		}
-		if at, ok := m[e.Key()]; ok {
+		if at, ok := c.index[e.Product][e.Key()]; ok {
 			c.entries[at] = e
 			continue
 		}
-		m[e.Key()] = len(c.entries)
+		c.index[e.Product][e.Key()] = len(c.entries)
 		c.entries = append(c.entries, e)
 	}
 	c.buildSignatures()
@@ -100,7 +96,7 @@ func (e *Entry) Validate() error {
 	case p.Name() == "":
 		names := make([]string, len(products))
 		for i, q := range products {
-			names[i] = string(q.Product)
+			names[i] = string(q)
 		}
 		problem = fmt.Sprintf("unknown product %q (want one of %s)", p, strings.Join(names, ", "))
 	case p == ProductFTD && !digits(e.ID, 6):
@@ -139,8 +135,7 @@ func digits(s string, n int) bool {
 // Version identifies the catalog data (see the package's Version).
 func (c *Catalog) Version() string { return c.version }
 
-// Entries returns the entries in catalog order. The slice must not be
-// modified.
+// Entries returns the entries in catalog order; the slice must not be modified.
 func (c *Catalog) Entries() []Entry { return c.entries }
 
 // Len returns the number of entries.
@@ -157,8 +152,7 @@ func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 }
 
 var (
-	// ftdIDRe matches a Threat Defense/ASA message name as it appears in a
-	// log line: "%FTD-6-722051", "%ASA-6-722051:", "%Threat Defense-6-722051".
+	// ftdIDRe matches "%FTD-6-722051", "%ASA-6-722051:", "%Threat Defense-6-722051".
 	ftdIDRe = regexp.MustCompile(`^%?(?:ASA|FTD|PIX|FWSM|Threat Defense)-?[0-7]-(\d{6}):?$`)
 	// iosIDRe matches "%SMART_LIC-3-COMM_FAILED" with or without "%" and ":".
 	iosIDRe = regexp.MustCompile(`^%?([A-Za-z][A-Za-z0-9_]*)-([0-7])-([A-Za-z0-9_]+):?$`)
@@ -190,10 +184,8 @@ func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	if e, ok := c.Lookup(ProductCUCM, id); ok {
 		return e, true
 	}
-	for _, s := range c.signatures {
-		if s.Text == id {
-			return s.Entry, true
-		}
+	if i := slices.IndexFunc(c.signatures, func(s Signature) bool { return s.Text == id }); i >= 0 {
+		return c.signatures[i].Entry, true
 	}
 	return nil, false
 }
