@@ -270,12 +270,10 @@ func continuesFormat(t string) bool {
 
 func isFTDLabel(t string) bool { return ftdExplainRe.MatchString(t) || ftdActionRe.MatchString(t) }
 
-// formatPlaceholder finds the placeholder of format that the parameter
-// list item name stands for, and says how the spellings differ ("" when
-// name is a word of the format as it is). The list sometimes spells a
-// placeholder otherwise: "unit id" for <unit_id> (spaces, underscores and
-// case aside they are equal), or with an evident typo, "ar1" for var1
-// (one letter apart, and no other item names that placeholder).
+// formatPlaceholder finds the placeholder of format that the list item name
+// stands for and says how the spellings differ ("" when they do not): "unit
+// id" for <unit_id> (spaces, underscores and case aside), or a typo, "ar1"
+// for var1 (one letter apart, a placeholder no other item names).
 func formatPlaceholder(format, name string, params []catalog.Param) (string, string) {
 	// A word of the format is not part of a longer name.
 	if regexp.MustCompile(`(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(name) + `($|[^A-Za-z0-9_-])`).MatchString(format) {
@@ -307,15 +305,10 @@ func oneEditApart(a, b string) bool {
 	if len(a) > len(b) {
 		a, b = b, a
 	}
-	if len(b)-len(a) > 1 {
-		return false
+	for i := range b {
+		if b[:i]+b[i+1:] == a || len(a) == len(b) && a != b && a[:i]+a[i+1:] == b[:i]+b[i+1:] {
+			return true
+		}
 	}
-	i := 0
-	for i < len(a) && a[i] == b[i] {
-		i++
-	}
-	if len(a) == len(b) {
-		return i < len(a) && a[i+1:] == b[i+1:]
-	}
-	return a[i:] == b[i+1:]
+	return false
 }

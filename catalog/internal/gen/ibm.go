@@ -8,10 +8,9 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// The IBM document describes one error code ("1785   鍵サーバーに関して…"),
-// a general 説明, one paragraph per event code ("086006 鍵サーバーが…"),
-// and under ユーザーの処置 one numbered block per event code
-// ("イベント・コード 086006 の場合:").
+// The IBM document describes one error code ("1785   鍵サーバーに関して…"), a
+// general 説明, a paragraph per event code ("086006 鍵サーバーが…") and under
+// ユーザーの処置 a numbered block per event code ("イベント・コード 086006 の場合:").
 
 var (
 	ibmErrorRe  = regexp.MustCompile(`^(\d{4})[\s\x{00A0}]+(.+)$`)
@@ -21,16 +20,13 @@ var (
 
 // parseIBM returns the error code summary and one entry per event code.
 func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, error) {
-	lines := strings.Split(text, "\n")
+	state := 0 // 0 header, 1 general 説明, 2 event explanations, 3 actions
 	var code catalog.ErrorCode
 	var entries []catalog.Entry
-	byID := map[string]int{}
 	var general textBuilder
 	var cur *textBuilder
-	actions := map[string]*textBuilder{}
-	var expls []*textBuilder
-	state := 0 // 0 header, 1 general 説明, 2 event explanations, 3 actions
-	for i, raw := range lines {
+	expls, actions := map[string]*textBuilder{}, map[string]*textBuilder{} // by event code
+	for i, raw := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(raw)
 		switch {
 		case state == 0 && ibmErrorRe.MatchString(t):
@@ -41,20 +37,18 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 			state, cur = 1, &general
 		case (state == 1 || state == 2) && ibmEventRe.MatchString(t):
 			m := ibmEventRe.FindStringSubmatch(t)
-			state = 2
-			byID[m[1]] = len(entries)
+			state, cur = 2, &textBuilder{}
+			expls[m[1]] = cur
 			entries = append(entries, catalog.Entry{Product: catalog.ProductIBM, ID: m[1], ErrorCode: code.Code,
 				Format: m[2], Params: []catalog.Param{}, Source: catalog.Source{Document: docIBM, Section: m[1] + " " + m[2]}})
-			cur = &textBuilder{}
-			expls = append(expls, cur)
 		case state == 2 && t == "ユーザーの処置":
 			state, cur = 3, nil
 		case state == 3 && ibmActionRe.MatchString(t):
 			id := ibmActionRe.FindStringSubmatch(t)[1]
-			if _, ok := byID[id]; !ok {
+			if expls[id] == nil {
 				return code, nil, fmt.Errorf("line %d: user action for event code %s, which the document does not describe", i+1, id)
 			}
-			if _, dup := actions[id]; dup {
+			if actions[id] != nil {
 				return code, nil, fmt.Errorf("line %d: second user action block for event code %s", i+1, id)
 			}
 			cur = &textBuilder{}
@@ -74,13 +68,11 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 			"kept as printed")
 	}
 	for k := range entries {
-		entries[k].Explanation = expls[k].String()
-		a, ok := actions[entries[k].ID]
-		if !ok {
-			rep.add(docIBM, entries[k].ID, "no ユーザーの処置 block for the event code", "recommended action empty")
-			continue
+		e := &entries[k]
+		e.Explanation = expls[e.ID].String()
+		if a := actions[e.ID]; a != nil { // a missing block shows in the empty-field table
+			e.Action = a.String()
 		}
-		entries[k].Action = a.String()
 	}
 	rep.add(docIBM, code.Code, "the general explanation and title belong to the error code, not to one event",
 		"kept as the error code summary (lookup by error code); each event entry carries its own title as format, its own paragraph as explanation and its own numbered user actions")
