@@ -89,43 +89,38 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 
 	var texts [3]textBuilder
 	target := tgtExpl // text before the 説明 label, of which there is none, would be explanation
-	seenMsg, seenExpl, seenAction := false, false, false
+	seenMsg, seenExpl := false, false
 	inMsg := false      // collecting wrapped format lines
-	msgFence := false   // the message line sits inside a fenced block
-	contFence := false  // a fenced block continues the format
+	msgFence := false   // the format is read inside a fenced block
 	afterMsg := false   // only blank lines since the end of the message
-	inFence := false    // inside a fenced block belonging to the text
 	param := -1         // index of the parameter that may be continued
 	paramBlank := false // a blank line followed that parameter
-
 	for i, raw := range b.lines {
 		t := strings.TrimSpace(raw)
+		inFence := texts[target].inFence // a fenced block belonging to the text
 		switch next := firstText(b.lines[i+1:]); {
 		case !isFence(t):
 		case !seenMsg && !inFence && ftdMessageRe.MatchString(next):
 			msgFence = true
 			note("message line inside a fenced code block", "the fence is ignored and the message line parsed as usual")
 			continue
-		case inMsg && msgFence:
-			inMsg, msgFence = false, false
-			continue
-		case afterMsg && !inFence && !contFence && continuesFormat(next):
-			contFence, inMsg = true, true
+		case afterMsg && !inFence && !msgFence && continuesFormat(next):
+			msgFence, inMsg = true, true
 			note("message format continues inside a fenced code block after a blank line",
 				"the fenced lines are joined to the format")
 			continue
-		case contFence:
-			contFence, inMsg, afterMsg = false, false, false
+		case msgFence:
+			msgFence, inMsg, afterMsg = false, false, false
 			continue
 		default:
-			inFence, param = !inFence, -1
+			param = -1
 		}
 		if inFence || isFence(t) {
 			texts[target].add(raw)
 			continue
 		}
 		if t == "" {
-			if inMsg && !msgFence && !contFence {
+			if inMsg && !msgFence {
 				inMsg, afterMsg = false, true
 			}
 			paramBlank = param >= 0
@@ -180,9 +175,9 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 				if !strings.HasPrefix(t, "推奨アクション") {
 					note("推奨アクション label printed as a list item", "recognised as the label")
 				}
-				target, seenAction = tgtAction, true
-			case seenExpl && !seenAction:
-				target, seenAction = tgtAction, true
+				target = tgtAction
+			case seenExpl && target == tgtExpl:
+				target = tgtAction
 				note("second 説明 label where the recommended action belongs",
 					"the text under the second 説明 is the recommended action")
 			default: // a 説明 label after the action, of which there is none, adds to the explanation
@@ -195,43 +190,41 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 			continue
 		}
 
+		var names []string // the parameters a list item describes
+		var desc string
 		if m := ftdParamRe.FindStringSubmatch(t); m != nil {
-			desc := stripMarkup(strings.TrimSpace(m[2]))
-			names := ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1)
+			names, desc = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1), m[2]
 			if len(names) > 1 {
 				note("one description for several parameters ("+strings.Join(names, ", ")+")", "each parameter gets the description")
 			}
-			for _, name := range names {
-				e.Params = append(e.Params, catalog.Param{Name: name, Description: desc})
-			}
-			param, paramBlank = len(e.Params)-1, false
 			if !seenExpl {
 				note("parameter list before the 説明 label", "the parameters are kept; the explanation starts at 説明")
 			}
-			continue
-		}
-		if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil {
+		} else if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil {
 			name := strings.TrimSpace(m[1])
 			spelt, how := formatPlaceholder(e.Format, name, e.Params)
+			if how != "" {
+				note(fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
+					fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt))
+			}
 			if spelt != "" {
-				if how != "" {
-					note(fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
-						fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt))
-				}
-				e.Params = append(e.Params, catalog.Param{Name: spelt, Description: stripMarkup(strings.TrimSpace(m[2]))})
-				param, paramBlank = len(e.Params)-1, false
-				continue
+				names, desc = []string{spelt}, m[2]
 			}
 		}
-		if param >= 0 && ftdValueRe.MatchString(t) {
-			// A bullet after a parameter lists one of its values.
+		if names != nil {
+			for _, name := range names {
+				e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(desc))})
+			}
+			param, paramBlank = len(e.Params)-1, false
+			continue
+		}
+		if param >= 0 && ftdValueRe.MatchString(t) { // a bullet after a parameter lists one of its values
 			p := &e.Params[param]
 			p.Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
 			paramBlank = false
 			continue
 		}
-		if param >= 0 && !paramBlank && !isList(t) {
-			// A wrapped parameter description.
+		if param >= 0 && !paramBlank && !isList(t) { // a wrapped parameter description
 			p := &e.Params[param]
 			p.Description = joinWrapped(p.Description, stripMarkup(t))
 			continue
