@@ -190,23 +190,19 @@ func (f *userFile) readJSON(b []byte) {
 		return
 	}
 	for i, raw := range raws {
-		// The severity may also be written as in CSV: "4", "warning".
 		var u struct {
 			Entry
-			Severity json.RawMessage `json:"severity"`
+			Severity json.RawMessage `json:"severity"` // as in CSV too: 4, "4", "warning"
 		}
 		if err := decodeStrict(raw, &u); err != nil {
 			f.fail(fmt.Errorf("entry %d: %w", i+1, describeJSONError(err, "an entry must be an object")))
 			continue
 		}
-		sev := string(bytes.TrimSpace(u.Severity))
-		switch {
-		case sev == "null":
-			sev = ""
-		case strings.HasPrefix(sev, `"`) && json.Unmarshal(u.Severity, &sev) == nil:
-			sev = strings.TrimSpace(sev)
+		var sev string // "" for null or no severity
+		if json.Unmarshal(u.Severity, &sev) != nil {
+			sev = string(u.Severity) // a number, or a value add rejects
 		}
-		f.add(fmt.Sprintf("entry %d", i+1), u.Entry, sev, nil)
+		f.add(fmt.Sprintf("entry %d", i+1), u.Entry, strings.TrimSpace(sev), nil)
 	}
 }
 
@@ -239,13 +235,9 @@ func describeJSONError(err error, whole string) error {
 	if te.Field == "" {
 		return fmt.Errorf("%w: %s, got %s", ErrInvalidEntry, whole, jsonKind(te.Value))
 	}
-	want := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}
-	t := te.Type
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
+	want := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}[te.Type.Kind()]
 	// Fields of the embedded Entry are named through it.
-	return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."), want[t.Kind()], jsonKind(te.Value))
+	return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."), want, jsonKind(te.Value))
 }
 
 // jsonKind turns the Value of a json.UnmarshalTypeError ("number",
