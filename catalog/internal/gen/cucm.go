@@ -43,9 +43,7 @@ type curatedCase struct {
 }
 
 // title is how the entries name the case.
-func (c curatedCase) title() string {
-	return cmp.Or(c.Title, c.Section)
-}
+func (c curatedCase) title() string { return cmp.Or(c.Title, c.Section) }
 
 // curatedEntry is one entry of cisco-cucm-ils-entries.json.
 type curatedEntry struct {
@@ -59,28 +57,6 @@ type curatedEntry struct {
 
 // sectionSep joins the titles of an entry's sections in Source.Section.
 const sectionSep = " / "
-
-// composeCUCM writes an entry's explanation and action from its cases, one
-// line per sentence or log line, each naming its case; a fix is preceded by
-// its method's heading, which "この方法" refers to. section joins the cases'
-// headings.
-func composeCUCM(cases []curatedCase) (explanation, action, section string) {
-	var expl, act, sections []string
-	for _, c := range cases {
-		p := "【" + c.title() + "】"
-		for _, s := range c.Explanation {
-			expl = append(expl, p+s)
-		}
-		for _, t := range c.Trace {
-			expl = append(expl, p+c.Log+" "+t)
-		}
-		for _, s := range c.Action {
-			act = append(act, p+"（"+c.Method+"）"+s)
-		}
-		sections = append(sections, c.Section)
-	}
-	return strings.Join(expl, "\n"), strings.Join(act, "\n"), strings.Join(sections, sectionSep)
-}
 
 // parseCUCM reads the curated entries, verifies them against the document
 // text and keeps them in rep for the report.
@@ -132,13 +108,27 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		if len(c.Cases) == 0 || len(c.Signatures) == 0 {
 			errs = append(errs, fmt.Errorf("%s: cases and signatures must not be empty", where))
 		}
-		var own []curatedCase
+		// The explanation and action have a line per sentence or log line,
+		// each naming its case; a fix follows its method's heading, which
+		// "この方法" refers to.
+		var expl, act, sections []string
 		for _, id := range c.Cases {
-			if cs, ok := cases[id]; ok {
-				own = append(own, cs)
-			} else {
+			cs, ok := cases[id]
+			if !ok {
 				errs = append(errs, fmt.Errorf("%s: no case %q", where, id))
+				continue
 			}
+			p := "【" + cs.title() + "】"
+			for _, s := range cs.Explanation {
+				expl = append(expl, p+s)
+			}
+			for _, t := range cs.Trace {
+				expl = append(expl, p+cs.Log+" "+t)
+			}
+			for _, s := range cs.Action {
+				act = append(act, p+"（"+cs.Method+"）"+s)
+			}
+			sections = append(sections, cs.Section)
 		}
 		for _, s := range c.Signatures {
 			if !strings.Contains(text, s) {
@@ -149,9 +139,9 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 			}
 			sigs[s] = c.ID
 		}
-		expl, action, section := composeCUCM(own)
-		entries = append(entries, catalog.Entry{Product: catalog.ProductCUCM, ID: c.ID, Explanation: expl, Action: action,
-			Params: []catalog.Param{}, Signatures: c.Signatures, Source: catalog.Source{Document: docCUCM, Section: section}})
+		entries = append(entries, catalog.Entry{Product: catalog.ProductCUCM, ID: c.ID,
+			Explanation: strings.Join(expl, "\n"), Action: strings.Join(act, "\n"), Params: []catalog.Param{}, Signatures: c.Signatures,
+			Source: catalog.Source{Document: docCUCM, Section: strings.Join(sections, sectionSep)}})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
