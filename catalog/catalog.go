@@ -6,8 +6,7 @@ package catalog
 
 import "slices"
 
-// Product names the device family an entry belongs to. The values are the
-// strings written into records and into the JSON catalog.
+// Product names the device family of an entry, as written into records and the JSON catalog.
 type Product string
 
 // The products the catalog knows.
@@ -44,8 +43,7 @@ func (p Product) Name() string { return productNames[p] }
 // severityNames are the English keywords of syslog severities 0-7.
 var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
 
-// SeverityName returns the English keyword of a syslog severity level
-// ("error" for 3), or "" when level is outside 0-7.
+// SeverityName returns the English keyword of a syslog severity ("error" for 3), "" outside 0-7.
 func SeverityName(level int) string {
 	if level < 0 || level >= len(severityNames) {
 		return ""
@@ -71,9 +69,8 @@ type Entry struct {
 	// ID is the message's name as the document gives it: "722051",
 	// "SMART_LIC-3-COMM_FAILED", "086008", "ILSPwdAuthenticationFailed".
 	ID string `json:"id"`
-	// PrintedID is the message ID printed in the document's message line
-	// when it differs from the heading the entry is keyed by (the heading
-	// 722056 prints %FTD-…-722055); empty when they agree.
+	// PrintedID is the ID of the document's message line when it differs
+	// from the heading the entry is keyed by (722056 prints %FTD-…-722055).
 	PrintedID string `json:"printed_id,omitempty"`
 	// ErrorCode is the IBM error code shared by several event IDs ("1785").
 	ErrorCode string `json:"error_code,omitempty"`

@@ -9,8 +9,7 @@ import (
 	"strings"
 )
 
-// Catalog is an immutable, indexed set of entries. It is safe for
-// concurrent use.
+// Catalog is an immutable, indexed set of entries, safe for concurrent use.
 type Catalog struct {
 	version string
 	entries []Entry
@@ -23,8 +22,7 @@ type Catalog struct {
 	severities []Severity
 }
 
-// Signature is a string that identifies a message in a log or trace line
-// (a Unified CM alarm name or failure text) and the entry it identifies.
+// Signature is a string that identifies a Unified CM message in a log or trace line, and its entry.
 type Signature struct {
 	Text  string
 	Entry *Entry
@@ -65,9 +63,8 @@ func splitIOSID(id string) (facility, mnemonic string) {
 	return id[:first], id[last+1:]
 }
 
-// New builds a catalog from entries. Later entries with the same product
-// and key replace earlier ones, which is how user catalogs override the
-// built-in one. version identifies the data (see Version).
+// New builds a catalog of data version from entries; later entries with the
+// same product and key replace earlier ones, as user catalogs override.
 func New(version string, entries []Entry) (*Catalog, error) {
 	c := &Catalog{version: version, index: map[Product]map[string]int{}}
 	for _, p := range products {
@@ -126,8 +123,7 @@ func (e *Entry) Validate() error {
 	return nil
 }
 
-// digits reports whether s is a non-empty string of decimal digits, n of
-// them unless n is 0.
+// digits reports whether s is a non-empty string of decimal digits, n of them unless n is 0.
 func digits(s string, n int) bool {
 	return s != "" && (n == 0 || len(s) == n) && strings.Trim(s, "0123456789") == ""
 }
@@ -158,10 +154,9 @@ var (
 	iosIDRe = regexp.MustCompile(`^%?([A-Za-z][A-Za-z0-9_]*)-([0-7])-([A-Za-z0-9_]+):?$`)
 )
 
-// LookupID finds the entry a person names: a bare ID ("722051", "086008",
-// "ILSPwdAuthenticationFailed"), a message name with its prefix
-// ("%FTD-6-722051", "SMART_LIC-3-COMM_FAILED"), a Unified CM signature or
-// an IBM error code ("1785", answered with the error code summary).
+// LookupID finds the entry a person names: an ID ("722051", "086008",
+// "ILSPwdAuthenticationFailed"), a message name ("%FTD-6-722051",
+// "SMART_LIC-3-COMM_FAILED"), a signature or an IBM error code ("1785").
 func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	id = strings.TrimSpace(id)
 	if m := ftdIDRe.FindStringSubmatch(id); m != nil {
@@ -207,9 +202,8 @@ func (c *Catalog) setErrorCodes(codes []ErrorCode) error {
 	return nil
 }
 
-// LookupErrorCode returns the summary entry of an IBM error code ("1785"),
-// for lines without an event ID: the code's title and general explanation,
-// no action. The summary is not one of Entries.
+// LookupErrorCode returns the summary entry, not one of Entries, of an IBM
+// error code ("1785"): its title and general explanation, no action.
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 	e, ok := c.errorCodes[code]
 	return e, ok

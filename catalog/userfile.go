@@ -21,8 +21,7 @@ import (
 // Errors of user catalog files. Every problem of a file is reported, each
 // naming the file and the line (CSV) or entry (JSON).
 var (
-	// ErrUserCatalog wraps every problem found in a user catalog file; a
-	// file with any problem is rejected whole.
+	// ErrUserCatalog wraps every problem of a user catalog file, which is rejected whole.
 	ErrUserCatalog = errors.New("invalid user catalog")
 	// ErrUnsupportedFormat reports a file that is neither .json nor .csv.
 	ErrUnsupportedFormat = errors.New("unsupported catalog file format (want .json or .csv)")
@@ -53,10 +52,9 @@ var textFields = map[string]func(*Entry) *string{
 
 var iosUserIDRe = regexp.MustCompile(`^%?[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$`)
 
-// Load returns the embedded catalog extended by user catalog files. Later
-// files override earlier entries (and the embedded ones) with the same
-// product and key. The version is the embedded version, followed by a
-// hash of the user files when there are any.
+// Load returns the embedded catalog extended by user catalog files, later
+// entries overriding earlier ones with the same product and key. Its version
+// is the embedded version followed by a hash of the user files, if any.
 func Load(userFiles ...string) (*Catalog, error) {
 	base, err := Embedded()
 	if err != nil || len(userFiles) == 0 {
@@ -82,11 +80,10 @@ func Load(userFiles ...string) (*Catalog, error) {
 	return c, nil
 }
 
-// LoadFile reads a user catalog file: a JSON array of entries in the
-// schema Write writes (unknown fields are rejected), or a CSV file with a
-// header row naming at least the columns id, severity, explanation and
-// action. All problems of the file are returned together, joined, each
-// wrapping ErrUserCatalog; no entries are returned then.
+// LoadFile reads a user catalog file: a JSON array of entries as Write
+// writes them (no unknown fields), or a CSV file with a header row naming at
+// least id, severity, explanation and action. All problems of the file are
+// returned joined, each wrapping ErrUserCatalog, and no entries then.
 func LoadFile(path string) ([]Entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -145,9 +142,8 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 	f.entries = append(f.entries, e)
 }
 
-// checkUserEntry completes an entry of a user file and validates it: it
-// must be a valid catalog entry and add something. severity is a level or
-// an English keyword, "" for none.
+// checkUserEntry completes an entry of a user file and checks that it is valid
+// and adds something. severity is a level or an English keyword, "" for none.
 func checkUserEntry(e *Entry, severity string) error {
 	if e.Product == ProductIOS && e.Facility == "" && e.Mnemonic == "" {
 		e.ID = strings.TrimPrefix(e.ID, "%")
@@ -206,8 +202,7 @@ func (f *userFile) readJSON(b []byte) {
 	}
 }
 
-// decodeStrict decodes one JSON value into v, rejecting unknown fields
-// and anything after the value.
+// decodeStrict decodes one JSON value into v, rejecting unknown fields and trailing text.
 func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -220,9 +215,8 @@ func decodeStrict(b []byte, v any) error {
 	return nil
 }
 
-// describeJSONError words a decoding error in terms of the file's fields
-// and JSON's kinds of values, not Go's types; whole says what the whole
-// value must be.
+// describeJSONError words a decoding error with the file's fields and JSON's
+// kinds of values, not Go's types; whole says what the whole value must be.
 func describeJSONError(err error, whole string) error {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
@@ -235,13 +229,13 @@ func describeJSONError(err error, whole string) error {
 	if te.Field == "" {
 		return fmt.Errorf("%w: %s, got %s", ErrInvalidEntry, whole, jsonKind(te.Value))
 	}
-	want := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}[te.Type.Kind()]
+	kinds := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}
+	want := kinds[te.Type.Kind()]
 	// Fields of the embedded Entry are named through it.
 	return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."), want, jsonKind(te.Value))
 }
 
-// jsonKind turns the Value of a json.UnmarshalTypeError ("number",
-// "number 1.5", "string", "array", ...) into words.
+// jsonKind words the Value of a json.UnmarshalTypeError ("number 1.5", "array", …).
 func jsonKind(v string) string {
 	switch kind, _, _ := strings.Cut(v, " "); kind {
 	case "array", "object":
@@ -310,10 +304,9 @@ func (f *userFile) readCSV(b []byte) {
 	}
 }
 
-// csvEntry builds the entry of a CSV row, and its severity. Without a
-// product, a 6-digit ID is Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC
-// is IOS, whose severity digit is the severity when the severity column is
-// empty.
+// csvEntry builds the entry of a CSV row, and its severity. Without a product,
+// a 6-digit ID is Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC is IOS,
+// whose severity digit stands in for an empty severity column.
 func csvEntry(cell map[string]string) (Entry, string, error) {
 	var e Entry
 	for c, field := range textFields {
@@ -353,9 +346,8 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 	return e, severity, nil
 }
 
-// Write writes entries as a user catalog in format "json" (the schema of
-// the generated catalog's entries) or "csv" (with every column); either
-// loads back as the same entries.
+// Write writes entries as a user catalog in format "json" (the generated
+// catalog's schema) or "csv" (every column); either loads back the same.
 func Write(w io.Writer, format string, entries []Entry) error {
 	var err error
 	switch format {
@@ -390,9 +382,8 @@ func Write(w io.Writer, format string, entries []Entry) error {
 	return nil
 }
 
-// jsonText is v as JSON, with text such as "<" kept readable. Encoding
-// cannot fail: v holds only strings, numbers, lists and structs of them,
-// and a strings.Builder takes every write.
+// jsonText is v as JSON with "<" etc. kept readable. It cannot fail: v holds
+// only strings, numbers, lists and structs, and a strings.Builder takes all.
 func jsonText(v any, indent string) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)

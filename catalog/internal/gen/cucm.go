@@ -140,7 +140,8 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 			sigs[s] = c.ID
 		}
 		entries = append(entries, catalog.Entry{Product: catalog.ProductCUCM, ID: c.ID,
-			Explanation: strings.Join(expl, "\n"), Action: strings.Join(act, "\n"), Params: []catalog.Param{}, Signatures: c.Signatures,
+			Explanation: strings.Join(expl, "\n"), Action: strings.Join(act, "\n"),
+			Params: []catalog.Param{}, Signatures: c.Signatures,
 			Source: catalog.Source{Document: docCUCM, Section: strings.Join(sections, sectionSep)}})
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -77,12 +77,15 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 	}
 	var errs []error
 	for _, d := range ftdContentDefects {
-		e := byID[d.id]
+		e, text := byID[d.id], ""
+		if e != nil {
+			text = map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field]
+		}
 		var err error
 		switch {
 		case e == nil:
 			err = errors.New("no such entry")
-		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field], d.evidence):
+		case !strings.Contains(text, d.evidence):
 			err = fmt.Errorf("%q is no longer in its %s; review the entry", d.evidence, d.field)
 		case d.fix != nil:
 			err = d.fix(e, d.evidence, byID)

@@ -36,7 +36,8 @@ func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, 
 			if level != len(sevs) {
 				return nil, nil, fmt.Errorf("severity table: level %d out of order (want %d)", level, len(sevs))
 			}
-			sevs = append(sevs, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2], DescriptionJA: strings.TrimSpace(m[3])})
+			sevs = append(sevs, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2],
+				DescriptionJA: strings.TrimSpace(m[3])})
 		}
 		if strings.HasPrefix(t, "Error Message %") {
 			if i > 0 && isFence(lines[i-1]) {

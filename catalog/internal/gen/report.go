@@ -66,8 +66,8 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 		if o.DerivedFrom != "" {
 			name = fmt.Sprintf("derived from the trace text %q", o.DerivedFrom)
 		}
-		e := d.Entries[slices.IndexFunc(d.Entries, func(e catalog.Entry) bool { return e.Product == catalog.ProductCUCM && e.ID == o.ID })]
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.ID, mdCell(name), mdCell(e.Source.Section))
+		i := slices.IndexFunc(d.Entries, func(e catalog.Entry) bool { return e.Product == catalog.ProductCUCM && e.ID == o.ID })
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.ID, mdCell(name), mdCell(d.Entries[i].Source.Section))
 	}
 
 	fmt.Fprintf(&b, "\n## Unified CM failure cases\n\nEach entry explains the cases its alarm or signatures appear in. A case is one failure section of the document: its own sentences, the trace text they refer to, and the fix of the configuration method the section analyses. In an entry's explanation and action every line starts with 【case】; a fix names its method in parentheses.\n\n| case | section as printed | sentences | trace lines | fix from | entries |\n|---|---|---|---|---|---|\n")
