@@ -86,7 +86,7 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 	}
 	// The rest of the message: wrapped format lines, then variable
 	// descriptions and their values, then (inside a fence) an English summary.
-	inVars, wrapped := false, false
+	wrapped := false
 	var english []string
 	i := 1
 	for ; i < len(lines); i++ {
@@ -99,13 +99,12 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 			break
 		}
 		switch vm := iosVarRe.FindStringSubmatch(t); {
-		case vm != nil:
-			inVars = true // the name is the placeholder without brackets, as the engine names it
+		case vm != nil: // named without brackets, as the engine names the value
 			e.Params = append(e.Params, catalog.Param{Name: strings.Trim(vm[1], "[]"), Description: vm[2]})
-		case inVars && strings.HasPrefix(t, "- "):
+		case len(e.Params) > 0 && strings.HasPrefix(t, "- "):
 			p := &e.Params[len(e.Params)-1]
 			p.Description += "\n" + strings.TrimPrefix(t, "- ")
-		case inVars || len(english) > 0:
+		case len(e.Params) > 0 || len(english) > 0:
 			english = append(english, t)
 		default:
 			wrapped = true
