@@ -87,38 +87,37 @@ func New(version string, entries []Entry) (*Catalog, error) {
 
 // Validate reports what makes an entry unusable.
 func (e *Entry) Validate() error {
+	invalid := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidEntry, fmt.Sprintf(format, args...))
+	}
 	fac, mn := e.iosName()
-	var problem string
 	switch p := e.Product; {
 	case p.Name() == "":
 		names := make([]string, len(products))
 		for i, q := range products {
 			names[i] = string(q)
 		}
-		problem = fmt.Sprintf("unknown product %q (want one of %s)", p, strings.Join(names, ", "))
+		return invalid("unknown product %q (want one of %s)", p, strings.Join(names, ", "))
 	case p == ProductFTD && !digits(e.ID, 6):
-		problem = fmt.Sprintf("id %q is not a 6-digit message ID", e.ID)
+		return invalid("id %q is not a 6-digit message ID", e.ID)
 	case p == ProductIOS && (fac == "" || mn == ""):
-		problem = fmt.Sprintf("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
+		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
 	case p == ProductIBM && !digits(e.ID, 6):
-		problem = fmt.Sprintf("id %q is not a 6-digit event ID", e.ID)
+		return invalid("id %q is not a 6-digit event ID", e.ID)
 	case p == ProductIBM && e.ErrorCode != "" && !digits(e.ErrorCode, 0):
-		problem = fmt.Sprintf("error_code %q is not numeric", e.ErrorCode)
+		return invalid("error_code %q is not numeric", e.ErrorCode)
 	case p == ProductCUCM && (e.ID == "" || strings.ContainsAny(e.ID, " \t\r\n")):
-		problem = fmt.Sprintf("id %q is not an alarm name", e.ID)
+		return invalid("id %q is not an alarm name", e.ID)
 	case e.Severity != nil && (*e.Severity < 0 || *e.Severity > 7):
-		problem = fmt.Sprintf("severity %d is outside 0-7", *e.Severity)
+		return invalid("severity %d is outside 0-7", *e.Severity)
 	case p == ProductFTD && e.PrintedID != "" && !digits(e.PrintedID, 6):
-		problem = fmt.Sprintf("printed_id %q is not a 6-digit message ID", e.PrintedID)
+		return invalid("printed_id %q is not a 6-digit message ID", e.PrintedID)
 	}
 	// Params become keys of one map in a record, so each needs its own name.
 	for i, p := range e.Params {
-		if problem == "" && slices.ContainsFunc(e.Params[:i], func(q Param) bool { return q.Name == p.Name }) {
-			problem = fmt.Sprintf("param name %q is used twice (a repeated placeholder is named name, name_2, …)", p.Name)
+		if slices.ContainsFunc(e.Params[:i], func(q Param) bool { return q.Name == p.Name }) {
+			return invalid("param name %q is used twice (a repeated placeholder is named name, name_2, …)", p.Name)
 		}
-	}
-	if problem != "" {
-		return fmt.Errorf("%w: %s", ErrInvalidEntry, problem)
 	}
 	return nil
 }

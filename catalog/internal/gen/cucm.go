@@ -13,10 +13,9 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// The Unified CM document is a how-to with trace excerpts, not a message
-// list, so its entries are curated by hand in cisco-cucm-ils-entries.json
-// (see docs/catalog.md); the generator refuses any text of them that is not
-// the document's, in its own section.
+// The Unified CM document is a how-to with trace excerpts, so its entries are
+// curated in cisco-cucm-ils-entries.json (see docs/catalog.md); the generator
+// refuses any text of them that is not the document's, in its own section.
 
 // curatedFile is cisco-cucm-ils-entries.json.
 type curatedFile struct {
@@ -197,9 +196,8 @@ func checkCase(c curatedCase, text string, span func(string) (string, bool), whe
 	return errs
 }
 
-// checkDerivedID enforces the naming rule: an ID printed in the document
-// is a vendor name and has no derived_from; any other ID must be derived
-// from a trace text of the document, "ILS" followed by words of that text.
+// checkDerivedID enforces the naming rule: an ID printed in the document has
+// no derived_from; any other is "ILS" and words of a trace text, derived_from.
 func checkDerivedID(c curatedEntry, doc string) error {
 	inDoc := c.ID != "" && strings.Contains(doc, c.ID)
 	switch {

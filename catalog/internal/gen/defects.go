@@ -9,12 +9,10 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// contentDefect is an error of content in the Threat Defense document that
-// no parsing rule can see (a contradicting sentence, an action copied from
-// another message, a word in another language). evidence is the printed text
-// of the field (explanation or action) that shows it: the generation fails
-// when it is gone, so that a new edition is reviewed rather than patched
-// blindly. fix changes the entry, nil keeping it as printed.
+// contentDefect is an error of content in the Threat Defense document that no
+// parsing rule can see. evidence is the text of the field (explanation or
+// action) that shows it: the generation fails when it is gone, so that a new
+// edition is reviewed, not patched blindly. fix changes the entry, nil keeps it.
 type contentDefect struct {
 	id, field                     string
 	evidence, problem, resolution string

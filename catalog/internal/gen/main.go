@@ -24,8 +24,7 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// generatorVersion changes whenever the extraction rules change, so that
-// the catalog version changes with them even when the documents do not.
+// generatorVersion is bumped with the extraction rules, so that the catalog version changes with them.
 const generatorVersion = "gen-4"
 
 // Source document names under catalog/sources.
