@@ -170,19 +170,19 @@ func checkUserEntry(e *Entry, severity string) error {
 
 func (f *userFile) readJSON(b []byte) {
 	var raws []json.RawMessage
-	var syn *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch err := json.Unmarshal(b, &raws); {
-	case errors.As(err, &syn):
-		before := b[:min(int(syn.Offset), len(b))]
-		line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
-		f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
-		return
-	case errors.As(err, &te):
-		f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
-		return
-	case err != nil:
-		f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
+	if err := json.Unmarshal(b, &raws); err != nil {
+		var syn *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			before := b[:min(int(syn.Offset), len(b))]
+			line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
+			f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
+		case errors.As(err, &te):
+			f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
+		default:
+			f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
+		}
 		return
 	}
 	for i, raw := range raws {
@@ -337,7 +337,8 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 		}
 		if err := decodeStrict([]byte(cell[l.column]), l.dst); err != nil {
 			want := fmt.Sprintf("column %s: want a JSON list such as %s", l.column, l.example)
-			if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field == "" {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field == "" {
 				return e, "", describeJSONError(err, want)
 			}
 			return e, "", fmt.Errorf("%w: %s: %w", ErrInvalidEntry, want, describeJSONError(err, want))
