@@ -27,14 +27,13 @@ type reporter struct {
 // add records an anomaly once: the same anomaly found again in the same
 // entry (five parameter lists before one 説明 label) is counted in its row.
 func (r *reporter) add(doc, id, problem, resolution string) {
-	a := anomaly{doc, id, problem, resolution, 1}
 	for i := range r.list {
-		if o := &r.list[i]; *o == (anomaly{doc, id, problem, resolution, o.count}) {
+		if o := &r.list[i]; o.doc == doc && o.id == id && o.problem == problem && o.resolution == resolution {
 			o.count++
 			return
 		}
 	}
-	r.list = append(r.list, a)
+	r.list = append(r.list, anomaly{doc, id, problem, resolution, 1})
 }
 
 // mdCell escapes text for a markdown table cell.
