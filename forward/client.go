@@ -64,34 +64,16 @@ func (e *RetryableError) Error() string {
 // Unwrap returns the cause.
 func (e *RetryableError) Unwrap() error { return e.Err }
 
-// ConfigError names a Config field whose value cannot work. It is never retryable.
-type ConfigError struct {
-	Field string // the Config field name, for example "Address" or "TLSCAFile"
-	Value string // the offending value, or "" when there is none to show
-	Err   error
-}
-
-func (e *ConfigError) Error() string {
-	if e.Value == "" {
-		return fmt.Sprintf("forward: config %s: %v", e.Field, e.Err)
-	}
-	return fmt.Sprintf("forward: config %s %q: %v", e.Field, e.Value, e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *ConfigError) Unwrap() error { return e.Err }
-
-// Config describes the receiver and how to talk to it. Zero durations and counts take the
-// defaults of DefaultConfig, which also turns TLSVerify on.
+// Config describes the receiver and how to talk to it. Zero or negative durations and
+// counts take the defaults of DefaultConfig, which also turns TLSVerify on; the caller
+// (output.Config.Validate) keeps the values in their documented ranges.
 type Config struct {
-	Address      string // "unix:///absolute/path" or "tcp://host:port" ("tcp://[::1]:24224")
-	SharedKey    string // when set, run the Forward v1 handshake (HELO, PING, PONG)
-	SelfHostname string // sent in PING; empty means os.Hostname()
+	Address   string // "unix:///absolute/path" or "tcp://host:port" ("tcp://[::1]:24224")
+	SharedKey string // when set, run the Forward v1 handshake (HELO, PING, PONG)
 
-	TLS           bool
-	TLSCAFile     string // PEM CA certificates to verify the receiver with; empty: system pool
-	TLSVerify     bool   // check the receiver's certificate and name
-	TLSServerName string // the name expected in the certificate; empty: the host of Address
+	TLS       bool
+	TLSCAFile string // PEM CA certificates to verify the receiver with; empty: system pool
+	TLSVerify bool   // check the receiver's certificate and the host name of Address
 
 	// AckTimeout bounds a whole Send: waiting for a free connection, connecting, the
 	// handshakes, writing and waiting for the ack. DialTimeout bounds connecting and the
@@ -109,9 +91,6 @@ type Config struct {
 	StallTimeout time.Duration
 }
 
-// maxMaxConns keeps a typo in the pool size from opening thousands of sockets.
-const maxMaxConns = 1024
-
 // DefaultConfig returns a Config for address with every default filled in and TLSVerify on.
 func DefaultConfig(address string) Config {
 	return Config{
@@ -124,59 +103,17 @@ func DefaultConfig(address string) Config {
 	}
 }
 
+// withDefaults replaces zero and negative values with the defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig(c.Address)
-	c.AckTimeout = cmp.Or(c.AckTimeout, d.AckTimeout)
-	c.DialTimeout = min(cmp.Or(c.DialTimeout, d.DialTimeout), c.AckTimeout)
-	c.MaxConns = cmp.Or(c.MaxConns, d.MaxConns)
-	c.MinBackoff = cmp.Or(c.MinBackoff, d.MinBackoff)
-	c.MaxBackoff = max(cmp.Or(c.MaxBackoff, d.MaxBackoff), c.MinBackoff)
+	or := func(v, def time.Duration) time.Duration { return cmp.Or(max(v, 0), def) }
+	c.AckTimeout = or(c.AckTimeout, d.AckTimeout)
+	c.DialTimeout = min(or(c.DialTimeout, d.DialTimeout), c.AckTimeout)
+	c.MaxConns = cmp.Or(max(c.MaxConns, 0), d.MaxConns)
+	c.MinBackoff = or(c.MinBackoff, d.MinBackoff)
+	c.MaxBackoff = max(or(c.MaxBackoff, d.MaxBackoff), c.MinBackoff)
 	c.StallTimeout = cmp.Or(c.StallTimeout, d.StallTimeout)
-	if c.SelfHostname == "" {
-		c.SelfHostname, _ = os.Hostname()
-		c.SelfHostname = cmp.Or(c.SelfHostname, "localhost")
-	}
 	return c
-}
-
-// Validate reports every field that cannot work, each as a *ConfigError naming the field.
-// Zero values are valid: they select the defaults.
-func (c Config) Validate() error {
-	var errs []error
-	bad := func(field, value string, err error) {
-		errs = append(errs, &ConfigError{Field: field, Value: value, Err: err})
-	}
-	addr, err := ParseAddress(c.Address)
-	if err != nil {
-		bad("Address", c.Address, err)
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"AckTimeout", c.AckTimeout}, {"DialTimeout", c.DialTimeout}, {"MinBackoff", c.MinBackoff}, {"MaxBackoff", c.MaxBackoff}} {
-		if d.v < 0 {
-			bad(d.name, d.v.String(), errors.New("must not be negative"))
-		}
-	}
-	if c.MaxConns < 0 || c.MaxConns > maxMaxConns {
-		bad("MaxConns", strconv.Itoa(c.MaxConns), fmt.Errorf("must be between 1 and %d (0 selects the default)", maxMaxConns))
-	}
-	if c.MinBackoff > 0 && c.MaxBackoff > 0 && c.MaxBackoff < c.MinBackoff {
-		bad("MaxBackoff", c.MaxBackoff.String(), fmt.Errorf("must not be below MinBackoff %s", c.MinBackoff))
-	}
-	if strings.ContainsAny(c.SelfHostname, "\x00\r\n") {
-		bad("SelfHostname", c.SelfHostname, errors.New("must not contain NUL or line breaks"))
-	}
-	if !c.TLS && c.TLSCAFile != "" {
-		bad("TLSCAFile", c.TLSCAFile, errors.New("is set but TLS is off"))
-	}
-	if !c.TLS && c.TLSServerName != "" {
-		bad("TLSServerName", c.TLSServerName, errors.New("is set but TLS is off"))
-	}
-	if c.TLS && err == nil && addr.Network == "unix" && c.TLSVerify && c.TLSServerName == "" {
-		bad("TLSServerName", "", errors.New("is required to verify TLS over a unix socket (the address has no host name)"))
-	}
-	return errors.Join(errs...)
 }
 
 // Address is a parsed receiver address.
@@ -223,6 +160,7 @@ const deadlineSlack = 250 * time.Millisecond
 type Client struct {
 	cfg       Config
 	addr      Address
+	hostname  string // sent in PING
 	tlsConfig *tls.Config
 
 	dial func(ctx context.Context, network, addr string) (net.Conn, error) // replaced in tests
@@ -242,41 +180,42 @@ type Client struct {
 	sends, acked, failed, dials, dialFailures, staleIdle atomic.Uint64
 }
 
-// NewClient validates cfg, fills defaults and loads the TLS CA file. It does not connect:
-// a receiver that is down at start makes Sends fail with retryable errors, not NewClient.
+// NewClient parses the address, fills defaults and loads the TLS CA file. It does not
+// connect: a receiver that is down at start makes Sends fail with retryable errors.
 func NewClient(cfg Config) (*Client, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	addr, err := ParseAddress(cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("forward: address %q: %w", cfg.Address, err)
 	}
+	hostname, _ := os.Hostname()
 	cfg = cfg.withDefaults()
-	addr, _ := ParseAddress(cfg.Address)
 	c := &Client{
-		cfg:     cfg,
-		addr:    addr,
-		dial:    new(net.Dialer).DialContext,
-		now:     time.Now,
-		slots:   make(chan struct{}, cfg.MaxConns),
-		closing: make(chan struct{}),
-		active:  make(map[*conn]struct{}),
+		hostname: cmp.Or(hostname, "localhost"),
+		cfg:      cfg,
+		addr:     addr,
+		dial:     new(net.Dialer).DialContext,
+		now:      time.Now,
+		slots:    make(chan struct{}, cfg.MaxConns),
+		closing:  make(chan struct{}),
+		active:   make(map[*conn]struct{}),
 	}
 	if cfg.TLS {
-		var host string
-		if addr.Network == "tcp" {
-			host, _, _ = net.SplitHostPort(addr.Addr)
-		}
+		host, _, _ := net.SplitHostPort(addr.Addr) // empty for a unix socket
 		c.tlsConfig = &tls.Config{
 			MinVersion:         tls.VersionTLS12,
 			InsecureSkipVerify: !cfg.TLSVerify, // the operator asked for it explicitly
-			ServerName:         cmp.Or(cfg.TLSServerName, host),
+			ServerName:         host,
 		}
 		if cfg.TLSCAFile != "" {
 			pem, err := os.ReadFile(cfg.TLSCAFile)
-			if err != nil {
-				return nil, &ConfigError{Field: "TLSCAFile", Value: cfg.TLSCAFile, Err: fmt.Errorf("read CA file: %w", err)}
+			if err == nil {
+				c.tlsConfig.RootCAs = x509.NewCertPool()
+				if !c.tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
+					err = errors.New("no PEM certificate found")
+				}
 			}
-			c.tlsConfig.RootCAs = x509.NewCertPool()
-			if !c.tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, &ConfigError{Field: "TLSCAFile", Value: cfg.TLSCAFile, Err: errors.New("no PEM certificate found")}
+			if err != nil {
+				return nil, fmt.Errorf("forward: TLS CA file %q: %w", cfg.TLSCAFile, err)
 			}
 		}
 	}

@@ -99,7 +99,7 @@ func (c *Client) handshake(cn *conn) error {
 		return err
 	}
 	cn.reusable = keepalive
-	host, key := c.cfg.SelfHostname, c.cfg.SharedKey
+	host, key := c.hostname, c.cfg.SharedKey
 	var saltRaw [16]byte
 	rand.Read(saltRaw[:]) // never fails
 	salt := hex.EncodeToString(saltRaw[:])

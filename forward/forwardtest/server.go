@@ -44,9 +44,6 @@ const (
 	DropMidMessage       // close the connection as soon as a message starts to arrive
 )
 
-// ServerName is a DNS name the TLS certificate is valid for, besides 127.0.0.1 and ::1.
-const ServerName = "example.com"
-
 // Options configures a Server; the zero value acknowledges every message at once on
 // 127.0.0.1.
 type Options struct {
@@ -116,7 +113,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 		t.Fatalf("forwardtest: network %q: want tcp, tcp6 or unix", opts.Network)
 	}
 	if opts.TLS {
-		// httptest's certificate, valid for 127.0.0.1, ::1 and ServerName, and its own CA.
+		// httptest's certificate, valid for 127.0.0.1, ::1 and example.com, and its own CA.
 		hs := httptest.NewTLSServer(nil)
 		s.tlsConfig = hs.TLS.Clone()
 		s.CAFile = filepath.Join(t.TempDir(), "ca.pem")
