@@ -33,14 +33,10 @@ const (
 	flbRetry = C.int(C.ENRICH_FLB_RETRY)
 )
 
-// instances maps the context key handed to Fluent Bit in Init to its
-// instance. It is the package's only mutable state and cannot be avoided:
-// cgo forbids keeping Go pointers in C memory, so Fluent Bit holds a key
-// (a byte of C memory, unique per instance) and FlushCtx and ExitCtx look
-// the instance up by it. Entries are added by Init; exit replaces an
-// entry with a small closed stub that releases the engine and connections
-// but still answers a late flush with a retry rather than an error that
-// would drop its chunk. An unknown key is refused rather than trusted.
+// instances maps the context key handed to Fluent Bit in Init (a byte of C
+// memory: cgo forbids Go pointers in C memory) to its instance; an unknown
+// key is refused. Exit replaces an entry with a closed stub, which answers
+// a late flush with a retry rather than an error that would drop its chunk.
 var instances sync.Map // uintptr -> *instance
 
 // initCount numbers instances in Init order, as Fluent Bit names them
@@ -98,7 +94,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	key := C.malloc(1)
 	if key == nil || C.enrich_set_context(p, key) != 0 {
 		C.free(key)
-		closeQuietly(out, cfg)
+		_ = out.Close(context.Background()) // nothing was sent yet: nothing to lose
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
 	}
@@ -185,21 +181,9 @@ func exit(in *instance) C.int {
 }
 
 func lookup(ctx unsafe.Pointer) *instance {
-	if ctx == nil {
-		return nil
-	}
-	v, ok := instances.Load(uintptr(ctx))
-	if !ok {
-		return nil
-	}
+	v, _ := instances.Load(uintptr(ctx)) // never stored under 0
 	in, _ := v.(*instance)
 	return in
-}
-
-func closeQuietly(out *output.Instance, cfg output.Config) {
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.AckTimeout)
-	defer cancel()
-	_ = out.Close(ctx) // nothing was sent yet: there is nothing to lose
 }
 
 // recoverExport turns a panic into FLB_ERROR and one log line.
