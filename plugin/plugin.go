@@ -82,11 +82,10 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	log.Infof("enrich %s; %d goroutines running", version.String(), runtime.NumGoroutine())
 
 	cfg, err := output.ParseConfig(properties{p})
-	if err != nil {
-		log.Errorf("cannot start: %v", err)
-		return flbError
+	var out *output.Instance
+	if err == nil {
+		out, err = output.New(cfg, log, os.Stdout)
 	}
-	out, err := output.New(cfg, log, os.Stdout)
 	if err != nil {
 		log.Errorf("cannot start: %v", err)
 		return flbError
@@ -135,11 +134,7 @@ func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.in
 	if in.initThread != 0 && !in.workersSeen.Load() && C.enrich_thread_id() != in.initThread && in.workersSeen.CompareAndSwap(false, true) {
 		in.log.Warnf("%s", workersWarning)
 	}
-	var chunk []byte
-	if length > 0 {
-		// No copy: the chunk is only read during this call.
-		chunk = unsafe.Slice((*byte)(data), int(length))
-	}
+	chunk := unsafe.Slice((*byte)(data), int(length)) // no copy: it is only read during this call
 	err := in.out.Flush(context.Background(), C.GoString(tag), chunk)
 	switch {
 	case err == nil:
@@ -163,16 +158,14 @@ func exit(in *instance) C.int {
 	if in.out == nil {
 		return flbOK // a stub: the instance was closed already
 	}
-	cfg := in.out.Config()
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.AckTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
 	defer cancel()
 	err := in.out.Close(ctx)
 	in.metrics.close()
 	// The key stays allocated: Fluent Bit may still hold it, and a freed key
 	// could be reused by a later malloc and look valid. What it maps to
 	// shrinks to what a late flush needs.
-	stub := &instance{log: in.log, key: in.key}
-	instances.Store(uintptr(in.key), stub)
+	instances.Store(uintptr(in.key), &instance{log: in.log, key: in.key})
 	if err != nil {
 		in.log.Warnf("exit: %v", err)
 		return flbError
