@@ -5,13 +5,14 @@
 package report
 
 import (
+	"cmp"
 	"container/heap"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -112,11 +113,8 @@ func (t *TopK) Top() []Item {
 		it.ID, it.Example = strings.Clone(it.ID), strings.Clone(it.Example)
 		out = append(out, it)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].ID < out[j].ID
+	slices.SortFunc(out, func(a, b Item) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.ID, b.ID))
 	})
 	return out[:min(len(out), t.k)]
 }

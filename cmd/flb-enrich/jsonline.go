@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -50,7 +51,7 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 		}
 		k := unquote(key)
 		dst = msgpack.AppendStr(dst, k)
-		if s.ws(); s.i < len(s.b) && s.b[s.i] == '"' && s.isMsg(k) {
+		if s.ws(); s.i < len(s.b) && s.b[s.i] == '"' && slices.Contains(s.msgKeys, string(k)) {
 			v, err := s.str()
 			if err != nil {
 				return dst, err
@@ -70,15 +71,6 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 	}
 	msgpack.PutMapHeader(dst[hdr:], n, 5)
 	return dst, nil
-}
-
-func (s *jsonScanner) isMsg(k []byte) bool {
-	for _, m := range s.msgKeys {
-		if m == string(k) {
-			return true
-		}
-	}
-	return false
 }
 
 // value appends the JSON value at s.i to dst without the whitespace
