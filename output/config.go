@@ -171,7 +171,10 @@ func (c *Config) options() []option {
 		return "want a duration such as 10s, 500ms or whole seconds, from " + lo.String() + " to " +
 			strings.TrimSuffix(hi.String(), "0m0s")
 	}
+	whole := func(hi int64) string { return fmt.Sprintf("want a whole number from 1 to %d", hi) }
 	ack, every := dur(MinAckTimeout, MaxAckTimeout), dur(MinAckTimeout, MaxInterval)
+	size := fmt.Sprintf("want a size such as 256k, 1M or a number of bytes, from %dk to %dM",
+		MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
 	ms, hour, day := int64(MinAckTimeout), int64(MaxAckTimeout), int64(MaxInterval)
 	opts := []option{
 		{key: KeySink, dst: &c.Sink},
@@ -183,12 +186,13 @@ func (c *Config) options() []option {
 		{key: KeyForwardTLSVerify, dst: &c.TLSVerify},
 		{KeyAckTimeout, &c.AckTimeout, ack, ms, hour, false},
 		{KeyStallTimeout, &c.StallTimeout, ack + ", or off", ms, hour, true},
-		{KeyMaxPayloadSize, &c.MaxPayloadSize, fmt.Sprintf("want a size such as 256k, 1M or a number of bytes, from %dk to %dM",
-			MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20), MinMaxPayloadSize, MaxMaxPayloadSize, false},
-		{KeyForwardConns, &c.ForwardConns, fmt.Sprintf("want a whole number from 1 to %d", MaxForwardConns), 1, MaxForwardConns, false},
+		{KeyMaxPayloadSize, &c.MaxPayloadSize, size, MinMaxPayloadSize, MaxMaxPayloadSize, false},
+		{KeyForwardConns, &c.ForwardConns, whole(MaxForwardConns), 1, MaxForwardConns, false},
 		{key: KeyFieldPreset, dst: &c.FieldPreset, want: "want default or ecs"},
-		{key: KeyMessageKey, dst: &c.Engine.MessageKeys, want: "want a comma-separated list of record keys, such as log,message"},
-		{key: KeyCatalogFile, dst: &c.CatalogFiles, want: "want a comma-separated list of catalog files (.json or .csv)"},
+		{key: KeyMessageKey, dst: &c.Engine.MessageKeys,
+			want: "want a comma-separated list of record keys, such as log,message"},
+		{key: KeyCatalogFile, dst: &c.CatalogFiles,
+			want: "want a comma-separated list of catalog files (.json or .csv)"},
 		{key: KeyParams, dst: &c.Engine.Params},
 		{key: KeyNestUnder, dst: &c.Engine.NestUnder},
 		{key: KeyOverwrite, dst: &c.Engine.Overwrite},
@@ -198,7 +202,7 @@ func (c *Config) options() []option {
 	}
 	return append(opts, option{KeyCatalogRefresh, &c.CatalogRefresh, every + ", or off", ms, day, true},
 		option{KeyReportInterval, &c.ReportInterval, every + ", or off", ms, day, true},
-		option{KeyReportTop, &c.ReportTop, fmt.Sprintf("want a whole number from 1 to %d", MaxReportTop), 1, MaxReportTop, false},
+		option{KeyReportTop, &c.ReportTop, whole(MaxReportTop), 1, MaxReportTop, false},
 		option{key: KeyReportFile, dst: &c.ReportFile})
 }
 

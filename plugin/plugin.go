@@ -207,8 +207,8 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 	for i := range catalog.NumProducts {
 		strs = append(strs, string(catalog.ProductAt(i)))
 	}
-	// C owns the string from here, and frees it.
-	c := C.enrich_metrics_new(C.enrich_cmt_context(p.api, p.o_ins), C.CString(strings.Join(strs, "\x00")), C.int(len(strs)))
+	cstrs := C.CString(strings.Join(strs, "\x00")) // C owns it from here, and frees it
+	c := C.enrich_metrics_new(C.enrich_cmt_context(p.api, p.o_ins), cstrs, C.int(len(strs)))
 	if c == nil {
 		log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
 		return nil
@@ -233,7 +233,8 @@ func (m *metrics) publish() {
 	}
 	t := m.out.Totals()
 	v := append([]int64{t.Enriched, t.UnknownID, t.NoID, t.Skipped}, t.EnrichedByProduct[:]...)
-	v = append(v, t.Chunks, t.Payloads, t.FailedFlushes, t.Retries, t.CatalogEntries, t.CatalogReloads, t.CatalogReloadFailures)
+	v = append(v, t.Chunks, t.Payloads, t.FailedFlushes, t.Retries, t.CatalogEntries, t.CatalogReloads,
+		t.CatalogReloadFailures)
 	C.enrich_metrics_set(m.c, (*C.int64_t)(unsafe.Pointer(&v[0])), C.int(len(v)))
 }
 
