@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"container/heap"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -194,21 +195,16 @@ func Summary(items []Item, total int64) string {
 // rename, so that a reader never sees half a file.
 func WriteFile(path string, items []Item) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write the report: %w", err)
-	}
-	err = WriteCSV(f, items)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
+		// Close runs whatever the others return.
+		if err = errors.Join(WriteCSV(f, items), f.Chmod(0o644), f.Close()); err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+		}
 	}
 	if err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("write the report: %w", err)
 	}
 	return nil
