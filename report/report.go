@@ -84,21 +84,20 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 		heap.Fix(&t.heap, e.index)
 		return
 	}
+	var e *entry
 	if len(t.heap) == t.c {
 		// The least counted entry is taken over: its count becomes the
 		// new ID's overestimate.
-		e := t.heap[0]
+		e = t.heap[0]
 		delete(t.byID, e.ID)
-		e.set(id, product, severity, line)
 		e.Over = e.Count
-		e.Count++
-		heap.Fix(&t.heap, 0)
-		t.byID[e.ID] = e
-		return
+	} else {
+		e = &entry{}
+		heap.Push(&t.heap, e)
 	}
-	e := &entry{Item: Item{Count: 1}}
 	e.set(id, product, severity, line)
-	heap.Push(&t.heap, e)
+	e.Count++
+	heap.Fix(&t.heap, e.index)
 	t.byID[e.ID] = e
 }
 
