@@ -186,7 +186,7 @@ struct enrich_metrics *enrich_metrics_new(void *ctx, char *strs, int nstrs)
     size_t d;
     int i;
 
-    if (ctx == NULL || cmt.missing != NULL || nstrs < 3 ||
+    if (ctx == NULL || !cmt.done || cmt.missing != NULL || nstrs < 3 ||
         (str = calloc(nstrs, sizeof(*str))) == NULL) {
         free(strs);
         return NULL;
