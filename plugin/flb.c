@@ -7,8 +7,6 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,137 +138,28 @@ const char *enrich_output_name(void *o_ins)
     return cmt.output_name(o_ins);
 }
 
-/*
- * The metrics of an instance. Each has the label name, and a second label
- * whose values are listed (result), are the products (product) or are the
- * versions (info, with a third label). enrich_metrics_set takes the values
- * in the order of this table, info excepted: it is always 1.
- */
-static const struct {
-    const char *name, *help, *key;
-    int gauge;
-    const char *values[5];
-} enrich_defs[] = {
-    {"records_total", "Records processed, by result.", "result", 0, {"enriched", "unknown_id", "no_id", "skipped"}},
-    {"enriched_records_total", "Records enriched, by the product of their catalog entry.", "product", 0, {NULL}},
-    {"chunks_total", "Chunks flushed to the instance.", NULL, 0, {NULL}},
-    {"payloads_total", "Payloads delivered to the sink.", NULL, 0, {NULL}},
-    {"delivery_failures_total", "Payloads the sink did not accept.", NULL, 0, {NULL}},
-    {"retries_total", "Chunks handed back to Fluent Bit to retry.", NULL, 0, {NULL}},
-    {"catalog_entries", "Catalog entries loaded, user catalogs included.", NULL, 1, {NULL}},
-    {"catalog_reloads_total", "Catalog_File reloads, by result.", "result", 0, {"ok", "failed"}},
-    {"info", "The plugin and catalog versions.", "version", 1, {NULL}},
-};
-
-#define ENRICH_NDEFS (sizeof(enrich_defs) / sizeof(enrich_defs[0]))
-
-struct enrich_series {
-    void *metric;
-    int gauge;
-    int nlabels;
-    char *labels[3];
-    double value;
-};
-
-struct enrich_metrics {
-    char *strs;
-    int n;
-    struct enrich_series s[];
-};
-
-struct enrich_metrics *enrich_metrics_new(void *ctx, char *strs, int nstrs)
+void *enrich_cmt_new(void *ctx, int gauge, char *name, char *help, int nkeys, char **keys)
 {
-    char *keys[3] = {"name", NULL, "catalog"};
-    struct enrich_metrics *m;
-    char **str;
-    size_t d;
-    int i;
-
-    if (ctx == NULL || !cmt.done || cmt.missing != NULL || nstrs < 3 ||
-        (str = calloc(nstrs, sizeof(*str))) == NULL) {
-        free(strs);
+    if (ctx == NULL || cmt.new[gauge != 0] == NULL) {
         return NULL;
     }
-    /* At most four series per metric, or one per product. */
-    m = calloc(1, sizeof(*m) + (4 * ENRICH_NDEFS + nstrs) * sizeof(m->s[0]));
-    if (m == NULL) {
-        free(str);
-        free(strs);
-        return NULL;
-    }
-    m->strs = strs;
-    for (i = 0; i < nstrs; i++) {
-        str[i] = strs;
-        strs += strlen(strs) + 1;
-    }
-    for (d = 0; d < ENRICH_NDEFS; d++) {
-        int info = strcmp(enrich_defs[d].name, "info") == 0;
-        int nlabels = enrich_defs[d].key == NULL ? 1 : info ? 3 : 2;
-        int products = enrich_defs[d].key != NULL && strcmp(enrich_defs[d].key, "product") == 0;
-        int count = 0;
-        void *metric;
-
-        while (enrich_defs[d].values[count] != NULL) {
-            count++;
-        }
-        if (products) {
-            count = nstrs - 3;
-        } else if (count == 0) {
-            count = 1;
-        }
-        keys[1] = (char *) enrich_defs[d].key;
-        metric = cmt.new[enrich_defs[d].gauge](ctx, "fluentbit", "enrich", (char *) enrich_defs[d].name,
-                                               (char *) enrich_defs[d].help, nlabels, keys);
-        if (metric == NULL) {
-            free(str);
-            enrich_metrics_free(m);
-            return NULL;
-        }
-        for (i = 0; i < count; i++) {
-            struct enrich_series *s = &m->s[m->n++];
-
-            s->metric = metric;
-            s->gauge = enrich_defs[d].gauge;
-            s->nlabels = nlabels;
-            s->labels[0] = str[0];
-            s->labels[1] = info ? str[1] : products ? str[3 + i] : (char *) enrich_defs[d].values[i];
-            s->labels[2] = str[2];
-            s->value = 1; /* what info keeps */
-        }
-    }
-    free(str);
-    return m;
+    return cmt.new[gauge != 0](ctx, "fluentbit", "enrich", name, help, nkeys, keys);
 }
 
-int enrich_metrics_set(struct enrich_metrics *m, const int64_t *values, int n)
+int enrich_cmt_update(struct enrich_series *s, int n)
 {
     struct timespec ts;
     uint64_t now;
     int failed = 0;
     int i;
 
-    if (m == NULL) {
-        return -1;
-    }
     clock_gettime(CLOCK_REALTIME, &ts);
     now = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-    for (i = 0; i < m->n; i++) {
-        struct enrich_series *s = &m->s[i];
-
-        if (i < n) {
-            s->value = (double) values[i];
-        }
-        if (cmt.set[s->gauge](s->metric, now, s->value, s->nlabels, s->labels) != 0) {
+    for (i = 0; i < n; i++) {
+        if (s[i].metric == NULL || cmt.set[s[i].gauge != 0] == NULL ||
+            cmt.set[s[i].gauge != 0](s[i].metric, now, s[i].value, s[i].nlabels, s[i].labels) != 0) {
             failed++;
         }
     }
     return failed;
-}
-
-void enrich_metrics_free(struct enrich_metrics *m)
-{
-    if (m != NULL) {
-        free(m->strs);
-        free(m);
-    }
 }

@@ -9,7 +9,6 @@
 #define ENRICH_FLB_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #define ENRICH_FLB_ERROR 0
 #define ENRICH_FLB_OK    1
@@ -67,18 +66,20 @@ void enrich_log(struct flb_api *api, void *o_ins, int level, const char *msg);
 int enrich_log_enabled(struct flb_api *api, void *o_ins, int level);
 long enrich_thread_id(void);
 
+/* One series of a cmetrics counter or gauge: Go writes value, then
+ * enrich_cmt_update sets every series of an instance in one call. */
+struct enrich_series {
+    void *metric;
+    int gauge;
+    int nlabels;
+    char **labels;
+    double value;
+};
+
 const char *enrich_cmt_resolve(void);
 void *enrich_cmt_context(struct flb_api *api, void *o_ins);
 const char *enrich_output_name(void *o_ins);
-
-/* An instance's metrics, created in its cmetrics context ctx. strs holds
- * NUL-separated label values: the instance name, the plugin version, the
- * catalog version, then the products; it is freed with the metrics (or at
- * once when NULL is returned). enrich_metrics_set sets every series; values
- * are in the order flb.c lists, and the function returns how many failed. */
-struct enrich_metrics;
-struct enrich_metrics *enrich_metrics_new(void *ctx, char *strs, int nstrs);
-int enrich_metrics_set(struct enrich_metrics *m, const int64_t *values, int n);
-void enrich_metrics_free(struct enrich_metrics *m);
+void *enrich_cmt_new(void *cmt, int gauge, char *name, char *help, int nkeys, char **keys);
+int enrich_cmt_update(struct enrich_series *s, int n);
 
 #endif

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -187,13 +186,64 @@ func recoverExport(ret *C.int, log *flbLogger, op string) {
 	}
 }
 
-// metrics publishes an instance's Totals in the cmetrics context Fluent Bit
-// keeps for it, which its HTTP server serves at /api/v2/metrics/prometheus.
-// The series live in C memory (flb.c), created at Init.
+// metrics publishes an instance's statistics in the cmetrics context
+// Fluent Bit keeps for it, which its HTTP server serves at
+// /api/v2/metrics/prometheus. The series and their label values live in C
+// memory, created at Init; each publish sets them all in one C call.
 type metrics struct {
-	mu  sync.Mutex
-	out *output.Instance
-	c   *C.struct_enrich_metrics // nil once closed
+	mu     sync.Mutex
+	out    *output.Instance
+	series []C.struct_enrich_series
+	values []func(*output.Totals) int64 // of each series
+	cstrs  []*C.char
+	closed bool
+}
+
+// metricDef describes one metric: its series' label values, and for each
+// the statistic it shows.
+type metricDef struct {
+	name, help string
+	gauge      bool
+	keys       []string
+	series     [][]string
+	values     []func(*output.Totals) int64
+}
+
+func metricDefs(name string) []metricDef {
+	one := func(f func(*output.Totals) int64) []func(*output.Totals) int64 {
+		return []func(*output.Totals) int64{f}
+	}
+	var products [][]string
+	var byProduct []func(*output.Totals) int64
+	for i := range catalog.NumProducts {
+		products = append(products, []string{name, string(catalog.ProductAt(i))})
+		byProduct = append(byProduct, func(t *output.Totals) int64 { return t.EnrichedByProduct[i] })
+	}
+	return []metricDef{
+		{name: "records_total", help: "Records processed, by result.", keys: []string{"name", "result"},
+			series: [][]string{{name, "enriched"}, {name, "unknown_id"}, {name, "no_id"}, {name, "skipped"}},
+			values: []func(*output.Totals) int64{
+				func(t *output.Totals) int64 { return t.Enriched }, func(t *output.Totals) int64 { return t.UnknownID },
+				func(t *output.Totals) int64 { return t.NoID }, func(t *output.Totals) int64 { return t.Skipped }}},
+		{name: "enriched_records_total", help: "Records enriched, by the product of their catalog entry.", keys: []string{"name", "product"},
+			series: products, values: byProduct},
+		{name: "chunks_total", help: "Chunks flushed to the instance.", keys: []string{"name"}, series: [][]string{{name}},
+			values: one(func(t *output.Totals) int64 { return t.Chunks })},
+		{name: "payloads_total", help: "Payloads delivered to the sink.", keys: []string{"name"}, series: [][]string{{name}},
+			values: one(func(t *output.Totals) int64 { return t.Payloads })},
+		{name: "delivery_failures_total", help: "Payloads the sink did not accept.", keys: []string{"name"}, series: [][]string{{name}},
+			values: one(func(t *output.Totals) int64 { return t.FailedFlushes })},
+		{name: "retries_total", help: "Chunks handed back to Fluent Bit to retry.", keys: []string{"name"}, series: [][]string{{name}},
+			values: one(func(t *output.Totals) int64 { return t.Retries })},
+		{name: "catalog_entries", help: "Catalog entries loaded, user catalogs included.", gauge: true, keys: []string{"name"},
+			series: [][]string{{name}}, values: one(func(t *output.Totals) int64 { return t.CatalogEntries })},
+		{name: "catalog_reloads_total", help: "Catalog_File reloads, by result.", keys: []string{"name", "result"},
+			series: [][]string{{name, "ok"}, {name, "failed"}},
+			values: []func(*output.Totals) int64{
+				func(t *output.Totals) int64 { return t.CatalogReloads }, func(t *output.Totals) int64 { return t.CatalogReloadFailures }}},
+		{name: "info", help: "The plugin and catalog versions.", gauge: true, keys: []string{"name", "version", "catalog"},
+			series: [][]string{{name, version.Plugin(), catalog.Version}}, values: one(func(*output.Totals) int64 { return 1 })},
+	}
 }
 
 // startMetrics creates the instance's metrics in the context Fluent Bit
@@ -203,39 +253,57 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 		log.Infof("no metrics: this Fluent Bit does not export %s", C.GoString(missing))
 		return nil
 	}
-	strs := []string{name, version.Plugin(), catalog.Version}
-	for i := range catalog.NumProducts {
-		strs = append(strs, string(catalog.ProductAt(i)))
-	}
-	cstrs := C.CString(strings.Join(strs, "\x00")) // C owns it from here, and frees it
-	c := C.enrich_metrics_new(C.enrich_cmt_context(p.api, p.o_ins), cstrs, C.int(len(strs)))
-	if c == nil {
+	m := newMetrics(C.enrich_cmt_context(p.api, p.o_ins), name, out)
+	if m == nil {
 		log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
 		return nil
 	}
-	m := &metrics{out: out, c: c}
-	m.publish()
 	out.OnStats(m.publish)
 	return m
 }
 
-// publish sets every series to the instance's current statistics, in the
-// order of flb.c's table. Counters only grow, and the lock makes each
-// publish read them after the previous one, so a counter never goes down.
+// newMetrics creates the instance's metrics in ctx and sets them to their
+// current values; it returns nil when ctx is nil or creation fails.
+func newMetrics(ctx unsafe.Pointer, name string, out *output.Instance) *metrics {
+	if ctx == nil {
+		return nil
+	}
+	m := &metrics{out: out}
+	for _, d := range metricDefs(name) {
+		keys := m.cstrings(d.keys)
+		cname, chelp := m.cstring(d.name), m.cstring(d.help)
+		metric := C.enrich_cmt_new(ctx, cbool(d.gauge), cname, chelp, C.int(len(d.keys)), keys)
+		if metric == nil {
+			m.free()
+			return nil
+		}
+		for i, labels := range d.series {
+			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: cbool(d.gauge),
+				nlabels: C.int(len(labels)), labels: m.cstrings(labels)})
+			m.values = append(m.values, d.values[i])
+		}
+	}
+	m.publish()
+	return m
+}
+
+// publish sets every series to the instance's current statistics. Counters
+// only grow, and the lock makes each publish read them after the previous
+// one, so a counter is never set below a value it had.
 func (m *metrics) publish() {
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.c == nil {
+	if m.closed {
 		return
 	}
-	t := m.out.Totals()
-	v := append([]int64{t.Enriched, t.UnknownID, t.NoID, t.Skipped}, t.EnrichedByProduct[:]...)
-	v = append(v, t.Chunks, t.Payloads, t.FailedFlushes, t.Retries, t.CatalogEntries, t.CatalogReloads,
-		t.CatalogReloadFailures)
-	C.enrich_metrics_set(m.c, (*C.int64_t)(unsafe.Pointer(&v[0])), C.int(len(v)))
+	st := m.out.Totals()
+	for i, value := range m.values {
+		m.series[i].value = C.double(value(&st))
+	}
+	C.enrich_cmt_update(&m.series[0], C.int(len(m.series)))
 }
 
 // close publishes the last values; Fluent Bit frees the context after exit.
@@ -246,8 +314,39 @@ func (m *metrics) close() {
 	m.publish()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	C.enrich_metrics_free(m.c)
-	m.c = nil
+	m.closed = true
+	m.free()
+}
+
+func (m *metrics) cstring(s string) *C.char {
+	c := C.CString(s)
+	m.cstrs = append(m.cstrs, c)
+	return c
+}
+
+// cstrings returns a C array of C strings, freed with the metrics.
+func (m *metrics) cstrings(ss []string) **C.char {
+	arr := (**C.char)(C.malloc(C.size_t(len(ss)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
+	m.cstrs = append(m.cstrs, (*C.char)(unsafe.Pointer(arr)))
+	a := unsafe.Slice(arr, len(ss))
+	for i, s := range ss {
+		a[i] = m.cstring(s)
+	}
+	return arr
+}
+
+func (m *metrics) free() {
+	for _, c := range m.cstrs {
+		C.free(unsafe.Pointer(c))
+	}
+	m.cstrs, m.series = nil, nil
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // properties reads an instance's configuration during Init.
