@@ -4,7 +4,6 @@
 package output
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -91,15 +90,6 @@ const (
 	MaxInterval = 24 * time.Hour
 )
 
-// The ranges of the numeric options, as errors state them, from the bounds.
-var (
-	durationRange = "from " + MinAckTimeout.String() + " to " + strings.TrimSuffix(MaxAckTimeout.String(), "0m0s")
-	intervalRange = "from " + MinAckTimeout.String() + " to " + strings.TrimSuffix(MaxInterval.String(), "0m0s")
-	sizeRange     = fmt.Sprintf("from %dk to %dM", MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
-	connsRange    = fmt.Sprintf("from 1 to %d", MaxForwardConns)
-	topRange      = fmt.Sprintf("from 1 to %d", MaxReportTop)
-)
-
 // ErrInvalidConfig is wrapped by every configuration error.
 var ErrInvalidConfig = errors.New("invalid configuration")
 
@@ -164,105 +154,112 @@ func DefaultConfig() Config {
 	}
 }
 
+// option is a configuration key and the field it sets. want is what a bad
+// value is told; a number must lie in lo..hi, or be 0 (off) when off is set.
+type option struct {
+	key    string
+	dst    any
+	want   string
+	lo, hi int64
+	off    bool
+}
+
+// options lists c's keys in the order they are read and logged. The preset
+// goes before Message_Key and the Field_* keys, which change it.
+func (c *Config) options() []option {
+	dur := func(lo, hi time.Duration) string {
+		return "want a duration such as 10s, 500ms or whole seconds, from " + lo.String() + " to " +
+			strings.TrimSuffix(hi.String(), "0m0s")
+	}
+	whole := func(hi int64) string { return fmt.Sprintf("want a whole number from 1 to %d", hi) }
+	ack, every := dur(MinAckTimeout, MaxAckTimeout), dur(MinAckTimeout, MaxInterval)
+	size := fmt.Sprintf("want a size such as 256k, 1M or a number of bytes, from %dk to %dM",
+		MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
+	ms, hour, day := int64(MinAckTimeout), int64(MaxAckTimeout), int64(MaxInterval)
+	opts := []option{
+		{key: KeySink, dst: &c.Sink},
+		{key: KeyForwardAddress, dst: &c.ForwardAddress},
+		{key: KeyForwardTagPrefix, dst: &c.TagPrefix},
+		{key: KeyForwardSharedKey, dst: &c.SharedKey},
+		{key: KeyForwardTLS, dst: &c.TLS},
+		{key: KeyForwardTLSCAFile, dst: &c.TLSCAFile},
+		{key: KeyForwardTLSVerify, dst: &c.TLSVerify},
+		{KeyAckTimeout, &c.AckTimeout, ack, ms, hour, false},
+		{KeyStallTimeout, &c.StallTimeout, ack + ", or off", ms, hour, true},
+		{KeyMaxPayloadSize, &c.MaxPayloadSize, size, MinMaxPayloadSize, MaxMaxPayloadSize, false},
+		{KeyForwardConns, &c.ForwardConns, whole(MaxForwardConns), 1, MaxForwardConns, false},
+		{key: KeyFieldPreset, dst: &c.FieldPreset, want: "want default or ecs"},
+		{key: KeyMessageKey, dst: &c.Engine.MessageKeys,
+			want: "want a comma-separated list of record keys, such as log,message"},
+		{key: KeyCatalogFile, dst: &c.CatalogFiles,
+			want: "want a comma-separated list of catalog files (.json or .csv)"},
+		{key: KeyParams, dst: &c.Engine.Params},
+		{key: KeyNestUnder, dst: &c.Engine.NestUnder},
+		{key: KeyOverwrite, dst: &c.Engine.Overwrite},
+	}
+	for _, f := range c.Engine.Fields.ByOption() {
+		opts = append(opts, option{key: configKey(f.Option), dst: f.Name})
+	}
+	return append(opts, option{KeyCatalogRefresh, &c.CatalogRefresh, every + ", or off", ms, day, true},
+		option{KeyReportInterval, &c.ReportInterval, every + ", or off", ms, day, true},
+		option{KeyReportTop, &c.ReportTop, whole(MaxReportTop), 1, MaxReportTop, false},
+		option{key: KeyReportFile, dst: &c.ReportFile})
+}
+
 // ParseConfig reads every key through g over the defaults and validates the
 // result; the error names the first bad key. Unknown keys go unnoticed:
 // Fluent Bit cannot list an instance's properties.
 func ParseConfig(g Getter) (Config, error) {
 	c := DefaultConfig()
-	get := func(key string) (string, bool) {
-		v := strings.TrimSpace(g.Get(key))
-		return v, v != ""
-	}
-	var first error
 	bools := map[string]bool{"on": true, "true": true, "yes": true, "off": false, "false": false, "no": false}
-	fail := func(key, v, reason string) {
-		if first == nil {
-			first = &KeyError{Key: key, Value: v, Reason: reason}
-		}
-	}
-	// The preset goes first: Message_Key and the Field_* keys change it.
-	if v, ok := get(KeyFieldPreset); ok {
-		switch c.FieldPreset = strings.ToLower(v); c.FieldPreset {
-		case "default":
-		case "ecs":
-			c.Engine.Fields = enrich.ECSFieldNames()
-			// ECS keeps the line in message; log is an object there.
-			c.Engine.MessageKeys = []string{"message", "msg", "raw"}
-		default:
-			fail(KeyFieldPreset, v, "want default or ecs")
-		}
-	}
-	// The keys in the order they are checked. want is what a bad list or
-	// number is told; for a duration, that off is accepted too.
-	type option struct {
-		key  string
-		dst  any
-		want string
-	}
-	keys := []option{
-		{KeyMessageKey, &c.Engine.MessageKeys, "want a comma-separated list of record keys, such as log,message"},
-		{KeyCatalogFile, &c.CatalogFiles, "want a comma-separated list of catalog files (.json or .csv)"},
-		{KeyParams, &c.Engine.Params, ""},
-		{KeyOverwrite, &c.Engine.Overwrite, ""},
-		{KeyNestUnder, &c.Engine.NestUnder, ""},
-		{KeyForwardAddress, &c.ForwardAddress, ""},
-		{KeyForwardTagPrefix, &c.TagPrefix, ""},
-		{KeyForwardSharedKey, &c.SharedKey, ""},
-		{KeyForwardTLSCAFile, &c.TLSCAFile, ""},
-		{KeyReportFile, &c.ReportFile, ""},
-		{KeySink, &c.Sink, "want forward or stdout"},
-		{KeyForwardTLS, &c.TLS, ""},
-		{KeyForwardTLSVerify, &c.TLSVerify, ""},
-		{KeyAckTimeout, &c.AckTimeout, ""},
-		{KeyStallTimeout, &c.StallTimeout, ", or off"},
-		{KeyCatalogRefresh, &c.CatalogRefresh, ", or off"},
-		{KeyReportInterval, &c.ReportInterval, ", or off"},
-		{KeyReportTop, &c.ReportTop, "want a whole number " + topRange},
-		{KeyMaxPayloadSize, &c.MaxPayloadSize, ""},
-		{KeyForwardConns, &c.ForwardConns, "want a whole number " + connsRange},
-	}
-	for _, f := range c.Engine.Fields.ByOption() {
-		keys = append(keys, option{configKey(f.Option), f.Name, ""})
-	}
-	for _, k := range keys {
-		v, ok := get(k.key)
-		if !ok {
+	for _, o := range c.options() {
+		v := strings.TrimSpace(g.Get(o.key))
+		if v == "" {
 			continue
 		}
-		var err error
-		switch dst := k.dst.(type) {
+		ok, err := true, error(nil)
+		switch dst := o.dst.(type) {
 		case *string:
 			*dst = v
+			if o.key == KeyFieldPreset {
+				ok = c.preset(strings.ToLower(v))
+			}
 		case *[]string:
-			if *dst = splitList(v); len(*dst) == 0 {
-				fail(k.key, v, k.want)
-			}
-		case *Sink:
-			if *dst = Sink(strings.ToLower(v)); *dst != SinkForward && *dst != SinkStdout {
-				fail(k.key, v, k.want)
-			}
+			*dst = splitList(v)
+			ok = len(*dst) > 0
+		case *Sink: // Validate checks it: a bad Params or the like is reported first
+			*dst = Sink(strings.ToLower(v))
 		case *bool:
 			if *dst, ok = bools[strings.ToLower(v)]; !ok {
-				fail(k.key, v, "want on, off, true, false, yes or no")
+				o.want = "want on, off, true, false, yes or no"
 			}
 		case *time.Duration: // a bad value is 0, which is what off means
-			if *dst, err = parseDuration(v); err != nil && (k.want == "" || !strings.EqualFold(v, "off")) {
-				fail(k.key, v, err.Error()+k.want)
-			}
+			*dst, err = parseDuration(v)
+			ok = err == nil || (o.off && strings.EqualFold(v, "off"))
 		case *int:
-			parse := strconv.Atoi
-			if k.key == KeyMaxPayloadSize {
-				parse = parseSize
-			}
-			if *dst, err = parse(v); err != nil {
-				fail(k.key, v, cmp.Or(k.want, err.Error()))
+			if o.key == KeyMaxPayloadSize {
+				*dst, ok = parseSize(v)
+			} else {
+				*dst, err = strconv.Atoi(v)
+				ok = err == nil
 			}
 		}
-	}
-	if first != nil {
-		return c, first
+		if !ok {
+			return c, &KeyError{Key: o.key, Value: v, Reason: o.want}
+		}
 	}
 	return c, c.Validate()
+}
+
+// preset sets the field names and message keys of a Field_Preset.
+func (c *Config) preset(name string) bool {
+	c.FieldPreset = name
+	if name == "ecs" {
+		c.Engine.Fields = enrich.ECSFieldNames()
+		// ECS keeps the line in message; log is an object there.
+		c.Engine.MessageKeys = []string{"message", "msg", "raw"}
+	}
+	return name == "default" || name == "ecs"
 }
 
 // Validate reports the first option whose value cannot be used, naming its key.
@@ -307,28 +304,17 @@ func (c *Config) Validate() error {
 	if c.TLSCAFile != "" && !c.TLS {
 		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
-	// The numeric ranges, durations in the first four rows; off is 0.
-	day, ms100, hour := int64(MaxInterval), int64(MinAckTimeout), int64(MaxAckTimeout)
-	for i, r := range []struct {
-		key       string
-		n, lo, hi int64
-		off       bool
-		want      string
-	}{
-		{KeyCatalogRefresh, int64(c.CatalogRefresh), ms100, day, true, "want 0 (off) or a duration " + intervalRange},
-		{KeyReportInterval, int64(c.ReportInterval), ms100, day, true, "want 0 (off) or a duration " + intervalRange},
-		{KeyAckTimeout, int64(c.AckTimeout), ms100, hour, false, "want a duration " + durationRange},
-		{KeyStallTimeout, int64(c.StallTimeout), ms100, hour, true, "want off or a duration " + durationRange},
-		{KeyReportTop, int64(c.ReportTop), 1, MaxReportTop, false, "want a whole number " + topRange},
-		{KeyForwardConns, int64(c.ForwardConns), 1, MaxForwardConns, false, "want a whole number " + connsRange},
-		{KeyMaxPayloadSize, int64(c.MaxPayloadSize), MinMaxPayloadSize, MaxMaxPayloadSize, false, "want a size " + sizeRange},
-	} {
-		if (r.n < r.lo || r.n > r.hi) && !(r.off && r.n == 0) {
-			v := strconv.FormatInt(r.n, 10)
-			if i < 4 {
-				v = time.Duration(r.n).String()
-			}
-			return &KeyError{Key: r.key, Value: v, Reason: r.want}
+	for _, o := range c.options() {
+		var n int64
+		var v string
+		switch dst := o.dst.(type) {
+		case *int:
+			n, v = int64(*dst), strconv.Itoa(*dst)
+		case *time.Duration:
+			n, v = int64(*dst), dst.String()
+		}
+		if o.hi > 0 && (n < o.lo || n > o.hi) && !(o.off && n == 0) {
+			return &KeyError{Key: o.key, Value: v, Reason: o.want}
 		}
 	}
 	return nil
@@ -337,35 +323,36 @@ func (c *Config) Validate() error {
 // String gives the effective configuration as one log line, the shared key
 // redacted.
 func (c *Config) String() string {
-	sharedKey, stall := "(none)", "off"
-	if c.SharedKey != "" {
-		sharedKey = "(redacted)"
-	}
-	if c.StallTimeout != 0 {
-		stall = c.StallTimeout.String()
-	}
-	kv := [][2]string{{KeySink, string(c.Sink)}, {KeyForwardAddress, c.ForwardAddress}, {KeyForwardTagPrefix, c.TagPrefix},
-		{KeyForwardSharedKey, sharedKey}, {KeyForwardTLS, onOff(c.TLS)}, {KeyForwardTLSCAFile, c.TLSCAFile},
-		{KeyForwardTLSVerify, onOff(c.TLSVerify)}, {KeyAckTimeout, c.AckTimeout.String()}, {KeyStallTimeout, stall},
-		{KeyMaxPayloadSize, strconv.Itoa(c.MaxPayloadSize)}, {KeyForwardConns, strconv.Itoa(c.ForwardConns)},
-		{KeyMessageKey, strings.Join(c.Engine.MessageKeys, ",")}, {KeyCatalogFile, strings.Join(c.CatalogFiles, ",")},
-		{KeyParams, onOff(c.Engine.Params)}, {KeyNestUnder, c.Engine.NestUnder}, {KeyOverwrite, onOff(c.Engine.Overwrite)},
-		{KeyFieldPreset, c.FieldPreset}}
-	for _, f := range c.Engine.Fields.ByOption() {
-		kv = append(kv, [2]string{f.Option, *f.Name})
-	}
-	kv = append(kv, [][2]string{{KeyCatalogRefresh, c.CatalogRefresh.String()}, {KeyReportInterval, c.ReportInterval.String()},
-		{KeyReportTop, strconv.Itoa(c.ReportTop)}, {KeyReportFile, c.ReportFile}}...)
 	var b strings.Builder
-	for i, p := range kv {
-		v := p[1]
+	for _, o := range c.options() {
+		var v string
+		switch dst := o.dst.(type) {
+		case *string:
+			v = *dst
+		case *Sink:
+			v = string(*dst)
+		case *int:
+			v = strconv.Itoa(*dst)
+		case *bool:
+			v = onOff(*dst)
+		case *[]string:
+			v = strings.Join(*dst, ",")
+		case *time.Duration:
+			v = dst.String()
+			if o.off && *dst == 0 {
+				v = "off"
+			}
+		}
+		if o.key == KeyForwardSharedKey {
+			v = map[bool]string{false: "(none)", true: "(redacted)"}[v != ""]
+		}
 		if v == "" || strings.ContainsAny(v, " \t\"") {
 			v = strconv.Quote(v)
 		}
-		if i > 0 {
+		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(strings.ToLower(p[0]) + "=" + v)
+		b.WriteString(strings.ToLower(o.key) + "=" + v)
 	}
 	return b.String()
 }
@@ -404,16 +391,12 @@ func parseDuration(v string) (time.Duration, error) {
 	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
 		return time.Duration(n) * time.Second, nil
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, errors.New("want a duration such as 10s, 500ms or a whole number of seconds, " + durationRange)
-	}
-	return d, nil
+	return time.ParseDuration(v)
 }
 
 // parseSize accepts bytes with an optional k, kb, m, mb, g or gb suffix in
 // units of 1024, as Fluent Bit does.
-func parseSize(v string) (int, error) {
+func parseSize(v string) (int, bool) {
 	num, unit := strings.ToLower(v), int64(1)
 	for i, s := range []string{"k", "m", "g"} {
 		if t, ok := strings.CutSuffix(strings.TrimSuffix(num, "b"), s); ok {
@@ -423,7 +406,7 @@ func parseSize(v string) (int, error) {
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || n <= 0 || n > MaxMaxPayloadSize/unit {
-		return 0, errors.New("want a size such as 256k, 1M or a number of bytes, " + sizeRange)
+		return 0, false
 	}
-	return int(n * unit), nil
+	return int(n * unit), true
 }

@@ -196,21 +196,18 @@ func (in *Instance) Config() Config { return in.cfg }
 // call. With the forward sink, a tag that carries the prefix is a loop.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.mu.RLock()
-	closed := in.closed
-	if !closed {
-		in.inflight.Add(1)
-	}
-	in.mu.RUnlock()
-	if closed {
+	if in.closed {
+		in.mu.RUnlock()
 		return ErrClosed
 	}
+	in.inflight.Add(1)
+	in.mu.RUnlock()
 	defer in.inflight.Done()
 	defer in.notify()
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
 	defer cancel()
 	defer context.AfterFunc(in.abort, cancel)()
 
-	in.count(func(t *Totals) { t.Chunks++ })
 	if in.cfg.Sink == SinkForward && strings.HasPrefix(tag, in.cfg.TagPrefix) {
 		in.loop(tag, data)
 		return nil
@@ -220,10 +217,14 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
 	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
 	fb.out = out
+	// Rewrite's only error is enrich.ErrMalformed: it appended the part it
+	// could not parse verbatim as the last item, to be passed on, not dropped.
+	payloads, wrapped, err := in.deliver(ctx, in.cfg.TagPrefix+tag, out, fb.split.Ends, rerr != nil)
 	in.count(func(t *Totals) {
 		for _, u := range fb.split.Unknown {
 			in.unknown.Add(u.ID, string(u.Product), u.Severity, u.Line)
 		}
+		t.Chunks++
 		t.Records += int64(c.Records)
 		t.Enriched += int64(c.Enriched)
 		t.UnknownID += int64(c.UnknownID)
@@ -235,15 +236,9 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		if rerr != nil {
 			t.MalformedChunks++
 		}
-	})
-	// Rewrite's only error is enrich.ErrMalformed: it appended the part it
-	// could not parse verbatim as the last item, to be passed on, not dropped.
-	payloads, wrapped, err := in.deliver(ctx, in.cfg.TagPrefix+tag, out, fb.split.Ends, rerr != nil)
-	in.count(func(t *Totals) {
 		t.Payloads += int64(payloads)
 		t.Unparsed += int64(wrapped)
 		if err != nil {
-			t.Payloads-- // the one that failed
 			t.FailedFlushes++
 			t.Retries++
 		}
@@ -272,7 +267,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 // loop it forever, and in_forward has already routed it to every output
 // that matches its tag.
 func (in *Instance) loop(tag string, data []byte) {
-	in.count(func(t *Totals) { t.LoopChunks++ })
+	in.count(func(t *Totals) {
+		t.Chunks++
+		t.LoopChunks++
+	})
 	if in.loopLogged.CompareAndSwap(false, true) {
 		in.log.Errorf("records with tag %q already carry the prefix %q: this output's Match also matches the records it hands back. "+
 			"They are not enriched or sent again (logged once). Fix: give the enrich output a Match that excludes %s*, such as Match_Regex ^(?!%s).*",
@@ -288,10 +286,10 @@ func (in *Instance) loop(tag string, data []byte) {
 // own (see unparsedRecord), in a last payload.
 func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []int, restIsRaw bool) (payloads, wrapped int, err error) {
 	send := func(p []byte, count int) error {
-		payloads++
 		if err := in.sink.Send(ctx, tag, p, count); err != nil {
-			return &DeliveryError{Tag: tag, Payload: payloads, Bytes: len(p), Err: err}
+			return &DeliveryError{Tag: tag, Payload: payloads + 1, Bytes: len(p), Err: err}
 		}
+		payloads++
 		return nil
 	}
 	var extra []byte

@@ -32,14 +32,10 @@ const (
 	flbRetry = C.int(C.ENRICH_FLB_RETRY)
 )
 
-// instances maps the context key handed to Fluent Bit in Init to its
-// instance. It is the package's only mutable state and cannot be avoided:
-// cgo forbids keeping Go pointers in C memory, so Fluent Bit holds a key
-// (a byte of C memory, unique per instance) and FlushCtx and ExitCtx look
-// the instance up by it. Entries are added by Init; exit replaces an
-// entry with a small closed stub that releases the engine and connections
-// but still answers a late flush with a retry rather than an error that
-// would drop its chunk. An unknown key is refused rather than trusted.
+// instances maps the context key handed to Fluent Bit in Init (a byte of C
+// memory: cgo forbids Go pointers in C memory) to its instance; an unknown
+// key is refused. Exit replaces an entry with a closed stub, which answers
+// a late flush with a retry rather than an error that would drop its chunk.
 var instances sync.Map // uintptr -> *instance
 
 // initCount numbers instances in Init order, as Fluent Bit names them
@@ -85,11 +81,10 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	log.Infof("enrich %s; %d goroutines running", version.String(), runtime.NumGoroutine())
 
 	cfg, err := output.ParseConfig(properties{p})
-	if err != nil {
-		log.Errorf("cannot start: %v", err)
-		return flbError
+	var out *output.Instance
+	if err == nil {
+		out, err = output.New(cfg, log, os.Stdout)
 	}
-	out, err := output.New(cfg, log, os.Stdout)
 	if err != nil {
 		log.Errorf("cannot start: %v", err)
 		return flbError
@@ -97,7 +92,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	key := C.malloc(1)
 	if key == nil || C.enrich_set_context(p, key) != 0 {
 		C.free(key)
-		closeQuietly(out, cfg)
+		_ = out.Close(context.Background()) // nothing was sent yet: nothing to lose
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
 	}
@@ -138,11 +133,7 @@ func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.in
 	if in.initThread != 0 && !in.workersSeen.Load() && C.enrich_thread_id() != in.initThread && in.workersSeen.CompareAndSwap(false, true) {
 		in.log.Warnf("%s", workersWarning)
 	}
-	var chunk []byte
-	if length > 0 {
-		// No copy: the chunk is only read during this call.
-		chunk = unsafe.Slice((*byte)(data), int(length))
-	}
+	chunk := unsafe.Slice((*byte)(data), int(length)) // no copy: it is only read during this call
 	err := in.out.Flush(context.Background(), C.GoString(tag), chunk)
 	switch {
 	case err == nil:
@@ -166,16 +157,14 @@ func exit(in *instance) C.int {
 	if in.out == nil {
 		return flbOK // a stub: the instance was closed already
 	}
-	cfg := in.out.Config()
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.AckTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
 	defer cancel()
 	err := in.out.Close(ctx)
 	in.metrics.close()
 	// The key stays allocated: Fluent Bit may still hold it, and a freed key
 	// could be reused by a later malloc and look valid. What it maps to
 	// shrinks to what a late flush needs.
-	stub := &instance{log: in.log, key: in.key}
-	instances.Store(uintptr(in.key), stub)
+	instances.Store(uintptr(in.key), &instance{log: in.log, key: in.key})
 	if err != nil {
 		in.log.Warnf("exit: %v", err)
 		return flbError
@@ -184,21 +173,9 @@ func exit(in *instance) C.int {
 }
 
 func lookup(ctx unsafe.Pointer) *instance {
-	if ctx == nil {
-		return nil
-	}
-	v, ok := instances.Load(uintptr(ctx))
-	if !ok {
-		return nil
-	}
+	v, _ := instances.Load(uintptr(ctx)) // never stored under 0
 	in, _ := v.(*instance)
 	return in
-}
-
-func closeQuietly(out *output.Instance, cfg output.Config) {
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.AckTimeout)
-	defer cancel()
-	_ = out.Close(ctx) // nothing was sent yet: there is nothing to lose
 }
 
 // recoverExport turns a panic into FLB_ERROR and one log line.

@@ -5,13 +5,15 @@
 package report
 
 import (
+	"cmp"
 	"container/heap"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -82,21 +84,20 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 		heap.Fix(&t.heap, e.index)
 		return
 	}
+	var e *entry
 	if len(t.heap) == t.c {
 		// The least counted entry is taken over: its count becomes the
 		// new ID's overestimate.
-		e := t.heap[0]
+		e = t.heap[0]
 		delete(t.byID, e.ID)
-		e.set(id, product, severity, line)
 		e.Over = e.Count
-		e.Count++
-		heap.Fix(&t.heap, 0)
-		t.byID[e.ID] = e
-		return
+	} else {
+		e = &entry{}
+		heap.Push(&t.heap, e)
 	}
-	e := &entry{Item: Item{Count: 1}}
 	e.set(id, product, severity, line)
-	heap.Push(&t.heap, e)
+	e.Count++
+	heap.Fix(&t.heap, e.index)
 	t.byID[e.ID] = e
 }
 
@@ -112,11 +113,8 @@ func (t *TopK) Top() []Item {
 		it.ID, it.Example = strings.Clone(it.ID), strings.Clone(it.Example)
 		out = append(out, it)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].ID < out[j].ID
+	slices.SortFunc(out, func(a, b Item) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.ID, b.ID))
 	})
 	return out[:min(len(out), t.k)]
 }
@@ -196,21 +194,16 @@ func Summary(items []Item, total int64) string {
 // rename, so that a reader never sees half a file.
 func WriteFile(path string, items []Item) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write the report: %w", err)
-	}
-	err = WriteCSV(f, items)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
+		// Close runs whatever the others return.
+		if err = errors.Join(WriteCSV(f, items), f.Chmod(0o644), f.Close()); err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+		}
 	}
 	if err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("write the report: %w", err)
 	}
 	return nil

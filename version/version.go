@@ -8,10 +8,8 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// Version is the release, set at link time by the Makefile
-// (-X github.com/enrich-plugin/enrich/version.Version=...) from
-// `git describe`. Builds without it report the VCS revision Go recorded, or
-// "dev".
+// Version is the release, set at link time by the Makefile from `git
+// describe`; without it the VCS revision Go recorded is reported, or "dev".
 var Version = ""
 
 // String returns "VERSION (catalog CATALOG_VERSION)".
@@ -19,32 +17,24 @@ func String() string {
 	return Plugin() + " (catalog " + catalog.Version + ")"
 }
 
-// Plugin returns the release alone.
+// Plugin returns the release alone: Version, "dev-REVISION[-dirty]" or "dev".
 func Plugin() string {
 	if Version != "" {
 		return Version
 	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
+	rev, dirty := "", ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision" && s.Value != "":
+				rev = "-" + s.Value[:min(len(s.Value), 12)]
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "-dirty"
+			}
 		}
 	}
 	if rev == "" {
 		return "dev"
 	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return "dev-" + rev
+	return "dev" + rev + dirty
 }

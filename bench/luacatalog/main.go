@@ -1,12 +1,8 @@
-// Command luacatalog turns the catalog JSON written by `flb-enrich catalog
-// --format json` (read on standard input) into a Lua table (written on
-// standard output) for bench/enrich.lua, the Lua filter the end-to-end
-// benchmark compares the plugin with.
-//
-// The table maps product -> lookup key -> {s = severity, e = explanation,
-// a = action}, with the same keys the plugin looks up (catalog.Entry.Key);
-// a later entry with the same key replaces an earlier one, as in
-// catalog.New.
+// Command luacatalog turns the catalog JSON of `flb-enrich catalog` (stdin)
+// into the Lua table of bench/enrich.lua, the Lua filter the end-to-end
+// benchmark compares the plugin with (stdout): product -> catalog.Entry.Key
+// -> {s = severity, e = explanation, a = action}, a later entry replacing
+// an earlier one with the same key, as in catalog.New.
 package main
 
 import (

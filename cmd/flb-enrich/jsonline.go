@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -13,8 +14,8 @@ import (
 // jsonScanner converts one JSON object to a msgpack map for the engine:
 // keys and the string values of message keys become str, every other value
 // a JSONTextExt holding its text without the whitespace between tokens, so
-// that numbers, escapes, key order and duplicate keys stay as written. It
-// walks nested values with its own stack, so any depth is fine.
+// that numbers, escapes, key order and duplicate keys stay as written. Its
+// own stack of open containers lets it take any depth.
 type jsonScanner struct {
 	b       []byte
 	i       int
@@ -34,65 +35,37 @@ func (s *jsonScanner) fail(what string) error {
 	return fmt.Errorf("column %d: %q: %s", s.i+1, s.b[s.i], what)
 }
 
-// object appends line, a JSON object, as a msgpack map to dst.
+// object appends line, a JSON object, as a msgpack map to dst. The
+// top-level object is the bottom of the stack: a value completed there is
+// a value of the map, nested ones are compacted into s.text.
 func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 	s.b, s.i = line, 0
 	if !s.tok('{') {
 		return dst, s.fail("want {")
 	}
-	hdr := len(dst)
-	dst = msgpack.AppendMapHeaderSize(dst, 0, 5)
-	n := 0
-	for more := !s.tok('}'); more; n++ {
-		key, err := s.key()
-		if err != nil {
-			return dst, err
-		}
-		k := unquote(key)
-		dst = msgpack.AppendStr(dst, k)
-		if s.ws(); s.i < len(s.b) && s.b[s.i] == '"' && s.isMsg(k) {
-			v, err := s.str()
-			if err != nil {
-				return dst, err
-			}
-			dst = msgpack.AppendStr(dst, unquote(v))
-		} else if s.text, err = s.value(s.text[:0]); err != nil {
-			return dst, err
-		} else {
-			dst = msgpack.AppendExt(dst, msgpack.JSONTextExt, s.text)
-		}
-		if more = !s.tok('}'); more && !s.eat(',') {
-			return dst, s.fail("want , or }")
-		}
-	}
-	if s.ws(); s.i < len(s.b) {
-		return dst, s.fail("text after the object")
-	}
-	msgpack.PutMapHeader(dst[hdr:], n, 5)
-	return dst, nil
-}
-
-func (s *jsonScanner) isMsg(k []byte) bool {
-	for _, m := range s.msgKeys {
-		if m == string(k) {
-			return true
-		}
-	}
-	return false
-}
-
-// value appends the JSON value at s.i to dst without the whitespace
-// between its tokens.
-func (s *jsonScanner) value(dst []byte) ([]byte, error) {
-	stack := s.stack[:0]
+	stack := append(s.stack[:0], '}')
 	defer func() { s.stack = stack[:0] }()
-	for {
-		if len(stack) > 0 && stack[len(stack)-1] == '}' {
-			k, err := s.key()
+	hdr, n := len(dst), 0
+	dst = msgpack.AppendMapHeaderSize(dst, 0, 5)
+	var key []byte
+	for empty := s.tok('}'); !empty; { // the loop ends with a break at the last '}'
+		if stack[len(stack)-1] == '}' {
+			if s.ws(); s.i >= len(s.b) || s.b[s.i] != '"' {
+				return dst, s.fail("want a key")
+			}
+			k, err := s.str()
+			if err == nil && !s.tok(':') {
+				err = s.fail("want :")
+			}
 			if err != nil {
 				return dst, err
 			}
-			dst = append(append(dst, k...), ':')
+			if len(stack) > 1 {
+				s.text = append(append(s.text, k...), ':')
+			} else {
+				key, s.text = unquote(k), s.text[:0]
+				dst = msgpack.AppendStr(dst, key)
+			}
 		}
 		if s.ws(); s.i >= len(s.b) {
 			return dst, s.fail("want a value")
@@ -100,50 +73,50 @@ func (s *jsonScanner) value(dst []byte) ([]byte, error) {
 		switch c := s.b[s.i]; c {
 		case '{', '[':
 			s.i++
-			if dst = append(dst, c); s.tok(c + 2) { // '{'+2 is '}', '['+2 is ']'
-				dst = append(dst, c+2)
-				break
+			if s.text = append(s.text, c); !s.tok(c + 2) { // '{'+2 is '}', '['+2 is ']'
+				stack = append(stack, c+2)
+				continue
 			}
-			stack = append(stack, c+2)
-			continue
+			s.text = append(s.text, c+2)
 		case '"':
 			v, err := s.str()
 			if err != nil {
 				return dst, err
 			}
-			dst = append(dst, v...)
+			s.text = append(s.text, v...)
 		default:
 			from := s.i
 			if !s.literal("true") && !s.literal("false") && !s.literal("null") && !s.number() {
 				return dst, s.fail("want a value")
 			}
-			dst = append(dst, s.b[from:s.i]...)
+			s.text = append(s.text, s.b[from:s.i]...)
 		}
 		// After a value: close containers until one goes on.
-		for len(stack) > 0 && s.tok(stack[len(stack)-1]) {
-			dst, stack = append(dst, stack[len(stack)-1]), stack[:len(stack)-1]
+		for len(stack) > 1 && s.tok(stack[len(stack)-1]) {
+			s.text, stack = append(s.text, stack[len(stack)-1]), stack[:len(stack)-1]
 		}
-		if len(stack) == 0 {
-			return dst, nil
+		if len(stack) == 1 {
+			if s.text[0] == '"' && slices.Contains(s.msgKeys, string(key)) {
+				dst = msgpack.AppendStr(dst, unquote(s.text))
+			} else {
+				dst = msgpack.AppendExt(dst, msgpack.JSONTextExt, s.text)
+			}
+			if n++; s.tok('}') {
+				break
+			}
 		}
 		if !s.eat(',') {
 			return dst, s.fail(fmt.Sprintf("want , or %c", stack[len(stack)-1]))
 		}
-		dst = append(dst, ',')
+		if len(stack) > 1 {
+			s.text = append(s.text, ',')
+		}
 	}
-}
-
-// key checks a key and the colon after it and returns the key with its
-// quotes.
-func (s *jsonScanner) key() ([]byte, error) {
-	if s.ws(); s.i >= len(s.b) || s.b[s.i] != '"' {
-		return nil, s.fail("want a key")
+	if s.ws(); s.i < len(s.b) {
+		return dst, s.fail("text after the object")
 	}
-	k, err := s.str()
-	if err == nil && !s.tok(':') {
-		err = s.fail("want :")
-	}
-	return k, err
+	msgpack.PutMapHeader(dst[hdr:], n, 5)
+	return dst, nil
 }
 
 // str checks the string at s.i and returns it with its quotes.
