@@ -165,8 +165,8 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		client, err := forward.NewClient(forward.Config{Address: cfg.ForwardAddress, SharedKey: cfg.SharedKey,
 			TLS: cfg.TLS, TLSCAFile: cfg.TLSCAFile, TLSVerify: cfg.TLSVerify, AckTimeout: cfg.AckTimeout,
 			MaxConns: cfg.ForwardConns, StallTimeout: cmp.Or(cfg.StallTimeout, -1)}) // the client's off is -1, not 0
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s %q: %w", ErrInvalidConfig, KeyForwardAddress, cfg.ForwardAddress, err)
+		if err != nil { // Validate checked the address: what fails is reading the CA file
+			return nil, &KeyError{Key: KeyForwardTLSCAFile, Value: cfg.TLSCAFile, Reason: err.Error()}
 		}
 		s = client
 	}

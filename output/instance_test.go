@@ -548,6 +548,9 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{"missing catalog file", func(c *Config) { c.CatalogFiles = []string{"/nonexistent/catalog.json"} }, "/nonexistent/catalog.json"},
 		{"invalid config", func(c *Config) { c.MaxPayloadSize = 1 }, KeyMaxPayloadSize},
+		{"missing CA file", func(c *Config) {
+			c.Sink, c.ForwardAddress, c.TLS, c.TLSCAFile = SinkForward, "tcp://127.0.0.1:24224", true, "/nonexistent/ca.pem"
+		}, KeyForwardTLSCAFile + ": invalid value \"/nonexistent/ca.pem\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
