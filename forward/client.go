@@ -166,18 +166,19 @@ type Client struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error) // replaced in tests
 	now  func() time.Time                                                  // replaced in tests
 
-	slots   chan struct{} // one token per connection that may exist
-	closing chan struct{} // closed by Close
+	// pool holds MaxConns entries, each an idle connection or nil for none: a Send takes
+	// one, so at most MaxConns Sends and connections exist at once, and puts it back.
+	pool   chan *conn
+	ctx    context.Context // cancelled with ErrClosed to interrupt the Sends in flight
+	cancel context.CancelCauseFunc
 
-	mu       sync.Mutex
-	closed   bool
-	idle     []*conn
-	active   map[*conn]struct{}
-	inflight sync.WaitGroup
-	delay    time.Duration // before the next connection attempt after failures; 0 when healthy
-	lastTry  time.Time     // start of the last attempt or failure
+	mu      sync.Mutex
+	closed  bool
+	delay   time.Duration // before the next connection attempt after failures; 0 when healthy
+	lastTry time.Time     // start of the last attempt or failure
 
 	sends, acked, failed, dials, dialFailures, staleIdle atomic.Uint64
+	open                                                 atomic.Int64
 }
 
 // NewClient parses the address, fills defaults and loads the TLS CA file. It does not
@@ -195,10 +196,12 @@ func NewClient(cfg Config) (*Client, error) {
 		addr:     addr,
 		dial:     new(net.Dialer).DialContext,
 		now:      time.Now,
-		slots:    make(chan struct{}, cfg.MaxConns),
-		closing:  make(chan struct{}),
-		active:   make(map[*conn]struct{}),
+		pool:     make(chan *conn, cfg.MaxConns),
 	}
+	for range cfg.MaxConns {
+		c.pool <- nil
+	}
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	if cfg.TLS {
 		host, _, _ := net.SplitHostPort(addr.Addr) // empty for a unix socket
 		c.tlsConfig = &tls.Config{
@@ -240,13 +243,11 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 		return fmt.Errorf("forward: send: %d bytes exceed the 4 GiB MessagePack bin limit: %w", len(entries), ErrInvalidArgument)
 	}
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
 		return c.retryable("send", ErrClosed)
 	}
-	c.inflight.Add(1)
-	c.mu.Unlock()
-	defer c.inflight.Done()
 	c.sends.Add(1)
 	defer func() {
 		if err != nil {
@@ -258,73 +259,59 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 
 	ctx, cancel := context.WithTimeoutCause(ctx, c.cfg.AckTimeout, ErrAckTimeout)
 	defer cancel()
+	// Cancelled by a stall, or by Close, whose interruption then reaches the socket too.
+	ctx, interrupt := context.WithCancelCause(ctx)
+	defer interrupt(nil)
+	defer context.AfterFunc(c.ctx, func() { interrupt(ErrClosed) })()
+	var cn *conn
 	select {
-	case c.slots <- struct{}{}:
+	case cn = <-c.pool:
 	case <-ctx.Done():
 		return c.retryable("wait for a free connection", context.Cause(ctx))
-	case <-c.closing:
-		return c.retryable("wait for a free connection", ErrClosed)
 	}
-	defer func() { <-c.slots }()
-
-	cn, err := c.getConn(ctx)
-	if err != nil {
-		return err
-	}
-	ctx, stall := context.WithCancelCause(ctx)
-	defer stall(nil)
-	if c.cfg.StallTimeout > 0 {
-		defer watchStall(ctx, cn.raw, c.cfg.StallTimeout, stall)()
-	}
-	stop, err := cn.bound(ctx)
-	if err != nil {
-		c.release(cn, false)
-		return c.retryable("write", err)
-	}
-	op, err := cn.roundTrip(tag, entries, count)
-	stopped := stop()
-	if err != nil {
-		c.release(cn, false)
-		c.fail()
-		c.mu.Lock()
-		if c.closed && ctx.Err() == nil {
-			err = fmt.Errorf("%w: %w", ErrClosed, err)
+	// Prefer an idle connection to a nil entry: rotate the nils to the back.
+	for i := 1; cn == nil && i < c.cfg.MaxConns; i++ {
+		select {
+		case cn = <-c.pool:
+			c.pool <- nil
+		default:
+			i = c.cfg.MaxConns
 		}
-		c.mu.Unlock()
+	}
+	defer func() { c.put(cn) }()
+	if cn != nil && !alive(cn.raw) {
+		// The receiver closed it while idle (in_forward does so when paused).
+		c.staleIdle.Add(1)
+		cn = c.drop(cn)
+	}
+	if cn == nil {
+		if cn, err = c.connectOrWait(ctx); err != nil {
+			return err
+		}
+	}
+	if c.cfg.StallTimeout > 0 {
+		defer watchStall(ctx, cn.raw, c.cfg.StallTimeout, interrupt)()
+	}
+	stop := cn.bound(ctx)
+	op, err := cn.roundTrip(tag, entries, count)
+	// A pooled connection must not carry the last send's deadline: it would make the
+	// liveness check fail once the connection idles past it.
+	if !stop() || err != nil || !cn.reusable || cn.nc.SetDeadline(time.Time{}) != nil {
+		cn = c.drop(cn)
+	}
+	if err != nil {
+		c.fail()
 		return c.retryable(op, withCause(ctx, err))
 	}
-	c.release(cn, stopped && cn.reusable)
 	c.mu.Lock()
 	c.delay = 0
 	c.mu.Unlock()
 	return nil
 }
 
-// getConn returns an idle connection that is still open, or dials a new one unless the
-// backoff says to wait. The caller holds a slot, which bounds the number of connections.
-func (c *Client) getConn(ctx context.Context) (*conn, error) {
-	for {
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			return nil, c.retryable("send", ErrClosed)
-		}
-		n := len(c.idle)
-		if n == 0 {
-			break // keep the lock for the backoff check
-		}
-		cn := c.idle[n-1]
-		c.idle[n-1] = nil
-		c.idle = c.idle[:n-1]
-		c.active[cn] = struct{}{}
-		c.mu.Unlock()
-		if alive(cn.raw) {
-			return cn, nil
-		}
-		// The receiver closed it while idle (in_forward does so when paused): try the next.
-		c.staleIdle.Add(1)
-		c.release(cn, false)
-	}
+// connectOrWait dials a new connection unless the backoff says to wait.
+func (c *Client) connectOrWait(ctx context.Context) (*conn, error) {
+	c.mu.Lock()
 	now := c.now()
 	if wait := c.lastTry.Add(c.delay).Sub(now); c.delay > 0 && wait > 0 {
 		c.mu.Unlock()
@@ -343,30 +330,27 @@ func (c *Client) getConn(ctx context.Context) (*conn, error) {
 		c.fail()
 		return nil, c.retryable(op, withCause(ctx, err))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		cn.nc.Close()
-		return nil, c.retryable("send", ErrClosed)
-	}
-	c.active[cn] = struct{}{}
+	c.open.Add(1)
 	return cn, nil
 }
 
-// release returns cn to the idle list when keep is set and the client is open, and closes
-// it otherwise.
-func (c *Client) release(cn *conn, keep bool) {
+// put returns a pool entry, closing its connection when the client is closed.
+func (c *Client) put(cn *conn) {
 	c.mu.Lock()
-	delete(c.active, cn)
-	// A pooled connection must not carry the last send's deadline: it would make the
-	// liveness check fail once the connection idles past it.
-	if keep && !c.closed && cn.nc.SetDeadline(time.Time{}) == nil {
-		c.idle = append(c.idle, cn)
-		c.mu.Unlock()
-		return
+	defer c.mu.Unlock()
+	if c.closed {
+		cn = c.drop(cn)
 	}
-	c.mu.Unlock()
-	cn.nc.Close()
+	c.pool <- cn // never blocks: the entry was taken from the pool
+}
+
+// drop closes cn, unless nil, and returns nil.
+func (c *Client) drop(cn *conn) *conn {
+	if cn != nil {
+		cn.nc.Close()
+		c.open.Add(-1)
+	}
+	return nil
 }
 
 // fail lengthens the delay before the next connection attempt: MinBackoff after the first
@@ -393,50 +377,34 @@ func (c *Client) retryable(op string, err error) error {
 }
 
 // Close stops new Sends, closes idle connections and waits for Sends in flight until ctx is
-// done; then it closes their connections, which makes them return retryable errors, and
-// returns without waiting further. A Send interrupted this way never reports success, so
-// nothing is lost: the caller retries it. Close returns nil when every Send finished.
+// done; then it interrupts them, which makes them return retryable errors, and returns
+// without waiting further. A Send interrupted this way never reports success, so nothing
+// is lost: the caller retries it. Close returns nil when every Send finished.
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
+	closed := c.closed
 	c.closed = true
-	close(c.closing)
-	idle := c.idle
-	c.idle = nil
 	c.mu.Unlock()
-	for _, cn := range idle {
-		cn.nc.Close()
-	}
-	done := make(chan struct{})
-	go func() {
-		// Ends once every Send returns, which closing their connections below guarantees.
-		c.inflight.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
+	if closed {
 		return nil
-	case <-ctx.Done():
-		// The sends may have ended at the deadline too: then none was cut short.
+	}
+	defer c.cancel(ErrClosed)
+	// Collect every pool entry: the ones missing are held by Sends in flight.
+	for left := c.cfg.MaxConns; left > 0; left-- {
+		var cn *conn
 		select {
-		case <-done:
-			return nil
-		default:
+		case cn = <-c.pool:
+		case <-ctx.Done():
+			select {
+			case cn = <-c.pool: // returned at the deadline too
+			default:
+				return fmt.Errorf("forward: close %s: %d sends still waiting for an ack were interrupted: %w",
+					c.addr, left, ctx.Err())
+			}
 		}
+		c.drop(cn)
 	}
-	c.mu.Lock()
-	n := len(c.active)
-	for cn := range c.active {
-		cn.nc.Close()
-	}
-	c.mu.Unlock()
-	if n == 0 {
-		return nil
-	}
-	return fmt.Errorf("forward: close %s: %d sends still waiting for an ack were interrupted: %w", c.addr, n, ctx.Err())
+	return nil
 }
 
 // Stats are counters for logging and tests.
@@ -455,6 +423,6 @@ func (c *Client) Stats() Stats {
 	return Stats{
 		Sends: c.sends.Load(), Acked: c.acked.Load(), Failed: c.failed.Load(),
 		Dials: c.dials.Load(), DialFailures: c.dialFailures.Load(), StaleIdle: c.staleIdle.Load(),
-		OpenConns: len(c.idle) + len(c.active), Backoff: c.delay,
+		OpenConns: int(c.open.Load()), Backoff: c.delay,
 	}
 }

@@ -49,11 +49,7 @@ func (c *Client) connect(ctx context.Context) (*conn, string, error) {
 		return nil, "dial", err
 	}
 	cn := &conn{nc: raw, raw: raw, reusable: true, rbuf: make([]byte, 0, 512), head: make([]byte, 0, 192)}
-	stop, err := cn.bound(ctx)
-	if err != nil {
-		raw.Close()
-		return nil, "dial", err
-	}
+	stop := cn.bound(ctx)
 	defer stop()
 	op := "tls handshake"
 	if c.tlsConfig != nil {
@@ -77,14 +73,13 @@ func (c *Client) connect(ctx context.Context) (*conn, string, error) {
 
 // bound makes the end of ctx interrupt blocked reads and writes on cn, by moving the socket
 // deadline to the past, so that the error carries the cause of ctx. The socket deadline it
-// sets first, a little after that of ctx, is only a backstop. stop reports false when ctx
-// has ended, leaving the deadline poisoned.
-func (cn *conn) bound(ctx context.Context) (stop func() bool, err error) {
+// sets first, a little after that of ctx, is only a backstop; a socket that cannot take it
+// is closed, which the next read or write reports. stop reports false when ctx has ended,
+// leaving the deadline poisoned.
+func (cn *conn) bound(ctx context.Context) (stop func() bool) {
 	dl, _ := ctx.Deadline()
-	if err := cn.raw.SetDeadline(dl.Add(deadlineSlack)); err != nil {
-		return nil, err
-	}
-	return context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) }), nil
+	cn.raw.SetDeadline(dl.Add(deadlineSlack))
+	return context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
 }
 
 // handshake runs the client side of the Forward v1 handshake: read HELO, send PING, read
