@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -13,15 +14,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"time"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
-// maxResponse bounds what the client buffers while waiting for an ack or handshake message;
-// a receiver that sends more is not speaking the Forward protocol.
-const maxResponse = 64 << 10
+// maxResponse bounds what the client buffers while waiting for an ack or handshake message,
+// each well under it; a receiver that sends more is not speaking the Forward protocol.
+const maxResponse = 4 << 10
 
 // chunkIDLen is the length of a base64-encoded 128-bit chunk id.
 const chunkIDLen = 24
@@ -29,10 +29,10 @@ const chunkIDLen = 24
 // conn is one connection to the receiver with the buffers its sends reuse. A conn is used by
 // one Send at a time.
 type conn struct {
-	nc   net.Conn // what is read and written: the TLS connection or raw
-	raw  net.Conn // the socket under TLS, for the liveness and stall probes
-	head []byte   // message header up to the entries, then the options after them
-	rbuf []byte   // response buffer
+	nc   net.Conn      // what is read and written: the TLS connection or raw
+	raw  net.Conn      // the socket under TLS, for the liveness and stall probes
+	head []byte        // message header up to the entries, then the options after them
+	br   *bufio.Reader // responses, read from nc
 	id   [chunkIDLen]byte
 	vec  [3][]byte   // header, entries, options: one writev per send
 	bufs net.Buffers // consumed by WriteTo; a field so that it does not escape per send
@@ -48,7 +48,7 @@ func (c *Client) connect(ctx context.Context) (*conn, string, error) {
 	if err != nil {
 		return nil, "dial", err
 	}
-	cn := &conn{nc: raw, raw: raw, reusable: true, rbuf: make([]byte, 0, 512), head: make([]byte, 0, 192)}
+	cn := &conn{nc: raw, raw: raw, reusable: true, head: make([]byte, 0, 192)}
 	stop := cn.bound(ctx)
 	defer stop()
 	op := "tls handshake"
@@ -57,6 +57,7 @@ func (c *Client) connect(ctx context.Context) (*conn, string, error) {
 		err = tc.HandshakeContext(ctx)
 		cn.nc = tc
 	}
+	cn.br = bufio.NewReaderSize(cn.nc, maxResponse)
 	if err == nil && c.cfg.SharedKey != "" {
 		op, err = "handshake", c.handshake(cn)
 	}
@@ -202,35 +203,26 @@ func checkPong(b []byte, salt string, nonce []byte, key string) error {
 	return nil
 }
 
-// readObject reads from the connection until rbuf holds one complete MessagePack object and
-// returns it; bytes after it are kept for the next call. The object is valid until then.
+// readObject reads one complete MessagePack object from the connection and returns it; bytes
+// after it stay buffered for the next call. The object is valid until then.
 func (cn *conn) readObject() ([]byte, error) {
 	for {
-		n, err := msgpack.Skip(cn.rbuf)
+		b, _ := cn.br.Peek(cn.br.Buffered())
+		n, err := msgpack.Skip(b)
 		if err == nil {
-			buf := cn.rbuf
-			if cn.rbuf = buf[n:]; len(cn.rbuf) == 0 {
-				cn.rbuf = buf[:0]
-			}
-			return buf[:n:n], nil
+			cn.br.Discard(n)
+			return b[:n:n], nil
 		}
 		if !errors.Is(err, msgpack.ErrShort) {
 			return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
 		}
-		if len(cn.rbuf) >= maxResponse {
+		switch _, err = cn.br.Peek(len(b) + 1); {
+		case errors.Is(err, bufio.ErrBufferFull):
 			return nil, fmt.Errorf("%w: response larger than %d bytes", ErrProtocol, maxResponse)
-		}
-		cn.rbuf = slices.Grow(cn.rbuf, 256)
-		n, err = cn.nc.Read(cn.rbuf[len(cn.rbuf):cap(cn.rbuf)])
-		cn.rbuf = cn.rbuf[:len(cn.rbuf)+n]
-		switch {
-		case n > 0:
 		case errors.Is(err, io.EOF):
 			return nil, fmt.Errorf("receiver closed the connection: %w", err)
 		case err != nil:
 			return nil, err
-		default:
-			return nil, io.ErrNoProgress
 		}
 	}
 }
@@ -263,7 +255,7 @@ func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err
 	if err == nil {
 		err = checkAck(resp, cn.id[:])
 	}
-	cn.reusable = cn.reusable && len(cn.rbuf) == 0
+	cn.reusable = cn.reusable && cn.br.Buffered() == 0
 	return "read ack", err
 }
 
