@@ -290,7 +290,7 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 		}
 	}
 	if c.cfg.StallTimeout > 0 {
-		defer watchStall(ctx, cn.raw, c.cfg.StallTimeout, interrupt)()
+		go watchStall(ctx, cn.raw, c.cfg.StallTimeout, interrupt) // ends with ctx, when Send returns
 	}
 	stop := cn.bound(ctx)
 	op, err := cn.roundTrip(tag, entries, count)

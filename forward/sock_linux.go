@@ -31,42 +31,36 @@ func alive(c net.Conn) bool {
 // watchStall cancels ctx with ErrStalled when the bytes written to c and not yet taken by
 // the receiver (SIOCOUTQ: for a unix socket, what the receiving process has not read; for
 // TCP, what the peer's kernel has not acknowledged) stay the same, and more than zero, for
-// timeout. It returns a function that stops the watch.
-func watchStall(ctx context.Context, c net.Conn, timeout time.Duration, cancel context.CancelCauseFunc) (stop func()) {
+// timeout. It returns when ctx ends.
+func watchStall(ctx context.Context, c net.Conn, timeout time.Duration, cancel context.CancelCauseFunc) {
 	rc, _ := rawConn(c)
 	if rc == nil {
-		return func() {}
+		return
 	}
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(max(timeout/10, 10*time.Millisecond))
-		defer tick.Stop()
-		last, since := -1, time.Now()
-		for {
-			select {
-			case <-done:
+	tick := time.NewTicker(max(timeout/10, 10*time.Millisecond))
+	defer tick.Stop()
+	last, since := -1, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			var n int32
+			var errno syscall.Errno
+			err := rc.Control(func(fd uintptr) {
+				_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
+			})
+			switch {
+			case err != nil || errno != 0:
 				return
-			case <-ctx.Done():
+			case n == 0 || int(n) != last:
+				last, since = int(n), now
+			case now.Sub(since) >= timeout:
+				cancel(ErrStalled)
 				return
-			case now := <-tick.C:
-				var n int32
-				var errno syscall.Errno
-				err := rc.Control(func(fd uintptr) {
-					_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
-				})
-				switch {
-				case err != nil || errno != 0:
-					return
-				case n == 0 || int(n) != last:
-					last, since = int(n), now
-				case now.Sub(since) >= timeout:
-					cancel(ErrStalled)
-					return
-				}
 			}
 		}
-	}()
-	return func() { close(done) }
+	}
 }
 
 // rawConn returns the socket under c, or nil with no error when c is not a socket.

@@ -13,6 +13,4 @@ func alive(net.Conn) bool { return true }
 
 // watchStall needs SIOCOUTQ, which only Linux has; elsewhere a stalled receiver holds a Send
 // until AckTimeout.
-func watchStall(context.Context, net.Conn, time.Duration, context.CancelCauseFunc) func() {
-	return func() {}
-}
+func watchStall(context.Context, net.Conn, time.Duration, context.CancelCauseFunc) {}
