@@ -242,10 +242,7 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	case uint64(len(entries)) > 1<<32-1:
 		return fmt.Errorf("forward: send: %d bytes exceed the 4 GiB MessagePack bin limit: %w", len(entries), ErrInvalidArgument)
 	}
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
+	if c.isClosed() {
 		return c.retryable("send", ErrClosed)
 	}
 	c.sends.Add(1)
@@ -279,6 +276,9 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 		}
 	}
 	defer func() { c.put(cn) }()
+	if c.isClosed() { // Close began while this Send waited
+		return c.retryable("wait for a free connection", ErrClosed)
+	}
 	if cn != nil && !alive(cn.raw) {
 		// The receiver closed it while idle (in_forward does so when paused).
 		c.staleIdle.Add(1)
@@ -307,6 +307,12 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	c.delay = 0
 	c.mu.Unlock()
 	return nil
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // connectOrWait dials a new connection unless the backoff says to wait.

@@ -427,18 +427,20 @@ func TestCloseWhileSendsPending(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{Fault: forwardtest.NoAck})
 	cfg := testConfig(srv.Addr())
 	cfg.AckTimeout = 30 * time.Second // Close, not the timeout, must end the sends
+	const n = 3
+	cfg.MaxConns = n // and one more Send waits for a connection
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 3
-	results := make(chan error, n)
-	for i := 0; i < n; i++ {
+	results := make(chan error, n+1)
+	for i := 0; i <= n; i++ {
 		go func() { results <- c.Send(context.Background(), "t", entries(i, 1), 1) }()
 	}
 	if err := srv.WaitRecords(n, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, "the last Send to wait", func() bool { return c.Stats().Sends == n+1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -449,7 +451,7 @@ func TestCloseWhileSendsPending(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Close = %v, want it to report the deadline with sends in flight", err)
 	}
-	for i := 0; i < n; i++ {
+	for i := 0; i <= n; i++ {
 		select {
 		case err := <-results:
 			requireRetryable(t, err, ErrClosed)
@@ -457,9 +459,40 @@ func TestCloseWhileSendsPending(t *testing.T) {
 			t.Fatal("a pending Send did not return after Close")
 		}
 	}
+	if got := len(srv.Records()); got != n {
+		t.Errorf("the receiver got %d records, want %d: the waiting Send must not send after Close", got, n)
+	}
 	requireRetryable(t, c.Send(context.Background(), "t", entries(0, 1), 1), ErrClosed)
 	if err := c.Close(context.Background()); err != nil {
 		t.Errorf("second Close = %v, want nil", err)
+	}
+}
+
+// A Send still waiting for a connection when Close starts does not send, even when a
+// connection frees up before Close's deadline.
+func TestCloseEndsWaitingSend(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{AckDelay: 300 * time.Millisecond})
+	cfg := testConfig(srv.Addr())
+	cfg.MaxConns = 1
+	c := newClient(t, cfg)
+	first, second := make(chan error, 1), make(chan error, 1)
+	go func() { first <- c.Send(context.Background(), "t", entries(0, 1), 1) }()
+	if err := srv.WaitRecords(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	go func() { second <- c.Send(context.Background(), "t", entries(1, 1), 1) }()
+	waitFor(t, "the second Send to wait", func() bool { return c.Stats().Sends == 2 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Close(ctx); err != nil {
+		t.Errorf("Close = %v, want nil: the Send in flight was acknowledged", err)
+	}
+	if err := <-first; err != nil {
+		t.Errorf("first Send = %v, want nil", err)
+	}
+	requireRetryable(t, <-second, ErrClosed)
+	if got := len(srv.Records()); got != 1 {
+		t.Errorf("the receiver got %d records, want 1", got)
 	}
 }
 
