@@ -115,21 +115,19 @@ func (in *Instance) Totals() Totals {
 	return t
 }
 
-// count updates the counters and the unknown IDs, once per flush or reload.
+// count updates the counters and the unknown IDs, once per flush or reload,
+// then calls the OnStats function.
 func (in *Instance) count(update func(*Totals)) {
 	in.countMu.Lock()
-	defer in.countMu.Unlock()
 	update(&in.stats)
-}
-
-// OnStats registers fn, called whenever the counters may have moved.
-func (in *Instance) OnStats(fn func()) { in.onStats.Store(&fn) }
-
-func (in *Instance) notify() {
+	in.countMu.Unlock()
 	if fn := in.onStats.Load(); fn != nil {
 		(*fn)()
 	}
 }
+
+// OnStats registers fn, called whenever the counters have moved.
+func (in *Instance) OnStats(fn func()) { in.onStats.Store(&fn) }
 
 // totalsLine formats the counters only when the log line is written.
 type totalsLine struct{ in *Instance }
@@ -203,7 +201,6 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.inflight.Add(1)
 	in.mu.RUnlock()
 	defer in.inflight.Done()
-	defer in.notify()
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
 	defer cancel()
 	defer context.AfterFunc(in.abort, cancel)()
