@@ -181,6 +181,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
 	in := &Instance{cfg: cfg, log: log, sink: s, unknown: report.New(cfg.ReportTop)}
 	in.current.Store(&loaded{eng: eng})
+	in.bufs.New = func() any { return &flushBuffer{out: make([]byte, 0, 64<<10)} }
 	in.abort, in.abortSend = context.WithCancel(context.Background())
 	return in
 }
@@ -209,7 +210,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		in.loop(tag, data)
 		return nil
 	}
-	fb := in.buffer()
+	fb := in.bufs.Get().(*flushBuffer)
 	defer in.release(fb)
 	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
 	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
@@ -289,50 +290,43 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		payloads++
 		return nil
 	}
-	var extra []byte
+	var extra []byte // the records that carry the runs
 	var now time.Time
 	start, count, run := 0, 0, -1 // the batch of records, and the run of other items
-	batch := func(end int) error {
-		n := count
-		count = 0
-		return send(out[start:end], n)
-	}
-	wrap := func(end int) {
-		if run >= 0 {
-			if wrapped++; wrapped == 1 {
-				now = time.Now()
-			}
-			extra, run = unparsedRecord(extra, out[run:end], now), -1
-		}
-	}
-	for i, off := 0, 0; off < len(out); i++ {
-		// An end RewriteSplit would not report leaves the rest untrusted.
+	for i, off := 0, 0; ; i++ {
+		// An end RewriteSplit would not report leaves the rest untrusted. The
+		// end of out counts as an item that is not a record: it ends both.
 		end, ok := len(out), i < len(ends) && ends[i] > off && ends[i] <= len(out) && !(restIsRaw && i == len(ends)-1)
 		if ok {
 			end = ends[i]
 		}
 		record := ok && msgpack.IsForwardEntry(out[off:end])
 		if count > 0 && (!record || end-start > in.cfg.MaxPayloadSize) {
-			if err := batch(off); err != nil {
+			if err := send(out[start:off], count); err != nil {
 				return payloads, wrapped, err
 			}
+			count = 0
 		}
-		if !record && run < 0 {
-			run = off
-		} else if record {
-			if wrap(off); count == 0 {
-				start = off
+		if run >= 0 && (record || off == len(out)) {
+			if wrapped++; wrapped == 1 {
+				now = time.Now()
 			}
+			extra, run = unparsedRecord(extra, out[run:off], now), -1
+		}
+		if off == len(out) {
+			break
+		}
+		if count == 0 {
+			start = off
+		}
+		if record {
 			count++
+		} else if run < 0 {
+			run = off
 		}
 		off = end
 	}
-	if count > 0 {
-		if err := batch(len(out)); err != nil {
-			return payloads, wrapped, err
-		}
-	}
-	if wrap(len(out)); wrapped > 0 {
+	if wrapped > 0 {
 		err = send(extra, wrapped)
 	}
 	return payloads, wrapped, err
@@ -361,13 +355,6 @@ type flushBuffer struct {
 	split enrich.Split
 }
 
-func (in *Instance) buffer() *flushBuffer {
-	if fb, ok := in.bufs.Get().(*flushBuffer); ok {
-		return fb
-	}
-	return &flushBuffer{out: make([]byte, 0, 64<<10)}
-}
-
 func (in *Instance) release(fb *flushBuffer) {
 	if cap(fb.out) <= 8<<20 { // one huge chunk must not pin its memory for good
 		clear(fb.split.Unknown) // they point into the chunk
@@ -394,15 +381,14 @@ func (in *Instance) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		in.abortSend()
-		// A cancelled send returns at once, unless the sink ignores it.
-		select {
-		case <-done:
-		case <-time.After(time.Second):
-			in.log.Warnf("closing with flushes still in progress")
-		}
 	}
 	in.abortSend()
+	// A cancelled send returns at once, unless the sink ignores it.
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		in.log.Warnf("closing with flushes still in progress")
+	}
 	if in.bgDone != nil {
 		<-in.bgDone
 	}
