@@ -104,6 +104,18 @@ type Totals struct {
 	EnrichedByProduct                                              [catalog.NumProducts]int64
 }
 
+// Add counts the records of one chunk.
+func (t *Totals) Add(c enrich.Counters) {
+	t.Records += int64(c.Records)
+	t.Enriched += int64(c.Enriched)
+	t.UnknownID += int64(c.UnknownID)
+	t.NoID += int64(c.NoID)
+	t.Skipped += int64(c.Skipped)
+	for i, n := range c.EnrichedBy {
+		t.EnrichedByProduct[i] += int64(n)
+	}
+}
+
 // Totals returns the instance's counters.
 func (in *Instance) Totals() Totals {
 	in.countMu.Lock()
@@ -223,14 +235,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 			in.unknown.Add(u.ID, string(u.Product), u.Severity, u.Line)
 		}
 		t.Chunks++
-		t.Records += int64(c.Records)
-		t.Enriched += int64(c.Enriched)
-		t.UnknownID += int64(c.UnknownID)
-		t.NoID += int64(c.NoID)
-		t.Skipped += int64(c.Skipped)
-		for i, n := range c.EnrichedBy {
-			t.EnrichedByProduct[i] += int64(n)
-		}
+		t.Add(c)
 		if rerr != nil {
 			t.MalformedChunks++
 		}
