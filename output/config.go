@@ -222,7 +222,10 @@ func ParseConfig(g Getter) (Config, error) {
 		case *string:
 			*dst = v
 			if o.key == KeyFieldPreset {
-				ok = c.preset(strings.ToLower(v))
+				var p enrich.Options
+				c.FieldPreset = strings.ToLower(v)
+				p, ok = Preset(c.FieldPreset)
+				c.Engine.Fields, c.Engine.MessageKeys = p.Fields, p.MessageKeys
 			}
 		case *[]string:
 			*dst = splitList(v)
@@ -251,15 +254,16 @@ func ParseConfig(g Getter) (Config, error) {
 	return c, c.Validate()
 }
 
-// preset sets the field names and message keys of a Field_Preset.
-func (c *Config) preset(name string) bool {
-	c.FieldPreset = name
+// Preset returns the engine options a Field_Preset (default or ecs) starts
+// from, and whether name is one.
+func Preset(name string) (enrich.Options, bool) {
+	o := enrich.DefaultOptions()
 	if name == "ecs" {
-		c.Engine.Fields = enrich.ECSFieldNames()
+		o.Fields = enrich.ECSFieldNames()
 		// ECS keeps the line in message; log is an object there.
-		c.Engine.MessageKeys = []string{"message", "msg", "raw"}
+		o.MessageKeys = []string{"message", "msg", "raw"}
 	}
-	return name == "default" || name == "ecs"
+	return o, name == "default" || name == "ecs"
 }
 
 // Validate reports the first option whose value cannot be used, naming its key.
@@ -334,7 +338,7 @@ func (c *Config) String() string {
 		case *int:
 			v = strconv.Itoa(*dst)
 		case *bool:
-			v = onOff(*dst)
+			v = map[bool]string{false: "off", true: "on"}[*dst]
 		case *[]string:
 			v = strings.Join(*dst, ",")
 		case *time.Duration:
@@ -377,13 +381,6 @@ func splitList(v string) []string {
 		}
 	}
 	return out
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
 }
 
 // parseDuration accepts a Go duration or whole seconds, as Fluent Bit does.

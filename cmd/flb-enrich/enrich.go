@@ -14,14 +14,12 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
+	"github.com/enrich-plugin/enrich/output"
 )
 
 // maxLineBytes bounds one input line, which takes several times its size
 // in memory.
 const maxLineBytes = 256 << 20
-
-// errorKey names the problem with a line, as the plugin does.
-const errorKey = "enrich_error"
 
 // errOutput marks a failure to write the output, which ends the run.
 var errOutput = errors.New("write output")
@@ -56,29 +54,26 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 			return c.failUsage(err)
 		}
 	}
-	set := map[string]bool{}
-	c.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	switch *preset {
-	case "default":
-	case "ecs":
-		// The preset's names, less those given on the command line.
-		ecs := enrich.ECSFieldNames()
-		given := opts.Fields.ByOption()
-		for i, f := range ecs.ByOption() {
-			if !set[strings.ReplaceAll(f.Option, "_", "-")] {
-				*given[i].Name = *f.Name
-			}
-		}
-		if !set["message-key"] {
-			*messageKeys = "message,msg,raw"
-		}
-	default:
+	base, ok := output.Preset(*preset)
+	if !ok {
 		return c.failUsage(fmt.Errorf("--field-preset: %q: want default or ecs", *preset))
 	}
-	opts.MessageKeys = nil
-	for _, k := range strings.Split(*messageKeys, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			opts.MessageKeys = append(opts.MessageKeys, k)
+	// The preset's names and keys, less those given on the command line.
+	set := map[string]bool{}
+	c.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	given := opts.Fields.ByOption()
+	for i, f := range base.Fields.ByOption() {
+		if !set[strings.ReplaceAll(f.Option, "_", "-")] {
+			*given[i].Name = *f.Name
+		}
+	}
+	opts.MessageKeys = base.MessageKeys
+	if set["message-key"] {
+		opts.MessageKeys = nil
+		for _, k := range strings.Split(*messageKeys, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				opts.MessageKeys = append(opts.MessageKeys, k)
+			}
 		}
 	}
 	if err := opts.Validate(); err != nil {
@@ -261,7 +256,7 @@ func (l *lineEnricher) rawRecord(line []byte, problem string) []byte {
 		rec = msgpack.AppendStr(msgpack.AppendStr(rec, l.rawKey), line)
 	}
 	if problem != "" {
-		rec = msgpack.AppendStr(msgpack.AppendStr(rec, errorKey), problem)
+		rec = msgpack.AppendStr(msgpack.AppendStr(rec, output.UnparsedErrorKey), problem)
 	}
 	return rec
 }
