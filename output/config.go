@@ -222,10 +222,8 @@ func ParseConfig(g Getter) (Config, error) {
 		case *string:
 			*dst = v
 			if o.key == KeyFieldPreset {
-				var p enrich.Options
 				c.FieldPreset = strings.ToLower(v)
-				p, ok = Preset(c.FieldPreset)
-				c.Engine.Fields, c.Engine.MessageKeys = p.Fields, p.MessageKeys
+				ok = Preset(&c.Engine, c.FieldPreset)
 			}
 		case *[]string:
 			*dst = splitList(v)
@@ -254,16 +252,15 @@ func ParseConfig(g Getter) (Config, error) {
 	return c, c.Validate()
 }
 
-// Preset returns the engine options a Field_Preset (default or ecs) starts
-// from, and whether name is one.
-func Preset(name string) (enrich.Options, bool) {
-	o := enrich.DefaultOptions()
+// Preset applies a Field_Preset (default or ecs) to default options o, and
+// reports whether name is one.
+func Preset(o *enrich.Options, name string) bool {
 	if name == "ecs" {
 		o.Fields = enrich.ECSFieldNames()
 		// ECS keeps the line in message; log is an object there.
 		o.MessageKeys = []string{"message", "msg", "raw"}
 	}
-	return o, name == "default" || name == "ecs"
+	return name == "default" || name == "ecs"
 }
 
 // Validate reports the first option whose value cannot be used, naming its key.

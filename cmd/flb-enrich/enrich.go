@@ -54,8 +54,8 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 			return c.failUsage(err)
 		}
 	}
-	base, ok := output.Preset(*preset)
-	if !ok {
+	base := enrich.DefaultOptions()
+	if !output.Preset(&base, *preset) {
 		return c.failUsage(fmt.Errorf("--field-preset: %q: want default or ecs", *preset))
 	}
 	// The preset's names and keys, less those given on the command line.
