@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,7 +36,16 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // writing the enriched records, or with rep tallying them instead.
 func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, rep *tally) int {
 	opts := enrich.DefaultOptions()
-	messageKeys := c.String("message-key", strings.Join(opts.MessageKeys, ","), "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first (default with ecs: message,msg,raw)")
+	c.Func("message-key", "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first "+
+		"(default with ecs: message,msg,raw) (default \""+strings.Join(opts.MessageKeys, ",")+"\")", func(v string) error {
+		opts.MessageKeys = nil
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				opts.MessageKeys = append(opts.MessageKeys, k)
+			}
+		}
+		return nil
+	})
 	preset := c.String("field-preset", "default", "field names to start from: default or ecs (Elastic Common Schema)")
 	c.BoolVar(&opts.Params, "params", false, "add a map of the message's variables")
 	c.StringVar(&opts.NestUnder, "nest-under", "", "put the added fields in a map under `KEY`")
@@ -54,27 +62,12 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 			return c.failUsage(err)
 		}
 	}
-	base := enrich.DefaultOptions()
-	if !output.Preset(&base, *preset) {
+	if !output.Preset(&opts, *preset) {
 		return c.failUsage(fmt.Errorf("--field-preset: %q: want default or ecs", *preset))
-	}
-	// The preset's names and keys, less those given on the command line.
-	set := map[string]bool{}
-	c.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	given := opts.Fields.ByOption()
-	for i, f := range base.Fields.ByOption() {
-		if !set[strings.ReplaceAll(f.Option, "_", "-")] {
-			*given[i].Name = *f.Name
-		}
-	}
-	opts.MessageKeys = base.MessageKeys
-	if set["message-key"] {
-		opts.MessageKeys = nil
-		for _, k := range strings.Split(*messageKeys, ",") {
-			if k = strings.TrimSpace(k); k != "" {
-				opts.MessageKeys = append(opts.MessageKeys, k)
-			}
-		}
+	} else if *preset != "default" {
+		// The flags again, so that those given override the preset.
+		c.catalogs = nil
+		c.parse(args)
 	}
 	if err := opts.Validate(); err != nil {
 		return c.fail(2, err)
