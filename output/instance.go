@@ -50,8 +50,7 @@ func (e *DeliveryError) Error() string {
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
-// returned err: a retry at worst delivers records twice, a drop loses them.
-// A send refused as invalid would fail the same way at every retry.
+// returned err: a delivery failure, except a send refused as invalid.
 func IsRetryable(err error) bool {
 	if errors.Is(err, forward.ErrInvalidArgument) {
 		return false
@@ -266,9 +265,8 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	return nil
 }
 
-// loop drops a chunk this plugin already enriched: sending it again would
-// loop it forever, and in_forward has already routed it to every output
-// that matches its tag.
+// loop drops a chunk this plugin already enriched: in_forward has routed it
+// to the outputs that match its tag, and sending it again would loop forever.
 func (in *Instance) loop(tag string, data []byte) {
 	in.count(func(t *Totals) {
 		t.Chunks++
