@@ -77,31 +77,24 @@ func (in *Instance) refresh() {
 		in.refused = state
 		in.count(func(t *Totals) { t.CatalogReloadFailures++ })
 		in.log.Errorf("catalog not reloaded, the catalog in use stays: %v", err)
-		in.notify()
 		return
 	}
 	in.failing, in.refused = "", ""
 	in.current.Store(next)
 	in.count(func(t *Totals) { t.CatalogReloads++ })
 	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
-	in.notify()
 }
 
 // background checks the Catalog_File files every CatalogRefresh and
 // reports the unknown message IDs every ReportInterval, until Close.
 func (in *Instance) background() {
 	defer close(in.bgDone)
-	tick := func(d time.Duration) <-chan time.Time {
-		if d <= 0 {
-			return nil // a nil channel never fires
-		}
-		return time.Tick(d) // collected once background returns
-	}
 	every := in.cfg.CatalogRefresh
 	if len(in.cfg.CatalogFiles) == 0 {
 		every = 0
 	}
-	refresh, report := tick(every), tick(in.cfg.ReportInterval)
+	// time.Tick(0) is nil, a channel that never fires.
+	refresh, report := time.Tick(every), time.Tick(in.cfg.ReportInterval)
 	for {
 		select {
 		case <-in.abort.Done():

@@ -222,7 +222,8 @@ func ParseConfig(g Getter) (Config, error) {
 		case *string:
 			*dst = v
 			if o.key == KeyFieldPreset {
-				ok = c.preset(strings.ToLower(v))
+				c.FieldPreset = strings.ToLower(v)
+				ok = Preset(&c.Engine, c.FieldPreset)
 			}
 		case *[]string:
 			*dst = splitList(v)
@@ -251,13 +252,13 @@ func ParseConfig(g Getter) (Config, error) {
 	return c, c.Validate()
 }
 
-// preset sets the field names and message keys of a Field_Preset.
-func (c *Config) preset(name string) bool {
-	c.FieldPreset = name
+// Preset applies a Field_Preset (default or ecs) to default options o, and
+// reports whether name is one.
+func Preset(o *enrich.Options, name string) bool {
 	if name == "ecs" {
-		c.Engine.Fields = enrich.ECSFieldNames()
+		o.Fields = enrich.ECSFieldNames()
 		// ECS keeps the line in message; log is an object there.
-		c.Engine.MessageKeys = []string{"message", "msg", "raw"}
+		o.MessageKeys = []string{"message", "msg", "raw"}
 	}
 	return name == "default" || name == "ecs"
 }
@@ -334,7 +335,7 @@ func (c *Config) String() string {
 		case *int:
 			v = strconv.Itoa(*dst)
 		case *bool:
-			v = onOff(*dst)
+			v = map[bool]string{false: "off", true: "on"}[*dst]
 		case *[]string:
 			v = strings.Join(*dst, ",")
 		case *time.Duration:
@@ -377,13 +378,6 @@ func splitList(v string) []string {
 		}
 	}
 	return out
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
 }
 
 // parseDuration accepts a Go duration or whole seconds, as Fluent Bit does.

@@ -50,8 +50,7 @@ func (e *DeliveryError) Error() string {
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
-// returned err: a retry at worst delivers records twice, a drop loses them.
-// A send refused as invalid would fail the same way at every retry.
+// returned err: a delivery failure, except a send refused as invalid.
 func IsRetryable(err error) bool {
 	if errors.Is(err, forward.ErrInvalidArgument) {
 		return false
@@ -104,6 +103,18 @@ type Totals struct {
 	EnrichedByProduct                                              [catalog.NumProducts]int64
 }
 
+// Add counts the records of one chunk.
+func (t *Totals) Add(c enrich.Counters) {
+	t.Records += int64(c.Records)
+	t.Enriched += int64(c.Enriched)
+	t.UnknownID += int64(c.UnknownID)
+	t.NoID += int64(c.NoID)
+	t.Skipped += int64(c.Skipped)
+	for i, n := range c.EnrichedBy {
+		t.EnrichedByProduct[i] += int64(n)
+	}
+}
+
 // Totals returns the instance's counters.
 func (in *Instance) Totals() Totals {
 	in.countMu.Lock()
@@ -115,21 +126,19 @@ func (in *Instance) Totals() Totals {
 	return t
 }
 
-// count updates the counters and the unknown IDs, once per flush or reload.
+// count updates the counters and the unknown IDs, once per flush or reload,
+// then calls the OnStats function.
 func (in *Instance) count(update func(*Totals)) {
 	in.countMu.Lock()
-	defer in.countMu.Unlock()
 	update(&in.stats)
-}
-
-// OnStats registers fn, called whenever the counters may have moved.
-func (in *Instance) OnStats(fn func()) { in.onStats.Store(&fn) }
-
-func (in *Instance) notify() {
+	in.countMu.Unlock()
 	if fn := in.onStats.Load(); fn != nil {
 		(*fn)()
 	}
 }
+
+// OnStats registers fn, called whenever the counters have moved.
+func (in *Instance) OnStats(fn func()) { in.onStats.Store(&fn) }
 
 // totalsLine formats the counters only when the log line is written.
 type totalsLine struct{ in *Instance }
@@ -183,6 +192,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
 	in := &Instance{cfg: cfg, log: log, sink: s, unknown: report.New(cfg.ReportTop)}
 	in.current.Store(&loaded{eng: eng})
+	in.bufs.New = func() any { return &flushBuffer{out: make([]byte, 0, 64<<10)} }
 	in.abort, in.abortSend = context.WithCancel(context.Background())
 	return in
 }
@@ -203,7 +213,6 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.inflight.Add(1)
 	in.mu.RUnlock()
 	defer in.inflight.Done()
-	defer in.notify()
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
 	defer cancel()
 	defer context.AfterFunc(in.abort, cancel)()
@@ -212,7 +221,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		in.loop(tag, data)
 		return nil
 	}
-	fb := in.buffer()
+	fb := in.bufs.Get().(*flushBuffer)
 	defer in.release(fb)
 	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
 	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
@@ -225,14 +234,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 			in.unknown.Add(u.ID, string(u.Product), u.Severity, u.Line)
 		}
 		t.Chunks++
-		t.Records += int64(c.Records)
-		t.Enriched += int64(c.Enriched)
-		t.UnknownID += int64(c.UnknownID)
-		t.NoID += int64(c.NoID)
-		t.Skipped += int64(c.Skipped)
-		for i, n := range c.EnrichedBy {
-			t.EnrichedByProduct[i] += int64(n)
-		}
+		t.Add(c)
 		if rerr != nil {
 			t.MalformedChunks++
 		}
@@ -263,9 +265,8 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	return nil
 }
 
-// loop drops a chunk this plugin already enriched: sending it again would
-// loop it forever, and in_forward has already routed it to every output
-// that matches its tag.
+// loop drops a chunk this plugin already enriched: in_forward has routed it
+// to the outputs that match its tag, and sending it again would loop forever.
 func (in *Instance) loop(tag string, data []byte) {
 	in.count(func(t *Totals) {
 		t.Chunks++
@@ -292,50 +293,43 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		payloads++
 		return nil
 	}
-	var extra []byte
+	var extra []byte // the records that carry the runs
 	var now time.Time
 	start, count, run := 0, 0, -1 // the batch of records, and the run of other items
-	batch := func(end int) error {
-		n := count
-		count = 0
-		return send(out[start:end], n)
-	}
-	wrap := func(end int) {
-		if run >= 0 {
-			if wrapped++; wrapped == 1 {
-				now = time.Now()
-			}
-			extra, run = unparsedRecord(extra, out[run:end], now), -1
-		}
-	}
-	for i, off := 0, 0; off < len(out); i++ {
-		// An end RewriteSplit would not report leaves the rest untrusted.
+	for i, off := 0, 0; ; i++ {
+		// An end RewriteSplit would not report leaves the rest untrusted. The
+		// end of out counts as an item that is not a record: it ends both.
 		end, ok := len(out), i < len(ends) && ends[i] > off && ends[i] <= len(out) && !(restIsRaw && i == len(ends)-1)
 		if ok {
 			end = ends[i]
 		}
 		record := ok && msgpack.IsForwardEntry(out[off:end])
 		if count > 0 && (!record || end-start > in.cfg.MaxPayloadSize) {
-			if err := batch(off); err != nil {
+			if err := send(out[start:off], count); err != nil {
 				return payloads, wrapped, err
 			}
+			count = 0
 		}
-		if !record && run < 0 {
-			run = off
-		} else if record {
-			if wrap(off); count == 0 {
-				start = off
+		if run >= 0 && (record || off == len(out)) {
+			if wrapped++; wrapped == 1 {
+				now = time.Now()
 			}
+			extra, run = unparsedRecord(extra, out[run:off], now), -1
+		}
+		if off == len(out) {
+			break
+		}
+		if count == 0 {
+			start = off
+		}
+		if record {
 			count++
+		} else if run < 0 {
+			run = off
 		}
 		off = end
 	}
-	if count > 0 {
-		if err := batch(len(out)); err != nil {
-			return payloads, wrapped, err
-		}
-	}
-	if wrap(len(out)); wrapped > 0 {
+	if wrapped > 0 {
 		err = send(extra, wrapped)
 	}
 	return payloads, wrapped, err
@@ -364,13 +358,6 @@ type flushBuffer struct {
 	split enrich.Split
 }
 
-func (in *Instance) buffer() *flushBuffer {
-	if fb, ok := in.bufs.Get().(*flushBuffer); ok {
-		return fb
-	}
-	return &flushBuffer{out: make([]byte, 0, 64<<10)}
-}
-
 func (in *Instance) release(fb *flushBuffer) {
 	if cap(fb.out) <= 8<<20 { // one huge chunk must not pin its memory for good
 		clear(fb.split.Unknown) // they point into the chunk
@@ -397,15 +384,14 @@ func (in *Instance) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		in.abortSend()
-		// A cancelled send returns at once, unless the sink ignores it.
-		select {
-		case <-done:
-		case <-time.After(time.Second):
-			in.log.Warnf("closing with flushes still in progress")
-		}
 	}
 	in.abortSend()
+	// A cancelled send returns at once, unless the sink ignores it.
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		in.log.Warnf("closing with flushes still in progress")
+	}
 	if in.bgDone != nil {
 		<-in.bgDone
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,14 +13,12 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
+	"github.com/enrich-plugin/enrich/output"
 )
 
 // maxLineBytes bounds one input line, which takes several times its size
 // in memory.
 const maxLineBytes = 256 << 20
-
-// errorKey names the problem with a line, as the plugin does.
-const errorKey = "enrich_error"
 
 // errOutput marks a failure to write the output, which ends the run.
 var errOutput = errors.New("write output")
@@ -39,7 +36,16 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // writing the enriched records, or with rep tallying them instead.
 func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, rep *tally) int {
 	opts := enrich.DefaultOptions()
-	messageKeys := c.String("message-key", strings.Join(opts.MessageKeys, ","), "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first (default with ecs: message,msg,raw)")
+	c.Func("message-key", "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first "+
+		"(default with ecs: message,msg,raw) (default \""+strings.Join(opts.MessageKeys, ",")+"\")", func(v string) error {
+		opts.MessageKeys = nil
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				opts.MessageKeys = append(opts.MessageKeys, k)
+			}
+		}
+		return nil
+	})
 	preset := c.String("field-preset", "default", "field names to start from: default or ecs (Elastic Common Schema)")
 	c.BoolVar(&opts.Params, "params", false, "add a map of the message's variables")
 	c.StringVar(&opts.NestUnder, "nest-under", "", "put the added fields in a map under `KEY`")
@@ -56,30 +62,12 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 			return c.failUsage(err)
 		}
 	}
-	set := map[string]bool{}
-	c.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	switch *preset {
-	case "default":
-	case "ecs":
-		// The preset's names, less those given on the command line.
-		ecs := enrich.ECSFieldNames()
-		given := opts.Fields.ByOption()
-		for i, f := range ecs.ByOption() {
-			if !set[strings.ReplaceAll(f.Option, "_", "-")] {
-				*given[i].Name = *f.Name
-			}
-		}
-		if !set["message-key"] {
-			*messageKeys = "message,msg,raw"
-		}
-	default:
+	if !output.Preset(&opts, *preset) {
 		return c.failUsage(fmt.Errorf("--field-preset: %q: want default or ecs", *preset))
-	}
-	opts.MessageKeys = nil
-	for _, k := range strings.Split(*messageKeys, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			opts.MessageKeys = append(opts.MessageKeys, k)
-		}
+	} else if *preset != "default" {
+		// The flags again, so that those given override the preset.
+		c.catalogs = nil
+		c.parse(args)
 	}
 	if err := opts.Validate(); err != nil {
 		return c.fail(2, err)
@@ -261,7 +249,7 @@ func (l *lineEnricher) rawRecord(line []byte, problem string) []byte {
 		rec = msgpack.AppendStr(msgpack.AppendStr(rec, l.rawKey), line)
 	}
 	if problem != "" {
-		rec = msgpack.AppendStr(msgpack.AppendStr(rec, errorKey), problem)
+		rec = msgpack.AppendStr(msgpack.AppendStr(rec, output.UnparsedErrorKey), problem)
 	}
 	return rec
 }

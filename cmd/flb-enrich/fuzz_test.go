@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/output"
 )
 
 // FuzzLine checks that any line gives exactly one valid JSON output line,
@@ -48,7 +49,7 @@ func FuzzLine(f *testing.F) {
 		}
 		trimmed := strings.TrimSpace(line)
 		isObject := strings.HasPrefix(trimmed, "{") && json.Valid([]byte(trimmed)) && utf8.ValidString(trimmed)
-		_, hasError := rec[errorKey]
+		_, hasError := rec[output.UnparsedErrorKey]
 		if len(trimmed) < 5000 && strings.HasPrefix(trimmed, "{") && isObject == hasError {
 			t.Fatalf("line %q: valid object %v, but enrich_error present %v (%q)", line, isObject, hasError, got)
 		}

@@ -7,13 +7,14 @@ import (
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/output"
 	"github.com/enrich-plugin/enrich/report"
 )
 
 // tally counts what the engine does with each record, by product and
 // result, and keeps the most frequent unknown IDs as the plugin does.
 type tally struct {
-	c         enrich.Counters
+	output.Totals
 	unknownBy [catalog.NumProducts]int
 	top       *report.TopK
 	split     enrich.Split
@@ -24,14 +25,7 @@ func (t *tally) add(eng *enrich.Engine, rec []byte) error {
 	t.split.Ends, t.split.Unknown = t.split.Ends[:0], t.split.Unknown[:0]
 	var c enrich.Counters
 	t.dst, c, _ = eng.RewriteSplit(t.dst[:0], rec, &t.split) // a malformed record counts as skipped
-	t.c.Records += c.Records
-	t.c.Enriched += c.Enriched
-	t.c.UnknownID += c.UnknownID
-	t.c.NoID += c.NoID
-	t.c.Skipped += c.Skipped
-	for i, n := range c.EnrichedBy {
-		t.c.EnrichedBy[i] += n
-	}
+	t.Add(c)
 	for _, u := range t.split.Unknown {
 		t.unknownBy[u.Product.Index()]++
 		t.top.Add(u.ID, string(u.Product), u.Severity, u.Line)
@@ -73,11 +67,11 @@ func (t *tally) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "PRODUCT\tENRICHED\tUNKNOWN_ID\n")
 	for i := range catalog.NumProducts {
-		fmt.Fprintf(tw, "%s\t%d\t%d\n", catalog.ProductAt(i), t.c.EnrichedBy[i], t.unknownBy[i])
+		fmt.Fprintf(tw, "%s\t%d\t%d\n", catalog.ProductAt(i), t.EnrichedByProduct[i], t.unknownBy[i])
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "records %d: enriched %d, unknown_id %d, no_id %d, skipped %d\n\n",
-		t.c.Records, t.c.Enriched, t.c.UnknownID, t.c.NoID, t.c.Skipped)
+		t.Records, t.Enriched, t.UnknownID, t.NoID, t.Skipped)
 	items := t.top.Top()
 	fmt.Fprintf(w, "message IDs the catalog lacks, most frequent first:\n")
 	fmt.Fprintf(tw, "COUNT\tPRODUCT\tID\tEXAMPLE\n")
