@@ -27,6 +27,9 @@ var ErrMalformed = errors.New("malformed chunk")
 // severityNames are the syslog severity names, indexed by level.
 var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
 
+// severityLevels are the levels, for entries of unknown IDs to point to; never modified.
+var severityLevels = [8]int{0, 1, 2, 3, 4, 5, 6, 7}
+
 // Counters say what Rewrite did with the records of a chunk. Records is
 // the sum of the four after it.
 type Counters struct {
@@ -75,41 +78,28 @@ type Engine struct {
 	// which a map lookup would not do at the same cost.
 	nameFilter [256]uint64
 
-	// Encodings of the added keys and of the values that do not depend on
-	// the record, computed once.
-	msgIDKey    []byte
-	sevPair     [8][]byte
-	sevNamePair [8][]byte
-	levelPair   [8][]byte
-	docSevPair  [8][]byte
-	productPair [numProducts][]byte
-	paramsKey   []byte
-	nestKey     []byte
-	sevPairs    [8][]byte // sevPair, sevNamePair and levelPair together, for one append
-	sevBits     uint16    // the fields of sevPairs
-	// unknownPairs[p][sev+1] follows the message ID of a record of product
-	// p whose identifier the catalog does not know: the severity pairs
-	// (none for sev -1) and the product, in one append.
-	unknownPairs [numProducts][9][]byte
+	// Encodings of the added keys and pairs, computed once.
+	msgIDKey, paramsKey, nestKey []byte
+	sevField                     [fDocumentedSeverity + 1][8][]byte // the pairs of the severity fields by level
+	sevPairs                     [8][]byte                          // severity, name and level pairs together
+	sevBits                      uint16                             // the fields of sevPairs
+	unknown                      [numProducts][9]*entryEnc          // by severity+1, for IDs the catalog lacks
 }
 
 // entryEnc is a catalog entry with its added pairs already encoded.
 type entryEnc struct {
-	entry       *catalog.Entry
-	severity    int    // documented severity, -1 when none
-	product     int    // index in products
-	explanation []byte // key + value, nil when the entry has no text
-	action      []byte
-	catalogID   []byte
-	catIndex    int      // catalog.Product.Index of its product
-	matcher     *matcher // nil when the format has no variables
-	// pairs is every pair after the message ID, in field order, of the
-	// usual record naming this entry (its severity, if any, is the
-	// documented one, and it has none of the added keys), for one append;
-	// explanation and action are slices of it.
+	entry    *catalog.Entry
+	severity int      // documented severity, -1 when none
+	product  int      // index in products; a match of the entry is of this product
+	catIndex int      // catalog.Product.Index of its product
+	matcher  *matcher // nil when the format has no variables
+	// pairs is every pair after the message ID of the usual record naming
+	// this entry, in field order, for one append: the documented
+	// severity's, then from restOff on the fields of restMask.
 	pairs    []byte
-	restOff  int    // where the explanation starts in pairs
-	restMask uint16 // the fields in pairs[restOff:]
+	restOff  int
+	restMask uint16
+	field    [numFields][]byte // the pairs of restMask
 }
 
 type signature struct {
@@ -141,27 +131,23 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	opts.MessageKeys = slices.Clone(opts.MessageKeys)
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
-	e.msgIDKey = msgpack.AppendStr(nil, f.MessageID)
-	e.paramsKey = msgpack.AppendStr(nil, f.Params)
+	pair := func(name string, v any) []byte {
+		if s, ok := v.(string); ok {
+			return msgpack.AppendStr(msgpack.AppendStr(nil, name), s)
+		}
+		return msgpack.AppendUint(msgpack.AppendStr(nil, name), uint64(v.(int)))
+	}
+	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
-	if f.Level != "" {
-		e.sevBits |= 1 << fLevel
-	}
 	for l := range 8 {
-		e.sevPair[l] = msgpack.AppendUint(msgpack.AppendStr(nil, f.Severity), uint64(l))
-		e.sevNamePair[l] = msgpack.AppendStr(msgpack.AppendStr(nil, f.SeverityName), severityNames[l])
+		e.sevField[fSeverity][l] = pair(f.Severity, l)
+		e.sevField[fSeverityName][l] = pair(f.SeverityName, severityNames[l])
 		if f.Level != "" {
-			e.levelPair[l] = msgpack.AppendStr(msgpack.AppendStr(nil, f.Level), severityNames[l])
+			e.sevField[fLevel][l] = pair(f.Level, severityNames[l])
+			e.sevBits |= 1 << fLevel
 		}
-		e.docSevPair[l] = msgpack.AppendUint(msgpack.AppendStr(nil, f.DocumentedSeverity), uint64(l))
-		e.sevPairs[l] = slices.Concat(e.sevPair[l], e.sevNamePair[l], e.levelPair[l])
-	}
-	for p, name := range products {
-		e.productPair[p] = msgpack.AppendStr(msgpack.AppendStr(nil, f.Product), string(name))
-		e.unknownPairs[p][0] = e.productPair[p]
-		for l := range e.sevPairs {
-			e.unknownPairs[p][l+1] = append(slices.Clip(e.sevPairs[l]), e.productPair[p]...)
-		}
+		e.sevField[fDocumentedSeverity][l] = pair(f.DocumentedSeverity, l)
+		e.sevPairs[l] = slices.Concat(e.sevField[fSeverity][l], e.sevField[fSeverityName][l], e.sevField[fLevel][l])
 	}
 	if opts.NestUnder != "" {
 		e.nestKey = msgpack.AppendStr(nil, opts.NestUnder)
@@ -170,6 +156,13 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 
 	for p := range e.index {
 		e.index[p] = make(map[string]*entryEnc)
+		for l := range 9 {
+			var u catalog.Entry
+			if l > 0 {
+				u.Severity = &severityLevels[l-1]
+			}
+			e.unknown[p][l], _ = e.encodeEntry(&u, p) // no format, so no error
+		}
 	}
 	entries := cat.Entries()
 	encs := make(map[*catalog.Entry]*entryEnc, len(entries))
@@ -238,37 +231,31 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// encodeEntry encodes the pairs ent adds to a record of product.
 func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error) {
-	enc := &entryEnc{entry: ent, severity: -1, product: product, restMask: 1 << fProduct, catIndex: products[product].Index()}
-	var pairs []byte
+	enc := &entryEnc{entry: ent, severity: -1, product: product, catIndex: products[product].Index()}
 	if ent.Severity != nil {
 		enc.severity = *ent.Severity
-		pairs = append(pairs, e.sevPairs[enc.severity]...)
+		enc.pairs = slices.Clone(e.sevPairs[enc.severity])
 	}
-	enc.restOff = len(pairs)
-	if ent.Explanation != "" {
-		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, e.opts.Fields.Explanation), ent.Explanation)
-		enc.restMask |= 1 << fExplanation
-	}
-	explEnd := len(pairs)
-	if ent.Action != "" {
-		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, e.opts.Fields.Action), ent.Action)
-		enc.restMask |= 1 << fAction
-	}
-	actionEnd := len(pairs)
-	pairs = append(pairs, e.productPair[product]...)
-	if f := e.opts.Fields.CatalogID; f != "" {
-		idStart := len(pairs)
-		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, f), ent.ID)
-		enc.catalogID = pairs[idStart:len(pairs):len(pairs)]
-		enc.restMask |= 1 << fCatalogID
-	}
-	enc.pairs = pairs
-	if explEnd > enc.restOff {
-		enc.explanation = enc.pairs[enc.restOff:explEnd:explEnd]
-	}
-	if actionEnd > explEnd {
-		enc.action = enc.pairs[explEnd:actionEnd:actionEnd]
+	enc.restOff = len(enc.pairs)
+	f := e.opts.Fields
+	for _, p := range []struct {
+		field       int
+		name, value string
+	}{
+		{fExplanation, f.Explanation, ent.Explanation},
+		{fAction, f.Action, ent.Action},
+		{fProduct, f.Product, string(products[product])},
+		{fCatalogID, f.CatalogID, ent.ID},
+	} {
+		if p.name != "" && p.value != "" {
+			// The slices of pairs grown later still hold the same bytes.
+			start := len(enc.pairs)
+			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, p.name), p.value)
+			enc.field[p.field] = enc.pairs[start:]
+			enc.restMask |= 1 << p.field
+		}
 	}
 	if e.opts.Params {
 		m, err := compileMatcher(ent)
@@ -308,13 +295,13 @@ func (e *Engine) indexNames() {
 		set(e.opts.NestUnder, -1, fieldNest, -1)
 		return
 	}
-	for i, f := range e.opts.Fields.list() {
-		if f.name == "" {
+	for i, f := range e.opts.Fields.ByOption() {
+		if *f.Name == "" {
 			continue
 		}
-		set(f.name, -1, i, -1)
-		for j := strings.IndexByte(f.name, '.'); j > 0; j = next(f.name, j) {
-			set(f.name[:j], -1, -1, i)
+		set(*f.Name, -1, i, -1)
+		for _, p := range parents(*f.Name) {
+			set(p, -1, -1, i)
 		}
 	}
 }
@@ -342,8 +329,7 @@ const maxDrops = 16
 // stops being valid msgpack, the records before that point are rewritten,
 // the rest is appended unchanged, and the error wraps ErrMalformed.
 func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
-	dst, _, c, err := e.rewrite(dst, chunk, nil, false)
-	return dst, c, err
+	return e.rewrite(dst, chunk, nil)
 }
 
 // RewriteSplit is Rewrite that also appends to sp.Ends where each record
@@ -354,11 +340,10 @@ func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, e
 	if sp == nil {
 		sp = &Split{}
 	}
-	dst, _, c, err := e.rewrite(dst, chunk, sp, true)
-	return dst, c, err
+	return e.rewrite(dst, chunk, sp)
 }
 
-func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, *Split, Counters, error) {
+func (e *Engine) rewrite(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	var c Counters
 	var err error
 	off := 0
@@ -372,20 +357,20 @@ func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, *Spl
 			err = fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
 			break
 		}
-		if split {
+		if sp != nil {
 			sp.Ends = append(sp.Ends, len(dst))
 		}
 		off = end
 	}
 	if err != nil {
 		dst = append(dst, chunk[off:]...)
-		if split {
+		if sp != nil {
 			sp.Ends = append(sp.Ends, len(dst))
 		}
 		c.Records++
 		c.Skipped++
 	}
-	return dst, sp, c, err
+	return dst, c, err
 }
 
 // rewriteRecord handles the record at chunk[off:] and returns its end. It
@@ -736,83 +721,67 @@ func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, 
 
 // appendFields appends the pairs selected by mask, in field order.
 func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []byte, caps *[maxParams]span, ncaps int) []byte {
-	// Most enriched records get every pair their entry has: those come
-	// from the entry's precomputed block in one or a few appends.
-	sevBits := e.sevBits
+	ent := m.ent
+	if ent == nil {
+		ent = e.unknown[m.product][sev+1]
+	}
+	// Most records get every pair their entry has: those come from the
+	// entry's precomputed block in one or a few appends.
 	const docBit = 1 << fDocumentedSeverity
-	if ent := m.ent; ent != nil && ent.product == m.product {
-		full := ent.restMask | 1<<fMessageID | mask&docBit
-		if sev >= 0 {
-			full |= sevBits
-		}
-		if mask&^(1<<fParams) == full {
-			dst = append(dst, e.msgIDKey...)
-			dst = msgpack.AppendStr(dst, m.id)
-			if sev == ent.severity {
-				dst = append(dst, ent.pairs...)
-			} else {
-				// sev >= 0 here: it differs from the documented one.
-				dst = append(dst, e.sevPairs[sev]...)
-				if mask&docBit != 0 {
-					dst = append(dst, e.docSevPair[ent.severity]...)
-				}
-				dst = append(dst, ent.pairs[ent.restOff:]...)
+	full := ent.restMask | 1<<fMessageID | mask&docBit
+	if sev >= 0 {
+		full |= e.sevBits
+	}
+	if mask&^(1<<fParams) != full {
+		dst = e.appendEach(dst, mask, m, ent, sev)
+	} else {
+		dst = append(dst, e.msgIDKey...)
+		dst = msgpack.AppendStr(dst, m.id)
+		if sev == ent.severity {
+			dst = append(dst, ent.pairs...)
+		} else { // sev >= 0 here: it differs from the documented one.
+			dst = append(dst, e.sevPairs[sev]...)
+			if mask&docBit != 0 {
+				dst = append(dst, e.sevField[fDocumentedSeverity][ent.severity]...)
 			}
-			return e.appendParams(dst, mask, m, val, caps, ncaps)
-		}
-	} else if ent == nil {
-		want := uint16(1<<fMessageID | 1<<fProduct)
-		if sev >= 0 {
-			want |= sevBits
-		}
-		if mask == want {
-			dst = append(dst, e.msgIDKey...)
-			dst = msgpack.AppendStr(dst, m.id)
-			return append(dst, e.unknownPairs[m.product][sev+1]...)
+			dst = append(dst, ent.pairs[ent.restOff:]...)
 		}
 	}
+	if mask&(1<<fParams) != 0 {
+		dst = e.appendParams(dst, m, val, caps, ncaps)
+	}
+	return dst
+}
+
+// appendEach appends the pairs selected by mask one by one.
+func (e *Engine) appendEach(dst []byte, mask uint16, m *match, ent *entryEnc, sev int) []byte {
 	if mask&(1<<fMessageID) != 0 {
 		dst = append(dst, e.msgIDKey...)
 		dst = msgpack.AppendStr(dst, m.id)
 	}
-	if mask&(1<<fSeverity) != 0 {
-		dst = append(dst, e.sevPair[sev]...)
+	for f := fSeverity; f < fParams; f++ {
+		switch {
+		case mask&(1<<f) == 0:
+		case f <= fLevel:
+			dst = append(dst, e.sevField[f][sev]...)
+		case f == fDocumentedSeverity:
+			dst = append(dst, e.sevField[f][ent.severity]...)
+		default:
+			dst = append(dst, ent.field[f]...)
+		}
 	}
-	if mask&(1<<fSeverityName) != 0 {
-		dst = append(dst, e.sevNamePair[sev]...)
-	}
-	if mask&(1<<fLevel) != 0 {
-		dst = append(dst, e.levelPair[sev]...)
-	}
-	if mask&(1<<fDocumentedSeverity) != 0 {
-		dst = append(dst, e.docSevPair[m.ent.severity]...)
-	}
-	if mask&(1<<fExplanation) != 0 {
-		dst = append(dst, m.ent.explanation...)
-	}
-	if mask&(1<<fAction) != 0 {
-		dst = append(dst, m.ent.action...)
-	}
-	if mask&(1<<fProduct) != 0 {
-		dst = append(dst, e.productPair[m.product]...)
-	}
-	if mask&(1<<fCatalogID) != 0 {
-		dst = append(dst, m.ent.catalogID...)
-	}
-	return e.appendParams(dst, mask, m, val, caps, ncaps)
+	return dst
 }
 
-// appendParams appends the params pair when mask selects it.
-func (e *Engine) appendParams(dst []byte, mask uint16, m *match, val []byte, caps *[maxParams]span, ncaps int) []byte {
-	if mask&(1<<fParams) != 0 {
-		mt := m.ent.matcher
-		dst = append(dst, e.paramsKey...)
-		dst = msgpack.AppendMapHeader(dst, ncaps)
-		text := val[m.text:]
-		for i := range ncaps {
-			dst = append(dst, mt.keys[i]...)
-			dst = msgpack.AppendStr(dst, text[caps[i].start:caps[i].end])
-		}
+// appendParams appends the params pair.
+func (e *Engine) appendParams(dst []byte, m *match, val []byte, caps *[maxParams]span, ncaps int) []byte {
+	mt := m.ent.matcher
+	dst = append(dst, e.paramsKey...)
+	dst = msgpack.AppendMapHeader(dst, ncaps)
+	text := val[m.text:]
+	for i := range ncaps {
+		dst = append(dst, mt.keys[i]...)
+		dst = msgpack.AppendStr(dst, text[caps[i].start:caps[i].end])
 	}
 	return dst
 }

@@ -20,36 +20,34 @@ type FieldNames struct {
 	Params             string
 }
 
-// DefaultFieldNames returns the documented default field names.
-func DefaultFieldNames() FieldNames {
-	return FieldNames{
-		MessageID:          "message_id",
-		Severity:           "severity",
-		SeverityName:       "severity_name",
-		DocumentedSeverity: "documented_severity",
-		Explanation:        "explanation",
-		Action:             "action",
-		Product:            "product",
-		Params:             "params",
-	}
+// fieldTable is, per added field in the order fields are added to a
+// record, its option, default name and Elastic Common Schema name.
+var fieldTable = [numFields][3]string{
+	{"field_message_id", "message_id", "event.code"},
+	{"field_severity", "severity", "log.syslog.severity.code"},
+	{"field_severity_name", "severity_name", "log.syslog.severity.name"},
+	{"field_level", "", "log.level"},
+	{"field_documented_severity", "documented_severity", "enrich.documented_severity"},
+	{"field_explanation", "explanation", "enrich.explanation"},
+	{"field_action", "action", "enrich.action"},
+	{"field_product", "product", "enrich.product"},
+	{"field_catalog_id", "", "enrich.catalog_id"},
+	{"field_params", "params", "enrich.params"},
 }
+
+// DefaultFieldNames returns the documented default field names.
+func DefaultFieldNames() FieldNames { return fieldNames(1) }
 
 // ECSFieldNames returns the field names of the Elastic Common Schema
 // preset: the ID and the line's severity in ECS fields, the rest under
 // the custom namespace "enrich". Elasticsearch reads the dots as objects.
-func ECSFieldNames() FieldNames {
-	return FieldNames{
-		MessageID:          "event.code",
-		Severity:           "log.syslog.severity.code",
-		SeverityName:       "log.syslog.severity.name",
-		Level:              "log.level",
-		DocumentedSeverity: "enrich.documented_severity",
-		Explanation:        "enrich.explanation",
-		Action:             "enrich.action",
-		Product:            "enrich.product",
-		CatalogID:          "enrich.catalog_id",
-		Params:             "enrich.params",
+func ECSFieldNames() FieldNames { return fieldNames(2) }
+
+func fieldNames(col int) (f FieldNames) {
+	for i, o := range f.ByOption() {
+		*o.Name = fieldTable[i][col]
 	}
+	return f
 }
 
 // FieldOption is an added field's option and the name it sets.
@@ -61,30 +59,14 @@ type FieldOption struct {
 // ByOption returns each field name with the option that sets it, in the
 // order the fields are added to a record.
 func (f *FieldNames) ByOption() [numFields]FieldOption {
-	return [numFields]FieldOption{
-		{"field_message_id", &f.MessageID},
-		{"field_severity", &f.Severity},
-		{"field_severity_name", &f.SeverityName},
-		{"field_level", &f.Level},
-		{"field_documented_severity", &f.DocumentedSeverity},
-		{"field_explanation", &f.Explanation},
-		{"field_action", &f.Action},
-		{"field_product", &f.Product},
-		{"field_catalog_id", &f.CatalogID},
-		{"field_params", &f.Params},
-	}
-}
-
-// list returns the field names with their options, in the order the
-// fields are added to a record.
-func (f FieldNames) list() (l [numFields]namedField) {
-	for i, o := range f.ByOption() {
-		l[i] = namedField{o.Option, *o.Name}
+	names := [numFields]*string{&f.MessageID, &f.Severity, &f.SeverityName, &f.Level, &f.DocumentedSeverity,
+		&f.Explanation, &f.Action, &f.Product, &f.CatalogID, &f.Params}
+	var l [numFields]FieldOption
+	for i, n := range names {
+		l[i] = FieldOption{fieldTable[i][0], n}
 	}
 	return l
 }
-
-type namedField struct{ option, name string }
 
 // Indexes of the added fields, in the order they are appended.
 const (
@@ -196,11 +178,11 @@ func (o Options) Validate() error {
 		}
 		used = map[string]string{}
 	}
-	for _, f := range o.Fields.list() {
-		if f.name == "" && (f.option == "field_level" || f.option == "field_catalog_id") {
+	for i, f := range o.Fields.ByOption() {
+		if *f.Name == "" && fieldTable[i][1] == "" {
 			continue // not added
 		}
-		if err := claim(f.option, f.name); err != nil {
+		if err := claim(f.Option, *f.Name); err != nil {
 			return err
 		}
 	}
@@ -210,20 +192,24 @@ func (o Options) Validate() error {
 	// Elasticsearch reads a dotted name as a path: a key of the record that
 	// is one of its leading parts holds a value where the path needs an
 	// object, so the field could never be added.
-	for _, f := range o.Fields.list() {
-		for i := strings.IndexByte(f.name, '.'); i > 0; i = next(f.name, i) {
-			if prev, ok := used[f.name[:i]]; ok {
-				return &OptionError{Options: []string{prev, f.option}, Value: f.name[:i], Reason: "is a value in the record, so " + f.name + " cannot go inside it"}
+	for _, f := range o.Fields.ByOption() {
+		for _, p := range parents(*f.Name) {
+			if prev, ok := used[p]; ok {
+				return &OptionError{Options: []string{prev, f.Option}, Value: p, Reason: "is a value in the record, so " + *f.Name + " cannot go inside it"}
 			}
 		}
 	}
 	return nil
 }
 
-// next returns the index of the dot after the one at i, or -1.
-func next(s string, i int) int {
-	if j := strings.IndexByte(s[i+1:], '.'); j >= 0 {
-		return i + 1 + j
+// parents returns the leading parts of a dotted name (a and a.b of
+// a.b.c), none when it starts with a dot.
+func parents(name string) []string {
+	var ps []string
+	for i := 1; i < len(name) && name[0] != '.'; i++ {
+		if name[i] == '.' {
+			ps = append(ps, name[:i])
+		}
 	}
-	return -1
+	return ps
 }
