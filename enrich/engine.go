@@ -69,7 +69,6 @@ type Engine struct {
 	ibmCodes       map[string]*entryEnc // an IBM error code's summary, or first entry
 	iosMnemonics   map[string]bool      // the mnemonics of index[pIOS]'s keys
 	iosLengths     uint64               // a bit per mnemonic length modulo 64
-	sigs           []signature          // Unified CM alarm names and failure texts, longest first
 	text           *textScanner         // finds alert names, IBM labels and signatures in one pass
 	// namesByLen lists, by length, the record keys the engine looks for.
 	namesByLen [maxNameLen + 1][]nameRef
@@ -131,22 +130,17 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	opts.MessageKeys = slices.Clone(opts.MessageKeys)
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
-	pair := func(name string, v any) []byte {
-		if s, ok := v.(string); ok {
-			return msgpack.AppendStr(msgpack.AppendStr(nil, name), s)
-		}
-		return msgpack.AppendUint(msgpack.AppendStr(nil, name), uint64(v.(int)))
-	}
+	num := func(name string, v int) []byte { return msgpack.AppendUint(msgpack.AppendStr(nil, name), uint64(v)) }
 	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
 	for l := range 8 {
-		e.sevField[fSeverity][l] = pair(f.Severity, l)
-		e.sevField[fSeverityName][l] = pair(f.SeverityName, severityNames[l])
+		e.sevField[fSeverity][l] = num(f.Severity, l)
+		e.sevField[fSeverityName][l] = strPair(f.SeverityName, severityNames[l])
 		if f.Level != "" {
-			e.sevField[fLevel][l] = pair(f.Level, severityNames[l])
+			e.sevField[fLevel][l] = strPair(f.Level, severityNames[l])
 			e.sevBits |= 1 << fLevel
 		}
-		e.sevField[fDocumentedSeverity][l] = pair(f.DocumentedSeverity, l)
+		e.sevField[fDocumentedSeverity][l] = num(f.DocumentedSeverity, l)
 		e.sevPairs[l] = slices.Concat(e.sevField[fSeverity][l], e.sevField[fSeverityName][l], e.sevField[fLevel][l])
 	}
 	if opts.NestUnder != "" {
@@ -164,8 +158,22 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 			e.unknown[p][l], _ = e.encodeEntry(&u, p) // no format, so no error
 		}
 	}
+	// An IBM error code alone gets the catalog's summary of the code (found
+	// by an IBM label, whatever product the catalog files it under), or, for
+	// catalogs without summaries, the first entry that shares it.
+	var err error
+	for _, ec := range cat.ErrorCodes() {
+		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
+			if e.ibmCodes[ec.Code], err = e.encodeEntry(ent, pIBM); err != nil {
+				return nil, err
+			}
+		}
+	}
 	entries := cat.Entries()
 	encs := make(map[*catalog.Entry]*entryEnc, len(entries))
+	// Unified CM trace lines are recognised by the catalog's signatures and
+	// by the alarm names themselves.
+	texts := slices.Clone(cat.Signatures())
 	for i := range entries {
 		ent := &entries[i]
 		p := slices.Index(products[:], ent.Product)
@@ -178,56 +186,31 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		}
 		encs[ent] = enc
 		e.index[p][ent.Key()] = enc
-		if p == pIOS {
+		switch {
+		case p == pIOS:
 			// Keys are FACILITY-MNEMONIC; a mnemonic is one dash-free token.
 			mn := ent.Key()[strings.LastIndexByte(ent.Key(), '-')+1:]
 			e.iosMnemonics[mn] = true
 			e.iosLengths |= 1 << (len(mn) & 63)
+		case p == pIBM && ent.ErrorCode != "" && e.ibmCodes[ent.ErrorCode] == nil:
+			e.ibmCodes[ent.ErrorCode] = enc
+		case p == pCUCM:
+			texts = append(texts, catalog.Signature{Text: ent.ID, Entry: ent})
 		}
 	}
 	e.ftdIDs, e.ibmIDs = newNumTable(e.index[pFTD]), newNumTable(e.index[pIBM])
-	// An IBM error code alone gets the catalog's summary of the code, or,
-	// for catalogs without summaries, the first entry that shares it.
-	for _, ec := range cat.ErrorCodes() {
-		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
-			// The summary is matched by an IBM label, whatever product
-			// the catalog files it under.
-			enc, err := e.encodeEntry(ent, pIBM)
-			if err != nil {
-				return nil, err
-			}
-			e.ibmCodes[ec.Code] = enc
-		}
-	}
-	for i := range entries {
-		ent := &entries[i]
-		if ent.Product == catalog.ProductIBM && ent.ErrorCode != "" && e.ibmCodes[ent.ErrorCode] == nil {
-			e.ibmCodes[ent.ErrorCode] = encs[ent]
-		}
-	}
-	// Unified CM trace lines are recognised by the catalog's signatures and
-	// by the alarm names themselves.
+	var sigs []signature
 	seen := make(map[string]bool)
-	addSig := func(text string, ent *catalog.Entry) {
-		enc := encs[ent]
-		if len(text) < minAnchor || seen[text] || enc == nil {
-			return
-		}
-		seen[text] = true
-		e.sigs = append(e.sigs, signature{text: []byte(text), id: []byte(ent.ID), ent: enc})
-	}
-	for _, s := range cat.Signatures() {
-		addSig(s.Text, s.Entry)
-	}
-	for i := range entries {
-		if entries[i].Product == catalog.ProductCUCM {
-			addSig(entries[i].ID, &entries[i])
+	for _, s := range texts {
+		if enc := encs[s.Entry]; len(s.Text) >= minAnchor && !seen[s.Text] && enc != nil {
+			seen[s.Text] = true
+			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), enc})
 		}
 	}
 	// Longest first, so that a specific text wins over a shorter one found
 	// at the same place.
-	slices.SortStableFunc(e.sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
-	e.text = newTextScanner(e.sigs)
+	slices.SortStableFunc(sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
+	e.text = newTextScanner(sigs)
 	return e, nil
 }
 
@@ -250,10 +233,8 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error)
 		{fCatalogID, f.CatalogID, ent.ID},
 	} {
 		if p.name != "" && p.value != "" {
-			// The slices of pairs grown later still hold the same bytes.
-			start := len(enc.pairs)
-			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, p.name), p.value)
-			enc.field[p.field] = enc.pairs[start:]
+			enc.field[p.field] = strPair(p.name, p.value)
+			enc.pairs = append(enc.pairs, enc.field[p.field]...)
 			enc.restMask |= 1 << p.field
 		}
 	}
@@ -265,6 +246,10 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error)
 		enc.matcher = m
 	}
 	return enc, nil
+}
+
+func strPair(name, value string) []byte {
+	return msgpack.AppendStr(msgpack.AppendStr(nil, name), value)
 }
 
 // indexNames indexes the message keys and the added fields' names.

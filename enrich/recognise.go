@@ -113,16 +113,8 @@ func (e *Engine) find(v []byte, m *match) bool {
 // isRelay reports whether the IOS-style header id relays another process's
 // message: NX-OS FAC-SEV-SYSTEM_MSG, IOS-XE IOSXE-SEV-PLATFORM.
 func isRelay(id []byte) bool {
-	// Most headers end in another letter: one comparison rules them out.
-	switch n := len(id); {
-	case n == 0:
-		return false
-	case id[n-1] == 'G':
-		return n > len("-SYSTEM_MSG") && string(id[n-len("-SYSTEM_MSG"):]) == "-SYSTEM_MSG"
-	case id[n-1] == 'M':
-		return n > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && string(id[n-len("-PLATFORM"):]) == "-PLATFORM"
-	}
-	return false
+	return len(id) > len("-SYSTEM_MSG") && bytes.HasSuffix(id, []byte("-SYSTEM_MSG")) ||
+		len(id) > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && bytes.HasSuffix(id, []byte("-PLATFORM"))
 }
 
 // maxTagEnd bounds where a "process[pid]:" tag can end in a value: after
@@ -311,7 +303,7 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 		}
 	}
 	mn := v[mnStart:k]
-	if len(mn) == 6 && allDigits(mn) {
+	if _, ok := sixDigits(mn); ok {
 		m.set(pFTD, mn, sev, e.ftdIDs.lookup(mn), mnStart, textStart(v, k))
 		return true
 	}
@@ -417,15 +409,6 @@ var byteClass = func() (t [256]uint8) {
 	t['_'] = classWord
 	return t
 }()
-
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if !isDigit(c) {
-			return false
-		}
-	}
-	return len(b) > 0
-}
 
 func hasLetter(b []byte) bool {
 	for _, c := range b {
