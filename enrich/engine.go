@@ -20,8 +20,7 @@ import (
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
-// ErrMalformed reports a chunk that stops being valid msgpack at some
-// record. Rewrite still returns every byte of the chunk.
+// ErrMalformed reports a chunk that stops being valid msgpack; Rewrite still returns all of it.
 var ErrMalformed = errors.New("malformed chunk")
 
 // severityNames are the syslog severity names, indexed by level.
@@ -30,26 +29,21 @@ var severityNames = [8]string{"emergency", "alert", "critical", "error", "warnin
 // severityLevels are the levels, for entries of unknown IDs to point to; never modified.
 var severityLevels = [8]int{0, 1, 2, 3, 4, 5, 6, 7}
 
-// Counters say what Rewrite did with the records of a chunk. Records is
-// the sum of the four after it.
+// Counters say what Rewrite did with a chunk's records; Records is the sum of the next four.
 type Counters struct {
 	Records   int // records seen, including skipped ones
 	Enriched  int // records whose identifier the catalog knows
 	UnknownID int // records with a well-formed identifier the catalog does not know
 	NoID      int // map records with no identifier, copied byte for byte
 	Skipped   int // group markers, non-map bodies, and an unparseable rest of a chunk
-	// EnrichedBy counts Enriched by the product of the entry, indexed by
-	// catalog.Product.Index.
+	// EnrichedBy counts Enriched by the entry's product, indexed by catalog.Product.Index.
 	EnrichedBy [catalog.NumProducts]int
 }
 
 // Split is what RewriteSplit reports besides the records.
 type Split struct {
-	// Ends are the offsets where each record, and the unchanged rest of a
-	// malformed chunk, end in the output.
-	Ends []int
-	// Unknown are the records whose identifier the catalog does not know.
-	Unknown []Unknown
+	Ends    []int     // where each record, and the unchanged rest of a malformed chunk, end in the output
+	Unknown []Unknown // the records whose identifier the catalog does not know
 }
 
 // Unknown is a record whose identifier the catalog does not know.
@@ -59,22 +53,19 @@ type Unknown struct {
 	Severity int // from the line, -1 when it has none
 }
 
-// Engine enriches records. It is immutable after New and safe for
-// concurrent use.
+// Engine enriches records. It is immutable after New and safe for concurrent use.
 type Engine struct {
 	opts Options
 	// index maps, per product, a catalog key to the entry's encodings.
 	index          [numProducts]map[string]*entryEnc
-	ftdIDs, ibmIDs numTable             // the 6-digit keys of index[pFTD] and index[pIBM]
-	ibmCodes       map[string]*entryEnc // an IBM error code's summary, or first entry
-	iosMnemonics   map[string]bool      // the mnemonics of index[pIOS]'s keys
-	iosLengths     uint64               // a bit per mnemonic length modulo 64
-	text           *textScanner         // finds alert names, IBM labels and signatures in one pass
-	// namesByLen lists, by length, the record keys the engine looks for.
-	namesByLen [maxNameLen + 1][]nameRef
-	// nameFilter has, for each first byte of a name in namesByLen, the bit
-	// of its length modulo 64: one test rules out most keys of a record,
-	// which a map lookup would not do at the same cost.
+	ftdIDs, ibmIDs numTable                  // the 6-digit keys of index[pFTD] and index[pIBM]
+	ibmCodes       map[string]*entryEnc      // an IBM error code's summary, or first entry
+	iosMnemonics   map[string]bool           // the mnemonics of index[pIOS]'s keys
+	iosLengths     uint64                    // a bit per mnemonic length modulo 64
+	text           *textScanner              // finds alert names, IBM labels and signatures in one pass
+	namesByLen     [maxNameLen + 1][]nameRef // the record keys the engine looks for, by length
+	// nameFilter has, per first byte of a name in namesByLen, a bit per length
+	// modulo 64: one test rules out most keys, cheaper than a map lookup.
 	nameFilter [256]uint64
 
 	// Encodings of the added keys and pairs, computed once.
@@ -107,9 +98,9 @@ type signature struct {
 	ent  *entryEnc
 }
 
-// nameRef says what a record key means to the engine: msg is its index in
-// MessageKeys, field the added field (or fieldNest) it names; -1 for none.
-// block are the fields with a dotted name that the key is a leading part of.
+// nameRef says what a record key is: msg its index in MessageKeys, field
+// the added field (or fieldNest) it names, -1 for none; block the fields
+// with a dotted name it is a leading part of.
 type nameRef struct {
 	name       string
 	msg, field int8
@@ -118,8 +109,8 @@ type nameRef struct {
 
 const fieldNest = numFields
 
-// New builds an engine for cat with opts, which must be valid. Every
-// entry's added fields and parameter matcher are prepared here, once.
+// New builds an engine for cat with opts, which must be valid, encoding
+// every entry's added fields and parameter matcher once.
 func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	if cat == nil {
 		return nil, errors.New("enrich: nil catalog")
@@ -291,20 +282,16 @@ func (e *Engine) indexNames() {
 	}
 }
 
-// span is a half-open byte range. int32 halves the per-record stack
-// arrays the engine zeroes; chunks are far below 2 GiB.
+// span is a half-open byte range; int32 halves the per-record arrays the engine zeroes.
 type span struct{ start, end int32 }
 
-// drop is an existing pair that Overwrite may remove: its span, and the
-// added field (or fieldNest) its key names.
+// drop is an existing pair that Overwrite may remove, and the added field (or fieldNest) it names.
 type drop struct {
 	span
 	field int8
 }
 
-// maxDrops is how many existing pairs Overwrite can remove from one record
-// without allocating: a record with more keys that collide with added
-// fields takes a slower path that moves the list to the heap.
+// maxDrops is how many pairs Overwrite removes from a record without allocating.
 const maxDrops = 16
 
 // Rewrite appends the enriched form of chunk to dst and returns it with
@@ -318,8 +305,7 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 }
 
 // RewriteSplit is Rewrite that also appends to sp.Ends where each record
-// (and the unchanged rest of a malformed chunk) ends in dst, so that a
-// caller that cuts the output at record boundaries need not parse it, and
+// ends in dst, so that callers can cut the output without parsing it, and
 // to sp.Unknown the records whose identifier the catalog does not know.
 func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	if sp == nil {
@@ -331,29 +317,22 @@ func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, e
 func (e *Engine) rewrite(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	var c Counters
 	var err error
-	off := 0
-	if len(chunk) > math.MaxInt32 {
-		// Spans are int32.
-		err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
-	}
-	for err == nil && off < len(chunk) {
+	for off := 0; off < len(chunk) && err == nil; {
 		var end int
-		if dst, end, err = e.rewriteRecord(dst, chunk, off, &c, sp); err != nil {
+		if len(chunk) > math.MaxInt32 { // spans are int32
+			err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
+		} else if dst, end, err = e.rewriteRecord(dst, chunk, off, &c, sp); err != nil {
 			err = fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
-			break
+		}
+		if err != nil {
+			dst, end = append(dst, chunk[off:]...), len(chunk)
+			c.Records++
+			c.Skipped++
 		}
 		if sp != nil {
 			sp.Ends = append(sp.Ends, len(dst))
 		}
 		off = end
-	}
-	if err != nil {
-		dst = append(dst, chunk[off:]...)
-		if sp != nil {
-			sp.Ends = append(sp.Ends, len(dst))
-		}
-		c.Records++
-		c.Skipped++
 	}
 	return dst, c, err
 }
@@ -400,8 +379,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 			sp.Unknown = append(sp.Unknown, Unknown{ID: m.id, Line: val, Product: products[m.product], Severity: m.sev})
 		}
 	}
-	// The captures are zeroed only for entries with a matcher, not for
-	// every recognised record.
+	// Captures are zeroed only for entries with a matcher.
 	var caps *[maxParams]span
 	ncaps := 0
 	if m.ent != nil && m.ent.matcher != nil && m.text <= len(val) {
@@ -422,8 +400,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 		return append(dst, chunk[off:end]...), end, nil
 	}
 	if n += added; len(drops) == 0 && (size == 1 && n < 16 || size == 3 && n < 1<<16 || size == 5) {
-		// The usual record keeps every pair and its header's width: copy
-		// it whole in one append and patch the pair count in place.
+		// The usual record keeps every pair and its header's width: patch the count in place.
 		dst = append(dst, chunk[off:end]...)
 		msgpack.PutMapHeader(dst[len(dst)-(end-bodyOff):], n, size)
 	} else {
@@ -436,10 +413,9 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 	return e.appendFields(dst, mask, m, sev, val, caps, ncaps), end, nil
 }
 
-// recordBody finds the body map of the record at b[off:]: where it starts,
-// the size of its header and its pair count. size is 0 for group markers
-// and for anything but [[time, map], map] or [time, map], which Fluent Bit
-// does not write: those pass through as they are.
+// recordBody returns where the body map of the record at b[off:] starts,
+// its header's size and its pair count; size is 0 for group markers and
+// for anything but [[time, map], map] or [time, map], which pass through.
 func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	// Records almost always start with a fixarray of two.
 	p := off + 1
@@ -451,9 +427,7 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 		p = off + h.Size
 	}
 	var enrich bool
-	// The usual [[EventTime d7 00, {}], body] header, with the empty
-	// metadata map as a fixmap or, as in_tail writes it, with a 32-bit
-	// count.
+	// The usual [[EventTime d7 00, {}], body], the empty map a fixmap or (in_tail) a map32.
 	if metaLen := emptyMapLen(b, p+11); metaLen > 0 && b[p] == 0x92 && b[p+1] == 0xd7 && b[p+2] == 0x00 {
 		bodyOff, enrich = p+11+metaLen, !isMarker(int64(binary.BigEndian.Uint32(b[p+3:])))
 	} else if bodyOff, enrich, err = recordTime(b, p); err != nil {
@@ -483,9 +457,8 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	return bodyOff, size, n, nil
 }
 
-// recordTime reads the [time, map] or bare time at b[p] and returns where
-// it ends and whether it is an EventTime, integer or float that is not a
-// group marker.
+// recordTime returns where the [time, map] or bare time at b[p] ends and
+// whether it is an EventTime, integer or float that is no group marker.
 func recordTime(b []byte, p int) (int, bool, error) {
 	k, err := msgpack.Skip(b[p:])
 	if err != nil {
@@ -518,8 +491,7 @@ func isMarker(sec int64) bool {
 	return sec == 0xFFFFFFFF || sec == 0xFFFFFFFE || sec == -1 || sec == -2
 }
 
-// emptyMapLen returns the length of the empty map header at b[p] (1, 3 or
-// 5), or 0.
+// emptyMapLen returns the length of the empty map header at b[p], or 0.
 func emptyMapLen(b []byte, p int) int {
 	switch {
 	case p >= len(b):
@@ -542,8 +514,7 @@ type pairScan struct {
 }
 
 // scanPairs walks the n pairs at chunk[q:] once, finding the message values
-// and, for Overwrite, appending to drops the pairs whose key names an added
-// field. It returns where the pairs end.
+// and appending to drops (for Overwrite) the pairs that name an added field.
 func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([]drop, int, error) {
 	for range n {
 		keyStart := q
@@ -565,9 +536,8 @@ func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([
 				name = chunk[q+h.Size : kEnd]
 			}
 		}
-		// Values are mostly short strings and bins of mixed kinds: read
-		// their length with a table and a conditional move rather than a
-		// call and branches that the mix of kinds mispredicts.
+		// Values are mostly short strs and bins: a table and a conditional
+		// move read their length without branches the mix mispredicts.
 		vEnd, hdr := -1, 0
 		if kEnd+1 < len(chunk) {
 			c := chunk[kEnd]
@@ -620,8 +590,7 @@ func (e *Engine) lookupName(name []byte) *nameRef {
 	return nil
 }
 
-// shortStrHdr is the header length of fixstr (1), str8 and bin8 (2) by
-// type byte, 0 for others; it is never modified.
+// shortStrHdr is the header length of fixstr, str8 and bin8 by type byte; never modified.
 var shortStrHdr = func() (t [256]uint8) {
 	for c := 0xa0; c <= 0xbf; c++ {
 		t[c] = 1
@@ -630,10 +599,9 @@ var shortStrHdr = func() (t [256]uint8) {
 	return t
 }()
 
-// bestMatch searches the message values in key order and returns the match
-// the record gets (the first the catalog knows, else the first found) and
-// its value. Each search goes into the other slot of ms, so that no match
-// is copied.
+// bestMatch returns the match the record gets (in key order, the first the
+// catalog knows, else the first found) and its value. Each search goes into
+// the other slot of ms, so that no match is copied.
 func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []byte) {
 	var val []byte
 	best := -1
@@ -660,8 +628,8 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 	return &ms[best], val
 }
 
-// addedFields returns the fields a record with match m gets before its
-// own keys are considered, and the severity it gets (-1 for none).
+// addedFields returns the fields a record with match m gets, before its own
+// keys are considered, and its severity (-1 for none).
 func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	sev = m.sev
 	if sev < 0 && m.ent != nil {
@@ -683,9 +651,8 @@ func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	return mask, sev
 }
 
-// appendBody appends the record chunk[off:end] with its body's header (of
-// size bytes at bodyOff) for n pairs, less the drops that an added field
-// of mask or the nest map replaces, keeping the header's width if it can.
+// appendBody appends the record chunk[off:end] with its body header (size
+// bytes at bodyOff) for n pairs, less the drops an added field replaces.
 func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, drops []drop) []byte {
 	removed := 0
 	for _, d := range drops {
@@ -710,8 +677,7 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 	if ent == nil {
 		ent = e.unknown[m.product][sev+1]
 	}
-	// Most records get every pair their entry has: those come from the
-	// entry's precomputed block in one or a few appends.
+	// Most records get every pair of their entry, from its precomputed block.
 	const docBit = 1 << fDocumentedSeverity
 	full := ent.restMask | 1<<fMessageID | mask&docBit
 	if sev >= 0 {
