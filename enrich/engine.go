@@ -146,18 +146,15 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 			if l > 0 {
 				u.Severity = &severityLevels[l-1]
 			}
-			e.unknown[p][l], _ = e.encodeEntry(&u, p) // no format, so no error
+			e.unknown[p][l] = e.encodeEntry(&u, p)
 		}
 	}
 	// An IBM error code alone gets the catalog's summary of the code (found
 	// by an IBM label, whatever product the catalog files it under), or, for
 	// catalogs without summaries, the first entry that shares it.
-	var err error
 	for _, ec := range cat.ErrorCodes() {
 		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
-			if e.ibmCodes[ec.Code], err = e.encodeEntry(ent, pIBM); err != nil {
-				return nil, err
-			}
+			e.ibmCodes[ec.Code] = e.encodeEntry(ent, pIBM)
 		}
 	}
 	entries := cat.Entries()
@@ -171,10 +168,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		if p < 0 {
 			continue
 		}
-		enc, err := e.encodeEntry(ent, p)
-		if err != nil {
-			return nil, err
-		}
+		enc := e.encodeEntry(ent, p)
 		encs[ent] = enc
 		e.index[p][ent.Key()] = enc
 		switch {
@@ -206,7 +200,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 }
 
 // encodeEntry encodes the pairs ent adds to a record of product.
-func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error) {
+func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 	enc := &entryEnc{entry: ent, severity: -1, product: product, catIndex: products[product].Index()}
 	if ent.Severity != nil {
 		enc.severity = *ent.Severity
@@ -230,13 +224,9 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error)
 		}
 	}
 	if e.opts.Params {
-		m, err := compileMatcher(ent)
-		if err != nil {
-			return nil, fmt.Errorf("enrich: params matcher for %s %q: %w", ent.Product, ent.ID, err)
-		}
-		enc.matcher = m
+		enc.matcher = compileMatcher(ent)
 	}
-	return enc, nil
+	return enc
 }
 
 func strPair(name, value string) []byte {

@@ -25,10 +25,10 @@ type matcher struct {
 
 // compileMatcher builds the matcher of an entry's format, or returns nil
 // when the format has no variables (placeholder forms: docs/recognition.md).
-func compileMatcher(ent *catalog.Entry) (*matcher, error) {
+func compileMatcher(ent *catalog.Entry) *matcher {
 	format := stripHeader(strings.TrimSpace(ent.Format))
 	if format == "" {
-		return nil, nil
+		return nil
 	}
 	// Longest first, so that one name never cuts another; a name the
 	// format marks up (<status>) is a placeholder only there.
@@ -44,11 +44,12 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	var lits [][]byte
 	var names []string
 	var verbs []int // indexes in names of printf verbs
-	var lit strings.Builder
-	addVar := func(name string) {
-		lits = append(lits, normaliseLiteral(lit.String()))
-		lit.Reset()
+	litStart := 0
+	addVar := func(name string, i, end int) int {
+		lits = append(lits, normaliseLiteral(format[litStart:i]))
 		names = append(names, name)
+		litStart = end
+		return end
 	}
 	for i := 0; i < len(format); {
 		c := format[i]
@@ -56,16 +57,14 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 			closer := "*]>"[o]
 			if j := strings.IndexByte(format[i+1:], closer); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
 				(c != '*' || !strings.Contains(format[i+1:i+1+j], " ")) {
-				addVar(format[i+1 : i+1+j])
-				i += j + 2
+				i = addVar(format[i+1:i+1+j], i, i+j+2)
 				continue
 			}
 		}
 		if c == '%' && i+1 < len(format) && strings.IndexByte("sdiuxXBp", format[i+1]) >= 0 &&
 			(i+2 == len(format) || !isParamWordByte(format[i+2])) {
 			verbs = append(verbs, len(names))
-			addVar(format[i+1 : i+2])
-			i += 2
+			i = addVar(format[i+1:i+2], i, i+2)
 			continue
 		}
 		if (i == 0 || !isParamWordByte(format[i-1])) && !afterArticle(format, i) {
@@ -77,18 +76,15 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 				}
 			}
 			if n != "" && !isLabel(format, i, end) {
-				addVar(n)
-				i = end
+				i = addVar(n, i, end)
 				continue
 			}
 		}
-		lit.WriteByte(c)
 		i++
 	}
-	addVar("")
-	names = names[:len(names)-1]
+	lits = append(lits, normaliseLiteral(format[litStart:]))
 	if len(names) == 0 {
-		return nil, nil
+		return nil
 	}
 	if len(verbs) > 0 && len(verbs) == len(ent.Params) { // the list names the verbs in order
 		for k, vi := range verbs {
@@ -112,7 +108,7 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	t := len(bytes.TrimRightFunc(last, func(r rune) bool { return r < 0x80 && (isPunct(byte(r)) || r == ' ') }))
 	m.tail = bytes.TrimSpace(last[t:])
 	m.lits[len(m.lits)-1] = last[:t]
-	return m, nil
+	return m
 }
 
 // paramAt returns the parameter name that starts at format[i] and ends at
@@ -309,8 +305,11 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 	k := 0
 	if lit[0] == ' ' {
-		if len(lit) == 1 {
-			return blankIndex(text, from)
+		if len(lit) == 1 { // a run of blanks
+			if i := bytes.IndexAny(text[from:], " \t"); i >= 0 {
+				return from + i, skipBlanks(text, from+i), true
+			}
+			return 0, 0, false
 		}
 		k = 1
 	}
@@ -343,14 +342,6 @@ func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 			return s, end, true
 		}
 		i = q + 1
-	}
-	return 0, 0, false
-}
-
-// blankIndex finds the first run of blanks at or after from.
-func blankIndex(text []byte, from int) (int, int, bool) {
-	if i := bytes.IndexAny(text[from:], " \t"); i >= 0 {
-		return from + i, skipBlanks(text, from+i), true
 	}
 	return 0, 0, false
 }
