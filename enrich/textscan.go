@@ -32,8 +32,7 @@ const minAnchor = 4
 // alertLabel introduces an RTMT alert name.
 const alertLabel = "AlertName="
 
-// newTextScanner indexes sigs, which are longest first, so that a specific
-// text wins over a shorter one found at the same place.
+// newTextScanner indexes sigs, longest first so that a specific text wins over a shorter one.
 func newTextScanner(sigs []signature) *textScanner {
 	t := new(textScanner)
 	t.addAnchor(alertLabel[0], alertLabel[1], alertLabel[2])
@@ -67,8 +66,7 @@ scan:
 			continue
 		}
 		for i := max(j-1, 0); i <= j; i++ {
-			// Past the earliest known identifier nothing can win, except
-			// an event ID over an error code.
+			// Past the earliest known identifier only an event ID can win, over an error code.
 			if haveKnown && i >= m.pos && (haveEvent || !isErrorCode(m)) {
 				break scan
 			}
@@ -106,9 +104,8 @@ scan:
 // isErrorCode reports whether m is an IBM error code rather than an event ID.
 func isErrorCode(m *match) bool { return m.product == pIBM && len(m.id) == 4 }
 
-// anchorAt parses an alert name, IBM label or signature at v[i], where
-// i+1 < len(v), into m. An alert name outside an RTMT header counts only
-// when the catalog knows it.
+// anchorAt parses an alert name (only one the catalog knows), IBM label or
+// signature at v[i], where i+1 < len(v), into m.
 func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 	switch v[i] {
 	case 'A':
@@ -215,7 +212,7 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	var ent *entryEnc
 	switch len(id) {
 	case 6:
-		ent = e.ibmIDs.lookup(id)
+		ent, _ = e.ibmIDs.lookup(id)
 	case 4:
 		ent = e.ibmCodes[string(id)]
 	default:
