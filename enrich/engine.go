@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -235,40 +236,30 @@ func strPair(name, value string) []byte {
 
 // indexNames indexes the message keys and the added fields' names.
 func (e *Engine) indexNames() {
-	set := func(name string, msg, field, block int) {
-		refs := e.namesByLen[len(name)]
-		i := slices.IndexFunc(refs, func(r nameRef) bool { return r.name == name })
-		if i < 0 {
-			i = len(refs)
-			e.namesByLen[len(name)] = append(refs, nameRef{name, -1, -1, 0})
-			e.nameFilter[name[0]] |= 1 << (len(name) & 63)
+	refs := map[string]*nameRef{}
+	ref := func(name string) *nameRef {
+		if refs[name] == nil {
+			refs[name] = &nameRef{name: name, msg: -1, field: -1}
 		}
-		r := &e.namesByLen[len(name)][i]
-		if msg >= 0 {
-			r.msg = int8(msg)
-		}
-		if field >= 0 {
-			r.field = int8(field)
-		}
-		if block >= 0 {
-			r.block |= 1 << block
-		}
+		return refs[name]
 	}
 	for i, k := range e.opts.MessageKeys {
-		set(k, i, -1, -1)
-	}
-	if e.opts.NestUnder != "" {
-		set(e.opts.NestUnder, -1, fieldNest, -1)
-		return
+		ref(k).msg = int8(i)
 	}
 	for i, f := range e.opts.Fields.ByOption() {
-		if *f.Name == "" {
-			continue
+		if e.opts.NestUnder == "" && *f.Name != "" {
+			ref(*f.Name).field = int8(i)
+			for _, p := range parents(*f.Name) {
+				ref(p).block |= 1 << i
+			}
 		}
-		set(*f.Name, -1, i, -1)
-		for _, p := range parents(*f.Name) {
-			set(p, -1, -1, i)
-		}
+	}
+	if e.opts.NestUnder != "" {
+		ref(e.opts.NestUnder).field = fieldNest
+	}
+	for _, name := range slices.Sorted(maps.Keys(refs)) {
+		e.namesByLen[len(name)] = append(e.namesByLen[len(name)], *refs[name])
+		e.nameFilter[name[0]] |= 1 << (len(name) & 63)
 	}
 }
 
