@@ -407,15 +407,7 @@ func hasLetter(b []byte) bool {
 	return false
 }
 
-// hasPrefixFold reports whether b starts with prefix, ignoring ASCII case.
+// hasPrefixFold reports whether b starts with the ASCII prefix, ignoring case.
 func hasPrefixFold(b []byte, prefix string) bool {
-	if len(b) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if b[i]|0x20 != prefix[i]|0x20 {
-			return false
-		}
-	}
-	return true
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
 }
