@@ -83,30 +83,21 @@ const (
 	numFields
 )
 
-// MaxMessageKeys bounds Options.MessageKeys so that a record's message
-// values can be tracked in a fixed-size array without allocating.
+// MaxMessageKeys bounds Options.MessageKeys so that a record's values fit a fixed-size array.
 const MaxMessageKeys = 16
 
-// maxNameLen bounds key names so that they always fit a str8 header and a
-// record's keys can be compared by length without allocating.
+// maxNameLen bounds key names so that they fit a str8 header and a table by length.
 const maxNameLen = 255
 
 // Options configure an Engine.
 type Options struct {
-	// MessageKeys are the record keys whose values are searched for a
-	// message ID, in order of preference. The default is log, message, msg
-	// and raw (the key suggested for in_syslog's raw_message_key).
+	// MessageKeys are the keys whose values are searched for a message ID, in order of
+	// preference; by default log, message, msg and raw (in_syslog's raw_message_key).
 	MessageKeys []string
-	// Fields are the names of the added fields.
-	Fields FieldNames
-	// Params adds a map of the message's variables, extracted with a
-	// matcher compiled once per catalog entry from its documented format.
-	Params bool
-	// NestUnder, when set, puts every added field in a map under this key
-	// instead of at the top level of the record.
-	NestUnder string
-	// Overwrite replaces existing keys that have the same name as an added
-	// field (or as NestUnder). Without it such fields are not added.
+	Fields      FieldNames // the names of the added fields
+	Params      bool       // add a map of the message's variables, read by the entry's documented format
+	NestUnder   string     // when set, the key of a map that holds every added field
+	// Overwrite replaces existing keys named as an added field (or NestUnder); without it those are not added.
 	Overwrite bool
 }
 
@@ -121,8 +112,7 @@ func DefaultOptions() Options {
 // ErrInvalidOptions matches, with errors.Is, every error Validate returns.
 var ErrInvalidOptions = errors.New("invalid enrich options")
 
-// OptionError is an option Validate refuses, naming it and the option its
-// value clashes with, if any.
+// OptionError is an option Validate refuses, and the option its value clashes with, if any.
 type OptionError struct {
 	Options []string // message_key, nest_under, field_*: one, or the two that clash
 	Value   string
@@ -145,8 +135,7 @@ func (o Options) Validate() error {
 	if len(o.MessageKeys) == 0 || len(o.MessageKeys) > MaxMessageKeys {
 		return &OptionError{Options: []string{"message_key"}, Reason: fmt.Sprintf("%d keys given, want 1 to %d", len(o.MessageKeys), MaxMessageKeys)}
 	}
-	// Message keys and the nest key share the top level of a record with
-	// the fields, unless those are nested.
+	// Message keys and the nest key share the top level with the fields, unless those are nested.
 	used := map[string]string{}
 	claim := func(option, name string) error {
 		reason := ""
@@ -189,9 +178,8 @@ func (o Options) Validate() error {
 	if o.NestUnder != "" {
 		return nil
 	}
-	// Elasticsearch reads a dotted name as a path: a key of the record that
-	// is one of its leading parts holds a value where the path needs an
-	// object, so the field could never be added.
+	// Elasticsearch reads a dotted name as a path: a key that is a leading part of it
+	// holds a value where the path needs an object, so the field could never be added.
 	for _, f := range o.Fields.ByOption() {
 		for _, p := range parents(*f.Name) {
 			if prev, ok := used[p]; ok {
