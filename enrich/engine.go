@@ -94,9 +94,8 @@ type entryEnc struct {
 }
 
 type signature struct {
-	text []byte
-	id   []byte
-	ent  *entryEnc
+	text, id []byte
+	ent      *entryEnc
 }
 
 // nameRef says what a record key is: msg its index in MessageKeys, field
