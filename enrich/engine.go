@@ -1,9 +1,6 @@
-// Package enrich recognises message identifiers in log records and adds
-// the catalog's explanation to them, working directly on the msgpack bytes
-// of Fluent Bit chunks: no reflection, no decoding into maps, and no
-// allocation per record once the output buffer has grown.
-//
-// The package is pure: bytes in, bytes and counters out, no I/O.
+// Package enrich recognises message identifiers in log records and adds the catalog's
+// explanation, working on the msgpack bytes of Fluent Bit chunks with no reflection and
+// no allocation per record. It is pure: bytes in, bytes and counters out, no I/O.
 package enrich
 
 import (
@@ -84,9 +81,8 @@ type entryEnc struct {
 	product  int      // index in products; a match of the entry is of this product
 	catIndex int      // catalog.Product.Index of its product
 	matcher  *matcher // nil when the format has no variables
-	// pairs is every pair after the message ID of the usual record naming
-	// this entry, in field order, for one append: the documented
-	// severity's, then from restOff on the fields of restMask.
+	// pairs are the usual record's pairs after the message ID, for one append: the
+	// documented severity's, then from restOff on the fields of restMask.
 	pairs    []byte
 	restOff  int
 	restMask uint16
@@ -98,9 +94,8 @@ type signature struct {
 	ent      *entryEnc
 }
 
-// nameRef says what a record key is: msg its index in MessageKeys, field
-// the added field (or fieldNest) it names, -1 for none; block the fields
-// with a dotted name it is a leading part of.
+// nameRef says what a record key is: msg its index in MessageKeys, field the added field (or
+// fieldNest) it names, -1 for none; block the fields with a dotted name it leads.
 type nameRef struct {
 	name       string
 	msg, field int8
@@ -149,9 +144,8 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 			e.unknown[p][l] = e.encodeEntry(&u, p)
 		}
 	}
-	// An IBM error code alone gets the catalog's summary of the code (found
-	// by an IBM label, whatever product the catalog files it under), or, for
-	// catalogs without summaries, the first entry that shares it.
+	// An IBM error code alone gets the catalog's summary (whatever product it is filed
+	// under), or, for catalogs without summaries, the first entry that shares it.
 	for _, ec := range cat.ErrorCodes() {
 		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
 			e.ibmCodes[ec.Code] = e.encodeEntry(ent, pIBM)
@@ -159,8 +153,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	}
 	entries := cat.Entries()
 	encs := make(map[*catalog.Entry]*entryEnc, len(entries))
-	// Unified CM trace lines are recognised by the catalog's signatures and
-	// by the alarm names themselves.
+	// Unified CM trace lines are recognised by the catalog's signatures and alarm names.
 	texts := slices.Clone(cat.Signatures())
 	for i := range entries {
 		ent := &entries[i]
@@ -192,8 +185,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), enc})
 		}
 	}
-	// Longest first, so that a specific text wins over a shorter one found
-	// at the same place.
+	// Longest first, so that a specific text wins over a shorter one at the same place.
 	slices.SortStableFunc(sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
 	e.text = newTextScanner(sigs)
 	return e, nil
@@ -274,12 +266,10 @@ type drop struct {
 // maxDrops is how many pairs Overwrite removes from a record without allocating.
 const maxDrops = 16
 
-// Rewrite appends the enriched form of chunk to dst and returns it with
-// counters. Records without an identifier, group markers and non-map
-// bodies are copied byte for byte; enriched records keep every original
-// byte and get their new pairs appended to the body map. When the chunk
-// stops being valid msgpack, the records before that point are rewritten,
-// the rest is appended unchanged, and the error wraps ErrMalformed.
+// Rewrite appends the enriched chunk to dst. Records without an identifier, group
+// markers and non-map bodies are copied as they are; enriched records keep every byte
+// and get pairs appended to the body map. From where a chunk stops being valid
+// msgpack, the rest is appended unchanged and the error wraps ErrMalformed.
 func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 	return e.rewrite(dst, chunk, nil)
 }
@@ -317,8 +307,7 @@ func (e *Engine) rewrite(dst, chunk []byte, sp *Split) ([]byte, Counters, error)
 	return dst, c, err
 }
 
-// rewriteRecord handles the record at chunk[off:] and returns its end. It
-// appends nothing to dst when it returns an error.
+// rewriteRecord handles the record at chunk[off:] and returns its end; on error it appends nothing.
 func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Split) ([]byte, int, error) {
 	bodyOff, size, n, err := recordBody(chunk, off)
 	if err != nil {
@@ -393,9 +382,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 	return e.appendFields(dst, mask, m, sev, val, caps, ncaps), end, nil
 }
 
-// recordBody returns where the body map of the record at b[off:] starts,
-// its header's size and its pair count; size is 0 for group markers and
-// for anything but [[time, map], map] or [time, map], which pass through.
+// recordBody returns where the body map of the record at b[off:] starts, its header size and
+// pair count; size is 0 for group markers and shapes other than [[time, map], map], [time, map].
 func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	// Records almost always start with a fixarray of two.
 	p := off + 1
@@ -579,9 +567,8 @@ var shortStrHdr = func() (t [256]uint8) {
 	return t
 }()
 
-// bestMatch returns the match the record gets (in key order, the first the
-// catalog knows, else the first found) and its value. Each search goes into
-// the other slot of ms, so that no match is copied.
+// bestMatch returns the match the record gets (in key order, the first known, else the
+// first found) and its value; each search fills the other slot of ms, copying no match.
 func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []byte) {
 	var val []byte
 	best := -1

@@ -20,8 +20,7 @@ type FieldNames struct {
 	Params             string
 }
 
-// fieldTable is, per added field in the order fields are added to a
-// record, its option, default name and Elastic Common Schema name.
+// fieldTable is, per added field in order, its option, default name and ECS name.
 var fieldTable = [numFields][3]string{
 	{"field_message_id", "message_id", "event.code"},
 	{"field_severity", "severity", "log.syslog.severity.code"},
@@ -38,9 +37,8 @@ var fieldTable = [numFields][3]string{
 // DefaultFieldNames returns the documented default field names.
 func DefaultFieldNames() FieldNames { return fieldNames(1) }
 
-// ECSFieldNames returns the field names of the Elastic Common Schema
-// preset: the ID and the line's severity in ECS fields, the rest under
-// the custom namespace "enrich". Elasticsearch reads the dots as objects.
+// ECSFieldNames returns the Elastic Common Schema preset: the ID and the line's severity
+// in ECS fields, the rest under the namespace "enrich" (Elasticsearch reads dots as objects).
 func ECSFieldNames() FieldNames { return fieldNames(2) }
 
 func fieldNames(col int) (f FieldNames) {
@@ -56,8 +54,7 @@ type FieldOption struct {
 	Name   *string
 }
 
-// ByOption returns each field name with the option that sets it, in the
-// order the fields are added to a record.
+// ByOption returns each field name with the option that sets it, in the order fields are added.
 func (f *FieldNames) ByOption() [numFields]FieldOption {
 	names := [numFields]*string{&f.MessageID, &f.Severity, &f.SeverityName, &f.Level, &f.DocumentedSeverity,
 		&f.Explanation, &f.Action, &f.Product, &f.CatalogID, &f.Params}
@@ -190,8 +187,7 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// parents returns the leading parts of a dotted name (a and a.b of
-// a.b.c), none when it starts with a dot.
+// parents returns the leading parts of a dotted name (a and a.b of a.b.c), none after a leading dot.
 func parents(name string) []string {
 	var ps []string
 	for i := 1; i < len(name) && name[0] != '.'; i++ {
