@@ -24,9 +24,6 @@ var ErrMalformed = errors.New("malformed chunk")
 // severityNames are the syslog severity names, indexed by level.
 var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
 
-// severityLevels are the levels, for entries of unknown IDs to point to; never modified.
-var severityLevels = [8]int{0, 1, 2, 3, 4, 5, 6, 7}
-
 // Counters say what Rewrite did with a chunk's records; Records is the sum of the next four.
 type Counters struct {
 	Records   int // records seen, including skipped ones
@@ -137,9 +134,9 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	for p := range e.index {
 		e.index[p] = make(map[string]*entryEnc)
 		for l := range 9 {
-			var u catalog.Entry
-			if l > 0 {
-				u.Severity = &severityLevels[l-1]
+			u, sev := catalog.Entry{}, l-1
+			if sev >= 0 {
+				u.Severity = &sev
 			}
 			e.unknown[p][l] = e.encodeEntry(&u, p)
 		}

@@ -20,8 +20,8 @@ type FieldNames struct {
 	Params             string
 }
 
-// fieldTable is, per added field in order, its option, default name and ECS name.
-var fieldTable = [numFields][3]string{
+// fieldTable is, per added field in order, its option, default name and ECS name; never modified.
+var fieldTable = [numFields]struct{ option, def, ecs string }{
 	{"field_message_id", "message_id", "event.code"},
 	{"field_severity", "severity", "log.syslog.severity.code"},
 	{"field_severity_name", "severity_name", "log.syslog.severity.name"},
@@ -35,15 +35,18 @@ var fieldTable = [numFields][3]string{
 }
 
 // DefaultFieldNames returns the documented default field names.
-func DefaultFieldNames() FieldNames { return fieldNames(1) }
+func DefaultFieldNames() (f FieldNames) {
+	for i, o := range f.ByOption() {
+		*o.Name = fieldTable[i].def
+	}
+	return f
+}
 
 // ECSFieldNames returns the Elastic Common Schema preset: the ID and the line's severity
 // in ECS fields, the rest under the namespace "enrich" (Elasticsearch reads dots as objects).
-func ECSFieldNames() FieldNames { return fieldNames(2) }
-
-func fieldNames(col int) (f FieldNames) {
+func ECSFieldNames() (f FieldNames) {
 	for i, o := range f.ByOption() {
-		*o.Name = fieldTable[i][col]
+		*o.Name = fieldTable[i].ecs
 	}
 	return f
 }
@@ -60,7 +63,7 @@ func (f *FieldNames) ByOption() [numFields]FieldOption {
 		&f.Explanation, &f.Action, &f.Product, &f.CatalogID, &f.Params}
 	var l [numFields]FieldOption
 	for i, n := range names {
-		l[i] = FieldOption{fieldTable[i][0], n}
+		l[i] = FieldOption{fieldTable[i].option, n}
 	}
 	return l
 }
@@ -165,8 +168,8 @@ func (o Options) Validate() error {
 		used = map[string]string{}
 	}
 	for i, f := range o.Fields.ByOption() {
-		if *f.Name == "" && fieldTable[i][1] == "" {
-			continue // not added
+		if *f.Name == "" && fieldTable[i].def == "" {
+			continue // an optional field, not added
 		}
 		if err := claim(f.Option, *f.Name); err != nil {
 			return err
