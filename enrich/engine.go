@@ -1,9 +1,6 @@
-// Package enrich recognises message identifiers in log records and adds
-// the catalog's explanation to them, working directly on the msgpack bytes
-// of Fluent Bit chunks: no reflection, no decoding into maps, and no
-// allocation per record once the output buffer has grown.
-//
-// The package is pure: bytes in, bytes and counters out, no I/O.
+// Package enrich recognises message identifiers in log records and adds the catalog's
+// explanation, working on the msgpack bytes of Fluent Bit chunks with no reflection and
+// no allocation per record. It is pure: bytes in, bytes and counters out, no I/O.
 package enrich
 
 import (
@@ -11,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -20,33 +18,27 @@ import (
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
-// ErrMalformed reports a chunk that stops being valid msgpack at some
-// record. Rewrite still returns every byte of the chunk.
+// ErrMalformed reports a chunk that stops being valid msgpack; Rewrite still returns all of it.
 var ErrMalformed = errors.New("malformed chunk")
 
 // severityNames are the syslog severity names, indexed by level.
 var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
 
-// Counters say what Rewrite did with the records of a chunk. Records is
-// the sum of the four after it.
+// Counters say what Rewrite did with a chunk's records; Records is the sum of the next four.
 type Counters struct {
 	Records   int // records seen, including skipped ones
 	Enriched  int // records whose identifier the catalog knows
 	UnknownID int // records with a well-formed identifier the catalog does not know
 	NoID      int // map records with no identifier, copied byte for byte
 	Skipped   int // group markers, non-map bodies, and an unparseable rest of a chunk
-	// EnrichedBy counts Enriched by the product of the entry, indexed by
-	// catalog.Product.Index.
+	// EnrichedBy counts Enriched by the entry's product, indexed by catalog.Product.Index.
 	EnrichedBy [catalog.NumProducts]int
 }
 
 // Split is what RewriteSplit reports besides the records.
 type Split struct {
-	// Ends are the offsets where each record, and the unchanged rest of a
-	// malformed chunk, end in the output.
-	Ends []int
-	// Unknown are the records whose identifier the catalog does not know.
-	Unknown []Unknown
+	Ends    []int     // where each record, and the unchanged rest of a malformed chunk, end in the output
+	Unknown []Unknown // the records whose identifier the catalog does not know
 }
 
 // Unknown is a record whose identifier the catalog does not know.
@@ -56,71 +48,51 @@ type Unknown struct {
 	Severity int // from the line, -1 when it has none
 }
 
-// Engine enriches records. It is immutable after New and safe for
-// concurrent use.
+// Engine enriches records. It is immutable after New and safe for concurrent use.
 type Engine struct {
 	opts Options
 	// index maps, per product, a catalog key to the entry's encodings.
 	index          [numProducts]map[string]*entryEnc
-	ftdIDs, ibmIDs numTable             // the 6-digit keys of index[pFTD] and index[pIBM]
-	ibmCodes       map[string]*entryEnc // an IBM error code's summary, or first entry
-	iosMnemonics   map[string]bool      // the mnemonics of index[pIOS]'s keys
-	iosLengths     uint64               // a bit per mnemonic length modulo 64
-	sigs           []signature          // Unified CM alarm names and failure texts, longest first
-	text           *textScanner         // finds alert names, IBM labels and signatures in one pass
-	// namesByLen lists, by length, the record keys the engine looks for.
-	namesByLen [maxNameLen + 1][]nameRef
-	// nameFilter has, for each first byte of a name in namesByLen, the bit
-	// of its length modulo 64: one test rules out most keys of a record,
-	// which a map lookup would not do at the same cost.
+	ftdIDs, ibmIDs numTable                  // the 6-digit keys of index[pFTD] and index[pIBM]
+	ibmCodes       map[string]*entryEnc      // an IBM error code's summary, or first entry
+	iosMnemonics   map[string]bool           // the mnemonics of index[pIOS]'s keys
+	iosLengths     uint64                    // a bit per mnemonic length modulo 64
+	text           *textScanner              // finds alert names, IBM labels and signatures in one pass
+	namesByLen     [maxNameLen + 1][]nameRef // the record keys the engine looks for, by length
+	// nameFilter has, per first byte of a name in namesByLen, a bit per length
+	// modulo 64: one test rules out most keys, cheaper than a map lookup.
 	nameFilter [256]uint64
 
-	// Encodings of the added keys and of the values that do not depend on
-	// the record, computed once.
-	msgIDKey    []byte
-	sevPair     [8][]byte
-	sevNamePair [8][]byte
-	levelPair   [8][]byte
-	docSevPair  [8][]byte
-	productPair [numProducts][]byte
-	paramsKey   []byte
-	nestKey     []byte
-	sevPairs    [8][]byte // sevPair, sevNamePair and levelPair together, for one append
-	sevBits     uint16    // the fields of sevPairs
-	// unknownPairs[p][sev+1] follows the message ID of a record of product
-	// p whose identifier the catalog does not know: the severity pairs
-	// (none for sev -1) and the product, in one append.
-	unknownPairs [numProducts][9][]byte
+	// Encodings of the added keys and pairs, computed once.
+	msgIDKey, paramsKey, nestKey []byte
+	sevField                     [fDocumentedSeverity + 1][8][]byte // the pairs of the severity fields by level
+	sevPairs                     [8][]byte                          // severity, name and level pairs together
+	sevBits                      uint16                             // the fields of sevPairs
+	unknown                      [numProducts][9]*entryEnc          // by severity+1, for IDs the catalog lacks
 }
 
 // entryEnc is a catalog entry with its added pairs already encoded.
 type entryEnc struct {
-	entry       *catalog.Entry
-	severity    int    // documented severity, -1 when none
-	product     int    // index in products
-	explanation []byte // key + value, nil when the entry has no text
-	action      []byte
-	catalogID   []byte
-	catIndex    int      // catalog.Product.Index of its product
-	matcher     *matcher // nil when the format has no variables
-	// pairs is every pair after the message ID, in field order, of the
-	// usual record naming this entry (its severity, if any, is the
-	// documented one, and it has none of the added keys), for one append;
-	// explanation and action are slices of it.
+	entry    *catalog.Entry
+	severity int      // documented severity, -1 when none
+	product  int      // index in products; a match of the entry is of this product
+	catIndex int      // catalog.Product.Index of its product
+	matcher  *matcher // nil when the format has no variables
+	// pairs are the usual record's pairs after the message ID, for one append: the
+	// documented severity's, then from restOff on the fields of restMask.
 	pairs    []byte
-	restOff  int    // where the explanation starts in pairs
-	restMask uint16 // the fields in pairs[restOff:]
+	restOff  int
+	restMask uint16
+	field    [numFields][]byte // the pairs of restMask
 }
 
 type signature struct {
-	text []byte
-	id   []byte
-	ent  *entryEnc
+	text, id []byte
+	ent      *entryEnc
 }
 
-// nameRef says what a record key means to the engine: msg is its index in
-// MessageKeys, field the added field (or fieldNest) it names; -1 for none.
-// block are the fields with a dotted name that the key is a leading part of.
+// nameRef says what a record key is: msg its index in MessageKeys, field the added field (or
+// fieldNest) it names, -1 for none; block the fields with a dotted name it leads.
 type nameRef struct {
 	name       string
 	msg, field int8
@@ -129,8 +101,8 @@ type nameRef struct {
 
 const fieldNest = numFields
 
-// New builds an engine for cat with opts, which must be valid. Every
-// entry's added fields and parameter matcher are prepared here, once.
+// New builds an engine for cat with opts, which must be valid, encoding
+// every entry's added fields and parameter matcher once.
 func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	if cat == nil {
 		return nil, errors.New("enrich: nil catalog")
@@ -141,27 +113,18 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	opts.MessageKeys = slices.Clone(opts.MessageKeys)
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
-	e.msgIDKey = msgpack.AppendStr(nil, f.MessageID)
-	e.paramsKey = msgpack.AppendStr(nil, f.Params)
+	num := func(name string, v int) []byte { return msgpack.AppendUint(msgpack.AppendStr(nil, name), uint64(v)) }
+	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
-	if f.Level != "" {
-		e.sevBits |= 1 << fLevel
-	}
 	for l := range 8 {
-		e.sevPair[l] = msgpack.AppendUint(msgpack.AppendStr(nil, f.Severity), uint64(l))
-		e.sevNamePair[l] = msgpack.AppendStr(msgpack.AppendStr(nil, f.SeverityName), severityNames[l])
+		e.sevField[fSeverity][l] = num(f.Severity, l)
+		e.sevField[fSeverityName][l] = strPair(f.SeverityName, severityNames[l])
 		if f.Level != "" {
-			e.levelPair[l] = msgpack.AppendStr(msgpack.AppendStr(nil, f.Level), severityNames[l])
+			e.sevField[fLevel][l] = strPair(f.Level, severityNames[l])
+			e.sevBits |= 1 << fLevel
 		}
-		e.docSevPair[l] = msgpack.AppendUint(msgpack.AppendStr(nil, f.DocumentedSeverity), uint64(l))
-		e.sevPairs[l] = slices.Concat(e.sevPair[l], e.sevNamePair[l], e.levelPair[l])
-	}
-	for p, name := range products {
-		e.productPair[p] = msgpack.AppendStr(msgpack.AppendStr(nil, f.Product), string(name))
-		e.unknownPairs[p][0] = e.productPair[p]
-		for l := range e.sevPairs {
-			e.unknownPairs[p][l+1] = append(slices.Clip(e.sevPairs[l]), e.productPair[p]...)
-		}
+		e.sevField[fDocumentedSeverity][l] = num(f.DocumentedSeverity, l)
+		e.sevPairs[l] = slices.Concat(e.sevField[fSeverity][l], e.sevField[fSeverityName][l], e.sevField[fLevel][l])
 	}
 	if opts.NestUnder != "" {
 		e.nestKey = msgpack.AppendStr(nil, opts.NestUnder)
@@ -170,226 +133,178 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 
 	for p := range e.index {
 		e.index[p] = make(map[string]*entryEnc)
+		for l := range 9 {
+			u, sev := catalog.Entry{}, l-1
+			if sev >= 0 {
+				u.Severity = &sev
+			}
+			e.unknown[p][l] = e.encodeEntry(&u, p)
+		}
+	}
+	// An IBM error code alone gets the catalog's summary (whatever product it is filed
+	// under), or, for catalogs without summaries, the first entry that shares it.
+	for _, ec := range cat.ErrorCodes() {
+		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
+			e.ibmCodes[ec.Code] = e.encodeEntry(ent, pIBM)
+		}
 	}
 	entries := cat.Entries()
 	encs := make(map[*catalog.Entry]*entryEnc, len(entries))
+	// Unified CM trace lines are recognised by the catalog's signatures and alarm names.
+	texts := slices.Clone(cat.Signatures())
 	for i := range entries {
 		ent := &entries[i]
 		p := slices.Index(products[:], ent.Product)
 		if p < 0 {
 			continue
 		}
-		enc, err := e.encodeEntry(ent, p)
-		if err != nil {
-			return nil, err
-		}
+		enc := e.encodeEntry(ent, p)
 		encs[ent] = enc
 		e.index[p][ent.Key()] = enc
-		if p == pIOS {
+		switch {
+		case p == pIOS:
 			// Keys are FACILITY-MNEMONIC; a mnemonic is one dash-free token.
 			mn := ent.Key()[strings.LastIndexByte(ent.Key(), '-')+1:]
 			e.iosMnemonics[mn] = true
 			e.iosLengths |= 1 << (len(mn) & 63)
+		case p == pIBM && ent.ErrorCode != "" && e.ibmCodes[ent.ErrorCode] == nil:
+			e.ibmCodes[ent.ErrorCode] = enc
+		case p == pCUCM:
+			texts = append(texts, catalog.Signature{Text: ent.ID, Entry: ent})
 		}
 	}
 	e.ftdIDs, e.ibmIDs = newNumTable(e.index[pFTD]), newNumTable(e.index[pIBM])
-	// An IBM error code alone gets the catalog's summary of the code, or,
-	// for catalogs without summaries, the first entry that shares it.
-	for _, ec := range cat.ErrorCodes() {
-		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
-			// The summary is matched by an IBM label, whatever product
-			// the catalog files it under.
-			enc, err := e.encodeEntry(ent, pIBM)
-			if err != nil {
-				return nil, err
-			}
-			e.ibmCodes[ec.Code] = enc
-		}
-	}
-	for i := range entries {
-		ent := &entries[i]
-		if ent.Product == catalog.ProductIBM && ent.ErrorCode != "" && e.ibmCodes[ent.ErrorCode] == nil {
-			e.ibmCodes[ent.ErrorCode] = encs[ent]
-		}
-	}
-	// Unified CM trace lines are recognised by the catalog's signatures and
-	// by the alarm names themselves.
+	var sigs []signature
 	seen := make(map[string]bool)
-	addSig := func(text string, ent *catalog.Entry) {
-		enc := encs[ent]
-		if len(text) < minAnchor || seen[text] || enc == nil {
-			return
-		}
-		seen[text] = true
-		e.sigs = append(e.sigs, signature{text: []byte(text), id: []byte(ent.ID), ent: enc})
-	}
-	for _, s := range cat.Signatures() {
-		addSig(s.Text, s.Entry)
-	}
-	for i := range entries {
-		if entries[i].Product == catalog.ProductCUCM {
-			addSig(entries[i].ID, &entries[i])
+	for _, s := range texts {
+		if enc := encs[s.Entry]; len(s.Text) >= minAnchor && !seen[s.Text] && enc != nil {
+			seen[s.Text] = true
+			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), enc})
 		}
 	}
-	// Longest first, so that a specific text wins over a shorter one found
-	// at the same place.
-	slices.SortStableFunc(e.sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
-	e.text = newTextScanner(e.sigs)
+	// Longest first, so that a specific text wins over a shorter one at the same place.
+	slices.SortStableFunc(sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
+	e.text = newTextScanner(sigs)
 	return e, nil
 }
 
-func (e *Engine) encodeEntry(ent *catalog.Entry, product int) (*entryEnc, error) {
-	enc := &entryEnc{entry: ent, severity: -1, product: product, restMask: 1 << fProduct, catIndex: products[product].Index()}
-	var pairs []byte
+// encodeEntry encodes the pairs ent adds to a record of product.
+func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
+	enc := &entryEnc{entry: ent, severity: -1, product: product, catIndex: products[product].Index()}
 	if ent.Severity != nil {
 		enc.severity = *ent.Severity
-		pairs = append(pairs, e.sevPairs[enc.severity]...)
+		enc.pairs = slices.Clone(e.sevPairs[enc.severity])
 	}
-	enc.restOff = len(pairs)
-	if ent.Explanation != "" {
-		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, e.opts.Fields.Explanation), ent.Explanation)
-		enc.restMask |= 1 << fExplanation
-	}
-	explEnd := len(pairs)
-	if ent.Action != "" {
-		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, e.opts.Fields.Action), ent.Action)
-		enc.restMask |= 1 << fAction
-	}
-	actionEnd := len(pairs)
-	pairs = append(pairs, e.productPair[product]...)
-	if f := e.opts.Fields.CatalogID; f != "" {
-		idStart := len(pairs)
-		pairs = msgpack.AppendStr(msgpack.AppendStr(pairs, f), ent.ID)
-		enc.catalogID = pairs[idStart:len(pairs):len(pairs)]
-		enc.restMask |= 1 << fCatalogID
-	}
-	enc.pairs = pairs
-	if explEnd > enc.restOff {
-		enc.explanation = enc.pairs[enc.restOff:explEnd:explEnd]
-	}
-	if actionEnd > explEnd {
-		enc.action = enc.pairs[explEnd:actionEnd:actionEnd]
+	enc.restOff = len(enc.pairs)
+	f := e.opts.Fields
+	for _, p := range []struct {
+		field       int
+		name, value string
+	}{
+		{fExplanation, f.Explanation, ent.Explanation},
+		{fAction, f.Action, ent.Action},
+		{fProduct, f.Product, string(products[product])},
+		{fCatalogID, f.CatalogID, ent.ID},
+	} {
+		if p.name != "" && p.value != "" {
+			enc.field[p.field] = strPair(p.name, p.value)
+			enc.pairs = append(enc.pairs, enc.field[p.field]...)
+			enc.restMask |= 1 << p.field
+		}
 	}
 	if e.opts.Params {
-		m, err := compileMatcher(ent)
-		if err != nil {
-			return nil, fmt.Errorf("enrich: params matcher for %s %q: %w", ent.Product, ent.ID, err)
-		}
-		enc.matcher = m
+		enc.matcher = compileMatcher(ent)
 	}
-	return enc, nil
+	return enc
+}
+
+func strPair(name, value string) []byte {
+	return msgpack.AppendStr(msgpack.AppendStr(nil, name), value)
 }
 
 // indexNames indexes the message keys and the added fields' names.
 func (e *Engine) indexNames() {
-	set := func(name string, msg, field, block int) {
-		refs := e.namesByLen[len(name)]
-		i := slices.IndexFunc(refs, func(r nameRef) bool { return r.name == name })
-		if i < 0 {
-			i = len(refs)
-			e.namesByLen[len(name)] = append(refs, nameRef{name, -1, -1, 0})
-			e.nameFilter[name[0]] |= 1 << (len(name) & 63)
+	refs := map[string]*nameRef{}
+	ref := func(name string) *nameRef {
+		if refs[name] == nil {
+			refs[name] = &nameRef{name: name, msg: -1, field: -1}
 		}
-		r := &e.namesByLen[len(name)][i]
-		if msg >= 0 {
-			r.msg = int8(msg)
-		}
-		if field >= 0 {
-			r.field = int8(field)
-		}
-		if block >= 0 {
-			r.block |= 1 << block
-		}
+		return refs[name]
 	}
 	for i, k := range e.opts.MessageKeys {
-		set(k, i, -1, -1)
+		ref(k).msg = int8(i)
+	}
+	for i, f := range e.opts.Fields.ByOption() {
+		if e.opts.NestUnder == "" && *f.Name != "" {
+			ref(*f.Name).field = int8(i)
+			for _, p := range parents(*f.Name) {
+				ref(p).block |= 1 << i
+			}
+		}
 	}
 	if e.opts.NestUnder != "" {
-		set(e.opts.NestUnder, -1, fieldNest, -1)
-		return
+		ref(e.opts.NestUnder).field = fieldNest
 	}
-	for i, f := range e.opts.Fields.list() {
-		if f.name == "" {
-			continue
-		}
-		set(f.name, -1, i, -1)
-		for j := strings.IndexByte(f.name, '.'); j > 0; j = next(f.name, j) {
-			set(f.name[:j], -1, -1, i)
-		}
+	for _, name := range slices.Sorted(maps.Keys(refs)) {
+		e.namesByLen[len(name)] = append(e.namesByLen[len(name)], *refs[name])
+		e.nameFilter[name[0]] |= 1 << (len(name) & 63)
 	}
 }
 
-// span is a half-open byte range. int32 halves the per-record stack
-// arrays the engine zeroes; chunks are far below 2 GiB.
+// span is a half-open byte range; int32 halves the per-record arrays the engine zeroes.
 type span struct{ start, end int32 }
 
-// drop is an existing pair that Overwrite may remove: its span, and the
-// added field (or fieldNest) its key names.
+// drop is an existing pair that Overwrite may remove, and the added field (or fieldNest) it names.
 type drop struct {
 	span
 	field int8
 }
 
-// maxDrops is how many existing pairs Overwrite can remove from one record
-// without allocating: a record with more keys that collide with added
-// fields takes a slower path that moves the list to the heap.
+// maxDrops is how many pairs Overwrite removes from a record without allocating.
 const maxDrops = 16
 
-// Rewrite appends the enriched form of chunk to dst and returns it with
-// counters. Records without an identifier, group markers and non-map
-// bodies are copied byte for byte; enriched records keep every original
-// byte and get their new pairs appended to the body map. When the chunk
-// stops being valid msgpack, the records before that point are rewritten,
-// the rest is appended unchanged, and the error wraps ErrMalformed.
+// Rewrite appends the enriched chunk to dst. Records without an identifier, group
+// markers and non-map bodies are copied as they are; enriched records keep every byte
+// and get pairs appended to the body map. From where a chunk stops being valid
+// msgpack, the rest is appended unchanged and the error wraps ErrMalformed.
 func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
-	dst, _, c, err := e.rewrite(dst, chunk, nil, false)
-	return dst, c, err
+	return e.rewrite(dst, chunk, nil)
 }
 
 // RewriteSplit is Rewrite that also appends to sp.Ends where each record
-// (and the unchanged rest of a malformed chunk) ends in dst, so that a
-// caller that cuts the output at record boundaries need not parse it, and
+// ends in dst, so that callers can cut the output without parsing it, and
 // to sp.Unknown the records whose identifier the catalog does not know.
 func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	if sp == nil {
 		sp = &Split{}
 	}
-	dst, _, c, err := e.rewrite(dst, chunk, sp, true)
-	return dst, c, err
+	return e.rewrite(dst, chunk, sp)
 }
 
-func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, *Split, Counters, error) {
+func (e *Engine) rewrite(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	var c Counters
 	var err error
-	off := 0
-	if len(chunk) > math.MaxInt32 {
-		// Spans are int32.
-		err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
-	}
-	for err == nil && off < len(chunk) {
+	for off := 0; off < len(chunk) && err == nil; {
 		var end int
-		if dst, end, err = e.rewriteRecord(dst, chunk, off, &c, sp); err != nil {
+		if len(chunk) > math.MaxInt32 { // spans are int32
+			err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
+		} else if dst, end, err = e.rewriteRecord(dst, chunk, off, &c, sp); err != nil {
 			err = fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
-			break
 		}
-		if split {
+		if err != nil {
+			dst, end = append(dst, chunk[off:]...), len(chunk)
+			c.Records++
+			c.Skipped++
+		}
+		if sp != nil {
 			sp.Ends = append(sp.Ends, len(dst))
 		}
 		off = end
 	}
-	if err != nil {
-		dst = append(dst, chunk[off:]...)
-		if split {
-			sp.Ends = append(sp.Ends, len(dst))
-		}
-		c.Records++
-		c.Skipped++
-	}
-	return dst, sp, c, err
+	return dst, c, err
 }
 
-// rewriteRecord handles the record at chunk[off:] and returns its end. It
-// appends nothing to dst when it returns an error.
+// rewriteRecord handles the record at chunk[off:] and returns its end; on error it appends nothing.
 func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Split) ([]byte, int, error) {
 	bodyOff, size, n, err := recordBody(chunk, off)
 	if err != nil {
@@ -430,8 +345,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 			sp.Unknown = append(sp.Unknown, Unknown{ID: m.id, Line: val, Product: products[m.product], Severity: m.sev})
 		}
 	}
-	// The captures are zeroed only for entries with a matcher, not for
-	// every recognised record.
+	// Captures are zeroed only for entries with a matcher.
 	var caps *[maxParams]span
 	ncaps := 0
 	if m.ent != nil && m.ent.matcher != nil && m.text <= len(val) {
@@ -452,8 +366,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 		return append(dst, chunk[off:end]...), end, nil
 	}
 	if n += added; len(drops) == 0 && (size == 1 && n < 16 || size == 3 && n < 1<<16 || size == 5) {
-		// The usual record keeps every pair and its header's width: copy
-		// it whole in one append and patch the pair count in place.
+		// The usual record keeps every pair and its header's width: patch the count in place.
 		dst = append(dst, chunk[off:end]...)
 		msgpack.PutMapHeader(dst[len(dst)-(end-bodyOff):], n, size)
 	} else {
@@ -466,10 +379,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 	return e.appendFields(dst, mask, m, sev, val, caps, ncaps), end, nil
 }
 
-// recordBody finds the body map of the record at b[off:]: where it starts,
-// the size of its header and its pair count. size is 0 for group markers
-// and for anything but [[time, map], map] or [time, map], which Fluent Bit
-// does not write: those pass through as they are.
+// recordBody returns where the body map of the record at b[off:] starts, its header size and
+// pair count; size is 0 for group markers and shapes other than [[time, map], map], [time, map].
 func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	// Records almost always start with a fixarray of two.
 	p := off + 1
@@ -481,9 +392,7 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 		p = off + h.Size
 	}
 	var enrich bool
-	// The usual [[EventTime d7 00, {}], body] header, with the empty
-	// metadata map as a fixmap or, as in_tail writes it, with a 32-bit
-	// count.
+	// The usual [[EventTime d7 00, {}], body], the empty map a fixmap or (in_tail) a map32.
 	if metaLen := emptyMapLen(b, p+11); metaLen > 0 && b[p] == 0x92 && b[p+1] == 0xd7 && b[p+2] == 0x00 {
 		bodyOff, enrich = p+11+metaLen, !isMarker(int64(binary.BigEndian.Uint32(b[p+3:])))
 	} else if bodyOff, enrich, err = recordTime(b, p); err != nil {
@@ -513,9 +422,8 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	return bodyOff, size, n, nil
 }
 
-// recordTime reads the [time, map] or bare time at b[p] and returns where
-// it ends and whether it is an EventTime, integer or float that is not a
-// group marker.
+// recordTime returns where the [time, map] or bare time at b[p] ends and
+// whether it is an EventTime, integer or float that is no group marker.
 func recordTime(b []byte, p int) (int, bool, error) {
 	k, err := msgpack.Skip(b[p:])
 	if err != nil {
@@ -548,8 +456,7 @@ func isMarker(sec int64) bool {
 	return sec == 0xFFFFFFFF || sec == 0xFFFFFFFE || sec == -1 || sec == -2
 }
 
-// emptyMapLen returns the length of the empty map header at b[p] (1, 3 or
-// 5), or 0.
+// emptyMapLen returns the length of the empty map header at b[p], or 0.
 func emptyMapLen(b []byte, p int) int {
 	switch {
 	case p >= len(b):
@@ -572,8 +479,7 @@ type pairScan struct {
 }
 
 // scanPairs walks the n pairs at chunk[q:] once, finding the message values
-// and, for Overwrite, appending to drops the pairs whose key names an added
-// field. It returns where the pairs end.
+// and appending to drops (for Overwrite) the pairs that name an added field.
 func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([]drop, int, error) {
 	for range n {
 		keyStart := q
@@ -595,9 +501,8 @@ func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([
 				name = chunk[q+h.Size : kEnd]
 			}
 		}
-		// Values are mostly short strings and bins of mixed kinds: read
-		// their length with a table and a conditional move rather than a
-		// call and branches that the mix of kinds mispredicts.
+		// Values are mostly short strs and bins: a table and a conditional
+		// move read their length without branches the mix mispredicts.
 		vEnd, hdr := -1, 0
 		if kEnd+1 < len(chunk) {
 			c := chunk[kEnd]
@@ -650,8 +555,7 @@ func (e *Engine) lookupName(name []byte) *nameRef {
 	return nil
 }
 
-// shortStrHdr is the header length of fixstr (1), str8 and bin8 (2) by
-// type byte, 0 for others; it is never modified.
+// shortStrHdr is the header length of fixstr, str8 and bin8 by type byte; never modified.
 var shortStrHdr = func() (t [256]uint8) {
 	for c := 0xa0; c <= 0xbf; c++ {
 		t[c] = 1
@@ -660,10 +564,8 @@ var shortStrHdr = func() (t [256]uint8) {
 	return t
 }()
 
-// bestMatch searches the message values in key order and returns the match
-// the record gets (the first the catalog knows, else the first found) and
-// its value. Each search goes into the other slot of ms, so that no match
-// is copied.
+// bestMatch returns the match the record gets (in key order, the first known, else the
+// first found) and its value; each search fills the other slot of ms, copying no match.
 func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []byte) {
 	var val []byte
 	best := -1
@@ -690,8 +592,8 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 	return &ms[best], val
 }
 
-// addedFields returns the fields a record with match m gets before its
-// own keys are considered, and the severity it gets (-1 for none).
+// addedFields returns the fields a record with match m gets, before its own
+// keys are considered, and its severity (-1 for none).
 func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	sev = m.sev
 	if sev < 0 && m.ent != nil {
@@ -713,9 +615,8 @@ func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	return mask, sev
 }
 
-// appendBody appends the record chunk[off:end] with its body's header (of
-// size bytes at bodyOff) for n pairs, less the drops that an added field
-// of mask or the nest map replaces, keeping the header's width if it can.
+// appendBody appends the record chunk[off:end] with its body header (size
+// bytes at bodyOff) for n pairs, less the drops an added field replaces.
 func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, drops []drop) []byte {
 	removed := 0
 	for _, d := range drops {
@@ -736,83 +637,66 @@ func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, 
 
 // appendFields appends the pairs selected by mask, in field order.
 func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []byte, caps *[maxParams]span, ncaps int) []byte {
-	// Most enriched records get every pair their entry has: those come
-	// from the entry's precomputed block in one or a few appends.
-	sevBits := e.sevBits
+	ent := m.ent
+	if ent == nil {
+		ent = e.unknown[m.product][sev+1]
+	}
+	// Most records get every pair of their entry, from its precomputed block.
 	const docBit = 1 << fDocumentedSeverity
-	if ent := m.ent; ent != nil && ent.product == m.product {
-		full := ent.restMask | 1<<fMessageID | mask&docBit
-		if sev >= 0 {
-			full |= sevBits
-		}
-		if mask&^(1<<fParams) == full {
-			dst = append(dst, e.msgIDKey...)
-			dst = msgpack.AppendStr(dst, m.id)
-			if sev == ent.severity {
-				dst = append(dst, ent.pairs...)
-			} else {
-				// sev >= 0 here: it differs from the documented one.
-				dst = append(dst, e.sevPairs[sev]...)
-				if mask&docBit != 0 {
-					dst = append(dst, e.docSevPair[ent.severity]...)
-				}
-				dst = append(dst, ent.pairs[ent.restOff:]...)
+	full := ent.restMask | 1<<fMessageID | mask&docBit
+	if sev >= 0 {
+		full |= e.sevBits
+	}
+	if mask&^(1<<fParams) != full {
+		dst = e.appendEach(dst, mask, m, ent, sev)
+	} else {
+		dst = append(dst, e.msgIDKey...)
+		dst = msgpack.AppendStr(dst, m.id)
+		if sev == ent.severity {
+			dst = append(dst, ent.pairs...)
+		} else { // sev >= 0 here: it differs from the documented one.
+			dst = append(dst, e.sevPairs[sev]...)
+			if mask&docBit != 0 {
+				dst = append(dst, e.sevField[fDocumentedSeverity][ent.severity]...)
 			}
-			return e.appendParams(dst, mask, m, val, caps, ncaps)
-		}
-	} else if ent == nil {
-		want := uint16(1<<fMessageID | 1<<fProduct)
-		if sev >= 0 {
-			want |= sevBits
-		}
-		if mask == want {
-			dst = append(dst, e.msgIDKey...)
-			dst = msgpack.AppendStr(dst, m.id)
-			return append(dst, e.unknownPairs[m.product][sev+1]...)
+			dst = append(dst, ent.pairs[ent.restOff:]...)
 		}
 	}
+	if mask&(1<<fParams) != 0 {
+		dst = e.appendParams(dst, m, val, caps, ncaps)
+	}
+	return dst
+}
+
+// appendEach appends the pairs selected by mask one by one.
+func (e *Engine) appendEach(dst []byte, mask uint16, m *match, ent *entryEnc, sev int) []byte {
 	if mask&(1<<fMessageID) != 0 {
 		dst = append(dst, e.msgIDKey...)
 		dst = msgpack.AppendStr(dst, m.id)
 	}
-	if mask&(1<<fSeverity) != 0 {
-		dst = append(dst, e.sevPair[sev]...)
+	for f := fSeverity; f < fParams; f++ {
+		switch {
+		case mask&(1<<f) == 0:
+		case f <= fLevel:
+			dst = append(dst, e.sevField[f][sev]...)
+		case f == fDocumentedSeverity:
+			dst = append(dst, e.sevField[f][ent.severity]...)
+		default:
+			dst = append(dst, ent.field[f]...)
+		}
 	}
-	if mask&(1<<fSeverityName) != 0 {
-		dst = append(dst, e.sevNamePair[sev]...)
-	}
-	if mask&(1<<fLevel) != 0 {
-		dst = append(dst, e.levelPair[sev]...)
-	}
-	if mask&(1<<fDocumentedSeverity) != 0 {
-		dst = append(dst, e.docSevPair[m.ent.severity]...)
-	}
-	if mask&(1<<fExplanation) != 0 {
-		dst = append(dst, m.ent.explanation...)
-	}
-	if mask&(1<<fAction) != 0 {
-		dst = append(dst, m.ent.action...)
-	}
-	if mask&(1<<fProduct) != 0 {
-		dst = append(dst, e.productPair[m.product]...)
-	}
-	if mask&(1<<fCatalogID) != 0 {
-		dst = append(dst, m.ent.catalogID...)
-	}
-	return e.appendParams(dst, mask, m, val, caps, ncaps)
+	return dst
 }
 
-// appendParams appends the params pair when mask selects it.
-func (e *Engine) appendParams(dst []byte, mask uint16, m *match, val []byte, caps *[maxParams]span, ncaps int) []byte {
-	if mask&(1<<fParams) != 0 {
-		mt := m.ent.matcher
-		dst = append(dst, e.paramsKey...)
-		dst = msgpack.AppendMapHeader(dst, ncaps)
-		text := val[m.text:]
-		for i := range ncaps {
-			dst = append(dst, mt.keys[i]...)
-			dst = msgpack.AppendStr(dst, text[caps[i].start:caps[i].end])
-		}
+// appendParams appends the params pair.
+func (e *Engine) appendParams(dst []byte, m *match, val []byte, caps *[maxParams]span, ncaps int) []byte {
+	mt := m.ent.matcher
+	dst = append(dst, e.paramsKey...)
+	dst = msgpack.AppendMapHeader(dst, ncaps)
+	text := val[m.text:]
+	for i := range ncaps {
+		dst = append(dst, mt.keys[i]...)
+		dst = msgpack.AppendStr(dst, text[caps[i].start:caps[i].end])
 	}
 	return dst
 }

@@ -180,8 +180,8 @@ func checkOverwrite(t *testing.T, e *Engine, in, out []byte) {
 	names := []string{e.opts.NestUnder}
 	if e.opts.NestUnder == "" {
 		names = names[:0]
-		for _, f := range e.opts.Fields.list() {
-			names = append(names, f.name)
+		for _, f := range e.opts.Fields.ByOption() {
+			names = append(names, *f.Name)
 		}
 	}
 	before, _ := bodyKeys(t, in)

@@ -20,36 +20,35 @@ type FieldNames struct {
 	Params             string
 }
 
-// DefaultFieldNames returns the documented default field names.
-func DefaultFieldNames() FieldNames {
-	return FieldNames{
-		MessageID:          "message_id",
-		Severity:           "severity",
-		SeverityName:       "severity_name",
-		DocumentedSeverity: "documented_severity",
-		Explanation:        "explanation",
-		Action:             "action",
-		Product:            "product",
-		Params:             "params",
-	}
+// fieldTable is, per added field in order, its option, default name and ECS name; never modified.
+var fieldTable = [numFields]struct{ option, def, ecs string }{
+	{"field_message_id", "message_id", "event.code"},
+	{"field_severity", "severity", "log.syslog.severity.code"},
+	{"field_severity_name", "severity_name", "log.syslog.severity.name"},
+	{"field_level", "", "log.level"},
+	{"field_documented_severity", "documented_severity", "enrich.documented_severity"},
+	{"field_explanation", "explanation", "enrich.explanation"},
+	{"field_action", "action", "enrich.action"},
+	{"field_product", "product", "enrich.product"},
+	{"field_catalog_id", "", "enrich.catalog_id"},
+	{"field_params", "params", "enrich.params"},
 }
 
-// ECSFieldNames returns the field names of the Elastic Common Schema
-// preset: the ID and the line's severity in ECS fields, the rest under
-// the custom namespace "enrich". Elasticsearch reads the dots as objects.
-func ECSFieldNames() FieldNames {
-	return FieldNames{
-		MessageID:          "event.code",
-		Severity:           "log.syslog.severity.code",
-		SeverityName:       "log.syslog.severity.name",
-		Level:              "log.level",
-		DocumentedSeverity: "enrich.documented_severity",
-		Explanation:        "enrich.explanation",
-		Action:             "enrich.action",
-		Product:            "enrich.product",
-		CatalogID:          "enrich.catalog_id",
-		Params:             "enrich.params",
+// DefaultFieldNames returns the documented default field names.
+func DefaultFieldNames() (f FieldNames) {
+	for i, o := range f.ByOption() {
+		*o.Name = fieldTable[i].def
 	}
+	return f
+}
+
+// ECSFieldNames returns the Elastic Common Schema preset: the ID and the line's severity
+// in ECS fields, the rest under the namespace "enrich" (Elasticsearch reads dots as objects).
+func ECSFieldNames() (f FieldNames) {
+	for i, o := range f.ByOption() {
+		*o.Name = fieldTable[i].ecs
+	}
+	return f
 }
 
 // FieldOption is an added field's option and the name it sets.
@@ -58,33 +57,16 @@ type FieldOption struct {
 	Name   *string
 }
 
-// ByOption returns each field name with the option that sets it, in the
-// order the fields are added to a record.
+// ByOption returns each field name with the option that sets it, in the order fields are added.
 func (f *FieldNames) ByOption() [numFields]FieldOption {
-	return [numFields]FieldOption{
-		{"field_message_id", &f.MessageID},
-		{"field_severity", &f.Severity},
-		{"field_severity_name", &f.SeverityName},
-		{"field_level", &f.Level},
-		{"field_documented_severity", &f.DocumentedSeverity},
-		{"field_explanation", &f.Explanation},
-		{"field_action", &f.Action},
-		{"field_product", &f.Product},
-		{"field_catalog_id", &f.CatalogID},
-		{"field_params", &f.Params},
-	}
-}
-
-// list returns the field names with their options, in the order the
-// fields are added to a record.
-func (f FieldNames) list() (l [numFields]namedField) {
-	for i, o := range f.ByOption() {
-		l[i] = namedField{o.Option, *o.Name}
+	names := [numFields]*string{&f.MessageID, &f.Severity, &f.SeverityName, &f.Level, &f.DocumentedSeverity,
+		&f.Explanation, &f.Action, &f.Product, &f.CatalogID, &f.Params}
+	var l [numFields]FieldOption
+	for i, n := range names {
+		l[i] = FieldOption{fieldTable[i].option, n}
 	}
 	return l
 }
-
-type namedField struct{ option, name string }
 
 // Indexes of the added fields, in the order they are appended.
 const (
@@ -101,30 +83,21 @@ const (
 	numFields
 )
 
-// MaxMessageKeys bounds Options.MessageKeys so that a record's message
-// values can be tracked in a fixed-size array without allocating.
+// MaxMessageKeys bounds Options.MessageKeys so that a record's values fit a fixed-size array.
 const MaxMessageKeys = 16
 
-// maxNameLen bounds key names so that they always fit a str8 header and a
-// record's keys can be compared by length without allocating.
+// maxNameLen bounds key names so that they fit a str8 header and a table by length.
 const maxNameLen = 255
 
 // Options configure an Engine.
 type Options struct {
-	// MessageKeys are the record keys whose values are searched for a
-	// message ID, in order of preference. The default is log, message, msg
-	// and raw (the key suggested for in_syslog's raw_message_key).
+	// MessageKeys are the keys whose values are searched for a message ID, in order of
+	// preference; by default log, message, msg and raw (in_syslog's raw_message_key).
 	MessageKeys []string
-	// Fields are the names of the added fields.
-	Fields FieldNames
-	// Params adds a map of the message's variables, extracted with a
-	// matcher compiled once per catalog entry from its documented format.
-	Params bool
-	// NestUnder, when set, puts every added field in a map under this key
-	// instead of at the top level of the record.
-	NestUnder string
-	// Overwrite replaces existing keys that have the same name as an added
-	// field (or as NestUnder). Without it such fields are not added.
+	Fields      FieldNames // the names of the added fields
+	Params      bool       // add a map of the message's variables, read by the entry's documented format
+	NestUnder   string     // when set, the key of a map that holds every added field
+	// Overwrite replaces existing keys named as an added field (or NestUnder); without it those are not added.
 	Overwrite bool
 }
 
@@ -139,8 +112,7 @@ func DefaultOptions() Options {
 // ErrInvalidOptions matches, with errors.Is, every error Validate returns.
 var ErrInvalidOptions = errors.New("invalid enrich options")
 
-// OptionError is an option Validate refuses, naming it and the option its
-// value clashes with, if any.
+// OptionError is an option Validate refuses, and the option its value clashes with, if any.
 type OptionError struct {
 	Options []string // message_key, nest_under, field_*: one, or the two that clash
 	Value   string
@@ -163,8 +135,7 @@ func (o Options) Validate() error {
 	if len(o.MessageKeys) == 0 || len(o.MessageKeys) > MaxMessageKeys {
 		return &OptionError{Options: []string{"message_key"}, Reason: fmt.Sprintf("%d keys given, want 1 to %d", len(o.MessageKeys), MaxMessageKeys)}
 	}
-	// Message keys and the nest key share the top level of a record with
-	// the fields, unless those are nested.
+	// Message keys and the nest key share the top level with the fields, unless those are nested.
 	used := map[string]string{}
 	claim := func(option, name string) error {
 		reason := ""
@@ -196,34 +167,36 @@ func (o Options) Validate() error {
 		}
 		used = map[string]string{}
 	}
-	for _, f := range o.Fields.list() {
-		if f.name == "" && (f.option == "field_level" || f.option == "field_catalog_id") {
-			continue // not added
+	for i, f := range o.Fields.ByOption() {
+		if *f.Name == "" && fieldTable[i].def == "" {
+			continue // an optional field, not added
 		}
-		if err := claim(f.option, f.name); err != nil {
+		if err := claim(f.Option, *f.Name); err != nil {
 			return err
 		}
 	}
 	if o.NestUnder != "" {
 		return nil
 	}
-	// Elasticsearch reads a dotted name as a path: a key of the record that
-	// is one of its leading parts holds a value where the path needs an
-	// object, so the field could never be added.
-	for _, f := range o.Fields.list() {
-		for i := strings.IndexByte(f.name, '.'); i > 0; i = next(f.name, i) {
-			if prev, ok := used[f.name[:i]]; ok {
-				return &OptionError{Options: []string{prev, f.option}, Value: f.name[:i], Reason: "is a value in the record, so " + f.name + " cannot go inside it"}
+	// Elasticsearch reads a dotted name as a path: a key that is a leading part of it
+	// holds a value where the path needs an object, so the field could never be added.
+	for _, f := range o.Fields.ByOption() {
+		for _, p := range parents(*f.Name) {
+			if prev, ok := used[p]; ok {
+				return &OptionError{Options: []string{prev, f.Option}, Value: p, Reason: "is a value in the record, so " + *f.Name + " cannot go inside it"}
 			}
 		}
 	}
 	return nil
 }
 
-// next returns the index of the dot after the one at i, or -1.
-func next(s string, i int) int {
-	if j := strings.IndexByte(s[i+1:], '.'); j >= 0 {
-		return i + 1 + j
+// parents returns the leading parts of a dotted name (a and a.b of a.b.c), none after a leading dot.
+func parents(name string) []string {
+	var ps []string
+	for i := 1; i < len(name) && name[0] != '.'; i++ {
+		if name[i] == '.' {
+			ps = append(ps, name[:i])
+		}
 	}
-	return -1
+	return ps
 }

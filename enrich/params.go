@@ -13,9 +13,8 @@ import (
 // maxParams bounds the variables extracted from one message.
 const maxParams = 32
 
-// matcher extracts a message's variables by the literal text between them
-// in the entry's documented format, lits[0] var0 lits[1] ... lits[n],
-// matched tolerantly as docs/recognition.md describes.
+// matcher extracts a message's variables by the literals between them in the
+// entry's format, lits[0] var0 lits[1] ... lits[n], as docs/recognition.md says.
 type matcher struct {
 	lits  [][]byte // normalised: see normaliseLiteral
 	keys  [][]byte // encoded parameter names
@@ -23,15 +22,13 @@ type matcher struct {
 	tail  []byte   // the punctuation that ends the format, which real lines often leave out
 }
 
-// compileMatcher builds the matcher of an entry's format, or returns nil
-// when the format has no variables (placeholder forms: docs/recognition.md).
-func compileMatcher(ent *catalog.Entry) (*matcher, error) {
+// compileMatcher builds the matcher of an entry's format, nil when it has no variables.
+func compileMatcher(ent *catalog.Entry) *matcher {
 	format := stripHeader(strings.TrimSpace(ent.Format))
 	if format == "" {
-		return nil, nil
+		return nil
 	}
-	// Longest first, so that one name never cuts another; a name the
-	// format marks up (<status>) is a placeholder only there.
+	// Longest first, so that no name cuts another; a name marked up (<status>) is one only there.
 	var params []string
 	for _, p := range ent.Params {
 		n := strings.Trim(p.Name, "* []<>")
@@ -44,11 +41,12 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	var lits [][]byte
 	var names []string
 	var verbs []int // indexes in names of printf verbs
-	var lit strings.Builder
-	addVar := func(name string) {
-		lits = append(lits, normaliseLiteral(lit.String()))
-		lit.Reset()
+	litStart := 0
+	addVar := func(name string, i, end int) int {
+		lits = append(lits, normaliseLiteral(format[litStart:i]))
 		names = append(names, name)
+		litStart = end
+		return end
 	}
 	for i := 0; i < len(format); {
 		c := format[i]
@@ -56,16 +54,14 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 			closer := "*]>"[o]
 			if j := strings.IndexByte(format[i+1:], closer); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
 				(c != '*' || !strings.Contains(format[i+1:i+1+j], " ")) {
-				addVar(format[i+1 : i+1+j])
-				i += j + 2
+				i = addVar(format[i+1:i+1+j], i, i+j+2)
 				continue
 			}
 		}
 		if c == '%' && i+1 < len(format) && strings.IndexByte("sdiuxXBp", format[i+1]) >= 0 &&
 			(i+2 == len(format) || !isParamWordByte(format[i+2])) {
 			verbs = append(verbs, len(names))
-			addVar(format[i+1 : i+2])
-			i += 2
+			i = addVar(format[i+1:i+2], i, i+2)
 			continue
 		}
 		if (i == 0 || !isParamWordByte(format[i-1])) && !afterArticle(format, i) {
@@ -77,18 +73,15 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 				}
 			}
 			if n != "" && !isLabel(format, i, end) {
-				addVar(n)
-				i = end
+				i = addVar(n, i, end)
 				continue
 			}
 		}
-		lit.WriteByte(c)
 		i++
 	}
-	addVar("")
-	names = names[:len(names)-1]
+	lits = append(lits, normaliseLiteral(format[litStart:]))
 	if len(names) == 0 {
-		return nil, nil
+		return nil
 	}
 	if len(verbs) > 0 && len(verbs) == len(ent.Params) { // the list names the verbs in order
 		for k, vi := range verbs {
@@ -112,12 +105,11 @@ func compileMatcher(ent *catalog.Entry) (*matcher, error) {
 	t := len(bytes.TrimRightFunc(last, func(r rune) bool { return r < 0x80 && (isPunct(byte(r)) || r == ' ') }))
 	m.tail = bytes.TrimSpace(last[t:])
 	m.lits[len(m.lits)-1] = last[:t]
-	return m, nil
+	return m
 }
 
-// paramAt returns the parameter name that starts at format[i] and ends at
-// a word boundary, blanks next to punctuation aside ("local IP:local port"
-// is "local IP :local port"), and where it ends in format, or "".
+// paramAt returns the parameter name at format[i] that ends at a word boundary,
+// blanks next to punctuation aside ("local IP:local port"), and its end, or "".
 func paramAt(format string, i int, params []string) (string, int) {
 	skip := func(j int) int {
 		for j < len(format) && format[j] == ' ' {
@@ -166,10 +158,8 @@ func wordAt(format string, i int) string {
 	return strings.TrimRight(format[i:j], "-")
 }
 
-// placeholderWord reports whether the word w at format[i] has a shape plain
-// text does not: with '_' and a lower-case letter (IP_address), lower-case
-// and hyphenated ending in a kind of value (user-name, src-ip; not
-// jumbo-frame), or lower-case repeating the label before it ("Group group").
+// placeholderWord reports whether the word w at format[i] is shaped as no text is:
+// IP_address, user-name (ending in a valueKinds), or repeating its label ("Group group").
 func placeholderWord(format string, i int, w string) bool {
 	lower := strings.ContainsFunc(w, func(r rune) bool { return r >= 'a' && r <= 'z' })
 	switch {
@@ -201,8 +191,7 @@ func prevWord(format string, i int) string {
 	return format[s : i-1]
 }
 
-// isLabel reports whether the name at format[i:end] labels the same word
-// after it ("tunnel-group 'tunnel-group'", "reason: reason").
+// isLabel reports whether format[i:end] labels the same word after it ("reason: reason").
 func isLabel(format string, i, end int) bool {
 	j := end
 	if j < len(format) && (format[j] == ':' || format[j] == '=') {
@@ -225,14 +214,12 @@ func sameWord(a, b string) bool {
 	return strip(a) == strip(b)
 }
 
-// afterArticle reports whether the word at format[i] follows an article
-// or demonstrative: "for this connection" names no variable.
+// afterArticle reports whether the word at format[i] follows an article ("this connection").
 func afterArticle(format string, i int) bool {
 	return slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))
 }
 
-// stripHeader removes a leading "%FAC-SEV-ID:" (possibly after a label
-// such as "Error Message") from a documented format.
+// stripHeader removes a leading "%FAC-SEV-ID:", perhaps after "Error Message", from a format.
 func stripHeader(format string) string {
 	p := strings.IndexByte(format, '%')
 	if p < 0 || p > 20 {
@@ -245,8 +232,7 @@ func stripHeader(format string) string {
 	return strings.TrimLeft(format[p+end+1:], " \t")
 }
 
-// normaliseLiteral turns runs of blanks into one and drops blanks next to
-// punctuation, which litMatch makes optional.
+// normaliseLiteral makes runs of blanks one and drops those next to punctuation (optional to litMatch).
 func normaliseLiteral(l string) []byte {
 	var out []byte
 	for i := 0; i < len(l); i++ {
@@ -270,9 +256,8 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 // isEOLSpace reports whether c is trimmed from the ends of values.
 func isEOLSpace(c byte) bool { return isBlank(c) || c == '\r' || c == '\n' }
 
-// litMatch matches the normalised literal lit at text[i] and returns
-// where the match ends: letters in either case, a blank in lit against
-// one or more blanks, and any blanks before and after punctuation.
+// litMatch matches the literal lit at text[i] and returns its end: letters in
+// either case, a blank against blanks, and any blanks around punctuation.
 func litMatch(text []byte, i int, lit []byte) (int, bool) {
 	j := i
 	for k := 0; k < len(lit); k++ {
@@ -301,16 +286,17 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 	return j, true
 }
 
-// litIndex finds the first match of the normalised literal lit in text at
-// or after from, and returns where it starts and ends. Candidates are the
-// literal's first non-blank byte in either case, found with vectorised
-// searches; the match starts at the blanks before it, which the literal
-// requires (" User ") or, before punctuation, allows.
+// litIndex returns the span of the first match of lit in text at or after from.
+// Candidates are lit's first non-blank byte in either case, found with vectorised
+// searches; the match starts at the blanks before it, which " User " or ":" wants.
 func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 	k := 0
 	if lit[0] == ' ' {
-		if len(lit) == 1 {
-			return blankIndex(text, from)
+		if len(lit) == 1 { // a run of blanks
+			if i := bytes.IndexAny(text[from:], " \t"); i >= 0 {
+				return from + i, skipBlanks(text, from+i), true
+			}
+			return 0, 0, false
 		}
 		k = 1
 	}
@@ -347,14 +333,6 @@ func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 	return 0, 0, false
 }
 
-// blankIndex finds the first run of blanks at or after from.
-func blankIndex(text []byte, from int) (int, int, bool) {
-	if i := bytes.IndexAny(text[from:], " \t"); i >= 0 {
-		return from + i, skipBlanks(text, from+i), true
-	}
-	return 0, 0, false
-}
-
 // indexFrom returns the position of c in text at or after i, or len(text).
 func indexFrom(text []byte, i int, c byte) int {
 	if j := bytes.IndexByte(text[i:], c); j >= 0 {
@@ -363,9 +341,8 @@ func indexFrom(text []byte, i int, c byte) int {
 	return len(text)
 }
 
-// match extracts the variables of text into caps and returns how many it
-// found; it stops at the first literal the text does not contain, and
-// before a value that is the placeholder's own word.
+// match extracts the variables of text into caps and returns how many; it stops
+// at a missing literal and before a value that is the placeholder's own word.
 func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 	pos, ok := litMatch(text, 0, m.lits[0])
 	if !ok {
@@ -408,8 +385,7 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 	return n
 }
 
-// trimValue trims blanks and one pair of enclosing angle brackets, which
-// real Threat Defense lines put around values the document writes bare.
+// trimValue trims blanks and the angle brackets Threat Defense lines put around values.
 func trimValue(text []byte, s, e int) span {
 	for s < e && isBlank(text[s]) {
 		s++

@@ -10,20 +10,15 @@ import (
 // Match is a message identifier found in a log value.
 type Match struct {
 	Product catalog.Product
-	// ID is the message ID as the record gets it: "722051",
-	// "SMART_LIC-3-COMM_FAILED" (the header without %), "086008",
-	// "ILSPwdAuthenticationFailed".
-	ID string
-	// Severity is the header's severity 0-7, or -1 when the header has none.
-	Severity int
-	// Entry is the catalog entry, nil when the catalog does not know the ID.
-	Entry *catalog.Entry
-	// Start and End are the byte offsets of the identifier in the value.
-	Start, End int
+	// ID is the message ID as the record gets it: "722051", "SMART_LIC-3-COMM_FAILED"
+	// (the header without %), "086008", "ILSPwdAuthenticationFailed".
+	ID         string
+	Severity   int            // the header's severity 0-7, or -1 when the header has none
+	Entry      *catalog.Entry // nil when the catalog does not know the ID
+	Start, End int            // the byte offsets of the identifier in the value
 }
 
-// Recognise finds the message identifier in value. It allocates only the
-// returned ID string; Rewrite uses the same search without allocating.
+// Recognise finds the message identifier in value, allocating only the ID string.
 func (e *Engine) Recognise(value []byte) (Match, bool) {
 	var m match
 	if !e.find(value, &m) {
@@ -50,8 +45,7 @@ const (
 
 var products = [numProducts]catalog.Product{catalog.ProductFTD, catalog.ProductIOS, catalog.ProductCUCM, catalog.ProductIBM}
 
-// match is the allocation-free form of Match used on the hot path: id is a
-// sub-slice of the value, or of the entry's ID for signature matches.
+// match is the allocation-free Match of the hot path: id is in the value, or the entry's ID.
 type match struct {
 	product int
 	id      []byte
@@ -72,10 +66,9 @@ func (m *match) copy(o *match) {
 	m.idOwned = o.idOwned
 }
 
-// find stores in m the identifier that names the message in v, by the
-// rules of docs/recognition.md: the first '%' header the catalog knows,
-// else the first one, a relay header (isRelay) only when no other follows;
-// then a bare header; then, in values with no header, scanText.
+// find stores in m the identifier of v by docs/recognition.md: the first '%'
+// header the catalog knows, else the first one (a relay header only when no
+// other follows); then a bare header; then scanText.
 func (e *Engine) find(v []byte, m *match) bool {
 	var first match
 	haveFirst, firstRelay := false, false
@@ -113,20 +106,11 @@ func (e *Engine) find(v []byte, m *match) bool {
 // isRelay reports whether the IOS-style header id relays another process's
 // message: NX-OS FAC-SEV-SYSTEM_MSG, IOS-XE IOSXE-SEV-PLATFORM.
 func isRelay(id []byte) bool {
-	// Most headers end in another letter: one comparison rules them out.
-	switch n := len(id); {
-	case n == 0:
-		return false
-	case id[n-1] == 'G':
-		return n > len("-SYSTEM_MSG") && string(id[n-len("-SYSTEM_MSG"):]) == "-SYSTEM_MSG"
-	case id[n-1] == 'M':
-		return n > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && string(id[n-len("-PLATFORM"):]) == "-PLATFORM"
-	}
-	return false
+	return len(id) > len("-SYSTEM_MSG") && bytes.HasSuffix(id, []byte("-SYSTEM_MSG")) ||
+		len(id) > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && bytes.HasSuffix(id, []byte("-PLATFORM"))
 }
 
-// maxTagEnd bounds where a "process[pid]:" tag can end in a value: after
-// a syslog priority, sequence number, node, timestamp and host name.
+// maxTagEnd bounds where a "process[pid]:" tag ends, after priority, sequence, node, time and host.
 const maxTagEnd = 192
 
 // bareHeader finds an IOS-style header without '%' at the start of v or
@@ -156,9 +140,8 @@ func (e *Engine) bareHeader(v []byte, m *match) bool {
 	return false
 }
 
-// bareAt parses a bare header at v[s]: only FAC-SEV-MNEMONIC with an
-// upper-case facility, a digit severity and a colon, so that no word of
-// free text is taken for a header.
+// bareAt parses a bare header at v[s]: only FAC-SEV-MNEMONIC with an upper-case
+// facility, a digit severity and a colon, so that free text is not taken for one.
 func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 	if s >= len(v) || v[s] < 'A' || v[s] > 'Z' || !e.parseTokens(v, s-1, m) || m.product != pIOS {
 		return false
@@ -172,8 +155,8 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 	return end < len(v) && v[end] == ':'
 }
 
-// parsePercent parses an identifier whose '%' is at v[p] into m. Behind a
-// Threat Defense prefix only a Threat Defense ID counts, not an IOS-style one.
+// parsePercent parses an identifier whose '%' is at v[p] into m; behind a
+// Threat Defense prefix only a Threat Defense ID counts.
 func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 	if p+1 >= len(v) {
 		return false
@@ -250,14 +233,13 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 	return e.ftdID(v, int(v[k]-'0'), k+2, m)
 }
 
-// ftdID reads the 6-digit ID at v[k], which must not run on into a letter
-// or digit, and looks it up.
+// ftdID looks up the 6-digit ID at v[k], which must not run on into a letter or digit.
 func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
 	if k+6 > len(v) || (k+6 < len(v) && isAlnum(v[k+6])) {
 		return false
 	}
 	id := v[k : k+6]
-	ent, ok := e.ftdIDs.find(id)
+	ent, ok := e.ftdIDs.lookup(id)
 	if ok {
 		m.set(pFTD, id, sev, ent, k, textStart(v, k+6))
 	}
@@ -311,13 +293,12 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 		}
 	}
 	mn := v[mnStart:k]
-	if len(mn) == 6 && allDigits(mn) {
-		m.set(pFTD, mn, sev, e.ftdIDs.lookup(mn), mnStart, textStart(v, k))
+	if ent, ok := e.ftdIDs.lookup(mn); ok {
+		m.set(pFTD, mn, sev, ent, mnStart, textStart(v, k))
 		return true
 	}
 	m.set(pIOS, v[p+1:k], sev, nil, p+1, textStart(v, k))
-	// Most IOS-style lines name a message the catalog does not have: rule
-	// those out before any key is built.
+	// Most IOS-style lines name a message the catalog lacks: rule those out before building a key.
 	if e.iosLengths&(1<<(len(mn)&63)) != 0 && e.iosMnemonics[string(mn)] {
 		m.ent = e.lookupIOS(v[p+1:sevStart-1], mn)
 	}
@@ -406,8 +387,7 @@ const (
 	classWord              // letter, digit or '_': the bytes of a header token
 )
 
-// byteClass classifies a byte with one load in the token scanners; it is
-// never modified.
+// byteClass classifies a byte with one load in the token scanners; never modified.
 var byteClass = func() (t [256]uint8) {
 	for c := range t {
 		if isDigit(byte(c)) || isLetter(byte(c)) {
@@ -418,15 +398,6 @@ var byteClass = func() (t [256]uint8) {
 	return t
 }()
 
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if !isDigit(c) {
-			return false
-		}
-	}
-	return len(b) > 0
-}
-
 func hasLetter(b []byte) bool {
 	for _, c := range b {
 		if isLetter(c) {
@@ -436,15 +407,7 @@ func hasLetter(b []byte) bool {
 	return false
 }
 
-// hasPrefixFold reports whether b starts with prefix, ignoring ASCII case.
+// hasPrefixFold reports whether b starts with the ASCII prefix, ignoring case.
 func hasPrefixFold(b []byte, prefix string) bool {
-	if len(b) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if b[i]|0x20 != prefix[i]|0x20 {
-			return false
-		}
-	}
-	return true
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
 }

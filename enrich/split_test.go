@@ -99,13 +99,13 @@ func TestNumTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tab.lookup([]byte(tt.id)); got != tt.want {
+			if got, _ := tab.lookup([]byte(tt.id)); got != tt.want {
 				t.Errorf("lookup(%q) = %p, want %p", tt.id, got, tt.want)
 			}
 		})
 	}
 	var empty numTable
-	if got := empty.lookup([]byte("722051")); got != nil {
+	if got, _ := empty.lookup([]byte("722051")); got != nil {
 		t.Errorf("zero table found %p", got)
 	}
 }
@@ -122,7 +122,7 @@ func TestNumTableMatchesIndex(t *testing.T) {
 				continue
 			}
 			n++
-			if got := tab.lookup([]byte(k)); got != want {
+			if got, _ := tab.lookup([]byte(k)); got != want {
 				t.Errorf("%s %s: table has %p, index %p", products[p], k, got, want)
 			}
 		}

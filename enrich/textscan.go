@@ -5,11 +5,10 @@ import "bytes"
 // sigBucketBits sizes the table of signatures by their first byte pair.
 const sigBucketBits = 6
 
-// textScanner finds, in one pass over a value, the RTMT alert names, IBM
-// labels and Unified CM trace signatures of sources that write no '%'
-// header. Every anchor is at least minAnchor bytes long, so it covers the
-// byte pair at an even offset with its first or second pair: a bitmap of
-// those pairs, tested at every other byte, rejects almost all of a value.
+// textScanner finds RTMT alert names, IBM labels and Unified CM signatures in
+// one pass. An anchor of minAnchor bytes covers an even offset's byte pair with
+// its first or second pair: a bitmap of those, tested every other byte, rejects
+// almost all of a value.
 type textScanner struct {
 	pairs   [1 << 16 / 64]uint64
 	buckets [1 << sigBucketBits][]signature
@@ -32,8 +31,7 @@ const minAnchor = 4
 // alertLabel introduces an RTMT alert name.
 const alertLabel = "AlertName="
 
-// newTextScanner indexes sigs, which are longest first, so that a specific
-// text wins over a shorter one found at the same place.
+// newTextScanner indexes sigs, longest first so that a specific text wins over a shorter one.
 func newTextScanner(sigs []signature) *textScanner {
 	t := new(textScanner)
 	t.addAnchor(alertLabel[0], alertLabel[1], alertLabel[2])
@@ -52,9 +50,8 @@ func newTextScanner(sigs []signature) *textScanner {
 	return t
 }
 
-// scanText stores in m the first alert name, IBM label or trace signature
-// of v that the catalog knows, else the first IBM identifier; a known IBM
-// event ID wins over an error code (docs/recognition.md).
+// scanText stores in m the first alert name, IBM label or signature of v the
+// catalog knows (an IBM event ID over an error code), else the first IBM ID.
 func (e *Engine) scanText(v []byte, m *match) bool {
 	t := e.text
 	var first, cand, event match
@@ -67,8 +64,7 @@ scan:
 			continue
 		}
 		for i := max(j-1, 0); i <= j; i++ {
-			// Past the earliest known identifier nothing can win, except
-			// an event ID over an error code.
+			// Past the earliest known identifier only an event ID can win, over an error code.
 			if haveKnown && i >= m.pos && (haveEvent || !isErrorCode(m)) {
 				break scan
 			}
@@ -106,9 +102,8 @@ scan:
 // isErrorCode reports whether m is an IBM error code rather than an event ID.
 func isErrorCode(m *match) bool { return m.product == pIBM && len(m.id) == 4 }
 
-// anchorAt parses an alert name, IBM label or signature at v[i], where
-// i+1 < len(v), into m. An alert name outside an RTMT header counts only
-// when the catalog knows it.
+// anchorAt parses an alert name (only one the catalog knows), IBM label or
+// signature at v[i], where i+1 < len(v), into m.
 func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 	switch v[i] {
 	case 'A':
@@ -145,8 +140,7 @@ func wordEnd(v []byte, s int) int {
 	return s
 }
 
-// rtmtAlertName finds "AlertName=" or "Alert Name:", blanks allowed around
-// the separator, in v[from:to] and returns the span of the name after it.
+// rtmtAlertName returns the span of the name after "AlertName=" or "Alert Name:" in v[from:to].
 func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 	addWork(to - from)
 	for from < to {
@@ -172,9 +166,8 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 	return 0, 0, false
 }
 
-// parseIBM parses an IBM label whose "rror"/"vent" is at v[p] ("Error
-// ID", "ErrorID", "error_code", "Event ID", "ERROR CODE"...) and the event
-// ID (6 digits) or error code (4 digits) after it, into m.
+// parseIBM parses into m an IBM label whose "rror"/"vent" is at v[p] ("Error ID",
+// "error_code", "Event ID"...) and the event ID (6 digits) or error code (4) after it.
 func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	if p == 0 || p+4 > len(v) || v[p-1]|0x20 != 'e' || (p >= 2 && isLetter(v[p-2])) {
 		return false
@@ -215,7 +208,7 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	var ent *entryEnc
 	switch len(id) {
 	case 6:
-		ent = e.ibmIDs.lookup(id)
+		ent, _ = e.ibmIDs.lookup(id)
 	case 4:
 		ent = e.ibmCodes[string(id)]
 	default:
