@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,23 +45,19 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	queries := []string{strings.TrimSpace(strings.Join(rest, " "))}
+	queries := []string{strings.Join(rest, " ")}
 	if len(rest) == 1 && rest[0] == "-" {
 		b, err := io.ReadAll(stdin)
 		if err != nil {
 			return c.fail(1, fmt.Errorf("read standard input: %w", err))
 		}
-		queries = queries[:0]
-		for _, l := range strings.Split(string(b), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				queries = append(queries, l)
-			}
-		}
+		queries = strings.Split(string(b), "\n")
 	}
 	// A blank query is a mistake in the command, not a missing message.
+	queries = slices.DeleteFunc(queries, func(q string) bool { return strings.TrimSpace(q) == "" })
 	if len(rest) == 0 {
 		return c.failUsage(errors.New("missing ID or log line"))
-	} else if len(queries) == 0 || queries[0] == "" {
+	} else if len(queries) == 0 {
 		return c.failUsage(errors.New("empty ID or log line"))
 	}
 	cat, err := catalog.Load(c.catalogs...)
@@ -73,6 +70,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var b strings.Builder
 	for i, q := range queries {
+		q = strings.TrimSpace(q)
 		if i > 0 {
 			b.WriteString("\n")
 		}
