@@ -95,10 +95,7 @@ func (c *command) parse(args []string) (rest []string, code int, ok bool) {
 			return nil, 2, false
 		}
 		left := c.Args()
-		if len(left) == 0 {
-			return rest, 0, true
-		}
-		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+		if used := len(args) - len(left); len(left) == 0 || used > 0 && args[used-1] == "--" {
 			return append(rest, left...), 0, true
 		}
 		rest, args = append(rest, left[0]), left[1:]
