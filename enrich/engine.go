@@ -197,6 +197,7 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 	}
 	enc.restOff = len(enc.pairs)
 	f := e.opts.Fields
+	var ends [numFields][2]int
 	for _, p := range []struct {
 		field       int
 		name, value string
@@ -207,9 +208,16 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 		{fCatalogID, f.CatalogID, ent.ID},
 	} {
 		if p.name != "" && p.value != "" {
-			enc.field[p.field] = strPair(p.name, p.value)
-			enc.pairs = append(enc.pairs, enc.field[p.field]...)
+			start := len(enc.pairs)
+			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, p.name), p.value)
+			ends[p.field] = [2]int{start, len(enc.pairs)}
 			enc.restMask |= 1 << p.field
+		}
+	}
+	// The fields are slices of pairs, sliced once it no longer grows.
+	for i, r := range ends {
+		if r[1] > 0 {
+			enc.field[i] = enc.pairs[r[0]:r[1]:r[1]]
 		}
 	}
 	if e.opts.Params {
