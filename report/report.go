@@ -6,7 +6,6 @@ package report
 
 import (
 	"cmp"
-	"container/heap"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -43,13 +42,13 @@ const Spare = 16
 // seen more than N/C times in N additions is among those tracked. It is
 // not safe for concurrent use.
 type TopK struct {
-	k, c  int
-	total int64
-	byID  map[string]*entry
-	heap  minHeap
+	k, c    int
+	total   int64
+	byID    map[string]*entry
+	byCount []*entry // most counted first
 }
 
-// entry is a tracked item and its place in the heap. Its ID and Example
+// entry is a tracked item and its place in byCount. Its ID and Example
 // are views of buf, which an evicted entry reuses for the ID that takes
 // its place, so that a stream of new IDs does not allocate; Top copies
 // them out.
@@ -79,26 +78,40 @@ func New(k int) *TopK {
 // already tracked does not allocate.
 func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	t.total++
-	if e, ok := t.byID[string(id)]; ok {
-		e.Count++
-		heap.Fix(&t.heap, e.index)
-		return
+	e, ok := t.byID[string(id)]
+	if !ok {
+		if n := len(t.byCount); n < t.c {
+			e = &entry{index: n}
+			t.byCount = append(t.byCount, e)
+		} else {
+			// The first of the least counted entries is taken over: its count
+			// becomes the new ID's overestimate.
+			e = t.byCount[t.firstAt(t.byCount[n-1].Count, n)]
+			delete(t.byID, e.ID)
+			e.Over = e.Count
+		}
+		e.set(id, product, severity, line)
+		t.byID[e.ID] = e
 	}
-	var e *entry
-	if len(t.heap) == t.c {
-		// The least counted entry is taken over: its count becomes the
-		// new ID's overestimate.
-		e = t.heap[0]
-		delete(t.byID, e.ID)
-		e.Over = e.Count
-	} else {
-		e = &entry{}
-		heap.Push(&t.heap, e)
-	}
-	e.set(id, product, severity, line)
+	// As the first of its count, e stays in order when counted once more.
+	i, j := e.index, t.firstAt(e.Count, e.index)
+	t.byCount[i], t.byCount[j] = t.byCount[j], e
+	t.byCount[i].index, e.index = i, j
 	e.Count++
-	heap.Fix(&t.heap, e.index)
-	t.byID[e.ID] = e
+}
+
+// firstAt returns the position of the first entry counted n or less, end if
+// none is before end.
+func (t *TopK) firstAt(n int64, end int) int {
+	lo, hi := 0, end
+	for lo < hi {
+		if m := int(uint(lo+hi) >> 1); t.byCount[m].Count > n {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // Total returns the number of additions.
@@ -107,8 +120,8 @@ func (t *TopK) Total() int64 { return t.total }
 // Top returns copies of the K most counted IDs, most counted first (then
 // by ID).
 func (t *TopK) Top() []Item {
-	out := make([]Item, 0, len(t.heap))
-	for _, e := range t.heap {
+	out := make([]Item, 0, len(t.byCount))
+	for _, e := range t.byCount {
 		it := e.Item
 		it.ID, it.Example = strings.Clone(it.ID), strings.Clone(it.Example)
 		out = append(out, it)
@@ -130,26 +143,6 @@ func exampleLen(line []byte) int {
 		n--
 	}
 	return n
-}
-
-// minHeap orders the tracked entries by count, least first.
-type minHeap []*entry
-
-func (h minHeap) Len() int           { return len(h) }
-func (h minHeap) Less(i, j int) bool { return h[i].Count < h[j].Count }
-func (h minHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *minHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *minHeap) Pop() any {
-	e := (*h)[len(*h)-1]
-	*h = (*h)[:len(*h)-1]
-	return e
 }
 
 // Columns are the columns WriteCSV writes: the user catalog's (explanation
