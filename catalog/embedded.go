@@ -7,19 +7,18 @@ import (
 	"sync"
 )
 
-// ErrEmbedded reports that the built-in catalog cannot be used, which a
-// test guards against for generated data.
+// ErrEmbedded reports that the built-in catalog cannot be used.
 var ErrEmbedded = errors.New("embedded catalog is broken")
 
 // embedded parses the built-in catalog on first use.
 var embedded = sync.OnceValues(func() (*Catalog, error) { return parseEmbedded(embeddedJSON) })
 
-// Embedded returns the catalog generated from the vendor documents, parsed
-// on first use; a broken one is an error wrapping ErrEmbedded, never a panic.
+// Embedded returns the catalog generated from the vendor documents, parsed on first use; a
+// broken one is an error wrapping ErrEmbedded, never a panic.
 func Embedded() (*Catalog, error) { return embedded() }
 
-// Severities returns the severity table 0-7 with the Japanese names of the
-// Smart Licensing document, nil should the embedded catalog be broken.
+// Severities returns the severity table 0-7 with the Japanese names of the Smart Licensing
+// document, nil should the embedded catalog be broken.
 func Severities() []Severity {
 	c, err := Embedded()
 	if err != nil {

@@ -18,8 +18,7 @@ import (
 	"strings"
 )
 
-// Errors of user catalog files. Every problem of a file is reported, each
-// naming the file and the line (CSV) or entry (JSON).
+// Errors of user catalog files; each problem names the file and the line (CSV) or entry (JSON).
 var (
 	// ErrUserCatalog wraps every problem of a user catalog file, which is rejected whole.
 	ErrUserCatalog = errors.New("invalid user catalog")
@@ -29,9 +28,8 @@ var (
 	ErrDuplicateEntry = errors.New("duplicate entry")
 )
 
-// columns are the CSV columns in the order Write writes them: every field of
-// an entry, so that a written catalog loads back identical; params and
-// signatures are JSON lists, as in the JSON catalog.
+// columns are the CSV columns in Write's order: every field of an entry, so that a written
+// catalog loads back identical; params and signatures are JSON lists.
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
 
@@ -52,9 +50,8 @@ var textFields = map[string]func(*Entry) *string{
 
 var iosUserIDRe = regexp.MustCompile(`^%?[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$`)
 
-// Load returns the embedded catalog extended by user catalog files, later
-// entries overriding earlier ones with the same product and key. Its version
-// is the embedded version followed by a hash of the user files, if any.
+// Load returns the embedded catalog extended by user catalog files, later entries overriding
+// earlier ones with the same product and key; its version ends with a hash of the user files.
 func Load(userFiles ...string) (*Catalog, error) {
 	base, err := Embedded()
 	if err != nil || len(userFiles) == 0 {
@@ -80,10 +77,9 @@ func Load(userFiles ...string) (*Catalog, error) {
 	return c, nil
 }
 
-// LoadFile reads a user catalog file: a JSON array of entries as Write
-// writes them (no unknown fields), or a CSV file with a header row naming at
-// least id, severity, explanation and action. All problems of the file are
-// returned joined, each wrapping ErrUserCatalog, and no entries then.
+// LoadFile reads a user catalog file: a JSON array of entries as Write writes them, or a CSV
+// file whose header names at least id, severity, explanation and action. All problems of the
+// file are returned joined, each wrapping ErrUserCatalog, and no entries then.
 func LoadFile(path string) ([]Entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -117,8 +113,7 @@ func (f *userFile) fail(err error) {
 	f.problems = append(f.problems, fmt.Errorf("%w: %s: %w", ErrUserCatalog, f.path, err))
 }
 
-// add completes and checks the entry e defined at where, unless err
-// already says what is wrong with it.
+// add completes and checks the entry e defined at where, unless err says what is wrong with it.
 func (f *userFile) add(where string, e Entry, severity string, err error) {
 	if err == nil {
 		err = checkUserEntry(&e, severity)
@@ -142,8 +137,8 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 	f.entries = append(f.entries, e)
 }
 
-// checkUserEntry completes an entry of a user file and checks that it is valid
-// and adds something. severity is a level or an English keyword, "" for none.
+// checkUserEntry completes an entry of a user file and checks that it is valid and adds
+// something; severity is a level or an English keyword, "" for none.
 func checkUserEntry(e *Entry, severity string) error {
 	if e.Product == ProductIOS && e.Facility == "" && e.Mnemonic == "" {
 		e.ID = strings.TrimPrefix(e.ID, "%")
@@ -215,8 +210,8 @@ func decodeStrict(b []byte, v any) error {
 	return nil
 }
 
-// describeJSONError words a decoding error with the file's fields and JSON's
-// kinds of values, not Go's types; whole says what the whole value must be.
+// describeJSONError words a decoding error with the file's fields and JSON's kinds of values,
+// not Go's types; whole says what the whole value must be.
 func describeJSONError(err error, whole string) error {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
@@ -278,17 +273,14 @@ func (f *userFile) readCSV(b []byte) {
 	if len(f.problems) > 0 {
 		return
 	}
-	for { // bounded by the file size: the reader stops at the end of the data
+	for {
 		rec, err := r.Read()
 		var pe *csv.ParseError
-		if err == io.EOF {
-			return
-		} else if errors.As(err, &pe) {
-			err = fmt.Errorf("line %d: %w", pe.Line, pe.Err)
+		if errors.As(err, &pe) { // the rest of the file cannot be split reliably
+			f.fail(fmt.Errorf("line %d: %w", pe.Line, pe.Err))
 		}
 		if err != nil {
-			f.fail(err) // the rest of the file cannot be split reliably
-			return
+			return // io.EOF, or the parse error: reading bytes fails in no other way
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
@@ -304,9 +296,9 @@ func (f *userFile) readCSV(b []byte) {
 	}
 }
 
-// csvEntry builds the entry of a CSV row, and its severity. Without a product,
-// a 6-digit ID is Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC is IOS,
-// whose severity digit stands in for an empty severity column.
+// csvEntry builds the entry of a CSV row and its severity. Without a product, a 6-digit ID is
+// Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC is IOS, whose severity digit stands in
+// for an empty severity column.
 func csvEntry(cell map[string]string) (Entry, string, error) {
 	var e Entry
 	for c, field := range textFields {
@@ -347,8 +339,8 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 	return e, severity, nil
 }
 
-// Write writes entries as a user catalog in format "json" (the generated
-// catalog's schema) or "csv" (every column); either loads back the same.
+// Write writes entries as a user catalog in format "json" (the generated catalog's schema) or
+// "csv" (every column); either loads back the same.
 func Write(w io.Writer, format string, entries []Entry) error {
 	var err error
 	switch format {
@@ -383,8 +375,7 @@ func Write(w io.Writer, format string, entries []Entry) error {
 	return nil
 }
 
-// jsonText is v as JSON with "<" etc. kept readable. It cannot fail: v holds
-// only strings, numbers, lists and structs, and a strings.Builder takes all.
+// jsonText is v as JSON with "<" etc. kept readable; v holds nothing that fails to encode.
 func jsonText(v any, indent string) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)

@@ -1,7 +1,5 @@
-// Package report keeps the message IDs the catalog has no entry for, most
-// frequent first, in memory bounded by the number of IDs tracked whatever
-// the traffic, and writes them for an operator to read or to complete into
-// a user catalog.
+// Package report keeps the message IDs the catalog lacks, most frequent first, in memory
+// bounded whatever the traffic, and writes them for an operator to complete into a user catalog.
 package report
 
 import (
@@ -22,9 +20,8 @@ import (
 // MaxExample bounds the example line kept for each ID.
 const MaxExample = 512
 
-// Item is one unknown message ID. Count may overstate the ID's occurrences
-// by at most Over (the count of the ID it replaced when the sketch was
-// full), so Count-Over is a lower bound.
+// Item is one unknown message ID. Count may overstate its occurrences by at most Over (the
+// count of the ID it replaced in a full sketch), so Count-Over is a lower bound.
 type Item struct {
 	ID, Product string
 	Severity    int // from the line, -1 when it carries none
@@ -32,15 +29,13 @@ type Item struct {
 	Example     string
 }
 
-// Spare is how many IDs a TopK tracks for each one it reports: counts stay
-// exact up to Spare*K distinct IDs, and churn among rare IDs costs little.
+// Spare is how many IDs a TopK tracks for each one it reports: counts stay exact up to
+// Spare*K distinct IDs.
 const Spare = 16
 
-// TopK is a Space-Saving sketch (Metwally et al., 2005): it tracks at most
-// C = Spare*K IDs; a new ID, when all C slots are taken, replaces the
-// least counted one and inherits its count as an overestimate. Every ID
-// seen more than N/C times in N additions is among those tracked. It is
-// not safe for concurrent use.
+// TopK is a Space-Saving sketch (Metwally et al., 2005) of at most C = Spare*K IDs: a new ID
+// in a full sketch replaces the least counted one and inherits its count as an overestimate.
+// Every ID seen more than N/C times in N additions is tracked. It is not safe for concurrent use.
 type TopK struct {
 	k, c    int
 	total   int64
@@ -48,10 +43,8 @@ type TopK struct {
 	byCount []*entry // most counted first
 }
 
-// entry is a tracked item and its place in byCount. Its ID and Example
-// are views of buf, which an evicted entry reuses for the ID that takes
-// its place, so that a stream of new IDs does not allocate; Top copies
-// them out.
+// entry is a tracked item and its place in byCount. Its ID and Example are views of buf,
+// which the ID taking its place reuses, so that new IDs do not allocate; Top copies them.
 type entry struct {
 	Item
 	buf   []byte
@@ -73,9 +66,8 @@ func New(k int) *TopK {
 	return &TopK{k: k, c: Spare * k, byID: make(map[string]*entry)}
 }
 
-// Add counts one occurrence of id; product, severity and the example line
-// are kept from the occurrence that put id in the sketch. Counting an ID
-// already tracked does not allocate.
+// Add counts one occurrence of id, keeping product, severity and the example line of the
+// occurrence that put id in the sketch. Add does not allocate for a tracked ID.
 func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	t.total++
 	e, ok := t.byID[string(id)]
@@ -84,8 +76,7 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 			e = &entry{index: n}
 			t.byCount = append(t.byCount, e)
 		} else {
-			// The first of the least counted entries is taken over: its count
-			// becomes the new ID's overestimate.
+			// The first of the least counted entries is taken over, its count an overestimate.
 			e = t.byCount[t.firstAt(t.byCount[n-1].Count, n)]
 			delete(t.byID, e.ID)
 			e.Over = e.Count
@@ -100,8 +91,7 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	e.Count++
 }
 
-// firstAt returns the position of the first entry counted n or less, end if
-// none is before end.
+// firstAt returns the position of the first entry counted n or less, end if none is before.
 func (t *TopK) firstAt(n int64, end int) int {
 	lo, hi := 0, end
 	for lo < hi {
@@ -117,8 +107,7 @@ func (t *TopK) firstAt(n int64, end int) int {
 // Total returns the number of additions.
 func (t *TopK) Total() int64 { return t.total }
 
-// Top returns copies of the K most counted IDs, most counted first (then
-// by ID).
+// Top returns copies of the K most counted IDs, most counted first (then by ID).
 func (t *TopK) Top() []Item {
 	out := make([]Item, 0, len(t.byCount))
 	for _, e := range t.byCount {
@@ -132,8 +121,7 @@ func (t *TopK) Top() []Item {
 	return out[:min(len(out), t.k)]
 }
 
-// exampleLen is how much of line an example keeps: at most MaxExample
-// bytes, cut at a rune boundary.
+// exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes.
 func exampleLen(line []byte) int {
 	if len(line) <= MaxExample {
 		return len(line)
@@ -145,9 +133,8 @@ func exampleLen(line []byte) int {
 	return n
 }
 
-// Columns are the columns WriteCSV writes: the user catalog's (explanation
-// and action left empty for the operator to fill in) and two it ignores
-// when loading, count and example.
+// Columns are the columns WriteCSV writes: the user catalog's (explanation and action empty,
+// for the operator) and two that loading ignores, count and example.
 var Columns = []string{"product", "id", "severity", "explanation", "action", "count", "example"}
 
 // WriteCSV writes items in the user-catalog CSV format.
@@ -183,8 +170,8 @@ func Summary(items []Item, total int64) string {
 	return b.String()
 }
 
-// WriteFile replaces path with the items as WriteCSV writes them, in one
-// rename, so that a reader never sees half a file.
+// WriteFile replaces path with the items as WriteCSV writes them, in one rename, so that a
+// reader never sees half a file.
 func WriteFile(path string, items []Item) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err == nil {
