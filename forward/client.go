@@ -175,14 +175,8 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	hostname, _ := os.Hostname()
 	cfg = cfg.withDefaults()
-	c := &Client{
-		hostname: cmp.Or(hostname, "localhost"),
-		cfg:      cfg,
-		addr:     addr,
-		dial:     new(net.Dialer).DialContext,
-		now:      time.Now,
-		pool:     make(chan *conn, cfg.MaxConns),
-	}
+	c := &Client{cfg: cfg, addr: addr, hostname: cmp.Or(hostname, "localhost"),
+		dial: new(net.Dialer).DialContext, now: time.Now, pool: make(chan *conn, cfg.MaxConns)}
 	for range cfg.MaxConns {
 		c.pool <- nil
 	}
@@ -195,12 +189,10 @@ func NewClient(cfg Config) (*Client, error) {
 			ServerName:         host,
 		}
 		if cfg.TLSCAFile != "" {
+			c.tlsConfig.RootCAs = x509.NewCertPool()
 			pem, err := os.ReadFile(cfg.TLSCAFile)
-			if err == nil {
-				c.tlsConfig.RootCAs = x509.NewCertPool()
-				if !c.tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
-					err = errors.New("no PEM certificate found")
-				}
+			if err == nil && !c.tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
+				err = errors.New("no PEM certificate found")
 			}
 			if err != nil {
 				return nil, fmt.Errorf("forward: TLS CA file %q: %w", cfg.TLSCAFile, err)
@@ -282,8 +274,7 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 		cn = c.drop(cn)
 	}
 	if err != nil {
-		c.fail()
-		return c.retryable(op, withCause(ctx, err))
+		return c.fail(ctx, op, err)
 	}
 	c.mu.Lock()
 	c.delay = 0
@@ -315,8 +306,7 @@ func (c *Client) connectOrWait(ctx context.Context) (*conn, error) {
 	cn, op, err := c.connect(dctx)
 	if err != nil {
 		c.dialFailures.Add(1)
-		c.fail()
-		return nil, c.retryable(op, withCause(ctx, err))
+		return nil, c.fail(ctx, op, err)
 	}
 	c.open.Add(1)
 	return cn, nil
@@ -341,22 +331,18 @@ func (c *Client) drop(cn *conn) *conn {
 	return nil
 }
 
-// fail lengthens the delay before the next connection attempt: MinBackoff after the first
-// failure, then doubled up to MaxBackoff. No jitter: there is no herd of clients to spread.
-func (c *Client) fail() {
+// fail lengthens the delay before the next connection attempt (MinBackoff, then doubled up to
+// MaxBackoff; no jitter: there is no herd of clients to spread) and returns err as the failure
+// of op, after why ctx ended: err alone is then usually just "i/o timeout".
+func (c *Client) fail(ctx context.Context, op string, err error) error {
 	c.mu.Lock()
 	c.delay = min(max(2*c.delay, c.cfg.MinBackoff), c.cfg.MaxBackoff)
 	c.lastTry = c.now()
 	c.mu.Unlock()
-}
-
-// withCause puts why ctx ended in front of err, which then is usually just "i/o timeout".
-func withCause(ctx context.Context, err error) error {
-	cause := context.Cause(ctx)
-	if cause == nil || errors.Is(err, cause) {
-		return err
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+		err = fmt.Errorf("%w: %w", cause, err)
 	}
-	return fmt.Errorf("%w: %w", cause, err)
+	return c.retryable(op, err)
 }
 
 func (c *Client) retryable(op string, err error) error {
