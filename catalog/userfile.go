@@ -33,19 +33,12 @@ var (
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
 
-// textFields give the field of an entry that each text column holds.
-var textFields = map[string]func(*Entry) *string{
-	"product":         func(e *Entry) *string { return (*string)(&e.Product) },
-	"id":              func(e *Entry) *string { return &e.ID },
-	"printed_id":      func(e *Entry) *string { return &e.PrintedID },
-	"error_code":      func(e *Entry) *string { return &e.ErrorCode },
-	"facility":        func(e *Entry) *string { return &e.Facility },
-	"mnemonic":        func(e *Entry) *string { return &e.Mnemonic },
-	"format":          func(e *Entry) *string { return &e.Format },
-	"explanation":     func(e *Entry) *string { return &e.Explanation },
-	"action":          func(e *Entry) *string { return &e.Action },
-	"source_document": func(e *Entry) *string { return &e.Source.Document },
-	"source_section":  func(e *Entry) *string { return &e.Source.Section },
+// textColumns returns the fields of e that the text columns hold, by column.
+func (e *Entry) textColumns() map[string]*string {
+	return map[string]*string{"product": (*string)(&e.Product), "id": &e.ID, "printed_id": &e.PrintedID,
+		"error_code": &e.ErrorCode, "facility": &e.Facility, "mnemonic": &e.Mnemonic, "format": &e.Format,
+		"explanation": &e.Explanation, "action": &e.Action,
+		"source_document": &e.Source.Document, "source_section": &e.Source.Section}
 }
 
 var iosUserIDRe = regexp.MustCompile(`^%?[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$`)
@@ -301,8 +294,8 @@ func (f *userFile) readCSV(b []byte) {
 // for an empty severity column.
 func csvEntry(cell map[string]string) (Entry, string, error) {
 	var e Entry
-	for c, field := range textFields {
-		*field(&e) = cell[c]
+	for c, field := range e.textColumns() {
+		*field = cell[c]
 	}
 	e.ID = strings.TrimPrefix(e.ID, "%")
 	switch {
@@ -349,12 +342,12 @@ func Write(w io.Writer, format string, entries []Entry) error {
 	case "csv":
 		records := [][]string{columns}
 		for i := range entries {
-			e := &entries[i]
-			rec := make([]string, len(columns))
+			e, rec := &entries[i], make([]string, len(columns))
+			text := e.textColumns()
 			for j, c := range columns {
 				switch {
-				case textFields[c] != nil:
-					rec[j] = *textFields[c](e)
+				case text[c] != nil:
+					rec[j] = *text[c]
 				case c == "severity" && e.Severity != nil:
 					rec[j] = strconv.Itoa(*e.Severity)
 				case c == "params" && len(e.Params) > 0:
