@@ -47,9 +47,7 @@ func (e *Entry) iosName() (facility, mnemonic string) {
 	return splitIOSID(e.ID)
 }
 
-func iosKey(facility, mnemonic string) string {
-	return strings.ToUpper(facility) + "-" + mnemonic
-}
+func iosKey(facility, mnemonic string) string { return strings.ToUpper(facility) + "-" + mnemonic }
 
 // splitIOSID splits "SMART_LIC-3-COMM_FAILED" into its facility and mnemonic, empty when id
 // is not of that shape.

@@ -12,9 +12,7 @@ import (
 var Version = ""
 
 // String returns "VERSION (catalog CATALOG_VERSION)".
-func String() string {
-	return Plugin() + " (catalog " + catalog.Version + ")"
-}
+func String() string { return Plugin() + " (catalog " + catalog.Version + ")" }
 
 // Plugin returns the release alone: Version, "dev-REVISION[-dirty]" or "dev".
 func Plugin() string {
