@@ -17,8 +17,7 @@ var embedded = sync.OnceValues(func() (*Catalog, error) { return parseEmbedded(e
 // broken one is an error wrapping ErrEmbedded, never a panic.
 func Embedded() (*Catalog, error) { return embedded() }
 
-// Severities returns the severity table 0-7 with the Japanese names of the Smart Licensing
-// document, nil should the embedded catalog be broken.
+// Severities returns the severity table 0-7 with the documents' Japanese names, nil if Embedded fails.
 func Severities() []Severity {
 	c, err := Embedded()
 	if err != nil {

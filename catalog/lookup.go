@@ -49,8 +49,7 @@ func (e *Entry) iosName() (facility, mnemonic string) {
 
 func iosKey(facility, mnemonic string) string { return strings.ToUpper(facility) + "-" + mnemonic }
 
-// splitIOSID splits "SMART_LIC-3-COMM_FAILED" into its facility and mnemonic, empty when id
-// is not of that shape.
+// splitIOSID splits "SMART_LIC-3-COMM_FAILED" into facility and mnemonic, empty for another shape.
 func splitIOSID(id string) (facility, mnemonic string) {
 	first := strings.IndexByte(id, '-')
 	last := strings.LastIndexByte(id, '-')
@@ -197,8 +196,8 @@ func (c *Catalog) setErrorCodes(codes []ErrorCode) error {
 	return nil
 }
 
-// LookupErrorCode returns the summary entry, not one of Entries, of an IBM error code
-// ("1785"): its title and general explanation, no action.
+// LookupErrorCode returns the summary entry (title and explanation, not in Entries) of an IBM
+// error code such as "1785".
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 	e, ok := c.errorCodes[code]
 	return e, ok

@@ -332,8 +332,7 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 	return e, severity, nil
 }
 
-// Write writes entries as a user catalog in format "json" (the generated catalog's schema) or
-// "csv" (every column); either loads back the same.
+// Write writes entries as a user catalog in "json" (the generated schema) or "csv"; both load back.
 func Write(w io.Writer, format string, entries []Entry) error {
 	var err error
 	switch format {

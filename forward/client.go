@@ -166,8 +166,7 @@ type Client struct {
 	open                                                 atomic.Int64
 }
 
-// NewClient parses the address, fills defaults and loads the TLS CA file. It does not
-// connect: a receiver that is down at start makes Sends fail with retryable errors.
+// NewClient parses the address, fills defaults and loads the TLS CA file; only Send connects.
 func NewClient(cfg Config) (*Client, error) {
 	addr, err := ParseAddress(cfg.Address)
 	if err != nil {

@@ -25,8 +25,7 @@ const maxResponse = 4 << 10
 // chunkIDLen is the length of a base64-encoded 128-bit chunk id.
 const chunkIDLen = 24
 
-// conn is one connection to the receiver with the buffers its sends reuse, used by one Send
-// at a time.
+// conn is one connection to the receiver with the buffers its sends reuse; one Send uses it.
 type conn struct {
 	nc   net.Conn      // what is read and written: the TLS connection or raw
 	raw  net.Conn      // the socket under TLS, for the liveness and stall probes
@@ -39,8 +38,7 @@ type conn struct {
 	reusable bool
 }
 
-// connect dials, wraps TLS and runs the shared-key handshake, bounded by ctx; on error it
-// returns the step that failed.
+// connect dials, wraps TLS and runs the shared-key handshake within ctx; errors name the step.
 func (c *Client) connect(ctx context.Context) (*conn, string, error) {
 	raw, err := c.dial(ctx, c.addr.Network, c.addr.Addr)
 	if err != nil {
@@ -79,8 +77,7 @@ func (cn *conn) bound(ctx context.Context) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
 }
 
-// handshake runs the client side of the Forward v1 handshake: read HELO, send PING, read
-// PONG and check that the receiver proved it knows the same shared key.
+// handshake runs the client side of the Forward v1 handshake: HELO, PING, PONG, checking its digest.
 func (c *Client) handshake(cn *conn) error {
 	msg, err := cn.readObject()
 	if err != nil {
@@ -193,8 +190,7 @@ func checkPong(b []byte, salt string, nonce []byte, key string) error {
 	return nil
 }
 
-// readObject reads one MessagePack object, valid until the next call, which gets the bytes
-// after it.
+// readObject reads one MessagePack object, valid until the next call; bytes after it stay buffered.
 func (cn *conn) readObject() ([]byte, error) {
 	for {
 		b, _ := cn.br.Peek(cn.br.Buffered())

@@ -29,8 +29,7 @@ type Item struct {
 	Example     string
 }
 
-// Spare is how many IDs a TopK tracks for each one it reports: counts stay exact up to
-// Spare*K distinct IDs.
+// Spare is how many IDs a TopK tracks per reported one: counts are exact up to Spare*K IDs.
 const Spare = 16
 
 // TopK is a Space-Saving sketch (Metwally et al., 2005) of at most C = Spare*K IDs: a new ID
@@ -170,8 +169,7 @@ func Summary(items []Item, total int64) string {
 	return b.String()
 }
 
-// WriteFile replaces path with the items as WriteCSV writes them, in one rename, so that a
-// reader never sees half a file.
+// WriteFile replaces path with WriteCSV's output in one rename, so that no reader sees half a file.
 func WriteFile(path string, items []Item) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err == nil {

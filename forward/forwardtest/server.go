@@ -391,8 +391,7 @@ func (s *Server) read(d *msgpack.Decoder) (Message, error) {
 	return m, nil
 }
 
-// decodeEntry decodes [[time, metadata], record], as Fluent Bit 2.1 and later write it, or
-// [time, record].
+// decodeEntry decodes [[time, metadata], record] (Fluent Bit 2.1 and later) or [time, record].
 func decodeEntry(d *msgpack.Decoder) (r Record, err error) {
 	if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
 		return r, fmt.Errorf("not a [time, record] array (%d elements): %v", n, err)
