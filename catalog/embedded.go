@@ -42,12 +42,20 @@ func parseEmbedded(b []byte) (*Catalog, error) {
 	if err == nil && c.Len() != len(d.Entries) {
 		err = fmt.Errorf("%d entries share a key with another", len(d.Entries)-c.Len())
 	}
-	if err == nil {
-		err = c.setErrorCodes(d.ErrorCodes)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEmbedded, err)
 	}
-	c.severities = d.Severities
+	c.severities, c.codes, c.errorCodes = d.Severities, d.ErrorCodes, make(map[string]*Entry, len(d.ErrorCodes))
+	for _, ec := range d.ErrorCodes {
+		if !digits(ec.Code, 0) {
+			return nil, fmt.Errorf("%w: %w: error code %q is not numeric", ErrEmbedded, ErrInvalidEntry, ec.Code)
+		}
+		expl := ec.Title
+		if ec.Explanation != "" {
+			expl += "\n" + ec.Explanation
+		}
+		c.errorCodes[ec.Code] = &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
+			Explanation: expl, Params: []Param{}, Source: ec.Source}
+	}
 	return c, nil
 }

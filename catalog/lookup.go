@@ -179,23 +179,6 @@ func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	return nil, false
 }
 
-func (c *Catalog) setErrorCodes(codes []ErrorCode) error {
-	c.errorCodes = make(map[string]*Entry, len(codes))
-	for _, ec := range codes {
-		if !digits(ec.Code, 0) {
-			return fmt.Errorf("%w: error code %q is not numeric", ErrInvalidEntry, ec.Code)
-		}
-		expl := ec.Title
-		if ec.Explanation != "" {
-			expl += "\n" + ec.Explanation
-		}
-		c.errorCodes[ec.Code] = &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
-			Explanation: expl, Params: []Param{}, Source: ec.Source}
-	}
-	c.codes = codes
-	return nil
-}
-
 // LookupErrorCode returns the summary entry (title and explanation, not in Entries) of an IBM
 // error code such as "1785".
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
