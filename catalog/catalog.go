@@ -1,6 +1,5 @@
-// Package catalog holds the message catalog: the vendor's explanation and
-// recommended action for each log message the plugin recognises. The
-// built-in catalog is generated from the documents under sources/ (see
+// Package catalog holds the message catalog: the vendor's explanation and recommended action
+// for each log message the plugin recognises, generated from the documents under sources/ (see
 // gen.go); users may add or override entries with JSON or CSV files.
 package catalog
 
@@ -66,11 +65,10 @@ type Source struct {
 // Entry is one catalog message.
 type Entry struct {
 	Product Product `json:"product"`
-	// ID is the message's name as the document gives it: "722051",
-	// "SMART_LIC-3-COMM_FAILED", "086008", "ILSPwdAuthenticationFailed".
+	// ID is the message's name in the document: "722051", "SMART_LIC-3-COMM_FAILED", "086008".
 	ID string `json:"id"`
-	// PrintedID is the ID of the document's message line when it differs
-	// from the heading the entry is keyed by (722056 prints %FTD-…-722055).
+	// PrintedID is the ID of the message line when it differs from the heading (722056 prints
+	// %FTD-…-722055).
 	PrintedID string `json:"printed_id,omitempty"`
 	// ErrorCode is the IBM error code shared by several event IDs ("1785").
 	ErrorCode string `json:"error_code,omitempty"`
@@ -81,11 +79,9 @@ type Entry struct {
 	Format      string `json:"format"`
 	Explanation string `json:"explanation"`
 	Action      string `json:"action"`
-	// Params are the variables of the format in format order, a repeated
-	// placeholder named chars, chars_2, … (see catalog/data/REPORT.md).
+	// Params are the variables of the format in order, a repeated one named chars, chars_2, ….
 	Params []Param `json:"params"`
-	// Signatures are further strings that identify the message in a log
-	// line ("self signed certificate").
+	// Signatures are further strings that identify the message in a line ("self signed certificate").
 	Signatures []string `json:"signatures,omitempty"`
 	Source     Source   `json:"source"`
 }
@@ -98,8 +94,8 @@ type Severity struct {
 	DescriptionJA string `json:"description_ja"` // the document's description of the level
 }
 
-// ErrorCode is a code shared by several entries (IBM error 1785 covers
-// event codes 086006-086009), with the document's title and explanation.
+// ErrorCode is a code shared by several entries (IBM error 1785 covers events 086006-086009),
+// with the document's title and explanation.
 type ErrorCode struct {
 	Product     Product `json:"product"`
 	Code        string  `json:"code"`

@@ -7,19 +7,17 @@ import (
 	"sync"
 )
 
-// ErrEmbedded reports that the built-in catalog cannot be used, which a
-// test guards against for generated data.
+// ErrEmbedded reports that the built-in catalog cannot be used.
 var ErrEmbedded = errors.New("embedded catalog is broken")
 
 // embedded parses the built-in catalog on first use.
 var embedded = sync.OnceValues(func() (*Catalog, error) { return parseEmbedded(embeddedJSON) })
 
-// Embedded returns the catalog generated from the vendor documents, parsed
-// on first use; a broken one is an error wrapping ErrEmbedded, never a panic.
+// Embedded returns the catalog generated from the vendor documents, parsed on first use; a
+// broken one is an error wrapping ErrEmbedded, never a panic.
 func Embedded() (*Catalog, error) { return embedded() }
 
-// Severities returns the severity table 0-7 with the Japanese names of the
-// Smart Licensing document, nil should the embedded catalog be broken.
+// Severities returns the severity table 0-7 with the documents' Japanese names, nil if Embedded fails.
 func Severities() []Severity {
 	c, err := Embedded()
 	if err != nil {
@@ -44,12 +42,20 @@ func parseEmbedded(b []byte) (*Catalog, error) {
 	if err == nil && c.Len() != len(d.Entries) {
 		err = fmt.Errorf("%d entries share a key with another", len(d.Entries)-c.Len())
 	}
-	if err == nil {
-		err = c.setErrorCodes(d.ErrorCodes)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEmbedded, err)
 	}
-	c.severities = d.Severities
+	c.severities, c.codes, c.errorCodes = d.Severities, d.ErrorCodes, make(map[string]*Entry, len(d.ErrorCodes))
+	for _, ec := range d.ErrorCodes {
+		if !digits(ec.Code, 0) {
+			return nil, fmt.Errorf("%w: %w: error code %q is not numeric", ErrEmbedded, ErrInvalidEntry, ec.Code)
+		}
+		expl := ec.Title
+		if ec.Explanation != "" {
+			expl += "\n" + ec.Explanation
+		}
+		c.errorCodes[ec.Code] = &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
+			Explanation: expl, Params: []Param{}, Source: ec.Source}
+	}
 	return c, nil
 }

@@ -13,8 +13,7 @@ import (
 type Catalog struct {
 	version string
 	entries []Entry
-	// index maps, per product, a key (see Entry.Key) to the position of
-	// its entry; one map per product keeps lookups free of allocation.
+	// index maps, per product (so that lookups do not allocate), a key to its entry's position.
 	index      map[Product]map[string]int
 	errorCodes map[string]*Entry // summary entries of shared error codes (IBM 1785), not in entries
 	codes      []ErrorCode
@@ -31,8 +30,8 @@ type Signature struct {
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.
 var ErrInvalidEntry = errors.New("invalid catalog entry")
 
-// Key returns the lookup key of an entry within its product: its ID, but for
-// IOS FACILITY-MNEMONIC (severity dropped, facility upper-cased).
+// Key returns the lookup key of an entry within its product: its ID, but for IOS
+// FACILITY-MNEMONIC (severity dropped, facility upper-cased).
 func (e *Entry) Key() string {
 	if e.Product == ProductIOS {
 		return iosKey(e.iosName())
@@ -48,12 +47,9 @@ func (e *Entry) iosName() (facility, mnemonic string) {
 	return splitIOSID(e.ID)
 }
 
-func iosKey(facility, mnemonic string) string {
-	return strings.ToUpper(facility) + "-" + mnemonic
-}
+func iosKey(facility, mnemonic string) string { return strings.ToUpper(facility) + "-" + mnemonic }
 
-// splitIOSID splits "SMART_LIC-3-COMM_FAILED" into its facility and
-// mnemonic, empty when id is not of that shape.
+// splitIOSID splits "SMART_LIC-3-COMM_FAILED" into facility and mnemonic, empty for another shape.
 func splitIOSID(id string) (facility, mnemonic string) {
 	first := strings.IndexByte(id, '-')
 	last := strings.LastIndexByte(id, '-')
@@ -63,8 +59,8 @@ func splitIOSID(id string) (facility, mnemonic string) {
 	return id[:first], id[last+1:]
 }
 
-// New builds a catalog of data version from entries; later entries with the
-// same product and key replace earlier ones, as user catalogs override.
+// New builds a catalog of data version from entries; later entries with the same product and
+// key replace earlier ones, as user catalogs override.
 func New(version string, entries []Entry) (*Catalog, error) {
 	c := &Catalog{version: version, index: map[Product]map[string]int{}}
 	for _, p := range products {
@@ -136,8 +132,8 @@ func (c *Catalog) Entries() []Entry { return c.entries }
 // Len returns the number of entries.
 func (c *Catalog) Len() int { return len(c.entries) }
 
-// Lookup finds the entry of product p with the given key (see Entry.Key);
-// string(b) of a []byte key in the call does not allocate.
+// Lookup finds the entry of product p with the given key (see Entry.Key); string(b) of a
+// []byte key in the call does not allocate.
 func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 	i, ok := c.index[p][key]
 	if !ok {
@@ -153,9 +149,8 @@ var (
 	iosIDRe = regexp.MustCompile(`^%?([A-Za-z][A-Za-z0-9_]*)-([0-7])-([A-Za-z0-9_]+):?$`)
 )
 
-// LookupID finds the entry a person names: an ID ("722051", "086008",
-// "ILSPwdAuthenticationFailed"), a message name ("%FTD-6-722051",
-// "SMART_LIC-3-COMM_FAILED"), a signature or an IBM error code ("1785").
+// LookupID finds the entry a person names: an ID ("722051", "ILSPwdAuthenticationFailed"), a
+// message name ("%FTD-6-722051", "SMART_LIC-3-COMM_FAILED"), a signature or an error code.
 func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	id = strings.TrimSpace(id)
 	if m := ftdIDRe.FindStringSubmatch(id); m != nil {
@@ -184,25 +179,8 @@ func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	return nil, false
 }
 
-func (c *Catalog) setErrorCodes(codes []ErrorCode) error {
-	c.errorCodes = make(map[string]*Entry, len(codes))
-	for _, ec := range codes {
-		if !digits(ec.Code, 0) {
-			return fmt.Errorf("%w: error code %q is not numeric", ErrInvalidEntry, ec.Code)
-		}
-		expl := ec.Title
-		if ec.Explanation != "" {
-			expl += "\n" + ec.Explanation
-		}
-		c.errorCodes[ec.Code] = &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
-			Explanation: expl, Params: []Param{}, Source: ec.Source}
-	}
-	c.codes = codes
-	return nil
-}
-
-// LookupErrorCode returns the summary entry, not one of Entries, of an IBM
-// error code ("1785"): its title and general explanation, no action.
+// LookupErrorCode returns the summary entry (title and explanation, not in Entries) of an IBM
+// error code such as "1785".
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 	e, ok := c.errorCodes[code]
 	return e, ok
@@ -211,12 +189,10 @@ func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 // ErrorCodes returns the error codes the catalog knows.
 func (c *Catalog) ErrorCodes() []ErrorCode { return c.codes }
 
-// Signatures returns the signatures of the Unified CM entries (an entry
-// without any is identified by its ID), longest, most specific, first.
+// Signatures returns the signatures of the Unified CM entries (or their IDs), longest first.
 func (c *Catalog) Signatures() []Signature { return c.signatures }
 
-// buildSignatures collects the signatures; when two entries claim the
-// same text, the later one (a user override) wins.
+// buildSignatures collects the signatures; of two entries with the same text, the later wins.
 func (c *Catalog) buildSignatures() {
 	at := map[string]int{}
 	for i := range c.entries {

@@ -18,8 +18,7 @@ import (
 	"strings"
 )
 
-// Errors of user catalog files. Every problem of a file is reported, each
-// naming the file and the line (CSV) or entry (JSON).
+// Errors of user catalog files; each problem names the file and the line (CSV) or entry (JSON).
 var (
 	// ErrUserCatalog wraps every problem of a user catalog file, which is rejected whole.
 	ErrUserCatalog = errors.New("invalid user catalog")
@@ -29,32 +28,23 @@ var (
 	ErrDuplicateEntry = errors.New("duplicate entry")
 )
 
-// columns are the CSV columns in the order Write writes them: every field of
-// an entry, so that a written catalog loads back identical; params and
-// signatures are JSON lists, as in the JSON catalog.
+// columns are the CSV columns in Write's order: every field of an entry, so that a written
+// catalog loads back identical; params and signatures are JSON lists.
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
 
-// textFields give the field of an entry that each text column holds.
-var textFields = map[string]func(*Entry) *string{
-	"product":         func(e *Entry) *string { return (*string)(&e.Product) },
-	"id":              func(e *Entry) *string { return &e.ID },
-	"printed_id":      func(e *Entry) *string { return &e.PrintedID },
-	"error_code":      func(e *Entry) *string { return &e.ErrorCode },
-	"facility":        func(e *Entry) *string { return &e.Facility },
-	"mnemonic":        func(e *Entry) *string { return &e.Mnemonic },
-	"format":          func(e *Entry) *string { return &e.Format },
-	"explanation":     func(e *Entry) *string { return &e.Explanation },
-	"action":          func(e *Entry) *string { return &e.Action },
-	"source_document": func(e *Entry) *string { return &e.Source.Document },
-	"source_section":  func(e *Entry) *string { return &e.Source.Section },
+// textColumns returns the fields of e that the text columns hold, by column.
+func (e *Entry) textColumns() map[string]*string {
+	return map[string]*string{"product": (*string)(&e.Product), "id": &e.ID, "printed_id": &e.PrintedID,
+		"error_code": &e.ErrorCode, "facility": &e.Facility, "mnemonic": &e.Mnemonic, "format": &e.Format,
+		"explanation": &e.Explanation, "action": &e.Action,
+		"source_document": &e.Source.Document, "source_section": &e.Source.Section}
 }
 
 var iosUserIDRe = regexp.MustCompile(`^%?[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$`)
 
-// Load returns the embedded catalog extended by user catalog files, later
-// entries overriding earlier ones with the same product and key. Its version
-// is the embedded version followed by a hash of the user files, if any.
+// Load returns the embedded catalog extended by user catalog files, later entries overriding
+// earlier ones with the same product and key; its version ends with a hash of the user files.
 func Load(userFiles ...string) (*Catalog, error) {
 	base, err := Embedded()
 	if err != nil || len(userFiles) == 0 {
@@ -80,10 +70,9 @@ func Load(userFiles ...string) (*Catalog, error) {
 	return c, nil
 }
 
-// LoadFile reads a user catalog file: a JSON array of entries as Write
-// writes them (no unknown fields), or a CSV file with a header row naming at
-// least id, severity, explanation and action. All problems of the file are
-// returned joined, each wrapping ErrUserCatalog, and no entries then.
+// LoadFile reads a user catalog file: a JSON array of entries as Write writes them, or a CSV
+// file whose header names at least id, severity, explanation and action. All problems of the
+// file are returned joined, each wrapping ErrUserCatalog, and no entries then.
 func LoadFile(path string) ([]Entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -117,8 +106,7 @@ func (f *userFile) fail(err error) {
 	f.problems = append(f.problems, fmt.Errorf("%w: %s: %w", ErrUserCatalog, f.path, err))
 }
 
-// add completes and checks the entry e defined at where, unless err
-// already says what is wrong with it.
+// add completes and checks the entry e defined at where, unless err says what is wrong with it.
 func (f *userFile) add(where string, e Entry, severity string, err error) {
 	if err == nil {
 		err = checkUserEntry(&e, severity)
@@ -142,8 +130,8 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 	f.entries = append(f.entries, e)
 }
 
-// checkUserEntry completes an entry of a user file and checks that it is valid
-// and adds something. severity is a level or an English keyword, "" for none.
+// checkUserEntry completes an entry of a user file and checks that it is valid and adds
+// something; severity is a level or an English keyword, "" for none.
 func checkUserEntry(e *Entry, severity string) error {
 	if e.Product == ProductIOS && e.Facility == "" && e.Mnemonic == "" {
 		e.ID = strings.TrimPrefix(e.ID, "%")
@@ -215,8 +203,8 @@ func decodeStrict(b []byte, v any) error {
 	return nil
 }
 
-// describeJSONError words a decoding error with the file's fields and JSON's
-// kinds of values, not Go's types; whole says what the whole value must be.
+// describeJSONError words a decoding error with the file's fields and JSON's kinds of values,
+// not Go's types; whole says what the whole value must be.
 func describeJSONError(err error, whole string) error {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
@@ -278,17 +266,14 @@ func (f *userFile) readCSV(b []byte) {
 	if len(f.problems) > 0 {
 		return
 	}
-	for { // bounded by the file size: the reader stops at the end of the data
+	for {
 		rec, err := r.Read()
 		var pe *csv.ParseError
-		if err == io.EOF {
-			return
-		} else if errors.As(err, &pe) {
-			err = fmt.Errorf("line %d: %w", pe.Line, pe.Err)
+		if errors.As(err, &pe) { // the rest of the file cannot be split reliably
+			f.fail(fmt.Errorf("line %d: %w", pe.Line, pe.Err))
 		}
 		if err != nil {
-			f.fail(err) // the rest of the file cannot be split reliably
-			return
+			return // io.EOF, or the parse error: reading bytes fails in no other way
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
@@ -304,13 +289,13 @@ func (f *userFile) readCSV(b []byte) {
 	}
 }
 
-// csvEntry builds the entry of a CSV row, and its severity. Without a product,
-// a 6-digit ID is Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC is IOS,
-// whose severity digit stands in for an empty severity column.
+// csvEntry builds the entry of a CSV row and its severity. Without a product, a 6-digit ID is
+// Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC is IOS, whose severity digit stands in
+// for an empty severity column.
 func csvEntry(cell map[string]string) (Entry, string, error) {
 	var e Entry
-	for c, field := range textFields {
-		*field(&e) = cell[c]
+	for c, field := range e.textColumns() {
+		*field = cell[c]
 	}
 	e.ID = strings.TrimPrefix(e.ID, "%")
 	switch {
@@ -347,8 +332,7 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 	return e, severity, nil
 }
 
-// Write writes entries as a user catalog in format "json" (the generated
-// catalog's schema) or "csv" (every column); either loads back the same.
+// Write writes entries as a user catalog in "json" (the generated schema) or "csv"; both load back.
 func Write(w io.Writer, format string, entries []Entry) error {
 	var err error
 	switch format {
@@ -357,12 +341,12 @@ func Write(w io.Writer, format string, entries []Entry) error {
 	case "csv":
 		records := [][]string{columns}
 		for i := range entries {
-			e := &entries[i]
-			rec := make([]string, len(columns))
+			e, rec := &entries[i], make([]string, len(columns))
+			text := e.textColumns()
 			for j, c := range columns {
 				switch {
-				case textFields[c] != nil:
-					rec[j] = *textFields[c](e)
+				case text[c] != nil:
+					rec[j] = *text[c]
 				case c == "severity" && e.Severity != nil:
 					rec[j] = strconv.Itoa(*e.Severity)
 				case c == "params" && len(e.Params) > 0:
@@ -383,8 +367,7 @@ func Write(w io.Writer, format string, entries []Entry) error {
 	return nil
 }
 
-// jsonText is v as JSON with "<" etc. kept readable. It cannot fail: v holds
-// only strings, numbers, lists and structs, and a strings.Builder takes all.
+// jsonText is v as JSON with "<" etc. kept readable; v holds nothing that fails to encode.
 func jsonText(v any, indent string) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)

@@ -1,12 +1,8 @@
-// Package forward sends records to a Fluent Bit or Fluentd in_forward receiver with the
-// Forward protocol v1 in PackedForward mode, and reports success only when the receiver has
-// acknowledged the chunk. That acknowledgement is what lets the enrich output hand records
-// back to Fluent Bit without losing any: a Send that returns nil was stored by the receiver,
-// and any other outcome is an error the caller answers with a retry.
-//
-// A Client keeps a small pool of connections (one request in flight on each), connects
-// lazily, reconnects after failures with a bounded exponential backoff, and supports the
-// shared-key handshake and TLS.
+// Package forward sends records to an in_forward receiver in Forward protocol v1 PackedForward
+// mode. A Send returns nil only once the receiver acknowledged the chunk, which lets the enrich
+// output hand records back to Fluent Bit without losing any; any other outcome is an error the
+// caller answers with a retry. A Client keeps a pool of connections, connects lazily, backs off
+// after failures, and supports TLS and the shared-key handshake.
 package forward
 
 import (
@@ -31,21 +27,16 @@ var (
 	ErrAckMismatch = errors.New("ack for another chunk")
 	ErrBackoff     = errors.New("reconnect delayed after recent failures")
 	ErrAuthRefused = errors.New("receiver refused the shared key")
-	// ErrUserAuth means the receiver asks for in_forward's security.users, which the client
-	// does not offer.
+	// ErrUserAuth means the receiver asks for in_forward's security.users, not supported.
 	ErrUserAuth = errors.New("receiver requires user authentication, which is not supported (use the shared key alone)")
-	// ErrHandshake means the handshake messages were malformed, or the receiver's digest did
-	// not prove that it holds the shared key.
+	// ErrHandshake: malformed handshake messages, or a receiver digest without the shared key.
 	ErrHandshake         = errors.New("shared key handshake failed")
 	ErrHandshakeRequired = errors.New("receiver requires a shared key handshake but no shared key is configured")
 	ErrProtocol          = errors.New("unexpected response from receiver")
-	// ErrStalled means the receiver read nothing of what was written to it for StallTimeout:
-	// it is paused or hung, and the chunk is better retried later.
+	// ErrStalled means the receiver read nothing for StallTimeout: it is paused or hung.
 	ErrStalled = errors.New("receiver stopped reading")
 	ErrClosed  = errors.New("client closed")
-
-	// ErrInvalidArgument is returned, never inside a RetryableError, when Send is called with
-	// arguments that can never succeed; retrying them would loop forever.
+	// ErrInvalidArgument, never in a RetryableError, rejects Send arguments that cannot succeed.
 	ErrInvalidArgument = errors.New("invalid argument")
 )
 
@@ -64,9 +55,8 @@ func (e *RetryableError) Error() string {
 // Unwrap returns the cause.
 func (e *RetryableError) Unwrap() error { return e.Err }
 
-// Config describes the receiver and how to talk to it. Zero or negative durations and
-// counts take the defaults of DefaultConfig, which also turns TLSVerify on; the caller
-// (output.Config.Validate) keeps the values in their documented ranges.
+// Config describes the receiver and how to talk to it. Zero or negative durations and counts
+// take the defaults of DefaultConfig; output.Config.Validate keeps the others in range.
 type Config struct {
 	Address   string // "unix:///absolute/path" or "tcp://host:port" ("tcp://[::1]:24224")
 	SharedKey string // when set, run the Forward v1 handshake (HELO, PING, PONG)
@@ -75,19 +65,17 @@ type Config struct {
 	TLSCAFile string // PEM CA certificates to verify the receiver with; empty: system pool
 	TLSVerify bool   // check the receiver's certificate and the host name of Address
 
-	// AckTimeout bounds a whole Send: waiting for a free connection, connecting, the
-	// handshakes, writing and waiting for the ack. DialTimeout bounds connecting and the
-	// handshakes.
+	// AckTimeout bounds a whole Send, from waiting for a free connection to the ack;
+	// DialTimeout bounds connecting and the handshakes.
 	AckTimeout, DialTimeout time.Duration
 	// MaxConns is the number of connections, and so of Sends in flight at once.
 	MaxConns int
-	// The delay between connection attempts after failures starts at MinBackoff, doubles
-	// per failure up to MaxBackoff and resets on an ack.
+	// The delay between connection attempts after failures: MinBackoff, doubled per failure
+	// up to MaxBackoff, reset by an ack.
 	MinBackoff, MaxBackoff time.Duration
-	// StallTimeout ends a Send early with ErrStalled when the receiver has read none of the
-	// bytes waiting for it on the socket for this long (a paused in_forward accepts
-	// connections but reads nothing); negative turns the check off. Over TCP it sees only the
-	// peer's kernel, so it fires only once the peer's receive buffer is full.
+	// StallTimeout ends a Send with ErrStalled when the receiver read none of the bytes queued
+	// for it for this long (a paused in_forward reads nothing); negative turns it off. Over
+	// TCP it fires only once the peer's receive buffer is full.
 	StallTimeout time.Duration
 }
 
@@ -97,8 +85,7 @@ func DefaultConfig(address string) Config {
 		Address: address, TLSVerify: true, MaxConns: 4,
 		AckTimeout: 10 * time.Second, DialTimeout: 5 * time.Second,
 		MinBackoff: 100 * time.Millisecond, MaxBackoff: 5 * time.Second,
-		// A running in_forward reads a payload in milliseconds: one that reads nothing for a
-		// second is paused (Fluent Bit stopping or reloading), and waiting only holds the flush.
+		// A running in_forward reads a payload in milliseconds: a second of nothing is a pause.
 		StallTimeout: time.Second,
 	}
 }
@@ -152,8 +139,7 @@ func ParseAddress(s string) (Address, error) {
 	return Address{}, errors.New(`want "unix:///path" or "tcp://host:port"`)
 }
 
-// deadlineSlack puts socket deadlines just after the context deadline that normally ends
-// a wait first.
+// deadlineSlack puts socket deadlines just after the context deadline, which ends waits first.
 const deadlineSlack = 250 * time.Millisecond
 
 // Client sends chunks to one receiver. It is safe for concurrent use.
@@ -166,8 +152,7 @@ type Client struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error) // replaced in tests
 	now  func() time.Time                                                  // replaced in tests
 
-	// pool holds MaxConns entries, each an idle connection or nil for none: a Send takes
-	// one, so at most MaxConns Sends and connections exist at once, and puts it back.
+	// pool holds MaxConns entries, an idle connection or nil: a Send takes one and puts it back.
 	pool   chan *conn
 	ctx    context.Context // cancelled with ErrClosed to interrupt the Sends in flight
 	cancel context.CancelCauseFunc
@@ -181,8 +166,7 @@ type Client struct {
 	open                                                 atomic.Int64
 }
 
-// NewClient parses the address, fills defaults and loads the TLS CA file. It does not
-// connect: a receiver that is down at start makes Sends fail with retryable errors.
+// NewClient parses the address, fills defaults and loads the TLS CA file; only Send connects.
 func NewClient(cfg Config) (*Client, error) {
 	addr, err := ParseAddress(cfg.Address)
 	if err != nil {
@@ -190,14 +174,8 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	hostname, _ := os.Hostname()
 	cfg = cfg.withDefaults()
-	c := &Client{
-		hostname: cmp.Or(hostname, "localhost"),
-		cfg:      cfg,
-		addr:     addr,
-		dial:     new(net.Dialer).DialContext,
-		now:      time.Now,
-		pool:     make(chan *conn, cfg.MaxConns),
-	}
+	c := &Client{cfg: cfg, addr: addr, hostname: cmp.Or(hostname, "localhost"),
+		dial: new(net.Dialer).DialContext, now: time.Now, pool: make(chan *conn, cfg.MaxConns)}
 	for range cfg.MaxConns {
 		c.pool <- nil
 	}
@@ -210,12 +188,10 @@ func NewClient(cfg Config) (*Client, error) {
 			ServerName:         host,
 		}
 		if cfg.TLSCAFile != "" {
+			c.tlsConfig.RootCAs = x509.NewCertPool()
 			pem, err := os.ReadFile(cfg.TLSCAFile)
-			if err == nil {
-				c.tlsConfig.RootCAs = x509.NewCertPool()
-				if !c.tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
-					err = errors.New("no PEM certificate found")
-				}
+			if err == nil && !c.tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
+				err = errors.New("no PEM certificate found")
 			}
 			if err != nil {
 				return nil, fmt.Errorf("forward: TLS CA file %q: %w", cfg.TLSCAFile, err)
@@ -225,12 +201,10 @@ func NewClient(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Send delivers entries, the concatenated [time, record] MessagePack objects of count
-// records exactly as a Fluent Bit chunk holds them, under tag as one PackedForward message,
-// and waits for the receiver's ack. It returns nil only when the matching ack arrived.
-// Every delivery failure is a *RetryableError; the whole call is bounded by AckTimeout and
-// by ctx. Entries are written to the socket without being copied and are not retained.
-// An empty entries slice has nothing to deliver and returns nil without sending.
+// Send delivers entries, count [time, record] objects as a Fluent Bit chunk holds them, under
+// tag as one PackedForward message, and returns nil only once the matching ack arrived; every
+// delivery failure is a *RetryableError. AckTimeout and ctx bound the call. Entries are
+// written without a copy and not retained; empty entries return nil without sending.
 func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int) (err error) {
 	switch {
 	case tag == "":
@@ -294,14 +268,12 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	}
 	stop := cn.bound(ctx)
 	op, err := cn.roundTrip(tag, entries, count)
-	// A pooled connection must not carry the last send's deadline: it would make the
-	// liveness check fail once the connection idles past it.
+	// A pooled connection must not keep the deadline: the liveness check would fail past it.
 	if !stop() || err != nil || !cn.reusable || cn.nc.SetDeadline(time.Time{}) != nil {
 		cn = c.drop(cn)
 	}
 	if err != nil {
-		c.fail()
-		return c.retryable(op, withCause(ctx, err))
+		return c.fail(ctx, op, err)
 	}
 	c.mu.Lock()
 	c.delay = 0
@@ -333,8 +305,7 @@ func (c *Client) connectOrWait(ctx context.Context) (*conn, error) {
 	cn, op, err := c.connect(dctx)
 	if err != nil {
 		c.dialFailures.Add(1)
-		c.fail()
-		return nil, c.retryable(op, withCause(ctx, err))
+		return nil, c.fail(ctx, op, err)
 	}
 	c.open.Add(1)
 	return cn, nil
@@ -359,23 +330,18 @@ func (c *Client) drop(cn *conn) *conn {
 	return nil
 }
 
-// fail lengthens the delay before the next connection attempt: MinBackoff after the first
-// failure, then doubled up to MaxBackoff. No jitter: there is no herd of clients to spread.
-func (c *Client) fail() {
+// fail lengthens the delay before the next connection attempt (MinBackoff, then doubled up to
+// MaxBackoff; no jitter: there is no herd of clients to spread) and returns err as the failure
+// of op, after why ctx ended: err alone is then usually just "i/o timeout".
+func (c *Client) fail(ctx context.Context, op string, err error) error {
 	c.mu.Lock()
 	c.delay = min(max(2*c.delay, c.cfg.MinBackoff), c.cfg.MaxBackoff)
 	c.lastTry = c.now()
 	c.mu.Unlock()
-}
-
-// withCause puts the reason ctx ended (ErrAckTimeout, or the caller's cancellation) in
-// front of err, which then is usually just "i/o timeout".
-func withCause(ctx context.Context, err error) error {
-	cause := context.Cause(ctx)
-	if cause == nil || errors.Is(err, cause) {
-		return err
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+		err = fmt.Errorf("%w: %w", cause, err)
 	}
-	return fmt.Errorf("%w: %w", cause, err)
+	return c.retryable(op, err)
 }
 
 func (c *Client) retryable(op string, err error) error {
@@ -383,9 +349,8 @@ func (c *Client) retryable(op string, err error) error {
 }
 
 // Close stops new Sends, closes idle connections and waits for Sends in flight until ctx is
-// done; then it interrupts them, which makes them return retryable errors, and returns
-// without waiting further. A Send interrupted this way never reports success, so nothing
-// is lost: the caller retries it. Close returns nil when every Send finished.
+// done, then interrupts them: they return retryable errors, so nothing is lost. Close
+// returns nil when every Send finished.
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()
 	closed := c.closed

@@ -19,15 +19,13 @@ import (
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
-// maxResponse bounds what the client buffers while waiting for an ack or handshake message,
-// each well under it; a receiver that sends more is not speaking the Forward protocol.
+// maxResponse bounds a buffered ack or handshake message; a receiver sending more is broken.
 const maxResponse = 4 << 10
 
 // chunkIDLen is the length of a base64-encoded 128-bit chunk id.
 const chunkIDLen = 24
 
-// conn is one connection to the receiver with the buffers its sends reuse. A conn is used by
-// one Send at a time.
+// conn is one connection to the receiver with the buffers its sends reuse; one Send uses it.
 type conn struct {
 	nc   net.Conn      // what is read and written: the TLS connection or raw
 	raw  net.Conn      // the socket under TLS, for the liveness and stall probes
@@ -36,13 +34,11 @@ type conn struct {
 	id   [chunkIDLen]byte
 	vec  [3][]byte   // header, entries, options: one writev per send
 	bufs net.Buffers // consumed by WriteTo; a field so that it does not escape per send
-	// reusable is false when the receiver asked not to keep connections (HELO keepalive
-	// false) or left unread bytes after an ack.
+	// reusable is false after HELO keepalive false or unread bytes after an ack.
 	reusable bool
 }
 
-// connect dials, wraps TLS and runs the shared-key handshake, all bounded by ctx. It
-// returns the step that failed with the error.
+// connect dials, wraps TLS and runs the shared-key handshake within ctx; errors name the step.
 func (c *Client) connect(ctx context.Context) (*conn, string, error) {
 	raw, err := c.dial(ctx, c.addr.Network, c.addr.Addr)
 	if err != nil {
@@ -72,19 +68,16 @@ func (c *Client) connect(ctx context.Context) (*conn, string, error) {
 	return cn, "", nil
 }
 
-// bound makes the end of ctx interrupt blocked reads and writes on cn, by moving the socket
-// deadline to the past, so that the error carries the cause of ctx. The socket deadline it
-// sets first, a little after that of ctx, is only a backstop; a socket that cannot take it
-// is closed, which the next read or write reports. stop reports false when ctx has ended,
-// leaving the deadline poisoned.
+// bound makes the end of ctx interrupt blocked reads and writes on cn by moving the socket
+// deadline to the past; the deadline just after that of ctx is only a backstop. stop reports
+// false when ctx has ended, leaving the deadline poisoned.
 func (cn *conn) bound(ctx context.Context) (stop func() bool) {
 	dl, _ := ctx.Deadline()
 	cn.raw.SetDeadline(dl.Add(deadlineSlack))
 	return context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
 }
 
-// handshake runs the client side of the Forward v1 handshake: read HELO, send PING, read
-// PONG and check that the receiver proved it knows the same shared key.
+// handshake runs the client side of the Forward v1 handshake: HELO, PING, PONG, checking its digest.
 func (c *Client) handshake(cn *conn) error {
 	msg, err := cn.readObject()
 	if err != nil {
@@ -96,9 +89,7 @@ func (c *Client) handshake(cn *conn) error {
 	}
 	cn.reusable = keepalive
 	host, key := c.hostname, c.cfg.SharedKey
-	var saltRaw [16]byte
-	rand.Read(saltRaw[:]) // never fails
-	salt := hex.EncodeToString(saltRaw[:])
+	salt := rand.Text()
 	ping := msgpack.AppendArrayHeader(nil, 6)
 	for _, s := range []string{"PING", host, salt, sharedKeyDigest(salt, host, nonce, key), "", ""} {
 		ping = msgpack.AppendStr(ping, s)
@@ -114,12 +105,8 @@ func (c *Client) handshake(cn *conn) error {
 
 // sharedKeyDigest is sha512_hex(salt + hostname + nonce + shared_key) from the Forward v1 spec.
 func sharedKeyDigest(salt, hostname string, nonce []byte, key string) string {
-	h := sha512.New()
-	io.WriteString(h, salt)
-	io.WriteString(h, hostname)
-	h.Write(nonce)
-	io.WriteString(h, key)
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha512.Sum512([]byte(salt + hostname + string(nonce) + key))
+	return hex.EncodeToString(sum[:])
 }
 
 // decoder reads MessagePack values one after the other and keeps the first error.
@@ -203,8 +190,7 @@ func checkPong(b []byte, salt string, nonce []byte, key string) error {
 	return nil
 }
 
-// readObject reads one complete MessagePack object from the connection and returns it; bytes
-// after it stay buffered for the next call. The object is valid until then.
+// readObject reads one MessagePack object, valid until the next call; bytes after it stay buffered.
 func (cn *conn) readObject() ([]byte, error) {
 	for {
 		b, _ := cn.br.Peek(cn.br.Buffered())
@@ -227,8 +213,7 @@ func (cn *conn) readObject() ([]byte, error) {
 	}
 }
 
-// roundTrip sends one PackedForward message and waits for its ack. The caller has set the
-// connection deadline.
+// roundTrip sends one PackedForward message and waits for its ack, within the caller's deadline.
 func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err error) {
 	var raw [16]byte
 	rand.Read(raw[:]) // never fails
@@ -237,8 +222,7 @@ func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err
 	h = msgpack.AppendStr(h, tag)
 	h = msgpack.AppendBinHeader(h, len(entries))
 	split := len(h)
-	// The options map follows the entries, so the payload goes to the socket between two
-	// small reused buffers instead of being copied.
+	// The entries go to the socket uncopied, between the header and the options map.
 	h = msgpack.AppendMapHeader(h, 2)
 	h = msgpack.AppendStr(h, "chunk")
 	h = msgpack.AppendStr(h, cn.id[:])
@@ -261,12 +245,11 @@ func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err
 
 // checkAck accepts only {"ack": <id>} (other keys are ignored) with exactly our chunk id.
 func checkAck(b []byte, id []byte) error {
-	if _, rest, err := msgpack.ReadArrayHeader(b); err == nil {
-		if typ, _, _ := msgpack.ReadStr(rest); string(typ) == "HELO" {
-			return ErrHandshakeRequired
-		}
-	}
 	d := &decoder{b: b}
+	if next(d, msgpack.ReadArrayHeader); string(next(d, msgpack.ReadStr)) == "HELO" {
+		return ErrHandshakeRequired
+	}
+	d = &decoder{b: b}
 	found := false
 	for n := next(d, msgpack.ReadMapHeader); n > 0 && d.err == nil; n-- {
 		if string(next(d, msgpack.ReadStr)) != "ack" {

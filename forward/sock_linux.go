@@ -9,10 +9,8 @@ import (
 	"unsafe"
 )
 
-// alive reports whether an idle connection is still usable: a non-blocking peek that finds
-// nothing to read means open; end of stream, an error or unexpected bytes mean the receiver
-// closed it or broke the protocol. It saves a failed Send (and a retry) every time in_forward
-// closes idle connections, which it does whenever it is paused.
+// alive reports whether a non-blocking peek on an idle connection finds nothing to read, so
+// that a Send does not fail each time a paused in_forward has closed its idle connections.
 func alive(c net.Conn) bool {
 	rc, err := rawConn(c)
 	if rc == nil {
@@ -28,10 +26,9 @@ func alive(c net.Conn) bool {
 	return err == nil && open
 }
 
-// watchStall cancels ctx with ErrStalled when the bytes written to c and not yet taken by
-// the receiver (SIOCOUTQ: for a unix socket, what the receiving process has not read; for
-// TCP, what the peer's kernel has not acknowledged) stay the same, and more than zero, for
-// timeout. It returns when ctx ends.
+// watchStall cancels ctx with ErrStalled when the bytes written to c and not yet taken by the
+// receiver (SIOCOUTQ: unread by a unix socket's peer, unacknowledged by a TCP peer's kernel)
+// stay the same, above zero, for timeout. It returns when ctx ends.
 func watchStall(ctx context.Context, c net.Conn, timeout time.Duration, cancel context.CancelCauseFunc) {
 	rc, _ := rawConn(c)
 	if rc == nil {

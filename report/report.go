@@ -1,12 +1,9 @@
-// Package report keeps the message IDs the catalog has no entry for, most
-// frequent first, in memory bounded by the number of IDs tracked whatever
-// the traffic, and writes them for an operator to read or to complete into
-// a user catalog.
+// Package report keeps the message IDs the catalog lacks, most frequent first, in memory
+// bounded whatever the traffic, and writes them for an operator to complete into a user catalog.
 package report
 
 import (
 	"cmp"
-	"container/heap"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -23,9 +20,8 @@ import (
 // MaxExample bounds the example line kept for each ID.
 const MaxExample = 512
 
-// Item is one unknown message ID. Count may overstate the ID's occurrences
-// by at most Over (the count of the ID it replaced when the sketch was
-// full), so Count-Over is a lower bound.
+// Item is one unknown message ID. Count may overstate its occurrences by at most Over (the
+// count of the ID it replaced in a full sketch), so Count-Over is a lower bound.
 type Item struct {
 	ID, Product string
 	Severity    int // from the line, -1 when it carries none
@@ -33,26 +29,21 @@ type Item struct {
 	Example     string
 }
 
-// Spare is how many IDs a TopK tracks for each one it reports: counts stay
-// exact up to Spare*K distinct IDs, and churn among rare IDs costs little.
+// Spare is how many IDs a TopK tracks per reported one: counts are exact up to Spare*K IDs.
 const Spare = 16
 
-// TopK is a Space-Saving sketch (Metwally et al., 2005): it tracks at most
-// C = Spare*K IDs; a new ID, when all C slots are taken, replaces the
-// least counted one and inherits its count as an overestimate. Every ID
-// seen more than N/C times in N additions is among those tracked. It is
-// not safe for concurrent use.
+// TopK is a Space-Saving sketch (Metwally et al., 2005) of at most C = Spare*K IDs: a new ID
+// in a full sketch replaces the least counted one and inherits its count as an overestimate.
+// Every ID seen more than N/C times in N additions is tracked. It is not safe for concurrent use.
 type TopK struct {
-	k, c  int
-	total int64
-	byID  map[string]*entry
-	heap  minHeap
+	k, c    int
+	total   int64
+	byID    map[string]*entry
+	byCount []*entry // most counted first
 }
 
-// entry is a tracked item and its place in the heap. Its ID and Example
-// are views of buf, which an evicted entry reuses for the ID that takes
-// its place, so that a stream of new IDs does not allocate; Top copies
-// them out.
+// entry is a tracked item and its place in byCount. Its ID and Example are views of buf,
+// which the ID taking its place reuses, so that new IDs do not allocate; Top copies them.
 type entry struct {
 	Item
 	buf   []byte
@@ -74,41 +65,51 @@ func New(k int) *TopK {
 	return &TopK{k: k, c: Spare * k, byID: make(map[string]*entry)}
 }
 
-// Add counts one occurrence of id; product, severity and the example line
-// are kept from the occurrence that put id in the sketch. Counting an ID
-// already tracked does not allocate.
+// Add counts one occurrence of id, keeping product, severity and the example line of the
+// occurrence that put id in the sketch. Add does not allocate for a tracked ID.
 func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	t.total++
-	if e, ok := t.byID[string(id)]; ok {
-		e.Count++
-		heap.Fix(&t.heap, e.index)
-		return
+	e, ok := t.byID[string(id)]
+	if !ok {
+		if n := len(t.byCount); n < t.c {
+			e = &entry{index: n}
+			t.byCount = append(t.byCount, e)
+		} else {
+			// The first of the least counted entries is taken over, its count an overestimate.
+			e = t.byCount[t.firstAt(t.byCount[n-1].Count, n)]
+			delete(t.byID, e.ID)
+			e.Over = e.Count
+		}
+		e.set(id, product, severity, line)
+		t.byID[e.ID] = e
 	}
-	var e *entry
-	if len(t.heap) == t.c {
-		// The least counted entry is taken over: its count becomes the
-		// new ID's overestimate.
-		e = t.heap[0]
-		delete(t.byID, e.ID)
-		e.Over = e.Count
-	} else {
-		e = &entry{}
-		heap.Push(&t.heap, e)
-	}
-	e.set(id, product, severity, line)
+	// As the first of its count, e stays in order when counted once more.
+	i, j := e.index, t.firstAt(e.Count, e.index)
+	t.byCount[i], t.byCount[j] = t.byCount[j], e
+	t.byCount[i].index, e.index = i, j
 	e.Count++
-	heap.Fix(&t.heap, e.index)
-	t.byID[e.ID] = e
+}
+
+// firstAt returns the position of the first entry counted n or less, end if none is before.
+func (t *TopK) firstAt(n int64, end int) int {
+	lo, hi := 0, end
+	for lo < hi {
+		if m := int(uint(lo+hi) >> 1); t.byCount[m].Count > n {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // Total returns the number of additions.
 func (t *TopK) Total() int64 { return t.total }
 
-// Top returns copies of the K most counted IDs, most counted first (then
-// by ID).
+// Top returns copies of the K most counted IDs, most counted first (then by ID).
 func (t *TopK) Top() []Item {
-	out := make([]Item, 0, len(t.heap))
-	for _, e := range t.heap {
+	out := make([]Item, 0, len(t.byCount))
+	for _, e := range t.byCount {
 		it := e.Item
 		it.ID, it.Example = strings.Clone(it.ID), strings.Clone(it.Example)
 		out = append(out, it)
@@ -119,8 +120,7 @@ func (t *TopK) Top() []Item {
 	return out[:min(len(out), t.k)]
 }
 
-// exampleLen is how much of line an example keeps: at most MaxExample
-// bytes, cut at a rune boundary.
+// exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes.
 func exampleLen(line []byte) int {
 	if len(line) <= MaxExample {
 		return len(line)
@@ -132,29 +132,8 @@ func exampleLen(line []byte) int {
 	return n
 }
 
-// minHeap orders the tracked entries by count, least first.
-type minHeap []*entry
-
-func (h minHeap) Len() int           { return len(h) }
-func (h minHeap) Less(i, j int) bool { return h[i].Count < h[j].Count }
-func (h minHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *minHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *minHeap) Pop() any {
-	e := (*h)[len(*h)-1]
-	*h = (*h)[:len(*h)-1]
-	return e
-}
-
-// Columns are the columns WriteCSV writes: the user catalog's (explanation
-// and action left empty for the operator to fill in) and two it ignores
-// when loading, count and example.
+// Columns are the columns WriteCSV writes: the user catalog's (explanation and action empty,
+// for the operator) and two that loading ignores, count and example.
 var Columns = []string{"product", "id", "severity", "explanation", "action", "count", "example"}
 
 // WriteCSV writes items in the user-catalog CSV format.
@@ -190,8 +169,7 @@ func Summary(items []Item, total int64) string {
 	return b.String()
 }
 
-// WriteFile replaces path with the items as WriteCSV writes them, in one
-// rename, so that a reader never sees half a file.
+// WriteFile replaces path with WriteCSV's output in one rename, so that no reader sees half a file.
 func WriteFile(path string, items []Item) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err == nil {

@@ -53,8 +53,8 @@ func TestHeavyHittersKept(t *testing.T) {
 		truth[id]++
 		s.Add([]byte(id), "p", -1, []byte(id))
 	}
-	if len(s.byID) > Spare*k || len(s.heap) > Spare*k {
-		t.Fatalf("tracking %d/%d items, want at most %d", len(s.byID), len(s.heap), Spare*k)
+	if len(s.byID) > Spare*k || len(s.byCount) > Spare*k {
+		t.Fatalf("tracking %d/%d items, want at most %d", len(s.byID), len(s.byCount), Spare*k)
 	}
 	top := s.Top()
 	if len(top) != k {
@@ -110,7 +110,7 @@ func TestTopIsACopy(t *testing.T) {
 	if top[0].ID != "FIRST0" || top[0].Example != "first line 0" {
 		t.Errorf("Top's copy changed to %+v", top[0])
 	}
-	// OTHER took over FIRST0's entry, the least counted and first in the heap.
+	// OTHER took over FIRST0's entry, the least counted and first of them.
 	if got := s.Top()[0]; got.ID != "OTHER" || got.Count != 2 || got.Over != 1 || got.Example != "other line" {
 		t.Errorf("after the takeover: %+v", got)
 	}

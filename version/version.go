@@ -1,5 +1,4 @@
-// Package version says which build of the plugin and which catalog are
-// running, for the plugin's first log line and `flb-enrich version`.
+// Package version says which build of the plugin and catalog run, for logs and `flb-enrich version`.
 package version
 
 import (
@@ -8,14 +7,12 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// Version is the release, set at link time by the Makefile from `git
-// describe`; without it the VCS revision Go recorded is reported, or "dev".
+// Version is the release, set at link time by the Makefile from `git describe`; without it
+// the VCS revision Go recorded is reported, or "dev".
 var Version = ""
 
 // String returns "VERSION (catalog CATALOG_VERSION)".
-func String() string {
-	return Plugin() + " (catalog " + catalog.Version + ")"
-}
+func String() string { return Plugin() + " (catalog " + catalog.Version + ")" }
 
 // Plugin returns the release alone: Version, "dev-REVISION[-dirty]" or "dev".
 func Plugin() string {

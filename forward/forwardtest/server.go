@@ -1,9 +1,7 @@
-// Package forwardtest is a Forward protocol receiver for tests. It accepts what the forward
-// client sends and nothing more: TLS and the shared-key handshake when asked for, then
-// PackedForward messages [tag, bin entries, {"chunk": id, "size": n}], which it decodes with
-// github.com/vmihailenco/msgpack/v5, independently of the project's MessagePack code. It
-// acknowledges them and keeps what arrived; any other message fails the test. Faults make it
-// misbehave as a broken or overloaded in_forward does.
+// Package forwardtest is a Forward receiver for tests that accepts what the forward client
+// sends and nothing more (TLS, the shared-key handshake, PackedForward messages with chunk and
+// size), decoded with vmihailenco/msgpack/v5 rather than the project's MessagePack code. Any
+// other message fails the test; Faults make it misbehave as a broken in_forward does.
 package forwardtest
 
 import (
@@ -44,8 +42,7 @@ const (
 	DropMidMessage       // close the connection as soon as a message starts to arrive
 )
 
-// Options configures a Server; the zero value acknowledges every message at once on
-// 127.0.0.1.
+// Options configures a Server; the zero value acknowledges every message at once on 127.0.0.1.
 type Options struct {
 	Network        string        // "tcp" (127.0.0.1, the default), "tcp6" ([::1]) or "unix"
 	SharedKey      string        // require the shared-key handshake with this key
@@ -65,8 +62,7 @@ type Message struct {
 	Acked      bool     // the matching ack was written
 }
 
-// Record is one entry received. In Body, str and bin values are strings, integers int64 or
-// uint64, and maps map[any]any.
+// Record is one entry received; in Body, str and bin are strings, integers int64 or uint64.
 type Record struct {
 	Tag   string
 	Time  time.Time
@@ -91,8 +87,8 @@ type Server struct {
 	violations []error
 }
 
-// NewServer starts a receiver, unless opts.Stopped, and stops it when the test ends; the
-// test fails then if the receiver got a message the client must not send.
+// NewServer starts a receiver, unless opts.Stopped, and stops it when the test ends, failing
+// the test if it got a message the client must not send.
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{opts: opts, network: "tcp", addr: "127.0.0.1:0", conns: map[net.Conn]bool{}}
@@ -159,8 +155,7 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// Stop closes the listener and every connection, as a receiver that died; what was received
-// is kept.
+// Stop closes the listener and every connection, as a receiver that died, keeping what arrived.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	if s.ln != nil {
@@ -193,8 +188,7 @@ func (s *Server) Records() []Record {
 	return out
 }
 
-// WaitRecords waits until messages holding at least n records have arrived, acknowledged or
-// not, or returns an error after timeout.
+// WaitRecords waits until messages of at least n records arrived, acked or not, up to timeout.
 func (s *Server) WaitRecords(n int, timeout time.Duration) error {
 	for deadline := time.Now().Add(timeout); ; time.Sleep(time.Millisecond) {
 		got := 0
@@ -315,8 +309,7 @@ func (s *Server) setAcked(i int, v bool) {
 
 // handshake runs the receiver's side of the shared-key handshake: HELO, PING, PONG.
 func (s *Server) handshake(c net.Conn, d *msgpack.Decoder) error {
-	nonce := make([]byte, 16)
-	rand.Read(nonce)
+	nonce := []byte(rand.Text())
 	if err := send(c, []any{"HELO", map[string]any{"nonce": nonce, "auth": []byte{}, "keepalive": true}}); err != nil {
 		return err
 	}
@@ -344,7 +337,7 @@ func send(c net.Conn, v any) error {
 }
 
 // read reads [str tag, bin entries, {"chunk": str, "size": int}], the only message the client
-// sends, and decodes its entries unless Options.DiscardEntries.
+// sends, with its entries decoded unless Options.DiscardEntries.
 func (s *Server) read(d *msgpack.Decoder) (Message, error) {
 	var m Message
 	n, err := d.DecodeArrayLen()
@@ -397,8 +390,7 @@ func (s *Server) read(d *msgpack.Decoder) (Message, error) {
 	return m, nil
 }
 
-// decodeEntry decodes [[time, metadata], record], as Fluent Bit 2.1 and later write it, or
-// [time, record].
+// decodeEntry decodes [[time, metadata], record] (Fluent Bit 2.1 and later) or [time, record].
 func decodeEntry(d *msgpack.Decoder) (r Record, err error) {
 	if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
 		return r, fmt.Errorf("not a [time, record] array (%d elements): %v", n, err)
