@@ -109,20 +109,6 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) (
 		return flbError
 	}
 	defer recoverExport(&ret, in.log, "flush")
-	return flush(in, data, length, tag)
-}
-
-//export FLBPluginExitCtx
-func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
-	in := lookup(ctx)
-	if in == nil {
-		return flbError
-	}
-	defer recoverExport(&ret, in.log, "exit")
-	return exit(in)
-}
-
-func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.int {
 	if in.out == nil {
 		return flbRetry // closed: Fluent Bit keeps the chunk
 	}
@@ -152,14 +138,21 @@ const workersWarning = "this output runs with Workers: Fluent Bit (3.x to 5.1) s
 	"at hot reload; the other outlives the reload and crashes Fluent Bit at a later one. Safe without Hot_Reload; " +
 	"with hot reload, remove Workers from this output and set Threaded On on the in_forward input (see the README, Hot reload)"
 
-// exit closes an instance, giving pending sends up to Ack_Timeout.
-func exit(in *instance) C.int {
+// FLBPluginExitCtx closes an instance, giving pending sends up to Ack_Timeout.
+//
+//export FLBPluginExitCtx
+func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
+	in := lookup(ctx)
+	if in == nil {
+		return flbError
+	}
+	defer recoverExport(&ret, in.log, "exit")
 	if in.out == nil {
 		return flbOK // a stub: the instance was closed already
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
+	deadline, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
 	defer cancel()
-	err := in.out.Close(ctx)
+	err := in.out.Close(deadline)
 	in.metrics.close()
 	// The key stays allocated: Fluent Bit may still hold it, and a freed key
 	// could be reused by a later malloc and look valid. What it maps to
@@ -194,96 +187,82 @@ type metrics struct {
 	mu     sync.Mutex
 	out    *output.Instance
 	series []C.struct_enrich_series
-	values []func(*output.Totals) int64 // of each series
-	cstrs  []*C.char
+	stats  []func([]int64, *output.Totals) []int64 // of each metric
+	values []int64                                 // reused by each publish
+	cstrs  []unsafe.Pointer
 	closed bool
 }
 
-// metricDef describes one metric: its series' label values, and for each
-// the statistic it shows.
+const counter, gauge = 0, 1
+
+// metricDef is one metric: its label keys after "name", the values of
+// those labels for each series (none: one series), and a function that
+// appends the statistic each series shows.
 type metricDef struct {
 	name, help string
-	gauge      bool
+	kind       C.int
 	keys       []string
-	series     [][]string
-	values     []func(*output.Totals) int64
+	labels     [][]string
+	stats      func([]int64, *output.Totals) []int64
 }
 
-func metricDefs(name string) []metricDef {
-	one := func(f func(*output.Totals) int64) []func(*output.Totals) int64 {
-		return []func(*output.Totals) int64{f}
-	}
-	var products [][]string
-	var byProduct []func(*output.Totals) int64
+func metricDefs() []metricDef {
+	one, products := [][]string{nil}, [][]string(nil)
 	for i := range catalog.NumProducts {
-		products = append(products, []string{name, string(catalog.ProductAt(i))})
-		byProduct = append(byProduct, func(t *output.Totals) int64 { return t.EnrichedByProduct[i] })
+		products = append(products, []string{string(catalog.ProductAt(i))})
 	}
 	return []metricDef{
-		{name: "records_total", help: "Records processed, by result.", keys: []string{"name", "result"},
-			series: [][]string{{name, "enriched"}, {name, "unknown_id"}, {name, "no_id"}, {name, "skipped"}},
-			values: []func(*output.Totals) int64{
-				func(t *output.Totals) int64 { return t.Enriched }, func(t *output.Totals) int64 { return t.UnknownID },
-				func(t *output.Totals) int64 { return t.NoID }, func(t *output.Totals) int64 { return t.Skipped }}},
-		{name: "enriched_records_total", help: "Records enriched, by the product of their catalog entry.", keys: []string{"name", "product"},
-			series: products, values: byProduct},
-		{name: "chunks_total", help: "Chunks flushed to the instance.", keys: []string{"name"}, series: [][]string{{name}},
-			values: one(func(t *output.Totals) int64 { return t.Chunks })},
-		{name: "payloads_total", help: "Payloads delivered to the sink.", keys: []string{"name"}, series: [][]string{{name}},
-			values: one(func(t *output.Totals) int64 { return t.Payloads })},
-		{name: "delivery_failures_total", help: "Payloads the sink did not accept.", keys: []string{"name"}, series: [][]string{{name}},
-			values: one(func(t *output.Totals) int64 { return t.FailedFlushes })},
-		{name: "retries_total", help: "Chunks handed back to Fluent Bit to retry.", keys: []string{"name"}, series: [][]string{{name}},
-			values: one(func(t *output.Totals) int64 { return t.Retries })},
-		{name: "catalog_entries", help: "Catalog entries loaded, user catalogs included.", gauge: true, keys: []string{"name"},
-			series: [][]string{{name}}, values: one(func(t *output.Totals) int64 { return t.CatalogEntries })},
-		{name: "catalog_reloads_total", help: "Catalog_File reloads, by result.", keys: []string{"name", "result"},
-			series: [][]string{{name, "ok"}, {name, "failed"}},
-			values: []func(*output.Totals) int64{
-				func(t *output.Totals) int64 { return t.CatalogReloads }, func(t *output.Totals) int64 { return t.CatalogReloadFailures }}},
-		{name: "info", help: "The plugin and catalog versions.", gauge: true, keys: []string{"name", "version", "catalog"},
-			series: [][]string{{name, version.Plugin(), catalog.Version}}, values: one(func(*output.Totals) int64 { return 1 })},
+		{"records_total", "Records processed, by result.", counter, []string{"result"},
+			[][]string{{"enriched"}, {"unknown_id"}, {"no_id"}, {"skipped"}},
+			func(v []int64, t *output.Totals) []int64 {
+				return append(v, t.Enriched, t.UnknownID, t.NoID, t.Skipped)
+			}},
+		{"enriched_records_total", "Records enriched, by the product of their catalog entry.", counter, []string{"product"},
+			products, func(v []int64, t *output.Totals) []int64 { return append(v, t.EnrichedByProduct[:]...) }},
+		{"chunks_total", "Chunks flushed to the instance.", counter, nil, one,
+			func(v []int64, t *output.Totals) []int64 { return append(v, t.Chunks) }},
+		{"payloads_total", "Payloads delivered to the sink.", counter, nil, one,
+			func(v []int64, t *output.Totals) []int64 { return append(v, t.Payloads) }},
+		{"delivery_failures_total", "Payloads the sink did not accept.", counter, nil, one,
+			func(v []int64, t *output.Totals) []int64 { return append(v, t.FailedFlushes) }},
+		{"retries_total", "Chunks handed back to Fluent Bit to retry.", counter, nil, one,
+			func(v []int64, t *output.Totals) []int64 { return append(v, t.Retries) }},
+		{"catalog_entries", "Catalog entries loaded, user catalogs included.", gauge, nil, one,
+			func(v []int64, t *output.Totals) []int64 { return append(v, t.CatalogEntries) }},
+		{"catalog_reloads_total", "Catalog_File reloads, by result.", counter, []string{"result"}, [][]string{{"ok"}, {"failed"}},
+			func(v []int64, t *output.Totals) []int64 { return append(v, t.CatalogReloads, t.CatalogReloadFailures) }},
+		{"info", "The plugin and catalog versions.", gauge, []string{"version", "catalog"},
+			[][]string{{version.Plugin(), catalog.Version}}, func(v []int64, _ *output.Totals) []int64 { return append(v, 1) }},
 	}
 }
 
 // startMetrics creates the instance's metrics in the context Fluent Bit
-// lends it and has out publish them, or logs why there are none.
+// lends it, sets them and has out publish them, or logs why there are none.
 func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string, out *output.Instance, log *flbLogger) *metrics {
 	if missing != nil {
 		log.Infof("no metrics: this Fluent Bit does not export %s", C.GoString(missing))
 		return nil
 	}
-	m := newMetrics(C.enrich_cmt_context(p.api, p.o_ins), name, out)
-	if m == nil {
-		log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
-		return nil
-	}
-	out.OnStats(m.publish)
-	return m
-}
-
-// newMetrics creates the instance's metrics in ctx and sets them to their
-// current values; it returns nil when ctx is nil or creation fails.
-func newMetrics(ctx unsafe.Pointer, name string, out *output.Instance) *metrics {
-	if ctx == nil {
-		return nil
-	}
-	m := &metrics{out: out}
-	for _, d := range metricDefs(name) {
-		keys := m.cstrings(d.keys)
-		cname, chelp := m.cstring(d.name), m.cstring(d.help)
-		metric := C.enrich_cmt_new(ctx, cbool(d.gauge), cname, chelp, C.int(len(d.keys)), keys)
+	ctx, m := C.enrich_cmt_context(p.api, p.o_ins), &metrics{out: out}
+	for _, d := range metricDefs() {
+		var metric unsafe.Pointer
+		if ctx != nil {
+			metric = C.enrich_cmt_new(ctx, d.kind, m.cstring(d.name), m.cstring(d.help),
+				C.int(len(d.keys)+1), m.cstrings(append([]string{"name"}, d.keys...)))
+		}
 		if metric == nil {
 			m.free()
+			log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
 			return nil
 		}
-		for i, labels := range d.series {
-			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: cbool(d.gauge),
-				nlabels: C.int(len(labels)), labels: m.cstrings(labels)})
-			m.values = append(m.values, d.values[i])
+		for _, labels := range d.labels {
+			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: d.kind,
+				nlabels: C.int(len(labels) + 1), labels: m.cstrings(append([]string{name}, labels...))})
 		}
+		m.stats = append(m.stats, d.stats)
 	}
 	m.publish()
+	out.OnStats(m.publish)
 	return m
 }
 
@@ -291,17 +270,18 @@ func newMetrics(ctx unsafe.Pointer, name string, out *output.Instance) *metrics 
 // only grow, and the lock makes each publish read them after the previous
 // one, so a counter is never set below a value it had.
 func (m *metrics) publish() {
-	if m == nil {
-		return
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return
 	}
 	st := m.out.Totals()
-	for i, value := range m.values {
-		m.series[i].value = C.double(value(&st))
+	m.values = m.values[:0]
+	for _, stats := range m.stats {
+		m.values = stats(m.values, &st)
+	}
+	for i, v := range m.values {
+		m.series[i].value = C.double(v)
 	}
 	C.enrich_cmt_update(&m.series[0], C.int(len(m.series)))
 }
@@ -320,14 +300,14 @@ func (m *metrics) close() {
 
 func (m *metrics) cstring(s string) *C.char {
 	c := C.CString(s)
-	m.cstrs = append(m.cstrs, c)
+	m.cstrs = append(m.cstrs, unsafe.Pointer(c))
 	return c
 }
 
 // cstrings returns a C array of C strings, freed with the metrics.
 func (m *metrics) cstrings(ss []string) **C.char {
-	arr := (**C.char)(C.malloc(C.size_t(len(ss)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	m.cstrs = append(m.cstrs, (*C.char)(unsafe.Pointer(arr)))
+	arr := (**C.char)(C.malloc(C.size_t(len(ss)) * C.size_t(unsafe.Sizeof(uintptr(0)))))
+	m.cstrs = append(m.cstrs, unsafe.Pointer(arr))
 	a := unsafe.Slice(arr, len(ss))
 	for i, s := range ss {
 		a[i] = m.cstring(s)
@@ -337,16 +317,9 @@ func (m *metrics) cstrings(ss []string) **C.char {
 
 func (m *metrics) free() {
 	for _, c := range m.cstrs {
-		C.free(unsafe.Pointer(c))
+		C.free(c)
 	}
 	m.cstrs, m.series = nil, nil
-}
-
-func cbool(b bool) C.int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // properties reads an instance's configuration during Init.
