@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -306,16 +307,9 @@ func (c *Config) Validate() error {
 		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
 	for _, o := range c.options() {
-		var n int64
-		var v string
-		switch dst := o.dst.(type) {
-		case *int:
-			n, v = int64(*dst), strconv.Itoa(*dst)
-		case *time.Duration:
-			n, v = int64(*dst), dst.String()
-		}
-		if o.hi > 0 && (n < o.lo || n > o.hi) && !(o.off && n == 0) {
-			return &KeyError{Key: o.key, Value: v, Reason: o.want}
+		v := reflect.ValueOf(o.dst).Elem()
+		if o.hi > 0 && (v.Int() < o.lo || v.Int() > o.hi) && !(o.off && v.IsZero()) {
+			return &KeyError{Key: o.key, Value: fmt.Sprint(v), Reason: o.want}
 		}
 	}
 	return nil
@@ -324,38 +318,27 @@ func (c *Config) Validate() error {
 // String gives the effective configuration as one log line, the shared key
 // redacted.
 func (c *Config) String() string {
-	var b strings.Builder
+	var kv []string
 	for _, o := range c.options() {
-		var v string
+		v := fmt.Sprint(reflect.ValueOf(o.dst).Elem())
 		switch dst := o.dst.(type) {
-		case *string:
-			v = *dst
-		case *Sink:
-			v = string(*dst)
-		case *int:
-			v = strconv.Itoa(*dst)
 		case *bool:
 			v = map[bool]string{false: "off", true: "on"}[*dst]
 		case *[]string:
 			v = strings.Join(*dst, ",")
-		case *time.Duration:
-			v = dst.String()
-			if o.off && *dst == 0 {
-				v = "off"
-			}
 		}
 		if o.key == KeyForwardSharedKey {
 			v = map[bool]string{false: "(none)", true: "(redacted)"}[v != ""]
 		}
+		if o.off && v == "0s" {
+			v = "off"
+		}
 		if v == "" || strings.ContainsAny(v, " \t\"") {
 			v = strconv.Quote(v)
 		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strings.ToLower(o.key) + "=" + v)
+		kv = append(kv, strings.ToLower(o.key)+"="+v)
 	}
-	return b.String()
+	return strings.Join(kv, " ")
 }
 
 // configKey is the documented key of an engine option (field_message_id).
