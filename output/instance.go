@@ -156,21 +156,12 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = discard{}
-	}
 	cur, err := load(cfg.CatalogFiles, cfg.Engine)
 	if err != nil {
 		return nil, err
 	}
-	var s sink
-	switch cfg.Sink {
-	case SinkStdout:
-		if stdout == nil {
-			stdout = os.Stdout
-		}
-		s = &stdoutSink{w: stdout}
-	default:
+	var s sink = &stdoutSink{w: cmp.Or[io.Writer](stdout, os.Stdout)}
+	if cfg.Sink == SinkForward {
 		client, err := forward.NewClient(forward.Config{Address: cfg.ForwardAddress, SharedKey: cfg.SharedKey,
 			TLS: cfg.TLS, TLSCAFile: cfg.TLSCAFile, TLSVerify: cfg.TLSVerify, AckTimeout: cfg.AckTimeout,
 			MaxConns: cfg.ForwardConns, StallTimeout: cmp.Or(cfg.StallTimeout, -1)}) // the client's off is -1, not 0
@@ -179,6 +170,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		}
 		s = client
 	}
+	log = cmp.Or[Logger](log, discard{})
 	in := newInstance(cfg, log, cur.eng, s)
 	in.current.Store(cur)
 	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
