@@ -190,7 +190,6 @@ type metrics struct {
 	stats  []func([]int64, *output.Totals) []int64 // of each metric
 	values []int64                                 // reused by each publish
 	cstrs  []unsafe.Pointer
-	closed bool
 }
 
 const counter, gauge = 0, 1
@@ -272,8 +271,8 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 func (m *metrics) publish() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return
+	if m.series == nil {
+		return // closed
 	}
 	st := m.out.Totals()
 	m.values = m.values[:0]
@@ -294,7 +293,6 @@ func (m *metrics) close() {
 	m.publish()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.closed = true
 	m.free()
 }
 
@@ -354,14 +352,10 @@ func (l *flbLogger) logf(level C.int, format string, args ...any) {
 	C.enrich_log(l.api, l.ins, level, msg)
 }
 
-func (l *flbLogger) Errorf(format string, args ...any) {
-	l.logf(C.ENRICH_FLB_LOG_ERROR, format, args...)
-}
-func (l *flbLogger) Warnf(format string, args ...any) { l.logf(C.ENRICH_FLB_LOG_WARN, format, args...) }
-func (l *flbLogger) Infof(format string, args ...any) { l.logf(C.ENRICH_FLB_LOG_INFO, format, args...) }
-func (l *flbLogger) Debugf(format string, args ...any) {
-	l.logf(C.ENRICH_FLB_LOG_DEBUG, format, args...)
-}
+func (l *flbLogger) Errorf(f string, a ...any) { l.logf(C.ENRICH_FLB_LOG_ERROR, f, a...) }
+func (l *flbLogger) Warnf(f string, a ...any)  { l.logf(C.ENRICH_FLB_LOG_WARN, f, a...) }
+func (l *flbLogger) Infof(f string, a ...any)  { l.logf(C.ENRICH_FLB_LOG_INFO, f, a...) }
+func (l *flbLogger) Debugf(f string, a ...any) { l.logf(C.ENRICH_FLB_LOG_DEBUG, f, a...) }
 
 // main is never run: the package is built as a shared object.
 func main() {}
