@@ -85,10 +85,10 @@ func (in *Instance) refresh() {
 	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 }
 
-// background checks the Catalog_File files every CatalogRefresh and
-// reports the unknown message IDs every ReportInterval, until Close.
-func (in *Instance) background() {
-	defer close(in.bgDone)
+// watch checks the Catalog_File files every CatalogRefresh and reports the
+// unknown message IDs every ReportInterval, until Close.
+func (in *Instance) watch() {
+	defer in.background.Done()
 	every := in.cfg.CatalogRefresh
 	if len(in.cfg.CatalogFiles) == 0 {
 		every = 0

@@ -45,7 +45,6 @@ var initCount atomic.Int64
 type instance struct {
 	out     *output.Instance
 	log     *flbLogger
-	key     unsafe.Pointer
 	metrics *metrics
 	// initThread is the thread Init ran on: Fluent Bit's engine thread,
 	// where flushes also run unless the output has Workers.
@@ -96,7 +95,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
 	}
-	in := &instance{out: out, log: log, key: key, initThread: C.enrich_thread_id()}
+	in := &instance{out: out, log: log, initThread: C.enrich_thread_id()}
 	in.metrics = startMetrics(p, missing, name, out, log)
 	instances.Store(uintptr(key), in)
 	return flbOK
@@ -157,7 +156,7 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
 	// The key stays allocated: Fluent Bit may still hold it, and a freed key
 	// could be reused by a later malloc and look valid. What it maps to
 	// shrinks to what a late flush needs.
-	instances.Store(uintptr(in.key), &instance{log: in.log, key: in.key})
+	instances.Store(uintptr(ctx), &instance{log: in.log})
 	if err != nil {
 		in.log.Warnf("exit: %v", err)
 		return flbError
