@@ -207,9 +207,8 @@ func (c *Config) options() []option {
 		option{key: KeyReportFile, dst: &c.ReportFile})
 }
 
-// ParseConfig reads every key through g over the defaults and validates the
-// result; the error names the first bad key. Unknown keys go unnoticed:
-// Fluent Bit cannot list an instance's properties.
+// ParseConfig reads every key through g over the defaults and validates the result; the error
+// names the first bad key. Unknown keys go unnoticed: Fluent Bit cannot list an instance's properties.
 func ParseConfig(g Getter) (Config, error) {
 	c := DefaultConfig()
 	bools := map[string]bool{"on": true, "true": true, "yes": true, "off": false, "false": false, "no": false}
@@ -227,7 +226,12 @@ func ParseConfig(g Getter) (Config, error) {
 				ok = Preset(&c.Engine, c.FieldPreset)
 			}
 		case *[]string:
-			*dst = splitList(v)
+			*dst = nil
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					*dst = append(*dst, s)
+				}
+			}
 			ok = len(*dst) > 0
 		case *Sink: // Validate checks it: a bad Params or the like is reported first
 			*dst = Sink(strings.ToLower(v))
@@ -236,7 +240,10 @@ func ParseConfig(g Getter) (Config, error) {
 				o.want = "want on, off, true, false, yes or no"
 			}
 		case *time.Duration: // a bad value is 0, which is what off means
-			*dst, err = parseDuration(v)
+			*dst, err = time.ParseDuration(v)
+			if n, e := strconv.ParseUint(v, 10, 32); e == nil { // whole seconds, as Fluent Bit reads them
+				*dst, err = time.Duration(n)*time.Second, nil
+			}
 			ok = err == nil || (o.off && strings.EqualFold(v, "off"))
 		case *int:
 			if o.key == KeyMaxPayloadSize {
@@ -293,12 +300,9 @@ func (c *Config) Validate() error {
 	if c.Sink == SinkForward && c.ForwardAddress == "" {
 		return &KeyError{Key: KeyForwardAddress, Reason: "required with Sink forward: the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"}
 	}
-	var addr forward.Address
-	if c.ForwardAddress != "" {
-		var err error // the client's own parser: Init accepts what it can dial
-		if addr, err = forward.ParseAddress(c.ForwardAddress); err != nil {
-			return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
-		}
+	addr, err := forward.ParseAddress(c.ForwardAddress) // the client's own parser: Init accepts what it can dial
+	if err != nil && c.ForwardAddress != "" {
+		return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
 	}
 	if c.TLS && addr.Network == "unix" {
 		return &KeyError{Key: KeyForwardTLS, Value: "on", Reason: "TLS needs a tcp:// " + KeyForwardAddress}
@@ -315,8 +319,7 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// String gives the effective configuration as one log line, the shared key
-// redacted.
+// String gives the effective configuration as one log line, the shared key redacted.
 func (c *Config) String() string {
 	var kv []string
 	for _, o := range c.options() {
@@ -351,24 +354,6 @@ func configKey(option string) string {
 		}
 	}
 	return option
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// parseDuration accepts a Go duration or whole seconds, as Fluent Bit does.
-func parseDuration(v string) (time.Duration, error) {
-	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	return time.ParseDuration(v)
 }
 
 // parseSize accepts bytes with an optional k, kb, m, mb, g or gb suffix in
