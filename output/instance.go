@@ -169,10 +169,8 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	in := newInstance(cfg, log, cur.eng, s)
 	in.current.Store(cur)
 	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
-	if (len(cfg.CatalogFiles) > 0 && cfg.CatalogRefresh > 0) || cfg.ReportInterval > 0 {
-		in.background.Add(1)
-		go in.watch()
-	}
+	in.background.Add(1)
+	go in.watch()
 	return in, nil
 }
 
