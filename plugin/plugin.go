@@ -1,8 +1,6 @@
-// Command plugin is the enrich Fluent Bit output plugin, built with
-// -buildmode=c-shared into out_enrich.so. It is the only package that talks
-// to C: each export checks what Fluent Bit passes, calls the output package
-// and turns the result into a Fluent Bit return code. A panic never leaves
-// an export, because it would take Fluent Bit down with it.
+// Command plugin is the enrich Fluent Bit output plugin (out_enrich.so), the only package that
+// talks to C: each export checks what Fluent Bit passes, calls the output package and returns a
+// Fluent Bit code. A panic never leaves an export: it would take Fluent Bit down with it.
 package main
 
 /*
@@ -38,16 +36,14 @@ const (
 // a late flush with a retry rather than an error that would drop its chunk.
 var instances sync.Map // uintptr -> *instance
 
-// initCount numbers instances in Init order, as Fluent Bit names them
-// (enrich.0, enrich.1, ...), for the prefix of their log lines.
+// initCount numbers instances in Init order, as Fluent Bit names them (enrich.0, enrich.1, ...).
 var initCount atomic.Int64
 
 type instance struct {
 	out     *output.Instance
 	log     *flbLogger
 	metrics *metrics
-	// initThread is the thread Init ran on: Fluent Bit's engine thread,
-	// where flushes also run unless the output has Workers.
+	// initThread is Fluent Bit's engine thread, where flushes run unless the output has Workers.
 	initThread  C.long
 	workersSeen atomic.Bool
 }
@@ -75,8 +71,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	}
 	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + name + "] "}
 	defer recoverExport(&ret, log, "init")
-	// The goroutine count shows whether closed instances (hot reload)
-	// left anything running.
+	// The goroutine count shows whether closed instances (hot reload) left anything running.
 	log.Infof("enrich %s; %d goroutines running", version.String(), runtime.NumGoroutine())
 
 	cfg, err := output.ParseConfig(properties{p})
@@ -131,8 +126,7 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) (
 	}
 }
 
-// workersWarning is logged once per instance when its flushes run on a
-// thread other than the engine thread, that is when the output has Workers.
+// workersWarning is logged once per instance when its flushes run off the engine thread.
 const workersWarning = "this output runs with Workers: Fluent Bit (3.x to 5.1) starts a Go output's worker pool twice and stops only one " +
 	"at hot reload; the other outlives the reload and crashes Fluent Bit at a later one. Safe without Hot_Reload; " +
 	"with hot reload, remove Workers from this output and set Threaded On on the in_forward input (see the README, Hot reload)"
@@ -153,9 +147,8 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
 	defer cancel()
 	err := in.out.Close(deadline)
 	in.metrics.close()
-	// The key stays allocated: Fluent Bit may still hold it, and a freed key
-	// could be reused by a later malloc and look valid. What it maps to
-	// shrinks to what a late flush needs.
+	// The key stays allocated, or a later malloc could reuse it while Fluent Bit still holds
+	// it; what it maps to shrinks to what a late flush needs.
 	instances.Store(uintptr(ctx), &instance{log: in.log})
 	if err != nil {
 		in.log.Warnf("exit: %v", err)
@@ -178,10 +171,9 @@ func recoverExport(ret *C.int, log *flbLogger, op string) {
 	}
 }
 
-// metrics publishes an instance's statistics in the cmetrics context
-// Fluent Bit keeps for it, which its HTTP server serves at
-// /api/v2/metrics/prometheus. The series and their label values live in C
-// memory, created at Init; each publish sets them all in one C call.
+// metrics publishes an instance's statistics in the cmetrics context Fluent Bit serves at
+// /api/v2/metrics/prometheus. The series and their labels live in C memory, created at Init;
+// each publish sets them all in one C call.
 type metrics struct {
 	mu     sync.Mutex
 	out    *output.Instance
