@@ -272,9 +272,8 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		payloads++
 		return nil
 	}
-	var extra []byte // the records that carry the runs
-	var now time.Time
-	start, count, run := 0, 0, -1 // the batch of records, and the run of other items
+	// The batch of records, the run of other items, and the records that carry the runs.
+	start, count, run, extra, now := 0, 0, -1, []byte(nil), time.Now()
 	for i, off := 0, 0; ; i++ {
 		// An end RewriteSplit would not report leaves the rest untrusted; the
 		// end of out counts as an item that is not a record: it ends both.
@@ -290,10 +289,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 			count = 0
 		}
 		if run >= 0 && (record || off == len(out)) {
-			if wrapped++; wrapped == 1 {
-				now = time.Now()
-			}
-			extra, run = unparsedRecord(extra, out[run:off], now), -1
+			extra, run, wrapped = unparsedRecord(extra, out[run:off], now), -1, wrapped+1
 		}
 		if off == len(out) {
 			break
