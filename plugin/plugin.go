@@ -177,52 +177,49 @@ func recoverExport(ret *C.int, log *flbLogger, op string) {
 type metrics struct {
 	mu     sync.Mutex
 	out    *output.Instance
+	st     output.Totals // as publish last read them
 	series []C.struct_enrich_series
-	stats  []func([]int64, *output.Totals) []int64 // of each metric
-	values []int64                                 // reused by each publish
+	values []*int64 // of each series, into st
 	cstrs  []unsafe.Pointer
 }
 
 const counter, gauge = 0, 1
 
-// metricDef is one metric: its label keys after "name", the values of
-// those labels for each series (none: one series), and a function that
-// appends the statistic each series shows.
+// metricDef is one metric: its label keys after "name", and for each series
+// the values of those labels and the statistic it shows.
 type metricDef struct {
 	name, help string
 	kind       C.int
 	keys       []string
 	labels     [][]string
-	stats      func([]int64, *output.Totals) []int64
+	values     []*int64
 }
 
-func metricDefs() []metricDef {
-	one, products := [][]string{nil}, [][]string(nil)
+func metricDefs(t *output.Totals) []metricDef {
+	var products [][]string
+	var byProduct []*int64
 	for i := range catalog.NumProducts {
 		products = append(products, []string{string(catalog.ProductAt(i))})
+		byProduct = append(byProduct, &t.EnrichedByProduct[i])
 	}
+	one, info := [][]string{nil}, int64(1)
 	return []metricDef{
 		{"records_total", "Records processed, by result.", counter, []string{"result"},
 			[][]string{{"enriched"}, {"unknown_id"}, {"no_id"}, {"skipped"}},
-			func(v []int64, t *output.Totals) []int64 {
-				return append(v, t.Enriched, t.UnknownID, t.NoID, t.Skipped)
-			}},
-		{"enriched_records_total", "Records enriched, by the product of their catalog entry.", counter, []string{"product"},
-			products, func(v []int64, t *output.Totals) []int64 { return append(v, t.EnrichedByProduct[:]...) }},
-		{"chunks_total", "Chunks flushed to the instance.", counter, nil, one,
-			func(v []int64, t *output.Totals) []int64 { return append(v, t.Chunks) }},
-		{"payloads_total", "Payloads delivered to the sink.", counter, nil, one,
-			func(v []int64, t *output.Totals) []int64 { return append(v, t.Payloads) }},
+			[]*int64{&t.Enriched, &t.UnknownID, &t.NoID, &t.Skipped}},
+		{"enriched_records_total", "Records enriched, by the product of their catalog entry.", counter,
+			[]string{"product"}, products, byProduct},
+		{"chunks_total", "Chunks flushed to the instance.", counter, nil, one, []*int64{&t.Chunks}},
+		{"payloads_total", "Payloads delivered to the sink.", counter, nil, one, []*int64{&t.Payloads}},
 		{"delivery_failures_total", "Payloads the sink did not accept.", counter, nil, one,
-			func(v []int64, t *output.Totals) []int64 { return append(v, t.FailedFlushes) }},
-		{"retries_total", "Chunks handed back to Fluent Bit to retry.", counter, nil, one,
-			func(v []int64, t *output.Totals) []int64 { return append(v, t.Retries) }},
+			[]*int64{&t.FailedFlushes}},
+		{"retries_total", "Chunks handed back to Fluent Bit to retry.", counter, nil, one, []*int64{&t.Retries}},
 		{"catalog_entries", "Catalog entries loaded, user catalogs included.", gauge, nil, one,
-			func(v []int64, t *output.Totals) []int64 { return append(v, t.CatalogEntries) }},
-		{"catalog_reloads_total", "Catalog_File reloads, by result.", counter, []string{"result"}, [][]string{{"ok"}, {"failed"}},
-			func(v []int64, t *output.Totals) []int64 { return append(v, t.CatalogReloads, t.CatalogReloadFailures) }},
+			[]*int64{&t.CatalogEntries}},
+		{"catalog_reloads_total", "Catalog_File reloads, by result.", counter, []string{"result"},
+			[][]string{{"ok"}, {"failed"}}, []*int64{&t.CatalogReloads, &t.CatalogReloadFailures}},
 		{"info", "The plugin and catalog versions.", gauge, []string{"version", "catalog"},
-			[][]string{{version.Plugin(), catalog.Version}}, func(v []int64, _ *output.Totals) []int64 { return append(v, 1) }},
+			[][]string{{version.Plugin(), catalog.Version}}, []*int64{&info}},
 	}
 }
 
@@ -234,7 +231,7 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 		return nil
 	}
 	ctx, m := C.enrich_cmt_context(p.api, p.o_ins), &metrics{out: out}
-	for _, d := range metricDefs() {
+	for _, d := range metricDefs(&m.st) {
 		var metric unsafe.Pointer
 		if ctx != nil {
 			metric = C.enrich_cmt_new(ctx, d.kind, m.cstring(d.name), m.cstring(d.help),
@@ -249,7 +246,7 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: d.kind,
 				nlabels: C.int(len(labels) + 1), labels: m.cstrings(append([]string{name}, labels...))})
 		}
-		m.stats = append(m.stats, d.stats)
+		m.values = append(m.values, d.values...)
 	}
 	m.publish()
 	out.OnStats(m.publish)
@@ -265,13 +262,9 @@ func (m *metrics) publish() {
 	if m.series == nil {
 		return // closed
 	}
-	st := m.out.Totals()
-	m.values = m.values[:0]
-	for _, stats := range m.stats {
-		m.values = stats(m.values, &st)
-	}
+	m.st = m.out.Totals()
 	for i, v := range m.values {
-		m.series[i].value = C.double(v)
+		m.series[i].value = C.double(*v)
 	}
 	C.enrich_cmt_update(&m.series[0], C.int(len(m.series)))
 }
