@@ -300,7 +300,7 @@ func (c *Config) Validate() error {
 	if c.Sink == SinkForward && c.ForwardAddress == "" {
 		return &KeyError{Key: KeyForwardAddress, Reason: "required with Sink forward: the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"}
 	}
-	addr, err := forward.ParseAddress(c.ForwardAddress) // the client's own parser: Init accepts what it can dial
+	addr, err := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
 	if err != nil && c.ForwardAddress != "" {
 		return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
 	}

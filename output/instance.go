@@ -185,8 +185,8 @@ func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
 // Config returns the instance's configuration.
 func (in *Instance) Config() Config { return in.cfg }
 
-// Flush enriches a chunk of msgpack records, read only during the call, and delivers it under
-// the prefix + tag within Ack_Timeout: nil only when every payload was acknowledged.
+// Flush enriches a chunk of msgpack records, read only during the call, and delivers it under the
+// prefix + tag within Ack_Timeout: nil only when every payload was acknowledged, else a retryable error.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.mu.RLock()
 	if in.closed {
