@@ -17,8 +17,7 @@ import (
 	"github.com/enrich-plugin/enrich/forward"
 )
 
-// Getter reads one configuration property of an instance; "" is unset, as
-// with Fluent Bit's output_get_property.
+// Getter reads one configuration property of an instance, "" when unset, as output_get_property does.
 type Getter interface {
 	Get(key string) string
 }
@@ -112,9 +111,8 @@ func (e *KeyError) Error() string {
 // Is makes errors.Is(err, ErrInvalidConfig) true for every KeyError.
 func (e *KeyError) Is(target error) bool { return target == ErrInvalidConfig }
 
-// Config is the validated configuration of one plugin instance: the keys of
-// the same names, documented in the README. A zero StallTimeout,
-// CatalogRefresh or ReportInterval is off.
+// Config is the validated configuration of one plugin instance: the keys of the same names, documented
+// in the README. A zero StallTimeout, CatalogRefresh or ReportInterval is off.
 type Config struct {
 	Engine         enrich.Options // Message_Key, Params, Nest_Under, Overwrite, Field_*
 	CatalogFiles   []string       // loaded after the embedded catalog, overriding its IDs
@@ -260,8 +258,7 @@ func ParseConfig(g Getter) (Config, error) {
 	return c, c.Validate()
 }
 
-// Preset applies a Field_Preset (default or ecs) to default options o, and
-// reports whether name is one.
+// Preset applies a Field_Preset (default or ecs) to default options o, and reports whether name is one.
 func Preset(o *enrich.Options, name string) bool {
 	if name == "ecs" {
 		o.Fields = enrich.ECSFieldNames()
@@ -275,8 +272,7 @@ func Preset(o *enrich.Options, name string) bool {
 func (c *Config) Validate() error {
 	var oe *enrich.OptionError
 	if errors.As(c.Engine.Validate(), &oe) {
-		// Of two clashing names either may be the one the user set (the
-		// other keeping its default), so both keys are named.
+		// Of two clashing names either may be the one the user set, so both keys are named.
 		keys := make([]string, len(oe.Options))
 		for i, o := range oe.Options {
 			keys[i] = configKey(o)
