@@ -50,12 +50,8 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
 // returned err: a delivery failure, except a send refused as invalid.
 func IsRetryable(err error) bool {
-	if errors.Is(err, forward.ErrInvalidArgument) {
-		return false
-	}
-	var de *DeliveryError
-	var fe *forward.RetryableError
-	return errors.As(err, &de) || errors.As(err, &fe) || errors.Is(err, ErrClosed)
+	return !errors.Is(err, forward.ErrInvalidArgument) && (errors.Is(err, ErrClosed) ||
+		errors.As(err, new(*DeliveryError)) || errors.As(err, new(*forward.RetryableError)))
 }
 
 // sink delivers payloads of concatenated [[time, metadata], body] entries.
