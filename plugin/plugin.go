@@ -305,9 +305,7 @@ func (m *metrics) free() {
 }
 
 // properties reads an instance's configuration during Init.
-type properties struct {
-	p *C.struct_flbgo_output_plugin
-}
+type properties struct{ p *C.struct_flbgo_output_plugin }
 
 func (g properties) Get(key string) string {
 	ck := C.CString(key)
