@@ -61,10 +61,7 @@ func (in *Instance) refresh() {
 		in.failing, in.refused = "", ""
 		return
 	}
-	state := fmt.Sprintf("%x", sum)
-	if err != nil {
-		state = err.Error()
-	}
+	state := fmt.Sprint(sum, err) // the contents, or why they cannot be read
 	if state == in.refused {
 		return
 	}
@@ -85,16 +82,12 @@ func (in *Instance) refresh() {
 	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 }
 
-// background checks the Catalog_File files every CatalogRefresh and
-// reports the unknown message IDs every ReportInterval, until Close.
-func (in *Instance) background() {
-	defer close(in.bgDone)
-	every := in.cfg.CatalogRefresh
-	if len(in.cfg.CatalogFiles) == 0 {
-		every = 0
-	}
-	// time.Tick(0) is nil, a channel that never fires.
-	refresh, report := time.Tick(every), time.Tick(in.cfg.ReportInterval)
+// watch checks the Catalog_File files every CatalogRefresh and reports the
+// unknown message IDs every ReportInterval, until Close.
+func (in *Instance) watch() {
+	defer in.background.Done()
+	// time.Tick(0) is nil, a channel that never fires; without files, refresh finds nothing changed.
+	refresh, report := time.Tick(in.cfg.CatalogRefresh), time.Tick(in.cfg.ReportInterval)
 	for {
 		select {
 		case <-in.abort.Done():

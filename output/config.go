@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +17,7 @@ import (
 	"github.com/enrich-plugin/enrich/forward"
 )
 
-// Getter reads one configuration property of an instance; "" is unset, as
-// with Fluent Bit's output_get_property.
+// Getter reads one configuration property of an instance, "" when unset, as output_get_property does.
 type Getter interface {
 	Get(key string) string
 }
@@ -111,9 +111,8 @@ func (e *KeyError) Error() string {
 // Is makes errors.Is(err, ErrInvalidConfig) true for every KeyError.
 func (e *KeyError) Is(target error) bool { return target == ErrInvalidConfig }
 
-// Config is the validated configuration of one plugin instance: the keys of
-// the same names, documented in the README. A zero StallTimeout,
-// CatalogRefresh or ReportInterval is off.
+// Config is the validated configuration of one plugin instance: the keys of the same names, documented
+// in the README. A zero StallTimeout, CatalogRefresh or ReportInterval is off.
 type Config struct {
 	Engine         enrich.Options // Message_Key, Params, Nest_Under, Overwrite, Field_*
 	CatalogFiles   []string       // loaded after the embedded catalog, overriding its IDs
@@ -206,9 +205,8 @@ func (c *Config) options() []option {
 		option{key: KeyReportFile, dst: &c.ReportFile})
 }
 
-// ParseConfig reads every key through g over the defaults and validates the
-// result; the error names the first bad key. Unknown keys go unnoticed:
-// Fluent Bit cannot list an instance's properties.
+// ParseConfig reads every key through g over the defaults and validates the result; the error
+// names the first bad key. Unknown keys go unnoticed: Fluent Bit cannot list an instance's properties.
 func ParseConfig(g Getter) (Config, error) {
 	c := DefaultConfig()
 	bools := map[string]bool{"on": true, "true": true, "yes": true, "off": false, "false": false, "no": false}
@@ -226,7 +224,12 @@ func ParseConfig(g Getter) (Config, error) {
 				ok = Preset(&c.Engine, c.FieldPreset)
 			}
 		case *[]string:
-			*dst = splitList(v)
+			*dst = nil
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					*dst = append(*dst, s)
+				}
+			}
 			ok = len(*dst) > 0
 		case *Sink: // Validate checks it: a bad Params or the like is reported first
 			*dst = Sink(strings.ToLower(v))
@@ -235,7 +238,10 @@ func ParseConfig(g Getter) (Config, error) {
 				o.want = "want on, off, true, false, yes or no"
 			}
 		case *time.Duration: // a bad value is 0, which is what off means
-			*dst, err = parseDuration(v)
+			*dst, err = time.ParseDuration(v)
+			if n, e := strconv.ParseUint(v, 10, 32); e == nil { // whole seconds, as Fluent Bit reads them
+				*dst, err = time.Duration(n)*time.Second, nil
+			}
 			ok = err == nil || (o.off && strings.EqualFold(v, "off"))
 		case *int:
 			if o.key == KeyMaxPayloadSize {
@@ -252,8 +258,7 @@ func ParseConfig(g Getter) (Config, error) {
 	return c, c.Validate()
 }
 
-// Preset applies a Field_Preset (default or ecs) to default options o, and
-// reports whether name is one.
+// Preset applies a Field_Preset (default or ecs) to default options o, and reports whether name is one.
 func Preset(o *enrich.Options, name string) bool {
 	if name == "ecs" {
 		o.Fields = enrich.ECSFieldNames()
@@ -267,8 +272,7 @@ func Preset(o *enrich.Options, name string) bool {
 func (c *Config) Validate() error {
 	var oe *enrich.OptionError
 	if errors.As(c.Engine.Validate(), &oe) {
-		// Of two clashing names either may be the one the user set (the
-		// other keeping its default), so both keys are named.
+		// Of two clashing names either may be the one the user set, so both keys are named.
 		keys := make([]string, len(oe.Options))
 		for i, o := range oe.Options {
 			keys[i] = configKey(o)
@@ -292,12 +296,9 @@ func (c *Config) Validate() error {
 	if c.Sink == SinkForward && c.ForwardAddress == "" {
 		return &KeyError{Key: KeyForwardAddress, Reason: "required with Sink forward: the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"}
 	}
-	var addr forward.Address
-	if c.ForwardAddress != "" {
-		var err error // the client's own parser: Init accepts what it can dial
-		if addr, err = forward.ParseAddress(c.ForwardAddress); err != nil {
-			return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
-		}
+	addr, err := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
+	if err != nil && c.ForwardAddress != "" {
+		return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
 	}
 	if c.TLS && addr.Network == "unix" {
 		return &KeyError{Key: KeyForwardTLS, Value: "on", Reason: "TLS needs a tcp:// " + KeyForwardAddress}
@@ -306,56 +307,37 @@ func (c *Config) Validate() error {
 		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
 	for _, o := range c.options() {
-		var n int64
-		var v string
-		switch dst := o.dst.(type) {
-		case *int:
-			n, v = int64(*dst), strconv.Itoa(*dst)
-		case *time.Duration:
-			n, v = int64(*dst), dst.String()
-		}
-		if o.hi > 0 && (n < o.lo || n > o.hi) && !(o.off && n == 0) {
-			return &KeyError{Key: o.key, Value: v, Reason: o.want}
+		v := reflect.ValueOf(o.dst).Elem()
+		if o.hi > 0 && (v.Int() < o.lo || v.Int() > o.hi) && !(o.off && v.IsZero()) {
+			return &KeyError{Key: o.key, Value: fmt.Sprint(v), Reason: o.want}
 		}
 	}
 	return nil
 }
 
-// String gives the effective configuration as one log line, the shared key
-// redacted.
+// String gives the effective configuration as one log line, the shared key redacted.
 func (c *Config) String() string {
-	var b strings.Builder
+	var kv []string
 	for _, o := range c.options() {
-		var v string
+		v := fmt.Sprint(reflect.ValueOf(o.dst).Elem())
 		switch dst := o.dst.(type) {
-		case *string:
-			v = *dst
-		case *Sink:
-			v = string(*dst)
-		case *int:
-			v = strconv.Itoa(*dst)
 		case *bool:
 			v = map[bool]string{false: "off", true: "on"}[*dst]
 		case *[]string:
 			v = strings.Join(*dst, ",")
-		case *time.Duration:
-			v = dst.String()
-			if o.off && *dst == 0 {
-				v = "off"
-			}
 		}
 		if o.key == KeyForwardSharedKey {
 			v = map[bool]string{false: "(none)", true: "(redacted)"}[v != ""]
 		}
+		if o.off && v == "0s" {
+			v = "off"
+		}
 		if v == "" || strings.ContainsAny(v, " \t\"") {
 			v = strconv.Quote(v)
 		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strings.ToLower(o.key) + "=" + v)
+		kv = append(kv, strings.ToLower(o.key)+"="+v)
 	}
-	return b.String()
+	return strings.Join(kv, " ")
 }
 
 // configKey is the documented key of an engine option (field_message_id).
@@ -368,24 +350,6 @@ func configKey(option string) string {
 		}
 	}
 	return option
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// parseDuration accepts a Go duration or whole seconds, as Fluent Bit does.
-func parseDuration(v string) (time.Duration, error) {
-	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	return time.ParseDuration(v)
 }
 
 // parseSize accepts bytes with an optional k, kb, m, mb, g or gb suffix in

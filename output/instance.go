@@ -20,8 +20,7 @@ import (
 	"github.com/enrich-plugin/enrich/report"
 )
 
-// Logger receives an instance's log lines, at most a few per flush and never
-// one per record. The plugin formats a line only when its level is enabled.
+// Logger receives an instance's log lines: a few per flush at most, never one per record.
 type Logger interface {
 	Errorf(format string, args ...any)
 	Warnf(format string, args ...any)
@@ -32,8 +31,7 @@ type Logger interface {
 // ErrClosed is returned by Flush after Close; the chunk is to be retried.
 var ErrClosed = errors.New("enrich output instance is closed")
 
-// DeliveryError reports a chunk not completely delivered to the sink. The
-// whole chunk is retried, its delivered payloads too (at-least-once).
+// DeliveryError reports a chunk not completely delivered; all of it is retried (at-least-once).
 type DeliveryError struct {
 	Tag     string // the tag the records were sent under
 	Payload int    // 1-based number of the payload that failed
@@ -52,12 +50,8 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
 // returned err: a delivery failure, except a send refused as invalid.
 func IsRetryable(err error) bool {
-	if errors.Is(err, forward.ErrInvalidArgument) {
-		return false
-	}
-	var de *DeliveryError
-	var fe *forward.RetryableError
-	return errors.As(err, &de) || errors.As(err, &fe) || errors.Is(err, ErrClosed)
+	return !errors.Is(err, forward.ErrInvalidArgument) && (errors.Is(err, ErrClosed) ||
+		errors.As(err, new(*DeliveryError)) || errors.As(err, new(*forward.RetryableError)))
 }
 
 // sink delivers payloads of concatenated [[time, metadata], body] entries.
@@ -66,8 +60,7 @@ type sink interface {
 	Close(ctx context.Context) error
 }
 
-// Instance is one configured enrich output. Flush is safe for concurrent
-// use, as Workers requires.
+// Instance is one configured enrich output; Flush is safe for concurrent use, as Workers requires.
 type Instance struct {
 	cfg              Config
 	log              Logger
@@ -75,7 +68,7 @@ type Instance struct {
 	sink             sink
 	bufs             sync.Pool
 	failing, refused string // see refresh
-	bgDone           chan struct{}
+	background       sync.WaitGroup
 
 	// mu guards closed against a Flush starting while Close runs.
 	mu        sync.RWMutex
@@ -126,8 +119,7 @@ func (in *Instance) Totals() Totals {
 	return t
 }
 
-// count updates the counters and the unknown IDs, once per flush or reload,
-// then calls the OnStats function.
+// count updates the counters and the unknown IDs, then calls the OnStats function.
 func (in *Instance) count(update func(*Totals)) {
 	in.countMu.Lock()
 	update(&in.stats)
@@ -149,28 +141,18 @@ func (l totalsLine) String() string {
 		t.Chunks, t.Records, t.Enriched, t.UnknownID, t.NoID, t.Skipped, t.MalformedChunks, t.Unparsed, t.LoopChunks, t.Payloads, t.FailedFlushes)
 }
 
-// New loads the catalogs, builds the engine and the sink and logs the
-// effective configuration. stdout and log may be nil (os.Stdout, no logs).
-// The forward sink connects at the first flush, so in_forward may be down.
+// New builds an instance and logs its effective configuration; stdout and log may be nil
+// (os.Stdout, no logs). The forward sink connects at the first flush: in_forward may be down.
 func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if log == nil {
-		log = discard{}
 	}
 	cur, err := load(cfg.CatalogFiles, cfg.Engine)
 	if err != nil {
 		return nil, err
 	}
-	var s sink
-	switch cfg.Sink {
-	case SinkStdout:
-		if stdout == nil {
-			stdout = os.Stdout
-		}
-		s = &stdoutSink{w: stdout}
-	default:
+	var s sink = &stdoutSink{w: cmp.Or[io.Writer](stdout, os.Stdout)}
+	if cfg.Sink == SinkForward {
 		client, err := forward.NewClient(forward.Config{Address: cfg.ForwardAddress, SharedKey: cfg.SharedKey,
 			TLS: cfg.TLS, TLSCAFile: cfg.TLSCAFile, TLSVerify: cfg.TLSVerify, AckTimeout: cfg.AckTimeout,
 			MaxConns: cfg.ForwardConns, StallTimeout: cmp.Or(cfg.StallTimeout, -1)}) // the client's off is -1, not 0
@@ -179,13 +161,12 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		}
 		s = client
 	}
+	log = cmp.Or[Logger](log, discard{})
 	in := newInstance(cfg, log, cur.eng, s)
 	in.current.Store(cur)
 	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
-	if (len(cfg.CatalogFiles) > 0 && cfg.CatalogRefresh > 0) || cfg.ReportInterval > 0 {
-		in.bgDone = make(chan struct{})
-		go in.background()
-	}
+	in.background.Add(1)
+	go in.watch()
 	return in, nil
 }
 
@@ -200,10 +181,8 @@ func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
 // Config returns the instance's configuration.
 func (in *Instance) Config() Config { return in.cfg }
 
-// Flush enriches a chunk of msgpack records and delivers it under the prefix
-// + tag within Ack_Timeout: nil only when every payload was delivered
-// (acknowledged), otherwise a retryable error. data is read only during the
-// call. With the forward sink, a tag that carries the prefix is a loop.
+// Flush enriches a chunk of msgpack records, read only during the call, and delivers it under the
+// prefix + tag within Ack_Timeout: nil only when every payload was acknowledged, else a retryable error.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.mu.RLock()
 	if in.closed {
@@ -226,8 +205,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
 	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
 	fb.out = out
-	// Rewrite's only error is enrich.ErrMalformed: it appended the part it
-	// could not parse verbatim as the last item, to be passed on, not dropped.
+	// On enrich.ErrMalformed, the part it could not parse is the last item, passed on.
 	payloads, wrapped, err := in.deliver(ctx, in.cfg.TagPrefix+tag, out, fb.split.Ends, rerr != nil)
 	in.count(func(t *Totals) {
 		for _, u := range fb.split.Unknown {
@@ -265,8 +243,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	return nil
 }
 
-// loop drops a chunk this plugin already enriched: in_forward has routed it
-// to the outputs that match its tag, and sending it again would loop forever.
+// loop drops a chunk this plugin already enriched, which sending again would loop forever.
 func (in *Instance) loop(tag string, data []byte) {
 	in.count(func(t *Totals) {
 		t.Chunks++
@@ -280,11 +257,9 @@ func (in *Instance) loop(tag string, data []byte) {
 	in.log.Debugf("chunk with tag %q (%d bytes) not handed back: loop; totals %s", tag, len(data), totalsLine{in})
 }
 
-// deliver sends out in payloads of about MaxPayloadSize bytes, cut at the
-// item ends RewriteSplit reported; restIsRaw says the last item is the rest
-// of a malformed chunk. Items that are not Forward entries would make the
-// receiver refuse the payload: each run of them travels in a record of its
-// own (see unparsedRecord), in a last payload.
+// deliver sends out in payloads of about MaxPayloadSize bytes, cut at the item ends RewriteSplit
+// reported; restIsRaw says the last item is the rest of a malformed chunk. Items that are not
+// Forward entries, which the receiver would refuse, travel wrapped (unparsedRecord) in a last payload.
 func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []int, restIsRaw bool) (payloads, wrapped int, err error) {
 	send := func(p []byte, count int) error {
 		if err := in.sink.Send(ctx, tag, p, count); err != nil {
@@ -293,11 +268,10 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		payloads++
 		return nil
 	}
-	var extra []byte // the records that carry the runs
-	var now time.Time
-	start, count, run := 0, 0, -1 // the batch of records, and the run of other items
+	// The batch of records, the run of other items, and the records that carry the runs.
+	start, count, run, extra, now := 0, 0, -1, []byte(nil), time.Now()
 	for i, off := 0, 0; ; i++ {
-		// An end RewriteSplit would not report leaves the rest untrusted. The
+		// An end RewriteSplit would not report leaves the rest untrusted; the
 		// end of out counts as an item that is not a record: it ends both.
 		end, ok := len(out), i < len(ends) && ends[i] > off && ends[i] <= len(out) && !(restIsRaw && i == len(ends)-1)
 		if ok {
@@ -311,10 +285,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 			count = 0
 		}
 		if run >= 0 && (record || off == len(out)) {
-			if wrapped++; wrapped == 1 {
-				now = time.Now()
-			}
-			extra, run = unparsedRecord(extra, out[run:off], now), -1
+			extra, run, wrapped = unparsedRecord(extra, out[run:off], now), -1, wrapped+1
 		}
 		if off == len(out) {
 			break
@@ -342,8 +313,7 @@ const (
 	unparsedReason   = "bytes of a Fluent Bit chunk that are not msgpack records, passed on unchanged in base64"
 )
 
-// unparsedRecord appends [[now, {}], {UnparsedKey: base64(rest),
-// UnparsedErrorKey: reason}]: a record any receiver accepts.
+// unparsedRecord appends [[now, {}], {UnparsedKey: base64(rest), UnparsedErrorKey: reason}].
 func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 	dst = msgpack.AppendMapHeader(msgpack.AppendEntryHead(dst, now), 2)
 	dst = msgpack.AppendStr(dst, UnparsedKey)
@@ -365,9 +335,8 @@ func (in *Instance) release(fb *flushBuffer) {
 	}
 }
 
-// Close stops the instance: new flushes fail with ErrClosed, flushes in
-// progress get until ctx is done, then their sends are cancelled (they
-// return retryable errors). It then closes the sink and logs the totals.
+// Close stops the instance: new flushes fail with ErrClosed, flushes in progress get until ctx
+// is done, then their sends are cancelled. It then closes the sink and logs the totals.
 func (in *Instance) Close(ctx context.Context) error {
 	in.mu.Lock()
 	already := in.closed
@@ -392,12 +361,9 @@ func (in *Instance) Close(ctx context.Context) error {
 	case <-time.After(time.Second):
 		in.log.Warnf("closing with flushes still in progress")
 	}
-	if in.bgDone != nil {
-		<-in.bgDone
-	}
+	in.background.Wait()
 	if ctx.Err() != nil {
-		// The deadline is spent: give the sink a second of its own to close
-		// its connections, which also ends a send that ignored cancellation.
+		// The sink gets a second of its own to close, which ends a send that ignored cancellation.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

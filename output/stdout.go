@@ -10,10 +10,8 @@ import (
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
-// stdoutSink writes each record as one JSON line
-// {"tag":"enriched.app","record":...}, for trying a configuration out
-// without an in_forward listener. Each payload is one Write under a lock, so
-// lines of concurrent flushes never interleave.
+// stdoutSink writes each record as a JSON line {"tag":"enriched.app","record":...}, to try a
+// configuration without in_forward. A payload is one Write under a lock: flushes never interleave.
 type stdoutSink struct {
 	mu sync.Mutex
 	w  io.Writer

@@ -1,8 +1,6 @@
-// Command plugin is the enrich Fluent Bit output plugin, built with
-// -buildmode=c-shared into out_enrich.so. It is the only package that talks
-// to C: each export checks what Fluent Bit passes, calls the output package
-// and turns the result into a Fluent Bit return code. A panic never leaves
-// an export, because it would take Fluent Bit down with it.
+// Command plugin is the enrich Fluent Bit output plugin (out_enrich.so), the only package that
+// talks to C: each export checks what Fluent Bit passes, calls the output package and returns a
+// Fluent Bit code. A panic never leaves an export: it would take Fluent Bit down with it.
 package main
 
 /*
@@ -38,17 +36,14 @@ const (
 // a late flush with a retry rather than an error that would drop its chunk.
 var instances sync.Map // uintptr -> *instance
 
-// initCount numbers instances in Init order, as Fluent Bit names them
-// (enrich.0, enrich.1, ...), for the prefix of their log lines.
+// initCount numbers instances in Init order, as Fluent Bit names them (enrich.0, enrich.1, ...).
 var initCount atomic.Int64
 
 type instance struct {
 	out     *output.Instance
 	log     *flbLogger
-	key     unsafe.Pointer
 	metrics *metrics
-	// initThread is the thread Init ran on: Fluent Bit's engine thread,
-	// where flushes also run unless the output has Workers.
+	// initThread is Fluent Bit's engine thread, where flushes run unless the output has Workers.
 	initThread  C.long
 	workersSeen atomic.Bool
 }
@@ -76,8 +71,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	}
 	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + name + "] "}
 	defer recoverExport(&ret, log, "init")
-	// The goroutine count shows whether closed instances (hot reload)
-	// left anything running.
+	// The goroutine count shows whether closed instances (hot reload) left anything running.
 	log.Infof("enrich %s; %d goroutines running", version.String(), runtime.NumGoroutine())
 
 	cfg, err := output.ParseConfig(properties{p})
@@ -96,7 +90,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
 	}
-	in := &instance{out: out, log: log, key: key, initThread: C.enrich_thread_id()}
+	in := &instance{out: out, log: log, initThread: C.enrich_thread_id()}
 	in.metrics = startMetrics(p, missing, name, out, log)
 	instances.Store(uintptr(key), in)
 	return flbOK
@@ -109,20 +103,6 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) (
 		return flbError
 	}
 	defer recoverExport(&ret, in.log, "flush")
-	return flush(in, data, length, tag)
-}
-
-//export FLBPluginExitCtx
-func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
-	in := lookup(ctx)
-	if in == nil {
-		return flbError
-	}
-	defer recoverExport(&ret, in.log, "exit")
-	return exit(in)
-}
-
-func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.int {
 	if in.out == nil {
 		return flbRetry // closed: Fluent Bit keeps the chunk
 	}
@@ -146,25 +126,30 @@ func flush(in *instance, data unsafe.Pointer, length C.size_t, tag *C.char) C.in
 	}
 }
 
-// workersWarning is logged once per instance when its flushes run on a
-// thread other than the engine thread, that is when the output has Workers.
+// workersWarning is logged once per instance when its flushes run off the engine thread.
 const workersWarning = "this output runs with Workers: Fluent Bit (3.x to 5.1) starts a Go output's worker pool twice and stops only one " +
 	"at hot reload; the other outlives the reload and crashes Fluent Bit at a later one. Safe without Hot_Reload; " +
 	"with hot reload, remove Workers from this output and set Threaded On on the in_forward input (see the README, Hot reload)"
 
-// exit closes an instance, giving pending sends up to Ack_Timeout.
-func exit(in *instance) C.int {
+// FLBPluginExitCtx closes an instance, giving pending sends up to Ack_Timeout.
+//
+//export FLBPluginExitCtx
+func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
+	in := lookup(ctx)
+	if in == nil {
+		return flbError
+	}
+	defer recoverExport(&ret, in.log, "exit")
 	if in.out == nil {
 		return flbOK // a stub: the instance was closed already
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
+	deadline, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
 	defer cancel()
-	err := in.out.Close(ctx)
+	err := in.out.Close(deadline)
 	in.metrics.close()
-	// The key stays allocated: Fluent Bit may still hold it, and a freed key
-	// could be reused by a later malloc and look valid. What it maps to
-	// shrinks to what a late flush needs.
-	instances.Store(uintptr(in.key), &instance{log: in.log, key: in.key})
+	// The key stays allocated, or a later malloc could reuse it while Fluent Bit still holds
+	// it; what it maps to shrinks to what a late flush needs.
+	instances.Store(uintptr(ctx), &instance{log: in.log})
 	if err != nil {
 		in.log.Warnf("exit: %v", err)
 		return flbError
@@ -186,104 +171,85 @@ func recoverExport(ret *C.int, log *flbLogger, op string) {
 	}
 }
 
-// metrics publishes an instance's statistics in the cmetrics context
-// Fluent Bit keeps for it, which its HTTP server serves at
-// /api/v2/metrics/prometheus. The series and their label values live in C
-// memory, created at Init; each publish sets them all in one C call.
+// metrics publishes an instance's statistics in the cmetrics context Fluent Bit serves at
+// /api/v2/metrics/prometheus. The series and their labels live in C memory, created at Init;
+// each publish sets them all in one C call.
 type metrics struct {
 	mu     sync.Mutex
 	out    *output.Instance
+	st     output.Totals // as publish last read them
 	series []C.struct_enrich_series
-	values []func(*output.Totals) int64 // of each series
-	cstrs  []*C.char
-	closed bool
+	values []*int64 // of each series, into st
+	cstrs  []unsafe.Pointer
 }
 
-// metricDef describes one metric: its series' label values, and for each
-// the statistic it shows.
+const counter, gauge = 0, 1
+
+// metricDef is one metric: its label keys after "name", and for each series
+// the values of those labels and the statistic it shows.
 type metricDef struct {
 	name, help string
-	gauge      bool
+	kind       C.int
 	keys       []string
-	series     [][]string
-	values     []func(*output.Totals) int64
+	labels     [][]string
+	values     []*int64
 }
 
-func metricDefs(name string) []metricDef {
-	one := func(f func(*output.Totals) int64) []func(*output.Totals) int64 {
-		return []func(*output.Totals) int64{f}
-	}
+func metricDefs(t *output.Totals) []metricDef {
 	var products [][]string
-	var byProduct []func(*output.Totals) int64
+	var byProduct []*int64
 	for i := range catalog.NumProducts {
-		products = append(products, []string{name, string(catalog.ProductAt(i))})
-		byProduct = append(byProduct, func(t *output.Totals) int64 { return t.EnrichedByProduct[i] })
+		products = append(products, []string{string(catalog.ProductAt(i))})
+		byProduct = append(byProduct, &t.EnrichedByProduct[i])
 	}
+	one, info := [][]string{nil}, int64(1)
 	return []metricDef{
-		{name: "records_total", help: "Records processed, by result.", keys: []string{"name", "result"},
-			series: [][]string{{name, "enriched"}, {name, "unknown_id"}, {name, "no_id"}, {name, "skipped"}},
-			values: []func(*output.Totals) int64{
-				func(t *output.Totals) int64 { return t.Enriched }, func(t *output.Totals) int64 { return t.UnknownID },
-				func(t *output.Totals) int64 { return t.NoID }, func(t *output.Totals) int64 { return t.Skipped }}},
-		{name: "enriched_records_total", help: "Records enriched, by the product of their catalog entry.", keys: []string{"name", "product"},
-			series: products, values: byProduct},
-		{name: "chunks_total", help: "Chunks flushed to the instance.", keys: []string{"name"}, series: [][]string{{name}},
-			values: one(func(t *output.Totals) int64 { return t.Chunks })},
-		{name: "payloads_total", help: "Payloads delivered to the sink.", keys: []string{"name"}, series: [][]string{{name}},
-			values: one(func(t *output.Totals) int64 { return t.Payloads })},
-		{name: "delivery_failures_total", help: "Payloads the sink did not accept.", keys: []string{"name"}, series: [][]string{{name}},
-			values: one(func(t *output.Totals) int64 { return t.FailedFlushes })},
-		{name: "retries_total", help: "Chunks handed back to Fluent Bit to retry.", keys: []string{"name"}, series: [][]string{{name}},
-			values: one(func(t *output.Totals) int64 { return t.Retries })},
-		{name: "catalog_entries", help: "Catalog entries loaded, user catalogs included.", gauge: true, keys: []string{"name"},
-			series: [][]string{{name}}, values: one(func(t *output.Totals) int64 { return t.CatalogEntries })},
-		{name: "catalog_reloads_total", help: "Catalog_File reloads, by result.", keys: []string{"name", "result"},
-			series: [][]string{{name, "ok"}, {name, "failed"}},
-			values: []func(*output.Totals) int64{
-				func(t *output.Totals) int64 { return t.CatalogReloads }, func(t *output.Totals) int64 { return t.CatalogReloadFailures }}},
-		{name: "info", help: "The plugin and catalog versions.", gauge: true, keys: []string{"name", "version", "catalog"},
-			series: [][]string{{name, version.Plugin(), catalog.Version}}, values: one(func(*output.Totals) int64 { return 1 })},
+		{"records_total", "Records processed, by result.", counter, []string{"result"},
+			[][]string{{"enriched"}, {"unknown_id"}, {"no_id"}, {"skipped"}},
+			[]*int64{&t.Enriched, &t.UnknownID, &t.NoID, &t.Skipped}},
+		{"enriched_records_total", "Records enriched, by the product of their catalog entry.", counter,
+			[]string{"product"}, products, byProduct},
+		{"chunks_total", "Chunks flushed to the instance.", counter, nil, one, []*int64{&t.Chunks}},
+		{"payloads_total", "Payloads delivered to the sink.", counter, nil, one, []*int64{&t.Payloads}},
+		{"delivery_failures_total", "Payloads the sink did not accept.", counter, nil, one,
+			[]*int64{&t.FailedFlushes}},
+		{"retries_total", "Chunks handed back to Fluent Bit to retry.", counter, nil, one, []*int64{&t.Retries}},
+		{"catalog_entries", "Catalog entries loaded, user catalogs included.", gauge, nil, one,
+			[]*int64{&t.CatalogEntries}},
+		{"catalog_reloads_total", "Catalog_File reloads, by result.", counter, []string{"result"},
+			[][]string{{"ok"}, {"failed"}}, []*int64{&t.CatalogReloads, &t.CatalogReloadFailures}},
+		{"info", "The plugin and catalog versions.", gauge, []string{"version", "catalog"},
+			[][]string{{version.Plugin(), catalog.Version}}, []*int64{&info}},
 	}
 }
 
 // startMetrics creates the instance's metrics in the context Fluent Bit
-// lends it and has out publish them, or logs why there are none.
+// lends it, sets them and has out publish them, or logs why there are none.
 func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string, out *output.Instance, log *flbLogger) *metrics {
 	if missing != nil {
 		log.Infof("no metrics: this Fluent Bit does not export %s", C.GoString(missing))
 		return nil
 	}
-	m := newMetrics(C.enrich_cmt_context(p.api, p.o_ins), name, out)
-	if m == nil {
-		log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
-		return nil
-	}
-	out.OnStats(m.publish)
-	return m
-}
-
-// newMetrics creates the instance's metrics in ctx and sets them to their
-// current values; it returns nil when ctx is nil or creation fails.
-func newMetrics(ctx unsafe.Pointer, name string, out *output.Instance) *metrics {
-	if ctx == nil {
-		return nil
-	}
-	m := &metrics{out: out}
-	for _, d := range metricDefs(name) {
-		keys := m.cstrings(d.keys)
-		cname, chelp := m.cstring(d.name), m.cstring(d.help)
-		metric := C.enrich_cmt_new(ctx, cbool(d.gauge), cname, chelp, C.int(len(d.keys)), keys)
+	ctx, m := C.enrich_cmt_context(p.api, p.o_ins), &metrics{out: out}
+	for _, d := range metricDefs(&m.st) {
+		var metric unsafe.Pointer
+		if ctx != nil {
+			metric = C.enrich_cmt_new(ctx, d.kind, m.cstring(d.name), m.cstring(d.help),
+				C.int(len(d.keys)+1), m.cstrings(append([]string{"name"}, d.keys...)))
+		}
 		if metric == nil {
 			m.free()
+			log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
 			return nil
 		}
-		for i, labels := range d.series {
-			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: cbool(d.gauge),
-				nlabels: C.int(len(labels)), labels: m.cstrings(labels)})
-			m.values = append(m.values, d.values[i])
+		for _, labels := range d.labels {
+			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: d.kind,
+				nlabels: C.int(len(labels) + 1), labels: m.cstrings(append([]string{name}, labels...))})
 		}
+		m.values = append(m.values, d.values...)
 	}
 	m.publish()
+	out.OnStats(m.publish)
 	return m
 }
 
@@ -291,17 +257,14 @@ func newMetrics(ctx unsafe.Pointer, name string, out *output.Instance) *metrics 
 // only grow, and the lock makes each publish read them after the previous
 // one, so a counter is never set below a value it had.
 func (m *metrics) publish() {
-	if m == nil {
-		return
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return
+	if m.series == nil {
+		return // closed
 	}
-	st := m.out.Totals()
-	for i, value := range m.values {
-		m.series[i].value = C.double(value(&st))
+	m.st = m.out.Totals()
+	for i, v := range m.values {
+		m.series[i].value = C.double(*v)
 	}
 	C.enrich_cmt_update(&m.series[0], C.int(len(m.series)))
 }
@@ -314,20 +277,19 @@ func (m *metrics) close() {
 	m.publish()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.closed = true
 	m.free()
 }
 
 func (m *metrics) cstring(s string) *C.char {
 	c := C.CString(s)
-	m.cstrs = append(m.cstrs, c)
+	m.cstrs = append(m.cstrs, unsafe.Pointer(c))
 	return c
 }
 
 // cstrings returns a C array of C strings, freed with the metrics.
 func (m *metrics) cstrings(ss []string) **C.char {
-	arr := (**C.char)(C.malloc(C.size_t(len(ss)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	m.cstrs = append(m.cstrs, (*C.char)(unsafe.Pointer(arr)))
+	arr := (**C.char)(C.malloc(C.size_t(len(ss)) * C.size_t(unsafe.Sizeof(uintptr(0)))))
+	m.cstrs = append(m.cstrs, unsafe.Pointer(arr))
 	a := unsafe.Slice(arr, len(ss))
 	for i, s := range ss {
 		a[i] = m.cstring(s)
@@ -337,22 +299,13 @@ func (m *metrics) cstrings(ss []string) **C.char {
 
 func (m *metrics) free() {
 	for _, c := range m.cstrs {
-		C.free(unsafe.Pointer(c))
+		C.free(c)
 	}
 	m.cstrs, m.series = nil, nil
 }
 
-func cbool(b bool) C.int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // properties reads an instance's configuration during Init.
-type properties struct {
-	p *C.struct_flbgo_output_plugin
-}
+type properties struct{ p *C.struct_flbgo_output_plugin }
 
 func (g properties) Get(key string) string {
 	ck := C.CString(key)
@@ -381,14 +334,10 @@ func (l *flbLogger) logf(level C.int, format string, args ...any) {
 	C.enrich_log(l.api, l.ins, level, msg)
 }
 
-func (l *flbLogger) Errorf(format string, args ...any) {
-	l.logf(C.ENRICH_FLB_LOG_ERROR, format, args...)
-}
-func (l *flbLogger) Warnf(format string, args ...any) { l.logf(C.ENRICH_FLB_LOG_WARN, format, args...) }
-func (l *flbLogger) Infof(format string, args ...any) { l.logf(C.ENRICH_FLB_LOG_INFO, format, args...) }
-func (l *flbLogger) Debugf(format string, args ...any) {
-	l.logf(C.ENRICH_FLB_LOG_DEBUG, format, args...)
-}
+func (l *flbLogger) Errorf(f string, a ...any) { l.logf(C.ENRICH_FLB_LOG_ERROR, f, a...) }
+func (l *flbLogger) Warnf(f string, a ...any)  { l.logf(C.ENRICH_FLB_LOG_WARN, f, a...) }
+func (l *flbLogger) Infof(f string, a ...any)  { l.logf(C.ENRICH_FLB_LOG_INFO, f, a...) }
+func (l *flbLogger) Debugf(f string, a ...any) { l.logf(C.ENRICH_FLB_LOG_DEBUG, f, a...) }
 
 // main is never run: the package is built as a shared object.
 func main() {}
