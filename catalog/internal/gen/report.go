@@ -36,6 +36,21 @@ func (r *reporter) add(doc, id, problem, resolution string) {
 	r.list = append(r.list, anomaly{doc, id, problem, resolution, 1})
 }
 
+// finding is an anomaly a parser looks for, recorded when found.
+type finding struct {
+	found               bool
+	problem, resolution string
+}
+
+// check records the anomalies found in entry id of doc.
+func (r *reporter) check(doc, id string, fs ...finding) {
+	for _, f := range fs {
+		if f.found {
+			r.add(doc, id, f.problem, f.resolution)
+		}
+	}
+}
+
 // mdCell escapes text for a markdown table cell.
 func mdCell(s string) string { return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s) }
 
@@ -83,14 +98,9 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\nSeverity is null for every Unified CM and IBM entry: those documents give none. Unified CM entries have no format either: the document explains trace excerpts, not message formats.\n\n| product | id | empty fields |\n|---|---|---|\n")
 	n := 0
 	for _, e := range d.Entries {
-		var empty []string
-		isEmpty := [...]bool{e.Format == "", e.Severity == nil && (e.Product == catalog.ProductFTD || e.Product == catalog.ProductIOS),
-			e.Explanation == "", e.Action == ""}
-		for i, f := range [...]string{"format", "severity", "explanation", "action"} {
-			if isEmpty[i] {
-				empty = append(empty, f)
-			}
-		}
+		isEmpty := map[string]bool{"format": e.Format == "", "explanation": e.Explanation == "", "action": e.Action == "",
+			"severity": e.Severity == nil && (e.Product == catalog.ProductFTD || e.Product == catalog.ProductIOS)}
+		empty := slices.DeleteFunc([]string{"format", "severity", "explanation", "action"}, func(f string) bool { return !isEmpty[f] })
 		if len(empty) > 0 {
 			n++
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Product, e.ID, strings.Join(empty, ", "))
