@@ -36,7 +36,7 @@ func sections(lines []string, headings ...*regexp.Regexp) []section {
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
 		switch k := slices.IndexFunc(headings, func(re *regexp.Regexp) bool { return re.MatchString(t) }); {
-		case k >= 0:
+		case k >= 0 && t != "": // a blank line heads nothing
 			out = append(out, section{kind: k, m: headings[k].FindStringSubmatch(t), line: i + 1})
 		case len(out) > 0:
 			out[len(out)-1].lines = append(out[len(out)-1].lines, l)
