@@ -33,9 +33,9 @@ var (
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
 )
 
-// parseFTD extracts one entry per heading; a section header or the footer
-// ends the entry before it.
-func parseFTD(text string, rep *reporter) []catalog.Entry {
+// parseFTD extracts one entry per heading, a section header or the footer
+// ending the entry before it, and resolves the content defects.
+func parseFTD(text string, rep *reporter) ([]catalog.Entry, error) {
 	secs := sections(strings.Split(text, "\n"), ftdHeadings...)
 	for k := 1; k < len(secs); k++ {
 		if s := secs[k]; secs[k-1].kind == 0 && s.kind > 0 {
@@ -52,7 +52,7 @@ func parseFTD(text string, rep *reporter) []catalog.Entry {
 			entries = append(entries, parseFTDBlock(s, rep))
 		}
 	}
-	return entries
+	return entries, applyContentDefects(entries, rep)
 }
 
 func parseFTDBlock(s section, rep *reporter) catalog.Entry {

@@ -38,10 +38,10 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 				Source: catalog.Source{Document: docIBM, Section: s.m[1] + " " + s.m[2]}})
 		case 4:
 			if !slices.ContainsFunc(entries, func(e catalog.Entry) bool { return e.ID == s.m[1] }) {
-				return code, nil, fmt.Errorf("line %d: user action for event code %s, which the document does not describe", s.line, s.m[1])
+				return code, nil, fmt.Errorf("%s: line %d: user action for event code %s, which the document does not describe", docIBM, s.line, s.m[1])
 			}
 			if _, dup := actions[s.m[1]]; dup {
-				return code, nil, fmt.Errorf("line %d: second user action block for event code %s", s.line, s.m[1])
+				return code, nil, fmt.Errorf("%s: line %d: second user action block for event code %s", docIBM, s.line, s.m[1])
 			}
 			actions[s.m[1]] = render(s.lines)
 		}
@@ -52,7 +52,7 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 		}
 	}
 	if code.Code == "" {
-		return code, nil, errors.New("no error code heading")
+		return code, nil, errors.New(docIBM + ": no error code heading")
 	}
 	for k := range entries { // a missing block shows in the empty-field table
 		entries[k].Action = actions[entries[k].ID]

@@ -15,8 +15,9 @@ import (
 // …") and an English summary in the same fence.
 
 var (
-	iosHeadingRe  = regexp.MustCompile(`^Error Message %.*`)
-	iosMessageRe  = regexp.MustCompile(`^Error Message %([A-Z][A-Z0-9_]*)-([0-7])-([A-Z0-9_]+):\s*(.*)$`)
+	// iosHeadings are a message line, a malformed one and the footer.
+	iosHeadings = []*regexp.Regexp{regexp.MustCompile(`^Error Message %([A-Z][A-Z0-9_]*)-([0-7])-([A-Z0-9_]+):\s*(.*)$`),
+		regexp.MustCompile(`^Error Message %.*`), footerRe}
 	iosVarRe      = regexp.MustCompile(`^(\[[\w-]+\])\s+-\s+(.*)$`)
 	iosLabels     = [...]*regexp.Regexp{regexp.MustCompile(`^説明\s*[：:]\s*`), regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*`)}
 	iosSeverityRe = regexp.MustCompile(`^([0-7]):\s*(\S+)\t(.+)$`)
@@ -31,40 +32,34 @@ func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, 
 		if m := iosSeverityRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
 			level, _ := strconv.Atoi(m[1])
 			if level != len(sevs) {
-				return nil, nil, fmt.Errorf("severity table: level %d out of order (want %d)", level, len(sevs))
+				return nil, nil, fmt.Errorf("%s: severity table: level %d out of order (want %d)", docIOS, level, len(sevs))
 			}
 			sevs = append(sevs, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2],
 				DescriptionJA: strings.TrimSpace(m[3])})
 		}
 	}
 	if len(sevs) != 8 {
-		return nil, nil, fmt.Errorf("severity table: found %d levels, want 8", len(sevs))
+		return nil, nil, fmt.Errorf("%s: severity table: found %d levels, want 8", docIOS, len(sevs))
 	}
 	var entries []catalog.Entry
-	for _, s := range sections(lines, iosHeadingRe, footerRe) {
-		if s.kind > 0 {
-			continue
+	for _, s := range sections(lines, iosHeadings...) {
+		switch s.kind {
+		case 0:
+			entries = append(entries, parseIOSBlock(s, s.line > 1 && isFence(lines[s.line-2]), rep))
+		case 1:
+			return nil, nil, fmt.Errorf("%s: line %d: malformed message line %q", docIOS, s.line, s.m[0])
 		}
-		entry, err := parseIOSBlock(s, s.line > 1 && isFence(lines[s.line-2]), rep)
-		if err != nil {
-			return nil, nil, fmt.Errorf("line %d: %w", s.line, err)
-		}
-		entries = append(entries, entry)
 	}
 	return sevs, entries, nil
 }
 
 // parseIOSBlock reads the entry whose message line heads s, fenced when a
 // fence opens before it.
-func parseIOSBlock(s section, fenced bool, rep *reporter) (catalog.Entry, error) {
-	m := iosMessageRe.FindStringSubmatch(s.m[0])
-	if m == nil {
-		return catalog.Entry{}, fmt.Errorf("malformed message line %q", s.m[0])
-	}
-	id := m[1] + "-" + m[2] + "-" + m[3]
-	sev, _ := strconv.Atoi(m[2])
-	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: m[1], Mnemonic: m[3], Severity: &sev,
-		Format: stripMarkup(strings.TrimSpace(m[4])), Params: []catalog.Param{},
+func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
+	id := s.m[1] + "-" + s.m[2] + "-" + s.m[3]
+	sev, _ := strconv.Atoi(s.m[2])
+	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: s.m[1], Mnemonic: s.m[3], Severity: &sev,
+		Format: stripMarkup(strings.TrimSpace(s.m[4])), Params: []catalog.Param{},
 		Source: catalog.Source{Document: docIOS, Section: "%" + id}}
 	note := func(fs ...finding) { rep.check(docIOS, id, fs...) }
 	// The rest of the message, up to the end of its fence or paragraph:
@@ -113,5 +108,5 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) (catalog.Entry, error)
 	// A missing label shows in the report's table of empty fields.
 	note(finding{target == tgtAction && e.Action == "", "推奨するアクション label with no text before the next message",
 		"recommended action empty (the next message's text is not taken)"})
-	return e, nil
+	return e
 }

@@ -52,7 +52,10 @@ func main() {
 	flag.Parse()
 	res, err := generate("sources")
 	if err == nil {
-		err = res.write(*out)
+		err = os.MkdirAll(filepath.Join(*out, "data"), 0o755)
+		for name, b := range res.files {
+			err = errors.Join(err, os.WriteFile(filepath.Join(*out, name), b, 0o644))
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gen: %v\n", err)
@@ -72,28 +75,27 @@ type result struct {
 
 func generate(src string) (*result, error) {
 	files := map[string]string{}
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%s\n", generatorVersion)
+	var infos []catalog.SourceInfo
 	for _, s := range sources {
 		b, err := os.ReadFile(filepath.Join(src, s.doc))
 		if err != nil {
 			return nil, fmt.Errorf("read source: %w", err)
 		}
+		h := sha256.Sum256(b)
+		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
 		files[s.doc] = string(b)
+		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]), Product: s.product})
 	}
+	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
+
 	rep := &reporter{}
-	severities, ios, err := parseIOS(files[docIOS], rep)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", docIOS, err)
-	}
-	ftd := parseFTD(files[docFTD], rep)
-	if err := applyContentDefects(ftd, rep); err != nil {
-		return nil, err
-	}
-	code, ibm, err := parseIBM(files[docIBM], rep)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", docIBM, err)
-	}
-	cucm, err := parseCUCM(files[docCUCMEntries], files[docCUCM], rep)
-	if err != nil {
+	severities, ios, errIOS := parseIOS(files[docIOS], rep)
+	ftd, errFTD := parseFTD(files[docFTD], rep)
+	code, ibm, errIBM := parseIBM(files[docIBM], rep)
+	cucm, errCUCM := parseCUCM(files[docCUCMEntries], files[docCUCM], rep)
+	if err := errors.Join(errIOS, errFTD, errIBM, errCUCM); err != nil {
 		return nil, err
 	}
 	counts := map[string]int{docFTD: len(ftd), docIOS: len(ios), docIBM: len(ibm), docCUCM: len(cucm)}
@@ -103,21 +105,14 @@ func generate(src string) (*result, error) {
 			return nil, fmt.Errorf("%s: extracted %d entries, want %d", doc, counts[doc], want)
 		}
 	}
+	for i := range infos {
+		infos[i].Entries = counts[infos[i].Document]
+	}
 	entries := slices.Concat(ftd, ios, cucm, ibm)
 	nameRepeatedParams(entries, rep)
 	if err := checkEntries(entries, rep); err != nil {
 		return nil, err
 	}
-
-	sum := sha256.New()
-	fmt.Fprintf(sum, "%s\n", generatorVersion)
-	var infos []catalog.SourceInfo
-	for _, s := range sources {
-		h := sha256.Sum256([]byte(files[s.doc]))
-		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
-		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]), Product: s.product, Entries: counts[s.doc]})
-	}
-	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
 
 	res := &result{rep: rep, data: catalog.Data{Version: version, Generator: generatorVersion, Sources: infos,
 		Severities: severities, ErrorCodes: []catalog.ErrorCode{code}, Entries: entries}}
@@ -204,15 +199,3 @@ const Version = %q
 //go:embed data/catalog.json
 var embeddedJSON []byte
 `
-
-func (r *result) write(out string) error {
-	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
-	}
-	for name, b := range r.files {
-		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	}
-	return nil
-}
