@@ -87,7 +87,7 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		need(c.ID != "" && cases[c.ID].ID == "", where, "case id must be set and unique")
 		cases[c.ID] = c
 		checkCase(c, text, spans, func(ok bool, format string, args ...any) { need(ok, where, format, args...) })
-		rep.check(docCUCM, c.ID, finding{c.Title != "", fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
+		rep.add(docCUCM, c.ID, finding{c.Title != "", fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
 			fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title)})
 	}
 	// The entries' IDs are checked with every other entry's (checkEntries).
@@ -133,10 +133,10 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		return nil, err
 	}
 	rep.cases, rep.ids = file.Cases, file.Entries
-	rep.add(docCUCM, "(all entries)", "the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
-		"each fix is given with the heading of its method in parentheses, which \"この方法\" refers to")
-	rep.add(docCUCM, "(all entries)", "the failure sections explain log excerpts (\"スポークからのログは、…を示します\") printed as trace lines",
-		"each case carries the trace text its sentences refer to, after the section's own log label")
+	rep.add(docCUCM, "(all entries)", finding{true, "the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
+		"each fix is given with the heading of its method in parentheses, which \"この方法\" refers to"},
+		finding{true, "the failure sections explain log excerpts (\"スポークからのログは、…を示します\") printed as trace lines",
+			"each case carries the trace text its sentences refer to, after the section's own log label"})
 	return entries, nil
 }
 

@@ -91,7 +91,7 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: known defect of %s: %w", docFTD, d.id, err))
 		} else {
-			rep.add(docFTD, d.id, d.problem, d.resolution)
+			rep.add(docFTD, d.id, finding{true, d.problem, d.resolution})
 		}
 	}
 	return errors.Join(errs...)

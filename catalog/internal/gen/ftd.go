@@ -39,7 +39,7 @@ func parseFTD(text string, rep *reporter) ([]catalog.Entry, error) {
 	secs := sections(strings.Split(text, "\n"), ftdHeadings...)
 	for k := 1; k < len(secs); k++ {
 		if s := secs[k]; secs[k-1].kind == 0 && s.kind > 0 {
-			rep.check(docFTD, secs[k-1].m[0],
+			rep.add(docFTD, secs[k-1].m[0],
 				finding{s.kind == 1, fmt.Sprintf("section header %q (line %d) follows the entry", s.m[0], s.line),
 					"the entry ends at the section header; the header and its introduction belong to no entry"},
 				finding{s.kind == 2, fmt.Sprintf("translation footer %q (line %d) follows the last entry", s.m[0], s.line),
@@ -59,7 +59,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	id := s.m[0]
 	e := catalog.Entry{Product: catalog.ProductFTD, ID: id, Params: []catalog.Param{},
 		Source: catalog.Source{Document: docFTD, Section: id}}
-	note := func(fs ...finding) { rep.check(docFTD, id, fs...) }
+	note := func(fs ...finding) { rep.add(docFTD, id, fs...) }
 	var texts [3]textBuilder
 	target, seenExpl := tgtExpl, false // text before the 説明 label, of which there is none, is explanation
 	param, paramBlank := -1, false     // the parameter a line may continue; a blank line followed it
@@ -136,16 +136,15 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 // ftdMessage reads into e the message line, the block's first text, and the
 // lines continuing its format; it returns the number of lines read.
 func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
-	i := nextText(lines, 0)
-	fenced := i < len(lines) && isFence(lines[i]) // 751023
+	i, t := nextText(lines, 0)
+	fenced := isFence(t) // 751023
 	if fenced {
-		i = nextText(lines, i+1)
+		i, t = nextText(lines, i+1)
 	}
-	if i == len(lines) || !ftdMessageRe.MatchString(strings.TrimSpace(lines[i])) {
+	m := ftdMessageRe.FindStringSubmatch(t)
+	if m == nil {
 		return 0
 	}
-	t := strings.TrimSpace(lines[i])
-	m := ftdMessageRe.FindStringSubmatch(t)
 	sep := strings.TrimSpace(m[5])
 	note(finding{fenced, "message line inside a fenced code block", "the fence is ignored and the message line parsed as usual"},
 		finding{!strings.HasPrefix(t, "エラーメッセージ"), "message line without the エラーメッセージ label", "recognised by its %Threat Defense- prefix"},
@@ -161,37 +160,30 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 	}
 	sev, _ := strconv.Atoi(m[3])
 	e.Severity, e.Format = &sev, stripMarkup(m[6])
-
 	// The format wraps up to a blank line, a label or a bullet, or to the end
 	// of its fence; in 751022 it goes on in a fenced block after a blank line.
-	for i++; !fenced && i < len(lines); i++ {
-		if t := strings.TrimSpace(lines[i]); t == "" || ftdLabelRe.MatchString(t) || ftdValueRe.MatchString(t) {
+	for i++; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		if j, next := nextText(lines, i); !fenced && t == "" && isFence(next) && continuesFormat(lines, j+1) {
+			note(finding{true, "message format continues inside a fenced code block after a blank line", "the fenced lines are joined to the format"})
+			i, fenced = j, true
+			continue
+		}
+		if fenced && isFence(t) {
+			return i + 1
+		}
+		if !fenced && (t == "" || ftdLabelRe.MatchString(t) || ftdValueRe.MatchString(t)) {
 			break
 		}
-		e.Format = joinWrapped(e.Format, stripMarkup(strings.TrimSpace(lines[i])))
+		e.Format = joinWrapped(e.Format, stripMarkup(t))
 	}
-	if j := nextText(lines, i); !fenced && j > i && j < len(lines) && isFence(lines[j]) && continuesFormat(lines[nextText(lines, j+1):]) {
-		note(finding{true, "message format continues inside a fenced code block after a blank line", "the fenced lines are joined to the format"})
-		i, fenced = j+1, true
-	}
-	for ; fenced && i < len(lines) && !isFence(lines[i]); i++ {
-		if t := strings.TrimSpace(lines[i]); t != "" {
-			e.Format = joinWrapped(e.Format, stripMarkup(t))
-		}
-	}
-	if fenced {
-		i++ // the closing fence
-	}
-	return min(i, len(lines))
+	return i
 }
 
-// continuesFormat reports whether lines, the first text of a fenced block
-// after the message line on, hold the rest of the format, not an example.
-func continuesFormat(lines []string) bool {
-	t := ""
-	if len(lines) > 0 {
-		t = strings.TrimSpace(lines[0])
-	}
+// continuesFormat reports whether the first text of lines from i, in a fenced
+// block after the message line, holds the rest of the format, not an example.
+func continuesFormat(lines []string, i int) bool {
+	_, t := nextText(lines, i)
 	return t != "" && !strings.HasPrefix(t, "%") && !ftdMessageRe.MatchString(t) && !ftdLabelRe.MatchString(t) && !isFence(t)
 }
 

@@ -47,7 +47,7 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 		}
 		for i, l := range s.lines {
 			if t := strings.TrimSpace(l); t != "" && (s.kind == 0 || s.kind == 3) {
-				rep.add(docIBM, "", fmt.Sprintf("line %d outside any section: %q", s.line+1+i, firstRunes(t, 40)), "left out")
+				rep.add(docIBM, "", finding{true, fmt.Sprintf("line %d outside any section: %q", s.line+1+i, firstRunes(t, 40)), "left out"})
 			}
 		}
 	}
@@ -57,9 +57,9 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 	for k := range entries { // a missing block shows in the empty-field table
 		entries[k].Action = actions[entries[k].ID]
 	}
-	rep.check(docIBM, code.Code, finding{strings.Contains(code.Explanation, "mkkeyserverchkeyserver"),
-		"command names mkkeyserver and chkeyserver run together without a separator (mkkeyserverchkeyserver)", "kept as printed"})
-	rep.add(docIBM, code.Code, "the general explanation and title belong to the error code, not to one event",
-		"kept as the error code summary (lookup by error code); each event entry carries its own title as format, its own paragraph as explanation and its own numbered user actions")
+	rep.add(docIBM, code.Code, finding{strings.Contains(code.Explanation, "mkkeyserverchkeyserver"),
+		"command names mkkeyserver and chkeyserver run together without a separator (mkkeyserverchkeyserver)", "kept as printed"},
+		finding{true, "the general explanation and title belong to the error code, not to one event",
+			"kept as the error code summary (lookup by error code); each event entry carries its own title as format, its own paragraph as explanation and its own numbered user actions"})
 	return code, entries, nil
 }

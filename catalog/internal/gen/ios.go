@@ -61,7 +61,7 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: s.m[1], Mnemonic: s.m[3], Severity: &sev,
 		Format: stripMarkup(strings.TrimSpace(s.m[4])), Params: []catalog.Param{},
 		Source: catalog.Source{Document: docIOS, Section: "%" + id}}
-	note := func(fs ...finding) { rep.check(docIOS, id, fs...) }
+	note := func(fs ...finding) { rep.add(docIOS, id, fs...) }
 	// The rest of the message, up to the end of its fence or paragraph:
 	// wrapped format lines, then variable descriptions and their values, then
 	// (inside a fence) an English summary.

@@ -151,10 +151,9 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 			if leak.MatchString(s) {
 				errs = append(errs, fmt.Errorf("entry %s: document footer or section header inside the text: %q", k, leak.FindString(s)))
 			}
-			if i := strings.IndexFunc(s, func(r rune) bool { return unicode.In(r, unicode.Hangul, unicode.Devanagari) }); i >= 0 {
-				rep.add(e.Source.Document, e.ID, fmt.Sprintf("foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
-					"kept as printed")
-			}
+			i := strings.IndexFunc(s, func(r rune) bool { return unicode.In(r, unicode.Hangul, unicode.Devanagari) })
+			rep.add(e.Source.Document, e.ID, finding{i >= 0,
+				fmt.Sprintf("foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)), "kept as printed"})
 		}
 	}
 	return errors.Join(errs...)
@@ -164,20 +163,16 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 // [chars]") name_2, name_3 … in format order, as the engine names the values
 // it extracts.
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
-	for i := range entries {
-		e := &entries[i]
+	for _, e := range entries {
 		count, seen := map[string]int{}, map[string]int{}
 		for _, p := range e.Params {
 			count[p.Name]++
 		}
-		for j := range e.Params {
-			p := &e.Params[j]
-			seen[p.Name]++
-			if n := seen[p.Name]; n > 1 {
-				orig := p.Name
-				p.Name = fmt.Sprintf("%s_%d", orig, n)
-				rep.add(e.Source.Document, e.ID, fmt.Sprintf("parameter name %q used %d times in the format", orig, count[orig]),
-					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order", n, p.Name, orig))
+		for j, p := range e.Params {
+			if seen[p.Name]++; seen[p.Name] > 1 {
+				e.Params[j].Name = fmt.Sprintf("%s_%d", p.Name, seen[p.Name])
+				rep.add(e.Source.Document, e.ID, finding{true, fmt.Sprintf("parameter name %q used %d times in the format", p.Name, count[p.Name]),
+					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order", seen[p.Name], e.Params[j].Name, p.Name)})
 			}
 		}
 	}

@@ -9,11 +9,18 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// anomaly is an irregularity of a document and what the generator did,
-// found count times in the entry.
+// finding is an irregularity a parser looks for in a document and what the
+// generator does about it, recorded when found.
+type finding struct {
+	found               bool
+	problem, resolution string
+}
+
+// anomaly is a finding of an entry of a document, found count times.
 type anomaly struct {
-	doc, id, problem, resolution string
-	count                        int
+	doc, id string
+	finding
+	count int
 }
 
 // reporter collects document anomalies in the order they are found, which
@@ -24,29 +31,17 @@ type reporter struct {
 	ids   []curatedEntry // the Unified CM entries, with where their IDs come from
 }
 
-// add records an anomaly once: the same anomaly found again in the same
-// entry (five parameter lists before one 説明 label) is counted in its row.
-func (r *reporter) add(doc, id, problem, resolution string) {
-	for i := range r.list {
-		if o := &r.list[i]; o.doc == doc && o.id == id && o.problem == problem && o.resolution == resolution {
-			o.count++
-			return
-		}
-	}
-	r.list = append(r.list, anomaly{doc, id, problem, resolution, 1})
-}
-
-// finding is an anomaly a parser looks for, recorded when found.
-type finding struct {
-	found               bool
-	problem, resolution string
-}
-
-// check records the anomalies found in entry id of doc.
-func (r *reporter) check(doc, id string, fs ...finding) {
+// add records the findings found in entry id of doc, each once: found again
+// (five parameter lists before one 説明 label), it is counted in its row.
+func (r *reporter) add(doc, id string, fs ...finding) {
 	for _, f := range fs {
-		if f.found {
-			r.add(doc, id, f.problem, f.resolution)
+		i := slices.IndexFunc(r.list, func(a anomaly) bool { return a.doc == doc && a.id == id && a.finding == f })
+		switch {
+		case !f.found:
+		case i >= 0:
+			r.list[i].count++
+		default:
+			r.list = append(r.list, anomaly{doc, id, f, 1})
 		}
 	}
 }

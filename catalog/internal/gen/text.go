@@ -56,12 +56,15 @@ func stripMarkup(s string) string {
 
 func isFence(line string) bool { return strings.TrimSpace(line) == "```" }
 
-// nextText is the index of the first non-blank line of lines from i, or len(lines).
-func nextText(lines []string, i int) int {
-	for i < len(lines) && strings.TrimSpace(lines[i]) == "" {
-		i++
+// nextText returns the first non-blank line of lines from i, trimmed, and
+// its index (len(lines) and "" when there is none).
+func nextText(lines []string, i int) (int, string) {
+	for ; i < len(lines); i++ {
+		if t := strings.TrimSpace(lines[i]); t != "" {
+			return i, t
+		}
 	}
-	return i
+	return i, ""
 }
 
 // joinWrapped joins two parts of one wrapped line: ASCII words get a space
