@@ -17,26 +17,22 @@ import (
 // curated in cisco-cucm-ils-entries.json (see docs/catalog.md); the generator
 // refuses any text of them that is not the document's, in its own section.
 
-// curatedFile is cisco-cucm-ils-entries.json.
+// curatedFile is cisco-cucm-ils-entries.json; its keys are the field names
+// in lower case.
 type curatedFile struct {
-	Cases   []curatedCase  `json:"cases"`
-	Entries []curatedEntry `json:"entries"`
+	Cases   []curatedCase
+	Entries []curatedEntry
 }
 
 // curatedCase is one failure the document explains in a section of its own:
-// the section's heading as printed, the table of contents' title where the
-// heading is garbled, its sentences explaining the failure, its log label
-// ("ハブからのログスニペット :") and the trace text the sentences refer to,
-// and the heading and fixing sentences of the configuration method it analyses.
+// Section is its heading as printed, Title the table of contents' wording
+// where that is garbled, Explanation its sentences, Log its log label
+// ("ハブからのログスニペット :"), Trace the trace text they refer to, and
+// Method and Action the heading and fixing sentences of the configuration
+// method it analyses.
 type curatedCase struct {
-	ID          string   `json:"id"`
-	Section     string   `json:"section"`
-	Title       string   `json:"title"`
-	Explanation []string `json:"explanation"`
-	Log         string   `json:"log"`
-	Trace       []string `json:"trace"`
-	Method      string   `json:"method"`
-	Action      []string `json:"action"`
+	ID, Section, Title, Log, Method string
+	Explanation, Trace, Action      []string
 }
 
 // title is how the entries name the case.
@@ -46,10 +42,9 @@ func (c curatedCase) title() string { return cmp.Or(c.Title, c.Section) }
 // trace text a derived ID is made from, empty for an alarm name printed in the
 // document; Cases are the failures whose logs show the entry.
 type curatedEntry struct {
-	ID          string   `json:"id"`
-	DerivedFrom string   `json:"derived_from"`
-	Cases       []string `json:"cases"`
-	Signatures  []string `json:"signatures"`
+	ID                string
+	DerivedFrom       string `json:"derived_from"`
+	Cases, Signatures []string
 }
 
 // sectionSep joins the titles of an entry's sections in Source.Section.

@@ -75,24 +75,19 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 	}
 	var errs []error
 	for _, d := range ftdContentDefects {
-		e, text := byID[d.id], ""
-		if e != nil {
-			text = map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field]
-		}
 		var err error
-		switch {
+		switch e := byID[d.id]; {
 		case e == nil:
 			err = errors.New("no such entry")
-		case !strings.Contains(text, d.evidence):
+		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field], d.evidence):
 			err = fmt.Errorf("%q is no longer in its %s; review the entry", d.evidence, d.field)
 		case d.fix != nil:
 			err = d.fix(e, d.evidence, byID)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: known defect of %s: %w", docFTD, d.id, err))
-		} else {
-			rep.add(docFTD, d.id, finding{true, d.problem, d.resolution})
 		}
+		rep.add(docFTD, d.id, finding{err == nil, d.problem, d.resolution})
 	}
 	return errors.Join(errs...)
 }
