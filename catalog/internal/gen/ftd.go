@@ -62,13 +62,12 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	note := func(fs ...finding) { rep.add(docFTD, id, fs...) }
 	var texts [3]textBuilder
 	target, seenExpl := tgtExpl, false // text before the 説明 label, of which there is none, is explanation
-	param, paramBlank := -1, false     // the parameter a line may continue; a blank line followed it
-	for _, raw := range s.lines[ftdMessage(&e, s.lines, note):] {
+	param := -1                        // the parameter a line may continue
+	lines := s.lines[ftdMessage(&e, s.lines, note):]
+	for i, raw := range lines {
 		t := strings.TrimSpace(raw)
 		if isFence(t) {
 			param = -1
-		} else if t == "" && !texts[target].inFence {
-			paramBlank = param >= 0
 		}
 		if t == "" || isFence(t) || texts[target].inFence {
 			texts[target].add(raw)
@@ -85,7 +84,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 			} else { // a 説明 label after the action, of which there is none, adds to the explanation
 				target, seenExpl = tgtExpl, true
 			}
-			param, paramBlank = -1, false
+			param = -1
 			if rest := t[loc[1]:]; rest != "" {
 				texts[target].add(rest)
 			}
@@ -109,17 +108,16 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 		}
 		for _, name := range names {
 			e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(desc))})
-			param, paramBlank = len(e.Params)-1, false
+			param = len(e.Params) - 1
 		}
 		switch {
 		case names != nil:
 		case param >= 0 && ftdValueRe.MatchString(t): // a bullet after a parameter lists one of its values
 			e.Params[param].Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
-			paramBlank = false
-		case param >= 0 && !paramBlank && !listRe.MatchString(t): // a wrapped parameter description
+		case param >= 0 && strings.TrimSpace(lines[i-1]) != "" && !listRe.MatchString(t): // a wrapped description
 			e.Params[param].Description = joinWrapped(e.Params[param].Description, stripMarkup(t))
 		default:
-			param, paramBlank = -1, false
+			param = -1
 			texts[target].add(raw)
 		}
 	}
