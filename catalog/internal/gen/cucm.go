@@ -71,17 +71,21 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		}
 	}
 	var errs []error
-	need := func(ok bool, where, format string, args ...any) {
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
+	// needAt returns the need of where, recording its failures as errors.
+	needAt := func(where string) need {
+		return func(ok bool, format string, args ...any) bool {
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
+			}
+			return ok
 		}
 	}
 	cases := map[string]curatedCase{}
 	for i, c := range file.Cases {
-		where := fmt.Sprintf("%s: case %d (%q)", docCUCMEntries, i+1, c.ID)
-		need(c.ID != "" && cases[c.ID].ID == "", where, "case id must be set and unique")
+		need := needAt(fmt.Sprintf("%s: case %d (%q)", docCUCMEntries, i+1, c.ID))
+		need(c.ID != "" && cases[c.ID].ID == "", "case id must be set and unique")
 		cases[c.ID] = c
-		checkCase(c, text, spans, func(ok bool, format string, args ...any) { need(ok, where, format, args...) })
+		checkCase(c, text, spans, need)
 		rep.add(docCUCM, c.ID, finding{c.Title != "", fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
 			fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title)})
 	}
@@ -89,34 +93,25 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	sigs := map[string]string{}
 	var entries []catalog.Entry
 	for i, c := range file.Entries {
-		where := fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
-		if err := checkDerivedID(c, text); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", where, err))
-		}
-		need(len(c.Cases) > 0 && len(c.Signatures) > 0, where, "cases and signatures must not be empty")
+		need := needAt(fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID))
+		checkDerivedID(c, text, need)
+		need(len(c.Cases) > 0 && len(c.Signatures) > 0, "cases and signatures must not be empty")
 		// The explanation and action have a line per sentence or log line,
 		// each naming its case; a fix follows its method's heading, which
 		// "この方法" refers to.
 		var expl, act, sections []string
 		for _, id := range c.Cases {
 			cs, ok := cases[id]
-			need(ok, where, "no case %q", id)
+			need(ok, "no case %q", id)
 			p := "【" + cs.title() + "】"
-			for _, s := range cs.Explanation {
-				expl = append(expl, p+s)
-			}
-			for _, t := range cs.Trace {
-				expl = append(expl, p+cs.Log+" "+t)
-			}
-			for _, s := range cs.Action {
-				act = append(act, p+"（"+cs.Method+"）"+s)
-			}
+			expl = append(expl, prefixLines(p, cs.Explanation), prefixLines(p+cs.Log+" ", cs.Trace))
+			act = append(act, prefixLines(p+"（"+cs.Method+"）", cs.Action))
 			sections = append(sections, cs.Section)
 		}
 		for _, s := range c.Signatures {
-			need(strings.Contains(text, s), where, "signature %q does not occur in the document", s)
+			need(strings.Contains(text, s), "signature %q does not occur in the document", s)
 			other, dup := sigs[s]
-			need(!dup, where, "signature %q already identifies %s", s, other)
+			need(!dup, "signature %q already identifies %s", s, other)
 			sigs[s] = c.ID
 		}
 		entries = append(entries, catalog.Entry{Product: catalog.ProductCUCM, ID: c.ID,
@@ -135,17 +130,25 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	return entries, nil
 }
 
+// prefixLines is the lines of list, each after prefix.
+func prefixLines(prefix string, list []string) string {
+	return prefix + strings.Join(list, "\n"+prefix)
+}
+
+// need records a problem, worded by format and args, unless ok; it returns ok.
+type need func(ok bool, format string, args ...any) bool
+
 // checkCase verifies that a case's heading, sentences, log label and trace
 // text are the document's, in its own section, and its fix its method's.
-func checkCase(c curatedCase, text string, spans map[string]string, need func(ok bool, format string, args ...any)) {
-	if c.Section == "" || len(c.Explanation) == 0 || len(c.Action) == 0 || c.Method == "" || c.Log == "" || len(c.Trace) == 0 {
-		need(false, "section, explanation, log, trace, method and action must not be empty")
+func checkCase(c curatedCase, text string, spans map[string]string, need need) {
+	if !need(c.Section != "" && len(c.Explanation) > 0 && len(c.Action) > 0 && c.Method != "" && c.Log != "" && len(c.Trace) > 0,
+		"section, explanation, log, trace, method and action must not be empty") {
 		return
 	}
 	need(!strings.Contains(c.Section, sectionSep), "section %q contains the separator %q", c.Section, sectionSep)
 	need(c.Title == "" || strings.Contains(normalizeSpace(text), normalizeSpace(c.Title)), "title %q does not occur in the document", c.Title)
 	body, ok := spans[c.Section]
-	if need(ok, "section %q is not a line of the document", c.Section); !ok {
+	if !need(ok, "section %q is not a line of the document", c.Section) {
 		return
 	}
 	for _, s := range c.Explanation {
@@ -156,7 +159,7 @@ func checkCase(c curatedCase, text string, spans map[string]string, need func(ok
 		need(strings.Contains(body, t), "trace text %q does not occur in its section", t)
 	}
 	method, ok := spans[c.Method]
-	if need(ok, "method %q is not a line of the document", c.Method); !ok {
+	if !need(ok, "method %q is not a line of the document", c.Method) {
 		return
 	}
 	for _, s := range c.Action {
@@ -166,27 +169,21 @@ func checkCase(c curatedCase, text string, spans map[string]string, need func(ok
 
 // checkDerivedID enforces the naming rule: an ID printed in the document has
 // no derived_from; any other is "ILS" and words of a trace text, derived_from.
-func checkDerivedID(c curatedEntry, doc string) error {
-	inDoc := c.ID != "" && strings.Contains(doc, c.ID)
-	switch {
-	case inDoc && c.DerivedFrom != "":
-		return fmt.Errorf("id is an alarm name printed in the document, yet derived_from %q is set", c.DerivedFrom)
-	case inDoc:
-		return nil
-	case c.DerivedFrom == "":
-		return errors.New("id does not occur in the document: a derived id needs derived_from naming the trace text it is made from")
-	case !strings.Contains(doc, c.DerivedFrom):
-		return fmt.Errorf("derived_from %q does not occur in the document", c.DerivedFrom)
+func checkDerivedID(c curatedEntry, doc string, need need) {
+	if c.ID != "" && strings.Contains(doc, c.ID) {
+		need(c.DerivedFrom == "", "id is an alarm name printed in the document, yet derived_from %q is set", c.DerivedFrom)
+		return
+	}
+	if !need(c.DerivedFrom != "", "id does not occur in the document: a derived id needs derived_from naming the trace text it is made from") ||
+		!need(strings.Contains(doc, c.DerivedFrom), "derived_from %q does not occur in the document", c.DerivedFrom) {
+		return
 	}
 	rest, ok := strings.CutPrefix(c.ID, "ILS")
-	if !ok || rest == "" {
-		return fmt.Errorf("derived id must be \"ILS\" followed by words of %q", c.DerivedFrom)
+	if !need(ok && rest != "", "derived id must be \"ILS\" followed by words of %q", c.DerivedFrom) {
+		return
 	}
 	words := strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
-		if !slices.Contains(words, strings.ToLower(w)) {
-			return fmt.Errorf("derived id word %q is not a word of derived_from %q", w, c.DerivedFrom)
-		}
+		need(slices.Contains(words, strings.ToLower(w)), "derived id word %q is not a word of derived_from %q", w, c.DerivedFrom)
 	}
-	return nil
 }
