@@ -86,8 +86,10 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		need(c.ID != "" && cases[c.ID].ID == "", "case id must be set and unique")
 		cases[c.ID] = c
 		checkCase(c, text, spans, need)
-		rep.add(docCUCM, c.ID, finding{c.Title != "", fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
-			fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title)})
+		rep.add(docCUCM, c.ID, finding{c.Title != "",
+			fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
+			fmt.Sprintf("the case is named as the table of contents words it: %q; "+
+				"the heading is kept as printed in source.section", c.Title)})
 	}
 	// The entries' IDs are checked with every other entry's (checkEntries).
 	sigs := map[string]string{}
@@ -123,11 +125,19 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		return nil, err
 	}
 	rep.cases, rep.ids = file.Cases, file.Entries
-	rep.add(docCUCM, "(all entries)", finding{true, "the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
+	rep.add(docCUCM, "(all entries)", finding{true,
+		"the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
 		"each fix is given with the heading of its method in parentheses, which \"この方法\" refers to"},
 		finding{true, "the failure sections explain log excerpts (\"スポークからのログは、…を示します\") printed as trace lines",
 			"each case carries the trace text its sentences refer to, after the section's own log label"})
 	return entries, nil
+}
+
+// containsText reports whether text contains s, each run of white space
+// taken as one space.
+func containsText(text, s string) bool {
+	normalize := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	return strings.Contains(normalize(text), normalize(s))
 }
 
 // prefixLines is the lines of list, each after prefix.
@@ -141,18 +151,18 @@ type need func(ok bool, format string, args ...any) bool
 // checkCase verifies that a case's heading, sentences, log label and trace
 // text are the document's, in its own section, and its fix its method's.
 func checkCase(c curatedCase, text string, spans map[string]string, need need) {
-	if !need(c.Section != "" && len(c.Explanation) > 0 && len(c.Action) > 0 && c.Method != "" && c.Log != "" && len(c.Trace) > 0,
-		"section, explanation, log, trace, method and action must not be empty") {
+	if !need(c.Section != "" && c.Log != "" && c.Method != "" && len(c.Explanation) > 0 && len(c.Trace) > 0 &&
+		len(c.Action) > 0, "section, explanation, log, trace, method and action must not be empty") {
 		return
 	}
 	need(!strings.Contains(c.Section, sectionSep), "section %q contains the separator %q", c.Section, sectionSep)
-	need(c.Title == "" || strings.Contains(normalizeSpace(text), normalizeSpace(c.Title)), "title %q does not occur in the document", c.Title)
+	need(c.Title == "" || containsText(text, c.Title), "title %q does not occur in the document", c.Title)
 	body, ok := spans[c.Section]
 	if !need(ok, "section %q is not a line of the document", c.Section) {
 		return
 	}
 	for _, s := range c.Explanation {
-		need(strings.Contains(normalizeSpace(body), normalizeSpace(s)), "sentence %q does not occur in its section", s)
+		need(containsText(body, s), "sentence %q does not occur in its section", s)
 	}
 	need(slices.Contains(strings.Split(body, "\n"), c.Log), "log label %q is not a line of its section", c.Log)
 	for _, t := range c.Trace {
@@ -163,7 +173,7 @@ func checkCase(c curatedCase, text string, spans map[string]string, need need) {
 		return
 	}
 	for _, s := range c.Action {
-		need(strings.Contains(normalizeSpace(method), normalizeSpace(s)), "fix %q does not occur in the section of %q", s, c.Method)
+		need(containsText(method, s), "fix %q does not occur in the section of %q", s, c.Method)
 	}
 }
 
@@ -171,10 +181,12 @@ func checkCase(c curatedCase, text string, spans map[string]string, need need) {
 // no derived_from; any other is "ILS" and words of a trace text, derived_from.
 func checkDerivedID(c curatedEntry, doc string, need need) {
 	if c.ID != "" && strings.Contains(doc, c.ID) {
-		need(c.DerivedFrom == "", "id is an alarm name printed in the document, yet derived_from %q is set", c.DerivedFrom)
+		need(c.DerivedFrom == "", "id is an alarm name printed in the document, yet derived_from %q is set",
+			c.DerivedFrom)
 		return
 	}
-	if !need(c.DerivedFrom != "", "id does not occur in the document: a derived id needs derived_from naming the trace text it is made from") ||
+	if !need(c.DerivedFrom != "",
+		"id does not occur in the document: a derived id needs derived_from naming the trace text it is made from") ||
 		!need(strings.Contains(doc, c.DerivedFrom), "derived_from %q does not occur in the document", c.DerivedFrom) {
 		return
 	}
@@ -182,8 +194,11 @@ func checkDerivedID(c curatedEntry, doc string, need need) {
 	if !need(ok && rest != "", "derived id must be \"ILS\" followed by words of %q", c.DerivedFrom) {
 		return
 	}
-	words := strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	words := strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
 	for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
-		need(slices.Contains(words, strings.ToLower(w)), "derived id word %q is not a word of derived_from %q", w, c.DerivedFrom)
+		need(slices.Contains(words, strings.ToLower(w)), "derived id word %q is not a word of derived_from %q",
+			w, c.DerivedFrom)
 	}
 }

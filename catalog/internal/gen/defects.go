@@ -74,7 +74,8 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 		switch e := byID[d.id]; {
 		case e == nil:
 			err = errors.New("no such entry")
-		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field], d.evidence):
+		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field],
+			d.evidence):
 			err = fmt.Errorf("%q is no longer in its %s; review the entry", d.evidence, d.field)
 		case d.fix != nil:
 			err = d.fix(e, d.evidence, byID)

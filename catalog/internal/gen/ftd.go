@@ -17,7 +17,8 @@ import (
 
 var (
 	// ftdHeadings start an entry, a section header and the footer.
-	ftdHeadings = []*regexp.Regexp{regexp.MustCompile(`^\d{6}$`), regexp.MustCompile(`^メッセージ \d{6} ~ \d{6}$`), footerRe}
+	ftdHeadings = []*regexp.Regexp{regexp.MustCompile(`^\d{6}$`), regexp.MustCompile(`^メッセージ \d{6} ~ \d{6}$`),
+		footerRe}
 	// ftdMessageRe matches the message line; 737038 lacks the dash after the
 	// prefix ("%FTD7-737038") and 750013 has " - " after the ID.
 	ftdMessageRe = regexp.MustCompile("^(?:エラーメッセージ\\s*)?`?%(Threat Defense|FTD|ASA)(-?)([0-7])-(\\d{6})(:|\\s+-|\\s)\\s*(.*?)`?$")
@@ -27,8 +28,7 @@ var (
 	ftdParamRe = regexp.MustCompile("^[-•]\\s*(?:\\*{1,2}|`)(.+?)(?:\\*{1,2}|`)\\s*[:：]\\s*(.*)$")
 	// ftdParamNamesSep splits "*a*、*b*", parameters sharing one description.
 	ftdParamNamesSep = regexp.MustCompile(`\*\s*[、,]\s*\*`)
-	// ftdPlainParamRe matches a name not marked up ("- type-num : …"), a
-	// parameter only when the format has it, else the previous one's value.
+	// ftdPlainParamRe matches a name not marked up ("- type-num : …"), a parameter if the format has it.
 	ftdPlainParamRe = regexp.MustCompile(`^[-•]\s+([^:：]*[A-Za-z][^:：]*?)\s+[:：]\s*(.*)$`)
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
 )
@@ -39,11 +39,11 @@ func parseFTD(text string, rep *reporter) ([]catalog.Entry, error) {
 	secs := sections(strings.Split(text, "\n"), ftdHeadings...)
 	for k := 1; k < len(secs); k++ {
 		if s := secs[k]; secs[k-1].kind == 0 && s.kind > 0 {
-			rep.add(docFTD, secs[k-1].m[0],
-				finding{s.kind == 1, fmt.Sprintf("section header %q (line %d) follows the entry", s.m[0], s.line),
-					"the entry ends at the section header; the header and its introduction belong to no entry"},
-				finding{s.kind == 2, fmt.Sprintf("translation footer %q (line %d) follows the last entry", s.m[0], s.line),
-					"the entry ends at the footer; the footer text belongs to no entry"})
+			rep.add(docFTD, secs[k-1].m[0], finding{s.kind == 1,
+				fmt.Sprintf("section header %q (line %d) follows the entry", s.m[0], s.line),
+				"the entry ends at the section header; the header and its introduction belong to no entry"},
+				finding{s.kind == 2, fmt.Sprintf("translation footer %q (line %d) follows the last entry",
+					s.m[0], s.line), "the entry ends at the footer; the footer text belongs to no entry"})
 		}
 	}
 	var entries []catalog.Entry
@@ -77,8 +77,9 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 		if loc := ftdLabelRe.FindStringSubmatchIndex(t); loc != nil {
 			action := loc[2] >= 0
 			second := !action && seenExpl && target == tgtExpl
-			note(finding{action && !strings.HasPrefix(t, "推奨アクション"), "推奨アクション label printed as a list item", "recognised as the label"},
-				finding{second, "second 説明 label where the recommended action belongs", "the text under the second 説明 is the recommended action"})
+			note(finding{loc[2] > 0, "推奨アクション label printed as a list item", "recognised as the label"},
+				finding{second, "second 説明 label where the recommended action belongs",
+					"the text under the second 説明 is the recommended action"})
 			if action || second {
 				target = tgtAction
 			} else { // a 説明 label after the action, of which there is none, adds to the explanation
@@ -95,12 +96,16 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 		var desc string
 		if m := ftdParamRe.FindStringSubmatch(t); m != nil {
 			names, desc = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1), m[2]
-			note(finding{len(names) > 1, "one description for several parameters (" + strings.Join(names, ", ") + ")", "each parameter gets the description"},
-				finding{!seenExpl, "parameter list before the 説明 label", "the parameters are kept; the explanation starts at 説明"})
+			note(finding{len(names) > 1,
+				"one description for several parameters (" + strings.Join(names, ", ") + ")",
+				"each parameter gets the description"},
+				finding{!seenExpl, "parameter list before the 説明 label",
+					"the parameters are kept; the explanation starts at 説明"})
 		} else if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil {
 			name := strings.TrimSpace(m[1])
 			spelt, how := formatPlaceholder(e.Format, name, e.Params)
-			note(finding{how != "", fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
+			note(finding{how != "",
+				fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
 				fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt)})
 			if spelt != "" {
 				names, desc = []string{spelt}, m[2]
@@ -114,7 +119,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 		case names != nil:
 		case param >= 0 && ftdValueRe.MatchString(t): // a bullet after a parameter lists one of its values
 			e.Params[param].Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
-		case param >= 0 && strings.TrimSpace(lines[i-1]) != "" && !listRe.MatchString(t): // a wrapped description
+		case param >= 0 && strings.TrimSpace(lines[i-1]) != "" && !listRe.MatchString(t): // wrapped
 			e.Params[param].Description = joinWrapped(e.Params[param].Description, stripMarkup(t))
 		default:
 			param = -1
@@ -144,13 +149,19 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 		return 0
 	}
 	sep := strings.TrimSpace(m[5])
-	note(finding{fenced, "message line inside a fenced code block", "the fence is ignored and the message line parsed as usual"},
-		finding{!strings.HasPrefix(t, "エラーメッセージ"), "message line without the エラーメッセージ label", "recognised by its %Threat Defense- prefix"},
-		finding{m[2] == "", fmt.Sprintf("message line prefix %q lacks the dash before the severity", "%"+m[1]+m[3]+"-"),
+	note(finding{fenced, "message line inside a fenced code block",
+		"the fence is ignored and the message line parsed as usual"},
+		finding{!strings.HasPrefix(t, "エラーメッセージ"), "message line without the エラーメッセージ label",
+			"recognised by its %Threat Defense- prefix"},
+		finding{m[2] == "",
+			fmt.Sprintf("message line prefix %q lacks the dash before the severity", "%"+m[1]+m[3]+"-"),
 			fmt.Sprintf("severity %s taken from the digit after the prefix", m[3])},
-		finding{sep == "", "message ID followed by a space instead of a colon", "the text after the space is the format"},
-		finding{sep != "" && sep != ":", fmt.Sprintf("message ID followed by %q instead of a colon", sep), "the text after the separator is the format"},
-		finding{strings.Contains(t, "`"), "message line marked up as inline code", "the backticks are dropped"},
+		finding{sep == "", "message ID followed by a space instead of a colon",
+			"the text after the space is the format"},
+		finding{sep != "" && sep != ":", fmt.Sprintf("message ID followed by %q instead of a colon", sep),
+			"the text after the separator is the format"},
+		finding{strings.Contains(t, "`"), "message line marked up as inline code",
+			"the backticks are dropped"},
 		finding{m[4] != e.ID, fmt.Sprintf("heading %s but the message line under it reads %s", e.ID, m[4]),
 			fmt.Sprintf("entry keyed by the heading %s; the message line is kept as printed (format and severity) and its ID as printed_id %s", e.ID, m[4])})
 	if m[4] != e.ID {
@@ -163,7 +174,8 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 	for i++; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
 		if j, next := nextText(lines, i); !fenced && t == "" && isFence(next) && continuesFormat(lines, j+1) {
-			note(finding{true, "message format continues inside a fenced code block after a blank line", "the fenced lines are joined to the format"})
+			note(finding{true, "message format continues inside a fenced code block after a blank line",
+				"the fenced lines are joined to the format"})
 			i, fenced = j, true
 			continue
 		}
@@ -182,7 +194,8 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 // block after the message line, holds the rest of the format, not an example.
 func continuesFormat(lines []string, i int) bool {
 	_, t := nextText(lines, i)
-	return t != "" && !strings.HasPrefix(t, "%") && !ftdMessageRe.MatchString(t) && !ftdLabelRe.MatchString(t) && !isFence(t)
+	return t != "" && !strings.HasPrefix(t, "%") && !isFence(t) && !ftdMessageRe.MatchString(t) &&
+		!ftdLabelRe.MatchString(t)
 }
 
 // formatPlaceholder finds the placeholder of format that the list item name

@@ -38,17 +38,19 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 				Source: catalog.Source{Document: docIBM, Section: s.m[1] + " " + s.m[2]}})
 		case 4:
 			if !slices.ContainsFunc(entries, func(e catalog.Entry) bool { return e.ID == s.m[1] }) {
-				return code, nil, fmt.Errorf("%s: line %d: user action for event code %s, which the document does not describe", docIBM, s.line, s.m[1])
+				return code, nil, fmt.Errorf("%s: line %d: user action for event code %s, which the document does not describe",
+					docIBM, s.line, s.m[1])
 			}
 			if _, dup := actions[s.m[1]]; dup {
-				return code, nil, fmt.Errorf("%s: line %d: second user action block for event code %s", docIBM, s.line, s.m[1])
+				return code, nil, fmt.Errorf("%s: line %d: second user action block for event code %s",
+					docIBM, s.line, s.m[1])
 			}
 			actions[s.m[1]] = render(s.lines)
 		}
-		for i, l := range s.lines {
-			if t := strings.TrimSpace(l); t != "" && (s.kind == 0 || s.kind == 3) {
-				rep.add(docIBM, "", finding{true, fmt.Sprintf("line %d outside any section: %q", s.line+1+i, firstRunes(t, 40)), "left out"})
-			}
+		for i, l := range s.lines { // the error code heading and ユーザーの処置 head no text
+			t := strings.TrimSpace(l)
+			rep.add(docIBM, "", finding{t != "" && (s.kind == 0 || s.kind == 3),
+				fmt.Sprintf("line %d outside any section: %q", s.line+1+i, firstRunes(t, 40)), "left out"})
 		}
 	}
 	if code.Code == "" {
@@ -58,7 +60,8 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 		entries[k].Action = actions[entries[k].ID]
 	}
 	rep.add(docIBM, code.Code, finding{strings.Contains(code.Explanation, "mkkeyserverchkeyserver"),
-		"command names mkkeyserver and chkeyserver run together without a separator (mkkeyserverchkeyserver)", "kept as printed"},
+		"command names mkkeyserver and chkeyserver run together without a separator (mkkeyserverchkeyserver)",
+		"kept as printed"},
 		finding{true, "the general explanation and title belong to the error code, not to one event",
 			"kept as the error code summary (lookup by error code); each event entry carries its own title as format, its own paragraph as explanation and its own numbered user actions"})
 	return code, entries, nil

@@ -16,10 +16,13 @@ import (
 
 var (
 	// iosHeadings are a message line, a malformed one and the footer.
-	iosHeadings = []*regexp.Regexp{regexp.MustCompile(`^Error Message %([A-Z][A-Z0-9_]*)-([0-7])-([A-Z0-9_]+):\s*(.*)$`),
+	iosHeadings = []*regexp.Regexp{
+		regexp.MustCompile(`^Error Message %([A-Z][A-Z0-9_]*)-([0-7])-([A-Z0-9_]+):\s*(.*)$`),
 		regexp.MustCompile(`^Error Message %.*`), footerRe}
-	iosVarRe      = regexp.MustCompile(`^(\[[\w-]+\])\s+-\s+(.*)$`)
-	iosLabels     = [...]*regexp.Regexp{regexp.MustCompile(`^説明\s*[：:]\s*`), regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*`)}
+	iosVarRe = regexp.MustCompile(`^(\[[\w-]+\])\s+-\s+(.*)$`)
+	// iosLabels are the 説明 and 推奨するアクション labels, in document order.
+	iosLabels = [...]*regexp.Regexp{regexp.MustCompile(`^説明\s*[：:]\s*`),
+		regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*`)}
 	iosSeverityRe = regexp.MustCompile(`^([0-7]):\s*(\S+)\t(.+)$`)
 )
 
@@ -32,7 +35,8 @@ func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, 
 		if m := iosSeverityRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
 			level, _ := strconv.Atoi(m[1])
 			if level != len(sevs) {
-				return nil, nil, fmt.Errorf("%s: severity table: level %d out of order (want %d)", docIOS, level, len(sevs))
+				return nil, nil, fmt.Errorf("%s: severity table: level %d out of order (want %d)",
+					docIOS, level, len(sevs))
 			}
 			sevs = append(sevs, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2],
 				DescriptionJA: strings.TrimSpace(m[3])})
@@ -83,11 +87,14 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 	if fenced {
 		i++ // the closing fence
 	}
-	note(finding{fenced, "message line inside a fenced code block with the English \"Error Message\" prefix", "the fence and the prefix are dropped"},
+	note(finding{fenced, "message line inside a fenced code block with the English \"Error Message\" prefix",
+		"the fence and the prefix are dropped"},
 		finding{wrapped, "message format wraps over two lines", "the lines are joined with a space"},
-		finding{len(e.Params) > 0, fmt.Sprintf("%d variable descriptions inside the message block", len(e.Params)),
+		finding{len(e.Params) > 0,
+			fmt.Sprintf("%d variable descriptions inside the message block", len(e.Params)),
 			"kept as params, their bullet values appended to the description"},
-		finding{len(english) > 0, fmt.Sprintf("English summary inside the message block: %q", firstRunes(strings.Join(english, " "), 60)),
+		finding{len(english) > 0,
+			fmt.Sprintf("English summary inside the message block: %q", firstRunes(strings.Join(english, " "), 60)),
 			"left out: the Japanese 説明 is the explanation"})
 
 	var texts [3]textBuilder
@@ -101,7 +108,8 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 				continue
 			}
 		}
-		note(finding{target == tgtNone && t != "", fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out"})
+		note(finding{target == tgtNone && t != "",
+			fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out"})
 		texts[target].add(raw)
 	}
 	e.Explanation, e.Action = entryTexts(&texts, note)

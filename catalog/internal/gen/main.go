@@ -1,9 +1,8 @@
-// Command gen generates the embedded message catalog from the vendor
-// documents under catalog/sources: data/catalog.json, zz_generated.go and
-// data/REPORT.md (counts, empty fields, document anomalies and how each
-// was resolved). It runs from the catalog directory (`go run ./internal/gen
-// [-q] [-out .]`) and gives the same bytes for the same sources. It writes
-// package catalog's own types, so that data and code cannot drift apart.
+// Command gen generates data/catalog.json, zz_generated.go and data/REPORT.md
+// (counts, empty fields, document anomalies and their resolution) from the
+// vendor documents under catalog/sources, the same bytes for the same sources,
+// with package catalog's own types so that data and code cannot drift apart.
+// Run it from the catalog directory: go run ./internal/gen [-q] [-out .].
 package main
 
 import (
@@ -88,7 +87,8 @@ func generate(src string) (*result, error) {
 		h := sha256.Sum256(b)
 		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
 		files[s.doc] = string(b)
-		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]), Product: s.product})
+		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]),
+			Product: s.product})
 	}
 	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
 
@@ -131,9 +131,8 @@ func generate(src string) (*result, error) {
 	return res, nil
 }
 
-// checkEntries rejects an invalid or duplicate entry and a footer or section
-// header inside an entry's text; it reports Korean or Devanagari text left by
-// the vendor's translation tool, which is kept as printed.
+// checkEntries rejects an invalid or duplicate entry and a footer or section header inside a text;
+// it reports Korean or Devanagari text left by the vendor's translation tool, kept as printed.
 func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	var errs []error
 	seen := map[string]bool{}
@@ -151,17 +150,19 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 			if leak.MatchString(s) {
 				errs = append(errs, fmt.Errorf("entry %s: document footer or section header inside the text: %q", k, leak.FindString(s)))
 			}
-			i := strings.IndexFunc(s, func(r rune) bool { return unicode.In(r, unicode.Hangul, unicode.Devanagari) })
-			rep.add(e.Source.Document, e.ID, finding{i >= 0,
-				fmt.Sprintf("foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)), "kept as printed"})
+			i := strings.IndexFunc(s, func(r rune) bool {
+				return unicode.In(r, unicode.Hangul, unicode.Devanagari)
+			})
+			rep.add(e.Source.Document, e.ID, finding{i >= 0, fmt.Sprintf(
+				"foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
+				"kept as printed"})
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// nameRepeatedParams names the repeats of a parameter name ("[chars] :
-// [chars]") name_2, name_3 … in format order, as the engine names the values
-// it extracts.
+// nameRepeatedParams names the repeats of a parameter name ("[chars] : [chars]")
+// name_2, name_3 … in format order, as the engine names the values it extracts.
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 	for _, e := range entries {
 		count, seen := map[string]int{}, map[string]int{}
@@ -171,8 +172,10 @@ func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 		for j, p := range e.Params {
 			if seen[p.Name]++; seen[p.Name] > 1 {
 				e.Params[j].Name = fmt.Sprintf("%s_%d", p.Name, seen[p.Name])
-				rep.add(e.Source.Document, e.ID, finding{true, fmt.Sprintf("parameter name %q used %d times in the format", p.Name, count[p.Name]),
-					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order", seen[p.Name], e.Params[j].Name, p.Name)})
+				rep.add(e.Source.Document, e.ID, finding{true,
+					fmt.Sprintf("parameter name %q used %d times in the format", p.Name, count[p.Name]),
+					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order",
+						seen[p.Name], e.Params[j].Name, p.Name)})
 			}
 		}
 	}

@@ -9,8 +9,7 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// finding is an irregularity a parser looks for in a document and what the
-// generator does about it, recorded when found.
+// finding is a document irregularity a parser looks for and what the generator does about it.
 type finding struct {
 	found               bool
 	problem, resolution string
@@ -23,8 +22,7 @@ type anomaly struct {
 	count int
 }
 
-// reporter collects document anomalies in the order they are found, which
-// is document order, so the report is deterministic.
+// reporter collects document anomalies in document order, so the report is deterministic.
 type reporter struct {
 	list  []anomaly
 	cases []curatedCase  // the Unified CM failure cases
@@ -35,7 +33,9 @@ type reporter struct {
 // (five parameter lists before one 説明 label), it is counted in its row.
 func (r *reporter) add(doc, id string, fs ...finding) {
 	for _, f := range fs {
-		i := slices.IndexFunc(r.list, func(a anomaly) bool { return a.doc == doc && a.id == id && a.finding == f })
+		i := slices.IndexFunc(r.list, func(a anomaly) bool {
+			return a.doc == doc && a.id == id && a.finding == f
+		})
 		switch {
 		case !f.found:
 		case i >= 0:
@@ -93,9 +93,12 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\nSeverity is null for every Unified CM and IBM entry: those documents give none. Unified CM entries have no format either: the document explains trace excerpts, not message formats.\n\n| product | id | empty fields |\n|---|---|---|\n")
 	n := 0
 	for _, e := range d.Entries {
-		isEmpty := map[string]bool{"format": e.Format == "", "explanation": e.Explanation == "", "action": e.Action == "",
+		isEmpty := map[string]bool{"format": e.Format == "", "explanation": e.Explanation == "",
+			"action":   e.Action == "",
 			"severity": e.Severity == nil && (e.Product == catalog.ProductFTD || e.Product == catalog.ProductIOS)}
-		empty := slices.DeleteFunc([]string{"format", "severity", "explanation", "action"}, func(f string) bool { return !isEmpty[f] })
+		empty := slices.DeleteFunc([]string{"format", "severity", "explanation", "action"}, func(f string) bool {
+			return !isEmpty[f]
+		})
 		if len(empty) > 0 {
 			n++
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Product, e.ID, strings.Join(empty, ", "))

@@ -14,8 +14,9 @@ import (
 
 var (
 	// markupRes keep the words of links, emphasis, escapes and code.
-	markupRes = []*regexp.Regexp{regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`), regexp.MustCompile(`\*\*([^*]+?)\*\*`),
-		regexp.MustCompile(`\*([^*\s][^*]*?)\*`), regexp.MustCompile(`\\([()\[\]])`), regexp.MustCompile("`([^`]+)`")}
+	markupRes = []*regexp.Regexp{regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`),
+		regexp.MustCompile(`\*\*([^*]+?)\*\*`), regexp.MustCompile(`\*([^*\s][^*]*?)\*`),
+		regexp.MustCompile(`\\([()\[\]])`), regexp.MustCompile("`([^`]+)`")}
 	listRe   = regexp.MustCompile(`^(?:[-•]\s|\d+\.\s)`)
 	spacesRe = regexp.MustCompile(`[ \t\x{00A0}\x{3000}]+`)
 	footerRe = regexp.MustCompile(`^翻訳について$`) // the translation footer ending Cisco's documents
@@ -29,8 +30,7 @@ type section struct {
 	lines []string // the lines up to the next heading
 }
 
-// sections splits lines at each line that one of the heading patterns
-// matches, trimmed; lines before the first heading belong to no section.
+// sections splits lines at each line a heading matches, trimmed; lines before the first are dropped.
 func sections(lines []string, headings ...*regexp.Regexp) []section {
 	var out []section
 	for i, l := range lines {
@@ -56,8 +56,7 @@ func stripMarkup(s string) string {
 
 func isFence(line string) bool { return strings.TrimSpace(line) == "```" }
 
-// nextText returns the first non-blank line of lines from i, trimmed, and
-// its index (len(lines) and "" when there is none).
+// nextText returns the index and trimmed text of the first non-blank line from i.
 func nextText(lines []string, i int) (int, string) {
 	for ; i < len(lines); i++ {
 		if t := strings.TrimSpace(lines[i]); t != "" {
@@ -67,8 +66,7 @@ func nextText(lines []string, i int) (int, string) {
 	return i, ""
 }
 
-// joinWrapped joins two parts of one wrapped line: ASCII words get a space
-// between them, Japanese text none.
+// joinWrapped joins the parts of a wrapped line: ASCII words with a space, Japanese without.
 func joinWrapped(a, b string) string {
 	ra, _ := utf8.DecodeLastRuneInString(a)
 	rb, _ := utf8.DecodeRuneInString(b)
@@ -150,8 +148,7 @@ func pageBreak(prev, next string) bool {
 	return !listRe.MatchString(next) && isCJK(rp) && isCJK(rn)
 }
 
-// entryTexts returns the explanation and action of texts, noting the
-// page-break joins made in them.
+// entryTexts returns the explanation and action of texts, noting their page-break joins.
 func entryTexts(texts *[3]textBuilder, note func(...finding)) (string, string) {
 	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
 		note(finding{true, fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence"})
@@ -168,9 +165,6 @@ func firstRunes(s string, n int) string {
 	r := []rune(s)
 	return string(r[:min(n, len(r))])
 }
-
-// normalizeSpace collapses every run of white space to one space.
-func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // The texts of an entry, in document order.
 const (
