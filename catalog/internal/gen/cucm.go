@@ -65,7 +65,7 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		heads += "|" + regexp.QuoteMeta(c.Section) + "|" + regexp.QuoteMeta(c.Method)
 	}
 	spans := map[string]string{}
-	for _, s := range sections(strings.Split(text, "\n"), regexp.MustCompile(heads+`)$`)) {
+	for _, s := range sections(strings.Split(text, "\n"), regexp.MustCompile(heads+`)$`))[1:] {
 		if _, seen := spans[s.m[0]]; !seen {
 			spans[s.m[0]] = strings.Join(s.lines, "\n")
 		}

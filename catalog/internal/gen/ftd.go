@@ -60,7 +60,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	e := catalog.Entry{Product: catalog.ProductFTD, ID: id, Params: []catalog.Param{},
 		Source: catalog.Source{Document: docFTD, Section: id}}
 	note := func(fs ...finding) { rep.add(docFTD, id, fs...) }
-	var texts [3]textBuilder
+	var texts [2]textBuilder
 	target, seenExpl := tgtExpl, false // text before the 説明 label, of which there is none, is explanation
 	param := -1                        // the parameter a line may continue
 	lines := s.lines[ftdMessage(&e, s.lines, note):]

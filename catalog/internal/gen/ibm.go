@@ -49,7 +49,7 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 		}
 		for i, l := range s.lines { // the error code heading and ユーザーの処置 head no text
 			t := strings.TrimSpace(l)
-			rep.add(docIBM, "", finding{t != "" && (s.kind == 0 || s.kind == 3),
+			rep.add(docIBM, "", finding{t != "" && (s.kind <= 0 || s.kind == 3),
 				fmt.Sprintf("line %d outside any section: %q", s.line+1+i, firstRunes(t, 40)), "left out"})
 		}
 	}

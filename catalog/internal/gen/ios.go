@@ -21,8 +21,8 @@ var (
 		regexp.MustCompile(`^Error Message %.*`), footerRe}
 	iosVarRe = regexp.MustCompile(`^(\[[\w-]+\])\s+-\s+(.*)$`)
 	// iosLabels are the 説明 and 推奨するアクション labels, in document order.
-	iosLabels = [...]*regexp.Regexp{regexp.MustCompile(`^説明\s*[：:]\s*`),
-		regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*`)}
+	iosLabels = [...]*regexp.Regexp{regexp.MustCompile(`^説明\s*[：:]\s*(.*)$`),
+		regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*(.*)$`)}
 	iosSeverityRe = regexp.MustCompile(`^([0-7]):\s*(\S+)\t(.+)$`)
 )
 
@@ -97,24 +97,21 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 			fmt.Sprintf("English summary inside the message block: %q", firstRunes(strings.Join(english, " "), 60)),
 			"left out: the Japanese 説明 is the explanation"})
 
-	var texts [3]textBuilder
-	target := tgtNone
-	for _, raw := range s.lines[i:] {
-		t := strings.TrimSpace(raw)
-		if target < tgtAction && !texts[target].inFence {
-			if loc := iosLabels[target].FindStringIndex(t); loc != nil {
-				target++
-				texts[target].add(t[loc[1]:])
-				continue
-			}
+	var texts [2]textBuilder
+	secs := sections(s.lines[i:], iosLabels[:]...)
+	for _, l := range secs[0].lines {
+		t := strings.TrimSpace(l)
+		note(finding{t != "", fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out"})
+	}
+	for _, sec := range secs[1:] {
+		for _, l := range append(sec.m[1:], sec.lines...) { // the text after the label, then the lines under it
+			texts[sec.kind].add(l)
 		}
-		note(finding{target == tgtNone && t != "",
-			fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out"})
-		texts[target].add(raw)
 	}
 	e.Explanation, e.Action = entryTexts(&texts, note)
 	// A missing label shows in the report's table of empty fields.
-	note(finding{target == tgtAction && e.Action == "", "推奨するアクション label with no text before the next message",
+	note(finding{secs[len(secs)-1].kind == tgtAction && e.Action == "",
+		"推奨するアクション label with no text before the next message",
 		"recommended action empty (the next message's text is not taken)"})
 	return e
 }

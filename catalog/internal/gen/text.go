@@ -24,21 +24,20 @@ var (
 
 // section is the lines under one heading of a document.
 type section struct {
-	kind  int      // the index of the pattern the heading matched
+	kind  int      // the index of the pattern the heading matched, -1 before the first heading
 	m     []string // the heading (trimmed) and its submatches
 	line  int      // the heading's line number, from 1
 	lines []string // the lines up to the next heading
 }
 
-// sections splits lines at each line a heading matches, trimmed; lines before the first are dropped.
+// sections splits lines at each line that a heading matches, trimmed.
 func sections(lines []string, headings ...*regexp.Regexp) []section {
-	var out []section
+	out := []section{{kind: -1}}
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		switch k := slices.IndexFunc(headings, func(re *regexp.Regexp) bool { return re.MatchString(t) }); {
-		case k >= 0 && t != "": // a blank line heads nothing
+		if k := slices.IndexFunc(headings, func(re *regexp.Regexp) bool { return re.MatchString(t) }); k >= 0 && t != "" {
 			out = append(out, section{kind: k, m: headings[k].FindStringSubmatch(t), line: i + 1})
-		case len(out) > 0:
+		} else {
 			out[len(out)-1].lines = append(out[len(out)-1].lines, l)
 		}
 	}
@@ -149,7 +148,7 @@ func pageBreak(prev, next string) bool {
 }
 
 // entryTexts returns the explanation and action of texts, noting their page-break joins.
-func entryTexts(texts *[3]textBuilder, note func(...finding)) (string, string) {
+func entryTexts(texts *[2]textBuilder, note func(...finding)) (string, string) {
 	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
 		note(finding{true, fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence"})
 	}
@@ -168,7 +167,6 @@ func firstRunes(s string, n int) string {
 
 // The texts of an entry, in document order.
 const (
-	tgtNone   = iota // before the 説明 label
-	tgtExpl          // the explanation
+	tgtExpl   = iota // the explanation
 	tgtAction        // the recommended action
 )
