@@ -126,8 +126,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 			texts[target].add(raw)
 		}
 	}
-	// A missing message line or label leaves its fields empty, which the
-	// report's table of empty fields lists.
+	// A missing message line or label leaves fields empty, for the report's empty-field table.
 	e.Format = spacesRe.ReplaceAllString(strings.TrimSpace(e.Format), " ")
 	note(finding{strings.Contains(e.Format, `\n`), `literal "\n" (an escaped line break) printed in the message format`,
 		"removed: a device writes no such characters, the text around it is kept"})

@@ -30,12 +30,13 @@ type section struct {
 	lines []string // the lines up to the next heading
 }
 
-// sections splits lines at each line that a heading matches, trimmed.
+// sections splits lines at each non-blank line that a heading matches, trimmed.
 func sections(lines []string, headings ...*regexp.Regexp) []section {
 	out := []section{{kind: -1}}
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		if k := slices.IndexFunc(headings, func(re *regexp.Regexp) bool { return re.MatchString(t) }); k >= 0 && t != "" {
+		k := slices.IndexFunc(headings, func(re *regexp.Regexp) bool { return t != "" && re.MatchString(t) })
+		if k >= 0 {
 			out = append(out, section{kind: k, m: headings[k].FindStringSubmatch(t), line: i + 1})
 		} else {
 			out[len(out)-1].lines = append(out[len(out)-1].lines, l)
