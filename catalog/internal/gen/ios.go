@@ -70,8 +70,11 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 	// wrapped format lines, then variable descriptions and their values, then
 	// (inside a fence) an English summary.
 	wrapped, english, i := false, []string{}, 0
-	for ; i < len(s.lines) && (fenced || strings.TrimSpace(s.lines[i]) != "") && !isFence(s.lines[i]); i++ {
+	for ; i < len(s.lines); i++ {
 		t := strings.TrimSpace(s.lines[i])
+		if fenced && isFence(t) || !fenced && t == "" {
+			break
+		}
 		switch vm := iosVarRe.FindStringSubmatch(t); {
 		case vm != nil: // named without brackets, as the engine names the value
 			e.Params = append(e.Params, catalog.Param{Name: strings.Trim(vm[1], "[]"), Description: vm[2]})
@@ -84,7 +87,7 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 			e.Format = joinWrapped(e.Format, stripMarkup(t))
 		}
 	}
-	if fenced {
+	if fenced && i < len(s.lines) {
 		i++ // the closing fence
 	}
 	note(finding{fenced, "message line inside a fenced code block with the English \"Error Message\" prefix",
