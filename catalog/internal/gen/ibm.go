@@ -24,7 +24,6 @@ var ibmHeadings = []*regexp.Regexp{regexp.MustCompile(`^(\d{4})[\s\x{00A0}]+(.+)
 func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, error) {
 	var code catalog.ErrorCode
 	var entries []catalog.Entry
-	actions := map[string]string{} // by event code
 	for _, s := range sections(strings.Split(text, "\n"), ibmHeadings...) {
 		switch s.kind {
 		case 0:
@@ -36,16 +35,17 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 			entries = append(entries, catalog.Entry{Product: catalog.ProductIBM, ID: s.m[1], ErrorCode: code.Code,
 				Format: s.m[2], Explanation: render(s.lines), Params: []catalog.Param{},
 				Source: catalog.Source{Document: docIBM, Section: s.m[1] + " " + s.m[2]}})
-		case 4:
-			if !slices.ContainsFunc(entries, func(e catalog.Entry) bool { return e.ID == s.m[1] }) {
+		case 4: // a missing block shows in the empty-field table
+			k := slices.IndexFunc(entries, func(e catalog.Entry) bool { return e.ID == s.m[1] })
+			if k < 0 {
 				return code, nil, fmt.Errorf("%s: line %d: user action for event code %s, which the document does not describe",
 					docIBM, s.line, s.m[1])
 			}
-			if _, dup := actions[s.m[1]]; dup {
+			if entries[k].Action != "" {
 				return code, nil, fmt.Errorf("%s: line %d: second user action block for event code %s",
 					docIBM, s.line, s.m[1])
 			}
-			actions[s.m[1]] = render(s.lines)
+			entries[k].Action = render(s.lines)
 		}
 		for i, l := range s.lines { // the error code heading and ユーザーの処置 head no text
 			t := strings.TrimSpace(l)
@@ -55,9 +55,6 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 	}
 	if code.Code == "" {
 		return code, nil, errors.New(docIBM + ": no error code heading")
-	}
-	for k := range entries { // a missing block shows in the empty-field table
-		entries[k].Action = actions[entries[k].ID]
 	}
 	rep.add(docIBM, code.Code, finding{strings.Contains(code.Explanation, "mkkeyserverchkeyserver"),
 		"command names mkkeyserver and chkeyserver run together without a separator (mkkeyserverchkeyserver)",

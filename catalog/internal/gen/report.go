@@ -91,7 +91,7 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 	}
 
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\nSeverity is null for every Unified CM and IBM entry: those documents give none. Unified CM entries have no format either: the document explains trace excerpts, not message formats.\n\n| product | id | empty fields |\n|---|---|---|\n")
-	n := 0
+	rows := b.Len()
 	for _, e := range d.Entries {
 		isEmpty := map[string]bool{"format": e.Format == "", "explanation": e.Explanation == "",
 			"action":   e.Action == "",
@@ -100,11 +100,10 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 			return !isEmpty[f]
 		})
 		if len(empty) > 0 {
-			n++
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Product, e.ID, strings.Join(empty, ", "))
 		}
 	}
-	if n == 0 {
+	if b.Len() == rows {
 		fmt.Fprintf(&b, "| | | none |\n")
 	}
 
