@@ -47,7 +47,7 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 			}
 			entries[k].Action = render(s.lines)
 		}
-		for i, l := range s.lines { // the error code heading and ユーザーの処置 head no text
+		for i, l := range s.lines { // no text before the headings, under the error code or ユーザーの処置
 			t := strings.TrimSpace(l)
 			rep.add(docIBM, "", finding{t != "" && (s.kind <= 0 || s.kind == 3),
 				fmt.Sprintf("line %d outside any section: %q", s.line+1+i, firstRunes(t, 40)), "left out"})
