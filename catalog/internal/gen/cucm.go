@@ -17,41 +17,34 @@ import (
 // curated in cisco-cucm-ils-entries.json (see docs/catalog.md); the generator
 // refuses any text of them that is not the document's, in its own section.
 
-// curatedFile is cisco-cucm-ils-entries.json.
+// curatedFile is cisco-cucm-ils-entries.json; its keys are the field names
+// in lower case.
 type curatedFile struct {
-	Cases   []curatedCase  `json:"cases"`
-	Entries []curatedEntry `json:"entries"`
+	Cases   []curatedCase
+	Entries []curatedEntry
 }
 
-// curatedCase is one failure the document explains in a section of its own.
+// curatedCase is one failure the document explains in a section of its own:
+// Section is its heading as printed, Title the table of contents' wording
+// where that is garbled, Explanation its sentences, Log its log label
+// ("ハブからのログスニペット :"), Trace the trace text they refer to, and
+// Method and Action the heading and fixing sentences of the configuration
+// method it analyses.
 type curatedCase struct {
-	ID      string `json:"id"`
-	Section string `json:"section"` // the section's heading as printed
-	// Title names the case where the heading is garbled, as the table of
-	// contents words it (empty: the heading).
-	Title       string   `json:"title"`
-	Explanation []string `json:"explanation"` // the section's sentences explaining it
-	// Log is the section's label of the log excerpt ("ハブからのログスニペット :")
-	// and Trace the trace text its sentences refer to.
-	Log   string   `json:"log"`
-	Trace []string `json:"trace"`
-	// Method is the heading of the configuration method the section
-	// analyses; Action its sentences that fix the failure ("この方法を使用するには、…").
-	Method string   `json:"method"`
-	Action []string `json:"action"`
+	ID, Section, Title, Log, Method string
+	Explanation, Trace, Action      []string
 }
 
 // title is how the entries name the case.
 func (c curatedCase) title() string { return cmp.Or(c.Title, c.Section) }
 
-// curatedEntry is one entry of cisco-cucm-ils-entries.json.
+// curatedEntry is one entry of cisco-cucm-ils-entries.json: DerivedFrom is the
+// trace text a derived ID is made from, empty for an alarm name printed in the
+// document; Cases are the failures whose logs show the entry.
 type curatedEntry struct {
-	ID string `json:"id"`
-	// DerivedFrom is the trace text a derived ID is made from, empty for an
-	// alarm name printed in the document.
-	DerivedFrom string   `json:"derived_from"`
-	Cases       []string `json:"cases"` // the failures whose logs show the entry
-	Signatures  []string `json:"signatures"`
+	ID                string
+	DerivedFrom       string `json:"derived_from"`
+	Cases, Signatures []string
 }
 
 // sectionSep joins the titles of an entry's sections in Source.Section.
@@ -66,76 +59,61 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("%s: %w", docCUCMEntries, err)
 	}
-	lines := strings.Split(text, "\n")
-	// span is the text under a heading, up to the next case or method ("方法…") heading.
-	span := func(heading string) (string, bool) {
-		i := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == heading })
-		if i < 0 {
-			return "", false
+	// A case's or method's section runs to the next case or method ("方法…") heading.
+	heads := `^(?:方法.*`
+	for _, c := range file.Cases {
+		heads += "|" + regexp.QuoteMeta(c.Section) + "|" + regexp.QuoteMeta(c.Method)
+	}
+	spans := map[string]string{}
+	for _, s := range sections(strings.Split(text, "\n"), regexp.MustCompile(heads+`)$`))[1:] {
+		if _, seen := spans[s.m[0]]; !seen {
+			spans[s.m[0]] = strings.Join(s.lines, "\n")
 		}
-		rest := lines[i+1:]
-		if n := slices.IndexFunc(rest, func(l string) bool {
-			t := strings.TrimSpace(l)
-			return strings.HasPrefix(t, "方法") || slices.ContainsFunc(file.Cases, func(c curatedCase) bool { return c.Section == t })
-		}); n >= 0 {
-			rest = rest[:n]
-		}
-		return strings.Join(rest, "\n"), true
 	}
 	var errs []error
+	// needAt returns the need of where, recording its failures as errors.
+	needAt := func(where string) need {
+		return func(ok bool, format string, args ...any) bool {
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
+			}
+			return ok
+		}
+	}
 	cases := map[string]curatedCase{}
 	for i, c := range file.Cases {
-		where := fmt.Sprintf("%s: case %d (%q)", docCUCMEntries, i+1, c.ID)
-		if c.ID == "" || cases[c.ID].ID != "" {
-			errs = append(errs, fmt.Errorf("%s: case id must be set and unique", where))
-		}
+		need := needAt(fmt.Sprintf("%s: case %d (%q)", docCUCMEntries, i+1, c.ID))
+		need(c.ID != "" && cases[c.ID].ID == "", "case id must be set and unique")
 		cases[c.ID] = c
-		errs = append(errs, checkCase(c, text, span, where)...)
-		if c.Title != "" {
-			rep.add(docCUCM, c.ID, fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
-				fmt.Sprintf("the case is named as the table of contents words it: %q; the heading is kept as printed in source.section", c.Title))
-		}
+		checkCase(c, text, spans, need)
+		rep.add(docCUCM, c.ID, finding{c.Title != "",
+			fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
+			fmt.Sprintf("the case is named as the table of contents words it: %q; "+
+				"the heading is kept as printed in source.section", c.Title)})
 	}
 	// The entries' IDs are checked with every other entry's (checkEntries).
 	sigs := map[string]string{}
 	var entries []catalog.Entry
 	for i, c := range file.Entries {
-		where := fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
-		if err := checkDerivedID(c, text); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", where, err))
-		}
-		if len(c.Cases) == 0 || len(c.Signatures) == 0 {
-			errs = append(errs, fmt.Errorf("%s: cases and signatures must not be empty", where))
-		}
+		need := needAt(fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID))
+		checkDerivedID(c, text, need)
+		need(len(c.Cases) > 0 && len(c.Signatures) > 0, "cases and signatures must not be empty")
 		// The explanation and action have a line per sentence or log line,
 		// each naming its case; a fix follows its method's heading, which
 		// "この方法" refers to.
 		var expl, act, sections []string
 		for _, id := range c.Cases {
 			cs, ok := cases[id]
-			if !ok {
-				errs = append(errs, fmt.Errorf("%s: no case %q", where, id))
-				continue
-			}
+			need(ok, "no case %q", id)
 			p := "【" + cs.title() + "】"
-			for _, s := range cs.Explanation {
-				expl = append(expl, p+s)
-			}
-			for _, t := range cs.Trace {
-				expl = append(expl, p+cs.Log+" "+t)
-			}
-			for _, s := range cs.Action {
-				act = append(act, p+"（"+cs.Method+"）"+s)
-			}
+			expl = append(expl, prefixLines(p, cs.Explanation), prefixLines(p+cs.Log+" ", cs.Trace))
+			act = append(act, prefixLines(p+"（"+cs.Method+"）", cs.Action))
 			sections = append(sections, cs.Section)
 		}
 		for _, s := range c.Signatures {
-			if !strings.Contains(text, s) {
-				errs = append(errs, fmt.Errorf("%s: signature %q does not occur in the document", where, s))
-			}
-			if other, dup := sigs[s]; dup {
-				errs = append(errs, fmt.Errorf("%s: signature %q already identifies %s", where, s, other))
-			}
+			need(strings.Contains(text, s), "signature %q does not occur in the document", s)
+			other, dup := sigs[s]
+			need(!dup, "signature %q already identifies %s", s, other)
 			sigs[s] = c.ID
 		}
 		entries = append(entries, catalog.Entry{Product: catalog.ProductCUCM, ID: c.ID,
@@ -147,78 +125,80 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		return nil, err
 	}
 	rep.cases, rep.ids = file.Cases, file.Entries
-	rep.add(docCUCM, "(all entries)", "the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
-		"each fix is given with the heading of its method in parentheses, which \"この方法\" refers to")
-	rep.add(docCUCM, "(all entries)", "the failure sections explain log excerpts (\"スポークからのログは、…を示します\") printed as trace lines",
-		"each case carries the trace text its sentences refer to, after the section's own log label")
+	rep.add(docCUCM, "(all entries)", finding{true,
+		"the fixes start \"この方法を使用するには\" (to use this method) inside the section of a configuration method, far from the failure they fix",
+		"each fix is given with the heading of its method in parentheses, which \"この方法\" refers to"},
+		finding{true, "the failure sections explain log excerpts (\"スポークからのログは、…を示します\") printed as trace lines",
+			"each case carries the trace text its sentences refer to, after the section's own log label"})
 	return entries, nil
 }
 
+// containsText reports whether text contains s, each run of white space
+// taken as one space.
+func containsText(text, s string) bool {
+	normalize := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	return strings.Contains(normalize(text), normalize(s))
+}
+
+// prefixLines is the lines of list, each after prefix.
+func prefixLines(prefix string, list []string) string {
+	return prefix + strings.Join(list, "\n"+prefix)
+}
+
+// need records a problem, worded by format and args, unless ok; it returns ok.
+type need func(ok bool, format string, args ...any) bool
+
 // checkCase verifies that a case's heading, sentences, log label and trace
 // text are the document's, in its own section, and its fix its method's.
-func checkCase(c curatedCase, text string, span func(string) (string, bool), where string) []error {
-	var errs []error
-	if c.Section == "" || len(c.Explanation) == 0 || len(c.Action) == 0 || c.Method == "" || c.Log == "" || len(c.Trace) == 0 {
-		return []error{fmt.Errorf("%s: section, explanation, log, trace, method and action must not be empty", where)}
+func checkCase(c curatedCase, text string, spans map[string]string, need need) {
+	if !need(c.Section != "" && c.Log != "" && c.Method != "" && len(c.Explanation) > 0 && len(c.Trace) > 0 &&
+		len(c.Action) > 0, "section, explanation, log, trace, method and action must not be empty") {
+		return
 	}
-	if strings.Contains(c.Section, sectionSep) {
-		errs = append(errs, fmt.Errorf("%s: section %q contains the separator %q", where, c.Section, sectionSep))
+	need(!strings.Contains(c.Section, sectionSep), "section %q contains the separator %q", c.Section, sectionSep)
+	need(c.Title == "" || containsText(text, c.Title), "title %q does not occur in the document", c.Title)
+	body, ok := spans[c.Section]
+	if !need(ok, "section %q is not a line of the document", c.Section) {
+		return
 	}
-	if c.Title != "" && !strings.Contains(normalizeSpace(text), normalizeSpace(c.Title)) {
-		errs = append(errs, fmt.Errorf("%s: title %q does not occur in the document", where, c.Title))
+	for _, s := range c.Explanation {
+		need(containsText(body, s), "sentence %q does not occur in its section", s)
 	}
-	// missing reports each text of list that hay lacks, white space aside.
-	missing := func(hay string, list []string, what, problem string) {
-		for _, s := range list {
-			if !strings.Contains(normalizeSpace(hay), normalizeSpace(s)) {
-				errs = append(errs, fmt.Errorf("%s: %s %q %s", where, what, s, problem))
-			}
-		}
-	}
-	body, ok := span(c.Section)
-	if !ok {
-		return append(errs, fmt.Errorf("%s: section %q is not a line of the document", where, c.Section))
-	}
-	missing(body, c.Explanation, "sentence", "does not occur in its section")
-	if !slices.Contains(strings.Split(body, "\n"), c.Log) {
-		errs = append(errs, fmt.Errorf("%s: log label %q is not a line of its section", where, c.Log))
-	}
+	need(slices.Contains(strings.Split(body, "\n"), c.Log), "log label %q is not a line of its section", c.Log)
 	for _, t := range c.Trace {
-		if !strings.Contains(body, t) {
-			errs = append(errs, fmt.Errorf("%s: trace text %q does not occur in its section", where, t))
-		}
+		need(strings.Contains(body, t), "trace text %q does not occur in its section", t)
 	}
-	method, ok := span(c.Method)
-	if !ok {
-		return append(errs, fmt.Errorf("%s: method %q is not a line of the document", where, c.Method))
+	method, ok := spans[c.Method]
+	if !need(ok, "method %q is not a line of the document", c.Method) {
+		return
 	}
-	missing(method, c.Action, "fix", fmt.Sprintf("does not occur in the section of %q", c.Method))
-	return errs
+	for _, s := range c.Action {
+		need(containsText(method, s), "fix %q does not occur in the section of %q", s, c.Method)
+	}
 }
 
 // checkDerivedID enforces the naming rule: an ID printed in the document has
 // no derived_from; any other is "ILS" and words of a trace text, derived_from.
-func checkDerivedID(c curatedEntry, doc string) error {
-	inDoc := c.ID != "" && strings.Contains(doc, c.ID)
-	switch {
-	case inDoc && c.DerivedFrom != "":
-		return fmt.Errorf("id is an alarm name printed in the document, yet derived_from %q is set", c.DerivedFrom)
-	case inDoc:
-		return nil
-	case c.DerivedFrom == "":
-		return errors.New("id does not occur in the document: a derived id needs derived_from naming the trace text it is made from")
-	case !strings.Contains(doc, c.DerivedFrom):
-		return fmt.Errorf("derived_from %q does not occur in the document", c.DerivedFrom)
+func checkDerivedID(c curatedEntry, doc string, need need) {
+	if c.ID != "" && strings.Contains(doc, c.ID) {
+		need(c.DerivedFrom == "", "id is an alarm name printed in the document, yet derived_from %q is set",
+			c.DerivedFrom)
+		return
+	}
+	if !need(c.DerivedFrom != "",
+		"id does not occur in the document: a derived id needs derived_from naming the trace text it is made from") ||
+		!need(strings.Contains(doc, c.DerivedFrom), "derived_from %q does not occur in the document", c.DerivedFrom) {
+		return
 	}
 	rest, ok := strings.CutPrefix(c.ID, "ILS")
-	if !ok || rest == "" {
-		return fmt.Errorf("derived id must be \"ILS\" followed by words of %q", c.DerivedFrom)
+	if !need(ok && rest != "", "derived id must be \"ILS\" followed by words of %q", c.DerivedFrom) {
+		return
 	}
-	words := strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	words := strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
 	for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
-		if !slices.Contains(words, strings.ToLower(w)) {
-			return fmt.Errorf("derived id word %q is not a word of derived_from %q", w, c.DerivedFrom)
-		}
+		need(slices.Contains(words, strings.ToLower(w)), "derived id word %q is not a word of derived_from %q",
+			w, c.DerivedFrom)
 	}
-	return nil
 }

@@ -16,174 +16,76 @@ import (
 // 736001" and an introduction) and the footer (翻訳について) come between.
 
 var (
-	ftdHeadingRe = regexp.MustCompile(`^(\d{6})\s*$`)
-	ftdSectionRe = regexp.MustCompile(`^メッセージ \d{6} ~ \d{6}\s*$`)
+	// ftdHeadings start an entry, a section header and the footer.
+	ftdHeadings = []*regexp.Regexp{regexp.MustCompile(`^\d{6}$`), regexp.MustCompile(`^メッセージ \d{6} ~ \d{6}$`),
+		footerRe}
 	// ftdMessageRe matches the message line; 737038 lacks the dash after the
 	// prefix ("%FTD7-737038") and 750013 has " - " after the ID.
 	ftdMessageRe = regexp.MustCompile("^(?:エラーメッセージ\\s*)?`?%(Threat Defense|FTD|ASA)(-?)([0-7])-(\\d{6})(:|\\s+-|\\s)\\s*(.*?)`?$")
+	// ftdLabelRe matches the 説明 and (group 1) 推奨アクション labels.
+	ftdLabelRe = regexp.MustCompile(`^(?:説明|(?:[-•]\s*)?(推奨アクション))[\s：:]*`)
 	// ftdParamRe matches "- *name* : description", also bold, code-quoted or "•".
 	ftdParamRe = regexp.MustCompile("^[-•]\\s*(?:\\*{1,2}|`)(.+?)(?:\\*{1,2}|`)\\s*[:：]\\s*(.*)$")
 	// ftdParamNamesSep splits "*a*、*b*", parameters sharing one description.
 	ftdParamNamesSep = regexp.MustCompile(`\*\s*[、,]\s*\*`)
-	// ftdPlainParamRe matches a name not marked up ("- type-num : …"), a
-	// parameter only when the format has it, else the previous one's value.
+	// ftdPlainParamRe matches a name not marked up ("- type-num : …"), a parameter if the format has it.
 	ftdPlainParamRe = regexp.MustCompile(`^[-•]\s+([^:：]*[A-Za-z][^:：]*?)\s+[:：]\s*(.*)$`)
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
-	ftdExplainRe    = regexp.MustCompile(`^説明[\s：:]*`)
-	ftdActionRe     = regexp.MustCompile(`^(?:[-•]\s*)?推奨アクション[\s：:]*`)
 )
 
-const ftdFooter = "翻訳について"
-
-type ftdBlock struct {
-	id    string
-	lines []string
-}
-
-// splitFTD cuts the document into heading blocks without the section headers,
-// their introductions and the footer.
-func splitFTD(text string, rep *reporter) []ftdBlock {
-	var blocks []ftdBlock
-	cur := -1 // the block collecting lines, -1 outside any
-	for i, l := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(l)
-		var problem, resolution string
-		switch {
-		case ftdHeadingRe.MatchString(l):
-			blocks, cur = append(blocks, ftdBlock{id: t}), len(blocks)
-			continue
-		case ftdSectionRe.MatchString(t):
-			problem, resolution = "section header %q (line %d) follows the entry", "the entry ends at the section header; the header and its introduction belong to no entry"
-		case t == ftdFooter:
-			problem, resolution = "translation footer %q (line %d) follows the last entry", "the entry ends at the footer; the footer text belongs to no entry"
-		default:
-			if cur >= 0 {
-				blocks[cur].lines = append(blocks[cur].lines, l)
-			}
-			continue
+// parseFTD extracts one entry per heading, a section header or the footer
+// ending the entry before it, and resolves the content defects.
+func parseFTD(text string, rep *reporter) ([]catalog.Entry, error) {
+	secs := sections(strings.Split(text, "\n"), ftdHeadings...)
+	for k := 1; k < len(secs); k++ {
+		if s := secs[k]; secs[k-1].kind == 0 && s.kind > 0 {
+			rep.add(docFTD, secs[k-1].m[0], finding{s.kind == 1,
+				fmt.Sprintf("section header %q (line %d) follows the entry", s.m[0], s.line),
+				"the entry ends at the section header; the header and its introduction belong to no entry"},
+				finding{s.kind == 2, fmt.Sprintf("translation footer %q (line %d) follows the last entry",
+					s.m[0], s.line), "the entry ends at the footer; the footer text belongs to no entry"})
 		}
-		if cur >= 0 {
-			rep.add(docFTD, blocks[cur].id, fmt.Sprintf(problem, t, i+1), resolution)
-		}
-		if t == ftdFooter {
-			break
-		}
-		cur = -1
 	}
-	return blocks
-}
-
-// parseFTD extracts one entry per heading.
-func parseFTD(text string, rep *reporter) []catalog.Entry {
 	var entries []catalog.Entry
-	for _, b := range splitFTD(text, rep) {
-		entries = append(entries, parseFTDBlock(b, rep))
+	for _, s := range secs {
+		if s.kind == 0 {
+			entries = append(entries, parseFTDBlock(s, rep))
+		}
 	}
-	return entries
+	return entries, applyContentDefects(entries, rep)
 }
 
-func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
-	e := catalog.Entry{Product: catalog.ProductFTD, ID: b.id, Params: []catalog.Param{},
-		Source: catalog.Source{Document: docFTD, Section: b.id}}
-	note := func(problem, resolution string) { rep.add(docFTD, b.id, problem, resolution) }
-
-	var texts [3]textBuilder
-	target := tgtExpl // text before the 説明 label, of which there is none, would be explanation
-	seenMsg, seenExpl := false, false
-	inMsg := false      // collecting wrapped format lines
-	msgFence := false   // the format is read inside a fenced block
-	afterMsg := false   // only blank lines since the end of the message
-	param := -1         // index of the parameter that may be continued
-	paramBlank := false // a blank line followed that parameter
-	for i, raw := range b.lines {
+func parseFTDBlock(s section, rep *reporter) catalog.Entry {
+	id := s.m[0]
+	e := catalog.Entry{Product: catalog.ProductFTD, ID: id, Params: []catalog.Param{},
+		Source: catalog.Source{Document: docFTD, Section: id}}
+	note := func(fs ...finding) { rep.add(docFTD, id, fs...) }
+	var texts [2]textBuilder
+	target, seenExpl := tgtExpl, false // text before the 説明 label, of which there is none, is explanation
+	param := -1                        // the parameter a line may continue
+	lines := s.lines[ftdMessage(&e, s.lines, note):]
+	for i, raw := range lines {
 		t := strings.TrimSpace(raw)
-		inFence := texts[target].inFence // a fenced block belonging to the text
-		switch next := firstText(b.lines[i+1:]); {
-		case !isFence(t):
-		case !seenMsg && !inFence && ftdMessageRe.MatchString(next):
-			msgFence = true
-			note("message line inside a fenced code block", "the fence is ignored and the message line parsed as usual")
-			continue
-		case afterMsg && !inFence && !msgFence && continuesFormat(next):
-			msgFence, inMsg = true, true
-			note("message format continues inside a fenced code block after a blank line",
-				"the fenced lines are joined to the format")
-			continue
-		case msgFence:
-			msgFence, inMsg, afterMsg = false, false, false
-			continue
-		default:
+		if isFence(t) {
 			param = -1
 		}
-		if inFence || isFence(t) {
-			texts[target].add(raw)
-			continue
-		}
-		if t == "" {
-			if inMsg && !msgFence {
-				inMsg, afterMsg = false, true
-			}
-			paramBlank = param >= 0
+		if t == "" || isFence(t) || texts[target].inFence {
 			texts[target].add(raw)
 			continue
 		}
 
-		if m := ftdMessageRe.FindStringSubmatch(t); m != nil && !seenMsg {
-			seenMsg, inMsg = true, true
-			if !strings.HasPrefix(t, "エラーメッセージ") {
-				note("message line without the エラーメッセージ label", "recognised by its %Threat Defense- prefix")
-			}
-			if m[2] == "" {
-				note(fmt.Sprintf("message line prefix %q lacks the dash before the severity", "%"+m[1]+m[3]+"-"),
-					fmt.Sprintf("severity %s taken from the digit after the prefix", m[3]))
-			}
-			switch sep := strings.TrimSpace(m[5]); {
-			case sep == "":
-				note("message ID followed by a space instead of a colon", "the text after the space is the format")
-			case sep != ":":
-				note(fmt.Sprintf("message ID followed by %q instead of a colon", sep), "the text after the separator is the format")
-			}
-			if strings.Contains(t, "`") {
-				note("message line marked up as inline code", "the backticks are dropped")
-			}
-			if m[4] != b.id {
-				note(fmt.Sprintf("heading %s but the message line under it reads %s", b.id, m[4]),
-					fmt.Sprintf("entry keyed by the heading %s; the message line is kept as printed (format and severity) and its ID as printed_id %s", b.id, m[4]))
-				e.PrintedID = m[4]
-			}
-			sev, _ := strconv.Atoi(m[3])
-			e.Severity = &sev
-			e.Format = stripMarkup(m[6])
-			continue
-		}
-		if inMsg {
-			if !isFTDLabel(t) && !ftdValueRe.MatchString(t) {
-				e.Format = joinWrapped(e.Format, stripMarkup(t))
-				continue
-			}
-			inMsg = false
-		}
-		afterMsg = false
-
-		loc, action := ftdExplainRe.FindStringIndex(t), ftdActionRe.FindStringIndex(t)
-		if loc == nil {
-			loc = action
-		}
-		if loc != nil {
-			switch {
-			case action != nil:
-				if !strings.HasPrefix(t, "推奨アクション") {
-					note("推奨アクション label printed as a list item", "recognised as the label")
-				}
+		if loc := ftdLabelRe.FindStringSubmatchIndex(t); loc != nil {
+			action := loc[2] >= 0
+			second := !action && seenExpl && target == tgtExpl
+			note(finding{loc[2] > 0, "推奨アクション label printed as a list item", "recognised as the label"},
+				finding{second, "second 説明 label where the recommended action belongs",
+					"the text under the second 説明 is the recommended action"})
+			if action || second {
 				target = tgtAction
-			case seenExpl && target == tgtExpl:
-				target = tgtAction
-				note("second 説明 label where the recommended action belongs",
-					"the text under the second 説明 is the recommended action")
-			default: // a 説明 label after the action, of which there is none, adds to the explanation
+			} else { // a 説明 label after the action, of which there is none, adds to the explanation
 				target, seenExpl = tgtExpl, true
 			}
-			param, paramBlank = -1, false
+			param = -1
 			if rest := t[loc[1]:]; rest != "" {
 				texts[target].add(rest)
 			}
@@ -194,74 +96,106 @@ func parseFTDBlock(b ftdBlock, rep *reporter) catalog.Entry {
 		var desc string
 		if m := ftdParamRe.FindStringSubmatch(t); m != nil {
 			names, desc = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1), m[2]
-			if len(names) > 1 {
-				note("one description for several parameters ("+strings.Join(names, ", ")+")", "each parameter gets the description")
-			}
-			if !seenExpl {
-				note("parameter list before the 説明 label", "the parameters are kept; the explanation starts at 説明")
-			}
+			note(finding{len(names) > 1,
+				"one description for several parameters (" + strings.Join(names, ", ") + ")",
+				"each parameter gets the description"},
+				finding{!seenExpl, "parameter list before the 説明 label",
+					"the parameters are kept; the explanation starts at 説明"})
 		} else if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil {
 			name := strings.TrimSpace(m[1])
 			spelt, how := formatPlaceholder(e.Format, name, e.Params)
-			if how != "" {
-				note(fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
-					fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt))
-			}
+			note(finding{how != "",
+				fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
+				fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt)})
 			if spelt != "" {
 				names, desc = []string{spelt}, m[2]
 			}
 		}
-		if names != nil {
-			for _, name := range names {
-				e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(desc))})
-			}
-			param, paramBlank = len(e.Params)-1, false
-			continue
+		for _, name := range names {
+			e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(desc))})
+			param = len(e.Params) - 1
 		}
-		if param >= 0 && ftdValueRe.MatchString(t) { // a bullet after a parameter lists one of its values
-			p := &e.Params[param]
-			p.Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
-			paramBlank = false
-			continue
+		switch {
+		case names != nil:
+		case param >= 0 && ftdValueRe.MatchString(t): // a bullet after a parameter lists one of its values
+			e.Params[param].Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
+		case param >= 0 && strings.TrimSpace(lines[i-1]) != "" && !listRe.MatchString(t): // wrapped
+			e.Params[param].Description = joinWrapped(e.Params[param].Description, stripMarkup(t))
+		default:
+			param = -1
+			texts[target].add(raw)
 		}
-		if param >= 0 && !paramBlank && !isList(t) { // a wrapped parameter description
-			p := &e.Params[param]
-			p.Description = joinWrapped(p.Description, stripMarkup(t))
-			continue
-		}
-		param, paramBlank = -1, false
-		texts[target].add(raw)
 	}
-
+	// A missing message line or label leaves fields empty, for the report's empty-field table.
 	e.Format = spacesRe.ReplaceAllString(strings.TrimSpace(e.Format), " ")
-	if strings.Contains(e.Format, `\n`) {
-		note(`literal "\n" (an escaped line break) printed in the message format`,
-			"removed: a device writes no such characters, the text around it is kept")
-		e.Format = strings.ReplaceAll(e.Format, `\n`, "")
-	}
-	// A missing message line or label leaves its fields empty, which the
-	// report's table of empty fields lists.
+	note(finding{strings.Contains(e.Format, `\n`), `literal "\n" (an escaped line break) printed in the message format`,
+		"removed: a device writes no such characters, the text around it is kept"})
+	e.Format = strings.ReplaceAll(e.Format, `\n`, "")
 	e.Explanation, e.Action = entryTexts(&texts, note)
 	return e
 }
 
-// firstText is the first non-blank line of lines, trimmed.
-func firstText(lines []string) string {
-	for _, l := range lines {
-		if t := strings.TrimSpace(l); t != "" {
-			return t
-		}
+// ftdMessage reads into e the message line, the block's first text, and the
+// lines continuing its format; it returns the number of lines read.
+func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
+	i, t := nextText(lines, 0)
+	fenced := isFence(t) // 751023
+	if fenced {
+		i, t = nextText(lines, i+1)
 	}
-	return ""
+	m := ftdMessageRe.FindStringSubmatch(t)
+	if m == nil {
+		return 0
+	}
+	sep := strings.TrimSpace(m[5])
+	note(finding{fenced, "message line inside a fenced code block",
+		"the fence is ignored and the message line parsed as usual"},
+		finding{!strings.HasPrefix(t, "エラーメッセージ"), "message line without the エラーメッセージ label",
+			"recognised by its %Threat Defense- prefix"},
+		finding{m[2] == "",
+			fmt.Sprintf("message line prefix %q lacks the dash before the severity", "%"+m[1]+m[3]+"-"),
+			fmt.Sprintf("severity %s taken from the digit after the prefix", m[3])},
+		finding{sep == "", "message ID followed by a space instead of a colon",
+			"the text after the space is the format"},
+		finding{sep != "" && sep != ":", fmt.Sprintf("message ID followed by %q instead of a colon", sep),
+			"the text after the separator is the format"},
+		finding{strings.Contains(t, "`"), "message line marked up as inline code",
+			"the backticks are dropped"},
+		finding{m[4] != e.ID, fmt.Sprintf("heading %s but the message line under it reads %s", e.ID, m[4]),
+			fmt.Sprintf("entry keyed by the heading %s; the message line is kept as printed (format and severity) and its ID as printed_id %s", e.ID, m[4])})
+	if m[4] != e.ID {
+		e.PrintedID = m[4]
+	}
+	sev, _ := strconv.Atoi(m[3])
+	e.Severity, e.Format = &sev, stripMarkup(m[6])
+	// The format wraps up to a blank line, a label or a bullet, or to the end
+	// of its fence; in 751022 it goes on in a fenced block after a blank line.
+	for i++; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		if j, next := nextText(lines, i); !fenced && t == "" && isFence(next) && continuesFormat(lines, j+1) {
+			note(finding{true, "message format continues inside a fenced code block after a blank line",
+				"the fenced lines are joined to the format"})
+			i, fenced = j, true
+			continue
+		}
+		if fenced && isFence(t) {
+			return i + 1
+		}
+		if !fenced && (t == "" || ftdLabelRe.MatchString(t) || ftdValueRe.MatchString(t)) {
+			break
+		}
+		e.Format = joinWrapped(e.Format, stripMarkup(t))
+	}
+	return i
 }
 
-// continuesFormat reports whether t, the first line of a fenced block
-// after the message line, holds the rest of the format, not an example.
-func continuesFormat(t string) bool {
-	return t != "" && !strings.HasPrefix(t, "%") && !ftdMessageRe.MatchString(t) && !isFTDLabel(t) && !isFence(t)
+// continuesFormat reports whether the first text of lines from i, in a fenced
+// block after the message line, holds the rest of the format, not an example.
+func continuesFormat(lines []string, i int) bool {
+	_, t := nextText(lines, i)
+	return t != "" && !strings.HasPrefix(t, "%") && !isFence(t) && !ftdMessageRe.MatchString(t) &&
+		!ftdLabelRe.MatchString(t)
 }
-
-func isFTDLabel(t string) bool { return ftdExplainRe.MatchString(t) || ftdActionRe.MatchString(t) }
 
 // formatPlaceholder finds the placeholder of format that the list item name
 // stands for and says how the spellings differ ("" when they do not): "unit

@@ -56,7 +56,7 @@ func TestParseFTDBlockDefects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep := &reporter{}
-			e := parseFTDBlock(ftdBlock{id: "722001", lines: strings.Split(tt.block, "\n")}, rep)
+			e := parseFTDBlock(section{m: []string{"722001"}, lines: strings.Split(tt.block, "\n")}, rep)
 			if e.Severity == nil || *e.Severity != tt.wantSev || e.Format != tt.wantFormat || e.Explanation != tt.wantExpl || e.Action != tt.wantAction {
 				t.Errorf("got severity %v format %q explanation %q action %q", e.Severity, e.Format, e.Explanation, e.Action)
 			}
@@ -369,7 +369,7 @@ func TestParseFTDPrintedID(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			block := "エラーメッセージ %Threat Defense-4-722055: x\n\n説明 e。\n\n推奨アクション a。"
-			e := parseFTDBlock(ftdBlock{id: tt.heading, lines: strings.Split(block, "\n")}, &reporter{})
+			e := parseFTDBlock(section{m: []string{tt.heading}, lines: strings.Split(block, "\n")}, &reporter{})
 			if e.ID != tt.heading || e.PrintedID != tt.want {
 				t.Errorf("id %q printed_id %q, want %q and %q", e.ID, e.PrintedID, tt.heading, tt.want)
 			}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -12,69 +14,52 @@ import (
 // general 説明, a paragraph per event code ("086006 鍵サーバーが…") and under
 // ユーザーの処置 a numbered block per event code ("イベント・コード 086006 の場合:").
 
-var (
-	ibmErrorRe  = regexp.MustCompile(`^(\d{4})[\s\x{00A0}]+(.+)$`)
-	ibmEventRe  = regexp.MustCompile(`^(\d{6})[\s\x{00A0}]+(.+)$`)
-	ibmActionRe = regexp.MustCompile(`^イベント・コード\s*(\d{6})\s*の場合[:：]\s*$`)
-)
+// ibmHeadings are the headings of the error code, the general 説明, an event
+// code's paragraph, ユーザーの処置 and an event code's user action.
+var ibmHeadings = []*regexp.Regexp{regexp.MustCompile(`^(\d{4})[\s\x{00A0}]+(.+)$`), regexp.MustCompile(`^説明$`),
+	regexp.MustCompile(`^(\d{6})[\s\x{00A0}]+(.+)$`), regexp.MustCompile(`^ユーザーの処置$`),
+	regexp.MustCompile(`^イベント・コード\s*(\d{6})\s*の場合[:：]\s*$`)}
 
 // parseIBM returns the error code summary and one entry per event code.
 func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, error) {
-	state := 0 // 0 header, 1 general 説明, 2 event explanations, 3 actions
 	var code catalog.ErrorCode
 	var entries []catalog.Entry
-	var general textBuilder
-	var cur *textBuilder
-	expls, actions := map[string]*textBuilder{}, map[string]*textBuilder{} // by event code
-	for i, raw := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(raw)
-		switch {
-		case state == 0 && ibmErrorRe.MatchString(t):
-			m := ibmErrorRe.FindStringSubmatch(t)
-			code = catalog.ErrorCode{Product: catalog.ProductIBM, Code: m[1], Title: strings.TrimSpace(m[2]),
-				Source: catalog.Source{Document: docIBM, Section: m[1]}}
-		case state == 0 && t == "説明":
-			state, cur = 1, &general
-		case (state == 1 || state == 2) && ibmEventRe.MatchString(t):
-			m := ibmEventRe.FindStringSubmatch(t)
-			state, cur = 2, &textBuilder{}
-			expls[m[1]] = cur
-			entries = append(entries, catalog.Entry{Product: catalog.ProductIBM, ID: m[1], ErrorCode: code.Code,
-				Format: m[2], Params: []catalog.Param{}, Source: catalog.Source{Document: docIBM, Section: m[1] + " " + m[2]}})
-		case state == 2 && t == "ユーザーの処置":
-			state, cur = 3, nil
-		case state == 3 && ibmActionRe.MatchString(t):
-			id := ibmActionRe.FindStringSubmatch(t)[1]
-			if expls[id] == nil {
-				return code, nil, fmt.Errorf("line %d: user action for event code %s, which the document does not describe", i+1, id)
+	for _, s := range sections(strings.Split(text, "\n"), ibmHeadings...) {
+		switch s.kind {
+		case 0:
+			code = catalog.ErrorCode{Product: catalog.ProductIBM, Code: s.m[1], Title: strings.TrimSpace(s.m[2]),
+				Source: catalog.Source{Document: docIBM, Section: s.m[1]}}
+		case 1:
+			code.Explanation = render(s.lines)
+		case 2:
+			entries = append(entries, catalog.Entry{Product: catalog.ProductIBM, ID: s.m[1], ErrorCode: code.Code,
+				Format: s.m[2], Explanation: render(s.lines), Params: []catalog.Param{},
+				Source: catalog.Source{Document: docIBM, Section: s.m[1] + " " + s.m[2]}})
+		case 4: // a missing block shows in the empty-field table
+			k := slices.IndexFunc(entries, func(e catalog.Entry) bool { return e.ID == s.m[1] })
+			if k < 0 {
+				return code, nil, fmt.Errorf("%s: line %d: user action for event code %s, which the document does not describe",
+					docIBM, s.line, s.m[1])
 			}
-			if actions[id] != nil {
-				return code, nil, fmt.Errorf("line %d: second user action block for event code %s", i+1, id)
+			if entries[k].Action != "" {
+				return code, nil, fmt.Errorf("%s: line %d: second user action block for event code %s",
+					docIBM, s.line, s.m[1])
 			}
-			cur = &textBuilder{}
-			actions[id] = cur
-		case cur != nil:
-			cur.add(raw)
-		case t != "":
-			rep.add(docIBM, "", fmt.Sprintf("line %d outside any section: %q", i+1, firstRunes(t, 40)), "left out")
+			entries[k].Action = render(s.lines)
+		}
+		for i, l := range s.lines { // no text before the headings, under the error code or ユーザーの処置
+			t := strings.TrimSpace(l)
+			rep.add(docIBM, "", finding{t != "" && (s.kind <= 0 || s.kind == 3),
+				fmt.Sprintf("line %d outside any section: %q", s.line+1+i, firstRunes(t, 40)), "left out"})
 		}
 	}
 	if code.Code == "" {
-		return code, nil, fmt.Errorf("no error code heading")
+		return code, nil, errors.New(docIBM + ": no error code heading")
 	}
-	code.Explanation = general.String()
-	if strings.Contains(code.Explanation, "mkkeyserverchkeyserver") {
-		rep.add(docIBM, code.Code, "command names mkkeyserver and chkeyserver run together without a separator (mkkeyserverchkeyserver)",
-			"kept as printed")
-	}
-	for k := range entries {
-		e := &entries[k]
-		e.Explanation = expls[e.ID].String()
-		if a := actions[e.ID]; a != nil { // a missing block shows in the empty-field table
-			e.Action = a.String()
-		}
-	}
-	rep.add(docIBM, code.Code, "the general explanation and title belong to the error code, not to one event",
-		"kept as the error code summary (lookup by error code); each event entry carries its own title as format, its own paragraph as explanation and its own numbered user actions")
+	rep.add(docIBM, code.Code, finding{strings.Contains(code.Explanation, "mkkeyserverchkeyserver"),
+		"command names mkkeyserver and chkeyserver run together without a separator (mkkeyserverchkeyserver)",
+		"kept as printed"},
+		finding{true, "the general explanation and title belong to the error code, not to one event",
+			"kept as the error code summary (lookup by error code); each event entry carries its own title as format, its own paragraph as explanation and its own numbered user actions"})
 	return code, entries, nil
 }

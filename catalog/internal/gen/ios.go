@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -16,10 +15,14 @@ import (
 // …") and an English summary in the same fence.
 
 var (
-	iosMessageRe  = regexp.MustCompile(`^Error Message %([A-Z][A-Z0-9_]*)-([0-7])-([A-Z0-9_]+):\s*(.*)$`)
-	iosVarRe      = regexp.MustCompile(`^(\[[\w-]+\])\s+-\s+(.*)$`)
-	iosExplainRe  = regexp.MustCompile(`^説明\s*[：:]\s*`)
-	iosActionRe   = regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*`)
+	// iosHeadings are a message line, a malformed one and the footer.
+	iosHeadings = []*regexp.Regexp{
+		regexp.MustCompile(`^Error Message %([A-Z][A-Z0-9_]*)-([0-7])-([A-Z0-9_]+):\s*(.*)$`),
+		regexp.MustCompile(`^Error Message %.*`), footerRe}
+	iosVarRe = regexp.MustCompile(`^(\[[\w-]+\])\s+-\s+(.*)$`)
+	// iosLabels are the 説明 and 推奨するアクション labels, in document order.
+	iosLabels = [...]*regexp.Regexp{regexp.MustCompile(`^説明\s*[：:]\s*(.*)$`),
+		regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*(.*)$`)}
 	iosSeverityRe = regexp.MustCompile(`^([0-7]):\s*(\S+)\t(.+)$`)
 )
 
@@ -28,82 +31,55 @@ var (
 func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, error) {
 	lines := strings.Split(text, "\n")
 	var sevs []catalog.Severity
-	var starts []int // each message's "Error Message" line, or the fence opening its block
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if m := iosSeverityRe.FindStringSubmatch(t); m != nil {
+	for _, l := range lines {
+		if m := iosSeverityRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
 			level, _ := strconv.Atoi(m[1])
 			if level != len(sevs) {
-				return nil, nil, fmt.Errorf("severity table: level %d out of order (want %d)", level, len(sevs))
+				return nil, nil, fmt.Errorf("%s: severity table: level %d out of order (want %d)",
+					docIOS, level, len(sevs))
 			}
 			sevs = append(sevs, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2],
 				DescriptionJA: strings.TrimSpace(m[3])})
 		}
-		if strings.HasPrefix(t, "Error Message %") {
-			if i > 0 && isFence(lines[i-1]) {
-				i--
-			}
-			starts = append(starts, i)
-		}
 	}
 	if len(sevs) != 8 {
-		return nil, nil, fmt.Errorf("severity table: found %d levels, want 8", len(sevs))
+		return nil, nil, fmt.Errorf("%s: severity table: found %d levels, want 8", docIOS, len(sevs))
 	}
-	end := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == ftdFooter })
-	if end < 0 {
-		end = len(lines)
-	}
-	bounds := append(starts, end)
 	var entries []catalog.Entry
-	for k, s := range starts {
-		entry, err := parseIOSBlock(lines[s:bounds[k+1]], rep)
-		if err != nil {
-			return nil, nil, fmt.Errorf("line %d: %w", s+1, err)
+	for _, s := range sections(lines, iosHeadings...) {
+		switch s.kind {
+		case 0:
+			entries = append(entries, parseIOSBlock(s, s.line > 1 && isFence(lines[s.line-2]), rep))
+		case 1:
+			return nil, nil, fmt.Errorf("%s: line %d: malformed message line %q", docIOS, s.line, s.m[0])
 		}
-		entries = append(entries, entry)
 	}
 	return sevs, entries, nil
 }
 
-func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
-	fenced := isFence(lines[0])
-	if fenced {
-		lines = lines[1:]
-	}
-	m := iosMessageRe.FindStringSubmatch(strings.TrimSpace(lines[0]))
-	if m == nil {
-		return catalog.Entry{}, fmt.Errorf("malformed message line %q", lines[0])
-	}
-	id := m[1] + "-" + m[2] + "-" + m[3]
-	sev, _ := strconv.Atoi(m[2])
-	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: m[1], Mnemonic: m[3], Severity: &sev,
-		Format: stripMarkup(strings.TrimSpace(m[4])), Params: []catalog.Param{},
+// parseIOSBlock reads the entry whose message line heads s, fenced when a
+// fence opens before it.
+func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
+	id := s.m[1] + "-" + s.m[2] + "-" + s.m[3]
+	sev, _ := strconv.Atoi(s.m[2])
+	e := catalog.Entry{Product: catalog.ProductIOS, ID: id, Facility: s.m[1], Mnemonic: s.m[3], Severity: &sev,
+		Format: stripMarkup(strings.TrimSpace(s.m[4])), Params: []catalog.Param{},
 		Source: catalog.Source{Document: docIOS, Section: "%" + id}}
-	note := func(problem, resolution string) { rep.add(docIOS, id, problem, resolution) }
-	if fenced {
-		note("message line inside a fenced code block with the English \"Error Message\" prefix",
-			"the fence and the prefix are dropped")
-	}
-	// The rest of the message: wrapped format lines, then variable
-	// descriptions and their values, then (inside a fence) an English summary.
-	wrapped := false
-	var english []string
-	i := 1
-	for ; i < len(lines); i++ {
-		t := strings.TrimSpace(lines[i])
-		if fenced && isFence(t) {
-			i++
-			break
-		}
-		if !fenced && t == "" {
+	note := func(fs ...finding) { rep.add(docIOS, id, fs...) }
+	// The rest of the message, up to the end of its fence or paragraph:
+	// wrapped format lines, then variable descriptions and their values, then
+	// (inside a fence) an English summary.
+	wrapped, english, i := false, []string{}, 0
+	for ; i < len(s.lines); i++ {
+		t := strings.TrimSpace(s.lines[i])
+		if fenced && isFence(t) || !fenced && t == "" {
 			break
 		}
 		switch vm := iosVarRe.FindStringSubmatch(t); {
 		case vm != nil: // named without brackets, as the engine names the value
 			e.Params = append(e.Params, catalog.Param{Name: strings.Trim(vm[1], "[]"), Description: vm[2]})
 		case len(e.Params) > 0 && strings.HasPrefix(t, "- "):
-			p := &e.Params[len(e.Params)-1]
-			p.Description += "\n" + strings.TrimPrefix(t, "- ")
+			e.Params[len(e.Params)-1].Description += "\n" + strings.TrimPrefix(t, "- ")
 		case len(e.Params) > 0 || len(english) > 0:
 			english = append(english, t)
 		default:
@@ -111,40 +87,34 @@ func parseIOSBlock(lines []string, rep *reporter) (catalog.Entry, error) {
 			e.Format = joinWrapped(e.Format, stripMarkup(t))
 		}
 	}
-	if wrapped {
-		note("message format wraps over two lines", "the lines are joined with a space")
+	if fenced && i < len(s.lines) {
+		i++ // the closing fence
 	}
-	if len(e.Params) > 0 {
-		note(fmt.Sprintf("%d variable descriptions inside the message block", len(e.Params)),
-			"kept as params, their bullet values appended to the description")
-	}
-	if len(english) > 0 {
-		note(fmt.Sprintf("English summary inside the message block: %q", firstRunes(strings.Join(english, " "), 60)),
-			"left out: the Japanese 説明 is the explanation")
-	}
+	note(finding{fenced, "message line inside a fenced code block with the English \"Error Message\" prefix",
+		"the fence and the prefix are dropped"},
+		finding{wrapped, "message format wraps over two lines", "the lines are joined with a space"},
+		finding{len(e.Params) > 0,
+			fmt.Sprintf("%d variable descriptions inside the message block", len(e.Params)),
+			"kept as params, their bullet values appended to the description"},
+		finding{len(english) > 0,
+			fmt.Sprintf("English summary inside the message block: %q", firstRunes(strings.Join(english, " "), 60)),
+			"left out: the Japanese 説明 is the explanation"})
 
-	var texts [3]textBuilder
-	target := tgtNone
-	label := [...]*regexp.Regexp{tgtNone: iosExplainRe, tgtExpl: iosActionRe} // the label ending each text
-	for ; i < len(lines); i++ {
-		raw := lines[i]
-		t := strings.TrimSpace(raw)
-		if target < tgtAction && !texts[target].inFence {
-			if loc := label[target].FindStringIndex(t); loc != nil {
-				target++
-				texts[target].add(t[loc[1]:])
-				continue
-			}
+	var texts [2]textBuilder
+	secs := sections(s.lines[i:], iosLabels[:]...)
+	for _, l := range secs[0].lines {
+		t := strings.TrimSpace(l)
+		note(finding{t != "", fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out"})
+	}
+	for _, sec := range secs[1:] {
+		for _, l := range append(sec.m[1:], sec.lines...) { // the text after the label, then the lines under it
+			texts[sec.kind].add(l)
 		}
-		if target == tgtNone && t != "" {
-			note(fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out")
-		}
-		texts[target].add(raw)
 	}
 	e.Explanation, e.Action = entryTexts(&texts, note)
-	if target == tgtAction && e.Action == "" { // a missing label shows in the empty-field table
-		note("推奨するアクション label with no text before the next message",
-			"recommended action empty (the next message's text is not taken)")
-	}
-	return e, nil
+	// A missing label shows in the report's table of empty fields.
+	note(finding{secs[len(secs)-1].kind == tgtAction && e.Action == "",
+		"推奨するアクション label with no text before the next message",
+		"recommended action empty (the next message's text is not taken)"})
+	return e
 }

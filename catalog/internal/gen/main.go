@@ -1,9 +1,8 @@
-// Command gen generates the embedded message catalog from the vendor
-// documents under catalog/sources: data/catalog.json, zz_generated.go and
-// data/REPORT.md (counts, empty fields, document anomalies and how each
-// was resolved). It runs from the catalog directory (`go run ./internal/gen
-// [-q] [-out .]`) and gives the same bytes for the same sources. It writes
-// package catalog's own types, so that data and code cannot drift apart.
+// Command gen generates data/catalog.json, zz_generated.go and data/REPORT.md
+// (counts, empty fields, document anomalies and their resolution) from the
+// vendor documents under catalog/sources, the same bytes for the same sources,
+// with package catalog's own types so that data and code cannot drift apart.
+// Run it from the catalog directory: go run ./internal/gen [-q] [-out .].
 package main
 
 import (
@@ -37,13 +36,15 @@ const (
 	docCUCMEntries = "cisco-cucm-ils-entries.json" // hand-curated Unified CM entries
 )
 
-// sources are the documents in the order the version hash follows, with their product.
+// sources are the documents in the order the version hash follows, with
+// their product and, for a parsed document, the number of entries it gives.
 var sources = []struct {
 	doc     string
 	product catalog.Product
+	want    int
 }{
-	{docASA, ""}, {docCUCM, catalog.ProductCUCM}, {docCUCMEntries, catalog.ProductCUCM},
-	{docFTD, catalog.ProductFTD}, {docIOS, catalog.ProductIOS}, {docIBM, catalog.ProductIBM},
+	{docASA, "", 0}, {docCUCM, catalog.ProductCUCM, 0}, {docCUCMEntries, catalog.ProductCUCM, 0},
+	{docFTD, catalog.ProductFTD, 337}, {docIOS, catalog.ProductIOS, 12}, {docIBM, catalog.ProductIBM, 4},
 }
 
 func main() {
@@ -52,7 +53,10 @@ func main() {
 	flag.Parse()
 	res, err := generate("sources")
 	if err == nil {
-		err = res.write(*out)
+		err = os.MkdirAll(filepath.Join(*out, "data"), 0o755)
+		for name, b := range res.files {
+			err = errors.Join(err, os.WriteFile(filepath.Join(*out, name), b, 0o644))
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gen: %v\n", err)
@@ -72,52 +76,43 @@ type result struct {
 
 func generate(src string) (*result, error) {
 	files := map[string]string{}
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%s\n", generatorVersion)
+	var infos []catalog.SourceInfo
 	for _, s := range sources {
 		b, err := os.ReadFile(filepath.Join(src, s.doc))
 		if err != nil {
 			return nil, fmt.Errorf("read source: %w", err)
 		}
+		h := sha256.Sum256(b)
+		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
 		files[s.doc] = string(b)
+		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]),
+			Product: s.product})
 	}
+	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
+
 	rep := &reporter{}
-	severities, ios, err := parseIOS(files[docIOS], rep)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", docIOS, err)
-	}
-	ftd := parseFTD(files[docFTD], rep)
-	if err := applyContentDefects(ftd, rep); err != nil {
-		return nil, err
-	}
-	code, ibm, err := parseIBM(files[docIBM], rep)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", docIBM, err)
-	}
-	cucm, err := parseCUCM(files[docCUCMEntries], files[docCUCM], rep)
-	if err != nil {
+	severities, ios, errIOS := parseIOS(files[docIOS], rep)
+	ftd, errFTD := parseFTD(files[docFTD], rep)
+	code, ibm, errIBM := parseIBM(files[docIBM], rep)
+	cucm, errCUCM := parseCUCM(files[docCUCMEntries], files[docCUCM], rep)
+	if err := errors.Join(errIOS, errFTD, errIBM, errCUCM); err != nil {
 		return nil, err
 	}
 	counts := map[string]int{docFTD: len(ftd), docIOS: len(ios), docIBM: len(ibm), docCUCM: len(cucm)}
-	// A parser change that loses or invents entries fails the generation.
-	for doc, want := range map[string]int{docFTD: 337, docIOS: 12, docIBM: 4} {
-		if counts[doc] != want {
-			return nil, fmt.Errorf("%s: extracted %d entries, want %d", doc, counts[doc], want)
+	for i, s := range sources {
+		// A parser change that loses or invents entries fails the generation.
+		if s.want > 0 && counts[s.doc] != s.want {
+			return nil, fmt.Errorf("%s: extracted %d entries, want %d", s.doc, counts[s.doc], s.want)
 		}
+		infos[i].Entries = counts[s.doc]
 	}
 	entries := slices.Concat(ftd, ios, cucm, ibm)
 	nameRepeatedParams(entries, rep)
 	if err := checkEntries(entries, rep); err != nil {
 		return nil, err
 	}
-
-	sum := sha256.New()
-	fmt.Fprintf(sum, "%s\n", generatorVersion)
-	var infos []catalog.SourceInfo
-	for _, s := range sources {
-		h := sha256.Sum256([]byte(files[s.doc]))
-		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
-		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]), Product: s.product, Entries: counts[s.doc]})
-	}
-	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
 
 	res := &result{rep: rep, data: catalog.Data{Version: version, Generator: generatorVersion, Sources: infos,
 		Severities: severities, ErrorCodes: []catalog.ErrorCode{code}, Entries: entries}}
@@ -136,9 +131,8 @@ func generate(src string) (*result, error) {
 	return res, nil
 }
 
-// checkEntries rejects an invalid or duplicate entry and a footer or section
-// header inside an entry's text; it reports Korean or Devanagari text left by
-// the vendor's translation tool, which is kept as printed.
+// checkEntries rejects an invalid or duplicate entry and a footer or section header inside a text;
+// it reports Korean or Devanagari text left by the vendor's translation tool, kept as printed.
 func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	var errs []error
 	seen := map[string]bool{}
@@ -156,33 +150,32 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 			if leak.MatchString(s) {
 				errs = append(errs, fmt.Errorf("entry %s: document footer or section header inside the text: %q", k, leak.FindString(s)))
 			}
-			if i := strings.IndexFunc(s, func(r rune) bool { return unicode.In(r, unicode.Hangul, unicode.Devanagari) }); i >= 0 {
-				rep.add(e.Source.Document, e.ID, fmt.Sprintf("foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
-					"kept as printed")
-			}
+			i := strings.IndexFunc(s, func(r rune) bool {
+				return unicode.In(r, unicode.Hangul, unicode.Devanagari)
+			})
+			rep.add(e.Source.Document, e.ID, finding{i >= 0, fmt.Sprintf(
+				"foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
+				"kept as printed"})
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// nameRepeatedParams names the repeats of a parameter name ("[chars] :
-// [chars]") name_2, name_3 … in format order, as the engine names the values
-// it extracts.
+// nameRepeatedParams names the repeats of a parameter name ("[chars] : [chars]")
+// name_2, name_3 … in format order, as the engine names the values it extracts.
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
-	for i := range entries {
-		e := &entries[i]
+	for _, e := range entries {
 		count, seen := map[string]int{}, map[string]int{}
 		for _, p := range e.Params {
 			count[p.Name]++
 		}
-		for j := range e.Params {
-			p := &e.Params[j]
-			seen[p.Name]++
-			if n := seen[p.Name]; n > 1 {
-				orig := p.Name
-				p.Name = fmt.Sprintf("%s_%d", orig, n)
-				rep.add(e.Source.Document, e.ID, fmt.Sprintf("parameter name %q used %d times in the format", orig, count[orig]),
-					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order", n, p.Name, orig))
+		for j, p := range e.Params {
+			if seen[p.Name]++; seen[p.Name] > 1 {
+				e.Params[j].Name = fmt.Sprintf("%s_%d", p.Name, seen[p.Name])
+				rep.add(e.Source.Document, e.ID, finding{true,
+					fmt.Sprintf("parameter name %q used %d times in the format", p.Name, count[p.Name]),
+					fmt.Sprintf("occurrence %d named %q (first keeps %q), in format order",
+						seen[p.Name], e.Params[j].Name, p.Name)})
 			}
 		}
 	}
@@ -204,15 +197,3 @@ const Version = %q
 //go:embed data/catalog.json
 var embeddedJSON []byte
 `
-
-func (r *result) write(out string) error {
-	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
-	}
-	for name, b := range r.files {
-		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	}
-	return nil
-}

@@ -9,31 +9,41 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// anomaly is an irregularity of a document and what the generator did,
-// found count times in the entry.
-type anomaly struct {
-	doc, id, problem, resolution string
-	count                        int
+// finding is a document irregularity a parser looks for and what the generator does about it.
+type finding struct {
+	found               bool
+	problem, resolution string
 }
 
-// reporter collects document anomalies in the order they are found, which
-// is document order, so the report is deterministic.
+// anomaly is a finding of an entry of a document, found count times.
+type anomaly struct {
+	doc, id string
+	finding
+	count int
+}
+
+// reporter collects document anomalies in document order, so the report is deterministic.
 type reporter struct {
 	list  []anomaly
 	cases []curatedCase  // the Unified CM failure cases
 	ids   []curatedEntry // the Unified CM entries, with where their IDs come from
 }
 
-// add records an anomaly once: the same anomaly found again in the same
-// entry (five parameter lists before one 説明 label) is counted in its row.
-func (r *reporter) add(doc, id, problem, resolution string) {
-	for i := range r.list {
-		if o := &r.list[i]; o.doc == doc && o.id == id && o.problem == problem && o.resolution == resolution {
-			o.count++
-			return
+// add records the findings found in entry id of doc, each once: found again
+// (five parameter lists before one 説明 label), it is counted in its row.
+func (r *reporter) add(doc, id string, fs ...finding) {
+	for _, f := range fs {
+		i := slices.IndexFunc(r.list, func(a anomaly) bool {
+			return a.doc == doc && a.id == id && a.finding == f
+		})
+		switch {
+		case !f.found:
+		case i >= 0:
+			r.list[i].count++
+		default:
+			r.list = append(r.list, anomaly{doc, id, f, 1})
 		}
 	}
-	r.list = append(r.list, anomaly{doc, id, problem, resolution, 1})
 }
 
 // mdCell escapes text for a markdown table cell.
@@ -81,22 +91,19 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 	}
 
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\nSeverity is null for every Unified CM and IBM entry: those documents give none. Unified CM entries have no format either: the document explains trace excerpts, not message formats.\n\n| product | id | empty fields |\n|---|---|---|\n")
-	n := 0
+	rows := b.Len()
 	for _, e := range d.Entries {
-		var empty []string
-		isEmpty := [...]bool{e.Format == "", e.Severity == nil && (e.Product == catalog.ProductFTD || e.Product == catalog.ProductIOS),
-			e.Explanation == "", e.Action == ""}
-		for i, f := range [...]string{"format", "severity", "explanation", "action"} {
-			if isEmpty[i] {
-				empty = append(empty, f)
-			}
-		}
+		isEmpty := map[string]bool{"format": e.Format == "", "explanation": e.Explanation == "",
+			"action":   e.Action == "",
+			"severity": e.Severity == nil && (e.Product == catalog.ProductFTD || e.Product == catalog.ProductIOS)}
+		empty := slices.DeleteFunc([]string{"format", "severity", "explanation", "action"}, func(f string) bool {
+			return !isEmpty[f]
+		})
 		if len(empty) > 0 {
-			n++
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Product, e.ID, strings.Join(empty, ", "))
 		}
 	}
-	if n == 0 {
+	if b.Len() == rows {
 		fmt.Fprintf(&b, "| | | none |\n")
 	}
 

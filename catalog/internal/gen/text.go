@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,19 +13,42 @@ import (
 // page breaks split sentences over a blank line and some markdown survives.
 
 var (
-	boldRe   = regexp.MustCompile(`\*\*([^*]+?)\*\*`)
-	italicRe = regexp.MustCompile(`\*([^*\s][^*]*?)\*`)
-	linkRe   = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
+	// markupRes keep the words of links, emphasis, escapes and code.
+	markupRes = []*regexp.Regexp{regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`),
+		regexp.MustCompile(`\*\*([^*]+?)\*\*`), regexp.MustCompile(`\*([^*\s][^*]*?)\*`),
+		regexp.MustCompile(`\\([()\[\]])`), regexp.MustCompile("`([^`]+)`")}
 	listRe   = regexp.MustCompile(`^(?:[-•]\s|\d+\.\s)`)
-	escapeRe = regexp.MustCompile(`\\([()\[\]])`)
-	codeRe   = regexp.MustCompile("`([^`]+)`")
 	spacesRe = regexp.MustCompile(`[ \t\x{00A0}\x{3000}]+`)
+	footerRe = regexp.MustCompile(`^翻訳について$`) // the translation footer ending Cisco's documents
 )
+
+// section is the lines under one heading of a document.
+type section struct {
+	kind  int      // the index of the pattern the heading matched, -1 before the first heading
+	m     []string // the heading (trimmed) and its submatches
+	line  int      // the heading's line number, from 1
+	lines []string // the lines up to the next heading
+}
+
+// sections splits lines at each non-blank line that a heading matches, trimmed.
+func sections(lines []string, headings ...*regexp.Regexp) []section {
+	out := []section{{kind: -1}}
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		k := slices.IndexFunc(headings, func(re *regexp.Regexp) bool { return t != "" && re.MatchString(t) })
+		if k >= 0 {
+			out = append(out, section{kind: k, m: headings[k].FindStringSubmatch(t), line: i + 1})
+		} else {
+			out[len(out)-1].lines = append(out[len(out)-1].lines, l)
+		}
+	}
+	return out
+}
 
 // stripMarkup removes emphasis, link and code markup, keeping the words:
 // "**show license all**", "[license smart](#)", "`ping`".
 func stripMarkup(s string) string {
-	for _, re := range []*regexp.Regexp{linkRe, boldRe, italicRe, escapeRe, codeRe} {
+	for _, re := range markupRes {
 		s = re.ReplaceAllString(s, "$1")
 	}
 	return s
@@ -32,42 +56,24 @@ func stripMarkup(s string) string {
 
 func isFence(line string) bool { return strings.TrimSpace(line) == "```" }
 
-func isList(line string) bool { return listRe.MatchString(line) }
-
-// isCJK reports whether r is a Japanese (or Korean) letter.
-func isCJK(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
-}
-
-// endsSentence reports whether a line ends where a paragraph may end.
-func endsSentence(s string) bool {
-	r, _ := utf8.DecodeLastRuneInString(s)
-	return strings.ContainsRune("。．.：:！？!?）)」", r)
-}
-
-// joinWrapped joins two parts of one wrapped line: ASCII words get a space
-// between them, Japanese text none.
-func joinWrapped(a, b string) string {
-	if a == "" {
-		return b
+// nextText returns the index and trimmed text of the first non-blank line from i.
+func nextText(lines []string, i int) (int, string) {
+	for ; i < len(lines); i++ {
+		if t := strings.TrimSpace(lines[i]); t != "" {
+			return i, t
+		}
 	}
+	return i, ""
+}
+
+// joinWrapped joins the parts of a wrapped line: ASCII words with a space, Japanese without.
+func joinWrapped(a, b string) string {
 	ra, _ := utf8.DecodeLastRuneInString(a)
 	rb, _ := utf8.DecodeRuneInString(b)
-	if ra < utf8.RuneSelf && rb < utf8.RuneSelf && !unicode.IsSpace(ra) {
+	if a != "" && ra < utf8.RuneSelf && rb < utf8.RuneSelf && !unicode.IsSpace(ra) {
 		return a + " " + b
 	}
 	return a + b
-}
-
-// pageBreak reports whether prev and next, separated by a blank line, are one
-// sentence split by a page break ("…信頼性の問" / "題を示している…").
-func pageBreak(prev, next string) bool {
-	if prev == "" || next == "" || isList(next) || isFence(next) {
-		return false
-	}
-	rp, _ := utf8.DecodeLastRuneInString(prev)
-	rn, _ := utf8.DecodeRuneInString(next)
-	return isCJK(rp) && isCJK(rn)
 }
 
 // textBuilder renders document lines into catalog text: one output line per
@@ -81,20 +87,22 @@ type textBuilder struct {
 	joins   []string // the page-break joins made, for the report
 }
 
+// minWrapRunes is the shortest line taken to be cut by a page break: shorter
+// lines without punctuation are list values or titles.
+const minWrapRunes = 30
+
 func (b *textBuilder) add(raw string) {
 	line := strings.TrimSpace(raw)
-	if isFence(line) {
-		b.inFence = !b.inFence
-		b.open = false
+	switch {
+	case isFence(line):
+		b.inFence, b.open = !b.inFence, false
 		return
-	}
-	if b.inFence {
+	case b.inFence:
 		if line != "" {
 			b.out = append(b.out, spacesRe.ReplaceAllString(line, " "))
 		}
 		return
-	}
-	if line == "" {
+	case line == "":
 		b.blank = true
 		return
 	}
@@ -104,7 +112,7 @@ func (b *textBuilder) add(raw string) {
 	case n > 0 && b.blank && b.open && b.lastLen >= minWrapRunes && pageBreak(b.out[n-1], line):
 		b.joins = append(b.joins, lastRunes(b.out[n-1], 8)+"|"+firstRunes(line, 8))
 		b.out[n-1] = joinWrapped(b.out[n-1], line)
-	case n > 0 && !b.blank && b.open && !isList(line) && !endsSentence(b.out[n-1]):
+	case n > 0 && !b.blank && b.open && !listRe.MatchString(line) && !endsSentence(b.out[n-1]):
 		b.out[n-1] = joinWrapped(b.out[n-1], line)
 	default:
 		b.out = append(b.out, line)
@@ -112,17 +120,38 @@ func (b *textBuilder) add(raw string) {
 	b.open, b.blank, b.lastLen = true, false, utf8.RuneCountInString(line)
 }
 
-// minWrapRunes is the shortest line taken to be cut by a page break: shorter
-// lines without punctuation are list values or titles.
-const minWrapRunes = 30
-
 func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
 
-// entryTexts returns the explanation and action of texts, noting the
-// page-break joins made in them.
-func entryTexts(texts *[3]textBuilder, note func(problem, resolution string)) (string, string) {
+// render is the catalog text of lines.
+func render(lines []string) string {
+	var b textBuilder
+	for _, l := range lines {
+		b.add(l)
+	}
+	return b.String()
+}
+
+// endsSentence reports whether a line ends where a paragraph may end.
+func endsSentence(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return strings.ContainsRune("。．.：:！？!?）)」", r)
+}
+
+// pageBreak reports whether prev and next, separated by a blank line, are one
+// Japanese sentence split by a page break ("…信頼性の問" / "題を示している…").
+func pageBreak(prev, next string) bool {
+	rp, _ := utf8.DecodeLastRuneInString(prev)
+	rn, _ := utf8.DecodeRuneInString(next)
+	isCJK := func(r rune) bool {
+		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
+	}
+	return !listRe.MatchString(next) && isCJK(rp) && isCJK(rn)
+}
+
+// entryTexts returns the explanation and action of texts, noting their page-break joins.
+func entryTexts(texts *[2]textBuilder, note func(...finding)) (string, string) {
 	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
-		note(fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence")
+		note(finding{true, fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence"})
 	}
 	return texts[tgtExpl].String(), texts[tgtAction].String()
 }
@@ -137,12 +166,8 @@ func firstRunes(s string, n int) string {
 	return string(r[:min(n, len(r))])
 }
 
-// normalizeSpace collapses every run of white space to one space.
-func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 // The texts of an entry, in document order.
 const (
-	tgtNone   = iota // before the 説明 label
-	tgtExpl          // the explanation
+	tgtExpl   = iota // the explanation
 	tgtAction        // the recommended action
 )
