@@ -35,8 +35,7 @@ func runCatalog(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runExplain explains an ID or log line (each line of stdin for "-") for
-// a person; the exit code is 0 only when every query has an entry.
+// runExplain explains an ID or log line (each line of stdin for "-"); it exits 0 when all have an entry.
 func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich explain", "usage: flb-enrich explain [--catalog FILE]... ID_OR_LOG_LINE|-\n"+
 		"  ID: 722051, %FTD-6-722051, SMART_LIC-3-COMM_FAILED, 086008, 1785, ILSPwdAuthenticationFailed\n"+
@@ -70,11 +69,10 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var b strings.Builder
 	for i, q := range queries {
-		q = strings.TrimSpace(q)
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		if len(queries) > 1 {
+		if q = strings.TrimSpace(q); len(queries) > 1 {
 			field(&b, "line:", q)
 		}
 		if !explain(&b, cat, eng, q) {
@@ -87,58 +85,34 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return code
 }
 
-// explain writes what query is: a catalog entry, an ID the catalog does
-// not know, or no ID at all. It reports whether there is an entry.
+// explain writes what query is: a catalog entry, an unknown ID or no ID; it reports an entry.
 func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query string) bool {
-	m, found := eng.Recognise([]byte(query))
+	m, found := eng.Recognise([]byte(query)) // m.Severity is the line's, -1 for none
 	e, ok := cat.LookupID(query)
 	if !ok && found && m.Entry != nil {
 		e, ok = m.Entry, true
 	}
-	if ok {
-		field(b, "result:", "catalog entry")
-		printEntry(b, e, m.Severity)
-		return true
-	}
-	if !found && !strings.ContainsAny(query, " \t") {
-		// A bare name: "999999", "SMART_LIC-3-NO_SUCH".
-		if _, err := strconv.ParseUint(query, 10, 32); err == nil && (len(query) == 4 || len(query) == 6) {
-			field(b, "result:", "message ID "+query+", not in the catalog")
+	if !ok {
+		if !found && !strings.ContainsAny(query, " \t") {
+			// A bare name: "999999", "SMART_LIC-3-NO_SUCH".
+			if _, err := strconv.ParseUint(query, 10, 32); err == nil && (len(query) == 4 || len(query) == 6) {
+				field(b, "result:", "message ID "+query+", not in the catalog")
+				return false
+			}
+			m, found = eng.Recognise([]byte("%" + query))
+		}
+		if !found {
+			field(b, "result:", "no message ID in this line")
 			return false
 		}
-		m, found = eng.Recognise([]byte("%" + query))
-	}
-	if !found {
-		field(b, "result:", "no message ID in this line")
+		field(b, "result:", "message ID "+m.ID+", not in the catalog")
+		field(b, "product:", fmt.Sprintf("%s (%s)", m.Product, m.Product.Name()))
+		if m.Severity >= 0 {
+			field(b, "severity:", severityText(m.Severity)+" in this line")
+		}
 		return false
 	}
-	field(b, "result:", "message ID "+m.ID+", not in the catalog")
-	field(b, "product:", fmt.Sprintf("%s (%s)", m.Product, m.Product.Name()))
-	if m.Severity >= 0 {
-		field(b, "severity:", severityText(m.Severity)+" in this line")
-	}
-	return false
-}
-
-// field writes "title text" with the texts aligned, when there is a text.
-func field(b *strings.Builder, title, text string) {
-	if text != "" {
-		fmt.Fprintf(b, "%-13s%s\n", title, text)
-	}
-}
-
-// severityText is "6 informational (情報)".
-func severityText(level int) string {
-	s := fmt.Sprintf("%d %s", level, catalog.SeverityName(level))
-	if sev := catalog.Severities(); level < len(sev) && sev[level].NameJA != "" {
-		s += " (" + sev[level].NameJA + ")"
-	}
-	return s
-}
-
-// printEntry writes an entry; lineSeverity is the severity the log line's
-// header gives, -1 when it gives none.
-func printEntry(b *strings.Builder, e *catalog.Entry, lineSeverity int) {
+	field(b, "result:", "catalog entry")
 	field(b, "product:", fmt.Sprintf("%s (%s)", e.Product, e.Product.Name()))
 	field(b, "id:", e.ID)
 	if e.PrintedID != "" {
@@ -149,8 +123,8 @@ func printEntry(b *strings.Builder, e *catalog.Entry, lineSeverity int) {
 	if e.Severity != nil {
 		severity = severityText(*e.Severity)
 	}
-	if lineSeverity >= 0 {
-		severity += " in the document, " + severityText(lineSeverity) + " in this line"
+	if m.Severity >= 0 {
+		severity += " in the document, " + severityText(m.Severity) + " in this line"
 	}
 	field(b, "severity:", severity)
 	field(b, "format:", e.Format)
@@ -168,9 +142,22 @@ func printEntry(b *strings.Builder, e *catalog.Entry, lineSeverity int) {
 		fmt.Fprintf(b, "  %s: %s\n", p.Name, strings.ReplaceAll(p.Description, "\n", "\n      "))
 	}
 	field(b, "signatures:", strings.Join(e.Signatures, " | "))
-	src := e.Source.Document
-	if e.Source.Section != "" {
-		src += ", " + e.Source.Section
+	field(b, "source:", strings.TrimSuffix(e.Source.Document+", "+e.Source.Section, ", "))
+	return true
+}
+
+// field writes "title text" with the texts aligned, when there is a text.
+func field(b *strings.Builder, title, text string) {
+	if text != "" {
+		fmt.Fprintf(b, "%-13s%s\n", title, text)
 	}
-	field(b, "source:", src)
+}
+
+// severityText is "6 informational (情報)".
+func severityText(level int) string {
+	s := fmt.Sprintf("%d %s", level, catalog.SeverityName(level))
+	if sev := catalog.Severities(); level < len(sev) && sev[level].NameJA != "" {
+		s += " (" + sev[level].NameJA + ")"
+	}
+	return s
 }

@@ -16,15 +16,13 @@ import (
 	"github.com/enrich-plugin/enrich/output"
 )
 
-// maxLineBytes bounds one input line, which takes several times its size
-// in memory.
+// maxLineBytes bounds one input line, which takes several times its size in memory.
 const maxLineBytes = 256 << 20
 
 // errOutput marks a failure to write the output, which ends the run.
 var errOutput = errors.New("write output")
 
-// runEnrich enriches log lines with the plugin's engine and options,
-// writing one JSON object per line.
+// runEnrich enriches log lines with the plugin's engine and options, one JSON object per line.
 func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich", "usage: flb-enrich [options] [FILE...]\n"+
 		"Reads log lines from FILEs (or standard input, also as -): a line that is a JSON object is a record,\n"+
@@ -32,8 +30,7 @@ func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return enrichLines(c, args, stdin, stdout, nil)
 }
 
-// enrichLines runs the engine over the lines of the inputs named in args,
-// writing the enriched records, or with rep tallying them instead.
+// enrichLines enriches the lines of the inputs named in args, writing the records or tallying them in rep.
 func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, rep *tally) int {
 	opts := enrich.DefaultOptions()
 	c.Func("message-key", "comma-separated `KEYS` searched for a message ID, in order; raw lines are put under the first "+
@@ -103,8 +100,7 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	return code
 }
 
-// lineEnricher writes one enriched JSON line per input line, before it
-// reads the next, and flushes whenever no complete line is buffered.
+// lineEnricher writes each input line enriched before it reads the next, and flushes before it waits.
 type lineEnricher struct {
 	eng          *enrich.Engine
 	rawKey       string
@@ -116,9 +112,8 @@ type lineEnricher struct {
 	long         []byte // a line longer than the read buffer
 	rec, dst, js []byte
 	tally        *tally // when set, records are tallied rather than written
-	// added caches the JSON of the pairs the engine appends, by their
-	// msgpack bytes; nil when they are not the whole change (Overwrite),
-	// vary with every line (Params) or may be named like the read time.
+	// added caches the JSON of the pairs the engine appends, by their msgpack bytes; nil when they are
+	// not the whole change (Overwrite), vary with every line (Params) or may be named like the time.
 	added map[string][]byte
 }
 
@@ -148,8 +143,7 @@ func (l *lineEnricher) flush() error {
 	return nil
 }
 
-// file enriches every line of the named input ("-" is stdin), including
-// those read before a read error.
+// file enriches every line of the named input ("-" is stdin), also those before a read error.
 func (l *lineEnricher) file(name string, stdin io.Reader) error {
 	r, label := stdin, "standard input"
 	if name != "-" {
@@ -195,13 +189,11 @@ func (l *lineEnricher) file(name string, stdin io.Reader) error {
 	}
 }
 
-// readLine returns the next line without its line ending, and its length.
-// A line longer than maxLine is read to its end but not kept whole. err is
-// io.EOF after the last line; n is 0 and err non-nil when there is no line.
+// readLine returns the next line without its ending, and its length n, which is 0 when err ends
+// the input. A line longer than maxLine is read to its end but not kept whole.
 func (l *lineEnricher) readLine() (line []byte, n int, err error) {
 	line, err = l.in.ReadSlice('\n')
-	n = len(line)
-	if err == bufio.ErrBufferFull {
+	if n = len(line); err == bufio.ErrBufferFull {
 		l.long = append(l.long[:0], line...)
 		for err == bufio.ErrBufferFull {
 			line, err = l.in.ReadSlice('\n')
@@ -211,17 +203,12 @@ func (l *lineEnricher) readLine() (line []byte, n int, err error) {
 		}
 		line = l.long
 	}
-	if err == nil {
-		line, n = line[:len(line)-1], n-1
-	}
-	if len(line) > 0 && line[len(line)-1] == '\r' {
-		line, n = line[:len(line)-1], n-1
-	}
-	return line, n, err
+	k := len(line)
+	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+	return line, n - (k - len(line)), err
 }
 
-// line writes the enriched record of one line: the JSON object it is, or
-// else {rawKey: line}, with the problem if it looks like an object.
+// line writes the JSON object a line is, or else {rawKey: line} with the problem if it looks like one.
 func (l *lineEnricher) line(line []byte) error {
 	var problem string
 	if t := bytes.TrimSpace(line); len(t) > 0 && t[0] == '{' {
@@ -237,25 +224,21 @@ func (l *lineEnricher) line(line []byte) error {
 // recordHeadLen is the length of the head msgpack.AppendEntryHead writes.
 const recordHeadLen = 13
 
-// rawRecord is the record {rawKey: line, errorKey: problem}, without the
-// line when it is nil and without the problem when it is empty.
+// rawRecord is the record {rawKey: line, errorKey: problem}, without a nil line or an empty problem.
 func (l *lineEnricher) rawRecord(line []byte, problem string) []byte {
-	n := 2
-	if line == nil || problem == "" {
-		n = 1
-	}
-	rec := msgpack.AppendMapHeader(msgpack.AppendEntryHead(l.rec[:0], l.now), n)
+	rec := msgpack.AppendMapHeader(msgpack.AppendEntryHead(l.rec[:0], l.now), 0)
 	if line != nil {
 		rec = msgpack.AppendStr(msgpack.AppendStr(rec, l.rawKey), line)
+		rec[recordHeadLen]++ // a fixmap header counts the pairs
 	}
 	if problem != "" {
 		rec = msgpack.AppendStr(msgpack.AppendStr(rec, output.UnparsedErrorKey), problem)
+		rec[recordHeadLen]++
 	}
 	return rec
 }
 
-// write enriches rec and writes it as one JSON line; if that fails, the
-// line with the error instead.
+// write writes rec enriched as one JSON line; if that fails, the line with the error instead.
 func (l *lineEnricher) write(rec, line []byte) error {
 	l.rec = rec
 	if l.tally != nil {
@@ -278,8 +261,8 @@ func (l *lineEnricher) write(rec, line []byte) error {
 	return nil
 }
 
-// appendJSON appends the enriched record out as JSON, the pairs the engine
-// appended to rec (the same for every line of a message) from the cache.
+// appendJSON appends the enriched record out as JSON, the pairs the engine appended to rec (the same
+// for every line of a message) from the cache.
 func (l *lineEnricher) appendJSON(js, rec, out []byte) ([]byte, error) {
 	hr, err1 := msgpack.ReadHeader(rec[recordHeadLen:])
 	ho, err2 := msgpack.ReadHeader(out[recordHeadLen:])
@@ -288,17 +271,13 @@ func (l *lineEnricher) appendJSON(js, rec, out []byte) ([]byte, error) {
 		return msgpack.AppendRecordJSONText(js, out)
 	}
 	added := out[len(rec):]
+	js, err := msgpack.AppendRecordJSONText(js, rec)
 	cached, ok := l.added[string(added)]
-	if !ok {
-		var err error
-		if cached, err = msgpack.AppendPairsJSON(nil, added, k); err != nil {
-			return js, err
-		}
-		if len(l.added) < maxCachedAdditions {
+	if !ok && err == nil {
+		if cached, err = msgpack.AppendPairsJSON(nil, added, k); err == nil && len(l.added) < maxCachedAdditions {
 			l.added[string(added)] = cached
 		}
 	}
-	js, err := msgpack.AppendRecordJSONText(js, rec)
 	if err != nil {
 		return js, err
 	}
@@ -306,6 +285,5 @@ func (l *lineEnricher) appendJSON(js, rec, out []byte) ([]byte, error) {
 	return append(append(append(js[:len(js)-1], ','), cached...), '}'), nil
 }
 
-// maxCachedAdditions bounds the cache: the catalog's entries times the
-// severities a header may give them.
+// maxCachedAdditions bounds the cache: the catalog's entries times the severities a header may give.
 const maxCachedAdditions = 8192

@@ -11,11 +11,9 @@ import (
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
-// jsonScanner converts one JSON object to a msgpack map for the engine:
-// keys and the string values of message keys become str, every other value
-// a JSONTextExt holding its text without the whitespace between tokens, so
-// that numbers, escapes, key order and duplicate keys stay as written. Its
-// own stack of open containers lets it take any depth.
+// jsonScanner converts one JSON object to a msgpack map for the engine: keys and the string values
+// of message keys become str, every other value a JSONTextExt of its text without the whitespace
+// between tokens, so that numbers, escapes, key order and duplicate keys stay as written.
 type jsonScanner struct {
 	b       []byte
 	i       int
@@ -35,14 +33,11 @@ func (s *jsonScanner) fail(what string) error {
 	return fmt.Errorf("column %d: %q: %s", s.i+1, s.b[s.i], what)
 }
 
-// object appends line, a JSON object, as a msgpack map to dst. The
-// top-level object is the bottom of the stack: a value completed there is
-// a value of the map, nested ones are compacted into s.text.
+// object appends line, a JSON object from its first byte '{', as a msgpack map to dst. Its own stack
+// of closing brackets lets it take any depth: a value completed at the bottom, the top-level object,
+// is a value of the map; nested ones are compacted into s.text.
 func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
-	s.b, s.i = line, 0
-	if !s.tok('{') {
-		return dst, s.fail("want {")
-	}
+	s.b, s.i = line, 1
 	stack := append(s.stack[:0], '}')
 	defer func() { s.stack = stack[:0] }()
 	hdr, n := len(dst), 0
@@ -54,11 +49,10 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 				return dst, s.fail("want a key")
 			}
 			k, err := s.str()
-			if err == nil && !s.tok(':') {
-				err = s.fail("want :")
-			}
 			if err != nil {
 				return dst, err
+			} else if !s.tok(':') {
+				return dst, s.fail("want :")
 			}
 			if len(stack) > 1 {
 				s.text = append(append(s.text, k...), ':')
@@ -214,8 +208,7 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// unquote returns the content of a string that str has checked, which
-// json.Unmarshal therefore takes: a slice of it when it has no escapes.
+// unquote returns the content of a string str has checked (so json.Unmarshal takes it).
 func unquote(q []byte) []byte {
 	if bytes.IndexByte(q, '\\') < 0 {
 		return q[1 : len(q)-1]

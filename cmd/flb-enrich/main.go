@@ -1,6 +1,5 @@
-// Command flb-enrich runs the enrich engine outside Fluent Bit: it enriches
-// log lines from files or standard input, lists the message catalog, and
-// explains a single message.
+// Command flb-enrich runs the enrich engine outside Fluent Bit: it enriches log lines from files or
+// standard input, lists the message catalog, and explains a single message.
 package main
 
 import (
@@ -36,8 +35,7 @@ var subcommands = map[string]func(args []string, stdin io.Reader, stdout, stderr
 	"help": runHelp, "-h": runHelp, "-help": runHelp, "--help": runHelp,
 }
 
-// run returns the exit code: 0 on success, 1 on a runtime failure, 2 on a
-// usage error.
+// run returns the exit code: 0 on success, 1 on a runtime failure, 2 on a usage error.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && subcommands[args[0]] != nil {
 		return subcommands[args[0]](args[1:], stdin, stdout, stderr)
@@ -84,9 +82,8 @@ func newCommand(name, synopsis string, stderr io.Writer) *command {
 	return c
 }
 
-// parse takes flags anywhere among args, as people type them, and returns
-// the other arguments in order (all of them after "--"). When ok is false
-// the command ends with code: 0 after -h, 2 after a bad flag.
+// parse takes flags anywhere among args and returns the other arguments in order (all after "--").
+// When ok is false the command ends with code: 0 after -h, 2 after a bad flag.
 func (c *command) parse(args []string) (rest []string, code int, ok bool) {
 	for {
 		if err := c.Parse(args); errors.Is(err, flag.ErrHelp) {

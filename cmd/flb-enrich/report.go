@@ -11,8 +11,7 @@ import (
 	"github.com/enrich-plugin/enrich/report"
 )
 
-// tally counts what the engine does with each record, by product and
-// result, and keeps the most frequent unknown IDs as the plugin does.
+// tally counts the engine's results by product and keeps the most frequent unknown IDs, as the plugin.
 type tally struct {
 	output.Totals
 	unknownBy [catalog.NumProducts]int
@@ -33,9 +32,8 @@ func (t *tally) add(eng *enrich.Engine, rec []byte) error {
 	return nil
 }
 
-// runReport reads lines as the default command does and prints, instead
-// of the records, how many got each result per product and the most
-// frequent message IDs the catalog lacks.
+// runReport reads lines as the default command does and prints, instead of the records, how many got
+// each result per product and the most frequent message IDs the catalog lacks.
 func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich report", "usage: flb-enrich report [options] [FILE...]\n"+
 		"Reads log lines as flb-enrich does and prints records per product and result, and the most frequent\n"+
@@ -72,10 +70,9 @@ func (t *tally) print(w io.Writer) {
 	tw.Flush()
 	fmt.Fprintf(w, "records %d: enriched %d, unknown_id %d, no_id %d, skipped %d\n\n",
 		t.Records, t.Enriched, t.UnknownID, t.NoID, t.Skipped)
-	items := t.top.Top()
 	fmt.Fprintf(w, "message IDs the catalog lacks, most frequent first:\n")
 	fmt.Fprintf(tw, "COUNT\tPRODUCT\tID\tEXAMPLE\n")
-	for _, it := range items {
+	for _, it := range t.top.Top() {
 		count := fmt.Sprint(it.Count)
 		if it.Over > 0 {
 			count += fmt.Sprintf(" (<=%d over)", it.Over)

@@ -10,13 +10,11 @@ import (
 	"unicode/utf8"
 )
 
-// JSONDateKey is the key of the record's timestamp (seconds since the epoch,
-// nanoseconds as decimals) in AppendRecordJSON's output, as in Fluent Bit's
-// json outputs; a body key of the same name takes precedence.
+// JSONDateKey is the key of the record's time (seconds, nanoseconds as decimals) in AppendRecordJSON's
+// output, as in Fluent Bit's json outputs; a body key of the same name takes precedence.
 const JSONDateKey = "date"
 
-// JSONTextExt is the extension type of a value that holds JSON text, which
-// flb-enrich uses to write the values it read back exactly as they were.
+// JSONTextExt is the extension type of a value holding JSON text, which flb-enrich writes back as read.
 const JSONTextExt int8 = 'J'
 
 // maxJSONDepth bounds the nesting the JSON writer follows, to protect the stack.
@@ -24,17 +22,14 @@ const maxJSONDepth = 64
 
 var errTooDeep = errors.New("msgpack value nested too deeply for json")
 
-// AppendRecordJSON appends one record as a single-line JSON object: the
-// timestamp under JSONDateKey, then the body's keys in their original order.
-// str and bin values become JSON strings (invalid UTF-8 replaced by U+FFFD),
-// ext values other than EventTime become null. A body that is not a map is
-// written under "body".
+// AppendRecordJSON appends one record as a single-line JSON object: the time under JSONDateKey, then
+// the body's keys in order. str and bin values become JSON strings (invalid UTF-8 replaced by U+FFFD),
+// ext values other than EventTime null. A body that is not a map is written under "body".
 func AppendRecordJSON(dst, record []byte) ([]byte, error) {
 	return appendRecordJSON(dst, record, false)
 }
 
-// AppendRecordJSONText is AppendRecordJSON that writes JSONTextExt values,
-// which the caller built from valid JSON text, as they are.
+// AppendRecordJSONText is AppendRecordJSON that writes JSONTextExt values, valid JSON, as they are.
 func AppendRecordJSONText(dst, record []byte) ([]byte, error) {
 	return appendRecordJSON(dst, record, true)
 }
@@ -45,18 +40,17 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 		return dst, fmt.Errorf("record json: record is not a [time, body] array")
 	}
 	p := len(record) - len(rest)
-	ts, bodyOff := p, 0
-	if p+12 < len(record) && record[p] == 0x92 && record[p+1] == 0xd7 && record[p+2] == 0x00 && record[p+11] == 0x80 {
-		ts, bodyOff = p+1, p+12
-	} else {
-		if th, err := ReadHeader(rest); err == nil && th.Kind == Array && th.N > 0 {
-			ts = p + th.Size
-		}
+	ts, bodyOff := p+1, p+12
+	// Skip the common [[EventTime, {}], body] quickly.
+	if p+12 >= len(record) || record[p] != 0x92 || record[p+1] != 0xd7 || record[p+2] != 0x00 || record[p+11] != 0x80 {
 		k, err := Skip(rest)
 		if err != nil {
 			return dst, fmt.Errorf("record json: timestamp: %w", err)
 		}
-		bodyOff = p + k
+		ts, bodyOff = p, p+k
+		if th, _ := ReadHeader(rest); th.Kind == Array && th.N > 0 {
+			ts += th.Size // [[time, metadata], body]
+		}
 	}
 	start := len(dst)
 	dst = append(dst, `{"`+JSONDateKey+`":`...)
@@ -81,8 +75,7 @@ func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-// AppendPairsJSON appends the n key/value pairs at the start of b as JSON
-// object members without braces, as AppendRecordJSON writes a body's pairs.
+// AppendPairsJSON appends the n pairs at the start of b as JSON object members, as in AppendRecordJSON.
 func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
 	start := len(dst)
 	dst, _, err := (&jsonWriter{}).pairs(dst, b, 0, n, 0)
@@ -98,7 +91,7 @@ type jsonWriter struct {
 	hasDate bool // a key of the outermost map is JSONDateKey
 }
 
-// appendJSONTime writes an EventTime, integer or float timestamp exactly.
+// appendJSONTime writes an EventTime, integer or float timestamp exactly, anything else as null.
 func appendJSONTime(dst, b []byte, off int) []byte {
 	h, err := ReadHeader(b[off:])
 	switch {
@@ -106,7 +99,7 @@ func appendJSONTime(dst, b []byte, off int) []byte {
 	case h.Kind == Ext && h.Ext == 0 && h.N == 8 && off+h.Size+8 <= len(b):
 		p := b[off+h.Size:]
 		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p)), 10)
-		var frac [10]byte
+		var frac [10]byte // the nanoseconds after a 1, which keeps their leading zeros
 		return append(append(dst, '.'), strconv.AppendUint(frac[:0], uint64(binary.BigEndian.Uint32(p[4:]))+1e9, 10)[1:]...)
 	case h.Kind == Int || h.Kind == Uint || h.Kind == Float:
 		if d, _, err := (&jsonWriter{}).value(dst, b, off, 0); err == nil {
@@ -146,10 +139,8 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 			dst = strconv.AppendUint(dst, binary.BigEndian.Uint64(b[p:]), 10)
 		}
 	case Float:
-		var f float64
-		if h.N == 4 {
-			f = float64(math.Float32frombits(binary.BigEndian.Uint32(b[p:])))
-		} else {
+		f := float64(math.Float32frombits(binary.BigEndian.Uint32(b[p:])))
+		if h.N == 8 {
 			f = math.Float64frombits(binary.BigEndian.Uint64(b[p:]))
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
@@ -187,8 +178,7 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 	return dst, end, nil
 }
 
-// pairs writes the n key/value pairs at b[q] as JSON object members and
-// returns the offset after them.
+// pairs writes the n key/value pairs at b[q] as JSON object members and returns the offset after them.
 func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) {
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -205,7 +195,7 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 			dst, q, err = w.value(dst, b, q, depth+1)
 		} else {
 			var k []byte // JSON keys are strings: quote the key's JSON form
-			if k, q, err = (&jsonWriter{text: w.text}).value(nil, b, q, depth+1); err == nil {
+			if k, q, err = w.value(nil, b, q, depth+1); err == nil {
 				dst = appendJSONString(dst, k)
 			}
 		}
