@@ -51,15 +51,6 @@ type entry struct {
 	index int
 }
 
-// set makes e the entry of id, first seen in line.
-func (e *entry) set(id []byte, product string, severity int, line []byte) {
-	line = line[:exampleLen(line)]
-	e.buf = append(append(e.buf[:0], id...), line...)
-	e.ID = unsafe.String(unsafe.SliceData(e.buf), len(id))
-	e.Example = unsafe.String(unsafe.SliceData(e.buf[len(id):]), len(line))
-	e.Product, e.Severity = product, severity
-}
-
 // New returns a sketch reporting the top k IDs (at least 1).
 func New(k int) *TopK {
 	k = max(k, 1)
@@ -81,7 +72,11 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 			delete(t.byID, e.ID)
 			e.Over = e.Count
 		}
-		e.set(id, product, severity, line)
+		line = line[:exampleLen(line)]
+		e.buf = append(append(e.buf[:0], id...), line...)
+		e.ID = unsafe.String(unsafe.SliceData(e.buf), len(id))
+		e.Example = unsafe.String(unsafe.SliceData(e.buf[len(id):]), len(line))
+		e.Product, e.Severity = product, severity
 		t.byID[e.ID] = e
 	}
 	// As the first of its count, e stays in order when counted once more.
