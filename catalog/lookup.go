@@ -11,10 +11,9 @@ import (
 
 // Catalog is an immutable, indexed set of entries, safe for concurrent use.
 type Catalog struct {
-	version string
-	entries []Entry
-	// index maps, per product (so that lookups do not allocate), a key to its entry's position.
-	index      map[Product]map[string]int
+	version    string
+	entries    []Entry
+	index      map[[2]string]int // an entry's position by its product and key
 	errorCodes map[string]*Entry // summary entries of shared error codes (IBM 1785), not in entries
 	codes      []ErrorCode
 	signatures []Signature // the Unified CM signature strings, longest first
@@ -62,19 +61,17 @@ func splitIOSID(id string) (facility, mnemonic string) {
 // New builds a catalog of data version from entries; later entries with the same product and
 // key replace earlier ones, as user catalogs override.
 func New(version string, entries []Entry) (*Catalog, error) {
-	c := &Catalog{version: version, index: map[Product]map[string]int{}}
-	for _, p := range products {
-		c.index[p] = map[string]int{}
-	}
+	c := &Catalog{version: version, index: map[[2]string]int{}}
 	for i, e := range entries {
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("entry %d (%s %q): %w", i+1, e.Product, e.ID, err)
 		}
-		if at, ok := c.index[e.Product][e.Key()]; ok {
+		k := [2]string{string(e.Product), e.Key()}
+		if at, ok := c.index[k]; ok {
 			c.entries[at] = e
 			continue
 		}
-		c.index[e.Product][e.Key()] = len(c.entries)
+		c.index[k] = len(c.entries)
 		c.entries = append(c.entries, e)
 	}
 	c.buildSignatures()
@@ -89,11 +86,8 @@ func (e *Entry) Validate() error {
 	fac, mn := e.iosName()
 	switch p := e.Product; {
 	case p.Name() == "":
-		names := make([]string, len(products))
-		for i, q := range products {
-			names[i] = string(q)
-		}
-		return invalid("unknown product %q (want one of %s)", p, strings.Join(names, ", "))
+		names := strings.ReplaceAll(strings.Trim(fmt.Sprint(products), "[]"), " ", ", ")
+		return invalid("unknown product %q (want one of %s)", p, names)
 	case p == ProductFTD && !digits(e.ID, 6):
 		return invalid("id %q is not a 6-digit message ID", e.ID)
 	case p == ProductIOS && (fac == "" || mn == ""):
@@ -135,7 +129,7 @@ func (c *Catalog) Len() int { return len(c.entries) }
 // Lookup finds the entry of product p with the given key (see Entry.Key); string(b) of a
 // []byte key in the call does not allocate.
 func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
-	i, ok := c.index[p][key]
+	i, ok := c.index[[2]string{string(p), key}]
 	if !ok {
 		return nil, false
 	}
@@ -194,26 +188,23 @@ func (c *Catalog) Signatures() []Signature { return c.signatures }
 
 // buildSignatures collects the signatures; of two entries with the same text, the later wins.
 func (c *Catalog) buildSignatures() {
-	at := map[string]int{}
+	byText := map[string]*Entry{}
 	for i := range c.entries {
 		e := &c.entries[i]
-		if e.Product != ProductCUCM {
-			continue
-		}
 		texts := e.Signatures
 		if len(texts) == 0 {
 			texts = []string{e.ID}
 		}
 		for _, t := range texts {
-			if j, ok := at[t]; ok {
-				c.signatures[j].Entry = e
-			} else if t != "" {
-				at[t] = len(c.signatures)
-				c.signatures = append(c.signatures, Signature{Text: t, Entry: e})
+			if e.Product == ProductCUCM && t != "" {
+				byText[t] = e
 			}
 		}
 	}
-	slices.SortStableFunc(c.signatures, func(a, b Signature) int {
+	for t, e := range byText {
+		c.signatures = append(c.signatures, Signature{Text: t, Entry: e})
+	}
+	slices.SortFunc(c.signatures, func(a, b Signature) int {
 		return cmp.Or(len(b.Text)-len(a.Text), strings.Compare(a.Text, b.Text))
 	})
 }
