@@ -29,8 +29,7 @@ type Signature struct {
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.
 var ErrInvalidEntry = errors.New("invalid catalog entry")
 
-// Key returns the lookup key of an entry within its product: its ID, but for IOS
-// FACILITY-MNEMONIC (severity dropped, facility upper-cased).
+// Key returns the lookup key of an entry within its product: its ID, for IOS FACILITY-MNEMONIC.
 func (e *Entry) Key() string {
 	if e.Product == ProductIOS {
 		return iosKey(e.iosName())
@@ -58,8 +57,7 @@ func splitIOSID(id string) (facility, mnemonic string) {
 	return id[:first], id[last+1:]
 }
 
-// New builds a catalog of data version from entries; later entries with the same product and
-// key replace earlier ones, as user catalogs override.
+// New builds a catalog of data version; a later entry replaces one with the same product and key.
 func New(version string, entries []Entry) (*Catalog, error) {
 	c := &Catalog{version: version, index: map[[2]string]int{}}
 	for i, e := range entries {
@@ -126,8 +124,7 @@ func (c *Catalog) Entries() []Entry { return c.entries }
 // Len returns the number of entries.
 func (c *Catalog) Len() int { return len(c.entries) }
 
-// Lookup finds the entry of product p with the given key (see Entry.Key); string(b) of a
-// []byte key in the call does not allocate.
+// Lookup finds the entry of product p with the given key (see Entry.Key) without allocating.
 func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 	i, ok := c.index[[2]string{string(p), key}]
 	if !ok {
@@ -173,8 +170,7 @@ func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	return nil, false
 }
 
-// LookupErrorCode returns the summary entry (title and explanation, not in Entries) of an IBM
-// error code such as "1785".
+// LookupErrorCode returns the summary entry (not in Entries) of an IBM error code such as "1785".
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 	e, ok := c.errorCodes[code]
 	return e, ok

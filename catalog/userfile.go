@@ -29,8 +29,7 @@ var (
 	ErrDuplicateEntry = errors.New("duplicate entry")
 )
 
-// columns are the CSV columns in Write's order: every field of an entry, so that a written
-// catalog loads back identical; params and signatures are JSON lists.
+// columns are the CSV columns in Write's order: every field, so that a written catalog loads back.
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
 
@@ -72,9 +71,8 @@ func Load(userFiles ...string) (*Catalog, error) {
 	return c, nil
 }
 
-// LoadFile reads a user catalog file: a JSON array of entries as Write writes them, or a CSV
-// file whose header names at least id, severity, explanation and action. All problems of the
-// file are returned joined, each wrapping ErrUserCatalog, and no entries then.
+// LoadFile reads a user catalog file, JSON or CSV as Write writes them (CSV needs at least id,
+// severity, explanation and action); all its problems are returned joined, and no entries then.
 func LoadFile(path string) ([]Entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -132,8 +130,7 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 	f.entries = append(f.entries, e)
 }
 
-// checkUserEntry completes an entry of a user file and checks that it is valid and adds
-// something; severity is a level or an English keyword, "" for none.
+// checkUserEntry completes and checks an entry; severity is a level, a keyword or "" for none.
 func checkUserEntry(e *Entry, severity string) error {
 	if e.Product == ProductIOS && e.Facility == "" && e.Mnemonic == "" {
 		e.ID = strings.TrimPrefix(e.ID, "%")
@@ -203,8 +200,7 @@ func decodeStrict(b []byte, v any) error {
 	return nil
 }
 
-// describeJSONError words a decoding error with the file's fields and JSON's kinds of values,
-// not Go's types; whole says what the whole value must be.
+// describeJSONError words a decoding error in the file's terms; whole says what the value must be.
 func describeJSONError(err error, whole string) error {
 	var te *json.UnmarshalTypeError
 	f, unknown := strings.CutPrefix(err.Error(), "json: unknown field ")
@@ -285,8 +281,7 @@ func (f *userFile) readCSV(b []byte) {
 }
 
 // csvEntry builds the entry of a CSV row and its severity. Without a product, a 6-digit ID is
-// Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC is IOS, whose severity digit stands in
-// for an empty severity column.
+// FTD/ASA and FACILITY-SEVERITY-MNEMONIC is IOS, whose digit stands in for an empty severity.
 func csvEntry(cell map[string]string) (Entry, string, error) {
 	var e Entry
 	cells := e.cells()
