@@ -121,9 +121,7 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 		return
 	}
 	f.defined[k] = where
-	if e.Source.Document == "" {
-		e.Source.Document = filepath.Base(f.path)
-	}
+	e.Source.Document = cmp.Or(e.Source.Document, filepath.Base(f.path))
 	if e.Params == nil {
 		e.Params = []Param{}
 	}
