@@ -65,12 +65,11 @@ func New(version string, entries []Entry) (*Catalog, error) {
 			return nil, fmt.Errorf("entry %d (%s %q): %w", i+1, e.Product, e.ID, err)
 		}
 		k := [2]string{string(e.Product), e.Key()}
-		if at, ok := c.index[k]; ok {
-			c.entries[at] = e
-			continue
+		if _, ok := c.index[k]; !ok {
+			c.index[k] = len(c.entries)
+			c.entries = append(c.entries, Entry{})
 		}
-		c.index[k] = len(c.entries)
-		c.entries = append(c.entries, e)
+		c.entries[c.index[k]] = e
 	}
 	c.buildSignatures()
 	return c, nil

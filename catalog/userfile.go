@@ -144,13 +144,10 @@ func checkUserEntry(e *Entry, severity string) error {
 		}
 		e.Severity = &n
 	}
-	if err := e.Validate(); err != nil {
+	if err := e.Validate(); err != nil || e.Explanation != "" || e.Action != "" {
 		return err
 	}
-	if e.Explanation == "" && e.Action == "" {
-		return fmt.Errorf("%w: explanation and action are both empty", ErrInvalidEntry)
-	}
-	return nil
+	return fmt.Errorf("%w: explanation and action are both empty", ErrInvalidEntry)
 }
 
 func (f *userFile) readJSON(b []byte) {
