@@ -123,7 +123,7 @@ func (c *Catalog) Entries() []Entry { return c.entries }
 // Len returns the number of entries.
 func (c *Catalog) Len() int { return len(c.entries) }
 
-// Lookup finds the entry of product p with the given key (see Entry.Key) without allocating.
+// Lookup finds the entry of product p with the given key (see Entry.Key).
 func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 	i, ok := c.index[[2]string{string(p), key}]
 	if !ok {

@@ -29,7 +29,7 @@ var (
 	ErrDuplicateEntry = errors.New("duplicate entry")
 )
 
-// columns are the CSV columns in Write's order: every field, so that a written catalog loads back.
+// columns are the CSV columns in Write's order: every field (lists as JSON), so a written catalog loads back.
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
 
@@ -328,6 +328,7 @@ func Write(w io.Writer, format string, entries []Entry) error {
 		for _, e := range entries {
 			rec, cells := make([]string, len(columns)), e.cells()
 			for j, c := range columns {
+				// The severity and the lists are JSON, blank when there is none or the list is empty.
 				if s, ok := cells[c].(*string); ok {
 					rec[j] = *s
 				} else if v := jsonText(cells[c], ""); v != "null" && v != "[]" {
