@@ -1,6 +1,5 @@
-// Package catalog holds the message catalog: the vendor's explanation and recommended action
-// for each log message the plugin recognises, generated from the documents under sources/ (see
-// gen.go); users may add or override entries with JSON or CSV files.
+// Package catalog holds the vendor's explanation and action for each message the plugin recognises,
+// generated from the documents under sources/; users may add or override entries with JSON or CSV files.
 package catalog
 
 import "slices"
@@ -67,8 +66,7 @@ type Entry struct {
 	Product Product `json:"product"`
 	// ID is the message's name in the document: "722051", "SMART_LIC-3-COMM_FAILED", "086008".
 	ID string `json:"id"`
-	// PrintedID is the ID of the message line when it differs from the heading (722056 prints
-	// %FTD-…-722055).
+	// PrintedID is the ID of the message line when it differs from the heading's (722056 prints 722055).
 	PrintedID string `json:"printed_id,omitempty"`
 	// ErrorCode is the IBM error code shared by several event IDs ("1785").
 	ErrorCode string `json:"error_code,omitempty"`

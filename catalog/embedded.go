@@ -19,11 +19,10 @@ func Embedded() (*Catalog, error) { return embedded() }
 
 // Severities returns the severity table 0-7 with the documents' Japanese names, nil if Embedded fails.
 func Severities() []Severity {
-	c, err := Embedded()
-	if err != nil {
-		return nil
+	if c, err := Embedded(); err == nil {
+		return slices.Clone(c.severities)
 	}
-	return slices.Clone(c.severities)
+	return nil
 }
 
 // parseEmbedded decodes generated data strictly, so that hand edits cannot go unseen.

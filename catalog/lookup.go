@@ -11,10 +11,9 @@ import (
 
 // Catalog is an immutable, indexed set of entries, safe for concurrent use.
 type Catalog struct {
-	version string
-	entries []Entry
-	// index maps, per product (so that lookups do not allocate), a key to its entry's position.
-	index      map[Product]map[string]int
+	version    string
+	entries    []Entry
+	index      map[[2]string]int // an entry's position by its product and key
 	errorCodes map[string]*Entry // summary entries of shared error codes (IBM 1785), not in entries
 	codes      []ErrorCode
 	signatures []Signature // the Unified CM signature strings, longest first
@@ -30,8 +29,7 @@ type Signature struct {
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.
 var ErrInvalidEntry = errors.New("invalid catalog entry")
 
-// Key returns the lookup key of an entry within its product: its ID, but for IOS
-// FACILITY-MNEMONIC (severity dropped, facility upper-cased).
+// Key returns the lookup key of an entry within its product: its ID, for IOS FACILITY-MNEMONIC.
 func (e *Entry) Key() string {
 	if e.Product == ProductIOS {
 		return iosKey(e.iosName())
@@ -59,23 +57,19 @@ func splitIOSID(id string) (facility, mnemonic string) {
 	return id[:first], id[last+1:]
 }
 
-// New builds a catalog of data version from entries; later entries with the same product and
-// key replace earlier ones, as user catalogs override.
+// New builds a catalog of data version; a later entry replaces one with the same product and key.
 func New(version string, entries []Entry) (*Catalog, error) {
-	c := &Catalog{version: version, index: map[Product]map[string]int{}}
-	for _, p := range products {
-		c.index[p] = map[string]int{}
-	}
+	c := &Catalog{version: version, index: map[[2]string]int{}}
 	for i, e := range entries {
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("entry %d (%s %q): %w", i+1, e.Product, e.ID, err)
 		}
-		if at, ok := c.index[e.Product][e.Key()]; ok {
-			c.entries[at] = e
-			continue
+		k := [2]string{string(e.Product), e.Key()}
+		if _, ok := c.index[k]; !ok {
+			c.index[k] = len(c.entries)
+			c.entries = append(c.entries, Entry{})
 		}
-		c.index[e.Product][e.Key()] = len(c.entries)
-		c.entries = append(c.entries, e)
+		c.entries[c.index[k]] = e
 	}
 	c.buildSignatures()
 	return c, nil
@@ -89,11 +83,8 @@ func (e *Entry) Validate() error {
 	fac, mn := e.iosName()
 	switch p := e.Product; {
 	case p.Name() == "":
-		names := make([]string, len(products))
-		for i, q := range products {
-			names[i] = string(q)
-		}
-		return invalid("unknown product %q (want one of %s)", p, strings.Join(names, ", "))
+		names := strings.ReplaceAll(strings.Trim(fmt.Sprint(products), "[]"), " ", ", ")
+		return invalid("unknown product %q (want one of %s)", p, names)
 	case p == ProductFTD && !digits(e.ID, 6):
 		return invalid("id %q is not a 6-digit message ID", e.ID)
 	case p == ProductIOS && (fac == "" || mn == ""):
@@ -132,10 +123,9 @@ func (c *Catalog) Entries() []Entry { return c.entries }
 // Len returns the number of entries.
 func (c *Catalog) Len() int { return len(c.entries) }
 
-// Lookup finds the entry of product p with the given key (see Entry.Key); string(b) of a
-// []byte key in the call does not allocate.
+// Lookup finds the entry of product p with the given key (see Entry.Key).
 func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
-	i, ok := c.index[p][key]
+	i, ok := c.index[[2]string{string(p), key}]
 	if !ok {
 		return nil, false
 	}
@@ -179,8 +169,7 @@ func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	return nil, false
 }
 
-// LookupErrorCode returns the summary entry (title and explanation, not in Entries) of an IBM
-// error code such as "1785".
+// LookupErrorCode returns the summary entry (not in Entries) of an IBM error code such as "1785".
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 	e, ok := c.errorCodes[code]
 	return e, ok
@@ -194,26 +183,23 @@ func (c *Catalog) Signatures() []Signature { return c.signatures }
 
 // buildSignatures collects the signatures; of two entries with the same text, the later wins.
 func (c *Catalog) buildSignatures() {
-	at := map[string]int{}
+	byText := map[string]*Entry{}
 	for i := range c.entries {
 		e := &c.entries[i]
-		if e.Product != ProductCUCM {
-			continue
-		}
 		texts := e.Signatures
 		if len(texts) == 0 {
 			texts = []string{e.ID}
 		}
 		for _, t := range texts {
-			if j, ok := at[t]; ok {
-				c.signatures[j].Entry = e
-			} else if t != "" {
-				at[t] = len(c.signatures)
-				c.signatures = append(c.signatures, Signature{Text: t, Entry: e})
+			if e.Product == ProductCUCM && t != "" {
+				byText[t] = e
 			}
 		}
 	}
-	slices.SortStableFunc(c.signatures, func(a, b Signature) int {
+	for t, e := range byText {
+		c.signatures = append(c.signatures, Signature{Text: t, Entry: e})
+	}
+	slices.SortFunc(c.signatures, func(a, b Signature) int {
 		return cmp.Or(len(b.Text)-len(a.Text), strings.Compare(a.Text, b.Text))
 	})
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -28,17 +29,17 @@ var (
 	ErrDuplicateEntry = errors.New("duplicate entry")
 )
 
-// columns are the CSV columns in Write's order: every field of an entry, so that a written
-// catalog loads back identical; params and signatures are JSON lists.
+// columns are the CSV columns in Write's order: every field (lists as JSON), so a written catalog loads back.
 var columns = []string{"product", "id", "printed_id", "error_code", "facility", "mnemonic", "severity", "format",
 	"explanation", "action", "params", "signatures", "source_document", "source_section"}
 
-// textColumns returns the fields of e that the text columns hold, by column.
-func (e *Entry) textColumns() map[string]*string {
-	return map[string]*string{"product": (*string)(&e.Product), "id": &e.ID, "printed_id": &e.PrintedID,
+// cells returns the fields of e by column: a *string for each text column, else the list or severity.
+func (e *Entry) cells() map[string]any {
+	return map[string]any{"product": (*string)(&e.Product), "id": &e.ID, "printed_id": &e.PrintedID,
 		"error_code": &e.ErrorCode, "facility": &e.Facility, "mnemonic": &e.Mnemonic, "format": &e.Format,
-		"explanation": &e.Explanation, "action": &e.Action,
-		"source_document": &e.Source.Document, "source_section": &e.Source.Section}
+		"explanation": &e.Explanation, "action": &e.Action, "source_document": &e.Source.Document,
+		"source_section": &e.Source.Section, "severity": &e.Severity, "params": &e.Params,
+		"signatures": &e.Signatures}
 }
 
 var iosUserIDRe = regexp.MustCompile(`^%?[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$`)
@@ -70,9 +71,8 @@ func Load(userFiles ...string) (*Catalog, error) {
 	return c, nil
 }
 
-// LoadFile reads a user catalog file: a JSON array of entries as Write writes them, or a CSV
-// file whose header names at least id, severity, explanation and action. All problems of the
-// file are returned joined, each wrapping ErrUserCatalog, and no entries then.
+// LoadFile reads a user catalog file, JSON or CSV as Write writes them (CSV needs at least id,
+// severity, explanation and action); all its problems are returned joined, and no entries then.
 func LoadFile(path string) ([]Entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -121,17 +121,14 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 		return
 	}
 	f.defined[k] = where
-	if e.Source.Document == "" {
-		e.Source.Document = filepath.Base(f.path)
-	}
+	e.Source.Document = cmp.Or(e.Source.Document, filepath.Base(f.path))
 	if e.Params == nil {
 		e.Params = []Param{}
 	}
 	f.entries = append(f.entries, e)
 }
 
-// checkUserEntry completes an entry of a user file and checks that it is valid and adds
-// something; severity is a level or an English keyword, "" for none.
+// checkUserEntry completes and checks an entry; severity is a level, a keyword or "" for none.
 func checkUserEntry(e *Entry, severity string) error {
 	if e.Product == ProductIOS && e.Facility == "" && e.Mnemonic == "" {
 		e.ID = strings.TrimPrefix(e.ID, "%")
@@ -147,30 +144,25 @@ func checkUserEntry(e *Entry, severity string) error {
 		}
 		e.Severity = &n
 	}
-	if err := e.Validate(); err != nil {
+	if err := e.Validate(); err != nil || e.Explanation != "" || e.Action != "" {
 		return err
 	}
-	if e.Explanation == "" && e.Action == "" {
-		return fmt.Errorf("%w: explanation and action are both empty", ErrInvalidEntry)
-	}
-	return nil
+	return fmt.Errorf("%w: explanation and action are both empty", ErrInvalidEntry)
 }
 
 func (f *userFile) readJSON(b []byte) {
 	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		var syn *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			before := b[:min(int(syn.Offset), len(b))]
-			line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
-			f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
-		case errors.As(err, &te):
-			f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
-		default:
-			f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
-		}
+	var syn *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	// Unmarshal checks the syntax first and then can only meet a value of another kind.
+	switch err := json.Unmarshal(b, &raws); {
+	case errors.As(err, &syn):
+		before := b[:min(int(syn.Offset), len(b))]
+		line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
+		f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
+		return
+	case errors.As(err, &te):
+		f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
 		return
 	}
 	for i, raw := range raws {
@@ -203,35 +195,29 @@ func decodeStrict(b []byte, v any) error {
 	return nil
 }
 
-// describeJSONError words a decoding error with the file's fields and JSON's kinds of values,
-// not Go's types; whole says what the whole value must be.
+// describeJSONError words a decoding error in the file's terms; whole says what the value must be.
 func describeJSONError(err error, whole string) error {
 	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) {
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			fields := strings.Join(columns[:len(columns)-2], ", ") + ", source"
-			return fmt.Errorf("%w: unknown field %s (want %s)", ErrInvalidEntry, f, fields)
-		}
+	f, unknown := strings.CutPrefix(err.Error(), "json: unknown field ")
+	switch {
+	case unknown:
+		fields := strings.Join(columns[:len(columns)-2], ", ") + ", source"
+		return fmt.Errorf("%w: unknown field %s (want %s)", ErrInvalidEntry, f, fields)
+	case !errors.As(err, &te):
 		return err
-	}
-	if te.Field == "" {
+	case te.Field == "":
 		return fmt.Errorf("%w: %s, got %s", ErrInvalidEntry, whole, jsonKind(te.Value))
 	}
 	kinds := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}
-	want := kinds[te.Type.Kind()]
 	// Fields of the embedded Entry are named through it.
-	return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."), want, jsonKind(te.Value))
+	return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."),
+		kinds[te.Type.Kind()], jsonKind(te.Value))
 }
 
 // jsonKind words the Value of a json.UnmarshalTypeError ("number 1.5", "array", …).
 func jsonKind(v string) string {
-	switch kind, _, _ := strings.Cut(v, " "); kind {
-	case "array", "object":
-		return "an " + kind
-	case "bool":
-		return "true or false"
-	}
-	return "a " + v
+	return cmp.Or(map[string]string{"array": "an array", "object": "an object", "bool": "true or false"}[v],
+		"a "+v)
 }
 
 func (f *userFile) readCSV(b []byte) {
@@ -290,12 +276,14 @@ func (f *userFile) readCSV(b []byte) {
 }
 
 // csvEntry builds the entry of a CSV row and its severity. Without a product, a 6-digit ID is
-// Threat Defense/ASA and FACILITY-SEVERITY-MNEMONIC is IOS, whose severity digit stands in
-// for an empty severity column.
+// FTD/ASA and FACILITY-SEVERITY-MNEMONIC is IOS, whose digit stands in for an empty severity.
 func csvEntry(cell map[string]string) (Entry, string, error) {
 	var e Entry
-	for c, field := range e.textColumns() {
-		*field = cell[c]
+	cells := e.cells()
+	for c, field := range cells {
+		if s, ok := field.(*string); ok {
+			*s = cell[c]
+		}
 	}
 	e.ID = strings.TrimPrefix(e.ID, "%")
 	switch {
@@ -312,16 +300,13 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 	if parts := strings.Split(e.ID, "-"); severity == "" && e.Product == ProductIOS && len(parts) >= 3 && digits(parts[1], 0) {
 		severity = parts[1]
 	}
-	lists := []struct {
-		column, example string
-		dst             any
-	}{{"params", `[{"name": "...", "description": "..."}]`, &e.Params}, {"signatures", `["...", "..."]`, &e.Signatures}}
+	lists := [][2]string{{"params", `[{"name": "...", "description": "..."}]`}, {"signatures", `["...", "..."]`}}
 	for _, l := range lists {
-		if cell[l.column] == "" {
+		if cell[l[0]] == "" {
 			continue
 		}
-		if err := decodeStrict([]byte(cell[l.column]), l.dst); err != nil {
-			want := fmt.Sprintf("column %s: want a JSON list such as %s", l.column, l.example)
+		if err := decodeStrict([]byte(cell[l[0]]), cells[l[0]]); err != nil {
+			want := fmt.Sprintf("column %s: want a JSON list such as %s", l[0], l[1])
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && te.Field == "" {
 				return e, "", describeJSONError(err, want)
@@ -340,19 +325,14 @@ func Write(w io.Writer, format string, entries []Entry) error {
 		_, err = io.WriteString(w, jsonText(entries, "  ")+"\n")
 	case "csv":
 		records := [][]string{columns}
-		for i := range entries {
-			e, rec := &entries[i], make([]string, len(columns))
-			text := e.textColumns()
+		for _, e := range entries {
+			rec, cells := make([]string, len(columns)), e.cells()
 			for j, c := range columns {
-				switch {
-				case text[c] != nil:
-					rec[j] = *text[c]
-				case c == "severity" && e.Severity != nil:
-					rec[j] = strconv.Itoa(*e.Severity)
-				case c == "params" && len(e.Params) > 0:
-					rec[j] = jsonText(e.Params, "")
-				case c == "signatures" && len(e.Signatures) > 0:
-					rec[j] = jsonText(e.Signatures, "")
+				// The severity and the lists are JSON, blank when there is none or the list is empty.
+				if s, ok := cells[c].(*string); ok {
+					rec[j] = *s
+				} else if v := jsonText(cells[c], ""); v != "null" && v != "[]" {
+					rec[j] = v
 				}
 			}
 			records = append(records, rec)

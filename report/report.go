@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -50,15 +51,6 @@ type entry struct {
 	index int
 }
 
-// set makes e the entry of id, first seen in line.
-func (e *entry) set(id []byte, product string, severity int, line []byte) {
-	line = line[:exampleLen(line)]
-	e.buf = append(append(e.buf[:0], id...), line...)
-	e.ID = unsafe.String(unsafe.SliceData(e.buf), len(id))
-	e.Example = unsafe.String(unsafe.SliceData(e.buf[len(id):]), len(line))
-	e.Product, e.Severity = product, severity
-}
-
 // New returns a sketch reporting the top k IDs (at least 1).
 func New(k int) *TopK {
 	k = max(k, 1)
@@ -80,7 +72,11 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 			delete(t.byID, e.ID)
 			e.Over = e.Count
 		}
-		e.set(id, product, severity, line)
+		line = line[:exampleLen(line)]
+		e.buf = append(append(e.buf[:0], id...), line...)
+		e.ID = unsafe.String(unsafe.SliceData(e.buf), len(id))
+		e.Example = unsafe.String(unsafe.SliceData(e.buf[len(id):]), len(line))
+		e.Product, e.Severity = product, severity
 		t.byID[e.ID] = e
 	}
 	// As the first of its count, e stays in order when counted once more.
@@ -92,15 +88,7 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 
 // firstAt returns the position of the first entry counted n or less, end if none is before.
 func (t *TopK) firstAt(n int64, end int) int {
-	lo, hi := 0, end
-	for lo < hi {
-		if m := int(uint(lo+hi) >> 1); t.byCount[m].Count > n {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
+	return sort.Search(end, func(i int) bool { return t.byCount[i].Count <= n })
 }
 
 // Total returns the number of additions.
@@ -122,11 +110,8 @@ func (t *TopK) Top() []Item {
 
 // exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes.
 func exampleLen(line []byte) int {
-	if len(line) <= MaxExample {
-		return len(line)
-	}
-	n := MaxExample
-	for n > 0 && !utf8.RuneStart(line[n]) {
+	n := min(len(line), MaxExample)
+	for n > 0 && n < len(line) && !utf8.RuneStart(line[n]) {
 		n--
 	}
 	return n
@@ -138,21 +123,15 @@ var Columns = []string{"product", "id", "severity", "explanation", "action", "co
 
 // WriteCSV writes items in the user-catalog CSV format.
 func WriteCSV(w io.Writer, items []Item) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(Columns); err != nil {
-		return err
-	}
+	rows := [][]string{Columns}
 	for _, it := range items {
 		sev := ""
 		if it.Severity >= 0 {
 			sev = strconv.Itoa(it.Severity)
 		}
-		if err := cw.Write([]string{it.Product, it.ID, sev, "", "", strconv.FormatInt(it.Count, 10), it.Example}); err != nil {
-			return err
-		}
+		rows = append(rows, []string{it.Product, it.ID, sev, "", "", strconv.FormatInt(it.Count, 10), it.Example})
 	}
-	cw.Flush()
-	return cw.Error()
+	return csv.NewWriter(w).WriteAll(rows)
 }
 
 // Summary is one line describing items out of total unknown records.
