@@ -31,63 +31,43 @@ const (
 	SinkStdout  Sink = "stdout"
 )
 
-// The configuration keys as documented; Fluent Bit ignores their case.
+// The configuration keys as documented; Fluent Bit ignores their case. configKey spells
+// the other Field_* keys.
 const (
-	KeyMessageKey       = "Message_Key"
-	KeyCatalogFile      = "Catalog_File"
-	KeyParams           = "Params"
-	KeyNestUnder        = "Nest_Under"
-	KeyOverwrite        = "Overwrite"
-	KeySink             = "Sink"
-	KeyForwardAddress   = "Forward_Address"
-	KeyForwardTagPrefix = "Forward_Tag_Prefix"
-	KeyForwardSharedKey = "Forward_Shared_Key"
-	KeyForwardTLS       = "Forward_TLS"
-	KeyForwardTLSCAFile = "Forward_TLS_CA_File"
-	KeyForwardTLSVerify = "Forward_TLS_Verify"
-	KeyAckTimeout       = "Ack_Timeout"
-	KeyMaxPayloadSize   = "Max_Payload_Size"
-	KeyForwardConns     = "Forward_Connections"
-	KeyStallTimeout     = "Stall_Timeout"
-	KeyCatalogRefresh   = "Catalog_Refresh_Interval"
-	KeyReportInterval   = "Report_Interval"
-	KeyReportTop        = "Report_Top"
-	KeyReportFile       = "Report_File"
-	KeyFieldPreset      = "Field_Preset"
-
-	KeyFieldMessageID          = "Field_Message_ID"
-	KeyFieldSeverity           = "Field_Severity"
-	KeyFieldSeverityName       = "Field_Severity_Name"
-	KeyFieldDocumentedSeverity = "Field_Documented_Severity"
-	KeyFieldExplanation        = "Field_Explanation"
-	KeyFieldAction             = "Field_Action"
-	KeyFieldProduct            = "Field_Product"
-	KeyFieldParams             = "Field_Params"
-	KeyFieldLevel              = "Field_Level"
-	KeyFieldCatalogID          = "Field_Catalog_ID"
+	KeyMessageKey        = "Message_Key"
+	KeyCatalogFile       = "Catalog_File"
+	KeyParams            = "Params"
+	KeyNestUnder         = "Nest_Under"
+	KeyOverwrite         = "Overwrite"
+	KeySink              = "Sink"
+	KeyForwardAddress    = "Forward_Address"
+	KeyForwardTagPrefix  = "Forward_Tag_Prefix"
+	KeyForwardSharedKey  = "Forward_Shared_Key"
+	KeyForwardTLS        = "Forward_TLS"
+	KeyForwardTLSCAFile  = "Forward_TLS_CA_File"
+	KeyForwardTLSVerify  = "Forward_TLS_Verify"
+	KeyAckTimeout        = "Ack_Timeout"
+	KeyMaxPayloadSize    = "Max_Payload_Size"
+	KeyForwardConns      = "Forward_Connections"
+	KeyStallTimeout      = "Stall_Timeout"
+	KeyCatalogRefresh    = "Catalog_Refresh_Interval"
+	KeyReportInterval    = "Report_Interval"
+	KeyReportTop         = "Report_Top"
+	KeyReportFile        = "Report_File"
+	KeyFieldPreset       = "Field_Preset"
+	KeyFieldSeverity     = "Field_Severity"
+	KeyFieldSeverityName = "Field_Severity_Name"
 )
 
-// Defaults and bounds of the numeric options.
+// Defaults and bounds of the options that callers name; options has the others.
 const (
-	DefaultTagPrefix  = "enriched."
-	DefaultAckTimeout = 10 * time.Second
-	// An in_forward silent for a second is paused (stopping, reloading): retry.
-	DefaultStallTimeout   = time.Second
 	DefaultMaxPayloadSize = 256 << 10
 	// One connection per flush in progress: enough for up to 4 Workers.
 	DefaultForwardConns = 4
-	MaxForwardConns     = 64
-	MaxReportTop        = 10000
 	// Below 1 KiB nearly every record would travel alone; in_forward drops
 	// payloads above its buffer_max_size (6 MB unless raised).
 	MinMaxPayloadSize = 1 << 10
 	MaxMaxPayloadSize = 64 << 20
-	// A flush, and the exit waiting for it, never hangs a pipeline for more
-	// than an hour; below 100ms a loaded receiver could never answer.
-	MaxAckTimeout = time.Hour
-	MinAckTimeout = 100 * time.Millisecond
-	// Catalog_Refresh_Interval and Report_Interval, when not off.
-	MaxInterval = 24 * time.Hour
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
@@ -137,27 +117,22 @@ type Config struct {
 // DefaultConfig returns the configuration of the keys not set. ForwardAddress
 // has none: a wrong guess would retry forever instead of failing at start.
 func DefaultConfig() Config {
-	return Config{
-		Engine:         enrich.DefaultOptions(),
-		Sink:           SinkForward,
-		TagPrefix:      DefaultTagPrefix,
-		TLSVerify:      true,
-		AckTimeout:     DefaultAckTimeout,
-		MaxPayloadSize: DefaultMaxPayloadSize,
-		ForwardConns:   DefaultForwardConns,
-		StallTimeout:   DefaultStallTimeout,
-		FieldPreset:    "default",
-		CatalogRefresh: time.Minute,
-		ReportInterval: 10 * time.Minute,
-		ReportTop:      20,
+	c := Config{Engine: enrich.DefaultOptions()}
+	for _, o := range c.options() {
+		if o.def != nil {
+			reflect.ValueOf(o.dst).Elem().Set(reflect.ValueOf(o.def))
+		}
 	}
+	return c
 }
 
-// option is a configuration key and the field it sets. want is what a bad
-// value is told; a number must lie in lo..hi, or be 0 (off) when off is set.
+// option is a configuration key, the field it sets and the field's default (nil: the engine's, or
+// the zero value). want is what a bad value is told; a number must lie in lo..hi, or be 0 (off)
+// when off is set.
 type option struct {
 	key    string
 	dst    any
+	def    any
 	want   string
 	lo, hi int64
 	off    bool
@@ -166,28 +141,32 @@ type option struct {
 // options lists c's keys in the order they are read and logged. The preset
 // goes before Message_Key and the Field_* keys, which change it.
 func (c *Config) options() []option {
-	dur := func(lo, hi time.Duration) string {
-		return "want a duration such as 10s, 500ms or whole seconds, from " + lo.String() + " to " +
-			strings.TrimSuffix(hi.String(), "0m0s")
+	// A flush, and the exit waiting for it, never hangs a pipeline for more than
+	// an hour; below 100ms a loaded receiver could never answer.
+	ms, hour, day := int64(100*time.Millisecond), int64(time.Hour), int64(24*time.Hour)
+	dur := func(hi int64) string {
+		return "want a duration such as 10s, 500ms or whole seconds, from 100ms to " +
+			strings.TrimSuffix(time.Duration(hi).String(), "0m0s")
 	}
+	ack, every := dur(hour), dur(day)+", or off"
 	whole := func(hi int64) string { return fmt.Sprintf("want a whole number from 1 to %d", hi) }
-	ack, every := dur(MinAckTimeout, MaxAckTimeout), dur(MinAckTimeout, MaxInterval)
 	size := fmt.Sprintf("want a size such as 256k, 1M or a number of bytes, from %dk to %dM",
 		MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
-	ms, hour, day := int64(MinAckTimeout), int64(MaxAckTimeout), int64(MaxInterval)
 	opts := []option{
-		{key: KeySink, dst: &c.Sink},
+		{key: KeySink, dst: &c.Sink, def: SinkForward},
 		{key: KeyForwardAddress, dst: &c.ForwardAddress},
-		{key: KeyForwardTagPrefix, dst: &c.TagPrefix},
+		{key: KeyForwardTagPrefix, dst: &c.TagPrefix, def: "enriched."},
 		{key: KeyForwardSharedKey, dst: &c.SharedKey},
 		{key: KeyForwardTLS, dst: &c.TLS},
 		{key: KeyForwardTLSCAFile, dst: &c.TLSCAFile},
-		{key: KeyForwardTLSVerify, dst: &c.TLSVerify},
-		{KeyAckTimeout, &c.AckTimeout, ack, ms, hour, false},
-		{KeyStallTimeout, &c.StallTimeout, ack + ", or off", ms, hour, true},
-		{KeyMaxPayloadSize, &c.MaxPayloadSize, size, MinMaxPayloadSize, MaxMaxPayloadSize, false},
-		{KeyForwardConns, &c.ForwardConns, whole(MaxForwardConns), 1, MaxForwardConns, false},
-		{key: KeyFieldPreset, dst: &c.FieldPreset, want: "want default or ecs"},
+		{key: KeyForwardTLSVerify, dst: &c.TLSVerify, def: true},
+		{KeyAckTimeout, &c.AckTimeout, 10 * time.Second, ack, ms, hour, false},
+		// An in_forward silent for a second is paused (stopping, reloading): retry.
+		{KeyStallTimeout, &c.StallTimeout, time.Second, ack + ", or off", ms, hour, true},
+		{key: KeyMaxPayloadSize, dst: &c.MaxPayloadSize, def: DefaultMaxPayloadSize, want: size,
+			lo: MinMaxPayloadSize, hi: MaxMaxPayloadSize},
+		{KeyForwardConns, &c.ForwardConns, DefaultForwardConns, whole(64), 1, 64, false},
+		{key: KeyFieldPreset, dst: &c.FieldPreset, def: "default", want: "want default or ecs"},
 		{key: KeyMessageKey, dst: &c.Engine.MessageKeys,
 			want: "want a comma-separated list of record keys, such as log,message"},
 		{key: KeyCatalogFile, dst: &c.CatalogFiles,
@@ -199,9 +178,9 @@ func (c *Config) options() []option {
 	for _, f := range c.Engine.Fields.ByOption() {
 		opts = append(opts, option{key: configKey(f.Option), dst: f.Name})
 	}
-	return append(opts, option{KeyCatalogRefresh, &c.CatalogRefresh, every + ", or off", ms, day, true},
-		option{KeyReportInterval, &c.ReportInterval, every + ", or off", ms, day, true},
-		option{KeyReportTop, &c.ReportTop, whole(MaxReportTop), 1, MaxReportTop, false},
+	return append(opts, option{KeyCatalogRefresh, &c.CatalogRefresh, time.Minute, every, ms, day, true},
+		option{KeyReportInterval, &c.ReportInterval, 10 * time.Minute, every, ms, day, true},
+		option{KeyReportTop, &c.ReportTop, 20, whole(10000), 1, 10000, false},
 		option{key: KeyReportFile, dst: &c.ReportFile})
 }
 
@@ -340,16 +319,16 @@ func (c *Config) String() string {
 	return strings.Join(kv, " ")
 }
 
-// configKey is the documented key of an engine option (field_message_id).
+// configKey is the documented key of an engine option: field_message_id is Field_Message_ID.
 func configKey(option string) string {
-	for _, k := range []string{KeyMessageKey, KeyNestUnder, KeyFieldMessageID, KeyFieldSeverity, KeyFieldSeverityName,
-		KeyFieldDocumentedSeverity, KeyFieldExplanation, KeyFieldAction, KeyFieldProduct, KeyFieldParams,
-		KeyFieldLevel, KeyFieldCatalogID} {
-		if strings.EqualFold(k, option) {
-			return k
+	words := strings.Split(option, "_")
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:min(1, len(w))]) + w[min(1, len(w)):]
+		if w == "id" {
+			words[i] = "ID"
 		}
 	}
-	return option
+	return strings.Join(words, "_")
 }
 
 // parseSize accepts bytes with an optional k, kb, m, mb, g or gb suffix in
