@@ -10,6 +10,7 @@ package main
 import "C"
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -65,10 +66,8 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		return flbError
 	}
 	missing := C.enrich_cmt_resolve()
-	name := fmt.Sprintf("enrich.%d", initCount.Add(1)-1)
-	if n := C.enrich_output_name(p.o_ins); n != nil {
-		name = C.GoString(n) // the instance's name or Alias, as Fluent Bit reports it
-	}
+	// The instance's name or Alias as Fluent Bit reports it; C.GoString(nil) is "".
+	name := cmp.Or(C.GoString(C.enrich_output_name(p.o_ins)), fmt.Sprintf("enrich.%d", initCount.Add(1)-1))
 	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + name + "] "}
 	defer recoverExport(&ret, log, "init")
 	// The goroutine count shows whether closed instances (hot reload) left anything running.
@@ -271,8 +270,8 @@ func (m *metrics) close() {
 	}
 	m.publish()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.free()
+	m.mu.Unlock()
 }
 
 // cstrings copies ss to a C array of C strings, freed with the metrics.
@@ -299,11 +298,7 @@ type properties struct{ p *C.struct_flbgo_output_plugin }
 func (g properties) Get(key string) string {
 	ck := C.CString(key)
 	defer C.free(unsafe.Pointer(ck))
-	v := C.enrich_get_property(g.p, ck)
-	if v == nil {
-		return ""
-	}
-	return C.GoString(v)
+	return C.GoString(C.enrich_get_property(g.p, ck)) // "" for nil
 }
 
 // flbLogger writes through Fluent Bit's log_print, at the instance's log
