@@ -46,7 +46,7 @@ type instance struct {
 	metrics *metrics
 	// initThread is Fluent Bit's engine thread, where flushes run unless the output has Workers.
 	initThread  C.long
-	workersSeen atomic.Bool
+	workersOnce sync.Once
 }
 
 //export FLBPluginRegister
@@ -102,9 +102,8 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) C
 			in.log.Errorf("flush called without a tag or data")
 			return flbError
 		}
-		if in.initThread != 0 && !in.workersSeen.Load() && C.enrich_thread_id() != in.initThread &&
-			in.workersSeen.CompareAndSwap(false, true) {
-			in.log.Warnf("%s", workersWarning)
+		if C.enrich_thread_id() != in.initThread {
+			in.workersOnce.Do(func() { in.log.Warnf("%s", workersWarning) })
 		}
 		chunk := unsafe.Slice((*byte)(data), int(length)) // no copy: it is only read during this call
 		err := in.out.Flush(context.Background(), C.GoString(tag), chunk)
