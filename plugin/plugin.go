@@ -51,11 +51,7 @@ type instance struct {
 
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (ret C.int) {
-	defer func() {
-		if r := recover(); r != nil {
-			ret = -1
-		}
-	}()
+	defer recoverExport(&ret, -1, nil, "register") // no logger yet
 	return C.enrich_register((*C.struct_flb_plugin_proxy_def)(def))
 }
 
@@ -69,7 +65,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	// The instance's name or Alias as Fluent Bit reports it; C.GoString(nil) is "".
 	name := cmp.Or(C.GoString(C.enrich_output_name(p.o_ins)), fmt.Sprintf("enrich.%d", initCount.Add(1)-1))
 	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + name + "] "}
-	defer recoverExport(&ret, log, "init")
+	defer recoverExport(&ret, flbError, log, "init")
 	// The goroutine count shows whether closed instances (hot reload) left anything running.
 	log.Infof("enrich %s; %d goroutines running", version.String(), runtime.NumGoroutine())
 
@@ -152,17 +148,17 @@ func withInstance(ctx unsafe.Pointer, op string, closed C.int, f func(*instance)
 	if !ok {
 		return flbError
 	}
-	defer recoverExport(&ret, in.log, op)
+	defer recoverExport(&ret, flbError, in.log, op)
 	if in.out == nil {
 		return closed
 	}
 	return f(in)
 }
 
-// recoverExport turns a panic into FLB_ERROR and one log line.
-func recoverExport(ret *C.int, log *flbLogger, op string) {
+// recoverExport turns a panic into the return code fail and one log line.
+func recoverExport(ret *C.int, fail C.int, log *flbLogger, op string) {
 	if r := recover(); r != nil {
-		*ret = flbError
+		*ret = fail
 		log.Errorf("%s: internal error, chunk not processed: %v", op, r)
 	}
 }
