@@ -258,32 +258,28 @@ func (c *Config) Validate() error {
 		}
 		return &KeyError{Key: strings.Join(keys, " and "), Value: oe.Value, Reason: oe.Reason}
 	}
-	if c.FieldPreset == "ecs" && c.Engine.NestUnder != "" {
-		return &KeyError{Key: KeyNestUnder, Value: c.Engine.NestUnder, Reason: "set with Field_Preset ecs, whose fields have their own places"}
-	}
-	if c.ReportFile != "" {
-		if st, err := os.Stat(filepath.Dir(c.ReportFile)); err != nil || !st.IsDir() {
-			return &KeyError{Key: KeyReportFile, Value: c.ReportFile, Reason: "its directory does not exist"}
+	addr, aerr := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
+	dir, derr := os.Stat(filepath.Dir(c.ReportFile))
+	for _, e := range []struct {
+		bad                bool
+		key, value, reason string
+	}{
+		{c.FieldPreset == "ecs" && c.Engine.NestUnder != "", KeyNestUnder, c.Engine.NestUnder,
+			"set with Field_Preset ecs, whose fields have their own places"},
+		{c.ReportFile != "" && (derr != nil || !dir.IsDir()), KeyReportFile, c.ReportFile,
+			"its directory does not exist"},
+		{c.Sink != SinkForward && c.Sink != SinkStdout, KeySink, string(c.Sink), "want forward or stdout"},
+		{c.TagPrefix == "" || strings.ContainsAny(c.TagPrefix, " \t\r\n"), KeyForwardTagPrefix, c.TagPrefix,
+			"want a non-empty tag prefix without spaces, such as enriched."},
+		{c.Sink == SinkForward && c.ForwardAddress == "", KeyForwardAddress, "", "required with Sink forward: " +
+			"the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"},
+		{aerr != nil && c.ForwardAddress != "", KeyForwardAddress, c.ForwardAddress, fmt.Sprint(aerr)},
+		{c.TLS && addr.Network == "unix", KeyForwardTLS, "on", "TLS needs a tcp:// " + KeyForwardAddress},
+		{c.TLSCAFile != "" && !c.TLS, KeyForwardTLSCAFile, c.TLSCAFile, "set while " + KeyForwardTLS + " is off"},
+	} {
+		if e.bad {
+			return &KeyError{Key: e.key, Value: e.value, Reason: e.reason}
 		}
-	}
-	if c.Sink != SinkForward && c.Sink != SinkStdout {
-		return &KeyError{Key: KeySink, Value: string(c.Sink), Reason: "want forward or stdout"}
-	}
-	if c.TagPrefix == "" || strings.ContainsAny(c.TagPrefix, " \t\r\n") {
-		return &KeyError{Key: KeyForwardTagPrefix, Value: c.TagPrefix, Reason: "want a non-empty tag prefix without spaces, such as enriched."}
-	}
-	if c.Sink == SinkForward && c.ForwardAddress == "" {
-		return &KeyError{Key: KeyForwardAddress, Reason: "required with Sink forward: the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"}
-	}
-	addr, err := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
-	if err != nil && c.ForwardAddress != "" {
-		return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
-	}
-	if c.TLS && addr.Network == "unix" {
-		return &KeyError{Key: KeyForwardTLS, Value: "on", Reason: "TLS needs a tcp:// " + KeyForwardAddress}
-	}
-	if c.TLSCAFile != "" && !c.TLS {
-		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
 	for _, o := range c.options() {
 		v := reflect.ValueOf(o.dst).Elem()
