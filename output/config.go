@@ -31,63 +31,43 @@ const (
 	SinkStdout  Sink = "stdout"
 )
 
-// The configuration keys as documented; Fluent Bit ignores their case.
+// The configuration keys as documented; Fluent Bit ignores their case. configKey spells
+// the other Field_* keys.
 const (
-	KeyMessageKey       = "Message_Key"
-	KeyCatalogFile      = "Catalog_File"
-	KeyParams           = "Params"
-	KeyNestUnder        = "Nest_Under"
-	KeyOverwrite        = "Overwrite"
-	KeySink             = "Sink"
-	KeyForwardAddress   = "Forward_Address"
-	KeyForwardTagPrefix = "Forward_Tag_Prefix"
-	KeyForwardSharedKey = "Forward_Shared_Key"
-	KeyForwardTLS       = "Forward_TLS"
-	KeyForwardTLSCAFile = "Forward_TLS_CA_File"
-	KeyForwardTLSVerify = "Forward_TLS_Verify"
-	KeyAckTimeout       = "Ack_Timeout"
-	KeyMaxPayloadSize   = "Max_Payload_Size"
-	KeyForwardConns     = "Forward_Connections"
-	KeyStallTimeout     = "Stall_Timeout"
-	KeyCatalogRefresh   = "Catalog_Refresh_Interval"
-	KeyReportInterval   = "Report_Interval"
-	KeyReportTop        = "Report_Top"
-	KeyReportFile       = "Report_File"
-	KeyFieldPreset      = "Field_Preset"
-
-	KeyFieldMessageID          = "Field_Message_ID"
-	KeyFieldSeverity           = "Field_Severity"
-	KeyFieldSeverityName       = "Field_Severity_Name"
-	KeyFieldDocumentedSeverity = "Field_Documented_Severity"
-	KeyFieldExplanation        = "Field_Explanation"
-	KeyFieldAction             = "Field_Action"
-	KeyFieldProduct            = "Field_Product"
-	KeyFieldParams             = "Field_Params"
-	KeyFieldLevel              = "Field_Level"
-	KeyFieldCatalogID          = "Field_Catalog_ID"
+	KeyMessageKey        = "Message_Key"
+	KeyCatalogFile       = "Catalog_File"
+	KeyParams            = "Params"
+	KeyNestUnder         = "Nest_Under"
+	KeyOverwrite         = "Overwrite"
+	KeySink              = "Sink"
+	KeyForwardAddress    = "Forward_Address"
+	KeyForwardTagPrefix  = "Forward_Tag_Prefix"
+	KeyForwardSharedKey  = "Forward_Shared_Key"
+	KeyForwardTLS        = "Forward_TLS"
+	KeyForwardTLSCAFile  = "Forward_TLS_CA_File"
+	KeyForwardTLSVerify  = "Forward_TLS_Verify"
+	KeyAckTimeout        = "Ack_Timeout"
+	KeyMaxPayloadSize    = "Max_Payload_Size"
+	KeyForwardConns      = "Forward_Connections"
+	KeyStallTimeout      = "Stall_Timeout"
+	KeyCatalogRefresh    = "Catalog_Refresh_Interval"
+	KeyReportInterval    = "Report_Interval"
+	KeyReportTop         = "Report_Top"
+	KeyReportFile        = "Report_File"
+	KeyFieldPreset       = "Field_Preset"
+	KeyFieldSeverity     = "Field_Severity"
+	KeyFieldSeverityName = "Field_Severity_Name"
 )
 
-// Defaults and bounds of the numeric options.
+// Defaults and bounds of the options that callers name; options has the others.
 const (
-	DefaultTagPrefix  = "enriched."
-	DefaultAckTimeout = 10 * time.Second
-	// An in_forward silent for a second is paused (stopping, reloading): retry.
-	DefaultStallTimeout   = time.Second
 	DefaultMaxPayloadSize = 256 << 10
 	// One connection per flush in progress: enough for up to 4 Workers.
 	DefaultForwardConns = 4
-	MaxForwardConns     = 64
-	MaxReportTop        = 10000
 	// Below 1 KiB nearly every record would travel alone; in_forward drops
 	// payloads above its buffer_max_size (6 MB unless raised).
 	MinMaxPayloadSize = 1 << 10
 	MaxMaxPayloadSize = 64 << 20
-	// A flush, and the exit waiting for it, never hangs a pipeline for more
-	// than an hour; below 100ms a loaded receiver could never answer.
-	MaxAckTimeout = time.Hour
-	MinAckTimeout = 100 * time.Millisecond
-	// Catalog_Refresh_Interval and Report_Interval, when not off.
-	MaxInterval = 24 * time.Hour
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
@@ -137,27 +117,22 @@ type Config struct {
 // DefaultConfig returns the configuration of the keys not set. ForwardAddress
 // has none: a wrong guess would retry forever instead of failing at start.
 func DefaultConfig() Config {
-	return Config{
-		Engine:         enrich.DefaultOptions(),
-		Sink:           SinkForward,
-		TagPrefix:      DefaultTagPrefix,
-		TLSVerify:      true,
-		AckTimeout:     DefaultAckTimeout,
-		MaxPayloadSize: DefaultMaxPayloadSize,
-		ForwardConns:   DefaultForwardConns,
-		StallTimeout:   DefaultStallTimeout,
-		FieldPreset:    "default",
-		CatalogRefresh: time.Minute,
-		ReportInterval: 10 * time.Minute,
-		ReportTop:      20,
+	c := Config{Engine: enrich.DefaultOptions()}
+	for _, o := range c.options() {
+		if o.def != nil {
+			reflect.ValueOf(o.dst).Elem().Set(reflect.ValueOf(o.def))
+		}
 	}
+	return c
 }
 
-// option is a configuration key and the field it sets. want is what a bad
-// value is told; a number must lie in lo..hi, or be 0 (off) when off is set.
+// option is a configuration key, the field it sets and the field's default (nil: the engine's, or
+// the zero value). want is what a bad value is told; a number must lie in lo..hi, or be 0 (off)
+// when off is set.
 type option struct {
 	key    string
 	dst    any
+	def    any
 	want   string
 	lo, hi int64
 	off    bool
@@ -166,28 +141,32 @@ type option struct {
 // options lists c's keys in the order they are read and logged. The preset
 // goes before Message_Key and the Field_* keys, which change it.
 func (c *Config) options() []option {
-	dur := func(lo, hi time.Duration) string {
-		return "want a duration such as 10s, 500ms or whole seconds, from " + lo.String() + " to " +
-			strings.TrimSuffix(hi.String(), "0m0s")
+	// A flush, and the exit waiting for it, never hangs a pipeline for more than
+	// an hour; below 100ms a loaded receiver could never answer.
+	ms, hour, day := int64(100*time.Millisecond), int64(time.Hour), int64(24*time.Hour)
+	dur := func(hi int64) string {
+		return "want a duration such as 10s, 500ms or whole seconds, from 100ms to " +
+			strings.TrimSuffix(time.Duration(hi).String(), "0m0s")
 	}
+	ack, every := dur(hour), dur(day)+", or off"
 	whole := func(hi int64) string { return fmt.Sprintf("want a whole number from 1 to %d", hi) }
-	ack, every := dur(MinAckTimeout, MaxAckTimeout), dur(MinAckTimeout, MaxInterval)
 	size := fmt.Sprintf("want a size such as 256k, 1M or a number of bytes, from %dk to %dM",
 		MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
-	ms, hour, day := int64(MinAckTimeout), int64(MaxAckTimeout), int64(MaxInterval)
 	opts := []option{
-		{key: KeySink, dst: &c.Sink},
+		{key: KeySink, dst: &c.Sink, def: SinkForward},
 		{key: KeyForwardAddress, dst: &c.ForwardAddress},
-		{key: KeyForwardTagPrefix, dst: &c.TagPrefix},
+		{key: KeyForwardTagPrefix, dst: &c.TagPrefix, def: "enriched."},
 		{key: KeyForwardSharedKey, dst: &c.SharedKey},
 		{key: KeyForwardTLS, dst: &c.TLS},
 		{key: KeyForwardTLSCAFile, dst: &c.TLSCAFile},
-		{key: KeyForwardTLSVerify, dst: &c.TLSVerify},
-		{KeyAckTimeout, &c.AckTimeout, ack, ms, hour, false},
-		{KeyStallTimeout, &c.StallTimeout, ack + ", or off", ms, hour, true},
-		{KeyMaxPayloadSize, &c.MaxPayloadSize, size, MinMaxPayloadSize, MaxMaxPayloadSize, false},
-		{KeyForwardConns, &c.ForwardConns, whole(MaxForwardConns), 1, MaxForwardConns, false},
-		{key: KeyFieldPreset, dst: &c.FieldPreset, want: "want default or ecs"},
+		{key: KeyForwardTLSVerify, dst: &c.TLSVerify, def: true},
+		{KeyAckTimeout, &c.AckTimeout, 10 * time.Second, ack, ms, hour, false},
+		// An in_forward silent for a second is paused (stopping, reloading): retry.
+		{KeyStallTimeout, &c.StallTimeout, time.Second, ack + ", or off", ms, hour, true},
+		{key: KeyMaxPayloadSize, dst: &c.MaxPayloadSize, def: DefaultMaxPayloadSize, want: size,
+			lo: MinMaxPayloadSize, hi: MaxMaxPayloadSize},
+		{KeyForwardConns, &c.ForwardConns, DefaultForwardConns, whole(64), 1, 64, false},
+		{key: KeyFieldPreset, dst: &c.FieldPreset, def: "default", want: "want default or ecs"},
 		{key: KeyMessageKey, dst: &c.Engine.MessageKeys,
 			want: "want a comma-separated list of record keys, such as log,message"},
 		{key: KeyCatalogFile, dst: &c.CatalogFiles,
@@ -199,9 +178,9 @@ func (c *Config) options() []option {
 	for _, f := range c.Engine.Fields.ByOption() {
 		opts = append(opts, option{key: configKey(f.Option), dst: f.Name})
 	}
-	return append(opts, option{KeyCatalogRefresh, &c.CatalogRefresh, every + ", or off", ms, day, true},
-		option{KeyReportInterval, &c.ReportInterval, every + ", or off", ms, day, true},
-		option{KeyReportTop, &c.ReportTop, whole(MaxReportTop), 1, MaxReportTop, false},
+	return append(opts, option{KeyCatalogRefresh, &c.CatalogRefresh, time.Minute, every, ms, day, true},
+		option{KeyReportInterval, &c.ReportInterval, 10 * time.Minute, every, ms, day, true},
+		option{KeyReportTop, &c.ReportTop, 20, whole(10000), 1, 10000, false},
 		option{key: KeyReportFile, dst: &c.ReportFile})
 }
 
@@ -279,32 +258,28 @@ func (c *Config) Validate() error {
 		}
 		return &KeyError{Key: strings.Join(keys, " and "), Value: oe.Value, Reason: oe.Reason}
 	}
-	if c.FieldPreset == "ecs" && c.Engine.NestUnder != "" {
-		return &KeyError{Key: KeyNestUnder, Value: c.Engine.NestUnder, Reason: "set with Field_Preset ecs, whose fields have their own places"}
-	}
-	if c.ReportFile != "" {
-		if st, err := os.Stat(filepath.Dir(c.ReportFile)); err != nil || !st.IsDir() {
-			return &KeyError{Key: KeyReportFile, Value: c.ReportFile, Reason: "its directory does not exist"}
+	addr, aerr := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
+	dir, derr := os.Stat(filepath.Dir(c.ReportFile))
+	for _, e := range []struct {
+		bad                bool
+		key, value, reason string
+	}{
+		{c.FieldPreset == "ecs" && c.Engine.NestUnder != "", KeyNestUnder, c.Engine.NestUnder,
+			"set with Field_Preset ecs, whose fields have their own places"},
+		{c.ReportFile != "" && (derr != nil || !dir.IsDir()), KeyReportFile, c.ReportFile,
+			"its directory does not exist"},
+		{c.Sink != SinkForward && c.Sink != SinkStdout, KeySink, string(c.Sink), "want forward or stdout"},
+		{c.TagPrefix == "" || strings.ContainsAny(c.TagPrefix, " \t\r\n"), KeyForwardTagPrefix, c.TagPrefix,
+			"want a non-empty tag prefix without spaces, such as enriched."},
+		{c.Sink == SinkForward && c.ForwardAddress == "", KeyForwardAddress, "", "required with Sink forward: " +
+			"the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"},
+		{aerr != nil && c.ForwardAddress != "", KeyForwardAddress, c.ForwardAddress, fmt.Sprint(aerr)},
+		{c.TLS && addr.Network == "unix", KeyForwardTLS, "on", "TLS needs a tcp:// " + KeyForwardAddress},
+		{c.TLSCAFile != "" && !c.TLS, KeyForwardTLSCAFile, c.TLSCAFile, "set while " + KeyForwardTLS + " is off"},
+	} {
+		if e.bad {
+			return &KeyError{Key: e.key, Value: e.value, Reason: e.reason}
 		}
-	}
-	if c.Sink != SinkForward && c.Sink != SinkStdout {
-		return &KeyError{Key: KeySink, Value: string(c.Sink), Reason: "want forward or stdout"}
-	}
-	if c.TagPrefix == "" || strings.ContainsAny(c.TagPrefix, " \t\r\n") {
-		return &KeyError{Key: KeyForwardTagPrefix, Value: c.TagPrefix, Reason: "want a non-empty tag prefix without spaces, such as enriched."}
-	}
-	if c.Sink == SinkForward && c.ForwardAddress == "" {
-		return &KeyError{Key: KeyForwardAddress, Reason: "required with Sink forward: the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"}
-	}
-	addr, err := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
-	if err != nil && c.ForwardAddress != "" {
-		return &KeyError{Key: KeyForwardAddress, Value: c.ForwardAddress, Reason: err.Error()}
-	}
-	if c.TLS && addr.Network == "unix" {
-		return &KeyError{Key: KeyForwardTLS, Value: "on", Reason: "TLS needs a tcp:// " + KeyForwardAddress}
-	}
-	if c.TLSCAFile != "" && !c.TLS {
-		return &KeyError{Key: KeyForwardTLSCAFile, Value: c.TLSCAFile, Reason: "set while " + KeyForwardTLS + " is off"}
 	}
 	for _, o := range c.options() {
 		v := reflect.ValueOf(o.dst).Elem()
@@ -340,16 +315,16 @@ func (c *Config) String() string {
 	return strings.Join(kv, " ")
 }
 
-// configKey is the documented key of an engine option (field_message_id).
+// configKey is the documented key of an engine option: field_message_id is Field_Message_ID.
 func configKey(option string) string {
-	for _, k := range []string{KeyMessageKey, KeyNestUnder, KeyFieldMessageID, KeyFieldSeverity, KeyFieldSeverityName,
-		KeyFieldDocumentedSeverity, KeyFieldExplanation, KeyFieldAction, KeyFieldProduct, KeyFieldParams,
-		KeyFieldLevel, KeyFieldCatalogID} {
-		if strings.EqualFold(k, option) {
-			return k
+	words := strings.Split(option, "_")
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:min(1, len(w))]) + w[min(1, len(w)):]
+		if w == "id" {
+			words[i] = "ID"
 		}
 	}
-	return option
+	return strings.Join(words, "_")
 }
 
 // parseSize accepts bytes with an optional k, kb, m, mb, g or gb suffix in

@@ -10,6 +10,7 @@ package main
 import "C"
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -45,16 +46,12 @@ type instance struct {
 	metrics *metrics
 	// initThread is Fluent Bit's engine thread, where flushes run unless the output has Workers.
 	initThread  C.long
-	workersSeen atomic.Bool
+	workersOnce sync.Once
 }
 
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (ret C.int) {
-	defer func() {
-		if r := recover(); r != nil {
-			ret = -1
-		}
-	}()
+	defer recoverExport(&ret, -1, nil, "register") // no logger yet
 	return C.enrich_register((*C.struct_flb_plugin_proxy_def)(def))
 }
 
@@ -65,12 +62,10 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		return flbError
 	}
 	missing := C.enrich_cmt_resolve()
-	name := fmt.Sprintf("enrich.%d", initCount.Add(1)-1)
-	if n := C.enrich_output_name(p.o_ins); n != nil {
-		name = C.GoString(n) // the instance's name or Alias, as Fluent Bit reports it
-	}
+	// The instance's name or Alias as Fluent Bit reports it; C.GoString(nil) is "".
+	name := cmp.Or(C.GoString(C.enrich_output_name(p.o_ins)), fmt.Sprintf("enrich.%d", initCount.Add(1)-1))
 	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + name + "] "}
-	defer recoverExport(&ret, log, "init")
+	defer recoverExport(&ret, flbError, log, "init")
 	// The goroutine count shows whether closed instances (hot reload) left anything running.
 	log.Infof("enrich %s; %d goroutines running", version.String(), runtime.NumGoroutine())
 
@@ -97,33 +92,27 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 }
 
 //export FLBPluginFlushCtx
-func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) (ret C.int) {
-	in := lookup(ctx)
-	if in == nil {
-		return flbError
-	}
-	defer recoverExport(&ret, in.log, "flush")
-	if in.out == nil {
-		return flbRetry // closed: Fluent Bit keeps the chunk
-	}
-	if tag == nil || (data == nil && length > 0) {
-		in.log.Errorf("flush called without a tag or data")
-		return flbError
-	}
-	if in.initThread != 0 && !in.workersSeen.Load() && C.enrich_thread_id() != in.initThread && in.workersSeen.CompareAndSwap(false, true) {
-		in.log.Warnf("%s", workersWarning)
-	}
-	chunk := unsafe.Slice((*byte)(data), int(length)) // no copy: it is only read during this call
-	err := in.out.Flush(context.Background(), C.GoString(tag), chunk)
-	switch {
-	case err == nil:
-		return flbOK
-	case output.IsRetryable(err):
-		return flbRetry
-	default:
-		in.log.Errorf("dropping chunk: %v", err)
-		return flbError
-	}
+func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) C.int {
+	return withInstance(ctx, "flush", flbRetry, func(in *instance) C.int {
+		if tag == nil || (data == nil && length > 0) {
+			in.log.Errorf("flush called without a tag or data")
+			return flbError
+		}
+		if C.enrich_thread_id() != in.initThread {
+			in.workersOnce.Do(func() { in.log.Warnf("%s", workersWarning) })
+		}
+		chunk := unsafe.Slice((*byte)(data), int(length)) // no copy: it is only read during this call
+		err := in.out.Flush(context.Background(), C.GoString(tag), chunk)
+		switch {
+		case err == nil:
+			return flbOK
+		case output.IsRetryable(err):
+			return flbRetry
+		default:
+			in.log.Errorf("dropping chunk: %v", err)
+			return flbError
+		}
+	})
 }
 
 // workersWarning is logged once per instance when its flushes run off the engine thread.
@@ -134,39 +123,42 @@ const workersWarning = "this output runs with Workers: Fluent Bit (3.x to 5.1) s
 // FLBPluginExitCtx closes an instance, giving pending sends up to Ack_Timeout.
 //
 //export FLBPluginExitCtx
-func FLBPluginExitCtx(ctx unsafe.Pointer) (ret C.int) {
-	in := lookup(ctx)
-	if in == nil {
-		return flbError
-	}
-	defer recoverExport(&ret, in.log, "exit")
-	if in.out == nil {
-		return flbOK // a stub: the instance was closed already
-	}
-	deadline, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
-	defer cancel()
-	err := in.out.Close(deadline)
-	in.metrics.close()
-	// The key stays allocated, or a later malloc could reuse it while Fluent Bit still holds
-	// it; what it maps to shrinks to what a late flush needs.
-	instances.Store(uintptr(ctx), &instance{log: in.log})
-	if err != nil {
-		in.log.Warnf("exit: %v", err)
-		return flbError
-	}
-	return flbOK
+func FLBPluginExitCtx(ctx unsafe.Pointer) C.int {
+	return withInstance(ctx, "exit", flbOK, func(in *instance) C.int {
+		deadline, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
+		defer cancel()
+		err := in.out.Close(deadline)
+		in.metrics.close()
+		// The key stays allocated, or a later malloc could reuse it while Fluent Bit still holds
+		// it; what it maps to shrinks to what a late flush needs.
+		instances.Store(uintptr(ctx), &instance{log: in.log})
+		if err != nil {
+			in.log.Warnf("exit: %v", err)
+			return flbError
+		}
+		return flbOK
+	})
 }
 
-func lookup(ctx unsafe.Pointer) *instance {
+// withInstance runs f on the instance of ctx, or returns FLB_ERROR for an unknown ctx or a
+// panic. A closed instance's stub answers closed: a late flush is retried, a second exit done.
+func withInstance(ctx unsafe.Pointer, op string, closed C.int, f func(*instance) C.int) (ret C.int) {
 	v, _ := instances.Load(uintptr(ctx)) // never stored under 0
-	in, _ := v.(*instance)
-	return in
+	in, ok := v.(*instance)
+	if !ok {
+		return flbError
+	}
+	defer recoverExport(&ret, flbError, in.log, op)
+	if in.out == nil {
+		return closed
+	}
+	return f(in)
 }
 
-// recoverExport turns a panic into FLB_ERROR and one log line.
-func recoverExport(ret *C.int, log *flbLogger, op string) {
+// recoverExport turns a panic into the return code fail and one log line.
+func recoverExport(ret *C.int, fail C.int, log *flbLogger, op string) {
 	if r := recover(); r != nil {
-		*ret = flbError
+		*ret = fail
 		log.Errorf("%s: internal error, chunk not processed: %v", op, r)
 	}
 }
@@ -232,11 +224,8 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 	}
 	ctx, m := C.enrich_cmt_context(p.api, p.o_ins), &metrics{out: out}
 	for _, d := range metricDefs(&m.st) {
-		var metric unsafe.Pointer
-		if ctx != nil {
-			metric = C.enrich_cmt_new(ctx, d.kind, m.cstring(d.name), m.cstring(d.help),
-				C.int(len(d.keys)+1), m.cstrings(append([]string{"name"}, d.keys...)))
-		}
+		nh, keys := m.cstrings(d.name, d.help), m.cstrings(append([]string{"name"}, d.keys...)...)
+		metric := C.enrich_cmt_new(ctx, d.kind, nh[0], nh[1], C.int(len(keys)), &keys[0]) // nil without ctx
 		if metric == nil {
 			m.free()
 			log.Infof("no metrics: Fluent Bit gave this instance no metrics context, or refused to create its metrics")
@@ -244,7 +233,7 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 		}
 		for _, labels := range d.labels {
 			m.series = append(m.series, C.struct_enrich_series{metric: metric, gauge: d.kind,
-				nlabels: C.int(len(labels) + 1), labels: m.cstrings(append([]string{name}, labels...))})
+				nlabels: C.int(len(labels) + 1), labels: &m.cstrings(append([]string{name}, labels...)...)[0]})
 		}
 		m.values = append(m.values, d.values...)
 	}
@@ -276,25 +265,19 @@ func (m *metrics) close() {
 	}
 	m.publish()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.free()
+	m.mu.Unlock()
 }
 
-func (m *metrics) cstring(s string) *C.char {
-	c := C.CString(s)
-	m.cstrs = append(m.cstrs, unsafe.Pointer(c))
-	return c
-}
-
-// cstrings returns a C array of C strings, freed with the metrics.
-func (m *metrics) cstrings(ss []string) **C.char {
-	arr := (**C.char)(C.malloc(C.size_t(len(ss)) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	m.cstrs = append(m.cstrs, unsafe.Pointer(arr))
-	a := unsafe.Slice(arr, len(ss))
+// cstrings copies ss to a C array of C strings, freed with the metrics.
+func (m *metrics) cstrings(ss ...string) []*C.char {
+	a := unsafe.Slice((**C.char)(C.malloc(C.size_t(len(ss))*C.size_t(unsafe.Sizeof(uintptr(0))))), len(ss))
+	m.cstrs = append(m.cstrs, unsafe.Pointer(&a[0]))
 	for i, s := range ss {
-		a[i] = m.cstring(s)
+		a[i] = C.CString(s)
+		m.cstrs = append(m.cstrs, unsafe.Pointer(a[i]))
 	}
-	return arr
+	return a
 }
 
 func (m *metrics) free() {
@@ -310,11 +293,7 @@ type properties struct{ p *C.struct_flbgo_output_plugin }
 func (g properties) Get(key string) string {
 	ck := C.CString(key)
 	defer C.free(unsafe.Pointer(ck))
-	v := C.enrich_get_property(g.p, ck)
-	if v == nil {
-		return ""
-	}
-	return C.GoString(v)
+	return C.GoString(C.enrich_get_property(g.p, ck)) // "" for nil
 }
 
 // flbLogger writes through Fluent Bit's log_print, at the instance's log
