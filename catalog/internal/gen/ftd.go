@@ -60,7 +60,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	e := catalog.Entry{Product: catalog.ProductFTD, ID: id, Params: []catalog.Param{},
 		Source: catalog.Source{Document: docFTD, Section: id}}
 	note := func(fs ...finding) { rep.add(docFTD, id, fs...) }
-	var texts [2]textBuilder
+	texts := [2]textBuilder{{note: note}, {note: note}}
 	target, seenExpl := tgtExpl, false // text before the 説明 label, of which there is none, is explanation
 	param := -1                        // the parameter a line may continue
 	lines := s.lines[ftdMessage(&e, s.lines, note):]
@@ -131,7 +131,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	note(finding{strings.Contains(e.Format, `\n`), `literal "\n" (an escaped line break) printed in the message format`,
 		"removed: a device writes no such characters, the text around it is kept"})
 	e.Format = strings.ReplaceAll(e.Format, `\n`, "")
-	e.Explanation, e.Action = entryTexts(&texts, note)
+	e.Explanation, e.Action = texts[tgtExpl].String(), texts[tgtAction].String()
 	return e
 }
 

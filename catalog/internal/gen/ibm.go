@@ -24,16 +24,17 @@ var ibmHeadings = []*regexp.Regexp{regexp.MustCompile(`^(\d{4})[\s\x{00A0}]+(.+)
 func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, error) {
 	var code catalog.ErrorCode
 	var entries []catalog.Entry
+	note := func(id string) func(...finding) { return func(fs ...finding) { rep.add(docIBM, id, fs...) } }
 	for _, s := range sections(strings.Split(text, "\n"), ibmHeadings...) {
 		switch s.kind {
 		case 0:
 			code = catalog.ErrorCode{Product: catalog.ProductIBM, Code: s.m[1], Title: strings.TrimSpace(s.m[2]),
 				Source: catalog.Source{Document: docIBM, Section: s.m[1]}}
 		case 1:
-			code.Explanation = render(s.lines)
+			code.Explanation = render(s.lines, note(code.Code))
 		case 2:
 			entries = append(entries, catalog.Entry{Product: catalog.ProductIBM, ID: s.m[1], ErrorCode: code.Code,
-				Format: s.m[2], Explanation: render(s.lines), Params: []catalog.Param{},
+				Format: s.m[2], Explanation: render(s.lines, note(s.m[1])), Params: []catalog.Param{},
 				Source: catalog.Source{Document: docIBM, Section: s.m[1] + " " + s.m[2]}})
 		case 4: // a missing block shows in the empty-field table
 			k := slices.IndexFunc(entries, func(e catalog.Entry) bool { return e.ID == s.m[1] })
@@ -45,7 +46,7 @@ func parseIBM(text string, rep *reporter) (catalog.ErrorCode, []catalog.Entry, e
 				return code, nil, fmt.Errorf("%s: line %d: second user action block for event code %s",
 					docIBM, s.line, s.m[1])
 			}
-			entries[k].Action = render(s.lines)
+			entries[k].Action = render(s.lines, note(s.m[1]))
 		}
 		for i, l := range s.lines { // no text before the headings, under the error code or ユーザーの処置
 			t := strings.TrimSpace(l)

@@ -100,7 +100,7 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 			fmt.Sprintf("English summary inside the message block: %q", firstRunes(strings.Join(english, " "), 60)),
 			"left out: the Japanese 説明 is the explanation"})
 
-	var texts [2]textBuilder
+	texts := [2]textBuilder{{note: note}, {note: note}}
 	secs := sections(s.lines[i:], iosLabels[:]...)
 	for _, l := range secs[0].lines {
 		t := strings.TrimSpace(l)
@@ -111,7 +111,7 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 			texts[sec.kind].add(l)
 		}
 	}
-	e.Explanation, e.Action = entryTexts(&texts, note)
+	e.Explanation, e.Action = texts[tgtExpl].String(), texts[tgtAction].String()
 	// A missing label shows in the report's table of empty fields.
 	note(finding{secs[len(secs)-1].kind == tgtAction && e.Action == "",
 		"推奨するアクション label with no text before the next message",

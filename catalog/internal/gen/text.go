@@ -83,8 +83,8 @@ type textBuilder struct {
 	open    bool // the last output line may still be continued
 	blank   bool // a blank line was seen since the last text line
 	inFence bool
-	lastLen int      // length in runes of the last text line read
-	joins   []string // the page-break joins made, for the report
+	lastLen int              // length in runes of the last text line read
+	note    func(...finding) // records the page-break joins made
 }
 
 // minWrapRunes is the shortest line taken to be cut by a page break: shorter
@@ -110,7 +110,9 @@ func (b *textBuilder) add(raw string) {
 	n := len(b.out)
 	switch {
 	case n > 0 && b.blank && b.open && b.lastLen >= minWrapRunes && pageBreak(b.out[n-1], line):
-		b.joins = append(b.joins, lastRunes(b.out[n-1], 8)+"|"+firstRunes(line, 8))
+		r := []rune(b.out[n-1])
+		b.note(finding{true, fmt.Sprintf("sentence split by a page break (%s|%s)", string(r[max(0, len(r)-8):]),
+			firstRunes(line, 8)), "joined into one sentence"})
 		b.out[n-1] = joinWrapped(b.out[n-1], line)
 	case n > 0 && !b.blank && b.open && !listRe.MatchString(line) && !endsSentence(b.out[n-1]):
 		b.out[n-1] = joinWrapped(b.out[n-1], line)
@@ -123,8 +125,8 @@ func (b *textBuilder) add(raw string) {
 func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
 
 // render is the catalog text of lines.
-func render(lines []string) string {
-	var b textBuilder
+func render(lines []string, note func(...finding)) string {
+	b := textBuilder{note: note}
 	for _, l := range lines {
 		b.add(l)
 	}
@@ -146,19 +148,6 @@ func pageBreak(prev, next string) bool {
 		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
 	}
 	return !listRe.MatchString(next) && isCJK(rp) && isCJK(rn)
-}
-
-// entryTexts returns the explanation and action of texts, noting their page-break joins.
-func entryTexts(texts *[2]textBuilder, note func(...finding)) (string, string) {
-	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
-		note(finding{true, fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence"})
-	}
-	return texts[tgtExpl].String(), texts[tgtAction].String()
-}
-
-func lastRunes(s string, n int) string {
-	r := []rune(s)
-	return string(r[max(0, len(r)-n):])
 }
 
 func firstRunes(s string, n int) string {
