@@ -86,33 +86,30 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 				target, seenExpl = tgtExpl, true
 			}
 			param = -1
-			if rest := t[loc[1]:]; rest != "" {
-				texts[target].add(rest)
-			}
+			texts[target].add(t[loc[1]:])
 			continue
 		}
 
-		var names []string // the parameters a list item describes
-		var desc string
-		if m := ftdParamRe.FindStringSubmatch(t); m != nil {
-			names, desc = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1), m[2]
+		var names []string // the parameters a list item describes, m[2]
+		m := ftdParamRe.FindStringSubmatch(t)
+		if m != nil {
+			names = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1)
 			note(finding{len(names) > 1,
 				"one description for several parameters (" + strings.Join(names, ", ") + ")",
 				"each parameter gets the description"},
 				finding{!seenExpl, "parameter list before the 説明 label",
 					"the parameters are kept; the explanation starts at 説明"})
-		} else if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil {
+		} else if m = ftdPlainParamRe.FindStringSubmatch(t); m != nil {
 			name := strings.TrimSpace(m[1])
-			spelt, how := formatPlaceholder(e.Format, name, e.Params)
-			note(finding{how != "",
-				fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
-				fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt)})
-			if spelt != "" {
-				names, desc = []string{spelt}, m[2]
+			if spelt, how := formatPlaceholder(e.Format, name, e.Params); spelt != "" {
+				names = []string{spelt}
+				note(finding{how != "",
+					fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
+					fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt)})
 			}
 		}
 		for _, name := range names {
-			e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(desc))})
+			e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(m[2]))})
 			param = len(e.Params) - 1
 		}
 		switch {

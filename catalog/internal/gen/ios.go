@@ -15,15 +15,14 @@ import (
 // …") and an English summary in the same fence.
 
 var (
-	// iosHeadings are a message line, a malformed one and the footer.
+	// iosHeadings are a message line, a malformed one, the footer and a row of the severity table.
 	iosHeadings = []*regexp.Regexp{
 		regexp.MustCompile(`^Error Message %([A-Z][A-Z0-9_]*)-([0-7])-([A-Z0-9_]+):\s*(.*)$`),
-		regexp.MustCompile(`^Error Message %.*`), footerRe}
+		regexp.MustCompile(`^Error Message %.*`), footerRe, regexp.MustCompile(`^([0-7]):\s*(\S+)\t(.+)$`)}
 	iosVarRe = regexp.MustCompile(`^(\[[\w-]+\])\s+-\s+(.*)$`)
 	// iosLabels are the 説明 and 推奨するアクション labels, in document order.
 	iosLabels = [...]*regexp.Regexp{regexp.MustCompile(`^説明\s*[：:]\s*(.*)$`),
 		regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*(.*)$`)}
-	iosSeverityRe = regexp.MustCompile(`^([0-7]):\s*(\S+)\t(.+)$`)
 )
 
 // parseIOS reads the severity table (table 1, メッセージの重大度) and the
@@ -31,20 +30,6 @@ var (
 func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, error) {
 	lines := strings.Split(text, "\n")
 	var sevs []catalog.Severity
-	for _, l := range lines {
-		if m := iosSeverityRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
-			level, _ := strconv.Atoi(m[1])
-			if level != len(sevs) {
-				return nil, nil, fmt.Errorf("%s: severity table: level %d out of order (want %d)",
-					docIOS, level, len(sevs))
-			}
-			sevs = append(sevs, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: m[2],
-				DescriptionJA: strings.TrimSpace(m[3])})
-		}
-	}
-	if len(sevs) != 8 {
-		return nil, nil, fmt.Errorf("%s: severity table: found %d levels, want 8", docIOS, len(sevs))
-	}
 	var entries []catalog.Entry
 	for _, s := range sections(lines, iosHeadings...) {
 		switch s.kind {
@@ -52,7 +37,18 @@ func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, 
 			entries = append(entries, parseIOSBlock(s, s.line > 1 && isFence(lines[s.line-2]), rep))
 		case 1:
 			return nil, nil, fmt.Errorf("%s: line %d: malformed message line %q", docIOS, s.line, s.m[0])
+		case 3:
+			level, _ := strconv.Atoi(s.m[1])
+			if level != len(sevs) {
+				return nil, nil, fmt.Errorf("%s: line %d: severity table: level %d out of order (want %d)",
+					docIOS, s.line, level, len(sevs))
+			}
+			sevs = append(sevs, catalog.Severity{Level: level, Name: catalog.SeverityName(level), NameJA: s.m[2],
+				DescriptionJA: strings.TrimSpace(s.m[3])})
 		}
+	}
+	if len(sevs) != 8 {
+		return nil, nil, fmt.Errorf("%s: severity table: found %d levels, want 8", docIOS, len(sevs))
 	}
 	return sevs, entries, nil
 }

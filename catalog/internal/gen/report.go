@@ -91,7 +91,6 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 	}
 
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\nSeverity is null for every Unified CM and IBM entry: those documents give none. Unified CM entries have no format either: the document explains trace excerpts, not message formats.\n\n| product | id | empty fields |\n|---|---|---|\n")
-	rows := b.Len()
 	for _, e := range d.Entries {
 		isEmpty := map[string]bool{"format": e.Format == "", "explanation": e.Explanation == "",
 			"action":   e.Action == "",
@@ -102,9 +101,6 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 		if len(empty) > 0 {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Product, e.ID, strings.Join(empty, ", "))
 		}
-	}
-	if b.Len() == rows {
-		fmt.Fprintf(&b, "| | | none |\n")
 	}
 
 	fmt.Fprintf(&b, "\n## Document anomalies and their resolution (%d)\n\n| document | id | anomaly | resolution |\n|---|---|---|---|\n", len(rep.list))
