@@ -169,29 +169,23 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 	// of its fence; in 751022 it goes on in a fenced block after a blank line.
 	for i++; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
-		if j, next := nextText(lines, i); !fenced && t == "" && isFence(next) && continuesFormat(lines, j+1) {
+		j, next := nextText(lines, i)
+		_, inside := nextText(lines, j+1) // the rest of the format, or an example
+		switch {
+		case !fenced && t == "" && isFence(next) && inside != "" && !strings.HasPrefix(inside, "%") &&
+			!isFence(inside) && !ftdMessageRe.MatchString(inside) && !ftdLabelRe.MatchString(inside):
 			note(finding{true, "message format continues inside a fenced code block after a blank line",
 				"the fenced lines are joined to the format"})
 			i, fenced = j, true
-			continue
-		}
-		if fenced && isFence(t) {
+		case fenced && isFence(t):
 			return i + 1
+		case !fenced && (t == "" || ftdLabelRe.MatchString(t) || ftdValueRe.MatchString(t)):
+			return i
+		default:
+			e.Format = joinWrapped(e.Format, stripMarkup(t))
 		}
-		if !fenced && (t == "" || ftdLabelRe.MatchString(t) || ftdValueRe.MatchString(t)) {
-			break
-		}
-		e.Format = joinWrapped(e.Format, stripMarkup(t))
 	}
 	return i
-}
-
-// continuesFormat reports whether the first text of lines from i, in a fenced
-// block after the message line, holds the rest of the format, not an example.
-func continuesFormat(lines []string, i int) bool {
-	_, t := nextText(lines, i)
-	return t != "" && !strings.HasPrefix(t, "%") && !isFence(t) && !ftdMessageRe.MatchString(t) &&
-		!ftdLabelRe.MatchString(t)
 }
 
 // formatPlaceholder finds the placeholder of format that the list item name

@@ -1,14 +1,11 @@
-// Command gen generates data/catalog.json, zz_generated.go and data/REPORT.md
-// (counts, empty fields, document anomalies and their resolution) from the
-// vendor documents under catalog/sources, the same bytes for the same sources,
-// with package catalog's own types so that data and code cannot drift apart.
+// Command gen generates data/catalog.json, zz_generated.go and data/REPORT.md (counts, empty fields,
+// document anomalies) from the documents under catalog/sources, with package catalog's own types.
 // Run it from the catalog directory: go run ./internal/gen [-q] [-out .].
 package main
 
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,8 +33,7 @@ const (
 	docCUCMEntries = "cisco-cucm-ils-entries.json" // hand-curated Unified CM entries
 )
 
-// sources are the documents in the order the version hash follows, with
-// their product and, for a parsed document, the number of entries it gives.
+// sources are the documents in hash order, with their product and the entries a parsed one gives.
 var sources = []struct {
 	doc     string
 	product catalog.Product
@@ -87,10 +83,9 @@ func generate(src string) (*result, error) {
 		h := sha256.Sum256(b)
 		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
 		files[s.doc] = string(b)
-		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]),
-			Product: s.product})
+		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: fmt.Sprintf("%x", h), Product: s.product})
 	}
-	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
+	version := fmt.Sprintf("%s+%.8x", generatorVersion, sum.Sum(nil)) // 16 hex digits
 
 	rep := &reporter{}
 	severities, ios, errIOS := parseIOS(files[docIOS], rep)
@@ -150,9 +145,7 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 			if leak.MatchString(s) {
 				errs = append(errs, fmt.Errorf("entry %s: document footer or section header inside the text: %q", k, leak.FindString(s)))
 			}
-			i := strings.IndexFunc(s, func(r rune) bool {
-				return unicode.In(r, unicode.Hangul, unicode.Devanagari)
-			})
+			i := strings.IndexFunc(s, func(r rune) bool { return unicode.In(r, unicode.Hangul, unicode.Devanagari) })
 			rep.add(e.Source.Document, e.ID, finding{i >= 0, fmt.Sprintf(
 				"foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
 				"kept as printed"})

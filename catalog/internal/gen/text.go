@@ -97,13 +97,11 @@ func (b *textBuilder) add(raw string) {
 	case isFence(line):
 		b.inFence, b.open = !b.inFence, false
 		return
-	case b.inFence:
-		if line != "" {
-			b.out = append(b.out, spacesRe.ReplaceAllString(line, " "))
-		}
-		return
-	case line == "":
+	case line == "": // in a fence too: the line after the fence starts a new one anyway
 		b.blank = true
+		return
+	case b.inFence:
+		b.out = append(b.out, spacesRe.ReplaceAllString(line, " "))
 		return
 	}
 	line = spacesRe.ReplaceAllString(stripMarkup(line), " ")
