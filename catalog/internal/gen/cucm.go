@@ -59,9 +59,7 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	}
 	spans := map[string]string{}
 	for _, s := range sections(strings.Split(text, "\n"), regexp.MustCompile(heads+`)$`))[1:] {
-		if _, seen := spans[s.m[0]]; !seen {
-			spans[s.m[0]] = strings.Join(s.lines, "\n")
-		}
+		spans[s.m[0]] = strings.Join(s.lines, "\n")
 	}
 	var errs []error
 	where := "" // the case or entry checked
