@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/enrich-plugin/enrich/catalog"
 )
@@ -106,9 +105,7 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		where = fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
 		// An ID printed in the document has no derived_from; any other is "ILS" and words of derived_from.
 		rest, ils := strings.CutPrefix(c.ID, "ILS")
-		words := strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool {
-			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-		})
+		words := regexp.MustCompile(`[\pL\p{Nd}]+`).FindAllString(strings.ToLower(c.DerivedFrom), -1)
 		switch {
 		case c.ID != "" && strings.Contains(text, c.ID):
 			need(c.DerivedFrom == "", "id is an alarm name printed in the document, yet derived_from %q is set",
