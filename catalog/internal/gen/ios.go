@@ -62,16 +62,17 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 		Format: stripMarkup(strings.TrimSpace(s.m[4])), Params: []catalog.Param{},
 		Source: catalog.Source{Document: docIOS, Section: "%" + id}}
 	note := func(fs ...finding) { rep.add(docIOS, id, fs...) }
-	// The rest of the message, up to the end of its fence or paragraph:
-	// wrapped format lines, then variable descriptions and their values, then
-	// (inside a fence) an English summary.
-	wrapped, english, i := false, []string{}, 0
-	for ; i < len(s.lines); i++ {
-		t := strings.TrimSpace(s.lines[i])
-		if fenced && isFence(t) || !fenced && t == "" {
-			break
-		}
+	// Before 説明, the rest of the message up to the end of its fence or paragraph: wrapped format lines,
+	// then variable descriptions and their values, then (inside a fence) an English summary.
+	wrapped, english, inMessage := false, []string{}, true
+	secs := sections(s.lines, iosLabels[:]...)
+	for _, l := range secs[0].lines {
+		t := strings.TrimSpace(l)
 		switch vm := iosVarRe.FindStringSubmatch(t); {
+		case !inMessage:
+			note(finding{t != "", fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out"})
+		case fenced && isFence(t) || !fenced && t == "":
+			inMessage = false
 		case vm != nil: // named without brackets, as the engine names the value
 			e.Params = append(e.Params, catalog.Param{Name: strings.Trim(vm[1], "[]"), Description: vm[2]})
 		case len(e.Params) > 0 && strings.HasPrefix(t, "- "):
@@ -82,9 +83,6 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 			wrapped = true
 			e.Format = joinWrapped(e.Format, stripMarkup(t))
 		}
-	}
-	if fenced && i < len(s.lines) {
-		i++ // the closing fence
 	}
 	note(finding{fenced, "message line inside a fenced code block with the English \"Error Message\" prefix",
 		"the fence and the prefix are dropped"},
@@ -97,11 +95,6 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 			"left out: the Japanese 説明 is the explanation"})
 
 	texts := [2]textBuilder{{note: note}, {note: note}}
-	secs := sections(s.lines[i:], iosLabels[:]...)
-	for _, l := range secs[0].lines {
-		t := strings.TrimSpace(l)
-		note(finding{t != "", fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out"})
-	}
 	for _, sec := range secs[1:] {
 		for _, l := range append(sec.m[1:], sec.lines...) { // the text after the label, then the lines under it
 			texts[sec.kind].add(l)
