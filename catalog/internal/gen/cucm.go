@@ -27,9 +27,7 @@ type curatedCase struct {
 // title is how the entries name the case.
 func (c curatedCase) title() string { return cmp.Or(c.Title, c.Section) }
 
-// curatedEntry is one entry of cisco-cucm-ils-entries.json: DerivedFrom is the
-// trace text a derived ID is made from, empty for an alarm name printed in the
-// document; Cases are the failures whose logs show the entry.
+// curatedEntry is an entry: DerivedFrom is the trace text a derived ID is made from, "" for a printed alarm name.
 type curatedEntry struct {
 	ID                string
 	DerivedFrom       string `json:"derived_from"`
@@ -39,8 +37,7 @@ type curatedEntry struct {
 // sectionSep joins the titles of an entry's sections in Source.Section.
 const sectionSep = " / "
 
-// parseCUCM reads the curated entries, verifies them against the document
-// text and keeps them in rep for the report.
+// parseCUCM reads the curated entries, verifies them against the document and keeps them in rep.
 func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	dec := json.NewDecoder(strings.NewReader(curated))
 	dec.DisallowUnknownFields()
@@ -155,8 +152,7 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	return entries, nil
 }
 
-// containsText reports whether text contains s, each run of white space
-// taken as one space.
+// containsText reports whether text contains s, white space aside.
 func containsText(text, s string) bool {
 	normalize := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	return strings.Contains(normalize(text), normalize(s))

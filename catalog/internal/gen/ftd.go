@@ -33,8 +33,7 @@ var (
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
 )
 
-// parseFTD extracts one entry per heading, a section header or the footer
-// ending the entry before it, and resolves the content defects.
+// parseFTD extracts one entry per heading and resolves the content defects.
 func parseFTD(text string, rep *reporter) ([]catalog.Entry, error) {
 	secs := sections(strings.Split(text, "\n"), ftdHeadings...)
 	for k := 1; k < len(secs); k++ {
@@ -132,8 +131,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	return e
 }
 
-// ftdMessage reads into e the message line, the block's first text, and the
-// lines continuing its format; it returns the number of lines read.
+// ftdMessage reads the message line and its format into e; it returns the number of lines read.
 func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 	i, t := nextText(lines, 0)
 	fenced := isFence(t) // 751023
@@ -217,8 +215,7 @@ func formatPlaceholder(format, name string, params []catalog.Param) (string, str
 	return "", ""
 }
 
-// oneEditApart reports whether a and b differ by one inserted, deleted or
-// replaced byte.
+// oneEditApart reports whether a and b are one byte insertion, deletion or replacement apart.
 func oneEditApart(a, b string) bool {
 	if len(a) > len(b) {
 		a, b = b, a

@@ -14,8 +14,7 @@ import (
 // general 説明, a paragraph per event code ("086006 鍵サーバーが…") and under
 // ユーザーの処置 a numbered block per event code ("イベント・コード 086006 の場合:").
 
-// ibmHeadings are the headings of the error code, the general 説明, an event
-// code's paragraph, ユーザーの処置 and an event code's user action.
+// ibmHeadings are the headings of the error code, 説明, an event code, ユーザーの処置 and an event's action.
 var ibmHeadings = []*regexp.Regexp{regexp.MustCompile(`^(\d{4})[\s\x{00A0}]+(.+)$`), regexp.MustCompile(`^説明$`),
 	regexp.MustCompile(`^(\d{6})[\s\x{00A0}]+(.+)$`), regexp.MustCompile(`^ユーザーの処置$`),
 	regexp.MustCompile(`^イベント・コード\s*(\d{6})\s*の場合[:：]\s*$`)}

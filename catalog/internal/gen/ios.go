@@ -25,8 +25,7 @@ var (
 		regexp.MustCompile(`^推奨するアクション\s*[：:]?\s*(.*)$`)}
 )
 
-// parseIOS reads the severity table (table 1, メッセージの重大度) and the
-// %SMART_LIC-* entries.
+// parseIOS reads the severity table and the %SMART_LIC-* entries.
 func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, error) {
 	lines := strings.Split(text, "\n")
 	var sevs []catalog.Severity
@@ -53,8 +52,7 @@ func parseIOS(text string, rep *reporter) ([]catalog.Severity, []catalog.Entry, 
 	return sevs, entries, nil
 }
 
-// parseIOSBlock reads the entry whose message line heads s, fenced when a
-// fence opens before it.
+// parseIOSBlock reads the entry whose message line heads s, in a code fence if fenced.
 func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 	id := s.m[1] + "-" + s.m[2] + "-" + s.m[3]
 	sev, _ := strconv.Atoi(s.m[2])

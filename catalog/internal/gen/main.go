@@ -154,8 +154,7 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	return errors.Join(errs...)
 }
 
-// nameRepeatedParams names the repeats of a parameter name ("[chars] : [chars]")
-// name_2, name_3 … in format order, as the engine names the values it extracts.
+// nameRepeatedParams names the repeats of a parameter name name_2, name_3 … as the engine does.
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 	for _, e := range entries {
 		count, seen := map[string]int{}, map[string]int{}

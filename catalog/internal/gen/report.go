@@ -29,8 +29,7 @@ type reporter struct {
 	ids   []curatedEntry // the Unified CM entries, with where their IDs come from
 }
 
-// add records the findings found in entry id of doc, each once: found again
-// (five parameter lists before one 説明 label), it is counted in its row.
+// add records the findings found in entry id of doc, a repeat counted in its row.
 func (r *reporter) add(doc, id string, fs ...finding) {
 	for _, f := range fs {
 		i := slices.IndexFunc(r.list, func(a anomaly) bool {

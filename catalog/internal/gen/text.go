@@ -45,8 +45,7 @@ func sections(lines []string, headings ...*regexp.Regexp) []section {
 	return out
 }
 
-// stripMarkup removes emphasis, link and code markup, keeping the words:
-// "**show license all**", "[license smart](#)", "`ping`".
+// stripMarkup removes emphasis, link and code markup, keeping the words.
 func stripMarkup(s string) string {
 	for _, re := range markupRes {
 		s = re.ReplaceAllString(s, "$1")
@@ -76,8 +75,7 @@ func joinWrapped(a, b string) string {
 	return a + b
 }
 
-// textBuilder renders document lines into catalog text: one output line per
-// paragraph, list item or code line; wrapped lines joined.
+// textBuilder renders document lines into catalog text, a line per paragraph, list item or code line.
 type textBuilder struct {
 	out     []string
 	open    bool // the last output line may still be continued
@@ -87,8 +85,7 @@ type textBuilder struct {
 	note    func(...finding) // records the page-break joins made
 }
 
-// minWrapRunes is the shortest line taken to be cut by a page break: shorter
-// lines without punctuation are list values or titles.
+// minWrapRunes is the shortest line taken to be cut by a page break, not a list value or title.
 const minWrapRunes = 30
 
 func (b *textBuilder) add(raw string) {
