@@ -103,13 +103,22 @@ func (b *textBuilder) add(raw string) {
 	}
 	line = spacesRe.ReplaceAllString(stripMarkup(line), " ")
 	n := len(b.out)
+	var last rune // the last rune of the line this one may continue
+	if n > 0 && b.open && !listRe.MatchString(line) {
+		last, _ = utf8.DecodeLastRuneInString(b.out[n-1])
+	}
+	first, _ := utf8.DecodeRuneInString(line)
+	isCJK := func(r rune) bool {
+		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
+	}
 	switch {
-	case n > 0 && b.blank && b.open && b.lastLen >= minWrapRunes && pageBreak(b.out[n-1], line):
+	case last != 0 && b.blank && b.lastLen >= minWrapRunes && isCJK(last) && isCJK(first):
+		// A page break split a sentence over a blank line ("…信頼性の問" / "題を示している…").
 		r := []rune(b.out[n-1])
 		b.note(finding{true, fmt.Sprintf("sentence split by a page break (%s|%s)", string(r[max(0, len(r)-8):]),
 			firstRunes(line, 8)), "joined into one sentence"})
 		b.out[n-1] = joinWrapped(b.out[n-1], line)
-	case n > 0 && !b.blank && b.open && !listRe.MatchString(line) && !endsSentence(b.out[n-1]):
+	case last != 0 && !b.blank && !strings.ContainsRune("。．.：:！？!?）)」", last): // a wrapped line
 		b.out[n-1] = joinWrapped(b.out[n-1], line)
 	default:
 		b.out = append(b.out, line)
@@ -126,23 +135,6 @@ func render(lines []string, note func(...finding)) string {
 		b.add(l)
 	}
 	return b.String()
-}
-
-// endsSentence reports whether a line ends where a paragraph may end.
-func endsSentence(s string) bool {
-	r, _ := utf8.DecodeLastRuneInString(s)
-	return strings.ContainsRune("。．.：:！？!?）)」", r)
-}
-
-// pageBreak reports whether prev and next, separated by a blank line, are one
-// Japanese sentence split by a page break ("…信頼性の問" / "題を示している…").
-func pageBreak(prev, next string) bool {
-	rp, _ := utf8.DecodeLastRuneInString(prev)
-	rn, _ := utf8.DecodeRuneInString(next)
-	isCJK := func(r rune) bool {
-		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
-	}
-	return !listRe.MatchString(next) && isCJK(rp) && isCJK(rn)
 }
 
 func firstRunes(s string, n int) string {
