@@ -117,9 +117,7 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 			}
 		}
 		need(len(c.Cases) > 0 && len(c.Signatures) > 0, "cases and signatures must not be empty")
-		// The explanation and action have a line per sentence or log line,
-		// each naming its case; a fix follows its method's heading, which
-		// "この方法" refers to.
+		// Each line names its case; a fix names its method, which "この方法" refers to.
 		var expl, act, sections []string
 		for _, id := range c.Cases {
 			cs, ok := cases[id]

@@ -32,9 +32,7 @@ type reporter struct {
 // add records the findings found in entry id of doc, a repeat counted in its row.
 func (r *reporter) add(doc, id string, fs ...finding) {
 	for _, f := range fs {
-		i := slices.IndexFunc(r.list, func(a anomaly) bool {
-			return a.doc == doc && a.id == id && a.finding == f
-		})
+		i := slices.IndexFunc(r.list, func(a anomaly) bool { return a == anomaly{doc, id, f, a.count} })
 		switch {
 		case !f.found:
 		case i >= 0:
