@@ -59,33 +59,33 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	e := catalog.Entry{Product: catalog.ProductFTD, ID: id, Params: []catalog.Param{},
 		Source: catalog.Source{Document: docFTD, Section: id}}
 	note := func(fs ...finding) { rep.add(docFTD, id, fs...) }
-	texts := [2]textBuilder{{note: note}, {note: note}}
-	target, seenExpl := tgtExpl, false // text before the 説明 label, of which there is none, is explanation
-	param := -1                        // the parameter a line may continue
+	expl, act := textBuilder{note: note}, textBuilder{note: note}
+	target, seenExpl := &expl, false // text before the 説明 label, of which there is none, is explanation
+	param := -1                      // the parameter a line may continue
 	lines := s.lines[ftdMessage(&e, s.lines, note):]
 	for i, raw := range lines {
 		t := strings.TrimSpace(raw)
 		if isFence(t) {
 			param = -1
 		}
-		if t == "" || isFence(t) || texts[target].inFence {
-			texts[target].add(raw)
+		if t == "" || isFence(t) || target.inFence {
+			target.add(raw)
 			continue
 		}
 
 		if loc := ftdLabelRe.FindStringSubmatchIndex(t); loc != nil {
 			action := loc[2] >= 0
-			second := !action && seenExpl && target == tgtExpl
+			second := !action && seenExpl && target == &expl
 			note(finding{loc[2] > 0, "推奨アクション label printed as a list item", "recognised as the label"},
 				finding{second, "second 説明 label where the recommended action belongs",
 					"the text under the second 説明 is the recommended action"})
 			if action || second {
-				target = tgtAction
+				target = &act
 			} else { // a 説明 label after the action, of which there is none, adds to the explanation
-				target, seenExpl = tgtExpl, true
+				target, seenExpl = &expl, true
 			}
 			param = -1
-			texts[target].add(t[loc[1]:])
+			target.add(t[loc[1]:])
 			continue
 		}
 
@@ -119,7 +119,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 			e.Params[param].Description = joinWrapped(e.Params[param].Description, stripMarkup(t))
 		default:
 			param = -1
-			texts[target].add(raw)
+			target.add(raw)
 		}
 	}
 	// A missing message line or label leaves fields empty, for the report's empty-field table.
@@ -127,7 +127,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	note(finding{strings.Contains(e.Format, `\n`), `literal "\n" (an escaped line break) printed in the message format`,
 		"removed: a device writes no such characters, the text around it is kept"})
 	e.Format = strings.ReplaceAll(e.Format, `\n`, "")
-	e.Explanation, e.Action = texts[tgtExpl].String(), texts[tgtAction].String()
+	e.Explanation, e.Action = expl.String(), act.String()
 	return e
 }
 

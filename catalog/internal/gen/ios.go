@@ -92,15 +92,15 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 			fmt.Sprintf("English summary inside the message block: %q", firstRunes(strings.Join(english, " "), 60)),
 			"left out: the Japanese 説明 is the explanation"})
 
-	texts := [2]textBuilder{{note: note}, {note: note}}
+	texts := [2]textBuilder{{note: note}, {note: note}} // by label: the explanation, the action
 	for _, sec := range secs[1:] {
 		for _, l := range append(sec.m[1:], sec.lines...) { // the text after the label, then the lines under it
 			texts[sec.kind].add(l)
 		}
 	}
-	e.Explanation, e.Action = texts[tgtExpl].String(), texts[tgtAction].String()
+	e.Explanation, e.Action = texts[0].String(), texts[1].String()
 	// A missing label shows in the report's table of empty fields.
-	note(finding{secs[len(secs)-1].kind == tgtAction && e.Action == "",
+	note(finding{secs[len(secs)-1].kind == 1 && e.Action == "",
 		"推奨するアクション label with no text before the next message",
 		"recommended action empty (the next message's text is not taken)"})
 	return e

@@ -141,9 +141,3 @@ func firstRunes(s string, n int) string {
 	r := []rune(s)
 	return string(r[:min(n, len(r))])
 }
-
-// The texts of an entry, in document order.
-const (
-	tgtExpl   = iota // the explanation
-	tgtAction        // the recommended action
-)
