@@ -33,14 +33,13 @@ const (
 	docCUCMEntries = "cisco-cucm-ils-entries.json" // hand-curated Unified CM entries
 )
 
-// sources are the documents in hash order, with their product and the entries a parsed one gives.
-var sources = []struct {
-	doc     string
-	product catalog.Product
-	want    int
-}{
-	{docASA, "", 0}, {docCUCM, catalog.ProductCUCM, 0}, {docCUCMEntries, catalog.ProductCUCM, 0},
-	{docFTD, catalog.ProductFTD, 337}, {docIOS, catalog.ProductIOS, 12}, {docIBM, catalog.ProductIBM, 4},
+// sources are the documents in hash order: their product and the entries a parsed one must give.
+var sources = []catalog.SourceInfo{
+	{Document: docASA}, {Document: docCUCM, Product: catalog.ProductCUCM},
+	{Document: docCUCMEntries, Product: catalog.ProductCUCM},
+	{Document: docFTD, Product: catalog.ProductFTD, Entries: 337},
+	{Document: docIOS, Product: catalog.ProductIOS, Entries: 12},
+	{Document: docIBM, Product: catalog.ProductIBM, Entries: 4},
 }
 
 func main() {
@@ -74,16 +73,15 @@ func generate(src string) (*result, error) {
 	files := map[string]string{}
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s\n", generatorVersion)
-	var infos []catalog.SourceInfo
-	for _, s := range sources {
-		b, err := os.ReadFile(filepath.Join(src, s.doc))
+	infos := slices.Clone(sources)
+	for i, s := range infos {
+		b, err := os.ReadFile(filepath.Join(src, s.Document))
 		if err != nil {
 			return nil, fmt.Errorf("read source: %w", err)
 		}
-		h := sha256.Sum256(b)
-		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
-		files[s.doc] = string(b)
-		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: fmt.Sprintf("%x", h), Product: s.product})
+		infos[i].SHA256 = fmt.Sprintf("%x", sha256.Sum256(b))
+		fmt.Fprintf(sum, "%s %s\n", s.Document, infos[i].SHA256)
+		files[s.Document] = string(b)
 	}
 	version := fmt.Sprintf("%s+%.8x", generatorVersion, sum.Sum(nil)) // 16 hex digits
 
@@ -96,12 +94,12 @@ func generate(src string) (*result, error) {
 		return nil, err
 	}
 	counts := map[string]int{docFTD: len(ftd), docIOS: len(ios), docIBM: len(ibm), docCUCM: len(cucm)}
-	for i, s := range sources {
+	for i, s := range infos {
 		// A parser change that loses or invents entries fails the generation.
-		if s.want > 0 && counts[s.doc] != s.want {
-			return nil, fmt.Errorf("%s: extracted %d entries, want %d", s.doc, counts[s.doc], s.want)
+		if s.Entries > 0 && counts[s.Document] != s.Entries {
+			return nil, fmt.Errorf("%s: extracted %d entries, want %d", s.Document, counts[s.Document], s.Entries)
 		}
-		infos[i].Entries = counts[s.doc]
+		infos[i].Entries = counts[s.Document]
 	}
 	entries := slices.Concat(ftd, ios, cucm, ibm)
 	nameRepeatedParams(entries, rep)
