@@ -27,7 +27,7 @@ type curatedCase struct {
 // title is how the entries name the case.
 func (c curatedCase) title() string { return cmp.Or(c.Title, c.Section) }
 
-// curatedEntry is an entry: DerivedFrom is the trace text a derived ID is made from, "" for a printed alarm name.
+// curatedEntry is an entry; DerivedFrom is the trace text of a derived ID, "" for a printed alarm name.
 type curatedEntry struct {
 	ID                string
 	DerivedFrom       string `json:"derived_from"`
@@ -78,7 +78,8 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 		// The case's texts are the document's, in its own section, and its fix its method's.
 		need(c.Section != "" && c.Log != "" && c.Method != "" && len(c.Explanation) > 0 && len(c.Trace) > 0 &&
 			len(c.Action) > 0, "section, explanation, log, trace, method and action must not be empty")
-		need(!strings.Contains(c.Section, sectionSep), "section %q contains the separator %q", c.Section, sectionSep)
+		need(!strings.Contains(c.Section, sectionSep), "section %q contains the separator %q",
+			c.Section, sectionSep)
 		need(c.Title == "" || containsText(text, c.Title), "title %q does not occur in the document", c.Title)
 		body, ok := spans[c.Section]
 		need(ok, "section %q is not a line of the document", c.Section)
@@ -109,7 +110,8 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 				c.DerivedFrom)
 		case need(c.DerivedFrom != "", "id does not occur in the document: "+
 			"a derived id needs derived_from naming the trace text it is made from") &&
-			need(strings.Contains(text, c.DerivedFrom), "derived_from %q does not occur in the document", c.DerivedFrom) &&
+			need(strings.Contains(text, c.DerivedFrom), "derived_from %q does not occur in the document",
+				c.DerivedFrom) &&
 			need(ils && rest != "", "derived id must be \"ILS\" followed by words of %q", c.DerivedFrom):
 			for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
 				need(slices.Contains(words, strings.ToLower(w)), "derived id word %q is not a word of derived_from %q",

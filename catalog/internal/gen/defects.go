@@ -9,10 +9,8 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// contentDefect is an error of content in the Threat Defense document that no
-// parsing rule can see. evidence is the text of the field (explanation or
-// action) that shows it: the generation fails when it is gone, so that a new
-// edition is reviewed, not patched blindly; applyContentDefects fixes the entry.
+// contentDefect is an error of content in the Threat Defense document that no parsing rule can see;
+// the generation fails when its evidence is gone from the field, so that a new edition is reviewed.
 type contentDefect struct {
 	id, field                     string
 	evidence, problem, resolution string

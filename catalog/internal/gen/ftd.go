@@ -10,10 +10,8 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// The Threat Defense document lists each message under a heading holding its
-// 6-digit ID: the message line ("エラーメッセージ %Threat Defense-4-722001: …"),
-// 説明, parameter lists and 推奨アクション. Section headers ("メッセージ 723001 ~
-// 736001" and an introduction) and the footer (翻訳について) come between.
+// The Threat Defense document lists each message under its 6-digit ID: the message line ("エラーメッセージ
+// %Threat Defense-4-722001: …"), 説明, parameter lists and 推奨アクション; section headers and a footer come between.
 
 var (
 	// ftdHeadings start an entry, a section header and the footer.

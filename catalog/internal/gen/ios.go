@@ -9,10 +9,8 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// The Smart Licensing document gives the severity table 0-7 and 12
-// %SMART_LIC-* messages, each on an "Error Message" line, often in a fenced
-// block, sometimes wrapped or followed by variable descriptions ("[chars] -
-// …") and an English summary in the same fence.
+// The Smart Licensing document gives the severity table 0-7 and 12 %SMART_LIC-* messages, each on an
+// "Error Message" line, often fenced with variable descriptions ("[chars] - …") and an English summary.
 
 var (
 	// iosHeadings are a message line, a malformed one, the footer and a row of the severity table.
@@ -68,7 +66,8 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 		t := strings.TrimSpace(l)
 		switch vm := iosVarRe.FindStringSubmatch(t); {
 		case !inMessage:
-			note(finding{t != "", fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)), "left out"})
+			note(finding{t != "", fmt.Sprintf("text between the message line and 説明: %q", firstRunes(t, 40)),
+				"left out"})
 		case fenced && isFence(t) || !fenced && t == "":
 			inMessage = false
 		case vm != nil: // named without brackets, as the engine names the value
