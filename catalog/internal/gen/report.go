@@ -33,11 +33,9 @@ type reporter struct {
 func (r *reporter) add(doc, id string, fs ...finding) {
 	for _, f := range fs {
 		i := slices.IndexFunc(r.list, func(a anomaly) bool { return a == anomaly{doc, id, f, a.count} })
-		switch {
-		case !f.found:
-		case i >= 0:
+		if f.found && i >= 0 {
 			r.list[i].count++
-		default:
+		} else if f.found {
 			r.list = append(r.list, anomaly{doc, id, f, 1})
 		}
 	}
