@@ -44,7 +44,7 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 	for _, d := range ftdContentDefects {
 		var err error
 		e := byID[d.id]
-		switch {
+		switch { // a failed check fails the generation, so a fix need not wait for it
 		case e == nil:
 			err = errors.New("no such entry")
 		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field],

@@ -87,7 +87,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 			continue
 		}
 
-		var names []string // the parameters a list item describes, m[2]
+		var names []string // the parameters list item m describes with m[2]
 		m := ftdParamRe.FindStringSubmatch(t)
 		if m != nil {
 			names = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1)
