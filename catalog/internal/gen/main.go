@@ -1,5 +1,5 @@
 // Command gen generates data/catalog.json, zz_generated.go and data/REPORT.md (counts, empty fields,
-// document anomalies) from the documents under catalog/sources, with package catalog's own types.
+// anomalies) from catalog/sources, the same bytes for the same sources, with package catalog's types.
 // Run it from the catalog directory: go run ./internal/gen [-q] [-out .].
 package main
 
@@ -152,7 +152,7 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	return errors.Join(errs...)
 }
 
-// nameRepeatedParams names the repeats of a parameter name name_2, name_3 … as the engine does.
+// nameRepeatedParams renames the repeats of a parameter name to name_2, name_3 …, as the engine does.
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 	for _, e := range entries {
 		count, seen := map[string]int{}, map[string]int{}
