@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/enrich-plugin/enrich/catalog"
 )
@@ -17,19 +16,9 @@ import (
 // curated in cisco-cucm-ils-entries.json (see docs/catalog.md); the generator
 // refuses any text of them that is not the document's, in its own section.
 
-// curatedFile is cisco-cucm-ils-entries.json; its keys are the field names
-// in lower case.
-type curatedFile struct {
-	Cases   []curatedCase
-	Entries []curatedEntry
-}
-
-// curatedCase is one failure the document explains in a section of its own:
-// Section is its heading as printed, Title the table of contents' wording
-// where that is garbled, Explanation its sentences, Log its log label
-// ("ハブからのログスニペット :"), Trace the trace text they refer to, and
-// Method and Action the heading and fixing sentences of the configuration
-// method it analyses.
+// curatedCase is a failure explained in a section of its own (Section, as printed; Title, the table of
+// contents' wording where that is garbled): its sentences, log label and trace text, and the heading and
+// fixing sentences of the configuration method it analyses.
 type curatedCase struct {
 	ID, Section, Title, Log, Method string
 	Explanation, Trace, Action      []string
@@ -38,9 +27,7 @@ type curatedCase struct {
 // title is how the entries name the case.
 func (c curatedCase) title() string { return cmp.Or(c.Title, c.Section) }
 
-// curatedEntry is one entry of cisco-cucm-ils-entries.json: DerivedFrom is the
-// trace text a derived ID is made from, empty for an alarm name printed in the
-// document; Cases are the failures whose logs show the entry.
+// curatedEntry is an entry; DerivedFrom is the trace text of a derived ID, "" for a printed alarm name.
 type curatedEntry struct {
 	ID                string
 	DerivedFrom       string `json:"derived_from"`
@@ -50,12 +37,14 @@ type curatedEntry struct {
 // sectionSep joins the titles of an entry's sections in Source.Section.
 const sectionSep = " / "
 
-// parseCUCM reads the curated entries, verifies them against the document
-// text and keeps them in rep for the report.
+// parseCUCM reads the curated entries, verifies them against the document and keeps them in rep.
 func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	dec := json.NewDecoder(strings.NewReader(curated))
 	dec.DisallowUnknownFields()
-	var file curatedFile
+	var file struct { // the keys are the field names in lower case
+		Cases   []curatedCase
+		Entries []curatedEntry
+	}
 	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("%s: %w", docCUCMEntries, err)
 	}
@@ -66,41 +55,71 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	}
 	spans := map[string]string{}
 	for _, s := range sections(strings.Split(text, "\n"), regexp.MustCompile(heads+`)$`))[1:] {
-		if _, seen := spans[s.m[0]]; !seen {
-			spans[s.m[0]] = strings.Join(s.lines, "\n")
-		}
+		spans[s.m[0]] = strings.Join(s.lines, "\n")
 	}
 	var errs []error
-	// needAt returns the need of where, recording its failures as errors.
-	needAt := func(where string) need {
-		return func(ok bool, format string, args ...any) bool {
-			if !ok {
-				errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
-			}
-			return ok
+	where := "" // the case or entry checked
+	// need records a problem of where, worded by format and args, unless ok; it returns ok.
+	need := func(ok bool, format string, args ...any) bool {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
 		}
+		return ok
 	}
 	cases := map[string]curatedCase{}
 	for i, c := range file.Cases {
-		need := needAt(fmt.Sprintf("%s: case %d (%q)", docCUCMEntries, i+1, c.ID))
+		where = fmt.Sprintf("%s: case %d (%q)", docCUCMEntries, i+1, c.ID)
 		need(c.ID != "" && cases[c.ID].ID == "", "case id must be set and unique")
 		cases[c.ID] = c
-		checkCase(c, text, spans, need)
 		rep.add(docCUCM, c.ID, finding{c.Title != "",
 			fmt.Sprintf("section heading %q is garbled (a stray 設定します。)", c.Section),
 			fmt.Sprintf("the case is named as the table of contents words it: %q; "+
 				"the heading is kept as printed in source.section", c.Title)})
+		// The case's texts are the document's, in its own section, and its fix its method's.
+		need(c.Section != "" && c.Log != "" && c.Method != "" && len(c.Explanation) > 0 && len(c.Trace) > 0 &&
+			len(c.Action) > 0, "section, explanation, log, trace, method and action must not be empty")
+		need(!strings.Contains(c.Section, sectionSep), "section %q contains the separator %q",
+			c.Section, sectionSep)
+		need(c.Title == "" || containsText(text, c.Title), "title %q does not occur in the document", c.Title)
+		body, ok := spans[c.Section]
+		need(ok, "section %q is not a line of the document", c.Section)
+		for _, s := range c.Explanation {
+			need(containsText(body, s), "sentence %q does not occur in its section", s)
+		}
+		need(slices.Contains(strings.Split(body, "\n"), c.Log), "log label %q is not a line of its section", c.Log)
+		for _, t := range c.Trace {
+			need(strings.Contains(body, t), "trace text %q does not occur in its section", t)
+		}
+		method, ok := spans[c.Method]
+		need(ok, "method %q is not a line of the document", c.Method)
+		for _, s := range c.Action {
+			need(containsText(method, s), "fix %q does not occur in the section of %q", s, c.Method)
+		}
 	}
 	// The entries' IDs are checked with every other entry's (checkEntries).
 	sigs := map[string]string{}
 	var entries []catalog.Entry
 	for i, c := range file.Entries {
-		need := needAt(fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID))
-		checkDerivedID(c, text, need)
+		where = fmt.Sprintf("%s: entry %d (%q)", docCUCMEntries, i+1, c.ID)
+		// An ID printed in the document has no derived_from; any other is "ILS" and words of derived_from.
+		rest, ils := strings.CutPrefix(c.ID, "ILS")
+		words := regexp.MustCompile(`[\pL\p{Nd}]+`).FindAllString(strings.ToLower(c.DerivedFrom), -1)
+		switch {
+		case c.ID != "" && strings.Contains(text, c.ID):
+			need(c.DerivedFrom == "", "id is an alarm name printed in the document, yet derived_from %q is set",
+				c.DerivedFrom)
+		case need(c.DerivedFrom != "", "id does not occur in the document: "+
+			"a derived id needs derived_from naming the trace text it is made from") &&
+			need(strings.Contains(text, c.DerivedFrom), "derived_from %q does not occur in the document",
+				c.DerivedFrom) &&
+			need(ils && rest != "", "derived id must be \"ILS\" followed by words of %q", c.DerivedFrom):
+			for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
+				need(slices.Contains(words, strings.ToLower(w)), "derived id word %q is not a word of derived_from %q",
+					w, c.DerivedFrom)
+			}
+		}
 		need(len(c.Cases) > 0 && len(c.Signatures) > 0, "cases and signatures must not be empty")
-		// The explanation and action have a line per sentence or log line,
-		// each naming its case; a fix follows its method's heading, which
-		// "この方法" refers to.
+		// Each line names its case; a fix names its method, which "この方法" refers to.
 		var expl, act, sections []string
 		for _, id := range c.Cases {
 			cs, ok := cases[id]
@@ -133,8 +152,7 @@ func parseCUCM(curated, text string, rep *reporter) ([]catalog.Entry, error) {
 	return entries, nil
 }
 
-// containsText reports whether text contains s, each run of white space
-// taken as one space.
+// containsText reports whether text contains s, white space aside.
 func containsText(text, s string) bool {
 	normalize := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	return strings.Contains(normalize(text), normalize(s))
@@ -143,62 +161,4 @@ func containsText(text, s string) bool {
 // prefixLines is the lines of list, each after prefix.
 func prefixLines(prefix string, list []string) string {
 	return prefix + strings.Join(list, "\n"+prefix)
-}
-
-// need records a problem, worded by format and args, unless ok; it returns ok.
-type need func(ok bool, format string, args ...any) bool
-
-// checkCase verifies that a case's heading, sentences, log label and trace
-// text are the document's, in its own section, and its fix its method's.
-func checkCase(c curatedCase, text string, spans map[string]string, need need) {
-	if !need(c.Section != "" && c.Log != "" && c.Method != "" && len(c.Explanation) > 0 && len(c.Trace) > 0 &&
-		len(c.Action) > 0, "section, explanation, log, trace, method and action must not be empty") {
-		return
-	}
-	need(!strings.Contains(c.Section, sectionSep), "section %q contains the separator %q", c.Section, sectionSep)
-	need(c.Title == "" || containsText(text, c.Title), "title %q does not occur in the document", c.Title)
-	body, ok := spans[c.Section]
-	if !need(ok, "section %q is not a line of the document", c.Section) {
-		return
-	}
-	for _, s := range c.Explanation {
-		need(containsText(body, s), "sentence %q does not occur in its section", s)
-	}
-	need(slices.Contains(strings.Split(body, "\n"), c.Log), "log label %q is not a line of its section", c.Log)
-	for _, t := range c.Trace {
-		need(strings.Contains(body, t), "trace text %q does not occur in its section", t)
-	}
-	method, ok := spans[c.Method]
-	if !need(ok, "method %q is not a line of the document", c.Method) {
-		return
-	}
-	for _, s := range c.Action {
-		need(containsText(method, s), "fix %q does not occur in the section of %q", s, c.Method)
-	}
-}
-
-// checkDerivedID enforces the naming rule: an ID printed in the document has
-// no derived_from; any other is "ILS" and words of a trace text, derived_from.
-func checkDerivedID(c curatedEntry, doc string, need need) {
-	if c.ID != "" && strings.Contains(doc, c.ID) {
-		need(c.DerivedFrom == "", "id is an alarm name printed in the document, yet derived_from %q is set",
-			c.DerivedFrom)
-		return
-	}
-	if !need(c.DerivedFrom != "",
-		"id does not occur in the document: a derived id needs derived_from naming the trace text it is made from") ||
-		!need(strings.Contains(doc, c.DerivedFrom), "derived_from %q does not occur in the document", c.DerivedFrom) {
-		return
-	}
-	rest, ok := strings.CutPrefix(c.ID, "ILS")
-	if !need(ok && rest != "", "derived id must be \"ILS\" followed by words of %q", c.DerivedFrom) {
-		return
-	}
-	words := strings.FieldsFunc(strings.ToLower(c.DerivedFrom), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	for _, w := range regexp.MustCompile(`\P{Lu}+|\p{Lu}\P{Lu}*`).FindAllString(rest, -1) {
-		need(slices.Contains(words, strings.ToLower(w)), "derived id word %q is not a word of derived_from %q",
-			w, c.DerivedFrom)
-	}
 }

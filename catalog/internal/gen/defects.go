@@ -9,53 +9,25 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// contentDefect is an error of content in the Threat Defense document that no
-// parsing rule can see. evidence is the text of the field (explanation or
-// action) that shows it: the generation fails when it is gone, so that a new
-// edition is reviewed, not patched blindly. fix changes the entry, nil keeps it.
+// contentDefect is an error of content in the Threat Defense document that no parsing rule can see;
+// the generation fails when its evidence is gone from the field, so that a new edition is reviewed.
 type contentDefect struct {
 	id, field                     string
 	evidence, problem, resolution string
-	fix                           func(e *catalog.Entry, evidence string, byID map[string]*catalog.Entry) error
 }
 
 var ftdContentDefects = []contentDefect{{
 	id: "733100", field: "explanation", evidence: "メッセージに示されている指定オブジェクト タイプに応じて、次の手順を実行します。",
 	problem:    "the 推奨アクション label sits in the middle of the procedure: the explanation ends with its introduction and the condition of step 1, the action starts with step 1's body",
 	resolution: "the procedure, from its introduction on, is moved from the explanation to the start of the action, so that the action keeps its conditions",
-	fix: func(e *catalog.Entry, intro string, _ map[string]*catalog.Entry) error {
-		i := strings.Index(e.Explanation, intro)
-		if i <= 0 || e.Explanation[i-1] != '\n' {
-			return errors.New("the procedure does not start a line of the explanation")
-		}
-		e.Action = e.Explanation[i:] + "\n" + e.Action
-		e.Explanation = strings.TrimRight(e.Explanation[:i], "\n")
-		return nil
-	},
 }, {
 	id: "776252", field: "explanation", evidence: "指定した送信元からのバインドが、バインディング マネージャに追加されました。",
 	problem:    "two sentences contradict each other: the binding was deleted (as the message says) and added (as 776251 says)",
 	resolution: "the sentence saying added, which contradicts the message, is left out",
-	fix: func(e *catalog.Entry, line string, _ map[string]*catalog.Entry) error {
-		lines := strings.Split(e.Explanation, "\n")
-		i := slices.Index(lines, line)
-		if i < 0 {
-			return fmt.Errorf("no line %q", line)
-		}
-		e.Explanation = strings.Join(slices.Delete(lines, i, i+1), "\n")
-		return nil
-	},
 }, {
 	id: "753001", field: "action", evidence: "バックアップ L2L 機能を使用するには、IKEv1 をイネーブルにする必要があります。",
 	problem:    "the recommended action is 752017's word for word (backup L2L tunnels), unrelated to an unexpected IKEv2 packet in a distributed VPN cluster",
 	resolution: "the action is left empty rather than give advice for another message",
-	fix: func(e *catalog.Entry, _ string, byID map[string]*catalog.Entry) error {
-		if o := byID["752017"]; o == nil || o.Action != e.Action {
-			return errors.New("the action is no longer 752017's")
-		}
-		e.Action = ""
-		return nil
-	},
 }, {
 	id: "752009", field: "action", evidence: "预期",
 	problem:    "a Chinese word (预期, expected) in the Japanese action, left by the translation",
@@ -71,14 +43,31 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 	var errs []error
 	for _, d := range ftdContentDefects {
 		var err error
-		switch e := byID[d.id]; {
+		e := byID[d.id]
+		switch { // a failed check fails the generation, so a fix need not wait for it
 		case e == nil:
 			err = errors.New("no such entry")
 		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field],
 			d.evidence):
 			err = fmt.Errorf("%q is no longer in its %s; review the entry", d.evidence, d.field)
-		case d.fix != nil:
-			err = d.fix(e, d.evidence, byID)
+		case d.id == "733100":
+			before, after, ok := strings.Cut(e.Explanation, "\n"+d.evidence)
+			if !ok {
+				err = errors.New("the procedure does not start a line of the explanation")
+			}
+			e.Explanation, e.Action = before, d.evidence+after+"\n"+e.Action
+		case d.id == "776252":
+			lines := strings.Split(e.Explanation, "\n")
+			if i := slices.Index(lines, d.evidence); i < 0 {
+				err = fmt.Errorf("no line %q", d.evidence)
+			} else {
+				e.Explanation = strings.Join(slices.Delete(lines, i, i+1), "\n")
+			}
+		case d.id == "753001":
+			if o := byID["752017"]; o == nil || o.Action != e.Action {
+				err = errors.New("the action is no longer 752017's")
+			}
+			e.Action = ""
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: known defect of %s: %w", docFTD, d.id, err))

@@ -10,10 +10,8 @@ import (
 	"github.com/enrich-plugin/enrich/catalog"
 )
 
-// The Threat Defense document lists each message under a heading holding its
-// 6-digit ID: the message line ("エラーメッセージ %Threat Defense-4-722001: …"),
-// 説明, parameter lists and 推奨アクション. Section headers ("メッセージ 723001 ~
-// 736001" and an introduction) and the footer (翻訳について) come between.
+// The Threat Defense document lists each message under its 6-digit ID: the message line ("エラーメッセージ
+// %Threat Defense-4-722001: …"), 説明, parameter lists and 推奨アクション; section headers and a footer come between.
 
 var (
 	// ftdHeadings start an entry, a section header and the footer.
@@ -33,8 +31,7 @@ var (
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
 )
 
-// parseFTD extracts one entry per heading, a section header or the footer
-// ending the entry before it, and resolves the content defects.
+// parseFTD extracts one entry per heading and resolves the content defects.
 func parseFTD(text string, rep *reporter) ([]catalog.Entry, error) {
 	secs := sections(strings.Split(text, "\n"), ftdHeadings...)
 	for k := 1; k < len(secs); k++ {
@@ -60,59 +57,56 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	e := catalog.Entry{Product: catalog.ProductFTD, ID: id, Params: []catalog.Param{},
 		Source: catalog.Source{Document: docFTD, Section: id}}
 	note := func(fs ...finding) { rep.add(docFTD, id, fs...) }
-	var texts [2]textBuilder
-	target, seenExpl := tgtExpl, false // text before the 説明 label, of which there is none, is explanation
-	param := -1                        // the parameter a line may continue
+	expl, act := textBuilder{note: note}, textBuilder{note: note}
+	target, seenExpl := &expl, false // text before the 説明 label, of which there is none, is explanation
+	param := -1                      // the parameter a line may continue
 	lines := s.lines[ftdMessage(&e, s.lines, note):]
 	for i, raw := range lines {
 		t := strings.TrimSpace(raw)
 		if isFence(t) {
 			param = -1
 		}
-		if t == "" || isFence(t) || texts[target].inFence {
-			texts[target].add(raw)
+		if t == "" || isFence(t) || target.inFence {
+			target.add(raw)
 			continue
 		}
 
 		if loc := ftdLabelRe.FindStringSubmatchIndex(t); loc != nil {
 			action := loc[2] >= 0
-			second := !action && seenExpl && target == tgtExpl
+			second := !action && seenExpl && target == &expl
 			note(finding{loc[2] > 0, "推奨アクション label printed as a list item", "recognised as the label"},
 				finding{second, "second 説明 label where the recommended action belongs",
 					"the text under the second 説明 is the recommended action"})
 			if action || second {
-				target = tgtAction
+				target = &act
 			} else { // a 説明 label after the action, of which there is none, adds to the explanation
-				target, seenExpl = tgtExpl, true
+				target, seenExpl = &expl, true
 			}
 			param = -1
-			if rest := t[loc[1]:]; rest != "" {
-				texts[target].add(rest)
-			}
+			target.add(t[loc[1]:])
 			continue
 		}
 
-		var names []string // the parameters a list item describes
-		var desc string
-		if m := ftdParamRe.FindStringSubmatch(t); m != nil {
-			names, desc = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1), m[2]
+		var names []string // the parameters list item m describes with m[2]
+		m := ftdParamRe.FindStringSubmatch(t)
+		if m != nil {
+			names = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1)
 			note(finding{len(names) > 1,
 				"one description for several parameters (" + strings.Join(names, ", ") + ")",
 				"each parameter gets the description"},
 				finding{!seenExpl, "parameter list before the 説明 label",
 					"the parameters are kept; the explanation starts at 説明"})
-		} else if m := ftdPlainParamRe.FindStringSubmatch(t); m != nil {
+		} else if m = ftdPlainParamRe.FindStringSubmatch(t); m != nil {
 			name := strings.TrimSpace(m[1])
-			spelt, how := formatPlaceholder(e.Format, name, e.Params)
-			note(finding{how != "",
-				fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
-				fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt)})
-			if spelt != "" {
-				names, desc = []string{spelt}, m[2]
+			if spelt, how := formatPlaceholder(e.Format, name, e.Params); spelt != "" {
+				names = []string{spelt}
+				note(finding{how != "",
+					fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
+					fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt)})
 			}
 		}
 		for _, name := range names {
-			e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(desc))})
+			e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(m[2]))})
 			param = len(e.Params) - 1
 		}
 		switch {
@@ -123,7 +117,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 			e.Params[param].Description = joinWrapped(e.Params[param].Description, stripMarkup(t))
 		default:
 			param = -1
-			texts[target].add(raw)
+			target.add(raw)
 		}
 	}
 	// A missing message line or label leaves fields empty, for the report's empty-field table.
@@ -131,12 +125,11 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	note(finding{strings.Contains(e.Format, `\n`), `literal "\n" (an escaped line break) printed in the message format`,
 		"removed: a device writes no such characters, the text around it is kept"})
 	e.Format = strings.ReplaceAll(e.Format, `\n`, "")
-	e.Explanation, e.Action = entryTexts(&texts, note)
+	e.Explanation, e.Action = expl.String(), act.String()
 	return e
 }
 
-// ftdMessage reads into e the message line, the block's first text, and the
-// lines continuing its format; it returns the number of lines read.
+// ftdMessage reads the message line and its format into e; it returns the number of lines read.
 func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 	i, t := nextText(lines, 0)
 	fenced := isFence(t) // 751023
@@ -172,29 +165,23 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 	// of its fence; in 751022 it goes on in a fenced block after a blank line.
 	for i++; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
-		if j, next := nextText(lines, i); !fenced && t == "" && isFence(next) && continuesFormat(lines, j+1) {
+		j, next := nextText(lines, i)
+		_, inside := nextText(lines, j+1) // the rest of the format, or an example
+		switch {
+		case !fenced && t == "" && isFence(next) && inside != "" && !strings.HasPrefix(inside, "%") &&
+			!isFence(inside) && !ftdMessageRe.MatchString(inside) && !ftdLabelRe.MatchString(inside):
 			note(finding{true, "message format continues inside a fenced code block after a blank line",
 				"the fenced lines are joined to the format"})
 			i, fenced = j, true
-			continue
-		}
-		if fenced && isFence(t) {
+		case fenced && isFence(t):
 			return i + 1
+		case !fenced && (t == "" || ftdLabelRe.MatchString(t) || ftdValueRe.MatchString(t)):
+			return i
+		default:
+			e.Format = joinWrapped(e.Format, stripMarkup(t))
 		}
-		if !fenced && (t == "" || ftdLabelRe.MatchString(t) || ftdValueRe.MatchString(t)) {
-			break
-		}
-		e.Format = joinWrapped(e.Format, stripMarkup(t))
 	}
 	return i
-}
-
-// continuesFormat reports whether the first text of lines from i, in a fenced
-// block after the message line, holds the rest of the format, not an example.
-func continuesFormat(lines []string, i int) bool {
-	_, t := nextText(lines, i)
-	return t != "" && !strings.HasPrefix(t, "%") && !isFence(t) && !ftdMessageRe.MatchString(t) &&
-		!ftdLabelRe.MatchString(t)
 }
 
 // formatPlaceholder finds the placeholder of format that the list item name
@@ -226,8 +213,7 @@ func formatPlaceholder(format, name string, params []catalog.Param) (string, str
 	return "", ""
 }
 
-// oneEditApart reports whether a and b differ by one inserted, deleted or
-// replaced byte.
+// oneEditApart reports whether a and b are one byte insertion, deletion or replacement apart.
 func oneEditApart(a, b string) bool {
 	if len(a) > len(b) {
 		a, b = b, a

@@ -26,7 +26,7 @@ func TestRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var b textBuilder
+			b := textBuilder{note: func(...finding) {}}
 			for _, l := range tt.lines {
 				b.add(l)
 			}

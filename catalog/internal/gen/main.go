@@ -1,14 +1,11 @@
-// Command gen generates data/catalog.json, zz_generated.go and data/REPORT.md
-// (counts, empty fields, document anomalies and their resolution) from the
-// vendor documents under catalog/sources, the same bytes for the same sources,
-// with package catalog's own types so that data and code cannot drift apart.
+// Command gen generates data/catalog.json, zz_generated.go and data/REPORT.md (counts, empty fields,
+// anomalies) from catalog/sources, the same bytes for the same sources, with package catalog's types.
 // Run it from the catalog directory: go run ./internal/gen [-q] [-out .].
 package main
 
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,15 +33,13 @@ const (
 	docCUCMEntries = "cisco-cucm-ils-entries.json" // hand-curated Unified CM entries
 )
 
-// sources are the documents in the order the version hash follows, with
-// their product and, for a parsed document, the number of entries it gives.
-var sources = []struct {
-	doc     string
-	product catalog.Product
-	want    int
-}{
-	{docASA, "", 0}, {docCUCM, catalog.ProductCUCM, 0}, {docCUCMEntries, catalog.ProductCUCM, 0},
-	{docFTD, catalog.ProductFTD, 337}, {docIOS, catalog.ProductIOS, 12}, {docIBM, catalog.ProductIBM, 4},
+// sources are the documents in hash order: their product and the entries a parsed one must give.
+var sources = []catalog.SourceInfo{
+	{Document: docASA}, {Document: docCUCM, Product: catalog.ProductCUCM},
+	{Document: docCUCMEntries, Product: catalog.ProductCUCM},
+	{Document: docFTD, Product: catalog.ProductFTD, Entries: 337},
+	{Document: docIOS, Product: catalog.ProductIOS, Entries: 12},
+	{Document: docIBM, Product: catalog.ProductIBM, Entries: 4},
 }
 
 func main() {
@@ -78,19 +73,17 @@ func generate(src string) (*result, error) {
 	files := map[string]string{}
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s\n", generatorVersion)
-	var infos []catalog.SourceInfo
-	for _, s := range sources {
-		b, err := os.ReadFile(filepath.Join(src, s.doc))
+	infos := slices.Clone(sources)
+	for i, s := range infos {
+		b, err := os.ReadFile(filepath.Join(src, s.Document))
 		if err != nil {
 			return nil, fmt.Errorf("read source: %w", err)
 		}
-		h := sha256.Sum256(b)
-		fmt.Fprintf(sum, "%s %x\n", s.doc, h)
-		files[s.doc] = string(b)
-		infos = append(infos, catalog.SourceInfo{Document: s.doc, SHA256: hex.EncodeToString(h[:]),
-			Product: s.product})
+		infos[i].SHA256 = fmt.Sprintf("%x", sha256.Sum256(b))
+		fmt.Fprintf(sum, "%s %s\n", s.Document, infos[i].SHA256)
+		files[s.Document] = string(b)
 	}
-	version := generatorVersion + "+" + hex.EncodeToString(sum.Sum(nil))[:16]
+	version := fmt.Sprintf("%s+%.8x", generatorVersion, sum.Sum(nil)) // 16 hex digits
 
 	rep := &reporter{}
 	severities, ios, errIOS := parseIOS(files[docIOS], rep)
@@ -101,12 +94,12 @@ func generate(src string) (*result, error) {
 		return nil, err
 	}
 	counts := map[string]int{docFTD: len(ftd), docIOS: len(ios), docIBM: len(ibm), docCUCM: len(cucm)}
-	for i, s := range sources {
+	for i, s := range infos {
 		// A parser change that loses or invents entries fails the generation.
-		if s.want > 0 && counts[s.doc] != s.want {
-			return nil, fmt.Errorf("%s: extracted %d entries, want %d", s.doc, counts[s.doc], s.want)
+		if s.Entries > 0 && counts[s.Document] != s.Entries {
+			return nil, fmt.Errorf("%s: extracted %d entries, want %d", s.Document, counts[s.Document], s.Entries)
 		}
-		infos[i].Entries = counts[s.doc]
+		infos[i].Entries = counts[s.Document]
 	}
 	entries := slices.Concat(ftd, ios, cucm, ibm)
 	nameRepeatedParams(entries, rep)
@@ -150,9 +143,7 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 			if leak.MatchString(s) {
 				errs = append(errs, fmt.Errorf("entry %s: document footer or section header inside the text: %q", k, leak.FindString(s)))
 			}
-			i := strings.IndexFunc(s, func(r rune) bool {
-				return unicode.In(r, unicode.Hangul, unicode.Devanagari)
-			})
+			i := strings.IndexFunc(s, func(r rune) bool { return unicode.In(r, unicode.Hangul, unicode.Devanagari) })
 			rep.add(e.Source.Document, e.ID, finding{i >= 0, fmt.Sprintf(
 				"foreign-script characters from a translation tool near %q", firstRunes(s[max(0, i-12):], 12)),
 				"kept as printed"})
@@ -161,8 +152,7 @@ func checkEntries(entries []catalog.Entry, rep *reporter) error {
 	return errors.Join(errs...)
 }
 
-// nameRepeatedParams names the repeats of a parameter name ("[chars] : [chars]")
-// name_2, name_3 … in format order, as the engine names the values it extracts.
+// nameRepeatedParams renames the repeats of a parameter name to name_2, name_3 …, as the engine does.
 func nameRepeatedParams(entries []catalog.Entry, rep *reporter) {
 	for _, e := range entries {
 		count, seen := map[string]int{}, map[string]int{}

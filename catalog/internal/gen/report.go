@@ -29,18 +29,13 @@ type reporter struct {
 	ids   []curatedEntry // the Unified CM entries, with where their IDs come from
 }
 
-// add records the findings found in entry id of doc, each once: found again
-// (five parameter lists before one 説明 label), it is counted in its row.
+// add records the findings found in entry id of doc, a repeat counted in its row.
 func (r *reporter) add(doc, id string, fs ...finding) {
 	for _, f := range fs {
-		i := slices.IndexFunc(r.list, func(a anomaly) bool {
-			return a.doc == doc && a.id == id && a.finding == f
-		})
-		switch {
-		case !f.found:
-		case i >= 0:
+		i := slices.IndexFunc(r.list, func(a anomaly) bool { return a == anomaly{doc, id, f, a.count} })
+		if f.found && i >= 0 {
 			r.list[i].count++
-		default:
+		} else if f.found {
 			r.list = append(r.list, anomaly{doc, id, f, 1})
 		}
 	}
@@ -91,7 +86,6 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 	}
 
 	fmt.Fprintf(&b, "\n## Entries with an empty field\n\nSeverity is null for every Unified CM and IBM entry: those documents give none. Unified CM entries have no format either: the document explains trace excerpts, not message formats.\n\n| product | id | empty fields |\n|---|---|---|\n")
-	rows := b.Len()
 	for _, e := range d.Entries {
 		isEmpty := map[string]bool{"format": e.Format == "", "explanation": e.Explanation == "",
 			"action":   e.Action == "",
@@ -102,9 +96,6 @@ func renderReport(d catalog.Data, rep *reporter) []byte {
 		if len(empty) > 0 {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Product, e.ID, strings.Join(empty, ", "))
 		}
-	}
-	if b.Len() == rows {
-		fmt.Fprintf(&b, "| | | none |\n")
 	}
 
 	fmt.Fprintf(&b, "\n## Document anomalies and their resolution (%d)\n\n| document | id | anomaly | resolution |\n|---|---|---|---|\n", len(rep.list))

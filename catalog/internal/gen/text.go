@@ -45,8 +45,7 @@ func sections(lines []string, headings ...*regexp.Regexp) []section {
 	return out
 }
 
-// stripMarkup removes emphasis, link and code markup, keeping the words:
-// "**show license all**", "[license smart](#)", "`ping`".
+// stripMarkup removes emphasis, link and code markup, keeping the words.
 func stripMarkup(s string) string {
 	for _, re := range markupRes {
 		s = re.ReplaceAllString(s, "$1")
@@ -76,19 +75,17 @@ func joinWrapped(a, b string) string {
 	return a + b
 }
 
-// textBuilder renders document lines into catalog text: one output line per
-// paragraph, list item or code line; wrapped lines joined.
+// textBuilder renders document lines into catalog text, a line per paragraph, list item or code line.
 type textBuilder struct {
 	out     []string
 	open    bool // the last output line may still be continued
 	blank   bool // a blank line was seen since the last text line
 	inFence bool
-	lastLen int      // length in runes of the last text line read
-	joins   []string // the page-break joins made, for the report
+	lastLen int              // length in runes of the last text line read
+	note    func(...finding) // records the page-break joins made
 }
 
-// minWrapRunes is the shortest line taken to be cut by a page break: shorter
-// lines without punctuation are list values or titles.
+// minWrapRunes is the shortest line taken to be cut by a page break, not a list value or title.
 const minWrapRunes = 30
 
 func (b *textBuilder) add(raw string) {
@@ -97,22 +94,31 @@ func (b *textBuilder) add(raw string) {
 	case isFence(line):
 		b.inFence, b.open = !b.inFence, false
 		return
-	case b.inFence:
-		if line != "" {
-			b.out = append(b.out, spacesRe.ReplaceAllString(line, " "))
-		}
-		return
-	case line == "":
+	case line == "": // in a fence too: the line after the fence starts a new one anyway
 		b.blank = true
+		return
+	case b.inFence:
+		b.out = append(b.out, spacesRe.ReplaceAllString(line, " "))
 		return
 	}
 	line = spacesRe.ReplaceAllString(stripMarkup(line), " ")
 	n := len(b.out)
+	var last rune // the last rune of the line this one may continue
+	if n > 0 && b.open && !listRe.MatchString(line) {
+		last, _ = utf8.DecodeLastRuneInString(b.out[n-1])
+	}
+	first, _ := utf8.DecodeRuneInString(line)
+	isCJK := func(r rune) bool {
+		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
+	}
 	switch {
-	case n > 0 && b.blank && b.open && b.lastLen >= minWrapRunes && pageBreak(b.out[n-1], line):
-		b.joins = append(b.joins, lastRunes(b.out[n-1], 8)+"|"+firstRunes(line, 8))
+	case last != 0 && b.blank && b.lastLen >= minWrapRunes && isCJK(last) && isCJK(first):
+		// A page break split a sentence over a blank line ("…信頼性の問" / "題を示している…").
+		r := []rune(b.out[n-1])
+		b.note(finding{true, fmt.Sprintf("sentence split by a page break (%s|%s)", string(r[max(0, len(r)-8):]),
+			firstRunes(line, 8)), "joined into one sentence"})
 		b.out[n-1] = joinWrapped(b.out[n-1], line)
-	case n > 0 && !b.blank && b.open && !listRe.MatchString(line) && !endsSentence(b.out[n-1]):
+	case last != 0 && !b.blank && !strings.ContainsRune("。．.：:！？!?）)」", last): // a wrapped line
 		b.out[n-1] = joinWrapped(b.out[n-1], line)
 	default:
 		b.out = append(b.out, line)
@@ -123,51 +129,15 @@ func (b *textBuilder) add(raw string) {
 func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
 
 // render is the catalog text of lines.
-func render(lines []string) string {
-	var b textBuilder
+func render(lines []string, note func(...finding)) string {
+	b := textBuilder{note: note}
 	for _, l := range lines {
 		b.add(l)
 	}
 	return b.String()
 }
 
-// endsSentence reports whether a line ends where a paragraph may end.
-func endsSentence(s string) bool {
-	r, _ := utf8.DecodeLastRuneInString(s)
-	return strings.ContainsRune("。．.：:！？!?）)」", r)
-}
-
-// pageBreak reports whether prev and next, separated by a blank line, are one
-// Japanese sentence split by a page break ("…信頼性の問" / "題を示している…").
-func pageBreak(prev, next string) bool {
-	rp, _ := utf8.DecodeLastRuneInString(prev)
-	rn, _ := utf8.DecodeRuneInString(next)
-	isCJK := func(r rune) bool {
-		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
-	}
-	return !listRe.MatchString(next) && isCJK(rp) && isCJK(rn)
-}
-
-// entryTexts returns the explanation and action of texts, noting their page-break joins.
-func entryTexts(texts *[2]textBuilder, note func(...finding)) (string, string) {
-	for _, j := range append(texts[tgtExpl].joins, texts[tgtAction].joins...) {
-		note(finding{true, fmt.Sprintf("sentence split by a page break (%s)", j), "joined into one sentence"})
-	}
-	return texts[tgtExpl].String(), texts[tgtAction].String()
-}
-
-func lastRunes(s string, n int) string {
-	r := []rune(s)
-	return string(r[max(0, len(r)-n):])
-}
-
 func firstRunes(s string, n int) string {
 	r := []rune(s)
 	return string(r[:min(n, len(r))])
 }
-
-// The texts of an entry, in document order.
-const (
-	tgtExpl   = iota // the explanation
-	tgtAction        // the recommended action
-)
