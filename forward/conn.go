@@ -38,42 +38,53 @@ type conn struct {
 	reusable bool
 }
 
-// connect dials, wraps TLS and runs the shared-key handshake within ctx; errors name the step.
-func (c *Client) connect(ctx context.Context) (*conn, string, error) {
-	raw, err := c.dial(ctx, c.addr.Network, c.addr.Addr)
+// connect dials, unless the backoff says to wait, then wraps TLS and runs the shared-key
+// handshake within DialTimeout; errors name the step.
+func (c *Client) connect(ctx context.Context) (*conn, error) {
+	c.mu.Lock()
+	now := c.now()
+	if wait := c.lastTry.Add(c.delay).Sub(now); c.delay > 0 && wait > 0 {
+		c.mu.Unlock()
+		return nil, c.retryable("dial", fmt.Errorf("%w: next attempt in %s", ErrBackoff, wait))
+	}
+	// Reserve the attempt so that concurrent Sends do not all dial a receiver that is down.
+	c.lastTry = now
+	c.mu.Unlock()
+
+	c.dials.Add(1)
+	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+	defer cancel()
+	raw, err := c.dial(dctx, c.addr.Network, c.addr.Addr)
 	if err != nil {
-		return nil, "dial", err
+		c.dialFailures.Add(1)
+		return nil, c.fail(ctx, "dial", err)
 	}
 	cn := &conn{nc: raw, raw: raw, reusable: true, head: make([]byte, 0, 192)}
-	stop := cn.bound(ctx)
-	defer stop()
+	stop := cn.bound(dctx)
 	op := "tls handshake"
 	if c.tlsConfig != nil {
 		tc := tls.Client(raw, c.tlsConfig)
-		err = tc.HandshakeContext(ctx)
-		cn.nc = tc
+		err, cn.nc = tc.HandshakeContext(dctx), tc
 	}
 	cn.br = bufio.NewReaderSize(cn.nc, maxResponse)
 	if err == nil && c.cfg.SharedKey != "" {
 		op, err = "handshake", c.handshake(cn)
 	}
-	if err == nil && !stop() {
-		// The context ended while connecting: the deadline is poisoned.
-		op, err = "dial", context.Cause(ctx)
+	if !stop() && err == nil {
+		op, err = "dial", context.Cause(dctx) // the context ended while connecting: the deadline is poisoned
 	}
 	if err != nil {
 		cn.nc.Close()
-		return nil, op, err
+		c.dialFailures.Add(1)
+		return nil, c.fail(ctx, op, err)
 	}
-	return cn, "", nil
+	c.open.Add(1)
+	return cn, nil
 }
 
 // bound makes the end of ctx interrupt blocked reads and writes on cn by moving the socket
-// deadline to the past; the deadline just after that of ctx is only a backstop. stop reports
-// false when ctx has ended, leaving the deadline poisoned.
+// deadline to the past; stop reports false when ctx has ended, leaving the deadline poisoned.
 func (cn *conn) bound(ctx context.Context) (stop func() bool) {
-	dl, _ := ctx.Deadline()
-	cn.raw.SetDeadline(dl.Add(deadlineSlack))
 	return context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
 }
 
