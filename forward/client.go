@@ -211,18 +211,10 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	case uint64(len(entries)) > 1<<32-1:
 		return fmt.Errorf("forward: send: %d bytes exceed the 4 GiB MessagePack bin limit: %w", len(entries), ErrInvalidArgument)
 	}
+	c.sends.Add(1)
 	if c.closed.Load() {
 		return c.retryable("send", ErrClosed)
 	}
-	c.sends.Add(1)
-	defer func() {
-		if err != nil {
-			c.failed.Add(1)
-		} else {
-			c.acked.Add(1)
-		}
-	}()
-
 	ctx, cancel := context.WithTimeoutCause(ctx, c.cfg.AckTimeout, ErrAckTimeout)
 	defer cancel()
 	// Cancelled by a stall, or by Close, whose interruption then reaches the socket too.
@@ -267,6 +259,7 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	c.mu.Lock()
 	c.delay = 0
 	c.mu.Unlock()
+	c.acked.Add(1)
 	return nil
 }
 
@@ -305,7 +298,9 @@ func (c *Client) fail(ctx context.Context, op string, err error) error {
 	return c.retryable(op, err)
 }
 
+// retryable returns the error of a failed Send, which it counts.
 func (c *Client) retryable(op string, err error) error {
+	c.failed.Add(1)
 	return &RetryableError{Op: op, Addr: c.addr.String(), Err: err}
 }
 
@@ -317,13 +312,11 @@ func (c *Client) Close(ctx context.Context) error {
 		return nil
 	}
 	defer c.cancel(ErrClosed)
-	defer func() {
-		c.mu.Lock()
-		for len(c.idle) > 0 {
-			c.drop(<-c.idle)
-		}
-		c.mu.Unlock()
-	}()
+	c.mu.Lock()
+	for len(c.idle) > 0 {
+		c.drop(<-c.idle)
+	}
+	c.mu.Unlock()
 	// Take every slot: the ones missing are held by Sends in flight.
 	for left := c.cfg.MaxConns; left > 0; left-- {
 		select {

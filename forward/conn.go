@@ -99,8 +99,7 @@ func (c *Client) handshake(cn *conn) error {
 		return err
 	}
 	cn.reusable = keepalive
-	host, key := c.hostname, c.cfg.SharedKey
-	salt := rand.Text()
+	host, key, salt := c.hostname, c.cfg.SharedKey, rand.Text()
 	ping := msgpack.AppendArrayHeader(nil, 6)
 	for _, s := range []string{"PING", host, salt, sharedKeyDigest(salt, host, nonce, key), "", ""} {
 		ping = msgpack.AppendStr(ping, s)

@@ -18,10 +18,9 @@ func alive(c net.Conn) bool {
 	}
 	var buf [1]byte
 	open := false
-	err = rc.Read(func(fd uintptr) bool {
+	err = rc.Control(func(fd uintptr) {
 		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		open = errors.Is(rerr, syscall.EAGAIN)
-		return true // never wait for readiness
 	})
 	return err == nil && open
 }
