@@ -111,11 +111,10 @@ func NewServer(t testing.TB, opts Options) *Server {
 	if opts.TLS {
 		// httptest's certificate, valid for 127.0.0.1, ::1 and example.com, and its own CA.
 		hs := httptest.NewTLSServer(nil)
-		s.tlsConfig = hs.TLS.Clone()
-		s.CAFile = filepath.Join(t.TempDir(), "ca.pem")
-		err := os.WriteFile(s.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}), 0o600)
 		hs.Close()
-		if err != nil {
+		s.tlsConfig, s.CAFile = hs.TLS, filepath.Join(t.TempDir(), "ca.pem")
+		ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw})
+		if err := os.WriteFile(s.CAFile, ca, 0o600); err != nil {
 			t.Fatalf("forwardtest: %v", err)
 		}
 	}
@@ -347,7 +346,7 @@ func (s *Server) read(d *msgpack.Decoder) (Message, error) {
 	// Records may have keys of any type.
 	ed.SetMapDecoder(func(d *msgpack.Decoder) (any, error) { return d.DecodeUntypedMap() })
 	for rd.Len() > 0 {
-		r, err := decodeEntry(ed)
+		r, err := decodeEntry(ed, false)
 		if err != nil {
 			return m, fmt.Errorf("entry %d: %v", len(m.Records), err)
 		}
@@ -359,30 +358,24 @@ func (s *Server) read(d *msgpack.Decoder) (Message, error) {
 	return m, nil
 }
 
-// decodeEntry decodes [[time, metadata], record] (Fluent Bit 2.1 and later) or [time, record].
-func decodeEntry(d *msgpack.Decoder) (r Record, err error) {
+// decodeEntry decodes [time, record], where time may itself be a [time, metadata] header as
+// Fluent Bit 2.1 and later write it.
+func decodeEntry(d *msgpack.Decoder, header bool) (r Record, err error) {
 	if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
-		return r, fmt.Errorf("not a [time, record] array (%d elements): %v", n, err)
+		return r, fmt.Errorf("not a [time, map] array (%d elements): %v", n, err)
 	}
 	c, err := d.PeekCode()
-	hdr := err == nil && (msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32)
-	if hdr {
-		if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
-			return r, fmt.Errorf("header is not [time, metadata] (%d elements): %v", n, err)
-		}
+	if err == nil && !header && (msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32) {
+		r, err = decodeEntry(d, true) // its Body, the metadata, is replaced below
+	} else {
+		r.Time, err = decodeTime(d)
 	}
-	if r.Time, err = decodeTime(d); err != nil {
+	if err != nil {
 		return r, err
-	}
-	if hdr {
-		meta, err := d.DecodeInterfaceLoose()
-		if _, ok := meta.(map[any]any); err != nil || !ok {
-			return r, fmt.Errorf("metadata %v is not a map: %v", meta, err)
-		}
 	}
 	body, err := d.DecodeInterfaceLoose()
 	if r.Body, _ = body.(map[any]any); err != nil || r.Body == nil {
-		return r, fmt.Errorf("record %v is not a map: %v", body, err)
+		return r, fmt.Errorf("%v is not a map: %v", body, err)
 	}
 	return r, nil
 }
