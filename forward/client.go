@@ -235,7 +235,7 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	if c.closed.Load() { // Close began while this Send waited
 		return c.retryable("wait for a free connection", ErrClosed)
 	}
-	if cn != nil && !alive(cn.raw) {
+	if cn != nil && !alive(cn.rc) {
 		// The receiver closed it while idle (in_forward does so when paused).
 		c.staleIdle.Add(1)
 		cn = c.drop(cn)
@@ -245,10 +245,10 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 			return err
 		}
 	}
-	if c.cfg.StallTimeout > 0 {
-		go watchStall(ctx, cn.raw, c.cfg.StallTimeout, interrupt) // ends with ctx, when Send returns
+	if c.cfg.StallTimeout > 0 && cn.rc != nil {
+		go watchStall(ctx, cn.rc, c.cfg.StallTimeout, interrupt) // ends with ctx, when Send returns
 	}
-	stop := cn.bound(ctx)
+	stop := bound(ctx, cn.nc)
 	op, err := cn.roundTrip(tag, entries, count)
 	if !stop() || err != nil || !cn.reusable {
 		cn = c.drop(cn)

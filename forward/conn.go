@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -27,10 +28,10 @@ const chunkIDLen = 24
 
 // conn is one connection to the receiver with the buffers its sends reuse; one Send uses it.
 type conn struct {
-	nc   net.Conn      // what is read and written: the TLS connection or raw
-	raw  net.Conn      // the socket under TLS, for the liveness and stall probes
-	head []byte        // message header up to the entries, then the options after them
-	br   *bufio.Reader // responses, read from nc
+	nc   net.Conn        // what is read and written: the TLS connection or the socket
+	rc   syscall.RawConn // the socket under nc, for the liveness and stall probes, or nil
+	head []byte          // message header up to the entries, then the options after them
+	br   *bufio.Reader   // responses, read from nc
 	id   [chunkIDLen]byte
 	vec  [3][]byte   // header, entries, options: one writev per send
 	bufs net.Buffers // consumed by WriteTo; a field so that it does not escape per send
@@ -59,8 +60,11 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 		c.dialFailures.Add(1)
 		return nil, c.fail(ctx, "dial", err)
 	}
-	cn := &conn{nc: raw, raw: raw, reusable: true, head: make([]byte, 0, 192)}
-	stop := cn.bound(dctx)
+	cn := &conn{nc: raw, reusable: true, head: make([]byte, 0, 192)}
+	if sc, ok := raw.(syscall.Conn); ok {
+		cn.rc, _ = sc.SyscallConn()
+	}
+	stop := bound(dctx, raw)
 	op := "tls handshake"
 	if c.tlsConfig != nil {
 		tc := tls.Client(raw, c.tlsConfig)
@@ -82,10 +86,10 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	return cn, nil
 }
 
-// bound makes the end of ctx interrupt blocked reads and writes on cn by moving the socket
-// deadline to the past; stop reports false when ctx has ended, leaving the deadline poisoned.
-func (cn *conn) bound(ctx context.Context) (stop func() bool) {
-	return context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
+// bound makes the end of ctx interrupt blocked reads and writes on c by moving its deadline to
+// the past; stop reports false when ctx has ended, leaving the deadline poisoned.
+func bound(ctx context.Context, c net.Conn) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 }
 
 // handshake runs the client side of the Forward v1 handshake: HELO, PING, PONG, checking its digest.

@@ -286,7 +286,8 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 // handshake runs the receiver's side of the shared-key handshake: HELO, PING, PONG.
 func (s *Server) handshake(c net.Conn, d *msgpack.Decoder) error {
 	e, key, nonce := msgpack.NewEncoder(c), s.opts.SharedKey, []byte(rand.Text())
-	if err := e.Encode([]any{"HELO", map[string]any{"nonce": nonce, "auth": []byte{}, "keepalive": true}}); err != nil {
+	helo := []any{"HELO", map[string]any{"nonce": nonce, "auth": []byte{}, "keepalive": true}}
+	if err := e.Encode(helo); err != nil {
 		return err
 	}
 	var ping []string // ["PING", hostname, salt, digest, username, password]
