@@ -264,19 +264,19 @@ func checkAck(b []byte, id []byte) error {
 		return ErrHandshakeRequired
 	}
 	d = &decoder{b: b}
-	found := false
+	var acked []byte
 	for n := next(d, msgpack.ReadMapHeader); n > 0 && d.err == nil; n-- {
-		if string(next(d, msgpack.ReadStr)) != "ack" {
+		if string(next(d, msgpack.ReadStr)) == "ack" {
+			acked = next(d, msgpack.ReadStrOrBin)
+		} else {
 			next(d, skip)
-			continue
 		}
-		if v := next(d, msgpack.ReadStrOrBin); d.err == nil && !bytes.Equal(v, id) {
-			return fmt.Errorf("%w: sent %q, acked %q", ErrAckMismatch, id, v)
-		}
-		found = true
 	}
-	if d.err != nil || !found {
-		return d.fail(ErrProtocol, "want {\"ack\": chunk id}")
+	switch {
+	case d.err != nil || acked == nil:
+		return d.fail(ErrProtocol, `want {"ack": chunk id}`)
+	case !bytes.Equal(acked, id):
+		return fmt.Errorf("%w: sent %q, acked %q", ErrAckMismatch, id, acked)
 	}
 	return nil
 }
