@@ -5,7 +5,6 @@
 package forwardtest
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -243,14 +242,13 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 		rw = tls.Server(c, s.tlsConfig)
 	}
 	in := &errReader{Reader: rw}
-	br := bufio.NewReaderSize(in, 64<<10)
-	d := msgpack.NewDecoder(br)
+	d := msgpack.NewDecoder(in)
 	d.DisallowUnknownFields(true)
 	if s.opts.SharedKey != "" && s.handshake(rw, d) != nil {
 		return
 	}
 	for {
-		if _, err := br.Peek(1); err != nil || Fault(s.fault.Load()) == DropMidMessage {
+		if _, err := d.PeekCode(); err != nil || Fault(s.fault.Load()) == DropMidMessage {
 			return
 		}
 		m, err := s.read(d)
