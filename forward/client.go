@@ -313,10 +313,11 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	defer c.cancel(ErrClosed)
 	c.mu.Lock()
-	for len(c.idle) > 0 {
-		c.drop(<-c.idle)
-	}
+	close(c.idle) // put closes connections from now on, rather than keep them
 	c.mu.Unlock()
+	for cn := range c.idle {
+		c.drop(cn)
+	}
 	// Take every slot: the ones missing are held by Sends in flight.
 	for left := c.cfg.MaxConns; left > 0; left-- {
 		select {
