@@ -305,8 +305,7 @@ func digest(salt, hostname string, nonce []byte, key string) string {
 
 // read reads [str tag, bin entries, {"chunk": str, "size": int}], the only message the client
 // sends, with its entries decoded unless Options.DiscardEntries.
-func (s *Server) read(d *msgpack.Decoder) (Message, error) {
-	var m Message
+func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 	n, err := d.DecodeArrayLen()
 	if err != nil || n != 3 {
 		return m, fmt.Errorf("message is not an array of tag, entries and option (%d elements): %v", n, err)
