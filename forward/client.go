@@ -139,9 +139,6 @@ func ParseAddress(s string) (Address, error) {
 	return Address{}, errors.New(`want "unix:///path" or "tcp://host:port"`)
 }
 
-// deadlineSlack puts socket deadlines just after the context deadline, which ends waits first.
-const deadlineSlack = 250 * time.Millisecond
-
 // Client sends chunks to one receiver. It is safe for concurrent use.
 type Client struct {
 	cfg       Config
@@ -152,13 +149,13 @@ type Client struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error) // replaced in tests
 	now  func() time.Time                                                  // replaced in tests
 
-	// pool holds MaxConns entries, an idle connection or nil: a Send takes one and puts it back.
-	pool   chan *conn
+	slots  chan struct{}   // one per Send in flight, MaxConns in all: they bound the connections
+	idle   chan *conn      // connections open and unused, put there by the Send that held them
 	ctx    context.Context // cancelled with ErrClosed to interrupt the Sends in flight
 	cancel context.CancelCauseFunc
+	closed atomic.Bool
 
-	mu      sync.Mutex
-	closed  bool
+	mu      sync.Mutex    // orders idle against Close; guards the backoff
 	delay   time.Duration // before the next connection attempt after failures; 0 when healthy
 	lastTry time.Time     // start of the last attempt or failure
 
@@ -175,10 +172,8 @@ func NewClient(cfg Config) (*Client, error) {
 	hostname, _ := os.Hostname()
 	cfg = cfg.withDefaults()
 	c := &Client{cfg: cfg, addr: addr, hostname: cmp.Or(hostname, "localhost"),
-		dial: new(net.Dialer).DialContext, now: time.Now, pool: make(chan *conn, cfg.MaxConns)}
-	for range cfg.MaxConns {
-		c.pool <- nil
-	}
+		dial: new(net.Dialer).DialContext, now: time.Now,
+		slots: make(chan struct{}, cfg.MaxConns), idle: make(chan *conn, cfg.MaxConns)}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	if cfg.TLS {
 		host, _, _ := net.SplitHostPort(addr.Addr) // empty for a unix socket
@@ -216,60 +211,46 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	case uint64(len(entries)) > 1<<32-1:
 		return fmt.Errorf("forward: send: %d bytes exceed the 4 GiB MessagePack bin limit: %w", len(entries), ErrInvalidArgument)
 	}
-	if c.isClosed() {
+	c.sends.Add(1)
+	if c.closed.Load() {
 		return c.retryable("send", ErrClosed)
 	}
-	c.sends.Add(1)
-	defer func() {
-		if err != nil {
-			c.failed.Add(1)
-		} else {
-			c.acked.Add(1)
-		}
-	}()
-
 	ctx, cancel := context.WithTimeoutCause(ctx, c.cfg.AckTimeout, ErrAckTimeout)
 	defer cancel()
 	// Cancelled by a stall, or by Close, whose interruption then reaches the socket too.
 	ctx, interrupt := context.WithCancelCause(ctx)
 	defer interrupt(nil)
 	defer context.AfterFunc(c.ctx, func() { interrupt(ErrClosed) })()
-	var cn *conn
 	select {
-	case cn = <-c.pool:
+	case c.slots <- struct{}{}:
 	case <-ctx.Done():
 		return c.retryable("wait for a free connection", context.Cause(ctx))
 	}
-	// Prefer an idle connection to a nil entry: rotate the nils to the back.
-	for i := 1; cn == nil && i < c.cfg.MaxConns; i++ {
-		select {
-		case cn = <-c.pool:
-			c.pool <- nil
-		default:
-			i = c.cfg.MaxConns
-		}
+	var cn *conn
+	select {
+	case cn = <-c.idle:
+	default:
 	}
 	defer func() { c.put(cn) }()
-	if c.isClosed() { // Close began while this Send waited
+	if c.closed.Load() { // Close began while this Send waited
 		return c.retryable("wait for a free connection", ErrClosed)
 	}
-	if cn != nil && !alive(cn.raw) {
+	if cn != nil && !alive(cn.rc) {
 		// The receiver closed it while idle (in_forward does so when paused).
 		c.staleIdle.Add(1)
 		cn = c.drop(cn)
 	}
 	if cn == nil {
-		if cn, err = c.connectOrWait(ctx); err != nil {
+		if cn, err = c.connect(ctx); err != nil {
 			return err
 		}
 	}
-	if c.cfg.StallTimeout > 0 {
-		go watchStall(ctx, cn.raw, c.cfg.StallTimeout, interrupt) // ends with ctx, when Send returns
+	if c.cfg.StallTimeout > 0 && cn.rc != nil {
+		go watchStall(ctx, cn.rc, c.cfg.StallTimeout, interrupt) // ends with ctx, when Send returns
 	}
-	stop := cn.bound(ctx)
+	stop := bound(ctx, cn.nc)
 	op, err := cn.roundTrip(tag, entries, count)
-	// A pooled connection must not keep the deadline: the liveness check would fail past it.
-	if !stop() || err != nil || !cn.reusable || cn.nc.SetDeadline(time.Time{}) != nil {
+	if !stop() || err != nil || !cn.reusable {
 		cn = c.drop(cn)
 	}
 	if err != nil {
@@ -278,47 +259,20 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	c.mu.Lock()
 	c.delay = 0
 	c.mu.Unlock()
+	c.acked.Add(1)
 	return nil
 }
 
-func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
-// connectOrWait dials a new connection unless the backoff says to wait.
-func (c *Client) connectOrWait(ctx context.Context) (*conn, error) {
-	c.mu.Lock()
-	now := c.now()
-	if wait := c.lastTry.Add(c.delay).Sub(now); c.delay > 0 && wait > 0 {
-		c.mu.Unlock()
-		return nil, c.retryable("dial", fmt.Errorf("%w: next attempt in %s", ErrBackoff, wait))
-	}
-	// Reserve the attempt so that concurrent Sends do not all dial a receiver that is down.
-	c.lastTry = now
-	c.mu.Unlock()
-
-	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
-	defer cancel()
-	c.dials.Add(1)
-	cn, op, err := c.connect(dctx)
-	if err != nil {
-		c.dialFailures.Add(1)
-		return nil, c.fail(ctx, op, err)
-	}
-	c.open.Add(1)
-	return cn, nil
-}
-
-// put returns a pool entry, closing its connection when the client is closed.
+// put frees the slot a Send held and keeps cn idle, unless the client is closed.
 func (c *Client) put(cn *conn) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		cn = c.drop(cn)
+	if cn != nil && !c.closed.Load() {
+		c.idle <- cn // never blocks: there are fewer connections than slots
+	} else {
+		c.drop(cn)
 	}
-	c.pool <- cn // never blocks: the entry was taken from the pool
+	c.mu.Unlock()
+	<-c.slots
 }
 
 // drop closes cn, unless nil, and returns nil.
@@ -344,7 +298,9 @@ func (c *Client) fail(ctx context.Context, op string, err error) error {
 	return c.retryable(op, err)
 }
 
+// retryable returns the error of a failed Send, which it counts.
 func (c *Client) retryable(op string, err error) error {
+	c.failed.Add(1)
 	return &RetryableError{Op: op, Addr: c.addr.String(), Err: err}
 }
 
@@ -352,28 +308,28 @@ func (c *Client) retryable(op string, err error) error {
 // done, then interrupts them: they return retryable errors, so nothing is lost. Close
 // returns nil when every Send finished.
 func (c *Client) Close(ctx context.Context) error {
-	c.mu.Lock()
-	closed := c.closed
-	c.closed = true
-	c.mu.Unlock()
-	if closed {
+	if c.closed.Swap(true) {
 		return nil
 	}
 	defer c.cancel(ErrClosed)
-	// Collect every pool entry: the ones missing are held by Sends in flight.
+	c.mu.Lock()
+	close(c.idle) // put closes connections from now on, rather than keep them
+	c.mu.Unlock()
+	for cn := range c.idle {
+		c.drop(cn)
+	}
+	// Take every slot: the ones missing are held by Sends in flight.
 	for left := c.cfg.MaxConns; left > 0; left-- {
-		var cn *conn
 		select {
-		case cn = <-c.pool:
+		case c.slots <- struct{}{}:
 		case <-ctx.Done():
 			select {
-			case cn = <-c.pool: // returned at the deadline too
+			case c.slots <- struct{}{}: // freed at the deadline too
 			default:
 				return fmt.Errorf("forward: close %s: %d sends still waiting for an ack were interrupted: %w",
 					c.addr, left, ctx.Err())
 			}
 		}
-		c.drop(cn)
 	}
 	return nil
 }

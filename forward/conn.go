@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -27,10 +28,10 @@ const chunkIDLen = 24
 
 // conn is one connection to the receiver with the buffers its sends reuse; one Send uses it.
 type conn struct {
-	nc   net.Conn      // what is read and written: the TLS connection or raw
-	raw  net.Conn      // the socket under TLS, for the liveness and stall probes
-	head []byte        // message header up to the entries, then the options after them
-	br   *bufio.Reader // responses, read from nc
+	nc   net.Conn        // what is read and written: the TLS connection or the socket
+	rc   syscall.RawConn // the socket under nc, for the liveness and stall probes, or nil
+	head []byte          // message header up to the entries, then the options after them
+	br   *bufio.Reader   // responses, read from nc
 	id   [chunkIDLen]byte
 	vec  [3][]byte   // header, entries, options: one writev per send
 	bufs net.Buffers // consumed by WriteTo; a field so that it does not escape per send
@@ -38,43 +39,57 @@ type conn struct {
 	reusable bool
 }
 
-// connect dials, wraps TLS and runs the shared-key handshake within ctx; errors name the step.
-func (c *Client) connect(ctx context.Context) (*conn, string, error) {
-	raw, err := c.dial(ctx, c.addr.Network, c.addr.Addr)
-	if err != nil {
-		return nil, "dial", err
+// connect dials, unless the backoff says to wait, then wraps TLS and runs the shared-key
+// handshake within DialTimeout; errors name the step.
+func (c *Client) connect(ctx context.Context) (*conn, error) {
+	c.mu.Lock()
+	now := c.now()
+	if wait := c.lastTry.Add(c.delay).Sub(now); c.delay > 0 && wait > 0 {
+		c.mu.Unlock()
+		return nil, c.retryable("dial", fmt.Errorf("%w: next attempt in %s", ErrBackoff, wait))
 	}
-	cn := &conn{nc: raw, raw: raw, reusable: true, head: make([]byte, 0, 192)}
-	stop := cn.bound(ctx)
-	defer stop()
+	// Reserve the attempt so that concurrent Sends do not all dial a receiver that is down.
+	c.lastTry = now
+	c.mu.Unlock()
+
+	c.dials.Add(1)
+	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+	defer cancel()
+	raw, err := c.dial(dctx, c.addr.Network, c.addr.Addr)
+	if err != nil {
+		c.dialFailures.Add(1)
+		return nil, c.fail(ctx, "dial", err)
+	}
+	cn := &conn{nc: raw, reusable: true, head: make([]byte, 0, 192)}
+	if sc, ok := raw.(syscall.Conn); ok {
+		cn.rc, _ = sc.SyscallConn()
+	}
+	stop := bound(dctx, raw)
 	op := "tls handshake"
 	if c.tlsConfig != nil {
 		tc := tls.Client(raw, c.tlsConfig)
-		err = tc.HandshakeContext(ctx)
-		cn.nc = tc
+		err, cn.nc = tc.HandshakeContext(dctx), tc
 	}
 	cn.br = bufio.NewReaderSize(cn.nc, maxResponse)
 	if err == nil && c.cfg.SharedKey != "" {
 		op, err = "handshake", c.handshake(cn)
 	}
-	if err == nil && !stop() {
-		// The context ended while connecting: the deadline is poisoned.
-		op, err = "dial", context.Cause(ctx)
+	if !stop() && err == nil {
+		op, err = "dial", context.Cause(dctx) // the context ended while connecting: the deadline is poisoned
 	}
 	if err != nil {
 		cn.nc.Close()
-		return nil, op, err
+		c.dialFailures.Add(1)
+		return nil, c.fail(ctx, op, err)
 	}
-	return cn, "", nil
+	c.open.Add(1)
+	return cn, nil
 }
 
-// bound makes the end of ctx interrupt blocked reads and writes on cn by moving the socket
-// deadline to the past; the deadline just after that of ctx is only a backstop. stop reports
-// false when ctx has ended, leaving the deadline poisoned.
-func (cn *conn) bound(ctx context.Context) (stop func() bool) {
-	dl, _ := ctx.Deadline()
-	cn.raw.SetDeadline(dl.Add(deadlineSlack))
-	return context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
+// bound makes the end of ctx interrupt blocked reads and writes on c by moving its deadline to
+// the past; stop reports false when ctx has ended, leaving the deadline poisoned.
+func bound(ctx context.Context, c net.Conn) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 }
 
 // handshake runs the client side of the Forward v1 handshake: HELO, PING, PONG, checking its digest.
@@ -88,8 +103,7 @@ func (c *Client) handshake(cn *conn) error {
 		return err
 	}
 	cn.reusable = keepalive
-	host, key := c.hostname, c.cfg.SharedKey
-	salt := rand.Text()
+	host, key, salt := c.hostname, c.cfg.SharedKey, rand.Text()
 	ping := msgpack.AppendArrayHeader(nil, 6)
 	for _, s := range []string{"PING", host, salt, sharedKeyDigest(salt, host, nonce, key), "", ""} {
 		ping = msgpack.AppendStr(ping, s)
@@ -250,19 +264,19 @@ func checkAck(b []byte, id []byte) error {
 		return ErrHandshakeRequired
 	}
 	d = &decoder{b: b}
-	found := false
+	var acked []byte
 	for n := next(d, msgpack.ReadMapHeader); n > 0 && d.err == nil; n-- {
-		if string(next(d, msgpack.ReadStr)) != "ack" {
+		if string(next(d, msgpack.ReadStr)) == "ack" {
+			acked = next(d, msgpack.ReadStrOrBin)
+		} else {
 			next(d, skip)
-			continue
 		}
-		if v := next(d, msgpack.ReadStrOrBin); d.err == nil && !bytes.Equal(v, id) {
-			return fmt.Errorf("%w: sent %q, acked %q", ErrAckMismatch, id, v)
-		}
-		found = true
 	}
-	if d.err != nil || !found {
-		return d.fail(ErrProtocol, "want {\"ack\": chunk id}")
+	switch {
+	case d.err != nil || acked == nil:
+		return d.fail(ErrProtocol, `want {"ack": chunk id}`)
+	case !bytes.Equal(acked, id):
+		return fmt.Errorf("%w: sent %q, acked %q", ErrAckMismatch, id, acked)
 	}
 	return nil
 }

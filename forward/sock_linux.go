@@ -3,7 +3,6 @@ package forward
 import (
 	"context"
 	"errors"
-	"net"
 	"syscall"
 	"time"
 	"unsafe"
@@ -11,32 +10,26 @@ import (
 
 // alive reports whether a non-blocking peek on an idle connection finds nothing to read, so
 // that a Send does not fail each time a paused in_forward has closed its idle connections.
-func alive(c net.Conn) bool {
-	rc, err := rawConn(c)
+func alive(rc syscall.RawConn) bool {
 	if rc == nil {
-		return err == nil
+		return true
 	}
 	var buf [1]byte
 	open := false
-	err = rc.Read(func(fd uintptr) bool {
+	err := rc.Control(func(fd uintptr) {
 		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		open = errors.Is(rerr, syscall.EAGAIN)
-		return true // never wait for readiness
 	})
 	return err == nil && open
 }
 
-// watchStall cancels ctx with ErrStalled when the bytes written to c and not yet taken by the
+// watchStall cancels ctx with ErrStalled when the bytes written to rc and not yet taken by the
 // receiver (SIOCOUTQ: unread by a unix socket's peer, unacknowledged by a TCP peer's kernel)
-// stay the same, above zero, for timeout. It returns when ctx ends.
-func watchStall(ctx context.Context, c net.Conn, timeout time.Duration, cancel context.CancelCauseFunc) {
-	rc, _ := rawConn(c)
-	if rc == nil {
-		return
-	}
-	tick := time.NewTicker(max(timeout/10, 10*time.Millisecond))
+// stay the same, above zero, for limit. It returns when ctx ends.
+func watchStall(ctx context.Context, rc syscall.RawConn, limit time.Duration, stop context.CancelCauseFunc) {
+	tick := time.NewTicker(max(limit/10, 10*time.Millisecond))
 	defer tick.Stop()
-	last, since := -1, time.Now()
+	last, since := int32(-1), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -50,20 +43,12 @@ func watchStall(ctx context.Context, c net.Conn, timeout time.Duration, cancel c
 			switch {
 			case err != nil || errno != 0:
 				return
-			case n == 0 || int(n) != last:
-				last, since = int(n), now
-			case now.Sub(since) >= timeout:
-				cancel(ErrStalled)
+			case n == 0 || n != last:
+				last, since = n, now
+			case now.Sub(since) >= limit:
+				stop(ErrStalled)
 				return
 			}
 		}
 	}
-}
-
-// rawConn returns the socket under c, or nil with no error when c is not a socket.
-func rawConn(c net.Conn) (syscall.RawConn, error) {
-	if sc, ok := c.(syscall.Conn); ok {
-		return sc.SyscallConn()
-	}
-	return nil, nil
 }

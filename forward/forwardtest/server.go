@@ -5,9 +5,9 @@
 package forwardtest
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/rand"
 	"crypto/sha512"
 	"crypto/tls"
@@ -78,20 +78,19 @@ type Server struct {
 	tlsConfig     *tls.Config
 	fault         atomic.Int32
 
-	mu         sync.Mutex
-	ln         net.Listener
-	conns      map[net.Conn]bool
-	wg         sync.WaitGroup
-	msgs       []Message
-	maxOpen    int
-	violations []error
+	mu            sync.Mutex
+	stop          context.CancelFunc // closes the listener and connections of the last Start
+	wg            sync.WaitGroup
+	msgs          []Message
+	open, maxOpen int
+	violations    []error
 }
 
 // NewServer starts a receiver, unless opts.Stopped, and stops it when the test ends, failing
 // the test if it got a message the client must not send.
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
-	s := &Server{opts: opts, network: "tcp", addr: "127.0.0.1:0", conns: map[net.Conn]bool{}}
+	s := &Server{opts: opts, network: "tcp", addr: "127.0.0.1:0"}
 	s.fault.Store(int32(opts.Fault))
 	switch opts.Network {
 	case "", "tcp":
@@ -111,18 +110,16 @@ func NewServer(t testing.TB, opts Options) *Server {
 	if opts.TLS {
 		// httptest's certificate, valid for 127.0.0.1, ::1 and example.com, and its own CA.
 		hs := httptest.NewTLSServer(nil)
-		s.tlsConfig = hs.TLS.Clone()
-		s.CAFile = filepath.Join(t.TempDir(), "ca.pem")
-		err := os.WriteFile(s.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}), 0o600)
 		hs.Close()
-		if err != nil {
+		s.tlsConfig, s.CAFile = hs.TLS, filepath.Join(t.TempDir(), "ca.pem")
+		ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw})
+		if err := os.WriteFile(s.CAFile, ca, 0o600); err != nil {
 			t.Fatalf("forwardtest: %v", err)
 		}
 	}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s.addr = s.ln.Addr().String() // the port chosen
 	if opts.Stopped {
 		s.Stop()
 	}
@@ -143,37 +140,46 @@ func (s *Server) SetFault(f Fault) { s.fault.Store(int32(f)) }
 
 // Start listens again on the same address after Stop or Options.Stopped.
 func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	ln, err := net.Listen(s.network, s.addr)
 	if err != nil {
 		return fmt.Errorf("forwardtest: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ln = ln
+	if a := ln.Addr().String(); a != s.addr {
+		s.addr = a // the port chosen, at the first Start only: Addr needs no lock
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	context.AfterFunc(ctx, func() { ln.Close() })
+	s.stop = stop
 	s.wg.Add(1)
-	go s.accept(ln)
+	go func() {
+		defer s.wg.Done()
+		for c, err := ln.Accept(); err == nil; c, err = ln.Accept() {
+			s.wg.Add(1)
+			go s.serve(ctx, c)
+		}
+	}()
 	return nil
 }
 
 // Stop closes the listener and every connection, as a receiver that died, keeping what arrived.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	if s.ln != nil {
-		s.ln.Close()
-		s.ln = nil
-	}
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
+	s.locked(func() { s.stop() })
 	s.wg.Wait()
 }
 
-// Messages returns the messages received, in arrival order.
-func (s *Server) Messages() []Message {
+// locked runs f under the server's lock.
+func (s *Server) locked(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.msgs)
+	f()
+}
+
+// Messages returns the messages received, in arrival order.
+func (s *Server) Messages() (msgs []Message) {
+	s.locked(func() { msgs = slices.Clone(s.msgs) })
+	return msgs
 }
 
 // Records returns the records received, in arrival order: a record sent twice appears twice.
@@ -205,31 +211,9 @@ func (s *Server) WaitRecords(n int, timeout time.Duration) error {
 }
 
 // MaxOpenConns returns the largest number of connections open at the same time.
-func (s *Server) MaxOpenConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.maxOpen
-}
-
-func (s *Server) accept(ln net.Listener) {
-	defer s.wg.Done()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.ln != ln {
-			s.mu.Unlock()
-			c.Close()
-			return
-		}
-		s.conns[c] = true
-		s.maxOpen = max(s.maxOpen, len(s.conns))
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.serve(c)
-	}
+func (s *Server) MaxOpenConns() (n int) {
+	s.locked(func() { n = s.maxOpen })
+	return n
 }
 
 // errReader keeps the last read error, which tells a failed read from a malformed message.
@@ -244,46 +228,42 @@ func (r *errReader) Read(p []byte) (n int, err error) {
 	return n, err
 }
 
-func (s *Server) serve(c net.Conn) {
+func (s *Server) serve(ctx context.Context, c net.Conn) {
 	defer s.wg.Done()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		c.Close()
-	}()
+	defer context.AfterFunc(ctx, func() { c.Close() })()
+	defer c.Close()
+	s.locked(func() {
+		s.open++
+		s.maxOpen = max(s.maxOpen, s.open)
+	})
+	defer s.locked(func() { s.open-- })
 	rw := c
 	if s.tlsConfig != nil {
 		rw = tls.Server(c, s.tlsConfig)
 	}
 	in := &errReader{Reader: rw}
-	br := bufio.NewReaderSize(in, 64<<10)
-	d := msgpack.NewDecoder(br)
+	d := msgpack.NewDecoder(in)
 	d.DisallowUnknownFields(true)
 	if s.opts.SharedKey != "" && s.handshake(rw, d) != nil {
 		return
 	}
 	for {
-		if _, err := br.Peek(1); err != nil || Fault(s.fault.Load()) == DropMidMessage {
+		if _, err := d.PeekCode(); err != nil || Fault(s.fault.Load()) == DropMidMessage {
 			return
 		}
 		m, err := s.read(d)
-		if err != nil {
-			if in.err == nil {
-				s.mu.Lock()
-				s.violations = append(s.violations, err)
-				s.mu.Unlock()
-			}
-			return
+		if err != nil && in.err == nil {
+			s.locked(func() { s.violations = append(s.violations, err) })
 		}
 		fault := Fault(s.fault.Load())
-		if fault == Drop {
+		if err != nil || fault == Drop {
 			return
 		}
-		s.mu.Lock()
-		i := len(s.msgs)
-		s.msgs = append(s.msgs, m)
-		s.mu.Unlock()
+		var i int
+		s.locked(func() {
+			i = len(s.msgs)
+			s.msgs = append(s.msgs, m)
+		})
 		if fault == NoAck {
 			continue
 		}
@@ -292,34 +272,29 @@ func (s *Server) serve(c net.Conn) {
 		if fault == WrongAck {
 			id = "d3JvbmcgY2h1bmsgaWQgIQ=="
 		}
-		s.setAcked(i, id == m.Chunk) // before the client can see the ack
+		s.locked(func() { s.msgs[i].Acked = id == m.Chunk }) // before the client can see the ack
 		// {"ack": id}, the id as str 8 as in_forward writes it.
 		if _, err := rw.Write(append([]byte{0x81, 0xa3, 'a', 'c', 'k', 0xd9, byte(len(id))}, id...)); err != nil {
-			s.setAcked(i, false)
+			s.locked(func() { s.msgs[i].Acked = false })
 			return
 		}
 	}
 }
 
-func (s *Server) setAcked(i int, v bool) {
-	s.mu.Lock()
-	s.msgs[i].Acked = v
-	s.mu.Unlock()
-}
-
 // handshake runs the receiver's side of the shared-key handshake: HELO, PING, PONG.
 func (s *Server) handshake(c net.Conn, d *msgpack.Decoder) error {
-	nonce := []byte(rand.Text())
-	if err := send(c, []any{"HELO", map[string]any{"nonce": nonce, "auth": []byte{}, "keepalive": true}}); err != nil {
+	e, key, nonce := msgpack.NewEncoder(c), s.opts.SharedKey, []byte(rand.Text())
+	helo := []any{"HELO", map[string]any{"nonce": nonce, "auth": []byte{}, "keepalive": true}}
+	if err := e.Encode(helo); err != nil {
 		return err
 	}
 	var ping []string // ["PING", hostname, salt, digest, username, password]
 	err := d.Decode(&ping)
-	if err != nil || len(ping) != 6 || ping[0] != "PING" || ping[3] != digest(ping[2], ping[1], nonce, s.opts.SharedKey) {
-		send(c, []any{"PONG", false, "shared key mismatch", "", ""})
+	if err != nil || len(ping) != 6 || ping[0] != "PING" || ping[3] != digest(ping[2], ping[1], nonce, key) {
+		e.Encode([]any{"PONG", false, "shared key mismatch", "", ""})
 		return fmt.Errorf("handshake refused: PING %q: %v", ping, err)
 	}
-	return send(c, []any{"PONG", true, "", "forwardtest", digest(ping[2], "forwardtest", nonce, s.opts.SharedKey)})
+	return e.Encode([]any{"PONG", true, "", "forwardtest", digest(ping[2], "forwardtest", nonce, key)})
 }
 
 // digest is sha512_hex(salt + hostname + nonce + shared_key) from the Forward v1 spec.
@@ -328,18 +303,9 @@ func digest(salt, hostname string, nonce []byte, key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func send(c net.Conn, v any) error {
-	b, err := msgpack.Marshal(v)
-	if err == nil {
-		_, err = c.Write(b)
-	}
-	return err
-}
-
 // read reads [str tag, bin entries, {"chunk": str, "size": int}], the only message the client
 // sends, with its entries decoded unless Options.DiscardEntries.
-func (s *Server) read(d *msgpack.Decoder) (Message, error) {
-	var m Message
+func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 	n, err := d.DecodeArrayLen()
 	if err != nil || n != 3 {
 		return m, fmt.Errorf("message is not an array of tag, entries and option (%d elements): %v", n, err)
@@ -378,7 +344,7 @@ func (s *Server) read(d *msgpack.Decoder) (Message, error) {
 	// Records may have keys of any type.
 	ed.SetMapDecoder(func(d *msgpack.Decoder) (any, error) { return d.DecodeUntypedMap() })
 	for rd.Len() > 0 {
-		r, err := decodeEntry(ed)
+		r, err := decodeEntry(ed, false)
 		if err != nil {
 			return m, fmt.Errorf("entry %d: %v", len(m.Records), err)
 		}
@@ -390,30 +356,24 @@ func (s *Server) read(d *msgpack.Decoder) (Message, error) {
 	return m, nil
 }
 
-// decodeEntry decodes [[time, metadata], record] (Fluent Bit 2.1 and later) or [time, record].
-func decodeEntry(d *msgpack.Decoder) (r Record, err error) {
+// decodeEntry decodes [time, record], where time may itself be a [time, metadata] header as
+// Fluent Bit 2.1 and later write it.
+func decodeEntry(d *msgpack.Decoder, header bool) (r Record, err error) {
 	if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
-		return r, fmt.Errorf("not a [time, record] array (%d elements): %v", n, err)
+		return r, fmt.Errorf("not a [time, map] array (%d elements): %v", n, err)
 	}
 	c, err := d.PeekCode()
-	hdr := err == nil && (msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32)
-	if hdr {
-		if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
-			return r, fmt.Errorf("header is not [time, metadata] (%d elements): %v", n, err)
-		}
+	if err == nil && !header && (msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32) {
+		r, err = decodeEntry(d, true) // its Body, the metadata, is replaced below
+	} else {
+		r.Time, err = decodeTime(d)
 	}
-	if r.Time, err = decodeTime(d); err != nil {
+	if err != nil {
 		return r, err
-	}
-	if hdr {
-		meta, err := d.DecodeInterfaceLoose()
-		if _, ok := meta.(map[any]any); err != nil || !ok {
-			return r, fmt.Errorf("metadata %v is not a map: %v", meta, err)
-		}
 	}
 	body, err := d.DecodeInterfaceLoose()
 	if r.Body, _ = body.(map[any]any); err != nil || r.Body == nil {
-		return r, fmt.Errorf("record %v is not a map: %v", body, err)
+		return r, fmt.Errorf("%v is not a map: %v", body, err)
 	}
 	return r, nil
 }
