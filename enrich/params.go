@@ -146,7 +146,7 @@ func isParamWordByte(c byte) bool { return isWord(c) || c == '-' }
 
 // isPunct reports whether c is ASCII punctuation, around which blanks are optional.
 func isPunct(c byte) bool {
-	return c > ' ' && c < 0x7f && !isAlnum(c) && c != '_'
+	return c > ' ' && c < 0x7f && !isWord(c)
 }
 
 // wordAt returns the word (letters, digits, '_' and '-') at format[i].

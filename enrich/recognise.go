@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -170,24 +171,10 @@ func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 // ftdPrefixLen returns the length of the Threat Defense facility name that
 // b starts with and that ends there (%ASAP-3-X is IOS-style), or 0.
 func ftdPrefixLen(b []byte) int {
-	var f string
-	switch b[0] {
-	case 'A':
-		f = "ASA"
-	case 'F':
-		f = "FTD"
-		if len(b) > 1 && b[1] == 'W' {
-			f = "FWSM"
+	for _, f := range [...]string{"ASA", "FTD", "FWSM", "PIX", "NGIPS", "Threat Defense"} {
+		if n := len(f); n < len(b) && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
+			return n
 		}
-	case 'P':
-		f = "PIX"
-	case 'N':
-		f = "NGIPS"
-	case 'T':
-		f = "Threat Defense"
-	}
-	if n := len(f); n > 0 && n < len(b) && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
-		return n
 	}
 	return 0
 }
@@ -207,30 +194,27 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 		}
 		k += end + 1
 	}
-	if k+1 < len(v) && isDigitSev(v[k]) && v[k+1] == '-' && e.ftdID(v, int(v[k]-'0'), k+2, m) {
+	sevID := func(k int) bool {
+		return k+1 < len(v) && isDigitSev(v[k]) && v[k+1] == '-' && e.ftdID(v, int(v[k]-'0'), k+2, m)
+	}
+	if sevID(k) {
 		return true
 	}
-	dashes := 0
-	for ; k < len(v) && v[k] == '-' && dashes < 2; k++ {
-		dashes++
+	d := k
+	for k < len(v) && v[k] == '-' && k-d < 2 {
+		k++
 	}
-	if dashes == 0 {
-		return false
+	c := k
+	for k > d && k < len(v) && k-c < 16 && v[k] >= 'a' && v[k] <= 'z' { // class: %ASA-session-5-...
+		k++
 	}
-	if k < len(v) && v[k] >= 'a' && v[k] <= 'z' { // class: %ASA-session-5-...
-		s := k
-		for k < len(v) && k-s < 16 && v[k] >= 'a' && v[k] <= 'z' {
-			k++
-		}
+	if k > c { // a class ends in a dash
 		if k >= len(v) || v[k] != '-' {
 			return false
 		}
 		k++
 	}
-	if k+1 >= len(v) || !isDigitSev(v[k]) || v[k+1] != '-' {
-		return false
-	}
-	return e.ftdID(v, int(v[k]-'0'), k+2, m)
+	return k > d && sevID(k)
 }
 
 // ftdID looks up the 6-digit ID at v[k], which must not run on into a letter or digit.
@@ -255,7 +239,7 @@ const maxTokens = 8
 func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	k := wordEnd(v, p+1)
 	addWork(k - p)
-	if k == p+1 || !hasLetter(v[p+1:k]) {
+	if k == p+1 || !slices.ContainsFunc(v[p+1:k], isLetter) {
 		return false
 	}
 	tokens := k
@@ -379,33 +363,18 @@ func skipBlanks(v []byte, k int) int {
 func isDigitSev(c byte) bool { return c >= '0' && c <= '7' }
 func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool   { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
-func isAlnum(c byte) bool    { return byteClass[c]&classAlnum != 0 }
-func isWord(c byte) bool     { return byteClass[c]&classWord != 0 }
+func isAlnum(c byte) bool    { return c != '_' && isWord(c) }
 
-const (
-	classAlnum = 1 << iota // ASCII letter or digit
-	classWord              // letter, digit or '_': the bytes of a header token
-)
+// isWord reports whether c is a letter, digit or '_', a byte of a header token, with one load.
+func isWord(c byte) bool { return wordBytes[c] }
 
-// byteClass classifies a byte with one load in the token scanners; never modified.
-var byteClass = func() (t [256]uint8) {
+// wordBytes is isWord's table; never modified.
+var wordBytes = func() (t [256]bool) {
 	for c := range t {
-		if isDigit(byte(c)) || isLetter(byte(c)) {
-			t[c] = classAlnum | classWord
-		}
+		t[c] = c == '_' || isDigit(byte(c)) || isLetter(byte(c))
 	}
-	t['_'] = classWord
 	return t
 }()
-
-func hasLetter(b []byte) bool {
-	for _, c := range b {
-		if isLetter(c) {
-			return true
-		}
-	}
-	return false
-}
 
 // hasPrefixFold reports whether b starts with the ASCII prefix, ignoring case.
 func hasPrefixFold(b []byte, prefix string) bool {
