@@ -21,9 +21,6 @@ import (
 // ErrMalformed reports a chunk that stops being valid msgpack; Rewrite still returns all of it.
 var ErrMalformed = errors.New("malformed chunk")
 
-// severityNames are the syslog severity names, indexed by level.
-var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
-
 // Counters say what Rewrite did with a chunk's records; Records is the sum of the next four.
 type Counters struct {
 	Records   int // records seen, including skipped ones
@@ -50,21 +47,18 @@ type Unknown struct {
 
 // Engine enriches records. It is immutable after New and safe for concurrent use.
 type Engine struct {
-	opts Options
-	// index maps, per product, a catalog key to the entry's encodings.
-	index          [numProducts]map[string]*entryEnc
-	ftdIDs, ibmIDs numTable                  // the 6-digit keys of index[pFTD] and index[pIBM]
-	ibmCodes       map[string]*entryEnc      // an IBM error code's summary, or first entry
-	iosMnemonics   map[string]bool           // the mnemonics of index[pIOS]'s keys
-	iosLengths     uint64                    // a bit per mnemonic length modulo 64
-	text           *textScanner              // finds alert names, IBM labels and signatures in one pass
-	namesByLen     [maxNameLen + 1][]nameRef // the record keys the engine looks for, by length
-	// nameFilter has, per first byte of a name in namesByLen, a bit per length
-	// modulo 64: one test rules out most keys, cheaper than a map lookup.
+	opts           Options
+	index          [numProducts]map[string]*entryEnc // per product, a catalog key's entry
+	ftdIDs, ibmIDs numTable                          // the 6-digit keys of index[pFTD] and index[pIBM]
+	ibmCodes       map[string]*entryEnc              // an IBM error code's summary, or first entry
+	iosMnemonics   map[string]bool                   // the mnemonics of index[pIOS]'s keys
+	iosLengths     uint64                            // a bit per mnemonic length modulo 64
+	text           *textScanner                      // finds alert names, IBM labels and signatures in one pass
+	namesByLen     [maxNameLen + 1][]nameRef         // the record keys the engine looks for, by length
+	// nameFilter has a bit per first byte and length modulo 64 of namesByLen: cheaper than a map.
 	nameFilter [256]uint64
 
-	// Encodings of the added keys and pairs, computed once.
-	msgIDKey, paramsKey, nestKey []byte
+	msgIDKey, paramsKey, nestKey []byte                             // encoded keys
 	sevField                     [fDocumentedSeverity + 1][8][]byte // the pairs of the severity fields by level
 	sevPairs                     [8][]byte                          // severity, name and level pairs together
 	sevBits                      uint16                             // the fields of sevPairs
@@ -78,8 +72,8 @@ type entryEnc struct {
 	product  int      // index in products; a match of the entry is of this product
 	catIndex int      // catalog.Product.Index of its product
 	matcher  *matcher // nil when the format has no variables
-	// pairs are the usual record's pairs after the message ID, for one append: the
-	// documented severity's, then from restOff on the fields of restMask.
+	// pairs are the usual record's pairs after the message ID: the documented
+	// severity's, then from restOff on the fields of restMask.
 	pairs    []byte
 	restOff  int
 	restMask uint16
@@ -114,13 +108,16 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
 	num := func(name string, v int) []byte { return msgpack.AppendUint(msgpack.AppendStr(nil, name), uint64(v)) }
+	str := func(name string, v int) []byte {
+		return msgpack.AppendStr(msgpack.AppendStr(nil, name), catalog.SeverityName(v))
+	}
 	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
 	for l := range 8 {
 		e.sevField[fSeverity][l] = num(f.Severity, l)
-		e.sevField[fSeverityName][l] = strPair(f.SeverityName, severityNames[l])
+		e.sevField[fSeverityName][l] = str(f.SeverityName, l)
 		if f.Level != "" {
-			e.sevField[fLevel][l] = strPair(f.Level, severityNames[l])
+			e.sevField[fLevel][l] = str(f.Level, l)
 			e.sevBits |= 1 << fLevel
 		}
 		e.sevField[fDocumentedSeverity][l] = num(f.DocumentedSeverity, l)
@@ -134,11 +131,8 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	for p := range e.index {
 		e.index[p] = make(map[string]*entryEnc)
 		for l := range 9 {
-			u, sev := catalog.Entry{}, l-1
-			if sev >= 0 {
-				u.Severity = &sev
-			}
-			e.unknown[p][l] = e.encodeEntry(&u, p)
+			sev := l - 1
+			e.unknown[p][l] = e.encodeEntry(&catalog.Entry{Severity: &sev}, p)
 		}
 	}
 	// An IBM error code alone gets the catalog's summary (whatever product it is filed
@@ -191,43 +185,33 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 // encodeEntry encodes the pairs ent adds to a record of product.
 func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 	enc := &entryEnc{entry: ent, severity: -1, product: product, catIndex: products[product].Index()}
-	if ent.Severity != nil {
+	if ent.Severity != nil && *ent.Severity >= 0 {
 		enc.severity = *ent.Severity
 		enc.pairs = slices.Clone(e.sevPairs[enc.severity])
 	}
 	enc.restOff = len(enc.pairs)
-	f := e.opts.Fields
-	var ends [numFields][2]int
-	for _, p := range []struct {
-		field       int
-		name, value string
-	}{
-		{fExplanation, f.Explanation, ent.Explanation},
-		{fAction, f.Action, ent.Action},
-		{fProduct, f.Product, string(products[product])},
-		{fCatalogID, f.CatalogID, ent.ID},
-	} {
-		if p.name != "" && p.value != "" {
-			start := len(enc.pairs)
-			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, p.name), p.value)
-			ends[p.field] = [2]int{start, len(enc.pairs)}
-			enc.restMask |= 1 << p.field
+	names := e.opts.Fields.ByOption()
+	values := [numFields]string{fExplanation: ent.Explanation, fAction: ent.Action,
+		fProduct: string(products[product]), fCatalogID: ent.ID}
+	var ends [numFields]int
+	ends[fExplanation-1] = enc.restOff
+	for f := fExplanation; f <= fCatalogID; f++ {
+		if *names[f].Name != "" && values[f] != "" {
+			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, *names[f].Name), values[f])
+			enc.restMask |= 1 << f
 		}
+		ends[f] = len(enc.pairs)
 	}
 	// The fields are slices of pairs, sliced once it no longer grows.
-	for i, r := range ends {
-		if r[1] > 0 {
-			enc.field[i] = enc.pairs[r[0]:r[1]:r[1]]
+	for f := fExplanation; f <= fCatalogID; f++ {
+		if enc.restMask&(1<<f) != 0 {
+			enc.field[f] = enc.pairs[ends[f-1]:ends[f]:ends[f]]
 		}
 	}
 	if e.opts.Params {
 		enc.matcher = compileMatcher(ent)
 	}
 	return enc
-}
-
-func strPair(name, value string) []byte {
-	return msgpack.AppendStr(msgpack.AppendStr(nil, name), value)
 }
 
 // indexNames indexes the message keys and the added fields' names.

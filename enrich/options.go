@@ -21,7 +21,7 @@ type FieldNames struct {
 }
 
 // fieldTable is, per added field in order, its option, default name and ECS name; never modified.
-var fieldTable = [numFields]struct{ option, def, ecs string }{
+var fieldTable = [numFields][3]string{
 	{"field_message_id", "message_id", "event.code"},
 	{"field_severity", "severity", "log.syslog.severity.code"},
 	{"field_severity_name", "severity_name", "log.syslog.severity.name"},
@@ -35,18 +35,15 @@ var fieldTable = [numFields]struct{ option, def, ecs string }{
 }
 
 // DefaultFieldNames returns the documented default field names.
-func DefaultFieldNames() (f FieldNames) {
-	for i, o := range f.ByOption() {
-		*o.Name = fieldTable[i].def
-	}
-	return f
-}
+func DefaultFieldNames() FieldNames { return tableNames(1) }
 
 // ECSFieldNames returns the Elastic Common Schema preset: the ID and the line's severity
 // in ECS fields, the rest under the namespace "enrich" (Elasticsearch reads dots as objects).
-func ECSFieldNames() (f FieldNames) {
+func ECSFieldNames() FieldNames { return tableNames(2) }
+
+func tableNames(column int) (f FieldNames) {
 	for i, o := range f.ByOption() {
-		*o.Name = fieldTable[i].ecs
+		*o.Name = fieldTable[i][column]
 	}
 	return f
 }
@@ -63,7 +60,7 @@ func (f *FieldNames) ByOption() [numFields]FieldOption {
 		&f.Explanation, &f.Action, &f.Product, &f.CatalogID, &f.Params}
 	var l [numFields]FieldOption
 	for i, n := range names {
-		l[i] = FieldOption{fieldTable[i].option, n}
+		l[i] = FieldOption{fieldTable[i][0], n}
 	}
 	return l
 }
@@ -168,7 +165,7 @@ func (o Options) Validate() error {
 		used = map[string]string{}
 	}
 	for i, f := range o.Fields.ByOption() {
-		if *f.Name == "" && fieldTable[i].def == "" {
+		if *f.Name == "" && fieldTable[i][1] == "" {
 			continue // an optional field, not added
 		}
 		if err := claim(f.Option, *f.Name); err != nil {
