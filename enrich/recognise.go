@@ -2,7 +2,6 @@ package enrich
 
 import (
 	"bytes"
-	"slices"
 	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -172,7 +171,7 @@ func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 // b starts with and that ends there (%ASAP-3-X is IOS-style), or 0.
 func ftdPrefixLen(b []byte) int {
 	for _, f := range [...]string{"ASA", "FTD", "FWSM", "PIX", "NGIPS", "Threat Defense"} {
-		if n := len(f); n < len(b) && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
+		if n := len(f); n < len(b) && f[0] == b[0] && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
 			return n
 		}
 	}
@@ -239,7 +238,7 @@ const maxTokens = 8
 func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	k := wordEnd(v, p+1)
 	addWork(k - p)
-	if k == p+1 || !slices.ContainsFunc(v[p+1:k], isLetter) {
+	if k == p+1 || !hasLetter(v[p+1:k]) {
 		return false
 	}
 	tokens := k
@@ -351,6 +350,15 @@ func textStart(v []byte, k int) int {
 	return k
 }
 
+// afterSep skips blanks at v[k] and, if one of seps follows, it and the blanks after it.
+func afterSep(v []byte, k int, seps string) (int, bool) {
+	k = skipBlanks(v, k)
+	if k < len(v) && strings.IndexByte(seps, v[k]) >= 0 {
+		return skipBlanks(v, k+1), true
+	}
+	return k, false
+}
+
 func skipBlanks(v []byte, k int) int {
 	start := k
 	for k < len(v) && (v[k] == ' ' || v[k] == '\t') {
@@ -375,6 +383,15 @@ var wordBytes = func() (t [256]bool) {
 	}
 	return t
 }()
+
+func hasLetter(b []byte) bool {
+	for _, c := range b {
+		if isLetter(c) {
+			return true
+		}
+	}
+	return false
+}
 
 // hasPrefixFold reports whether b starts with the ASCII prefix, ignoring case.
 func hasPrefixFold(b []byte, prefix string) bool {
