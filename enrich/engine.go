@@ -95,8 +95,7 @@ type nameRef struct {
 
 const fieldNest = numFields
 
-// New builds an engine for cat with opts, which must be valid, encoding
-// every entry's added fields and parameter matcher once.
+// New builds an engine for cat with valid opts, encoding every entry's fields and matcher once.
 func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	if cat == nil {
 		return nil, errors.New("enrich: nil catalog")
@@ -263,9 +262,8 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 	return e.rewrite(dst, chunk, nil)
 }
 
-// RewriteSplit is Rewrite that also appends to sp.Ends where each record
-// ends in dst, so that callers can cut the output without parsing it, and
-// to sp.Unknown the records whose identifier the catalog does not know.
+// RewriteSplit is Rewrite that also appends to sp.Ends where each record ends in dst
+// and to sp.Unknown the records whose identifier the catalog does not know.
 func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	if sp == nil {
 		sp = &Split{}
@@ -414,8 +412,7 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	return bodyOff, size, n, nil
 }
 
-// recordTime returns where the [time, map] or bare time at b[p] ends and
-// whether it is an EventTime, integer or float that is no group marker.
+// recordTime returns where the [time, map] or time at b[p] ends and whether it is no group marker.
 func recordTime(b []byte, p int) (int, bool, error) {
 	k, err := msgpack.Skip(b[p:])
 	if err != nil {
@@ -470,8 +467,7 @@ type pairScan struct {
 	blocked uint16               // the added fields whose name's leading part is a key
 }
 
-// scanPairs walks the n pairs at chunk[q:] once, finding the message values
-// and appending to drops (for Overwrite) the pairs that name an added field.
+// scanPairs walks the n pairs at chunk[q:], appending to drops the pairs Overwrite may remove.
 func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([]drop, int, error) {
 	for range n {
 		keyStart := q
@@ -584,8 +580,7 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 	return &ms[best], val
 }
 
-// addedFields returns the fields a record with match m gets, before its own
-// keys are considered, and its severity (-1 for none).
+// addedFields returns the fields a record with match m gets, before its own keys, and its severity.
 func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	sev = m.sev
 	if sev < 0 && m.ent != nil {
@@ -607,8 +602,7 @@ func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	return mask, sev
 }
 
-// appendBody appends the record chunk[off:end] with its body header (size
-// bytes at bodyOff) for n pairs, less the drops an added field replaces.
+// appendBody appends the record chunk[off:end] with a body header for n pairs, less the drops replaced.
 func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, drops []drop) []byte {
 	removed := 0
 	for _, d := range drops {

@@ -286,9 +286,8 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 	return j, true
 }
 
-// litIndex returns the span of the first match of lit in text at or after from.
-// Candidates are lit's first non-blank byte in either case, found with vectorised
-// searches; the match starts at the blanks before it, which " User " or ":" wants.
+// litIndex returns the span of the first match of lit in text[from:], found by lit's first
+// non-blank byte in either case; the match starts at the blanks before it (" User ", ":").
 func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 	k := 0
 	if lit[0] == ' ' {
@@ -341,8 +340,7 @@ func indexFrom(text []byte, i int, c byte) int {
 	return len(text)
 }
 
-// match extracts the variables of text into caps and returns how many; it stops
-// at a missing literal and before a value that is the placeholder's own word.
+// match extracts text's variables into caps, up to a missing literal or a value that is its placeholder.
 func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 	pos, ok := litMatch(text, 0, m.lits[0])
 	if !ok {

@@ -103,8 +103,7 @@ func (e *Engine) find(v []byte, m *match) bool {
 	return e.bareHeader(v, m) || e.scanText(v, m)
 }
 
-// isRelay reports whether the IOS-style header id relays another process's
-// message: NX-OS FAC-SEV-SYSTEM_MSG, IOS-XE IOSXE-SEV-PLATFORM.
+// isRelay reports whether id relays another message: NX-OS FAC-SEV-SYSTEM_MSG, IOS-XE IOSXE-SEV-PLATFORM.
 func isRelay(id []byte) bool {
 	return len(id) > len("-SYSTEM_MSG") && bytes.HasSuffix(id, []byte("-SYSTEM_MSG")) ||
 		len(id) > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && bytes.HasSuffix(id, []byte("-PLATFORM"))
@@ -155,8 +154,7 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 	return end < len(v) && v[end] == ':'
 }
 
-// parsePercent parses an identifier whose '%' is at v[p] into m; behind a
-// Threat Defense prefix only a Threat Defense ID counts.
+// parsePercent parses the identifier whose '%' is at v[p]; a Threat Defense prefix needs a Threat Defense ID.
 func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 	if p+1 >= len(v) {
 		return false
@@ -232,9 +230,8 @@ func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
 // maxTokens bounds the dash-separated parts of an IOS-style header.
 const maxTokens = 8
 
-// parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p] into m: the
-// IOS family, Unified CM CiscoLog headers and Threat Defense IDs under an
-// unknown prefix (%FDT-6-716039).
+// parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p]: the IOS family, Unified CM
+// CiscoLog headers and Threat Defense IDs under an unknown prefix (%FDT-6-716039).
 func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	k := wordEnd(v, p+1)
 	addWork(k - p)
@@ -306,13 +303,12 @@ func (e *Engine) parseCUCM(v []byte, sev, k int, m *match) bool {
 	return true
 }
 
-// lookupIOS tries the facility fac as written, then without leading parts
-// (LICENSE-SMART_LIC -> SMART_LIC), then without trailing parts
-// (PIM-SW1 -> PIM), upper-cased, with the mnemonic.
+// lookupIOS tries the upper-cased facility as written, without leading parts
+// (LICENSE-SMART_LIC -> SMART_LIC), then without trailing ones (PIM-SW1 -> PIM).
 func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 	idx := e.index[pIOS]
 	var buf [256]byte
-	for f, leading := fac, true; len(idx) > 0; {
+	for f, leading := fac, true; ; {
 		if n := len(f); n+1+len(mn) <= len(buf) {
 			addWork(n + 1 + len(mn))
 			for i, c := range f {
@@ -334,11 +330,9 @@ func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 			return nil
 		}
 	}
-	return nil
 }
 
-// textStart skips the ": " that ends a header at v[k], and the ">>" that
-// closes an NX-OS relayed "<<%FAC-SEV-MNEMONIC>>".
+// textStart skips the ": " that ends a header at v[k], and an NX-OS relay's closing ">>".
 func textStart(v []byte, k int) int {
 	for n := 0; n < 2 && k < len(v) && v[k] == '>'; n++ {
 		k++

@@ -97,8 +97,7 @@ scan:
 // isErrorCode reports whether m is an IBM error code rather than an event ID.
 func isErrorCode(m *match) bool { return m.product == pIBM && len(m.id) == 4 }
 
-// anchorAt parses an alert name (only one the catalog knows), IBM label or
-// signature at v[i], where i+1 < len(v), into m.
+// anchorAt parses a known alert name, an IBM label or a signature at v[i], where i+1 < len(v).
 func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 	switch v[i] {
 	case 'A':
