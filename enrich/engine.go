@@ -48,13 +48,13 @@ type Unknown struct {
 // Engine enriches records. It is immutable after New and safe for concurrent use.
 type Engine struct {
 	opts           Options
-	index          [numProducts]map[string]*entryEnc // per product, a catalog key's entry
-	ftdIDs, ibmIDs numTable                          // the 6-digit keys of index[pFTD] and index[pIBM]
-	ibmCodes       map[string]*entryEnc              // an IBM error code's summary, or first entry
-	iosMnemonics   map[string]bool                   // the mnemonics of index[pIOS]'s keys
-	iosLengths     uint64                            // a bit per mnemonic length modulo 64
-	text           *textScanner                      // finds alert names, IBM labels and signatures in one pass
-	namesByLen     [maxNameLen + 1][]nameRef         // the record keys the engine looks for, by length
+	index          [catalog.NumProducts]map[string]*entryEnc // per product, a catalog key's entry
+	ftdIDs, ibmIDs numTable                                  // the 6-digit keys of index[pFTD] and index[pIBM]
+	ibmCodes       map[string]*entryEnc                      // an IBM error code's summary, or first entry
+	iosMnemonics   map[string]bool                           // the mnemonics of index[pIOS]'s keys
+	iosLengths     uint64                                    // a bit per mnemonic length modulo 64
+	text           *textScanner                              // finds alert names, IBM labels and signatures in one pass
+	namesByLen     [maxNameLen + 1][]nameRef                 // the record keys the engine looks for, by length
 	// nameFilter has a bit per first byte and length modulo 64 of namesByLen: cheaper than a map.
 	nameFilter [256]uint64
 
@@ -62,15 +62,14 @@ type Engine struct {
 	sevField                     [fDocumentedSeverity + 1][8][]byte // the pairs of the severity fields by level
 	sevPairs                     [8][]byte                          // severity, name and level pairs together
 	sevBits                      uint16                             // the fields of sevPairs
-	unknown                      [numProducts][9]*entryEnc          // by severity+1, for IDs the catalog lacks
+	unknown                      [catalog.NumProducts][9]*entryEnc  // by severity+1, for IDs the catalog lacks
 }
 
 // entryEnc is a catalog entry with its added pairs already encoded.
 type entryEnc struct {
 	entry    *catalog.Entry
 	severity int      // documented severity, -1 when none
-	product  int      // index in products; a match of the entry is of this product
-	catIndex int      // catalog.Product.Index of its product
+	product  int      // catalog.Product.Index of the product a match of the entry is of
 	matcher  *matcher // nil when the format has no variables
 	// pairs are the usual record's pairs after the message ID: the documented
 	// severity's, then from restOff on the fields of restMask.
@@ -147,7 +146,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	texts := slices.Clone(cat.Signatures())
 	for i := range entries {
 		ent := &entries[i]
-		p := slices.Index(products[:], ent.Product)
+		p := ent.Product.Index()
 		if p < 0 {
 			continue
 		}
@@ -183,7 +182,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 
 // encodeEntry encodes the pairs ent adds to a record of product.
 func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
-	enc := &entryEnc{entry: ent, severity: -1, product: product, catIndex: products[product].Index()}
+	enc := &entryEnc{entry: ent, severity: -1, product: product}
 	if ent.Severity != nil && *ent.Severity >= 0 {
 		enc.severity = *ent.Severity
 		enc.pairs = slices.Clone(e.sevPairs[enc.severity])
@@ -191,7 +190,7 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 	enc.restOff = len(enc.pairs)
 	names := e.opts.Fields.ByOption()
 	values := [numFields]string{fExplanation: ent.Explanation, fAction: ent.Action,
-		fProduct: string(products[product]), fCatalogID: ent.ID}
+		fProduct: string(catalog.ProductAt(product)), fCatalogID: ent.ID}
 	var ends [numFields]int
 	ends[fExplanation-1] = enc.restOff
 	for f := fExplanation; f <= fCatalogID; f++ {
@@ -328,11 +327,11 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 		return append(dst, chunk[off:end]...), end, nil
 	case m.ent != nil:
 		c.Enriched++
-		c.EnrichedBy[m.ent.catIndex]++
+		c.EnrichedBy[m.ent.product]++
 	default:
 		c.UnknownID++
 		if sp != nil {
-			sp.Unknown = append(sp.Unknown, Unknown{ID: m.id, Line: val, Product: products[m.product], Severity: m.sev})
+			sp.Unknown = append(sp.Unknown, Unknown{ID: m.id, Line: val, Product: catalog.ProductAt(m.product), Severity: m.sev})
 		}
 	}
 	// Captures are zeroed only for entries with a matcher.

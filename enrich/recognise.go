@@ -24,7 +24,7 @@ func (e *Engine) Recognise(value []byte) (Match, bool) {
 	if !e.find(value, &m) {
 		return Match{Severity: -1}, false
 	}
-	out := Match{Product: products[m.product], ID: string(m.id), Severity: m.sev, Start: m.pos, End: m.pos + len(m.id)}
+	out := Match{Product: catalog.ProductAt(m.product), ID: string(m.id), Severity: m.sev, Start: m.pos, End: m.pos + len(m.id)}
 	if m.ent != nil {
 		out.Entry = m.ent.entry
 	}
@@ -34,16 +34,13 @@ func (e *Engine) Recognise(value []byte) (Match, bool) {
 	return out, true
 }
 
-// Product indexes into products.
+// The products' indexes in catalog.ProductAt.
 const (
 	pFTD = iota
 	pIOS
 	pCUCM
 	pIBM
-	numProducts
 )
-
-var products = [numProducts]catalog.Product{catalog.ProductFTD, catalog.ProductIOS, catalog.ProductCUCM, catalog.ProductIBM}
 
 // match is the allocation-free Match of the hot path: id is in the value, or the entry's ID.
 type match struct {
