@@ -146,10 +146,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	texts := slices.Clone(cat.Signatures())
 	for i := range entries {
 		ent := &entries[i]
-		p := ent.Product.Index()
-		if p < 0 {
-			continue
-		}
+		p := ent.Product.Index() // catalog.New accepts known products only
 		enc := e.encodeEntry(ent, p)
 		encs[ent] = enc
 		e.index[p][ent.Key()] = enc
@@ -559,10 +556,7 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 	for hv := s.haveVal; hv != 0; hv &= hv - 1 {
 		i := bits.TrailingZeros32(hv)
 		v := chunk[s.vals[i].start:s.vals[i].end]
-		cur := 0
-		if best == 0 {
-			cur = 1
-		}
+		cur := (best + 1) & 1 // the slot best does not use
 		if !e.find(v, &ms[cur]) {
 			continue
 		}
@@ -581,19 +575,17 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 
 // addedFields returns the fields a record with match m gets, before its own keys, and its severity.
 func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
-	sev = m.sev
-	if sev < 0 && m.ent != nil {
-		sev = m.ent.severity
-	}
-	mask = 1<<fMessageID | 1<<fProduct
-	if sev >= 0 {
-		mask |= e.sevBits
-	}
+	sev, mask = m.sev, 1<<fMessageID|1<<fProduct
 	if ent := m.ent; ent != nil {
 		mask |= ent.restMask // explanation and action, when the entry has them
-		if m.sev >= 0 && ent.severity >= 0 && m.sev != ent.severity {
+		if sev < 0 {
+			sev = ent.severity
+		} else if ent.severity >= 0 && sev != ent.severity {
 			mask |= 1 << fDocumentedSeverity
 		}
+	}
+	if sev >= 0 {
+		mask |= e.sevBits
 	}
 	if ncaps > 0 {
 		mask |= 1 << fParams
