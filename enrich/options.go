@@ -133,44 +133,41 @@ func (o Options) Validate() error {
 		return &OptionError{Options: []string{"message_key"}, Reason: fmt.Sprintf("%d keys given, want 1 to %d", len(o.MessageKeys), MaxMessageKeys)}
 	}
 	// Message keys and the nest key share the top level with the fields, unless those are nested.
+	var claims []FieldOption
+	for i := range o.MessageKeys {
+		claims = append(claims, FieldOption{"message_key", &o.MessageKeys[i]})
+	}
+	if o.NestUnder != "" {
+		claims = append(claims, FieldOption{"nest_under", &o.NestUnder}, FieldOption{}) // then a new level
+	}
+	for i, f := range o.Fields.ByOption() {
+		if *f.Name != "" || fieldTable[i][1] != "" { // an optional field without a name is not added
+			claims = append(claims, f)
+		}
+	}
 	used := map[string]string{}
-	claim := func(option, name string) error {
+	for _, c := range claims {
+		if c.Name == nil {
+			used = map[string]string{}
+			continue
+		}
 		reason := ""
-		switch prev, dup := used[name]; {
+		switch name, prev := *c.Name, used[*c.Name]; {
 		case name == "":
 			reason = "empty name"
 		case len(name) > maxNameLen:
 			reason = fmt.Sprintf("longer than %d bytes", maxNameLen)
 		case strings.ContainsAny(name, "\x00\r\n"):
 			reason = "contains a control character"
-		case dup && prev == option:
+		case prev == c.Option:
 			reason = "listed twice"
-		case dup:
-			return &OptionError{Options: []string{prev, option}, Value: name, Reason: "cannot have the same name"}
+		case prev != "":
+			return &OptionError{Options: []string{prev, c.Option}, Value: name, Reason: "cannot have the same name"}
 		default:
-			used[name] = option
-			return nil
+			used[name] = c.Option
+			continue
 		}
-		return &OptionError{Options: []string{option}, Value: name, Reason: reason}
-	}
-	for _, k := range o.MessageKeys {
-		if err := claim("message_key", k); err != nil {
-			return err
-		}
-	}
-	if o.NestUnder != "" {
-		if err := claim("nest_under", o.NestUnder); err != nil {
-			return err
-		}
-		used = map[string]string{}
-	}
-	for i, f := range o.Fields.ByOption() {
-		if *f.Name == "" && fieldTable[i][1] == "" {
-			continue // an optional field, not added
-		}
-		if err := claim(f.Option, *f.Name); err != nil {
-			return err
-		}
+		return &OptionError{Options: []string{c.Option}, Value: *c.Name, Reason: reason}
 	}
 	if o.NestUnder != "" {
 		return nil
