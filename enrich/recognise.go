@@ -165,10 +165,24 @@ func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 // ftdPrefixLen returns the length of the Threat Defense facility name that
 // b starts with and that ends there (%ASAP-3-X is IOS-style), or 0.
 func ftdPrefixLen(b []byte) int {
-	for _, f := range [...]string{"ASA", "FTD", "FWSM", "PIX", "NGIPS", "Threat Defense"} {
-		if n := len(f); n < len(b) && f[0] == b[0] && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
-			return n
+	var f string
+	switch b[0] {
+	case 'A':
+		f = "ASA"
+	case 'F':
+		f = "FTD"
+		if len(b) > 1 && b[1] == 'W' {
+			f = "FWSM"
 		}
+	case 'P':
+		f = "PIX"
+	case 'N':
+		f = "NGIPS"
+	case 'T':
+		f = "Threat Defense"
+	}
+	if n := len(f); n > 0 && n < len(b) && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
+		return n
 	}
 	return 0
 }
