@@ -376,16 +376,22 @@ func skipBlanks(v []byte, k int) int {
 func isDigitSev(c byte) bool { return c >= '0' && c <= '7' }
 func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool   { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
-func isAlnum(c byte) bool    { return c != '_' && isWord(c) }
+func isAlnum(c byte) bool    { return byteClass[c]&classAlnum != 0 }
+func isWord(c byte) bool     { return byteClass[c]&classWord != 0 }
 
-// isWord reports whether c is a letter, digit or '_', a byte of a header token, with one load.
-func isWord(c byte) bool { return wordBytes[c] }
+const (
+	classAlnum = 1 << iota // ASCII letter or digit
+	classWord              // letter, digit or '_': the bytes of a header token
+)
 
-// wordBytes is isWord's table; never modified.
-var wordBytes = func() (t [256]bool) {
+// byteClass classifies a byte with one load in the token scanners; never modified.
+var byteClass = func() (t [256]uint8) {
 	for c := range t {
-		t[c] = c == '_' || isDigit(byte(c)) || isLetter(byte(c))
+		if isDigit(byte(c)) || isLetter(byte(c)) {
+			t[c] = classAlnum | classWord
+		}
 	}
+	t['_'] = classWord
 	return t
 }()
 
