@@ -111,12 +111,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 // paramAt returns the parameter name at format[i] that ends at a word boundary,
 // blanks next to punctuation aside ("local IP:local port"), and its end, or "".
 func paramAt(format string, i int, params []string) (string, int) {
-	skip := func(j int) int {
-		for j < len(format) && format[j] == ' ' {
-			j++
-		}
-		return j
-	}
+	skip := func(j int) int { return len(format) - len(strings.TrimLeft(format[j:], " ")) }
 next:
 	for _, name := range params {
 		j := i
