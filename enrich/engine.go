@@ -141,14 +141,12 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		}
 	}
 	entries := cat.Entries()
-	encs := make(map[*catalog.Entry]*entryEnc, len(entries))
 	// Unified CM trace lines are recognised by the catalog's signatures and alarm names.
 	texts := slices.Clone(cat.Signatures())
 	for i := range entries {
 		ent := &entries[i]
 		p := ent.Product.Index() // catalog.New accepts known products only
 		enc := e.encodeEntry(ent, p)
-		encs[ent] = enc
 		e.index[p][ent.Key()] = enc
 		switch {
 		case p == pIOS:
@@ -166,9 +164,9 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	var sigs []signature
 	seen := make(map[string]bool)
 	for _, s := range texts {
-		if enc := encs[s.Entry]; len(s.Text) >= minAnchor && !seen[s.Text] && enc != nil {
+		if len(s.Text) >= minAnchor && !seen[s.Text] {
 			seen[s.Text] = true
-			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), enc})
+			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), e.index[pCUCM][s.Entry.Key()]})
 		}
 	}
 	// Longest first, so that a specific text wins over a shorter one at the same place.
