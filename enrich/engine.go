@@ -53,7 +53,7 @@ type Engine struct {
 	ibmCodes       map[string]*entryEnc                      // an IBM error code's summary, or first entry
 	iosMnemonics   map[string]bool                           // the mnemonics of index[pIOS]'s keys
 	iosLengths     uint64                                    // a bit per mnemonic length modulo 64
-	text           *textScanner                              // finds alert names, IBM labels and signatures in one pass
+	text           *textScanner                              // finds alert names, IBM labels and signatures
 	namesByLen     [maxNameLen + 1][]nameRef                 // the record keys the engine looks for, by length
 	// nameFilter has a bit per first byte and length modulo 64 of namesByLen: cheaper than a map.
 	nameFilter [256]uint64
@@ -69,7 +69,7 @@ type Engine struct {
 type entryEnc struct {
 	entry    *catalog.Entry
 	severity int      // documented severity, -1 when none
-	product  int      // catalog.Product.Index of the product a match of the entry is of
+	product  int      // catalog.Product.Index of the entry's product, which its matches are of
 	matcher  *matcher // nil when the format has no variables
 	// pairs are the usual record's pairs after the message ID: the documented
 	// severity's, then from restOff on the fields of restMask.
@@ -106,16 +106,16 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
 	num := func(name string, v int) []byte { return msgpack.AppendUint(msgpack.AppendStr(nil, name), uint64(v)) }
-	str := func(name string, v int) []byte {
+	named := func(name string, v int) []byte {
 		return msgpack.AppendStr(msgpack.AppendStr(nil, name), catalog.SeverityName(v))
 	}
 	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
 	for l := range 8 {
 		e.sevField[fSeverity][l] = num(f.Severity, l)
-		e.sevField[fSeverityName][l] = str(f.SeverityName, l)
+		e.sevField[fSeverityName][l] = named(f.SeverityName, l)
 		if f.Level != "" {
-			e.sevField[fLevel][l] = str(f.Level, l)
+			e.sevField[fLevel][l] = named(f.Level, l)
 			e.sevBits |= 1 << fLevel
 		}
 		e.sevField[fDocumentedSeverity][l] = num(f.DocumentedSeverity, l)
@@ -326,7 +326,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 	default:
 		c.UnknownID++
 		if sp != nil {
-			sp.Unknown = append(sp.Unknown, Unknown{ID: m.id, Line: val, Product: catalog.ProductAt(m.product), Severity: m.sev})
+			u := Unknown{ID: m.id, Line: val, Product: catalog.ProductAt(m.product), Severity: m.sev}
+			sp.Unknown = append(sp.Unknown, u)
 		}
 	}
 	// Captures are zeroed only for entries with a matcher.

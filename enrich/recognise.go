@@ -24,7 +24,8 @@ func (e *Engine) Recognise(value []byte) (Match, bool) {
 	if !e.find(value, &m) {
 		return Match{Severity: -1}, false
 	}
-	out := Match{Product: catalog.ProductAt(m.product), ID: string(m.id), Severity: m.sev, Start: m.pos, End: m.pos + len(m.id)}
+	out := Match{Product: catalog.ProductAt(m.product), ID: string(m.id), Severity: m.sev,
+		Start: m.pos, End: m.pos + len(m.id)}
 	if m.ent != nil {
 		out.Entry = m.ent.entry
 	}
