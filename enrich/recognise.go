@@ -209,12 +209,15 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 	if sevID(k) {
 		return true
 	}
-	d := k
+	d := k // one or two dashes, then perhaps a class: %ASA-session-5-...
 	for k < len(v) && v[k] == '-' && k-d < 2 {
 		k++
 	}
+	if k == d {
+		return false
+	}
 	c := k
-	for k > d && k < len(v) && k-c < 16 && v[k] >= 'a' && v[k] <= 'z' { // class: %ASA-session-5-...
+	for k < len(v) && k-c < 16 && v[k] >= 'a' && v[k] <= 'z' {
 		k++
 	}
 	if k > c { // a class ends in a dash
@@ -223,7 +226,7 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 		}
 		k++
 	}
-	return k > d && sevID(k)
+	return sevID(k)
 }
 
 // ftdID looks up the 6-digit ID at v[k], which must not run on into a letter or digit.
