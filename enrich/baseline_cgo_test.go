@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/enrich-plugin/enrich/catalog"
 	fluentout "github.com/fluent/fluent-bit-go/output"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -63,7 +64,7 @@ func BenchmarkBaseline(b *testing.B) {
 				}
 				if sev >= 0 {
 					body["severity"] = sev
-					body["severity_name"] = severityNames[sev]
+					body["severity_name"] = catalog.SeverityName(sev)
 				}
 				if m.Entry != nil {
 					body["explanation"] = m.Entry.Explanation

@@ -21,9 +21,6 @@ import (
 // ErrMalformed reports a chunk that stops being valid msgpack; Rewrite still returns all of it.
 var ErrMalformed = errors.New("malformed chunk")
 
-// severityNames are the syslog severity names, indexed by level.
-var severityNames = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
-
 // Counters say what Rewrite did with a chunk's records; Records is the sum of the next four.
 type Counters struct {
 	Records   int // records seen, including skipped ones
@@ -50,36 +47,32 @@ type Unknown struct {
 
 // Engine enriches records. It is immutable after New and safe for concurrent use.
 type Engine struct {
-	opts Options
-	// index maps, per product, a catalog key to the entry's encodings.
-	index          [numProducts]map[string]*entryEnc
-	ftdIDs, ibmIDs numTable                  // the 6-digit keys of index[pFTD] and index[pIBM]
-	ibmCodes       map[string]*entryEnc      // an IBM error code's summary, or first entry
-	iosMnemonics   map[string]bool           // the mnemonics of index[pIOS]'s keys
-	iosLengths     uint64                    // a bit per mnemonic length modulo 64
-	text           *textScanner              // finds alert names, IBM labels and signatures in one pass
-	namesByLen     [maxNameLen + 1][]nameRef // the record keys the engine looks for, by length
-	// nameFilter has, per first byte of a name in namesByLen, a bit per length
-	// modulo 64: one test rules out most keys, cheaper than a map lookup.
+	opts           Options
+	index          [catalog.NumProducts]map[string]*entryEnc // per product, a catalog key's entry
+	ftdIDs, ibmIDs numTable                                  // the 6-digit keys of index[pFTD] and index[pIBM]
+	ibmCodes       map[string]*entryEnc                      // an IBM error code's summary, or first entry
+	iosMnemonics   map[string]bool                           // the mnemonics of index[pIOS]'s keys
+	iosLengths     uint64                                    // a bit per mnemonic length modulo 64
+	text           *textScanner                              // finds alert names, IBM labels and signatures
+	namesByLen     [maxNameLen + 1][]nameRef                 // the record keys the engine looks for, by length
+	// nameFilter has a bit per first byte and length modulo 64 of namesByLen: cheaper than a map.
 	nameFilter [256]uint64
 
-	// Encodings of the added keys and pairs, computed once.
-	msgIDKey, paramsKey, nestKey []byte
+	msgIDKey, paramsKey, nestKey []byte                             // encoded keys
 	sevField                     [fDocumentedSeverity + 1][8][]byte // the pairs of the severity fields by level
 	sevPairs                     [8][]byte                          // severity, name and level pairs together
 	sevBits                      uint16                             // the fields of sevPairs
-	unknown                      [numProducts][9]*entryEnc          // by severity+1, for IDs the catalog lacks
+	unknown                      [catalog.NumProducts][9]*entryEnc  // by severity+1, for IDs the catalog lacks
 }
 
 // entryEnc is a catalog entry with its added pairs already encoded.
 type entryEnc struct {
 	entry    *catalog.Entry
 	severity int      // documented severity, -1 when none
-	product  int      // index in products; a match of the entry is of this product
-	catIndex int      // catalog.Product.Index of its product
+	product  int      // catalog.Product.Index of the entry's product, which its matches are of
 	matcher  *matcher // nil when the format has no variables
-	// pairs are the usual record's pairs after the message ID, for one append: the
-	// documented severity's, then from restOff on the fields of restMask.
+	// pairs are the usual record's pairs after the message ID: the documented
+	// severity's, then from restOff on the fields of restMask.
 	pairs    []byte
 	restOff  int
 	restMask uint16
@@ -101,8 +94,7 @@ type nameRef struct {
 
 const fieldNest = numFields
 
-// New builds an engine for cat with opts, which must be valid, encoding
-// every entry's added fields and parameter matcher once.
+// New builds an engine for cat with valid opts, encoding every entry's fields and matcher once.
 func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	if cat == nil {
 		return nil, errors.New("enrich: nil catalog")
@@ -114,13 +106,16 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
 	num := func(name string, v int) []byte { return msgpack.AppendUint(msgpack.AppendStr(nil, name), uint64(v)) }
+	named := func(name string, v int) []byte {
+		return msgpack.AppendStr(msgpack.AppendStr(nil, name), catalog.SeverityName(v))
+	}
 	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
 	for l := range 8 {
 		e.sevField[fSeverity][l] = num(f.Severity, l)
-		e.sevField[fSeverityName][l] = strPair(f.SeverityName, severityNames[l])
+		e.sevField[fSeverityName][l] = named(f.SeverityName, l)
 		if f.Level != "" {
-			e.sevField[fLevel][l] = strPair(f.Level, severityNames[l])
+			e.sevField[fLevel][l] = named(f.Level, l)
 			e.sevBits |= 1 << fLevel
 		}
 		e.sevField[fDocumentedSeverity][l] = num(f.DocumentedSeverity, l)
@@ -134,11 +129,8 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	for p := range e.index {
 		e.index[p] = make(map[string]*entryEnc)
 		for l := range 9 {
-			u, sev := catalog.Entry{}, l-1
-			if sev >= 0 {
-				u.Severity = &sev
-			}
-			e.unknown[p][l] = e.encodeEntry(&u, p)
+			sev := l - 1
+			e.unknown[p][l] = e.encodeEntry(&catalog.Entry{Severity: &sev}, p)
 		}
 	}
 	// An IBM error code alone gets the catalog's summary (whatever product it is filed
@@ -149,17 +141,12 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		}
 	}
 	entries := cat.Entries()
-	encs := make(map[*catalog.Entry]*entryEnc, len(entries))
 	// Unified CM trace lines are recognised by the catalog's signatures and alarm names.
 	texts := slices.Clone(cat.Signatures())
 	for i := range entries {
 		ent := &entries[i]
-		p := slices.Index(products[:], ent.Product)
-		if p < 0 {
-			continue
-		}
+		p := ent.Product.Index() // catalog.New accepts known products only
 		enc := e.encodeEntry(ent, p)
-		encs[ent] = enc
 		e.index[p][ent.Key()] = enc
 		switch {
 		case p == pIOS:
@@ -177,9 +164,9 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	var sigs []signature
 	seen := make(map[string]bool)
 	for _, s := range texts {
-		if enc := encs[s.Entry]; len(s.Text) >= minAnchor && !seen[s.Text] && enc != nil {
+		if len(s.Text) >= minAnchor && !seen[s.Text] {
 			seen[s.Text] = true
-			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), enc})
+			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), e.index[pCUCM][s.Entry.Key()]})
 		}
 	}
 	// Longest first, so that a specific text wins over a shorter one at the same place.
@@ -190,44 +177,34 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 
 // encodeEntry encodes the pairs ent adds to a record of product.
 func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
-	enc := &entryEnc{entry: ent, severity: -1, product: product, catIndex: products[product].Index()}
-	if ent.Severity != nil {
+	enc := &entryEnc{entry: ent, severity: -1, product: product}
+	if ent.Severity != nil && *ent.Severity >= 0 {
 		enc.severity = *ent.Severity
 		enc.pairs = slices.Clone(e.sevPairs[enc.severity])
 	}
 	enc.restOff = len(enc.pairs)
-	f := e.opts.Fields
-	var ends [numFields][2]int
-	for _, p := range []struct {
-		field       int
-		name, value string
-	}{
-		{fExplanation, f.Explanation, ent.Explanation},
-		{fAction, f.Action, ent.Action},
-		{fProduct, f.Product, string(products[product])},
-		{fCatalogID, f.CatalogID, ent.ID},
-	} {
-		if p.name != "" && p.value != "" {
-			start := len(enc.pairs)
-			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, p.name), p.value)
-			ends[p.field] = [2]int{start, len(enc.pairs)}
-			enc.restMask |= 1 << p.field
+	names := e.opts.Fields.ByOption()
+	values := [numFields]string{fExplanation: ent.Explanation, fAction: ent.Action,
+		fProduct: string(catalog.ProductAt(product)), fCatalogID: ent.ID}
+	var ends [numFields]int
+	ends[fExplanation-1] = enc.restOff
+	for f := fExplanation; f <= fCatalogID; f++ {
+		if *names[f].Name != "" && values[f] != "" {
+			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, *names[f].Name), values[f])
+			enc.restMask |= 1 << f
 		}
+		ends[f] = len(enc.pairs)
 	}
 	// The fields are slices of pairs, sliced once it no longer grows.
-	for i, r := range ends {
-		if r[1] > 0 {
-			enc.field[i] = enc.pairs[r[0]:r[1]:r[1]]
+	for f := fExplanation; f <= fCatalogID; f++ {
+		if enc.restMask&(1<<f) != 0 {
+			enc.field[f] = enc.pairs[ends[f-1]:ends[f]:ends[f]]
 		}
 	}
 	if e.opts.Params {
 		enc.matcher = compileMatcher(ent)
 	}
 	return enc
-}
-
-func strPair(name, value string) []byte {
-	return msgpack.AppendStr(msgpack.AppendStr(nil, name), value)
 }
 
 // indexNames indexes the message keys and the added fields' names.
@@ -279,9 +256,8 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 	return e.rewrite(dst, chunk, nil)
 }
 
-// RewriteSplit is Rewrite that also appends to sp.Ends where each record
-// ends in dst, so that callers can cut the output without parsing it, and
-// to sp.Unknown the records whose identifier the catalog does not know.
+// RewriteSplit is Rewrite that also appends to sp.Ends where each record ends in dst
+// and to sp.Unknown the records whose identifier the catalog does not know.
 func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	if sp == nil {
 		sp = &Split{}
@@ -346,11 +322,12 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 		return append(dst, chunk[off:end]...), end, nil
 	case m.ent != nil:
 		c.Enriched++
-		c.EnrichedBy[m.ent.catIndex]++
+		c.EnrichedBy[m.ent.product]++
 	default:
 		c.UnknownID++
 		if sp != nil {
-			sp.Unknown = append(sp.Unknown, Unknown{ID: m.id, Line: val, Product: products[m.product], Severity: m.sev})
+			u := Unknown{ID: m.id, Line: val, Product: catalog.ProductAt(m.product), Severity: m.sev}
+			sp.Unknown = append(sp.Unknown, u)
 		}
 	}
 	// Captures are zeroed only for entries with a matcher.
@@ -430,8 +407,7 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	return bodyOff, size, n, nil
 }
 
-// recordTime returns where the [time, map] or bare time at b[p] ends and
-// whether it is an EventTime, integer or float that is no group marker.
+// recordTime returns where the [time, map] or time at b[p] ends and whether it is no group marker.
 func recordTime(b []byte, p int) (int, bool, error) {
 	k, err := msgpack.Skip(b[p:])
 	if err != nil {
@@ -486,8 +462,7 @@ type pairScan struct {
 	blocked uint16               // the added fields whose name's leading part is a key
 }
 
-// scanPairs walks the n pairs at chunk[q:] once, finding the message values
-// and appending to drops (for Overwrite) the pairs that name an added field.
+// scanPairs walks the n pairs at chunk[q:], appending to drops the pairs Overwrite may remove.
 func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([]drop, int, error) {
 	for range n {
 		keyStart := q
@@ -580,10 +555,7 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 	for hv := s.haveVal; hv != 0; hv &= hv - 1 {
 		i := bits.TrailingZeros32(hv)
 		v := chunk[s.vals[i].start:s.vals[i].end]
-		cur := 0
-		if best == 0 {
-			cur = 1
-		}
+		cur := (best + 1) & 1 // the slot best does not use
 		if !e.find(v, &ms[cur]) {
 			continue
 		}
@@ -600,22 +572,19 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 	return &ms[best], val
 }
 
-// addedFields returns the fields a record with match m gets, before its own
-// keys are considered, and its severity (-1 for none).
+// addedFields returns the fields a record with match m gets, before its own keys, and its severity.
 func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
-	sev = m.sev
-	if sev < 0 && m.ent != nil {
-		sev = m.ent.severity
-	}
-	mask = 1<<fMessageID | 1<<fProduct
-	if sev >= 0 {
-		mask |= e.sevBits
-	}
+	sev, mask = m.sev, 1<<fMessageID|1<<fProduct
 	if ent := m.ent; ent != nil {
 		mask |= ent.restMask // explanation and action, when the entry has them
-		if m.sev >= 0 && ent.severity >= 0 && m.sev != ent.severity {
+		if sev < 0 {
+			sev = ent.severity
+		} else if ent.severity >= 0 && sev != ent.severity {
 			mask |= 1 << fDocumentedSeverity
 		}
+	}
+	if sev >= 0 {
+		mask |= e.sevBits
 	}
 	if ncaps > 0 {
 		mask |= 1 << fParams
@@ -623,8 +592,7 @@ func (e *Engine) addedFields(m *match, ncaps int) (mask uint16, sev int) {
 	return mask, sev
 }
 
-// appendBody appends the record chunk[off:end] with its body header (size
-// bytes at bodyOff) for n pairs, less the drops an added field replaces.
+// appendBody appends the record chunk[off:end] with a body header for n pairs, less the drops replaced.
 func appendBody(dst, chunk []byte, off, bodyOff, size, n, end int, mask uint16, drops []drop) []byte {
 	removed := 0
 	for _, d := range drops {

@@ -21,7 +21,7 @@ type FieldNames struct {
 }
 
 // fieldTable is, per added field in order, its option, default name and ECS name; never modified.
-var fieldTable = [numFields]struct{ option, def, ecs string }{
+var fieldTable = [numFields][3]string{
 	{"field_message_id", "message_id", "event.code"},
 	{"field_severity", "severity", "log.syslog.severity.code"},
 	{"field_severity_name", "severity_name", "log.syslog.severity.name"},
@@ -35,18 +35,15 @@ var fieldTable = [numFields]struct{ option, def, ecs string }{
 }
 
 // DefaultFieldNames returns the documented default field names.
-func DefaultFieldNames() (f FieldNames) {
-	for i, o := range f.ByOption() {
-		*o.Name = fieldTable[i].def
-	}
-	return f
-}
+func DefaultFieldNames() FieldNames { return tableNames(1) }
 
 // ECSFieldNames returns the Elastic Common Schema preset: the ID and the line's severity
 // in ECS fields, the rest under the namespace "enrich" (Elasticsearch reads dots as objects).
-func ECSFieldNames() (f FieldNames) {
+func ECSFieldNames() FieldNames { return tableNames(2) }
+
+func tableNames(column int) (f FieldNames) {
 	for i, o := range f.ByOption() {
-		*o.Name = fieldTable[i].ecs
+		*o.Name = fieldTable[i][column]
 	}
 	return f
 }
@@ -63,7 +60,7 @@ func (f *FieldNames) ByOption() [numFields]FieldOption {
 		&f.Explanation, &f.Action, &f.Product, &f.CatalogID, &f.Params}
 	var l [numFields]FieldOption
 	for i, n := range names {
-		l[i] = FieldOption{fieldTable[i].option, n}
+		l[i] = FieldOption{fieldTable[i][0], n}
 	}
 	return l
 }
@@ -136,44 +133,41 @@ func (o Options) Validate() error {
 		return &OptionError{Options: []string{"message_key"}, Reason: fmt.Sprintf("%d keys given, want 1 to %d", len(o.MessageKeys), MaxMessageKeys)}
 	}
 	// Message keys and the nest key share the top level with the fields, unless those are nested.
+	var claims []FieldOption
+	for i := range o.MessageKeys {
+		claims = append(claims, FieldOption{"message_key", &o.MessageKeys[i]})
+	}
+	if o.NestUnder != "" {
+		claims = append(claims, FieldOption{"nest_under", &o.NestUnder}, FieldOption{}) // then a new level
+	}
+	for i, f := range o.Fields.ByOption() {
+		if *f.Name != "" || fieldTable[i][1] != "" { // an optional field without a name is not added
+			claims = append(claims, f)
+		}
+	}
 	used := map[string]string{}
-	claim := func(option, name string) error {
+	for _, c := range claims {
+		if c.Name == nil {
+			used = map[string]string{}
+			continue
+		}
 		reason := ""
-		switch prev, dup := used[name]; {
+		switch name, prev := *c.Name, used[*c.Name]; {
 		case name == "":
 			reason = "empty name"
 		case len(name) > maxNameLen:
 			reason = fmt.Sprintf("longer than %d bytes", maxNameLen)
 		case strings.ContainsAny(name, "\x00\r\n"):
 			reason = "contains a control character"
-		case dup && prev == option:
+		case prev == c.Option:
 			reason = "listed twice"
-		case dup:
-			return &OptionError{Options: []string{prev, option}, Value: name, Reason: "cannot have the same name"}
+		case prev != "":
+			return &OptionError{Options: []string{prev, c.Option}, Value: name, Reason: "cannot have the same name"}
 		default:
-			used[name] = option
-			return nil
+			used[name] = c.Option
+			continue
 		}
-		return &OptionError{Options: []string{option}, Value: name, Reason: reason}
-	}
-	for _, k := range o.MessageKeys {
-		if err := claim("message_key", k); err != nil {
-			return err
-		}
-	}
-	if o.NestUnder != "" {
-		if err := claim("nest_under", o.NestUnder); err != nil {
-			return err
-		}
-		used = map[string]string{}
-	}
-	for i, f := range o.Fields.ByOption() {
-		if *f.Name == "" && fieldTable[i].def == "" {
-			continue // an optional field, not added
-		}
-		if err := claim(f.Option, *f.Name); err != nil {
-			return err
-		}
+		return &OptionError{Options: []string{c.Option}, Value: *c.Name, Reason: reason}
 	}
 	if o.NestUnder != "" {
 		return nil

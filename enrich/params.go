@@ -111,12 +111,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 // paramAt returns the parameter name at format[i] that ends at a word boundary,
 // blanks next to punctuation aside ("local IP:local port"), and its end, or "".
 func paramAt(format string, i int, params []string) (string, int) {
-	skip := func(j int) int {
-		for j < len(format) && format[j] == ' ' {
-			j++
-		}
-		return j
-	}
+	skip := func(j int) int { return len(format) - len(strings.TrimLeft(format[j:], " ")) }
 next:
 	for _, name := range params {
 		j := i
@@ -146,7 +141,7 @@ func isParamWordByte(c byte) bool { return isWord(c) || c == '-' }
 
 // isPunct reports whether c is ASCII punctuation, around which blanks are optional.
 func isPunct(c byte) bool {
-	return c > ' ' && c < 0x7f && !isAlnum(c) && c != '_'
+	return c > ' ' && c < 0x7f && !isWord(c)
 }
 
 // wordAt returns the word (letters, digits, '_' and '-') at format[i].
@@ -286,9 +281,8 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 	return j, true
 }
 
-// litIndex returns the span of the first match of lit in text at or after from.
-// Candidates are lit's first non-blank byte in either case, found with vectorised
-// searches; the match starts at the blanks before it, which " User " or ":" wants.
+// litIndex returns the span of the first match of lit in text[from:], found by lit's first
+// non-blank byte in either case; the match starts at the blanks before it (" User ", ":").
 func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 	k := 0
 	if lit[0] == ' ' {
@@ -341,8 +335,7 @@ func indexFrom(text []byte, i int, c byte) int {
 	return len(text)
 }
 
-// match extracts the variables of text into caps and returns how many; it stops
-// at a missing literal and before a value that is the placeholder's own word.
+// match extracts text's variables into caps, up to a missing literal or a value that is its placeholder.
 func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 	pos, ok := litMatch(text, 0, m.lits[0])
 	if !ok {

@@ -24,7 +24,8 @@ func (e *Engine) Recognise(value []byte) (Match, bool) {
 	if !e.find(value, &m) {
 		return Match{Severity: -1}, false
 	}
-	out := Match{Product: products[m.product], ID: string(m.id), Severity: m.sev, Start: m.pos, End: m.pos + len(m.id)}
+	out := Match{Product: catalog.ProductAt(m.product), ID: string(m.id), Severity: m.sev,
+		Start: m.pos, End: m.pos + len(m.id)}
 	if m.ent != nil {
 		out.Entry = m.ent.entry
 	}
@@ -34,16 +35,13 @@ func (e *Engine) Recognise(value []byte) (Match, bool) {
 	return out, true
 }
 
-// Product indexes into products.
+// The products' indexes in catalog.ProductAt.
 const (
 	pFTD = iota
 	pIOS
 	pCUCM
 	pIBM
-	numProducts
 )
-
-var products = [numProducts]catalog.Product{catalog.ProductFTD, catalog.ProductIOS, catalog.ProductCUCM, catalog.ProductIBM}
 
 // match is the allocation-free Match of the hot path: id is in the value, or the entry's ID.
 type match struct {
@@ -103,8 +101,7 @@ func (e *Engine) find(v []byte, m *match) bool {
 	return e.bareHeader(v, m) || e.scanText(v, m)
 }
 
-// isRelay reports whether the IOS-style header id relays another process's
-// message: NX-OS FAC-SEV-SYSTEM_MSG, IOS-XE IOSXE-SEV-PLATFORM.
+// isRelay reports whether id relays another message: NX-OS FAC-SEV-SYSTEM_MSG, IOS-XE IOSXE-SEV-PLATFORM.
 func isRelay(id []byte) bool {
 	return len(id) > len("-SYSTEM_MSG") && bytes.HasSuffix(id, []byte("-SYSTEM_MSG")) ||
 		len(id) > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && bytes.HasSuffix(id, []byte("-PLATFORM"))
@@ -155,8 +152,7 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 	return end < len(v) && v[end] == ':'
 }
 
-// parsePercent parses an identifier whose '%' is at v[p] into m; behind a
-// Threat Defense prefix only a Threat Defense ID counts.
+// parsePercent parses the identifier whose '%' is at v[p]; a Threat Defense prefix needs a Threat Defense ID.
 func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 	if p+1 >= len(v) {
 		return false
@@ -207,30 +203,30 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 		}
 		k += end + 1
 	}
-	if k+1 < len(v) && isDigitSev(v[k]) && v[k+1] == '-' && e.ftdID(v, int(v[k]-'0'), k+2, m) {
+	sevID := func(k int) bool {
+		return k+1 < len(v) && isDigitSev(v[k]) && v[k+1] == '-' && e.ftdID(v, int(v[k]-'0'), k+2, m)
+	}
+	if sevID(k) {
 		return true
 	}
-	dashes := 0
-	for ; k < len(v) && v[k] == '-' && dashes < 2; k++ {
-		dashes++
+	d := k // one or two dashes, then perhaps a class: %ASA-session-5-...
+	for k < len(v) && v[k] == '-' && k-d < 2 {
+		k++
 	}
-	if dashes == 0 {
+	if k == d {
 		return false
 	}
-	if k < len(v) && v[k] >= 'a' && v[k] <= 'z' { // class: %ASA-session-5-...
-		s := k
-		for k < len(v) && k-s < 16 && v[k] >= 'a' && v[k] <= 'z' {
-			k++
-		}
+	c := k
+	for k < len(v) && k-c < 16 && v[k] >= 'a' && v[k] <= 'z' {
+		k++
+	}
+	if k > c { // a class ends in a dash
 		if k >= len(v) || v[k] != '-' {
 			return false
 		}
 		k++
 	}
-	if k+1 >= len(v) || !isDigitSev(v[k]) || v[k+1] != '-' {
-		return false
-	}
-	return e.ftdID(v, int(v[k]-'0'), k+2, m)
+	return sevID(k)
 }
 
 // ftdID looks up the 6-digit ID at v[k], which must not run on into a letter or digit.
@@ -249,9 +245,8 @@ func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
 // maxTokens bounds the dash-separated parts of an IOS-style header.
 const maxTokens = 8
 
-// parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p] into m: the
-// IOS family, Unified CM CiscoLog headers and Threat Defense IDs under an
-// unknown prefix (%FDT-6-716039).
+// parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p]: the IOS family, Unified CM
+// CiscoLog headers and Threat Defense IDs under an unknown prefix (%FDT-6-716039).
 func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	k := wordEnd(v, p+1)
 	addWork(k - p)
@@ -323,13 +318,12 @@ func (e *Engine) parseCUCM(v []byte, sev, k int, m *match) bool {
 	return true
 }
 
-// lookupIOS tries the facility fac as written, then without leading parts
-// (LICENSE-SMART_LIC -> SMART_LIC), then without trailing parts
-// (PIM-SW1 -> PIM), upper-cased, with the mnemonic.
+// lookupIOS tries the upper-cased facility as written, without leading parts
+// (LICENSE-SMART_LIC -> SMART_LIC), then without trailing ones (PIM-SW1 -> PIM).
 func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 	idx := e.index[pIOS]
 	var buf [256]byte
-	for f, leading := fac, true; len(idx) > 0; {
+	for f, leading := fac, true; ; {
 		if n := len(f); n+1+len(mn) <= len(buf) {
 			addWork(n + 1 + len(mn))
 			for i, c := range f {
@@ -351,11 +345,9 @@ func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 			return nil
 		}
 	}
-	return nil
 }
 
-// textStart skips the ": " that ends a header at v[k], and the ">>" that
-// closes an NX-OS relayed "<<%FAC-SEV-MNEMONIC>>".
+// textStart skips the ": " that ends a header at v[k], and an NX-OS relay's closing ">>".
 func textStart(v []byte, k int) int {
 	for n := 0; n < 2 && k < len(v) && v[k] == '>'; n++ {
 		k++
@@ -365,6 +357,15 @@ func textStart(v []byte, k int) int {
 		k = skipBlanks(v, k+1)
 	}
 	return k
+}
+
+// afterSep skips blanks at v[k] and, if one of seps follows, it and the blanks after it.
+func afterSep(v []byte, k int, seps string) (int, bool) {
+	k = skipBlanks(v, k)
+	if k < len(v) && strings.IndexByte(seps, v[k]) >= 0 {
+		return skipBlanks(v, k+1), true
+	}
+	return k, false
 }
 
 func skipBlanks(v []byte, k int) int {

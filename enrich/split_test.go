@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
@@ -123,7 +124,7 @@ func TestNumTableMatchesIndex(t *testing.T) {
 			}
 			n++
 			if got, _ := tab.lookup([]byte(k)); got != want {
-				t.Errorf("%s %s: table has %p, index %p", products[p], k, got, want)
+				t.Errorf("%s %s: table has %p, index %p", catalog.ProductAt(p), k, got, want)
 			}
 		}
 		if p == pFTD && n == 0 {

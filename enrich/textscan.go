@@ -5,10 +5,8 @@ import "bytes"
 // sigBucketBits sizes the table of signatures by their first byte pair.
 const sigBucketBits = 6
 
-// textScanner finds RTMT alert names, IBM labels and Unified CM signatures in
-// one pass. An anchor of minAnchor bytes covers an even offset's byte pair with
-// its first or second pair: a bitmap of those, tested every other byte, rejects
-// almost all of a value.
+// textScanner finds RTMT alert names, IBM labels and Unified CM signatures in one pass:
+// a bitmap of their first two byte pairs, tested at every other byte, rejects most of a value.
 type textScanner struct {
 	pairs   [1 << 16 / 64]uint64
 	buckets [1 << sigBucketBits][]signature
@@ -25,13 +23,12 @@ func (t *textScanner) addAnchor(a, b, c byte) {
 	}
 }
 
-// minAnchor is the shortest anchor the pair test can find.
-const minAnchor = 4
+const (
+	minAnchor  = 4            // the shortest anchor the pair test can find
+	alertLabel = "AlertName=" // introduces an RTMT alert name
+)
 
-// alertLabel introduces an RTMT alert name.
-const alertLabel = "AlertName="
-
-// newTextScanner indexes sigs, longest first so that a specific text wins over a shorter one.
+// newTextScanner indexes sigs, which are longest first.
 func newTextScanner(sigs []signature) *textScanner {
 	t := new(textScanner)
 	t.addAnchor(alertLabel[0], alertLabel[1], alertLabel[2])
@@ -41,11 +38,9 @@ func newTextScanner(sigs []signature) *textScanner {
 		}
 	}
 	for _, s := range sigs {
-		if len(s.text) >= minAnchor {
-			t.addAnchor(s.text[0], s.text[1], s.text[2])
-			b := sigBucket(pairAt(s.text, 0))
-			t.buckets[b] = append(t.buckets[b], s)
-		}
+		t.addAnchor(s.text[0], s.text[1], s.text[2])
+		b := sigBucket(pairAt(s.text, 0))
+		t.buckets[b] = append(t.buckets[b], s)
 	}
 	return t
 }
@@ -102,8 +97,7 @@ scan:
 // isErrorCode reports whether m is an IBM error code rather than an event ID.
 func isErrorCode(m *match) bool { return m.product == pIBM && len(m.id) == 4 }
 
-// anchorAt parses an alert name (only one the catalog knows), IBM label or
-// signature at v[i], where i+1 < len(v), into m.
+// anchorAt parses a known alert name, an IBM label or a signature at v[i], where i+1 < len(v).
 func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 	switch v[i] {
 	case 'A':
@@ -153,9 +147,7 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 			k++
 		}
 		if hasPrefix(v[k:], "Name") {
-			k = skipBlanks(v, k+len("Name"))
-			if k < len(v) && (v[k] == '=' || v[k] == ':') {
-				s := skipBlanks(v, k+1)
+			if s, sep := afterSep(v, k+len("Name"), "=:"); sep {
 				if t := wordEnd(v, s); t > s {
 					return s, t, true
 				}
@@ -172,9 +164,7 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	if p == 0 || p+4 > len(v) || v[p-1]|0x20 != 'e' || (p >= 2 && isLetter(v[p-2])) {
 		return false
 	}
-	switch string(v[p : p+4]) {
-	case "rror", "vent", "RROR", "VENT":
-	default:
+	if w := string(v[p : p+4]); w != "rror" && w != "vent" && w != "RROR" && w != "VENT" {
 		return false
 	}
 	k := p + 4
@@ -192,10 +182,7 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	if k < len(v) && isLetter(v[k]) {
 		return false
 	}
-	k = skipBlanks(v, k)
-	if k < len(v) && (v[k] == '=' || v[k] == ':') {
-		k = skipBlanks(v, k+1)
-	}
+	k, _ = afterSep(v, k, "=:")
 	s := k
 	for k < len(v) && isDigit(v[k]) {
 		k++

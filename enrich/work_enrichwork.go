@@ -4,8 +4,7 @@ package enrich
 
 import "sync/atomic"
 
-// work is the number of bytes the recogniser has examined since the last
-// takeWork, in builds with the enrichwork tag only.
+// work is the number of bytes the recogniser has examined since the last takeWork.
 var work atomic.Int64
 
 // addWork counts n bytes examined by the recogniser.
