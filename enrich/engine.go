@@ -132,18 +132,16 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 			e.unknown[p][l] = e.encodeEntry(&catalog.Entry{Severity: &sev}, p)
 		}
 	}
-	// An IBM error code alone gets the catalog's summary (whatever product it is filed
-	// under), or, for catalogs without summaries, the first entry that shares it.
+	// An IBM error code alone gets the catalog's summary, else the first entry that shares it.
 	for _, ec := range cat.ErrorCodes() {
 		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
 			e.ibmCodes[ec.Code] = e.encodeEntry(ent, pIBM)
 		}
 	}
-	entries := cat.Entries()
 	// Unified CM trace lines are recognised by the catalog's signatures and alarm names.
 	texts := slices.Clone(cat.Signatures())
-	for i := range entries {
-		ent := &entries[i]
+	for i := range cat.Entries() {
+		ent := &cat.Entries()[i]
 		p := ent.Product.Index() // catalog.New accepts known products only
 		enc := e.encodeEntry(ent, p)
 		e.index[p][ent.Key()] = enc

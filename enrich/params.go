@@ -51,8 +51,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	for i := 0; i < len(format); {
 		c := format[i]
 		if o := strings.IndexByte("*[<", c); o >= 0 {
-			closer := "*]>"[o]
-			if j := strings.IndexByte(format[i+1:], closer); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
+			if j := strings.IndexByte(format[i+1:], "*]>"[o]); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
 				(c != '*' || !strings.Contains(format[i+1:i+1+j], " ")) {
 				i = addVar(format[i+1:i+1+j], i, i+j+2)
 				continue
@@ -68,7 +67,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 			n, end := paramAt(format, i, params)
 			if n == "" && ent.Product == catalog.ProductFTD {
 				// A word at the start followed by ':' is the message's tag.
-				if w := wordAt(format, i); placeholderWord(format, i, w) && !(i == 0 && i+len(w) < len(format) && format[i+len(w)] == ':') {
+				if w := wordAt(format, i); placeholderWord(format, i, w) && !(i == 0 && strings.HasPrefix(format[len(w):], ":")) {
 					n, end = w, i+len(w)
 				}
 			}
