@@ -220,8 +220,7 @@ func stripHeader(format string) string {
 // normaliseLiteral makes runs of blanks one and drops those next to punctuation (optional to litMatch).
 func normaliseLiteral(l string) []byte {
 	var out []byte
-	for i := 0; i < len(l); i++ {
-		c := l[i]
+	for _, c := range []byte(l) {
 		if c == '\t' || c == '\n' || c == '\r' {
 			c = ' '
 		}
