@@ -183,11 +183,19 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 	names := e.opts.Fields.ByOption()
 	values := [numFields]string{fExplanation: ent.Explanation, fAction: ent.Action,
 		fProduct: string(catalog.ProductAt(product)), fCatalogID: ent.ID}
+	var ends [numFields]int
+	ends[fExplanation-1] = enc.restOff
 	for f := fExplanation; f <= fCatalogID; f++ {
 		if *names[f].Name != "" && values[f] != "" {
-			enc.field[f] = msgpack.AppendStr(msgpack.AppendStr(nil, *names[f].Name), values[f])
-			enc.pairs = append(enc.pairs, enc.field[f]...)
+			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, *names[f].Name), values[f])
 			enc.restMask |= 1 << f
+		}
+		ends[f] = len(enc.pairs)
+	}
+	// The fields are slices of pairs, sliced once it no longer grows.
+	for f := fExplanation; f <= fCatalogID; f++ {
+		if enc.restMask&(1<<f) != 0 {
+			enc.field[f] = enc.pairs[ends[f-1]:ends[f]:ends[f]]
 		}
 	}
 	if e.opts.Params {
