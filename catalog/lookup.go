@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -184,22 +185,18 @@ func (c *Catalog) Signatures() []Signature { return c.signatures }
 // buildSignatures collects the signatures; of two entries with the same text, the later wins.
 func (c *Catalog) buildSignatures() {
 	byText := map[string]*Entry{}
-	for i := range c.entries {
-		e := &c.entries[i]
-		texts := e.Signatures
-		if len(texts) == 0 {
-			texts = []string{e.ID}
-		}
-		for _, t := range texts {
+	for i, e := range c.entries {
+		for _, t := range e.Signatures {
 			if e.Product == ProductCUCM && t != "" {
-				byText[t] = e
+				byText[t] = &c.entries[i]
 			}
 		}
+		if e.Product == ProductCUCM && len(e.Signatures) == 0 {
+			byText[e.ID] = &c.entries[i]
+		}
 	}
-	for t, e := range byText {
-		c.signatures = append(c.signatures, Signature{Text: t, Entry: e})
+	longestFirst := func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) }
+	for _, t := range slices.SortedFunc(maps.Keys(byText), longestFirst) {
+		c.signatures = append(c.signatures, Signature{Text: t, Entry: byText[t]})
 	}
-	slices.SortFunc(c.signatures, func(a, b Signature) int {
-		return cmp.Or(len(b.Text)-len(a.Text), strings.Compare(a.Text, b.Text))
-	})
 }

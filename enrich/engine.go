@@ -105,20 +105,19 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	opts.MessageKeys = slices.Clone(opts.MessageKeys)
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
-	num := func(name string, v int) []byte { return msgpack.AppendUint(msgpack.AppendStr(nil, name), uint64(v)) }
-	named := func(name string, v int) []byte {
-		return msgpack.AppendStr(msgpack.AppendStr(nil, name), catalog.SeverityName(v))
-	}
+	names := f.ByOption()
 	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
+	if f.Level != "" {
+		e.sevBits |= 1 << fLevel
+	}
 	for l := range 8 {
-		e.sevField[fSeverity][l] = num(f.Severity, l)
-		e.sevField[fSeverityName][l] = named(f.SeverityName, l)
-		if f.Level != "" {
-			e.sevField[fLevel][l] = named(f.Level, l)
-			e.sevBits |= 1 << fLevel
+		num, name := msgpack.AppendUint(nil, uint64(l)), msgpack.AppendStr(nil, catalog.SeverityName(l))
+		for i, v := range [][]byte{num, name, name, num} { // severity, its name, level, documented
+			if n := *names[fSeverity+i].Name; n != "" {
+				e.sevField[fSeverity+i][l] = append(msgpack.AppendStr(nil, n), v...)
+			}
 		}
-		e.sevField[fDocumentedSeverity][l] = num(f.DocumentedSeverity, l)
 		e.sevPairs[l] = slices.Concat(e.sevField[fSeverity][l], e.sevField[fSeverityName][l], e.sevField[fLevel][l])
 	}
 	if opts.NestUnder != "" {
@@ -133,18 +132,16 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 			e.unknown[p][l] = e.encodeEntry(&catalog.Entry{Severity: &sev}, p)
 		}
 	}
-	// An IBM error code alone gets the catalog's summary (whatever product it is filed
-	// under), or, for catalogs without summaries, the first entry that shares it.
+	// An IBM error code alone gets the catalog's summary, else the first entry that shares it.
 	for _, ec := range cat.ErrorCodes() {
 		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
 			e.ibmCodes[ec.Code] = e.encodeEntry(ent, pIBM)
 		}
 	}
-	entries := cat.Entries()
 	// Unified CM trace lines are recognised by the catalog's signatures and alarm names.
 	texts := slices.Clone(cat.Signatures())
-	for i := range entries {
-		ent := &entries[i]
+	for i := range cat.Entries() {
+		ent := &cat.Entries()[i]
 		p := ent.Product.Index() // catalog.New accepts known products only
 		enc := e.encodeEntry(ent, p)
 		e.index[p][ent.Key()] = enc

@@ -3,47 +3,39 @@ package enrich
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
-// FieldNames are the keys under which the engine adds its fields.
+// FieldNames are the keys under which the engine adds its fields, in the order they are added.
+// The tags give each field's default name (its option is field_ and that name) and ECS name.
 type FieldNames struct {
-	MessageID          string
-	Severity           string
-	SeverityName       string
-	Level              string // the severity name again, "" for none (log.level in ECS)
-	DocumentedSeverity string
-	Explanation        string
-	Action             string
-	Product            string
-	CatalogID          string // the catalog entry's own ID, "" for none
-	Params             string
+	MessageID          string `field:"message_id" ecs:"event.code"`
+	Severity           string `field:"severity" ecs:"log.syslog.severity.code"`
+	SeverityName       string `field:"severity_name" ecs:"log.syslog.severity.name"`
+	Level              string `field:"level" ecs:"log.level"` // the severity name again, "" for none
+	DocumentedSeverity string `field:"documented_severity" ecs:"enrich.documented_severity"`
+	Explanation        string `field:"explanation" ecs:"enrich.explanation"`
+	Action             string `field:"action" ecs:"enrich.action"`
+	Product            string `field:"product" ecs:"enrich.product"`
+	CatalogID          string `field:"catalog_id" ecs:"enrich.catalog_id"` // the entry's own ID, "" for none
+	Params             string `field:"params" ecs:"enrich.params"`
 }
 
-// fieldTable is, per added field in order, its option, default name and ECS name; never modified.
-var fieldTable = [numFields][3]string{
-	{"field_message_id", "message_id", "event.code"},
-	{"field_severity", "severity", "log.syslog.severity.code"},
-	{"field_severity_name", "severity_name", "log.syslog.severity.name"},
-	{"field_level", "", "log.level"},
-	{"field_documented_severity", "documented_severity", "enrich.documented_severity"},
-	{"field_explanation", "explanation", "enrich.explanation"},
-	{"field_action", "action", "enrich.action"},
-	{"field_product", "product", "enrich.product"},
-	{"field_catalog_id", "", "enrich.catalog_id"},
-	{"field_params", "params", "enrich.params"},
+// DefaultFieldNames returns the documented default field names, which add no level and no catalog ID.
+func DefaultFieldNames() FieldNames {
+	f := tagNames("field")
+	f.Level, f.CatalogID = "", ""
+	return f
 }
-
-// DefaultFieldNames returns the documented default field names.
-func DefaultFieldNames() FieldNames { return tableNames(1) }
 
 // ECSFieldNames returns the Elastic Common Schema preset: the ID and the line's severity
 // in ECS fields, the rest under the namespace "enrich" (Elasticsearch reads dots as objects).
-func ECSFieldNames() FieldNames { return tableNames(2) }
+func ECSFieldNames() FieldNames { return tagNames("ecs") }
 
-func tableNames(column int) (f FieldNames) {
+func tagNames(key string) (f FieldNames) {
 	for i, o := range f.ByOption() {
-		*o.Name = fieldTable[i][column]
+		*o.Name = reflect.TypeFor[FieldNames]().Field(i).Tag.Get(key)
 	}
 	return f
 }
@@ -55,12 +47,10 @@ type FieldOption struct {
 }
 
 // ByOption returns each field name with the option that sets it, in the order fields are added.
-func (f *FieldNames) ByOption() [numFields]FieldOption {
-	names := [numFields]*string{&f.MessageID, &f.Severity, &f.SeverityName, &f.Level, &f.DocumentedSeverity,
-		&f.Explanation, &f.Action, &f.Product, &f.CatalogID, &f.Params}
-	var l [numFields]FieldOption
-	for i, n := range names {
-		l[i] = FieldOption{fieldTable[i][0], n}
+func (f *FieldNames) ByOption() (l [numFields]FieldOption) {
+	v := reflect.ValueOf(f).Elem()
+	for i := range l {
+		l[i] = FieldOption{"field_" + v.Type().Field(i).Tag.Get("field"), v.Field(i).Addr().Interface().(*string)}
 	}
 	return l
 }
@@ -141,7 +131,7 @@ func (o Options) Validate() error {
 		claims = append(claims, FieldOption{"nest_under", &o.NestUnder}, FieldOption{}) // then a new level
 	}
 	for i, f := range o.Fields.ByOption() {
-		if *f.Name != "" || fieldTable[i][1] != "" { // an optional field without a name is not added
+		if *f.Name != "" || i != fLevel && i != fCatalogID { // an optional field without a name is not added
 			claims = append(claims, f)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -37,7 +38,6 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 		}
 	}
 	slices.SortStableFunc(params, func(a, b string) int { return len(b) - len(a) })
-	bareWords := ent.Product == catalog.ProductFTD
 	var lits [][]byte
 	var names []string
 	var verbs []int // indexes in names of printf verbs
@@ -51,8 +51,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	for i := 0; i < len(format); {
 		c := format[i]
 		if o := strings.IndexByte("*[<", c); o >= 0 {
-			closer := "*]>"[o]
-			if j := strings.IndexByte(format[i+1:], closer); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
+			if j := strings.IndexByte(format[i+1:], "*]>"[o]); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
 				(c != '*' || !strings.Contains(format[i+1:i+1+j], " ")) {
 				i = addVar(format[i+1:i+1+j], i, i+j+2)
 				continue
@@ -66,9 +65,9 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 		}
 		if (i == 0 || !isParamWordByte(format[i-1])) && !afterArticle(format, i) {
 			n, end := paramAt(format, i, params)
-			if n == "" && bareWords {
+			if n == "" && ent.Product == catalog.ProductFTD {
 				// A word at the start followed by ':' is the message's tag.
-				if w := wordAt(format, i); placeholderWord(format, i, w) && !(i == 0 && i+len(w) < len(format) && format[i+len(w)] == ':') {
+				if w := wordAt(format, i); placeholderWord(format, i, w) && !(i == 0 && strings.HasPrefix(format[len(w):], ":")) {
 					n, end = w, i+len(w)
 				}
 			}
@@ -83,7 +82,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	if len(names) == 0 {
 		return nil
 	}
-	if len(verbs) > 0 && len(verbs) == len(ent.Params) { // the list names the verbs in order
+	if len(verbs) == len(ent.Params) { // the list names the verbs in order
 		for k, vi := range verbs {
 			names[vi] = ent.Params[k].Name
 		}
@@ -140,9 +139,7 @@ next:
 func isParamWordByte(c byte) bool { return isWord(c) || c == '-' }
 
 // isPunct reports whether c is ASCII punctuation, around which blanks are optional.
-func isPunct(c byte) bool {
-	return c > ' ' && c < 0x7f && !isWord(c)
-}
+func isPunct(c byte) bool { return c > ' ' && c < 0x7f && !isWord(c) }
 
 // wordAt returns the word (letters, digits, '_' and '-') at format[i].
 func wordAt(format string, i int) string {
@@ -156,18 +153,14 @@ func wordAt(format string, i int) string {
 // placeholderWord reports whether the word w at format[i] is shaped as no text is:
 // IP_address, user-name (ending in a valueKinds), or repeating its label ("Group group").
 func placeholderWord(format string, i int, w string) bool {
-	lower := strings.ContainsFunc(w, func(r rune) bool { return r >= 'a' && r <= 'z' })
-	switch {
-	case lower && strings.Contains(w, "_"):
+	if strings.Contains(w, "_") && strings.ContainsFunc(w, unicode.IsLower) {
 		return true
-	case w == "" || w[0] < 'a' || w[0] > 'z' || strings.ContainsFunc(w, func(r rune) bool { return r >= 'A' && r <= 'Z' }):
+	}
+	if w == "" || w[0] < 'a' || w[0] > 'z' || strings.ContainsFunc(w, unicode.IsUpper) {
 		return false
 	}
-	if j := strings.LastIndexByte(w, '-'); j > 0 && slices.Contains(valueKinds, w[j+1:]) {
-		return true
-	}
-	p := prevWord(format, i)
-	return p != "" && sameWord(p, w)
+	j := strings.LastIndexByte(w, '-')
+	return j > 0 && slices.Contains(valueKinds, w[j+1:]) || sameWord(prevWord(format, i), w)
 }
 
 // valueKinds end the hyphenated placeholder names of the Threat Defense document.
@@ -188,25 +181,22 @@ func prevWord(format string, i int) string {
 
 // isLabel reports whether format[i:end] labels the same word after it ("reason: reason").
 func isLabel(format string, i, end int) bool {
-	j := end
-	if j < len(format) && (format[j] == ':' || format[j] == '=') {
-		j++
+	rest := format[end:]
+	if rest != "" && (rest[0] == ':' || rest[0] == '=') {
+		rest = rest[1:]
 	}
-	if j >= len(format) || format[j] != ' ' {
-		return false
+	rest, ok := strings.CutPrefix(rest, " ")
+	if rest != "" && strings.IndexByte("'\"<([", rest[0]) >= 0 {
+		rest = rest[1:]
 	}
-	j++
-	if j < len(format) && strings.IndexByte("'\"<([", format[j]) >= 0 {
-		j++
-	}
-	next := wordAt(format, j)
-	return next != "" && sameWord(next, wordAt(format, i))
+	next := wordAt(rest, 0)
+	return ok && next != "" && sameWord(next, wordAt(format, i))
 }
 
 // sameWord compares two words ignoring case, '-' and '_' (trust-point, trustpoint).
 func sameWord(a, b string) bool {
-	strip := func(s string) string { return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s)) }
-	return strip(a) == strip(b)
+	strip := strings.NewReplacer("-", "", "_", "").Replace
+	return strings.EqualFold(strip(a), strip(b))
 }
 
 // afterArticle reports whether the word at format[i] follows an article ("this connection").
@@ -230,8 +220,7 @@ func stripHeader(format string) string {
 // normaliseLiteral makes runs of blanks one and drops those next to punctuation (optional to litMatch).
 func normaliseLiteral(l string) []byte {
 	var out []byte
-	for i := 0; i < len(l); i++ {
-		c := l[i]
+	for _, c := range []byte(l) {
 		if c == '\t' || c == '\n' || c == '\r' {
 			c = ' '
 		}
