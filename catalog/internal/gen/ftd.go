@@ -77,10 +77,9 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 			note(finding{loc[2] > 0, "推奨アクション label printed as a list item", "recognised as the label"},
 				finding{second, "second 説明 label where the recommended action belongs",
 					"the text under the second 説明 is the recommended action"})
+			target, seenExpl = &expl, seenExpl || !action // a 説明 after the action adds to the explanation
 			if action || second {
 				target = &act
-			} else { // a 説明 label after the action, of which there is none, adds to the explanation
-				target, seenExpl = &expl, true
 			}
 			param = -1
 			target.add(t[loc[1]:])
@@ -184,10 +183,8 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 	return i
 }
 
-// formatPlaceholder finds the placeholder of format that the list item name
-// stands for and says how the spellings differ ("" when they do not): "unit
-// id" for <unit_id> (spaces, underscores and case aside), or a typo, "ar1"
-// for var1 (one letter apart, a placeholder no other item names).
+// formatPlaceholder finds the placeholder of format that list item name stands for and how the spellings
+// differ ("" if not): "unit id" for <unit_id>, or "ar1" for var1 (a typo, if no other item names var1).
 func formatPlaceholder(format, name string, params []catalog.Param) (string, string) {
 	// A word of the format is not part of a longer name.
 	if regexp.MustCompile(`(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(name) + `($|[^A-Za-z0-9_-])`).MatchString(format) {
