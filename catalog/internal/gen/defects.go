@@ -57,7 +57,8 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 			}
 			e.Explanation, e.Action = before, d.evidence+after+"\n"+e.Action
 		case d.id == "776252":
-			kept := slices.DeleteFunc(strings.Split(e.Explanation, "\n"), func(l string) bool { return l == d.evidence })
+			isEvidence := func(l string) bool { return l == d.evidence }
+			kept := slices.DeleteFunc(strings.Split(e.Explanation, "\n"), isEvidence)
 			if e.Explanation = strings.Join(kept, "\n"); strings.Contains(e.Explanation, d.evidence) {
 				err = fmt.Errorf("no line %q", d.evidence)
 			}

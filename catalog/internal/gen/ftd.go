@@ -142,7 +142,7 @@ func ftdParams(e *catalog.Entry, t string, seenExpl bool, note func(...finding))
 	return names != nil
 }
 
-// ftdMessage reads the message line into e; it returns the index after it (0 if none) and whether it is fenced.
+// ftdMessage reads the message line into e; it returns the index after it (0 if none) and if it is fenced.
 func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) (int, bool) {
 	i, t := nextText(lines, 0)
 	fenced := isFence(t)
