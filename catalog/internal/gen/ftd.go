@@ -206,13 +206,10 @@ func formatPlaceholder(format, name string, params []catalog.Param) (string, str
 
 // oneEditApart reports whether a and b are one byte insertion, deletion or replacement apart.
 func oneEditApart(a, b string) bool {
-	if len(a) > len(b) {
-		a, b = b, a
+	i := 0 // the first byte that differs
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
 	}
-	for i := range b {
-		if b[:i]+b[i+1:] == a || len(a) == len(b) && a != b && a[:i]+a[i+1:] == b[:i]+b[i+1:] {
-			return true
-		}
-	}
-	return false
+	restA, restB := a[min(i+1, len(a)):], b[min(i+1, len(b)):]
+	return a != b && (restA == restB || restA == b[i:] || a[i:] == restB)
 }
