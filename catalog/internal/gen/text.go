@@ -79,8 +79,7 @@ func joinWrapped(a, b string) string {
 // textBuilder renders document lines into catalog text, a line per paragraph, list item or code line.
 type textBuilder struct {
 	out     []string
-	open    bool // the last output line may still be continued
-	blank   bool // a blank line was seen since the last text line
+	blank   bool // a blank line or a fence was seen since the last text line
 	inFence bool
 	lastLen int              // length in runes of the last text line read
 	note    func(...finding) // records the page-break joins made
@@ -94,9 +93,9 @@ func (b *textBuilder) add(raws ...string) {
 		line := strings.TrimSpace(raw)
 		switch {
 		case isFence(line):
-			b.inFence, b.open = !b.inFence, false
+			b.inFence, b.blank, b.lastLen = !b.inFence, true, 0 // a line after a fence starts a new one
 			continue
-		case line == "": // in a fence too: the line after the fence starts a new one anyway
+		case line == "":
 			b.blank = true
 			continue
 		case b.inFence:
@@ -106,7 +105,7 @@ func (b *textBuilder) add(raws ...string) {
 		line = spacesRe.ReplaceAllString(stripMarkup(line), " ")
 		n := len(b.out)
 		var last rune // the last rune of the line this one may continue
-		if n > 0 && b.open && !listRe.MatchString(line) {
+		if n > 0 && !listRe.MatchString(line) {
 			last, _ = utf8.DecodeLastRuneInString(b.out[n-1])
 		}
 		switch {
@@ -121,7 +120,7 @@ func (b *textBuilder) add(raws ...string) {
 		default:
 			b.out = append(b.out, line)
 		}
-		b.open, b.blank, b.lastLen = true, false, utf8.RuneCountInString(line)
+		b.blank, b.lastLen = false, utf8.RuneCountInString(line)
 	}
 }
 
