@@ -57,11 +57,10 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 			}
 			e.Explanation, e.Action = before, d.evidence+after+"\n"+e.Action
 		case d.id == "776252":
-			lines := strings.Split(e.Explanation, "\n")
-			if i := slices.Index(lines, d.evidence); i < 0 {
+			isEvidence := func(l string) bool { return l == d.evidence }
+			kept := slices.DeleteFunc(strings.Split(e.Explanation, "\n"), isEvidence)
+			if e.Explanation = strings.Join(kept, "\n"); strings.Contains(e.Explanation, d.evidence) {
 				err = fmt.Errorf("no line %q", d.evidence)
-			} else {
-				e.Explanation = strings.Join(slices.Delete(lines, i, i+1), "\n")
 			}
 		case d.id == "753001":
 			if o := byID["752017"]; o == nil || o.Action != e.Action {

@@ -52,6 +52,7 @@ func parseFTD(text string, rep *reporter) ([]catalog.Entry, error) {
 	return entries, applyContentDefects(entries, rep)
 }
 
+// parseFTDBlock reads the message line, then in one pass its wrapped format, labels, parameters and text.
 func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	id := s.m[0]
 	e := catalog.Entry{Product: catalog.ProductFTD, ID: id, Params: []catalog.Param{},
@@ -59,64 +60,50 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	note := func(fs ...finding) { rep.add(docFTD, id, fs...) }
 	expl, act := textBuilder{note: note}, textBuilder{note: note}
 	target, seenExpl := &expl, false // text before the 説明 label, of which there is none, is explanation
-	param := -1                      // the parameter a line may continue
-	lines := s.lines[ftdMessage(&e, s.lines, note):]
-	for i, raw := range lines {
-		t := strings.TrimSpace(raw)
-		if isFence(t) {
-			param = -1
-		}
-		if t == "" || isFence(t) || target.inFence {
+	first, fenced := ftdMessage(&e, s.lines, note)
+	var cont *string // the format or parameter description a wrapped line continues
+	if first > 0 {
+		cont = &e.Format
+	}
+	for i := first; i < len(s.lines); i++ {
+		raw, t := s.lines[i], strings.TrimSpace(s.lines[i])
+		_, inside := nextText(s.lines, i+1) // after a fence: the rest of the format, or an example
+		loc := ftdLabelRe.FindStringSubmatchIndex(t)
+		switch {
+		case fenced && isFence(t):
+			fenced, cont = false, nil
+		case fenced: // the format goes on to the end of its fence
+			e.Format = joinWrapped(e.Format, stripMarkup(t))
+		case isFence(t) && cont == &e.Format && inside != "" && !strings.HasPrefix(inside, "%") &&
+			!isFence(inside) && !ftdMessageRe.MatchString(inside) && !ftdLabelRe.MatchString(inside):
+			note(finding{true, "message format continues inside a fenced code block after a blank line",
+				"the fenced lines are joined to the format"}) // 751022
+			fenced = true
+		case t == "" || isFence(t) || target.inFence: // a label or parameter in a code fence is code
+			if t != "" {
+				cont = nil
+			}
 			target.add(raw)
-			continue
-		}
-
-		if loc := ftdLabelRe.FindStringSubmatchIndex(t); loc != nil {
+		case loc != nil:
 			action := loc[2] >= 0
 			second := !action && seenExpl && target == &expl
 			note(finding{loc[2] > 0, "推奨アクション label printed as a list item", "recognised as the label"},
 				finding{second, "second 説明 label where the recommended action belongs",
 					"the text under the second 説明 is the recommended action"})
+			target, seenExpl = &expl, seenExpl || !action // a 説明 after the action adds to the explanation
 			if action || second {
 				target = &act
-			} else { // a 説明 label after the action, of which there is none, adds to the explanation
-				target, seenExpl = &expl, true
 			}
-			param = -1
+			cont = nil
 			target.add(t[loc[1]:])
-			continue
-		}
-
-		var names []string // the parameters list item m describes with m[2]
-		m := ftdParamRe.FindStringSubmatch(t)
-		if m != nil {
-			names = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1)
-			note(finding{len(names) > 1,
-				"one description for several parameters (" + strings.Join(names, ", ") + ")",
-				"each parameter gets the description"},
-				finding{!seenExpl, "parameter list before the 説明 label",
-					"the parameters are kept; the explanation starts at 説明"})
-		} else if m = ftdPlainParamRe.FindStringSubmatch(t); m != nil {
-			name := strings.TrimSpace(m[1])
-			if spelt, how := formatPlaceholder(e.Format, name, e.Params); spelt != "" {
-				names = []string{spelt}
-				note(finding{how != "",
-					fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
-					fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt)})
-			}
-		}
-		for _, name := range names {
-			e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(m[2]))})
-			param = len(e.Params) - 1
-		}
-		switch {
-		case names != nil:
-		case param >= 0 && ftdValueRe.MatchString(t): // a bullet after a parameter lists one of its values
-			e.Params[param].Description += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
-		case param >= 0 && strings.TrimSpace(lines[i-1]) != "" && !listRe.MatchString(t): // wrapped
-			e.Params[param].Description = joinWrapped(e.Params[param].Description, stripMarkup(t))
+		case ftdParams(&e, t, seenExpl, note):
+			cont = &e.Params[len(e.Params)-1].Description
+		case cont != nil && cont != &e.Format && ftdValueRe.MatchString(t): // a value of the parameter
+			*cont += "\n" + stripMarkup(ftdValueRe.ReplaceAllString(t, ""))
+		case cont != nil && strings.TrimSpace(s.lines[i-1]) != "" && !listRe.MatchString(t): // a wrapped line
+			*cont = joinWrapped(*cont, stripMarkup(t))
 		default:
-			param = -1
+			cont = nil
 			target.add(raw)
 		}
 	}
@@ -129,16 +116,42 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	return e
 }
 
-// ftdMessage reads the message line and its format into e; it returns the number of lines read.
-func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
+// ftdParams adds the parameters that list item t describes to e; it reports whether there are any.
+func ftdParams(e *catalog.Entry, t string, seenExpl bool, note func(...finding)) bool {
+	var names []string // the parameters m describes with m[2]
+	m := ftdParamRe.FindStringSubmatch(t)
+	if m != nil {
+		names = ftdParamNamesSep.Split(strings.TrimSpace(m[1]), -1)
+		note(finding{len(names) > 1,
+			"one description for several parameters (" + strings.Join(names, ", ") + ")",
+			"each parameter gets the description"},
+			finding{!seenExpl, "parameter list before the 説明 label",
+				"the parameters are kept; the explanation starts at 説明"})
+	} else if m = ftdPlainParamRe.FindStringSubmatch(t); m != nil {
+		name := strings.TrimSpace(m[1])
+		if spelt, how := formatPlaceholder(e.Format, name, e.Params); spelt != "" {
+			names = []string{spelt}
+			note(finding{how != "",
+				fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
+				fmt.Sprintf("kept as parameter %q (the format's spelling), not as explanation text", spelt)})
+		}
+	}
+	for _, name := range names {
+		e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(m[2]))})
+	}
+	return names != nil
+}
+
+// ftdMessage reads the message line into e; it returns the index after it (0 if none) and if it is fenced.
+func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) (int, bool) {
 	i, t := nextText(lines, 0)
-	fenced := isFence(t) // 751023
+	fenced := isFence(t)
 	if fenced {
 		i, t = nextText(lines, i+1)
 	}
 	m := ftdMessageRe.FindStringSubmatch(t)
 	if m == nil {
-		return 0
+		return 0, false
 	}
 	sep := strings.TrimSpace(m[5])
 	note(finding{fenced, "message line inside a fenced code block",
@@ -161,33 +174,11 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) int {
 	}
 	sev, _ := strconv.Atoi(m[3])
 	e.Severity, e.Format = &sev, stripMarkup(m[6])
-	// The format wraps up to a blank line, a label or a bullet, or to the end
-	// of its fence; in 751022 it goes on in a fenced block after a blank line.
-	for i++; i < len(lines); i++ {
-		t := strings.TrimSpace(lines[i])
-		j, next := nextText(lines, i)
-		_, inside := nextText(lines, j+1) // the rest of the format, or an example
-		switch {
-		case !fenced && t == "" && isFence(next) && inside != "" && !strings.HasPrefix(inside, "%") &&
-			!isFence(inside) && !ftdMessageRe.MatchString(inside) && !ftdLabelRe.MatchString(inside):
-			note(finding{true, "message format continues inside a fenced code block after a blank line",
-				"the fenced lines are joined to the format"})
-			i, fenced = j, true
-		case fenced && isFence(t):
-			return i + 1
-		case !fenced && (t == "" || ftdLabelRe.MatchString(t) || ftdValueRe.MatchString(t)):
-			return i
-		default:
-			e.Format = joinWrapped(e.Format, stripMarkup(t))
-		}
-	}
-	return i
+	return i + 1, fenced
 }
 
-// formatPlaceholder finds the placeholder of format that the list item name
-// stands for and says how the spellings differ ("" when they do not): "unit
-// id" for <unit_id> (spaces, underscores and case aside), or a typo, "ar1"
-// for var1 (one letter apart, a placeholder no other item names).
+// formatPlaceholder finds the placeholder of format that list item name stands for and how the spellings
+// differ ("" if not): "unit id" for <unit_id>, or "ar1" for var1 (a typo, if no other item names var1).
 func formatPlaceholder(format, name string, params []catalog.Param) (string, string) {
 	// A word of the format is not part of a longer name.
 	if regexp.MustCompile(`(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(name) + `($|[^A-Za-z0-9_-])`).MatchString(format) {
@@ -215,13 +206,10 @@ func formatPlaceholder(format, name string, params []catalog.Param) (string, str
 
 // oneEditApart reports whether a and b are one byte insertion, deletion or replacement apart.
 func oneEditApart(a, b string) bool {
-	if len(a) > len(b) {
-		a, b = b, a
+	i := 0 // the first byte that differs
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
 	}
-	for i := range b {
-		if b[:i]+b[i+1:] == a || len(a) == len(b) && a != b && a[:i]+a[i+1:] == b[:i]+b[i+1:] {
-			return true
-		}
-	}
-	return false
+	restA, restB := a[min(i+1, len(a)):], b[min(i+1, len(b)):]
+	return a != b && (restA == restB || restA == b[i:] || a[i:] == restB)
 }

@@ -93,9 +93,7 @@ func parseIOSBlock(s section, fenced bool, rep *reporter) catalog.Entry {
 
 	texts := [2]textBuilder{{note: note}, {note: note}} // by label: the explanation, the action
 	for _, sec := range secs[1:] {
-		for _, l := range append(sec.m[1:], sec.lines...) { // the text after the label, then the lines under it
-			texts[sec.kind].add(l)
-		}
+		texts[sec.kind].add(append(sec.m[1:], sec.lines...)...) // the text after the label, then its lines
 	}
 	e.Explanation, e.Action = texts[0].String(), texts[1].String()
 	// A missing label shows in the report's table of empty fields.

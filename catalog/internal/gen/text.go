@@ -19,6 +19,7 @@ var (
 		regexp.MustCompile(`\\([()\[\]])`), regexp.MustCompile("`([^`]+)`")}
 	listRe   = regexp.MustCompile(`^(?:[-•]\s|\d+\.\s)`)
 	spacesRe = regexp.MustCompile(`[ \t\x{00A0}\x{3000}]+`)
+	twoCJK   = regexp.MustCompile(`^[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー]{2}`)
 	footerRe = regexp.MustCompile(`^翻訳について$`) // the translation footer ending Cisco's documents
 )
 
@@ -78,8 +79,7 @@ func joinWrapped(a, b string) string {
 // textBuilder renders document lines into catalog text, a line per paragraph, list item or code line.
 type textBuilder struct {
 	out     []string
-	open    bool // the last output line may still be continued
-	blank   bool // a blank line was seen since the last text line
+	blank   bool // a blank line or a fence was seen since the last text line
 	inFence bool
 	lastLen int              // length in runes of the last text line read
 	note    func(...finding) // records the page-break joins made
@@ -88,42 +88,40 @@ type textBuilder struct {
 // minWrapRunes is the shortest line taken to be cut by a page break, not a list value or title.
 const minWrapRunes = 30
 
-func (b *textBuilder) add(raw string) {
-	line := strings.TrimSpace(raw)
-	switch {
-	case isFence(line):
-		b.inFence, b.open = !b.inFence, false
-		return
-	case line == "": // in a fence too: the line after the fence starts a new one anyway
-		b.blank = true
-		return
-	case b.inFence:
-		b.out = append(b.out, spacesRe.ReplaceAllString(line, " "))
-		return
+func (b *textBuilder) add(raws ...string) {
+	for _, raw := range raws {
+		line := strings.TrimSpace(raw)
+		switch {
+		case isFence(line):
+			b.inFence, b.blank, b.lastLen = !b.inFence, true, 0 // a line after a fence starts a new one
+			continue
+		case line == "":
+			b.blank = true
+			continue
+		case b.inFence:
+			b.out = append(b.out, spacesRe.ReplaceAllString(line, " "))
+			continue
+		}
+		line = spacesRe.ReplaceAllString(stripMarkup(line), " ")
+		n := len(b.out)
+		var last rune // the last rune of the line this one may continue
+		if n > 0 && !listRe.MatchString(line) {
+			last, _ = utf8.DecodeLastRuneInString(b.out[n-1])
+		}
+		switch {
+		case last != 0 && b.blank && b.lastLen >= minWrapRunes && twoCJK.MatchString(string(last)+line):
+			// A page break split a sentence over a blank line ("…信頼性の問" / "題を示している…").
+			r := []rune(b.out[n-1])
+			b.note(finding{true, fmt.Sprintf("sentence split by a page break (%s|%s)",
+				string(r[max(0, len(r)-8):]), firstRunes(line, 8)), "joined into one sentence"})
+			b.out[n-1] = joinWrapped(b.out[n-1], line)
+		case last != 0 && !b.blank && !strings.ContainsRune("。．.：:！？!?）)」", last): // a wrapped line
+			b.out[n-1] = joinWrapped(b.out[n-1], line)
+		default:
+			b.out = append(b.out, line)
+		}
+		b.blank, b.lastLen = false, utf8.RuneCountInString(line)
 	}
-	line = spacesRe.ReplaceAllString(stripMarkup(line), " ")
-	n := len(b.out)
-	var last rune // the last rune of the line this one may continue
-	if n > 0 && b.open && !listRe.MatchString(line) {
-		last, _ = utf8.DecodeLastRuneInString(b.out[n-1])
-	}
-	first, _ := utf8.DecodeRuneInString(line)
-	isCJK := func(r rune) bool {
-		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
-	}
-	switch {
-	case last != 0 && b.blank && b.lastLen >= minWrapRunes && isCJK(last) && isCJK(first):
-		// A page break split a sentence over a blank line ("…信頼性の問" / "題を示している…").
-		r := []rune(b.out[n-1])
-		b.note(finding{true, fmt.Sprintf("sentence split by a page break (%s|%s)", string(r[max(0, len(r)-8):]),
-			firstRunes(line, 8)), "joined into one sentence"})
-		b.out[n-1] = joinWrapped(b.out[n-1], line)
-	case last != 0 && !b.blank && !strings.ContainsRune("。．.：:！？!?）)」", last): // a wrapped line
-		b.out[n-1] = joinWrapped(b.out[n-1], line)
-	default:
-		b.out = append(b.out, line)
-	}
-	b.open, b.blank, b.lastLen = true, false, utf8.RuneCountInString(line)
 }
 
 func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
@@ -131,9 +129,7 @@ func (b *textBuilder) String() string { return strings.Join(b.out, "\n") }
 // render is the catalog text of lines.
 func render(lines []string, note func(...finding)) string {
 	b := textBuilder{note: note}
-	for _, l := range lines {
-		b.add(l)
-	}
+	b.add(lines...)
 	return b.String()
 }
 
