@@ -54,35 +54,20 @@ var types = func() (t [256]typeInfo) {
 	for c := range 0x80 {
 		t[c] = typeInfo{Uint, 1, 0, 0}
 	}
-	for i := range uint8(32) {
-		if i < 16 {
-			t[0x80+i] = typeInfo{Map, 1, 0, i}
-			t[0x90+i] = typeInfo{Array, 1, 0, i}
-		}
+	for i := range uint8(0x20) { // fixmap and fixarray, fixstr, negative fixint
+		t[0x80+i] = typeInfo{[2]Kind{Map, Array}[i>>4], 1, 0, i & 0xf}
 		t[0xa0+i] = typeInfo{Str, 1, 0, i}
 		t[0xe0+i] = typeInfo{Int, 1, 0, 0}
 	}
-	t[0xc0] = typeInfo{Nil, 1, 0, 0}
-	t[0xc2] = typeInfo{Bool, 1, 0, 0}
-	t[0xc3] = t[0xc2]
-	for i, w := range []uint8{1, 2, 4} {
-		t[0xc4+i] = typeInfo{Bin, 1 + w, w, 0}
-		t[0xc7+i] = typeInfo{Ext, 2 + w, w, 0}
-		t[0xd9+i] = typeInfo{Str, 1 + w, w, 0}
-	}
-	t[0xca] = typeInfo{Float, 1, 0, 4}
-	t[0xcb] = typeInfo{Float, 1, 0, 8}
-	for i, n := range []uint8{1, 2, 4, 8} {
-		t[0xcc+i] = typeInfo{Uint, 1, 0, n}
-		t[0xd0+i] = typeInfo{Int, 1, 0, n}
-	}
-	for i, n := range []uint8{1, 2, 4, 8, 16} {
-		t[0xd4+i] = typeInfo{Ext, 2, 0, n}
-	}
-	for i, w := range []uint8{2, 4} {
-		t[0xdc+i] = typeInfo{Array, 1 + w, w, 0}
-		t[0xde+i] = typeInfo{Map, 1 + w, w, 0}
-	}
+	copy(t[0xc0:], []typeInfo{
+		{Nil, 1, 0, 0}, {}, {Bool, 1, 0, 0}, {Bool, 1, 0, 0}, // c0 nil, c1 never used, c2 false, c3 true
+		{Bin, 2, 1, 0}, {Bin, 3, 2, 0}, {Bin, 5, 4, 0}, {Ext, 3, 1, 0}, {Ext, 4, 2, 0}, {Ext, 6, 4, 0},
+		{Float, 1, 0, 4}, {Float, 1, 0, 8}, {Uint, 1, 0, 1}, {Uint, 1, 0, 2}, {Uint, 1, 0, 4}, {Uint, 1, 0, 8},
+		{Int, 1, 0, 1}, {Int, 1, 0, 2}, {Int, 1, 0, 4}, {Int, 1, 0, 8}, // d0 to d3
+		{Ext, 2, 0, 1}, {Ext, 2, 0, 2}, {Ext, 2, 0, 4}, {Ext, 2, 0, 8}, {Ext, 2, 0, 16}, // fixext
+		{Str, 2, 1, 0}, {Str, 3, 2, 0}, {Str, 5, 4, 0}, // d9 to db
+		{Array, 3, 2, 0}, {Array, 5, 4, 0}, {Map, 3, 2, 0}, {Map, 5, 4, 0}, // dc to df
+	})
 	return t
 }()
 
