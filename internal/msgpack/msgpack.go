@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -124,35 +125,27 @@ func Skip(b []byte) (int, error) {
 	return off, nil
 }
 
-// readKind reads the header at b[0], which must be of one of the kinds, and
-// returns it with the rest of b after the header and, for scalars, the payload.
-func readKind(b []byte, kinds ...Kind) (Header, []byte, error) {
+// readKind reads the header at b[0], which must be of one of the kinds, and returns its N
+// and the rest of b after the header; a scalar's payload must be complete.
+func readKind(b []byte, kinds ...Kind) (int, []byte, error) {
 	h, err := ReadHeader(b)
-	if err != nil {
-		return h, b, err
+	switch {
+	case err != nil:
+	case !slices.Contains(kinds, h.Kind):
+		err = fmt.Errorf("%w: unexpected type byte 0x%02x", ErrInvalid, b[0])
+	case h.Kind != Array && h.Kind != Map && len(b)-h.Size < h.N:
+		err = ErrShort
+	default:
+		return h.N, b[h.Size:], nil
 	}
-	for _, k := range kinds {
-		if h.Kind == k {
-			if k != Array && k != Map && len(b)-h.Size < h.N {
-				return h, b, ErrShort
-			}
-			return h, b[h.Size:], nil
-		}
-	}
-	return h, b, fmt.Errorf("%w: unexpected type byte 0x%02x", ErrInvalid, b[0])
+	return 0, b, err
 }
 
 // ReadArrayHeader reads an array header and returns its element count and the rest of b.
-func ReadArrayHeader(b []byte) (int, []byte, error) {
-	h, rest, err := readKind(b, Array)
-	return h.N, rest, err
-}
+func ReadArrayHeader(b []byte) (int, []byte, error) { return readKind(b, Array) }
 
 // ReadMapHeader reads a map header and returns its pair count and the rest of b.
-func ReadMapHeader(b []byte) (int, []byte, error) {
-	h, rest, err := readKind(b, Map)
-	return h.N, rest, err
-}
+func ReadMapHeader(b []byte) (int, []byte, error) { return readKind(b, Map) }
 
 // ReadStr reads a str and returns its bytes (aliasing b) and the rest of b.
 func ReadStr(b []byte) ([]byte, []byte, error) { return readBytes(b, Str) }
@@ -162,11 +155,8 @@ func ReadStr(b []byte) ([]byte, []byte, error) { return readBytes(b, Str) }
 func ReadStrOrBin(b []byte) ([]byte, []byte, error) { return readBytes(b, Str, Bin) }
 
 func readBytes(b []byte, kinds ...Kind) ([]byte, []byte, error) {
-	h, rest, err := readKind(b, kinds...)
-	if err != nil {
-		return nil, b, err
-	}
-	return rest[:h.N:h.N], rest[h.N:], nil
+	n, rest, err := readKind(b, kinds...)
+	return rest[:n:n], rest[n:], err
 }
 
 // ReadBool reads a bool.
@@ -177,26 +167,25 @@ func ReadBool(b []byte) (bool, []byte, error) {
 
 // ReadInt reads an integer that fits an int64.
 func ReadInt(b []byte) (int64, []byte, error) {
-	h, rest, err := readKind(b, Int, Uint)
+	n, rest, err := readKind(b, Int, Uint)
 	if err != nil {
 		return 0, b, err
 	}
 	var u uint64
-	if h.N == 0 {
+	if n == 0 {
 		u = uint64(b[0]) // a fixint
 	}
-	for _, c := range rest[:h.N] {
+	for _, c := range rest[:n] {
 		u = u<<8 | uint64(c)
 	}
-	rest = rest[h.N:]
-	if h.Kind == Uint {
+	if types[b[0]].kind == Uint {
 		if u > math.MaxInt64 {
 			return 0, b, fmt.Errorf("%w: integer %d overflows int64", ErrInvalid, u)
 		}
-		return int64(u), rest, nil
+		return int64(u), rest[n:], nil
 	}
-	bits := 64 - 8*max(h.N, 1)
-	return int64(u<<bits) >> bits, rest, nil
+	bits := 64 - 8*max(n, 1)
+	return int64(u<<bits) >> bits, rest[n:], nil
 }
 
 // AppendArrayHeader appends an array header for n elements.
