@@ -237,9 +237,6 @@ func AppendStr[T string | []byte](b []byte, s T) []byte {
 // AppendBinHeader appends the header of a bin of n bytes, whose payload the caller writes.
 func AppendBinHeader(b []byte, n int) []byte { return appendLen(b, 0xc4, n) }
 
-// AppendBin appends p as a bin.
-func AppendBin(b, p []byte) []byte { return append(AppendBinHeader(b, len(p)), p...) }
-
 // AppendExt appends p as an ext of type typ (ext 8, 16 or 32).
 func AppendExt(b []byte, typ int8, p []byte) []byte {
 	return append(append(appendLen(b, 0xc7, len(p)), byte(typ)), p...)
