@@ -283,16 +283,13 @@ func IsForwardEntry(b []byte) bool {
 	if err != nil || n != 2 {
 		return false
 	}
-	if n, head, err := ReadArrayHeader(p); err == nil {
-		if n != 2 || !isEntryTime(head) {
-			return false
-		}
-		k, err := Skip(head)
+	if n, head, err := ReadArrayHeader(p); err == nil && n == 2 && isEntryTime(head) {
+		k, err := Skip(head) // the time: the metadata follows
 		if err != nil || !isMap(head[k:]) {
 			return false
 		}
 		p = head[k:]
-	} else if !isEntryTime(p) {
+	} else if err == nil || !isEntryTime(p) { // a header that is not [time, metadata]
 		return false
 	}
 	k, err := Skip(p)
@@ -303,10 +300,8 @@ func IsForwardEntry(b []byte) bool {
 // EventTime (ext type 0 of 8 bytes, as fixext8 or ext8).
 func isEntryTime(b []byte) bool {
 	h, err := ReadHeader(b)
-	if err != nil || h.Kind == Ext {
-		return err == nil && h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7)
-	}
-	return h.Kind == Int || h.Kind == Uint || h.Kind == Float
+	return err == nil && (h.Kind == Int || h.Kind == Uint || h.Kind == Float ||
+		h.Kind == Ext && h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7))
 }
 
 func isMap(b []byte) bool { return len(b) > 0 && types[b[0]].kind == Map }
