@@ -65,21 +65,19 @@ func (in *Instance) refresh() {
 	if state == in.refused {
 		return
 	}
-	next, err := load(in.cfg.CatalogFiles, in.cfg.Engine)
-	if err != nil {
-		if state != in.failing {
-			in.failing = state
-			return
-		}
+	switch next, err := load(in.cfg.CatalogFiles, in.cfg.Engine); {
+	case err == nil:
+		in.failing, in.refused = "", ""
+		in.current.Store(next)
+		in.count(func(t *Totals) { t.CatalogReloads++ })
+		in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
+	case state != in.failing:
+		in.failing = state
+	default:
 		in.refused = state
 		in.count(func(t *Totals) { t.CatalogReloadFailures++ })
 		in.log.Errorf("catalog not reloaded, the catalog in use stays: %v", err)
-		return
 	}
-	in.failing, in.refused = "", ""
-	in.current.Store(next)
-	in.count(func(t *Totals) { t.CatalogReloads++ })
-	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 }
 
 // watch checks the Catalog_File files every CatalogRefresh and reports the
