@@ -161,18 +161,16 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		}
 		s = client
 	}
-	log = cmp.Or[Logger](log, discard{})
-	in := newInstance(cfg, log, cur.eng, s)
-	in.current.Store(cur)
-	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
+	in := newInstance(cfg, log, cur, s)
+	in.log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
 	in.background.Add(1)
 	go in.watch()
 	return in, nil
 }
 
-func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
-	in := &Instance{cfg: cfg, log: log, sink: s, unknown: report.New(cfg.ReportTop)}
-	in.current.Store(&loaded{eng: eng})
+func newInstance(cfg Config, log Logger, cur *loaded, s sink) *Instance {
+	in := &Instance{cfg: cfg, log: cmp.Or[Logger](log, discard{}), sink: s, unknown: report.New(cfg.ReportTop)}
+	in.current.Store(cur)
 	in.bufs.New = func() any { return &flushBuffer{out: make([]byte, 0, 64<<10)} }
 	in.abort, in.abortSend = context.WithCancel(context.Background())
 	return in
@@ -362,13 +360,13 @@ func (in *Instance) Close(ctx context.Context) error {
 		in.log.Warnf("closing with flushes still in progress")
 	}
 	in.background.Wait()
-	if ctx.Err() != nil {
-		// The sink gets a second of its own to close, which ends a send that ignored cancellation.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
+	// Past ctx, the sink gets a second of its own to close, which ends a send that ignored cancellation.
+	sinkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if ctx.Err() == nil {
+		sinkCtx = ctx
 	}
-	err := in.sink.Close(ctx)
+	err := in.sink.Close(sinkCtx)
 	in.report(true)
 	in.log.Infof("closed; totals %s", totalsLine{in})
 	if err != nil {
