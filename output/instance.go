@@ -314,10 +314,8 @@ const (
 // unparsedRecord appends [[now, {}], {UnparsedKey: base64(rest), UnparsedErrorKey: reason}].
 func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 	dst = msgpack.AppendMapHeader(msgpack.AppendEntryHead(dst, now), 2)
-	dst = msgpack.AppendStr(dst, UnparsedKey)
-	dst = msgpack.AppendStr(dst, base64.StdEncoding.EncodeToString(rest))
-	dst = msgpack.AppendStr(dst, UnparsedErrorKey)
-	return msgpack.AppendStr(dst, unparsedReason)
+	dst = msgpack.AppendStr(msgpack.AppendStr(dst, UnparsedKey), base64.StdEncoding.EncodeToString(rest))
+	return msgpack.AppendStr(msgpack.AppendStr(dst, UnparsedErrorKey), unparsedReason)
 }
 
 // flushBuffer is what one flush rewrites, pooled: no allocation per chunk.
