@@ -37,10 +37,7 @@ func fileSum(files []string) ([sha256.Size]byte, error) {
 // load builds the catalog and engine of files. The sum is taken first, so
 // that a file changing during the load is loaded again at the next check.
 func load(files []string, opts enrich.Options) (*loaded, error) {
-	sum, err := fileSum(files)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", KeyCatalogFile, err)
-	}
+	sum, _ := fileSum(files) // a file it cannot read fails catalog.Load, which names it
 	cat, err := catalog.Load(files...)
 	if err != nil {
 		return nil, fmt.Errorf("load catalog (%s %s): %w", KeyCatalogFile, strings.Join(files, ","), err)
