@@ -199,7 +199,12 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		return nil
 	}
 	fb := in.bufs.Get().(*flushBuffer)
-	defer in.release(fb)
+	defer func() {
+		if cap(fb.out) <= 8<<20 { // one huge chunk must not pin its memory for good
+			clear(fb.split.Unknown) // they point into the chunk
+			in.bufs.Put(fb)
+		}
+	}()
 	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
 	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
 	fb.out = out
@@ -322,13 +327,6 @@ func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 type flushBuffer struct {
 	out   []byte
 	split enrich.Split
-}
-
-func (in *Instance) release(fb *flushBuffer) {
-	if cap(fb.out) <= 8<<20 { // one huge chunk must not pin its memory for good
-		clear(fb.split.Unknown) // they point into the chunk
-		in.bufs.Put(fb)
-	}
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in progress get until ctx
