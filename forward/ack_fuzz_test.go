@@ -19,7 +19,7 @@ func TestCheckAck(t *testing.T) {
 		wantErr error
 	}{
 		{name: "matching", in: ack(string(id))},
-		{name: "matching as bin", in: msgpack.AppendBin(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 1), "ack"), id)},
+		{name: "matching as bin", in: append(msgpack.AppendBinHeader(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 1), "ack"), len(id)), id...)},
 		{name: "extra keys ignored", in: msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 2), "x"), "y"), "ack"), string(id))},
 		{name: "other chunk", in: ack("AAAAAAAAAAAAAAAAAAAAAA=="), wantErr: ErrAckMismatch},
 		{name: "no ack key", in: msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 1), "x"), "y"), wantErr: ErrProtocol},

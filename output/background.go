@@ -37,10 +37,7 @@ func fileSum(files []string) ([sha256.Size]byte, error) {
 // load builds the catalog and engine of files. The sum is taken first, so
 // that a file changing during the load is loaded again at the next check.
 func load(files []string, opts enrich.Options) (*loaded, error) {
-	sum, err := fileSum(files)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", KeyCatalogFile, err)
-	}
+	sum, _ := fileSum(files) // a file it cannot read fails catalog.Load, which names it
 	cat, err := catalog.Load(files...)
 	if err != nil {
 		return nil, fmt.Errorf("load catalog (%s %s): %w", KeyCatalogFile, strings.Join(files, ","), err)
@@ -65,21 +62,19 @@ func (in *Instance) refresh() {
 	if state == in.refused {
 		return
 	}
-	next, err := load(in.cfg.CatalogFiles, in.cfg.Engine)
-	if err != nil {
-		if state != in.failing {
-			in.failing = state
-			return
-		}
+	switch next, err := load(in.cfg.CatalogFiles, in.cfg.Engine); {
+	case err == nil:
+		in.failing, in.refused = "", ""
+		in.current.Store(next)
+		in.count(func(t *Totals) { t.CatalogReloads++ })
+		in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
+	case state != in.failing:
+		in.failing = state
+	default:
 		in.refused = state
 		in.count(func(t *Totals) { t.CatalogReloadFailures++ })
 		in.log.Errorf("catalog not reloaded, the catalog in use stays: %v", err)
-		return
 	}
-	in.failing, in.refused = "", ""
-	in.current.Store(next)
-	in.count(func(t *Totals) { t.CatalogReloads++ })
-	in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 }
 
 // watch checks the Catalog_File files every CatalogRefresh and reports the

@@ -49,7 +49,7 @@ func FuzzFlush(f *testing.F) {
 		cfg := DefaultConfig()
 		cfg.MaxPayloadSize = MinMaxPayloadSize
 		var rec sendRecorder
-		in := newInstance(cfg, discardLogger{}, engine, &rec)
+		in := newInstance(cfg, discardLogger{}, &loaded{eng: engine}, &rec)
 		if err := in.Flush(context.Background(), "fuzz", data); err != nil {
 			t.Fatalf("flush to a sink that never fails: %v", err)
 		}

@@ -161,18 +161,16 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		}
 		s = client
 	}
-	log = cmp.Or[Logger](log, discard{})
-	in := newInstance(cfg, log, cur.eng, s)
-	in.current.Store(cur)
-	log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
+	in := newInstance(cfg, log, cur, s)
+	in.log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
 	in.background.Add(1)
 	go in.watch()
 	return in, nil
 }
 
-func newInstance(cfg Config, log Logger, eng *enrich.Engine, s sink) *Instance {
-	in := &Instance{cfg: cfg, log: log, sink: s, unknown: report.New(cfg.ReportTop)}
-	in.current.Store(&loaded{eng: eng})
+func newInstance(cfg Config, log Logger, cur *loaded, s sink) *Instance {
+	in := &Instance{cfg: cfg, log: cmp.Or[Logger](log, discard{}), sink: s, unknown: report.New(cfg.ReportTop)}
+	in.current.Store(cur)
 	in.bufs.New = func() any { return &flushBuffer{out: make([]byte, 0, 64<<10)} }
 	in.abort, in.abortSend = context.WithCancel(context.Background())
 	return in
@@ -201,7 +199,12 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		return nil
 	}
 	fb := in.bufs.Get().(*flushBuffer)
-	defer in.release(fb)
+	defer func() {
+		if cap(fb.out) <= 8<<20 { // one huge chunk must not pin its memory for good
+			clear(fb.split.Unknown) // they point into the chunk
+			in.bufs.Put(fb)
+		}
+	}()
 	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
 	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
 	fb.out = out
@@ -316,23 +319,14 @@ const (
 // unparsedRecord appends [[now, {}], {UnparsedKey: base64(rest), UnparsedErrorKey: reason}].
 func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 	dst = msgpack.AppendMapHeader(msgpack.AppendEntryHead(dst, now), 2)
-	dst = msgpack.AppendStr(dst, UnparsedKey)
-	dst = msgpack.AppendStr(dst, base64.StdEncoding.EncodeToString(rest))
-	dst = msgpack.AppendStr(dst, UnparsedErrorKey)
-	return msgpack.AppendStr(dst, unparsedReason)
+	dst = msgpack.AppendStr(msgpack.AppendStr(dst, UnparsedKey), base64.StdEncoding.EncodeToString(rest))
+	return msgpack.AppendStr(msgpack.AppendStr(dst, UnparsedErrorKey), unparsedReason)
 }
 
 // flushBuffer is what one flush rewrites, pooled: no allocation per chunk.
 type flushBuffer struct {
 	out   []byte
 	split enrich.Split
-}
-
-func (in *Instance) release(fb *flushBuffer) {
-	if cap(fb.out) <= 8<<20 { // one huge chunk must not pin its memory for good
-		clear(fb.split.Unknown) // they point into the chunk
-		in.bufs.Put(fb)
-	}
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in progress get until ctx
@@ -362,13 +356,13 @@ func (in *Instance) Close(ctx context.Context) error {
 		in.log.Warnf("closing with flushes still in progress")
 	}
 	in.background.Wait()
-	if ctx.Err() != nil {
-		// The sink gets a second of its own to close, which ends a send that ignored cancellation.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
+	// Past ctx, the sink gets a second of its own to close, which ends a send that ignored cancellation.
+	sinkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if ctx.Err() == nil {
+		sinkCtx = ctx
 	}
-	err := in.sink.Close(ctx)
+	err := in.sink.Close(sinkCtx)
 	in.report(true)
 	in.log.Infof("closed; totals %s", totalsLine{in})
 	if err != nil {

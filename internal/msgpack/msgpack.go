@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -54,35 +55,20 @@ var types = func() (t [256]typeInfo) {
 	for c := range 0x80 {
 		t[c] = typeInfo{Uint, 1, 0, 0}
 	}
-	for i := range uint8(32) {
-		if i < 16 {
-			t[0x80+i] = typeInfo{Map, 1, 0, i}
-			t[0x90+i] = typeInfo{Array, 1, 0, i}
-		}
+	for i := range uint8(0x20) { // fixmap and fixarray, fixstr, negative fixint
+		t[0x80+i] = typeInfo{[2]Kind{Map, Array}[i>>4], 1, 0, i & 0xf}
 		t[0xa0+i] = typeInfo{Str, 1, 0, i}
 		t[0xe0+i] = typeInfo{Int, 1, 0, 0}
 	}
-	t[0xc0] = typeInfo{Nil, 1, 0, 0}
-	t[0xc2] = typeInfo{Bool, 1, 0, 0}
-	t[0xc3] = t[0xc2]
-	for i, w := range []uint8{1, 2, 4} {
-		t[0xc4+i] = typeInfo{Bin, 1 + w, w, 0}
-		t[0xc7+i] = typeInfo{Ext, 2 + w, w, 0}
-		t[0xd9+i] = typeInfo{Str, 1 + w, w, 0}
-	}
-	t[0xca] = typeInfo{Float, 1, 0, 4}
-	t[0xcb] = typeInfo{Float, 1, 0, 8}
-	for i, n := range []uint8{1, 2, 4, 8} {
-		t[0xcc+i] = typeInfo{Uint, 1, 0, n}
-		t[0xd0+i] = typeInfo{Int, 1, 0, n}
-	}
-	for i, n := range []uint8{1, 2, 4, 8, 16} {
-		t[0xd4+i] = typeInfo{Ext, 2, 0, n}
-	}
-	for i, w := range []uint8{2, 4} {
-		t[0xdc+i] = typeInfo{Array, 1 + w, w, 0}
-		t[0xde+i] = typeInfo{Map, 1 + w, w, 0}
-	}
+	copy(t[0xc0:], []typeInfo{
+		{Nil, 1, 0, 0}, {}, {Bool, 1, 0, 0}, {Bool, 1, 0, 0}, // c0 nil, c1 never used, c2 false, c3 true
+		{Bin, 2, 1, 0}, {Bin, 3, 2, 0}, {Bin, 5, 4, 0}, {Ext, 3, 1, 0}, {Ext, 4, 2, 0}, {Ext, 6, 4, 0},
+		{Float, 1, 0, 4}, {Float, 1, 0, 8}, {Uint, 1, 0, 1}, {Uint, 1, 0, 2}, {Uint, 1, 0, 4}, {Uint, 1, 0, 8},
+		{Int, 1, 0, 1}, {Int, 1, 0, 2}, {Int, 1, 0, 4}, {Int, 1, 0, 8}, // d0 to d3
+		{Ext, 2, 0, 1}, {Ext, 2, 0, 2}, {Ext, 2, 0, 4}, {Ext, 2, 0, 8}, {Ext, 2, 0, 16}, // fixext
+		{Str, 2, 1, 0}, {Str, 3, 2, 0}, {Str, 5, 4, 0}, // d9 to db
+		{Array, 3, 2, 0}, {Array, 5, 4, 0}, {Map, 3, 2, 0}, {Map, 5, 4, 0}, // dc to df
+	})
 	return t
 }()
 
@@ -139,35 +125,27 @@ func Skip(b []byte) (int, error) {
 	return off, nil
 }
 
-// readKind reads the header at b[0], which must be of one of the kinds, and
-// returns it with the rest of b after the header and, for scalars, the payload.
-func readKind(b []byte, kinds ...Kind) (Header, []byte, error) {
+// readKind reads the header at b[0], which must be of one of the kinds, and returns its N
+// and the rest of b after the header; a scalar's payload must be complete.
+func readKind(b []byte, kinds ...Kind) (int, []byte, error) {
 	h, err := ReadHeader(b)
-	if err != nil {
-		return h, b, err
+	switch {
+	case err != nil:
+	case !slices.Contains(kinds, h.Kind):
+		err = fmt.Errorf("%w: unexpected type byte 0x%02x", ErrInvalid, b[0])
+	case h.Kind != Array && h.Kind != Map && len(b)-h.Size < h.N:
+		err = ErrShort
+	default:
+		return h.N, b[h.Size:], nil
 	}
-	for _, k := range kinds {
-		if h.Kind == k {
-			if k != Array && k != Map && len(b)-h.Size < h.N {
-				return h, b, ErrShort
-			}
-			return h, b[h.Size:], nil
-		}
-	}
-	return h, b, fmt.Errorf("%w: unexpected type byte 0x%02x", ErrInvalid, b[0])
+	return 0, b, err
 }
 
 // ReadArrayHeader reads an array header and returns its element count and the rest of b.
-func ReadArrayHeader(b []byte) (int, []byte, error) {
-	h, rest, err := readKind(b, Array)
-	return h.N, rest, err
-}
+func ReadArrayHeader(b []byte) (int, []byte, error) { return readKind(b, Array) }
 
 // ReadMapHeader reads a map header and returns its pair count and the rest of b.
-func ReadMapHeader(b []byte) (int, []byte, error) {
-	h, rest, err := readKind(b, Map)
-	return h.N, rest, err
-}
+func ReadMapHeader(b []byte) (int, []byte, error) { return readKind(b, Map) }
 
 // ReadStr reads a str and returns its bytes (aliasing b) and the rest of b.
 func ReadStr(b []byte) ([]byte, []byte, error) { return readBytes(b, Str) }
@@ -177,11 +155,8 @@ func ReadStr(b []byte) ([]byte, []byte, error) { return readBytes(b, Str) }
 func ReadStrOrBin(b []byte) ([]byte, []byte, error) { return readBytes(b, Str, Bin) }
 
 func readBytes(b []byte, kinds ...Kind) ([]byte, []byte, error) {
-	h, rest, err := readKind(b, kinds...)
-	if err != nil {
-		return nil, b, err
-	}
-	return rest[:h.N:h.N], rest[h.N:], nil
+	n, rest, err := readKind(b, kinds...)
+	return rest[:n:n], rest[n:], err
 }
 
 // ReadBool reads a bool.
@@ -192,26 +167,25 @@ func ReadBool(b []byte) (bool, []byte, error) {
 
 // ReadInt reads an integer that fits an int64.
 func ReadInt(b []byte) (int64, []byte, error) {
-	h, rest, err := readKind(b, Int, Uint)
+	n, rest, err := readKind(b, Int, Uint)
 	if err != nil {
 		return 0, b, err
 	}
 	var u uint64
-	if h.N == 0 {
+	if n == 0 {
 		u = uint64(b[0]) // a fixint
 	}
-	for _, c := range rest[:h.N] {
+	for _, c := range rest[:n] {
 		u = u<<8 | uint64(c)
 	}
-	rest = rest[h.N:]
-	if h.Kind == Uint {
+	if types[b[0]].kind == Uint {
 		if u > math.MaxInt64 {
 			return 0, b, fmt.Errorf("%w: integer %d overflows int64", ErrInvalid, u)
 		}
-		return int64(u), rest, nil
+		return int64(u), rest[n:], nil
 	}
-	bits := 64 - 8*max(h.N, 1)
-	return int64(u<<bits) >> bits, rest, nil
+	bits := 64 - 8*max(n, 1)
+	return int64(u<<bits) >> bits, rest[n:], nil
 }
 
 // AppendArrayHeader appends an array header for n elements.
@@ -263,9 +237,6 @@ func AppendStr[T string | []byte](b []byte, s T) []byte {
 // AppendBinHeader appends the header of a bin of n bytes, whose payload the caller writes.
 func AppendBinHeader(b []byte, n int) []byte { return appendLen(b, 0xc4, n) }
 
-// AppendBin appends p as a bin.
-func AppendBin(b, p []byte) []byte { return append(AppendBinHeader(b, len(p)), p...) }
-
 // AppendExt appends p as an ext of type typ (ext 8, 16 or 32).
 func AppendExt(b []byte, typ int8, p []byte) []byte {
 	return append(append(appendLen(b, 0xc7, len(p)), byte(typ)), p...)
@@ -312,16 +283,13 @@ func IsForwardEntry(b []byte) bool {
 	if err != nil || n != 2 {
 		return false
 	}
-	if n, head, err := ReadArrayHeader(p); err == nil {
-		if n != 2 || !isEntryTime(head) {
-			return false
-		}
-		k, err := Skip(head)
+	if n, head, err := ReadArrayHeader(p); err == nil && n == 2 && isEntryTime(head) {
+		k, err := Skip(head) // the time: the metadata follows
 		if err != nil || !isMap(head[k:]) {
 			return false
 		}
 		p = head[k:]
-	} else if !isEntryTime(p) {
+	} else if err == nil || !isEntryTime(p) { // a header that is not [time, metadata]
 		return false
 	}
 	k, err := Skip(p)
@@ -332,10 +300,8 @@ func IsForwardEntry(b []byte) bool {
 // EventTime (ext type 0 of 8 bytes, as fixext8 or ext8).
 func isEntryTime(b []byte) bool {
 	h, err := ReadHeader(b)
-	if err != nil || h.Kind == Ext {
-		return err == nil && h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7)
-	}
-	return h.Kind == Int || h.Kind == Uint || h.Kind == Float
+	return err == nil && (h.Kind == Int || h.Kind == Uint || h.Kind == Float ||
+		h.Kind == Ext && h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7))
 }
 
 func isMap(b []byte) bool { return len(b) > 0 && types[b[0]].kind == Map }

@@ -45,6 +45,9 @@ func record(ts, meta, body []byte) []byte {
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
+// appendBin appends p as a bin.
+func appendBin(b, p []byte) []byte { return append(AppendBinHeader(b, len(p)), p...) }
+
 var emptyMeta = []byte{0x80}
 
 func TestAppend(t *testing.T) {
@@ -66,9 +69,9 @@ func TestAppend(t *testing.T) {
 		{"str32 of 65536", AppendStr(nil, long('a', 1<<16)), cat([]byte{0xdb, 0, 1, 0, 0}, long('a', 1<<16))},
 		{"str16", AppendStr(nil, string(long('b', 300))), cat([]byte{0xda, 1, 44}, long('b', 300))},
 		{"str32", AppendStr(nil, long('c', 70000)), cat([]byte{0xdb, 0, 1, 0x11, 0x70}, long('c', 70000))},
-		{"bin8", AppendBin(nil, []byte{1, 2}), []byte{0xc4, 2, 1, 2}},
-		{"bin16", AppendBin(nil, make([]byte, 300)), cat([]byte{0xc5, 1, 44}, make([]byte, 300))},
-		{"bin32", AppendBin(nil, make([]byte, 70000)), cat([]byte{0xc6, 0, 1, 0x11, 0x70}, make([]byte, 70000))},
+		{"bin8", appendBin(nil, []byte{1, 2}), []byte{0xc4, 2, 1, 2}},
+		{"bin16", appendBin(nil, make([]byte, 300)), cat([]byte{0xc5, 1, 44}, make([]byte, 300))},
+		{"bin32", appendBin(nil, make([]byte, 70000)), cat([]byte{0xc6, 0, 1, 0x11, 0x70}, make([]byte, 70000))},
 		{"fixarray", AppendArrayHeader(nil, 15), []byte{0x9f}},
 		{"array16", AppendArrayHeader(nil, 0x10), []byte{0xdc, 0, 0x10}},
 		{"array32", AppendArrayHeader(nil, 1<<16), []byte{0xdd, 0, 1, 0, 0}},
@@ -106,7 +109,7 @@ func TestSkip(t *testing.T) {
 		{"fixint", []byte{5}},
 		{"uint64", AppendUint(nil, math.MaxUint64)},
 		{"str32", AppendStr(nil, string(make([]byte, 70000)))},
-		{"bin16", AppendBin(nil, make([]byte, 300))},
+		{"bin16", appendBin(nil, make([]byte, 300))},
 		{"map", AppendUint(AppendStr(AppendMapHeader(nil, 1), "size"), 3)},
 		{"event time", []byte{0xd7, 0, 0, 0, 0, 1, 0, 0, 0, 2}},
 		{"ext8 event time", []byte{0xc7, 8, 0, 0, 0, 0, 1, 0, 0, 0, 2}},
@@ -185,7 +188,7 @@ func TestReadInt(t *testing.T) {
 }
 
 func TestReadStrOrBin(t *testing.T) {
-	str, bin := AppendStr(nil, "nonce"), AppendBin(nil, []byte("nonce"))
+	str, bin := AppendStr(nil, "nonce"), appendBin(nil, []byte("nonce"))
 	for _, b := range [][]byte{str, bin} {
 		v, rest, err := ReadStrOrBin(append(b, 0xc3))
 		if err != nil || string(v) != "nonce" || !bytes.Equal(rest, []byte{0xc3}) {
