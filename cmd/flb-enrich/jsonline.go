@@ -102,9 +102,7 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 		if !s.eat(',') {
 			return dst, s.fail(fmt.Sprintf("want , or %c", stack[len(stack)-1]))
 		}
-		if len(stack) > 1 {
-			s.text = append(s.text, ',')
-		}
+		s.text = append(s.text, ',') // a top-level key empties text
 	}
 	if s.ws(); s.i < len(s.b) {
 		return dst, s.fail("text after the object")

@@ -20,8 +20,6 @@ const JSONTextExt int8 = 'J'
 // maxJSONDepth bounds the nesting the JSON writer follows, to protect the stack.
 const maxJSONDepth = 64
 
-var errTooDeep = errors.New("msgpack value nested too deeply for json")
-
 // AppendRecordJSON appends one record as a single-line JSON object: the time under JSONDateKey, then
 // the body's keys in order. str and bin values become JSON strings (invalid UTF-8 replaced by U+FFFD),
 // ext values other than EventTime null. A body that is not a map is written under "body".
@@ -112,7 +110,7 @@ func appendJSONTime(dst, b []byte, off int) []byte {
 // value writes the value at b[off] as JSON and returns the offset after it.
 func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 	if depth > maxJSONDepth {
-		return dst, 0, errTooDeep
+		return dst, 0, errors.New("msgpack value nested too deeply for json")
 	}
 	h, err := ReadHeader(b[off:])
 	if err != nil {
