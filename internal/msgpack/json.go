@@ -123,20 +123,22 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 			return dst, 0, ErrShort
 		}
 	}
-	switch h.Kind {
-	case Str, Bin:
+	switch {
+	case h.Kind == Str || h.Kind == Bin:
 		dst = appendJSONString(dst, b[p:end])
-	case Nil:
-		dst = append(dst, "null"...)
-	case Bool:
+	case h.Kind == Ext && w.text && h.Ext == JSONTextExt:
+		dst = append(dst, b[p:end]...)
+	case h.Kind == Ext && h.Ext == 0 && h.N == 8:
+		dst = appendJSONTime(dst, b, off)
+	case h.Kind == Bool:
 		dst = strconv.AppendBool(dst, b[off] == 0xc3)
-	case Int, Uint:
+	case h.Kind == Int || h.Kind == Uint:
 		if v, _, err := ReadInt(b[off:]); err == nil {
 			dst = strconv.AppendInt(dst, v, 10)
 		} else {
 			dst = strconv.AppendUint(dst, binary.BigEndian.Uint64(b[p:]), 10)
 		}
-	case Float:
+	case h.Kind == Float:
 		f := float64(math.Float32frombits(binary.BigEndian.Uint32(b[p:])))
 		if h.N == 8 {
 			f = math.Float64frombits(binary.BigEndian.Uint64(b[p:]))
@@ -146,16 +148,7 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 		} else {
 			dst = strconv.AppendFloat(dst, f, 'g', -1, 64)
 		}
-	case Ext:
-		switch {
-		case w.text && h.Ext == JSONTextExt:
-			dst = append(dst, b[p:end]...)
-		case h.Ext == 0 && h.N == 8:
-			dst = appendJSONTime(dst, b, off)
-		default:
-			dst = append(dst, "null"...)
-		}
-	case Array:
+	case h.Kind == Array:
 		dst = append(dst, '[')
 		for i := 0; i < h.N; i++ {
 			if i > 0 {
@@ -166,12 +159,14 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 			}
 		}
 		dst = append(dst, ']')
-	case Map:
+	case h.Kind == Map:
 		dst = append(dst, '{')
 		if dst, end, err = w.pairs(dst, b, end, h.N, depth); err != nil {
 			return dst, 0, err
 		}
 		dst = append(dst, '}')
+	default: // nil, other ext types
+		dst = append(dst, "null"...)
 	}
 	return dst, end, nil
 }
