@@ -72,15 +72,13 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 				continue
 			}
 			s.text = append(s.text, c+2)
-		case '"':
-			v, err := s.str()
-			if err != nil {
-				return dst, err
-			}
-			s.text = append(s.text, v...)
 		default:
 			from := s.i
-			if !s.literal("true") && !s.literal("false") && !s.literal("null") && !s.number() {
+			if c == '"' {
+				if _, err := s.str(); err != nil {
+					return dst, err
+				}
+			} else if !s.literal("true") && !s.literal("false") && !s.literal("null") && !s.number() {
 				return dst, s.fail("want a value")
 			}
 			s.text = append(s.text, s.b[from:s.i]...)
