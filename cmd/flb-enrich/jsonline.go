@@ -72,13 +72,15 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 				continue
 			}
 			s.text = append(s.text, c+2)
+		case '"':
+			v, err := s.str()
+			if err != nil {
+				return dst, err
+			}
+			s.text = append(s.text, v...)
 		default:
 			from := s.i
-			if c == '"' {
-				if _, err := s.str(); err != nil {
-					return dst, err
-				}
-			} else if !s.literal("true") && !s.literal("false") && !s.literal("null") && !s.number() {
+			if !s.literal("true") && !s.literal("false") && !s.literal("null") && !s.number() {
 				return dst, s.fail("want a value")
 			}
 			s.text = append(s.text, s.b[from:s.i]...)
@@ -100,7 +102,9 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 		if !s.eat(',') {
 			return dst, s.fail(fmt.Sprintf("want , or %c", stack[len(stack)-1]))
 		}
-		s.text = append(s.text, ',') // a top-level key empties text
+		if len(stack) > 1 {
+			s.text = append(s.text, ',')
+		}
 	}
 	if s.ws(); s.i < len(s.b) {
 		return dst, s.fail("text after the object")
