@@ -60,10 +60,10 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return c.failUsage(errors.New("empty ID or log line"))
 	}
 	cat, err := catalog.Load(c.catalogs...)
-	if err != nil {
-		return c.fail(1, err)
+	var eng *enrich.Engine
+	if err == nil {
+		eng, err = enrich.New(cat, enrich.DefaultOptions())
 	}
-	eng, err := enrich.New(cat, enrich.DefaultOptions())
 	if err != nil {
 		return c.fail(1, err)
 	}
@@ -88,9 +88,9 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // explain writes what query is: a catalog entry, an unknown ID or no ID; it reports an entry.
 func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query string) bool {
 	m, found := eng.Recognise([]byte(query)) // m.Severity is the line's, -1 for none
-	e, ok := cat.LookupID(query)
-	if !ok && found && m.Entry != nil {
-		e, ok = m.Entry, true
+	e, ok := m.Entry, m.Entry != nil
+	if !ok {
+		e, ok = cat.LookupID(query) // a bare ID, error code or signature
 	}
 	if !ok {
 		if !found && !strings.ContainsAny(query, " \t") {

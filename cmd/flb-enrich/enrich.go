@@ -14,6 +14,7 @@ import (
 	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 	"github.com/enrich-plugin/enrich/output"
+	"github.com/enrich-plugin/enrich/report"
 )
 
 // maxLineBytes bounds one input line, which takes several times its size in memory.
@@ -54,9 +55,9 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	if !ok {
 		return code
 	}
-	if c.check != nil {
-		if err := c.check(); err != nil {
-			return c.failUsage(err)
+	if rep != nil {
+		if rep.top = report.New(*rep.k); *rep.k < 1 || *rep.k > 10000 {
+			return c.failUsage(fmt.Errorf("--top %d: want 1 to 10000", *rep.k))
 		}
 	}
 	if !output.Preset(&opts, *preset) {
@@ -82,13 +83,11 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	}
 	l := newLineEnricher(eng, opts, stdout)
 	l.tally = rep
-	code = 0
 	for _, name := range inputs {
-		err := l.file(name, stdin)
-		if errors.Is(err, errOutput) {
+		switch err := l.file(name, stdin); {
+		case errors.Is(err, errOutput):
 			return c.fail(1, err)
-		}
-		if err != nil {
+		case err != nil:
 			// One bad input does not stop the others; each problem gets a line.
 			fmt.Fprintf(c.Output(), "flb-enrich: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nflb-enrich: "))
 			code = 1
@@ -242,7 +241,8 @@ func (l *lineEnricher) rawRecord(line []byte, problem string) []byte {
 func (l *lineEnricher) write(rec, line []byte) error {
 	l.rec = rec
 	if l.tally != nil {
-		return l.tally.add(l.eng, rec)
+		l.tally.add(l.eng, rec)
+		return nil
 	}
 	var err error
 	if l.dst, _, err = l.eng.Rewrite(l.dst[:0], rec); err == nil {

@@ -153,19 +153,17 @@ func (s *jsonScanner) str() ([]byte, error) {
 // number checks the number at s.i: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 func (s *jsonScanner) number() bool {
 	s.eat('-')
-	if !s.eat('0') && s.digits() == 0 {
-		return false
+	ok := s.eat('0') || s.digits() > 0
+	if ok && s.eat('.') {
+		ok = s.digits() > 0
 	}
-	if s.eat('.') && s.digits() == 0 {
-		return false
-	}
-	if s.eat('e') || s.eat('E') {
+	if ok && (s.eat('e') || s.eat('E')) {
 		if !s.eat('+') {
 			s.eat('-')
 		}
-		return s.digits() > 0
+		ok = s.digits() > 0
 	}
-	return true
+	return ok
 }
 
 func (s *jsonScanner) digits() int {

@@ -62,7 +62,6 @@ func runHelp(_ []string, stdin io.Reader, stdout, _ io.Writer) int {
 type command struct {
 	*flag.FlagSet
 	catalogs []string
-	check    func() error // run after parsing, when set: an error is a usage error
 }
 
 func newCommand(name, synopsis string, stderr io.Writer) *command {

@@ -15,12 +15,13 @@ import (
 type tally struct {
 	output.Totals
 	unknownBy [catalog.NumProducts]int
+	k         *int // --top
 	top       *report.TopK
 	split     enrich.Split
 	dst       []byte
 }
 
-func (t *tally) add(eng *enrich.Engine, rec []byte) error {
+func (t *tally) add(eng *enrich.Engine, rec []byte) {
 	t.split.Ends, t.split.Unknown = t.split.Ends[:0], t.split.Unknown[:0]
 	var c enrich.Counters
 	t.dst, c, _ = eng.RewriteSplit(t.dst[:0], rec, &t.split) // a malformed record counts as skipped
@@ -29,7 +30,6 @@ func (t *tally) add(eng *enrich.Engine, rec []byte) error {
 		t.unknownBy[u.Product.Index()]++
 		t.top.Add(u.ID, string(u.Product), u.Severity, u.Line)
 	}
-	return nil
 }
 
 // runReport reads lines as the default command does and prints, instead of the records, how many got
@@ -38,16 +38,9 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich report", "usage: flb-enrich report [options] [FILE...]\n"+
 		"Reads log lines as flb-enrich does and prints records per product and result, and the most frequent\n"+
 		"message IDs the catalog lacks; --csv writes those as a user catalog to complete and load with --catalog.\n", stderr)
-	top := c.Int("top", 20, "how many unknown message `IDS` to print, 1 to 10000 (16 times as many are tracked)")
+	t := &tally{k: c.Int("top", 20,
+		"how many unknown message `IDS` to print, 1 to 10000 (16 times as many are tracked)")}
 	csvPath := c.String("csv", "", "also write the unknown IDs to `FILE` as a user-catalog CSV")
-	t := &tally{}
-	c.check = func() error {
-		if *top < 1 || *top > 10000 {
-			return fmt.Errorf("--top %d: want 1 to 10000", *top)
-		}
-		t.top = report.New(*top)
-		return nil
-	}
 	code := enrichLines(c, args, stdin, io.Discard, t)
 	if t.top == nil || code == 2 {
 		return code

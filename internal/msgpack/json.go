@@ -20,8 +20,6 @@ const JSONTextExt int8 = 'J'
 // maxJSONDepth bounds the nesting the JSON writer follows, to protect the stack.
 const maxJSONDepth = 64
 
-var errTooDeep = errors.New("msgpack value nested too deeply for json")
-
 // AppendRecordJSON appends one record as a single-line JSON object: the time under JSONDateKey, then
 // the body's keys in order. str and bin values become JSON strings (invalid UTF-8 replaced by U+FFFD),
 // ext values other than EventTime null. A body that is not a map is written under "body".
@@ -112,7 +110,7 @@ func appendJSONTime(dst, b []byte, off int) []byte {
 // value writes the value at b[off] as JSON and returns the offset after it.
 func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 	if depth > maxJSONDepth {
-		return dst, 0, errTooDeep
+		return dst, 0, errors.New("msgpack value nested too deeply for json")
 	}
 	h, err := ReadHeader(b[off:])
 	if err != nil {
@@ -125,20 +123,22 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 			return dst, 0, ErrShort
 		}
 	}
-	switch h.Kind {
-	case Str, Bin:
+	switch {
+	case h.Kind == Str || h.Kind == Bin:
 		dst = appendJSONString(dst, b[p:end])
-	case Nil:
-		dst = append(dst, "null"...)
-	case Bool:
+	case h.Kind == Ext && w.text && h.Ext == JSONTextExt:
+		dst = append(dst, b[p:end]...)
+	case h.Kind == Ext && h.Ext == 0 && h.N == 8:
+		dst = appendJSONTime(dst, b, off)
+	case h.Kind == Bool:
 		dst = strconv.AppendBool(dst, b[off] == 0xc3)
-	case Int, Uint:
+	case h.Kind == Int || h.Kind == Uint:
 		if v, _, err := ReadInt(b[off:]); err == nil {
 			dst = strconv.AppendInt(dst, v, 10)
 		} else {
 			dst = strconv.AppendUint(dst, binary.BigEndian.Uint64(b[p:]), 10)
 		}
-	case Float:
+	case h.Kind == Float:
 		f := float64(math.Float32frombits(binary.BigEndian.Uint32(b[p:])))
 		if h.N == 8 {
 			f = math.Float64frombits(binary.BigEndian.Uint64(b[p:]))
@@ -148,16 +148,7 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 		} else {
 			dst = strconv.AppendFloat(dst, f, 'g', -1, 64)
 		}
-	case Ext:
-		switch {
-		case w.text && h.Ext == JSONTextExt:
-			dst = append(dst, b[p:end]...)
-		case h.Ext == 0 && h.N == 8:
-			dst = appendJSONTime(dst, b, off)
-		default:
-			dst = append(dst, "null"...)
-		}
-	case Array:
+	case h.Kind == Array:
 		dst = append(dst, '[')
 		for i := 0; i < h.N; i++ {
 			if i > 0 {
@@ -168,12 +159,14 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 			}
 		}
 		dst = append(dst, ']')
-	case Map:
+	case h.Kind == Map:
 		dst = append(dst, '{')
 		if dst, end, err = w.pairs(dst, b, end, h.N, depth); err != nil {
 			return dst, 0, err
 		}
 		dst = append(dst, '}')
+	default: // nil, other ext types
+		dst = append(dst, "null"...)
 	}
 	return dst, end, nil
 }
