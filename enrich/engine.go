@@ -48,6 +48,7 @@ type Unknown struct {
 // Engine enriches records. It is immutable after New and safe for concurrent use.
 type Engine struct {
 	opts           Options
+	names          [numFields]FieldOption                    // opts.Fields by option, read once
 	index          [catalog.NumProducts]map[string]*entryEnc // per product, a catalog key's entry
 	ftdIDs, ibmIDs numTable                                  // the 6-digit keys of index[pFTD] and index[pIBM]
 	ibmCodes       map[string]*entryEnc                      // an IBM error code's summary, or first entry
@@ -105,7 +106,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	opts.MessageKeys = slices.Clone(opts.MessageKeys)
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
-	names := f.ByOption()
+	e.names = e.opts.Fields.ByOption()
 	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
 	if f.Level != "" {
@@ -114,7 +115,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	for l := range 8 {
 		num, name := msgpack.AppendUint(nil, uint64(l)), msgpack.AppendStr(nil, catalog.SeverityName(l))
 		for i, v := range [][]byte{num, name, name, num} { // severity, its name, level, documented
-			if n := *names[fSeverity+i].Name; n != "" {
+			if n := *e.names[fSeverity+i].Name; n != "" {
 				e.sevField[fSeverity+i][l] = append(msgpack.AppendStr(nil, n), v...)
 			}
 		}
@@ -180,14 +181,13 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 		enc.pairs = slices.Clone(e.sevPairs[enc.severity])
 	}
 	enc.restOff = len(enc.pairs)
-	names := e.opts.Fields.ByOption()
 	values := [numFields]string{fExplanation: ent.Explanation, fAction: ent.Action,
 		fProduct: string(catalog.ProductAt(product)), fCatalogID: ent.ID}
 	var ends [numFields]int
 	ends[fExplanation-1] = enc.restOff
 	for f := fExplanation; f <= fCatalogID; f++ {
-		if *names[f].Name != "" && values[f] != "" {
-			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, *names[f].Name), values[f])
+		if *e.names[f].Name != "" && values[f] != "" {
+			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, *e.names[f].Name), values[f])
 			enc.restMask |= 1 << f
 		}
 		ends[f] = len(enc.pairs)
@@ -216,7 +216,7 @@ func (e *Engine) indexNames() {
 	for i, k := range e.opts.MessageKeys {
 		ref(k).msg = int8(i)
 	}
-	for i, f := range e.opts.Fields.ByOption() {
+	for i, f := range e.names {
 		if e.opts.NestUnder == "" && *f.Name != "" {
 			ref(*f.Name).field = int8(i)
 			for _, p := range parents(*f.Name) {
