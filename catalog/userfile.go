@@ -154,7 +154,6 @@ func (f *userFile) readJSON(b []byte) {
 	var raws []json.RawMessage
 	var syn *json.SyntaxError
 	var te *json.UnmarshalTypeError
-	// Unmarshal checks the syntax first and then can only meet a value of another kind.
 	switch err := json.Unmarshal(b, &raws); {
 	case errors.As(err, &syn):
 		before := b[:min(int(syn.Offset), len(b))]
@@ -163,6 +162,9 @@ func (f *userFile) readJSON(b []byte) {
 		return
 	case errors.As(err, &te):
 		f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
+		return
+	case err != nil: // not met today; reported rather than loading nothing silently
+		f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
 		return
 	}
 	for i, raw := range raws {
@@ -256,10 +258,13 @@ func (f *userFile) readCSV(b []byte) {
 		rec, err := r.Read()
 		var pe *csv.ParseError
 		if errors.As(err, &pe) { // the rest of the file cannot be split reliably
-			f.fail(fmt.Errorf("line %d: %w", pe.Line, pe.Err))
+			err = fmt.Errorf("line %d: %w", pe.Line, pe.Err)
 		}
 		if err != nil {
-			return // io.EOF, or the parse error: reading bytes fails in no other way
+			if err != io.EOF {
+				f.fail(err)
+			}
+			return
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
