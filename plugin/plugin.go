@@ -62,15 +62,21 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		return flbError
 	}
 	missing := C.enrich_cmt_resolve()
+	n := initCount.Add(1) - 1 // every instance is counted, as Fluent Bit numbers them
 	// The instance's name or Alias as Fluent Bit reports it; C.GoString(nil) is "".
-	name := cmp.Or(C.GoString(C.enrich_output_name(p.o_ins)), fmt.Sprintf("enrich.%d", initCount.Add(1)-1))
+	name := cmp.Or(C.GoString(C.enrich_output_name(p.o_ins)), fmt.Sprintf("enrich.%d", n))
 	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + name + "] "}
 	defer recoverExport(&ret, flbError, log, "init")
+	var out *output.Instance
+	defer func() { // an instance that failed to start, even by a panic, stops; it has sent nothing
+		if ret != flbOK && out != nil {
+			_ = out.Close(context.Background())
+		}
+	}()
 	// The goroutine count shows whether closed instances (hot reload) left anything running.
 	log.Infof("enrich %s; %d goroutines running", version.String(), runtime.NumGoroutine())
 
 	cfg, err := output.ParseConfig(properties{p})
-	var out *output.Instance
 	if err == nil {
 		out, err = output.New(cfg, log, os.Stdout)
 	}
@@ -81,7 +87,6 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	key := C.malloc(1)
 	if key == nil || C.enrich_set_context(p, key) != 0 {
 		C.free(key)
-		_ = out.Close(context.Background()) // nothing was sent yet: nothing to lose
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
 	}
