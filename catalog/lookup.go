@@ -30,20 +30,16 @@ type Signature struct {
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.
 var ErrInvalidEntry = errors.New("invalid catalog entry")
 
-// Key returns the lookup key of an entry within its product: its ID, for IOS FACILITY-MNEMONIC.
+// Key returns the lookup key of an entry within its product: its ID, for IOS FACILITY-MNEMONIC from
+// its fields or else its ID's parts ("-" when neither gives them).
 func (e *Entry) Key() string {
-	if e.Product == ProductIOS {
-		return iosKey(e.iosName())
+	switch {
+	case e.Product != ProductIOS:
+		return e.ID
+	case e.Facility != "" && e.Mnemonic != "":
+		return iosKey(e.Facility, e.Mnemonic)
 	}
-	return e.ID
-}
-
-// iosName is the facility and mnemonic of an IOS entry: its fields, or its ID's parts.
-func (e *Entry) iosName() (facility, mnemonic string) {
-	if e.Facility != "" && e.Mnemonic != "" {
-		return e.Facility, e.Mnemonic
-	}
-	return splitIOSID(e.ID)
+	return iosKey(splitIOSID(e.ID))
 }
 
 func iosKey(facility, mnemonic string) string { return strings.ToUpper(facility) + "-" + mnemonic }
@@ -81,14 +77,13 @@ func (e *Entry) Validate() error {
 	invalid := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidEntry, fmt.Sprintf(format, args...))
 	}
-	fac, mn := e.iosName()
 	switch p := e.Product; {
 	case p.Name() == "":
 		names := strings.ReplaceAll(strings.Trim(fmt.Sprint(products), "[]"), " ", ", ")
 		return invalid("unknown product %q (want one of %s)", p, names)
 	case p == ProductFTD && !digits(e.ID, 6):
 		return invalid("id %q is not a 6-digit message ID", e.ID)
-	case p == ProductIOS && (fac == "" || mn == ""):
+	case p == ProductIOS && e.Key() == "-":
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
 	case p == ProductIBM && !digits(e.ID, 6):
 		return invalid("id %q is not a 6-digit event ID", e.ID)
