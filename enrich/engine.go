@@ -247,19 +247,12 @@ const maxDrops = 16
 // and get pairs appended to the body map. From where a chunk stops being valid
 // msgpack, the rest is appended unchanged and the error wraps ErrMalformed.
 func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
-	return e.rewrite(dst, chunk, nil)
+	return e.RewriteSplit(dst, chunk, nil)
 }
 
 // RewriteSplit is Rewrite that also appends to sp.Ends where each record ends in dst
-// and to sp.Unknown the records whose identifier the catalog does not know.
+// and to sp.Unknown the records whose identifier the catalog does not know; sp may be nil.
 func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
-	if sp == nil {
-		sp = &Split{}
-	}
-	return e.rewrite(dst, chunk, sp)
-}
-
-func (e *Engine) rewrite(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	var c Counters
 	var err error
 	for off := 0; off < len(chunk) && err == nil; {
