@@ -26,9 +26,6 @@ type matcher struct {
 // compileMatcher builds the matcher of an entry's format, nil when it has no variables.
 func compileMatcher(ent *catalog.Entry) *matcher {
 	format := stripHeader(strings.TrimSpace(ent.Format))
-	if format == "" {
-		return nil
-	}
 	// Longest first, so that no name cuts another; a name marked up (<status>) is one only there.
 	var params []string
 	for _, p := range ent.Params {
