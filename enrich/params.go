@@ -3,6 +3,7 @@ package enrich
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -176,18 +177,14 @@ func prevWord(format string, i int) string {
 	return format[s : i-1]
 }
 
+// labelSep parts a label from the word it labels: a blank, perhaps after ':' or '=', perhaps before a quote.
+var labelSep = regexp.MustCompile(`^[:=]? ['"<(\[]?`)
+
 // isLabel reports whether format[i:end] labels the same word after it ("reason: reason").
 func isLabel(format string, i, end int) bool {
-	rest := format[end:]
-	if rest != "" && (rest[0] == ':' || rest[0] == '=') {
-		rest = rest[1:]
-	}
-	rest, ok := strings.CutPrefix(rest, " ")
-	if rest != "" && strings.IndexByte("'\"<([", rest[0]) >= 0 {
-		rest = rest[1:]
-	}
-	next := wordAt(rest, 0)
-	return ok && next != "" && sameWord(next, wordAt(format, i))
+	sep := labelSep.FindString(format[end:])
+	next := wordAt(format, end+len(sep))
+	return sep != "" && next != "" && sameWord(next, wordAt(format, i))
 }
 
 // sameWord compares two words ignoring case, '-' and '_' (trust-point, trustpoint).
