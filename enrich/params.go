@@ -24,9 +24,15 @@ type matcher struct {
 	tail  []byte   // the punctuation that ends the format, which real lines often leave out
 }
 
+// formatHeader is a "%FAC-SEV-ID:" header that starts a format, perhaps after "Error Message".
+var formatHeader = regexp.MustCompile(`^[^%]*%[^:*\[]*:[ \t]*`)
+
 // compileMatcher builds the matcher of an entry's format, nil when it has no variables.
 func compileMatcher(ent *catalog.Entry) *matcher {
-	format := stripHeader(strings.TrimSpace(ent.Format))
+	format := strings.TrimSpace(ent.Format)
+	if p := strings.IndexByte(format, '%'); p >= 0 && p <= 20 {
+		format = format[len(formatHeader.FindString(format)):]
+	}
 	// Longest first, so that no name cuts another; a name marked up (<status>) is one only there.
 	var params []string
 	for _, p := range ent.Params {
@@ -196,19 +202,6 @@ func sameWord(a, b string) bool {
 // afterArticle reports whether the word at format[i] follows an article ("this connection").
 func afterArticle(format string, i int) bool {
 	return slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))
-}
-
-// stripHeader removes a leading "%FAC-SEV-ID:", perhaps after "Error Message", from a format.
-func stripHeader(format string) string {
-	p := strings.IndexByte(format, '%')
-	if p < 0 || p > 20 {
-		return format
-	}
-	end := strings.IndexByte(format[p:], ':')
-	if end < 0 || strings.ContainsAny(format[p:p+end], "*[") {
-		return format
-	}
-	return strings.TrimLeft(format[p+end+1:], " \t")
 }
 
 // normaliseLiteral makes runs of blanks one and drops those next to punctuation (optional to litMatch).
