@@ -193,11 +193,11 @@ func isLabel(format string, i, end int) bool {
 	return sep != "" && next != "" && sameWord(next, wordAt(format, i))
 }
 
+// joiners drops the '-' and '_' inside words; built once, as a Replacer costs more to build than to use.
+var joiners = strings.NewReplacer("-", "", "_", "")
+
 // sameWord compares two words ignoring case, '-' and '_' (trust-point, trustpoint).
-func sameWord(a, b string) bool {
-	strip := strings.NewReplacer("-", "", "_", "").Replace
-	return strings.EqualFold(strip(a), strip(b))
-}
+func sameWord(a, b string) bool { return strings.EqualFold(joiners.Replace(a), joiners.Replace(b)) }
 
 // afterArticle reports whether the word at format[i] follows an article ("this connection").
 func afterArticle(format string, i int) bool {
