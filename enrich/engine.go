@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -103,7 +102,6 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	opts.MessageKeys = slices.Clone(opts.MessageKeys)
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
 	f := opts.Fields
 	e.names = e.opts.Fields.ByOption()
@@ -206,30 +204,29 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 
 // indexNames indexes the message keys and the added fields' names.
 func (e *Engine) indexNames() {
-	refs := map[string]*nameRef{}
 	ref := func(name string) *nameRef {
-		if refs[name] == nil {
-			refs[name] = &nameRef{name: name, msg: -1, field: -1}
+		if r := e.lookupName([]byte(name)); r != nil {
+			return r
 		}
-		return refs[name]
+		l := &e.namesByLen[len(name)]
+		*l = append(*l, nameRef{name: name, msg: -1, field: -1})
+		e.nameFilter[name[0]] |= 1 << (len(name) & 63)
+		return &(*l)[len(*l)-1]
 	}
 	for i, k := range e.opts.MessageKeys {
 		ref(k).msg = int8(i)
 	}
+	if e.opts.NestUnder != "" {
+		ref(e.opts.NestUnder).field = fieldNest
+		return
+	}
 	for i, f := range e.names {
-		if e.opts.NestUnder == "" && *f.Name != "" {
+		if *f.Name != "" {
 			ref(*f.Name).field = int8(i)
 			for _, p := range parents(*f.Name) {
 				ref(p).block |= 1 << i
 			}
 		}
-	}
-	if e.opts.NestUnder != "" {
-		ref(e.opts.NestUnder).field = fieldNest
-	}
-	for _, name := range slices.Sorted(maps.Keys(refs)) {
-		e.namesByLen[len(name)] = append(e.namesByLen[len(name)], *refs[name])
-		e.nameFilter[name[0]] |= 1 << (len(name) & 63)
 	}
 }
 
@@ -250,19 +247,12 @@ const maxDrops = 16
 // and get pairs appended to the body map. From where a chunk stops being valid
 // msgpack, the rest is appended unchanged and the error wraps ErrMalformed.
 func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
-	return e.rewrite(dst, chunk, nil)
+	return e.RewriteSplit(dst, chunk, nil)
 }
 
 // RewriteSplit is Rewrite that also appends to sp.Ends where each record ends in dst
-// and to sp.Unknown the records whose identifier the catalog does not know.
+// and to sp.Unknown the records whose identifier the catalog does not know; sp may be nil.
 func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
-	if sp == nil {
-		sp = &Split{}
-	}
-	return e.rewrite(dst, chunk, sp)
-}
-
-func (e *Engine) rewrite(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
 	var c Counters
 	var err error
 	for off := 0; off < len(chunk) && err == nil; {

@@ -3,6 +3,7 @@ package enrich
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -23,11 +24,14 @@ type matcher struct {
 	tail  []byte   // the punctuation that ends the format, which real lines often leave out
 }
 
+// formatHeader is a "%FAC-SEV-ID:" header that starts a format, perhaps after "Error Message".
+var formatHeader = regexp.MustCompile(`^[^%]*%[^:*\[]*:[ \t]*`)
+
 // compileMatcher builds the matcher of an entry's format, nil when it has no variables.
 func compileMatcher(ent *catalog.Entry) *matcher {
-	format := stripHeader(strings.TrimSpace(ent.Format))
-	if format == "" {
-		return nil
+	format := strings.TrimSpace(ent.Format)
+	if p := strings.IndexByte(format, '%'); p >= 0 && p <= 20 {
+		format = format[len(formatHeader.FindString(format)):]
 	}
 	// Longest first, so that no name cuts another; a name marked up (<status>) is one only there.
 	var params []string
@@ -179,42 +183,25 @@ func prevWord(format string, i int) string {
 	return format[s : i-1]
 }
 
+// labelSep parts a label from the word it labels: a blank, perhaps after ':' or '=', perhaps before a quote.
+var labelSep = regexp.MustCompile(`^[:=]? ['"<(\[]?`)
+
 // isLabel reports whether format[i:end] labels the same word after it ("reason: reason").
 func isLabel(format string, i, end int) bool {
-	rest := format[end:]
-	if rest != "" && (rest[0] == ':' || rest[0] == '=') {
-		rest = rest[1:]
-	}
-	rest, ok := strings.CutPrefix(rest, " ")
-	if rest != "" && strings.IndexByte("'\"<([", rest[0]) >= 0 {
-		rest = rest[1:]
-	}
-	next := wordAt(rest, 0)
-	return ok && next != "" && sameWord(next, wordAt(format, i))
+	sep := labelSep.FindString(format[end:])
+	next := wordAt(format, end+len(sep))
+	return sep != "" && next != "" && sameWord(next, wordAt(format, i))
 }
 
+// joiners drops the '-' and '_' inside words; built once, as a Replacer costs more to build than to use.
+var joiners = strings.NewReplacer("-", "", "_", "")
+
 // sameWord compares two words ignoring case, '-' and '_' (trust-point, trustpoint).
-func sameWord(a, b string) bool {
-	strip := strings.NewReplacer("-", "", "_", "").Replace
-	return strings.EqualFold(strip(a), strip(b))
-}
+func sameWord(a, b string) bool { return strings.EqualFold(joiners.Replace(a), joiners.Replace(b)) }
 
 // afterArticle reports whether the word at format[i] follows an article ("this connection").
 func afterArticle(format string, i int) bool {
 	return slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))
-}
-
-// stripHeader removes a leading "%FAC-SEV-ID:", perhaps after "Error Message", from a format.
-func stripHeader(format string) string {
-	p := strings.IndexByte(format, '%')
-	if p < 0 || p > 20 {
-		return format
-	}
-	end := strings.IndexByte(format[p:], ':')
-	if end < 0 || strings.ContainsAny(format[p:p+end], "*[") {
-		return format
-	}
-	return strings.TrimLeft(format[p+end+1:], " \t")
 }
 
 // normaliseLiteral makes runs of blanks one and drops those next to punctuation (optional to litMatch).
