@@ -129,7 +129,7 @@ next:
 			if j >= len(format) || format[j] != c {
 				continue next
 			}
-			if j++; isPunct(c) && k+1 < len(name) && name[k+1] != ' ' {
+			if j++; isPunct(c) && k+1 < len(name) {
 				j = skip(j)
 			}
 		}

@@ -148,6 +148,8 @@ func TestMatcherTolerance(t *testing.T) {
 			"IPAA: Session=0x11, Client assigned 172.16.0.1 from local pool POOL_1", "session=0x11|ip-address=172.16.0.1|pool-name=POOL_1"},
 		{"label then value", ftd("IPAA: Session= session, Local pool request succeeded for tunnel-group tunnel-group", "session", "tunnel-group"),
 			"IPAA: Session=0x11, Local pool request succeeded for tunnel-group TG1", "session=0x11|tunnel-group=TG1"},
+		{"name with a blank after punctuation", ftd("Tunnel to peer addr: port failed", "peer addr: port"),
+			"Tunnel to 10.0.0.1:500 failed", "peer addr: port=10.0.0.1:500"},
 		{"label spelt differently", ftd("Device selects trust-point trustpoint for peer-type interface", "trustpoint", "interface"),
 			"Device selects trust-point TP_1 for client inside", "trustpoint=TP_1|peer-type=client|interface=inside"},
 		{"name after an article", ftd("DAP: User user, Connection connection: selected for this connection: DAP record names", "user", "connection", "DAP record names"),
