@@ -84,3 +84,16 @@ func BenchmarkChunk(b *testing.B) { benchmarkEngine(b, false) }
 
 // BenchmarkChunkParams is BenchmarkChunk with parameter extraction on.
 func BenchmarkChunkParams(b *testing.B) { benchmarkEngine(b, true) }
+
+// BenchmarkNew measures building the engine with parameter extraction on, as every start,
+// hot reload and Catalog_File reload does.
+func BenchmarkNew(b *testing.B) {
+	cat, opts := embeddedCatalog(b), DefaultOptions()
+	opts.Params = true
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := New(cat, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
