@@ -145,7 +145,7 @@ func TestCatalogReloadUnderFlushes(t *testing.T) {
 	write(header + "999001,4,first,act,cisco_ftd_asa\n")
 	const per = 5
 	data := writeChunk(t, chunk(append(repeat("%ASA-4-999001: user message", per-1), "%ASA-4-999999: nobody knows")...))
-	h := startHost(t, 2*time.Minute)
+	h := startHost(t, 2*time.Minute, nil)
 	h.send(t, fmt.Sprintf("instance A sink=stdout match=* catalog_file=%s catalog_refresh_interval=100ms report_file=%s", cat, rep),
 		fmt.Sprintf("flush A t %s threads=4 repeat=1000 rate=50 duration=4000 async", data))
 	reloads := func(result string) float64 {

@@ -173,7 +173,7 @@ func TestForwardFailuresRetry(t *testing.T) {
 			// chunk is flushed again, as Fluent Bit retries it, until it is
 			// delivered (bounded: the client's reconnect backoff may refuse
 			// the first retries).
-			h := startHost(t, time.Minute)
+			h := startHost(t, time.Minute, nil)
 			h.send(t, forwardInstance("A", srv, "ack_timeout=500ms")+"flush A first "+data)
 			for l := h.next(t, 30*time.Second); !strings.HasPrefix(l, "flush A first"); l = h.next(t, 30*time.Second) {
 			}
@@ -383,7 +383,7 @@ func TestLoopIsReportedOnce(t *testing.T) {
 func TestExitWithPendingSend(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", Fault: forwardtest.NoAck})
 	data := writeChunk(t, chunk(knownLine))
-	h := startHost(t, time.Minute)
+	h := startHost(t, time.Minute, nil)
 	h.send(t, forwardInstance("A", srv, "ack_timeout=2s")+"flush A app "+data+" async")
 	// Exit once the payload is at the receiver and has waited 300ms for
 	// its ack, so that the flush's own Ack_Timeout ends before the exit's.

@@ -73,7 +73,7 @@ func TestShutdownWithPendingFlushes(t *testing.T) {
 				data, msgs[i] = seqChunk(fmt.Sprintf("t%d", i), perChunk)
 				script = append(script, fmt.Sprintf("flush A t%d %s async", i, writeChunk(t, data)))
 			}
-			h := startHost(t, time.Minute)
+			h := startHost(t, time.Minute, nil)
 			h.send(t, script...)
 			sent := time.Now()
 			for deadline := sent.Add(30 * time.Second); ; time.Sleep(time.Millisecond) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -106,17 +107,17 @@ type liveHost struct {
 	out      *bytes.Buffer // the plugin's stdout, read once the host has exited
 }
 
-// startHost starts the host with env added to the environment; the
-// plugin's stdout goes to /dev/null. The process is killed after limit, or
-// when the test ends if it is still running.
-func startHost(t *testing.T, limit time.Duration, env ...string) *liveHost {
+// startHost starts the host with env added to the environment; the plugin's
+// stdout goes to stdout, or is kept for finish when stdout is nil. The process
+// is killed after limit, or when the test ends if it is still running.
+func startHost(t *testing.T, limit time.Duration, stdout io.Writer, env ...string) *liveHost {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, hostPath, soPath, "/dev/stdin")
 	cmd.Env = append(os.Environ(), env...)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
+	out := &bytes.Buffer{}
+	cmd.Stdout = cmp.Or(stdout, io.Writer(out))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +134,7 @@ func startHost(t *testing.T, limit time.Duration, env ...string) *liveHost {
 		stdin: stdin,
 		lines: make(chan string, 1024),
 		run:   &hostRun{inits: map[string]int{}, single: map[string]int{}, exitctx: map[string]exitResult{}, metrics: map[string]float64{}},
-		out:   &stdout,
+		out:   out,
 	}
 	go func() {
 		defer close(h.lines)
@@ -353,7 +354,13 @@ func TestSoak(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			inst, received := tt.instance(t)
 			trace := filepath.Join(t.TempDir(), "gctrace")
-			h := startHost(t, d+2*time.Minute, "GODEBUG=gctrace=1", "HOST_RUNTIME_STDERR="+trace)
+			// The records the stdout sink writes, 50 MB/s, go straight to /dev/null.
+			devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer devNull.Close()
+			h := startHost(t, d+2*time.Minute, devNull, "GODEBUG=gctrace=1", "HOST_RUNTIME_STDERR="+trace)
 			began := time.Now()
 
 			var rss, cpu []sample
@@ -534,7 +541,7 @@ func TestSoakReceiverRestart(t *testing.T) {
 	}()
 
 	// Small payloads, so that a chunk is cut off between two of them.
-	h := startHost(t, deadline+time.Minute)
+	h := startHost(t, deadline+time.Minute, nil)
 	h.send(t, forwardInstance("A", srv, "ack_timeout=1s max_payload_size=8k"))
 	pending := make([]int, chunks)
 	for i := range pending {
