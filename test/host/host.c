@@ -84,6 +84,12 @@
 #define MAX_ASYNC     64
 #define MAX_THREADS   64
 
+/*
+ * The ABI as Fluent Bit's headers declare it, copied here rather than taken
+ * from plugin/flb.h: a layout mistake in the plugin's own declarations then
+ * shows as a failing test instead of being shared by both sides.
+ */
+
 /* include/fluent-bit/flb_plugin_proxy.h */
 struct flb_plugin_proxy_def {
     int type;
