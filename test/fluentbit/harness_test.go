@@ -145,12 +145,8 @@ var (
 	reEnvRef  = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
 )
 
-// configFor returns the configuration file to run with bin. Fluent Bit
-// before 4.2 does not know the ${NAME:-default} form the shipped files use;
-// for those versions the references are expanded here, from env or their
-// defaults, into a copy of the file in a temporary directory (the tests set
-// every path through env, so no relative path is left to resolve).
-func configFor(t *testing.T, bin, config string, env []string) string {
+// before reports whether bin, as its --version prints, is older than Fluent Bit major.minor.
+func before(t *testing.T, bin string, major, minor int) bool {
 	t.Helper()
 	out, err := exec.Command(bin, "--version").CombinedOutput()
 	if err != nil {
@@ -160,9 +156,19 @@ func configFor(t *testing.T, bin, config string, env []string) string {
 	if m == nil {
 		t.Fatalf("%s --version printed no version: %s", bin, out)
 	}
-	major, _ := strconv.Atoi(string(m[1]))
-	minor, _ := strconv.Atoi(string(m[2]))
-	if major > 4 || major == 4 && minor >= 2 {
+	gotMajor, _ := strconv.Atoi(string(m[1]))
+	gotMinor, _ := strconv.Atoi(string(m[2]))
+	return gotMajor < major || gotMajor == major && gotMinor < minor
+}
+
+// configFor returns the configuration file to run with bin. Fluent Bit
+// before 4.2 does not know the ${NAME:-default} form the shipped files use;
+// for those versions the references are expanded here, from env or their
+// defaults, into a copy of the file in a temporary directory (the tests set
+// every path through env, so no relative path is left to resolve).
+func configFor(t *testing.T, bin, config string, env []string) string {
+	t.Helper()
+	if !before(t, bin, 4, 2) {
 		return config
 	}
 	vars := map[string]string{}
