@@ -66,15 +66,51 @@ func (in *Instance) refresh() {
 	case err == nil:
 		in.failing, in.refused = "", ""
 		in.current.Store(next)
+		in.logLater(laterReloaded, func(l Logger) {
+			l.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
+		})
 		in.count(func(t *Totals) { t.CatalogReloads++ })
-		in.log.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 	case state != in.failing:
 		in.failing = state
 	default:
 		in.refused = state
+		in.logLater(laterFailed, func(l Logger) { l.Errorf("catalog not reloaded, the catalog in use stays: %v", err) })
 		in.count(func(t *Totals) { t.CatalogReloadFailures++ })
-		in.log.Errorf("catalog not reloaded, the catalog in use stays: %v", err)
 	}
+}
+
+// The kinds of line the background goroutine leaves for Flush and Close to log.
+const (
+	laterReloaded = iota
+	laterFailed
+	laterReport
+	numLater
+)
+
+// logLater leaves log for the next Flush or Close to call, replacing an older one of its kind:
+// Fluent Bit writes a line to its Log_File only when it is logged from one of its own threads.
+func (in *Instance) logLater(kind int, log func(Logger)) { in.later[kind].Store(&log) }
+
+// logPending logs what the background goroutine left.
+func (in *Instance) logPending() {
+	for i := range in.later {
+		if in.later[i].Load() != nil {
+			if log := in.later[i].Swap(nil); log != nil {
+				(*log)(in.log)
+			}
+		}
+	}
+}
+
+// guard runs f, logging a panic as an error: no caller above the goroutine
+// recovers it, and a panic there would end Fluent Bit.
+func (in *Instance) guard(what string, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.logLater(laterFailed, func(l Logger) { l.Errorf("%s: internal error, the catalog in use stays: %v", what, r) })
+		}
+	}()
+	f()
 }
 
 // watch checks the Catalog_File files every CatalogRefresh and reports the
@@ -88,9 +124,9 @@ func (in *Instance) watch() {
 		case <-in.abort.Done():
 			return
 		case <-refresh:
-			in.refresh()
+			in.guard("catalog check", in.refresh)
 		case <-report:
-			in.report(false)
+			in.guard("unknown-ID report", func() { in.report(false) })
 		}
 	}
 }
@@ -108,10 +144,14 @@ func (in *Instance) report(closing bool) {
 	items := in.unknown.Top()
 	in.countMu.Unlock()
 
-	in.log.Infof("unknown message IDs: %s", report.Summary(items, total))
+	var err error
 	if in.cfg.ReportFile != "" {
-		if err := report.WriteFile(in.cfg.ReportFile, items); err != nil {
-			in.log.Warnf("%s: %v", KeyReportFile, err)
-		}
+		err = report.WriteFile(in.cfg.ReportFile, items)
 	}
+	in.logLater(laterReport, func(l Logger) {
+		l.Infof("unknown message IDs: %s", report.Summary(items, total))
+		if err != nil {
+			l.Warnf("%s: %v", KeyReportFile, err)
+		}
+	})
 }

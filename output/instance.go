@@ -69,6 +69,7 @@ type Instance struct {
 	bufs             sync.Pool
 	failing, refused string // see refresh
 	background       sync.WaitGroup
+	later            [numLater]atomic.Pointer[func(Logger)] // see logLater
 
 	// mu guards closed against a Flush starting while Close runs.
 	mu        sync.RWMutex
@@ -190,6 +191,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.inflight.Add(1)
 	in.mu.RUnlock()
 	defer in.inflight.Done()
+	in.logPending()
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
 	defer cancel()
 	defer context.AfterFunc(in.abort, cancel)()
@@ -364,6 +366,7 @@ func (in *Instance) Close(ctx context.Context) error {
 	}
 	err := in.sink.Close(sinkCtx)
 	in.report(true)
+	in.logPending()
 	in.log.Infof("closed; totals %s", totalsLine{in})
 	if err != nil {
 		return fmt.Errorf("close %s sink: %w", in.cfg.Sink, err)

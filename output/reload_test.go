@@ -218,3 +218,16 @@ func TestReloadDuringFlushes(t *testing.T) {
 		t.Errorf("reloads %d, want 20", r)
 	}
 }
+
+// TestBackgroundPanic keeps a panic in the background goroutine from ending the process:
+// it is logged as an error by the next flush, and the catalog in use stays.
+func TestBackgroundPanic(t *testing.T) {
+	in, log, out, _ := newReloading(t, 0)
+	in.guard("catalog check", func() { panic("boom") })
+	if got := explanations(t, in, out, 1); got[0] != "第一版" {
+		t.Errorf("explanation %q after the panic, want 第一版", got[0])
+	}
+	if n := log.count("error", "catalog check: internal error, the catalog in use stays: boom"); n != 1 {
+		t.Errorf("panic log lines: %d, want 1: %q", n, log.lines)
+	}
+}

@@ -2,6 +2,7 @@ package output
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +40,8 @@ func TestUnknownReport(t *testing.T) {
 	if err := in.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := log.count("info", `unknown message IDs: 10 records with an ID the catalog lacks, top 2; #1 999001 (cisco_ftd_asa) 6 e.g. "%ASA-4-999001: first"; #2 LINK-3-UPDOWN (cisco_ios) 2`); n != 1 {
+	if n := log.count("info", "unknown message IDs: 10 records with an ID the catalog lacks, top 2\n"+
+		`unknown ID #1: 999001 (cisco_ftd_asa) 6 e.g. "%ASA-4-999001: first"`+"\n"+`unknown ID #2: LINK-3-UPDOWN (cisco_ios) 2`); n != 1 {
 		t.Errorf("report lines at close: %d, want 1:\n%s", n, strings.Join(log.lines, "\n"))
 	}
 	b, err := os.ReadFile(path)
@@ -56,7 +58,7 @@ func TestUnknownReport(t *testing.T) {
 }
 
 // TestReportInterval waits for the periodic report, which comes only when
-// unknown records arrived since the last one.
+// unknown records arrived since the last one, and is logged by a later flush.
 func TestReportInterval(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Sink = SinkStdout
@@ -67,24 +69,26 @@ func TestReportInterval(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close(context.Background())
-	waitLog := func(n int) {
+	flush := func(line string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for log.count("info", "unknown message IDs") < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no report %d within 10s", n)
-			}
-			time.Sleep(10 * time.Millisecond)
+		if err := in.Flush(context.Background(), "t", chunk(line)); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999001: x")); err != nil {
-		t.Fatal(err)
+	// report flushes line, then records without an ID until a flush logs the report of n records.
+	report := func(line string, n int) {
+		t.Helper()
+		flush(line)
+		want := fmt.Sprintf("unknown message IDs: %d records", n)
+		for deadline := time.Now().Add(10 * time.Second); log.count("info", want) == 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no report of %d records within 10s: %q", n, log.lines)
+			}
+			flush("no id here")
+		}
 	}
-	waitLog(1)
-	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999002: y")); err != nil {
-		t.Fatal(err)
-	}
-	waitLog(2)
+	report("%ASA-4-999001: x", 1)
+	report("%ASA-4-999002: y", 2)
 	if n := log.count("info", "2 records with an ID the catalog lacks, top 2"); n != 1 {
 		t.Errorf("second report: %q", log.lines)
 	}

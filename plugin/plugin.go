@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -309,13 +311,28 @@ type flbLogger struct {
 	prefix string
 }
 
+// maxLogLine is the most a log line carries here: Fluent Bit cuts a line,
+// its header included, at 4 KiB.
+const maxLogLine = 3800
+
+// logf logs each line of the message on a line of its own, in pieces of at most maxLogLine bytes.
 func (l *flbLogger) logf(level C.int, format string, args ...any) {
 	if l == nil || C.enrich_log_enabled(l.api, l.ins, level) == 0 {
 		return
 	}
-	msg := C.CString(l.prefix + fmt.Sprintf(format, args...))
-	defer C.free(unsafe.Pointer(msg))
-	C.enrich_log(l.api, l.ins, level, msg)
+	for line := range strings.Lines(fmt.Sprintf(format, args...)) {
+		line = strings.TrimRight(line, "\r\n")
+		for first := true; first || line != ""; first = false {
+			n := min(len(line), maxLogLine-len(l.prefix))
+			for n < len(line) && n > 1 && !utf8.RuneStart(line[n]) {
+				n--
+			}
+			msg := C.CString(l.prefix + line[:n])
+			C.enrich_log(l.api, l.ins, level, msg)
+			C.free(unsafe.Pointer(msg))
+			line = line[n:]
+		}
+	}
 }
 
 func (l *flbLogger) Errorf(f string, a ...any) { l.logf(C.ENRICH_FLB_LOG_ERROR, f, a...) }

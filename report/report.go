@@ -134,12 +134,13 @@ func WriteCSV(w io.Writer, items []Item) error {
 	return csv.NewWriter(w).WriteAll(rows)
 }
 
-// Summary is one line describing items out of total unknown records.
+// Summary describes items out of total unknown records: a line for the total, then one per item,
+// which keeps each line well within what a log line holds.
 func Summary(items []Item, total int64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d records with an ID the catalog lacks, top %d", total, len(items))
 	for i, it := range items {
-		fmt.Fprintf(&b, "; #%d %s (%s) %d", i+1, it.ID, it.Product, it.Count)
+		fmt.Fprintf(&b, "\nunknown ID #%d: %s (%s) %d", i+1, it.ID, it.Product, it.Count)
 		if it.Over > 0 {
 			fmt.Fprintf(&b, " (at most %d over)", it.Over)
 		}

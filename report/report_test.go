@@ -146,8 +146,9 @@ func TestWriteCSV(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
-	got := Summary([]Item{{ID: "1", Product: "p", Count: 5, Over: 2, Example: "l"}}, 9)
-	want := `9 records with an ID the catalog lacks, top 1; #1 1 (p) 5 (at most 2 over) e.g. "l"`
+	got := Summary([]Item{{ID: "1", Product: "p", Count: 5, Over: 2, Example: "l"}, {ID: "2", Product: "q", Count: 4, Example: "m"}}, 9)
+	want := "9 records with an ID the catalog lacks, top 2\n" +
+		`unknown ID #1: 1 (p) 5 (at most 2 over) e.g. "l"` + "\n" + `unknown ID #2: 2 (q) 4 e.g. "m"`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

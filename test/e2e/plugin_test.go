@@ -308,6 +308,30 @@ func TestInitFailsOnBadConfiguration(t *testing.T) {
 	}
 }
 
+// TestLongErrorIsNotCut refuses a user catalog with many bad rows: each
+// problem reaches the log on a line of its own, none cut at Fluent Bit's 4 KiB.
+func TestLongErrorIsNotCut(t *testing.T) {
+	const rows = 80
+	csv := "id,severity,explanation,action,product\n"
+	for i := range rows {
+		csv += fmt.Sprintf("%06d,9,%s,act,cisco_ftd_asa\n", 900000+i, strings.Repeat("x", 40))
+	}
+	path := filepath.Join(t.TempDir(), "user.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runHost(t, "instance A sink=stdout catalog_file="+path+"\n", nil)
+	r.ok(t) // the host fails a line longer than Fluent Bit keeps
+	if got := r.inits["A"]; got != flbError {
+		t.Errorf("init = %d, want FLB_ERROR", got)
+	}
+	for i := range rows {
+		if got := r.logsWith("error", fmt.Sprintf(": line %d (id %q)", i+2, fmt.Sprintf("%06d", 900000+i))); len(got) != 1 {
+			t.Fatalf("error lines naming row %d: %q, want 1", i+2, got)
+		}
+	}
+}
+
 func TestLogLevel(t *testing.T) {
 	data := writeChunk(t, chunk(knownLine))
 	tests := []struct {

@@ -110,11 +110,12 @@ func TestMetricsEndpoint(t *testing.T) {
 // TestLiveCatalogAndReport edits a user catalog under a running Fluent Bit:
 // the edit takes effect without a restart, a broken file is refused with
 // the catalog in use kept, and the report names the unknown ID of the
-// traffic, in the log and in Report_File.
+// traffic, in the log and in Report_File. The log is a Log_File, which gets
+// only the lines logged from Fluent Bit's own threads.
 func TestLiveCatalogAndReport(t *testing.T) {
 	bin := fluentBitBinary(t)
 	dir := tempDir(t)
-	cat, rep := filepath.Join(dir, "user.csv"), filepath.Join(dir, "unknown.csv")
+	cat, rep, logFile := filepath.Join(dir, "user.csv"), filepath.Join(dir, "unknown.csv"), filepath.Join(dir, "fluent-bit.log")
 	write := func(explanation, product string) {
 		t.Helper()
 		csv := "id,severity,explanation,action,product\n999001,4," + explanation + ",act," + product + "\n"
@@ -122,32 +123,45 @@ func TestLiveCatalogAndReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	t.Cleanup(func() {
+		if b, _ := os.ReadFile(logFile); t.Failed() || *keep {
+			t.Logf("log file:\n%s", b)
+		}
+	})
 	write("first", "cisco_ftd_asa")
 	p := startFluentBit(t, bin, nil,
-		"-e", pluginSO(t),
+		"-e", pluginSO(t), "-l", logFile,
 		"-i", "dummy", "-p", `dummy={"log":"%ASA-4-999001: user message"}`, "-p", "rate=20", "-t", "net.user",
 		"-i", "dummy", "-p", `dummy={"log":"%ASA-6-999999: nobody knows"}`, "-p", "rate=5", "-t", "net.unknown",
 		"-o", "enrich", "-m", "net.*", "-p", "Sink=stdout", "-p", "Catalog_File="+cat,
 		"-p", "Catalog_Refresh_Interval=200ms", "-p", "Report_Interval=1s", "-p", "Report_File="+rep,
 		"-f", "1")
 	count := func(s string) int { return strings.Count(p.out.String(), s) }
+	logged := func(s string) int {
+		b, _ := os.ReadFile(logFile)
+		return strings.Count(string(b), s)
+	}
 	waitFor(t, p, 30*time.Second, "records explained from the first catalog", func() bool { return count(`"explanation":"first"`) > 0 })
 	write("second", "cisco_ftd_asa")
 	waitFor(t, p, 30*time.Second, "the edited catalog in use", func() bool { return count(`"explanation":"second"`) > 0 })
+	waitFor(t, p, 30*time.Second, "the reload in the log file", func() bool { return logged("catalog reloaded") > 0 })
 	write("third", "no_such_product")
-	waitFor(t, p, 30*time.Second, "the broken catalog refused", func() bool { return count("catalog not reloaded, the catalog in use stays") > 0 })
+	waitFor(t, p, 30*time.Second, "the broken catalog refused", func() bool { return logged("catalog not reloaded, the catalog in use stays") > 0 })
 	n := count(`"explanation":"second"`)
 	waitFor(t, p, 30*time.Second, "records still explained from the kept catalog", func() bool { return count(`"explanation":"second"`) > n+5 })
-	if c := count("catalog not reloaded"); c != 1 || count(`"explanation":"third"`) > 0 {
+	if c := logged("catalog not reloaded"); c != 1 || count(`"explanation":"third"`) > 0 {
 		t.Errorf("refusal logged %d times (want 1); third used %d times (want 0)", c, count(`"explanation":"third"`))
 	}
-	waitFor(t, p, 30*time.Second, "the report in the log", func() bool {
-		return count("unknown message IDs:") > 0 && strings.Contains(p.out.String(), `#1 999999 (cisco_ftd_asa)`)
+	waitFor(t, p, 30*time.Second, "the report in the log file", func() bool {
+		return logged("unknown message IDs:") > 0 && logged(`unknown ID #1: 999999 (cisco_ftd_asa)`) > 0
 	})
 	waitFor(t, p, 30*time.Second, "the report file", func() bool {
 		b, err := os.ReadFile(rep)
 		return err == nil && strings.Contains(string(b), "cisco_ftd_asa,999999,6,,,")
 	})
+	if c := count("[output:enrich:"); c != 0 {
+		t.Errorf("%d plugin lines on stderr, want all of them in the log file:\n%s", c, p.out.String())
+	}
 }
 
 // TestECSPreset reads the fields of Field_Preset ecs as Fluent Bit passes

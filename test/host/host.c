@@ -15,7 +15,9 @@
  *     property table per instance with case-insensitive lookup (keys
  *     Fluent Bit keeps for itself are not passed on), a log_print that
  *     records each line and an output_log_check honouring the instance's
- *     log_level;
+ *     log_level; a line logged from a thread the host did not start
+ *     (Fluent Bit writes it to stderr, not its log) or too long to fit
+ *     Fluent Bit's 4 KiB log line is a fail;
  *   - FLBPluginFlushCtx with the context Init stored, from several threads
  *     at once, each call on a coroutine with a small stack (as Fluent Bit
  *     runs flushes), with data and tag copies that are poisoned and freed
@@ -439,17 +441,33 @@ static const char *level_name(int level)
     }
 }
 
+/* Set on the threads the host starts, as Fluent Bit sets its worker
+ * context on its own: flb_log_print writes a line logged from any other
+ * thread to stderr, never to the Log_File. */
+static __thread int host_thread;
+
+/* The most of a line's text Fluent Bit keeps: a 4096-byte log_message
+ * (src/flb_log.c) less its size field, its header and the newline. */
+#define FLB_LOG_TEXT_MAX 4040
+
 static void log_print(int level, const char *file, int line, const char *fmt, ...)
 {
-    char buf[4096];
+    char buf[8192];
     char *p;
     va_list ap;
+    int n;
 
     (void) file;
     (void) line;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    if (!host_thread) {
+        fail("log line from a thread Fluent Bit did not start, which it writes to stderr, not its log: %.200s", buf);
+    }
+    if (n > FLB_LOG_TEXT_MAX) {
+        fail("log line of %d bytes, which Fluent Bit cuts at %d: %.200s", n, FLB_LOG_TEXT_MAX, buf);
+    }
     /* One record per line: the tests parse them. */
     for (p = buf; *p; p++) {
         if (*p == '\n' || *p == '\r') {
@@ -645,6 +663,7 @@ static void *flush_thread_main(void *arg)
     int i;
     int ret;
 
+    host_thread = 1;
     stack = malloc(job->stack);
     for (i = 0; i < job->repeat; i++) {
         if (job->rate > 0) {
@@ -915,6 +934,7 @@ int main(int argc, char **argv)
     int n;
 
     results = stderr;
+    host_thread = 1;
     if (argc != 3) {
         fprintf(stderr, "usage: host PLUGIN.so SCRIPT\n");
         return 2;
