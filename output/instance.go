@@ -86,7 +86,8 @@ type Instance struct {
 	reported   int64        // unknown.Total() at the last report
 }
 
-// Totals are an instance's counters since New. Payloads counts the payloads
+// Totals are an instance's counters since New. Chunks and the records count a
+// chunk once, when it is delivered (or dropped as a loop); Payloads counts the payloads
 // delivered, Unparsed the runs of bytes passed on under UnparsedKey, Retries
 // the flushes answered with a retryable error; EnrichedByProduct is by
 // catalog.Product.Index and CatalogEntries is the size of the catalog in use.
@@ -212,7 +213,14 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	fb.out = out
 	// On enrich.ErrMalformed, the part it could not parse is the last item, passed on.
 	payloads, wrapped, err := in.deliver(ctx, in.cfg.TagPrefix+tag, out, fb.split.Ends, rerr != nil)
+	// A chunk's records count once, when it is delivered: Fluent Bit may retry it many times.
 	in.count(func(t *Totals) {
+		t.Payloads += int64(payloads)
+		if err != nil {
+			t.FailedFlushes++
+			t.Retries++
+			return
+		}
 		for _, u := range fb.split.Unknown {
 			in.unknown.Add(u.ID, string(u.Product), u.Severity, u.Line)
 		}
@@ -221,12 +229,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		if rerr != nil {
 			t.MalformedChunks++
 		}
-		t.Payloads += int64(payloads)
 		t.Unparsed += int64(wrapped)
-		if err != nil {
-			t.FailedFlushes++
-			t.Retries++
-		}
 	})
 	// One warning per flush at most.
 	var note string

@@ -299,8 +299,9 @@ func TestFlushDeliveryFailures(t *testing.T) {
 			if got := log.count("warn", "Fluent Bit will retry it"); got != 1 {
 				t.Errorf("%d retry warnings, want 1", got)
 			}
-			if got := in.Totals(); got.FailedFlushes != 1 || got.Retries != 1 || got.Payloads != 0 {
-				t.Errorf("totals: %d failed flushes, %d retries, %d payloads delivered; want 1, 1, 0", got.FailedFlushes, got.Retries, got.Payloads)
+			if got := in.Totals(); got.FailedFlushes != 1 || got.Retries != 1 || got.Payloads != 0 || got.Chunks != 0 || got.Records != 0 {
+				t.Errorf("totals: %d failed flushes, %d retries, %d payloads, %d chunks, %d records; want 1, 1, 0, 0, 0 (counted once delivered)",
+					got.FailedFlushes, got.Retries, got.Payloads, got.Chunks, got.Records)
 			}
 		})
 	}
@@ -315,14 +316,22 @@ func TestFlushRecoversAfterReceiverReturns(t *testing.T) {
 	}
 	srv.SetFault(forwardtest.NoFault)
 	var err error
+	failed := int64(1)
 	for i := 0; i < 50; i++ { // the client backs off after failures: retry like Fluent Bit
 		if err = in.Flush(context.Background(), "app", data); err == nil {
 			break
 		}
+		failed++
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err != nil {
 		t.Fatalf("Flush after the receiver recovered: %v", err)
+	}
+	// The records count once, however often the chunk was retried.
+	tt := in.Totals()
+	if tt.Chunks != 1 || tt.Records != 3 || tt.Enriched != 1 || tt.UnknownID != 1 || tt.NoID != 1 || tt.Retries != failed || in.unknown.Total() != 1 {
+		t.Errorf("totals %+v, unknown IDs %d; want 1 chunk, 3 records (1 enriched, 1 unknown, 1 without ID), %d retries, 1 unknown ID",
+			tt, in.unknown.Total(), failed)
 	}
 	acked := 0
 	for _, r := range srv.Records() {
