@@ -276,6 +276,7 @@ func TestLookupID(t *testing.T) {
 		{"FTD prefix", "%FTD-6-722051", ProductFTD, "722051"},
 		{"ASA prefix with colon", "%ASA-6-722051:", ProductFTD, "722051"},
 		{"Threat Defense prefix", "%Threat Defense-6-722051", ProductFTD, "722051"},
+		{"NGIPS prefix", "%NGIPS-6-722051", ProductFTD, "722051"},
 		{"IOS name", "SMART_LIC-3-COMM_FAILED", ProductIOS, "SMART_LIC-3-COMM_FAILED"},
 		{"IOS name other severity digit", "%SMART_LIC-5-COMM_FAILED", ProductIOS, "SMART_LIC-3-COMM_FAILED"},
 		{"IBM event", "086008", ProductIBM, "086008"},

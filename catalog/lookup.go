@@ -129,8 +129,8 @@ func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 }
 
 var (
-	// ftdIDRe matches "%FTD-6-722051", "%ASA-6-722051:", "%Threat Defense-6-722051".
-	ftdIDRe = regexp.MustCompile(`^%?(?:ASA|FTD|PIX|FWSM|Threat Defense)-?[0-7]-(\d{6}):?$`)
+	// ftdIDRe matches "%FTD-6-722051", "%ASA-6-722051:", "%Threat Defense-6-722051", capturing the severity and ID.
+	ftdIDRe = regexp.MustCompile(`^%?(?:ASA|FTD|PIX|FWSM|NGIPS|Threat Defense)-?([0-7])-(\d{6}):?$`)
 	// iosIDRe matches "%SMART_LIC-3-COMM_FAILED" with or without "%" and ":".
 	iosIDRe = regexp.MustCompile(`^%?([A-Za-z][A-Za-z0-9_]*)-([0-7])-([A-Za-z0-9_]+):?$`)
 )
@@ -140,7 +140,7 @@ var (
 func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	id = strings.TrimSpace(id)
 	if m := ftdIDRe.FindStringSubmatch(id); m != nil {
-		return c.Lookup(ProductFTD, m[1])
+		return c.Lookup(ProductFTD, m[2])
 	}
 	if digits(id, 6) {
 		if e, ok := c.Lookup(ProductFTD, id); ok {

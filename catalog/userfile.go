@@ -280,8 +280,9 @@ func (f *userFile) readCSV(b []byte) {
 	}
 }
 
-// csvEntry builds the entry of a CSV row and its severity. Without a product, a 6-digit ID is
-// FTD/ASA and FACILITY-SEVERITY-MNEMONIC is IOS, whose digit stands in for an empty severity.
+// csvEntry builds the entry of a CSV row and its severity. Without a product, a 6-digit ID or a
+// firewall message name (%ASA-4-106023) is FTD/ASA and FACILITY-SEVERITY-MNEMONIC is IOS; the
+// severity digit of a name stands in for an empty severity.
 func csvEntry(cell map[string]string) (Entry, string, error) {
 	var e Entry
 	cells := e.cells()
@@ -291,20 +292,25 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 		}
 	}
 	e.ID = strings.TrimPrefix(e.ID, "%")
+	var digit string // the severity digit of a message name
+	// The recogniser looks firewall prefixes up by the 6-digit ID, so they are never IOS.
+	m := ftdIDRe.FindStringSubmatch(e.ID)
 	switch {
+	case m != nil && (e.Product == "" || e.Product == ProductFTD):
+		e.Product, e.ID, digit = ProductFTD, m[2], m[1]
 	case e.Product != "":
 	case digits(e.ID, 6):
 		e.Product = ProductFTD
 	case iosUserIDRe.MatchString(cell["id"]):
 		e.Product = ProductIOS
 	default:
-		return e, "", fmt.Errorf("%w: cannot tell the product of id %q (a 6-digit ID is %s, FACILITY-SEVERITY-MNEMONIC is %s; otherwise add a product column)",
+		return e, "", fmt.Errorf("%w: cannot tell the product of id %q (a 6-digit ID or a name such as %%ASA-4-106023 is %s, FACILITY-SEVERITY-MNEMONIC is %s; otherwise add a product column)",
 			ErrInvalidEntry, cell["id"], ProductFTD, ProductIOS)
 	}
-	severity := cell["severity"]
-	if parts := strings.Split(e.ID, "-"); severity == "" && e.Product == ProductIOS && len(parts) >= 3 && digits(parts[1], 0) {
-		severity = parts[1]
+	if parts := strings.Split(e.ID, "-"); e.Product == ProductIOS && len(parts) >= 3 && digits(parts[1], 0) {
+		digit = parts[1]
 	}
+	severity := cmp.Or(cell["severity"], digit)
 	lists := [][2]string{{"params", `[{"name": "...", "description": "..."}]`}, {"signatures", `["...", "..."]`}}
 	for _, l := range lists {
 		if cell[l[0]] == "" {

@@ -314,3 +314,37 @@ func TestCSVListColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVFirewallNames checks that a firewall message name as printed is a Threat Defense entry
+// keyed by its 6-digit ID, as the recogniser looks it up, and never an IOS entry.
+func TestCSVFirewallNames(t *testing.T) {
+	tests := []struct {
+		name, row string
+		wantID    string
+		wantSev   *int
+	}{
+		{"ASA name", `,%ASA-4-106023,,x,y`, "106023", sev(4)},
+		{"without percent", `,ASA-4-106023,,x,y`, "106023", sev(4)},
+		{"FTD name with colon", `,%FTD-6-722051:,,x,y`, "722051", sev(6)},
+		{"PIX name", `,%PIX-3-106010,,x,y`, "106010", sev(3)},
+		{"FWSM name", `,%FWSM-5-111008,,x,y`, "111008", sev(5)},
+		{"NGIPS name", `,%NGIPS-1-430002,,x,y`, "430002", sev(1)},
+		{"Threat Defense name", `,%Threat Defense-2-106001,,x,y`, "106001", sev(2)},
+		{"severity keyword wins", `,%ASA-4-106023,notice,x,y`, "106023", sev(5)},
+		{"severity level wins", `,%ASA-4-106023,2,x,y`, "106023", sev(2)},
+		{"product column", `cisco_ftd_asa,%ASA-4-106023,,x,y`, "106023", sev(4)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadFile(writeTemp(t, "user.csv", "product,id,severity,explanation,action\n"+tt.row+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Entry{Product: ProductFTD, ID: tt.wantID, Severity: tt.wantSev, Explanation: "x", Action: "y",
+				Params: []Param{}, Source: Source{Document: "user.csv"}}
+			if !equalEntry(got[0], want) {
+				t.Errorf("entry\n got  %+v\n want %+v", got[0], want)
+			}
+		})
+	}
+}
