@@ -79,7 +79,8 @@ type Entry struct {
 	Action      string `json:"action"`
 	// Params are the variables of the format in order, a repeated one named chars, chars_2, ….
 	Params []Param `json:"params"`
-	// Signatures are further strings that identify the message in a line ("self signed certificate").
+	// Signatures are further strings, MinSignatureLen bytes or more, that identify the message in a
+	// line ("self signed certificate").
 	Signatures []string `json:"signatures,omitempty"`
 	Source     Source   `json:"source"`
 }

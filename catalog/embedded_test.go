@@ -340,6 +340,9 @@ func TestSignatures(t *testing.T) {
 		if s.Entry.Product != ProductCUCM {
 			t.Errorf("signature %q identifies %s entry", s.Text, s.Entry.Product)
 		}
+		if len(s.Text) < MinSignatureLen {
+			t.Errorf("signature %q is shorter than MinSignatureLen %d: the engine cannot find it", s.Text, MinSignatureLen)
+		}
 	}
 	for text, id := range want {
 		if got[text] != id {

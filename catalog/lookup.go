@@ -27,6 +27,9 @@ type Signature struct {
 	Entry *Entry
 }
 
+// MinSignatureLen is the shortest signature, in bytes, that the engine's byte-pair test can find in a line.
+const MinSignatureLen = 4
+
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.
 var ErrInvalidEntry = errors.New("invalid catalog entry")
 
@@ -95,6 +98,11 @@ func (e *Entry) Validate() error {
 		return invalid("severity %d is outside 0-7", *e.Severity)
 	case p == ProductFTD && e.PrintedID != "" && !digits(e.PrintedID, 6):
 		return invalid("printed_id %q is not a 6-digit message ID", e.PrintedID)
+	}
+	for _, s := range e.Signatures {
+		if len(s) < MinSignatureLen {
+			return invalid("signature %q is shorter than %d bytes, the shortest a line is searched for", s, MinSignatureLen)
+		}
 	}
 	// Params become keys of one map in a record, so each needs its own name.
 	for i, p := range e.Params {

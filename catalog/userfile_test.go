@@ -260,6 +260,7 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"severity keyword unknown", `[{"product":"cisco_ftd_asa","id":"106023","severity":"high","explanation":"x","action":"y"}]`, `entry 1 (id "106023"): invalid catalog entry: severity "high" is neither 0-7`},
 		{"severity not whole", `[{"product":"cisco_ftd_asa","id":"106023","severity":4.5,"explanation":"x","action":"y"}]`, `severity "4.5" is neither 0-7`},
 		{"severity out of range", `[{"product":"cisco_ftd_asa","id":"106023","severity":9,"explanation":"x","action":"y"}]`, `severity 9 is outside 0-7`},
+		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,13 +288,15 @@ func TestCSVListColumns(t *testing.T) {
 		want      Entry
 		wantErr   string
 	}{
-		{"lists", `cisco_cucm,ILSX,,x,y,,"[{""name"":""ip"",""description"":""peer""}]","[""a | b"",""c""]"`,
-			Entry{Product: ProductCUCM, ID: "ILSX", Explanation: "x", Action: "y", Params: []Param{{Name: "ip", Description: "peer"}}, Signatures: []string{"a | b", "c"}}, ""},
+		{"lists", `cisco_cucm,ILSX,,x,y,,"[{""name"":""ip"",""description"":""peer""}]","[""a | b"",""cert""]"`,
+			Entry{Product: ProductCUCM, ID: "ILSX", Explanation: "x", Action: "y", Params: []Param{{Name: "ip", Description: "peer"}}, Signatures: []string{"a | b", "cert"}}, ""},
 		{"printed id", `cisco_ftd_asa,722056,,x,y,722055,,`,
 			Entry{Product: ProductFTD, ID: "722056", PrintedID: "722055", Explanation: "x", Action: "y", Params: []Param{}}, ""},
 		{"params not JSON", `cisco_cucm,ILSX,,x,y,,ip: peer,`, Entry{}, `column params: want a JSON list`},
 		{"signatures not a list", `cisco_cucm,ILSX,,x,y,,,"""a"""`, Entry{}, `column signatures: want a JSON list such as ["...", "..."], got a string`},
 		{"unknown param field", `cisco_cucm,ILSX,,x,y,,"[{""nom"":""ip""}]",`, Entry{}, `unknown field "nom"`},
+		{"signature too short", `cisco_cucm,ILSX,,x,y,,,"[""self signed certificate"",""TLS""]"`, Entry{},
+			`user.csv: line 2 (id "ILSX"): invalid catalog entry: signature "TLS" is shorter than 4 bytes`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,10 +23,7 @@ func (t *textScanner) addAnchor(a, b, c byte) {
 	}
 }
 
-const (
-	minAnchor  = 4            // the shortest anchor the pair test can find
-	alertLabel = "AlertName=" // introduces an RTMT alert name
-)
+const alertLabel = "AlertName=" // introduces an RTMT alert name
 
 // newTextScanner indexes sigs, which are longest first.
 func newTextScanner(sigs []signature) *textScanner {
