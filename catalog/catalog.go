@@ -64,7 +64,8 @@ type Source struct {
 // Entry is one catalog message.
 type Entry struct {
 	Product Product `json:"product"`
-	// ID is the message's name in the document: "722051", "SMART_LIC-3-COMM_FAILED", "086008".
+	// ID is the message's name in the document: "722051", "SMART_LIC-3-COMM_FAILED", "086008", or an
+	// IBM error code ("1785") for an entry that explains the code.
 	ID string `json:"id"`
 	// PrintedID is the ID of the message line when it differs from the heading's (722056 prints 722055).
 	PrintedID string `json:"printed_id,omitempty"`

@@ -44,7 +44,7 @@ func parseEmbedded(b []byte) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEmbedded, err)
 	}
-	c.severities, c.codes, c.errorCodes = d.Severities, d.ErrorCodes, make(map[string]*Entry, len(d.ErrorCodes))
+	c.severities = d.Severities
 	for _, ec := range d.ErrorCodes {
 		if !digits(ec.Code, 0) {
 			return nil, fmt.Errorf("%w: %w: error code %q is not numeric", ErrEmbedded, ErrInvalidEntry, ec.Code)
@@ -53,8 +53,8 @@ func parseEmbedded(b []byte) (*Catalog, error) {
 		if ec.Explanation != "" {
 			expl += "\n" + ec.Explanation
 		}
-		c.errorCodes[ec.Code] = &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
-			Explanation: expl, Params: []Param{}, Source: ec.Source}
+		c.setErrorCode(ec, &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
+			Explanation: expl, Params: []Param{}, Source: ec.Source})
 	}
 	return c, nil
 }

@@ -15,7 +15,7 @@ type Catalog struct {
 	version    string
 	entries    []Entry
 	index      map[[2]string]int // an entry's position by its product and key
-	errorCodes map[string]*Entry // summary entries of shared error codes (IBM 1785), not in entries
+	errorCodes map[string]*Entry // entries of IBM error codes (1785): summaries or user entries, not in entries
 	codes      []ErrorCode
 	signatures []Signature // the Unified CM signature strings, longest first
 	severities []Severity
@@ -58,11 +58,17 @@ func splitIOSID(id string) (facility, mnemonic string) {
 }
 
 // New builds a catalog of data version; a later entry replaces one with the same product and key.
+// An IBM entry whose ID is an error code defines that code (see LookupErrorCode), not an entry.
 func New(version string, entries []Entry) (*Catalog, error) {
-	c := &Catalog{version: version, index: map[[2]string]int{}}
+	c := &Catalog{version: version, index: map[[2]string]int{}, errorCodes: map[string]*Entry{}}
 	for i, e := range entries {
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("entry %d (%s %q): %w", i+1, e.Product, e.ID, err)
+		}
+		if e.isErrorCode() {
+			e.ErrorCode = e.ID // as in the documents' summaries, which explain shows
+			c.setErrorCode(ErrorCode{Product: e.Product, Code: e.ID, Title: e.Format, Explanation: e.Explanation, Source: e.Source}, &e)
+			continue
 		}
 		k := [2]string{string(e.Product), e.Key()}
 		if _, ok := c.index[k]; !ok {
@@ -74,6 +80,20 @@ func New(version string, entries []Entry) (*Catalog, error) {
 	c.buildSignatures()
 	return c, nil
 }
+
+// setErrorCode makes e the entry of error code ec, replacing an earlier one.
+func (c *Catalog) setErrorCode(ec ErrorCode, e *Entry) {
+	if i := slices.IndexFunc(c.codes, func(x ErrorCode) bool { return x.Code == ec.Code }); i >= 0 {
+		c.codes[i] = ec
+	} else {
+		c.codes = append(c.codes, ec)
+	}
+	c.errorCodes[ec.Code] = e
+}
+
+// isErrorCode reports whether e explains an IBM error code rather than an event: 4 digits, as
+// lines carry error codes.
+func (e *Entry) isErrorCode() bool { return e.Product == ProductIBM && digits(e.ID, 4) }
 
 // Validate reports what makes an entry unusable.
 func (e *Entry) Validate() error {
@@ -88,10 +108,12 @@ func (e *Entry) Validate() error {
 		return invalid("id %q is not a 6-digit message ID", e.ID)
 	case p == ProductIOS && e.Key() == "-":
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
-	case p == ProductIBM && !digits(e.ID, 6):
-		return invalid("id %q is not a 6-digit event ID", e.ID)
+	case p == ProductIBM && !digits(e.ID, 6) && !e.isErrorCode():
+		return invalid("id %q is neither a 6-digit event ID nor a 4-digit error code", e.ID)
 	case p == ProductIBM && e.ErrorCode != "" && !digits(e.ErrorCode, 0):
 		return invalid("error_code %q is not numeric", e.ErrorCode)
+	case e.isErrorCode() && e.ErrorCode != "" && e.ErrorCode != e.ID:
+		return invalid("error_code %q differs from id %q, which is an error code", e.ErrorCode, e.ID)
 	case p == ProductCUCM && (e.ID == "" || strings.ContainsAny(e.ID, " \t\r\n")):
 		return invalid("id %q is not an alarm name", e.ID)
 	case e.Severity != nil && (*e.Severity < 0 || *e.Severity > 7):
@@ -173,7 +195,8 @@ func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	return nil, false
 }
 
-// LookupErrorCode returns the summary entry (not in Entries) of an IBM error code such as "1785".
+// LookupErrorCode returns the entry (not in Entries) of an IBM error code such as "1785": the
+// document's summary, or a user catalog's entry with the code as its ID.
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 	e, ok := c.errorCodes[code]
 	return e, ok

@@ -45,7 +45,8 @@ func (e *Entry) cells() map[string]any {
 var iosUserIDRe = regexp.MustCompile(`^%?[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$`)
 
 // Load returns the embedded catalog extended by user catalog files, later entries overriding
-// earlier ones with the same product and key; its version ends with a hash of the user files.
+// earlier ones with the same product and key (or IBM error code); its version ends with a hash
+// of the user files.
 func Load(userFiles ...string) (*Catalog, error) {
 	base, err := Embedded()
 	if err != nil || len(userFiles) == 0 {
@@ -67,7 +68,11 @@ func Load(userFiles ...string) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build catalog with user files: %w", err)
 	}
-	c.errorCodes, c.codes = base.errorCodes, base.codes
+	for _, ec := range base.codes {
+		if _, ok := c.errorCodes[ec.Code]; !ok { // not defined by a user file
+			c.setErrorCode(ec, base.errorCodes[ec.Code])
+		}
+	}
 	return c, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -260,6 +261,8 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"severity keyword unknown", `[{"product":"cisco_ftd_asa","id":"106023","severity":"high","explanation":"x","action":"y"}]`, `entry 1 (id "106023"): invalid catalog entry: severity "high" is neither 0-7`},
 		{"severity not whole", `[{"product":"cisco_ftd_asa","id":"106023","severity":4.5,"explanation":"x","action":"y"}]`, `severity "4.5" is neither 0-7`},
 		{"severity out of range", `[{"product":"cisco_ftd_asa","id":"106023","severity":9,"explanation":"x","action":"y"}]`, `severity 9 is outside 0-7`},
+		{"IBM id of neither form", `[{"product":"ibm_storage_virtualize","id":"12345","explanation":"x","action":"y"}]`, `entry 1 (id "12345"): invalid catalog entry: id "12345" is neither a 6-digit event ID nor a 4-digit error code`},
+		{"error code entry of another code", `[{"product":"ibm_storage_virtualize","id":"1234","error_code":"1785","explanation":"x","action":"y"}]`, `error_code "1785" differs from id "1234", which is an error code`},
 		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
 	}
 	for _, tt := range tests {
@@ -349,5 +352,43 @@ func TestCSVFirewallNames(t *testing.T) {
 				t.Errorf("entry\n got  %+v\n want %+v", got[0], want)
 			}
 		})
+	}
+}
+
+// TestLoadErrorCodes checks that an IBM entry whose ID is an error code defines that code, a
+// later file overriding an earlier one and the embedded summary, and is no event entry.
+func TestLoadErrorCodes(t *testing.T) {
+	const header = "product,id,severity,explanation,action\n"
+	first := writeTemp(t, "first.csv", header+"ibm_storage_virtualize,1234,,First.,x\nibm_storage_virtualize,1785,,Our key servers.,Call storage.\n")
+	second := writeTemp(t, "second.json", `[{"product":"ibm_storage_virtualize","id":"1234","explanation":"Second.","action":"y"}]`)
+	base := mustEmbedded(t)
+	c, err := Load(first, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[string]string{"1234": "Second.", "1785": "Our key servers."} {
+		e, ok := c.LookupID(code)
+		if !ok || e.Explanation != want || e.ErrorCode != code {
+			t.Errorf("LookupID(%q) = %+v, %v; want the user entry explaining %q", code, e, ok, want)
+		}
+		if e2, _ := c.LookupErrorCode(code); e2 != e {
+			t.Errorf("LookupErrorCode(%q) = %+v, want the entry LookupID finds", code, e2)
+		}
+		if _, ok := c.Lookup(ProductIBM, code); ok {
+			t.Errorf("Lookup(%s, %q) found an entry: an error code is not an event", ProductIBM, code)
+		}
+	}
+	var codes []string
+	for _, ec := range c.ErrorCodes() {
+		codes = append(codes, ec.Code)
+	}
+	if slices.Sort(codes); !slices.Equal(codes, []string{"1234", "1785"}) {
+		t.Errorf("ErrorCodes() = %v, want 1234 and 1785 once each", codes)
+	}
+	if c.Len() != base.Len() {
+		t.Errorf("Len() = %d, want the embedded %d: error codes are not entries", c.Len(), base.Len())
+	}
+	if e, _ := base.LookupErrorCode("1785"); !strings.HasPrefix(e.Explanation, "鍵サーバー") {
+		t.Errorf("embedded 1785 became %q after Load", e.Explanation)
 	}
 }

@@ -1,12 +1,16 @@
 package enrich
 
 import (
+	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/report"
 )
 
 // loadUserCatalog writes text as the user catalog file name and loads it over the embedded catalog.
@@ -53,4 +57,72 @@ func TestUserCatalogFirewallNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReportedErrorCodeLoads completes the unknown-ID report of a line that carries only an IBM
+// error code, loads it as a user catalog and checks that the line then gets its explanation.
+func TestReportedErrorCodeLoads(t *testing.T) {
+	const line = "# Error Code = 1234 : Drive failed"
+	var sp Split
+	if _, c, err := newEngine(t, embeddedCatalog(t), nil).RewriteSplit(nil, logRecord(line), &sp); err != nil || c.UnknownID != 1 {
+		t.Fatalf("RewriteSplit: counters %+v, error %v; want one unknown ID", c, err)
+	}
+	top := report.New(1)
+	for _, u := range sp.Unknown {
+		top.Add(u.ID, string(u.Product), u.Severity, u.Line)
+	}
+	var b bytes.Buffer
+	if err := report.WriteCSV(&b, top.Top()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("report %q: %d rows, error %v; want a header and one row", b.String(), len(rows), err)
+	}
+	rows[1][slices.Index(rows[0], "explanation")] = "A drive failed."
+	rows[1][slices.Index(rows[0], "action")] = "Replace the drive."
+	b.Reset()
+	if err := csv.NewWriter(&b).WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	cat := loadUserCatalog(t, "report.csv", b.String())
+	out, c, err := newEngine(t, cat, nil).Rewrite(nil, logRecord(line))
+	if err != nil || c.Enriched != 1 {
+		t.Fatalf("Rewrite: counters %+v, error %v; want one enriched record", c, err)
+	}
+	want := map[string]any{"log": line, "message_id": "1234", "explanation": "A drive failed.",
+		"action": "Replace the drive.", "product": "ibm_storage_virtualize"}
+	if got := bodyOf(t, out); !reflect.DeepEqual(got, want) {
+		t.Errorf("body\n got  %v\n want %v", got, want)
+	}
+}
+
+// TestUserErrorCodeOverrides checks that a user entry of an error code the embedded catalog
+// summarises explains the lines with that code, while a known event ID still wins over it.
+func TestUserErrorCodeOverrides(t *testing.T) {
+	cat := loadUserCatalog(t, "user.csv", "product,id,severity,explanation,action\n"+
+		"ibm_storage_virtualize,1785,,Our key servers failed.,Call the storage team.\n")
+	eng := newEngine(t, cat, nil)
+	tests := []struct{ name, line, wantID, wantExplanation string }{
+		{"error code alone", "# Error Code = 1785 : Key server problem", "1785", "Our key servers failed."},
+		{"with an event ID", "Error Code 1785, Event ID 086009", "086009", embeddedExplanation(t, "086009")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := eng.Recognise([]byte(tt.line))
+			if !ok || m.ID != tt.wantID || m.Entry == nil || m.Entry.Explanation != tt.wantExplanation {
+				t.Errorf("Recognise = %+v, %v; want %s explained by %q", m, ok, tt.wantID, tt.wantExplanation)
+			}
+		})
+	}
+}
+
+// embeddedExplanation is the embedded catalog's explanation of an IBM event.
+func embeddedExplanation(t *testing.T, id string) string {
+	t.Helper()
+	e, ok := embeddedCatalog(t).Lookup(catalog.ProductIBM, id)
+	if !ok {
+		t.Fatalf("embedded catalog lacks %s", id)
+	}
+	return e.Explanation
 }
