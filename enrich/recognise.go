@@ -144,6 +144,12 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 		return false
 	}
 	id := m.id
+	// The facility is made of word bytes: a lower-case letter anywhere in it (Step-1-install) is free text.
+	for _, c := range id[:bytes.IndexByte(id, '-')] {
+		if c >= 'a' && c <= 'z' {
+			return false
+		}
+	}
 	d := bytes.LastIndexByte(id, '-')
 	if d < 3 || id[d-2] != '-' || !isDigitSev(id[d-1]) {
 		return false

@@ -91,6 +91,8 @@ func TestRecognise(t *testing.T) {
 		{"bare header beats later label", "proc[7]: SYS-5-RESTART: error code 1785", ios, "SYS-5-RESTART", 5, false},
 		{"bare header beats earlier label", "Event ID 086008 host proc[7]: SYS-5-RESTART: x", ios, "SYS-5-RESTART", 5, false},
 		{"bare header beats earlier signature", "self signed certificate proc[7]: SYS-5-RESTART: x", ios, "SYS-5-RESTART", 5, false},
+		{"bare header facility with digits and underscore", "proc[7]: C4K_SUP2-3-POWER_LOW: x", ios, "C4K_SUP2-3-POWER_LOW", 3, false},
+		{"bare header lower-case sub-facility", "proc[7]: LICENSE-smart_lic-3-COMM_FAILED: x", ios, "LICENSE-smart_lic-3-COMM_FAILED", 3, true},
 
 		// Relays: the message is the one the relay header carries.
 		{"nxos relay known", "2025 Sep 25 08:49:23 UTC: %USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : x - smartlic", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
@@ -162,6 +164,9 @@ func TestRecogniseNothing(t *testing.T) {
 		{"bare header without colon", "proc[12]: SMART_LIC-3-COMM_FAILED x"},
 		{"bare header lower case", "proc[12]: smart_lic-3-comm_failed: x"},
 		{"bare header letter severity", "proc[12]: SNMP-W-AUTHFAIL: x"},
+		{"bare header mixed-case facility", "Step-1-install: begin"},
+		{"bare header mixed-case facility after tag", "backup[812]: Step-1-install: begin"},
+		{"bare header lower case after the first letter", "proc[12]: SMART_lic-3-COMM_FAILED: x"},
 		{"bare header after non-pid tag", "proc[abc]: SMART_LIC-3-COMM_FAILED: x"},
 		{"process tag alone", "sshd[123]: Accepted password for user"},
 		{"process tag past the header", strings.Repeat("x", 200) + " proc[12]: SMART_LIC-3-COMM_FAILED: x"},
