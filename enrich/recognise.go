@@ -276,7 +276,9 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 		n++
 	}
 	addWork(k - tokens)
-	if n < 3 {
+	// A digit then a hex digit is a URL escape (%20, %2F), not a facility:
+	// those that start with a digit go on with a letter past F (%2SWPORT).
+	if n < 3 || isDigit(v[p+1]) && isHex(v[p+2]) {
 		return false
 	}
 	if fac := v[p+1 : tokens]; hasPrefixFold(fac, "UC_") || hasPrefixFold(fac, "CCM_") {
@@ -386,6 +388,7 @@ func skipBlanks(v []byte, k int) int {
 func isDigitSev(c byte) bool { return c >= '0' && c <= '7' }
 func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool   { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+func isHex(c byte) bool      { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f' }
 func isAlnum(c byte) bool    { return byteClass[c]&classAlnum != 0 }
 func isWord(c byte) bool     { return byteClass[c]&classWord != 0 }
 
