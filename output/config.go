@@ -247,10 +247,19 @@ func Preset(o *enrich.Options, name string) bool {
 	return name == "default" || name == "ecs"
 }
 
+// ValidatePreset reports an option of o that the preset name leaves no place for, as an *enrich.OptionError.
+func ValidatePreset(name string, o enrich.Options) error {
+	if name == "ecs" && o.NestUnder != "" {
+		return &enrich.OptionError{Options: []string{"nest_under"}, Value: o.NestUnder,
+			Reason: "set with Field_Preset ecs, whose fields have their own places"}
+	}
+	return nil
+}
+
 // Validate reports the first option whose value cannot be used, naming its key.
 func (c *Config) Validate() error {
 	var oe *enrich.OptionError
-	if errors.As(c.Engine.Validate(), &oe) {
+	if errors.As(c.Engine.Validate(), &oe) || errors.As(ValidatePreset(c.FieldPreset, c.Engine), &oe) {
 		// Of two clashing names either may be the one the user set, so both keys are named.
 		keys := make([]string, len(oe.Options))
 		for i, o := range oe.Options {
@@ -264,8 +273,6 @@ func (c *Config) Validate() error {
 		bad                bool
 		key, value, reason string
 	}{
-		{c.FieldPreset == "ecs" && c.Engine.NestUnder != "", KeyNestUnder, c.Engine.NestUnder,
-			"set with Field_Preset ecs, whose fields have their own places"},
 		{c.ReportFile != "" && (derr != nil || !dir.IsDir()), KeyReportFile, c.ReportFile,
 			"its directory does not exist"},
 		{c.Sink != SinkForward && c.Sink != SinkStdout, KeySink, string(c.Sink), "want forward or stdout"},

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +68,7 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 		c.catalogs = nil
 		c.parse(args)
 	}
-	if err := opts.Validate(); err != nil {
+	if err := cmp.Or(opts.Validate(), output.ValidatePreset(*preset, opts)); err != nil {
 		return c.fail(2, err)
 	}
 	cat, err := catalog.Load(c.catalogs...)
