@@ -5,15 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // jsonScanner converts one JSON object to a msgpack map for the engine: keys and the string values
-// of message keys become str, every other value a JSONTextExt of its text without the whitespace
-// between tokens, so that numbers, escapes, key order and duplicate keys stay as written.
+// of message keys that UTF-8 can hold become str, every other value a JSONTextExt of its text without
+// the whitespace between tokens, so that numbers, escapes, key order and duplicate keys stay as written.
 type jsonScanner struct {
 	b       []byte
 	i       int
@@ -90,7 +92,7 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 			s.text, stack = append(s.text, stack[len(stack)-1]), stack[:len(stack)-1]
 		}
 		if len(stack) == 1 {
-			if s.text[0] == '"' && slices.Contains(s.msgKeys, string(key)) {
+			if s.text[0] == '"' && slices.Contains(s.msgKeys, string(key)) && !loneSurrogate(s.text) {
 				dst = msgpack.AppendStr(dst, unquote(s.text))
 			} else {
 				dst = msgpack.AppendExt(dst, msgpack.JSONTextExt, s.text)
@@ -214,4 +216,31 @@ func unquote(q []byte) []byte {
 	var s string
 	json.Unmarshal(q, &s)
 	return []byte(s)
+}
+
+// loneSurrogate reports whether the string q, which str has checked, escapes half a UTF-16
+// surrogate pair (\ud800 alone): UTF-8 cannot hold it, so unquote would make it U+FFFD.
+func loneSurrogate(q []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(q[i:], '\\')
+		if j < 0 {
+			return false
+		}
+		if i += j + 2; q[i-1] != 'u' {
+			continue
+		}
+		r := hexRune(q[i:])
+		if i += 4; utf16.IsSurrogate(r) {
+			if !bytes.HasPrefix(q[i:], []byte(`\u`)) || utf16.DecodeRune(r, hexRune(q[i+2:])) == utf8.RuneError {
+				return true
+			}
+			i += 6
+		}
+	}
+}
+
+// hexRune reads the four hex digits of a \u escape.
+func hexRune(b []byte) rune {
+	n, _ := strconv.ParseUint(string(b[:4]), 16, 16)
+	return rune(n)
 }
