@@ -134,16 +134,20 @@ func (in *Instance) watch() {
 // report logs the unknown message IDs and writes Report_File when any
 // arrived since the last report, or at close when any arrived at all.
 func (in *Instance) report(closing bool) {
-	in.countMu.Lock()
-	total := in.unknown.Total()
-	if total == 0 || (total == in.reported && !closing) {
-		in.countMu.Unlock()
+	// The lock is released by defer, so that a recovered panic cannot leave it held.
+	items, total := func() ([]report.Item, int64) {
+		in.countMu.Lock()
+		defer in.countMu.Unlock()
+		total := in.unknown.Total()
+		if total == 0 || (total == in.reported && !closing) {
+			return nil, 0
+		}
+		in.reported = total
+		return in.unknown.Top(), total
+	}()
+	if total == 0 {
 		return
 	}
-	in.reported = total
-	items := in.unknown.Top()
-	in.countMu.Unlock()
-
 	var err error
 	if in.cfg.ReportFile != "" {
 		err = report.WriteFile(in.cfg.ReportFile, items)

@@ -123,9 +123,11 @@ func (in *Instance) Totals() Totals {
 
 // count updates the counters and the unknown IDs, then calls the OnStats function.
 func (in *Instance) count(update func(*Totals)) {
-	in.countMu.Lock()
-	update(&in.stats)
-	in.countMu.Unlock()
+	func() {
+		in.countMu.Lock()
+		defer in.countMu.Unlock() // a recovered panic must not leave it held
+		update(&in.stats)
+	}()
 	if fn := in.onStats.Load(); fn != nil {
 		(*fn)()
 	}
