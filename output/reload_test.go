@@ -231,3 +231,28 @@ func TestBackgroundPanic(t *testing.T) {
 		t.Errorf("panic log lines: %d, want 1: %q", n, log.lines)
 	}
 }
+
+// TestPanicReleasesCounters recovers a panic raised while the counters are updated, as the
+// exported functions and the background goroutine do: the counters stay usable.
+func TestPanicReleasesCounters(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	in, err := New(cfg, nil, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() { recover() }()
+		in.count(func(*Totals) { panic("boom") })
+	}()
+	done := make(chan Totals)
+	go func() { done <- in.Totals() }()
+	select {
+	case <-done:
+		if err := in.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	case <-time.After(10 * time.Second): // Close would wait for the lock too
+		t.Fatal("Totals still waits for the counters' lock 10s after a recovered panic")
+	}
+}
