@@ -67,7 +67,7 @@ func New(version string, entries []Entry) (*Catalog, error) {
 		}
 		if e.isErrorCode() {
 			e.ErrorCode = e.ID // as in the documents' summaries, which explain shows
-			c.setErrorCode(ErrorCode{Product: e.Product, Code: e.ID, Title: e.Format, Explanation: e.Explanation, Source: e.Source}, &e)
+			c.setErrorCode(ErrorCode{Product: e.Product, Code: e.ID, Explanation: e.Explanation, Source: e.Source}, &e)
 			continue
 		}
 		k := [2]string{string(e.Product), e.Key()}

@@ -91,7 +91,8 @@ const (
 // Fluent Bit writes a line to its Log_File only when it is logged from one of its own threads.
 func (in *Instance) logLater(kind int, log func(Logger)) { in.later[kind].Store(&log) }
 
-// logPending logs what the background goroutine left.
+// logPending logs what the background goroutine left; it loads before it swaps, so that
+// flushes on several threads do not all write the same memory when nothing is left.
 func (in *Instance) logPending() {
 	for i := range in.later {
 		if in.later[i].Load() != nil {
@@ -134,18 +135,14 @@ func (in *Instance) watch() {
 // report logs the unknown message IDs and writes Report_File when any
 // arrived since the last report, or at close when any arrived at all.
 func (in *Instance) report(closing bool) {
-	// The lock is released by defer, so that a recovered panic cannot leave it held.
-	items, total := func() ([]report.Item, int64) {
-		in.countMu.Lock()
-		defer in.countMu.Unlock()
-		total := in.unknown.Total()
-		if total == 0 || (total == in.reported && !closing) {
-			return nil, 0
+	var items []report.Item
+	var total int64
+	in.locked(func() {
+		if total = in.unknown.Total(); total > 0 && (total != in.reported || closing) {
+			in.reported, items = total, in.unknown.Top()
 		}
-		in.reported = total
-		return in.unknown.Top(), total
-	}()
-	if total == 0 {
+	})
+	if len(items) == 0 {
 		return
 	}
 	var err error

@@ -112,22 +112,24 @@ func (t *Totals) Add(c enrich.Counters) {
 
 // Totals returns the instance's counters.
 func (in *Instance) Totals() Totals {
-	in.countMu.Lock()
-	t := in.stats
-	in.countMu.Unlock()
+	var t Totals
+	in.locked(func() { t = in.stats })
 	if cat := in.current.Load().cat; cat != nil {
 		t.CatalogEntries = int64(cat.Len())
 	}
 	return t
 }
 
+// locked runs f under countMu, released by defer so that a recovered panic cannot leave it held.
+func (in *Instance) locked(f func()) {
+	in.countMu.Lock()
+	defer in.countMu.Unlock()
+	f()
+}
+
 // count updates the counters and the unknown IDs, then calls the OnStats function.
 func (in *Instance) count(update func(*Totals)) {
-	func() {
-		in.countMu.Lock()
-		defer in.countMu.Unlock() // a recovered panic must not leave it held
-		update(&in.stats)
-	}()
+	in.locked(func() { update(&in.stats) })
 	if fn := in.onStats.Load(); fn != nil {
 		(*fn)()
 	}

@@ -322,7 +322,7 @@ func (l *flbLogger) logf(level C.int, format string, args ...any) {
 	}
 	for line := range strings.Lines(fmt.Sprintf(format, args...)) {
 		line = strings.TrimRight(line, "\r\n")
-		for first := true; first || line != ""; first = false {
+		for {
 			n := min(len(line), maxLogLine-len(l.prefix))
 			for n < len(line) && n > 1 && !utf8.RuneStart(line[n]) {
 				n--
@@ -330,7 +330,9 @@ func (l *flbLogger) logf(level C.int, format string, args ...any) {
 			msg := C.CString(l.prefix + line[:n])
 			C.enrich_log(l.api, l.ins, level, msg)
 			C.free(unsafe.Pointer(msg))
-			line = line[n:]
+			if line = line[n:]; line == "" {
+				break
+			}
 		}
 	}
 }
