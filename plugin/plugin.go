@@ -67,7 +67,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	n := initCount.Add(1) - 1 // every instance is counted, as Fluent Bit numbers them
 	// The instance's name or Alias as Fluent Bit reports it; C.GoString(nil) is "".
 	name := cmp.Or(C.GoString(C.enrich_output_name(p.o_ins)), fmt.Sprintf("enrich.%d", n))
-	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + name + "] "}
+	log := &flbLogger{api: p.api, ins: p.o_ins, prefix: "[output:enrich:" + cut(name, maxLogName) + "] "}
 	defer recoverExport(&ret, flbError, log, "init")
 	var out *output.Instance
 	defer func() { // an instance that failed to start, even by a panic, stops; it has sent nothing
@@ -312,8 +312,9 @@ type flbLogger struct {
 }
 
 // maxLogLine is the most a log line carries here: Fluent Bit cuts a line,
-// its header included, at 4 KiB.
-const maxLogLine = 3800
+// its header included, at 4 KiB. A name in the prefix is cut to maxLogName bytes,
+// as Fluent Bit takes an Alias of any length.
+const maxLogLine, maxLogName = 3800, 256
 
 // logf logs each line of the message on a line of its own, in pieces of at most maxLogLine bytes.
 func (l *flbLogger) logf(level C.int, format string, args ...any) {
@@ -323,18 +324,28 @@ func (l *flbLogger) logf(level C.int, format string, args ...any) {
 	for line := range strings.Lines(fmt.Sprintf(format, args...)) {
 		line = strings.TrimRight(line, "\r\n")
 		for {
-			n := min(len(line), maxLogLine-len(l.prefix))
-			for n < len(line) && n > 1 && !utf8.RuneStart(line[n]) {
-				n--
-			}
-			msg := C.CString(l.prefix + line[:n])
+			piece := cut(line, maxLogLine-len(l.prefix))
+			msg := C.CString(l.prefix + piece)
 			C.enrich_log(l.api, l.ins, level, msg)
 			C.free(unsafe.Pointer(msg))
-			if line = line[n:]; line == "" {
+			if line = line[len(piece):]; line == "" {
 				break
 			}
 		}
 	}
+}
+
+// cut returns the start of s of at most n bytes, ending between characters
+// where s is UTF-8; it keeps at least a byte of a non-empty s.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	n = max(n, 1)
+	for n > 1 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func (l *flbLogger) Errorf(f string, a ...any) { l.logf(C.ENRICH_FLB_LOG_ERROR, f, a...) }

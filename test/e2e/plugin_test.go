@@ -332,6 +332,20 @@ func TestLongErrorIsNotCut(t *testing.T) {
 	}
 }
 
+// TestLongAlias starts an instance whose Alias is longer than a log line:
+// its name is cut in the lines' prefix, and every line fits.
+func TestLongAlias(t *testing.T) {
+	alias := strings.Repeat("é", 2500)
+	r := runHost(t, "instance A sink=stdout alias="+alias+"\n", nil)
+	r.ok(t) // the host fails a line longer than Fluent Bit keeps
+	if got := r.inits["A"]; got != flbOK {
+		t.Errorf("init = %d, want FLB_OK", got)
+	}
+	if got := r.logsWith("info", "[output:enrich:"+alias[:256]+"] effective configuration"); len(got) != 1 {
+		t.Errorf("lines under the alias cut to 256 bytes: got %d, want 1", len(got))
+	}
+}
+
 func TestLogLevel(t *testing.T) {
 	data := writeChunk(t, chunk(knownLine))
 	tests := []struct {

@@ -158,7 +158,7 @@ struct fake_cmt {
 /* The host's stand-in for struct flb_output_instance. */
 struct instance {
     char name[64];
-    char alias[64];
+    char alias[8192]; /* Fluent Bit takes an Alias of any length */
     struct fake_cmt cmt;
     int log_level;
     int nprops;
