@@ -108,6 +108,12 @@ func TestSendHandshakeAndTLSFailures(t *testing.T) {
 			wantErr: ErrAuthRefused,
 		},
 		{
+			name:    "receiver asks for a user name and password",
+			opts:    forwardtest.Options{SharedKey: "right", Users: true},
+			cfg:     func(cfg *Config, _ *forwardtest.Server) { cfg.SharedKey = "right" },
+			wantErr: ErrUserAuth,
+		},
+		{
 			name:    "receiver wants a key the client lacks",
 			opts:    forwardtest.Options{SharedKey: "right"},
 			wantErr: ErrHandshakeRequired,

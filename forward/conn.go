@@ -98,12 +98,13 @@ func (c *Client) handshake(cn *conn) error {
 	if err != nil {
 		return fmt.Errorf("read HELO: %w", err)
 	}
-	nonce, keepalive, err := parseHelo(msg)
+	nonce, userAuth, keepalive, err := parseHelo(msg)
 	if err != nil {
 		return err
 	}
 	cn.reusable = keepalive
 	host, key, salt := c.hostname, c.cfg.SharedKey, rand.Text()
+	// No user name and password: in_forward checks them only when it has security.users.
 	ping := msgpack.AppendArrayHeader(nil, 6)
 	for _, s := range []string{"PING", host, salt, sharedKeyDigest(salt, host, nonce, key), "", ""} {
 		ping = msgpack.AppendStr(ping, s)
@@ -111,10 +112,13 @@ func (c *Client) handshake(cn *conn) error {
 	if _, err := cn.nc.Write(ping); err != nil {
 		return fmt.Errorf("write PING: %w", err)
 	}
-	if msg, err = cn.readObject(); err != nil {
+	switch msg, err = cn.readObject(); {
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("%w: it closed the connection after PING, as in_forward does when its Shared_Key differs", ErrAuthRefused)
+	case err != nil:
 		return fmt.Errorf("read PONG: %w", err)
 	}
-	return checkPong(msg, salt, nonce, key)
+	return checkPong(msg, salt, nonce, key, userAuth)
 }
 
 // sharedKeyDigest is sha512_hex(salt + hostname + nonce + shared_key) from the Forward v1 spec.
@@ -150,16 +154,17 @@ func (d *decoder) fail(kind error, what string) error {
 }
 
 // parseHelo reads ["HELO", {"nonce": str|bin, "auth": str|bin, "keepalive": bool}].
-// A non-empty auth salt means the receiver wants a user name and password.
-func parseHelo(b []byte) (nonce []byte, keepalive bool, err error) {
+// A non-empty auth salt says the receiver may ask for a user name and password:
+// Fluentd sends one only then, Fluent Bit's in_forward always.
+func parseHelo(b []byte) (nonce []byte, userAuth, keepalive bool, err error) {
 	d := &decoder{b: b}
 	n := next(d, msgpack.ReadArrayHeader)
 	typ := next(d, msgpack.ReadStr)
 	pairs := next(d, msgpack.ReadMapHeader)
 	if d.err != nil || n != 2 || string(typ) != "HELO" {
-		return nil, false, d.fail(ErrHandshake, fmt.Sprintf(`want ["HELO", {options}], got %q`, typ))
+		return nil, false, false, d.fail(ErrHandshake, fmt.Sprintf(`want ["HELO", {options}], got %q`, typ))
 	}
-	keepalive, userAuth := true, false
+	keepalive = true
 	for ; pairs > 0 && d.err == nil; pairs-- {
 		switch string(next(d, msgpack.ReadStr)) {
 		case "nonce":
@@ -174,18 +179,17 @@ func parseHelo(b []byte) (nonce []byte, keepalive bool, err error) {
 	}
 	switch {
 	case d.err != nil:
-		return nil, false, d.fail(ErrHandshake, "HELO options")
-	case userAuth:
-		return nil, false, ErrUserAuth
+		return nil, false, false, d.fail(ErrHandshake, "HELO options")
 	case len(nonce) == 0:
-		return nil, false, fmt.Errorf("%w: HELO has no nonce", ErrHandshake)
+		return nil, false, false, fmt.Errorf("%w: HELO has no nonce", ErrHandshake)
 	}
-	return bytes.Clone(nonce), keepalive, nil
+	return bytes.Clone(nonce), userAuth, keepalive, nil
 }
 
 // checkPong reads ["PONG", auth_result, reason, server_hostname, shared_key_hexdigest] and
-// verifies the digest, so a receiver without the key cannot pose as the real one.
-func checkPong(b []byte, salt string, nonce []byte, key string) error {
+// verifies the digest, so a receiver without the key cannot pose as the real one. A refusal
+// after a HELO with an auth salt is taken as the receiver asking for a user name and password.
+func checkPong(b []byte, salt string, nonce []byte, key string, userAuth bool) error {
 	d := &decoder{b: b}
 	n := next(d, msgpack.ReadArrayHeader)
 	typ := next(d, msgpack.ReadStr)
@@ -196,6 +200,8 @@ func checkPong(b []byte, salt string, nonce []byte, key string) error {
 	switch {
 	case d.err != nil || n != 5 || string(typ) != "PONG":
 		return d.fail(ErrHandshake, fmt.Sprintf("want a 5-element PONG, got %q", typ))
+	case !ok && userAuth:
+		return fmt.Errorf("%w: %q", ErrUserAuth, reason)
 	case !ok:
 		return fmt.Errorf("%w: %q", ErrAuthRefused, reason)
 	case subtle.ConstantTimeCompare(digest, []byte(sharedKeyDigest(salt, string(host), nonce, key))) != 1:

@@ -20,27 +20,29 @@ func helo(opts ...string) []byte {
 
 func TestParseHelo(t *testing.T) {
 	tests := []struct {
-		name    string
-		msg     []byte
-		wantErr error
+		name     string
+		msg      []byte
+		userAuth bool
+		wantErr  error
 	}{
-		{"shared key only", helo("nonce", "n0nce", "auth", ""), nil},
-		{"no auth option", helo("nonce", "n0nce"), nil},
-		{"user authentication asked", helo("nonce", "n0nce", "auth", "s4lt"), ErrUserAuth},
-		{"no nonce", helo("auth", ""), ErrHandshake},
-		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), 0x80)...), ErrHandshake},
+		{"shared key only", helo("nonce", "n0nce", "auth", ""), false, nil},
+		{"no auth option", helo("nonce", "n0nce"), false, nil},
+		// Fluent Bit's in_forward sends a salt, users or not.
+		{"auth salt", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
+		{"no nonce", helo("auth", ""), false, ErrHandshake},
+		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), 0x80)...), false, ErrHandshake},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			nonce, keepalive, err := parseHelo(tt.msg)
+			nonce, userAuth, keepalive, err := parseHelo(tt.msg)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("parseHelo error %v, want %v", err, tt.wantErr)
 			}
 			if err != nil {
 				return
 			}
-			if string(nonce) != "n0nce" || !keepalive {
-				t.Errorf("nonce %q keepalive %v, want n0nce and true (the default)", nonce, keepalive)
+			if string(nonce) != "n0nce" || userAuth != tt.userAuth || !keepalive {
+				t.Errorf("nonce %q userAuth %v keepalive %v, want n0nce, %v and true (the default)", nonce, userAuth, keepalive, tt.userAuth)
 			}
 		})
 	}

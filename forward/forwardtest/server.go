@@ -46,6 +46,7 @@ const (
 type Options struct {
 	Network        string        // "tcp" (127.0.0.1, the default), "tcp6" ([::1]) or "unix"
 	SharedKey      string        // require the shared-key handshake with this key
+	Users          bool          // with SharedKey: ask for a user name and password, and accept none
 	TLS            bool          // serve TLS; the client trusts CAFile
 	Stopped        bool          // reserve the address, but listen only once Start is called
 	Fault          Fault         // the fault at start; see SetFault
@@ -281,18 +282,23 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 	}
 }
 
-// handshake runs the receiver's side of the shared-key handshake: HELO, PING, PONG.
+// handshake runs the receiver's side of the shared-key handshake as in_forward does
+// (plugins/in_forward/fw_prot.c): its HELO carries a user-auth salt, users or not; a PING
+// with a wrong digest gets no PONG, the connection is closed; with Users, a refusing PONG.
 func (s *Server) handshake(c net.Conn, d *msgpack.Decoder) error {
-	e, key, nonce := msgpack.NewEncoder(c), s.opts.SharedKey, []byte(rand.Text())
-	helo := []any{"HELO", map[string]any{"nonce": nonce, "auth": []byte{}, "keepalive": true}}
+	e, key, nonce := msgpack.NewEncoder(c), s.opts.SharedKey, []byte(rand.Text()[:16])
+	helo := []any{"HELO", map[string]any{"nonce": string(nonce), "auth": rand.Text()[:16]}}
 	if err := e.Encode(helo); err != nil {
 		return err
 	}
 	var ping []string // ["PING", hostname, salt, digest, username, password]
 	err := d.Decode(&ping)
 	if err != nil || len(ping) != 6 || ping[0] != "PING" || ping[3] != digest(ping[2], ping[1], nonce, key) {
-		e.Encode([]any{"PONG", false, "shared key mismatch", "", ""})
 		return fmt.Errorf("handshake refused: PING %q: %v", ping, err)
+	}
+	if s.opts.Users {
+		e.Encode([]any{"PONG", false, "username/password mismatch", "", ""})
+		return fmt.Errorf("handshake refused: user %q", ping[4])
 	}
 	return e.Encode([]any{"PONG", true, "", "forwardtest", digest(ping[2], "forwardtest", nonce, key)})
 }

@@ -1,6 +1,7 @@
 package fluentbit
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +94,35 @@ func errorLineNames(out string, want []string) bool {
 		}
 	}
 	return false
+}
+
+// TestSharedKey hands records back to an in_forward with Shared_Key: with the
+// same key they arrive enriched; with another key, or with security.users set,
+// the plugin names the refusal and nothing arrives.
+func TestSharedKey(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	for _, tc := range []struct{ name, key, users, want string }{
+		{"same key", "s3cret", "", `"message_id":"722051"`},
+		{"wrong key", "wrong", "", "receiver refused the shared key: it closed the connection after PING"},
+		{"users", "s3cret", "alice pw", `receiver requires user authentication, which is not supported (use the shared key alone): "username/password mismatch"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			port := strconv.Itoa(freePort(t, "tcp"))
+			forward := []string{"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port=" + port, "-p", "shared_key=s3cret", "-p", "threaded=on"}
+			if tc.users != "" {
+				forward = append(forward, "-p", "security.users="+tc.users)
+			}
+			args := append([]string{"-e", so, "-i", "dummy", "-p", "dummy=" + dummyRecord, "-t", "net.test"}, forward...)
+			p := startFluentBit(t, bin, nil, append(args,
+				"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=tcp://127.0.0.1:"+port, "-p", "Forward_Shared_Key="+tc.key,
+				"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines",
+				"-f", "1")...)
+			waitFor(t, p, 30*time.Second, tc.want, func() bool { return strings.Contains(p.out.String(), tc.want) })
+			if tc.key != "s3cret" || tc.users != "" {
+				if strings.Contains(p.out.String(), `"message_id"`) {
+					t.Errorf("records arrived through a refused handshake")
+				}
+			}
+		})
+	}
 }
