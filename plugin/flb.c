@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +71,34 @@ void enrich_log(struct flb_api *api, void *o_ins, int level, const char *msg)
     }
     /* "%s": the message may contain percent signs from log records. */
     api->log_print(level, __FILE__, __LINE__, "%s", msg);
+}
+
+/*
+ * Fluent Bit 1.x lends Go plugins a struct flb_api with output_get_property
+ * alone, so its other fields would be read past its end. flb_output_log_check
+ * came with them in 2.0: a binary that exports flb_output_get_property but
+ * not it is 1.x. One that exports neither tells nothing, and is trusted.
+ * Returns 1 after logging why the plugin cannot start.
+ */
+int enrich_refuse_old_api(void)
+{
+    static const char msg[] = "[output:enrich] cannot start: this Fluent Bit is older than 2.0, whose Go "
+                              "plugin interface has no logger and no metrics; the plugin needs Fluent Bit "
+                              "2.0 or newer (tested with 2.2 and 3.2 to 5.1)";
+    void (*print)(int, const char *, int, const char *, ...);
+
+    if (dlsym(RTLD_DEFAULT, "flb_output_get_property") == NULL ||
+        dlsym(RTLD_DEFAULT, "flb_output_log_check") != NULL) {
+        return 0;
+    }
+    print = (void (*)(int, const char *, int, const char *, ...)) dlsym(RTLD_DEFAULT, "flb_log_print");
+    if (print != NULL) {
+        print(ENRICH_FLB_LOG_ERROR, __FILE__, __LINE__, "%s", msg);
+    }
+    else {
+        fprintf(stderr, "%s\n", msg);
+    }
+    return 1;
 }
 
 long enrich_thread_id(void)

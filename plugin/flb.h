@@ -64,6 +64,7 @@ const char *enrich_get_property(struct flbgo_output_plugin *p, const char *key);
 int enrich_set_context(struct flbgo_output_plugin *p, void *ctx);
 void enrich_log(struct flb_api *api, void *o_ins, int level, const char *msg);
 int enrich_log_enabled(struct flb_api *api, void *o_ins, int level);
+int enrich_refuse_old_api(void);
 long enrich_thread_id(void);
 
 /* One series of a cmetrics counter or gauge: Go writes value, then

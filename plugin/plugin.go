@@ -60,7 +60,7 @@ func FLBPluginRegister(def unsafe.Pointer) (ret C.int) {
 //export FLBPluginInit
 func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 	p := (*C.struct_flbgo_output_plugin)(plugin)
-	if p == nil {
+	if p == nil || C.enrich_refuse_old_api() != 0 {
 		return flbError
 	}
 	missing := C.enrich_cmt_resolve()

@@ -26,8 +26,8 @@ import (
 
 // Built by TestMain, read-only afterwards.
 // hostNoCmtPath is the host built without the cmetrics functions, like a
-// Fluent Bit that does not export them.
-var soPath, hostPath, hostNoCmtPath string
+// Fluent Bit that does not export them; hostV1Path passes Fluent Bit 1.x's api.
+var soPath, hostPath, hostNoCmtPath, hostV1Path string
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -61,8 +61,9 @@ func runTests(m *testing.M) int {
 	if cc == "" {
 		cc = "cc"
 	}
-	hostNoCmtPath = filepath.Join(dir, "host-nocmt")
-	for bin, flags := range map[string][]string{hostPath: {"-rdynamic"}, hostNoCmtPath: {"-DHOST_NO_CMT"}} {
+	hostNoCmtPath, hostV1Path = filepath.Join(dir, "host-nocmt"), filepath.Join(dir, "host-v1")
+	for bin, flags := range map[string][]string{hostPath: {"-rdynamic"}, hostNoCmtPath: {"-DHOST_NO_CMT"},
+		hostV1Path: {"-rdynamic", "-DHOST_API_V1"}} {
 		args := append([]string{"-O1", "-Wall", "-Wextra", "-Werror", "-o", bin}, flags...)
 		cmd := exec.Command(cc, append(args, filepath.Join(root, "test", "host", "host.c"), "-ldl", "-lpthread")...)
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -346,6 +346,20 @@ func TestLongAlias(t *testing.T) {
 	}
 }
 
+// TestFluentBit1Refused starts an instance in a host that passes Fluent Bit
+// 1.x's api, which has no logger: Init refuses with a line that says why,
+// through the flb_log_print the binary exports, and reads nothing past the api.
+func TestFluentBit1Refused(t *testing.T) {
+	r := runHostBin(t, hostV1Path, "instance A sink=stdout\n", nil)
+	r.ok(t)
+	if got := r.inits["A"]; got != flbError {
+		t.Errorf("init = %d, want FLB_ERROR", got)
+	}
+	if got := r.logsWith("error", "[output:enrich] cannot start: this Fluent Bit is older than 2.0"); len(got) != 1 {
+		t.Errorf("error lines saying why: %q, want 1", got)
+	}
+}
+
 func TestLogLevel(t *testing.T) {
 	data := writeChunk(t, chunk(knownLine))
 	tests := []struct {

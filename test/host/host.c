@@ -22,6 +22,9 @@
  *     at once, each call on a coroutine with a small stack (as Fluent Bit
  *     runs flushes), with data and tag copies that are poisoned and freed
  *     right after the call;
+ *   - built with -DHOST_API_V1, the api struct of Fluent Bit 1.x instead:
+ *     output_get_property alone, at the end of a page followed by one that
+ *     cannot be read, and no flb_output_log_check exported;
  *   - FLBPluginExitCtx per instance (Fluent Bit calls FLBPluginFlush and
  *     FLBPluginExit only when the *Ctx variants are missing, which they
  *     are not).
@@ -73,6 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -450,7 +454,7 @@ static __thread int host_thread;
  * (src/flb_log.c) less its size field, its header and the newline. */
 #define FLB_LOG_TEXT_MAX 4040
 
-static void log_print(int level, const char *file, int line, const char *fmt, ...)
+void flb_log_print(int level, const char *file, int line, const char *fmt, ...)
 {
     char buf[8192];
     char *p;
@@ -493,6 +497,19 @@ static int output_log_check(void *o_ins, int level)
     return level <= ins->log_level;
 }
 
+/* Exported as Fluent Bit exports them (-rdynamic); 1.x has no flb_output_log_check. */
+const char *flb_output_get_property(const char *key, void *o_ins)
+{
+    return output_get_property(key, o_ins);
+}
+
+#ifndef HOST_API_V1
+int flb_output_log_check(void *o_ins, int level)
+{
+    return output_log_check(o_ins, level);
+}
+#endif
+
 static const char *custom_get_property(const char *key, void *c_ins)
 {
     (void) key;
@@ -505,6 +522,30 @@ static int custom_log_check(void *c_ins, int level)
     (void) c_ins;
     (void) level;
     return 0;
+}
+
+/* The api struct the plugin gets: Fluent Bit 1.x's has one field, and
+ * reading past it here faults. */
+static void *host_api(void)
+{
+#ifdef HOST_API_V1
+    static char *page;
+    long size = sysconf(_SC_PAGESIZE);
+    const char *(**v1)(const char *, void *);
+
+    if (page == NULL) {
+        page = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (page == MAP_FAILED || mprotect(page + size, size, PROT_NONE) != 0) {
+            fail("map the 1.x api struct: %s", strerror(errno));
+            exit(1);
+        }
+    }
+    v1 = (const char *(**)(const char *, void *)) (page + size - sizeof(*v1));
+    *v1 = output_get_property;
+    return v1;
+#else
+    return &api;
+#endif
 }
 
 /* --- script commands --- */
@@ -597,7 +638,7 @@ static void cmd_instance(char **argv, int argc)
     instances[ninstances++] = ins;
 
     /* proxy_go_output_init: the shared struct now describes this instance. */
-    plugin->api = &api;
+    plugin->api = host_api();
     plugin->o_ins = ins;
     plugin->context = &ins->context;
     ret = plugin->cb_init(plugin);
@@ -898,7 +939,7 @@ static int load(const char *path)
     api.input_get_property = input_get_property;
     api.output_get_cmt_instance = get_cmt_instance;
     api.input_get_cmt_instance = get_cmt_instance;
-    api.log_print = log_print;
+    api.log_print = flb_log_print;
     api.input_log_check = input_log_check;
     api.output_log_check = output_log_check;
     api.custom_get_property = custom_get_property;
