@@ -6,6 +6,7 @@ package output
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -61,13 +62,13 @@ const (
 
 // Defaults and bounds of the options that callers name; options has the others.
 const (
-	DefaultMaxPayloadSize = 256 << 10
+	DefaultMaxPayloadSize = 256_000
 	// One connection per flush in progress: enough for up to 4 Workers.
 	DefaultForwardConns = 4
 	// Below 1 KiB nearly every record would travel alone; in_forward drops
 	// payloads above its buffer_max_size (6 MB unless raised).
-	MinMaxPayloadSize = 1 << 10
-	MaxMaxPayloadSize = 64 << 20
+	MinMaxPayloadSize = 1_000
+	MaxMaxPayloadSize = 64_000_000
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
@@ -150,8 +151,8 @@ func (c *Config) options() []option {
 	}
 	ack, every := dur(hour), dur(day)+", or off"
 	whole := func(hi int64) string { return fmt.Sprintf("want a whole number from 1 to %d", hi) }
-	size := fmt.Sprintf("want a size such as 256k, 1M or a number of bytes, from %dk to %dM",
-		MinMaxPayloadSize>>10, MaxMaxPayloadSize>>20)
+	size := fmt.Sprintf("want a size such as 256k, 1.5M or a number of bytes, from %dk to %dM",
+		MinMaxPayloadSize/1_000, MaxMaxPayloadSize/1_000_000)
 	opts := []option{
 		{key: KeySink, dst: &c.Sink, def: SinkForward},
 		{key: KeyForwardAddress, dst: &c.ForwardAddress},
@@ -187,13 +188,14 @@ func (c *Config) options() []option {
 // ParseConfig reads every key through g over the defaults and validates the result; the error
 // names the first bad key. Unknown keys go unnoticed: Fluent Bit cannot list an instance's properties.
 func ParseConfig(g Getter) (Config, error) {
-	c := DefaultConfig()
+	c, raw := DefaultConfig(), map[string]string{}
 	bools := map[string]bool{"on": true, "true": true, "yes": true, "off": false, "false": false, "no": false}
 	for _, o := range c.options() {
 		v := strings.TrimSpace(g.Get(o.key))
-		if v == "" {
+		if v == "" { // unset, or set empty: a ${VAR} left empty keeps the default
 			continue
 		}
+		raw[o.key] = v
 		ok, err := true, error(nil)
 		switch dst := o.dst.(type) {
 		case *string:
@@ -234,7 +236,11 @@ func ParseConfig(g Getter) (Config, error) {
 			return c, &KeyError{Key: o.key, Value: v, Reason: o.want}
 		}
 	}
-	return c, c.Validate()
+	err := c.Validate()
+	if ke := (*KeyError)(nil); errors.As(err, &ke) && raw[ke.Key] != "" {
+		ke.Value = raw[ke.Key] // as written, not as read: 0, not 0s
+	}
+	return c, err
 }
 
 // Preset applies a Field_Preset (default or ecs) to default options o, and reports whether name is one.
@@ -268,20 +274,19 @@ func (c *Config) Validate() error {
 		return &KeyError{Key: strings.Join(keys, " and "), Value: oe.Value, Reason: oe.Reason}
 	}
 	addr, aerr := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
-	dir, derr := os.Stat(filepath.Dir(c.ReportFile))
+	report := reportFileProblem(c.ReportFile)
 	for _, e := range []struct {
 		bad                bool
 		key, value, reason string
 	}{
-		{c.ReportFile != "" && (derr != nil || !dir.IsDir()), KeyReportFile, c.ReportFile,
-			"its directory does not exist"},
+		{report != "", KeyReportFile, c.ReportFile, report},
 		{c.Sink != SinkForward && c.Sink != SinkStdout, KeySink, string(c.Sink), "want forward or stdout"},
 		{c.TagPrefix == "" || strings.ContainsAny(c.TagPrefix, " \t\r\n"), KeyForwardTagPrefix, c.TagPrefix,
 			"want a non-empty tag prefix without spaces, such as enriched."},
 		{c.Sink == SinkForward && c.ForwardAddress == "", KeyForwardAddress, "", "required with Sink forward: " +
 			"the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"},
 		{aerr != nil && c.ForwardAddress != "", KeyForwardAddress, c.ForwardAddress, fmt.Sprint(aerr)},
-		{c.TLS && addr.Network == "unix", KeyForwardTLS, "on", "TLS needs a tcp:// " + KeyForwardAddress},
+		{c.TLS && addr.Network != "tcp", KeyForwardTLS, "on", "TLS needs a tcp:// " + KeyForwardAddress},
 		{c.TLSCAFile != "" && !c.TLS, KeyForwardTLSCAFile, c.TLSCAFile, "set while " + KeyForwardTLS + " is off"},
 	} {
 		if e.bad {
@@ -334,19 +339,41 @@ func configKey(option string) string {
 	return strings.Join(words, "_")
 }
 
-// parseSize accepts bytes with an optional k, kb, m, mb, g or gb suffix in
-// units of 1024, as Fluent Bit does.
+// parseSize reads a size as Fluent Bit does (flb_utils_size_to_bytes): a number of bytes,
+// or a decimal number with k, kb, m, mb, g or gb in units of 1000, so that 6M here is
+// in_forward's 6M.
 func parseSize(v string) (int, bool) {
-	num, unit := strings.ToLower(v), int64(1)
+	num, unit := strings.ToLower(v), 1.0
 	for i, s := range []string{"k", "m", "g"} {
 		if t, ok := strings.CutSuffix(strings.TrimSuffix(num, "b"), s); ok {
-			num, unit = strings.TrimSpace(t), 1<<(10*(i+1))
+			num, unit = strings.TrimSpace(t), math.Pow(1000, float64(i+1))
 			break
 		}
 	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 || n > MaxMaxPayloadSize/unit {
+	n, err := strconv.ParseFloat(num, 64)
+	if err != nil || strings.Trim(num, "0123456789.") != "" || n*unit > MaxMaxPayloadSize {
 		return 0, false
 	}
 	return int(n * unit), true
+}
+
+// reportFileProblem says why Report_File cannot be written, "" when it can or is unset: the
+// report is written to a new file beside it, then renamed over it.
+func reportFileProblem(path string) string {
+	if path == "" {
+		return ""
+	}
+	if fi, err := os.Stat(path); strings.HasSuffix(path, "/") || err == nil && fi.IsDir() {
+		return "names a directory; want a file path"
+	}
+	if dir, err := os.Stat(filepath.Dir(path)); err != nil || !dir.IsDir() {
+		return "its directory does not exist"
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return "cannot create a file in its directory: " + err.Error()
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return ""
 }

@@ -2,6 +2,7 @@ package output
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Errorf("ParseConfig = %+v, want the defaults %+v", c, want)
 	}
 	got := []any{c.Sink, c.TagPrefix, c.AckTimeout, c.MaxPayloadSize, c.TLSVerify, c.Engine.MessageKeys}
-	documented := []any{SinkForward, "enriched.", 10 * time.Second, 256 * 1024, true, []string{"log", "message", "msg", "raw"}}
+	documented := []any{SinkForward, "enriched.", 10 * time.Second, 256_000, true, []string{"log", "message", "msg", "raw"}}
 	if !reflect.DeepEqual(got, documented) {
 		t.Errorf("sink, tag prefix, ack timeout, payload size, TLS verify, message keys = %v, want the documented defaults %v", got, documented)
 	}
@@ -107,13 +108,15 @@ func TestParseConfigValues(t *testing.T) {
 		{"forward connections default", props{}, func(c Config) (any, any) { return c.ForwardConns, DefaultForwardConns }},
 		{"ack timeout minimum", props{"ack_timeout": "100ms"}, func(c Config) (any, any) { return c.AckTimeout, 100 * time.Millisecond }},
 		{"ack timeout maximum", props{"ack_timeout": "1h"}, func(c Config) (any, any) { return c.AckTimeout, time.Hour }},
-		{"payload 256k", props{"max_payload_size": "256k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 256 << 10 }},
-		{"payload 1M", props{"max_payload_size": "1M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1 << 20 }},
-		{"payload 2MB", props{"max_payload_size": "2MB"}, func(c Config) (any, any) { return c.MaxPayloadSize, 2 << 20 }},
-		{"payload 64kb", props{"max_payload_size": "64Kb"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64 << 10 }},
+		// Units of 1000, as Fluent Bit reads in_forward's Buffer_Max_Size.
+		{"payload 256k", props{"max_payload_size": "256k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 256_000 }},
+		{"payload 1M", props{"max_payload_size": "1M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1_000_000 }},
+		{"payload 2MB", props{"max_payload_size": "2MB"}, func(c Config) (any, any) { return c.MaxPayloadSize, 2_000_000 }},
+		{"payload 64kb", props{"max_payload_size": "64Kb"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64_000 }},
+		{"payload fraction", props{"max_payload_size": "1.5M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1_500_000 }},
 		{"payload bytes", props{"max_payload_size": "100000"}, func(c Config) (any, any) { return c.MaxPayloadSize, 100000 }},
-		{"payload minimum", props{"max_payload_size": "1k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1024 }},
-		{"payload maximum", props{"max_payload_size": "64M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64 << 20 }},
+		{"payload minimum", props{"max_payload_size": "1k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1000 }},
+		{"payload maximum", props{"max_payload_size": "64M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64_000_000 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,6 +171,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"report top zero", props{"report_top": "0"}, KeyReportTop, "from 1 to 10000"},
 		{"report top word", props{"report_top": "many"}, KeyReportTop, "from 1 to 10000"},
 		{"report file directory missing", props{"report_file": "/nonexistent/dir/unknown.csv"}, KeyReportFile, "directory does not exist"},
+		{"report file a directory", props{"report_file": os.TempDir()}, KeyReportFile, "names a directory"},
+		{"report file ending in a slash", props{"report_file": "/nonexistent/dir/"}, KeyReportFile, "names a directory"},
+		{"report file where none can be created", props{"report_file": "/proc/unknown.csv"}, KeyReportFile, "cannot create a file in its directory"},
+		{"tls with stdout sink", props{"sink": "stdout", "forward_address": "", "forward_tls": "on"}, KeyForwardTLS, "tcp://"},
+		{"error shows the value as written", props{"ack_timeout": "0"}, KeyAckTimeout, `invalid value "0":`},
 		{"stall timeout too short", props{"stall_timeout": "10ms"}, KeyStallTimeout, "from 100ms"},
 		{"ack timeout zero", props{"ack_timeout": "0"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout negative", props{"ack_timeout": "-5s"}, KeyAckTimeout, "from 100ms"},
@@ -177,11 +185,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"forward connections word", props{"forward_connections": "many"}, KeyForwardConns, "whole number"},
 		{"ack timeout just too short", props{"ack_timeout": "99ms"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout too long", props{"ack_timeout": "2h"}, KeyAckTimeout, "to 1h"},
-		{"payload unit unknown", props{"max_payload_size": "256x"}, KeyMaxPayloadSize, "such as 256k, 1M"},
+		{"payload unit unknown", props{"max_payload_size": "256x"}, KeyMaxPayloadSize, "such as 256k, 1.5M"},
 		{"payload too small", props{"max_payload_size": "512"}, KeyMaxPayloadSize, "from 1k to 64M"},
 		{"payload too large", props{"max_payload_size": "1G"}, KeyMaxPayloadSize, "from 1k to 64M"},
 		{"payload negative", props{"max_payload_size": "-1k"}, KeyMaxPayloadSize, "from 1k to 64M"},
-		{"payload fraction", props{"max_payload_size": "0.5M"}, KeyMaxPayloadSize, "such as 256k"},
+		{"payload fraction too small", props{"max_payload_size": "0.5k"}, KeyMaxPayloadSize, "from 1k to 64M"},
+		{"payload exponent", props{"max_payload_size": "1e3"}, KeyMaxPayloadSize, "such as 256k"},
+		{"payload two points", props{"max_payload_size": "1.2.3k"}, KeyMaxPayloadSize, "such as 256k"},
 		{"payload overflow", props{"max_payload_size": "99999999999999999999k"}, KeyMaxPayloadSize, "from 1k to 64M"},
 		{"duplicate field names", props{"field_severity": "level", "field_severity_name": "level"}, KeyFieldSeverity + " and " + KeyFieldSeverityName, "same name"},
 		{"field name taken from a default", props{"field_severity": "severity_name"}, KeyFieldSeverity + " and " + KeyFieldSeverityName, "same name"},
@@ -243,7 +253,7 @@ func TestConfigStringRedactsSharedKey(t *testing.T) {
 	if strings.Contains(s, "hunter2") || strings.Contains(s, "\n") {
 		t.Errorf("String() = %q shows the shared key or spans lines", s)
 	}
-	for _, want := range []string{"forward_shared_key=(redacted)", "forward_address=" + testAddr, `nest_under="cisco info"`, "max_payload_size=262144", "ack_timeout=10s"} {
+	for _, want := range []string{"forward_shared_key=(redacted)", "forward_address=" + testAddr, `nest_under="cisco info"`, "max_payload_size=256000", "ack_timeout=10s"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() = %q, want it to contain %s", s, want)
 		}
