@@ -208,7 +208,7 @@ func metricDefs(t *output.Totals) []metricDef {
 			[]*int64{&t.Enriched, &t.UnknownID, &t.NoID, &t.Skipped}},
 		{"enriched_records_total", "Records enriched, by the product of their catalog entry.", counter,
 			[]string{"product"}, products, byProduct},
-		{"chunks_total", "Chunks flushed to the instance.", counter, nil, one, []*int64{&t.Chunks}},
+		{"chunks_total", "Chunks delivered, or dropped as a loop, once each.", counter, nil, one, []*int64{&t.Chunks}},
 		{"payloads_total", "Payloads delivered to the sink.", counter, nil, one, []*int64{&t.Payloads}},
 		{"delivery_failures_total", "Payloads the sink did not accept.", counter, nil, one,
 			[]*int64{&t.FailedFlushes}},

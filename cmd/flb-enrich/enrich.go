@@ -61,7 +61,7 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 			return c.failUsage(fmt.Errorf("--top %d: want 1 to 10000", *rep.k))
 		}
 	}
-	if !output.Preset(&opts, *preset) {
+	if *preset = strings.ToLower(*preset); !output.Preset(&opts, *preset) { // as the plugin reads Field_Preset
 		return c.failUsage(fmt.Errorf("--field-preset: %q: want default or ecs", *preset))
 	} else if *preset != "default" {
 		// The flags again, so that those given override the preset.

@@ -63,9 +63,14 @@ func (t *tally) print(w io.Writer) {
 	tw.Flush()
 	fmt.Fprintf(w, "records %d: enriched %d, unknown_id %d, no_id %d, skipped %d\n\n",
 		t.Records, t.Enriched, t.UnknownID, t.NoID, t.Skipped)
+	items := t.top.Top()
+	if len(items) == 0 {
+		fmt.Fprintf(w, "message IDs the catalog lacks: none\n")
+		return
+	}
 	fmt.Fprintf(w, "message IDs the catalog lacks, most frequent first:\n")
 	fmt.Fprintf(tw, "COUNT\tPRODUCT\tID\tEXAMPLE\n")
-	for _, it := range t.top.Top() {
+	for _, it := range items {
 		count := fmt.Sprint(it.Count)
 		if it.Over > 0 {
 			count += fmt.Sprintf(" (<=%d over)", it.Over)

@@ -58,6 +58,16 @@ func TestReport(t *testing.T) {
 	}
 }
 
+func TestReportNothingUnknown(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"report"}, strings.NewReader("%ASA-4-722051: x\n"), &out, &errOut); code != 0 {
+		t.Fatalf("code %d: %s", code, errOut.String())
+	}
+	if !strings.HasSuffix(out.String(), "\nmessage IDs the catalog lacks: none\n") {
+		t.Errorf("report without unknown IDs ends:\n%s", out.String())
+	}
+}
+
 func TestReportUsage(t *testing.T) {
 	for _, args := range [][]string{{"report", "--top", "0"}, {"report", "--top", "10001"}, {"report", "--field-preset", "x"}} {
 		var out, errOut bytes.Buffer
@@ -69,7 +79,7 @@ func TestReportUsage(t *testing.T) {
 
 func TestFieldPresetECS(t *testing.T) {
 	line := "%ASA-6-722051: Group <g> User <u> IP <192.0.2.1> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session\n"
-	code, recs, errText := runEnrichCLI(t, line, "--field-preset", "ecs", "--field-product", "observer.product")
+	code, recs, errText := runEnrichCLI(t, line, "--field-preset", "ECS", "--field-product", "observer.product") // any case, as Field_Preset
 	if code != 0 || len(recs) != 1 {
 		t.Fatalf("code %d, %d records: %s", code, len(recs), errText)
 	}
