@@ -97,13 +97,14 @@ func errorLineNames(out string, want []string) bool {
 }
 
 // TestSharedKey hands records back to an in_forward with Shared_Key: with the
-// same key they arrive enriched; with another key, or with security.users set,
+// same key they arrive enriched; with another key, none, or with security.users set,
 // the plugin names the refusal and nothing arrives.
 func TestSharedKey(t *testing.T) {
 	bin, so := fluentBitBinary(t), pluginSO(t)
 	for _, tc := range []struct{ name, key, users, want string }{
 		{"same key", "s3cret", "", `"message_id":"722051"`},
 		{"wrong key", "wrong", "", "receiver refused the shared key: it closed the connection after PING"},
+		{"no key", "", "", "receiver requires a shared key handshake but no shared key is configured"},
 		{"users", "s3cret", "alice pw", `receiver requires user authentication, which is not supported (use the shared key alone): "username/password mismatch"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
