@@ -65,7 +65,7 @@ const (
 	DefaultMaxPayloadSize = 256_000
 	// One connection per flush in progress: enough for up to 4 Workers.
 	DefaultForwardConns = 4
-	// Below 1 KiB nearly every record would travel alone; in_forward drops
+	// Below 1 kB nearly every record would travel alone; in_forward drops
 	// payloads above its buffer_max_size (6 MB unless raised).
 	MinMaxPayloadSize = 1_000
 	MaxMaxPayloadSize = 64_000_000
