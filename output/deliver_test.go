@@ -3,11 +3,17 @@ package output
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
+	"os"
 	"reflect"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/forward"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
@@ -41,6 +47,7 @@ func TestDeliverBoundaries(t *testing.T) {
 		{"one payload", chunk(knownLine, unknownLine, noIDLine), DefaultMaxPayloadSize, 0},
 		{"a payload per record", chunk(knownLine, unknownLine, noIDLine, knownLine), MinMaxPayloadSize, 0},
 		{"tail-style records", bytes.Repeat(tail, 50), 4 << 10, 0},
+		{"more records than payloads a flush may send", chunk(repeat(knownLine, 2400)...), MinMaxPayloadSize, 0},
 		{"not a record in between", append(append(chunk(knownLine), 0x92, 0x01, 0xa1, 'x'), chunk(noIDLine)...), DefaultMaxPayloadSize, 1},
 		{"malformed rest", append(chunk(knownLine, noIDLine), record(knownLine)[:20]...), DefaultMaxPayloadSize, 1},
 		{"truncated body map", append(chunk(knownLine), record(knownLine)[:16]...), DefaultMaxPayloadSize, 1},
@@ -70,6 +77,11 @@ func TestDeliverBoundaries(t *testing.T) {
 			if payloads != len(got.payloads) {
 				t.Errorf("deliver reports %d payloads, the sink got %d", payloads, len(got.payloads))
 			}
+			// A threaded in_forward queues 1024 messages for the engine thread, which runs the flush.
+			if payloads > 1024 {
+				t.Errorf("%d payloads in one flush, more than in_forward queues while it runs", payloads)
+			}
+			limit := max(tt.limit, len(out)/payloadsPerFlush) // a limit that would make too many payloads grows
 
 			// The records of out, found by parsing it from the start.
 			var want [][]byte
@@ -92,8 +104,8 @@ func TestDeliverBoundaries(t *testing.T) {
 			}
 			var sent [][]byte
 			for i, p := range records {
-				if got.counts[i] > 1 && len(p) > tt.limit {
-					t.Errorf("payload %d of %d records is %d bytes, more than the limit %d", i+1, got.counts[i], len(p), tt.limit)
+				if got.counts[i] > 1 && len(p) > limit {
+					t.Errorf("payload %d of %d records is %d bytes, more than the limit %d", i+1, got.counts[i], len(p), limit)
 				}
 				n := 0
 				for off := 0; off < len(p); n++ {
@@ -112,5 +124,26 @@ func TestDeliverBoundaries(t *testing.T) {
 				t.Errorf("records sent, in order:\n%x\nwant\n%x", sent, want)
 			}
 		})
+	}
+}
+
+// TestDeliveryErrorNamesCauses: a stall and a closed connection say what in_forward does
+// that leads to them, which the bare errors do not.
+func TestDeliveryErrorNamesCauses(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&forward.RetryableError{Op: "write", Err: fmt.Errorf("%w: read unix: i/o timeout", forward.ErrStalled)}, "lacks Threaded On"},
+		{&forward.RetryableError{Op: "read ack", Err: fmt.Errorf("receiver closed the connection: %w", io.EOF)}, "larger than its Buffer_Max_Size"},
+		{&forward.RetryableError{Op: "read ack", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "larger than its Buffer_Max_Size"},
+		{&forward.RetryableError{Op: "dial", Err: syscall.ECONNREFUSED}, ""},
+	}
+	for _, tt := range tests {
+		msg := (&DeliveryError{Tag: "enriched.app", Payload: 2, Bytes: 4500032, Err: tt.err}).Error()
+		if !strings.Contains(msg, "deliver payload 2 (4500032 bytes)") || strings.Contains(msg, "in_forward") != (tt.want != "") ||
+			!strings.Contains(msg, tt.want) {
+			t.Errorf("%q, want it to name %q", msg, tt.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -39,9 +40,18 @@ type DeliveryError struct {
 	Err     error
 }
 
-// Error says which payload of which chunk failed and why.
+// Error says which payload of which chunk failed and why, with the likely causes on
+// in_forward's side that the error alone does not name.
 func (e *DeliveryError) Error() string {
-	return fmt.Sprintf("deliver payload %d (%d bytes) of chunk with tag %q: %v", e.Payload, e.Bytes, e.Tag, e.Err)
+	s := fmt.Sprintf("deliver payload %d (%d bytes) of chunk with tag %q: %v", e.Payload, e.Bytes, e.Tag, e.Err)
+	switch {
+	case errors.Is(e.Err, forward.ErrStalled):
+		s += " (expected while a stop or reload pauses the loop back; at other times in_forward is " +
+			"overloaded, or it is this Fluent Bit's own and lacks Threaded On)"
+	case errors.Is(e.Err, io.EOF) || errors.Is(e.Err, syscall.ECONNRESET) || errors.Is(e.Err, syscall.EPIPE):
+		s += " (in_forward closes the connection on a message larger than its Buffer_Max_Size, 6144000 bytes by default)"
+	}
+	return s
 }
 
 // Unwrap returns the sink's error.
@@ -282,6 +292,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 	}
 	// The batch of records, the run of other items, and the records that carry the runs.
 	start, count, run, extra, now := 0, 0, -1, []byte(nil), time.Now()
+	limit := max(in.cfg.MaxPayloadSize, len(out)/payloadsPerFlush)
 	for i, off := 0, 0; ; i++ {
 		// An end RewriteSplit would not report leaves the rest untrusted; the
 		// end of out counts as an item that is not a record: it ends both.
@@ -290,7 +301,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 			end = ends[i]
 		}
 		record := ok && msgpack.IsForwardEntry(out[off:end])
-		if count > 0 && (!record || end-start > in.cfg.MaxPayloadSize) {
+		if count > 0 && (!record || end-start > limit) {
 			if err := send(out[start:off], count); err != nil {
 				return payloads, wrapped, err
 			}
@@ -317,6 +328,13 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 	}
 	return payloads, wrapped, err
 }
+
+// payloadsPerFlush bounds a flush's payloads: cut at len/payloadsPerFlush bytes or more, the
+// records of a chunk make at most 2*payloadsPerFlush+1 payloads (two neighbours together
+// exceed the cut; an item that is not a record ends one too), and unparsed runs one more. A threaded in_forward queues what it reads for the
+// engine thread, which runs this flush when the output has no Workers, in 1024 slots
+// (src/flb_input.c), and closes the connection when they stay full.
+const payloadsPerFlush = 256
 
 // The keys of the record that carries bytes that are not msgpack records.
 const (

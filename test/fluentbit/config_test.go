@@ -7,9 +7,12 @@ import (
 	"time"
 )
 
-// dummyRecord is a record the dummy input emits: a Threat Defense line whose
-// ID the catalog knows.
-const dummyRecord = `{"message":"%FTD-4-722051: Group <G> User <u> IP <198.51.100.7> IPv4 Address <10.0.0.2> IPv6 address <::> assigned to session"}`
+// dummyLine is a Threat Defense line whose ID the catalog knows, and dummyRecord
+// a record with it that the dummy input emits.
+const (
+	dummyLine   = "%FTD-4-722051: Group <G> User <u> IP <198.51.100.7> IPv4 Address <10.0.0.2> IPv6 address <::> assigned to session"
+	dummyRecord = `{"message":"` + dummyLine + `"}`
+)
 
 // TestBadPluginConfigurationStopsFluentBit checks that a bad value for a
 // plugin key makes Fluent Bit refuse to start, with a message that names the
@@ -101,6 +104,9 @@ func errorLineNames(out string, want []string) bool {
 // the plugin names the refusal and nothing arrives.
 func TestSharedKey(t *testing.T) {
 	bin, so := fluentBitBinary(t), pluginSO(t)
+	if before(t, bin, 3, 0) {
+		t.Skip("in_forward has Shared_Key from Fluent Bit 3.0")
+	}
 	for _, tc := range []struct{ name, key, users, want string }{
 		{"same key", "s3cret", "", `"message_id":"722051"`},
 		{"wrong key", "wrong", "", "receiver refused the shared key: it closed the connection after PING"},

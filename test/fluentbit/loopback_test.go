@@ -1,0 +1,136 @@
+package fluentbit
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enrich-plugin/enrich/internal/msgpack"
+)
+
+// forwardRecords encodes n records [[EventTime, {}], {"message": line, "n": "rI"}].
+func forwardRecords(n int, line string) []byte {
+	var b []byte
+	for i := range n {
+		b = append(b, 0x92, 0x92, 0xd7, 0x00)
+		b = binary.BigEndian.AppendUint32(b, 1700000000)
+		b = binary.BigEndian.AppendUint32(b, uint32(i))
+		b = append(b, 0x80, 0x82)
+		b = msgpack.AppendStr(msgpack.AppendStr(b, "message"), line)
+		b = msgpack.AppendStr(msgpack.AppendStr(b, "n"), fmt.Sprintf("r%d", i))
+	}
+	return b
+}
+
+// sendPacked sends entries to the in_forward at addr as one PackedForward message under
+// tag and waits for its ack, so that they arrive in Fluent Bit as one chunk.
+func sendPacked(t *testing.T, addr, tag string, entries []byte) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial in_forward: %v", err)
+	}
+	defer c.Close()
+	const id = "c2VuZFBhY2tlZC1jaHVuaw=="
+	msg := msgpack.AppendStr(msgpack.AppendArrayHeader(nil, 3), tag)
+	msg = append(msgpack.AppendBinHeader(msg, len(entries)), entries...)
+	msg = msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(msg, 1), "chunk"), id)
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(msg); err != nil {
+		t.Fatalf("send to in_forward: %v", err)
+	}
+	ack := make([]byte, 64)
+	if n, err := c.Read(ack); err != nil || !strings.Contains(string(ack[:n]), id) {
+		t.Fatalf("no ack from in_forward: %q %v", ack[:n], err)
+	}
+}
+
+var recordN = regexp.MustCompile(`"n":"(r\d+)"`)
+
+// TestChunkOfManyPayloads sends one chunk of 4,000 records to enrich with the smallest
+// Max_Payload_Size in the shipped layout (no Workers, loop-back in_forward Threaded On),
+// which would cut it into about 2,000 payloads. A threaded in_forward queues each message
+// for the engine thread in 1024 slots (src/flb_input.c) and drops the connection when they
+// stay full, and the engine thread empties them only after the flush returns. Every record
+// must arrive, once.
+func TestChunkOfManyPayloads(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	port := strconv.Itoa(freePort(t, "tcp"))
+	sock := filepath.Join(tempDir(t), "loop.sock")
+	p := startFluentBit(t, bin, nil, "-e", so,
+		"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port="+port, "-p", "threaded=on",
+		"-i", "forward", "-p", "unix_path="+sock, "-p", "threaded=on",
+		"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://"+sock,
+		"-p", "Max_Payload_Size=1k", "-p", "Retry_Limit=no_limits",
+		"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines",
+		"-f", "1")
+	addr := net.JoinHostPort("127.0.0.1", port)
+	waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	const n = 4000
+	sendPacked(t, addr, "net.big", forwardRecords(n, dummyLine))
+	seen := map[string]int{}
+	waitFor(t, p, 30*time.Second, "every record", func() bool {
+		clear(seen)
+		for _, m := range recordN.FindAllStringSubmatch(p.out.String(), -1) {
+			seen[m[1]]++
+		}
+		return len(seen) == n
+	})
+	for id, c := range seen {
+		if c > 1 {
+			t.Errorf("record %s arrived %d times", id, c)
+			break
+		}
+	}
+	if strings.Contains(p.out.String(), "not delivered") {
+		t.Errorf("a flush failed")
+	}
+}
+
+// TestLoopBackFailuresNameTheirCause runs two loop backs the plugin cannot deliver to,
+// and waits for the warning that names the cause on in_forward's side:
+//   - in_forward's default Threaded Off: it then reads on the engine thread, which runs
+//     enrich's flush (no Workers), so the flush sees a receiver that stopped reading;
+//   - a record larger than in_forward's Buffer_Max_Size, which travels alone: in_forward
+//     closes the connection on it ("incoming data exceed limit").
+func TestLoopBackFailuresNameTheirCause(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	big := `{"message":"` + dummyLine + " " + strings.Repeat("x", 100_000) + `"}`
+	for _, tc := range []struct {
+		name, record, want string
+		forward            []string
+	}{
+		{"not threaded", dummyRecord, "lacks Threaded On", nil},
+		{"record over Buffer_Max_Size", big, "larger than its Buffer_Max_Size",
+			[]string{"-p", "threaded=on", "-p", "buffer_chunk_size=32k", "-p", "buffer_max_size=64k"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sock := filepath.Join(tempDir(t), "loop.sock")
+			args := []string{"-e", so, "-i", "dummy", "-p", "dummy=" + tc.record, "-p", "samples=1", "-t", "net.test",
+				"-i", "forward", "-p", "unix_path=" + sock}
+			p := startFluentBit(t, bin, nil, append(append(args, tc.forward...),
+				"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://"+sock,
+				"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines", "-f", "1")...)
+			waitFor(t, p, 30*time.Second, tc.want, func() bool {
+				for _, l := range strings.Split(p.out.String(), "\n") {
+					if strings.Contains(l, "[output:enrich:") && strings.Contains(l, "not delivered") && strings.Contains(l, tc.want) {
+						return true
+					}
+				}
+				return false
+			})
+		})
+	}
+}
