@@ -200,7 +200,7 @@ func checkPong(b []byte, salt string, nonce []byte, key string, userAuth bool) e
 	switch {
 	case d.err != nil || n != 5 || string(typ) != "PONG":
 		return d.fail(ErrHandshake, fmt.Sprintf("want a 5-element PONG, got %q", typ))
-	case !ok && userAuth:
+	case !ok && userAuth && !bytes.Contains(reason, []byte("shared_key")): // Fluentd checks the key first
 		return fmt.Errorf("%w: %q", ErrUserAuth, reason)
 	case !ok:
 		return fmt.Errorf("%w: %q", ErrAuthRefused, reason)

@@ -48,6 +48,7 @@ func TestDeliverBoundaries(t *testing.T) {
 		{"a payload per record", chunk(knownLine, unknownLine, noIDLine, knownLine), MinMaxPayloadSize, 0},
 		{"tail-style records", bytes.Repeat(tail, 50), 4 << 10, 0},
 		{"more records than payloads a flush may send", chunk(repeat(knownLine, 2400)...), MinMaxPayloadSize, 0},
+		{"records and other items alternating", bytes.Repeat(append(chunk(knownLine), 0x92, 0x01, 0xa1, 'x'), 1500), MinMaxPayloadSize, 1500},
 		{"not a record in between", append(append(chunk(knownLine), 0x92, 0x01, 0xa1, 'x'), chunk(noIDLine)...), DefaultMaxPayloadSize, 1},
 		{"malformed rest", append(chunk(knownLine, noIDLine), record(knownLine)[:20]...), DefaultMaxPayloadSize, 1},
 		{"truncated body map", append(chunk(knownLine), record(knownLine)[:16]...), DefaultMaxPayloadSize, 1},
@@ -67,6 +68,18 @@ func TestDeliverBoundaries(t *testing.T) {
 			in := newInstance(cfg, nil, nil, &got)
 			var sp enrich.Split
 			out, _, rerr := engine.RewriteSplit(nil, tt.chunk, &sp)
+			// The records of out, found by parsing it from the start before deliver moves them.
+			var want [][]byte
+			for off := 0; off < len(out); {
+				n, err := msgpack.Skip(out[off:])
+				if err != nil {
+					break
+				}
+				if msgpack.IsForwardEntry(out[off : off+n]) {
+					want = append(want, bytes.Clone(out[off:off+n]))
+				}
+				off += n
+			}
 			payloads, wrapped, err := in.deliver(context.Background(), "t", out, sp.Ends, rerr != nil)
 			if err != nil {
 				t.Fatalf("deliver: %v", err)
@@ -83,18 +96,6 @@ func TestDeliverBoundaries(t *testing.T) {
 			}
 			limit := max(tt.limit, len(out)/payloadsPerFlush) // a limit that would make too many payloads grows
 
-			// The records of out, found by parsing it from the start.
-			var want [][]byte
-			for off := 0; off < len(out); {
-				n, err := msgpack.Skip(out[off:])
-				if err != nil {
-					break
-				}
-				if msgpack.IsForwardEntry(out[off : off+n]) {
-					want = append(want, out[off:off+n])
-				}
-				off += n
-			}
 			records := got.payloads
 			if wrapped > 0 {
 				records = records[:len(records)-1]
@@ -138,6 +139,8 @@ func TestDeliveryErrorNamesCauses(t *testing.T) {
 		{&forward.RetryableError{Op: "read ack", Err: fmt.Errorf("receiver closed the connection: %w", io.EOF)}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "read ack", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "dial", Err: syscall.ECONNREFUSED}, ""},
+		{&forward.RetryableError{Op: "tls handshake", Err: io.EOF}, "without tls on"},
+		{&forward.RetryableError{Op: "handshake", Err: fmt.Errorf("read HELO: receiver closed the connection: %w", io.EOF)}, ""},
 	}
 	for _, tt := range tests {
 		msg := (&DeliveryError{Tag: "enriched.app", Payload: 2, Bytes: 4500032, Err: tt.err}).Error()

@@ -44,12 +44,18 @@ type DeliveryError struct {
 // in_forward's side that the error alone does not name.
 func (e *DeliveryError) Error() string {
 	s := fmt.Sprintf("deliver payload %d (%d bytes) of chunk with tag %q: %v", e.Payload, e.Bytes, e.Tag, e.Err)
+	var re *forward.RetryableError
+	closed := errors.As(e.Err, &re) &&
+		(errors.Is(re, io.EOF) || errors.Is(re, syscall.ECONNRESET) || errors.Is(re, syscall.EPIPE))
 	switch {
 	case errors.Is(e.Err, forward.ErrStalled):
-		s += " (expected while a stop or reload pauses the loop back; at other times in_forward is " +
+		return s + " (expected while a stop or reload pauses the loop back; at other times in_forward is " +
 			"overloaded, or it is this Fluent Bit's own and lacks Threaded On)"
-	case errors.Is(e.Err, io.EOF) || errors.Is(e.Err, syscall.ECONNRESET) || errors.Is(e.Err, syscall.EPIPE):
-		s += " (in_forward closes the connection on a message larger than its Buffer_Max_Size, 6144000 bytes by default)"
+	case closed && re.Op == "tls handshake":
+		return s + " (an in_forward without tls on closes the connection at the TLS handshake)"
+	case closed && (re.Op == "write" || re.Op == "read ack"):
+		return s + " (in_forward closes the connection when it stops or pauses, and on a message larger than " +
+			"its Buffer_Max_Size, 6144000 bytes by default)"
 	}
 	return s
 }
@@ -281,7 +287,8 @@ func (in *Instance) loop(tag string, data []byte) {
 
 // deliver sends out in payloads of about MaxPayloadSize bytes, cut at the item ends RewriteSplit
 // reported; restIsRaw says the last item is the rest of a malformed chunk. Items that are not
-// Forward entries, which the receiver would refuse, travel wrapped (unparsedRecord) in a last payload.
+// Forward entries, which the receiver would refuse, travel wrapped (unparsedRecord) in a last
+// payload. It moves the records in out together over them and reuses ends for their new ends.
 func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []int, restIsRaw bool) (payloads, wrapped int, err error) {
 	send := func(p []byte, count int) error {
 		if err := in.sink.Send(ctx, tag, p, count); err != nil {
@@ -290,38 +297,42 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		payloads++
 		return nil
 	}
-	// The batch of records, the run of other items, and the records that carry the runs.
-	start, count, run, extra, now := 0, 0, -1, []byte(nil), time.Now()
-	limit := max(in.cfg.MaxPayloadSize, len(out)/payloadsPerFlush)
-	for i, off := 0, 0; ; i++ {
-		// An end RewriteSplit would not report leaves the rest untrusted; the
-		// end of out counts as an item that is not a record: it ends both.
+	// w is where the next record goes, run the start of the items since the last record.
+	w, records, run, extra, now := 0, 0, -1, []byte(nil), time.Now()
+	for i, off := 0, 0; off < len(out); i++ {
+		// An end RewriteSplit would not report leaves the rest untrusted: one item, not a record.
 		end, ok := len(out), i < len(ends) && ends[i] > off && ends[i] <= len(out) && !(restIsRaw && i == len(ends)-1)
 		if ok {
 			end = ends[i]
 		}
-		record := ok && msgpack.IsForwardEntry(out[off:end])
-		if count > 0 && (!record || end-start > limit) {
-			if err := send(out[start:off], count); err != nil {
-				return payloads, wrapped, err
-			}
-			count = 0
-		}
-		if run >= 0 && (record || off == len(out)) {
+		switch record := ok && msgpack.IsForwardEntry(out[off:end]); {
+		case record && run >= 0:
 			extra, run, wrapped = unparsedRecord(extra, out[run:off], now), -1, wrapped+1
-		}
-		if off == len(out) {
-			break
-		}
-		if count == 0 {
-			start = off
-		}
-		if record {
-			count++
-		} else if run < 0 {
+			fallthrough
+		case record:
+			if w != off {
+				copy(out[w:], out[off:end])
+			}
+			w += end - off
+			ends[records], records = w, records+1
+		case run < 0:
 			run = off
 		}
 		off = end
+	}
+	if run >= 0 {
+		extra, wrapped = unparsedRecord(extra, out[run:], now), wrapped+1
+	}
+	limit := max(in.cfg.MaxPayloadSize, w/payloadsPerFlush)
+	for start, i := 0, 0; i < records; {
+		j := i + 1 // records i to j-1: the first, and those that keep the batch within limit
+		for j < records && ends[j]-start <= limit {
+			j++
+		}
+		if err := send(out[start:ends[j-1]], j-i); err != nil {
+			return payloads, wrapped, err
+		}
+		start, i = ends[j-1], j
 	}
 	if wrapped > 0 {
 		err = send(extra, wrapped)
@@ -331,8 +342,8 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 
 // payloadsPerFlush bounds a flush's payloads: cut at len/payloadsPerFlush bytes or more, the
 // records of a chunk make at most 2*payloadsPerFlush+1 payloads (two neighbours together
-// exceed the cut; an item that is not a record ends one too), and unparsed runs one more. A threaded in_forward queues what it reads for the
-// engine thread, which runs this flush when the output has no Workers, in 1024 slots
+// exceed the cut), and unparsed runs one more. A threaded in_forward queues what it reads for
+// the engine thread, which runs this flush when the output has no Workers, in 1024 slots
 // (src/flb_input.c), and closes the connection when they stay full.
 const payloadsPerFlush = 256
 

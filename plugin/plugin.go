@@ -335,15 +335,17 @@ func (l *flbLogger) logf(level C.int, format string, args ...any) {
 	}
 }
 
-// cut returns the start of s of at most n bytes, ending between characters
-// where s is UTF-8; it keeps at least a byte of a non-empty s.
+// cut returns the start of s of at most n bytes, ending between characters where s is
+// UTF-8 (it looks back as far as a character is long); it keeps a byte of a non-empty s.
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	n = max(n, 1)
-	for n > 1 && !utf8.RuneStart(s[n]) {
-		n--
+	for k := n; k >= 1 && k > n-utf8.UTFMax; k-- {
+		if utf8.RuneStart(s[k]) {
+			return s[:k]
+		}
 	}
 	return s[:n]
 }

@@ -61,14 +61,15 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 			return c.failUsage(fmt.Errorf("--top %d: want 1 to 10000", *rep.k))
 		}
 	}
-	if *preset = strings.ToLower(*preset); !output.Preset(&opts, *preset) { // as the plugin reads Field_Preset
+	name := strings.ToLower(*preset) // as the plugin reads Field_Preset
+	if !output.Preset(&opts, name) {
 		return c.failUsage(fmt.Errorf("--field-preset: %q: want default or ecs", *preset))
-	} else if *preset != "default" {
+	} else if name != "default" {
 		// The flags again, so that those given override the preset.
 		c.catalogs = nil
 		c.parse(args)
 	}
-	if err := cmp.Or(opts.Validate(), output.ValidatePreset(*preset, opts)); err != nil {
+	if err := cmp.Or(opts.Validate(), output.ValidatePreset(name, opts)); err != nil {
 		return c.fail(2, err)
 	}
 	cat, err := catalog.Load(c.catalogs...)

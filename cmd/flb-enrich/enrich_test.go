@@ -152,6 +152,8 @@ func TestRunEnrichErrors(t *testing.T) {
 		{"ecs preset with nest under", []string{"--field-preset", "ecs", "--nest-under", "x"}, 2,
 			`nest_under: "x" set with Field_Preset ecs, whose fields have their own places`},
 		{"nest under before ecs preset", []string{"--nest-under", "x", "--field-preset", "ecs"}, 2, "whose fields have their own places"},
+		{"upper-case ecs preset with nest under", []string{"--field-preset", "ECS", "--nest-under", "x"}, 2, "whose fields have their own places"},
+		{"unknown preset as written", []string{"--field-preset", "XYZ"}, 2, `"XYZ": want default or ecs`},
 		{"missing input", []string{filepath.Join(t.TempDir(), "missing.log")}, 1, "missing.log"},
 		{"unknown flag after a file", []string{"-", "--nope"}, 2, "nope"},
 		{"missing catalog", []string{"--catalog", filepath.Join(t.TempDir(), "missing.json")}, 1, "missing.json"},
