@@ -47,3 +47,25 @@ func TestParseHelo(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckPongRefusals: after a HELO with an auth salt, a refusal is a demand for a user
+// name and password unless it names the shared key, as Fluentd's does.
+func TestCheckPongRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		reason   string
+		userAuth bool
+		want     error
+	}{
+		{"username/password mismatch", true, ErrUserAuth},
+		{"shared_key mismatch", true, ErrAuthRefused},
+		{"shared_key mismatch", false, ErrAuthRefused},
+	} {
+		pong := append(msgpack.AppendStr(msgpack.AppendArrayHeader(nil, 5), "PONG"), 0xc2) // false
+		for _, s := range []string{tt.reason, "", ""} {
+			pong = msgpack.AppendStr(pong, s)
+		}
+		if err := checkPong(pong, "salt", []byte("nonce"), "key", tt.userAuth); !errors.Is(err, tt.want) {
+			t.Errorf("PONG refusing with %q after a HELO with a salt %v: %v, want %v", tt.reason, tt.userAuth, err, tt.want)
+		}
+	}
+}
