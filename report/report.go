@@ -129,9 +129,18 @@ func WriteCSV(w io.Writer, items []Item) error {
 		if it.Severity >= 0 {
 			sev = strconv.Itoa(it.Severity)
 		}
-		rows = append(rows, []string{it.Product, it.ID, sev, "", "", strconv.FormatInt(it.Count, 10), it.Example})
+		rows = append(rows, []string{it.Product, it.ID, sev, "", "", strconv.FormatInt(it.Count, 10), asText(it.Example)})
 	}
 	return csv.NewWriter(w).WriteAll(rows)
+}
+
+// asText puts a ' before a log line that a spreadsheet, where the report is completed, would
+// take for a formula: the lines come from the network. Loading ignores the column.
+func asText(line string) string {
+	if line != "" && strings.ContainsRune("=+-@\t\r", rune(line[0])) {
+		return "'" + line
+	}
+	return line
 }
 
 // Summary describes items out of total unknown records: a line for the total, then one per item,
