@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Errors of user catalog files; each problem names the file and the line (CSV) or entry (JSON).
@@ -86,13 +87,20 @@ func LoadFile(path string) ([]Entry, error) {
 	// Spreadsheets and some editors start files with a byte order mark.
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	f := userFile{path: path, defined: map[string]string{}}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		f.readJSON(b)
-	case ".csv":
-		f.readCSV(b)
-	default:
+	switch ext := strings.ToLower(filepath.Ext(path)); {
+	case ext != ".json" && ext != ".csv":
 		f.fail(ErrUnsupportedFormat)
+	case !utf8.Valid(b):
+		// Excel's plain "CSV" is Shift_JIS on a Japanese system: its text would reach every record.
+		bad := 0 // the first byte that is not UTF-8; there is one
+		for r, n := utf8.DecodeRune(b); r != utf8.RuneError || n != 1; r, n = utf8.DecodeRune(b[bad:]) {
+			bad += n
+		}
+		f.fail(fmt.Errorf("line %d: not UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)", 1+bytes.Count(b[:bad], []byte("\n"))))
+	case ext == ".json":
+		f.readJSON(b)
+	default:
+		f.readCSV(b)
 	}
 	if err := errors.Join(f.problems...); err != nil {
 		return nil, err

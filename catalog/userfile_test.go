@@ -392,3 +392,23 @@ func TestLoadErrorCodes(t *testing.T) {
 		t.Errorf("embedded 1785 became %q after Load", e.Explanation)
 	}
 }
+
+// TestLoadFileNotUTF8 refuses a file that is not UTF-8, as Excel's plain "CSV" is on a
+// Japanese system (Shift_JIS), naming the line: its text would reach every record.
+func TestLoadFileNotUTF8(t *testing.T) {
+	sjis := "\x90\xe0\x96\xbe" // 説明 in Shift_JIS
+	for name, body := range map[string]string{
+		"user.csv":  "id,severity,explanation,action\n722051,6,ok,ok\n722052,6," + sjis + ",ok\n",
+		"user.json": `{"entries": [` + "\n" + `{"id": "722052", "severity": 6, "explanation": "` + sjis + `", "action": "a"}]}`,
+	} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := LoadFile(path)
+		if !errors.Is(err, ErrUserCatalog) || err == nil || !strings.Contains(err.Error(), "not UTF-8") ||
+			!strings.Contains(err.Error(), map[string]string{"user.csv": "line 3", "user.json": "line 2"}[name]) || entries != nil {
+			t.Errorf("%s: %d entries, error %v; want it refused, naming the line", name, len(entries), err)
+		}
+	}
+}
