@@ -248,8 +248,10 @@ func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
 	return ok
 }
 
-// maxTokens bounds the dash-separated parts of an IOS-style header.
-const maxTokens = 8
+// maxTokens bounds the dash-separated parts of an IOS-style header, and maxHeader its
+// length (the longest known is 46 bytes): what is longer is no message ID, and would
+// otherwise be kept whole in records and the unknown-ID report.
+const maxTokens, maxHeader = 8, 128
 
 // parseTokens parses %FACILITY[-SUB...]-SEV-MNEMONIC at v[p]: the IOS family, Unified CM
 // CiscoLog headers and Threat Defense IDs under an unknown prefix (%FDT-6-716039).
@@ -278,7 +280,7 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	addWork(k - tokens)
 	// A digit then a hex digit is a URL escape (%20, %2F), not a facility:
 	// those that start with a digit go on with a letter past F (%2SWPORT).
-	if n < 3 || isDigit(v[p+1]) && isHex(v[p+2]) {
+	if n < 3 || k-p-1 > maxHeader || isDigit(v[p+1]) && isHex(v[p+2]) {
 		return false
 	}
 	if fac := v[p+1 : tokens]; hasPrefixFold(fac, "UC_") || hasPrefixFold(fac, "CCM_") {

@@ -165,6 +165,8 @@ func TestRecogniseNothing(t *testing.T) {
 		{"three digit code", "error code 404"},
 		{"lower-case severity letter", "%FOO-w-BAR: x"},
 		{"digits facility", "%20-5-X"},
+		{"header longer than any message ID", "%" + strings.Repeat("A", 130) + "-3-X: y"},
+		{"mnemonic longer than any message ID", "%UC_X-3-" + strings.Repeat("B", 130) + ": y"},
 		{"word ending in error", "terrorID 086008"},
 		{"empty", ""},
 		{"bare header in free text", "note: SMART_LIC-3-COMM_FAILED: x"},
