@@ -159,11 +159,16 @@ func Summary(items []Item, total int64) string {
 }
 
 // WriteFile replaces path with WriteCSV's output in one rename, so that no reader sees half a file.
+// The file keeps the mode it had, or is readable by its owner only: it holds log lines.
 func WriteFile(path string, items []Item) error {
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err == nil {
 		// Close runs whatever the others return.
-		if err = errors.Join(WriteCSV(f, items), f.Chmod(0o644), f.Close()); err == nil {
+		if err = errors.Join(WriteCSV(f, items), f.Chmod(mode), f.Close()); err == nil {
 			err = os.Rename(f.Name(), path)
 		}
 		if err != nil {

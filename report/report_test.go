@@ -177,6 +177,22 @@ func TestWriteFile(t *testing.T) {
 	if err := WriteFile(dir+"/missing/unknown.csv", nil); err == nil {
 		t.Error("writing into a missing directory succeeded")
 	}
+	// It holds log lines: the owner's only when new, else the mode it had.
+	for file, want := range map[string]os.FileMode{path: 0o600, dir + "/new.csv": 0o600, dir + "/shared.csv": 0o640} {
+		if want == 0o640 {
+			if err := os.WriteFile(file, nil, 0o600); err != nil || os.Chmod(file, want) != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := WriteFile(file, nil); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(file); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", file, fi.Mode().Perm(), want)
+		}
+	}
 }
 
 func BenchmarkAddTracked(b *testing.B) {
