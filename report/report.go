@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -129,9 +130,26 @@ func WriteCSV(w io.Writer, items []Item) error {
 		if it.Severity >= 0 {
 			sev = strconv.Itoa(it.Severity)
 		}
-		rows = append(rows, []string{it.Product, it.ID, sev, "", "", strconv.FormatInt(it.Count, 10), asText(it.Example)})
+		rows = append(rows, []string{it.Product, it.ID, sev, "", "", strconv.FormatInt(it.Count, 10), asText(Readable(it.Example))})
 	}
 	return csv.NewWriter(w).WriteAll(rows)
+}
+
+// Readable returns a log line to show a person, its control characters escaped (\x1b, \n):
+// a line from the network must not drive a terminal or start a row of its own.
+func Readable(line string) string {
+	if !strings.ContainsFunc(line, unicode.IsControl) {
+		return line
+	}
+	var b strings.Builder
+	for _, r := range line {
+		if q := strconv.QuoteRune(r); unicode.IsControl(r) {
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // asText puts a ' before a log line that a spreadsheet, where the report is completed, would

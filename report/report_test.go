@@ -131,6 +131,7 @@ func TestWriteCSV(t *testing.T) {
 		{ID: "X-1-Y", Product: "cisco_ios", Severity: -1, Count: 3, Example: "x"},
 		{ID: "888888", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: `=HYPERLINK("http://x") %ASA-4-888888: y`},
 		{ID: "777777", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "@SUM(1) %ASA-4-777777: y"},
+		{ID: "666666", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-666666: \x1b[2J\tz\n"},
 	}
 	if err := WriteCSV(&b, items); err != nil {
 		t.Fatal(err)
@@ -143,7 +144,8 @@ func TestWriteCSV(t *testing.T) {
 		{"cisco_ftd_asa", "999999", "6", "", "", "12", `%ASA-6-999999: "quoted", text`},
 		{"cisco_ios", "X-1-Y", "", "", "", "3", "x"},
 		{"cisco_ftd_asa", "888888", "4", "", "", "1", `'=HYPERLINK("http://x") %ASA-4-888888: y`}, // text in a spreadsheet
-		{"cisco_ftd_asa", "777777", "4", "", "", "1", "'@SUM(1) %ASA-4-777777: y"}}
+		{"cisco_ftd_asa", "777777", "4", "", "", "1", "'@SUM(1) %ASA-4-777777: y"},
+		{"cisco_ftd_asa", "666666", "4", "", "", "1", `%ASA-4-666666: \x1b[2J\tz\n`}} // nothing for a terminal to run
 	if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", want) {
 		t.Errorf("rows:\n got %q\nwant %q", rows, want)
 	}

@@ -75,7 +75,7 @@ func (t *tally) print(w io.Writer) {
 		if it.Over > 0 {
 			count += fmt.Sprintf(" (<=%d over)", it.Over)
 		}
-		ex := []rune(it.Example)
+		ex := []rune(report.Readable(it.Example))
 		if len(ex) > 100 {
 			ex = append(ex[:99], '…')
 		}

@@ -68,6 +68,19 @@ func TestReportNothingUnknown(t *testing.T) {
 	}
 }
 
+// TestReportEscapesControls: an example line from the network reaches the terminal with its
+// control characters escaped.
+func TestReportEscapesControls(t *testing.T) {
+	var out, errOut bytes.Buffer
+	line := `{"log": "%ASA-4-999001: \u001b]52;c;aGk=\u0007\r\nforged row"}` + "\n"
+	if code := run([]string{"report"}, strings.NewReader(line), &out, &errOut); code != 0 {
+		t.Fatalf("code %d: %s", code, errOut.String())
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07\r") || !strings.Contains(out.String(), `\x1b]52;c;aGk=\a\r\nforged row`) {
+		t.Errorf("report output %q, want the control characters escaped", out.String())
+	}
+}
+
 func TestReportUsage(t *testing.T) {
 	for _, args := range [][]string{{"report", "--top", "0"}, {"report", "--top", "10001"}, {"report", "--field-preset", "x"}} {
 		var out, errOut bytes.Buffer
