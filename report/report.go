@@ -95,18 +95,25 @@ func (t *TopK) firstAt(n int64, end int) int {
 // Total returns the number of additions.
 func (t *TopK) Total() int64 { return t.total }
 
-// Top returns copies of the K most counted IDs, most counted first (then by ID).
+// Top returns copies of the K most counted IDs, most counted first (then by ID). It looks
+// only at the entries counted at least as often as the K-th: it runs under the lock flushes take.
 func (t *TopK) Top() []Item {
-	out := make([]Item, 0, len(t.byCount))
-	for _, e := range t.byCount {
-		it := e.Item
-		it.ID, it.Example = strings.Clone(it.ID), strings.Clone(it.Example)
-		out = append(out, it)
+	n := len(t.byCount)
+	if n > t.k {
+		n = t.firstAt(t.byCount[t.k-1].Count-1, n)
+	}
+	out := make([]Item, n)
+	for i, e := range t.byCount[:n] {
+		out[i] = e.Item
 	}
 	slices.SortFunc(out, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.ID, b.ID))
 	})
-	return out[:min(len(out), t.k)]
+	out = out[:min(n, t.k)]
+	for i := range out {
+		out[i].ID, out[i].Example = strings.Clone(out[i].ID), strings.Clone(out[i].Example)
+	}
+	return out
 }
 
 // exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes.

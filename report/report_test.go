@@ -211,3 +211,27 @@ func BenchmarkAddTracked(b *testing.B) {
 		i++
 	}
 }
+
+// TestTopTiesAndCost: ties at the K-th count are broken by ID across the whole sketch, and
+// Top copies only those entries, not every one it tracks.
+func TestTopTiesAndCost(t *testing.T) {
+	s := New(2)
+	for id, n := range map[string]int{"A": 3, "C": 2, "B": 2, "D": 1, "E": 1, "F": 1} {
+		for range n {
+			s.Add([]byte(id), "p", 1, []byte("line "+id))
+		}
+	}
+	if top := s.Top(); len(top) != 2 || top[0].ID != "A" || top[1].ID != "B" {
+		t.Errorf("top %+v, want A then B (B before C, counted as often)", top)
+	}
+	big := New(1)
+	for i := range 200 {
+		for range i % 7 {
+			big.Add([]byte(fmt.Sprint("ID", i)), "p", 1, []byte("x"))
+		}
+	}
+	// The slice of the entries counted as often as the first, and the first one's two strings.
+	if got := testing.AllocsPerRun(10, func() { big.Top() }); got > 3 {
+		t.Errorf("Top allocates %v times, want at most 3", got)
+	}
+}
