@@ -102,11 +102,17 @@ func LoadFile(path string) ([]Entry, error) {
 	default:
 		f.readCSV(b)
 	}
+	if n := len(f.problems) - maxProblems; n > 0 { // an uncompleted report can have thousands of rows
+		f.problems = append(f.problems[:maxProblems], fmt.Errorf("%w: %s: %d more problems", ErrUserCatalog, path, n))
+	}
 	if err := errors.Join(f.problems...); err != nil {
 		return nil, err
 	}
 	return f.entries, nil
 }
+
+// maxProblems is how many of a file's problems are listed, each on a line of its own.
+const maxProblems = 100
 
 type userFile struct {
 	path     string

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -410,5 +411,25 @@ func TestLoadFileNotUTF8(t *testing.T) {
 			!strings.Contains(err.Error(), map[string]string{"user.csv": "line 3", "user.json": "line 2"}[name]) || entries != nil {
 			t.Errorf("%s: %d entries, error %v; want it refused, naming the line", name, len(entries), err)
 		}
+	}
+}
+
+// TestLoadFileProblemsBounded lists the first maxProblems problems of a file and counts the rest.
+func TestLoadFileProblemsBounded(t *testing.T) {
+	csv := "id,severity,explanation,action\n"
+	for i := range 250 {
+		csv += fmt.Sprintf("%06d,6,,\n", 900000+i) // explanation and action both empty
+	}
+	path := filepath.Join(t.TempDir(), "report.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFile(path)
+	if err == nil {
+		t.Fatal("a file of 250 bad rows loaded")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != maxProblems+1 || !strings.Contains(lines[0], "line 2 ") || !strings.HasSuffix(lines[maxProblems], ": 150 more problems") {
+		t.Errorf("%d lines, first %q, last %q; want %d problems then a count of 150 more", len(lines), lines[0], lines[len(lines)-1], maxProblems)
 	}
 }
