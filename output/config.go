@@ -366,10 +366,11 @@ func reportFileProblem(path string) string {
 	if fi, err := os.Stat(path); strings.HasSuffix(path, "/") || err == nil && fi.IsDir() {
 		return "names a directory; want a file path"
 	}
-	if dir, err := os.Stat(filepath.Dir(path)); err != nil || !dir.IsDir() {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return "its directory does not exist"
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
 		return "cannot create a file in its directory: " + err.Error()
 	}

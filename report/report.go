@@ -150,19 +150,20 @@ func Readable(line string) string {
 	}
 	var b strings.Builder
 	for _, r := range line {
-		if q := strconv.QuoteRune(r); unicode.IsControl(r) {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
-		} else {
-			b.WriteRune(r)
+			continue
 		}
+		b.WriteRune(r)
 	}
 	return b.String()
 }
 
-// asText puts a ' before a log line that a spreadsheet, where the report is completed, would
-// take for a formula: the lines come from the network. Loading ignores the column.
+// asText puts a ' before a Readable log line that a spreadsheet, where the report is completed,
+// would take for a formula: the lines come from the network. Loading ignores the column.
 func asText(line string) string {
-	if line != "" && strings.ContainsRune("=+-@\t\r", rune(line[0])) {
+	if line != "" && strings.ContainsRune("=+-@", rune(line[0])) {
 		return "'" + line
 	}
 	return line
