@@ -31,10 +31,14 @@ type Counters struct {
 	EnrichedBy [catalog.NumProducts]int
 }
 
-// Split is what RewriteSplit reports besides the records.
+// Split is what RewriteSplit reports besides the records, and where it starts and stops.
 type Split struct {
-	Ends    []int     // where each record, and the unchanged rest of a malformed chunk, end in the output
-	Unknown []Unknown // the records whose identifier the catalog does not know
+	Ends     []int     // where each record, and the unchanged rest of a malformed chunk, end in the output
+	Unknown  []Unknown // the records whose identifier the catalog does not know
+	Counters           // summed over the calls
+	// Next is where in the chunk the next call starts. A call stops after the item that takes
+	// the output past Limit bytes, when Limit is positive, or at the end of the chunk.
+	Next, Limit int
 }
 
 // Unknown is a record whose identifier the catalog does not know.
@@ -248,36 +252,46 @@ const maxDrops = 16
 // and get pairs appended to the body map. From where a chunk stops being valid
 // msgpack, the rest is appended unchanged and the error wraps ErrMalformed.
 func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
-	return e.RewriteSplit(dst, chunk, nil)
+	var sp Split
+	dst, err := e.rewrite(dst, chunk, &sp, false)
+	return dst, sp.Counters, err
 }
 
-// RewriteSplit is Rewrite that also appends to sp.Ends where each record ends in dst
-// and to sp.Unknown the records whose identifier the catalog does not know; sp may be nil.
-func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, Counters, error) {
-	var c Counters
+// RewriteSplit is Rewrite of chunk[sp.Next:] up to sp.Limit bytes of dst, which also appends
+// to sp.Ends where each item ends in dst and to sp.Unknown the records whose identifier the
+// catalog does not know. Called until sp.Next is len(chunk), it rewrites the chunk in pieces.
+func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, error) {
+	return e.rewrite(dst, chunk, sp, true)
+}
+
+func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, error) {
 	var err error
-	for off := 0; off < len(chunk) && err == nil; {
+	for off := sp.Next; off < len(chunk) && err == nil; {
 		var end int
 		if len(chunk) > math.MaxInt32 { // spans are int32
 			err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
-		} else if dst, end, err = e.rewriteRecord(dst, chunk, off, &c, sp); err != nil {
+		} else if dst, end, err = e.rewriteRecord(dst, chunk, off, sp, split); err != nil {
 			err = fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
 		}
 		if err != nil {
 			dst, end = append(dst, chunk[off:]...), len(chunk)
-			c.Records++
-			c.Skipped++
+			sp.Records++
+			sp.Skipped++
 		}
-		if sp != nil {
+		off, sp.Next = end, end
+		if split {
 			sp.Ends = append(sp.Ends, len(dst))
+			if sp.Limit > 0 && len(dst) > sp.Limit {
+				break
+			}
 		}
-		off = end
 	}
-	return dst, c, err
+	return dst, err
 }
 
 // rewriteRecord handles the record at chunk[off:] and returns its end; on error it appends nothing.
-func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Split) ([]byte, int, error) {
+func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool) ([]byte, int, error) {
+	c := &sp.Counters
 	bodyOff, size, n, err := recordBody(chunk, off)
 	if err != nil {
 		return dst, 0, err
@@ -313,7 +327,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, c *Counters, sp *Spli
 		c.EnrichedBy[m.ent.product]++
 	default:
 		c.UnknownID++
-		if sp != nil {
+		if split {
 			u := Unknown{ID: m.id, Line: val, Product: catalog.ProductAt(m.product), Severity: m.sev}
 			sp.Unknown = append(sp.Unknown, u)
 		}

@@ -382,10 +382,11 @@ func TestRewriteSplitReportsProductsAndUnknowns(t *testing.T) {
 		chunk = append(chunk, logRecord(l)...)
 	}
 	sp := Split{Unknown: make([]Unknown, 0, 1)}
-	_, c, err := e.RewriteSplit(nil, chunk, &sp)
+	_, err := e.RewriteSplit(nil, chunk, &sp)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := sp.Counters
 	want := [catalog.NumProducts]int{}
 	want[catalog.ProductFTD.Index()], want[catalog.ProductIOS.Index()] = 1, 1
 	if c.EnrichedBy != want {

@@ -37,8 +37,8 @@ func TestRewriteSplit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			want, wantC, wantErr := e.Rewrite(nil, tt.chunk)
 			var sp Split
-			out, c, err := e.RewriteSplit(nil, tt.chunk, &sp)
-			ends := sp.Ends
+			out, err := e.RewriteSplit(nil, tt.chunk, &sp)
+			ends, c := sp.Ends, sp.Counters
 			if !bytes.Equal(out, want) || c != wantC || (err == nil) != (wantErr == nil) {
 				t.Fatalf("RewriteSplit = %x, %+v, %v; Rewrite = %x, %+v, %v", out, c, err, want, wantC, wantErr)
 			}
@@ -72,7 +72,7 @@ func TestRewriteSplitAppends(t *testing.T) {
 	e := newEngine(t, testCatalog(t), nil)
 	prefix := []byte("prefix")
 	sp := Split{Ends: []int{7}}
-	out, _, err := e.RewriteSplit(prefix, logRecord("%FTD-6-722051: Group g"), &sp)
+	out, err := e.RewriteSplit(prefix, logRecord("%FTD-6-722051: Group g"), &sp)
 	ends := sp.Ends
 	if err != nil {
 		t.Fatalf("RewriteSplit: %v", err)
@@ -129,6 +129,43 @@ func TestNumTableMatchesIndex(t *testing.T) {
 		}
 		if p == pFTD && n == 0 {
 			t.Errorf("no 6-digit Threat Defense IDs in the embedded catalog")
+		}
+	}
+}
+
+// TestRewriteSplitPieces rewrites chunks in pieces of every limit and checks that the pieces
+// together are the whole chunk's rewrite, and that each piece stops after the item that takes
+// it past the limit.
+func TestRewriteSplitPieces(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	known := logRecord("%FTD-6-722051: Group g")
+	mixed := bytes.Join([][]byte{known, logRecord("no identifier here"), {0x92, 0x01, 0xa1, 'x'},
+		logRecord("%ASA-4-999001: not in the catalog"), known}, nil)
+	for _, chunk := range [][]byte{mixed, append(bytes.Clone(mixed), known[:10]...)} {
+		want, wantC, wantErr := e.Rewrite(nil, chunk)
+		for limit := 1; limit <= len(want)+1; limit++ {
+			sp := Split{Limit: limit}
+			var got []byte
+			var err error
+			for calls := 0; sp.Next < len(chunk); calls++ {
+				if err != nil || calls > len(chunk) {
+					t.Fatalf("limit %d: call %d after error %v, Next %d", limit, calls, err, sp.Next)
+				}
+				sp.Ends = sp.Ends[:0]
+				var piece []byte
+				piece, err = e.RewriteSplit(nil, chunk, &sp)
+				last := len(piece)
+				if len(sp.Ends) > 1 {
+					last -= sp.Ends[len(sp.Ends)-2]
+				}
+				if sp.Next < len(chunk) && (len(piece) <= limit || len(piece)-last > limit) {
+					t.Fatalf("limit %d: piece of %d bytes ending with an item of %d", limit, len(piece), last)
+				}
+				got = append(got, piece...)
+			}
+			if !bytes.Equal(got, want) || sp.Counters != wantC || (err == nil) != (wantErr == nil) {
+				t.Fatalf("limit %d: pieces = %x, %+v, %v; Rewrite = %x, %+v, %v", limit, got, sp.Counters, err, want, wantC, wantErr)
+			}
 		}
 	}
 }

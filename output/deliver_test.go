@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/forward"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
@@ -31,13 +31,14 @@ func (s *sendRecorder) Send(_ context.Context, _ string, entries []byte, count i
 
 func (s *sendRecorder) Close(context.Context) error { return nil }
 
-// TestDeliverBoundaries checks the payloads cut at the record ends
-// RewriteSplit reports against an independent parse of the rewritten chunk:
-// every record travels once, whole and in order, in payloads of at most the
-// limit (a larger record alone), and what is not a record travels wrapped.
+// TestDeliverBoundaries checks the payloads deliver sends against an independent parse of the
+// whole chunk's rewrite: every record travels once, whole and in order, in payloads of at most
+// the limit (a larger record alone), and what is not a record travels wrapped. The flush
+// holds a few payloads, not the enriched chunk.
 func TestDeliverBoundaries(t *testing.T) {
 	tail := record(knownLine)
 	tail = append(append(tail[:12:12], 0xdf, 0, 0, 0, 0, 0xdf, 0, 0, 0, 1), tail[14:]...)
+	longest := longestFTDLine(t)
 	tests := []struct {
 		name        string
 		chunk       []byte
@@ -50,8 +51,11 @@ func TestDeliverBoundaries(t *testing.T) {
 		{"more records than payloads a flush may send", chunk(repeat(knownLine, 2400)...), MinMaxPayloadSize, 0},
 		{"records and other items alternating", bytes.Repeat(append(chunk(knownLine), 0x92, 0x01, 0xa1, 'x'), 1500), MinMaxPayloadSize, 1500},
 		{"not a record in between", append(append(chunk(knownLine), 0x92, 0x01, 0xa1, 'x'), chunk(noIDLine)...), DefaultMaxPayloadSize, 1},
+		{"runs of other items over pieces", bytes.Repeat(append(chunk(knownLine), bytes.Repeat([]byte{0x92, 0x01, 0xa1, 'x'}, 300)...), 50), MinMaxPayloadSize, 50},
 		{"malformed rest", append(chunk(knownLine, noIDLine), record(knownLine)[:20]...), DefaultMaxPayloadSize, 1},
 		{"truncated body map", append(chunk(knownLine), record(knownLine)[:16]...), DefaultMaxPayloadSize, 1},
+		{"short lines that gain long texts", chunk(repeat(longest, 20000)...), DefaultMaxPayloadSize, 0},
+		{"plain records, then ones that gain long texts", chunk(append(repeat(noIDLine, 20000), repeat(longest, 3000)...)...), MinMaxPayloadSize, 0},
 	}
 	src := DefaultConfig()
 	src.Sink = SinkStdout
@@ -66,23 +70,25 @@ func TestDeliverBoundaries(t *testing.T) {
 			cfg.MaxPayloadSize = tt.limit
 			var got sendRecorder
 			in := newInstance(cfg, nil, nil, &got)
-			var sp enrich.Split
-			out, _, rerr := engine.RewriteSplit(nil, tt.chunk, &sp)
-			// The records of out, found by parsing it from the start before deliver moves them.
+			// The records of the whole chunk's rewrite, found by parsing it from the start.
+			out, _, rerr := engine.Rewrite(nil, tt.chunk)
 			var want [][]byte
+			largest := 0
 			for off := 0; off < len(out); {
 				n, err := msgpack.Skip(out[off:])
 				if err != nil {
 					break
 				}
 				if msgpack.IsForwardEntry(out[off : off+n]) {
-					want = append(want, bytes.Clone(out[off:off+n]))
+					want, largest = append(want, out[off:off+n]), max(largest, n)
 				}
 				off += n
 			}
-			payloads, wrapped, err := in.deliver(context.Background(), "t", out, sp.Ends, rerr != nil)
-			if err != nil {
-				t.Fatalf("deliver: %v", err)
+			fb := in.bufs.Get().(*flushBuffer)
+			initial := cap(fb.out)
+			payloads, wrapped, derr, err := in.deliver(context.Background(), "t", engine, tt.chunk, fb)
+			if err != nil || (derr == nil) != (rerr == nil) {
+				t.Fatalf("deliver: %v, engine error %v; Rewrite's %v", err, derr, rerr)
 			}
 			if wrapped != tt.wantWrapped {
 				t.Errorf("%d wrapped runs, want %d", wrapped, tt.wantWrapped)
@@ -94,8 +100,12 @@ func TestDeliverBoundaries(t *testing.T) {
 			if payloads > 1024 {
 				t.Errorf("%d payloads in one flush, more than in_forward queues while it runs", payloads)
 			}
-			limit := max(tt.limit, len(out)/payloadsPerFlush) // a limit that would make too many payloads grows
-
+			// A limit that would make too many payloads grows with the output, and doubles every
+			// payloadsPerFlush payloads.
+			limit := max(tt.limit, 2*len(out)/payloadsPerFlush)
+			if held := cap(fb.out); held > max(initial, 4*(limit<<(payloads/payloadsPerFlush)+largest)) {
+				t.Errorf("the flush held %d bytes for an output of %d; want a few payloads of %d at most", held, len(out), limit)
+			}
 			records := got.payloads
 			if wrapped > 0 {
 				records = records[:len(records)-1]
@@ -105,7 +115,7 @@ func TestDeliverBoundaries(t *testing.T) {
 			}
 			var sent [][]byte
 			for i, p := range records {
-				if got.counts[i] > 1 && len(p) > limit {
+				if limit := limit << (i / payloadsPerFlush); got.counts[i] > 1 && len(p) > limit {
 					t.Errorf("payload %d of %d records is %d bytes, more than the limit %d", i+1, got.counts[i], len(p), limit)
 				}
 				n := 0
@@ -122,10 +132,25 @@ func TestDeliverBoundaries(t *testing.T) {
 				}
 			}
 			if !reflect.DeepEqual(sent, want) {
-				t.Errorf("records sent, in order:\n%x\nwant\n%x", sent, want)
+				t.Errorf("%d records sent, want %d in the same order", len(sent), len(want))
 			}
 		})
 	}
+}
+
+// longestFTDLine returns a short line naming the Threat Defense entry with the longest text.
+func longestFTDLine(t *testing.T) string {
+	cat, err := catalog.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, size := "", 0
+	for _, e := range cat.Entries() {
+		if n := len(e.Explanation) + len(e.Action); e.Product == catalog.ProductFTD && n > size {
+			id, size = e.ID, n
+		}
+	}
+	return "%FTD-3-" + id + ": x"
 }
 
 // TestDeliveryErrorNamesCauses: a stall and a closed connection say what in_forward does

@@ -228,11 +228,9 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 			in.bufs.Put(fb)
 		}
 	}()
-	fb.split.Ends, fb.split.Unknown = fb.split.Ends[:0], fb.split.Unknown[:0]
-	out, c, rerr := in.current.Load().eng.RewriteSplit(fb.out[:0], data, &fb.split)
-	fb.out = out
-	// On enrich.ErrMalformed, the part it could not parse is the last item, passed on.
-	payloads, wrapped, err := in.deliver(ctx, in.cfg.TagPrefix+tag, out, fb.split.Ends, rerr != nil)
+	fb.split = enrich.Split{Ends: fb.split.Ends[:0], Unknown: fb.split.Unknown[:0]}
+	payloads, wrapped, rerr, err := in.deliver(ctx, in.cfg.TagPrefix+tag, in.current.Load().eng, data, fb)
+	c := fb.split.Counters
 	// A chunk's records count once, when it is delivered: Fluent Bit may retry it many times.
 	in.count(func(t *Totals) {
 		t.Payloads += int64(payloads)
@@ -285,11 +283,12 @@ func (in *Instance) loop(tag string, data []byte) {
 	in.log.Debugf("chunk with tag %q (%d bytes) not handed back: loop; totals %s", tag, len(data), totalsLine{in})
 }
 
-// deliver sends out in payloads of about MaxPayloadSize bytes, cut at the item ends RewriteSplit
-// reported; restIsRaw says the last item is the rest of a malformed chunk. Items that are not
-// Forward entries, which the receiver would refuse, travel wrapped (unparsedRecord) in a last
-// payload. It moves the records in out together over them and reuses ends for their new ends.
-func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []int, restIsRaw bool) (payloads, wrapped int, err error) {
+// deliver rewrites data with eng in pieces of about a payload and sends its records as they are
+// made, so that a flush holds a payload or two, not the enriched chunk. Items that are not Forward
+// entries, which the receiver would refuse, travel wrapped (unparsedRecord) in a last payload.
+// It returns the engine's error (enrich.ErrMalformed: the rest of the chunk is the last item) and
+// the sink's.
+func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine, data []byte, fb *flushBuffer) (payloads, wrapped int, rerr, err error) {
 	send := func(p []byte, count int) error {
 		if err := in.sink.Send(ctx, tag, p, count); err != nil {
 			return &DeliveryError{Tag: tag, Payload: payloads + 1, Bytes: len(p), Err: err}
@@ -297,53 +296,75 @@ func (in *Instance) deliver(ctx context.Context, tag string, out []byte, ends []
 		payloads++
 		return nil
 	}
-	// w is where the next record goes, run the start of the items since the last record.
-	w, records, run, extra, now := 0, 0, -1, []byte(nil), time.Now()
-	for i, off := 0, 0; off < len(out); i++ {
-		// An end RewriteSplit would not report leaves the rest untrusted: one item, not a record.
-		end, ok := len(out), i < len(ends) && ends[i] > off && ends[i] <= len(out) && !(restIsRaw && i == len(ends)-1)
-		if ok {
-			end = ends[i]
+	sp, out, now := &fb.split, fb.out[:0], time.Now()
+	defer func() { fb.out = out }()
+	var run, extra []byte // the items since the last record that are not records; the wrapped runs
+	// out[:len(held records)] holds records not sent yet, which end at sp.Ends[:held].
+	for held, produced, more := 0, 0, true; more; {
+		// The limit follows the estimated output so that a flush makes about 2*payloadsPerFlush
+		// payloads at most, and doubles every payloadsPerFlush payloads should the estimate fall short.
+		estimate := len(data)
+		if sp.Next > 0 {
+			estimate = int(float64(produced) / float64(sp.Next) * float64(len(data)))
 		}
-		switch record := ok && msgpack.IsForwardEntry(out[off:end]); {
-		case record && run >= 0:
-			extra, run, wrapped = unparsedRecord(extra, out[run:off], now), -1, wrapped+1
-			fallthrough
-		case record:
-			if w != off {
-				copy(out[w:], out[off:end])
+		limit := max(in.cfg.MaxPayloadSize, estimate/payloadsPerFlush) << min(payloads/payloadsPerFlush, 8)
+		n := len(out)
+		sp.Ends, sp.Limit = sp.Ends[:held], limit
+		out, rerr = eng.RewriteSplit(out, data, sp)
+		produced, more = produced+len(out)-n, sp.Next < len(data)
+		// The new records join the held ones; the other items wait in run until the next record.
+		w, records := n, held
+		for i, off := held, n; i < len(sp.Ends); i++ {
+			end := sp.Ends[i]
+			if (rerr == nil || i < len(sp.Ends)-1) && msgpack.IsForwardEntry(out[off:end]) {
+				if len(run) > 0 {
+					extra, run, wrapped = unparsedRecord(extra, run, now), run[:0], wrapped+1
+				}
+				if w != off {
+					copy(out[w:], out[off:end])
+				}
+				w += end - off
+				sp.Ends[records], records = w, records+1
+			} else {
+				run = append(run, out[off:end]...)
 			}
-			w += end - off
-			ends[records], records = w, records+1
-		case run < 0:
-			run = off
+			off = end
 		}
-		off = end
+		// Send each batch that the next record would take past the limit, and at the end all.
+		start, i := 0, 0
+		for i < records {
+			j := i + 1
+			for j < records && sp.Ends[j]-start <= limit {
+				j++
+			}
+			if j == records && more {
+				break
+			}
+			if err := send(out[start:sp.Ends[j-1]], j-i); err != nil {
+				return payloads, wrapped, rerr, err
+			}
+			start, i = sp.Ends[j-1], j
+		}
+		out = out[:copy(out, out[start:w])]
+		held = copy(sp.Ends, sp.Ends[i:records])
+		for k := range sp.Ends[:held] {
+			sp.Ends[k] -= start
+		}
 	}
-	if run >= 0 {
-		extra, wrapped = unparsedRecord(extra, out[run:], now), wrapped+1
-	}
-	limit := max(in.cfg.MaxPayloadSize, w/payloadsPerFlush)
-	for start, i := 0, 0; i < records; {
-		j := i + 1 // records i to j-1: the first, and those that keep the batch within limit
-		for j < records && ends[j]-start <= limit {
-			j++
-		}
-		if err := send(out[start:ends[j-1]], j-i); err != nil {
-			return payloads, wrapped, err
-		}
-		start, i = ends[j-1], j
+	if len(run) > 0 {
+		extra, wrapped = unparsedRecord(extra, run, now), wrapped+1
 	}
 	if wrapped > 0 {
 		err = send(extra, wrapped)
 	}
-	return payloads, wrapped, err
+	return payloads, wrapped, rerr, err
 }
 
-// payloadsPerFlush bounds a flush's payloads: cut at len/payloadsPerFlush bytes or more, the
-// records of a chunk make at most 2*payloadsPerFlush+1 payloads (two neighbours together
-// exceed the cut), and unparsed runs one more. A threaded in_forward queues what it reads for
-// the engine thread, which runs this flush when the output has no Workers, in 1024 slots
+// payloadsPerFlush bounds a flush's payloads: cut at len/payloadsPerFlush bytes or more of
+// the output, the records of a chunk make at most 2*payloadsPerFlush+1 payloads (two neighbours
+// together exceed the cut), and unparsed runs one more. The output is estimated while it is
+// made, hence the doubling in deliver. A threaded in_forward queues what it reads for the
+// engine thread, which runs this flush when the output has no Workers, in 1024 slots
 // (src/flb_input.c), and closes the connection when they stay full.
 const payloadsPerFlush = 256
 

@@ -22,10 +22,9 @@ type tally struct {
 }
 
 func (t *tally) add(eng *enrich.Engine, rec []byte) {
-	t.split.Ends, t.split.Unknown = t.split.Ends[:0], t.split.Unknown[:0]
-	var c enrich.Counters
-	t.dst, c, _ = eng.RewriteSplit(t.dst[:0], rec, &t.split) // a malformed record counts as skipped
-	t.Add(c)
+	t.split = enrich.Split{Ends: t.split.Ends[:0], Unknown: t.split.Unknown[:0]}
+	t.dst, _ = eng.RewriteSplit(t.dst[:0], rec, &t.split) // a malformed record counts as skipped
+	t.Add(t.split.Counters)
 	for _, u := range t.split.Unknown {
 		t.unknownBy[u.Product.Index()]++
 		t.top.Add(u.ID, string(u.Product), u.Severity, u.Line)
