@@ -4,6 +4,8 @@ package enrich
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -64,5 +66,31 @@ func TestRecogniseLinear(t *testing.T) {
 			}
 			t.Logf("%d KiB: %d, %d KiB: %d (%.2f per byte)", small>>10, ws, large>>10, wl, float64(wl)/float64(len(v)))
 		})
+	}
+}
+
+// TestSignaturesSharingPrefixes checks that a user catalog of many Unified CM names that share
+// their first bytes, as alarm names do ("CiscoDRF..."), does not make each place in a line that
+// starts like them cost a comparison with every one.
+func TestSignaturesSharingPrefixes(t *testing.T) {
+	var csv strings.Builder
+	csv.WriteString("product,id,severity,explanation,action\n")
+	const n = 2000
+	for i := range n {
+		fmt.Fprintf(&csv, "cisco_cucm,CiscoAlarm%04dFailure,3,x,y\n", i)
+	}
+	e := newEngine(t, loadUserCatalog(t, "many.csv", csv.String()), nil)
+	const perByte = 32
+	for _, unit := range []string{"Cisco", "CiscoAlarm", "CiscoAlarm0001", "CiscoAlarm0001Fail"} {
+		v := bytes.Repeat([]byte(unit+" "), (64<<10)/(len(unit)+1))
+		takeWork()
+		e.Recognise(v)
+		if w := takeWork(); w > perByte*int64(len(v)) {
+			t.Errorf("%q repeated: examined %d bytes of a %d-byte value, more than %d per byte", unit, w, len(v), perByte)
+		}
+	}
+	m, ok := e.Recognise([]byte("x CiscoAlarm1999Failure y"))
+	if !ok || m.ID != "CiscoAlarm1999Failure" || m.Entry == nil {
+		t.Errorf("Recognise = %+v, want the known CiscoAlarm1999Failure", m)
 	}
 }

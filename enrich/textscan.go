@@ -1,20 +1,51 @@
 package enrich
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
 
-// sigBucketBits sizes the table of signatures by their first byte pair.
-const sigBucketBits = 6
+	"github.com/enrich-plugin/enrich/catalog"
+)
+
+// sigKeys are the prefix lengths that index signatures, longest first. A signature is indexed by
+// the longest it has, so that the first match is the longest, and names that share their first
+// bytes, as alarm names do ("CiscoDRF..."), are told apart by a longer prefix.
+var sigKeys = [...]int{16, 8, catalog.MinSignatureLen}
 
 // textScanner finds RTMT alert names, IBM labels and Unified CM signatures in one pass:
 // a bitmap of their first two byte pairs, tested at every other byte, rejects most of a value.
 type textScanner struct {
-	pairs   [1 << 16 / 64]uint64
-	buckets [1 << sigBucketBits][]signature
+	pairs [1 << 16 / 64]uint64
+	// starts has a bit per sigHash of the first 4 bytes of a signature: one test rules out most
+	// places before the tables are looked at.
+	starts     []uint64
+	startShift int
+	sigs       [len(sigKeys)]struct {
+		shift   int           // 64 less the bits of a bucket number
+		buckets [][]signature // by sigHash of the prefix, each longest first
+	}
 }
 
 func pairAt(v []byte, i int) uint16 { return uint16(v[i]) | uint16(v[i+1])<<8 }
 
-func sigBucket(x uint16) uint32 { return (uint32(x) * 0x9E3779B1) >> (32 - sigBucketBits) }
+// sigHash hashes b, a prefix of 4, 8 or 16 bytes.
+func sigHash(b []byte) uint64 {
+	x := uint64(binary.LittleEndian.Uint32(b))
+	for ; len(b) >= 8; b = b[8:] {
+		x = (x ^ binary.LittleEndian.Uint64(b)) * 0x9E3779B97F4A7C15
+	}
+	return x * 0x9E3779B97F4A7C15
+}
+
+// mayStart reports whether a signature may start v: false rules it out.
+func (t *textScanner) mayStart(v []byte) bool {
+	if len(v) < catalog.MinSignatureLen {
+		return false
+	}
+	h := sigHash(v[:4]) >> t.startShift
+	return t.starts[h/64]&(1<<(h%64)) != 0
+}
 
 // addAnchor records the pairs of an anchor that starts with a, b, c.
 func (t *textScanner) addAnchor(a, b, c byte) {
@@ -34,10 +65,30 @@ func newTextScanner(sigs []signature) *textScanner {
 			t.addAnchor(e, rest[0], rest[1])
 		}
 	}
+	t.startShift = 64 - bits.Len(uint(len(sigs))) - 4 // 16 bits or more a signature
+	t.starts = make([]uint64, max(1, (1<<(64-t.startShift))/64))
 	for _, s := range sigs {
-		t.addAnchor(s.text[0], s.text[1], s.text[2])
-		b := sigBucket(pairAt(s.text, 0))
-		t.buckets[b] = append(t.buckets[b], s)
+		h := sigHash(s.text[:4]) >> t.startShift
+		t.starts[h/64] |= 1 << (h % 64)
+	}
+	for k, n := range sigKeys {
+		var keyed []signature
+		for _, s := range sigs {
+			if len(s.text) >= n && (k == 0 || len(s.text) < sigKeys[k-1]) {
+				t.addAnchor(s.text[0], s.text[1], s.text[2])
+				keyed = append(keyed, s)
+			}
+		}
+		if len(keyed) == 0 {
+			continue
+		}
+		tab := &t.sigs[k]
+		tab.shift = 64 - bits.Len(uint(len(keyed))) // about one signature a bucket
+		tab.buckets = make([][]signature, 1<<(64-tab.shift))
+		for _, s := range keyed {
+			h := sigHash(s.text[:n]) >> tab.shift
+			tab.buckets[h] = append(tab.buckets[h], s)
+		}
 	}
 	return t
 }
@@ -112,12 +163,21 @@ func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 			return true
 		}
 	}
-	for _, s := range e.text.buckets[sigBucket(pairAt(v, i))] {
-		addWork(len(s.text))
-		if bytes.HasPrefix(v[i:], s.text) {
-			m.set(pCUCM, s.id, -1, s.ent, i, i+len(s.text))
-			m.idOwned = true
-			return true
+	if !e.text.mayStart(v[i:]) {
+		return false
+	}
+	for k, n := range sigKeys {
+		tab := &e.text.sigs[k]
+		if len(v)-i < n || tab.buckets == nil {
+			continue
+		}
+		for _, s := range tab.buckets[sigHash(v[i:i+n])>>tab.shift] {
+			addWork(len(s.text))
+			if bytes.HasPrefix(v[i:], s.text) {
+				m.set(pCUCM, s.id, -1, s.ent, i, i+len(s.text))
+				m.idOwned = true
+				return true
+			}
 		}
 	}
 	return false
