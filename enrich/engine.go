@@ -36,8 +36,8 @@ type Split struct {
 	Ends     []int     // where each record, and the unchanged rest of a malformed chunk, end in the output
 	Unknown  []Unknown // the records whose identifier the catalog does not know
 	Counters           // summed over the calls
-	// Next is where in the chunk the next call starts. A call stops after the item that takes
-	// the output past Limit bytes, when Limit is positive, or at the end of the chunk.
+	// Next is where in the chunk the next call starts. A call stops after the item that makes
+	// what it appended more than Limit bytes, when Limit is positive, or at the end of the chunk.
 	Next, Limit int
 }
 
@@ -257,7 +257,7 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 	return dst, sp.Counters, err
 }
 
-// RewriteSplit is Rewrite of chunk[sp.Next:] up to sp.Limit bytes of dst, which also appends
+// RewriteSplit is Rewrite of chunk[sp.Next:] up to sp.Limit bytes more of dst, which also appends
 // to sp.Ends where each item ends in dst and to sp.Unknown the records whose identifier the
 // catalog does not know. Called until sp.Next is len(chunk), it rewrites the chunk in pieces.
 func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, error) {
@@ -266,7 +266,8 @@ func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, error) {
 
 func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, error) {
 	var err error
-	for off := sp.Next; off < len(chunk) && err == nil; {
+	start, off := len(dst), sp.Next
+	for off < len(chunk) && err == nil {
 		var end int
 		if len(chunk) > math.MaxInt32 { // spans are int32
 			err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
@@ -278,14 +279,15 @@ func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, erro
 			sp.Records++
 			sp.Skipped++
 		}
-		off, sp.Next = end, end
+		off = end
 		if split {
 			sp.Ends = append(sp.Ends, len(dst))
-			if sp.Limit > 0 && len(dst) > sp.Limit {
+			if sp.Limit > 0 && len(dst)-start > sp.Limit {
 				break
 			}
 		}
 	}
+	sp.Next = off
 	return dst, err
 }
 

@@ -73,14 +73,18 @@ func TestDeliverBoundaries(t *testing.T) {
 			// The records of the whole chunk's rewrite, found by parsing it from the start.
 			out, _, rerr := engine.Rewrite(nil, tt.chunk)
 			var want [][]byte
+			var other []byte // what is not a record, in order
 			largest := 0
 			for off := 0; off < len(out); {
 				n, err := msgpack.Skip(out[off:])
 				if err != nil {
+					other = append(other, out[off:]...)
 					break
 				}
 				if msgpack.IsForwardEntry(out[off : off+n]) {
 					want, largest = append(want, out[off:off+n]), max(largest, n)
+				} else {
+					other = append(other, out[off:off+n]...)
 				}
 				off += n
 			}
@@ -111,6 +115,10 @@ func TestDeliverBoundaries(t *testing.T) {
 				records = records[:len(records)-1]
 				if n := got.counts[len(got.counts)-1]; n != wrapped {
 					t.Errorf("the last payload counts %d records, want the %d wrapped runs", n, wrapped)
+				}
+				if n, raw := checkEntries(t, got.payloads[len(got.payloads)-1]); n != wrapped || !bytes.Equal(bytes.Join(raw, nil), other) {
+					t.Errorf("the last payload wraps %d runs of %d bytes in all, want %d runs of the %d bytes that are not records",
+						n, len(bytes.Join(raw, nil)), wrapped, len(other))
 				}
 			}
 			var sent [][]byte
