@@ -70,27 +70,37 @@ func TestRecogniseLinear(t *testing.T) {
 }
 
 // TestSignaturesSharingPrefixes checks that a user catalog of many Unified CM names that share
-// their first bytes, as alarm names do ("CiscoDRF..."), does not make each place in a line that
-// starts like them cost a comparison with every one.
+// their first bytes, as alarm names do ("CiscoDRF..."), or all but their first bytes, does not
+// make each place in a line that starts like them cost a comparison with every one.
 func TestSignaturesSharingPrefixes(t *testing.T) {
-	var csv strings.Builder
-	csv.WriteString("product,id,severity,explanation,action\n")
-	const n = 2000
-	for i := range n {
-		fmt.Fprintf(&csv, "cisco_cucm,CiscoAlarm%04dFailure,3,x,y\n", i)
+	const n, perByte = 2000, 32
+	tests := []struct {
+		format string   // of the names, numbered 0 to n-1
+		units  []string // repeated to make a line
+	}{
+		{"CiscoAlarm%04dFailure", []string{"Cisco", "CiscoAlarm", "CiscoAlarm0001", "CiscoAlarm0001Fail"}},
+		{"%04dFailure", []string{"1999FailurX"}},               // 8 to 15 bytes, differing in the first 4
+		{"%04dServiceStopped", []string{"1999ServiceStoppeX"}}, // 16 or more, differing in the first 4
 	}
-	e := newEngine(t, loadUserCatalog(t, "many.csv", csv.String()), nil)
-	const perByte = 32
-	for _, unit := range []string{"Cisco", "CiscoAlarm", "CiscoAlarm0001", "CiscoAlarm0001Fail"} {
-		v := bytes.Repeat([]byte(unit+" "), (64<<10)/(len(unit)+1))
-		takeWork()
-		e.Recognise(v)
-		if w := takeWork(); w > perByte*int64(len(v)) {
-			t.Errorf("%q repeated: examined %d bytes of a %d-byte value, more than %d per byte", unit, w, len(v), perByte)
+	for _, tt := range tests {
+		var csv strings.Builder
+		csv.WriteString("product,id,severity,explanation,action\n")
+		for i := range n {
+			fmt.Fprintf(&csv, "cisco_cucm,"+tt.format+",3,x,y\n", i)
 		}
-	}
-	m, ok := e.Recognise([]byte("x CiscoAlarm1999Failure y"))
-	if !ok || m.ID != "CiscoAlarm1999Failure" || m.Entry == nil {
-		t.Errorf("Recognise = %+v, want the known CiscoAlarm1999Failure", m)
+		e := newEngine(t, loadUserCatalog(t, "many.csv", csv.String()), nil)
+		for _, unit := range tt.units {
+			v := bytes.Repeat([]byte(unit+" "), (64<<10)/(len(unit)+1))
+			takeWork()
+			e.Recognise(v)
+			if w := takeWork(); w > perByte*int64(len(v)) {
+				t.Errorf("names %s, %q repeated: examined %d bytes of a %d-byte value, more than %d per byte",
+					tt.format, unit, w, len(v), perByte)
+			}
+		}
+		name := fmt.Sprintf(tt.format, n-1)
+		if m, ok := e.Recognise([]byte("x " + name + " y")); !ok || m.ID != name || m.Entry == nil {
+			t.Errorf("Recognise = %+v, want the known %s", m, name)
+		}
 	}
 }

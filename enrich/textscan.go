@@ -29,13 +29,17 @@ type textScanner struct {
 
 func pairAt(v []byte, i int) uint16 { return uint16(v[i]) | uint16(v[i+1])<<8 }
 
-// sigHash hashes b, a prefix of 4, 8 or 16 bytes.
+// sigHash hashes b, a prefix of 4, 8 or 16 bytes, into its high bits.
 func sigHash(b []byte) uint64 {
-	x := uint64(binary.LittleEndian.Uint32(b))
-	for ; len(b) >= 8; b = b[8:] {
-		x = (x ^ binary.LittleEndian.Uint64(b)) * 0x9E3779B97F4A7C15
+	const k = 0x9E3779B97F4A7C15
+	if len(b) == 4 {
+		return uint64(binary.LittleEndian.Uint32(b)) * k
 	}
-	return x * 0x9E3779B97F4A7C15
+	var x uint64
+	for ; len(b) >= 8; b = b[8:] {
+		x = (x ^ binary.LittleEndian.Uint64(b)) * k
+	}
+	return x
 }
 
 // mayStart reports whether a signature may start v: false rules it out.
