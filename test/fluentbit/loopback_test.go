@@ -53,49 +53,60 @@ func sendPacked(t *testing.T, addr, tag string, entries []byte) {
 
 var recordN = regexp.MustCompile(`"n":"(r\d+)"`)
 
-// TestChunkOfManyPayloads sends one chunk of 4,000 records to enrich with the smallest
-// Max_Payload_Size in the shipped layout (no Workers, loop-back in_forward Threaded On),
-// which would cut it into about 2,000 payloads. A threaded in_forward queues each message
-// for the engine thread in 1024 slots (src/flb_input.c) and drops the connection when they
-// stay full, and the engine thread empties them only after the flush returns. Every record
-// must arrive, once.
+// TestChunkOfManyPayloads sends one chunk of many records to enrich with the smallest
+// Max_Payload_Size in the shipped layout (no Workers, loop-back in_forward Threaded On), which
+// would cut it into thousands of payloads. A threaded in_forward queues each message for the
+// engine thread in 1024 slots (src/flb_input.c) and drops the connection when they stay full,
+// and the engine thread empties them only after the flush returns. Records of a short line that
+// gains the catalog's longest Threat Defense text grow about 100 times, which the flush sends
+// while it rewrites, with payloads sized from the estimated output. Every record must arrive,
+// once.
 func TestChunkOfManyPayloads(t *testing.T) {
 	bin, so := fluentBitBinary(t), pluginSO(t)
-	port := strconv.Itoa(freePort(t, "tcp"))
-	sock := filepath.Join(tempDir(t), "loop.sock")
-	p := startFluentBit(t, bin, nil, "-e", so,
-		"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port="+port, "-p", "threaded=on",
-		"-i", "forward", "-p", "unix_path="+sock, "-p", "threaded=on",
-		"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://"+sock,
-		"-p", "Max_Payload_Size=1k", "-p", "Retry_Limit=no_limits",
-		"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines",
-		"-f", "1")
-	addr := net.JoinHostPort("127.0.0.1", port)
-	waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	const n = 4000
-	sendPacked(t, addr, "net.big", forwardRecords(n, dummyLine))
-	seen := map[string]int{}
-	waitFor(t, p, 30*time.Second, "every record", func() bool {
-		clear(seen)
-		for _, m := range recordN.FindAllStringSubmatch(p.out.String(), -1) {
-			seen[m[1]]++
-		}
-		return len(seen) == n
-	})
-	for id, c := range seen {
-		if c > 1 {
-			t.Errorf("record %s arrived %d times", id, c)
-			break
-		}
-	}
-	if strings.Contains(p.out.String(), "not delivered") {
-		t.Errorf("a flush failed")
+	for _, tc := range []struct {
+		name, line string
+		n          int
+	}{
+		{"plain records", dummyLine, 4000},
+		{"records that gain long texts", "%FTD-3-733100: x", 2000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			port := strconv.Itoa(freePort(t, "tcp"))
+			sock := filepath.Join(tempDir(t), "loop.sock")
+			p := startFluentBit(t, bin, nil, "-e", so,
+				"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port="+port, "-p", "threaded=on",
+				"-i", "forward", "-p", "unix_path="+sock, "-p", "threaded=on",
+				"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://"+sock,
+				"-p", "Max_Payload_Size=1k", "-p", "Retry_Limit=no_limits",
+				"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines",
+				"-f", "1")
+			addr := net.JoinHostPort("127.0.0.1", port)
+			waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
+				c, err := net.DialTimeout("tcp", addr, time.Second)
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+			sendPacked(t, addr, "net.big", forwardRecords(tc.n, tc.line))
+			seen := map[string]int{}
+			waitFor(t, p, 30*time.Second, "every record", func() bool {
+				clear(seen)
+				for _, m := range recordN.FindAllStringSubmatch(p.out.String(), -1) {
+					seen[m[1]]++
+				}
+				return len(seen) == tc.n
+			})
+			for id, c := range seen {
+				if c > 1 {
+					t.Errorf("record %s arrived %d times", id, c)
+					break
+				}
+			}
+			if strings.Contains(p.out.String(), "not delivered") {
+				t.Errorf("a flush failed")
+			}
+		})
 	}
 }
 
