@@ -17,29 +17,19 @@ var sigKeys = [...]int{16, 8, catalog.MinSignatureLen}
 // a bitmap of their first two byte pairs, tested at every other byte, rejects most of a value.
 type textScanner struct {
 	pairs [1 << 16 / 64]uint64
-	// starts has a bit per sigHash of the first 4 bytes of a signature: one test rules out most
-	// places before the tables are looked at.
+	// starts has a bit per hash of the first 4 bytes of a signature: one test rules out most
+	// places before the maps are looked at.
 	starts     []uint64
 	startShift int
-	sigs       [len(sigKeys)]struct {
-		shift   int           // 64 less the bits of a bucket number
-		buckets [][]signature // by sigHash of the prefix, each longest first
-	}
+	sigs       [len(sigKeys)]map[string][]signature // by prefix of sigKeys' length, longest first
 }
 
 func pairAt(v []byte, i int) uint16 { return uint16(v[i]) | uint16(v[i+1])<<8 }
 
-// sigHash hashes b, a prefix of 4, 8 or 16 bytes, into its high bits.
-func sigHash(b []byte) uint64 {
-	const k = 0x9E3779B97F4A7C15
-	if len(b) == 4 {
-		return uint64(binary.LittleEndian.Uint32(b)) * k
-	}
-	var x uint64
-	for ; len(b) >= 8; b = b[8:] {
-		x = (x ^ binary.LittleEndian.Uint64(b)) * k
-	}
-	return x
+// startBit returns the word and bit of starts for the first 4 bytes of v.
+func (t *textScanner) startBit(v []byte) (int, uint64) {
+	h := uint64(binary.LittleEndian.Uint32(v)) * 0x9E3779B97F4A7C15 >> t.startShift
+	return int(h / 64), 1 << (h % 64)
 }
 
 // mayStart reports whether a signature may start v: false rules it out.
@@ -47,8 +37,8 @@ func (t *textScanner) mayStart(v []byte) bool {
 	if len(v) < catalog.MinSignatureLen {
 		return false
 	}
-	h := sigHash(v[:4]) >> t.startShift
-	return t.starts[h/64]&(1<<(h%64)) != 0
+	w, b := t.startBit(v)
+	return t.starts[w]&b != 0
 }
 
 // addAnchor records the pairs of an anchor that starts with a, b, c.
@@ -71,27 +61,19 @@ func newTextScanner(sigs []signature) *textScanner {
 	}
 	t.startShift = 64 - bits.Len(uint(len(sigs))) - 4 // 16 bits or more a signature
 	t.starts = make([]uint64, max(1, (1<<(64-t.startShift))/64))
-	for _, s := range sigs {
-		h := sigHash(s.text[:4]) >> t.startShift
-		t.starts[h/64] |= 1 << (h % 64)
-	}
 	for k, n := range sigKeys {
-		var keyed []signature
 		for _, s := range sigs {
-			if len(s.text) >= n && (k == 0 || len(s.text) < sigKeys[k-1]) {
-				t.addAnchor(s.text[0], s.text[1], s.text[2])
-				keyed = append(keyed, s)
+			if len(s.text) < n || k > 0 && len(s.text) >= sigKeys[k-1] {
+				continue
 			}
-		}
-		if len(keyed) == 0 {
-			continue
-		}
-		tab := &t.sigs[k]
-		tab.shift = 64 - bits.Len(uint(len(keyed))) // about one signature a bucket
-		tab.buckets = make([][]signature, 1<<(64-tab.shift))
-		for _, s := range keyed {
-			h := sigHash(s.text[:n]) >> tab.shift
-			tab.buckets[h] = append(tab.buckets[h], s)
+			t.addAnchor(s.text[0], s.text[1], s.text[2])
+			w, b := t.startBit(s.text)
+			t.starts[w] |= b
+			if t.sigs[k] == nil {
+				t.sigs[k] = map[string][]signature{}
+			}
+			key := string(s.text[:n])
+			t.sigs[k][key] = append(t.sigs[k][key], s)
 		}
 	}
 	return t
@@ -171,11 +153,10 @@ func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 		return false
 	}
 	for k, n := range sigKeys {
-		tab := &e.text.sigs[k]
-		if len(v)-i < n || tab.buckets == nil {
+		if len(v)-i < n {
 			continue
 		}
-		for _, s := range tab.buckets[sigHash(v[i:i+n])>>tab.shift] {
+		for _, s := range e.text.sigs[k][string(v[i:i+n])] {
 			addWork(len(s.text))
 			if bytes.HasPrefix(v[i:], s.text) {
 				m.set(pCUCM, s.id, -1, s.ent, i, i+len(s.text))
