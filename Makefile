@@ -63,7 +63,7 @@ FORCE:
 
 test: lint check-generated build $(SO_ARM64)
 	BUILD_SO=$(abspath $(SO)) BUILD_SO_ARM64=$(abspath $(SO_ARM64)) $(GO) test -count=1 -timeout 12m ./...
-	$(GO) test -count=1 -tags enrichwork -run TestRecogniseLinear ./enrich/
+	$(GO) test -count=1 -tags enrichwork -run 'TestRecogniseLinear|TestSignaturesSharingPrefixes' ./enrich/
 	$(GO) test -count=1 -race -timeout 12m $(PURE_PKGS)
 
 soak: build

@@ -27,7 +27,7 @@ type Signature struct {
 	Entry *Entry
 }
 
-// MinSignatureLen is the shortest signature, in bytes, that the engine's byte-pair test can find in a line.
+// MinSignatureLen is the shortest signature, in bytes: the engine looks signatures up by their first 4.
 const MinSignatureLen = 4
 
 // ErrInvalidEntry reports an entry that cannot be part of a catalog.

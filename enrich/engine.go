@@ -33,7 +33,7 @@ type Counters struct {
 
 // Split is what RewriteSplit reports besides the records, and where it starts and stops.
 type Split struct {
-	Ends     []int     // where each record, and the unchanged rest of a malformed chunk, end in the output
+	Ends     []int     // where each item (a record, another value, the unparsed rest of a chunk) ends in dst
 	Unknown  []Unknown // the records whose identifier the catalog does not know
 	Counters           // summed over the calls
 	// Next is where in the chunk the next call starts. A call stops after the item that makes
@@ -257,7 +257,7 @@ func (e *Engine) Rewrite(dst, chunk []byte) ([]byte, Counters, error) {
 	return dst, sp.Counters, err
 }
 
-// RewriteSplit is Rewrite of chunk[sp.Next:] up to sp.Limit bytes more of dst, which also appends
+// RewriteSplit is Rewrite of chunk[sp.Next:], stopping as sp.Limit says, which also appends
 // to sp.Ends where each item ends in dst and to sp.Unknown the records whose identifier the
 // catalog does not know. Called until sp.Next is len(chunk), it rewrites the chunk in pieces.
 func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, error) {

@@ -13,6 +13,9 @@ import (
 // bytes, as alarm names do ("CiscoDRF..."), are told apart by a longer prefix.
 var sigKeys = [...]int{16, 8, catalog.MinSignatureLen}
 
+// startBit reads 4 bytes: no signature may be shorter.
+const _ = uint(catalog.MinSignatureLen - 4)
+
 // textScanner finds RTMT alert names, IBM labels and Unified CM signatures in one pass:
 // a bitmap of their first two byte pairs, tested at every other byte, rejects most of a value.
 type textScanner struct {

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -104,11 +105,11 @@ func TestDeliverBoundaries(t *testing.T) {
 			if payloads > 1024 {
 				t.Errorf("%d payloads in one flush, more than in_forward queues while it runs", payloads)
 			}
-			// A limit that would make too many payloads grows with the output, and doubles every
-			// payloadsPerFlush payloads.
-			limit := max(tt.limit, 2*len(out)/payloadsPerFlush)
-			if held := cap(fb.out); held > max(initial, 4*(limit<<(payloads/payloadsPerFlush)+largest)) {
-				t.Errorf("the flush held %d bytes for an output of %d; want a few payloads of %d at most", held, len(out), limit)
+			// A limit that would make too many payloads grows with the output, which the flush
+			// estimates: here at twice its size at most.
+			limit := func(i int) int { return payloadLimit(tt.limit, 2*len(out), i) }
+			if held := cap(fb.out); held > max(initial, 4*(limit(payloads)+largest)) {
+				t.Errorf("the flush held %d bytes for an output of %d; want a few payloads of %d at most", held, len(out), limit(payloads))
 			}
 			records := got.payloads
 			if wrapped > 0 {
@@ -123,7 +124,7 @@ func TestDeliverBoundaries(t *testing.T) {
 			}
 			var sent [][]byte
 			for i, p := range records {
-				if limit := limit << (i / payloadsPerFlush); got.counts[i] > 1 && len(p) > limit {
+				if limit := limit(i); got.counts[i] > 1 && len(p) > limit {
 					t.Errorf("payload %d of %d records is %d bytes, more than the limit %d", i+1, got.counts[i], len(p), limit)
 				}
 				n := 0
@@ -180,6 +181,61 @@ func TestDeliveryErrorNamesCauses(t *testing.T) {
 		if !strings.Contains(msg, "deliver payload 2 (4500032 bytes)") || strings.Contains(msg, "in_forward") != (tt.want != "") ||
 			!strings.Contains(msg, tt.want) {
 			t.Errorf("%q, want it to name %q", msg, tt.want)
+		}
+	}
+}
+
+// cancelSink cancels the flush's context at its first Send, and then accepts every payload, as
+// the stdout sink does whatever the context.
+type cancelSink struct {
+	sendRecorder
+	cancel context.CancelFunc
+}
+
+func (s *cancelSink) Send(ctx context.Context, tag string, entries []byte, count int) error {
+	s.cancel()
+	return s.sendRecorder.Send(ctx, tag, entries, count)
+}
+
+// TestDeliverStopsWhenCancelled: a flush past Ack_Timeout, or aborted by Close, rewrites no
+// further piece, even for a sink that does not watch the context.
+func TestDeliverStopsWhenCancelled(t *testing.T) {
+	src := DefaultConfig()
+	src.Sink = SinkStdout
+	rewriter, err := New(src, nil, io.Discard)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	cfg := DefaultConfig()
+	cfg.MaxPayloadSize = MinMaxPayloadSize
+	ctx, cancel := context.WithCancel(context.Background())
+	sink := &cancelSink{cancel: cancel}
+	in := newInstance(cfg, nil, nil, sink)
+	data := chunk(repeat(knownLine, 2000)...)
+	payloads, _, _, err := in.deliver(ctx, "t", rewriter.current.Load().eng, data, in.bufs.Get().(*flushBuffer))
+	if !errors.Is(err, context.Canceled) || !IsRetryable(err) || payloads != 1 || len(sink.payloads) != 1 {
+		t.Errorf("deliver = %d payloads (the sink got %d), %v; want 1 and a retryable context.Canceled",
+			payloads, len(sink.payloads), err)
+	}
+}
+
+// TestPayloadLimit: payloads grow past Max_Payload_Size only to keep a flush's payloads
+// few, and then to maxGrownPayload at most.
+func TestPayloadLimit(t *testing.T) {
+	tests := []struct {
+		size, estimate, payloads, want int
+	}{
+		{DefaultMaxPayloadSize, 2_000_000, 0, DefaultMaxPayloadSize},
+		{MinMaxPayloadSize, 2_000_000, 0, 2_000_000 / payloadsPerFlush},
+		{MinMaxPayloadSize, 2_000_000, payloadsPerFlush, 2 * (2_000_000 / payloadsPerFlush)},
+		{MinMaxPayloadSize, 2_000_000, 2 * payloadsPerFlush, 4 * (2_000_000 / payloadsPerFlush)},
+		{DefaultMaxPayloadSize, 2_000_000_000, 0, maxGrownPayload},
+		{MinMaxPayloadSize, 300_000_000, 1000 * payloadsPerFlush, maxGrownPayload},
+		{MaxMaxPayloadSize, 2_000_000_000, 0, MaxMaxPayloadSize},
+	}
+	for _, tt := range tests {
+		if got := payloadLimit(tt.size, tt.estimate, tt.payloads); got != tt.want {
+			t.Errorf("payloadLimit(%d, %d, %d) = %d, want %d", tt.size, tt.estimate, tt.payloads, got, tt.want)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
@@ -223,7 +224,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	}
 	fb := in.bufs.Get().(*flushBuffer)
 	defer func() {
-		if cap(fb.out) <= 8<<20 { // one huge chunk must not pin its memory for good
+		if fb.size() <= 8<<20 { // large payloads or a huge record must not pin their memory for good
 			clear(fb.split.Unknown) // they point into the chunk
 			in.bufs.Put(fb)
 		}
@@ -301,13 +302,14 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 	var run, extra []byte // the items since the last record that are not records; the wrapped runs
 	// out[:len(held records)] holds records not sent yet, which end at sp.Ends[:held].
 	for held, produced, more := 0, 0, true; more; {
-		// The limit follows the estimated output so that a flush makes about 2*payloadsPerFlush
-		// payloads at most, and doubles every payloadsPerFlush payloads should the estimate fall short.
-		estimate := len(data)
+		if err := ctx.Err(); err != nil { // a long rewrite sends nothing that would notice
+			return payloads, wrapped, rerr, &DeliveryError{Tag: tag, Payload: payloads + 1, Err: err}
+		}
+		estimate := len(data) // of the output, from what is rewritten so far
 		if sp.Next > 0 {
 			estimate = int(float64(produced) / float64(sp.Next) * float64(len(data)))
 		}
-		limit := max(in.cfg.MaxPayloadSize, estimate/payloadsPerFlush) << min(payloads/payloadsPerFlush, 8)
+		limit := payloadLimit(in.cfg.MaxPayloadSize, estimate, payloads)
 		n := len(out)
 		sp.Ends, sp.Limit = sp.Ends[:held], limit
 		out, rerr = eng.RewriteSplit(out, data, sp)
@@ -363,10 +365,24 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 // payloadsPerFlush bounds a flush's payloads: cut at len/payloadsPerFlush bytes or more of
 // the output, the records of a chunk make at most 2*payloadsPerFlush+1 payloads (two neighbours
 // together exceed the cut), and unparsed runs one more. The output is only estimated while it is
-// made, hence the doubling in deliver; the worst shapes tried made about 600. A threaded
-// in_forward queues what it reads for the engine thread, which runs this flush when the output
-// has no Workers, in 1024 slots (src/flb_input.c), and closes the connection when they stay full.
+// made, hence the doubling in payloadLimit; the shapes in docs/failure-behaviour.md made 826 at
+// most. A threaded in_forward queues what it reads for the engine thread, which runs this flush
+// when the output has no Workers, in 1024 slots (src/flb_input.c), and closes the connection
+// when they stay full.
 const payloadsPerFlush = 256
+
+// payloadLimit is the size of the next payload of a flush that has sent payloads and estimates
+// its output at estimate bytes: size, unless that would make more than about 2*payloadsPerFlush
+// payloads; doubled every payloadsPerFlush payloads should the estimate fall short; and grown to
+// maxGrownPayload at most.
+func payloadLimit(size, estimate, payloads int) int {
+	return max(size, min(estimate/payloadsPerFlush<<min(payloads/payloadsPerFlush, 8), maxGrownPayload))
+}
+
+// maxGrownPayload bounds the payloads that payloadsPerFlush makes larger than MaxPayloadSize:
+// below in_forward's Buffer_Max_Size of 6,144,000 bytes by default, which it closes the
+// connection on.
+const maxGrownPayload = 4_000_000
 
 // The keys of the record that carries bytes that are not msgpack records.
 const (
@@ -386,6 +402,11 @@ func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 type flushBuffer struct {
 	out   []byte
 	split enrich.Split
+}
+
+// size is about the bytes fb holds.
+func (fb *flushBuffer) size() int {
+	return cap(fb.out) + cap(fb.split.Ends)*8 + cap(fb.split.Unknown)*int(unsafe.Sizeof(enrich.Unknown{}))
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in progress get until ctx

@@ -58,9 +58,9 @@ var recordN = regexp.MustCompile(`"n":"(r\d+)"`)
 // would cut it into thousands of payloads. A threaded in_forward queues each message for the
 // engine thread in 1024 slots (src/flb_input.c) and drops the connection when they stay full,
 // and the engine thread empties them only after the flush returns. Records of a short line that
-// gains the catalog's longest Threat Defense text grow about 100 times, which the flush sends
-// while it rewrites, with payloads sized from the estimated output. Every record must arrive,
-// once.
+// gains the catalog's longest Threat Defense text (733100) grow about 100 times, which the flush
+// sends while it rewrites, with payloads sized from the estimated output. Every record must
+// arrive, once, with its explanation.
 func TestChunkOfManyPayloads(t *testing.T) {
 	bin, so := fluentBitBinary(t), pluginSO(t)
 	for _, tc := range []struct {
@@ -100,6 +100,12 @@ func TestChunkOfManyPayloads(t *testing.T) {
 			for id, c := range seen {
 				if c > 1 {
 					t.Errorf("record %s arrived %d times", id, c)
+					break
+				}
+			}
+			for _, l := range strings.Split(p.out.String(), "\n") {
+				if recordN.MatchString(l) && !strings.Contains(l, `"explanation":`) {
+					t.Errorf("a record arrived without its explanation: %.300s", l)
 					break
 				}
 			}
