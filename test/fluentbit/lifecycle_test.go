@@ -535,3 +535,43 @@ func TestTwoTiersReload(t *testing.T) {
 	dups := checkDelivered(t, agent.es, p, w.written())
 	t.Logf("agent reloads took %v; %d lines, %d delivered twice", durations, w.written(), dups)
 }
+
+// TestUpgradeByRename follows the README's upgrade: a new .so installed by a rename over the
+// loaded one (as install(1) does), never written in place, leaves the running Fluent Bit
+// unharmed, and a hot reload after it keeps enriching. A Go .so is never unloaded (FLAGS_1
+// NODELETE), so the reload runs the code already loaded; only a restart loads the new file.
+func TestUpgradeByRename(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	dir := tempDir(t)
+	loaded := filepath.Join(dir, "out_enrich.so")
+	copyFile := func(dst string) {
+		b, err := os.ReadFile(so)
+		if err == nil {
+			err = os.WriteFile(dst, b, 0o644)
+		}
+		if err != nil {
+			t.Fatalf("copy the plugin: %v", err)
+		}
+	}
+	copyFile(loaded)
+	conf := filepath.Join(dir, "fluent-bit.conf")
+	body := "[SERVICE]\n    Flush 1\n    Hot_Reload On\n    Plugins_File " + writePluginsFile(t, dir, loaded) + "\n" +
+		"[INPUT]\n    Name dummy\n    Tag net.test\n    Dummy " + dummyRecord + "\n" +
+		"[OUTPUT]\n    Name enrich\n    Match net.*\n    Sink stdout\n"
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startFluentBit(t, bin, nil, "-c", conf)
+	enriched := func() int { return strings.Count(p.out.String(), `"message_id":"722051"`) }
+	waitFor(t, p, 30*time.Second, "an enriched record", func() bool { return enriched() > 0 })
+	copyFile(loaded + ".new")
+	if err := os.Rename(loaded+".new", loaded); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("SIGHUP: %v", err)
+	}
+	waitFor(t, p, 60*time.Second, "the plugin started again by the reload", func() bool { return len(inits(p)) >= 2 })
+	after := enriched()
+	waitFor(t, p, 30*time.Second, "enriched records after the reload", func() bool { return enriched() > after+1 })
+}
