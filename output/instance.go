@@ -301,19 +301,19 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 	defer func() { fb.out = out }()
 	var run, extra []byte // the items since the last record that are not records; the wrapped runs
 	// out[:len(held records)] holds records not sent yet, which end at sp.Ends[:held].
+	ratio := 1.0 // output bytes per chunk byte in the last piece
 	for held, produced, more := 0, 0, true; more; {
 		if err := ctx.Err(); err != nil { // a long rewrite sends nothing that would notice
 			return payloads, wrapped, rerr, &DeliveryError{Tag: tag, Payload: payloads + 1, Err: err}
 		}
-		estimate := len(data) // of the output, from what is rewritten so far
-		if sp.Next > 0 {
-			estimate = int(float64(produced) / float64(sp.Next) * float64(len(data)))
-		}
+		// The output: what is made so far, and the rest of the chunk at the last piece's growth.
+		estimate := produced + int(ratio*float64(len(data)-sp.Next))
 		limit := payloadLimit(in.cfg.MaxPayloadSize, estimate, payloads)
-		n := len(out)
+		n, next := len(out), sp.Next
 		sp.Ends, sp.Limit = sp.Ends[:held], limit
 		out, rerr = eng.RewriteSplit(out, data, sp)
 		produced, more = produced+len(out)-n, sp.Next < len(data)
+		ratio = float64(len(out)-n) / float64(sp.Next-next)
 		// The new records join the held ones; the other items wait in run until the next record.
 		w, records := n, held
 		for i, off := held, n; i < len(sp.Ends); i++ {
@@ -365,7 +365,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 // payloadsPerFlush bounds a flush's payloads: cut at len/payloadsPerFlush bytes or more of
 // the output, the records of a chunk make at most 2*payloadsPerFlush+1 payloads (two neighbours
 // together exceed the cut), and unparsed runs one more. The output is only estimated while it is
-// made, hence the doubling in payloadLimit; the shapes in docs/failure-behaviour.md made 826 at
+// made, hence the doubling in payloadLimit; the shapes in docs/failure-behaviour.md made 705 at
 // most. A threaded in_forward queues what it reads for the engine thread, which runs this flush
 // when the output has no Workers, in 1024 slots (src/flb_input.c), and closes the connection
 // when they stay full.
