@@ -92,11 +92,8 @@ func LoadFile(path string) ([]Entry, error) {
 		f.fail(ErrUnsupportedFormat)
 	case !utf8.Valid(b):
 		// Excel's plain "CSV" is Shift_JIS on a Japanese system: its text would reach every record.
-		bad := 0 // the first byte that is not UTF-8; there is one
-		for r, n := utf8.DecodeRune(b); r != utf8.RuneError || n != 1; r, n = utf8.DecodeRune(b[bad:]) {
-			bad += n
-		}
-		f.fail(fmt.Errorf("line %d: not UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)", 1+bytes.Count(b[:bad], []byte("\n"))))
+		line := 1 + slices.IndexFunc(bytes.Split(b, []byte("\n")), func(l []byte) bool { return !utf8.Valid(l) })
+		f.fail(fmt.Errorf("line %d: not UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)", line))
 	case ext == ".json":
 		f.readJSON(b)
 	default:

@@ -300,17 +300,17 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 	sp, out, now := &fb.split, fb.out[:0], time.Now()
 	defer func() { fb.out = out }()
 	var run, extra []byte // the items since the last record that are not records; the wrapped runs
-	// out[:len(held records)] holds records not sent yet, which end at sp.Ends[:held].
+	// out holds the records not sent yet, which end at sp.Ends.
 	ratio := 1.0 // output bytes per chunk byte in the last piece
-	for held, produced, more := 0, 0, true; more; {
+	for produced, more := 0, true; more; {
 		if err := ctx.Err(); err != nil { // a long rewrite sends nothing that would notice
 			return payloads, wrapped, rerr, &DeliveryError{Tag: tag, Payload: payloads + 1, Err: err}
 		}
 		// The output: what is made so far, and the rest of the chunk at the last piece's growth.
 		estimate := produced + int(ratio*float64(len(data)-sp.Next))
 		limit := payloadLimit(in.cfg.MaxPayloadSize, estimate, payloads)
-		n, next := len(out), sp.Next
-		sp.Ends, sp.Limit = sp.Ends[:held], limit
+		n, next, held := len(out), sp.Next, len(sp.Ends)
+		sp.Limit = limit
 		out, rerr = eng.RewriteSplit(out, data, sp)
 		produced, more = produced+len(out)-n, sp.Next < len(data)
 		ratio = float64(len(out)-n) / float64(sp.Next-next)
@@ -348,8 +348,8 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 			start, i = sp.Ends[j-1], j
 		}
 		out = out[:copy(out, out[start:w])]
-		held = copy(sp.Ends, sp.Ends[i:records])
-		for k := range sp.Ends[:held] {
+		sp.Ends = sp.Ends[:copy(sp.Ends, sp.Ends[i:records])]
+		for k := range sp.Ends {
 			sp.Ends[k] -= start
 		}
 	}
