@@ -22,13 +22,6 @@ type FieldNames struct {
 	Params             string `field:"params" ecs:"enrich.params"`
 }
 
-// DefaultFieldNames returns the documented default field names, which add no level and no catalog ID.
-func DefaultFieldNames() FieldNames {
-	f := tagNames("field")
-	f.Level, f.CatalogID = "", ""
-	return f
-}
-
 // ECSFieldNames returns the Elastic Common Schema preset: the ID and the line's severity
 // in ECS fields, the rest under the namespace "enrich" (Elasticsearch reads dots as objects).
 func ECSFieldNames() FieldNames { return tagNames("ecs") }
@@ -88,12 +81,12 @@ type Options struct {
 	Overwrite bool
 }
 
-// DefaultOptions returns the options used when nothing is configured.
+// DefaultOptions returns the options used when nothing is configured: the documented
+// default field names, which add no level and no catalog ID.
 func DefaultOptions() Options {
-	return Options{
-		MessageKeys: []string{"log", "message", "msg", "raw"},
-		Fields:      DefaultFieldNames(),
-	}
+	o := Options{MessageKeys: []string{"log", "message", "msg", "raw"}, Fields: tagNames("field")}
+	o.Fields.Level, o.Fields.CatalogID = "", ""
+	return o
 }
 
 // ErrInvalidOptions matches, with errors.Is, every error Validate returns.
@@ -159,14 +152,11 @@ func (o Options) Validate() error {
 		}
 		return &OptionError{Options: []string{c.Option}, Value: *c.Name, Reason: reason}
 	}
-	if o.NestUnder != "" {
-		return nil
-	}
 	// Elasticsearch reads a dotted name as a path: a key that is a leading part of it
 	// holds a value where the path needs an object, so the field could never be added.
 	for _, f := range o.Fields.ByOption() {
 		for _, p := range parents(*f.Name) {
-			if prev, ok := used[p]; ok {
+			if prev, ok := used[p]; ok && o.NestUnder == "" {
 				return &OptionError{Options: []string{prev, f.Option}, Value: p, Reason: "is a value in the record, so " + *f.Name + " cannot go inside it"}
 			}
 		}
