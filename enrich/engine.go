@@ -107,11 +107,10 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, ibmCodes: make(map[string]*entryEnc), iosMnemonics: make(map[string]bool)}
-	f := opts.Fields
 	e.names = e.opts.Fields.ByOption()
-	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, f.MessageID), msgpack.AppendStr(nil, f.Params)
+	e.msgIDKey, e.paramsKey = msgpack.AppendStr(nil, opts.Fields.MessageID), msgpack.AppendStr(nil, opts.Fields.Params)
 	e.sevBits = 1<<fSeverity | 1<<fSeverityName
-	if f.Level != "" {
+	if opts.Fields.Level != "" {
 		e.sevBits |= 1 << fLevel
 	}
 	for l := range 8 {

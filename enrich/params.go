@@ -98,8 +98,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	used := make(map[string]int, len(names))
 	for _, n := range names {
 		m.names = append(m.names, []byte(n))
-		used[n]++
-		if used[n] > 1 {
+		if used[n]++; used[n] > 1 {
 			n = fmt.Sprintf("%s_%d", n, used[n])
 		}
 		m.keys = append(m.keys, msgpack.AppendStr(nil, n))

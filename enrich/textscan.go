@@ -65,6 +65,7 @@ func newTextScanner(sigs []signature) *textScanner {
 	t.startShift = 64 - bits.Len(uint(len(sigs))) - 4 // 16 bits or more a signature
 	t.starts = make([]uint64, max(1, (1<<(64-t.startShift))/64))
 	for k, n := range sigKeys {
+		t.sigs[k] = map[string][]signature{}
 		for _, s := range sigs {
 			if len(s.text) < n || k > 0 && len(s.text) >= sigKeys[k-1] {
 				continue
@@ -72,9 +73,6 @@ func newTextScanner(sigs []signature) *textScanner {
 			t.addAnchor(s.text[0], s.text[1], s.text[2])
 			w, b := t.startBit(s.text)
 			t.starts[w] |= b
-			if t.sigs[k] == nil {
-				t.sigs[k] = map[string][]signature{}
-			}
 			key := string(s.text[:n])
 			t.sigs[k][key] = append(t.sigs[k][key], s)
 		}
