@@ -341,10 +341,7 @@ func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 	if err != nil || m.Tag == "" || m.Chunk == "" || m.Size <= 0 {
 		return m, fmt.Errorf("tag %q, option chunk %q and size %d: want all three: %v", m.Tag, m.Chunk, m.Size, err)
 	}
-	if s.opts.DiscardEntries {
-		return m, nil
-	}
-	rd := bytes.NewReader(m.Entries)
+	rd := bytes.NewReader(m.Entries) // empty with DiscardEntries
 	ed := msgpack.NewDecoder(rd)
 	ed.UseLooseInterfaceDecoding(true)
 	// Records may have keys of any type.
@@ -356,7 +353,7 @@ func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 		}
 		m.Records = append(m.Records, r)
 	}
-	if len(m.Records) != m.Size {
+	if len(m.Records) != m.Size && !s.opts.DiscardEntries {
 		return m, fmt.Errorf("option size is %d, the entries hold %d records", m.Size, len(m.Records))
 	}
 	return m, nil
@@ -394,14 +391,9 @@ func decodeTime(d *msgpack.Decoder) (time.Time, error) {
 		err := d.ReadFull(b[:])
 		return time.Unix(int64(binary.BigEndian.Uint32(b[:4])), int64(binary.BigEndian.Uint32(b[4:]))).UTC(), err
 	}
-	switch v, err := d.DecodeInterfaceLoose(); v := v.(type) {
-	case int64:
-		return time.Unix(v, 0).UTC(), nil
-	case uint64:
-		return time.Unix(int64(v), 0).UTC(), nil
-	case float64:
-		return time.Unix(0, int64(v*1e9)).UTC(), nil
-	default:
-		return time.Time{}, fmt.Errorf("time is %T, want EventTime, integer or float: %v", v, err)
+	v, err := d.DecodeFloat64() // an integer too, exact in nanoseconds until 2116
+	if err != nil {
+		return time.Time{}, fmt.Errorf("time is not an EventTime, integer or float: %v", err)
 	}
+	return time.Unix(0, int64(v*1e9)).UTC(), nil
 }
