@@ -53,8 +53,8 @@ func parseEmbedded(b []byte) (*Catalog, error) {
 		if ec.Explanation != "" {
 			expl += "\n" + ec.Explanation
 		}
-		c.setErrorCode(ec, &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
-			Explanation: expl, Params: []Param{}, Source: ec.Source})
+		c.errorCodes[ec.Code] = &Entry{Product: ec.Product, ID: ec.Code, ErrorCode: ec.Code,
+			Explanation: expl, Params: []Param{}, Source: ec.Source}
 	}
 	return c, nil
 }

@@ -16,8 +16,7 @@ type Catalog struct {
 	entries    []Entry
 	index      map[[2]string]int // an entry's position by its product and key
 	errorCodes map[string]*Entry // entries of IBM error codes (1785): summaries or user entries, not in entries
-	codes      []ErrorCode
-	signatures []Signature // the Unified CM signature strings, longest first
+	signatures []Signature       // the Unified CM signature strings, longest first
 	severities []Severity
 }
 
@@ -67,7 +66,7 @@ func New(version string, entries []Entry) (*Catalog, error) {
 		}
 		if e.isErrorCode() {
 			e.ErrorCode = e.ID // as in the documents' summaries, which explain shows
-			c.setErrorCode(ErrorCode{Product: e.Product, Code: e.ID, Explanation: e.Explanation, Source: e.Source}, &e)
+			c.errorCodes[e.ID] = &e
 			continue
 		}
 		k := [2]string{string(e.Product), e.Key()}
@@ -79,16 +78,6 @@ func New(version string, entries []Entry) (*Catalog, error) {
 	}
 	c.buildSignatures()
 	return c, nil
-}
-
-// setErrorCode makes e the entry of error code ec, replacing an earlier one.
-func (c *Catalog) setErrorCode(ec ErrorCode, e *Entry) {
-	if i := slices.IndexFunc(c.codes, func(x ErrorCode) bool { return x.Code == ec.Code }); i >= 0 {
-		c.codes[i] = ec
-	} else {
-		c.codes = append(c.codes, ec)
-	}
-	c.errorCodes[ec.Code] = e
 }
 
 // isErrorCode reports whether e explains an IBM error code rather than an event: 4 digits, as
@@ -202,8 +191,8 @@ func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
 	return e, ok
 }
 
-// ErrorCodes returns the error codes the catalog knows.
-func (c *Catalog) ErrorCodes() []ErrorCode { return c.codes }
+// ErrorCodes returns the error codes the catalog knows, in order.
+func (c *Catalog) ErrorCodes() []string { return slices.Sorted(maps.Keys(c.errorCodes)) }
 
 // Signatures returns the signatures of the Unified CM entries (or their IDs), longest first.
 func (c *Catalog) Signatures() []Signature { return c.signatures }

@@ -69,10 +69,8 @@ func Load(userFiles ...string) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build catalog with user files: %w", err)
 	}
-	for _, ec := range base.codes {
-		if _, ok := c.errorCodes[ec.Code]; !ok { // not defined by a user file
-			c.setErrorCode(ec, base.errorCodes[ec.Code])
-		}
+	for code, e := range base.errorCodes {
+		c.errorCodes[code] = cmp.Or(c.errorCodes[code], e) // unless a user file defines it
 	}
 	return c, nil
 }

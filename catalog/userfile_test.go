@@ -379,11 +379,7 @@ func TestLoadErrorCodes(t *testing.T) {
 			t.Errorf("Lookup(%s, %q) found an entry: an error code is not an event", ProductIBM, code)
 		}
 	}
-	var codes []string
-	for _, ec := range c.ErrorCodes() {
-		codes = append(codes, ec.Code)
-	}
-	if slices.Sort(codes); !slices.Equal(codes, []string{"1234", "1785"}) {
+	if codes := c.ErrorCodes(); !slices.Equal(codes, []string{"1234", "1785"}) {
 		t.Errorf("ErrorCodes() = %v, want 1234 and 1785 once each", codes)
 	}
 	if c.Len() != base.Len() {

@@ -135,9 +135,9 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		}
 	}
 	// An IBM error code alone gets the catalog's summary, else the first entry that shares it.
-	for _, ec := range cat.ErrorCodes() {
-		if ent, ok := cat.LookupErrorCode(ec.Code); ok {
-			e.ibmCodes[ec.Code] = e.encodeEntry(ent, pIBM)
+	for _, code := range cat.ErrorCodes() {
+		if ent, ok := cat.LookupErrorCode(code); ok {
+			e.ibmCodes[code] = e.encodeEntry(ent, pIBM)
 		}
 	}
 	// Unified CM trace lines are recognised by the catalog's signatures and alarm names.
