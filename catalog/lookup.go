@@ -140,11 +140,10 @@ func (c *Catalog) Len() int { return len(c.entries) }
 
 // Lookup finds the entry of product p with the given key (see Entry.Key).
 func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
-	i, ok := c.index[[2]string{string(p), key}]
-	if !ok {
-		return nil, false
+	if i, ok := c.index[[2]string{string(p), key}]; ok {
+		return &c.entries[i], true
 	}
-	return &c.entries[i], true
+	return nil, false
 }
 
 var (

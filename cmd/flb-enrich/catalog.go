@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -95,7 +94,7 @@ func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query
 	if !ok {
 		if !found && !strings.ContainsAny(query, " \t") {
 			// A bare name: "999999", "SMART_LIC-3-NO_SUCH".
-			if _, err := strconv.ParseUint(query, 10, 32); err == nil && (len(query) == 4 || len(query) == 6) {
+			if (len(query) == 4 || len(query) == 6) && strings.Trim(query, "0123456789") == "" {
 				field(b, "result:", "message ID "+query+", not in the catalog")
 				return false
 			}
