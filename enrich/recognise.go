@@ -237,7 +237,7 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 
 // ftdID looks up the 6-digit ID at v[k], which must not run on into a letter or digit.
 func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
-	if k+6 > len(v) || (k+6 < len(v) && isAlnum(v[k+6])) {
+	if k+6 > len(v) || (k+6 < len(v) && (isLetter(v[k+6]) || isDigit(v[k+6]))) {
 		return false
 	}
 	id := v[k : k+6]
@@ -391,22 +391,13 @@ func isDigitSev(c byte) bool { return c >= '0' && c <= '7' }
 func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool   { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
 func isHex(c byte) bool      { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f' }
-func isAlnum(c byte) bool    { return byteClass[c]&classAlnum != 0 }
-func isWord(c byte) bool     { return byteClass[c]&classWord != 0 }
+func isWord(c byte) bool     { return wordByte[c] }
 
-const (
-	classAlnum = 1 << iota // ASCII letter or digit
-	classWord              // letter, digit or '_': the bytes of a header token
-)
-
-// byteClass classifies a byte with one load in the token scanners; never modified.
-var byteClass = func() (t [256]uint8) {
+// wordByte holds the bytes of a header token, letter, digit or '_', for one load in the token scanners; never modified.
+var wordByte = func() (t [256]bool) {
 	for c := range t {
-		if isDigit(byte(c)) || isLetter(byte(c)) {
-			t[c] = classAlnum | classWord
-		}
+		t[c] = isDigit(byte(c)) || isLetter(byte(c)) || c == '_'
 	}
-	t['_'] = classWord
 	return t
 }()
 
