@@ -98,6 +98,7 @@ func TestLoadFileErrors(t *testing.T) {
 	}{
 		{name: "missing file", file: "no-such-file.json", is: []error{ErrUserCatalog, fs.ErrNotExist}, wants: []string{"no-such-file.json"}},
 		{name: "unsupported extension", file: "catalog.txt", is: []error{ErrUserCatalog, ErrUnsupportedFormat}, wants: []string{"catalog.txt"}},
+		{name: "json null", file: "null.json", is: []error{ErrUserCatalog}, wants: []string{"null.json", "want a JSON array of entries"}},
 		{name: "malformed json", file: "bad_syntax.json", is: []error{ErrUserCatalog}, wants: []string{"bad_syntax.json", "line 4", "malformed JSON"}},
 		{name: "unknown json field", file: "unknown_field.json", is: []error{ErrUserCatalog}, wants: []string{"entry 1", `unknown field "colour"`}},
 		{

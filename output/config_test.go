@@ -173,6 +173,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"report file directory missing", props{"report_file": "/nonexistent/dir/unknown.csv"}, KeyReportFile, "directory does not exist"},
 		{"report file a directory", props{"report_file": os.TempDir()}, KeyReportFile, "names a directory"},
 		{"report file ending in a slash", props{"report_file": "/nonexistent/dir/"}, KeyReportFile, "names a directory"},
+		// The report would replace the catalog the operator completed, with rows that do not load.
+		{"report file is a catalog file", props{"catalog_file": "/etc/a.json," + os.TempDir() + "/unknown.csv",
+			"report_file": os.TempDir() + "/unknown.csv"}, KeyReportFile, "is also a " + KeyCatalogFile},
+		{"report file is a catalog file spelt otherwise", props{"catalog_file": os.TempDir() + "/./unknown.csv",
+			"report_file": os.TempDir() + "//unknown.csv"}, KeyReportFile, "is also a " + KeyCatalogFile},
 		{"report file where none can be created", props{"report_file": "/proc/unknown.csv"}, KeyReportFile, "cannot create a file in its directory"},
 		{"tls with stdout sink", props{"sink": "stdout", "forward_address": "", "forward_tls": "on"}, KeyForwardTLS, "tcp://"},
 		{"error shows the value as written", props{"ack_timeout": "0"}, KeyAckTimeout, `invalid value "0":`},

@@ -93,3 +93,55 @@ func TestReportInterval(t *testing.T) {
 		t.Errorf("second report: %q", log.lines)
 	}
 }
+
+// TestReportLoadsBackCompleted completes every row of a Report_File, as
+// docs/observability.md tells the operator to, and loads it as a user catalog.
+func TestReportLoadsBackCompleted(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+	}{
+		{"firewall and ibm", []string{"%ASA-4-999001: x", "# Error Code = 1234 : y", "#ErrorID=086010 #ErrorCode=1234"}},
+		{"one ios message at two severities", []string{"%LINK-3-UPDOWN: Interface Gi0/1, changed state to down",
+			"%LINK-5-UPDOWN: Interface Gi0/1, changed state to up"}},
+		{"a line that is not utf-8", []string{"%ASA-4-999002: user caf\xe9 logged in"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "unknown.csv")
+			cfg := DefaultConfig()
+			cfg.Sink = SinkStdout
+			cfg.ReportFile, cfg.ReportInterval = path, 0
+			in, err := New(cfg, &logRecorder{}, &syncBuffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := in.Flush(context.Background(), "t", chunk(tt.lines...)); err != nil {
+				t.Fatal(err)
+			}
+			if err := in.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every row completed: the explanation column is the fourth.
+			rows := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			for i := 1; i < len(rows); i++ {
+				f := strings.SplitN(rows[i], ",", 4)
+				rows[i] = f[0] + "," + f[1] + "," + f[2] + ",explained" + f[3]
+			}
+			if err := os.WriteFile(path, []byte(strings.Join(rows, "\n")+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := catalog.LoadFile(path)
+			if err != nil {
+				t.Fatalf("the completed report does not load: %v\n%s", err, b)
+			}
+			if len(entries) != len(rows)-1 {
+				t.Errorf("%d entries from %d rows", len(entries), len(rows)-1)
+			}
+		})
+	}
+}

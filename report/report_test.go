@@ -116,6 +116,41 @@ func TestTopIsACopy(t *testing.T) {
 	}
 }
 
+// TestAddOneRowPerEntry counts the spellings of one catalog entry as one ID: a completed
+// report with two rows for one entry would not load (duplicate entry).
+func TestAddOneRowPerEntry(t *testing.T) {
+	tests := []struct {
+		name string
+		adds [][2]string // product, ID
+		want []string    // ID and count of each reported item
+	}{
+		{"ios severities", [][2]string{{"cisco_ios", "LINK-3-UPDOWN"}, {"cisco_ios", "LINK-5-UPDOWN"}, {"cisco_ios", "LINK-3-UPDOWN"}},
+			[]string{"LINK-3-UPDOWN 3"}},
+		{"ios mnemonics differ", [][2]string{{"cisco_ios", "LINK-3-UPDOWN"}, {"cisco_ios", "LINK-3-CHANGED"}},
+			[]string{"LINK-3-CHANGED 1", "LINK-3-UPDOWN 1"}},
+		{"ios facilities differ", [][2]string{{"cisco_ios", "LINK-3-UPDOWN"}, {"cisco_ios", "LINEPROTO-3-UPDOWN"}},
+			[]string{"LINEPROTO-3-UPDOWN 1", "LINK-3-UPDOWN 1"}},
+		{"firewall ids", [][2]string{{"cisco_ftd_asa", "302013"}, {"cisco_ftd_asa", "302014"}, {"cisco_ftd_asa", "302013"}},
+			[]string{"302013 2", "302014 1"}},
+		{"other products keep their ids", [][2]string{{"p", "A-1-B"}, {"p", "A-2-B"}}, []string{"A-1-B 1", "A-2-B 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(4)
+			for _, a := range tt.adds {
+				s.Add([]byte(a[1]), a[0], 3, []byte("%"+a[1]+": line"))
+			}
+			var got []string
+			for _, it := range s.Top() {
+				got = append(got, fmt.Sprint(it.ID, " ", it.Count))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("Top = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestExampleCutAtRune(t *testing.T) {
 	line := strings.Repeat("a", MaxExample-1) + "説明"
 	got := line[:exampleLen([]byte(line))]
@@ -132,6 +167,7 @@ func TestWriteCSV(t *testing.T) {
 		{ID: "888888", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: `=HYPERLINK("http://x") %ASA-4-888888: y`},
 		{ID: "777777", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "@SUM(1) %ASA-4-777777: y"},
 		{ID: "666666", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-666666: \x1b[2J\tz\n"},
+		{ID: "555555", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-555555: caf\xe9 \xff"},
 	}
 	if err := WriteCSV(&b, items); err != nil {
 		t.Fatal(err)
@@ -145,7 +181,9 @@ func TestWriteCSV(t *testing.T) {
 		{"cisco_ios", "X-1-Y", "", "", "", "3", "x"},
 		{"cisco_ftd_asa", "888888", "4", "", "", "1", `'=HYPERLINK("http://x") %ASA-4-888888: y`}, // text in a spreadsheet
 		{"cisco_ftd_asa", "777777", "4", "", "", "1", "'@SUM(1) %ASA-4-777777: y"},
-		{"cisco_ftd_asa", "666666", "4", "", "", "1", `%ASA-4-666666: \x1b[2J\tz\n`}} // nothing for a terminal to run
+		{"cisco_ftd_asa", "666666", "4", "", "", "1", `%ASA-4-666666: \x1b[2J\tz\n`}, // nothing for a terminal to run
+		// A Latin-1 line stays UTF-8, which loading the completed file requires.
+		{"cisco_ftd_asa", "555555", "4", "", "", "1", `%ASA-4-555555: caf\xe9 \xff`}}
 	if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", want) {
 		t.Errorf("rows:\n got %q\nwant %q", rows, want)
 	}
