@@ -3,6 +3,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/csv"
 	"errors"
@@ -40,14 +41,16 @@ const Spare = 16
 type TopK struct {
 	k, c    int
 	total   int64
-	byID    map[string]*entry
-	byCount []*entry // most counted first
+	byID    map[string]*entry // by key
+	byCount []*entry          // most counted first
+	keyBuf  []byte            // the key of the ID being added
 }
 
-// entry is a tracked item and its place in byCount. Its ID and Example are views of buf,
+// entry is a tracked item and its place in byCount. Its ID, Example and key are views of buf,
 // which the ID taking its place reuses, so that new IDs do not allocate; Top copies them.
 type entry struct {
 	Item
+	key   string
 	buf   []byte
 	index int
 }
@@ -59,10 +62,14 @@ func New(k int) *TopK {
 }
 
 // Add counts one occurrence of id, keeping product, severity and the example line of the
-// occurrence that put id in the sketch. Add does not allocate for a tracked ID.
+// occurrence that put id in the sketch. The spellings of one catalog entry count as one ID,
+// the first seen: the catalog keys an IOS message by facility and mnemonic, so a completed
+// report with a row for LINK-3-UPDOWN and one for LINK-5-UPDOWN would not load.
+// Add does not allocate for a tracked ID.
 func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	t.total++
-	e, ok := t.byID[string(id)]
+	key := t.key(id, product)
+	e, ok := t.byID[string(key)]
 	if !ok {
 		if n := len(t.byCount); n < t.c {
 			e = &entry{index: n}
@@ -70,15 +77,16 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 		} else {
 			// The first of the least counted entries is taken over, its count an overestimate.
 			e = t.byCount[t.firstAt(t.byCount[n-1].Count, n)]
-			delete(t.byID, e.ID)
+			delete(t.byID, e.key)
 			e.Over = e.Count
 		}
 		line = line[:exampleLen(line)]
-		e.buf = append(append(e.buf[:0], id...), line...)
+		e.buf = append(append(append(e.buf[:0], id...), line...), key...)
 		e.ID = unsafe.String(unsafe.SliceData(e.buf), len(id))
 		e.Example = unsafe.String(unsafe.SliceData(e.buf[len(id):]), len(line))
+		e.key = unsafe.String(unsafe.SliceData(e.buf[len(id)+len(line):]), len(key))
 		e.Product, e.Severity = product, severity
-		t.byID[e.ID] = e
+		t.byID[e.key] = e
 	}
 	// As the first of its count, e stays in order when counted once more.
 	i, j := e.index, t.firstAt(e.Count, e.index)
@@ -86,6 +94,20 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	t.byCount[i].index, e.index = i, j
 	e.Count++
 }
+
+// key is what id is counted under: an IOS FACILITY-SEVERITY-MNEMONIC without its severity,
+// as the catalog keys it, otherwise id itself.
+func (t *TopK) key(id []byte, product string) []byte {
+	first, last := bytes.IndexByte(id, '-'), bytes.LastIndexByte(id, '-')
+	if product != iosProduct || first <= 0 || last <= first {
+		return id
+	}
+	t.keyBuf = append(append(t.keyBuf[:0], id[:first+1]...), id[last+1:]...)
+	return t.keyBuf
+}
+
+// iosProduct is catalog.ProductIOS, whose IDs carry a severity the catalog's key leaves out.
+const iosProduct = "cisco_ios"
 
 // firstAt returns the position of the first entry counted n or less, end if none is before.
 func (t *TopK) firstAt(n int64, end int) int {
@@ -143,19 +165,26 @@ func WriteCSV(w io.Writer, items []Item) error {
 }
 
 // Readable returns a log line to show a person, its control characters escaped (\x1b, \n):
-// a line from the network must not drive a terminal or start a row of its own.
+// a line from the network must not drive a terminal or start a row of its own. Bytes that
+// are not UTF-8 (a Latin-1 line) are escaped too (\xe9): a report file that is not UTF-8
+// would not load as a user catalog once completed.
 func Readable(line string) string {
-	if !strings.ContainsFunc(line, unicode.IsControl) {
+	if utf8.ValidString(line) && !strings.ContainsFunc(line, unicode.IsControl) {
 		return line
 	}
 	var b strings.Builder
-	for _, r := range line {
-		if unicode.IsControl(r) {
+	for i := 0; i < len(line); {
+		r, size := utf8.DecodeRuneInString(line[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, line[i])
+		case unicode.IsControl(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
-			continue
+		default:
+			b.WriteString(line[i : i+size])
 		}
-		b.WriteRune(r)
+		i += size
 	}
 	return b.String()
 }
