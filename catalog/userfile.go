@@ -180,6 +180,9 @@ func (f *userFile) readJSON(b []byte) {
 	case err != nil: // not met today; reported rather than loading nothing silently
 		f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
 		return
+	case raws == nil: // null, which Unmarshal leaves as no entries
+		f.fail(errors.New("want a JSON array of entries, got null"))
+		return
 	}
 	for i, raw := range raws {
 		var u struct {

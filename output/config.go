@@ -274,7 +274,7 @@ func (c *Config) Validate() error {
 		return &KeyError{Key: strings.Join(keys, " and "), Value: oe.Value, Reason: oe.Reason}
 	}
 	addr, aerr := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
-	report := reportFileProblem(c.ReportFile)
+	report := reportFileProblem(c.ReportFile, c.CatalogFiles)
 	for _, e := range []struct {
 		bad                bool
 		key, value, reason string
@@ -358,10 +358,18 @@ func parseSize(v string) (int, bool) {
 }
 
 // reportFileProblem says why Report_File cannot be written, "" when it can or is unset: the
-// report is written to a new file beside it, then renamed over it.
-func reportFileProblem(path string) string {
+// report is written to a new file beside it, then renamed over it. It must not be one of the
+// catalogs: each report would replace the entries completed there with rows that do not load.
+func reportFileProblem(path string, catalogs []string) string {
 	if path == "" {
 		return ""
+	}
+	for _, cf := range catalogs {
+		fi, err := os.Stat(path)
+		cfi, cerr := os.Stat(cf)
+		if filepath.Clean(cf) == filepath.Clean(path) || err == nil && cerr == nil && os.SameFile(fi, cfi) {
+			return "is also a " + KeyCatalogFile + "; write the report elsewhere and load the completed copy"
+		}
 	}
 	if fi, err := os.Stat(path); strings.HasSuffix(path, "/") || err == nil && fi.IsDir() {
 		return "names a directory; want a file path"
