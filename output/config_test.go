@@ -178,6 +178,8 @@ func TestParseConfigErrors(t *testing.T) {
 			"report_file": os.TempDir() + "/unknown.csv"}, KeyReportFile, "is also a " + KeyCatalogFile},
 		{"report file is a catalog file spelt otherwise", props{"catalog_file": os.TempDir() + "/./unknown.csv",
 			"report_file": os.TempDir() + "//unknown.csv"}, KeyReportFile, "is also a " + KeyCatalogFile},
+		// Each report would rename a regular file over the device.
+		{"report file a device", props{"report_file": "/dev/null"}, KeyReportFile, "not a regular file"},
 		{"report file where none can be created", props{"report_file": "/proc/unknown.csv"}, KeyReportFile, "cannot create a file in its directory"},
 		{"tls with stdout sink", props{"sink": "stdout", "forward_address": "", "forward_tls": "on"}, KeyForwardTLS, "tcp://"},
 		{"error shows the value as written", props{"ack_timeout": "0"}, KeyAckTimeout, `invalid value "0":`},
