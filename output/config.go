@@ -373,6 +373,8 @@ func reportFileProblem(path string, catalogs []string) string {
 	}
 	if fi, err := os.Stat(path); strings.HasSuffix(path, "/") || err == nil && fi.IsDir() {
 		return "names a directory; want a file path"
+	} else if err == nil && !fi.Mode().IsRegular() { // a device or FIFO: the report would replace it
+		return "is not a regular file; want a file path"
 	}
 	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
