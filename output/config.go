@@ -364,16 +364,17 @@ func reportFileProblem(path string, catalogs []string) string {
 	if path == "" {
 		return ""
 	}
+	fi, err := os.Stat(path)
 	for _, cf := range catalogs {
-		fi, err := os.Stat(path)
 		cfi, cerr := os.Stat(cf)
 		if filepath.Clean(cf) == filepath.Clean(path) || err == nil && cerr == nil && os.SameFile(fi, cfi) {
 			return "is also a " + KeyCatalogFile + "; write the report elsewhere and load the completed copy"
 		}
 	}
-	if fi, err := os.Stat(path); strings.HasSuffix(path, "/") || err == nil && fi.IsDir() {
+	switch {
+	case strings.HasSuffix(path, "/") || err == nil && fi.IsDir():
 		return "names a directory; want a file path"
-	} else if err == nil && !fi.Mode().IsRegular() { // a device or FIFO: the report would replace it
+	case err == nil && !fi.Mode().IsRegular(): // a device or FIFO: the report would replace it
 		return "is not a regular file; want a file path"
 	}
 	dir := filepath.Dir(path)

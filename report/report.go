@@ -18,6 +18,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 // MaxExample bounds the example line kept for each ID.
@@ -95,19 +97,23 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	e.Count++
 }
 
-// key is what id is counted under: an IOS FACILITY-SEVERITY-MNEMONIC without its severity,
-// as the catalog keys it, otherwise id itself.
+// key is what id is counted under, as catalog.Entry.Key: an IOS FACILITY-SEVERITY-MNEMONIC
+// without its severity and with the facility in capitals (the recogniser's IDs are ASCII),
+// otherwise id itself.
 func (t *TopK) key(id []byte, product string) []byte {
 	first, last := bytes.IndexByte(id, '-'), bytes.LastIndexByte(id, '-')
-	if product != iosProduct || first <= 0 || last <= first {
+	if product != string(catalog.ProductIOS) || first <= 0 || last <= first+1 || last == len(id)-1 {
 		return id
 	}
-	t.keyBuf = append(append(t.keyBuf[:0], id[:first+1]...), id[last+1:]...)
+	t.keyBuf = append(t.keyBuf[:0], id[:first+1]...)
+	for i, c := range t.keyBuf[:first] {
+		if 'a' <= c && c <= 'z' {
+			t.keyBuf[i] = c - 'a' + 'A'
+		}
+	}
+	t.keyBuf = append(t.keyBuf, id[last+1:]...)
 	return t.keyBuf
 }
-
-// iosProduct is catalog.ProductIOS, whose IDs carry a severity the catalog's key leaves out.
-const iosProduct = "cisco_ios"
 
 // firstAt returns the position of the first entry counted n or less, end if none is before.
 func (t *TopK) firstAt(n int64, end int) int {

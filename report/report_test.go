@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/enrich-plugin/enrich/catalog"
 )
 
 func TestExactBelowK(t *testing.T) {
@@ -132,6 +134,8 @@ func TestAddOneRowPerEntry(t *testing.T) {
 			[]string{"LINEPROTO-3-UPDOWN 1", "LINK-3-UPDOWN 1"}},
 		{"firewall ids", [][2]string{{"cisco_ftd_asa", "302013"}, {"cisco_ftd_asa", "302014"}, {"cisco_ftd_asa", "302013"}},
 			[]string{"302013 2", "302014 1"}},
+		{"ios facility case", [][2]string{{"cisco_ios", "link-3-UPDOWN"}, {"cisco_ios", "LINK-5-UPDOWN"}},
+			[]string{"link-3-UPDOWN 2"}},
 		{"other products keep their ids", [][2]string{{"p", "A-1-B"}, {"p", "A-2-B"}}, []string{"A-1-B 1", "A-2-B 1"}},
 	}
 	for _, tt := range tests {
@@ -148,6 +152,26 @@ func TestAddOneRowPerEntry(t *testing.T) {
 				t.Errorf("Top = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAddKeysAsTheCatalog counts two IOS IDs as the recogniser gives them (FACILITY-SEVERITY-MNEMONIC)
+// as one exactly when the catalog gives them one key.
+func TestAddKeysAsTheCatalog(t *testing.T) {
+	ids := []string{"LINK-3-UPDOWN", "LINK-5-UPDOWN", "link-3-UPDOWN", "Link-3-UPDOWN", "LINK-3-updown",
+		"LINEPROTO-5-UPDOWN", "LICENSE-SMART_LIC-3-COMM_FAILED", "SMART_LIC-3-COMM_FAILED",
+		"LICENSE-4-COMM_FAILED", "IOSXE-3-PLATFORM", "ETH_PORT-5-IF_UP", "ETH-PORT-5-IF_UP"}
+	for _, a := range ids {
+		for _, b := range ids {
+			s := New(1)
+			s.Add([]byte(a), string(catalog.ProductIOS), 3, nil)
+			s.Add([]byte(b), string(catalog.ProductIOS), 3, nil)
+			ka := (&catalog.Entry{Product: catalog.ProductIOS, ID: a}).Key()
+			kb := (&catalog.Entry{Product: catalog.ProductIOS, ID: b}).Key()
+			if got, want := s.Top()[0].Count == 2, ka == kb; got != want {
+				t.Errorf("%s then %s: counted as one %v, want %v (catalog keys %q, %q)", a, b, got, want, ka, kb)
+			}
+		}
 	}
 }
 
