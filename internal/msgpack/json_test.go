@@ -32,6 +32,10 @@ func TestAppendRecordJSON(t *testing.T) {
 			`{"date":1700000000.000000005,"n":18446744073709551615,"f":1.0,"big":1e400,"o":{"a":[1,2.50]}}`,
 			`{"date":1700000000.000000005,"n":null,"f":null,"big":null,"o":null}`},
 		{"body not a map", record(ts, emptyMeta, str("x")), `{"date":1700000000.000000005,"body":"x"}`, ""},
+		// An EventTime whose nanoseconds reach a second (not normalised by its writer) is
+		// seconds + nanoseconds / 1e9, as Fluent Bit reads it, not its last nine digits.
+		{"event time nanoseconds past a second", record(eventTime(1, 1500000000, false), emptyMeta, mpMap(0, kv{"t", eventTime(1, 4294967295, true)})),
+			`{"date":2.500000000,"t":5.294967295}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
