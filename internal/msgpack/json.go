@@ -96,9 +96,12 @@ func appendJSONTime(dst, b []byte, off int) []byte {
 	case err != nil:
 	case h.Kind == Ext && h.Ext == 0 && h.N == 8 && off+h.Size+8 <= len(b):
 		p := b[off+h.Size:]
-		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p)), 10)
+		// Nanoseconds of a second or more (a writer that did not normalise) carry into the seconds.
+		sec, ns := uint64(binary.BigEndian.Uint32(p)), uint64(binary.BigEndian.Uint32(p[4:]))
+		sec, ns = sec+ns/1e9, ns%1e9
+		dst = strconv.AppendUint(dst, sec, 10)
 		var frac [10]byte // the nanoseconds after a 1, which keeps their leading zeros
-		return append(append(dst, '.'), strconv.AppendUint(frac[:0], uint64(binary.BigEndian.Uint32(p[4:]))+1e9, 10)[1:]...)
+		return append(append(dst, '.'), strconv.AppendUint(frac[:0], ns+1e9, 10)[1:]...)
 	case h.Kind == Int || h.Kind == Uint || h.Kind == Float:
 		if d, _, err := (&jsonWriter{}).value(dst, b, off, 0); err == nil {
 			return d
