@@ -168,6 +168,42 @@ func TestFlushStdout(t *testing.T) {
 	}
 }
 
+// TestStdoutSinkRecords checks that the stdout sink reports by size only what it cannot show as
+// JSON, and still writes every record after it.
+func TestStdoutSinkRecords(t *testing.T) {
+	head := []byte{0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80}
+	ok := append(bytes.Clone(head), 0x81, 0xa1, 'b', 0x02)
+	deep := append(bytes.Clone(head), 0x81, 0xa1, 'a')
+	for range 70 { // deeper than the JSON writer follows
+		deep = append(deep, 0x91)
+	}
+	deep = append(deep, 0x01)
+	join := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	tests := []struct {
+		name    string
+		entries []byte
+		want    string
+	}{
+		{"records", join(ok, ok), `{"tag":"t","record":{"date":1.000000000,"b":2}}` + "\n" +
+			`{"tag":"t","record":{"date":1.000000000,"b":2}}` + "\n"},
+		{"a record too deep for JSON is reported alone", join(ok, deep, ok), `{"tag":"t","record":{"date":1.000000000,"b":2}}` + "\n" +
+			fmt.Sprintf(`{"tag":"t","unparsed_bytes":%d}`, len(deep)) + "\n" + `{"tag":"t","record":{"date":1.000000000,"b":2}}` + "\n"},
+		{"bytes that are not msgpack end the payload", join(ok, []byte{0xc1, 0x01}), `{"tag":"t","record":{"date":1.000000000,"b":2}}` + "\n" +
+			`{"tag":"t","unparsed_bytes":2}` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := (&stdoutSink{w: &out}).Send(context.Background(), "t", tt.entries, 0); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if got := out.String(); got != tt.want {
+				t.Errorf("Send wrote\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestFlushForward(t *testing.T) {
 	for _, network := range []string{"unix", "tcp"} {
 		t.Run(network, func(t *testing.T) {
