@@ -24,15 +24,17 @@ func (s *stdoutSink) Send(_ context.Context, tag string, entries []byte, _ int) 
 		line := len(b)
 		b = append(append(append(b, `{"tag":`...), quoted...), `,"record":`...)
 		n, err := msgpack.Skip(entries[off:])
-		if err == nil {
-			b, err = msgpack.AppendRecordJSON(b, entries[off:off+n])
-		}
 		if err != nil {
-			// What cannot be shown as JSON is reported by size, not dropped.
+			// What is not msgpack is reported by size, not dropped; nothing after it can be read.
 			b = fmt.Appendf(b[:line], "{\"tag\":%s,\"unparsed_bytes\":%d}\n", quoted, len(entries)-off)
 			break
 		}
-		b = append(b, "}\n"...)
+		if b, err = msgpack.AppendRecordJSON(b, entries[off:off+n]); err != nil {
+			// A record that cannot be shown as JSON (nested too deeply) is reported by size; the next ones are shown.
+			b = fmt.Appendf(b[:line], "{\"tag\":%s,\"unparsed_bytes\":%d}\n", quoted, n)
+		} else {
+			b = append(b, "}\n"...)
+		}
 		off += n
 	}
 	s.mu.Lock()
