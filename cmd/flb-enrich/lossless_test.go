@@ -81,6 +81,12 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"text after the object", `{"a":1} x`, `{"log":"{\"a\":1} x","enrich_error":"not a valid JSON object: column 9: 'x': text after the object"}`},
 		{"invalid UTF-8 in a string", "{\"a\":\"\xff\"}", `{"log":"{\"a\":\"\ufffd\"}","enrich_error":"not a valid JSON object: column 7: byte 0xff: invalid UTF-8 in a string"}`},
 		{"bad number", `{"a":01}`, `{"log":"{\"a\":01}","enrich_error":"not a valid JSON object: column 7: '1': want , or }"}`},
+		// Only JSON's whitespace may surround an object: other space is part of the line.
+		{"JSON whitespace around an object", " \t{\"a\":1} \t", `{"a":1}`},
+		{"no-break space before an object", "\u00a0{\"a\":1}", "{\"log\":\"\u00a0{\\\"a\\\":1}\"}"},
+		{"ideographic space after an object", "{\"a\":1}\u3000",
+			"{\"log\":\"{\\\"a\\\":1}\u3000\",\"enrich_error\":\"not a valid JSON object: column 8: byte 0xe3: text after the object\"}"},
+		{"vertical tab and form feed around an object", "\v{\"a\":1}\f", `{"log":"\u000b{\"a\":1}\u000c"}`},
 		{"the record's date is kept, the read time left out", `{"date":"2024-01-02","log":"x"}`, `{"date":"2024-01-02","log":"x"}`},
 	}
 	for _, tt := range tests {
