@@ -212,7 +212,8 @@ func (l *lineEnricher) readLine() (line []byte, n int, err error) {
 // line writes the JSON object a line is, or else {rawKey: line} with the problem if it looks like one.
 func (l *lineEnricher) line(line []byte) error {
 	var problem string
-	if t := bytes.TrimSpace(line); len(t) > 0 && t[0] == '{' {
+	// Only JSON's own whitespace may surround an object; other space (U+00A0, U+3000, VT) is text.
+	if t := bytes.Trim(line, jsonSpace); len(t) > 0 && t[0] == '{' {
 		rec, err := l.scan.object(msgpack.AppendEntryHead(l.rec[:0], l.now), t)
 		if err == nil {
 			return l.write(rec, line)
@@ -221,6 +222,9 @@ func (l *lineEnricher) line(line []byte) error {
 	}
 	return l.write(l.rawRecord(line, problem), line)
 }
+
+// jsonSpace is the whitespace JSON allows around a value.
+const jsonSpace = " \t\r\n"
 
 // recordHeadLen is the length of the head msgpack.AppendEntryHead writes.
 const recordHeadLen = 13
