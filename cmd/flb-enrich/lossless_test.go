@@ -87,6 +87,8 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"ideographic space after an object", "{\"a\":1}\u3000",
 			"{\"log\":\"{\\\"a\\\":1}\u3000\",\"enrich_error\":\"not a valid JSON object: column 8: byte 0xe3: text after the object\"}"},
 		{"vertical tab and form feed around an object", "\v{\"a\":1}\f", `{"log":"\u000b{\"a\":1}\u000c"}`},
+		// JSON cannot hold bytes that are not UTF-8: the line says they were replaced.
+		{"text that is not UTF-8", "caf\xe9 \x82\xa0", `{"log":"caf\ufffd \ufffd\ufffd","enrich_error":"not UTF-8: each byte that is not part of UTF-8 text is written as U+FFFD"}`},
 		{"the record's date is kept, the read time left out", `{"date":"2024-01-02","log":"x"}`, `{"date":"2024-01-02","log":"x"}`},
 	}
 	for _, tt := range tests {
