@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
@@ -220,8 +221,14 @@ func (l *lineEnricher) line(line []byte) error {
 		}
 		problem = "not a valid JSON object: " + err.Error()
 	}
+	if problem == "" && !utf8.Valid(line) {
+		problem = notUTF8
+	}
 	return l.write(l.rawRecord(line, problem), line)
 }
+
+// notUTF8 is the problem of a text line JSON cannot hold as it is.
+const notUTF8 = "not UTF-8: each byte that is not part of UTF-8 text is written as U+FFFD"
 
 // jsonSpace is the whitespace JSON allows around a value.
 const jsonSpace = " \t\r\n"
