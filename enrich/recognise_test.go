@@ -115,6 +115,10 @@ func TestRecognise(t *testing.T) {
 		{"legacy rtmt without name", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: no name here", cucm, "RTMT-ERROR-ALERT", 2, false},
 		{"rtmt alert tag", "%UC_RTMT-2-RTMT_ALERT: %[AlertName=CoreDumpFileFound][AlertDetail=x]", cucm, "CoreDumpFileFound", 2, false},
 		{"cucm dashed alarm", "%CCM_SERVICEMANAGER-GENERIC-3-Service-Failed: x", cucm, "Service-Failed", 3, false},
+		// An alert name is bounded as a header is: a crafted line must not put an ID of any length
+		// into records and the unknown-ID report; a name too long is no name, so the header's alarm name is the ID.
+		{"rtmt alert name longer than any message ID", "%UC_RTMT-2-RTMT_ALERT: % AlertName=" + strings.Repeat("A", 130) + " AlertDetail= x", cucm, "RTMT_ALERT", 2, false},
+		{"legacy rtmt alert name longer than any message ID", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:" + strings.Repeat("B", 130) + " Detail: x", cucm, "RTMT-ERROR-ALERT", 2, false},
 
 		// An IBM event ID is more specific than its error code.
 		{"ibm error code then event", "Error Code 1785, Event ID 086008: Key server connection failed", ibm, "086008", -1, true},
