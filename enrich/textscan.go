@@ -177,7 +177,8 @@ func wordEnd(v []byte, s int) int {
 	return s
 }
 
-// rtmtAlertName returns the span of the name after "AlertName=" or "Alert Name:" in v[from:to].
+// rtmtAlertName returns the span of the name after "AlertName=" or "Alert Name:" in v[from:to]:
+// a name longer than maxHeader is none, as a header that long is no message ID.
 func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 	addWork(to - from)
 	for from < to {
@@ -191,7 +192,7 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 		}
 		if hasPrefix(v[k:], "Name") {
 			if s, sep := afterSep(v, k+len("Name"), "=:"); sep {
-				if t := wordEnd(v, s); t > s {
+				if t := wordEnd(v, s); t > s && t-s <= maxHeader {
 					return s, t, true
 				}
 			}
