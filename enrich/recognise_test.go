@@ -117,6 +117,9 @@ func TestRecognise(t *testing.T) {
 		{"cucm dashed alarm", "%CCM_SERVICEMANAGER-GENERIC-3-Service-Failed: x", cucm, "Service-Failed", 3, false},
 		// An alert name is bounded as a header is: a crafted line must not put an ID of any length
 		// into records and the unknown-ID report; a name too long is no name, so the header's alarm name is the ID.
+		// An empty alert name is no name: the label after it is not the alert's name.
+		{"rtmt alert empty name", " %UC_RTMT-2-RTMT_ALERT: % AlertName= AlertDetail= At Mon Aug 21 22:22:27 EST 2017 on node 172.16.136.21", cucm, "RTMT_ALERT", 2, false},
+		{"legacy rtmt alert empty name", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name: Detail: DBChangeNotify queue delay over 2 minutes.", cucm, "RTMT-ERROR-ALERT", 2, false},
 		{"rtmt alert name longer than any message ID", "%UC_RTMT-2-RTMT_ALERT: % AlertName=" + strings.Repeat("A", 130) + " AlertDetail= x", cucm, "RTMT_ALERT", 2, false},
 		{"legacy rtmt alert name longer than any message ID", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:" + strings.Repeat("B", 130) + " Detail: x", cucm, "RTMT-ERROR-ALERT", 2, false},
 
