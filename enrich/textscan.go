@@ -178,7 +178,8 @@ func wordEnd(v []byte, s int) int {
 }
 
 // rtmtAlertName returns the span of the name after "AlertName=" or "Alert Name:" in v[from:to]:
-// a name longer than maxHeader is none, as a header that long is no message ID.
+// a name longer than maxHeader is none, as a header that long is no message ID, and so is
+// an empty one, where the word after the separator is the next label (AlertName= AlertDetail=).
 func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 	addWork(to - from)
 	for from < to {
@@ -192,8 +193,11 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 		}
 		if hasPrefix(v[k:], "Name") {
 			if s, sep := afterSep(v, k+len("Name"), "=:"); sep {
+				// A word followed by '=' or ':' is the next label: the name is empty.
 				if t := wordEnd(v, s); t > s && t-s <= maxHeader {
-					return s, t, true
+					if _, label := afterSep(v, t, "=:"); !label {
+						return s, t, true
+					}
 				}
 			}
 		}
