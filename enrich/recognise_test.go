@@ -94,6 +94,8 @@ func TestRecognise(t *testing.T) {
 		{"bare header beats earlier label", "Event ID 086008 host proc[7]: SYS-5-RESTART: x", ios, "SYS-5-RESTART", 5, false},
 		{"bare header beats earlier signature", "self signed certificate proc[7]: SYS-5-RESTART: x", ios, "SYS-5-RESTART", 5, false},
 		{"bare header facility with digits and underscore", "proc[7]: C4K_SUP2-3-POWER_LOW: x", ios, "C4K_SUP2-3-POWER_LOW", 3, false},
+		// A relay's header in front (the Kiwi wrapper of the real samples) puts the tag past 192 bytes.
+		{"bare header behind a relay wrapper", "<190>Original Address=192.168.0.1 1 2025-06-23T16:13:32.168Z syslog-host-1 Kiwi_SyslogNet_Server 3356 MSGOUT asr9k-core-01.example.net: 138076: RP/0/RSP0/CPU0:Dec 11 12:43:29.227 EST: smartlicserver[1002]: SMART_LIC-3-COMM_FAILED : Communications failure with the CSLU : x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
 		{"bare header lower-case sub-facility", "proc[7]: LICENSE-smart_lic-3-COMM_FAILED: x", ios, "LICENSE-smart_lic-3-COMM_FAILED", 3, true},
 
 		// Relays: the message is the one the relay header carries.
