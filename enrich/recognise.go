@@ -107,8 +107,9 @@ func isRelay(id []byte) bool {
 		len(id) > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && bytes.HasSuffix(id, []byte("-PLATFORM"))
 }
 
-// maxTagEnd bounds where a "process[pid]:" tag ends, after priority, sequence, node, time and host.
-const maxTagEnd = 192
+// maxTagEnd bounds where a "process[pid]:" tag ends, after priority, sequence, node, time and
+// host, and a relay's header in front of them (the Kiwi wrapper of the real samples is 108 bytes).
+const maxTagEnd = 320
 
 // bareHeader finds an IOS-style header without '%' at the start of v or
 // after a "name[pid]:" tag in its first maxTagEnd bytes (IOS-XR).

@@ -187,7 +187,7 @@ func TestRecogniseNothing(t *testing.T) {
 		{"bare header lower case after the first letter", "proc[12]: SMART_lic-3-COMM_FAILED: x"},
 		{"bare header after non-pid tag", "proc[abc]: SMART_LIC-3-COMM_FAILED: x"},
 		{"process tag alone", "sshd[123]: Accepted password for user"},
-		{"process tag past the header", strings.Repeat("x", 200) + " proc[12]: SMART_LIC-3-COMM_FAILED: x"},
+		{"process tag past the header", strings.Repeat("x", maxTagEnd) + " proc[12]: SMART_LIC-3-COMM_FAILED: x"},
 		{"alert name outside rtmt header", "RTMT Alert Name:DBChangeNotifyFailure Detail: x"},
 	}
 	for _, tt := range tests {
