@@ -42,6 +42,7 @@ func TestRecognise(t *testing.T) {
 		{"ios no space after colon", "[confirm]%SMART_LIC-3-COMM_FAILED:Communications failure", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
 		{"ios-xr sub-facility", "%LICENSE-SMART_LIC-3-COMM_FAILED : Communications failure", ios, "LICENSE-SMART_LIC-3-COMM_FAILED", 3, true},
 		{"stack member sub-facility", "%SMART_LIC-SW1-3-COMM_FAILED: x", ios, "SMART_LIC-SW1-3-COMM_FAILED", 3, true},
+		{"known facility between sub-facilities", "%LICENSE-SMART_LIC-SW1-3-COMM_FAILED: x", ios, "LICENSE-SMART_LIC-SW1-3-COMM_FAILED", 3, true},
 		{"ios header severity differs", "%SMART_LIC-5-COMM_FAILED: x", ios, "SMART_LIC-5-COMM_FAILED", 5, true},
 		{"ios unknown", "%SYS-5-CONFIG_I: Configured from console", ios, "SYS-5-CONFIG_I", 5, false},
 		{"ios letter severity", "<188>%SNMP-W-SNMPAUTHFAIL: Access attempted", ios, "SNMP-W-SNMPAUTHFAIL", 4, false},
