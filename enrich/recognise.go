@@ -329,32 +329,38 @@ func (e *Engine) parseCUCM(v []byte, sev, k int, m *match) bool {
 	return true
 }
 
-// lookupIOS tries the upper-cased facility as written, without leading parts
-// (LICENSE-SMART_LIC -> SMART_LIC), then without trailing ones (PIM-SW1 -> PIM).
+// lookupIOS tries the upper-cased facility as written, then every shorter run of its parts,
+// longest first from each start (LICENSE-SMART_LIC -> SMART_LIC, PIM-SW1 -> PIM,
+// LICENSE-SMART_LIC-SW1 -> SMART_LIC): a known facility found as a part matches.
 func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 	idx := e.index[pIOS]
 	var buf [256]byte
-	for f, leading := fac, true; ; {
-		if n := len(f); n+1+len(mn) <= len(buf) {
-			addWork(n + 1 + len(mn))
-			for i, c := range f {
-				if c >= 'a' && c <= 'z' {
-					c -= 'a' - 'A'
+	for start := fac; ; {
+		for f := start; ; {
+			if n := len(f); n+1+len(mn) <= len(buf) {
+				addWork(n + 1 + len(mn))
+				for i, c := range f {
+					if c >= 'a' && c <= 'z' {
+						c -= 'a' - 'A'
+					}
+					buf[i] = c
 				}
-				buf[i] = c
+				buf[n] = '-'
+				if ent := idx[string(buf[:n+1+copy(buf[n+1:], mn)])]; ent != nil {
+					return ent
+				}
 			}
-			buf[n] = '-'
-			if ent := idx[string(buf[:n+1+copy(buf[n+1:], mn)])]; ent != nil {
-				return ent
+			j := bytes.LastIndexByte(f, '-')
+			if j < 0 {
+				break
 			}
+			f = f[:j]
 		}
-		if j := bytes.IndexByte(f, '-'); leading && j >= 0 {
-			f = f[j+1:]
-		} else if j = bytes.LastIndexByte(fac, '-'); j >= 0 {
-			f, fac, leading = fac[:j], fac[:j], false
-		} else {
+		j := bytes.IndexByte(start, '-')
+		if j < 0 {
 			return nil
 		}
+		start = start[j+1:]
 	}
 }
 
