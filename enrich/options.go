@@ -142,6 +142,9 @@ func (o Options) Validate() error {
 			reason = fmt.Sprintf("longer than %d bytes", maxNameLen)
 		case strings.ContainsAny(name, "\x00\r\n"):
 			reason = "contains a control character"
+		case c.Option != "message_key" && (name[0] == '.' || name[len(name)-1] == '.' || strings.Contains(name, "..")):
+			// A record's own keys may be anything; Elasticsearch refuses such an added field.
+			reason = "starts or ends with a dot, or has two dots in a row, which Elasticsearch refuses"
 		case prev == c.Option:
 			reason = "listed twice"
 		case prev != "":
