@@ -282,6 +282,33 @@ func TestRunEnrichStopsWhenOutputFails(t *testing.T) {
 	}
 }
 
+// TestEveryCommandFailsWhenOutputFails: whatever a command writes to standard output, a write that
+// fails (a full disk, a closed pipe) is reported and gives exit status 1, not 0 with the output lost.
+func TestEveryCommandFailsWhenOutputFails(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		stdin string
+	}{
+		{"enrich", nil, "x\n"},
+		{"report", []string{"report"}, "%ASA-4-999001: x\n"},
+		{"catalog json", []string{"catalog"}, ""},
+		{"catalog csv", []string{"catalog", "--format", "csv"}, ""},
+		{"explain", []string{"explain", "722051"}, ""},
+		{"version", []string{"version"}, ""},
+		{"--version", []string{"--version"}, ""},
+		{"help", []string{"--help"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var errOut bytes.Buffer
+			code := run(tt.args, strings.NewReader(tt.stdin), failWriter{}, &errOut)
+			if code != 1 || !strings.Contains(errOut.String(), "broken pipe") {
+				t.Errorf("%v: exit %d, stderr %q; want 1 and the write error", tt.args, code, errOut.String())
+			}
+		})
+	}
+}
+
 // TestCachedAdditionsChangeNothing enriches the realistic mix with and
 // without the cache of added pairs and compares the output.
 func TestCachedAdditionsChangeNothing(t *testing.T) {
