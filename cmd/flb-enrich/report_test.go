@@ -109,3 +109,35 @@ func TestFieldPresetECS(t *testing.T) {
 		t.Errorf("ecs with log as message key: code %d, %q", code, errText)
 	}
 }
+
+// TestReportWithoutItsCatalog: a --catalog that cannot be loaded ends the report before any input is
+// read, so no report is printed (one of zero records would say the inputs were empty) and the --csv
+// file is left alone: it may be the very file being completed, whose unfinished row was refused.
+func TestReportWithoutItsCatalog(t *testing.T) {
+	dir := t.TempDir()
+	const started = "product,id,severity,explanation,action,count,example\n" +
+		"cisco_ftd_asa,999001,4,説明,対処,2,x\n" +
+		"cisco_ftd_asa,999002,4,,,1,y\n" // not filled in yet: the file does not load
+	for _, tt := range []struct{ name, catalog, errText string }{
+		{"missing", "missing.csv", "no such file"},
+		{"invalid", "other.csv", "explanation and action are both empty"},
+		{"the --csv file itself", "unknown.csv", "explanation and action are both empty"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			csvPath := filepath.Join(dir, "unknown.csv")
+			for _, p := range []string{csvPath, filepath.Join(dir, "other.csv")} {
+				if err := os.WriteFile(p, []byte(started), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out, errOut bytes.Buffer
+			code := run([]string{"report", "--catalog", filepath.Join(dir, tt.catalog), "--csv", csvPath}, strings.NewReader(reportInput), &out, &errOut)
+			if code != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), tt.errText) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 1, no report and the catalog's error", code, out.String(), errOut.String())
+			}
+			if b, err := os.ReadFile(csvPath); string(b) != started {
+				t.Errorf("--csv file replaced without a catalog: %q, %v", b, err)
+			}
+		})
+	}
+}
