@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -137,6 +139,46 @@ func TestReportWithoutItsCatalog(t *testing.T) {
 			}
 			if b, err := os.ReadFile(csvPath); string(b) != started {
 				t.Errorf("--csv file replaced without a catalog: %q, %v", b, err)
+			}
+		})
+	}
+}
+
+// TestReportCSVIntoAFileThatIsNotRegular: --csv /dev/stdout, a named pipe or a device is written
+// into, not replaced by a regular file (as root, a rename over /dev/stdout or /dev/full succeeds).
+func TestReportCSVIntoAFileThatIsNotRegular(t *testing.T) {
+	for _, tt := range []struct{ name string }{{"fifo"}, {"symlink to a fifo"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fifo := filepath.Join(dir, "fifo")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Skip(err)
+			}
+			path := fifo
+			if tt.name != "fifo" {
+				path = filepath.Join(dir, "link")
+				if err := os.Symlink(fifo, path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A reader that does not wait for a writer, so that the report can open the pipe.
+			r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var out, errOut bytes.Buffer
+			code := run([]string{"report", "--csv", path}, strings.NewReader(reportInput), &out, &errOut)
+			fi, err := os.Lstat(fifo)
+			if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+				t.Fatalf("exit %d, stderr %q: the named pipe was replaced (%v, %v)", code, errOut.String(), fi.Mode(), err)
+			}
+			if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != os.ModeNamedPipe && fi.Mode().Type() != os.ModeSymlink {
+				t.Fatalf("%s replaced: %v, %v", path, fi.Mode(), err)
+			}
+			got, _ := io.ReadAll(r)
+			if code != 0 || !strings.HasPrefix(string(got), "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,999001,") {
+				t.Errorf("exit %d, stderr %q, pipe read %q; want 0 and the CSV", code, errOut.String(), got)
 			}
 		})
 	}
