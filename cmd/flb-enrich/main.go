@@ -48,14 +48,38 @@ func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flb-enrich version takes no arguments")
 		return 2
 	}
-	fmt.Fprintln(stdout, "flb-enrich "+version.String())
+	if _, err := fmt.Fprintln(stdout, "flb-enrich "+version.String()); err != nil {
+		fmt.Fprintf(stderr, "flb-enrich version: write: %v\n", err)
+		return 1
+	}
 	return 0
 }
 
 // runHelp follows the overview with the default command's options.
-func runHelp(_ []string, stdin io.Reader, stdout, _ io.Writer) int {
-	io.WriteString(stdout, usage+"\n")
-	return runEnrich([]string{"-h"}, stdin, stdout, stdout)
+func runHelp(_ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	w := &errWriter{w: stdout}
+	io.WriteString(w, usage+"\n")
+	code := runEnrich([]string{"-h"}, stdin, w, w)
+	if w.err != nil {
+		fmt.Fprintf(stderr, "flb-enrich help: write: %v\n", w.err)
+		return 1
+	}
+	return code
+}
+
+// errWriter keeps the first error of its writes, for output written by code that ignores them.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 // command is a flag set with the --catalog flag every command has.

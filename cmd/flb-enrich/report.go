@@ -49,7 +49,10 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			code = c.fail(1, err)
 		}
 	}
-	t.print(stdout)
+	w := &errWriter{w: stdout}
+	if t.print(w); w.err != nil {
+		code = c.fail(1, fmt.Errorf("write: %w", w.err))
+	}
 	return code
 }
 
