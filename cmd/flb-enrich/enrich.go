@@ -57,10 +57,8 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	if !ok {
 		return code
 	}
-	if rep != nil {
-		if rep.top = report.New(*rep.k); *rep.k < 1 || *rep.k > 10000 {
-			return c.failUsage(fmt.Errorf("--top %d: want 1 to 10000", *rep.k))
-		}
+	if rep != nil && (*rep.k < 1 || *rep.k > 10000) {
+		return c.failUsage(fmt.Errorf("--top %d: want 1 to 10000", *rep.k))
 	}
 	name := strings.ToLower(*preset) // as the plugin reads Field_Preset
 	if !output.Preset(&opts, name) {
@@ -80,6 +78,9 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	eng, err := enrich.New(cat, opts)
 	if err != nil {
 		return c.fail(2, err)
+	}
+	if rep != nil {
+		rep.top = report.New(*rep.k) // only now: a report is printed only once the inputs are read
 	}
 	if len(inputs) == 0 {
 		inputs = []string{"-"}

@@ -41,7 +41,7 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		"how many unknown message `IDS` to print, 1 to 10000 (16 times as many are tracked)")}
 	csvPath := c.String("csv", "", "also write the unknown IDs to `FILE` as a user-catalog CSV")
 	code := enrichLines(c, args, stdin, io.Discard, t)
-	if t.top == nil || code == 2 {
+	if t.top == nil || code == 2 { // -h, a bad option, or a catalog that does not load
 		return code
 	}
 	if *csvPath != "" {
