@@ -220,10 +220,20 @@ func Summary(items []Item, total int64) string {
 }
 
 // WriteFile replaces path with WriteCSV's output in one rename, so that no reader sees half a file.
-// The file keeps the mode it had, or is readable by its owner only: it holds log lines.
+// The file keeps the mode it had, or is readable by its owner only: it holds log lines. A path that
+// is not a regular file (/dev/stdout, a named pipe, a device) is written into: a rename would replace it.
 func WriteFile(path string, items []Item) error {
 	mode := os.FileMode(0o600)
-	if fi, err := os.Stat(path); err == nil {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err == nil {
+			err = errors.Join(WriteCSV(f, items), f.Close())
+		}
+		if err != nil {
+			return fmt.Errorf("write the report: %w", err)
+		}
+		return nil
+	} else if err == nil {
 		mode = fi.Mode().Perm()
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
