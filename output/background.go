@@ -66,6 +66,12 @@ func (in *Instance) refresh() {
 	case err == nil:
 		in.failing, in.refused = "", ""
 		in.current.Store(next)
+		in.locked(func() { // the IDs the new catalog explains leave the unknown-ID report
+			in.unknown.Forget(func(it report.Item) bool {
+				m, ok := next.eng.Recognise([]byte(it.Example))
+				return ok && m.Entry != nil
+			})
+		})
 		in.logLater(laterReloaded, func(l Logger) {
 			l.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 		})
@@ -132,17 +138,20 @@ func (in *Instance) watch() {
 	}
 }
 
-// report logs the unknown message IDs and writes Report_File when any
-// arrived since the last report, or at close when any arrived at all.
+// report logs the unknown message IDs and writes Report_File when their total changed since
+// the last report (new ones arrived, or a catalog reload explained some), or at close when any
+// arrived at all.
 func (in *Instance) report(closing bool) {
 	var items []report.Item
 	var total int64
+	changed := false
 	in.locked(func() {
-		if total = in.unknown.Total(); total > 0 && (total != in.reported || closing) {
+		total = in.unknown.Total()
+		if changed = total != in.reported || closing && total > 0; changed {
 			in.reported, items = total, in.unknown.Top()
 		}
 	})
-	if len(items) == 0 {
+	if !changed {
 		return
 	}
 	var err error

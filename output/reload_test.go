@@ -152,6 +152,41 @@ func TestCatalogReload(t *testing.T) {
 	check("fixed", "第三版", 2, 2)
 }
 
+// TestReloadForgetsExplainedIDs: once a reload explains an ID, the unknown-ID report and
+// Report_File no longer list it, and a report of what is left comes at the next interval.
+func TestReloadForgetsExplainedIDs(t *testing.T) {
+	in, log, out, path := newReloading(t, 0)
+	in.cfg.ReportFile = filepath.Join(t.TempDir(), "unknown.csv")
+	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999002: x", "%ASA-4-999002: y",
+		"%LINK-3-UPDOWN: z", "%ASA-4-999003: w")); err != nil {
+		t.Fatal(err)
+	}
+	out.take()
+	in.report(false)
+	csv := "id,severity,explanation,action,product\n999001,4,a,b,cisco_ftd_asa\n" +
+		"999002,4,説明,対処,cisco_ftd_asa\nLINK-5-UPDOWN,5,説明,対処,cisco_ios\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.refresh()
+	if in.Totals().CatalogReloads != 1 {
+		t.Fatalf("reloads %d, want 1: %q", in.Totals().CatalogReloads, log.lines)
+	}
+	in.report(false)
+	in.logPending()
+	if n := log.count("info", "unknown message IDs: 1 records with an ID the catalog lacks, top 1\n"+
+		`unknown ID #1: 999003 (cisco_ftd_asa) 1`); n != 1 {
+		t.Errorf("report after the reload:\n%s", strings.Join(log.lines, "\n"))
+	}
+	b, err := os.ReadFile(in.cfg.ReportFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,999003,4,,,1,%ASA-4-999003: w\n"; string(b) != want {
+		t.Errorf("report file after the reload:\n%s\nwant\n%s", b, want)
+	}
+}
+
 // TestCatalogWatch lets the instance find the change by itself.
 func TestCatalogWatch(t *testing.T) {
 	in, _, out, path := newReloading(t, 100*time.Millisecond)

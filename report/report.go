@@ -115,6 +115,23 @@ func (t *TopK) key(id []byte, product string) []byte {
 	return t.keyBuf
 }
 
+// Forget drops the IDs whose item known reports true, and their counts from the total: once a
+// reloaded catalog explains an ID, its records are no longer unknown.
+func (t *TopK) Forget(known func(Item) bool) {
+	kept := t.byCount[:0]
+	for _, e := range t.byCount {
+		if !known(e.Item) {
+			e.index = len(kept)
+			kept = append(kept, e)
+			continue
+		}
+		delete(t.byID, e.key)
+		t.total -= e.Count - e.Over // what the ID inherited stays counted: other unknown IDs made it
+	}
+	clear(t.byCount[len(kept):])
+	t.byCount = kept
+}
+
 // firstAt returns the position of the first entry counted n or less, end if none is before.
 func (t *TopK) firstAt(n int64, end int) int {
 	return sort.Search(end, func(i int) bool { return t.byCount[i].Count <= n })

@@ -155,6 +155,38 @@ func TestAddOneRowPerEntry(t *testing.T) {
 	}
 }
 
+// TestForget drops the IDs a reloaded catalog explains, keeps the others in order, and goes on
+// counting as before.
+func TestForget(t *testing.T) {
+	s := New(4)
+	for id, n := range map[string]int{"100001": 3, "100002": 2, "100003": 1, "100004": 4} {
+		for range n {
+			s.Add([]byte(id), "cisco_ftd_asa", 6, []byte("%ASA-6-"+id))
+		}
+	}
+	top := func() string {
+		var b strings.Builder
+		for _, it := range s.Top() {
+			fmt.Fprintf(&b, "%s:%d ", it.ID, it.Count)
+		}
+		return fmt.Sprintf("%stotal %d", b.String(), s.Total())
+	}
+	s.Forget(func(it Item) bool { return it.ID == "100002" || it.Example == "%ASA-6-100004" })
+	if got, want := top(), "100001:3 100003:1 total 4"; got != want {
+		t.Errorf("after Forget: %s, want %s", got, want)
+	}
+	for _, id := range []string{"100003", "100003", "100003", "100002"} {
+		s.Add([]byte(id), "cisco_ftd_asa", 6, nil)
+	}
+	if got, want := top(), "100003:4 100001:3 100002:1 total 8"; got != want {
+		t.Errorf("adding after Forget: %s, want %s", got, want)
+	}
+	s.Forget(func(Item) bool { return true })
+	if got, want := top(), "total 0"; got != want {
+		t.Errorf("after forgetting all: %s, want %s", got, want)
+	}
+}
+
 // TestAddKeysAsTheCatalog counts two IOS IDs as the recogniser gives them (FACILITY-SEVERITY-MNEMONIC)
 // as one exactly when the catalog gives them one key.
 func TestAddKeysAsTheCatalog(t *testing.T) {
