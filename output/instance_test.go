@@ -438,6 +438,37 @@ func TestFlushIsBoundedByAckTimeoutAsAWhole(t *testing.T) {
 	}
 }
 
+// TestFlushTimeoutNamesTheAckTimeout: a flush whose ack did not come within Ack_Timeout fails
+// with forward.ErrAckTimeout, as a Send alone does, not with a bare "context deadline exceeded":
+// the flush's own deadline, which is Ack_Timeout too, ends the Send first.
+func TestFlushTimeoutNamesTheAckTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    forwardtest.Options
+		records int
+	}{
+		{"never acks", forwardtest.Options{Network: "unix", Fault: forwardtest.NoAck}, 1},
+		{"acks after the timeout", forwardtest.Options{Network: "unix", AckDelay: time.Second}, 1},
+		{"payloads together take longer", forwardtest.Options{Network: "unix", AckDelay: 150 * time.Millisecond}, 64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := forwardtest.NewServer(t, tt.opts)
+			in, log := newForward(t, srv, func(c *Config) {
+				c.AckTimeout = 400 * time.Millisecond
+				c.MaxPayloadSize = MinMaxPayloadSize
+			})
+			err := in.Flush(context.Background(), "app", chunk(repeat(knownLine, tt.records)...))
+			if !IsRetryable(err) || !errors.Is(err, forward.ErrAckTimeout) {
+				t.Errorf("Flush = %v, want a retryable error wrapping forward.ErrAckTimeout", err)
+			}
+			if got := log.count("warn", forward.ErrAckTimeout.Error()); got != 1 {
+				t.Errorf("%d warnings say %q, want the retry warning to", got, forward.ErrAckTimeout)
+			}
+		})
+	}
+}
+
 func TestFlushMalformedChunk(t *testing.T) {
 	garbage := []byte{0xc1, 0xff, 0x00, 0x42}
 	two := chunk(knownLine, noIDLine)
