@@ -214,7 +214,8 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	in.mu.RUnlock()
 	defer in.inflight.Done()
 	in.logPending()
-	ctx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
+	// The flush's deadline ends its sends before their own Ack_Timeout: it carries their cause.
+	ctx, cancel := context.WithTimeoutCause(ctx, in.cfg.AckTimeout, forward.ErrAckTimeout)
 	defer cancel()
 	defer context.AfterFunc(in.abort, cancel)()
 
@@ -303,8 +304,8 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 	// out holds the records not sent yet, which end at sp.Ends.
 	ratio := 1.0 // output bytes per chunk byte in the last piece
 	for produced, more := 0, true; more; {
-		if err := ctx.Err(); err != nil { // a long rewrite sends nothing that would notice
-			return payloads, wrapped, rerr, &DeliveryError{Tag: tag, Payload: payloads + 1, Err: err}
+		if ctx.Err() != nil { // a long rewrite sends nothing that would notice
+			return payloads, wrapped, rerr, &DeliveryError{Tag: tag, Payload: payloads + 1, Err: context.Cause(ctx)}
 		}
 		// The output: what is made so far, and the rest of the chunk at the last piece's growth.
 		estimate := produced + int(ratio*float64(len(data)-sp.Next))
