@@ -657,11 +657,14 @@ func TestIdleLongerThanAckTimeout(t *testing.T) {
 // while one that reads and acknowledges slowly is waited for.
 func TestSendStalledReceiver(t *testing.T) {
 	tests := []struct {
-		name   string
-		accept bool
+		name      string
+		accept    bool
+		sharedKey string // the client then waits for a HELO that never comes
 	}{
-		{"never accepted", false},
-		{"accepted, never read", true},
+		{"never accepted", false, ""},
+		{"accepted, never read", true, ""},
+		{"shared key, never accepted", false, "key"},
+		{"shared key, accepted, no HELO", true, "key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -685,9 +688,15 @@ func TestSendStalledReceiver(t *testing.T) {
 			cfg := testConfig("unix://" + path)
 			cfg.AckTimeout = 20 * time.Second
 			cfg.StallTimeout = 200 * time.Millisecond
+			cfg.SharedKey = tt.sharedKey
+			cfg.DialTimeout = DefaultConfig("").DialTimeout // 5s, as the enrich output uses
 			c := newClient(t, cfg)
+			start := time.Now()
 			err = c.Send(context.Background(), "t", entries(0, 10), 10)
 			requireRetryable(t, err, ErrStalled)
+			if elapsed := time.Since(start); elapsed > 2*time.Second {
+				t.Errorf("Send took %s, want about the stall timeout %s", elapsed, cfg.StallTimeout)
+			}
 		})
 	}
 	t.Run("slow but reading", func(t *testing.T) {
