@@ -74,8 +74,9 @@ type Config struct {
 	// up to MaxBackoff, reset by an ack.
 	MinBackoff, MaxBackoff time.Duration
 	// StallTimeout ends a Send with ErrStalled when the receiver read none of the bytes queued
-	// for it for this long (a paused in_forward reads nothing); negative turns it off. Over
-	// TCP it fires only once the peer's receive buffer is full.
+	// for it for this long (a paused in_forward reads nothing), or, with SharedKey, sent no HELO
+	// for this long after the connection opened; negative turns it off. Over TCP the first
+	// fires only once the peer's receive buffer is full.
 	StallTimeout time.Duration
 }
 

@@ -3,6 +3,7 @@ package forward
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha512"
@@ -72,7 +73,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	}
 	cn.br = bufio.NewReaderSize(cn.nc, maxResponse)
 	if err == nil && c.cfg.SharedKey != "" {
-		op, err = "handshake", c.handshake(cn)
+		op, err = "handshake", c.handshake(dctx, cn)
 	}
 	if !stop() && err == nil {
 		op, err = "dial", context.Cause(dctx) // the context ended while connecting: the deadline is poisoned
@@ -93,8 +94,20 @@ func bound(ctx context.Context, c net.Conn) (stop func() bool) {
 }
 
 // handshake runs the client side of the Forward v1 handshake: HELO, PING, PONG, checking its digest.
-func (c *Client) handshake(cn *conn) error {
+// A receiver sends its HELO as soon as it accepts the connection; a paused in_forward leaves the
+// connection in its backlog, so the HELO is waited for StallTimeout, not the whole ctx.
+func (c *Client) handshake(ctx context.Context, cn *conn) error {
+	if c.cfg.StallTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, c.cfg.StallTimeout, ErrStalled)
+		defer cancel()
+	}
+	stop := bound(ctx, cn.nc)
 	msg, err := cn.readObject()
+	if !stop() { // the deadline is poisoned, even if the HELO came just in time
+		return fmt.Errorf("read HELO: %w (a paused receiver sends none, nor one without a shared key): %w",
+			context.Cause(ctx), cmp.Or(err, errors.New("no HELO")))
+	}
 	if err != nil {
 		return fmt.Errorf("read HELO: %w", err)
 	}
