@@ -210,7 +210,7 @@ func metricDefs(t *output.Totals) []metricDef {
 			[]string{"product"}, products, byProduct},
 		{"chunks_total", "Chunks delivered, or dropped as a loop, once each.", counter, nil, one, []*int64{&t.Chunks}},
 		{"payloads_total", "Payloads delivered to the sink.", counter, nil, one, []*int64{&t.Payloads}},
-		{"delivery_failures_total", "Payloads the sink did not accept.", counter, nil, one,
+		{"delivery_failures_total", "Flushes whose delivery failed: a payload the sink did not accept, or Ack_Timeout passed.", counter, nil, one,
 			[]*int64{&t.FailedFlushes}},
 		{"retries_total", "Chunks handed back to Fluent Bit to retry.", counter, nil, one, []*int64{&t.Retries}},
 		{"catalog_entries", "Catalog entries loaded, user catalogs included.", gauge, nil, one,
