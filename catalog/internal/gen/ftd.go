@@ -112,8 +112,46 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 	note(finding{strings.Contains(e.Format, `\n`), `literal "\n" (an escaped line break) printed in the message format`,
 		"removed: a device writes no such characters, the text around it is kept"})
 	e.Format = strings.ReplaceAll(e.Format, `\n`, "")
+	sortParamsByFormat(&e, note)
 	e.Explanation, e.Action = expl.String(), act.String()
 	return e
+}
+
+// sortParamsByFormat puts the parameters in the order the format names them (docs/catalog.md: params are
+// in format order), where the document lists them otherwise (725009 lists n last, 751023 n first). A name
+// the format does not write (725017's ctm->src_ip for a %B) keeps its place after the item listed before it.
+func sortParamsByFormat(e *catalog.Entry, note func(...finding)) {
+	pos := make([]int, len(e.Params))
+	for j, p := range e.Params {
+		pos[j] = -1
+		if j > 0 {
+			pos[j] = pos[j-1]
+		}
+		word := `(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(p.Name) + `($|[^A-Za-z0-9_-])`
+		for _, re := range []string{word, `(?i)` + word} {
+			if loc := regexp.MustCompile(re).FindStringIndex(e.Format); loc != nil {
+				pos[j] = loc[0]
+				break
+			}
+		}
+	}
+	order := make([]int, len(e.Params))
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return pos[a] - pos[b] })
+	if slices.IsSorted(order) {
+		return
+	}
+	var listed, sorted []string
+	params := make([]catalog.Param, len(e.Params))
+	for j, k := range order {
+		params[j] = e.Params[k]
+		listed, sorted = append(listed, e.Params[j].Name), append(sorted, e.Params[k].Name)
+	}
+	note(finding{true, fmt.Sprintf("parameter list in another order than the format (%s)", strings.Join(listed, ", ")),
+		fmt.Sprintf("params given in format order (%s)", strings.Join(sorted, ", "))})
+	e.Params = params
 }
 
 // ftdParams adds the parameters that list item t describes to e; it reports whether there are any.

@@ -376,3 +376,40 @@ func TestParseFTDPrintedID(t *testing.T) {
 		})
 	}
 }
+
+func TestSortParamsByFormat(t *testing.T) {
+	tests := []struct {
+		name, format string
+		listed, want []string
+	}{
+		{"in order", "Session= session, pool pool-name address ip-address", []string{"session", "pool-name", "ip-address"}, []string{"session", "pool-name", "ip-address"}},
+		{"listed otherwise", "Session= session, pool pool-name address ip-address", []string{"session", "ip-address", "pool-name"}, []string{"session", "pool-name", "ip-address"}},
+		{"named last, printed first", "proposes the following n cipher(s) peer-type interface", []string{"peer-type", "interface", "n"}, []string{"n", "peer-type", "interface"}},
+		{"not in the format: stays after the item before it", "Local a :p Remote: a :p Username:n Unknown", []string{"n", "a", "p", "ua"}, []string{"a", "p", "ua", "n"}},
+		{"printf verbs keep the list order", "with %s %s :%B /%d", []string{"remote_device", "ctm->interface", "ctm->src_ip"}, []string{"remote_device", "ctm->interface", "ctm->src_ip"}},
+		{"letter case", "Object objectIP (is targeted)", []string{"objectIP", "object"}, []string{"object", "objectIP"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := catalog.Entry{Format: tt.format}
+			for _, n := range tt.listed {
+				e.Params = append(e.Params, catalog.Param{Name: n, Description: "d " + n})
+			}
+			noted := false
+			sortParamsByFormat(&e, func(fs ...finding) { noted = true })
+			var got []string
+			for _, p := range e.Params {
+				got = append(got, p.Name)
+				if p.Description != "d "+p.Name {
+					t.Errorf("%s lost its description: %q", p.Name, p.Description)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("params %v, want %v", got, tt.want)
+			}
+			if noted != !slices.Equal(tt.listed, tt.want) {
+				t.Errorf("reported %v, want %v", noted, !noted)
+			}
+		})
+	}
+}

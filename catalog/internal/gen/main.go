@@ -21,7 +21,7 @@ import (
 )
 
 // generatorVersion is bumped with the extraction rules, so that the catalog version changes with them.
-const generatorVersion = "gen-4"
+const generatorVersion = "gen-5"
 
 // Source document names under catalog/sources.
 const (
