@@ -325,11 +325,11 @@ func TestSignatures(t *testing.T) {
 	c := mustEmbedded(t)
 	sigs := c.Signatures()
 	want := map[string]string{
-		"ILSPwdAuthenticationFailed":   "ILSPwdAuthenticationFailed",
-		"ILSTLSAuthenticationFailed":   "ILSTLSAuthenticationFailed",
-		"self signed certificate":      "ILSCertificateVerificationFailed",
-		"Verification error:18":        "ILSCertificateVerificationFailed",
-		"EncrUtil::decryptData failed": "ILSPwdAuthenticationFailed",
+		"ILSPwdAuthenticationFailed": "ILSPwdAuthenticationFailed",
+		"ILSTLSAuthenticationFailed": "ILSTLSAuthenticationFailed",
+		"self signed certificate":    "ILSCertificateVerificationFailed",
+		"Verification error:18":      "ILSCertificateVerificationFailed",
+		"decryptData failed":         "ILSPwdAuthenticationFailed",
 	}
 	got := map[string]string{}
 	for i, s := range sigs {

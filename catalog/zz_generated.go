@@ -7,7 +7,7 @@ import _ "embed"
 
 // Version identifies the embedded catalog: the generator version and a hash
 // of the source documents it was generated from.
-const Version = "gen-5+83d008ea793108b3"
+const Version = "gen-5+fd789ac52f222c54"
 
 // embeddedJSON is the generated catalog data.
 //
