@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -231,5 +232,76 @@ func TestLitIndexAgreesWithScan(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestParamsCatalogLines enriches realistic lines of catalog entries with
+// formats and compares params with what a person reads in them, the format
+// in hand.
+func TestParamsCatalogLines(t *testing.T) {
+	e := newEngine(t, embeddedCatalog(t), func(o *Options) { o.Params = true })
+	tests := []struct {
+		name string
+		line string
+		want string // k=v pairs sorted by key, joined by "|"
+	}{
+		{"value in angle brackets holding the next literal (722037)",
+			"%ASA-4-722037: Group <Guest User Policy> User <bob> IP <10.0.0.5> SVC closing connection: DPD failure.",
+			"IP_address=10.0.0.5|group=Guest User Policy|reason=DPD failure|user-name=bob"},
+		{"IPv6 address before :port (753001)",
+			"%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500. Error: Received an IKE msg id outside supported window",
+			"IP=2001:db8::5|port=500|reason=Received an IKE msg id outside supported window"},
+		{"IPv4 address before :port (753001)",
+			"%ASA-4-753001: Unexpected IKEv2 packet received from 192.0.2.5:500. Error: Received an IKE msg id outside supported window",
+			"IP=192.0.2.5|port=500|reason=Received an IKE msg id outside supported window"},
+		{"IPv6 addresses before :port (751027)",
+			"%ASA-4-751027: Local:2001:db8::1:4500 Remote:2001:db8::2:4500 Username:bob IKEv2 Received INVALID_SELECTORS Notification from peer. Peer received a packet (SPI=0x1234). The decapsulated inner packet didn't match the negotiated policy in the SA. Packet destination 10.1.1.1 , port 80 , source 10.2.2.2 , port 5000 , protocol 6 .",
+			"local IP=2001:db8::1|local port=4500|peer IP=2001:db8::2|peer port=4500|pkt_daddr=10.1.1.1|pkt_dest_port=80|pkt_prot=6|pkt_saddr=10.2.2.2|pkt_src_port=5000|spi=0x1234|username=bob"},
+		{"IPv6 addresses before :port, the last ending the message (750013)",
+			"%ASA-6-750013: IKEv2 SA (iSPI 0x11 rRSP 0x22) Peer Moved: Previous 2001:db8::1:500/2001:db8::2:500. Updated 2001:db8::3:4500/2001:db8::2:4500",
+			"ISPI=0x11|new_local_ip=2001:db8::2|new_local_port=4500|new_remote_ip=2001:db8::3|new_remote_port=4500|prev_local_ip=2001:db8::2|prev_local_port=500|prev_remote_ip=2001:db8::1|prev_remote_port=500|rSPI=0x22"},
+		{"IPv6 address after interface: (725001)",
+			"%ASA-6-725001: Starting SSL handshake with client outside:2001:db8::5/49243 to 2001:db8::1/443 for TLSv1.2 session.",
+			"dst-ip=2001:db8::1|dst-port=443|interface=outside|peer-type=client|protocol=TLSv1.2|src-ip=2001:db8::5|src-port=49243"},
+		{"final period left out after a closing parenthesis (722035)",
+			"%ASA-5-722035: Group <GP1> User <bob> IP <10.0.0.5> Received large packet 1600 (threshold 1500)",
+			"IP_address=10.0.0.5|group=GP1|length=1600|num=1500|user-name=bob"},
+		{"final period kept after a closing parenthesis (722035)",
+			"%ASA-5-722035: Group <GP1> User <bob> IP <10.0.0.5> Received large packet 1600 (threshold 1500).",
+			"IP_address=10.0.0.5|group=GP1|length=1600|num=1500|user-name=bob"},
+		{"printf verb described in brackets is one variable (747036)",
+			"%ASA-3-747036: Application software mismatch between cluster master unit-1-1 (ftd) and joining unit (asa). unit-1-2 aborting cluster join.",
+			"Joining member name=unit-1-2|Joining unit application software name=asa|Master application software name=ftd|Master unit name=unit-1-1"},
+		{"two-word placeholder before a word it starts with (741005)",
+			"%ASA-3-741005: Coredump operation create failed with error 28 ENOSPC",
+			"variable 1=create|variable 2=28|variable 3=ENOSPC"},
+		{"two-word placeholder before a word it starts with (751021)",
+			"%ASA-4-751021: Local:10.0.0.1:443 Remote:10.0.0.2:5000 Username:bob IKEv2 with AES-GCM-256 encryption is not supported with this version of the AnyConnect Client. Please upgrade to the latest Anyconnect Client.",
+			"variable 1=10.0.0.1|variable 2=443|variable 3=10.0.0.2|variable 4=5000|variable 5=bob|variable 6=IKEv2|variable 7=AES-GCM-256"},
+		{"placeholder before a literal word it starts with (722054)",
+			"%ASA-3-722054: Group GP1 User bob IP 10.0.0.5 SVC terminating connection: Failed to install Redirect URL: https://portal.example.com/ Redirect ACL: non_exist for 10.10.0.7",
+			"group policy=GP1|redirect URL=https://portal.example.com/|remote IP=10.0.0.5|user name=bob"},
+		{"label and value parted by a blank and '=' (752006)",
+			"%ASA-4-752006: Tunnel Manager failed to dispatch a KEY_ACQUIRE message. Probable mis-configuration of the crypto map or tunnel-group. Map Tag = outside_map . Map Sequence Number = 10, SRC Addr: 10.1.1.1 port: 0 Dst Addr: 10.2.2.2 port: 0 .",
+			"Tag=outside_map|address=10.1.1.1|address_2=10.2.2.2|num=10|port=0|port_2=0"},
+		{"listed camelCase placeholder after an article (751019)",
+			"%ASA-3-751019: Local:10.0.0.1 Remote:10.0.0.2 Username:bob Failed to obtain an AnyConnect Premium license. Maximum license limit 250 exceeded.",
+			"LocalAddr=10.0.0.1|RemoteAddr=10.0.0.2|licenseType=AnyConnect Premium|limit=250|username=bob"},
+		{"'%A:' in a format is no message header (751020)",
+			"%ASA-3-751020: Local:10.0.0.1:500 Remote:10.0.0.2:500 Username:bob An IKEv2 remote access connection failed. Attempting to use an NSA Suite B crypto algorithm (AES-GCM-256) without an AnyConnect Premium license.",
+			"A=10.0.0.1|A_2=10.0.0.2|s=bob|s_2=IKEv2|s_3=AES-GCM-256|u=500|u_2=500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := paramsOf(t, e, tt.line)
+			var kv []string
+			for k, v := range got {
+				kv = append(kv, k+"="+v)
+			}
+			slices.Sort(kv)
+			if g := strings.Join(kv, "|"); g != tt.want {
+				t.Errorf("params of %q\n got %s\nwant %s", tt.line, g, tt.want)
+			}
+		})
 	}
 }
