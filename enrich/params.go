@@ -22,10 +22,12 @@ type matcher struct {
 	keys  [][]byte // encoded parameter names
 	names [][]byte // the placeholders as written: a value that reads the same is literal text
 	tail  []byte   // the punctuation that ends the format, which real lines often leave out
+	// bit i: variable i is an address before ":port", so it ends at the last ':' (2001:db8::1:500)
+	beforePort uint32
 }
 
 // formatHeader is a "%FAC-SEV-ID:" header that starts a format, perhaps after "Error Message".
-var formatHeader = regexp.MustCompile(`^[^%]*%[^:*\[]*:[ \t]*`)
+var formatHeader = regexp.MustCompile(`^[^%]*%[A-Z][A-Z0-9_]*-[^:*\[]*:[ \t]*`)
 
 // compileMatcher builds the matcher of an entry's format, nil when it has no variables.
 func compileMatcher(ent *catalog.Entry) *matcher {
@@ -61,13 +63,20 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 				continue
 			}
 		}
-		if c == '%' && i+1 < len(format) && strings.IndexByte("sdiuxXBp", format[i+1]) >= 0 &&
+		if c == '%' && i+1 < len(format) && strings.IndexByte("sdiuxXBpA", format[i+1]) >= 0 &&
 			(i+2 == len(format) || !isParamWordByte(format[i+2])) {
+			// A verb described in brackets (%s[Master unit name]) is one variable of that name.
+			if i+2 < len(format) && format[i+2] == '[' {
+				if j := strings.IndexByte(format[i+3:], ']'); j > 0 && j < 40 && !strings.ContainsAny(format[i+3:i+3+j], "*[<>") {
+					i = addVar(format[i+3:i+3+j], i, i+4+j)
+					continue
+				}
+			}
 			verbs = append(verbs, len(names))
 			i = addVar(format[i+1:i+2], i, i+2)
 			continue
 		}
-		if (i == 0 || !isParamWordByte(format[i-1])) && !afterArticle(format, i) {
+		if i == 0 || !isParamWordByte(format[i-1]) {
 			n, end := paramAt(format, i, params)
 			if n == "" && ent.Product == catalog.ProductFTD {
 				// A word at the start followed by ':' is the message's tag.
@@ -75,7 +84,8 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 					n, end = w, i+len(w)
 				}
 			}
-			if n != "" && !isLabel(format, i, end) {
+			// A plain word after an article is text (this connection); licenseType is not.
+			if n != "" && !isLabel(format, i, end) && !(afterArticle(format, i) && isPlainWord(n)) {
 				i = addVar(n, i, end)
 				continue
 			}
@@ -102,6 +112,11 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 			n = fmt.Sprintf("%s_%d", n, used[n])
 		}
 		m.keys = append(m.keys, msgpack.AppendStr(nil, n))
+	}
+	for i := 0; i+1 < len(names); i++ {
+		if n := strings.ToLower(names[i+1]); string(lits[i+1]) == ":" && (strings.HasSuffix(n, "port") || n == "u" || n == "p") {
+			m.beforePort |= 1 << i
+		}
 	}
 	last := lits[len(lits)-1]
 	t := len(bytes.TrimRightFunc(last, func(r rune) bool { return r < 0x80 && (isPunct(byte(r)) || r == ' ') }))
@@ -183,13 +198,13 @@ func prevWord(format string, i int) string {
 }
 
 // labelSep parts a label from the word it labels: a blank, perhaps after ':' or '=', perhaps before a quote.
-var labelSep = regexp.MustCompile(`^[:=]? ['"<(\[]?`)
+var labelSep = regexp.MustCompile(`^ ?[:=]? ['"<(\[]?`)
 
 // isLabel reports whether format[i:end] labels the same word after it ("reason: reason").
 func isLabel(format string, i, end int) bool {
 	sep := labelSep.FindString(format[end:])
 	next := wordAt(format, end+len(sep))
-	return sep != "" && next != "" && sameWord(next, wordAt(format, i))
+	return sep != "" && next != "" && sameWord(next, format[i:end]) // a two-word name is no label of its first word
 }
 
 // joiners drops the '-' and '_' inside words; built once, as a Replacer costs more to build than to use.
@@ -197,6 +212,11 @@ var joiners = strings.NewReplacer("-", "", "_", "")
 
 // sameWord compares two words ignoring case, '-' and '_' (trust-point, trustpoint).
 func sameWord(a, b string) bool { return strings.EqualFold(joiners.Replace(a), joiners.Replace(b)) }
+
+// isPlainWord reports whether s is a word of lower-case letters only.
+func isPlainWord(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < 'a' || r > 'z' })
+}
 
 // afterArticle reports whether the word at format[i] follows an article ("this connection").
 func afterArticle(format string, i int) bool {
@@ -327,8 +347,12 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			for end > pos && isEOLSpace(text[end-1]) {
 				end--
 			}
-			if t := len(m.tail); t > 0 && end-t >= pos && string(text[end-t:end]) == string(m.tail) {
-				end -= t
+			// The tail, or what is left of it without the final period: "1500)" of "(threshold num).".
+			for t := len(m.tail); t > 0; t-- {
+				if end-t >= pos && bytes.Equal(text[end-t:end], m.tail[:t]) {
+					end -= t
+					break
+				}
 			}
 		case len(lit) == 0:
 			j := bytes.IndexByte(text[pos:], ' ')
@@ -337,9 +361,27 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			}
 			end, next = pos+j, pos+j
 		default: // a blank alone between two variables makes the first one word
-			s, e, ok := litIndex(text, pos, lit)
+			from := pos
+			// A value in angle brackets ends at its '>': "Group <Guest User Policy> User".
+			if v := skipBlanks(text, pos); v < len(text) && text[v] == '<' {
+				if g := bytes.IndexByte(text[v:], '>'); g > 0 {
+					from = v + g + 1
+				}
+			}
+			s, e, ok := litIndex(text, from, lit)
 			if !ok {
 				return n
+			}
+			// An address before ":port" may hold colons (2001:db8::1:500): the value ends
+			// at the last ':' before the literal that follows the port.
+			if m.beforePort&(1<<i) != 0 {
+				s2, ok := len(text), true // the port ends the message
+				if l := m.lits[i+2]; len(l) > 0 {
+					s2, _, ok = litIndex(text, e, l)
+				}
+				if q := bytes.LastIndexByte(text[s:s2], ':'); ok && q > 0 {
+					s, e = s+q, s+q+1
+				}
 			}
 			end, next = s, e
 		}
