@@ -35,12 +35,20 @@ var subcommands = map[string]func(args []string, stdin io.Reader, stdout, stderr
 	"help": runHelp, "-h": runHelp, "-help": runHelp, "--help": runHelp,
 }
 
-// run returns the exit code: 0 on success, 1 on a runtime failure, 2 on a usage error.
+// run returns the exit code: 0 on success, 1 on a runtime failure, 2 on a usage error. A write
+// to stdout that failed is a runtime failure, whichever command ignored it.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := runEnrich
 	if len(args) > 0 && subcommands[args[0]] != nil {
-		return subcommands[args[0]](args[1:], stdin, stdout, stderr)
+		cmd, args = subcommands[args[0]], args[1:]
 	}
-	return runEnrich(args, stdin, stdout, stderr)
+	w := &errWriter{w: stdout}
+	code := cmd(args, stdin, w, stderr)
+	if w.err != nil && code != 1 {
+		fmt.Fprintf(stderr, "flb-enrich: write: %v\n", w.err)
+		return 1
+	}
+	return code
 }
 
 func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -48,26 +56,17 @@ func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flb-enrich version takes no arguments")
 		return 2
 	}
-	if _, err := fmt.Fprintln(stdout, "flb-enrich "+version.String()); err != nil {
-		fmt.Fprintf(stderr, "flb-enrich version: write: %v\n", err)
-		return 1
-	}
+	fmt.Fprintln(stdout, "flb-enrich "+version.String())
 	return 0
 }
 
 // runHelp follows the overview with the default command's options.
-func runHelp(_ []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	w := &errWriter{w: stdout}
-	io.WriteString(w, usage+"\n")
-	code := runEnrich([]string{"-h"}, stdin, w, w)
-	if w.err != nil {
-		fmt.Fprintf(stderr, "flb-enrich help: write: %v\n", w.err)
-		return 1
-	}
-	return code
+func runHelp(_ []string, stdin io.Reader, stdout, _ io.Writer) int {
+	io.WriteString(stdout, usage+"\n")
+	return runEnrich([]string{"-h"}, stdin, stdout, stdout)
 }
 
-// errWriter keeps the first error of its writes, for output written by code that ignores them.
+// errWriter keeps the first error of its writes.
 type errWriter struct {
 	w   io.Writer
 	err error

@@ -49,10 +49,7 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			code = c.fail(1, err)
 		}
 	}
-	w := &errWriter{w: stdout}
-	if t.print(w); w.err != nil {
-		code = c.fail(1, fmt.Errorf("write: %w", w.err))
-	}
+	t.print(stdout)
 	return code
 }
 
