@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,6 +88,7 @@ type Instance struct {
 	failing, refused string // see refresh
 	background       sync.WaitGroup
 	later            [numLater]atomic.Pointer[func(Logger)] // see logLater
+	reportKey        string                                 // reportFileKey of Report_File, counted in reportFiles
 
 	// mu guards closed against a Flush starting while Close runs.
 	mu        sync.RWMutex
@@ -186,6 +188,13 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	}
 	in := newInstance(cfg, log, cur, s)
 	in.log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
+	if in.reportKey = reportFileKey(cfg.ReportFile); in.reportKey != "" {
+		if n, _ := reportFiles.LoadOrStore(in.reportKey, new(atomic.Int64)); n.(*atomic.Int64).Add(1) > 1 {
+			// A warning, not a refusal: a hot reload must not stop on an instance that has not closed yet.
+			in.log.Warnf("%s: %q is also the Report_File of another enrich instance in this Fluent Bit: "+
+				"each report replaces the other's; give every instance its own file", KeyReportFile, cfg.ReportFile)
+		}
+	}
 	in.background.Add(1)
 	go in.watch()
 	return in, nil
@@ -445,12 +454,36 @@ func (in *Instance) Close(ctx context.Context) error {
 	}
 	err := in.sink.Close(sinkCtx)
 	in.report(true)
+	if in.reportKey != "" {
+		if n, ok := reportFiles.Load(in.reportKey); ok {
+			n.(*atomic.Int64).Add(-1)
+		}
+	}
 	in.logPending()
 	in.log.Infof("closed; totals %s", totalsLine{in})
 	if err != nil {
 		return fmt.Errorf("close %s sink: %w", in.cfg.Sink, err)
 	}
 	return nil
+}
+
+// reportFiles counts the open instances writing each Report_File, by reportFileKey.
+var reportFiles sync.Map // string -> *atomic.Int64
+
+// reportFileKey names path's file however it is spelt (relative, "./", a symlinked
+// directory): the absolute path in the directory with its symlinks resolved; "" for none.
+func reportFileKey(path string) string {
+	if path == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
 }
 
 // discard is the Logger used when New is given none.

@@ -145,3 +145,40 @@ func TestReportLoadsBackCompleted(t *testing.T) {
 		})
 	}
 }
+
+// TestReportFileSharedByInstances: two instances given one Report_File would replace each
+// other's report, so the second one warns; once the first has closed, the path is free again.
+func TestReportFileSharedByInstances(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "unknown.csv")
+	start := func(p string) (*Instance, *logRecorder) {
+		cfg := DefaultConfig()
+		cfg.Sink = SinkStdout
+		cfg.ReportFile, cfg.ReportInterval = p, 0
+		log := &logRecorder{}
+		in, err := New(cfg, log, &syncBuffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in, log
+	}
+	const warning = "is also the Report_File of another enrich instance"
+	first, log1 := start(path)
+	second, log2 := start(filepath.Join(dir, ".", "unknown.csv")) // the same file, spelt otherwise
+	if n := log1.count("warn", warning); n != 0 {
+		t.Errorf("first instance warned: %v", log1.lines)
+	}
+	if n := log2.count("warn", warning); n != 1 {
+		t.Errorf("second instance with the same Report_File: %d warnings, want 1:\n%s", n, strings.Join(log2.lines, "\n"))
+	}
+	for _, in := range []*Instance{first, second} {
+		if err := in.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third, log3 := start(path)
+	defer third.Close(context.Background())
+	if n := log3.count("warn", warning); n != 0 {
+		t.Errorf("instance started after the others closed warned: %v", log3.lines)
+	}
+}
