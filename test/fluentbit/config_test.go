@@ -1,8 +1,12 @@
 package fluentbit
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -131,5 +135,52 @@ func TestSharedKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSharedKeyStopWithinGrace: with Forward_Shared_Key, a stop with chunks pending takes no
+// longer than without. A stopping Fluent Bit pauses in_forward, which then sends no HELO; each
+// retried flush used to wait 5 s for it on the engine thread, so a stop with Grace 5 took 17 s.
+func TestSharedKeyStopWithinGrace(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	if before(t, bin, 3, 0) {
+		t.Skip("in_forward has Shared_Key from Fluent Bit 3.0")
+	}
+	dir := tempDir(t)
+	sock := filepath.Join(dir, "loop.sock")
+	conf := filepath.Join(dir, "fluent-bit.conf")
+	body := fmt.Sprintf(`[SERVICE]
+    Flush 1
+    Grace %d
+[INPUT]
+    Name  dummy
+    Tag   net.test
+    Dummy %s
+    Rate  50
+[INPUT]
+    Name       forward
+    Unix_Path  %s
+    Shared_Key s3cret
+    Threaded   On
+[OUTPUT]
+    Name               enrich
+    Match              net.*
+    Retry_Limit        no_limits
+    Forward_Address    unix://%s
+    Forward_Shared_Key s3cret
+[OUTPUT]
+    Name  null
+    Match enriched.*
+`, int(grace/time.Second), dummyRecord, sock, sock)
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startFluentBit(t, bin, nil, "-e", so, "-c", conf)
+	waitFor(t, p, 30*time.Second, "enrich started", func() bool {
+		return strings.Contains(p.out.String(), "effective configuration")
+	})
+	time.Sleep(3 * time.Second) // chunks flow, and one is pending at the stop
+	if took, bound := stopWith(t, p, syscall.SIGTERM), graceBound(t, bin); took > bound {
+		t.Errorf("SIGTERM with Forward_Shared_Key took %s, want at most %s (Grace and 2 s)", took.Round(time.Millisecond), bound)
 	}
 }
