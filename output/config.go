@@ -367,7 +367,7 @@ func reportFileProblem(path string, catalogs []string) string {
 	fi, err := os.Stat(path)
 	for _, cf := range catalogs {
 		cfi, cerr := os.Stat(cf)
-		if filepath.Clean(cf) == filepath.Clean(path) || err == nil && cerr == nil && os.SameFile(fi, cfi) {
+		if fileKey(cf) == fileKey(path) || err == nil && cerr == nil && os.SameFile(fi, cfi) {
 			return "is also a " + KeyCatalogFile + "; write the report elsewhere and load the completed copy"
 		}
 	}

@@ -88,7 +88,6 @@ type Instance struct {
 	failing, refused string // see refresh
 	background       sync.WaitGroup
 	later            [numLater]atomic.Pointer[func(Logger)] // see logLater
-	reportKey        string                                 // reportFileKey of Report_File, counted in reportFiles
 
 	// mu guards closed against a Flush starting while Close runs.
 	mu        sync.RWMutex
@@ -188,13 +187,6 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	}
 	in := newInstance(cfg, log, cur, s)
 	in.log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
-	if in.reportKey = reportFileKey(cfg.ReportFile); in.reportKey != "" {
-		if n, _ := reportFiles.LoadOrStore(in.reportKey, new(atomic.Int64)); n.(*atomic.Int64).Add(1) > 1 {
-			// A warning, not a refusal: a hot reload must not stop on an instance that has not closed yet.
-			in.log.Warnf("%s: %q is also the Report_File of another enrich instance in this Fluent Bit: "+
-				"each report replaces the other's; give every instance its own file", KeyReportFile, cfg.ReportFile)
-		}
-	}
 	in.background.Add(1)
 	go in.watch()
 	return in, nil
@@ -454,11 +446,6 @@ func (in *Instance) Close(ctx context.Context) error {
 	}
 	err := in.sink.Close(sinkCtx)
 	in.report(true)
-	if in.reportKey != "" {
-		if n, ok := reportFiles.Load(in.reportKey); ok {
-			n.(*atomic.Int64).Add(-1)
-		}
-	}
 	in.logPending()
 	in.log.Infof("closed; totals %s", totalsLine{in})
 	if err != nil {
@@ -467,15 +454,15 @@ func (in *Instance) Close(ctx context.Context) error {
 	return nil
 }
 
-// reportFiles counts the open instances writing each Report_File, by reportFileKey.
-var reportFiles sync.Map // string -> *atomic.Int64
+// SharesReportFile reports whether in and o write the same Report_File: each report would
+// replace the other's.
+func (in *Instance) SharesReportFile(o *Instance) bool {
+	return in.cfg.ReportFile != "" && o.cfg.ReportFile != "" && fileKey(in.cfg.ReportFile) == fileKey(o.cfg.ReportFile)
+}
 
-// reportFileKey names path's file however it is spelt (relative, "./", a symlinked
-// directory): the absolute path in the directory with its symlinks resolved; "" for none.
-func reportFileKey(path string) string {
-	if path == "" {
-		return ""
-	}
+// fileKey names path's file however it is spelt (relative, "./", a symlinked directory):
+// the absolute path in the directory with its symlinks resolved.
+func fileKey(path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return filepath.Clean(path)

@@ -146,39 +146,33 @@ func TestReportLoadsBackCompleted(t *testing.T) {
 	}
 }
 
-// TestReportFileSharedByInstances: two instances given one Report_File would replace each
-// other's report, so the second one warns; once the first has closed, the path is free again.
-func TestReportFileSharedByInstances(t *testing.T) {
+// TestSharesReportFile: two instances given one Report_File, however it is spelt, would
+// replace each other's report.
+func TestSharesReportFile(t *testing.T) {
 	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
 	path := filepath.Join(dir, "unknown.csv")
-	start := func(p string) (*Instance, *logRecorder) {
-		cfg := DefaultConfig()
-		cfg.Sink = SinkStdout
-		cfg.ReportFile, cfg.ReportInterval = p, 0
-		log := &logRecorder{}
-		in, err := New(cfg, log, &syncBuffer{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return in, log
-	}
-	const warning = "is also the Report_File of another enrich instance"
-	first, log1 := start(path)
-	second, log2 := start(filepath.Join(dir, ".", "unknown.csv")) // the same file, spelt otherwise
-	if n := log1.count("warn", warning); n != 0 {
-		t.Errorf("first instance warned: %v", log1.lines)
-	}
-	if n := log2.count("warn", warning); n != 1 {
-		t.Errorf("second instance with the same Report_File: %d warnings, want 1:\n%s", n, strings.Join(log2.lines, "\n"))
-	}
-	for _, in := range []*Instance{first, second} {
-		if err := in.Close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	third, log3 := start(path)
-	defer third.Close(context.Background())
-	if n := log3.count("warn", warning); n != 0 {
-		t.Errorf("instance started after the others closed warned: %v", log3.lines)
+	for _, tt := range []struct {
+		name, a, b string
+		want       bool
+	}{
+		{"same path", path, path, true},
+		{"with ./", path, filepath.Join(dir, ".", "unknown.csv"), true},
+		{"relative", path, "unknown.csv", true},
+		{"through a symlinked directory", path, filepath.Join(link, "unknown.csv"), true},
+		{"other file", path, filepath.Join(dir, "other.csv"), false},
+		{"one has none", path, "", false},
+		{"neither has one", "", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := &Instance{cfg: Config{ReportFile: tt.a}}, &Instance{cfg: Config{ReportFile: tt.b}}
+			if got := a.SharesReportFile(b); got != tt.want {
+				t.Errorf("SharesReportFile(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+			}
+		})
 	}
 }

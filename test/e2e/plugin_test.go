@@ -486,3 +486,28 @@ exitctx B
 		t.Errorf("version lines, Workers warnings for instance 0 and 1 = %v, want %v", got, want)
 	}
 }
+
+// TestReportFileSharedByInstances: an instance given the Report_File of another open instance
+// starts, with a warning that each report would replace the other's; once that instance has
+// exited, the file is its own.
+func TestReportFileSharedByInstances(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "unknown.csv")
+	r := runHost(t, fmt.Sprintf(`
+instance A sink=stdout report_file=%[1]s
+instance B sink=stdout report_file=%[2]s
+instance C sink=stdout report_file=%[3]s
+exitctx A
+exitctx B
+instance D sink=stdout report_file=%[1]s
+exitctx C
+exitctx D
+`, path, filepath.Join(dir, ".", "unknown.csv"), filepath.Join(dir, "other.csv")), nil)
+	r.ok(t)
+	const warning = "is also the Report_File of another enrich instance"
+	got := []int{len(r.logsWith("warn", "[output:enrich:A] ")), len(r.logsWith("warn", "[output:enrich:B] "+filepath.Join(dir, ".", "unknown.csv")+" "+warning)),
+		len(r.logsWith("warn", "[output:enrich:C] ")), len(r.logsWith("warn", "[output:enrich:D] "))}
+	if want := []int{0, 1, 0, 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings of instances A to D = %v, want %v: only B shares an open instance's file\n%v", got, want, r.logs)
+	}
+}

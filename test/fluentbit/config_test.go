@@ -169,17 +169,18 @@ func TestSharedKeyStopWithinGrace(t *testing.T) {
     Forward_Address    unix://%s
     Forward_Shared_Key s3cret
 [OUTPUT]
-    Name  null
-    Match enriched.*
+    Name   stdout
+    Match  enriched.*
+    Format json_lines
 `, int(grace/time.Second), dummyRecord, sock, sock)
 	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p := startFluentBit(t, bin, nil, "-e", so, "-c", conf)
-	waitFor(t, p, 30*time.Second, "enrich started", func() bool {
-		return strings.Contains(p.out.String(), "effective configuration")
+	// Records came back through the handshake, and the dummy input keeps a chunk pending.
+	waitFor(t, p, 30*time.Second, "records handed back", func() bool {
+		return strings.Count(p.out.String(), `"message_id":"722051"`) >= 100
 	})
-	time.Sleep(3 * time.Second) // chunks flow, and one is pending at the stop
 	if took, bound := stopWith(t, p, syscall.SIGTERM), graceBound(t, bin); took > bound {
 		t.Errorf("SIGTERM with Forward_Shared_Key took %s, want at most %s (Grace and 2 s)", took.Round(time.Millisecond), bound)
 	}
