@@ -370,7 +370,18 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 // recordBody returns where the body map of the record at b[off:] starts, its header size and
 // pair count; size is 0 for group markers and shapes other than [[time, map], map], [time, map].
 func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
-	// Records almost always start with a fixarray of two.
+	// Most records are [[EventTime d7 00, {}], body]: read here with one bounds check.
+	if h := b[off:]; len(h) >= 22 && binary.BigEndian.Uint32(h) == 0x9292d700 && !isMarker(int64(binary.BigEndian.Uint32(h[4:]))) {
+		if m := emptyMapLen(h, 12); m > 0 {
+			switch c := h[12+m]; {
+			case c&0xf0 == 0x80:
+				return off + 12 + m, 1, int(c & 0x0f), nil
+			case c == 0xdf:
+				return off + 12 + m, 5, int(binary.BigEndian.Uint32(h[13+m:])), nil
+			}
+		}
+	}
+	// Other records: an array of two, most often a fixarray.
 	p := off + 1
 	if b[off] != 0x92 {
 		h, err := msgpack.ReadHeader(b[off:])
@@ -379,30 +390,16 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 		}
 		p = off + h.Size
 	}
-	var enrich bool
-	// The usual [[EventTime d7 00, {}], body], the empty map a fixmap or (in_tail) a map32.
-	if metaLen := emptyMapLen(b, p+11); metaLen > 0 && b[p] == 0x92 && b[p+1] == 0xd7 && b[p+2] == 0x00 {
-		bodyOff, enrich = p+11+metaLen, !isMarker(int64(binary.BigEndian.Uint32(b[p+3:])))
-	} else if bodyOff, enrich, err = recordTime(b, p); err != nil {
+	bodyOff, enrich, err := recordTime(b, p)
+	if err != nil {
 		return 0, 0, 0, err
 	}
-	// Bodies are almost always a fixmap or, from in_tail, a map32.
-	if bodyOff < len(b) {
-		switch c := b[bodyOff]; {
-		case c&0xf0 == 0x80:
-			n, size = int(c&0x0f), 1
-		case c == 0xdf && bodyOff+5 <= len(b):
-			n, size = int(binary.BigEndian.Uint32(b[bodyOff+1:])), 5
-		}
+	h, err := msgpack.ReadHeader(b[bodyOff:])
+	if err != nil {
+		return 0, 0, 0, err
 	}
-	if size == 0 {
-		h, err := msgpack.ReadHeader(b[bodyOff:])
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		if h.Kind == msgpack.Map {
-			n, size = h.N, h.Size
-		}
+	if h.Kind == msgpack.Map {
+		n, size = h.N, h.Size
 	}
 	if !enrich {
 		return bodyOff, 0, 0, nil
