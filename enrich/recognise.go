@@ -284,7 +284,7 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	if n < 3 || k-p-1 > maxHeader || isDigit(v[p+1]) && isHex(v[p+2]) {
 		return false
 	}
-	if fac := v[p+1 : tokens]; hasPrefixFold(fac, "UC_") || hasPrefixFold(fac, "CCM_") {
+	if fac := v[p+1 : tokens]; hasPrefixFold(fac, "uc_") || hasPrefixFold(fac, "ccm_") {
 		return e.parseCUCM(v, firstSev, k, m)
 	}
 	sevStart := prevStart
@@ -417,7 +417,16 @@ func hasLetter(b []byte) bool {
 	return false
 }
 
-// hasPrefixFold reports whether b starts with the ASCII prefix, ignoring case.
+// hasPrefixFold reports whether b starts with prefix, ignoring the case of ASCII letters;
+// prefix is lower case ASCII, without the k and s that Unicode folds with other letters.
 func hasPrefixFold(b []byte, prefix string) bool {
-	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := range len(prefix) {
+		if c := b[i]; c != prefix[i] && !(c >= 'A' && c <= 'Z' && c+'a'-'A' == prefix[i]) {
+			return false
+		}
+	}
+	return true
 }
