@@ -173,23 +173,33 @@ func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
 // ftdPrefixLen returns the length of the Threat Defense facility name that
 // b starts with and that ends there (%ASAP-3-X is IOS-style), or 0.
 func ftdPrefixLen(b []byte) int {
-	var f string
+	// Constant prefixes, which the compiler compares inline.
+	n := 0
 	switch b[0] {
 	case 'A':
-		f = "ASA"
+		if hasPrefix(b, "ASA") {
+			n = 3
+		}
 	case 'F':
-		f = "FTD"
-		if len(b) > 1 && b[1] == 'W' {
-			f = "FWSM"
+		if hasPrefix(b, "FTD") {
+			n = 3
+		} else if hasPrefix(b, "FWSM") {
+			n = 4
 		}
 	case 'P':
-		f = "PIX"
+		if hasPrefix(b, "PIX") {
+			n = 3
+		}
 	case 'N':
-		f = "NGIPS"
+		if hasPrefix(b, "NGIPS") {
+			n = 5
+		}
 	case 'T':
-		f = "Threat Defense"
+		if hasPrefix(b, "Threat Defense") {
+			n = len("Threat Defense")
+		}
 	}
-	if n := len(f); n > 0 && n < len(b) && hasPrefix(b, f) && !isLetter(b[n]) && b[n] != '_' {
+	if n > 0 && n < len(b) && !isLetter(b[n]) && b[n] != '_' {
 		return n
 	}
 	return 0
