@@ -550,6 +550,16 @@ var shortStrHdr = func() (t [256]uint8) {
 // bestMatch returns the match the record gets (in key order, the first known, else the
 // first found) and its value; each search fills the other slot of ms, copying no match.
 func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []byte) {
+	if hv := s.haveVal; hv&(hv-1) == 0 { // no value or, as in most records, one
+		if hv == 0 {
+			return nil, nil
+		}
+		sv := s.vals[bits.TrailingZeros32(hv)%MaxMessageKeys]
+		if v := chunk[sv.start:sv.end]; e.find(v, &ms[0]) {
+			return &ms[0], v
+		}
+		return nil, nil
+	}
 	var val []byte
 	best := -1
 	for hv := s.haveVal; hv != 0; hv &= hv - 1 {
