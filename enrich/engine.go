@@ -266,11 +266,12 @@ func (e *Engine) RewriteSplit(dst, chunk []byte, sp *Split) ([]byte, error) {
 func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, error) {
 	var err error
 	start, off := len(dst), sp.Next
+	var sc scratch
 	for off < len(chunk) && err == nil {
 		var end int
 		if len(chunk) > math.MaxInt32 { // spans are int32
 			err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
-		} else if dst, end, err = e.rewriteRecord(dst, chunk, off, sp, split); err != nil {
+		} else if dst, end, err = e.rewriteRecord(dst, chunk, off, sp, split, &sc); err != nil {
 			err = fmt.Errorf("%w: record at offset %d of %d bytes: %w", ErrMalformed, off, len(chunk), err)
 		}
 		if err != nil {
@@ -290,8 +291,14 @@ func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, erro
 	return dst, err
 }
 
+// scratch is what rewriteRecord works in, kept from record to record so that it is not zeroed for each.
+type scratch struct {
+	s  pairScan
+	ms [2]match
+}
+
 // rewriteRecord handles the record at chunk[off:] and returns its end; on error it appends nothing.
-func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool) ([]byte, int, error) {
+func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool, sc *scratch) ([]byte, int, error) {
 	c := &sp.Counters
 	bodyOff, size, n, err := recordBody(chunk, off)
 	if err != nil {
@@ -306,19 +313,19 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 		c.Skipped++
 		return append(dst, chunk[off:off+k]...), off + k, nil
 	}
-	var s pairScan
+	s := &sc.s
+	s.haveVal, s.exists, s.blocked = 0, 0, 0
 	var drops []drop
 	if e.opts.Overwrite {
 		// A list on the stack, zeroed only when it is used.
 		drops = new([maxDrops]drop)[:0]
 	}
-	drops, end, err := e.scanPairs(chunk, bodyOff+size, n, &s, drops)
+	drops, end, err := e.scanPairs(chunk, bodyOff+size, n, s, drops)
 	if err != nil {
 		return dst, 0, err
 	}
 	c.Records++
-	var ms [2]match
-	m, val := e.bestMatch(chunk, &s, &ms)
+	m, val := e.bestMatch(chunk, s, &sc.ms)
 	switch {
 	case m == nil:
 		c.NoID++
@@ -530,7 +537,7 @@ func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([
 func (e *Engine) lookupName(name []byte) *nameRef {
 	if len(name) > 0 && len(name) <= maxNameLen && e.nameFilter[name[0]]&(1<<(len(name)&63)) != 0 {
 		for i, r := range e.namesByLen[len(name)] {
-			if r.name == string(name) {
+			if r.name[0] == name[0] && r.name == string(name) { // the first byte rules out most names before a call
 				return &e.namesByLen[len(name)][i]
 			}
 		}
