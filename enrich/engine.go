@@ -294,7 +294,7 @@ func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, erro
 // scratch is what rewriteRecord works in, kept from record to record so that it is not zeroed for each.
 type scratch struct {
 	s  pairScan
-	ms [2]match
+	ms [3]match // two to compare, one find parses into
 }
 
 // rewriteRecord handles the record at chunk[off:] and returns its end; on error it appends nothing.
@@ -556,13 +556,13 @@ var shortStrHdr = func() (t [256]uint8) {
 
 // bestMatch returns the match the record gets (in key order, the first known, else the
 // first found) and its value; each search fills the other slot of ms, copying no match.
-func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []byte) {
+func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[3]match) (*match, []byte) {
 	if hv := s.haveVal; hv&(hv-1) == 0 { // no value or, as in most records, one
 		if hv == 0 {
 			return nil, nil
 		}
 		sv := s.vals[bits.TrailingZeros32(hv)%MaxMessageKeys]
-		if v := chunk[sv.start:sv.end]; e.find(v, &ms[0]) {
+		if v := chunk[sv.start:sv.end]; e.find(v, &ms[0], &ms[2]) {
 			return &ms[0], v
 		}
 		return nil, nil
@@ -573,7 +573,7 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[2]match) (*match, []b
 		i := bits.TrailingZeros32(hv)
 		v := chunk[s.vals[i].start:s.vals[i].end]
 		cur := (best + 1) & 1 // the slot best does not use
-		if !e.find(v, &ms[cur]) {
+		if !e.find(v, &ms[cur], &ms[2]) {
 			continue
 		}
 		if best < 0 || (ms[best].ent == nil && ms[cur].ent != nil) {

@@ -20,8 +20,8 @@ type Match struct {
 
 // Recognise finds the message identifier in value, allocating only the ID string.
 func (e *Engine) Recognise(value []byte) (Match, bool) {
-	var m match
-	if !e.find(value, &m) {
+	var m, tmp match
+	if !e.find(value, &m, &tmp) {
 		return Match{Severity: -1}, false
 	}
 	out := Match{Product: catalog.ProductAt(m.product), ID: string(m.id), Severity: m.sev,
@@ -66,10 +66,11 @@ func (m *match) copy(o *match) {
 
 // find stores in m the identifier of v by docs/recognition.md: the first '%'
 // header the catalog knows, else the first one (a relay header only when no
-// other follows); then a bare header; then scanText.
-func (e *Engine) find(v []byte, m *match) bool {
-	var first match
+// other follows); then a bare header; then scanText. Once m holds a header,
+// the next ones are parsed into tmp.
+func (e *Engine) find(v []byte, m, tmp *match) bool {
 	haveFirst, firstRelay := false, false
+	cur := m
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
 		if j < 0 {
@@ -78,24 +79,28 @@ func (e *Engine) find(v []byte, m *match) bool {
 		}
 		addWork(j + 1)
 		p := i + j
-		if !e.parsePercent(v, p, m) {
+		if !e.parsePercent(v, p, cur) {
 			i = p + 1
 			continue
 		}
-		if m.ent != nil {
+		if cur.ent != nil {
+			if cur != m {
+				m.copy(cur)
+			}
 			return true
 		}
+		i = max(cur.text, p+1)
 		if !haveFirst || firstRelay {
-			relay := m.product == pIOS && isRelay(m.id)
+			relay := cur.product == pIOS && isRelay(cur.id)
 			if !haveFirst || !relay {
-				first.copy(m)
-				haveFirst, firstRelay = true, relay
+				if cur != m {
+					m.copy(cur)
+				}
+				haveFirst, firstRelay, cur = true, relay, tmp
 			}
 		}
-		i = max(m.text, p+1)
 	}
 	if haveFirst {
-		m.copy(&first)
 		return true
 	}
 	return e.bareHeader(v, m) || e.scanText(v, m)
