@@ -341,7 +341,10 @@ func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 	if err != nil || m.Tag == "" || m.Chunk == "" || m.Size <= 0 {
 		return m, fmt.Errorf("tag %q, option chunk %q and size %d: want all three: %v", m.Tag, m.Chunk, m.Size, err)
 	}
-	rd := bytes.NewReader(m.Entries) // empty with DiscardEntries
+	if s.opts.DiscardEntries {
+		return m, nil
+	}
+	rd := bytes.NewReader(m.Entries)
 	ed := msgpack.NewDecoder(rd)
 	ed.UseLooseInterfaceDecoding(true)
 	// Records may have keys of any type.
@@ -353,7 +356,7 @@ func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 		}
 		m.Records = append(m.Records, r)
 	}
-	if len(m.Records) != m.Size && !s.opts.DiscardEntries {
+	if len(m.Records) != m.Size {
 		return m, fmt.Errorf("option size is %d, the entries hold %d records", m.Size, len(m.Records))
 	}
 	return m, nil
