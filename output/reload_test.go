@@ -187,6 +187,38 @@ func TestReloadForgetsExplainedIDs(t *testing.T) {
 	}
 }
 
+// TestReloadThenAsManyNewUnknown: a reload that explains two records and two new unknown
+// records before the next report leave the total where it was, but the report has changed.
+func TestReloadThenAsManyNewUnknown(t *testing.T) {
+	in, log, out, path := newReloading(t, 0)
+	in.cfg.ReportFile = filepath.Join(t.TempDir(), "unknown.csv")
+	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999002: x", "%ASA-4-999002: y")); err != nil {
+		t.Fatal(err)
+	}
+	in.report(false)
+	csv := "id,severity,explanation,action,product\n999002,4,説明,対処,cisco_ftd_asa\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.refresh()
+	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999004: x", "%ASA-4-999004: y")); err != nil {
+		t.Fatal(err)
+	}
+	out.take()
+	in.report(false)
+	in.logPending()
+	if n := log.count("info", "unknown ID #1: 999004 (cisco_ftd_asa) 2"); n != 1 {
+		t.Errorf("no report of 999004 after the reload:\n%s", strings.Join(log.lines, "\n"))
+	}
+	b, err := os.ReadFile(in.cfg.ReportFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,999004,4,,,2,%ASA-4-999004: x\n"; string(b) != want {
+		t.Errorf("report file after the reload:\n%s\nwant\n%s", b, want)
+	}
+}
+
 // TestCatalogWatch lets the instance find the change by itself.
 func TestCatalogWatch(t *testing.T) {
 	in, _, out, path := newReloading(t, 100*time.Millisecond)
