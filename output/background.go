@@ -67,10 +67,15 @@ func (in *Instance) refresh() {
 		in.failing, in.refused = "", ""
 		in.current.Store(next)
 		in.locked(func() { // the IDs the new catalog explains leave the unknown-ID report
+			before := in.unknown.Total()
 			in.unknown.Forget(func(it report.Item) bool {
 				m, ok := next.eng.Recognise([]byte(it.Example))
 				return ok && m.Entry != nil
 			})
+			if in.unknown.Total() != before {
+				// New IDs may bring the total back to what was reported: the report is due anyway.
+				in.reported = -1
+			}
 		})
 		in.logLater(laterReloaded, func(l Logger) {
 			l.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
@@ -138,9 +143,8 @@ func (in *Instance) watch() {
 	}
 }
 
-// report logs the unknown message IDs and writes Report_File when their total changed since
-// the last report (new ones arrived, or a catalog reload explained some), or at close when any
-// arrived at all.
+// report logs the unknown message IDs and writes Report_File when new ones arrived or a
+// catalog reload explained some since the last report, or at close when any arrived at all.
 func (in *Instance) report(closing bool) {
 	var items []report.Item
 	var total int64

@@ -101,7 +101,7 @@ type Instance struct {
 	countMu    sync.Mutex   // guards stats, unknown and reported
 	stats      Totals       // CatalogEntries is left 0: Totals fills it in
 	unknown    *report.TopK // the message IDs the catalog lacks
-	reported   int64        // unknown.Total() at the last report
+	reported   int64        // unknown.Total() at the last report, -1 after a reload took IDs out
 }
 
 // Totals are an instance's counters since New. Chunks and the records count a
