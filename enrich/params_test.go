@@ -305,3 +305,13 @@ func TestParamsCatalogLines(t *testing.T) {
 		})
 	}
 }
+
+// TestParamsPortWithoutNextLiteral: a line that stops matching after an address's ":port"
+// keeps the variables up to there (the literal after the port is what it lacks).
+func TestParamsPortWithoutNextLiteral(t *testing.T) {
+	e := newEngine(t, embeddedCatalog(t), func(o *Options) { o.Params = true })
+	got := paramsOf(t, e, "%ASA-4-753001: Unexpected IKEv2 packet received from 192.0.2.5:500 and nothing more")
+	if got["IP"] != "192.0.2.5" {
+		t.Errorf("params %v, want IP 192.0.2.5", got)
+	}
+}
