@@ -379,7 +379,10 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 				if l := m.lits[i+2]; len(l) > 0 {
 					s2, _, ok = litIndex(text, e, l)
 				}
-				if q := bytes.LastIndexByte(text[s:s2], ':'); ok && q > 0 {
+				if !ok { // the line stops matching after the port: the first ':' ends the value
+					s2 = e
+				}
+				if q := bytes.LastIndexByte(text[s:s2], ':'); q > 0 {
 					s, e = s+q, s+q+1
 				}
 			}
