@@ -107,6 +107,15 @@ func FuzzRewrite(f *testing.F) {
 		}
 		engines = append(engines, e)
 	}
+	// The embedded catalog's formats, which the test catalog does not have, drive the parameter matcher.
+	o := DefaultOptions()
+	o.Params = true
+	e, err := New(embeddedCatalog(f), o)
+	if err != nil {
+		f.Fatal(err)
+	}
+	engines = append(engines, e)
+	f.Add(logRecord("%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500. Error: x"))
 	f.Fuzz(func(t *testing.T, chunk []byte) {
 		for _, e := range engines {
 			out, c, err := e.Rewrite(nil, chunk)
