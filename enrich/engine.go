@@ -343,9 +343,14 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 	// Captures are zeroed only for entries with a matcher.
 	var caps *[maxParams]span
 	ncaps := 0
-	if m.ent != nil && m.ent.matcher != nil && m.text <= len(val) {
-		caps = new([maxParams]span)
-		ncaps = m.ent.matcher.match(val[m.text:], caps)
+	if m.ent != nil && m.ent.matcher != nil {
+		if m.text < 0 {
+			m.text = textStart(val, ^m.text)
+		}
+		if m.text <= len(val) {
+			caps = new([maxParams]span)
+			ncaps = m.ent.matcher.match(val[m.text:], caps)
+		}
 	}
 	mask, sev := e.addedFields(m, ncaps)
 	added := 1 // the nest map

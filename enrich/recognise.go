@@ -51,7 +51,9 @@ type match struct {
 	sev     int
 	ent     *entryEnc
 	pos     int // where the identifier starts in the value, for ordering
-	text    int // where the message text starts, for parameter matching
+	// text is where the message text starts, for parameter matching, or ^k when it starts at
+	// textStart(value, k): most records never need it worked out.
+	text int
 }
 
 // set and copy assign field by field: a struct assignment is slower here.
@@ -89,7 +91,7 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 			}
 			return true
 		}
-		i = max(cur.text, p+1)
+		i = max(cur.text, ^cur.text, p+1) // textStart skips no '%'
 		if !haveFirst || firstRelay {
 			relay := cur.product == pIOS && isRelay(cur.id)
 			if !haveFirst || !relay {
@@ -259,7 +261,7 @@ func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
 	id := v[k : k+6]
 	ent, ok := e.ftdIDs.lookup(id)
 	if ok {
-		m.set(pFTD, id, sev, ent, k, textStart(v, k+6))
+		m.set(pFTD, id, sev, ent, k, ^(k + 6))
 	}
 	return ok
 }
@@ -315,10 +317,10 @@ func (e *Engine) parseTokens(v []byte, p int, m *match) bool {
 	}
 	mn := v[mnStart:k]
 	if ent, ok := e.ftdIDs.lookup(mn); ok {
-		m.set(pFTD, mn, sev, ent, mnStart, textStart(v, k))
+		m.set(pFTD, mn, sev, ent, mnStart, ^k)
 		return true
 	}
-	m.set(pIOS, v[p+1:k], sev, nil, p+1, textStart(v, k))
+	m.set(pIOS, v[p+1:k], sev, nil, p+1, ^k)
 	// Most IOS-style lines name a message the catalog lacks: rule those out before building a key.
 	if e.iosLengths&(1<<(len(mn)&63)) != 0 && e.iosMnemonics[string(mn)] {
 		m.ent = e.lookupIOS(v[p+1:sevStart-1], mn)
@@ -333,11 +335,11 @@ func (e *Engine) parseCUCM(v []byte, sev, k int, m *match) bool {
 		return false
 	}
 	mn := v[sev+2 : k]
-	m.set(pCUCM, mn, int(v[sev]-'0'), nil, sev+2, textStart(v, k))
+	m.set(pCUCM, mn, int(v[sev]-'0'), nil, sev+2, ^k)
 	// An RTMT alert names the real alarm after the header.
 	if string(mn) == "RTMT_ALERT" || len(mn) > len("RTMT--ALERT") && hasPrefix(mn, "RTMT-") && bytes.HasSuffix(mn, []byte("-ALERT")) {
 		if s, t, ok := rtmtAlertName(v, k, min(len(v), k+48)); ok {
-			m.id, m.pos, m.text = v[s:t], s, textStart(v, t)
+			m.id, m.pos, m.text = v[s:t], s, ^t
 		}
 	}
 	m.ent = e.index[pCUCM][string(m.id)]

@@ -141,7 +141,7 @@ func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 			t := wordEnd(v, s)
 			addWork(t - i)
 			if ent := e.index[pCUCM][string(v[s:t])]; t > s && ent != nil {
-				m.set(pCUCM, v[s:t], -1, ent, s, textStart(v, t))
+				m.set(pCUCM, v[s:t], -1, ent, s, ^t)
 				return true
 			}
 		}
@@ -249,6 +249,6 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	default:
 		return false
 	}
-	m.set(pIBM, id, -1, ent, s, textStart(v, k))
+	m.set(pIBM, id, -1, ent, s, ^k)
 	return true
 }
