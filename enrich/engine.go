@@ -92,6 +92,7 @@ type signature struct {
 // fieldNest) it names, -1 for none; block the fields with a dotted name it leads.
 type nameRef struct {
 	name       string
+	word       uint64 // the first 8 bytes of name, little-endian, zero-padded
 	msg, field int8
 	block      uint16
 }
@@ -213,7 +214,9 @@ func (e *Engine) indexNames() {
 			return r
 		}
 		l := &e.namesByLen[len(name)]
-		*l = append(*l, nameRef{name: name, msg: -1, field: -1})
+		var w [8]byte
+		copy(w[:], name)
+		*l = append(*l, nameRef{name: name, word: binary.LittleEndian.Uint64(w[:]), msg: -1, field: -1})
 		e.nameFilter[name[0]] |= 1 << (len(name) & 63)
 		return &(*l)[len(*l)-1]
 	}
@@ -476,66 +479,104 @@ type pairScan struct {
 
 // scanPairs walks the n pairs at chunk[q:], appending to drops the pairs Overwrite may remove.
 func (e *Engine) scanPairs(chunk []byte, q, n int, s *pairScan, drops []drop) ([]drop, int, error) {
-	for range n {
-		keyStart := q
-		// Keys are almost always fixstr.
-		var name []byte
-		kEnd := q + 1
-		if q < len(chunk) && chunk[q]&0xe0 == 0xa0 {
-			if kEnd += int(chunk[q] & 0x1f); kEnd > len(chunk) {
-				return drops, 0, msgpack.ErrShort
-			}
-			name = chunk[q+1 : kEnd]
-		} else {
-			k, err := msgpack.Skip(chunk[q:])
-			if err != nil {
-				return drops, 0, err
-			}
-			kEnd = q + k
-			if h, _ := msgpack.ReadHeader(chunk[q:]); h.Kind == msgpack.Str {
-				name = chunk[q+h.Size : kEnd]
-			}
-		}
-		// Values are mostly short strs and bins: a table and a conditional
-		// move read their length without branches the mix mispredicts.
-		vEnd, hdr := -1, 0
-		if kEnd+1 < len(chunk) {
-			c := chunk[kEnd]
-			hdr = int(shortStrHdr[c])
-			n := int(c & 0x1f)
-			if hdr == 2 {
-				n = int(chunk[kEnd+1])
-			}
-			if hdr != 0 {
-				vEnd = kEnd + hdr + n
-			}
-		}
-		if vEnd < 0 || vEnd > len(chunk) {
-			k, err := msgpack.Skip(chunk[kEnd:])
-			if err != nil {
-				return drops, 0, err
-			}
-			vEnd = kEnd + k
-			if h, _ := msgpack.ReadHeader(chunk[kEnd:]); h.Kind == msgpack.Str || h.Kind == msgpack.Bin {
-				hdr = h.Size
-			}
-		}
-		if r := e.lookupName(name); r != nil {
-			if r.msg >= 0 && s.haveVal&(1<<r.msg) == 0 && hdr > 0 {
-				s.vals[r.msg] = span{int32(kEnd + hdr), int32(vEnd)}
-				s.haveVal |= 1 << r.msg
-			}
-			s.blocked |= r.block
-			if r.field >= 0 {
-				s.exists |= 1 << r.field
-				if e.opts.Overwrite {
-					drops = append(drops, drop{span{int32(keyStart), int32(vEnd)}, r.field})
+	for ; n > 0; n-- {
+		// The usual pair, a fixstr key with 8 bytes from its name on and a short str or bin
+		// value, is read here without a call; scanPair reads the others.
+		if q+9 <= len(chunk) && chunk[q]&0xe0 == 0xa0 {
+			nl := int(chunk[q] & 0x1f)
+			kEnd := q + 1 + nl
+			if kEnd+1 < len(chunk) {
+				// A table and a conditional move read the value's length without branches the mix mispredicts.
+				c := chunk[kEnd]
+				hdr := int(shortStrHdr[c])
+				vl := int(c & 0x1f)
+				if hdr == 2 {
+					vl = int(chunk[kEnd+1])
+				}
+				if vEnd := kEnd + hdr + vl; hdr != 0 && vEnd <= len(chunk) {
+					if nl == 0 || e.nameFilter[chunk[q+1]]&(1<<nl) == 0 {
+						q = vEnd
+						continue
+					}
+					// Names of 8 bytes or less are compared as one word; added fields' are left to scanPair.
+					if r := e.lookupWord(nl, binary.LittleEndian.Uint64(chunk[q+1:])); r != nil && r.field < 0 {
+						if r.msg >= 0 && s.haveVal&(1<<r.msg) == 0 {
+							s.vals[r.msg] = span{int32(kEnd + hdr), int32(vEnd)}
+							s.haveVal |= 1 << r.msg
+						}
+						s.blocked |= r.block
+						q = vEnd
+						continue
+					}
 				}
 			}
 		}
-		q = vEnd
+		var err error
+		if drops, q, err = e.scanPair(chunk, q, s, drops); err != nil {
+			return drops, 0, err
+		}
 	}
 	return drops, q, nil
+}
+
+// lookupWord returns the name of n bytes, at most 8, that w (little-endian) starts with, or nil.
+func (e *Engine) lookupWord(n int, w uint64) *nameRef {
+	if n > 8 {
+		return nil
+	}
+	w &= math.MaxUint64 >> (64 - 8*n)
+	l := e.namesByLen[n]
+	for i := range l {
+		if l[i].word == w {
+			return &l[i]
+		}
+	}
+	return nil
+}
+
+// scanPair reads the pair at chunk[q:] into s and drops and returns its end.
+func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]drop, int, error) {
+	keyStart := q
+	// Keys are almost always fixstr.
+	var name []byte
+	kEnd := q + 1
+	if q < len(chunk) && chunk[q]&0xe0 == 0xa0 {
+		if kEnd += int(chunk[q] & 0x1f); kEnd > len(chunk) {
+			return drops, 0, msgpack.ErrShort
+		}
+		name = chunk[q+1 : kEnd]
+	} else {
+		k, err := msgpack.Skip(chunk[q:])
+		if err != nil {
+			return drops, 0, err
+		}
+		kEnd = q + k
+		if h, _ := msgpack.ReadHeader(chunk[q:]); h.Kind == msgpack.Str {
+			name = chunk[q+h.Size : kEnd]
+		}
+	}
+	k, err := msgpack.Skip(chunk[kEnd:])
+	if err != nil {
+		return drops, 0, err
+	}
+	vEnd, hdr := kEnd+k, 0
+	if h, _ := msgpack.ReadHeader(chunk[kEnd:]); h.Kind == msgpack.Str || h.Kind == msgpack.Bin {
+		hdr = h.Size
+	}
+	if r := e.lookupName(name); r != nil {
+		if r.msg >= 0 && s.haveVal&(1<<r.msg) == 0 && hdr > 0 {
+			s.vals[r.msg] = span{int32(kEnd + hdr), int32(vEnd)}
+			s.haveVal |= 1 << r.msg
+		}
+		s.blocked |= r.block
+		if r.field >= 0 {
+			s.exists |= 1 << r.field
+			if e.opts.Overwrite {
+				drops = append(drops, drop{span{int32(keyStart), int32(vEnd)}, r.field})
+			}
+		}
+	}
+	return drops, vEnd, nil
 }
 
 // lookupName returns what the record key name means to the engine, or nil.
