@@ -41,17 +41,26 @@ func (e *Entry) Key() string {
 	case e.Facility != "" && e.Mnemonic != "":
 		return iosKey(e.Facility, e.Mnemonic)
 	}
-	return iosKey(splitIOSID(e.ID))
+	return iosKey(SplitIOSID(e.ID))
 }
 
 func iosKey(facility, mnemonic string) string { return strings.ToUpper(facility) + "-" + mnemonic }
 
-// splitIOSID splits "SMART_LIC-3-COMM_FAILED" into facility and mnemonic, empty for another shape.
-func splitIOSID(id string) (facility, mnemonic string) {
-	first := strings.IndexByte(id, '-')
-	last := strings.LastIndexByte(id, '-')
+// SplitIOSID splits "SMART_LIC-3-COMM_FAILED" into facility and mnemonic, empty for another
+// shape; the report counts IOS IDs by the key they give, as the catalog does.
+func SplitIOSID[S ~string | ~[]byte](id S) (facility, mnemonic S) {
+	first, last := -1, -1
+	for i := range len(id) {
+		if id[i] != '-' {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		last = i
+	}
 	if first <= 0 || last <= first+1 || last == len(id)-1 {
-		return "", ""
+		return id[:0], id[:0]
 	}
 	return id[:first], id[last+1:]
 }

@@ -146,7 +146,7 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 func checkUserEntry(e *Entry, severity string) error {
 	if e.Product == ProductIOS && e.Facility == "" && e.Mnemonic == "" {
 		e.ID = strings.TrimPrefix(e.ID, "%")
-		e.Facility, e.Mnemonic = splitIOSID(e.ID)
+		e.Facility, e.Mnemonic = SplitIOSID(e.ID)
 	}
 	if severity != "" {
 		n, err := strconv.Atoi(severity)

@@ -583,7 +583,7 @@ func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]dro
 func (e *Engine) lookupName(name []byte) *nameRef {
 	if len(name) > 0 && len(name) <= maxNameLen && e.nameFilter[name[0]]&(1<<(len(name)&63)) != 0 {
 		for i, r := range e.namesByLen[len(name)] {
-			if r.name[0] == name[0] && r.name == string(name) { // the first byte rules out most names before a call
+			if r.name == string(name) {
 				return &e.namesByLen[len(name)][i]
 			}
 		}

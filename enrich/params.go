@@ -375,12 +375,12 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			// An address before ":port" may hold colons (2001:db8::1:500): the value ends
 			// at the last ':' before the literal that follows the port.
 			if m.beforePort&(1<<i) != 0 {
-				s2, ok := len(text), true // the port ends the message
+				s2 := len(text) // the port ends the message
 				if l := m.lits[i+2]; len(l) > 0 {
-					s2, _, ok = litIndex(text, e, l)
-				}
-				if !ok { // the line stops matching after the port: the first ':' ends the value
-					s2 = e
+					s2 = e // the line stops matching after the port: the first ':' ends the value
+					if t, _, ok := litIndex(text, e, l); ok {
+						s2 = t
+					}
 				}
 				if q := bytes.LastIndexByte(text[s:s2], ':'); q > 0 {
 					s, e = s+q, s+q+1

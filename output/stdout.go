@@ -25,15 +25,12 @@ func (s *stdoutSink) Send(_ context.Context, tag string, entries []byte, _ int) 
 		b = append(append(append(b, `{"tag":`...), quoted...), `,"record":`...)
 		n, err := msgpack.Skip(entries[off:])
 		if err != nil {
-			// What is not msgpack is reported by size, not dropped; nothing after it can be read.
-			b = fmt.Appendf(b[:line], "{\"tag\":%s,\"unparsed_bytes\":%d}\n", quoted, len(entries)-off)
-			break
-		}
-		if b, err = msgpack.AppendRecordJSON(b, entries[off:off+n]); err != nil {
-			// A record that cannot be shown as JSON (nested too deeply) is reported by size; the next ones are shown.
-			b = fmt.Appendf(b[:line], "{\"tag\":%s,\"unparsed_bytes\":%d}\n", quoted, n)
-		} else {
+			n = len(entries) - off // what is not msgpack runs to the end: nothing after it can be read
+		} else if b, err = msgpack.AppendRecordJSON(b, entries[off:off+n]); err == nil {
 			b = append(b, "}\n"...)
+		}
+		if err != nil { // what is not msgpack, or is nested too deeply for JSON, is reported by size, not dropped
+			b = fmt.Appendf(b[:line], "{\"tag\":%s,\"unparsed_bytes\":%d}\n", quoted, n)
 		}
 		off += n
 	}

@@ -93,7 +93,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		return flbError
 	}
 	instances.Range(func(_, v any) bool { // a warning, not a refusal: a reload must not stop on it
-		if o := v.(*instance).out; o != nil && o.SharesReportFile(out) {
+		if o, ok := v.(*instance); ok && o.out != nil && o.out.SharesReportFile(out) {
 			log.Warnf("%s is also the Report_File of another enrich instance in this Fluent Bit: "+
 				"each report replaces the other's; give every instance its own file", out.Config().ReportFile)
 			return false

@@ -3,7 +3,6 @@
 package report
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/csv"
 	"errors"
@@ -101,17 +100,17 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 // without its severity and with the facility in capitals (the recogniser's IDs are ASCII),
 // otherwise id itself.
 func (t *TopK) key(id []byte, product string) []byte {
-	first, last := bytes.IndexByte(id, '-'), bytes.LastIndexByte(id, '-')
-	if product != string(catalog.ProductIOS) || first <= 0 || last <= first+1 || last == len(id)-1 {
+	fac, mn := catalog.SplitIOSID(id)
+	if product != string(catalog.ProductIOS) || len(fac) == 0 {
 		return id
 	}
-	t.keyBuf = append(t.keyBuf[:0], id[:first+1]...)
-	for i, c := range t.keyBuf[:first] {
+	t.keyBuf = append(t.keyBuf[:0], fac...)
+	for i, c := range t.keyBuf {
 		if 'a' <= c && c <= 'z' {
 			t.keyBuf[i] = c - 'a' + 'A'
 		}
 	}
-	t.keyBuf = append(t.keyBuf, id[last+1:]...)
+	t.keyBuf = append(append(t.keyBuf, '-'), mn...)
 	return t.keyBuf
 }
 
