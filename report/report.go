@@ -149,15 +149,12 @@ func (t *TopK) Top() []Item {
 	out := make([]Item, n)
 	for i, e := range t.byCount[:n] {
 		out[i] = e.Item
+		out[i].ID, out[i].Example = strings.Clone(e.ID), strings.Clone(e.Example)
 	}
 	slices.SortFunc(out, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.ID, b.ID))
 	})
-	out = out[:min(n, t.k)]
-	for i := range out {
-		out[i].ID, out[i].Example = strings.Clone(out[i].ID), strings.Clone(out[i].Example)
-	}
-	return out
+	return out[:min(n, t.k)]
 }
 
 // exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes.
@@ -195,18 +192,16 @@ func Readable(line string) string {
 		return line
 	}
 	var b strings.Builder
-	for i := 0; i < len(line); {
-		r, size := utf8.DecodeRuneInString(line[i:])
+	for i, r := range line {
 		switch {
-		case r == utf8.RuneError && size == 1:
+		case r == utf8.RuneError && !strings.HasPrefix(line[i:], "\uFFFD"): // a byte that is not UTF-8
 			fmt.Fprintf(&b, `\x%02x`, line[i])
 		case unicode.IsControl(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
 		default:
-			b.WriteString(line[i : i+size])
+			b.WriteRune(r)
 		}
-		i += size
 	}
 	return b.String()
 }
@@ -240,26 +235,24 @@ func Summary(items []Item, total int64) string {
 // is not a regular file (/dev/stdout, a named pipe, a device) is written into: a rename would replace it.
 func WriteFile(path string, items []Item) error {
 	mode := os.FileMode(0o600)
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-		if err == nil {
+	fi, err := os.Stat(path)
+	var f *os.File
+	if err == nil && !fi.Mode().IsRegular() {
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
 			err = errors.Join(WriteCSV(f, items), f.Close())
 		}
-		if err != nil {
-			return fmt.Errorf("write the report: %w", err)
+	} else {
+		if err == nil {
+			mode = fi.Mode().Perm()
 		}
-		return nil
-	} else if err == nil {
-		mode = fi.Mode().Perm()
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err == nil {
-		// Close runs whatever the others return.
-		if err = errors.Join(WriteCSV(f, items), f.Chmod(mode), f.Close()); err == nil {
-			err = os.Rename(f.Name(), path)
-		}
-		if err != nil {
-			os.Remove(f.Name())
+		if f, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*"); err == nil {
+			// Close runs whatever the others return.
+			if err = errors.Join(WriteCSV(f, items), f.Chmod(mode), f.Close()); err == nil {
+				err = os.Rename(f.Name(), path)
+			}
+			if err != nil {
+				os.Remove(f.Name())
+			}
 		}
 	}
 	if err != nil {
