@@ -190,7 +190,7 @@ func (f *userFile) readJSON(b []byte) {
 			Severity json.RawMessage `json:"severity"` // as in CSV too: 4, "4", "warning"
 		}
 		if err := decodeStrict(raw, &u); err != nil {
-			f.fail(fmt.Errorf("entry %d: %w", i+1, describeJSONError(err, "an entry must be an object")))
+			f.fail(fmt.Errorf("entry %d: %w", i+1, describeJSONError(err, "an entry must be an object", false)))
 			continue
 		}
 		var sev string // "" for null or no severity
@@ -214,23 +214,25 @@ func decodeStrict(b []byte, v any) error {
 	return nil
 }
 
-// describeJSONError words a decoding error in the file's terms; whole says what the value must be.
-func describeJSONError(err error, whole string) error {
+// describeJSONError words a decoding error in the file's terms; whole says what the value must be, and
+// comes before a problem inside the value too if nested.
+func describeJSONError(err error, whole string, nested bool) error {
 	var te *json.UnmarshalTypeError
 	f, unknown := strings.CutPrefix(err.Error(), "json: unknown field ")
 	switch {
-	case unknown:
-		fields := strings.Join(columns[:len(columns)-2], ", ") + ", source"
-		return fmt.Errorf("%w: unknown field %s (want %s)", ErrInvalidEntry, f, fields)
-	case !errors.As(err, &te):
-		return err
-	case te.Field == "":
+	case errors.As(err, &te) && te.Field == "":
 		return fmt.Errorf("%w: %s, got %s", ErrInvalidEntry, whole, jsonKind(te.Value))
+	case unknown:
+		err = fmt.Errorf("%w: unknown field %s (want %s, source)", ErrInvalidEntry, f, strings.Join(columns[:len(columns)-2], ", "))
+	case te != nil: // fields of the embedded Entry are named through it
+		kinds := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}
+		err = fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."),
+			kinds[te.Type.Kind()], jsonKind(te.Value))
 	}
-	kinds := map[reflect.Kind]string{reflect.String: "a string", reflect.Slice: "a list", reflect.Struct: "an object"}
-	// Fields of the embedded Entry are named through it.
-	return fmt.Errorf("%w: field %q must be %s, got %s", ErrInvalidEntry, strings.TrimPrefix(te.Field, "Entry."),
-		kinds[te.Type.Kind()], jsonKind(te.Value))
+	if nested {
+		err = fmt.Errorf("%w: %s: %w", ErrInvalidEntry, whole, err)
+	}
+	return err
 }
 
 // jsonKind words the Value of a json.UnmarshalTypeError ("number 1.5", "array", …).
@@ -334,12 +336,7 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 			continue
 		}
 		if err := decodeStrict([]byte(cell[l[0]]), cells[l[0]]); err != nil {
-			want := fmt.Sprintf("column %s: want a JSON list such as %s", l[0], l[1])
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) && te.Field == "" {
-				return e, "", describeJSONError(err, want)
-			}
-			return e, "", fmt.Errorf("%w: %s: %w", ErrInvalidEntry, want, describeJSONError(err, want))
+			return e, "", describeJSONError(err, fmt.Sprintf("column %s: want a JSON list such as %s", l[0], l[1]), true)
 		}
 	}
 	return e, severity, nil
