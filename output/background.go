@@ -42,11 +42,8 @@ func load(files []string, opts enrich.Options) (*loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load catalog (%s %s): %w", KeyCatalogFile, strings.Join(files, ","), err)
 	}
-	eng, err := enrich.New(cat, opts)
-	if err != nil {
-		return nil, fmt.Errorf("%w: build the engine: %w", ErrInvalidConfig, err)
-	}
-	return &loaded{cat: cat, eng: eng, sum: sum}, nil
+	eng, err := enrich.New(cat, opts) // fails only on options Config.Validate refused before any load
+	return &loaded{cat: cat, eng: eng, sum: sum}, err
 }
 
 // refresh swaps in the Catalog_File files again when their contents changed.

@@ -225,8 +225,8 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		return nil
 	}
 	fb := in.bufs.Get().(*flushBuffer)
-	defer func() {
-		if fb.size() <= 8<<20 { // large payloads or a huge record must not pin their memory for good
+	defer func() { // large payloads or a huge record must not pin their memory for good
+		if cap(fb.out)+cap(fb.split.Ends)*8+cap(fb.split.Unknown)*int(unsafe.Sizeof(enrich.Unknown{})) <= 8<<20 {
 			clear(fb.split.Unknown) // they point into the chunk
 			in.bufs.Put(fb)
 		}
@@ -404,11 +404,6 @@ func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 type flushBuffer struct {
 	out   []byte
 	split enrich.Split
-}
-
-// size is about the bytes fb holds.
-func (fb *flushBuffer) size() int {
-	return cap(fb.out) + cap(fb.split.Ends)*8 + cap(fb.split.Unknown)*int(unsafe.Sizeof(enrich.Unknown{}))
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in progress get until ctx
