@@ -77,7 +77,7 @@ func (in *Instance) refresh() {
 		in.logLater(laterReloaded, func(l Logger) {
 			l.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 		})
-		in.count(func(t *Totals) { t.CatalogReloads++ })
+		in.count(func(t *Totals) { t.CatalogReloads, t.CatalogEntries = t.CatalogReloads+1, int64(next.cat.Len()) })
 	case state != in.failing:
 		in.failing = state
 	default:

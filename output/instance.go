@@ -97,9 +97,9 @@ type Instance struct {
 	abortSend context.CancelFunc
 
 	loopLogged atomic.Bool
-	onStats    atomic.Pointer[func()]
-	countMu    sync.Mutex   // guards stats, unknown and reported
-	stats      Totals       // CatalogEntries is left 0: Totals fills it in
+	countMu    sync.Mutex // guards stats, onStats, unknown and reported
+	stats      Totals
+	onStats    func(Totals)
 	unknown    *report.TopK // the message IDs the catalog lacks
 	reported   int64        // unknown.Total() at the last report, -1 after a reload took IDs out
 }
@@ -129,12 +129,8 @@ func (t *Totals) Add(c enrich.Counters) {
 }
 
 // Totals returns the instance's counters.
-func (in *Instance) Totals() Totals {
-	var t Totals
+func (in *Instance) Totals() (t Totals) {
 	in.locked(func() { t = in.stats })
-	if cat := in.current.Load().cat; cat != nil {
-		t.CatalogEntries = int64(cat.Len())
-	}
 	return t
 }
 
@@ -147,14 +143,16 @@ func (in *Instance) locked(f func()) {
 
 // count updates the counters and the unknown IDs, then calls the OnStats function.
 func (in *Instance) count(update func(*Totals)) {
-	in.locked(func() { update(&in.stats) })
-	if fn := in.onStats.Load(); fn != nil {
-		(*fn)()
-	}
+	in.locked(func() {
+		if update(&in.stats); in.onStats != nil {
+			in.onStats(in.stats)
+		}
+	})
 }
 
-// OnStats registers fn, called whenever the counters have moved.
-func (in *Instance) OnStats(fn func()) { in.onStats.Store(&fn) }
+// OnStats registers fn (nil: none), called with the counters whenever they have moved, under the
+// lock that orders their updates: a counter never reaches fn below a value it had.
+func (in *Instance) OnStats(fn func(Totals)) { in.locked(func() { in.onStats = fn }) }
 
 // totalsLine formats the counters only when the log line is written.
 type totalsLine struct{ in *Instance }
@@ -186,6 +184,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		s = client
 	}
 	in := newInstance(cfg, log, cur, s)
+	in.stats.CatalogEntries = int64(cur.cat.Len())
 	in.log.Infof("effective configuration: %s; catalog %s with %d entries", cfg.String(), cur.cat.Version(), cur.cat.Len())
 	in.background.Add(1)
 	go in.watch()

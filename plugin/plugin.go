@@ -182,7 +182,6 @@ func recoverExport(ret *C.int, fail C.int, log *flbLogger, op string) {
 // /api/v2/metrics/prometheus. The series and their labels live in C memory, created at Init;
 // each publish sets them all in one C call.
 type metrics struct {
-	mu     sync.Mutex
 	out    *output.Instance
 	st     output.Totals // as publish last read them
 	series []C.struct_enrich_series
@@ -252,21 +251,14 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 		}
 		m.values = append(m.values, d.values...)
 	}
-	m.publish()
+	m.publish(out.Totals())
 	out.OnStats(m.publish)
 	return m
 }
 
-// publish sets every series to the instance's current statistics. Counters
-// only grow, and the lock makes each publish read them after the previous
-// one, so a counter is never set below a value it had.
-func (m *metrics) publish() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.series == nil {
-		return // closed
-	}
-	m.st = m.out.Totals()
+// publish sets every series to t; the instance's OnStats calls come one at a time, in order.
+func (m *metrics) publish(t output.Totals) {
+	m.st = t
 	for i, v := range m.values {
 		m.series[i].value = C.double(*v)
 	}
@@ -275,13 +267,11 @@ func (m *metrics) publish() {
 
 // close publishes the last values; Fluent Bit frees the context after exit.
 func (m *metrics) close() {
-	if m == nil {
-		return
+	if m != nil {
+		m.out.OnStats(nil) // once it returns, no publish runs
+		m.publish(m.out.Totals())
+		m.free()
 	}
-	m.publish()
-	m.mu.Lock()
-	m.free()
-	m.mu.Unlock()
 }
 
 // cstrings copies ss to a C array of C strings, freed with the metrics.
