@@ -143,7 +143,7 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) C.int {
 		deadline, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
 		defer cancel()
 		err := in.out.Close(deadline)
-		in.metrics.close()
+		in.metrics.close(in.out)
 		// The key stays allocated, or a later malloc could reuse it while Fluent Bit still holds
 		// it; what it maps to shrinks to what a late flush needs.
 		instances.Store(uintptr(ctx), &instance{log: in.log})
@@ -182,7 +182,6 @@ func recoverExport(ret *C.int, fail C.int, log *flbLogger, op string) {
 // /api/v2/metrics/prometheus. The series and their labels live in C memory, created at Init;
 // each publish sets them all in one C call.
 type metrics struct {
-	out    *output.Instance
 	st     output.Totals // as publish last read them
 	series []C.struct_enrich_series
 	values []*int64 // of each series, into st
@@ -236,7 +235,7 @@ func startMetrics(p *C.struct_flbgo_output_plugin, missing *C.char, name string,
 		log.Infof("no metrics: this Fluent Bit does not export %s", C.GoString(missing))
 		return nil
 	}
-	ctx, m := C.enrich_cmt_context(p.api, p.o_ins), &metrics{out: out}
+	ctx, m := C.enrich_cmt_context(p.api, p.o_ins), &metrics{}
 	for _, d := range metricDefs(&m.st) {
 		nh, keys := m.cstrings(d.name, d.help), m.cstrings(append([]string{"name"}, d.keys...)...)
 		metric := C.enrich_cmt_new(ctx, d.kind, nh[0], nh[1], C.int(len(keys)), &keys[0]) // nil without ctx
@@ -266,10 +265,10 @@ func (m *metrics) publish(t output.Totals) {
 }
 
 // close publishes the last values; Fluent Bit frees the context after exit.
-func (m *metrics) close() {
+func (m *metrics) close(out *output.Instance) {
 	if m != nil {
-		m.out.OnStats(nil) // once it returns, no publish runs
-		m.publish(m.out.Totals())
+		out.OnStats(nil) // once it returns, no publish runs
+		m.publish(out.Totals())
 		m.free()
 	}
 }
