@@ -108,7 +108,7 @@ func emitted(t *testing.T, opts enrich.Options, key string) map[string]*field {
 			if err != nil {
 				t.Fatal(err)
 			}
-			js, err := msgpack.AppendRecordJSON(nil, out)
+			js, err := msgpack.AppendRecordJSON(nil, out, false)
 			if err != nil {
 				t.Fatal(err)
 			}

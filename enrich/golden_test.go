@@ -91,7 +91,7 @@ func TestGoldenLines(t *testing.T) {
 			}
 			var js []byte
 			for _, rec := range records(t, out) {
-				if js, err = msgpack.AppendRecordJSON(js, rec); err != nil {
+				if js, err = msgpack.AppendRecordJSON(js, rec, false); err != nil {
 					t.Fatalf("AppendRecordJSON: %v", err)
 				}
 				js = append(js, '\n')

@@ -140,7 +140,7 @@ func records(t testing.TB, chunk []byte) [][]byte {
 // bodyOf decodes one record's body through AppendRecordJSON.
 func bodyOf(t testing.TB, rec []byte) map[string]any {
 	t.Helper()
-	js, err := msgpack.AppendRecordJSON(nil, rec)
+	js, err := msgpack.AppendRecordJSON(nil, rec, false)
 	if err != nil {
 		t.Fatalf("AppendRecordJSON: %v", err)
 	}

@@ -647,7 +647,7 @@ func TestUnparsedRecordIsARecord(t *testing.T) {
 	if err != nil || n != len(rec) {
 		t.Fatalf("RecordEnd = %d, %v; want %d, nil: the record must be one whole record", n, err, len(rec))
 	}
-	js, err := msgpack.AppendRecordJSON(nil, rec)
+	js, err := msgpack.AppendRecordJSON(nil, rec, false)
 	if err != nil {
 		t.Fatalf("AppendRecordJSON: %v", err)
 	}

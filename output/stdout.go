@@ -26,7 +26,7 @@ func (s *stdoutSink) Send(_ context.Context, tag string, entries []byte, _ int) 
 		n, err := msgpack.Skip(entries[off:])
 		if err != nil {
 			n = len(entries) - off // what is not msgpack runs to the end: nothing after it can be read
-		} else if b, err = msgpack.AppendRecordJSON(b, entries[off:off+n]); err == nil {
+		} else if b, err = msgpack.AppendRecordJSON(b, entries[off:off+n], false); err == nil {
 			b = append(b, "}\n"...)
 		}
 		if err != nil { // what is not msgpack, or is nested too deeply for JSON, is reported by size, not dropped

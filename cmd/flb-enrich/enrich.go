@@ -272,7 +272,7 @@ func (l *lineEnricher) write(rec, line []byte) error {
 	}
 	if err != nil {
 		l.rec = l.rawRecord(line, err.Error())
-		if l.js, err = msgpack.AppendRecordJSON(l.js[:0], l.rec); err != nil {
+		if l.js, err = msgpack.AppendRecordJSON(l.js[:0], l.rec, false); err != nil {
 			return fmt.Errorf("%w: error record: %w", errOutput, err)
 		}
 	}
@@ -290,10 +290,10 @@ func (l *lineEnricher) appendJSON(js, rec, out []byte) ([]byte, error) {
 	ho, err2 := msgpack.ReadHeader(out[recordHeadLen:])
 	k := ho.N - hr.N
 	if l.added == nil || err1 != nil || err2 != nil || ho.Size != hr.Size || k <= 0 || len(out) <= len(rec) {
-		return msgpack.AppendRecordJSONText(js, out)
+		return msgpack.AppendRecordJSON(js, out, true)
 	}
 	added := out[len(rec):]
-	js, err := msgpack.AppendRecordJSONText(js, rec)
+	js, err := msgpack.AppendRecordJSON(js, rec, true)
 	cached, ok := l.added[string(added)]
 	if !ok && err == nil {
 		if cached, err = msgpack.AppendPairsJSON(nil, added, k); err == nil && len(l.added) < maxCachedAdditions {

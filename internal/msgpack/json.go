@@ -22,17 +22,9 @@ const maxJSONDepth = 64
 
 // AppendRecordJSON appends one record as a single-line JSON object: the time under JSONDateKey, then
 // the body's keys in order. str and bin values become JSON strings (invalid UTF-8 replaced by U+FFFD),
-// ext values other than EventTime null. A body that is not a map is written under "body".
-func AppendRecordJSON(dst, record []byte) ([]byte, error) {
-	return appendRecordJSON(dst, record, false)
-}
-
-// AppendRecordJSONText is AppendRecordJSON that writes JSONTextExt values, valid JSON, as they are.
-func AppendRecordJSONText(dst, record []byte) ([]byte, error) {
-	return appendRecordJSON(dst, record, true)
-}
-
-func appendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
+// ext values other than EventTime null, except that with text JSONTextExt values, valid JSON, are
+// written as they are. A body that is not a map is written under "body".
+func AppendRecordJSON(dst, record []byte, text bool) ([]byte, error) {
 	n, rest, err := ReadArrayHeader(record)
 	if err != nil || n != 2 {
 		return dst, fmt.Errorf("record json: record is not a [time, body] array")

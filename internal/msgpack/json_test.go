@@ -19,7 +19,7 @@ func TestAppendRecordJSON(t *testing.T) {
 		name      string
 		record    []byte
 		want      string
-		wantPlain string // AppendRecordJSON's output, when it differs
+		wantPlain string // the output without text, when it differs
 	}{
 		{"time first", record(ts, emptyMeta, mpMap(0, kv{"log", str("x")})),
 			`{"date":1700000000.000000005,"log":"x"}`, ""},
@@ -39,18 +39,18 @@ func TestAppendRecordJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := AppendRecordJSONText([]byte("prefix"), tt.record)
+			got, err := AppendRecordJSON([]byte("prefix"), tt.record, true)
 			if err != nil {
-				t.Fatalf("AppendRecordJSONText: %v", err)
+				t.Fatalf("AppendRecordJSON text: %v", err)
 			}
 			if got, want := string(got), "prefix"+tt.want; got != want {
-				t.Errorf("AppendRecordJSONText = %s, want %s", got, want)
+				t.Errorf("AppendRecordJSON text = %s, want %s", got, want)
 			}
 			wantPlain := tt.wantPlain
 			if wantPlain == "" {
 				wantPlain = tt.want
 			}
-			plain, err := AppendRecordJSON(nil, tt.record)
+			plain, err := AppendRecordJSON(nil, tt.record, false)
 			if err != nil {
 				t.Fatalf("AppendRecordJSON: %v", err)
 			}
