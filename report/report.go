@@ -104,13 +104,12 @@ func (t *TopK) key(id []byte, product string) []byte {
 	if product != string(catalog.ProductIOS) || len(fac) == 0 {
 		return id
 	}
-	t.keyBuf = append(t.keyBuf[:0], fac...)
-	for i, c := range t.keyBuf {
+	t.keyBuf = append(append(append(t.keyBuf[:0], fac...), '-'), mn...)
+	for i, c := range t.keyBuf[:len(fac)] {
 		if 'a' <= c && c <= 'z' {
 			t.keyBuf[i] = c - 'a' + 'A'
 		}
 	}
-	t.keyBuf = append(append(t.keyBuf, '-'), mn...)
 	return t.keyBuf
 }
 
