@@ -210,7 +210,7 @@ func (c *Catalog) buildSignatures() {
 	byText := map[string]*Entry{}
 	for i, e := range c.entries {
 		for _, t := range e.Signatures {
-			if e.Product == ProductCUCM && t != "" {
+			if e.Product == ProductCUCM {
 				byText[t] = &c.entries[i]
 			}
 		}
