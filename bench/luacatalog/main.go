@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/enrich-plugin/enrich/catalog"
 )
@@ -42,22 +43,16 @@ func run(r io.Reader, w io.Writer) error {
 	return nil
 }
 
-// luaQuote returns s as a Lua string literal. Bytes from 0x80 up (UTF-8
-// text) are kept as they are; control bytes become three-digit decimal
-// escapes, which a following digit cannot extend.
-func luaQuote(s string) string {
-	b := []byte{'"'}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c < 0x20 || c == 0x7f:
-			b = fmt.Appendf(b, "\\%03d", c)
-		default:
-			b = append(b, c)
-		}
+// luaEscapes writes bytes as a Lua string literal needs them. Bytes from 0x80 up (UTF-8 text)
+// are kept as they are; control bytes become three-digit decimal escapes, which a following
+// digit cannot extend. Of two pairs for the same byte, the first (\n for a newline) wins.
+var luaEscapes = func() *strings.Replacer {
+	pairs := []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "\x7f", `\127`}
+	for c := range 0x20 {
+		pairs = append(pairs, string(rune(c)), fmt.Sprintf(`\%03d`, c))
 	}
-	return string(append(b, '"'))
-}
+	return strings.NewReplacer(pairs...)
+}()
+
+// luaQuote returns s as a Lua string literal.
+func luaQuote(s string) string { return `"` + luaEscapes.Replace(s) + `"` }
