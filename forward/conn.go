@@ -10,7 +10,6 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -136,8 +135,7 @@ func (c *Client) handshake(ctx context.Context, cn *conn) error {
 
 // sharedKeyDigest is sha512_hex(salt + hostname + nonce + shared_key) from the Forward v1 spec.
 func sharedKeyDigest(salt, hostname string, nonce []byte, key string) string {
-	sum := sha512.Sum512([]byte(salt + hostname + string(nonce) + key))
-	return hex.EncodeToString(sum[:])
+	return fmt.Sprintf("%x", sha512.Sum512([]byte(salt+hostname+string(nonce)+key)))
 }
 
 // decoder reads MessagePack values one after the other and keeps the first error.

@@ -12,7 +12,6 @@ import (
 	"crypto/sha512"
 	"crypto/tls"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -305,8 +304,7 @@ func (s *Server) handshake(c net.Conn, d *msgpack.Decoder) error {
 
 // digest is sha512_hex(salt + hostname + nonce + shared_key) from the Forward v1 spec.
 func digest(salt, hostname string, nonce []byte, key string) string {
-	sum := sha512.Sum512([]byte(salt + hostname + string(nonce) + key))
-	return hex.EncodeToString(sum[:])
+	return fmt.Sprintf("%x", sha512.Sum512([]byte(salt+hostname+string(nonce)+key)))
 }
 
 // read reads [str tag, bin entries, {"chunk": str, "size": int}], the only message the client
