@@ -361,16 +361,28 @@ func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 }
 
 // decodeEntry decodes [time, record], where time may itself be a [time, metadata] header as
-// Fluent Bit 2.1 and later write it.
+// Fluent Bit 2.1 and later write it, and is an EventTime (ext 0: seconds and nanoseconds), an
+// integer or a float.
 func decodeEntry(d *msgpack.Decoder, header bool) (r Record, err error) {
 	if n, err := d.DecodeArrayLen(); err != nil || n != 2 {
 		return r, fmt.Errorf("not a [time, map] array (%d elements): %v", n, err)
 	}
-	c, err := d.PeekCode()
-	if err == nil && !header && (msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32) {
+	switch c, _ := d.PeekCode(); {
+	case !header && (msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32):
 		r, err = decodeEntry(d, true) // its Body, the metadata, is replaced below
-	} else {
-		r.Time, err = decodeTime(d)
+	case msgpcode.IsExt(c):
+		var b [8]byte
+		if id, n, err := d.DecodeExtHeader(); err != nil || id != 0 || n != 8 {
+			return r, fmt.Errorf("time is ext %d of %d bytes, want EventTime: %v", id, n, err)
+		}
+		err = d.ReadFull(b[:])
+		r.Time = time.Unix(int64(binary.BigEndian.Uint32(b[:4])), int64(binary.BigEndian.Uint32(b[4:]))).UTC()
+	default: // an integer too, exact in nanoseconds until 2116
+		var v float64
+		if v, err = d.DecodeFloat64(); err != nil {
+			return r, fmt.Errorf("time is not an EventTime, integer or float: %v", err)
+		}
+		r.Time = time.Unix(0, int64(v*1e9)).UTC()
 	}
 	if err != nil {
 		return r, err
@@ -380,21 +392,4 @@ func decodeEntry(d *msgpack.Decoder, header bool) (r Record, err error) {
 		return r, fmt.Errorf("%v is not a map: %v", body, err)
 	}
 	return r, nil
-}
-
-// decodeTime reads an EventTime (ext 0: seconds and nanoseconds), an integer or a float.
-func decodeTime(d *msgpack.Decoder) (time.Time, error) {
-	if c, err := d.PeekCode(); err == nil && msgpcode.IsExt(c) {
-		var b [8]byte
-		if id, n, err := d.DecodeExtHeader(); err != nil || id != 0 || n != 8 {
-			return time.Time{}, fmt.Errorf("time is ext %d of %d bytes, want EventTime: %v", id, n, err)
-		}
-		err := d.ReadFull(b[:])
-		return time.Unix(int64(binary.BigEndian.Uint32(b[:4])), int64(binary.BigEndian.Uint32(b[4:]))).UTC(), err
-	}
-	v, err := d.DecodeFloat64() // an integer too, exact in nanoseconds until 2116
-	if err != nil {
-		return time.Time{}, fmt.Errorf("time is not an EventTime, integer or float: %v", err)
-	}
-	return time.Unix(0, int64(v*1e9)).UTC(), nil
 }
