@@ -396,58 +396,48 @@ func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 			}
 		}
 	}
-	// Other records: an array of two, most often a fixarray.
-	p := off + 1
-	if b[off] != 0x92 {
-		h, err := msgpack.ReadHeader(b[off:])
-		if err != nil || h.Kind != msgpack.Array || h.N != 2 {
-			return 0, 0, 0, err
-		}
-		p = off + h.Size
-	}
-	bodyOff, enrich, err := recordTime(b, p)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	h, err := msgpack.ReadHeader(b[bodyOff:])
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	if h.Kind == msgpack.Map {
-		n, size = h.N, h.Size
-	}
-	if !enrich {
-		return bodyOff, 0, 0, nil
-	}
-	return bodyOff, size, n, nil
+	return otherRecordBody(b, off)
 }
 
-// recordTime returns where the [time, map] or time at b[p] ends and whether it is no group marker.
-func recordTime(b []byte, p int) (int, bool, error) {
+// otherRecordBody is recordBody of an array of two whose first is [time, map] or a time, in any header
+// widths; a function of its own, so that the usual record's path above spills no registers.
+func otherRecordBody(b []byte, off int) (bodyOff, size, n int, err error) {
+	h, err := msgpack.ReadHeader(b[off:])
+	if err != nil || h.Kind != msgpack.Array || h.N != 2 {
+		return 0, 0, 0, err
+	}
+	p := off + h.Size
 	k, err := msgpack.Skip(b[p:])
 	if err != nil {
-		return 0, false, err
+		return 0, 0, 0, err
 	}
-	t := p
-	if h, _ := msgpack.ReadHeader(b[p:]); h.Kind == msgpack.Array {
+	if h, err = msgpack.ReadHeader(b[p+k:]); err != nil || h.Kind != msgpack.Map || !isRecordTime(b, p) {
+		return 0, 0, 0, err
+	}
+	return p + k, h.Size, h.N, nil
+}
+
+// isRecordTime reports whether the [time, map] or time at b[t], one complete value, is a time and no group marker.
+func isRecordTime(b []byte, t int) bool {
+	if h, _ := msgpack.ReadHeader(b[t:]); h.Kind == msgpack.Array {
 		if h.N != 2 {
-			return p + k, false, nil
+			return false
 		}
 		t += h.Size
 		tk, _ := msgpack.Skip(b[t:])
 		if meta, _ := msgpack.ReadHeader(b[t+tk:]); meta.Kind != msgpack.Map {
-			return p + k, false, nil
+			return false
 		}
 	}
 	h, _ := msgpack.ReadHeader(b[t:])
 	switch h.Kind {
 	case msgpack.Ext:
-		return p + k, h.Ext == 0 && (h.N != 8 || !isMarker(int64(binary.BigEndian.Uint32(b[t+h.Size:])))), nil
+		return h.Ext == 0 && (h.N != 8 || !isMarker(int64(binary.BigEndian.Uint32(b[t+h.Size:]))))
 	case msgpack.Int, msgpack.Uint:
 		v, _, _ := msgpack.ReadInt(b[t:])
-		return p + k, !isMarker(v), nil
+		return !isMarker(v)
 	}
-	return p + k, h.Kind == msgpack.Float, nil
+	return h.Kind == msgpack.Float
 }
 
 // isMarker reports whether seconds mark the start or end of a group.
