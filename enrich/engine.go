@@ -186,19 +186,12 @@ func (e *Engine) encodeEntry(ent *catalog.Entry, product int) *entryEnc {
 	enc.restOff = len(enc.pairs)
 	values := [numFields]string{fExplanation: ent.Explanation, fAction: ent.Action,
 		fProduct: string(catalog.ProductAt(product)), fCatalogID: ent.ID}
-	var ends [numFields]int
-	ends[fExplanation-1] = enc.restOff
 	for f := fExplanation; f <= fCatalogID; f++ {
-		if *e.names[f].Name != "" && values[f] != "" {
+		if start := len(enc.pairs); *e.names[f].Name != "" && values[f] != "" {
 			enc.pairs = msgpack.AppendStr(msgpack.AppendStr(enc.pairs, *e.names[f].Name), values[f])
+			// Growing pairs later leaves these bytes as they are, in the old array or the same one.
+			enc.field[f] = enc.pairs[start:len(enc.pairs):len(enc.pairs)]
 			enc.restMask |= 1 << f
-		}
-		ends[f] = len(enc.pairs)
-	}
-	// The fields are slices of pairs, sliced once it no longer grows.
-	for f := fExplanation; f <= fCatalogID; f++ {
-		if enc.restMask&(1<<f) != 0 {
-			enc.field[f] = enc.pairs[ends[f-1]:ends[f]:ends[f]]
 		}
 	}
 	if e.opts.Params {
