@@ -81,7 +81,8 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 		}
 		addWork(j + 1)
 		p := i + j
-		if !e.parsePercent(v, p, cur) {
+		// A Threat Defense prefix needs a Threat Defense ID.
+		if n := ftdPrefixLen(v[p+1:]); n > 0 && !e.parseFTD(v, p+1+n, cur) || n == 0 && !e.parseTokens(v, p, cur) {
 			i = p + 1
 			continue
 		}
@@ -166,20 +167,12 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 	return end < len(v) && v[end] == ':'
 }
 
-// parsePercent parses the identifier whose '%' is at v[p]; a Threat Defense prefix needs a Threat Defense ID.
-func (e *Engine) parsePercent(v []byte, p int, m *match) bool {
-	if p+1 >= len(v) {
-		return false
-	}
-	if n := ftdPrefixLen(v[p+1:]); n > 0 {
-		return e.parseFTD(v, p+1+n, m)
-	}
-	return e.parseTokens(v, p, m)
-}
-
 // ftdPrefixLen returns the length of the Threat Defense facility name that
 // b starts with and that ends there (%ASAP-3-X is IOS-style), or 0.
 func ftdPrefixLen(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
 	// Constant prefixes, which the compiler compares inline.
 	n := 0
 	switch b[0] {
