@@ -220,41 +220,29 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 		}
 		k += end + 1
 	}
-	sevID := func(k int) bool {
-		return k+1 < len(v) && isDigitSev(v[k]) && v[k+1] == '-' && e.ftdID(v, int(v[k]-'0'), k+2, m)
-	}
-	if sevID(k) {
-		return true
-	}
 	d := k // one or two dashes, then perhaps a class: %ASA-session-5-...
 	for k < len(v) && v[k] == '-' && k-d < 2 {
 		k++
 	}
-	if k == d {
-		return false
-	}
-	c := k
-	for k < len(v) && k-c < 16 && v[k] >= 'a' && v[k] <= 'z' {
-		k++
-	}
-	if k > c { // a class ends in a dash
-		if k >= len(v) || v[k] != '-' {
-			return false
+	if c := k; k > d {
+		for k < len(v) && k-c < 16 && v[k] >= 'a' && v[k] <= 'z' {
+			k++
 		}
-		k++
+		if k > c { // a class ends in a dash
+			if k >= len(v) || v[k] != '-' {
+				return false
+			}
+			k++
+		}
 	}
-	return sevID(k)
-}
-
-// ftdID looks up the 6-digit ID at v[k], which must not run on into a letter or digit.
-func (e *Engine) ftdID(v []byte, sev, k int, m *match) bool {
-	if k+6 > len(v) || (k+6 < len(v) && (isLetter(v[k+6]) || isDigit(v[k+6]))) {
+	// The 6-digit ID must not run on into a letter or digit.
+	if k+8 > len(v) || !isDigitSev(v[k]) || v[k+1] != '-' || k+8 < len(v) && (isLetter(v[k+8]) || isDigit(v[k+8])) {
 		return false
 	}
-	id := v[k : k+6]
+	id := v[k+2 : k+8]
 	ent, ok := e.ftdIDs.lookup(id)
 	if ok {
-		m.set(pFTD, id, sev, ent, k, ^(k + 6))
+		m.set(pFTD, id, int(v[k]-'0'), ent, k+2, ^(k + 8))
 	}
 	return ok
 }
