@@ -685,7 +685,11 @@ func (e *Engine) appendFields(dst []byte, mask uint16, m *match, sev int, val []
 		}
 	}
 	if mask&(1<<fParams) != 0 {
-		dst = e.appendParams(dst, m, val, caps, ncaps)
+		dst = msgpack.AppendMapHeader(append(dst, e.paramsKey...), ncaps)
+		for i, text := 0, val[m.text:]; i < ncaps; i++ {
+			dst = append(dst, ent.matcher.keys[i]...)
+			dst = msgpack.AppendStr(dst, text[caps[i].start:caps[i].end])
+		}
 	}
 	return dst
 }
@@ -706,19 +710,6 @@ func (e *Engine) appendEach(dst []byte, mask uint16, m *match, ent *entryEnc, se
 		default:
 			dst = append(dst, ent.field[f]...)
 		}
-	}
-	return dst
-}
-
-// appendParams appends the params pair.
-func (e *Engine) appendParams(dst []byte, m *match, val []byte, caps *[maxParams]span, ncaps int) []byte {
-	mt := m.ent.matcher
-	dst = append(dst, e.paramsKey...)
-	dst = msgpack.AppendMapHeader(dst, ncaps)
-	text := val[m.text:]
-	for i := range ncaps {
-		dst = append(dst, mt.keys[i]...)
-		dst = msgpack.AppendStr(dst, text[caps[i].start:caps[i].end])
 	}
 	return dst
 }
