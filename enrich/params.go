@@ -84,8 +84,9 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 					n, end = w, i+len(w)
 				}
 			}
-			// A plain word after an article is text (this connection); licenseType is not.
-			if n != "" && !isLabel(format, i, end) && !(afterArticle(format, i) && isPlainWord(n)) {
+			// A word of lower-case letters after an article is text (this connection); licenseType is not.
+			if n != "" && !isLabel(format, i, end) && !(strings.Trim(n, "abcdefghijklmnopqrstuvwxyz") == "" &&
+				slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))) {
 				i = addVar(n, i, end)
 				continue
 			}
@@ -212,16 +213,6 @@ var joiners = strings.NewReplacer("-", "", "_", "")
 
 // sameWord compares two words ignoring case, '-' and '_' (trust-point, trustpoint).
 func sameWord(a, b string) bool { return strings.EqualFold(joiners.Replace(a), joiners.Replace(b)) }
-
-// isPlainWord reports whether s is a word of lower-case letters only.
-func isPlainWord(s string) bool {
-	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < 'a' || r > 'z' })
-}
-
-// afterArticle reports whether the word at format[i] follows an article ("this connection").
-func afterArticle(format string, i int) bool {
-	return slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))
-}
 
 // normaliseLiteral makes runs of blanks one and drops those next to punctuation (optional to litMatch).
 func normaliseLiteral(l string) []byte {
