@@ -107,17 +107,15 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	}
 	m := &matcher{lits: lits}
 	used := make(map[string]int, len(names))
-	for _, n := range names {
+	for i, n := range names {
 		m.names = append(m.names, []byte(n))
+		if l := strings.ToLower(n); i > 0 && string(lits[i]) == ":" && (strings.HasSuffix(l, "port") || l == "u" || l == "p") {
+			m.beforePort |= 1 << (i - 1)
+		}
 		if used[n]++; used[n] > 1 {
 			n = fmt.Sprintf("%s_%d", n, used[n])
 		}
 		m.keys = append(m.keys, msgpack.AppendStr(nil, n))
-	}
-	for i := 0; i+1 < len(names); i++ {
-		if n := strings.ToLower(names[i+1]); string(lits[i+1]) == ":" && (strings.HasSuffix(n, "port") || n == "u" || n == "p") {
-			m.beforePort |= 1 << i
-		}
 	}
 	last := lits[len(lits)-1]
 	t := len(bytes.TrimRightFunc(last, func(r rune) bool { return r < 0x80 && (isPunct(byte(r)) || r == ' ') }))
