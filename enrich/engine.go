@@ -4,7 +4,6 @@
 package enrich
 
 import (
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -171,7 +170,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 		}
 	}
 	// Longest first, so that a specific text wins over a shorter one at the same place.
-	slices.SortStableFunc(sigs, func(a, b signature) int { return cmp.Compare(len(b.text), len(a.text)) })
+	slices.SortStableFunc(sigs, func(a, b signature) int { return len(b.text) - len(a.text) })
 	e.text = newTextScanner(sigs)
 	return e, nil
 }
@@ -207,9 +206,8 @@ func (e *Engine) indexNames() {
 			return r
 		}
 		l := &e.namesByLen[len(name)]
-		var w [8]byte
-		copy(w[:], name)
-		*l = append(*l, nameRef{name: name, word: binary.LittleEndian.Uint64(w[:]), msg: -1, field: -1})
+		w := binary.LittleEndian.Uint64(append([]byte(name), make([]byte, 8)...)) // zero-padded
+		*l = append(*l, nameRef{name: name, word: w, msg: -1, field: -1})
 		e.nameFilter[name[0]] |= 1 << (len(name) & 63)
 		return &(*l)[len(*l)-1]
 	}
