@@ -29,7 +29,7 @@ func (e *Engine) Recognise(value []byte) (Match, bool) {
 	if m.ent != nil {
 		out.Entry = m.ent.entry
 	}
-	if m.idOwned {
+	if m.text >= 0 { // a signature, whose ID is not in the value
 		out.End = m.pos
 	}
 	return out, true
@@ -47,24 +47,21 @@ const (
 type match struct {
 	product int
 	id      []byte
-	idOwned bool // id does not point into the value (signature matches)
 	sev     int
 	ent     *entryEnc
 	pos     int // where the identifier starts in the value, for ordering
 	// text is where the message text starts, for parameter matching, or ^k when it starts at
-	// textStart(value, k): most records never need it worked out.
+	// textStart(value, k): most records never need it worked out. Only signature matches,
+	// whose id is the entry's, set it directly.
 	text int
 }
 
 // set and copy assign field by field: a struct assignment is slower here.
 func (m *match) set(product int, id []byte, sev int, ent *entryEnc, pos, text int) {
-	m.product, m.id, m.idOwned, m.sev, m.ent, m.pos, m.text = product, id, false, sev, ent, pos, text
+	m.product, m.id, m.sev, m.ent, m.pos, m.text = product, id, sev, ent, pos, text
 }
 
-func (m *match) copy(o *match) {
-	m.set(o.product, o.id, o.sev, o.ent, o.pos, o.text)
-	m.idOwned = o.idOwned
-}
+func (m *match) copy(o *match) { m.set(o.product, o.id, o.sev, o.ent, o.pos, o.text) }
 
 // find stores in m the identifier of v by docs/recognition.md: the first '%'
 // header the catalog knows, else the first one (a relay header only when no

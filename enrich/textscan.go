@@ -161,7 +161,6 @@ func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 			addWork(len(s.text))
 			if bytes.HasPrefix(v[i:], s.text) {
 				m.set(pCUCM, s.id, -1, s.ent, i, i+len(s.text))
-				m.idOwned = true
 				return true
 			}
 		}
