@@ -85,8 +85,8 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 				}
 			}
 			// A word of lower-case letters after an article is text (this connection); licenseType is not.
-			if n != "" && !isLabel(format, i, end) && !(strings.Trim(n, "abcdefghijklmnopqrstuvwxyz") == "" &&
-				slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))) {
+			if n != "" && !isLabel(format, i, end) && !(slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"},
+				strings.ToLower(prevWord(format, i))) && !strings.ContainsFunc(n, func(r rune) bool { return r < 'a' || r > 'z' })) {
 				i = addVar(n, i, end)
 				continue
 			}
