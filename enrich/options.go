@@ -168,8 +168,7 @@ func (o Options) Validate() error {
 }
 
 // parents returns the leading parts of a dotted name (a and a.b of a.b.c), none after a leading dot.
-func parents(name string) []string {
-	var ps []string
+func parents(name string) (ps []string) {
 	for i := 1; i < len(name) && name[0] != '.'; i++ {
 		if name[i] == '.' {
 			ps = append(ps, name[:i])

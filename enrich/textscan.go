@@ -27,21 +27,10 @@ type textScanner struct {
 	sigs       [len(sigKeys)]map[string][]signature // by prefix of sigKeys' length, longest first
 }
 
-func pairAt(v []byte, i int) uint16 { return uint16(v[i]) | uint16(v[i+1])<<8 }
-
 // startBit returns the word and bit of starts for the first 4 bytes of v.
 func (t *textScanner) startBit(v []byte) (int, uint64) {
 	h := uint64(binary.LittleEndian.Uint32(v)) * 0x9E3779B97F4A7C15 >> t.startShift
 	return int(h / 64), 1 << (h % 64)
-}
-
-// mayStart reports whether a signature may start v: false rules it out.
-func (t *textScanner) mayStart(v []byte) bool {
-	if len(v) < catalog.MinSignatureLen {
-		return false
-	}
-	w, b := t.startBit(v)
-	return t.starts[w]&b != 0
 }
 
 // addAnchor records the pairs of an anchor that starts with a, b, c.
@@ -89,7 +78,7 @@ func (e *Engine) scanText(v []byte, m *match) bool {
 scan:
 	for j := 0; j+1 < len(v); j += 2 {
 		addWork(2)
-		x := pairAt(v, j)
+		x := uint16(v[j]) | uint16(v[j+1])<<8
 		if t.pairs[x>>6]&(1<<(x&63)) == 0 {
 			continue
 		}
@@ -150,7 +139,11 @@ func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 			return true
 		}
 	}
-	if !e.text.mayStart(v[i:]) {
+	// A clear bit of starts rules out every signature here.
+	if len(v)-i < catalog.MinSignatureLen {
+		return false
+	}
+	if w, b := e.text.startBit(v[i:]); e.text.starts[w]&b == 0 {
 		return false
 	}
 	for k, n := range sigKeys {
