@@ -148,12 +148,15 @@ func (t *TopK) Top() []Item {
 	out := make([]Item, n)
 	for i, e := range t.byCount[:n] {
 		out[i] = e.Item
-		out[i].ID, out[i].Example = strings.Clone(e.ID), strings.Clone(e.Example)
 	}
 	slices.SortFunc(out, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.ID, b.ID))
 	})
-	return out[:min(n, t.k)]
+	out = out[:min(n, t.k)]
+	for i := range out { // only the items returned: ties at the k-th count can be many more
+		out[i].ID, out[i].Example = strings.Clone(out[i].ID), strings.Clone(out[i].Example)
+	}
+	return out
 }
 
 // exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes.

@@ -328,4 +328,12 @@ func TestTopTiesAndCost(t *testing.T) {
 	if got := testing.AllocsPerRun(10, func() { big.Top() }); got > 3 {
 		t.Errorf("Top allocates %v times, want at most 3", got)
 	}
+	// Top runs under the lock flushes take: of many IDs tied at the k-th count it copies the k it returns.
+	tied := New(10)
+	for i := range Spare * 10 {
+		tied.Add([]byte(fmt.Sprint("FAC-3-ID", i)), "IOS", 3, []byte(fmt.Sprint("line ", i)))
+	}
+	if got := testing.AllocsPerRun(10, func() { tied.Top() }); got > 1+2*10 {
+		t.Errorf("Top of 10 among %d tied allocates %v times, want at most 21", Spare*10, got)
+	}
 }
