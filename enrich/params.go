@@ -109,8 +109,10 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	used := make(map[string]int, len(names))
 	for i, n := range names {
 		m.names = append(m.names, []byte(n))
-		if l := strings.ToLower(n); i > 0 && string(lits[i]) == ":" && (strings.HasSuffix(l, "port") || l == "u" || l == "p") {
-			m.beforePort |= 1 << (i - 1)
+		if i > 0 && string(lits[i]) == ":" {
+			if l := strings.ToLower(n); strings.HasSuffix(l, "port") || l == "u" || l == "p" {
+				m.beforePort |= 1 << (i - 1)
+			}
 		}
 		if used[n]++; used[n] > 1 {
 			n = fmt.Sprintf("%s_%d", n, used[n])
