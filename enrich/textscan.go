@@ -139,10 +139,10 @@ func (e *Engine) anchorAt(v []byte, i int, m *match) bool {
 			return true
 		}
 	}
-	// A clear bit of starts rules out every signature here.
 	if len(v)-i < catalog.MinSignatureLen {
 		return false
 	}
+	// A clear bit of starts rules out every signature here.
 	if w, b := e.text.startBit(v[i:]); e.text.starts[w]&b == 0 {
 		return false
 	}

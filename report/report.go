@@ -236,25 +236,23 @@ func Summary(items []Item, total int64) string {
 // The file keeps the mode it had, or is readable by its owner only: it holds log lines. A path that
 // is not a regular file (/dev/stdout, a named pipe, a device) is written into: a rename would replace it.
 func WriteFile(path string, items []Item) error {
-	mode := os.FileMode(0o600)
 	fi, err := os.Stat(path)
+	mode := os.FileMode(0o600)
+	if err == nil {
+		mode = fi.Mode().Perm()
+	}
 	var f *os.File
 	if err == nil && !fi.Mode().IsRegular() {
 		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
 			err = errors.Join(WriteCSV(f, items), f.Close())
 		}
-	} else {
-		if err == nil {
-			mode = fi.Mode().Perm()
+	} else if f, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*"); err == nil {
+		// Close runs whatever the others return.
+		if err = errors.Join(WriteCSV(f, items), f.Chmod(mode), f.Close()); err == nil {
+			err = os.Rename(f.Name(), path)
 		}
-		if f, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*"); err == nil {
-			// Close runs whatever the others return.
-			if err = errors.Join(WriteCSV(f, items), f.Chmod(mode), f.Close()); err == nil {
-				err = os.Rename(f.Name(), path)
-			}
-			if err != nil {
-				os.Remove(f.Name())
-			}
+		if err != nil {
+			os.Remove(f.Name())
 		}
 	}
 	if err != nil {
