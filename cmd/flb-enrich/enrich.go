@@ -207,7 +207,9 @@ func (l *lineEnricher) readLine() (line []byte, n int, err error) {
 		line = l.long
 	}
 	k := len(line)
-	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+	if t, ok := bytes.CutSuffix(line, []byte("\n")); ok { // "\n" or "\r\n" ends a line; a lone "\r" is text
+		line = bytes.TrimSuffix(t, []byte("\r"))
+	}
 	return line, n - (k - len(line)), err
 }
 

@@ -77,6 +77,7 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"blank line", ``, `{"log":""}`},
 		{"raw line", ftdLine, `{"log":"` + ftdLine + `",` + ftdAdded + `}`},
 		{"crlf", "x\r", `{"log":"x"}`},
+		{"carriage return inside a line", "a\rb", `{"log":"a\rb"}`},
 		{"not valid JSON", `{"log":"` + ftdLine + `"`, `{"log":"{\"log\":\"` + ftdLine + `\"","enrich_error":"not a valid JSON object: column 118: unexpected end of line, want , or }",` + ftdAdded + `}`},
 		{"text after the object", `{"a":1} x`, `{"log":"{\"a\":1} x","enrich_error":"not a valid JSON object: column 9: 'x': text after the object"}`},
 		{"invalid UTF-8 in a string", "{\"a\":\"\xff\"}", `{"log":"{\"a\":\"\ufffd\"}","enrich_error":"not a valid JSON object: column 7: byte 0xff: invalid UTF-8 in a string"}`},
@@ -108,6 +109,25 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 				t.Errorf("next line = %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// The last line needs no line ending; only "\n" or "\r\n" is one, so a "\r" before the end of
+// the input is the line's.
+func TestRunEnrichLastLineWithoutEnding(t *testing.T) {
+	for in, want := range map[string]string{
+		"x":       `{"log":"x"}`,
+		"x\r":     `{"log":"x\r"}`,
+		"x\r\r\n": `{"log":"x\r"}`,
+		"x\n\r":   `{"log":"\r"}`,
+	} {
+		code, lines, errOut := runLines(t, in)
+		if code != 0 || len(lines) == 0 {
+			t.Fatalf("%q: exit %d, %d lines, stderr %q", in, code, len(lines), errOut)
+		}
+		if got := lines[len(lines)-1]; got != want {
+			t.Errorf("%q: last line = %s, want %s", in, got, want)
+		}
 	}
 }
 
