@@ -65,7 +65,8 @@ func SplitIOSID[S ~string | ~[]byte](id S) (facility, mnemonic S) {
 	return id[:first], id[last+1:]
 }
 
-// New builds a catalog of data version; a later entry replaces one with the same product and key.
+// New builds a catalog of data version; a later entry replaces one with the same product and key,
+// and takes the replaced entry's signatures when it gives none.
 // An IBM entry whose ID is an error code defines that code (see LookupErrorCode), not an entry.
 func New(version string, entries []Entry) (*Catalog, error) {
 	c := &Catalog{version: version, index: map[[2]string]int{}, errorCodes: map[string]*Entry{}}
@@ -79,11 +80,15 @@ func New(version string, entries []Entry) (*Catalog, error) {
 			continue
 		}
 		k := [2]string{string(e.Product), e.Key()}
-		if _, ok := c.index[k]; !ok {
-			c.index[k] = len(c.entries)
+		j, ok := c.index[k]
+		if !ok {
+			j, c.index[k] = len(c.entries), len(c.entries)
 			c.entries = append(c.entries, Entry{})
 		}
-		c.entries[c.index[k]] = e
+		if len(e.Signatures) == 0 { // found by the same trace text as the entry it replaces
+			e.Signatures = c.entries[j].Signatures
+		}
+		c.entries[j] = e
 	}
 	c.buildSignatures()
 	return c, nil

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -193,6 +194,60 @@ func TestLoadOverrides(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join("testdata", "good.json"), filepath.Join("testdata", "bad_rows.csv")); !errors.Is(err, ErrUserCatalog) {
 		t.Errorf("Load with a bad file: error %v, want ErrUserCatalog", err)
+	}
+}
+
+// An entry replacing a Unified CM entry without signatures is found by the trace text the replaced
+// one was, and the catalog written from it loads back the same.
+func TestOverrideKeepsSignatures(t *testing.T) {
+	const id, trace = "ILSCertificateVerificationFailed", "self signed certificate"
+	tests := []struct {
+		name, file, text string
+		want             []string
+	}{
+		{"json without signatures", "u.json", `[{"product":"cisco_cucm","id":"` + id + `","explanation":"mine","action":"fix"}]`,
+			[]string{"Certificate verification failed", "Verification error:18", trace}},
+		{"csv with the column blank", "u.csv", "product,id,severity,explanation,action,signatures\ncisco_cucm," + id + ",,mine,fix,\n",
+			[]string{"Certificate verification failed", "Verification error:18", trace}},
+		{"json with an empty list", "u.json", `[{"product":"cisco_cucm","id":"` + id + `","explanation":"mine","action":"fix","signatures":[]}]`,
+			[]string{"Certificate verification failed", "Verification error:18", trace}},
+		{"json with null", "u.json", `[{"product":"cisco_cucm","id":"` + id + `","explanation":"mine","action":"fix","signatures":null}]`,
+			[]string{"Certificate verification failed", "Verification error:18", trace}},
+		{"csv with its own", "u.csv", "product,id,severity,explanation,action,signatures\ncisco_cucm," + id + `,,mine,fix,"[""cert fail""]"` + "\n",
+			[]string{"cert fail"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(writeTemp(t, tt.file, tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, ok := c.LookupID(id)
+			if !ok || e.Explanation != "mine" || !slices.Equal(e.Signatures, tt.want) {
+				t.Fatalf("LookupID(%s) = %+v, %v; want the user's entry with signatures %q", id, e, ok, tt.want)
+			}
+			for _, s := range append(tt.want, id) {
+				if e, ok := c.LookupID(s); !ok || e.Explanation != "mine" {
+					t.Errorf("signature %q: found %v, %+v; want the user's entry", s, ok, e)
+				}
+			}
+			if _, ok := c.LookupID(trace); ok != slices.Contains(tt.want, trace) {
+				t.Errorf("%q found %v, want %v", trace, ok, !ok)
+			}
+			for _, format := range []string{"json", "csv"} {
+				var b bytes.Buffer
+				if err := Write(&b, format, []Entry{*e}); err != nil {
+					t.Fatal(err)
+				}
+				back, err := Load(writeTemp(t, "w."+format, b.String()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e2, _ := back.LookupID(id); !equalEntry(*e2, *e) {
+					t.Errorf("written as %s, loaded back as %+v, want %+v", format, *e2, *e)
+				}
+			}
+		})
 	}
 }
 
