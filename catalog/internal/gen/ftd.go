@@ -121,37 +121,33 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 // in format order), where the document lists them otherwise (725009 lists n last, 751023 n first). A name
 // the format does not write (725017's ctm->src_ip for a %B) keeps its place after the item listed before it.
 func sortParamsByFormat(e *catalog.Entry, note func(...finding)) {
-	pos := make([]int, len(e.Params))
+	type placed struct {
+		at int // where the format names the param, or else the item before it (-1 for none)
+		catalog.Param
+	}
+	list, at := make([]placed, len(e.Params)), -1
 	for j, p := range e.Params {
-		pos[j] = -1
-		if j > 0 {
-			pos[j] = pos[j-1]
-		}
 		word := `(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(p.Name) + `($|[^A-Za-z0-9_-])`
 		for _, re := range []string{word, `(?i)` + word} {
 			if loc := regexp.MustCompile(re).FindStringIndex(e.Format); loc != nil {
-				pos[j] = loc[0]
+				at = loc[0]
 				break
 			}
 		}
+		list[j] = placed{at, p}
 	}
-	order := make([]int, len(e.Params))
-	for j := range order {
-		order[j] = j
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return pos[a] - pos[b] })
-	if slices.IsSorted(order) {
+	byAt := func(a, b placed) int { return a.at - b.at }
+	if slices.IsSortedFunc(list, byAt) {
 		return
 	}
+	slices.SortStableFunc(list, byAt)
 	var listed, sorted []string
-	params := make([]catalog.Param, len(e.Params))
-	for j, k := range order {
-		params[j] = e.Params[k]
-		listed, sorted = append(listed, e.Params[j].Name), append(sorted, e.Params[k].Name)
+	for j, p := range list {
+		listed, sorted = append(listed, e.Params[j].Name), append(sorted, p.Name)
+		e.Params[j] = p.Param
 	}
 	note(finding{true, fmt.Sprintf("parameter list in another order than the format (%s)", strings.Join(listed, ", ")),
 		fmt.Sprintf("params given in format order (%s)", strings.Join(sorted, ", "))})
-	e.Params = params
 }
 
 // ftdParams adds the parameters that list item t describes to e; it reports whether there are any.
