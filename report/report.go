@@ -116,18 +116,17 @@ func (t *TopK) key(id []byte, product string) []byte {
 // Forget drops the IDs whose item known reports true, and their counts from the total: once a
 // reloaded catalog explains an ID, its records are no longer unknown.
 func (t *TopK) Forget(known func(Item) bool) {
-	kept := t.byCount[:0]
-	for _, e := range t.byCount {
+	t.byCount = slices.DeleteFunc(t.byCount, func(e *entry) bool {
 		if !known(e.Item) {
-			e.index = len(kept)
-			kept = append(kept, e)
-			continue
+			return false
 		}
 		delete(t.byID, e.key)
 		t.total -= e.Count - e.Over // what the ID inherited stays counted: other unknown IDs made it
+		return true
+	})
+	for i, e := range t.byCount {
+		e.index = i
 	}
-	clear(t.byCount[len(kept):])
-	t.byCount = kept
 }
 
 // firstAt returns the position of the first entry counted n or less, end if none is before.
