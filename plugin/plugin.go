@@ -92,14 +92,13 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
 	}
-	instances.Range(func(_, v any) bool { // a warning, not a refusal: a reload must not stop on it
+	for _, v := range instances.Range { // a warning, not a refusal: a reload must not stop on it
 		if o, ok := v.(*instance); ok && o.out != nil && o.out.SharesReportFile(out) {
 			log.Warnf("%s is also the Report_File of another enrich instance in this Fluent Bit: "+
 				"each report replaces the other's; give every instance its own file", out.Config().ReportFile)
-			return false
+			break
 		}
-		return true
-	})
+	}
 	in := &instance{out: out, log: log, initThread: C.enrich_thread_id()}
 	in.metrics = startMetrics(p, missing, name, out, log)
 	instances.Store(uintptr(key), in)
