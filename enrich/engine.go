@@ -378,13 +378,19 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	// Most records are [[EventTime d7 00, {}], body]: read here with one bounds check.
 	if h := b[off:]; len(h) >= 22 && binary.BigEndian.Uint32(h) == 0x9292d700 && !isMarker(int64(binary.BigEndian.Uint32(h[4:]))) {
-		if m := emptyMapLen(h, 12); m > 0 {
-			switch c := h[12+m]; {
-			case c&0xf0 == 0x80:
-				return off + 12 + m, 1, int(c & 0x0f), nil
-			case c == 0xdf:
-				return off + 12 + m, 5, int(binary.BigEndian.Uint32(h[13+m:])), nil
-			}
+		var m int // the length of the empty metadata map's header: 80, or df 00 00 00 00 (tail)
+		switch {
+		case h[12] == 0x80:
+			m = 1
+		case h[12] == 0xdf && binary.BigEndian.Uint32(h[13:]) == 0:
+			m = 5
+		}
+		switch c := h[12+m]; {
+		case m == 0: // other metadata
+		case c&0xf0 == 0x80:
+			return off + 12 + m, 1, int(c & 0x0f), nil
+		case c == 0xdf:
+			return off + 12 + m, 5, int(binary.BigEndian.Uint32(h[13+m:])), nil
 		}
 	}
 	return otherRecordBody(b, off)
@@ -434,20 +440,6 @@ func isRecordTime(b []byte, t int) bool {
 // isMarker reports whether seconds mark the start or end of a group.
 func isMarker(sec int64) bool {
 	return sec == 0xFFFFFFFF || sec == 0xFFFFFFFE || sec == -1 || sec == -2
-}
-
-// emptyMapLen returns the length of the empty map header at b[p], or 0.
-func emptyMapLen(b []byte, p int) int {
-	switch {
-	case p >= len(b):
-	case b[p] == 0x80:
-		return 1
-	case b[p] == 0xdf && p+5 <= len(b) && binary.BigEndian.Uint32(b[p+1:]) == 0:
-		return 5
-	case b[p] == 0xde && p+3 <= len(b) && b[p+1]|b[p+2] == 0:
-		return 3
-	}
-	return 0
 }
 
 // pairScan is what a walk over a record's body finds.

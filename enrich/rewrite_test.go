@@ -45,6 +45,8 @@ func TestRewrite(t *testing.T) {
 			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
 		{"tail style map32", nil, record(eventTime(1, 2, false), mpMap(4), mpMap(4, kv{"log", mpStr(known)})),
 			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
+		{"map16 metadata and body", nil, record(eventTime(1, 2, false), mpMap(2), mpMap(2, kv{"log", mpStr(known)})),
+			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
 		{"legacy int", nil, legacy([]byte{0xce, 0x65, 0x53, 0xf1, 0x00}, mpMap(0, kv{"message", mpStr(known)})),
 			with(full, map[string]any{"message": known}), Counters{Records: 1, Enriched: 1}},
 		{"legacy float", nil, legacy([]byte{0xcb, 0x41, 0xd9, 0x54, 0xfc, 0x40, 0, 0, 0}, mpMap(0, kv{"msg", mpStr(known)})),
