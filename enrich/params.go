@@ -346,11 +346,8 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 				}
 			}
 		case len(lit) == 0:
-			j := bytes.IndexByte(text[pos:], ' ')
-			if j < 0 {
-				j = len(text) - pos
-			}
-			end, next = pos+j, pos+j
+			end = indexFrom(text, pos, ' ')
+			next = end
 		default: // a blank alone between two variables makes the first one word
 			from := pos
 			// A value in angle brackets ends at its '>': "Group <Guest User Policy> User".

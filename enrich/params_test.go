@@ -173,6 +173,10 @@ func TestMatcherTolerance(t *testing.T) {
 			"Clustering: state machine changed from state DISABLED to CONTROL_NODE.", "state-name=DISABLED|state-name_2=CONTROL_NODE"},
 		{"printf verbs named by the list", ftd("No certificates received during the handshake with %s %s :%B /%d", "remote_device", "ctm->interface", "ctm->src_ip", "ctm->src_port"),
 			"No certificates received during the handshake with server outside:10.0.0.1/443", "remote_device=server|ctm->interface=outside|ctm->src_ip=10.0.0.1|ctm->src_port=443"},
+		{"adjacent variables part at a blank", ftd("Peer %s%s closed", "peer", "reason"),
+			"Peer 10.0.0.1 timeout closed", "peer=10.0.0.1|reason=timeout"},
+		{"adjacent variables, the first one word to the end", ftd("Peer %s%s", "peer", "reason"),
+			"Peer 10.0.0.1", "peer=10.0.0.1|reason="},
 		{"stops at a missing literal", ftd("Group group User user-name IP IP_address Stale SVC connection closed."),
 			"Group <g> User <u> Address <10.0.0.1> Stale", "group=g"},
 	}
