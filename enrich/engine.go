@@ -341,10 +341,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 		if m.text < 0 {
 			m.text = textStart(val, ^m.text)
 		}
-		if m.text <= len(val) {
-			caps = new([maxParams]span)
-			ncaps = m.ent.matcher.match(val[m.text:], caps)
-		}
+		caps = new([maxParams]span)
+		ncaps = m.ent.matcher.match(val[m.text:], caps)
 	}
 	mask, sev := e.addedFields(m, ncaps)
 	added := 1 // the nest map
