@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -59,7 +58,8 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 			if len(stack) > 1 {
 				s.text = append(append(s.text, k...), ':')
 			} else {
-				key, s.text = unquote(k), s.text[:0]
+				key, _ = unquote(k) // a key is str even if it needs U+FFFD
+				s.text = s.text[:0]
 				dst = msgpack.AppendStr(dst, key)
 			}
 		}
@@ -92,10 +92,12 @@ func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
 			s.text, stack = append(s.text, stack[len(stack)-1]), stack[:len(stack)-1]
 		}
 		if len(stack) == 1 {
-			if s.text[0] == '"' && slices.Contains(s.msgKeys, string(key)) && !loneSurrogate(s.text) {
-				dst = msgpack.AppendStr(dst, unquote(s.text))
-			} else {
+			if s.text[0] != '"' || !slices.Contains(s.msgKeys, string(key)) {
 				dst = msgpack.AppendExt(dst, msgpack.JSONTextExt, s.text)
+			} else if v, lossy := unquote(s.text); !lossy {
+				dst = msgpack.AppendStr(dst, v)
+			} else {
+				dst = msgpack.AppendExt(dst, msgpack.JSONTextExt, s.text) // kept as written, not searched
 			}
 			if n++; s.tok('}') {
 				break
@@ -210,39 +212,34 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// unquote returns the content of a string str has checked (so json.Unmarshal takes it).
-func unquote(q []byte) []byte {
-	if bytes.IndexByte(q, '\\') < 0 {
-		return q[1 : len(q)-1]
+// unquote returns the content of a string str has checked, and whether UTF-8 could not hold it as
+// written: an escaped half of a UTF-16 surrogate pair (\ud800 alone) becomes U+FFFD, as in encoding/json.
+func unquote(q []byte) (text []byte, lossy bool) {
+	if q = q[1 : len(q)-1]; bytes.IndexByte(q, '\\') < 0 {
+		return q, false
 	}
-	var s string
-	json.Unmarshal(q, &s)
-	return []byte(s)
-}
-
-// loneSurrogate reports whether the string q, which str has checked, escapes half a UTF-16
-// surrogate pair (\ud800 alone): UTF-8 cannot hold it, so unquote would make it U+FFFD.
-func loneSurrogate(q []byte) bool {
-	for i := 0; ; {
-		j := bytes.IndexByte(q[i:], '\\')
-		if j < 0 {
-			return false
-		}
-		if i += j + 2; q[i-1] != 'u' {
+	for i := bytes.IndexByte(q, '\\'); i >= 0; i = bytes.IndexByte(q, '\\') {
+		text, q = append(text, q[:i]...), q[i:]
+		r, n := escapedRune(q), 6
+		if r < 0 {
+			text, q = append(text, "\"\\/\b\f\n\r\t"[strings.IndexByte(`"\/bfnrt`, q[1])]), q[2:]
 			continue
 		}
-		r := hexRune(q[i:])
-		if i += 4; utf16.IsSurrogate(r) {
-			if !bytes.HasPrefix(q[i:], []byte(`\u`)) || utf16.DecodeRune(r, hexRune(q[i+2:])) == utf8.RuneError {
-				return true
-			}
-			i += 6
+		if pair := utf16.DecodeRune(r, escapedRune(q[6:])); pair != utf8.RuneError {
+			r, n = pair, 12 // a high and a low surrogate, escaped one after the other
+		} else if utf16.IsSurrogate(r) {
+			r, lossy = utf8.RuneError, true
 		}
+		text, q = utf8.AppendRune(text, r), q[n:]
 	}
+	return append(text, q...), lossy
 }
 
-// hexRune reads the four hex digits of a \u escape.
-func hexRune(b []byte) rune {
-	n, _ := strconv.ParseUint(string(b[:4]), 16, 16)
+// escapedRune reads the \u escape that starts b, in a string str has checked, or returns -1 if none does.
+func escapedRune(b []byte) rune {
+	if !bytes.HasPrefix(b, []byte(`\u`)) {
+		return -1
+	}
+	n, _ := strconv.ParseUint(string(b[2:6]), 16, 16)
 	return rune(n)
 }
