@@ -221,7 +221,7 @@ func unquote(q []byte) (text []byte, lossy bool) {
 	for i := bytes.IndexByte(q, '\\'); i >= 0; i = bytes.IndexByte(q, '\\') {
 		text, q = append(text, q[:i]...), q[i:]
 		r, n := escapedRune(q), 6
-		if r < 0 {
+		if r < 0 { // one of \" \\ \/ \b \f \n \r \t
 			text, q = append(text, "\"\\/\b\f\n\r\t"[strings.IndexByte(`"\/bfnrt`, q[1])]), q[2:]
 			continue
 		}
