@@ -84,9 +84,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 					n, end = w, i+len(w)
 				}
 			}
-			// A word of lower-case letters after an article is text (this connection); licenseType is not.
-			if n != "" && !isLabel(format, i, end) && !(slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"},
-				strings.ToLower(prevWord(format, i))) && !strings.ContainsFunc(n, func(r rune) bool { return r < 'a' || r > 'z' })) {
+			if n != "" && !isLabel(format, i, end) && !isTextAfterArticle(format, i, n) {
 				i = addVar(n, i, end)
 				continue
 			}
@@ -213,6 +211,13 @@ var joiners = strings.NewReplacer("-", "", "_", "")
 
 // sameWord compares two words ignoring case, '-' and '_' (trust-point, trustpoint).
 func sameWord(a, b string) bool { return strings.EqualFold(joiners.Replace(a), joiners.Replace(b)) }
+
+// isTextAfterArticle reports whether the word n at format[i] is text, lower-case letters after an
+// article (this connection); licenseType there is a name.
+func isTextAfterArticle(format string, i int, n string) bool {
+	return !strings.ContainsFunc(n, func(r rune) bool { return r < 'a' || r > 'z' }) &&
+		slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))
+}
 
 // normaliseLiteral makes runs of blanks one and drops those next to punctuation (optional to litMatch).
 func normaliseLiteral(l string) []byte {
