@@ -425,14 +425,16 @@ func isRecordTime(b []byte, t int) bool {
 		}
 	}
 	h, _ := msgpack.ReadHeader(b[t:])
-	switch h.Kind {
-	case msgpack.Ext:
-		return h.Ext == 0 && (h.N != 8 || !isMarker(int64(binary.BigEndian.Uint32(b[t+h.Size:]))))
-	case msgpack.Int, msgpack.Uint:
+	switch {
+	case !msgpack.IsEntryTime(b[t:]): // a record the receiver refuses is passed on as it is, not enriched
+		return false
+	case h.Kind == msgpack.Ext:
+		return !isMarker(int64(binary.BigEndian.Uint32(b[t+h.Size:])))
+	case h.Kind == msgpack.Int || h.Kind == msgpack.Uint:
 		v, _, _ := msgpack.ReadInt(b[t:])
 		return !isMarker(v)
 	}
-	return h.Kind == msgpack.Float
+	return true
 }
 
 // isMarker reports whether seconds mark the start or end of a group.

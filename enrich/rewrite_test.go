@@ -65,6 +65,10 @@ func TestRewrite(t *testing.T) {
 		{"group end", nil, record(eventTime(0xFFFFFFFE, 0, false), emptyMeta, mpMap(0)), nil, Counters{Records: 1, Skipped: 1}},
 		{"array body", nil, record(eventTime(1, 0, false), emptyMeta, []byte{0x91, 0x01}), nil, Counters{Records: 1, Skipped: 1}},
 		{"metadata not a map", nil, record(eventTime(1, 0, false), []byte{0x92, 0x01, 0x02}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
+		// Only an EventTime a Forward receiver accepts (fixext8 or ext8) is a time: other type 0 exts are not.
+		{"time ext of four bytes", nil, record([]byte{0xd6, 0x00, 0, 0, 0, 1}, emptyMeta, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
+		{"time ext16 of eight bytes", nil, record([]byte{0xc8, 0, 8, 0x00, 0, 0, 0, 1, 0, 0, 0, 0}, emptyMeta, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
+		{"legacy time ext of sixteen bytes", nil, legacy(append([]byte{0xd8, 0x00}, make([]byte, 16)...), mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		{"header of three", nil, append([]byte{0x92, 0x93, 0x01, 0x80, 0x80}, mpMap(0, kv{"log", mpStr(known)})...), nil, Counters{Records: 1, Skipped: 1}},
 		{"existing key kept", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"severity", mpStr("high")}),
 			with(full, map[string]any{"log": known, "severity": "high"}), Counters{Records: 1, Enriched: 1}},

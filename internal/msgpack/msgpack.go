@@ -283,22 +283,22 @@ func IsForwardEntry(b []byte) bool {
 	if err != nil || n != 2 {
 		return false
 	}
-	if n, head, err := ReadArrayHeader(p); err == nil && n == 2 && isEntryTime(head) {
+	if n, head, err := ReadArrayHeader(p); err == nil && n == 2 && IsEntryTime(head) {
 		k, err := Skip(head) // the time: the metadata follows
 		if err != nil || !isMap(head[k:]) {
 			return false
 		}
 		p = head[k:]
-	} else if err == nil || !isEntryTime(p) { // a header that is not [time, metadata]
+	} else if err == nil || !IsEntryTime(p) { // a header that is not [time, metadata]
 		return false
 	}
 	k, err := Skip(p)
 	return err == nil && isMap(p[k:])
 }
 
-// isEntryTime reports whether b starts with an integer, a float or an
+// IsEntryTime reports whether b starts with an integer, a float or an
 // EventTime (ext type 0 of 8 bytes, as fixext8 or ext8).
-func isEntryTime(b []byte) bool {
+func IsEntryTime(b []byte) bool {
 	h, err := ReadHeader(b)
 	return err == nil && (h.Kind == Int || h.Kind == Uint || h.Kind == Float ||
 		h.Kind == Ext && h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7))
