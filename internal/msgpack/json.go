@@ -177,7 +177,7 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 			return dst, 0, err
 		}
 		if hk.Kind == Str || hk.Kind == Bin {
-			if depth == 0 && hk.Kind == Str && string(b[q+hk.Size:min(len(b), q+hk.Size+hk.N)]) == JSONDateKey {
+			if depth == 0 && string(b[q+hk.Size:min(len(b), q+hk.Size+hk.N)]) == JSONDateKey {
 				w.hasDate = true
 			}
 			dst, q, err = w.value(dst, b, q, depth+1)

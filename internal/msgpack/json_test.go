@@ -26,6 +26,8 @@ func TestAppendRecordJSON(t *testing.T) {
 		{"empty body", record(ts, emptyMeta, mpMap(0)), `{"date":1700000000.000000005}`, ""},
 		{"a date key of the record wins", record(ts, emptyMeta, mpMap(0, kv{"log", str("x")}, kv{"date", str("today")})),
 			`{"log":"x","date":"today"}`, ""},
+		{"a bin date key of the record wins", record(ts, emptyMeta, []byte{0x81, 0xc4, 4, 'd', 'a', 't', 'e', 0xa1, 'x'}),
+			`{"date":"x"}`, ""},
 		{"nested date key does not count", record(ts, emptyMeta, mpMap(0, kv{"a", mpMap(0, kv{"date", []byte{0x01}})})),
 			`{"date":1700000000.000000005,"a":{"date":1}}`, ""},
 		{"json text kept as written", record(ts, emptyMeta, mpMap(5, kv{"n", mpText("18446744073709551615")}, kv{"f", mpText("1.0")}, kv{"big", mpText("1e400")}, kv{"o", mpText(`{"a":[1,2.50]}`)})),
