@@ -524,7 +524,8 @@ func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]dro
 			return drops, 0, err
 		}
 		kEnd = q + k
-		if h, _ := msgpack.ReadHeader(chunk[q:]); h.Kind == msgpack.Str {
+		// A bin key is the same key once written as JSON, as Fluent Bit and Elasticsearch read it.
+		if h, _ := msgpack.ReadHeader(chunk[q:]); h.Kind == msgpack.Str || h.Kind == msgpack.Bin {
 			name = chunk[q+h.Size : kEnd]
 		}
 	}

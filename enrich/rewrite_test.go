@@ -72,6 +72,11 @@ func TestRewrite(t *testing.T) {
 		{"header of three", nil, append([]byte{0x92, 0x93, 0x01, 0x80, 0x80}, mpMap(0, kv{"log", mpStr(known)})...), nil, Counters{Records: 1, Skipped: 1}},
 		{"existing key kept", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"severity", mpStr("high")}),
 			with(full, map[string]any{"log": known, "severity": "high"}), Counters{Records: 1, Enriched: 1}},
+		// A bin key is the same key to Fluent Bit's JSON and to Elasticsearch, which refuses a document with two.
+		{"existing bin key kept", nil, record(eventTime(1, 0, false), emptyMeta, slices.Concat([]byte{0x82}, mpStr("log"), mpStr(known), mpBin("severity"), mpStr("high"))),
+			with(full, map[string]any{"log": known, "severity": "high"}), Counters{Records: 1, Enriched: 1}},
+		{"bin message key", nil, record(eventTime(1, 0, false), emptyMeta, slices.Concat([]byte{0x81}, mpBin("log"), mpStr(known))),
+			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
 		{"overwrite replaces", func(o *Options) { o.Overwrite = true }, logRecordKV(kv{"severity", mpStr("high")}, kv{"log", mpStr(known)}),
 			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
 		{"nest under", func(o *Options) { o.NestUnder = "catalog" }, logRecord(known),
