@@ -26,12 +26,26 @@ func runCatalog(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	cat, err := catalog.Load(c.catalogs...)
 	if err == nil {
-		err = catalog.Write(stdout, *format, cat.Entries())
+		err = catalog.Write(stdout, *format, withUserErrorCodes(cat))
 	}
 	if err != nil {
 		return c.fail(1, err)
 	}
 	return 0
+}
+
+// withUserErrorCodes adds to the entries the IBM error codes user files define, which are not events
+// but must load back; the built-in summaries are not entries.
+func withUserErrorCodes(cat *catalog.Catalog) []catalog.Entry {
+	entries := slices.Clip(cat.Entries())
+	base, _ := catalog.Embedded() // it loaded, or cat would not have
+	for _, code := range cat.ErrorCodes() {
+		e, _ := cat.LookupErrorCode(code)
+		if b, _ := base.LookupErrorCode(code); e != b {
+			entries = append(entries, *e)
+		}
+	}
+	return entries
 }
 
 // runExplain explains an ID or log line (each line of stdin for "-"); it exits 0 when all have an entry.

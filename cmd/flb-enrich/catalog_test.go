@@ -245,3 +245,35 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version with an argument: exit %d, want 2", code)
 	}
 }
+
+// TestCatalogWritesUserErrorCodes writes the catalog with a user file that explains IBM error
+// codes, which are not events, and loads the output back: the codes are still explained.
+func TestCatalogWritesUserErrorCodes(t *testing.T) {
+	dir := t.TempDir()
+	user := filepath.Join(dir, "user.csv")
+	text := "product,id,severity,explanation,action\nibm_storage_virtualize,1234,,Code 1234.,x\nibm_storage_virtualize,1785,,Our key servers.,y\n"
+	if err := os.WriteFile(user, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"json", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			code, out, errOut := runCatalogCLI("catalog", "--format", format, "--catalog", user)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			path := filepath.Join(dir, "all."+format)
+			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cat, err := catalog.Load(path)
+			if err != nil {
+				t.Fatalf("the %s output does not load: %v", format, err)
+			}
+			for code, want := range map[string]string{"1234": "Code 1234.", "1785": "Our key servers."} {
+				if e, ok := cat.LookupErrorCode(code); !ok || e.Explanation != want {
+					t.Errorf("error code %s loads back as %+v, %v; want the user entry explaining %q", code, e, ok, want)
+				}
+			}
+		})
+	}
+}
