@@ -158,7 +158,7 @@ func checkUserEntry(e *Entry, severity string) error {
 		}
 		e.Severity = &n
 	}
-	if err := e.Validate(); err != nil || e.Explanation != "" || e.Action != "" {
+	if err := e.Validate(); err != nil || strings.TrimSpace(e.Explanation+e.Action) != "" {
 		return err
 	}
 	return fmt.Errorf("%w: explanation and action are both empty", ErrInvalidEntry)

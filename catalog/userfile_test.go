@@ -485,3 +485,18 @@ func TestLoadFileProblemsBounded(t *testing.T) {
 		t.Errorf("%d lines, first %q, last %q; want %d problems then a count of 150 more", len(lines), lines[0], lines[len(lines)-1], maxProblems)
 	}
 }
+
+// TestBlankTextsAreNone refuses an entry whose explanation and action hold only spaces, as if
+// they were empty: a row of a report left blank in a spreadsheet can carry spaces.
+func TestBlankTextsAreNone(t *testing.T) {
+	files := map[string]string{
+		"user.csv":  "id,severity,explanation,action\n106023,4,\" \",\"\t\"\n",
+		"user.json": `[{"product":"cisco_ftd_asa","id":"106023","explanation":" ","action":"\n"}]`,
+	}
+	for name, text := range files {
+		_, err := LoadFile(writeTemp(t, name, text))
+		if err == nil || !strings.Contains(err.Error(), "explanation and action are both empty") {
+			t.Errorf("%s: error %v, want one saying that explanation and action are both empty", name, err)
+		}
+	}
+}
