@@ -192,6 +192,9 @@ func (f *userFile) readJSON(b []byte) {
 		if err := decodeStrict(raw, &u); err != nil {
 			f.fail(fmt.Errorf("entry %d: %w", i+1, describeJSONError(err, "an entry must be an object", false)))
 			continue
+		} else if k := repeatedField(raw); k != "" {
+			f.fail(fmt.Errorf("entry %d: %w: field %q appears twice", i+1, ErrInvalidEntry, k))
+			continue
 		}
 		var sev string // "" for null or no severity
 		if json.Unmarshal(u.Severity, &sev) != nil {
@@ -199,6 +202,23 @@ func (f *userFile) readJSON(b []byte) {
 		}
 		f.add(fmt.Sprintf("entry %d", i+1), u.Entry, strings.TrimSpace(sev), nil)
 	}
+}
+
+// repeatedField returns a field the object raw gives twice, in any case as decoding matches fields
+// (strings.EqualFold, under which ſ is s), or "": decoding would quietly keep the last.
+func repeatedField(raw []byte) string {
+	dec, seen := json.NewDecoder(bytes.NewReader(raw)), []string{}
+	dec.Token() // the '{' of an object decodeStrict has read whole
+	for dec.More() {
+		t, _ := dec.Token()
+		k, _ := t.(string)
+		if slices.ContainsFunc(seen, func(s string) bool { return strings.EqualFold(s, k) }) {
+			return k
+		}
+		seen = append(seen, k) // known fields only, as decodeStrict refuses others
+		dec.Decode(new(json.RawMessage))
+	}
+	return ""
 }
 
 // decodeStrict decodes one JSON value into v, rejecting unknown fields and trailing text.

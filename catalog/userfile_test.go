@@ -315,6 +315,10 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"entry not an object", `["106023"]`, `entry 1: invalid catalog entry: an entry must be an object, got a string`},
 		{"not a list", `{"id":"106023"}`, `want a JSON array of entries, got an object`},
 		{"unknown field", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","colour":"red"}]`, `unknown field "colour" (want product, id,`},
+		{"field twice", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","explanation":"z"}]`, `entry 1: invalid catalog entry: field "explanation" appears twice`},
+		{"field twice in another case", `[{"product":"cisco_ftd_asa","id":"106023","Action":"x","action":"y"}]`, `entry 1: invalid catalog entry: field "action" appears twice`},
+		// Decoding folds case as strings.EqualFold does: the long s (ſ) matches s.
+		{"field twice in another folding", `[{"product":"cisco_ftd_asa","id":"106023","severity":4,"ſeverity":7,"explanation":"x","action":"y"}]`, `entry 1: invalid catalog entry: field "ſeverity" appears twice`},
 		{"severity keyword unknown", `[{"product":"cisco_ftd_asa","id":"106023","severity":"high","explanation":"x","action":"y"}]`, `entry 1 (id "106023"): invalid catalog entry: severity "high" is neither 0-7`},
 		{"severity not whole", `[{"product":"cisco_ftd_asa","id":"106023","severity":4.5,"explanation":"x","action":"y"}]`, `severity "4.5" is neither 0-7`},
 		{"severity out of range", `[{"product":"cisco_ftd_asa","id":"106023","severity":9,"explanation":"x","action":"y"}]`, `severity 9 is outside 0-7`},
