@@ -312,6 +312,7 @@ func TestEveryCommandFailsWhenOutputFails(t *testing.T) {
 	}{
 		{"enrich", nil, "x\n"},
 		{"report", []string{"report"}, "%ASA-4-999001: x\n"},
+		{"report after an input error", []string{"report", "no-such-file.log"}, ""},
 		{"catalog json", []string{"catalog"}, ""},
 		{"catalog csv", []string{"catalog", "--format", "csv"}, ""},
 		{"explain", []string{"explain", "722051"}, ""},

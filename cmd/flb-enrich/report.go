@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -49,7 +50,12 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			code = c.fail(1, err)
 		}
 	}
-	t.print(stdout)
+	// Written whole and checked here: run reports a failed write only when no other error has.
+	var b strings.Builder
+	t.print(&b)
+	if _, err := io.WriteString(stdout, b.String()); err != nil {
+		return c.fail(1, fmt.Errorf("write: %w", err))
+	}
 	return code
 }
 
