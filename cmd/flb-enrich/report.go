@@ -16,7 +16,8 @@ import (
 type tally struct {
 	output.Totals
 	unknownBy [catalog.NumProducts]int
-	k         *int // --top
+	k         *int    // --top
+	csv       *string // --csv
 	top       *report.TopK
 	split     enrich.Split
 	dst       []byte
@@ -38,15 +39,14 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich report", "usage: flb-enrich report [options] [FILE...]\n"+
 		"Reads log lines as flb-enrich does and prints records per product and result, and the most frequent\n"+
 		"message IDs the catalog lacks; --csv writes those as a user catalog to complete and load with --catalog.\n", stderr)
-	t := &tally{k: c.Int("top", 20,
-		"how many unknown message `IDS` to print, 1 to 10000 (16 times as many are tracked)")}
-	csvPath := c.String("csv", "", "also write the unknown IDs to `FILE` as a user-catalog CSV")
+	t := &tally{k: c.Int("top", 20, "how many unknown message `IDS` to print, 1 to 10000 (16 times as many are tracked)"),
+		csv: c.String("csv", "", "also write the unknown IDs to `FILE` as a user-catalog CSV (not one of the --catalog files)")}
 	code := enrichLines(c, args, stdin, io.Discard, t)
 	if t.top == nil || code == 2 { // -h, a bad option, or a catalog that does not load
 		return code
 	}
-	if *csvPath != "" {
-		if err := report.WriteFile(*csvPath, t.top.Top()); err != nil {
+	if *t.csv != "" {
+		if err := report.WriteFile(*t.csv, t.top.Top()); err != nil {
 			code = c.fail(1, err)
 		}
 	}

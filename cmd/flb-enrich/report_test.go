@@ -144,6 +144,30 @@ func TestReportWithoutItsCatalog(t *testing.T) {
 	}
 }
 
+// TestReportCSVIsNotACatalog: a --csv file that is also a --catalog, by any path, is refused before
+// any input is read, as Report_File is: the report would replace the entries completed there.
+func TestReportCSVIsNotACatalog(t *testing.T) {
+	dir := t.TempDir()
+	const completed = "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,999001,4,説明,対処,2,x\n"
+	csvPath, link := filepath.Join(dir, "unknown.csv"), filepath.Join(dir, "link.csv")
+	if err := os.WriteFile(csvPath, []byte(completed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(csvPath, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, catalogPath := range []string{csvPath, link} {
+		var out, errOut bytes.Buffer
+		code := run([]string{"report", "--catalog", catalogPath, "--csv", csvPath}, strings.NewReader(reportInput), &out, &errOut)
+		if code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "is also a --catalog") {
+			t.Errorf("--catalog %s: exit %d, stdout %q, stderr %q; want 2, no report and the reason", catalogPath, code, out.String(), errOut.String())
+		}
+		if b, err := os.ReadFile(csvPath); string(b) != completed {
+			t.Errorf("--catalog %s: the completed catalog was replaced: %q, %v", catalogPath, b, err)
+		}
+	}
+}
+
 // TestReportCSVIntoAFileThatIsNotRegular: --csv /dev/stdout, a named pipe or a device is written
 // into, not replaced by a regular file (as root, a rename over /dev/stdout or /dev/full succeeds).
 func TestReportCSVIntoAFileThatIsNotRegular(t *testing.T) {
