@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -120,8 +121,9 @@ func ParseAddress(s string) (Address, error) {
 	case s == "":
 		return Address{}, errors.New(`is empty: want "unix:///path" or "tcp://host:port"`)
 	case network == "unix":
-		if len(rest) < 2 || rest[0] != '/' || strings.ContainsRune(rest, 0) {
-			return Address{}, errors.New(`unix socket path must be absolute, without NUL, as in "unix:///run/fluent-bit/forward.sock"`)
+		// A socket address holds the path and a NUL: a longer path would fail every dial, retried forever.
+		if most := len(syscall.RawSockaddrUnix{}.Path) - 1; len(rest) < 2 || rest[0] != '/' || len(rest) > most || strings.ContainsRune(rest, 0) {
+			return Address{}, fmt.Errorf(`unix socket path must be absolute, without NUL, at most %d bytes, as in "unix:///run/fluent-bit/forward.sock"`, most)
 		}
 		return Address{network, rest}, nil
 	case network == "tcp":

@@ -25,6 +25,9 @@ func TestParseAddress(t *testing.T) {
 		{name: "udp scheme", in: "udp://127.0.0.1:24224", wantErr: "want"},
 		{name: "unix relative", in: "unix://forward.sock", wantErr: "absolute"},
 		{name: "unix empty", in: "unix://", wantErr: "absolute"},
+		// A socket address holds 107 bytes and a NUL: a longer path fails every dial.
+		{name: "unix path of 107 bytes", in: "unix:///" + strings.Repeat("s", 106), want: Address{"unix", "/" + strings.Repeat("s", 106)}},
+		{name: "unix path of 108 bytes", in: "unix:///" + strings.Repeat("s", 107), wantErr: "at most 107 bytes"},
 		{name: "tcp no port", in: "tcp://127.0.0.1", wantErr: "tcp://host:port"},
 		{name: "tcp port zero", in: "tcp://127.0.0.1:0", wantErr: "port"},
 		{name: "tcp port too big", in: "tcp://127.0.0.1:70000", wantErr: "port"},

@@ -152,6 +152,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"forward address missing", props{"forward_address": ""}, KeyForwardAddress, "required with Sink forward"},
 		{"forward address no scheme", props{"forward_address": "/run/fb.sock"}, KeyForwardAddress, `want "unix:///path" or "tcp://host:port"`},
 		{"forward address relative unix", props{"forward_address": "unix://run/fb.sock"}, KeyForwardAddress, "must be absolute"},
+		{"forward address unix path too long", props{"forward_address": "unix:///" + strings.Repeat("s", 107)}, KeyForwardAddress, "at most 107 bytes"},
 		{"forward address no port", props{"forward_address": "tcp://127.0.0.1"}, KeyForwardAddress, "tcp://host:port"},
 		{"forward address bad port", props{"forward_address": "tcp://127.0.0.1:70000"}, KeyForwardAddress, "from 1 to 65535"},
 		{"forward address no host", props{"forward_address": "tcp://:24224"}, KeyForwardAddress, "tcp://host:port"},
