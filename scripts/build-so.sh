@@ -50,3 +50,13 @@ args=""
 for s in $syms; do args="$args --clear-symbol-version $s"; done
 # shellcheck disable=SC2086 # word splitting of the flag list is intended
 patchelf $args --add-needed libpthread.so.0 --add-needed libdl.so.2 "$out"
+# Their versions stay in the list of those libc must define, and a glibc without one refuses
+# the whole .so ("version `GLIBC_2.34' not found"): each above 2.17 is marked weak (vna_flags,
+# 2 bytes at offset 4 of its entry), which the loader does not require.
+for at in $(readelf -V -W "$out" | awk '/^Version needs/ { getline; off = $4 }
+    off != "" && $2 == "Name:" && $3 ~ /^GLIBC_2\.[0-9]+/ {
+        split($3, p, "GLIBC_2."); split(p[2], v, /[^0-9]/)
+        if (v[1] + 0 > 17) print off "+" substr($1, 1, length($1) - 1)
+    }'); do
+    printf '\002\000' | dd of="$out" bs=1 seek=$(($at + 4)) conv=notrunc status=none
+done

@@ -54,6 +54,19 @@ func TestGlibcSymbolVersions(t *testing.T) {
 					t.Errorf("%s needs %s@%s: newer than GLIBC_2.%d", filepath.Base(path), s.Name, s.Version, maxGlibcMinor)
 				}
 			}
+			// The loader refuses a library whose list of needed versions names one the
+			// running glibc lacks, even when no symbol uses it any more, unless it is weak.
+			needs, err := f.DynamicVersionNeeds()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range needs {
+				for _, d := range n.Needs {
+					if minor, ok := glibcMinor(d.Dep); ok && minor > maxGlibcMinor && d.Flags&elf.VER_FLG_WEAK == 0 {
+						t.Errorf("%s needs version %s of %s: newer than GLIBC_2.%d and not weak", filepath.Base(path), d.Dep, n.Name, maxGlibcMinor)
+					}
+				}
+			}
 		})
 	}
 }
