@@ -57,6 +57,29 @@ func soakDuration(t *testing.T) time.Duration {
 	return d
 }
 
+// TestMakeSoakTimeout checks that make soak gives go test time for the longest
+// ENRICH_SOAK_DURATION soakDuration accepts: TestSoak streams that long to each of its two
+// sinks, each host bounded by the duration and 2 minutes, then TestSoakReceiverRestart runs.
+func TestMakeSoakTimeout(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^soak:.*\n\t.* -timeout (\S+) `).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("no go test -timeout in the Makefile's soak recipe")
+	}
+	got, err := time.ParseDuration(string(m[1]))
+	want := 2*(soakMaxDuration+2*time.Minute) + 5*time.Minute
+	if err != nil || got < want {
+		t.Errorf("make soak runs go test -timeout %s, want at least %s: SOAK_DURATION=%s would time out", m[1], want, soakMaxDuration)
+	}
+}
+
 // realisticChunk builds n records from the real sample logs, striding
 // through them so that every chunk mixes products, in two shapes Fluent
 // Bit inputs produce: {"log": line} and a tail record with a file name.
