@@ -233,7 +233,7 @@ func checkLengths(t *testing.T, props map[string]any, fields map[string]*field, 
 			}
 		case "flattened":
 			// The leaves are parts of the log line, which can be as long as
-			// the input accepts (256 KiB with the shipped syslog input).
+			// the input accepts (256,000 bytes with the shipped syslog input).
 			if ia := ignoreAbove(m); ia == 0 || ia > maxSafeIgnoreAbove {
 				t.Errorf("%s: flattened with ignore_above %d, want 1 to %d: a long variable would make Elasticsearch refuse the document", name, ia, maxSafeIgnoreAbove)
 			}

@@ -2,7 +2,7 @@
 # make bench-e2e: CPU per record that the enrich plugin adds to a real Fluent Bit, against an
 # equivalent Lua filter.
 #
-# BENCH_LINES lines (default 1,000,000), cycled from the fixture lines, go through three
+# BENCH_LINES lines (default 1,000,000), cycled from the fixture lines, go through four
 # pipelines, each in a fresh Fluent Bit:
 #   base    tail -> null
 #   lua     tail -> lua filter (bench/enrich.lua, table built from the catalog) -> null
