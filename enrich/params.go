@@ -24,6 +24,9 @@ type matcher struct {
 	tail  []byte   // the punctuation that ends the format, which real lines often leave out
 	// bit i: variable i is an address before ":port", so it ends at the last ':' (2001:db8::1:500)
 	beforePort uint32
+	// bit i: variable i is followed by a punctuation mark and a blank ("[chars]: [chars]"), so it ends at
+	// the first such mark the line also follows with a blank, if any: a UDI (PID:C9300,SN:FOC1) holds colons
+	blankAfter uint32
 }
 
 // formatHeader is a "%FAC-SEV-ID:" header that starts a format, perhaps after "Error Message".
@@ -48,8 +51,13 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	var names []string
 	var verbs []int // indexes in names of printf verbs
 	litStart := 0
+	var blankAfter uint32
 	addVar := func(name string, i, end int) int {
-		lits = append(lits, normaliseLiteral(format[litStart:i]))
+		lit := normaliseLiteral(format[litStart:i])
+		if len(names) > 0 && len(lit) == 1 && isPunct(lit[0]) && strings.HasSuffix(format[litStart:i], " ") {
+			blankAfter |= 1 << (len(names) - 1)
+		}
+		lits = append(lits, lit)
 		names = append(names, name)
 		litStart = end
 		return end
@@ -103,7 +111,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	if len(names) > maxParams {
 		names, lits = names[:maxParams], lits[:maxParams+1]
 	}
-	m := &matcher{lits: lits}
+	m := &matcher{lits: lits, blankAfter: blankAfter}
 	used := make(map[string]int, len(names))
 	for i, n := range names {
 		m.names = append(m.names, []byte(n))
@@ -364,6 +372,12 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			s, e, ok := litIndex(text, from, lit)
 			if !ok {
 				return n
+			}
+			for s2, e2, ok := s, e, m.blankAfter&(1<<i) != 0; ok; s2, e2, ok = litIndex(text, e2, lit) {
+				if e2 == len(text) || isBlank(text[e2]) {
+					s, e = s2, e2
+					break
+				}
 			}
 			// An address before ":port" may hold colons (2001:db8::1:500): the value ends
 			// at the last ':' before the literal that follows the port.

@@ -294,6 +294,15 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"'%A:' in a format is no message header (751020)",
 			"%ASA-3-751020: Local:10.0.0.1:500 Remote:10.0.0.2:500 Username:bob An IKEv2 remote access connection failed. Attempting to use an NSA Suite B crypto algorithm (AES-GCM-256) without an AnyConnect Premium license.",
 			"A=10.0.0.1|A_2=10.0.0.2|s=bob|s_2=IKEv2|s_3=AES-GCM-256|u=500|u_2=500"},
+		{"UDI holding colons before ': ' (SMART_LIC-3-AUTHORIZATION_INSTALL_FAILED)",
+			"%SMART_LIC-3-AUTHORIZATION_INSTALL_FAILED: The install of a new licensing authorization code has failed on PID:CSR1000V,SN:9D1YXJM3LKC: UDI mismatch.",
+			"chars=PID:CSR1000V,SN:9D1YXJM3LKC|chars_2=UDI mismatch"},
+		{"UDI holding colons before ': ' (SMART_LIC-3-TRUST_CODE_INSTALL_FAILED)",
+			"%SMART_LIC-3-TRUST_CODE_INSTALL_FAILED: The install of a new licensing trust code has failed on PID:C9300-24UX,SN:FCW2125L0AB: Trust code is already installed",
+			"chars=PID:C9300-24UX,SN:FCW2125L0AB|chars_2=Trust code is already installed"},
+		{"no colon in the line's separator (SMART_LIC-3-COMM_FAILED)",
+			"%SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU :Unable to resolve server",
+			"chars=CSLU|chars_2=Unable to resolve server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
