@@ -16,6 +16,7 @@ import (
 
 	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/forward"
+	"github.com/enrich-plugin/enrich/report"
 )
 
 // Getter reads one configuration property of an instance, "" when unset, as output_get_property does.
@@ -377,7 +378,7 @@ func reportFileProblem(path string, catalogs []string) string {
 	case err == nil && !fi.Mode().IsRegular(): // a device or FIFO: the report would replace it
 		return "is not a regular file; want a file path"
 	}
-	dir := filepath.Dir(path)
+	dir := filepath.Dir(report.Resolve(path)) // where the report is written
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return "its directory does not exist"
 	}

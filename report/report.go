@@ -234,7 +234,9 @@ func Summary(items []Item, total int64) string {
 // WriteFile replaces path with WriteCSV's output in one rename, so that no reader sees half a file.
 // The file keeps the mode it had, or is readable by its owner only: it holds log lines. A path that
 // is not a regular file (/dev/stdout, a named pipe, a device) is written into: a rename would replace it.
+// A symbolic link is followed, so that the file it names is replaced and the link kept.
 func WriteFile(path string, items []Item) error {
+	path = Resolve(path)
 	fi, err := os.Stat(path)
 	mode := os.FileMode(0o600)
 	if err == nil {
@@ -258,4 +260,12 @@ func WriteFile(path string, items []Item) error {
 		return fmt.Errorf("write the report: %w", err)
 	}
 	return nil
+}
+
+// Resolve returns the path a symbolic link at path leads to, or path itself (when it is none, or leads nowhere).
+func Resolve(path string) string {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		return p
+	}
+	return path
 }

@@ -270,6 +270,20 @@ func TestWriteFile(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("%d files left in the directory, want 1", len(entries))
 	}
+	// A symbolic link is kept, and the file it names replaced.
+	if err := os.Symlink(path, dir+"/link.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(dir+"/link.csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != strings.Join(Columns, ",")+"\n" {
+		t.Errorf("the file the link names holds %q, want only the header", b)
+	}
+	if fi, err := os.Lstat(dir + "/link.csv"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is no longer one: %v, %v", fi, err)
+	}
+	os.Remove(dir + "/link.csv")
 	if err := WriteFile(dir+"/missing/unknown.csv", nil); err == nil {
 		t.Error("writing into a missing directory succeeded")
 	}
