@@ -173,6 +173,8 @@ func TestRecogniseNothing(t *testing.T) {
 		{"repeated", "last message repeated 66 times"},
 		{"empty error code", "# Error Code = "},
 		{"three digit code", "error code 404"},
+		{"four digits after an ID label", "Microsoft-Windows-Security-Auditing: Event ID 4625: An account failed to log on"},
+		{"four digits after error_id", "error_id=1785"},
 		{"lower-case severity letter", "%FOO-w-BAR: x"},
 		{"digits facility", "%20-5-X"},
 		{"header longer than any message ID", "%" + strings.Repeat("A", 130) + "-3-X: y"},

@@ -199,7 +199,8 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 }
 
 // parseIBM parses into m an IBM label whose "rror"/"vent" is at v[p] ("Error ID",
-// "error_code", "Event ID"...) and the event ID (6 digits) or error code (4) after it.
+// "error_code", "Event ID"...) and the event ID (6 digits) or error code (4, after a code
+// label only: "Event ID 4625" is Windows') after it.
 func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	if p == 0 || p+4 > len(v) || v[p-1]|0x20 != 'e' || (p >= 2 && isLetter(v[p-2])) {
 		return false
@@ -211,10 +212,11 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	if k < len(v) && (v[k] == ' ' || v[k] == '_') {
 		k++
 	}
+	code := hasPrefixFold(v[k:], "code")
 	switch {
 	case hasPrefixFold(v[k:], "id"):
 		k += 2
-	case hasPrefixFold(v[k:], "code"):
+	case code:
 		k += 4
 	default:
 		return false
@@ -237,6 +239,9 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	case 6:
 		ent, _ = e.ibmIDs.lookup(id)
 	case 4:
+		if !code {
+			return false
+		}
 		ent = e.ibmCodes[string(id)]
 	default:
 		return false
