@@ -97,7 +97,7 @@ if [ -z "$fluent_bit" ]; then
     summarize "$out"
     cat <<EOF
 
-== To run the real pipeline (tail/syslog -> enrich -> in_forward -> es), install Fluent Bit (3.2 to 5.1)
+== To run the real pipeline (tail/syslog -> enrich -> in_forward -> es), install Fluent Bit (2.2 to 5.1)
    and run again with it on PATH or named by FLUENT_BIT_BIN:
        FLUENT_BIT_BIN=/path/to/fluent-bit make run
    For your own set-up see fluent-bit.conf and the README's "Load and run" section.
@@ -128,21 +128,6 @@ want=$(grep -c -v '^[[:space:]]*$' "$work/logs/fixtures.log" || true)
 
 printf '[PLUGINS]\n    Path %s\n' "$so" > "$work/plugins.conf"
 
-# The shipped configuration with its es output replaced by a file output; fail loudly if the
-# es stanza cannot be found, rather than run something else.
-awk -v repl="[OUTPUT]\n    Name   file\n    Match  enriched.*\n    Path   $work/out\n    File   enriched.json\n    Format plain\n\n" '
-    function flush() {
-        if (sec != "") { if (is_es) { printf "%s", repl; replaced++ } else printf "%s", sec }
-        sec = ""; is_es = 0
-    }
-    /^\[/ { flush() }
-    { sec = sec $0 "\n"; if (tolower($1) == "name" && $2 == "es") is_es = 1 }
-    END { flush(); if (replaced != 1) exit 1 }
-' fluent-bit.conf > "$work/fluent-bit.conf" || {
-    echo "run: could not find the es output in fluent-bit.conf" >&2
-    exit 1
-}
-
 port() { echo $((20000 + RANDOM % 30000)); }
 export ENRICH_PLUGINS_FILE="$work/plugins.conf"
 export ENRICH_PARSERS_FILE="$root/parsers.conf"
@@ -157,6 +142,30 @@ export SYSLOG_TCP_PORT SYSLOG_UDP_PORT
 SYSLOG_TCP_PORT=$(port)
 SYSLOG_UDP_PORT=$SYSLOG_TCP_PORT
 export ENRICH_LOG_LEVEL=${ENRICH_LOG_LEVEL:-warn}
+
+# The shipped configuration with its es output replaced by a file output; fail loudly if the
+# es stanza cannot be found, rather than run something else. Its ${NAME:-default} references are
+# expanded here, as Fluent Bit before 4.2 does not read that form.
+awk -v repl="[OUTPUT]\n    Name   file\n    Match  enriched.*\n    Path   $work/out\n    File   enriched.json\n    Format plain\n\n" '
+    function flush() {
+        if (sec != "") { if (is_es) { printf "%s", repl; replaced++ } else printf "%s", sec }
+        sec = ""; is_es = 0
+    }
+    function expand(line,   out, ref, name) {
+        while (match(line, /\$\{[A-Za-z_][A-Za-z0-9_]*:-[^}]*\}/)) {
+            ref = substr(line, RSTART + 2, RLENGTH - 3); name = ref; sub(/:-.*/, "", name); sub(/^[^:]*:-/, "", ref)
+            out = out substr(line, 1, RSTART - 1) (ENVIRON[name] != "" ? ENVIRON[name] : ref)
+            line = substr(line, RSTART + RLENGTH)
+        }
+        return out line
+    }
+    /^\[/ { flush() }
+    { $0 = expand($0); sec = sec $0 "\n"; if (tolower($1) == "name" && $2 == "es") is_es = 1 }
+    END { flush(); if (replaced != 1) exit 1 }
+' fluent-bit.conf > "$work/fluent-bit.conf" || {
+    echo "run: could not find the es output in fluent-bit.conf" >&2
+    exit 1
+}
 
 echo "== $("$fluent_bit" --version | head -1): shipped pipeline on $want fixture lines (${#fixtures[@]} files)"
 "$fluent_bit" -c "$work/fluent-bit.conf" > "$work/fluent-bit.log" 2>&1 &
