@@ -26,8 +26,9 @@ var (
 	ftdParamRe = regexp.MustCompile("^[-•]\\s*(?:\\*{1,2}|`)(.+?)(?:\\*{1,2}|`)\\s*[:：]\\s*(.*)$")
 	// ftdParamNamesSep splits "*a*、*b*", parameters sharing one description.
 	ftdParamNamesSep = regexp.MustCompile(`\*\s*[、,]\s*\*`)
-	// ftdPlainParamRe matches a name not marked up ("- type-num : …"), a parameter if the format has it.
-	ftdPlainParamRe = regexp.MustCompile(`^[-•]\s+([^:：]*[A-Za-z][^:：]*?)\s+[:：]\s*(.*)$`)
+	// ftdPlainParamRe matches a name not marked up ("- type-num : …", "- local IP:local port : …"), a parameter
+	// if the format has it.
+	ftdPlainParamRe = regexp.MustCompile(`^[-•]\s+([^：]*?[A-Za-z][^：]*?)\s+[:：]\s*(.*)$`)
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
 )
 
@@ -127,7 +128,7 @@ func sortParamsByFormat(e *catalog.Entry, note func(...finding)) {
 	}
 	list, at := make([]placed, len(e.Params)), -1
 	for j, p := range e.Params {
-		word := `(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(p.Name) + `($|[^A-Za-z0-9_-])`
+		word := formatWord(p.Name)
 		for _, re := range []string{word, `(?i)` + word} {
 			if loc := regexp.MustCompile(re).FindStringIndex(e.Format); loc != nil {
 				at = loc[0]
@@ -214,8 +215,7 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) (int, b
 // formatPlaceholder finds the placeholder of format that list item name stands for and how the spellings
 // differ ("" if not): "unit id" for <unit_id>, or "ar1" for var1 (a typo, if no other item names var1).
 func formatPlaceholder(format, name string, params []catalog.Param) (string, string) {
-	// A word of the format is not part of a longer name.
-	if regexp.MustCompile(`(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(name) + `($|[^A-Za-z0-9_-])`).MatchString(format) {
+	if regexp.MustCompile(formatWord(name)).MatchString(format) {
 		return name, ""
 	}
 	norm := strings.NewReplacer(" ", "", "_", "")
@@ -236,6 +236,12 @@ func formatPlaceholder(format, name string, params []catalog.Param) (string, str
 		}
 	}
 	return "", ""
+}
+
+// formatWord is the pattern of name as a word of a format, not part of a longer name; blanks next to a
+// colon are aside, as the engine reads them ("local IP :local port" is local IP:local port).
+func formatWord(name string) string {
+	return `(^|[^A-Za-z0-9_-])` + strings.ReplaceAll(regexp.QuoteMeta(name), ":", ` ?: ?`) + `($|[^A-Za-z0-9_-])`
 }
 
 // oneEditApart reports whether a and b are one byte insertion, deletion or replacement apart.

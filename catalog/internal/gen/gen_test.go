@@ -236,6 +236,10 @@ func TestFTDDocumentDefects(t *testing.T) {
 		{"748103 parameters", "748103", func(e catalog.Entry) bool {
 			return hasParams(e, "unit_id", "application_name", "status") && !strings.Contains(e.Explanation, "- ")
 		}},
+		{"unmarked local IP:local port is a parameter", "750001", func(e catalog.Entry) bool {
+			return hasParams(e, "local IP:local port", "remote IP:remote port", "username", "local selectors", "remote selectors") &&
+				!strings.Contains(e.Explanation, "local IP")
+		}},
 		{"typo ar1 is var1", "735024", func(e catalog.Entry) bool {
 			return hasParams(e, "var1", "var2", "var3") && !strings.Contains(e.Explanation, "ar1")
 		}},
@@ -305,6 +309,7 @@ func TestFormatPlaceholder(t *testing.T) {
 		{"as written", "IO Hub var1 : Temp", "var1", nil, "var1"},
 		{"spaces for underscores", "Peer unit <unit_id> reported", "unit id", nil, "unit_id"},
 		{"letter case", "<Application name> application", "application name", nil, "Application name"},
+		{"blanks next to a colon", "Local:local IP :local port Remote", "local IP:local port", nil, "local IP:local port"},
 		{"typo of a placeholder", "IO Hub var1 : Temp: var2", "ar1", nil, "var1"},
 		{"typo of a named placeholder", "IO Hub var1 : Temp: var2", "ar1", []string{"var1"}, ""},
 		{"plain word is no typo", "Group group User user", "grup", nil, ""},
