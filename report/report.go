@@ -262,10 +262,21 @@ func WriteFile(path string, items []Item) error {
 	return nil
 }
 
-// Resolve returns the path a symbolic link at path leads to, or path itself (when it is none, or leads nowhere).
+// Resolve returns the path a symbolic link at path leads to, or path itself (when it is none).
 func Resolve(path string) string {
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		return p
+	for range 40 { // the links Linux follows in one path
+		if p, err := filepath.EvalSymlinks(path); err == nil {
+			return p
+		}
+		// A link to a file not written yet leads to where it is to be; /dev/stdout on a pipe exists.
+		t, err := os.Readlink(path)
+		if _, serr := os.Stat(path); err != nil || !errors.Is(serr, os.ErrNotExist) {
+			return path
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(path), t)
+		}
+		path = t
 	}
 	return path
 }

@@ -284,6 +284,21 @@ func TestWriteFile(t *testing.T) {
 		t.Errorf("the link is no longer one: %v, %v", fi, err)
 	}
 	os.Remove(dir + "/link.csv")
+	// A link to a file not written yet (relative, as ln -s makes it) leads to where it is written.
+	if err := os.Symlink("later.csv", dir+"/pending.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(dir+"/pending.csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(dir + "/later.csv"); err != nil || string(b) != strings.Join(Columns, ",")+"\n" {
+		t.Errorf("the file the dangling link names holds %q (%v), want only the header", b, err)
+	}
+	if fi, err := os.Lstat(dir + "/pending.csv"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the dangling link is no longer one: %v, %v", fi, err)
+	}
+	os.Remove(dir + "/pending.csv")
+	os.Remove(dir + "/later.csv")
 	if err := WriteFile(dir+"/missing/unknown.csv", nil); err == nil {
 		t.Error("writing into a missing directory succeeded")
 	}
