@@ -25,7 +25,7 @@ type matcher struct {
 	// bit i: variable i is an address before ":port", so it ends at the last ':' (2001:db8::1:500)
 	beforePort uint32
 	// bit i: variable i is followed by a punctuation mark and a blank ("[chars]: [chars]"), so it ends at
-	// the first such mark the line also follows with a blank, if any: a UDI (PID:C9300,SN:FOC1) holds colons
+	// the first such mark the line also follows with a blank, if any before a blank: a UDI (PID:C9300,SN:FOC1) holds colons
 	blankAfter uint32
 }
 
@@ -373,10 +373,17 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			if !ok {
 				return n
 			}
-			for s2, e2, ok := s, e, m.blankAfter&(1<<i) != 0; ok; s2, e2, ok = litIndex(text, e2, lit) {
-				if e2 == len(text) || isBlank(text[e2]) {
-					s, e = s2, e2
-					break
+			if m.blankAfter&(1<<i) != 0 {
+				// Only within one word: the UDI is one, a later ", " past "(5,0x0c) dropped" no end of it.
+				word := len(text)
+				if k := bytes.IndexAny(text[s:], " \t"); k >= 0 {
+					word = s + k
+				}
+				for s2, e2, ok := s, e, true; ok && s2 <= word; s2, e2, ok = litIndex(text, e2, lit) {
+					if e2 == len(text) || isBlank(text[e2]) {
+						s, e = s2, e2
+						break
+					}
 				}
 			}
 			// An address before ":port" may hold colons (2001:db8::1:500): the value ends

@@ -303,6 +303,12 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"no colon in the line's separator (SMART_LIC-3-COMM_FAILED)",
 			"%SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU :Unable to resolve server",
 			"chars=CSLU|chars_2=Unable to resolve server"},
+		{"a later colon is no separator when the line's has no blank after it (SMART_LIC-3-COMM_FAILED)",
+			"%SMART_LIC-3-COMM_FAILED: Communications failure with the Cisco Smart Software Manager (CSSM) :HTTP error: 404 Not Found",
+			"chars=Cisco Smart Software Manager (CSSM)|chars_2=HTTP error: 404 Not Found"},
+		{"a comma list without blanks before a later ', ' (747001)",
+			"%ASA-3-747001: Clustering: Recovered from state machine event queue depleted. Event (5,0x0c,0x00) dropped. Current state DISABLED, stack 0x1, 0x2, 0x3, 0x4, 0x5, 0x6",
+			"event-id=5|ptr-in-hex=0x0c|ptr-in-hex_2=0x00|ptr-in-hex_3=0x1|ptr-in-hex_4=0x2|ptr-in-hex_5=0x3|ptr-in-hex_6=0x4|ptr-in-hex_7=0x5|ptr-in-hex_8=0x6|state-name=DISABLED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
