@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -159,9 +160,14 @@ func (o Options) Validate() error {
 	// holds a value where the path needs an object, so the field could never be added.
 	for _, f := range o.Fields.ByOption() {
 		for _, p := range parents(*f.Name) {
-			if prev, ok := used[p]; ok && o.NestUnder == "" {
+			if prev, ok := used[p]; ok { // with NestUnder, used holds the nested fields only
 				return &OptionError{Options: []string{prev, f.Option}, Value: p, Reason: "is a value in the record, so " + *f.Name + " cannot go inside it"}
 			}
+		}
+	}
+	for _, p := range parents(o.NestUnder) {
+		if slices.Contains(o.MessageKeys, p) {
+			return &OptionError{Options: []string{"message_key", "nest_under"}, Value: p, Reason: "is a value in the record, so " + o.NestUnder + " cannot go inside it"}
 		}
 	}
 	return nil

@@ -264,6 +264,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"field shadows message key", func(o *Options) { o.Fields.Product = "log" }, "field_product"},
 		{"nest under message key", func(o *Options) { o.NestUnder = "log" }, "nest_under"},
 		{"field may equal message key when nested", func(o *Options) { o.NestUnder = "catalog"; o.Fields.Product = "log" }, ""},
+		{"nested field inside another", func(o *Options) { o.NestUnder = "catalog"; o.Fields.Product = "explanation.product" }, "field_product"},
+		{"nest under inside message key", func(o *Options) { o.NestUnder = "log.catalog" }, "nest_under"},
 		{"too many keys", func(o *Options) { o.MessageKeys = make([]string, MaxMessageKeys+1) }, "message_key"},
 	}
 	for _, tt := range tests {
