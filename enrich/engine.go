@@ -88,7 +88,7 @@ type signature struct {
 }
 
 // nameRef says what a record key is: msg its index in MessageKeys, field the added field (or
-// fieldNest) it names, -1 for none; block the fields with a dotted name it leads.
+// fieldNest) it names, -1 for none; block the fields (or fieldNest) with a dotted name it leads.
 type nameRef struct {
 	name       string
 	word       uint64 // the first 8 bytes of name, little-endian, zero-padded
@@ -216,6 +216,9 @@ func (e *Engine) indexNames() {
 	}
 	if e.opts.NestUnder != "" {
 		ref(e.opts.NestUnder).field = fieldNest
+		for _, p := range parents(e.opts.NestUnder) {
+			ref(p).block |= 1 << fieldNest
+		}
 		return
 	}
 	for i, f := range e.names {
@@ -353,8 +356,8 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 		mask &^= s.blocked // never replaced: it may hold the message itself
 		added = bits.OnesCount16(mask)
 	}
-	if added == 0 || e.nestKey != nil && s.exists != 0 && !e.opts.Overwrite {
-		// The record keeps its own keys of the added fields' names.
+	if added == 0 || e.nestKey != nil && (s.exists != 0 && !e.opts.Overwrite || s.blocked != 0) {
+		// The record keeps its own keys of the added fields' names, and of the nest key's leading parts.
 		return append(dst, chunk[off:end]...), end, nil
 	}
 	if n += added; len(drops) == 0 && (size == 1 && n < 16 || size == 3 && n < 1<<16 || size == 5) {

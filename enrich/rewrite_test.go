@@ -83,6 +83,9 @@ func TestRewrite(t *testing.T) {
 			map[string]any{"log": known, "catalog": full}, Counters{Records: 1, Enriched: 1}},
 		{"nest key exists", func(o *Options) { o.NestUnder = "catalog" }, logRecordKV(kv{"log", mpStr(known)}, kv{"catalog", mpStr("x")}),
 			nil, Counters{Records: 1, Enriched: 1}},
+		// Elasticsearch needs catalog as an object for catalog.fields, and would refuse the record.
+		{"nest key inside a record key", func(o *Options) { o.NestUnder = "catalog.fields"; o.Overwrite = true },
+			logRecordKV(kv{"log", mpStr(known)}, kv{"catalog", mpStr("x")}), nil, Counters{Records: 1, Enriched: 1}},
 		{"custom names", func(o *Options) { o.Fields.MessageID = "msgid"; o.MessageKeys = []string{"line"} },
 			logRecordKV(kv{"line", mpStr("%FTD-6-302013: x")}),
 			map[string]any{"line": "%FTD-6-302013: x", "msgid": "302013", "severity": 6.0, "severity_name": "informational", "product": "cisco_ftd_asa"},
