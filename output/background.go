@@ -74,6 +74,7 @@ func (in *Instance) refresh() {
 				in.reported = -1
 			}
 		})
+		in.later[laterFailed].Store(nil) // a refusal still waiting to be logged is of contents this reload replaced
 		in.logLater(laterReloaded, func(l Logger) {
 			l.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
 		})

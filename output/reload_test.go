@@ -323,3 +323,28 @@ func TestPanicReleasesCounters(t *testing.T) {
 		t.Fatal("Totals still waits for the counters' lock 10s after a recovered panic")
 	}
 }
+
+// TestReloadAfterRefusalLogsLast: a set refused and then fixed before the next flush leaves
+// that flush logging the reload, not a refusal of contents no longer there after it.
+func TestReloadAfterRefusalLogsLast(t *testing.T) {
+	in, log, out, path := newReloading(t, 0)
+	if err := os.WriteFile(path, []byte("id,severity,explanation,action,product\n999001,9,x,y,cisco_ftd_asa\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.refresh()
+	in.refresh()
+	userCatalog(t, path, "第二版")
+	in.refresh()
+	if got := explanations(t, in, out, 1); got[0] != "第二版" {
+		t.Errorf("explanation %q, want 第二版", got[0])
+	}
+	last := ""
+	for _, l := range log.lines {
+		if strings.Contains(l, "catalog reloaded") || strings.Contains(l, "catalog not reloaded") {
+			last = l
+		}
+	}
+	if !strings.HasPrefix(last, "info catalog reloaded") {
+		t.Errorf("last catalog line %q, want the reload:\n%s", last, strings.Join(log.lines, "\n"))
+	}
+}
