@@ -92,6 +92,7 @@ func (in *Instance) refresh() {
 const (
 	laterReloaded = iota
 	laterFailed
+	laterPanic // apart from laterFailed, which a reload clears
 	laterReport
 	numLater
 )
@@ -117,7 +118,7 @@ func (in *Instance) logPending() {
 func (in *Instance) guard(what string, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			in.logLater(laterFailed, func(l Logger) { l.Errorf("%s: internal error, the catalog in use stays: %v", what, r) })
+			in.logLater(laterPanic, func(l Logger) { l.Errorf("%s: internal error, the catalog in use stays: %v", what, r) })
 		}
 	}()
 	f()

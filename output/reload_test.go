@@ -299,6 +299,21 @@ func TestBackgroundPanic(t *testing.T) {
 	}
 }
 
+// TestBackgroundPanicSurvivesReload: a reload after a panic in the background goroutine and
+// before the next flush leaves that flush logging both, as the reload replaced no panic.
+func TestBackgroundPanicSurvivesReload(t *testing.T) {
+	in, log, out, path := newReloading(t, 0)
+	in.guard("unknown-ID report", func() { panic("boom") })
+	userCatalog(t, path, "第二版")
+	in.refresh()
+	if got := explanations(t, in, out, 1); got[0] != "第二版" {
+		t.Errorf("explanation %q, want 第二版", got[0])
+	}
+	if n := log.count("error", "unknown-ID report: internal error, the catalog in use stays: boom"); n != 1 {
+		t.Errorf("panic log lines: %d, want 1: %q", n, log.lines)
+	}
+}
+
 // TestPanicReleasesCounters recovers a panic raised while the counters are updated, as the
 // exported functions and the background goroutine do: the counters stay usable.
 func TestPanicReleasesCounters(t *testing.T) {
