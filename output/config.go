@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -358,20 +359,26 @@ func parseSize(v string) (int, bool) {
 	return int(n * unit), true
 }
 
+// IsCatalogFile reports whether path names one of the catalogs, however either is spelt: a
+// report written there would replace the entries completed there with rows that do not load.
+func IsCatalogFile(path string, catalogs []string) bool {
+	fi, err := os.Stat(path)
+	return slices.ContainsFunc(catalogs, func(cf string) bool {
+		cfi, cerr := os.Stat(cf)
+		return fileKey(cf) == fileKey(path) || err == nil && cerr == nil && os.SameFile(fi, cfi)
+	})
+}
+
 // reportFileProblem says why Report_File cannot be written, "" when it can or is unset: the
-// report is written to a new file beside it, then renamed over it. It must not be one of the
-// catalogs: each report would replace the entries completed there with rows that do not load.
+// report is written to a new file beside it, then renamed over it.
 func reportFileProblem(path string, catalogs []string) string {
 	if path == "" {
 		return ""
 	}
-	fi, err := os.Stat(path)
-	for _, cf := range catalogs {
-		cfi, cerr := os.Stat(cf)
-		if fileKey(cf) == fileKey(path) || err == nil && cerr == nil && os.SameFile(fi, cfi) {
-			return "is also a " + KeyCatalogFile + "; write the report elsewhere and load the completed copy"
-		}
+	if IsCatalogFile(path, catalogs) {
+		return "is also a " + KeyCatalogFile + "; write the report elsewhere and load the completed copy"
 	}
+	fi, err := os.Stat(path)
 	switch {
 	case strings.HasSuffix(path, "/") || err == nil && fi.IsDir():
 		return "names a directory; want a file path"

@@ -75,14 +75,8 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	if err != nil {
 		return c.fail(1, err)
 	}
-	if rep != nil && *rep.csv != "" {
-		out, _ := os.Stat(*rep.csv)
-		for _, f := range c.catalogs {
-			// The report would replace the entries completed there, as the plugin refuses for Report_File.
-			if fc, err := os.Stat(f); err == nil && os.SameFile(fc, out) {
-				return c.fail(2, fmt.Errorf("--csv %s is also a --catalog: write the report elsewhere and load the completed copy", *rep.csv))
-			}
-		}
+	if rep != nil && *rep.csv != "" && output.IsCatalogFile(*rep.csv, c.catalogs) { // as for Report_File
+		return c.fail(2, fmt.Errorf("--csv %s is also a --catalog: write the report elsewhere and load the completed copy", *rep.csv))
 	}
 	eng, err := enrich.New(cat, opts)
 	if err != nil {
