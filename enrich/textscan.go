@@ -212,12 +212,12 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	if k < len(v) && (v[k] == ' ' || v[k] == '_') {
 		k++
 	}
-	code := hasPrefixFold(v[k:], "code")
+	code := false
 	switch {
 	case hasPrefixFold(v[k:], "id"):
 		k += 2
-	case code:
-		k += 4
+	case hasPrefixFold(v[k:], "code"):
+		k, code = k+4, true
 	default:
 		return false
 	}
