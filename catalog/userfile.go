@@ -78,7 +78,7 @@ func Load(userFiles ...string) (*Catalog, error) {
 // LoadFile reads a user catalog file, JSON or CSV as Write writes them (CSV needs at least id,
 // severity, explanation and action); all its problems are returned joined, and no entries then.
 func LoadFile(path string) ([]Entry, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUserCatalog, err)
 	}
@@ -104,6 +104,17 @@ func LoadFile(path string) ([]Entry, error) {
 		return nil, err
 	}
 	return f.entries, nil
+}
+
+// ReadFile reads a user catalog file, refusing anything but a regular file before opening it:
+// a FIFO would block Fluent Bit's start until something wrote to it, and /dev/zero never ends.
+func ReadFile(path string) ([]byte, error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return os.ReadFile(path)
 }
 
 // maxProblems is how many of a file's problems are listed, each on a line of its own.

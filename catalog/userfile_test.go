@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -502,5 +503,29 @@ func TestBlankTextsAreNone(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "explanation and action are both empty") {
 			t.Errorf("%s: error %v, want one saying that explanation and action are both empty", name, err)
 		}
+	}
+}
+
+// TestLoadFileNotRegular refuses a FIFO without opening it. A FIFO here serves a valid catalog
+// to whoever opens it, so code that read it would load it instead of refusing it.
+func TestLoadFileNotRegular(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "user.csv")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = os.WriteFile(path, []byte("id,severity,explanation,action\n722051,6,e,a\n"), 0o600) // blocks until a reader opens
+	}()
+	t.Cleanup(func() { // releases the writer if nothing opened the FIFO
+		if f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			<-served
+			f.Close()
+		}
+	})
+	entries, err := LoadFile(path)
+	if !errors.Is(err, ErrUserCatalog) || !strings.Contains(fmt.Sprint(err), path+": not a regular file") {
+		t.Errorf("LoadFile(FIFO) = %d entries, error %v; want it refused as not a regular file", len(entries), err)
 	}
 }

@@ -3,7 +3,6 @@ package output
 import (
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -24,7 +23,7 @@ type loaded struct {
 func fileSum(files []string) ([sha256.Size]byte, error) {
 	h := sha256.New()
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := catalog.ReadFile(f)
 		if err != nil {
 			return [sha256.Size]byte{}, err
 		}

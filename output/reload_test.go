@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -150,6 +151,32 @@ func TestCatalogReload(t *testing.T) {
 	userCatalog(t, path, "第三版")
 	in.refresh()
 	check("fixed", "第三版", 2, 2)
+
+	// A FIFO is refused without being opened: reading it would block the checks for good.
+	// This one serves a valid catalog to whoever opens it.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		userCatalog(t, path, "第四版") // blocks until a reader opens
+	}()
+	defer func() { // releases the writer if nothing opened the FIFO
+		if f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			<-served
+			f.Close()
+		}
+	}()
+	in.refresh()
+	in.refresh()
+	check("fifo", "第三版", 2, 3)
+	if n := log.count("error", path+": not a regular file"); n != 1 {
+		t.Errorf("the refusal of a FIFO names it: %q", log.lines)
+	}
 }
 
 // TestReloadForgetsExplainedIDs: once a reload explains an ID, the unknown-ID report and
