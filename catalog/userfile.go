@@ -216,7 +216,8 @@ func (f *userFile) readJSON(b []byte) {
 }
 
 // repeatedField returns a field the object raw gives twice, in any case as decoding matches fields
-// (strings.EqualFold, under which ſ is s), or "": decoding would quietly keep the last.
+// (strings.EqualFold, under which ſ is s), also inside an object it holds (source.document) or
+// lists (params.name), or "": decoding would quietly keep the last.
 func repeatedField(raw []byte) string {
 	dec, seen := json.NewDecoder(bytes.NewReader(raw)), []string{}
 	dec.Token() // the '{' of an object decodeStrict has read whole
@@ -227,7 +228,18 @@ func repeatedField(raw []byte) string {
 			return k
 		}
 		seen = append(seen, k) // known fields only, as decodeStrict refuses others
-		dec.Decode(new(json.RawMessage))
+		var v json.RawMessage
+		dec.Decode(&v)
+		items := []json.RawMessage{v}
+		json.Unmarshal(v, &items) // the items of a list (params), else the value itself
+		for _, it := range items {
+			if it[0] != '{' {
+				continue
+			}
+			if r := repeatedField(it); r != "" {
+				return k + "." + r
+			}
+		}
 	}
 	return ""
 }

@@ -317,6 +317,10 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"not a list", `{"id":"106023"}`, `want a JSON array of entries, got an object`},
 		{"unknown field", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","colour":"red"}]`, `unknown field "colour" (want product, id,`},
 		{"field twice", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","explanation":"z"}]`, `entry 1: invalid catalog entry: field "explanation" appears twice`},
+		{"field twice inside source", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","source": 
+ {"document":"a", "section":"b","Document":"c"}}]`, `entry 1: invalid catalog entry: field "source.Document" appears twice`},
+		{"field twice inside params", `[{"product":"cisco_ftd_asa","id":"999111","explanation":"x","action":"y","format":"a %s",
+ "params":[{"name":"a","description":"d1"},{"name":"b","description":"d2","Name":"c"}]}]`, `entry 1: invalid catalog entry: field "params.Name" appears twice`},
 		{"field twice in another case", `[{"product":"cisco_ftd_asa","id":"106023","Action":"x","action":"y"}]`, `entry 1: invalid catalog entry: field "action" appears twice`},
 		// Decoding folds case as strings.EqualFold does: the long s (ſ) matches s.
 		{"field twice in another folding", `[{"product":"cisco_ftd_asa","id":"106023","severity":4,"ſeverity":7,"explanation":"x","action":"y"}]`, `entry 1: invalid catalog entry: field "ſeverity" appears twice`},
