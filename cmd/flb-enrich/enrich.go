@@ -172,6 +172,9 @@ func (l *lineEnricher) file(name string, stdin io.Reader) error {
 			}
 		}
 		line, n, err := l.readLine()
+		if lineNo == 1 { // a byte order mark starts a file, not its first line
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		}
 		if wait {
 			l.now = time.Now()
 		}

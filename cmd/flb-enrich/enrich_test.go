@@ -138,6 +138,27 @@ func TestRunEnrichFiles(t *testing.T) {
 	}
 }
 
+// TestRunEnrichByteOrderMark drops a byte order mark at the start of each input, as a JSON reader
+// may, so that a first line that is a JSON object is read as one; anywhere else it is text.
+func TestRunEnrichByteOrderMark(t *testing.T) {
+	a := filepath.Join(t.TempDir(), "a.log")
+	if err := os.WriteFile(a, []byte("\ufeff{\"log\":\"%FTD-6-722051: x\"}\n\ufeffy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, recs, errOut := runEnrichCLI(t, "\ufeff%ASA-4-722051: z\n", a, "-")
+	if code != 0 || len(recs) != 3 {
+		t.Fatalf("exit %d, %d records (want 3), stderr %q", code, len(recs), errOut)
+	}
+	for i, want := range []string{"%FTD-6-722051: x", "\ufeffy", "%ASA-4-722051: z"} {
+		if recs[i]["log"] != want {
+			t.Errorf("record %d: log %q, want %q", i, recs[i]["log"], want)
+		}
+	}
+	if recs[0]["message_id"] != "722051" {
+		t.Errorf("the first record is not enriched: %v", recs[0])
+	}
+}
+
 func TestRunEnrichErrors(t *testing.T) {
 	tests := []struct {
 		name string
