@@ -454,10 +454,10 @@ func (in *Instance) SharesReportFile(o *Instance) bool {
 	return in.cfg.ReportFile != "" && o.cfg.ReportFile != "" && fileKey(in.cfg.ReportFile) == fileKey(o.cfg.ReportFile)
 }
 
-// fileKey names path's file however it is spelt (relative, "./", a symlinked directory):
-// the absolute path in the directory with its symlinks resolved.
+// fileKey names path's file however it is spelt (relative, "./", a symlinked directory, a
+// link to it, which WriteFile follows): the absolute path in the directory with its symlinks resolved.
 func fileKey(path string) string {
-	abs, err := filepath.Abs(path)
+	abs, err := filepath.Abs(report.Resolve(path))
 	if err != nil {
 		return filepath.Clean(path)
 	}

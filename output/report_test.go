@@ -156,6 +156,11 @@ func TestSharesReportFile(t *testing.T) {
 	}
 	t.Chdir(dir)
 	path := filepath.Join(dir, "unknown.csv")
+	// WriteFile follows a link to the file, so an instance writing through one replaces the other's report.
+	fileLink := filepath.Join(dir, "unknown-link.csv")
+	if err := os.Symlink(path, fileLink); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name, a, b string
 		want       bool
@@ -164,6 +169,7 @@ func TestSharesReportFile(t *testing.T) {
 		{"with ./", path, filepath.Join(dir, ".", "unknown.csv"), true},
 		{"relative", path, "unknown.csv", true},
 		{"through a symlinked directory", path, filepath.Join(link, "unknown.csv"), true},
+		{"through a symbolic link to the file", path, fileLink, true},
 		{"other file", path, filepath.Join(dir, "other.csv"), false},
 		{"one has none", path, "", false},
 		{"neither has one", "", "", false},
