@@ -158,10 +158,11 @@ func (t *TopK) Top() []Item {
 	return out
 }
 
-// exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes.
+// exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes. It
+// looks back only as far as a rune is long: bytes that are not UTF-8 have no rune to keep whole.
 func exampleLen(line []byte) int {
 	n := min(len(line), MaxExample)
-	for n > 0 && n < len(line) && !utf8.RuneStart(line[n]) {
+	for n > MaxExample-utf8.UTFMax+1 && n < len(line) && !utf8.RuneStart(line[n]) {
 		n--
 	}
 	return n

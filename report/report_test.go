@@ -208,10 +208,21 @@ func TestAddKeysAsTheCatalog(t *testing.T) {
 }
 
 func TestExampleCutAtRune(t *testing.T) {
-	line := strings.Repeat("a", MaxExample-1) + "説明"
-	got := line[:exampleLen([]byte(line))]
-	if len(got) != MaxExample-1 || !utf8.ValidString(got) {
-		t.Errorf("example of %d bytes: got %d bytes, valid %v", len(line), len(got), utf8.ValidString(got))
+	tests := []struct {
+		name, line string
+		want       int
+	}{
+		{"before a character", strings.Repeat("a", MaxExample-1) + "説明", MaxExample - 1},
+		// Bytes that are not UTF-8 have no character to keep whole: the cut moves back no more than a character's length.
+		{"in a run of bytes that are not utf-8", "%ASA-4-999001: " + strings.Repeat("\xa0", MaxExample), MaxExample - utf8.UTFMax + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.line[:exampleLen([]byte(tt.line))]
+			if len(got) != tt.want || utf8.ValidString(tt.line) && !utf8.ValidString(got) {
+				t.Errorf("example of %d bytes: got %d bytes, valid %v, want %d bytes", len(tt.line), len(got), utf8.ValidString(got), tt.want)
+			}
+		})
 	}
 }
 
