@@ -62,17 +62,7 @@ func (in *Instance) refresh() {
 	case err == nil:
 		in.failing, in.refused = "", ""
 		in.current.Store(next)
-		in.locked(func() { // the IDs the new catalog explains leave the unknown-ID report
-			before := in.unknown.Total()
-			in.unknown.Forget(func(it report.Item) bool {
-				m, ok := next.eng.Recognise([]byte(it.Example))
-				return ok && m.Entry != nil
-			})
-			if in.unknown.Total() != before {
-				// New IDs may bring the total back to what was reported: the report is due anyway.
-				in.reported = -1
-			}
-		})
+		in.locked(func() { in.forgetKnown(next) })
 		in.later[laterFailed].Store(nil) // a refusal still waiting to be logged is of contents this reload replaced
 		in.logLater(laterReloaded, func(l Logger) {
 			l.Infof("catalog reloaded: %s with %d entries", next.cat.Version(), next.cat.Len())
@@ -84,6 +74,20 @@ func (in *Instance) refresh() {
 		in.refused = state
 		in.logLater(laterFailed, func(l Logger) { l.Errorf("catalog not reloaded, the catalog in use stays: %v", err) })
 		in.count(func(t *Totals) { t.CatalogReloadFailures++ })
+	}
+}
+
+// forgetKnown takes the IDs that l's catalog explains, judged by their example, out of the
+// unknown-ID report; it runs under countMu.
+func (in *Instance) forgetKnown(l *loaded) {
+	before := in.unknown.Total()
+	in.unknown.Forget(func(it report.Item) bool {
+		m, ok := l.eng.Recognise([]byte(it.Example))
+		return ok && m.Entry != nil
+	})
+	if in.unknown.Total() != before {
+		// New IDs may bring the total back to what was reported: the report is due anyway.
+		in.reported = -1
 	}
 }
 

@@ -231,7 +231,8 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		}
 	}()
 	fb.split = enrich.Split{Ends: fb.split.Ends[:0], Unknown: fb.split.Unknown[:0]}
-	payloads, wrapped, rerr, err := in.deliver(ctx, in.cfg.TagPrefix+tag, in.current.Load().eng, data, fb)
+	cur := in.current.Load()
+	payloads, wrapped, rerr, err := in.deliver(ctx, in.cfg.TagPrefix+tag, cur.eng, data, fb)
 	c := fb.split.Counters
 	// A chunk's records count once, when it is delivered: Fluent Bit may retry it many times.
 	in.count(func(t *Totals) {
@@ -243,6 +244,9 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		}
 		for _, u := range fb.split.Unknown {
 			in.unknown.Add(u.ID, string(u.Product), u.Severity, u.Line)
+		}
+		if next := in.current.Load(); next != cur { // a reload during the flush took explained IDs out
+			in.forgetKnown(next)
 		}
 		t.Chunks++
 		t.Add(c)

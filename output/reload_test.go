@@ -214,6 +214,58 @@ func TestReloadForgetsExplainedIDs(t *testing.T) {
 	}
 }
 
+// gateWriter holds the first Write until release is closed.
+type gateWriter struct {
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	g.once.Do(func() {
+		close(g.entered)
+		<-g.release
+	})
+	return len(p), nil
+}
+
+// TestReloadDuringFlushForgetsExplainedIDs: a flush that began before a reload explaining its
+// unknown ID counts it after the reload took the ID out of the report; it must not bring it back.
+func TestReloadDuringFlushForgetsExplainedIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "user.csv")
+	userCatalog(t, path, "第一版")
+	cfg := DefaultConfig()
+	cfg.Sink, cfg.CatalogFiles, cfg.CatalogRefresh = SinkStdout, []string{path}, 0
+	w := &gateWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	in, err := New(cfg, &logRecorder{}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(context.Background())
+	done := make(chan error)
+	go func() { done <- in.Flush(context.Background(), "t", chunk("%ASA-4-999002: x", "%ASA-4-999003: y")) }()
+	<-w.entered
+	csv := "id,severity,explanation,action,product\n999002,4,説明,対処,cisco_ftd_asa\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.refresh()
+	close(w.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	var total int64
+	in.locked(func() {
+		for _, it := range in.unknown.Top() {
+			ids = append(ids, it.ID)
+		}
+		total = in.unknown.Total()
+	})
+	if fmt.Sprint(ids, total) != "[999003] 1" {
+		t.Errorf("unknown IDs %v, total %d after the reload; want [999003], 1", ids, total)
+	}
+}
+
 // TestReloadThenAsManyNewUnknown: a reload that explains two records and two new unknown
 // records before the next report leave the total where it was, but the report has changed.
 func TestReloadThenAsManyNewUnknown(t *testing.T) {
