@@ -105,14 +105,16 @@ func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query
 	if !ok {
 		e, ok = cat.LookupID(query) // a bare ID, error code or signature
 	}
+	if !ok && !found && !strings.ContainsAny(query, " \t") {
+		// A bare name the lookup cannot parse, read as the header it is: "ASA-session-4-722051", "LICENSE-SMART_LIC-3-COMM_FAILED".
+		m, found = eng.Recognise([]byte("%" + query))
+		e, ok = m.Entry, m.Entry != nil
+	}
 	if !ok {
-		if !found && !strings.ContainsAny(query, " \t") {
-			// A bare name: "999999", "SMART_LIC-3-NO_SUCH".
-			if (len(query) == 4 || len(query) == 6) && strings.Trim(query, "0123456789") == "" {
-				field(b, "result:", "message ID "+query+", not in the catalog")
-				return false
-			}
-			m, found = eng.Recognise([]byte("%" + query))
+		// A bare number: "999999".
+		if !found && (len(query) == 4 || len(query) == 6) && strings.Trim(query, "0123456789") == "" {
+			field(b, "result:", "message ID "+query+", not in the catalog")
+			return false
 		}
 		if !found {
 			field(b, "result:", "no message ID in this line")
