@@ -221,16 +221,14 @@ func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 	for k < len(v) && v[k] == '-' && k-d < 2 {
 		k++
 	}
-	if c := k; k > d {
-		for k < len(v) && k-c < 16 && v[k] >= 'a' && v[k] <= 'z' {
-			k++
+	if c := k; k > d && k < len(v) && v[k] >= 'a' && v[k] <= 'z' {
+		// A class starts with a letter and may hold digits after it: ipv6, e911.
+		for k++; k < len(v) && k-c < 16 && (v[k] >= 'a' && v[k] <= 'z' || isDigit(v[k])); k++ {
 		}
-		if k > c { // a class ends in a dash
-			if k >= len(v) || v[k] != '-' {
-				return false
-			}
-			k++
+		if k >= len(v) || v[k] != '-' { // a class ends in a dash
+			return false
 		}
+		k++
 	}
 	// The 6-digit ID must not run on into a letter or digit.
 	if k+8 > len(v) || !isDigitSev(v[k]) || v[k+1] != '-' || k+8 < len(v) && (isLetter(v[k+8]) || isDigit(v[k+8])) {

@@ -29,6 +29,7 @@ func TestRecognise(t *testing.T) {
 		{"pri only", "<166>%FTD-6-113039: Group <g> User <u> IP <1.2.3.4> AnyConnect parent session started.", ftd, "113039", 6, true},
 		{"lower-case class", "Jan 22 14:05:11 PST: %ASA-svc-4-722051: Group <g>", ftd, "722051", 4, true},
 		{"session class unknown id", "%FTD-session-6-302013: Built inbound TCP connection", ftd, "302013", 6, false},
+		{"class with a digit", "%ASA-ipv6-6-325001: Router Advertisement", ftd, "325001", 6, false},
 		{"no colon", "%ASA-6-302016 Teardown UDP connection 40", ftd, "302016", 6, false},
 		{"double dash", "<166>:Feb 26 11:26:52 UTC: %FTD--6-852002: Received", ftd, "852002", 6, false},
 		{"angle garbage", "dev01: %FTD<Up>-4-313005: No matching connection", ftd, "313005", 4, false},
