@@ -709,3 +709,42 @@ func TestSendStalledReceiver(t *testing.T) {
 		}
 	})
 }
+
+// TestSendHandshakeRequiredLargePayload: a client without a shared key meets an in_forward
+// that has one. in_forward sends its HELO, reads at most 1023 bytes as the PING and closes, so
+// a payload larger than the socket buffers fails its write; the error must still name the
+// missing key, not a broken pipe (plugins/in_forward/fw_prot.c, secure_forward_read).
+func TestSendHandshakeRequiredLargePayload(t *testing.T) {
+	for _, tt := range []struct {
+		network string
+		records int
+	}{
+		{"unix", 1}, {"unix", 20000}, {"tcp", 1}, {"tcp", 20000},
+	} {
+		t.Run(fmt.Sprintf("%s %d records", tt.network, tt.records), func(t *testing.T) {
+			addr := "127.0.0.1:0"
+			if tt.network == "unix" {
+				addr = filepath.Join(t.TempDir(), "in.sock")
+			}
+			ln, err := net.Listen(tt.network, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					c.Write(helo("nonce", "0123456789abcdef", "auth", "fedcba9876543210"))
+					c.Read(make([]byte, 1023))
+					c.Close()
+				}
+			}()
+			c := newClient(t, testConfig(tt.network+"://"+ln.Addr().String()))
+			payload := entries(0, tt.records)
+			requireRetryable(t, c.Send(context.Background(), "t", payload, tt.records), ErrHandshakeRequired)
+		})
+	}
+}

@@ -264,6 +264,13 @@ func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err
 	_, err = cn.bufs.WriteTo(cn.nc)
 	cn.vec[1] = nil // do not keep the caller's entries alive
 	if err != nil {
+		// in_forward with a Shared_Key sends a HELO and closes on a payload too large for a PING:
+		// that HELO, readable without blocking once alive sees it, names the cause.
+		if !alive(cn.rc) {
+			if resp, rerr := cn.readObject(); rerr == nil && checkAck(resp, nil) == ErrHandshakeRequired {
+				err = ErrHandshakeRequired
+			}
+		}
 		return "write", err
 	}
 	resp, err := cn.readObject()
