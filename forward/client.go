@@ -180,6 +180,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	if cfg.TLS {
 		host, _, _ := net.SplitHostPort(addr.Addr) // empty for a unix socket
+		host, _, _ = strings.Cut(host, "%")        // an IPv6 zone names the interface, not the certificate's address
 		c.tlsConfig = &tls.Config{
 			MinVersion:         tls.VersionTLS12,
 			InsecureSkipVerify: !cfg.TLSVerify, // the operator asked for it explicitly

@@ -39,6 +39,15 @@ func TestSendDelivers(t *testing.T) {
 			},
 		},
 		{
+			// The zone picks the interface; the certificate carries the address alone.
+			name: "tls to an IPv6 address with a zone",
+			opts: forwardtest.Options{Network: "tcp6", TLS: true},
+			cfg: func(cfg *Config, srv *forwardtest.Server) {
+				cfg.Address = strings.Replace(cfg.Address, "::1]", "::1%"+loopback(t)+"]", 1)
+				cfg.TLS, cfg.TLSCAFile = true, srv.CAFile
+			},
+		},
+		{
 			name: "tls and shared key",
 			opts: forwardtest.Options{TLS: true, SharedKey: "k"},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
