@@ -30,6 +30,7 @@ func TestParseHelo(t *testing.T) {
 		// Fluent Bit's in_forward sends a salt, users or not.
 		{"auth salt", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
 		{"no nonce", helo("auth", ""), false, ErrHandshake},
+		{"three elements", append(append(msgpack.AppendArrayHeader(nil, 3), helo("nonce", "n0nce")[1:]...), 0xc0), false, ErrHandshake},
 		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), 0x80)...), false, ErrHandshake},
 	}
 	for _, tt := range tests {
@@ -67,5 +68,40 @@ func TestCheckPongRefusals(t *testing.T) {
 		if err := checkPong(pong, "salt", []byte("nonce"), "key", tt.userAuth); !errors.Is(err, tt.want) {
 			t.Errorf("PONG refusing with %q after a HELO with a salt %v: %v, want %v", tt.reason, tt.userAuth, err, tt.want)
 		}
+	}
+}
+
+func pong(ok bool, fields ...string) []byte {
+	b := msgpack.AppendArrayHeader(nil, 1+1+len(fields))
+	b = append(msgpack.AppendStr(b, "PONG"), map[bool]byte{false: 0xc2, true: 0xc3}[ok])
+	for _, s := range fields {
+		b = msgpack.AppendStr(b, s)
+	}
+	return b
+}
+
+// TestCheckPong: a PONG is accepted only with the digest of the shared key, so that a receiver
+// without the key cannot pose as the real one.
+func TestCheckPong(t *testing.T) {
+	nonce := []byte("nonce")
+	good := sharedKeyDigest("salt", "receiver", nonce, "key")
+	tests := []struct {
+		name string
+		msg  []byte
+		want error
+	}{
+		{"digest of the key", pong(true, "", "receiver", good), nil},
+		{"digest of another key", pong(true, "", "receiver", sharedKeyDigest("salt", "receiver", nonce, "other")), ErrHandshake},
+		{"digest for another host name", pong(true, "", "impostor", good), ErrHandshake},
+		{"no digest", pong(true, "", "receiver", ""), ErrHandshake},
+		{"four elements", pong(true, "", "receiver"), ErrHandshake},
+		{"six elements", pong(true, "", "receiver", good, ""), ErrHandshake},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := checkPong(tt.msg, "salt", nonce, "key", false); !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
+				t.Errorf("checkPong = %v, want %v", err, tt.want)
+			}
+		})
 	}
 }
