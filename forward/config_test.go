@@ -25,12 +25,17 @@ func TestParseAddress(t *testing.T) {
 		{name: "udp scheme", in: "udp://127.0.0.1:24224", wantErr: "want"},
 		{name: "unix relative", in: "unix://forward.sock", wantErr: "absolute"},
 		{name: "unix empty", in: "unix://", wantErr: "absolute"},
+		{name: "unix root", in: "unix:///", wantErr: "absolute"},
+		{name: "unix path with NUL", in: "unix:///run/a\x00b.sock", wantErr: "without NUL"},
 		// A socket address holds 107 bytes and a NUL: a longer path fails every dial.
 		{name: "unix path of 107 bytes", in: "unix:///" + strings.Repeat("s", 106), want: Address{"unix", "/" + strings.Repeat("s", 106)}},
 		{name: "unix path of 108 bytes", in: "unix:///" + strings.Repeat("s", 107), wantErr: "at most 107 bytes"},
 		{name: "tcp no port", in: "tcp://127.0.0.1", wantErr: "tcp://host:port"},
 		{name: "tcp port zero", in: "tcp://127.0.0.1:0", wantErr: "port"},
 		{name: "tcp port too big", in: "tcp://127.0.0.1:70000", wantErr: "port"},
+		{name: "tcp port 65535", in: "tcp://127.0.0.1:65535", want: Address{"tcp", "127.0.0.1:65535"}},
+		{name: "tcp port 65536", in: "tcp://127.0.0.1:65536", wantErr: "port"},
+		{name: "tcp host with a space", in: "tcp://fluent bit:24224", wantErr: "not a host name"},
 		{name: "tcp port name", in: "tcp://127.0.0.1:fwd", wantErr: "port"},
 		{name: "tcp no host", in: "tcp://:24224", wantErr: "host is empty"},
 		{name: "tcp with path", in: "tcp://127.0.0.1:24224/x", wantErr: "port"},
@@ -92,6 +97,11 @@ func TestWithDefaults(t *testing.T) {
 	}
 	if d := DefaultConfig(""); got.MaxConns != d.MaxConns || got.MinBackoff != d.MinBackoff || got.MaxBackoff != d.MaxBackoff {
 		t.Errorf("defaults not applied: %+v", got)
+	}
+	// The backoff doubles from MinBackoff up to MaxBackoff: a MaxBackoff below it is raised to it.
+	got = Config{MinBackoff: time.Minute, MaxBackoff: time.Second}.withDefaults()
+	if got.MaxBackoff != time.Minute {
+		t.Errorf("MaxBackoff = %s below MinBackoff 1m, want it raised to 1m", got.MaxBackoff)
 	}
 }
 
