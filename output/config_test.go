@@ -103,6 +103,7 @@ func TestParseConfigValues(t *testing.T) {
 		{"stall timeout default", props{}, func(c Config) (any, any) { return c.StallTimeout, time.Second }},
 		{"stall timeout duration", props{"stall_timeout": "250ms"}, func(c Config) (any, any) { return c.StallTimeout, 250 * time.Millisecond }},
 		{"stall timeout off", props{"stall_timeout": "Off"}, func(c Config) (any, any) { return c.StallTimeout, time.Duration(0) }},
+		{"value with spaces around", props{"ack_timeout": " 30s "}, func(c Config) (any, any) { return c.AckTimeout, 30 * time.Second }},
 		{"ack timeout seconds", props{"ack_timeout": "30"}, func(c Config) (any, any) { return c.AckTimeout, 30 * time.Second }},
 		{"forward connections", props{"forward_connections": "8"}, func(c Config) (any, any) { return c.ForwardConns, 8 }},
 		{"forward connections default", props{}, func(c Config) (any, any) { return c.ForwardConns, DefaultForwardConns }},
@@ -114,6 +115,7 @@ func TestParseConfigValues(t *testing.T) {
 		{"payload 2MB", props{"max_payload_size": "2MB"}, func(c Config) (any, any) { return c.MaxPayloadSize, 2_000_000 }},
 		{"payload 64kb", props{"max_payload_size": "64Kb"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64_000 }},
 		{"payload fraction", props{"max_payload_size": "1.5M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1_500_000 }},
+		{"payload with a space before the unit", props{"max_payload_size": "256 k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 256_000 }},
 		{"payload bytes", props{"max_payload_size": "100000"}, func(c Config) (any, any) { return c.MaxPayloadSize, 100000 }},
 		{"payload minimum", props{"max_payload_size": "1k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1000 }},
 		{"payload maximum", props{"max_payload_size": "64M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64_000_000 }},
@@ -161,6 +163,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"tls over unix socket", props{"forward_tls": "on"}, KeyForwardTLS, "tcp://"},
 		{"ca file without tls", props{"forward_tls_ca_file": "/etc/ca.pem"}, KeyForwardTLSCAFile, "Forward_TLS is off"},
 		{"tag prefix with space", props{"forward_tag_prefix": "en riched."}, KeyForwardTagPrefix, "without spaces"},
+		{"tag prefix with a tab", props{"forward_tag_prefix": "en\triched."}, KeyForwardTagPrefix, "without spaces"},
 		{"ack timeout word", props{"ack_timeout": "soon"}, KeyAckTimeout, "such as 10s"},
 		{"stall timeout word", props{"stall_timeout": "never"}, KeyStallTimeout, "or off"},
 		{"preset unknown", props{"field_preset": "elastic"}, KeyFieldPreset, "want default or ecs"},
@@ -168,6 +171,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ecs with log as message key", props{"field_preset": "ecs", "message_key": "log,message"}, KeyMessageKey + " and " + KeyFieldSeverity, "cannot go inside it"},
 		{"field name ending in a dot", props{"field_explanation": "enrich."}, "Field_Explanation", "Elasticsearch refuses"},
 		{"field name starting with a dot", props{"field_action": ".action"}, "Field_Action", "Elasticsearch refuses"},
+		{"message id field name ending in a dot", props{"field_message_id": "mid."}, "Field_Message_ID", "Elasticsearch refuses"},
 		{"field name with two dots", props{"field_params": "enrich..params"}, "Field_Params", "Elasticsearch refuses"},
 		{"nest under a dot", props{"nest_under": "."}, KeyNestUnder, "Elasticsearch refuses"},
 		{"refresh too short", props{"catalog_refresh_interval": "1ms"}, KeyCatalogRefresh, "from 100ms to 24h"},
@@ -192,6 +196,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ack timeout zero", props{"ack_timeout": "0"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout negative", props{"ack_timeout": "-5s"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout too short", props{"ack_timeout": "1ns"}, KeyAckTimeout, "from 100ms"},
+		// As whole seconds in 64 bits, 18446744074s would overflow to 290ms.
+		{"ack timeout seconds overflowing", props{"ack_timeout": "18446744074"}, KeyAckTimeout, "such as 10s"},
 		{"forward connections zero", props{"forward_connections": "0"}, KeyForwardConns, "from 1 to 64"},
 		{"forward connections too many", props{"forward_connections": "65"}, KeyForwardConns, "from 1 to 64"},
 		{"forward connections word", props{"forward_connections": "many"}, KeyForwardConns, "whole number"},
@@ -257,7 +263,7 @@ func TestParseConfigEngineOptionsChecked(t *testing.T) {
 }
 
 func TestConfigStringRedactsSharedKey(t *testing.T) {
-	c, err := ParseConfig(props{"forward_address": testAddr, "forward_shared_key": "hunter2-secret", "nest_under": "cisco info"})
+	c, err := ParseConfig(props{"forward_address": testAddr, "forward_shared_key": "hunter2-secret", "nest_under": "cisco info", "stall_timeout": "off"})
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
@@ -265,7 +271,7 @@ func TestConfigStringRedactsSharedKey(t *testing.T) {
 	if strings.Contains(s, "hunter2") || strings.Contains(s, "\n") {
 		t.Errorf("String() = %q shows the shared key or spans lines", s)
 	}
-	for _, want := range []string{"forward_shared_key=(redacted)", "forward_address=" + testAddr, `nest_under="cisco info"`, "max_payload_size=256000", "ack_timeout=10s"} {
+	for _, want := range []string{"forward_shared_key=(redacted)", "forward_address=" + testAddr, `nest_under="cisco info"`, "max_payload_size=256000", "ack_timeout=10s", "stall_timeout=off"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() = %q, want it to contain %s", s, want)
 		}
