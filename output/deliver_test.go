@@ -172,6 +172,7 @@ func TestDeliveryErrorNamesCauses(t *testing.T) {
 		{&forward.RetryableError{Op: "write", Err: fmt.Errorf("%w: read unix: i/o timeout", forward.ErrStalled)}, "lacks Threaded On"},
 		{&forward.RetryableError{Op: "read ack", Err: fmt.Errorf("receiver closed the connection: %w", io.EOF)}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "read ack", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "larger than its Buffer_Max_Size"},
+		{&forward.RetryableError{Op: "write", Err: &net.OpError{Op: "write", Err: os.NewSyscallError("write", syscall.EPIPE)}}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "dial", Err: syscall.ECONNREFUSED}, ""},
 		{&forward.RetryableError{Op: "tls handshake", Err: io.EOF}, "without tls on"},
 		{&forward.RetryableError{Op: "handshake", Err: fmt.Errorf("read HELO: receiver closed the connection: %w", io.EOF)}, ""},
@@ -219,6 +220,25 @@ func TestDeliverStopsWhenCancelled(t *testing.T) {
 	}
 }
 
+// TestDeliverFillsPayloadsToTheLimit: a payload may reach the limit exactly, so two records of
+// half the limit each travel together.
+func TestDeliverFillsPayloadsToTheLimit(t *testing.T) {
+	src := DefaultConfig()
+	src.Sink = SinkStdout
+	rewriter, err := New(src, nil, io.Discard)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	cfg := DefaultConfig()
+	cfg.MaxPayloadSize = 2 * len(record(noIDLine)) // records without an ID pass unchanged
+	var got sendRecorder
+	in := newInstance(cfg, nil, nil, &got)
+	payloads, _, _, err := in.deliver(context.Background(), "t", rewriter.current.Load().eng, chunk(repeat(noIDLine, 4)...), in.bufs.Get().(*flushBuffer))
+	if want := []int{2, 2}; err != nil || payloads != 2 || !reflect.DeepEqual(got.counts, want) {
+		t.Errorf("deliver = %d payloads of %v records, %v; want %v", payloads, got.counts, err, want)
+	}
+}
+
 // TestPayloadLimit: payloads grow past Max_Payload_Size only to keep a flush's payloads
 // few, and then to maxGrownPayload at most.
 func TestPayloadLimit(t *testing.T) {
@@ -232,6 +252,9 @@ func TestPayloadLimit(t *testing.T) {
 		{DefaultMaxPayloadSize, 2_000_000_000, 0, maxGrownPayload},
 		{MinMaxPayloadSize, 300_000_000, 1000 * payloadsPerFlush, maxGrownPayload},
 		{MaxMaxPayloadSize, 2_000_000_000, 0, MaxMaxPayloadSize},
+		// The figures the README gives: more than 256 payloads, up to 4,000,000 bytes.
+		{MinMaxPayloadSize, 2_560_000, 0, 10_000},
+		{MinMaxPayloadSize, 2_000_000_000, 0, 4_000_000},
 	}
 	for _, tt := range tests {
 		if got := payloadLimit(tt.size, tt.estimate, tt.payloads); got != tt.want {
