@@ -133,6 +133,7 @@ func TestCatalogReload(t *testing.T) {
 	}
 	in.refresh()
 	in.refresh()
+	in.refresh()
 	check("broken", "第二版", 1, 1)
 	if n := log.count("error", "catalog not reloaded, the catalog in use stays"); n != 1 {
 		t.Errorf("refusal log lines: %d, want 1: %q", n, log.lines)

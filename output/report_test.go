@@ -92,6 +92,35 @@ func TestReportInterval(t *testing.T) {
 	if n := log.count("info", "2 records with an ID the catalog lacks, top 2"); n != 1 {
 		t.Errorf("second report: %q", log.lines)
 	}
+	if n := log.count("warn", ""); n != 0 {
+		t.Errorf("warnings without a %s: %q", KeyReportFile, log.lines)
+	}
+}
+
+// TestNoReportWithoutUnknownIDs: Close reports the unknown IDs only when any arrived: no log
+// line and no Report_File otherwise.
+func TestNoReportWithoutUnknownIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unknown.csv")
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	cfg.ReportFile = path
+	log := &logRecorder{}
+	in, err := New(cfg, log, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Flush(context.Background(), "t", chunk("no id here")); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := log.count("info", "unknown message IDs"); n != 0 {
+		t.Errorf("report lines at close: %d, want none:\n%s", n, strings.Join(log.lines, "\n"))
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("report file written with no unknown IDs: %v", err)
+	}
 }
 
 // TestReportLoadsBackCompleted completes every row of a Report_File, as
