@@ -285,6 +285,7 @@ func TestLookupID(t *testing.T) {
 		{"CUCM signature", "self signed certificate", ProductCUCM, "ILSCertificateVerificationFailed"},
 		{"CUCM verification error signature", "Verification error:18", ProductCUCM, "ILSCertificateVerificationFailed"},
 		{"CUCM derived id", "ILSCertificateNotInLocalStore", ProductCUCM, "ILSCertificateNotInLocalStore"},
+		{"spaces around", " 722051\t", ProductFTD, "722051"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,6 +301,30 @@ func TestLookupID(t *testing.T) {
 	for _, q := range []string{"", "999999", "SMART_LIC-3-NOPE", "1786", "nothing"} {
 		if e, ok := c.LookupID(q); ok {
 			t.Errorf("LookupID(%q) = %s %s, want nothing", q, e.Product, e.ID)
+		}
+	}
+}
+
+// TestSplitIOSID: only FACILITY-SEVERITY-MNEMONIC with all three parts splits; the severity
+// is whatever lies between the first and the last dash.
+func TestSplitIOSID(t *testing.T) {
+	tests := []struct {
+		id, facility, mnemonic string
+	}{
+		{"SMART_LIC-3-COMM_FAILED", "SMART_LIC", "COMM_FAILED"},
+		{"LINK-3-UPDOWN", "LINK", "UPDOWN"},
+		{"A-B-C-D", "A", "D"},
+		{"A-3-B", "A", "B"},
+		{"-3-UPDOWN", "", ""},
+		{"LINK--UPDOWN", "", ""},
+		{"LINK-3-", "", ""},
+		{"LINK-UPDOWN", "", ""},
+		{"LINK", "", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		if f, m := SplitIOSID(tt.id); f != tt.facility || m != tt.mnemonic {
+			t.Errorf("SplitIOSID(%q) = %q, %q; want %q, %q", tt.id, f, m, tt.facility, tt.mnemonic)
 		}
 	}
 }
@@ -336,6 +361,9 @@ func TestSignatures(t *testing.T) {
 		got[s.Text] = s.Entry.ID
 		if i > 0 && len(sigs[i-1].Text) < len(s.Text) {
 			t.Errorf("signature %q before longer %q: want longest first", sigs[i-1].Text, s.Text)
+		}
+		if i > 0 && len(sigs[i-1].Text) == len(s.Text) && sigs[i-1].Text >= s.Text {
+			t.Errorf("signature %q before %q of the same length: want them in order, the same at every load", sigs[i-1].Text, s.Text)
 		}
 		if s.Entry.Product != ProductCUCM {
 			t.Errorf("signature %q identifies %s entry", s.Text, s.Entry.Product)
