@@ -329,6 +329,7 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"severity out of range", `[{"product":"cisco_ftd_asa","id":"106023","severity":9,"explanation":"x","action":"y"}]`, `severity 9 is outside 0-7`},
 		{"IBM id of neither form", `[{"product":"ibm_storage_virtualize","id":"12345","explanation":"x","action":"y"}]`, `entry 1 (id "12345"): invalid catalog entry: id "12345" is neither a 6-digit event ID nor a 4-digit error code`},
 		{"error code entry of another code", `[{"product":"ibm_storage_virtualize","id":"1234","error_code":"1785","explanation":"x","action":"y"}]`, `error_code "1785" differs from id "1234", which is an error code`},
+		{"error code not numeric", `[{"product":"ibm_storage_virtualize","id":"086008","error_code":"17x5","explanation":"x","action":"y"}]`, `error_code "17x5" is not numeric`},
 		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
 	}
 	for _, tt := range tests {
@@ -364,6 +365,7 @@ func TestCSVListColumns(t *testing.T) {
 		{"params not JSON", `cisco_cucm,ILSX,,x,y,,ip: peer,`, Entry{}, `column params: want a JSON list`},
 		{"signatures not a list", `cisco_cucm,ILSX,,x,y,,,"""a"""`, Entry{}, `column signatures: want a JSON list such as ["...", "..."], got a string`},
 		{"unknown param field", `cisco_cucm,ILSX,,x,y,,"[{""nom"":""ip""}]",`, Entry{}, `unknown field "nom"`},
+		{"printed id not 6 digits", `cisco_ftd_asa,722056,,x,y,72205,,`, Entry{}, `printed_id "72205" is not a 6-digit message ID`},
 		{"signature too short", `cisco_cucm,ILSX,,x,y,,,"[""self signed certificate"",""TLS""]"`, Entry{},
 			`user.csv: line 2 (id "ILSX"): invalid catalog entry: signature "TLS" is shorter than 4 bytes`},
 	}
@@ -418,6 +420,86 @@ func TestCSVFirewallNames(t *testing.T) {
 				t.Errorf("entry\n got  %+v\n want %+v", got[0], want)
 			}
 		})
+	}
+}
+
+// TestCSVHeader: the report's count and example columns load and are ignored; a column given
+// twice is refused rather than one of them dropped.
+func TestCSVHeader(t *testing.T) {
+	tests := []struct {
+		name, text string
+		wantErr    string
+	}{
+		{"report columns", "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,106023,4,x,y,12,%ASA-4-106023: z\n", ""},
+		{"column twice", "id,severity,explanation,action,ID\n106023,4,x,y,106024\n", `line 1: column "id" appears twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadFile(writeTemp(t, "user.csv", tt.text))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(got) != 1 || got[0].ID != "106023" || got[0].Explanation != "x" {
+				t.Errorf("LoadFile = %+v, %v; want entry 106023", got, err)
+			}
+		})
+	}
+}
+
+// TestJSONIOSNameWithPercent: an IOS ID written as printed, with its %, is keyed as the
+// recogniser looks it up, as in CSV.
+func TestJSONIOSNameWithPercent(t *testing.T) {
+	c, err := Load(writeTemp(t, "user.json", `[{"product":"cisco_ios","id":"%LINK-3-UPDOWN","explanation":"mine","action":"y"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := c.Lookup(ProductIOS, "LINK-UPDOWN")
+	if !ok || e.ID != "LINK-3-UPDOWN" || e.Facility != "LINK" || e.Explanation != "mine" {
+		t.Errorf("Lookup(LINK-UPDOWN) = %+v, %v; want the user's entry LINK-3-UPDOWN", e, ok)
+	}
+}
+
+// TestSignaturesOfEntriesWithoutThem: a Unified CM entry without signatures is found by its ID.
+func TestSignaturesOfEntriesWithoutThem(t *testing.T) {
+	c, err := Load(writeTemp(t, "user.json", `[{"product":"cisco_cucm","id":"ILSCustomAlarm","explanation":"x","action":"y"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(c.Signatures(), func(s Signature) bool { return s.Text == "ILSCustomAlarm" })
+	if i < 0 || c.Signatures()[i].Entry.Explanation != "x" {
+		t.Errorf("no signature ILSCustomAlarm for the user's entry among %d", len(c.Signatures()))
+	}
+}
+
+// TestSignaturesOfSameLengthInOrder: signatures of one length come in the order of their text,
+// the same at every load, whatever order the entries give them in.
+func TestSignaturesOfSameLengthInOrder(t *testing.T) {
+	c, err := Load(writeTemp(t, "user.json", `[{"product":"cisco_cucm","id":"ILSCustomAlarm","explanation":"x","action":"y",
+		"signatures":["sig-h","sig-a","sig-d","sig-b","sig-g","sig-c","sig-f","sig-e"]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range c.Signatures() {
+		if strings.HasPrefix(s.Text, "sig-") {
+			got = append(got, s.Text)
+		}
+	}
+	if want := []string{"sig-a", "sig-b", "sig-c", "sig-d", "sig-e", "sig-f", "sig-g", "sig-h"}; !slices.Equal(got, want) {
+		t.Errorf("signatures %q, want %q", got, want)
+	}
+}
+
+// TestWriteCSVBlanks: a CSV written leaves no severity and empty lists blank, not null or [].
+func TestWriteCSVBlanks(t *testing.T) {
+	var b bytes.Buffer
+	err := Write(&b, "csv", []Entry{{Product: ProductFTD, ID: "106023", Explanation: "x", Action: "y", Params: []Param{}, Signatures: []string{}}})
+	want := strings.Join(columns, ",") + "\ncisco_ftd_asa,106023,,,,,,,x,y,,,,\n"
+	if err != nil || b.String() != want {
+		t.Errorf("Write = %q, %v; want %q", b.String(), err, want)
 	}
 }
 
