@@ -32,6 +32,16 @@ func TestExactBelowK(t *testing.T) {
 	}
 }
 
+// TestNewAtLeastOne: a sketch reports one ID at least, whatever k it is given.
+func TestNewAtLeastOne(t *testing.T) {
+	s := New(0)
+	s.Add([]byte("a"), "p", 1, nil)
+	s.Add([]byte("b"), "p", 1, nil)
+	if got := s.Top(); len(got) != 1 {
+		t.Errorf("New(0).Top() = %v, want 1 item", got)
+	}
+}
+
 // TestHeavyHittersKept feeds a skewed stream with many one-off IDs: the
 // memory stays at K items, every ID seen more than N/K times is reported,
 // and each count brackets the true one.
@@ -137,6 +147,7 @@ func TestAddOneRowPerEntry(t *testing.T) {
 		{"ios facility case", [][2]string{{"cisco_ios", "link-3-UPDOWN"}, {"cisco_ios", "LINK-5-UPDOWN"}},
 			[]string{"link-3-UPDOWN 2"}},
 		{"other products keep their ids", [][2]string{{"p", "A-1-B"}, {"p", "A-2-B"}}, []string{"A-1-B 1", "A-2-B 1"}},
+		{"ios ids of another shape keep theirs", [][2]string{{"cisco_ios", "UPDOWN"}, {"cisco_ios", "CHANGED"}}, []string{"CHANGED 1", "UPDOWN 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +195,15 @@ func TestForget(t *testing.T) {
 	s.Forget(func(Item) bool { return true })
 	if got, want := top(), "total 0"; got != want {
 		t.Errorf("after forgetting all: %s, want %s", got, want)
+	}
+	// An ID that took a place in a full sketch inherited a count other unknown IDs made: it stays.
+	s = New(1)
+	for i := range Spare + 1 {
+		s.Add([]byte(fmt.Sprint(100001+i)), "cisco_ftd_asa", 6, nil)
+	}
+	s.Forget(func(it Item) bool { return it.ID == fmt.Sprint(100001+Spare) })
+	if got, want := s.Total(), int64(Spare); got != want {
+		t.Errorf("after forgetting an ID that inherited a count: total %d, want %d", got, want)
 	}
 }
 
@@ -235,6 +255,7 @@ func TestWriteCSV(t *testing.T) {
 		{ID: "777777", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "@SUM(1) %ASA-4-777777: y"},
 		{ID: "666666", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-666666: \x1b[2J\tz\n"},
 		{ID: "555555", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-555555: caf\xe9 \xff"},
+		{ID: "444444", Product: "cisco_ftd_asa", Severity: 0, Count: 1, Example: "%ASA-0-444444: \uFFFD\x01"},
 	}
 	if err := WriteCSV(&b, items); err != nil {
 		t.Fatal(err)
@@ -250,7 +271,9 @@ func TestWriteCSV(t *testing.T) {
 		{"cisco_ftd_asa", "777777", "4", "", "", "1", "'@SUM(1) %ASA-4-777777: y"},
 		{"cisco_ftd_asa", "666666", "4", "", "", "1", `%ASA-4-666666: \x1b[2J\tz\n`}, // nothing for a terminal to run
 		// A Latin-1 line stays UTF-8, which loading the completed file requires.
-		{"cisco_ftd_asa", "555555", "4", "", "", "1", `%ASA-4-555555: caf\xe9 \xff`}}
+		{"cisco_ftd_asa", "555555", "4", "", "", "1", `%ASA-4-555555: caf\xe9 \xff`},
+		// Severity 0 is emergencies, not none; a U+FFFD in the line is text, not a byte to escape.
+		{"cisco_ftd_asa", "444444", "0", "", "", "1", "%ASA-0-444444: \uFFFD\\x01"}}
 	if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", want) {
 		t.Errorf("rows:\n got %q\nwant %q", rows, want)
 	}
