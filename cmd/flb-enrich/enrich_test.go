@@ -106,6 +106,11 @@ func TestRunEnrichOptions(t *testing.T) {
 				t.Errorf("severity = %v, want 6", r["severity"])
 			}
 		}},
+		{"overwrite a key before the message", []string{"--overwrite"}, `{"severity":"high","log":"` + line + `"}` + "\n", func(t *testing.T, r map[string]any) {
+			if r["severity"] != 6.0 || r["severity_name"] != "informational" || r["message_id"] != "722051" || r["log"] != line {
+				t.Errorf("record = %v, want severity 6 in place of high and every field added", r)
+			}
+		}},
 		{"no id passes through", nil, "last message repeated 3 times\n", func(t *testing.T, r map[string]any) {
 			if len(r) != 1 || r["log"] != "last message repeated 3 times" {
 				t.Errorf("record = %v, want only log", r)
