@@ -332,6 +332,18 @@ func TestEveryCommandFailsWhenOutputFails(t *testing.T) {
 
 // TestCachedAdditionsChangeNothing enriches the realistic mix with and
 // without the cache of added pairs and compares the output.
+// TestRunEnrichFieldNamedDate: an added field named date is the record's date; no second
+// date, the time, is written (docs/flb-enrich.md).
+func TestRunEnrichFieldNamedDate(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--field-severity", "date"}, strings.NewReader(ftdLine+"\n"), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if n := strings.Count(out.String(), `"date":`); n != 1 || !strings.Contains(out.String(), `"date":6,`) {
+		t.Errorf("output %q has %d date keys, want one, the severity 6", out.String(), n)
+	}
+}
+
 func TestCachedAdditionsChangeNothing(t *testing.T) {
 	lines := append(mixLines(t, 3000),
 		`{"date":"x","log":"`+ftdLine+`"}`, `{}`, `{"log":"%FTD-4-722051: a"}`, `{"log":"%FTD-4-722051: a"}`)
