@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -57,6 +58,35 @@ func TestReport(t *testing.T) {
 	code, recs, errText := runEnrichCLI(t, "%ASA-4-999001: x\n", "--catalog", path)
 	if code != 0 || len(recs) != 1 || recs[0]["explanation"] != "説明" {
 		t.Errorf("completed report: code %d, records %v, %s", code, recs, errText)
+	}
+}
+
+// TestReportCSVWriteFails: a --csv that cannot be written fails the run, the report printed still.
+func TestReportCSVWriteFails(t *testing.T) {
+	var out, errOut bytes.Buffer
+	path := filepath.Join(t.TempDir(), "missing", "unknown.csv")
+	code := run([]string{"report", "--csv", path}, strings.NewReader(reportInput), &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "write the report") || !strings.Contains(out.String(), "999001") {
+		t.Errorf("exit %d, stderr %q, output %q; want 1, the write error and the report", code, errOut.String(), out.String())
+	}
+}
+
+// TestReportOverstatedLongExample: a count that may be overstated says by how much, and an
+// example is cut to 100 characters.
+func TestReportOverstatedLongExample(t *testing.T) {
+	var in strings.Builder
+	for i := range 16 { // fill the sketch of --top 1
+		fmt.Fprintf(&in, "%%ASA-4-%d: x\n", 999001+i)
+	}
+	long := "%ASA-4-999017: " + strings.Repeat("é", 86) // 101 characters, one too many
+	in.WriteString(long + "\n" + long + "\n")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"report", "--top", "1"}, strings.NewReader(in.String()), &out, &errOut); code != 0 {
+		t.Fatalf("code %d: %s", code, errOut.String())
+	}
+	want := "3 (<=1 over)  cisco_ftd_asa  999017  " + string([]rune(long)[:99]) + "…\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("report ends:\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
