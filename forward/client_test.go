@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/enrich-plugin/enrich/forward/forwardtest"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 func TestSendDelivers(t *testing.T) {
@@ -754,6 +755,71 @@ func TestSendHandshakeRequiredLargePayload(t *testing.T) {
 			c := newClient(t, testConfig(tt.network+"://"+ln.Addr().String()))
 			payload := entries(0, tt.records)
 			requireRetryable(t, c.Send(context.Background(), "t", payload, tt.records), ErrHandshakeRequired)
+		})
+	}
+}
+
+// TestSendDropsConnectionsNotToReuse: a connection whose HELO says keepalive false, or that holds
+// bytes after the ack, is closed after its Send, and the next Send dials again.
+func TestSendDropsConnectionsNotToReuse(t *testing.T) {
+	tests := []struct {
+		name      string
+		key       string
+		keepalive bool
+		extra     []byte // written with each ack
+		wantDials uint64
+	}{
+		{"keepalive", "k", true, nil, 1},
+		{"keepalive false", "k", false, nil, 2},
+		{"bytes after the ack", "", true, []byte{0x80}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "in.sock"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						d, e := msgpack.NewDecoder(c), msgpack.NewEncoder(c)
+						if tt.key != "" {
+							e.Encode([]any{"HELO", map[string]any{"nonce": "n0nce", "keepalive": tt.keepalive}})
+							var ping []string
+							if d.Decode(&ping) != nil || len(ping) != 6 {
+								return
+							}
+							e.Encode([]any{"PONG", true, "", "fake", sharedKeyDigest(ping[2], "fake", []byte("n0nce"), tt.key)})
+						}
+						for {
+							var msg []any
+							if d.Decode(&msg) != nil || len(msg) != 3 {
+								return
+							}
+							opt, _ := msg[2].(map[string]any)
+							ack, _ := msgpack.Marshal(map[string]any{"ack": opt["chunk"]})
+							c.Write(append(ack, tt.extra...))
+						}
+					}()
+				}
+			}()
+			cfg := testConfig("unix://" + ln.Addr().String())
+			cfg.SharedKey = tt.key
+			c := newClient(t, cfg)
+			for i := range 2 {
+				if err := c.Send(context.Background(), "t", entries(i, 1), 1); err != nil {
+					t.Fatalf("Send %d: %v", i+1, err)
+				}
+			}
+			if st := c.Stats(); st.Dials != tt.wantDials {
+				t.Errorf("%d dials for 2 sends, want %d", st.Dials, tt.wantDials)
+			}
 		})
 	}
 }
