@@ -633,6 +633,36 @@ func TestBackoffSchedule(t *testing.T) {
 	}
 }
 
+// TestBackoffReservesTheAttempt: once the backoff allows an attempt, the Send making it holds it,
+// so that the Sends arriving meanwhile fail fast instead of all dialling a receiver that is down.
+func TestBackoffReservesTheAttempt(t *testing.T) {
+	c := newClient(t, testConfig("tcp://127.0.0.1:1"))
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	var dials atomic.Int64
+	dialling, release := make(chan struct{}), make(chan struct{})
+	c.dial = func(context.Context, string, string) (net.Conn, error) {
+		if dials.Add(1) == 2 {
+			close(dialling)
+			<-release
+		}
+		return nil, errors.New("connection refused")
+	}
+	send := func() error { return c.Send(context.Background(), "t", entries(0, 1), 1) }
+	requireRetryable(t, send(), nil)
+	now = now.Add(time.Second) // past the backoff
+	done := make(chan error)
+	go func() { done <- send() }()
+	<-dialling
+	err := send()
+	close(release)
+	requireRetryable(t, <-done, nil)
+	requireRetryable(t, err, ErrBackoff)
+	if got := dials.Load(); got != 2 {
+		t.Errorf("%d dials, want 2: one per attempt the backoff allows", got)
+	}
+}
+
 func TestRetryableErrorMessage(t *testing.T) {
 	err := &RetryableError{Op: "read ack", Addr: "tcp://127.0.0.1:24224", Err: ErrAckTimeout}
 	if got, want := err.Error(), "forward: read ack tcp://127.0.0.1:24224: no ack before the ack timeout"; got != want {
