@@ -138,10 +138,13 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 		if h.N == 8 {
 			f = math.Float64frombits(binary.BigEndian.Uint64(b[p:]))
 		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
+		// Plain digits from 1e-6 to 1e21, where JSON writers use them: a float time reads as seconds.
+		if a := math.Abs(f); math.IsNaN(f) || math.IsInf(f, 0) {
 			dst = append(dst, "null"...)
+		} else if a < 1e21 && (a >= 1e-6 || a == 0) {
+			dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
 		} else {
-			dst = strconv.AppendFloat(dst, f, 'g', -1, 64)
+			dst = strconv.AppendFloat(dst, f, 'e', -1, 64)
 		}
 	case h.Kind == Array:
 		dst = append(dst, '[')

@@ -1,7 +1,9 @@
 package msgpack
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
@@ -15,6 +17,7 @@ func mpText(s string) []byte {
 func TestAppendRecordJSON(t *testing.T) {
 	ts := eventTime(1700000000, 5, false)
 	str := func(s string) []byte { return AppendStr(nil, s) }
+	f64 := func(f float64) []byte { return binary.BigEndian.AppendUint64([]byte{0xcb}, math.Float64bits(f)) }
 	tests := []struct {
 		name      string
 		record    []byte
@@ -34,6 +37,11 @@ func TestAppendRecordJSON(t *testing.T) {
 			`{"date":1700000000.000000005,"n":18446744073709551615,"f":1.0,"big":1e400,"o":{"a":[1,2.50]}}`,
 			`{"date":1700000000.000000005,"n":null,"f":null,"big":null,"o":null}`},
 		{"body not a map", record(ts, emptyMeta, str("x")), `{"date":1700000000.000000005,"body":"x"}`, ""},
+		// Floats from 1e-6 to 1e21 are written without an exponent, as encoding/json writes them, so
+		// that a float time reads as seconds, as Fluent Bit writes it.
+		{"float time and values", cat([]byte{0x92}, f64(1700000000.25), mpMap(0, kv{"a", f64(123456789)}, kv{"b", f64(1e-6)},
+			kv{"c", f64(1e21)}, kv{"d", f64(-2.5e-7)}, kv{"e", f64(math.Copysign(0, -1))}, kv{"f", f64(0.1)})),
+			`{"date":1700000000.25,"a":123456789,"b":0.000001,"c":1e+21,"d":-2.5e-07,"e":-0,"f":0.1}`, ""},
 		// An EventTime whose nanoseconds reach a second (not normalised by its writer) is
 		// seconds + nanoseconds / 1e9, as Fluent Bit reads it, not its last nine digits.
 		{"event time nanoseconds past a second", record(eventTime(1, 1500000000, false), emptyMeta, mpMap(0, kv{"t", eventTime(1, 4294967295, true)})),
