@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -164,7 +163,7 @@ func (l totalsLine) String() string {
 }
 
 // New builds an instance and logs its effective configuration; stdout and log may be nil
-// (os.Stdout, no logs). The forward sink connects at the first flush: in_forward may be down.
+// (standard output, no logs). The forward sink connects at the first flush: in_forward may be down.
 func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -173,7 +172,7 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s sink = &stdoutSink{w: cmp.Or[io.Writer](stdout, os.Stdout)}
+	var s sink = &stdoutSink{w: cmp.Or(stdout, stdoutFile())}
 	if cfg.Sink == SinkForward {
 		client, err := forward.NewClient(forward.Config{Address: cfg.ForwardAddress, SharedKey: cfg.SharedKey,
 			TLS: cfg.TLS, TLSCAFile: cfg.TLSCAFile, TLSVerify: cfg.TLSVerify, AckTimeout: cfg.AckTimeout,

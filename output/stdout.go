@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sync"
+	"syscall"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
@@ -43,3 +45,15 @@ func (s *stdoutSink) Send(_ context.Context, tag string, entries []byte, _ int) 
 }
 
 func (s *stdoutSink) Close(context.Context) error { return nil }
+
+// stdoutFile is standard output under a descriptor of its own: os.Stdout turns a write to a pipe whose
+// reader has gone into a SIGPIPE that kills Fluent Bit although it ignores the signal; this fails
+// with EPIPE, and the flush is retried.
+var stdoutFile = sync.OnceValue(func() io.Writer {
+	fd, err := syscall.Dup(1)
+	if err != nil {
+		return os.Stdout
+	}
+	syscall.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), "/dev/stdout")
+})

@@ -13,7 +13,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -80,7 +79,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 
 	cfg, err := output.ParseConfig(properties{p})
 	if err == nil {
-		out, err = output.New(cfg, log, os.Stdout)
+		out, err = output.New(cfg, log, nil)
 	}
 	if err != nil {
 		log.Errorf("cannot start: %v", err)

@@ -131,6 +131,12 @@ func runHost(t *testing.T, script string, onLine func(string)) *hostRun {
 // runHostBin is runHost with another build of the host.
 func runHostBin(t *testing.T, bin, script string, onLine func(string)) *hostRun {
 	t.Helper()
+	return runHostTo(t, bin, script, onLine, nil)
+}
+
+// runHostTo is runHostBin with the host's stdout going to out instead of hostRun.stdout, when set.
+func runHostTo(t *testing.T, bin, script string, onLine func(string), out *os.File) *hostRun {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "script")
 	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
 		t.Fatalf("write script: %v", err)
@@ -140,6 +146,9 @@ func runHostBin(t *testing.T, bin, script string, onLine func(string)) *hostRun 
 	cmd := exec.CommandContext(ctx, bin, soPath, path)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
+	if out != nil {
+		cmd.Stdout = out
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatalf("host stderr: %v", err)

@@ -101,6 +101,24 @@ exitctx A
 	}
 }
 
+// TestStdoutSinkReaderGone flushes to a stdout whose reader has gone (fluent-bit | head): the
+// write fails and the flush is retried. Fluent Bit ignores SIGPIPE and so must the plugin, whose
+// process is Fluent Bit's.
+func TestStdoutSinkReaderGone(t *testing.T) {
+	data := writeChunk(t, chunk(knownLine))
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.Close()
+	defer wr.Close()
+	r := runHostTo(t, hostPath, fmt.Sprintf("instance A sink=stdout\nflush A app %s\nexitctx A\n", data), nil, wr)
+	r.ok(t)
+	if f := r.flushOf("A", "app"); f.calls != 1 || f.retry != 1 {
+		t.Errorf("flush = %+v, want one FLB_RETRY", f)
+	}
+}
+
 func forwardInstance(name string, srv *forwardtest.Server, extra string) string {
 	return fmt.Sprintf("instance %s forward_address=%s %s\n", name, srv.Addr(), extra)
 }

@@ -25,6 +25,7 @@
  *   - built with -DHOST_API_V1, the api struct of Fluent Bit 1.x instead:
  *     output_get_property alone, at the end of a page followed by one that
  *     cannot be read, and no flb_output_log_check exported;
+ *   - SIGPIPE ignored before the plugin is loaded, as Fluent Bit does;
  *   - FLBPluginExitCtx per instance (Fluent Bit calls FLBPluginFlush and
  *     FLBPluginExit only when the *Ctx variants are missing, which they
  *     are not).
@@ -70,6 +71,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -976,6 +978,8 @@ int main(int argc, char **argv)
 
     results = stderr;
     host_thread = 1;
+    /* flb_config_init: Fluent Bit ignores SIGPIPE before it loads plugins. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc != 3) {
         fprintf(stderr, "usage: host PLUGIN.so SCRIPT\n");
         return 2;
