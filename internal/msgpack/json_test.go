@@ -43,7 +43,7 @@ func TestAppendRecordJSON(t *testing.T) {
 			kv{"c", f64(1e21)}, kv{"d", f64(-2.5e-7)}, kv{"e", f64(math.Copysign(0, -1))}, kv{"f", f64(0.1)})),
 			`{"date":1700000000.25,"a":123456789,"b":0.000001,"c":1e+21,"d":-2.5e-07,"e":-0,"f":0.1}`, ""},
 		// An EventTime whose nanoseconds reach a second (not normalised by its writer) is
-		// seconds + nanoseconds / 1e9, as Fluent Bit reads it, not its last nine digits.
+		// written as seconds + nanoseconds / 1e9, not its last nine digits.
 		{"event time nanoseconds past a second", record(eventTime(1, 1500000000, false), emptyMeta, mpMap(0, kv{"t", eventTime(1, 4294967295, true)})),
 			`{"date":2.500000000,"t":5.294967295}`, ""},
 	}
