@@ -57,6 +57,7 @@ func TestAppend(t *testing.T) {
 		got, want []byte
 	}{
 		{"fixint", AppendUint(nil, 5), []byte{5}},
+		{"fixint of 127", AppendUint(nil, 0x7f), []byte{0x7f}},
 		{"uint8", AppendUint(nil, 200), []byte{0xcc, 200}},
 		{"uint16", AppendUint(nil, 60000), []byte{0xcd, 0xea, 0x60}},
 		{"uint32", AppendUint(nil, 1<<31), []byte{0xce, 0x80, 0, 0, 0}},
@@ -65,6 +66,7 @@ func TestAppend(t *testing.T) {
 		{"fixstr of 31", AppendStr(nil, long('a', 31)), cat([]byte{0xbf}, long('a', 31))},
 		{"str8", AppendStr(nil, string(long('a', 40))), cat([]byte{0xd9, 40}, long('a', 40))},
 		{"str8 of 32", AppendStr([]byte{1}, long('a', 32)), cat([]byte{1, 0xd9, 32}, long('a', 32))},
+		{"str8 of 255", AppendStr(nil, long('a', 255)), cat([]byte{0xd9, 255}, long('a', 255))},
 		{"str16 of 256", AppendStr(nil, long('a', 256)), cat([]byte{0xda, 1, 0}, long('a', 256))},
 		{"str32 of 65536", AppendStr(nil, long('a', 1<<16)), cat([]byte{0xdb, 0, 1, 0, 0}, long('a', 1<<16))},
 		{"str16", AppendStr(nil, string(long('b', 300))), cat([]byte{0xda, 1, 44}, long('b', 300))},
@@ -77,6 +79,8 @@ func TestAppend(t *testing.T) {
 		{"array32", AppendArrayHeader(nil, 1<<16), []byte{0xdd, 0, 1, 0, 0}},
 		{"map", AppendUint(AppendStr(AppendMapHeader(nil, 1), "size"), 3), []byte{0x81, 0xa4, 's', 'i', 'z', 'e', 3}},
 		{"map16", AppendMapHeader(nil, 16), []byte{0xde, 0, 16}},
+		{"map16 of 65535", AppendMapHeader(nil, 0xffff), []byte{0xde, 0xff, 0xff}},
+		{"map kept 16-bit at 65535", AppendMapHeaderSize(nil, 0xffff, 3), []byte{0xde, 0xff, 0xff}},
 		{"map kept 32-bit", AppendMapHeaderSize(nil, 1, 5), []byte{0xdf, 0, 0, 0, 1}},
 		{"map kept 16-bit", AppendMapHeaderSize(nil, 1, 3), []byte{0xde, 0, 1}},
 		{"fixmap grows", AppendMapHeaderSize(nil, 1<<16, 1), []byte{0xdf, 0, 1, 0, 0}},
@@ -108,12 +112,16 @@ func TestSkip(t *testing.T) {
 	}{
 		{"fixint", []byte{5}},
 		{"uint64", AppendUint(nil, math.MaxUint64)},
+		{"str8", AppendStr(nil, string(make([]byte, 40)))},
+		{"str16", AppendStr(nil, string(make([]byte, 300)))},
 		{"str32", AppendStr(nil, string(make([]byte, 70000)))},
 		{"bin16", appendBin(nil, make([]byte, 300))},
 		{"map", AppendUint(AppendStr(AppendMapHeader(nil, 1), "size"), 3)},
 		{"event time", []byte{0xd7, 0, 0, 0, 0, 1, 0, 0, 0, 2}},
 		{"ext8 event time", []byte{0xc7, 8, 0, 0, 0, 0, 1, 0, 0, 0, 2}},
 		{"other ext", []byte{0xd4, 5, 9}},
+		{"fixext16", cat([]byte{0xd8, 5}, make([]byte, 16))},
+		{"ext16", cat([]byte{0xc8, 1, 0, 5}, make([]byte, 256))},
 		{"negative fixint", []byte{0xff}},
 		{"int16", []byte{0xd1, 0xff, 0x00}},
 		{"float64", []byte{0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0}},
@@ -180,7 +188,7 @@ func TestReadInt(t *testing.T) {
 			}
 		})
 	}
-	for _, b := range [][]byte{AppendUint(nil, math.MaxUint64), {0xc0}, {0xcd, 1}} {
+	for _, b := range [][]byte{AppendUint(nil, math.MaxUint64), AppendUint(nil, math.MaxInt64+1), {0xc0}, {0xcd, 1}} {
 		if _, _, err := ReadInt(b); err == nil {
 			t.Errorf("ReadInt(% x) succeeded, want an error", b)
 		}
