@@ -1,11 +1,13 @@
 package msgpack
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // mpText encodes s as a JSONTextExt value.
@@ -42,6 +44,11 @@ func TestAppendRecordJSON(t *testing.T) {
 		{"float time and values", cat([]byte{0x92}, f64(1700000000.25), mpMap(0, kv{"a", f64(123456789)}, kv{"b", f64(1e-6)},
 			kv{"c", f64(1e21)}, kv{"d", f64(-2.5e-7)}, kv{"e", f64(math.Copysign(0, -1))}, kv{"f", f64(0.1)})),
 			`{"date":1700000000.25,"a":123456789,"b":0.000001,"c":1e+21,"d":-2.5e-07,"e":-0,"f":0.1}`, ""},
+		{"floats, NaN and infinity null", record(ts, emptyMeta, mpMap(0, kv{"f32", binary.BigEndian.AppendUint32([]byte{0xca}, math.Float32bits(1.5))},
+			kv{"f64", binary.BigEndian.AppendUint64([]byte{0xcb}, math.Float64bits(0.1))},
+			kv{"nan", binary.BigEndian.AppendUint64([]byte{0xcb}, math.Float64bits(math.NaN()))},
+			kv{"inf", binary.BigEndian.AppendUint32([]byte{0xca}, math.Float32bits(float32(math.Inf(-1))))})),
+			`{"date":1700000000.000000005,"f32":1.5,"f64":0.1,"nan":null,"inf":null}`, ""},
 		// An EventTime whose nanoseconds reach a second (not normalised by its writer) is
 		// written as seconds + nanoseconds / 1e9, not its last nine digits.
 		{"event time nanoseconds past a second", record(eventTime(1, 1500000000, false), emptyMeta, mpMap(0, kv{"t", eventTime(1, 4294967295, true)})),
@@ -83,12 +90,17 @@ func TestAppendJSONString(t *testing.T) {
 		{"escapes in a long run", strings.Repeat("abcdefg", 5) + "\"\\\n\r\t\x00\x1f\x7f" + strings.Repeat("xyz", 9)},
 		{"special at every offset", "0123456789\"0123456789\\0123456789\x010123456789"},
 		{"surrogate encoded", "a\xed\xa0\x80b"},
+		{"overlong three-byte", "a\xe0\x80\x80b"},
 		{"invalid utf-8", "ab\xffcd\xe3\x81"},
 		{"truncated three-byte at end", "日本\xe6\x97"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := appendJSONString(nil, []byte(tt.in))
+			// encoding/json also replaces invalid UTF-8 when decoding: the output itself must be valid.
+			if !utf8.Valid(got) {
+				t.Errorf("appendJSONString(%q) = %q, not valid UTF-8", tt.in, got)
+			}
 			var back string
 			if err := json.Unmarshal(got, &back); err != nil {
 				t.Fatalf("%s is not a JSON string: %v", got, err)
@@ -99,5 +111,18 @@ func TestAppendJSONString(t *testing.T) {
 				t.Errorf("appendJSONString(%q) = %s, decodes to %q, want %q", tt.in, got, back, want)
 			}
 		})
+	}
+}
+
+func TestAppendRecordJSONDepth(t *testing.T) {
+	ts := eventTime(1700000000, 5, false)
+	nested := func(depth int) []byte { // depth arrays around a 1 under the key "a"
+		return record(ts, emptyMeta, mpMap(0, kv{"a", append(bytes.Repeat([]byte{0x91}, depth), 0x01)}))
+	}
+	if _, err := AppendRecordJSON(nil, nested(maxJSONDepth-1), false); err != nil {
+		t.Errorf("AppendRecordJSON of %d nested arrays: %v, want no error", maxJSONDepth-1, err)
+	}
+	if got, err := AppendRecordJSON([]byte("prefix"), nested(maxJSONDepth+1), false); err == nil || string(got) != "prefix" {
+		t.Errorf("AppendRecordJSON of %d nested arrays = %q, %v; want prefix and an error", maxJSONDepth+1, got, err)
 	}
 }
