@@ -126,6 +126,16 @@ func TestRecognise(t *testing.T) {
 		{"legacy rtmt alert empty name", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name: Detail: DBChangeNotify queue delay over 2 minutes.", cucm, "RTMT-ERROR-ALERT", 2, false},
 		{"rtmt alert name longer than any message ID", "%UC_RTMT-2-RTMT_ALERT: % AlertName=" + strings.Repeat("A", 130) + " AlertDetail= x", cucm, "RTMT_ALERT", 2, false},
 		{"legacy rtmt alert name longer than any message ID", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:" + strings.Repeat("B", 130) + " Detail: x", cucm, "RTMT-ERROR-ALERT", 2, false},
+		{"rtmt alert name of 128 bytes", "%UC_RTMT-2-RTMT_ALERT: % AlertName=" + strings.Repeat("A", 128) + " AlertDetail= x", cucm, strings.Repeat("A", 128), 2, false},
+		{"rtmt alert name of 129 bytes", "%UC_RTMT-2-RTMT_ALERT: % AlertName=" + strings.Repeat("A", 129) + " AlertDetail= x", cucm, "RTMT_ALERT", 2, false},
+
+		// The bounds of docs/recognition.md, at their limits.
+		{"header of 128 bytes", "%" + strings.Repeat("A", 124) + "-3-X: y", ios, strings.Repeat("A", 124) + "-3-X", 3, false},
+		{"header of 8 parts", "%A-B-C-D-E-F-3-X: y", ios, "A-B-C-D-E-F-3-X", 3, false},
+		{"bare header after a tag ending at byte 320", strings.Repeat("x", 314) + " p[1]: SMART_LIC-6-AGENT_READY: x", ios, "SMART_LIC-6-AGENT_READY", 6, false},
+		{"ios letter severity debug", "%SNMP-D-TRACE: x", ios, "SNMP-D-TRACE", 7, false},
+		{"ios letter severity info", "%SNMP-I-COLDSTART: x", ios, "SNMP-I-COLDSTART", 6, false},
+		{"ngips double dash", "%NGIPS--1-430002: EventPriority: Low", ftd, "430002", 1, false},
 
 		// An IBM event ID is more specific than its error code.
 		{"ibm error code then event", "Error Code 1785, Event ID 086008: Key server connection failed", ibm, "086008", -1, true},
@@ -193,6 +203,16 @@ func TestRecogniseNothing(t *testing.T) {
 		{"process tag alone", "sshd[123]: Accepted password for user"},
 		{"process tag past the header", strings.Repeat("x", maxTagEnd) + " proc[12]: SMART_LIC-3-COMM_FAILED: x"},
 		{"alert name outside rtmt header", "RTMT Alert Name:DBChangeNotifyFailure Detail: x"},
+		{"process tag ending past byte 320", strings.Repeat("x", 315) + " p[1]: SMART_LIC-6-AGENT_READY: x"},
+		{"pid tag at value start", "[1]: SMART_LIC-6-AGENT_READY: x"},
+		{"pid tag without a process name", "up [186]: SMART_LIC-6-AGENT_READY: x"},
+		{"bare header facility with a lower-case a", "proc[12]: SMART_LIa-3-COMM_FAILED: x"},
+		{"header longer than 128 bytes", "%" + strings.Repeat("A", 125) + "-3-X: y"},
+		{"header of 9 parts", "%A-B-C-D-E-F-G-3-X: y"},
+		{"header of 2 parts", "%E-LINK: x"},
+		{"ios severity 8", "%LINK-8-UPDOWN: x"},
+		{"firewall severity 8", "%ASA-8-722051: Group g"},
+		{"firewall three dashes", "%FTD---6-852002: Received"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
