@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -15,6 +16,7 @@ import (
 func TestRewrite(t *testing.T) {
 	cat := testCatalog(t)
 	const known = "%FTD-6-722051: Group <g> User <u> IP <1.2.3.4> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session"
+	pad := strings.Repeat(" ", 256) // makes a value str16 or bin16, which the pair scan's fast path leaves to scanPair
 	full := map[string]any{
 		"message_id": "722051", "severity": 6.0, "severity_name": "informational",
 		"explanation": "An address was assigned.", "action": "None required.", "product": "cisco_ftd_asa",
@@ -52,6 +54,10 @@ func TestRewrite(t *testing.T) {
 		{"legacy float", nil, legacy([]byte{0xcb, 0x41, 0xd9, 0x54, 0xfc, 0x40, 0, 0, 0}, mpMap(0, kv{"msg", mpStr(known)})),
 			with(full, map[string]any{"msg": known}), Counters{Records: 1, Enriched: 1}},
 		{"bin value", nil, logRecordKV(kv{"raw", mpBin(known)}), with(full, map[string]any{"raw": known}), Counters{Records: 1, Enriched: 1}},
+		{"bin16 value", nil, logRecordKV(kv{"raw", mpBin(known + pad)}), with(full, map[string]any{"raw": known + pad}), Counters{Records: 1, Enriched: 1}},
+		// Of a key a record holds twice, the first value is searched (docs/recognition.md), short or long.
+		{"duplicate message key", nil, logRecordKV(kv{"log", mpStr("no id")}, kv{"log", mpStr(known)}), nil, Counters{Records: 1, NoID: 1}},
+		{"duplicate message key str16", nil, logRecordKV(kv{"log", mpStr("no id" + pad)}, kv{"log", mpStr(known + pad)}), nil, Counters{Records: 1, NoID: 1}},
 		{"header severity differs", nil, logRecord("%ASA-4-722051: x"),
 			with(full, map[string]any{"log": "%ASA-4-722051: x", "severity": 4.0, "severity_name": "warning", "documented_severity": 6.0}),
 			Counters{Records: 1, Enriched: 1}},
@@ -63,6 +69,8 @@ func TestRewrite(t *testing.T) {
 		{"non-string message", nil, logRecordKV(kv{"log", []byte{0x2a}}), nil, Counters{Records: 1, NoID: 1}},
 		{"group start", nil, record(eventTime(0xFFFFFFFF, 0, false), emptyMeta, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		{"group end", nil, record(eventTime(0xFFFFFFFE, 0, false), emptyMeta, mpMap(0)), nil, Counters{Records: 1, Skipped: 1}},
+		{"legacy int group start", nil, legacy([]byte{0xce, 0xff, 0xff, 0xff, 0xff}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
+		{"legacy negative int group end", nil, legacy([]byte{0xfe}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		{"array body", nil, record(eventTime(1, 0, false), emptyMeta, []byte{0x91, 0x01}), nil, Counters{Records: 1, Skipped: 1}},
 		{"metadata not a map", nil, record(eventTime(1, 0, false), []byte{0x92, 0x01, 0x02}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		// Only an EventTime a Forward receiver accepts (fixext8 or ext8) is a time: other type 0 exts are not.
@@ -181,6 +189,48 @@ func TestRewriteMapHeaderGrows(t *testing.T) {
 	}
 	if got := len(bodyOf(t, out)); got != 19 {
 		t.Errorf("decoded %d keys, want 19", got)
+	}
+}
+
+// TestRewriteMapHeaderLimits checks the body header at the widths' limits: a count patched in place
+// must fit the header it replaces, so 16 pairs need a map16 and 65536 a map32.
+func TestRewriteMapHeaderLimits(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	tests := []struct {
+		name            string
+		width, pairs    int // of the body map; the record gains 4 pairs
+		wantSize, wantN int
+	}{
+		{"fixmap stays", 0, 11, 1, 15},
+		{"fixmap grows at 16", 0, 12, 3, 16},
+		{"map16 stays", 2, 65531, 3, 65535},
+		{"map16 grows at 65536", 2, 65532, 5, 65536},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pairs := []kv{{"log", mpStr("%FTD-6-302013: x")}}
+			for len(pairs) < tt.pairs {
+				pairs = append(pairs, kv{"k", []byte{0xc0}})
+			}
+			in := record(eventTime(1, 0, false), emptyMeta, mpMap(tt.width, pairs...))
+			out, _, err := e.Rewrite(nil, in)
+			if err != nil {
+				t.Fatalf("Rewrite: %v", err)
+			}
+			off := bodyOffset(t, out)
+			hb, err := msgpack.ReadHeader(out[off:])
+			if err != nil || hb.Kind != msgpack.Map || hb.Size != tt.wantSize || hb.N != tt.wantN {
+				t.Fatalf("body header = %+v (%v), want a map of %d pairs in %d bytes", hb, err, tt.wantN, tt.wantSize)
+			}
+			inBody := bodyOffset(t, in)
+			inHdr, _ := msgpack.ReadHeader(in[inBody:])
+			if !bytes.HasPrefix(out[off+hb.Size:], in[inBody+inHdr.Size:]) {
+				t.Errorf("original body pairs are not kept after the header")
+			}
+			if n, err := msgpack.Skip(out); err != nil || n != len(out) {
+				t.Errorf("Skip(output) = %d, %v; want %d", n, err, len(out))
+			}
+		})
 	}
 }
 
