@@ -320,6 +320,16 @@ func TestOptionsValidate(t *testing.T) {
 		{"nested field inside another", func(o *Options) { o.NestUnder = "catalog"; o.Fields.Product = "explanation.product" }, "field_product"},
 		{"nest under inside message key", func(o *Options) { o.NestUnder = "log.catalog" }, "nest_under"},
 		{"too many keys", func(o *Options) { o.MessageKeys = make([]string, MaxMessageKeys+1) }, "message_key"},
+		{"16 keys", func(o *Options) {
+			o.MessageKeys = nil
+			for i := range 16 { // the README's "at most 16"
+				o.MessageKeys = append(o.MessageKeys, fmt.Sprintf("k%d", i))
+			}
+		}, ""},
+		{"name of 255 bytes", func(o *Options) { o.Fields.Product = strings.Repeat("p", 255) }, ""},
+		{"name of 256 bytes", func(o *Options) { o.Fields.Product = strings.Repeat("p", 256) }, "field_product"},
+		{"message key with a newline", func(o *Options) { o.MessageKeys = []string{"log\n"} }, "message_key"},
+		{"field name ending in a dot", func(o *Options) { o.Fields.Product = "product." }, "field_product"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
