@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,6 +134,9 @@ func TestMatcherTolerance(t *testing.T) {
 		}
 		return ent
 	}
+	ios := func(format string) *catalog.Entry {
+		return &catalog.Entry{Product: catalog.ProductIOS, ID: "X-3-Y", Facility: "X", Mnemonic: "Y", Format: format}
+	}
 	tests := []struct {
 		name string
 		ent  *catalog.Entry
@@ -179,6 +183,20 @@ func TestMatcherTolerance(t *testing.T) {
 			"Peer 10.0.0.1", "peer=10.0.0.1|reason="},
 		{"stops at a missing literal", ftd("Group group User user-name IP IP_address Stale SVC connection closed."),
 			"Group <g> User <u> Address <10.0.0.1> Stale", "group=g"},
+		{"message header before the format", ftd("Error Message %ASA-3-700000: Peer peer closed", "peer"),
+			"Peer 10.0.0.1 closed", "peer=10.0.0.1"},
+		{"starred words with a blank are text", ftd("Packet *dropped by policy* from src", "src"),
+			"Packet *dropped by policy* from 10.0.0.1", "src=10.0.0.1"},
+		{"tab in a literal is a blank", ftd("Peer peer\tclosed", "peer"),
+			"Peer 10.0.0.1 closed", "peer=10.0.0.1"},
+		{"hyphenated reason is a placeholder", ftd("Login denied: auth-reason"),
+			"Login denied: bad password", "auth-reason=bad password"},
+		{"empty value in angle brackets", ftd("Group group User user-name", "group"),
+			"Group <> User <u>", "group=|user-name=u"},
+		{"IPv6 addresses before printf ports", ftd("Local:%A:%u Remote:%A:%u Username:%s done"),
+			"Local:2001:db8::1:500 Remote:2001:db8::2:4500 Username:bob done", "A=2001:db8::1|u=500|A_2=2001:db8::2|u_2=4500|s=bob"},
+		{"punctuation without a blank after it ends a value at its first mark", ios("Key [chars]:[chars] rejected"),
+			"Key a:b: c rejected", "chars=a|chars_2=b: c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +213,19 @@ func TestMatcherTolerance(t *testing.T) {
 				t.Errorf("match(%q) = %s, want %s", tt.text, g, tt.want)
 			}
 		})
+	}
+}
+
+// TestMatcherMaxParams checks that a message keeps at most 32 variables, however many its format has.
+func TestMatcherMaxParams(t *testing.T) {
+	var format, text []string
+	for i := range 40 {
+		format, text = append(format, "[chars]"), append(text, fmt.Sprint(i))
+	}
+	m := compileMatcher(&catalog.Entry{Product: catalog.ProductIOS, ID: "X-3-Y", Format: "Values " + strings.Join(format, ", ") + " end"})
+	var caps [maxParams]span
+	if n := m.match([]byte("Values "+strings.Join(text, ", ")+" end"), &caps); n != 32 || len(m.keys) != 32 {
+		t.Errorf("match found %d of %d variables, want 32 of 32", n, len(m.keys))
 	}
 }
 
