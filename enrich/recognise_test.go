@@ -33,6 +33,7 @@ func TestRecognise(t *testing.T) {
 		{"no colon", "%ASA-6-302016 Teardown UDP connection 40", ftd, "302016", 6, false},
 		{"double dash", "<166>:Feb 26 11:26:52 UTC: %FTD--6-852002: Received", ftd, "852002", 6, false},
 		{"angle garbage", "dev01: %FTD<Up>-4-313005: No matching connection", ftd, "313005", 4, false},
+		{"angle tag of 23 bytes", "%FTD<" + strings.Repeat("x", 21) + ">-4-313005: No matching connection", ftd, "313005", 4, false},
 		{"missing dash", "%FTD7-737038: text", ftd, "737038", 7, false},
 		{"threat defense prefix", "%Threat Defense-4-722051: Group g", ftd, "722051", 4, true},
 		{"pix", "%PIX-7-710001: TCP access requested", ftd, "710001", 7, false},
@@ -213,6 +214,7 @@ func TestRecogniseNothing(t *testing.T) {
 		{"ios severity 8", "%LINK-8-UPDOWN: x"},
 		{"firewall severity 8", "%ASA-8-722051: Group g"},
 		{"firewall three dashes", "%FTD---6-852002: Received"},
+		{"angle tag longer than 24 bytes", "%FTD<" + strings.Repeat("x", 23) + ">-4-313005: No matching connection"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,6 +107,12 @@ func TestRewrite(t *testing.T) {
 				"severity": 3.0, "severity_name": "error", "explanation": "Smart licensing communication failed.", "action": "Check reachability.",
 				"product": "cisco_ios", "params": map[string]any{"chars": "CSLU", "chars_2": "no route"}},
 			Counters{Records: 1, Enriched: 1}},
+		// The text after an NX-OS relay's ">>" is the relayed message's, read by its format.
+		{"params after an nx-os relay", func(o *Options) { o.Params = true }, logRecord("%USER-3-SYSTEM_MSG: <<%SMART_LIC-3-COMM_FAILED>> Communications failure with the CSLU : no route"),
+			map[string]any{"log": "%USER-3-SYSTEM_MSG: <<%SMART_LIC-3-COMM_FAILED>> Communications failure with the CSLU : no route", "message_id": "SMART_LIC-3-COMM_FAILED",
+				"severity": 3.0, "severity_name": "error", "explanation": "Smart licensing communication failed.", "action": "Check reachability.",
+				"product": "cisco_ios", "params": map[string]any{"chars": "CSLU", "chars_2": "no route"}},
+			Counters{Records: 1, Enriched: 1}},
 		{"second message key known", nil, logRecordKV(kv{"log", mpStr("%SYS-5-CONFIG_I: x")}, kv{"msg", mpStr(known)}),
 			with(full, map[string]any{"log": "%SYS-5-CONFIG_I: x", "msg": known}), Counters{Records: 1, Enriched: 1}},
 	}
