@@ -197,6 +197,8 @@ func TestMatcherTolerance(t *testing.T) {
 			"Local:2001:db8::1:500 Remote:2001:db8::2:4500 Username:bob done", "A=2001:db8::1|u=500|A_2=2001:db8::2|u_2=4500|s=bob"},
 		{"punctuation without a blank after it ends a value at its first mark", ios("Key [chars]:[chars] rejected"),
 			"Key a:b: c rejected", "chars=a|chars_2=b: c"},
+		{"a mark that ends the line ends the value there", ios("The install has failed on [chars]: [chars]."),
+			"The install has failed on PID:C9300,SN:FOC1:", "chars=PID:C9300,SN:FOC1|chars_2="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
