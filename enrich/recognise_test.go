@@ -143,6 +143,7 @@ func TestRecognise(t *testing.T) {
 		{"ibm error code then event expanded", "error_code=1785 event_id=086008", ibm, "086008", -1, true},
 		{"ibm hash error code then error id", "# Error Code = 1785 # Error ID = 086008", ibm, "086008", -1, true},
 		{"ibm error code then unknown event", "Error Code 1785, Event ID 999999: x", ibm, "1785", -1, true},
+		{"two unknown ibm ids first wins", "# Error ID = 981004 then Event ID 981005", ibm, "981004", -1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,6 +215,7 @@ func TestRecogniseNothing(t *testing.T) {
 		{"ios severity 8", "%LINK-8-UPDOWN: x"},
 		{"firewall severity 8", "%ASA-8-722051: Group g"},
 		{"firewall three dashes", "%FTD---6-852002: Received"},
+		{"ibm id running into letters", "Event ID 086008abc"},
 		{"angle tag longer than 24 bytes", "%FTD<" + strings.Repeat("x", 23) + ">-4-313005: No matching connection"},
 	}
 	for _, tt := range tests {
@@ -254,6 +256,25 @@ func TestRecogniseTextAtEveryOffset(t *testing.T) {
 						t.Errorf("Recognise(%q) = %q known %v found %v, want %q known", line, m.ID, m.Entry != nil, ok, tt.id)
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestRecogniseShortestSignature places a signature of catalog.MinSignatureLen bytes at every
+// offset of a value, the very end included.
+func TestRecogniseShortestSignature(t *testing.T) {
+	cat, err := catalog.New("test", []catalog.Entry{{Product: catalog.ProductCUCM, ID: "ShortSignatureAlarm",
+		Explanation: "A short trace text.", Signatures: []string{"QzXw"}}})
+	if err != nil {
+		t.Fatalf("catalog: %v", err)
+	}
+	e := newEngine(t, cat, nil)
+	for pad := 0; pad < 4; pad++ {
+		for _, tail := range []string{"", " x"} {
+			line := strings.Repeat(".", pad) + "QzXw" + tail
+			if m, ok := e.Recognise([]byte(line)); !ok || m.ID != "ShortSignatureAlarm" || m.Entry == nil {
+				t.Errorf("Recognise(%q) = %q known %v found %v, want ShortSignatureAlarm known", line, m.ID, m.Entry != nil, ok)
 			}
 		}
 	}
