@@ -81,6 +81,12 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"not valid JSON", `{"log":"` + ftdLine + `"`, `{"log":"{\"log\":\"` + ftdLine + `\"","enrich_error":"not a valid JSON object: column 118: unexpected end of line, want , or }",` + ftdAdded + `}`},
 		{"text after the object", `{"a":1} x`, `{"log":"{\"a\":1} x","enrich_error":"not a valid JSON object: column 9: 'x': text after the object"}`},
 		{"invalid UTF-8 in a string", "{\"a\":\"\xff\"}", `{"log":"{\"a\":\"\ufffd\"}","enrich_error":"not a valid JSON object: column 7: byte 0xff: invalid UTF-8 in a string"}`},
+		{"string escapes of other keys kept as written", `{"s":"\u00CF\u00ff\/\n","log":"x"}`, `{"s":"\u00CF\u00ff\/\n","log":"x"}`},
+		{"carriage return between tokens", "{\"a\":\r1}", `{"a":1}`},
+		{"cut off in a \\u escape", `{"a":"\u123`, `{"log":"{\"a\":\"\\u123","enrich_error":"not a valid JSON object: column 8: 'u': bad \\u escape"}`},
+		{"control character in a string", "{\"a\":\"\x1f\"}", `{"log":"{\"a\":\"\u001f\"}","enrich_error":"not a valid JSON object: column 7: byte 0x1f: control character in a string"}`},
+		{"fraction without digits", `{"a":1.}`, `{"log":"{\"a\":1.}","enrich_error":"not a valid JSON object: column 8: '}': want a value"}`},
+		{"DEL named by its byte", "{\"a\":\x7f}", `{"log":"{\"a\":\u007f}","enrich_error":"not a valid JSON object: column 6: byte 0x7f: want a value"}`},
 		{"bad number", `{"a":01}`, `{"log":"{\"a\":01}","enrich_error":"not a valid JSON object: column 7: '1': want , or }"}`},
 		// Only JSON's whitespace may surround an object: other space is part of the line.
 		{"JSON whitespace around an object", " \t{\"a\":1} \t", `{"a":1}`},
