@@ -191,7 +191,7 @@ func TestExplainCases(t *testing.T) {
 		unwanted []string
 	}{
 		{"entry by id", []string{"722051"}, "", 0,
-			[]string{"result:      catalog entry", "severity:    6 informational (情報)\n"}, []string{"in this line"}},
+			[]string{"result:      catalog entry", "severity:    6 informational (情報)\n"}, []string{"in this line", "line:", "printed id:"}},
 		{"entry from a line with its own severity", []string{"<166>Jun 22 2025 13:29:11 fw : %ASA-4-722051: Group <g>"}, "", 0,
 			[]string{"result:      catalog entry", "id:          722051", "severity:    6 informational (情報) in the document, 4 warning (警告) in this line"}, nil},
 		{"entry without a documented severity", []string{"# Error ID = 086008 : Key server"}, "", 0,
@@ -208,6 +208,19 @@ func TestExplainCases(t *testing.T) {
 			[]string{"result:      catalog entry", "id:          SMART_LIC-3-COMM_FAILED"}, nil},
 		{"bare name the lookup reads", []string{"SMART_LIC-3-COMM_FAILED"}, "", 0,
 			[]string{"result:      catalog entry", "severity:    3 error (エラー)\n"}, []string{"in this line"}},
+		{"line of severity 0", []string{"%ASA-0-722051: Group <g>"}, "", 0,
+			[]string{"severity:    6 informational (情報) in the document, 0 emergency (緊急) in this line"}, nil},
+		{"id of severity 0 not in the catalog", []string{"%FTD-0-302013: x"}, "", 1,
+			[]string{"result:      message ID 302013, not in the catalog", "severity:    0 emergency (緊急) in this line"}, nil},
+		{"bare 4-digit code not in the catalog", []string{"9998"}, "", 1,
+			[]string{"result:      message ID 9998, not in the catalog"}, nil},
+		{"error code explained over several lines", []string{"1785"}, "", 0,
+			[]string{"explanation:\n  鍵サーバーに関して問題が発生しました\n  エラー・コードの意味は"}, []string{"params:"}},
+		{"user entry without a section or params", []string{"--catalog", "../../catalog/testdata/good.csv", "%ASA-4-106023: x"}, "", 0,
+			[]string{"result:      catalog entry", "source:      good.csv\n"}, []string{"params:"}},
+		// Only the plugin's recogniser reads a line: a header without its % is not one.
+		{"line with a header lacking %", []string{"ASA-4-722051: Group <g> User <u>"}, "", 1,
+			[]string{"result:      no message ID in this line"}, nil},
 		{"no id", []string{"last message repeated 3 times"}, "", 1,
 			[]string{"result:      no message ID in this line"}, []string{"product"}},
 		{"lines from stdin", []string{"-"}, "%ASA-4-722051: Group <g>\n\nno id here\n", 1,
