@@ -128,6 +128,8 @@ func TestCatalogUsageAndErrors(t *testing.T) {
 		{"bad format", []string{"catalog", "--format", "xml"}, 2, `--format "xml"`},
 		{"unknown flag", []string{"catalog", "--colour"}, 2, "flag provided but not defined"},
 		{"stray argument", []string{"catalog", "extra"}, 2, `unexpected argument "extra"`},
+		{"stray argument shows the usage", []string{"catalog", "extra"}, 2, "usage: flb-enrich catalog"},
+		{"empty user file name", []string{"catalog", "--catalog", ""}, 2, "empty file name"},
 		{"bad user file", []string{"catalog", "--catalog", "../../catalog/testdata/bad_rows.csv"}, 1, "line 3"},
 		{"missing user file", []string{"catalog", "--catalog", "nope.json"}, 1, "nope.json"},
 		{"explain without id", []string{"explain"}, 2, "missing ID"},

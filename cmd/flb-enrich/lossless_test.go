@@ -245,7 +245,9 @@ func TestRunEnrichFlagsAnywhere(t *testing.T) {
 			`{"log":"stdin"}`,
 		}},
 		{"after -- a name is a file", []string{"--", dashed}, []string{`{"log":"x"}`}},
+		{"after -- a relative name like an option is a file", []string{"--", "--params", "--params"}, []string{`{"log":"x"}`, `{"log":"x"}`}},
 	}
+	t.Chdir(dir)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, lines, errOut := runLines(t, "stdin\n", tt.args...)
@@ -304,6 +306,26 @@ func TestRunEnrichStopsWhenOutputFails(t *testing.T) {
 	var errOut bytes.Buffer
 	code := run(nil, strings.NewReader("x\ny\n"), failWriter{}, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "write output: broken pipe") {
+		t.Errorf("exit %d, stderr %q; want 1 and the write error", code, errOut.String())
+	}
+}
+
+// failOnceWriter fails its first write only.
+type failOnceWriter struct{ failed bool }
+
+func (w *failOnceWriter) Write(p []byte) (int, error) {
+	if !w.failed {
+		w.failed = true
+		return 0, errors.New("broken pipe")
+	}
+	return len(p), nil
+}
+
+// TestOutputFailureOutlastsLaterWrites: help ignores its first write's error, and a later write
+// that succeeds must not hide it.
+func TestOutputFailureOutlastsLaterWrites(t *testing.T) {
+	var errOut bytes.Buffer
+	if code := run([]string{"--help"}, strings.NewReader(""), &failOnceWriter{}, &errOut); code != 1 || !strings.Contains(errOut.String(), "broken pipe") {
 		t.Errorf("exit %d, stderr %q; want 1 and the write error", code, errOut.String())
 	}
 }
