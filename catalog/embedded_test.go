@@ -335,7 +335,7 @@ func TestLookupErrorCode(t *testing.T) {
 	if !ok {
 		t.Fatal("LookupErrorCode(1785) found nothing")
 	}
-	if e.ID != "1785" || e.ErrorCode != "1785" || e.Action != "" || !strings.HasPrefix(e.Explanation, "鍵サーバーに関して問題が発生しました\nエラー・コードの意味は") {
+	if e.ID != "1785" || e.ErrorCode != "1785" || e.Action != "" || e.Params == nil || !strings.HasPrefix(e.Explanation, "鍵サーバーに関して問題が発生しました\nエラー・コードの意味は") {
 		t.Errorf("LookupErrorCode(1785) = %+v", e)
 	}
 	if _, ok := c.Lookup(ProductIBM, "1785"); ok {
@@ -343,6 +343,16 @@ func TestLookupErrorCode(t *testing.T) {
 	}
 	if _, ok := c.LookupErrorCode("086008"); ok {
 		t.Error("LookupErrorCode(086008) found an event ID")
+	}
+	// A code without an explanation is explained by its title alone, with no empty line after it.
+	i := strings.Index(string(embeddedJSON), `"explanation": "エラー・コードの意味は`)
+	j := i + strings.Index(string(embeddedJSON)[i:], "\",\n")
+	c, err := parseEmbedded([]byte(string(embeddedJSON)[:i] + `"explanation": "` + string(embeddedJSON)[j:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := c.LookupErrorCode("1785"); e.Explanation != "鍵サーバーに関して問題が発生しました" {
+		t.Errorf("LookupErrorCode(1785) without an explanation: explanation %q, want the title", e.Explanation)
 	}
 }
 
@@ -399,6 +409,11 @@ func TestSeverityName(t *testing.T) {
 			t.Errorf("Severities()[%d] = %+v, want level %d %s %s", i, s, i, SeverityName(i), wantJA[i])
 		}
 	}
+	// The table is the catalog's: a caller changing its copy changes nothing.
+	sev[6].NameJA = "x"
+	if got := Severities()[6].NameJA; got != "情報" {
+		t.Errorf("Severities()[6].NameJA after a caller changed its copy = %q, want 情報", got)
+	}
 }
 
 // TestParseEmbeddedBroken checks that broken data is an error, not a panic.
@@ -414,6 +429,9 @@ func TestParseEmbeddedBroken(t *testing.T) {
 		{"other version", strings.Replace(good, Version, "gen-0+0", 1)},
 		{"bad entry", strings.Replace(good, `"id": "722001"`, `"id": "72200"`, 1)},
 		{"trailing data", good + "{}"},
+		{"seven severities", good[:strings.Index(good, ",\n    {\n      \"level\": 7,")] + good[strings.Index(good, "\n  ],\n  \"error_codes\""):]},
+		{"two entries with one key", strings.Replace(good, `"id": "722002"`, `"id": "722001"`, 1)},
+		{"error code not numeric", strings.Replace(good, `"code": "1785"`, `"code": "17a5"`, 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
