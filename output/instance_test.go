@@ -190,6 +190,9 @@ func TestStdoutSinkRecords(t *testing.T) {
 			fmt.Sprintf(`{"tag":"t","unparsed_bytes":%d}`, len(deep)) + "\n" + `{"tag":"t","record":{"date":1.000000000,"b":2}}` + "\n"},
 		{"bytes that are not msgpack end the payload", join(ok, []byte{0xc1, 0x01}), `{"tag":"t","record":{"date":1.000000000,"b":2}}` + "\n" +
 			`{"tag":"t","unparsed_bytes":2}` + "\n"},
+		// Only flb-enrich's own records hold JSON text: from Fluent Bit, an ext of its type is not trusted.
+		{"an ext of the JSON text type is null", join(head, []byte{0x81, 0xa1, 'b', 0xd4, byte(msgpack.JSONTextExt), '{'}),
+			`{"tag":"t","record":{"date":1.000000000,"b":null}}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,6 +204,23 @@ func TestStdoutSinkRecords(t *testing.T) {
 				t.Errorf("Send wrote\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestStdoutSinkTagAndWriteError(t *testing.T) {
+	ok := []byte{0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0x80}
+	var out bytes.Buffer
+	if err := (&stdoutSink{w: &out}).Send(context.Background(), "a\"b\\c", ok, 0); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if got, want := out.String(), `{"tag":"a\"b\\c","record":{"date":1.000000000}}`+"\n"; got != want {
+		t.Errorf("Send wrote %s, want %s", got, want)
+	}
+	// A flush whose write failed must fail, to be retried, not count as delivered.
+	r, w := io.Pipe()
+	r.Close() // a reader that has gone: every write fails
+	if err := (&stdoutSink{w: w}).Send(context.Background(), "t", ok, 0); err == nil {
+		t.Error("Send to a writer that fails returned no error")
 	}
 }
 
