@@ -95,6 +95,20 @@ func explanationsIn(t *testing.T, jsonLines string) []string {
 	return got
 }
 
+// TestCatalogReloadCountsEntries: the catalog_entries gauge follows a reload that adds an entry.
+func TestCatalogReloadCountsEntries(t *testing.T) {
+	in, _, _, path := newReloading(t, 0)
+	before := in.Totals().CatalogEntries
+	csv := "id,severity,explanation,action,product\n999001,4,x,y,cisco_ftd_asa\n999002,4,x,y,cisco_ftd_asa\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.refresh()
+	if got, want := in.Totals().CatalogEntries, before+1; got != want {
+		t.Errorf("catalog entries after a reload adding one: %d, want %d", got, want)
+	}
+}
+
 func TestCatalogReload(t *testing.T) {
 	in, log, out, path := newReloading(t, 0)
 	check := func(step, want string, reloads, failures int64) {

@@ -97,6 +97,38 @@ func TestReportInterval(t *testing.T) {
 	}
 }
 
+// TestReportFileNotWritten: a Report_File that cannot be written is a warning naming the key,
+// and the report is still logged.
+func TestReportFileNotWritten(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	dir := filepath.Join(t.TempDir(), "reports")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg.ReportFile = filepath.Join(dir, "unknown.csv")
+	log := &logRecorder{}
+	in, err := New(cfg, log, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dir); err != nil { // gone after Init checked it
+		t.Fatal(err)
+	}
+	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999001: x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := log.count("warn", KeyReportFile+": "); n != 1 {
+		t.Errorf("%s warnings: %d, want 1:\n%s", KeyReportFile, n, strings.Join(log.lines, "\n"))
+	}
+	if n := log.count("info", "unknown message IDs"); n != 1 {
+		t.Errorf("report lines at close: %d, want 1:\n%s", n, strings.Join(log.lines, "\n"))
+	}
+}
+
 // TestNoReportWithoutUnknownIDs: Close reports the unknown IDs only when any arrived: no log
 // line and no Report_File otherwise.
 func TestNoReportWithoutUnknownIDs(t *testing.T) {
