@@ -748,6 +748,49 @@ func TestSendStalledReceiver(t *testing.T) {
 			t.Fatalf("Send to a receiver that reads and acknowledges late: %v", err)
 		}
 	})
+	// A receiver that takes a large payload slowly keeps bytes queued all along, but takes some
+	// at each check: that is progress, not a stall.
+	t.Run("reading slowly", func(t *testing.T) {
+		srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+		path := filepath.Join(t.TempDir(), "slow.sock")
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				up, err := net.Dial("unix", strings.TrimPrefix(srv.Addr(), "unix://"))
+				if err != nil {
+					c.Close()
+					return
+				}
+				t.Cleanup(func() { c.Close(); up.Close() })
+				go io.Copy(c, up)
+				go func() {
+					buf := make([]byte, 8<<10)
+					for {
+						n, err := c.Read(buf)
+						if _, werr := up.Write(buf[:n]); err != nil || werr != nil {
+							return
+						}
+						time.Sleep(4 * time.Millisecond)
+					}
+				}()
+			}
+		}()
+		cfg := testConfig("unix://" + path)
+		cfg.StallTimeout = 500 * time.Millisecond
+		c := newClient(t, cfg)
+		start := time.Now()
+		if err := c.Send(context.Background(), "t", entries(0, 30000), 30000); err != nil {
+			t.Fatalf("Send to a receiver that reads slowly, after %s: %v", time.Since(start), err)
+		}
+	})
 }
 
 // TestSendHandshakeRequiredLargePayload: a client without a shared key meets an in_forward
