@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -708,31 +707,18 @@ func TestSendStalledReceiver(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "in.sock")
-			ln, err := net.Listen("unix", path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
+			var serve func(net.Conn) // nil: connections wait in the backlog
 			if tt.accept {
-				go func() {
-					for {
-						c, err := ln.Accept()
-						if err != nil {
-							return
-						}
-						t.Cleanup(func() { c.Close() })
-					}
-				}()
+				serve = func(net.Conn) {}
 			}
-			cfg := testConfig("unix://" + path)
+			cfg := testConfig(listen(t, "unix", serve))
 			cfg.AckTimeout = 20 * time.Second
 			cfg.StallTimeout = 200 * time.Millisecond
 			cfg.SharedKey = tt.sharedKey
 			cfg.DialTimeout = DefaultConfig("").DialTimeout // 5s, as the enrich output uses
 			c := newClient(t, cfg)
 			start := time.Now()
-			err = c.Send(context.Background(), "t", entries(0, 10), 10)
+			err := c.Send(context.Background(), "t", entries(0, 10), 10)
 			requireRetryable(t, err, ErrStalled)
 			if elapsed := time.Since(start); elapsed > 2*time.Second {
 				t.Errorf("Send took %s, want about the stall timeout %s", elapsed, cfg.StallTimeout)
@@ -752,38 +738,23 @@ func TestSendStalledReceiver(t *testing.T) {
 	// at each check: that is progress, not a stall.
 	t.Run("reading slowly", func(t *testing.T) {
 		srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
-		path := filepath.Join(t.TempDir(), "slow.sock")
-		ln, err := net.Listen("unix", path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				up, err := net.Dial("unix", strings.TrimPrefix(srv.Addr(), "unix://"))
-				if err != nil {
-					c.Close()
-					return
-				}
-				t.Cleanup(func() { c.Close(); up.Close() })
-				go io.Copy(c, up)
-				go func() {
-					buf := make([]byte, 8<<10)
-					for {
-						n, err := c.Read(buf)
-						if _, werr := up.Write(buf[:n]); err != nil || werr != nil {
-							return
-						}
-						time.Sleep(4 * time.Millisecond)
-					}
-				}()
+		addr := listen(t, "unix", func(c net.Conn) {
+			up, err := net.Dial("unix", strings.TrimPrefix(srv.Addr(), "unix://"))
+			if err != nil {
+				return
 			}
-		}()
-		cfg := testConfig("unix://" + path)
+			defer up.Close()
+			go io.Copy(c, up)
+			buf := make([]byte, 8<<10)
+			for {
+				n, err := c.Read(buf)
+				if _, werr := up.Write(buf[:n]); err != nil || werr != nil {
+					return
+				}
+				time.Sleep(4 * time.Millisecond)
+			}
+		})
+		cfg := testConfig(addr)
 		cfg.StallTimeout = 500 * time.Millisecond
 		c := newClient(t, cfg)
 		start := time.Now()
@@ -805,27 +776,12 @@ func TestSendHandshakeRequiredLargePayload(t *testing.T) {
 		{"unix", 1}, {"unix", 20000}, {"tcp", 1}, {"tcp", 20000},
 	} {
 		t.Run(fmt.Sprintf("%s %d records", tt.network, tt.records), func(t *testing.T) {
-			addr := "127.0.0.1:0"
-			if tt.network == "unix" {
-				addr = filepath.Join(t.TempDir(), "in.sock")
-			}
-			ln, err := net.Listen(tt.network, addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					c.Write(helo("nonce", "0123456789abcdef", "auth", "fedcba9876543210"))
-					c.Read(make([]byte, 1023))
-					c.Close()
-				}
-			}()
-			c := newClient(t, testConfig(tt.network+"://"+ln.Addr().String()))
+			addr := listen(t, tt.network, func(c net.Conn) {
+				c.Write(helo("nonce", "0123456789abcdef", "auth", "fedcba9876543210"))
+				c.Read(make([]byte, 1023))
+				c.Close()
+			})
+			c := newClient(t, testConfig(addr))
 			payload := entries(0, tt.records)
 			requireRetryable(t, c.Send(context.Background(), "t", payload, tt.records), ErrHandshakeRequired)
 		})
@@ -848,41 +804,28 @@ func TestSendDropsConnectionsNotToReuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "in.sock"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
+			addr := listen(t, "unix", func(c net.Conn) {
+				defer c.Close()
+				d, e := msgpack.NewDecoder(c), msgpack.NewEncoder(c)
+				if tt.key != "" {
+					e.Encode([]any{"HELO", map[string]any{"nonce": "n0nce", "keepalive": tt.keepalive}})
+					var ping []string
+					if d.Decode(&ping) != nil || len(ping) != 6 {
 						return
 					}
-					go func() {
-						defer c.Close()
-						d, e := msgpack.NewDecoder(c), msgpack.NewEncoder(c)
-						if tt.key != "" {
-							e.Encode([]any{"HELO", map[string]any{"nonce": "n0nce", "keepalive": tt.keepalive}})
-							var ping []string
-							if d.Decode(&ping) != nil || len(ping) != 6 {
-								return
-							}
-							e.Encode([]any{"PONG", true, "", "fake", sharedKeyDigest(ping[2], "fake", []byte("n0nce"), tt.key)})
-						}
-						for {
-							var msg []any
-							if d.Decode(&msg) != nil || len(msg) != 3 {
-								return
-							}
-							opt, _ := msg[2].(map[string]any)
-							ack, _ := msgpack.Marshal(map[string]any{"ack": opt["chunk"]})
-							c.Write(append(ack, tt.extra...))
-						}
-					}()
+					e.Encode([]any{"PONG", true, "", "fake", sharedKeyDigest(ping[2], "fake", []byte("n0nce"), tt.key)})
 				}
-			}()
-			cfg := testConfig("unix://" + ln.Addr().String())
+				for {
+					var msg []any
+					if d.Decode(&msg) != nil || len(msg) != 3 {
+						return
+					}
+					opt, _ := msg[2].(map[string]any)
+					ack, _ := msgpack.Marshal(map[string]any{"ack": opt["chunk"]})
+					c.Write(append(ack, tt.extra...))
+				}
+			})
+			cfg := testConfig(addr)
 			cfg.SharedKey = tt.key
 			c := newClient(t, cfg)
 			for i := range 2 {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +132,44 @@ func loopback(t *testing.T) string {
 	}
 	t.Fatalf("no loopback interface: %v", err)
 	return ""
+}
+
+// listen listens on a loopback address of network ("tcp" or "unix") until the test ends, and
+// returns it as a client address. serve, unless nil, gets each connection it accepts, which is
+// closed when the test ends; with nil, connections wait in the backlog.
+func listen(t *testing.T, network string, serve func(net.Conn)) string {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(t.TempDir(), "in.sock")
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	if serve != nil {
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+				go serve(c)
+			}
+		}()
+	}
+	return network + "://" + ln.Addr().String()
 }

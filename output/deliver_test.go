@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/enrich"
 	"github.com/enrich-plugin/enrich/forward"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
@@ -58,13 +59,7 @@ func TestDeliverBoundaries(t *testing.T) {
 		{"short lines that gain long texts", chunk(repeat(longest, 20000)...), DefaultMaxPayloadSize, 0},
 		{"plain records, then ones that gain long texts", chunk(append(repeat(noIDLine, 20000), repeat(longest, 3000)...)...), MinMaxPayloadSize, 0},
 	}
-	src := DefaultConfig()
-	src.Sink = SinkStdout
-	rewriter, err := New(src, nil, io.Discard)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	engine := rewriter.current.Load().eng
+	engine := defaultEngine(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()
@@ -201,19 +196,13 @@ func (s *cancelSink) Send(ctx context.Context, tag string, entries []byte, count
 // TestDeliverStopsWhenCancelled: a flush past Ack_Timeout, or aborted by Close, rewrites no
 // further piece, even for a sink that does not watch the context.
 func TestDeliverStopsWhenCancelled(t *testing.T) {
-	src := DefaultConfig()
-	src.Sink = SinkStdout
-	rewriter, err := New(src, nil, io.Discard)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
 	cfg := DefaultConfig()
 	cfg.MaxPayloadSize = MinMaxPayloadSize
 	ctx, cancel := context.WithCancel(context.Background())
 	sink := &cancelSink{cancel: cancel}
 	in := newInstance(cfg, nil, nil, sink)
 	data := chunk(repeat(knownLine, 2000)...)
-	payloads, _, _, err := in.deliver(ctx, "t", rewriter.current.Load().eng, data, in.bufs.Get().(*flushBuffer))
+	payloads, _, _, err := in.deliver(ctx, "t", defaultEngine(t), data, in.bufs.Get().(*flushBuffer))
 	if !errors.Is(err, context.Canceled) || !IsRetryable(err) || payloads != 1 || len(sink.payloads) != 1 {
 		t.Errorf("deliver = %d payloads (the sink got %d), %v; want 1 and a retryable context.Canceled",
 			payloads, len(sink.payloads), err)
@@ -223,17 +212,11 @@ func TestDeliverStopsWhenCancelled(t *testing.T) {
 // TestDeliverFillsPayloadsToTheLimit: a payload may reach the limit exactly, so two records of
 // half the limit each travel together.
 func TestDeliverFillsPayloadsToTheLimit(t *testing.T) {
-	src := DefaultConfig()
-	src.Sink = SinkStdout
-	rewriter, err := New(src, nil, io.Discard)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
 	cfg := DefaultConfig()
 	cfg.MaxPayloadSize = 2 * len(record(noIDLine)) // records without an ID pass unchanged
 	var got sendRecorder
 	in := newInstance(cfg, nil, nil, &got)
-	payloads, _, _, err := in.deliver(context.Background(), "t", rewriter.current.Load().eng, chunk(repeat(noIDLine, 4)...), in.bufs.Get().(*flushBuffer))
+	payloads, _, _, err := in.deliver(context.Background(), "t", defaultEngine(t), chunk(repeat(noIDLine, 4)...), in.bufs.Get().(*flushBuffer))
 	if want := []int{2, 2}; err != nil || payloads != 2 || !reflect.DeepEqual(got.counts, want) {
 		t.Errorf("deliver = %d payloads of %v records, %v; want %v", payloads, got.counts, err, want)
 	}
@@ -261,4 +244,16 @@ func TestPayloadLimit(t *testing.T) {
 			t.Errorf("payloadLimit(%d, %d, %d) = %d, want %d", tt.size, tt.estimate, tt.payloads, got, tt.want)
 		}
 	}
+}
+
+// defaultEngine is the engine of an instance with the default configuration.
+func defaultEngine(tb testing.TB) *enrich.Engine {
+	tb.Helper()
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	in, err := New(cfg, nil, io.Discard)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	return in.current.Load().eng
 }

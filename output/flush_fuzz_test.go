@@ -34,13 +34,7 @@ func FuzzFlush(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	src := DefaultConfig()
-	src.Sink = SinkStdout
-	rewriter, err := New(src, nil, io.Discard)
-	if err != nil {
-		f.Fatal(err)
-	}
-	engine := rewriter.current.Load().eng
+	engine := defaultEngine(f)
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
