@@ -7,11 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-30s}"
 status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# go test ends a fuzz run cleanly on Ctrl-C, so without this the next target would start.
+trap 'exit 130' INT
 while IFS= read -r file; do
   dir="./$(dirname "$file")"
   for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
     echo "== $dir $target ($duration)"
-    log=$(mktemp)
     if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$duration" -parallel 1 "$dir" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -ne 0 ]; then
       # Go's fuzzer can fail at the very end of a time-bounded run with
       # "context deadline exceeded" and no failing input (golang/go#75804):
@@ -22,7 +25,6 @@ while IFS= read -r file; do
         status=1
       fi
     fi
-    rm -f "$log"
   done
 done < <(grep -rlE '^func Fuzz[A-Za-z0-9_]+\(' --include='*_test.go' . | sed 's|^\./||' | sort)
 exit $status
