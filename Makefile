@@ -85,7 +85,7 @@ check-generated:
 	./scripts/check-generated.sh
 
 lint:
-	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './build/*')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './build/*')) || exit 1; \
 	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
