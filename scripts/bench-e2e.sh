@@ -18,7 +18,7 @@
 # (default 3) and the median is reported.
 #
 # Needs a fluent-bit binary (FLUENT_BIT_BIN or PATH) built with Lua and Go plugin support,
-# and `make build` (make bench-e2e does that first).
+# curl, and `make build` (make bench-e2e does that first).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,6 +34,7 @@ if [ -z "$fluent_bit" ]; then
     echo "bench-e2e: needs Fluent Bit 5.x: put fluent-bit on PATH or set FLUENT_BIT_BIN" >&2
     exit 1
 fi
+command -v curl >/dev/null || { echo "bench-e2e: needs curl to read Fluent Bit's metrics" >&2; exit 1; }
 for f in "$so" "$cli"; do
     if [ ! -f "$f" ]; then
         echo "bench-e2e: $f is missing; run make build" >&2
