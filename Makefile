@@ -62,12 +62,12 @@ dist:
 FORCE:
 
 test: lint check-generated build $(SO_ARM64)
-	BUILD_SO=$(abspath $(SO)) BUILD_SO_ARM64=$(abspath $(SO_ARM64)) $(GO) test -count=1 -timeout 12m ./...
+	BUILD_SO='$(abspath $(SO))' BUILD_SO_ARM64='$(abspath $(SO_ARM64))' $(GO) test -count=1 -timeout 12m ./...
 	$(GO) test -count=1 -tags enrichwork -run 'TestRecogniseLinear|TestSignaturesSharingPrefixes' ./enrich/
 	$(GO) test -count=1 -race -timeout 12m $(PURE_PKGS)
 
 soak: build
-	BUILD_SO=$(abspath $(SO)) ENRICH_SOAK_DURATION=$(SOAK_DURATION) $(GO) test -count=1 -timeout 70m -run TestSoak -v ./test/e2e/
+	BUILD_SO='$(abspath $(SO))' ENRICH_SOAK_DURATION=$(SOAK_DURATION) $(GO) test -count=1 -timeout 70m -run TestSoak -v ./test/e2e/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s -cpu 1 ./enrich/ ./output/ ./cmd/flb-enrich/
