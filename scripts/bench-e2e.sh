@@ -26,6 +26,11 @@ root=$(pwd)
 
 lines=${BENCH_LINES:-1000000}
 runs=${BENCH_RUNS:-3}
+# The waits compare counts with [ -ge ], which takes neither 1e6 nor 1,000,000.
+[[ $lines =~ ^[1-9][0-9]*$ && $runs =~ ^[1-9][0-9]*$ ]] || {
+    echo "bench-e2e: BENCH_LINES ($lines) and BENCH_RUNS ($runs) must be whole numbers above 0" >&2
+    exit 1
+}
 so="$root/build/out_enrich.so"
 cli="$root/build/flb-enrich"
 fluent_bit=${FLUENT_BIT_BIN:-$(command -v fluent-bit || true)}
