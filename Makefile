@@ -15,7 +15,7 @@ FUZZTIME  ?= 30s
 SOAK_DURATION ?= 5m
 PURE_PKGS := ./catalog/... ./enrich/... ./forward/... ./output/... ./cmd/... ./internal/... ./report/...
 
-.PHONY: help all build cli dist test test-race soak bench bench-e2e fuzz catalog check-generated lint run clean
+.PHONY: help all build cli dist test soak bench bench-e2e fuzz catalog check-generated lint run clean
 
 help:
 	@echo "make run              build everything and enrich the bundled fixtures (through Fluent Bit when installed)"

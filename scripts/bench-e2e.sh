@@ -71,7 +71,7 @@ trap cleanup EXIT
 
 awk -v n="$lines" -f bench/genlines.awk "${fixtures[@]}" > "$work/lines.log"
 "$cli" catalog --format json > "$work/catalog.json"
-go run ./bench/luacatalog < "$work/catalog.json" > "$work/catalog.lua"
+"${GO:-go}" run ./bench/luacatalog < "$work/catalog.json" > "$work/catalog.lua"
 export ENRICH_LUA_CATALOG="$work/catalog.lua"
 
 clk_tck=$(getconf CLK_TCK)

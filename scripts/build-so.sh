@@ -21,7 +21,7 @@ arch=${1:?usage: build-so.sh GOARCH OUT [VERSION]}
 out=${2:?usage: build-so.sh GOARCH OUT [VERSION]}
 version=${3:-}
 
-if [ "$arch" = "$(go env GOHOSTARCH)" ]; then
+if [ "$arch" = "$("${GO:-go}" env GOHOSTARCH)" ]; then
     cc=${CC:-cc}
 else
     case $arch in
@@ -39,7 +39,7 @@ ldflags=""
 
 mkdir -p "$(dirname "$out")"
 CGO_ENABLED=1 GOOS=linux GOARCH="$arch" CC="$cc" \
-    go build -buildmode=c-shared -trimpath -tags netgo,osusergo -ldflags "$ldflags" -o "$out" ./plugin
+    "${GO:-go}" build -buildmode=c-shared -trimpath -tags netgo,osusergo -ldflags "$ldflags" -o "$out" ./plugin
 
 # Undefined pthread_* and dl* symbols with a GLIBC_2.N version above 2.17.
 syms=$(readelf --dyn-syms -W "$out" | awk '$7 == "UND" && $8 ~ /^(pthread_[a-z_]+|dl[a-z]+)@GLIBC_2\.[0-9]+/ {

@@ -15,7 +15,7 @@ while IFS= read -r file; do
   dir="./$(dirname "$file")"
   for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
     echo "== $dir $target ($duration)"
-    if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$duration" -parallel 1 "$dir" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    if "${GO:-go}" test -run '^$' -fuzz "^${target}\$" -fuzztime "$duration" -parallel 1 "$dir" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -ne 0 ]; then
       # Go's fuzzer can fail at the very end of a time-bounded run with
       # "context deadline exceeded" and no failing input (golang/go#75804):
       # that is not a finding. Anything else, or a written input, is.
