@@ -213,7 +213,9 @@ echo "== $("$fluent_bit" --version | head -1), $lines lines from ${#fixtures[@]}
 for name in base lua enrich workers; do
     samples=()
     for r in $(seq 1 "$runs"); do
-        read -r c w < <(run_once "$name")
+        # Not in a subshell, so that the EXIT trap sees and stops its fluent-bit.
+        run_once "$name" > "$work/run"
+        read -r c w < "$work/run"
         echo "   $name run $r: ${c} s CPU, ${w} s wall"
         samples+=("$c")
     done
@@ -222,7 +224,7 @@ done
 
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo
-echo "machine: ${model:-unknown CPU}, $(nproc) cores, Linux $(uname -r), $(go version | awk '{ print $3 }')"
+echo "machine: ${model:-unknown CPU}, $(nproc) cores, Linux $(uname -r), $("${GO:-go}" version | awk '{ print $3 }')"
 awk -v n="$lines" -v b="${cpu[base]}" -v l="${cpu[lua]}" -v e="${cpu[enrich]}" -v w="${cpu[workers]}" 'BEGIN {
     printf "%-34s %10s %12s %16s\n", "pipeline", "CPU s", "us/record", "added us/record"
     printf "%-34s %10.2f %12.2f %16s\n", "tail -> null", b, b * 1e6 / n, "-"
