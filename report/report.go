@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -233,15 +234,19 @@ func Summary(items []Item, total int64) string {
 }
 
 // WriteFile replaces path with WriteCSV's output in one rename, so that no reader sees half a file.
-// The file keeps the mode it had, or is readable by its owner only: it holds log lines. A path that
-// is not a regular file (/dev/stdout, a named pipe, a device) is written into: a rename would replace it.
+// The file keeps the mode, owner and group it had, or is readable by its owner only: it holds log
+// lines. A path that is not a regular file (/dev/stdout, a named pipe, a device) is written into:
+// a rename would replace it.
 // A symbolic link is followed, so that the file it names is replaced and the link kept.
 func WriteFile(path string, items []Item) error {
 	path = Resolve(path)
 	fi, err := os.Stat(path)
-	mode := os.FileMode(0o600)
+	mode, uid, gid := os.FileMode(0o600), -1, -1 // -1: the new file's own
 	if err == nil {
 		mode = fi.Mode().Perm()
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(st.Uid), int(st.Gid)
+		}
 	}
 	var f *os.File
 	if err == nil && !fi.Mode().IsRegular() {
@@ -249,6 +254,8 @@ func WriteFile(path string, items []Item) error {
 			err = errors.Join(WriteCSV(f, items), f.Close())
 		}
 	} else if f, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*"); err == nil {
+		// Only root may give a file away; another writer's report is still written, as its own.
+		f.Chown(uid, gid)
 		// Close runs whatever the others return.
 		if err = errors.Join(WriteCSV(f, items), f.Chmod(mode), f.Close()); err == nil {
 			err = os.Rename(f.Name(), path)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf8"
 
@@ -351,6 +352,29 @@ func TestWriteFile(t *testing.T) {
 		} else if fi.Mode().Perm() != want {
 			t.Errorf("%s: mode %v, want %v", file, fi.Mode().Perm(), want)
 		}
+	}
+}
+
+// TestWriteFileKeepsOwner: an existing report keeps its owner and group with its mode, which
+// would otherwise let other readers in or shut its readers out, as root replaces it.
+func TestWriteFileKeepsOwner(t *testing.T) {
+	path := t.TempDir() + "/unknown.csv"
+	if err := os.WriteFile(path, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	const uid, gid = 4321, 8765
+	if err := os.Chown(path, uid, gid); err != nil {
+		t.Skipf("giving the file away needs root: %v", err)
+	}
+	if err := WriteFile(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
+		t.Errorf("owner %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
 	}
 }
 
