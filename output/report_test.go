@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,34 +99,57 @@ func TestReportInterval(t *testing.T) {
 }
 
 // TestReportFileNotWritten: a Report_File that cannot be written is a warning naming the key,
-// and the report is still logged.
+// and the report is still logged; a FIFO put at the path after Init is refused, as at Init,
+// since writing into it would block until it has a reader, and exit with it.
 func TestReportFileNotWritten(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Sink = SinkStdout
-	dir := filepath.Join(t.TempDir(), "reports")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cfg.ReportFile = filepath.Join(dir, "unknown.csv")
-	log := &logRecorder{}
-	in, err := New(cfg, log, &syncBuffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(dir); err != nil { // gone after Init checked it
-		t.Fatal(err)
-	}
-	if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999001: x")); err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if n := log.count("warn", KeyReportFile+": "); n != 1 {
-		t.Errorf("%s warnings: %d, want 1:\n%s", KeyReportFile, n, strings.Join(log.lines, "\n"))
-	}
-	if n := log.count("info", "unknown message IDs"); n != 1 {
-		t.Errorf("report lines at close: %d, want 1:\n%s", n, strings.Join(log.lines, "\n"))
+	for _, tc := range []struct {
+		name  string
+		after func(dir, path string) error // what happens to the path once Init checked it
+		warn  string
+	}{
+		{"directory removed", func(dir, _ string) error { return os.Remove(dir) }, KeyReportFile + ": "},
+		{"fifo", func(_, path string) error { return syscall.Mkfifo(path, 0o600) },
+			"unknown.csv: is not a regular file; want a file path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Sink = SinkStdout
+			dir := filepath.Join(t.TempDir(), "reports")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cfg.ReportFile = filepath.Join(dir, "unknown.csv")
+			log := &logRecorder{}
+			in, err := New(cfg, log, &syncBuffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.after(dir, cfg.ReportFile); err != nil {
+				t.Fatal(err)
+			}
+			if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999001: x")); err != nil {
+				t.Fatal(err)
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- in.Close(context.Background()) }()
+			select {
+			case err := <-closed:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				if f, err := os.OpenFile(cfg.ReportFile, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+					defer f.Close() // a reader lets the blocked write, and Close, end
+				}
+				t.Fatalf("Close blocked writing the report: %v", <-closed)
+			}
+			if n := log.count("warn", tc.warn); n != 1 {
+				t.Errorf("%q warnings: %d, want 1:\n%s", tc.warn, n, strings.Join(log.lines, "\n"))
+			}
+			if n := log.count("info", "unknown message IDs"); n != 1 {
+				t.Errorf("report lines at close: %d, want 1:\n%s", n, strings.Join(log.lines, "\n"))
+			}
+		})
 	}
 }
 
