@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -256,4 +257,127 @@ func defaultEngine(tb testing.TB) *enrich.Engine {
 		tb.Fatalf("New: %v", err)
 	}
 	return in.current.Load().eng
+}
+
+// markerRecord encodes a group start (resource named name) or, with name "", a group end, as
+// the opentelemetry input writes them: with 32-bit map headers, or with fixmaps and the ext8
+// time when small.
+func markerRecord(name string, small bool) []byte {
+	sec, pairs := uint32(0xFFFFFFFE), 0
+	if name != "" {
+		sec, pairs = 0xFFFFFFFF, 1
+	}
+	b := []byte{0x92, 0x92, 0xd7, 0x00}
+	if small {
+		b = []byte{0x92, 0x92, 0xc7, 0x08, 0x00}
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(sec)<<32)
+	for _, key := range []string{"resource_id", "service.name"} {
+		if small {
+			b = msgpack.AppendMapHeader(b, pairs)
+		} else {
+			b = binary.BigEndian.AppendUint32(append(b, 0xdf), uint32(pairs))
+		}
+		if name != "" {
+			b = msgpack.AppendStr(msgpack.AppendStr(b, key), name)
+		}
+	}
+	return b
+}
+
+// TestDeliverKeepsGroups: in_forward may store each payload in a chunk of its own, so every
+// payload holds its groups whole, each record in the group it was in: a payload that starts
+// inside a group repeats its start record, one cut inside a group ends it.
+func TestDeliverKeepsGroups(t *testing.T) {
+	end := markerRecord("", false)
+	tests := []struct {
+		name  string
+		chunk [][]byte
+	}{
+		{"a group over many payloads", [][]byte{markerRecord("a", false), chunk(repeat(knownLine, 30)...), end}},
+		{"groups between records", [][]byte{chunk(repeat(noIDLine, 5)...), markerRecord("a", false), chunk(repeat(knownLine, 7)...), end,
+			chunk(repeat(unknownLine, 9)...), markerRecord("bb", true), chunk(repeat(noIDLine, 11)...), markerRecord("", true), chunk(knownLine)}},
+		{"groups one after another", [][]byte{markerRecord("a", false), chunk(knownLine, noIDLine), end, markerRecord("b", false), chunk(repeat(knownLine, 4)...), end}},
+		// Fluent Bit's decoder reads an integer time as an ordinary record's, however large.
+		{"integer times are no markers", [][]byte{{0x92, 0x92, 0xce, 0xff, 0xff, 0xff, 0xff, 0x80, 0x81, 0xa1, 'r', 0xa1, 'c'}, chunk(repeat(knownLine, 30)...),
+			{0x92, 0x92, 0xce, 0xff, 0xff, 0xff, 0xfe, 0x80, 0x80}}},
+	}
+	engine := defaultEngine(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := bytes.Join(tt.chunk, nil)
+			cfg := DefaultConfig()
+			cfg.MaxPayloadSize = MinMaxPayloadSize
+			var got sendRecorder
+			in := newInstance(cfg, nil, nil, &got)
+			if _, _, _, err := in.deliver(context.Background(), "t", engine, data, in.bufs.Get().(*flushBuffer)); err != nil || len(got.payloads) < 3 {
+				t.Fatalf("deliver: %d payloads, %v; want 3 or more", len(got.payloads), err)
+			}
+			// Each record after the group start record it is in ("" outside), as Fluent Bit reads them.
+			grouped := func(p []byte) (recs []string, open bool, entries int) {
+				var group []byte
+				for off := 0; off < len(p); entries++ {
+					n, err := msgpack.Skip(p[off:])
+					if err != nil {
+						t.Fatalf("payload: %v", err)
+					}
+					r := p[off : off+n]
+					var sec []byte // an EventTime's seconds: only they mark groups
+					switch {
+					case r[2] == 0xd7 && r[3] == 0x00:
+						sec = r[4:8]
+					case r[2] == 0xc7 && r[3] == 0x08 && r[4] == 0x00:
+						sec = r[5:9]
+					}
+					switch {
+					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xff}):
+						group = r
+					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xfe}):
+						group = nil
+					default:
+						recs = append(recs, fmt.Sprintf("%x in %x", r, group))
+					}
+					off += n
+				}
+				return recs, group != nil, entries
+			}
+			out, _, _ := engine.Rewrite(nil, data)
+			want, _, _ := grouped(out)
+			var sent []string
+			for i, p := range got.payloads {
+				recs, open, n := grouped(p)
+				if open {
+					t.Errorf("payload %d of %d leaves a group open", i+1, len(got.payloads))
+				}
+				if n != got.counts[i] {
+					t.Errorf("payload %d holds %d records, its count says %d", i+1, n, got.counts[i])
+				}
+				sent = append(sent, recs...)
+			}
+			if !reflect.DeepEqual(sent, want) {
+				t.Errorf("%d records sent, want %d in the same order, each in its group", len(sent), len(want))
+			}
+		})
+	}
+}
+
+// TestDeliverStdoutKeepsGroupsAsTheyAre: Sink stdout prints the records as the chunk holds them,
+// so its payloads, cut inside a group, add no group records: together they are the rewrite.
+func TestDeliverStdoutKeepsGroupsAsTheyAre(t *testing.T) {
+	data := bytes.Join([][]byte{markerRecord("a", false), chunk(repeat(knownLine, 30)...), markerRecord("", false)}, nil)
+	engine := defaultEngine(t)
+	cfg := DefaultConfig()
+	cfg.Sink, cfg.MaxPayloadSize = SinkStdout, MinMaxPayloadSize
+	var got sendRecorder
+	in := newInstance(cfg, nil, nil, &got)
+	if _, _, _, err := in.deliver(context.Background(), "t", engine, data, in.bufs.Get().(*flushBuffer)); err != nil || len(got.payloads) < 3 {
+		t.Fatalf("deliver: %d payloads, %v; want 3 or more", len(got.payloads), err)
+	}
+	count := 0
+	for _, n := range got.counts {
+		count += n
+	}
+	if want, _, _ := engine.Rewrite(nil, data); !bytes.Equal(bytes.Join(got.payloads, nil), want) || count != 32 {
+		t.Errorf("the payloads hold %d records in %d bytes, want the rewrite's 32 in %d", count, len(bytes.Join(got.payloads, nil)), len(want))
+	}
 }

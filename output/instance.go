@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -224,7 +225,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	}
 	fb := in.bufs.Get().(*flushBuffer)
 	defer func() { // large payloads or a huge record must not pin their memory for good
-		if cap(fb.out)+cap(fb.split.Ends)*8+cap(fb.split.Unknown)*int(unsafe.Sizeof(enrich.Unknown{})) <= 8<<20 {
+		if cap(fb.out)+cap(fb.pay)+cap(fb.group)+cap(fb.split.Ends)*8+cap(fb.split.Unknown)*int(unsafe.Sizeof(enrich.Unknown{})) <= 8<<20 {
 			clear(fb.split.Unknown) // they point into the chunk
 			in.bufs.Put(fb)
 		}
@@ -302,6 +303,7 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 		return nil
 	}
 	sp, out, now := &fb.split, fb.out[:0], time.Now()
+	fb.group = fb.group[:0]
 	defer func() { fb.out = out }()
 	var run, extra []byte // the items since the last record that are not records; the wrapped runs
 	// out holds the records not sent yet, which end at sp.Ends.
@@ -337,19 +339,19 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 			off = end
 		}
 		// Send each batch that the next record would take past the limit, and at the end all.
-		start, i := 0, 0
+		start, i, ends := 0, 0, sp.Ends[:records]
 		for i < records {
 			j := i + 1
-			for j < records && sp.Ends[j]-start <= limit {
+			for j < records && ends[j]-start <= limit {
 				j++
 			}
 			if j == records && more {
 				break
 			}
-			if err := send(out[start:sp.Ends[j-1]], j-i); err != nil {
+			if err := send(fb.payload(in.cfg.Sink == SinkForward && sp.Skipped > 0, out, start, ends[i:j], j < records || more)); err != nil {
 				return payloads, wrapped, rerr, err
 			}
-			start, i = sp.Ends[j-1], j
+			start, i = ends[j-1], j
 		}
 		out = out[:copy(out, out[start:w])]
 		sp.Ends = sp.Ends[:copy(sp.Ends, sp.Ends[i:records])]
@@ -406,6 +408,67 @@ func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 type flushBuffer struct {
 	out   []byte
 	split enrich.Split
+	group []byte // the start record of the group the payloads sent so far leave open
+	pay   []byte // a payload with group markers added
+}
+
+// groupEnd is the record that ends a group, as Fluent Bit writes it.
+var groupEnd = []byte{0x92, 0x92, 0xd7, 0x00, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0, 0x80, 0x80}
+
+// payload returns the payload of the records of out that start at start and end at ends, and
+// its record count. With groups (a forward sink's chunk with skipped items, as group markers
+// are), it holds its groups whole as Fluent Bit writes them: in_forward may store each payload
+// in a chunk of its own, where records past a cut would lose their group. A payload that starts
+// inside a group repeats its start record; one that ends inside a group ends it when cut, that
+// is when more payloads follow.
+func (fb *flushBuffer) payload(groups bool, out []byte, start int, ends []int, cut bool) ([]byte, int) {
+	p, count, next := out[start:ends[len(ends)-1]], len(ends), fb.group
+	if !groups {
+		return p, count
+	}
+	for _, end := range ends {
+		switch groupMarker(out[start:end]) {
+		case 1:
+			next = out[start:end]
+		case -1:
+			next = nil
+		}
+		start = end
+	}
+	if len(fb.group) > 0 || len(next) > 0 && cut {
+		fb.pay = append(append(fb.pay[:0], fb.group...), p...)
+		if len(fb.group) > 0 {
+			count++
+		}
+		if len(next) > 0 && cut {
+			fb.pay, count = append(fb.pay, groupEnd...), count+1
+		}
+		p = fb.pay
+	}
+	fb.group = append(fb.group[:0], next...)
+	return p, count
+}
+
+// groupMarker is 1 for a group start record, -1 for a group end, else 0, as Fluent Bit's
+// decoder reads them (src/flb_log_event_decoder.c): an EventTime of seconds 0xFFFFFFFF or
+// 0xFFFFFFFE and no nanoseconds. An integer time is an ordinary record's, however large:
+// repeating such a record at the head of each payload would duplicate it.
+func groupMarker(rec []byte) int {
+	_, t, _ := msgpack.ReadArrayHeader(rec)
+	if _, meta, err := msgpack.ReadArrayHeader(t); err == nil {
+		t = meta
+	}
+	h, err := msgpack.ReadHeader(t)
+	if err != nil || h.Kind != msgpack.Ext || h.Ext != 0 || h.N != 8 || len(t) < h.Size+8 || binary.BigEndian.Uint32(t[h.Size+4:]) != 0 {
+		return 0
+	}
+	switch binary.BigEndian.Uint32(t[h.Size:]) {
+	case 0xFFFFFFFF:
+		return 1
+	case 0xFFFFFFFE:
+		return -1
+	}
+	return 0
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in progress get until ctx
