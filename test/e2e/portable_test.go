@@ -122,7 +122,9 @@ func TestArm64UnderQemu(t *testing.T) {
 		return o.Bytes(), e.Bytes()
 	}
 	want, _ := run(hostPath, soPath, script)
-	got, log := run("qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", host, so, script)
+	// LD_LIBRARY_PATH (under -L) takes libc from the cross root, as the loader is: with Debian's
+	// libc6:arm64 installed, the loader would find that one first, of another build, and hang.
+	got, log := run("qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", "-E", "LD_LIBRARY_PATH=/lib", host, so, script)
 	for _, line := range []string{"flush A syslog.fw calls=10 ok=10 ", "exitctx A rc=1 "} {
 		if !strings.Contains(string(log), line) {
 			t.Errorf("arm64 host output has no %q:\n%s", line, log)
