@@ -301,6 +301,8 @@ func TestDeliverKeepsGroups(t *testing.T) {
 		// Fluent Bit's decoder reads an integer time as an ordinary record's, however large.
 		{"integer times are no markers", [][]byte{{0x92, 0x92, 0xce, 0xff, 0xff, 0xff, 0xff, 0x80, 0x81, 0xa1, 'r', 0xa1, 'c'}, chunk(repeat(knownLine, 30)...),
 			{0x92, 0x92, 0xce, 0xff, 0xff, 0xff, 0xfe, 0x80, 0x80}}},
+		// The chunk's last payload leaves its group open as the chunk does: no end is made up.
+		{"a chunk that ends inside a group", [][]byte{chunk(knownLine), markerRecord("a", false), chunk(repeat(knownLine, 30)...)}},
 	}
 	engine := defaultEngine(t)
 	for _, tt := range tests {
@@ -342,12 +344,12 @@ func TestDeliverKeepsGroups(t *testing.T) {
 				return recs, group != nil, entries
 			}
 			out, _, _ := engine.Rewrite(nil, data)
-			want, _, _ := grouped(out)
+			want, wantOpen, _ := grouped(out)
 			var sent []string
 			for i, p := range got.payloads {
 				recs, open, n := grouped(p)
-				if open {
-					t.Errorf("payload %d of %d leaves a group open", i+1, len(got.payloads))
+				if last := i == len(got.payloads)-1; open != (last && wantOpen) {
+					t.Errorf("payload %d of %d leaves a group open: %v, want %v", i+1, len(got.payloads), open, last && wantOpen)
 				}
 				if n != got.counts[i] {
 					t.Errorf("payload %d holds %d records, its count says %d", i+1, n, got.counts[i])
