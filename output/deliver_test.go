@@ -304,6 +304,19 @@ func TestDeliverKeepsGroups(t *testing.T) {
 		// The chunk's last payload leaves its group open as the chunk does: no end is made up.
 		{"a chunk that ends inside a group", [][]byte{chunk(knownLine), markerRecord("a", false), chunk(repeat(knownLine, 30)...)}},
 	}
+	// Groups at every offset from the cuts: a cut right after a start or right before an end
+	// would leave a payload a group without records.
+	// A record that fills a payload with the start record alone joins it.
+	long := knownLine + strings.Repeat(" x", 300)
+	for k := range 24 {
+		for _, line := range []string{knownLine, long} {
+			tests = append(tests, struct {
+				name  string
+				chunk [][]byte
+			}{fmt.Sprintf("a group of %d-byte records after %d short records", len(line), k), [][]byte{chunk(repeat(noIDLine, k)...),
+				markerRecord("a", false), chunk(repeat(line, 3)...), chunk(repeat(noIDLine, k%7)...), end, chunk(repeat(noIDLine, 30)...)}})
+		}
+	}
 	engine := defaultEngine(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -316,8 +329,9 @@ func TestDeliverKeepsGroups(t *testing.T) {
 				t.Fatalf("deliver: %d payloads, %v; want 3 or more", len(got.payloads), err)
 			}
 			// Each record after the group start record it is in ("" outside), as Fluent Bit reads them.
-			grouped := func(p []byte) (recs []string, open bool, entries int) {
+			grouped := func(p []byte) (recs []string, open bool, entries, empty int) {
 				var group []byte
+				inGroup := 0 // the records of the open group
 				for off := 0; off < len(p); entries++ {
 					n, err := msgpack.Skip(p[off:])
 					if err != nil {
@@ -333,21 +347,30 @@ func TestDeliverKeepsGroups(t *testing.T) {
 					}
 					switch {
 					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xff}):
-						group = r
+						group, inGroup = r, 0
 					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xfe}):
+						if group != nil && inGroup == 0 {
+							empty++
+						}
 						group = nil
 					default:
-						recs = append(recs, fmt.Sprintf("%x in %x", r, group))
+						recs, inGroup = append(recs, fmt.Sprintf("%x in %x", r, group)), inGroup+1
 					}
 					off += n
 				}
-				return recs, group != nil, entries
+				if group != nil && inGroup == 0 {
+					empty++
+				}
+				return recs, group != nil, entries, empty
 			}
 			out, _, _ := engine.Rewrite(nil, data)
-			want, wantOpen, _ := grouped(out)
+			want, wantOpen, _, _ := grouped(out)
 			var sent []string
 			for i, p := range got.payloads {
-				recs, open, n := grouped(p)
+				recs, open, n, empty := grouped(p)
+				if empty > 0 {
+					t.Errorf("payload %d of %d holds %d groups without records", i+1, len(got.payloads), empty)
+				}
 				if last := i == len(got.payloads)-1; open != (last && wantOpen) {
 					t.Errorf("payload %d of %d leaves a group open: %v, want %v", i+1, len(got.payloads), open, last && wantOpen)
 				}

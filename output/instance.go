@@ -345,10 +345,27 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 			for j < records && ends[j]-start <= limit {
 				j++
 			}
+			groups := in.cfg.Sink == SinkForward && sp.Skipped > 0
+			if groups && j < records { // a cut next to a group marker would send a group without records
+				last := start
+				if j-1 > i {
+					last = ends[j-2]
+				}
+				if groupMarker(out[last:ends[j-1]]) == 1 { // a start goes with its first record
+					if j-1 > i {
+						j--
+					} else {
+						j++
+					}
+				}
+				if j < records && groupMarker(out[ends[j-1]:ends[j]]) == -1 { // an end stays with its group
+					j++
+				}
+			}
 			if j == records && more {
 				break
 			}
-			if err := send(fb.payload(in.cfg.Sink == SinkForward && sp.Skipped > 0, out, start, ends[i:j], j < records || more)); err != nil {
+			if err := send(fb.payload(groups, out, start, ends[i:j], j < records)); err != nil {
 				return payloads, wrapped, rerr, err
 			}
 			start, i = ends[j-1], j
