@@ -77,6 +77,8 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	}
 	if rep != nil && *rep.csv != "" && output.IsCatalogFile(*rep.csv, c.catalogs) { // as for Report_File
 		return c.fail(2, fmt.Errorf("--csv %s is also a --catalog: write the report elsewhere and load the completed copy", *rep.csv))
+	} else if rep != nil && *rep.csv != "" && output.IsCatalogFile(*rep.csv, inputs) {
+		return c.fail(2, fmt.Errorf("--csv %s is also an input: the report would replace it", *rep.csv))
 	}
 	eng, err := enrich.New(cat, opts)
 	if err != nil {

@@ -198,6 +198,31 @@ func TestReportCSVIsNotACatalog(t *testing.T) {
 	}
 }
 
+// TestReportCSVIsNotAnInput: a --csv file that is also an input, by any path, is refused before any
+// input is read: the report would replace the log it was made from.
+func TestReportCSVIsNotAnInput(t *testing.T) {
+	dir := t.TempDir()
+	first, second, link := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log"), filepath.Join(dir, "link.log")
+	if err := os.Symlink(first, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--csv", first, first}, {"--csv", first, second, first}, {second, "--csv", link, first}} {
+		for _, p := range []string{first, second} {
+			if err := os.WriteFile(p, []byte(reportInput), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out, errOut bytes.Buffer
+		code := run(append([]string{"report"}, args...), strings.NewReader(""), &out, &errOut)
+		if code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "is also an input") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2, no report and the reason", args, code, out.String(), errOut.String())
+		}
+		if b, err := os.ReadFile(first); string(b) != reportInput {
+			t.Errorf("%q: the input was replaced: %q, %v", args, b, err)
+		}
+	}
+}
+
 // TestReportCSVIntoAFileThatIsNotRegular: --csv /dev/stdout, a named pipe or a device is written
 // into, not replaced by a regular file (as root, a rename over /dev/stdout or /dev/full succeeds).
 func TestReportCSVIntoAFileThatIsNotRegular(t *testing.T) {
