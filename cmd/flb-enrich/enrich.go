@@ -186,6 +186,8 @@ func (l *lineEnricher) file(name string, stdin io.Reader) error {
 			p := fmt.Errorf("%s:%d: line longer than %d bytes: replaced by an error record", label, lineNo, l.maxLine)
 			problems = append(problems, p)
 			werr = l.write(l.rawRecord(nil, p.Error()), nil)
+		case n > 0 && err != io.EOF && err != nil: // the error may have cut the line short
+			werr = l.write(l.rawRecord(line, fmt.Sprintf("%s:%d: read error, the line may be cut short: %v", label, lineNo, err)), line)
 		case n > 0 || err == nil:
 			werr = l.line(line)
 		}

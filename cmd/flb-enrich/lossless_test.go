@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/enrich-plugin/enrich/catalog"
@@ -221,6 +222,38 @@ func TestRunEnrichGoesOnAfterABadInput(t *testing.T) {
 	}
 	if got, want := lines[1000], `{"log":"other"}`; got != want {
 		t.Errorf("last line = %s, want %s", got, want)
+	}
+}
+
+// TestReadErrorMarksTheLineItCut: a line a read error ends may be cut short; its record says so,
+// whatever the line is, and the lines before it are written as read.
+func TestReadErrorMarksTheLineItCut(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"text", "first\n" + ftdLine[:40], `{"log":"` + ftdLine[:40] + `","enrich_error":"standard input:2: read error, the line may be cut short: input/output error",`},
+		{"json", "first\n" + `{"log":"x"}`, `{"log":"{\"log\":\"x\"}","enrich_error":"standard input:2: read error, the line may be cut short: input/output error"}`},
+		{"at a line's end", "first\n", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := io.MultiReader(strings.NewReader(tt.in), iotest.ErrReader(errors.New("input/output error")))
+			var out, errOut bytes.Buffer
+			code := run(nil, r, &out, &errOut)
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+				lines = append(lines, dateRe.ReplaceAllString(l, "{"))
+			}
+			want := []string{`{"log":"first"}`}
+			if tt.want != "" {
+				want = append(want, tt.want)
+			}
+			if code != 1 || !strings.Contains(errOut.String(), "read standard input: input/output error") || len(lines) != len(want) {
+				t.Fatalf("exit %d, stderr %q, %d lines; want 1, the read error, %d lines", code, errOut.String(), len(lines), len(want))
+			}
+			for i := range want {
+				if !strings.HasPrefix(lines[i], want[i]) {
+					t.Errorf("line %d = %s, want it to start with %s", i+1, lines[i], want[i])
+				}
+			}
+		})
 	}
 }
 
