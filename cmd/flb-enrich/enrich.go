@@ -60,13 +60,18 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	if rep != nil && (*rep.k < 1 || *rep.k > 10000) {
 		return c.failUsage(fmt.Errorf("--top %d: want 1 to 10000", *rep.k))
 	}
-	name := strings.ToLower(*preset) // as the plugin reads Field_Preset
+	name := strings.ToLower(strings.TrimSpace(*preset)) // as the plugin reads Field_Preset
 	if !output.Preset(&opts, name) {
 		return c.failUsage(fmt.Errorf("--field-preset: %q: want default or ecs", *preset))
 	} else if name != "default" {
 		// The flags again, so that those given override the preset.
 		c.catalogs = nil
 		c.parse(args)
+	}
+	// Spaces around a name are not part of it, as the plugin reads its keys.
+	opts.NestUnder = strings.TrimSpace(opts.NestUnder)
+	for _, f := range opts.Fields.ByOption() {
+		*f.Name = strings.TrimSpace(*f.Name)
 	}
 	if err := cmp.Or(opts.Validate(), output.ValidatePreset(name, opts)); err != nil {
 		return c.fail(2, err)

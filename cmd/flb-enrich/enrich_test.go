@@ -90,6 +90,17 @@ func TestRunEnrichOptions(t *testing.T) {
 				t.Errorf("record = %v, want msgid", r)
 			}
 		}},
+		// As the plugin reads its keys: spaces around a name are not part of it.
+		{"spaces around names", []string{"--field-message-id", " msgid ", "--nest-under", " catalog\t"}, line + "\n", func(t *testing.T, r map[string]any) {
+			if c, ok := r["catalog"].(map[string]any); !ok || c["msgid"] != "722051" {
+				t.Errorf("record = %v, want msgid under catalog", r)
+			}
+		}},
+		{"spaces around the preset", []string{"--field-preset", " ECS "}, line + "\n", func(t *testing.T, r map[string]any) {
+			if r["event.code"] != "722051" || r["message"] != line {
+				t.Errorf("record = %v, want the ecs fields", r)
+			}
+		}},
 		{"params", []string{"--params"}, line + "\n", func(t *testing.T, r map[string]any) {
 			p, ok := r["params"].(map[string]any)
 			if !ok || p["username"] != "u" {
