@@ -17,8 +17,9 @@ const JSONDateKey = "date"
 // JSONTextExt is the extension type of a value holding JSON text, which flb-enrich writes back as read.
 const JSONTextExt int8 = 'J'
 
-// maxJSONDepth bounds the nesting the JSON writer follows, to protect the stack.
-const maxJSONDepth = 64
+// maxJSONDepth bounds the nesting the JSON writer follows, to protect the stack; a key that is
+// not a string counts as keyDepth levels.
+const maxJSONDepth, keyDepth = 64, 16
 
 // AppendRecordJSON appends one record as a single-line JSON object: the time under JSONDateKey, then
 // the body's keys in order. str and bin values become JSON strings (invalid UTF-8 replaced by U+FFFD),
@@ -185,8 +186,10 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 			}
 			dst, q, err = w.value(dst, b, q, depth+1)
 		} else {
-			var k []byte // JSON keys are strings: quote the key's JSON form
-			if k, q, err = w.value(nil, b, q, depth+1); err == nil {
+			// JSON keys are strings: quote the key's JSON form. Each key around it escapes that again,
+			// doubling its backslashes, so it counts as keyDepth levels: the output stays linear.
+			var k []byte
+			if k, q, err = w.value(nil, b, q, depth+keyDepth); err == nil {
 				dst = appendJSONString(dst, k)
 			}
 		}

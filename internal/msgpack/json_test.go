@@ -125,4 +125,23 @@ func TestAppendRecordJSONDepth(t *testing.T) {
 	if got, err := AppendRecordJSON([]byte("prefix"), nested(maxJSONDepth+1), false); err == nil || string(got) != "prefix" {
 		t.Errorf("AppendRecordJSON of %d nested arrays = %q, %v; want prefix and an error", maxJSONDepth+1, got, err)
 	}
+	// A key that is not a string is written as its JSON text, which each such key around it escapes
+	// again, doubling its backslashes: keys nested in keys must not make the output grow exponentially.
+	keys := func(levels int) []byte { // maps as keys of maps, "a" the innermost key, nil every value
+		key := AppendStr(nil, "a")
+		for range levels {
+			key = append(append([]byte{0x81}, key...), 0xc0)
+		}
+		return record(ts, emptyMeta, append(append([]byte{0x81}, key...), 0xc0))
+	}
+	if got, err := AppendRecordJSON(nil, keys(1), false); err != nil || string(got) != `{"date":1700000000.000000005,"{\"a\":null}":null}` {
+		t.Errorf("AppendRecordJSON of a map key = %s, %v; want its JSON text in quotes", got, err)
+	}
+	for _, levels := range []int{2, 3, 20} {
+		rec := keys(levels)
+		if got, err := AppendRecordJSON(nil, rec, false); err == nil && len(got) > 64*len(rec) {
+			t.Errorf("AppendRecordJSON of maps as keys %d levels deep (%d bytes) = %d bytes, want an error or at most %d",
+				levels, len(rec), len(got), 64*len(rec))
+		}
+	}
 }
