@@ -132,7 +132,7 @@ func readKind(b []byte, kinds ...Kind) (int, []byte, error) {
 	switch {
 	case err != nil:
 	case !slices.Contains(kinds, h.Kind):
-		err = fmt.Errorf("%w: unexpected type byte 0x%02x", ErrInvalid, b[0])
+		err = typeError(b[0])
 	case h.Kind != Array && h.Kind != Map && len(b)-h.Size < h.N:
 		err = ErrShort
 	default:
@@ -140,6 +140,15 @@ func readKind(b []byte, kinds ...Kind) (int, []byte, error) {
 	}
 	return 0, b, err
 }
+
+// typeError is ErrInvalid for an unexpected type byte, made without allocating (a byte in an
+// interface is static): IsForwardEntry tries one type after another on every record of a flush.
+type typeError byte
+
+func (e typeError) Error() string {
+	return fmt.Sprintf("%v: unexpected type byte 0x%02x", ErrInvalid, byte(e))
+}
+func (e typeError) Unwrap() error { return ErrInvalid }
 
 // ReadArrayHeader reads an array header and returns its element count and the rest of b.
 func ReadArrayHeader(b []byte) (int, []byte, error) { return readKind(b, Array) }

@@ -252,6 +252,10 @@ func TestIsForwardEntry(t *testing.T) {
 			if got := IsForwardEntry(tt.b); got != tt.want {
 				t.Errorf("IsForwardEntry(% x) = %v, want %v", tt.b, got, tt.want)
 			}
+			// A flush asks it of every record, and of every item that is not one.
+			if n := testing.AllocsPerRun(10, func() { IsForwardEntry(tt.b) }); n != 0 {
+				t.Errorf("IsForwardEntry(% x) allocates %v times, want 0", tt.b, n)
+			}
 		})
 	}
 }
