@@ -417,7 +417,8 @@ const (
 // unparsedRecord appends [[now, {}], {UnparsedKey: base64(rest), UnparsedErrorKey: reason}].
 func unparsedRecord(dst, rest []byte, now time.Time) []byte {
 	dst = msgpack.AppendMapHeader(msgpack.AppendEntryHead(dst, now), 2)
-	dst = msgpack.AppendStr(msgpack.AppendStr(dst, UnparsedKey), base64.StdEncoding.EncodeToString(rest))
+	enc := base64.StdEncoding // encoded in place: a chunk may hold a run between every two records
+	dst = enc.AppendEncode(msgpack.AppendStrHeader(msgpack.AppendStr(dst, UnparsedKey), enc.EncodedLen(len(rest))), rest)
 	return msgpack.AppendStr(msgpack.AppendStr(dst, UnparsedErrorKey), unparsedReason)
 }
 

@@ -674,6 +674,22 @@ func TestUnparsedRecordIsARecord(t *testing.T) {
 	if want := `"` + UnparsedKey + `":"AQID"`; !strings.Contains(string(js), want) {
 		t.Errorf("record %s does not hold %s", js, want)
 	}
+	// Runs of every str width; a chunk may hold one between every two records, so none allocates.
+	for _, size := range []int{21, 22, 189, 190, 49149, 49152} {
+		run := bytes.Repeat([]byte{0xc1}, size)
+		rec := unparsedRecord(nil, run, time.Unix(1700000000, 5))
+		_, body, _ := msgpack.ReadArrayHeader(rec)
+		k, _ := msgpack.Skip(body)
+		_, body, _ = msgpack.ReadMapHeader(body[k:])
+		_, body, _ = msgpack.ReadStr(body)
+		if v, _, err := msgpack.ReadStr(body); err != nil || string(v) != base64.StdEncoding.EncodeToString(run) {
+			t.Errorf("run of %d bytes: %s value %.40q, %v; want its base64", size, UnparsedKey, v, err)
+		}
+		buf := make([]byte, 0, 2*len(rec))
+		if n := testing.AllocsPerRun(10, func() { unparsedRecord(buf, run, time.Time{}) }); n != 0 {
+			t.Errorf("run of %d bytes: unparsedRecord allocates %v times, want 0", size, n)
+		}
+	}
 }
 
 func TestIsRetryable(t *testing.T) {

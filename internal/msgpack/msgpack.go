@@ -235,12 +235,15 @@ func appendLen(b []byte, c8 byte, n int) []byte {
 
 // AppendStr appends s as a str with the smallest header.
 func AppendStr[T string | []byte](b []byte, s T) []byte {
-	if len(s) < 32 {
-		b = append(b, 0xa0|byte(len(s)))
-	} else {
-		b = appendLen(b, 0xd9, len(s))
+	return append(AppendStrHeader(b, len(s)), s...)
+}
+
+// AppendStrHeader appends the smallest header of a str of n bytes, whose payload the caller writes.
+func AppendStrHeader(b []byte, n int) []byte {
+	if n < 32 {
+		return append(b, 0xa0|byte(n))
 	}
-	return append(b, s...)
+	return appendLen(b, 0xd9, n)
 }
 
 // AppendBinHeader appends the header of a bin of n bytes, whose payload the caller writes.
