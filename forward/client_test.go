@@ -697,13 +697,17 @@ func TestIdleLongerThanAckTimeout(t *testing.T) {
 func TestSendStalledReceiver(t *testing.T) {
 	tests := []struct {
 		name      string
+		network   string // tcp for TLS
 		accept    bool
 		sharedKey string // the client then waits for a HELO that never comes
+		tls       bool   // the client then waits for a ServerHello that never comes
 	}{
-		{"never accepted", false, ""},
-		{"accepted, never read", true, ""},
-		{"shared key, never accepted", false, "key"},
-		{"shared key, accepted, no HELO", true, "key"},
+		{"never accepted", "unix", false, "", false},
+		{"accepted, never read", "unix", true, "", false},
+		{"shared key, never accepted", "unix", false, "key", false},
+		{"shared key, accepted, no HELO", "unix", true, "key", false},
+		{"tls, never accepted", "tcp", false, "", true},
+		{"tls, accepted, no ServerHello", "tcp", true, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -711,10 +715,10 @@ func TestSendStalledReceiver(t *testing.T) {
 			if tt.accept {
 				serve = func(net.Conn) {}
 			}
-			cfg := testConfig(listen(t, "unix", serve))
+			cfg := testConfig(listen(t, tt.network, serve))
 			cfg.AckTimeout = 20 * time.Second
 			cfg.StallTimeout = 200 * time.Millisecond
-			cfg.SharedKey = tt.sharedKey
+			cfg.SharedKey, cfg.TLS, cfg.TLSVerify = tt.sharedKey, tt.tls, false
 			cfg.DialTimeout = DefaultConfig("").DialTimeout // 5s, as the enrich output uses
 			c := newClient(t, cfg)
 			start := time.Now()

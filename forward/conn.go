@@ -67,8 +67,12 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	stop := bound(dctx, raw)
 	op := "tls handshake"
 	if c.tlsConfig != nil {
+		hctx, cancel := c.answerWithin(dctx) // as for the HELO: a paused receiver sends no ServerHello
 		tc := tls.Client(raw, c.tlsConfig)
-		err, cn.nc = tc.HandshakeContext(dctx), tc
+		if err, cn.nc = tc.HandshakeContext(hctx), tc; err != nil && errors.Is(context.Cause(hctx), ErrStalled) {
+			err = fmt.Errorf("no ServerHello: %w", ErrStalled)
+		}
+		cancel()
 	}
 	cn.br = bufio.NewReaderSize(cn.nc, maxResponse)
 	if err == nil && c.cfg.SharedKey != "" {
@@ -92,15 +96,20 @@ func bound(ctx context.Context, c net.Conn) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 }
 
-// handshake runs the client side of the Forward v1 handshake: HELO, PING, PONG, checking its digest.
-// A receiver sends its HELO as soon as it accepts the connection; a paused in_forward leaves the
-// connection in its backlog, so the HELO is waited for StallTimeout, not the whole ctx.
-func (c *Client) handshake(ctx context.Context, cn *conn) error {
+// answerWithin bounds ctx by StallTimeout, for a receiver's answer to a new connection: a paused
+// in_forward leaves the connection in its backlog, where nothing answers.
+func (c *Client) answerWithin(ctx context.Context) (context.Context, context.CancelFunc) {
 	if c.cfg.StallTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, c.cfg.StallTimeout, ErrStalled)
-		defer cancel()
+		return context.WithTimeoutCause(ctx, c.cfg.StallTimeout, ErrStalled)
 	}
+	return ctx, func() {}
+}
+
+// handshake runs the client side of the Forward v1 handshake: HELO, PING, PONG, checking its digest.
+// A receiver sends its HELO as soon as it accepts the connection, so it is waited for StallTimeout.
+func (c *Client) handshake(ctx context.Context, cn *conn) error {
+	ctx, cancel := c.answerWithin(ctx)
+	defer cancel()
 	stop := bound(ctx, cn.nc)
 	msg, err := cn.readObject()
 	if !stop() { // the deadline is poisoned, even if the HELO came just in time
