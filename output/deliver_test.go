@@ -377,6 +377,10 @@ func TestDeliverKeepsGroups(t *testing.T) {
 				if n != got.counts[i] {
 					t.Errorf("payload %d holds %d records, its count says %d", i+1, n, got.counts[i])
 				}
+				// Only the group records a payload repeats or adds, or a record alone, pass the limit.
+				if limit := cfg.MaxPayloadSize + len(markerRecord("bb", false)) + len(end); len(recs) > 1 && len(p) > limit {
+					t.Errorf("payload %d of %d holds %d records in %d bytes, want at most %d", i+1, len(got.payloads), len(recs), len(p), limit)
+				}
 				sent = append(sent, recs...)
 			}
 			if !reflect.DeepEqual(sent, want) {
