@@ -410,3 +410,25 @@ func TestDeliverStdoutKeepsGroupsAsTheyAre(t *testing.T) {
 		t.Errorf("the payloads hold %d records in %d bytes, want the rewrite's 32 in %d", count, len(bytes.Join(got.payloads, nil)), len(want))
 	}
 }
+
+// TestDeliverStartsOutsideAGroup: a chunk's payloads repeat no start record of the group that
+// the chunk the flush buffer delivered before left open.
+func TestDeliverStartsOutsideAGroup(t *testing.T) {
+	engine := defaultEngine(t)
+	cfg := DefaultConfig()
+	cfg.MaxPayloadSize = MinMaxPayloadSize
+	var got sendRecorder
+	in := newInstance(cfg, nil, nil, &got)
+	fb := in.bufs.Get().(*flushBuffer)
+	open := bytes.Join([][]byte{markerRecord("a", false), chunk(repeat(knownLine, 30)...)}, nil)
+	next := bytes.Join([][]byte{markerRecord("b", false), chunk(knownLine), markerRecord("", false)}, nil)
+	for _, data := range [][]byte{open, next} {
+		got, fb.split = sendRecorder{}, enrich.Split{} // as Flush starts each chunk
+		if _, _, _, err := in.deliver(context.Background(), "t", engine, data, fb); err != nil {
+			t.Fatalf("deliver: %v", err)
+		}
+	}
+	if want, _, _ := engine.Rewrite(nil, next); len(got.payloads) != 1 || !bytes.Equal(got.payloads[0], want) {
+		t.Errorf("the next chunk's payloads: %x, want its rewrite %x alone", got.payloads, want)
+	}
+}
