@@ -301,6 +301,11 @@ func TestDeliverKeepsGroups(t *testing.T) {
 		// Fluent Bit's decoder reads an integer time as an ordinary record's, however large.
 		{"integer times are no markers", [][]byte{{0x92, 0x92, 0xce, 0xff, 0xff, 0xff, 0xff, 0x80, 0x81, 0xa1, 'r', 0xa1, 'c'}, chunk(repeat(knownLine, 30)...),
 			{0x92, 0x92, 0xce, 0xff, 0xff, 0xff, 0xfe, 0x80, 0x80}}},
+		// Nor are 64-bit integer or float times, or an EventTime with nanoseconds.
+		{"other times are no markers", [][]byte{{0x92, 0x92, 0xcf, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x80, 0x81, 0xa1, 'r', 0xa1, 'c'},
+			{0x92, 0x92, 0xcb, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x80, 0x81, 0xa1, 'r', 0xa1, 'd'},
+			{0x92, 0x92, 0xd7, 0x00, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0x80, 0x81, 0xa1, 'r', 0xa1, 'e'}, chunk(repeat(knownLine, 30)...),
+			{0x92, 0x92, 0xd7, 0x00, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0x80, 0x80}}},
 		// The chunk's last payload leaves its group open as the chunk does: no end is made up.
 		{"a chunk that ends inside a group", [][]byte{chunk(knownLine), markerRecord("a", false), chunk(repeat(knownLine, 30)...)}},
 	}
@@ -338,17 +343,17 @@ func TestDeliverKeepsGroups(t *testing.T) {
 						t.Fatalf("payload: %v", err)
 					}
 					r := p[off : off+n]
-					var sec []byte // an EventTime's seconds: only they mark groups
+					var sec []byte // an EventTime's seconds and nanoseconds: only they mark groups
 					switch {
 					case r[2] == 0xd7 && r[3] == 0x00:
-						sec = r[4:8]
+						sec = r[4:12]
 					case r[2] == 0xc7 && r[3] == 0x08 && r[4] == 0x00:
-						sec = r[5:9]
+						sec = r[5:13]
 					}
 					switch {
-					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xff}):
+					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}):
 						group, inGroup = r, 0
-					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xfe}):
+					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0}):
 						if group != nil && inGroup == 0 {
 							empty++
 						}
