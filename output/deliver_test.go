@@ -354,7 +354,7 @@ func TestDeliverKeepsGroups(t *testing.T) {
 					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}):
 						group, inGroup = r, 0
 					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0}):
-						if group != nil && inGroup == 0 {
+						if group == nil || inGroup == 0 { // an end of no group, or of one without records
 							empty++
 						}
 						group = nil
@@ -374,7 +374,7 @@ func TestDeliverKeepsGroups(t *testing.T) {
 			for i, p := range got.payloads {
 				recs, open, n, empty := grouped(p)
 				if empty > 0 {
-					t.Errorf("payload %d of %d holds %d groups without records", i+1, len(got.payloads), empty)
+					t.Errorf("payload %d of %d holds %d group ends without a group or records", i+1, len(got.payloads), empty)
 				}
 				if last := i == len(got.payloads)-1; open != (last && wantOpen) {
 					t.Errorf("payload %d of %d leaves a group open: %v, want %v", i+1, len(got.payloads), open, last && wantOpen)
