@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,6 +206,15 @@ func TestStdoutSinkRecords(t *testing.T) {
 				t.Errorf("Send wrote\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestStdoutFileCloseOnExec: the stdout sink's own descriptor is not passed on to the programs
+// Fluent Bit starts, which would keep standard output open after Fluent Bit exits.
+func TestStdoutFileCloseOnExec(t *testing.T) {
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, stdoutFile().(*os.File).Fd(), syscall.F_GETFD, 0)
+	if errno != 0 || flags&syscall.FD_CLOEXEC == 0 {
+		t.Errorf("stdout sink descriptor flags %#x (%v), want FD_CLOEXEC", flags, errno)
 	}
 }
 
