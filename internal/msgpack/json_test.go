@@ -42,8 +42,8 @@ func TestAppendRecordJSON(t *testing.T) {
 		// Floats from 1e-6 to 1e21 are written without an exponent, as encoding/json writes them, so
 		// that a float time reads as seconds, as Fluent Bit writes it.
 		{"float time and values", cat([]byte{0x92}, f64(1700000000.25), mpMap(0, kv{"a", f64(123456789)}, kv{"b", f64(1e-6)},
-			kv{"c", f64(1e21)}, kv{"d", f64(-2.5e-7)}, kv{"e", f64(math.Copysign(0, -1))}, kv{"f", f64(0.1)})),
-			`{"date":1700000000.25,"a":123456789,"b":0.000001,"c":1e+21,"d":-2.5e-07,"e":-0,"f":0.1}`, ""},
+			kv{"c", f64(1e21)}, kv{"d", f64(-2.5e-7)}, kv{"e", f64(math.Copysign(0, -1))}, kv{"f", f64(0.1)}, kv{"g", f64(-1.5)})),
+			`{"date":1700000000.25,"a":123456789,"b":0.000001,"c":1e+21,"d":-2.5e-07,"e":-0,"f":0.1,"g":-1.5}`, ""},
 		{"floats, NaN and infinity null", record(ts, emptyMeta, mpMap(0, kv{"f32", binary.BigEndian.AppendUint32([]byte{0xca}, math.Float32bits(1.5))},
 			kv{"f64", binary.BigEndian.AppendUint64([]byte{0xcb}, math.Float64bits(0.1))},
 			kv{"nan", binary.BigEndian.AppendUint64([]byte{0xcb}, math.Float64bits(math.NaN()))},
