@@ -174,6 +174,8 @@ func TestRecogniseNothing(t *testing.T) {
 		{"firewall digits then letters", "%ASA-4-722051abc: Group g"},
 		{"firewall mnemonic", "%FTD-6-CONFIG: x"},
 		{"firewall class of 17 bytes", "%ASA-" + strings.Repeat("a", 17) + "-6-325001: x"},
+		{"firewall cut after its dash", "%ASA-"},
+		{"firewall cut in its class", "%ASA-session"},
 		{"threat defense short id", "%Threat Defense-4-72205: x"},
 		{"firewall class short id", "%FTD-session-6-30201 x"},
 		{"url escape", "%61pguser and %59 application"},
