@@ -378,6 +378,29 @@ func TestWriteFileKeepsOwner(t *testing.T) {
 	}
 }
 
+// TestWriteFileNewInSetgidDir: a new report takes the group a set-group-ID directory gives it,
+// as any file created there does.
+func TestWriteFileNewInSetgidDir(t *testing.T) {
+	dir := t.TempDir()
+	const gid = 8765
+	if err := os.Chown(dir, -1, gid); err != nil {
+		t.Skipf("giving the directory away needs root: %v", err)
+	}
+	if err := os.Chmod(dir, 0o700|os.ModeSetgid); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(dir+"/unknown.csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir + "/unknown.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Gid != gid {
+		t.Errorf("group %d, want the directory's %d", st.Gid, gid)
+	}
+}
+
 func BenchmarkAddTracked(b *testing.B) {
 	s := New(20)
 	ids := make([][]byte, 20)
