@@ -223,6 +223,8 @@ func TestExplainCases(t *testing.T) {
 		// Only the plugin's recogniser reads a line: a header without its % is not one.
 		{"line with a header lacking %", []string{"ASA-4-722051: Group <g> User <u>"}, "", 1,
 			[]string{"result:      no message ID in this line"}, nil},
+		{"line with a header lacking % and a tab", []string{"ASA-4-722051:\tGroup"}, "", 1,
+			[]string{"result:      no message ID in this line"}, nil},
 		{"no id", []string{"last message repeated 3 times"}, "", 1,
 			[]string{"result:      no message ID in this line"}, []string{"product"}},
 		{"lines from stdin", []string{"-"}, "%ASA-4-722051: Group <g>\n\nno id here\n", 1,
