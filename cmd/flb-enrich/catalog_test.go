@@ -216,6 +216,8 @@ func TestExplainCases(t *testing.T) {
 			[]string{"result:      message ID 302013, not in the catalog", "severity:    0 emergency (緊急) in this line"}, nil},
 		{"bare 4-digit code not in the catalog", []string{"9998"}, "", 1,
 			[]string{"result:      message ID 9998, not in the catalog"}, nil},
+		{"bare word of 6 letters", []string{"ABCDEF"}, "", 1,
+			[]string{"result:      no message ID in this line"}, nil},
 		{"error code explained over several lines", []string{"1785"}, "", 0,
 			[]string{"explanation:\n  鍵サーバーに関して問題が発生しました\n  エラー・コードの意味は"}, []string{"params:"}},
 		{"user entry without a section or params", []string{"--catalog", "../../catalog/testdata/good.csv", "%ASA-4-106023: x"}, "", 0,
