@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -80,9 +81,12 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	if err != nil {
 		return c.fail(1, err)
 	}
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
 	if rep != nil && *rep.csv != "" && output.IsCatalogFile(*rep.csv, c.catalogs) { // as for Report_File
 		return c.fail(2, fmt.Errorf("--csv %s is also a --catalog: write the report elsewhere and load the completed copy", *rep.csv))
-	} else if rep != nil && *rep.csv != "" && output.IsCatalogFile(*rep.csv, inputs) {
+	} else if rep != nil && *rep.csv != "" && (output.IsCatalogFile(*rep.csv, inputs) || slices.Contains(inputs, "-") && isFile(stdin, *rep.csv)) {
 		return c.fail(2, fmt.Errorf("--csv %s is also an input: the report would replace it", *rep.csv))
 	}
 	eng, err := enrich.New(cat, opts)
@@ -91,9 +95,6 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	}
 	if rep != nil {
 		rep.top = report.New(*rep.k) // only now: a report is printed only once the inputs are read
-	}
-	if len(inputs) == 0 {
-		inputs = []string{"-"}
 	}
 	l := newLineEnricher(eng, opts, stdout)
 	l.tally = rep
@@ -111,6 +112,14 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 		return c.fail(1, err)
 	}
 	return code
+}
+
+// isFile reports whether r is the regular file at path, as standard input redirected from it is.
+func isFile(r io.Reader, path string) bool {
+	f, _ := r.(*os.File) // nil, whose Stat fails, when r is no file
+	fi, err := f.Stat()
+	pi, perr := os.Stat(path)
+	return err == nil && perr == nil && fi.Mode().IsRegular() && os.SameFile(fi, pi)
 }
 
 // lineEnricher writes each input line enriched before it reads the next, and flushes before it waits.

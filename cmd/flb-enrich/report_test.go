@@ -198,22 +198,29 @@ func TestReportCSVIsNotACatalog(t *testing.T) {
 	}
 }
 
-// TestReportCSVIsNotAnInput: a --csv file that is also an input, by any path, is refused before any
-// input is read: the report would replace the log it was made from.
+// TestReportCSVIsNotAnInput: a --csv file that is also an input, by any path or as standard
+// input redirected from it, is refused before any input is read: the report would replace the
+// log it was made from.
 func TestReportCSVIsNotAnInput(t *testing.T) {
 	dir := t.TempDir()
 	first, second, link := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log"), filepath.Join(dir, "link.log")
 	if err := os.Symlink(first, link); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"--csv", first, first}, {"--csv", first, second, first}, {second, "--csv", link, first}} {
+	for _, args := range [][]string{{"--csv", first, first}, {"--csv", first, second, first}, {second, "--csv", link, first},
+		{"--csv", first}, {"--csv", link, second, "-"}} { // standard input is a.log
 		for _, p := range []string{first, second} {
 			if err := os.WriteFile(p, []byte(reportInput), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
+		stdin, err := os.Open(first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stdin.Close()
 		var out, errOut bytes.Buffer
-		code := run(append([]string{"report"}, args...), strings.NewReader(""), &out, &errOut)
+		code := run(append([]string{"report"}, args...), stdin, &out, &errOut)
 		if code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "is also an input") {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2, no report and the reason", args, code, out.String(), errOut.String())
 		}
