@@ -176,6 +176,12 @@ func runShippedConfiguration(t *testing.T, bin, so, config string) {
 			t.Fatalf("send syslog over udp: %v", err)
 		}
 	}
+	// A datagram is one record, the lines after a newline in it included.
+	multi := fmt.Sprintf(samples[0].text, "udp-host") + "\n continued"
+	want[multi] = samples[0]
+	if _, err := udp.Write([]byte("<166>" + multi)); err != nil {
+		t.Fatalf("send syslog over udp: %v", err)
+	}
 
 	waitFor(t, p, deliveryTimeout, fmt.Sprintf("%d documents in elasticsearch", len(want)), func() bool {
 		return es.count() >= len(want)
