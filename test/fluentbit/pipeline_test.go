@@ -176,11 +176,16 @@ func runShippedConfiguration(t *testing.T, bin, so, config string) {
 			t.Fatalf("send syslog over udp: %v", err)
 		}
 	}
-	// A datagram is one record, the lines after a newline in it included.
+	// A datagram is one record, the lines after a newline in it included,
+	// up to the largest an IPv4 datagram can carry (65,507 bytes).
 	multi := fmt.Sprintf(samples[0].text, "udp-host") + "\n continued"
-	want[multi] = samples[0]
-	if _, err := udp.Write([]byte("<166>" + multi)); err != nil {
-		t.Fatalf("send syslog over udp: %v", err)
+	long := fmt.Sprintf(samples[0].text, "udp-host") + " "
+	long += strings.Repeat("x", 65507-len("<166>")-len(long))
+	for _, line := range []string{multi, long} {
+		want[line] = samples[0]
+		if _, err := udp.Write([]byte("<166>" + line)); err != nil {
+			t.Fatalf("send syslog over udp: %v", err)
+		}
 	}
 
 	waitFor(t, p, deliveryTimeout, fmt.Sprintf("%d documents in elasticsearch", len(want)), func() bool {
