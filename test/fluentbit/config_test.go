@@ -141,75 +141,37 @@ func TestSharedKey(t *testing.T) {
 	}
 }
 
-// TestSharedKeyStopWithinGrace: with Forward_Shared_Key, a stop with chunks pending takes no
-// longer than without. A stopping Fluent Bit pauses in_forward, which then sends no HELO; each
-// retried flush used to wait 5 s for it on the engine thread, so a stop with Grace 5 took 17 s.
-func TestSharedKeyStopWithinGrace(t *testing.T) {
-	bin, so := fluentBitBinary(t), pluginSO(t)
-	if before(t, bin, 3, 0) {
-		t.Skip("in_forward has Shared_Key from Fluent Bit 3.0")
-	}
-	dir := tempDir(t)
-	sock := filepath.Join(dir, "loop.sock")
-	conf := filepath.Join(dir, "fluent-bit.conf")
-	body := fmt.Sprintf(`[SERVICE]
-    Flush 1
-    Grace %d
-[INPUT]
-    Name  dummy
-    Tag   net.test
-    Dummy %s
-    Rate  50
-[INPUT]
-    Name       forward
-    Unix_Path  %s
-    Shared_Key s3cret
-    Threaded   On
-[OUTPUT]
-    Name               enrich
-    Match              net.*
-    Retry_Limit        no_limits
-    Forward_Address    unix://%s
-    Forward_Shared_Key s3cret
-[OUTPUT]
-    Name   stdout
-    Match  enriched.*
-    Format json_lines
-`, int(grace/time.Second), dummyRecord, sock, sock)
-	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := startFluentBit(t, bin, nil, "-e", so, "-c", conf)
-	// Records came back through the handshake, and the dummy input keeps a chunk pending.
-	waitFor(t, p, 30*time.Second, "records handed back", func() bool {
-		return strings.Count(p.out.String(), `"message_id":"722051"`) >= 100
-	})
-	if took, bound := stopWith(t, p, syscall.SIGTERM), graceBound(t, bin); took > bound {
-		t.Errorf("SIGTERM with Forward_Shared_Key took %s, want at most %s (Grace and 2 s)", took.Round(time.Millisecond), bound)
-	}
-}
-
-// TestTLSStopWithinGrace: with Forward_TLS, a stop with chunks pending takes no longer than
-// without. A stopping Fluent Bit pauses in_forward, which then answers no TLS handshake; each
-// retried flush used to wait 5 s for its ServerHello on the engine thread, so a stop with Grace 5
-// took 13 to 16 s.
-func TestTLSStopWithinGrace(t *testing.T) {
+// TestHandshakeStopWithinGrace: with Forward_Shared_Key or Forward_TLS, a stop with chunks
+// pending takes no longer than without. A stopping Fluent Bit pauses in_forward, which then
+// sends no HELO and answers no TLS handshake; each retried flush used to wait 5 s for them on the
+// engine thread, so a stop with Grace 5 took 17 s with the shared key and 13 to 16 s with TLS.
+func TestHandshakeStopWithinGrace(t *testing.T) {
 	bin, so := fluentBitBinary(t), pluginSO(t)
 	dir := tempDir(t)
+	sock, crt, key := filepath.Join(dir, "loop.sock"), filepath.Join(dir, "crt.pem"), filepath.Join(dir, "key.pem")
 	hs := httptest.NewTLSServer(nil) // its certificate, valid for 127.0.0.1, is its own CA
 	hs.Close()
-	key, err := x509.MarshalPKCS8PrivateKey(hs.TLS.Certificates[0].PrivateKey)
+	der, err := x509.MarshalPKCS8PrivateKey(hs.TLS.Certificates[0].PrivateKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	crt, keyFile, conf := filepath.Join(dir, "crt.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "fluent-bit.conf")
-	for f, b := range map[string]*pem.Block{crt: {Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}, keyFile: {Type: "PRIVATE KEY", Bytes: key}} {
+	for f, b := range map[string]*pem.Block{crt: {Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}, key: {Type: "PRIVATE KEY", Bytes: der}} {
 		if err := os.WriteFile(f, pem.EncodeToMemory(b), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	port := freePort(t, "tcp")
-	body := fmt.Sprintf(`[SERVICE]
+	for _, tc := range []struct{ name, input, output string }{
+		{"Forward_Shared_Key", "Unix_Path " + sock + "\n    Shared_Key s3cret", "Forward_Address unix://" + sock + "\n    Forward_Shared_Key s3cret"},
+		{"Forward_TLS", fmt.Sprintf("Listen 127.0.0.1\n    Port %d\n    tls on\n    tls.verify off\n    tls.crt_file %s\n    tls.key_file %s", port, crt, key),
+			fmt.Sprintf("Forward_Address tcp://127.0.0.1:%d\n    Forward_TLS on\n    Forward_TLS_CA_File %s", port, crt)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "Forward_Shared_Key" && before(t, bin, 3, 0) {
+				t.Skip("in_forward has Shared_Key from Fluent Bit 3.0")
+			}
+			conf := filepath.Join(dir, "fluent-bit.conf")
+			body := fmt.Sprintf(`[SERVICE]
     Flush 1
     Grace %d
 [INPUT]
@@ -218,34 +180,30 @@ func TestTLSStopWithinGrace(t *testing.T) {
     Dummy %s
     Rate  50
 [INPUT]
-    Name         forward
-    Listen       127.0.0.1
-    Port         %d
-    tls          on
-    tls.verify   off
-    tls.crt_file %s
-    tls.key_file %s
-    Threaded     On
+    Name     forward
+    Threaded On
+    %s
 [OUTPUT]
-    Name                enrich
-    Match               net.*
-    Retry_Limit         no_limits
-    Forward_Address     tcp://127.0.0.1:%d
-    Forward_TLS         on
-    Forward_TLS_CA_File %s
+    Name        enrich
+    Match       net.*
+    Retry_Limit no_limits
+    %s
 [OUTPUT]
     Name   stdout
     Match  enriched.*
     Format json_lines
-`, int(grace/time.Second), dummyRecord, port, crt, keyFile, port, crt)
-	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := startFluentBit(t, bin, nil, "-e", so, "-c", conf)
-	waitFor(t, p, 30*time.Second, "records handed back over TLS", func() bool {
-		return strings.Count(p.out.String(), `"message_id":"722051"`) >= 100
-	})
-	if took, bound := stopWith(t, p, syscall.SIGTERM), graceBound(t, bin); took > bound {
-		t.Errorf("SIGTERM with Forward_TLS took %s, want at most %s (Grace and 2 s)", took.Round(time.Millisecond), bound)
+`, int(grace/time.Second), dummyRecord, tc.input, tc.output)
+			if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p := startFluentBit(t, bin, nil, "-e", so, "-c", conf)
+			// Records came back through the handshake, and the dummy input keeps a chunk pending.
+			waitFor(t, p, 30*time.Second, "records handed back", func() bool {
+				return strings.Count(p.out.String(), `"message_id":"722051"`) >= 100
+			})
+			if took, bound := stopWith(t, p, syscall.SIGTERM), graceBound(t, bin); took > bound {
+				t.Errorf("SIGTERM with %s took %s, want at most %s (Grace and 2 s)", tc.name, took.Round(time.Millisecond), bound)
+			}
+		})
 	}
 }
