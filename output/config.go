@@ -377,6 +377,8 @@ func reportFileProblem(path string, catalogs []string) string {
 	}
 	if IsCatalogFile(path, catalogs) {
 		return "is also a " + KeyCatalogFile + "; write the report elsewhere and load the completed copy"
+	} else if report.ForeignLink(path) {
+		return report.ForeignLinkProblem
 	}
 	fi, err := os.Stat(path)
 	switch {

@@ -3,12 +3,14 @@ package output
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/report"
 )
 
 // props is a Getter over a property table; like Fluent Bit it matches keys
@@ -280,5 +282,21 @@ func TestConfigStringRedactsSharedKey(t *testing.T) {
 	c.SharedKey = ""
 	if s := c.String(); !strings.Contains(s, "forward_shared_key=(none)") {
 		t.Errorf("String() without a key = %q, want forward_shared_key=(none)", s)
+	}
+}
+
+// TestReportFileForeignLink: a Report_File that is another user's link in a sticky,
+// world-writable directory is refused at start, as each write refuses it.
+func TestReportFileForeignLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "unknown.csv")
+	if err := errors.Join(os.Chmod(dir, 0o777|os.ModeSticky), os.Symlink(filepath.Join(t.TempDir(), "x"), link)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(link, 4321, 4321); err != nil {
+		t.Skipf("giving the link away needs root: %v", err)
+	}
+	if got := reportFileProblem(link, nil); got != report.ForeignLinkProblem {
+		t.Errorf("reportFileProblem(another user's link in a sticky directory) = %q, want %q", got, report.ForeignLinkProblem)
 	}
 }

@@ -237,8 +237,12 @@ func Summary(items []Item, total int64) string {
 // The file keeps the mode, owner and group it had, or is readable by its owner only: it holds log
 // lines. A path that is not a regular file (/dev/stdout, a named pipe, a device) is written into:
 // a rename would replace it.
-// A symbolic link is followed, so that the file it names is replaced and the link kept.
+// A symbolic link is followed, so that the file it names is replaced and the link kept, but not a
+// ForeignLink.
 func WriteFile(path string, items []Item) error {
+	if ForeignLink(path) {
+		return fmt.Errorf("write the report: %s: %s", path, ForeignLinkProblem)
+	}
 	path = Resolve(path)
 	fi, err := os.Stat(path)
 	mode, uid, gid := os.FileMode(0o600), -1, -1 // -1: the new file's own
@@ -269,6 +273,22 @@ func WriteFile(path string, items []Item) error {
 	}
 	return nil
 }
+
+// ForeignLink reports whether path is a symbolic link that another user made in a sticky,
+// world-writable directory such as /tmp, which the kernel does not follow for opens either
+// (fs.protected_symlinks): followed, it would lead the report over any file it names.
+func ForeignLink(path string) bool {
+	li, err := os.Lstat(path)
+	di, derr := os.Stat(filepath.Dir(path))
+	if err != nil || derr != nil || li.Mode()&os.ModeSymlink == 0 || di.Mode()&(os.ModeSticky|0o002) != os.ModeSticky|0o002 {
+		return false
+	}
+	l, d := li.Sys().(*syscall.Stat_t), di.Sys().(*syscall.Stat_t)
+	return int(l.Uid) != os.Geteuid() && l.Uid != d.Uid
+}
+
+// ForeignLinkProblem says why a ForeignLink is refused.
+const ForeignLinkProblem = "a link another user made in a world-writable directory: not followed"
 
 // Resolve returns the path a symbolic link at path leads to, or path itself (when it is none).
 func Resolve(path string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -445,5 +446,36 @@ func TestTopTiesAndCost(t *testing.T) {
 	}
 	if got := testing.AllocsPerRun(10, func() { tied.Top() }); got > 1+2*10 {
 		t.Errorf("Top of 10 among %d tied allocates %v times, want at most 21", Spare*10, got)
+	}
+}
+
+// TestWriteFileRefusesForeignLink: a link that another user made in a sticky, world-writable
+// directory such as /tmp is not followed, as the kernel's fs.protected_symlinks does not follow
+// it for opens: a root Fluent Bit would otherwise replace any file it names with the report.
+func TestWriteFileRefusesForeignLink(t *testing.T) {
+	dir, target := t.TempDir(), filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(target, []byte("keep"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "unknown.csv")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(link, 4321, 4321); err != nil {
+		t.Skipf("giving the link away needs root: %v", err)
+	}
+	err := WriteFile(link, nil)
+	if b, _ := os.ReadFile(target); string(b) != "keep" || err == nil || !strings.Contains(err.Error(), "not followed") {
+		t.Errorf("WriteFile through another user's link in a sticky directory: target %q, error %v; want it kept and the link refused", b, err)
+	}
+	// The operator's own link there is followed, as before.
+	if err := os.Lchown(link, os.Geteuid(), -1); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(link, nil); err != nil {
+		t.Errorf("WriteFile through the writer's own link: %v", err)
 	}
 }
