@@ -274,21 +274,31 @@ func WriteFile(path string, items []Item) error {
 	return nil
 }
 
-// ForeignLink reports whether path is a symbolic link that another user made in a sticky,
-// world-writable directory such as /tmp, which the kernel does not follow for opens either
-// (fs.protected_symlinks): followed, it would lead the report over any file it names.
+// ForeignLink reports whether path is, or leads to, a symbolic link that another user made
+// in a sticky, world-writable directory such as /tmp, which the kernel does not follow for opens
+// either (fs.protected_symlinks): followed, it would lead the report over any file it names.
 func ForeignLink(path string) bool {
-	li, err := os.Lstat(path)
-	di, derr := os.Stat(filepath.Dir(path))
-	if err != nil || derr != nil || li.Mode()&os.ModeSymlink == 0 || di.Mode()&(os.ModeSticky|0o002) != os.ModeSticky|0o002 {
-		return false
+	for range 40 { // the links Linux follows in one path
+		li, err := os.Lstat(path)
+		di, derr := os.Stat(filepath.Dir(path))
+		t, terr := os.Readlink(path)
+		if err != nil || derr != nil || terr != nil {
+			return false
+		}
+		l, d := li.Sys().(*syscall.Stat_t), di.Sys().(*syscall.Stat_t)
+		if di.Mode()&(os.ModeSticky|0o002) == os.ModeSticky|0o002 && int(l.Uid) != os.Geteuid() && l.Uid != d.Uid {
+			return true
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(path), t)
+		}
+		path = t
 	}
-	l, d := li.Sys().(*syscall.Stat_t), di.Sys().(*syscall.Stat_t)
-	return int(l.Uid) != os.Geteuid() && l.Uid != d.Uid
+	return false
 }
 
 // ForeignLinkProblem says why a ForeignLink is refused.
-const ForeignLinkProblem = "a link another user made in a world-writable directory: not followed"
+const ForeignLinkProblem = "is or leads to a link another user made in a world-writable directory: not followed"
 
 // Resolve returns the path a symbolic link at path leads to, or path itself (when it is none).
 func Resolve(path string) string {

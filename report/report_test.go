@@ -471,6 +471,15 @@ func TestWriteFileRefusesForeignLink(t *testing.T) {
 	if b, _ := os.ReadFile(target); string(b) != "keep" || err == nil || !strings.Contains(err.Error(), "not followed") {
 		t.Errorf("WriteFile through another user's link in a sticky directory: target %q, error %v; want it kept and the link refused", b, err)
 	}
+	// Nor through the operator's link elsewhere that leads to it: the kernel checks each link.
+	chain := filepath.Join(t.TempDir(), "unknown.csv")
+	if err := os.Symlink(link, chain); err != nil {
+		t.Fatal(err)
+	}
+	err = WriteFile(chain, nil)
+	if b, _ := os.ReadFile(target); string(b) != "keep" || err == nil || !strings.Contains(err.Error(), "not followed") {
+		t.Errorf("WriteFile through a link to another user's link in a sticky directory: target %q, error %v; want it kept and the link refused", b, err)
+	}
 	// The operator's own link there is followed, as before.
 	if err := os.Lchown(link, os.Geteuid(), -1); err != nil {
 		t.Fatal(err)
