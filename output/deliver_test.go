@@ -290,10 +290,11 @@ func markerRecord(name string, small bool) []byte {
 // inside a group repeats its start record, one cut inside a group ends it.
 func TestDeliverKeepsGroups(t *testing.T) {
 	end := markerRecord("", false)
-	tests := []struct {
+	type groupCase struct {
 		name  string
 		chunk [][]byte
-	}{
+	}
+	tests := []groupCase{
 		{"a group over many payloads", [][]byte{markerRecord("a", false), chunk(repeat(knownLine, 30)...), end}},
 		{"groups between records", [][]byte{chunk(repeat(noIDLine, 5)...), markerRecord("a", false), chunk(repeat(knownLine, 7)...), end,
 			chunk(repeat(unknownLine, 9)...), markerRecord("bb", true), chunk(repeat(noIDLine, 11)...), markerRecord("", true), chunk(knownLine)}},
@@ -310,15 +311,12 @@ func TestDeliverKeepsGroups(t *testing.T) {
 		{"a chunk that ends inside a group", [][]byte{chunk(knownLine), markerRecord("a", false), chunk(repeat(knownLine, 30)...)}},
 	}
 	// Groups at every offset from the cuts: a cut right after a start or right before an end
-	// would leave a payload a group without records.
-	// A record that fills a payload with the start record alone joins it.
+	// would leave a payload a group without records. With long records, a start record and its
+	// first record fill a payload alone.
 	long := knownLine + strings.Repeat(" x", 300)
 	for k := range 24 {
 		for _, line := range []string{knownLine, long} {
-			tests = append(tests, struct {
-				name  string
-				chunk [][]byte
-			}{fmt.Sprintf("a group of %d-byte records after %d short records", len(line), k), [][]byte{chunk(repeat(noIDLine, k)...),
+			tests = append(tests, groupCase{fmt.Sprintf("a group of %d-byte records after %d short records", len(line), k), [][]byte{chunk(repeat(noIDLine, k)...),
 				markerRecord("a", false), chunk(repeat(line, 3)...), chunk(repeat(noIDLine, k%7)...), end, chunk(repeat(noIDLine, 30)...)}})
 		}
 	}

@@ -340,27 +340,14 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 		}
 		// Send each batch that the next record would take past the limit, and at the end all.
 		start, i, ends := 0, 0, sp.Ends[:records]
+		groups := in.cfg.Sink == SinkForward && sp.Skipped > 0 // group markers are skipped items
 		for i < records {
 			j := i + 1
 			for j < records && ends[j]-start <= limit {
 				j++
 			}
-			groups := in.cfg.Sink == SinkForward && sp.Skipped > 0
-			if groups && j < records { // a cut next to a group marker would send a group without records
-				last := start
-				if j-1 > i {
-					last = ends[j-2]
-				}
-				if groupMarker(out[last:ends[j-1]]) == 1 { // a start goes with its first record
-					if j-1 > i {
-						j--
-					} else {
-						j++
-					}
-				}
-				if j < records && groupMarker(out[ends[j-1]:ends[j]]) == -1 { // an end stays with its group
-					j++
-				}
+			if groups && j < records {
+				j = groupCut(out, start, ends, i, j)
 			}
 			if j == records && more {
 				break
@@ -465,6 +452,27 @@ func (fb *flushBuffer) payload(groups bool, out []byte, start int, ends []int, c
 	}
 	fb.group = append(fb.group[:0], next...)
 	return p, count
+}
+
+// groupCut moves the cut after ends[j-1], of a payload of the records i to j-1 that starts at
+// start, off a group marker, which would otherwise send a group without records: a start record
+// goes to the next payload with its first record, or takes that record along when alone; an end
+// record stays with its group.
+func groupCut(out []byte, start int, ends []int, i, j int) int {
+	if j-1 > i {
+		start = ends[j-2]
+	}
+	if groupMarker(out[start:ends[j-1]]) == 1 {
+		if j-1 > i {
+			j--
+		} else {
+			j++
+		}
+	}
+	if j < len(ends) && groupMarker(out[ends[j-1]:ends[j]]) == -1 {
+		j++
+	}
+	return j
 }
 
 // groupMarker is 1 for a group start record, -1 for a group end, else 0, as Fluent Bit's
