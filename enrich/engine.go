@@ -537,7 +537,8 @@ func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]dro
 		return drops, 0, err
 	}
 	vEnd, hdr := kEnd+k, 0
-	if h, _ := msgpack.ReadHeader(chunk[kEnd:]); h.Kind == msgpack.Str || h.Kind == msgpack.Bin {
+	h, _ := msgpack.ReadHeader(chunk[kEnd:])
+	if h.Kind == msgpack.Str || h.Kind == msgpack.Bin {
 		hdr = h.Size
 	}
 	if r := e.lookupName(name); r != nil {
@@ -545,7 +546,9 @@ func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]dro
 			s.vals[r.msg] = span{int32(kEnd + hdr), int32(vEnd)}
 			s.haveVal |= 1 << r.msg
 		}
-		s.blocked |= r.block
+		if h.Kind != msgpack.Map { // Elasticsearch merges a dotted name into an object
+			s.blocked |= r.block
+		}
 		if r.field >= 0 {
 			s.exists |= 1 << r.field
 			if e.opts.Overwrite {

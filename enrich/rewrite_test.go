@@ -94,6 +94,9 @@ func TestRewrite(t *testing.T) {
 		// Elasticsearch needs catalog as an object for catalog.fields, and would refuse the record.
 		{"nest key inside a record key", func(o *Options) { o.NestUnder = "catalog.fields"; o.Overwrite = true },
 			logRecordKV(kv{"log", mpStr(known)}, kv{"catalog", mpStr("x")}), nil, Counters{Records: 1, Enriched: 1}},
+		{"nest key inside a record object", func(o *Options) { o.NestUnder = "catalog.fields" },
+			logRecordKV(kv{"log", mpStr(known)}, kv{"catalog", mpMap(0)}), map[string]any{"log": known, "catalog": map[string]any{}, "catalog.fields": full},
+			Counters{Records: 1, Enriched: 1}},
 		{"custom names", func(o *Options) { o.Fields.MessageID = "msgid"; o.MessageKeys = []string{"line"} },
 			logRecordKV(kv{"line", mpStr("%FTD-6-302013: x")}),
 			map[string]any{"line": "%FTD-6-302013: x", "msgid": "302013", "severity": 6.0, "severity_name": "informational", "product": "cisco_ftd_asa"},
@@ -507,6 +510,11 @@ func TestRewriteECSFields(t *testing.T) {
 		// the key is kept even with Overwrite.
 		{"log is a value", logRecordKV(kv{"message", mpStr(known)}, kv{"log", mpStr("line")}), map[string]any{
 			"message": known, "log": "line", "event.code": "SMART_LIC-3-COMM_FAILED", "enrich.explanation": "Smart licensing communication failed.",
+			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}},
+		// Elasticsearch merges dotted names into an object (a Filebeat record's log and event), so those fields are added.
+		{"log and event are objects", logRecordKV(kv{"message", mpStr(known)}, kv{"log", mpMap(0, kv{"offset", []byte{0x2a}})}, kv{"event", mpMap(2)}), map[string]any{
+			"message": known, "log": map[string]any{"offset": 42.0}, "event": map[string]any{}, "event.code": "SMART_LIC-3-COMM_FAILED",
+			"log.syslog.severity.code": 3.0, "log.syslog.severity.name": "error", "log.level": "error", "enrich.explanation": "Smart licensing communication failed.",
 			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}},
 		{"unknown", logRecordKV(kv{"message", mpStr("%LINK-3-UPDOWN: x")}), map[string]any{
 			"message": "%LINK-3-UPDOWN: x", "event.code": "LINK-3-UPDOWN", "log.syslog.severity.code": 3.0,
