@@ -536,14 +536,16 @@ func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]dro
 	if err != nil {
 		return drops, 0, err
 	}
-	vEnd, hdr := kEnd+k, 0
+	// A value other than str or bin is searched as empty, so that of a key given twice it still is the first.
+	vEnd := kEnd + k
+	vStart := vEnd
 	h, _ := msgpack.ReadHeader(chunk[kEnd:])
 	if h.Kind == msgpack.Str || h.Kind == msgpack.Bin {
-		hdr = h.Size
+		vStart = kEnd + h.Size
 	}
 	if r := e.lookupName(name); r != nil {
-		if r.msg >= 0 && s.haveVal&(1<<r.msg) == 0 && hdr > 0 {
-			s.vals[r.msg] = span{int32(kEnd + hdr), int32(vEnd)}
+		if r.msg >= 0 && s.haveVal&(1<<r.msg) == 0 {
+			s.vals[r.msg] = span{int32(vStart), int32(vEnd)}
 			s.haveVal |= 1 << r.msg
 		}
 		if h.Kind != msgpack.Map { // Elasticsearch merges a dotted name into an object

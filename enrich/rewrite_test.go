@@ -58,6 +58,10 @@ func TestRewrite(t *testing.T) {
 		// Of a key a record holds twice, the first value is searched (docs/recognition.md), short or long.
 		{"duplicate message key", nil, logRecordKV(kv{"log", mpStr("no id")}, kv{"log", mpStr(known)}), nil, Counters{Records: 1, NoID: 1}},
 		{"duplicate message key str16", nil, logRecordKV(kv{"log", mpStr("no id" + pad)}, kv{"log", mpStr(known + pad)}), nil, Counters{Records: 1, NoID: 1}},
+		{"duplicate message key, the first not a string", nil, logRecordKV(kv{"log", []byte{0x2a}}, kv{"log", mpStr(known)}), nil, Counters{Records: 1, NoID: 1}},
+		{"duplicate message key, the first a map", nil, logRecordKV(kv{"log", mpMap(0)}, kv{"msg", mpStr(known)}, kv{"log", mpStr(known)}),
+			map[string]any{"log": known, "msg": known, "message_id": "722051", "severity": 6.0, "severity_name": "informational",
+				"explanation": "An address was assigned.", "action": "None required.", "product": "cisco_ftd_asa"}, Counters{Records: 1, Enriched: 1}},
 		{"header severity differs", nil, logRecord("%ASA-4-722051: x"),
 			with(full, map[string]any{"log": "%ASA-4-722051: x", "severity": 4.0, "severity_name": "warning", "documented_severity": 6.0}),
 			Counters{Records: 1, Enriched: 1}},
