@@ -143,6 +143,8 @@ func (o Options) Validate() error {
 			reason = fmt.Sprintf("longer than %d bytes", maxNameLen)
 		case strings.ContainsAny(name, "\x00\r\n"):
 			reason = "contains a control character"
+		case c.Option == "message_key" && name[0] == '$': // as Fluent Bit's filters take it
+			reason = "a key starting with $ is a record accessor: give the top-level key itself ($log is log)"
 		case c.Option != "message_key" && (name[0] == '.' || name[len(name)-1] == '.' || strings.Contains(name, "..")):
 			// A record's own keys may be anything; Elasticsearch refuses such an added field.
 			reason = "starts or ends with a dot, or has two dots in a row, which Elasticsearch refuses"

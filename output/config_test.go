@@ -171,6 +171,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"preset unknown", props{"field_preset": "elastic"}, KeyFieldPreset, "want default or ecs"},
 		{"ecs with nest under", props{"field_preset": "ecs", "nest_under": "x"}, KeyNestUnder, "Field_Preset ecs"},
 		{"ecs with log as message key", props{"field_preset": "ecs", "message_key": "log,message"}, KeyMessageKey + " and " + KeyFieldSeverity, "cannot go inside it"},
+		// Fluent Bit's filters take $log for the key log; here it would name a key that no record has.
+		{"message key as a record accessor", props{"message_key": "log,$msg"}, KeyMessageKey, "record accessor"},
 		{"field name ending in a dot", props{"field_explanation": "enrich."}, "Field_Explanation", "Elasticsearch refuses"},
 		{"field name starting with a dot", props{"field_action": ".action"}, "Field_Action", "Elasticsearch refuses"},
 		{"message id field name ending in a dot", props{"field_message_id": "mid."}, "Field_Message_ID", "Elasticsearch refuses"},
