@@ -377,17 +377,17 @@ func reportFileProblem(path string, catalogs []string) string {
 	}
 	if IsCatalogFile(path, catalogs) {
 		return "is also a " + KeyCatalogFile + "; write the report elsewhere and load the completed copy"
-	} else if report.ForeignLink(path) {
-		return report.ForeignLinkProblem
 	}
-	fi, err := os.Stat(path)
+	name, fi, err := report.Resolve(path) // where the report is written
 	switch {
-	case strings.HasSuffix(path, "/") || err == nil && fi.IsDir():
+	case err != nil:
+		return err.Error()
+	case strings.HasSuffix(path, "/") || fi != nil && fi.IsDir():
 		return "names a directory; want a file path"
-	case err == nil && !fi.Mode().IsRegular(): // a device or FIFO: the report would replace it
+	case fi != nil && !fi.Mode().IsRegular(): // a device or FIFO: the report would replace it
 		return "is not a regular file; want a file path"
 	}
-	dir := filepath.Dir(report.Resolve(path)) // where the report is written
+	dir := filepath.Dir(name)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return "its directory does not exist"
 	}

@@ -549,7 +549,8 @@ func (in *Instance) SharesReportFile(o *Instance) bool {
 // fileKey names path's file however it is spelt (relative, "./", a symlinked directory, a
 // link to it, which WriteFile follows): the absolute path in the directory with its symlinks resolved.
 func fileKey(path string) string {
-	abs, err := filepath.Abs(report.Resolve(path))
+	name, _, _ := report.Resolve(path)
+	abs, err := filepath.Abs(name)
 	if err != nil {
 		return filepath.Clean(path)
 	}

@@ -238,23 +238,35 @@ func Summary(items []Item, total int64) string {
 // lines. A path that is not a regular file (/dev/stdout, a named pipe, a device) is written into:
 // a rename would replace it.
 // A symbolic link is followed, so that the file it names is replaced and the link kept, but not a
-// ForeignLink.
+// foreign one (see Resolve).
 func WriteFile(path string, items []Item) error {
-	if ForeignLink(path) {
-		return fmt.Errorf("write the report: %s: %s", path, ForeignLinkProblem)
+	path, fi, err := Resolve(path)
+	if err != nil {
+		return fmt.Errorf("write the report: %s: %w", path, err)
 	}
-	path = Resolve(path)
-	fi, err := os.Stat(path)
+	if err = write(path, fi, items); err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	return nil
+}
+
+// write writes items to path, which Resolve found as fi: a link put at path since is replaced
+// or refused, not followed.
+func write(path string, fi os.FileInfo, items []Item) (err error) {
 	mode, uid, gid := os.FileMode(0o600), -1, -1 // -1: the new file's own
-	if err == nil {
+	if fi != nil {
 		mode = fi.Mode().Perm()
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 			uid, gid = int(st.Uid), int(st.Gid)
 		}
 	}
 	var f *os.File
-	if err == nil && !fi.Mode().IsRegular() {
-		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
+	if fi != nil && !fi.Mode().IsRegular() {
+		flag := os.O_WRONLY | os.O_TRUNC | syscall.O_NOFOLLOW
+		if fi.Mode()&os.ModeSymlink != 0 { // /dev/stdout on a pipe, which Resolve leaves a link
+			flag &^= syscall.O_NOFOLLOW
+		}
+		if f, err = os.OpenFile(path, flag, 0); err == nil {
 			err = errors.Join(WriteCSV(f, items), f.Close())
 		}
 	} else if f, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*"); err == nil {
@@ -268,53 +280,42 @@ func WriteFile(path string, items []Item) error {
 			os.Remove(f.Name())
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("write the report: %w", err)
-	}
-	return nil
+	return err
 }
 
-// ForeignLink reports whether path is, or leads to, a symbolic link that another user made
-// in a sticky, world-writable directory such as /tmp, which the kernel does not follow for opens
-// either (fs.protected_symlinks): followed, it would lead the report over any file it names.
-func ForeignLink(path string) bool {
-	for range 40 { // the links Linux follows in one path
-		li, err := os.Lstat(path)
-		di, derr := os.Stat(filepath.Dir(path))
-		t, terr := os.Readlink(path)
-		if err != nil || derr != nil || terr != nil {
-			return false
-		}
-		l, d := li.Sys().(*syscall.Stat_t), di.Sys().(*syscall.Stat_t)
-		if di.Mode()&(os.ModeSticky|0o002) == os.ModeSticky|0o002 && int(l.Uid) != os.Geteuid() && l.Uid != d.Uid {
-			return true
-		}
-		if !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(path), t)
-		}
-		path = t
-	}
-	return false
-}
-
-// ForeignLinkProblem says why a ForeignLink is refused.
+// ForeignLinkProblem says why Resolve refuses a link that another user made in a sticky,
+// world-writable directory such as /tmp, which the kernel does not follow for opens either
+// (fs.protected_symlinks): followed, it would lead the report over any file it names.
 const ForeignLinkProblem = "is or leads to a link another user made in a world-writable directory: not followed"
 
-// Resolve returns the path a symbolic link at path leads to, or path itself (when it is none).
-func Resolve(path string) string {
+// Resolve returns the name that a write to path replaces, its symbolic links followed one by one,
+// in its directory's own spelling, with its Lstat (nil when there is none). It refuses a foreign
+// link at any step, and ends at a link only when the link leads to no path but to a file
+// (/dev/stdout on a pipe: /proc/self/fd/1 reads "pipe:[7]"), which the write follows.
+func Resolve(path string) (string, os.FileInfo, error) {
 	for range 40 { // the links Linux follows in one path
-		if p, err := filepath.EvalSymlinks(path); err == nil {
-			return p
+		i := strings.LastIndexByte(path, '/') + 1 // path[:i] as written: ".." after a linked directory is the kernel's
+		fi, err := os.Lstat(path)
+		t, terr := os.Readlink(path)
+		if err != nil || terr != nil {
+			if d, err := filepath.EvalSymlinks(path[:i] + "."); err == nil {
+				path = filepath.Join(d, path[i:])
+			}
+			return path, fi, nil
 		}
-		// A link to a file not written yet leads to where it is to be; /dev/stdout on a pipe exists.
-		t, err := os.Readlink(path)
-		if _, serr := os.Stat(path); err != nil || !errors.Is(serr, os.ErrNotExist) {
-			return path
+		di, derr := os.Stat(path[:i] + ".")
+		if l := fi.Sys().(*syscall.Stat_t); derr == nil && di.Mode()&(os.ModeSticky|0o002) == os.ModeSticky|0o002 &&
+			int(l.Uid) != os.Geteuid() && l.Uid != di.Sys().(*syscall.Stat_t).Uid {
+			return path, nil, errors.New(ForeignLinkProblem)
 		}
 		if !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(path), t)
+			t = path[:i] + t
+		}
+		_, lerr := os.Lstat(t)
+		if _, serr := os.Stat(path); lerr != nil && serr == nil { // a link to no path but to a file
+			return path, fi, nil
 		}
 		path = t
 	}
-	return path
+	return path, nil, syscall.ELOOP
 }

@@ -3,7 +3,9 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -486,5 +488,104 @@ func TestWriteFileRefusesForeignLink(t *testing.T) {
 	}
 	if err := WriteFile(link, nil); err != nil {
 		t.Errorf("WriteFile through the writer's own link: %v", err)
+	}
+}
+
+// TestWriteFileWalksLinksAsTheKernel: a link's relative target that climbs out of a linked
+// directory ("../x" in a directory reached through a link) leads where the kernel takes it, both
+// to the file written and to the link refused: checked and followed in one walk.
+func TestWriteFileWalksLinksAsTheKernel(t *testing.T) {
+	sticky, via := t.TempDir(), t.TempDir()
+	if err := errors.Join(os.Chmod(sticky, 0o777|os.ModeSticky), os.Mkdir(sticky+"/sub", 0o755),
+		os.Symlink(sticky+"/sub", via+"/d"), os.Symlink("../later.csv", sticky+"/sub/pending.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(via+"/d/pending.csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(sticky + "/later.csv"); err != nil || string(b) != strings.Join(Columns, ",")+"\n" {
+		t.Errorf("the file the link names (in the linked directory's parent) holds %q (%v), want only the header", b, err)
+	}
+	target := filepath.Join(t.TempDir(), "shadow")
+	if err := errors.Join(os.WriteFile(target, []byte("keep"), 0o640), os.Symlink(target, sticky+"/evil"),
+		os.Symlink("../evil", sticky+"/sub/unknown.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(sticky+"/evil", 4321, 4321); err != nil {
+		t.Skipf("giving the link away needs root: %v", err)
+	}
+	err := WriteFile(via+"/d/unknown.csv", nil)
+	if b, _ := os.ReadFile(target); string(b) != "keep" || err == nil || !strings.Contains(err.Error(), "not followed") {
+		t.Errorf("WriteFile through a link leading to another user's link in a sticky directory: target %q, error %v; want it kept and the link refused", b, err)
+	}
+}
+
+// TestWriteDoesNotFollowANewLink: a link put at the name Resolve gave, after it looked, is replaced
+// or refused by the write, not followed, nor its target's mode taken: in /tmp another user could
+// make it lead to a named pipe or device, or to a file of theirs.
+func TestWriteDoesNotFollowANewLink(t *testing.T) {
+	fifo := func(path string) error { return syscall.Mkfifo(path, 0o600) }
+	regular := func(path string) error {
+		return errors.Join(os.WriteFile(path, []byte("old"), 0o600), os.Chmod(path, 0o666))
+	}
+	for _, tt := range []struct {
+		name        string
+		was, target func(path string) error
+		targetHolds string
+	}{
+		{"regular file, link to a named pipe", regular, fifo, ""},
+		{"named pipe, link to a named pipe", fifo, fifo, ""},
+		{"regular file, link to a file of another mode", func(path string) error { return os.WriteFile(path, nil, 0o600) }, regular, "old"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path, target := dir+"/unknown.csv", dir+"/target"
+			if err := errors.Join(tt.was(path), tt.target(target)); err != nil {
+				t.Fatal(err)
+			}
+			r, err := os.OpenFile(target, os.O_RDONLY|syscall.O_NONBLOCK, 0) // lets a write to a pipe open
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			name, fi, err := Resolve(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := errors.Join(os.Remove(path), os.Symlink(target, path)); err != nil {
+				t.Fatal(err)
+			}
+			err = write(name, fi, nil)
+			got, _ := io.ReadAll(r)
+			li, lerr := os.Lstat(path)
+			if string(got) != tt.targetHolds || lerr != nil || li.Mode().Type() == os.ModeSymlink && err == nil {
+				t.Errorf("write over a link made since Resolve: target read %q, %s %v (%v), error %v; want the target untouched and the link replaced or refused", got, path, li.Mode(), lerr, err)
+			}
+			if err == nil && li.Mode().Perm() != fi.Mode().Perm() {
+				t.Errorf("mode %v, want the resolved file's %v, not the link target's", li.Mode().Perm(), fi.Mode().Perm())
+			}
+		})
+	}
+}
+
+// TestWriteFileIntoAPipe: /dev/stdout on a pipe is a link to /proc/self/fd/1, which reads
+// "pipe:[N]", a name that is no path: the pipe is written into.
+func TestWriteFileIntoAPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	link := t.TempDir() + "/stdout"
+	if err := os.Symlink(fmt.Sprintf("/proc/self/fd/%d", w.Fd()), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(link, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 100)
+	if n, _ := r.Read(b); string(b[:n]) != strings.Join(Columns, ",")+"\n" {
+		t.Errorf("the pipe holds %q, want only the header", b[:n])
 	}
 }
