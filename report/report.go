@@ -237,8 +237,8 @@ func Summary(items []Item, total int64) string {
 // The file keeps the mode, owner and group it had, or is readable by its owner only: it holds log
 // lines. A path that is not a regular file (/dev/stdout, a named pipe, a device) is written into:
 // a rename would replace it.
-// A symbolic link is followed, so that the file it names is replaced and the link kept, but not a
-// foreign one (see Resolve).
+// A symbolic link is followed, so that the file it names is replaced and the link kept, but
+// neither a foreign link nor a foreign file is used (see Resolve).
 func WriteFile(path string, items []Item) error {
 	path, fi, err := Resolve(path)
 	if err != nil {
@@ -283,10 +283,11 @@ func write(path string, fi os.FileInfo, items []Item) (err error) {
 	return err
 }
 
-// ForeignLinkProblem says why Resolve refuses a link that another user made in a sticky,
-// world-writable directory such as /tmp, which the kernel does not follow for opens either
-// (fs.protected_symlinks): followed, it would lead the report over any file it names.
-const ForeignLinkProblem = "is or leads to a link another user made in a world-writable directory: not followed"
+// ForeignLinkProblem says why Resolve refuses a link or file that another user made in a sticky,
+// world-writable directory such as /tmp, which the kernel does not follow or open with O_CREAT
+// either (fs.protected_symlinks, protected_regular, protected_fifos): a link would lead the report
+// over any file it names, and a file would give that user the report, which holds log lines.
+const ForeignLinkProblem = "is or leads to a link or file another user made in a world-writable directory: not followed or replaced"
 
 // Resolve returns the name that a write to path replaces, its symbolic links followed one by one,
 // in its directory's own spelling, with its Lstat (nil when there is none). It refuses a foreign
@@ -296,17 +297,16 @@ func Resolve(path string) (string, os.FileInfo, error) {
 	for range 40 { // the links Linux follows in one path
 		i := strings.LastIndexByte(path, '/') + 1 // path[:i] as written: ".." after a linked directory is the kernel's
 		fi, err := os.Lstat(path)
+		if di, derr := os.Stat(path[:i] + "."); err == nil && derr == nil && di.Mode()&(os.ModeSticky|0o002) == os.ModeSticky|0o002 &&
+			int(fi.Sys().(*syscall.Stat_t).Uid) != os.Geteuid() && fi.Sys().(*syscall.Stat_t).Uid != di.Sys().(*syscall.Stat_t).Uid {
+			return path, nil, errors.New(ForeignLinkProblem)
+		}
 		t, terr := os.Readlink(path)
 		if err != nil || terr != nil {
 			if d, err := filepath.EvalSymlinks(path[:i] + "."); err == nil {
 				path = filepath.Join(d, path[i:])
 			}
 			return path, fi, nil
-		}
-		di, derr := os.Stat(path[:i] + ".")
-		if l := fi.Sys().(*syscall.Stat_t); derr == nil && di.Mode()&(os.ModeSticky|0o002) == os.ModeSticky|0o002 &&
-			int(l.Uid) != os.Geteuid() && l.Uid != di.Sys().(*syscall.Stat_t).Uid {
-			return path, nil, errors.New(ForeignLinkProblem)
 		}
 		if !filepath.IsAbs(t) {
 			t = path[:i] + t

@@ -482,6 +482,15 @@ func TestWriteFileRefusesForeignLink(t *testing.T) {
 	if b, _ := os.ReadFile(target); string(b) != "keep" || err == nil || !strings.Contains(err.Error(), "not followed") {
 		t.Errorf("WriteFile through a link to another user's link in a sticky directory: target %q, error %v; want it kept and the link refused", b, err)
 	}
+	// Nor is another user's file there replaced: the report would be theirs to read and edit.
+	foreign := filepath.Join(dir, "planted.csv")
+	if err := errors.Join(os.WriteFile(foreign, []byte("keep"), 0o666), os.Chown(foreign, 4321, 4321)); err != nil {
+		t.Fatal(err)
+	}
+	err = WriteFile(foreign, []Item{{ID: "X-1-Y", Count: 1}})
+	if b, _ := os.ReadFile(foreign); string(b) != "keep" || err == nil || !strings.Contains(err.Error(), "not followed or replaced") {
+		t.Errorf("WriteFile over another user's file in a sticky directory: it holds %q, error %v; want it kept and refused", b, err)
+	}
 	// The operator's own link there is followed, as before.
 	if err := os.Lchown(link, os.Geteuid(), -1); err != nil {
 		t.Fatal(err)
