@@ -77,13 +77,16 @@ func (in *Instance) refresh() {
 	}
 }
 
-// forgetKnown takes the IDs that l's catalog explains, judged by their example, out of the
-// unknown-ID report; it runs under countMu.
+// forgetKnown takes the IDs that l's catalog explains, judged by their example (or their ID
+// when the example was cut before it), out of the unknown-ID report; it runs under countMu.
 func (in *Instance) forgetKnown(l *loaded) {
 	before := in.unknown.Total()
 	in.unknown.Forget(func(it report.Item) bool {
-		m, ok := l.eng.Recognise([]byte(it.Example))
-		return ok && m.Entry != nil
+		if m, ok := l.eng.Recognise([]byte(it.Example)); ok {
+			return m.Entry != nil
+		}
+		e, ok := l.cat.LookupID(it.ID)
+		return ok && string(e.Product) == it.Product
 	})
 	if in.unknown.Total() != before {
 		// New IDs may bring the total back to what was reported: the report is due anyway.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/enrich-plugin/enrich/report"
 )
 
 // userCatalog writes a CSV user catalog with one entry for 999001.
@@ -226,6 +228,37 @@ func TestReloadForgetsExplainedIDs(t *testing.T) {
 	}
 	if want := "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,999003,4,,,1,%ASA-4-999003: w\n"; string(b) != want {
 		t.Errorf("report file after the reload:\n%s\nwant\n%s", b, want)
+	}
+}
+
+// TestReloadForgetsIDPastTheExample: an ID that a line carries after the 512 bytes its example
+// keeps leaves the report when a reload explains it, as its records are then enriched.
+func TestReloadForgetsIDPastTheExample(t *testing.T) {
+	for _, tc := range []struct{ name, id, row string }{
+		{"ftd", "%ASA-4-999002: x", "999002,4,説明,対処,cisco_ftd_asa"},
+		{"ios", "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, _, out, path := newReloading(t, 0)
+			line := "<134>host app: " + strings.Repeat("k=v ", report.MaxExample/4) + tc.id
+			if err := in.Flush(context.Background(), "t", chunk(line, "%ASA-4-999003: w")); err != nil {
+				t.Fatal(err)
+			}
+			out.take()
+			if err := os.WriteFile(path, []byte("id,severity,explanation,action,product\n"+tc.row+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			in.refresh()
+			var ids []string
+			in.locked(func() {
+				for _, it := range in.unknown.Top() {
+					ids = append(ids, it.ID)
+				}
+			})
+			if got, want := fmt.Sprint(ids), "[999003]"; got != want {
+				t.Errorf("unknown IDs after the reload %v, want %v", got, want)
+			}
+		})
 	}
 }
 
