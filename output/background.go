@@ -77,12 +77,13 @@ func (in *Instance) refresh() {
 	}
 }
 
-// forgetKnown takes the IDs that l's catalog explains, judged by their example (or their ID
-// when the example was cut before it), out of the unknown-ID report; it runs under countMu.
+// forgetKnown takes the IDs that l's catalog explains, judged by their example (or their ID when
+// the example was cut before it or inside it), out of the unknown-ID report; it runs under countMu.
 func (in *Instance) forgetKnown(l *loaded) {
 	before := in.unknown.Total()
 	in.unknown.Forget(func(it report.Item) bool {
-		if m, ok := l.eng.Recognise([]byte(it.Example)); ok {
+		// An example cut inside an IOS ID ends in a shorter one (%LINK-3-UP), which is not the item's.
+		if m, ok := l.eng.Recognise([]byte(it.Example)); ok && (m.Entry != nil || m.ID == it.ID) {
 			return m.Entry != nil
 		}
 		e, ok := l.cat.LookupID(it.ID)

@@ -232,16 +232,19 @@ func TestReloadForgetsExplainedIDs(t *testing.T) {
 }
 
 // TestReloadForgetsIDPastTheExample: an ID that a line carries after the 512 bytes its example
-// keeps leaves the report when a reload explains it, as its records are then enriched.
+// keeps, or across their end, leaves the report when a reload explains it, as its records are then
+// enriched.
 func TestReloadForgetsIDPastTheExample(t *testing.T) {
-	for _, tc := range []struct{ name, id, row string }{
-		{"ftd", "%ASA-4-999002: x", "999002,4,説明,対処,cisco_ftd_asa"},
-		{"ios", "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios"},
+	past := "<134>host app: " + strings.Repeat("k=v ", report.MaxExample/4)
+	for _, tc := range []struct{ name, line, row string }{
+		{"ftd", past + "%ASA-4-999002: x", "999002,4,説明,対処,cisco_ftd_asa"},
+		{"ios", past + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios"},
+		// The example ends in %LINK-3-UP, an ID of its own that the catalog lacks.
+		{"ios cut inside the ID", past[:report.MaxExample-len("%LINK-3-UP")] + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, _, out, path := newReloading(t, 0)
-			line := "<134>host app: " + strings.Repeat("k=v ", report.MaxExample/4) + tc.id
-			if err := in.Flush(context.Background(), "t", chunk(line, "%ASA-4-999003: w")); err != nil {
+			if err := in.Flush(context.Background(), "t", chunk(tc.line, "%ASA-4-999003: w")); err != nil {
 				t.Fatal(err)
 			}
 			out.take()
