@@ -548,7 +548,8 @@ func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]dro
 			s.vals[r.msg] = span{int32(vStart), int32(vEnd)}
 			s.haveVal |= 1 << r.msg
 		}
-		if h.Kind != msgpack.Map { // Elasticsearch merges a dotted name into an object
+		// Elasticsearch merges a dotted name into an object, which flb-enrich passes as its JSON text.
+		if h.Kind != msgpack.Map && (h.Kind != msgpack.Ext || h.Ext != msgpack.JSONTextExt || h.N == 0 || chunk[kEnd+h.Size] != '{') {
 			s.blocked |= r.block
 		}
 		if r.field >= 0 {

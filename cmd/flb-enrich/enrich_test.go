@@ -101,6 +101,12 @@ func TestRunEnrichOptions(t *testing.T) {
 				t.Errorf("record = %v, want the ecs fields", r)
 			}
 		}},
+		// As in the plugin, an object at a leading key (a Filebeat record's log) takes the fields beside it.
+		{"ecs beside an object", []string{"--field-preset", "ecs"}, `{"message":"` + line + `","log":{"file":{"path":"/x"}},"event":{}}` + "\n", func(t *testing.T, r map[string]any) {
+			if r["event.code"] != "722051" || r["log.level"] != "informational" || r["log.syslog.severity.code"] != 6.0 {
+				t.Errorf("record = %v, want event.code, log.level and log.syslog.severity.code", r)
+			}
+		}},
 		{"params", []string{"--params"}, line + "\n", func(t *testing.T, r map[string]any) {
 			p, ok := r["params"].(map[string]any)
 			if !ok || p["username"] != "u" {
