@@ -152,6 +152,11 @@ func TestAddOneRowPerEntry(t *testing.T) {
 			[]string{"link-3-UPDOWN 2"}},
 		{"other products keep their ids", [][2]string{{"p", "A-1-B"}, {"p", "A-2-B"}}, []string{"A-1-B 1", "A-2-B 1"}},
 		{"ios ids of another shape keep theirs", [][2]string{{"cisco_ios", "UPDOWN"}, {"cisco_ios", "CHANGED"}}, []string{"CHANGED 1", "UPDOWN 1"}},
+		// The catalog keys entries by product too: one row would load as an entry of one product only.
+		{"products differ", [][2]string{{"cisco_ftd_asa", "999001"}, {"ibm_storage_virtualize", "999001"}, {"cisco_cucm", "999001"}},
+			[]string{"999001 1", "999001 1", "999001 1"}},
+		{"an ios key and a cucm name", [][2]string{{"cisco_ios", "LINK-3-UPDOWN"}, {"cisco_cucm", "LINK-UPDOWN"}},
+			[]string{"LINK-3-UPDOWN 1", "LINK-UPDOWN 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
