@@ -329,6 +329,9 @@ func (f *userFile) readCSV(b []byte) {
 			return
 		}
 		line, _ := r.FieldPos(0)
+		if strings.TrimSpace(strings.Join(rec, "")) == "" { // a spreadsheet writes a cleared row as its commas
+			continue
+		}
 		if len(rec) != len(header) {
 			f.fail(fmt.Errorf("line %d: %d fields, want %d as in the header", line, len(rec), len(header)))
 			continue

@@ -424,13 +424,15 @@ func TestCSVFirewallNames(t *testing.T) {
 }
 
 // TestCSVHeader: the report's count and example columns load and are ignored; a column given
-// twice is refused rather than one of them dropped.
+// twice is refused rather than one of them dropped. Rows of blank cells, which a spreadsheet
+// writes for rows cleared rather than deleted, are skipped as empty lines are.
 func TestCSVHeader(t *testing.T) {
 	tests := []struct {
 		name, text string
 		wantErr    string
 	}{
 		{"report columns", "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,106023,4,x,y,12,%ASA-4-106023: z\n", ""},
+		{"rows of blank cells", "product,id,severity,explanation,action,count,example\r\n,,,,,,\r\ncisco_ftd_asa,106023,4,x,y,12,z\r\n,,,,,,\r\n, ,,\"\",,,\r\n", ""},
 		{"column twice", "id,severity,explanation,action,ID\n106023,4,x,y,106024\n", `line 1: column "id" appears twice`},
 	}
 	for _, tt := range tests {
