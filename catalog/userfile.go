@@ -320,7 +320,7 @@ func (f *userFile) readCSV(b []byte) {
 		rec, err := r.Read()
 		var pe *csv.ParseError
 		if errors.As(err, &pe) { // the rest of the file cannot be split reliably
-			err = fmt.Errorf("line %d: %w", pe.Line, pe.Err)
+			err = fmt.Errorf("line %d column %d: %w", pe.Line, pe.Column, pe.Err)
 		}
 		if err != nil {
 			if err != io.EOF {

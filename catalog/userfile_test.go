@@ -120,7 +120,8 @@ func TestLoadFileErrors(t *testing.T) {
 			},
 			absent: []string{"line 2"},
 		},
-		{name: "csv unterminated quote", file: "bad_quote.csv", is: []error{ErrUserCatalog}, wants: []string{"bad_quote.csv", "line 3", "quote"}},
+		{name: "csv unterminated quote", file: "bad_quote.csv", is: []error{ErrUserCatalog}, wants: []string{"bad_quote.csv", "line 3 column 12:", "quote"}},
+		{name: "csv bare quote", file: "bare_quote.csv", is: []error{ErrUserCatalog}, wants: []string{"line 3 column 20:", "bare \""}},
 		{name: "csv duplicate id", file: "duplicate.csv", is: []error{ErrUserCatalog, ErrDuplicateEntry}, wants: []string{"line 3", "already defined at line 2"}},
 	}
 	for _, tt := range tests {
