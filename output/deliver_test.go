@@ -166,6 +166,7 @@ func TestDeliveryErrorNamesCauses(t *testing.T) {
 		want string
 	}{
 		{&forward.RetryableError{Op: "write", Err: fmt.Errorf("%w: read unix: i/o timeout", forward.ErrStalled)}, "lacks Threaded On"},
+		{&forward.RetryableError{Op: "write", Err: fmt.Errorf("%w: read unix: i/o timeout", forward.ErrStalled)}, "Mem_Buf_Limit"},
 		{&forward.RetryableError{Op: "read ack", Err: fmt.Errorf("receiver closed the connection: %w", io.EOF)}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "read ack", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "write", Err: &net.OpError{Op: "write", Err: os.NewSyscallError("write", syscall.EPIPE)}}, "larger than its Buffer_Max_Size"},

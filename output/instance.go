@@ -51,8 +51,9 @@ func (e *DeliveryError) Error() string {
 		(errors.Is(re, io.EOF) || errors.Is(re, syscall.ECONNRESET) || errors.Is(re, syscall.EPIPE))
 	switch {
 	case errors.Is(e.Err, forward.ErrStalled):
-		return s + " (expected while a stop or reload pauses the loop back; at other times in_forward is " +
-			"overloaded, or it is this Fluent Bit's own and lacks Threaded On)"
+		return s + " (expected while a stop or reload pauses the loop back, or while in_forward's Mem_Buf_Limit or " +
+			"storage.pause_on_chunks_overlimit does; at other times in_forward is overloaded, or it is this Fluent Bit's " +
+			"own and lacks Threaded On)"
 	case closed && re.Op == "tls handshake":
 		return s + " (an in_forward without tls on closes the connection at the TLS handshake)"
 	case closed && (re.Op == "write" || re.Op == "read ack"):
