@@ -500,6 +500,11 @@ func TestRewriteECSFields(t *testing.T) {
 		o.MessageKeys = []string{"message"}
 	}
 	known := "<187>%SMART_LIC-3-COMM_FAILED: Communications failure with the a : b"
+	// The body when log holds a value other than an object: the log.* fields are left out.
+	blocked := func(log any) map[string]any {
+		return map[string]any{"message": known, "log": log, "event.code": "SMART_LIC-3-COMM_FAILED", "enrich.explanation": "Smart licensing communication failed.",
+			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}
+	}
 	tests := []struct {
 		name string
 		in   []byte
@@ -515,6 +520,10 @@ func TestRewriteECSFields(t *testing.T) {
 		{"log is a value", logRecordKV(kv{"message", mpStr(known)}, kv{"log", mpStr("line")}), map[string]any{
 			"message": known, "log": "line", "event.code": "SMART_LIC-3-COMM_FAILED", "enrich.explanation": "Smart licensing communication failed.",
 			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}},
+		{"log is a number", logRecordKV(kv{"message", mpStr(known)}, kv{"log", []byte{0x2a}}), blocked(42.0)},
+		// Only flb-enrich's JSON text of an object stands for one: not another ext type, nor an empty text (last in the chunk).
+		{"log is an ext of another type", logRecordKV(kv{"message", mpStr(known)}, kv{"log", []byte{0xd5, 0x01, '{', '}'}}), blocked(nil)},
+		{"log is an empty JSON text", logRecordKV(kv{"message", mpStr(known)}, kv{"log", []byte{0xc7, 0x00, 'J'}}), blocked(nil)},
 		// Elasticsearch merges dotted names into an object (a Filebeat record's log and event), so those fields are added.
 		{"log and event are objects", logRecordKV(kv{"message", mpStr(known)}, kv{"log", mpMap(0, kv{"offset", []byte{0x2a}})}, kv{"event", mpMap(2)}), map[string]any{
 			"message": known, "log": map[string]any{"offset": 42.0}, "event": map[string]any{}, "event.code": "SMART_LIC-3-COMM_FAILED",
