@@ -343,6 +343,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"name of 256 bytes", func(o *Options) { o.Fields.Product = strings.Repeat("p", 256) }, "field_product"},
 		{"message key with a newline", func(o *Options) { o.MessageKeys = []string{"log\n"} }, "message_key"},
 		{"field name ending in a dot", func(o *Options) { o.Fields.Product = "product." }, "field_product"},
+		// Only a message key is read by Fluent Bit's filters as a record accessor; a field name is written as given.
+		{"field name starting with $", func(o *Options) { o.Fields.Product = "$product" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
