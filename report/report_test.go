@@ -505,6 +505,38 @@ func TestWriteFileRefusesForeignLink(t *testing.T) {
 	}
 }
 
+// TestWriteFileFollowsLinksTheKernelFollows: as fs.protected_symlinks, only another user's link in a
+// sticky, world-writable directory, where the directory's owner did not make it, is refused.
+func TestWriteFileFollowsLinksTheKernelFollows(t *testing.T) {
+	for _, tt := range []struct {
+		name                string
+		dirMode             os.FileMode
+		dirOwner, linkOwner int
+		refused             bool
+	}{
+		{"another user's in a sticky, world-writable directory", 0o777 | os.ModeSticky, os.Geteuid(), 4321, true},
+		{"the writer's own in another user's sticky, world-writable directory", 0o777 | os.ModeSticky, 4321, os.Geteuid(), false},
+		{"the directory owner's", 0o777 | os.ModeSticky, 4321, 4321, false},
+		{"another user's in a sticky directory not world-writable", 0o755 | os.ModeSticky, os.Geteuid(), 4321, false},
+		{"another user's in a world-writable directory not sticky", 0o777, os.Geteuid(), 4321, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, target := t.TempDir(), filepath.Join(t.TempDir(), "target.csv")
+			link := filepath.Join(dir, "unknown.csv")
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			if err := errors.Join(os.Lchown(link, tt.linkOwner, -1), os.Chown(dir, tt.dirOwner, -1), os.Chmod(dir, tt.dirMode)); err != nil {
+				t.Skipf("giving the link or directory away needs root: %v", err)
+			}
+			err := WriteFile(link, nil)
+			if _, serr := os.Stat(target); (err != nil) != tt.refused || (serr == nil) == tt.refused {
+				t.Errorf("WriteFile through the link: error %v, target written %v; want refused %v", err, serr == nil, tt.refused)
+			}
+		})
+	}
+}
+
 // TestWriteFileWalksLinksAsTheKernel: a link's relative target that climbs out of a linked
 // directory ("../x" in a directory reached through a link) leads where the kernel takes it, both
 // to the file written and to the link refused: checked and followed in one walk.
