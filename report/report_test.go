@@ -537,6 +537,19 @@ func TestWriteFileFollowsLinksTheKernelFollows(t *testing.T) {
 	}
 }
 
+// TestWriteFileLinkLoop: links that lead to each other are refused, as the kernel refuses them,
+// and kept rather than replaced.
+func TestWriteFileLinkLoop(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a.csv"), filepath.Join(t.TempDir(), "b.csv")
+	if err := errors.Join(os.Symlink(b, a), os.Symlink(a, b)); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteFile(a, nil)
+	if li, lerr := os.Lstat(a); !errors.Is(err, syscall.ELOOP) || lerr != nil || li.Mode().Type() != os.ModeSymlink {
+		t.Errorf("WriteFile through a loop of links: error %v, link kept %v; want ELOOP and the link kept", err, lerr == nil && li.Mode().Type() == os.ModeSymlink)
+	}
+}
+
 // TestWriteFileWalksLinksAsTheKernel: a link's relative target that climbs out of a linked
 // directory ("../x" in a directory reached through a link) leads where the kernel takes it, both
 // to the file written and to the link refused: checked and followed in one walk.
