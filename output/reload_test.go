@@ -233,14 +233,17 @@ func TestReloadForgetsExplainedIDs(t *testing.T) {
 
 // TestReloadForgetsIDPastTheExample: an ID that a line carries after the 512 bytes its example
 // keeps, or across their end, leaves the report when a reload explains it, as its records are then
-// enriched.
+// enriched; so does one whose line a reload explains by another header, the first known winning.
+// An entry of the same ID for another product explains nothing.
 func TestReloadForgetsIDPastTheExample(t *testing.T) {
 	past := "<134>host app: " + strings.Repeat("k=v ", report.MaxExample/4)
-	for _, tc := range []struct{ name, line, row string }{
-		{"ftd", past + "%ASA-4-999002: x", "999002,4,説明,対処,cisco_ftd_asa"},
-		{"ios", past + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios"},
+	for _, tc := range []struct{ name, line, row, want string }{
+		{"ftd", past + "%ASA-4-999002: x", "999002,4,説明,対処,cisco_ftd_asa", "[999003]"},
+		{"ios", past + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios", "[999003]"},
 		// The example ends in %LINK-3-UP, an ID of its own that the catalog lacks.
-		{"ios cut inside the ID", past[:report.MaxExample-len("%LINK-3-UP")] + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios"},
+		{"ios cut inside the ID", past[:report.MaxExample-len("%LINK-3-UP")] + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios", "[999003]"},
+		{"another header explained", "%ASA-4-999002: x %ASA-4-999004: y", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
+		{"another product's entry", past + "%ASA-4-999002: x", "999002,4,説明,対処,ibm_storage_virtualize", "[999002 999003]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, _, out, path := newReloading(t, 0)
@@ -258,7 +261,7 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 					ids = append(ids, it.ID)
 				}
 			})
-			if got, want := fmt.Sprint(ids), "[999003]"; got != want {
+			if got, want := fmt.Sprint(ids), tc.want; got != want {
 				t.Errorf("unknown IDs after the reload %v, want %v", got, want)
 			}
 		})
