@@ -287,6 +287,26 @@ func TestConfigStringRedactsSharedKey(t *testing.T) {
 	}
 }
 
+// TestReportFileThroughALink: a Report_File that is a link is checked where it leads, where the
+// report is written.
+func TestReportFileThroughALink(t *testing.T) {
+	for _, tt := range []struct{ name, target, want string }{
+		{"to a file in a missing directory", "/nonexistent/dir/unknown.csv", "its directory does not exist"},
+		{"to a directory", os.TempDir(), "names a directory; want a file path"},
+		{"to a new file", filepath.Join(t.TempDir(), "unknown.csv"), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			link := filepath.Join(t.TempDir(), "unknown.csv")
+			if err := os.Symlink(tt.target, link); err != nil {
+				t.Fatal(err)
+			}
+			if got := reportFileProblem(link, nil); got != tt.want {
+				t.Errorf("reportFileProblem(a link %s) = %q, want %q", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
 // TestReportFileForeignLink: a Report_File that is another user's link in a sticky,
 // world-writable directory is refused at start, as each write refuses it.
 func TestReportFileForeignLink(t *testing.T) {
