@@ -434,6 +434,7 @@ func TestCSVHeader(t *testing.T) {
 	}{
 		{"report columns", "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,106023,4,x,y,12,%ASA-4-106023: z\n", ""},
 		{"rows of blank cells", "product,id,severity,explanation,action,count,example\r\n,,,,,,\r\ncisco_ftd_asa,106023,4,x,y,12,z\r\n,,,,,,\r\n, ,,\"\",,,\r\n", ""},
+		{"rows of fewer or more blank cells", "id,severity,explanation,action\n,,\n106023,4,x,y\n , ,,,,,\n", ""},
 		{"column twice", "id,severity,explanation,action,ID\n106023,4,x,y,106024\n", `line 1: column "id" appears twice`},
 	}
 	for _, tt := range tests {
