@@ -394,18 +394,22 @@ func TestWriteFileNewInSetgidDir(t *testing.T) {
 	if err := os.Chown(dir, -1, gid); err != nil {
 		t.Skipf("giving the directory away needs root: %v", err)
 	}
-	if err := os.Chmod(dir, 0o700|os.ModeSetgid); err != nil {
+	// A path that climbs out of a linked directory names a file of dir too: ".." is taken where the link leads.
+	via := t.TempDir()
+	if err := errors.Join(os.Chmod(dir, 0o700|os.ModeSetgid), os.Mkdir(dir+"/sub", 0o700), os.Symlink(dir+"/sub", via+"/d")); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(dir+"/unknown.csv", nil); err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(dir + "/unknown.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := fi.Sys().(*syscall.Stat_t); st.Gid != gid {
-		t.Errorf("group %d, want the directory's %d", st.Gid, gid)
+	for _, path := range []string{dir + "/unknown.csv", via + "/d/../climbed.csv"} {
+		if err := WriteFile(path, nil); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(dir + "/" + filepath.Base(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Gid != gid {
+			t.Errorf("%s: group %d, want the directory's %d", path, st.Gid, gid)
+		}
 	}
 }
 
