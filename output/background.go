@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
@@ -82,8 +83,10 @@ func (in *Instance) refresh() {
 func (in *Instance) forgetKnown(l *loaded) {
 	before := in.unknown.Total()
 	in.unknown.Forget(func(it report.Item) bool {
-		// An example cut inside an IOS ID ends in a shorter one (%LINK-3-UP), which is not the item's.
-		if m, ok := l.eng.Recognise([]byte(it.Example)); ok && (m.Entry != nil || m.ID == it.ID) {
+		// An example cut inside an IOS ID ends in a shorter one (%LINK-3-UP), which is not the item's, known or not.
+		m, ok := l.eng.Recognise([]byte(it.Example))
+		cut := m.End == len(it.Example) && len(it.Example) > report.MaxExample-utf8.UTFMax
+		if ok && (m.ID == it.ID || m.Entry != nil && !cut) {
 			return m.Entry != nil
 		}
 		e, ok := l.cat.LookupID(it.ID)

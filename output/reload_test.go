@@ -242,6 +242,8 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		{"ios", past + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios", "[999003]"},
 		// The example ends in %LINK-3-UP, an ID of its own that the catalog lacks.
 		{"ios cut inside the ID", past[:report.MaxExample-len("%LINK-3-UP")] + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios", "[999003]"},
+		// That shorter ID known does not explain the item's.
+		{"ios cut inside the ID, the shorter one known", past[:report.MaxExample-len("%LINK-3-UP")] + "%LINK-3-UPDOWN: x", "LINK-5-UP,5,説明,対処,cisco_ios", "[999003 LINK-3-UPDOWN]"},
 		{"another header explained", "%ASA-4-999002: x %ASA-4-999004: y", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
 		{"another product's entry", past + "%ASA-4-999002: x", "999002,4,説明,対処,ibm_storage_virtualize", "[999002 999003]"},
 	} {
