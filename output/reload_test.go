@@ -245,6 +245,8 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		// That shorter ID known does not explain the item's.
 		{"ios cut inside the ID, the shorter one known", past[:report.MaxExample-len("%LINK-3-UP")] + "%LINK-3-UPDOWN: x", "LINK-5-UP,5,説明,対処,cisco_ios", "[999003 LINK-3-UPDOWN]"},
 		{"another header explained", "%ASA-4-999002: x %ASA-4-999004: y", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
+		{"another header explained, ending the line", "%ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
+		{"another header explained, the example cut", "%ASA-4-999002: x %ASA-4-999004: " + past, "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
 		{"another product's entry", past + "%ASA-4-999002: x", "999002,4,説明,対処,ibm_storage_virtualize", "[999002 999003]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
