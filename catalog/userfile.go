@@ -287,12 +287,28 @@ func jsonKind(v string) string {
 func (f *userFile) readCSV(b []byte) {
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
-	header, err := r.Read()
+	// read returns the next row but blank ones (a spreadsheet writes a cleared row as its commas) and its line.
+	read := func() ([]string, int, error) {
+		for {
+			rec, err := r.Read()
+			var pe *csv.ParseError
+			if errors.As(err, &pe) { // the rest of the file cannot be split reliably
+				err = fmt.Errorf("line %d column %d: %w", pe.Line, pe.Column, pe.Err)
+			}
+			if err != nil {
+				return nil, 0, err
+			}
+			if line, _ := r.FieldPos(0); strings.TrimSpace(strings.Join(rec, "")) != "" {
+				return rec, line, nil
+			}
+		}
+	}
+	header, line, err := read()
 	if err == io.EOF {
-		err = errors.New("empty file, want a header row")
+		err = errors.New("line 1: empty file, want a header row")
 	}
 	if err != nil {
-		f.fail(fmt.Errorf("line 1: %w", err))
+		f.fail(err)
 		return
 	}
 	col := map[string]int{}
@@ -301,36 +317,28 @@ func (f *userFile) readCSV(b []byte) {
 		switch _, dup := col[name]; {
 		case name == "count" || name == "example": // the unknown-message report's, for the operator to read
 		case !slices.Contains(columns, name):
-			f.fail(fmt.Errorf("line 1: unknown column %q (want %s)", h, strings.Join(columns, ", ")))
+			f.fail(fmt.Errorf("line %d: unknown column %q (want %s)", line, h, strings.Join(columns, ", ")))
 		case dup:
-			f.fail(fmt.Errorf("line 1: column %q appears twice", name))
+			f.fail(fmt.Errorf("line %d: column %q appears twice", line, name))
 		default:
 			col[name] = i
 		}
 	}
 	for _, c := range []string{"id", "severity", "explanation", "action"} {
 		if _, ok := col[c]; !ok {
-			f.fail(fmt.Errorf("line 1: missing column %q", c))
+			f.fail(fmt.Errorf("line %d: missing column %q", line, c))
 		}
 	}
 	if len(f.problems) > 0 {
 		return
 	}
 	for {
-		rec, err := r.Read()
-		var pe *csv.ParseError
-		if errors.As(err, &pe) { // the rest of the file cannot be split reliably
-			err = fmt.Errorf("line %d column %d: %w", pe.Line, pe.Column, pe.Err)
-		}
+		rec, line, err := read()
 		if err != nil {
 			if err != io.EOF {
 				f.fail(err)
 			}
 			return
-		}
-		line, _ := r.FieldPos(0)
-		if strings.TrimSpace(strings.Join(rec, "")) == "" { // a spreadsheet writes a cleared row as its commas
-			continue
 		}
 		if len(rec) != len(header) {
 			f.fail(fmt.Errorf("line %d: %d fields, want %d as in the header", line, len(rec), len(header)))

@@ -436,6 +436,10 @@ func TestCSVHeader(t *testing.T) {
 		{"rows of blank cells", "product,id,severity,explanation,action,count,example\r\n,,,,,,\r\ncisco_ftd_asa,106023,4,x,y,12,z\r\n,,,,,,\r\n, ,,\"\",,,\r\n", ""},
 		{"rows of fewer or more blank cells", "id,severity,explanation,action\n,,\n106023,4,x,y\n , ,,,,,\n", ""},
 		{"column twice", "id,severity,explanation,action,ID\n106023,4,x,y,106024\n", `line 1: column "id" appears twice`},
+		{"blank rows before the header", ",,,\r\n\r\n , \nid,severity,explanation,action\n106023,4,x,y\n", ""},
+		{"header after blank rows", "\n,,\nid,severity,explanation\n106023,4,x\n", `line 3: missing column "action"`},
+		{"only blank rows", ",,\n\n", `line 1: empty file, want a header row`},
+		{"quote out of place in the header", "\n\nid,x\"y,severity\n", `user.csv: line 3 column 5: bare "`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
