@@ -380,8 +380,8 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 		return e, "", fmt.Errorf("%w: cannot tell the product of id %q (a 6-digit ID or a name such as %%ASA-4-106023 is %s, FACILITY-SEVERITY-MNEMONIC is %s; otherwise add a product column)",
 			ErrInvalidEntry, cell["id"], ProductFTD, ProductIOS)
 	}
-	if parts := strings.Split(e.ID, "-"); e.Product == ProductIOS && len(parts) >= 3 && digits(parts[1], 0) {
-		digit = parts[1]
+	if parts := strings.Split(e.ID, "-"); e.Product == ProductIOS && len(parts) >= 3 && digits(parts[len(parts)-2], 0) {
+		digit = parts[len(parts)-2] // the part before the mnemonic: LICENSE-SMART_LIC-3-X has a sub-facility
 	}
 	severity := cmp.Or(cell["severity"], digit)
 	lists := [][2]string{{"params", `[{"name": "...", "description": "..."}]`}, {"signatures", `["...", "..."]`}}

@@ -424,6 +424,20 @@ func TestCSVFirewallNames(t *testing.T) {
 	}
 }
 
+// TestCSVIOSSeverityFromName: an IOS name's severity digit, the part before the mnemonic, stands in
+// for an empty severity, after a sub-facility too.
+func TestCSVIOSSeverityFromName(t *testing.T) {
+	for _, id := range []string{"LINK-3-UPDOWN", "%LICENSE-SMART_LIC-3-COMM_FAILED"} {
+		got, err := LoadFile(writeTemp(t, "user.csv", "product,id,severity,explanation,action\ncisco_ios,"+id+",,x,y\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].Severity == nil || *got[0].Severity != 3 {
+			t.Errorf("%s: severity %v, want 3", id, got[0].Severity)
+		}
+	}
+}
+
 // TestCSVHeader: the report's count and example columns load and are ignored; a column given
 // twice is refused rather than one of them dropped. Rows of blank cells, which a spreadsheet
 // writes for rows cleared rather than deleted, are skipped as empty lines are.
