@@ -98,7 +98,8 @@ type Instance struct {
 	abortSend context.CancelFunc
 
 	loopLogged atomic.Bool
-	countMu    sync.Mutex // guards stats, onStats, unknown and reported
+	countMu    sync.Mutex          // guards stats, onStats, unknown, reported and sent
+	sent       map[string]struct{} // tags handed back, at most maxSentTags: see looped
 	stats      Totals
 	onStats    func(Totals)
 	unknown    *report.TopK // the message IDs the catalog lacks
@@ -193,7 +194,8 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 }
 
 func newInstance(cfg Config, log Logger, cur *loaded, s sink) *Instance {
-	in := &Instance{cfg: cfg, log: cmp.Or[Logger](log, discard{}), sink: s, unknown: report.New(cfg.ReportTop)}
+	in := &Instance{cfg: cfg, log: cmp.Or[Logger](log, discard{}), sink: s, unknown: report.New(cfg.ReportTop),
+		sent: map[string]struct{}{}}
 	in.current.Store(cur)
 	in.bufs.New = func() any { return &flushBuffer{out: make([]byte, 0, 64<<10)} }
 	in.abort, in.abortSend = context.WithCancel(context.Background())
@@ -220,9 +222,11 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	defer cancel()
 	defer context.AfterFunc(in.abort, cancel)()
 
-	if in.cfg.Sink == SinkForward && strings.HasPrefix(tag, in.cfg.TagPrefix) {
-		in.loop(tag, data)
-		return nil
+	if in.cfg.Sink == SinkForward {
+		if handedBack := in.looped(tag); handedBack != "" {
+			in.loop(tag, handedBack, data)
+			return nil
+		}
 	}
 	fb := in.bufs.Get().(*flushBuffer)
 	defer func() { // large payloads or a huge record must not pin their memory for good
@@ -276,8 +280,29 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	return nil
 }
 
+// looped returns the start of tag up to the prefix when the chunk is one this instance handed
+// back, "" otherwise, when it notes the tag it hands the chunk back under: an in_forward with
+// Tag_Prefix puts its own prefix first, so a tag ending in one handed back before counts too.
+func (in *Instance) looped(tag string) string {
+	p := in.cfg.TagPrefix
+	in.countMu.Lock()
+	defer in.countMu.Unlock()
+	for i := range len(tag) {
+		if !strings.HasPrefix(tag[i:], p) {
+			continue
+		}
+		if _, sent := in.sent[tag[i:]]; i == 0 || sent {
+			return tag[:i+len(p)]
+		}
+	}
+	if _, sent := in.sent[p+tag]; !sent && len(in.sent) < maxSentTags {
+		in.sent[p+tag] = struct{}{}
+	}
+	return ""
+}
+
 // loop drops a chunk this plugin already enriched, which sending again would loop forever.
-func (in *Instance) loop(tag string, data []byte) {
+func (in *Instance) loop(tag, handedBack string, data []byte) {
 	in.count(func(t *Totals) {
 		t.Chunks++
 		t.LoopChunks++
@@ -285,7 +310,7 @@ func (in *Instance) loop(tag string, data []byte) {
 	if in.loopLogged.CompareAndSwap(false, true) {
 		in.log.Errorf("records with tag %q already carry the prefix %q: this output's Match also matches the records it hands back. "+
 			"They are not enriched or sent again (logged once). Fix: give the enrich output a Match that excludes %s*, such as Match_Regex ^(?!%s).*",
-			tag, in.cfg.TagPrefix, in.cfg.TagPrefix, strings.ReplaceAll(in.cfg.TagPrefix, ".", `\.`))
+			tag, handedBack, handedBack, strings.ReplaceAll(handedBack, ".", `\.`))
 	}
 	in.log.Debugf("chunk with tag %q (%d bytes) not handed back: loop; totals %s", tag, len(data), totalsLine{in})
 }
@@ -394,6 +419,9 @@ func payloadLimit(size, estimate, payloads int) int {
 // below in_forward's Buffer_Max_Size of 6,144,000 bytes by default, which it closes the
 // connection on.
 const maxGrownPayload = 4_000_000
+
+// maxSentTags bounds the tags an instance remembers handing back, however many tags its Match takes.
+const maxSentTags = 4096
 
 // The keys of the record that carries bytes that are not msgpack records.
 const (

@@ -430,6 +430,44 @@ func TestFlushLoopIsNotSentAgain(t *testing.T) {
 	}
 }
 
+// TestFlushLoopBehindInForwardTagPrefix: an in_forward with Tag_Prefix hands the records back
+// under its prefix before the output's, so the loop must be told by the tag sent, not by its start.
+func TestFlushLoopBehindInForwardTagPrefix(t *testing.T) {
+	tests := []struct {
+		name, tag string
+		loop      bool
+	}{
+		{name: "tag handed back under in_forward's prefix", tag: "fwd.enriched.app", loop: true},
+		{name: "tag handed back under two prefixes", tag: "a.fwd.enriched.app", loop: true},
+		{name: "prefix inside a tag never handed back", tag: "fwd.enriched.other", loop: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+			in, log := newForward(t, srv, nil)
+			for _, tag := range []string{"app", tt.tag} {
+				if err := in.Flush(context.Background(), tag, chunk(knownLine)); err != nil {
+					t.Fatalf("Flush %q: %v", tag, err)
+				}
+			}
+			if got, want := len(srv.Messages()), map[bool]int{true: 1, false: 2}[tt.loop]; got != want {
+				t.Errorf("the receiver got %d messages, want %d", got, want)
+			}
+			want := 0
+			if tt.loop {
+				want = 1
+			}
+			handedBack := tt.tag[:len(tt.tag)-len("app")]
+			if got := log.count("error", fmt.Sprintf("already carry the prefix %q", handedBack)); got != want {
+				t.Errorf("%d loop errors naming the prefix %q, want %d", got, handedBack, want)
+			}
+			if got := log.count("error", fmt.Sprintf("Match_Regex ^(?!%s).*", strings.ReplaceAll(handedBack, ".", `\.`))); got != want {
+				t.Errorf("%d loop errors advising a Match_Regex excluding %q, want %d", got, handedBack, want)
+			}
+		})
+	}
+}
+
 func TestFlushStdoutHasNoLoop(t *testing.T) {
 	in, log, out := newStdout(t)
 	if err := in.Flush(context.Background(), "enriched.app", chunk(knownLine)); err != nil {
