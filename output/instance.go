@@ -49,16 +49,22 @@ func (e *DeliveryError) Error() string {
 	var re *forward.RetryableError
 	closed := errors.As(e.Err, &re) &&
 		(errors.Is(re, io.EOF) || errors.Is(re, syscall.ECONNRESET) || errors.Is(re, syscall.EPIPE))
+	// An in_forward with tls on waits for a ClientHello: it sends no HELO and drops what is not TLS.
+	tlsOff := "with tls on and " + KeyForwardTLS + " off"
 	switch {
 	case errors.Is(e.Err, forward.ErrStalled):
+		var noHelo string
+		if re != nil && re.Op == "handshake" {
+			noHelo = ", or it sends no HELO " + tlsOff
+		}
 		return s + " (expected while a stop or reload pauses the loop back, or while in_forward's Mem_Buf_Limit or " +
 			"storage.pause_on_chunks_overlimit does; at other times in_forward is overloaded, or it is this Fluent Bit's " +
-			"own and lacks Threaded On)"
+			"own and lacks Threaded On" + noHelo + ")"
 	case closed && re.Op == "tls handshake":
 		return s + " (an in_forward without tls on closes the connection at the TLS handshake)"
 	case closed && (re.Op == "write" || re.Op == "read ack"):
 		return s + " (in_forward closes the connection when it stops or pauses, and on a message larger than " +
-			"its Buffer_Max_Size, 6144000 bytes by default)"
+			"its Buffer_Max_Size, 6144000 bytes by default; at once " + tlsOff + ")"
 	}
 	return s
 }

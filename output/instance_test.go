@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -481,6 +482,24 @@ func TestFlushStdoutHasNoLoop(t *testing.T) {
 	}
 	if got := in.Totals().LoopChunks; got != 0 {
 		t.Errorf("totals count %d loop chunks, want 0", got)
+	}
+}
+
+// TestFlushToTLSListenerWithoutForwardTLS: an in_forward with tls on drops a client that does not
+// speak TLS at once, or never sends it a HELO; the warning names that cause among the others.
+func TestFlushToTLSListenerWithoutForwardTLS(t *testing.T) {
+	for _, key := range []string{"", "s3cret"} {
+		t.Run("shared key "+strconv.Quote(key), func(t *testing.T) {
+			srv := forwardtest.NewServer(t, forwardtest.Options{TLS: true, SharedKey: key})
+			in, _ := newForward(t, srv, func(c *Config) { c.SharedKey = key })
+			err := in.Flush(context.Background(), "app", chunk(knownLine))
+			if want := "tls on and " + KeyForwardTLS + " off"; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Flush = %v, want an error naming %q", err, want)
+			}
+			if n := len(srv.Messages()); n != 0 {
+				t.Errorf("the receiver got %d messages, want none", n)
+			}
+		})
 	}
 }
 
