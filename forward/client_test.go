@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -185,6 +188,24 @@ func TestSendReceiverDownAtStart(t *testing.T) {
 	}
 	if err := srv.WaitRecords(3, 5*time.Second); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSendToUnixPathNotASocket: connecting to a file or directory that is not a socket fails
+// with ECONNREFUSED, as a socket nothing listens on does; the error says which it is.
+func TestSendToUnixPathNotASocket(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "forward.sock")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{file, dir} {
+		c := newClient(t, testConfig("unix://"+path))
+		err := c.Send(context.Background(), "t", entries(0, 1), 1)
+		requireRetryable(t, err, syscall.ECONNREFUSED)
+		if want := path + " is not a socket"; !strings.Contains(err.Error(), want) {
+			t.Errorf("Send = %v, want it to say %q", err, want)
+		}
 	}
 }
 

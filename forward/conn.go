@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"syscall"
 	"time"
 
@@ -58,6 +59,12 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	raw, err := c.dial(dctx, c.addr.Network, c.addr.Addr)
 	if err != nil {
 		c.dialFailures.Add(1)
+		// The kernel refuses a path that is not a socket as it does a socket nothing listens on.
+		if c.addr.Network == "unix" && errors.Is(err, syscall.ECONNREFUSED) {
+			if fi, serr := os.Stat(c.addr.Addr); serr == nil && fi.Mode().Type() != os.ModeSocket {
+				err = fmt.Errorf("%w (%s is not a socket; in_forward's Unix_Path creates one)", err, c.addr.Addr)
+			}
+		}
 		return nil, c.fail(ctx, "dial", err)
 	}
 	cn := &conn{nc: raw, reusable: true, head: make([]byte, 0, 192)}
