@@ -105,7 +105,7 @@ type Instance struct {
 
 	loopLogged atomic.Bool
 	countMu    sync.Mutex          // guards stats, onStats, unknown, reported and sent
-	sent       map[string]struct{} // tags handed back, at most maxSentTags: see looped
+	sent       map[string]struct{} // tags handed back, without the prefix, at most maxSentTags: see looped
 	stats      Totals
 	onStats    func(Totals)
 	unknown    *report.TopK // the message IDs the catalog lacks
@@ -297,12 +297,12 @@ func (in *Instance) looped(tag string) string {
 		if !strings.HasPrefix(tag[i:], p) {
 			continue
 		}
-		if _, sent := in.sent[tag[i:]]; i == 0 || sent {
+		if _, sent := in.sent[tag[i+len(p):]]; i == 0 || sent {
 			return tag[:i+len(p)]
 		}
 	}
-	if _, sent := in.sent[p+tag]; !sent && len(in.sent) < maxSentTags {
-		in.sent[p+tag] = struct{}{}
+	if _, sent := in.sent[tag]; !sent && len(in.sent) < maxSentTags {
+		in.sent[tag] = struct{}{} // the tag without the prefix: looking up p+tag would allocate at every flush
 	}
 	return ""
 }

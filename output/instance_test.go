@@ -469,6 +469,17 @@ func TestFlushLoopBehindInForwardTagPrefix(t *testing.T) {
 	}
 }
 
+// TestLoopedDoesNotAllocate: the loop check runs at every flush, and a tag longer than the
+// runtime's stack buffer for a concatenation must not cost an allocation.
+func TestLoopedDoesNotAllocate(t *testing.T) {
+	in, _ := newForward(t, forwardtest.NewServer(t, forwardtest.Options{Network: "unix"}), nil)
+	tag := "net.core-router-01.datacenter-east.syslog"
+	in.looped(tag)
+	if n := testing.AllocsPerRun(100, func() { in.looped(tag) }); n != 0 {
+		t.Errorf("looped(%q) allocates %v times, want 0", tag, n)
+	}
+}
+
 func TestFlushStdoutHasNoLoop(t *testing.T) {
 	in, log, out := newStdout(t)
 	if err := in.Flush(context.Background(), "enriched.app", chunk(knownLine)); err != nil {
