@@ -301,9 +301,10 @@ func (in *Instance) looped(tag string) string {
 			return tag[:i+len(p)]
 		}
 	}
-	if _, sent := in.sent[tag]; !sent && len(in.sent) < maxSentTags {
-		in.sent[tag] = struct{}{} // the tag without the prefix: looking up p+tag would allocate at every flush
+	if _, sent := in.sent[tag]; !sent && len(in.sent) == maxSentTags {
+		clear(in.sent) // a new tag not remembered would loop forever, a forgotten one makes one more turn
 	}
+	in.sent[tag] = struct{}{} // the tag without the prefix: looking up p+tag would allocate at every flush
 	return ""
 }
 

@@ -469,6 +469,24 @@ func TestFlushLoopBehindInForwardTagPrefix(t *testing.T) {
 	}
 }
 
+// TestFlushLoopBehindInForwardTagPrefixManyTags: an instance whose Match took more tags than it
+// remembers must still tell a new tag's records coming back, or they would loop forever.
+func TestFlushLoopBehindInForwardTagPrefixManyTags(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+	in, _ := newForward(t, srv, nil)
+	for i := range maxSentTags {
+		in.looped(fmt.Sprintf("net.host%d", i))
+	}
+	for _, tag := range []string{"app", "fwd.enriched.app"} {
+		if err := in.Flush(context.Background(), tag, chunk(knownLine)); err != nil {
+			t.Fatalf("Flush %q: %v", tag, err)
+		}
+	}
+	if got, want := len(srv.Messages()), 1; got != want {
+		t.Errorf("after %d tags the receiver got %d messages, want %d", maxSentTags, got, want)
+	}
+}
+
 // TestLoopedDoesNotAllocate: the loop check runs at every flush, and a tag longer than the
 // runtime's stack buffer for a concatenation must not cost an allocation.
 func TestLoopedDoesNotAllocate(t *testing.T) {
