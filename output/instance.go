@@ -39,6 +39,7 @@ type DeliveryError struct {
 	Tag     string // the tag the records were sent under
 	Payload int    // 1-based number of the payload that failed
 	Bytes   int    // size of that payload
+	TLS     bool   // Forward_TLS was on, so in_forward's tls on is not a cause
 	Err     error
 }
 
@@ -54,7 +55,7 @@ func (e *DeliveryError) Error() string {
 	switch {
 	case errors.Is(e.Err, forward.ErrStalled):
 		var noHelo string
-		if re != nil && re.Op == "handshake" {
+		if re != nil && re.Op == "handshake" && !e.TLS {
 			noHelo = ", or it sends no HELO " + tlsOff
 		}
 		return s + " (expected while a stop or reload pauses the loop back, or while in_forward's Mem_Buf_Limit or " +
@@ -63,8 +64,12 @@ func (e *DeliveryError) Error() string {
 	case closed && re.Op == "tls handshake":
 		return s + " (an in_forward without tls on closes the connection at the TLS handshake)"
 	case closed && (re.Op == "write" || re.Op == "read ack"):
+		var atOnce string
+		if !e.TLS {
+			atOnce = "; at once " + tlsOff
+		}
 		return s + " (in_forward closes the connection when it stops or pauses, and on a message larger than " +
-			"its Buffer_Max_Size, 6144000 bytes by default; at once " + tlsOff + ")"
+			"its Buffer_Max_Size, 6144000 bytes by default" + atOnce + ")"
 	}
 	return s
 }
@@ -330,7 +335,7 @@ func (in *Instance) loop(tag, handedBack string, data []byte) {
 func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine, data []byte, fb *flushBuffer) (payloads, wrapped int, rerr, err error) {
 	send := func(p []byte, count int) error {
 		if err := in.sink.Send(ctx, tag, p, count); err != nil {
-			return &DeliveryError{Tag: tag, Payload: payloads + 1, Bytes: len(p), Err: err}
+			return &DeliveryError{Tag: tag, Payload: payloads + 1, Bytes: len(p), TLS: in.cfg.TLS, Err: err}
 		}
 		payloads++
 		return nil

@@ -514,6 +514,30 @@ func TestFlushStdoutHasNoLoop(t *testing.T) {
 	}
 }
 
+// TestFlushWithForwardTLSNamesNoTLSMismatch: with Forward_TLS on, a missing HELO or a closed
+// connection cannot come from tls on met without TLS, so the warning must not name that cause.
+func TestFlushWithForwardTLSNamesNoTLSMismatch(t *testing.T) {
+	tests := []struct {
+		name      string
+		sharedKey string // the output's; the receiver has none, so it sends no HELO
+		fault     forwardtest.Fault
+	}{
+		{name: "no HELO", sharedKey: "s3cret"},
+		{name: "connection closed", fault: forwardtest.Drop},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := forwardtest.NewServer(t, forwardtest.Options{TLS: true})
+			srv.SetFault(tt.fault)
+			in, _ := newForward(t, srv, func(c *Config) { c.TLS, c.TLSCAFile, c.SharedKey = true, srv.CAFile, tt.sharedKey })
+			err := in.Flush(context.Background(), "app", chunk(knownLine))
+			if err == nil || strings.Contains(err.Error(), KeyForwardTLS+" off") {
+				t.Errorf("Flush = %v, want an error not naming %s off", err, KeyForwardTLS)
+			}
+		})
+	}
+}
+
 // TestFlushToTLSListenerWithoutForwardTLS: an in_forward with tls on drops a client that does not
 // speak TLS at once, or never sends it a HELO; the warning names that cause among the others.
 func TestFlushToTLSListenerWithoutForwardTLS(t *testing.T) {
