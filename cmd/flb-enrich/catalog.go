@@ -105,10 +105,14 @@ func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query
 	if !ok {
 		e, ok = cat.LookupID(query) // a bare ID, error code or signature
 	}
-	if !ok && !found && !strings.ContainsAny(query, " \t") {
-		// A bare name the lookup cannot parse, read as the header it is: "ASA-session-4-722051", "LICENSE-SMART_LIC-3-COMM_FAILED".
-		m, found = eng.Recognise([]byte("%" + query))
-		e, ok = m.Entry, m.Entry != nil
+	if !ok && !found {
+		// A bare name the lookup cannot parse, read as the header it is when it has no blank or is all
+		// header (a line has text after it): "ASA-session-4-722051", "Threat Defense-session-4-722051".
+		h, hf := eng.Recognise([]byte("%" + query))
+		if hf && (!strings.ContainsAny(query, " \t") || h.End == len(strings.TrimRight(query, " \t:"))+1) {
+			m, found = h, true
+			e, ok = m.Entry, m.Entry != nil
+		}
 	}
 	if !ok {
 		// A bare number: "999999".

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/enrich"
 )
 
 func runCatalogCLI(args ...string) (code int, stdout, stderr string) {
@@ -250,6 +252,71 @@ func TestExplainCases(t *testing.T) {
 				if strings.Contains(out.String(), w) {
 					t.Errorf("output has %q:\n%s", w, out.String())
 				}
+			}
+		})
+	}
+}
+
+// TestExplainAgreesWithLines explains each form of ID the recogniser reads in a line and wants
+// the entry (or unknown ID) that the engine gives a line carrying it.
+func TestExplainAgreesWithLines(t *testing.T) {
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := enrich.New(cat, enrich.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ query, line string }{
+		{"%FTD-6-722051", "%FTD-6-722051: Group <g>"},
+		{"%FTD-6-722051:", "%FTD-6-722051: Group <g>"},
+		{"FTD-6-722051", "%FTD-6-722051: Group <g>"},
+		{"%ASA-session-5-722051", "%ASA-session-5-722051: Group <g>"},
+		{"ASA-session-5-722051", "%ASA-session-5-722051: Group <g>"},
+		{"ASA-session-5-722051:", "%ASA-session-5-722051: Group <g>"},
+		{"ASA--4-722051", "%ASA--4-722051: Group <g>"},
+		{"FTD<Up>-4-722051", "%FTD<Up>-4-722051: Group <g>"},
+		{"FTD7-722051", "%FTD7-722051: Group <g>"},
+		{"FDT-6-722051", "%FDT-6-722051: Group <g>"},
+		{"Threat Defense-6-722051", "%Threat Defense-6-722051: Group <g>"},
+		{"Threat Defense-session-6-722051", "%Threat Defense-session-6-722051: Group <g>"},
+		{"Threat Defense-session-6-722051:", "%Threat Defense-session-6-722051: Group <g>"},
+		{"ASA-6-722051 :", "%ASA-6-722051 : Group <g>"},
+		{"ASA-session-5-106100", "%ASA-session-5-106100: access-list x"},
+		{"Threat Defense-6-999999", "%Threat Defense-6-999999: x"},
+		{"SMART_LIC-3-COMM_FAILED", "%SMART_LIC-3-COMM_FAILED: x"},
+		{"%SMART_LIC-3-COMM_FAILED:", "%SMART_LIC-3-COMM_FAILED: x"},
+		{"LICENSE-SMART_LIC-3-COMM_FAILED", "%LICENSE-SMART_LIC-3-COMM_FAILED: x"},
+		{"%LICENSE-SMART_LIC-3-COMM_FAILED", "%LICENSE-SMART_LIC-3-COMM_FAILED: x"},
+		{"SMART_LIC-E-COMM_FAILED", "%SMART_LIC-E-COMM_FAILED: x"},
+		{"LICENSE-SMART_LIC-E-COMM_FAILED", "%LICENSE-SMART_LIC-E-COMM_FAILED: x"},
+		{"smart_lic-3-COMM_FAILED", "%smart_lic-3-COMM_FAILED: x"},
+		{"SMART_LIC-3-comm_failed", "%SMART_LIC-3-comm_failed: x"},
+		{"LICENSE-SMART_LIC-3-NO_SUCH", "%LICENSE-SMART_LIC-3-NO_SUCH: x"},
+		{"ILSPwdAuthenticationFailed", "%UC_CALLMANAGER-3-ILSPwdAuthenticationFailed: x"},
+		{"UC_CALLMANAGER-3-ILSPwdAuthenticationFailed", "%UC_CALLMANAGER-3-ILSPwdAuthenticationFailed: x"},
+		{"CCM_X-Y-3-ILSPwdAuthenticationFailed", "%CCM_X-Y-3-ILSPwdAuthenticationFailed: x"},
+		{"UC_CALLMANAGER-3-NoSuchAlarm", "%UC_CALLMANAGER-3-NoSuchAlarm: x"},
+		{"AlertName=ILSPwdAuthenticationFailed", "% AlertName=ILSPwdAuthenticationFailed"},
+		{"Error ID 086008", "# Error ID = 086008 : Key server"},
+		{"event_id=086008", "event_id=086008 x"},
+		{"Error Code 1785", "Error Code 1785 x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			m, found := eng.Recognise([]byte(tt.line))
+			if !found {
+				t.Fatalf("no ID in the line %q", tt.line)
+			}
+			want, wantCode := fmt.Sprintf("result:      message ID %s, not in the catalog\nproduct:     %s (%s)\n", m.ID, m.Product, m.Product.Name()), 1
+			if e := m.Entry; e != nil {
+				want, wantCode = fmt.Sprintf("result:      catalog entry\nproduct:     %s (%s)\nid:          %s\n", e.Product, e.Product.Name(), e.ID), 0
+			}
+			var out, errOut bytes.Buffer
+			code := run([]string{"explain", tt.query}, strings.NewReader(""), &out, &errOut)
+			if got, _, _ := strings.Cut(out.String(), "severity:"); code != wantCode || !strings.HasPrefix(out.String(), want) {
+				t.Errorf("explain %q: exit %d, %q; want exit %d, %q (the line %q)", tt.query, code, got, wantCode, want, tt.line)
 			}
 		})
 	}
