@@ -155,6 +155,10 @@ func TestAddOneRowPerEntry(t *testing.T) {
 			[]string{"302013 2", "302014 1"}},
 		{"ios facility case", [][2]string{{"cisco_ios", "link-3-UPDOWN"}, {"cisco_ios", "LINK-5-UPDOWN"}},
 			[]string{"link-3-UPDOWN 2"}},
+		{"ios facility case at the ends of the alphabet", [][2]string{{"cisco_ios", "az-3-X"}, {"cisco_ios", "AZ-3-X"}},
+			[]string{"az-3-X 2"}},
+		{"ios facility and mnemonic kept apart", [][2]string{{"cisco_ios", "AB-3-C"}, {"cisco_ios", "A-3-BC"}},
+			[]string{"A-3-BC 1", "AB-3-C 1"}},
 		{"other products keep their ids", [][2]string{{"p", "A-1-B"}, {"p", "A-2-B"}}, []string{"A-1-B 1", "A-2-B 1"}},
 		{"ios ids of another shape keep theirs", [][2]string{{"cisco_ios", "UPDOWN"}, {"cisco_ios", "CHANGED"}}, []string{"CHANGED 1", "UPDOWN 1"}},
 		// The catalog keys entries by product too: one row would load as an entry of one product only.
