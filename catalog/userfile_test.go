@@ -425,7 +425,7 @@ func TestCSVFirewallNames(t *testing.T) {
 }
 
 // TestCSVIOSSeverityFromName: an IOS name's severity digit, the part before the mnemonic, stands in
-// for an empty severity, after a sub-facility too.
+// for an empty severity, after a sub-facility too; another product's name gives none.
 func TestCSVIOSSeverityFromName(t *testing.T) {
 	for _, id := range []string{"LINK-3-UPDOWN", "%LICENSE-SMART_LIC-3-COMM_FAILED"} {
 		got, err := LoadFile(writeTemp(t, "user.csv", "product,id,severity,explanation,action\ncisco_ios,"+id+",,x,y\n"))
@@ -435,6 +435,14 @@ func TestCSVIOSSeverityFromName(t *testing.T) {
 		if got[0].Severity == nil || *got[0].Severity != 3 {
 			t.Errorf("%s: severity %v, want 3", id, got[0].Severity)
 		}
+	}
+	// Other products' names carry no severity digit.
+	got, err := LoadFile(writeTemp(t, "user.csv", "product,id,severity,explanation,action\ncisco_cucm,DB-3-X,,x,y\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Severity != nil {
+		t.Errorf("cisco_cucm DB-3-X: severity %d, want none", *got[0].Severity)
 	}
 }
 
@@ -452,6 +460,8 @@ func TestCSVHeader(t *testing.T) {
 		{"column twice", "id,severity,explanation,action,ID\n106023,4,x,y,106024\n", `line 1: column "id" appears twice`},
 		{"blank rows before the header", ",,,\r\n\r\n , \nid,severity,explanation,action\n106023,4,x,y\n", ""},
 		{"header after blank rows", "\n,,\nid,severity,explanation\n106023,4,x\n", `line 3: missing column "action"`},
+		{"unknown column after blank rows", "\nid,severity,explanation,action,x\n", `line 2: unknown column "x"`},
+		{"column twice after blank rows", "\nid,severity,explanation,action,id\n", `line 2: column "id" appears twice`},
 		{"only blank rows", ",,\n\n", `line 1: empty file, want a header row`},
 		{"quote out of place in the header", "\n\nid,x\"y,severity\n", `user.csv: line 3 column 5: bare "`},
 	}
