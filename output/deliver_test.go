@@ -167,6 +167,8 @@ func TestDeliveryErrorNamesCauses(t *testing.T) {
 	}{
 		{&forward.RetryableError{Op: "write", Err: fmt.Errorf("%w: read unix: i/o timeout", forward.ErrStalled)}, "lacks Threaded On"},
 		{&forward.RetryableError{Op: "write", Err: fmt.Errorf("%w: read unix: i/o timeout", forward.ErrStalled)}, "Mem_Buf_Limit"},
+		// Past the handshake, HELO was received: tls on is not a cause.
+		{&forward.RetryableError{Op: "read ack", Err: fmt.Errorf("%w: read unix: i/o timeout", forward.ErrStalled)}, "lacks Threaded On)"},
 		{&forward.RetryableError{Op: "read ack", Err: fmt.Errorf("receiver closed the connection: %w", io.EOF)}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "read ack", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "write", Err: &net.OpError{Op: "write", Err: os.NewSyscallError("write", syscall.EPIPE)}}, "larger than its Buffer_Max_Size"},

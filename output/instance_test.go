@@ -462,6 +462,9 @@ func TestFlushLoopBehindInForwardTagPrefix(t *testing.T) {
 			if got := log.count("error", fmt.Sprintf("already carry the prefix %q", handedBack)); got != want {
 				t.Errorf("%d loop errors naming the prefix %q, want %d", got, handedBack, want)
 			}
+			if got := log.count("error", fmt.Sprintf("a Match that excludes %s*", handedBack)); got != want {
+				t.Errorf("%d loop errors advising a Match excluding %q, want %d", got, handedBack, want)
+			}
 			if got := log.count("error", fmt.Sprintf("Match_Regex ^(?!%s).*", strings.ReplaceAll(handedBack, ".", `\.`))); got != want {
 				t.Errorf("%d loop errors advising a Match_Regex excluding %q, want %d", got, handedBack, want)
 			}
@@ -477,6 +480,9 @@ func TestFlushLoopBehindInForwardTagPrefixManyTags(t *testing.T) {
 	for i := range maxSentTags {
 		in.looped(fmt.Sprintf("net.host%d", i))
 	}
+	if in.looped("net.host0"); len(in.sent) != 4096 { // one remembered already forgets none
+		t.Errorf("%d tags remembered, want 4096", len(in.sent))
+	}
 	for _, tag := range []string{"app", "fwd.enriched.app"} {
 		if err := in.Flush(context.Background(), tag, chunk(knownLine)); err != nil {
 			t.Fatalf("Flush %q: %v", tag, err)
@@ -484,6 +490,18 @@ func TestFlushLoopBehindInForwardTagPrefixManyTags(t *testing.T) {
 	}
 	if got, want := len(srv.Messages()), 1; got != want {
 		t.Errorf("after %d tags the receiver got %d messages, want %d", maxSentTags, got, want)
+	}
+	if len(in.sent) != 1 {
+		t.Errorf("after a new tag %d tags remembered, want only it", len(in.sent))
+	}
+}
+
+// TestFlushLoopTagIsThePrefix: a tag that is the prefix alone, one character long, is a loop too.
+func TestFlushLoopTagIsThePrefix(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+	in, _ := newForward(t, srv, func(c *Config) { c.TagPrefix = "e" })
+	if err := in.Flush(context.Background(), "e", chunk(knownLine)); err != nil || len(srv.Messages()) != 0 {
+		t.Errorf("Flush = %v, the receiver got %d messages, want nil and none", err, len(srv.Messages()))
 	}
 }
 
