@@ -192,19 +192,26 @@ func TestSendReceiverDownAtStart(t *testing.T) {
 }
 
 // TestSendToUnixPathNotASocket: connecting to a file or directory that is not a socket fails
-// with ECONNREFUSED, as a socket nothing listens on does; the error says which it is.
+// with ECONNREFUSED, as a socket nothing listens on does; the error says which it is, and not
+// for a socket left behind.
 func TestSendToUnixPathNotASocket(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "forward.sock")
+	file, stale := filepath.Join(dir, "forward.sock"), filepath.Join(dir, "stale.sock")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{file, dir} {
+	l, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close() // a socket left behind by an in_forward that stopped
+	for path, socket := range map[string]bool{file: false, dir: false, stale: true} {
 		c := newClient(t, testConfig("unix://"+path))
 		err := c.Send(context.Background(), "t", entries(0, 1), 1)
 		requireRetryable(t, err, syscall.ECONNREFUSED)
-		if want := path + " is not a socket"; !strings.Contains(err.Error(), want) {
-			t.Errorf("Send = %v, want it to say %q", err, want)
+		if want := path + " is not a socket"; strings.Contains(err.Error(), want) == socket {
+			t.Errorf("Send = %v, want it to say %q: %v", err, want, !socket)
 		}
 	}
 }
