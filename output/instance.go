@@ -292,8 +292,8 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 }
 
 // looped returns the start of tag up to the prefix when the chunk is one this instance handed
-// back, "" otherwise, when it notes the tag it hands the chunk back under: an in_forward with
-// Tag_Prefix puts its own prefix first, so a tag ending in one handed back before counts too.
+// back, otherwise "" after noting tag, which the chunk goes back under behind the prefix: an
+// in_forward with Tag_Prefix puts its own prefix first, so a tag ending in one noted counts too.
 func (in *Instance) looped(tag string) string {
 	p := in.cfg.TagPrefix
 	in.countMu.Lock()
@@ -306,10 +306,12 @@ func (in *Instance) looped(tag string) string {
 			return tag[:i+len(p)]
 		}
 	}
-	if _, sent := in.sent[tag]; !sent && len(in.sent) == maxSentTags {
-		clear(in.sent) // a new tag not remembered would loop forever, a forgotten one makes one more turn
+	if _, sent := in.sent[tag]; !sent {
+		if len(in.sent) == maxSentTags {
+			clear(in.sent) // a new tag not remembered would loop forever, a forgotten one makes one more turn
+		}
+		in.sent[tag] = struct{}{} // the tag without the prefix: looking up p+tag would allocate at every flush
 	}
-	in.sent[tag] = struct{}{} // the tag without the prefix: looking up p+tag would allocate at every flush
 	return ""
 }
 
