@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/enrich-plugin/enrich/enrich"
@@ -388,8 +389,14 @@ func reportFileProblem(path string, catalogs []string) string {
 		return "is not a regular file; want a file path"
 	}
 	dir := filepath.Dir(name)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+	di, err := os.Stat(dir)
+	if err != nil || !di.IsDir() {
 		return "its directory does not exist"
+	}
+	// In a sticky directory the kernel lets only root and the owners of the file or the directory rename over it.
+	if uid := uint32(os.Geteuid()); fi != nil && di.Mode()&os.ModeSticky != 0 && uid != 0 &&
+		fi.Sys().(*syscall.Stat_t).Uid != uid && di.Sys().(*syscall.Stat_t).Uid != uid {
+		return "is another user's file in a sticky directory: only its owner, the directory's or root can replace it"
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {

@@ -2,10 +2,13 @@ package output
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,5 +323,42 @@ func TestReportFileForeignLink(t *testing.T) {
 	}
 	if got := reportFileProblem(link, nil); got != report.ForeignLinkProblem {
 		t.Errorf("reportFileProblem(another user's link in a sticky directory) = %q, want %q", got, report.ForeignLinkProblem)
+	}
+}
+
+// TestReportFileOthersInStickyDirectory: in a sticky directory such as /tmp only root and the owners
+// of the file or the directory may rename over a file, so a report file root made there is refused
+// at start to Fluent Bit run as another user, rather than failing every write.
+func TestReportFileOthersInStickyDirectory(t *testing.T) {
+	if path := os.Getenv("ENRICH_TEST_REPORT_FILE"); path != "" { // the test binary run as nobody
+		fmt.Printf("problem=%q\n", reportFileProblem(path, nil))
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("running the check as another user needs root")
+	}
+	const nobody = 65534
+	dir := t.TempDir()
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "output.test")
+	if err := errors.Join(os.WriteFile(bin, exe, 0o755), os.Chmod(filepath.Dir(dir), 0o755), os.Chmod(dir, 0o777|os.ModeSticky),
+		os.WriteFile(dir+"/roots.csv", nil, 0o666), os.WriteFile(dir+"/own.csv", nil, 0o600), os.Chown(dir+"/own.csv", nobody, nobody)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, file, want string }{
+		{"root's file", "roots.csv", "is another user's file in a sticky directory: only its owner, the directory's or root can replace it"},
+		{"its own file", "own.csv", ""},
+		{"a new file", "new.csv", ""},
+	} {
+		cmd := exec.Command(bin, "-test.run=^TestReportFileOthersInStickyDirectory$")
+		cmd.Env = append(os.Environ(), "ENRICH_TEST_REPORT_FILE="+filepath.Join(dir, tt.file))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+		out, err := cmd.CombinedOutput()
+		if want := fmt.Sprintf("problem=%q\n", tt.want); err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("reportFileProblem(%s in a sticky directory) as another user: %s (%v), want %s", tt.name, out, err, want)
+		}
 	}
 }
