@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -212,6 +213,47 @@ func TestSendToUnixPathNotASocket(t *testing.T) {
 		requireRetryable(t, err, syscall.ECONNREFUSED)
 		if want := path + " is not a socket"; strings.Contains(err.Error(), want) == socket {
 			t.Errorf("Send = %v, want it to say %q: %v", err, want, !socket)
+		}
+	}
+}
+
+// TestSendToUnixPathNotASocketUnwritable: to a user who may not write it, the kernel refuses a
+// file or directory that is not a socket with EACCES, as a socket whose Unix_Perm keeps the user
+// out; the error still says it is not a socket.
+func TestSendToUnixPathNotASocketUnwritable(t *testing.T) {
+	if path := os.Getenv("ENRICH_TEST_UNIX_PATH"); path != "" { // the test binary run as nobody
+		err := newClient(t, testConfig("unix://"+path)).Send(context.Background(), "t", entries(0, 1), 1)
+		fmt.Printf("error=%v\n", err)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("running the client as another user needs root")
+	}
+	dir := t.TempDir()
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "forward.test")
+	if err := errors.Join(os.WriteFile(bin, exe, 0o755), os.Chmod(filepath.Dir(dir), 0o755), os.Chmod(dir, 0o755),
+		os.WriteFile(dir+"/forward.sock", nil, 0o644)); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("unix", dir+"/perm.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := os.Chmod(dir+"/perm.sock", 0o600); err != nil { // in_forward's Unix_Perm 0600
+		t.Fatal(err)
+	}
+	for path, socket := range map[string]bool{dir: false, dir + "/forward.sock": false, dir + "/perm.sock": true} {
+		cmd := exec.Command(bin, "-test.run=^TestSendToUnixPathNotASocketUnwritable$")
+		cmd.Env = append(os.Environ(), "ENRICH_TEST_UNIX_PATH="+path)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if want := path + " is not a socket"; err != nil || !strings.Contains(string(out), "permission denied") || strings.Contains(string(out), want) == socket {
+			t.Errorf("Send to %s as another user: %s (%v), want permission denied and %q said %v", path, out, err, want, !socket)
 		}
 	}
 }

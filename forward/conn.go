@@ -59,8 +59,9 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	raw, err := c.dial(dctx, c.addr.Network, c.addr.Addr)
 	if err != nil {
 		c.dialFailures.Add(1)
-		// The kernel refuses a path that is not a socket as it does a socket nothing listens on.
-		if c.addr.Network == "unix" && errors.Is(err, syscall.ECONNREFUSED) {
+		// The kernel refuses a path that is not a socket as it does a socket nothing listens on,
+		// or, to a user who may not write the path, one that keeps the user out.
+		if c.addr.Network == "unix" && (errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EACCES)) {
 			if fi, serr := os.Stat(c.addr.Addr); serr == nil && fi.Mode().Type() != os.ModeSocket {
 				err = fmt.Errorf("%w (%s is not a socket; in_forward's Unix_Path creates one)", err, c.addr.Addr)
 			}
