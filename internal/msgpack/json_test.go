@@ -53,6 +53,15 @@ func TestAppendRecordJSON(t *testing.T) {
 		// written as seconds + nanoseconds / 1e9, not its last nine digits.
 		{"event time nanoseconds past a second", record(eventTime(1, 1500000000, false), emptyMeta, mpMap(0, kv{"t", eventTime(1, 4294967295, true)})),
 			`{"date":2.500000000,"t":5.294967295}`, ""},
+		{"metadata skipped", record(ts, mpMap(0, kv{"m", str("meta")}), mpMap(0, kv{"log", str("x")})),
+			`{"date":1700000000.000000005,"log":"x"}`, ""},
+		{"empty time array", cat([]byte{0x92, 0x90}, []byte{0x05}), `{"date":null,"body":5}`, ""},
+		{"booleans, arrays and integers past int64", record(ts, emptyMeta, mpMap(0, kv{"t", []byte{0xc3}}, kv{"f", []byte{0xc2}},
+			kv{"a", []byte{0x93, 0x01, 0xc0, 0xff}}, kv{"u", []byte{0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe}})),
+			`{"date":1700000000.000000005,"t":true,"f":false,"a":[1,null,-1],"u":18446744073709551614}`, ""},
+		// DEL is escaped, alone and inside a run of plain bytes.
+		{"delete escaped", record(ts, emptyMeta, mpMap(0, kv{"s", str("\x7fabcdefgh\x7f")})),
+			`{"date":1700000000.000000005,"s":"\u007fabcdefgh\u007f"}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +97,7 @@ func TestAppendJSONString(t *testing.T) {
 		{"mixed", "IP アドレス 192.0.2.1 の ASA が、ユーザー <u> に"},
 		{"two-byte and four-byte", "café ü 😀 ok"},
 		{"escapes in a long run", strings.Repeat("abcdefg", 5) + "\"\\\n\r\t\x00\x1f\x7f" + strings.Repeat("xyz", 9)},
+		{"control byte in a plain run", "abcdefgh\x1fijklmnop"},
 		{"special at every offset", "0123456789\"0123456789\\0123456789\x010123456789"},
 		{"surrogate encoded", "a\xed\xa0\x80b"},
 		{"overlong three-byte", "a\xe0\x80\x80b"},
@@ -122,6 +132,9 @@ func TestAppendRecordJSONDepth(t *testing.T) {
 	if _, err := AppendRecordJSON(nil, nested(maxJSONDepth-1), false); err != nil {
 		t.Errorf("AppendRecordJSON of %d nested arrays: %v, want no error", maxJSONDepth-1, err)
 	}
+	if got, err := AppendRecordJSON([]byte("prefix"), nested(maxJSONDepth), false); err == nil || string(got) != "prefix" {
+		t.Errorf("AppendRecordJSON of %d nested arrays = %q, %v; want prefix and an error", maxJSONDepth, got, err)
+	}
 	if got, err := AppendRecordJSON([]byte("prefix"), nested(maxJSONDepth+1), false); err == nil || string(got) != "prefix" {
 		t.Errorf("AppendRecordJSON of %d nested arrays = %q, %v; want prefix and an error", maxJSONDepth+1, got, err)
 	}
@@ -143,5 +156,24 @@ func TestAppendRecordJSONDepth(t *testing.T) {
 			t.Errorf("AppendRecordJSON of maps as keys %d levels deep (%d bytes) = %d bytes, want an error or at most %d",
 				levels, len(rec), len(got), 64*len(rec))
 		}
+	}
+}
+
+func TestAppendRecordJSONRejects(t *testing.T) {
+	ts := eventTime(1700000000, 5, false)
+	tests := []struct {
+		name   string
+		record []byte
+	}{
+		{"not an array", mpMap(0, kv{"log", AppendStr(nil, "x")})},
+		{"one element", cat([]byte{0x91}, ts)},
+		{"three elements", cat([]byte{0x93}, ts, emptyMeta, emptyMeta)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := AppendRecordJSON([]byte("prefix"), tt.record, false); err == nil || string(got) != "prefix" {
+				t.Errorf("AppendRecordJSON = %q, %v; want prefix and an error", got, err)
+			}
+		})
 	}
 }
