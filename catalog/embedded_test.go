@@ -329,6 +329,27 @@ func TestSplitIOSID(t *testing.T) {
 	}
 }
 
+// TestEntryKey: an IOS entry's key comes from its facility and mnemonic only when it has both.
+func TestEntryKey(t *testing.T) {
+	tests := []struct {
+		name string
+		e    Entry
+		want string
+	}{
+		{"firewall", Entry{Product: ProductFTD, ID: "722051"}, "722051"},
+		{"IOS fields", Entry{Product: ProductIOS, ID: "x", Facility: "link", Mnemonic: "UPDOWN"}, "LINK-UPDOWN"},
+		{"IOS facility only", Entry{Product: ProductIOS, ID: "SYS-5-CONFIG_I", Facility: "SYS"}, "SYS-CONFIG_I"},
+		{"IOS neither", Entry{Product: ProductIOS, ID: "CONFIG_I"}, "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.e.Key(); got != tt.want {
+				t.Errorf("Key() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestLookupErrorCode(t *testing.T) {
 	c := mustEmbedded(t)
 	e, ok := c.LookupErrorCode("1785")

@@ -331,6 +331,8 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"IBM id of neither form", `[{"product":"ibm_storage_virtualize","id":"12345","explanation":"x","action":"y"}]`, `entry 1 (id "12345"): invalid catalog entry: id "12345" is neither a 6-digit event ID nor a 4-digit error code`},
 		{"error code entry of another code", `[{"product":"ibm_storage_virtualize","id":"1234","error_code":"1785","explanation":"x","action":"y"}]`, `error_code "1785" differs from id "1234", which is an error code`},
 		{"error code not numeric", `[{"product":"ibm_storage_virtualize","id":"086008","error_code":"17x5","explanation":"x","action":"y"}]`, `error_code "17x5" is not numeric`},
+		{"severity negative", `[{"product":"cisco_ftd_asa","id":"106023","severity":-1,"explanation":"x","action":"y"}]`, `severity -1 is outside 0-7`},
+		{"alarm name with a tab", `[{"product":"cisco_cucm","id":"ILS\tX","explanation":"x","action":"y"}]`, `id "ILS\tX" is not an alarm name`},
 		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
 	}
 	for _, tt := range tests {
@@ -523,6 +525,10 @@ func TestSignaturesOfSameLengthInOrder(t *testing.T) {
 	if want := []string{"sig-a", "sig-b", "sig-c", "sig-d", "sig-e", "sig-f", "sig-g", "sig-h"}; !slices.Equal(got, want) {
 		t.Errorf("signatures %q, want %q", got, want)
 	}
+	// An entry that gives signatures is not also searched for by its ID.
+	if slices.ContainsFunc(c.Signatures(), func(s Signature) bool { return s.Text == "ILSCustomAlarm" }) {
+		t.Errorf("signature ILSCustomAlarm for an entry that gives its own")
+	}
 }
 
 // TestWriteCSVBlanks: a CSV written leaves no severity and empty lists blank, not null or [].
@@ -540,7 +546,7 @@ func TestWriteCSVBlanks(t *testing.T) {
 func TestLoadErrorCodes(t *testing.T) {
 	const header = "product,id,severity,explanation,action\n"
 	first := writeTemp(t, "first.csv", header+"ibm_storage_virtualize,1234,,First.,x\nibm_storage_virtualize,1785,,Our key servers.,Call storage.\n")
-	second := writeTemp(t, "second.json", `[{"product":"ibm_storage_virtualize","id":"1234","explanation":"Second.","action":"y"}]`)
+	second := writeTemp(t, "second.json", `[{"product":"ibm_storage_virtualize","id":"1234","error_code":"1234","explanation":"Second.","action":"y"}]`)
 	base := mustEmbedded(t)
 	c, err := Load(first, second)
 	if err != nil {
