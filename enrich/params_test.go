@@ -199,6 +199,11 @@ func TestMatcherTolerance(t *testing.T) {
 			"Key a:b: c rejected", "chars=a|chars_2=b: c"},
 		{"a mark that ends the line ends the value there", ios("The install has failed on [chars]: [chars]."),
 			"The install has failed on PID:C9300,SN:FOC1:", "chars=PID:C9300,SN:FOC1|chars_2="},
+		{"a mark after a blank ends the word before it", ios("The install has failed on [chars]: [chars]."),
+			"The install has failed on PID:C9300,SN:FOC1 : bad", "chars=PID:C9300,SN:FOC1|chars_2=bad"},
+		{"colon before the first variable, a port", ftd(": port closed", "port"), ": 500 closed", "port=500"},
+		{"word with a z after an article is text", ftd("Rejected by the zone", "zone"), "Rejected by the inside", ""},
+		{"empty last value before the tail", ios("Rate over threshold ([dec])."), "Rate over threshold ().", "dec="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,14 +225,16 @@ func TestMatcherTolerance(t *testing.T) {
 
 // TestMatcherMaxParams checks that a message keeps at most 32 variables, however many its format has.
 func TestMatcherMaxParams(t *testing.T) {
-	var format, text []string
-	for i := range 40 {
-		format, text = append(format, "[chars]"), append(text, fmt.Sprint(i))
-	}
-	m := compileMatcher(&catalog.Entry{Product: catalog.ProductIOS, ID: "X-3-Y", Format: "Values " + strings.Join(format, ", ") + " end"})
-	var caps [maxParams]span
-	if n := m.match([]byte("Values "+strings.Join(text, ", ")+" end"), &caps); n != 32 || len(m.keys) != 32 {
-		t.Errorf("match found %d of %d variables, want 32 of 32", n, len(m.keys))
+	for _, count := range []int{maxParams + 1, 40} {
+		var format, text []string
+		for i := range count {
+			format, text = append(format, "[chars]"), append(text, fmt.Sprint(i))
+		}
+		m := compileMatcher(&catalog.Entry{Product: catalog.ProductIOS, ID: "X-3-Y", Format: "Values " + strings.Join(format, ", ") + " end"})
+		var caps [maxParams]span
+		if n := m.match([]byte("Values "+strings.Join(text, ", ")+" end"), &caps); n != 32 || len(m.keys) != 32 {
+			t.Errorf("match of %d values found %d of %d variables, want 32 of 32", count, n, len(m.keys))
+		}
 	}
 }
 

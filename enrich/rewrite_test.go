@@ -324,7 +324,7 @@ func TestOptionsValidate(t *testing.T) {
 	}{
 		{"defaults", func(o *Options) {}, ""},
 		{"no message keys", func(o *Options) { o.MessageKeys = nil }, "message_key"},
-		{"duplicate message key", func(o *Options) { o.MessageKeys = []string{"log", "log"} }, "message_key"},
+		{"duplicate message key", func(o *Options) { o.MessageKeys = []string{"log", "log"} }, `message_key: "log" listed twice`},
 		{"empty field name", func(o *Options) { o.Fields.Severity = "" }, "field_severity"},
 		{"field names clash", func(o *Options) { o.Fields.Action = "explanation" }, "field_action"},
 		{"field shadows message key", func(o *Options) { o.Fields.Product = "log" }, "field_product"},
@@ -339,6 +339,17 @@ func TestOptionsValidate(t *testing.T) {
 				o.MessageKeys = append(o.MessageKeys, fmt.Sprintf("k%d", i))
 			}
 		}, ""},
+		{"17 keys", func(o *Options) {
+			o.MessageKeys = nil
+			for i := range 17 {
+				o.MessageKeys = append(o.MessageKeys, fmt.Sprintf("k%d", i))
+			}
+		}, "17 keys given"},
+		{"optional field names clash", func(o *Options) { o.Fields.Level = "product" }, "field_level and field_product"},
+		{"message key with a carriage return", func(o *Options) { o.MessageKeys = []string{"log\r"} }, "message_key"},
+		{"field name with a NUL", func(o *Options) { o.Fields.Product = "prod\x00uct" }, "field_product"},
+		{"field name starting with a dot", func(o *Options) { o.Fields.Product = ".product" }, "field_product"},
+		{"field name with two dots in a row", func(o *Options) { o.Fields.Product = "enrich..product" }, "field_product"},
 		{"name of 255 bytes", func(o *Options) { o.Fields.Product = strings.Repeat("p", 255) }, ""},
 		{"name of 256 bytes", func(o *Options) { o.Fields.Product = strings.Repeat("p", 256) }, "field_product"},
 		{"message key with a newline", func(o *Options) { o.MessageKeys = []string{"log\n"} }, "message_key"},
