@@ -124,6 +124,8 @@ func TestParseConfigValues(t *testing.T) {
 		{"payload bytes", props{"max_payload_size": "100000"}, func(c Config) (any, any) { return c.MaxPayloadSize, 100000 }},
 		{"payload minimum", props{"max_payload_size": "1k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1000 }},
 		{"payload maximum", props{"max_payload_size": "64M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 64_000_000 }},
+		{"refresh maximum", props{"catalog_refresh_interval": "24h"}, func(c Config) (any, any) { return c.CatalogRefresh, 24 * time.Hour }},
+		{"report top maximum", props{"report_top": "10000"}, func(c Config) (any, any) { return c.ReportTop, 10000 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +186,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"refresh too short", props{"catalog_refresh_interval": "1ms"}, KeyCatalogRefresh, "from 100ms to 24h"},
 		{"refresh word", props{"catalog_refresh_interval": "hourly"}, KeyCatalogRefresh, "or off"},
 		{"report interval too long", props{"report_interval": "48h"}, KeyReportInterval, "to 24h"},
+		{"refresh just too long", props{"catalog_refresh_interval": "24h1ns"}, KeyCatalogRefresh, "to 24h"},
+		{"report interval just too long", props{"report_interval": "24h1ns"}, KeyReportInterval, "to 24h"},
+		{"report top too many", props{"report_top": "10001"}, KeyReportTop, "from 1 to 10000"},
+		{"tag prefix with a carriage return", props{"forward_tag_prefix": "en\rriched."}, KeyForwardTagPrefix, "without spaces"},
+		{"report file under a regular file", props{"report_file": "/dev/null/unknown.csv"}, KeyReportFile, "directory does not exist"},
 		{"report top zero", props{"report_top": "0"}, KeyReportTop, "from 1 to 10000"},
 		{"report top word", props{"report_top": "many"}, KeyReportTop, "from 1 to 10000"},
 		{"report file directory missing", props{"report_file": "/nonexistent/dir/unknown.csv"}, KeyReportFile, "directory does not exist"},
@@ -210,6 +217,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"forward connections word", props{"forward_connections": "many"}, KeyForwardConns, "whole number"},
 		{"ack timeout just too short", props{"ack_timeout": "99ms"}, KeyAckTimeout, "from 100ms"},
 		{"ack timeout too long", props{"ack_timeout": "2h"}, KeyAckTimeout, "to 1h"},
+		{"ack timeout just too long", props{"ack_timeout": "1h1ns"}, KeyAckTimeout, "to 1h"},
+		{"stall timeout just too long", props{"stall_timeout": "1h1ns"}, KeyStallTimeout, "to 1h"},
 		{"payload unit unknown", props{"max_payload_size": "256x"}, KeyMaxPayloadSize, "such as 256k, 1.5M"},
 		{"payload too small", props{"max_payload_size": "512"}, KeyMaxPayloadSize, "from 1k to 64M"},
 		{"payload too large", props{"max_payload_size": "1G"}, KeyMaxPayloadSize, "from 1k to 64M"},

@@ -783,6 +783,7 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{"missing catalog file", func(c *Config) { c.CatalogFiles = []string{"/nonexistent/catalog.json"} }, "/nonexistent/catalog.json"},
 		{"invalid config", func(c *Config) { c.MaxPayloadSize = 1 }, KeyMaxPayloadSize},
+		{"empty tag prefix", func(c *Config) { c.TagPrefix = "" }, KeyForwardTagPrefix},
 		{"missing CA file", func(c *Config) {
 			c.Sink, c.ForwardAddress, c.TLS, c.TLSCAFile = SinkForward, "tcp://127.0.0.1:24224", true, "/nonexistent/ca.pem"
 		}, KeyForwardTLSCAFile + ": invalid value \"/nonexistent/ca.pem\""},
