@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/enrich-plugin/enrich/report"
 )
@@ -196,6 +197,30 @@ func TestCatalogReload(t *testing.T) {
 	}
 }
 
+// TestReloadRefusalReportedAgain: broken contents refused before are reported again when they
+// come back after the file was restored or a reload succeeded.
+func TestReloadRefusalReportedAgain(t *testing.T) {
+	in, _, _, path := newReloading(t, 0)
+	broken := func(step string, want int64) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte("id,severity,explanation,action,product\n999001,9,x,y,cisco_ftd_asa\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in.refresh()
+		in.refresh()
+		if got := in.Totals().CatalogReloadFailures; got != want {
+			t.Errorf("%s: refusals %d, want %d", step, got, want)
+		}
+	}
+	broken("broken", 1)
+	userCatalog(t, path, "第一版")
+	in.refresh()
+	broken("broken again after the file was restored", 2)
+	userCatalog(t, path, "第二版")
+	in.refresh()
+	broken("broken again after a reload", 3)
+}
+
 // TestReloadForgetsExplainedIDs: once a reload explains an ID, the unknown-ID report and
 // Report_File no longer list it, and a report of what is left comes at the next interval.
 func TestReloadForgetsExplainedIDs(t *testing.T) {
@@ -247,6 +272,9 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		{"another header explained", "%ASA-4-999002: x %ASA-4-999004: y", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
 		{"another header explained, ending the line", "%ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
 		{"another header explained, the example cut", "%ASA-4-999002: x %ASA-4-999004: " + past, "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
+		// A line shorter than the example's limit is whole: the ID ending it is the one explained.
+		{"another header explained, ending a line just shorter than the cut", past[:report.MaxExample-utf8.UTFMax-len(" %ASA-4-999002: x %ASA-4-999004")] +
+			" %ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
 		{"another product's entry", past + "%ASA-4-999002: x", "999002,4,説明,対処,ibm_storage_virtualize", "[999002 999003]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
