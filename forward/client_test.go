@@ -913,3 +913,65 @@ func TestSendDropsConnectionsNotToReuse(t *testing.T) {
 		})
 	}
 }
+
+// TestSendContextEndsWhileConnecting: a Send whose context ends while it connects fails as a
+// dial, naming the cause once, and keeps no connection whose deadline that end has poisoned.
+func TestSendContextEndsWhileConnecting(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+	c := newClient(t, testConfig(srv.Addr()))
+	errGone := errors.New("flush abandoned")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	dial := c.dial
+	c.dial = func(dctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(dctx, network, addr)
+		cancel(errGone)
+		return nc, err
+	}
+	err := c.Send(ctx, "t", entries(0, 1), 1)
+	requireRetryable(t, err, errGone)
+	var re *RetryableError
+	if errors.As(err, &re); re.Op != "dial" || strings.Count(err.Error(), errGone.Error()) != 1 {
+		t.Errorf("Send = %v, want a dial failure naming %q once", err, errGone)
+	}
+	if st := c.Stats(); st.OpenConns != 0 || st.DialFailures != 1 {
+		t.Errorf("open connections %d, dial failures %d; want 0 and 1", st.OpenConns, st.DialFailures)
+	}
+}
+
+// TestCloseWithEndedContextAndNoSends: Close returns nil when no Send is in flight, even with a
+// context already ended: every slot is free.
+func TestCloseWithEndedContextAndNoSends(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 10 { // each slot is taken in a select that may also see the ended context
+		c, err := NewClient(testConfig("unix:///nonexistent/in.sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(ctx); err != nil {
+			t.Fatalf("Close with an ended context and no sends = %v, want nil", err)
+		}
+	}
+}
+
+// TestSendStallTimeoutOff: with a negative StallTimeout a receiver that reads nothing for a while,
+// then reads and acknowledges, is waited for.
+func TestSendStallTimeoutOff(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+	addr := listen(t, "unix", func(c net.Conn) {
+		<-time.After(300 * time.Millisecond) // paused, as in_forward is while Fluent Bit reloads
+		up, err := net.Dial("unix", strings.TrimPrefix(srv.Addr(), "unix://"))
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		go io.Copy(c, up)
+		io.Copy(up, c)
+	})
+	cfg := testConfig(addr)
+	cfg.StallTimeout = -1
+	c := newClient(t, cfg)
+	if err := c.Send(context.Background(), "t", entries(0, 10), 10); err != nil {
+		t.Fatalf("Send to a receiver paused for 300ms with StallTimeout off: %v", err)
+	}
+}

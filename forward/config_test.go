@@ -36,6 +36,7 @@ func TestParseAddress(t *testing.T) {
 		{name: "tcp port 65535", in: "tcp://127.0.0.1:65535", want: Address{"tcp", "127.0.0.1:65535"}},
 		{name: "tcp port 65536", in: "tcp://127.0.0.1:65536", wantErr: "port"},
 		{name: "tcp host with a space", in: "tcp://fluent bit:24224", wantErr: "not a host name"},
+		{name: "tcp host with a user", in: "tcp://user@fluentd.example:24224", wantErr: "not a host name"},
 		{name: "tcp port name", in: "tcp://127.0.0.1:fwd", wantErr: "port"},
 		{name: "tcp no host", in: "tcp://:24224", wantErr: "host is empty"},
 		{name: "tcp with path", in: "tcp://127.0.0.1:24224/x", wantErr: "port"},
@@ -108,5 +109,20 @@ func TestWithDefaults(t *testing.T) {
 func TestNewClientBadAddress(t *testing.T) {
 	if _, err := NewClient(Config{Address: "localhost:24224"}); err == nil || !strings.Contains(err.Error(), "localhost:24224") {
 		t.Fatalf("NewClient = %v, want an error naming the address", err)
+	}
+}
+
+// TestNewClientTLSServerName: the receiver's certificate is checked against the host of the
+// address, without an IPv6 zone, which names an interface of this host.
+func TestNewClientTLSServerName(t *testing.T) {
+	for _, tt := range []struct{ addr, want string }{
+		{"tcp://logs.example:24224", "logs.example"},
+		{"tcp://[fe80::1%eth0]:24224", "fe80::1"},
+	} {
+		cfg := DefaultConfig(tt.addr)
+		cfg.TLS = true
+		if got := newClient(t, cfg).tlsConfig.ServerName; got != tt.want {
+			t.Errorf("TLS server name for %s = %q, want %q", tt.addr, got, tt.want)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package forward
 
 import (
+	"bufio"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -31,7 +33,7 @@ func TestParseHelo(t *testing.T) {
 		{"auth salt", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
 		{"no nonce", helo("auth", ""), false, ErrHandshake},
 		{"three elements", append(append(msgpack.AppendArrayHeader(nil, 3), helo("nonce", "n0nce")[1:]...), 0xc0), false, ErrHandshake},
-		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), 0x80)...), false, ErrHandshake},
+		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), helo("nonce", "n0nce")[6:]...)...), false, ErrHandshake},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +62,7 @@ func TestCheckPongRefusals(t *testing.T) {
 		{"username/password mismatch", true, ErrUserAuth},
 		{"shared_key mismatch", true, ErrAuthRefused},
 		{"shared_key mismatch", false, ErrAuthRefused},
+		{"username/password mismatch", false, ErrAuthRefused},
 	} {
 		pong := append(msgpack.AppendStr(msgpack.AppendArrayHeader(nil, 5), "PONG"), 0xc2) // false
 		for _, s := range []string{tt.reason, "", ""} {
@@ -101,6 +104,34 @@ func TestCheckPong(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := checkPong(tt.msg, "salt", nonce, "key", false); !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
 				t.Errorf("checkPong = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadObject: a response is one MessagePack object, the bytes after it kept for the next read;
+// a malformed one, one larger than maxResponse or one cut short by the receiver is an error.
+func TestReadObject(t *testing.T) {
+	big := append([]byte{0xdb, 0, 0, 0x20, 0}, make([]byte, 0x2000)...) // a str32 of 8 KiB
+	tests := []struct {
+		name, in, want string
+		wantErr        string // a part of the error, "" for none
+		wantLeft       int    // bytes left buffered
+	}{
+		{"one object, the next left", "\x81\xa3ack\xa1x\xc0", "\x81\xa3ack\xa1x", "", 1},
+		{"malformed", "\xc1\x81\xa3ack\xa1x", "", ErrProtocol.Error(), 0},
+		{"larger than a response", string(big), "", "response larger than 4096 bytes", 0},
+		{"cut short", "\x81\xa3ac", "", "receiver closed the connection: EOF", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cn := &conn{br: bufio.NewReaderSize(strings.NewReader(tt.in), maxResponse)}
+			got, err := cn.readObject()
+			if string(got) != tt.want || (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("readObject = %q, %v; want %q and an error saying %q", got, err, tt.want, tt.wantErr)
+			}
+			if err == nil && cn.br.Buffered() != tt.wantLeft {
+				t.Errorf("%d bytes left buffered, want %d", cn.br.Buffered(), tt.wantLeft)
 			}
 		})
 	}
