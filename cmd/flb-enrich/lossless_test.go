@@ -58,7 +58,7 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		want string
 	}{
 		{"big integer", `{"n":18446744073709551615,"log":"` + ftdLine + `"}`, `{"n":18446744073709551615,"log":"` + ftdLine + `",` + ftdAdded + `}`},
-		{"number literals", `{"a":1.0,"b":-0,"c":1E5,"d":0.1e-3}`, `{"a":1.0,"b":-0,"c":1E5,"d":0.1e-3}`},
+		{"number literals", `{"a":1.0,"b":-0,"c":1E5,"d":0.1e-3,"e":2e+5}`, `{"a":1.0,"b":-0,"c":1E5,"d":0.1e-3,"e":2e+5}`},
 		{"number out of float range", `{"big":1e400,"log":"x"}`, `{"big":1e400,"log":"x"}`},
 		{"duplicate keys in order", `{"z":1,"a":2,"z":3}`, `{"z":1,"a":2,"z":3}`},
 		{"nested values compacted, not rewritten", `{ "o" : { "b" : [ 1 , 2.50 , "\u00e9" ] , "b" : null } }`, `{"o":{"b":[1,2.50,"\u00e9"],"b":null}}`},
@@ -85,6 +85,7 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"string escapes of other keys kept as written", `{"s":"\u00CF\u00ff\/\n","log":"x"}`, `{"s":"\u00CF\u00ff\/\n","log":"x"}`},
 		{"carriage return between tokens", "{\"a\":\r1}", `{"a":1}`},
 		{"cut off in a \\u escape", `{"a":"\u123`, `{"log":"{\"a\":\"\\u123","enrich_error":"not a valid JSON object: column 8: 'u': bad \\u escape"}`},
+		{"\\u escape with a fourth digit not hex", `{"a":"\u123x"}`, `{"log":"{\"a\":\"\\u123x\"}","enrich_error":"not a valid JSON object: column 8: 'u': bad \\u escape"}`},
 		{"control character in a string", "{\"a\":\"\x1f\"}", `{"log":"{\"a\":\"\u001f\"}","enrich_error":"not a valid JSON object: column 7: byte 0x1f: control character in a string"}`},
 		{"fraction without digits", `{"a":1.}`, `{"log":"{\"a\":1.}","enrich_error":"not a valid JSON object: column 8: '}': want a value"}`},
 		{"DEL named by its byte", "{\"a\":\x7f}", `{"log":"{\"a\":\u007f}","enrich_error":"not a valid JSON object: column 6: byte 0x7f: want a value"}`},
@@ -116,6 +117,17 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 				t.Errorf("next line = %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// TestJSONScannerLiteralCutAtTheEnd: a literal cut by the end of the line is refused, without
+// reading past the line.
+func TestJSONScannerLiteralCutAtTheEnd(t *testing.T) {
+	for _, line := range []string{`{"a":tru`, `{"a":fals`, `{"a":nul`} {
+		b := []byte(line)
+		if _, err := new(jsonScanner).object(nil, b[:len(b):len(b)]); err == nil || !strings.Contains(err.Error(), "want a value") {
+			t.Errorf("object(%s) = %v, want an error saying want a value", line, err)
+		}
 	}
 }
 
