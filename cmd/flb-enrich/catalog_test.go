@@ -210,6 +210,8 @@ func TestExplainCases(t *testing.T) {
 			[]string{"result:      catalog entry", "id:          722051", "severity:    6 informational (情報) in the document, 4 warning (警告) in this line"}, nil},
 		{"bare IOS name with a sub-facility", []string{"LICENSE-SMART_LIC-3-COMM_FAILED"}, "", 0,
 			[]string{"result:      catalog entry", "id:          SMART_LIC-3-COMM_FAILED"}, nil},
+		{"bare name with text after it and no blank", []string{"ASA-4-722051:x"}, "", 0,
+			[]string{"result:      catalog entry", "id:          722051"}, nil},
 		{"bare name the lookup reads", []string{"SMART_LIC-3-COMM_FAILED"}, "", 0,
 			[]string{"result:      catalog entry", "severity:    3 error (エラー)\n"}, []string{"in this line"}},
 		{"line of severity 0", []string{"%ASA-0-722051: Group <g>"}, "", 0,
@@ -254,6 +256,20 @@ func TestExplainCases(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExplainParamDescriptionOverLines: each further line of a param's description is indented
+// under the first.
+func TestExplainParamDescriptionOverLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "user.json")
+	if err := os.WriteFile(path, []byte(`[{"product":"cisco_ftd_asa","id":"999001","format":"Peer peer closed","explanation":"x","action":"y",
+		"params":[{"name":"peer","description":"the address\nof the peer"}]}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCatalogCLI("explain", "--catalog", path, "999001")
+	if want := "params:\n  peer: the address\n      of the peer\n"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("explain = %d, %q (stderr %q); want 0 and %q", code, out, errOut, want)
 	}
 }
 
