@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/enrich-plugin/enrich/catalog"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // paramsWantFile holds, for every real firewall line the catalog explains
@@ -185,6 +186,11 @@ func TestMatcherTolerance(t *testing.T) {
 			"Group <g> User <u> Address <10.0.0.1> Stale", "group=g"},
 		{"message header before the format", ftd("Error Message %ASA-3-700000: Peer peer closed", "peer"),
 			"Peer 10.0.0.1 closed", "peer=10.0.0.1"},
+		{"message header ending 20 bytes in", ftd("Error Message text: %ASA-3-700000: Peer peer closed", "peer"),
+			"Peer 10.0.0.1 closed", "peer=10.0.0.1"},
+		{"bracketed name of 39 bytes", ios("Value [" + strings.Repeat("n", 39) + "] set"), "Value 7 set", strings.Repeat("n", 39) + "=7"},
+		{"bracketed text of 40 bytes", ios("Value [" + strings.Repeat("n", 40) + "] set"), "Value 7 set", ""},
+		{"verb with a bracketed name of 39 bytes", ftd("Value %s[" + strings.Repeat("n", 39) + "] set"), "Value 7 set", strings.Repeat("n", 39) + "=7"},
 		{"starred words with a blank are text", ftd("Packet *dropped by policy* from src", "src"),
 			"Packet *dropped by policy* from 10.0.0.1", "src=10.0.0.1"},
 		{"tab in a literal is a blank", ftd("Peer peer\tclosed", "peer"),
@@ -213,7 +219,8 @@ func TestMatcherTolerance(t *testing.T) {
 				var caps [maxParams]span
 				n := m.match([]byte(tt.text), &caps)
 				for i := 0; i < n; i++ {
-					got = append(got, string(m.keys[i][1:])+"="+tt.text[caps[i].start:caps[i].end])
+					k, _, _ := msgpack.ReadStr(m.keys[i])
+					got = append(got, string(k)+"="+tt.text[caps[i].start:caps[i].end])
 				}
 			}
 			if g := strings.Join(got, "|"); g != tt.want {

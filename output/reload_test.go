@@ -275,6 +275,8 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		// A line shorter than the example's limit is whole: the ID ending it is the one explained.
 		{"another header explained, ending a line just shorter than the cut", past[:report.MaxExample-utf8.UTFMax-len(" %ASA-4-999002: x %ASA-4-999004")] +
 			" %ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
+		// Its example ends with the ID, which a reload explains by a facility within it.
+		{"ios sub-facility ending the example", past[:report.MaxExample-len("%FOO-BAR-3-BAZ")] + "%FOO-BAR-3-BAZ: x", "BAR-3-BAZ,3,説明,対処,cisco_ios", "[999003]"},
 		{"another product's entry", past + "%ASA-4-999002: x", "999002,4,説明,対処,ibm_storage_virtualize", "[999002 999003]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
