@@ -545,8 +545,9 @@ func TestWriteCSVBlanks(t *testing.T) {
 // later file overriding an earlier one and the embedded summary, and is no event entry.
 func TestLoadErrorCodes(t *testing.T) {
 	const header = "product,id,severity,explanation,action\n"
-	first := writeTemp(t, "first.csv", header+"ibm_storage_virtualize,1234,,First.,x\nibm_storage_virtualize,1785,,Our key servers.,Call storage.\n")
-	second := writeTemp(t, "second.json", `[{"product":"ibm_storage_virtualize","id":"1234","error_code":"1234","explanation":"Second.","action":"y"}]`)
+	first := writeTemp(t, "first.csv", header+"ibm_storage_virtualize,1234,,First.,x\nibm_storage_virtualize,1785,,First 1785.,x\n")
+	second := writeTemp(t, "second.json", `[{"product":"ibm_storage_virtualize","id":"1234","explanation":"Second.","action":"y"},`+
+		`{"product":"ibm_storage_virtualize","id":"1785","error_code":"1785","explanation":"Our key servers.","action":"Call storage."}]`)
 	base := mustEmbedded(t)
 	c, err := Load(first, second)
 	if err != nil {
