@@ -3,6 +3,7 @@ package fluentbit
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -364,6 +365,71 @@ func TestHotReload(t *testing.T) {
 			// of more than 16 MiB over 15 reloads is a leak (the Go heap alone swings by 2 MiB).
 			if grow := rss[len(rss)-1] - rss[4]; grow > 16<<10 {
 				t.Errorf("RSS grew by %d KiB from reload 5 to reload %d", grow, reloads)
+			}
+		})
+	}
+}
+
+// TestSyslogUDPThroughReload sends syslog over UDP at 500 datagrams a second through two hot
+// reloads of the shipped configurations. While a reload pauses the loop back, each enrich flush
+// holds Fluent Bit's engine thread for up to Stall_Timeout, and an input on that thread reads
+// nothing meanwhile: the kernel dropped what overflowed the socket's buffer, about 1,200
+// datagrams per reload, until the UDP input was threaded. Its port closing and opening again at
+// a reload still loses a moment's datagrams: at most 0.2 s of traffic per reload is allowed.
+func TestSyslogUDPThroughReload(t *testing.T) {
+	bin := fluentBitBinary(t)
+	so := pluginSO(t)
+	for _, file := range []string{"fluent-bit.conf", "fluent-bit.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			const rate, n, reloads = 500, 10000, 2
+			s := newShipped(t, bin, so, filepath.Join(repoRoot(t), file))
+			var port string
+			for _, kv := range s.env {
+				if v, ok := strings.CutPrefix(kv, "SYSLOG_UDP_PORT="); ok {
+					port = v
+				}
+			}
+			p := s.start(t)
+			udp, err := net.Dial("udp", net.JoinHostPort("127.0.0.1", port))
+			if err != nil {
+				t.Fatalf("dial syslog udp: %v", err)
+			}
+			defer udp.Close()
+			// Datagrams sent before the input listens are lost: wait for one that arrives.
+			waitFor(t, p, 30*time.Second, "the syslog input to take datagrams", func() bool {
+				udp.Write([]byte("<166>" + strings.Replace(fleetLine(0), "<u0>", "<probe>", 1)))
+				return s.es.count() > 0
+			})
+			done := make(chan struct{})
+			go func() { // 10 datagrams every 20 ms, n in all
+				defer close(done)
+				tick := time.NewTicker(20 * time.Millisecond)
+				defer tick.Stop()
+				for i := 0; i < n; i++ {
+					if i%(rate/50) == 0 {
+						<-tick.C
+					}
+					udp.Write([]byte("<166>" + fleetLine(i)))
+				}
+			}()
+			for i := 1; i <= reloads; i++ {
+				c := s.es.count()
+				waitFor(t, p, 30*time.Second, fmt.Sprintf("records before reload %d", i), func() bool { return s.es.count() > c+rate })
+				before := len(inits(p))
+				if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+					t.Fatalf("reload %d: SIGHUP: %v", i, err)
+				}
+				waitFor(t, p, 30*time.Second, fmt.Sprintf("reload %d", i), func() bool { return len(inits(p)) > before })
+			}
+			select {
+			case <-done:
+			case <-time.After(time.Minute):
+				t.Fatal("the sender did not finish within a minute")
+			}
+			missing, duplicates := settled(t, s.es, p, n, 3*time.Second)
+			t.Logf("%d of %d datagrams lost through %d reloads, %d delivered twice", missing, n, reloads, duplicates)
+			if limit := reloads * rate / 5; missing > limit {
+				t.Errorf("%d of %d datagrams lost through %d reloads, want at most %d (0.2 s of traffic a reload)", missing, n, reloads, limit)
 			}
 		})
 	}
