@@ -274,8 +274,11 @@ func write(path string, fi os.FileInfo, items []Item) (err error) {
 			err = errors.Join(WriteCSV(f, items), f.Close())
 		}
 	} else if f, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*"); err == nil {
-		// Only root may give a file away; another writer's report is still written, as its own.
-		f.Chown(uid, gid)
+		// Only root may give a file away; another writer's report is still written, as its own,
+		// in the file's group when the writer is in it, so that the group's readers keep it.
+		if f.Chown(uid, gid) != nil {
+			f.Chown(-1, gid)
+		}
 		// Close runs whatever the others return.
 		if err = errors.Join(WriteCSV(f, items), f.Chmod(mode), f.Close()); err == nil {
 			err = os.Rename(f.Name(), path)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -392,6 +393,43 @@ func TestWriteFileKeepsOwner(t *testing.T) {
 	}
 	if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
 		t.Errorf("owner %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
+	}
+}
+
+// TestWriteFileKeepsGroupAsItsMember: Fluent Bit run as a service user, replacing root's report
+// in a directory of its own, cannot keep the owner but keeps the group it is in (adm), whose
+// readers would otherwise lose the report.
+func TestWriteFileKeepsGroupAsItsMember(t *testing.T) {
+	if path := os.Getenv("ENRICH_TEST_REPORT_PATH"); path != "" { // the test binary run as nobody
+		fmt.Printf("error=%v\n", WriteFile(path, nil))
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("running the writer as another user needs root")
+	}
+	const nobody, group = 65534, 8765
+	dir := t.TempDir()
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, path := dir+"/report.test", dir+"/w/unknown.csv"
+	if err := errors.Join(os.WriteFile(bin, exe, 0o755), os.Chmod(filepath.Dir(dir), 0o755), os.Chmod(dir, 0o755),
+		os.Mkdir(dir+"/w", 0o755), os.Chown(dir+"/w", nobody, nobody), os.WriteFile(path, []byte("old"), 0o640), os.Chown(path, 0, group)); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestWriteFileKeepsGroupAsItsMember$")
+	cmd.Env = append(os.Environ(), "ENRICH_TEST_REPORT_PATH="+path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{group}}}
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "error=<nil>") {
+		t.Fatalf("WriteFile as another user: %s (%v), want error=<nil>", out, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != nobody || st.Gid != group || fi.Mode().Perm() != 0o640 {
+		t.Errorf("owner %d:%d mode %v, want %d:%d %v", st.Uid, st.Gid, fi.Mode().Perm(), nobody, group, os.FileMode(0o640))
 	}
 }
 
