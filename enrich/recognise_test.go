@@ -35,7 +35,9 @@ func TestRecognise(t *testing.T) {
 		{"double dash", "<166>:Feb 26 11:26:52 UTC: %FTD--6-852002: Received", ftd, "852002", 6, false},
 		{"angle garbage", "dev01: %FTD<Up>-4-313005: No matching connection", ftd, "313005", 4, false},
 		{"angle tag of 23 bytes", "%FTD<" + strings.Repeat("x", 21) + ">-4-313005: No matching connection", ftd, "313005", 4, false},
+		{"angle tag of 24 bytes", "%FTD<" + strings.Repeat("x", 22) + ">-4-313005: No matching connection", ftd, "313005", 4, false},
 		{"missing dash", "%FTD7-737038: text", ftd, "737038", 7, false},
+		{"firewall id ending the value", "%ASA-6-722051", ftd, "722051", 6, true},
 		{"threat defense prefix", "%Threat Defense-4-722051: Group g", ftd, "722051", 4, true},
 		{"pix", "%PIX-7-710001: TCP access requested", ftd, "710001", 7, false},
 		{"fwsm", "%FWSM-6-113039: Group g", ftd, "113039", 6, true},
@@ -135,6 +137,11 @@ func TestRecognise(t *testing.T) {
 		{"header of 128 bytes", "%" + strings.Repeat("A", 124) + "-3-X: y", ios, strings.Repeat("A", 124) + "-3-X", 3, false},
 		{"header of 8 parts", "%A-B-C-D-E-F-3-X: y", ios, "A-B-C-D-E-F-3-X", 3, false},
 		{"bare header after a tag ending at byte 320", strings.Repeat("x", 314) + " p[1]: SMART_LIC-6-AGENT_READY: x", ios, "SMART_LIC-6-AGENT_READY", 6, false},
+		{"rtmt alert label ending 48 bytes after the header", "%UC_RTMT-2-RTMT_ALERT:" + strings.Repeat(" ", 42) + "AlertName=CoreDump x", cucm, "CoreDump", 2, false},
+		{"rtmt alert label ending 49 bytes after the header", "%UC_RTMT-2-RTMT_ALERT:" + strings.Repeat(" ", 43) + "AlertName=CoreDump x", cucm, "RTMT_ALERT", 2, false},
+		{"rtmt alert ending in Alert", "%UC_RTMT-2-RTMT_ALERT: Alert", cucm, "RTMT_ALERT", 2, false},
+		{"bare header of a Z facility", "ZBF-5-DROP: x", ios, "ZBF-5-DROP", 5, false},
+		{"bare header of a one-letter facility", "X-5-DROP: x", ios, "X-5-DROP", 5, false},
 		{"ios letter severity debug", "%SNMP-D-TRACE: x", ios, "SNMP-D-TRACE", 7, false},
 		{"ios letter severity info", "%SNMP-I-COLDSTART: x", ios, "SNMP-I-COLDSTART", 6, false},
 		{"ngips double dash", "%NGIPS--1-430002: EventPriority: Low", ftd, "430002", 1, false},
@@ -220,12 +227,41 @@ func TestRecogniseNothing(t *testing.T) {
 		{"firewall severity 8", "%ASA-8-722051: Group g"},
 		{"firewall three dashes", "%FTD---6-852002: Received"},
 		{"ibm id running into letters", "Event ID 086008abc"},
+		{"digits and a tag end at the value start", "123]: SMART_LIC-6-AGENT_READY: x"},
+		{"process tag without a pid", "proc[]: SMART_LIC-6-AGENT_READY: x"},
+		{"bare header ending the value", "SMART_LIC-3-COMM_FAILED"},
+		{"firewall prefix ending the value", "%ASA"},
+		{"header cut after a dash", "%SYS-5-"},
+		{"error ending the value", "disk error"},
+		{"error code ending the value", "disk error code"},
 		{"angle tag longer than 24 bytes", "%FTD<" + strings.Repeat("x", 23) + ">-4-313005: No matching connection"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if m, ok := e.Recognise([]byte(tt.line)); ok {
 				t.Errorf("Recognise(%q) = %s %q, want nothing", tt.line, m.Product, m.ID)
+			}
+		})
+	}
+}
+
+// TestRecogniseSpan checks where Recognise says the identifier is: a signature's ID is the
+// entry's, not in the value, so its span is empty at the text it found.
+func TestRecogniseSpan(t *testing.T) {
+	e := newEngine(t, testCatalog(t), nil)
+	tests := []struct {
+		name, line string
+		start, end int
+	}{
+		{"firewall header", "x %FTD-6-722051: Group g", 9, 15},
+		{"ios header", "%SYS-5-CONFIG_I: x", 1, 15},
+		{"ibm label", "Error ID = 086008", 11, 17},
+		{"signature", "trace: EncrUtil::decryptData failed", 7, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if m, ok := e.Recognise([]byte(tt.line)); !ok || m.Start != tt.start || m.End != tt.end {
+				t.Errorf("Recognise(%q) = %q at %d-%d, found %v; want %d-%d", tt.line, m.ID, m.Start, m.End, ok, tt.start, tt.end)
 			}
 		})
 	}

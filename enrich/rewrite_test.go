@@ -82,6 +82,11 @@ func TestRewrite(t *testing.T) {
 		{"time ext16 of eight bytes", nil, record([]byte{0xc8, 0, 8, 0x00, 0, 0, 0, 1, 0, 0, 0, 0}, emptyMeta, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		{"legacy time ext of sixteen bytes", nil, legacy(append([]byte{0xd8, 0x00}, make([]byte, 16)...), mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		{"header of three", nil, append([]byte{0x92, 0x93, 0x01, 0x80, 0x80}, mpMap(0, kv{"log", mpStr(known)})...), nil, Counters{Records: 1, Skipped: 1}},
+		{"header of one", nil, append([]byte{0x92, 0x91, 0x01}, mpMap(0, kv{"log", mpStr(known)})...), nil, Counters{Records: 1, Skipped: 1}},
+		{"metadata a string", nil, record(eventTime(1, 0, false), mpStr("x"), mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
+		{"legacy array of three", nil, slices.Concat([]byte{0x93, 0x01}, mpMap(0, kv{"log", mpStr(known)}), []byte{0x05}), nil, Counters{Records: 1, Skipped: 1}},
+		{"tail metadata with a map key", nil, record(eventTime(1, 2, false), []byte{0xdf, 0, 0, 0, 1, 0x80, 0x01}, mpMap(0, kv{"log", mpStr(known)})),
+			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
 		{"existing key kept", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"severity", mpStr("high")}),
 			with(full, map[string]any{"log": known, "severity": "high"}), Counters{Records: 1, Enriched: 1}},
 		// A bin key is the same key to Fluent Bit's JSON and to Elasticsearch, which refuses a document with two.
@@ -120,6 +125,10 @@ func TestRewrite(t *testing.T) {
 				"severity": 3.0, "severity_name": "error", "explanation": "Smart licensing communication failed.", "action": "Check reachability.",
 				"product": "cisco_ios", "params": map[string]any{"chars": "CSLU", "chars_2": "no route"}},
 			Counters{Records: 1, Enriched: 1}},
+		{"message key of nine bytes", func(o *Options) { o.MessageKeys = []string{"short_msg"} }, logRecordKV(kv{"short_msg", mpStr(known)}),
+			with(full, map[string]any{"short_msg": known}), Counters{Records: 1, Enriched: 1}},
+		{"message key of 255 bytes", func(o *Options) { o.MessageKeys = []string{strings.Repeat("k", 255)} }, logRecordKV(kv{strings.Repeat("k", 255), mpStr(known)}),
+			with(full, map[string]any{strings.Repeat("k", 255): known}), Counters{Records: 1, Enriched: 1}},
 		{"second message key known", nil, logRecordKV(kv{"log", mpStr("%SYS-5-CONFIG_I: x")}, kv{"msg", mpStr(known)}),
 			with(full, map[string]any{"log": "%SYS-5-CONFIG_I: x", "msg": known}), Counters{Records: 1, Enriched: 1}},
 	}
@@ -257,6 +266,8 @@ func TestRewriteMalformed(t *testing.T) {
 	}{
 		{"truncated record", logRecord("%FTD-6-722051: x")[:10], false},
 		{"invalid byte", []byte{0xc1, 0x00}, false},
+		{"tail record cut in its body header", record(eventTime(1, 0, false), mpMap(4), mpMap(4, kv{"log", mpStr("x")}))[:21], false},
+		{"cut after a str8 header", logRecordKV(kv{"message", mpStr(strings.Repeat("x", 40))})[:23], false},
 		{"huge map count", []byte{0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0xdf, 0xff, 0xff, 0xff, 0xff}, false},
 	}
 	for _, tt := range tests {

@@ -32,7 +32,8 @@ func loadUserCatalog(t *testing.T, name, text string) *catalog.Catalog {
 func TestUserCatalogFirewallNames(t *testing.T) {
 	cat := loadUserCatalog(t, "user.csv", "id,severity,explanation,action\n"+
 		"%ASA-4-106023,,Denied by an access group.,Check the ACL.\n"+
-		"%NGIPS-1-430002,,An intrusion event.,Review the event.\n")
+		"%NGIPS-1-430002,,An intrusion event.,Review the event.\n"+
+		"%ASA-0-199998,,An emergency.,Act now.\n")
 	eng := newEngine(t, cat, nil)
 	tests := []struct {
 		name, line string
@@ -44,6 +45,10 @@ func TestUserCatalogFirewallNames(t *testing.T) {
 		{"NGIPS", "%NGIPS-1-430002: EventPriority: High, DeviceUUID: 1",
 			map[string]any{"message_id": "430002", "severity": 1.0, "severity_name": "alert",
 				"explanation": "An intrusion event.", "action": "Review the event.", "product": "cisco_ftd_asa"}},
+		// Emergency, level 0, is a documented severity like the others.
+		{"documented emergency", "%ASA-1-199998: x",
+			map[string]any{"message_id": "199998", "severity": 1.0, "severity_name": "alert", "documented_severity": 0.0,
+				"explanation": "An emergency.", "action": "Act now.", "product": "cisco_ftd_asa"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
