@@ -236,6 +236,9 @@ func TestPayloadLimit(t *testing.T) {
 		{MinMaxPayloadSize, 2_000_000, 0, 2_000_000 / payloadsPerFlush},
 		{MinMaxPayloadSize, 2_000_000, payloadsPerFlush, 2 * (2_000_000 / payloadsPerFlush)},
 		{MinMaxPayloadSize, 2_000_000, 2 * payloadsPerFlush, 4 * (2_000_000 / payloadsPerFlush)},
+		// Doubled eight times at most: 2,560,000 / 256 = 10,000 bytes, then 2,560,000.
+		{MinMaxPayloadSize, 2_560_000, 8 * payloadsPerFlush, 2_560_000},
+		{MinMaxPayloadSize, 2_560_000, 9 * payloadsPerFlush, 2_560_000},
 		{DefaultMaxPayloadSize, 2_000_000_000, 0, maxGrownPayload},
 		{MinMaxPayloadSize, 300_000_000, 1000 * payloadsPerFlush, maxGrownPayload},
 		{MaxMaxPayloadSize, 2_000_000_000, 0, MaxMaxPayloadSize},

@@ -633,14 +633,17 @@ func TestFlushMalformedChunk(t *testing.T) {
 	two := chunk(knownLine, noIDLine)
 	one := chunk(knownLine)
 	tests := []struct {
-		name    string
-		data    []byte
-		records []string // log values of the records parsed before the rest
-		rest    []byte   // what must arrive under UnparsedKey
+		name      string
+		data      []byte
+		records   []string // log values of the records parsed before the rest
+		rest      []byte   // what must arrive under UnparsedKey
+		malformed int64    // the chunks counted as malformed
 	}{
-		{"garbage after records", append(chunk(knownLine, noIDLine), garbage...), []string{knownLine, noIDLine}, garbage},
-		{"truncated last record", two[:len(two)-5], []string{knownLine}, two[len(one) : len(two)-5]},
-		{"not msgpack at all", []byte("this is not msgpack"), nil, []byte("this is not msgpack")},
+		{"garbage after records", append(chunk(knownLine, noIDLine), garbage...), []string{knownLine, noIDLine}, garbage, 1},
+		{"truncated last record", two[:len(two)-5], []string{knownLine}, two[len(one) : len(two)-5], 1},
+		{"not msgpack at all", []byte("this is not msgpack"), nil, []byte("this is not msgpack"), 0}, // ASCII bytes are fixints
+		// A value that is not a record is valid msgpack, and passed on however short.
+		{"one-byte value after records", append(chunk(knownLine), 0x01), []string{knownLine}, []byte{0x01}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -671,6 +674,9 @@ func TestFlushMalformedChunk(t *testing.T) {
 			}
 			if got := in.Totals().Unparsed; got != 1 {
 				t.Errorf("totals count %d unparsed, want 1", got)
+			}
+			if got := in.Totals().MalformedChunks; got != tt.malformed {
+				t.Errorf("totals count %d malformed chunks, want %d", got, tt.malformed)
 			}
 		})
 	}
@@ -772,6 +778,33 @@ func TestCloseBoundsPendingFlushes(t *testing.T) {
 	err = in.Flush(context.Background(), "app", chunk(knownLine))
 	if !errors.Is(err, ErrClosed) || !IsRetryable(err) {
 		t.Errorf("Flush after Close = %v, want a retryable ErrClosed", err)
+	}
+}
+
+// closeSink records the context its Close gets.
+type closeSink struct {
+	sendRecorder
+	closeCtx context.Context
+}
+
+func (s *closeSink) Close(ctx context.Context) error {
+	s.closeCtx = ctx
+	return nil
+}
+
+// TestCloseGivesTheSinkItsContext: a sink closed before the caller's deadline has all of it, not
+// only the second of its own it gets past that deadline.
+func TestCloseGivesTheSinkItsContext(t *testing.T) {
+	sink := &closeSink{}
+	in := newInstance(DefaultConfig(), nil, nil, sink)
+	deadline := time.Now().Add(time.Hour)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := in.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got, ok := sink.closeCtx.Deadline(); !ok || !got.Equal(deadline) {
+		t.Errorf("the sink closed with deadline %v (set %v), want %v", got, ok, deadline)
 	}
 }
 
