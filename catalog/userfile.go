@@ -155,9 +155,11 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 
 // checkUserEntry completes and checks an entry; severity is a level, a keyword or "" for none.
 func checkUserEntry(e *Entry, severity string) error {
-	if e.Product == ProductIOS && e.Facility == "" && e.Mnemonic == "" {
+	if e.Product == ProductIOS {
 		e.ID = strings.TrimPrefix(e.ID, "%")
-		e.Facility, e.Mnemonic = SplitIOSID(e.ID)
+		if e.Facility == "" || e.Mnemonic == "" { // Key takes both from the ID then
+			e.Facility, e.Mnemonic = SplitIOSID(e.ID)
+		}
 	}
 	if severity != "" {
 		n, err := strconv.Atoi(severity)

@@ -485,14 +485,17 @@ func TestCSVHeader(t *testing.T) {
 
 // TestJSONIOSNameWithPercent: an IOS ID written as printed, with its %, is keyed as the
 // recogniser looks it up, as in CSV.
+// The facility or the mnemonic given alone changes nothing: the key is still the ID's.
 func TestJSONIOSNameWithPercent(t *testing.T) {
-	c, err := Load(writeTemp(t, "user.json", `[{"product":"cisco_ios","id":"%LINK-3-UPDOWN","explanation":"mine","action":"y"}]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, ok := c.Lookup(ProductIOS, "LINK-UPDOWN")
-	if !ok || e.ID != "LINK-3-UPDOWN" || e.Facility != "LINK" || e.Explanation != "mine" {
-		t.Errorf("Lookup(LINK-UPDOWN) = %+v, %v; want the user's entry LINK-3-UPDOWN", e, ok)
+	for _, fields := range []string{``, `"facility":"LINK",`, `"mnemonic":"UPDOWN",`, `"facility":"LINK","mnemonic":"UPDOWN",`} {
+		c, err := Load(writeTemp(t, "user.json", `[{"product":"cisco_ios","id":"%LINK-3-UPDOWN",`+fields+`"explanation":"mine","action":"y"}]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok := c.Lookup(ProductIOS, "LINK-UPDOWN")
+		if !ok || e.ID != "LINK-3-UPDOWN" || e.Facility != "LINK" || e.Mnemonic != "UPDOWN" || e.Explanation != "mine" {
+			t.Errorf("%s: Lookup(LINK-UPDOWN) = %+v, %v; want the user's entry LINK-3-UPDOWN", fields, e, ok)
+		}
 	}
 }
 
