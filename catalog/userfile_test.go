@@ -188,6 +188,9 @@ func TestLoadOverrides(t *testing.T) {
 	if c.Version() == base.Version() || !strings.HasPrefix(c.Version(), base.Version()+"+user.") {
 		t.Errorf("Version() = %q, want the embedded version with a user suffix", c.Version())
 	}
+	if c, err := Load(); err != nil || c.Version() != base.Version() {
+		t.Errorf("Load() = version %q, %v; want the embedded catalog's %q", c.Version(), err, base.Version())
+	}
 	if _, ok := c.LookupErrorCode("1785"); !ok {
 		t.Error("error codes lost when loading user files")
 	}
@@ -279,6 +282,7 @@ func TestJSONAndCSVAcceptTheSameValues(t *testing.T) {
 		{"none", `null`, ``, false, nil},
 		{"empty text", `""`, ``, false, nil},
 		{"byte order mark", `3`, `3`, true, sev(3)},
+		{"keyword in spaces", `" warning "`, ` warning `, false, sev(4)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -316,7 +320,7 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"source document as a number", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","source":{"document":2}}]`, `field "source.document" must be a string, got a number`},
 		{"entry not an object", `["106023"]`, `entry 1: invalid catalog entry: an entry must be an object, got a string`},
 		{"not a list", `{"id":"106023"}`, `want a JSON array of entries, got an object`},
-		{"unknown field", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","colour":"red"}]`, `unknown field "colour" (want product, id,`},
+		{"unknown field", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","colour":"red"}]`, `unknown field "colour" (want product, id, printed_id, error_code, facility, mnemonic, severity, format, explanation, action, params, signatures, source)`},
 		{"field twice", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","explanation":"z"}]`, `entry 1: invalid catalog entry: field "explanation" appears twice`},
 		{"field twice inside source", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","source": 
  {"document":"a", "section":"b","Document":"c"}}]`, `entry 1: invalid catalog entry: field "source.Document" appears twice`},
@@ -325,6 +329,9 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"field twice in another case", `[{"product":"cisco_ftd_asa","id":"106023","Action":"x","action":"y"}]`, `entry 1: invalid catalog entry: field "action" appears twice`},
 		// Decoding folds case as strings.EqualFold does: the long s (ſ) matches s.
 		{"field twice in another folding", `[{"product":"cisco_ftd_asa","id":"106023","severity":4,"ſeverity":7,"explanation":"x","action":"y"}]`, `entry 1: invalid catalog entry: field "ſeverity" appears twice`},
+		// An invalid entry is reported as such, not as the duplicate it also is.
+		{"duplicate with an invalid severity", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y"},
+ {"product":"cisco_ftd_asa","id":"106023","severity":"high","explanation":"x","action":"y"}]`, `entry 2 (id "106023"): invalid catalog entry: severity "high" is neither 0-7`},
 		{"severity keyword unknown", `[{"product":"cisco_ftd_asa","id":"106023","severity":"high","explanation":"x","action":"y"}]`, `entry 1 (id "106023"): invalid catalog entry: severity "high" is neither 0-7`},
 		{"severity not whole", `[{"product":"cisco_ftd_asa","id":"106023","severity":4.5,"explanation":"x","action":"y"}]`, `severity "4.5" is neither 0-7`},
 		{"severity out of range", `[{"product":"cisco_ftd_asa","id":"106023","severity":9,"explanation":"x","action":"y"}]`, `severity 9 is outside 0-7`},
@@ -464,6 +471,7 @@ func TestCSVHeader(t *testing.T) {
 		{"header after blank rows", "\n,,\nid,severity,explanation\n106023,4,x\n", `line 3: missing column "action"`},
 		{"unknown column after blank rows", "\nid,severity,explanation,action,x\n", `line 2: unknown column "x"`},
 		{"column twice after blank rows", "\nid,severity,explanation,action,id\n", `line 2: column "id" appears twice`},
+		{"spaces around names and cells", " id , severity , explanation , action \n 106023 , 4 , x , y \n", ""},
 		{"only blank rows", ",,\n\n", `line 1: empty file, want a header row`},
 		{"quote out of place in the header", "\n\nid,x\"y,severity\n", `user.csv: line 3 column 5: bare "`},
 	}
@@ -480,6 +488,15 @@ func TestCSVHeader(t *testing.T) {
 				t.Errorf("LoadFile = %+v, %v; want entry 106023", got, err)
 			}
 		})
+	}
+}
+
+// TestCSVHeaderProblemsEndTheFile: rows under a header with problems are not read, as their
+// problems would only repeat the header's.
+func TestCSVHeaderProblemsEndTheFile(t *testing.T) {
+	_, err := LoadFile(writeTemp(t, "user.csv", "id,severity,explanation\nhello,4,x\n"))
+	if err == nil || !strings.Contains(err.Error(), `line 1: missing column "action"`) || strings.Contains(err.Error(), "line 2") {
+		t.Errorf("error %v, want only the header's missing column", err)
 	}
 }
 
