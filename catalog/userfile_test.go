@@ -101,7 +101,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{name: "missing file", file: "no-such-file.json", is: []error{ErrUserCatalog, fs.ErrNotExist}, wants: []string{"no-such-file.json"}},
 		{name: "unsupported extension", file: "catalog.txt", is: []error{ErrUserCatalog, ErrUnsupportedFormat}, wants: []string{"catalog.txt"}},
 		{name: "json null", file: "null.json", is: []error{ErrUserCatalog}, wants: []string{"null.json", "want a JSON array of entries"}},
-		{name: "malformed json", file: "bad_syntax.json", is: []error{ErrUserCatalog}, wants: []string{"bad_syntax.json", "line 4", "malformed JSON"}},
+		{name: "malformed json", file: "bad_syntax.json", is: []error{ErrUserCatalog}, wants: []string{"bad_syntax.json", "line 4 column 1:", "malformed JSON"}},
 		{name: "unknown json field", file: "unknown_field.json", is: []error{ErrUserCatalog}, wants: []string{"entry 1", `unknown field "colour"`}},
 		{
 			name: "every bad json entry listed", file: "bad_entries.json", is: []error{ErrUserCatalog, ErrInvalidEntry},
@@ -320,6 +320,8 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"source document as a number", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","source":{"document":2}}]`, `field "source.document" must be a string, got a number`},
 		{"entry not an object", `["106023"]`, `entry 1: invalid catalog entry: an entry must be an object, got a string`},
 		{"not a list", `{"id":"106023"}`, `want a JSON array of entries, got an object`},
+		{"stray comma", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y"},]`, `line 1 column 75: malformed JSON: invalid character ']'`},
+		{"line break in a string", "[{\"product\":\"cisco_ftd_asa\",\"id\":\"106023\",\"explanation\":\"x\n\",\"action\":\"y\"}]", `line 1 column 59: malformed JSON: invalid character '\n' in string literal`},
 		{"unknown field", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","colour":"red"}]`, `unknown field "colour" (want product, id, printed_id, error_code, facility, mnemonic, severity, format, explanation, action, params, signatures, source)`},
 		{"field twice", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","explanation":"z"}]`, `entry 1: invalid catalog entry: field "explanation" appears twice`},
 		{"field twice inside source", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","source": 
