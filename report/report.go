@@ -301,7 +301,7 @@ const ForeignLinkProblem = "is or leads to a link or file another user made in a
 // link at any step, and ends at a link only when the link leads to no path but to a file
 // (/dev/stdout on a pipe: /proc/self/fd/1 reads "pipe:[7]"), which the write follows.
 func Resolve(path string) (string, os.FileInfo, error) {
-	for range 40 { // the links Linux follows in one path
+	for range 40 + 1 { // the links Linux follows in one path, and what the last leads to
 		i := strings.LastIndexByte(path, '/') + 1 // path[:i] as written: ".." after a linked directory is the kernel's
 		fi, err := os.Lstat(path)
 		if di, derr := os.Stat(path[:i] + "."); err == nil && derr == nil && di.Mode()&(os.ModeSticky|0o002) == os.ModeSticky|0o002 &&

@@ -601,6 +601,28 @@ func TestWriteFileLinkLoop(t *testing.T) {
 	}
 }
 
+// TestWriteFileLinkChain: a chain of as many links as the kernel follows in one path (40) is
+// followed, as opening it is, and one of 41 refused, as the kernel refuses it.
+func TestWriteFileLinkChain(t *testing.T) {
+	for _, tt := range []struct {
+		links int
+		want  error
+	}{{40, nil}, {41, syscall.ELOOP}} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "report.csv")
+		for i := range tt.links {
+			link := filepath.Join(dir, fmt.Sprintf("link%d.csv", i))
+			if err := os.Symlink(filepath.Base(path), link); err != nil {
+				t.Fatal(err)
+			}
+			path = link
+		}
+		if err := WriteFile(path, nil); !errors.Is(err, tt.want) {
+			t.Errorf("WriteFile through %d links: %v, want %v", tt.links, err, tt.want)
+		}
+	}
+}
+
 // TestWriteFileWalksLinksAsTheKernel: a link's relative target that climbs out of a linked
 // directory ("../x" in a directory reached through a link) leads where the kernel takes it, both
 // to the file written and to the link refused: checked and followed in one walk.
