@@ -252,6 +252,7 @@ func TestExampleCutAtRune(t *testing.T) {
 		want       int
 	}{
 		{"before a character", strings.Repeat("a", MaxExample-1) + "説明", MaxExample - 1},
+		{"shorter than the bound", strings.Repeat("a", MaxExample-1), MaxExample - 1},
 		// Bytes that are not UTF-8 have no character to keep whole: the cut moves back no more than a character's length.
 		{"in a run of bytes that are not utf-8", "%ASA-4-999001: " + strings.Repeat("\xa0", MaxExample), MaxExample - utf8.UTFMax + 1},
 	}
@@ -275,6 +276,7 @@ func TestWriteCSV(t *testing.T) {
 		{ID: "666666", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-666666: \x1b[2J\tz\n"},
 		{ID: "555555", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-555555: caf\xe9 \xff"},
 		{ID: "444444", Product: "cisco_ftd_asa", Severity: 0, Count: 1, Example: "%ASA-0-444444: \uFFFD\x01"},
+		{ID: "333333", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: ""},
 	}
 	if err := WriteCSV(&b, items); err != nil {
 		t.Fatal(err)
@@ -292,7 +294,8 @@ func TestWriteCSV(t *testing.T) {
 		// A Latin-1 line stays UTF-8, which loading the completed file requires.
 		{"cisco_ftd_asa", "555555", "4", "", "", "1", `%ASA-4-555555: caf\xe9 \xff`},
 		// Severity 0 is emergencies, not none; a U+FFFD in the line is text, not a byte to escape.
-		{"cisco_ftd_asa", "444444", "0", "", "", "1", "%ASA-0-444444: \uFFFD\\x01"}}
+		{"cisco_ftd_asa", "444444", "0", "", "", "1", "%ASA-0-444444: \uFFFD\\x01"},
+		{"cisco_ftd_asa", "333333", "4", "", "", "1", ""}}
 	if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", want) {
 		t.Errorf("rows:\n got %q\nwant %q", rows, want)
 	}
@@ -598,6 +601,20 @@ func TestWriteFileLinkLoop(t *testing.T) {
 	err := WriteFile(a, nil)
 	if li, lerr := os.Lstat(a); !errors.Is(err, syscall.ELOOP) || lerr != nil || li.Mode().Type() != os.ModeSymlink {
 		t.Errorf("WriteFile through a loop of links: error %v, link kept %v; want ELOOP and the link kept", err, lerr == nil && li.Mode().Type() == os.ModeSymlink)
+	}
+}
+
+// TestWriteLeavesNoTempFile: a write that fails at the rename (a directory put at the path
+// since Resolve looked) removes the temporary file it wrote.
+func TestWriteLeavesNoTempFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "unknown.csv")
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := write(path, nil, nil)
+	if names, _ := filepath.Glob(filepath.Join(dir, ".unknown.csv.*")); err == nil || len(names) != 0 {
+		t.Errorf("write over a directory: error %v, temporary files %q; want an error and none", err, names)
 	}
 }
 
