@@ -79,6 +79,16 @@ func TestRunEnrichOptions(t *testing.T) {
 				t.Errorf("record = %v, want the raw line under text, enriched", r)
 			}
 		}},
+		{"message keys with empty parts", []string{"--message-key", "text,,log,"}, line + "\n", func(t *testing.T, r map[string]any) {
+			if r["text"] != line || r["message_id"] != "722051" {
+				t.Errorf("record = %v, want the raw line under text, enriched", r)
+			}
+		}},
+		{"json record in spaces", nil, " \t{\"message\":\"" + line + "\",\"host\":\"fw1\"}\t \n", func(t *testing.T, r map[string]any) {
+			if r["host"] != "fw1" || r["message_id"] != "722051" {
+				t.Errorf("record = %v, want the object's keys, enriched", r)
+			}
+		}},
 		{"nest under", []string{"--nest-under", "catalog"}, line + "\n", func(t *testing.T, r map[string]any) {
 			c, ok := r["catalog"].(map[string]any)
 			if !ok || c["message_id"] != "722051" || r["message_id"] != nil {

@@ -166,7 +166,7 @@ func TestLineOverLimitIsReplacedByAnErrorRecord(t *testing.T) {
 	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), &out)
 	l.in = bufio.NewReaderSize(nil, 16) // lines longer than the buffer
 	l.maxLine = 100
-	in := strings.Repeat("a", 100) + "\n" + strings.Repeat("b", 101) + "\r\n" + "last"
+	in := strings.Repeat("a", 100) + "\n" + strings.Repeat("b", 101) + "\r\n" + strings.Repeat("c", 100) + "\r\n" + "last"
 	err := l.file("-", strings.NewReader(in))
 	if err == nil || !strings.Contains(err.Error(), "standard input:2: line longer than 100 bytes") {
 		t.Errorf("error = %v, want one naming standard input:2", err)
@@ -181,6 +181,7 @@ func TestLineOverLimitIsReplacedByAnErrorRecord(t *testing.T) {
 	want := []string{
 		`{"log":"` + strings.Repeat("a", 100) + `"}`,
 		`{"enrich_error":"standard input:2: line longer than 100 bytes: replaced by an error record"}`,
+		`{"log":"` + strings.Repeat("c", 100) + `"}`, // its \r\n is no part of it
 		`{"log":"last"}`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -396,8 +397,8 @@ func TestEveryCommandFailsWhenOutputFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var errOut bytes.Buffer
 			code := run(tt.args, strings.NewReader(tt.stdin), failWriter{}, &errOut)
-			if code != 1 || !strings.Contains(errOut.String(), "broken pipe") {
-				t.Errorf("%v: exit %d, stderr %q; want 1 and the write error", tt.args, code, errOut.String())
+			if code != 1 || strings.Count(errOut.String(), "broken pipe") != 1 {
+				t.Errorf("%v: exit %d, stderr %q; want 1 and the write error once", tt.args, code, errOut.String())
 			}
 		})
 	}
@@ -405,21 +406,85 @@ func TestEveryCommandFailsWhenOutputFails(t *testing.T) {
 
 // TestCachedAdditionsChangeNothing enriches the realistic mix with and
 // without the cache of added pairs and compares the output.
+// TestCacheOfAdditionsBounded: lines of ever new message IDs do not grow the cache past its bound.
+func TestCacheOfAdditionsBounded(t *testing.T) {
+	var in strings.Builder
+	for i := range maxCachedAdditions + 10 {
+		fmt.Fprintf(&in, "%%ASA-4-%06d: x\n", 100000+i)
+	}
+	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), io.Discard)
+	if err := l.file("-", strings.NewReader(in.String())); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(l.added); got != maxCachedAdditions {
+		t.Errorf("the cache holds %d additions, want %d", got, maxCachedAdditions)
+	}
+}
+
+// TestIsFile: only standard input redirected from the regular file itself is that file.
+func TestIsFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.log")
+	if err := os.WriteFile(path, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	tests := []struct {
+		name string
+		in   io.Reader
+		path string
+		want bool
+	}{
+		{"the file", f, path, true},
+		{"another file", f, os.Args[0], false},
+		{"not a file", strings.NewReader("x"), path, false},
+		{"a pipe, named by its descriptor", r, fmt.Sprintf("/proc/self/fd/%d", r.Fd()), false},
+	}
+	for _, tt := range tests {
+		if got := isFile(tt.in, tt.path); got != tt.want {
+			t.Errorf("%s: isFile = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestRunEnrichFieldNamedDate: an added field named date is the record's date; no second
 // date, the time, is written (docs/flb-enrich.md).
 func TestRunEnrichFieldNamedDate(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run([]string{"--field-severity", "date"}, strings.NewReader(ftdLine+"\n"), &out, &errOut); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
-	}
-	if n := strings.Count(out.String(), `"date":`); n != 1 || !strings.Contains(out.String(), `"date":6,`) {
-		t.Errorf("output %q has %d date keys, want one, the severity 6", out.String(), n)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--field-severity", "date"}, `"date":6,`},
+		{[]string{"--nest-under", "date"}, `"date":{"message_id":"722051",`},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(tt.args, strings.NewReader(ftdLine+"\n"), &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tt.args, code, errOut.String())
+		}
+		if n := strings.Count(out.String(), `"date":`); n != 1 || !strings.Contains(out.String(), tt.want) {
+			t.Errorf("%v: output %q has %d date keys, want one, %s", tt.args, out.String(), n, tt.want)
+		}
 	}
 }
 
 func TestCachedAdditionsChangeNothing(t *testing.T) {
+	// 15 pairs grow a fixmap into a map16, whose header is longer.
+	var many strings.Builder
+	for i := range 14 {
+		fmt.Fprintf(&many, `"k%d":%d,`, i, i)
+	}
 	lines := append(mixLines(t, 3000),
-		`{"date":"x","log":"`+ftdLine+`"}`, `{}`, `{"log":"%FTD-4-722051: a"}`, `{"log":"%FTD-4-722051: a"}`)
+		`{"date":"x","log":"`+ftdLine+`"}`, `{}`, `{"log":"%FTD-4-722051: a"}`, `{"log":"%FTD-4-722051: a"}`,
+		`{`+many.String()+`"log":"`+ftdLine+`"}`, `{`+many.String()+`"log":"`+ftdLine+`"}`)
 	input := strings.Join(lines, "\n") + "\n"
 	for _, opt := range []struct {
 		name string
