@@ -183,7 +183,11 @@ func (f *userFile) readJSON(b []byte) {
 	var te *json.UnmarshalTypeError
 	switch err := json.Unmarshal(b, &raws); {
 	case errors.As(err, &syn):
-		before := b[:max(min(int(syn.Offset), len(b))-1, 0)] // the bytes read, less the bad one
+		n := min(int(syn.Offset), len(b)) // the bytes read, the bad one too unless the input ended
+		if !strings.HasSuffix(err.Error(), "end of JSON input") {
+			n--
+		}
+		before := b[:max(n, 0)]
 		line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
 		f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
 		return

@@ -322,6 +322,9 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"not a list", `{"id":"106023"}`, `want a JSON array of entries, got an object`},
 		{"stray comma", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y"},]`, `line 1 column 75: malformed JSON: invalid character ']'`},
 		{"line break in a string", "[{\"product\":\"cisco_ftd_asa\",\"id\":\"106023\",\"explanation\":\"x\n\",\"action\":\"y\"}]", `line 1 column 59: malformed JSON: invalid character '\n' in string literal`},
+		// A file cut short has no bad byte: the end is after its last.
+		{"cut short", `[{"product":"cisco_ftd_asa"`, `line 1 column 28: malformed JSON: unexpected end of JSON input`},
+		{"cut short after a line break", "[{\"product\":\"cisco_ftd_asa\"\n", `line 2 column 1: malformed JSON: unexpected end of JSON input`},
 		{"unknown field", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","colour":"red"}]`, `unknown field "colour" (want product, id, printed_id, error_code, facility, mnemonic, severity, format, explanation, action, params, signatures, source)`},
 		{"field twice", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","explanation":"z"}]`, `entry 1: invalid catalog entry: field "explanation" appears twice`},
 		{"field twice inside source", `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y","source": 
