@@ -375,7 +375,8 @@ func TestHotReload(t *testing.T) {
 // holds Fluent Bit's engine thread for up to Stall_Timeout, and an input on that thread reads
 // nothing meanwhile: the kernel dropped what overflowed the socket's buffer, 800 to 1,000
 // datagrams per reload, until the UDP input was threaded. Its port closing and opening again at
-// a reload still loses a moment's datagrams: at most 0.2 s of traffic per reload is allowed.
+// a reload still loses a moment's datagrams (up to 0.2 s on 5.0.9): at most 0.5 s of traffic per
+// reload is allowed.
 func TestSyslogUDPThroughReload(t *testing.T) {
 	bin := fluentBitBinary(t)
 	so := pluginSO(t)
@@ -428,8 +429,8 @@ func TestSyslogUDPThroughReload(t *testing.T) {
 			}
 			missing, duplicates := settled(t, s.es, p, n, 3*time.Second)
 			t.Logf("%d of %d datagrams lost through %d reloads, %d delivered twice", missing, n, reloads, duplicates)
-			if limit := reloads * rate / 5; missing > limit {
-				t.Errorf("%d of %d datagrams lost through %d reloads, want at most %d (0.2 s of traffic a reload)", missing, n, reloads, limit)
+			if limit := reloads * rate / 2; missing > limit {
+				t.Errorf("%d of %d datagrams lost through %d reloads, want at most %d (0.5 s of traffic a reload)", missing, n, reloads, limit)
 			}
 		})
 	}
