@@ -135,49 +135,61 @@ export ENRICH_STATE_DIR="$work/state"
 export ENRICH_FORWARD_SOCKET="$work/fwd.sock"
 export ENRICH_TAIL_PATH="$work/logs/*.log"
 export ENRICH_TAIL_FROM_HEAD=true
-export ENRICH_HTTP_PORT
-ENRICH_HTTP_PORT=$(port)
 export SYSLOG_LISTEN=127.0.0.1
-export SYSLOG_TCP_PORT SYSLOG_UDP_PORT
-SYSLOG_TCP_PORT=$(port)
-SYSLOG_UDP_PORT=$SYSLOG_TCP_PORT
+export ENRICH_HTTP_PORT SYSLOG_TCP_PORT SYSLOG_UDP_PORT
 export ENRICH_LOG_LEVEL=${ENRICH_LOG_LEVEL:-warn}
 
-# The shipped configuration with its es output replaced by a file output; fail loudly if the
-# es stanza cannot be found, rather than run something else. Its ${NAME:-default} references are
-# expanded here, as Fluent Bit before 4.2 does not read that form.
-awk -v repl="[OUTPUT]\n    Name   file\n    Match  enriched.*\n    Path   $work/out\n    File   enriched.json\n    Format plain\n\n" '
-    function flush() {
-        if (sec != "") { if (is_es) { printf "%s", repl; replaced++ } else printf "%s", sec }
-        sec = ""; is_es = 0
-    }
-    function expand(line,   out, ref, name) {
-        while (match(line, /\$\{[A-Za-z_][A-Za-z0-9_]*:-[^}]*\}/)) {
-            ref = substr(line, RSTART + 2, RLENGTH - 3); name = ref; sub(/:-.*/, "", name); sub(/^[^:]*:-/, "", ref)
-            out = out substr(line, 1, RSTART - 1) (ENVIRON[name] != "" ? ENVIRON[name] : ref)
-            line = substr(line, RSTART + RLENGTH)
+# start picks ports, writes the configuration for them and starts Fluent Bit on a clean state.
+start() {
+    ENRICH_HTTP_PORT=$(port)
+    SYSLOG_TCP_PORT=$(port)
+    SYSLOG_UDP_PORT=$SYSLOG_TCP_PORT
+    rm -rf "$work/out" "$work/state" "$work/fwd.sock"
+    mkdir -p "$work/out"
+
+    # The shipped configuration with its es output replaced by a file output; fail loudly if the
+    # es stanza cannot be found, rather than run something else. Its ${NAME:-default} references are
+    # expanded here, as Fluent Bit before 4.2 does not read that form.
+    awk -v repl="[OUTPUT]\n    Name   file\n    Match  enriched.*\n    Path   $work/out\n    File   enriched.json\n    Format plain\n\n" '
+        function flush() {
+            if (sec != "") { if (is_es) { printf "%s", repl; replaced++ } else printf "%s", sec }
+            sec = ""; is_es = 0
         }
-        return out line
+        function expand(line,   out, ref, name) {
+            while (match(line, /\$\{[A-Za-z_][A-Za-z0-9_]*:-[^}]*\}/)) {
+                ref = substr(line, RSTART + 2, RLENGTH - 3); name = ref; sub(/:-.*/, "", name); sub(/^[^:]*:-/, "", ref)
+                out = out substr(line, 1, RSTART - 1) (ENVIRON[name] != "" ? ENVIRON[name] : ref)
+                line = substr(line, RSTART + RLENGTH)
+            }
+            return out line
+        }
+        /^\[/ { flush() }
+        { $0 = expand($0); sec = sec $0 "\n"; if (tolower($1) == "name" && $2 == "es") is_es = 1 }
+        END { flush(); if (replaced != 1) exit 1 }
+    ' fluent-bit.conf > "$work/fluent-bit.conf" || {
+        echo "run: could not find the es output in fluent-bit.conf" >&2
+        exit 1
     }
-    /^\[/ { flush() }
-    { $0 = expand($0); sec = sec $0 "\n"; if (tolower($1) == "name" && $2 == "es") is_es = 1 }
-    END { flush(); if (replaced != 1) exit 1 }
-' fluent-bit.conf > "$work/fluent-bit.conf" || {
-    echo "run: could not find the es output in fluent-bit.conf" >&2
-    exit 1
+
+    "$fluent_bit" -c "$work/fluent-bit.conf" > "$work/fluent-bit.log" 2>&1 &
+    fb_pid=$!
 }
 
 echo "== $("$fluent_bit" --version | head -1): shipped pipeline on $want fixture lines (${#fixtures[@]} files)"
-"$fluent_bit" -c "$work/fluent-bit.conf" > "$work/fluent-bit.log" 2>&1 &
-fb_pid=$!
+start
 
 # Wait until every record is out, or until output has not grown for 5 s after it started
 # (a line tail does not turn into a record would otherwise keep us waiting), at most 60 s.
 out="$work/out/enriched.json"
-got=0 last=0 still=0
+got=0 last=0 still=0 starts=0
 for _ in $(seq 1 600); do
     sleep 0.1
     if ! kill -0 "$fb_pid" 2>/dev/null; then
+        # A port another program holds: try other ones, three times in all.
+        if [ $((starts += 1)) -lt 3 ] && grep -Eq 'could not bind|Failed to bind' "$work/fluent-bit.log"; then
+            start
+            continue
+        fi
         echo "run: fluent-bit exited early:" >&2
         cat "$work/fluent-bit.log" >&2
         exit 1
