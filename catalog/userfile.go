@@ -106,6 +106,10 @@ func LoadFile(path string) ([]Entry, error) {
 	return f.entries, nil
 }
 
+// MaxFileSize is the largest user catalog file, in bytes: loading one takes 10 to 20 times its size in
+// memory and 0.1 to 0.25 s per MB, at every start, reload and change (1,000,000 rows, 142 MB: 2.5 GB, 25 s).
+const MaxFileSize = 32_000_000
+
 // ReadFile reads a user catalog file, refusing anything but a regular file before opening it:
 // a FIFO would block Fluent Bit's start until something wrote to it, and /dev/zero never ends.
 func ReadFile(path string) ([]byte, error) {
@@ -113,6 +117,8 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
+	} else if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d a catalog file may have", path, st.Size(), MaxFileSize)
 	}
 	return os.ReadFile(path)
 }

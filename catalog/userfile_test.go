@@ -679,3 +679,23 @@ func TestLoadFileNotRegular(t *testing.T) {
 		t.Errorf("LoadFile(FIFO) = %d entries, error %v; want it refused as not a regular file", len(entries), err)
 	}
 }
+
+// TestLoadFileTooLarge refuses a file above MaxFileSize before reading it, and loads one of
+// exactly that size: loading takes many times a file's size in memory, at every start, reload
+// and change.
+func TestLoadFileTooLarge(t *testing.T) {
+	entry := `[{"product":"cisco_ftd_asa","id":"106023","explanation":"x","action":"y"}]`
+	for _, tt := range []struct {
+		size int64
+		want string // in the error, "" for none
+	}{
+		{MaxFileSize, ""},
+		{MaxFileSize + 1, fmt.Sprintf("%d bytes, more than the %d a catalog file may have", MaxFileSize+1, MaxFileSize)},
+	} {
+		path := writeTemp(t, "user.json", entry+strings.Repeat(" ", int(tt.size)-len(entry)))
+		entries, err := LoadFile(path)
+		if got := fmt.Sprint(err); tt.want == "" && err != nil || tt.want != "" && !strings.Contains(got, path+": "+tt.want) {
+			t.Errorf("%d bytes: %d entries, error %v, want %q", tt.size, len(entries), err, tt.want)
+		}
+	}
+}
