@@ -159,12 +159,15 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 	f.entries = append(f.entries, e)
 }
 
-// checkUserEntry completes and checks an entry; severity is a level, a keyword or "" for none.
+// checkUserEntry completes and checks an entry; severity is a level, a keyword or "" for none (an IOS name's digit).
 func checkUserEntry(e *Entry, severity string) error {
 	if e.Product == ProductIOS {
 		e.ID = strings.TrimPrefix(e.ID, "%")
 		if e.Facility == "" || e.Mnemonic == "" { // Key takes both from the ID then
 			e.Facility, e.Mnemonic = SplitIOSID(e.ID)
+		}
+		if parts := strings.Split(e.ID, "-"); severity == "" && len(parts) >= 3 && digits(parts[len(parts)-2], 0) {
+			severity = parts[len(parts)-2] // the part before the mnemonic: LICENSE-SMART_LIC-3-X has a sub-facility
 		}
 	}
 	if severity != "" {
@@ -391,9 +394,6 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 	default:
 		return e, "", fmt.Errorf("%w: cannot tell the product of id %q (a 6-digit ID or a name such as %%ASA-4-106023 is %s, FACILITY-SEVERITY-MNEMONIC is %s; otherwise add a product column)",
 			ErrInvalidEntry, cell["id"], ProductFTD, ProductIOS)
-	}
-	if parts := strings.Split(e.ID, "-"); e.Product == ProductIOS && len(parts) >= 3 && digits(parts[len(parts)-2], 0) {
-		digit = parts[len(parts)-2] // the part before the mnemonic: LICENSE-SMART_LIC-3-X has a sub-facility
 	}
 	severity := cmp.Or(cell["severity"], digit)
 	lists := [][2]string{{"params", `[{"name": "...", "description": "..."}]`}, {"signatures", `["...", "..."]`}}

@@ -460,6 +460,22 @@ func TestCSVIOSSeverityFromName(t *testing.T) {
 	}
 }
 
+// TestJSONIOSSeverityFromName: a JSON IOS entry without a severity takes its name's digit, as the same
+// entry in CSV does, so that it loads alike from either format.
+func TestJSONIOSSeverityFromName(t *testing.T) {
+	for _, id := range []string{"LINK-3-UPDOWN", "%LICENSE-SMART_LIC-3-COMM_FAILED"} {
+		for _, severity := range []string{``, `"severity":null,`, `"severity":" ",`} {
+			got, err := LoadFile(writeTemp(t, "user.json", `[{"product":"cisco_ios","id":"`+id+`",`+severity+`"explanation":"x","action":"y"}]`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[0].Severity == nil || *got[0].Severity != 3 {
+				t.Errorf("%s with %s: severity %v, want 3", id, severity, got[0].Severity)
+			}
+		}
+	}
+}
+
 // TestCSVHeader: the report's count and example columns load and are ignored; a column given
 // twice is refused rather than one of them dropped. Rows of blank cells, which a spreadsheet
 // writes for rows cleared rather than deleted, are skipped as empty lines are.
