@@ -130,10 +130,12 @@ func (e *Entry) Validate() error {
 		}
 	}
 	// Params become keys of one map in a record, so each needs its own name.
-	for i, p := range e.Params {
-		if slices.ContainsFunc(e.Params[:i], func(q Param) bool { return q.Name == p.Name }) {
+	names := make(map[string]bool, len(e.Params)) // not pairwise: a file may list 100,000
+	for _, p := range e.Params {
+		if names[p.Name] {
 			return invalid("param name %q is used twice (a repeated placeholder is named name, name_2, …)", p.Name)
 		}
+		names[p.Name] = true
 	}
 	return nil
 }
