@@ -21,6 +21,45 @@ const (
 	dummyRecord = `{"message":"` + dummyLine + `"}`
 )
 
+// TestShippedFilesTakeAddressesFromEnv checks what fluent-bit.conf promises: every path, port
+// and host in it and in fluent-bit.yaml comes from an environment variable listed at its top
+// (a container sets them, and the metrics must be reachable from outside the pod).
+func TestShippedFilesTakeAddressesFromEnv(t *testing.T) {
+	root := repoRoot(t)
+	conf, err := os.ReadFile(filepath.Join(root, "fluent-bit.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{} // the words of the comment lines before the first section
+	header, _, _ := strings.Cut(string(conf), "\n[")
+	for _, w := range strings.Fields(header) {
+		listed[strings.TrimSuffix(w, ",")] = true
+	}
+	keys := map[string]bool{"listen": true, "http_listen": true, "host": true, "port": true, "http_port": true,
+		"path": true, "db": true, "storage.path": true, "unix_path": true, "forward_address": true,
+		"parsers_file": true, "plugins_file": true}
+	for _, name := range []string{"fluent-bit.conf", "fluent-bit.yaml"} {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimPrefix(strings.TrimSpace(line), "- ")
+			k, v, ok := strings.Cut(line, ":")
+			if !ok || strings.ContainsAny(k, " \t") {
+				k, v, _ = strings.Cut(strings.Join(strings.Fields(line), " "), " ")
+			}
+			if !keys[strings.ToLower(k)] {
+				continue
+			}
+			sm := reEnvRef.FindStringSubmatch(v)
+			if sm == nil || !listed[sm[1]] {
+				t.Errorf("%s: %s %s comes from no environment variable listed at the top of fluent-bit.conf", name, k, strings.TrimSpace(v))
+			}
+		}
+	}
+}
+
 // TestBadPluginConfigurationStopsFluentBit checks that a bad value for a
 // plugin key makes Fluent Bit refuse to start, with a message that names the
 // key (or the file, for a catalog that cannot be read).
