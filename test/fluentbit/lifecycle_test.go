@@ -384,7 +384,7 @@ func TestSyslogUDPThroughReload(t *testing.T) {
 // TestSyslogTCPThroughReload does the same over one TCP connection, opened again when a write
 // fails. An input on the engine thread leaves what the sender wrote while enrich's flushes held
 // that thread in the socket's buffer, and the old pipeline closing the connection at the end of
-// the reload discarded it: 380 to 410 lines per reload, until the TCP input was threaded too.
+// the reload discarded it: 180 to 410 lines per reload, until the TCP input was threaded too.
 // What remains is the line or two written to the closed connection: at most 0.1 s of traffic
 // per reload is allowed.
 func TestSyslogTCPThroughReload(t *testing.T) {
