@@ -85,13 +85,15 @@ func LoadFile(path string) ([]Entry, error) {
 	// Spreadsheets and some editors start files with a byte order mark.
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	f := userFile{path: path, defined: map[string]string{}}
+	// Excel's plain "CSV" is Shift_JIS on a Japanese system, and its "Unicode text" UTF-16, whose
+	// ASCII is valid UTF-8 but for its NUL bytes: their text would reach every record.
+	notText := func(l []byte) bool { return !utf8.Valid(l) || bytes.IndexByte(l, 0) >= 0 }
 	switch ext := strings.ToLower(filepath.Ext(path)); {
 	case ext != ".json" && ext != ".csv":
 		f.fail(ErrUnsupportedFormat)
-	case !utf8.Valid(b):
-		// Excel's plain "CSV" is Shift_JIS on a Japanese system: its text would reach every record.
-		line := 1 + slices.IndexFunc(bytes.Split(b, []byte("\n")), func(l []byte) bool { return !utf8.Valid(l) })
-		f.fail(fmt.Errorf("line %d: not UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)", line))
+	case notText(b):
+		line := 1 + slices.IndexFunc(bytes.Split(b, []byte("\n")), notText)
+		f.fail(fmt.Errorf("line %d: not UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)", line))
 	case ext == ".json":
 		f.readJSON(b)
 	default:

@@ -617,13 +617,18 @@ func TestLoadErrorCodes(t *testing.T) {
 	}
 }
 
-// TestLoadFileNotUTF8 refuses a file that is not UTF-8, as Excel's plain "CSV" is on a
-// Japanese system (Shift_JIS), naming the line: its text would reach every record.
+// TestLoadFileNotUTF8 refuses a file that is not UTF-8 text, as Excel's plain "CSV" is on a
+// Japanese system (Shift_JIS) and a UTF-16 file without its byte order mark, or a file with a NUL
+// byte, naming the line: its text would reach every record.
 func TestLoadFileNotUTF8(t *testing.T) {
 	sjis := "\x90\xe0\x96\xbe" // 説明 in Shift_JIS
+	utf16 := func(s string) string { return strings.Join(strings.Split(s, ""), "\x00") + "\x00" }
 	for name, body := range map[string]string{
-		"user.csv":  "id,severity,explanation,action\n722051,6,ok,ok\n722052,6," + sjis + ",ok\n",
-		"user.json": `{"entries": [` + "\n" + `{"id": "722052", "severity": 6, "explanation": "` + sjis + `", "action": "a"}]}`,
+		"user.csv":   "id,severity,explanation,action\n722051,6,ok,ok\n722052,6," + sjis + ",ok\n",
+		"user.json":  `{"entries": [` + "\n" + `{"id": "722052", "severity": 6, "explanation": "` + sjis + `", "action": "a"}]}`,
+		"utf16.csv":  utf16("id,severity,explanation,action\n722051,6,ok,ok\n"),
+		"nul.csv":    "id,severity,explanation,action\n722051,6,ok,ok\n722052,6,o\x00k,ok\n",
+		"utf16.json": utf16(`{"entries": []}`),
 	} {
 		path := filepath.Join(t.TempDir(), name)
 		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -631,7 +636,8 @@ func TestLoadFileNotUTF8(t *testing.T) {
 		}
 		entries, err := LoadFile(path)
 		if !errors.Is(err, ErrUserCatalog) || err == nil || !strings.Contains(err.Error(), "not UTF-8") ||
-			!strings.Contains(err.Error(), map[string]string{"user.csv": "line 3", "user.json": "line 2"}[name]) || entries != nil {
+			!strings.Contains(err.Error(), map[string]string{"user.csv": "line 3", "user.json": "line 2", "utf16.csv": "line 1",
+				"nul.csv": "line 3", "utf16.json": "line 1"}[name]) || entries != nil {
 			t.Errorf("%s: %d entries, error %v; want it refused, naming the line", name, len(entries), err)
 		}
 	}
