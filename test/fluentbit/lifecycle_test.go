@@ -635,6 +635,49 @@ func TestTwoTiersReload(t *testing.T) {
 	t.Logf("agent reloads took %v; %d lines, %d delivered twice", durations, w.written(), dups)
 }
 
+// TestTwoTiersReloadPeerDown reloads each tier of the two-tier layout while what it delivers to
+// is down (the aggregator's Elasticsearch, then the aggregator): by default a reload waits for
+// every buffered chunk with no time limit and so never ended; with Hot_Reload.Ensure_Thread_Safety
+// Off it ends within Grace, and every line arrives once the peer is back.
+func TestTwoTiersReloadPeerDown(t *testing.T) {
+	bin := fluentBitBinary(t)
+	if before(t, bin, 3, 2, 3) {
+		t.Skip("before Fluent Bit 3.2.3 the agent's reload never ends without Hot_Reload.Ensure_Thread_Safety Off (docs/fleet.md)")
+	}
+	agent, aggregator := newTwoTier(t, bin, pluginSO(t))
+	esUp := aggregator.env
+	aggregator.env = append(append([]string(nil), esUp...), "ES_PORT="+strconv.Itoa(freePort(t, "tcp")))
+	g := aggregator.start(t)
+	p := agent.start(t)
+	w := startWriter(t, agent.tailFile, 20, 20*time.Millisecond, 200000)
+	waitFor(t, g, 30*time.Second, "the aggregator failing to reach elasticsearch", func() bool {
+		return strings.Contains(g.out.String(), "failed to flush chunk")
+	})
+	reload := func(p *process, port int, what string) time.Duration {
+		start := time.Now()
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		waitFor(t, p, 30*time.Second, what, func() bool {
+			n, err := reloadCount(port)
+			return err == nil && n >= 1
+		})
+		return time.Since(start).Round(10 * time.Millisecond)
+	}
+	aggTook := reload(g, aggregator.httpPort, "the aggregator's reload with elasticsearch down")
+	stopWith(t, g, syscall.SIGTERM)
+	failed := strings.Count(p.out.String(), "not delivered")
+	waitFor(t, p, 30*time.Second, "the agent failing to reach the aggregator", func() bool {
+		return strings.Count(p.out.String(), "not delivered") > failed
+	})
+	agentTook := reload(p, agent.httpPort, "the agent's reload with the aggregator down")
+	aggregator.env = esUp
+	g = aggregator.start(t)
+	w.stop()
+	dups := checkDelivered(t, agent.es, p, w.written())
+	t.Logf("reloads with the peer down took %s (aggregator) and %s (agent); %d lines, %d delivered twice", aggTook, agentTook, w.written(), dups)
+}
+
 // TestUpgradeByRename follows the README's upgrade: a new .so installed by a rename over the
 // loaded one (as install(1) does), never written in place, leaves the running Fluent Bit
 // unharmed, and a hot reload after it keeps enriching. A Go .so is never unloaded (FLAGS_1
