@@ -173,7 +173,7 @@ func TestDeliveryErrorNamesCauses(t *testing.T) {
 		{&forward.RetryableError{Op: "read ack", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "write", Err: &net.OpError{Op: "write", Err: os.NewSyscallError("write", syscall.EPIPE)}}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "dial", Err: syscall.ECONNREFUSED}, ""},
-		{&forward.RetryableError{Op: "tls handshake", Err: io.EOF}, "without tls on"},
+		{&forward.RetryableError{Op: "tls handshake", Err: io.EOF}, "without tls on closes the connection at the TLS handshake, and so does one that is stopping)"},
 		{&forward.RetryableError{Op: "handshake", Err: fmt.Errorf("read HELO: receiver closed the connection: %w", io.EOF)}, ""},
 	}
 	for _, tt := range tests {

@@ -62,7 +62,7 @@ func (e *DeliveryError) Error() string {
 			"storage.pause_on_chunks_overlimit does; at other times in_forward is overloaded, or it is this Fluent Bit's " +
 			"own and lacks Threaded On" + noHelo + ")"
 	case closed && re.Op == "tls handshake":
-		return s + " (an in_forward without tls on closes the connection at the TLS handshake)"
+		return s + " (an in_forward without tls on closes the connection at the TLS handshake, and so does one that is stopping)"
 	case closed && (re.Op == "write" || re.Op == "read ack"):
 		var atOnce string
 		if !e.TLS {
