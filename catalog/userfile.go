@@ -163,8 +163,8 @@ func (f *userFile) add(where string, e Entry, severity string, err error) {
 
 // checkUserEntry completes and checks an entry; severity is a level, a keyword or "" for none (an IOS name's digit).
 func checkUserEntry(e *Entry, severity string) error {
+	e.ID = strings.TrimPrefix(e.ID, "%") // a name as logged: %LINK-3-UPDOWN, %CallManagerFailure
 	if e.Product == ProductIOS {
-		e.ID = strings.TrimPrefix(e.ID, "%")
 		if e.Facility == "" || e.Mnemonic == "" { // Key takes both from the ID then
 			e.Facility, e.Mnemonic = SplitIOSID(e.ID)
 		}

@@ -476,6 +476,20 @@ func TestJSONIOSSeverityFromName(t *testing.T) {
 	}
 }
 
+// TestJSONIDPercent: a Unified CM name written with the % of a logged line loads without it, as
+// from CSV, under the key the recogniser looks up.
+func TestJSONIDPercent(t *testing.T) {
+	for name, text := range map[string]string{
+		"user.json": `[{"product":"cisco_cucm","id":"%CallManagerFailure","explanation":"x","action":"y"}]`,
+		"user.csv":  "product,id,severity,explanation,action\ncisco_cucm,%CallManagerFailure,,x,y\n",
+	} {
+		got, err := LoadFile(writeTemp(t, name, text))
+		if err != nil || len(got) != 1 || got[0].ID != "CallManagerFailure" {
+			t.Errorf("%s: %+v, %v; want the ID CallManagerFailure", name, got, err)
+		}
+	}
+}
+
 // TestCSVHeader: the report's count and example columns load and are ignored; a column given
 // twice is refused rather than one of them dropped. Rows of blank cells, which a spreadsheet
 // writes for rows cleared rather than deleted, are skipped as empty lines are.
