@@ -666,7 +666,11 @@ func TestTwoTiersReloadPeerDown(t *testing.T) {
 			n, err := reloadCount(port)
 			return err == nil && n >= 1
 		})
-		return time.Since(start).Round(10 * time.Millisecond)
+		took := time.Since(start).Round(10 * time.Millisecond)
+		if bound := graceBound(t, bin); took > bound {
+			t.Errorf("%s took %s, more than %s (Grace %s)", what, took, bound, grace)
+		}
+		return took
 	}
 	aggTook := reload(g, aggregator.httpPort, "the aggregator's reload with elasticsearch down")
 	stopWith(t, g, syscall.SIGTERM)
