@@ -7,7 +7,7 @@ import _ "embed"
 
 // Version identifies the embedded catalog: the generator version and a hash
 // of the source documents it was generated from.
-const Version = "gen-6+e9bd479a7f92b5d0"
+const Version = "gen-7+e8f7302565ddb97a"
 
 // embeddedJSON is the generated catalog data.
 //

@@ -172,6 +172,11 @@ func ftdParams(e *catalog.Entry, t string, seenExpl bool, note func(...finding))
 		}
 	}
 	for _, name := range names {
+		if spelt, how := formatPlaceholder(e.Format, name, e.Params); how == abbreviated {
+			note(finding{true, fmt.Sprintf("parameter list item %q names the format's placeholder %q %s", name, spelt, how),
+				fmt.Sprintf("kept as parameter %q (the format's spelling)", spelt)})
+			name = spelt
+		}
 		e.Params = append(e.Params, catalog.Param{Name: name, Description: stripMarkup(strings.TrimSpace(m[2]))})
 	}
 	return names != nil
@@ -213,7 +218,8 @@ func ftdMessage(e *catalog.Entry, lines []string, note func(...finding)) (int, b
 }
 
 // formatPlaceholder finds the placeholder of format that list item name stands for and how the spellings
-// differ ("" if not): "unit id" for <unit_id>, or "ar1" for var1 (a typo, if no other item names var1).
+// differ ("" if not): "unit id" for <unit_id>, "ar1" for var1 (a typo) or "source-ip" for src-ip, if no
+// other item names it.
 func formatPlaceholder(format, name string, params []catalog.Param) (string, string) {
 	if regexp.MustCompile(formatWord(name)).MatchString(format) {
 		return name, ""
@@ -233,9 +239,35 @@ func formatPlaceholder(format, name string, params []catalog.Param) (string, str
 		named := slices.ContainsFunc(params, func(p catalog.Param) bool { return p.Name == w })
 		if len(name) >= 3 && len(w) >= 3 && !named && oneEditApart(name, w) && strings.ContainsAny(w, "0123456789_") {
 			return w, "with a typo (one letter apart)"
+		} else if !named && abbreviates(w, name) {
+			return w, abbreviated
 		}
 	}
 	return "", ""
+}
+
+// abbreviated is the one difference from its placeholder that a marked-up list item's name may have:
+// the other rules would take literal words of the format (733101's "Object objectIP") for its name.
+const abbreviated = "abbreviated in the format"
+
+// abbreviates reports whether placeholder w writes each word of list item name shortened to letters of
+// it in order, its first kept, as src-ip does source-ip; two words or more, the same separators.
+func abbreviates(w, name string) bool {
+	ws, ns := strings.Split(w, "-"), strings.Split(name, "-")
+	if w == name || len(ws) < 2 || len(ws) != len(ns) {
+		return false
+	}
+	for i, a := range ws {
+		for j := 0; a != "" && j < len(ns[i]) && (j > 0 || a[0] == ns[i][0]); j++ {
+			if a[0] == ns[i][j] {
+				a = a[1:]
+			}
+		}
+		if a != "" || ws[i] == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // formatWord is the pattern of name as a word of a format, not part of a longer name; blanks next to a

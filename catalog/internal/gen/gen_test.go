@@ -240,6 +240,12 @@ func TestFTDDocumentDefects(t *testing.T) {
 			return hasParams(e, "local IP:local port", "remote IP:remote port", "username", "local selectors", "remote selectors") &&
 				!strings.Contains(e.Explanation, "local IP")
 		}},
+		{"source-ip is the format's src-ip", "725001", func(e catalog.Entry) bool {
+			return hasParams(e, "peer-type", "interface", "src-ip", "src-port", "dst-ip", "dst-port", "protocol")
+		}},
+		{"725009 parameters in format order", "725009", func(e catalog.Entry) bool {
+			return hasParams(e, "n", "peer-type", "interface", "src-ip", "src-port", "dst-ip", "dst-port")
+		}},
 		{"typo ar1 is var1", "735024", func(e catalog.Entry) bool {
 			return hasParams(e, "var1", "var2", "var3") && !strings.Contains(e.Explanation, "ar1")
 		}},
@@ -313,6 +319,10 @@ func TestFormatPlaceholder(t *testing.T) {
 		{"typo of a placeholder", "IO Hub var1 : Temp: var2", "ar1", nil, "var1"},
 		{"typo of a named placeholder", "IO Hub var1 : Temp: var2", "ar1", []string{"var1"}, ""},
 		{"plain word is no typo", "Group group User user", "grup", nil, ""},
+		{"abbreviated words", "SSL peer-type interface :src-ip /src-port", "source-ip", nil, "src-ip"},
+		{"abbreviation of a named placeholder", "SSL peer-type interface :src-ip /src-port", "source-ip", []string{"src-ip"}, ""},
+		{"one word is no abbreviation", "Local a :p Remote: a :p", "addr", nil, ""},
+		{"other separators", "from src_ip /src-port", "source-ip", nil, ""},
 		{"value bullet", "Object drop rate rate_ID exceeded", "Firewall", nil, ""},
 	}
 	for _, tt := range tests {
