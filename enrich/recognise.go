@@ -64,11 +64,12 @@ func (m *match) set(product int, id []byte, sev int, ent *entryEnc, pos, text in
 func (m *match) copy(o *match) { m.set(o.product, o.id, o.sev, o.ent, o.pos, o.text) }
 
 // find stores in m the identifier of v by docs/recognition.md: the first '%'
-// header the catalog knows, else the first one (a relay header only when no
-// other follows); then a bare header; then scanText. Once m holds a header,
+// header, or behind a relay header the first known one or else the first other
+// one; then a bare header; then scanText. A header that a message quotes further
+// on (a user name, a URL, a command) is its text. Once m holds a relay header,
 // the next ones are parsed into tmp.
 func (e *Engine) find(v []byte, m, tmp *match) bool {
-	haveFirst, firstRelay := false, false
+	haveRelay := false
 	cur := m
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
@@ -83,24 +84,16 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 			i = p + 1
 			continue
 		}
-		if cur.ent != nil {
+		if cur.ent != nil || cur.product != pIOS || !isRelay(cur.id) {
 			if cur != m {
 				m.copy(cur)
 			}
 			return true
 		}
 		i = max(cur.text, ^cur.text, p+1) // textStart skips no '%'
-		if !haveFirst || firstRelay {
-			relay := cur.product == pIOS && isRelay(cur.id)
-			if !haveFirst || !relay {
-				if cur != m {
-					m.copy(cur)
-				}
-				haveFirst, firstRelay, cur = true, relay, tmp
-			}
-		}
+		haveRelay, cur = true, tmp
 	}
-	if haveFirst {
+	if haveRelay {
 		return true
 	}
 	return e.bareHeader(v, m) || e.scanText(v, m)

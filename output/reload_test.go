@@ -269,12 +269,14 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		{"ios cut inside the ID", past[:report.MaxExample-len("%LINK-3-UP")] + "%LINK-3-UPDOWN: x", "LINK-5-UPDOWN,5,説明,対処,cisco_ios", "[999003]"},
 		// That shorter ID known does not explain the item's.
 		{"ios cut inside the ID, the shorter one known", past[:report.MaxExample-len("%LINK-3-UP")] + "%LINK-3-UPDOWN: x", "LINK-5-UP,5,説明,対処,cisco_ios", "[999003 LINK-3-UPDOWN]"},
-		{"another header explained", "%ASA-4-999002: x %ASA-4-999004: y", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
-		{"another header explained, ending the line", "%ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
-		{"another header explained, the example cut", "%ASA-4-999002: x %ASA-4-999004: " + past, "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
-		// A line shorter than the example's limit is whole: the ID ending it is the one explained.
-		{"another header explained, ending a line just shorter than the cut", past[:report.MaxExample-utf8.UTFMax-len(" %ASA-4-999002: x %ASA-4-999004")] +
-			" %ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999003]"},
+		// A header the message quotes further on is its text: explaining it leaves the line's own ID unknown.
+		{"a quoted header explained", "%ASA-4-999002: x %ASA-4-999004: y", "999004,4,説明,対処,cisco_ftd_asa", "[999002 999003]"},
+		{"a quoted header explained, ending the line", "%ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999002 999003]"},
+		{"a quoted header explained, the example cut", "%ASA-4-999002: x %ASA-4-999004: " + past, "999004,4,説明,対処,cisco_ftd_asa", "[999002 999003]"},
+		{"a quoted header explained, ending a line just shorter than the cut", past[:report.MaxExample-utf8.UTFMax-len(" %ASA-4-999002: x %ASA-4-999004")] +
+			" %ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999002 999003]"},
+		// A relay header explained becomes the line's ID in place of the message it carries.
+		{"relay header explained", "%USER-2-SYSTEM_MSG: <<%FOO-3-BAR>> x", "USER-2-SYSTEM_MSG,2,説明,対処,cisco_ios", "[999003]"},
 		// Its example ends with the ID, which a reload explains by a facility within it.
 		{"ios sub-facility ending the example", past[:report.MaxExample-len("%FOO-BAR-3-BAZ")] + "%FOO-BAR-3-BAZ: x", "BAR-3-BAZ,3,説明,対処,cisco_ios", "[999003]"},
 		{"another product's entry", past + "%ASA-4-999002: x", "999002,4,説明,対処,ibm_storage_virtualize", "[999002 999003]"},
