@@ -359,10 +359,13 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 				}
 			}
 		case len(lit) == 0:
-			end = indexFrom(text, pos, ' ')
+			end = indexFrom(text, skipBlanks(text, pos), ' ')
 			next = end
 		default: // a blank alone between two variables makes the first one word
 			from := pos
+			if len(lit) == 1 && lit[0] == ' ' { // the word, not the blanks a mark before it leaves ("Temp: 95 C")
+				from = skipBlanks(text, pos)
+			}
 			// A value in angle brackets ends at its '>': "Group <Guest User Policy> User".
 			if v := skipBlanks(text, pos); v < len(text) && text[v] == '<' {
 				if g := bytes.IndexByte(text[v:], '>'); g > 0 {
