@@ -394,9 +394,10 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			if m.beforePort&(1<<i) != 0 {
 				s2 := len(text) // the port ends the message
 				if l := m.lits[i+2]; len(l) > 0 {
-					s2 = e // the line stops matching after the port: the first ':' ends the value
 					if t, _, ok := litIndex(text, e, l); ok {
 						s2 = t
+					} else if k := bytes.IndexAny(text[e:], " \t"); k >= 0 {
+						s2 = e + k // the line stops matching after the port, which ends the word
 					}
 				}
 				if q := bytes.LastIndexByte(text[s:s2], ':'); q > 0 {

@@ -381,11 +381,17 @@ func TestParamsCatalogLines(t *testing.T) {
 }
 
 // TestParamsPortWithoutNextLiteral: a line that stops matching after an address's ":port"
-// keeps the variables up to there (the literal after the port is what it lacks).
+// keeps the variables up to there (the literal after the port is what it lacks), an IPv6
+// address whole.
 func TestParamsPortWithoutNextLiteral(t *testing.T) {
 	e := newEngine(t, embeddedCatalog(t), func(o *Options) { o.Params = true })
-	got := paramsOf(t, e, "%ASA-4-753001: Unexpected IKEv2 packet received from 192.0.2.5:500 and nothing more")
-	if got["IP"] != "192.0.2.5" {
-		t.Errorf("params %v, want IP 192.0.2.5", got)
+	for line, ip := range map[string]string{
+		"%ASA-4-753001: Unexpected IKEv2 packet received from 192.0.2.5:500 and nothing more":   "192.0.2.5",
+		"%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500 and nothing more": "2001:db8::5",
+		"%ASA-6-751023: Local 2001:db8::1:443 Remote 2001:db8::2:5000 Username:bob":             "2001:db8::1",
+	} {
+		if got := paramsOf(t, e, line); got["IP"]+got["a"] != ip {
+			t.Errorf("params of %q: %v, want the address %s", line, got, ip)
+		}
 	}
 }
