@@ -374,6 +374,13 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			}
 			s, e, ok := litIndex(text, from, lit)
 			if !ok {
+				if from == pos {
+					return n
+				}
+				// The line stops matching after a value in angle brackets, which is whole.
+				if caps[n] = trimValue(text, pos, from); !bytes.Equal(text[caps[n].start:caps[n].end], m.names[i]) {
+					n++
+				}
 				return n
 			}
 			if m.blankAfter&(1<<i) != 0 {
