@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,6 +56,37 @@ func TestShippedFilesTakeAddressesFromEnv(t *testing.T) {
 			sm := reEnvRef.FindStringSubmatch(v)
 			if sm == nil || !listed[sm[1]] {
 				t.Errorf("%s: %s %s comes from no environment variable listed at the top of fluent-bit.conf", name, k, strings.TrimSpace(v))
+			}
+		}
+	}
+}
+
+// TestShippedFilesListTheirVariables checks that every ${NAME} a shipped file uses is listed in
+// its header comment, or in fluent-bit.conf's for the files whose header refers to it.
+func TestShippedFilesListTheirVariables(t *testing.T) {
+	root := repoRoot(t)
+	header := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _, _ := strings.Cut(string(b), "\n[")
+		h, _, _ = strings.Cut(h, "\nservice:")
+		return h
+	}
+	for name, also := range map[string]string{"fluent-bit.conf": "", "fluent-bit.yaml": "fluent-bit.conf",
+		"examples/two-tier/agent.conf": "fluent-bit.conf", "examples/two-tier/aggregator.conf": ""} {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := strings.Fields(header(name))
+		if also != "" {
+			listed = append(listed, strings.Fields(header(also))...)
+		}
+		for _, m := range reEnvRef.FindAllStringSubmatch(string(b), -1) {
+			if !slices.ContainsFunc(listed, func(w string) bool { return strings.TrimSuffix(w, ",") == m[1] }) {
+				t.Errorf("%s uses %s, which its header does not list", name, m[1])
 			}
 		}
 	}
