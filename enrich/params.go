@@ -363,23 +363,20 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			end = indexFrom(text, skipBlanks(text, pos), ' ')
 			next = end
 		default: // a blank alone between two variables makes the first one word
-			from := pos
+			from, v, angled := pos, skipBlanks(text, pos), false
 			if len(lit) == 1 && lit[0] == ' ' { // the word, not the blanks a mark before it leaves ("Temp: 95 C")
-				from = skipBlanks(text, pos)
+				from = v
 			}
 			// A value in angle brackets ends at its '>': "Group <Guest User Policy> User".
-			if v := skipBlanks(text, pos); v < len(text) && text[v] == '<' {
+			if v < len(text) && text[v] == '<' {
 				if g := bytes.IndexByte(text[v:], '>'); g > 0 {
-					from = v + g + 1
+					from, angled = v+g+1, true
 				}
 			}
 			s, e, ok := litIndex(text, from, lit)
 			if !ok {
-				if from == pos {
-					return n
-				}
 				// The line stops matching after a value in angle brackets, which is whole.
-				if caps[n] = trimValue(text, pos, from); !bytes.Equal(text[caps[n].start:caps[n].end], m.names[i]) {
+				if caps[n] = trimValue(text, pos, from); angled && !bytes.Equal(text[caps[n].start:caps[n].end], m.names[i]) {
 					n++
 				}
 				return n
