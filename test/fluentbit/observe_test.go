@@ -3,6 +3,8 @@ package fluentbit
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -175,5 +177,40 @@ func TestECSPreset(t *testing.T) {
 	for _, want := range []string{`"event.code":"722051"`, `"log.syslog.severity.code":6`, `"log.level":"informational"`,
 		`"enrich.product":"cisco_ftd_asa"`, `"enrich.catalog_id":"722051"`, `"enrich.explanation":"`} {
 		waitFor(t, p, 30*time.Second, want, func() bool { return strings.Contains(p.out.String(), want) })
+	}
+}
+
+// TestHealthEndpoint checks that the shipped files serve Fluent Bit's health check at
+// /api/v1/health, where Kubernetes probes ask (the Fluent Bit Helm chart's readiness probe among
+// them): without Health_Check On, 5.x answers it with 404 and older versions with the build
+// information that "/" gives.
+func TestHealthEndpoint(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	agent, aggregator := newTwoTier(t, bin, so)
+	for _, s := range []*shipped{
+		newShipped(t, bin, so, filepath.Join(repoRoot(t), "fluent-bit.conf")),
+		newShipped(t, bin, so, filepath.Join(repoRoot(t), "fluent-bit.yaml")),
+		agent, aggregator,
+	} {
+		t.Run(filepath.Base(s.config), func(t *testing.T) {
+			p := s.start(t)
+			defer p.stop()
+			get := func(path string) (int, string, error) {
+				resp, err := apiPoll.Get(fmt.Sprintf("http://127.0.0.1:%d%s", s.httpPort, path))
+				if err != nil {
+					return 0, "", err
+				}
+				defer resp.Body.Close()
+				body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+				return resp.StatusCode, string(body), err
+			}
+			waitFor(t, p, 30*time.Second, "the HTTP server", func() bool {
+				code, _, err := get("/")
+				return err == nil && code == http.StatusOK
+			})
+			if code, body, err := get("/api/v1/health"); err != nil || code != http.StatusOK || body != "ok\n" {
+				t.Errorf("GET /api/v1/health: %d %q %v, want 200 \"ok\\n\"", code, body, err)
+			}
+		})
 	}
 }
