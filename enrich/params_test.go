@@ -188,6 +188,8 @@ func TestMatcherTolerance(t *testing.T) {
 			"Group g User u Address 10.0.0.1 Stale", "group=g"},
 		{"a value in angle brackets before a missing literal is whole", ftd("Group group User user-name IP IP_address Stale SVC connection closed."),
 			"Group <g> User <u> Address <10.0.0.1> Stale", "group=g|user-name=u"},
+		{"a value in angle brackets that reads as its placeholder before a missing literal is text", ftd("Group group User user-name IP IP_address Stale SVC connection closed."),
+			"Group <g> User <user-name> Address <10.0.0.1> Stale", "group=g"},
 		{"message header before the format", ftd("Error Message %ASA-3-700000: Peer peer closed", "peer"),
 			"Peer 10.0.0.1 closed", "peer=10.0.0.1"},
 		{"message header ending 20 bytes in", ftd("Error Message text: %ASA-3-700000: Peer peer closed", "peer"),
@@ -214,6 +216,7 @@ func TestMatcherTolerance(t *testing.T) {
 		{"colon before the first variable, a port", ftd(": port closed", "port"), ": 500 closed", "port=500"},
 		{"word with a z after an article is text", ftd("Rejected by the zone", "zone"), "Rejected by the inside", ""},
 		{"empty last value before the tail", ios("Rate over threshold ([dec])."), "Rate over threshold ().", "dec="},
+		{"a word followed by a bracketed placeholder", ios("Power supply PS[dec] failed"), "Power supply PS2 failed", "dec=2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -375,6 +378,12 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"brackets the line prints around a value (725011)",
 			"%ASA-7-725011: Cipher[1] : ECDHE-RSA-AES256-GCM-SHA384",
 			"cipher_name=ECDHE-RSA-AES256-GCM-SHA384|order=1"},
+		{"an empty value before text that starts with a blank (725014)",
+			"%ASA-7-725014: SSL lib error. Function:  Reason: wrong version number",
+			"function=|reason=wrong version number"},
+		{"a line that ends after a mark, before its value (725014)",
+			"%ASA-7-725014: SSL lib error. Function:",
+			""},
 		{"a comma list without blanks before a later ', ' (747001)",
 			"%ASA-3-747001: Clustering: Recovered from state machine event queue depleted. Event (5,0x0c,0x00) dropped. Current state DISABLED, stack 0x1, 0x2, 0x3, 0x4, 0x5, 0x6",
 			"event-id=5|ptr-in-hex=0x0c|ptr-in-hex_2=0x00|ptr-in-hex_3=0x1|ptr-in-hex_4=0x2|ptr-in-hex_5=0x3|ptr-in-hex_6=0x4|ptr-in-hex_7=0x5|ptr-in-hex_8=0x6|state-name=DISABLED"},
@@ -403,6 +412,8 @@ func TestParamsPortWithoutNextLiteral(t *testing.T) {
 		"%ASA-4-753001: Unexpected IKEv2 packet received from 192.0.2.5:500 and nothing more":   "192.0.2.5",
 		"%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500 and nothing more": "2001:db8::5",
 		"%ASA-6-751023: Local 2001:db8::1:443 Remote 2001:db8::2:5000 Username:bob":             "2001:db8::1",
+		"%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500\tError: x":        "2001:db8::5",
+		"%ASA-4-753001: Unexpected IKEv2 packet received from 10.0.0.5: 500 Error: x":           "10.0.0.5",
 	} {
 		if got := paramsOf(t, e, line); got["IP"]+got["a"] != ip {
 			t.Errorf("params of %q: %v, want the address %s", line, got, ip)

@@ -78,6 +78,7 @@ func TestRecognise(t *testing.T) {
 		{"url quoting a known header", "%ASA-5-304001: 10.0.0.1 Accessed URL 1.2.3.4:http://x.example/%ASA-0-722051", ftd, "304001", 5, false},
 		{"command quoting a known header", "%ASA-5-111010: User 'admin', running 'CLI' from IP 1.1.1.1, executed 'show logging | include %ASA-4-722051'", ftd, "111010", 5, false},
 		{"relay then known after another relay", "%USER-2-SYSTEM_MSG: <<%DAEMON-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: x>>", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"relay carrying only another relay", "%USER-2-SYSTEM_MSG: <<%DAEMON-3-SYSTEM_MSG: x>>", ios, "USER-2-SYSTEM_MSG", 2, false},
 		{"header beats later label", "%SYS-5-CONFIG_I: error code 1785", ios, "SYS-5-CONFIG_I", 5, false},
 		{"header beats later trace text", "%ASA-3-717009: Certificate validation failed: self signed certificate", ftd, "717009", 3, false},
 		{"percent before id", "95% of %FTD-6-722051: x", ftd, "722051", 6, true},

@@ -323,6 +323,8 @@ func TestFormatPlaceholder(t *testing.T) {
 		{"abbreviation of a named placeholder", "SSL peer-type interface :src-ip /src-port", "source-ip", []string{"src-ip"}, ""},
 		{"one word is no abbreviation", "Local a :p Remote: a :p", "addr", nil, ""},
 		{"other separators", "from src_ip /src-port", "source-ip", nil, ""},
+		{"fewer words", "SSL peer-type interface :src-ip /src-port", "source-ip-address", nil, ""},
+		{"first letters kept", "from rc-ip /rc-port", "source-ip", nil, ""},
 		{"value bullet", "Object drop rate rate_ID exceeded", "Firewall", nil, ""},
 	}
 	for _, tt := range tests {
