@@ -89,8 +89,12 @@ func (in *Instance) forgetKnown(l *loaded) {
 		if ok && (m.ID == it.ID || m.Entry != nil && !cut) {
 			return m.Entry != nil
 		}
-		e, ok := l.cat.LookupID(it.ID)
-		return ok && string(e.Product) == it.Product
+		// By the key the catalog gives the item's ID, as it keys the report's row once completed:
+		// an IOS sub-facility (PIM-SW1-6-NBR) or letter severity (LINK-W-DOWN) included.
+		p := catalog.Product(it.Product)
+		_, ok = l.cat.Lookup(p, (&catalog.Entry{Product: p, ID: it.ID}).Key())
+		_, code := l.cat.LookupErrorCode(it.ID)
+		return ok || code && p == catalog.ProductIBM
 	})
 	if in.unknown.Total() != before {
 		// New IDs may bring the total back to what was reported: the report is due anyway.

@@ -280,6 +280,10 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		// Its example ends with the ID, which a reload explains by a facility within it.
 		{"ios sub-facility ending the example", past[:report.MaxExample-len("%FOO-BAR-3-BAZ")] + "%FOO-BAR-3-BAZ: x", "BAR-3-BAZ,3,説明,対処,cisco_ios", "[999003]"},
 		{"another product's entry", past + "%ASA-4-999002: x", "999002,4,説明,対処,ibm_storage_virtualize", "[999002 999003]"},
+		// Past the example, the ID is looked up by the key the catalog gives the report's row.
+		{"ios sub-facility past the example", past + "%PIM-SW1-6-NBRCHG: x", "PIM-SW1-6-NBRCHG,6,説明,対処,cisco_ios", "[999003]"},
+		{"ios letter severity past the example", past + "%LINK-W-DOWN: x", "LINK-W-DOWN,4,説明,対処,cisco_ios", "[999003]"},
+		{"an ID of two products past the example", past + " Event ID 999002 x", "999002,4,説明,対処,cisco_ftd_asa\n999002,,説明,対処,ibm_storage_virtualize", "[999003]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, _, out, path := newReloading(t, 0)
