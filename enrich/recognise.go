@@ -64,10 +64,10 @@ func (m *match) set(product int, id []byte, sev int, ent *entryEnc, pos, text in
 func (m *match) copy(o *match) { m.set(o.product, o.id, o.sev, o.ent, o.pos, o.text) }
 
 // find stores in m the identifier of v by docs/recognition.md: the first '%'
-// header, or behind a relay header the first known one or else the first other
-// one; then a bare header; then scanText. A header that a message quotes further
-// on (a user name, a URL, a command) is its text. Once m holds a relay header,
-// the next ones are parsed into tmp.
+// header that is not a relay's, else the first relay header, known to the catalog
+// or not; then a bare header; then scanText. A header that a message quotes
+// further on (a user name, a URL, a command) is its text. Once m holds a relay
+// header, the next ones are parsed into tmp.
 func (e *Engine) find(v []byte, m, tmp *match) bool {
 	haveRelay := false
 	cur := m
@@ -84,7 +84,7 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 			i = p + 1
 			continue
 		}
-		if cur.ent != nil || cur.product != pIOS || !isRelay(cur.id) {
+		if cur.product != pIOS || !isRelay(cur.id) {
 			if cur != m {
 				m.copy(cur)
 			}

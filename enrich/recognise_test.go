@@ -55,7 +55,7 @@ func TestRecognise(t *testing.T) {
 		{"ios leading digit then letter past f", "%1GPORT-5-UP: x", ios, "1GPORT-5-UP", 5, false},
 		{"header after url escape", "GET /a%20b-1-c HTTP/1.1 %SYS-5-CONFIG_I: x", ios, "SYS-5-CONFIG_I", 5, false},
 		{"ios lower-case facility", "<185>%HAL_config_poe-A-POEFailDetected: POE ERROR", ios, "HAL_config_poe-A-POEFailDetected", 1, false},
-		{"two ids first known wins", "%IOSXE-6-PLATFORM: R0/0: %SMART_LIC-3-COMM_FAILED: x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"relay carrying a known message", "%IOSXE-6-PLATFORM: R0/0: %SMART_LIC-3-COMM_FAILED: x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
 		{"two unknown ids first wins", "%LLDP-3-DETECT_MULTIPLE_PEERS: %EARL-SW2_DFC1-1-EXCESSIVE_PARITY_ERROR: x", ios, "LLDP-3-DETECT_MULTIPLE_PEERS", 3, false},
 		{"cucm ciscolog", "UTC :  %UC_CALLMANAGER-3-EndPointUnregistered: %[DeviceName=SEP1]: An endpoint", cucm, "EndPointUnregistered", 3, false},
 		{"cucm ciscolog known", "%UC_ILS-3-ILSPwdAuthenticationFailed: x", cucm, "ILSPwdAuthenticationFailed", 3, true},

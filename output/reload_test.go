@@ -258,7 +258,8 @@ func TestReloadForgetsExplainedIDs(t *testing.T) {
 
 // TestReloadForgetsIDPastTheExample: an ID that a line carries after the 512 bytes its example
 // keeps, or across their end, leaves the report when a reload explains it, as its records are then
-// enriched; so does one whose line a reload explains by another header, the first known winning.
+// enriched. A header the line quotes, or a relay header that carries the line's message, explains
+// nothing when a reload explains it.
 // An entry of the same ID for another product explains nothing.
 func TestReloadForgetsIDPastTheExample(t *testing.T) {
 	past := "<134>host app: " + strings.Repeat("k=v ", report.MaxExample/4)
@@ -275,8 +276,9 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		{"a quoted header explained, the example cut", "%ASA-4-999002: x %ASA-4-999004: " + past, "999004,4,説明,対処,cisco_ftd_asa", "[999002 999003]"},
 		{"a quoted header explained, ending a line just shorter than the cut", past[:report.MaxExample-utf8.UTFMax-len(" %ASA-4-999002: x %ASA-4-999004")] +
 			" %ASA-4-999002: x %ASA-4-999004", "999004,4,説明,対処,cisco_ftd_asa", "[999002 999003]"},
-		// A relay header explained becomes the line's ID in place of the message it carries.
-		{"relay header explained", "%USER-2-SYSTEM_MSG: <<%FOO-3-BAR>> x", "USER-2-SYSTEM_MSG,2,説明,対処,cisco_ios", "[999003]"},
+		// A relay header explained explains only the lines it carries no message in.
+		{"relay header explained", "%USER-2-SYSTEM_MSG: <<%FOO-3-BAR>> x", "USER-2-SYSTEM_MSG,2,説明,対処,cisco_ios", "[999003 FOO-3-BAR]"},
+		{"relay header explained, nothing inside", "%USER-2-SYSTEM_MSG: x", "USER-2-SYSTEM_MSG,2,説明,対処,cisco_ios", "[999003]"},
 		// Its example ends with the ID, which a reload explains by a facility within it.
 		{"ios sub-facility ending the example", past[:report.MaxExample-len("%FOO-BAR-3-BAZ")] + "%FOO-BAR-3-BAZ: x", "BAR-3-BAZ,3,説明,対処,cisco_ios", "[999003]"},
 		{"another product's entry", past + "%ASA-4-999002: x", "999002,4,説明,対処,ibm_storage_virtualize", "[999002 999003]"},
