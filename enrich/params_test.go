@@ -408,15 +408,15 @@ func TestParamsCatalogLines(t *testing.T) {
 // address whole.
 func TestParamsPortWithoutNextLiteral(t *testing.T) {
 	e := newEngine(t, embeddedCatalog(t), func(o *Options) { o.Params = true })
-	for line, ip := range map[string]string{
-		"%ASA-4-753001: Unexpected IKEv2 packet received from 192.0.2.5:500 and nothing more":   "192.0.2.5",
-		"%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500 and nothing more": "2001:db8::5",
-		"%ASA-6-751023: Local 2001:db8::1:443 Remote 2001:db8::2:5000 Username:bob":             "2001:db8::1",
-		"%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500\tError: x":        "2001:db8::5",
-		"%ASA-4-753001: Unexpected IKEv2 packet received from 10.0.0.5: 500 Error: x":           "10.0.0.5",
+	for _, tt := range []struct{ line, key, ip string }{
+		{"%ASA-4-753001: Unexpected IKEv2 packet received from 192.0.2.5:500 and nothing more", "IP", "192.0.2.5"},
+		{"%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500 and nothing more", "IP", "2001:db8::5"},
+		{"%ASA-6-751023: Local 2001:db8::1:443 Remote 2001:db8::2:5000 Username:bob", "a", "2001:db8::1"}, // Local a :p
+		{"%ASA-4-753001: Unexpected IKEv2 packet received from 2001:db8::5:500\tError: x", "IP", "2001:db8::5"},
+		{"%ASA-4-753001: Unexpected IKEv2 packet received from 10.0.0.5: 500 Error: x", "IP", "10.0.0.5"},
 	} {
-		if got := paramsOf(t, e, line); got["IP"]+got["a"] != ip {
-			t.Errorf("params of %q: %v, want the address %s", line, got, ip)
+		if got := paramsOf(t, e, tt.line); got[tt.key] != tt.ip {
+			t.Errorf("params of %q: %v, want %s %s", tt.line, got, tt.key, tt.ip)
 		}
 	}
 }

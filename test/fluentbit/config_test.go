@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,27 +23,43 @@ const (
 
 // TestShippedFilesTakeAddressesFromEnv checks what fluent-bit.conf promises: every path, port
 // and host in it and in fluent-bit.yaml comes from an environment variable listed at its top
-// (a container sets them, and the metrics must be reachable from outside the pod).
+// (a container sets them, and the metrics must be reachable from outside the pod); and every
+// ${NAME} that these and the two-tier files use is listed in the file's own header, or in
+// fluent-bit.conf's for the files whose header refers to it.
 func TestShippedFilesTakeAddressesFromEnv(t *testing.T) {
 	root := repoRoot(t)
-	conf, err := os.ReadFile(filepath.Join(root, "fluent-bit.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	listed := map[string]bool{} // the words of the comment lines before the first section
-	header, _, _ := strings.Cut(string(conf), "\n[")
-	for _, w := range strings.Fields(header) {
-		listed[strings.TrimSuffix(w, ",")] = true
-	}
-	keys := map[string]bool{"listen": true, "http_listen": true, "host": true, "port": true, "http_port": true,
-		"path": true, "db": true, "storage.path": true, "unix_path": true, "forward_address": true,
-		"parsers_file": true, "plugins_file": true}
-	for _, name := range []string{"fluent-bit.conf", "fluent-bit.yaml"} {
+	read := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(root, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, line := range strings.Split(string(b), "\n") {
+		return string(b)
+	}
+	listed := func(name string) map[string]bool { // the words of the comment lines before the first section
+		header, _, _ := strings.Cut(read(name), "\n[")
+		header, _, _ = strings.Cut(header, "\nservice:")
+		words := map[string]bool{}
+		for _, w := range strings.Fields(header) {
+			words[strings.TrimSuffix(w, ",")] = true
+		}
+		return words
+	}
+	top := listed("fluent-bit.conf")
+	keys := map[string]bool{"listen": true, "http_listen": true, "host": true, "port": true, "http_port": true,
+		"path": true, "db": true, "storage.path": true, "unix_path": true, "forward_address": true,
+		"parsers_file": true, "plugins_file": true}
+	for name, refersToTop := range map[string]bool{"fluent-bit.conf": false, "fluent-bit.yaml": true,
+		"examples/two-tier/agent.conf": true, "examples/two-tier/aggregator.conf": false} {
+		body, own := read(name), listed(name)
+		for _, m := range reEnvRef.FindAllStringSubmatch(body, -1) {
+			if !own[m[1]] && !(refersToTop && top[m[1]]) {
+				t.Errorf("%s uses %s, which its header does not list", name, m[1])
+			}
+		}
+		if strings.HasPrefix(name, "examples/") {
+			continue
+		}
+		for _, line := range strings.Split(body, "\n") {
 			line = strings.TrimPrefix(strings.TrimSpace(line), "- ")
 			k, v, ok := strings.Cut(line, ":")
 			if !ok || strings.ContainsAny(k, " \t") {
@@ -54,39 +69,8 @@ func TestShippedFilesTakeAddressesFromEnv(t *testing.T) {
 				continue
 			}
 			sm := reEnvRef.FindStringSubmatch(v)
-			if sm == nil || !listed[sm[1]] {
+			if sm == nil || !top[sm[1]] {
 				t.Errorf("%s: %s %s comes from no environment variable listed at the top of fluent-bit.conf", name, k, strings.TrimSpace(v))
-			}
-		}
-	}
-}
-
-// TestShippedFilesListTheirVariables checks that every ${NAME} a shipped file uses is listed in
-// its header comment, or in fluent-bit.conf's for the files whose header refers to it.
-func TestShippedFilesListTheirVariables(t *testing.T) {
-	root := repoRoot(t)
-	header := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(root, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, _, _ := strings.Cut(string(b), "\n[")
-		h, _, _ = strings.Cut(h, "\nservice:")
-		return h
-	}
-	for name, also := range map[string]string{"fluent-bit.conf": "", "fluent-bit.yaml": "fluent-bit.conf",
-		"examples/two-tier/agent.conf": "fluent-bit.conf", "examples/two-tier/aggregator.conf": ""} {
-		b, err := os.ReadFile(filepath.Join(root, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		listed := strings.Fields(header(name))
-		if also != "" {
-			listed = append(listed, strings.Fields(header(also))...)
-		}
-		for _, m := range reEnvRef.FindAllStringSubmatch(string(b), -1) {
-			if !slices.ContainsFunc(listed, func(w string) bool { return strings.TrimSuffix(w, ",") == m[1] }) {
-				t.Errorf("%s uses %s, which its header does not list", name, m[1])
 			}
 		}
 	}

@@ -254,7 +254,7 @@ const abbreviated = "abbreviated in the format"
 // it in order, its first kept, as src-ip does source-ip; two words or more, the same separators.
 func abbreviates(w, name string) bool {
 	ws, ns := strings.Split(w, "-"), strings.Split(name, "-")
-	if w == name || len(ws) < 2 || len(ws) != len(ns) {
+	if len(ws) < 2 || len(ws) != len(ns) {
 		return false
 	}
 	for i, a := range ws {
