@@ -190,12 +190,13 @@ func WriteCSV(w io.Writer, items []Item) error {
 	return csv.NewWriter(w).WriteAll(rows)
 }
 
-// Readable returns a log line to show a person, its control characters escaped (\x1b, \n):
-// a line from the network must not drive a terminal or start a row of its own. Bytes that
+// Readable returns a log line to show a person, its characters that are not graphic escaped
+// (\x1b, \n, \u2028, the bidi override \u202e): a line from the network must not drive a terminal,
+// start a row of its own or reorder the text around it. Bytes that
 // are not UTF-8 (a Latin-1 line) are escaped too (\xe9): a report file that is not UTF-8
 // would not load as a user catalog once completed.
 func Readable(line string) string {
-	if utf8.ValidString(line) && !strings.ContainsFunc(line, unicode.IsControl) {
+	if utf8.ValidString(line) && !strings.ContainsFunc(line, notGraphic) {
 		return line
 	}
 	var b strings.Builder
@@ -203,7 +204,7 @@ func Readable(line string) string {
 		switch {
 		case r == utf8.RuneError && !strings.HasPrefix(line[i:], "\uFFFD"): // a byte that is not UTF-8
 			fmt.Fprintf(&b, `\x%02x`, line[i])
-		case unicode.IsControl(r):
+		case notGraphic(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
 		default:
@@ -212,6 +213,8 @@ func Readable(line string) string {
 	}
 	return b.String()
 }
+
+func notGraphic(r rune) bool { return !unicode.IsGraphic(r) }
 
 // asText puts a ' before a Readable log line that a spreadsheet, where the report is completed,
 // would take for a formula: the lines come from the network. Loading ignores the column.
