@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // FieldNames are the keys under which the engine adds its fields, in the order they are added.
@@ -141,7 +142,7 @@ func (o Options) Validate() error {
 			reason = "empty name"
 		case len(name) > maxNameLen:
 			reason = fmt.Sprintf("longer than %d bytes", maxNameLen)
-		case strings.ContainsAny(name, "\x00\r\n"):
+		case strings.ContainsFunc(name, unicode.IsControl): // a tab or an ESC is a mistake too
 			reason = "contains a control character"
 		case c.Option == "message_key" && name[0] == '$': // as Fluent Bit's filters take it
 			reason = "a key starting with $ is a record accessor: give the top-level key itself ($log is log)"
