@@ -13,7 +13,7 @@ import (
 
 // runCatalog writes the whole catalog as JSON or CSV.
 func runCatalog(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	c := newCommand("flb-enrich catalog", "usage: flb-enrich catalog [--format json|csv] [--catalog FILE]...\n", stderr)
+	c := newCommand("flb-enrich catalog", "usage: flb-enrich catalog [--format json|csv] [--catalog FILE]...\n", stdout, stderr)
 	format := c.String("format", "json", "output format: json or csv")
 	rest, code, ok := c.parse(args)
 	switch {
@@ -52,7 +52,7 @@ func withUserErrorCodes(cat *catalog.Catalog) []catalog.Entry {
 func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich explain", "usage: flb-enrich explain [--catalog FILE]... ID_OR_LOG_LINE|-\n"+
 		"  ID: 722051, %FTD-6-722051, SMART_LIC-3-COMM_FAILED, 086008, 1785, ILSPwdAuthenticationFailed\n"+
-		"  or a whole log line; - reads log lines from standard input\n", stderr)
+		"  or a whole log line; - reads log lines from standard input\n", stdout, stderr)
 	rest, code, ok := c.parse(args)
 	if !ok {
 		return code

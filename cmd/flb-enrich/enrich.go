@@ -30,7 +30,7 @@ var errOutput = errors.New("write output")
 func runEnrich(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich", "usage: flb-enrich [options] [FILE...]\n"+
 		"Reads log lines from FILEs (or standard input, also as -): a line that is a JSON object is a record,\n"+
-		"any other line becomes {\"log\": LINE}. Writes one enriched JSON record per line.\n", stderr)
+		"any other line becomes {\"log\": LINE}. Writes one enriched JSON record per line.\n", stdout, stderr)
 	return enrichLines(c, args, stdin, stdout, nil)
 }
 

@@ -237,3 +237,20 @@ func TestHelpShowsEveryCommandAndTheEnrichOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpOfEachCommandGoesToStdout: -h asked for after a command or among the options prints the
+// usage on standard output with exit status 0 (so that it can be paged), and a bad flag prints it on
+// standard error with exit status 2.
+func TestHelpOfEachCommandGoesToStdout(t *testing.T) {
+	for _, args := range [][]string{{"catalog", "-h"}, {"explain", "--help"}, {"report", "-h"}, {"-", "-h"}, {"--params", "-help"}} {
+		var out, errOut bytes.Buffer
+		if code := run(args, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "usage: flb-enrich") || errOut.Len() > 0 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 0 and the usage on stdout only", args, code, out.String(), errOut.String())
+		}
+		out.Reset()
+		errOut.Reset()
+		if code := run(append(args[:1:1], "--nope"), strings.NewReader(""), &out, &errOut); code != 2 || out.Len() > 0 || !strings.Contains(errOut.String(), "usage: flb-enrich") {
+			t.Errorf("%v --nope: exit %d, stdout %q, stderr %q; want 2 and the usage on stderr only", args[:1], code, out.String(), errOut.String())
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/enrich-plugin/enrich/version"
 )
@@ -85,10 +86,11 @@ func (e *errWriter) Write(p []byte) (int, error) {
 type command struct {
 	*flag.FlagSet
 	catalogs []string
+	stdout   io.Writer // where -h prints the usage
 }
 
-func newCommand(name, synopsis string, stderr io.Writer) *command {
-	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+func newCommand(name, synopsis string, stdout, stderr io.Writer) *command {
+	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout}
 	c.SetOutput(stderr)
 	c.Func("catalog", "user catalog `FILE` (.json or .csv) adding or overriding entries; repeatable", func(v string) error {
 		if v == "" {
@@ -98,19 +100,27 @@ func newCommand(name, synopsis string, stderr io.Writer) *command {
 		return nil
 	})
 	c.Usage = func() {
-		io.WriteString(stderr, synopsis)
+		io.WriteString(c.Output(), synopsis)
 		c.PrintDefaults()
 	}
 	return c
 }
 
 // parse takes flags anywhere among args and returns the other arguments in order (all after "--").
-// When ok is false the command ends with code: 0 after -h, 2 after a bad flag.
+// When ok is false the command ends with code: 0 after -h, which prints the usage on stdout, 2 after
+// a bad flag, which prints the problem and the usage on stderr.
 func (c *command) parse(args []string) (rest []string, code int, ok bool) {
 	for {
-		if err := c.Parse(args); errors.Is(err, flag.ErrHelp) {
+		var msg strings.Builder
+		stderr := c.Output()
+		c.SetOutput(&msg)
+		err := c.Parse(args)
+		c.SetOutput(stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			io.WriteString(c.stdout, msg.String())
 			return nil, 0, false
 		} else if err != nil {
+			io.WriteString(stderr, msg.String())
 			return nil, 2, false
 		}
 		left := c.Args()
