@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -57,19 +58,11 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	queries := []string{strings.Join(rest, " ")}
-	if len(rest) == 1 && rest[0] == "-" {
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return c.fail(1, fmt.Errorf("read standard input: %w", err))
-		}
-		queries = strings.Split(string(b), "\n")
-	}
+	query, fromStdin := strings.Join(rest, " "), len(rest) == 1 && rest[0] == "-"
 	// A blank query is a mistake in the command, not a missing message.
-	queries = slices.DeleteFunc(queries, func(q string) bool { return strings.TrimSpace(q) == "" })
 	if len(rest) == 0 {
 		return c.failUsage(errors.New("missing ID or log line"))
-	} else if len(queries) == 0 {
+	} else if !fromStdin && strings.TrimSpace(query) == "" {
 		return c.failUsage(errors.New("empty ID or log line"))
 	}
 	cat, err := catalog.Load(c.catalogs...)
@@ -80,20 +73,33 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return c.fail(1, err)
 	}
-	var b strings.Builder
-	for i, q := range queries {
-		if i > 0 {
+	// Each line of stdin is explained and written before the next is read.
+	in, n := bufio.NewReader(stdin), 0
+	for more := true; more; {
+		if more = false; fromStdin {
+			query, err = in.ReadString('\n')
+			if more = err == nil; err != nil && err != io.EOF {
+				return c.fail(1, fmt.Errorf("read standard input: %w", err))
+			}
+		}
+		var b strings.Builder
+		if query = strings.TrimSpace(query); query == "" {
+			continue
+		} else if n++; n > 1 {
 			b.WriteString("\n")
 		}
-		if q = strings.TrimSpace(q); len(queries) > 1 {
-			field(&b, "line:", q)
+		if fromStdin {
+			field(&b, "line:", query)
 		}
-		if !explain(&b, cat, eng, q) {
+		if !explain(&b, cat, eng, query) {
 			code = 1
 		}
+		if _, err := io.WriteString(stdout, b.String()); err != nil {
+			return c.fail(1, fmt.Errorf("write: %w", err))
+		}
 	}
-	if _, err := io.WriteString(stdout, b.String()); err != nil {
-		return c.fail(1, fmt.Errorf("write: %w", err))
+	if n == 0 {
+		return c.failUsage(errors.New("empty ID or log line"))
 	}
 	return code
 }

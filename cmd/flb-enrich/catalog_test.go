@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -383,5 +384,32 @@ func TestCatalogWritesUserErrorCodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// lineThenCheck gives one line, then, at the next read, notes whether out already holds want.
+type lineThenCheck struct {
+	line      string
+	out       *bytes.Buffer
+	want      string
+	read, saw bool
+}
+
+func (r *lineThenCheck) Read(p []byte) (int, error) {
+	if !r.read {
+		r.read = true
+		return copy(p, r.line), nil
+	}
+	r.saw = strings.Contains(r.out.String(), r.want)
+	return 0, io.EOF
+}
+
+// TestExplainStdinExplainsEachLineBeforeReadingTheNext: "tail -f log | flb-enrich explain -" shows
+// each line's explanation as the line arrives, not all of them at the end of the input.
+func TestExplainStdinExplainsEachLineBeforeReadingTheNext(t *testing.T) {
+	var out, errOut bytes.Buffer
+	in := &lineThenCheck{line: "%ASA-4-722051: Group <g>\n", out: &out, want: "result:      catalog entry"}
+	if code := run([]string{"explain", "-"}, in, &out, &errOut); code != 0 || !in.saw {
+		t.Errorf("exit %d (stderr %q); explanation written before the next read: %v", code, errOut.String(), in.saw)
 	}
 }
