@@ -79,7 +79,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if more = false; fromStdin {
 			query, err = in.ReadString('\n')
 			if more = err == nil; err != nil && err != io.EOF {
-				return c.fail(1, fmt.Errorf("read standard input: %w", err))
+				return c.fail(1, readError("standard input", err))
 			}
 		}
 		var b strings.Builder

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -211,9 +212,17 @@ func (l *lineEnricher) file(name string, stdin io.Reader) error {
 		case err == io.EOF:
 			return errors.Join(problems...)
 		case err != nil:
-			return errors.Join(append(problems, fmt.Errorf("read %s: %w", label, err))...)
+			return errors.Join(append(problems, readError(label, err))...)
 		}
 	}
+}
+
+// readError is "read NAME: problem", without the file name that an *os.File's error repeats.
+func readError(name string, err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("read %s: %w", name, err)
 }
 
 // readLine returns the next line without its ending, and its length n, which is 0 when err ends

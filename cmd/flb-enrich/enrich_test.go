@@ -254,3 +254,27 @@ func TestHelpOfEachCommandGoesToStdout(t *testing.T) {
 		}
 	}
 }
+
+// TestReadErrorNamesTheInputOnce: an input that cannot be read (a directory) is named once in its
+// message, as "read NAME: problem", by the default command and by explain -.
+func TestReadErrorNamesTheInputOnce(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{dir}, "flb-enrich: read " + dir + ": is a directory\n"},
+		{[]string{"-"}, "flb-enrich: read standard input: is a directory\n"},
+		{[]string{"explain", "-"}, "flb-enrich explain: read standard input: is a directory\n"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(tt.args, f, &out, &errOut); code != 1 || errOut.String() != tt.want {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", tt.args, code, errOut.String(), tt.want)
+		}
+	}
+}
