@@ -53,8 +53,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "flb-enrich version takes no arguments")
+	const usage = "usage: flb-enrich version (no arguments)\n"
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		io.WriteString(stdout, usage)
+		return 0
+	} else if len(args) > 0 {
+		fmt.Fprintf(stderr, "flb-enrich version: unexpected argument %q\n%s", args[0], usage)
 		return 2
 	}
 	fmt.Fprintln(stdout, "flb-enrich "+version.String())
