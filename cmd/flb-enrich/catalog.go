@@ -58,12 +58,11 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	query, fromStdin := strings.Join(rest, " "), len(rest) == 1 && rest[0] == "-"
-	// A blank query is a mistake in the command, not a missing message.
+	fromStdin := len(rest) == 1 && rest[0] == "-"
 	if len(rest) == 0 {
 		return c.failUsage(errors.New("missing ID or log line"))
-	} else if !fromStdin && strings.TrimSpace(query) == "" {
-		return c.failUsage(errors.New("empty ID or log line"))
+	} else if !fromStdin {
+		stdin = strings.NewReader(strings.Join(rest, " "))
 	}
 	cat, err := catalog.Load(c.catalogs...)
 	var eng *enrich.Engine
@@ -73,32 +72,30 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return c.fail(1, err)
 	}
-	// Each line of stdin is explained and written before the next is read.
+	// Each line is explained and written before the next is read: tail -f | flb-enrich explain -.
 	in, n := bufio.NewReader(stdin), 0
-	for more := true; more; {
-		if more = false; fromStdin {
-			query, err = in.ReadString('\n')
-			if more = err == nil; err != nil && err != io.EOF {
-				return c.fail(1, readError("standard input", err))
-			}
+	for err == nil {
+		var line string
+		if line, err = in.ReadString('\n'); err != nil && err != io.EOF {
+			return c.fail(1, readError("standard input", err))
+		} else if line = strings.TrimSpace(line); line == "" {
+			continue
 		}
 		var b strings.Builder
-		if query = strings.TrimSpace(query); query == "" {
-			continue
-		} else if n++; n > 1 {
+		if n++; n > 1 {
 			b.WriteString("\n")
 		}
 		if fromStdin {
-			field(&b, "line:", query)
+			field(&b, "line:", line)
 		}
-		if !explain(&b, cat, eng, query) {
+		if !explain(&b, cat, eng, line) {
 			code = 1
 		}
-		if _, err := io.WriteString(stdout, b.String()); err != nil {
-			return c.fail(1, fmt.Errorf("write: %w", err))
+		if _, werr := io.WriteString(stdout, b.String()); werr != nil {
+			return c.fail(1, fmt.Errorf("write: %w", werr))
 		}
 	}
-	if n == 0 {
+	if n == 0 { // a blank query is a mistake in the command, not a missing message
 		return c.failUsage(errors.New("empty ID or log line"))
 	}
 	return code
