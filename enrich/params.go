@@ -259,6 +259,15 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 		c := lit[k]
 		switch {
 		case c == ' ':
+			// A number may follow the word before it with no blank or a '-' (IKEv1, drop rate-1).
+			if k == len(lit)-1 && k > 0 && isWord(lit[k-1]) && j < len(text) && !isBlank(text[j]) {
+				if text[j] == '-' && j+1 < len(text) && isDigit(text[j+1]) {
+					j++
+				}
+				if isDigit(text[j]) {
+					continue
+				}
+			}
 			if j >= len(text) || !isBlank(text[j]) {
 				return 0, false
 			}
@@ -421,7 +430,7 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 	return n
 }
 
-// trimValue trims blanks and the angle brackets Threat Defense lines put around values.
+// trimValue trims blanks and the angle or square brackets Threat Defense lines put around values.
 func trimValue(text []byte, s, e int) span {
 	for s < e && isBlank(text[s]) {
 		s++
@@ -429,8 +438,8 @@ func trimValue(text []byte, s, e int) span {
 	for e > s && isEOLSpace(text[e-1]) {
 		e--
 	}
-	if e-s >= 2 && text[s] == '<' && text[e-1] == '>' {
-		s, e = s+1, e-1
+	if e-s >= 2 && (text[s] == '<' && text[e-1] == '>' || text[s] == '[' && text[e-1] == ']') {
+		return trimValue(text, s+1, e-1) // and the blanks inside: "[ Scanning]"
 	}
 	return span{int32(s), int32(e)}
 }

@@ -387,6 +387,12 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"a comma list without blanks before a later ', ' (747001)",
 			"%ASA-3-747001: Clustering: Recovered from state machine event queue depleted. Event (5,0x0c,0x00) dropped. Current state DISABLED, stack 0x1, 0x2, 0x3, 0x4, 0x5, 0x6",
 			"event-id=5|ptr-in-hex=0x0c|ptr-in-hex_2=0x00|ptr-in-hex_3=0x1|ptr-in-hex_4=0x2|ptr-in-hex_5=0x3|ptr-in-hex_6=0x4|ptr-in-hex_7=0x5|ptr-in-hex_8=0x6|state-name=DISABLED"},
+		{"object in brackets, a number after the word before it with a dash (733100)",
+			"%ASA-4-733100: [ Scanning] drop rate-1 exceeded. Current burst rate is 10 per second, max configured rate is 10; Current average rate is 245 per second, max configured rate is 5; Cumulative total count is 147409",
+			"Object=Scanning|rate_ID=1|rate_val=10|rate_val_2=10|rate_val_3=245|rate_val_4=5|total_cnt=147409"},
+		{"a number after the word before it without a blank (752012)",
+			"%ASA-4-752012: IKEv1 was unsuccessful at setting up a tunnel. Map Tag = outside_map. Map Sequence Number = 10.",
+			"mapSeq=10|mapTag=outside_map|protocol=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
