@@ -177,7 +177,7 @@ func wordAt(format string, i int) string {
 }
 
 // placeholderWord reports whether the word w at format[i] is shaped as no text is:
-// IP_address, user-name (ending in a valueKinds), or repeating its label ("Group group").
+// IP_address, user-name (ending in a valueKinds), or repeating its label ("Group group", "length: length").
 func placeholderWord(format string, i int, w string) bool {
 	if strings.Contains(w, "_") && strings.ContainsFunc(w, unicode.IsLower) {
 		return true
@@ -193,16 +193,21 @@ func placeholderWord(format string, i int, w string) bool {
 var valueKinds = []string{"name", "id", "ip", "port", "type", "num", "number", "length", "version", "value", "mask",
 	"hex", "address", "addr", "string", "count", "size", "code", "level", "index", "reason"}
 
-// prevWord returns the word that ends one blank before format[i], or "".
+// prevWord returns the word before format[i], parted from it by blanks, perhaps after a ':' or
+// '=' ("length: length"), or by a '=' alone ("recycle=recycle"); else "".
 func prevWord(format string, i int) string {
-	if i < 2 || format[i-1] != ' ' {
-		return ""
+	e := len(strings.TrimRight(format[:i], " "))
+	if e > 0 && (format[e-1] == ':' || format[e-1] == '=') {
+		e = len(strings.TrimRight(format[:e-1], " "))
 	}
-	s := i - 1
+	s := e
 	for s > 0 && isParamWordByte(format[s-1]) {
 		s--
 	}
-	return format[s : i-1]
+	if e == i {
+		return ""
+	}
+	return format[s:e]
 }
 
 // labelSep parts a label from the word it labels: a blank, perhaps after ':' or '=', perhaps before a quote.
@@ -224,8 +229,9 @@ func sameWord(a, b string) bool { return strings.EqualFold(joiners.Replace(a), j
 // isTextAfterArticle reports whether the word n at format[i] is text, lower-case letters after an
 // article (this connection); licenseType there is a name.
 func isTextAfterArticle(format string, i int, n string) bool {
-	return !strings.ContainsFunc(n, func(r rune) bool { return r < 'a' || r > 'z' }) &&
-		slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(prevWord(format, i)))
+	w := prevWord(format, i)
+	return !strings.ContainsFunc(n, func(r rune) bool { return r < 'a' || r > 'z' }) && strings.HasSuffix(format[:i], w+" ") &&
+		slices.Contains([]string{"a", "an", "the", "this", "that", "these", "those"}, strings.ToLower(w))
 }
 
 // normaliseLiteral makes runs of blanks one and drops those next to punctuation (optional to litMatch).

@@ -393,6 +393,12 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"a number after the word before it without a blank (752012)",
 			"%ASA-4-752012: IKEv1 was unsuccessful at setting up a tunnel. Map Tag = outside_map. Map Sequence Number = 10.",
 			"mapSeq=10|mapTag=outside_map|protocol=1"},
+		{"a word after its label and a colon is a placeholder (722016)",
+			"%ASA-4-722016: Group GP1 User bob IP 10.0.0.5 Bad SVC frame length: 100 expected: 200",
+			"IP_address=10.0.0.5|expected-length=200|group=GP1|length=100|user-name=bob"},
+		{"a word after its label and a colon is a placeholder (722018)",
+			"%ASA-4-722018: Group GP1 User bob IP 10.0.0.5 Bad SVC protocol version: 1.0, expected: 1.1",
+			"IP_address=10.0.0.5|expected-version=1.1|group=GP1|user-name=bob|version=1.0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
