@@ -93,7 +93,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 					n, end = w, i+len(w)
 				}
 			}
-			if n != "" && !isLabel(format, i, end) && !isTextAfterArticle(format, i, n) {
+			if n != "" && !isLabel(format, i, end) && !isTextAfterArticle(format, i, n) && (sameWord(prevWord(format, i), n) || !labelled(format, n)) {
 				i = addVar(n, i, end)
 				continue
 			}
@@ -218,6 +218,20 @@ func isLabel(format string, i, end int) bool {
 	sep := labelSep.FindString(format[end:])
 	next := wordAt(format, end+len(sep))
 	return sep != "" && next != "" && sameWord(next, format[i:end]) // a two-word name is no label of its first word
+}
+
+// labelled reports whether format writes n after its label somewhere ("Pool=pool"): n is then a
+// placeholder only there, and text elsewhere ("Returned ip-address to pool").
+func labelled(format, n string) bool {
+	for i := 0; ; i++ {
+		j := strings.Index(format[i:], n)
+		if j < 0 {
+			return false
+		}
+		if i += j; sameWord(prevWord(format, i), n) {
+			return true
+		}
+	}
 }
 
 // joiners drops the '-' and '_' inside words; built once, as a Replacer costs more to build than to use.

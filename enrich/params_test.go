@@ -399,6 +399,12 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"a word after its label and a colon is a placeholder (722018)",
 			"%ASA-4-722018: Group GP1 User bob IP 10.0.0.5 Bad SVC protocol version: 1.0, expected: 1.1",
 			"IP_address=10.0.0.5|expected-version=1.1|group=GP1|user-name=bob|version=1.0"},
+		{"a name the format writes after its label is text elsewhere (737401)",
+			"%ASA-7-737401: POOLIP: Pool=pool1, Returned 10.0.0.7 to pool (recycle=TRUE).",
+			"ip-address=10.0.0.7|pool=pool1|recycle=TRUE"},
+		{"a name the format writes after its label is text elsewhere (737402)",
+			"%ASA-4-737402: POOLIP: Pool=pool1, Failed to return 10.0.0.7 to pool (recycle=FALSE). Reason: Address not in pool range",
+			"ip-address=10.0.0.7|message=Address not in pool range|pool=pool1|recycle=FALSE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
