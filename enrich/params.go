@@ -177,7 +177,8 @@ func wordAt(format string, i int) string {
 }
 
 // placeholderWord reports whether the word w at format[i] is shaped as no text is:
-// IP_address, user-name (ending in a valueKinds), or repeating its label ("Group group", "length: length").
+// IP_address, user-name (ending in a valueKinds), or starting with its label ("Group group", "length: length",
+// "User username").
 func placeholderWord(format string, i int, w string) bool {
 	if strings.Contains(w, "_") && strings.ContainsFunc(w, unicode.IsLower) {
 		return true
@@ -186,7 +187,9 @@ func placeholderWord(format string, i int, w string) bool {
 		return false
 	}
 	j := strings.LastIndexByte(w, '-')
-	return j > 0 && slices.Contains(valueKinds, w[j+1:]) || sameWord(prevWord(format, i), w)
+	p := prevWord(format, i)
+	l := joiners.Replace(strings.ToLower(p))
+	return j > 0 && slices.Contains(valueKinds, w[j+1:]) || sameWord(p, w) || len(l) >= 3 && strings.HasPrefix(joiners.Replace(w), l)
 }
 
 // valueKinds end the hyphenated placeholder names of the Threat Defense document.

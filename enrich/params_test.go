@@ -372,9 +372,9 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"value in angle brackets before text the format lacks (722032)",
 			"%ASA-5-722032: Group <GP1> User <bob> IP <10.0.0.5> New UDP SVC connection replacing old connection.",
 			"IP_address=10.0.0.5|group=GP1|user-name=bob"},
-		{"value in angle brackets before a literal word the format names otherwise (722041)",
+		{"values in angle brackets (722041)",
 			"%ASA-4-722041: TunnelGroup <TG1> GroupPolicy <GP1> User <bob> IP <10.0.0.5> No IPv6 address available for SVC connection.",
-			"group_policy=GP1|tunnel_group=TG1"},
+			"group_policy=GP1|peer_address=10.0.0.5|tunnel_group=TG1|username=bob"},
 		{"brackets the line prints around a value (725011)",
 			"%ASA-7-725011: Cipher[1] : ECDHE-RSA-AES256-GCM-SHA384",
 			"cipher_name=ECDHE-RSA-AES256-GCM-SHA384|order=1"},
@@ -405,6 +405,9 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"a name the format writes after its label is text elsewhere (737402)",
 			"%ASA-4-737402: POOLIP: Pool=pool1, Failed to return 10.0.0.7 to pool (recycle=FALSE). Reason: Address not in pool range",
 			"ip-address=10.0.0.7|message=Address not in pool range|pool=pool1|recycle=FALSE"},
+		{"a word that starts with its label is a placeholder (722041)",
+			"%ASA-4-722041: TunnelGroup TG1 GroupPolicy GP1 User bob IP 10.0.0.5 No IPv6 address available for SVC connection.",
+			"group_policy=GP1|peer_address=10.0.0.5|tunnel_group=TG1|username=bob"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
