@@ -52,7 +52,7 @@ func TestEmbeddedEntries(t *testing.T) {
 				Format:      "IP IP_address Error parsing SVC connect request.",
 				Explanation: "SVC からの要求が無効でした。",
 				Action:      "必要に応じて調査を実施し、このエラーの原因が SVC の障害であるか、互換性のない SVC バージョンであるか、デバイスに対する攻撃であるかを確認します。",
-				Params:      []Param{}, Source: Source{Document: ftdDoc, Section: "722001"}},
+				Params:      []Param{{Name: "IP_address"}}, Source: Source{Document: ftdDoc, Section: "722001"}}, // marked up, not listed
 		},
 		{
 			name: "737036 keyed by heading although the message line reads 737035", product: ProductFTD, key: "737036",
@@ -82,6 +82,7 @@ func TestEmbeddedEntries(t *testing.T) {
 				Explanation: "SVC がメッセージを発行しました。",
 				Action:      "不要。",
 				Params: []Param{
+					{Name: "group"}, {Name: "user-name"}, {Name: "IP_address"}, // marked up, not listed
 					{Name: "type-num", Description: "メッセージタイプを示す 0 ~ 31 の番号。メッセージタイプは次のとおりです。\n0 : 正常\n16 : ログアウト\n17 : エラーによるクローズ\n18 : キー再生成によるクローズ\n1 ~ 15、19 ~ 31 : 予約済みで未使用"},
 					{Name: "message", Description: "SVC からのテキスト メッセージ"},
 				},

@@ -7,7 +7,7 @@ import _ "embed"
 
 // Version identifies the embedded catalog: the generator version and a hash
 // of the source documents it was generated from.
-const Version = "gen-7+e8f7302565ddb97a"
+const Version = "gen-8+80002fc2bcf6f2bb"
 
 // embeddedJSON is the generated catalog data.
 //

@@ -408,6 +408,12 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"a word that starts with its label is a placeholder (722041)",
 			"%ASA-4-722041: TunnelGroup TG1 GroupPolicy GP1 User bob IP 10.0.0.5 No IPv6 address available for SVC connection.",
 			"group_policy=GP1|peer_address=10.0.0.5|tunnel_group=TG1|username=bob"},
+		{"a placeholder the document marks up but does not list (747019)",
+			"%ASA-4-747019: Clustering: New cluster member unit-2 rejected due to Cluster Control Link IP subnet mismatch (10.1.1.2/255.255.255.0 on new unit, 10.2.2.1/255.255.0.0 on local unit).",
+			"ip-address=10.1.1.2|ip-address_2=10.2.2.1|ip-mask=255.255.255.0|ip-mask_2=255.255.0.0|name=unit-2"},
+		{"a placeholder the document marks up but does not list (752017)",
+			"%ASA-4-752017: IKEv2 Backup L2L tunnel initiation denied on interface outside matching crypto map outside_map, sequence number 10. Unsupported configuration.",
+			"interface=outside|name=outside_map|number=10"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

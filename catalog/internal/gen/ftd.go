@@ -30,6 +30,8 @@ var (
 	// if the format has it.
 	ftdPlainParamRe = regexp.MustCompile(`^[-•]\s+([^：]*?[A-Za-z][^：]*?)\s+[:：]\s*(.*)$`)
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
+	// ftdMarkedRe matches a one-word placeholder marked up in the message line (*name*).
+	ftdMarkedRe = regexp.MustCompile(`\*{1,2}([A-Za-z][A-Za-z0-9_-]*)\*{1,2}`)
 )
 
 // parseFTD extracts one entry per heading and resolves the content defects.
@@ -114,6 +116,21 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 		"removed: a device writes no such characters, the text around it is kept"})
 	e.Format = strings.ReplaceAll(e.Format, `\n`, "")
 	sortParamsByFormat(&e, note)
+	var marked []string // the one-word placeholders the message line marks up and the list leaves out
+	for i := 0; i < len(s.lines) && !ftdLabelRe.MatchString(strings.TrimSpace(s.lines[i])); i++ {
+		l := " " + s.lines[i] + " "
+		for _, m := range ftdMarkedRe.FindAllStringSubmatchIndex(l, -1) {
+			// 746014's "[*FQDN*]" is the bracketed tag the line prints, 746015's "*FQDN*]" the same missing its '['.
+			name := l[m[2]:m[3]]
+			if l[m[0]-1] != '[' && l[m[1]] != ']' && !slices.Contains(marked, name) &&
+				!slices.ContainsFunc(e.Params, func(p catalog.Param) bool { return p.Name == name }) {
+				marked, e.Params = append(marked, name), append(e.Params, catalog.Param{Name: name})
+			}
+		}
+	}
+	note(finding{marked != nil, fmt.Sprintf("placeholders marked up in the message format but not in the parameter list (%s)",
+		strings.Join(marked, ", ")), "added to params with no description, in format order, so that the engine reads them"})
+	sortParamsByFormat(&e, func(...finding) {})
 	e.Explanation, e.Action = expl.String(), act.String()
 	return e
 }
