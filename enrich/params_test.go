@@ -414,6 +414,12 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"a placeholder the document marks up but does not list (752017)",
 			"%ASA-4-752017: IKEv2 Backup L2L tunnel initiation denied on interface outside matching crypto map outside_map, sequence number 10. Unsupported configuration.",
 			"interface=outside|name=outside_map|number=10"},
+		{"a placeholder of several words the document marks up but does not list (734003)",
+			"%ASA-7-734003: DAP: User bob, Addr 10.0.0.5: Session Attribute: aaa.cisco.grouppolicy = DfltGrpPolicy",
+			"attr name/value=aaa.cisco.grouppolicy = DfltGrpPolicy|ipaddr=10.0.0.5|name=bob"},
+		{"placeholders of several words the document marks up but does not list (750011)",
+			"%ASA-4-750011: Tunnel Rejected: Selected IKEv2 encryption algorithm (AES-CBC) is not strong enough to secure proposed IPSEC encryption algorithm (AES-GCM-256).",
+			"IKEV2 encry algo=AES-CBC|IPSEC encry algo=AES-GCM-256"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

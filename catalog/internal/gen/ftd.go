@@ -30,8 +30,8 @@ var (
 	// if the format has it.
 	ftdPlainParamRe = regexp.MustCompile(`^[-•]\s+([^：]*?[A-Za-z][^：]*?)\s+[:：]\s*(.*)$`)
 	ftdValueRe      = regexp.MustCompile(`^[-•]\s+`)
-	// ftdMarkedRe matches a one-word placeholder marked up in the message line (*name*).
-	ftdMarkedRe = regexp.MustCompile(`\*{1,2}([A-Za-z][A-Za-z0-9_-]*)\*{1,2}`)
+	// ftdMarkedRe matches a placeholder of words marked up in the message line (*name*, *attr name/value*).
+	ftdMarkedRe = regexp.MustCompile(`\*{1,2}([A-Za-z][\w/-]*(?: [A-Za-z][\w/-]*)*)\*{1,2}`)
 )
 
 // parseFTD extracts one entry per heading and resolves the content defects.
@@ -121,9 +121,11 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 		l := " " + s.lines[i] + " "
 		for _, m := range ftdMarkedRe.FindAllStringSubmatchIndex(l, -1) {
 			// 746014's "[*FQDN*]" is the bracketed tag the line prints, 746015's "*FQDN*]" the same missing its '['.
-			name := l[m[2]:m[3]]
-			if l[m[0]-1] != '[' && l[m[1]] != ']' && !slices.Contains(marked, name) &&
-				!slices.ContainsFunc(e.Params, func(p catalog.Param) bool { return p.Name == name }) {
+			// Words marked up together that the list names one by one (726001's *im_protocol im_service*) are those.
+			name, listed := l[m[2]:m[3]], func(n string) bool {
+				return slices.ContainsFunc(e.Params, func(p catalog.Param) bool { return p.Name == n })
+			}
+			if l[m[0]-1] != '[' && l[m[1]] != ']' && !slices.Contains(marked, name) && !listed(name) && !slices.ContainsFunc(strings.Fields(name), listed) {
 				marked, e.Params = append(marked, name), append(e.Params, catalog.Param{Name: name})
 			}
 		}
