@@ -64,8 +64,8 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	}
 	for i := 0; i < len(format); {
 		c := format[i]
-		// A Threat Defense word followed by brackets prints them (Cipher[order] is Cipher[1]).
-		if o := strings.IndexByte("*[<", c); o >= 0 && !(o == 1 && i > 0 && isWord(format[i-1]) && ent.Product == catalog.ProductFTD) {
+		// Threat Defense lines print the brackets of their formats (Cipher[order] is Cipher[1], [FQDN] is [FQDN]).
+		if o := strings.IndexByte("*[<", c); o >= 0 && !(o == 1 && ent.Product == catalog.ProductFTD) {
 			if j := strings.IndexByte(format[i+1:], "*]>"[o]); j > 0 && j < 40 && !strings.ContainsAny(format[i+1:i+1+j], "*[]<>") &&
 				(c != '*' || !strings.Contains(format[i+1:i+1+j], " ")) {
 				i = addVar(format[i+1:i+1+j], i, i+j+2)

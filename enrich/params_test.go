@@ -420,6 +420,9 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"placeholders of several words the document marks up but does not list (750011)",
 			"%ASA-4-750011: Tunnel Rejected: Selected IKEv2 encryption algorithm (AES-CBC) is not strong enough to secure proposed IPSEC encryption algorithm (AES-GCM-256).",
 			"IKEV2 encry algo=AES-CBC|IPSEC encry algo=AES-GCM-256"},
+		{"a bracketed tag after a blank is text in a firewall format (746014)",
+			"%ASA-5-746014: user-identity: [FQDN] www.example.com address 10.0.0.9 obsolete.",
+			"IP Address=10.0.0.9|fqdn=www.example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
