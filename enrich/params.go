@@ -461,7 +461,9 @@ func trimValue(text []byte, s, e int) span {
 	for e > s && isEOLSpace(text[e-1]) {
 		e--
 	}
-	if e-s >= 2 && (text[s] == '<' && text[e-1] == '>' || text[s] == '[' && text[e-1] == ']') {
+	// One pair around the whole value, not the first and last of several: "[F1547][major]" stays.
+	if e-s >= 2 && (text[s] == '<' && text[e-1] == '>' || text[s] == '[' && text[e-1] == ']') &&
+		bytes.IndexByte(text[s+1:e-1], text[e-1]) < 0 {
 		return trimValue(text, s+1, e-1) // and the blanks inside: "[ Scanning]"
 	}
 	return span{int32(s), int32(e)}

@@ -217,6 +217,12 @@ func TestMatcherTolerance(t *testing.T) {
 		{"word with a z after an article is text", ftd("Rejected by the zone", "zone"), "Rejected by the inside", ""},
 		{"empty last value before the tail", ios("Rate over threshold ([dec])."), "Rate over threshold ().", "dec="},
 		{"a word followed by a bracketed placeholder", ios("Power supply PS[dec] failed"), "Power supply PS2 failed", "dec=2"},
+		{"a value of several bracketed parts keeps its brackets", ios("[chars] [dec]% of packets were dropped"),
+			"[F1547][soaking][major] 6% of packets were dropped", "chars=[F1547][soaking][major]|dec=6"},
+		{"a value of several angle-bracketed parts keeps its brackets", ios("Track [chars]: [chars]"),
+			"Track T1: <Gi1/0/1> down, <Gi1/0/2>", "chars=T1|chars_2=<Gi1/0/1> down, <Gi1/0/2>"},
+		{"a value in one pair of brackets loses them", ios("Bad request from device [chars]. [chars]"),
+			"Bad request from device [1.2.3.4]. Missing header.", "chars=1.2.3.4|chars_2=Missing header."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
