@@ -417,6 +417,13 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 				}
 				return n
 			}
+			// A number glued to the literal's last word ("Group Remote User2 User bob") is part of the value
+			// when the literal comes later with its blank.
+			if lit[len(lit)-1] == ' ' && !isBlank(text[e-1]) {
+				if s2, e2, ok := litIndex(text, e, lit); ok && isBlank(text[e2-1]) {
+					s, e = s2, e2
+				}
+			}
 			if m.blankAfter&(1<<i) != 0 {
 				// Only within one word: the UDI is one, a later ", " past "(5,0x0c) dropped" no end of it.
 				word := len(text)
