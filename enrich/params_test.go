@@ -437,6 +437,9 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"a bracketed tag after a blank is text in a firewall format (746014)",
 			"%ASA-5-746014: user-identity: [FQDN] www.example.com address 10.0.0.9 obsolete.",
 			"IP Address=10.0.0.9|fqdn=www.example.com"},
+		{"the document's 746015 lacks the tag's '[' that the line prints",
+			"%ASA-5-746015: user-identity: [FQDN] www.example.com resolved 93.184.216.34",
+			"IP address=93.184.216.34|fqdn=www.example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

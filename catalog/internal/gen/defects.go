@@ -32,6 +32,10 @@ var ftdContentDefects = []contentDefect{{
 	id: "752009", field: "action", evidence: "预期",
 	problem:    "a Chinese word (预期, expected) in the Japanese action, left by the translation",
 	resolution: "kept as printed, so that the text stays verbatim; 预期 reads as the Japanese 予期 (expected)",
+}, {
+	id: "746015", field: "format", evidence: "user-identity: FQDN] ",
+	problem:    "the message line has lost the '[' of the tag [FQDN] that 746014 and the device print",
+	resolution: "the '[' is put back, so that the format reads as a line does",
 }}
 
 // applyContentDefects checks and resolves ftdContentDefects.
@@ -47,7 +51,7 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 		switch { // a failed check fails the generation, so a fix need not wait for it
 		case e == nil:
 			err = errors.New("no such entry")
-		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action}[d.field],
+		case !strings.Contains(map[string]string{"explanation": e.Explanation, "action": e.Action, "format": e.Format}[d.field],
 			d.evidence):
 			err = fmt.Errorf("%q is no longer in its %s; review the entry", d.evidence, d.field)
 		case d.id == "733100":
@@ -67,6 +71,8 @@ func applyContentDefects(entries []catalog.Entry, rep *reporter) error {
 				err = errors.New("the action is no longer 752017's")
 			}
 			e.Action = ""
+		case d.id == "746015":
+			e.Format = strings.Replace(e.Format, d.evidence, "user-identity: [FQDN] ", 1)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: known defect of %s: %w", docFTD, d.id, err))
