@@ -161,6 +161,7 @@ type Client struct {
 	mu      sync.Mutex    // orders idle against Close; guards the backoff
 	delay   time.Duration // before the next connection attempt after failures; 0 when healthy
 	lastTry time.Time     // start of the last attempt or failure
+	last    error         // the last failure, which a Send the backoff refuses names
 
 	sends, acked, failed, dials, dialFailures, staleIdle atomic.Uint64
 	open                                                 atomic.Int64
@@ -292,13 +293,13 @@ func (c *Client) drop(cn *conn) *conn {
 // MaxBackoff; no jitter: there is no herd of clients to spread) and returns err as the failure
 // of op, after why ctx ended: err alone is then usually just "i/o timeout".
 func (c *Client) fail(ctx context.Context, op string, err error) error {
-	c.mu.Lock()
-	c.delay = min(max(2*c.delay, c.cfg.MinBackoff), c.cfg.MaxBackoff)
-	c.lastTry = c.now()
-	c.mu.Unlock()
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
 		err = fmt.Errorf("%w: %w", cause, err)
 	}
+	c.mu.Lock()
+	c.delay = min(max(2*c.delay, c.cfg.MinBackoff), c.cfg.MaxBackoff)
+	c.lastTry, c.last = c.now(), fmt.Errorf("%s: %w", op, err)
+	c.mu.Unlock()
 	return c.retryable(op, err)
 }
 

@@ -732,6 +732,24 @@ func TestBackoffReservesTheAttempt(t *testing.T) {
 	}
 }
 
+// TestBackoffNamesTheLastFailure: a Send refused by the backoff says what failed last, since
+// while a receiver stays unreachable most retries are refused so and would otherwise not say why.
+func TestBackoffNamesTheLastFailure(t *testing.T) {
+	c := newClient(t, testConfig("tcp://127.0.0.1:1"))
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	c.dial = func(context.Context, string, string) (net.Conn, error) {
+		return nil, fmt.Errorf("dial: %w", ErrStalled)
+	}
+	send := func() error { return c.Send(context.Background(), "t", entries(0, 1), 1) }
+	requireRetryable(t, send(), ErrStalled)
+	err := send()
+	requireRetryable(t, err, ErrBackoff)
+	if !errors.Is(err, ErrStalled) || !strings.Contains(err.Error(), "after dial: dial: "+ErrStalled.Error()) {
+		t.Errorf("refused by the backoff: %v; want it to name and wrap the last failure", err)
+	}
+}
+
 func TestRetryableErrorMessage(t *testing.T) {
 	err := &RetryableError{Op: "read ack", Addr: "tcp://127.0.0.1:24224", Err: ErrAckTimeout}
 	if got, want := err.Error(), "forward: read ack tcp://127.0.0.1:24224: no ack before the ack timeout"; got != want {

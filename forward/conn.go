@@ -46,8 +46,9 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	c.mu.Lock()
 	now := c.now()
 	if wait := c.lastTry.Add(c.delay).Sub(now); c.delay > 0 && wait > 0 {
+		last := c.last
 		c.mu.Unlock()
-		return nil, c.retryable("dial", fmt.Errorf("%w: next attempt in %s", ErrBackoff, wait))
+		return nil, c.retryable("dial", fmt.Errorf("%w: next attempt in %s, after %w", ErrBackoff, wait, last))
 	}
 	// Reserve the attempt so that concurrent Sends do not all dial a receiver that is down.
 	c.lastTry = now
