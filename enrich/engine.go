@@ -25,6 +25,7 @@ type Counters struct {
 	Enriched  int // records whose identifier the catalog knows
 	UnknownID int // records with a well-formed identifier the catalog does not know
 	NoID      int // map records with no identifier, copied byte for byte
+	NoText    int // of NoID, those where no message key holds a non-empty str or bin value
 	Skipped   int // group markers, non-map bodies, and an unparseable rest of a chunk
 	// EnrichedBy counts Enriched by the entry's product, indexed by catalog.Product.Index.
 	EnrichedBy [catalog.NumProducts]int
@@ -326,6 +327,9 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 	switch {
 	case m == nil:
 		c.NoID++
+		if !s.hasText() {
+			c.NoText++
+		}
 		return append(dst, chunk[off:end]...), end, nil
 	case m.ent != nil:
 		c.Enriched++
@@ -451,6 +455,16 @@ type pairScan struct {
 	haveVal uint32               // the vals that are set
 	exists  uint16               // the added fields whose name is a key already
 	blocked uint16               // the added fields whose name's leading part is a key
+}
+
+// hasText reports whether a message key holds a non-empty str or bin value (others are empty).
+func (s *pairScan) hasText() bool {
+	for hv := s.haveVal; hv != 0; hv &= hv - 1 {
+		if v := s.vals[bits.TrailingZeros32(hv)%MaxMessageKeys]; v.end > v.start {
+			return true
+		}
+	}
+	return false
 }
 
 // scanPairs walks the n pairs at chunk[q:], appending to drops the pairs Overwrite may remove.

@@ -108,6 +108,8 @@ type Instance struct {
 	abort     context.Context // cancels the sends still pending when Close gives up
 	abortSend context.CancelFunc
 
+	noTextLogged atomic.Bool // records without a message key's text were logged, once
+
 	loopLogged atomic.Bool
 	countMu    sync.Mutex          // guards stats, onStats, unknown, reported and sent
 	sent       map[string]struct{} // tags handed back, without the prefix, at most maxSentTags: see looped
@@ -285,6 +287,11 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	}
 	if note != "" {
 		in.log.Warnf("%srecords=%d enriched=%d skipped=%d", note, c.Records, c.Enriched, c.Skipped)
+	}
+	if c.NoText > 0 && in.noTextLogged.CompareAndSwap(false, true) {
+		in.log.Warnf("%d of %d records with tag %q have none of the Message_Key keys (%s) with a text value: they pass "+
+			"unenriched, counted as no_id (logged once). If their line is under another key, add it to Message_Key",
+			c.NoText, c.Records, tag, strings.Join(in.cfg.Engine.MessageKeys, ", "))
 	}
 	in.log.Debugf("flushed tag %q: records=%d enriched=%d unknown_id=%d no_id=%d skipped=%d payloads=%d; totals %s",
 		tag, c.Records, c.Enriched, c.UnknownID, c.NoID, c.Skipped, payloads, totalsLine{in})

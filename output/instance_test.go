@@ -412,6 +412,33 @@ func TestFlushRecoversAfterReceiverReturns(t *testing.T) {
 	}
 }
 
+// TestRecordsWithoutMessageKeyAreLoggedOnce: records with none of the Message_Key keys holding
+// text (a parser that moved the line elsewhere, a line under a map) can never be enriched;
+// a stream of them is said once per instance, with the keys to check, not per chunk nor never.
+func TestRecordsWithoutMessageKeyAreLoggedOnce(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+	in, log := newForward(t, srv, nil)
+	body := func(key string, value []byte) []byte {
+		b := append(record("")[:12], 0x80, 0x81)
+		return append(msgpack.AppendStr(b, key), value...)
+	}
+	inner := msgpack.AppendStr(msgpack.AppendStr([]byte{0x81}, "inner"), knownLine)
+	for i, data := range [][]byte{chunk(noIDLine), body("text", msgpack.AppendStr(nil, knownLine)), body("log", inner), chunk(knownLine)} {
+		if err := in.Flush(context.Background(), "net.app", data); err != nil {
+			t.Fatalf("Flush %d: %v", i, err)
+		}
+	}
+	if got := log.count("warn", "none of the Message_Key keys"); got != 1 {
+		t.Errorf("%d warnings of records without a message key, want 1:\n%s", got, strings.Join(log.lines, "\n"))
+	}
+	if got := log.count("warn", `tag "net.app"`); got != 1 {
+		t.Errorf("the warning does not name the tag:\n%s", strings.Join(log.lines, "\n"))
+	}
+	if tot := in.Totals(); tot.NoID != 3 || tot.Enriched != 1 {
+		t.Errorf("totals = %+v, want 3 no_id and 1 enriched", tot)
+	}
+}
+
 func TestFlushLoopIsNotSentAgain(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
 	in, log := newForward(t, srv, nil)
