@@ -275,7 +275,11 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 	})
 	// One warning per flush at most; what the chunk holds is known once it is all rewritten.
 	if err != nil {
-		in.log.Warnf("chunk with tag %q not delivered, Fluent Bit will retry it: %v", tag, err)
+		logf := in.log.Warnf
+		if errors.Is(err, forward.ErrBackoff) { // no attempt: it repeats a failure already a warning
+			logf = in.log.Debugf
+		}
+		logf("chunk with tag %q not delivered, Fluent Bit will retry it: %v", tag, err)
 		return err
 	}
 	var note string

@@ -439,6 +439,36 @@ func TestRecordsWithoutMessageKeyAreLoggedOnce(t *testing.T) {
 	}
 }
 
+// failSink fails each Send with the next of errs.
+type failSink struct{ errs []error }
+
+func (s *failSink) Send(context.Context, string, []byte, int) error {
+	err := s.errs[0]
+	s.errs = s.errs[1:]
+	return err
+}
+
+func (s *failSink) Close(context.Context) error { return nil }
+
+// TestBackoffRefusalsAreNotWarnings: while in_forward stays paused or down, most retries are
+// refused by the reconnect backoff without an attempt; the attempts' failures are the warnings,
+// one per backoff period at most, and the refusals, which repeat them, are debug lines.
+func TestBackoffRefusalsAreNotWarnings(t *testing.T) {
+	refused := &forward.RetryableError{Op: "dial", Addr: "unix:///x", Err: syscall.ECONNREFUSED}
+	delayed := &forward.RetryableError{Op: "dial", Addr: "unix:///x",
+		Err: fmt.Errorf("%w: next attempt in 1s, after dial: %w", forward.ErrBackoff, syscall.ECONNREFUSED)}
+	log := &logRecorder{}
+	in := newInstance(DefaultConfig(), log, &loaded{eng: defaultEngine(t)}, &failSink{errs: []error{refused, delayed, delayed, refused}})
+	for i := range 4 {
+		if err := in.Flush(context.Background(), "net.app", chunk(knownLine)); !IsRetryable(err) {
+			t.Fatalf("Flush %d = %v, want a retryable error", i, err)
+		}
+	}
+	if w, d := log.count("warn", "not delivered"), log.count("debug", "not delivered"); w != 2 || d != 2 {
+		t.Errorf("%d warnings and %d debug lines of chunks not delivered, want 2 of each:\n%s", w, d, strings.Join(log.lines, "\n"))
+	}
+}
+
 func TestFlushLoopIsNotSentAgain(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
 	in, log := newForward(t, srv, nil)

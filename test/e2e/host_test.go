@@ -220,6 +220,19 @@ func (r *hostRun) logsWith(level, substr string) []string {
 	return out
 }
 
+// retryLines checks that every chunk not delivered was logged, a warning unless the reconnect
+// backoff refused it without an attempt (a debug line), and returns how many were.
+func (r *hostRun) retryLines(t *testing.T) int {
+	t.Helper()
+	delayed := r.logsWith("debug", "Fluent Bit will retry it")
+	for _, l := range delayed {
+		if !strings.Contains(l, "reconnect delayed") {
+			t.Errorf("debug line %q, want a warning: only a retry the backoff refused is not one", l)
+		}
+	}
+	return len(r.logsWith("warn", "Fluent Bit will retry it")) + len(delayed)
+}
+
 // flushOf returns the result of the flushes of instance with tag, summed.
 func (r *hostRun) flushOf(instance, tag string) flushResult {
 	var sum flushResult

@@ -192,7 +192,7 @@ func TestForwardFailuresRetry(t *testing.T) {
 			// delivered (bounded: the client's reconnect backoff may refuse
 			// the first retries).
 			h := startHost(t, time.Minute, nil)
-			h.send(t, forwardInstance("A", srv, "ack_timeout=500ms")+"flush A first "+data)
+			h.send(t, forwardInstance("A", srv, "ack_timeout=500ms log_level=debug")+"flush A first "+data)
 			for l := h.next(t, 30*time.Second); !strings.HasPrefix(l, "flush A first"); l = h.next(t, 30*time.Second) {
 			}
 			if tt.opts.Stopped {
@@ -224,8 +224,8 @@ func TestForwardFailuresRetry(t *testing.T) {
 			if second.ok != 1 || second.retry != second.calls-1 {
 				t.Errorf("second flush = %+v, want FLB_RETRY until delivered, then FLB_OK", second)
 			}
-			if got, want := len(r.logsWith("warn", "Fluent Bit will retry it")), 1+second.retry; got != want {
-				t.Errorf("%d retry warnings, want %d", got, want)
+			if got, want := r.retryLines(t), 1+second.retry; got != want {
+				t.Errorf("%d retries logged, want %d", got, want)
 			}
 			acked := ackedLogs(srv, "enriched.second")
 			for _, m := range msgs {
