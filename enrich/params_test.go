@@ -231,6 +231,14 @@ func TestMatcherTolerance(t *testing.T) {
 			"Track T1: <Gi1/0/1> down, <Gi1/0/2>", "chars=T1|chars_2=<Gi1/0/1> down, <Gi1/0/2>"},
 		{"a value in one pair of brackets loses them", ios("Bad request from device [chars]. [chars]"),
 			"Bad request from device [1.2.3.4]. Missing header.", "chars=1.2.3.4|chars_2=Missing header."},
+		{"a name after its two-letter label in a user's format (113039)", ftd("Group group User user IP ip AnyConnect parent session started."),
+			"Group <GP1> User <bob> IP <10.0.0.5> AnyConnect parent session started.", "group=GP1|user=bob|ip=10.0.0.5"},
+		{"names after their labels and ' = ' in a user's format (113019's start)", ftd("Group = group, Username = username, IP = peer_address, Session disconnected."),
+			"Group = GP1, Username = bob, IP = 10.0.0.5, Session disconnected.", "group=GP1|username=bob|peer_address=10.0.0.5"},
+		{"a word that starts with the two-letter word before it is text", ftd("Connection dropped in inspection from peer peer", "peer"),
+			"Connection dropped in inspection from peer 10.0.0.1", "peer=10.0.0.1"},
+		{"a word that starts with the three-letter label before it is a placeholder", ftd("Crypto Map mapname sequence seq-num incomplete"),
+			"Crypto Map outside_map sequence 10 incomplete", "mapname=outside_map|seq-num=10"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

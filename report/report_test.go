@@ -277,7 +277,7 @@ func TestWriteCSV(t *testing.T) {
 		{ID: "555555", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-555555: caf\xe9 \xff"},
 		{ID: "444444", Product: "cisco_ftd_asa", Severity: 0, Count: 1, Example: "%ASA-0-444444: \uFFFD\x01"},
 		{ID: "333333", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: ""},
-		{ID: "222222", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-222222: user \u202egnp.exe\u2028ok \u30ed\u30b0 \U0001F600"},
+		{ID: "222222", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-222222: user \u202egnp.exe\u2028ok \u30ed\u30b0\u3000\u78ba\u8a8d\u00a0\U0001F600"},
 	}
 	if err := WriteCSV(&b, items); err != nil {
 		t.Fatal(err)
@@ -297,8 +297,9 @@ func TestWriteCSV(t *testing.T) {
 		// Severity 0 is emergencies, not none; a U+FFFD in the line is text, not a byte to escape.
 		{"cisco_ftd_asa", "444444", "0", "", "", "1", "%ASA-0-444444: \uFFFD\\x01"},
 		{"cisco_ftd_asa", "333333", "4", "", "", "1", ""},
-		// A bidi override and a line separator are escaped; Japanese text and an emoji are not.
-		{"cisco_ftd_asa", "222222", "4", "", "", "1", "%ASA-4-222222: user \\u202egnp.exe\\u2028ok \u30ed\u30b0 \U0001F600"}}
+		// A bidi override and a line separator are escaped; Japanese text, its ideographic space, a
+		// no-break space and an emoji are not.
+		{"cisco_ftd_asa", "222222", "4", "", "", "1", "%ASA-4-222222: user \\u202egnp.exe\\u2028ok \u30ed\u30b0\u3000\u78ba\u8a8d\u00a0\U0001F600"}}
 	if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", want) {
 		t.Errorf("rows:\n got %q\nwant %q", rows, want)
 	}

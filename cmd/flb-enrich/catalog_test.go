@@ -350,8 +350,8 @@ func TestVersion(t *testing.T) {
 	if want := regexp.MustCompile(`^flb-enrich dev(-[0-9a-f]{12}(-dirty)?)? \(catalog gen-[0-9]+\+[0-9a-f]{16}\)\n$`); !want.MatchString(out.String()) {
 		t.Errorf("version printed %q, want %s", out.String(), want)
 	}
-	if code := run([]string{"version", "x"}, strings.NewReader(""), &out, &errOut); code != 2 {
-		t.Errorf("version with an argument: exit %d, want 2", code)
+	if code := run([]string{"version", "--json"}, strings.NewReader(""), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `unexpected argument "--json"`) {
+		t.Errorf("version with an argument: exit %d, stderr %q; want 2 and the argument named", code, errOut.String())
 	}
 }
 
@@ -411,5 +411,26 @@ func TestExplainStdinExplainsEachLineBeforeReadingTheNext(t *testing.T) {
 	in := &lineThenCheck{line: "%ASA-4-722051: Group <g>\n", out: &out, want: "result:      catalog entry"}
 	if code := run([]string{"explain", "-"}, in, &out, &errOut); code != 0 || !in.saw {
 		t.Errorf("exit %d (stderr %q); explanation written before the next read: %v", code, errOut.String(), in.saw)
+	}
+}
+
+// countedLines gives n log lines, one a read, and counts the reads.
+type countedLines struct{ n, reads int }
+
+func (r *countedLines) Read(p []byte) (int, error) {
+	if r.reads == r.n {
+		return 0, io.EOF
+	}
+	r.reads++
+	return copy(p, "%ASA-4-722051: Group <g>\n"), nil
+}
+
+// TestExplainStdinStopsWhenOutputFails: "tail -f log | flb-enrich explain - >file" ends at the
+// first write that fails (a full disk), with the write error, instead of reading on.
+func TestExplainStdinStopsWhenOutputFails(t *testing.T) {
+	var errOut bytes.Buffer
+	in := &countedLines{n: 100}
+	if code := run([]string{"explain", "-"}, in, failWriter{}, &errOut); code != 1 || strings.Count(errOut.String(), "broken pipe") != 1 || in.reads == in.n {
+		t.Errorf("exit %d, stderr %q, %d of %d lines read; want 1, the write error once and the input left", code, errOut.String(), in.reads, in.n)
 	}
 }

@@ -242,7 +242,7 @@ func TestHelpShowsEveryCommandAndTheEnrichOptions(t *testing.T) {
 // usage on standard output with exit status 0 (so that it can be paged), and a bad flag prints it on
 // standard error with exit status 2.
 func TestHelpOfEachCommandGoesToStdout(t *testing.T) {
-	for _, args := range [][]string{{"catalog", "-h"}, {"explain", "--help"}, {"report", "-h"}, {"-", "-h"}, {"--params", "-help"}, {"version", "--help"}} {
+	for _, args := range [][]string{{"catalog", "-h"}, {"explain", "--help"}, {"report", "-h"}, {"-", "-h"}, {"--params", "-help"}, {"version", "--help"}, {"version", "-help"}, {"version", "-h"}} {
 		var out, errOut bytes.Buffer
 		if code := run(args, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "usage: flb-enrich") || errOut.Len() > 0 {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 0 and the usage on stdout only", args, code, out.String(), errOut.String())
