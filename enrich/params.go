@@ -65,13 +65,13 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	for i := 0; i < len(format); {
 		c := format[i]
 		if o := strings.IndexByte("*[<", c); o >= 0 {
-			// Threat Defense lines print the brackets of their formats after a word (Cipher[order] is Cipher[1]), around
-			// a tag ([FQDN]) and around words ([CPU percentage | memory percentage]); [IP_address] of a user's format is one.
+			// Threat Defense lines print the brackets of a tag ([FQDN]) and of words ([CPU percentage | memory
+			// percentage]); Cipher[order] (Cipher[1]: trimValue removes them) and a user's [IP_address] are placeholders.
 			j := strings.IndexByte(format[i+1:], "*]>"[o])
 			n := format[i+1 : i+1+max(j, 0)]
 			blank, ftd := strings.Contains(n, " "), c == '[' && ent.Product == catalog.ProductFTD
-			if j > 0 && j < 40 && !strings.ContainsAny(n, "*[]<>") && !((c == '*' || ftd) && blank) &&
-				!(ftd && (i > 0 && isWord(format[i-1]) || !strings.ContainsFunc(n, unicode.IsLower))) {
+			if j > 0 && j < 40 && !strings.ContainsAny(n, "*[]<>") && !(c == '*' && blank) &&
+				!(ftd && (blank || !strings.ContainsFunc(n, unicode.IsLower))) {
 				i = addVar(format[i+1:i+1+j], i, i+j+2)
 				continue
 			}

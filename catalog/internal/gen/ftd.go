@@ -116,7 +116,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 		"removed: a device writes no such characters, the text around it is kept"})
 	e.Format = strings.ReplaceAll(e.Format, `\n`, "")
 	sortParamsByFormat(&e, note)
-	var marked []string // the one-word placeholders the message line marks up and the list leaves out
+	var marked []string // the placeholders the message line marks up and the list leaves out
 	for i := 0; i < len(s.lines) && !ftdLabelRe.MatchString(strings.TrimSpace(s.lines[i])); i++ {
 		l := " " + s.lines[i] + " "
 		for _, m := range ftdMarkedRe.FindAllStringSubmatchIndex(l, -1) {
@@ -125,7 +125,7 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 			name, listed := l[m[2]:m[3]], func(n string) bool {
 				return slices.ContainsFunc(e.Params, func(p catalog.Param) bool { return p.Name == n })
 			}
-			if l[m[0]-1] != '[' && l[m[1]] != ']' && !slices.Contains(marked, name) && !listed(name) && !slices.ContainsFunc(strings.Fields(name), listed) {
+			if l[m[0]-1] != '[' && l[m[1]] != ']' && !listed(name) && !slices.ContainsFunc(strings.Fields(name), listed) {
 				marked, e.Params = append(marked, name), append(e.Params, catalog.Param{Name: name})
 			}
 		}
