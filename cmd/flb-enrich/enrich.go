@@ -85,7 +85,9 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
-	if rep != nil && *rep.csv != "" && output.IsCatalogFile(*rep.csv, c.catalogs) { // as for Report_File
+	if rep != nil && *rep.csv == "-" { // would be a file named -
+		return c.fail(2, errors.New("--csv -: give a file path; the report goes to standard output (/dev/stdout for the CSV)"))
+	} else if rep != nil && *rep.csv != "" && output.IsCatalogFile(*rep.csv, c.catalogs) { // as for Report_File
 		return c.fail(2, fmt.Errorf("--csv %s is also a --catalog: write the report elsewhere and load the completed copy", *rep.csv))
 	} else if rep != nil && *rep.csv != "" && (output.IsCatalogFile(*rep.csv, inputs) || slices.Contains(inputs, "-") && isFile(stdin, *rep.csv)) {
 		return c.fail(2, fmt.Errorf("--csv %s is also an input: the report would replace it", *rep.csv))

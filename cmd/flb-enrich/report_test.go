@@ -230,6 +230,17 @@ func TestReportCSVIsNotAnInput(t *testing.T) {
 	}
 }
 
+// TestReportCSVDash: --csv - is refused before any input is read, rather than writing a file named -
+// in the working directory.
+func TestReportCSVDash(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out, errOut bytes.Buffer
+	code := run([]string{"report", "--csv", "-"}, strings.NewReader(reportInput), &out, &errOut)
+	if _, err := os.Stat("-"); code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "--csv -: give a file path") || err == nil {
+		t.Errorf("exit %d, stdout %q, stderr %q, file - (%v); want 2, no report, the reason and no file", code, out.String(), errOut.String(), err)
+	}
+}
+
 // TestReportCSVIntoAFileThatIsNotRegular: --csv /dev/stdout, a named pipe or a device is written
 // into, not replaced by a regular file (as root, a rename over /dev/stdout or /dev/full succeeds).
 func TestReportCSVIntoAFileThatIsNotRegular(t *testing.T) {
