@@ -61,8 +61,11 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fromStdin := len(rest) == 1 && rest[0] == "-"
 	if len(rest) == 0 {
 		return c.failUsage(errors.New("missing ID or log line"))
-	} else if !fromStdin {
-		stdin = strings.NewReader(strings.Join(rest, " "))
+	}
+	// The argument is one query, a record of several lines included; stdin is read line by line.
+	next := func() (string, error) { return strings.Join(rest, " "), io.EOF }
+	if in := bufio.NewReader(stdin); fromStdin {
+		next = func() (string, error) { return in.ReadString('\n') }
 	}
 	cat, err := catalog.Load(c.catalogs...)
 	var eng *enrich.Engine
@@ -73,10 +76,10 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return c.fail(1, err)
 	}
 	// Each line is explained and written before the next is read: tail -f | flb-enrich explain -.
-	in, n := bufio.NewReader(stdin), 0
+	n := 0
 	for err == nil {
 		var line string
-		if line, err = in.ReadString('\n'); err != nil && err != io.EOF {
+		if line, err = next(); err != nil && err != io.EOF {
 			return c.fail(1, readError("standard input", err))
 		} else if line = strings.TrimSpace(line); line == "" {
 			continue
