@@ -15,11 +15,13 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -142,7 +144,7 @@ func (s *Server) SetFault(f Fault) { s.fault.Store(int32(f)) }
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ln, err := net.Listen(s.network, s.addr)
+	ln, err := s.listen()
 	if err != nil {
 		return fmt.Errorf("forwardtest: %w", err)
 	}
@@ -161,6 +163,19 @@ func (s *Server) Start() error {
 		}
 	}()
 	return nil
+}
+
+// listen listens on the server's address. A TCP port the first Start chooses lies below Linux's
+// ephemeral range (32768 on): an ephemeral one may become another connection's local port while
+// the receiver is stopped, and the next Start would find it taken.
+func (s *Server) listen() (net.Listener, error) {
+	host, port, _ := net.SplitHostPort(s.addr)
+	for i := 0; port == "0" && i < 100; i++ {
+		if ln, err := net.Listen(s.network, net.JoinHostPort(host, strconv.Itoa(10000+mrand.IntN(22768)))); err == nil {
+			return ln, nil
+		}
+	}
+	return net.Listen(s.network, s.addr)
 }
 
 // Stop closes the listener and every connection, as a receiver that died, keeping what arrived.

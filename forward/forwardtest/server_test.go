@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -119,5 +121,25 @@ func TestServerRefusesOtherMessages(t *testing.T) {
 				t.Errorf("violations %v, %d messages kept; want one violation and none kept", srv.violations, len(srv.Messages()))
 			}
 		})
+	}
+}
+
+// TestRestartKeepsAPortNoConnectionTakes: a TCP receiver listens below Linux's ephemeral range,
+// so that no outgoing connection takes its port while it is stopped, and Start listens there again.
+func TestRestartKeepsAPortNoConnectionTakes(t *testing.T) {
+	for _, network := range []string{"tcp", "tcp6"} {
+		srv := NewServer(t, Options{Network: network})
+		addr := srv.Addr()
+		u, err := url.Parse(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := strconv.Atoi(u.Port()); p < 10000 || p >= 32768 {
+			t.Errorf("%s: port %d, want one from 10000 to 32767", network, p)
+		}
+		srv.Stop()
+		if err := srv.Start(); err != nil || srv.Addr() != addr {
+			t.Errorf("%s: Start after Stop: %v, address %s, want %s", network, err, srv.Addr(), addr)
+		}
 	}
 }
