@@ -223,11 +223,13 @@ func (e *Engine) indexNames() {
 		return
 	}
 	for i, f := range e.names {
-		if *f.Name != "" {
-			ref(*f.Name).field = int8(i)
-			for _, p := range parents(*f.Name) {
+		if n := *f.Name; n != "" {
+			ref(n).field = int8(i)
+			for _, p := range parents(n) {
 				ref(p).block |= 1 << i
 			}
+			// Keys that continue the name (product.name) go to scanPair.
+			e.nameFilter[n[0]] |= math.MaxUint64 << min(len(n)+2, 63)
 		}
 	}
 }
@@ -454,7 +456,7 @@ type pairScan struct {
 	vals    [MaxMessageKeys]span // the str or bin value of each message key
 	haveVal uint32               // the vals that are set
 	exists  uint16               // the added fields whose name is a key already
-	blocked uint16               // the added fields whose name's leading part is a key
+	blocked uint16               // the added fields whose name a key leads (with a non-map value) or continues
 }
 
 // hasText reports whether a message key holds a non-empty str or bin value (others are empty).
@@ -557,7 +559,8 @@ func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]dro
 	if h.Kind == msgpack.Str || h.Kind == msgpack.Bin {
 		vStart = kEnd + h.Size
 	}
-	if r := e.lookupName(name); r != nil {
+	r := e.lookupName(name)
+	if r != nil {
 		if r.msg >= 0 && s.haveVal&(1<<r.msg) == 0 {
 			s.vals[r.msg] = span{int32(vStart), int32(vEnd)}
 			s.haveVal |= 1 << r.msg
@@ -570,6 +573,14 @@ func (e *Engine) scanPair(chunk []byte, q int, s *pairScan, drops []drop) ([]dro
 			s.exists |= 1 << r.field
 			if e.opts.Overwrite {
 				drops = append(drops, drop{span{int32(keyStart), int32(vEnd)}, r.field})
+			}
+		}
+	}
+	// Elasticsearch reads a field as an object when a key continues its name (product.name beside product).
+	for i := 1; r == nil && i < len(name) && e.nestKey == nil; i++ {
+		if name[i] == '.' {
+			if p := e.lookupName(name[:i]); p != nil && p.field >= 0 {
+				s.blocked |= 1 << p.field
 			}
 		}
 	}

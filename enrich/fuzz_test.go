@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -88,6 +89,7 @@ func FuzzRewrite(f *testing.F) {
 		many = append(many, kv{"severity", mpStr("old")}, kv{"catalog", mpStr("old")})
 	}
 	f.Add(logRecordKV(append(many, kv{"log", mpStr("%FTD-6-722051: Group <g> User <u> IP <1.2.3.4>")})...))
+	f.Add(logRecordKV(kv{"product.name", []byte{0x01}}, kv{"log", mpStr("%FTD-6-722051: Group <g> User <u> IP <1.2.3.4>")}, kv{"severity.x", mpStr("y")}))
 	cat := testCatalog(f)
 	engines := []*Engine{}
 	for _, mod := range []func(*Options){
@@ -166,6 +168,7 @@ func FuzzRewrite(f *testing.F) {
 				if !bytes.HasPrefix(got[i], in[i][:bodyOff]) {
 					t.Fatalf("record %d: header bytes changed", i)
 				}
+				checkNoObjectClash(t, e, in[i][bodyOff:], got[i][bodyOff:])
 				if e.opts.Overwrite {
 					checkOverwrite(t, e, in[i][bodyOff:], got[i][bodyOff:])
 					continue
@@ -177,6 +180,24 @@ func FuzzRewrite(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkNoObjectClash checks that no field is added beside a key that continues its name
+// (product.name beside product), which Elasticsearch reads as an object.
+func checkNoObjectClash(t *testing.T, e *Engine, in, out []byte) {
+	t.Helper()
+	if e.opts.NestUnder != "" {
+		return
+	}
+	before, _ := bodyKeys(t, in)
+	after, _ := bodyKeys(t, out)
+	for _, f := range e.opts.Fields.ByOption() {
+		for k := range after {
+			if after[*f.Name] > before[*f.Name] && strings.HasPrefix(k, *f.Name+".") {
+				t.Fatalf("%q added beside %q", *f.Name, k)
+			}
+		}
+	}
 }
 
 // checkOverwrite checks an enriched record of an Overwrite engine, given

@@ -168,6 +168,13 @@ func (o Options) Validate() error {
 			}
 		}
 	}
+	for _, k := range o.MessageKeys {
+		for _, p := range parents(k) {
+			if prev := used[p]; o.NestUnder == "" && prev != "" && prev != "message_key" {
+				return &OptionError{Options: []string{prev, "message_key"}, Value: p, Reason: "cannot be added beside " + k + ", which Elasticsearch reads as inside it"}
+			}
+		}
+	}
 	for _, p := range parents(o.NestUnder) {
 		if slices.Contains(o.MessageKeys, p) {
 			return &OptionError{Options: []string{"message_key", "nest_under"}, Value: p, Reason: "is a value in the record, so " + o.NestUnder + " cannot go inside it"}

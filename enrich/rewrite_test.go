@@ -99,6 +99,18 @@ func TestRewrite(t *testing.T) {
 			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
 		{"overwrite replaces", func(o *Options) { o.Overwrite = true }, logRecordKV(kv{"severity", mpStr("high")}, kv{"log", mpStr(known)}),
 			with(full, map[string]any{"log": known}), Counters{Records: 1, Enriched: 1}},
+		// Elasticsearch reads product as an object for product.name, and would refuse product's value.
+		{"key continues a field's name", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"product.name", mpStr("x")}),
+			with(full, map[string]any{"log": known, "product.name": "x", "product": nil}), Counters{Records: 1, Enriched: 1}},
+		{"key continues a field's name, overwrite", func(o *Options) { o.Overwrite = true },
+			logRecordKV(kv{"log", mpStr(known)}, kv{"product", mpStr("p")}, kv{"action.a.b", []byte{0x03}}, kv{"product.name", mpStr("x")}),
+			with(full, map[string]any{"log": known, "product": "p", "action.a.b": 3.0, "product.name": "x", "action": nil}), Counters{Records: 1, Enriched: 1}},
+		{"long key continues a field's name", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"explanation." + strings.Repeat("x", 30), mpStr("x")}),
+			with(full, map[string]any{"log": known, "explanation." + strings.Repeat("x", 30): "x", "explanation": nil}), Counters{Records: 1, Enriched: 1}},
+		{"keys that extend a field's name without a dot", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"product_name", mpStr("x")}, kv{"severityx.y", mpStr("x")}),
+			with(full, map[string]any{"log": known, "product_name": "x", "severityx.y": "x"}), Counters{Records: 1, Enriched: 1}},
+		{"key continues the nest key", func(o *Options) { o.NestUnder = "catalog" }, logRecordKV(kv{"log", mpStr(known)}, kv{"catalog.x", mpStr("y")}, kv{"catalog.y", []byte{0x01}}),
+			map[string]any{"log": known, "catalog.x": "y", "catalog.y": 1.0, "catalog": full}, Counters{Records: 1, Enriched: 1}},
 		{"nest under", func(o *Options) { o.NestUnder = "catalog" }, logRecord(known),
 			map[string]any{"log": known, "catalog": full}, Counters{Records: 1, Enriched: 1}},
 		{"nest key exists", func(o *Options) { o.NestUnder = "catalog" }, logRecordKV(kv{"log", mpStr(known)}, kv{"catalog", mpStr("x")}),
@@ -346,6 +358,9 @@ func TestOptionsValidate(t *testing.T) {
 		{"field may equal message key when nested", func(o *Options) { o.NestUnder = "catalog"; o.Fields.Product = "log" }, ""},
 		{"nested field inside another", func(o *Options) { o.NestUnder = "catalog"; o.Fields.Product = "explanation.product" }, "field_product"},
 		{"nest under inside message key", func(o *Options) { o.NestUnder = "log.catalog" }, "nest_under"},
+		{"message key inside a field", func(o *Options) { o.MessageKeys = []string{"log", "product.line"} }, `field_product and message_key: "product" cannot be added beside product.line`},
+		{"message key inside a nested field", func(o *Options) { o.NestUnder = "catalog"; o.MessageKeys = []string{"product.line"} }, ""},
+		{"message key inside another", func(o *Options) { o.MessageKeys = []string{"log", "log.line"} }, ""},
 		{"too many keys", func(o *Options) { o.MessageKeys = make([]string, MaxMessageKeys+1) }, "message_key"},
 		{"16 keys", func(o *Options) {
 			o.MessageKeys = nil
@@ -558,6 +573,10 @@ func TestRewriteECSFields(t *testing.T) {
 		{"log and event are objects", logRecordKV(kv{"message", mpStr(known)}, kv{"log", mpMap(0, kv{"offset", []byte{0x2a}})}, kv{"event", mpMap(2)}), map[string]any{
 			"message": known, "log": map[string]any{"offset": 42.0}, "event": map[string]any{}, "event.code": "SMART_LIC-3-COMM_FAILED",
 			"log.syslog.severity.code": 3.0, "log.syslog.severity.name": "error", "log.level": "error", "enrich.explanation": "Smart licensing communication failed.",
+			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}},
+		{"a key continues event.code", logRecordKV(kv{"message", mpStr(known)}, kv{"event.code.x", mpStr("y")}), map[string]any{
+			"message": known, "event.code.x": "y", "log.syslog.severity.code": 3.0,
+			"log.syslog.severity.name": "error", "log.level": "error", "enrich.explanation": "Smart licensing communication failed.",
 			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}},
 		{"unknown", logRecordKV(kv{"message", mpStr("%LINK-3-UPDOWN: x")}), map[string]any{
 			"message": "%LINK-3-UPDOWN: x", "event.code": "LINK-3-UPDOWN", "log.syslog.severity.code": 3.0,
