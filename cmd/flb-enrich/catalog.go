@@ -98,7 +98,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return c.fail(1, fmt.Errorf("write: %w", werr))
 		}
 	}
-	if n == 0 { // a blank query is a mistake in the command, not a missing message
+	if n == 0 && !fromStdin { // a blank query is a mistake in the command; input without lines explains none
 		return c.failUsage(errors.New("empty ID or log line"))
 	}
 	return code

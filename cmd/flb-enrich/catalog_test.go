@@ -262,6 +262,17 @@ func TestExplainCases(t *testing.T) {
 	}
 }
 
+// TestExplainStdinWithoutLines checks that explain - reading no line, as grep | flb-enrich explain -
+// does when grep finds none, writes nothing and exits 0, like a filter with no input.
+func TestExplainStdinWithoutLines(t *testing.T) {
+	for _, in := range []string{"", "\n \n\t\n"} {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"explain", "-"}, strings.NewReader(in), &out, &errOut); code != 0 || out.Len()+errOut.Len() != 0 {
+			t.Errorf("input %q: exit %d, stdout %q, stderr %q; want 0 and nothing", in, code, out.String(), errOut.String())
+		}
+	}
+}
+
 // TestExplainParamDescriptionOverLines: each further line of a param's description is indented
 // under the first.
 func TestExplainParamDescriptionOverLines(t *testing.T) {
