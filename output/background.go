@@ -174,7 +174,7 @@ func (in *Instance) report(closing bool) {
 	var err error
 	if in.cfg.ReportFile != "" {
 		// Checked again as at Init: a FIFO put there since would block the write, and exit with it.
-		if p := reportFileProblem(in.cfg.ReportFile, in.cfg.CatalogFiles); p != "" {
+		if p := ReportFileProblem(in.cfg.ReportFile, in.cfg.CatalogFiles); p != "" {
 			err = fmt.Errorf("%s: %s", in.cfg.ReportFile, p)
 		} else {
 			err = report.WriteFile(in.cfg.ReportFile, items)

@@ -277,7 +277,7 @@ func (c *Config) Validate() error {
 		return &KeyError{Key: strings.Join(keys, " and "), Value: oe.Value, Reason: oe.Reason}
 	}
 	addr, aerr := forward.ParseAddress(c.ForwardAddress) // the client's parser: Init accepts what it dials
-	report := reportFileProblem(c.ReportFile, c.CatalogFiles)
+	report := ReportFileProblem(c.ReportFile, c.CatalogFiles)
 	for _, e := range []struct {
 		bad                bool
 		key, value, reason string
@@ -370,9 +370,9 @@ func IsCatalogFile(path string, catalogs []string) bool {
 	})
 }
 
-// reportFileProblem says why Report_File cannot be written, "" when it can or is unset: the
+// ReportFileProblem says why Report_File cannot be written, "" when it can or is unset: the
 // report is written to a new file beside it, then renamed over it.
-func reportFileProblem(path string, catalogs []string) string {
+func ReportFileProblem(path string, catalogs []string) string {
 	if path == "" {
 		return ""
 	}

@@ -312,8 +312,8 @@ func TestReportFileThroughALink(t *testing.T) {
 			if err := os.Symlink(tt.target, link); err != nil {
 				t.Fatal(err)
 			}
-			if got := reportFileProblem(link, nil); got != tt.want {
-				t.Errorf("reportFileProblem(a link %s) = %q, want %q", tt.name, got, tt.want)
+			if got := ReportFileProblem(link, nil); got != tt.want {
+				t.Errorf("ReportFileProblem(a link %s) = %q, want %q", tt.name, got, tt.want)
 			}
 		})
 	}
@@ -330,8 +330,8 @@ func TestReportFileForeignLink(t *testing.T) {
 	if err := os.Lchown(link, 4321, 4321); err != nil {
 		t.Skipf("giving the link away needs root: %v", err)
 	}
-	if got := reportFileProblem(link, nil); got != report.ForeignLinkProblem {
-		t.Errorf("reportFileProblem(another user's link in a sticky directory) = %q, want %q", got, report.ForeignLinkProblem)
+	if got := ReportFileProblem(link, nil); got != report.ForeignLinkProblem {
+		t.Errorf("ReportFileProblem(another user's link in a sticky directory) = %q, want %q", got, report.ForeignLinkProblem)
 	}
 }
 
@@ -340,7 +340,7 @@ func TestReportFileForeignLink(t *testing.T) {
 // at start to Fluent Bit run as another user, rather than failing every write.
 func TestReportFileOthersInStickyDirectory(t *testing.T) {
 	if path := os.Getenv("ENRICH_TEST_REPORT_FILE"); path != "" { // the test binary run as nobody
-		fmt.Printf("problem=%q\n", reportFileProblem(path, nil))
+		fmt.Printf("problem=%q\n", ReportFileProblem(path, nil))
 		return
 	}
 	if os.Geteuid() != 0 {
@@ -367,7 +367,7 @@ func TestReportFileOthersInStickyDirectory(t *testing.T) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 		out, err := cmd.CombinedOutput()
 		if want := fmt.Sprintf("problem=%q\n", tt.want); err != nil || !strings.Contains(string(out), want) {
-			t.Errorf("reportFileProblem(%s in a sticky directory) as another user: %s (%v), want %s", tt.name, out, err, want)
+			t.Errorf("ReportFileProblem(%s in a sticky directory) as another user: %s (%v), want %s", tt.name, out, err, want)
 		}
 	}
 }

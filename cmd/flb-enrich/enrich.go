@@ -91,6 +91,8 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 		return c.fail(2, fmt.Errorf("--csv %s is also a --catalog: write the report elsewhere and load the completed copy", *rep.csv))
 	} else if rep != nil && *rep.csv != "" && (output.IsCatalogFile(*rep.csv, inputs) || slices.Contains(inputs, "-") && isFile(stdin, *rep.csv)) {
 		return c.fail(2, fmt.Errorf("--csv %s is also an input: the report would replace it", *rep.csv))
+	} else if p := csvProblem(rep); p != "" {
+		return c.fail(2, fmt.Errorf("--csv %s: %s", *rep.csv, p))
 	}
 	eng, err := enrich.New(cat, opts)
 	if err != nil {
@@ -346,3 +348,15 @@ func (l *lineEnricher) appendJSON(js, rec, out []byte) ([]byte, error) {
 
 // maxCachedAdditions bounds the cache: the catalog's entries times the severities a header may give.
 const maxCachedAdditions = 8192
+
+// csvProblem is Report_File's check of --csv, made before any input is read; /dev/stdout, a named
+// pipe or a device is written into, so only its opening can fail.
+func csvProblem(rep *tally) string {
+	if rep == nil || *rep.csv == "" {
+		return ""
+	}
+	if _, fi, err := report.Resolve(*rep.csv); err == nil && fi != nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return ""
+	}
+	return output.ReportFileProblem(*rep.csv, nil)
+}

@@ -61,11 +61,20 @@ func TestReport(t *testing.T) {
 	}
 }
 
-// TestReportCSVWriteFails: a --csv that cannot be written fails the run, the report printed still.
+// TestReportCSVWriteFails: a --csv that the checks of Report_File refuse is refused before any
+// input is read; one whose write fails anyway fails the run, the report printed still.
 func TestReportCSVWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{filepath.Join(dir, "missing", "unknown.csv"), dir, dir + "/"} {
+		var out, errOut bytes.Buffer
+		in := &countedLines{n: 1}
+		code := run([]string{"report", "--csv", path}, in, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "--csv "+path+": ") || out.Len() != 0 || in.reads != 0 {
+			t.Errorf("--csv %s: exit %d, stderr %q, output %q, %d reads; want 2, the problem, no report, no input read", path, code, errOut.String(), out.String(), in.reads)
+		}
+	}
 	var out, errOut bytes.Buffer
-	path := filepath.Join(t.TempDir(), "missing", "unknown.csv")
-	code := run([]string{"report", "--csv", path}, strings.NewReader(reportInput), &out, &errOut)
+	code := run([]string{"report", "--csv", "/dev/full"}, strings.NewReader(reportInput), &out, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "write the report") || !strings.Contains(out.String(), "999001") {
 		t.Errorf("exit %d, stderr %q, output %q; want 1, the write error and the report", code, errOut.String(), out.String())
 	}
