@@ -26,6 +26,11 @@ type Signature struct {
 	Entry *Entry
 }
 
+// MaxTextLen bounds an entry's explanation and action together, in bytes, which every record
+// naming it gains: five times the longest shipped (5,933), and little enough that a flush of a
+// chunk of short lines naming it stays below the 1,024 messages a threaded in_forward queues.
+const MaxTextLen = 32_000
+
 // MinSignatureLen is the shortest signature, in bytes: the engine looks signatures up by their first 4.
 const MinSignatureLen = 4
 
@@ -123,6 +128,8 @@ func (e *Entry) Validate() error {
 		return invalid("severity %d is outside 0-7", *e.Severity)
 	case p == ProductFTD && e.PrintedID != "" && !digits(e.PrintedID, 6):
 		return invalid("printed_id %q is not a 6-digit message ID", e.PrintedID)
+	case len(e.Explanation)+len(e.Action) > MaxTextLen:
+		return invalid("explanation and action have %d bytes, more than the %d every record naming the entry may gain", len(e.Explanation)+len(e.Action), MaxTextLen)
 	}
 	for _, s := range e.Signatures {
 		if len(s) < MinSignatureLen {

@@ -765,3 +765,20 @@ func manyParams() Entry {
 	}
 	return e
 }
+
+// TestLoadFileTextLimit: an entry whose explanation and action together pass MaxTextLen is
+// refused, naming its line, as every record naming it would carry them.
+func TestLoadFileTextLimit(t *testing.T) {
+	explanation := strings.Repeat("あ", 5000) // 15,000 bytes: the limit counts bytes
+	action := strings.Repeat("a", MaxTextLen-len(explanation))
+	for _, tt := range []struct {
+		action string
+		ok     bool
+	}{{action, true}, {action + "x", false}} {
+		path := writeTemp(t, "long.csv", "id,severity,explanation,action\n722051,6,"+explanation+","+tt.action+"\n")
+		_, err := LoadFile(path)
+		if tt.ok != (err == nil) || err != nil && (!errors.Is(err, ErrInvalidEntry) || !strings.Contains(err.Error(), fmt.Sprintf("line 2 (id \"722051\"): invalid catalog entry: explanation and action have %d bytes, more than the 32000", MaxTextLen+1))) {
+			t.Errorf("action of %d bytes: %v", len(tt.action), err)
+		}
+	}
+}
