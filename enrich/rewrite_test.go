@@ -107,6 +107,8 @@ func TestRewrite(t *testing.T) {
 			with(full, map[string]any{"log": known, "product": "p", "action.a.b": 3.0, "product.name": "x", "action": nil}), Counters{Records: 1, Enriched: 1}},
 		{"long key continues a field's name", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"explanation." + strings.Repeat("x", 30), mpStr("x")}),
 			with(full, map[string]any{"log": known, "explanation." + strings.Repeat("x", 30): "x", "explanation": nil}), Counters{Records: 1, Enriched: 1}},
+		{"key continues a one-byte field's name", func(o *Options) { o.Fields.Product = "p" }, logRecordKV(kv{"log", mpStr(known)}, kv{"p.x", mpStr("x")}),
+			with(full, map[string]any{"log": known, "p.x": "x", "product": nil}), Counters{Records: 1, Enriched: 1}},
 		{"keys that extend a field's name without a dot", nil, logRecordKV(kv{"log", mpStr(known)}, kv{"product_name", mpStr("x")}, kv{"severityx.y", mpStr("x")}),
 			with(full, map[string]any{"log": known, "product_name": "x", "severityx.y": "x"}), Counters{Records: 1, Enriched: 1}},
 		{"key continues the nest key", func(o *Options) { o.NestUnder = "catalog" }, logRecordKV(kv{"log", mpStr(known)}, kv{"catalog.x", mpStr("y")}, kv{"catalog.y", []byte{0x01}}),
@@ -361,6 +363,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"message key inside a field", func(o *Options) { o.MessageKeys = []string{"log", "product.line"} }, `field_product and message_key: "product" cannot be added beside product.line`},
 		{"message key inside a nested field", func(o *Options) { o.NestUnder = "catalog"; o.MessageKeys = []string{"product.line"} }, ""},
 		{"message key inside another", func(o *Options) { o.MessageKeys = []string{"log", "log.line"} }, ""},
+		{"dotted message key beside no field", func(o *Options) { o.MessageKeys = []string{"log", "app.line"} }, ""},
 		{"too many keys", func(o *Options) { o.MessageKeys = make([]string, MaxMessageKeys+1) }, "message_key"},
 		{"16 keys", func(o *Options) {
 			o.MessageKeys = nil
