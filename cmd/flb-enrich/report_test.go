@@ -65,7 +65,8 @@ func TestReport(t *testing.T) {
 // input is read; one whose write fails anyway fails the run, the report printed still.
 func TestReportCSVWriteFails(t *testing.T) {
 	dir := t.TempDir()
-	for _, path := range []string{filepath.Join(dir, "missing", "unknown.csv"), dir, dir + "/"} {
+	// /proc/version: a regular file in a directory where none can be created, even by root.
+	for _, path := range []string{filepath.Join(dir, "missing", "unknown.csv"), dir, dir + "/", "/proc/version"} {
 		var out, errOut bytes.Buffer
 		in := &countedLines{n: 1}
 		code := run([]string{"report", "--csv", path}, in, &out, &errOut)
