@@ -24,7 +24,7 @@ help:
 	@echo "make dist             release files for linux/amd64 and linux/arm64 in $(DIST_DIR)/, with SHA256SUMS"
 	@echo "make bench            engine, flush and flb-enrich benchmarks (BenchmarkChunk vs BenchmarkBaseline, BenchmarkFlush, BenchmarkEnrichLines)"
 	@echo "make bench-e2e        end-to-end CPU benchmark with a real fluent-bit (FLUENT_BIT_BIN)"
-	@echo "make soak             the soak test for SOAK_DURATION ($(SOAK_DURATION)); make test runs it for 10s"
+	@echo "make soak             the soak test, SOAK_DURATION ($(SOAK_DURATION)) for each of its two sinks; make test runs it for 10s each"
 	@echo "make fuzz             run every fuzz target for FUZZTIME ($(FUZZTIME)) each"
 	@echo "make catalog          regenerate the embedded catalog from catalog/sources"
 	@echo "make check-generated  fail if regenerating the catalog changes the committed data"
