@@ -259,8 +259,8 @@ func Preset(o *enrich.Options, name string) bool {
 // ValidatePreset reports an option of o that the preset name leaves no place for, as an *enrich.OptionError.
 func ValidatePreset(name string, o enrich.Options) error {
 	if name == "ecs" && o.NestUnder != "" {
-		return &enrich.OptionError{Options: []string{"nest_under"}, Value: o.NestUnder,
-			Reason: "set with Field_Preset ecs, whose fields have their own places"}
+		return &enrich.OptionError{Options: []string{"nest_under", "field_preset"}, Value: o.NestUnder,
+			Reason: "cannot go with the ecs preset, whose fields have their own places"}
 	}
 	return nil
 }

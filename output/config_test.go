@@ -174,7 +174,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ack timeout word", props{"ack_timeout": "soon"}, KeyAckTimeout, "such as 10s"},
 		{"stall timeout word", props{"stall_timeout": "never"}, KeyStallTimeout, "or off"},
 		{"preset unknown", props{"field_preset": "elastic"}, KeyFieldPreset, "want default or ecs"},
-		{"ecs with nest under", props{"field_preset": "ecs", "nest_under": "x"}, KeyNestUnder, "Field_Preset ecs"},
+		{"ecs with nest under", props{"field_preset": "ecs", "nest_under": "x"}, KeyNestUnder + " and " + KeyFieldPreset, "cannot go with the ecs preset"},
 		{"ecs with log as message key", props{"field_preset": "ecs", "message_key": "log,message"}, KeyMessageKey + " and " + KeyFieldSeverity, "cannot go inside it"},
 		// Fluent Bit's filters take $log for the key log; here it would name a key that no record has.
 		{"message key as a record accessor", props{"message_key": "log,$msg"}, KeyMessageKey, "record accessor"},

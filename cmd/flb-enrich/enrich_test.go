@@ -204,7 +204,7 @@ func TestRunEnrichErrors(t *testing.T) {
 		{"clashing names", []string{"--field-action", "explanation"}, 2, `--field-explanation and --field-action: "explanation" cannot have the same name`},
 		{"message key inside a field", []string{"--message-key", "product.line"}, 2, `--field-product and --message-key: "product" cannot be added beside product.line`},
 		{"ecs preset with nest under", []string{"--field-preset", "ecs", "--nest-under", "x"}, 2,
-			`--nest-under: "x" set with Field_Preset ecs, whose fields have their own places`},
+			`--nest-under and --field-preset: "x" cannot go with the ecs preset, whose fields have their own places`},
 		{"nest under before ecs preset", []string{"--nest-under", "x", "--field-preset", "ecs"}, 2, "whose fields have their own places"},
 		{"upper-case ecs preset with nest under", []string{"--field-preset", "ECS", "--nest-under", "x"}, 2, "whose fields have their own places"},
 		{"unknown preset as written", []string{"--field-preset", "XYZ"}, 2, `"XYZ": want default or ecs`},
