@@ -228,6 +228,17 @@ func TestStdoutSinkTagAndWriteError(t *testing.T) {
 	if got, want := out.String(), `{"tag":"a\"b\\c","record":{"date":1.000000000}}`+"\n"; got != want {
 		t.Errorf("Send wrote %s, want %s", got, want)
 	}
+	// A tag is written as the same bytes in a record are: no HTML escapes, DEL escaped, invalid
+	// UTF-8 as U+FFFD (tags from forward senders and tail paths can hold any of them).
+	tag := "net.<a>&b\x7f\u2028\xff"
+	rec := msgpack.AppendStr(append(ok[:len(ok)-1:len(ok)-1], 0x81, 0xa1, 'v'), tag)
+	out.Reset()
+	if err := (&stdoutSink{w: &out}).Send(context.Background(), tag, rec, 0); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if got, v, _ := strings.Cut(out.String(), `,"record":{"date":1.000000000,"v":`); got[len(`{"tag":`):] != strings.TrimSuffix(v, "}}\n") {
+		t.Errorf("Send wrote the tag as %s, the same bytes in the record as %s", got, v)
+	}
 	// A flush whose write failed must fail, to be retried, not count as delivered.
 	r, w := io.Pipe()
 	r.Close() // a reader that has gone: every write fails

@@ -2,7 +2,6 @@ package output
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +19,7 @@ type stdoutSink struct {
 }
 
 func (s *stdoutSink) Send(_ context.Context, tag string, entries []byte, _ int) error {
-	quoted, _ := json.Marshal(tag) // a string always encodes, invalid UTF-8 as U+FFFD
+	quoted := msgpack.AppendJSONString(nil, []byte(tag)) // as record text: invalid UTF-8 as U+FFFD, no HTML escapes
 	b := make([]byte, 0, len(entries)*2)
 	for off := 0; off < len(entries); {
 		line := len(b)

@@ -121,7 +121,7 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 	}
 	switch {
 	case h.Kind == Str || h.Kind == Bin:
-		dst = appendJSONString(dst, b[p:end])
+		dst = AppendJSONString(dst, b[p:end])
 	case h.Kind == Ext && w.text && h.Ext == JSONTextExt:
 		dst = append(dst, b[p:end]...)
 	case h.Kind == Ext && h.Ext == 0 && h.N == 8:
@@ -190,7 +190,7 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 			// doubling its backslashes, so it counts as keyDepth levels: the output stays linear.
 			var k []byte
 			if k, q, err = w.value(nil, b, q, depth+keyDepth); err == nil {
-				dst = appendJSONString(dst, k)
+				dst = AppendJSONString(dst, k)
 			}
 		}
 		if err != nil {
@@ -206,8 +206,8 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString writes s as a JSON string, replacing invalid UTF-8.
-func appendJSONString(dst, s []byte) []byte {
+// AppendJSONString writes s as a JSON string, replacing invalid UTF-8.
+func AppendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	from := 0
 	for i := 0; i < len(s); {

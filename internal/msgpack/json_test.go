@@ -106,10 +106,10 @@ func TestAppendJSONString(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := appendJSONString(nil, []byte(tt.in))
+			got := AppendJSONString(nil, []byte(tt.in))
 			// encoding/json also replaces invalid UTF-8 when decoding: the output itself must be valid.
 			if !utf8.Valid(got) {
-				t.Errorf("appendJSONString(%q) = %q, not valid UTF-8", tt.in, got)
+				t.Errorf("AppendJSONString(%q) = %q, not valid UTF-8", tt.in, got)
 			}
 			var back string
 			if err := json.Unmarshal(got, &back); err != nil {
@@ -118,7 +118,7 @@ func TestAppendJSONString(t *testing.T) {
 			// Each byte that is not part of valid UTF-8 becomes U+FFFD.
 			want := string([]rune(tt.in))
 			if back != want {
-				t.Errorf("appendJSONString(%q) = %s, decodes to %q, want %q", tt.in, got, back, want)
+				t.Errorf("AppendJSONString(%q) = %s, decodes to %q, want %q", tt.in, got, back, want)
 			}
 		})
 	}
