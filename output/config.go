@@ -284,8 +284,8 @@ func (c *Config) Validate() error {
 	}{
 		{report != "", KeyReportFile, c.ReportFile, report},
 		{c.Sink != SinkForward && c.Sink != SinkStdout, KeySink, string(c.Sink), "want forward or stdout"},
-		{c.TagPrefix == "" || strings.ContainsAny(c.TagPrefix, " \t\r\n"), KeyForwardTagPrefix, c.TagPrefix,
-			"want a non-empty tag prefix without spaces, such as enriched."},
+		{c.TagPrefix == "" || len(c.TagPrefix) > 255 || strings.ContainsAny(c.TagPrefix, " \t\r\n"), KeyForwardTagPrefix, c.TagPrefix,
+			"want a non-empty tag prefix of at most 255 bytes without spaces, such as enriched."},
 		{c.Sink == SinkForward && c.ForwardAddress == "", KeyForwardAddress, "", "required with Sink forward: " +
 			"the in_forward listener, such as unix:///run/fluent-bit/enrich.sock or tcp://127.0.0.1:24224"},
 		{aerr != nil && c.ForwardAddress != "", KeyForwardAddress, c.ForwardAddress, fmt.Sprint(aerr)},

@@ -97,6 +97,7 @@ func TestParseConfigValues(t *testing.T) {
 			return c.ForwardAddress, "tcp://[::1]:24224"
 		}},
 		{"tag prefix", props{"forward_tag_prefix": "explained."}, func(c Config) (any, any) { return c.TagPrefix, "explained." }},
+		{"tag prefix of 255 bytes", props{"forward_tag_prefix": strings.Repeat("e", 255)}, func(c Config) (any, any) { return c.TagPrefix, strings.Repeat("e", 255) }},
 		{"shared key", props{"forward_shared_key": "s3cret"}, func(c Config) (any, any) { return c.SharedKey, "s3cret" }},
 		{"tls with ca and no verify", props{"forward_address": "tcp://logs.example:24224", "forward_tls": "on",
 			"forward_tls_ca_file": "/etc/ca.pem", "forward_tls_verify": "off"}, func(c Config) (any, any) {
@@ -171,6 +172,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ca file without tls", props{"forward_tls_ca_file": "/etc/ca.pem"}, KeyForwardTLSCAFile, "Forward_TLS is off"},
 		{"tag prefix with space", props{"forward_tag_prefix": "en riched."}, KeyForwardTagPrefix, "without spaces"},
 		{"tag prefix with a tab", props{"forward_tag_prefix": "en\triched."}, KeyForwardTagPrefix, "without spaces"},
+		{"tag prefix of 256 bytes", props{"forward_tag_prefix": strings.Repeat("e", 256)}, KeyForwardTagPrefix, "at most 255 bytes"},
 		{"ack timeout word", props{"ack_timeout": "soon"}, KeyAckTimeout, "such as 10s"},
 		{"stall timeout word", props{"stall_timeout": "never"}, KeyStallTimeout, "or off"},
 		{"preset unknown", props{"field_preset": "elastic"}, KeyFieldPreset, "want default or ecs"},
