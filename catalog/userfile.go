@@ -114,15 +114,25 @@ const MaxFileSize = 32_000_000
 
 // ReadFile reads a user catalog file, refusing anything but a regular file before opening it:
 // a FIFO would block Fluent Bit's start until something wrote to it, and /dev/zero never ends.
+// The size is checked on what is read, so a file that grows while it is read is refused too.
 func ReadFile(path string) ([]byte, error) {
-	if st, err := os.Stat(path); err != nil {
+	st, err := os.Stat(path)
+	if err != nil {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
-	} else if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d a catalog file may have", path, st.Size(), MaxFileSize)
 	}
-	return os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	b.Grow(int(min(st.Size(), MaxFileSize)) + bytes.MinRead)
+	if _, err = b.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err == nil && b.Len() > MaxFileSize {
+		err = fmt.Errorf("%s: more than the %d bytes a catalog file may have", path, MaxFileSize)
+	}
+	return b.Bytes(), err
 }
 
 // maxProblems is how many of a file's problems are listed, each on a line of its own.

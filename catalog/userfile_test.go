@@ -716,7 +716,7 @@ func TestLoadFileNotRegular(t *testing.T) {
 	}
 }
 
-// TestLoadFileTooLarge refuses a file above MaxFileSize before reading it, and loads one of
+// TestLoadFileTooLarge refuses a file above MaxFileSize, and loads one of
 // exactly that size: loading takes many times a file's size in memory, at every start, reload
 // and change.
 func TestLoadFileTooLarge(t *testing.T) {
@@ -726,7 +726,7 @@ func TestLoadFileTooLarge(t *testing.T) {
 		want string // in the error, "" for none
 	}{
 		{MaxFileSize, ""},
-		{MaxFileSize + 1, fmt.Sprintf("%d bytes, more than the %d a catalog file may have", MaxFileSize+1, MaxFileSize)},
+		{MaxFileSize + 1, fmt.Sprintf("more than the %d bytes a catalog file may have", MaxFileSize)},
 	} {
 		path := writeTemp(t, "user.json", entry+strings.Repeat(" ", int(tt.size)-len(entry)))
 		entries, err := LoadFile(path)
