@@ -148,7 +148,9 @@ func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query
 	if e.Severity != nil {
 		severity = severityText(*e.Severity)
 	}
-	if m.Severity >= 0 {
+	if e.Severity != nil && *e.Severity == m.Severity {
+		severity += " in the document and in this line"
+	} else if m.Severity >= 0 {
 		severity += " in the document, " + severityText(m.Severity) + " in this line"
 	}
 	field(b, "severity:", severity)

@@ -197,6 +197,8 @@ func TestExplainCases(t *testing.T) {
 	}{
 		{"entry by id", []string{"722051"}, "", 0,
 			[]string{"result:      catalog entry", "severity:    6 informational (情報)\n"}, []string{"in this line", "line:", "printed id:"}},
+		{"entry from a line of the documented severity", []string{"%ASA-6-722051: Group <g>"}, "", 0,
+			[]string{"severity:    6 informational (情報) in the document and in this line\n"}, nil},
 		{"entry from a line with its own severity", []string{"<166>Jun 22 2025 13:29:11 fw : %ASA-4-722051: Group <g>"}, "", 0,
 			[]string{"result:      catalog entry", "id:          722051", "severity:    6 informational (情報) in the document, 4 warning (警告) in this line"}, nil},
 		{"entry without a documented severity", []string{"# Error ID = 086008 : Key server"}, "", 0,
