@@ -132,7 +132,9 @@ func (in *Instance) logPending() {
 func (in *Instance) guard(what string, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			in.logLater(laterPanic, func(l Logger) { l.Errorf("%s: internal error, the catalog in use stays: %v", what, r) })
+			in.logLater(laterPanic, func(l Logger) {
+				l.Errorf("%s: internal error, records are enriched with the catalog in use: %v", what, r)
+			})
 		}
 	}()
 	f()
