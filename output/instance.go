@@ -111,8 +111,9 @@ type Instance struct {
 	noTextLogged atomic.Bool // records without a message key's text were logged, once
 
 	loopLogged atomic.Bool
-	countMu    sync.Mutex          // guards stats, onStats, unknown, reported and sent
-	sent       map[string]struct{} // tags handed back, without the prefix, at most maxSentTags: see looped
+	countMu    sync.Mutex          // guards stats, onStats, unknown, reported, sent and sentSize
+	sent       map[string]struct{} // tags handed back, without the prefix, maxSentSize at most: see looped
+	sentSize   int                 // what the tags in sent take, as looped counts it
 	stats      Totals
 	onStats    func(Totals)
 	unknown    *report.TopK // the message IDs the catalog lacks
@@ -318,8 +319,9 @@ func (in *Instance) looped(tag string) string {
 		}
 	}
 	if _, sent := in.sent[tag]; !sent {
-		if len(in.sent) == maxSentTags {
+		if in.sentSize += len(tag) + 64; in.sentSize > maxSentSize {
 			clear(in.sent) // a new tag not remembered would loop forever, a forgotten one makes one more turn
+			in.sentSize = len(tag) + 64
 		}
 		in.sent[tag] = struct{}{} // the tag without the prefix: looking up p+tag would allocate at every flush
 	}
@@ -445,8 +447,10 @@ func payloadLimit(size, estimate, payloads int) int {
 // connection on.
 const maxGrownPayload = 4_000_000
 
-// maxSentTags bounds the tags an instance remembers handing back, however many tags its Match takes.
-const maxSentTags = 4096
+// maxSentSize bounds the memory of the tags an instance remembers handing back, however many tags
+// its Match takes and however long they are: each counts its length and 64 bytes for its map entry,
+// so 4,096 tags of 192 bytes fill it.
+const maxSentSize = 1 << 20
 
 // The keys of the record that carries bytes that are not msgpack records.
 const (

@@ -545,11 +545,12 @@ func TestFlushLoopBehindInForwardTagPrefix(t *testing.T) {
 func TestFlushLoopBehindInForwardTagPrefixManyTags(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
 	in, _ := newForward(t, srv, nil)
-	for i := range maxSentTags {
-		in.looped(fmt.Sprintf("net.host%d", i))
+	n := 0
+	for ; in.sentSize+len(fmt.Sprint("net.host", n))+64 <= maxSentSize; n++ {
+		in.looped(fmt.Sprint("net.host", n))
 	}
-	if in.looped("net.host0"); len(in.sent) != 4096 { // one remembered already forgets none
-		t.Errorf("%d tags remembered, want 4096", len(in.sent))
+	if in.looped("net.host0"); len(in.sent) != n { // one remembered already forgets none
+		t.Errorf("%d tags remembered, want %d", len(in.sent), n)
 	}
 	for _, tag := range []string{"app", "fwd.enriched.app"} {
 		if err := in.Flush(context.Background(), tag, chunk(knownLine)); err != nil {
@@ -557,10 +558,27 @@ func TestFlushLoopBehindInForwardTagPrefixManyTags(t *testing.T) {
 		}
 	}
 	if got, want := len(srv.Messages()), 1; got != want {
-		t.Errorf("after %d tags the receiver got %d messages, want %d", maxSentTags, got, want)
+		t.Errorf("after %d tags the receiver got %d messages, want %d", n, got, want)
 	}
 	if len(in.sent) != 1 {
 		t.Errorf("after a new tag %d tags remembered, want only it", len(in.sent))
+	}
+}
+
+// TestLoopedLongTags: tags near Fluent Bit's 64 KB cap are remembered within maxSentSize, as
+// short ones are, and the last one is always remembered.
+func TestLoopedLongTags(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+	in, _ := newForward(t, srv, nil)
+	long := strings.Repeat("x", 65_000)
+	for i := range 100 {
+		tag := fmt.Sprint(i, long)
+		if in.looped(tag); in.sentSize > maxSentSize || len(in.sent) > maxSentSize/65_000 {
+			t.Fatalf("after %d tags of 65 KB: %d remembered, counted as %d bytes, want %d at most", i+1, len(in.sent), in.sentSize, maxSentSize)
+		}
+		if got := in.looped("fwd." + in.cfg.TagPrefix + tag); got == "" {
+			t.Fatalf("the tag just handed back, behind a prefix, was not recognised")
+		}
 	}
 }
 
