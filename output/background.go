@@ -132,9 +132,7 @@ func (in *Instance) logPending() {
 func (in *Instance) guard(what string, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			in.logLater(laterPanic, func(l Logger) {
-				l.Errorf("%s: internal error, records are enriched with the catalog in use: %v", what, r)
-			})
+			in.logLater(laterPanic, func(l Logger) { l.Errorf("%s: internal error, enrichment goes on: %v", what, r) })
 		}
 	}()
 	f()

@@ -469,7 +469,7 @@ func TestBackgroundPanic(t *testing.T) {
 	if got := explanations(t, in, out, 1); got[0] != "第一版" {
 		t.Errorf("explanation %q after the panic, want 第一版", got[0])
 	}
-	if n := log.count("error", "catalog check: internal error, records are enriched with the catalog in use: boom"); n != 1 {
+	if n := log.count("error", "catalog check: internal error, enrichment goes on: boom"); n != 1 {
 		t.Errorf("panic log lines: %d, want 1: %q", n, log.lines)
 	}
 }
@@ -484,7 +484,7 @@ func TestBackgroundPanicSurvivesReload(t *testing.T) {
 	if got := explanations(t, in, out, 1); got[0] != "第二版" {
 		t.Errorf("explanation %q, want 第二版", got[0])
 	}
-	if n := log.count("error", "unknown-ID report: internal error, records are enriched with the catalog in use: boom"); n != 1 {
+	if n := log.count("error", "unknown-ID report: internal error, enrichment goes on: boom"); n != 1 {
 		t.Errorf("panic log lines: %d, want 1: %q", n, log.lines)
 	}
 }
