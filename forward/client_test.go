@@ -58,6 +58,14 @@ func TestSendDelivers(t *testing.T) {
 				cfg.TLS, cfg.TLSCAFile, cfg.SharedKey = true, srv.CAFile, "k"
 			},
 		},
+		{
+			// Off leaves the TLS and shared-key handshakes to DialTimeout.
+			name: "tls and shared key with the stall timeout off",
+			opts: forwardtest.Options{TLS: true, SharedKey: "k"},
+			cfg: func(cfg *Config, srv *forwardtest.Server) {
+				cfg.TLS, cfg.TLSCAFile, cfg.SharedKey, cfg.StallTimeout = true, srv.CAFile, "k", -1
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
