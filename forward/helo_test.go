@@ -2,8 +2,12 @@ package forward
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -132,6 +136,51 @@ func TestReadObject(t *testing.T) {
 			}
 			if err == nil && cn.br.Buffered() != tt.wantLeft {
 				t.Errorf("%d bytes left buffered, want %d", cn.br.Buffered(), tt.wantLeft)
+			}
+		})
+	}
+}
+
+// TestHandshakeFailuresNameTheStep: a receiver that closes before its HELO or before the PING,
+// sends a HELO without a nonce or answers the PING with bytes that are not MessagePack fails the
+// handshake as it did, not as a refused key or a malformed PONG.
+func TestHandshakeFailuresNameTheStep(t *testing.T) {
+	closed := make(chan struct{}, 1) // the receiver closed its side
+	tests := []struct {
+		name  string
+		serve func(net.Conn)
+		want  error
+	}{
+		{"closed before its HELO", func(c net.Conn) { c.Close() }, io.EOF},
+		{"HELO without a nonce", func(c net.Conn) { c.Write(helo("auth", "")); io.Copy(io.Discard, c) }, ErrHandshake},
+		{"closed before the PING", func(c net.Conn) { c.Write(helo("nonce", "n0nce")); c.Close(); closed <- struct{}{} }, syscall.EPIPE},
+		{"no MessagePack for a PONG", func(c net.Conn) {
+			c.Write(helo("nonce", "n0nce"))
+			c.Read(make([]byte, 512))
+			c.Write([]byte{0xc1})
+			io.Copy(io.Discard, c)
+		}, ErrProtocol},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(listen(t, "unix", tt.serve))
+			cfg.SharedKey = "k"
+			c := newClient(t, cfg)
+			if tt.want == syscall.EPIPE { // the PING is written once the receiver has closed
+				dial := c.dial
+				c.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+					nc, err := dial(ctx, network, addr)
+					select {
+					case <-closed:
+					case <-ctx.Done():
+					}
+					return nc, err
+				}
+			}
+			err := c.Send(context.Background(), "t", entries(0, 1), 1)
+			requireRetryable(t, err, tt.want)
+			if errors.Is(err, ErrAuthRefused) {
+				t.Errorf("Send = %v, want no refusal of the key", err)
 			}
 		})
 	}
