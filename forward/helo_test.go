@@ -36,6 +36,7 @@ func TestParseHelo(t *testing.T) {
 		// Fluent Bit's in_forward sends a salt, users or not.
 		{"auth salt", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
 		{"no nonce", helo("auth", ""), false, ErrHandshake},
+		{"keepalive not a bool", helo("nonce", "n0nce", "keepalive", "yes"), false, ErrHandshake},
 		{"three elements", append(append(msgpack.AppendArrayHeader(nil, 3), helo("nonce", "n0nce")[1:]...), 0xc0), false, ErrHandshake},
 		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), helo("nonce", "n0nce")[6:]...)...), false, ErrHandshake},
 	}
