@@ -104,6 +104,8 @@ func TestCheckPong(t *testing.T) {
 		{"no digest", pong(true, "", "receiver", ""), ErrHandshake},
 		{"four elements", pong(true, "", "receiver"), ErrHandshake},
 		{"six elements", pong(true, "", "receiver", good, ""), ErrHandshake},
+		{"not a PONG", append(msgpack.AppendStr(msgpack.AppendArrayHeader(nil, 5), "PING"), pong(true, "", "receiver", good)[6:]...), ErrHandshake},
+		{"result not a bool", append(msgpack.AppendStr(msgpack.AppendArrayHeader(nil, 5), "PONG"), pong(false, "true", "", "receiver", good)[7:]...), ErrHandshake},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
