@@ -250,7 +250,7 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 			return err
 		}
 	}
-	if c.cfg.StallTimeout > 0 && cn.rc != nil {
+	if c.cfg.StallTimeout > 0 {
 		go watchStall(ctx, cn.rc, c.cfg.StallTimeout, interrupt) // ends with ctx, when Send returns
 	}
 	stop := bound(ctx, cn.nc)

@@ -30,7 +30,7 @@ const chunkIDLen = 24
 // conn is one connection to the receiver with the buffers its sends reuse; one Send uses it.
 type conn struct {
 	nc   net.Conn        // what is read and written: the TLS connection or the socket
-	rc   syscall.RawConn // the socket under nc, for the liveness and stall probes, or nil
+	rc   syscall.RawConn // the socket under nc, for the liveness and stall probes
 	head []byte          // message header up to the entries, then the options after them
 	br   *bufio.Reader   // responses, read from nc
 	id   [chunkIDLen]byte
@@ -70,9 +70,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 		return nil, c.fail(ctx, "dial", err)
 	}
 	cn := &conn{nc: raw, reusable: true, head: make([]byte, 0, 192)}
-	if sc, ok := raw.(syscall.Conn); ok {
-		cn.rc, _ = sc.SyscallConn()
-	}
+	cn.rc, _ = raw.(syscall.Conn).SyscallConn() // every TCP and unix connection has one
 	stop := bound(dctx, raw)
 	op := "tls handshake"
 	if c.tlsConfig != nil {

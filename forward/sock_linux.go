@@ -11,9 +11,6 @@ import (
 // alive reports whether a non-blocking peek on an idle connection finds nothing to read, so
 // that a Send does not fail each time a paused in_forward has closed its idle connections.
 func alive(rc syscall.RawConn) bool {
-	if rc == nil {
-		return true
-	}
 	var buf [1]byte
 	open := false
 	err := rc.Control(func(fd uintptr) {
