@@ -45,7 +45,7 @@ type conn struct {
 func (c *Client) connect(ctx context.Context) (*conn, error) {
 	c.mu.Lock()
 	now := c.now()
-	if wait := c.lastTry.Add(c.delay).Sub(now); c.delay > 0 && wait > 0 {
+	if wait := c.lastTry.Add(c.delay).Sub(now); wait > 0 {
 		last := c.last
 		c.mu.Unlock()
 		return nil, c.retryable("dial", fmt.Errorf("%w: next attempt in %s, after %w", ErrBackoff, wait, last))
