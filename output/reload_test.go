@@ -285,6 +285,8 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		// Past the example, the ID is looked up by the key the catalog gives the report's row.
 		{"ios sub-facility past the example", past + "%PIM-SW1-6-NBRCHG: x", "PIM-SW1-6-NBRCHG,6,説明,対処,cisco_ios", "[999003]"},
 		{"ios letter severity past the example", past + "%LINK-W-DOWN: x", "LINK-W-DOWN,4,説明,対処,cisco_ios", "[999003]"},
+		// A reload that explains what the line shows before its ID enriches its records as that entry.
+		{"another entry explained before the ID", "MyClusterAlarmFailed raised, Event ID 999002 x", "MyClusterAlarmFailed,4,説明,対処,cisco_cucm", "[999003]"},
 		{"an ID of two products past the example", past + " Event ID 999002 x", "999002,4,説明,対処,cisco_ftd_asa\n999002,,説明,対処,ibm_storage_virtualize", "[999003]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
