@@ -287,6 +287,7 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		{"ios letter severity past the example", past + "%LINK-W-DOWN: x", "LINK-W-DOWN,4,説明,対処,cisco_ios", "[999003]"},
 		// A reload that explains what the line shows before its ID enriches its records as that entry.
 		{"another entry explained before the ID", "MyClusterAlarmFailed raised, Event ID 999002 x", "MyClusterAlarmFailed,4,説明,対処,cisco_cucm", "[999003]"},
+		{"an IBM error code past the example", past + " error_code=4321 x", "4321,3,説明,対処,ibm_storage_virtualize", "[999003]"},
 		{"an ID of two products past the example", past + " Event ID 999002 x", "999002,4,説明,対処,cisco_ftd_asa\n999002,,説明,対処,ibm_storage_virtualize", "[999003]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
