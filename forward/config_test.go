@@ -26,6 +26,7 @@ func TestParseAddress(t *testing.T) {
 		{name: "unix relative", in: "unix://forward.sock", wantErr: "absolute"},
 		{name: "unix empty", in: "unix://", wantErr: "absolute"},
 		{name: "unix root", in: "unix:///", wantErr: "absolute"},
+		{name: "unix path of 2 bytes", in: "unix:///s", want: Address{"unix", "/s"}},
 		{name: "unix path with NUL", in: "unix:///run/a\x00b.sock", wantErr: "without NUL"},
 		// A socket address holds 107 bytes and a NUL: a longer path fails every dial.
 		{name: "unix path of 107 bytes", in: "unix:///" + strings.Repeat("s", 106), want: Address{"unix", "/" + strings.Repeat("s", 106)}},
