@@ -100,6 +100,10 @@ func TestWithDefaults(t *testing.T) {
 	if d := DefaultConfig(""); got.MaxConns != d.MaxConns || got.MinBackoff != d.MinBackoff || got.MaxBackoff != d.MaxBackoff {
 		t.Errorf("defaults not applied: %+v", got)
 	}
+	// As docs/failure-behaviour.md says: attempts after failures wait 100ms, doubling up to 5s.
+	if d := DefaultConfig(""); d.MinBackoff != 100*time.Millisecond || d.MaxBackoff != 5*time.Second {
+		t.Errorf("default backoff from %s up to %s, want the documented 100ms up to 5s", d.MinBackoff, d.MaxBackoff)
+	}
 	// The backoff doubles from MinBackoff up to MaxBackoff: a MaxBackoff below it is raised to it.
 	got = Config{MinBackoff: time.Minute, MaxBackoff: time.Second}.withDefaults()
 	if got.MaxBackoff != time.Minute {
