@@ -971,3 +971,15 @@ func TestIsRetryable(t *testing.T) {
 		})
 	}
 }
+
+// TestFlushDropsLargeBuffers: a flush whose buffers grew past 8 MiB, for a huge record, does not
+// keep them for the next flushes.
+func TestFlushDropsLargeBuffers(t *testing.T) {
+	in, _, _ := newStdout(t)
+	if err := in.Flush(context.Background(), "t", chunk(strings.Repeat("x", 9<<20))); err != nil {
+		t.Fatal(err)
+	}
+	if fb := in.bufs.Get().(*flushBuffer); cap(fb.out) > 8<<20 {
+		t.Errorf("the pool holds a buffer of %d bytes after a huge record, want none over 8 MiB", cap(fb.out))
+	}
+}
