@@ -41,10 +41,10 @@ func TestParseConfigDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("ParseConfig = %+v, want the defaults %+v", c, want)
 	}
-	got := []any{c.Sink, c.TagPrefix, c.AckTimeout, c.MaxPayloadSize, c.TLSVerify, c.Engine.MessageKeys}
-	documented := []any{SinkForward, "enriched.", 10 * time.Second, 256_000, true, []string{"log", "message", "msg", "raw"}}
+	got := []any{c.Sink, c.TagPrefix, c.AckTimeout, c.MaxPayloadSize, c.TLSVerify, c.Engine.MessageKeys, c.ReportInterval}
+	documented := []any{SinkForward, "enriched.", 10 * time.Second, 256_000, true, []string{"log", "message", "msg", "raw"}, 10 * time.Minute}
 	if !reflect.DeepEqual(got, documented) {
-		t.Errorf("sink, tag prefix, ack timeout, payload size, TLS verify, message keys = %v, want the documented defaults %v", got, documented)
+		t.Errorf("sink, tag prefix, ack timeout, payload size, TLS verify, message keys, report interval = %v, want the documented defaults %v", got, documented)
 	}
 }
 
