@@ -363,10 +363,10 @@ func parseSize(v string) (int, bool) {
 // IsCatalogFile reports whether path names one of the catalogs, however either is spelt: a
 // report written there would replace the entries completed there with rows that do not load.
 func IsCatalogFile(path string, catalogs []string) bool {
-	fi, err := os.Stat(path)
+	fi, _ := os.Stat(path)
 	return slices.ContainsFunc(catalogs, func(cf string) bool {
-		cfi, cerr := os.Stat(cf)
-		return fileKey(cf) == fileKey(path) || err == nil && cerr == nil && os.SameFile(fi, cfi)
+		cfi, _ := os.Stat(cf) // SameFile is false for a file that Stat could not read
+		return fileKey(cf) == fileKey(path) || os.SameFile(fi, cfi)
 	})
 }
 
