@@ -207,9 +207,24 @@ func TestDeliverStopsWhenCancelled(t *testing.T) {
 	in := newInstance(cfg, nil, nil, sink)
 	data := chunk(repeat(knownLine, 2000)...)
 	payloads, _, _, err := in.deliver(ctx, "t", defaultEngine(t), data, in.bufs.Get().(*flushBuffer))
-	if !errors.Is(err, context.Canceled) || !IsRetryable(err) || payloads != 1 || len(sink.payloads) != 1 {
-		t.Errorf("deliver = %d payloads (the sink got %d), %v; want 1 and a retryable context.Canceled",
+	var de *DeliveryError
+	if !errors.Is(err, context.Canceled) || !IsRetryable(err) || payloads != 1 || len(sink.payloads) != 1 ||
+		!errors.As(err, &de) || de.Payload != 2 {
+		t.Errorf("deliver = %d payloads (the sink got %d), %v; want 1 and a retryable context.Canceled for payload 2",
 			payloads, len(sink.payloads), err)
+	}
+}
+
+// TestDeliveryErrorNumbersThePayload: the error of a payload the sink refuses names it by its
+// number in the flush, counted from 1.
+func TestDeliveryErrorNumbersThePayload(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxPayloadSize = MinMaxPayloadSize
+	in := newInstance(cfg, nil, nil, &failSink{errs: []error{nil, io.ErrClosedPipe}})
+	_, _, _, err := in.deliver(context.Background(), "t", defaultEngine(t), chunk(repeat(knownLine, 20)...), in.bufs.Get().(*flushBuffer))
+	var de *DeliveryError
+	if !errors.As(err, &de) || de.Payload != 2 || !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("deliver = %v, want the sink's error for payload 2", err)
 	}
 }
 
