@@ -37,6 +37,7 @@ func TestParseHelo(t *testing.T) {
 		{"auth salt", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
 		{"no nonce", helo("auth", ""), false, ErrHandshake},
 		{"keepalive not a bool", helo("nonce", "n0nce", "keepalive", "yes"), false, ErrHandshake},
+		{"keepalive not a bool, the decoding error named", helo("nonce", "n0nce", "keepalive", "yes"), false, msgpack.ErrInvalid},
 		{"three elements", append(append(msgpack.AppendArrayHeader(nil, 3), helo("nonce", "n0nce")[1:]...), 0xc0), false, ErrHandshake},
 		{"not a HELO", append(msgpack.AppendArrayHeader(nil, 2), append(msgpack.AppendStr(nil, "PING"), helo("nonce", "n0nce")[6:]...)...), false, ErrHandshake},
 	}
