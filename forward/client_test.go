@@ -994,10 +994,13 @@ func TestSendStallTimeoutOff(t *testing.T) {
 		go io.Copy(c, up)
 		io.Copy(up, c)
 	})
-	cfg := testConfig(addr)
-	cfg.StallTimeout = -1
-	c := newClient(t, cfg)
-	if err := c.Send(context.Background(), "t", entries(0, 10), 10); err != nil {
-		t.Fatalf("Send to a receiver paused for 300ms with StallTimeout off: %v", err)
+	// Nor does a stall timeout longer than the pause end the Send.
+	for _, stall := range []time.Duration{-1, time.Second} {
+		cfg := testConfig(addr)
+		cfg.StallTimeout = stall
+		c := newClient(t, cfg)
+		if err := c.Send(context.Background(), "t", entries(0, 10), 10); err != nil {
+			t.Fatalf("Send to a receiver paused for 300ms with StallTimeout %s: %v", stall, err)
+		}
 	}
 }
