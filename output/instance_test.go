@@ -494,8 +494,8 @@ func TestFlushLoopIsNotSentAgain(t *testing.T) {
 	if got := log.count("error", `already carry the prefix "enriched."`); got != 1 {
 		t.Errorf("the loop is logged %d times, want once per instance", got)
 	}
-	if tot := in.Totals(); tot.LoopChunks != 3 || tot.Records != 0 {
-		t.Errorf("totals = %+v, want 3 loop chunks and 0 records", tot)
+	if tot := in.Totals(); tot.LoopChunks != 3 || tot.Chunks != 3 || tot.Records != 0 {
+		t.Errorf("totals = %+v, want 3 chunks, all loop chunks, and 0 records", tot)
 	}
 }
 
