@@ -80,8 +80,7 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 // IsRetryable reports whether Fluent Bit should retry the chunk whose Flush
 // returned err: a delivery failure, except a send refused as invalid.
 func IsRetryable(err error) bool {
-	return !errors.Is(err, forward.ErrInvalidArgument) && (errors.Is(err, ErrClosed) ||
-		errors.As(err, new(*DeliveryError)) || errors.As(err, new(*forward.RetryableError)))
+	return !errors.Is(err, forward.ErrInvalidArgument) && (errors.Is(err, ErrClosed) || errors.As(err, new(*DeliveryError)))
 }
 
 // sink delivers payloads of concatenated [[time, metadata], body] entries.

@@ -958,7 +958,6 @@ func TestIsRetryable(t *testing.T) {
 		want bool
 	}{
 		{"delivery failure", &DeliveryError{Tag: "t", Payload: 1, Err: &forward.RetryableError{Op: "write", Err: io.EOF}}, true},
-		{"forward failure", &forward.RetryableError{Op: "dial", Err: io.EOF}, true},
 		{"closed instance", ErrClosed, true},
 		{"invalid send", &DeliveryError{Tag: "t", Payload: 1, Err: fmt.Errorf("tag is empty: %w", forward.ErrInvalidArgument)}, false},
 		{"other error", errors.New("boom"), false},
