@@ -267,3 +267,18 @@ func TestSharesReportFile(t *testing.T) {
 		})
 	}
 }
+
+// TestSharesReportFileFromALinkedDirectory: a relative Report_File, with Fluent Bit started in a
+// directory reached through a symbolic link, is the same file as its absolute spelling.
+func TestSharesReportFileFromALinkedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(link)
+	a, b := &Instance{cfg: Config{ReportFile: filepath.Join(dir, "unknown.csv")}}, &Instance{cfg: Config{ReportFile: "unknown.csv"}}
+	if !a.SharesReportFile(b) {
+		t.Errorf("SharesReportFile(%q, %q) = false from %s, want true", a.cfg.ReportFile, b.cfg.ReportFile, link)
+	}
+}
