@@ -982,3 +982,13 @@ func TestFlushDropsLargeBuffers(t *testing.T) {
 		t.Errorf("the pool holds a buffer of %d bytes after a huge record, want none over 8 MiB", cap(fb.out))
 	}
 }
+
+// TestFlushWithStallTimeoutOff: Stall_Timeout off turns the forward client's stall checks off,
+// the wait for the shared-key HELO included.
+func TestFlushWithStallTimeoutOff(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", SharedKey: "k"})
+	in, _ := newForward(t, srv, func(c *Config) { c.SharedKey, c.StallTimeout = "k", 0 })
+	if err := in.Flush(context.Background(), "app", chunk(knownLine)); err != nil {
+		t.Fatalf("Flush with Stall_Timeout off: %v", err)
+	}
+}
