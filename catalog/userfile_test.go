@@ -344,6 +344,7 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"error code entry of another code", `[{"product":"ibm_storage_virtualize","id":"1234","error_code":"1785","explanation":"x","action":"y"}]`, `error_code "1785" differs from id "1234", which is an error code`},
 		{"error code not numeric", `[{"product":"ibm_storage_virtualize","id":"086008","error_code":"17x5","explanation":"x","action":"y"}]`, `error_code "17x5" is not numeric`},
 		{"severity negative", `[{"product":"cisco_ftd_asa","id":"106023","severity":-1,"explanation":"x","action":"y"}]`, `severity -1 is outside 0-7`},
+		{"IOS id without a mnemonic", `[{"product":"cisco_ios","id":"LINK-3","explanation":"x","action":"y"}]`, `entry 1 (id "LINK-3"): invalid catalog entry: id "LINK-3" is not FACILITY-SEVERITY-MNEMONIC`},
 		{"alarm name with a tab", `[{"product":"cisco_cucm","id":"ILS\tX","explanation":"x","action":"y"}]`, `id "ILS\tX" is not an alarm name`},
 		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
 	}
