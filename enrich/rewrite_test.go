@@ -65,6 +65,10 @@ func TestRewrite(t *testing.T) {
 		{"header severity differs", nil, logRecord("%ASA-4-722051: x"),
 			with(full, map[string]any{"log": "%ASA-4-722051: x", "severity": 4.0, "severity_name": "warning", "documented_severity": 6.0}),
 			Counters{Records: 1, Enriched: 1}},
+		// A record that keeps a field of its own still gets the documented severity beside the line's.
+		{"header severity differs, a field kept", nil, logRecordKV(kv{"log", mpStr("%ASA-4-722051: x")}, kv{"explanation", mpStr("own")}),
+			with(full, map[string]any{"log": "%ASA-4-722051: x", "severity": 4.0, "severity_name": "warning", "documented_severity": 6.0, "explanation": "own"}),
+			Counters{Records: 1, Enriched: 1}},
 		{"unknown id", nil, logRecord("%FTD-6-302013: Built"),
 			map[string]any{"log": "%FTD-6-302013: Built", "message_id": "302013", "severity": 6.0, "severity_name": "informational", "product": "cisco_ftd_asa"},
 			Counters{Records: 1, UnknownID: 1}},
