@@ -76,6 +76,7 @@ func TestRewrite(t *testing.T) {
 			map[string]any{"log": "%FTD-0-302013: Built", "message_id": "302013", "severity": 0.0, "severity_name": "emergency", "product": "cisco_ftd_asa"},
 			Counters{Records: 1, UnknownID: 1}},
 		{"no id", nil, logRecord("last message repeated 66 times"), nil, Counters{Records: 1, NoID: 1}},
+		{"two message keys, no id", nil, logRecordKV(kv{"log", mpStr("no id")}, kv{"msg", mpStr("none either")}), nil, Counters{Records: 1, NoID: 1}},
 		{"no message key", nil, logRecordKV(kv{"other", mpStr(known)}), nil, Counters{Records: 1, NoID: 1, NoText: 1}},
 		{"non-string message", nil, logRecordKV(kv{"log", []byte{0x2a}}), nil, Counters{Records: 1, NoID: 1, NoText: 1}},
 		{"group start", nil, record(eventTime(0xFFFFFFFF, 0, false), emptyMeta, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
