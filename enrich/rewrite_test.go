@@ -398,11 +398,15 @@ func TestOptionsValidate(t *testing.T) {
 		// Only a message key is read by Fluent Bit's filters as a record accessor; a field name is written as given.
 		{"field name starting with $", func(o *Options) { o.Fields.Product = "$product" }, ""},
 	}
+	cat := testCatalog(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := DefaultOptions()
 			tt.mod(&o)
 			err := o.Validate()
+			if _, nerr := New(cat, o); (nerr == nil) != (err == nil) {
+				t.Errorf("New = %v, want what Validate says", nerr)
+			}
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("Validate() = %v, want nil", err)
