@@ -101,9 +101,6 @@ const fieldNest = numFields
 
 // New builds an engine for cat with valid opts, encoding every entry's fields and matcher once.
 func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
-	if cat == nil {
-		return nil, errors.New("enrich: nil catalog")
-	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
