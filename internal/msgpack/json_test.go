@@ -168,6 +168,11 @@ func TestAppendRecordJSONRejects(t *testing.T) {
 		{"not an array", mpMap(0, kv{"log", AppendStr(nil, "x")})},
 		{"one element", cat([]byte{0x91}, ts)},
 		{"three elements", cat([]byte{0x93}, ts, emptyMeta, emptyMeta)},
+		// Records cut short or holding the unused type byte c1, as fuzzing finds them.
+		{"time cut short", []byte{0x92, 0xcf, 0x00}},
+		{"body of the unused type byte", cat([]byte{0x92}, ts, []byte{0xc1})},
+		{"body cut inside a string", cat([]byte{0x92}, ts, []byte{0xa5, 'a'})},
+		{"key of the unused type byte", cat([]byte{0x92}, ts, []byte{0x81, 0xc1, 0xc0})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,5 +180,8 @@ func TestAppendRecordJSONRejects(t *testing.T) {
 				t.Errorf("AppendRecordJSON = %q, %v; want prefix and an error", got, err)
 			}
 		})
+	}
+	if got, err := AppendPairsJSON([]byte("prefix"), []byte{0xa1, 'k', 0xa5, 'v'}, 1); err == nil || string(got) != "prefix" {
+		t.Errorf("AppendPairsJSON of a value cut short = %q, %v; want prefix and an error", got, err)
 	}
 }
