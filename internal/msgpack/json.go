@@ -176,10 +176,8 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		hk, err := ReadHeader(b[q:])
-		if err != nil {
-			return dst, 0, err
-		}
+		hk, _ := ReadHeader(b[q:]) // a key it cannot read, value refuses below
+		var err error
 		if hk.Kind == Str || hk.Kind == Bin {
 			if depth == 0 && string(b[q+hk.Size:min(len(b), q+hk.Size+hk.N)]) == JSONDateKey {
 				w.hasDate = true
