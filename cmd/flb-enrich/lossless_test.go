@@ -90,6 +90,12 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"fraction without digits", `{"a":1.}`, `{"log":"{\"a\":1.}","enrich_error":"not a valid JSON object: column 8: '}': want a value"}`},
 		{"DEL named by its byte", "{\"a\":\x7f}", `{"log":"{\"a\":\u007f}","enrich_error":"not a valid JSON object: column 6: byte 0x7f: want a value"}`},
 		{"bad number", `{"a":01}`, `{"log":"{\"a\":01}","enrich_error":"not a valid JSON object: column 7: '1': want , or }"}`},
+		{"key without a colon", `{"a" 1}`, `{"log":"{\"a\" 1}","enrich_error":"not a valid JSON object: column 6: '1': want :"}`},
+		{"cut inside a key", `{"a`, `{"log":"{\"a","enrich_error":"not a valid JSON object: column 4: unexpected end of line, unterminated string"}`},
+		{"cut after a colon", `{"a":`, `{"log":"{\"a\":","enrich_error":"not a valid JSON object: column 6: unexpected end of line, want a value"}`},
+		{"cut inside a string", `{"a":"x`, `{"log":"{\"a\":\"x","enrich_error":"not a valid JSON object: column 8: unexpected end of line, unterminated string"}`},
+		{"cut after a backslash", `{"a":"x\`, `{"log":"{\"a\":\"x\\","enrich_error":"not a valid JSON object: column 9: unexpected end of line, unterminated string"}`},
+		{"text beyond ASCII in a message", `{"log":"café ` + ftdLine + `"}`, `{"log":"café ` + ftdLine + `",` + ftdAdded + `}`},
 		// Only JSON's whitespace may surround an object: other space is part of the line.
 		{"JSON whitespace around an object", " \t{\"a\":1} \t", `{"a":1}`},
 		{"no-break space before an object", "\u00a0{\"a\":1}", "{\"log\":\"\u00a0{\\\"a\\\":1}\"}"},
