@@ -239,6 +239,7 @@ func TestRecogniseNothing(t *testing.T) {
 		{"header cut after a dash", "%SYS-5-"},
 		{"error ending the value", "disk error"},
 		{"error code ending the value", "disk error code"},
+		{"error label run on into a word", "Error Identity 086008 and error codes 1785"},
 		{"angle tag longer than 24 bytes", "%FTD<" + strings.Repeat("x", 23) + ">-4-313005: No matching connection"},
 	}
 	for _, tt := range tests {

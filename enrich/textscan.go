@@ -221,10 +221,7 @@ func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
 	default:
 		return false
 	}
-	if k < len(v) && isLetter(v[k]) {
-		return false
-	}
-	k, _ = afterSep(v, k, "=:")
+	k, _ = afterSep(v, k, "=:") // a letter here ("Error Identity") is refused after the digits
 	s := k
 	for k < len(v) && isDigit(v[k]) {
 		k++
