@@ -240,6 +240,8 @@ func TestRecogniseNothing(t *testing.T) {
 		{"error ending the value", "disk error"},
 		{"error code ending the value", "disk error code"},
 		{"error label run on into a word", "Error Identity 086008 and error codes 1785"},
+		{"unified cm header without a severity", "%UC_CALLMANAGER-DB-EndPointUnregistered: x"},
+		{"unified cm header ending in its severity", "%UC_CALLMANAGER-DB-3: x"},
 		{"angle tag longer than 24 bytes", "%FTD<" + strings.Repeat("x", 23) + ">-4-313005: No matching connection"},
 	}
 	for _, tt := range tests {
