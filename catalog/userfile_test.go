@@ -597,6 +597,13 @@ func TestWriteCSVBlanks(t *testing.T) {
 	}
 }
 
+func TestWriteUnknownFormat(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "yaml", []Entry{{Product: ProductFTD, ID: "106023", Explanation: "x", Action: "y"}}); !errors.Is(err, ErrUnsupportedFormat) || b.Len() > 0 {
+		t.Errorf("Write yaml = %q, %v; want nothing and ErrUnsupportedFormat", b.String(), err)
+	}
+}
+
 // TestLoadErrorCodes checks that an IBM entry whose ID is an error code defines that code, a
 // later file overriding an earlier one and the embedded summary, and is no event entry.
 func TestLoadErrorCodes(t *testing.T) {
