@@ -391,6 +391,7 @@ func TestEveryCommandFailsWhenOutputFails(t *testing.T) {
 		stdin string
 	}{
 		{"enrich", nil, "x\n"},
+		{"enrich, the last line without a newline", nil, "x"},
 		{"report", []string{"report"}, "%ASA-4-999001: x\n"},
 		{"report after an input error", []string{"report", "no-such-file.log"}, ""},
 		{"catalog json", []string{"catalog"}, ""},
