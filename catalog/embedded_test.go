@@ -317,6 +317,7 @@ func TestSplitIOSID(t *testing.T) {
 		{"A-B-C-D", "A", "D"},
 		{"A-3-B", "A", "B"},
 		{"-3-UPDOWN", "", ""},
+		{"-LINK-3-UPDOWN", "", ""},
 		{"LINK--UPDOWN", "", ""},
 		{"LINK-3-", "", ""},
 		{"LINK-UPDOWN", "", ""},
