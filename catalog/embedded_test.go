@@ -299,6 +299,12 @@ func TestLookupID(t *testing.T) {
 			}
 		})
 	}
+	// Every signature names its entry, the longest (first) too.
+	for _, s := range c.Signatures() {
+		if e, ok := c.LookupID(s.Text); !ok || e.Product != ProductCUCM {
+			t.Errorf("LookupID(%q) = %v, %v; want a Unified CM entry", s.Text, e, ok)
+		}
+	}
 	for _, q := range []string{"", "999999", "SMART_LIC-3-NOPE", "1786", "nothing"} {
 		if e, ok := c.LookupID(q); ok {
 			t.Errorf("LookupID(%q) = %s %s, want nothing", q, e.Product, e.ID)
