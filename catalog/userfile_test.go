@@ -278,6 +278,7 @@ func TestJSONAndCSVAcceptTheSameValues(t *testing.T) {
 		{"number", `4`, `4`, false, sev(4)},
 		{"keyword", `"warning"`, `warning`, false, sev(4)},
 		{"keyword in capitals", `"Critical"`, `Critical`, false, sev(2)},
+		{"keyword of level 0", `"emergency"`, `emergency`, false, sev(0)},
 		{"level as text", `"5"`, `5`, false, sev(5)},
 		{"none", `null`, ``, false, nil},
 		{"empty text", `""`, ``, false, nil},
