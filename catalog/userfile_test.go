@@ -652,6 +652,8 @@ func TestLoadFileNotUTF8(t *testing.T) {
 		"utf16.csv":  utf16("id,severity,explanation,action\n722051,6,ok,ok\n"),
 		"nul.csv":    "id,severity,explanation,action\n722051,6,ok,ok\n722052,6,o\x00k,ok\n",
 		"utf16.json": utf16(`{"entries": []}`),
+		// UTF-16 big-endian without a byte order mark starts with a NUL.
+		"utf16be.json": "\x00" + utf16(`[]`)[:3],
 	} {
 		path := filepath.Join(t.TempDir(), name)
 		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -660,7 +662,7 @@ func TestLoadFileNotUTF8(t *testing.T) {
 		entries, err := LoadFile(path)
 		if !errors.Is(err, ErrUserCatalog) || err == nil || !strings.Contains(err.Error(), "not UTF-8") ||
 			!strings.Contains(err.Error(), map[string]string{"user.csv": "line 3", "user.json": "line 2", "utf16.csv": "line 1",
-				"nul.csv": "line 3", "utf16.json": "line 1"}[name]) || entries != nil {
+				"nul.csv": "line 3", "utf16.json": "line 1", "utf16be.json": "line 1"}[name]) || entries != nil {
 			t.Errorf("%s: %d entries, error %v; want it refused, naming the line", name, len(entries), err)
 		}
 	}
