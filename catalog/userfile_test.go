@@ -671,6 +671,13 @@ func TestLoadFileNotUTF8(t *testing.T) {
 // TestLoadFileProblemsBounded lists the first maxProblems problems of a file and counts the rest.
 func TestLoadFileProblemsBounded(t *testing.T) {
 	csv := "id,severity,explanation,action\n"
+	for i := range maxProblems {
+		csv += fmt.Sprintf("%06d,6,,\n", 900000+i) // explanation and action both empty
+	}
+	if _, err := LoadFile(writeTemp(t, "report.csv", csv)); err == nil || strings.Count(err.Error(), "\n") != maxProblems-1 || strings.Contains(err.Error(), "more problems") {
+		t.Errorf("%d bad rows: error %v; want each listed and no count of more", maxProblems, err)
+	}
+	csv = "id,severity,explanation,action\n"
 	for i := range 250 {
 		csv += fmt.Sprintf("%06d,6,,\n", 900000+i) // explanation and action both empty
 	}
