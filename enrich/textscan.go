@@ -100,7 +100,7 @@ scan:
 					event.copy(&cand)
 					haveEvent = true
 				}
-			case !haveFirst || cand.pos < first.pos:
+			case !haveFirst: // an unknown ID is an IBM one, which a later anchor cannot find earlier
 				first = cand
 				haveFirst = true
 			}
