@@ -59,6 +59,7 @@ func TestAppend(t *testing.T) {
 		{"fixint", AppendUint(nil, 5), []byte{5}},
 		{"fixint of 127", AppendUint(nil, 0x7f), []byte{0x7f}},
 		{"uint8", AppendUint(nil, 200), []byte{0xcc, 200}},
+		{"uint8 of 255", AppendUint(nil, math.MaxUint8), []byte{0xcc, 0xff}},
 		{"uint16", AppendUint(nil, 60000), []byte{0xcd, 0xea, 0x60}},
 		{"uint16 of 65535", AppendUint(nil, math.MaxUint16), []byte{0xcd, 0xff, 0xff}},
 		{"uint32", AppendUint(nil, 1<<31), []byte{0xce, 0x80, 0, 0, 0}},
