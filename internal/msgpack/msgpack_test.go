@@ -248,6 +248,11 @@ func TestIsForwardEntry(t *testing.T) {
 		{"ext16 of eight bytes", []byte{0x92, 0xc8, 0, 8, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80}, false},
 		{"metadata not a map", cat([]byte{0x92, 0x92}, et, []byte{0x01, 0x80}), false},
 		{"header array of one", cat([]byte{0x92, 0x91}, et, []byte{0x80}), false},
+		// Shaped like Fluent Bit's own records but for one byte: the quick path must not take them.
+		{"record array of three", cat([]byte{0x93, 0x92}, et, []byte{0x80, 0x80, 0x01}), false},
+		{"header array of three", cat([]byte{0x92, 0x93}, et, []byte{0x80, 0x80, 0x80}), false},
+		{"header time a string", cat([]byte{0x92, 0x92, 0xa9}, make([]byte, 9), []byte{0x80, 0x80}), false},
+		{"header time an ext of another type", cat([]byte{0x92, 0x92, 0xd7, 0x01}, make([]byte, 8), []byte{0x80, 0x80}), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
