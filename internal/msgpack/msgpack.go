@@ -118,7 +118,7 @@ func Skip(b []byte) (int, error) {
 		default:
 			off += h.N
 		}
-		if off > len(b) || pending-1 > len(b)-off {
+		if pending-1 > len(b)-off { // also when off is past the end: pending is at least 1
 			return 0, ErrShort
 		}
 	}
