@@ -196,7 +196,7 @@ func TestExplainCases(t *testing.T) {
 		unwanted []string
 	}{
 		{"entry by id", []string{"722051"}, "", 0,
-			[]string{"result:      catalog entry", "severity:    6 informational (情報)\n"}, []string{"in this line", "line:", "printed id:"}},
+			[]string{"result:      catalog entry", "severity:    6 informational (情報)\n"}, []string{"in this line", "line:", "printed id:", "error code:"}},
 		{"entry from a line of the documented severity", []string{"%ASA-6-722051: Group <g>"}, "", 0,
 			[]string{"severity:    6 informational (情報) in the document and in this line\n"}, nil},
 		{"entry from a line with its own severity", []string{"<166>Jun 22 2025 13:29:11 fw : %ASA-4-722051: Group <g>"}, "", 0,
