@@ -223,6 +223,8 @@ func TestExplainCases(t *testing.T) {
 			[]string{"result:      message ID 302013, not in the catalog", "severity:    0 emergency (緊急) in this line"}, nil},
 		{"bare 4-digit code not in the catalog", []string{"9998"}, "", 1,
 			[]string{"result:      message ID 9998, not in the catalog"}, nil},
+		{"bare number of 5 digits", []string{"12345"}, "", 1,
+			[]string{"result:      no message ID in this line"}, nil},
 		{"bare word of 6 letters", []string{"ABCDEF"}, "", 1,
 			[]string{"result:      no message ID in this line"}, nil},
 		{"error code explained over several lines", []string{"1785"}, "", 0,
