@@ -225,6 +225,8 @@ func TestExplainCases(t *testing.T) {
 			[]string{"result:      message ID 9998, not in the catalog"}, nil},
 		{"bare number of 5 digits", []string{"12345"}, "", 1,
 			[]string{"result:      no message ID in this line"}, nil},
+		{"IBM event not in the catalog, no severity in the line", []string{"# Error ID = 086999 : x"}, "", 1,
+			[]string{"result:      message ID 086999, not in the catalog"}, []string{"severity:"}},
 		{"bare word of 6 letters", []string{"ABCDEF"}, "", 1,
 			[]string{"result:      no message ID in this line"}, nil},
 		{"error code explained over several lines", []string{"1785"}, "", 0,
