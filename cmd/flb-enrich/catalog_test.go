@@ -227,6 +227,8 @@ func TestExplainCases(t *testing.T) {
 			[]string{"result:      no message ID in this line"}, nil},
 		{"IBM event not in the catalog, no severity in the line", []string{"# Error ID = 086999 : x"}, "", 1,
 			[]string{"result:      message ID 086999, not in the catalog"}, []string{"severity:"}},
+		{"a - among other words is a query, not standard input", []string{"-", "x"}, "%ASA-4-722051: Group <g>\n", 1,
+			[]string{"result:      no message ID in this line"}, []string{"line:"}},
 		{"bare word of 6 letters", []string{"ABCDEF"}, "", 1,
 			[]string{"result:      no message ID in this line"}, nil},
 		{"error code explained over several lines", []string{"1785"}, "", 0,
