@@ -42,7 +42,7 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	t := &tally{k: c.Int("top", 20, "how many unknown message `IDS` to print, 1 to 10000 (16 times as many are tracked)"),
 		csv: c.String("csv", "", "also write the unknown IDs to `FILE` as a user-catalog CSV (not one of the --catalog files)")}
 	code := enrichLines(c, args, stdin, io.Discard, t)
-	if t.top == nil || code == 2 { // -h, a bad option, or a catalog that does not load
+	if t.top == nil { // -h, a bad option, or a catalog that does not load
 		return code
 	}
 	if *t.csv != "" {
