@@ -188,7 +188,6 @@ func (l *lineEnricher) file(name string, stdin io.Reader) error {
 		r, label = f, name
 	}
 	l.in.Reset(r)
-	defer l.in.Reset(nil)
 	var problems []error
 	for lineNo := 1; ; lineNo++ {
 		b, _ := l.in.Peek(l.in.Buffered())
