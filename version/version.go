@@ -23,7 +23,7 @@ func Plugin() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			switch {
-			case s.Key == "vcs.revision" && s.Value != "":
+			case s.Key == "vcs.revision":
 				rev = "-" + s.Value[:min(len(s.Value), 12)]
 			case s.Key == "vcs.modified" && s.Value == "true":
 				dirty = "-dirty"
