@@ -312,7 +312,7 @@ func Resolve(path string) (string, os.FileInfo, error) {
 			return path, nil, errors.New(ForeignLinkProblem)
 		}
 		t, terr := os.Readlink(path)
-		if err != nil || terr != nil {
+		if terr != nil {
 			if d, err := filepath.EvalSymlinks(path[:i] + "."); err == nil {
 				path = filepath.Join(d, path[i:])
 			}
