@@ -263,9 +263,8 @@ func write(path string, fi os.FileInfo, items []Item) (err error) {
 	mode, uid, gid := os.FileMode(0o600), -1, -1 // -1: the new file's own
 	if fi != nil {
 		mode = fi.Mode().Perm()
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			uid, gid = int(st.Uid), int(st.Gid)
-		}
+		st := fi.Sys().(*syscall.Stat_t) // as Resolve reads it: a Linux FileInfo always has one
+		uid, gid = int(st.Uid), int(st.Gid)
 	}
 	var f *os.File
 	if fi != nil && !fi.Mode().IsRegular() {
