@@ -246,6 +246,7 @@ func TestAddKeysAsTheCatalog(t *testing.T) {
 	}
 }
 
+// TestExampleCutAtRune checks the example Add keeps of a long line.
 func TestExampleCutAtRune(t *testing.T) {
 	tests := []struct {
 		name, line string
@@ -258,7 +259,9 @@ func TestExampleCutAtRune(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.line[:exampleLen([]byte(tt.line))]
+			tk := New(1)
+			tk.Add([]byte("999001"), "cisco_ftd_asa", 4, []byte(tt.line))
+			got := tk.Top()[0].Example
 			if len(got) != tt.want || utf8.ValidString(tt.line) && !utf8.ValidString(got) {
 				t.Errorf("example of %d bytes: got %d bytes, valid %v, want %d bytes", len(tt.line), len(got), utf8.ValidString(got), tt.want)
 			}
