@@ -276,6 +276,8 @@ func TestWriteCSV(t *testing.T) {
 		{ID: "X-1-Y", Product: "cisco_ios", Severity: -1, Count: 3, Example: "x"},
 		{ID: "888888", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: `=HYPERLINK("http://x") %ASA-4-888888: y`},
 		{ID: "777777", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "@SUM(1) %ASA-4-777777: y"},
+		{ID: "777778", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "+1 %ASA-4-777778: y"},
+		{ID: "777779", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "-1+2 %ASA-4-777779: y"},
 		{ID: "666666", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-666666: \x1b[2J\tz\n"},
 		{ID: "555555", Product: "cisco_ftd_asa", Severity: 4, Count: 1, Example: "%ASA-4-555555: caf\xe9 \xff"},
 		{ID: "444444", Product: "cisco_ftd_asa", Severity: 0, Count: 1, Example: "%ASA-0-444444: \uFFFD\x01"},
@@ -294,6 +296,8 @@ func TestWriteCSV(t *testing.T) {
 		{"cisco_ios", "X-1-Y", "", "", "", "3", "x"},
 		{"cisco_ftd_asa", "888888", "4", "", "", "1", `'=HYPERLINK("http://x") %ASA-4-888888: y`}, // text in a spreadsheet
 		{"cisco_ftd_asa", "777777", "4", "", "", "1", "'@SUM(1) %ASA-4-777777: y"},
+		{"cisco_ftd_asa", "777778", "4", "", "", "1", "'+1 %ASA-4-777778: y"},
+		{"cisco_ftd_asa", "777779", "4", "", "", "1", "'-1+2 %ASA-4-777779: y"},
 		{"cisco_ftd_asa", "666666", "4", "", "", "1", `%ASA-4-666666: \x1b[2J\tz\n`}, // nothing for a terminal to run
 		// A Latin-1 line stays UTF-8, which loading the completed file requires.
 		{"cisco_ftd_asa", "555555", "4", "", "", "1", `%ASA-4-555555: caf\xe9 \xff`},
