@@ -370,6 +370,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"message key inside a nested field", func(o *Options) { o.NestUnder = "catalog"; o.MessageKeys = []string{"product.line"} }, ""},
 		{"message key inside another", func(o *Options) { o.MessageKeys = []string{"log", "log.line"} }, ""},
 		{"dotted message key beside no field", func(o *Options) { o.MessageKeys = []string{"log", "app.line"} }, ""},
+		// A record's own keys may be anything: the dots Elasticsearch refuses in a field name are a message key's.
+		{"message keys with a leading, a trailing and a doubled dot", func(o *Options) { o.MessageKeys = []string{".log", "log.", "app..line"} }, ""},
 		{"too many keys", func(o *Options) { o.MessageKeys = make([]string, MaxMessageKeys+1) }, "message_key"},
 		{"16 keys", func(o *Options) {
 			o.MessageKeys = nil
