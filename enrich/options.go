@@ -183,9 +183,9 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// parents returns the leading parts of a dotted name (a and a.b of a.b.c), none after a leading dot.
+// parents returns the leading parts of a dotted name (a and a.b of a.b.c).
 func parents(name string) (ps []string) {
-	for i := 1; i < len(name) && name[0] != '.'; i++ {
+	for i := 1; i < len(name); i++ {
 		if name[i] == '.' {
 			ps = append(ps, name[:i])
 		}
