@@ -224,6 +224,8 @@ func TestMatcherTolerance(t *testing.T) {
 		{"colon before the first variable, a port", ftd(": port closed", "port"), ": 500 closed", "port=500"},
 		{"word with a z after an article is text", ftd("Rejected by the zone", "zone"), "Rejected by the inside", ""},
 		{"empty last value before the tail", ios("Rate over threshold ([dec])."), "Rate over threshold ().", "dec="},
+		{"a line ending in a newline after the tail", ios("Rate over threshold ([dec])."), "Rate over threshold (5).\n", "dec=5"},
+		{"an empty last value after a blank and before a newline", ftd("Peer peer", "peer"), "Peer \n", "peer="},
 		{"a word followed by a bracketed placeholder", ios("Power supply PS[dec] failed"), "Power supply PS2 failed", "dec=2"},
 		{"a number glued to a later literal's word is part of the value", ftd("Group group User user-name IP IP_address closed"),
 			"Group Remote User2 User bob IP2 IP 10.0.0.1 closed", "group=Remote User2|user-name=bob IP2|IP_address=10.0.0.1"},
