@@ -228,6 +228,8 @@ func TestMatcherTolerance(t *testing.T) {
 		{"an empty last value after a blank and before a newline", ftd("Peer peer", "peer"), "Peer \n", "peer="},
 		{"an empty line of a format of one variable and its tail", ios("[chars]."), "", "chars="},
 		{"a run of blanks in a literal is one blank", ftd("Peer peer  closed", "peer"), "Peer 10.0.0.1 closed", "peer=10.0.0.1"},
+		{"word with an a after an article is text", ftd("Rejected by the area", "area"), "Rejected by the inside", ""},
+		{"a name with a letter past z after an article is a name", ftd("Rejected by the zoné", "zoné"), "Rejected by the inside", "zoné=inside"},
 		{"a word followed by a bracketed placeholder", ios("Power supply PS[dec] failed"), "Power supply PS2 failed", "dec=2"},
 		{"a number glued to a later literal's word is part of the value", ftd("Group group User user-name IP IP_address closed"),
 			"Group Remote User2 User bob IP2 IP 10.0.0.1 closed", "group=Remote User2|user-name=bob IP2|IP_address=10.0.0.1"},
