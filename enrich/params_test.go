@@ -214,6 +214,7 @@ func TestMatcherTolerance(t *testing.T) {
 		{"a carriage return ends a last value", ftd("Peer peer", "peer"), "Peer 10.0.0.1\r\n", "peer=10.0.0.1"},
 		{"a bracketed name with a blank outside a firewall format is a name", ios("Value [slot number] set"), "Value 7 set", "slot number=7"},
 		{"a word shaped as a placeholder outside a firewall format is text", ios("Interface if_name down"), "Interface Gi1 down", ""},
+		{"a value with one bracket keeps it", ios("Values [chars] [chars] [chars] [chars] set"), "Values 1> [1 1] <1 set", "chars=1>|chars_2=[1|chars_3=1]|chars_4=<1"},
 		{"hyphenated reason is a placeholder", ftd("Login denied: auth-reason"),
 			"Login denied: bad password", "auth-reason=bad password"},
 		{"empty value in angle brackets", ftd("Group group User user-name", "group"),
