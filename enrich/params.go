@@ -42,7 +42,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	var params []string
 	for _, p := range ent.Params {
 		n := strings.Trim(p.Name, "* []<>")
-		if n != "" && !slices.Contains(params, n) && !strings.Contains(format, "<"+n+">") && !strings.Contains(format, "*"+n+"*") {
+		if !slices.Contains(params, n) && !strings.Contains(format, "<"+n+">") && !strings.Contains(format, "*"+n+"*") {
 			params = append(params, n)
 		}
 	}
