@@ -355,7 +355,7 @@ func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 				s--
 			}
 		}
-		if end, ok := litMatch(text, s, lit); ok && s >= from {
+		if end, ok := litMatch(text, s, lit); ok {
 			return s, end, true
 		}
 		i = q + 1
