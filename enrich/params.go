@@ -224,7 +224,7 @@ var labelSep = regexp.MustCompile(`^ ?[:=]? ['"<(\[]?`)
 func isLabel(format string, i, end int) bool {
 	sep := labelSep.FindString(format[end:])
 	next := wordAt(format, end+len(sep))
-	return sep != "" && next != "" && sameWord(next, format[i:end]) // a two-word name is no label of its first word
+	return next != "" && sameWord(next, format[i:end]) // a two-word name is no label of its first word
 }
 
 // labelled reports whether format writes n after its label somewhere ("Pool=pool"): n is then a
