@@ -241,6 +241,7 @@ func TestMatcherTolerance(t *testing.T) {
 			"Group Remote User2 User bob IP2 IP 10.0.0.1 closed", "group=Remote User2|user-name=bob IP2|IP_address=10.0.0.1"},
 		{"a letter before a number glued to a literal's word is no part of it", ftd("Object drop rate rate_ID exceeded", "Object"),
 			"[Scanning] drop ratex2 exceeded", ""},
+		{"a name longer than what is left of the format", ftd("Peer pe", "peer"), "Peer x", ""},
 		{"a number glued to a literal's word that does not come later", ftd("Object drop rate rate_ID exceeded", "Object"),
 			"[Scanning] drop rate-2 exceeded", "Object=Scanning|rate_ID=2"},
 		{"bracketed names in a user's firewall format", ftd("IPS:[number] [string] from [IP_address] to [IP_address] on interface [interface_name]"),
