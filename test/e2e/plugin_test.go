@@ -326,6 +326,50 @@ func TestInitFailsOnBadConfiguration(t *testing.T) {
 	}
 }
 
+// TestInitWithoutContextCloses starts instances whose Init gets no context to store: each is
+// refused after its output was built, and closes it, so that a later instance's Init counts no
+// goroutine of theirs still running.
+func TestInitWithoutContextCloses(t *testing.T) {
+	const failed = 4
+	var script strings.Builder
+	for i := range failed {
+		fmt.Fprintf(&script, "instancenoctx F%d sink=stdout\n", i)
+	}
+	script.WriteString("instance A sink=stdout\nexitctx A\n")
+	r := runHost(t, script.String(), nil)
+	r.ok(t)
+	count := regexp.MustCompile(`^\[output:enrich:(\w+)\] enrich .*; (\d+) goroutines running$`)
+	goroutines := map[string]int{}
+	for _, l := range r.logsWith("info", "goroutines running") {
+		if m := count.FindStringSubmatch(l); m != nil {
+			goroutines[m[1]] = atoi(m[2])
+		}
+	}
+	for i := range failed {
+		name := fmt.Sprintf("F%d", i)
+		if got := r.inits[name]; got != flbError {
+			t.Errorf("init %s = %d, want FLB_ERROR", name, got)
+		}
+		prefix := "[output:enrich:" + name + "] "
+		if got := r.logsWith("error", prefix+"cannot start: Fluent Bit passed no instance context"); len(got) != 1 {
+			t.Errorf("%s: error lines saying why %q, want 1", name, got)
+		}
+		if got := r.logsWith("info", prefix+"closed; totals"); len(got) != 1 {
+			t.Errorf("%s: closing totals %q, want them logged once: the output Init built is closed", name, got)
+		}
+	}
+	if got := r.inits["A"]; got != flbOK {
+		t.Fatalf("init A = %d, want FLB_OK", got)
+	}
+	// Each instance left open keeps its catalog-check goroutine; one of the last close may still be
+	// on its way out when A counts.
+	first, last := goroutines["F0"], goroutines["A"]
+	if first == 0 || last-first > 1 {
+		t.Errorf("goroutines running at the first Init %d and after %d refused ones %d, want at most one more: "+
+			"a refused instance leaves nothing running", first, failed, last)
+	}
+}
+
 // TestLongErrorIsNotCut refuses a user catalog with many bad rows: each
 // problem reaches the log on a line of its own, none cut at Fluent Bit's 4 KiB.
 func TestLongErrorIsNotCut(t *testing.T) {

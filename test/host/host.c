@@ -54,6 +54,9 @@
  *   instance NAME [key=value ...]   create an instance and call Init;
  *                                   log_level=error|warn|info|debug|trace
  *                                   sets its level (default info)
+ *   instancenoctx NAME [key=value ...]
+ *                                   the same, with the plugin struct's
+ *                                   context NULL at Init
  *   flush NAME TAG FILE [threads=N] [repeat=M] [stack=KB] [rate=R]
  *         [duration=MS] [async]     N threads each flush FILE M times;
  *                                   rate paces each thread to R flushes a
@@ -623,7 +626,7 @@ static void cmd_instance(char **argv, int argc)
     int ret;
 
     if (argc < 2) {
-        fail("instance needs a name");
+        fail("%s needs a name", argv[0]);
         return;
     }
     if (ninstances == MAX_INSTANCES) {
@@ -664,7 +667,7 @@ static void cmd_instance(char **argv, int argc)
     /* proxy_go_output_init: the shared struct now describes this instance. */
     plugin->api = host_api();
     plugin->o_ins = ins;
-    plugin->context = &ins->context;
+    plugin->context = strcmp(argv[0], "instancenoctx") == 0 ? NULL : &ins->context;
     ret = plugin->cb_init(plugin);
     emit("init %s rc=%d", ins->name, ret);
 }
@@ -1024,7 +1027,7 @@ int main(int argc, char **argv)
         if (n == 0 || args[0][0] == '#') {
             continue;
         }
-        if (strcmp(args[0], "instance") == 0) cmd_instance(args, n);
+        if (strcmp(args[0], "instance") == 0 || strcmp(args[0], "instancenoctx") == 0) cmd_instance(args, n);
         else if (strcmp(args[0], "flush") == 0) cmd_flush(args, n);
         else if (strcmp(args[0], "wait") == 0) cmd_wait();
         else if (strcmp(args[0], "flushbadctx") == 0) cmd_flushbadctx(args, n);
