@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -149,5 +150,80 @@ func TestLoopBackFailuresNameTheirCause(t *testing.T) {
 				return false
 			})
 		})
+	}
+}
+
+// TestTagsHandedBack sends records under tags of many lengths and bytes through the shipped
+// pattern (a threaded in_forward on a unix socket, filesystem storage) and checks that each comes
+// back once as enriched.<tag>, byte for byte, with no failed flush (docs/design.md, Tags). Tags of
+// 2,000 bytes and more are sent only to Fluent Bit 4.2 and later: the older versions can crash
+// while storing them.
+func TestTagsHandedBack(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	dir := tempDir(t)
+	sock, port := filepath.Join(dir, "loop.sock"), freePort(t, "tcp")
+	long := func(n int) string { return "net." + strings.Repeat("t", n-len("net.")) }
+	tags := []string{long(100), long(255), long(256), long(1000), long(1900),
+		"net.ログ.日本語", "net.\xff\xfe.bad", "net.a b", "net.a\tb", "net.a\nb", "net.a\x01\x7fb",
+		"net.*", `net.<>&"\`, "net.a\u2028b"}
+	if !before(t, bin, 4, 2) {
+		tags = append(tags, long(4096), long(8192), long(32768), long(65000))
+	}
+	conf := filepath.Join(dir, "fluent-bit.conf")
+	body := fmt.Sprintf(`[SERVICE]
+    Flush        1
+    Grace        5
+    storage.path %s
+[INPUT]
+    Name         forward
+    Listen       127.0.0.1
+    Port         %d
+    Threaded     On
+    storage.type filesystem
+[INPUT]
+    Name         forward
+    Unix_Path    %s
+    Threaded     On
+    storage.type filesystem
+[OUTPUT]
+    Name            enrich
+    Match           net.*
+    Forward_Address unix://%s
+[OUTPUT]
+    Name  stdout
+    Match enriched.*
+`, filepath.Join(dir, "state"), port, sock, sock)
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startFluentBit(t, bin, nil, "-e", so, "-c", conf)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	for _, tag := range tags {
+		sendPacked(t, addr, tag, forwardRecords(1, dummyLine))
+	}
+	// The stdout output prints each record as "[N] TAG: [...", the tag as its bytes.
+	back := func(tag string) int { return strings.Count(p.out.String(), "] enriched."+tag+": [") }
+	waitFor(t, p, 60*time.Second, "every tag back", func() bool {
+		for _, tag := range tags {
+			if back(tag) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, tag := range tags {
+		if n := back(tag); n != 1 {
+			t.Errorf("tag %.40q (%d bytes) came back %d times, want once", tag, len(tag), n)
+		}
+	}
+	if strings.Contains(p.out.String(), "not delivered") {
+		t.Errorf("a flush failed")
 	}
 }
