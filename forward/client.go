@@ -163,6 +163,7 @@ type Client struct {
 	lastTry time.Time     // start of the last attempt or failure
 	last    error         // the last failure, which a Send the backoff refuses names
 
+	// What the tests check through Stats.
 	sends, acked, failed, dials, dialFailures, staleIdle atomic.Uint64
 	open                                                 atomic.Int64
 }
@@ -337,24 +338,4 @@ func (c *Client) Close(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// Stats are counters for logging and tests.
-type Stats struct {
-	Sends, Acked, Failed uint64        // Send calls with something to deliver, and how they ended
-	Dials, DialFailures  uint64        // connection attempts (dial, TLS and handshake), failed ones
-	StaleIdle            uint64        // idle connections found closed by the receiver
-	OpenConns            int           // connections open now, idle or in use
-	Backoff              time.Duration // delay imposed after the last failure; 0 when healthy
-}
-
-// Stats returns a snapshot of the counters.
-func (c *Client) Stats() Stats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return Stats{
-		Sends: c.sends.Load(), Acked: c.acked.Load(), Failed: c.failed.Load(),
-		Dials: c.dials.Load(), DialFailures: c.dialFailures.Load(), StaleIdle: c.staleIdle.Load(),
-		OpenConns: int(c.open.Load()), Backoff: c.delay,
-	}
 }

@@ -173,3 +173,23 @@ func listen(t *testing.T, network string, serve func(net.Conn)) string {
 	}
 	return network + "://" + ln.Addr().String()
 }
+
+// Stats are the client's counters, which the tests check.
+type Stats struct {
+	Sends, Acked, Failed uint64        // Send calls with something to deliver, and how they ended
+	Dials, DialFailures  uint64        // connection attempts (dial, TLS and handshake), failed ones
+	StaleIdle            uint64        // idle connections found closed by the receiver
+	OpenConns            int           // connections open now, idle or in use
+	Backoff              time.Duration // delay imposed after the last failure; 0 when healthy
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Stats{
+		Sends: c.sends.Load(), Acked: c.acked.Load(), Failed: c.failed.Load(),
+		Dials: c.dials.Load(), DialFailures: c.dialFailures.Load(), StaleIdle: c.staleIdle.Load(),
+		OpenConns: int(c.open.Load()), Backoff: c.delay,
+	}
+}
