@@ -262,6 +262,8 @@ func TestMatcherTolerance(t *testing.T) {
 			"Connection dropped in inspection from peer 10.0.0.1", "peer=10.0.0.1"},
 		{"a word that starts with the three-letter label before it is a placeholder", ftd("Crypto Map mapname sequence seq-num incomplete"),
 			"Crypto Map outside_map sequence 10 incomplete", "mapname=outside_map|seq-num=10"},
+		{"a message header further in than 20 bytes is text", ftd("Peer peer dropped the relayed %ASA-6-302013: line", "peer"),
+			"Peer 10.0.0.1 dropped the relayed %ASA-6-302013: line", "peer=10.0.0.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
