@@ -264,6 +264,9 @@ func TestMatcherTolerance(t *testing.T) {
 			"Crypto Map outside_map sequence 10 incomplete", "mapname=outside_map|seq-num=10"},
 		{"a message header further in than 20 bytes is text", ftd("Peer peer dropped the relayed %ASA-6-302013: line", "peer"),
 			"Peer 10.0.0.1 dropped the relayed %ASA-6-302013: line", "peer=10.0.0.1"},
+		{"starred placeholders", ftd("*application_name* application status is changed from *status* to *status*.", "status"),
+			"snort application status is changed from Down to Up.", "application_name=snort|status=Down|status_2=Up"},
+		{"a starred placeholder outside a firewall format", ios("Host *hostname* removed"), "Host r1 removed", "hostname=r1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
