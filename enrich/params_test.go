@@ -267,6 +267,7 @@ func TestMatcherTolerance(t *testing.T) {
 		{"starred placeholders", ftd("*application_name* application status is changed from *status* to *status*.", "status"),
 			"snort application status is changed from Down to Up.", "application_name=snort|status=Down|status_2=Up"},
 		{"a starred placeholder outside a firewall format", ios("Host *hostname* removed"), "Host r1 removed", "hostname=r1"},
+		{"a bracketed placeholder in brackets the line prints", ios("Interface [chars] [[dec]]"), "Interface Gi1 [5]", "chars=Gi1|dec=5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
