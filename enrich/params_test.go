@@ -268,6 +268,8 @@ func TestMatcherTolerance(t *testing.T) {
 			"snort application status is changed from Down to Up.", "application_name=snort|status=Down|status_2=Up"},
 		{"a starred placeholder outside a firewall format", ios("Host *hostname* removed"), "Host r1 removed", "hostname=r1"},
 		{"a bracketed placeholder in brackets the line prints", ios("Interface [chars] [[dec]]"), "Interface Gi1 [5]", "chars=Gi1|dec=5"},
+		{"a percent sign before a closing parenthesis is text", ios("CPU usage high ([dec]%)."), "CPU usage high (95%).", "dec=95"},
+		{"a percent sign that ends the format is text", ios("CPU usage at [dec]%"), "CPU usage at 90%", "dec=90"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
