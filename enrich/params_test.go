@@ -270,6 +270,10 @@ func TestMatcherTolerance(t *testing.T) {
 		{"a bracketed placeholder in brackets the line prints", ios("Interface [chars] [[dec]]"), "Interface Gi1 [5]", "chars=Gi1|dec=5"},
 		{"a percent sign before a closing parenthesis is text", ios("CPU usage high ([dec]%)."), "CPU usage high (95%).", "dec=95"},
 		{"a percent sign that ends the format is text", ios("CPU usage at [dec]%"), "CPU usage at 90%", "dec=90"},
+		{"printf verbs inside brackets the line prints", ftd("Servers [%s, %s] unreachable"), "Servers [a, b] unreachable", "s=a|s_2=b"},
+		{"verb with a bracketed text of 40 bytes", ftd("Value %s[" + strings.Repeat("n", 40) + "] set"), "Value 7 set", ""},
+		{"verb before a bracket that is not closed", ftd("Value %s[ set"), "Value 7[ set", "s=7"},
+		{"verb before an empty pair of brackets", ftd("Value %s[] set"), "Value 7[] set", "s=7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
