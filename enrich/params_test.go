@@ -274,6 +274,9 @@ func TestMatcherTolerance(t *testing.T) {
 		{"verb with a bracketed text of 40 bytes", ftd("Value %s[" + strings.Repeat("n", 40) + "] set"), "Value 7 set", ""},
 		{"verb before a bracket that is not closed", ftd("Value %s[ set"), "Value 7[ set", "s=7"},
 		{"verb before an empty pair of brackets", ftd("Value %s[] set"), "Value 7[] set", "s=7"},
+		{"a tag shaped as a placeholder is text", ftd("host-name: lookup failed, reason: reason", "reason"),
+			"host-name: lookup failed, reason: timeout", "reason=timeout"},
+		{"a word shaped as a placeholder that starts the format", ftd("user-name logged out"), "bob logged out", "user-name=bob"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
