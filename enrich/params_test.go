@@ -164,6 +164,8 @@ func TestMatcherTolerance(t *testing.T) {
 			"IPAA: Session=0x11, Local pool request succeeded for tunnel-group TG1", "session=0x11|tunnel-group=TG1"},
 		{"name with a blank after punctuation", ftd("Tunnel to peer addr: port failed", "peer addr: port"),
 			"Tunnel to 10.0.0.1:500 failed", "peer addr: port=10.0.0.1:500"},
+		{"name with a blank before punctuation", ftd("Tunnel to peer addr:port failed", "peer addr :port"),
+			"Tunnel to 10.0.0.1:500 failed", "peer addr :port=10.0.0.1:500"},
 		{"label spelt differently", ftd("Device selects trust-point trustpoint for peer-type interface", "trustpoint", "interface"),
 			"Device selects trust-point TP_1 for client inside", "trustpoint=TP_1|peer-type=client|interface=inside"},
 		{"name after an article", ftd("DAP: User user, Connection connection: selected for this connection: DAP record names", "user", "connection", "DAP record names"),
@@ -486,6 +488,9 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"the document's 746015 lacks the tag's '[' that the line prints",
 			"%ASA-5-746015: user-identity: [FQDN] www.example.com resolved 93.184.216.34",
 			"IP address=93.184.216.34|fqdn=www.example.com"},
+		{"a parameter name that ends in a mark (776251)",
+			"%ASA-6-776251: CTS SGT-MAP: Binding 10.0.0.1 - Guests (6) from ISE added to binding manager.",
+			"SGname (SGT)=Guests (6)|binding IP=10.0.0.1|source name=ISE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
