@@ -233,6 +233,7 @@ func TestMatcherTolerance(t *testing.T) {
 		{"word with a z after an article is text", ftd("Rejected by the zone", "zone"), "Rejected by the inside", ""},
 		{"empty last value before the tail", ios("Rate over threshold ([dec])."), "Rate over threshold ().", "dec="},
 		{"a line ending in a newline after the tail", ios("Rate over threshold ([dec])."), "Rate over threshold (5).\n", "dec=5"},
+		{"a mark past ASCII that ends the format is literal text", ios("Waiting for [chars]…"), "Waiting for peer1… retry 2", "chars=peer1"},
 		{"an empty last value after a blank and before a newline", ftd("Peer peer", "peer"), "Peer \n", "peer="},
 		{"an empty line of a format of one variable and its tail", ios("[chars]."), "", "chars="},
 		{"a run of blanks in a literal is one blank", ftd("Peer peer  closed", "peer"), "Peer 10.0.0.1 closed", "peer=10.0.0.1"},
