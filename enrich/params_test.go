@@ -280,6 +280,7 @@ func TestMatcherTolerance(t *testing.T) {
 		{"a tag shaped as a placeholder is text", ftd("host-name: lookup failed, reason: reason", "reason"),
 			"host-name: lookup failed, reason: timeout", "reason=timeout"},
 		{"a word shaped as a placeholder that starts the format", ftd("user-name logged out"), "bob logged out", "user-name=bob"},
+		{"blanks around a letter past ASCII are not optional", ios("Benutzer [chars] über [chars]"), "Benutzer bobüber x", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
