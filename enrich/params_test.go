@@ -281,6 +281,10 @@ func TestMatcherTolerance(t *testing.T) {
 			"host-name: lookup failed, reason: timeout", "reason=timeout"},
 		{"a word shaped as a placeholder that starts the format", ftd("user-name logged out"), "bob logged out", "user-name=bob"},
 		{"blanks around a letter past ASCII are not optional", ios("Benutzer [chars] über [chars]"), "Benutzer bobüber x", ""},
+		{"a word with a capital after a label it starts with is text", ftd("Client on Mac macOS with version version rejected", "version"),
+			"Client on Mac macOS with version 14.1 rejected", "version=14.1"},
+		{"a hyphenated word that starts with a digit is text", ftd("Dropped 0-length packet from peer", "peer"),
+			"Dropped 0-length packet from 10.0.0.1", "peer=10.0.0.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
