@@ -146,7 +146,8 @@ next:
 		j := i
 		for k := 0; k < len(name); k++ {
 			c := name[k]
-			if c == ' ' && (k+1 < len(name) && isPunct(name[k+1]) || k > 0 && isPunct(name[k-1])) {
+			// Names are trimmed of blanks (compileMatcher), so a blank has a byte on either side.
+			if c == ' ' && (isPunct(name[k+1]) || isPunct(name[k-1])) {
 				continue
 			}
 			if isPunct(c) {
