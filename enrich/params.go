@@ -188,7 +188,7 @@ func placeholderWord(format string, i int, w string) bool {
 	if strings.Contains(w, "_") && strings.ContainsFunc(w, unicode.IsLower) {
 		return true
 	}
-	if w == "" || w[0] < 'a' || w[0] > 'z' || strings.ContainsFunc(w, unicode.IsUpper) {
+	if w == "" || w[0] < 'a' || strings.ContainsFunc(w, unicode.IsUpper) { // no byte of a word is past 'z'
 		return false
 	}
 	j := strings.LastIndexByte(w, '-')
