@@ -158,6 +158,7 @@ func TestMatcherTolerance(t *testing.T) {
 			"SSL session with client outside:172.16.0.1/49243 to 10.20.0.1/443 terminated", "peer-type=client|interface=outside|src-ip=172.16.0.1|src-port=49243|dst-ip=10.20.0.1|dst-port=443"},
 		{"letter case of a literal word", ftd("IPv4 Address assigned-ip IPv6 Address assigned-ipv6 assigned to session", "assigned-ip", "assigned-ipv6"),
 			"IPv4 Address <10.0.0.5> IPv6 address <::> assigned to session", "assigned-ip=10.0.0.5|assigned-ipv6=::"},
+		{"a byte past ASCII matches only itself", ios("Display mode [dec]×[dec] set"), "Display mode 1920÷1080 set", ""},
 		{"blank after punctuation", ftd("IPAA: Session= session, Client assigned ip-address from local pool pool-name", "session", "ip-address", "pool-name"),
 			"IPAA: Session=0x11, Client assigned 172.16.0.1 from local pool POOL_1", "session=0x11|ip-address=172.16.0.1|pool-name=POOL_1"},
 		{"label then value", ftd("IPAA: Session= session, Local pool request succeeded for tunnel-group tunnel-group", "session", "tunnel-group"),
