@@ -287,6 +287,8 @@ func TestMatcherTolerance(t *testing.T) {
 		{"verb with a bracketed text of 40 bytes", ftd("Value %s[" + strings.Repeat("n", 40) + "] set"), "Value 7 set", ""},
 		{"verb before a bracket that is not closed", ftd("Value %s[ set"), "Value 7[ set", "s=7"},
 		{"verb before an empty pair of brackets", ftd("Value %s[] set"), "Value 7[] set", "s=7"},
+		{"verb before brackets the line prints around a star", ftd("Rule %s[*] matched"), "Rule acl1[*] matched", "s=acl1"},
+		{"verb before brackets the line prints around a placeholder", ftd("Rule %s[<index>] matched"), "Rule acl1[7] matched", "s=acl1|index=7"},
 		{"a tag shaped as a placeholder is text", ftd("host-name: lookup failed, reason: reason", "reason"),
 			"host-name: lookup failed, reason: timeout", "reason=timeout"},
 		{"a word shaped as a placeholder that starts the format", ftd("user-name logged out"), "bob logged out", "user-name=bob"},
