@@ -287,8 +287,18 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		{"ios letter severity past the example", past + "%LINK-W-DOWN: x", "LINK-W-DOWN,4,説明,対処,cisco_ios", "[999003]"},
 		// A reload that explains what the line shows before its ID enriches its records as that entry.
 		{"another entry explained before the ID", "MyClusterAlarmFailed raised, Event ID 999002 x", "MyClusterAlarmFailed,4,説明,対処,cisco_cucm", "[999003]"},
+		// So in a cut example, when that entry ends before the cut.
+		{"another entry explained before the ID, the example cut", "MyClusterAlarmFailed raised, Event ID 999002 x" + past, "MyClusterAlarmFailed,4,説明,対処,cisco_cucm", "[999003]"},
 		{"an IBM error code past the example", past + " error_code=4321 x", "4321,3,説明,対処,ibm_storage_virtualize", "[999003]"},
 		{"an ID of two products past the example", past + " Event ID 999002 x", "999002,4,説明,対処,cisco_ftd_asa\n999002,,説明,対処,ibm_storage_virtualize", "[999003]"},
+		// A line of MaxExample-UTFMax bytes is whole: the ID that ends it, explained, explains the
+		// line's (an unknown event ID loses to a known error code).
+		{"an IBM error code ending a line just shorter than the cut", past[:report.MaxExample-utf8.UTFMax-len(" Event ID 999002 x error_code=4321")] +
+			" Event ID 999002 x error_code=4321", "4321,3,説明,対処,ibm_storage_virtualize", "[999003]"},
+		// An example of one byte more may be cut before a character: the relay header that ends it,
+		// explained, leaves the message the line relays after it unknown.
+		{"relay header explained, ending an example cut before a character", past[:report.MaxExample-utf8.UTFMax+1-len("%USER-2-SYSTEM_MSG")] +
+			"%USER-2-SYSTEM_MSG😀: <<%FOO-3-BAR>> x", "USER-2-SYSTEM_MSG,2,説明,対処,cisco_ios", "[999003 FOO-3-BAR]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, _, out, path := newReloading(t, 0)
