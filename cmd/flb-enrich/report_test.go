@@ -132,6 +132,16 @@ func TestReportUsage(t *testing.T) {
 	}
 }
 
+// TestReportTopBounds: --top takes 1 to 10000, both ends included.
+func TestReportTopBounds(t *testing.T) {
+	for _, top := range []string{"1", "10000"} {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"report", "--top", top}, strings.NewReader(reportInput), &out, &errOut); code != 0 || !strings.Contains(out.String(), "999001") {
+			t.Errorf("--top %s: code %d, stderr %q, output %q; want 0 and the report", top, code, errOut.String(), out.String())
+		}
+	}
+}
+
 func TestFieldPresetECS(t *testing.T) {
 	line := "%ASA-6-722051: Group <g> User <u> IP <192.0.2.1> IPv4 Address <10.0.0.1> IPv6 address <::> assigned to session\n"
 	code, recs, errText := runEnrichCLI(t, line, "--field-preset", "ECS", "--field-product", "observer.product") // any case, as Field_Preset
