@@ -361,6 +361,30 @@ func TestRunEnrichStreams(t *testing.T) {
 	}
 }
 
+// writeCounter counts the writes it is given.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestRunEnrichFlushesOnlyBeforeItWaits: the lines read together, a blank one among them, are
+// written together; the output is flushed only when the next line is still to be read.
+func TestRunEnrichFlushesOnlyBeforeItWaits(t *testing.T) {
+	var out writeCounter
+	var errOut bytes.Buffer
+	if code := run(nil, strings.NewReader("a\n\nb\n"), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	if n := strings.Count(out.String(), "\n"); out.writes != 1 || n != 3 {
+		t.Errorf("%d lines in %d writes, want 3 in 1", n, out.writes)
+	}
+}
+
 // failWriter fails every write.
 type failWriter struct{}
 
