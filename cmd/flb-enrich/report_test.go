@@ -250,6 +250,18 @@ func TestReportCSVIsNotAnInput(t *testing.T) {
 	}
 }
 
+// TestReportWithoutCSVReadsEveryInput: without --csv no input is refused as the report's file, not
+// even one naming the working directory, which an empty path stands for: it is read and fails as a
+// directory, and the other inputs are reported.
+func TestReportWithoutCSVReadsEveryInput(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out, errOut bytes.Buffer
+	code := run([]string{"report", ".", "-"}, strings.NewReader(reportInput), &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "read .: is a directory") || !strings.Contains(out.String(), "999001") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, the report of standard input and the read error", code, out.String(), errOut.String())
+	}
+}
+
 // TestReportCSVDash: --csv - is refused before any input is read, rather than writing a file named -
 // in the working directory.
 func TestReportCSVDash(t *testing.T) {
