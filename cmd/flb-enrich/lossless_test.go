@@ -16,6 +16,7 @@ import (
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/internal/msgpack"
 )
 
 // dateRe matches the read time flb-enrich puts first in each line.
@@ -461,6 +462,28 @@ func TestCacheOfAdditionsBounded(t *testing.T) {
 	}
 	if got := len(l.added); got != maxCachedAdditions {
 		t.Errorf("the cache holds %d additions, want %d", got, maxCachedAdditions)
+	}
+}
+
+// TestNoCacheOfAdditionsThatVary: with options whose added pairs change with every line (params),
+// change the record's own pairs (overwrite) or may be named like the time, no additions are cached.
+func TestNoCacheOfAdditionsThatVary(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		set  func(*enrich.Options)
+	}{
+		{"params", func(o *enrich.Options) { o.Params = true }},
+		{"overwrite", func(o *enrich.Options) { o.Overwrite = true }},
+		{"a field named date", func(o *enrich.Options) { o.Fields.Severity = msgpack.JSONDateKey }},
+		{"nested under date", func(o *enrich.Options) { o.NestUnder = msgpack.JSONDateKey }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := enrich.DefaultOptions()
+			tt.set(&opts)
+			if l := newLineEnricher(newTestEngine(t), opts, io.Discard); l.added != nil {
+				t.Errorf("additions are cached")
+			}
+		})
 	}
 }
 
