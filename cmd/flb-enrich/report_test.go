@@ -250,6 +250,28 @@ func TestReportCSVIsNotAnInput(t *testing.T) {
 	}
 }
 
+// TestReportCSVFromStandardInputNotRead: standard input redirected from the --csv file is no
+// input when the inputs are files and none is -: the report is written.
+func TestReportCSVFromStandardInputNotRead(t *testing.T) {
+	dir := t.TempDir()
+	csvPath, input := filepath.Join(dir, "unknown.csv"), filepath.Join(dir, "a.log")
+	for path, text := range map[string]string{csvPath: "old\n", input: reportInput} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdin, err := os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var out, errOut bytes.Buffer
+	code := run([]string{"report", "--csv", csvPath, input}, stdin, &out, &errOut)
+	if b, err := os.ReadFile(csvPath); code != 0 || err != nil || !strings.Contains(string(b), "999001") {
+		t.Errorf("exit %d, stderr %q, --csv file %q (%v); want 0 and the report written", code, errOut.String(), b, err)
+	}
+}
+
 // TestReportWithoutCSVReadsEveryInput: without --csv no input is refused as the report's file, not
 // even one naming the working directory, which an empty path stands for: it is read and fails as a
 // directory, and the other inputs are reported.
