@@ -465,6 +465,21 @@ func TestCacheOfAdditionsBounded(t *testing.T) {
 	}
 }
 
+// TestLineOfACachedMessageAllocatesNothing: once a message's additions are cached, another line of
+// it, raw or JSON, is enriched and written without an allocation.
+func TestLineOfACachedMessageAllocatesNothing(t *testing.T) {
+	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), io.Discard)
+	for _, s := range []string{ftdLine, `{"log":"` + ftdLine + `","n":1}`} {
+		line := []byte(s)
+		if err := l.line(line); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = l.line(line) }); n != 0 {
+			t.Errorf("%s: %.0f allocations a line, want 0", s, n)
+		}
+	}
+}
+
 // TestNoCacheOfAdditionsThatVary: with options whose added pairs change with every line (params),
 // change the record's own pairs (overwrite) or may be named like the time, no additions are cached.
 func TestNoCacheOfAdditionsThatVary(t *testing.T) {
