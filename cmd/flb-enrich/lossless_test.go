@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -477,6 +478,44 @@ func TestLineOfACachedMessageAllocatesNothing(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _ = l.line(line) }); n != 0 {
 			t.Errorf("%s: %.0f allocations a line, want 0", s, n)
 		}
+	}
+}
+
+// TestRecordJSONCannotHoldIsWrittenAsItsLine: a record that JSON cannot hold (msgpack nested
+// deeper than the writer follows, which no JSON line makes) is written as its line with the error.
+func TestRecordJSONCannotHoldIsWrittenAsItsLine(t *testing.T) {
+	var out bytes.Buffer
+	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), &out)
+	rec := msgpack.AppendMapHeader(msgpack.AppendEntryHead(nil, time.Unix(1, 0)), 2)
+	rec = msgpack.AppendStr(msgpack.AppendStr(rec, "log"), ftdLine)
+	rec = append(append(msgpack.AppendStr(rec, "d"), bytes.Repeat([]byte{0x91}, 70)...), 0x01)
+	if err := l.write(rec, []byte("the line")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"log":"the line","enrich_error":"record json: msgpack value nested too deeply for json"}` + "\n"
+	if got := dateRe.ReplaceAllString(out.String(), "{"); got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+}
+
+// TestAdditionsJSONCannotHoldAreNotCached: added pairs that JSON cannot hold fail each time they
+// come, and take no place in the cache.
+func TestAdditionsJSONCannotHoldAreNotCached(t *testing.T) {
+	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), io.Discard)
+	head := slices.Clip(msgpack.AppendEntryHead(nil, time.Unix(1, 0)))
+	rec := msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(head, 1), "log"), "x")
+	out := msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(head, 2), "log"), "x")
+	out = append(append(msgpack.AppendStr(out, "k"), bytes.Repeat([]byte{0x91}, 70)...), 0x01)
+	for i := range 2 {
+		if _, err := l.appendJSON(nil, rec, out); err == nil {
+			t.Errorf("appendJSON %d: no error, want one", i+1)
+		}
+	}
+	if len(l.added) != 0 {
+		t.Errorf("the cache holds %d additions, want none", len(l.added))
 	}
 }
 
