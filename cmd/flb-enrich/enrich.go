@@ -129,8 +129,8 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 func isFile(r io.Reader, path string) bool {
 	f, _ := r.(*os.File) // nil, whose Stat fails, when r is no file
 	fi, err := f.Stat()
-	pi, perr := os.Stat(path)
-	return err == nil && perr == nil && fi.Mode().IsRegular() && os.SameFile(fi, pi)
+	pi, _ := os.Stat(path) // SameFile is false for a path that Stat could not read
+	return err == nil && fi.Mode().IsRegular() && os.SameFile(fi, pi)
 }
 
 // lineEnricher writes each input line enriched before it reads the next, and flushes before it waits.

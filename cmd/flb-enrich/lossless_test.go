@@ -566,6 +566,7 @@ func TestIsFile(t *testing.T) {
 	}{
 		{"the file", f, path, true},
 		{"another file", f, os.Args[0], false},
+		{"a path that does not exist", f, path + ".missing", false},
 		{"not a file", strings.NewReader("x"), path, false},
 		{"a pipe, named by its descriptor", r, fmt.Sprintf("/proc/self/fd/%d", r.Fd()), false},
 	}
