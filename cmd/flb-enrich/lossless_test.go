@@ -501,6 +501,36 @@ func TestRecordJSONCannotHoldIsWrittenAsItsLine(t *testing.T) {
 	}
 }
 
+// TestRecordWhoseHeaderGrows: a record of 15 pairs in a fixmap, which its additions grow into a
+// map16 with a longer header, is written whole with them.
+func TestRecordWhoseHeaderGrows(t *testing.T) {
+	var out bytes.Buffer
+	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), &out)
+	rec := msgpack.AppendMapHeader(msgpack.AppendEntryHead(nil, time.Unix(1, 0)), 15)
+	var want strings.Builder
+	for i := range 14 {
+		rec = msgpack.AppendStr(msgpack.AppendStr(rec, fmt.Sprint("k", i)), "v")
+		fmt.Fprintf(&want, `"k%d":"v",`, i)
+	}
+	rec = msgpack.AppendStr(msgpack.AppendStr(rec, "log"), ftdLine)
+	for range 2 { // the second from the cache
+		if err := l.write(rec, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.flush(); err != nil {
+		t.Fatal(err)
+	}
+	line := "{" + want.String() + `"log":"` + ftdLine + `",` + ftdAdded + "}"
+	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	for i := range got {
+		got[i] = dateRe.ReplaceAllString(got[i], "{")
+	}
+	if len(got) != 2 || got[0] != line || got[1] != line {
+		t.Errorf("output\n got  %q\n want %q twice", got, line)
+	}
+}
+
 // TestAdditionsJSONCannotHoldAreNotCached: added pairs that JSON cannot hold fail each time they
 // come, and take no place in the cache.
 func TestAdditionsJSONCannotHoldAreNotCached(t *testing.T) {
