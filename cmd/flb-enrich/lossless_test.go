@@ -449,8 +449,6 @@ func TestEveryCommandFailsWhenOutputFails(t *testing.T) {
 	}
 }
 
-// TestCachedAdditionsChangeNothing enriches the realistic mix with and
-// without the cache of added pairs and compares the output.
 // TestCacheOfAdditionsBounded: lines of ever new message IDs do not grow the cache past its bound.
 func TestCacheOfAdditionsBounded(t *testing.T) {
 	var in strings.Builder
@@ -627,8 +625,10 @@ func TestRunEnrichFieldNamedDate(t *testing.T) {
 	}
 }
 
+// TestCachedAdditionsChangeNothing enriches the realistic mix with and
+// without the cache of added pairs and compares the output.
 func TestCachedAdditionsChangeNothing(t *testing.T) {
-	// 15 pairs grow a fixmap into a map16, whose header is longer.
+	// Records of 15 pairs beside the usual few.
 	var many strings.Builder
 	for i := range 14 {
 		fmt.Fprintf(&many, `"k%d":%d,`, i, i)
