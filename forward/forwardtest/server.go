@@ -151,9 +151,9 @@ func (s *Server) Start() error {
 	if a := ln.Addr().String(); a != s.addr {
 		s.addr = a // the port chosen, at the first Start only: Addr needs no lock
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	context.AfterFunc(ctx, func() { ln.Close() })
-	s.stop = stop
+	ctx, cancel := context.WithCancel(context.Background())
+	// Closed here, not from a goroutine: Close returns once the socket is, so that the next Start can take the port.
+	s.stop = func() { cancel(); ln.Close() }
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
