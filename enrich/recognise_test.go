@@ -120,6 +120,9 @@ func TestRecognise(t *testing.T) {
 		{"nxos relay free text", "%DAEMON-3-SYSTEM_MSG: error: PAM: Authentication failure - dcos_sshd[6526]", ios, "DAEMON-3-SYSTEM_MSG", 3, false},
 		{"relay ignores labels", "%USER-3-SYSTEM_MSG: error code 1785 - proc", ios, "USER-3-SYSTEM_MSG", 3, false},
 		{"non-relay keeps its header", "%LLDP-3-DETECT_MULTIPLE_PEERS: %EARL-1-PARITY: x", ios, "LLDP-3-DETECT_MULTIPLE_PEERS", 3, false},
+		{"platform mnemonic of another facility is no relay", "%SYSMGR-3-PLATFORM: %SMART_LIC-3-COMM_FAILED: x", ios, "SYSMGR-3-PLATFORM", 3, false},
+		{"iosxe message other than platform is no relay", "%IOSXE-2-DIAGNOSTICS_FAILED: R0: %SMART_LIC-3-COMM_FAILED: x", ios, "IOSXE-2-DIAGNOSTICS_FAILED", 2, false},
+		{"cucm alarm named like a relay is no relay", "%CCM_SERVICEMANAGER-GENERIC-3-Service-SYSTEM_MSG: %SYS-5-CONFIG_I: x", cucm, "Service-SYSTEM_MSG", 3, false},
 
 		// Unified CM RTMT through CiscoLog, dashes in the alarm name.
 		{"legacy rtmt alert", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:DBChangeNotifyFailure Detail: DBChangeNotify queue delay over 2 minutes.", cucm, "DBChangeNotifyFailure", 2, false},
