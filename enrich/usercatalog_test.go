@@ -131,3 +131,28 @@ func embeddedExplanation(t *testing.T, id string) string {
 	}
 	return e.Explanation
 }
+
+// TestUserErrorCodeOfOtherProduct checks that an error code on an entry of another product than
+// IBM's leaves the entry found as its own product's are, and explains no IBM line.
+func TestUserErrorCodeOfOtherProduct(t *testing.T) {
+	cat := loadUserCatalog(t, "user.csv", "product,id,error_code,severity,explanation,action\n"+
+		"cisco_cucm,DBReplicationStalled,4242,,Replication stalled.,Check the cluster.\n")
+	eng := newEngine(t, cat, nil)
+	tests := []struct {
+		name, line string
+		product    catalog.Product
+		id         string
+		known      bool
+	}{
+		{"alarm name in trace text", "|AppInfo  |dbmon sending DBReplicationStalled alarm", catalog.ProductCUCM, "DBReplicationStalled", true},
+		{"ibm line with the code", "# Error Code = 4242 : Drive failed", catalog.ProductIBM, "4242", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := eng.Recognise([]byte(tt.line))
+			if !ok || m.Product != tt.product || m.ID != tt.id || (m.Entry != nil) != tt.known {
+				t.Errorf("Recognise(%q) = %+v, %v; want %s %s known %v", tt.line, m, ok, tt.product, tt.id, tt.known)
+			}
+		})
+	}
+}
