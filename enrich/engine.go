@@ -264,7 +264,7 @@ func (e *Engine) rewrite(dst, chunk []byte, sp *Split, split bool) ([]byte, erro
 	var err error
 	start, off := len(dst), sp.Next
 	var sc scratch
-	for off < len(chunk) && err == nil {
+	for off < len(chunk) { // an error appends the rest of the chunk, which ends the loop
 		var end int
 		if len(chunk) > math.MaxInt32 { // spans are int32
 			err = fmt.Errorf("%w: chunk of %d bytes is larger than 2 GiB", ErrMalformed, len(chunk))
