@@ -149,8 +149,8 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 			return false
 		}
 	}
-	d := bytes.LastIndexByte(id, '-')
-	if d < 3 || id[d-2] != '-' || !isDigitSev(id[d-1]) {
+	// parseTokens made an IOS ID FAC[-SUB...]-S-MNEMONIC, with a one-byte severity S.
+	if d := bytes.LastIndexByte(id, '-'); !isDigitSev(id[d-1]) {
 		return false
 	}
 	end := skipBlanks(v, s+len(id))
