@@ -143,9 +143,10 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 		return false
 	}
 	id := m.id
-	// The facility is made of word bytes: a lower-case letter anywhere in it (Step-1-install) is free text.
+	// The facility is made of word bytes, of which those from 'a' on are lower-case letters:
+	// one anywhere in it (Step-1-install) is free text.
 	for _, c := range id[:bytes.IndexByte(id, '-')] {
-		if c >= 'a' && c <= 'z' {
+		if c >= 'a' {
 			return false
 		}
 	}
