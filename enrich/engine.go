@@ -364,8 +364,9 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 		// The record keeps its own keys of the added fields' names, and of the nest key's leading parts.
 		return append(dst, chunk[off:end]...), end, nil
 	}
-	if n += added; len(drops) == 0 && (size == 1 && n < 16 || size == 3 && n < 1<<16 || size == 5) {
-		// The usual record keeps every pair and its header's width: patch the count in place.
+	if n += added; len(drops) == 0 && (n < 16 || size == 3 && n < 1<<16 || size == 5) {
+		// The usual record keeps every pair and its header's width, which a count under 16 fits
+		// whatever it is: patch the count in place.
 		dst = append(dst, chunk[off:end]...)
 		msgpack.PutMapHeader(dst[len(dst)-(end-bodyOff):], n, size)
 	} else {
