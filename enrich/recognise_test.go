@@ -251,6 +251,7 @@ func TestRecogniseNothing(t *testing.T) {
 		{"unified cm header without a severity", "%UC_CALLMANAGER-DB-EndPointUnregistered: x"},
 		{"unified cm header ending in its severity", "%UC_CALLMANAGER-DB-3: x"},
 		{"angle tag longer than 24 bytes", "%FTD<" + strings.Repeat("x", 23) + ">-4-313005: No matching connection"},
+		{"class after an angle tag without a dash", "dev01: %FTD<Up>session-6-302013: Built inbound TCP connection"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
