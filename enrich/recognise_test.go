@@ -252,10 +252,13 @@ func TestRecogniseNothing(t *testing.T) {
 		{"unified cm header ending in its severity", "%UC_CALLMANAGER-DB-3: x"},
 		{"angle tag longer than 24 bytes", "%FTD<" + strings.Repeat("x", 23) + ">-4-313005: No matching connection"},
 		{"class after an angle tag without a dash", "dev01: %FTD<Up>session-6-302013: Built inbound TCP connection"},
+		{"line cut in a firewall prefix", "Jan 22 14:05:11 dev01 : %AS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if m, ok := e.Recognise([]byte(tt.line)); ok {
+			// A value that ends its chunk has no bytes after it to read.
+			v := []byte(tt.line)
+			if m, ok := e.Recognise(v[:len(v):len(v)]); ok {
 				t.Errorf("Recognise(%q) = %s %q, want nothing", tt.line, m.Product, m.ID)
 			}
 		})
