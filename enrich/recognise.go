@@ -204,7 +204,8 @@ func hasPrefix(b []byte, prefix string) bool {
 // [<...>][-[-]][class-]SEV-NNNNNN, or SEV-NNNNNN with no dash (FTD7-737038).
 func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 	addWork(1) // every part after the prefix has a bounded length
-	if k < len(v) && v[k] == '<' {
+	// ftdPrefixLen leaves a byte after the prefix.
+	if v[k] == '<' {
 		end := bytes.IndexByte(v[k:min(len(v), k+24)], '>')
 		if end < 0 {
 			return false
