@@ -252,6 +252,10 @@ func TestRecogniseNothing(t *testing.T) {
 		{"unified cm header ending in its severity", "%UC_CALLMANAGER-DB-3: x"},
 		{"angle tag longer than 24 bytes", "%FTD<" + strings.Repeat("x", 23) + ">-4-313005: No matching connection"},
 		{"class after an angle tag without a dash", "dev01: %FTD<Up>session-6-302013: Built inbound TCP connection"},
+		{"firewall class of a symbol", "%ASA-~-6-302013: Built inbound TCP connection"},
+		{"firewall class with a symbol", "%ASA-vpn~-6-302013: Built inbound TCP connection"},
+		{"firewall class ending in an underscore", "%ASA-session_6-302013: Built inbound TCP connection"},
+		{"firewall severity without its dash", "%ASA-6 722051: Group g"},
 		{"line cut in a firewall prefix", "Jan 22 14:05:11 dev01 : %AS"},
 	}
 	for _, tt := range tests {
