@@ -131,6 +131,9 @@ func TestRecognise(t *testing.T) {
 		{"legacy rtmt without name", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: no name here", cucm, "RTMT-ERROR-ALERT", 2, false},
 		{"rtmt alert tag", "%UC_RTMT-2-RTMT_ALERT: %[AlertName=CoreDumpFileFound][AlertDetail=x]", cucm, "CoreDumpFileFound", 2, false},
 		{"cucm dashed alarm", "%CCM_SERVICEMANAGER-GENERIC-3-Service-Failed: x", cucm, "Service-Failed", 3, false},
+		{"cucm alarm with a digit part", "%UC_CALLMANAGER-3-Trunk-1-Down: x", cucm, "Trunk-1-Down", 3, false},
+		{"cucm sub-facility starting with a digit", "%UC_CALLMANAGER-7960-3-EndPointUnregistered: x", cucm, "EndPointUnregistered", 3, false},
+		{"cucm sub-facility of one letter", "%UC_CALLMANAGER-A-3-EndPointUnregistered: x", cucm, "EndPointUnregistered", 3, false},
 		// An alert name is bounded as a header is: a crafted line must not put an ID of any length
 		// into records and the unknown-ID report; a name too long is no name, so the header's alarm name is the ID.
 		// An empty alert name is no name: the label after it is not the alert's name.
