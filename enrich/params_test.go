@@ -509,6 +509,7 @@ func TestParamsCatalogLines(t *testing.T) {
 		{"a parameter name that ends in a mark (776251)",
 			"%ASA-6-776251: CTS SGT-MAP: Binding 10.0.0.1 - Guests (6) from ISE added to binding manager.",
 			"SGname (SGT)=Guests (6)|binding IP=10.0.0.1|source name=ISE"},
+		{"a header that ends the line (753001)", "%ASA-4-753001", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
