@@ -328,7 +328,7 @@ func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 			if n := len(f); n+1+len(mn) <= len(buf) {
 				addWork(n + 1 + len(mn))
 				for i, c := range f {
-					if c >= 'a' && c <= 'z' {
+					if c >= 'a' { // of the word bytes and dashes of a facility, lower-case letters
 						c -= 'a' - 'A'
 					}
 					buf[i] = c
