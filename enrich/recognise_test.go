@@ -264,6 +264,7 @@ func TestRecogniseNothing(t *testing.T) {
 		{"firewall class with a symbol", "%ASA-vpn~-6-302013: Built inbound TCP connection"},
 		{"firewall class ending in an underscore", "%ASA-session_6-302013: Built inbound TCP connection"},
 		{"firewall severity without its dash", "%ASA-6 722051: Group g"},
+		{"firewall severity of a symbol", "%ASA-*-722051: Group g"},
 		{"line cut in a firewall prefix", "Jan 22 14:05:11 dev01 : %AS"},
 	}
 	for _, tt := range tests {
