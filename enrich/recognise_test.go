@@ -131,6 +131,7 @@ func TestRecognise(t *testing.T) {
 		{"legacy rtmt warning", "%CCM_RTMT-RTMT-4-RTMT-WARNING-ALERT: RTMT Alert Name: LowActivePartitionAvailableDiskSpace Detail: x", cucm, "LowActivePartitionAvailableDiskSpace", 4, false},
 		{"legacy rtmt without name", "%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: no name here", cucm, "RTMT-ERROR-ALERT", 2, false},
 		{"rtmt alert tag", "%UC_RTMT-2-RTMT_ALERT: %[AlertName=CoreDumpFileFound][AlertDetail=x]", cucm, "CoreDumpFileFound", 2, false},
+		{"rtmt alert tag with an empty name", "%UC_RTMT-2-RTMT_ALERT: %[AlertName=][AlertDetail=x]", cucm, "RTMT_ALERT", 2, false},
 		{"rtmt header without a level is no alert", "%CCM_RTMT-RTMT-2-RTMT-ALERT: RTMT Alert Name:DBChangeNotifyFailure Detail: x", cucm, "RTMT-ALERT", 2, false},
 		{"alert header of another facility is no rtmt alert", "%CCM_SERVICEMANAGER-GENERIC-3-ServiceDown-ALERT: AlertName=CoreDumpFileFound", cucm, "ServiceDown-ALERT", 3, false},
 		{"rtmt header other than an alert", "%CCM_RTMT-RTMT-6-RTMT-SERVICE-STARTED: AlertName=CoreDumpFileFound", cucm, "RTMT-SERVICE-STARTED", 6, false},
