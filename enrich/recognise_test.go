@@ -267,6 +267,7 @@ func TestRecogniseNothing(t *testing.T) {
 		{"firewall severity without its dash", "%ASA-6 722051: Group g"},
 		{"firewall severity of a symbol", "%ASA-*-722051: Group g"},
 		{"line cut in a firewall prefix", "Jan 22 14:05:11 dev01 : %AS"},
+		{"line cut in an error label", "Jan 22 14:05:11 node1 : disk err"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
