@@ -198,11 +198,11 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 	return 0, 0, false
 }
 
-// parseIBM parses into m an IBM label whose "rror"/"vent" is at v[p] ("Error ID",
+// parseIBM parses into m an IBM label whose "rror"/"vent" is at v[p], after its 'e' ("Error ID",
 // "error_code", "Event ID"...) and the event ID (6 digits) or error code (4, after a code
 // label only: "Event ID 4625" is Windows') after it.
 func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
-	if p == 0 || p+4 > len(v) || v[p-1]|0x20 != 'e' || (p >= 2 && isLetter(v[p-2])) {
+	if p+4 > len(v) || v[p-1]|0x20 != 'e' || (p >= 2 && isLetter(v[p-2])) {
 		return false
 	}
 	if w := string(v[p : p+4]); w != "rror" && w != "vent" && w != "RROR" && w != "VENT" {
