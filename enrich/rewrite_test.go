@@ -83,6 +83,7 @@ func TestRewrite(t *testing.T) {
 		{"group end", nil, record(eventTime(0xFFFFFFFE, 0, false), emptyMeta, mpMap(0)), nil, Counters{Records: 1, Skipped: 1}},
 		{"legacy int group start", nil, legacy([]byte{0xce, 0xff, 0xff, 0xff, 0xff}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		{"legacy negative int group end", nil, legacy([]byte{0xfe}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
+		{"legacy negative int group start", nil, legacy([]byte{0xff}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		{"array body", nil, record(eventTime(1, 0, false), emptyMeta, []byte{0x91, 0x01}), nil, Counters{Records: 1, Skipped: 1}},
 		{"metadata not a map", nil, record(eventTime(1, 0, false), []byte{0x92, 0x01, 0x02}, mpMap(0, kv{"log", mpStr(known)})), nil, Counters{Records: 1, Skipped: 1}},
 		// Only an EventTime a Forward receiver accepts (fixext8 or ext8) is a time: other type 0 exts are not.
