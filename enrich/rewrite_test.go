@@ -292,6 +292,7 @@ func TestRewriteMalformed(t *testing.T) {
 		{"tail record cut in its body header", record(eventTime(1, 0, false), mpMap(4), mpMap(4, kv{"log", mpStr("x")}))[:21], false},
 		{"cut after a str8 header", logRecordKV(kv{"message", mpStr(strings.Repeat("x", 40))})[:23], false},
 		{"cut inside a value other than a record", []byte{0xa5, 'a', 'b'}, false},
+		{"cut inside its message value", logRecord("%FTD-6-722051: Group g")[:30], false},
 		{"huge map count", []byte{0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0xdf, 0xff, 0xff, 0xff, 0xff}, false},
 	}
 	for _, tt := range tests {
