@@ -154,6 +154,10 @@ func TestRewrite(t *testing.T) {
 			with(full, map[string]any{strings.Repeat("k", 255): known}), Counters{Records: 1, Enriched: 1}},
 		{"second message key known", nil, logRecordKV(kv{"log", mpStr("%SYS-5-CONFIG_I: x")}, kv{"msg", mpStr(known)}),
 			with(full, map[string]any{"log": "%SYS-5-CONFIG_I: x", "msg": known}), Counters{Records: 1, Enriched: 1}},
+		{"empty key with a number", nil, logRecordKV(kv{"", []byte{0x01}}, kv{"log", mpStr(known)}),
+			with(full, map[string]any{"": 1.0, "log": known}), Counters{Records: 1, Enriched: 1}},
+		{"key longer than any name", nil, logRecordKV(kv{strings.Repeat("l", maxNameLen+4), mpStr("x")}, kv{"log", mpStr(known)}),
+			with(full, map[string]any{strings.Repeat("l", maxNameLen+4): "x", "log": known}), Counters{Records: 1, Enriched: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
