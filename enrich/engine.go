@@ -629,7 +629,7 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[3]match) (*match, []b
 		if !e.find(v, &ms[cur], &ms[2]) {
 			continue
 		}
-		if best < 0 || (ms[best].ent == nil && ms[cur].ent != nil) {
+		if best < 0 || ms[cur].ent != nil { // best is unknown here: a known one ends the loop
 			best, val = cur, v
 		}
 		if ms[cur].ent != nil {
