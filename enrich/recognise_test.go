@@ -193,6 +193,7 @@ func TestRecogniseNothing(t *testing.T) {
 		{"unknown alert name alone", "AlertName=CoreDumpFileFound on node x"},
 		{"empty alert name", "% AlertName= AlertDetail=x"},
 		{"firewall five digits", "%ASA-6-72205: Group g"},
+		{"firewall five digits and a dot", "%ASA-6-72205. Group g"},
 		{"firewall seven digits", "%ASA-6-7220511 Group g"},
 		{"firewall digits then letters", "%ASA-4-722051abc: Group g"},
 		{"firewall mnemonic", "%FTD-6-CONFIG: x"},
