@@ -156,3 +156,15 @@ func TestUserErrorCodeOfOtherProduct(t *testing.T) {
 		})
 	}
 }
+
+// TestUserAlarmOfFourBytes checks that an alert name of four bytes, the length of an IBM error
+// code, keeps its place before a later IBM event ID as any known alert name does.
+func TestUserAlarmOfFourBytes(t *testing.T) {
+	cat := loadUserCatalog(t, "user.csv", "product,id,severity,explanation,action\n"+
+		"cisco_cucm,DbUp,,The database is up.,None.\n")
+	const line = "AlertName=DbUp then Event ID 086009"
+	m, ok := newEngine(t, cat, nil).Recognise([]byte(line))
+	if !ok || m.Product != catalog.ProductCUCM || m.ID != "DbUp" || m.Entry == nil {
+		t.Errorf("Recognise(%q) = %+v, %v; want the known alarm DbUp", line, m, ok)
+	}
+}
