@@ -593,6 +593,11 @@ func TestRewriteECSFields(t *testing.T) {
 		// Only flb-enrich's JSON text of an object stands for one: not another ext type, nor an empty text (last in the chunk).
 		{"log is an ext of another type", logRecordKV(kv{"message", mpStr(known)}, kv{"log", []byte{0xd5, 0x01, '{', '}'}}), blocked(nil)},
 		{"log is an empty JSON text", logRecordKV(kv{"message", mpStr(known)}, kv{"log", []byte{0xc7, 0x00, 'J'}}), blocked(nil)},
+		{"log is the JSON text of an array", logRecordKV(kv{"message", mpStr(known)}, kv{"log", []byte{0xd5, 'J', '[', ']'}}), blocked(nil)},
+		{"log is the JSON text of an object", logRecordKV(kv{"message", mpStr(known)}, kv{"log", []byte{0xd5, 'J', '{', '}'}}), map[string]any{
+			"message": known, "log": nil, "event.code": "SMART_LIC-3-COMM_FAILED", "log.syslog.severity.code": 3.0,
+			"log.syslog.severity.name": "error", "log.level": "error", "enrich.explanation": "Smart licensing communication failed.",
+			"enrich.action": "Check reachability.", "enrich.product": "cisco_ios", "enrich.catalog_id": "SMART_LIC-3-COMM_FAILED"}},
 		// Elasticsearch merges dotted names into an object (a Filebeat record's log and event), so those fields are added.
 		{"log and event are objects", logRecordKV(kv{"message", mpStr(known)}, kv{"log", mpMap(0, kv{"offset", []byte{0x2a}})}, kv{"event", mpMap(2)}), map[string]any{
 			"message": known, "log": map[string]any{"offset": 42.0}, "event": map[string]any{}, "event.code": "SMART_LIC-3-COMM_FAILED",
