@@ -202,7 +202,7 @@ func rtmtAlertName(v []byte, from, to int) (int, int, bool) {
 // "error_code", "Event ID"...) and the event ID (6 digits) or error code (4, after a code
 // label only: "Event ID 4625" is Windows') after it.
 func (e *Engine) parseIBM(v []byte, p int, m *match) bool {
-	if p+4 > len(v) || v[p-1]|0x20 != 'e' || (p >= 2 && isLetter(v[p-2])) {
+	if p+4 > len(v) || (p >= 2 && isLetter(v[p-2])) {
 		return false
 	}
 	if w := string(v[p : p+4]); w != "rror" && w != "vent" && w != "RROR" && w != "VENT" {
