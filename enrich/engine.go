@@ -161,8 +161,7 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	var sigs []signature
 	seen := make(map[string]bool)
 	for _, s := range texts {
-		// newTextScanner leaves out texts shorter than the catalog's signatures may be: a shorter
-		// alarm name is left to its header and AlertName=.
+		// newTextScanner drops texts shorter than a signature: such an alarm name is left to its header and AlertName=.
 		if !seen[s.Text] {
 			seen[s.Text] = true
 			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), e.index[pCUCM][s.Entry.Key()]})
@@ -365,8 +364,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 		return append(dst, chunk[off:end]...), end, nil
 	}
 	if n += added; len(drops) == 0 && (n < 16 || size == 3 && n < 1<<16 || size == 5) {
-		// The usual record keeps every pair and its header's width, which a count under 16 fits
-		// whatever it is: patch the count in place.
+		// The usual record keeps every pair and its header's width (any fits under 16): patch the count in place.
 		dst = append(dst, chunk[off:end]...)
 		msgpack.PutMapHeader(dst[len(dst)-(end-bodyOff):], n, size)
 	} else {

@@ -143,15 +143,13 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 		return false
 	}
 	id := m.id
-	// The facility is made of word bytes, of which those from 'a' on are lower-case letters:
-	// one anywhere in it (Step-1-install) is free text.
+	// The facility is word bytes, lower-case letters from 'a' on: one anywhere in it (Step-1-install) is free text.
 	for _, c := range id[:bytes.IndexByte(id, '-')] {
 		if c >= 'a' {
 			return false
 		}
 	}
-	// parseTokens made an IOS ID FAC[-SUB...]-S-MNEMONIC, with a one-byte severity S.
-	if d := bytes.LastIndexByte(id, '-'); !isDigitSev(id[d-1]) {
+	if d := bytes.LastIndexByte(id, '-'); !isDigitSev(id[d-1]) { // parseTokens made it FAC[-SUB...]-S-MNEMONIC
 		return false
 	}
 	end := skipBlanks(v, s+len(id))
@@ -200,11 +198,10 @@ func hasPrefix(b []byte, prefix string) bool {
 	return len(b) >= len(prefix) && string(b[:len(prefix)]) == prefix
 }
 
-// parseFTD parses what follows a Threat Defense prefix at v[k]:
+// parseFTD parses what follows a Threat Defense prefix at v[k], a byte at least (ftdPrefixLen):
 // [<...>][-[-]][class-]SEV-NNNNNN, or SEV-NNNNNN with no dash (FTD7-737038).
 func (e *Engine) parseFTD(v []byte, k int, m *match) bool {
 	addWork(1) // every part after the prefix has a bounded length
-	// ftdPrefixLen leaves a byte after the prefix.
 	if v[k] == '<' {
 		end := bytes.IndexByte(v[k:min(len(v), k+24)], '>')
 		if end < 0 {
