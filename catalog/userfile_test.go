@@ -441,25 +441,45 @@ func TestCSVFirewallNames(t *testing.T) {
 }
 
 // TestCSVIOSSeverityFromName: an IOS name's severity digit, the part before the mnemonic, stands in
-// for an empty severity, after a sub-facility too; another product's name gives none.
+// for an empty severity, after a sub-facility too; a severity given wins, and a letter severity or
+// another product's name gives none.
 func TestCSVIOSSeverityFromName(t *testing.T) {
-	for _, id := range []string{"LINK-3-UPDOWN", "%LICENSE-SMART_LIC-3-COMM_FAILED"} {
-		got, err := LoadFile(writeTemp(t, "user.csv", "product,id,severity,explanation,action\ncisco_ios,"+id+",,x,y\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got[0].Severity == nil || *got[0].Severity != 3 {
-			t.Errorf("%s: severity %v, want 3", id, got[0].Severity)
-		}
+	tests := []struct {
+		name, row string
+		want      *int
+		wantErr   string
+	}{
+		{name: "name's digit", row: "cisco_ios,LINK-3-UPDOWN,", want: sev(3)},
+		{name: "digit after a sub-facility", row: "cisco_ios,%LICENSE-SMART_LIC-3-COMM_FAILED,", want: sev(3)},
+		{name: "given severity wins", row: "cisco_ios,LINK-3-UPDOWN,5", want: sev(5)},
+		{name: "letter severity gives none", row: "cisco_ios,LINK-W-DOWN,", want: nil},
+		{name: "name without parts refused", row: "cisco_ios,UPDOWN,", wantErr: "is not FACILITY-SEVERITY-MNEMONIC"},
+		{name: "other product's name gives none", row: "cisco_cucm,DB-3-X,", want: nil},
 	}
-	// Other products' names carry no severity digit.
-	got, err := LoadFile(writeTemp(t, "user.csv", "product,id,severity,explanation,action\ncisco_cucm,DB-3-X,,x,y\n"))
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadFile(writeTemp(t, "user.csv", "product,id,severity,explanation,action\n"+tt.row+",x,y\n"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("%s: error %v, want one saying %q", tt.row, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := got[0].Severity; (g == nil) != (tt.want == nil) || g != nil && *g != *tt.want {
+				t.Errorf("%s: severity %s, want %s", tt.row, fmtSev(g), fmtSev(tt.want))
+			}
+		})
 	}
-	if got[0].Severity != nil {
-		t.Errorf("cisco_cucm DB-3-X: severity %d, want none", *got[0].Severity)
+}
+
+func fmtSev(s *int) string {
+	if s == nil {
+		return "none"
 	}
+	return fmt.Sprint(*s)
 }
 
 // TestJSONIOSSeverityFromName: a JSON IOS entry without a severity takes its name's digit, as the same
