@@ -347,6 +347,7 @@ func TestEntryKey(t *testing.T) {
 		{"firewall", Entry{Product: ProductFTD, ID: "722051"}, "722051"},
 		{"IOS fields", Entry{Product: ProductIOS, ID: "x", Facility: "link", Mnemonic: "UPDOWN"}, "LINK-UPDOWN"},
 		{"IOS facility only", Entry{Product: ProductIOS, ID: "SYS-5-CONFIG_I", Facility: "SYS"}, "SYS-CONFIG_I"},
+		{"IOS mnemonic only", Entry{Product: ProductIOS, ID: "SYS-5-CONFIG_I", Mnemonic: "CONFIG_I"}, "SYS-CONFIG_I"},
 		{"IOS neither", Entry{Product: ProductIOS, ID: "CONFIG_I"}, "-"},
 	}
 	for _, tt := range tests {
