@@ -98,6 +98,40 @@ func TestReportInterval(t *testing.T) {
 	}
 }
 
+// TestReportAgainOnlyAtClose: a periodic report comes only when unknown records arrived since the
+// last one, and Close reports once more whenever any arrived at all.
+func TestReportAgainOnlyAtClose(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	cfg.ReportInterval = 0 // the reports below are the test's own
+	log := &logRecorder{}
+	in, err := New(cfg, log, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flush := func(line string) {
+		t.Helper()
+		if err := in.Flush(context.Background(), "t", chunk(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const want = "unknown message IDs: 1 records"
+	flush("%ASA-4-999001: x")
+	for _, step := range []string{"first report", "report with nothing new"} {
+		in.report(false)
+		flush("no id here") // logs what the report left
+		if n := log.count("info", want); n != 1 {
+			t.Fatalf("after the %s: %d report lines, want 1:\n%s", step, n, strings.Join(log.lines, "\n"))
+		}
+	}
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := log.count("info", want); n != 2 {
+		t.Errorf("after Close: %d report lines, want 2:\n%s", n, strings.Join(log.lines, "\n"))
+	}
+}
+
 // TestReportFileNotWritten: a Report_File that cannot be written is a warning naming the key,
 // and the report is still logged; a FIFO put at the path after Init is refused, as at Init,
 // since writing into it would block until it has a reader, and exit with it.
