@@ -176,6 +176,9 @@ func TestDeliveryErrorNamesCauses(t *testing.T) {
 		{&forward.RetryableError{Op: "write", Err: &net.OpError{Op: "write", Err: os.NewSyscallError("write", syscall.EPIPE)}}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "dial", Err: syscall.ECONNREFUSED}, ""},
 		{&forward.RetryableError{Op: "tls handshake", Err: io.EOF}, "without tls on closes the connection at the TLS handshake, and so does one that is stopping)"},
+		// A connection that failed otherwise was not closed by in_forward.
+		{&forward.RetryableError{Op: "tls handshake", Err: errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority")}, ""},
+		{&forward.RetryableError{Op: "read ack", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ETIMEDOUT)}}, ""},
 		{&forward.RetryableError{Op: "handshake", Err: fmt.Errorf("read HELO: receiver closed the connection: %w", io.EOF)}, ""},
 	}
 	for _, tt := range tests {
