@@ -347,6 +347,8 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"severity negative", `[{"product":"cisco_ftd_asa","id":"106023","severity":-1,"explanation":"x","action":"y"}]`, `severity -1 is outside 0-7`},
 		{"IOS id without a mnemonic", `[{"product":"cisco_ios","id":"LINK-3","explanation":"x","action":"y"}]`, `entry 1 (id "LINK-3"): invalid catalog entry: id "LINK-3" is not FACILITY-SEVERITY-MNEMONIC`},
 		{"alarm name with a tab", `[{"product":"cisco_cucm","id":"ILS\tX","explanation":"x","action":"y"}]`, `id "ILS\tX" is not an alarm name`},
+		// An entry invalid otherwise is reported as such, not for texts not yet written.
+		{"invalid id without texts", `[{"product":"cisco_ftd_asa","id":"72205","explanation":"","action":""}]`, `entry 1 (id "72205"): invalid catalog entry: id "72205" is not a 6-digit message ID`},
 		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
 	}
 	for _, tt := range tests {
