@@ -175,6 +175,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"tag prefix of 256 bytes", props{"forward_tag_prefix": strings.Repeat("e", 256)}, KeyForwardTagPrefix, "at most 255 bytes"},
 		{"ack timeout word", props{"ack_timeout": "soon"}, KeyAckTimeout, "such as 10s"},
 		{"stall timeout word", props{"stall_timeout": "never"}, KeyStallTimeout, "or off"},
+		// Ack_Timeout has no off: refused where it is read, before the keys read after it.
+		{"ack timeout off", props{"ack_timeout": "off", "params": "1"}, KeyAckTimeout, `invalid value "off": want a duration such as 10s`},
 		{"preset unknown", props{"field_preset": "elastic"}, KeyFieldPreset, "want default or ecs"},
 		{"ecs with nest under", props{"field_preset": "ecs", "nest_under": "x"}, KeyNestUnder + " and " + KeyFieldPreset, "cannot go with the ecs preset"},
 		{"ecs with log as message key", props{"field_preset": "ecs", "message_key": "log,message"}, KeyMessageKey + " and Field_Severity", "cannot go inside it"},
