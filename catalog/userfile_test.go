@@ -346,6 +346,7 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"error code not numeric", `[{"product":"ibm_storage_virtualize","id":"086008","error_code":"17x5","explanation":"x","action":"y"}]`, `error_code "17x5" is not numeric`},
 		{"severity negative", `[{"product":"cisco_ftd_asa","id":"106023","severity":-1,"explanation":"x","action":"y"}]`, `severity -1 is outside 0-7`},
 		{"IOS id without a mnemonic", `[{"product":"cisco_ios","id":"LINK-3","explanation":"x","action":"y"}]`, `entry 1 (id "LINK-3"): invalid catalog entry: id "LINK-3" is not FACILITY-SEVERITY-MNEMONIC`},
+		{"alarm name empty", `[{"product":"cisco_cucm","id":"","explanation":"x","action":"y"}]`, `entry 1 (id ""): invalid catalog entry: id "" is not an alarm name`},
 		{"alarm name with a tab", `[{"product":"cisco_cucm","id":"ILS\tX","explanation":"x","action":"y"}]`, `id "ILS\tX" is not an alarm name`},
 		// An entry invalid otherwise is reported as such, not for texts not yet written.
 		{"invalid id without texts", `[{"product":"cisco_ftd_asa","id":"72205","explanation":"","action":""}]`, `entry 1 (id "72205"): invalid catalog entry: id "72205" is not a 6-digit message ID`},
