@@ -291,7 +291,7 @@ func TestConfigStringRedactsSharedKey(t *testing.T) {
 	if strings.Contains(s, "hunter2") || strings.Contains(s, "\n") {
 		t.Errorf("String() = %q shows the shared key or spans lines", s)
 	}
-	for _, want := range []string{"forward_shared_key=(redacted)", "forward_address=" + testAddr, `nest_under="cisco info"`, "max_payload_size=256000", "ack_timeout=10s", "stall_timeout=off"} {
+	for _, want := range []string{"forward_shared_key=(redacted)", "forward_address=" + testAddr, `nest_under="cisco info"`, "max_payload_size=256000", "ack_timeout=10s", "stall_timeout=off", `report_file=""`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() = %q, want it to contain %s", s, want)
 		}
