@@ -224,6 +224,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ack timeout just too long", props{"ack_timeout": "1h1ns"}, KeyAckTimeout, "to 1h"},
 		{"stall timeout just too long", props{"stall_timeout": "1h1ns"}, KeyStallTimeout, "to 1h"},
 		{"payload unit unknown", props{"max_payload_size": "256x"}, KeyMaxPayloadSize, "such as 256k, 1.5M"},
+		{"payload unit without a number", props{"max_payload_size": "M", "params": "1"}, KeyMaxPayloadSize, `invalid value "M": want a size such as 256k, 1.5M`},
+		{"payload far too large", props{"max_payload_size": "100G", "params": "1"}, KeyMaxPayloadSize, `invalid value "100G": want a size such as 256k, 1.5M`},
 		{"payload too small", props{"max_payload_size": "512"}, KeyMaxPayloadSize, "from 1k to 64M"},
 		{"payload too large", props{"max_payload_size": "1G"}, KeyMaxPayloadSize, "from 1k to 64M"},
 		{"payload negative", props{"max_payload_size": "-1k"}, KeyMaxPayloadSize, "from 1k to 64M"},
