@@ -325,6 +325,22 @@ func TestReportFileThroughALink(t *testing.T) {
 	}
 }
 
+// TestReportFileHardLinkToACatalog: a Report_File that is another name of a Catalog_File, a
+// hard link, is refused as that catalog is: the report would replace its entries.
+func TestReportFileHardLinkToACatalog(t *testing.T) {
+	catalogFile := filepath.Join(t.TempDir(), "user.csv")
+	if err := os.WriteFile(catalogFile, []byte("id,severity,explanation,action\n722051,6,x,y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "unknown.csv")
+	if err := os.Link(catalogFile, link); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ReportFileProblem(link, []string{catalogFile}), "is also a "+KeyCatalogFile; !strings.HasPrefix(got, want) {
+		t.Errorf("ReportFileProblem(a hard link to the catalog) = %q, want %q…", got, want)
+	}
+}
+
 // TestReportFileForeignLink: a Report_File that is another user's link in a sticky,
 // world-writable directory is refused at start, as each write refuses it.
 func TestReportFileForeignLink(t *testing.T) {
