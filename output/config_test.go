@@ -359,7 +359,8 @@ func TestReportFileForeignLink(t *testing.T) {
 
 // TestReportFileOthersInStickyDirectory: in a sticky directory such as /tmp only root and the owners
 // of the file or the directory may rename over a file, so a report file root made there is refused
-// at start to Fluent Bit run as another user, rather than failing every write.
+// at start to Fluent Bit run as another user, rather than failing every write; a directory without the
+// sticky bit, or one the user owns, lets it replace the file, and root replaces any.
 func TestReportFileOthersInStickyDirectory(t *testing.T) {
 	if path := os.Getenv("ENRICH_TEST_REPORT_FILE"); path != "" { // the test binary run as nobody
 		fmt.Printf("problem=%q\n", ReportFileProblem(path, nil))
@@ -379,17 +380,30 @@ func TestReportFileOthersInStickyDirectory(t *testing.T) {
 		os.WriteFile(dir+"/roots.csv", nil, 0o666), os.WriteFile(dir+"/own.csv", nil, 0o600), os.Chown(dir+"/own.csv", nobody, nobody)); err != nil {
 		t.Fatal(err)
 	}
+	// A world-writable directory without the sticky bit, and a sticky one of a group's that nobody owns.
+	if err := errors.Join(os.Mkdir(dir+"/plain", 0o755), os.Chmod(dir+"/plain", 0o777), os.WriteFile(dir+"/plain/roots.csv", nil, 0o666),
+		os.Mkdir(dir+"/nobodys", 0o755), os.Chmod(dir+"/nobodys", 0o770|os.ModeSticky), os.Chown(dir+"/nobodys", nobody, nobody),
+		os.WriteFile(dir+"/nobodys/roots.csv", nil, 0o666), os.WriteFile(dir+"/nobodys/others.csv", nil, 0o666),
+		os.Chown(dir+"/nobodys/others.csv", 4321, 4321)); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct{ name, file, want string }{
-		{"root's file", "roots.csv", "is another user's file in a sticky directory: only its owner, the directory's or root can replace it"},
-		{"its own file", "own.csv", ""},
-		{"a new file", "new.csv", ""},
+		{"root's file in a sticky directory", "roots.csv", "is another user's file in a sticky directory: only its owner, the directory's or root can replace it"},
+		{"its own file in a sticky directory", "own.csv", ""},
+		{"a new file in a sticky directory", "new.csv", ""},
+		{"root's file in a directory without the sticky bit", "plain/roots.csv", ""},
+		{"root's file in a sticky directory it owns", "nobodys/roots.csv", ""},
 	} {
 		cmd := exec.Command(bin, "-test.run=^TestReportFileOthersInStickyDirectory$")
 		cmd.Env = append(os.Environ(), "ENRICH_TEST_REPORT_FILE="+filepath.Join(dir, tt.file))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 		out, err := cmd.CombinedOutput()
 		if want := fmt.Sprintf("problem=%q\n", tt.want); err != nil || !strings.Contains(string(out), want) {
-			t.Errorf("ReportFileProblem(%s in a sticky directory) as another user: %s (%v), want %s", tt.name, out, err, want)
+			t.Errorf("ReportFileProblem(%s) as another user: %s (%v), want %s", tt.name, out, err, want)
 		}
+	}
+	// Root may replace any file.
+	if got := ReportFileProblem(dir+"/nobodys/others.csv", nil); got != "" {
+		t.Errorf("ReportFileProblem(another user's file in a third's sticky directory) as root = %q, want none", got)
 	}
 }
