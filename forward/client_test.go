@@ -227,7 +227,7 @@ func TestSendToUnixPathNotASocket(t *testing.T) {
 
 // TestSendToUnixPathNotASocketUnwritable: to a user who may not write it, the kernel refuses a
 // file or directory that is not a socket with EACCES, as a socket whose Unix_Perm keeps the user
-// out; the error still says it is not a socket.
+// out; the error still says it is not a socket, and of a path the user cannot reach says nothing more.
 func TestSendToUnixPathNotASocketUnwritable(t *testing.T) {
 	if path := os.Getenv("ENRICH_TEST_UNIX_PATH"); path != "" { // the test binary run as nobody
 		err := newClient(t, testConfig("unix://"+path)).Send(context.Background(), "t", entries(0, 1), 1)
@@ -255,7 +255,16 @@ func TestSendToUnixPathNotASocketUnwritable(t *testing.T) {
 	if err := os.Chmod(dir+"/perm.sock", 0o600); err != nil { // in_forward's Unix_Perm 0600
 		t.Fatal(err)
 	}
-	for path, socket := range map[string]bool{dir: false, dir + "/forward.sock": false, dir + "/perm.sock": true} {
+	// A socket in a directory the user may not search: neither the dial nor a Stat reaches it.
+	if err := os.Mkdir(dir+"/private", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	pl, err := net.Listen("unix", dir+"/private/forward.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	for path, socket := range map[string]bool{dir: false, dir + "/forward.sock": false, dir + "/perm.sock": true, dir + "/private/forward.sock": true} {
 		cmd := exec.Command(bin, "-test.run=^TestSendToUnixPathNotASocketUnwritable$")
 		cmd.Env = append(os.Environ(), "ENRICH_TEST_UNIX_PATH="+path)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
