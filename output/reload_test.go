@@ -290,6 +290,7 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 		// So in a cut example, when that entry ends before the cut.
 		{"another entry explained before the ID, the example cut", "MyClusterAlarmFailed raised, Event ID 999002 x" + past, "MyClusterAlarmFailed,4,説明,対処,cisco_cucm", "[999003]"},
 		{"an IBM error code past the example", past + " error_code=4321 x", "4321,3,説明,対処,ibm_storage_virtualize", "[999003]"},
+		{"an IBM error code past the example, another explained", past + " error_code=4321 x", "4322,3,説明,対処,ibm_storage_virtualize", "[4321 999003]"},
 		{"an ID of two products past the example", past + " Event ID 999002 x", "999002,4,説明,対処,cisco_ftd_asa\n999002,,説明,対処,ibm_storage_virtualize", "[999003]"},
 		// A line of MaxExample-UTFMax bytes is whole: the ID that ends it, explained, explains the
 		// line's (an unknown event ID loses to a known error code).
