@@ -164,6 +164,9 @@ func TestSendHandshakeAndTLSFailures(t *testing.T) {
 			c := newClient(t, cfg)
 			err := c.Send(context.Background(), "t", entries(0, 1), 1)
 			requireRetryable(t, err, tt.wantErr)
+			if errors.Is(err, ErrStalled) { // the receiver answered: a refusal, not a pause
+				t.Errorf("Send = %v, want no %v", err, ErrStalled)
+			}
 			if n := len(srv.Records()); n != 0 {
 				t.Errorf("server stored %d records from a refused client", n)
 			}
