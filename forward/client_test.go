@@ -121,6 +121,7 @@ func TestSendHandshakeAndTLSFailures(t *testing.T) {
 		opts    forwardtest.Options
 		cfg     func(cfg *Config, srv *forwardtest.Server)
 		wantErr error
+		wantOp  string // the step that failed, when the case names it
 	}{
 		{
 			name:    "wrong shared key",
@@ -145,6 +146,13 @@ func TestSendHandshakeAndTLSFailures(t *testing.T) {
 			cfg:  func(cfg *Config, _ *forwardtest.Server) { cfg.TLS = true },
 		},
 		{
+			// The shared key handshake is not tried over a TLS handshake that failed.
+			name:   "tls certificate not trusted, with a shared key",
+			opts:   forwardtest.Options{TLS: true, SharedKey: "right"},
+			cfg:    func(cfg *Config, _ *forwardtest.Server) { cfg.TLS, cfg.SharedKey = true, "right" },
+			wantOp: "tls handshake",
+		},
+		{
 			name: "tls name mismatch",
 			opts: forwardtest.Options{TLS: true},
 			cfg: func(cfg *Config, srv *forwardtest.Server) {
@@ -166,6 +174,9 @@ func TestSendHandshakeAndTLSFailures(t *testing.T) {
 			requireRetryable(t, err, tt.wantErr)
 			if errors.Is(err, ErrStalled) { // the receiver answered: a refusal, not a pause
 				t.Errorf("Send = %v, want no %v", err, ErrStalled)
+			}
+			if re := new(RetryableError); tt.wantOp != "" && (!errors.As(err, &re) || re.Op != tt.wantOp) {
+				t.Errorf("Send = %v, want it to fail at the %s", err, tt.wantOp)
 			}
 			if n := len(srv.Records()); n != 0 {
 				t.Errorf("server stored %d records from a refused client", n)
