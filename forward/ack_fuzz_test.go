@@ -24,6 +24,7 @@ func TestCheckAck(t *testing.T) {
 		{name: "other chunk", in: ack("AAAAAAAAAAAAAAAAAAAAAA=="), wantErr: ErrAckMismatch},
 		{name: "no ack key", in: msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 1), "x"), "y"), wantErr: ErrProtocol},
 		{name: "not a map", in: msgpack.AppendStr(nil, "ack"), wantErr: ErrProtocol},
+		{name: "matching, then a key not a string", in: msgpack.AppendUint(msgpack.AppendUint(msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(nil, 2), "ack"), string(id)), 1), 2), wantErr: ErrProtocol},
 		{name: "HELO instead of ack", in: helo, wantErr: ErrHandshakeRequired},
 	}
 	for _, tt := range tests {
