@@ -146,8 +146,7 @@ next:
 		j := i
 		for k := 0; k < len(name); k++ {
 			c := name[k]
-			// Names are trimmed of blanks (compileMatcher), so a blank has a byte on either side.
-			if c == ' ' && (isPunct(name[k+1]) || isPunct(name[k-1])) {
+			if c == ' ' && (isPunct(name[k+1]) || isPunct(name[k-1])) { // names are trimmed: a blank is inside
 				continue
 			}
 			if isPunct(c) {
