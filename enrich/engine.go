@@ -161,8 +161,8 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	var sigs []signature
 	seen := make(map[string]bool)
 	for _, s := range texts {
-		// newTextScanner drops texts shorter than a signature: such an alarm name is left to its header and AlertName=.
-		if !seen[s.Text] {
+		// The catalog refuses shorter signatures; a shorter alarm name is left to its header and AlertName=.
+		if len(s.Text) >= catalog.MinSignatureLen && !seen[s.Text] {
 			seen[s.Text] = true
 			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), e.index[pCUCM][s.Entry.Key()]})
 		}
