@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Catalog is an immutable, indexed set of entries, safe for concurrent use.
@@ -116,6 +117,8 @@ func (e *Entry) Validate() error {
 		return invalid("id %q is not a 6-digit message ID", e.ID)
 	case p == ProductIOS && e.Key() == "-":
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
+	case p == ProductIOS && strings.ContainsFunc(e.ID+e.Key(), unicode.IsSpace): // no line's ID has one
+		return invalid("id %q (key %q) has a blank, which no FACILITY-SEVERITY-MNEMONIC has", e.ID, e.Key())
 	case p == ProductIBM && !digits(e.ID, 6) && !e.isErrorCode():
 		return invalid("id %q is neither a 6-digit event ID nor a 4-digit error code", e.ID)
 	case p == ProductIBM && e.ErrorCode != "" && !digits(e.ErrorCode, 0):

@@ -346,6 +346,9 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"error code not numeric", `[{"product":"ibm_storage_virtualize","id":"086008","error_code":"17x5","explanation":"x","action":"y"}]`, `error_code "17x5" is not numeric`},
 		{"severity negative", `[{"product":"cisco_ftd_asa","id":"106023","severity":-1,"explanation":"x","action":"y"}]`, `severity -1 is outside 0-7`},
 		{"IOS id without a mnemonic", `[{"product":"cisco_ios","id":"LINK-3","explanation":"x","action":"y"}]`, `entry 1 (id "LINK-3"): invalid catalog entry: id "LINK-3" is not FACILITY-SEVERITY-MNEMONIC`},
+		{"IOS id with a blank", `[{"product":"cisco_ios","id":" LINK-3-UPDOWN","explanation":"x","action":"y"}]`, `entry 1 (id " LINK-3-UPDOWN"): invalid catalog entry: id " LINK-3-UPDOWN" (key " LINK-UPDOWN") has a blank`},
+		{"IOS facility a blank", `[{"product":"cisco_ios","id":"LINK-3-UPDOWN","facility":" ","mnemonic":"UPDOWN","explanation":"x","action":"y"}]`, `(key " -UPDOWN") has a blank`},
+		{"IOS mnemonic with a no-break space", `[{"product":"cisco_ios","id":"LINK-3-UPDOWN\u00a0","explanation":"x","action":"y"}]`, `has a blank`},
 		{"alarm name empty", `[{"product":"cisco_cucm","id":"","explanation":"x","action":"y"}]`, `entry 1 (id ""): invalid catalog entry: id "" is not an alarm name`},
 		{"alarm name with a tab", `[{"product":"cisco_cucm","id":"ILS\tX","explanation":"x","action":"y"}]`, `id "ILS\tX" is not an alarm name`},
 		// An entry invalid otherwise is reported as such, not for texts not yet written.
@@ -457,6 +460,7 @@ func TestCSVIOSSeverityFromName(t *testing.T) {
 		{name: "given severity wins", row: "cisco_ios,LINK-3-UPDOWN,5", want: sev(5)},
 		{name: "letter severity gives none", row: "cisco_ios,LINK-W-DOWN,", want: nil},
 		{name: "name without parts refused", row: "cisco_ios,UPDOWN,", wantErr: "is not FACILITY-SEVERITY-MNEMONIC"},
+		{name: "name with a blank refused", row: "cisco_ios,LINK -3-UPDOWN,", wantErr: `key "LINK -UPDOWN") has a blank`},
 		{name: "other product's name gives none", row: "cisco_cucm,DB-3-X,", want: nil},
 	}
 	for _, tt := range tests {
