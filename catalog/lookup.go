@@ -125,7 +125,7 @@ func (e *Entry) Validate() error {
 		return invalid("error_code %q is not numeric", e.ErrorCode)
 	case e.isErrorCode() && e.ErrorCode != "" && e.ErrorCode != e.ID:
 		return invalid("error_code %q differs from id %q, which is an error code", e.ErrorCode, e.ID)
-	case p == ProductCUCM && (e.ID == "" || strings.ContainsAny(e.ID, " \t\r\n")):
+	case p == ProductCUCM && (e.ID == "" || strings.ContainsFunc(e.ID, unicode.IsSpace)):
 		return invalid("id %q is not an alarm name", e.ID)
 	case e.Severity != nil && (*e.Severity < 0 || *e.Severity > 7):
 		return invalid("severity %d is outside 0-7", *e.Severity)

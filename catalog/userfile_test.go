@@ -351,6 +351,7 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"IOS mnemonic with a no-break space", `[{"product":"cisco_ios","id":"LINK-3-UPDOWN\u00a0","explanation":"x","action":"y"}]`, `has a blank`},
 		{"alarm name empty", `[{"product":"cisco_cucm","id":"","explanation":"x","action":"y"}]`, `entry 1 (id ""): invalid catalog entry: id "" is not an alarm name`},
 		{"alarm name with a tab", `[{"product":"cisco_cucm","id":"ILS\tX","explanation":"x","action":"y"}]`, `id "ILS\tX" is not an alarm name`},
+		{"alarm name with a no-break space", `[{"product":"cisco_cucm","id":"\u00a0ILSX","explanation":"x","action":"y"}]`, `id "\u00a0ILSX" is not an alarm name`},
 		// An entry invalid otherwise is reported as such, not for texts not yet written.
 		{"invalid id without texts", `[{"product":"cisco_ftd_asa","id":"72205","explanation":"","action":""}]`, `entry 1 (id "72205"): invalid catalog entry: id "72205" is not a 6-digit message ID`},
 		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
