@@ -117,8 +117,8 @@ func (e *Entry) Validate() error {
 		return invalid("id %q is not a 6-digit message ID", e.ID)
 	case p == ProductIOS && e.Key() == "-":
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
-	case p == ProductIOS && strings.ContainsFunc(e.ID+e.Key(), unicode.IsSpace): // no line's ID has one
-		return invalid("id %q (key %q) has a blank, which no FACILITY-SEVERITY-MNEMONIC has", e.ID, e.Key())
+	case p == ProductIOS && strings.ContainsFunc(e.ID+e.Key(), notNameByte): // the engine reads no other
+		return invalid("id %q (key %q) has other bytes than the letters, digits, _ and - of FACILITY-SEVERITY-MNEMONIC", e.ID, e.Key())
 	case p == ProductIBM && !digits(e.ID, 6) && !e.isErrorCode():
 		return invalid("id %q is neither a 6-digit event ID nor a 4-digit error code", e.ID)
 	case p == ProductIBM && e.ErrorCode != "" && !digits(e.ErrorCode, 0):
@@ -148,6 +148,11 @@ func (e *Entry) Validate() error {
 		names[p.Name] = true
 	}
 	return nil
+}
+
+// notNameByte reports whether r is none of the ASCII letters, digits, '_' and '-' of an IOS name.
+func notNameByte(r rune) bool {
+	return !(r == '-' || r == '_' || '0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z')
 }
 
 // digits reports whether s is a non-empty string of decimal digits, n of them unless n is 0.
