@@ -117,6 +117,8 @@ func (e *Entry) Validate() error {
 		return invalid("id %q is not a 6-digit message ID", e.ID)
 	case p == ProductIOS && e.Key() == "-":
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
+	case p == ProductIOS && ftdIDRe.MatchString(e.ID): // the engine reads the 6-digit ID of such a line
+		return invalid("id %q is a firewall message name, which is %s: give that product", e.ID, ProductFTD)
 	case p == ProductIOS && strings.ContainsFunc(e.ID+e.Key(), notNameByte): // the engine reads no other
 		return invalid("id %q (key %q) has other bytes than the letters, digits, _ and - of FACILITY-SEVERITY-MNEMONIC", e.ID, e.Key())
 	case p == ProductIBM && !digits(e.ID, 6) && !e.isErrorCode():
