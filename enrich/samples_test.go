@@ -53,9 +53,7 @@ func realRecords(t *testing.T) []string {
 		if err != nil {
 			t.Fatalf("read %s: %v", f, err)
 		}
-		for _, r := range strings.Split(strings.TrimRight(string(b), "\n"), "\n\n") {
-			recs = append(recs, r)
-		}
+		recs = append(recs, strings.Split(strings.TrimRight(string(b), "\n"), "\n\n")...)
 	}
 	return recs
 }
