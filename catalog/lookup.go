@@ -118,9 +118,9 @@ func (e *Entry) Validate() error {
 	case p == ProductIOS && e.Key() == "-":
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
 	case p == ProductIOS && ftdIDRe.MatchString(e.ID): // the engine reads the 6-digit ID of such a line
-		return invalid("id %q is a firewall message name, which is %s: give that product", e.ID, ProductFTD)
-	case p == ProductIOS && strings.ContainsFunc(e.ID+e.Key(), notNameByte): // the engine reads no other
-		return invalid("id %q (key %q) has other bytes than the letters, digits, _ and - of FACILITY-SEVERITY-MNEMONIC", e.ID, e.Key())
+		return invalid("id %q is a firewall message name: give product %s and its 6-digit ID", e.ID, ProductFTD)
+	case p == ProductIOS && strings.ContainsFunc(e.Key(), notNameByte): // a line's name has no other
+		return invalid("id %q has the key %q, with other bytes than the ASCII letters, digits, _ and - of FACILITY-MNEMONIC", e.ID, e.Key())
 	case p == ProductIBM && !digits(e.ID, 6) && !e.isErrorCode():
 		return invalid("id %q is neither a 6-digit event ID nor a 4-digit error code", e.ID)
 	case p == ProductIBM && e.ErrorCode != "" && !digits(e.ErrorCode, 0):
