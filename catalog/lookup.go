@@ -119,7 +119,7 @@ func (e *Entry) Validate() error {
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
 	case p == ProductIOS && ftdIDRe.MatchString(e.ID): // the engine reads the 6-digit ID of such a line
 		return invalid("id %q is a firewall message name: give product %s and its 6-digit ID", e.ID, ProductFTD)
-	case p == ProductIOS && strings.ContainsFunc(e.Key(), notNameByte): // a line's name has no other
+	case p == ProductIOS && !iosKeyRe.MatchString(e.Key()):
 		return invalid("id %q has the key %q, with other bytes than the ASCII letters, digits, _ and - of FACILITY-MNEMONIC", e.ID, e.Key())
 	case p == ProductIBM && !digits(e.ID, 6) && !e.isErrorCode():
 		return invalid("id %q is neither a 6-digit event ID nor a 4-digit error code", e.ID)
@@ -152,11 +152,6 @@ func (e *Entry) Validate() error {
 	return nil
 }
 
-// notNameByte reports whether r is none of the ASCII letters, digits, '_' and '-' of an IOS name.
-func notNameByte(r rune) bool {
-	return !(r == '-' || r == '_' || '0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z')
-}
-
 // digits reports whether s is a non-empty string of decimal digits, n of them unless n is 0.
 func digits(s string, n int) bool {
 	return s != "" && (n == 0 || len(s) == n) && strings.Trim(s, "0123456789") == ""
@@ -184,6 +179,8 @@ var (
 	ftdIDRe = regexp.MustCompile(`^%?(?:ASA|FTD|PIX|FWSM|NGIPS|Threat Defense)-?([0-7])-(\d{6}):?$`)
 	// iosIDRe matches "%SMART_LIC-3-COMM_FAILED" with or without "%" and ":".
 	iosIDRe = regexp.MustCompile(`^%?([A-Za-z][A-Za-z0-9_]*)-([0-7])-([A-Za-z0-9_]+):?$`)
+	// iosKeyRe matches an IOS key a line can give: the engine reads names of these bytes only.
+	iosKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 )
 
 // LookupID finds the entry a person names: an ID ("722051", "ILSPwdAuthenticationFailed"), a
