@@ -168,3 +168,23 @@ func TestUserAlarmOfFourBytes(t *testing.T) {
 		t.Errorf("Recognise(%q) = %+v, %v; want the known alarm DbUp", line, m, ok)
 	}
 }
+
+// TestUserIOSFacilityOnlyAsAPart checks that IOS entries whose facility no line starts its header
+// with, a firewall prefix or one without a letter, load and explain the lines that carry that
+// facility as a part of a longer one, or (ASA) in a header without '%'.
+func TestUserIOSFacilityOnlyAsAPart(t *testing.T) {
+	cat := loadUserCatalog(t, "user.json", `[
+		{"product": "cisco_ios", "id": "ASA-4-LINKDOWN", "explanation": "A link went down.", "action": "Check it."},
+		{"product": "cisco_ios", "id": "00-3-X", "explanation": "Zero.", "action": "None."}]`)
+	eng := newEngine(t, cat, nil)
+	for _, tt := range []struct{ line, id, key string }{
+		{"%FOO-ASA-4-LINKDOWN: x", "FOO-ASA-4-LINKDOWN", "ASA-LINKDOWN"},
+		{"ASA-4-LINKDOWN: x", "ASA-4-LINKDOWN", "ASA-LINKDOWN"},
+		{"%FOO-00-3-X: y", "FOO-00-3-X", "00-X"},
+	} {
+		m, ok := eng.Recognise([]byte(tt.line))
+		if !ok || m.Product != catalog.ProductIOS || m.ID != tt.id || m.Entry == nil || m.Entry.Key() != tt.key {
+			t.Errorf("Recognise(%q) = %+v, %v; want %s explained by the entry keyed %s", tt.line, m, ok, tt.id, tt.key)
+		}
+	}
+}
