@@ -354,10 +354,7 @@ func textStart(v []byte, k int) int {
 	for n := 0; n < 2 && k < len(v) && v[k] == '>'; n++ {
 		k++
 	}
-	k = skipBlanks(v, k)
-	if k < len(v) && v[k] == ':' {
-		k = skipBlanks(v, k+1)
-	}
+	k, _ = afterSep(v, k, ":")
 	return k
 }
 
