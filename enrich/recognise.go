@@ -349,12 +349,16 @@ func (e *Engine) lookupIOS(fac, mn []byte) *entryEnc {
 	}
 }
 
-// textStart skips the ": " that ends a header at v[k], and an NX-OS relay's closing ">>".
+// textStart skips the ": " that ends a header at v[k], and an NX-OS relay's closing ">>"; it does
+// afterSep's work inline, as a call to it doubles textStart's time.
 func textStart(v []byte, k int) int {
 	for n := 0; n < 2 && k < len(v) && v[k] == '>'; n++ {
 		k++
 	}
-	k, _ = afterSep(v, k, ":")
+	k = skipBlanks(v, k)
+	if k < len(v) && v[k] == ':' {
+		k = skipBlanks(v, k+1)
+	}
 	return k
 }
 
