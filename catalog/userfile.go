@@ -275,13 +275,10 @@ func repeatedField(raw []byte) string {
 func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := dec.Decode(v); err != nil || !dec.More() {
 		return err
 	}
-	if dec.More() {
-		return errors.New("text after the JSON value")
-	}
-	return nil
+	return errors.New("text after the JSON value")
 }
 
 // describeJSONError words a decoding error in the file's terms; whole says what the value must be, and
