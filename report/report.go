@@ -196,15 +196,12 @@ func WriteCSV(w io.Writer, items []Item) error {
 // are not UTF-8 (a Latin-1 line) are escaped too (\xe9): a report file that is not UTF-8
 // would not load as a user catalog once completed.
 func Readable(line string) string {
-	if utf8.ValidString(line) && !strings.ContainsFunc(line, notGraphic) {
-		return line
-	}
 	var b strings.Builder
 	for i, r := range line {
 		switch {
 		case r == utf8.RuneError && !strings.HasPrefix(line[i:], "\uFFFD"): // a byte that is not UTF-8
 			fmt.Fprintf(&b, `\x%02x`, line[i])
-		case notGraphic(r):
+		case !unicode.IsGraphic(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
 		default:
@@ -213,8 +210,6 @@ func Readable(line string) string {
 	}
 	return b.String()
 }
-
-func notGraphic(r rune) bool { return !unicode.IsGraphic(r) }
 
 // asText puts a ' before a Readable log line that a spreadsheet, where the report is completed,
 // would take for a formula: the lines come from the network. Loading ignores the column.
