@@ -182,9 +182,5 @@ func field(b *strings.Builder, title, text string) {
 
 // severityText is "6 informational (情報)".
 func severityText(level int) string {
-	s := fmt.Sprintf("%d %s", level, catalog.SeverityName(level))
-	if sev := catalog.Severities(); level < len(sev) {
-		s += " (" + sev[level].NameJA + ")"
-	}
-	return s
+	return fmt.Sprintf("%d %s (%s)", level, catalog.SeverityName(level), catalog.Severities()[level].NameJA)
 }
