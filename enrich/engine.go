@@ -134,9 +134,8 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	}
 	// An IBM error code alone gets the catalog's summary, else the first entry that shares it.
 	for _, code := range cat.ErrorCodes() {
-		if ent, ok := cat.LookupErrorCode(code); ok {
-			e.ibmCodes[code] = e.encodeEntry(ent, pIBM)
-		}
+		ent, _ := cat.LookupErrorCode(code) // found: ErrorCodes lists the codes it knows
+		e.ibmCodes[code] = e.encodeEntry(ent, pIBM)
 	}
 	// Unified CM trace lines are recognised by the catalog's signatures and alarm names.
 	texts := slices.Clone(cat.Signatures())
