@@ -164,6 +164,10 @@ func runShippedConfiguration(t *testing.T, bin, so, config string) {
 		t.Fatalf("send syslog over tcp: %v", err)
 	}
 
+	// A datagram sent before the UDP input binds is lost, and the next write fails with
+	// ECONNREFUSED; the TCP input listening does not mean that the UDP one, started after it, does.
+	bound := fmt.Sprintf("UDP server binding 127.0.0.1:%d", udpPort)
+	waitFor(t, p, 30*time.Second, "the syslog udp input to bind", func() bool { return strings.Contains(p.out.String(), bound) })
 	udp, err := net.Dial("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(udpPort)))
 	if err != nil {
 		t.Fatalf("dial syslog udp: %v", err)
