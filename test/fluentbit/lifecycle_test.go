@@ -386,7 +386,12 @@ func TestHotReload(t *testing.T) {
 			}
 			// Fluent Bit's own allocator settles over the first reloads; after that, growth
 			// of more than 16 MiB over 15 reloads is a leak (the Go heap alone swings by 2 MiB).
-			if grow := rss[len(rss)-1] - rss[4]; grow > 16<<10 {
+			// Under an emulator (qemu-aarch64) the RSS is the emulator's, whose own memory grows
+			// with the threads each reload starts while Fluent Bit's stays flat: it tells no leak.
+			exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.cmd.Process.Pid))
+			if grow := rss[len(rss)-1] - rss[4]; strings.HasPrefix(filepath.Base(exe), "qemu-") {
+				t.Logf("RSS not checked: Fluent Bit runs under %s", exe)
+			} else if grow > 16<<10 {
 				t.Errorf("RSS grew by %d KiB from reload 5 to reload %d", grow, reloads)
 			}
 		})
