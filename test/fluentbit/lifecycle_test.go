@@ -3,6 +3,7 @@ package fluentbit
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -124,15 +125,8 @@ func startWriter(t *testing.T, path string, batch int, every time.Duration, max 
 				return
 			case <-tick.C:
 			}
-			w.mu.Lock()
-			var b strings.Builder
-			for i := 0; i < batch && w.n < max; i++ {
-				b.WriteString(fleetLine(w.n) + "\n")
-				w.n++
-			}
-			full := w.n >= max
-			w.mu.Unlock()
-			if _, err := f.WriteString(b.String()); err != nil {
+			lines, full := w.take(batch, max)
+			if _, err := f.WriteString(lines); err != nil {
 				w.mu.Lock()
 				w.err = err
 				w.mu.Unlock()
@@ -157,20 +151,27 @@ func (w *writer) stop() {
 	<-w.done
 }
 
+// take counts the next fleetLines, n of them but none from max on, and returns them and
+// whether max is reached.
+func (w *writer) take(n, max int) (string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var b strings.Builder
+	for i := 0; i < n && w.n < max; i++ {
+		b.WriteString(fleetLine(w.n) + "\n")
+		w.n++
+	}
+	return b.String(), w.n >= max
+}
+
 // more stops the writer and appends the next n lines.
 func (w *writer) more(t *testing.T, path string, n int) {
 	t.Helper()
 	w.stop()
-	w.mu.Lock()
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		b.WriteString(fleetLine(w.n) + "\n")
-		w.n++
-	}
-	w.mu.Unlock()
+	lines, _ := w.take(n, math.MaxInt)
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
 	if err == nil {
-		_, err = f.WriteString(b.String())
+		_, err = f.WriteString(lines)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
