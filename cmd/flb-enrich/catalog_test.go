@@ -435,23 +435,35 @@ func TestExplainStdinExplainsEachLineBeforeReadingTheNext(t *testing.T) {
 	}
 }
 
-// countedLines gives n log lines, one a read, and counts the reads.
-type countedLines struct{ n, reads int }
+// countedLines gives n log lines, per a read (one when per is 0), and counts the lines read.
+type countedLines struct{ n, per, reads int }
 
 func (r *countedLines) Read(p []byte) (int, error) {
-	if r.reads == r.n {
+	const line = "%ASA-4-722051: Group <g>\n"
+	k := 0
+	for ; r.reads < r.n && k+len(line) <= len(p) && k < max(r.per, 1)*len(line); r.reads++ {
+		k += copy(p[k:], line)
+	}
+	if k == 0 {
 		return 0, io.EOF
 	}
-	r.reads++
-	return copy(p, "%ASA-4-722051: Group <g>\n"), nil
+	return k, nil
 }
 
-// TestExplainStdinStopsWhenOutputFails: "tail -f log | flb-enrich explain - >file" ends at the
-// first write that fails (a full disk), with the write error, instead of reading on.
-func TestExplainStdinStopsWhenOutputFails(t *testing.T) {
-	var errOut bytes.Buffer
-	in := &countedLines{n: 100}
-	if code := run([]string{"explain", "-"}, in, failWriter{}, &errOut); code != 1 || strings.Count(errOut.String(), "broken pipe") != 1 || in.reads == in.n {
-		t.Errorf("exit %d, stderr %q, %d of %d lines read; want 1, the write error once and the input left", code, errOut.String(), in.reads, in.n)
+// TestStdinStopsWhenOutputFails: "tail -f log | flb-enrich [explain -] >file" ends at the first
+// write that fails (a full disk), with the write error, instead of reading on; so does enriching
+// lines that arrive faster than they are written, whose output goes out when its 64 KiB buffer
+// fills rather than line by line.
+func TestStdinStopsWhenOutputFails(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		per  int
+	}{{[]string{"explain", "-"}, 1}, {nil, 1}, {nil, 100000}} {
+		var errOut bytes.Buffer
+		in := &countedLines{n: 100000, per: tt.per}
+		if code := run(tt.args, in, failWriter{}, &errOut); code != 1 || strings.Count(errOut.String(), "broken pipe") != 1 || in.reads == in.n {
+			t.Errorf("%q, %d lines a read: exit %d, stderr %q, %d of %d lines read; want 1, the write error once and the input left",
+				tt.args, tt.per, code, errOut.String(), in.reads, in.n)
+		}
 	}
 }
