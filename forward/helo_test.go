@@ -35,6 +35,8 @@ func TestParseHelo(t *testing.T) {
 		{"no auth option", helo("nonce", "n0nce"), false, nil},
 		// Fluent Bit's in_forward sends a salt, users or not.
 		{"auth salt", helo("nonce", "n0nce", "auth", "s4lt"), true, nil},
+		// An option of a later protocol is passed over, and the options after it still read.
+		{"an option it does not know", helo("nonce", "n0nce", "compress", "gzip", "auth", "s4lt"), true, nil},
 		{"no nonce", helo("auth", ""), false, ErrHandshake},
 		{"keepalive not a bool", helo("nonce", "n0nce", "keepalive", "yes"), false, ErrHandshake},
 		{"keepalive not a bool, the decoding error named", helo("nonce", "n0nce", "keepalive", "yes"), false, msgpack.ErrInvalid},
