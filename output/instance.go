@@ -189,14 +189,17 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 		return nil, err
 	}
 	var s sink = &stdoutSink{w: cmp.Or(stdout, stdoutFile())}
-	if cfg.Sink == SinkForward {
+	// With Sink stdout the CA file is read too, so that going back to forward needs only Sink.
+	if cfg.Sink == SinkForward || cfg.TLSCAFile != "" {
 		client, err := forward.NewClient(forward.Config{Address: cfg.ForwardAddress, SharedKey: cfg.SharedKey,
 			TLS: cfg.TLS, TLSCAFile: cfg.TLSCAFile, TLSVerify: cfg.TLSVerify, AckTimeout: cfg.AckTimeout,
 			MaxConns: cfg.ForwardConns, StallTimeout: cmp.Or(cfg.StallTimeout, -1)}) // the client's off is -1, not 0
 		if err != nil { // Validate checked the address: what fails is reading the CA file
 			return nil, &KeyError{Key: KeyForwardTLSCAFile, Value: cfg.TLSCAFile, Reason: err.Error()}
 		}
-		s = client
+		if cfg.Sink == SinkForward {
+			s = client
+		}
 	}
 	in := newInstance(cfg, log, cur, s)
 	in.stats.CatalogEntries = int64(cur.cat.Len())

@@ -906,6 +906,13 @@ func TestNewErrors(t *testing.T) {
 		{"missing CA file", func(c *Config) {
 			c.Sink, c.ForwardAddress, c.TLS, c.TLSCAFile = SinkForward, "tcp://127.0.0.1:24224", true, "/nonexistent/ca.pem"
 		}, KeyForwardTLSCAFile + ": invalid value \"/nonexistent/ca.pem\""},
+		// Checked with Sink stdout too: going back to forward needs only Sink.
+		{"missing CA file, stdout", func(c *Config) {
+			c.ForwardAddress, c.TLS, c.TLSCAFile = "tcp://127.0.0.1:24224", true, "/nonexistent/ca.pem"
+		}, KeyForwardTLSCAFile + ": invalid value \"/nonexistent/ca.pem\""},
+		{"CA file without a certificate, stdout", func(c *Config) {
+			c.ForwardAddress, c.TLS, c.TLSCAFile = "tcp://127.0.0.1:24224", true, "instance_test.go"
+		}, KeyForwardTLSCAFile + ": invalid value \"instance_test.go\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
