@@ -296,9 +296,13 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		in.log.Warnf("%srecords=%d enriched=%d skipped=%d", note, c.Records, c.Enriched, c.Skipped)
 	}
 	if c.NoText > 0 && in.noTextLogged.CompareAndSwap(false, true) {
+		var ecs string
+		if in.cfg.FieldPreset == "ecs" {
+			ecs = " (with " + KeyFieldPreset + " ecs, log cannot be one: set Key message on tail inputs)"
+		}
 		in.log.Warnf("%d of %d records with tag %q have none of the Message_Key keys (%s) with a text value: they pass "+
-			"unenriched, counted as no_id (logged once). If their line is under another key, add it to Message_Key",
-			c.NoText, c.Records, tag, strings.Join(in.cfg.Engine.MessageKeys, ", "))
+			"unenriched, counted as no_id (logged once). If their line is under another key, add it to Message_Key%s",
+			c.NoText, c.Records, tag, strings.Join(in.cfg.Engine.MessageKeys, ", "), ecs)
 	}
 	in.log.Debugf("flushed tag %q: records=%d enriched=%d unknown_id=%d no_id=%d skipped=%d payloads=%d; totals %s",
 		tag, c.Records, c.Enriched, c.UnknownID, c.NoID, c.Skipped, payloads, totalsLine{in})

@@ -450,6 +450,29 @@ func TestRecordsWithoutMessageKeyAreLoggedOnce(t *testing.T) {
 	}
 }
 
+// TestRecordsWithoutMessageKeyECSAdvice: with Field_Preset ecs, which refuses log as a message
+// key, the warning about tail's records says to set Key message instead.
+func TestRecordsWithoutMessageKeyECSAdvice(t *testing.T) {
+	for _, preset := range []string{"default", "ecs"} {
+		cfg, err := ParseConfig(props{"sink": "stdout", "field_preset": preset, "message_key": "message"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := &logRecorder{}
+		in, err := New(cfg, log, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := in.Flush(context.Background(), "net.file", chunk(knownLine)); err != nil { // {"log": line}, as tail writes
+			t.Fatal(err)
+		}
+		in.Close(context.Background())
+		if got, want := log.count("warn", "set Key message on tail inputs"), map[string]int{"ecs": 1}[preset]; got != want {
+			t.Errorf("%s: %d warnings saying to set Key message, want %d:\n%s", preset, got, want, strings.Join(log.lines, "\n"))
+		}
+	}
+}
+
 // failSink fails each Send with the next of errs.
 type failSink struct{ errs []error }
 
