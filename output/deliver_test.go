@@ -54,6 +54,8 @@ func TestDeliverBoundaries(t *testing.T) {
 		{"more records than payloads a flush may send", chunk(repeat(knownLine, 2400)...), MinMaxPayloadSize, 0},
 		{"records and other items alternating", bytes.Repeat(append(chunk(knownLine), 0x92, 0x01, 0xa1, 'x'), 1500), MinMaxPayloadSize, 1500},
 		{"not a record in between", append(append(chunk(knownLine), 0x92, 0x01, 0xa1, 'x'), chunk(noIDLine)...), DefaultMaxPayloadSize, 1},
+		// A run of a byte wraps into a record of about 140: their payloads keep to the limit too.
+		{"a run between every two records", bytes.Repeat(append(record(""), 0xc0), 2_000_000/(len(record(""))+1)), DefaultMaxPayloadSize, 2_000_000 / (len(record("")) + 1)},
 		{"runs of other items over pieces", bytes.Repeat(append(chunk(knownLine), bytes.Repeat([]byte{0x92, 0x01, 0xa1, 'x'}, 300)...), 50), MinMaxPayloadSize, 50},
 		{"malformed rest", append(chunk(knownLine, noIDLine), record(knownLine)[:20]...), DefaultMaxPayloadSize, 1},
 		{"truncated body map", append(chunk(knownLine), record(knownLine)[:16]...), DefaultMaxPayloadSize, 1},
@@ -109,34 +111,32 @@ func TestDeliverBoundaries(t *testing.T) {
 			if held := cap(fb.out); held > max(initial, 4*(limit(payloads)+largest)) {
 				t.Errorf("the flush held %d bytes for an output of %d; want a few payloads of %d at most", held, len(out), limit(payloads))
 			}
-			records := got.payloads
-			if wrapped > 0 {
-				records = records[:len(records)-1]
-				if n := got.counts[len(got.counts)-1]; n != wrapped {
-					t.Errorf("the last payload counts %d records, want the %d wrapped runs", n, wrapped)
-				}
-				if n, raw := checkEntries(t, got.payloads[len(got.payloads)-1]); n != wrapped || !bytes.Equal(bytes.Join(raw, nil), other) {
-					t.Errorf("the last payload wraps %d runs of %d bytes in all, want %d runs of the %d bytes that are not records",
-						n, len(bytes.Join(raw, nil)), wrapped, len(other))
-				}
-			}
-			var sent [][]byte
-			for i, p := range records {
+			// The records travel as they are, the wrapped runs in payloads of their own.
+			var sent, raw [][]byte
+			runs := 0
+			for i, p := range got.payloads {
 				if limit := limit(i); got.counts[i] > 1 && len(p) > limit {
 					t.Errorf("payload %d of %d records is %d bytes, more than the limit %d", i+1, got.counts[i], len(p), limit)
 				}
-				n := 0
-				for off := 0; off < len(p); n++ {
-					end, err := msgpack.Skip(p[off:])
-					if err != nil {
-						t.Fatalf("payload %d: %v", i+1, err)
-					}
-					sent = append(sent, p[off:off+end])
-					off += end
-				}
+				n, r := checkEntries(t, p)
 				if n != got.counts[i] {
 					t.Errorf("payload %d holds %d records, its count says %d", i+1, n, got.counts[i])
 				}
+				if len(r) > 0 {
+					if len(r) != n {
+						t.Errorf("payload %d holds %d wrapped runs among %d records", i+1, len(r), n)
+					}
+					runs, raw = runs+len(r), append(raw, r...)
+					continue
+				}
+				for off := 0; off < len(p); {
+					end, _ := msgpack.Skip(p[off:]) // checkEntries read them
+					sent, off = append(sent, p[off:off+end]), off+end
+				}
+			}
+			if runs != wrapped || !bytes.Equal(bytes.Join(raw, nil), other) {
+				t.Errorf("%d runs of %d bytes in all wrapped, want %d runs of the %d bytes that are not records",
+					runs, len(bytes.Join(raw, nil)), wrapped, len(other))
 			}
 			if !reflect.DeepEqual(sent, want) {
 				t.Errorf("%d records sent, want %d in the same order", len(sent), len(want))

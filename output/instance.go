@@ -350,9 +350,9 @@ func (in *Instance) loop(tag, handedBack string, data []byte) {
 
 // deliver rewrites data with eng in pieces of about a payload and sends its records as they are
 // made, so that a flush holds a payload or two, not the enriched chunk. Items that are not Forward
-// entries, which the receiver would refuse, travel wrapped (unparsedRecord) in a last payload.
-// It returns the engine's error (enrich.ErrMalformed: the rest of the chunk is the last item) and
-// the sink's.
+// entries, which the receiver would refuse, travel wrapped (unparsedRecord) in payloads of their
+// own, each sent once it reaches the payload size, the last after the records. It returns the
+// engine's error (enrich.ErrMalformed: the rest of the chunk is the last item) and the sink's.
 func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine, data []byte, fb *flushBuffer) (payloads, wrapped int, rerr, err error) {
 	send := func(p []byte, count int) error {
 		if err := in.sink.Send(ctx, tag, p, count); err != nil {
@@ -364,7 +364,22 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 	sp, out, now := &fb.split, fb.out[:0], time.Now()
 	fb.group = fb.group[:0]
 	defer func() { fb.out = out }()
-	var run, extra []byte // the items since the last record that are not records; the wrapped runs
+	var run, extra []byte            // the items since the last record that are not records; the wrapped runs not sent
+	pending, limit, grown := 0, 0, 0 // the runs in extra; the size of the next payload; the bytes wrapped
+	// wrap wraps run into extra, first sending the runs there when the new one would take them past
+	// the limit: a run of a byte grows to a record of about 140, and there may be one between every
+	// two records.
+	wrap := func() error {
+		n := len(extra)
+		extra, run, wrapped = unparsedRecord(extra, run, now), run[:0], wrapped+1
+		if pending, grown = pending+1, grown+len(extra)-n; pending > 1 && len(extra) > limit {
+			if err := send(extra[:n], pending-1); err != nil {
+				return err
+			}
+			extra, pending = extra[:copy(extra, extra[n:])], 1
+		}
+		return nil
+	}
 	// out holds the records not sent yet, which end at sp.Ends.
 	ratio := 1.0 // output bytes per chunk byte in the last piece
 	for produced, more := 0, true; more; {
@@ -373,19 +388,20 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 		}
 		// The output: what is made so far, and the rest of the chunk at the last piece's growth.
 		estimate := produced + int(ratio*float64(len(data)-sp.Next))
-		limit := payloadLimit(in.cfg.MaxPayloadSize, estimate, payloads)
-		n, next, held := len(out), sp.Next, len(sp.Ends)
+		limit = payloadLimit(in.cfg.MaxPayloadSize, estimate, payloads)
+		n, next, held, before := len(out), sp.Next, len(sp.Ends), grown
 		sp.Limit = limit
 		out, rerr = eng.RewriteSplit(out, data, sp)
-		produced, more = produced+len(out)-n, sp.Next < len(data)
-		ratio = float64(len(out)-n) / float64(sp.Next-next)
+		more = sp.Next < len(data)
 		// The new records join the held ones; the other items wait in run until the next record.
 		w, records := n, held
 		for i, off := held, n; i < len(sp.Ends); i++ {
 			end := sp.Ends[i]
 			if (rerr == nil || i < len(sp.Ends)-1) && msgpack.IsForwardEntry(out[off:end]) {
 				if len(run) > 0 {
-					extra, run, wrapped = unparsedRecord(extra, run, now), run[:0], wrapped+1
+					if err := wrap(); err != nil {
+						return payloads, wrapped, rerr, err
+					}
 				}
 				if w != off {
 					copy(out[w:], out[off:end])
@@ -397,6 +413,8 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 			}
 			off = end
 		}
+		made := w - n + grown - before // the piece's records and wrapped runs
+		produced, ratio = produced+made, float64(made)/float64(sp.Next-next)
 		// Send each batch that the next record would take past the limit, and at the end all.
 		start, i, ends := 0, 0, sp.Ends[:records]
 		groups := in.cfg.Sink == SinkForward && sp.Skipped > 0 // group markers are skipped items
@@ -423,17 +441,17 @@ func (in *Instance) deliver(ctx context.Context, tag string, eng *enrich.Engine,
 		}
 	}
 	if len(run) > 0 {
-		extra, wrapped = unparsedRecord(extra, run, now), wrapped+1
+		err = wrap()
 	}
-	if wrapped > 0 {
-		err = send(extra, wrapped)
+	if err == nil && pending > 0 {
+		err = send(extra, pending)
 	}
 	return payloads, wrapped, rerr, err
 }
 
-// payloadsPerFlush bounds a flush's payloads: cut at len/payloadsPerFlush bytes or more of
-// the output, the records of a chunk make at most 2*payloadsPerFlush+1 payloads (two neighbours
-// together exceed the cut), and unparsed runs one more. The output is only estimated while it is
+// payloadsPerFlush bounds a flush's payloads: cut at len/payloadsPerFlush bytes or more of the
+// output, the records of a chunk and its wrapped unparsed runs make at most 2*payloadsPerFlush+2
+// payloads (two neighbours together exceed the cut). The output is only estimated while it is
 // made, hence the doubling in payloadLimit; the shapes in docs/failure-behaviour.md made 705 at
 // most. A threaded in_forward queues what it reads for the engine thread, which runs this flush
 // when the output has no Workers, in 1024 slots (src/flb_input.c), and closes the connection
