@@ -346,6 +346,12 @@ func TestDeliverKeepsGroups(t *testing.T) {
 				markerRecord("a", false), chunk(repeat(line, 3)...), chunk(repeat(noIDLine, k%7)...), end, chunk(repeat(noIDLine, 30)...)}})
 		}
 	}
+	// A group start after a group left open (a sender's message that ended inside it): a payload
+	// that starts with it does not repeat the open group's start first.
+	for k := range 40 {
+		tests = append(tests, groupCase{fmt.Sprintf("a group start after %d records of a group left open", k+1), [][]byte{markerRecord("a", false),
+			chunk(repeat(noIDLine, k+1)...), markerRecord("b", false), chunk(repeat(noIDLine, 3)...), end, chunk(repeat(noIDLine, 60)...)}})
+	}
 	engine := defaultEngine(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -376,6 +382,9 @@ func TestDeliverKeepsGroups(t *testing.T) {
 					}
 					switch {
 					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}):
+						if group != nil && inGroup == 0 { // a start of a group without records
+							empty++
+						}
 						group, inGroup = r, 0
 					case bytes.Equal(sec, []byte{0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0}):
 						if group == nil || inGroup == 0 { // an end of no group, or of one without records
@@ -398,7 +407,7 @@ func TestDeliverKeepsGroups(t *testing.T) {
 			for i, p := range got.payloads {
 				recs, open, n, empty := grouped(p)
 				if empty > 0 {
-					t.Errorf("payload %d of %d holds %d group ends without a group or records", i+1, len(got.payloads), empty)
+					t.Errorf("payload %d of %d holds %d groups without records, or ends of no group", i+1, len(got.payloads), empty)
 				}
 				if last := i == len(got.payloads)-1; open != (last && wantOpen) {
 					t.Errorf("payload %d of %d leaves a group open: %v, want %v", i+1, len(got.payloads), open, last && wantOpen)

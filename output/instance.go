@@ -509,10 +509,14 @@ var groupEnd = []byte{0x92, 0x92, 0xd7, 0x00, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0
 // inside a group repeats its start record; one that ends inside a group ends it when cut, that
 // is when more payloads follow.
 func (fb *flushBuffer) payload(groups bool, out []byte, start int, ends []int, cut bool) ([]byte, int) {
-	p, count, next := out[start:ends[len(ends)-1]], len(ends), fb.group
+	p, count := out[start:ends[len(ends)-1]], len(ends)
 	if !groups {
 		return p, count
 	}
+	if groupMarker(p) == 1 { // it starts a group, which ends the open one as the chunk does
+		fb.group = fb.group[:0]
+	}
+	next := fb.group
 	for _, end := range ends {
 		switch groupMarker(out[start:end]) {
 		case 1:
