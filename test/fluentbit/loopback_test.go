@@ -117,6 +117,58 @@ func TestChunkOfManyPayloads(t *testing.T) {
 	}
 }
 
+// TestValuesThatAreNotRecords sends one chunk where a value that is not a record (nil) follows
+// every record, which in_forward stores as it is. enrich passes each on wrapped in a record of its
+// own, about 140 bytes for one: 45,000 of them, 6.5 MB, are more than in_forward's Buffer_Max_Size
+// in one message, so they must travel in payloads of the usual size. Every record must arrive
+// once, and every value wrapped.
+func TestValuesThatAreNotRecords(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	const n = 45000
+	port := strconv.Itoa(freePort(t, "tcp"))
+	sock := filepath.Join(tempDir(t), "loop.sock")
+	p := startFluentBit(t, bin, nil, "-e", so,
+		"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port="+port, "-p", "threaded=on",
+		"-i", "forward", "-p", "unix_path="+sock, "-p", "threaded=on",
+		"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://"+sock, "-p", "Retry_Limit=no_limits",
+		"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines",
+		"-f", "1")
+	addr := net.JoinHostPort("127.0.0.1", port)
+	waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	var entries []byte
+	for records := forwardRecords(n, "x"); len(records) > 0; {
+		k, _ := msgpack.Skip(records)
+		entries, records = append(append(entries, records[:k]...), 0xc0), records[k:]
+	}
+	sendPacked(t, addr, "net.values", entries)
+	seen := map[string]int{}
+	wrapped := 0
+	waitFor(t, p, 60*time.Second, "every record and every value wrapped", func() bool {
+		out := p.out.String()
+		clear(seen)
+		for _, m := range recordN.FindAllStringSubmatch(out, -1) {
+			seen[m[1]]++
+		}
+		wrapped = strings.Count(out, `"enrich_unparsed_base64":"wA=="`)
+		return len(seen) == n && wrapped >= n
+	})
+	for id, c := range seen {
+		if c > 1 {
+			t.Errorf("record %s arrived %d times", id, c)
+			break
+		}
+	}
+	if wrapped != n || strings.Contains(p.out.String(), "not delivered") {
+		t.Errorf("%d values wrapped, want %d; a flush failed: %v", wrapped, n, strings.Contains(p.out.String(), "not delivered"))
+	}
+}
+
 // TestLoopBackFailuresNameTheirCause runs two loop backs the plugin cannot deliver to,
 // and waits for the warning that names the cause on in_forward's side:
 //   - in_forward's default Threaded Off: it then reads on the engine thread, which runs
