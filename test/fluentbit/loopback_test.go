@@ -52,6 +52,36 @@ func sendPacked(t *testing.T, addr, tag string, entries []byte) {
 	}
 }
 
+// startLoopBack starts Fluent Bit with a threaded in_forward on a TCP port, enrich with the extra
+// properties (key=value) handing the records back to a threaded in_forward on a unix socket, and
+// stdout printing them as JSON lines. It returns once the TCP in_forward listens, with its address.
+func startLoopBack(t *testing.T, bin, so string, props ...string) (*process, string) {
+	port := freePort(t, "tcp")
+	sock := filepath.Join(tempDir(t), "loop.sock")
+	args := []string{"-e", so,
+		"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port=" + strconv.Itoa(port), "-p", "threaded=on",
+		"-i", "forward", "-p", "unix_path=" + sock, "-p", "threaded=on",
+		"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://" + sock, "-p", "Retry_Limit=no_limits"}
+	for _, kv := range props {
+		args = append(args, "-p", kv)
+	}
+	p := startFluentBit(t, bin, nil, append(args, "-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines", "-f", "1")...)
+	return p, waitListening(t, p, port)
+}
+
+// waitListening waits for p's in_forward to listen on port of 127.0.0.1 and returns the address.
+func waitListening(t *testing.T, p *process, port int) string {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return addr
+}
+
 var recordN = regexp.MustCompile(`"n":"(r\d+)"`)
 
 // TestChunkOfManyPayloads sends one chunk of many records to enrich with the smallest
@@ -72,23 +102,7 @@ func TestChunkOfManyPayloads(t *testing.T) {
 		{"records that gain long texts", "%FTD-3-733100: x", 2000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			port := strconv.Itoa(freePort(t, "tcp"))
-			sock := filepath.Join(tempDir(t), "loop.sock")
-			p := startFluentBit(t, bin, nil, "-e", so,
-				"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port="+port, "-p", "threaded=on",
-				"-i", "forward", "-p", "unix_path="+sock, "-p", "threaded=on",
-				"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://"+sock,
-				"-p", "Max_Payload_Size=1k", "-p", "Retry_Limit=no_limits",
-				"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines",
-				"-f", "1")
-			addr := net.JoinHostPort("127.0.0.1", port)
-			waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
-				c, err := net.DialTimeout("tcp", addr, time.Second)
-				if err == nil {
-					c.Close()
-				}
-				return err == nil
-			})
+			p, addr := startLoopBack(t, bin, so, "Max_Payload_Size=1k")
 			sendPacked(t, addr, "net.big", forwardRecords(tc.n, tc.line))
 			seen := map[string]int{}
 			waitFor(t, p, 30*time.Second, "every record", func() bool {
@@ -125,22 +139,7 @@ func TestChunkOfManyPayloads(t *testing.T) {
 func TestValuesThatAreNotRecords(t *testing.T) {
 	bin, so := fluentBitBinary(t), pluginSO(t)
 	const n = 45000
-	port := strconv.Itoa(freePort(t, "tcp"))
-	sock := filepath.Join(tempDir(t), "loop.sock")
-	p := startFluentBit(t, bin, nil, "-e", so,
-		"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port="+port, "-p", "threaded=on",
-		"-i", "forward", "-p", "unix_path="+sock, "-p", "threaded=on",
-		"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://"+sock, "-p", "Retry_Limit=no_limits",
-		"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines",
-		"-f", "1")
-	addr := net.JoinHostPort("127.0.0.1", port)
-	waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	p, addr := startLoopBack(t, bin, so)
 	var entries []byte
 	for records := forwardRecords(n, "x"); len(records) > 0; {
 		k, _ := msgpack.Skip(records)
@@ -249,14 +248,7 @@ func TestTagsHandedBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := startFluentBit(t, bin, nil, "-e", so, "-c", conf)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	waitFor(t, p, 30*time.Second, "in_forward to listen", func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	addr := waitListening(t, p, port)
 	for _, tag := range tags {
 		sendPacked(t, addr, tag, forwardRecords(1, dummyLine))
 	}
