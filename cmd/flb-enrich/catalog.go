@@ -107,18 +107,17 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // explain writes what query is: a catalog entry, an unknown ID or no ID; it reports an entry.
 func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query string) bool {
 	m, found := eng.Recognise([]byte(query)) // m.Severity is the line's, -1 for none
-	e, ok := m.Entry, m.Entry != nil
-	if !ok {
-		e, ok = cat.LookupID(query) // a bare ID, error code or signature
-	}
-	if !ok && !found {
-		// A bare name the lookup cannot parse, read as the header it is when it has no blank or is all
-		// header (a line has text after it): "ASA-session-4-722051", "Threat Defense-session-4-722051".
+	if !found {
+		// A bare name, read as the header it is when it has no blank or is all header (a line has
+		// text after it): "ASA-4-722051", "Threat Defense-session-4-722051", "SMART_LIC-3-COMM_FAILED".
 		h, hf := eng.Recognise([]byte("%" + query))
 		if hf && (!strings.ContainsAny(query, " \t") || h.End == len(strings.TrimRight(query, " \t:"))+1) {
 			m, found = h, true
-			e, ok = m.Entry, m.Entry != nil
 		}
+	}
+	e, ok := m.Entry, m.Entry != nil
+	if !ok {
+		e, ok = cat.LookupID(query) // a bare ID, error code or signature
 	}
 	if !ok {
 		// A bare number: "999999".
