@@ -197,10 +197,7 @@ func (l *lineEnricher) file(name string, stdin io.Reader) error {
 				return err
 			}
 		}
-		line, n, err := l.readLine()
-		if lineNo == 1 { // a byte order mark starts a file, not its first line
-			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
-		}
+		line, n, err := l.readLine(lineNo == 1)
 		if wait {
 			l.now = time.Now()
 		}
@@ -235,9 +232,13 @@ func readError(name string, err error) error {
 }
 
 // readLine returns the next line without its ending, and its length n, which is 0 when err ends
-// the input. A line longer than maxLine is read to its end but not kept whole.
-func (l *lineEnricher) readLine() (line []byte, n int, err error) {
+// the input. A line longer than maxLine is read to its end but not kept whole. A byte order mark
+// starts an input, not the first line of it.
+func (l *lineEnricher) readLine(first bool) (line []byte, n int, err error) {
 	line, err = l.in.ReadSlice('\n')
+	if first {
+		line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // the buffer holds 16 bytes at least
+	}
 	if n = len(line); err == bufio.ErrBufferFull {
 		l.long = append(l.long[:0], line...)
 		for err == bufio.ErrBufferFull {

@@ -189,6 +189,10 @@ func TestRunEnrichByteOrderMark(t *testing.T) {
 	if recs[0]["message_id"] != "722051" {
 		t.Errorf("the first record is not enriched: %v", recs[0])
 	}
+	// An input of a byte order mark alone (an empty file an editor saved with one) has no line.
+	if code, recs, errOut := runEnrichCLI(t, "\ufeff", "-"); code != 0 || len(recs) != 0 {
+		t.Errorf("a byte order mark alone: exit %d, records %v, stderr %q; want 0 and none", code, recs, errOut)
+	}
 }
 
 func TestRunEnrichErrors(t *testing.T) {

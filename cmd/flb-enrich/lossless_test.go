@@ -186,7 +186,8 @@ func TestLineOverLimitIsReplacedByAnErrorRecord(t *testing.T) {
 	l := newLineEnricher(newTestEngine(t), enrich.DefaultOptions(), &out)
 	l.in = bufio.NewReaderSize(nil, 16) // lines longer than the buffer
 	l.maxLine = 100
-	in := strings.Repeat("a", 100) + "\n" + strings.Repeat("b", 101) + "\r\n" + strings.Repeat("c", 100) + "\r\n" + "last"
+	// A byte order mark starts the input, not its first line, which it would take past the limit.
+	in := "\ufeff" + strings.Repeat("a", 100) + "\n" + strings.Repeat("b", 101) + "\r\n" + strings.Repeat("c", 100) + "\r\n" + "last"
 	err := l.file("-", strings.NewReader(in))
 	if err == nil || !strings.Contains(err.Error(), "standard input:2: line longer than 100 bytes") {
 		t.Errorf("error = %v, want one naming standard input:2", err)
