@@ -34,11 +34,13 @@ func (s *jsonScanner) fail(what string) error {
 	return fmt.Errorf("column %d: %q: %s", s.i+1, s.b[s.i], what)
 }
 
-// object appends line, a JSON object from its first byte '{', as a msgpack map to dst. Its own stack
-// of closing brackets lets it take any depth: a value completed at the bottom, the top-level object,
-// is a value of the map; nested ones are compacted into s.text.
+// object appends line, a JSON object from its first byte after JSON whitespace, '{', as a msgpack
+// map to dst. Its own stack of closing brackets lets it take any depth: a value completed at the
+// bottom, the top-level object, is a value of the map; nested ones are compacted into s.text.
 func (s *jsonScanner) object(dst, line []byte) ([]byte, error) {
-	s.b, s.i = line, 1
+	s.b, s.i = line, 0
+	s.ws()
+	s.i++ // the '{', counted in the columns of errors as the rest of the line is
 	stack := append(s.stack[:0], '}')
 	defer func() { s.stack = stack[:0] }()
 	hdr, n := len(dst), 0

@@ -83,7 +83,7 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"carriage return inside a line", "a\rb", `{"log":"a\rb"}`},
 		{"not valid JSON", `{"log":"` + ftdLine + `"`, `{"log":"{\"log\":\"` + ftdLine + `\"","enrich_error":"not a valid JSON object: column 118: unexpected end of line, want , or }",` + ftdAdded + `}`},
 		{"text after the object", `{"a":1} x`, `{"log":"{\"a\":1} x","enrich_error":"not a valid JSON object: column 9: 'x': text after the object"}`},
-		{"invalid UTF-8 in a string", "{\"a\":\"\xff\"}", `{"log":"{\"a\":\"\ufffd\"}","enrich_error":"not a valid JSON object: column 7: byte 0xff: invalid UTF-8 in a string"}`},
+		{"invalid UTF-8 in a string", "{\"a\":\"\xff\"}", `{"log":"{\"a\":\"\ufffd\"}","enrich_error":"not a valid JSON object: column 7: byte 0xff: invalid UTF-8 in a string; ` + notUTF8 + `"}`},
 		{"string escapes of other keys kept as written", `{"s":"\u00CF\u00ff\/\n","log":"x"}`, `{"s":"\u00CF\u00ff\/\n","log":"x"}`},
 		{"carriage return between tokens", "{\"a\":\r1}", `{"a":1}`},
 		{"cut off in a \\u escape", `{"a":"\u123`, `{"log":"{\"a\":\"\\u123","enrich_error":"not a valid JSON object: column 8: 'u': bad \\u escape"}`},
@@ -108,7 +108,7 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"exponent without digits", `{"a":1e}`, `{"log":"{\"a\":1e}","enrich_error":"not a valid JSON object: column 8: '}': want a value"}`},
 		{"cut after a number", `{"a":12`, `{"log":"{\"a\":12","enrich_error":"not a valid JSON object: column 8: unexpected end of line, want , or }"}`},
 		{"cut after a literal", `{"a":true`, `{"log":"{\"a\":true","enrich_error":"not a valid JSON object: column 10: unexpected end of line, want , or }"}`},
-		{"lone continuation byte in a string", "{\"a\":\"\x80\"}", `{"log":"{\"a\":\"\ufffd\"}","enrich_error":"not a valid JSON object: column 7: byte 0x80: invalid UTF-8 in a string"}`},
+		{"lone continuation byte in a string", "{\"a\":\"\x80\"}", `{"log":"{\"a\":\"\ufffd\"}","enrich_error":"not a valid JSON object: column 7: byte 0x80: invalid UTF-8 in a string; ` + notUTF8 + `"}`},
 		{"replacement character in a string", "{\"a\":\"\ufffd\"}", "{\"a\":\"\ufffd\"}"},
 		// Only JSON's whitespace may surround an object: other space is part of the line.
 		{"JSON whitespace around an object", " \t{\"a\":1} \t", `{"a":1}`},
@@ -118,6 +118,9 @@ func TestRunEnrichKeepsRecordsExactly(t *testing.T) {
 		{"vertical tab and form feed around an object", "\v{\"a\":1}\f", `{"log":"\u000b{\"a\":1}\u000c"}`},
 		// JSON cannot hold bytes that are not UTF-8: the line says they were replaced.
 		{"text that is not UTF-8", "caf\xe9 \x82\xa0", `{"log":"caf\ufffd \ufffd\ufffd","enrich_error":"not UTF-8: each byte that is not part of UTF-8 text is written as U+FFFD"}`},
+		{"not a valid object and not UTF-8", "{\"a\":1 x} caf\xe9", `{"log":"{\"a\":1 x} caf\ufffd","enrich_error":"not a valid JSON object: column 8: 'x': want , or }; ` + notUTF8 + `"}`},
+		// Columns count from the start of the line, its whitespace included.
+		{"error column after whitespace", "  {\"a\":1 x}", `{"log":"  {\"a\":1 x}","enrich_error":"not a valid JSON object: column 10: 'x': want , or }"}`},
 		{"the record's date is kept, the read time left out", `{"date":"2024-01-02","log":"x"}`, `{"date":"2024-01-02","log":"x"}`},
 	}
 	for _, tt := range tests {
