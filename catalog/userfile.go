@@ -275,10 +275,11 @@ func repeatedField(raw []byte) string {
 func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil || !dec.More() {
-		return err
+	err := dec.Decode(v)
+	if _, end := dec.Token(); err == nil && end != io.EOF { // More is false before a ']' or '}' too
+		err = errors.New("text after the JSON value")
 	}
-	return errors.New("text after the JSON value")
+	return err
 }
 
 // describeJSONError words a decoding error in the file's terms; whole says what the value must be, and
@@ -412,6 +413,8 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 		}
 		if err := decodeStrict([]byte(cell[l[0]]), cells[l[0]]); err != nil {
 			return e, "", describeJSONError(err, fmt.Sprintf("column %s: want a JSON list such as %s", l[0], l[1]), true)
+		} else if k := repeatedField([]byte(`{"` + l[0] + `":` + cell[l[0]] + `}`)); k != "" {
+			return e, "", fmt.Errorf("%w: field %q appears twice", ErrInvalidEntry, k)
 		}
 	}
 	return e, severity, nil
