@@ -311,7 +311,7 @@ func jsonKind(v string) string {
 
 func (f *userFile) readCSV(b []byte) {
 	r := csv.NewReader(bytes.NewReader(b))
-	r.FieldsPerRecord = -1
+	r.FieldsPerRecord, r.TrimLeadingSpace = -1, true // "106023, 4, \"Denied, by an ACL.\"" as written by hand
 	// read returns the next row but blank ones (a spreadsheet writes a cleared row as its commas) and its line.
 	read := func() ([]string, int, error) {
 		for {

@@ -550,6 +550,8 @@ func TestCSVHeader(t *testing.T) {
 		{"unknown column after blank rows", "\nid,severity,explanation,action,x\n", `line 2: unknown column "x"`},
 		{"column twice after blank rows", "\nid,severity,explanation,action,id\n", `line 2: column "id" appears twice`},
 		{"spaces around names and cells", " id , severity , explanation , action \n 106023 , 4 , x , y \n", ""},
+		{"spaces before a quoted cell", "id,severity,explanation,action\n106023, 4, \"x\", y\n", ""},
+		{"space after a quoted cell", "id,severity,explanation,action\n106023,4,\"x\" ,y\n", `line 2 column 12: extraneous or missing " in quoted-field`},
 		{"only blank rows", ",,\n\n", `line 1: empty file, want a header row`},
 		{"quote out of place in the header", "\n\nid,x\"y,severity\n", `user.csv: line 3 column 5: bare "`},
 	}
