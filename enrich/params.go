@@ -125,10 +125,13 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 				m.beforePort |= 1 << (i - 1)
 			}
 		}
-		if used[n]++; used[n] > 1 {
-			n = fmt.Sprintf("%s_%d", n, used[n])
+		key := n
+		for used[key] > 0 { // a repeat, or a name a repeat took (a format may write [chars_2] too)
+			used[n]++
+			key = fmt.Sprintf("%s_%d", n, used[n])
 		}
-		m.keys = append(m.keys, msgpack.AppendStr(nil, n))
+		used[key]++
+		m.keys = append(m.keys, msgpack.AppendStr(nil, key))
 	}
 	last := lits[len(lits)-1]
 	t := len(bytes.TrimRightFunc(last, func(r rune) bool { return r < 0x80 && (isPunct(byte(r)) || r == ' ') }))

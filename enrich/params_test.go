@@ -218,6 +218,9 @@ func TestMatcherTolerance(t *testing.T) {
 		{"a bracketed name with a blank outside a firewall format is a name", ios("Value [slot number] set"), "Value 7 set", "slot number=7"},
 		{"a word shaped as a placeholder outside a firewall format is text", ios("Interface if_name down"), "Interface Gi1 down", ""},
 		{"a value with one bracket keeps it", ios("Values [chars] [chars] [chars] [chars] set"), "Values 1> [1 1] <1 set", "chars=1>|chars_2=[1|chars_3=1]|chars_4=<1"},
+		// A repeat takes a name no other variable has, also one the format writes itself.
+		{"a repeat's name written in the format", ios("from [chars] to [chars] via [chars_2] end"), "from a to b via c end", "chars=a|chars_2=b|chars_2_2=c"},
+		{"a name written before the repeat that would take it", ios("from [chars] via [chars_2] to [chars] end"), "from a via c to b end", "chars=a|chars_2=c|chars_3=b"},
 		{"hyphenated reason is a placeholder", ftd("Login denied: auth-reason"),
 			"Login denied: bad password", "auth-reason=bad password"},
 		{"empty value in angle brackets", ftd("Group group User user-name", "group"),
