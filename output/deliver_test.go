@@ -100,8 +100,8 @@ func TestDeliverBoundaries(t *testing.T) {
 				t.Errorf("deliver reports %d payloads, the sink got %d", payloads, len(got.payloads))
 			}
 			// A threaded in_forward queues 1024 messages for the engine thread, which runs the flush;
-			// estimating the output, the flush makes about 2*payloadsPerFlush+1 payloads of records at
-			// most, and one of unparsed runs.
+			// estimating the output, wrapped runs included, the flush makes about 2*payloadsPerFlush+2
+			// payloads at most.
 			if most := 2*payloadsPerFlush + 2; payloads > most {
 				t.Errorf("%d payloads in one flush, want %d at most, well below what in_forward queues while it runs", payloads, most)
 			}
