@@ -188,7 +188,8 @@ func ftdPrefixLen(b []byte) int {
 			n = len("Threat Defense")
 		}
 	}
-	if n > 0 && n < len(b) && !isLetter(b[n]) && b[n] != '_' {
+	// A digit after the prefix is a severity whose dash is missing (%FTD7-737038), not more of a name (%ASA5505-).
+	if n > 0 && n < len(b) && !isLetter(b[n]) && b[n] != '_' && (!isDigit(b[n]) || n+1 < len(b) && b[n+1] == '-') {
 		return n
 	}
 	return 0

@@ -89,6 +89,7 @@ func TestRecognise(t *testing.T) {
 		{"firewall id underscore is not alphanumeric", "%ASA-4-722051_x", ftd, "722051", 4, true},
 		{"firewall-like facility is ios", "%ASAP-3-LINK_DOWN: x", ios, "ASAP-3-LINK_DOWN", 3, false},
 		{"ftd-like facility with underscore is ios", "%FTD_HA-3-SYNC: x", ios, "FTD_HA-3-SYNC", 3, false},
+		{"firewall-like facility with digits is ios", "%ASA5505-3-LINK_DOWN: x", ios, "ASA5505-3-LINK_DOWN", 3, false},
 		{"percent alert name known", "% AlertName=ILSPwdAuthenticationFailed on node x", cucm, "ILSPwdAuthenticationFailed", -1, true},
 		{"unknown alert name then known", "AlertName=CoreDumpFileFound AlertName=ILSPwdAuthenticationFailed", cucm, "ILSPwdAuthenticationFailed", -1, true},
 		{"rtmt alert without name", "%UC_RTMT-2-RTMT_ALERT: no name here", cucm, "RTMT_ALERT", 2, false},
