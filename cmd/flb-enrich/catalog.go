@@ -107,9 +107,10 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // explain writes what query is: a catalog entry, an unknown ID or no ID; it reports an entry.
 func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query string) bool {
 	m, found := eng.Recognise([]byte(query)) // m.Severity is the line's, -1 for none
-	if !found {
+	if !found || m.Severity < 0 {
 		// A bare name, read as the header it is when it has no blank or is all header (a line has
-		// text after it): "ASA-4-722051", "Threat Defense-session-4-722051", "SMART_LIC-3-COMM_FAILED".
+		// text after it): "ASA-4-722051", "Threat Defense-session-4-722051", "SMART_LIC-3-COMM_FAILED",
+		// and "UC_CALLMANAGER-3-ILSPwdAuthenticationFailed", whose alarm name alone is found as text.
 		h, hf := eng.Recognise([]byte("%" + query))
 		if hf && (!strings.ContainsAny(query, " \t") || h.End == len(strings.TrimRight(query, " \t:"))+1) {
 			m, found = h, true

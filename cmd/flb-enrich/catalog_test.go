@@ -222,6 +222,8 @@ func TestExplainCases(t *testing.T) {
 			[]string{"result:      catalog entry", "severity:    6 informational (情報) in the document, 4 warning (警告) in this line"}, nil},
 		{"bare Threat Defense name", []string{"Threat Defense-4-722051"}, "", 0,
 			[]string{"severity:    6 informational (情報) in the document, 4 warning (警告) in this line"}, nil},
+		{"bare Unified CM name", []string{"UC_CALLMANAGER-3-ILSPwdAuthenticationFailed"}, "", 0,
+			[]string{"result:      catalog entry", "severity:    (not documented) in the document, 3 error (エラー) in this line"}, nil},
 		{"line of severity 0", []string{"%ASA-0-722051: Group <g>"}, "", 0,
 			[]string{"severity:    6 informational (情報) in the document, 0 emergency (緊急) in this line"}, nil},
 		{"id of severity 0 not in the catalog", []string{"%FTD-0-302013: x"}, "", 1,
