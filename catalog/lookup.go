@@ -117,7 +117,7 @@ func (e *Entry) Validate() error {
 		return invalid("id %q is not a 6-digit message ID", e.ID)
 	case p == ProductIOS && e.Key() == "-":
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
-	case p == ProductIOS && (ftdIDRe.MatchString(e.ID) || digits(e.Key()[strings.LastIndexByte(e.Key(), '-')+1:], 6)):
+	case p == ProductIOS && digits(strings.TrimSuffix(e.Key()[strings.LastIndexByte(e.Key(), '-')+1:], ":"), 6):
 		// The engine reads a header that ends in a 6-digit ID as a firewall one, whatever its prefix.
 		return invalid("id %q is a firewall message name: give product %s and its 6-digit ID", e.ID, ProductFTD)
 	case p == ProductIOS && !iosKeyRe.MatchString(e.Key()):
