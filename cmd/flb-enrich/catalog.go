@@ -65,7 +65,14 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// The argument is one query, a record of several lines included; stdin is read line by line.
 	next := func() (string, error) { return strings.Join(rest, " "), io.EOF }
 	if in := bufio.NewReader(stdin); fromStdin {
-		next = func() (string, error) { return in.ReadString('\n') }
+		first := true // a byte order mark starts the input, as for the enrich command, not its first line
+		next = func() (string, error) {
+			line, err := in.ReadString('\n')
+			if first {
+				line, first = strings.TrimPrefix(line, "\ufeff"), false
+			}
+			return line, err
+		}
 	}
 	cat, err := catalog.Load(c.catalogs...)
 	var eng *enrich.Engine

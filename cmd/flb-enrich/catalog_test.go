@@ -251,6 +251,8 @@ func TestExplainCases(t *testing.T) {
 			[]string{"result:      no message ID in this line"}, []string{"product"}},
 		{"lines from stdin", []string{"-"}, "%ASA-4-722051: Group <g>\n\nno id here\n", 1,
 			[]string{"line:        %ASA-4-722051: Group <g>\nresult:      catalog entry", "\n\nline:        no id here\nresult:      no message ID in this line"}, nil},
+		{"a byte order mark starts standard input, not its first line", []string{"-"}, "\xef\xbb\xbf%ASA-4-722051: Group <g>\n", 0,
+			[]string{"line:        %ASA-4-722051: Group <g>\nresult:      catalog entry"}, nil},
 		{"a record of several lines given as the argument is one query", []string{"%ASA-4-722051: Group <g>\n  continued"}, "", 0,
 			[]string{"result:      catalog entry"}, []string{"no message ID", "line:"}},
 		{"option after the id", []string{"722051", "--catalog", "../../catalog/testdata/good.json"}, "", 0,
