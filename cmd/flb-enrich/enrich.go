@@ -83,6 +83,8 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 			}
 		}
 		return c.fail(2, err)
+	} else if opts.MessageKeys[0] == output.UnparsedErrorKey { // a raw line's problem goes there too
+		return c.fail(2, fmt.Errorf("--message-key: raw lines cannot go under %s, the key of their problems: put another key first", output.UnparsedErrorKey))
 	}
 	cat, err := catalog.Load(c.catalogs...)
 	if err != nil {

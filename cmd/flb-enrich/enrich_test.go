@@ -206,6 +206,7 @@ func TestRunEnrichErrors(t *testing.T) {
 		{"empty field name", []string{"--field-severity="}, 2, "--field-severity: empty name"},
 		{"empty message keys", []string{"--message-key", " , "}, 2, "--message-key"},
 		{"clashing names", []string{"--field-action", "explanation"}, 2, `--field-explanation and --field-action: "explanation" cannot have the same name`},
+		{"raw lines under the problem's key", []string{"--message-key", "enrich_error,log"}, 2, "--message-key: raw lines cannot go under enrich_error"},
 		{"message key inside a field", []string{"--message-key", "product.line"}, 2, `--field-product and --message-key: "product" cannot be added beside product.line`},
 		{"ecs preset with nest under", []string{"--field-preset", "ecs", "--nest-under", "x"}, 2,
 			`--nest-under and --field-preset: "x" cannot go with the ecs preset, whose fields have their own places`},
