@@ -7,7 +7,7 @@ import _ "embed"
 
 // Version identifies the embedded catalog: the generator version and a hash
 // of the source documents it was generated from.
-const Version = "gen-8+80002fc2bcf6f2bb"
+const Version = "gen-9+48869a2cd7ac433c"
 
 // embeddedJSON is the generated catalog data.
 //

@@ -121,11 +121,16 @@ func parseFTDBlock(s section, rep *reporter) catalog.Entry {
 		l := " " + s.lines[i] + " "
 		for _, m := range ftdMarkedRe.FindAllStringSubmatchIndex(l, -1) {
 			// 746014's "[*FQDN*]" is the bracketed tag the line prints, 746015's "*FQDN*]" the same missing its '['.
-			// Words marked up together that the list names one by one (726001's *im_protocol im_service*) are those.
+			// Words marked up together that the list names one by one (726001's *im_protocol im_service*) are those,
+			// and a mark the line follows with the rest of a listed name (722054's "*remote* IP" for remote IP) is that.
 			name, listed := l[m[2]:m[3]], func(n string) bool {
 				return slices.ContainsFunc(e.Params, func(p catalog.Param) bool { return p.Name == n })
 			}
-			if l[m[0]-1] != '[' && l[m[1]] != ']' && !listed(name) && !slices.ContainsFunc(strings.Fields(name), listed) {
+			startsListed := slices.ContainsFunc(e.Params, func(p catalog.Param) bool {
+				rest, ok := strings.CutPrefix(p.Name, name+" ")
+				return ok && strings.HasPrefix(l[m[1]:], " "+rest)
+			})
+			if l[m[0]-1] != '[' && l[m[1]] != ']' && !listed(name) && !slices.ContainsFunc(strings.Fields(name), listed) && !startsListed {
 				marked, e.Params = append(marked, name), append(e.Params, catalog.Param{Name: name})
 			}
 		}

@@ -246,6 +246,9 @@ func TestFTDDocumentDefects(t *testing.T) {
 		{"725009 parameters in format order", "725009", func(e catalog.Entry) bool {
 			return hasParams(e, "n", "peer-type", "interface", "src-ip", "src-port", "dst-ip", "dst-port")
 		}},
+		{"a marked word that starts a listed placeholder is no param of its own", "722054", func(e catalog.Entry) bool {
+			return hasParams(e, "group policy", "user name", "remote IP", "redirect URL", "non_exist", "assigned IP")
+		}},
 		{"typo ar1 is var1", "735024", func(e catalog.Entry) bool {
 			return hasParams(e, "var1", "var2", "var3") && !strings.Contains(e.Explanation, "ar1")
 		}},

@@ -21,7 +21,7 @@ import (
 )
 
 // generatorVersion is bumped with the extraction rules, so that the catalog version changes with them.
-const generatorVersion = "gen-8"
+const generatorVersion = "gen-9"
 
 // Source document names under catalog/sources.
 const (
