@@ -128,19 +128,17 @@ func explain(b *strings.Builder, cat *catalog.Catalog, eng *enrich.Engine, query
 		e, ok = cat.LookupID(query) // a bare ID, error code or signature
 	}
 	if !ok {
-		// A bare number: "999999".
-		if !found && (len(query) == 4 || len(query) == 6) && strings.Trim(query, "0123456789") == "" {
+		switch {
+		case !found && (len(query) == 4 || len(query) == 6) && strings.Trim(query, "0123456789") == "": // a bare number: "999999"
 			field(b, "result:", "message ID "+query+", not in the catalog")
-			return false
-		}
-		if !found {
+		case !found:
 			field(b, "result:", "no message ID in this line")
-			return false
-		}
-		field(b, "result:", "message ID "+m.ID+", not in the catalog")
-		field(b, "product:", fmt.Sprintf("%s (%s)", m.Product, m.Product.Name()))
-		if m.Severity >= 0 {
-			field(b, "severity:", severityText(m.Severity)+" in this line")
+		default:
+			field(b, "result:", "message ID "+m.ID+", not in the catalog")
+			field(b, "product:", fmt.Sprintf("%s (%s)", m.Product, m.Product.Name()))
+			if m.Severity >= 0 {
+				field(b, "severity:", severityText(m.Severity)+" in this line")
+			}
 		}
 		return false
 	}
