@@ -109,18 +109,15 @@ func isRelay(id []byte) bool {
 // host, and a relay's header in front of them (the Kiwi wrapper of the real samples is 108 bytes).
 const maxTagEnd = 320
 
-// bareHeader finds an IOS-style header without '%' at the start of v or
-// after a "name[pid]:" tag in its first maxTagEnd bytes (IOS-XR).
+// bareHeader finds an IOS-style header without '%' after a "name[pid]:" tag in
+// the first maxTagEnd bytes of v, else at its start (IOS-XR).
 func (e *Engine) bareHeader(v []byte, m *match) bool {
-	if e.bareAt(v, skipBlanks(v, 0), m) {
-		return true
-	}
 	h := v[:min(len(v), maxTagEnd)]
 	for i := 0; i < len(h); {
 		j := bytes.Index(h[i:], []byte("]:"))
 		if j < 0 {
 			addWork(len(h) - i)
-			return false
+			break
 		}
 		addWork(j + 2)
 		p := i + j
@@ -133,7 +130,10 @@ func (e *Engine) bareHeader(v []byte, m *match) bool {
 		}
 		i = p + 2
 	}
-	return false
+	// At the start, a name followed by a time is a device's host name (NX-OS behind the shipped
+	// parser), unless the catalog knows it.
+	s := skipBlanks(v, 0)
+	return e.bareAt(v, s, m) && (m.ent != nil || !timeAt(v, textStart(v, s+len(m.id))))
 }
 
 // bareAt parses a bare header at v[s]: only FAC-SEV-MNEMONIC with an upper-case
@@ -154,6 +154,22 @@ func (e *Engine) bareAt(v []byte, s int, m *match) bool {
 	}
 	end := skipBlanks(v, s+len(id))
 	return end < len(v) && v[end] == ':'
+}
+
+// timeAt reports whether v[k:] starts as what IOS and NX-OS write after a host name: a clock
+// flag ('*', '.'), a year, sequence number or uptime (a digit), or a month and a blank.
+func timeAt(v []byte, k int) bool {
+	if k < len(v) && (v[k] == '*' || v[k] == '.' || isDigit(v[k])) {
+		return true
+	}
+	if k+4 > len(v) || v[k+3] != ' ' {
+		return false
+	}
+	switch string(v[k : k+3]) {
+	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
 }
 
 // ftdPrefixLen returns the length of the Threat Defense facility name that

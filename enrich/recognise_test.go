@@ -110,6 +110,12 @@ func TestRecognise(t *testing.T) {
 		// A relay's header in front (the Kiwi wrapper of the real samples) puts the tag past 192 bytes.
 		{"bare header behind a relay wrapper", "<190>Original Address=192.168.0.1 1 2025-06-23T16:13:32.168Z syslog-host-1 Kiwi_SyslogNet_Server 3356 MSGOUT asr9k-core-01.example.net: 138076: RP/0/RSP0/CPU0:Dec 11 12:43:29.227 EST: smartlicserver[1002]: SMART_LIC-3-COMM_FAILED : Communications failure with the CSLU : x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
 		{"bare header lower-case sub-facility", "proc[7]: LICENSE-smart_lic-3-COMM_FAILED: x", ios, "LICENSE-smart_lic-3-COMM_FAILED", 3, true},
+		// The shipped parser leaves an NX-OS line as "hostname: time: ..."; a host named like a header is no bare one.
+		{"host name like a header before a header", "AS-1-CORE: 2023 Apr 26 09:08:48 UTC: %ETHPORT-5-IF_UP: Interface Ethernet1/1 is up", ios, "ETHPORT-5-IF_UP", 5, false},
+		{"bare header at value start with text starting like a month", "SMART_LIC-6-AGENT_READY: Maybe later", ios, "SMART_LIC-6-AGENT_READY", 6, false},
+		// A name the catalog knows is a header whatever its text starts with; an IOS-XR tag after a host name is the message's.
+		{"known bare header at value start with text starting with a number", "SMART_LIC-3-COMM_FAILED : 3 attempts failed", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
+		{"host name like a header before an IOS-XR tag", "AS-1-CORE: RP/0/RSP0/CPU0:Dec 11 10:00:00.123 UTC: smartlicserver[1002]: SMART_LIC-3-COMM_FAILED : x", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
 
 		// Relays: the message is the one the relay header carries.
 		{"nxos relay known", "2025 Sep 25 08:49:23 UTC: %USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : x - smartlic", ios, "SMART_LIC-3-COMM_FAILED", 3, true},
@@ -254,6 +260,12 @@ func TestRecogniseNothing(t *testing.T) {
 		{"digits and a tag end at the value start", "123]: SMART_LIC-6-AGENT_READY: x"},
 		{"process tag without a pid", "proc[]: SMART_LIC-6-AGENT_READY: x"},
 		{"bare header ending the value", "SMART_LIC-3-COMM_FAILED"},
+		// A device's host name where the shipped parser's value starts, before the time it writes (NX-OS, IOS).
+		{"host name before a year-first time", "AS-1-CORE: 2023 Apr 26 09:08:48 UTC: last message repeated 3 time"},
+		{"host name before a time", "RTR-2-WAN: Jan 01 12:34:56 UTC: last message repeated 2 times"},
+		{"host name before an unset clock", "SW-1-IDF: *Mar  1 00:01:02.123: last message repeated 2 times"},
+		{"host name before a sequence number", "DC1-LEAF-1-A: 000124: Mar  1 00:01:02: last message repeated 2 times"},
+		{"host name before an uptime", "SW-1-IDF: 1d02h: last message repeated 2 times"},
 		{"firewall prefix ending the value", "%ASA"},
 		{"header cut after a dash", "%SYS-5-"},
 		{"error ending the value", "disk error"},
