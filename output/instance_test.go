@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -740,19 +741,35 @@ func TestFlushTimeoutNamesTheAckTimeout(t *testing.T) {
 func TestFlushMalformedChunk(t *testing.T) {
 	garbage := []byte{0xc1, 0xff, 0x00, 0x42}
 	two := chunk(knownLine, noIDLine)
+	// A record whose time Fluent Bit's decoder refuses, and the records after it with it, or drops.
+	timed := func(t []byte) []byte {
+		return slices.Concat([]byte{0x92}, t, []byte{0x81}, msgpack.AppendStr(nil, "log"), msgpack.AppendStr(nil, knownLine))
+	}
 	one := chunk(knownLine)
-	tests := []struct {
+	type malformedCase struct {
 		name      string
 		data      []byte
 		records   []string // log values of the records parsed before the rest
 		rest      []byte   // what must arrive under UnparsedKey
 		malformed int64    // the chunks counted as malformed
-	}{
+	}
+	tests := []malformedCase{
 		{"garbage after records", append(chunk(knownLine, noIDLine), garbage...), []string{knownLine, noIDLine}, garbage, 1},
 		{"truncated last record", two[:len(two)-5], []string{knownLine}, two[len(one) : len(two)-5], 1},
 		{"not msgpack at all", []byte("this is not msgpack"), nil, []byte("this is not msgpack"), 0}, // ASCII bytes are fixints
 		// A value that is not a record is valid msgpack, and passed on however short.
 		{"one-byte value after records", append(chunk(knownLine), 0x01), []string{knownLine}, []byte{0x01}, 0},
+	}
+	for name, time := range map[string][]byte{
+		"a float32 time":                           {0xca, 0x4e, 0xcc, 0xc1, 0x70},
+		"a negative integer time":                  {0xff},
+		"an integer time above 2^63-1":             {0xcf, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0},
+		"a float time of -1":                       {0xcb, 0xbf, 0xf0, 0, 0, 0, 0, 0, 0},
+		"a group start's seconds with nanoseconds": {0xd7, 0x00, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1},
+		"nanoseconds of 10^9":                      {0xd7, 0x00, 0, 0, 0, 1, 0x3b, 0x9a, 0xca, 0x00},
+	} {
+		rec := timed(time)
+		tests = append(tests, malformedCase{"record with " + name + " between records", slices.Concat(chunk(knownLine), rec, chunk(noIDLine)), []string{knownLine, noIDLine}, rec, 0})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

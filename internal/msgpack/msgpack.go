@@ -280,10 +280,11 @@ func AppendEntryHead(b []byte, t time.Time) []byte {
 
 // IsForwardEntry reports whether b, one complete value, is an entry a
 // Forward receiver accepts: [time, map] or [[time, map], map], where time
-// is an EventTime, an integer or a float. Fluent Bit's own records are
+// is one IsEntryTime accepts. Fluent Bit's own records are
 // checked without walking them.
 func IsForwardEntry(b []byte) bool {
-	if len(b) > 12 && b[0] == 0x92 && b[1] == 0x92 && b[2] == 0xd7 && b[3] == 0x00 {
+	if len(b) > 12 && b[0] == 0x92 && b[1] == 0x92 && b[2] == 0xd7 && b[3] == 0x00 &&
+		binary.BigEndian.Uint32(b[4:]) < 0xFFFFFFFE && binary.BigEndian.Uint32(b[8:]) < 1e9 {
 		switch {
 		case b[12] == 0x80:
 			return isMap(b[13:])
@@ -308,12 +309,31 @@ func IsForwardEntry(b []byte) bool {
 	return err == nil && isMap(p[k:])
 }
 
-// IsEntryTime reports whether b starts with an integer, a float or an
-// EventTime (ext type 0 of 8 bytes, as fixext8 or ext8).
+// IsEntryTime reports whether b starts with a time that Fluent Bit's decoder
+// (flb_log_event_decoder.c) reads: an integer of 0 to 2^63-1, a float64 of
+// more than -1 and less than 2^63 (one that truncates to 0 or more seconds), or
+// an EventTime (ext type 0 of 8 bytes, as fixext8 or ext8) with nanoseconds
+// below 10^9, 0 in a group marker. It refuses other EventTimes and types, and
+// with them the rest of the chunk; other numbers it reads as negative seconds,
+// which drop the record or, at -1 and -2, make it a group marker.
 func IsEntryTime(b []byte) bool {
 	h, err := ReadHeader(b)
-	return err == nil && (h.Kind == Int || h.Kind == Uint || h.Kind == Float ||
-		h.Kind == Ext && h.Ext == 0 && h.N == 8 && (b[0] == 0xd7 || b[0] == 0xc7))
+	switch {
+	case err != nil:
+		return false
+	case h.Kind == Uint:
+		return b[0] != 0xcf || len(b) > 1 && b[1] < 0x80 // not above 2^63-1
+	case h.Kind == Int:
+		v, _, err := ReadInt(b)
+		return err == nil && v >= 0
+	case b[0] == 0xcb && len(b) >= 9: // a float64; a float32 is refused
+		f := math.Float64frombits(binary.BigEndian.Uint64(b[1:]))
+		return f > -1 && f < 1<<63 // NaN is neither
+	case h.Kind != Ext || h.Ext != 0 || h.N != 8 || b[0] != 0xd7 && b[0] != 0xc7 || len(b) < h.Size+8:
+		return false
+	}
+	ns := binary.BigEndian.Uint32(b[h.Size+4:])
+	return ns == 0 || ns < 1e9 && binary.BigEndian.Uint32(b[h.Size:]) < 0xFFFFFFFE
 }
 
 func isMap(b []byte) bool { return len(b) > 0 && types[b[0]].kind == Map }

@@ -246,6 +246,31 @@ func TestIsForwardEntry(t *testing.T) {
 		{"ext of another type", []byte{0x92, 0xd7, 0x05, 0, 0, 0, 1, 0, 0, 0, 0, 0x80}, false},
 		{"ext8 of four bytes", []byte{0x92, 0xc7, 0x04, 0x00, 0, 0, 0, 1, 0x80}, false},
 		{"ext16 of eight bytes", []byte{0x92, 0xc8, 0, 8, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80}, false},
+		// Fluent Bit's decoder refuses a float32 (MSGPACK_OBJECT_FLOAT32), a negative integer and a group
+		// marker's seconds with nanoseconds, and the records after them.
+		{"legacy float32 time", []byte{0x92, 0xca, 0x4e, 0xcc, 0xc1, 0x70, 0x80}, false},
+		{"header float32 time", []byte{0x92, 0x92, 0xca, 0x4e, 0xcc, 0xc1, 0x70, 0x80, 0x80}, false},
+		{"legacy negative fixint time", []byte{0x92, 0xfb, 0x80}, false},
+		{"legacy negative int64 time", []byte{0x92, 0xd3, 0xff, 0, 0, 0, 0, 0, 0, 0, 0x80}, false},
+		{"legacy int8 time that is not negative", []byte{0x92, 0xd0, 0x01, 0x80}, true},
+		{"legacy int64 time that is not negative", []byte{0x92, 0xd3, 0, 0, 0, 0, 0x66, 0x6a, 0x0a, 0x80, 0x80}, true},
+		{"group start", cat([]byte{0x92, 0x92}, eventTime(0xFFFFFFFF, 0, false), []byte{0x80, 0x80}), true},
+		{"group start seconds with nanoseconds", cat([]byte{0x92, 0x92}, eventTime(0xFFFFFFFF, 1, false), []byte{0x80, 0x80}), false},
+		{"group end seconds with nanoseconds, ext8", cat([]byte{0x92, 0x92}, eventTime(0xFFFFFFFE, 1, true), []byte{0x80, 0x80}), false},
+		{"legacy group end seconds with nanoseconds", cat([]byte{0x92}, eventTime(0xFFFFFFFE, 1, false), []byte{0x80}), false},
+		{"seconds below a group end's, with nanoseconds", cat([]byte{0x92, 0x92}, eventTime(0xFFFFFFFD, 1, false), []byte{0x80, 0x80}), true},
+		// It refuses nanoseconds of a second or more (flb_time_is_valid_eventtime).
+		{"nanoseconds of 10^9", cat([]byte{0x92, 0x92}, eventTime(1, 1e9, false), []byte{0x80, 0x80}), false},
+		{"legacy nanoseconds of 10^9, ext8", cat([]byte{0x92}, eventTime(1, 1e9, true), []byte{0x80}), false},
+		{"nanoseconds of 10^9-1", cat([]byte{0x92, 0x92}, eventTime(1, 1e9-1, false), []byte{0x80, 0x80}), true},
+		// It reads an integer above 2^63-1 as negative seconds, which it drops, or a marker of -1 or -2.
+		{"legacy uint64 time above int64", []byte{0x92, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x80}, false},
+		{"legacy uint64 time of 2^63-1", []byte{0x92, 0xcf, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x80}, true},
+		// A float64's seconds are its whole part, which must not be negative: -0.5 is 0.
+		{"legacy float time of -0.5", []byte{0x92, 0xcb, 0xbf, 0xe0, 0, 0, 0, 0, 0, 0, 0x80}, true},
+		{"legacy float time of -1", []byte{0x92, 0xcb, 0xbf, 0xf0, 0, 0, 0, 0, 0, 0, 0x80}, false},
+		{"legacy float time NaN", []byte{0x92, 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0, 0x80}, false},
+		{"legacy float time of 2^63", []byte{0x92, 0xcb, 0x43, 0xe0, 0, 0, 0, 0, 0, 0, 0x80}, false},
 		{"metadata not a map", cat([]byte{0x92, 0x92}, et, []byte{0x01, 0x80}), false},
 		{"header array of one", cat([]byte{0x92, 0x91}, et, []byte{0x80}), false},
 		// Shaped like Fluent Bit's own records but for one byte: the quick path must not take them.

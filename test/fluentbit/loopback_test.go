@@ -168,6 +168,35 @@ func TestValuesThatAreNotRecords(t *testing.T) {
 	}
 }
 
+// TestTimesFluentBitRefuses sends one chunk where records whose time Fluent Bit's decoder refuses
+// (a float32, a negative integer, a group start's seconds with nanoseconds, nanoseconds of a second
+// or more) or drops (an integer above 2^63-1, a float of -1) sit between ordinary records. in_forward stores them as they are;
+// its outputs would stop reading the chunk at the first. enrich passes each on wrapped, so every
+// ordinary record must arrive, enriched, and each of the others wrapped.
+func TestTimesFluentBitRefuses(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	p, addr := startLoopBack(t, bin, so)
+	times := [][]byte{{0xca, 0x4e, 0xcc, 0xc1, 0x70}, {0xff}, {0xd7, 0x00, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1},
+		{0xd7, 0x00, 0x66, 0, 0, 0, 0x3b, 0x9a, 0xca, 0x00}, {0xcf, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}, {0xcb, 0xbf, 0xf0, 0, 0, 0, 0, 0, 0}}
+	var entries []byte
+	records := forwardRecords(len(times)+1, dummyLine)
+	for _, tm := range times {
+		k, _ := msgpack.Skip(records)
+		entries, records = append(append(entries, records[:k]...), 0x92), records[k:]
+		entries = msgpack.AppendStr(msgpack.AppendStr(msgpack.AppendMapHeader(append(entries, tm...), 1), "message"), dummyLine)
+	}
+	sendPacked(t, addr, "net.times", append(entries, records...))
+	waitFor(t, p, 30*time.Second, "every record, and each of the others wrapped", func() bool {
+		out := p.out.String()
+		return len(recordN.FindAllString(out, -1)) == len(times)+1 && strings.Count(out, `"enrich_unparsed_base64":`) == len(times)
+	})
+	for _, l := range strings.Split(p.out.String(), "\n") {
+		if recordN.MatchString(l) && !strings.Contains(l, `"explanation":`) {
+			t.Errorf("a record arrived without its explanation: %.300s", l)
+		}
+	}
+}
+
 // TestLoopBackFailuresNameTheirCause runs two loop backs the plugin cannot deliver to,
 // and waits for the warning that names the cause on in_forward's side:
 //   - in_forward's default Threaded Off: it then reads on the engine thread, which runs
