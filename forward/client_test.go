@@ -763,6 +763,34 @@ func TestBackoffReservesTheAttempt(t *testing.T) {
 	}
 }
 
+// TestBackoffAfterAFailureOnAnOpenConnection: a connection that had delivered and then fails (a
+// receiver restarted, or one that drops the payload in flight) starts the reconnect backoff as a
+// failed dial does: the next Send that needs a new connection within it fails at once, even with
+// the receiver back (docs/failure-behaviour.md, Receiver restarted mid-stream).
+func TestBackoffAfterAFailureOnAnOpenConnection(t *testing.T) {
+	srv := forwardtest.NewServer(t, forwardtest.Options{})
+	cfg := testConfig(srv.Addr())
+	cfg.MinBackoff, cfg.MaxBackoff = 100*time.Millisecond, 800*time.Millisecond
+	c := newClient(t, cfg)
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	send := func(i int) error { return c.Send(context.Background(), "t", entries(i, 1), 1) }
+	if err := send(0); err != nil {
+		t.Fatalf("first Send: %v", err)
+	}
+	srv.SetFault(forwardtest.Drop)
+	requireRetryable(t, send(1), nil) // on the connection of the first Send
+	srv.SetFault(forwardtest.NoFault)
+	requireRetryable(t, send(2), ErrBackoff)
+	if st := c.Stats(); st.Dials != 1 || st.Backoff != cfg.MinBackoff {
+		t.Errorf("%d dials, backoff %s; want 1 dial and %s", st.Dials, st.Backoff, cfg.MinBackoff)
+	}
+	now = now.Add(cfg.MinBackoff)
+	if err := send(3); err != nil {
+		t.Fatalf("Send after the backoff: %v", err)
+	}
+}
+
 // TestBackoffNamesTheLastFailure: a Send refused by the backoff says what failed last, since
 // while a receiver stays unreachable most retries are refused so and would otherwise not say why.
 func TestBackoffNamesTheLastFailure(t *testing.T) {

@@ -132,6 +132,33 @@ func TestReportAgainOnlyAtClose(t *testing.T) {
 	}
 }
 
+// TestReportAgainForIDsAlreadyReported: a periodic report comes whenever records with unknown IDs
+// arrived since the last one, also when all of them carry IDs already reported
+// (docs/observability.md, The log during sustained faults).
+func TestReportAgainForIDsAlreadyReported(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	cfg.ReportInterval = 0 // the reports below are the test's own
+	log := &logRecorder{}
+	in, err := New(cfg, log, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(context.Background())
+	for i := 1; i <= 2; i++ {
+		if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999001: x")); err != nil {
+			t.Fatal(err)
+		}
+		in.report(false)
+		if err := in.Flush(context.Background(), "t", chunk("no id here")); err != nil { // logs the report
+			t.Fatal(err)
+		}
+		if n := log.count("info", fmt.Sprintf("unknown message IDs: %d records", i)); n != 1 {
+			t.Fatalf("report %d: %d lines, want 1:\n%s", i, n, strings.Join(log.lines, "\n"))
+		}
+	}
+}
+
 // TestReportFileNotWritten: a Report_File that cannot be written is a warning naming the key,
 // and the report is still logged; a FIFO put at the path after Init is refused, as at Init,
 // since writing into it would block until it has a reader, and exit with it.
