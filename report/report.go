@@ -46,6 +46,7 @@ type TopK struct {
 	byID    map[string]*entry // by key
 	byCount []*entry          // most counted first
 	keyBuf  []byte            // the key of the ID being added
+	floor   int64             // the count of the last entry taken over: no untracked ID was seen more often
 }
 
 // entry is a tracked item and its place in byCount. Its ID, Example and key are views of buf,
@@ -74,14 +75,17 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 	e, ok := t.byID[string(key)]
 	if !ok {
 		if n := len(t.byCount); n < t.c {
+			// A free place: once Forget freed it in a sketch that was full, the ID may be one taken
+			// over before, seen up to floor times. Every entry is counted floor or more: it goes last.
 			e = &entry{index: n}
 			t.byCount = append(t.byCount, e)
 		} else {
 			// The first of the least counted entries is taken over, its count an overestimate.
 			e = t.byCount[t.firstAt(t.byCount[n-1].Count, n)]
 			delete(t.byID, e.key)
-			e.Over = e.Count
+			t.floor = e.Count
 		}
+		e.Count, e.Over = t.floor, t.floor
 		line = line[:exampleLen(line)]
 		e.buf = append(append(append(e.buf[:0], id...), line...), key...)
 		e.ID = unsafe.String(unsafe.SliceData(e.buf), len(id))

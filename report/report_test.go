@@ -226,6 +226,34 @@ func TestForget(t *testing.T) {
 	}
 }
 
+// TestForgetKeepsCountsBracketed: places that Forget frees in a full sketch do not make counts
+// exact again. An ID taken over before has been seen up to the count it had then; coming back, it
+// inherits that much as its overestimate, and the true count stays within [Count-Over, Count].
+func TestForgetKeepsCountsBracketed(t *testing.T) {
+	s := New(1)
+	truth := map[string]int64{}
+	add := func(id string, n int) {
+		for range n {
+			truth[id]++
+			s.Add([]byte(id), "cisco_ftd_asa", 4, []byte("%ASA-4-"+id))
+		}
+	}
+	for i := range Spare - 1 {
+		add(fmt.Sprint(100001+i), 100)
+	}
+	add("200001", 50)
+	for i := range 20 { // the first takes over 200001's place, the others each other's
+		add(fmt.Sprint(300001+i), 1)
+	}
+	s.Forget(func(it Item) bool { return it.ID[0] == '1' })
+	add("200001", 80)
+	for _, it := range s.Top() {
+		if tc := truth[it.ID]; it.Count-it.Over > tc || it.Count < tc {
+			t.Errorf("%s: count %d over %d does not bracket the true %d", it.ID, it.Count, it.Over, tc)
+		}
+	}
+}
+
 // TestAddKeysAsTheCatalog counts two IOS IDs as the recogniser gives them (FACILITY-SEVERITY-MNEMONIC)
 // as one exactly when the catalog gives them one key.
 func TestAddKeysAsTheCatalog(t *testing.T) {
