@@ -6,8 +6,10 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +36,56 @@ int enrich_register(struct flb_plugin_proxy_def *def)
     def->name = enrich_name;
     def->description = enrich_description;
     return 0;
+}
+
+/*
+ * Fluent Bit installs its handlers for SIGSEGV and SIGFPE again when it
+ * handles a SIGHUP, SIGCONT, SIGSEGV or SIGFPE (flb_signal_handler in
+ * src/fluent-bit.c): after the SIGHUP of a hot reload or a SIGCONT, a fault in
+ * Go code (a nil dereference, which the exports recover from as a panic) would
+ * reach Fluent Bit's handler, which aborts. The Go runtime's handlers, in place
+ * when the plugin first registers, are put back at each export's start where
+ * the main program's, Fluent Bit's, replaced them; a library's (a WebAssembly
+ * runtime catches faults for its bounds checks) stays. The runtime passes a
+ * fault in C code on to the handler it found at load, Fluent Bit's.
+ */
+static const int enrich_fault_signals[] = {SIGSEGV, SIGFPE};
+static struct sigaction enrich_go_handlers[2];
+static int enrich_handlers_saved;
+
+void enrich_save_fault_handlers(void)
+{
+    int i;
+
+    if (enrich_handlers_saved) { /* a hot reload registers again, after Fluent Bit's handler ran */
+        return;
+    }
+    for (i = 0; i < 2; i++) {
+        sigaction(enrich_fault_signals[i], NULL, &enrich_go_handlers[i]);
+    }
+    enrich_handlers_saved = 1;
+}
+
+/* Whether the handler is a function of the main program. */
+static int enrich_main_program_handler(const struct sigaction *sa)
+{
+    Dl_info handler, program;
+
+    return dladdr((void *) sa->sa_sigaction, &handler) != 0 &&
+           dladdr((void *) getauxval(AT_PHDR), &program) != 0 && handler.dli_fbase == program.dli_fbase;
+}
+
+void enrich_restore_fault_handlers(void)
+{
+    struct sigaction now;
+    int i;
+
+    for (i = 0; enrich_handlers_saved && i < 2; i++) {
+        if (sigaction(enrich_fault_signals[i], NULL, &now) == 0 &&
+            now.sa_sigaction != enrich_go_handlers[i].sa_sigaction && enrich_main_program_handler(&now)) {
+            sigaction(enrich_fault_signals[i], &enrich_go_handlers[i], NULL);
+        }
+    }
 }
 
 const char *enrich_get_property(struct flbgo_output_plugin *p, const char *key)

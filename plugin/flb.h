@@ -66,6 +66,8 @@ void enrich_log(struct flb_api *api, void *o_ins, int level, const char *msg);
 int enrich_log_enabled(struct flb_api *api, void *o_ins, int level);
 int enrich_refuse_old_api(void);
 long enrich_thread_id(void);
+void enrich_save_fault_handlers(void);
+void enrich_restore_fault_handlers(void);
 
 /* One series of a cmetrics counter or gauge: Go writes value, then
  * enrich_cmt_update sets every series of an instance in one call. */

@@ -53,11 +53,13 @@ type instance struct {
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (ret C.int) {
 	defer recoverExport(&ret, -1, nil, "register") // no logger yet
+	C.enrich_save_fault_handlers()
 	return C.enrich_register((*C.struct_flb_plugin_proxy_def)(def))
 }
 
 //export FLBPluginInit
 func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
+	C.enrich_restore_fault_handlers()
 	p := (*C.struct_flbgo_output_plugin)(plugin)
 	if p == nil || C.enrich_refuse_old_api() != 0 {
 		return flbError
@@ -156,6 +158,7 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) C.int {
 // withInstance runs f on the instance of ctx, or returns FLB_ERROR for an unknown ctx or a
 // panic. A closed instance's stub answers closed: a late flush is retried, a second exit done.
 func withInstance(ctx unsafe.Pointer, op string, closed C.int, f func(*instance) C.int) (ret C.int) {
+	C.enrich_restore_fault_handlers()
 	v, _ := instances.Load(uintptr(ctx)) // never stored under 0
 	in, ok := v.(*instance)
 	if !ok {

@@ -87,7 +87,7 @@ type hostRun struct {
 	register string
 	inits    map[string]int
 	flushes  []flushResult
-	single   map[string]int // flushbadctx return codes
+	single   map[string]int // flushbadctx and flushfault return codes
 	exitctx  map[string]exitResult
 	logs     []logLine
 	metrics  map[string]float64 // "INSTANCE FQNAME{LABELS}" -> value, the last metrics command's
@@ -109,7 +109,7 @@ type logLine struct{ level, msg string }
 var (
 	reInit    = regexp.MustCompile(`^init (\S+) rc=(-?\d+)$`)
 	reFlush   = regexp.MustCompile(`^flush (\S+) (\S+) calls=(\d+) ok=(\d+) retry=(\d+) error=(\d+) other=(\d+) ms=(\d+)$`)
-	reSingle  = regexp.MustCompile(`^(flushbadctx) \S+ rc=(-?\d+)$`)
+	reSingle  = regexp.MustCompile(`^(flushbadctx|flushfault) \S+ rc=(-?\d+)$`)
 	reExitCtx = regexp.MustCompile(`^exitctx (\S+) rc=(-?\d+) ms=(\d+)$`)
 	reLog     = regexp.MustCompile(`^log (\S+) (.*)$`)
 	reMetric  = regexp.MustCompile(`^metric (\S+) (?:counter|gauge) (\S+}) (\S+)$`)

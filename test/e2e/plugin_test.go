@@ -463,6 +463,78 @@ exitctx A
 	}
 }
 
+// TestExitWithoutContext: when an Init fails, Fluent Bit 5.1 stops starting and calls
+// FLBPluginExitCtx for the instances it created, the started ones with their context and those
+// whose Init never ran with NULL, the context an instance whose Init failed also holds. The plugin
+// must return from that call without touching anything, and close the started instance as usual.
+func TestExitWithoutContext(t *testing.T) {
+	r := runHost(t, "instance A sink=stdout\ninstance B sink=bogus\nexitctx A\nexitctx B\n", nil)
+	r.ok(t) // the host fails a use of an instance after its exit
+	if r.inits["A"] != flbOK || r.inits["B"] == flbOK {
+		t.Fatalf("inits %v: want A to start and B to be refused", r.inits)
+	}
+	if got, ok := r.exitctx["B"]; !ok || got.rc == flbOK {
+		t.Errorf("exitctx with a NULL context = %+v (returned %v), want a return, not FLB_OK", got, ok)
+	}
+	if got := r.logsWith("", "closed; totals"); len(got) != 1 || !strings.HasPrefix(got[0], "[output:enrich:A] ") {
+		t.Errorf("closing lines %q, want A's alone", got)
+	}
+	if got := r.logsWith("", "[output:enrich:B] "); len(got) != 2 {
+		t.Errorf("B's lines %q, want its two Init lines only", got)
+	}
+}
+
+// TestSignalsReachFluentBit sends SIGHUP (hot reload) and SIGCONT (dump) with an instance running:
+// each must reach Fluent Bit's own handler, which the plugin must not take over (a SIGHUP the Go
+// runtime keeps never starts the reload), and the instance works on after them.
+func TestSignalsReachFluentBit(t *testing.T) {
+	data := writeChunk(t, chunk(knownLine))
+	r := runHost(t, fmt.Sprintf("instance A sink=stdout\nflush A before %[1]s\nsignal HUP\nsignal CONT\nflush A after %[1]s\nexitctx A\n", data), nil)
+	r.ok(t) // the host fails a signal its Fluent Bit handler did not get
+	for _, tag := range []string{"before", "after"} {
+		if f := r.flushOf("A", tag); f.ok != 1 {
+			t.Errorf("flush %s the signals = %+v, want FLB_OK", tag, f)
+		}
+	}
+	if got := r.exitctx["A"]; got.rc != flbOK {
+		t.Errorf("exitctx = %+v, want FLB_OK", got)
+	}
+}
+
+// TestFaultAfterSignalIsRecovered: a fault in Go code inside a flush (a nil dereference) is a
+// panic the export recovers, FLB_ERROR, also after a SIGHUP or SIGCONT, on which Fluent Bit
+// installs its own SIGSEGV handler again, which aborts. The instance works on after it.
+func TestFaultAfterSignalIsRecovered(t *testing.T) {
+	data := writeChunk(t, chunk(knownLine))
+	// A hot reload registers the plugin again after Fluent Bit's handler ran for its SIGHUP.
+	for _, signals := range []string{"", "signal HUP\n", "signal CONT\n", "signal HUP\nregister\n"} {
+		t.Run(strings.ReplaceAll(signals, "\n", ";"), func(t *testing.T) {
+			r := runHost(t, "instance A sink=stdout\n"+signals+fmt.Sprintf("flushfault A\nflush A after %s\nexitctx A\n", data), nil)
+			r.ok(t)
+			if got := r.single["flushfault"]; got != flbError {
+				t.Errorf("flush that faults = %d, want FLB_ERROR (%d)", got, flbError)
+			}
+			if got := r.logsWith("error", "flush: internal error"); len(got) != 1 {
+				t.Errorf("error lines %q, want one naming the internal error", got)
+			}
+			if f := r.flushOf("A", "after"); f.ok != 1 {
+				t.Errorf("flush after the fault = %+v, want FLB_OK", f)
+			}
+		})
+	}
+}
+
+// TestLibraryFaultHandlerIsKept: a SIGSEGV handler a library installed (a WebAssembly runtime's,
+// for its bounds checks) is not replaced by the Go runtime's, as Fluent Bit's own is.
+func TestLibraryFaultHandlerIsKept(t *testing.T) {
+	data := writeChunk(t, chunk(knownLine))
+	r := runHost(t, fmt.Sprintf("instance A sink=stdout\nlibhandler set\nflush A x %s\nlibhandler kept\nexitctx A\n", data), nil)
+	r.ok(t) // the host fails a library handler replaced
+	if f := r.flushOf("A", "x"); f.ok != 1 {
+		t.Errorf("flush = %+v, want FLB_OK", f)
+	}
+}
+
 func TestFlushAfterExitIsRetried(t *testing.T) {
 	data := writeChunk(t, chunk(knownLine))
 	r := runHost(t, fmt.Sprintf("instance A sink=stdout\nflush A before %[1]s\nexitctx A\nflush A after %[1]s\n", data), nil)

@@ -26,6 +26,12 @@
  *     output_get_property alone, at the end of a page followed by one that
  *     cannot be read, and no flb_output_log_check exported;
  *   - SIGPIPE ignored before the plugin is loaded, as Fluent Bit does;
+ *   - Fluent Bit's handlers for SIGHUP, SIGCONT, SIGSEGV and SIGFPE
+ *     installed before the plugin is loaded, and installed again by the
+ *     handler on each of them, as src/fluent-bit.c does: a signal taken by
+ *     the plugin (signal.Notify) never reaches Fluent Bit, whose hot reload
+ *     then never starts, and after a SIGHUP or SIGCONT a fault in Go code
+ *     reaches Fluent Bit's handler, which aborts;
  *   - FLBPluginExitCtx per instance (Fluent Bit calls FLBPluginFlush and
  *     FLBPluginExit only when the *Ctx variants are missing, which they
  *     are not).
@@ -41,10 +47,16 @@
  *     here; ${VAR} in values is not expanded. No key of the plugin has
  *     such a name;
  *   - FLBPluginRegister runs once: Fluent Bit runs it again at each hot
- *     reload, before the new instances' Init;
- *   - FLBPluginExitCtx runs when the script says: Fluent Bit calls it at
- *     shutdown for every instance whose Init succeeded, after its workers
- *     are joined, never during a flush.
+ *     reload, on its main thread while the old instances still flush,
+ *     before their FLBPluginExitCtx and the new instances' Init;
+ *   - FLBPluginExitCtx runs when the script says: Fluent Bit calls it on
+ *     its engine thread at shutdown for every instance it created, after
+ *     the instance's workers are joined, never during a flush; when an Init
+ *     fails, Fluent Bit stops starting, skips the failed instance and calls
+ *     it with a NULL context for the instances whose Init never ran (exitctx
+ *     on an instance whose Init failed makes the same call). Fluent Bit
+ *     frees the instance right after: here any use of its o_ins after
+ *     exitctx is a fail.
  *   - a flush's coroutine has 64 KiB of stack by default, as 5.1 gives
  *     at least; Fluent Bit 2.2 to 5.0 gives 24 KiB on x86-64 (3/2 of
  *     PTHREAD_STACK_MIN, 192 KiB on arm64): stack=24 runs a flush as they
@@ -69,7 +81,18 @@
  *   wait                            join the async flushes
  *   flushbadctx TAG FILE            call FLBPluginFlushCtx with a context
  *                                   Init never returned
+ *   flushfault NAME                 call FLBPluginFlushCtx with a data
+ *                                   pointer no memory is at: a fault in
+ *                                   Go code, which the runtime makes a
+ *                                   panic
+ *   register                        call FLBPluginRegister again, as a
+ *                                   hot reload does
+ *   libhandler set|kept             install a library's SIGSEGV handler;
+ *                                   check it is still in place
  *   exitctx NAME                    call FLBPluginExitCtx
+ *   signal HUP|CONT                 send the signal to the process, as
+ *                                   a hot reload or a dump request does,
+ *                                   and check Fluent Bit's handler ran
  *   metrics NAME                    print the series the plugin set in
  *                                   the instance's metrics context
  *   sleep MS
@@ -196,6 +219,7 @@ struct instance {
     char *keys[MAX_PROPS];
     char *values[MAX_PROPS];
     struct flb_plugin_proxy_context context;
+    int exited; /* Fluent Bit frees the instance after FLBPluginExitCtx */
 };
 
 struct flush_job {
@@ -227,6 +251,7 @@ struct flush_thread {
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t results_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct flbgo_output_plugin *plugin;
+static int (*cb_register)(struct flb_plugin_proxy_def *);
 static struct flb_api api;
 static struct instance *instances[MAX_INSTANCES];
 static int ninstances;
@@ -272,12 +297,23 @@ static double now_ms(void)
 
 /* --- the api Fluent Bit lends to the plugin --- */
 
+/* Fails a use of an instance Fluent Bit has freed (flb_output_exit destroys
+ * each instance right after its exit callback). */
+static int used_after_exit(struct instance *ins, const char *what)
+{
+    if (ins->exited) {
+        fail("%s of instance %s after its FLBPluginExitCtx: Fluent Bit has freed it", what, ins->name);
+        return 1;
+    }
+    return 0;
+}
+
 static const char *output_get_property(const char *key, void *o_ins)
 {
     struct instance *ins = o_ins;
     int i;
 
-    if (ins == NULL || key == NULL) {
+    if (ins == NULL || key == NULL || used_after_exit(ins, "output_get_property")) {
         return NULL;
     }
     for (i = 0; i < ins->nprops; i++) {
@@ -303,7 +339,7 @@ static void *get_cmt_instance(void *ins)
 #else
     const char *v = getenv("HOST_CMT_CONTEXT");
 
-    if (ins == NULL || (v != NULL && strcmp(v, "0") == 0)) {
+    if (ins == NULL || used_after_exit(ins, "output_get_cmt_instance") || (v != NULL && strcmp(v, "0") == 0)) {
         return NULL;
     }
     return &((struct instance *) ins)->cmt;
@@ -325,6 +361,7 @@ const char *flb_output_name(void *o_ins)
 {
     struct instance *ins = o_ins;
 
+    used_after_exit(ins, "flb_output_name");
     return ins->alias[0] ? ins->alias : ins->name;
 }
 
@@ -518,7 +555,7 @@ static int output_log_check(void *o_ins, int level)
 {
     struct instance *ins = o_ins;
 
-    if (ins == NULL) {
+    if (ins == NULL || used_after_exit(ins, "output_log_check")) {
         return 0;
     }
     return level <= ins->log_level;
@@ -573,6 +610,56 @@ static void *host_api(void)
 #else
     return &api;
 #endif
+}
+
+/* --- Fluent Bit's signal handlers (src/fluent-bit.c, flb_signal_init) --- */
+
+static volatile sig_atomic_t signals_handled;
+
+static void fb_signal_init(void);
+
+static void fb_signal_handler(int sig)
+{
+    static const char msg[] = "fail caught signal: a fault reached Fluent Bit's handler, which aborts\n";
+
+    fb_signal_init(); /* as flb_signal_handler does, whatever the signal */
+    if (sig == SIGSEGV || sig == SIGFPE) {
+        if (write(fileno(results), msg, sizeof(msg) - 1) < 0) {
+            /* nothing more to do: abort anyway */
+        }
+        abort();
+    }
+    signals_handled++;
+}
+
+static void fb_signal_init(void)
+{
+    signal(SIGHUP, fb_signal_handler);
+    signal(SIGCONT, fb_signal_handler);
+    signal(SIGSEGV, fb_signal_handler);
+    signal(SIGFPE, fb_signal_handler);
+}
+
+/* signal HUP|CONT: sent to the process, as kill(1) sends it to Fluent Bit. */
+static void cmd_signal(char **argv, int argc)
+{
+    int sig = argc < 2 ? 0 : strcmp(argv[1], "HUP") == 0 ? SIGHUP : strcmp(argv[1], "CONT") == 0 ? SIGCONT : 0;
+    sig_atomic_t before = signals_handled;
+    int i;
+
+    if (sig == 0) {
+        fail("signal needs HUP or CONT");
+        return;
+    }
+    kill(getpid(), sig);
+    for (i = 0; i < 1000 && signals_handled == before; i++) {
+        usleep(1000);
+    }
+    if (signals_handled == before) {
+        fail("SIG%s never reached Fluent Bit's handler: the plugin took it", argv[1]);
+        return;
+    }
+    emit("signal %s handled", argv[1]);
 }
 
 /* --- script commands --- */
@@ -892,6 +979,54 @@ static void cmd_flushbadctx(char **argv, int argc)
     free(data);
 }
 
+/* flushfault NAME: FLBPluginFlushCtx with a data pointer at address 16,
+ * where no memory is: the plugin reads the chunk in Go, and the fault is
+ * one the Go runtime turns into a panic, as a nil dereference is. */
+static void cmd_flushfault(char **argv, int argc)
+{
+    struct instance *ins;
+    char tag[] = "fault";
+    int ret;
+
+    if (argc < 2 || (ins = find_instance(argv[1])) == NULL) {
+        fail("flushfault needs an instance");
+        return;
+    }
+    ret = plugin->cb_flush_ctx(ins->context.remote_context, (void *) 16, 64, tag);
+    emit("flushfault %s rc=%d", ins->name, ret);
+}
+
+/* register: FLBPluginRegister again, as a hot reload calls it after
+ * Fluent Bit's handler ran for the SIGHUP. */
+static void cmd_register(void)
+{
+    struct flb_plugin_proxy_def def;
+
+    memset(&def, 0, sizeof(def));
+    emit("reregister rc=%d", cb_register(&def));
+}
+
+/* libhandler set|kept: a library's SIGSEGV handler (libc's abort, never
+ * called here), such as a WebAssembly runtime installs; kept checks that
+ * the plugin left it in place. */
+static void cmd_libhandler(char **argv, int argc)
+{
+    struct sigaction sa;
+
+    if (argc > 1 && strcmp(argv[1], "set") == 0) {
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = (void (*)(int)) abort;
+        sigaction(SIGSEGV, &sa, NULL);
+    } else if (argc > 1 && strcmp(argv[1], "kept") == 0) {
+        sigaction(SIGSEGV, NULL, &sa);
+        if (sa.sa_handler != (void (*)(int)) abort) {
+            fail("the library's SIGSEGV handler was replaced");
+        }
+    } else {
+        fail("libhandler needs set or kept");
+    }
+}
+
 static void cmd_exitctx(char **argv, int argc)
 {
     struct instance *ins;
@@ -905,6 +1040,7 @@ static void cmd_exitctx(char **argv, int argc)
     t0 = now_ms();
     ret = plugin->cb_exit_ctx(ins->context.remote_context);
     ins->cmt.destroyed = 1;
+    ins->exited = 1;
     emit("exitctx %s rc=%d ms=%.0f", ins->name, ret, now_ms() - t0);
 }
 
@@ -923,7 +1059,6 @@ static int split(char *line, char **argv, int max)
 static int load(const char *path)
 {
     struct flb_plugin_proxy_def *def;
-    int (*cb_register)(struct flb_plugin_proxy_def *);
     void *dso;
     int ret;
 
@@ -1007,6 +1142,8 @@ int main(int argc, char **argv)
     host_thread = 1;
     /* flb_config_init: Fluent Bit ignores SIGPIPE before it loads plugins. */
     signal(SIGPIPE, SIG_IGN);
+    /* main(): Fluent Bit installs its handlers before it loads plugins. */
+    fb_signal_init();
     if (argc != 3) {
         fprintf(stderr, "usage: host PLUGIN.so SCRIPT\n");
         return 2;
@@ -1031,10 +1168,14 @@ int main(int argc, char **argv)
         else if (strcmp(args[0], "flush") == 0) cmd_flush(args, n);
         else if (strcmp(args[0], "wait") == 0) cmd_wait();
         else if (strcmp(args[0], "flushbadctx") == 0) cmd_flushbadctx(args, n);
+        else if (strcmp(args[0], "flushfault") == 0) cmd_flushfault(args, n);
+        else if (strcmp(args[0], "register") == 0) cmd_register();
+        else if (strcmp(args[0], "libhandler") == 0) cmd_libhandler(args, n);
         else if (strcmp(args[0], "exitctx") == 0) cmd_exitctx(args, n);
 #ifndef HOST_NO_CMT
         else if (strcmp(args[0], "metrics") == 0) cmd_metrics(args, n);
 #endif
+        else if (strcmp(args[0], "signal") == 0) cmd_signal(args, n);
         else if (strcmp(args[0], "sleep") == 0) usleep(atoi(args[1 < n ? 1 : 0]) * 1000);
         else fail("unknown command %s", args[0]);
     }
