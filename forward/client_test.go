@@ -674,6 +674,13 @@ func TestSendInvalidArguments(t *testing.T) {
 	}
 }
 
+// fakeClock makes c read the time from the clock it returns, which the test moves.
+func fakeClock(c *Client) *time.Time {
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	return &now
+}
+
 // TestBackoffSchedule drives the reconnect schedule with a fake clock and a dialer that
 // counts attempts, so the test checks the schedule without depending on timing.
 func TestBackoffSchedule(t *testing.T) {
@@ -681,8 +688,7 @@ func TestBackoffSchedule(t *testing.T) {
 	cfg := testConfig(srv.Addr())
 	cfg.MinBackoff, cfg.MaxBackoff = 100*time.Millisecond, 800*time.Millisecond
 	c := newClient(t, cfg)
-	now := time.Unix(1000, 0)
-	c.now = func() time.Time { return now }
+	now := fakeClock(c)
 	var dials atomic.Int64
 	var down atomic.Bool
 	down.Store(true)
@@ -713,7 +719,7 @@ func TestBackoffSchedule(t *testing.T) {
 		{name: "still capped", advance: 800 * time.Millisecond, wantDials: 6, wantDelay: 800 * time.Millisecond},
 	}
 	for _, s := range steps {
-		now = now.Add(s.advance)
+		*now = now.Add(s.advance)
 		err := send()
 		requireRetryable(t, err, s.wantErr)
 		if got := dials.Load(); got != s.wantDials {
@@ -724,7 +730,7 @@ func TestBackoffSchedule(t *testing.T) {
 		}
 	}
 	down.Store(false)
-	now = now.Add(800 * time.Millisecond)
+	*now = now.Add(800 * time.Millisecond)
 	if err := send(); err != nil {
 		t.Fatalf("Send once the receiver is back: %v", err)
 	}
@@ -737,8 +743,7 @@ func TestBackoffSchedule(t *testing.T) {
 // so that the Sends arriving meanwhile fail fast instead of all dialling a receiver that is down.
 func TestBackoffReservesTheAttempt(t *testing.T) {
 	c := newClient(t, testConfig("tcp://127.0.0.1:1"))
-	now := time.Unix(1000, 0)
-	c.now = func() time.Time { return now }
+	now := fakeClock(c)
 	var dials atomic.Int64
 	dialling, release := make(chan struct{}), make(chan struct{})
 	c.dial = func(context.Context, string, string) (net.Conn, error) {
@@ -750,7 +755,7 @@ func TestBackoffReservesTheAttempt(t *testing.T) {
 	}
 	send := func() error { return c.Send(context.Background(), "t", entries(0, 1), 1) }
 	requireRetryable(t, send(), nil)
-	now = now.Add(time.Second) // past the backoff
+	*now = now.Add(time.Second) // past the backoff
 	done := make(chan error)
 	go func() { done <- send() }()
 	<-dialling
@@ -770,10 +775,8 @@ func TestBackoffReservesTheAttempt(t *testing.T) {
 func TestBackoffAfterAFailureOnAnOpenConnection(t *testing.T) {
 	srv := forwardtest.NewServer(t, forwardtest.Options{})
 	cfg := testConfig(srv.Addr())
-	cfg.MinBackoff, cfg.MaxBackoff = 100*time.Millisecond, 800*time.Millisecond
 	c := newClient(t, cfg)
-	now := time.Unix(1000, 0)
-	c.now = func() time.Time { return now }
+	now := fakeClock(c)
 	send := func(i int) error { return c.Send(context.Background(), "t", entries(i, 1), 1) }
 	if err := send(0); err != nil {
 		t.Fatalf("first Send: %v", err)
@@ -785,7 +788,7 @@ func TestBackoffAfterAFailureOnAnOpenConnection(t *testing.T) {
 	if st := c.Stats(); st.Dials != 1 || st.Backoff != cfg.MinBackoff {
 		t.Errorf("%d dials, backoff %s; want 1 dial and %s", st.Dials, st.Backoff, cfg.MinBackoff)
 	}
-	now = now.Add(cfg.MinBackoff)
+	*now = now.Add(cfg.MinBackoff)
 	if err := send(3); err != nil {
 		t.Fatalf("Send after the backoff: %v", err)
 	}
@@ -795,8 +798,7 @@ func TestBackoffAfterAFailureOnAnOpenConnection(t *testing.T) {
 // while a receiver stays unreachable most retries are refused so and would otherwise not say why.
 func TestBackoffNamesTheLastFailure(t *testing.T) {
 	c := newClient(t, testConfig("tcp://127.0.0.1:1"))
-	now := time.Unix(1000, 0)
-	c.now = func() time.Time { return now }
+	fakeClock(c) // the clock stands still: the second Send falls in the backoff
 	c.dial = func(context.Context, string, string) (net.Conn, error) {
 		return nil, fmt.Errorf("dial: %w", ErrStalled)
 	}

@@ -98,23 +98,30 @@ func TestReportInterval(t *testing.T) {
 	}
 }
 
-// TestReportAgainOnlyAtClose: a periodic report comes only when unknown records arrived since the
-// last one, and Close reports once more whenever any arrived at all.
-func TestReportAgainOnlyAtClose(t *testing.T) {
+// reportingInstance is an instance with Sink stdout whose reports come when the test asks, and a
+// flush of one line.
+func reportingInstance(t *testing.T) (*Instance, *logRecorder, func(line string)) {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Sink = SinkStdout
-	cfg.ReportInterval = 0 // the reports below are the test's own
+	cfg.ReportInterval = 0
 	log := &logRecorder{}
 	in, err := New(cfg, log, &syncBuffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	flush := func(line string) {
+	return in, log, func(line string) {
 		t.Helper()
 		if err := in.Flush(context.Background(), "t", chunk(line)); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestReportAgainOnlyAtClose: a periodic report comes only when unknown records arrived since the
+// last one, and Close reports once more whenever any arrived at all.
+func TestReportAgainOnlyAtClose(t *testing.T) {
+	in, log, flush := reportingInstance(t)
 	const want = "unknown message IDs: 1 records"
 	flush("%ASA-4-999001: x")
 	for _, step := range []string{"first report", "report with nothing new"} {
@@ -136,23 +143,12 @@ func TestReportAgainOnlyAtClose(t *testing.T) {
 // arrived since the last one, also when all of them carry IDs already reported
 // (docs/observability.md, The log during sustained faults).
 func TestReportAgainForIDsAlreadyReported(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Sink = SinkStdout
-	cfg.ReportInterval = 0 // the reports below are the test's own
-	log := &logRecorder{}
-	in, err := New(cfg, log, &syncBuffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, log, flush := reportingInstance(t)
 	defer in.Close(context.Background())
 	for i := 1; i <= 2; i++ {
-		if err := in.Flush(context.Background(), "t", chunk("%ASA-4-999001: x")); err != nil {
-			t.Fatal(err)
-		}
+		flush("%ASA-4-999001: x")
 		in.report(false)
-		if err := in.Flush(context.Background(), "t", chunk("no id here")); err != nil { // logs the report
-			t.Fatal(err)
-		}
+		flush("no id here") // logs the report
 		if n := log.count("info", fmt.Sprintf("unknown message IDs: %d records", i)); n != 1 {
 			t.Fatalf("report %d: %d lines, want 1:\n%s", i, n, strings.Join(log.lines, "\n"))
 		}
