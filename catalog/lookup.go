@@ -109,19 +109,19 @@ func (e *Entry) Validate() error {
 	invalid := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidEntry, fmt.Sprintf(format, args...))
 	}
-	switch p := e.Product; {
+	switch p, key := e.Product, e.Key(); {
 	case p.Name() == "":
 		names := strings.ReplaceAll(strings.Trim(fmt.Sprint(products), "[]"), " ", ", ")
 		return invalid("unknown product %q (want one of %s)", p, names)
 	case p == ProductFTD && !digits(e.ID, 6):
 		return invalid("id %q is not a 6-digit message ID", e.ID)
-	case p == ProductIOS && e.Key() == "-":
+	case p == ProductIOS && key == "-":
 		return invalid("id %q is not FACILITY-SEVERITY-MNEMONIC", e.ID)
-	case p == ProductIOS && digits(strings.TrimSuffix(e.Key()[strings.LastIndexByte(e.Key(), '-')+1:], ":"), 6):
+	case p == ProductIOS && digits(strings.TrimSuffix(key[strings.LastIndexByte(key, '-')+1:], ":"), 6):
 		// The engine reads a header that ends in a 6-digit ID as a firewall one, whatever its prefix.
 		return invalid("id %q is a firewall message name: give product %s and its 6-digit ID", e.ID, ProductFTD)
-	case p == ProductIOS && !iosKeyRe.MatchString(e.Key()):
-		return invalid("id %q has the key %q, with other bytes than the ASCII letters, digits, _ and - of FACILITY-MNEMONIC", e.ID, e.Key())
+	case p == ProductIOS && !iosKeyRe.MatchString(key):
+		return invalid("id %q has the key %q, with other bytes than the ASCII letters, digits, _ and - of FACILITY-MNEMONIC", e.ID, key)
 	case p == ProductIBM && !digits(e.ID, 6) && !e.isErrorCode():
 		return invalid("id %q is neither a 6-digit event ID nor a 4-digit error code", e.ID)
 	case p == ProductIBM && e.ErrorCode != "" && !digits(e.ErrorCode, 0):
