@@ -380,7 +380,7 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 // pair count; size is 0 for group markers and shapes other than [[time, map], map], [time, map].
 func recordBody(b []byte, off int) (bodyOff, size, n int, err error) {
 	// Most records are [[EventTime d7 00, {}], body]: read here with one bounds check.
-	if h := b[off:]; len(h) >= 22 && binary.BigEndian.Uint32(h) == 0x9292d700 && !isMarker(binary.BigEndian.Uint32(h[4:])) &&
+	if h := b[off:]; len(h) >= 22 && binary.BigEndian.Uint32(h) == 0x9292d700 && binary.BigEndian.Uint32(h[4:]) < 0xFFFFFFFE &&
 		binary.BigEndian.Uint32(h[8:]) < 1e9 {
 		var m int // the length of the empty metadata map's header: 80, or df 00 00 00 00 (tail)
 		switch {
@@ -431,12 +431,8 @@ func isRecordTime(b []byte, t int) bool {
 		}
 	}
 	// A record the receiver refuses is passed on as it is, not enriched.
-	h, _ := msgpack.ReadHeader(b[t:])
-	return msgpack.IsEntryTime(b[t:]) && (h.Kind != msgpack.Ext || !isMarker(binary.BigEndian.Uint32(b[t+h.Size:])))
+	return msgpack.IsEntryTime(b[t:]) && msgpack.GroupMarker(b[t:]) == 0
 }
-
-// isMarker reports whether an EventTime's seconds mark the start or end of a group.
-func isMarker(sec uint32) bool { return sec >= 0xFFFFFFFE }
 
 // pairScan is what a walk over a record's body finds.
 type pairScan struct {

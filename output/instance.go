@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -561,26 +560,14 @@ func groupCut(out []byte, start int, ends []int, i, j int) int {
 	return j
 }
 
-// groupMarker is 1 for a group start record, -1 for a group end, else 0, as Fluent Bit's
-// decoder reads them (src/flb_log_event_decoder.c): an EventTime of seconds 0xFFFFFFFF or
-// 0xFFFFFFFE and no nanoseconds. An integer time is an ordinary record's, however large:
-// repeating such a record at the head of each payload would duplicate it.
+// groupMarker is 1 for a group start record, -1 for a group end, else 0, as msgpack.GroupMarker
+// reads its time: a record with a large integer time repeated at each payload's head would go twice.
 func groupMarker(rec []byte) int {
 	_, t, _ := msgpack.ReadArrayHeader(rec)
 	if _, meta, err := msgpack.ReadArrayHeader(t); err == nil {
 		t = meta
 	}
-	h, err := msgpack.ReadHeader(t)
-	if err != nil || h.Kind != msgpack.Ext || h.Ext != 0 || h.N != 8 || len(t) < h.Size+8 || binary.BigEndian.Uint32(t[h.Size+4:]) != 0 {
-		return 0
-	}
-	switch binary.BigEndian.Uint32(t[h.Size:]) {
-	case 0xFFFFFFFF:
-		return 1
-	case 0xFFFFFFFE:
-		return -1
-	}
-	return 0
+	return msgpack.GroupMarker(t)
 }
 
 // Close stops the instance: new flushes fail with ErrClosed, flushes in progress get until ctx

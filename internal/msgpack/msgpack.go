@@ -336,4 +336,21 @@ func IsEntryTime(b []byte) bool {
 	return ns == 0 || ns < 1e9 && binary.BigEndian.Uint32(b[h.Size:]) < 0xFFFFFFFE
 }
 
+// GroupMarker is 1 when b starts with the time of a group start record, -1 with a group end's,
+// else 0, as Fluent Bit's decoder reads them: an EventTime of seconds 0xFFFFFFFF or 0xFFFFFFFE
+// and no nanoseconds. An integer time is an ordinary record's, however large.
+func GroupMarker(b []byte) int {
+	h, err := ReadHeader(b)
+	if err != nil || h.Kind != Ext || h.Ext != 0 || h.N != 8 || len(b) < h.Size+8 || binary.BigEndian.Uint32(b[h.Size+4:]) != 0 {
+		return 0
+	}
+	switch binary.BigEndian.Uint32(b[h.Size:]) {
+	case 0xFFFFFFFF:
+		return 1
+	case 0xFFFFFFFE:
+		return -1
+	}
+	return 0
+}
+
 func isMap(b []byte) bool { return len(b) > 0 && types[b[0]].kind == Map }
