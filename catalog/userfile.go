@@ -211,18 +211,14 @@ func (f *userFile) readJSON(b []byte) {
 		before := b[:max(n, 0)]
 		line, col := bytes.Count(before, []byte("\n"))+1, len(before)-bytes.LastIndexByte(before, '\n')
 		f.fail(fmt.Errorf("line %d column %d: malformed JSON: %s", line, col, strings.TrimPrefix(err.Error(), "json: ")))
-		return
 	case errors.As(err, &te):
 		f.fail(fmt.Errorf("want a JSON array of entries, got %s", jsonKind(te.Value)))
-		return
 	case err != nil: // not met today; reported rather than loading nothing silently
 		f.fail(fmt.Errorf("want a JSON array of entries: %w", err))
-		return
 	case raws == nil: // null, which Unmarshal leaves as no entries
 		f.fail(errors.New("want a JSON array of entries, got null"))
-		return
 	}
-	for i, raw := range raws {
+	for i, raw := range raws { // none after a problem above: Unmarshal fills raws only from a well-formed array
 		var u struct {
 			Entry
 			Severity json.RawMessage `json:"severity"` // as in CSV too: 4, "4", "warning"
