@@ -353,12 +353,9 @@ func (f *userFile) readCSV(b []byte) {
 	if len(f.problems) > 0 {
 		return
 	}
-	for {
-		rec, line, err := read()
+	for rec, line, err := read(); err != io.EOF; rec, line, err = read() {
 		if err != nil {
-			if err != io.EOF {
-				f.fail(err)
-			}
+			f.fail(err)
 			return
 		}
 		if len(rec) != len(header) {
