@@ -76,8 +76,7 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 		*f.Name = strings.TrimSpace(*f.Name)
 	}
 	if err := cmp.Or(opts.Validate(), output.ValidatePreset(name, opts)); err != nil {
-		var oe *enrich.OptionError
-		if errors.As(err, &oe) { // named as the flags, not as the plugin's keys
+		if oe := (*enrich.OptionError)(nil); errors.As(err, &oe) { // named as the flags, not as the plugin's keys
 			for i, o := range oe.Options {
 				oe.Options[i] = "--" + strings.ReplaceAll(o, "_", "-")
 			}
