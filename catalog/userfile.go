@@ -312,8 +312,7 @@ func (f *userFile) readCSV(b []byte) {
 	read := func() ([]string, int, error) {
 		for {
 			rec, err := r.Read()
-			var pe *csv.ParseError
-			if errors.As(err, &pe) { // the rest of the file cannot be split reliably
+			if pe := (*csv.ParseError)(nil); errors.As(err, &pe) { // the rest of the file cannot be split reliably
 				err = fmt.Errorf("line %d column %d: %w", pe.Line, pe.Column, pe.Err)
 			}
 			if err != nil {
