@@ -10,6 +10,7 @@ import (
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/enrich"
+	"github.com/enrich-plugin/enrich/report"
 )
 
 // runCatalog writes the whole catalog as JSON or CSV.
@@ -96,7 +97,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			b.WriteString("\n")
 		}
 		if fromStdin {
-			field(&b, "line:", line)
+			field(&b, "line:", report.Readable(line)) // a line from the network must not drive the terminal
 		}
 		if !explain(&b, cat, eng, line) {
 			code = 1

@@ -253,6 +253,8 @@ func TestExplainCases(t *testing.T) {
 			[]string{"line:        %ASA-4-722051: Group <g>\nresult:      catalog entry", "\n\nline:        no id here\nresult:      no message ID in this line"}, nil},
 		{"a byte order mark starts standard input, not its first line", []string{"-"}, "\xef\xbb\xbf%ASA-4-722051: Group <g>\n", 0,
 			[]string{"line:        %ASA-4-722051: Group <g>\nresult:      catalog entry"}, nil},
+		{"a line's control characters are escaped", []string{"-"}, "%ASA-4-722051: Group <g> \x1b]0;t\a\u202e\n", 0,
+			[]string{`line:        %ASA-4-722051: Group <g> \x1b]0;t\a\u202e` + "\nresult:      catalog entry"}, []string{"\x1b", "\a", "\u202e"}},
 		{"a record of several lines given as the argument is one query", []string{"%ASA-4-722051: Group <g>\n  continued"}, "", 0,
 			[]string{"result:      catalog entry"}, []string{"no message ID", "line:"}},
 		{"option after the id", []string{"722051", "--catalog", "../../catalog/testdata/good.json"}, "", 0,
