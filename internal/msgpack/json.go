@@ -125,12 +125,11 @@ func (w *jsonWriter) value(dst, b []byte, off, depth int) ([]byte, int, error) {
 		dst = appendJSONTime(dst, b, off)
 	case h.Kind == Bool:
 		dst = strconv.AppendBool(dst, b[off] == 0xc3)
+	case b[off] == 0xcf: // a uint64, the one integer that may not fit an int64
+		dst = strconv.AppendUint(dst, binary.BigEndian.Uint64(b[p:]), 10)
 	case h.Kind == Int || h.Kind == Uint:
-		if v, _, err := ReadInt(b[off:]); err == nil {
-			dst = strconv.AppendInt(dst, v, 10)
-		} else {
-			dst = strconv.AppendUint(dst, binary.BigEndian.Uint64(b[p:]), 10)
-		}
+		v, _, _ := ReadInt(b[off:]) // the payload is complete and fits
+		dst = strconv.AppendInt(dst, v, 10)
 	case h.Kind == Float:
 		f := float64(math.Float32frombits(binary.BigEndian.Uint32(b[p:])))
 		if h.N == 8 {
