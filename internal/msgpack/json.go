@@ -175,9 +175,7 @@ func (w *jsonWriter) pairs(dst, b []byte, q, n, depth int) ([]byte, int, error) 
 		hk, _ := ReadHeader(b[q:]) // a key it cannot read, value refuses below
 		var err error
 		if hk.Kind == Str || hk.Kind == Bin {
-			if depth == 0 && string(b[q+hk.Size:min(len(b), q+hk.Size+hk.N)]) == JSONDateKey {
-				w.hasDate = true
-			}
+			w.hasDate = w.hasDate || depth == 0 && string(b[q+hk.Size:min(len(b), q+hk.Size+hk.N)]) == JSONDateKey
 			dst, q, err = w.value(dst, b, q, depth+1)
 		} else {
 			// JSON keys are strings: quote the key's JSON form. Each key around it escapes that again,
