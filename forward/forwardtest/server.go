@@ -184,7 +184,6 @@ func (s *Server) Stop() {
 	s.wg.Wait()
 }
 
-// locked runs f under the server's lock.
 func (s *Server) locked(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -73,7 +73,6 @@ func AppendPairsJSON(dst, b []byte, n int) ([]byte, error) {
 	return dst, nil
 }
 
-// jsonWriter writes values as JSON.
 type jsonWriter struct {
 	text    bool // write JSONTextExt values as they are
 	hasDate bool // a key of the outermost map is JSONDateKey
