@@ -581,10 +581,7 @@ func (in *Instance) Close(ctx context.Context) error {
 		return nil
 	}
 	done := make(chan struct{})
-	go func() {
-		in.inflight.Wait()
-		close(done)
-	}()
+	go func() { in.inflight.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
