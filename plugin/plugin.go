@@ -321,14 +321,12 @@ func (l *flbLogger) logf(level C.int, format string, args ...any) {
 	}
 	for line := range strings.Lines(fmt.Sprintf(format, args...)) {
 		line = strings.TrimRight(line, "\r\n")
-		for {
+		for more := true; more; more = line != "" { // an empty line is logged too
 			piece := cut(line, maxLogLine-len(l.prefix))
+			line = line[len(piece):]
 			msg := C.CString(l.prefix + piece)
 			C.enrich_log(l.api, l.ins, level, msg)
 			C.free(unsafe.Pointer(msg))
-			if line = line[len(piece):]; line == "" {
-				break
-			}
 		}
 	}
 }
