@@ -172,13 +172,12 @@ func (in *Instance) report(closing bool) {
 		return
 	}
 	var err error
-	if in.cfg.ReportFile != "" {
-		// Checked again as at Init: a FIFO put there since would block the write, and exit with it.
-		if p := ReportFileProblem(in.cfg.ReportFile, in.cfg.CatalogFiles); p != "" {
-			err = fmt.Errorf("%s: %s", in.cfg.ReportFile, p)
-		} else {
-			err = report.WriteFile(in.cfg.ReportFile, items)
-		}
+	// Checked again as at Init: a FIFO put there since would block the write, and exit with it.
+	switch p := ReportFileProblem(in.cfg.ReportFile, in.cfg.CatalogFiles); {
+	case p != "":
+		err = fmt.Errorf("%s: %s", in.cfg.ReportFile, p)
+	case in.cfg.ReportFile != "": // "" has no problem and no file
+		err = report.WriteFile(in.cfg.ReportFile, items)
 	}
 	in.logLater(laterReport, func(l Logger) {
 		l.Infof("unknown message IDs: %s", report.Summary(items, total))
