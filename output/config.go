@@ -165,8 +165,7 @@ func (c *Config) options() []option {
 		{KeyAckTimeout, &c.AckTimeout, 10 * time.Second, ack, ms, hour, false},
 		// An in_forward silent for a second is paused (stopping, reloading): retry.
 		{KeyStallTimeout, &c.StallTimeout, time.Second, ack + ", or off", ms, hour, true},
-		{key: KeyMaxPayloadSize, dst: &c.MaxPayloadSize, def: DefaultMaxPayloadSize, want: size,
-			lo: MinMaxPayloadSize, hi: MaxMaxPayloadSize},
+		{KeyMaxPayloadSize, &c.MaxPayloadSize, DefaultMaxPayloadSize, size, MinMaxPayloadSize, MaxMaxPayloadSize, false},
 		{KeyForwardConns, &c.ForwardConns, DefaultForwardConns, whole(64), 1, 64, false},
 		{key: KeyFieldPreset, dst: &c.FieldPreset, def: "default", want: "want default or ecs"},
 		{key: KeyMessageKey, dst: &c.Engine.MessageKeys,
