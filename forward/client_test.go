@@ -909,6 +909,7 @@ func TestSendStalledReceiver(t *testing.T) {
 		})
 		cfg := testConfig(addr)
 		cfg.StallTimeout = 500 * time.Millisecond
+		cfg.AckTimeout = time.Minute // the payload takes about a second, longer on a loaded machine
 		c := newClient(t, cfg)
 		start := time.Now()
 		if err := c.Send(context.Background(), "t", entries(0, 30000), 30000); err != nil {
