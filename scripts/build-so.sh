@@ -38,6 +38,9 @@ ldflags=""
 [ -n "$version" ] && ldflags="-X github.com/enrich-plugin/enrich/version.Version=$version"
 
 mkdir -p "$(dirname "$out")"
+# A new file, not the old one rewritten: a Fluent Bit that has the old build loaded maps its
+# pages, and dies of a SIGSEGV with no output when patchelf and dd below rewrite them.
+rm -f "$out"
 CGO_ENABLED=1 GOOS=linux GOARCH="$arch" CC="$cc" \
     "${GO:-go}" build -buildmode=c-shared -trimpath -tags netgo,osusergo -ldflags "$ldflags" -o "$out" ./plugin
 
