@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,9 +17,12 @@ import (
 )
 
 // forwardRecords encodes n records [[EventTime, {}], {"message": line, "n": "rI"}].
-func forwardRecords(n int, line string) []byte {
+func forwardRecords(n int, line string) []byte { return forwardRecordsFrom(0, n, line) }
+
+// forwardRecordsFrom is forwardRecords with I from first on.
+func forwardRecordsFrom(first, n int, line string) []byte {
 	var b []byte
-	for i := range n {
+	for i := first; i < first+n; i++ {
 		b = append(b, 0x92, 0x92, 0xd7, 0x00)
 		b = binary.BigEndian.AppendUint32(b, 1700000000)
 		b = binary.BigEndian.AppendUint32(b, uint32(i))
@@ -53,14 +57,19 @@ func sendPacked(t *testing.T, addr, tag string, entries []byte) {
 }
 
 // startLoopBack starts Fluent Bit with a threaded in_forward on a TCP port, enrich with the extra
-// properties (key=value) handing the records back to a threaded in_forward on a unix socket, and
-// stdout printing them as JSON lines. It returns once the TCP in_forward listens, with its address.
+// properties (key=value) handing the records back to an in_forward on a unix socket, threaded as
+// the shipped files have it unless the properties give enrich Workers, and stdout printing them as
+// JSON lines. It returns once the TCP in_forward listens, with its address.
 func startLoopBack(t *testing.T, bin, so string, props ...string) (*process, string) {
 	port := freePort(t, "tcp")
 	sock := filepath.Join(tempDir(t), "loop.sock")
+	threaded := "on"
+	if slices.ContainsFunc(props, func(kv string) bool { return strings.HasPrefix(kv, "Workers=") }) {
+		threaded = "off" // the layout of enrich with Workers (README, Hot reload, restarts and layouts)
+	}
 	args := []string{"-e", so,
 		"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port=" + strconv.Itoa(port), "-p", "threaded=on",
-		"-i", "forward", "-p", "unix_path=" + sock, "-p", "threaded=on",
+		"-i", "forward", "-p", "unix_path=" + sock, "-p", "threaded=" + threaded,
 		"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=unix://" + sock, "-p", "Retry_Limit=no_limits"}
 	for _, kv := range props {
 		args = append(args, "-p", kv)
@@ -128,6 +137,43 @@ func TestChunkOfManyPayloads(t *testing.T) {
 				t.Errorf("a flush failed")
 			}
 		})
+	}
+}
+
+// TestWorkers sends chunks under several tags to enrich with Workers 2, in the layout the
+// README gives it (the loop-back in_forward not threaded), so that flushes of one instance run
+// concurrently on Fluent Bit's worker threads. Every record must arrive once, with its
+// explanation, and the plugin must say that it runs with Workers.
+func TestWorkers(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	p, addr := startLoopBack(t, bin, so, "Workers=2", "Max_Payload_Size=4k")
+	const tags, rounds, n = 4, 5, 300
+	for c := range tags * rounds { // acknowledged at once: the chunks wait for the same flushes
+		sendPacked(t, addr, fmt.Sprintf("net.w%d.%d", c%tags, c/tags), forwardRecordsFrom(c*n, n, dummyLine))
+	}
+	seen := map[string]int{}
+	waitFor(t, p, 60*time.Second, "every record", func() bool {
+		clear(seen)
+		for _, m := range recordN.FindAllStringSubmatch(p.out.String(), -1) {
+			seen[m[1]]++
+		}
+		return len(seen) == tags*rounds*n
+	})
+	out := p.out.String()
+	for id, c := range seen {
+		if c > 1 {
+			t.Errorf("record %s arrived %d times", id, c)
+			break
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if recordN.MatchString(l) && !strings.Contains(l, `"explanation":`) {
+			t.Errorf("a record arrived without its explanation: %.300s", l)
+			break
+		}
+	}
+	if !strings.Contains(out, "this output runs with Workers") {
+		t.Errorf("no Workers warning: the flushes ran on the engine thread")
 	}
 }
 
