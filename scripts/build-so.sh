@@ -34,8 +34,12 @@ command -v "$cc" >/dev/null 2>&1 || { echo "build-so: C compiler $cc not found (
 command -v patchelf >/dev/null 2>&1 || { echo "build-so: patchelf not found (apt-get install patchelf)" >&2; exit 1; }
 command -v readelf >/dev/null 2>&1 || { echo "build-so: readelf not found (apt-get install binutils)" >&2; exit 1; }
 
-ldflags=""
-[ -n "$version" ] && ldflags="-X github.com/enrich-plugin/enrich/version.Version=$version"
+# libpthread and libdl are made dependencies at link time, by file name (on glibc 2.34 and newer
+# -lpthread finds an empty libpthread.a): patchelf --add-needed would rewrite the program headers,
+# putting GNU_STACK before the data segment, where Go's debug/buildinfo (go version -m,
+# govulncheck, image scanners) then finds no build information ("not a Go executable").
+ldflags="-extldflags=-Wl,--no-as-needed,-l:libpthread.so.0,-l:libdl.so.2"
+[ -n "$version" ] && ldflags="$ldflags -X github.com/enrich-plugin/enrich/version.Version=$version"
 
 mkdir -p "$(dirname "$out")"
 # A new file, not the old one rewritten: a Fluent Bit that has the old build loaded maps its
@@ -52,7 +56,7 @@ syms=$(readelf --dyn-syms -W "$out" | awk '$7 == "UND" && $8 ~ /^(pthread_[a-z_]
 args=""
 for s in $syms; do args="$args --clear-symbol-version $s"; done
 # shellcheck disable=SC2086 # word splitting of the flag list is intended
-patchelf $args --add-needed libpthread.so.0 --add-needed libdl.so.2 "$out"
+[ -z "$args" ] || patchelf $args "$out"
 # Their versions stay in the list of those libc must define, and a glibc without one refuses
 # the whole .so ("version `GLIBC_2.34' not found"): each above 2.17 is marked weak (vna_flags,
 # 2 bytes at offset 4 of its entry), which the loader does not require.

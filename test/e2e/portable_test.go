@@ -3,11 +3,13 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,6 +67,43 @@ func TestGlibcSymbolVersions(t *testing.T) {
 					if minor, ok := glibcMinor(d.Dep); ok && minor > maxGlibcMinor && d.Flags&elf.VER_FLG_WEAK == 0 {
 						t.Errorf("%s needs version %s of %s: newer than GLIBC_2.%d and not weak", filepath.Base(path), d.Dep, n.Name, maxGlibcMinor)
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestBuildInfoReadable fails when a build of the plugin hides its Go build
+// information from debug/buildinfo (go version -m, govulncheck -mode=binary), as
+// patchelf --add-needed did by moving GNU_STACK before the data segment, or
+// lacks libpthread.so.0 and libdl.so.2, where glibc before 2.34 holds the
+// pthread_* and dl* functions whose versions build-so.sh clears.
+func TestBuildInfoReadable(t *testing.T) {
+	sos := map[string]string{"host": soPath}
+	if p := os.Getenv("BUILD_SO_ARM64"); p != "" {
+		sos["arm64"] = p
+	}
+	for name, path := range sos {
+		t.Run(name, func(t *testing.T) {
+			info, err := buildinfo.ReadFile(path)
+			if err != nil {
+				t.Fatalf("build information of %s: %v", filepath.Base(path), err)
+			}
+			if info.Path != "github.com/enrich-plugin/enrich/plugin" {
+				t.Errorf("%s: main package %q, want github.com/enrich-plugin/enrich/plugin", filepath.Base(path), info.Path)
+			}
+			f, err := elf.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			libs, err := f.ImportedLibraries()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"libpthread.so.0", "libdl.so.2"} {
+				if !slices.Contains(libs, want) {
+					t.Errorf("%s needs %v, not %s", filepath.Base(path), libs, want)
 				}
 			}
 		})
