@@ -41,29 +41,38 @@ command -v readelf >/dev/null 2>&1 || { echo "build-so: readelf not found (apt-g
 ldflags="-extldflags=-Wl,--no-as-needed,-l:libpthread.so.0,-l:libdl.so.2"
 [ -n "$version" ] && ldflags="$ldflags -X github.com/enrich-plugin/enrich/version.Version=$version"
 
+[ ! -d "$out" ] || { echo "build-so: $out is a directory; want a file path" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
-# A new file, not the old one rewritten: a Fluent Bit that has the old build loaded maps its
-# pages, and dies of a SIGSEGV with no output when patchelf and dd below rewrite them.
-rm -f "$out"
+# Built and patched under a temporary name, then renamed over OUT: a Fluent Bit that has the old
+# build loaded maps its pages, and dies of a SIGSEGV with no output when they are rewritten; a
+# failed build keeps the old file, and no one loads a build that is not patched yet.
+case $(basename "$out") in
+*.*) hdr=${out%.*}.h ;; # where go build puts the C header: OUT without its extension
+*) hdr=$out.h ;;
+esac
+tmp=$(dirname "$out")/.build-so.$$.so
+trap 'rm -f "$tmp" "${tmp%.so}.h"' EXIT
 CGO_ENABLED=1 GOOS=linux GOARCH="$arch" CC="$cc" \
-    "${GO:-go}" build -buildmode=c-shared -trimpath -tags netgo,osusergo -ldflags "$ldflags" -o "$out" ./plugin
+    "${GO:-go}" build -buildmode=c-shared -trimpath -tags netgo,osusergo -ldflags "$ldflags" -o "$tmp" ./plugin
 
 # Undefined pthread_* and dl* symbols with a GLIBC_2.N version above 2.17.
-syms=$(readelf --dyn-syms -W "$out" | awk '$7 == "UND" && $8 ~ /^(pthread_[a-z_]+|dl[a-z]+)@GLIBC_2\.[0-9]+/ {
+syms=$(readelf --dyn-syms -W "$tmp" | awk '$7 == "UND" && $8 ~ /^(pthread_[a-z_]+|dl[a-z]+)@GLIBC_2\.[0-9]+/ {
     split($8, p, "@GLIBC_2."); split(p[2], v, /[^0-9]/)
     if (v[1] + 0 > 17) print p[1]
 }')
 args=""
 for s in $syms; do args="$args --clear-symbol-version $s"; done
 # shellcheck disable=SC2086 # word splitting of the flag list is intended
-[ -z "$args" ] || patchelf $args "$out"
+[ -z "$args" ] || patchelf $args "$tmp"
 # Their versions stay in the list of those libc must define, and a glibc without one refuses
 # the whole .so ("version `GLIBC_2.34' not found"): each above 2.17 is marked weak (vna_flags,
 # 2 bytes at offset 4 of its entry), which the loader does not require.
-for at in $(readelf -V -W "$out" | awk '/^Version needs/ { getline; off = $4 }
+for at in $(readelf -V -W "$tmp" | awk '/^Version needs/ { getline; off = $4 }
     off != "" && $2 == "Name:" && $3 ~ /^GLIBC_2\.[0-9]+/ {
         split($3, p, "GLIBC_2."); split(p[2], v, /[^0-9]/)
         if (v[1] + 0 > 17) print off "+" substr($1, 1, length($1) - 1)
     }'); do
-    printf '\002\000' | dd of="$out" bs=1 seek=$(($at + 4)) conv=notrunc status=none
+    printf '\002\000' | dd of="$tmp" bs=1 seek=$(($at + 4)) conv=notrunc status=none
 done
+mv -f "${tmp%.so}.h" "$hdr"
+mv -f "$tmp" "$out"
