@@ -32,14 +32,20 @@ func arm64SO(t *testing.T) string {
 	return p
 }
 
-// TestGlibcSymbolVersions fails when a build of the plugin needs a glibc
-// symbol version newer than 2.17, which older distributions refuse to load.
-func TestGlibcSymbolVersions(t *testing.T) {
+// builds names the plugin builds to check: this machine's, and the arm64 one when
+// BUILD_SO_ARM64 is set.
+func builds() map[string]string {
 	sos := map[string]string{"host": soPath}
 	if p := os.Getenv("BUILD_SO_ARM64"); p != "" {
 		sos["arm64"] = p
 	}
-	for name, path := range sos {
+	return sos
+}
+
+// TestGlibcSymbolVersions fails when a build of the plugin needs a glibc
+// symbol version newer than 2.17, which older distributions refuse to load.
+func TestGlibcSymbolVersions(t *testing.T) {
+	for name, path := range builds() {
 		t.Run(name, func(t *testing.T) {
 			f, err := elf.Open(path)
 			if err != nil {
@@ -79,11 +85,7 @@ func TestGlibcSymbolVersions(t *testing.T) {
 // lacks libpthread.so.0 and libdl.so.2, where glibc before 2.34 holds the
 // pthread_* and dl* functions whose versions build-so.sh clears.
 func TestBuildInfoReadable(t *testing.T) {
-	sos := map[string]string{"host": soPath}
-	if p := os.Getenv("BUILD_SO_ARM64"); p != "" {
-		sos["arm64"] = p
-	}
-	for name, path := range sos {
+	for name, path := range builds() {
 		t.Run(name, func(t *testing.T) {
 			info, err := buildinfo.ReadFile(path)
 			if err != nil {
