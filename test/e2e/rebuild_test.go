@@ -34,24 +34,22 @@ func TestRebuildLeavesLoadedFileAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer loaded.Close()
-	before, err := loaded.Stat()
-	if err != nil {
-		t.Fatal(err)
+	// contents is what the process that loaded the first build sees of it.
+	contents := func() (os.FileInfo, []byte) {
+		t.Helper()
+		fi, err := loaded.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, fi.Size())
+		if _, err := loaded.ReadAt(b, 0); err != nil {
+			t.Fatal(err)
+		}
+		return fi, b
 	}
-	want := make([]byte, before.Size())
-	if _, err := loaded.ReadAt(want, 0); err != nil {
-		t.Fatal(err)
-	}
-
+	before, want := contents()
 	build()
-	after, err := loaded.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, after.Size())
-	if _, err := loaded.ReadAt(got, 0); err != nil {
-		t.Fatal(err)
-	}
+	after, got := contents()
 	if !after.ModTime().Equal(before.ModTime()) || !bytes.Equal(got, want) {
 		t.Errorf("the rebuild wrote into the file a running Fluent Bit would have loaded (size %d -> %d, "+
 			"modified %v -> %v): it must replace the file, not rewrite it", before.Size(), after.Size(),
