@@ -66,11 +66,12 @@ func (m *match) copy(o *match) { m.set(o.product, o.id, o.sev, o.ent, o.pos, o.t
 // find stores in m the identifier of v by docs/recognition.md: the first '%'
 // header that is not a relay's, else the first relay header, known to the catalog
 // or not; then a bare header; then scanText. A header that a message quotes
-// further on (a user name, a URL, a command) is its text. Once m holds a relay
-// header, the next ones are parsed into tmp.
+// further on (a user name, a URL, a command) is its text, in an NX-OS relay's
+// text too. Once m holds a relay header, the next ones are parsed into tmp.
 func (e *Engine) find(v []byte, m, tmp *match) bool {
 	haveRelay := false
 	cur := m
+	only := -1 // where an NX-OS relay's text starts: the only place its message's header can be
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
 		if j < 0 {
@@ -79,6 +80,9 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 		}
 		addWork(j + 1)
 		p := i + j
+		if only >= 0 && p != only {
+			break
+		}
 		// A Threat Defense prefix needs a Threat Defense ID.
 		if n := ftdPrefixLen(v[p+1:]); n > 0 && !e.parseFTD(v, p+1+n, cur) || n == 0 && !e.parseTokens(v, p, cur) {
 			i = p + 1
@@ -90,7 +94,14 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 			}
 			return true
 		}
-		i = max(cur.text, ^cur.text, p+1) // textStart skips no '%'
+		i, only = max(cur.text, ^cur.text, p+1), -1 // textStart skips no '%'
+		// NX-OS writes the header it carries first ("%USER-2-SYSTEM_MSG: <<%USBHSD-2-MOUNT>> ...");
+		// one further on is a daemon's text, such as a login name.
+		if bytes.HasSuffix(cur.id, []byte("-SYSTEM_MSG")) {
+			if only = textStart(v, i); hasPrefix(v[only:], "<<") {
+				only += 2
+			}
+		}
 		haveRelay, cur = true, tmp
 	}
 	if haveRelay {

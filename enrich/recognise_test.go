@@ -127,6 +127,11 @@ func TestRecognise(t *testing.T) {
 		{"relay with nothing inside", "%IOSXE-3-PLATFORM: R0/0: kernel: disk 95% full", ios, "IOSXE-3-PLATFORM", 3, false},
 		{"nxos relay free text", "%DAEMON-3-SYSTEM_MSG: error: PAM: Authentication failure - dcos_sshd[6526]", ios, "DAEMON-3-SYSTEM_MSG", 3, false},
 		{"relay ignores labels", "%USER-3-SYSTEM_MSG: error code 1785 - proc", ios, "USER-3-SYSTEM_MSG", 3, false},
+		// An NX-OS relay carries its message's header at the start of its text ("<<%FAC-SEV-MN>>" or "%FAC-SEV-MN:");
+		// a header later in it is the text of a daemon's message: a login name typed at an SSH prompt.
+		{"nxos relay quoting a known header in a login name", "2023 Jan 15 00:31:52 CET: %DAEMON-3-SYSTEM_MSG: error: PAM: Authentication failure for illegal user %SMART_LIC-0-COMM_FAILED from 4.3.6.5 - dcos_sshd[6526]", ios, "DAEMON-3-SYSTEM_MSG", 3, false},
+		{"nxos relay quoting a firewall header in a login name", "<187>: 2025 Jun 25 11:36:10 MST: %AUTHPRIV-3-SYSTEM_MSG: pam_aaa:Authentication failed for user %FTD-0-722051 from 192.168.1.10 - dcos_sshd[23099]", ios, "AUTHPRIV-3-SYSTEM_MSG", 3, false},
+		{"nxos relay quoting a header in angle brackets later", "%USER-2-SYSTEM_MSG: Failed to open /bootflash/<<%SYS-0-RELOAD>> - securityd", ios, "USER-2-SYSTEM_MSG", 2, false},
 		{"non-relay keeps its header", "%LLDP-3-DETECT_MULTIPLE_PEERS: %EARL-1-PARITY: x", ios, "LLDP-3-DETECT_MULTIPLE_PEERS", 3, false},
 		{"platform mnemonic of another facility is no relay", "%SYSMGR-3-PLATFORM: %SMART_LIC-3-COMM_FAILED: x", ios, "SYSMGR-3-PLATFORM", 3, false},
 		{"iosxe message other than platform is no relay", "%IOSXE-2-DIAGNOSTICS_FAILED: R0: %SMART_LIC-3-COMM_FAILED: x", ios, "IOSXE-2-DIAGNOSTICS_FAILED", 2, false},

@@ -299,8 +299,8 @@ func TestReloadForgetsIDPastTheExample(t *testing.T) {
 			" Event ID 999002 x error_code=4321", "4321,3,説明,対処,ibm_storage_virtualize", "[999003]"},
 		// An example of one byte more may be cut before a character: the relay header that ends it,
 		// explained, leaves the message the line relays after it unknown.
-		{"relay header explained, ending an example cut before a character", past[:report.MaxExample-utf8.UTFMax+1-len("%USER-2-SYSTEM_MSG")] +
-			"%USER-2-SYSTEM_MSG😀: <<%FOO-3-BAR>> x", "USER-2-SYSTEM_MSG,2,説明,対処,cisco_ios", "[999003 FOO-3-BAR]"},
+		{"relay header explained, ending an example cut before a character", past[:report.MaxExample-utf8.UTFMax+1-len("%IOSXE-3-PLATFORM")] +
+			"%IOSXE-3-PLATFORM😀: R0/0: cpp_cp: %FOO-3-BAR: x", "IOSXE-3-PLATFORM,3,説明,対処,cisco_ios", "[999003 FOO-3-BAR]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, _, out, path := newReloading(t, 0)
