@@ -389,6 +389,9 @@ func csvEntry(cell map[string]string) (Entry, string, error) {
 	case m != nil && (e.Product == "" || e.Product == ProductFTD):
 		e.Product, e.ID, digit = ProductFTD, m[2], m[1]
 	case e.Product != "":
+	case digits(e.ID, 6) && (e.ID[0] == '0' || e.ID[0] == '9'): // firewall message IDs start with 1 to 8
+		return e, "", fmt.Errorf("%w: cannot tell the product of id %q: IBM Storage Virtualize event IDs start with 0 or 9 "+
+			"(086008, 981004): give product %s, or %s for a firewall message", ErrInvalidEntry, cell["id"], ProductIBM, ProductFTD)
 	case digits(e.ID, 6):
 		e.Product = ProductFTD
 	case iosUserIDRe.MatchString(cell["id"]):

@@ -117,6 +117,8 @@ func TestLoadFileErrors(t *testing.T) {
 				`line 4 (id "hello")`, "cannot tell the product",
 				`line 5 (id "722054")`, "severity 8 is outside 0-7",
 				"line 6", "5 fields, want 4",
+				`line 7 (id "086008")`, "give product ibm_storage_virtualize",
+				`line 8 (id "981004")`,
 			},
 			absent: []string{"line 2"},
 		},
