@@ -219,7 +219,16 @@ func ParseConfig(g Getter) (Config, error) {
 				o.want = "want on, off, true, false, yes or no"
 			}
 		case *time.Duration: // a bad value is 0, which is what off means
-			*dst, err = time.ParseDuration(v)
+			lv := v // one unit letter in either case, as Fluent Bit reads times: 10S, 5M, 1H and 1D
+			if u := strings.TrimLeft(v, "0123456789."); len(u) == 1 {
+				lv = strings.ToLower(v)
+			}
+			*dst, err = time.ParseDuration(lv)
+			if days, ok := strings.CutSuffix(lv, "d"); ok {
+				if n, e := strconv.ParseUint(days, 10, 16); e == nil {
+					*dst, err = time.Duration(n)*24*time.Hour, nil
+				}
+			}
 			if n, e := strconv.ParseUint(v, 10, 32); e == nil { // whole seconds, as Fluent Bit reads them
 				*dst, err = time.Duration(n)*time.Second, nil
 			}

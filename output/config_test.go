@@ -115,6 +115,12 @@ func TestParseConfigValues(t *testing.T) {
 		{"forward connections default", props{}, func(c Config) (any, any) { return c.ForwardConns, DefaultForwardConns }},
 		{"ack timeout minimum", props{"ack_timeout": "100ms"}, func(c Config) (any, any) { return c.AckTimeout, 100 * time.Millisecond }},
 		{"ack timeout maximum", props{"ack_timeout": "1h"}, func(c Config) (any, any) { return c.AckTimeout, time.Hour }},
+		// Units in either case, and d for days, as Fluent Bit reads times (flb_utils_time_to_seconds).
+		{"ack timeout upper-case unit", props{"ack_timeout": "10S"}, func(c Config) (any, any) { return c.AckTimeout, 10 * time.Second }},
+		{"stall timeout upper-case minutes", props{"stall_timeout": "2M"}, func(c Config) (any, any) { return c.StallTimeout, 2 * time.Minute }},
+		{"report interval upper-case hour", props{"report_interval": "1H"}, func(c Config) (any, any) { return c.ReportInterval, time.Hour }},
+		{"report interval a day", props{"report_interval": "1d"}, func(c Config) (any, any) { return c.ReportInterval, 24 * time.Hour }},
+		{"refresh a day upper-case", props{"catalog_refresh_interval": "1D"}, func(c Config) (any, any) { return c.CatalogRefresh, 24 * time.Hour }},
 		// Units of 1000, as Fluent Bit reads in_forward's Buffer_Max_Size.
 		{"payload 256k", props{"max_payload_size": "256k"}, func(c Config) (any, any) { return c.MaxPayloadSize, 256_000 }},
 		{"payload 1M", props{"max_payload_size": "1M"}, func(c Config) (any, any) { return c.MaxPayloadSize, 1_000_000 }},
@@ -192,6 +198,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"report interval too long", props{"report_interval": "48h"}, KeyReportInterval, "to 24h"},
 		{"refresh just too long", props{"catalog_refresh_interval": "24h1ns"}, KeyCatalogRefresh, "to 24h"},
 		{"report interval just too long", props{"report_interval": "24h1ns"}, KeyReportInterval, "to 24h"},
+		{"report interval two days", props{"report_interval": "2d"}, KeyReportInterval, "to 24h"},
+		// Fluent Bit reads 500MS as 500 s (only a last d, h or m is a unit to it): refused, not read as 500ms.
+		{"ack timeout upper-case ms", props{"ack_timeout": "500MS"}, KeyAckTimeout, "such as 10s"},
+		{"ack timeout mixed-case ms", props{"ack_timeout": "500Ms"}, KeyAckTimeout, "such as 10s"},
+		{"report interval part of a day", props{"report_interval": "1.5d"}, KeyReportInterval, "or off"},
+		{"report interval negative days", props{"report_interval": "-1d"}, KeyReportInterval, "or off"},
+		{"report interval days without a number", props{"report_interval": "d"}, KeyReportInterval, "or off"},
 		{"report top too many", props{"report_top": "10001"}, KeyReportTop, "from 1 to 10000"},
 		{"tag prefix with a carriage return", props{"forward_tag_prefix": "en\rriched."}, KeyForwardTagPrefix, "without spaces"},
 		{"report file under a regular file", props{"report_file": "/dev/null/unknown.csv"}, KeyReportFile, "directory does not exist"},
