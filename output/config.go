@@ -385,6 +385,9 @@ func ReportFileProblem(path string, catalogs []string) string {
 	if IsCatalogFile(path, catalogs) {
 		return "is also a " + KeyCatalogFile + "; write the report elsewhere and load the completed copy"
 	}
+	if strings.EqualFold(filepath.Ext(path), ".json") { // LoadFile reads a .json file as JSON
+		return "the report is CSV: give it a .csv name, so that the completed file loads as a " + KeyCatalogFile
+	}
 	name, fi, err := report.Resolve(path) // where the report is written
 	switch {
 	case err != nil:

@@ -205,6 +205,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"report interval part of a day", props{"report_interval": "1.5d"}, KeyReportInterval, "or off"},
 		{"report interval negative days", props{"report_interval": "-1d"}, KeyReportInterval, "or off"},
 		{"report interval days without a number", props{"report_interval": "d"}, KeyReportInterval, "or off"},
+		{"report file named json", props{"report_file": os.TempDir() + "/unknown.JSON"}, KeyReportFile, "give it a .csv name"},
 		{"report top too many", props{"report_top": "10001"}, KeyReportTop, "from 1 to 10000"},
 		{"tag prefix with a carriage return", props{"forward_tag_prefix": "en\rriched."}, KeyForwardTagPrefix, "without spaces"},
 		{"report file under a regular file", props{"report_file": "/dev/null/unknown.csv"}, KeyReportFile, "directory does not exist"},

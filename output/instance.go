@@ -610,10 +610,24 @@ func (in *Instance) Close(ctx context.Context) error {
 	return nil
 }
 
-// SharesReportFile reports whether in and o write the same Report_File: each report would
-// replace the other's.
-func (in *Instance) SharesReportFile(o *Instance) bool {
-	return in.cfg.ReportFile != "" && o.cfg.ReportFile != "" && fileKey(in.cfg.ReportFile) == fileKey(o.cfg.ReportFile)
+// CheckFilesOf compares in's Report_File and Catalog_File with those of o, another open instance:
+// an error when one's report would replace the entries completed in the other's catalog, as an
+// instance's own files are checked; else a warning when both write one report, each replacing
+// the other's (a warning, so that a reload, whose new instance may meet the old, cannot stop on it).
+func (in *Instance) CheckFilesOf(o *Instance) (warning string, err error) {
+	const another = " of another enrich instance in this Fluent Bit"
+	r, or := in.cfg.ReportFile, o.cfg.ReportFile
+	switch {
+	case r != "" && IsCatalogFile(r, o.cfg.CatalogFiles):
+		return "", &KeyError{Key: KeyReportFile, Reason: r + " is a " + KeyCatalogFile + another +
+			": each report would replace the entries completed there; write the report elsewhere and load a completed copy"}
+	case or != "" && IsCatalogFile(or, in.cfg.CatalogFiles):
+		return "", &KeyError{Key: KeyCatalogFile, Reason: or + " is the " + KeyReportFile + another +
+			": load a completed copy of the report, not the report itself"}
+	case r != "" && or != "" && fileKey(r) == fileKey(or):
+		return r + " is also the " + KeyReportFile + another + ": each report replaces the other's; give every instance its own file", nil
+	}
+	return "", nil
 }
 
 // fileKey names path's file however it is spelt (relative, "./", a symlinked directory, a

@@ -2,6 +2,7 @@ package output
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -288,9 +289,10 @@ func TestReportLoadsBackCompleted(t *testing.T) {
 	}
 }
 
-// TestSharesReportFile: two instances given one Report_File, however it is spelt, would
-// replace each other's report.
-func TestSharesReportFile(t *testing.T) {
+// TestCheckFilesOf: two instances given one Report_File, however it is spelt, would replace
+// each other's report (a warning); one whose report is the other's Catalog_File would replace
+// the entries completed there (an error, under the key of the first instance's file).
+func TestCheckFilesOf(t *testing.T) {
 	dir := t.TempDir()
 	link := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(dir, link); err != nil {
@@ -304,22 +306,31 @@ func TestSharesReportFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		name, a, b string
-		want       bool
+		name            string
+		a, b            Config
+		warning, errKey string
 	}{
-		{"same path", path, path, true},
-		{"with ./", path, filepath.Join(dir, ".", "unknown.csv"), true},
-		{"relative", path, "unknown.csv", true},
-		{"through a symlinked directory", path, filepath.Join(link, "unknown.csv"), true},
-		{"through a symbolic link to the file", path, fileLink, true},
-		{"other file", path, filepath.Join(dir, "other.csv"), false},
-		{"one has none", path, "", false},
-		{"neither has one", "", "", false},
+		{"same path", Config{ReportFile: path}, Config{ReportFile: path}, path, ""},
+		{"with ./", Config{ReportFile: path}, Config{ReportFile: dir + "/./unknown.csv"}, path, ""},
+		{"relative", Config{ReportFile: path}, Config{ReportFile: "unknown.csv"}, path, ""},
+		{"through a symlinked directory", Config{ReportFile: path}, Config{ReportFile: filepath.Join(link, "unknown.csv")}, path, ""},
+		{"through a symbolic link to the file", Config{ReportFile: path}, Config{ReportFile: fileLink}, path, ""},
+		{"other file", Config{ReportFile: path}, Config{ReportFile: filepath.Join(dir, "other.csv")}, "", ""},
+		{"one has none", Config{ReportFile: path}, Config{}, "", ""},
+		{"neither has one", Config{}, Config{}, "", ""},
+		{"report is the other's catalog", Config{ReportFile: "unknown.csv"}, Config{CatalogFiles: []string{path}}, "", KeyReportFile},
+		{"catalog is the other's report", Config{CatalogFiles: []string{"x.csv", fileLink}}, Config{ReportFile: path}, "", KeyCatalogFile},
+		{"catalog and report of one instance", Config{ReportFile: path, CatalogFiles: []string{path}}, Config{}, "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			a, b := &Instance{cfg: Config{ReportFile: tt.a}}, &Instance{cfg: Config{ReportFile: tt.b}}
-			if got := a.SharesReportFile(b); got != tt.want {
-				t.Errorf("SharesReportFile(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+			warning, err := (&Instance{cfg: tt.a}).CheckFilesOf(&Instance{cfg: tt.b})
+			var ke *KeyError
+			gotKey := ""
+			if errors.As(err, &ke) {
+				gotKey = ke.Key
+			}
+			if gotKey != tt.errKey || (err != nil) != (tt.errKey != "") || (warning != "") != (tt.warning != "") || !strings.HasPrefix(warning, tt.warning) {
+				t.Errorf("CheckFilesOf = %q, %v; want a warning naming %q, an error under %q", warning, err, tt.warning, tt.errKey)
 			}
 		})
 	}

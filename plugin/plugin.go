@@ -87,18 +87,27 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
 		log.Errorf("cannot start: %v", err)
 		return flbError
 	}
+	shared := false
+	for _, v := range instances.Range {
+		o, ok := v.(*instance)
+		if !ok || o.out == nil {
+			continue
+		}
+		warning, err := out.CheckFilesOf(o.out)
+		if err != nil {
+			log.Errorf("cannot start: %v", err)
+			return flbError
+		}
+		if warning != "" && !shared {
+			log.Warnf("%s", warning)
+			shared = true
+		}
+	}
 	key := C.malloc(1)
 	if key == nil || C.enrich_set_context(p, key) != 0 {
 		C.free(key)
 		log.Errorf("cannot start: Fluent Bit passed no instance context")
 		return flbError
-	}
-	for _, v := range instances.Range { // a warning, not a refusal: a reload must not stop on it
-		if o, ok := v.(*instance); ok && o.out != nil && o.out.SharesReportFile(out) {
-			log.Warnf("%s is also the Report_File of another enrich instance in this Fluent Bit: "+
-				"each report replaces the other's; give every instance its own file", out.Config().ReportFile)
-			break
-		}
 	}
 	in := &instance{out: out, log: log, initThread: C.enrich_thread_id()}
 	in.metrics = startMetrics(p, missing, name, out, log)

@@ -635,12 +635,39 @@ exitctx B
 instance D sink=stdout report_file=%[1]s
 exitctx C
 exitctx D
-`, path, filepath.Join(dir, ".", "unknown.csv"), filepath.Join(dir, "other.csv")), nil)
+`, path, dir+"/./unknown.csv", filepath.Join(dir, "other.csv")), nil)
 	r.ok(t)
 	const warning = "is also the Report_File of another enrich instance"
-	got := []int{len(r.logsWith("warn", "[output:enrich:A] ")), len(r.logsWith("warn", "[output:enrich:B] "+filepath.Join(dir, ".", "unknown.csv")+" "+warning)),
+	got := []int{len(r.logsWith("warn", "[output:enrich:A] ")), len(r.logsWith("warn", "[output:enrich:B] "+dir+"/./unknown.csv"+" "+warning)),
 		len(r.logsWith("warn", "[output:enrich:C] ")), len(r.logsWith("warn", "[output:enrich:D] "))}
 	if want := []int{0, 1, 0, 0}; !reflect.DeepEqual(got, want) {
 		t.Errorf("warnings of instances A to D = %v, want %v: only B shares an open instance's file\n%v", got, want, r.logs)
+	}
+}
+
+// TestReportFileIsAnotherInstancesCatalog: an instance whose Report_File is another open
+// instance's Catalog_File, in either order, is refused at start: each report would replace the
+// entries completed there with rows that do not load, and the next start would fail on them.
+func TestReportFileIsAnotherInstancesCatalog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "user.csv")
+	if err := os.WriteFile(path, []byte("id,severity,explanation,action\n106023,4,x,y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runHost(t, fmt.Sprintf(`
+instance A sink=stdout catalog_file=%[1]s
+instance B sink=stdout report_file=%[2]s
+exitctx A
+instance C sink=stdout report_file=%[1]s
+instance D sink=stdout catalog_file=%[1]s
+exitctx C
+`, path, dir+"/./user.csv"), nil)
+	got := []int{r.inits["A"], r.inits["B"], r.inits["C"], r.inits["D"],
+		len(r.logsWith("error", "[output:enrich:B] cannot start: configuration key Report_File: "+dir+"/./user.csv"+
+			" is a Catalog_File of another enrich instance")),
+		len(r.logsWith("error", "[output:enrich:D] cannot start: configuration key Catalog_File: "+path+" is the Report_File of another enrich instance")),
+		len(r.logsWith("warn", ""))}
+	if want := []int{1, 0, 1, 0, 1, 1, 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("inits of A to D, the refusals of B and D, warnings = %v, want %v\n%v", got, want, r.logs)
 	}
 }
