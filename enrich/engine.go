@@ -346,8 +346,12 @@ func (e *Engine) rewriteRecord(dst, chunk []byte, off int, sp *Split, split bool
 		if m.text < 0 {
 			m.text = textStart(val, ^m.text)
 		}
+		text := val[m.text:]
+		if m.nxRelayed {
+			text = text[:nxTextEnd(text)]
+		}
 		caps = new([maxParams]span)
-		ncaps = m.ent.matcher.match(val[m.text:], caps)
+		ncaps = m.ent.matcher.match(text, caps)
 	}
 	mask, sev := e.addedFields(m, ncaps)
 	added := 1 // the nest map

@@ -513,6 +513,34 @@ func TestParamsCatalogLines(t *testing.T) {
 			"%ASA-6-776251: CTS SGT-MAP: Binding 10.0.0.1 - Guests (6) from ISE added to binding manager.",
 			"SGname (SGT)=Guests (6)|binding IP=10.0.0.1|source name=ISE"},
 		{"a header that ends the line (753001)", "%ASA-4-753001", ""},
+		// NX-OS ends a SYSTEM_MSG relay's text with the process that sent it: the relay's, not the message's.
+		{"the sending process after an NX-OS relay's message (SMART_LIC-3-COMM_FAILED)",
+			"2025 Sep 25 08:49:24 UTC: %USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the Cisco Smart License Utility (CSLU) : Unable to resolve server hostname/domain name - smartlic",
+			"chars=Cisco Smart License Utility (CSLU)|chars_2=Unable to resolve server hostname/domain name"},
+		{"the sending process and its pid after extra blanks in an NX-OS relay (SMART_LIC-3-COMM_FAILED)",
+			"2025 Jan  7 10:01:02 sw1 %USER-3-SYSTEM_MSG: <<%SMART_LIC-3-COMM_FAILED>> Communications failure with the CSLU : Unable to resolve server  - usbhsd-log[2799]",
+			"chars=CSLU|chars_2=Unable to resolve server"},
+		{"an NX-OS relay without the sending process (SMART_LIC-3-COMM_FAILED)",
+			"%USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : Unable to resolve server",
+			"chars=CSLU|chars_2=Unable to resolve server"},
+		{"words after a ' - ' that end an NX-OS relay are no process name (SMART_LIC-3-COMM_FAILED)",
+			"%USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : Unable to resolve server - retry later",
+			"chars=CSLU|chars_2=Unable to resolve server - retry later"},
+		{"a number after a ' - ' that ends an NX-OS relay is no process name (SMART_LIC-3-COMM_FAILED)",
+			"%USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : Unable to resolve server - 2",
+			"chars=CSLU|chars_2=Unable to resolve server - 2"},
+		{"a word with a '/' after a ' - ' that ends an NX-OS relay is no process name (SMART_LIC-3-COMM_FAILED)",
+			"%USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : Unable to resolve server - N/A",
+			"chars=CSLU|chars_2=Unable to resolve server - N/A"},
+		{"a pid after a ' - ' that ends an NX-OS relay is no process name (SMART_LIC-3-COMM_FAILED)",
+			"%USER-3-SYSTEM_MSG: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : Unable to resolve server - [2799]",
+			"chars=CSLU|chars_2=Unable to resolve server - [2799]"},
+		{"a message's own text ending in ' - word' outside a relay (SMART_LIC-3-COMM_FAILED)",
+			"%SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : Unable to resolve server - smartlic",
+			"chars=CSLU|chars_2=Unable to resolve server - smartlic"},
+		{"an IOS-XE relay's message ending in ' - word' (SMART_LIC-3-COMM_FAILED)",
+			"%IOSXE-3-PLATFORM: R0/0: smartagent: %SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : Unable to resolve server - smartlic",
+			"chars=CSLU|chars_2=Unable to resolve server - smartlic"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -526,6 +554,22 @@ func TestParamsCatalogLines(t *testing.T) {
 				t.Errorf("params of %q\n got %s\nwant %s", tt.line, g, tt.want)
 			}
 		})
+	}
+}
+
+// TestParamsNXRelayPerRecord checks that a record's message ends before a process name only
+// when that record came in an NX-OS relay, not the one before it in the chunk.
+func TestParamsNXRelayPerRecord(t *testing.T) {
+	e := newEngine(t, embeddedCatalog(t), func(o *Options) { o.Params = true })
+	msg := "%SMART_LIC-3-COMM_FAILED: Communications failure with the CSLU : Unable to resolve server - smartlic"
+	out, _, err := e.Rewrite(nil, linesChunk([]string{"%USER-3-SYSTEM_MSG: " + msg, msg}))
+	if err != nil {
+		t.Fatalf("Rewrite: %v", err)
+	}
+	for i, want := range []string{"Unable to resolve server", "Unable to resolve server - smartlic"} {
+		if p, _ := bodyOf(t, records(t, out)[i])["params"].(map[string]any); p["chars_2"] != want {
+			t.Errorf("record %d: params %v, want chars_2 %q", i, p, want)
+		}
 	}
 }
 

@@ -54,11 +54,14 @@ type match struct {
 	// textStart(value, k): most records never need it worked out. Only signature matches,
 	// whose id is the entry's, set it directly.
 	text int
+	// nxRelayed: the message came in an NX-OS SYSTEM_MSG relay, whose text ends in the process
+	// that sent it (nxTextEnd); set and copy clear it, find sets it.
+	nxRelayed bool
 }
 
 // set and copy assign field by field: a struct assignment is slower here.
 func (m *match) set(product int, id []byte, sev int, ent *entryEnc, pos, text int) {
-	m.product, m.id, m.sev, m.ent, m.pos, m.text = product, id, sev, ent, pos, text
+	m.product, m.id, m.sev, m.ent, m.pos, m.text, m.nxRelayed = product, id, sev, ent, pos, text, false
 }
 
 func (m *match) copy(o *match) { m.set(o.product, o.id, o.sev, o.ent, o.pos, o.text) }
@@ -91,6 +94,7 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 		if cur.product != pIOS || !isRelay(cur.id) {
 			if cur != m {
 				m.copy(cur)
+				m.nxRelayed = only >= 0
 			}
 			return true
 		}
@@ -114,6 +118,34 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 func isRelay(id []byte) bool {
 	return len(id) > len("-SYSTEM_MSG") && bytes.HasSuffix(id, []byte("-SYSTEM_MSG")) ||
 		len(id) > len("IOSXE--PLATFORM") && hasPrefix(id, "IOSXE-") && bytes.HasSuffix(id, []byte("-PLATFORM"))
+}
+
+// nxTextEnd returns where the text t of a message an NX-OS relay carries ends: before the
+// " - process" or " - process[pid]" NX-OS appends to it (" - smartlic", "online  - usbhsd-log[2799]"),
+// a name of letters, digits, '_', '-' and '.' that starts with a letter; else len(t).
+func nxTextEnd(t []byte) int {
+	e := len(t)
+	for e > 0 && isEOLSpace(t[e-1]) {
+		e--
+	}
+	if e > 0 && t[e-1] == ']' {
+		d := e - 1
+		for d > 0 && isDigit(t[d-1]) {
+			d--
+		}
+		if d == e-1 || d == 0 || t[d-1] != '[' {
+			return len(t)
+		}
+		e = d - 1
+	}
+	n := e
+	for n > 0 && (isParamWordByte(t[n-1]) || t[n-1] == '.') {
+		n--
+	}
+	if n == e || !isLetter(t[n]) || n < 3 || string(t[n-3:n]) != " - " {
+		return len(t)
+	}
+	return n - 3 // the blanks before it end the last value
 }
 
 // maxTagEnd bounds where a "process[pid]:" tag ends, after priority, sequence, node, time and
