@@ -247,7 +247,7 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 		cn = c.drop(cn)
 	}
 	if cn == nil {
-		if cn, err = c.connect(ctx); err != nil {
+		if cn, err = c.connect(ctx, tag); err != nil {
 			return err
 		}
 	}

@@ -1034,6 +1034,72 @@ func TestCloseWithEndedContextAndNoSends(t *testing.T) {
 	}
 }
 
+// TestSendLeavesNoPayloadInTheBacklog: a paused in_forward accepts no connection, but the
+// kernel completes new ones in its listen backlog and queues what the client writes there.
+// When in_forward resumes it accepts them and stores every complete message it reads, though
+// the client gave up on it and the chunk is retried: each attempt would arrive once more
+// (plugins/in_forward/fw_conn.c reads, fw_prot.c stores, then "cannot send ACK response").
+// So the client must write no payload before the receiver has shown that it reads.
+func TestSendLeavesNoPayloadInTheBacklog(t *testing.T) {
+	for _, network := range []string{"unix", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			addr := "127.0.0.1:0"
+			if network == "unix" {
+				addr = filepath.Join(t.TempDir(), "in.sock")
+			}
+			ln, err := net.Listen(network, addr) // never accepted while the sends run: paused
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			cfg := testConfig(network + "://" + ln.Addr().String())
+			cfg.StallTimeout = 100 * time.Millisecond
+			cfg.AckTimeout = 500 * time.Millisecond // over TCP the kernel takes the bytes: no stall
+			c := newClient(t, cfg)
+			now := fakeClock(c)
+			payload := entries(0, 10)
+			for i := range 3 {
+				if err := c.Send(context.Background(), "t", payload, 10); err == nil {
+					t.Fatalf("Send %d to a receiver that accepts nothing succeeded", i+1)
+				}
+				*now = now.Add(time.Second) // past the backoff
+			}
+			c.Close(context.Background())
+			if d := c.Stats().Dials; d != 3 {
+				t.Fatalf("%d dials for 3 sends, want 3", d)
+			}
+			// Resumed: accept what waits in the backlog and read it all.
+			var got bytes.Buffer
+			for range c.Stats().Dials {
+				ln.(interface{ SetDeadline(time.Time) error }).SetDeadline(time.Now().Add(time.Second))
+				nc, err := ln.Accept()
+				if err != nil {
+					break
+				}
+				nc.SetReadDeadline(time.Now().Add(time.Second))
+				io.Copy(&got, nc)
+				nc.Close()
+			}
+			if n := bytes.Count(got.Bytes(), []byte("Built outbound TCP connection")); n > 0 {
+				t.Errorf("after %d failed sends and %d dials, the resumed receiver read %d records from its backlog: each would be stored, and the retried chunk sent again",
+					3, c.Stats().Dials, n)
+			}
+		})
+	}
+}
+
+// TestProbeUnansweredWithoutStallTimeout: with StallTimeout off, a receiver that takes a new
+// connection and never answers fails it at DialTimeout, naming the probe, not the dial.
+func TestProbeUnansweredWithoutStallTimeout(t *testing.T) {
+	cfg := testConfig(listen(t, "unix", func(c net.Conn) { io.Copy(io.Discard, c) }))
+	cfg.StallTimeout, cfg.DialTimeout = -1, 200*time.Millisecond
+	err := newClient(t, cfg).Send(context.Background(), "t", entries(0, 1), 1)
+	var re *RetryableError
+	if !errors.As(err, &re) || re.Op != "probe" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Send = %v, want the probe failing at the dial timeout", err)
+	}
+}
+
 // TestSendStallTimeoutOff: with a negative StallTimeout a receiver that reads nothing for a while,
 // then reads and acknowledges, is waited for.
 func TestSendStallTimeoutOff(t *testing.T) {

@@ -41,8 +41,8 @@ type conn struct {
 }
 
 // connect dials, unless the backoff says to wait, then wraps TLS and runs the shared-key
-// handshake within DialTimeout; errors name the step.
-func (c *Client) connect(ctx context.Context) (*conn, error) {
+// handshake, or else the probe under tag, within DialTimeout; errors name the step.
+func (c *Client) connect(ctx context.Context, tag string) (*conn, error) {
 	c.mu.Lock()
 	now := c.now()
 	if wait := c.lastTry.Add(c.delay).Sub(now); wait > 0 {
@@ -84,8 +84,10 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	cn.br = bufio.NewReaderSize(cn.nc, maxResponse)
 	if err == nil && c.cfg.SharedKey != "" {
 		op, err = "handshake", c.handshake(dctx, cn)
+	} else if err == nil && c.tlsConfig == nil {
+		op, err = "probe", c.probe(dctx, cn, tag)
 	}
-	if !stop() && err == nil {
+	if !stop() && (err == nil || ctx.Err() != nil) {
 		op, err = "dial", context.Cause(dctx) // the context ended while connecting: the deadline is poisoned
 	}
 	if err != nil {
@@ -147,6 +149,25 @@ func (c *Client) handshake(ctx context.Context, cn *conn) error {
 		return fmt.Errorf("read PONG: %w", err)
 	}
 	return checkPong(msg, salt, nonce, key, userAuth)
+}
+
+// probe proves that the receiver reads a new connection before a payload is written to it, as
+// the TLS handshake and the HELO do for the other connections. A paused in_forward accepts
+// nothing, but the kernel completes the connection in its listen backlog and keeps what is
+// written there; in_forward stores it once it resumes, though the send failed and the chunk is
+// retried. The probe is an empty Forward mode message under the payload's tag, which in_forward
+// acknowledges and stores nothing of (plugins/in_forward/fw_prot.c), waited for StallTimeout.
+func (c *Client) probe(ctx context.Context, cn *conn, tag string) error {
+	ctx, cancel := c.answerWithin(ctx)
+	defer cancel()
+	stop := bound(ctx, cn.nc)
+	_, err := cn.roundTrip(tag, nil, 0)
+	if !stop() {
+		return fmt.Errorf("no ack to an empty message: %w (a paused receiver sends none): %w",
+			context.Cause(ctx), cmp.Or(err, errors.New("no ack")))
+	}
+	cn.br.Discard(cn.br.Buffered()) // bytes after the ack, for which roundTrip marks cn not to reuse
+	return err
 }
 
 // sharedKeyDigest is sha512_hex(salt + hostname + nonce + shared_key) from the Forward v1 spec.
@@ -260,14 +281,19 @@ func (cn *conn) readObject() ([]byte, error) {
 	}
 }
 
-// roundTrip sends one PackedForward message and waits for its ack, within the caller's deadline.
+// roundTrip sends one PackedForward message and waits for its ack, within the caller's deadline;
+// nil entries send the empty Forward mode message of a probe.
 func (cn *conn) roundTrip(tag string, entries []byte, count int) (op string, err error) {
 	var raw [16]byte
 	rand.Read(raw[:]) // never fails
 	base64.StdEncoding.Encode(cn.id[:], raw[:])
 	h := msgpack.AppendArrayHeader(cn.head[:0], 3)
 	h = msgpack.AppendStr(h, tag)
-	h = msgpack.AppendBinHeader(h, len(entries))
+	if entries == nil {
+		h = msgpack.AppendArrayHeader(h, 0)
+	} else {
+		h = msgpack.AppendBinHeader(h, len(entries))
+	}
 	split := len(h)
 	// The entries go to the socket uncopied, between the header and the options map.
 	h = msgpack.AppendMapHeader(h, 2)

@@ -62,6 +62,8 @@ func (e *DeliveryError) Error() string {
 			"own and lacks Threaded On" + noHelo + ")"
 	case closed && re.Op == "tls handshake":
 		return s + " (an in_forward without tls on closes the connection at the TLS handshake, and so does one that is stopping)"
+	case closed && re.Op == "probe":
+		return s + " (in_forward closes the connection when it stops or pauses; at once " + tlsOff + ")"
 	case closed && (re.Op == "write" || re.Op == "read ack"):
 		var atOnce string
 		if !e.TLS {

@@ -261,13 +261,23 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 	if s.opts.SharedKey != "" && s.handshake(rw, d) != nil {
 		return
 	}
-	for {
+	for first := true; ; first = false {
 		if _, err := d.PeekCode(); err != nil || Fault(s.fault.Load()) == DropMidMessage {
 			return
 		}
 		m, err := s.read(d)
+		probe := err == nil && m.Size == 0
+		if probe && (!first || s.opts.SharedKey != "" || s.tlsConfig != nil) {
+			err = fmt.Errorf("probe %q after the first message or a handshake", m.Chunk)
+		}
 		if err != nil && in.err == nil {
 			s.locked(func() { s.violations = append(s.violations, err) })
+		}
+		if err == nil && probe { // answered whatever the fault, and not kept
+			if writeAck(rw, m.Chunk) != nil {
+				return
+			}
+			continue
 		}
 		fault := Fault(s.fault.Load())
 		if err != nil || fault == Drop {
@@ -287,12 +297,17 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 			id = "d3JvbmcgY2h1bmsgaWQgIQ=="
 		}
 		s.locked(func() { s.msgs[i].Acked = id == m.Chunk }) // before the client can see the ack
-		// {"ack": id}, the id as str 8 as in_forward writes it.
-		if _, err := rw.Write(append([]byte{0x81, 0xa3, 'a', 'c', 'k', 0xd9, byte(len(id))}, id...)); err != nil {
+		if writeAck(rw, id) != nil {
 			s.locked(func() { s.msgs[i].Acked = false })
 			return
 		}
 	}
+}
+
+// writeAck writes {"ack": id}, the id as str 8 as in_forward writes it.
+func writeAck(w io.Writer, id string) error {
+	_, err := w.Write(append([]byte{0x81, 0xa3, 'a', 'c', 'k', 0xd9, byte(len(id))}, id...))
+	return err
 }
 
 // handshake runs the receiver's side of the shared-key handshake as in_forward does
@@ -321,8 +336,9 @@ func digest(salt, hostname string, nonce []byte, key string) string {
 	return fmt.Sprintf("%x", sha512.Sum512([]byte(salt+hostname+string(nonce)+key)))
 }
 
-// read reads [str tag, bin entries, {"chunk": str, "size": int}], the only message the client
-// sends, with its entries decoded unless Options.DiscardEntries.
+// read reads [str tag, bin entries, {"chunk": str, "size": int}], the message the client
+// sends, with its entries decoded unless Options.DiscardEntries, or the probe of a new
+// connection, [str tag, [], {"chunk": str, "size": 0}].
 func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 	n, err := d.DecodeArrayLen()
 	if err != nil || n != 3 {
@@ -334,12 +350,16 @@ func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 	if m.Tag, err = d.DecodeString(); err != nil {
 		return m, err
 	}
-	if c, err := d.PeekCode(); err != nil || !msgpcode.IsBin(c) {
-		return m, fmt.Errorf("entries are not a bin, so not PackedForward (code 0x%02x): %v", c, err)
-	}
-	if s.opts.DiscardEntries {
+	c, err := d.PeekCode()
+	probe := err == nil && c == msgpcode.FixedArrayLow
+	switch {
+	case probe:
 		err = d.Skip()
-	} else {
+	case err != nil || !msgpcode.IsBin(c):
+		return m, fmt.Errorf("entries are not a bin, so not PackedForward (code 0x%02x): %v", c, err)
+	case s.opts.DiscardEntries:
+		err = d.Skip()
+	default:
 		m.Entries, err = d.DecodeBytes()
 	}
 	var opt struct {
@@ -350,10 +370,10 @@ func (s *Server) read(d *msgpack.Decoder) (m Message, err error) {
 		err = d.Decode(&opt)
 	}
 	m.Chunk, m.Size = opt.Chunk, opt.Size
-	if err != nil || m.Tag == "" || m.Chunk == "" || m.Size <= 0 {
-		return m, fmt.Errorf("tag %q, option chunk %q and size %d: want all three: %v", m.Tag, m.Chunk, m.Size, err)
+	if err != nil || m.Tag == "" || m.Chunk == "" || m.Size < 0 || (m.Size == 0) != probe {
+		return m, fmt.Errorf("tag %q, option chunk %q and size %d: want all three, size 0 in a probe only: %v", m.Tag, m.Chunk, m.Size, err)
 	}
-	if s.opts.DiscardEntries {
+	if probe || s.opts.DiscardEntries {
 		return m, nil
 	}
 	rd := bytes.NewReader(m.Entries)
