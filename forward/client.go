@@ -67,7 +67,7 @@ type Config struct {
 	TLSVerify bool   // check the receiver's certificate and the host name of Address
 
 	// AckTimeout bounds a whole Send, from waiting for a free connection to the ack;
-	// DialTimeout bounds connecting and the handshakes.
+	// DialTimeout bounds connecting, the handshakes and the probe.
 	AckTimeout, DialTimeout time.Duration
 	// MaxConns is the number of connections, and so of Sends in flight at once.
 	MaxConns int
