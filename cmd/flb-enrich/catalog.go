@@ -62,6 +62,8 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fromStdin := len(rest) == 1 && rest[0] == "-"
 	if len(rest) == 0 {
 		return c.failUsage(errors.New("missing ID or log line"))
+	} else if fromStdin && readsOutput(rest, stdin, stdout) != "" {
+		return c.fail(2, errors.New("standard input is also the standard output: its explanations would be read back without end"))
 	}
 	// The argument is one query, a record of several lines included; stdin is read line by line.
 	next := func() (string, error) { return strings.Join(rest, " "), io.EOF }

@@ -100,6 +100,8 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 		return c.fail(2, fmt.Errorf("--csv %s is also an input: the report would replace it", *rep.csv))
 	} else if p := csvProblem(rep); p != "" {
 		return c.fail(2, fmt.Errorf("--csv %s: %s", *rep.csv, p))
+	} else if name := readsOutput(inputs, stdin, stdout); rep == nil && name != "" {
+		return c.fail(2, fmt.Errorf("input %s is also the standard output: its records would be read back without end", name))
 	}
 	eng, err := enrich.New(cat, opts)
 	if err != nil {
@@ -132,6 +134,21 @@ func isFile(r io.Reader, path string) bool {
 	fi, err := f.Stat()
 	pi, _ := os.Stat(path) // SameFile is false for a path that Stat could not read
 	return err == nil && fi.Mode().IsRegular() && os.SameFile(fi, pi)
+}
+
+// readsOutput returns the input (- for standard input) that is the regular file standard output
+// writes to, or "": each record written would be read again, and the file grow until the disk is full.
+func readsOutput(inputs []string, stdin io.Reader, stdout io.Writer) string {
+	if ew, ok := stdout.(*errWriter); ok {
+		stdout = ew.w
+	}
+	out, _ := stdout.(*os.File)
+	for _, name := range inputs {
+		if out != nil && (name == "-" && isFile(stdin, out.Name()) || name != "-" && isFile(out, name)) {
+			return name
+		}
+	}
+	return ""
 }
 
 // lineEnricher writes each input line enriched before it reads the next, and flushes before it waits.
@@ -181,6 +198,11 @@ func (l *lineEnricher) flush() error {
 func (l *lineEnricher) file(name string, stdin io.Reader) error {
 	r, label := stdin, "standard input"
 	if name != "-" {
+		// Opening may wait (a named pipe without a writer): the last line of the input before,
+		// which had no line ending, is written first.
+		if err := l.flush(); err != nil {
+			return err
+		}
 		f, err := os.Open(name)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -682,5 +683,108 @@ func TestCachedAdditionsChangeNothing(t *testing.T) {
 				t.Errorf("output with the cache differs from the output without")
 			}
 		})
+	}
+}
+
+// TestRunEnrichRefusesToReadItsOutput: an input that is the regular file standard output writes
+// to (flb-enrich logs/*.log >> logs/all.log, run twice) would be read back without end.
+func TestRunEnrichRefusesToReadItsOutput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.log")
+	if err := os.WriteFile(in, []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		stdin bool
+	}{
+		{"a file", []string{"-", "{out}"}, false},
+		{"standard input", []string{in, "-"}, true},
+		{"explain -", []string{"explain", "-"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			outPath := filepath.Join(dir, "out.log")
+			if err := os.WriteFile(outPath, []byte("x\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := os.OpenFile(outPath, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Close()
+			var stdin io.Reader = strings.NewReader("")
+			if tt.stdin {
+				f, err := os.Open(outPath)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				stdin = f
+			}
+			args := slices.Clone(tt.args)
+			for i := range args {
+				args[i] = strings.ReplaceAll(args[i], "{out}", outPath)
+			}
+			var errOut bytes.Buffer
+			done := make(chan int, 1)
+			go func() { done <- run(args, stdin, out, &errOut) }()
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(2 * time.Second):
+				out.Close() // ends the run with a write error
+				<-done
+				t.Fatal("still reading its own output after 2s")
+			}
+			got, _ := os.ReadFile(outPath)
+			if code != 2 || !strings.Contains(errOut.String(), "is also the standard output") || string(got) != "x\n" {
+				t.Errorf("exit %d, stderr %q, output file %q; want 2, the input named, the file unchanged", code, errOut.String(), got)
+			}
+		})
+	}
+}
+
+// TestRunEnrichFlushesBeforeOpeningAnInput: the last line of an input, without a line ending, is
+// written before the next input is opened, which may wait (a named pipe without a writer yet).
+func TestRunEnrichFlushesBeforeOpeningAnInput(t *testing.T) {
+	dir := t.TempDir()
+	first, fifo := filepath.Join(dir, "first.log"), filepath.Join(dir, "fifo")
+	if err := os.WriteFile(first, []byte("a\nno ending"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run([]string{first, fifo}, strings.NewReader(""), outW, io.Discard)
+		outW.Close()
+		done <- code
+	}()
+	got := make(chan string, 1)
+	go func() {
+		b := bufio.NewReader(outR)
+		a, _ := b.ReadString('\n')
+		l, _ := b.ReadString('\n')
+		got <- dateRe.ReplaceAllString(a, "{") + dateRe.ReplaceAllString(l, "{")
+		io.Copy(io.Discard, b)
+	}()
+	select {
+	case l := <-got:
+		if want := "{\"log\":\"a\"}\n{\"log\":\"no ending\"}\n"; l != want {
+			t.Errorf("output %q, want %q", l, want)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("the last line of the first input is not written while the next one is opened")
+	}
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // lets the run open the pipe and end
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
 	}
 }

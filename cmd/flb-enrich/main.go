@@ -93,16 +93,22 @@ type command struct {
 	stdout   io.Writer // where -h prints the usage
 }
 
-func newCommand(name, synopsis string, stdout, stderr io.Writer) *command {
-	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout}
-	c.SetOutput(stderr)
-	c.Func("catalog", "user catalog `FILE` (.json or .csv) adding or overriding entries; repeatable", func(v string) error {
+// fileName is a flag.Func setting a file name, which may not be empty: --csv "$UNSET" is a mistake.
+func fileName(set func(string)) func(string) error {
+	return func(v string) error {
 		if v == "" {
 			return errors.New("empty file name")
 		}
-		c.catalogs = append(c.catalogs, v)
+		set(v)
 		return nil
-	})
+	}
+}
+
+func newCommand(name, synopsis string, stdout, stderr io.Writer) *command {
+	c := &command{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout}
+	c.SetOutput(stderr)
+	c.Func("catalog", "user catalog `FILE` (.json or .csv) adding or overriding entries; repeatable",
+		fileName(func(v string) { c.catalogs = append(c.catalogs, v) }))
 	c.Usage = func() {
 		io.WriteString(c.Output(), synopsis)
 		c.PrintDefaults()

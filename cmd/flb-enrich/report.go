@@ -39,8 +39,9 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("flb-enrich report", "usage: flb-enrich report [options] [FILE...]\n"+
 		"Reads log lines as flb-enrich does and prints records per product and result, and the most frequent\n"+
 		"message IDs the catalog lacks; --csv writes those as a user catalog to complete and load with --catalog.\n", stdout, stderr)
-	t := &tally{k: c.Int("top", 20, "how many unknown message `IDS` to print, 1 to 10000 (16 times as many are tracked)"),
-		csv: c.String("csv", "", "also write the unknown IDs to `FILE` as a user-catalog CSV (not one of the --catalog files)")}
+	t := &tally{k: c.Int("top", 20, "how many unknown message `IDS` to print, 1 to 10000 (16 times as many are tracked)"), csv: new(string)}
+	c.Func("csv", "also write the unknown IDs to `FILE` as a user-catalog CSV (not one of the --catalog files)",
+		fileName(func(v string) { *t.csv = v }))
 	code := enrichLines(c, args, stdin, io.Discard, t)
 	if t.top == nil { // -h, a bad option, or a catalog that does not load
 		return code

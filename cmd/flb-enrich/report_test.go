@@ -334,3 +334,15 @@ func TestReportCSVIntoAFileThatIsNotRegular(t *testing.T) {
 		})
 	}
 }
+
+// TestReportRefusesEmptyCSV: --csv "$UNSET" is a mistake, as --catalog "" is, not a report without
+// its CSV.
+func TestReportRefusesEmptyCSV(t *testing.T) {
+	for _, args := range [][]string{{"report", "--csv", ""}, {"report", "--csv="}} {
+		var out, errOut bytes.Buffer
+		code := run(args, strings.NewReader(reportInput), &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "empty file name") || out.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %d bytes, stderr %q; want 2, nothing, the empty name", args, code, out.Len(), errOut.String())
+		}
+	}
+}
