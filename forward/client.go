@@ -2,7 +2,8 @@
 // mode. A Send returns nil only once the receiver acknowledged the chunk, which lets the enrich
 // output hand records back to Fluent Bit without losing any; any other outcome is an error the
 // caller answers with a retry. A Client keeps a pool of connections, connects lazily, backs off
-// after failures, and supports TLS and the shared-key handshake.
+// after failures, and supports TLS and the shared-key handshake; a new connection without either
+// is first probed with an empty Forward mode message (probe).
 package forward
 
 import (

@@ -1,7 +1,8 @@
 // Package forwardtest is a Forward receiver for tests that accepts what the forward client
-// sends and nothing more (TLS, the shared-key handshake, PackedForward messages with chunk and
-// size), decoded with vmihailenco/msgpack/v5 rather than the project's MessagePack code. Any
-// other message fails the test; Faults make it misbehave as a broken in_forward does.
+// sends and nothing more (TLS, the shared-key handshake, the probe of a new connection,
+// PackedForward messages with chunk and size), decoded with vmihailenco/msgpack/v5 rather than
+// the project's MessagePack code. Any other message fails the test; Faults make it misbehave as
+// a broken in_forward does.
 package forwardtest
 
 import (
