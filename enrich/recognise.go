@@ -72,9 +72,8 @@ func (m *match) copy(o *match) { m.set(o.product, o.id, o.sev, o.ent, o.pos, o.t
 // further on (a user name, a URL, a command) is its text, in an NX-OS relay's
 // text too. Once m holds a relay header, the next ones are parsed into tmp.
 func (e *Engine) find(v []byte, m, tmp *match) bool {
-	haveRelay := false
+	haveRelay, nx := false, false // nx: behind an NX-OS relay, at the start of its text
 	cur := m
-	only := -1 // where an NX-OS relay's text starts: the only place its message's header can be
 	for i := 0; i < len(v); {
 		j := bytes.IndexByte(v[i:], '%')
 		if j < 0 {
@@ -83,30 +82,33 @@ func (e *Engine) find(v []byte, m, tmp *match) bool {
 		}
 		addWork(j + 1)
 		p := i + j
-		if only >= 0 && p != only {
-			break
-		}
 		// A Threat Defense prefix needs a Threat Defense ID.
 		if n := ftdPrefixLen(v[p+1:]); n > 0 && !e.parseFTD(v, p+1+n, cur) || n == 0 && !e.parseTokens(v, p, cur) {
+			if nx {
+				break
+			}
 			i = p + 1
 			continue
 		}
 		if cur.product != pIOS || !isRelay(cur.id) {
 			if cur != m {
 				m.copy(cur)
-				m.nxRelayed = only >= 0
+				m.nxRelayed = nx
 			}
 			return true
 		}
-		i, only = max(cur.text, ^cur.text, p+1), -1 // textStart skips no '%'
+		i, nx = max(cur.text, ^cur.text, p+1), bytes.HasSuffix(cur.id, []byte("-SYSTEM_MSG")) // textStart skips no '%'
+		haveRelay, cur = true, tmp
 		// NX-OS writes the header it carries first ("%USER-2-SYSTEM_MSG: <<%USBHSD-2-MOUNT>> ...");
 		// one further on is a daemon's text, such as a login name.
-		if bytes.HasSuffix(cur.id, []byte("-SYSTEM_MSG")) {
-			if only = textStart(v, i); hasPrefix(v[only:], "<<") {
-				only += 2
+		if nx {
+			if i = textStart(v, i); hasPrefix(v[i:], "<<") {
+				i += 2
+			}
+			if i >= len(v) || v[i] != '%' {
+				break
 			}
 		}
-		haveRelay, cur = true, tmp
 	}
 	if haveRelay {
 		return true
