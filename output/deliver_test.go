@@ -174,6 +174,8 @@ func TestDeliveryErrorNamesCauses(t *testing.T) {
 		{&forward.RetryableError{Op: "read ack", Err: fmt.Errorf("receiver closed the connection: %w", io.EOF)}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "read ack", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "larger than its Buffer_Max_Size"},
 		{&forward.RetryableError{Op: "write", Err: &net.OpError{Op: "write", Err: os.NewSyscallError("write", syscall.EPIPE)}}, "larger than its Buffer_Max_Size"},
+		// The probe is an empty message: no size is a cause.
+		{&forward.RetryableError{Op: "probe", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "when it stops or pauses; at once with tls on"},
 		{&forward.RetryableError{Op: "dial", Err: syscall.ECONNREFUSED}, ""},
 		{&forward.RetryableError{Op: "tls handshake", Err: io.EOF}, "without tls on closes the connection at the TLS handshake, and so does one that is stopping)"},
 		// A connection that failed otherwise was not closed by in_forward.

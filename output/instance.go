@@ -62,15 +62,15 @@ func (e *DeliveryError) Error() string {
 			"own and lacks Threaded On" + noHelo + ")"
 	case closed && re.Op == "tls handshake":
 		return s + " (an in_forward without tls on closes the connection at the TLS handshake, and so does one that is stopping)"
-	case closed && re.Op == "probe":
-		return s + " (in_forward closes the connection when it stops or pauses; at once " + tlsOff + ")"
-	case closed && (re.Op == "write" || re.Op == "read ack"):
-		var atOnce string
+	case closed && (re.Op == "probe" || re.Op == "write" || re.Op == "read ack"):
+		var large, atOnce string
+		if re.Op != "probe" { // the probe is an empty message
+			large = ", and on a message larger than its Buffer_Max_Size, 6144000 bytes by default"
+		}
 		if !e.TLS {
 			atOnce = "; at once " + tlsOff
 		}
-		return s + " (in_forward closes the connection when it stops or pauses, and on a message larger than " +
-			"its Buffer_Max_Size, 6144000 bytes by default" + atOnce + ")"
+		return s + " (in_forward closes the connection when it stops or pauses" + large + atOnce + ")"
 	}
 	return s
 }
