@@ -297,6 +297,7 @@ func (c *Config) Validate() error {
 		{aerr != nil && c.ForwardAddress != "", KeyForwardAddress, c.ForwardAddress, fmt.Sprint(aerr)},
 		{c.TLS && addr.Network != "tcp", KeyForwardTLS, "on", "TLS needs a tcp:// " + KeyForwardAddress},
 		{c.TLSCAFile != "" && !c.TLS, KeyForwardTLSCAFile, c.TLSCAFile, "set while " + KeyForwardTLS + " is off"},
+		{!c.TLSVerify && !c.TLS, KeyForwardTLSVerify, "off", "set while " + KeyForwardTLS + " is off"},
 	} {
 		if e.bad {
 			return &KeyError{Key: e.key, Value: e.value, Reason: e.reason}

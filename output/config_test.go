@@ -176,6 +176,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad address with stdout sink", props{"sink": "stdout", "forward_address": "localhost:24224"}, KeyForwardAddress, "tcp://host:port"},
 		{"tls over unix socket", props{"forward_tls": "on"}, KeyForwardTLS, "tcp://"},
 		{"ca file without tls", props{"forward_tls_ca_file": "/etc/ca.pem"}, KeyForwardTLSCAFile, "Forward_TLS is off"},
+		{"verify off without tls", props{"forward_tls_verify": "off"}, KeyForwardTLSVerify, `invalid value "off": set while Forward_TLS is off`},
 		{"unix socket path a directory", props{"forward_address": "unix:///run/fluent-bit/"}, KeyForwardAddress, "not a directory"},
 		{"tag prefix with space", props{"forward_tag_prefix": "en riched."}, KeyForwardTagPrefix, "without spaces"},
 		{"tag prefix with a tab", props{"forward_tag_prefix": "en\triched."}, KeyForwardTagPrefix, "without spaces"},
