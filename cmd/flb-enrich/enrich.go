@@ -85,6 +85,16 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 	} else if opts.MessageKeys[0] == output.UnparsedErrorKey { // a raw line's problem goes there too
 		return c.fail(2, fmt.Errorf("--message-key: raw lines cannot go under %s, the key of their problems: put another key first", output.UnparsedErrorKey))
 	}
+	// A field named as a raw line's problem, or inside it, would replace it (--overwrite) or be left out.
+	names := []enrich.FieldOption{{Option: "nest_under", Name: &opts.NestUnder}}
+	if fields := opts.Fields.ByOption(); opts.NestUnder == "" {
+		names = fields[:]
+	}
+	for _, f := range names {
+		if n := *f.Name; n == output.UnparsedErrorKey || strings.HasPrefix(n, output.UnparsedErrorKey+".") { // Elasticsearch merges enrich_error.x into it
+			return c.fail(2, fmt.Errorf("--%s: %s: a raw line's problem goes under %s: give another name", strings.ReplaceAll(f.Option, "_", "-"), n, output.UnparsedErrorKey))
+		}
+	}
 	cat, err := catalog.Load(c.catalogs...)
 	if err != nil {
 		return c.fail(1, err)

@@ -207,6 +207,12 @@ func TestRunEnrichErrors(t *testing.T) {
 		{"empty message keys", []string{"--message-key", " , "}, 2, "--message-key"},
 		{"clashing names", []string{"--field-action", "explanation"}, 2, `--field-explanation and --field-action: "explanation" cannot have the same name`},
 		{"raw lines under the problem's key", []string{"--message-key", "enrich_error,log"}, 2, "--message-key: raw lines cannot go under enrich_error"},
+		// --overwrite would replace a raw line's problem with the field; without it the field is left out.
+		{"field named as the problem's key", []string{"--field-explanation", "enrich_error"}, 2, "--field-explanation: enrich_error: a raw line's problem goes under enrich_error"},
+		{"nest key named as the problem's key", []string{"--nest-under", " enrich_error"}, 2, "--nest-under: enrich_error: a raw line's problem goes under enrich_error"},
+		// Elasticsearch merges a dotted name into the problem's key: the engine leaves the field out, or the line unenriched.
+		{"field inside the problem's key", []string{"--field-explanation", "enrich_error.text"}, 2, "--field-explanation: enrich_error.text: a raw line's problem"},
+		{"nest key inside the problem's key", []string{"--nest-under", "enrich_error.cisco"}, 2, "--nest-under: enrich_error.cisco: a raw line's problem"},
 		{"message key inside a field", []string{"--message-key", "product.line"}, 2, `--field-product and --message-key: "product" cannot be added beside product.line`},
 		{"ecs preset with nest under", []string{"--field-preset", "ecs", "--nest-under", "x"}, 2,
 			`--nest-under and --field-preset: "x" cannot go with the ecs preset, whose fields have their own places`},
