@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -116,17 +117,20 @@ const MaxFileSize = 32_000_000
 // a FIFO would block Fluent Bit's start until something wrote to it, and /dev/zero never ends.
 // The size is checked on what is read, so a file that grows while it is read is refused too.
 func ReadFile(path string) ([]byte, error) {
+	var f *os.File
 	st, err := os.Stat(path)
+	if err == nil && st.Mode().IsRegular() {
+		// A FIFO renamed over the file since the Stat is opened without waiting for a writer, then refused.
+		if f, err = os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			defer f.Close()
+			st, err = f.Stat()
+		}
+	}
 	if err != nil {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var b bytes.Buffer
 	b.Grow(int(min(st.Size(), MaxFileSize)) + bytes.MinRead)
 	if _, err = b.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err == nil && b.Len() > MaxFileSize {

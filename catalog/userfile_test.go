@@ -10,8 +10,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestLoadFileValid(t *testing.T) {
@@ -776,6 +778,48 @@ func TestLoadFileNotRegular(t *testing.T) {
 	entries, err := LoadFile(path)
 	if !errors.Is(err, ErrUserCatalog) || !strings.Contains(fmt.Sprint(err), path+": not a regular file") {
 		t.Errorf("LoadFile(FIFO) = %d entries, error %v; want it refused as not a regular file", len(entries), err)
+	}
+}
+
+// TestReadFileFIFOSwappedIn reads while a file and a FIFO take turns at the path, each put there by
+// a rename: a FIFO renamed there between the check of the path and its opening must be refused,
+// not waited on, for a Catalog_File check, the reports after it and Fluent Bit's exit would wait.
+func TestReadFileFIFOSwappedIn(t *testing.T) {
+	dir := t.TempDir()
+	path, fifo := filepath.Join(dir, "user.csv"), filepath.Join(dir, "fifo")
+	if err := errors.Join(syscall.Mkfifo(fifo, 0o600), os.Link(fifo, path)); err != nil {
+		t.Fatal(err)
+	}
+	var stop atomic.Bool
+	swapped := make(chan struct{})
+	defer func() { stop.Store(true); <-swapped }() // before TempDir's cleanup, which a file created meanwhile would fail
+	go func() {
+		defer close(swapped)
+		for i := 0; !stop.Load(); i++ {
+			next := filepath.Join(dir, fmt.Sprint(i))
+			if i%2 == 0 {
+				_ = os.WriteFile(next, []byte("id,severity,explanation,action\n"), 0o600)
+			} else {
+				_ = os.Link(fifo, next)
+			}
+			_ = os.Rename(next, path)
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for end := time.Now().Add(2 * time.Second); time.Now().Before(end) && (err == nil || strings.HasSuffix(err.Error(), "not a regular file")); {
+			_, err = ReadFile(path)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil && !strings.HasSuffix(err.Error(), "not a regular file") {
+			t.Errorf("ReadFile: %v, want the file read or the FIFO refused", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Error("ReadFile waits for a writer of a FIFO renamed over the file after the check of its type")
 	}
 }
 
