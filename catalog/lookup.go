@@ -134,6 +134,8 @@ func (e *Entry) Validate() error {
 		return invalid("severity %d is outside 0-7", *e.Severity)
 	case p == ProductFTD && e.PrintedID != "" && !digits(e.PrintedID, 6):
 		return invalid("printed_id %q is not a 6-digit message ID", e.PrintedID)
+	case p != ProductCUCM && len(e.Signatures) > 0: // the engine searches lines for Unified CM texts only
+		return invalid("signatures are read for %s entries only; a %s entry is found by its ID", ProductCUCM, p)
 	case len(e.Explanation)+len(e.Action) > MaxTextLen:
 		return invalid("explanation and action have %d bytes, more than the %d every record naming the entry may gain", len(e.Explanation)+len(e.Action), MaxTextLen)
 	}

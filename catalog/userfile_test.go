@@ -366,6 +366,10 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		// An entry invalid otherwise is reported as such, not for texts not yet written.
 		{"invalid id without texts", `[{"product":"cisco_ftd_asa","id":"72205","explanation":"","action":""}]`, `entry 1 (id "72205"): invalid catalog entry: id "72205" is not a 6-digit message ID`},
 		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
+		// Only Unified CM entries are searched for by their signatures: another product's would be ignored.
+		{"signatures of a firewall entry", `[{"product":"cisco_ftd_asa","id":"999001","explanation":"x","action":"y","signatures":["tunnel torn down"]}]`, `entry 1 (id "999001"): invalid catalog entry: signatures are read for cisco_cucm entries only`},
+		{"signatures of an IOS entry", `[{"product":"cisco_ios","id":"LINK-3-FLAP","explanation":"x","action":"y","signatures":["link flapping detected"]}]`, `signatures are read for cisco_cucm entries only`},
+		{"signatures of an IBM entry", `[{"product":"ibm_storage_virtualize","id":"999123","explanation":"x","action":"y","signatures":["drive failed"]}]`, `signatures are read for cisco_cucm entries only`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -406,6 +410,8 @@ func TestCSVListColumns(t *testing.T) {
 		{"printed id not 6 digits", `cisco_ftd_asa,722056,,x,y,72205,,`, Entry{}, `printed_id "72205" is not a 6-digit message ID`},
 		{"signature too short", `cisco_cucm,ILSX,,x,y,,,"[""self signed certificate"",""TLS""]"`, Entry{},
 			`user.csv: line 2 (id "ILSX"): invalid catalog entry: signature "TLS" is shorter than 4 bytes`},
+		{"signatures of an IOS row", `cisco_ios,LINK-3-FLAP,,x,y,,,"[""link flapping detected""]"`, Entry{},
+			`user.csv: line 2 (id "LINK-3-FLAP"): invalid catalog entry: signatures are read for cisco_cucm entries only`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
