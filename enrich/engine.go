@@ -160,8 +160,10 @@ func New(cat *catalog.Catalog, opts Options) (*Engine, error) {
 	var sigs []signature
 	seen := make(map[string]bool)
 	for _, s := range texts {
-		// The catalog refuses shorter signatures; a shorter alarm name is left to its header and AlertName=.
-		if len(s.Text) >= catalog.MinSignatureLen && !seen[s.Text] {
+		// The catalog refuses shorter signatures; a shorter alarm name is left to its header and AlertName=,
+		// and so is one of digits only, which would match inside any number of a line (a port, a pid).
+		number := s.Text == s.Entry.ID && strings.Trim(s.Text, "0123456789") == ""
+		if len(s.Text) >= catalog.MinSignatureLen && !seen[s.Text] && !number {
 			seen[s.Text] = true
 			sigs = append(sigs, signature{[]byte(s.Text), []byte(s.Entry.ID), e.index[pCUCM][s.Entry.Key()]})
 		}

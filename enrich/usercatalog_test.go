@@ -169,6 +169,31 @@ func TestUserAlarmOfFourBytes(t *testing.T) {
 	}
 }
 
+// TestUserAlarmOfDigitsByHeader checks that a Unified CM entry named by a number, as a firewall or
+// IBM ID given the wrong product is, explains its header but is not searched for as trace text:
+// there it would match any number of a line that holds its digits.
+func TestUserAlarmOfDigitsByHeader(t *testing.T) {
+	cat := loadUserCatalog(t, "user.csv", "product,id,severity,explanation,action\n"+
+		"cisco_cucm,106023,4,Denied by an access group.,Check the ACL.\n")
+	eng := newEngine(t, cat, nil)
+	tests := []struct {
+		name, line string
+		found      bool
+	}{
+		{"header", "%UC_CALLMANAGER-4-106023: x", true},
+		{"number in a line", "kernel: conn 1106023 closed, 20 bytes", false},
+		{"number alone", "pid 106023 exited", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := eng.Recognise([]byte(tt.line))
+			if tt.found != (ok && m.Product == catalog.ProductCUCM && m.ID == "106023" && m.Entry != nil) || !tt.found && ok {
+				t.Errorf("Recognise(%q) = %+v, %v; want found %v", tt.line, m, ok, tt.found)
+			}
+		})
+	}
+}
+
 // TestUserIOSFacilityOnlyAsAPart checks that IOS entries whose facility no line starts its header
 // with, a firewall prefix or one without a letter, load and explain the lines that carry that
 // facility as a part of a longer one, or (ASA) in a header without '%'.
