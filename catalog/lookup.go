@@ -130,6 +130,8 @@ func (e *Entry) Validate() error {
 		return invalid("error_code %q differs from id %q, which is an error code", e.ErrorCode, e.ID)
 	case p == ProductCUCM && (e.ID == "" || strings.ContainsFunc(e.ID, unicode.IsSpace)):
 		return invalid("id %q is not an alarm name", e.ID)
+	case (p == ProductCUCM || p == ProductIOS) && cucmNameRe.MatchString(e.ID): // the engine keys such a line by the name after the severity
+		return invalid("id %q is a Unified CM message name: give product %s and its alarm name %s", e.ID, ProductCUCM, cucmNameRe.FindStringSubmatch(e.ID)[1])
 	case e.Severity != nil && (*e.Severity < 0 || *e.Severity > 7):
 		return invalid("severity %d is outside 0-7", *e.Severity)
 	case p == ProductFTD && e.PrintedID != "" && !digits(e.PrintedID, 6):
@@ -182,6 +184,9 @@ var (
 	ftdIDRe = regexp.MustCompile(`^%?(?:ASA|FTD|PIX|FWSM|NGIPS|Threat Defense)-?([0-7])-(\d{6}):?$`)
 	// iosIDRe matches "%SMART_LIC-3-COMM_FAILED" with or without "%" and ":".
 	iosIDRe = regexp.MustCompile(`^%?([A-Za-z][A-Za-z0-9_]*)-([0-7])-([A-Za-z0-9_]+):?$`)
+	// cucmNameRe matches a Unified CM header name, UC_X-3-Alarm or CCM_X-X-3-A-B, capturing the alarm
+	// name after its first severity part, as the engine reads it.
+	cucmNameRe = regexp.MustCompile(`^(?i:UC_|CCM_)\w*(?:-\w+)*?-[0-7]-(\w.*)$`)
 	// iosKeyRe matches an IOS key a line can give: the engine reads names of these bytes only.
 	iosKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 )

@@ -121,6 +121,8 @@ func TestLoadFileErrors(t *testing.T) {
 				"line 6", "5 fields, want 4",
 				`line 7 (id "086008")`, "give product ibm_storage_virtualize",
 				`line 8 (id "981004")`,
+				// Lines carry it as a Unified CM header, which no IOS entry explains.
+				`line 9 (id "UC_CALLMANAGER-3-DB_LINK_DOWN")`, "give product cisco_cucm and its alarm name DB_LINK_DOWN",
 			},
 			absent: []string{"line 2"},
 		},
@@ -363,6 +365,13 @@ func TestJSONErrorsNameFields(t *testing.T) {
 		{"alarm name empty", `[{"product":"cisco_cucm","id":"","explanation":"x","action":"y"}]`, `entry 1 (id ""): invalid catalog entry: id "" is not an alarm name`},
 		{"alarm name with a tab", `[{"product":"cisco_cucm","id":"ILS\tX","explanation":"x","action":"y"}]`, `id "ILS\tX" is not an alarm name`},
 		{"alarm name with a no-break space", `[{"product":"cisco_cucm","id":"\u00a0ILSX","explanation":"x","action":"y"}]`, `id "\u00a0ILSX" is not an alarm name`},
+		// Lines are keyed by the alarm name after the header's severity, which an entry of the whole name never explains.
+		{"alarm name as the message name", `[{"product":"cisco_cucm","id":"%UC_CALLMANAGER-3-DeviceUnregistered","explanation":"x","action":"y"}]`,
+			`entry 1 (id "UC_CALLMANAGER-3-DeviceUnregistered"): invalid catalog entry: id "UC_CALLMANAGER-3-DeviceUnregistered" is a Unified CM message name: give product cisco_cucm and its alarm name DeviceUnregistered`},
+		{"alarm name as a CCM message name", `[{"product":"cisco_cucm","id":"CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT","explanation":"x","action":"y"}]`,
+			`is a Unified CM message name: give product cisco_cucm and its alarm name RTMT-ERROR-ALERT`},
+		{"an IOS entry of a Unified CM name", `[{"product":"cisco_ios","id":"uc_callmanager-3-DB_LINK_DOWN","explanation":"x","action":"y"}]`,
+			`is a Unified CM message name: give product cisco_cucm and its alarm name DB_LINK_DOWN`},
 		// An entry invalid otherwise is reported as such, not for texts not yet written.
 		{"invalid id without texts", `[{"product":"cisco_ftd_asa","id":"72205","explanation":"","action":""}]`, `entry 1 (id "72205"): invalid catalog entry: id "72205" is not a 6-digit message ID`},
 		{"signature empty", `[{"product":"cisco_cucm","id":"ILSX","explanation":"x","action":"y","signatures":[""]}]`, `entry 1 (id "ILSX"): invalid catalog entry: signature "" is shorter than 4 bytes`},
