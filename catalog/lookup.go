@@ -221,11 +221,17 @@ func (c *Catalog) LookupID(id string) (*Entry, bool) {
 	return nil, false
 }
 
-// LookupErrorCode returns the entry (not in Entries) of an IBM error code such as "1785": the
-// document's summary, or a user catalog's entry with the code as its ID.
+// LookupErrorCode returns the entry of an IBM error code such as "1785": the document's summary,
+// or a user catalog's entry with the code as its ID (neither in Entries), else the first event
+// entry that carries the code, as the engine explains a line with the code alone (4 digits).
 func (c *Catalog) LookupErrorCode(code string) (*Entry, bool) {
-	e, ok := c.errorCodes[code]
-	return e, ok
+	if e, ok := c.errorCodes[code]; ok {
+		return e, true
+	}
+	if i := slices.IndexFunc(c.entries, func(e Entry) bool { return e.Product == ProductIBM && e.ErrorCode == code }); i >= 0 && digits(code, 4) {
+		return &c.entries[i], true
+	}
+	return nil, false
 }
 
 // ErrorCodes returns the error codes the catalog knows, in order.

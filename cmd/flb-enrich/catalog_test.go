@@ -419,6 +419,32 @@ func TestCatalogWritesUserErrorCodes(t *testing.T) {
 	}
 }
 
+// TestExplainErrorCodeOfUserEvents: an IBM error code that user events carry but no entry of its
+// own explains is explained as the lines that carry it are, by the first of those events.
+func TestExplainErrorCodeOfUserEvents(t *testing.T) {
+	user := filepath.Join(t.TempDir(), "user.csv")
+	text := "product,id,error_code,severity,explanation,action\n" +
+		"ibm_storage_virtualize,999123,4321,,Drive fault.,Replace the drive.\n" +
+		"ibm_storage_virtualize,999124,4321,,Drive removed.,Put it back.\n" +
+		"ibm_storage_virtualize,999125,43210,,No line carries a 5-digit code.,x\n"
+	if err := os.WriteFile(user, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const want = "result:      catalog entry\nproduct:     ibm_storage_virtualize (IBM Storage Virtualize)\nid:          999123\n"
+	for _, query := range []string{"# Error Code = 4321 : drive", "4321"} {
+		t.Run(query, func(t *testing.T) {
+			code, out, errOut := runCatalogCLI("explain", "--catalog", user, query)
+			if code != 0 || !strings.HasPrefix(out, want) {
+				t.Errorf("explain %q: exit %d, %q, stderr %q; want exit 0, %q", query, code, out, errOut, want)
+			}
+		})
+	}
+	// The engine reads 4-digit codes only: "Error Code 43210" gets no entry, nor does explain 43210.
+	if code, out, _ := runCatalogCLI("explain", "--catalog", user, "43210"); code != 1 || strings.Contains(out, "catalog entry") {
+		t.Errorf("explain 43210: exit %d, %q; want exit 1, no entry", code, out)
+	}
+}
+
 // lineThenCheck gives one line, then, at the next read, notes whether out already holds want.
 type lineThenCheck struct {
 	line      string
