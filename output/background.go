@@ -48,7 +48,8 @@ func load(files []string, opts enrich.Options) (*loaded, error) {
 
 // refresh swaps in the Catalog_File files again when their contents changed.
 // A set with any error is refused whole, logged and counted once, when the
-// same contents fail twice in a row: a file caught half written loads next time.
+// same contents fail twice in a row: a file caught half written loads next time (and at once
+// when the part written is valid, as a CSV cut at the end of a row is).
 func (in *Instance) refresh() {
 	sum, err := fileSum(in.cfg.CatalogFiles)
 	if err == nil && sum == in.current.Load().sum {
