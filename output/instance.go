@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -344,7 +345,7 @@ func (in *Instance) loop(tag, handedBack string, data []byte) {
 	if in.loopLogged.CompareAndSwap(false, true) {
 		in.log.Errorf("records with tag %q already carry the prefix %q: this output's Match also matches the records it hands back. "+
 			"They are not enriched or sent again (logged once). Fix: give the enrich output a Match that excludes %s*, such as Match_Regex ^(?!%s).*",
-			tag, handedBack, handedBack, strings.ReplaceAll(handedBack, ".", `\.`))
+			tag, handedBack, handedBack, regexp.QuoteMeta(handedBack))
 	}
 	in.log.Debugf("chunk with tag %q (%d bytes) not handed back: loop; totals %s", tag, len(data), totalsLine{in})
 }
