@@ -53,6 +53,7 @@ func load(files []string, opts enrich.Options) (*loaded, error) {
 func (in *Instance) refresh() {
 	sum, err := fileSum(in.cfg.CatalogFiles)
 	if err == nil && sum == in.current.Load().sum {
+		in.later[laterFailed].Store(nil) // a refusal still waiting to be logged is of contents no longer there
 		in.failing, in.refused = "", ""
 		return
 	}

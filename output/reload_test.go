@@ -594,3 +594,39 @@ func TestReloadAfterRefusalLogsLast(t *testing.T) {
 		t.Errorf("last catalog line %q, want the reload:\n%s", last, strings.Join(log.lines, "\n"))
 	}
 }
+
+// TestRestoreAfterRefusalLogsNothing: a file removed or broken long enough to be refused, then
+// put back as the catalog in use has it before the next flush, leaves that flush logging no
+// refusal of a file that is there again: putting the file back logs nothing, and the refusal
+// is counted, as one a reload replaced is.
+func TestRestoreAfterRefusalLogsNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		breakFile func(path string) error
+	}{
+		{"removed", os.Remove},
+		{"broken", func(path string) error {
+			return os.WriteFile(path, []byte("id,severity,explanation,action,product\n999001,9,x,y,cisco_ftd_asa\n"), 0o644)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, log, out, path := newReloading(t, 0)
+			if err := tc.breakFile(path); err != nil {
+				t.Fatal(err)
+			}
+			in.refresh()
+			in.refresh()
+			userCatalog(t, path, "第一版") // as loaded at start
+			in.refresh()
+			if got := explanations(t, in, out, 1); got[0] != "第一版" {
+				t.Errorf("explanation %q, want 第一版", got[0])
+			}
+			if got := log.count("error", "catalog not reloaded"); got != 0 {
+				t.Errorf("%d refusals logged after the file was back as in use, want none:\n%s", got, strings.Join(log.lines, "\n"))
+			}
+			if got := in.Totals().CatalogReloadFailures; got != 1 {
+				t.Errorf("refusals counted %d, want 1", got)
+			}
+		})
+	}
+}
