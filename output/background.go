@@ -159,14 +159,16 @@ func (in *Instance) watch() {
 }
 
 // report logs the unknown message IDs and writes Report_File when new ones arrived or a
-// catalog reload explained some since the last report, or at close when any arrived at all.
+// catalog reload explained some since the last report, or at close when any arrived at all;
+// also at the first report after a chunk when Report_File was there at start. Never before a chunk:
+// an instance that Init then refused (its Report_File another instance's Catalog_File) writes nothing.
 func (in *Instance) report(closing bool) {
 	var items []report.Item
 	var total int64
 	changed := false
 	in.locked(func() {
 		total = in.unknown.Total()
-		if changed = total != in.reported || closing && total > 0; changed {
+		if changed = (total != in.reported || closing && total > 0) && in.stats.Chunks > 0; changed {
 			in.reported, items = total, in.unknown.Top()
 		}
 	})

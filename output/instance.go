@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -118,7 +119,7 @@ type Instance struct {
 	stats      Totals
 	onStats    func(Totals)
 	unknown    *report.TopK // the message IDs the catalog lacks
-	reported   int64        // unknown.Total() at the last report, -1 after a reload took IDs out
+	reported   int64        // unknown.Total() at the last report, -1 before one over an earlier run's Report_File or after a reload took IDs out
 }
 
 // Totals are an instance's counters since New. Chunks and the records count a
@@ -214,6 +215,9 @@ func New(cfg Config, log Logger, stdout io.Writer) (*Instance, error) {
 func newInstance(cfg Config, log Logger, cur *loaded, s sink) *Instance {
 	in := &Instance{cfg: cfg, log: cmp.Or[Logger](log, discard{}), sink: s, unknown: report.New(cfg.ReportTop),
 		sent: map[string]struct{}{}}
+	if _, err := os.Stat(cfg.ReportFile); err == nil { // an earlier run's rows, which a catalog completed since may explain, must go
+		in.reported = -1
+	}
 	in.current.Store(cur)
 	in.bufs.New = func() any { return &flushBuffer{out: make([]byte, 0, 64<<10)} }
 	in.abort, in.abortSend = context.WithCancel(context.Background())

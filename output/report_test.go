@@ -237,6 +237,49 @@ func TestNoReportWithoutUnknownIDs(t *testing.T) {
 	}
 }
 
+// TestReportFileOfAnEarlierRunReplaced: a restart or a hot reload starts a new report, so the
+// first periodic report rewrites a Report_File an earlier run left, even when no record has an
+// unknown ID: its rows may be IDs that the catalog completed from it now explains.
+func TestReportFileOfAnEarlierRunReplaced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unknown.csv")
+	stale := "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,999001,4,,,1,%ASA-4-999001: x\n"
+	if err := os.WriteFile(path, []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	cfg.ReportFile = path
+	cfg.ReportInterval = 0 // the test calls the periodic report itself
+	log := &logRecorder{}
+	in, err := New(cfg, log, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(context.Background())
+	in.report(false) // before any chunk: an instance whose Init failed must write nothing
+	if b, err := os.ReadFile(path); err != nil || string(b) != stale {
+		t.Fatalf("Report_File before any chunk: %q, %v; want it untouched", b, err)
+	}
+	if err := in.Flush(context.Background(), "t", chunk(knownLine)); err != nil {
+		t.Fatal(err)
+	}
+	in.report(false)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "product,id,severity,explanation,action,count,example\n"; string(b) != want {
+		t.Errorf("Report_File after the first report of a run without unknown IDs:\n%s\nwant the header alone", b)
+	}
+	in.report(false) // nothing new since: no report
+	if err := in.Flush(context.Background(), "t", chunk(knownLine)); err != nil {
+		t.Fatal(err)
+	}
+	if n := log.count("info", "unknown message IDs: 0 records"); n != 1 {
+		t.Errorf("%d report lines, want 1:\n%s", n, strings.Join(log.lines, "\n"))
+	}
+}
+
 // TestReportLoadsBackCompleted completes every row of a Report_File, as
 // docs/observability.md tells the operator to, and loads it as a user catalog.
 func TestReportLoadsBackCompleted(t *testing.T) {

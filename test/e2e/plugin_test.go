@@ -645,6 +645,38 @@ exitctx D
 	}
 }
 
+// TestReportFileAfterReload: the operator completes the report, loads the completed copy with
+// Catalog_File and reloads (the old instance exits, a new one starts); the report of the new
+// instance, at its exit here, replaces the old rows, which its catalog now explains, although no
+// record carries an unknown ID any more.
+func TestReportFileAfterReload(t *testing.T) {
+	dir := t.TempDir()
+	rep, completed := filepath.Join(dir, "unknown.csv"), filepath.Join(dir, "completed.csv")
+	if err := os.WriteFile(completed, []byte("product,id,severity,explanation,action\ncisco_ftd_asa,999001,4,a user message,check it\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := writeChunk(t, chunk("%ASA-4-999001: user message"))
+	r := runHost(t, fmt.Sprintf(`
+instance A sink=stdout match=* report_file=%[1]s
+flush A t %[3]s
+exitctx A
+instance B sink=stdout match=* report_file=%[1]s catalog_file=%[2]s
+flush B t %[3]s
+exitctx B
+`, rep, completed, data), nil)
+	r.ok(t)
+	if got := r.logsWith("info", "[output:enrich:A] unknown ID #1: 999001"); len(got) != 1 {
+		t.Fatalf("the first instance reported %q, want 999001 once", got)
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "999001") {
+		t.Errorf("Report_File still lists 999001, which the new instance's catalog explains:\n%s", b)
+	}
+}
+
 // TestReportFileIsAnotherInstancesCatalog: an instance whose Report_File is another open
 // instance's Catalog_File, in either order, is refused at start: each report would replace the
 // entries completed there with rows that do not load, and the next start would fail on them.
