@@ -4,6 +4,7 @@
 package enrich
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -598,7 +599,8 @@ var shortStrHdr = func() (t [256]uint8) {
 }()
 
 // bestMatch returns the match the record gets (in key order, the first known, else the
-// first found) and its value; each search fills the other slot of ms, copying no match.
+// first found, of the values no other key's value holds, then of those) and its value; each
+// search fills the other slot of ms, copying no match.
 func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[3]match) (*match, []byte) {
 	if hv := s.haveVal; hv&(hv-1) == 0 { // no value or, as in most records, one
 		if hv == 0 {
@@ -611,25 +613,45 @@ func (e *Engine) bestMatch(chunk []byte, s *pairScan, ms *[3]match) (*match, []b
 		return nil, nil
 	}
 	var val []byte
-	best := -1
-	for hv := s.haveVal; hv != 0; hv &= hv - 1 {
-		i := bits.TrailingZeros32(hv)
-		v := chunk[s.vals[i].start:s.vals[i].end]
-		cur := (best + 1) & 1 // the slot best does not use
-		if !e.find(v, &ms[cur], &ms[2]) {
-			continue
-		}
-		if best < 0 || ms[cur].ent != nil { // best is unknown here: a known one ends the loop
-			best, val = cur, v
-		}
-		if ms[cur].ent != nil {
-			break
+	best, held := -1, uint32(0)
+	// A value another key's value holds is searched only when the others give no identifier.
+	for keys, pass := s.haveVal, 0; pass < 2 && best < 0; keys, pass = held, pass+1 {
+		for hv := keys; hv != 0; hv &= hv - 1 {
+			i := bits.TrailingZeros32(hv)
+			v := chunk[s.vals[i].start:s.vals[i].end]
+			if pass == 0 && heldByOther(chunk, s, i, v) {
+				held |= 1 << i
+				continue
+			}
+			cur := (best + 1) & 1 // the slot best does not use
+			if !e.find(v, &ms[cur], &ms[2]) {
+				continue
+			}
+			if best < 0 || ms[cur].ent != nil { // best is unknown here: a known one ends the loop
+				best, val = cur, v
+			}
+			if ms[cur].ent != nil {
+				break
+			}
 		}
 	}
 	if best < 0 {
 		return nil, nil
 	}
 	return &ms[best], val
+}
+
+// heldByOther reports whether the longer value of another message key holds v, the value of key
+// i, as the raw line of raw_message_key holds a syslog parser's message: there the header the
+// parser cut off comes first, and a header in v may be the message's text, a login name.
+func heldByOther(chunk []byte, s *pairScan, i int, v []byte) bool {
+	for hv := s.haveVal &^ (1 << i); hv != 0; hv &= hv - 1 {
+		w := s.vals[bits.TrailingZeros32(hv)]
+		if int(w.end-w.start) > len(v) && bytes.Contains(chunk[w.start:w.end], v) {
+			return true
+		}
+	}
+	return false
 }
 
 // addedFields returns the fields a record with match m gets, before its own keys, and its severity.
