@@ -97,7 +97,9 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 					n, end = w, i+len(w)
 				}
 			}
-			if n != "" && !isLabel(format, i, end) && !isTextAfterArticle(format, i, n) && (sameWord(prevWord(format, i), n) || !labelled(format, n)) {
+			// The word before is a label unless it is the variable just read ("user = user : user IP").
+			afterLabel := sameWord(prevWord(format, i), n) && (len(names) == 0 || strings.Trim(format[litStart:i], " :=") != "")
+			if n != "" && (afterLabel || !isLabel(format, i, end)) && !isTextAfterArticle(format, i, n) && (afterLabel || !labelled(format, n)) {
 				i = addVar(n, i, end)
 				continue
 			}

@@ -298,6 +298,14 @@ func TestMatcherTolerance(t *testing.T) {
 		{"blanks around a letter past ASCII are not optional", ios("Benutzer [chars] über [chars]"), "Benutzer bobüber x", ""},
 		{"a word with a capital after a label it starts with is text", ftd("Client on Mac macOS with version version rejected", "version"),
 			"Client on Mac macOS with version 14.1 rejected", "version=14.1"},
+		// The value after "user = " is no label of the "user" that follows it: 113005 as Cisco's English document writes it.
+		{"a value after its label that a label of the same word follows", ftd("AAA user authentication Rejected : reason = AAA_code : server = server_IP_address : user = user : user IP = user_ip",
+			"AAA_code", "server_IP_address", "user", "user_ip"),
+			"AAA user authentication Rejected : reason = Invalid password : server = 10.1.1.1 : user = alice : user IP = 198.51.100.7",
+			"AAA_code=Invalid password|server_IP_address=10.1.1.1|user=alice|user_ip=198.51.100.7"},
+		{"a value after its label that a label of the same word follows, no parameter list", ftd("AAA user authentication Rejected : reason = AAA_code : server = server_IP_address : user = user : user IP = user_ip"),
+			"AAA user authentication Rejected : reason = Invalid password : server = 10.1.1.1 : user = alice : user IP = 198.51.100.7",
+			"AAA_code=Invalid password|server_IP_address=10.1.1.1|user=alice|user_ip=198.51.100.7"},
 		{"a hyphenated word that starts with a digit is text", ftd("Dropped 0-length packet from peer", "peer"),
 			"Dropped 0-length packet from 10.0.0.1", "peer=10.0.0.1"},
 	}
