@@ -76,8 +76,8 @@ type Config struct {
 	// up to MaxBackoff, reset by an ack.
 	MinBackoff, MaxBackoff time.Duration
 	// StallTimeout ends a Send with ErrStalled when the receiver read none of the bytes queued
-	// for it for this long (a paused in_forward reads nothing), or, with TLS or SharedKey, did not
-	// answer the handshake or sent no HELO for this long; negative turns it off. Over TCP the first
+	// for it for this long (a paused in_forward reads nothing), or, with TLS or SharedKey, sent no
+	// ServerHello or HELO for this long; negative turns it off. Over TCP the first
 	// fires only once the peer's receive buffer is full.
 	StallTimeout time.Duration
 }

@@ -3,6 +3,7 @@ package forward
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -878,6 +879,18 @@ func TestSendStalledReceiver(t *testing.T) {
 			}
 		})
 	}
+	// in_forward answers a TLS handshake in steps of 500 ms: a TLS 1.2 one takes a second, longer
+	// than the default stall timeout, though its ServerHello came at once.
+	t.Run("tls 1.2 handshake in steps", func(t *testing.T) {
+		srv := forwardtest.NewServer(t, forwardtest.Options{TLS: true, TLSMaxVersion: tls.VersionTLS12, TLSStep: 300 * time.Millisecond})
+		cfg := testConfig(srv.Addr())
+		cfg.TLS, cfg.TLSCAFile, cfg.DialTimeout = true, srv.CAFile, 5*time.Second
+		cfg.StallTimeout = 500 * time.Millisecond
+		c := newClient(t, cfg)
+		if err := c.Send(context.Background(), "t", entries(0, 10), 10); err != nil {
+			t.Fatalf("Send to a receiver that answers each step of the TLS handshake within the stall timeout: %v", err)
+		}
+	})
 	t.Run("slow but reading", func(t *testing.T) {
 		srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", AckDelay: 600 * time.Millisecond})
 		cfg := testConfig(srv.Addr())

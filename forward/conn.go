@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,12 +75,23 @@ func (c *Client) connect(ctx context.Context, tag string) (*conn, error) {
 	stop := bound(dctx, raw)
 	op := "tls handshake"
 	if c.tlsConfig != nil {
-		hctx, cancel := c.answerWithin(dctx) // as for the HELO: a paused receiver sends no ServerHello
-		tc := tls.Client(raw, c.tlsConfig)
+		// As for the HELO, a paused receiver sends no ServerHello; only that first answer is waited
+		// for StallTimeout: in_forward takes each further step of the handshake 500 ms after the
+		// client's (src/tls/flb_tls.c), so that a TLS 1.2 handshake takes about a second.
+		hctx, cancel := context.WithCancelCause(dctx)
+		ac := &answerConn{Conn: raw}
+		if c.cfg.StallTimeout > 0 {
+			defer time.AfterFunc(c.cfg.StallTimeout, func() {
+				if !ac.answered.Load() {
+					cancel(ErrStalled)
+				}
+			}).Stop()
+		}
+		tc := tls.Client(ac, c.tlsConfig)
 		if err, cn.nc = tc.HandshakeContext(hctx), tc; err != nil && errors.Is(context.Cause(hctx), ErrStalled) {
 			err = fmt.Errorf("no ServerHello: %w", ErrStalled)
 		}
-		cancel()
+		cancel(nil)
 	}
 	cn.br = bufio.NewReaderSize(cn.nc, maxResponse)
 	if err == nil && c.cfg.SharedKey != "" {
@@ -97,6 +109,20 @@ func (c *Client) connect(ctx context.Context, tag string) (*conn, error) {
 	}
 	c.open.Add(1)
 	return cn, nil
+}
+
+// answerConn notes the first bytes read from the receiver.
+type answerConn struct {
+	net.Conn
+	answered atomic.Bool
+}
+
+func (c *answerConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.answered.Store(true)
+	}
+	return n, err
 }
 
 // bound makes the end of ctx interrupt blocked reads and writes on c by moving its deadline to

@@ -50,6 +50,8 @@ type Options struct {
 	SharedKey      string        // require the shared-key handshake with this key
 	Users          bool          // with SharedKey: ask for a user name and password, and accept none
 	TLS            bool          // serve TLS; the client trusts CAFile
+	TLSMaxVersion  uint16        // with TLS, the newest version served, such as tls.VersionTLS12
+	TLSStep        time.Duration // with TLS, wait this long before each read of the handshake: see stepConn
 	Stopped        bool          // reserve the address, but listen only once Start is called
 	Fault          Fault         // the fault at start; see SetFault
 	AckDelay       time.Duration // wait this long before each ack
@@ -254,7 +256,13 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 	defer s.locked(func() { s.open-- })
 	rw := c
 	if s.tlsConfig != nil {
-		rw = tls.Server(c, s.tlsConfig)
+		cfg, sc := s.tlsConfig.Clone(), &stepConn{Conn: c, step: s.opts.TLSStep}
+		cfg.MaxVersion = s.opts.TLSMaxVersion
+		tc := tls.Server(sc, cfg)
+		if tc.HandshakeContext(ctx) != nil {
+			return
+		}
+		sc.step, rw = 0, tc
 	}
 	in := &errReader{Reader: rw}
 	d := msgpack.NewDecoder(in)
@@ -303,6 +311,30 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 			return
 		}
 	}
+}
+
+// stepConn waits step before its first read and before each read that follows a write. in_forward
+// runs its side of a TLS handshake so, in steps, sleeping 500 ms whenever it waits for the
+// client (src/tls/flb_tls.c): a TLS 1.2 handshake, which waits for the client twice, takes up
+// to a second, though its ServerHello may come at once.
+type stepConn struct {
+	net.Conn
+	step time.Duration
+	wait bool // the next read follows a write
+	read bool // a read happened
+}
+
+func (c *stepConn) Read(p []byte) (int, error) {
+	if !c.read || c.wait {
+		time.Sleep(c.step)
+	}
+	c.read, c.wait = true, false
+	return c.Conn.Read(p)
+}
+
+func (c *stepConn) Write(p []byte) (int, error) {
+	c.wait = true
+	return c.Conn.Write(p)
 }
 
 // writeAck writes {"ack": id}, the id as str 8 as in_forward writes it.
