@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -891,6 +892,21 @@ func TestSendStalledReceiver(t *testing.T) {
 			t.Fatalf("Send to a receiver that answers each step of the TLS handshake within the stall timeout: %v", err)
 		}
 	})
+	// in_forward starts the TLS handshake at once, before the ClientHello is there, and reads it
+	// 500 ms later; it sends its HELO once it read the client's last handshake message, 500 ms after
+	// it came. A stall timeout shorter than a step must not fail every connection.
+	for _, key := range []string{"", "key"} {
+		t.Run("tls answers a step later than the stall timeout, shared key "+strconv.Quote(key), func(t *testing.T) {
+			srv := forwardtest.NewServer(t, forwardtest.Options{TLS: true, SharedKey: key, TLSStep: 300 * time.Millisecond})
+			cfg := testConfig(srv.Addr())
+			cfg.TLS, cfg.TLSCAFile, cfg.SharedKey, cfg.DialTimeout = true, srv.CAFile, key, 5*time.Second
+			cfg.StallTimeout = 100 * time.Millisecond
+			c := newClient(t, cfg)
+			if err := c.Send(context.Background(), "t", entries(0, 10), 10); err != nil {
+				t.Fatalf("Send to a receiver that answers each step of its TLS handshake and its HELO a step late: %v", err)
+			}
+		})
+	}
 	t.Run("slow but reading", func(t *testing.T) {
 		srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix", AckDelay: 600 * time.Millisecond})
 		cfg := testConfig(srv.Addr())

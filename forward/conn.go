@@ -76,12 +76,11 @@ func (c *Client) connect(ctx context.Context, tag string) (*conn, error) {
 	op := "tls handshake"
 	if c.tlsConfig != nil {
 		// As for the HELO, a paused receiver sends no ServerHello; only that first answer is waited
-		// for StallTimeout: in_forward takes each further step of the handshake 500 ms after the
-		// client's (src/tls/flb_tls.c), so that a TLS 1.2 handshake takes about a second.
+		// for (answerWait): a TLS 1.2 handshake with in_forward takes about a second.
 		hctx, cancel := context.WithCancelCause(dctx)
 		ac := &answerConn{Conn: raw}
 		if c.cfg.StallTimeout > 0 {
-			defer time.AfterFunc(c.cfg.StallTimeout, func() {
+			defer time.AfterFunc(c.answerWait(), func() {
 				if !ac.answered.Load() {
 					cancel(ErrStalled)
 				}
@@ -131,11 +130,25 @@ func bound(ctx context.Context, c net.Conn) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 }
 
-// answerWithin bounds ctx by StallTimeout, for a receiver's answer to a new connection: a paused
+// tlsStep is how long in_forward takes each step of its side of a TLS handshake that waits for the
+// client, the first too when it starts before the ClientHello is there: it sleeps 500 ms
+// (src/tls/flb_tls.c), and sends its HELO only once its side is done.
+const tlsStep = 500 * time.Millisecond
+
+// answerWait is how long a receiver's answer to a new connection is waited for: StallTimeout, and
+// with TLS two of in_forward's steps at least.
+func (c *Client) answerWait() time.Duration {
+	if c.tlsConfig != nil {
+		return max(c.cfg.StallTimeout, 2*tlsStep)
+	}
+	return c.cfg.StallTimeout
+}
+
+// answerWithin bounds ctx by answerWait, for a receiver's answer to a new connection: a paused
 // in_forward leaves the connection in its backlog, where nothing answers.
 func (c *Client) answerWithin(ctx context.Context) (context.Context, context.CancelFunc) {
 	if c.cfg.StallTimeout > 0 {
-		return context.WithTimeoutCause(ctx, c.cfg.StallTimeout, ErrStalled)
+		return context.WithTimeoutCause(ctx, c.answerWait(), ErrStalled)
 	}
 	return ctx, func() {}
 }
