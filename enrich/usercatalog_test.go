@@ -187,7 +187,7 @@ func TestUserAlarmOfDigitsByHeader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, ok := eng.Recognise([]byte(tt.line))
-			if tt.found != (ok && m.Product == catalog.ProductCUCM && m.ID == "106023" && m.Entry != nil) || !tt.found && ok {
+			if ok != tt.found || ok && (m.Product != catalog.ProductCUCM || m.ID != "106023" || m.Entry == nil) {
 				t.Errorf("Recognise(%q) = %+v, %v; want found %v", tt.line, m, ok, tt.found)
 			}
 		})
