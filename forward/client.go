@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,7 +124,9 @@ func ParseAddress(s string) (Address, error) {
 		return Address{}, errors.New(`is empty: want "unix:///path" or "tcp://host:port"`)
 	case network == "unix":
 		// A socket address holds the path and a NUL: a longer path would fail every dial, retried forever.
-		if most := len(syscall.RawSockaddrUnix{}.Path) - 1; len(rest) < 2 || rest[0] != '/' || rest[len(rest)-1] == '/' || len(rest) > most || strings.ContainsRune(rest, 0) {
+		most := len(syscall.RawSockaddrUnix{}.Path) - 1
+		name := rest[strings.LastIndexByte(rest, '/')+1:] // "", "." and ".." name directories
+		if !strings.HasPrefix(rest, "/") || slices.Contains([]string{"", ".", ".."}, name) || len(rest) > most || strings.ContainsRune(rest, 0) {
 			return Address{}, fmt.Errorf(`unix socket path must be absolute, not a directory, without NUL, at most %d bytes, as in "unix:///run/fluent-bit/forward.sock"`, most)
 		}
 		return Address{network, rest}, nil

@@ -178,6 +178,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ca file without tls", props{"forward_tls_ca_file": "/etc/ca.pem"}, KeyForwardTLSCAFile, "Forward_TLS is off"},
 		{"verify off without tls", props{"forward_tls_verify": "off"}, KeyForwardTLSVerify, `invalid value "off": set while Forward_TLS is off`},
 		{"unix socket path a directory", props{"forward_address": "unix:///run/fluent-bit/"}, KeyForwardAddress, "not a directory"},
+		{"unix socket path ending in /.", props{"forward_address": "unix:///run/fluent-bit/."}, KeyForwardAddress, "not a directory"},
+		{"unix socket path ending in /..", props{"forward_address": "unix:///run/fluent-bit/.."}, KeyForwardAddress, "not a directory"},
 		{"tag prefix with space", props{"forward_tag_prefix": "en riched."}, KeyForwardTagPrefix, "without spaces"},
 		{"tag prefix with a tab", props{"forward_tag_prefix": "en\triched."}, KeyForwardTagPrefix, "without spaces"},
 		{"tag prefix of 256 bytes", props{"forward_tag_prefix": strings.Repeat("e", 256)}, KeyForwardTagPrefix, "at most 255 bytes"},
