@@ -180,8 +180,9 @@ func (c *Catalog) Lookup(p Product, key string) (*Entry, bool) {
 }
 
 var (
-	// ftdIDRe matches "%FTD-6-722051", "%ASA-6-722051:", "%Threat Defense-6-722051", capturing the severity and ID.
-	ftdIDRe = regexp.MustCompile(`^%?(?:ASA|FTD|PIX|FWSM|NGIPS|Threat Defense)-?([0-7])-(\d{6}):?$`)
+	// ftdIDRe matches "%FTD-6-722051", "%ASA-6-722051:", "%Threat Defense-6-722051" and, with a class as
+	// the recogniser reads one, "%ASA-session-5-106100", capturing the severity and ID.
+	ftdIDRe = regexp.MustCompile(`^%?(?:ASA|FTD|PIX|FWSM|NGIPS|Threat Defense)(?:-[a-z][a-z0-9]{0,15}-|-)?([0-7])-(\d{6}):?$`)
 	// iosIDRe matches "%SMART_LIC-3-COMM_FAILED" with or without "%" and ":".
 	iosIDRe = regexp.MustCompile(`^%?([A-Za-z][A-Za-z0-9_]*)-([0-7])-([A-Za-z0-9_]+):?$`)
 	// cucmNameRe matches a Unified CM header name, UC_X-3-Alarm or CCM_X-X-3-A-B, capturing the alarm

@@ -442,6 +442,15 @@ func TestCSVListColumns(t *testing.T) {
 	}
 }
 
+// TestCSVFirewallClassWithoutDash: a class ends in a dash, as the recogniser reads it: a name
+// whose class runs into its severity (%ASA-session5-106100) is no firewall name.
+func TestCSVFirewallClassWithoutDash(t *testing.T) {
+	_, err := LoadFile(writeTemp(t, "user.csv", "id,severity,explanation,action\n%ASA-session5-106100,,x,y\n"))
+	if want := "cannot tell the product"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one saying %q", err, want)
+	}
+}
+
 // TestCSVFirewallNames checks that a firewall message name as printed is a Threat Defense entry
 // keyed by its 6-digit ID, as the recogniser looks it up, and never an IOS entry.
 func TestCSVFirewallNames(t *testing.T) {
@@ -460,6 +469,9 @@ func TestCSVFirewallNames(t *testing.T) {
 		{"severity keyword wins", `,%ASA-4-106023,notice,x,y`, "106023", sev(5)},
 		{"severity level wins", `,%ASA-4-106023,2,x,y`, "106023", sev(2)},
 		{"product column", `cisco_ftd_asa,%ASA-4-106023,,x,y`, "106023", sev(4)},
+		// A class between prefix and severity, as the recogniser reads it (docs/recognition.md).
+		{"ASA name with a class", `,%ASA-session-5-106100,,x,y`, "106100", sev(5)},
+		{"class and product column", `cisco_ftd_asa,%ASA-ipv6-6-325001:,,x,y`, "325001", sev(6)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
