@@ -310,6 +310,13 @@ func jsonKind(v string) string {
 }
 
 func (f *userFile) readCSV(b []byte) {
+	// The CSV reader ends lines at "\n" only: a file whose lines end in a lone "\r", as Excel's "CSV
+	// (Macintosh)" saves them, would be one row of unknown columns.
+	// The header row is checked, as a line break inside a quoted cell is an LF even in such files.
+	if first, _, _ := bytes.Cut(b, []byte("\n")); bytes.IndexByte(bytes.TrimSuffix(first, []byte("\r")), '\r') >= 0 {
+		f.fail(errors.New(`line 1: lines end in a carriage return alone (old Mac "CSV"); save the file as CSV UTF-8`))
+		return
+	}
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord, r.TrimLeadingSpace = -1, true // "106023, 4, \"Denied, by an ACL.\"" as written by hand
 	// read returns the next row but blank ones (a spreadsheet writes a cleared row as its commas) and its line.
@@ -318,6 +325,9 @@ func (f *userFile) readCSV(b []byte) {
 			rec, err := r.Read()
 			if pe := (*csv.ParseError)(nil); errors.As(err, &pe) { // the rest of the file cannot be split reliably
 				err = fmt.Errorf("line %d column %d: %w", pe.Line, pe.Column, pe.Err)
+				if pe.StartLine != pe.Line { // a quote never closed takes in every line after it, to the end of the file
+					err = fmt.Errorf("%w, in the row that starts on line %d", err, pe.StartLine)
+				}
 			}
 			if err != nil {
 				return nil, 0, err

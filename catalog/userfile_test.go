@@ -916,3 +916,40 @@ func TestLoadFileTextLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVUnclosedQuoteNamesItsRow: a cell whose opening quote is never closed takes in the rest of
+// the file, and the parser fails only at its end: the error names the row where the quote is too.
+func TestCSVUnclosedQuoteNamesItsRow(t *testing.T) {
+	text := "id,severity,explanation,action\n106023,4,\"Denied by an ACL,Check it\n" + strings.Repeat("302013,6,x,y\n", 50)
+	_, err := LoadFile(writeTemp(t, "user.csv", text))
+	if want := `line 52 column 14: extraneous or missing " in quoted-field, in the row that starts on line 2`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one saying %q", err, want)
+	}
+}
+
+// TestCSVLinesEndingInCR: a file whose lines end in a carriage return alone is refused as such,
+// not as one header row of unknown columns such as "action\r106023".
+func TestCSVLinesEndingInCR(t *testing.T) {
+	_, err := LoadFile(writeTemp(t, "user.csv", "id,severity,explanation,action\r106023,4,x,y\r"))
+	if want := "line 1: lines end in a carriage return alone"; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "unknown column") {
+		t.Errorf("error %v, want only one saying %q", err, want)
+	}
+}
+
+// TestCSVMacLinesWithCellBreak: Excel's "CSV (Macintosh)" ends rows in a lone CR and a line
+// break inside a cell in an LF: still refused as a file of CR line ends.
+func TestCSVMacLinesWithCellBreak(t *testing.T) {
+	_, err := LoadFile(writeTemp(t, "user.csv", "id,severity,explanation,action\r106023,4,\"Denied\nby an ACL\",y\r"))
+	if want := "line 1: lines end in a carriage return alone"; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "unknown column") {
+		t.Errorf("error %v, want only one saying %q", err, want)
+	}
+}
+
+// TestCSVBareQuoteAfterMultilineCell: a row whose quoted cell spans lines and is closed names
+// where the row starts, and says no quote was left open.
+func TestCSVBareQuoteAfterMultilineCell(t *testing.T) {
+	_, err := LoadFile(writeTemp(t, "user.csv", "id,severity,explanation,action\n106023,4,\"Denied\nby an ACL\",y \"z\"\n302013,6,x,y\n"))
+	if want := `line 3 column 14: bare " in non-quoted-field, in the row that starts on line 2`; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "not closed") {
+		t.Errorf("error %v, want one saying %q and nothing of a quote not closed", err, want)
+	}
+}
