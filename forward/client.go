@@ -69,7 +69,7 @@ type Config struct {
 	TLSVerify bool   // check the receiver's certificate and the host name of Address
 
 	// AckTimeout bounds a whole Send, from waiting for a free connection to the ack;
-	// DialTimeout bounds connecting, the handshakes and the probe.
+	// DialTimeout bounds connecting, the handshakes and the probe, twice StallTimeout at least.
 	AckTimeout, DialTimeout time.Duration
 	// MaxConns is the number of connections, and so of Sends in flight at once.
 	MaxConns int
@@ -99,11 +99,13 @@ func (c Config) withDefaults() Config {
 	d := DefaultConfig(c.Address)
 	or := func(v, def time.Duration) time.Duration { return cmp.Or(max(v, 0), def) }
 	c.AckTimeout = or(c.AckTimeout, d.AckTimeout)
-	c.DialTimeout = min(or(c.DialTimeout, d.DialTimeout), c.AckTimeout)
 	c.MaxConns = cmp.Or(max(c.MaxConns, 0), d.MaxConns)
 	c.MinBackoff = or(c.MinBackoff, d.MinBackoff)
 	c.MaxBackoff = max(or(c.MaxBackoff, d.MaxBackoff), c.MinBackoff)
 	c.StallTimeout = cmp.Or(c.StallTimeout, d.StallTimeout)
+	// A new connection's first answer is waited for StallTimeout: connecting gets as long again for
+	// the rest, or a longer StallTimeout would end as a dial timeout, and a receiver never connect.
+	c.DialTimeout = min(max(or(c.DialTimeout, d.DialTimeout), 2*c.StallTimeout), c.AckTimeout)
 	return c
 }
 

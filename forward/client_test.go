@@ -1133,17 +1133,7 @@ func TestProbeUnansweredWithoutStallTimeout(t *testing.T) {
 // TestSendStallTimeoutOff: with a negative StallTimeout a receiver that reads nothing for a while,
 // then reads and acknowledges, is waited for.
 func TestSendStallTimeoutOff(t *testing.T) {
-	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
-	addr := listen(t, "unix", func(c net.Conn) {
-		<-time.After(300 * time.Millisecond) // paused, as in_forward is while Fluent Bit reloads
-		up, err := net.Dial("unix", strings.TrimPrefix(srv.Addr(), "unix://"))
-		if err != nil {
-			return
-		}
-		defer up.Close()
-		go io.Copy(c, up)
-		io.Copy(up, c)
-	})
+	addr := pausedReceiver(t, 300*time.Millisecond) // paused, as in_forward is while Fluent Bit reloads
 	// Nor does a stall timeout longer than the pause end the Send.
 	for _, stall := range []time.Duration{-1, time.Second} {
 		cfg := testConfig(addr)
@@ -1153,4 +1143,44 @@ func TestSendStallTimeoutOff(t *testing.T) {
 			t.Fatalf("Send to a receiver paused for 300ms with StallTimeout %s: %v", stall, err)
 		}
 	}
+}
+
+// TestStallTimeoutLongerThanDialTimeout: a StallTimeout above DialTimeout (Stall_Timeout 8s
+// beside the output's 5 s) is how long a new connection's first answer is waited for: a
+// receiver that answers within it connects, and one that never answers fails as a stall, not as
+// a dial timeout, which the enrich output could not explain.
+func TestStallTimeoutLongerThanDialTimeout(t *testing.T) {
+	slow := pausedReceiver(t, 300*time.Millisecond) // answers later than DialTimeout, within StallTimeout
+	mute := listen(t, "unix", func(c net.Conn) { io.Copy(io.Discard, c) })
+	for _, key := range []string{"", "key"} {
+		cfg := testConfig(slow)
+		cfg.DialTimeout, cfg.StallTimeout, cfg.SharedKey = 200*time.Millisecond, 600*time.Millisecond, key
+		if key == "" { // the forwardtest server behind it has no key: only the probe is tried
+			if err := newClient(t, cfg).Send(context.Background(), "t", entries(0, 1), 1); err != nil {
+				t.Errorf("Send to a receiver answering after 300ms, StallTimeout %s: %v", cfg.StallTimeout, err)
+			}
+		}
+		cfg.Address = mute
+		start := time.Now()
+		err := newClient(t, cfg).Send(context.Background(), "t", entries(0, 1), 1)
+		if !errors.Is(err, ErrStalled) || time.Since(start) < cfg.StallTimeout {
+			t.Errorf("shared key %q: Send to a receiver that never answers = %v after %s, want ErrStalled after StallTimeout %s",
+				key, err, time.Since(start), cfg.StallTimeout)
+		}
+	}
+}
+
+// pausedReceiver is a forwardtest receiver that reads nothing of a new connection for pause.
+func pausedReceiver(t *testing.T, pause time.Duration) string {
+	srv := forwardtest.NewServer(t, forwardtest.Options{Network: "unix"})
+	return listen(t, "unix", func(c net.Conn) {
+		<-time.After(pause)
+		up, err := net.Dial("unix", strings.TrimPrefix(srv.Addr(), "unix://"))
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		go io.Copy(c, up)
+		io.Copy(up, c)
+	})
 }
