@@ -278,10 +278,33 @@ func normaliseLiteral(l string) []byte {
 	return out
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+// isBlank reports whether c is a blank of a line, which a blank of a format matches and which is
+// trimmed from the ends of values: a space, a tab, or the line break a message wrapped over lines
+// has in place of a space (a console capture, a record a multiline parser joined).
+func isBlank(c byte) bool { return blankByte[c] }
 
-// isEOLSpace reports whether c is trimmed from the ends of values.
-func isEOLSpace(c byte) bool { return isBlank(c) || c == '\r' || c == '\n' }
+// blankByte holds the bytes isBlank accepts, for one load in the matcher's loops; never modified.
+var blankByte = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+
+// indexBlank returns the position of the first blank of b, or -1.
+func indexBlank(b []byte) int {
+	for i, c := range b {
+		if isBlank(c) {
+			return i
+		}
+	}
+	return -1
+}
+
+// skipLineBlanks skips the blanks, line breaks included, at text[k].
+func skipLineBlanks(text []byte, k int) int {
+	start := k
+	for k < len(text) && isBlank(text[k]) {
+		k++
+	}
+	addWork(k - start)
+	return k
+}
 
 // litMatch matches the literal lit at text[i] and returns its end: letters in
 // either case, a blank against blanks, and any blanks around punctuation.
@@ -303,14 +326,14 @@ func litMatch(text []byte, i int, lit []byte) (int, bool) {
 			if j >= len(text) || !isBlank(text[j]) {
 				return 0, false
 			}
-			j = skipBlanks(text, j)
+			j = skipLineBlanks(text, j)
 		case isPunct(c):
-			j = skipBlanks(text, j)
+			j = skipLineBlanks(text, j)
 			if j >= len(text) || text[j] != c {
 				return 0, false
 			}
 			if j++; k+1 < len(lit) {
-				j = skipBlanks(text, j)
+				j = skipLineBlanks(text, j)
 			}
 		default:
 			if j >= len(text) || text[j] != c && (!isLetter(c) || text[j]|0x20 != c|0x20) {
@@ -328,8 +351,8 @@ func litIndex(text []byte, from int, lit []byte) (int, int, bool) {
 	k := 0
 	if lit[0] == ' ' {
 		if len(lit) == 1 { // a run of blanks
-			if i := bytes.IndexAny(text[from:], " \t"); i >= 0 {
-				return from + i, skipBlanks(text, from+i), true
+			if i := indexBlank(text[from:]); i >= 0 {
+				return from + i, skipLineBlanks(text, from+i), true
 			}
 			return 0, 0, false
 		}
@@ -378,7 +401,8 @@ func indexFrom(text []byte, i int, c byte) int {
 
 // match extracts text's variables into caps, up to a missing literal or a value that is its placeholder.
 func (m *matcher) match(text []byte, caps *[maxParams]span) int {
-	pos, ok := litMatch(text, 0, m.lits[0])
+	// A line break may part the text from its header: textStart leaves it.
+	pos, ok := litMatch(text, skipLineBlanks(text, 0), m.lits[0])
 	if !ok {
 		return 0
 	}
@@ -390,7 +414,7 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 		switch {
 		case i == last && len(lit) == 0:
 			end, next = len(text), len(text)
-			for end > pos && isEOLSpace(text[end-1]) {
+			for end > pos && isBlank(text[end-1]) {
 				end--
 			}
 			// The tail, or what is left of it without the final period: "1500)" of "(threshold num).".
@@ -401,10 +425,14 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 				}
 			}
 		case len(lit) == 0:
-			end = indexFrom(text, skipBlanks(text, pos), ' ')
+			v := skipLineBlanks(text, pos)
+			end = len(text)
+			if k := indexBlank(text[v:]); k >= 0 {
+				end = v + k
+			}
 			next = end
 		default: // a blank alone between two variables makes the first one word
-			from, v, angled := pos, skipBlanks(text, pos), false
+			from, v, angled := pos, skipLineBlanks(text, pos), false
 			if len(lit) == 1 && lit[0] == ' ' { // the word, not the blanks a mark before it leaves ("Temp: 95 C")
 				from = v
 			}
@@ -432,7 +460,7 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 			if m.blankAfter&(1<<i) != 0 {
 				// Only within one word: the UDI is one, a later ", " past "(5,0x0c) dropped" no end of it.
 				word := len(text)
-				if k := bytes.IndexAny(text[s:], " \t"); k >= 0 {
+				if k := indexBlank(text[s:]); k >= 0 {
 					word = s + k
 				}
 				for s2, e2, ok := s, e, true; ok && s2 <= word; s2, e2, ok = litIndex(text, e2, lit) {
@@ -449,7 +477,7 @@ func (m *matcher) match(text []byte, caps *[maxParams]span) int {
 				if l := m.lits[i+2]; len(l) > 0 {
 					if t, _, ok := litIndex(text, e, l); ok {
 						s2 = t
-					} else if k := bytes.IndexAny(text[e:], " \t"); k >= 0 {
+					} else if k := indexBlank(text[e:]); k >= 0 {
 						s2 = e + k // the line stops matching after the port, which ends the word
 					}
 				}
@@ -474,7 +502,7 @@ func trimValue(text []byte, s, e int) span {
 	for s < e && isBlank(text[s]) {
 		s++
 	}
-	for e > s && isEOLSpace(text[e-1]) {
+	for e > s && isBlank(text[e-1]) {
 		e--
 	}
 	// One pair around the whole value, not the first and last of several: "[F1547][major]" stays.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -191,6 +192,8 @@ func TestMatcherTolerance(t *testing.T) {
 			"No certificates received during the handshake with server outside:10.0.0.1/443", "remote_device=server|ctm->interface=outside|ctm->src_ip=10.0.0.1|ctm->src_port=443"},
 		{"adjacent variables part at a blank", ftd("Peer %s%s closed", "peer", "reason"),
 			"Peer 10.0.0.1 timeout closed", "peer=10.0.0.1|reason=timeout"},
+		{"adjacent variables part at a line break", ftd("Peer %s%s closed", "peer", "reason"),
+			"Peer 10.0.0.1\ntimeout closed", "peer=10.0.0.1|reason=timeout"},
 		{"adjacent variables after a mark and a blank", ftd("Peer: %s%s closed", "peer", "reason"),
 			"Peer: 10.0.0.1 timeout closed", "peer=10.0.0.1|reason=timeout"},
 		{"adjacent variables, the first one word to the end", ftd("Peer %s%s", "peer", "reason"),
@@ -595,6 +598,29 @@ func TestParamsPortWithoutNextLiteral(t *testing.T) {
 	} {
 		if got := paramsOf(t, e, tt.line); got[tt.key] != tt.ip {
 			t.Errorf("params of %q: %v, want %s %s", tt.line, got, tt.key, tt.ip)
+		}
+	}
+}
+
+// TestParamsLineBreaks: a message wrapped over lines (a console capture, a UDP datagram, a record
+// a multiline parser joined) has a line break where its format has a blank, after its header too,
+// and keeps its variables past it.
+func TestParamsLineBreaks(t *testing.T) {
+	e := newEngine(t, embeddedCatalog(t), func(o *Options) { o.Params = true })
+	for _, tt := range []struct {
+		line string
+		want map[string]string
+	}{
+		{"%SMART_LIC-3-AUTHORIZATION_INSTALL_FAILED: The install of a new licensing authorization code has failed on\nPID:C9300-24U,SN:FOC1234X0AB: Invalid signature.",
+			map[string]string{"chars": "PID:C9300-24U,SN:FOC1234X0AB", "chars_2": "Invalid signature"}},
+		{"%SMART_LIC-3-COMM_FAILED:\r\nCommunications failure with the CSLU : Unable to resolve",
+			map[string]string{"chars": "CSLU", "chars_2": "Unable to resolve"}},
+		{"%ASA-3-722031: Group <GP_1>\nUser <bob> IP <192.0.2.5> SVC Session Termination: Out:\r\n800808 (+32) bytes, 1957 (+4) packets, 3358 drops.",
+			map[string]string{"group": "GP_1", "user-name": "bob", "IP_address": "192.0.2.5", "data_bytes": "800808",
+				"ctrl_bytes": "32", "data_pkts": "1957", "ctrl_pkts": "4", "drop_pkts": "3358"}},
+	} {
+		if got := paramsOf(t, e, tt.line); !maps.Equal(got, tt.want) {
+			t.Errorf("params of %q:\n got %v\nwant %v", tt.line, got, tt.want)
 		}
 	}
 }

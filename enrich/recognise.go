@@ -127,7 +127,7 @@ func isRelay(id []byte) bool {
 // a name of letters, digits, '_', '-' and '.' that starts with a letter; else len(t).
 func nxTextEnd(t []byte) int {
 	e := len(t)
-	for e > 0 && isEOLSpace(t[e-1]) {
+	for e > 0 && isBlank(t[e-1]) {
 		e--
 	}
 	if e > 0 && t[e-1] == ']' {
