@@ -82,15 +82,14 @@ func enrichLines(c *command, args []string, stdin io.Reader, stdout io.Writer, r
 			}
 		}
 		return c.fail(2, err)
-	} else if opts.MessageKeys[0] == output.UnparsedErrorKey { // a raw line's problem goes there too
-		return c.fail(2, fmt.Errorf("--message-key: raw lines cannot go under %s, the key of their problems: put another key first", output.UnparsedErrorKey))
 	}
-	// A field named as a raw line's problem, or inside it, would replace it (--overwrite) or be left out.
+	// Raw lines (the first message key) or a field named as a raw line's problem, or inside it,
+	// would replace it (--overwrite) or be left out.
 	names := []enrich.FieldOption{{Option: "nest_under", Name: &opts.NestUnder}}
 	if fields := opts.Fields.ByOption(); opts.NestUnder == "" {
 		names = fields[:]
 	}
-	for _, f := range names {
+	for _, f := range append(names, enrich.FieldOption{Option: "message_key", Name: &opts.MessageKeys[0]}) {
 		if n := *f.Name; n == output.UnparsedErrorKey || strings.HasPrefix(n, output.UnparsedErrorKey+".") { // Elasticsearch merges enrich_error.x into it
 			return c.fail(2, fmt.Errorf("--%s: %s: a raw line's problem goes under %s: give another name", strings.ReplaceAll(f.Option, "_", "-"), n, output.UnparsedErrorKey))
 		}

@@ -206,7 +206,9 @@ func TestRunEnrichErrors(t *testing.T) {
 		{"empty field name", []string{"--field-severity="}, 2, "--field-severity: empty name"},
 		{"empty message keys", []string{"--message-key", " , "}, 2, "--message-key"},
 		{"clashing names", []string{"--field-action", "explanation"}, 2, `--field-explanation and --field-action: "explanation" cannot have the same name`},
-		{"raw lines under the problem's key", []string{"--message-key", "enrich_error,log"}, 2, "--message-key: raw lines cannot go under enrich_error"},
+		{"raw lines under the problem's key", []string{"--message-key", "enrich_error,log"}, 2, "--message-key: enrich_error: a raw line's problem goes under enrich_error"},
+		// Elasticsearch merges enrich_error.raw into the problem's key, which a raw line that is not UTF-8 also gets.
+		{"raw lines inside the problem's key", []string{"--message-key", "enrich_error.raw,log"}, 2, "--message-key: enrich_error.raw: a raw line's problem goes under enrich_error"},
 		// --overwrite would replace a raw line's problem with the field; without it the field is left out.
 		{"field named as the problem's key", []string{"--field-explanation", "enrich_error"}, 2, "--field-explanation: enrich_error: a raw line's problem goes under enrich_error"},
 		{"nest key named as the problem's key", []string{"--nest-under", " enrich_error"}, 2, "--nest-under: enrich_error: a raw line's problem goes under enrich_error"},
