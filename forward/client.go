@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
@@ -196,7 +197,7 @@ func NewClient(cfg Config) (*Client, error) {
 		}
 		if cfg.TLSCAFile != "" {
 			c.tlsConfig.RootCAs = x509.NewCertPool()
-			pem, err := os.ReadFile(cfg.TLSCAFile)
+			pem, err := readRegular(cfg.TLSCAFile)
 			if err == nil && !c.tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
 				err = errors.New("no PEM certificate found")
 			}
@@ -206,6 +207,24 @@ func NewClient(cfg Config) (*Client, error) {
 		}
 	}
 	return c, nil
+}
+
+// readRegular reads path, a regular file, refused before it is opened as catalog.ReadFile does:
+// a FIFO would wait for a writer, hanging Fluent Bit's start or hot reload, /dev/zero would never
+// end, and opening a device can act on it. One renamed over path since is opened without waiting.
+func readRegular(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	var f *os.File
+	if err == nil && st.Mode().IsRegular() {
+		if f, err = os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			defer f.Close()
+			st, err = f.Stat()
+		}
+	}
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, cmp.Or(err, errors.New("not a regular file"))
+	}
+	return io.ReadAll(f)
 }
 
 // Send delivers entries, count [time, record] objects as a Fluent Bit chunk holds them, under

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -68,6 +69,10 @@ func TestNewClientTLSCAFile(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(dir, "ca.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		file string
@@ -75,12 +80,21 @@ func TestNewClientTLSCAFile(t *testing.T) {
 	}{
 		{name: "missing file", file: filepath.Join(dir, "absent.pem"), want: "no such file"},
 		{name: "not a certificate", file: notPEM, want: "no PEM certificate"},
+		// Reading a FIFO would wait for a writer: Init, and Fluent Bit's start or reload, would hang.
+		{name: "named pipe", file: fifo, want: "not a regular file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig("tcp://127.0.0.1:24224")
 			cfg.TLS, cfg.TLSCAFile = true, tt.file
-			_, err := NewClient(cfg)
+			done := make(chan error, 1)
+			go func() { _, err := NewClient(cfg); done <- err }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("NewClient with CA file %s did not return", tt.file)
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.file) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("NewClient = %v, want an error naming %s and containing %q", err, tt.file, tt.want)
 			}
