@@ -140,7 +140,7 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) C
 }
 
 // workersWarning is logged once per instance when its flushes run off the engine thread.
-const workersWarning = "this output runs with Workers: Fluent Bit (3.x to 5.1) starts a Go output's worker pool twice and stops only one " +
+const workersWarning = "this output runs with Workers: Fluent Bit (2.2 to 5.1) starts a Go output's worker pool twice and stops only one " +
 	"at hot reload; the other outlives the reload and crashes Fluent Bit at a later one. Safe without Hot_Reload; " +
 	"with hot reload, remove Workers from this output and set Threaded On on the in_forward input (see the README, Hot reload)"
 
