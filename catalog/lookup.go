@@ -96,7 +96,22 @@ func New(version string, entries []Entry) (*Catalog, error) {
 		}
 		c.entries[j] = e
 	}
-	c.buildSignatures()
+	// The signatures (a Unified CM entry without any is found by its ID), longest first; of two
+	// entries with the same text, the later wins.
+	byText := map[string]*Entry{}
+	for i, e := range c.entries {
+		texts := e.Signatures // only Unified CM entries have any (Validate)
+		if e.Product == ProductCUCM && len(texts) == 0 {
+			texts = []string{e.ID}
+		}
+		for _, t := range texts {
+			byText[t] = &c.entries[i]
+		}
+	}
+	longestFirst := func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) }
+	for _, t := range slices.SortedFunc(maps.Keys(byText), longestFirst) {
+		c.signatures = append(c.signatures, Signature{Text: t, Entry: byText[t]})
+	}
 	return c, nil
 }
 
@@ -240,22 +255,3 @@ func (c *Catalog) ErrorCodes() []string { return slices.Sorted(maps.Keys(c.error
 
 // Signatures returns the signatures of the Unified CM entries (or their IDs), longest first.
 func (c *Catalog) Signatures() []Signature { return c.signatures }
-
-// buildSignatures collects the signatures; of two entries with the same text, the later wins.
-func (c *Catalog) buildSignatures() {
-	byText := map[string]*Entry{}
-	for i, e := range c.entries {
-		for _, t := range e.Signatures {
-			if e.Product == ProductCUCM {
-				byText[t] = &c.entries[i]
-			}
-		}
-		if e.Product == ProductCUCM && len(e.Signatures) == 0 {
-			byText[e.ID] = &c.entries[i]
-		}
-	}
-	longestFirst := func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) }
-	for _, t := range slices.SortedFunc(maps.Keys(byText), longestFirst) {
-		c.signatures = append(c.signatures, Signature{Text: t, Entry: byText[t]})
-	}
-}
