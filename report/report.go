@@ -86,7 +86,13 @@ func (t *TopK) Add(id []byte, product string, severity int, line []byte) {
 			t.floor = e.Count
 		}
 		e.Count, e.Over = t.floor, t.floor
-		line = line[:exampleLen(line)]
+		// The example keeps MaxExample bytes or less, whole runes. It looks back only as far as a rune
+		// is long: bytes that are not UTF-8 have no rune to keep whole.
+		n := min(len(line), MaxExample)
+		for n > MaxExample-utf8.UTFMax+1 && n < len(line) && !utf8.RuneStart(line[n]) {
+			n--
+		}
+		line = line[:n]
 		e.buf = append(append(append(e.buf[:0], id...), line...), key...)
 		e.ID = unsafe.String(unsafe.SliceData(e.buf), len(id))
 		e.Example = unsafe.String(unsafe.SliceData(e.buf[len(id):]), len(line))
@@ -167,16 +173,6 @@ func (t *TopK) Top() []Item {
 	return out
 }
 
-// exampleLen is how much of line an example keeps: MaxExample bytes or less, whole runes. It
-// looks back only as far as a rune is long: bytes that are not UTF-8 have no rune to keep whole.
-func exampleLen(line []byte) int {
-	n := min(len(line), MaxExample)
-	for n > MaxExample-utf8.UTFMax+1 && n < len(line) && !utf8.RuneStart(line[n]) {
-		n--
-	}
-	return n
-}
-
 // Columns are the columns WriteCSV writes: the user catalog's (explanation and action empty,
 // for the operator) and two that loading ignores, count and example.
 var Columns = []string{"product", "id", "severity", "explanation", "action", "count", "example"}
@@ -189,7 +185,13 @@ func WriteCSV(w io.Writer, items []Item) error {
 		if it.Severity >= 0 {
 			sev = strconv.Itoa(it.Severity)
 		}
-		rows = append(rows, []string{it.Product, it.ID, sev, "", "", strconv.FormatInt(it.Count, 10), asText(Readable(it.Example))})
+		// A ' before a line a spreadsheet, where the report is completed, would take for a formula:
+		// the lines come from the network. Loading ignores the column.
+		example := Readable(it.Example)
+		if example != "" && strings.ContainsRune("=+-@", rune(example[0])) {
+			example = "'" + example
+		}
+		rows = append(rows, []string{it.Product, it.ID, sev, "", "", strconv.FormatInt(it.Count, 10), example})
 	}
 	return csv.NewWriter(w).WriteAll(rows)
 }
@@ -213,15 +215,6 @@ func Readable(line string) string {
 		}
 	}
 	return b.String()
-}
-
-// asText puts a ' before a Readable log line that a spreadsheet, where the report is completed,
-// would take for a formula: the lines come from the network. Loading ignores the column.
-func asText(line string) string {
-	if line != "" && strings.ContainsRune("=+-@", rune(line[0])) {
-		return "'" + line
-	}
-	return line
 }
 
 // Summary describes items out of total unknown records: a line for the total, then one per item,
