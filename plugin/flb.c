@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "flb.h"
+#include "_cgo_export.h"
 
 #define ENRICH_PROXY_OUTPUT_PLUGIN 2
 #define ENRICH_PROXY_GOLANG        11
@@ -36,6 +37,57 @@ int enrich_register(struct flb_plugin_proxy_def *def)
     def->name = enrich_name;
     def->description = enrich_description;
     return 0;
+}
+
+/*
+ * The Go runtime does not survive a fork: in the child only the forking
+ * thread is left, and the first call into Go waits for ever on a lock some
+ * other thread held. Fluent Bit's daemon mode (-d, Daemon On) forks after it
+ * has loaded the plugins, so Fluent Bit's calls are made here, in C: in a
+ * process other than the one that loaded the plugin, Init refuses with a
+ * message (Fluent Bit then stops, and flushes only instances Init started)
+ * and exit returns without entering Go.
+ */
+static pid_t enrich_load_pid;
+
+__attribute__((constructor)) static void enrich_note_load_pid(void)
+{
+    enrich_load_pid = getpid();
+}
+
+static int enrich_forked(void)
+{
+    return getpid() != enrich_load_pid;
+}
+
+/* Logs msg as an error through Fluent Bit's logger when the process exports it, else on stderr. */
+static void enrich_log_direct(const char *msg)
+{
+    void (*print)(int, const char *, int, const char *, ...);
+
+    print = (void (*)(int, const char *, int, const char *, ...)) dlsym(RTLD_DEFAULT, "flb_log_print");
+    if (print != NULL) {
+        print(ENRICH_FLB_LOG_ERROR, __FILE__, __LINE__, "%s", msg);
+    }
+    else {
+        fprintf(stderr, "%s\n", msg);
+    }
+}
+
+int FLBPluginInit(void *plugin)
+{
+    if (enrich_forked()) {
+        enrich_log_direct("[output:enrich] cannot start: Fluent Bit forked after loading the plugin (daemon mode: "
+                          "-d or Daemon On), and a Go plugin cannot run in a forked process; run Fluent Bit "
+                          "in the foreground under a service manager (systemd, a container) instead");
+        return ENRICH_FLB_ERROR;
+    }
+    return enrichInit(plugin);
+}
+
+int FLBPluginExitCtx(void *ctx)
+{
+    return enrich_forked() ? ENRICH_FLB_OK : enrichExitCtx(ctx);
 }
 
 /*
@@ -137,19 +189,12 @@ int enrich_refuse_old_api(void)
     static const char msg[] = "[output:enrich] cannot start: this Fluent Bit is older than 2.0, whose Go "
                               "plugin interface has no logger and no metrics; the plugin needs Fluent Bit "
                               "2.0 or newer (tested with 2.2 and 3.2 to 5.1)";
-    void (*print)(int, const char *, int, const char *, ...);
 
     if (dlsym(RTLD_DEFAULT, "flb_output_get_property") == NULL ||
         dlsym(RTLD_DEFAULT, "flb_output_log_check") != NULL) {
         return 0;
     }
-    print = (void (*)(int, const char *, int, const char *, ...)) dlsym(RTLD_DEFAULT, "flb_log_print");
-    if (print != NULL) {
-        print(ENRICH_FLB_LOG_ERROR, __FILE__, __LINE__, "%s", msg);
-    }
-    else {
-        fprintf(stderr, "%s\n", msg);
-    }
+    enrich_log_direct(msg);
     return 1;
 }
 

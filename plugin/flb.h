@@ -59,6 +59,10 @@ struct flbgo_output_plugin {
     struct flb_plugin_proxy_context *context;
 };
 
+/* Defined in flb.c, in front of the Go exports enrichInit and enrichExitCtx. */
+int FLBPluginInit(void *plugin);
+int FLBPluginExitCtx(void *ctx);
+
 int enrich_register(struct flb_plugin_proxy_def *def);
 const char *enrich_get_property(struct flbgo_output_plugin *p, const char *key);
 int enrich_set_context(struct flbgo_output_plugin *p, void *ctx);

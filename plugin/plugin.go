@@ -57,8 +57,10 @@ func FLBPluginRegister(def unsafe.Pointer) (ret C.int) {
 	return C.enrich_register((*C.struct_flb_plugin_proxy_def)(def))
 }
 
-//export FLBPluginInit
-func FLBPluginInit(plugin unsafe.Pointer) (ret C.int) {
+// enrichInit is FLBPluginInit, which flb.c defines: it calls Go only in the process that loaded the plugin.
+//
+//export enrichInit
+func enrichInit(plugin unsafe.Pointer) (ret C.int) {
 	C.enrich_restore_fault_handlers()
 	p := (*C.struct_flbgo_output_plugin)(plugin)
 	if p == nil || C.enrich_refuse_old_api() != 0 {
@@ -144,10 +146,11 @@ const workersWarning = "this output runs with Workers: Fluent Bit (2.2 to 5.1) s
 	"at hot reload; the other outlives the reload and crashes Fluent Bit at a later one. Safe without Hot_Reload; " +
 	"with hot reload, remove Workers from this output and set Threaded On on the in_forward input (see the README, Hot reload)"
 
-// FLBPluginExitCtx closes an instance, giving pending sends up to Ack_Timeout.
+// enrichExitCtx is FLBPluginExitCtx (see enrichInit): it closes an instance, giving pending sends up
+// to Ack_Timeout.
 //
-//export FLBPluginExitCtx
-func FLBPluginExitCtx(ctx unsafe.Pointer) C.int {
+//export enrichExitCtx
+func enrichExitCtx(ctx unsafe.Pointer) C.int {
 	return withInstance(ctx, "exit", flbOK, func(in *instance) C.int {
 		deadline, cancel := context.WithTimeout(context.Background(), in.out.Config().AckTimeout)
 		defer cancel()

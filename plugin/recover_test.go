@@ -13,7 +13,7 @@ func TestExportsRecoverPanics(t *testing.T) {
 	key := unsafe.Pointer(new(byte))
 	instances.Store(uintptr(key), &instance{out: &output.Instance{}})
 	defer instances.Delete(uintptr(key))
-	if ret := FLBPluginExitCtx(key); ret != flbError {
+	if ret := enrichExitCtx(key); ret != flbError {
 		t.Errorf("exit of an instance that panics = %d, want FLB_ERROR (%d)", ret, flbError)
 	}
 }

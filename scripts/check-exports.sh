@@ -2,7 +2,9 @@
 # check-exports.sh SO: fail unless the shared object exports every symbol
 # Fluent Bit's Go proxy calls (dlsym; FLBPluginFlush and FLBPluginExit are
 # only its fallbacks when the *Ctx variants are missing) and the C header cgo
-# generated for it declares them with the argument types the proxy passes.
+# generated for it declares the Go exports with the argument types the proxy
+# passes (FLBPluginInit and FLBPluginExitCtx are C functions in plugin/flb.c,
+# in front of the Go exports enrichInit and enrichExitCtx).
 set -eu
 
 so=${1:?usage: check-exports.sh path/to/out_enrich.so}
@@ -24,9 +26,9 @@ header=${so%.so}.h
 if [ -f "$header" ]; then
     for proto in \
         'int FLBPluginRegister(void\* def);' \
-        'int FLBPluginInit(void\* plugin);' \
+        'int enrichInit(void\* plugin);' \
         'int FLBPluginFlushCtx(void\* ctx, void\* data, size_t length, char\* tag);' \
-        'int FLBPluginExitCtx(void\* ctx);'; do
+        'int enrichExitCtx(void\* ctx);'; do
         grep -q "^extern $proto" "$header" || {
             echo "check-exports: $header lacks the prototype: $proto" >&2
             exit 1

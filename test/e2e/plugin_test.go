@@ -484,6 +484,29 @@ func TestExitWithoutContext(t *testing.T) {
 	}
 }
 
+// TestForkedProcessRefused: Fluent Bit's daemon mode (-d, Daemon On) forks after loading the
+// plugin and before starting it. The Go runtime does not survive a fork: a call into Go in the
+// child waits for ever, and Fluent Bit hangs with no output and no error. Init in the forked
+// process must refuse, saying why, and exit must return at once, without entering Go.
+func TestForkedProcessRefused(t *testing.T) {
+	h := startHost(t, 30*time.Second, nil)
+	h.send(t, "fork", "instance A sink=stdout", "exitctx A")
+	r := h.finish(t)
+	if r.status != nil {
+		t.Fatalf("host: %v (a call into the plugin hung in the forked process)\n%s", r.status, strings.Join(r.other, "\n"))
+	}
+	r.ok(t)
+	if got := r.inits["A"]; got == flbOK {
+		t.Errorf("init in a forked process = FLB_OK, want a refusal")
+	}
+	if got := r.logsWith("error", "daemon mode"); len(got) != 1 {
+		t.Errorf("error lines naming daemon mode: %q, want one", got)
+	}
+	if _, ok := r.exitctx["A"]; !ok {
+		t.Errorf("exitctx did not return")
+	}
+}
+
 // TestSignalsReachFluentBit sends SIGHUP (hot reload) and SIGCONT (dump) with an instance running:
 // each must reach Fluent Bit's own handler, which the plugin must not take over (a SIGHUP the Go
 // runtime keeps never starts the reload), and the instance works on after them.

@@ -87,6 +87,11 @@
  *                                   panic
  *   register                        call FLBPluginRegister again, as a
  *                                   hot reload does
+ *   fork                            fork, as Fluent Bit's daemon mode (-d,
+ *                                   Daemon On) does after loading the
+ *                                   plugin; the child runs the rest of the
+ *                                   script and the parent exits with its
+ *                                   status
  *   libhandler set|kept             install a library's SIGSEGV handler;
  *                                   check it is still in place
  *   exitctx NAME                    call FLBPluginExitCtx
@@ -125,6 +130,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -1006,6 +1013,32 @@ static void cmd_register(void)
     emit("reregister rc=%d", cb_register(&def));
 }
 
+/* fork: the rest of the script runs in a child, as Fluent Bit's daemon
+ * mode forks (flb_utils_set_daemon) after loading the plugins and before
+ * starting them; the parent waits and exits with the child's status. */
+static void cmd_fork(void)
+{
+    pid_t pid;
+    int status;
+
+    cmd_wait();
+    pid = fork();
+    if (pid < 0) {
+        fail("fork: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        /* A child hung in the plugin dies with the parent a test timed out and killed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        return;
+    }
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        emit("fail the forked child did not exit normally");
+        _exit(2);
+    }
+    _exit(WEXITSTATUS(status));
+}
+
 /* libhandler set|kept: a library's SIGSEGV handler (libc's abort, never
  * called here), such as a WebAssembly runtime installs; kept checks that
  * the plugin left it in place. */
@@ -1170,6 +1203,7 @@ int main(int argc, char **argv)
         else if (strcmp(args[0], "flushbadctx") == 0) cmd_flushbadctx(args, n);
         else if (strcmp(args[0], "flushfault") == 0) cmd_flushfault(args, n);
         else if (strcmp(args[0], "register") == 0) cmd_register();
+        else if (strcmp(args[0], "fork") == 0) cmd_fork();
         else if (strcmp(args[0], "libhandler") == 0) cmd_libhandler(args, n);
         else if (strcmp(args[0], "exitctx") == 0) cmd_exitctx(args, n);
 #ifndef HOST_NO_CMT
