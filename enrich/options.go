@@ -175,6 +175,16 @@ func (o Options) Validate() error {
 			}
 		}
 	}
+	for _, k := range o.MessageKeys {
+		// Elasticsearch merges a key inside the nest key into its map: it must not take a field's place there.
+		rest, inside := strings.CutPrefix(k, o.NestUnder+".")
+		for _, f := range o.Fields.ByOption() {
+			if n := *f.Name; inside && o.NestUnder != "" && n != "" &&
+				(rest == n || strings.HasPrefix(rest, n+".") || strings.HasPrefix(n, rest+".")) {
+				return &OptionError{Options: []string{f.Option, "message_key"}, Value: k, Reason: "is inside " + o.NestUnder + ", where Elasticsearch would merge it with the added " + n}
+			}
+		}
+	}
 	for _, p := range parents(o.NestUnder) {
 		if slices.Contains(o.MessageKeys, p) {
 			return &OptionError{Options: []string{"message_key", "nest_under"}, Value: p, Reason: "is a value in the record, so " + o.NestUnder + " cannot go inside it"}

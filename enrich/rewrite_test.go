@@ -406,6 +406,19 @@ func TestOptionsValidate(t *testing.T) {
 		{"nest under inside message key", func(o *Options) { o.NestUnder = "log.catalog" }, "nest_under"},
 		{"message key inside a field", func(o *Options) { o.MessageKeys = []string{"log", "product.line"} }, `field_product and message_key: "product" cannot be added beside product.line`},
 		{"message key inside a nested field", func(o *Options) { o.NestUnder = "catalog"; o.MessageKeys = []string{"product.line"} }, ""},
+		{"message key naming a nested field", func(o *Options) { o.NestUnder = "catalog"; o.MessageKeys = []string{"log", "catalog.severity"} },
+			`field_severity and message_key: "catalog.severity"`},
+		{"message key inside a field in the nest key", func(o *Options) { o.NestUnder = "a.b"; o.MessageKeys = []string{"a.b.product.line"} }, "field_product and message_key"},
+		{"message key holding a nested field", func(o *Options) {
+			o.NestUnder = "catalog"
+			o.Fields.Product = "x.product"
+			o.MessageKeys = []string{"catalog.x"}
+		},
+			"field_product and message_key"},
+		{"message key beside the nested fields", func(o *Options) {
+			o.NestUnder = "catalog"
+			o.MessageKeys = []string{"catalog.line", "catalogue.severity"}
+		}, ""},
 		{"message key inside another", func(o *Options) { o.MessageKeys = []string{"log", "log.line"} }, ""},
 		{"dotted message key beside no field", func(o *Options) { o.MessageKeys = []string{"log", "app.line"} }, ""},
 		// A record's own keys may be anything: the dots Elasticsearch refuses in a field name are a message key's.
