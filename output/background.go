@@ -176,12 +176,13 @@ func (in *Instance) report(closing bool) {
 		return
 	}
 	var err error
-	// Checked again as at Init: a FIFO put there since would block the write, and exit with it.
+	// Checked again as at Init, as the path may have changed; ReplaceFile refuses a FIFO put there
+	// after this check, whose opening would block the write, and exit with it.
 	switch p := ReportFileProblem(in.cfg.ReportFile, in.cfg.CatalogFiles); {
 	case p != "":
 		err = fmt.Errorf("%s: %s", in.cfg.ReportFile, p)
 	case in.cfg.ReportFile != "": // "" has no problem and no file
-		err = report.WriteFile(in.cfg.ReportFile, items)
+		err = report.ReplaceFile(in.cfg.ReportFile, items)
 	}
 	in.logLater(laterReport, func(l Logger) {
 		l.Infof("unknown message IDs: %s", report.Summary(items, total))

@@ -378,3 +378,81 @@ func TestCheckFilesOf(t *testing.T) {
 		})
 	}
 }
+
+// TestReportFileBecomesAFifoBetweenCheckAndWrite: a named pipe that appears at Report_File after
+// the check before a write and before the write itself is not opened: the write would wait for a
+// reader, and Close with it, past the bound Exit keeps.
+func TestReportFileBecomesAFifoBetweenCheckAndWrite(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Sink = SinkStdout
+	cfg.ReportInterval = 0
+	cfg.ReportFile = filepath.Join(dir, "unknown.csv")
+	in, err := New(cfg, nil, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(context.Background())
+	// A named pipe comes and goes at the path; each one is moved aside, not removed, so that a
+	// write waiting on it can be let go.
+	stop, stopped := make(chan struct{}), make(chan int)
+	go func() {
+		n := 0
+		defer func() { stopped <- n }()
+		for ; n < 15000; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			time.Sleep(50 * time.Microsecond)
+			if syscall.Mkfifo(cfg.ReportFile, 0o600) != nil { // a report written there since
+				os.Remove(cfg.ReportFile)
+				n--
+				continue
+			}
+			os.Rename(cfg.ReportFile, filepath.Join(dir, fmt.Sprint("fifo", n))) // a report renamed over it goes aside too
+		}
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			if err := in.Flush(context.Background(), "t", chunk(fmt.Sprintf("%%ASA-4-%d: x", 900000+i))); err != nil {
+				t.Error(err)
+				return
+			}
+			in.report(false)
+		}
+	}()
+	blocked := false
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		blocked = true
+	}
+	close(stop)
+	n := <-stopped
+	var readers []*os.File // a reader lets a write waiting on its pipe go on
+	for i := range n {
+		name := filepath.Join(dir, fmt.Sprint("fifo", i))
+		if fi, err := os.Lstat(name); err != nil || fi.Mode().Type() != os.ModeNamedPipe {
+			continue
+		}
+		if r, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			defer r.Close()
+			readers = append(readers, r)
+		}
+	}
+	<-done
+	written := 0
+	for _, r := range readers {
+		var b [1]byte
+		if k, _ := syscall.Read(int(r.Fd()), b[:]); k > 0 {
+			written++
+		}
+	}
+	if blocked || written > 0 {
+		t.Errorf("a report waited on a named pipe put at Report_File (%d reports written into one of %d pipes; blocked: %v)", written, n, blocked)
+	}
+}

@@ -238,8 +238,18 @@ func Summary(items []Item, total int64) string {
 // a rename would replace it.
 // A symbolic link is followed, so that the file it names is replaced and the link kept, but
 // neither a foreign link nor a foreign file is used (see Resolve).
-func WriteFile(path string, items []Item) error {
+func WriteFile(path string, items []Item) error { return writeFile(path, items, false) }
+
+// ReplaceFile is WriteFile for a path that must be a regular file or none: one that is not (a
+// named pipe put there since the caller checked the path) is refused, never opened, as opening a
+// named pipe waits for a reader.
+func ReplaceFile(path string, items []Item) error { return writeFile(path, items, true) }
+
+func writeFile(path string, items []Item, regular bool) error {
 	path, fi, err := Resolve(path)
+	if err == nil && regular && fi != nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
 	if err != nil {
 		return fmt.Errorf("write the report: %s: %w", path, err)
 	}
