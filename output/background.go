@@ -159,7 +159,8 @@ func (in *Instance) watch() {
 }
 
 // report logs the unknown message IDs and writes Report_File when new ones arrived or a
-// catalog reload explained some since the last report, or at close when any arrived at all;
+// catalog reload explained some since the last report, or at close when any arrived at all or the
+// last write failed;
 // also at the first report after a chunk when Report_File was there at start. Never before a chunk:
 // an instance that Init then refused (its Report_File another instance's Catalog_File) writes nothing.
 func (in *Instance) report(closing bool) {
@@ -168,7 +169,7 @@ func (in *Instance) report(closing bool) {
 	changed := false
 	in.locked(func() {
 		total = in.unknown.Total()
-		if changed = (total != in.reported || closing && total > 0) && in.stats.Chunks > 0; changed {
+		if changed = (total != in.reported || closing && (total > 0 || in.unwritten)) && in.stats.Chunks > 0; changed {
 			in.reported, items = total, in.unknown.Top()
 		}
 	})
@@ -184,6 +185,7 @@ func (in *Instance) report(closing bool) {
 	case in.cfg.ReportFile != "": // "" has no problem and no file
 		err = report.ReplaceFile(in.cfg.ReportFile, items)
 	}
+	in.locked(func() { in.unwritten = err != nil })
 	in.logLater(laterReport, func(l Logger) {
 		l.Infof("unknown message IDs: %s", report.Summary(items, total))
 		if err != nil {

@@ -113,13 +113,14 @@ type Instance struct {
 	noTextLogged atomic.Bool // records without a message key's text were logged, once
 
 	loopLogged atomic.Bool
-	countMu    sync.Mutex          // guards stats, onStats, unknown, reported, sent and sentSize
+	countMu    sync.Mutex          // guards stats, onStats, unknown, reported, unwritten, sent and sentSize
 	sent       map[string]struct{} // tags handed back, without the prefix, maxSentSize at most: see looped
 	sentSize   int                 // what the tags in sent take, as looped counts it
 	stats      Totals
 	onStats    func(Totals)
 	unknown    *report.TopK // the message IDs the catalog lacks
 	reported   int64        // unknown.Total() at the last report, -1 before one over an earlier run's Report_File or after a reload took IDs out
+	unwritten  bool         // the last report did not write Report_File: Close writes it again
 }
 
 // Totals are an instance's counters since New. Chunks and the records count a

@@ -99,12 +99,13 @@ func TestReportInterval(t *testing.T) {
 	}
 }
 
-// reportingInstance is an instance with Sink stdout whose reports come when the test asks, and a
-// flush of one line.
-func reportingInstance(t *testing.T) (*Instance, *logRecorder, func(line string)) {
+// reportingInstance is an instance with Sink stdout and reportFile (or none) whose reports come
+// when the test asks, and a flush of one line.
+func reportingInstance(t *testing.T, reportFile string) (*Instance, *logRecorder, func(line string)) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Sink = SinkStdout
+	cfg.ReportFile = reportFile
 	cfg.ReportInterval = 0
 	log := &logRecorder{}
 	in, err := New(cfg, log, &syncBuffer{})
@@ -122,7 +123,7 @@ func reportingInstance(t *testing.T) (*Instance, *logRecorder, func(line string)
 // TestReportAgainOnlyAtClose: a periodic report comes only when unknown records arrived since the
 // last one, and Close reports once more whenever any arrived at all.
 func TestReportAgainOnlyAtClose(t *testing.T) {
-	in, log, flush := reportingInstance(t)
+	in, log, flush := reportingInstance(t, "")
 	const want = "unknown message IDs: 1 records"
 	flush("%ASA-4-999001: x")
 	for _, step := range []string{"first report", "report with nothing new"} {
@@ -144,7 +145,7 @@ func TestReportAgainOnlyAtClose(t *testing.T) {
 // arrived since the last one, also when all of them carry IDs already reported
 // (docs/observability.md, The log during sustained faults).
 func TestReportAgainForIDsAlreadyReported(t *testing.T) {
-	in, log, flush := reportingInstance(t)
+	in, log, flush := reportingInstance(t, "")
 	defer in.Close(context.Background())
 	for i := 1; i <= 2; i++ {
 		flush("%ASA-4-999001: x")
@@ -242,27 +243,13 @@ func TestNoReportWithoutUnknownIDs(t *testing.T) {
 // unknown ID: its rows may be IDs that the catalog completed from it now explains.
 func TestReportFileOfAnEarlierRunReplaced(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "unknown.csv")
-	stale := "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,999001,4,,,1,%ASA-4-999001: x\n"
-	if err := os.WriteFile(path, []byte(stale), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Sink = SinkStdout
-	cfg.ReportFile = path
-	cfg.ReportInterval = 0 // the test calls the periodic report itself
-	log := &logRecorder{}
-	in, err := New(cfg, log, &syncBuffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, log, flush := instanceAfterEarlierReport(t, path)
 	defer in.Close(context.Background())
 	in.report(false) // before any chunk: an instance whose Init failed must write nothing
-	if b, err := os.ReadFile(path); err != nil || string(b) != stale {
+	if b, err := os.ReadFile(path); err != nil || string(b) != earlierReport {
 		t.Fatalf("Report_File before any chunk: %q, %v; want it untouched", b, err)
 	}
-	if err := in.Flush(context.Background(), "t", chunk(knownLine)); err != nil {
-		t.Fatal(err)
-	}
+	flush(knownLine)
 	in.report(false)
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -272,12 +259,21 @@ func TestReportFileOfAnEarlierRunReplaced(t *testing.T) {
 		t.Errorf("Report_File after the first report of a run without unknown IDs:\n%s\nwant the header alone", b)
 	}
 	in.report(false) // nothing new since: no report
-	if err := in.Flush(context.Background(), "t", chunk(knownLine)); err != nil {
-		t.Fatal(err)
-	}
+	flush(knownLine)
 	if n := log.count("info", "unknown message IDs: 0 records"); n != 1 {
 		t.Errorf("%d report lines, want 1:\n%s", n, strings.Join(log.lines, "\n"))
 	}
+}
+
+// earlierReport is a Report_File an earlier run left.
+const earlierReport = "product,id,severity,explanation,action,count,example\ncisco_ftd_asa,999001,4,,,1,%ASA-4-999001: x\n"
+
+// instanceAfterEarlierReport writes earlierReport at path and starts a reportingInstance there.
+func instanceAfterEarlierReport(t *testing.T, path string) (*Instance, *logRecorder, func(line string)) {
+	if err := os.WriteFile(path, []byte(earlierReport), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return reportingInstance(t, path)
 }
 
 // TestReportLoadsBackCompleted completes every row of a Report_File, as
@@ -454,5 +450,40 @@ func TestReportFileBecomesAFifoBetweenCheckAndWrite(t *testing.T) {
 	}
 	if blocked || written > 0 {
 		t.Errorf("a report waited on a named pipe put at Report_File (%d reports written into one of %d pipes; blocked: %v)", written, n, blocked)
+	}
+}
+
+// TestReportFileOfAnEarlierRunReplacedAfterAFailedWrite: when the first report cannot replace the
+// Report_File an earlier run left (its directory gone for a while, a full disk), Close replaces it,
+// as it writes a report with unknown IDs again: its rows must not stay for the run and after it.
+func TestReportFileOfAnEarlierRunReplacedAfterAFailedWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "reports")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "unknown.csv")
+	in, log, flush := instanceAfterEarlierReport(t, path)
+	flush(knownLine)
+	if err := os.Rename(dir, dir+".away"); err != nil {
+		t.Fatal(err)
+	}
+	in.report(false)
+	if err := os.Rename(dir+".away", dir); err != nil {
+		t.Fatal(err)
+	}
+	flush(knownLine) // logs what the report left
+	in.report(false) // nothing new since: no report
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := log.count("warn", KeyReportFile+": "); n != 1 {
+		t.Errorf("%d Report_File warnings, want 1 for the report that failed:\n%s", n, strings.Join(log.lines, "\n"))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "product,id,severity,explanation,action,count,example\n"; string(b) != want {
+		t.Errorf("Report_File after Close:\n%s\nwant the header alone, the earlier run's rows gone", b)
 	}
 }
