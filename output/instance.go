@@ -289,7 +289,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) error {
 		if errors.Is(err, forward.ErrBackoff) { // no attempt: it repeats a failure already a warning
 			logf = in.log.Debugf
 		}
-		logf("chunk with tag %q not delivered, Fluent Bit will retry it: %v", tag, err)
+		logf("chunk with tag %q not delivered, handed back to Fluent Bit to retry (if its Retry_Limit allows): %v", tag, err)
 		return err
 	}
 	var note string

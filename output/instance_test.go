@@ -377,7 +377,7 @@ func TestFlushDeliveryFailures(t *testing.T) {
 			if elapsed >= 3*time.Second {
 				t.Errorf("Flush took %s: a flush must not outlive its ack timeout by far", elapsed)
 			}
-			if got := log.count("warn", "Fluent Bit will retry it"); got != 1 {
+			if got := log.count("warn", "handed back to Fluent Bit to retry (if its Retry_Limit allows)"); got != 1 {
 				t.Errorf("%d retry warnings, want 1", got)
 			}
 			if got := in.Totals(); got.FailedFlushes != 1 || got.Retries != 1 || got.Payloads != 0 || got.Chunks != 0 || got.Records != 0 {

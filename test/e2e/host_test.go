@@ -224,13 +224,13 @@ func (r *hostRun) logsWith(level, substr string) []string {
 // backoff refused it without an attempt (a debug line), and returns how many were.
 func (r *hostRun) retryLines(t *testing.T) int {
 	t.Helper()
-	delayed := r.logsWith("debug", "Fluent Bit will retry it")
+	delayed := r.logsWith("debug", "handed back to Fluent Bit to retry (if its Retry_Limit allows)")
 	for _, l := range delayed {
 		if !strings.Contains(l, "reconnect delayed") {
 			t.Errorf("debug line %q, want a warning: only a retry the backoff refused is not one", l)
 		}
 	}
-	return len(r.logsWith("warn", "Fluent Bit will retry it")) + len(delayed)
+	return len(r.logsWith("warn", "handed back to Fluent Bit to retry (if its Retry_Limit allows)")) + len(delayed)
 }
 
 // flushOf returns the result of the flushes of instance with tag, summed.
