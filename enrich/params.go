@@ -39,9 +39,12 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 		format = format[len(formatHeader.FindString(format)):]
 	}
 	// Longest first, so that no name cuts another; a name marked up (<status>) is one only there.
-	var params []string
+	var params, ports []string // ports: the names the list describes as one (751021's "variable 2": ローカル ポート)
 	for _, p := range ent.Params {
 		n := strings.Trim(p.Name, "* []<>")
+		if strings.Contains(p.Description, "ポート") {
+			ports = append(ports, n)
+		}
 		if !slices.Contains(params, n) && !strings.Contains(format, "<"+n+">") && !strings.Contains(format, "*"+n+"*") {
 			params = append(params, n)
 		}
@@ -123,7 +126,7 @@ func compileMatcher(ent *catalog.Entry) *matcher {
 	for i, n := range names {
 		m.names = append(m.names, []byte(n))
 		if i > 0 && string(lits[i]) == ":" {
-			if l := strings.ToLower(n); strings.HasSuffix(l, "port") || l == "u" || l == "p" {
+			if l := strings.ToLower(n); strings.HasSuffix(l, "port") || l == "u" || l == "p" || slices.Contains(ports, n) {
 				m.beforePort |= 1 << (i - 1)
 			}
 		}
