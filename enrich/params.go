@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/enrich-plugin/enrich/catalog"
 	"github.com/enrich-plugin/enrich/internal/msgpack"
@@ -29,13 +30,15 @@ type matcher struct {
 	blankAfter uint32
 }
 
-// formatHeader is a "%FAC-SEV-ID:" header that starts a format, perhaps after "Error Message".
-var formatHeader = regexp.MustCompile(`^[^%]*%[A-Z][A-Z0-9_]*-[^:*\[]*:[ \t]*`)
+// formatHeader is a "%FAC-SEV-ID:" header that starts a format, perhaps after "Error Message"
+// (エラーメッセージ in the Japanese documents, which print "%Threat Defense-4-722001:", and a few
+// without the colon: "%Threat Defense-7-725014 SSL lib error. Function: *function*").
+var formatHeader = regexp.MustCompile(`^[^%]*%(?:Threat Defense|[A-Z][A-Z0-9_]*)-[^:*\[ \t]*(?::[ \t]*|[ \t]+)`)
 
 // compileMatcher builds the matcher of an entry's format, nil when it has no variables.
 func compileMatcher(ent *catalog.Entry) *matcher {
 	format := strings.TrimSpace(ent.Format)
-	if p := strings.IndexByte(format, '%'); p >= 0 && p <= 20 {
+	if p := strings.IndexByte(format, '%'); p >= 0 && utf8.RuneCountInString(format[:p]) <= 20 {
 		format = format[len(formatHeader.FindString(format)):]
 	}
 	// Longest first, so that no name cuts another; a name marked up (<status>) is one only there.
