@@ -195,6 +195,9 @@ func ParseConfig(g Getter) (Config, error) {
 		if v == "" { // unset, or set empty: a ${VAR} left empty keeps the default
 			continue
 		}
+		if o.key == KeyForwardSharedKey { // as in_forward takes its own: a ${VAR}'s ending newline too
+			v = g.Get(o.key)
+		}
 		raw[o.key] = v
 		ok, err := true, error(nil)
 		switch dst := o.dst.(type) {

@@ -425,3 +425,14 @@ func TestReportFileOthersInStickyDirectory(t *testing.T) {
 		t.Errorf("ReportFileProblem(another user's file in a third's sticky directory) as root = %q, want none", got)
 	}
 }
+
+// TestParseConfigSharedKeyAsGiven: in_forward takes its Shared_Key as Fluent Bit passes it, so a
+// key from the environment that ends in a newline or starts with a space must be sent so too.
+func TestParseConfigSharedKeyAsGiven(t *testing.T) {
+	for _, v := range []string{"s3cret\n", " s3cret", "s3cret"} {
+		c, err := ParseConfig(props{"forward_address": testAddr, "forward_shared_key": v})
+		if err != nil || c.SharedKey != v {
+			t.Errorf("Forward_Shared_Key %q: ParseConfig = %q, %v, want the key as given", v, c.SharedKey, err)
+		}
+	}
+}

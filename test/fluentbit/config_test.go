@@ -264,3 +264,26 @@ func TestHandshakeStopWithinGrace(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedKeyFromEnvWithNewline: a key read into the environment from a file (a Kubernetes
+// Secret made with --from-file) ends in a newline, and in_forward takes it so. With the same
+// ${FWD_KEY} on both sides, the plugin trimmed its copy and every handshake was refused.
+func TestSharedKeyFromEnvWithNewline(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	if before(t, bin, 3, 0) {
+		t.Skip("in_forward has Shared_Key from Fluent Bit 3.0")
+	}
+	for _, key := range []string{"s3cret\n", " s3cret"} {
+		t.Run(strconv.Quote(key), func(t *testing.T) {
+			port := strconv.Itoa(freePort(t, "tcp"))
+			p := startFluentBit(t, bin, []string{"FWD_KEY=" + key},
+				"-e", so, "-i", "dummy", "-p", "dummy="+dummyRecord, "-t", "net.test",
+				"-i", "forward", "-p", "listen=127.0.0.1", "-p", "port="+port, "-p", "shared_key=${FWD_KEY}", "-p", "threaded=on",
+				"-o", "enrich", "-m", "net.*", "-p", "Forward_Address=tcp://127.0.0.1:"+port, "-p", "Forward_Shared_Key=${FWD_KEY}",
+				"-o", "stdout", "-m", "enriched.*", "-p", "format=json_lines", "-f", "1")
+			waitFor(t, p, 30*time.Second, "an enriched record through the handshake", func() bool {
+				return strings.Contains(p.out.String(), `"message_id":"722051"`)
+			})
+		})
+	}
+}
