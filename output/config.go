@@ -195,8 +195,10 @@ func ParseConfig(g Getter) (Config, error) {
 		if v == "" { // unset, or set empty: a ${VAR} left empty keeps the default
 			continue
 		}
-		if o.key == KeyForwardSharedKey { // as in_forward takes its own: a ${VAR}'s ending newline too
+		if o.key == KeyForwardSharedKey { // as in_forward takes its own: quotes, '#' and a ${VAR}'s ending newline too
 			v = g.Get(o.key)
+		} else if why := literalSyntax(v); why != "" {
+			return c, &KeyError{Key: o.key, Value: v, Reason: why}
 		}
 		raw[o.key] = v
 		ok, err := true, error(nil)
@@ -253,6 +255,23 @@ func ParseConfig(g Getter) (Config, error) {
 		ke.Value = raw[ke.Key] // as written, not as read: 0, not 0s
 	}
 	return c, err
+}
+
+// literalSyntax says why v, or an item of it, holds syntax that Fluent Bit passed on as text, ""
+// when none does: a YAML null, which reaches the plugin as written, or a comment or quotes, which
+// the classic format and -p keep. Items are checked so that the logged list reads back the same.
+func literalSyntax(v string) string {
+	for _, s := range append(strings.Split(v, ","), v) {
+		switch s = strings.TrimSpace(s); {
+		case s == "~" || strings.EqualFold(s, "null"):
+			return "is a YAML null, which Fluent Bit passes on as this text: leave the key out for its default"
+		case strings.HasPrefix(s, "#") || strings.Contains(s, " #") || strings.Contains(s, "\t#"):
+			return "holds a comment, which the classic format keeps as part of the value: put comments on lines of their own"
+		case len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0]:
+			return "is in quotes, which the classic format keeps as part of the value: write it without them"
+		}
+	}
+	return ""
 }
 
 // Preset applies a Field_Preset (default or ecs) to default options o, and reports whether name is one.

@@ -426,6 +426,76 @@ func TestReportFileOthersInStickyDirectory(t *testing.T) {
 	}
 }
 
+// TestParseConfigQuotesAndComments: Fluent Bit's classic format, and -p on the command line, keep
+// quotes and a '#' after the value as part of it. Quoted, Forward_Tag_Prefix "enriched." hands the
+// records back under "enriched."net.x, which no output matching enriched.* takes: all of them are
+// dropped without a word. A comment after a unix Forward_Address is retried for ever, after a
+// Report_File names the file the report goes to, after a name names the field. Each is refused at
+// start, naming the key; the shared key, which in_forward's Shared_Key in the same file reads the
+// same way, is taken as written.
+func TestParseConfigQuotesAndComments(t *testing.T) {
+	for _, tt := range []struct {
+		key, value string
+		want       string
+	}{
+		{KeyForwardTagPrefix, `"enriched."`, "in quotes"},
+		{KeyForwardTagPrefix, `'enriched.'`, "in quotes"},
+		{KeyNestUnder, `"enrich"`, "in quotes"},
+		{"Field_Severity", `'sev'`, "in quotes"},
+		{KeyMessageKey, `"log", "message"`, "in quotes"},
+		{KeyMessageKey, `log, "message"`, "in quotes"},
+		{KeyMessageKey, `"log, message"`, "in quotes"},
+		{KeyForwardAddress, testAddr + " # the loop back", "comment"},
+		{KeyReportFile, os.TempDir() + "/unknown.csv # to complete", "comment"},
+		{KeyNestUnder, "enrich\t# the added fields", "comment"},
+		{"Field_Severity", "sev # 0 to 7", "comment"},
+		{KeyMessageKey, "message # the raw line", "comment"},
+		{KeySink, "stdout # for now", "comment"},
+		{KeyNestUnder, "# enrich", "comment"},
+		{KeyMessageKey, "#message", "comment"},
+		{KeyMessageKey, "log,#message", "comment"},
+	} {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			_, err := ParseConfig(props{"forward_address": testAddr, strings.ToLower(tt.key): tt.value})
+			var ke *KeyError
+			if !errors.As(err, &ke) || ke.Key != tt.key || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s %s: ParseConfig = %v, want a *KeyError naming %s that says %q", tt.key, tt.value, err, tt.key, tt.want)
+			}
+		})
+	}
+	for _, v := range []string{`"s3cr#t"`, "s3cr #t", "it's"} {
+		c, err := ParseConfig(props{"forward_address": testAddr, "forward_shared_key": v})
+		if err != nil || c.SharedKey != v {
+			t.Errorf("Forward_Shared_Key %s: ParseConfig = %q, %v, want it taken as written", v, c.SharedKey, err)
+		}
+	}
+	for k, v := range map[string]string{"nest_under": "it's", "forward_tag_prefix": "a#b.", "field_action": `say "hi"`} {
+		if _, err := ParseConfig(props{"forward_address": testAddr, k: v}); err != nil {
+			t.Errorf("%s %s: ParseConfig = %v, want it accepted: neither in quotes nor a comment", k, v, err)
+		}
+	}
+}
+
+// TestParseConfigYAMLNull: Fluent Bit passes a YAML null on as the text written, so
+// nest_under: null nested the added fields under "null", field_catalog_id: ~ added a field "~"
+// (with ecs, where it is on, instead of leaving it out), and report_file: ~ wrote the report to a
+// file ~ in Fluent Bit's working directory. Each is refused, naming the key.
+func TestParseConfigYAMLNull(t *testing.T) {
+	for _, tt := range []struct{ key, value string }{
+		{KeyNestUnder, "null"}, {KeyNestUnder, "~"}, {"Field_Catalog_ID", "NULL"},
+		{KeyReportFile, "~"}, {KeyMessageKey, "Null"}, {KeyMessageKey, "log, null"}, {KeyCatalogRefresh, "null"},
+	} {
+		_, err := ParseConfig(props{"forward_address": testAddr, "field_preset": "ecs", strings.ToLower(tt.key): tt.value})
+		var ke *KeyError
+		if !errors.As(err, &ke) || ke.Key != tt.key || !strings.Contains(err.Error(), "YAML null") {
+			t.Errorf("%s %s: ParseConfig = %v, want a *KeyError naming %s that says it is a YAML null", tt.key, tt.value, err, tt.key)
+		}
+	}
+	if _, err := ParseConfig(props{"forward_address": testAddr, "nest_under": "nullable", "field_params": "null.params"}); err != nil {
+		t.Errorf("ParseConfig = %v, want names that only begin with null accepted", err)
+	}
+}
+
 // TestParseConfigSharedKeyAsGiven: in_forward takes its Shared_Key as Fluent Bit passes it, so a
 // key from the environment that ends in a newline or starts with a space must be sent so too.
 func TestParseConfigSharedKeyAsGiven(t *testing.T) {

@@ -265,6 +265,69 @@ func TestHandshakeStopWithinGrace(t *testing.T) {
 	}
 }
 
+// TestClassicQuotesAndCommentsRefused: the classic format keeps quotes and a '#' after a value
+// as part of it. Forward_Tag_Prefix "enriched." handed every record back under a tag the output
+// matching enriched.* never took, and a comment after a unix Forward_Address was retried for
+// ever: each must stop Fluent Bit at start, naming the key.
+func TestClassicQuotesAndCommentsRefused(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	for _, tc := range []struct{ key, value string }{
+		{"Forward_Tag_Prefix", `"enriched."`},
+		{"Forward_Address", "unix:///nonexistent/enrich.sock # the loop back"},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			dir := tempDir(t)
+			conf := filepath.Join(dir, "fluent-bit.conf")
+			body := "[SERVICE]\n    Flush 1\n    Plugins_File " + writePluginsFile(t, dir, so) + "\n" +
+				"[INPUT]\n    Name dummy\n    Tag net.test\n    Dummy " + dummyRecord + "\n" +
+				"[OUTPUT]\n    Name enrich\n    Match net.*\n    " + tc.key + " " + tc.value + "\n"
+			if tc.key != "Forward_Address" { // given twice, Fluent Bit hands the plugin the first
+				body += "    Forward_Address unix:///nonexistent/enrich.sock\n"
+			}
+			if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p := startFluentBit(t, bin, nil, "-c", conf)
+			code, err := p.wait(30 * time.Second)
+			if err != nil || code == 0 {
+				t.Fatalf("%s %s: exit %d, %v; want fluent-bit to refuse to start", tc.key, tc.value, code, err)
+			}
+			if !errorLineNames(p.out.String(), []string{"configuration key " + tc.key}) {
+				t.Errorf("%s %s: no [error] line names the key:\n%s", tc.key, tc.value, p.out.String())
+			}
+		})
+	}
+}
+
+// TestYAMLNullRefused: Fluent Bit hands a YAML null to the plugin as the text written, so
+// nest_under: null nested the added fields under a key "null". It must stop Fluent Bit at start,
+// naming the key.
+func TestYAMLNullRefused(t *testing.T) {
+	bin, so := fluentBitBinary(t), pluginSO(t)
+	if before(t, bin, 3, 2) {
+		t.Skip("a YAML file with plugins: needs Fluent Bit 3.2 or newer")
+	}
+	for _, v := range []string{"null", "~"} {
+		t.Run(v, func(t *testing.T) {
+			conf := filepath.Join(tempDir(t), "fluent-bit.yaml")
+			body := "service:\n  flush: 1\nplugins:\n  - " + so + "\npipeline:\n  inputs:\n" +
+				"    - name: dummy\n      tag: net.test\n      dummy: '" + dummyRecord + "'\n  outputs:\n" +
+				"    - name: enrich\n      match: net.*\n      sink: stdout\n      nest_under: " + v + "\n"
+			if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p := startFluentBit(t, bin, nil, "-c", conf)
+			code, err := p.wait(30 * time.Second)
+			if err != nil || code == 0 {
+				t.Fatalf("nest_under: %s: exit %d, %v; want fluent-bit to refuse to start", v, code, err)
+			}
+			if !errorLineNames(p.out.String(), []string{"configuration key Nest_Under"}) {
+				t.Errorf("nest_under: %s: no [error] line names the key:\n%s", v, p.out.String())
+			}
+		})
+	}
+}
+
 // TestSharedKeyFromEnvWithNewline: a key read into the environment from a file (a Kubernetes
 // Secret made with --from-file) ends in a newline, and in_forward takes it so. With the same
 // ${FWD_KEY} on both sides, the plugin trimmed its copy and every handshake was refused.
