@@ -57,6 +57,16 @@ func TestShippedFilesTakeAddressesFromEnv(t *testing.T) {
 			}
 		}
 		if strings.HasPrefix(name, "examples/") {
+			// A pod is probed on its own address: the two-tier files' HTTP server too.
+			for _, line := range strings.Split(body, "\n") {
+				f := strings.Fields(line)
+				if len(f) < 2 || !strings.EqualFold(f[0], "http_listen") {
+					continue
+				}
+				if sm := reEnvRef.FindStringSubmatch(f[1]); sm == nil || !(own[sm[1]] || refersToTop && top[sm[1]]) {
+					t.Errorf("%s: HTTP_Listen %s comes from no environment variable listed in its header", name, f[1])
+				}
+			}
 			continue
 		}
 		for _, line := range strings.Split(body, "\n") {
