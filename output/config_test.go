@@ -431,8 +431,7 @@ func TestReportFileOthersInStickyDirectory(t *testing.T) {
 // records back under "enriched."net.x, which no output matching enriched.* takes: all of them are
 // dropped without a word. A comment after a unix Forward_Address is retried for ever, after a
 // Report_File names the file the report goes to, after a name names the field. Each is refused at
-// start, naming the key; the shared key, which in_forward's Shared_Key in the same file reads the
-// same way, is taken as written.
+// start, naming the key (the shared key is taken as written: TestParseConfigSharedKeyAsGiven).
 func TestParseConfigQuotesAndComments(t *testing.T) {
 	for _, tt := range []struct {
 		key, value string
@@ -463,12 +462,6 @@ func TestParseConfigQuotesAndComments(t *testing.T) {
 			}
 		})
 	}
-	for _, v := range []string{`"s3cr#t"`, "s3cr #t", "it's"} {
-		c, err := ParseConfig(props{"forward_address": testAddr, "forward_shared_key": v})
-		if err != nil || c.SharedKey != v {
-			t.Errorf("Forward_Shared_Key %s: ParseConfig = %q, %v, want it taken as written", v, c.SharedKey, err)
-		}
-	}
 	for k, v := range map[string]string{"nest_under": "it's", "forward_tag_prefix": "a#b.", "field_action": `say "hi"`} {
 		if _, err := ParseConfig(props{"forward_address": testAddr, k: v}); err != nil {
 			t.Errorf("%s %s: ParseConfig = %v, want it accepted: neither in quotes nor a comment", k, v, err)
@@ -497,9 +490,10 @@ func TestParseConfigYAMLNull(t *testing.T) {
 }
 
 // TestParseConfigSharedKeyAsGiven: in_forward takes its Shared_Key as Fluent Bit passes it, so a
-// key from the environment that ends in a newline or starts with a space must be sent so too.
+// key from the environment that ends in a newline or starts with a space must be sent so too, and
+// one with quotes or a '#', which in_forward's Shared_Key in the same file keeps.
 func TestParseConfigSharedKeyAsGiven(t *testing.T) {
-	for _, v := range []string{"s3cret\n", " s3cret", "s3cret"} {
+	for _, v := range []string{"s3cret\n", " s3cret", "s3cret", `"s3cr#t"`, "s3cr #t", "it's"} {
 		c, err := ParseConfig(props{"forward_address": testAddr, "forward_shared_key": v})
 		if err != nil || c.SharedKey != v {
 			t.Errorf("Forward_Shared_Key %q: ParseConfig = %q, %v, want the key as given", v, c.SharedKey, err)

@@ -56,18 +56,11 @@ func TestShippedFilesTakeAddressesFromEnv(t *testing.T) {
 				t.Errorf("%s uses %s, which its header does not list", name, m[1])
 			}
 		}
+		checked, where, listedThere := keys, "at the top of fluent-bit.conf", func(v string) bool { return top[v] }
 		if strings.HasPrefix(name, "examples/") {
-			// A pod is probed on its own address: the two-tier files' HTTP server too.
-			for _, line := range strings.Split(body, "\n") {
-				f := strings.Fields(line)
-				if len(f) < 2 || !strings.EqualFold(f[0], "http_listen") {
-					continue
-				}
-				if sm := reEnvRef.FindStringSubmatch(f[1]); sm == nil || !(own[sm[1]] || refersToTop && top[sm[1]]) {
-					t.Errorf("%s: HTTP_Listen %s comes from no environment variable listed in its header", name, f[1])
-				}
-			}
-			continue
+			// Their own addresses, but a pod is probed on its own address: their HTTP server's too.
+			checked, where = map[string]bool{"http_listen": true}, "in its header"
+			listedThere = func(v string) bool { return own[v] || refersToTop && top[v] }
 		}
 		for _, line := range strings.Split(body, "\n") {
 			line = strings.TrimPrefix(strings.TrimSpace(line), "- ")
@@ -75,12 +68,12 @@ func TestShippedFilesTakeAddressesFromEnv(t *testing.T) {
 			if !ok || strings.ContainsAny(k, " \t") {
 				k, v, _ = strings.Cut(strings.Join(strings.Fields(line), " "), " ")
 			}
-			if !keys[strings.ToLower(k)] {
+			if !checked[strings.ToLower(k)] {
 				continue
 			}
 			sm := reEnvRef.FindStringSubmatch(v)
-			if sm == nil || !top[sm[1]] {
-				t.Errorf("%s: %s %s comes from no environment variable listed at the top of fluent-bit.conf", name, k, strings.TrimSpace(v))
+			if sm == nil || !listedThere(sm[1]) {
+				t.Errorf("%s: %s %s comes from no environment variable listed %s", name, k, strings.TrimSpace(v), where)
 			}
 		}
 	}
@@ -121,18 +114,24 @@ func TestBadPluginConfigurationStopsFluentBit(t *testing.T) {
 			for k, v := range props {
 				args = append(args, "-p", k+"="+v)
 			}
-			p := startFluentBit(t, bin, nil, append(args, "-f", "1")...)
-			code, err := p.wait(30 * time.Second)
-			if err != nil {
-				t.Fatalf("%s=%s: %v; want fluent-bit to refuse to start", tc.key, tc.value, err)
-			}
-			if code == 0 {
-				t.Errorf("%s=%s: fluent-bit exited with 0, want a failure", tc.key, tc.value)
-			}
-			if !errorLineNames(p.out.String(), tc.want) {
-				t.Errorf("%s=%s: no [error] line names any of %q:\n%s", tc.key, tc.value, tc.want, p.out.String())
-			}
+			refusedAtStart(t, startFluentBit(t, bin, nil, append(args, "-f", "1")...), tc.key+"="+tc.value, tc.want)
 		})
+	}
+}
+
+// refusedAtStart checks that Fluent Bit, given what, exits with a failure and an [error] line
+// naming one of want.
+func refusedAtStart(t *testing.T, p *process, what string, want []string) {
+	t.Helper()
+	code, err := p.wait(30 * time.Second)
+	if err != nil {
+		t.Fatalf("%s: %v; want fluent-bit to refuse to start", what, err)
+	}
+	if code == 0 {
+		t.Errorf("%s: fluent-bit exited with 0, want a failure", what)
+	}
+	if !errorLineNames(p.out.String(), want) {
+		t.Errorf("%s: no [error] line names any of %q:\n%s", what, want, p.out.String())
 	}
 }
 
@@ -275,65 +274,39 @@ func TestHandshakeStopWithinGrace(t *testing.T) {
 	}
 }
 
-// TestClassicQuotesAndCommentsRefused: the classic format keeps quotes and a '#' after a value
-// as part of it. Forward_Tag_Prefix "enriched." handed every record back under a tag the output
-// matching enriched.* never took, and a comment after a unix Forward_Address was retried for
-// ever: each must stop Fluent Bit at start, naming the key.
-func TestClassicQuotesAndCommentsRefused(t *testing.T) {
+// TestConfigFileSyntaxRefused: the classic format keeps quotes and a '#' after a value as part
+// of it, and a YAML null reaches the plugin as the text written. Forward_Tag_Prefix "enriched."
+// handed every record back under a tag the output matching enriched.* never took, a comment after
+// a unix Forward_Address was retried for ever, nest_under: null nested the added fields under
+// "null": each must stop Fluent Bit at start, naming the key.
+func TestConfigFileSyntaxRefused(t *testing.T) {
 	bin, so := fluentBitBinary(t), pluginSO(t)
-	for _, tc := range []struct{ key, value string }{
-		{"Forward_Tag_Prefix", `"enriched."`},
-		{"Forward_Address", "unix:///nonexistent/enrich.sock # the loop back"},
+	const address = "unix:///nonexistent/enrich.sock"
+	for _, tc := range []struct{ name, key, body string }{
+		{"quotes", "Forward_Tag_Prefix", "    Forward_Tag_Prefix \"enriched.\"\n    Forward_Address " + address + "\n"},
+		{"comment", "Forward_Address", "    Forward_Address " + address + " # the loop back\n"},
+		{"yaml null", "Nest_Under", "      sink: stdout\n      nest_under: null\n"},
+		{"yaml ~", "Nest_Under", "      sink: stdout\n      nest_under: ~\n"},
 	} {
-		t.Run(tc.key, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := tempDir(t)
 			conf := filepath.Join(dir, "fluent-bit.conf")
 			body := "[SERVICE]\n    Flush 1\n    Plugins_File " + writePluginsFile(t, dir, so) + "\n" +
 				"[INPUT]\n    Name dummy\n    Tag net.test\n    Dummy " + dummyRecord + "\n" +
-				"[OUTPUT]\n    Name enrich\n    Match net.*\n    " + tc.key + " " + tc.value + "\n"
-			if tc.key != "Forward_Address" { // given twice, Fluent Bit hands the plugin the first
-				body += "    Forward_Address unix:///nonexistent/enrich.sock\n"
+				"[OUTPUT]\n    Name enrich\n    Match net.*\n" + tc.body
+			if strings.HasPrefix(tc.name, "yaml") {
+				if before(t, bin, 3, 2) {
+					t.Skip("a YAML file with plugins: needs Fluent Bit 3.2 or newer")
+				}
+				conf = filepath.Join(dir, "fluent-bit.yaml")
+				body = "service:\n  flush: 1\nplugins:\n  - " + so + "\npipeline:\n  inputs:\n" +
+					"    - name: dummy\n      tag: net.test\n      dummy: '" + dummyRecord + "'\n  outputs:\n" +
+					"    - name: enrich\n      match: net.*\n" + tc.body
 			}
 			if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			p := startFluentBit(t, bin, nil, "-c", conf)
-			code, err := p.wait(30 * time.Second)
-			if err != nil || code == 0 {
-				t.Fatalf("%s %s: exit %d, %v; want fluent-bit to refuse to start", tc.key, tc.value, code, err)
-			}
-			if !errorLineNames(p.out.String(), []string{"configuration key " + tc.key}) {
-				t.Errorf("%s %s: no [error] line names the key:\n%s", tc.key, tc.value, p.out.String())
-			}
-		})
-	}
-}
-
-// TestYAMLNullRefused: Fluent Bit hands a YAML null to the plugin as the text written, so
-// nest_under: null nested the added fields under a key "null". It must stop Fluent Bit at start,
-// naming the key.
-func TestYAMLNullRefused(t *testing.T) {
-	bin, so := fluentBitBinary(t), pluginSO(t)
-	if before(t, bin, 3, 2) {
-		t.Skip("a YAML file with plugins: needs Fluent Bit 3.2 or newer")
-	}
-	for _, v := range []string{"null", "~"} {
-		t.Run(v, func(t *testing.T) {
-			conf := filepath.Join(tempDir(t), "fluent-bit.yaml")
-			body := "service:\n  flush: 1\nplugins:\n  - " + so + "\npipeline:\n  inputs:\n" +
-				"    - name: dummy\n      tag: net.test\n      dummy: '" + dummyRecord + "'\n  outputs:\n" +
-				"    - name: enrich\n      match: net.*\n      sink: stdout\n      nest_under: " + v + "\n"
-			if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			p := startFluentBit(t, bin, nil, "-c", conf)
-			code, err := p.wait(30 * time.Second)
-			if err != nil || code == 0 {
-				t.Fatalf("nest_under: %s: exit %d, %v; want fluent-bit to refuse to start", v, code, err)
-			}
-			if !errorLineNames(p.out.String(), []string{"configuration key Nest_Under"}) {
-				t.Errorf("nest_under: %s: no [error] line names the key:\n%s", v, p.out.String())
-			}
+			refusedAtStart(t, startFluentBit(t, bin, nil, "-c", conf), tc.name, []string{"configuration key " + tc.key})
 		})
 	}
 }
